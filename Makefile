@@ -1,0 +1,101 @@
+# tally - loyalty kiosk. See README.md.
+#
+#   make            build ./tally
+#   make test       install missing deps, build, run every test plain and
+#                   under ASan+UBSan; ends with "N passed, N failed"
+#   make bench      benchmarks (bench/)
+#   make demo       a ready demo shop
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2
+SAN     ?=
+
+PKGS := sqlite3 libsodium
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 \
+           -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -I. -Icommon $(PKG_CFLAGS) $(SAN) \
+           -DLOCALEDIR='"$(PREFIX)/share/locale"'
+LDFLAGS += $(SAN)
+LDLIBS  += $(PKG_LIBS) -lm
+
+# Library modules, lowest first. cli/ is the tally command on top of them.
+MODULES := util scanner store
+LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HEADERS := $(wildcard common/*.h $(foreach m,$(MODULES) cli,$(m)/*.h))
+
+.PHONY: all test check bench demo install uninstall clean deps
+
+all: tally
+
+tally: $(BUILD)/tally
+	cp $< $@
+
+$(BUILD)/tally: $(CLI_OBJ) $(BUILD)/libtally.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtally.a $(LDLIBS)
+
+$(BUILD)/libtally.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtally.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtally.a $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
+
+deps:
+	@scripts/deps.sh
+
+# The suite runs twice: a plain optimised build, then one under
+# AddressSanitizer + UndefinedBehaviorSanitizer in build/san.
+test: deps
+	@$(MAKE) --no-print-directory check-all
+
+check-all:
+	@$(MAKE) --no-print-directory -s units BUILD=build && \
+	 $(MAKE) --no-print-directory -s units BUILD=build/san OPT=-O1 \
+	   SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" && \
+	 tests/run.sh build build/san
+
+units: $(BUILD)/tally $(UNIT_BIN) fuzzers
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+fuzzers: $(if $(SAN),,$(FUZZ_BIN))
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -g -O1 -I. -Icommon $(PKG_CFLAGS) \
+	  -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
+
+bench: deps tally
+	@bench/run.sh
+
+demo: deps tally
+	@scripts/demo.sh
+
+install: tally
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 tally $(DESTDIR)$(PREFIX)/bin/tally
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tally
+
+clean:
+	rm -rf build tally

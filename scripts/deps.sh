@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian packages tally needs to build and test, and nothing
+# when they are all there already. Runs apt-get through sudo when not root.
+set -eu
+
+PACKAGES="build-essential pkg-config gettext sqlite3 tmux clang libclang-rt-14-dev
+libsqlite3-dev libsodium-dev libcmocka-dev libzmq3-dev libqrencode-dev
+libzbar-dev zbar-tools libpng-dev libncurses-dev"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
