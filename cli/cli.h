@@ -1,0 +1,84 @@
+/* cli.h - what the tally command's files share: the context of one run,
+ * option parsing, output in table or JSON form, logging in, and turning
+ * what a person typed (card code, phone, id) into a customer. */
+#ifndef TALLY_CLI_H
+#define TALLY_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/util.h"
+
+struct cli {
+    const char *db_path;        /* --db, or NULL for the default */
+    const char *staff_name;     /* --staff, or $TALLY_STAFF */
+    bool json;                  /* --format json */
+    const char *lang;           /* two-letter language for amounts */
+    store *s;
+    struct store_staff who;     /* after cli_login */
+};
+
+/* One option of a subcommand. value != NULL: takes an argument. */
+struct opt {
+    const char *name;           /* without the leading "--" */
+    const char **value;         /* set to the argument */
+    bool *flag;                 /* or set to true */
+};
+
+/* Parses argv[1..] (argv[0] is the subcommand). Positional arguments are
+ * collected into pos (at most maxpos). Global options (--db, --format,
+ * --staff, --lang) are accepted anywhere. --help prints usage and exits 0.
+ * Returns the number of positionals, or -1 after printing an error. */
+int cli_parse(struct cli *c, int argc, char **argv, const struct opt *opts,
+              const char **pos, int maxpos, const char *usage);
+
+/* Prints "tally: <message>" to stderr and returns the failing exit code. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_store_fail(struct cli *c);
+
+/* Opens the database (must exist and hold a shop unless create). */
+int cli_open(struct cli *c, bool create);
+
+/* Logs the acting staff member in: --staff/$TALLY_STAFF and the PIN from
+ * $TALLY_PIN or asked on the terminal. */
+int cli_login(struct cli *c, bool manager);
+
+/* Reads a PIN from $var or, without it, from the terminal without echo. */
+int cli_read_pin(const char *var, const char *prompt, char *out, size_t outsz);
+
+/* A customer from a card code (QR or human form), a phone number or an id. */
+int cli_customer(struct cli *c, const char *text, struct store_customer *out);
+
+/* Amount typed by a person in the shop's currency ("12.50" or "12,50"). */
+int cli_money(struct cli *c, const char *text, int64_t *out);
+/* Amount formatted for people. */
+const char *cli_amount(struct cli *c, int64_t minor, char buf[MONEY_BUFSZ]);
+
+/* Prints a finished JSON document and frees it. */
+int cli_print_json(struct jbuf *jb);
+
+/* Local date and time of unix ms, "2026-11-23 16:05". */
+void cli_time(int64_t ms, char *out, size_t outsz);
+
+/* Subcommands. */
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_program(struct cli *c, int argc, char **argv);
+int cmd_staff(struct cli *c, int argc, char **argv);
+int cmd_customer(struct cli *c, int argc, char **argv);
+int cmd_earn(struct cli *c, int argc, char **argv);
+int cmd_redeem(struct cli *c, int argc, char **argv);
+int cmd_pay(struct cli *c, int argc, char **argv);
+int cmd_refund(struct cli *c, int argc, char **argv);
+int cmd_void(struct cli *c, int argc, char **argv);
+int cmd_adjust(struct cli *c, int argc, char **argv);
+int cmd_nps(struct cli *c, int argc, char **argv);
+int cmd_coupon(struct cli *c, int argc, char **argv);
+int cmd_reward(struct cli *c, int argc, char **argv);
+int cmd_promo(struct cli *c, int argc, char **argv);
+int cmd_expire(struct cli *c, int argc, char **argv);
+int cmd_events(struct cli *c, int argc, char **argv);
+int cmd_digest(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
+
+#endif

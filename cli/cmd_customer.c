@@ -1,0 +1,327 @@
+/* cmd_customer.c - tally customer add|find|show|edit|forget|export. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "i18n.h"
+#include "scanner/scanner.h"
+
+static const char USAGE[] = N_(
+    "Usage: tally customer add --name NAME [--phone P] [--email E] [--birthday YYYY-MM-DD|MM-DD]\n"
+    "                          [--consent yes|no] [--referred-by CARD]\n"
+    "       tally customer find TEXT            name (any case and accents), phone, card or id\n"
+    "       tally customer show CARD\n"
+    "       tally customer edit CARD [--name ..] [--phone ..] [--email ..] [--birthday ..] [--consent ..]\n"
+    "       tally customer forget CARD          (manager) erase personal data, keep amounts\n"
+    "       tally customer export CARD          everything held about the customer, as JSON\n\n"
+    "CARD is a card code (QR text or the printed form), a phone number or a\n"
+    "customer id. 'add' prints the new card's code; marketing consent is 'no'\n"
+    "unless the customer says yes.\n");
+
+static int consent_of(const char *v, int *out)
+{
+    if (!v) {
+        *out = -1;
+        return 0;
+    }
+    if (strcmp(v, "yes") == 0 || strcmp(v, "y") == 0 || strcmp(v, "1") == 0)
+        *out = 1;
+    else if (strcmp(v, "no") == 0 || strcmp(v, "n") == 0 || strcmp(v, "0") == 0)
+        *out = 0;
+    else
+        return cli_fail(_("--consent is 'yes' or 'no'"));
+    return 0;
+}
+
+static int customer_json(struct cli *c, struct jbuf *jb, const struct store_customer *cu)
+{
+    unsigned char secret[STORE_SECRET_BYTES];
+    char human[CARD_HUMAN_MAX] = "";
+    if (store_shop_secret(c->s, secret) == 0)
+        card_encode(secret, cu->card, human, NULL);
+    int digits = store_currency_digits(c->s);
+    jb_obj_begin(jb);
+    jb_key(jb, "id");
+    jb_str(jb, cu->id);
+    jb_key(jb, "card");
+    jb_str(jb, human);
+    jb_key(jb, "name");
+    jb_str(jb, cu->name);
+    jb_key(jb, "phone");
+    jb_str(jb, cu->phone);
+    jb_key(jb, "email");
+    jb_str(jb, cu->email);
+    jb_key(jb, "birthday");
+    jb_str(jb, cu->birthday);
+    jb_key(jb, "consent");
+    jb_bool(jb, cu->consent);
+    jb_key(jb, "points");
+    jb_int(jb, cu->points);
+    jb_key(jb, "stamps");
+    jb_int(jb, cu->stamps);
+    jb_key(jb, "credit");
+    jb_money(jb, cu->credit, digits);
+    jb_key(jb, "spend");
+    jb_money(jb, cu->spend, digits);
+    jb_key(jb, "visits");
+    jb_int(jb, cu->visits);
+    jb_key(jb, "last_visit");
+    jb_int(jb, cu->last_visit);
+    return 0;
+}
+
+static int add(struct cli *c, const struct store_profile *in)
+{
+    struct store_profile p = *in;
+    struct store_customer ref, cu;
+    unsigned char secret[STORE_SECRET_BYTES];
+    char card[CARD_ID_LEN + 1], human[CARD_HUMAN_MAX], qr[CARD_QR_MAX];
+    if (!p.name)
+        return cli_fail(_("a new customer needs a name: --name NAME")), 2;
+    if (cli_login(c, false) != 0)
+        return 1;
+    if (p.referred_by) {
+        if (cli_customer(c, p.referred_by, &ref) != 0)
+            return 1;
+        p.referred_by = ref.id;
+    }
+    if (store_shop_secret(c->s, secret) != 0)
+        return cli_store_fail(c);
+    /* A random id can collide with one in use (rarely); draw again. */
+    for (int tries = 0;; tries++) {
+        if (card_make(secret, card) != 0)
+            return cli_fail(_("cannot make a card code"));
+        if (store_customer_by_card(c->s, card, &cu) == STORE_CARD_UNKNOWN)
+            break;
+        if (tries > 10)
+            return cli_fail(_("cannot make a card code"));
+    }
+    p.card = card;
+    if (store_customer_add(c->s, c->who.id, &p, &cu) != 0)
+        return cli_store_fail(c);
+    card_encode(secret, card, human, qr);
+    if (c->json) {
+        struct jbuf jb;
+        jb_init(&jb);
+        customer_json(c, &jb, &cu);
+        jb_key(&jb, "qr");
+        jb_str(&jb, qr);
+        jb_obj_end(&jb);
+        return cli_print_json(&jb);
+    }
+    printf(_("Enrolled %s. Card code: %s\n"), cu.name, human);
+    if (cu.points)
+        printf(_("Welcome bonus: %" PRId64 " points.\n"), cu.points);
+    return 0;
+}
+
+static int print_found(const struct store_customer *cu, void *arg)
+{
+    void **a = arg;
+    struct cli *c = a[0];
+    struct jbuf *jb = a[1];
+    if (jb) {
+        customer_json(c, jb, cu);
+        jb_obj_end(jb);
+        return 0;
+    }
+    unsigned char secret[STORE_SECRET_BYTES];
+    char human[CARD_HUMAN_MAX] = "", last[32] = "-";
+    if (store_shop_secret(c->s, secret) == 0)
+        card_encode(secret, cu->card, human, NULL);
+    if (cu->last_visit)
+        cli_time(cu->last_visit, last, sizeof last);
+    int pad = 28 - utf8_width(cu->name);
+    printf("%s%*s %-16s %-24s %6" PRId64 "p  %s\n", cu->name, pad > 0 ? pad : 0, "", cu->phone, human,
+           cu->points, last);
+    return 0;
+}
+
+struct show { struct cli *c; struct jbuf *jb; const struct store_customer *cu; };
+
+static int show_reward(const struct store_reward *r, void *arg)
+{
+    struct show *s = arg;
+    bool affordable = (r->points && s->cu->points >= r->points) || (r->stamps && s->cu->stamps >= r->stamps);
+    if (!affordable)
+        return 0;
+    if (s->jb) {
+        jb_str(s->jb, r->name);
+        return 0;
+    }
+    printf("  %s\n", r->name);
+    return 0;
+}
+
+static int show_coupon(const struct store_coupon *cp, void *arg)
+{
+    struct show *s = arg;
+    char what[128], amount[MONEY_BUFSZ], until[32];
+    if (cp->uses > 0)
+        return 0;
+    if (s->jb) {
+        jb_str(s->jb, cp->code);
+        return 0;
+    }
+    if (cp->reward[0]) {
+        struct store_reward r;
+        snprintf(what, sizeof what, "%.127s", store_reward_get(s->c->s, cp->reward, &r) == 0 ? r.name : cp->reward);
+    } else if (cp->percent)
+        snprintf(what, sizeof what, _("%" PRId64 "%% off"), cp->percent);
+    else
+        snprintf(what, sizeof what, _("%s off"), cli_amount(s->c, cp->discount, amount));
+    cli_time(cp->expires, until, sizeof until);
+    printf(_("  %.4s-%.4s  %s, until %.10s\n"), cp->code, cp->code + 4, what, until);
+    return 0;
+}
+
+static int show_event(const struct store_event *ev, void *arg)
+{
+    struct show *s = arg;
+    char when[32], amount[MONEY_BUFSZ] = "";
+    cli_time(ev->wall, when, sizeof when);
+    if (ev->spend)
+        cli_amount(s->c, ev->spend, amount);
+    printf("  %s  %s:%-6" PRId64 " %-10s %+6" PRId64 "p %+3" PRId64 "s  %s %s\n", when, ev->origin, ev->seq,
+           ev->type, ev->points, ev->stamps, amount, ev->reason);
+    return 0;
+}
+
+static int show(struct cli *c, const struct store_customer *cu)
+{
+    struct store_tier_status t;
+    if (store_customer_tier(c->s, cu->id, &t) != 0)
+        return cli_store_fail(c);
+    struct show s = { c, NULL, cu };
+    char amount[MONEY_BUFSZ], last[32] = "-";
+    if (c->json) {
+        struct jbuf jb;
+        jb_init(&jb);
+        s.jb = &jb;
+        customer_json(c, &jb, cu);
+        jb_key(&jb, "tier");
+        jb_str(&jb, t.tier);
+        jb_key(&jb, "next_tier");
+        jb_str(&jb, t.next);
+        jb_key(&jb, "to_next_tier");
+        jb_money(&jb, t.to_next, store_currency_digits(c->s));
+        jb_key(&jb, "rewards_available");
+        jb_arr_begin(&jb);
+        store_reward_list(c->s, false, show_reward, &s);
+        jb_arr_end(&jb);
+        jb_key(&jb, "coupons");
+        jb_arr_begin(&jb);
+        store_coupon_list(c->s, cu->id, show_coupon, &s);
+        jb_arr_end(&jb);
+        jb_obj_end(&jb);
+        return cli_print_json(&jb);
+    }
+    unsigned char secret[STORE_SECRET_BYTES];
+    char human[CARD_HUMAN_MAX] = "";
+    if (store_shop_secret(c->s, secret) == 0)
+        card_encode(secret, cu->card, human, NULL);
+    if (cu->last_visit)
+        cli_time(cu->last_visit, last, sizeof last);
+    printf(_("%s   card %s   id %s\n"), cu->name, human, cu->id);
+    if (cu->phone[0] || cu->email[0])
+        printf(_("Phone %s   email %s\n"), cu->phone[0] ? cu->phone : "-", cu->email[0] ? cu->email : "-");
+    if (cu->birthday[0])
+        printf(_("Birthday %s\n"), cu->birthday);
+    printf(_("Marketing consent: %s\n"), cu->consent ? _("yes") : _("no"));
+    printf(_("Points %" PRId64 "   stamps %" PRId64 "   store credit %s\n"), cu->points, cu->stamps,
+           cli_amount(c, cu->credit, amount));
+    if (cu->points < 0)
+        printf(_("Overdraft: the balance is negative; no redemptions until it is positive.\n"));
+    printf(_("Visits %" PRId64 "   last visit %s   spent %s\n"), cu->visits, last, cli_amount(c, cu->spend, amount));
+    if (t.next[0])
+        printf(_("Tier %s: %s more to reach %s\n"), t.tier[0] ? t.tier : "-", cli_amount(c, t.to_next, amount), t.next);
+    else
+        printf(_("Tier %s (the top tier)\n"), t.tier);
+    printf(_("Rewards available now:\n"));
+    store_reward_list(c->s, false, show_reward, &s);
+    printf(_("Coupons:\n"));
+    store_coupon_list(c->s, cu->id, show_coupon, &s);
+    printf(_("Recent history:\n"));
+    struct store_event_filter f = { .customer = cu->id, .limit = 10 };
+    store_list_events(c->s, &f, show_event, &s);
+    return 0;
+}
+
+int cmd_customer(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2];
+    struct store_profile p = { .consent = -1 };
+    const char *consent = NULL;
+    const struct opt opts[] = {
+        { "name", &p.name, NULL }, { "phone", &p.phone, NULL }, { "email", &p.email, NULL },
+        { "birthday", &p.birthday, NULL }, { "consent", &consent, NULL },
+        { "referred-by", &p.referred_by, NULL }, { 0 } };
+    int n = cli_parse(c, argc, argv, opts, pos, 2, USAGE);
+    if (n < 0 || consent_of(consent, &p.consent) != 0)
+        return 2;
+    if (n == 0)
+        return cli_fail(_("say add, find, show, edit, forget or export; see 'tally customer --help'")), 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    const char *verb = pos[0];
+    if (strcmp(verb, "add") == 0)
+        return n == 1 ? add(c, &p) : (cli_fail(_("give the name with --name")), 2);
+    if (n != 2)
+        return cli_fail(_("say which customer: a card code, phone number or id")), 2;
+    if (strcmp(verb, "find") == 0) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_arr_begin(&jb);
+        void *arg[2] = { c, c->json ? &jb : NULL };
+        int found = store_customer_find(c->s, pos[1], 50, print_found, arg);
+        if (found < 0) {
+            jb_free(&jb);
+            return cli_store_fail(c);
+        }
+        jb_arr_end(&jb);
+        if (c->json)
+            return cli_print_json(&jb);
+        jb_free(&jb);
+        if (found == 0)
+            return cli_fail(_("no customer matches '%s'"), pos[1]);
+        return 0;
+    }
+    struct store_customer cu;
+    if (cli_customer(c, pos[1], &cu) != 0)
+        return 1;
+    if (strcmp(verb, "show") == 0)
+        return show(c, &cu);
+    if (strcmp(verb, "export") == 0) {
+        char *json;
+        if (store_customer_export(c->s, cu.id, &json) != 0)
+            return cli_store_fail(c);
+        printf("%s\n", json);
+        free(json);
+        return 0;
+    }
+    if (strcmp(verb, "edit") == 0) {
+        if (p.referred_by)
+            return cli_fail(_("who referred a customer cannot change after enrolment")), 2;
+        if (!p.name && !p.phone && !p.email && !p.birthday && p.consent < 0)
+            return cli_fail(_("say what to change: --name, --phone, --email, --birthday or --consent")), 2;
+        if (cli_login(c, false) != 0)
+            return 1;
+        if (store_customer_edit(c->s, c->who.id, cu.id, &p) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("Saved.\n"));
+        return 0;
+    }
+    if (strcmp(verb, "forget") == 0) {
+        if (cli_login(c, true) != 0)
+            return 1;
+        if (store_customer_forget(c->s, c->who.id, cu.id) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("Personal data erased; the amounts stay in the ledger.\n"));
+        return 0;
+    }
+    return cli_fail(_("say add, find, show, edit, forget or export; see 'tally customer --help'")), 2;
+}

@@ -1,0 +1,296 @@
+/* cmd_import.c - tally import customers|transactions FILE.csv, for shops
+ * moving from paper cards or another system. All rows or none: every row
+ * is checked and written inside one transaction, and one bad row rolls
+ * everything back after all bad rows have been reported by line number. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
+#include "i18n.h"
+#include "scanner/scanner.h"
+
+static const char USAGE[] = N_(
+    "Usage: tally import customers FILE.csv     (manager)\n"
+    "       tally import transactions FILE.csv  (manager)\n\n"
+    "CSV with a header row, comma or semicolon separated (as Excel writes it),\n"
+    "UTF-8. Column names are matched without regard to case; order is free.\n\n"
+    "customers:     name (required), phone, email, birthday (YYYY-MM-DD or\n"
+    "               MM-DD), consent (yes/no), points, stamps (opening balances)\n"
+    "               Prints each new customer's card code.\n"
+    "transactions:  card, phone or customer (one of them, to find the customer),\n"
+    "               amount (required), date (YYYY-MM-DD or YYYY-MM-DD HH:MM,\n"
+    "               default now), items, category. Each row is a purchase under\n"
+    "               the program's rules at that date; abuse limits do not apply.\n\n"
+    "Nothing is written unless every row is good; each bad row is reported\n"
+    "with its line number.\n");
+
+#define MAX_COLS 16
+
+struct columns { const char *names[MAX_COLS]; int index[MAX_COLS]; };
+
+static int column_index(char **fields, int n, const char *name)
+{
+    for (int i = 0; i < n; i++) {
+        const char *f = fields[i];
+        while (*f == ' ')
+            f++;
+        size_t len = strlen(f);
+        while (len && f[len - 1] == ' ')
+            len--;
+        if (len == strlen(name) && strncasecmp(f, name, len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static const char *field(char **fields, int n, int idx)
+{
+    if (idx < 0 || idx >= n)
+        return NULL;
+    const char *f = fields[idx];
+    while (*f == ' ')
+        f++;
+    return *f ? f : NULL;
+}
+
+struct import {
+    struct cli *c;
+    FILE *f;
+    bool transactions;
+    int errors, rows;
+    unsigned char secret[STORE_SECRET_BYTES];
+    char *out;          /* card codes printed after a successful import */
+    size_t out_len, out_cap;
+};
+
+static void bad_row(struct import *im, long line, const char *why)
+{
+    fprintf(stderr, _("line %ld: %s\n"), line, why);
+    im->errors++;
+}
+
+static void remember(struct import *im, const char *text)
+{
+    size_t n = strlen(text);
+    if (im->out_len + n + 1 > im->out_cap) {
+        size_t cap = im->out_cap ? im->out_cap * 2 : 4096;
+        while (cap < im->out_len + n + 1)
+            cap *= 2;
+        char *grown = realloc(im->out, cap);
+        if (!grown)
+            return;
+        im->out = grown;
+        im->out_cap = cap;
+    }
+    memcpy(im->out + im->out_len, text, n + 1);
+    im->out_len += n;
+}
+
+static int consent_value(const char *v)
+{
+    if (!v)
+        return 0;
+    if (!strcasecmp(v, "yes") || !strcasecmp(v, "y") || !strcmp(v, "1") || !strcasecmp(v, "true") ||
+        !strcasecmp(v, "tak") || !strcasecmp(v, "da") || !strcasecmp(v, "igen"))
+        return 1;
+    if (!strcasecmp(v, "no") || !strcasecmp(v, "n") || !strcmp(v, "0") || !strcasecmp(v, "false") ||
+        !strcasecmp(v, "nie") || !strcasecmp(v, "nu") || !strcasecmp(v, "nem"))
+        return 0;
+    return -1;
+}
+
+static void customer_row(struct import *im, char **fields, int n, const int *col, long line)
+{
+    struct cli *c = im->c;
+    struct store_profile p = { .consent = 0 };
+    p.name = field(fields, n, col[0]);
+    p.phone = field(fields, n, col[1]);
+    p.email = field(fields, n, col[2]);
+    p.birthday = field(fields, n, col[3]);
+    const char *consent = field(fields, n, col[4]), *points = field(fields, n, col[5]),
+               *stamps = field(fields, n, col[6]);
+    int64_t pts = 0, stm = 0;
+    char card[CARD_ID_LEN + 1], human[CARD_HUMAN_MAX], msg[1024];
+    if (!p.name) {
+        bad_row(im, line, _("the name is missing"));
+        return;
+    }
+    if ((p.consent = consent_value(consent)) < 0) {
+        bad_row(im, line, _("consent is yes or no"));
+        return;
+    }
+    if ((points && decimal_parse(points, 0, 0, 1000000000, &pts) != 0) ||
+        (stamps && decimal_parse(stamps, 0, 0, 1000, &stm) != 0)) {
+        bad_row(im, line, _("points and stamps are whole numbers, zero or more"));
+        return;
+    }
+    struct store_customer cu;
+    for (int tries = 0;; tries++) {
+        if (card_make(im->secret, card) != 0 || tries > 10) {
+            bad_row(im, line, _("cannot make a card code"));
+            return;
+        }
+        if (store_customer_by_card(c->s, card, &cu) == STORE_CARD_UNKNOWN)
+            break;
+    }
+    p.card = card;
+    if (store_customer_add(c->s, c->who.id, &p, &cu) != 0) {
+        bad_row(im, line, store_error(c->s));
+        return;
+    }
+    if ((pts || stm) && store_adjust(c->s, c->who.id, cu.id, pts, stm, "import", NULL) != 0) {
+        bad_row(im, line, store_error(c->s));
+        return;
+    }
+    card_encode(im->secret, card, human, NULL);
+    snprintf(msg, sizeof msg, "%s;%s;%s\n", human, cu.name, cu.phone);
+    remember(im, msg);
+}
+
+static int parse_when(const char *text, int64_t *ms)
+{
+    int y, m, d, hh = 12, mm = 0;
+    char date[11];
+    if (strlen(text) < 10)
+        return -1;
+    memcpy(date, text, 10);
+    date[10] = '\0';
+    if (date_parse(date, &y, &m, &d) != 0)
+        return -1;
+    const char *rest = text + 10;
+    if (*rest) {
+        char extra;
+        if (sscanf(rest, " %d:%d%c", &hh, &mm, &extra) != 2 || hh < 0 || hh > 23 || mm < 0 || mm > 59)
+            return -1;
+    }
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = hh,
+                     .tm_min = mm, .tm_isdst = -1 };
+    *ms = (int64_t)mktime(&tm) * 1000;
+    return 0;
+}
+
+static void transaction_row(struct import *im, char **fields, int n, const int *col, long line)
+{
+    struct cli *c = im->c;
+    const char *who = field(fields, n, col[0]);
+    if (!who)
+        who = field(fields, n, col[1]);
+    if (!who)
+        who = field(fields, n, col[2]);
+    const char *amount = field(fields, n, col[3]), *date = field(fields, n, col[4]),
+               *items = field(fields, n, col[5]), *category = field(fields, n, col[6]);
+    if (!who) {
+        bad_row(im, line, _("no card, phone or customer to say whose purchase it is"));
+        return;
+    }
+    struct store_customer cu;
+    /* cli_customer prints its own reason; the line number follows it. */
+    if (cli_customer(c, who, &cu) != 0) {
+        bad_row(im, line, _("customer not found (see the message above)"));
+        return;
+    }
+    struct store_earn e = { .category = category };
+    if (!amount || money_parse(amount, store_currency_digits(c->s), &e.amount) != 0 || e.amount <= 0) {
+        bad_row(im, line, _("the amount is missing or not an amount like 12.50"));
+        return;
+    }
+    int64_t when = 0, k;
+    if (date && parse_when(date, &when) != 0) {
+        bad_row(im, line, _("the date is not YYYY-MM-DD or YYYY-MM-DD HH:MM"));
+        return;
+    }
+    if (when > time(NULL) * (int64_t)1000) {
+        bad_row(im, line, _("the date is in the future"));
+        return;
+    }
+    if (items) {
+        if (decimal_parse(items, 0, 1, 1000, &k) != 0) {
+            bad_row(im, line, _("items is a whole number from 1 to 1000"));
+            return;
+        }
+        e.items = (int)k;
+    }
+    struct store_override ov = { c->who.id, "import" };
+    e.override = &ov;
+    store_set_clock(c->s, when);
+    int rc = store_earn(c->s, c->who.id, cu.id, &e, NULL);
+    store_set_clock(c->s, 0);
+    if (rc != 0)
+        bad_row(im, line, store_error(c->s));
+}
+
+static int import_rows(store *s, void *arg)
+{
+    (void)s;
+    struct import *im = arg;
+    static const char *const CUSTOMER_COLS[] = { "name", "phone", "email", "birthday", "consent", "points", "stamps" };
+    static const char *const TRANSACTION_COLS[] = { "card", "phone", "customer", "amount", "date", "items", "category" };
+    const char *const *names = im->transactions ? TRANSACTION_COLS : CUSTOMER_COLS;
+    struct csv *csv = csv_open(im->f, 0);
+    if (!csv)
+        return cli_fail(_("out of memory"));
+    char **fields;
+    int n, col[7], rc;
+    if ((rc = csv_next(csv, &fields, &n)) != 1) {
+        cli_fail(rc == 0 ? _("the file is empty: it needs a header row") : csv_error(csv));
+        csv_close(csv);
+        return -1;
+    }
+    for (int i = 0; i < 7; i++)
+        col[i] = column_index(fields, n, names[i]);
+    if ((!im->transactions && col[0] < 0) || (im->transactions && col[3] < 0) ||
+        (im->transactions && col[0] < 0 && col[1] < 0 && col[2] < 0)) {
+        cli_fail(im->transactions ? _("the header row needs 'amount' and one of 'card', 'phone', 'customer'")
+                                  : _("the header row needs a 'name' column"));
+        csv_close(csv);
+        return -1;
+    }
+    while ((rc = csv_next(csv, &fields, &n)) == 1) {
+        im->rows++;
+        if (im->transactions)
+            transaction_row(im, fields, n, col, csv_line(csv));
+        else
+            customer_row(im, fields, n, col, csv_line(csv));
+    }
+    if (rc < 0)
+        bad_row(im, csv_line(csv), csv_error(csv));
+    csv_close(csv);
+    return im->errors ? -1 : 0;
+}
+
+int cmd_import(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2];
+    int n = cli_parse(c, argc, argv, NULL, pos, 2, USAGE);
+    if (n < 0)
+        return 2;
+    if (n != 2 || (strcmp(pos[0], "customers") != 0 && strcmp(pos[0], "transactions") != 0))
+        return cli_fail(_("say 'customers' or 'transactions' and the file: tally import customers FILE.csv")), 2;
+    struct import im = { .c = c, .transactions = strcmp(pos[0], "transactions") == 0 };
+    im.f = fopen(pos[1], "rb");
+    if (!im.f)
+        return cli_fail(_("cannot read %s: %s"), pos[1], strerror(errno));
+    if (cli_open(c, false) != 0 || cli_login(c, true) != 0 || store_shop_secret(c->s, im.secret) != 0) {
+        fclose(im.f);
+        return c->s && store_error(c->s)[0] ? cli_store_fail(c) : 1;
+    }
+    int rc = store_atomically(c->s, import_rows, &im);
+    fclose(im.f);
+    if (rc != 0) {
+        free(im.out);
+        if (im.errors)
+            return cli_fail(_("nothing was imported: %d of %d rows have errors (listed above)"), im.errors, im.rows);
+        return store_error(c->s)[0] ? cli_store_fail(c) : 1;
+    }
+    if (im.out)
+        fputs(im.out, stdout);
+    free(im.out);
+    fprintf(stderr, _("Imported %d rows.\n"), im.rows);
+    return 0;
+}

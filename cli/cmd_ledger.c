@@ -1,0 +1,445 @@
+/* cmd_ledger.c - transactions: earn, redeem, pay, refund, void, adjust,
+ * nps, coupon. Each prints what happened and the new balance. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "i18n.h"
+
+/* The outcome of a transaction, for people or as JSON. */
+static int report(struct cli *c, const char *customer, const struct store_result *r)
+{
+    struct store_customer cu;
+    if (store_customer_get(c->s, customer, &cu) != 0)
+        return cli_store_fail(c);
+    char amount[MONEY_BUFSZ];
+    if (c->json) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_obj_begin(&jb);
+        jb_key(&jb, "event");
+        jb_str(&jb, r->ref);
+        jb_key(&jb, "points");
+        jb_int(&jb, r->points);
+        jb_key(&jb, "stamps");
+        jb_int(&jb, r->stamps);
+        jb_key(&jb, "credit");
+        jb_money(&jb, r->credit, store_currency_digits(c->s));
+        jb_key(&jb, "discount");
+        jb_money(&jb, r->discount, store_currency_digits(c->s));
+        jb_key(&jb, "bonus_points");
+        jb_int(&jb, r->bonus_points);
+        jb_key(&jb, "expired_points");
+        jb_int(&jb, r->expired_points);
+        jb_key(&jb, "tier");
+        jb_str(&jb, r->tier_after);
+        jb_key(&jb, "balance");
+        jb_obj_begin(&jb);
+        jb_key(&jb, "points");
+        jb_int(&jb, cu.points);
+        jb_key(&jb, "stamps");
+        jb_int(&jb, cu.stamps);
+        jb_key(&jb, "credit");
+        jb_money(&jb, cu.credit, store_currency_digits(c->s));
+        jb_obj_end(&jb);
+        jb_obj_end(&jb);
+        return cli_print_json(&jb);
+    }
+    printf(_("Event %s: %+" PRId64 " points, %+" PRId64 " stamps"), r->ref, r->points, r->stamps);
+    if (r->credit)
+        printf(_(", %s store credit"), cli_amount(c, r->credit, amount));
+    printf("\n");
+    if (r->discount)
+        printf(_("Discount: %s\n"), cli_amount(c, r->discount, amount));
+    if (r->expired_points)
+        printf(_("%" PRId64 " old points expired first.\n"), r->expired_points);
+    if (r->bonus_points)
+        printf(_("Bonus: %" PRId64 " points (birthday or referral).\n"), r->bonus_points);
+    if (r->tier_after[0] && strcmp(r->tier_after, r->tier_before) != 0 && r->tier_before[0] != '\0')
+        printf(_("New tier: %s!\n"), r->tier_after);
+    printf(_("%s now has %" PRId64 " points, %" PRId64 " stamps, %s store credit.\n"), cu.name, cu.points,
+           cu.stamps, cli_amount(c, cu.credit, amount));
+    return 0;
+}
+
+/* --override REASON: a manager passes an abuse limit. The manager logs in
+ * as the acting staff member. */
+static int override_of(struct cli *c, const char *reason, struct store_override *ov)
+{
+    if (!reason)
+        return 0;
+    if (c->who.role != ROLE_MANAGER)
+        return cli_fail(_("--override needs a manager's login"));
+    ov->manager = c->who.id;
+    ov->reason = reason;
+    return 0;
+}
+
+int cmd_earn(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2], *items = NULL, *category = NULL, *override = NULL;
+    const struct opt opts[] = {
+        { "items", &items, NULL }, { "category", &category, NULL },
+        { "override", &override, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally earn CARD AMOUNT [--items N] [--category NAME] [--override REASON]\n\n"
+        "Records a purchase of AMOUNT (12.50 or 12,50): the customer earns points\n"
+        "(points.per_unit x tier multiplier x promotion), stamps (per purchase or\n"
+        "per item, for the stamp categories) and cashback credit. Birthday and\n"
+        "referral bonuses are granted here, once. A manager may pass an abuse\n"
+        "limit with --override and a reason.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n != 2)
+        return cli_fail(_("give a card and an amount: tally earn CARD AMOUNT")), 2;
+    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
+        return 1;
+    struct store_customer cu;
+    struct store_earn e = { .category = category };
+    struct store_override ov;
+    struct store_result r;
+    if (cli_customer(c, pos[0], &cu) != 0 || cli_money(c, pos[1], &e.amount) != 0)
+        return 1;
+    if (items) {
+        int64_t k;
+        if (decimal_parse(items, 0, 1, 1000, &k) != 0)
+            return cli_fail(_("--items takes a whole number from 1 to 1000")), 2;
+        e.items = (int)k;
+    }
+    if (override_of(c, override, &ov) != 0)
+        return 1;
+    e.override = override ? &ov : NULL;
+    if (store_earn(c->s, c->who.id, cu.id, &e, &r) != 0)
+        return cli_store_fail(c);
+    return report(c, cu.id, &r);
+}
+
+int cmd_redeem(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2], *override = NULL;
+    const struct opt opts[] = { { "override", &override, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally redeem CARD REWARD [--override REASON]\n\n"
+        "Gives the customer a reward from the catalog (by id or name), paid with\n"
+        "points or stamps. A negative balance cannot redeem.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n != 2)
+        return cli_fail(_("give a card and a reward: tally redeem CARD REWARD")), 2;
+    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
+        return 1;
+    struct store_customer cu;
+    struct store_override ov;
+    struct store_result r;
+    if (cli_customer(c, pos[0], &cu) != 0 || override_of(c, override, &ov) != 0)
+        return 1;
+    if (store_redeem(c->s, c->who.id, cu.id, pos[1], override ? &ov : NULL, &r) != 0)
+        return cli_store_fail(c);
+    return report(c, cu.id, &r);
+}
+
+int cmd_pay(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2], *credit = NULL;
+    const struct opt opts[] = { { "credit", &credit, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally pay CARD POINTS\n"
+        "       tally pay CARD --credit AMOUNT\n\n"
+        "Pays part of a purchase with points (worth 1 currency unit per\n"
+        "points.pay_rate points) or with cashback store credit, and prints the\n"
+        "discount to give.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n != (credit ? 1 : 2))
+        return cli_fail(_("give a card and points, or a card and --credit AMOUNT")), 2;
+    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
+        return 1;
+    struct store_customer cu;
+    struct store_result r;
+    if (cli_customer(c, pos[0], &cu) != 0)
+        return 1;
+    if (credit) {
+        int64_t amount;
+        if (cli_money(c, credit, &amount) != 0)
+            return 1;
+        if (store_pay_credit(c->s, c->who.id, cu.id, amount, &r) != 0)
+            return cli_store_fail(c);
+    } else {
+        int64_t points;
+        if (decimal_parse(pos[1], 0, 1, 1000000000, &points) != 0)
+            return cli_fail(_("give a whole number of points greater than zero")), 2;
+        if (store_pay_points(c->s, c->who.id, cu.id, points, &r) != 0)
+            return cli_store_fail(c);
+    }
+    return report(c, cu.id, &r);
+}
+
+int cmd_refund(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2], *reason = NULL;
+    const struct opt opts[] = { { "reason", &reason, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally refund EVENT [AMOUNT] [--reason TEXT]\n\n"
+        "Refunds a purchase (an earn event, e.g. 3fa2c1d9:42) in full or by\n"
+        "AMOUNT, and takes back the points, stamps and credit it earned in\n"
+        "proportion. Several partial refunds never take back more than the\n"
+        "purchase gave.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n < 1)
+        return cli_fail(_("give the purchase's event, e.g. tally refund 3fa2c1d9:42")), 2;
+    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
+        return 1;
+    int64_t amount = 0;
+    if (n == 2 && cli_money(c, pos[1], &amount) != 0)
+        return 1;
+    struct store_result r;
+    struct store_event ev;
+    if (store_refund(c->s, c->who.id, pos[0], amount, reason, &r) != 0)
+        return cli_store_fail(c);
+    char origin[STORE_ORIGIN_LEN + 1];
+    int64_t seq;
+    store_parse_event_ref(pos[0], origin, &seq);
+    if (store_get_event(c->s, origin, seq, &ev) != 0)
+        return cli_store_fail(c);
+    return report(c, ev.customer, &r);
+}
+
+int cmd_void(struct cli *c, int argc, char **argv)
+{
+    const char *pos[1], *reason = NULL;
+    const struct opt opts[] = { { "reason", &reason, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally void EVENT --reason TEXT\n\n"
+        "Cancels a transaction (earn, redeem, pay, refund, adjust, bonus) with a\n"
+        "compensating event. Staff may undo their own transaction within\n"
+        "undo.minutes; anything else needs a manager.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 1, usage);
+    if (n < 0)
+        return 2;
+    if (n != 1 || !reason)
+        return cli_fail(_("give the event and a reason: tally void EVENT --reason TEXT")), 2;
+    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
+        return 1;
+    struct store_result r;
+    struct store_event ev;
+    if (store_void(c->s, c->who.id, pos[0], reason, &r) != 0)
+        return cli_store_fail(c);
+    char origin[STORE_ORIGIN_LEN + 1];
+    int64_t seq;
+    store_parse_event_ref(pos[0], origin, &seq);
+    if (store_get_event(c->s, origin, seq, &ev) != 0)
+        return cli_store_fail(c);
+    return report(c, ev.customer, &r);
+}
+
+int cmd_adjust(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2], *reason = NULL;
+    const struct opt opts[] = { { "reason", &reason, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally adjust CARD +POINTS|-POINTS --reason TEXT   (manager)\n\n"
+        "Adds or removes points by hand, e.g. to make good a mistake.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n != 2 || !reason)
+        return cli_fail(_("give a card, points and a reason: tally adjust CARD +50 --reason TEXT")), 2;
+    const char *num = pos[1];
+    bool negative = num[0] == '-';
+    if (num[0] == '+' || num[0] == '-')
+        num++;
+    int64_t points;
+    if (decimal_parse(num, 0, 1, 1000000000, &points) != 0)
+        return cli_fail(_("give the points as a whole number like +50 or -20")), 2;
+    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
+        return 1;
+    struct store_customer cu;
+    struct store_result r;
+    if (cli_customer(c, pos[0], &cu) != 0)
+        return 1;
+    if (store_adjust(c->s, c->who.id, cu.id, negative ? -points : points, 0, reason, &r) != 0)
+        return cli_store_fail(c);
+    return report(c, cu.id, &r);
+}
+
+int cmd_nps(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2];
+    const char *usage = N_("Usage: tally nps CARD SCORE\n\n"
+        "Records the customer's answer, 0 to 10, to 'How likely are you to\n"
+        "recommend us to a friend?'.\n");
+    int n = cli_parse(c, argc, argv, NULL, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n != 2)
+        return cli_fail(_("give a card and a score from 0 to 10")), 2;
+    int64_t score;
+    if (decimal_parse(pos[1], 0, 0, 10, &score) != 0)
+        return cli_fail(_("the score is a whole number from 0 to 10")), 2;
+    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
+        return 1;
+    struct store_customer cu;
+    if (cli_customer(c, pos[0], &cu) != 0)
+        return 1;
+    if (store_nps(c->s, c->who.id, cu.id, (int)score) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(_("Thank you: score %d recorded.\n"), (int)score);
+    return 0;
+}
+
+static int print_coupon(const struct store_coupon *cp, void *arg)
+{
+    void **a = arg;
+    struct cli *c = a[0];
+    struct jbuf *jb = a[1];
+    char until[32], what[64], amount[MONEY_BUFSZ];
+    if (jb) {
+        jb_obj_begin(jb);
+        jb_key(jb, "code");
+        jb_str(jb, cp->code);
+        jb_key(jb, "customer");
+        jb_str(jb, cp->customer);
+        jb_key(jb, "reward");
+        jb_str(jb, cp->reward);
+        jb_key(jb, "discount");
+        jb_money(jb, cp->discount, store_currency_digits(c->s));
+        jb_key(jb, "percent");
+        jb_int(jb, cp->percent);
+        jb_key(jb, "expires");
+        jb_int(jb, cp->expires);
+        jb_key(jb, "uses");
+        jb_int(jb, cp->uses);
+        jb_obj_end(jb);
+        return 0;
+    }
+    if (cp->reward[0])
+        snprintf(what, sizeof what, _("reward %s"), cp->reward);
+    else if (cp->percent)
+        snprintf(what, sizeof what, _("%" PRId64 "%% off"), cp->percent);
+    else
+        snprintf(what, sizeof what, _("%s off"), cli_amount(c, cp->discount, amount));
+    cli_time(cp->expires, until, sizeof until);
+    printf("%.4s-%.4s  %-20s %-12s %.10s %s\n", cp->code, cp->code + 4, what,
+           cp->customer[0] ? cp->customer : _("anyone"), until,
+           cp->uses > 1 ? _("USED TWICE") : cp->uses ? _("used") : "");
+    return 0;
+}
+
+/* End of the given local day, in unix ms. */
+static int parse_expiry(const char *text, int64_t *out)
+{
+    int y, m, d;
+    if (date_parse(text, &y, &m, &d) != 0)
+        return -1;
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 23,
+                     .tm_min = 59, .tm_sec = 59, .tm_isdst = -1 };
+    *out = (int64_t)mktime(&tm) * 1000 + 999;
+    return 0;
+}
+
+int cmd_coupon(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2], *customer = NULL, *reward = NULL, *discount = NULL, *expires = NULL,
+               *card = NULL;
+    const struct opt opts[] = {
+        { "customer", &customer, NULL }, { "reward", &reward, NULL },
+        { "discount", &discount, NULL }, { "expires", &expires, NULL }, { "card", &card, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally coupon issue (--reward REWARD | --discount AMOUNT | --discount N%)\n"
+        "                         [--customer CARD] [--expires YYYY-MM-DD]   (manager)\n"
+        "       tally coupon redeem CODE --card CARD\n"
+        "       tally coupon list [--customer CARD]\n\n"
+        "A coupon is a single-use code with an expiry (30 days unless given),\n"
+        "for anyone or bound to one customer, worth a reward or a discount.\n"
+        "A coupon used at two tills that were cut off from each other shows as\n"
+        "USED TWICE in the list.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n == 0)
+        return cli_fail(_("say 'issue', 'redeem' or 'list'; see 'tally coupon --help'")), 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    struct store_customer cu;
+    if (strcmp(pos[0], "list") == 0) {
+        if (customer && cli_customer(c, customer, &cu) != 0)
+            return 1;
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_arr_begin(&jb);
+        void *arg[2] = { c, c->json ? &jb : NULL };
+        if (store_coupon_list(c->s, customer ? cu.id : NULL, print_coupon, arg) != 0) {
+            jb_free(&jb);
+            return cli_store_fail(c);
+        }
+        jb_arr_end(&jb);
+        if (c->json)
+            return cli_print_json(&jb);
+        jb_free(&jb);
+        return 0;
+    }
+    if (strcmp(pos[0], "issue") == 0) {
+        struct store_coupon_spec spec = { .reward = reward };
+        if (cli_login(c, true) != 0)
+            return 1;
+        if (customer) {
+            if (cli_customer(c, customer, &cu) != 0)
+                return 1;
+            spec.customer = cu.id;
+        }
+        if (discount) {
+            size_t len = strlen(discount);
+            if (len > 1 && discount[len - 1] == '%') {
+                char num[32];
+                snprintf(num, sizeof num, "%.*s", (int)(len - 1), discount);
+                if (decimal_parse(num, 0, 1, 100, &spec.percent) != 0)
+                    return cli_fail(_("a percentage off is a whole number from 1 to 100, like 10%%")), 2;
+            } else if (cli_money(c, discount, &spec.discount) != 0) {
+                return 1;
+            }
+        }
+        if (expires) {
+            if (parse_expiry(expires, &spec.expires) != 0)
+                return cli_fail(_("give the expiry as YYYY-MM-DD")), 2;
+        } else {
+            spec.expires = (time(NULL) + 30 * 86400) * (int64_t)1000;
+        }
+        struct store_coupon cp;
+        if (store_coupon_issue(c->s, c->who.id, &spec, &cp) != 0)
+            return cli_store_fail(c);
+        if (c->json)
+            printf("{\"code\":\"%.4s-%.4s\"}\n", cp.code, cp.code + 4);
+        else
+            printf(_("Coupon %.4s-%.4s issued.\n"), cp.code, cp.code + 4);
+        return 0;
+    }
+    if (strcmp(pos[0], "redeem") == 0) {
+        if (n != 2)
+            return cli_fail(_("give the coupon's code")), 2;
+        if (!card)
+            return cli_fail(_("say whose purchase it is: --card CARD")), 2;
+        if (cli_login(c, false) != 0 || cli_customer(c, card, &cu) != 0)
+            return 1;
+        struct store_coupon cp;
+        struct store_result r;
+        if (store_coupon_get(c->s, pos[1], &cp) != 0 ||
+            store_coupon_redeem(c->s, c->who.id, pos[1], cu.id, &r) != 0)
+            return cli_store_fail(c);
+        if (c->json) {
+            printf("{\"event\":\"%s\",\"code\":\"%s\"}\n", r.ref, cp.code);
+            return 0;
+        }
+        char amount[MONEY_BUFSZ];
+        struct store_reward rw;
+        if (cp.reward[0] && store_reward_get(c->s, cp.reward, &rw) == 0)
+            printf(_("Coupon used: give %s.\n"), rw.name);
+        else if (cp.percent)
+            printf(_("Coupon used: %" PRId64 "%% off this purchase.\n"), cp.percent);
+        else
+            printf(_("Coupon used: %s off this purchase.\n"), cli_amount(c, cp.discount, amount));
+        return 0;
+    }
+    return cli_fail(_("say 'issue', 'redeem' or 'list'; see 'tally coupon --help'")), 2;
+}

@@ -1,0 +1,584 @@
+/* cmd_shop.c - the shop and its program: init, program, staff, reward,
+ * promo, expire, events, digest. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "i18n.h"
+
+static const char *role_name(enum store_role r)
+{
+    return r == ROLE_MANAGER ? _("manager") : _("barista");
+}
+
+static int new_pin(char *pin, size_t sz)
+{
+    char again[64];
+    if (cli_read_pin("TALLY_NEW_PIN", _("New PIN (4-8 digits): "), pin, sz) != 0)
+        return 1;
+    if (!getenv("TALLY_NEW_PIN")) {
+        if (cli_read_pin("TALLY_NEW_PIN", _("Same PIN again: "), again, sizeof again) != 0)
+            return 1;
+        if (strcmp(pin, again) != 0)
+            return cli_fail(_("the two PINs differ; nothing was changed"));
+    }
+    return 0;
+}
+
+int cmd_init(struct cli *c, int argc, char **argv)
+{
+    const char *shop = NULL, *currency = NULL, *manager = NULL;
+    const struct opt opts[] = {
+        { "shop", &shop, NULL }, { "currency", &currency, NULL },
+        { "manager", &manager, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally init --shop NAME --currency CODE [--manager NAME]\n\n"
+        "Creates a new shop: its id and secret (for card codes), this till's\n"
+        "identity and key pair, and the database (mode 0600). With --manager,\n"
+        "also the first manager, whose PIN comes from $TALLY_NEW_PIN or is asked.\n"
+        "Currencies: PLN, RON, HUF, EUR, CZK, GBP, CHF and other ISO 4217 codes.\n");
+    if (cli_parse(c, argc, argv, opts, NULL, 0, usage) < 0)
+        return 2;
+    if (!shop || !currency)
+        return cli_fail(_("give the shop's name and currency: tally init --shop NAME --currency CODE"));
+    char path[4096];
+    if (store_default_path(c->db_path, path, sizeof path) != 0)
+        return cli_fail(_("cannot tell where the database is: give --db PATH or set TALLY_DB"));
+    if (cli_open(c, true) != 0)
+        return 1;
+    if (store_init_shop(c->s, shop, currency) != 0)
+        return cli_store_fail(c);
+    if (manager) {
+        char pin[64];
+        if (new_pin(pin, sizeof pin) != 0)
+            return 1;
+        if (store_staff_add(c->s, NULL, manager, ROLE_MANAGER, pin, NULL) != 0)
+            return cli_store_fail(c);
+    }
+    if (c->json) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_obj_begin(&jb);
+        jb_key(&jb, "shop");
+        jb_str(&jb, store_shop_name(c->s));
+        jb_key(&jb, "currency");
+        jb_str(&jb, store_currency(c->s));
+        jb_key(&jb, "till");
+        jb_str(&jb, store_origin(c->s));
+        jb_key(&jb, "database");
+        jb_str(&jb, path);
+        jb_obj_end(&jb);
+        return cli_print_json(&jb);
+    }
+    printf(_("Created shop \"%s\" (%s) in %s\nThis till is %s.\n"), store_shop_name(c->s),
+           store_currency(c->s), path, store_origin(c->s));
+    if (!manager)
+        printf(_("Next: add the first manager with 'tally staff add NAME --role manager'.\n"));
+    return 0;
+}
+
+int cmd_program(struct cli *c, int argc, char **argv)
+{
+    const char *pos[3];
+    const char *usage = N_("Usage: tally program show\n"
+        "       tally program set KEY VALUE     (manager)\n\n"
+        "Shows or changes the loyalty program. Every change is an event and\n"
+        "reaches the other tills. 'tally program show' lists every key with\n"
+        "what it means.\n");
+    int n = cli_parse(c, argc, argv, NULL, pos, 3, usage);
+    if (n < 0)
+        return 2;
+    if (n == 0 || (strcmp(pos[0], "show") != 0 && strcmp(pos[0], "set") != 0))
+        return cli_fail(_("say 'show' or 'set KEY VALUE'; see 'tally program --help'")), 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    if (strcmp(pos[0], "set") == 0) {
+        if (n != 3)
+            return cli_fail(_("give a key and a value: tally program set KEY VALUE")), 2;
+        if (cli_login(c, true) != 0)
+            return 1;
+        if (store_setting_set(c->s, c->who.id, pos[1], pos[2]) != 0)
+            return cli_store_fail(c);
+        char v[1024];
+        store_setting_get(c->s, pos[1], v, sizeof v);
+        if (!c->json)
+            printf(_("%s is now %s\n"), pos[1], v);
+        return 0;
+    }
+    const struct store_setting_info *info = store_settings();
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    for (; info->key; info++) {
+        char v[1024];
+        store_setting_get(c->s, info->key, v, sizeof v);
+        if (c->json) {
+            jb_key(&jb, info->key);
+            jb_str(&jb, v);
+        } else {
+            printf("%-26s %s\n", info->key, v);
+            printf("%-26s   %s\n", "", _(info->help));
+        }
+    }
+    jb_obj_end(&jb);
+    if (c->json)
+        return cli_print_json(&jb);
+    jb_free(&jb);
+    return 0;
+}
+
+static int print_staff(const struct store_staff *m, void *arg)
+{
+    struct jbuf *jb = arg;
+    if (jb) {
+        jb_obj_begin(jb);
+        jb_key(jb, "id");
+        jb_str(jb, m->id);
+        jb_key(jb, "name");
+        jb_str(jb, m->name);
+        jb_key(jb, "role");
+        jb_str(jb, m->role == ROLE_MANAGER ? "manager" : "barista");
+        jb_key(jb, "disabled");
+        jb_bool(jb, m->disabled);
+        jb_obj_end(jb);
+    } else {
+        printf("%-30s %-10s %s\n", m->name, role_name(m->role), m->disabled ? _("disabled") : "");
+    }
+    return 0;
+}
+
+int cmd_staff(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2], *role = "barista";
+    const struct opt opts[] = { { "role", &role, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally staff add NAME [--role barista|manager]   (manager)\n"
+        "       tally staff list\n"
+        "       tally staff disable NAME                         (manager)\n\n"
+        "The new member's PIN (4-8 digits) comes from $TALLY_NEW_PIN or is asked\n"
+        "twice. PINs are kept only as password hashes. The very first staff\n"
+        "member of a shop must be a manager and needs no login.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n == 0)
+        return cli_fail(_("say 'add', 'list' or 'disable'; see 'tally staff --help'")), 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    if (strcmp(pos[0], "list") == 0) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_arr_begin(&jb);
+        if (store_staff_list(c->s, print_staff, c->json ? &jb : NULL) != 0) {
+            jb_free(&jb);
+            return cli_store_fail(c);
+        }
+        jb_arr_end(&jb);
+        if (c->json)
+            return cli_print_json(&jb);
+        jb_free(&jb);
+        return 0;
+    }
+    if (n != 2)
+        return cli_fail(_("give the staff member's name")), 2;
+    if (strcmp(pos[0], "add") == 0) {
+        enum store_role r;
+        if (strcmp(role, "barista") == 0)
+            r = ROLE_BARISTA;
+        else if (strcmp(role, "manager") == 0)
+            r = ROLE_MANAGER;
+        else
+            return cli_fail(_("--role is 'barista' or 'manager'")), 2;
+        const char *by = NULL;
+        if (store_has_manager(c->s)) {
+            if (cli_login(c, true) != 0)
+                return 1;
+            by = c->who.id;
+        }
+        char pin[64];
+        struct store_staff m;
+        if (new_pin(pin, sizeof pin) != 0)
+            return 1;
+        if (store_staff_add(c->s, by, pos[1], r, pin, &m) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("Added %s (%s).\n"), m.name, role_name(m.role));
+        return 0;
+    }
+    if (strcmp(pos[0], "disable") == 0) {
+        if (cli_login(c, true) != 0)
+            return 1;
+        if (store_staff_disable(c->s, c->who.id, pos[1]) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("%s can no longer log in.\n"), pos[1]);
+        return 0;
+    }
+    return cli_fail(_("say 'add', 'list' or 'disable'; see 'tally staff --help'")), 2;
+}
+
+static int print_reward(const struct store_reward *r, void *arg)
+{
+    struct jbuf *jb = arg;
+    if (jb) {
+        jb_obj_begin(jb);
+        jb_key(jb, "id");
+        jb_str(jb, r->id);
+        jb_key(jb, "name");
+        jb_str(jb, r->name);
+        jb_key(jb, "points");
+        jb_int(jb, r->points);
+        jb_key(jb, "stamps");
+        jb_int(jb, r->stamps);
+        jb_key(jb, "retired");
+        jb_bool(jb, r->retired);
+        jb_obj_end(jb);
+        return 0;
+    }
+    char price[64];
+    if (r->points)
+        snprintf(price, sizeof price, _("%" PRId64 " points"), r->points);
+    else
+        snprintf(price, sizeof price, _("%" PRId64 " stamps"), r->stamps);
+    printf("%-8s %-32s %-14s %s\n", r->id, r->name, price, r->retired ? _("retired") : "");
+    return 0;
+}
+
+int cmd_reward(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2], *points = NULL, *stamps = NULL;
+    bool all = false;
+    const struct opt opts[] = {
+        { "points", &points, NULL }, { "stamps", &stamps, NULL }, { "all", NULL, &all }, { 0 } };
+    const char *usage = N_("Usage: tally reward add NAME --points N | --stamps N   (manager)\n"
+        "       tally reward list [--all]\n"
+        "       tally reward retire REWARD                     (manager)\n\n"
+        "The rewards catalog. A reward is priced in points or in stamps; a stamp\n"
+        "card is a reward priced in stamps (e.g. 'Free coffee' --stamps 10).\n"
+        "Retired rewards can no longer be redeemed; --all lists them too.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n == 0)
+        return cli_fail(_("say 'add', 'list' or 'retire'; see 'tally reward --help'")), 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    if (strcmp(pos[0], "list") == 0) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_arr_begin(&jb);
+        if (store_reward_list(c->s, all, print_reward, c->json ? &jb : NULL) != 0) {
+            jb_free(&jb);
+            return cli_store_fail(c);
+        }
+        jb_arr_end(&jb);
+        if (c->json)
+            return cli_print_json(&jb);
+        jb_free(&jb);
+        return 0;
+    }
+    if (n != 2)
+        return cli_fail(_("give the reward's name")), 2;
+    if (cli_login(c, true) != 0)
+        return 1;
+    if (strcmp(pos[0], "add") == 0) {
+        int64_t p = 0, st = 0;
+        if (points && decimal_parse(points, 0, 1, 1000000000, &p) != 0)
+            return cli_fail(_("--points takes a whole number greater than zero")), 2;
+        if (stamps && decimal_parse(stamps, 0, 1, 1000, &st) != 0)
+            return cli_fail(_("--stamps takes a whole number from 1 to 1000")), 2;
+        struct store_reward r;
+        if (store_reward_add(c->s, c->who.id, pos[1], p, st, &r) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("Added reward %s (%s).\n"), r.name, r.id);
+        return 0;
+    }
+    if (strcmp(pos[0], "retire") == 0) {
+        if (store_reward_retire(c->s, c->who.id, pos[1]) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("Retired %s.\n"), pos[1]);
+        return 0;
+    }
+    return cli_fail(_("say 'add', 'list' or 'retire'; see 'tally reward --help'")), 2;
+}
+
+static int parse_minute(const char *t, int *out)
+{
+    int h, m;
+    char extra;
+    if (sscanf(t, "%d:%d%c", &h, &m, &extra) != 2 || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m))
+        return -1;
+    *out = h * 60 + m;
+    return 0;
+}
+
+static int parse_days(const char *t, int *out)
+{
+    static const char *const names[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", t);
+    *out = 0;
+    char *save = NULL;
+    for (char *d = strtok_r(buf, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
+        int k;
+        for (k = 0; k < 7 && strncasecmp(d, names[k], 3) != 0; k++)
+            ;
+        if (k == 7)
+            return -1;
+        *out |= 1 << k;
+    }
+    return 0;
+}
+
+static int print_promo(const struct store_promo *p, void *arg)
+{
+    struct jbuf *jb = arg;
+    if (jb) {
+        jb_obj_begin(jb);
+        jb_key(jb, "id");
+        jb_str(jb, p->id);
+        jb_key(jb, "name");
+        jb_str(jb, p->name);
+        jb_key(jb, "multiplier_milli");
+        jb_int(jb, p->multiplier_milli);
+        jb_key(jb, "days");
+        jb_int(jb, p->days);
+        jb_key(jb, "start_minute");
+        jb_int(jb, p->start_minute);
+        jb_key(jb, "end_minute");
+        jb_int(jb, p->end_minute);
+        jb_key(jb, "from");
+        jb_str(jb, p->from);
+        jb_key(jb, "to");
+        jb_str(jb, p->to);
+        jb_key(jb, "category");
+        jb_str(jb, p->category);
+        jb_key(jb, "ended");
+        jb_bool(jb, p->ended);
+        jb_obj_end(jb);
+        return 0;
+    }
+    static const char *const names[] = { N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun") };
+    char days[64] = "";
+    for (int k = 0; k < 7; k++)
+        if (p->days & (1 << k))
+            snprintf(days + strlen(days), sizeof days - strlen(days), "%s%s", days[0] ? "," : "", _(names[k]));
+    printf("%-8s %-26s x%" PRId64 ".%03" PRId64 "  %s %02d:%02d-%02d:%02d %s%s%s %s %s\n", p->id, p->name,
+           p->multiplier_milli / 1000, p->multiplier_milli % 1000, days[0] ? days : _("every day"),
+           p->start_minute / 60, p->start_minute % 60, p->end_minute / 60, p->end_minute % 60,
+           p->from, p->from[0] || p->to[0] ? ".." : "", p->to, p->category, p->ended ? _("ended") : "");
+    return 0;
+}
+
+int cmd_promo(struct cli *c, int argc, char **argv)
+{
+    const char *pos[2], *mult = NULL, *days = NULL, *from_time = NULL, *to_time = NULL,
+               *start = NULL, *end = NULL, *category = NULL;
+    bool all = false;
+    const struct opt opts[] = {
+        { "multiplier", &mult, NULL }, { "days", &days, NULL }, { "from-time", &from_time, NULL },
+        { "to-time", &to_time, NULL }, { "start", &start, NULL }, { "end", &end, NULL },
+        { "category", &category, NULL }, { "all", NULL, &all }, { 0 } };
+    const char *usage = N_("Usage: tally promo add NAME --multiplier X [--days mon,tue,...]\n"
+        "                 [--from-time HH:MM --to-time HH:MM] [--start DATE] [--end DATE]\n"
+        "                 [--category CATEGORY]                  (manager)\n"
+        "       tally promo list [--all]\n"
+        "       tally promo end PROMO                            (manager)\n\n"
+        "A timed promotion multiplies the points of purchases made while it runs,\n"
+        "in the till's local time, e.g. double points on Tuesdays 16:00-18:00:\n"
+        "  tally promo add 'Happy hour' --multiplier 2 --days tue --from-time 16:00 --to-time 18:00\n"
+        "When several run at once the highest multiplier counts (at most 10).\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
+    if (n < 0)
+        return 2;
+    if (n == 0)
+        return cli_fail(_("say 'add', 'list' or 'end'; see 'tally promo --help'")), 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    if (strcmp(pos[0], "list") == 0) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_arr_begin(&jb);
+        if (store_promo_list(c->s, all, print_promo, c->json ? &jb : NULL) != 0) {
+            jb_free(&jb);
+            return cli_store_fail(c);
+        }
+        jb_arr_end(&jb);
+        if (c->json)
+            return cli_print_json(&jb);
+        jb_free(&jb);
+        return 0;
+    }
+    if (n != 2)
+        return cli_fail(_("give the promotion's name")), 2;
+    if (strcmp(pos[0], "add") == 0) {
+        struct store_promo p = { .start_minute = 0, .end_minute = 1440 };
+        snprintf(p.name, sizeof p.name, "%s", pos[1]);
+        if (!mult || decimal_parse(mult, 3, 1001, 10000, &p.multiplier_milli) != 0)
+            return cli_fail(_("--multiplier is more than 1 and at most 10, e.g. 2 or 1.5")), 2;
+        if (days && parse_days(days, &p.days) != 0)
+            return cli_fail(_("--days is a list like mon,tue,sat")), 2;
+        if ((from_time && parse_minute(from_time, &p.start_minute) != 0) ||
+            (to_time && parse_minute(to_time, &p.end_minute) != 0))
+            return cli_fail(_("give times as HH:MM, e.g. 16:00")), 2;
+        snprintf(p.from, sizeof p.from, "%s", start ? start : "");
+        snprintf(p.to, sizeof p.to, "%s", end ? end : "");
+        snprintf(p.category, sizeof p.category, "%s", category ? category : "");
+        if (cli_login(c, true) != 0)
+            return 1;
+        struct store_promo out;
+        if (store_promo_add(c->s, c->who.id, &p, &out) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("Added promotion %s (%s).\n"), out.name, out.id);
+        return 0;
+    }
+    if (strcmp(pos[0], "end") == 0) {
+        if (cli_login(c, true) != 0)
+            return 1;
+        if (store_promo_end(c->s, c->who.id, pos[1]) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("Ended %s.\n"), pos[1]);
+        return 0;
+    }
+    return cli_fail(_("say 'add', 'list' or 'end'; see 'tally promo --help'")), 2;
+}
+
+int cmd_expire(struct cli *c, int argc, char **argv)
+{
+    const char *pos[1];
+    const char *usage = N_("Usage: tally expire [CARD]\n\n"
+        "Expires points older than points.expire_days that were not spent since,\n"
+        "oldest first, for one customer or for everyone. Tills also do this by\n"
+        "themselves whenever a customer's card is used.\n");
+    int n = cli_parse(c, argc, argv, NULL, pos, 1, usage);
+    if (n < 0)
+        return 2;
+    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
+        return 1;
+    struct store_customer cu;
+    if (n == 1 && cli_customer(c, pos[0], &cu) != 0)
+        return 1;
+    int64_t total = 0;
+    if (store_expire(c->s, n == 1 ? cu.id : NULL, &total) != 0)
+        return cli_store_fail(c);
+    if (c->json)
+        printf("{\"expired_points\":%" PRId64 "}\n", total);
+    else
+        printf(_("%" PRId64 " points expired.\n"), total);
+    return 0;
+}
+
+struct event_print { struct cli *c; struct jbuf *jb; };
+
+static int print_event(const struct store_event *ev, void *arg)
+{
+    struct event_print *p = arg;
+    char ref[48], when[32], amount[MONEY_BUFSZ];
+    snprintf(ref, sizeof ref, "%s:%" PRId64, ev->origin, ev->seq);
+    if (p->jb) {
+        struct jbuf *jb = p->jb;
+        jb_obj_begin(jb);
+        jb_key(jb, "event");
+        jb_str(jb, ref);
+        jb_key(jb, "hlc");
+        jb_int(jb, ev->hlc);
+        jb_key(jb, "wall");
+        jb_int(jb, ev->wall);
+        jb_key(jb, "type");
+        jb_str(jb, ev->type);
+        jb_key(jb, "staff");
+        jb_str(jb, ev->staff);
+        jb_key(jb, "customer");
+        jb_str(jb, ev->customer);
+        jb_key(jb, "points");
+        jb_int(jb, ev->points);
+        jb_key(jb, "stamps");
+        jb_int(jb, ev->stamps);
+        jb_key(jb, "credit");
+        jb_money(jb, ev->credit, store_currency_digits(p->c->s));
+        jb_key(jb, "spend");
+        jb_money(jb, ev->spend, store_currency_digits(p->c->s));
+        if (ev->ref_origin[0]) {
+            char r[48];
+            snprintf(r, sizeof r, "%s:%" PRId64, ev->ref_origin, ev->ref_seq);
+            jb_key(jb, "ref");
+            jb_str(jb, r);
+        }
+        jb_key(jb, "occasion");
+        jb_str(jb, ev->occasion);
+        jb_key(jb, "reason");
+        jb_str(jb, ev->reason);
+        jb_key(jb, "data");
+        jb_raw(jb, ev->data);
+        jb_obj_end(jb);
+        return 0;
+    }
+    cli_time(ev->wall, when, sizeof when);
+    printf("%-14s %s %-10s %-12s %+7" PRId64 "p %+4" PRId64 "s %12s %s\n", ref, when, ev->type,
+           ev->customer, ev->points, ev->stamps, ev->spend ? cli_amount(p->c, ev->spend, amount) : "",
+           ev->reason);
+    return 0;
+}
+
+int cmd_events(struct cli *c, int argc, char **argv)
+{
+    const char *customer = NULL, *type = NULL, *limit = NULL;
+    const struct opt opts[] = {
+        { "customer", &customer, NULL }, { "type", &type, NULL }, { "limit", &limit, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally events [--customer CARD] [--type TYPE] [--limit N]\n\n"
+        "The event log, newest first: every change any till made. Each event is\n"
+        "named TILL:SEQ; use that name with refund and void.\n");
+    if (cli_parse(c, argc, argv, opts, NULL, 0, usage) < 0)
+        return 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    struct store_customer cu;
+    struct store_event_filter f = { .type = type, .limit = 50 };
+    int64_t lim;
+    if (limit) {
+        if (decimal_parse(limit, 0, 0, 100000000, &lim) != 0)
+            return cli_fail(_("--limit takes a whole number (0: all)")), 2;
+        f.limit = (int)lim;
+    }
+    if (customer) {
+        if (cli_customer(c, customer, &cu) != 0)
+            return 1;
+        f.customer = cu.id;
+    }
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_arr_begin(&jb);
+    struct event_print p = { c, c->json ? &jb : NULL };
+    if (store_list_events(c->s, &f, print_event, &p) != 0) {
+        jb_free(&jb);
+        return cli_store_fail(c);
+    }
+    jb_arr_end(&jb);
+    if (c->json)
+        return cli_print_json(&jb);
+    jb_free(&jb);
+    return 0;
+}
+
+int cmd_digest(struct cli *c, int argc, char **argv)
+{
+    const char *usage = N_("Usage: tally digest\n\n"
+        "One hash of the ledger's derived state (balances, customers, program).\n"
+        "Two tills holding the same events print the same digest.\n");
+    if (cli_parse(c, argc, argv, NULL, NULL, 0, usage) < 0)
+        return 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    char d[65];
+    if (store_digest(c->s, d) != 0)
+        return cli_store_fail(c);
+    if (c->json)
+        printf("{\"digest\":\"%s\",\"events\":%" PRId64 "}\n", d, store_event_count(c->s));
+    else
+        printf("%s %" PRId64 "\n", d, store_event_count(c->s));
+    return 0;
+}

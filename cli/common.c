@@ -1,0 +1,274 @@
+/* common.c - the helpers every subcommand uses. */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "i18n.h"
+#include "scanner/scanner.h"
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("tally: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+int cli_store_fail(struct cli *c)
+{
+    return cli_fail("%s", store_error(c->s));
+}
+
+static bool global_opt(struct cli *c, const char *name, const char *value)
+{
+    if (strcmp(name, "db") == 0)
+        c->db_path = value;
+    else if (strcmp(name, "staff") == 0)
+        c->staff_name = value;
+    else if (strcmp(name, "lang") == 0)
+        c->lang = value;
+    else if (strcmp(name, "format") == 0)
+        c->json = strcmp(value, "json") == 0;
+    else
+        return false;
+    return true;
+}
+
+int cli_parse(struct cli *c, int argc, char **argv, const struct opt *opts,
+              const char **pos, int maxpos, const char *usage)
+{
+    int npos = 0;
+    bool only_positional = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_positional || a[0] != '-' || a[1] == '\0' || (a[1] != '-' && isdigit((unsigned char)a[1]))) {
+            /* "-20" is a negative number, not an option. */
+            if (npos >= maxpos)
+                return cli_fail(_("unexpected argument '%s'; see 'tally %s --help'"), a, argv[0]), -1;
+            pos[npos++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_positional = true;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("%s", _(usage));
+            exit(0);
+        }
+        if (a[1] != '-')
+            return cli_fail(_("unknown option '%s'; see 'tally %s --help'"), a, argv[0]), -1;
+        char name[64];
+        const char *eq = strchr(a + 2, '=');
+        size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (n >= sizeof name)
+            return cli_fail(_("unknown option '%s'; see 'tally %s --help'"), a, argv[0]), -1;
+        memcpy(name, a + 2, n);
+        name[n] = '\0';
+        const struct opt *o = opts;
+        for (; o && o->name; o++)
+            if (strcmp(o->name, name) == 0)
+                break;
+        bool global = strcmp(name, "db") == 0 || strcmp(name, "staff") == 0 ||
+                      strcmp(name, "lang") == 0 || strcmp(name, "format") == 0;
+        if ((!o || !o->name) && !global)
+            return cli_fail(_("unknown option '--%s'; see 'tally %s --help'"), name, argv[0]), -1;
+        bool takes = global || o->value;
+        const char *value = NULL;
+        if (takes) {
+            if (eq)
+                value = eq + 1;
+            else if (i + 1 < argc)
+                value = argv[++i];
+            else
+                return cli_fail(_("option '--%s' needs a value"), name), -1;
+        } else if (eq) {
+            return cli_fail(_("option '--%s' takes no value"), name), -1;
+        }
+        if (global) {
+            if (strcmp(name, "format") == 0 && strcmp(value, "json") != 0 && strcmp(value, "table") != 0)
+                return cli_fail(_("--format is 'table' or 'json'")), -1;
+            global_opt(c, name, value);
+        } else if (o->value) {
+            *o->value = value;
+        } else {
+            *o->flag = true;
+        }
+    }
+    return npos;
+}
+
+int cli_open(struct cli *c, bool create)
+{
+    char path[4096], err[1024];
+    if (store_default_path(c->db_path, path, sizeof path) != 0)
+        return cli_fail(_("cannot tell where the database is: give --db PATH or set TALLY_DB"));
+    c->s = store_open(path, create, err, sizeof err);
+    if (!c->s)
+        return cli_fail("%s", err);
+    if (!create && !store_is_initialised(c->s))
+        return cli_fail(_("%s holds no shop yet: run 'tally init --shop NAME --currency CODE'"), path);
+    return 0;
+}
+
+int cli_read_pin(const char *var, const char *prompt, char *out, size_t outsz)
+{
+    const char *env = getenv(var);
+    if (env) {
+        snprintf(out, outsz, "%s", env);
+        return 0;
+    }
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+    if (fd < 0)
+        return cli_fail(_("no terminal to ask for the PIN: set %s"), var);
+    struct termios old, quiet;
+    bool tty = tcgetattr(fd, &old) == 0;
+    if (tty) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    if (write(fd, prompt, strlen(prompt)) < 0) {
+        /* nothing to do: the read below still works */
+    }
+    size_t n = 0;
+    char ch;
+    while (n + 1 < outsz && read(fd, &ch, 1) == 1 && ch != '\n')
+        out[n++] = ch;
+    out[n] = '\0';
+    if (tty)
+        tcsetattr(fd, TCSAFLUSH, &old);
+    if (write(fd, "\n", 1) < 0) {
+        /* ignored */
+    }
+    close(fd);
+    return 0;
+}
+
+int cli_login(struct cli *c, bool manager)
+{
+    const char *name = c->staff_name ? c->staff_name : getenv("TALLY_STAFF");
+    if (!name || !*name)
+        return cli_fail(_("say who you are: --staff NAME (or set TALLY_STAFF)"));
+    char pin[64];
+    if (cli_read_pin("TALLY_PIN", _("PIN: "), pin, sizeof pin) != 0)
+        return 1;
+    int rc = store_staff_login(c->s, name, pin, &c->who);
+    memset(pin, 0, sizeof pin);
+    if (rc != 0)
+        return cli_store_fail(c);
+    if (manager && c->who.role != ROLE_MANAGER)
+        return cli_fail(_("this needs a manager; %s is a barista"), c->who.name);
+    return 0;
+}
+
+static bool all_hex(const char *t, size_t n)
+{
+    if (strlen(t) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit((unsigned char)t[i]) || isupper((unsigned char)t[i]))
+            return false;
+    return true;
+}
+
+struct phone_hit { struct store_customer *out; int n; const char *digits; };
+
+static int phone_match(const struct store_customer *cu, void *arg)
+{
+    struct phone_hit *h = arg;
+    const char *p = cu->phone;
+    size_t lp = strlen(p), ld = strlen(h->digits);
+    /* Match the number with or without its country code. */
+    if (lp >= ld && strcmp(p + lp - ld, h->digits) == 0) {
+        if (h->n++ == 0)
+            *h->out = *cu;
+    }
+    return 0;
+}
+
+int cli_customer(struct cli *c, const char *text, struct store_customer *out)
+{
+    unsigned char secret[STORE_SECRET_BYTES];
+    char id[CARD_ID_LEN + 1];
+    if (store_shop_secret(c->s, secret) != 0)
+        return cli_store_fail(c);
+    enum card_verdict v = card_parse(text, strlen(text), secret, id);
+    if (v == CARD_OK) {
+        enum store_card_state st = store_customer_by_card(c->s, id, out);
+        return st == STORE_CARD_ACTIVE ? 0 : cli_store_fail(c);
+    }
+    if (v != CARD_NOT_TALLY)
+        return cli_fail("%s", card_verdict_message(v));
+    if (all_hex(text, STORE_ID_LEN)) {
+        if (store_customer_get(c->s, text, out) != 0)
+            return cli_store_fail(c);
+        if (out->forgotten)
+            return cli_fail(_("this customer asked to be forgotten"));
+        return 0;
+    }
+    char digits[40];
+    size_t n = 0;
+    for (const char *p = text; *p && n + 1 < sizeof digits; p++) {
+        if (isdigit((unsigned char)*p))
+            digits[n++] = *p;
+        else if (!strchr("+ -./()", *p))
+            break;
+    }
+    digits[n] = '\0';
+    if (n >= 6 && n == strspn(digits, "0123456789")) {
+        struct phone_hit h = { out, 0, digits };
+        if (store_customer_find(c->s, digits, 50, phone_match, &h) < 0)
+            return cli_store_fail(c);
+        if (h.n == 1)
+            return 0;
+        if (h.n > 1)
+            return cli_fail(_("several customers match %s; use their card or 'tally customer find'"), text);
+        return cli_fail(_("no customer with the phone number %s"), text);
+    }
+    return cli_fail(_("'%s' is not a card code, phone number or customer id; try 'tally customer find'"), text);
+}
+
+int cli_money(struct cli *c, const char *text, int64_t *out)
+{
+    if (money_parse(text, store_currency_digits(c->s), out) != 0 || *out <= 0)
+        return cli_fail(_("'%s' is not an amount: give it like 12.50 or 12,50 (at most %d decimals)"),
+                        text, store_currency_digits(c->s));
+    return 0;
+}
+
+const char *cli_amount(struct cli *c, int64_t minor, char buf[MONEY_BUFSZ])
+{
+    money_format(minor, store_currency(c->s), c->lang, buf, MONEY_BUFSZ);
+    return buf;
+}
+
+int cli_print_json(struct jbuf *jb)
+{
+    const char *doc = jb_result(jb);
+    if (!doc) {
+        jb_free(jb);
+        return cli_fail(_("out of memory"));
+    }
+    printf("%s\n", doc);
+    jb_free(jb);
+    return 0;
+}
+
+void cli_time(int64_t ms, char *out, size_t outsz)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, outsz, "%Y-%m-%d %H:%M", &tm);
+}

@@ -1,0 +1,161 @@
+/* main.c - the one tally command: global options, language, dispatch. */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "i18n.h"
+
+#ifndef LOCALEDIR
+#define LOCALEDIR "/usr/local/share/locale"
+#endif
+#define TALLY_VERSION "0.1.0"
+
+static const struct command {
+    const char *name;
+    int (*run)(struct cli *, int, char **);
+    const char *summary;
+} COMMANDS[] = {
+    { "init", cmd_init, N_("create a new shop in a new database") },
+    { "program", cmd_program, N_("show or change the loyalty program's rules") },
+    { "staff", cmd_staff, N_("add, list or disable staff members") },
+    { "customer", cmd_customer, N_("add, find, show, edit, forget or export customers") },
+    { "earn", cmd_earn, N_("record a purchase: the customer earns points and stamps") },
+    { "redeem", cmd_redeem, N_("give a reward from the catalog for points or stamps") },
+    { "pay", cmd_pay, N_("pay part of a purchase with points or store credit") },
+    { "refund", cmd_refund, N_("refund a purchase in full or in part") },
+    { "void", cmd_void, N_("cancel a transaction with a compensating event") },
+    { "adjust", cmd_adjust, N_("add or remove points by hand (manager)") },
+    { "nps", cmd_nps, N_("record a customer's 0-10 answer to 'would you recommend us?'") },
+    { "coupon", cmd_coupon, N_("issue, redeem or list coupons") },
+    { "reward", cmd_reward, N_("add, list or retire rewards in the catalog") },
+    { "promo", cmd_promo, N_("add, list or end timed promotions") },
+    { "expire", cmd_expire, N_("expire points that are too old") },
+    { "events", cmd_events, N_("list the event log") },
+    { "digest", cmd_digest, N_("print one hash of the ledger's state, equal on tills in sync") },
+    { "import", cmd_import, N_("import customers or transactions from a CSV file") },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, _("Usage: tally [--db PATH] [--lang LANG] [--format table|json] COMMAND ...\n\n"
+                 "A loyalty-program till for cafés, bakeries and small shops.\n\nCommands:\n"));
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, _(COMMANDS[i].summary));
+    fprintf(f, _("\nEvery command takes --help. The database is --db PATH, else $TALLY_DB, else\n"
+                 "~/.local/share/tally/tally.db. Staff act with --staff NAME (or $TALLY_STAFF)\n"
+                 "and their PIN ($TALLY_PIN, or asked on the terminal).\n"));
+}
+
+/* Translations: $TALLY_LOCALEDIR, else a build/locale beside the binary
+ * (a source tree), else the installed LOCALEDIR. */
+static void setup_language(int argc, char **argv, const char **lang)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--lang") == 0)
+            *lang = argv[i + 1];
+        else if (strncmp(argv[i], "--lang=", 7) == 0)
+            *lang = argv[i] + 7;
+    if (*lang)
+        setenv("LANGUAGE", *lang, 1);
+    /* gettext ignores LANGUAGE in the "C" locale; a till whose locale is
+     * not generated still gets its language through C.UTF-8. */
+    if (!setlocale(LC_ALL, "") || strcmp(setlocale(LC_ALL, NULL), "C") == 0)
+        setlocale(LC_ALL, "C.UTF-8");
+    /* Numbers in files and JSON stay in C form whatever the language. */
+    setlocale(LC_NUMERIC, "C");
+    const char *dir = getenv("TALLY_LOCALEDIR");
+    static char here[4200];
+    if (!dir) {
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        struct stat sb;
+        if (n > 0) {
+            exe[n] = '\0';
+            char *slash = strrchr(exe, '/');
+            if (slash)
+                *slash = '\0';
+            snprintf(here, sizeof here, "%s/build/locale", exe);
+            if (stat(here, &sb) == 0)
+                dir = here;
+        }
+    }
+    bindtextdomain("tally", dir ? dir : LOCALEDIR);
+    bind_textdomain_codeset("tally", "UTF-8");
+    textdomain("tally");
+    if (!*lang) {
+        const char *vars[] = { "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG" };
+        for (size_t i = 0; i < 4 && !*lang; i++) {
+            const char *v = getenv(vars[i]);
+            if (v && *v)
+                *lang = v;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c = { 0 };
+    c.lang = NULL;
+    const char *lang = NULL;
+    setup_language(argc, argv, &lang);
+    c.lang = lang ? lang : "en";
+
+    /* Global options may come before the command. */
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("tally %s\n", TALLY_VERSION);
+            return 0;
+        }
+        const char *names[] = { "--db", "--lang", "--format", "--staff" };
+        size_t k;
+        for (k = 0; k < 4; k++) {
+            size_t n = strlen(names[k]);
+            if (strncmp(a, names[k], n) == 0 && (a[n] == '=' || a[n] == '\0'))
+                break;
+        }
+        if (k == 4) {
+            cli_fail(_("unknown option '%s'"), a);
+            usage(stderr);
+            return 2;
+        }
+        const char *v = strchr(a, '=');
+        if (v)
+            v++;
+        else if (i + 1 < argc)
+            v = argv[++i];
+        else
+            return cli_fail(_("option '%s' needs a value"), a), 2;
+        if (k == 0)
+            c.db_path = v;
+        else if (k == 2) {
+            if (strcmp(v, "json") != 0 && strcmp(v, "table") != 0)
+                return cli_fail(_("--format is 'table' or 'json'")), 2;
+            c.json = strcmp(v, "json") == 0;
+        } else if (k == 3)
+            c.staff_name = v;
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    for (size_t k = 0; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++) {
+        if (strcmp(argv[i], COMMANDS[k].name) == 0) {
+            int rc = COMMANDS[k].run(&c, argc - i, argv + i);
+            if (c.s)
+                store_close(c.s);
+            return rc;
+        }
+    }
+    cli_fail(_("unknown command '%s'; 'tally --help' lists them"), argv[i]);
+    return 2;
+}

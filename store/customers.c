@@ -1,0 +1,458 @@
+/* customers.c - enrolment, profile edits, cards, search, "forget me" and
+ * export. Personal fields travel in an event's pii part so that forgetting
+ * a customer can scrub them without breaking any event's hash. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "internal.h"
+#include "util/util.h"
+
+#define CUSTOMER_COLS \
+    "id, card, name, phone, email, birthday, consent, referred_by, forgotten," \
+    " points, stamps, credit, spend, visits, enrolled, first_visit, last_visit"
+
+static void row_to_customer(sqlite3_stmt *st, struct store_customer *c)
+{
+    memset(c, 0, sizeof *c);
+    copy_col(st, 0, c->id, sizeof c->id);
+    copy_col(st, 1, c->card, sizeof c->card);
+    copy_col(st, 2, c->name, sizeof c->name);
+    copy_col(st, 3, c->phone, sizeof c->phone);
+    copy_col(st, 4, c->email, sizeof c->email);
+    copy_col(st, 5, c->birthday, sizeof c->birthday);
+    c->consent = sqlite3_column_int(st, 6) != 0;
+    copy_col(st, 7, c->referred_by, sizeof c->referred_by);
+    c->forgotten = sqlite3_column_int(st, 8) != 0;
+    c->points = sqlite3_column_int64(st, 9);
+    c->stamps = sqlite3_column_int64(st, 10);
+    c->credit = sqlite3_column_int64(st, 11);
+    c->spend = sqlite3_column_int64(st, 12);
+    c->visits = sqlite3_column_int64(st, 13);
+    c->enrolled = sqlite3_column_int64(st, 14);
+    c->first_visit = sqlite3_column_int64(st, 15);
+    c->last_visit = sqlite3_column_int64(st, 16);
+}
+
+int store_customer_get(store *s, const char *id, struct store_customer *out)
+{
+    sqlite3_stmt *st = sql(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?1 AND enrolled > 0");
+    if (!st)
+        return -1;
+    bind_text(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, _("no such customer"));
+    row_to_customer(st, out);
+    return 0;
+}
+
+/* "+48 600-100-200" → "+48600100200". */
+static int phone_normalise(const char *in, char *out, size_t outsz)
+{
+    size_t n = 0, digits = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p == '+' && n == 0) {
+            out[n++] = '+';
+        } else if (isdigit((unsigned char)*p)) {
+            if (n + 1 >= outsz)
+                return -1;
+            out[n++] = *p;
+            digits++;
+        } else if (!strchr(" -.()/", *p)) {
+            return -1;
+        }
+    }
+    out[n] = '\0';
+    return digits >= 6 && digits <= 15 ? 0 : -1;
+}
+
+static bool email_ok(const char *e)
+{
+    const char *at = strchr(e, '@');
+    if (!at || at == e || strchr(at + 1, '@') || strlen(e) > 254)
+        return false;
+    const char *dot = strrchr(at, '.');
+    if (!dot || dot == at + 1 || !dot[1])
+        return false;
+    for (const char *p = e; *p; p++)
+        if ((unsigned char)*p <= ' ')
+            return false;
+    return true;
+}
+
+static bool given(const char *v) { return v && *v; }
+
+static int phone_taken(store *s, const char *phone, const char *except)
+{
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM customers WHERE phone = ?1 AND id <> ?2 AND forgotten = 0");
+    if (!st)
+        return -1;
+    bind_text(st, 1, phone);
+    bind_text(st, 2, except ? except : "");
+    return sqlite3_step(st) == SQLITE_ROW;
+}
+
+static int card_taken(store *s, const char *card)
+{
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM cards WHERE card = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, card);
+    return sqlite3_step(st) == SQLITE_ROW;
+}
+
+/* Validates the given fields and writes them into the pii and data JSON. */
+static int profile_json(store *s, const struct store_profile *p, const char *self,
+                        struct jbuf *pii, struct jbuf *data)
+{
+    char buf[STORE_TEXT_MAX * 4 + 1];
+    if (p->name) {
+        if (text_clean(p->name, buf, sizeof buf, 100) != 0 || !buf[0])
+            return store_fail(s, _("give a name of 1 to 100 characters (letters of any language)"));
+        jb_key(pii, "name");
+        jb_str(pii, buf);
+    }
+    if (p->phone) {
+        if (!given(p->phone)) {
+            buf[0] = '\0';
+        } else if (phone_normalise(p->phone, buf, 40) != 0) {
+            return store_fail(s, _("'%s' is not a phone number: give 6 to 15 digits, optionally with a leading +"), p->phone);
+        } else {
+            int taken = phone_taken(s, buf, self);
+            if (taken < 0)
+                return -1;
+            if (taken)
+                return store_fail(s, _("another customer already has the phone number %s"), buf);
+        }
+        jb_key(pii, "phone");
+        jb_str(pii, buf);
+    }
+    if (p->email) {
+        if (given(p->email) && (text_clean(p->email, buf, sizeof buf, 254) != 0 || !email_ok(buf)))
+            return store_fail(s, _("'%s' is not an email address"), p->email);
+        jb_key(pii, "email");
+        jb_str(pii, given(p->email) ? buf : "");
+    }
+    if (p->birthday) {
+        int y = 0, m = 0, d = 0, ty;
+        local_date(store_now(s), &ty, NULL, NULL, NULL, NULL);
+        if (given(p->birthday) && birthday_parse(p->birthday, ty, &y, &m, &d) != 0)
+            return store_fail(s, _("'%s' is not a possible birthday: give YYYY-MM-DD or MM-DD"), p->birthday);
+        if (!given(p->birthday))
+            buf[0] = '\0';
+        else if (y)
+            snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+        else
+            snprintf(buf, sizeof buf, "--%02d-%02d", m, d);
+        jb_key(pii, "birthday");
+        jb_str(pii, buf);
+    }
+    if (p->consent >= 0) {
+        jb_key(data, "consent");
+        jb_int(data, p->consent ? 1 : 0);
+    }
+    if (given(p->referred_by)) {
+        struct store_customer r;
+        if (store_customer_get(s, p->referred_by, &r) != 0 || r.forgotten)
+            return store_fail(s, _("the referring customer is not known here"));
+        if (self && strcmp(self, p->referred_by) == 0)
+            return store_fail(s, _("a customer cannot refer themselves"));
+        jb_key(data, "referred_by");
+        jb_str(data, p->referred_by);
+    }
+    if (given(p->card)) {
+        int taken = card_taken(s, p->card);
+        if (taken)
+            return taken < 0 ? -1 : store_fail(s, _("that card is already in use"));
+        jb_key(data, "card");
+        jb_str(data, p->card);
+    }
+    return 0;
+}
+
+static int customer_write(store *s, const char *type, const char *staff, const char *id,
+                          const struct store_profile *p, int64_t points)
+{
+    struct store_event ev;
+    struct jbuf pii, data;
+    event_init(&ev, type, staff, id);
+    ev.points = points;
+    jb_init(&pii);
+    jb_init(&data);
+    jb_obj_begin(&pii);
+    jb_obj_begin(&data);
+    if (profile_json(s, p, strcmp(type, "enrol") == 0 ? NULL : id, &pii, &data) != 0) {
+        jb_free(&pii);
+        jb_free(&data);
+        return -1;
+    }
+    jb_obj_end(&pii);
+    jb_obj_end(&data);
+    bool has_pii = pii.len > 2;
+    if (jb_take(s, &pii, ev.pii) != 0) {
+        jb_free(&data);
+        return -1;
+    }
+    if (jb_take(s, &data, ev.data) != 0)
+        return -1;
+    if (has_pii)
+        pii_salt(ev.pii, sizeof ev.pii);
+    else
+        ev.pii[0] = '\0';
+    return event_append(s, &ev);
+}
+
+int store_customer_add(store *s, const char *staff, const struct store_profile *p,
+                       struct store_customer *out)
+{
+    if (require_staff(s, staff) != 0)
+        return -1;
+    if (!given(p->name))
+        return store_fail(s, _("a new customer needs a name"));
+    if (!given(p->card))
+        return store_fail(s, _("a new customer needs a card"));
+    char id[STORE_ID_LEN + 1];
+    random_id(id, STORE_ID_LEN);
+    if (tx_begin(s) != 0)
+        return -1;
+    if (customer_write(s, "enrol", staff, id, p, setting_int(s, "welcome.points")) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    if (tx_commit(s) != 0)
+        return -1;
+    return out ? store_customer_get(s, id, out) : 0;
+}
+
+static int live_customer(store *s, const char *id, struct store_customer *c)
+{
+    if (store_customer_get(s, id, c) != 0)
+        return -1;
+    if (c->forgotten)
+        return store_fail(s, _("this customer asked to be forgotten; enrol them again with a new card"));
+    return 0;
+}
+
+int store_customer_edit(store *s, const char *staff, const char *id, const struct store_profile *p)
+{
+    struct store_customer c;
+    if (require_staff(s, staff) != 0 || live_customer(s, id, &c) != 0)
+        return -1;
+    if (p->card)
+        return store_fail(s, _("use a card replacement to change a customer's card"));
+    if (p->referred_by)
+        return store_fail(s, _("who referred a customer cannot change after enrolment"));
+    if (tx_begin(s) != 0)
+        return -1;
+    if (customer_write(s, "profile", staff, id, p, 0) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
+enum store_card_state store_customer_by_card(store *s, const char *card, struct store_customer *out)
+{
+    sqlite3_stmt *st = sql(s, "SELECT customer FROM cards WHERE card = ?1");
+    char id[STORE_ID_LEN + 1];
+    if (!st)
+        return STORE_CARD_UNKNOWN;
+    bind_text(st, 1, card);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        store_fail(s, _("this card is genuine but not known at this till yet; if it was just issued at another till, wait for the tills to sync"));
+        return STORE_CARD_UNKNOWN;
+    }
+    copy_col(st, 0, id, sizeof id);
+    if (store_customer_get(s, id, out) != 0)
+        return STORE_CARD_UNKNOWN;
+    if (out->forgotten) {
+        store_fail(s, _("this card's customer asked to be forgotten; offer a new enrolment"));
+        return STORE_CARD_FORGOTTEN;
+    }
+    if (strcmp(out->card, card) != 0) {
+        store_fail(s, _("this card was replaced by a newer one and no longer works; ask for the new card or look the customer up"));
+        return STORE_CARD_REPLACED;
+    }
+    return STORE_CARD_ACTIVE;
+}
+
+int store_customer_find(store *s, const char *query, int limit,
+                        int (*fn)(const struct store_customer *, void *), void *arg)
+{
+    char key[STORE_TEXT_MAX * 8], digits[40] = "", upper[40];
+    if (!query || text_fold(query, key, sizeof key) != 0 || strlen(key) < 2)
+        return store_fail(s, _("give at least two letters or digits to search for"));
+    size_t nd = 0;
+    for (const char *p = query; *p && nd + 1 < sizeof digits; p++)
+        if (isdigit((unsigned char)*p))
+            digits[nd++] = *p;
+    digits[nd] = '\0';
+    size_t nu = 0;
+    for (const char *p = query; *p && nu + 1 < sizeof upper; p++)
+        if (*p != '-' && *p != ' ')
+            upper[nu++] = (char)toupper((unsigned char)*p);
+    upper[nu] = '\0';
+    sqlite3_stmt *st = sql(s,
+        "SELECT " CUSTOMER_COLS " FROM customers WHERE forgotten = 0 AND enrolled > 0 AND ("
+        " name_key LIKE '%' || ?1 || '%' ESCAPE '\\'"
+        " OR (length(?2) >= 3 AND phone LIKE '%' || ?2 || '%')"
+        " OR id = ?1 OR card = ?3)"
+        " ORDER BY (name_key = ?1) DESC, (name_key LIKE ?1 || '%') DESC, name_key, id LIMIT ?4");
+    if (!st)
+        return -1;
+    /* LIKE wildcards typed by a person are taken literally. */
+    char esc[sizeof key * 2];
+    size_t j = 0;
+    for (const char *p = key; *p && j + 2 < sizeof esc; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            esc[j++] = '\\';
+        esc[j++] = *p;
+    }
+    esc[j] = '\0';
+    bind_text(st, 1, esc);
+    bind_text(st, 2, digits);
+    bind_text(st, 3, upper);
+    sqlite3_bind_int(st, 4, limit > 0 ? limit : 20);
+    struct store_customer c;
+    int rc = 0, n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        row_to_customer(st, &c);
+        n++;
+        if ((rc = fn(&c, arg)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    return rc ? rc : n;
+}
+
+int store_customer_replace_card(store *s, const char *staff, const char *id, const char *card)
+{
+    struct store_customer c;
+    if (require_staff(s, staff) != 0 || live_customer(s, id, &c) != 0)
+        return -1;
+    struct store_profile p = { .card = card, .consent = -1 };
+    if (tx_begin(s) != 0)
+        return -1;
+    if (customer_write(s, "card", staff, id, &p, 0) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
+int store_customer_forget(store *s, const char *staff, const char *id)
+{
+    struct store_customer c;
+    if (require_staff(s, staff) != 0 || live_customer(s, id, &c) != 0)
+        return -1;
+    struct store_event ev;
+    event_init(&ev, "forget", staff, id);
+    if (tx_begin(s) != 0)
+        return -1;
+    if (event_append(s, &ev) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
+static int export_event(const struct store_event *ev, void *arg)
+{
+    struct jbuf *jb = arg;
+    char ref[48];
+    event_ref(ev, ref, sizeof ref);
+    jb_obj_begin(jb);
+    jb_key(jb, "event");
+    jb_str(jb, ref);
+    jb_key(jb, "type");
+    jb_str(jb, ev->type);
+    jb_key(jb, "wall");
+    jb_int(jb, ev->wall);
+    jb_key(jb, "points");
+    jb_int(jb, ev->points);
+    jb_key(jb, "stamps");
+    jb_int(jb, ev->stamps);
+    jb_key(jb, "credit");
+    jb_int(jb, ev->credit);
+    jb_key(jb, "spend");
+    jb_int(jb, ev->spend);
+    if (ev->reason[0]) {
+        jb_key(jb, "reason");
+        jb_str(jb, ev->reason);
+    }
+    jb_key(jb, "data");
+    jb_raw(jb, ev->data);
+    if (ev->pii[0]) {
+        jb_key(jb, "personal");
+        jb_raw(jb, ev->pii);
+    }
+    jb_obj_end(jb);
+    return 0;
+}
+
+int store_customer_export(store *s, const char *id, char **json_out)
+{
+    struct store_customer c;
+    struct store_tier_status t;
+    if (store_customer_get(s, id, &c) != 0 || store_customer_tier(s, id, &t) != 0)
+        return -1;
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "shop");
+    jb_str(&jb, s->shop_name);
+    jb_key(&jb, "currency");
+    jb_str(&jb, s->currency);
+    jb_key(&jb, "customer");
+    jb_str(&jb, c.id);
+    jb_key(&jb, "card");
+    jb_str(&jb, c.card);
+    jb_key(&jb, "forgotten");
+    jb_bool(&jb, c.forgotten);
+    jb_key(&jb, "name");
+    jb_str(&jb, c.name);
+    jb_key(&jb, "phone");
+    jb_str(&jb, c.phone);
+    jb_key(&jb, "email");
+    jb_str(&jb, c.email);
+    jb_key(&jb, "birthday");
+    jb_str(&jb, c.birthday);
+    jb_key(&jb, "marketing_consent");
+    jb_bool(&jb, c.consent);
+    jb_key(&jb, "points");
+    jb_int(&jb, c.points);
+    jb_key(&jb, "stamps");
+    jb_int(&jb, c.stamps);
+    jb_key(&jb, "credit");
+    jb_money(&jb, c.credit, s->digits);
+    jb_key(&jb, "spend");
+    jb_money(&jb, c.spend, s->digits);
+    jb_key(&jb, "visits");
+    jb_int(&jb, c.visits);
+    jb_key(&jb, "tier");
+    jb_str(&jb, t.tier);
+    jb_key(&jb, "cards");
+    jb_arr_begin(&jb);
+    sqlite3_stmt *st = sql(s, "SELECT card FROM cards WHERE customer = ?1 ORDER BY card");
+    if (st) {
+        bind_text(st, 1, id);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            jb_str(&jb, (const char *)sqlite3_column_text(st, 0));
+    }
+    jb_arr_end(&jb);
+    jb_key(&jb, "events");
+    jb_arr_begin(&jb);
+    struct store_event_filter f = { .customer = id };
+    int rc = store_list_events(s, &f, export_event, &jb);
+    jb_arr_end(&jb);
+    jb_obj_end(&jb);
+    if (rc != 0 || !st || jb.oom) {
+        jb_free(&jb);
+        return rc ? -1 : store_fail(s, _("out of memory"));
+    }
+    *json_out = jb.buf;     /* the caller frees it */
+    return 0;
+}

@@ -1,0 +1,515 @@
+/* db.c - opening the ledger, its schema and migrations, and the small
+ * SQLite helpers the rest of the store uses (statement cache, nested
+ * transactions, the till's local key/value table). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "i18n.h"
+#include "internal.h"
+#include "util/util.h"
+
+/* Version 1. Each later version appends one entry to MIGRATIONS; a
+ * database is migrated in one transaction from whatever it has. */
+static const char SCHEMA_V1[] =
+    /* This till only: origin id, keys, shop secret. Never replicated. */
+    "CREATE TABLE local(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    /* The ledger. (origin, seq) is the identity; hash covers the content. */
+    "CREATE TABLE events("
+    " origin TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " hlc INTEGER NOT NULL, wall INTEGER NOT NULL, type TEXT NOT NULL,"
+    " staff TEXT NOT NULL, customer TEXT NOT NULL,"
+    " points INTEGER NOT NULL, stamps INTEGER NOT NULL, credit INTEGER NOT NULL,"
+    " spend INTEGER NOT NULL, visits INTEGER NOT NULL,"
+    " ref_origin TEXT NOT NULL, ref_seq INTEGER NOT NULL,"
+    " occasion TEXT NOT NULL, reason TEXT NOT NULL,"
+    " data TEXT NOT NULL, pii TEXT NOT NULL, pii_hash BLOB NOT NULL,"
+    " hash BLOB NOT NULL,"
+    " PRIMARY KEY(origin, seq)) WITHOUT ROWID;"
+    "CREATE INDEX events_customer ON events(customer, wall) WHERE customer <> '';"
+    "CREATE INDEX events_ref ON events(ref_origin, ref_seq) WHERE ref_origin <> '';"
+    "CREATE INDEX events_wall ON events(wall);"
+    "CREATE INDEX events_hlc ON events(hlc);"
+    /* Highest seq held with no gap below, per origin. */
+    "CREATE TABLE vv(origin TEXT PRIMARY KEY, seq INTEGER NOT NULL);"
+    /* Same (origin, seq), different content: kept for the manager. */
+    "CREATE TABLE forks(origin TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " seen INTEGER NOT NULL, theirs BLOB NOT NULL, PRIMARY KEY(origin, seq));"
+    /* Last-writer-wins stamps of editable fields. */
+    "CREATE TABLE lww(entity TEXT NOT NULL, field TEXT NOT NULL,"
+    " hlc INTEGER NOT NULL, origin TEXT NOT NULL, PRIMARY KEY(entity, field))"
+    " WITHOUT ROWID;"
+    /* Once-per-occasion effects: the earliest (hlc, origin) counts. */
+    "CREATE TABLE occasions(key TEXT PRIMARY KEY, origin TEXT NOT NULL,"
+    " seq INTEGER NOT NULL, hlc INTEGER NOT NULL) WITHOUT ROWID;"
+    /* Derived state. */
+    "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE customers(id TEXT PRIMARY KEY, card TEXT NOT NULL DEFAULT '',"
+    " name TEXT NOT NULL DEFAULT '', name_key TEXT NOT NULL DEFAULT '',"
+    " phone TEXT NOT NULL DEFAULT '', email TEXT NOT NULL DEFAULT '',"
+    " birthday TEXT NOT NULL DEFAULT '', consent INTEGER NOT NULL DEFAULT 0,"
+    " referred_by TEXT NOT NULL DEFAULT '', enrolled INTEGER NOT NULL DEFAULT 0,"
+    " forgotten INTEGER NOT NULL DEFAULT 0,"
+    " points INTEGER NOT NULL DEFAULT 0, stamps INTEGER NOT NULL DEFAULT 0,"
+    " credit INTEGER NOT NULL DEFAULT 0, spend INTEGER NOT NULL DEFAULT 0,"
+    " visits INTEGER NOT NULL DEFAULT 0, first_visit INTEGER NOT NULL DEFAULT 0,"
+    " last_visit INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX customers_phone ON customers(phone) WHERE phone <> '';"
+    "CREATE INDEX customers_name ON customers(name_key);"
+    "CREATE TABLE cards(card TEXT PRIMARY KEY, customer TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE staff(id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '',"
+    " name_key TEXT NOT NULL DEFAULT '', role INTEGER NOT NULL DEFAULT 1,"
+    " pin_hash TEXT NOT NULL DEFAULT '', disabled INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE rewards(id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '',"
+    " name_key TEXT NOT NULL DEFAULT '', points INTEGER NOT NULL DEFAULT 0,"
+    " stamps INTEGER NOT NULL DEFAULT 0, retired INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE coupons(code TEXT PRIMARY KEY, customer TEXT NOT NULL DEFAULT '',"
+    " reward TEXT NOT NULL DEFAULT '', discount INTEGER NOT NULL DEFAULT 0,"
+    " percent INTEGER NOT NULL DEFAULT 0, expires INTEGER NOT NULL DEFAULT 0,"
+    " uses INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE promos(id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '',"
+    " name_key TEXT NOT NULL DEFAULT '',"
+    " multiplier INTEGER NOT NULL DEFAULT 1000, days INTEGER NOT NULL DEFAULT 0,"
+    " start_minute INTEGER NOT NULL DEFAULT 0, end_minute INTEGER NOT NULL DEFAULT 1440,"
+    " date_from TEXT NOT NULL DEFAULT '', date_to TEXT NOT NULL DEFAULT '',"
+    " category TEXT NOT NULL DEFAULT '', ended INTEGER NOT NULL DEFAULT 0);";
+
+static const char *const MIGRATIONS[] = { SCHEMA_V1 };
+#define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
+
+int store_fail(store *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int db_fail(store *s)
+{
+    int code = sqlite3_errcode(s->db);
+    if (code == SQLITE_FULL)
+        return store_fail(s, _("the disk is full: nothing was saved; free some space and try again"));
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        return store_fail(s, _("the database is busy: nothing was saved; try again"));
+    if (code == SQLITE_READONLY)
+        return store_fail(s, _("the database is read-only: nothing was saved"));
+    return store_fail(s, _("database error: %s"), sqlite3_errmsg(s->db));
+}
+
+const char *store_error(const store *s) { return s->err; }
+
+static uint32_t sql_hash(const char *text)
+{
+    uint32_t h = 2166136261u;
+    for (; *text; text++)
+        h = (h ^ (unsigned char)*text) * 16777619u;
+    return h;
+}
+
+/* Prepared once per process and kept: the store's SQL is a fixed set of
+ * strings, so the cache never needs evicting. */
+sqlite3_stmt *sql(store *s, const char *text)
+{
+    uint32_t h = sql_hash(text);
+    for (int i = 0; i < STMT_CACHE; i++) {
+        struct stmt_slot *slot = &s->cache[(h + (uint32_t)i) % STMT_CACHE];
+        if (slot->sql && strcmp(slot->sql, text) == 0) {
+            sqlite3_reset(slot->st);
+            sqlite3_clear_bindings(slot->st);
+            return slot->st;
+        }
+        if (!slot->sql) {
+            sqlite3_stmt *st;
+            if (sqlite3_prepare_v3(s->db, text, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+                db_fail(s);
+                return NULL;
+            }
+            slot->sql = strdup(text);
+            if (!slot->sql) {
+                sqlite3_finalize(st);
+                store_fail(s, _("out of memory"));
+                return NULL;
+            }
+            slot->st = st;
+            return st;
+        }
+    }
+    store_fail(s, "statement cache full");
+    return NULL;
+}
+
+int sql_exec(store *s, const char *text)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, text, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_free(msg);
+        return db_fail(s);
+    }
+    return 0;
+}
+
+/* Nesting: the outermost level is BEGIN IMMEDIATE (so two writers queue on
+ * the busy timeout instead of deadlocking on a read-to-write upgrade);
+ * inner levels are savepoints, so a failed inner step undoes only itself. */
+int tx_begin(store *s)
+{
+    if (sql_exec(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner") != 0)
+        return -1;
+    s->tx_depth++;
+    return 0;
+}
+
+int tx_commit(store *s)
+{
+    if (s->tx_depth == 1) {
+        if (sql_exec(s, "COMMIT") != 0) {
+            char keep[sizeof s->err];
+            memcpy(keep, s->err, sizeof keep);
+            tx_rollback(s);
+            memcpy(s->err, keep, sizeof keep);
+            return -1;
+        }
+        s->tx_depth = 0;
+        return 0;
+    }
+    s->tx_depth--;
+    return sql_exec(s, "RELEASE inner");
+}
+
+void tx_rollback(store *s)
+{
+    char keep[sizeof s->err];
+    memcpy(keep, s->err, sizeof keep);
+    if (s->tx_depth == 1)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    else if (s->tx_depth > 1)
+        sqlite3_exec(s->db, "ROLLBACK TO inner; RELEASE inner", NULL, NULL, NULL);
+    if (s->tx_depth > 0)
+        s->tx_depth--;
+    memcpy(s->err, keep, sizeof keep);
+}
+
+int store_atomically(store *s, int (*fn)(store *, void *), void *arg)
+{
+    if (tx_begin(s) != 0)
+        return -1;
+    if (fn(s, arg) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
+void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    snprintf(out, outsz, "%s", v ? (const char *)v : "");
+}
+
+int local_get(store *s, const char *key, void *out, int outsz)
+{
+    sqlite3_stmt *st = sql(s, "SELECT value FROM local WHERE key = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, key);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return -1;
+    int n = sqlite3_column_bytes(st, 0);
+    if (n > outsz)
+        return -1;
+    memcpy(out, sqlite3_column_blob(st, 0), (size_t)n);
+    return n;
+}
+
+int local_set(store *s, const char *key, const void *val, int len)
+{
+    sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO local(key, value) VALUES(?1, ?2)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, key);
+    sqlite3_bind_blob(st, 2, val, len, SQLITE_TRANSIENT);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+void random_id(char *out, size_t chars)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof raw);
+    for (size_t i = 0; i < chars && i < 64; i++)
+        out[i] = hex[(raw[i / 2] >> ((i % 2) * 4)) & 15];
+    out[chars] = '\0';
+}
+
+int64_t store_now(store *s)
+{
+    if (s->clock_ms)
+        return s->clock_ms;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void store_set_clock(store *s, int64_t now_ms) { s->clock_ms = now_ms; }
+
+void local_date(int64_t ms, int *y, int *m, int *d, int *wday, int *minute)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    if (y) *y = tm.tm_year + 1900;
+    if (m) *m = tm.tm_mon + 1;
+    if (d) *d = tm.tm_mday;
+    if (wday) *wday = (tm.tm_wday + 6) % 7;     /* Monday = 0 */
+    if (minute) *minute = tm.tm_hour * 60 + tm.tm_min;
+}
+
+int64_t day_start_local(int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    return (int64_t)mktime(&tm) * 1000;
+}
+
+/* SQL function tally_fold(text): the accent- and case-insensitive search key. */
+static void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *in = (const char *)sqlite3_value_text(argv[0]);
+    char out[STORE_TEXT_MAX * 8];
+    if (!in || text_fold(in, out, sizeof out) != 0)
+        sqlite3_result_text(ctx, "", 0, SQLITE_STATIC);
+    else
+        sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+int store_default_path(const char *explicit_path, char *out, size_t outsz)
+{
+    const char *env = getenv("TALLY_DB");
+    int n;
+    if (explicit_path && *explicit_path)
+        n = snprintf(out, outsz, "%s", explicit_path);
+    else if (env && *env)
+        n = snprintf(out, outsz, "%s", env);
+    else {
+        const char *xdg = getenv("XDG_DATA_HOME");
+        const char *home = getenv("HOME");
+        if (xdg && *xdg)
+            n = snprintf(out, outsz, "%s/tally/tally.db", xdg);
+        else if (home && *home)
+            n = snprintf(out, outsz, "%s/.local/share/tally/tally.db", home);
+        else
+            return -1;
+    }
+    return n > 0 && (size_t)n < outsz ? 0 : -1;
+}
+
+static int make_parent_dir(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(dir, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int schema_version(store *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(store *s)
+{
+    int v = schema_version(s);
+    if (v < 0)
+        return db_fail(s);
+    if (v > NMIGRATIONS)
+        return store_fail(s, _("this database was made by a newer tally (schema %d, this one knows %d): upgrade tally on this till"),
+                          v, NMIGRATIONS);
+    if (v == NMIGRATIONS)
+        return 0;
+    if (tx_begin(s) != 0)
+        return -1;
+    /* Re-read under the write lock: another process may have migrated. */
+    v = schema_version(s);
+    for (; v < NMIGRATIONS; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if (sql_exec(s, MIGRATIONS[v]) != 0 || sql_exec(s, pragma) != 0) {
+            tx_rollback(s);
+            return -1;
+        }
+    }
+    return tx_commit(s);
+}
+
+store *store_open(const char *path, bool create, char *err, size_t errsz)
+{
+    store *s = calloc(1, sizeof *s);
+    if (!s || sodium_init() < 0) {
+        snprintf(err, errsz, "%s", _("out of memory"));
+        free(s);
+        return NULL;
+    }
+    struct stat sb;
+    bool exists = stat(path, &sb) == 0;
+    if (!exists && !create) {
+        snprintf(err, errsz, _("no tally database at %s: run 'tally init' first, or give --db"), path);
+        free(s);
+        return NULL;
+    }
+    if (!exists) {
+        /* Create the file ourselves so it is 0600 from its first byte. */
+        if (make_parent_dir(path) != 0) {
+            snprintf(err, errsz, _("cannot create the folder for %s: %s"), path, strerror(errno));
+            free(s);
+            return NULL;
+        }
+        int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+        if (fd < 0) {
+            snprintf(err, errsz, _("cannot create %s: %s"), path, strerror(errno));
+            free(s);
+            return NULL;
+        }
+        close(fd);
+    }
+    /* The -wal and -shm files SQLite makes follow the database's mode only
+     * within the umask, so keep the umask tight. */
+    umask(077);
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        snprintf(err, errsz, _("cannot open %s: %s"), path, s->db ? sqlite3_errmsg(s->db) : "");
+        store_close(s);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(s->db, 0);
+    sqlite3_busy_timeout(s->db, 10000);
+    /* WAL lets the kiosk, syncd and a manager's report work at once.
+     * synchronous=FULL syncs the WAL on every commit: a committed event
+     * survives a power cut (NORMAL would only survive a crash). */
+    if (sql_exec(s, "PRAGMA journal_mode=WAL") != 0 ||
+        sql_exec(s, "PRAGMA synchronous=FULL") != 0 ||
+        sql_exec(s, "PRAGMA foreign_keys=OFF") != 0 ||
+        sqlite3_create_function(s->db, "tally_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, sql_fold, NULL, NULL) != SQLITE_OK ||
+        migrate(s) != 0) {
+        snprintf(err, errsz, _("cannot open %s: %s"), path, s->err);
+        store_close(s);
+        return NULL;
+    }
+    load_shop(s);
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (s->cache[i].sql) {
+            sqlite3_finalize(s->cache[i].st);
+            free(s->cache[i].sql);
+        }
+    }
+    sqlite3_close(s->db);
+    free(s);
+}
+
+/* Loads what every command needs: origin, shop name and currency. */
+int load_shop(store *s)
+{
+    char buf[STORE_ORIGIN_LEN + 1] = "";
+    if (local_get(s, "origin", buf, STORE_ORIGIN_LEN) != STORE_ORIGIN_LEN)
+        return -1;
+    memcpy(s->origin, buf, STORE_ORIGIN_LEN);
+    s->origin[STORE_ORIGIN_LEN] = '\0';
+    store_setting_get(s, "shop.name", s->shop_name, sizeof s->shop_name);
+    store_setting_get(s, "shop.currency", s->currency, sizeof s->currency);
+    s->digits = currency_digits(s->currency);
+    if (s->digits < 0)
+        s->digits = 2;
+    return 0;
+}
+
+bool store_is_initialised(store *s) { return s->origin[0] != '\0'; }
+const char *store_origin(store *s) { return s->origin; }
+const char *store_shop_name(store *s) { return s->shop_name; }
+const char *store_currency(store *s) { return s->currency; }
+int store_currency_digits(store *s) { return s->digits; }
+
+int store_shop_secret(store *s, unsigned char secret[STORE_SECRET_BYTES])
+{
+    if (local_get(s, "shop_secret", secret, STORE_SECRET_BYTES) != STORE_SECRET_BYTES)
+        return store_fail(s, _("this till has no shop secret: run 'tally init' or join a shop"));
+    return 0;
+}
+
+static int init_shop_tx(store *s, void *arg)
+{
+    const char **nc = arg;
+    unsigned char secret[STORE_SECRET_BYTES], pk[crypto_box_PUBLICKEYBYTES],
+        sk[crypto_box_SECRETKEYBYTES];
+    char origin[STORE_ORIGIN_LEN + 1], shop_id[17];
+    randombytes_buf(secret, sizeof secret);
+    crypto_box_keypair(pk, sk);     /* Curve25519: the till's CURVE key pair */
+    random_id(origin, STORE_ORIGIN_LEN);
+    random_id(shop_id, 16);
+    if (local_set(s, "origin", origin, STORE_ORIGIN_LEN) != 0 ||
+        local_set(s, "shop_id", shop_id, 16) != 0 ||
+        local_set(s, "shop_secret", secret, sizeof secret) != 0 ||
+        local_set(s, "public_key", pk, sizeof pk) != 0 ||
+        local_set(s, "secret_key", sk, sizeof sk) != 0)
+        return -1;
+    sodium_memzero(secret, sizeof secret);
+    sodium_memzero(sk, sizeof sk);
+    memcpy(s->origin, origin, sizeof origin);
+    if (store_setting_set(s, "", "shop.name", nc[0]) != 0 ||
+        store_setting_set(s, "", "shop.currency", nc[1]) != 0)
+        return -1;
+    return load_shop(s);
+}
+
+int store_init_shop(store *s, const char *name, const char *currency)
+{
+    if (store_is_initialised(s))
+        return store_fail(s, _("this database already holds a shop (%s)"), s->shop_name);
+    const char *nc[2] = { name, currency };
+    if (store_atomically(s, init_shop_tx, nc) != 0) {
+        s->origin[0] = '\0';
+        return -1;
+    }
+    return 0;
+}

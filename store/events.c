@@ -1,0 +1,753 @@
+/* events.c - the event log: identity, clock, content hash, validation, and
+ * applying an event to the derived tables. Local and foreign events take
+ * the same path (apply_one), so a till derives exactly what its peers do. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "i18n.h"
+#include "internal.h"
+#include "util/util.h"
+
+#define EVENT_COLS \
+    "origin, seq, hlc, wall, type, staff, customer, points, stamps, credit, spend," \
+    " visits, ref_origin, ref_seq, occasion, reason, data, pii, pii_hash, hash"
+
+#define DELTA_MAX 1000000000000LL   /* 10^12: any larger effect is corrupt */
+
+/* Types, and whether each must name a customer. */
+static const struct { const char *type; bool customer; const char *required; } TYPES[] = {
+    { "setting", false, "key" },   { "staff", false, "id" },
+    { "reward", false, "id" },     { "promo", false, "id" },
+    { "coupon", false, "code" },   { "enrol", true, "card" },
+    { "profile", true, NULL },     { "card", true, "card" },
+    { "forget", true, NULL },      { "earn", true, NULL },
+    { "redeem", true, NULL },      { "pay", true, NULL },
+    { "refund", true, NULL },      { "void", true, NULL },
+    { "adjust", true, NULL },      { "bonus", true, NULL },
+    { "expire", true, NULL },      { "nps", true, "score" },
+    { "coupon_use", true, "code" },
+};
+#define NTYPES (int)(sizeof TYPES / sizeof TYPES[0])
+
+void event_init(struct store_event *ev, const char *type, const char *staff,
+                const char *customer)
+{
+    memset(ev, 0, sizeof *ev);
+    snprintf(ev->type, sizeof ev->type, "%s", type);
+    snprintf(ev->staff, sizeof ev->staff, "%s", staff ? staff : "");
+    snprintf(ev->customer, sizeof ev->customer, "%s", customer ? customer : "");
+    strcpy(ev->data, "{}");
+}
+
+void event_ref(const struct store_event *ev, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s:%" PRId64, ev->origin, ev->seq);
+}
+
+int store_parse_event_ref(const char *text, char origin[STORE_ORIGIN_LEN + 1], int64_t *seq)
+{
+    const char *colon = text ? strchr(text, ':') : NULL;
+    if (!colon || colon - text != STORE_ORIGIN_LEN)
+        return -1;
+    for (int i = 0; i < STORE_ORIGIN_LEN; i++)
+        if (!strchr("0123456789abcdef", text[i]) || !text[i])
+            return -1;
+    char *end;
+    long long v = strtoll(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || v < 1)
+        return -1;
+    memcpy(origin, text, STORE_ORIGIN_LEN);
+    origin[STORE_ORIGIN_LEN] = '\0';
+    *seq = v;
+    return 0;
+}
+
+int jb_take(store *s, struct jbuf *jb, char *dst)
+{
+    int bad = jb->oom || jb->len > STORE_DATA_MAX - 64;   /* room for a salt */
+    if (!bad)
+        memcpy(dst, jb->buf, jb->len + 1);
+    jb_free(jb);
+    return bad ? store_fail(s, _("the text is too long")) : 0;
+}
+
+void pii_salt(char *pii, size_t sz)
+{
+    /* A salt makes the kept pii_hash of a forgotten customer useless for
+     * guessing their phone number. pii is "{...}"; insert before the '}'. */
+    char salt[33];
+    random_id(salt, 32);
+    size_t len = strlen(pii);
+    if (len < 2 || pii[len - 1] != '}' || len + 48 >= sz)
+        return;
+    snprintf(pii + len - 1, sz - len + 1, "%s\"salt\":\"%s\"}", len > 2 ? "," : "", salt);
+}
+
+static void hash_str(crypto_generichash_state *h, const char *v)
+{
+    uint32_t n = (uint32_t)strlen(v);
+    unsigned char len[4] = { n & 255, (n >> 8) & 255, (n >> 16) & 255, n >> 24 };
+    crypto_generichash_update(h, len, 4);
+    crypto_generichash_update(h, (const unsigned char *)v, n);
+}
+
+static void hash_i64(crypto_generichash_state *h, int64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((uint64_t)v >> (8 * i));
+    crypto_generichash_update(h, b, 8);
+}
+
+static void pii_digest(const char *pii, unsigned char out[32])
+{
+    if (!*pii)
+        memset(out, 0, 32);
+    else
+        crypto_generichash(out, 32, (const unsigned char *)pii, strlen(pii), NULL, 0);
+}
+
+/* The content hash: identity plus everything the event says. Personal data
+ * enters only through pii_hash, so scrubbing it keeps the hash valid. */
+static void event_hash(const struct store_event *ev, unsigned char out[32])
+{
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    hash_str(&h, "tally-event-v1");
+    hash_str(&h, ev->origin);
+    hash_i64(&h, ev->seq);
+    hash_i64(&h, ev->hlc);
+    hash_i64(&h, ev->wall);
+    hash_str(&h, ev->type);
+    hash_str(&h, ev->staff);
+    hash_str(&h, ev->customer);
+    hash_i64(&h, ev->points);
+    hash_i64(&h, ev->stamps);
+    hash_i64(&h, ev->credit);
+    hash_i64(&h, ev->spend);
+    hash_i64(&h, ev->visits);
+    hash_str(&h, ev->ref_origin);
+    hash_i64(&h, ev->ref_seq);
+    hash_str(&h, ev->occasion);
+    hash_str(&h, ev->reason);
+    hash_str(&h, ev->data);
+    crypto_generichash_update(&h, ev->pii_hash, 32);
+    crypto_generichash_final(&h, out, 32);
+}
+
+static bool is_hex_id(const char *v, size_t maxlen, bool may_be_empty)
+{
+    size_t n = strlen(v);
+    if (n == 0)
+        return may_be_empty;
+    if (n > maxlen)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789abcdef", v[i]))
+            return false;
+    return true;
+}
+
+static int json_object_ok(store *s, const char *json, const char *required)
+{
+    /* CASE, not OR: SQLite may evaluate both sides, and "$." is a bad path. */
+    sqlite3_stmt *st = sql(s, "SELECT CASE WHEN NOT json_valid(?1) THEN 0"
+                              " WHEN json_type(?1) <> 'object' THEN 0 WHEN ?2 = '' THEN 1"
+                              " ELSE json_type(?1, '$.' || ?2) IS NOT NULL END");
+    if (!st)
+        return -1;
+    bind_text(st, 1, json);
+    bind_text(st, 2, required ? required : "");
+    return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) ? 0 : -1;
+}
+
+/* The schema's rules for any event, wherever it was made. */
+static int event_validate(store *s, const struct store_event *ev, char *why, size_t whysz)
+{
+#define REFUSE(...) do { snprintf(why, whysz, __VA_ARGS__); return -1; } while (0)
+    if (strlen(ev->origin) != STORE_ORIGIN_LEN || !is_hex_id(ev->origin, STORE_ORIGIN_LEN, false))
+        REFUSE("bad origin");
+    if (ev->seq < 1 || ev->hlc < 1 || ev->wall < 1)
+        REFUSE("bad seq, hlc or wall");
+    int t;
+    for (t = 0; t < NTYPES; t++)
+        if (strcmp(TYPES[t].type, ev->type) == 0)
+            break;
+    if (t == NTYPES)
+        REFUSE("unknown event type '%.24s'", ev->type);
+    if (!is_hex_id(ev->staff, STORE_ID_LEN, true) || !is_hex_id(ev->customer, STORE_ID_LEN, true))
+        REFUSE("bad staff or customer id");
+    if (TYPES[t].customer != (ev->customer[0] != '\0'))
+        REFUSE("customer %s for a %s event", TYPES[t].customer ? "missing" : "unexpected", ev->type);
+    int64_t d[] = { ev->points, ev->stamps, ev->credit, ev->spend, ev->visits };
+    for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+        if (d[i] > DELTA_MAX || d[i] < -DELTA_MAX)
+            REFUSE("effect out of range");
+    if (ev->ref_origin[0] && (!is_hex_id(ev->ref_origin, STORE_ORIGIN_LEN, false) || ev->ref_seq < 1))
+        REFUSE("bad reference");
+    if (!utf8_valid(ev->reason, strlen(ev->reason)) || !utf8_valid(ev->occasion, strlen(ev->occasion)))
+        REFUSE("reason or occasion is not UTF-8");
+    if (strlen(ev->data) > STORE_DATA_MAX || json_object_ok(s, ev->data, TYPES[t].required) != 0)
+        REFUSE("data is not a valid JSON object for %s", ev->type);
+    if (ev->pii[0]) {
+        unsigned char ph[32];
+        if (strlen(ev->pii) > STORE_DATA_MAX || json_object_ok(s, ev->pii, NULL) != 0)
+            REFUSE("personal data is not a JSON object");
+        pii_digest(ev->pii, ph);
+        if (memcmp(ph, ev->pii_hash, 32) != 0)
+            REFUSE("personal data does not match its hash");
+    }
+    unsigned char h[32];
+    event_hash(ev, h);
+    if (memcmp(h, ev->hash, 32) != 0)
+        REFUSE("content hash does not match");
+    return 0;
+#undef REFUSE
+}
+
+/* --- derived tables --------------------------------------------------- */
+
+static int ensure_customer(store *s, const char *id)
+{
+    sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO customers(id) VALUES(?1)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, id);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+static int apply_balance(store *s, const struct store_event *ev, int sign)
+{
+    if (!ev->points && !ev->stamps && !ev->credit && !ev->spend && !ev->visits)
+        return 0;
+    sqlite3_stmt *st = sql(s,
+        "UPDATE customers SET points = points + ?2, stamps = stamps + ?3,"
+        " credit = credit + ?4, spend = spend + ?5, visits = visits + ?6,"
+        " first_visit = CASE WHEN ?6 > 0 AND (first_visit = 0 OR first_visit > ?7)"
+        "   THEN ?7 ELSE first_visit END,"
+        " last_visit = CASE WHEN ?6 > 0 AND ?7 > last_visit THEN ?7 ELSE last_visit END"
+        " WHERE id = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->customer);
+    sqlite3_bind_int64(st, 2, sign * ev->points);
+    sqlite3_bind_int64(st, 3, sign * ev->stamps);
+    sqlite3_bind_int64(st, 4, sign * ev->credit);
+    sqlite3_bind_int64(st, 5, sign * ev->spend);
+    sqlite3_bind_int64(st, 6, sign * ev->visits);
+    sqlite3_bind_int64(st, 7, ev->wall);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+static void row_to_event(sqlite3_stmt *st, struct store_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    copy_col(st, 0, ev->origin, sizeof ev->origin);
+    ev->seq = sqlite3_column_int64(st, 1);
+    ev->hlc = sqlite3_column_int64(st, 2);
+    ev->wall = sqlite3_column_int64(st, 3);
+    copy_col(st, 4, ev->type, sizeof ev->type);
+    copy_col(st, 5, ev->staff, sizeof ev->staff);
+    copy_col(st, 6, ev->customer, sizeof ev->customer);
+    ev->points = sqlite3_column_int64(st, 7);
+    ev->stamps = sqlite3_column_int64(st, 8);
+    ev->credit = sqlite3_column_int64(st, 9);
+    ev->spend = sqlite3_column_int64(st, 10);
+    ev->visits = sqlite3_column_int64(st, 11);
+    copy_col(st, 12, ev->ref_origin, sizeof ev->ref_origin);
+    ev->ref_seq = sqlite3_column_int64(st, 13);
+    copy_col(st, 14, ev->occasion, sizeof ev->occasion);
+    copy_col(st, 15, ev->reason, sizeof ev->reason);
+    copy_col(st, 16, ev->data, sizeof ev->data);
+    copy_col(st, 17, ev->pii, sizeof ev->pii);
+    if (sqlite3_column_bytes(st, 18) == 32)
+        memcpy(ev->pii_hash, sqlite3_column_blob(st, 18), 32);
+    if (sqlite3_column_bytes(st, 19) == 32)
+        memcpy(ev->hash, sqlite3_column_blob(st, 19), 32);
+}
+
+int store_get_event(store *s, const char *origin, int64_t seq, struct store_event *out)
+{
+    sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq = ?2");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    sqlite3_bind_int64(st, 2, seq);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, _("no event %s:%" PRId64 " in this ledger"), origin, seq);
+    row_to_event(st, out);
+    return 0;
+}
+
+/* Several tills may grant the same once-per-occasion effect (a birthday
+ * bonus, a void) before they hear of each other. Every event is kept, but
+ * only the earliest by (hlc, origin) counts, so all tills agree whatever
+ * order the events arrive in. */
+static int occasion_claim(store *s, const struct store_event *ev, bool *counts)
+{
+    *counts = true;
+    if (!ev->occasion[0])
+        return 0;
+    sqlite3_stmt *st = sql(s, "SELECT origin, seq, hlc FROM occasions WHERE key = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->occasion);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        char origin[STORE_ORIGIN_LEN + 1];
+        copy_col(st, 0, origin, sizeof origin);
+        int64_t seq = sqlite3_column_int64(st, 1), hlc = sqlite3_column_int64(st, 2);
+        if (ev->hlc > hlc || (ev->hlc == hlc && strcmp(ev->origin, origin) > 0)) {
+            *counts = false;
+            return 0;
+        }
+        struct store_event old;
+        if (store_get_event(s, origin, seq, &old) != 0 || apply_balance(s, &old, -1) != 0)
+            return -1;
+    }
+    st = sql(s, "INSERT OR REPLACE INTO occasions(key, origin, seq, hlc) VALUES(?1, ?2, ?3, ?4)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->occasion);
+    bind_text(st, 2, ev->origin);
+    sqlite3_bind_int64(st, 3, ev->seq);
+    sqlite3_bind_int64(st, 4, ev->hlc);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* Records (hlc, origin) for entity.field if it is newer than what is held.
+ * Returns 1 if this write wins, 0 if an older one, -1 on error. */
+static int lww_wins(store *s, const char *entity, const char *field, const struct store_event *ev)
+{
+    sqlite3_stmt *st = sql(s,
+        "INSERT INTO lww(entity, field, hlc, origin) VALUES(?1, ?2, ?3, ?4)"
+        " ON CONFLICT(entity, field) DO UPDATE SET hlc = excluded.hlc, origin = excluded.origin"
+        " WHERE (excluded.hlc, excluded.origin) > (lww.hlc, lww.origin)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, entity);
+    bind_text(st, 2, field);
+    sqlite3_bind_int64(st, 3, ev->hlc);
+    bind_text(st, 4, ev->origin);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(s);
+    return sqlite3_changes(s->db) > 0;
+}
+
+/* Sets the given fields of one row of table from a JSON object, each field
+ * last-writer-wins. Table and field names come from this file's tables,
+ * never from input. */
+static int lww_fields(store *s, const char *table, const char *id, const char *const *fields,
+                      const char *json, const struct store_event *ev)
+{
+    char q[256], entity[64];
+    const char *key = strcmp(table, "coupons") == 0 ? "code" : "id";
+    snprintf(q, sizeof q, "INSERT OR IGNORE INTO %s(%s) VALUES(?1)", table, key);
+    sqlite3_stmt *st = sql(s, q);
+    if (!st)
+        return -1;
+    bind_text(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(s);
+    snprintf(entity, sizeof entity, "%s:%s", table, id);
+    for (const char *const *f = fields; *f; f++) {
+        st = sql(s, "SELECT json_type(?1, '$.' || ?2) IS NOT NULL");
+        if (!st)
+            return -1;
+        bind_text(st, 1, json);
+        bind_text(st, 2, *f);
+        if (sqlite3_step(st) != SQLITE_ROW || !sqlite3_column_int(st, 0))
+            continue;
+        int won = lww_wins(s, entity, *f, ev);
+        if (won < 0)
+            return -1;
+        if (!won)
+            continue;
+        if (strcmp(*f, "name") == 0)
+            snprintf(q, sizeof q, "UPDATE %s SET name = json_extract(?1, '$.name'),"
+                     " name_key = tally_fold(json_extract(?1, '$.name')) WHERE %s = ?2", table, key);
+        else
+            snprintf(q, sizeof q, "UPDATE %s SET %s = json_extract(?1, '$.%s') WHERE %s = ?2",
+                     table, *f, *f, key);
+        st = sql(s, q);
+        if (!st)
+            return -1;
+        bind_text(st, 1, json);
+        bind_text(st, 2, id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(s);
+    }
+    return 0;
+}
+
+static int json_text(store *s, const char *json, const char *key, char *out, size_t outsz)
+{
+    sqlite3_stmt *st = sql(s, "SELECT json_extract(?1, '$.' || ?2)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, json);
+    bind_text(st, 2, key);
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
+        return -1;
+    copy_col(st, 0, out, outsz);
+    return 0;
+}
+
+static bool customer_forgotten(store *s, const char *id)
+{
+    sqlite3_stmt *st = sql(s, "SELECT forgotten FROM customers WHERE id = ?1");
+    if (!st)
+        return false;
+    bind_text(st, 1, id);
+    return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+}
+
+static int derive_customer(store *s, const struct store_event *ev)
+{
+    static const char *const PII_FIELDS[] = { "name", "phone", "email", "birthday", NULL };
+    static const char *const DATA_FIELDS[] = { "consent", "referred_by", "card", NULL };
+    if (strcmp(ev->type, "enrol") == 0) {
+        sqlite3_stmt *st = sql(s, "UPDATE customers SET enrolled = ?2"
+                                  " WHERE id = ?1 AND (enrolled = 0 OR enrolled > ?2)");
+        if (!st)
+            return -1;
+        bind_text(st, 1, ev->customer);
+        sqlite3_bind_int64(st, 2, ev->wall);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(s);
+    }
+    if (strcmp(ev->type, "enrol") == 0 || strcmp(ev->type, "card") == 0) {
+        char card[STORE_ID_LEN + 1];
+        sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO cards(card, customer) VALUES(?1, ?2)");
+        if (!st || json_text(s, ev->data, "card", card, sizeof card) != 0)
+            return st ? store_fail(s, "event without card") : -1;
+        bind_text(st, 1, card);
+        bind_text(st, 2, ev->customer);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(s);
+    }
+    if (strcmp(ev->type, "forget") == 0) {
+        sqlite3_stmt *st = sql(s, "UPDATE customers SET name = '', name_key = '', phone = '',"
+                                  " email = '', birthday = '', consent = 0, forgotten = 1 WHERE id = ?1");
+        if (!st)
+            return -1;
+        bind_text(st, 1, ev->customer);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(s);
+        /* The forget event itself says so: scrub what earlier events held. */
+        st = sql(s, "UPDATE events SET pii = '' WHERE customer = ?1 AND pii <> ''");
+        if (!st)
+            return -1;
+        bind_text(st, 1, ev->customer);
+        return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+    }
+    if (customer_forgotten(s, ev->customer))
+        return 0;   /* a late edit must not bring personal data back */
+    if (ev->pii[0] && lww_fields(s, "customers", ev->customer, PII_FIELDS, ev->pii, ev) != 0)
+        return -1;
+    return lww_fields(s, "customers", ev->customer, DATA_FIELDS, ev->data, ev);
+}
+
+static int derive(store *s, const struct store_event *ev)
+{
+    static const char *const STAFF[] = { "name", "role", "pin_hash", "disabled", NULL };
+    static const char *const REWARD[] = { "name", "points", "stamps", "retired", NULL };
+    static const char *const PROMO[] = { "name", "multiplier", "days", "start_minute",
+                                         "end_minute", "date_from", "date_to", "category",
+                                         "ended", NULL };
+    static const char *const COUPON[] = { "customer", "reward", "discount", "percent",
+                                          "expires", NULL };
+    char id[96];
+    if (ev->customer[0]) {
+        bool counts;
+        if (ensure_customer(s, ev->customer) != 0 || occasion_claim(s, ev, &counts) != 0)
+            return -1;
+        if (counts && apply_balance(s, ev, 1) != 0)
+            return -1;
+    }
+    const char *t = ev->type;
+    if (strcmp(t, "setting") == 0) {
+        char key[64];
+        if (json_text(s, ev->data, "key", key, sizeof key) != 0)
+            return store_fail(s, "setting without key");
+        snprintf(id, sizeof id, "setting:%s", key);
+        int won = lww_wins(s, id, "value", ev);
+        if (won <= 0)
+            return won;
+        sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO settings(key, value)"
+                                  " VALUES(?1, coalesce(json_extract(?2, '$.value'), ''))");
+        if (!st)
+            return -1;
+        bind_text(st, 1, key);
+        bind_text(st, 2, ev->data);
+        return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+    }
+    if (strcmp(t, "staff") == 0 || strcmp(t, "reward") == 0 || strcmp(t, "promo") == 0) {
+        if (json_text(s, ev->data, "id", id, sizeof id) != 0)
+            return store_fail(s, "event without id");
+        const char *table = t[0] == 's' ? "staff" : t[0] == 'r' ? "rewards" : "promos";
+        return lww_fields(s, table, id, t[0] == 's' ? STAFF : t[0] == 'r' ? REWARD : PROMO,
+                          ev->data, ev);
+    }
+    if (strcmp(t, "coupon") == 0) {
+        if (json_text(s, ev->data, "code", id, sizeof id) != 0)
+            return store_fail(s, "coupon without code");
+        return lww_fields(s, "coupons", id, COUPON, ev->data, ev);
+    }
+    if (strcmp(t, "coupon_use") == 0) {
+        sqlite3_stmt *st = sql(s, "INSERT INTO coupons(code, uses) VALUES(json_extract(?1, '$.code'), 1)"
+                                  " ON CONFLICT(code) DO UPDATE SET uses = uses + 1");
+        if (!st)
+            return -1;
+        bind_text(st, 1, ev->data);
+        return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+    }
+    if (strcmp(t, "enrol") == 0 || strcmp(t, "profile") == 0 || strcmp(t, "card") == 0 ||
+        strcmp(t, "forget") == 0)
+        return derive_customer(s, ev);
+    return 0;
+}
+
+static int vv_advance(store *s, const char *origin, int64_t seq)
+{
+    sqlite3_stmt *st = sql(s, "SELECT seq FROM vv WHERE origin = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    int64_t cur = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (seq != cur + 1)
+        return 0;   /* a gap below: the contiguous mark stays */
+    for (;;) {
+        st = sql(s, "SELECT 1 FROM events WHERE origin = ?1 AND seq = ?2");
+        if (!st)
+            return -1;
+        bind_text(st, 1, origin);
+        sqlite3_bind_int64(st, 2, seq + 1);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            break;
+        seq++;
+    }
+    st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    sqlite3_bind_int64(st, 2, seq);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+static int insert_event(store *s, const struct store_event *ev)
+{
+    sqlite3_stmt *st = sql(s, "INSERT INTO events(" EVENT_COLS ") VALUES"
+                              "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->origin);
+    sqlite3_bind_int64(st, 2, ev->seq);
+    sqlite3_bind_int64(st, 3, ev->hlc);
+    sqlite3_bind_int64(st, 4, ev->wall);
+    bind_text(st, 5, ev->type);
+    bind_text(st, 6, ev->staff);
+    bind_text(st, 7, ev->customer);
+    sqlite3_bind_int64(st, 8, ev->points);
+    sqlite3_bind_int64(st, 9, ev->stamps);
+    sqlite3_bind_int64(st, 10, ev->credit);
+    sqlite3_bind_int64(st, 11, ev->spend);
+    sqlite3_bind_int64(st, 12, ev->visits);
+    bind_text(st, 13, ev->ref_origin);
+    sqlite3_bind_int64(st, 14, ev->ref_seq);
+    bind_text(st, 15, ev->occasion);
+    bind_text(st, 16, ev->reason);
+    bind_text(st, 17, ev->data);
+    /* Personal data of a customer already forgotten here is not kept. */
+    bind_text(st, 18, ev->customer[0] && customer_forgotten(s, ev->customer) ? "" : ev->pii);
+    sqlite3_bind_blob(st, 19, ev->pii_hash, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 20, ev->hash, 32, SQLITE_TRANSIENT);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+static enum store_apply apply_one(store *s, const struct store_event *ev, char *why, size_t whysz)
+{
+    sqlite3_stmt *st = sql(s, "SELECT hash FROM events WHERE origin = ?1 AND seq = ?2");
+    if (!st)
+        return STORE_FAILED;
+    bind_text(st, 1, ev->origin);
+    sqlite3_bind_int64(st, 2, ev->seq);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), ev->hash, 32) == 0)
+            return STORE_DUPLICATE;
+        st = sql(s, "INSERT OR IGNORE INTO forks(origin, seq, seen, theirs) VALUES(?1, ?2, ?3, ?4)");
+        if (!st)
+            return STORE_FAILED;
+        bind_text(st, 1, ev->origin);
+        sqlite3_bind_int64(st, 2, ev->seq);
+        sqlite3_bind_int64(st, 3, store_now(s));
+        sqlite3_bind_blob(st, 4, ev->hash, 32, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return STORE_FAILED;
+        snprintf(why, whysz, "fork: %s:%" PRId64 " is held with other content", ev->origin, ev->seq);
+        return STORE_FORK;
+    }
+    if (event_validate(s, ev, why, whysz) != 0)
+        return STORE_REJECTED;
+    /* Callers hold the transaction; a failure here rolls all of it back. */
+    if (insert_event(s, ev) != 0 || vv_advance(s, ev->origin, ev->seq) != 0 || derive(s, ev) != 0)
+        return STORE_FAILED;
+    return STORE_APPLIED;
+}
+
+int event_append(store *s, struct store_event *ev)
+{
+    if (!s->origin[0])
+        return store_fail(s, _("this till has no shop yet: run 'tally init' first"));
+    memcpy(ev->origin, s->origin, sizeof ev->origin);
+    sqlite3_stmt *st = sql(s, "SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, s->origin);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    ev->seq = sqlite3_column_int64(st, 0) + 1;
+    st = sql(s, "SELECT coalesce(max(hlc), 0) FROM events");
+    if (!st || sqlite3_step(st) != SQLITE_ROW)
+        return st ? db_fail(s) : -1;
+    int64_t last = sqlite3_column_int64(st, 0);
+    ev->wall = store_now(s);
+    ev->hlc = ev->wall << 16 > last ? ev->wall << 16 : last + 1;
+    pii_digest(ev->pii, ev->pii_hash);
+    event_hash(ev, ev->hash);
+    char why[256];
+    enum store_apply r = apply_one(s, ev, why, sizeof why);
+    if (r == STORE_APPLIED)
+        return 0;
+    if (r != STORE_FAILED)
+        return store_fail(s, "%s", why);
+    return -1;
+}
+
+int store_apply_events(store *s, const struct store_event *evs, size_t n,
+                       enum store_apply *results, char *why, size_t whysz)
+{
+    if (why && whysz)
+        why[0] = '\0';
+    if (tx_begin(s) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char msg[256] = "";
+        enum store_apply r = apply_one(s, &evs[i], msg, sizeof msg);
+        if (r == STORE_FAILED) {
+            tx_rollback(s);
+            return -1;
+        }
+        if (results)
+            results[i] = r;
+        if ((r == STORE_REJECTED || r == STORE_FORK) && why && whysz && !why[0])
+            snprintf(why, whysz, "%s", msg);
+    }
+    return tx_commit(s);
+}
+
+int store_read_events(store *s, const char *origin, int64_t after,
+                      struct store_event *out, int limit)
+{
+    sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq > ?2"
+                              " ORDER BY seq LIMIT ?3");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int(st, 3, limit);
+    int n = 0;
+    while (n < limit && sqlite3_step(st) == SQLITE_ROW)
+        row_to_event(st, &out[n++]);
+    return n;
+}
+
+int store_version_vector(store *s, struct store_vv *out, int max)
+{
+    sqlite3_stmt *st = sql(s, "SELECT origin, seq FROM vv ORDER BY origin");
+    if (!st)
+        return -1;
+    int n = 0;
+    while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+        copy_col(st, 0, out[n].origin, sizeof out[n].origin);
+        out[n].seq = sqlite3_column_int64(st, 1);
+        n++;
+    }
+    return n;
+}
+
+int store_list_events(store *s, const struct store_event_filter *f,
+                      int (*fn)(const struct store_event *, void *), void *arg)
+{
+    sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM events"
+                              " WHERE (?1 = '' OR customer = ?1) AND (?2 = '' OR type = ?2)"
+                              " ORDER BY hlc DESC, origin DESC LIMIT ?3");
+    if (!st)
+        return -1;
+    bind_text(st, 1, f && f->customer ? f->customer : "");
+    bind_text(st, 2, f && f->type ? f->type : "");
+    sqlite3_bind_int(st, 3, f && f->limit > 0 ? f->limit : -1);
+    struct store_event *ev = malloc(sizeof *ev);
+    if (!ev)
+        return store_fail(s, _("out of memory"));
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        row_to_event(st, ev);
+        if ((rc = fn(ev, arg)) != 0)
+            break;
+    }
+    free(ev);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_fail(s);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int64_t store_event_count(store *s)
+{
+    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM events");
+    return st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+}
+
+/* The digest covers every derived table in a fixed order, so two tills
+ * holding the same events agree, and any divergence shows. */
+int store_digest(store *s, char out[65])
+{
+    static const char *const QUERIES[] = {
+        ("SELECT id, card, name, phone, email, birthday, consent, referred_by, enrolled,"
+         " forgotten, points, stamps, credit, spend, visits, first_visit, last_visit"
+         " FROM customers ORDER BY id"),
+        "SELECT card, customer FROM cards ORDER BY card",
+        "SELECT key, value FROM settings ORDER BY key",
+        "SELECT id, name, role, pin_hash, disabled FROM staff ORDER BY id",
+        "SELECT id, name, points, stamps, retired FROM rewards ORDER BY id",
+        "SELECT code, customer, reward, discount, percent, expires, uses FROM coupons ORDER BY code",
+        ("SELECT id, name, multiplier, days, start_minute, end_minute, date_from, date_to,"
+         " category, ended FROM promos ORDER BY id"),
+        "SELECT key, origin, seq FROM occasions ORDER BY key",
+    };
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    for (size_t q = 0; q < sizeof QUERIES / sizeof QUERIES[0]; q++) {
+        sqlite3_stmt *st = sql(s, QUERIES[q]);
+        if (!st)
+            return -1;
+        hash_str(&h, "table");
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(st); c++) {
+                const unsigned char *v = sqlite3_column_text(st, c);
+                hash_str(&h, v ? (const char *)v : "");
+            }
+        }
+        if (step != SQLITE_DONE)
+            return db_fail(s);
+    }
+    unsigned char d[32];
+    crypto_generichash_final(&h, d, 32);
+    sodium_bin2hex(out, 65, d, 32);
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* internal.h - what the store's own files share. Not for other modules. */
+#ifndef TALLY_STORE_INTERNAL_H
+#define TALLY_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STMT_CACHE 256
+
+struct stmt_slot {
+    char *sql;
+    sqlite3_stmt *st;
+};
+
+struct store {
+    sqlite3 *db;
+    char err[512];
+    char origin[STORE_ORIGIN_LEN + 1];
+    char shop_name[STORE_TEXT_MAX * 4 + 1];
+    char currency[4];
+    int digits;
+    int64_t clock_ms;           /* fixed clock for tests; 0 = real time */
+    int tx_depth;
+    struct stmt_slot cache[STMT_CACHE];
+};
+
+/* db.c */
+int store_fail(store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int db_fail(store *s);
+sqlite3_stmt *sql(store *s, const char *text);   /* cached, reset, bindings cleared */
+int sql_exec(store *s, const char *text);
+int tx_begin(store *s);
+int tx_commit(store *s);
+void tx_rollback(store *s);
+int local_get(store *s, const char *key, void *out, int outsz);
+int local_set(store *s, const char *key, const void *val, int len);
+void random_id(char *out, size_t chars);  /* lowercase hex */
+void bind_text(sqlite3_stmt *st, int i, const char *v);
+void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz);
+int64_t day_start_local(int64_t ms);      /* local midnight before ms */
+void local_date(int64_t ms, int *y, int *m, int *d, int *wday, int *minute);
+int load_shop(store *s);
+
+/* events.c */
+/* Fills identity, clock and hash of ev and applies it as this till's own
+ * event. Caller holds a transaction. */
+int event_append(store *s, struct store_event *ev);
+void event_init(struct store_event *ev, const char *type, const char *staff,
+                const char *customer);
+void event_ref(const struct store_event *ev, char *out, size_t outsz);
+/* Moves a finished JSON buffer into ev->data or ev->pii (dst), freeing it;
+ * fails if it did not fit. */
+struct jbuf;
+int jb_take(store *s, struct jbuf *jb, char *dst);
+/* Adds a random salt to a personal-data JSON object. */
+void pii_salt(char *pii, size_t sz);
+
+/* program.c */
+int64_t setting_int(store *s, const char *key);
+struct tier { char name[64]; int64_t threshold, multiplier; };
+int tiers_load(store *s, struct tier *out, int max);
+int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out);
+int64_t promo_multiplier(store *s, int64_t now, const char *category);
+
+bool category_earns_stamps(store *s, const char *category);
+
+/* staff.c */
+int require_manager(store *s, const char *staff);
+int require_staff(store *s, const char *staff);
+
+/* ledger.c */
+int expire_customer(store *s, const char *customer, int64_t *expired);
+
+#endif

@@ -1,0 +1,1080 @@
+/* ledger.c - the loyalty rules. Each function checks its input, works out
+ * the effect under the rules in force now, and appends the event(s) that
+ * record it, all in one transaction. A receiving till never re-derives an
+ * effect: what is decided here is what every till adds up. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "i18n.h"
+#include "internal.h"
+#include "util/util.h"
+
+#define DAY_MS ((int64_t)86400000)
+#define POINTS_MAX 1000000000LL
+
+/* Only events that won their occasion count (see occasion_claim). */
+#define COUNTED "(e.occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
+    " WHERE o.key = e.occasion AND o.origin = e.origin AND o.seq = e.seq))"
+
+/* a * b / c, rounded toward zero, without overflow for ledger-sized values. */
+static int64_t muldiv(int64_t a, int64_t b, int64_t c)
+{
+#ifdef __SIZEOF_INT128__
+    return (int64_t)((__int128)a * b / c);
+#else
+    return (int64_t)((long double)a * b / c);
+#endif
+}
+
+static int64_t pow10i(int digits)
+{
+    int64_t p = 1;
+    while (digits-- > 0)
+        p *= 10;
+    return p;
+}
+
+static int customer_live(store *s, const char *id, struct store_customer *c)
+{
+    if (!id || store_customer_get(s, id, c) != 0)
+        return store_fail(s, _("no such customer"));
+    if (c->forgotten)
+        return store_fail(s, _("this customer asked to be forgotten; enrol them again with a new card"));
+    return 0;
+}
+
+static void result_init(struct store_result *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+static void result_from(struct store_result *r, const struct store_event *ev)
+{
+    if (!r)
+        return;
+    event_ref(ev, r->ref, sizeof r->ref);
+    r->points = ev->points;
+    r->stamps = ev->stamps;
+    r->credit = ev->credit;
+}
+
+/* Abuse limits: transactions per day and time between stamps. A manager's
+ * override passes them, and the reason goes into the event. */
+static int check_limits(store *s, const char *customer, bool stamp,
+                        const struct store_override *ov, struct store_event *ev)
+{
+    int64_t now = store_now(s), per_day = setting_int(s, "limits.per_day");
+    int64_t gap = setting_int(s, "limits.stamp_gap_minutes") * 60000;
+    const char *refusal = NULL;
+    char msg[256];
+    if (per_day > 0) {
+        sqlite3_stmt *st = sql(s, "SELECT count(*) FROM events WHERE customer = ?1 AND wall >= ?2"
+                                  " AND type IN ('earn', 'redeem', 'pay', 'coupon_use')");
+        if (!st)
+            return -1;
+        bind_text(st, 1, customer);
+        sqlite3_bind_int64(st, 2, day_start_local(now));
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) >= per_day) {
+            snprintf(msg, sizeof msg, _("limit reached: %" PRId64 " loyalty transactions for this customer today; a manager can override it"), per_day);
+            refusal = msg;
+        }
+    }
+    if (!refusal && stamp && gap > 0) {
+        sqlite3_stmt *st = sql(s, "SELECT max(wall) FROM events WHERE customer = ?1 AND stamps > 0"
+                                  " AND type = 'earn'");
+        if (!st)
+            return -1;
+        bind_text(st, 1, customer);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+            now - sqlite3_column_int64(st, 0) < gap) {
+            snprintf(msg, sizeof msg, _("too soon for another stamp: at least %" PRId64 " minutes between stamps; a manager can override it"), gap / 60000);
+            refusal = msg;
+        }
+    }
+    if (!refusal)
+        return 0;
+    if (!ov)
+        return store_fail(s, "%s", refusal);
+    if (require_manager(s, ov->manager) != 0)
+        return -1;
+    if (!ov->reason || text_clean(ov->reason, ev->reason, sizeof ev->reason, STORE_TEXT_MAX) != 0 || !ev->reason[0])
+        return store_fail(s, _("an override needs a reason"));
+    return 1;   /* overridden */
+}
+
+/* Points earned longer ago than points.expire_days and not spent since
+ * expire, oldest first: spending always uses the oldest points. */
+int expire_customer(store *s, const char *customer, int64_t *expired)
+{
+    *expired = 0;
+    int64_t days = setting_int(s, "points.expire_days");
+    if (days <= 0)
+        return 0;
+    int64_t now = store_now(s), cutoff = now - days * DAY_MS;
+    char occasion[96];
+    snprintf(occasion, sizeof occasion, "expire:%s:%" PRId64, customer, cutoff / DAY_MS);
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, occasion);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        return 0;   /* done today already, here or at a till we heard from */
+    st = sql(s, "SELECT coalesce(sum(CASE WHEN points > 0 AND wall < ?2 THEN points END), 0),"
+                " coalesce(-sum(CASE WHEN points < 0 THEN points END), 0)"
+                " FROM events e WHERE customer = ?1 AND points <> 0 AND " COUNTED);
+    if (!st)
+        return -1;
+    bind_text(st, 1, customer);
+    sqlite3_bind_int64(st, 2, cutoff);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    int64_t old = sqlite3_column_int64(st, 0), spent = sqlite3_column_int64(st, 1);
+    struct store_customer c;
+    if (store_customer_get(s, customer, &c) != 0)
+        return -1;
+    int64_t due = old - spent;
+    if (due > c.points)
+        due = c.points;
+    if (due <= 0)
+        return 0;
+    struct store_event ev;
+    event_init(&ev, "expire", "", customer);
+    ev.points = -due;
+    snprintf(ev.occasion, sizeof ev.occasion, "%s", occasion);
+    snprintf(ev.data, sizeof ev.data, "{\"before\":%" PRId64 "}", cutoff);
+    if (event_append(s, &ev) != 0)
+        return -1;
+    *expired = due;
+    return 0;
+}
+
+static int bonus(store *s, const char *staff, const char *customer, const char *occasion,
+                 const char *kind, int64_t points, int64_t *granted)
+{
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, occasion);
+    if (sqlite3_step(st) == SQLITE_ROW || points <= 0)
+        return 0;
+    struct store_event ev;
+    event_init(&ev, "bonus", staff, customer);
+    ev.points = points;
+    snprintf(ev.occasion, sizeof ev.occasion, "%s", occasion);
+    snprintf(ev.data, sizeof ev.data, "{\"kind\":\"%s\"}", kind);
+    if (event_append(s, &ev) != 0)
+        return -1;
+    *granted += points;
+    return 0;
+}
+
+/* Days from today to the customer's birthday this year (negative: it was
+ * this many days ago), the nearest occurrence across New Year. */
+static bool birthday_near(const char *birthday, int64_t now, int window, int *year)
+{
+    int m, d;
+    if (strlen(birthday) < 5 || sscanf(birthday + strlen(birthday) - 5, "%d-%d", &m, &d) != 2)
+        return false;
+    int ty, tm, td;
+    local_date(now, &ty, &tm, &td, NULL, NULL);
+    int64_t today = days_from_civil(ty, tm, td);
+    for (int y = ty - 1; y <= ty + 1; y++) {
+        int dd = d;
+        if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+            dd = 28;    /* a leap-day birthday is kept on the 28th */
+        int64_t diff = days_from_civil(y, m, dd) - today;
+        if (diff >= -window && diff <= window) {
+            *year = y;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int earn_tx(store *s, const char *staff, const char *customer,
+                   const struct store_earn *e, struct store_result *out)
+{
+    struct store_customer c;
+    struct store_tier_status before, after;
+    if (require_staff(s, staff) != 0 || customer_live(s, customer, &c) != 0)
+        return -1;
+    if (e->amount <= 0 || e->amount > 10000000 * pow10i(s->digits))
+        return store_fail(s, _("the amount must be more than zero and at most 10,000,000"));
+    int items = e->items > 0 ? e->items : 1;
+    if (items > 1000)
+        return store_fail(s, _("at most 1000 items in one purchase"));
+    int64_t now = store_now(s), expired;
+    if (expire_customer(s, customer, &expired) != 0 || tier_status(s, customer, now, &before) != 0)
+        return -1;
+
+    struct store_event ev;
+    event_init(&ev, "earn", staff, customer);
+    int64_t base_milli = muldiv(e->amount, setting_int(s, "points.per_unit"), pow10i(s->digits));
+    int64_t promo = promo_multiplier(s, now, e->category);
+    ev.points = muldiv(muldiv(base_milli, before.multiplier_milli, 1000), promo, 1000) / 1000;
+    int64_t min_amount = muldiv(setting_int(s, "stamps.min_amount"), pow10i(s->digits), 1000);
+    if (category_earns_stamps(s, e->category) && e->amount >= min_amount) {
+        char per[16];
+        store_setting_get(s, "stamps.per", per, sizeof per);
+        ev.stamps = strcmp(per, "item") == 0 ? items : 1;
+    }
+    ev.credit = muldiv(e->amount, setting_int(s, "cashback.percent"), 10000);
+    ev.spend = e->amount;
+    ev.visits = 1;
+    int over = check_limits(s, customer, ev.stamps > 0, e->override, &ev);
+    if (over < 0)
+        return -1;
+
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "items");
+    jb_int(&jb, items);
+    if (e->category && *e->category) {
+        char cat[128];
+        if (text_fold(e->category, cat, sizeof cat) != 0 || strlen(cat) > 60) {
+            jb_free(&jb);
+            return store_fail(s, _("the category name is too long"));
+        }
+        jb_key(&jb, "category");
+        jb_str(&jb, cat);
+    }
+    jb_key(&jb, "tier");
+    jb_str(&jb, before.tier);
+    jb_key(&jb, "multiplier");
+    jb_int(&jb, before.multiplier_milli);
+    jb_key(&jb, "promo");
+    jb_int(&jb, promo);
+    if (over) {
+        jb_key(&jb, "override");
+        jb_str(&jb, e->override->manager);
+    }
+    jb_obj_end(&jb);
+    if (jb_take(s, &jb, ev.data) != 0 || event_append(s, &ev) != 0)
+        return -1;
+    result_from(out, &ev);
+    if (out) {
+        out->expired_points = expired;
+        snprintf(out->tier_before, sizeof out->tier_before, "%s", before.tier);
+    }
+
+    int64_t granted = 0;
+    char occasion[96];
+    if (c.visits == 0 && c.referred_by[0]) {
+        int64_t rp = setting_int(s, "referral.points");
+        struct store_customer r;
+        snprintf(occasion, sizeof occasion, "referral:%s", customer);
+        if (bonus(s, staff, customer, occasion, "referral", rp, &granted) != 0)
+            return -1;
+        if (store_customer_get(s, c.referred_by, &r) == 0 && !r.forgotten) {
+            int64_t ignored = 0;
+            snprintf(occasion, sizeof occasion, "referral:%s:by", customer);
+            if (bonus(s, staff, c.referred_by, occasion, "referrer", rp, &ignored) != 0)
+                return -1;
+        }
+    }
+    int year;
+    if (c.birthday[0] && birthday_near(c.birthday, now, (int)setting_int(s, "birthday.window_days"), &year)) {
+        snprintf(occasion, sizeof occasion, "birthday:%s:%d", customer, year);
+        if (bonus(s, staff, customer, occasion, "birthday", setting_int(s, "birthday.points"), &granted) != 0)
+            return -1;
+    }
+    if (tier_status(s, customer, now, &after) != 0)
+        return -1;
+    if (out) {
+        out->bonus_points = granted;
+        snprintf(out->tier_after, sizeof out->tier_after, "%s", after.tier);
+    }
+    return 0;
+}
+
+/* Each public transaction is one write transaction around its _tx body. */
+#define IN_TX(call) do { \
+        if (tx_begin(s) != 0) return -1; \
+        if ((call) != 0) { tx_rollback(s); return -1; } \
+        return tx_commit(s); \
+    } while (0)
+
+int store_earn(store *s, const char *staff, const char *customer,
+               const struct store_earn *e, struct store_result *out)
+{
+    if (out)
+        result_init(out);
+    IN_TX(earn_tx(s, staff, customer, e, out));
+}
+
+static int redeem_tx(store *s, const char *staff, const char *customer, const char *reward,
+                     const struct store_override *ov, struct store_result *out)
+{
+    struct store_customer c;
+    struct store_reward r;
+    int64_t expired;
+    if (require_staff(s, staff) != 0 || customer_live(s, customer, &c) != 0)
+        return -1;
+    if (store_reward_get(s, reward, &r) != 0)
+        return -1;
+    if (r.retired)
+        return store_fail(s, _("the reward '%s' is no longer offered"), r.name);
+    if (expire_customer(s, customer, &expired) != 0 || store_customer_get(s, customer, &c) != 0)
+        return -1;
+    if (r.points && c.points < r.points)
+        return store_fail(s, _("not enough points: %s costs %" PRId64 ", the customer has %" PRId64), r.name, r.points, c.points);
+    if (r.stamps && c.stamps < r.stamps)
+        return store_fail(s, _("not enough stamps: %s needs %" PRId64 ", the customer has %" PRId64), r.name, r.stamps, c.stamps);
+    struct store_event ev;
+    event_init(&ev, "redeem", staff, customer);
+    ev.points = -r.points;
+    ev.stamps = -r.stamps;
+    if (check_limits(s, customer, false, ov, &ev) < 0)
+        return -1;
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "reward");
+    jb_str(&jb, r.id);
+    jb_key(&jb, "name");
+    jb_str(&jb, r.name);
+    jb_obj_end(&jb);
+    if (jb_take(s, &jb, ev.data) != 0 || event_append(s, &ev) != 0)
+        return -1;
+    result_from(out, &ev);
+    if (out)
+        out->expired_points = expired;
+    return 0;
+}
+
+int store_redeem(store *s, const char *staff, const char *customer, const char *reward,
+                 const struct store_override *ov, struct store_result *out)
+{
+    if (out)
+        result_init(out);
+    IN_TX(redeem_tx(s, staff, customer, reward, ov, out));
+}
+
+static int pay_tx(store *s, const char *staff, const char *customer, int64_t points,
+                  int64_t credit, struct store_result *out)
+{
+    struct store_customer c;
+    int64_t expired;
+    if (require_staff(s, staff) != 0 || customer_live(s, customer, &c) != 0)
+        return -1;
+    if (expire_customer(s, customer, &expired) != 0 || store_customer_get(s, customer, &c) != 0)
+        return -1;
+    struct store_event ev;
+    event_init(&ev, "pay", staff, customer);
+    int64_t discount;
+    if (points) {
+        if (points < 0 || points > POINTS_MAX)
+            return store_fail(s, _("give a number of points greater than zero"));
+        if (c.points < points)
+            return store_fail(s, _("not enough points: the customer has %" PRId64), c.points);
+        discount = muldiv(points, pow10i(s->digits), setting_int(s, "points.pay_rate"));
+        if (discount < 1)
+            return store_fail(s, _("%" PRId64 " points are worth less than the smallest coin; use more"), points);
+        ev.points = -points;
+    } else {
+        if (credit <= 0)
+            return store_fail(s, _("give an amount greater than zero"));
+        if (c.credit < credit)
+            return store_fail(s, _("not enough store credit"));
+        discount = credit;
+        ev.credit = -credit;
+    }
+    if (check_limits(s, customer, false, NULL, &ev) < 0)
+        return -1;
+    snprintf(ev.data, sizeof ev.data, "{\"discount\":%" PRId64 "}", discount);
+    if (event_append(s, &ev) != 0)
+        return -1;
+    result_from(out, &ev);
+    if (out) {
+        out->discount = discount;
+        out->expired_points = expired;
+    }
+    return 0;
+}
+
+int store_pay_points(store *s, const char *staff, const char *customer, int64_t points,
+                     struct store_result *out)
+{
+    if (out)
+        result_init(out);
+    if (points <= 0)
+        return store_fail(s, _("give a number of points greater than zero"));
+    IN_TX(pay_tx(s, staff, customer, points, 0, out));
+}
+
+int store_pay_credit(store *s, const char *staff, const char *customer, int64_t amount,
+                     struct store_result *out)
+{
+    if (out)
+        result_init(out);
+    if (amount <= 0)
+        return store_fail(s, _("give an amount greater than zero"));
+    IN_TX(pay_tx(s, staff, customer, 0, amount, out));
+}
+
+static int find_ref(store *s, const char *ref, struct store_event *ev)
+{
+    char origin[STORE_ORIGIN_LEN + 1];
+    int64_t seq;
+    if (store_parse_event_ref(ref, origin, &seq) != 0)
+        return store_fail(s, _("'%s' is not an event reference; they look like 3fa2c1d9:42 ('tally events' lists them)"), ref);
+    return store_get_event(s, origin, seq, ev);
+}
+
+static bool is_voided(store *s, const struct store_event *ev)
+{
+    char occasion[96];
+    snprintf(occasion, sizeof occasion, "void:%s:%" PRId64, ev->origin, ev->seq);
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    if (!st)
+        return false;
+    bind_text(st, 1, occasion);
+    return sqlite3_step(st) == SQLITE_ROW;
+}
+
+/* The net effect still standing of an event: itself, its refunds, and the
+ * voids of those refunds. */
+static int net_effect(store *s, const struct store_event *ref, struct store_event *net)
+{
+    sqlite3_stmt *st = sql(s,
+        "SELECT coalesce(sum(points),0), coalesce(sum(stamps),0), coalesce(sum(credit),0),"
+        " coalesce(sum(spend),0), coalesce(sum(visits),0) FROM events e WHERE ("
+        " (origin = ?1 AND seq = ?2)"
+        " OR (ref_origin = ?1 AND ref_seq = ?2 AND type = 'refund')"
+        " OR (type = 'void' AND EXISTS (SELECT 1 FROM events r WHERE r.origin = e.ref_origin"
+        "     AND r.seq = e.ref_seq AND r.type = 'refund' AND r.ref_origin = ?1 AND r.ref_seq = ?2))"
+        ") AND " COUNTED);
+    if (!st)
+        return -1;
+    bind_text(st, 1, ref->origin);
+    sqlite3_bind_int64(st, 2, ref->seq);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    net->points = sqlite3_column_int64(st, 0);
+    net->stamps = sqlite3_column_int64(st, 1);
+    net->credit = sqlite3_column_int64(st, 2);
+    net->spend = sqlite3_column_int64(st, 3);
+    net->visits = sqlite3_column_int64(st, 4);
+    return 0;
+}
+
+static int refund_tx(store *s, const char *staff, const char *ref, int64_t amount,
+                     const char *reason, struct store_result *out)
+{
+    struct store_event orig, net, ev;
+    struct store_customer c;
+    if (require_staff(s, staff) != 0 || find_ref(s, ref, &orig) != 0)
+        return -1;
+    if (strcmp(orig.type, "earn") != 0)
+        return store_fail(s, _("only a purchase (an earn event) can be refunded"));
+    if (is_voided(s, &orig))
+        return store_fail(s, _("this purchase was voided; there is nothing to refund"));
+    if (customer_live(s, orig.customer, &c) != 0 || net_effect(s, &orig, &net) != 0)
+        return -1;
+    int64_t refunded = orig.spend - net.spend, left = net.spend;
+    if (left <= 0)
+        return store_fail(s, _("this purchase was refunded in full already"));
+    if (amount == 0)
+        amount = left;
+    if (amount < 0 || amount > left)
+        return store_fail(s, _("the refund is more than what is left of the purchase"));
+    event_init(&ev, "refund", staff, orig.customer);
+    memcpy(ev.ref_origin, orig.origin, sizeof ev.ref_origin);
+    ev.ref_seq = orig.seq;
+    /* Take back in proportion, cumulatively, so several partial refunds
+     * never take back more than the purchase gave. */
+    int64_t s0 = orig.spend, r0 = refunded, r1 = refunded + amount;
+    ev.points = -(muldiv(orig.points, r1, s0) - muldiv(orig.points, r0, s0));
+    ev.stamps = -(muldiv(orig.stamps, r1, s0) - muldiv(orig.stamps, r0, s0));
+    ev.credit = -(muldiv(orig.credit, r1, s0) - muldiv(orig.credit, r0, s0));
+    ev.spend = -amount;
+    ev.visits = r1 == s0 ? -1 : 0;     /* a fully refunded purchase is no visit */
+    if (text_clean(reason && *reason ? reason : "refund", ev.reason, sizeof ev.reason, STORE_TEXT_MAX) != 0)
+        return store_fail(s, _("the reason must be text of at most %d characters"), STORE_TEXT_MAX);
+    if (event_append(s, &ev) != 0)
+        return -1;
+    result_from(out, &ev);
+    return 0;
+}
+
+int store_refund(store *s, const char *staff, const char *ref, int64_t amount,
+                 const char *reason, struct store_result *out)
+{
+    if (out)
+        result_init(out);
+    IN_TX(refund_tx(s, staff, ref, amount, reason, out));
+}
+
+static int void_tx(store *s, const char *staff, const char *ref, const char *reason,
+                   struct store_result *out)
+{
+    static const char *const VOIDABLE[] = { "earn", "redeem", "pay", "refund", "adjust", "bonus", NULL };
+    struct store_event orig, net, ev;
+    struct store_staff who;
+    if (store_staff_get(s, staff ? staff : "", &who) != 0 || who.disabled)
+        return store_fail(s, _("log in with a staff name and PIN first"));
+    if (find_ref(s, ref, &orig) != 0)
+        return -1;
+    const char *const *t;
+    for (t = VOIDABLE; *t && strcmp(*t, orig.type) != 0; t++)
+        ;
+    if (!*t)
+        return store_fail(s, _("a %s event cannot be voided"), orig.type);
+    if (is_voided(s, &orig))
+        return store_fail(s, _("this event was voided already"));
+    int64_t undo_ms = setting_int(s, "undo.minutes") * 60000;
+    bool own_recent = strcmp(orig.staff, staff) == 0 && store_now(s) - orig.wall <= undo_ms;
+    if (who.role != ROLE_MANAGER && !own_recent)
+        return store_fail(s, _("voiding this needs a manager (staff may undo only their own transaction within %" PRId64 " minutes)"), undo_ms / 60000);
+    if (!reason || text_clean(reason, ev.reason, sizeof ev.reason, STORE_TEXT_MAX) != 0 || !ev.reason[0])
+        return store_fail(s, _("say why: a void needs a reason"));
+    char why[sizeof ev.reason];
+    memcpy(why, ev.reason, sizeof why);
+    if (net_effect(s, &orig, &net) != 0)
+        return -1;
+    event_init(&ev, "void", staff, orig.customer);
+    memcpy(ev.reason, why, sizeof why);
+    memcpy(ev.ref_origin, orig.origin, sizeof ev.ref_origin);
+    ev.ref_seq = orig.seq;
+    snprintf(ev.occasion, sizeof ev.occasion, "void:%s:%" PRId64, orig.origin, orig.seq);
+    ev.points = -net.points;
+    ev.stamps = -net.stamps;
+    ev.credit = -net.credit;
+    ev.spend = -net.spend;
+    ev.visits = -net.visits;
+    if (event_append(s, &ev) != 0)
+        return -1;
+    result_from(out, &ev);
+    return 0;
+}
+
+int store_void(store *s, const char *staff, const char *ref, const char *reason,
+               struct store_result *out)
+{
+    if (out)
+        result_init(out);
+    IN_TX(void_tx(s, staff, ref, reason, out));
+}
+
+static int adjust_tx(store *s, const char *manager, const char *customer, int64_t points,
+                     int64_t stamps, const char *reason, struct store_result *out)
+{
+    struct store_customer c;
+    struct store_event ev;
+    if (require_manager(s, manager) != 0 || customer_live(s, customer, &c) != 0)
+        return -1;
+    if ((points == 0 && stamps == 0) || points > POINTS_MAX || points < -POINTS_MAX ||
+        stamps > 1000 || stamps < -1000)
+        return store_fail(s, _("give a non-zero number of points, like +50 or -20"));
+    event_init(&ev, "adjust", manager, customer);
+    if (!reason || text_clean(reason, ev.reason, sizeof ev.reason, STORE_TEXT_MAX) != 0 || !ev.reason[0])
+        return store_fail(s, _("say why: an adjustment needs a reason"));
+    ev.points = points;
+    ev.stamps = stamps;
+    if (event_append(s, &ev) != 0)
+        return -1;
+    result_from(out, &ev);
+    return 0;
+}
+
+int store_adjust(store *s, const char *manager, const char *customer, int64_t points,
+                 int64_t stamps, const char *reason, struct store_result *out)
+{
+    if (out)
+        result_init(out);
+    IN_TX(adjust_tx(s, manager, customer, points, stamps, reason, out));
+}
+
+static int nps_tx(store *s, const char *staff, const char *customer, int score)
+{
+    struct store_customer c;
+    struct store_event ev;
+    if (require_staff(s, staff) != 0 || customer_live(s, customer, &c) != 0)
+        return -1;
+    if (score < 0 || score > 10)
+        return store_fail(s, _("the score is a whole number from 0 to 10"));
+    event_init(&ev, "nps", staff, customer);
+    snprintf(ev.data, sizeof ev.data, "{\"score\":%d}", score);
+    return event_append(s, &ev);
+}
+
+int store_nps(store *s, const char *staff, const char *customer, int score)
+{
+    IN_TX(nps_tx(s, staff, customer, score));
+}
+
+static int expire_all(store *s, const char *customer, int64_t *total)
+{
+    int64_t one;
+    *total = 0;
+    if (customer)
+        return expire_customer(s, customer, total) != 0 ? -1 : 0;
+    /* Collect first: expiring writes to the table being read. */
+    sqlite3_stmt *st = sql(s, "SELECT id FROM customers WHERE points > 0 AND forgotten = 0 AND enrolled > 0");
+    if (!st)
+        return -1;
+    size_t n = 0, cap = 0;
+    char (*ids)[STORE_ID_LEN + 1] = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            void *grown = realloc(ids, cap * sizeof *ids);
+            if (!grown) {
+                free(ids);
+                return store_fail(s, _("out of memory"));
+            }
+            ids = grown;
+        }
+        copy_col(st, 0, ids[n++], STORE_ID_LEN + 1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (expire_customer(s, ids[i], &one) != 0) {
+            free(ids);
+            return -1;
+        }
+        *total += one;
+    }
+    free(ids);
+    return 0;
+}
+
+int store_expire(store *s, const char *customer, int64_t *expired_total)
+{
+    int64_t dummy;
+    IN_TX(expire_all(s, customer, expired_total ? expired_total : &dummy));
+}
+
+/* --- rewards --------------------------------------------------------- */
+
+static void row_to_reward(sqlite3_stmt *st, struct store_reward *r)
+{
+    copy_col(st, 0, r->id, sizeof r->id);
+    copy_col(st, 1, r->name, sizeof r->name);
+    r->points = sqlite3_column_int64(st, 2);
+    r->stamps = sqlite3_column_int64(st, 3);
+    r->retired = sqlite3_column_int(st, 4) != 0;
+}
+
+int store_reward_get(store *s, const char *reward, struct store_reward *out)
+{
+    char key[STORE_TEXT_MAX * 8];
+    if (!reward || text_fold(reward, key, sizeof key) != 0)
+        return store_fail(s, _("no such reward"));
+    sqlite3_stmt *st = sql(s, "SELECT id, name, points, stamps, retired FROM rewards"
+                              " WHERE name <> '' AND (id = ?1 OR name_key = ?2)"
+                              " ORDER BY retired, id = ?1 DESC LIMIT 1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, reward);
+    bind_text(st, 2, key);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, _("no reward called '%s'; 'tally reward list' shows them"), reward);
+    row_to_reward(st, out);
+    return 0;
+}
+
+static int reward_event(store *s, const char *manager, const struct store_reward *r)
+{
+    struct store_event ev;
+    struct jbuf jb;
+    event_init(&ev, "reward", manager, NULL);
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "id");
+    jb_str(&jb, r->id);
+    jb_key(&jb, "name");
+    jb_str(&jb, r->name);
+    jb_key(&jb, "points");
+    jb_int(&jb, r->points);
+    jb_key(&jb, "stamps");
+    jb_int(&jb, r->stamps);
+    jb_key(&jb, "retired");
+    jb_int(&jb, r->retired);
+    jb_obj_end(&jb);
+    if (jb_take(s, &jb, ev.data) != 0)
+        return -1;
+    return event_append(s, &ev);
+}
+
+static int reward_add_tx(store *s, const char *manager, const char *name, int64_t points,
+                         int64_t stamps, struct store_reward *out)
+{
+    struct store_reward r = { 0 }, existing;
+    if (require_manager(s, manager) != 0)
+        return -1;
+    if (text_clean(name, r.name, sizeof r.name, 60) != 0 || !r.name[0])
+        return store_fail(s, _("give a reward name of 1 to 60 characters"));
+    if ((points > 0) == (stamps > 0) || points < 0 || stamps < 0 || points > POINTS_MAX || stamps > 1000)
+        return store_fail(s, _("price a reward in points or in stamps (one of them, more than zero)"));
+    if (store_reward_get(s, r.name, &existing) == 0 && !existing.retired)
+        return store_fail(s, _("there is already a reward called %s"), existing.name);
+    random_id(r.id, 6);
+    r.points = points;
+    r.stamps = stamps;
+    if (reward_event(s, manager, &r) != 0)
+        return -1;
+    if (out)
+        *out = r;
+    return 0;
+}
+
+int store_reward_add(store *s, const char *manager, const char *name, int64_t points,
+                     int64_t stamps, struct store_reward *out)
+{
+    IN_TX(reward_add_tx(s, manager, name, points, stamps, out));
+}
+
+static int reward_retire_tx(store *s, const char *manager, const char *reward)
+{
+    struct store_reward r;
+    if (require_manager(s, manager) != 0 || store_reward_get(s, reward, &r) != 0)
+        return -1;
+    if (r.retired)
+        return store_fail(s, _("the reward '%s' is retired already"), r.name);
+    r.retired = true;
+    return reward_event(s, manager, &r);
+}
+
+int store_reward_retire(store *s, const char *manager, const char *reward)
+{
+    IN_TX(reward_retire_tx(s, manager, reward));
+}
+
+int store_reward_list(store *s, bool with_retired,
+                      int (*fn)(const struct store_reward *, void *), void *arg)
+{
+    sqlite3_stmt *st = sql(s, "SELECT id, name, points, stamps, retired FROM rewards"
+                              " WHERE name <> '' AND (?1 OR retired = 0)"
+                              " ORDER BY retired, stamps > 0, points, stamps, name_key");
+    if (!st)
+        return -1;
+    sqlite3_bind_int(st, 1, with_retired);
+    struct store_reward r;
+    int rc = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        row_to_reward(st, &r);
+        if ((rc = fn(&r, arg)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* --- coupons --------------------------------------------------------- */
+
+/* Typed by people: Crockford base32, no I L O U; read O as 0, I/L as 1. */
+static int coupon_normalise(const char *in, char *out, size_t outsz)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    size_t n = 0;
+    for (const char *p = in; *p; p++) {
+        char ch = *p;
+        if (ch == '-' || ch == ' ')
+            continue;
+        if (ch >= 'a' && ch <= 'z')
+            ch = (char)(ch - 'a' + 'A');
+        if (ch == 'O')
+            ch = '0';
+        if (ch == 'I' || ch == 'L')
+            ch = '1';
+        if (!strchr(alphabet, ch) || !ch || n + 1 >= outsz)
+            return -1;
+        out[n++] = ch;
+    }
+    out[n] = '\0';
+    return n == 8 ? 0 : -1;
+}
+
+static void row_to_coupon(sqlite3_stmt *st, struct store_coupon *c)
+{
+    copy_col(st, 0, c->code, sizeof c->code);
+    copy_col(st, 1, c->customer, sizeof c->customer);
+    copy_col(st, 2, c->reward, sizeof c->reward);
+    c->discount = sqlite3_column_int64(st, 3);
+    c->percent = sqlite3_column_int64(st, 4);
+    c->expires = sqlite3_column_int64(st, 5);
+    c->uses = sqlite3_column_int64(st, 6);
+}
+
+int store_coupon_get(store *s, const char *code, struct store_coupon *out)
+{
+    char norm[16];
+    if (!code || coupon_normalise(code, norm, sizeof norm) != 0)
+        return store_fail(s, _("'%s' is not a coupon code; they look like K7QM-2XD9"), code ? code : "");
+    sqlite3_stmt *st = sql(s, "SELECT code, customer, reward, discount, percent, expires, uses"
+                              " FROM coupons WHERE code = ?1 AND expires > 0");
+    if (!st)
+        return -1;
+    bind_text(st, 1, norm);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, _("no coupon %s: check the code"), norm);
+    row_to_coupon(st, out);
+    return 0;
+}
+
+static int coupon_issue_tx(store *s, const char *manager, const struct store_coupon_spec *spec,
+                           struct store_coupon *out)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    struct store_coupon c = { 0 };
+    struct store_customer who;
+    struct store_reward r;
+    if (require_manager(s, manager) != 0)
+        return -1;
+    int kinds = (spec->reward && *spec->reward) + (spec->discount > 0) + (spec->percent > 0);
+    if (kinds != 1)
+        return store_fail(s, _("a coupon gives one thing: a reward, an amount off, or a percentage off"));
+    if (spec->customer && *spec->customer) {
+        if (customer_live(s, spec->customer, &who) != 0)
+            return -1;
+        snprintf(c.customer, sizeof c.customer, "%s", spec->customer);
+    }
+    if (spec->reward && *spec->reward) {
+        if (store_reward_get(s, spec->reward, &r) != 0)
+            return -1;
+        if (r.retired)
+            return store_fail(s, _("the reward '%s' is no longer offered"), r.name);
+        snprintf(c.reward, sizeof c.reward, "%s", r.id);
+    }
+    if (spec->percent > 100 || spec->percent < 0)
+        return store_fail(s, _("a percentage off is from 1 to 100"));
+    if (spec->discount > 1000000 * pow10i(s->digits))
+        return store_fail(s, _("the amount off is too large"));
+    c.discount = spec->discount;
+    c.percent = spec->percent;
+    c.expires = spec->expires;
+    if (c.expires <= store_now(s))
+        return store_fail(s, _("the coupon's expiry date must be in the future"));
+    unsigned char raw[8];
+    randombytes_buf(raw, sizeof raw);
+    for (int i = 0; i < 8; i++)
+        c.code[i] = alphabet[raw[i] & 31];
+    c.code[8] = '\0';
+
+    struct store_event ev;
+    struct jbuf jb;
+    event_init(&ev, "coupon", manager, NULL);
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "code");
+    jb_str(&jb, c.code);
+    jb_key(&jb, "customer");
+    jb_str(&jb, c.customer);
+    jb_key(&jb, "reward");
+    jb_str(&jb, c.reward);
+    jb_key(&jb, "discount");
+    jb_int(&jb, c.discount);
+    jb_key(&jb, "percent");
+    jb_int(&jb, c.percent);
+    jb_key(&jb, "expires");
+    jb_int(&jb, c.expires);
+    jb_obj_end(&jb);
+    if (jb_take(s, &jb, ev.data) != 0 || event_append(s, &ev) != 0)
+        return -1;
+    if (out)
+        *out = c;
+    return 0;
+}
+
+int store_coupon_issue(store *s, const char *manager, const struct store_coupon_spec *spec,
+                       struct store_coupon *out)
+{
+    IN_TX(coupon_issue_tx(s, manager, spec, out));
+}
+
+static int coupon_redeem_tx(store *s, const char *staff, const char *code, const char *customer,
+                            struct store_result *out)
+{
+    struct store_coupon c;
+    struct store_customer who;
+    if (require_staff(s, staff) != 0 || store_coupon_get(s, code, &c) != 0)
+        return -1;
+    if (c.uses > 0)
+        return store_fail(s, _("coupon %s was used already"), c.code);
+    if (store_now(s) > c.expires)
+        return store_fail(s, _("coupon %s has expired"), c.code);
+    if (c.customer[0] && (!customer || strcmp(customer, c.customer) != 0))
+        return store_fail(s, _("coupon %s belongs to another customer; scan that customer's card"), c.code);
+    if (!customer || !*customer)
+        return store_fail(s, _("scan the customer's card to use a coupon"));
+    if (customer_live(s, customer, &who) != 0)
+        return -1;
+    struct store_event ev;
+    event_init(&ev, "coupon_use", staff, customer);
+    if (check_limits(s, customer, false, NULL, &ev) < 0)
+        return -1;
+    snprintf(ev.data, sizeof ev.data, "{\"code\":\"%s\"}", c.code);
+    if (event_append(s, &ev) != 0)
+        return -1;
+    result_from(out, &ev);
+    if (out)
+        out->discount = c.discount;
+    return 0;
+}
+
+int store_coupon_redeem(store *s, const char *staff, const char *code, const char *customer,
+                        struct store_result *out)
+{
+    if (out)
+        result_init(out);
+    IN_TX(coupon_redeem_tx(s, staff, code, customer, out));
+}
+
+int store_coupon_list(store *s, const char *customer,
+                      int (*fn)(const struct store_coupon *, void *), void *arg)
+{
+    sqlite3_stmt *st = sql(s, "SELECT code, customer, reward, discount, percent, expires, uses"
+                              " FROM coupons WHERE expires > 0 AND (?1 IS NULL OR customer = ?1 OR"
+                              " (customer = '' AND ?1 = ''))"
+                              " ORDER BY uses > 0, expires, code");
+    if (!st)
+        return -1;
+    if (customer)
+        bind_text(st, 1, customer);
+    struct store_coupon c;
+    int rc = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        row_to_coupon(st, &c);
+        if ((rc = fn(&c, arg)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* --- promotions ---------------------------------------------------------- */
+
+static int promo_event(store *s, const char *manager, const struct store_promo *p)
+{
+    struct store_event ev;
+    struct jbuf jb;
+    event_init(&ev, "promo", manager, NULL);
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "id");
+    jb_str(&jb, p->id);
+    jb_key(&jb, "name");
+    jb_str(&jb, p->name);
+    jb_key(&jb, "multiplier");
+    jb_int(&jb, p->multiplier_milli);
+    jb_key(&jb, "days");
+    jb_int(&jb, p->days);
+    jb_key(&jb, "start_minute");
+    jb_int(&jb, p->start_minute);
+    jb_key(&jb, "end_minute");
+    jb_int(&jb, p->end_minute);
+    jb_key(&jb, "date_from");
+    jb_str(&jb, p->from);
+    jb_key(&jb, "date_to");
+    jb_str(&jb, p->to);
+    jb_key(&jb, "category");
+    jb_str(&jb, p->category);
+    jb_key(&jb, "ended");
+    jb_int(&jb, p->ended);
+    jb_obj_end(&jb);
+    if (jb_take(s, &jb, ev.data) != 0)
+        return -1;
+    return event_append(s, &ev);
+}
+
+static void row_to_promo(sqlite3_stmt *st, struct store_promo *p)
+{
+    copy_col(st, 0, p->id, sizeof p->id);
+    copy_col(st, 1, p->name, sizeof p->name);
+    p->multiplier_milli = sqlite3_column_int64(st, 2);
+    p->days = sqlite3_column_int(st, 3);
+    p->start_minute = sqlite3_column_int(st, 4);
+    p->end_minute = sqlite3_column_int(st, 5);
+    copy_col(st, 6, p->from, sizeof p->from);
+    copy_col(st, 7, p->to, sizeof p->to);
+    copy_col(st, 8, p->category, sizeof p->category);
+    p->ended = sqlite3_column_int(st, 9) != 0;
+}
+
+static int promo_add_tx(store *s, const char *manager, const struct store_promo *in,
+                        struct store_promo *out)
+{
+    struct store_promo p = *in;
+    int y, m, d;
+    if (require_manager(s, manager) != 0)
+        return -1;
+    if (text_clean(in->name, p.name, sizeof p.name, 60) != 0 || !p.name[0])
+        return store_fail(s, _("give a promotion name of 1 to 60 characters"));
+    if (p.multiplier_milli <= 1000 || p.multiplier_milli > 10000)
+        return store_fail(s, _("a promotion's multiplier is more than 1 and at most 10"));
+    if (p.days < 0 || p.days > 127)
+        return store_fail(s, _("bad days of the week"));
+    if (p.start_minute < 0 || p.end_minute > 1440 || p.start_minute >= p.end_minute)
+        return store_fail(s, _("the promotion's start time must be before its end time"));
+    if ((p.from[0] && date_parse(p.from, &y, &m, &d) != 0) || (p.to[0] && date_parse(p.to, &y, &m, &d) != 0))
+        return store_fail(s, _("give dates as YYYY-MM-DD"));
+    if (p.from[0] && p.to[0] && strcmp(p.from, p.to) > 0)
+        return store_fail(s, _("the promotion ends before it starts"));
+    if (p.category[0] && text_fold(in->category, p.category, sizeof p.category) != 0)
+        return store_fail(s, _("the category name is too long"));
+    random_id(p.id, 6);
+    p.ended = false;
+    if (promo_event(s, manager, &p) != 0)
+        return -1;
+    if (out)
+        *out = p;
+    return 0;
+}
+
+int store_promo_add(store *s, const char *manager, const struct store_promo *p,
+                    struct store_promo *out)
+{
+    IN_TX(promo_add_tx(s, manager, p, out));
+}
+
+static int promo_end_tx(store *s, const char *manager, const char *promo)
+{
+    struct store_promo p;
+    char key[STORE_TEXT_MAX * 8];
+    if (require_manager(s, manager) != 0)
+        return -1;
+    if (text_fold(promo, key, sizeof key) != 0)
+        return store_fail(s, _("no such promotion"));
+    sqlite3_stmt *st = sql(s, "SELECT id, name, multiplier, days, start_minute, end_minute,"
+                              " date_from, date_to, category, ended FROM promos"
+                              " WHERE ended = 0 AND name <> '' AND (id = ?1 OR name_key = ?2) LIMIT 1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, promo);
+    bind_text(st, 2, key);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, _("no running promotion called '%s'"), promo);
+    row_to_promo(st, &p);
+    p.ended = true;
+    return promo_event(s, manager, &p);
+}
+
+int store_promo_end(store *s, const char *manager, const char *promo)
+{
+    IN_TX(promo_end_tx(s, manager, promo));
+}
+
+int store_promo_list(store *s, bool with_ended,
+                     int (*fn)(const struct store_promo *, void *), void *arg)
+{
+    sqlite3_stmt *st = sql(s, "SELECT id, name, multiplier, days, start_minute, end_minute,"
+                              " date_from, date_to, category, ended FROM promos"
+                              " WHERE name <> '' AND (?1 OR ended = 0) ORDER BY ended, name_key");
+    if (!st)
+        return -1;
+    sqlite3_bind_int(st, 1, with_ended);
+    struct store_promo p;
+    int rc = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        row_to_promo(st, &p);
+        if ((rc = fn(&p, arg)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    return rc;
+}

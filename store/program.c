@@ -1,0 +1,400 @@
+/* program.c - the loyalty program's settings (each change an event, last
+ * writer wins), tiers and promotions. Settings are kept in a canonical
+ * integer form (milli-units, basis points, minor units) so the rules never
+ * parse decimals; store_setting_get turns them back into the human form. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "internal.h"
+#include "util/util.h"
+
+enum kind {
+    K_TEXT,         /* free text */
+    K_CURRENCY,     /* ISO 4217 code */
+    K_INT,          /* whole number in [min, max] */
+    K_MILLI,        /* decimal with 3 places, kept as an integer x1000 */
+    K_PERCENT,      /* percent with 2 places, kept as basis points */
+    K_TIERS,        /* Name:threshold:multiplier,... */
+    K_STAMPS_PER,   /* purchase | item */
+    K_LIST,         /* comma-separated words, may be empty */
+};
+
+struct setting_def {
+    const char *key;
+    enum kind kind;
+    const char *def;        /* canonical default */
+    int64_t min, max;
+    const char *help;
+};
+
+static const struct setting_def DEFS[] = {
+    { "shop.name", K_TEXT, "", 0, 0, N_("the shop's name, shown on screens and cards") },
+    { "shop.currency", K_CURRENCY, "EUR", 0, 0, N_("ISO 4217 currency of all amounts; fixed once money is recorded") },
+    { "points.per_unit", K_MILLI, "1000", 0, 1000000000, N_("points earned per one unit of currency spent (e.g. 1, or 0.1)") },
+    { "points.pay_rate", K_INT, "100", 1, 1000000, N_("points worth one unit of currency when paying with points") },
+    { "points.expire_days", K_INT, "365", 0, 3650, N_("points expire this many days after they were earned (0: never)") },
+    { "tiers", K_TIERS, "Silver:0:1000,Gold:50000:1250,Platinum:150000:1500", 0, 0,
+      N_("tiers as Name:spend:multiplier,... by spend within tier.window_days") },
+    { "tier.window_days", K_INT, "365", 1, 3650, N_("rolling window of spend that decides the tier, in days") },
+    { "stamps.per", K_STAMPS_PER, "purchase", 0, 0, N_("one stamp per 'purchase' or per 'item'") },
+    { "stamps.categories", K_LIST, "", 0, 0, N_("categories that earn stamps, comma-separated (empty: every purchase)") },
+    { "stamps.min_amount", K_MILLI, "0", 0, 1000000000, N_("smallest purchase, in currency units, that earns a stamp") },
+    { "welcome.points", K_INT, "0", 0, 1000000, N_("bonus points on enrolment") },
+    { "referral.points", K_INT, "0", 0, 1000000, N_("bonus points for the referrer and the new customer on the new customer's first purchase") },
+    { "birthday.points", K_INT, "0", 0, 1000000, N_("bonus points on the first purchase within birthday.window_days of a birthday, once a year") },
+    { "birthday.window_days", K_INT, "7", 0, 31, N_("days before and after the birthday in which the birthday bonus is given") },
+    { "cashback.percent", K_PERCENT, "0", 0, 10000, N_("store credit given back on each purchase, in percent") },
+    { "limits.per_day", K_INT, "20", 0, 1000, N_("most loyalty transactions per customer per day (0: no limit)") },
+    { "limits.stamp_gap_minutes", K_INT, "0", 0, 1440, N_("least minutes between two stamps for one customer") },
+    { "undo.minutes", K_INT, "5", 0, 120, N_("minutes in which staff may undo their own transaction without a manager") },
+    { "nps.every_days", K_INT, "90", 0, 3650, N_("ask a customer the NPS question at most once in this many days (0: never)") },
+    { "lapsed.days", K_INT, "40", 1, 3650, N_("days without a visit after which the till says 'welcome back'") },
+};
+#define NDEFS (int)(sizeof DEFS / sizeof DEFS[0])
+
+const struct store_setting_info *store_settings(void)
+{
+    static struct store_setting_info info[NDEFS + 1];
+    for (int i = 0; i < NDEFS; i++) {
+        info[i].key = DEFS[i].key;
+        info[i].help = DEFS[i].help;
+    }
+    return info;
+}
+
+static const struct setting_def *def_of(const char *key)
+{
+    for (int i = 0; i < NDEFS; i++)
+        if (strcmp(DEFS[i].key, key) == 0)
+            return &DEFS[i];
+    return NULL;
+}
+
+/* The canonical value held, or the default. */
+static void setting_raw(store *s, const char *key, char *out, size_t outsz)
+{
+    const struct setting_def *d = def_of(key);
+    snprintf(out, outsz, "%s", d ? d->def : "");
+    sqlite3_stmt *st = sql(s, "SELECT value FROM settings WHERE key = ?1");
+    if (!st)
+        return;
+    bind_text(st, 1, key);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        copy_col(st, 0, out, outsz);
+}
+
+int64_t setting_int(store *s, const char *key)
+{
+    char v[64];
+    setting_raw(s, key, v, sizeof v);
+    return strtoll(v, NULL, 10);
+}
+
+/* 1250, 3 → "1.25"; trailing zeros dropped. */
+static void format_scaled(int64_t v, int scale, char *out, size_t outsz)
+{
+    int64_t p = 1;
+    for (int i = 0; i < scale; i++)
+        p *= 10;
+    int64_t whole = v / p, frac = v % p;
+    if (frac == 0) {
+        snprintf(out, outsz, "%" PRId64, whole);
+        return;
+    }
+    char f[24];
+    snprintf(f, sizeof f, "%0*" PRId64, scale, frac);
+    for (size_t n = strlen(f); n > 0 && f[n - 1] == '0'; n--)
+        f[n - 1] = '\0';
+    snprintf(out, outsz, "%" PRId64 ".%s", whole, f);
+}
+
+int tiers_load(store *s, struct tier *out, int max)
+{
+    char v[1024];
+    setting_raw(s, "tiers", v, sizeof v);
+    int n = 0;
+    char *save = NULL;
+    for (char *part = strtok_r(v, ",", &save); part && n < max; part = strtok_r(NULL, ",", &save)) {
+        char *c1 = strchr(part, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c1 = *c2 = '\0';
+        snprintf(out[n].name, sizeof out[n].name, "%s", part);
+        out[n].threshold = strtoll(c1 + 1, NULL, 10);
+        out[n].multiplier = strtoll(c2 + 1, NULL, 10);
+        n++;
+    }
+    return n;
+}
+
+/* "Silver:0:1,Gold:500:1.25" → canonical "Silver:0:1000,Gold:50000:1250". */
+static int tiers_parse(store *s, const char *value, char *out, size_t outsz)
+{
+    char v[1024];
+    if (strlen(value) >= sizeof v)
+        return store_fail(s, _("the tier list is too long"));
+    snprintf(v, sizeof v, "%s", value);
+    out[0] = '\0';
+    int n = 0;
+    int64_t last = -1;
+    char *save = NULL;
+    for (char *part = strtok_r(v, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
+        char *c1 = strchr(part, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2 || strchr(c2 + 1, ':'))
+            return store_fail(s, _("each tier is Name:spend:multiplier, e.g. Gold:500:1.25"));
+        *c1 = *c2 = '\0';
+        char name[64];
+        int64_t threshold, mult;
+        if (text_clean(part, name, sizeof name, 30) != 0 || !name[0])
+            return store_fail(s, _("a tier needs a name of at most 30 characters"));
+        if (money_parse(c1 + 1, s->digits, &threshold) != 0)
+            return store_fail(s, _("tier %s: '%s' is not an amount"), name, c1 + 1);
+        if (threshold <= last)
+            return store_fail(s, _("tiers must be listed by rising spend"));
+        if (decimal_parse(c2 + 1, 3, 1000, 100000, &mult) != 0)
+            return store_fail(s, _("tier %s: the multiplier must be between 1 and 100"), name);
+        if (++n > 8)
+            return store_fail(s, _("at most 8 tiers"));
+        last = threshold;
+        size_t len = strlen(out);
+        snprintf(out + len, outsz - len, "%s%s:%" PRId64 ":%" PRId64, len ? "," : "", name, threshold, mult);
+    }
+    if (n == 0)
+        return store_fail(s, _("give at least one tier"));
+    return 0;
+}
+
+int store_setting_get(store *s, const char *key, char *out, size_t outsz)
+{
+    const struct setting_def *d = def_of(key);
+    char raw[1024];
+    setting_raw(s, key, raw, sizeof raw);
+    if (!d) {
+        snprintf(out, outsz, "%s", raw);
+        return store_fail(s, _("no setting called '%s'; 'tally program show' lists them"), key);
+    }
+    switch (d->kind) {
+    case K_MILLI:
+        format_scaled(strtoll(raw, NULL, 10), 3, out, outsz);
+        break;
+    case K_PERCENT:
+        format_scaled(strtoll(raw, NULL, 10), 2, out, outsz);
+        break;
+    case K_TIERS: {
+        struct tier t[8];
+        int n = tiers_load(s, t, 8);
+        out[0] = '\0';
+        for (int i = 0; i < n; i++) {
+            char thr[32], mult[32];
+            money_plain(t[i].threshold, s->digits, thr, sizeof thr);
+            format_scaled(t[i].multiplier, 3, mult, sizeof mult);
+            size_t len = strlen(out);
+            snprintf(out + len, outsz - len, "%s%s:%s:%s", i ? "," : "", t[i].name, thr, mult);
+        }
+        break;
+    }
+    default:
+        snprintf(out, outsz, "%s", raw);
+    }
+    return 0;
+}
+
+static int canonical_value(store *s, const struct setting_def *d, const char *value,
+                           char *out, size_t outsz)
+{
+    int64_t v = 0;
+    switch (d->kind) {
+    case K_TEXT:
+        if (text_clean(value, out, outsz, 60) != 0 || !out[0])
+            return store_fail(s, _("%s: give a text of 1 to 60 characters"), d->key);
+        return 0;
+    case K_CURRENCY:
+        if (!currency_known(value))
+            return store_fail(s, _("'%s' is not an ISO 4217 currency tally knows (e.g. PLN, RON, HUF, EUR)"), value);
+        snprintf(out, outsz, "%s", value);
+        return 0;
+    case K_INT:
+        if (decimal_parse(value, 0, d->min, d->max, &v) != 0)
+            return store_fail(s, _("%s: give a whole number from %" PRId64 " to %" PRId64), d->key, d->min, d->max);
+        break;
+    case K_MILLI:
+        if (decimal_parse(value, 3, d->min, d->max, &v) != 0)
+            return store_fail(s, _("%s: give a number with at most 3 decimals"), d->key);
+        break;
+    case K_PERCENT:
+        if (decimal_parse(value, 2, d->min, d->max, &v) != 0)
+            return store_fail(s, _("%s: give a percentage from 0 to 100"), d->key);
+        break;
+    case K_TIERS:
+        return tiers_parse(s, value, out, outsz);
+    case K_STAMPS_PER:
+        if (strcmp(value, "purchase") != 0 && strcmp(value, "item") != 0)
+            return store_fail(s, _("%s: give 'purchase' or 'item'"), d->key);
+        snprintf(out, outsz, "%s", value);
+        return 0;
+    case K_LIST:
+        if (text_fold(value, out, outsz) != 0 || strlen(out) > 500)
+            return store_fail(s, _("%s: give a short comma-separated list"), d->key);
+        return 0;
+    }
+    snprintf(out, outsz, "%" PRId64, v);
+    return 0;
+}
+
+static int setting_write(store *s, const char *staff, const char *key, const char *value)
+{
+    const struct setting_def *d = def_of(key);
+    if (!d)
+        return store_fail(s, _("no setting called '%s'; 'tally program show' lists them"), key);
+    char canon[1024];
+    if (canonical_value(s, d, value, canon, sizeof canon) != 0)
+        return -1;
+    if (d->kind == K_CURRENCY && s->currency[0] && strcmp(canon, s->currency) != 0) {
+        sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE spend <> 0 OR credit <> 0 LIMIT 1");
+        if (!st)
+            return -1;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            return store_fail(s, _("the currency cannot change once amounts are recorded in %s"), s->currency);
+    }
+    struct store_event ev;
+    event_init(&ev, "setting", staff, NULL);
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "key");
+    jb_str(&jb, key);
+    jb_key(&jb, "value");
+    jb_str(&jb, canon);
+    jb_obj_end(&jb);
+    if (jb_take(s, &jb, ev.data) != 0)
+        return -1;
+    if (event_append(s, &ev) != 0)
+        return -1;
+    if (strncmp(key, "shop.", 5) == 0)
+        load_shop(s);
+    return 0;
+}
+
+int store_setting_set(store *s, const char *staff, const char *key, const char *value)
+{
+    /* The shop's first settings are written by init, before any staff. */
+    if (staff && *staff && require_manager(s, staff) != 0)
+        return -1;
+    if ((!staff || !*staff) && store_has_manager(s))
+        return store_fail(s, _("changing the program needs a manager"));
+    if (tx_begin(s) != 0)
+        return -1;
+    if (setting_write(s, staff, key, value) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
+int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->multiplier_milli = 1000;
+    int64_t window = setting_int(s, "tier.window_days") * 86400000LL;
+    /* Events that lost their occasion (a second void of one sale) do not count. */
+    sqlite3_stmt *st = sql(s,
+        "SELECT coalesce(sum(spend), 0) FROM events e WHERE customer = ?1 AND wall > ?2"
+        " AND spend <> 0 AND (occasion = '' OR EXISTS (SELECT 1 FROM occasions o"
+        "  WHERE o.key = e.occasion AND o.origin = e.origin AND o.seq = e.seq))");
+    if (!st)
+        return -1;
+    bind_text(st, 1, customer);
+    sqlite3_bind_int64(st, 2, now - window);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    out->window_spend = sqlite3_column_int64(st, 0);
+    struct tier t[8];
+    int n = tiers_load(s, t, 8);
+    for (int i = 0; i < n; i++) {
+        if (out->window_spend >= t[i].threshold) {
+            snprintf(out->tier, sizeof out->tier, "%.63s", t[i].name);
+            out->multiplier_milli = t[i].multiplier;
+            out->next[0] = '\0';
+            out->to_next = 0;
+        } else {
+            snprintf(out->next, sizeof out->next, "%.63s", t[i].name);
+            out->to_next = t[i].threshold - out->window_spend;
+            break;
+        }
+    }
+    return 0;
+}
+
+int store_customer_tier(store *s, const char *id, struct store_tier_status *out)
+{
+    return tier_status(s, id, store_now(s), out);
+}
+
+static bool in_list(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && *p == ' ')
+            p++, len--;
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len == n && strncmp(p, word, n) == 0)
+            return true;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return false;
+}
+
+bool category_earns_stamps(store *s, const char *category)
+{
+    char list[1024], key[128];
+    setting_raw(s, "stamps.categories", list, sizeof list);
+    if (!list[0])
+        return true;
+    if (!category || text_fold(category, key, sizeof key) != 0)
+        return false;
+    return in_list(list, key);
+}
+
+/* The best multiplier among promotions running at `now` (local time). */
+int64_t promo_multiplier(store *s, int64_t now, const char *category)
+{
+    int y, m, d, wday, minute;
+    local_date(now, &y, &m, &d, &wday, &minute);
+    char today[16], cat[128] = "";
+    snprintf(today, sizeof today, "%04d-%02d-%02d", y, m, d);
+    if (category)
+        text_fold(category, cat, sizeof cat);
+    sqlite3_stmt *st = sql(s, "SELECT multiplier, days, start_minute, end_minute, date_from,"
+                              " date_to, category FROM promos WHERE ended = 0 AND name <> ''");
+    if (!st)
+        return 1000;
+    int64_t best = 1000;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t mult = sqlite3_column_int64(st, 0);
+        int days = sqlite3_column_int(st, 1);
+        int from_min = sqlite3_column_int(st, 2), to_min = sqlite3_column_int(st, 3);
+        char from[16], to[16], pcat[128];
+        copy_col(st, 4, from, sizeof from);
+        copy_col(st, 5, to, sizeof to);
+        copy_col(st, 6, pcat, sizeof pcat);
+        if (days && !(days & (1 << wday)))
+            continue;
+        if (minute < from_min || minute >= to_min)
+            continue;
+        if ((from[0] && strcmp(today, from) < 0) || (to[0] && strcmp(today, to) > 0))
+            continue;
+        if (pcat[0] && strcmp(pcat, cat) != 0)
+            continue;
+        if (mult > best)
+            best = mult;
+    }
+    return best;
+}

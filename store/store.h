@@ -1,0 +1,305 @@
+/* store.h - the ledger: an append-only event log in SQLite, the loyalty
+ * rules that decide each event's effect, and the tables derived from it.
+ *
+ * This header is the store's whole public face. Every write goes through a
+ * function here, in one transaction with the event that records it; nothing
+ * above the store writes SQL. See ../shared/DESIGN.md, "The ledger is an
+ * event log".
+ *
+ * Conventions: functions returning int give 0 on success and -1 on failure,
+ * with a translated one-line reason in store_error(). Money is int64_t minor
+ * units of the shop's currency. Times are unix milliseconds ("wall"). */
+#ifndef TALLY_STORE_H
+#define TALLY_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+#define STORE_ORIGIN_LEN 8      /* hex chars of a till's origin id */
+#define STORE_ID_LEN 12         /* customer, staff, reward ... ids */
+#define STORE_SECRET_BYTES 32
+#define STORE_DATA_MAX 4096     /* JSON payload of one event */
+#define STORE_TEXT_MAX 200      /* a name, a reason, an email (code points) */
+#define STORE_SCHEMA_VERSION 1
+
+/* --- opening --------------------------------------------------------- */
+
+/* The database path: explicit, else $TALLY_DB, else
+ * $XDG_DATA_HOME/tally/tally.db (~/.local/share/tally/tally.db). */
+int store_default_path(const char *explicit_path, char *out, size_t outsz);
+
+/* Opens (create=true: creates, mode 0600) and migrates to the current
+ * schema. On failure returns NULL and writes the reason to err. */
+store *store_open(const char *path, bool create, char *err, size_t errsz);
+void store_close(store *s);
+const char *store_error(const store *s);
+bool store_is_initialised(store *s);
+
+/* A new shop: shop id and secret, this till's origin and key pair, the
+ * shop's name and currency (settings events). */
+int store_init_shop(store *s, const char *name, const char *currency);
+
+/* The till's own identity (not replicated). */
+const char *store_origin(store *s);
+int store_shop_secret(store *s, unsigned char secret[STORE_SECRET_BYTES]);
+/* Shop name and currency, and the currency's minor-unit digits. */
+const char *store_shop_name(store *s);
+const char *store_currency(store *s);
+int store_currency_digits(store *s);
+
+/* Set a clock for tests and demo history ("now" in unix ms; 0 = real). */
+void store_set_clock(store *s, int64_t now_ms);
+int64_t store_now(store *s);
+
+/* --- events ----------------------------------------------------------- */
+
+struct store_event {
+    char origin[STORE_ORIGIN_LEN + 1];
+    int64_t seq;
+    int64_t hlc;            /* hybrid logical clock: ms << 16 | counter */
+    int64_t wall;           /* origin's wall clock, unix ms */
+    char type[24];
+    char staff[STORE_ID_LEN + 1];
+    char customer[STORE_ID_LEN + 1];
+    /* The effect: what this event did to the customer's balances. */
+    int64_t points, stamps, credit, spend, visits;
+    char ref_origin[STORE_ORIGIN_LEN + 1]; /* the event this one corrects */
+    int64_t ref_seq;
+    char occasion[96];      /* once-per-occasion key, or "" */
+    char reason[STORE_TEXT_MAX * 4 + 1];
+    char data[STORE_DATA_MAX + 1];  /* JSON object, non-personal */
+    char pii[STORE_DATA_MAX + 1];   /* JSON object, personal; "" once forgotten */
+    unsigned char pii_hash[32];
+    unsigned char hash[32]; /* content hash over identity and all the above */
+};
+
+/* Outcome of applying one event from another till. */
+enum store_apply {
+    STORE_APPLIED,          /* new, written */
+    STORE_DUPLICATE,        /* held already, same content: nothing to do */
+    STORE_FORK,             /* held already with other content: refused, recorded */
+    STORE_REJECTED,         /* breaks the schema's rules: refused, nothing written */
+    STORE_FAILED            /* database error */
+};
+
+/* Applies events made elsewhere (sync, restore), in one transaction.
+ * Idempotent. results[i] gets each event's outcome; why gets the first
+ * refusal's reason. Returns -1 only on a database error. */
+int store_apply_events(store *s, const struct store_event *evs, size_t n,
+                       enum store_apply *results, char *why, size_t whysz);
+
+/* Reads events of one origin with seq > after, at most limit of them, in
+ * seq order. Returns the count, or -1. */
+int store_read_events(store *s, const char *origin, int64_t after,
+                      struct store_event *out, int limit);
+
+/* The version vector: for each origin, the highest seq held with no gap. */
+struct store_vv { char origin[STORE_ORIGIN_LEN + 1]; int64_t seq; };
+int store_version_vector(store *s, struct store_vv *out, int max);
+
+/* Calls fn for each event matching the filter, newest first. */
+struct store_event_filter {
+    const char *customer;   /* or NULL */
+    const char *type;       /* or NULL */
+    int limit;              /* 0: all */
+};
+int store_list_events(store *s, const struct store_event_filter *f,
+                      int (*fn)(const struct store_event *ev, void *arg), void *arg);
+int store_get_event(store *s, const char *origin, int64_t seq, struct store_event *out);
+/* "3fa2c1d9:42" → origin and seq. */
+int store_parse_event_ref(const char *text, char origin[STORE_ORIGIN_LEN + 1], int64_t *seq);
+
+/* One hash of the derived state (hex, 64 chars + NUL): equal on two tills
+ * that hold the same events, in whatever order they came. */
+int store_digest(store *s, char out[65]);
+int64_t store_event_count(store *s);
+
+/* --- program settings --------------------------------------------------- */
+
+struct store_setting_info {
+    const char *key;
+    const char *help;       /* untranslated; translate with _() */
+};
+/* The known settings, NULL-terminated. */
+const struct store_setting_info *store_settings(void);
+/* The value of a setting in its human form ("1.25", "Silver:0:1,Gold:500:1.25"). */
+int store_setting_get(store *s, const char *key, char *out, size_t outsz);
+/* Validates and records a rule change (manager only). */
+int store_setting_set(store *s, const char *staff, const char *key, const char *value);
+
+/* --- staff -------------------------------------------------------------- */
+
+enum store_role { ROLE_BARISTA = 1, ROLE_MANAGER = 2 };
+struct store_staff {
+    char id[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX * 4 + 1];
+    enum store_role role;
+    bool disabled;
+};
+bool store_has_manager(store *s);
+/* by: the acting manager's id, or NULL to add the very first manager. */
+int store_staff_add(store *s, const char *by, const char *name, enum store_role role,
+                    const char *pin, struct store_staff *out);
+int store_staff_disable(store *s, const char *by, const char *name);
+int store_staff_list(store *s, int (*fn)(const struct store_staff *, void *), void *arg);
+/* Checks a PIN; refuses unknown, disabled and wrong. */
+int store_staff_login(store *s, const char *name, const char *pin, struct store_staff *out);
+int store_staff_get(store *s, const char *id, struct store_staff *out);
+
+/* --- customers ---------------------------------------------------------- */
+
+struct store_profile {      /* NULL or "" field: not given */
+    const char *name, *phone, *email, *birthday, *referred_by, *card;
+    int consent;            /* -1 not given, 0 no, 1 yes */
+};
+
+struct store_customer {
+    char id[STORE_ID_LEN + 1];
+    char card[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX * 4 + 1];
+    char phone[40], email[STORE_TEXT_MAX * 4 + 1], birthday[16];
+    char referred_by[STORE_ID_LEN + 1];
+    bool consent, forgotten;
+    int64_t points, stamps, credit, spend, visits;
+    int64_t enrolled, first_visit, last_visit;   /* unix ms, 0 if none */
+};
+
+/* Enrols a customer; card is the new card id (made by the caller with the
+ * scanner's card_make). Applies the welcome bonus. */
+int store_customer_add(store *s, const char *staff, const struct store_profile *p,
+                       struct store_customer *out);
+int store_customer_edit(store *s, const char *staff, const char *id,
+                        const struct store_profile *p);
+int store_customer_get(store *s, const char *id, struct store_customer *out);
+
+enum store_card_state { STORE_CARD_ACTIVE, STORE_CARD_UNKNOWN, STORE_CARD_REPLACED,
+                        STORE_CARD_FORGOTTEN };
+enum store_card_state store_customer_by_card(store *s, const char *card,
+                                             struct store_customer *out);
+/* Finds by name (accent- and case-insensitive), phone, card id or id. */
+int store_customer_find(store *s, const char *query, int limit,
+                        int (*fn)(const struct store_customer *, void *), void *arg);
+int store_customer_replace_card(store *s, const char *staff, const char *id, const char *card);
+/* Erases personal data, keeps amounts. */
+int store_customer_forget(store *s, const char *staff, const char *id);
+
+/* Tier and its progress at the store's "now". */
+struct store_tier_status {
+    char tier[64], next[64];
+    int64_t multiplier_milli;   /* 1000 = x1 */
+    int64_t window_spend;       /* spend within the tier window */
+    int64_t to_next;            /* spend still needed for the next tier, 0 if top */
+};
+int store_customer_tier(store *s, const char *id, struct store_tier_status *out);
+
+/* --- transactions ------------------------------------------------------- */
+
+/* An override lets a manager pass an abuse limit; reason is recorded. */
+struct store_override { const char *manager; const char *reason; };
+
+struct store_earn {
+    int64_t amount;         /* minor units */
+    int items;              /* 0 means 1 */
+    const char *category;   /* or NULL */
+    const struct store_override *override;
+};
+/* What a transaction did, for the screen and the CLI. */
+struct store_result {
+    char ref[STORE_ORIGIN_LEN + 24];    /* "origin:seq" of the main event */
+    int64_t points, stamps, credit;     /* its effect */
+    int64_t discount;                   /* minor units, for pay */
+    int64_t bonus_points;               /* birthday, referral bonuses granted */
+    int64_t expired_points;             /* expired just before */
+    char tier_before[64], tier_after[64];
+};
+int store_earn(store *s, const char *staff, const char *customer,
+               const struct store_earn *e, struct store_result *out);
+int store_redeem(store *s, const char *staff, const char *customer,
+                 const char *reward, const struct store_override *ov,
+                 struct store_result *out);
+/* Points as payment: a discount at the configured value per point. */
+int store_pay_points(store *s, const char *staff, const char *customer,
+                     int64_t points, struct store_result *out);
+/* Spends cashback store credit. */
+int store_pay_credit(store *s, const char *staff, const char *customer,
+                     int64_t amount, struct store_result *out);
+/* Full (amount 0) or partial refund of an earn. */
+int store_refund(store *s, const char *staff, const char *event_ref,
+                 int64_t amount, const char *reason, struct store_result *out);
+/* A compensating event; manager or (undo) the same staff within minutes. */
+int store_void(store *s, const char *staff, const char *event_ref,
+               const char *reason, struct store_result *out);
+/* Points and stamps by hand (manager), e.g. opening balances on import. */
+int store_adjust(store *s, const char *manager, const char *customer,
+                 int64_t points, int64_t stamps, const char *reason,
+                 struct store_result *out);
+int store_nps(store *s, const char *staff, const char *customer, int score);
+/* Expires due points for one customer (id) or everyone (NULL). */
+int store_expire(store *s, const char *customer, int64_t *expired_total);
+
+/* --- rewards, coupons, promotions ---------------------------------------- */
+
+struct store_reward {
+    char id[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX * 4 + 1];
+    int64_t points, stamps;     /* price: one of them non-zero */
+    bool retired;
+};
+int store_reward_add(store *s, const char *manager, const char *name,
+                     int64_t points, int64_t stamps, struct store_reward *out);
+int store_reward_retire(store *s, const char *manager, const char *reward);
+int store_reward_list(store *s, bool with_retired,
+                      int (*fn)(const struct store_reward *, void *), void *arg);
+/* By id or by name (case- and accent-insensitive). */
+int store_reward_get(store *s, const char *reward, struct store_reward *out);
+
+struct store_coupon {
+    char code[16];
+    char customer[STORE_ID_LEN + 1];   /* "" for anyone */
+    char reward[STORE_ID_LEN + 1];     /* a reward, or */
+    int64_t discount;                  /* a discount in minor units, or */
+    int64_t percent;                   /* a discount in percent */
+    int64_t expires;                   /* unix ms, end of that day */
+    int64_t uses;
+};
+struct store_coupon_spec {
+    const char *customer, *reward;
+    int64_t discount, percent, expires;
+};
+int store_coupon_issue(store *s, const char *manager, const struct store_coupon_spec *spec,
+                       struct store_coupon *out);
+int store_coupon_get(store *s, const char *code, struct store_coupon *out);
+int store_coupon_redeem(store *s, const char *staff, const char *code,
+                        const char *customer, struct store_result *out);
+int store_coupon_list(store *s, const char *customer,
+                      int (*fn)(const struct store_coupon *, void *), void *arg);
+
+struct store_promo {
+    char id[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX * 4 + 1];
+    int64_t multiplier_milli;
+    int days;                   /* bit 0 = Monday ... bit 6 = Sunday; 0 = every day */
+    int start_minute, end_minute;   /* local time; 0 and 1440 = all day */
+    char from[11], to[11];      /* YYYY-MM-DD or "" */
+    char category[64];          /* or "" for every purchase */
+    bool ended;
+};
+int store_promo_add(store *s, const char *manager, const struct store_promo *p,
+                    struct store_promo *out);
+int store_promo_end(store *s, const char *manager, const char *promo);
+int store_promo_list(store *s, bool with_ended,
+                     int (*fn)(const struct store_promo *, void *), void *arg);
+
+/* --- bulk ---------------------------------------------------------------- */
+
+/* Runs fn inside one write transaction: everything or nothing. fn returns
+ * 0 to commit. Store calls made inside join that transaction. */
+int store_atomically(store *s, int (*fn)(store *s, void *arg), void *arg);
+
+/* Writes everything held about one customer as a JSON document. */
+int store_customer_export(store *s, const char *id, char **json_out);
+
+#endif
