@@ -238,7 +238,7 @@ static int import_rows(store *s, void *arg)
     char **fields;
     int n, col[7], rc;
     if ((rc = csv_next(csv, &fields, &n)) != 1) {
-        cli_fail(rc == 0 ? _("the file is empty: it needs a header row") : csv_error(csv));
+        cli_fail("%s", rc == 0 ? _("the file is empty: it needs a header row") : csv_error(csv));
         csv_close(csv);
         return -1;
     }
@@ -246,7 +246,7 @@ static int import_rows(store *s, void *arg)
         col[i] = column_index(fields, n, names[i]);
     if ((!im->transactions && col[0] < 0) || (im->transactions && col[3] < 0) ||
         (im->transactions && col[0] < 0 && col[1] < 0 && col[2] < 0)) {
-        cli_fail(im->transactions ? _("the header row needs 'amount' and one of 'card', 'phone', 'customer'")
+        cli_fail("%s", im->transactions ? _("the header row needs 'amount' and one of 'card', 'phone', 'customer'")
                                   : _("the header row needs a 'name' column"));
         csv_close(csv);
         return -1;

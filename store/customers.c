@@ -87,7 +87,11 @@ static bool given(const char *v) { return v && *v; }
 
 static int phone_taken(store *s, const char *phone, const char *except)
 {
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM customers WHERE phone = ?1 AND id <> ?2 AND forgotten = 0");
+    /* The same number may be written with or without its country code
+     * ("+48 600 100 200", "600100200", "0721..." vs "+40721..."): the last
+     * nine digits decide, which is the national number in PL, RO and HU. */
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM customers WHERE phone <> ''"
+                              " AND substr(phone, -9) = substr(?1, -9) AND id <> ?2 AND forgotten = 0");
     if (!st)
         return -1;
     bind_text(st, 1, phone);

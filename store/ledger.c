@@ -1017,6 +1017,12 @@ static int promo_add_tx(store *s, const char *manager, const struct store_promo 
         return store_fail(s, _("the promotion ends before it starts"));
     if (p.category[0] && text_fold(in->category, p.category, sizeof p.category) != 0)
         return store_fail(s, _("the category name is too long"));
+    if (!p.from[0]) {
+        /* Without a start date it starts today, so imported history from
+         * before it was created does not get it. */
+        local_date(store_now(s), &y, &m, &d, NULL, NULL);
+        snprintf(p.from, sizeof p.from, "%04d-%02d-%02d", y, m, d);
+    }
     random_id(p.id, 6);
     p.ended = false;
     if (promo_event(s, manager, &p) != 0)

@@ -105,7 +105,7 @@ static void format_scaled(int64_t v, int scale, char *out, size_t outsz)
         return;
     }
     char f[24];
-    snprintf(f, sizeof f, "%0*" PRId64, scale, frac);
+    snprintf(f, sizeof f, "%0*d", scale < 9 ? scale : 9, (int)(frac < 0 ? -frac : frac));
     for (size_t n = strlen(f); n > 0 && f[n - 1] == '0'; n--)
         f[n - 1] = '\0';
     snprintf(out, outsz, "%" PRId64 ".%s", whole, f);

@@ -138,10 +138,10 @@ void civil_from_days(int64_t days, int *y, int *m, int *d);
  * automatically; inside an object call jb_key() before each value. Misuse
  * (a value where a key is due, a second top-level value, unbalanced ends,
  * nesting deeper than JB_MAX_DEPTH) and running out of memory set jb.oom
- * and are sticky: the writer stops and jb_result() returns NULL. Strings are escaped ('"',
- * '\\', control characters as \n or \u00XX); UTF-8 passes through, and
- * bytes that are not valid UTF-8 become U+FFFD, so the output is always
- * valid JSON. */
+ * and are sticky: the writer stops and jb_result() returns NULL. Strings
+ * are escaped ('"', '\\', control characters as \n or \u00XX); UTF-8
+ * passes through, and bytes that are not valid UTF-8 become U+FFFD, so the
+ * output is always valid JSON. */
 #define JB_MAX_DEPTH 32
 
 struct jbuf {
@@ -179,9 +179,10 @@ void jb_money(struct jbuf *jb, int64_t minor, int digits);
 /* Reads RFC 4180 CSV as spreadsheets export it: quoted fields with ""
  * for a quote and line breaks inside quotes, CRLF, LF or (old Mac Excel)
  * CR line ends, a UTF-8 byte order mark at the start skipped. A line break
- * inside a quoted field is returned as LF whatever the file used. Lenient where spreadsheets are sloppy: a quote inside an
- * unquoted field is kept as is, and text after a closing quote is appended
- * to the field. Lines that are completely empty are skipped.
+ * inside a quoted field is returned as LF whatever the file used.
+ * Lenient where spreadsheets are sloppy: a quote inside an unquoted field
+ * is kept as is, and text after a closing quote is appended to the field.
+ * Lines that are completely empty are skipped.
  *
  * With delim 0 the delimiter is whichever of ',' ';' and tab occurs most
  * often outside quotes in the first line (ties go to ','); Polish,
@@ -190,8 +191,9 @@ void jb_money(struct jbuf *jb, int64_t minor, int digits);
 
 struct csv;
 
-/* NULL if out of memory, or delim is not ASCII or is '"', CR or LF. Reads ahead at
- * most the first line from f; the caller still owns and closes f. */
+/* NULL if out of memory, or delim is not ASCII or is '"', CR or LF.
+ * Reads at most the first line of f ahead; the caller still owns and
+ * closes f. */
 struct csv *csv_open(FILE *f, int delim);
 
 /* 1 with the next record in *fields / *nfields (valid until the next call;

@@ -1,0 +1,59 @@
+#!/bin/sh
+# make demo: a ready demo shop in ./demo/shop.db, and a walk through a day
+# at the counter with the tally command (enrol, earn, redeem, refund,
+# report). Run it again to start over.
+set -eu
+cd "$(dirname "$0")/.."
+T="$PWD/tally"
+rm -rf demo
+mkdir -p demo
+export TALLY_DB="$PWD/demo/shop.db"
+unset TALLY_STAFF TALLY_PIN TALLY_NEW_PIN
+
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+do_() { say "$*"; "$@"; }
+
+TALLY_NEW_PIN=1234 do_ "$T" init --shop "Kawiarnia Pod Lipą" --currency PLN --manager Mira
+export TALLY_STAFF=Mira TALLY_PIN=1234
+TALLY_NEW_PIN=1111 do_ "$T" staff add Bogdan --role barista
+do_ "$T" program set welcome.points 20
+do_ "$T" program set tiers "Silver:0:1,Gold:300:1.25,Platinum:1000:1.5"
+do_ "$T" program set cashback.percent 2
+do_ "$T" program set birthday.points 50
+do_ "$T" reward add "Free coffee" --stamps 8
+do_ "$T" reward add "Croissant" --points 40
+do_ "$T" reward add "Cake of the day" --points 120
+do_ "$T" promo add "Happy hour" --multiplier 2 --days mon,tue,wed,thu,fri --from-time 15:00 --to-time 17:00
+
+# A few regulars, with some history imported as from a paper-card system.
+cat >demo/customers.csv <<'CSV'
+name;phone;email;birthday;consent;points;stamps
+Łukasz Nowak;600100200;lukasz@example.pl;1990-03-04;yes;35;3
+Ștefan Popescu;+40 721 000 111;;1985-11-25;no;0;0
+Őrs Kovács;+36 30 123 4567;ors@example.hu;;yes;120;6
+Anna Kowalska;601 222 333;;--07-14;yes;10;1
+CSV
+do_ "$T" import customers demo/customers.csv
+cat >demo/history.csv <<'CSV'
+phone,date,amount,items,category
+600100200,2026-09-02 08:15,14.50,1,coffee
+600100200,2026-09-20 08:05,9.00,1,coffee
++40721000111,2026-10-01 12:30,42.00,3,lunch
++36301234567,2026-10-11 09:00,18.00,2,coffee
+601222333,2026-06-01 16:00,7.50,1,coffee
+CSV
+do_ "$T" import transactions demo/history.csv
+
+export TALLY_STAFF=Bogdan TALLY_PIN=1111
+do_ "$T" customer add --name "Zofia Wiśniewska" --phone "602 333 444" --consent yes --referred-by 600100200
+do_ "$T" customer find lukasz
+do_ "$T" earn 600100200 12,50 --items 2 --category coffee
+do_ "$T" redeem 600100200 Croissant
+do_ "$T" earn +36301234567 23.40 --category coffee
+do_ "$T" nps 600100200 9
+do_ "$T" customer show 600100200
+do_ "$T" events --limit 8
+do_ "$T" digest
+printf '\nThe demo shop is in demo/shop.db. Try, for example:\n'
+printf '  TALLY_DB=demo/shop.db ./tally customer show 601222333\n'
+printf '  TALLY_DB=demo/shop.db TALLY_STAFF=Mira TALLY_PIN=1234 ./tally program show\n'

@@ -1,0 +1,46 @@
+# lib.sh - helpers for the end-to-end scripts. Each check prints one line
+# "PASS: what" or "FAIL: what ..." that tests/run.sh counts.
+#   run  "what" CMD...              CMD must succeed; output in $OUT
+#   refuse "what" PATTERN CMD...    CMD must fail with PATTERN in its output
+#   has  "what" PATTERN             the last $OUT contains PATTERN
+#   same "what" A B                 A and B are equal strings
+set -u
+: "${TALLY:?TALLY must name the tally binary}"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+export TALLY_DB="$WORK/shop.db" LANG=C.UTF-8 LANGUAGE= LC_ALL=
+unset TALLY_STAFF TALLY_PIN TALLY_NEW_PIN
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $*"; }
+
+run() {
+    what=$1; shift
+    if OUT=$("$@" 2>&1); then pass "$what"; else fail "$what (exit $?): $OUT"; fi
+}
+
+refuse() {
+    what=$1; pattern=$2; shift 2
+    if OUT=$("$@" 2>&1); then
+        fail "$what: it succeeded: $OUT"
+    elif printf '%s\n' "$OUT" | grep -q -- "$pattern"; then
+        pass "$what"
+    else
+        fail "$what: expected '$pattern', got: $OUT"
+    fi
+}
+
+has() {
+    if printf '%s\n' "$OUT" | grep -q -- "$2"; then pass "$1"; else fail "$1: no '$2' in: $OUT"; fi
+}
+
+same() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2' != '$3'"; fi
+}
+
+# sql QUERY: a value straight from the database, to check what was written.
+sql() { sqlite3 "$TALLY_DB" "$1"; }
+
+# as NAME PIN CMD...: run tally as a staff member.
+as() { n=$1; p=$2; shift 2; TALLY_STAFF=$n TALLY_PIN=$p "$@"; }

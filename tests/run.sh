@@ -1,0 +1,69 @@
+#!/bin/sh
+# Runs every test against each build directory given (build, build/san):
+# the cmocka unit tests, the end-to-end scripts on that build's tally,
+# and (plain build only) each fuzz target briefly. Ends with one line
+# "N passed, N failed" and exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+count() {   # $1: label, then reads the output file for PASS:/FAIL: lines
+    p=$(grep -c '^PASS: ' "$log")
+    f=$(grep -c '^FAIL: ' "$log")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    grep '^FAIL: ' "$log" | sed "s|^|  [$1] |"
+    printf '%-40s %4d passed %4d failed\n' "$1" "$p" "$f"
+}
+
+for build in "$@"; do
+    for t in "$build"/tests/test_*; do
+        [ -x "$t" ] || continue
+        name="$build/$(basename "$t")"
+        CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log" 2>&1
+        rc=$?
+        # cmocka: "[       OK ] name" per test, "[  FAILED  ] name" per failure.
+        p=$(grep -c '^\[       OK \]' "$log")
+        f=$(grep -c '^\[  FAILED  \] [a-z_]' "$log")
+        if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+            f=1     # crashed or a sanitizer stopped it
+            tail -n 20 "$log" | sed "s|^|  [$name] |"
+        fi
+        grep '^\[  FAILED  \] [a-z_]' "$log" | sed "s|^|  [$name] |"
+        grep -B2 -A8 'ERROR: \|runtime error' "$log" | head -n 30 | sed "s|^|  [$name] |"
+        passed=$((passed + p))
+        failed=$((failed + f))
+        printf '%-40s %4d passed %4d failed\n' "$name" "$p" "$f"
+    done
+    for e in tests/e2e/*.sh; do
+        case "$e" in */lib.sh) continue ;; esac
+        TALLY="$PWD/$build/tally" sh "$e" >"$log" 2>&1
+        rc=$?
+        if [ "$rc" -ne 0 ] && ! grep -q '^FAIL: ' "$log"; then
+            echo "FAIL: $(basename "$e") exited $rc" >>"$log"
+            tail -n 20 "$log" | sed "s|^|  [$build/$(basename "$e")] |"
+        fi
+        count "$build/$(basename "$e")"
+    done
+done
+
+# Fuzz targets: a short run each in make test; long runs are make fuzz.
+for f in build/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    corpus=$(mktemp -d)
+    if "$f" -max_total_time="${FUZZ_SECONDS:-10}" -print_final_stats=0 "$corpus" >"$log" 2>&1; then
+        echo "PASS: $(basename "$f")" >"$log.r"
+    else
+        tail -n 30 "$log" | sed "s|^|  [$(basename "$f")] |"
+        echo "FAIL: $(basename "$f")" >"$log.r"
+    fi
+    mv "$log.r" "$log"
+    rm -rf "$corpus"
+    count "$(basename "$f")"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
