@@ -37,9 +37,25 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard common/*.h $(foreach m,$(MODULES) cli,$(m)/*.h))
 
-.PHONY: all test check bench demo install uninstall clean deps
+.PHONY: all test check bench demo install uninstall clean deps pot locales
 
-all: tally
+all: tally locales
+
+# Translations: po/LANG.po compiled to build/locale/LANG/LC_MESSAGES/tally.mo,
+# which ./tally finds beside itself; 'make pot' refreshes the template and
+# merges it into every po file.
+LINGUAS := $(shell cat po/LINGUAS 2>/dev/null)
+MO := $(LINGUAS:%=build/locale/%/LC_MESSAGES/tally.mo)
+locales: $(MO)
+
+build/locale/%/LC_MESSAGES/tally.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
+pot:
+	xgettext --from-code=UTF-8 -k_ -kN_ --add-comments=TRANSLATORS --package-name=tally \
+	  --msgid-bugs-address= -o po/tally.pot $(sort $(LIB_SRC) $(CLI_SRC))
+	for l in $(LINGUAS); do msgmerge -q --no-fuzzy-matching -U po/$$l.po po/tally.pot; done
 
 tally: $(BUILD)/tally
 	cp $< $@
@@ -73,7 +89,7 @@ check-all:
 	   SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" && \
 	 tests/run.sh build build/san
 
-units: $(BUILD)/tally $(UNIT_BIN) fuzzers
+units: $(BUILD)/tally $(UNIT_BIN) fuzzers locales
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
@@ -98,12 +114,17 @@ bench: deps
 demo: deps tally
 	@scripts/demo.sh
 
-install: tally
+install: tally locales
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 tally $(DESTDIR)$(PREFIX)/bin/tally
+	for l in $(LINGUAS); do \
+	  install -d $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES && \
+	  install -m 0644 build/locale/$$l/LC_MESSAGES/tally.mo $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES/tally.mo; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tally
+	for l in $(LINGUAS); do rm -f $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES/tally.mo; done
 
 clean:
 	rm -rf build tally

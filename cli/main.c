@@ -59,8 +59,27 @@ static void setup_language(int argc, char **argv, const char **lang)
             *lang = argv[i + 1];
         else if (strncmp(argv[i], "--lang=", 7) == 0)
             *lang = argv[i] + 7;
-    if (*lang)
-        setenv("LANGUAGE", *lang, 1);
+    if (!*lang) {
+        const char *vars[] = { "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG" };
+        for (size_t i = 0; i < 4 && !*lang; i++) {
+            const char *v = getenv(vars[i]);
+            if (v && *v && strcmp(v, "C") != 0 && strncmp(v, "C.", 2) != 0 && strcmp(v, "POSIX") != 0)
+                *lang = v;
+        }
+    }
+    /* "pl_PL.UTF-8" → LANGUAGE "pl_PL:pl", so the language is found even
+     * where the pl_PL locale itself was never generated. */
+    if (*lang) {
+        char l[64];
+        snprintf(l, sizeof l, "%s", *lang);
+        l[strcspn(l, ".@")] = '\0';
+        char both[140];
+        if (strchr(l, '_') && !strchr(l, ':'))
+            snprintf(both, sizeof both, "%s:%.*s", l, (int)strcspn(l, "_"), l);
+        else
+            snprintf(both, sizeof both, "%s", l);
+        setenv("LANGUAGE", both, 1);
+    }
     /* gettext ignores LANGUAGE in the "C" locale; a till whose locale is
      * not generated still gets its language through C.UTF-8. */
     if (!setlocale(LC_ALL, "") || strcmp(setlocale(LC_ALL, NULL), "C") == 0)
@@ -86,14 +105,6 @@ static void setup_language(int argc, char **argv, const char **lang)
     bindtextdomain("tally", dir ? dir : LOCALEDIR);
     bind_textdomain_codeset("tally", "UTF-8");
     textdomain("tally");
-    if (!*lang) {
-        const char *vars[] = { "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG" };
-        for (size_t i = 0; i < 4 && !*lang; i++) {
-            const char *v = getenv(vars[i]);
-            if (v && *v)
-                *lang = v;
-        }
-    }
 }
 
 int main(int argc, char **argv)

@@ -163,6 +163,13 @@ int sql_exec(store *s, const char *text)
  * inner levels are savepoints, so a failed inner step undoes only itself. */
 int tx_begin(store *s)
 {
+    /* A cached SELECT stepped but not reset still holds a read snapshot;
+     * a write on top of an old snapshot fails with SQLITE_BUSY at once,
+     * without waiting on the busy timeout. Start every write fresh. */
+    if (s->tx_depth == 0)
+        for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
+            if (sqlite3_stmt_busy(st))
+                sqlite3_reset(st);
     if (sql_exec(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner") != 0)
         return -1;
     s->tx_depth++;

@@ -7,6 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 passed=0
 failed=0
+export TALLY_LOCALEDIR="$PWD/build/locale"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
