@@ -22,10 +22,10 @@ TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 \
            -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -I. -Icommon $(PKG_CFLAGS) $(SAN) \
+           -pthread -I. -Icommon $(PKG_CFLAGS) $(SAN) \
            -DLOCALEDIR='"$(PREFIX)/share/locale"'
 LDFLAGS += $(SAN)
-LDLIBS  += $(PKG_LIBS) -lm
+LDLIBS  += $(PKG_LIBS) -lm -pthread
 
 # Library modules, lowest first. cli/ is the tally command on top of them.
 MODULES := util scanner store
@@ -98,7 +98,7 @@ fuzzers: $(if $(SAN),,$(FUZZ_BIN))
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -g -O1 -I. -Icommon $(PKG_CFLAGS) \
-	  -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
+	  -fsanitize=fuzzer,address,undefined -pthread -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
 
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
