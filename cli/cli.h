@@ -55,6 +55,14 @@ int cli_money(struct cli *c, const char *text, int64_t *out);
 /* Amount formatted for people. */
 const char *cli_amount(struct cli *c, int64_t minor, char buf[MONEY_BUFSZ]);
 
+/* A listing printed as table rows, or collected into one JSON array:
+ *     struct jbuf jb;
+ *     int rc = store_x_list(c->s, print_row, cli_list_begin(c, &jb));
+ *     return cli_list_end(c, &jb, rc);
+ * print_row gets the jbuf to fill with --format json, else NULL. */
+struct jbuf *cli_list_begin(struct cli *c, struct jbuf *jb);
+int cli_list_end(struct cli *c, struct jbuf *jb, int rc);
+
 /* Prints a finished JSON document and frees it. */
 int cli_print_json(struct jbuf *jb);
 

@@ -272,21 +272,13 @@ int cmd_customer(struct cli *c, int argc, char **argv)
         return cli_fail(_("say which customer: a card code, phone number or id")), 2;
     if (strcmp(verb, "find") == 0) {
         struct jbuf jb;
-        jb_init(&jb);
-        jb_arr_begin(&jb);
-        void *arg[2] = { c, c->json ? &jb : NULL };
+        void *arg[2] = { c, cli_list_begin(c, &jb) };
         int found = store_customer_find(c->s, pos[1], 50, print_found, arg);
-        if (found < 0) {
+        if (found == 0 && !c->json) {
             jb_free(&jb);
-            return cli_store_fail(c);
-        }
-        jb_arr_end(&jb);
-        if (c->json)
-            return cli_print_json(&jb);
-        jb_free(&jb);
-        if (found == 0)
             return cli_fail(_("no customer matches '%s'"), pos[1]);
-        return 0;
+        }
+        return cli_list_end(c, &jb, found < 0 ? -1 : 0);
     }
     struct store_customer cu;
     if (cli_customer(c, pos[1], &cu) != 0)

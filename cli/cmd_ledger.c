@@ -367,18 +367,8 @@ int cmd_coupon(struct cli *c, int argc, char **argv)
         if (customer && cli_customer(c, customer, &cu) != 0)
             return 1;
         struct jbuf jb;
-        jb_init(&jb);
-        jb_arr_begin(&jb);
-        void *arg[2] = { c, c->json ? &jb : NULL };
-        if (store_coupon_list(c->s, customer ? cu.id : NULL, print_coupon, arg) != 0) {
-            jb_free(&jb);
-            return cli_store_fail(c);
-        }
-        jb_arr_end(&jb);
-        if (c->json)
-            return cli_print_json(&jb);
-        jb_free(&jb);
-        return 0;
+        void *arg[2] = { c, cli_list_begin(c, &jb) };
+        return cli_list_end(c, &jb, store_coupon_list(c->s, customer ? cu.id : NULL, print_coupon, arg));
     }
     if (strcmp(pos[0], "issue") == 0) {
         struct store_coupon_spec spec = { .reward = reward };

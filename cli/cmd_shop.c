@@ -167,17 +167,7 @@ int cmd_staff(struct cli *c, int argc, char **argv)
         return 1;
     if (strcmp(pos[0], "list") == 0) {
         struct jbuf jb;
-        jb_init(&jb);
-        jb_arr_begin(&jb);
-        if (store_staff_list(c->s, print_staff, c->json ? &jb : NULL) != 0) {
-            jb_free(&jb);
-            return cli_store_fail(c);
-        }
-        jb_arr_end(&jb);
-        if (c->json)
-            return cli_print_json(&jb);
-        jb_free(&jb);
-        return 0;
+        return cli_list_end(c, &jb, store_staff_list(c->s, print_staff, cli_list_begin(c, &jb)));
     }
     if (n != 2)
         return cli_fail(_("give the staff member's name")), 2;
@@ -265,17 +255,7 @@ int cmd_reward(struct cli *c, int argc, char **argv)
         return 1;
     if (strcmp(pos[0], "list") == 0) {
         struct jbuf jb;
-        jb_init(&jb);
-        jb_arr_begin(&jb);
-        if (store_reward_list(c->s, all, print_reward, c->json ? &jb : NULL) != 0) {
-            jb_free(&jb);
-            return cli_store_fail(c);
-        }
-        jb_arr_end(&jb);
-        if (c->json)
-            return cli_print_json(&jb);
-        jb_free(&jb);
-        return 0;
+        return cli_list_end(c, &jb, store_reward_list(c->s, all, print_reward, cli_list_begin(c, &jb)));
     }
     if (n != 2)
         return cli_fail(_("give the reward's name")), 2;
@@ -399,17 +379,7 @@ int cmd_promo(struct cli *c, int argc, char **argv)
         return 1;
     if (strcmp(pos[0], "list") == 0) {
         struct jbuf jb;
-        jb_init(&jb);
-        jb_arr_begin(&jb);
-        if (store_promo_list(c->s, all, print_promo, c->json ? &jb : NULL) != 0) {
-            jb_free(&jb);
-            return cli_store_fail(c);
-        }
-        jb_arr_end(&jb);
-        if (c->json)
-            return cli_print_json(&jb);
-        jb_free(&jb);
-        return 0;
+        return cli_list_end(c, &jb, store_promo_list(c->s, all, print_promo, cli_list_begin(c, &jb)));
     }
     if (n != 2)
         return cli_fail(_("give the promotion's name")), 2;
@@ -550,18 +520,8 @@ int cmd_events(struct cli *c, int argc, char **argv)
         f.customer = cu.id;
     }
     struct jbuf jb;
-    jb_init(&jb);
-    jb_arr_begin(&jb);
-    struct event_print p = { c, c->json ? &jb : NULL };
-    if (store_list_events(c->s, &f, print_event, &p) != 0) {
-        jb_free(&jb);
-        return cli_store_fail(c);
-    }
-    jb_arr_end(&jb);
-    if (c->json)
-        return cli_print_json(&jb);
-    jb_free(&jb);
-    return 0;
+    struct event_print p = { c, cli_list_begin(c, &jb) };
+    return cli_list_end(c, &jb, store_list_events(c->s, &f, print_event, &p));
 }
 
 int cmd_digest(struct cli *c, int argc, char **argv)

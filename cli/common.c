@@ -253,6 +253,26 @@ const char *cli_amount(struct cli *c, int64_t minor, char buf[MONEY_BUFSZ])
     return buf;
 }
 
+struct jbuf *cli_list_begin(struct cli *c, struct jbuf *jb)
+{
+    jb_init(jb);
+    jb_arr_begin(jb);
+    return c->json ? jb : NULL;
+}
+
+int cli_list_end(struct cli *c, struct jbuf *jb, int rc)
+{
+    if (rc != 0) {
+        jb_free(jb);
+        return cli_store_fail(c);
+    }
+    jb_arr_end(jb);
+    if (c->json)
+        return cli_print_json(jb);
+    jb_free(jb);
+    return 0;
+}
+
 int cli_print_json(struct jbuf *jb)
 {
     const char *doc = jb_result(jb);

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Every string a person reads is translated into each shipped language, and
+# the language follows --lang or LANG, with amounts in that language's form.
+. "$(dirname "$0")/lib.sh"
+T=$TALLY
+PO=$(cd "$(dirname "$0")/../../po" && pwd)
+for l in $(cat "$PO/LINGUAS"); do
+    stats=$(msgfmt --check --statistics -o /dev/null "$PO/$l.po" 2>&1)
+    case "$stats" in
+        *untranslated*|*fuzzy*|*error*) fail "$l.po is complete: $stats" ;;
+        *) pass "$l.po is complete and checks" ;;
+    esac
+    # The template must not hold strings the po file lacks.
+    missing=$(msgcmp --use-untranslated "$PO/$l.po" "$PO/tally.pot" 2>&1 | grep -c 'this message is used but not defined')
+    same "$l.po covers every string in tally.pot" "$missing" 0
+done
+
+env TALLY_NEW_PIN=2468 $T init --shop "Cukrászda" --currency HUF --manager Mira >/dev/null
+export TALLY_STAFF=Mira TALLY_PIN=2468
+$T customer add --name "Őrs Kovács" --phone "+36 30 123 4567" >/dev/null
+EN=$($T --help 2>&1)
+for l in pl ro hu; do
+    OUT=$($T --lang $l --help 2>&1)
+    [ "$OUT" != "$EN" ] && pass "--lang $l changes the help text" || fail "--lang $l: help is still English"
+    OUT=$(env LANG=${l}_XX.UTF-8 $T --help 2>&1)
+    [ "$OUT" != "$EN" ] && pass "LANG=${l}_XX.UTF-8 selects $l" || fail "LANG $l: help is still English"
+    refuse "errors are translated too ($l)" "." env LANG=${l}_XX.UTF-8 $T earn +36301234567 -5
+    [ "$OUT" != "$($T earn +36301234567 -5 2>&1)" ] && pass "the $l error differs from English" || fail "$l error is English"
+done
+run "forints are whole, grouped the Hungarian way" env LANG=hu_HU.UTF-8 $T earn +36301234567 12500
+has "12 500 Ft of credit or spend shows as Hungarian" "Ft"
+run "Polish amounts use a decimal comma" env TALLY_DB="$WORK/pl.db" sh -c "TALLY_NEW_PIN=1111 $T init --shop P --currency PLN --manager Ola >/dev/null && TALLY_STAFF=Ola TALLY_PIN=1111 $T customer add --name Ola --phone 600700800 >/dev/null && TALLY_STAFF=Ola TALLY_PIN=1111 $T --lang pl earn 600700800 12,50"
+has "12,50 shows as 0,00 zł credit with a comma" ",00 zł"
