@@ -14,7 +14,7 @@ CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
 
-PKGS := sqlite3 libsodium
+PKGS := sqlite3 libsodium libqrencode zbar libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)

@@ -34,7 +34,7 @@ static const char SCHEMA_V1[] =
     " data TEXT NOT NULL, pii TEXT NOT NULL, pii_hash BLOB NOT NULL,"
     " hash BLOB NOT NULL,"
     " PRIMARY KEY(origin, seq)) WITHOUT ROWID;"
-    "CREATE INDEX events_customer ON events(customer, wall) WHERE customer <> '';"
+    "CREATE INDEX events_customer ON events(customer, wall);"
     "CREATE INDEX events_ref ON events(ref_origin, ref_seq) WHERE ref_origin <> '';"
     "CREATE INDEX events_wall ON events(wall);"
     "CREATE INDEX events_hlc ON events(hlc);"
@@ -158,19 +158,37 @@ int sql_exec(store *s, const char *text)
     return 0;
 }
 
+/* Ends every read snapshot this connection holds. A cached SELECT that
+ * was stepped but not reset keeps its snapshot open: the WAL can then never
+ * be checkpointed (it grows without bound), a long-running process keeps
+ * seeing old data, and a write on top of an old snapshot fails with
+ * SQLITE_BUSY at once instead of waiting on the busy timeout. */
+void store_release(store *s)
+{
+    if (s->tx_depth > 0)
+        return;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
+        if (sqlite3_stmt_busy(st))
+            sqlite3_reset(st);
+}
+
+static int step_once(store *s, const char *text)
+{
+    sqlite3_stmt *st = sql(s, text);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
 /* Nesting: the outermost level is BEGIN IMMEDIATE (so two writers queue on
  * the busy timeout instead of deadlocking on a read-to-write upgrade);
  * inner levels are savepoints, so a failed inner step undoes only itself. */
 int tx_begin(store *s)
 {
-    /* A cached SELECT stepped but not reset still holds a read snapshot;
-     * a write on top of an old snapshot fails with SQLITE_BUSY at once,
-     * without waiting on the busy timeout. Start every write fresh. */
-    if (s->tx_depth == 0)
-        for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
-            if (sqlite3_stmt_busy(st))
-                sqlite3_reset(st);
-    if (sql_exec(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner") != 0)
+    store_release(s);
+    if (step_once(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner") != 0)
         return -1;
     s->tx_depth++;
     return 0;
@@ -179,18 +197,16 @@ int tx_begin(store *s)
 int tx_commit(store *s)
 {
     if (s->tx_depth == 1) {
-        if (sql_exec(s, "COMMIT") != 0) {
-            char keep[sizeof s->err];
-            memcpy(keep, s->err, sizeof keep);
+        if (step_once(s, "COMMIT") != 0) {
             tx_rollback(s);
-            memcpy(s->err, keep, sizeof keep);
             return -1;
         }
         s->tx_depth = 0;
+        store_release(s);
         return 0;
     }
     s->tx_depth--;
-    return sql_exec(s, "RELEASE inner");
+    return step_once(s, "RELEASE inner");
 }
 
 void tx_rollback(store *s)
@@ -203,6 +219,7 @@ void tx_rollback(store *s)
         sqlite3_exec(s->db, "ROLLBACK TO inner; RELEASE inner", NULL, NULL, NULL);
     if (s->tx_depth > 0)
         s->tx_depth--;
+    store_release(s);
     memcpy(s->err, keep, sizeof keep);
 }
 

@@ -225,12 +225,15 @@ static int apply_balance(store *s, const struct store_event *ev, int sign)
     if (!ev->points && !ev->stamps && !ev->credit && !ev->spend && !ev->visits)
         return 0;
     sqlite3_stmt *st = sql(s,
-        "UPDATE customers SET points = points + ?2, stamps = stamps + ?3,"
+        "INSERT INTO customers(id, points, stamps, credit, spend, visits, first_visit, last_visit)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?8 > 0 AND ?6 > 0 THEN ?7 ELSE 0 END,"
+        "  CASE WHEN ?8 > 0 AND ?6 > 0 THEN ?7 ELSE 0 END)"
+        " ON CONFLICT(id) DO UPDATE SET points = points + ?2, stamps = stamps + ?3,"
         " credit = credit + ?4, spend = spend + ?5, visits = visits + ?6,"
-        " first_visit = CASE WHEN ?6 > 0 AND (first_visit = 0 OR first_visit > ?7)"
+        " first_visit = CASE WHEN ?8 > 0 AND ?6 > 0 AND (first_visit = 0 OR first_visit > ?7)"
         "   THEN ?7 ELSE first_visit END,"
-        " last_visit = CASE WHEN ?6 > 0 AND ?7 > last_visit THEN ?7 ELSE last_visit END"
-        " WHERE id = ?1");
+        " last_visit = CASE WHEN ?8 > 0 AND ?6 > 0 AND ?7 > last_visit THEN ?7 ELSE last_visit END"
+        "");
     if (!st)
         return -1;
     bind_text(st, 1, ev->customer);
@@ -240,6 +243,32 @@ static int apply_balance(store *s, const struct store_event *ev, int sign)
     sqlite3_bind_int64(st, 5, sign * ev->spend);
     sqlite3_bind_int64(st, 6, sign * ev->visits);
     sqlite3_bind_int64(st, 7, ev->wall);
+    sqlite3_bind_int(st, 8, sign);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(s);
+    if (sign > 0 || ev->visits <= 0)
+        return 0;
+    /* Taking back a visit that lost its occasion (a second void of a
+     * refund): the visit dates are a min and max, which cannot be undone
+     * by a delta, so work them out again from the visits that count. The
+     * event taken back still holds its occasion row here, so leave it out
+     * by name; its winner is added by the caller right after. */
+    st = sql(s,
+        "UPDATE customers SET"
+        " first_visit = coalesce((SELECT min(wall) FROM events e WHERE e.customer = ?1"
+        "   AND e.visits > 0 AND NOT (e.origin = ?2 AND e.seq = ?3) AND (e.occasion = ''"
+        "   OR EXISTS (SELECT 1 FROM occasions o WHERE o.key = e.occasion"
+        "     AND o.origin = e.origin AND o.seq = e.seq))), 0),"
+        " last_visit = coalesce((SELECT max(wall) FROM events e WHERE e.customer = ?1"
+        "   AND e.visits > 0 AND NOT (e.origin = ?2 AND e.seq = ?3) AND (e.occasion = ''"
+        "   OR EXISTS (SELECT 1 FROM occasions o WHERE o.key = e.occasion"
+        "     AND o.origin = e.origin AND o.seq = e.seq))), 0)"
+        " WHERE id = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->customer);
+    bind_text(st, 2, ev->origin);
+    sqlite3_bind_int64(st, 3, ev->seq);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
@@ -444,8 +473,12 @@ static int derive_customer(store *s, const struct store_event *ev)
         bind_text(st, 1, ev->customer);
         return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
     }
+    /* A late edit must not bring personal data back (nor consent, which
+     * forget cleared); the card and referrer are no personal data and are
+     * kept, so an enrolment that arrives after its forget derives the same. */
+    static const char *const KEPT_FIELDS[] = { "referred_by", "card", NULL };
     if (customer_forgotten(s, ev->customer))
-        return 0;   /* a late edit must not bring personal data back */
+        return lww_fields(s, "customers", ev->customer, KEPT_FIELDS, ev->data, ev);
     if (ev->pii[0] && lww_fields(s, "customers", ev->customer, PII_FIELDS, ev->pii, ev) != 0)
         return -1;
     return lww_fields(s, "customers", ev->customer, DATA_FIELDS, ev->data, ev);
@@ -462,10 +495,12 @@ static int derive(store *s, const struct store_event *ev)
                                           "expires", NULL };
     char id[96];
     if (ev->customer[0]) {
-        bool counts;
-        if (ensure_customer(s, ev->customer) != 0 || occasion_claim(s, ev, &counts) != 0)
+        bool counts, effect = ev->points || ev->stamps || ev->credit || ev->spend || ev->visits;
+        if (occasion_claim(s, ev, &counts) != 0)
             return -1;
-        if (counts && apply_balance(s, ev, 1) != 0)
+        /* apply_balance creates the row as it adds; without an effect that
+         * counts, the row must still exist (an enrolment, an NPS answer). */
+        if (counts && effect ? apply_balance(s, ev, 1) != 0 : ensure_customer(s, ev->customer) != 0)
             return -1;
     }
     const char *t = ev->type;
@@ -483,7 +518,12 @@ static int derive(store *s, const struct store_event *ev)
             return -1;
         bind_text(st, 1, key);
         bind_text(st, 2, ev->data);
-        return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(s);
+        /* The shop's name or currency changed, here or at another till. */
+        if (strncmp(key, "shop.", 5) == 0 && s->origin[0])
+            load_shop(s);
+        return 0;
     }
     if (strcmp(t, "staff") == 0 || strcmp(t, "reward") == 0 || strcmp(t, "promo") == 0) {
         if (json_text(s, ev->data, "id", id, sizeof id) != 0)
@@ -511,6 +551,7 @@ static int derive(store *s, const struct store_event *ev)
     return 0;
 }
 
+/* Advances a foreign origin's contiguous high-water mark. */
 static int vv_advance(store *s, const char *origin, int64_t seq)
 {
     sqlite3_stmt *st = sql(s, "SELECT seq FROM vv WHERE origin = ?1");
@@ -519,7 +560,8 @@ static int vv_advance(store *s, const char *origin, int64_t seq)
     bind_text(st, 1, origin);
     int64_t cur = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     if (seq != cur + 1)
-        return 0;   /* a gap below: the contiguous mark stays */
+        return 0;   /* a gap below: the mark stays */
+    /* Events above it that came early now join up. */
     for (;;) {
         st = sql(s, "SELECT 1 FROM events WHERE origin = ?1 AND seq = ?2");
         if (!st)
@@ -562,22 +604,30 @@ static int insert_event(store *s, const struct store_event *ev)
     bind_text(st, 16, ev->reason);
     bind_text(st, 17, ev->data);
     /* Personal data of a customer already forgotten here is not kept. */
-    bind_text(st, 18, ev->customer[0] && customer_forgotten(s, ev->customer) ? "" : ev->pii);
+    bind_text(st, 18, ev->pii[0] && ev->customer[0] && customer_forgotten(s, ev->customer) ? "" : ev->pii);
     sqlite3_bind_blob(st, 19, ev->pii_hash, 32, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 20, ev->hash, 32, SQLITE_TRANSIENT);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-static enum store_apply apply_one(store *s, const struct store_event *ev, char *why, size_t whysz)
+/* local: made by this till just now, by event_append; it was built by
+ * this code and hashed a moment ago, so validating it again is waste. */
+static enum store_apply apply_one(store *s, const struct store_event *ev, bool local,
+                                  char *why, size_t whysz)
 {
     sqlite3_stmt *st = sql(s, "SELECT hash FROM events WHERE origin = ?1 AND seq = ?2");
     if (!st)
         return STORE_FAILED;
     bind_text(st, 1, ev->origin);
     sqlite3_bind_int64(st, 2, ev->seq);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), ev->hash, 32) == 0)
-            return STORE_DUPLICATE;
+    bool held = sqlite3_step(st) == SQLITE_ROW;
+    if (held && sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), ev->hash, 32) == 0)
+        return STORE_DUPLICATE;
+    /* Validate before calling it a fork: a garbled copy of an event we
+     * hold is damage on the way, not a second history. */
+    if (!local && event_validate(s, ev, why, whysz) != 0)
+        return STORE_REJECTED;
+    if (held) {
         st = sql(s, "INSERT OR IGNORE INTO forks(origin, seq, seen, theirs) VALUES(?1, ?2, ?3, ?4)");
         if (!st)
             return STORE_FAILED;
@@ -590,10 +640,12 @@ static enum store_apply apply_one(store *s, const struct store_event *ev, char *
         snprintf(why, whysz, "fork: %s:%" PRId64 " is held with other content", ev->origin, ev->seq);
         return STORE_FORK;
     }
-    if (event_validate(s, ev, why, whysz) != 0)
-        return STORE_REJECTED;
     /* Callers hold the transaction; a failure here rolls all of it back. */
-    if (insert_event(s, ev) != 0 || vv_advance(s, ev->origin, ev->seq) != 0 || derive(s, ev) != 0)
+    /* The vv row is for other origins: this till's own events are
+     * contiguous by construction, so its mark is max(seq), and skipping
+     * the row saves a page write on every local commit. */
+    if (insert_event(s, ev) != 0 || (!local && vv_advance(s, ev->origin, ev->seq) != 0) ||
+        derive(s, ev) != 0)
         return STORE_FAILED;
     return STORE_APPLIED;
 }
@@ -619,7 +671,7 @@ int event_append(store *s, struct store_event *ev)
     pii_digest(ev->pii, ev->pii_hash);
     event_hash(ev, ev->hash);
     char why[256];
-    enum store_apply r = apply_one(s, ev, why, sizeof why);
+    enum store_apply r = apply_one(s, ev, true, why, sizeof why);
     if (r == STORE_APPLIED)
         return 0;
     if (r != STORE_FAILED)
@@ -636,7 +688,7 @@ int store_apply_events(store *s, const struct store_event *evs, size_t n,
         return -1;
     for (size_t i = 0; i < n; i++) {
         char msg[256] = "";
-        enum store_apply r = apply_one(s, &evs[i], msg, sizeof msg);
+        enum store_apply r = apply_one(s, &evs[i], false, msg, sizeof msg);
         if (r == STORE_FAILED) {
             tx_rollback(s);
             return -1;
@@ -667,9 +719,12 @@ int store_read_events(store *s, const char *origin, int64_t after,
 
 int store_version_vector(store *s, struct store_vv *out, int max)
 {
-    sqlite3_stmt *st = sql(s, "SELECT origin, seq FROM vv ORDER BY origin");
+    sqlite3_stmt *st = sql(s, "SELECT origin, seq FROM vv WHERE origin <> ?1 UNION ALL"
+                              " SELECT origin, max(seq) FROM events WHERE origin = ?1 GROUP BY origin"
+                              " ORDER BY 1");
     if (!st)
         return -1;
+    bind_text(st, 1, s->origin);
     int n = 0;
     while (n < max && sqlite3_step(st) == SQLITE_ROW) {
         copy_col(st, 0, out[n].origin, sizeof out[n].origin);

@@ -61,6 +61,7 @@ int64_t setting_int(store *s, const char *key);
 struct tier { char name[64]; int64_t threshold, multiplier; };
 int tiers_load(store *s, struct tier *out, int max);
 int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out);
+void tier_for_spend(store *s, int64_t spend, struct store_tier_status *out);
 int64_t promo_multiplier(store *s, int64_t now, const char *category);
 
 bool category_earns_stamps(store *s, const char *category);

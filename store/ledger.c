@@ -123,9 +123,20 @@ int expire_customer(store *s, const char *customer, int64_t *expired)
     bind_text(st, 1, occasion);
     if (sqlite3_step(st) == SQLITE_ROW)
         return 0;   /* done today already, here or at a till we heard from */
-    st = sql(s, "SELECT coalesce(sum(CASE WHEN points > 0 AND wall < ?2 THEN points END), 0),"
-                " coalesce(-sum(CASE WHEN points < 0 THEN points END), 0)"
-                " FROM events e WHERE customer = ?1 AND points <> 0 AND " COUNTED);
+    /* Each points effect belongs to a lot: the event itself, or for a
+     * refund or void the event it corrects (two levels: a void of a
+     * refund). Lots that gave points are "earned", dated by the lot; lots
+     * that took points (redeem, pay, expire, a negative adjustment) are
+     * "spent". A refunded purchase thus shrinks its own lot instead of
+     * counting as spending. */
+    st = sql(s, "SELECT coalesce(sum(CASE WHEN lot_points > 0 AND lot_wall < ?2 THEN points END), 0),"
+                " coalesce(-sum(CASE WHEN lot_points < 0 THEN points END), 0) FROM ("
+                " SELECT e.points, coalesce(a2.points, a1.points, e.points) AS lot_points,"
+                "  coalesce(a2.wall, a1.wall, e.wall) AS lot_wall"
+                " FROM events e"
+                " LEFT JOIN events a1 ON e.ref_origin <> '' AND a1.origin = e.ref_origin AND a1.seq = e.ref_seq"
+                " LEFT JOIN events a2 ON a1.ref_origin <> '' AND a2.origin = a1.ref_origin AND a2.seq = a1.ref_seq"
+                " WHERE e.customer = ?1 AND e.points <> 0 AND " COUNTED ")");
     if (!st)
         return -1;
     bind_text(st, 1, customer);
@@ -283,8 +294,7 @@ static int earn_tx(store *s, const char *staff, const char *customer,
         if (bonus(s, staff, customer, occasion, "birthday", setting_int(s, "birthday.points"), &granted) != 0)
             return -1;
     }
-    if (tier_status(s, customer, now, &after) != 0)
-        return -1;
+    tier_for_spend(s, before.window_spend + e->amount, &after);
     if (out) {
         out->bonus_points = granted;
         snprintf(out->tier_after, sizeof out->tier_after, "%s", after.tier);

@@ -310,7 +310,16 @@ int tier_status(store *s, const char *customer, int64_t now, struct store_tier_s
     sqlite3_bind_int64(st, 2, now - window);
     if (sqlite3_step(st) != SQLITE_ROW)
         return db_fail(s);
-    out->window_spend = sqlite3_column_int64(st, 0);
+    tier_for_spend(s, sqlite3_column_int64(st, 0), out);
+    return 0;
+}
+
+/* The tier a given window spend reaches, and the way to the next one. */
+void tier_for_spend(store *s, int64_t spend, struct store_tier_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->multiplier_milli = 1000;
+    out->window_spend = spend;
     struct tier t[8];
     int n = tiers_load(s, t, 8);
     for (int i = 0; i < n; i++) {
@@ -325,7 +334,6 @@ int tier_status(store *s, const char *customer, int64_t now, struct store_tier_s
             break;
         }
     }
-    return 0;
 }
 
 int store_customer_tier(store *s, const char *id, struct store_tier_status *out)

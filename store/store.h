@@ -35,6 +35,10 @@ int store_default_path(const char *explicit_path, char *out, size_t outsz);
  * schema. On failure returns NULL and writes the reason to err. */
 store *store_open(const char *path, bool create, char *err, size_t errsz);
 void store_close(store *s);
+/* Ends the read snapshot of earlier calls, so the next read sees what other
+ * processes committed. Writes do this themselves; a long-running process
+ * (kiosk, syncd) calls it once per turn of its main loop. */
+void store_release(store *s);
 const char *store_error(const store *s);
 bool store_is_initialised(store *s);
 

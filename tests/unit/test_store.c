@@ -1,0 +1,1768 @@
+/* test_store.c - unit tests for store/: the event log, the loyalty rules
+ * and replication between tills. Each test gets a fresh temporary folder
+ * with its own databases and a fixed clock (TZ=UTC), so results are
+ * deterministic. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/util.h"
+
+#define MIN_MS ((int64_t)60000)
+#define HOUR_MS (60 * MIN_MS)
+#define DAY_MS (24 * HOUR_MS)
+#define MAXEV 512
+
+/* Tuesday 2024-03-05 10:00 UTC. */
+static int64_t T0;
+
+static int64_t utc_ms(int y, int m, int d, int hh, int mm)
+{
+    return days_from_civil(y, m, d) * DAY_MS + hh * HOUR_MS + mm * MIN_MS;
+}
+
+/* --- fixture --------------------------------------------------------------- */
+
+struct fx {
+    char dir[64];
+    store *s[4];                /* s[0] is the main till */
+    struct store_staff m, b;    /* manager Mira, barista Bogdan (on s[0]) */
+    struct store_customer c;    /* customer Ana, card AAAAAAA1 */
+    struct store_event *ev;     /* MAXEV events of scratch space */
+};
+
+static store *open_at(struct fx *f, const char *file, bool create)
+{
+    char path[256], err[512];
+    snprintf(path, sizeof path, "%s/%s", f->dir, file);
+    store *s = store_open(path, create, err, sizeof err);
+    if (!s)
+        print_error("store_open %s: %s\n", path, err);
+    assert_non_null(s);
+    return s;
+}
+
+/* A new till with its own shop identity, its clock at now. */
+static store *new_till(struct fx *f, const char *file, int64_t now)
+{
+    store *s = open_at(f, file, true);
+    store_set_clock(s, now);
+    assert_int_equal(store_init_shop(s, "Kawiarnia", "PLN"), 0);
+    return s;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/tally-test-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->ev = calloc(MAXEV, sizeof *f->ev);
+    assert_non_null(f->ev);
+    store *s = f->s[0] = new_till(f, "a.db", T0);
+    assert_int_equal(store_staff_add(s, NULL, "Mira", ROLE_MANAGER, "1234", &f->m), 0);
+    assert_int_equal(store_staff_add(s, f->m.id, "Bogdan", ROLE_BARISTA, "5678", &f->b), 0);
+    struct store_profile p = { .name = "Ana Nowak", .phone = "+48 600 100 200",
+                               .card = "AAAAAAA1", .consent = 1 };
+    assert_int_equal(store_customer_add(s, f->b.id, &p, &f->c), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    for (int i = 0; i < 4; i++)
+        store_close(f->s[i]);
+    DIR *d = opendir(f->dir);
+    if (d) {
+        struct dirent *e;
+        char path[512];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof path, "%s/%s", f->dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(f->dir);
+    free(f->ev);
+    free(f);
+    return 0;
+}
+
+/* --- helpers ---------------------------------------------------------------- */
+
+/* A refused call: -1, a reason containing needle, and nothing written. */
+static void check_refused(store *s, int rc, int64_t before, const char *needle)
+{
+    assert_int_equal(rc, -1);
+    assert_true(store_error(s)[0] != '\0');
+    if (needle && !strstr(store_error(s), needle)) {
+        print_error("expected '%s' in: %s\n", needle, store_error(s));
+        fail();
+    }
+    assert_int_equal(store_event_count(s), before);
+}
+#define REFUSED(s, call, needle) do { \
+        int64_t n0_ = store_event_count(s); \
+        int rc_ = (call); \
+        check_refused((s), rc_, n0_, (needle)); \
+    } while (0)
+
+#define OK(call) do { \
+        int rc_ = (call); \
+        if (rc_ != 0) print_error("%s: %s\n", #call, store_error(f->s[0])); \
+        assert_int_equal(rc_, 0); \
+    } while (0)
+
+static void set(store *s, const char *manager, const char *key, const char *value)
+{
+    int rc = store_setting_set(s, manager, key, value);
+    if (rc != 0)
+        print_error("setting %s=%s: %s\n", key, value, store_error(s));
+    assert_int_equal(rc, 0);
+}
+
+static struct store_result earn(store *s, const char *staff, const char *cust,
+                                int64_t amount, int items, const char *category)
+{
+    struct store_result r;
+    struct store_earn e = { .amount = amount, .items = items, .category = category };
+    int rc = store_earn(s, staff, cust, &e, &r);
+    if (rc != 0)
+        print_error("earn: %s\n", store_error(s));
+    assert_int_equal(rc, 0);
+    return r;
+}
+
+static struct store_customer cust(store *s, const char *id)
+{
+    struct store_customer c;
+    assert_int_equal(store_customer_get(s, id, &c), 0);
+    return c;
+}
+
+struct counter { int n; const char *kind; };
+static int count_cb(const struct store_event *ev, void *arg)
+{
+    struct counter *c = arg;
+    if (!c->kind || strstr(ev->data, c->kind))
+        c->n++;
+    return 0;
+}
+/* Events of a type (and, optionally, with kind in their data) of a customer. */
+static int count_events(store *s, const char *customer, const char *type, const char *kind)
+{
+    struct counter c = { 0, kind };
+    struct store_event_filter flt = { .customer = customer, .type = type };
+    assert_int_equal(store_list_events(s, &flt, count_cb, &c), 0);
+    return c.n;
+}
+
+static void digest_of(store *s, char out[65])
+{
+    assert_int_equal(store_digest(s, out), 0);
+    assert_int_equal(strlen(out), 64);
+}
+
+static void same_digest(store *a, store *b)
+{
+    char da[65], db[65];
+    digest_of(a, da);
+    digest_of(b, db);
+    assert_string_equal(da, db);
+}
+
+/* Applies every event `from` holds (of every origin) to `to`; none may be
+ * refused. Returns how many were new. */
+static int sync_into(struct fx *f, store *from, store *to)
+{
+    struct store_vv vv[16];
+    enum store_apply res[MAXEV];
+    char why[256];
+    int nvv = store_version_vector(from, vv, 16), applied = 0;
+    assert_true(nvv > 0);
+    for (int i = 0; i < nvv; i++) {
+        int n = store_read_events(from, vv[i].origin, 0, f->ev, MAXEV);
+        assert_true(n > 0 && n < MAXEV);
+        assert_int_equal(store_apply_events(to, f->ev, (size_t)n, res, why, sizeof why), 0);
+        for (int j = 0; j < n; j++) {
+            if (res[j] != STORE_APPLIED && res[j] != STORE_DUPLICATE)
+                print_error("event %s:%lld refused: %s\n", f->ev[j].origin,
+                            (long long)f->ev[j].seq, why);
+            assert_true(res[j] == STORE_APPLIED || res[j] == STORE_DUPLICATE);
+            applied += res[j] == STORE_APPLIED;
+        }
+    }
+    return applied;
+}
+
+static void exchange(struct fx *f, store *a, store *b)
+{
+    sync_into(f, a, b);
+    sync_into(f, b, a);
+}
+
+static int get_event_by_ref(store *s, const char *ref, struct store_event *ev)
+{
+    char origin[STORE_ORIGIN_LEN + 1];
+    int64_t seq;
+    assert_int_equal(store_parse_event_ref(ref, origin, &seq), 0);
+    return store_get_event(s, origin, seq, ev);
+}
+
+/* --- 1. opening ------------------------------------------------------------ */
+
+static void test_init_reopen(void **state)
+{
+    struct fx *f = *state;
+    char path[256], err[512];
+    snprintf(path, sizeof path, "%s/a.db", f->dir);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+
+    char origin[STORE_ORIGIN_LEN + 1];
+    snprintf(origin, sizeof origin, "%s", store_origin(f->s[0]));
+    assert_int_equal(strlen(origin), STORE_ORIGIN_LEN);
+    int64_t n = store_event_count(f->s[0]);
+    char d0[65];
+    digest_of(f->s[0], d0);
+    store_close(f->s[0]);
+
+    f->s[0] = open_at(f, "a.db", false);
+    store *s = f->s[0];
+    store_set_clock(s, T0);
+    assert_true(store_is_initialised(s));
+    assert_string_equal(store_origin(s), origin);
+    assert_string_equal(store_shop_name(s), "Kawiarnia");
+    assert_string_equal(store_currency(s), "PLN");
+    assert_int_equal(store_currency_digits(s), 2);
+    assert_int_equal(store_event_count(s), n);
+    char d1[65];
+    digest_of(s, d1);
+    assert_string_equal(d0, d1);
+    struct store_staff who;
+    assert_int_equal(store_staff_login(s, "mira", "1234", &who), 0);
+    assert_string_equal(who.id, f->m.id);
+    REFUSED(s, store_staff_login(s, "Mira", "9999", &who), "wrong");
+
+    /* A second shop in the same file is refused. */
+    REFUSED(s, store_init_shop(s, "Other", "EUR"), "already");
+    assert_string_equal(store_origin(s), origin);
+
+    /* No file and no create: refused with a reason. */
+    snprintf(path, sizeof path, "%s/missing.db", f->dir);
+    err[0] = '\0';
+    assert_null(store_open(path, false, err, sizeof err));
+    assert_true(err[0] != '\0');
+    assert_int_equal(access(path, F_OK), -1);
+
+    /* A fresh file is not a shop until init. */
+    f->s[1] = open_at(f, "fresh.db", true);
+    assert_false(store_is_initialised(f->s[1]));
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    struct fx *f = *state;
+    char path[256], err[512] = "";
+    snprintf(path, sizeof path, "%s/a.db", f->dir);
+    store_close(f->s[0]);
+    f->s[0] = NULL;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_null(store_open(path, false, err, sizeof err));
+    assert_non_null(strstr(err, "newer"));
+}
+
+/* --- 2. earning ------------------------------------------------------------ */
+
+static void test_earn_points(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_result r = earn(s, f->b.id, f->c.id, 1250, 0, NULL);
+    assert_int_equal(r.points, 12);
+    assert_int_equal(r.stamps, 1);
+    assert_int_equal(r.credit, 0);
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.points, 12);
+    assert_int_equal(c.stamps, 1);
+    assert_int_equal(c.spend, 1250);
+    assert_int_equal(c.visits, 1);
+    assert_int_equal(c.first_visit, T0);
+    assert_int_equal(c.last_visit, T0);
+
+    struct store_event ev;
+    assert_int_equal(get_event_by_ref(s, r.ref, &ev), 0);
+    assert_string_equal(ev.type, "earn");
+    assert_string_equal(ev.customer, f->c.id);
+    assert_string_equal(ev.staff, f->b.id);
+    assert_int_equal(ev.points, 12);
+    assert_int_equal(ev.spend, 1250);
+
+    set(s, f->m.id, "points.per_unit", "0.1");
+    char v[32];
+    assert_int_equal(store_setting_get(s, "points.per_unit", v, sizeof v), 0);
+    assert_string_equal(v, "0.1");
+    r = earn(s, f->b.id, f->c.id, 1250, 0, NULL);
+    assert_int_equal(r.points, 1);
+    assert_int_equal(cust(s, f->c.id).points, 13);
+
+    /* Bad amounts and settings are refused, nothing written. */
+    struct store_earn e = { .amount = 0 };
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, NULL), "amount");
+    e.amount = -5;
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, NULL), "amount");
+    e.amount = 100;
+    REFUSED(s, store_earn(s, "ffffffffffff", f->c.id, &e, NULL), NULL);
+    REFUSED(s, store_earn(s, f->b.id, "ffffffffffff", &e, NULL), "no such customer");
+    REFUSED(s, store_setting_set(s, f->b.id, "points.per_unit", "2"), "manager");
+    REFUSED(s, store_setting_set(s, f->m.id, "points.per_unit", "-1"), NULL);
+    REFUSED(s, store_setting_set(s, f->m.id, "no.such", "1"), "no setting");
+    REFUSED(s, store_setting_set(s, f->m.id, "shop.currency", "EUR"), "currency");
+}
+
+static void test_earn_stamps_and_cashback(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "stamps.per", "item");
+    struct store_result r = earn(s, f->b.id, f->c.id, 900, 3, NULL);
+    assert_int_equal(r.stamps, 3);
+    assert_int_equal(cust(s, f->c.id).stamps, 3);
+
+    set(s, f->m.id, "stamps.per", "purchase");
+    set(s, f->m.id, "stamps.categories", "Coffee, Tea");
+    r = earn(s, f->b.id, f->c.id, 900, 3, "coffee");
+    assert_int_equal(r.stamps, 1);
+    r = earn(s, f->b.id, f->c.id, 900, 3, "TEA");
+    assert_int_equal(r.stamps, 1);
+    r = earn(s, f->b.id, f->c.id, 900, 1, "cake");
+    assert_int_equal(r.stamps, 0);
+    assert_int_equal(r.points, 9);
+    r = earn(s, f->b.id, f->c.id, 900, 1, NULL);
+    assert_int_equal(r.stamps, 0);
+    assert_int_equal(cust(s, f->c.id).stamps, 5);
+
+    set(s, f->m.id, "stamps.categories", "");
+    set(s, f->m.id, "cashback.percent", "2.5");
+    r = earn(s, f->b.id, f->c.id, 4000, 0, NULL);
+    assert_int_equal(r.credit, 100);
+    assert_int_equal(r.points, 40);
+    assert_int_equal(cust(s, f->c.id).credit, 100);
+}
+
+static void test_welcome_bonus(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    assert_int_equal(f->c.points, 0);
+    set(s, f->m.id, "welcome.points", "50");
+    struct store_profile p = { .name = "Ben", .card = "BBBBBBB1", .consent = -1 };
+    struct store_customer c;
+    OK(store_customer_add(s, f->b.id, &p, &c));
+    assert_int_equal(c.points, 50);
+    assert_int_equal(c.visits, 0);
+    assert_int_equal(c.enrolled, T0);
+    struct store_customer byc;
+    assert_int_equal(store_customer_by_card(s, "BBBBBBB1", &byc), STORE_CARD_ACTIVE);
+    assert_string_equal(byc.id, c.id);
+    assert_int_equal(store_customer_by_card(s, "ZZZZZZZ9", &byc), STORE_CARD_UNKNOWN);
+    /* A card can hold one customer only. */
+    struct store_profile p2 = { .name = "Cleo", .card = "BBBBBBB1", .consent = -1 };
+    REFUSED(s, store_customer_add(s, f->b.id, &p2, NULL), "card");
+}
+
+/* --- 3. tiers --------------------------------------------------------------- */
+
+static void test_tiers(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "tiers", "Silver:0:1,Gold:100:2");
+    set(s, f->m.id, "tier.window_days", "30");
+    struct store_tier_status t;
+    OK(store_customer_tier(s, f->c.id, &t));
+    assert_string_equal(t.tier, "Silver");
+    assert_string_equal(t.next, "Gold");
+    assert_int_equal(t.to_next, 10000);
+
+    struct store_result r = earn(s, f->b.id, f->c.id, 10000, 0, NULL);
+    assert_int_equal(r.points, 100);
+    assert_string_equal(r.tier_before, "Silver");
+    assert_string_equal(r.tier_after, "Gold");
+    OK(store_customer_tier(s, f->c.id, &t));
+    assert_string_equal(t.tier, "Gold");
+    assert_int_equal(t.multiplier_milli, 2000);
+    assert_int_equal(t.to_next, 0);
+
+    r = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    assert_int_equal(r.points, 20);
+
+    /* 31 days later the spend has left the window. */
+    store_set_clock(s, T0 + 31 * DAY_MS);
+    OK(store_customer_tier(s, f->c.id, &t));
+    assert_string_equal(t.tier, "Silver");
+    assert_int_equal(t.window_spend, 0);
+    r = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    assert_int_equal(r.points, 10);
+    assert_int_equal(cust(s, f->c.id).points, 130);
+
+    REFUSED(s, store_setting_set(s, f->m.id, "tiers", "Gold:100:2,Silver:0:1"), "rising");
+    REFUSED(s, store_setting_set(s, f->m.id, "tiers", "Gold"), NULL);
+}
+
+/* --- 4. redeeming ----------------------------------------------------------- */
+
+static void test_redeem(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_reward coffee, cake, muffin;
+    OK(store_reward_add(s, f->m.id, "Coffee", 100, 0, &coffee));
+    OK(store_reward_add(s, f->m.id, "Cake", 0, 5, &cake));
+    REFUSED(s, store_reward_add(s, f->b.id, "Tea", 10, 0, NULL), "manager");
+    REFUSED(s, store_reward_add(s, f->m.id, "Tea", 10, 5, NULL), NULL);
+    REFUSED(s, store_reward_add(s, f->m.id, "coffee", 10, 0, NULL), "already");
+
+    earn(s, f->b.id, f->c.id, 5000, 0, NULL);   /* 50 points, 1 stamp */
+    struct store_result r;
+    REFUSED(s, store_redeem(s, f->b.id, f->c.id, coffee.id, NULL, &r), "not enough points");
+    REFUSED(s, store_redeem(s, f->b.id, f->c.id, cake.id, NULL, &r), "not enough stamps");
+    REFUSED(s, store_redeem(s, f->b.id, f->c.id, "Nothing", NULL, &r), NULL);
+
+    earn(s, f->b.id, f->c.id, 6000, 0, NULL);   /* 110 points */
+    OK(store_redeem(s, f->b.id, f->c.id, "COFFEE", NULL, &r));  /* by name */
+    assert_int_equal(r.points, -100);
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.points, 10);
+    assert_int_equal(c.spend, 11000);
+
+    set(s, f->m.id, "stamps.per", "item");
+    earn(s, f->b.id, f->c.id, 500, 4, NULL);    /* 5 stamps */
+    assert_int_equal(cust(s, f->c.id).stamps, 6);
+    OK(store_redeem(s, f->b.id, f->c.id, cake.id, NULL, &r));
+    assert_int_equal(r.stamps, -5);
+    assert_int_equal(r.points, 0);
+    c = cust(s, f->c.id);
+    assert_int_equal(c.stamps, 1);
+    assert_int_equal(c.points, 15);
+
+    OK(store_reward_add(s, f->m.id, "Muffin", 5, 0, &muffin));
+    OK(store_reward_retire(s, f->m.id, muffin.id));
+    REFUSED(s, store_redeem(s, f->b.id, f->c.id, muffin.id, NULL, &r), "no longer offered");
+    REFUSED(s, store_reward_retire(s, f->m.id, muffin.id), "already");
+    assert_int_equal(cust(s, f->c.id).points, 15);
+    assert_int_equal(count_events(s, f->c.id, "redeem", NULL), 2);
+}
+
+/* --- 5. paying -------------------------------------------------------------- */
+
+static void test_pay_points_and_credit(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "points.pay_rate", "100");
+    set(s, f->m.id, "cashback.percent", "2.5");
+    earn(s, f->b.id, f->c.id, 25000, 0, NULL);  /* 250 points, 6.25 credit */
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.points, 250);
+    assert_int_equal(c.credit, 625);
+
+    struct store_result r;
+    OK(store_pay_points(s, f->b.id, f->c.id, 250, &r));
+    assert_int_equal(r.discount, 250);
+    assert_int_equal(r.points, -250);
+    assert_int_equal(cust(s, f->c.id).points, 0);
+    REFUSED(s, store_pay_points(s, f->b.id, f->c.id, 1, &r), "not enough points");
+    REFUSED(s, store_pay_points(s, f->b.id, f->c.id, 0, &r), NULL);
+
+    OK(store_pay_credit(s, f->b.id, f->c.id, 600, &r));
+    assert_int_equal(r.discount, 600);
+    assert_int_equal(r.credit, -600);
+    assert_int_equal(cust(s, f->c.id).credit, 25);
+    REFUSED(s, store_pay_credit(s, f->b.id, f->c.id, 26, &r), "credit");
+    REFUSED(s, store_pay_credit(s, f->b.id, f->c.id, -1, &r), NULL);
+
+    /* Points worth less than a grosz. */
+    set(s, f->m.id, "points.pay_rate", "1000");
+    earn(s, f->b.id, f->c.id, 500, 0, NULL);
+    REFUSED(s, store_pay_points(s, f->b.id, f->c.id, 5, &r), "smallest coin");
+    c = cust(s, f->c.id);
+    assert_int_equal(c.points, 5);
+    assert_int_equal(c.credit, 25 + 12);    /* 2.5% of 5.00, rounded down */
+}
+
+/* --- 6. refunds ------------------------------------------------------------- */
+
+static void test_refund_proportional(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_result e = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    assert_int_equal(e.points, 10);
+    struct store_result r;
+    int64_t taken = 0;
+    OK(store_refund(s, f->b.id, e.ref, 333, "broken cup", &r));
+    taken -= r.points;
+    assert_int_equal(r.stamps, 0);
+    OK(store_refund(s, f->b.id, e.ref, 333, NULL, &r));
+    taken -= r.points;
+    assert_int_equal(taken, 6);
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.spend, 334);
+    assert_int_equal(c.visits, 1);
+    assert_int_equal(c.stamps, 1);
+
+    REFUSED(s, store_refund(s, f->b.id, e.ref, 335, NULL, &r), "more than");
+    OK(store_refund(s, f->b.id, e.ref, 0, NULL, &r));    /* the rest */
+    taken -= r.points;
+    assert_int_equal(taken, 10);
+    assert_int_equal(r.stamps, -1);
+    c = cust(s, f->c.id);
+    assert_int_equal(c.points, 0);
+    assert_int_equal(c.stamps, 0);
+    assert_int_equal(c.spend, 0);
+    assert_int_equal(c.visits, 0);
+    REFUSED(s, store_refund(s, f->b.id, e.ref, 0, NULL, &r), "in full");
+    REFUSED(s, store_refund(s, f->b.id, e.ref, 1, NULL, &r), NULL);
+    assert_int_equal(count_events(s, f->c.id, "refund", NULL), 3);
+
+    char ref2[48];
+    snprintf(ref2, sizeof ref2, "%s:1", store_origin(s));
+    REFUSED(s, store_refund(s, f->b.id, ref2, 0, NULL, &r), "only a purchase");
+    REFUSED(s, store_refund(s, f->b.id, "nonsense", 0, NULL, &r), "event reference");
+}
+
+static void test_refund_cashback_and_stamps(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "cashback.percent", "10");
+    set(s, f->m.id, "stamps.per", "item");
+    struct store_result e = earn(s, f->b.id, f->c.id, 999, 3, NULL);
+    assert_int_equal(e.points, 9);
+    assert_int_equal(e.stamps, 3);
+    assert_int_equal(e.credit, 99);
+    struct store_result r;
+    int64_t p = 0, st = 0, cr = 0;
+    for (int i = 0; i < 9; i++) {
+        OK(store_refund(s, f->b.id, e.ref, 111, "part", &r));
+        p -= r.points;
+        st -= r.stamps;
+        cr -= r.credit;
+        assert_true(p <= 9 && st <= 3 && cr <= 99);
+    }
+    assert_int_equal(p, 9);
+    assert_int_equal(st, 3);
+    assert_int_equal(cr, 99);
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.points, 0);
+    assert_int_equal(c.stamps, 0);
+    assert_int_equal(c.credit, 0);
+    assert_int_equal(c.visits, 0);
+}
+
+/* --- 7. voids --------------------------------------------------------------- */
+
+static void test_void_rules(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_result e = earn(s, f->b.id, f->c.id, 2000, 0, NULL), r;
+    /* Own transaction, 4 minutes later: the barista may undo it. */
+    store_set_clock(s, T0 + 4 * MIN_MS);
+    REFUSED(s, store_void(s, f->b.id, e.ref, "", &r), "reason");
+    REFUSED(s, store_void(s, f->b.id, e.ref, NULL, &r), "reason");
+    OK(store_void(s, f->b.id, e.ref, "wrong card", &r));
+    assert_int_equal(r.points, -20);
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.points, 0);
+    assert_int_equal(c.spend, 0);
+    assert_int_equal(c.visits, 0);
+    assert_int_equal(c.stamps, 0);
+    REFUSED(s, store_void(s, f->m.id, e.ref, "again", &r), "voided already");
+    REFUSED(s, store_refund(s, f->b.id, e.ref, 0, NULL, &r), "voided");
+
+    /* Six minutes after: only a manager. */
+    e = earn(s, f->b.id, f->c.id, 3000, 0, NULL);
+    store_set_clock(s, T0 + 10 * MIN_MS + 1);
+    REFUSED(s, store_void(s, f->b.id, e.ref, "oops", &r), "manager");
+    OK(store_void(s, f->m.id, e.ref, "oops", &r));
+    assert_int_equal(cust(s, f->c.id).points, 0);
+
+    /* Someone else's transaction: only a manager, even at once. */
+    e = earn(s, f->m.id, f->c.id, 1500, 0, NULL);
+    REFUSED(s, store_void(s, f->b.id, e.ref, "oops", &r), "manager");
+    OK(store_void(s, f->m.id, e.ref, "oops", &r));
+
+    /* A setting or an enrolment is not voidable. */
+    char ref[48];
+    snprintf(ref, sizeof ref, "%s:1", store_origin(s));
+    REFUSED(s, store_void(s, f->m.id, ref, "no", &r), "cannot be voided");
+    assert_int_equal(count_events(s, f->c.id, "void", NULL), 3);
+    assert_int_equal(cust(s, f->c.id).points, 0);
+}
+
+static void test_void_after_partial_refund(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_result e = earn(s, f->b.id, f->c.id, 1000, 0, NULL), r, rf;
+    OK(store_refund(s, f->b.id, e.ref, 400, "one item back", &rf));
+    assert_int_equal(rf.points, -4);
+    OK(store_void(s, f->m.id, e.ref, "whole sale wrong", &r));
+    assert_int_equal(r.points, -6);
+    assert_int_equal(r.stamps, -1);
+    struct store_event ev;
+    assert_int_equal(get_event_by_ref(s, r.ref, &ev), 0);
+    assert_int_equal(ev.spend, -600);
+    assert_int_equal(ev.visits, -1);
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.points, 0);
+    assert_int_equal(c.spend, 0);
+    assert_int_equal(c.visits, 0);
+    assert_int_equal(c.stamps, 0);
+}
+
+static void test_void_of_refund_restores(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_result e = earn(s, f->b.id, f->c.id, 1000, 0, NULL), r, rf;
+    OK(store_refund(s, f->b.id, e.ref, 400, "mistake", &rf));
+    OK(store_void(s, f->m.id, rf.ref, "refund was wrong", &r));
+    assert_int_equal(r.points, 4);
+    assert_int_equal(cust(s, f->c.id).points, 10);
+    assert_int_equal(cust(s, f->c.id).spend, 1000);
+    /* The whole purchase is refundable again, and no more. */
+    REFUSED(s, store_refund(s, f->b.id, e.ref, 1001, NULL, &r), "more than");
+    OK(store_refund(s, f->b.id, e.ref, 0, NULL, &r));
+    assert_int_equal(r.points, -10);
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.points, 0);
+    assert_int_equal(c.spend, 0);
+    assert_int_equal(c.visits, 0);
+}
+
+/* --- 8. adjust -------------------------------------------------------------- */
+
+static void test_adjust(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_result r;
+    REFUSED(s, store_adjust(s, f->b.id, f->c.id, 50, 0, "import", &r), "manager");
+    REFUSED(s, store_adjust(s, f->m.id, f->c.id, 50, 0, NULL, &r), "reason");
+    REFUSED(s, store_adjust(s, f->m.id, f->c.id, 50, 0, "   ", &r), "reason");
+    REFUSED(s, store_adjust(s, f->m.id, f->c.id, 0, 0, "nothing", &r), NULL);
+    OK(store_adjust(s, f->m.id, f->c.id, 50, 2, "old paper card", &r));
+    assert_int_equal(r.points, 50);
+    struct store_event ev;
+    assert_int_equal(get_event_by_ref(s, r.ref, &ev), 0);
+    assert_string_equal(ev.reason, "old paper card");
+    assert_string_equal(ev.staff, f->m.id);
+    OK(store_adjust(s, f->m.id, f->c.id, -20, -1, "typo", &r));
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.points, 30);
+    assert_int_equal(c.stamps, 1);
+    assert_int_equal(c.spend, 0);
+    assert_int_equal(c.visits, 0);
+}
+
+/* --- 9. limits -------------------------------------------------------------- */
+
+static void test_limit_per_day(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "limits.per_day", "2");
+    earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    struct store_earn e = { .amount = 1000 };
+    struct store_result r;
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, &r), "limit");
+    struct store_override bad = { .manager = f->b.id, .reason = "please" };
+    e.override = &bad;
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, &r), "manager");
+    struct store_override noreason = { .manager = f->m.id, .reason = "" };
+    e.override = &noreason;
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, &r), "reason");
+    struct store_override ov = { .manager = f->m.id, .reason = "office order for 12" };
+    e.override = &ov;
+    OK(store_earn(s, f->b.id, f->c.id, &e, &r));
+    struct store_event ev;
+    assert_int_equal(get_event_by_ref(s, r.ref, &ev), 0);
+    assert_string_equal(ev.reason, "office order for 12");
+    assert_non_null(strstr(ev.data, f->m.id));
+    assert_int_equal(cust(s, f->c.id).points, 30);
+
+    /* Redemptions count too, and the next day starts afresh. */
+    struct store_reward rw;
+    OK(store_reward_add(s, f->m.id, "Coffee", 10, 0, &rw));
+    REFUSED(s, store_redeem(s, f->b.id, f->c.id, rw.id, NULL, &r), "limit");
+    store_set_clock(s, T0 + DAY_MS);
+    OK(store_redeem(s, f->b.id, f->c.id, rw.id, NULL, &r));
+    earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    e.override = NULL;
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, &r), "limit");
+}
+
+static void test_limit_stamp_gap(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "limits.stamp_gap_minutes", "30");
+    set(s, f->m.id, "stamps.categories", "coffee");
+    earn(s, f->b.id, f->c.id, 1000, 0, "coffee");
+    store_set_clock(s, T0 + 10 * MIN_MS);
+    struct store_earn e = { .amount = 1000, .category = "coffee" };
+    struct store_result r;
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, &r), "too soon");
+    /* A purchase that earns no stamp is not held up. */
+    struct store_result nostamp = earn(s, f->b.id, f->c.id, 1000, 0, "cake");
+    assert_int_equal(nostamp.stamps, 0);
+    struct store_override ov = { .manager = f->m.id, .reason = "second coffee for a friend" };
+    e.override = &ov;
+    OK(store_earn(s, f->b.id, f->c.id, &e, &r));
+    assert_int_equal(r.stamps, 1);
+    e.override = NULL;
+    store_set_clock(s, T0 + 10 * MIN_MS + 29 * MIN_MS);
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, &r), "too soon");
+    store_set_clock(s, T0 + 10 * MIN_MS + 30 * MIN_MS);
+    OK(store_earn(s, f->b.id, f->c.id, &e, &r));
+    assert_int_equal(cust(s, f->c.id).stamps, 3);
+}
+
+/* --- 10. expiry ------------------------------------------------------------- */
+/* A refund shrinks the purchase's own lot; it is not spending of old
+ * points. Earn 100 on day 0 and 50 on day 20, refund the day-20 purchase:
+ * on day 40 all 100 old points expire, not 50. */
+static void test_expiry_refund_is_not_spending(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "points.expire_days", "30");
+    earn(s, f->b.id, f->c.id, 10000, 0, NULL);
+    store_set_clock(s, T0 + 20 * DAY_MS);
+    struct store_result late = earn(s, f->b.id, f->c.id, 5000, 0, NULL), r;
+    OK(store_refund(s, f->b.id, late.ref, 0, "returned", &r));
+    assert_int_equal(cust(s, f->c.id).points, 100);
+    store_set_clock(s, T0 + 40 * DAY_MS);
+    int64_t total = -1;
+    OK(store_expire(s, NULL, &total));
+    assert_int_equal(total, 100);
+    assert_int_equal(cust(s, f->c.id).points, 0);
+}
+
+
+static void test_expiry_oldest_first(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "points.expire_days", "30");
+    earn(s, f->b.id, f->c.id, 10000, 0, NULL);              /* day 0: 100 */
+    store_set_clock(s, T0 + 10 * DAY_MS);
+    struct store_result r;
+    OK(store_pay_points(s, f->b.id, f->c.id, 30, &r));     /* day 10: -30 */
+    store_set_clock(s, T0 + 20 * DAY_MS);
+    earn(s, f->b.id, f->c.id, 5000, 0, NULL);               /* day 20: 50 */
+    assert_int_equal(cust(s, f->c.id).points, 120);
+
+    int64_t total = -1;
+    store_set_clock(s, T0 + 29 * DAY_MS);
+    OK(store_expire(s, NULL, &total));
+    assert_int_equal(total, 0);
+
+    store_set_clock(s, T0 + 40 * DAY_MS);
+    int64_t n = store_event_count(s);
+    OK(store_expire(s, NULL, &total));
+    assert_int_equal(total, 70);
+    assert_int_equal(store_event_count(s), n + 1);
+    assert_int_equal(cust(s, f->c.id).points, 50);
+    assert_int_equal(count_events(s, f->c.id, "expire", NULL), 1);
+
+    /* Again the same day: nothing. */
+    store_set_clock(s, T0 + 40 * DAY_MS + HOUR_MS);
+    OK(store_expire(s, f->c.id, &total));
+    assert_int_equal(total, 0);
+    OK(store_expire(s, NULL, &total));
+    assert_int_equal(total, 0);
+    assert_int_equal(store_event_count(s), n + 1);
+
+    /* The next day nothing more is due; at day 51 the day-20 points go. */
+    store_set_clock(s, T0 + 41 * DAY_MS);
+    OK(store_expire(s, NULL, &total));
+    assert_int_equal(total, 0);
+    store_set_clock(s, T0 + 51 * DAY_MS);
+    struct store_result e = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    assert_int_equal(e.expired_points, 50);
+    assert_int_equal(cust(s, f->c.id).points, 10);
+}
+
+/* --- 11. birthday and referral ----------------------------------------------- */
+
+static void test_birthday_once_a_year(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "birthday.points", "100");
+    struct store_profile p = { .name = "Bea", .card = "BBBBBBB2", .birthday = "1990-03-08",
+                               .consent = -1 };
+    struct store_customer c;
+    OK(store_customer_add(s, f->b.id, &p, &c));
+    assert_string_equal(c.birthday, "1990-03-08");
+    struct store_result r = earn(s, f->b.id, c.id, 1000, 0, NULL);
+    assert_int_equal(r.bonus_points, 100);
+    assert_int_equal(cust(s, c.id).points, 110);
+    store_set_clock(s, T0 + 2 * DAY_MS);
+    r = earn(s, f->b.id, c.id, 1000, 0, NULL);
+    assert_int_equal(r.bonus_points, 0);
+    assert_int_equal(cust(s, c.id).points, 120);
+    assert_int_equal(count_events(s, c.id, "bonus", "birthday"), 1);
+
+    /* Outside the window: none; a year later: again. */
+    store_set_clock(s, T0 + 30 * DAY_MS);
+    r = earn(s, f->b.id, c.id, 1000, 0, NULL);
+    assert_int_equal(r.bonus_points, 0);
+    store_set_clock(s, utc_ms(2025, 3, 6, 12, 0));
+    r = earn(s, f->b.id, c.id, 1000, 0, NULL);
+    assert_int_equal(r.bonus_points, 100);
+    assert_int_equal(count_events(s, c.id, "bonus", "birthday"), 2);
+    /* Ana has no birthday: no bonus. */
+    r = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    assert_int_equal(r.bonus_points, 0);
+}
+
+static void test_referral_first_purchase_only(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "referral.points", "30");
+    struct store_profile p = { .name = "Nell", .card = "NNNNNNN1", .referred_by = f->c.id,
+                               .consent = -1 };
+    struct store_customer n;
+    OK(store_customer_add(s, f->b.id, &p, &n));
+    assert_string_equal(n.referred_by, f->c.id);
+    assert_int_equal(n.points, 0);
+    assert_int_equal(cust(s, f->c.id).points, 0);
+    struct store_result r = earn(s, f->b.id, n.id, 1000, 0, NULL);
+    assert_int_equal(r.bonus_points, 30);
+    assert_int_equal(cust(s, n.id).points, 40);
+    assert_int_equal(cust(s, f->c.id).points, 30);
+    r = earn(s, f->b.id, n.id, 1000, 0, NULL);
+    assert_int_equal(r.bonus_points, 0);
+    assert_int_equal(cust(s, n.id).points, 50);
+    assert_int_equal(cust(s, f->c.id).points, 30);
+    assert_int_equal(count_events(s, NULL, "bonus", NULL), 2);
+
+    struct store_profile bad = { .name = "X", .card = "XXXXXXX1", .referred_by = "ffffffffffff",
+                                 .consent = -1 };
+    REFUSED(s, store_customer_add(s, f->b.id, &bad, NULL), "referring");
+    struct store_profile edit = { .referred_by = n.id, .consent = -1 };
+    REFUSED(s, store_customer_edit(s, f->b.id, f->c.id, &edit), NULL);
+}
+
+/* --- 12. coupons ------------------------------------------------------------ */
+
+static void lower_dash(const char *code, char *out)
+{
+    int j = 0;
+    for (int i = 0; code[i]; i++) {
+        if (i == 4)
+            out[j++] = '-';
+        out[j++] = (char)(code[i] >= 'A' && code[i] <= 'Z' ? code[i] - 'A' + 'a' : code[i]);
+    }
+    out[j] = '\0';
+}
+
+static void test_coupons(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_profile p = { .name = "Olek", .card = "OOOOOOO1", .consent = -1 };
+    struct store_customer other;
+    OK(store_customer_add(s, f->b.id, &p, &other));
+
+    struct store_coupon_spec spec = { .customer = f->c.id, .discount = 500,
+                                      .expires = T0 + 7 * DAY_MS };
+    struct store_coupon cp;
+    REFUSED(s, store_coupon_issue(s, f->b.id, &spec, &cp), "manager");
+    spec.percent = 10;
+    REFUSED(s, store_coupon_issue(s, f->m.id, &spec, &cp), "one thing");
+    spec.percent = 0;
+    spec.expires = T0 - 1;
+    REFUSED(s, store_coupon_issue(s, f->m.id, &spec, &cp), "future");
+    spec.expires = T0 + 7 * DAY_MS;
+    OK(store_coupon_issue(s, f->m.id, &spec, &cp));
+    assert_int_equal(strlen(cp.code), 8);
+    assert_string_equal(cp.customer, f->c.id);
+
+    char typed[16];
+    lower_dash(cp.code, typed);
+    struct store_coupon got;
+    OK(store_coupon_get(s, typed, &got));
+    assert_string_equal(got.code, cp.code);
+    assert_int_equal(got.uses, 0);
+
+    struct store_result r;
+    REFUSED(s, store_coupon_redeem(s, f->b.id, cp.code, other.id, &r), "another customer");
+    REFUSED(s, store_coupon_redeem(s, f->b.id, cp.code, NULL, &r), NULL);
+    REFUSED(s, store_coupon_redeem(s, f->b.id, "K7QM-2XD", f->c.id, &r), "not a coupon");
+    OK(store_coupon_redeem(s, f->b.id, typed, f->c.id, &r));
+    assert_int_equal(r.discount, 500);
+    OK(store_coupon_get(s, cp.code, &got));
+    assert_int_equal(got.uses, 1);
+    REFUSED(s, store_coupon_redeem(s, f->b.id, cp.code, f->c.id, &r), "used already");
+
+    /* For anyone, but only until it expires. */
+    struct store_coupon_spec any = { .percent = 15, .expires = T0 + DAY_MS };
+    struct store_coupon cp2;
+    OK(store_coupon_issue(s, f->m.id, &any, &cp2));
+    store_set_clock(s, T0 + DAY_MS + 1);
+    REFUSED(s, store_coupon_redeem(s, f->b.id, cp2.code, other.id, &r), "expired");
+    store_set_clock(s, T0 + DAY_MS);
+    OK(store_coupon_redeem(s, f->b.id, cp2.code, other.id, &r));
+    assert_int_equal(count_events(s, NULL, "coupon_use", NULL), 2);
+}
+
+/* --- 13. promotions ----------------------------------------------------------- */
+
+static void test_promo_window(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    /* 2024-03-05 is a Tuesday (Monday = 0 counting from a Thursday epoch). */
+    assert_int_equal((days_from_civil(2024, 3, 5) + 3) % 7, 1);
+    struct store_promo in = { .name = "Happy hours", .multiplier_milli = 2000, .days = 1 << 1,
+                              .start_minute = 16 * 60, .end_minute = 18 * 60 };
+    struct store_promo pr;
+    REFUSED(s, store_promo_add(s, f->b.id, &in, &pr), "manager");
+    struct store_promo bad = in;
+    bad.multiplier_milli = 1000;
+    REFUSED(s, store_promo_add(s, f->m.id, &bad, &pr), NULL);
+    bad = in;
+    bad.start_minute = 18 * 60;
+    bad.end_minute = 16 * 60;
+    REFUSED(s, store_promo_add(s, f->m.id, &bad, &pr), NULL);
+    OK(store_promo_add(s, f->m.id, &in, &pr));
+
+    struct { int64_t when; int64_t points; } cases[] = {
+        { utc_ms(2024, 3, 5, 15, 59), 10 },
+        { utc_ms(2024, 3, 5, 16, 0), 20 },
+        { utc_ms(2024, 3, 5, 17, 59), 20 },
+        { utc_ms(2024, 3, 5, 18, 0), 10 },
+        { utc_ms(2024, 3, 6, 16, 30), 10 },     /* Wednesday */
+        { utc_ms(2024, 3, 12, 16, 30), 20 },    /* next Tuesday */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        store_set_clock(s, cases[i].when);
+        struct store_result r = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+        if (r.points != cases[i].points)
+            print_error("case %zu\n", i);
+        assert_int_equal(r.points, cases[i].points);
+    }
+    OK(store_promo_end(s, f->m.id, "happy HOURS"));
+    store_set_clock(s, utc_ms(2024, 3, 19, 16, 30));
+    assert_int_equal(earn(s, f->b.id, f->c.id, 1000, 0, NULL).points, 10);
+    REFUSED(s, store_promo_end(s, f->m.id, pr.id), "no running");
+}
+
+/* --- 14. customers ---------------------------------------------------------- */
+
+struct found { int n; char ids[8][STORE_ID_LEN + 1]; };
+static int found_cb(const struct store_customer *c, void *arg)
+{
+    struct found *fd = arg;
+    if (fd->n < 8)
+        snprintf(fd->ids[fd->n], sizeof fd->ids[0], "%s", c->id);
+    fd->n++;
+    return 0;
+}
+static struct found find(store *s, const char *q)
+{
+    struct found fd = { 0 };
+    assert_true(store_customer_find(s, q, 10, found_cb, &fd) >= 0);
+    return fd;
+}
+
+static void test_customer_validation(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_profile p = { .name = "Dup", .card = "DDDDDDD1", .phone = "+48600100200",
+                               .consent = -1 };
+    REFUSED(s, store_customer_add(s, f->b.id, &p, NULL), "phone");
+    p.phone = "600 100 201";
+    p.birthday = "2023-02-29";
+    REFUSED(s, store_customer_add(s, f->b.id, &p, NULL), "birthday");
+    p.birthday = "2024-02-29";
+    char name[128];
+    memset(name, 'a', 101);
+    name[101] = '\0';
+    p.name = name;
+    REFUSED(s, store_customer_add(s, f->b.id, &p, NULL), "name");
+    p.name = "Bad \xff name";
+    REFUSED(s, store_customer_add(s, f->b.id, &p, NULL), "name");
+    p.name = "Line\nbreak";
+    REFUSED(s, store_customer_add(s, f->b.id, &p, NULL), "name");
+    p.name = "";
+    REFUSED(s, store_customer_add(s, f->b.id, &p, NULL), "name");
+    p.name = name;
+    name[100] = '\0';       /* exactly 100 is fine */
+    p.email = "not-an-email";
+    REFUSED(s, store_customer_add(s, f->b.id, &p, NULL), "email");
+    p.email = "dup@example.com";
+    p.phone = "12";
+    REFUSED(s, store_customer_add(s, f->b.id, &p, NULL), "phone");
+    p.phone = "600 100 201";
+    struct store_customer c;
+    OK(store_customer_add(s, f->b.id, &p, &c));
+    assert_string_equal(c.phone, "600100201");
+    assert_string_equal(c.birthday, "2024-02-29");
+    assert_int_equal(strlen(c.name), 100);
+    /* Editing to someone else's number is refused too. */
+    struct store_profile e = { .phone = "+48 600-100-201", .consent = -1 };
+    REFUSED(s, store_customer_edit(s, f->b.id, f->c.id, &e), "phone");
+    e.phone = "+48 600-100-200";    /* one's own number again is fine */
+    OK(store_customer_edit(s, f->b.id, f->c.id, &e));
+}
+
+static void test_customer_find(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_customer l, st;
+    struct store_profile p1 = { .name = "Łukasz Żółć", .card = "LLLLLLL1", .consent = -1 };
+    struct store_profile p2 = { .name = "Ștefan Popescu", .card = "SSSSSSS1",
+                                .phone = "+40 721 555 123", .consent = -1 };
+    OK(store_customer_add(s, f->b.id, &p1, &l));
+    OK(store_customer_add(s, f->b.id, &p2, &st));
+
+    struct found fd = find(s, "lukasz");
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], l.id);
+    fd = find(s, "ZOLC");
+    assert_int_equal(fd.n, 1);
+    fd = find(s, "stefan");
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], st.id);
+    fd = find(s, "Ştefan");     /* cedilla, not comma below */
+    assert_int_equal(fd.n, 1);
+    fd = find(s, "721 555");
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], st.id);
+    fd = find(s, "600100");
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], f->c.id);
+    fd = find(s, "aaaa-aaa1");  /* card, typed loosely */
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], f->c.id);
+    fd = find(s, "nobody here");
+    assert_int_equal(fd.n, 0);
+    fd = find(s, "%%");
+    assert_int_equal(fd.n, 0);
+    assert_int_equal(store_customer_find(s, "a", 10, found_cb, &fd), -1);
+}
+
+struct pii_check { int n, with_pii; };
+static int pii_cb(const struct store_event *ev, void *arg)
+{
+    struct pii_check *pc = arg;
+    pc->n++;
+    pc->with_pii += ev->pii[0] != '\0';
+    return 0;
+}
+
+static void test_forget(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_profile e = { .email = "ana@example.com", .birthday = "1990-05-01",
+                               .consent = -1 };
+    OK(store_customer_edit(s, f->b.id, f->c.id, &e));
+    earn(s, f->b.id, f->c.id, 4200, 0, NULL);
+    struct pii_check pc = { 0 };
+    struct store_event_filter flt = { .customer = f->c.id };
+    OK(store_list_events(s, &flt, pii_cb, &pc));
+    assert_int_equal(pc.n, 3);
+    assert_int_equal(pc.with_pii, 2);
+
+    OK(store_customer_forget(s, f->b.id, f->c.id));
+    struct store_customer c = cust(s, f->c.id);
+    assert_true(c.forgotten);
+    assert_string_equal(c.name, "");
+    assert_string_equal(c.phone, "");
+    assert_string_equal(c.email, "");
+    assert_string_equal(c.birthday, "");
+    assert_int_equal(c.points, 42);
+    assert_int_equal(c.spend, 4200);
+    struct store_customer byc;
+    assert_int_equal(store_customer_by_card(s, "AAAAAAA1", &byc), STORE_CARD_FORGOTTEN);
+    assert_int_equal(find(s, "ana").n, 0);
+    assert_int_equal(find(s, "600100").n, 0);
+
+    pc = (struct pii_check){ 0 };
+    OK(store_list_events(s, &flt, pii_cb, &pc));
+    assert_int_equal(pc.n, 4);
+    assert_int_equal(pc.with_pii, 0);
+    char *json = NULL;
+    OK(store_customer_export(s, f->c.id, &json));
+    assert_null(strstr(json, "Ana"));
+    assert_null(strstr(json, "600100200"));
+    assert_null(strstr(json, "ana@example.com"));
+    free(json);
+
+    /* Everything after is refused, and the phone number is free again. */
+    struct store_earn en = { .amount = 100 };
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &en, NULL), "forgotten");
+    REFUSED(s, store_customer_edit(s, f->b.id, f->c.id, &e), "forgotten");
+    REFUSED(s, store_customer_forget(s, f->b.id, f->c.id), "forgotten");
+    struct store_profile again = { .name = "Ana N.", .phone = "600100200", .card = "AAAAAAA2",
+                                   .consent = -1 };
+    OK(store_customer_add(s, f->b.id, &again, NULL));
+
+    /* The scrubbed events still validate at another till. */
+    store *d = f->s[1] = new_till(f, "d.db", T0);
+    int n = store_read_events(s, store_origin(s), 0, f->ev, MAXEV);
+    assert_true(n > 0);
+    for (int i = 0; i < n; i++)
+        if (strcmp(f->ev[i].customer, f->c.id) == 0)
+            assert_string_equal(f->ev[i].pii, "");
+    enum store_apply res[MAXEV];
+    char why[256];
+    OK(store_apply_events(d, f->ev, (size_t)n, res, why, sizeof why));
+    for (int i = 0; i < n; i++)
+        assert_int_equal(res[i], STORE_APPLIED);
+    c = cust(d, f->c.id);
+    assert_true(c.forgotten);
+    assert_string_equal(c.name, "");
+    assert_int_equal(c.points, 42);
+}
+
+/* --- 15. replication ------------------------------------------------------------ */
+
+/* A busy day at till A: settings, staff, a reward, customers, earns, a
+ * redemption, a refund, a void, a coupon, a profile edit, a forget. */
+static void busy_day(struct fx *f)
+{
+    store *a = f->s[0];
+    struct store_result r, e1, e2;
+    set(a, f->m.id, "cashback.percent", "1");
+    set(a, f->m.id, "welcome.points", "5");
+    set(a, f->m.id, "birthday.points", "20");
+    struct store_reward rw;
+    OK(store_reward_add(a, f->m.id, "Coffee", 30, 0, &rw));
+    struct store_profile p = { .name = "Zoë", .card = "ZZZZZZZ1", .birthday = "03-06",
+                               .referred_by = f->c.id, .consent = 1 };
+    struct store_customer z;
+    OK(store_customer_add(a, f->b.id, &p, &z));
+    store_set_clock(a, T0 + HOUR_MS);
+    e1 = earn(a, f->b.id, f->c.id, 4550, 2, "coffee");
+    e2 = earn(a, f->b.id, z.id, 2000, 0, NULL);
+    OK(store_redeem(a, f->b.id, f->c.id, rw.id, NULL, &r));
+    OK(store_refund(a, f->b.id, e1.ref, 1000, "cold", &r));
+    OK(store_void(a, f->b.id, e2.ref, "wrong card", &r));
+    struct store_coupon_spec spec = { .discount = 300, .expires = T0 + 9 * DAY_MS };
+    struct store_coupon cp;
+    OK(store_coupon_issue(a, f->m.id, &spec, &cp));
+    OK(store_coupon_redeem(a, f->b.id, cp.code, z.id, &r));
+    struct store_profile ed = { .name = "Ana Kowalska", .consent = 0 };
+    OK(store_customer_edit(a, f->b.id, f->c.id, &ed));
+    OK(store_reward_retire(a, f->m.id, rw.id));
+    struct store_profile g = { .name = "Gone", .card = "GGGGGGG1", .phone = "700800900",
+                               .consent = 1 };
+    struct store_customer gone;
+    OK(store_customer_add(a, f->b.id, &g, &gone));
+    earn(a, f->b.id, gone.id, 1000, 0, NULL);
+    OK(store_customer_forget(a, f->m.id, gone.id));
+}
+
+static void test_replicate_two_tills(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    busy_day(f);
+    store *b = f->s[1] = new_till(f, "b.db", T0 + 2 * HOUR_MS);
+    assert_string_not_equal(store_origin(a), store_origin(b));
+    char da[65], db[65];
+    digest_of(a, da);
+    digest_of(b, db);
+    assert_string_not_equal(da, db);
+
+    int n = store_read_events(a, store_origin(a), 0, f->ev, MAXEV);
+    assert_int_equal(n, store_event_count(a));
+    for (int i = 0; i < n; i++)
+        assert_int_equal(f->ev[i].seq, i + 1);
+    enum store_apply res[MAXEV];
+    char why[256];
+    OK(store_apply_events(b, f->ev, (size_t)n, res, why, sizeof why));
+    for (int i = 0; i < n; i++)
+        assert_int_equal(res[i], STORE_APPLIED);
+    assert_string_equal(why, "");
+    sync_into(f, b, a);
+    same_digest(a, b);
+    assert_int_equal(store_event_count(a), store_event_count(b));
+
+    struct store_customer ca = cust(a, f->c.id), cb = cust(b, f->c.id);
+    assert_int_equal(ca.points, cb.points);
+    assert_int_equal(ca.stamps, cb.stamps);
+    assert_int_equal(ca.spend, cb.spend);
+    assert_string_equal(cb.name, "Ana Kowalska");
+    assert_false(cb.consent);
+    /* B can work with what it received: staff log in, cards resolve. */
+    struct store_staff who;
+    OK(store_staff_login(b, "Bogdan", "5678", &who));
+    struct store_customer byc;
+    assert_int_equal(store_customer_by_card(b, "AAAAAAA1", &byc), STORE_CARD_ACTIVE);
+    assert_int_equal(store_customer_by_card(b, "GGGGGGG1", &byc), STORE_CARD_FORGOTTEN);
+    earn(b, who.id, f->c.id, 1000, 0, NULL);
+    sync_into(f, b, a);
+    same_digest(a, b);
+
+    /* The same batch again: all duplicates, nothing written. */
+    int64_t count = store_event_count(b);
+    OK(store_apply_events(b, f->ev, (size_t)n, res, why, sizeof why));
+    for (int i = 0; i < n; i++)
+        assert_int_equal(res[i], STORE_DUPLICATE);
+    assert_int_equal(store_event_count(b), count);
+    same_digest(a, b);
+}
+
+static void test_replicate_any_order(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    busy_day(f);
+    store *b = f->s[1] = new_till(f, "b.db", T0 + 2 * HOUR_MS);
+    store *c = f->s[2] = new_till(f, "c.db", T0 + 3 * HOUR_MS);
+    exchange(f, a, b);
+    same_digest(a, b);
+
+    /* All of A's and B's events, shuffled, into C. */
+    struct store_vv vv[8];
+    int nvv = store_version_vector(a, vv, 8), n = 0;
+    assert_int_equal(nvv, 2);
+    for (int i = 0; i < nvv; i++)
+        n += store_read_events(a, vv[i].origin, 0, f->ev + n, MAXEV - n);
+    assert_int_equal(n, store_event_count(a));
+    for (uint32_t seed = 1; seed <= 3; seed++) {
+        uint32_t x = seed * 2654435761u;
+        for (int i = n - 1; i > 0; i--) {
+            x = x * 1664525u + 1013904223u;
+            int j = (int)((x >> 8) % (uint32_t)(i + 1));
+            struct store_event tmp = f->ev[i];
+            f->ev[i] = f->ev[j];
+            f->ev[j] = tmp;
+        }
+        enum store_apply res[MAXEV];
+        char why[256];
+        if (seed == 1) {
+            /* In one batch. */
+            OK(store_apply_events(c, f->ev, (size_t)n, res, why, sizeof why));
+            for (int i = 0; i < n; i++)
+                assert_int_equal(res[i], STORE_APPLIED);
+        } else {
+            /* Again, one by one, in another order: all duplicates. */
+            for (int i = 0; i < n; i++) {
+                OK(store_apply_events(c, &f->ev[i], 1, res, why, sizeof why));
+                assert_int_equal(res[0], STORE_DUPLICATE);
+            }
+        }
+    }
+    sync_into(f, c, a);
+    sync_into(f, c, b);
+    same_digest(a, c);
+    same_digest(b, c);
+
+    /* And into a fourth till in another shuffled order, one by one. */
+    store *d = f->s[3] = new_till(f, "d.db", T0 + 4 * HOUR_MS);
+    n = 0;
+    nvv = store_version_vector(a, vv, 8);
+    assert_int_equal(nvv, 3);
+    for (int i = 0; i < nvv; i++)
+        n += store_read_events(a, vv[i].origin, 0, f->ev + n, MAXEV - n);
+    for (int i = 0; i < n / 2; i++) {  /* newest first */
+        struct store_event tmp = f->ev[i];
+        f->ev[i] = f->ev[n - 1 - i];
+        f->ev[n - 1 - i] = tmp;
+    }
+    for (int i = 0; i < n; i++) {
+        enum store_apply res1;
+        OK(store_apply_events(d, &f->ev[i], 1, &res1, NULL, 0));
+        assert_int_equal(res1, STORE_APPLIED);
+    }
+    sync_into(f, d, a);
+    sync_into(f, d, b);
+    sync_into(f, d, c);
+    same_digest(a, d);
+    same_digest(c, d);
+}
+
+static void test_apply_rejects_bad_events(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    earn(a, f->b.id, f->c.id, 1000, 0, NULL);
+    store *b = f->s[1] = new_till(f, "b.db", T0);
+    int n = store_read_events(a, store_origin(a), 0, f->ev, MAXEV);
+    assert_true(n >= 6);
+    int iearn = n - 1;
+    assert_string_equal(f->ev[iearn].type, "earn");
+
+    enum store_apply res[4];
+    char why[256];
+    char d0[65], d1[65];
+    digest_of(b, d0);
+    int64_t count = store_event_count(b);
+    struct store_event *bad = &f->ev[n];   /* scratch beyond the read */
+
+    /* Tampered effect, hash kept. */
+    *bad = f->ev[iearn];
+    bad->points += 100;
+    OK(store_apply_events(b, bad, 1, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_REJECTED);
+    assert_non_null(strstr(why, "hash"));
+    /* Tampered customer id. */
+    *bad = f->ev[iearn];
+    bad->customer[0] = bad->customer[0] == 'a' ? 'b' : 'a';
+    OK(store_apply_events(b, bad, 1, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_REJECTED);
+    /* Unknown type. */
+    *bad = f->ev[iearn];
+    snprintf(bad->type, sizeof bad->type, "teleport");
+    OK(store_apply_events(b, bad, 1, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_REJECTED);
+    assert_non_null(strstr(why, "unknown event type"));
+    /* An earn without a customer. */
+    *bad = f->ev[iearn];
+    bad->customer[0] = '\0';
+    OK(store_apply_events(b, bad, 1, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_REJECTED);
+    assert_non_null(strstr(why, "customer"));
+    /* A bad origin. */
+    *bad = f->ev[iearn];
+    snprintf(bad->origin, sizeof bad->origin, "XYZ");
+    OK(store_apply_events(b, bad, 1, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_REJECTED);
+    assert_non_null(strstr(why, "origin"));
+    /* seq 0, an effect out of range, data that is not JSON. */
+    *bad = f->ev[iearn];
+    bad->seq = 0;
+    OK(store_apply_events(b, bad, 1, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_REJECTED);
+    *bad = f->ev[iearn];
+    bad->points = INT64_MAX;
+    OK(store_apply_events(b, bad, 1, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_REJECTED);
+    *bad = f->ev[iearn];
+    snprintf(bad->data, sizeof bad->data, "{not json");
+    OK(store_apply_events(b, bad, 1, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_REJECTED);
+    /* Personal data that does not match its hash. */
+    int ienrol = -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(f->ev[i].type, "enrol") == 0)
+            ienrol = i;
+    assert_true(ienrol >= 0);
+    *bad = f->ev[ienrol];
+    assert_non_null(strstr(bad->pii, "Ana"));
+    char *at = strstr(bad->pii, "Ana");
+    at[0] = 'E';
+    OK(store_apply_events(b, bad, 1, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_REJECTED);
+    assert_non_null(strstr(why, "personal"));
+
+    assert_int_equal(store_event_count(b), count);
+    digest_of(b, d1);
+    assert_string_equal(d0, d1);
+    struct store_vv vv[4];
+    assert_int_equal(store_version_vector(b, vv, 4), 1);
+
+    /* In a batch, a bad event is refused and the good ones still land. */
+    struct store_event *batch = &f->ev[n + 1];
+    batch[0] = f->ev[0];
+    batch[1] = f->ev[iearn];
+    batch[1].visits = 2;
+    batch[2] = f->ev[1];
+    OK(store_apply_events(b, batch, 3, res, why, sizeof why));
+    assert_int_equal(res[0], STORE_APPLIED);
+    assert_int_equal(res[1], STORE_REJECTED);
+    assert_int_equal(res[2], STORE_APPLIED);
+    assert_true(why[0] != '\0');
+    assert_int_equal(store_event_count(b), count + 2);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, k, out), k);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void test_fork_detected(void **state)
+{
+    struct fx *f = *state;
+    char pa[256], pb[256];
+    snprintf(pa, sizeof pa, "%s/a.db", f->dir);
+    snprintf(pb, sizeof pb, "%s/restored.db", f->dir);
+    /* A till restored from a backup that goes on under the same origin. */
+    store_close(f->s[0]);
+    copy_file(pa, pb);
+    store *a = f->s[0] = open_at(f, "a.db", false);
+    store *r = f->s[1] = open_at(f, "restored.db", false);
+    assert_string_equal(store_origin(a), store_origin(r));
+    store_set_clock(a, T0 + MIN_MS);
+    store_set_clock(r, T0 + 2 * MIN_MS);
+    struct store_result ea = earn(a, f->b.id, f->c.id, 1000, 0, NULL);
+    struct store_result er = earn(r, f->b.id, f->c.id, 2000, 0, NULL);
+    assert_string_equal(ea.ref, er.ref);
+
+    struct store_event ev;
+    OK(get_event_by_ref(r, er.ref, &ev));
+    int64_t count = store_event_count(a);
+    char d0[65], d1[65];
+    digest_of(a, d0);
+    enum store_apply res;
+    char why[256];
+    OK(store_apply_events(a, &ev, 1, &res, why, sizeof why));
+    assert_int_equal(res, STORE_FORK);
+    assert_non_null(strstr(why, "fork"));
+    assert_int_equal(store_event_count(a), count);
+    digest_of(a, d1);
+    assert_string_equal(d0, d1);
+    assert_int_equal(cust(a, f->c.id).points, 10);
+    /* Seen again: still a fork, still nothing applied. */
+    OK(store_apply_events(a, &ev, 1, &res, why, sizeof why));
+    assert_int_equal(res, STORE_FORK);
+    assert_int_equal(cust(a, f->c.id).points, 10);
+}
+
+static int64_t vv_of(store *s, const char *origin)
+{
+    struct store_vv vv[8];
+    int n = store_version_vector(s, vv, 8);
+    for (int i = 0; i < n; i++)
+        if (strcmp(vv[i].origin, origin) == 0)
+            return vv[i].seq;
+    return 0;
+}
+
+static void test_version_vector_gaps(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    earn(a, f->b.id, f->c.id, 1000, 0, NULL);
+    store *b = f->s[1] = new_till(f, "b.db", T0);
+    const char *oa = store_origin(a);
+    int n = store_read_events(a, oa, 0, f->ev, MAXEV);
+    assert_int_equal(n, 6);
+    assert_int_equal(vv_of(a, oa), n);
+    assert_int_equal(vv_of(b, store_origin(b)), 2);
+    assert_int_equal(vv_of(b, oa), 0);
+
+    enum store_apply res[4];
+    struct store_event three[3] = { f->ev[0], f->ev[1], f->ev[3] };  /* seq 1, 2, 4 */
+    OK(store_apply_events(b, three, 3, res, NULL, 0));
+    assert_int_equal(vv_of(b, oa), 2);
+    OK(store_apply_events(b, &f->ev[2], 1, res, NULL, 0));        /* seq 3 */
+    assert_int_equal(res[0], STORE_APPLIED);
+    assert_int_equal(vv_of(b, oa), 4);
+    /* A later gap: 6 without 5. */
+    OK(store_apply_events(b, &f->ev[5], 1, res, NULL, 0));
+    assert_int_equal(vv_of(b, oa), 4);
+    /* Reading after the vector gives exactly what is missing. */
+    int missing = store_read_events(a, oa, vv_of(b, oa), f->ev, MAXEV);
+    assert_int_equal(missing, n - 4);
+    assert_int_equal(f->ev[0].seq, 5);
+    OK(store_apply_events(b, f->ev, (size_t)missing, res, NULL, 0));
+    assert_int_equal(vv_of(b, oa), n);
+    assert_int_equal(store_read_events(a, oa, n, f->ev, MAXEV), 0);
+}
+
+/* --- 16. concurrent once-per-occasion, LWW --------------------------------------- */
+
+/* Till B that holds everything A has; both then work cut off. */
+static store *second_till(struct fx *f)
+{
+    store *b = f->s[1] = new_till(f, "b.db", T0);
+    exchange(f, f->s[0], b);
+    same_digest(f->s[0], b);
+    return b;
+}
+
+static void test_concurrent_void(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    struct store_result e = earn(a, f->b.id, f->c.id, 2500, 0, NULL), r;
+    store_set_clock(a, T0 + MIN_MS);
+    earn(a, f->b.id, f->c.id, 1000, 0, NULL);
+    store *b = second_till(f);
+    assert_int_equal(cust(b, f->c.id).points, 35);
+
+    /* Cut off: each till voids the same earn. B's clock is later. */
+    store_set_clock(a, T0 + 10 * MIN_MS);
+    store_set_clock(b, T0 + 11 * MIN_MS);
+    OK(store_void(b, f->m.id, e.ref, "till B", &r));
+    OK(store_void(a, f->m.id, e.ref, "till A", &r));
+    assert_int_equal(cust(a, f->c.id).points, 10);
+    assert_int_equal(cust(b, f->c.id).points, 10);
+
+    exchange(f, a, b);
+    same_digest(a, b);
+    struct store_customer ca = cust(a, f->c.id), cb = cust(b, f->c.id);
+    assert_int_equal(ca.points, 10);
+    assert_int_equal(cb.points, 10);
+    assert_int_equal(ca.spend, 1000);
+    assert_int_equal(ca.visits, 1);
+    assert_int_equal(cb.visits, 1);
+    assert_int_equal(ca.last_visit, T0 + MIN_MS);
+    assert_int_equal(cb.last_visit, T0 + MIN_MS);
+    assert_int_equal(count_events(a, f->c.id, "void", NULL), 2);
+    /* Both tills agree it is voided. */
+    REFUSED(a, store_void(a, f->m.id, e.ref, "third", &r), "voided already");
+    REFUSED(b, store_void(b, f->m.id, e.ref, "third", &r), "voided already");
+}
+
+/* Both tills void the same full refund: each brings a visit back, at its
+ * own time; only the earlier void may count, visit dates included. */
+static void test_concurrent_void_of_refund(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    struct store_result e = earn(a, f->b.id, f->c.id, 1000, 0, NULL), rf, r;
+    store_set_clock(a, T0 + MIN_MS);
+    OK(store_refund(a, f->b.id, e.ref, 0, "returned", &rf));
+    assert_int_equal(cust(a, f->c.id).visits, 0);
+    store *b = second_till(f);
+    store_set_clock(a, T0 + 10 * MIN_MS);
+    store_set_clock(b, T0 + 11 * MIN_MS);
+    OK(store_void(b, f->m.id, rf.ref, "refund by mistake (B)", &r));
+    OK(store_void(a, f->m.id, rf.ref, "refund by mistake (A)", &r));
+    assert_int_equal(cust(b, f->c.id).last_visit, T0 + 11 * MIN_MS);
+    exchange(f, a, b);
+    same_digest(a, b);
+    struct store_customer ca = cust(a, f->c.id), cb = cust(b, f->c.id);
+    assert_int_equal(ca.points, 10);
+    assert_int_equal(ca.visits, 1);
+    assert_int_equal(cb.visits, 1);
+    assert_int_equal(ca.first_visit, T0);
+    assert_int_equal(ca.last_visit, T0 + 10 * MIN_MS);
+    assert_int_equal(cb.last_visit, T0 + 10 * MIN_MS);
+}
+
+static void test_concurrent_birthday(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    set(a, f->m.id, "birthday.points", "100");
+    struct store_profile p = { .name = "Bea", .card = "BBBBBBB2", .birthday = "03-05",
+                               .consent = -1 };
+    struct store_customer c;
+    OK(store_customer_add(a, f->b.id, &p, &c));
+    store *b = second_till(f);
+    store_set_clock(a, T0 + 2 * MIN_MS);
+    store_set_clock(b, T0 + MIN_MS);
+    struct store_result ra = earn(a, f->b.id, c.id, 1000, 0, NULL);
+    struct store_result rb = earn(b, f->b.id, c.id, 2000, 0, NULL);
+    assert_int_equal(ra.bonus_points, 100);
+    assert_int_equal(rb.bonus_points, 100);
+    exchange(f, a, b);
+    same_digest(a, b);
+    struct store_customer ca = cust(a, c.id), cb = cust(b, c.id);
+    assert_int_equal(ca.points, 10 + 20 + 100);
+    assert_int_equal(cb.points, 130);
+    assert_int_equal(ca.visits, 2);
+    assert_int_equal(count_events(a, c.id, "bonus", "birthday"), 2);
+    /* A third earn at either till grants none. */
+    store_set_clock(a, T0 + HOUR_MS);
+    assert_int_equal(earn(a, f->b.id, c.id, 1000, 0, NULL).bonus_points, 0);
+}
+
+static void test_lww_profile(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    store *b = second_till(f);
+    store_set_clock(a, T0 + 2 * MIN_MS);
+    store_set_clock(b, T0 + 3 * MIN_MS);
+    struct store_profile pa = { .name = "Anna from A", .email = "a@example.com", .consent = -1 };
+    struct store_profile pb = { .name = "Anna from B", .consent = 0 };
+    OK(store_customer_edit(a, f->b.id, f->c.id, &pa));
+    OK(store_customer_edit(b, f->b.id, f->c.id, &pb));
+    /* A setting changed at both tills. */
+    set(a, f->m.id, "points.per_unit", "3");
+    set(b, f->m.id, "points.per_unit", "2");
+    exchange(f, a, b);
+    same_digest(a, b);
+    struct store_customer ca = cust(a, f->c.id), cb = cust(b, f->c.id);
+    assert_string_equal(ca.name, "Anna from B");
+    assert_string_equal(cb.name, "Anna from B");
+    assert_string_equal(ca.email, "a@example.com");    /* only A set it */
+    assert_false(ca.consent);
+    char v[16];
+    OK(store_setting_get(a, "points.per_unit", v, sizeof v));
+    assert_string_equal(v, "2");
+    /* Found by the winning name at both. */
+    assert_int_equal(find(a, "from b").n, 1);
+    assert_int_equal(find(a, "from a").n, 0);
+    /* An edit made after hearing of B's wins, though A's wall clock is behind. */
+    struct store_profile pa2 = { .name = "Anna again", .consent = -1 };
+    OK(store_customer_edit(a, f->b.id, f->c.id, &pa2));
+    exchange(f, a, b);
+    assert_string_equal(cust(b, f->c.id).name, "Anna again");
+    same_digest(a, b);
+}
+
+/* --- 17. overdraft ---------------------------------------------------------- */
+
+static void test_overdraft(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    struct store_reward rw;
+    OK(store_reward_add(a, f->m.id, "Cake", 80, 0, &rw));
+    earn(a, f->b.id, f->c.id, 10000, 0, NULL);
+    store *b = second_till(f);
+    struct store_result r;
+    store_set_clock(b, T0 + MIN_MS);
+    OK(store_redeem(a, f->b.id, f->c.id, rw.id, NULL, &r));
+    OK(store_redeem(b, f->b.id, f->c.id, rw.id, NULL, &r));
+    exchange(f, a, b);
+    same_digest(a, b);
+    assert_int_equal(cust(a, f->c.id).points, -60);
+    assert_int_equal(cust(b, f->c.id).points, -60);
+    REFUSED(a, store_redeem(a, f->b.id, f->c.id, rw.id, NULL, &r), "not enough points");
+    REFUSED(b, store_pay_points(b, f->b.id, f->c.id, 1, &r), "not enough points");
+    /* Earning brings it back. */
+    earn(a, f->b.id, f->c.id, 15000, 0, NULL);
+    assert_int_equal(cust(a, f->c.id).points, 90);
+    OK(store_redeem(a, f->b.id, f->c.id, rw.id, NULL, &r));
+    assert_int_equal(cust(a, f->c.id).points, 10);
+}
+
+/* --- misc ------------------------------------------------------------------- */
+
+static int fail_inside(store *s, void *arg)
+{
+    struct fx *f = arg;
+    struct store_earn e = { .amount = 1000 };
+    if (store_earn(s, f->b.id, f->c.id, &e, NULL) != 0)
+        return -1;
+    return -1;     /* change of mind: nothing must stay */
+}
+static int ok_inside(store *s, void *arg)
+{
+    struct fx *f = arg;
+    struct store_earn e = { .amount = 1000 };
+    if (store_earn(s, f->b.id, f->c.id, &e, NULL) != 0 ||
+        store_earn(s, f->b.id, f->c.id, &e, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void test_atomically(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    int64_t n = store_event_count(s);
+    assert_int_equal(store_atomically(s, fail_inside, f), -1);
+    assert_int_equal(store_event_count(s), n);
+    assert_int_equal(cust(s, f->c.id).points, 0);
+    OK(store_atomically(s, ok_inside, f));
+    assert_int_equal(store_event_count(s), n + 2);
+    assert_int_equal(cust(s, f->c.id).points, 20);
+}
+
+static void test_staff(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    assert_true(store_has_manager(s));
+    REFUSED(s, store_staff_add(s, NULL, "Eve", ROLE_MANAGER, "1111", NULL), "manager");
+    REFUSED(s, store_staff_add(s, f->b.id, "Eve", ROLE_BARISTA, "1111", NULL), "manager");
+    REFUSED(s, store_staff_add(s, f->m.id, "Eve", ROLE_BARISTA, "12a4", NULL), "PIN");
+    REFUSED(s, store_staff_add(s, f->m.id, "bogdan", ROLE_BARISTA, "1111", NULL), "already");
+    REFUSED(s, store_staff_disable(s, f->m.id, "Mira"), "yourself");
+    OK(store_staff_disable(s, f->m.id, "Bogdan"));
+    struct store_staff who;
+    REFUSED(s, store_staff_login(s, "Bogdan", "5678", &who), NULL);
+    struct store_earn e = { .amount = 1000 };
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, NULL), "log in");
+    /* The shop's first settings cannot be changed without a manager. */
+    REFUSED(s, store_setting_set(s, NULL, "shop.name", "Mine"), "manager");
+}
+
+int main(void)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    T0 = utc_ms(2024, 3, 5, 10, 0);
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_init_reopen),
+        T(test_newer_schema_refused),
+        T(test_earn_points),
+        T(test_earn_stamps_and_cashback),
+        T(test_welcome_bonus),
+        T(test_tiers),
+        T(test_redeem),
+        T(test_pay_points_and_credit),
+        T(test_refund_proportional),
+        T(test_refund_cashback_and_stamps),
+        T(test_void_rules),
+        T(test_void_after_partial_refund),
+        T(test_void_of_refund_restores),
+        T(test_adjust),
+        T(test_limit_per_day),
+        T(test_limit_stamp_gap),
+        T(test_expiry_oldest_first),
+        T(test_expiry_refund_is_not_spending),
+        T(test_birthday_once_a_year),
+        T(test_referral_first_purchase_only),
+        T(test_coupons),
+        T(test_promo_window),
+        T(test_customer_validation),
+        T(test_customer_find),
+        T(test_forget),
+        T(test_replicate_two_tills),
+        T(test_replicate_any_order),
+        T(test_apply_rejects_bad_events),
+        T(test_fork_detected),
+        T(test_version_vector_gaps),
+        T(test_concurrent_void),
+        T(test_concurrent_void_of_refund),
+        T(test_concurrent_birthday),
+        T(test_lww_profile),
+        T(test_overdraft),
+        T(test_atomically),
+        T(test_staff),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
