@@ -188,6 +188,8 @@ static int step_once(store *s, const char *text)
 int tx_begin(store *s)
 {
     store_release(s);
+    if (s->tx_depth == 0)
+        s->settings.loaded = false;     /* another process may have changed them */
     if (step_once(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner") != 0)
         return -1;
     s->tx_depth++;
@@ -446,6 +448,9 @@ store *store_open(const char *path, bool create, char *err, size_t errsz)
      * survives a power cut (NORMAL would only survive a crash). */
     if (sql_exec(s, "PRAGMA journal_mode=WAL") != 0 ||
         sql_exec(s, "PRAGMA synchronous=FULL") != 0 ||
+        /* Statement and savepoint journals in memory, not temp files: they
+         * are only ever needed to undo part of the open transaction. */
+        sql_exec(s, "PRAGMA temp_store=MEMORY") != 0 ||
         sql_exec(s, "PRAGMA foreign_keys=OFF") != 0 ||
         sqlite3_create_function(s->db, "tally_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                 NULL, sql_fold, NULL, NULL) != SQLITE_OK ||

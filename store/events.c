@@ -520,6 +520,7 @@ static int derive(store *s, const struct store_event *ev)
         bind_text(st, 2, ev->data);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
+        settings_changed(s);
         /* The shop's name or currency changed, here or at another till. */
         if (strncmp(key, "shop.", 5) == 0 && s->origin[0])
             load_shop(s);

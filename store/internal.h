@@ -7,6 +7,14 @@
 #include "store.h"
 
 #define STMT_CACHE 256
+#define SETTINGS_CACHE 48
+
+/* The settings as held in one write transaction (see setting_raw). */
+struct settings_cache {
+    bool loaded;
+    int n;
+    struct { char key[48]; char value[1024]; } item[SETTINGS_CACHE];
+};
 
 struct stmt_slot {
     char *sql;
@@ -23,6 +31,7 @@ struct store {
     int64_t clock_ms;           /* fixed clock for tests; 0 = real time */
     int tx_depth;
     struct stmt_slot cache[STMT_CACHE];
+    struct settings_cache settings;
 };
 
 /* db.c */
@@ -58,6 +67,7 @@ void pii_salt(char *pii, size_t sz);
 
 /* program.c */
 int64_t setting_int(store *s, const char *key);
+void settings_changed(store *s);    /* a setting event was applied */
 struct tier { char name[64]; int64_t threshold, multiplier; };
 int tiers_load(store *s, struct tier *out, int max);
 int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out);

@@ -73,11 +73,45 @@ static const struct setting_def *def_of(const char *key)
     return NULL;
 }
 
+/* Inside a write transaction nobody else can change the settings, so one
+ * query loads them all for the dozen lookups an earn makes. */
+static bool settings_load(store *s)
+{
+    if (s->tx_depth == 0)
+        return false;
+    if (s->settings.loaded)
+        return true;
+    sqlite3_stmt *st = sql(s, "SELECT key, value FROM settings ORDER BY key");
+    if (!st)
+        return false;
+    s->settings.n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (s->settings.n == SETTINGS_CACHE)
+            return false;       /* more than we cache: read each directly */
+        copy_col(st, 0, s->settings.item[s->settings.n].key, sizeof s->settings.item[0].key);
+        copy_col(st, 1, s->settings.item[s->settings.n].value, sizeof s->settings.item[0].value);
+        s->settings.n++;
+    }
+    s->settings.loaded = true;
+    return true;
+}
+
+void settings_changed(store *s)
+{
+    s->settings.loaded = false;
+}
+
 /* The canonical value held, or the default. */
 static void setting_raw(store *s, const char *key, char *out, size_t outsz)
 {
     const struct setting_def *d = def_of(key);
     snprintf(out, outsz, "%s", d ? d->def : "");
+    if (settings_load(s)) {
+        for (int i = 0; i < s->settings.n; i++)
+            if (strcmp(s->settings.item[i].key, key) == 0)
+                snprintf(out, outsz, "%s", s->settings.item[i].value);
+        return;
+    }
     sqlite3_stmt *st = sql(s, "SELECT value FROM settings WHERE key = ?1");
     if (!st)
         return;
