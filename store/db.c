@@ -108,12 +108,28 @@ int db_fail(store *s)
 
 const char *store_error(const store *s) { return s->err; }
 
+/* The store's statements differ in length and in their first and last
+ * words; hashing those is enough to spread them, and strcmp confirms. */
 static uint32_t sql_hash(const char *text)
 {
-    uint32_t h = 2166136261u;
-    for (; *text; text++)
-        h = (h ^ (unsigned char)*text) * 16777619u;
+    size_t n = strlen(text);
+    uint32_t h = 2166136261u ^ (uint32_t)n;
+    for (size_t i = 0; i < n && i < 24; i++)
+        h = (h ^ (unsigned char)text[i]) * 16777619u;
+    for (size_t i = n > 24 ? n - 24 : n; i < n; i++)
+        h = (h ^ (unsigned char)text[i]) * 16777619u;
     return h;
+}
+
+static void note_live(store *s, sqlite3_stmt *st)
+{
+    for (int i = 0; i < s->nlive; i++)
+        if (s->live[i] == st)
+            return;
+    if (s->nlive < (int)(sizeof s->live / sizeof s->live[0]))
+        s->live[s->nlive++] = st;
+    else
+        s->live_overflow = true;
 }
 
 /* Prepared once per process and kept: the store's SQL is a fixed set of
@@ -126,6 +142,7 @@ sqlite3_stmt *sql(store *s, const char *text)
         if (slot->sql && strcmp(slot->sql, text) == 0) {
             sqlite3_reset(slot->st);
             sqlite3_clear_bindings(slot->st);
+            note_live(s, slot->st);
             return slot->st;
         }
         if (!slot->sql) {
@@ -141,6 +158,7 @@ sqlite3_stmt *sql(store *s, const char *text)
                 return NULL;
             }
             slot->st = st;
+            note_live(s, st);
             return st;
         }
     }
@@ -167,9 +185,16 @@ void store_release(store *s)
 {
     if (s->tx_depth > 0)
         return;
-    for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
-        if (sqlite3_stmt_busy(st))
-            sqlite3_reset(st);
+    if (s->live_overflow) {
+        for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
+            if (sqlite3_stmt_busy(st))
+                sqlite3_reset(st);
+    } else {
+        for (int i = 0; i < s->nlive; i++)
+            sqlite3_reset(s->live[i]);
+    }
+    s->nlive = 0;
+    s->live_overflow = false;
 }
 
 static int step_once(store *s, const char *text)

@@ -31,6 +31,11 @@ struct store {
     int64_t clock_ms;           /* fixed clock for tests; 0 = real time */
     int tx_depth;
     struct stmt_slot cache[STMT_CACHE];
+    /* Statements handed out since the last store_release: the only ones
+     * that can hold a read snapshot. live_overflow: more than fit. */
+    sqlite3_stmt *live[32];
+    int nlive;
+    bool live_overflow;
     struct settings_cache settings;
 };
 
