@@ -616,20 +616,23 @@ static int insert_event(store *s, const struct store_event *ev)
 static enum store_apply apply_one(store *s, const struct store_event *ev, bool local,
                                   char *why, size_t whysz)
 {
-    sqlite3_stmt *st = sql(s, "SELECT hash FROM events WHERE origin = ?1 AND seq = ?2");
-    if (!st)
-        return STORE_FAILED;
-    bind_text(st, 1, ev->origin);
-    sqlite3_bind_int64(st, 2, ev->seq);
-    bool held = sqlite3_step(st) == SQLITE_ROW;
-    if (held && sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), ev->hash, 32) == 0)
-        return STORE_DUPLICATE;
+    bool held = false;
+    if (!local) {   /* a local event's seq is new by construction */
+        sqlite3_stmt *st = sql(s, "SELECT hash FROM events WHERE origin = ?1 AND seq = ?2");
+        if (!st)
+            return STORE_FAILED;
+        bind_text(st, 1, ev->origin);
+        sqlite3_bind_int64(st, 2, ev->seq);
+        held = sqlite3_step(st) == SQLITE_ROW;
+        if (held && sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), ev->hash, 32) == 0)
+            return STORE_DUPLICATE;
+    }
     /* Validate before calling it a fork: a garbled copy of an event we
      * hold is damage on the way, not a second history. */
     if (!local && event_validate(s, ev, why, whysz) != 0)
         return STORE_REJECTED;
     if (held) {
-        st = sql(s, "INSERT OR IGNORE INTO forks(origin, seq, seen, theirs) VALUES(?1, ?2, ?3, ?4)");
+        sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO forks(origin, seq, seen, theirs) VALUES(?1, ?2, ?3, ?4)");
         if (!st)
             return STORE_FAILED;
         bind_text(st, 1, ev->origin);
@@ -656,17 +659,15 @@ int event_append(store *s, struct store_event *ev)
     if (!s->origin[0])
         return store_fail(s, _("this till has no shop yet: run 'tally init' first"));
     memcpy(ev->origin, s->origin, sizeof ev->origin);
-    sqlite3_stmt *st = sql(s, "SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1");
+    sqlite3_stmt *st = sql(s, "SELECT (SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1),"
+                              " (SELECT coalesce(max(hlc), 0) FROM events)");
     if (!st)
         return -1;
     bind_text(st, 1, s->origin);
     if (sqlite3_step(st) != SQLITE_ROW)
         return db_fail(s);
     ev->seq = sqlite3_column_int64(st, 0) + 1;
-    st = sql(s, "SELECT coalesce(max(hlc), 0) FROM events");
-    if (!st || sqlite3_step(st) != SQLITE_ROW)
-        return st ? db_fail(s) : -1;
-    int64_t last = sqlite3_column_int64(st, 0);
+    int64_t last = sqlite3_column_int64(st, 1);
     ev->wall = store_now(s);
     ev->hlc = ev->wall << 16 > last ? ev->wall << 16 : last + 1;
     pii_digest(ev->pii, ev->pii_hash);

@@ -115,23 +115,23 @@ int expire_customer(store *s, const char *customer, int64_t *expired)
     if (days <= 0)
         return 0;
     int64_t now = store_now(s), cutoff = now - days * DAY_MS;
-    char occasion[96];
-    snprintf(occasion, sizeof occasion, "expire:%s:%" PRId64, customer, cutoff / DAY_MS);
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
-    if (!st)
-        return -1;
-    bind_text(st, 1, occasion);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        return 0;   /* done today already, here or at a till we heard from */
     /* Most customers have no points older than the cutoff: one index
-     * probe spares the full sum below. */
-    st = sql(s, "SELECT 1 FROM events WHERE customer = ?1 AND wall < ?2 AND points > 0 LIMIT 1");
+     * probe spares everything below. */
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE customer = ?1 AND wall < ?2 AND points > 0 LIMIT 1");
     if (!st)
         return -1;
     bind_text(st, 1, customer);
     sqlite3_bind_int64(st, 2, cutoff);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
+    char occasion[96];
+    snprintf(occasion, sizeof occasion, "expire:%s:%" PRId64, customer, cutoff / DAY_MS);
+    st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, occasion);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        return 0;   /* done today already, here or at a till we heard from */
     /* Each points effect belongs to a lot: the event itself, or for a
      * refund or void the event it corrects (two levels: a void of a
      * refund). Lots that gave points are "earned", dated by the lot; lots
