@@ -14,7 +14,7 @@ CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
 
-PKGS := sqlite3 libsodium libqrencode zbar libpng
+PKGS := sqlite3 libsodium libqrencode zbar libpng libzmq ncursesw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -28,7 +28,7 @@ LDFLAGS += $(SAN)
 LDLIBS  += $(PKG_LIBS) -lm -pthread
 
 # Library modules, lowest first. cli/ is the tally command on top of them.
-MODULES := util scanner store
+MODULES := util scanner store sync tui
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(wildcard cli/*.c)
