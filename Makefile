@@ -15,7 +15,8 @@ OPT     ?= -O2
 SAN     ?=
 
 PKGS := sqlite3 libsodium libqrencode zbar libpng libzmq ncursesw
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# ncursesw asks for _XOPEN_SOURCE=600; we define 700 (a superset) ourselves.
+PKG_CFLAGS := $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -58,7 +59,7 @@ pot:
 	for l in $(LINGUAS); do msgmerge -q --no-fuzzy-matching -U po/$$l.po po/tally.pot; done
 
 tally: $(BUILD)/tally
-	cp $< $@
+	cp -f $< $@
 
 $(BUILD)/tally: $(CLI_OBJ) $(BUILD)/libtally.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libtally.a $(LDLIBS)

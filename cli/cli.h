@@ -88,5 +88,8 @@ int cmd_expire(struct cli *c, int argc, char **argv);
 int cmd_events(struct cli *c, int argc, char **argv);
 int cmd_digest(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_kiosk(struct cli *c, int argc, char **argv);
+int cmd_card(struct cli *c, int argc, char **argv);
+int cmd_scan(struct cli *c, int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const struct command {
     const char *summary;
 } COMMANDS[] = {
     { "init", cmd_init, N_("create a new shop in a new database") },
+    { "kiosk", cmd_kiosk, N_("the barista's counter screen") },
     { "program", cmd_program, N_("show or change the loyalty program's rules") },
     { "staff", cmd_staff, N_("add, list or disable staff members") },
     { "customer", cmd_customer, N_("add, find, show, edit, forget or export customers") },
@@ -37,6 +38,8 @@ static const struct command {
     { "events", cmd_events, N_("list the event log") },
     { "digest", cmd_digest, N_("print one hash of the ledger's state, equal on tills in sync") },
     { "import", cmd_import, N_("import customers or transactions from a CSV file") },
+    { "card", cmd_card, N_("print a customer's QR card (PNG, SVG, terminal) or replace a lost one") },
+    { "scan", cmd_scan, N_("read card codes from images and say whose they are") },
 };
 
 static void usage(FILE *f)

@@ -197,6 +197,15 @@ void store_release(store *s)
     s->live_overflow = false;
 }
 
+int64_t store_data_version(store *s)
+{
+    sqlite3_stmt *st = sql(s, "PRAGMA data_version");
+    int64_t v = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    if (st)
+        sqlite3_reset(st);
+    return v;
+}
+
 static int step_once(store *s, const char *text)
 {
     sqlite3_stmt *st = sql(s, text);

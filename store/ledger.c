@@ -445,10 +445,10 @@ static int find_ref(store *s, const char *ref, struct store_event *ev)
     return store_get_event(s, origin, seq, ev);
 }
 
-static bool is_voided(store *s, const struct store_event *ev)
+bool store_event_voided(store *s, const char *origin, int64_t seq)
 {
     char occasion[96];
-    snprintf(occasion, sizeof occasion, "void:%s:%" PRId64, ev->origin, ev->seq);
+    snprintf(occasion, sizeof occasion, "void:%s:%" PRId64, origin, seq);
     sqlite3_stmt *st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
     if (!st)
         return false;
@@ -491,7 +491,7 @@ static int refund_tx(store *s, const char *staff, const char *ref, int64_t amoun
         return -1;
     if (strcmp(orig.type, "earn") != 0)
         return store_fail(s, _("only a purchase (an earn event) can be refunded"));
-    if (is_voided(s, &orig))
+    if (store_event_voided(s, orig.origin, orig.seq))
         return store_fail(s, _("this purchase was voided; there is nothing to refund"));
     if (customer_live(s, orig.customer, &c) != 0 || net_effect(s, &orig, &net) != 0)
         return -1;
@@ -544,7 +544,7 @@ static int void_tx(store *s, const char *staff, const char *ref, const char *rea
         ;
     if (!*t)
         return store_fail(s, _("a %s event cannot be voided"), orig.type);
-    if (is_voided(s, &orig))
+    if (store_event_voided(s, orig.origin, orig.seq))
         return store_fail(s, _("this event was voided already"));
     int64_t undo_ms = setting_int(s, "undo.minutes") * 60000;
     bool own_recent = strcmp(orig.staff, staff) == 0 && store_now(s) - orig.wall <= undo_ms;

@@ -20,6 +20,7 @@ enum kind {
     K_TIERS,        /* Name:threshold:multiplier,... */
     K_STAMPS_PER,   /* purchase | item */
     K_LIST,         /* comma-separated words, may be empty */
+    K_ACCENT,       /* a screen colour */
 };
 
 struct setting_def {
@@ -32,6 +33,7 @@ struct setting_def {
 
 static const struct setting_def DEFS[] = {
     { "shop.name", K_TEXT, "", 0, 0, N_("the shop's name, shown on screens and cards") },
+    { "shop.accent", K_ACCENT, "green", 0, 0, N_("the screens' accent colour: green, blue, red, magenta, cyan, yellow or none") },
     { "shop.currency", K_CURRENCY, "EUR", 0, 0, N_("ISO 4217 currency of all amounts; fixed once money is recorded") },
     { "points.per_unit", K_MILLI, "1000", 0, 1000000000, N_("points earned per one unit of currency spent (e.g. 1, or 0.1)") },
     { "points.pay_rate", K_INT, "100", 1, 1000000, N_("points worth one unit of currency when paying with points") },
@@ -269,6 +271,15 @@ static int canonical_value(store *s, const struct setting_def *d, const char *va
             return store_fail(s, _("%s: give 'purchase' or 'item'"), d->key);
         snprintf(out, outsz, "%s", value);
         return 0;
+    case K_ACCENT: {
+        static const char *const COLOURS[] = { "green", "blue", "red", "magenta", "cyan", "yellow", "none", NULL };
+        for (const char *const *c = COLOURS; *c; c++)
+            if (strcmp(value, *c) == 0) {
+                snprintf(out, outsz, "%s", value);
+                return 0;
+            }
+        return store_fail(s, _("%s: give green, blue, red, magenta, cyan, yellow or none"), d->key);
+    }
     case K_LIST:
         if (text_fold(value, out, outsz) != 0 || strlen(out) > 500)
             return store_fail(s, _("%s: give a short comma-separated list"), d->key);

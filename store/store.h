@@ -39,6 +39,9 @@ void store_close(store *s);
  * processes committed. Writes do this themselves; a long-running process
  * (kiosk, syncd) calls it once per turn of its main loop. */
 void store_release(store *s);
+/* Changes whenever another process commits to the database: screens poll
+ * it (after store_release) to know when to redraw. */
+int64_t store_data_version(store *s);
 const char *store_error(const store *s);
 bool store_is_initialised(store *s);
 
@@ -113,6 +116,8 @@ struct store_event_filter {
 int store_list_events(store *s, const struct store_event_filter *f,
                       int (*fn)(const struct store_event *ev, void *arg), void *arg);
 int store_get_event(store *s, const char *origin, int64_t seq, struct store_event *out);
+/* Whether a void of this event counts (it was cancelled). */
+bool store_event_voided(store *s, const char *origin, int64_t seq);
 /* "3fa2c1d9:42" → origin and seq. */
 int store_parse_event_ref(const char *text, char origin[STORE_ORIGIN_LEN + 1], int64_t *seq);
 
@@ -305,5 +310,34 @@ int store_atomically(store *s, int (*fn)(store *s, void *arg), void *arg);
 
 /* Writes everything held about one customer as a JSON document. */
 int store_customer_export(store *s, const char *id, char **json_out);
+
+/* --- reports --- */
+
+/* Demo history (store/seed.c): a deterministic, realistic history of a
+ * café's program written through the functions above: regulars, occasional
+ * and rare visitors, members who drift away, new members joining over time,
+ * birthdays, referrals, redemptions, refunds, voids, NPS answers, win-back
+ * coupons, a few staff members and rewards. Only into a shop without
+ * customers. The same seed, size and end give the same history (ids, the
+ * till's origin and card codes aside). */
+struct store_seed_spec {
+    int customers;          /* members over the whole history */
+    int days;               /* history of the last `days` days, up to end */
+    uint64_t seed;
+    int64_t end;            /* unix ms; 0: now */
+    const char *manager;    /* the acting manager's id */
+    const char *staff_pin;  /* PIN of the demo staff it adds */
+    /* New card ids (e.g. the scanner's card_make); NULL: made up here. */
+    void (*make_card)(void *arg, char card[STORE_ID_LEN + 1]);
+    /* Called after each transaction with the days done so far; or NULL. */
+    void (*progress)(void *arg, int day, int days);
+    void *arg;
+};
+struct store_seed_stats {
+    int64_t customers, events, staff, rewards;
+    int64_t failed;         /* calls the store refused (expected: 0) */
+    char first_error[256];  /* the first refusal, or "" */
+};
+int store_seed_demo(store *s, const struct store_seed_spec *spec, struct store_seed_stats *out);
 
 #endif

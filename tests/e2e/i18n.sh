@@ -3,7 +3,8 @@
 # the language follows --lang or LANG, with amounts in that language's form.
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
-PO=$(cd "$(dirname "$0")/../../po" && pwd)
+PO="$REPO/po"
+[ -s "$PO/LINGUAS" ] && pass "po/LINGUAS lists the shipped languages" || fail "no $PO/LINGUAS"
 for l in $(cat "$PO/LINGUAS"); do
     stats=$(msgfmt --check --statistics -o /dev/null "$PO/$l.po" 2>&1)
     case "$stats" in

@@ -6,6 +6,8 @@
 #   same "what" A B                 A and B are equal strings
 set -u
 : "${TALLY:?TALLY must name the tally binary}"
+E2E_DIR=$(cd "$(dirname "$0")" && pwd)   # before the cd below
+REPO=$(cd "$E2E_DIR/../.." && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1

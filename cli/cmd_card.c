@@ -1,0 +1,198 @@
+/* cmd_card.c - tally card: print a customer's loyalty card, or replace a
+ * lost one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "i18n.h"
+#include "scanner/scanner.h"
+
+static const char USAGE[] = N_(
+    "Usage: tally card CUSTOMER (--png FILE | --svg FILE | --term) [--replace]\n\n"
+    "Makes the customer's loyalty card: the QR code with the shop's name above\n"
+    "it and the code printed under it, for typing when the QR cannot be read.\n"
+    "  --png FILE   a 300 dpi image of an 85 x 55 mm card\n"
+    "  --svg FILE   the same card as vector graphics, for a print shop\n"
+    "  --term       draw the card here, for the customer to scan with a phone\n"
+    "  --replace    (manager) a lost card: issue a new code first; the old card\n"
+    "               stops working at every till\n"
+    "Several outputs may be given at once. Every card is read back by the\n"
+    "scanner's own decoder before it is written. CUSTOMER is a card code, a\n"
+    "phone number or a customer id.\n");
+
+struct outputs {
+    const char *png_path, *svg_path;
+    bool term;
+    unsigned char *png;
+    size_t png_len;
+    char *svg, *text;
+};
+
+static void outputs_free(struct outputs *o)
+{
+    free(o->png);
+    free(o->svg);
+    free(o->text);
+}
+
+/* Writes a file whole or not at all: a temporary file beside it, then
+ * rename, so a till never prints half a card. */
+static int write_atomically(const char *path, const void *data, size_t len)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 8);
+    if (!tmp)
+        return cli_fail(_("out of memory"));
+    snprintf(tmp, n + 8, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return cli_fail(_("cannot write %s: %s"), path, strerror(e));
+    }
+    const char *p = data;
+    size_t left = len;
+    bool ok = fchmod(fd, 0644) == 0;
+    while (ok && left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        if (ok) {
+            p += w;
+            left -= (size_t)w;
+        }
+    }
+    ok = ok && fsync(fd) == 0;
+    int e = errno;
+    ok = close(fd) == 0 && ok;
+    if (ok && rename(tmp, path) != 0) {
+        e = errno;
+        ok = false;
+    }
+    if (!ok)
+        unlink(tmp);
+    free(tmp);
+    return ok ? 0 : cli_fail(_("cannot write %s: %s"), path, strerror(e));
+}
+
+/* Renders everything asked for, in memory: nothing is written and no card
+ * is replaced unless every output read back. */
+static int render(const struct card_face *face, bool color, struct outputs *o)
+{
+    char err[512];
+    if (o->png_path && card_render_png(face, &o->png, &o->png_len, err, sizeof err) != 0)
+        return cli_fail("%s", err);
+    if (o->svg_path && card_render_svg(face, &o->svg, err, sizeof err) != 0)
+        return cli_fail("%s", err);
+    if (o->term && card_render_term(face, color, &o->text, err, sizeof err) != 0)
+        return cli_fail("%s", err);
+    return 0;
+}
+
+/* A new card id, unused in this shop. */
+static int new_card(struct cli *c, const unsigned char *secret, char id[CARD_ID_LEN + 1])
+{
+    struct store_customer other;
+    for (int tries = 0; tries < 10; tries++) {
+        if (card_make(secret, id) != 0)
+            break;
+        if (store_customer_by_card(c->s, id, &other) == STORE_CARD_UNKNOWN)
+            return 0;
+    }
+    return cli_fail(_("cannot make a card code"));
+}
+
+static int report(struct cli *c, const struct store_customer *cu, const char *human,
+                  const char *qr, bool replaced, const struct outputs *o)
+{
+    if (c->json) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_obj_begin(&jb);
+        jb_key(&jb, "customer");
+        jb_str(&jb, cu->id);
+        jb_key(&jb, "name");
+        jb_str(&jb, cu->name);
+        jb_key(&jb, "card");
+        jb_str(&jb, human);
+        jb_key(&jb, "qr");
+        jb_str(&jb, qr);
+        jb_key(&jb, "replaced");
+        jb_bool(&jb, replaced);
+        jb_key(&jb, "png");
+        jb_str(&jb, o->png_path);
+        jb_key(&jb, "svg");
+        jb_str(&jb, o->svg_path);
+        jb_key(&jb, "term");
+        jb_str(&jb, o->text);
+        jb_obj_end(&jb);
+        return cli_print_json(&jb);
+    }
+    if (o->text)
+        fputs(o->text, stdout);
+    if (replaced)
+        printf(_("New card %s for %s; the old card no longer works.\n"), human, cu->name);
+    if (o->png_path)
+        printf(_("Wrote the card of %s (%s) to %s.\n"), cu->name, human, o->png_path);
+    if (o->svg_path)
+        printf(_("Wrote the card of %s (%s) to %s.\n"), cu->name, human, o->svg_path);
+    return 0;
+}
+
+int cmd_card(struct cli *c, int argc, char **argv)
+{
+    const char *pos[1];
+    struct outputs o = { 0 };
+    bool replace = false;
+    const struct opt opts[] = {
+        { "png", &o.png_path, NULL }, { "svg", &o.svg_path, NULL },
+        { "term", NULL, &o.term }, { "replace", NULL, &replace }, { 0 } };
+    int n = cli_parse(c, argc, argv, opts, pos, 1, USAGE);
+    if (n < 0)
+        return 2;
+    if (n != 1)
+        return cli_fail(_("say whose card: a card code, phone number or customer id")), 2;
+    if (!o.png_path && !o.svg_path && !o.term)
+        return cli_fail(_("say how to make the card: --png FILE, --svg FILE or --term")), 2;
+    if ((o.png_path && !*o.png_path) || (o.svg_path && !*o.svg_path))
+        return cli_fail(_("give a file name after --png or --svg")), 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    /* Only --replace writes to the ledger; printing a card only reads. */
+    if (replace && cli_login(c, true) != 0)
+        return 1;
+    struct store_customer cu;
+    if (cli_customer(c, pos[0], &cu) != 0)
+        return 1;
+    unsigned char secret[STORE_SECRET_BYTES];
+    if (store_shop_secret(c->s, secret) != 0)
+        return cli_store_fail(c);
+    char id[CARD_ID_LEN + 1], human[CARD_HUMAN_MAX], qr[CARD_QR_MAX];
+    snprintf(id, sizeof id, "%.*s", CARD_ID_LEN, cu.card);
+    if (replace && new_card(c, secret, id) != 0)
+        return 1;
+    if (card_encode(secret, id, human, qr) != 0)
+        return cli_fail(_("the customer's card id %s is not valid; replace the card with --replace"), id);
+    struct card_face face = { store_shop_name(c->s), human, qr };
+    int rc = render(&face, !c->json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), &o);
+    if (rc == 0 && replace && store_customer_replace_card(c->s, c->who.id, cu.id, id) != 0)
+        rc = cli_store_fail(c);
+    bool replaced = rc == 0 && replace;
+    if (rc == 0 && o.png_path)
+        rc = write_atomically(o.png_path, o.png, o.png_len);
+    if (rc == 0 && o.svg_path)
+        rc = write_atomically(o.svg_path, o.svg, strlen(o.svg));
+    if (rc != 0 && replaced)
+        cli_fail(_("the card was replaced all the same (new code %s); print it again "
+                   "without --replace"), human);
+    if (rc == 0)
+        rc = report(c, &cu, human, qr, replace, &o);
+    outputs_free(&o);
+    return rc;
+}

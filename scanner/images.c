@@ -1,0 +1,285 @@
+/* images.c - PNG and PGM files to 8-bit grey frames, and grey frames to
+ * PNG.
+ *
+ * Reading uses libpng's simplified API, which turns any colour type and
+ * bit depth into 8-bit grey and composes transparency on a background we
+ * give (white, as the paper a transparent card is printed on), with no
+ * setjmp on our side. Writing needs a pHYs chunk (300 dpi, so a card
+ * prints at 85 x 55 mm), which only the full API writes. */
+#include "scanner.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "i18n.h"
+
+#define FILE_MAX (256L * 1024 * 1024)
+
+static int fail(char *err, size_t errsz, const char *fmt, const char *arg)
+{
+    if (err && errsz)
+        snprintf(err, errsz, fmt, arg);
+    return -1;
+}
+
+static bool size_ok(long w, long h)
+{
+    return w > 0 && h > 0 && w <= INT_MAX && h <= INT_MAX && w * h <= SCAN_IMAGE_MAX_PIXELS;
+}
+
+/* --- PNG ----------------------------------------------------------------- */
+
+static int read_png(const unsigned char *data, size_t len, struct scan_image *out,
+                    char *err, size_t errsz)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&im, data, len))
+        return fail(err, errsz, _("damaged PNG image (%s)"), im.message);
+    if (!size_ok(im.width, im.height)) {
+        png_image_free(&im);
+        return fail(err, errsz, "%s", _("the image is too large to scan"));
+    }
+    im.format = PNG_FORMAT_GRAY;
+    out->grey = malloc(PNG_IMAGE_SIZE(im));
+    if (!out->grey) {
+        png_image_free(&im);
+        return fail(err, errsz, "%s", _("out of memory"));
+    }
+    png_color white = { 255, 255, 255 };
+    if (!png_image_finish_read(&im, &white, out->grey, 0, NULL)) {
+        free(out->grey);
+        out->grey = NULL;
+        return fail(err, errsz, _("damaged PNG image (%s)"), im.message);
+    }
+    out->width = (int)im.width;
+    out->height = (int)im.height;
+    return 0;
+}
+
+/* --- PGM (netpbm): P5 binary, 8 or 16 bits a sample; P2 plain text --------- */
+
+struct cursor { const unsigned char *p, *end; };
+
+static void skip_space(struct cursor *c)
+{
+    while (c->p < c->end) {
+        if (*c->p == '#')
+            while (c->p < c->end && *c->p != '\n')
+                c->p++;
+        else if (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r' ||
+                 *c->p == '\v' || *c->p == '\f')
+            c->p++;
+        else
+            break;
+    }
+}
+
+/* A decimal number of at most 9 digits after optional white space and
+ * comments; -1 if there is none. */
+static long number(struct cursor *c)
+{
+    skip_space(c);
+    long v = 0;
+    int digits = 0;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9' && digits < 10) {
+        v = v * 10 + (*c->p++ - '0');
+        digits++;
+    }
+    return digits == 0 || digits > 9 ? -1 : v;
+}
+
+static int read_pgm(const unsigned char *data, size_t len, struct scan_image *out,
+                    char *err, size_t errsz)
+{
+    struct cursor c = { data + 2, data + len };
+    bool plain = data[1] == '2';
+    long w = number(&c), h = number(&c), maxval = number(&c);
+    if (w < 0 || h < 0 || maxval < 1 || maxval > 65535)
+        return fail(err, errsz, "%s", _("damaged PGM image (bad header)"));
+    if (!size_ok(w, h))
+        return fail(err, errsz, "%s", _("the image is too large to scan"));
+    size_t n = (size_t)w * (size_t)h, bytes = maxval > 255 ? 2 : 1;
+    if (!plain) {
+        /* Exactly one white space character ends the header. */
+        if (c.p >= c.end)
+            return fail(err, errsz, "%s", _("damaged PGM image (no pixels)"));
+        c.p++;
+        if ((size_t)(c.end - c.p) < n * bytes)
+            return fail(err, errsz, "%s", _("damaged PGM image (too few pixels)"));
+    }
+    out->grey = malloc(n);
+    if (!out->grey)
+        return fail(err, errsz, "%s", _("out of memory"));
+    for (size_t i = 0; i < n; i++) {
+        long v;
+        if (plain)
+            v = number(&c);
+        else if (bytes == 2)
+            v = c.p[2 * i] << 8 | c.p[2 * i + 1];
+        else
+            v = c.p[i];
+        if (v < 0 || v > maxval) {
+            free(out->grey);
+            out->grey = NULL;
+            return fail(err, errsz, "%s", _("damaged PGM image (bad pixel values)"));
+        }
+        out->grey[i] = (unsigned char)((v * 255 + maxval / 2) / maxval);
+    }
+    out->width = (int)w;
+    out->height = (int)h;
+    return 0;
+}
+
+int scan_image_read(const unsigned char *data, size_t len, struct scan_image *out,
+                    char *err, size_t errsz)
+{
+    static const unsigned char png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    memset(out, 0, sizeof *out);
+    if (data && len >= 8 && memcmp(data, png_sig, 8) == 0)
+        return read_png(data, len, out, err, errsz);
+    if (data && len >= 3 && data[0] == 'P' && (data[1] == '5' || data[1] == '2'))
+        return read_pgm(data, len, out, err, errsz);
+    return fail(err, errsz, "%s", _("not a PNG or PGM image"));
+}
+
+/* The whole file in memory; NULL with the reason in why. */
+static unsigned char *slurp(const char *path, size_t *len, char *why, size_t whysz)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f) {
+        snprintf(why, whysz, "%s", strerror(errno));
+        return NULL;
+    }
+    unsigned char *data = NULL;
+    if (fstat(fileno(f), &st) != 0)
+        snprintf(why, whysz, "%s", strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        snprintf(why, whysz, "%s", _("it is a directory"));
+    else if (st.st_size > FILE_MAX)
+        snprintf(why, whysz, "%s", _("the image is too large to scan"));
+    else if (!(data = malloc(st.st_size ? (size_t)st.st_size : 1)))
+        snprintf(why, whysz, "%s", _("out of memory"));
+    else if (fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        snprintf(why, whysz, "%s", strerror(ferror(f) ? errno : EIO));
+        free(data);
+        data = NULL;
+    } else
+        *len = (size_t)st.st_size;
+    fclose(f);
+    return data;
+}
+
+int scan_image_load(const char *path, struct scan_image *out, char *err, size_t errsz)
+{
+    char why[256];
+    size_t len = 0;
+    memset(out, 0, sizeof *out);
+    unsigned char *data = slurp(path, &len, why, sizeof why);
+    int rc = data ? scan_image_read(data, len, out, why, sizeof why) : -1;
+    free(data);
+    if (rc != 0 && err && errsz)
+        snprintf(err, errsz, _("cannot read %s: %s"), path, why);
+    return rc;
+}
+
+void scan_image_free(struct scan_image *img)
+{
+    if (!img)
+        return;
+    free(img->grey);
+    img->grey = NULL;
+}
+
+/* --- writing PNG ---------------------------------------------------------- */
+
+struct membuf { unsigned char *buf; size_t len, cap; };
+
+static void on_png_error(png_structp png, png_const_charp msg)
+{
+    (void)msg;
+    png_longjmp(png, 1);
+}
+
+static void on_png_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+static void mem_write(png_structp png, png_bytep data, png_size_t len)
+{
+    struct membuf *m = png_get_io_ptr(png);
+    if (m->len + len > m->cap) {
+        size_t cap = m->cap ? m->cap : 16384;
+        while (cap < m->len + len)
+            cap *= 2;
+        unsigned char *b = realloc(m->buf, cap);
+        if (!b)
+            png_error(png, "out of memory");
+        m->buf = b;
+        m->cap = cap;
+    }
+    memcpy(m->buf + m->len, data, len);
+    m->len += len;
+}
+
+static void mem_flush(png_structp png)
+{
+    (void)png;
+}
+
+/* The setjmp lives in this function, whose locals never change after it,
+ * so nothing is left indeterminate by a longjmp; the buffer belongs to
+ * the caller. */
+static int write_rows(png_structp png, png_infop info, const unsigned char *grey,
+                      int width, int height, int dpi, struct membuf *m)
+{
+    if (setjmp(png_jmpbuf(png)))
+        return -1;
+    png_set_write_fn(png, m, mem_write, mem_flush);
+    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (dpi > 0) {
+        png_uint_32 per_metre = (png_uint_32)((dpi * 10000L + 127) / 254);
+        png_set_pHYs(png, info, per_metre, per_metre, PNG_RESOLUTION_METER);
+    }
+    png_write_info(png, info);
+    for (int y = 0; y < height; y++)
+        png_write_row(png, grey + (size_t)y * (size_t)width);
+    png_write_end(png, info);
+    return 0;
+}
+
+int scan_png_write(const unsigned char *grey, int width, int height, int dpi,
+                   unsigned char **png_out, size_t *len)
+{
+    *png_out = NULL;
+    *len = 0;
+    if (!grey || !size_ok(width, height))
+        return -1;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, on_png_error,
+                                              on_png_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_write_struct(&png, NULL);
+        return -1;
+    }
+    struct membuf m = { 0 };
+    int rc = write_rows(png, info, grey, width, height, dpi, &m);
+    png_destroy_write_struct(&png, &info);
+    if (rc != 0) {
+        free(m.buf);
+        return -1;
+    }
+    *png_out = m.buf;
+    *len = m.len;
+    return 0;
+}

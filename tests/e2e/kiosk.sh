@@ -1,0 +1,152 @@
+#!/bin/sh
+# The barista's kiosk driven in a real terminal (tmux): every check looks at
+# the screen and at what reached the database.
+. "$(dirname "$0")/lib.sh"
+T=$TALLY
+SOCK="tally-test-$$"
+TM() { tmux -L "$SOCK" "$@"; }
+trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+
+# screen: the visible terminal now.
+screen() { TM capture-pane -t k -p; }
+# wait_for WHAT PATTERN: passes once PATTERN shows, fails after 5 s.
+wait_for() {
+    i=0
+    while [ $i -lt 50 ]; do
+        if screen | grep -q -- "$2"; then pass "$1"; return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "$1: no '$2' on screen:"
+    screen | sed 's/^/    | /'
+    return 1
+}
+keys() { TM send-keys -t k "$@"; sleep 0.15; }
+count() { sql "SELECT count(*) FROM events WHERE type = '$1'"; }
+
+env TALLY_NEW_PIN=2468 $T init --shop "Kawiarnia Pod Lipą" --currency PLN --manager Mira >/dev/null
+export TALLY_STAFF=Mira TALLY_PIN=2468
+env TALLY_NEW_PIN=1111 $T staff add Bogdan >/dev/null
+$T reward add Croissant --points 20 >/dev/null
+$T reward add "Free coffee" --stamps 5 >/dev/null
+$T program set welcome.points 30 >/dev/null
+$T program set nps.every_days 0 >/dev/null
+CARD=$($T customer add --name "Łukasz Nowak" --phone 600100200 --consent yes | sed -n 's/.*Card code: //p')
+unset TALLY_STAFF TALLY_PIN
+
+start() {   # start [ARGS...]: the kiosk in an 80x24 terminal
+    TM kill-server 2>/dev/null
+    sleep 0.2
+    TM new-session -d -s k -x 80 -y 24 "TALLY_DB='$TALLY_DB' TALLY_LOCALEDIR='${TALLY_LOCALEDIR:-}' $T kiosk --cards-dir '$WORK/cards' $*; sleep 60"
+}
+
+start
+wait_for "the login screen shows" "Log in to start"
+keys "Bogdan" Tab "0000" Enter
+wait_for "a wrong PIN is refused" "wrong staff name or PIN"
+keys "1111" Enter
+wait_for "the barista logs in" "Scan a card"
+
+# A wedge scanner types the whole code in a burst and presses Enter.
+keys "$CARD" Enter
+wait_for "a wedge scan opens the customer" "Łukasz Nowak"
+wait_for "the welcome bonus shows" "Points: 30"
+wait_for "the first visit is prompted" "First visit"
+
+keys "12,50" Enter Enter
+wait_for "an earn shows the points" "+12 points"
+same "the earn is in the ledger" "$(count earn)" 1
+same "by Bogdan" "$(sql "SELECT s.name FROM events e JOIN staff s ON s.id = e.staff WHERE e.type = 'earn'")" Bogdan
+
+keys F3
+wait_for "redeem lists what is affordable" "Croissant (20 points)"
+keys Enter
+wait_for "redeeming asks to confirm" "Give Croissant"
+keys Enter
+wait_for "the reward is given" "Redeemed"
+same "the redemption is in the ledger" "$(count redeem)" 1
+
+keys F5
+wait_for "undo asks to confirm" "Undo your last transaction"
+keys Enter
+wait_for "undo works" "Undone"
+same "undo is a void with a reason" "$(sql "SELECT reason FROM events WHERE type = 'void'")" "undone at the till"
+
+keys F6
+wait_for "void lists the transactions" "Void which transaction"
+keys Enter
+wait_for "void asks for a manager" "Manager name"
+keys "Bogdan" Tab "1111" Enter
+wait_for "a barista's PIN does not pass" "Not a manager"
+keys Escape F6 Enter "Mira" Tab "2468" Enter
+wait_for "the manager is asked why" "Reason"
+keys "wrong amount" Enter
+wait_for "the manager voids it" "Voided"
+same "the manager's void is recorded" "$(sql "SELECT s.name || ':' || e.reason FROM events e JOIN staff s ON s.id = e.staff WHERE e.type = 'void' AND e.reason = 'wrong amount'")" "Mira:wrong amount"
+
+keys F7 "9" Enter
+wait_for "NPS is recorded" "score 9 recorded"
+same "NPS in the ledger" "$(sql "SELECT json_extract(data, '$.score') FROM events WHERE type = 'nps'")" 9
+
+COUPON=$(env TALLY_STAFF=Mira TALLY_PIN=2468 $T coupon issue --discount 10% | sed -n 's/Coupon \(.*\) issued./\1/p')
+keys F4 "$COUPON" Enter
+wait_for "a coupon is applied" "10% off this purchase"
+keys F4 "$COUPON" Enter
+wait_for "a used coupon is refused" "used already"
+keys Escape
+
+# Other tills' (and processes') changes show without a key press.
+env TALLY_STAFF=Mira TALLY_PIN=2468 $T adjust "$CARD" +100 --reason "goodwill" >/dev/null
+wait_for "a change from another process shows by itself" "Points: 1[0-9][0-9]"
+
+keys Escape
+wait_for "Esc goes back to the idle screen" "Scan a card"
+LAST=$(printf '%s' "$CARD" | tail -c 1)
+SWAP=$( [ "$LAST" = 2 ] && echo 3 || echo 2 )
+keys "$(printf '%s' "$CARD" | sed 's/.$//')$SWAP" Enter
+wait_for "a mistyped code is explained" "typing mistake"
+keys "600100200" Enter
+wait_for "lookup by phone" "Łukasz Nowak"
+keys Escape "lukasz" Enter
+wait_for "lookup by name without accents" "Łukasz Nowak"
+keys Escape
+
+# Enrolment: one form, consent asked explicitly, the card on screen.
+keys F2 "Ștefan Popescu" Tab "0721 000 111" Tab "" Tab "1985-11-25" Tab Enter
+wait_for "consent must be answered" "may we send offers"
+keys "n" Enter
+wait_for "the new card shows" "Enrolled Ștefan Popescu"
+same "the customer is in the ledger without consent" "$(sql "SELECT consent FROM customers WHERE name = 'Ștefan Popescu'")" 0
+keys F2
+wait_for "the printable card is saved" "Saved"
+PNG=$(ls "$WORK"/cards/*.png 2>/dev/null | head -n 1)
+[ -f "$PNG" ] && pass "the PNG exists" || fail "no PNG in $WORK/cards"
+NEWCARD=$(sql "SELECT card FROM customers WHERE name = 'Ștefan Popescu'")
+case "$(zbarimg --raw -q "$PNG" 2>/dev/null)" in
+    TALLY:*"$NEWCARD"*) pass "the saved card scans back to the new card" ;;
+    *) fail "the saved card does not scan to $NEWCARD" ;;
+esac
+keys Enter
+wait_for "after enrolment the new customer is open" "Ștefan Popescu"
+
+# A tiny terminal: a clear message, keys still work, and back.
+TM resize-window -t k -x 40 -y 12
+wait_for "a small terminal says so" "at least 80x24"
+keys Escape
+TM resize-window -t k -x 80 -y 24
+wait_for "back at full size the idle screen returns" "Scan a card"
+
+keys F12
+wait_for "F12 locks the screen" "Log in to start"
+keys F10 Enter
+sleep 0.3
+same "earns, redeems and voids all balance" \
+    "$(sql "SELECT count(*) FROM customers c WHERE points <> (SELECT coalesce(sum(points), 0) FROM events WHERE customer = c.id)")" 0
+
+# Each language, from the first screen on.
+for l in pl ro hu; do
+    start --lang $l
+    i=0
+    while [ $i -lt 30 ] && ! screen | grep -q "Kawiarnia"; do sleep 0.1; i=$((i + 1)); done
+    if screen | grep -q "Log in to start"; then fail "$l: the login screen is still English"; else pass "$l: the login screen is translated"; fi
+done

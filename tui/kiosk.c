@@ -1,0 +1,1032 @@
+/* kiosk.c - the barista's counter screen: one state machine driven by a
+ * main loop that polls the keyboard, the scanner's descriptor and a timer
+ * together, so a key press shows at once and nothing blocks the screen.
+ *
+ * Modes: LOGIN -> IDLE (scan or type a card, phone or name) -> CUSTOMER
+ * (earn, redeem, coupon, undo, void, NPS) and the forms that hang off it.
+ * Esc always backs out; Enter confirms; a manager's PIN is asked on the
+ * spot for what needs one. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <errno.h>
+#include <inttypes.h>
+#include <ncursesw/curses.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "panel.h"
+#include "scanner/scanner.h"
+#include "screen.h"
+#include "tui.h"
+#include "util/util.h"
+
+enum mode {
+    M_LOGIN, M_IDLE, M_SEARCH, M_CUSTOMER, M_EARN, M_REDEEM, M_CONFIRM,
+    M_COUPON, M_NPS, M_PICK_VOID, M_MANAGER, M_REASON, M_ENROL, M_CARD, M_QUIT
+};
+
+/* What a manager's PIN was asked for. */
+enum need { NEED_VOID, NEED_OVERRIDE };
+
+#define NFIELDS 5
+#define HISTORY 8
+#define WEDGE_GAP_MS 40      /* keys closer than this come from a scanner */
+
+struct kiosk {
+    store *s;
+    const struct kiosk_options *o;
+    scanner *sc;
+    enum mode mode, confirm_back;
+    struct store_staff staff, manager;
+    struct store_customer cust;
+    bool has_cust;
+    struct field f[NFIELDS];
+    int focus, nfields;
+    char msg[512];
+    enum colour msg_colour;
+    /* The last transaction of this session, for undo. */
+    char last_ref[48];
+    char last_cust[STORE_ID_LEN + 1];
+    /* Lists to pick from. */
+    struct store_customer found[10];
+    struct store_reward rewards[16];
+    struct store_event *history;
+    int nitems, sel;
+    /* A pending action that waits for a confirm, a PIN or a reason. */
+    char pending[48];
+    enum need need;
+    struct store_override override;
+    char override_reason[STORE_TEXT_MAX * 4 + 1];
+    bool override_armed;
+    /* The card just issued, drawn for the customer's phone. */
+    char *card_text;
+    char card_png[4096];
+    /* Keystrokes of a possible wedge scan. */
+    char burst[128];
+    size_t burst_len;
+    int64_t burst_last;
+    int64_t data_version;
+    bool quit;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void say(struct kiosk *k, enum colour c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(struct kiosk *k, enum colour c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k->msg, sizeof k->msg, fmt, ap);
+    va_end(ap);
+    k->msg_colour = c;
+}
+
+static void set_fields(struct kiosk *k, int n)
+{
+    k->nfields = n;
+    k->focus = 0;
+    for (int i = 0; i < NFIELDS; i++)
+        field_init(&k->f[i], 100, false, false);
+}
+
+static void go(struct kiosk *k, enum mode m)
+{
+    k->mode = m;
+    k->sel = 0;
+    switch (m) {
+    case M_LOGIN:
+        set_fields(k, 2);
+        field_init(&k->f[0], 60, false, false);
+        field_init(&k->f[1], 8, true, true);
+        break;
+    case M_IDLE:
+    case M_COUPON:
+        set_fields(k, 1);
+        break;
+    case M_EARN:
+        set_fields(k, 2);
+        field_init(&k->f[0], 12, false, true);
+        field_init(&k->f[1], 4, false, true);
+        break;
+    case M_NPS:
+        set_fields(k, 1);
+        field_init(&k->f[0], 2, false, true);
+        break;
+    case M_MANAGER:
+        set_fields(k, 2);
+        field_init(&k->f[0], 60, false, false);
+        field_init(&k->f[1], 8, true, true);
+        break;
+    case M_REASON:
+        set_fields(k, 1);
+        break;
+    case M_ENROL:
+        set_fields(k, 5);
+        field_init(&k->f[1], 20, false, false);
+        field_init(&k->f[3], 10, false, false);
+        field_init(&k->f[4], 3, false, false);
+        break;
+    default:
+        k->nfields = 0;
+    }
+}
+
+static const char *lang_of(struct kiosk *k) { return k->o->lang; }
+
+static const char *amount(struct kiosk *k, int64_t minor, char buf[MONEY_BUFSZ])
+{
+    money_format(minor, store_currency(k->s), lang_of(k), buf, MONEY_BUFSZ);
+    return buf;
+}
+
+static void reload_customer(struct kiosk *k)
+{
+    if (k->has_cust && store_customer_get(k->s, k->cust.id, &k->cust) != 0)
+        k->has_cust = false;
+    if (k->has_cust && k->cust.forgotten)
+        k->has_cust = false;
+}
+
+static void show_customer(struct kiosk *k, const struct store_customer *c)
+{
+    k->cust = *c;
+    k->has_cust = true;
+    k->override_armed = false;
+    int64_t expired = 0;
+    store_expire(k->s, c->id, &expired);
+    reload_customer(k);
+    if (expired)
+        say(k, C_WARN, _("%" PRId64 " old points expired."), expired);
+    go(k, M_CUSTOMER);
+}
+
+/* A code from the camera, the wedge or the keyboard: the one path. */
+static void handle_code(struct kiosk *k, const char *text)
+{
+    unsigned char secret[STORE_SECRET_BYTES];
+    char id[CARD_ID_LEN + 1];
+    struct store_customer c;
+    if (k->mode == M_LOGIN) {
+        say(k, C_WARN, "%s", _("Log in first, then scan the card again."));
+        return;
+    }
+    if (store_shop_secret(k->s, secret) != 0)
+        return;
+    enum card_verdict v = card_parse(text, strlen(text), secret, id);
+    if (v != CARD_OK) {
+        say(k, C_BAD, "%s", card_verdict_message(v));
+        return;
+    }
+    if (store_customer_by_card(k->s, id, &c) != STORE_CARD_ACTIVE) {
+        say(k, C_BAD, "%s", store_error(k->s));
+        return;
+    }
+    k->msg[0] = '\0';
+    show_customer(k, &c);
+}
+
+struct find_ctx { struct kiosk *k; };
+
+static int collect_found(const struct store_customer *c, void *arg)
+{
+    struct kiosk *k = arg;
+    if (k->nitems < 10)
+        k->found[k->nitems++] = *c;
+    return 0;
+}
+
+/* IDLE: what was typed is a card code, a phone number or part of a name. */
+static void lookup(struct kiosk *k, const char *q)
+{
+    unsigned char secret[STORE_SECRET_BYTES];
+    if (!*q)
+        return;
+    if (store_shop_secret(k->s, secret) == 0 &&
+        card_parse(q, strlen(q), secret, NULL) != CARD_NOT_TALLY) {
+        handle_code(k, q);
+        return;
+    }
+    k->nitems = 0;
+    if (store_customer_find(k->s, q, 10, collect_found, k) < 0) {
+        say(k, C_BAD, "%s", store_error(k->s));
+        return;
+    }
+    if (k->nitems == 0) {
+        say(k, C_WARN, _("No customer matches \"%s\". F2 enrols a new one."), q);
+        return;
+    }
+    if (k->nitems == 1) {
+        k->msg[0] = '\0';
+        show_customer(k, &k->found[0]);
+        return;
+    }
+    k->msg[0] = '\0';
+    k->mode = M_SEARCH;
+    k->sel = 0;
+}
+
+static int newest_wall(const struct store_event *ev, void *arg)
+{
+    *(int64_t *)arg = ev->wall;
+    return 1;   /* the first is the newest: stop */
+}
+
+/* The NPS question is asked at most once every nps.every_days. */
+static bool nps_due(struct kiosk *k)
+{
+    char v[32];
+    store_setting_get(k->s, "nps.every_days", v, sizeof v);
+    int64_t days = strtoll(v, NULL, 10), last = 0;
+    if (days <= 0)
+        return false;
+    struct store_event_filter f = { .customer = k->cust.id, .type = "nps", .limit = 1 };
+    store_list_events(k->s, &f, newest_wall, &last);
+    return !last || store_now(k->s) - last > days * (int64_t)86400000;
+}
+
+static void remember(struct kiosk *k, const struct store_result *r)
+{
+    snprintf(k->last_ref, sizeof k->last_ref, "%s", r->ref);
+    snprintf(k->last_cust, sizeof k->last_cust, "%s", k->cust.id);
+}
+
+static const struct store_override *take_override(struct kiosk *k)
+{
+    if (!k->override_armed)
+        return NULL;
+    k->override_armed = false;
+    return &k->override;
+}
+
+static void do_earn(struct kiosk *k)
+{
+    struct store_earn e = { 0 };
+    struct store_result r;
+    char a[MONEY_BUFSZ], b[MONEY_BUFSZ];
+    if (money_parse(k->f[0].text, store_currency_digits(k->s), &e.amount) != 0 || e.amount <= 0) {
+        say(k, C_BAD, _("\"%s\" is not an amount: type it like 12.50 or 12,50"), k->f[0].text);
+        return;
+    }
+    int64_t items = 1;
+    if (k->f[1].len && decimal_parse(k->f[1].text, 0, 1, 1000, &items) != 0) {
+        say(k, C_BAD, "%s", _("Items: a whole number from 1 to 1000"));
+        return;
+    }
+    e.items = (int)items;
+    e.override = take_override(k);
+    if (store_earn(k->s, k->staff.id, k->cust.id, &e, &r) != 0) {
+        say(k, C_BAD, _("%s (F9: manager override)"), store_error(k->s));
+        go(k, M_CUSTOMER);
+        return;
+    }
+    remember(k, &r);
+    reload_customer(k);
+    say(k, C_GOOD, _("%s: +%" PRId64 " points, +%" PRId64 " stamps. Balance %" PRId64 " points."),
+        amount(k, e.amount, a), r.points, r.stamps, k->cust.points);
+    if (r.credit)
+        snprintf(k->msg + strlen(k->msg), sizeof k->msg - strlen(k->msg), _(" Credit +%s."), amount(k, r.credit, b));
+    if (r.bonus_points)
+        snprintf(k->msg + strlen(k->msg), sizeof k->msg - strlen(k->msg), _(" Bonus +%" PRId64 "!"), r.bonus_points);
+    if (r.tier_after[0] && strcmp(r.tier_after, r.tier_before) != 0)
+        snprintf(k->msg + strlen(k->msg), sizeof k->msg - strlen(k->msg), _(" New tier: %s!"), r.tier_after);
+    go(k, nps_due(k) ? M_NPS : M_CUSTOMER);
+}
+
+static int collect_reward(const struct store_reward *r, void *arg)
+{
+    struct kiosk *k = arg;
+    bool ok = r->points ? k->cust.points >= r->points : k->cust.stamps >= r->stamps;
+    if (ok && k->cust.points >= 0 && k->nitems < 16)
+        k->rewards[k->nitems++] = *r;
+    return 0;
+}
+
+static int collect_history(const struct store_event *ev, void *arg)
+{
+    struct kiosk *k = arg;
+    static const char *const VOIDABLE[] = { "earn", "redeem", "pay", "refund", "adjust", "bonus", NULL };
+    if (store_event_voided(k->s, ev->origin, ev->seq))
+        return 0;
+    for (const char *const *t = VOIDABLE; *t; t++)
+        if (strcmp(*t, ev->type) == 0 && k->nitems < HISTORY) {
+            k->history[k->nitems++] = *ev;
+            break;
+        }
+    return 0;
+}
+
+static void do_confirmed(struct kiosk *k)
+{
+    struct store_result r;
+    if (k->confirm_back == M_REDEEM) {
+        if (store_redeem(k->s, k->staff.id, k->cust.id, k->pending, take_override(k), &r) != 0)
+            say(k, C_BAD, "%s", store_error(k->s));
+        else {
+            remember(k, &r);
+            reload_customer(k);
+            say(k, C_GOOD, _("Redeemed. Give the reward. Balance %" PRId64 " points, %" PRId64 " stamps."),
+                k->cust.points, k->cust.stamps);
+        }
+    } else if (k->confirm_back == M_CUSTOMER) {    /* undo */
+        if (store_void(k->s, k->staff.id, k->pending, _("undone at the till"), &r) != 0)
+            say(k, C_BAD, "%s", store_error(k->s));
+        else {
+            k->last_ref[0] = '\0';
+            reload_customer(k);
+            say(k, C_GOOD, _("Undone. Balance %" PRId64 " points."), k->cust.points);
+        }
+    } else if (k->confirm_back == M_QUIT) {
+        k->quit = true;
+        return;
+    }
+    go(k, k->has_cust ? M_CUSTOMER : M_IDLE);
+}
+
+static void confirm(struct kiosk *k, enum mode back, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void confirm(struct kiosk *k, enum mode back, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k->msg, sizeof k->msg, fmt, ap);
+    va_end(ap);
+    k->msg_colour = C_WARN;
+    k->confirm_back = back;
+    k->mode = M_CONFIRM;
+}
+
+static void start_void_pick(struct kiosk *k)
+{
+    k->nitems = 0;
+    struct store_event_filter f = { .customer = k->cust.id, .limit = 40 };
+    store_list_events(k->s, &f, collect_history, k);
+    if (!k->nitems) {
+        say(k, C_WARN, "%s", _("Nothing of this customer's can be voided."));
+        return;
+    }
+    k->msg[0] = '\0';
+    k->mode = M_PICK_VOID;
+    k->sel = 0;
+}
+
+static void manager_ok(struct kiosk *k)
+{
+    struct store_staff m;
+    if (store_staff_login(k->s, k->f[0].text, k->f[1].text, &m) != 0 || m.role != ROLE_MANAGER) {
+        say(k, C_BAD, "%s", _("Not a manager's name and PIN."));
+        field_clear(&k->f[1]);
+        return;
+    }
+    k->manager = m;
+    k->msg[0] = '\0';
+    go(k, M_REASON);
+}
+
+static void reason_ok(struct kiosk *k)
+{
+    struct store_result r;
+    if (!k->f[0].len) {
+        say(k, C_BAD, "%s", _("Say why."));
+        return;
+    }
+    if (k->need == NEED_VOID) {
+        if (store_void(k->s, k->manager.id, k->pending, k->f[0].text, &r) != 0)
+            say(k, C_BAD, "%s", store_error(k->s));
+        else {
+            reload_customer(k);
+            say(k, C_GOOD, _("Voided. Balance %" PRId64 " points."), k->cust.points);
+        }
+    } else {
+        snprintf(k->override_reason, sizeof k->override_reason, "%s", k->f[0].text);
+        k->override.manager = k->manager.id;
+        k->override.reason = k->override_reason;
+        k->override_armed = true;
+        say(k, C_WARN, "%s", _("Override ready for the next transaction of this customer."));
+    }
+    go(k, M_CUSTOMER);
+}
+
+static void enrol_ok(struct kiosk *k)
+{
+    unsigned char secret[STORE_SECRET_BYTES];
+    char card[CARD_ID_LEN + 1], human[CARD_HUMAN_MAX], qr[CARD_QR_MAX];
+    struct store_customer c;
+    const char *consent = k->f[4].text;
+    int yes = strchr("yYtTdDiI", consent[0] ? consent[0] : '-') != NULL;
+    int no = strchr("nN", consent[0] ? consent[0] : '-') != NULL;
+    if (!k->f[0].len) {
+        say(k, C_BAD, "%s", _("The name is needed."));
+        k->focus = 0;
+        return;
+    }
+    if (!yes && !no) {
+        say(k, C_BAD, "%s", _("Ask the customer: may we send offers? Type y or n."));
+        k->focus = 4;
+        return;
+    }
+    if (store_shop_secret(k->s, secret) != 0)
+        return;
+    struct store_customer dummy;
+    do
+        card_make(secret, card);
+    while (store_customer_by_card(k->s, card, &dummy) != STORE_CARD_UNKNOWN);
+    struct store_profile p = { .name = k->f[0].text, .phone = k->f[1].text, .email = k->f[2].text,
+                               .birthday = k->f[3].text, .consent = yes ? 1 : 0, .card = card };
+    if (store_customer_add(k->s, k->staff.id, &p, &c) != 0) {
+        say(k, C_BAD, "%s", store_error(k->s));
+        return;
+    }
+    k->cust = c;
+    k->has_cust = true;
+    card_encode(secret, card, human, qr);
+    free(k->card_text);
+    k->card_text = NULL;
+    struct card_face face = { 0 };
+    face.shop = store_shop_name(k->s);
+    face.human = human;
+    face.qr = qr;
+    char err[256];
+    if (card_render_term(&face, false, &k->card_text, err, sizeof err) != 0)
+        say(k, C_WARN, "%s", err);
+    else
+        say(k, C_GOOD, _("Enrolled %s. Card %s. F2 saves a printable card."), c.name, human);
+    k->card_png[0] = '\0';
+    k->mode = M_CARD;
+}
+
+static void save_card(struct kiosk *k)
+{
+    unsigned char secret[STORE_SECRET_BYTES];
+    char human[CARD_HUMAN_MAX], qr[CARD_QR_MAX], err[256];
+    if (store_shop_secret(k->s, secret) != 0 || card_encode(secret, k->cust.card, human, qr) != 0)
+        return;
+    struct card_face face = { 0 };
+    face.shop = store_shop_name(k->s);
+    face.human = human;
+    face.qr = qr;
+    unsigned char *png = NULL;
+    size_t len = 0;
+    if (card_render_png(&face, &png, &len, err, sizeof err) != 0) {
+        say(k, C_BAD, "%s", err);
+        return;
+    }
+    const char *dir = k->o->cards_dir;
+    mkdir(dir, 0700);
+    snprintf(k->card_png, sizeof k->card_png, "%s/card-%s.png", dir, human);
+    FILE *f = fopen(k->card_png, "wb");
+    if (!f || fwrite(png, 1, len, f) != len || fclose(f) != 0) {
+        say(k, C_BAD, _("Cannot write %s: %s"), k->card_png, strerror(errno));
+        if (f)
+            fclose(f);
+    } else {
+        say(k, C_GOOD, _("Saved %s for printing."), k->card_png);
+    }
+    free(png);
+}
+
+/* --- keys ------------------------------------------------------------- */
+
+static bool is_enter(wint_t ch, bool key) { return (!key && (ch == '\n' || ch == '\r')) || (key && ch == KEY_ENTER); }
+static bool is_esc(wint_t ch, bool key) { return !key && ch == 27; }
+static bool is_fkey(wint_t ch, bool key, int n) { return key && ch == (wint_t)KEY_F(n); }
+
+/* Tab, Down and Enter move on; Up and Shift-Tab move back. Returns true
+ * when Enter was pressed on the last field. */
+static bool form_key(struct kiosk *k, wint_t ch, bool key)
+{
+    if ((!key && ch == '\t') || (key && ch == KEY_DOWN)) {
+        k->focus = (k->focus + 1) % k->nfields;
+        return false;
+    }
+    if (key && (ch == KEY_UP || ch == KEY_BTAB)) {
+        k->focus = (k->focus + k->nfields - 1) % k->nfields;
+        return false;
+    }
+    if (is_enter(ch, key)) {
+        if (k->focus + 1 < k->nfields) {
+            k->focus++;
+            return false;
+        }
+        return true;
+    }
+    field_key(&k->f[k->focus], ch, key);
+    return false;
+}
+
+static void list_key(struct kiosk *k, wint_t ch, bool key)
+{
+    if (key && ch == KEY_UP && k->sel > 0)
+        k->sel--;
+    if (key && ch == KEY_DOWN && k->sel + 1 < k->nitems)
+        k->sel++;
+    if (!key && ch >= '1' && ch <= '9' && ch - '1' < (wint_t)k->nitems)
+        k->sel = (int)(ch - '1');
+}
+
+static void customer_key(struct kiosk *k, wint_t ch, bool key)
+{
+    if (is_esc(ch, key)) {
+        k->has_cust = false;
+        k->msg[0] = '\0';
+        go(k, M_IDLE);
+    } else if (is_fkey(ch, key, 2) || (!key && ch >= '0' && ch <= '9')) {
+        go(k, M_EARN);
+        if (!key)
+            field_key(&k->f[0], ch, false);     /* typing an amount starts an earn */
+    } else if (is_fkey(ch, key, 3)) {
+        k->nitems = 0;
+        store_reward_list(k->s, false, collect_reward, k);
+        if (!k->nitems)
+            say(k, C_WARN, "%s", k->cust.points < 0 ? _("Negative balance: no redemptions until it is positive.")
+                                                    : _("Nothing affordable yet."));
+        else {
+            k->msg[0] = '\0';
+            k->mode = M_REDEEM;
+            k->sel = 0;
+        }
+    } else if (is_fkey(ch, key, 4)) {
+        k->msg[0] = '\0';
+        go(k, M_COUPON);
+    } else if (is_fkey(ch, key, 5)) {
+        if (!k->last_ref[0] || strcmp(k->last_cust, k->cust.id) != 0)
+            say(k, C_WARN, "%s", _("Nothing of yours to undo for this customer."));
+        else {
+            snprintf(k->pending, sizeof k->pending, "%s", k->last_ref);
+            confirm(k, M_CUSTOMER, _("Undo your last transaction (%s)? Enter: yes, Esc: no"), k->last_ref);
+        }
+    } else if (is_fkey(ch, key, 6)) {
+        start_void_pick(k);
+    } else if (is_fkey(ch, key, 7)) {
+        k->msg[0] = '\0';
+        go(k, M_NPS);
+    } else if (is_fkey(ch, key, 9)) {
+        k->need = NEED_OVERRIDE;
+        say(k, C_WARN, "%s", _("A manager passes a limit: manager's name and PIN."));
+        go(k, M_MANAGER);
+    }
+}
+
+static void key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    /* Global keys. */
+    if (is_fkey(ch, fkey, 12) && k->mode != M_LOGIN) {
+        k->has_cust = false;
+        k->msg[0] = '\0';
+        say(k, C_NORMAL, "%s", _("Locked."));
+        go(k, M_LOGIN);
+        return;
+    }
+    if (is_fkey(ch, fkey, 10) && k->mode != M_CONFIRM) {
+        confirm(k, M_QUIT, "%s", _("Close the kiosk? Enter: yes, Esc: no"));
+        return;
+    }
+    switch (k->mode) {
+    case M_LOGIN:
+        if (form_key(k, ch, fkey)) {
+            if (store_staff_login(k->s, k->f[0].text, k->f[1].text, &k->staff) != 0) {
+                say(k, C_BAD, "%s", store_error(k->s));
+                field_clear(&k->f[1]);
+                k->focus = 1;
+            } else {
+                say(k, C_GOOD, _("Hello, %s."), k->staff.name);
+                go(k, M_IDLE);
+            }
+        }
+        break;
+    case M_IDLE:
+        if (is_fkey(ch, fkey, 2)) {
+            k->msg[0] = '\0';
+            go(k, M_ENROL);
+        } else if (is_enter(ch, fkey)) {
+            char q[FIELD_MAX];
+            snprintf(q, sizeof q, "%s", k->f[0].text);
+            field_clear(&k->f[0]);
+            lookup(k, q);
+        } else if (!is_esc(ch, fkey)) {
+            field_key(&k->f[0], ch, fkey);
+        } else {
+            field_clear(&k->f[0]);
+            k->msg[0] = '\0';
+        }
+        break;
+    case M_SEARCH:
+        if (is_esc(ch, fkey))
+            go(k, M_IDLE);
+        else if (is_enter(ch, fkey))
+            show_customer(k, &k->found[k->sel]);
+        else
+            list_key(k, ch, fkey);
+        break;
+    case M_CUSTOMER:
+        customer_key(k, ch, fkey);
+        break;
+    case M_EARN:
+        if (is_esc(ch, fkey))
+            go(k, M_CUSTOMER);
+        else if (form_key(k, ch, fkey))
+            do_earn(k);
+        break;
+    case M_REDEEM:
+        if (is_esc(ch, fkey))
+            go(k, M_CUSTOMER);
+        else if (is_enter(ch, fkey)) {
+            const struct store_reward *r = &k->rewards[k->sel];
+            snprintf(k->pending, sizeof k->pending, "%s", r->id);
+            if (r->points)
+                confirm(k, M_REDEEM, _("Give %s for %" PRId64 " points? Enter: yes, Esc: no"), r->name, r->points);
+            else
+                confirm(k, M_REDEEM, _("Give %s for %" PRId64 " stamps? Enter: yes, Esc: no"), r->name, r->stamps);
+        } else
+            list_key(k, ch, fkey);
+        break;
+    case M_CONFIRM:
+        if (is_enter(ch, fkey) || (!fkey && (ch == 'y' || ch == 'Y')))
+            do_confirmed(k);
+        else if (is_esc(ch, fkey) || (!fkey && (ch == 'n' || ch == 'N'))) {
+            k->msg[0] = '\0';
+            go(k, k->confirm_back == M_QUIT ? (k->has_cust ? M_CUSTOMER : k->staff.id[0] ? M_IDLE : M_LOGIN)
+                                             : M_CUSTOMER);
+        }
+        break;
+    case M_COUPON:
+        if (is_esc(ch, fkey))
+            go(k, M_CUSTOMER);
+        else if (is_enter(ch, fkey)) {
+            struct store_coupon cp;
+            struct store_result r;
+            char a[MONEY_BUFSZ];
+            if (store_coupon_get(k->s, k->f[0].text, &cp) != 0 ||
+                store_coupon_redeem(k->s, k->staff.id, k->f[0].text, k->cust.id, &r) != 0) {
+                say(k, C_BAD, "%s", store_error(k->s));
+                field_clear(&k->f[0]);
+                break;
+            }
+            remember(k, &r);
+            if (cp.reward[0]) {
+                struct store_reward rw;
+                say(k, C_GOOD, _("Coupon used: give %s."), store_reward_get(k->s, cp.reward, &rw) == 0 ? rw.name : cp.reward);
+            } else if (cp.percent)
+                say(k, C_GOOD, _("Coupon used: %" PRId64 "%% off this purchase."), cp.percent);
+            else
+                say(k, C_GOOD, _("Coupon used: %s off this purchase."), amount(k, cp.discount, a));
+            go(k, M_CUSTOMER);
+        } else
+            field_key(&k->f[0], ch, fkey);
+        break;
+    case M_NPS:
+        if (is_esc(ch, fkey))
+            go(k, M_CUSTOMER);
+        else if (is_enter(ch, fkey)) {
+            int64_t score;
+            if (decimal_parse(k->f[0].text, 0, 0, 10, &score) != 0) {
+                say(k, C_BAD, "%s", _("A score from 0 to 10."));
+                field_clear(&k->f[0]);
+            } else if (store_nps(k->s, k->staff.id, k->cust.id, (int)score) != 0) {
+                say(k, C_BAD, "%s", store_error(k->s));
+            } else {
+                say(k, C_GOOD, _("Thank you: score %d recorded."), (int)score);
+                go(k, M_CUSTOMER);
+            }
+        } else
+            field_key(&k->f[0], ch, fkey);
+        break;
+    case M_PICK_VOID:
+        if (is_esc(ch, fkey))
+            go(k, M_CUSTOMER);
+        else if (is_enter(ch, fkey)) {
+            const struct store_event *ev = &k->history[k->sel];
+            snprintf(k->pending, sizeof k->pending, "%s:%" PRId64, ev->origin, ev->seq);
+            k->need = NEED_VOID;
+            say(k, C_WARN, _("Void %s: manager's name and PIN."), k->pending);
+            go(k, M_MANAGER);
+        } else
+            list_key(k, ch, fkey);
+        break;
+    case M_MANAGER:
+        if (is_esc(ch, fkey)) {
+            k->msg[0] = '\0';
+            go(k, M_CUSTOMER);
+        } else if (form_key(k, ch, fkey))
+            manager_ok(k);
+        break;
+    case M_REASON:
+        if (is_esc(ch, fkey)) {
+            k->msg[0] = '\0';
+            go(k, M_CUSTOMER);
+        } else if (is_enter(ch, fkey))
+            reason_ok(k);
+        else
+            field_key(&k->f[0], ch, fkey);
+        break;
+    case M_ENROL:
+        if (is_esc(ch, fkey)) {
+            k->msg[0] = '\0';
+            go(k, M_IDLE);
+        } else if (form_key(k, ch, fkey))
+            enrol_ok(k);
+        break;
+    case M_CARD:
+        if (is_fkey(ch, fkey, 2))
+            save_card(k);
+        else if (is_esc(ch, fkey) || is_enter(ch, fkey)) {
+            free(k->card_text);
+            k->card_text = NULL;
+            go(k, M_CUSTOMER);
+        }
+        break;
+    case M_QUIT:
+        break;
+    }
+}
+
+/* A keyboard-wedge scanner on the shared keyboard types a whole code in a
+ * few milliseconds and presses Enter. Keys that arrive that fast and end
+ * in Enter are a scan, whatever the screen is doing. Returns true if the
+ * Enter key completed a scan (and was consumed). */
+static bool wedge_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    int64_t t = now_ms();
+    bool fast = t - k->burst_last <= WEDGE_GAP_MS;
+    k->burst_last = t;
+    if (is_enter(ch, fkey)) {
+        bool scan = fast && k->burst_len >= CARD_CODE_LEN;
+        char code[sizeof k->burst];
+        memcpy(code, k->burst, k->burst_len);
+        code[k->burst_len] = '\0';
+        k->burst_len = 0;
+        unsigned char secret[STORE_SECRET_BYTES];
+        if (!scan || store_shop_secret(k->s, secret) != 0 ||
+            card_parse(code, strlen(code), secret, NULL) == CARD_NOT_TALLY)
+            return false;
+        /* Take the scanned characters back out of whatever field got them. */
+        if (k->nfields && k->f[k->focus].len >= strlen(code) &&
+            strcmp(k->f[k->focus].text + k->f[k->focus].len - strlen(code), code) == 0) {
+            k->f[k->focus].len -= strlen(code);
+            k->f[k->focus].text[k->f[k->focus].len] = '\0';
+        }
+        if (k->mode != M_LOGIN && k->mode != M_ENROL && k->mode != M_MANAGER)
+            handle_code(k, code);
+        else
+            say(k, C_WARN, "%s", _("Finish or leave this form (Esc), then scan the card."));
+        return true;
+    }
+    if (fkey || ch < 0x20 || ch > 0x7e) {
+        k->burst_len = 0;
+        return false;
+    }
+    if (!fast)
+        k->burst_len = 0;
+    if (k->burst_len + 1 < sizeof k->burst)
+        k->burst[k->burst_len++] = (char)ch;
+    return false;
+}
+
+/* --- drawing -------------------------------------------------------- */
+
+static void draw_form(struct kiosk *k, int y, const char *const *labels)
+{
+    int w = 0;
+    for (int i = 0; i < k->nfields; i++)
+        if (text_width(_(labels[i])) > w)
+            w = text_width(_(labels[i]));
+    w = w < COLS / 2 ? w : COLS / 2;
+    for (int i = 0; i < k->nfields; i++) {
+        put(y + 2 * i, 4, w, C_NORMAL, _(labels[i]));
+        field_draw(&k->f[i], y + 2 * i, 6 + w, COLS - 10 - w, i == k->focus);
+    }
+}
+
+static void draw_status(struct kiosk *k)
+{
+    char line[256], when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(when, sizeof when, "%H:%M", &tm);
+    put(0, 0, COLS, C_TITLE, "");
+    mvhline(0, 0, ' ', COLS);
+    attron(A_REVERSE);
+    mvhline(0, 0, ' ', COLS);
+    attroff(A_REVERSE);
+    put(0, 1, COLS - 30, C_TITLE, store_shop_name(k->s));
+    snprintf(line, sizeof line, "%.200s  %s", k->mode == M_LOGIN ? "" : k->staff.name, when);
+    put(0, COLS - text_width(line) - 1, text_width(line), C_TITLE, line);
+    const char *cam = k->sc ? _("reader on") : _("no camera: type or wedge-scan");
+    snprintf(line, sizeof line, _("Till %s | this till only | %s"), store_origin(k->s), cam);
+    put(LINES - 4, 1, COLS - 2, C_DIM, line);
+}
+
+static void draw(struct kiosk *k)
+{
+    erase();
+    if (screen_too_small()) {
+        char m[128];
+        snprintf(m, sizeof m, _("Make the window at least %dx%d (now %dx%d)."), MIN_COLS, MIN_ROWS, COLS, LINES);
+        put_wrapped(LINES / 2 - 1, 0, COLS, 3, C_WARN, m);
+        put_wrapped(LINES / 2 + 2, 0, COLS, 3, C_DIM, _("Keys still work: Esc backs out, F12 locks."));
+        refresh();
+        return;
+    }
+    draw_status(k);
+    static const char *const LOGIN[] = { N_("Staff name"), N_("PIN") };
+    static const char *const MANAGER[] = { N_("Manager name"), N_("Manager PIN") };
+    static const char *const EARN[] = { N_("Amount"), N_("Items (optional)") };
+    static const char *const ENROL[] = { N_("Name"), N_("Phone"), N_("Email"), N_("Birthday (YYYY-MM-DD or MM-DD)"),
+                                         N_("Offers by email/SMS? (y/n)") };
+    const char *bar[24] = { NULL };
+    int y = 2;
+    switch (k->mode) {
+    case M_LOGIN:
+        put_centre(y + 2, C_ACCENT, _("Log in to start"));
+        draw_form(k, y + 5, LOGIN);
+        bar[0] = "Tab"; bar[1] = _("next"); bar[2] = "Enter"; bar[3] = _("log in"); bar[4] = "F10"; bar[5] = _("close");
+        break;
+    case M_IDLE:
+        put_centre(y + 3, C_ACCENT, _("Scan a card"));
+        put_centre(y + 5, C_NORMAL, _("or type its code, a phone number or a name, then Enter"));
+        field_draw(&k->f[0], y + 7, 10, COLS - 20, true);
+        bar[0] = "Enter"; bar[1] = _("find"); bar[2] = "F2"; bar[3] = _("enrol"); bar[4] = "F12"; bar[5] = _("lock");
+        bar[6] = "F10"; bar[7] = _("close");
+        break;
+    case M_SEARCH:
+        put(y, 2, COLS - 4, C_ACCENT, _("Which customer?"));
+        for (int i = 0; i < k->nitems && y + 2 + i < LINES - 4; i++) {
+            int w = text_width(k->found[i].name), pad = 32 - w;
+            putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%d  %s%*s %s", i + 1,
+                 k->found[i].name, pad > 0 ? pad : 0, "", k->found[i].phone);
+        }
+        bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = _("open"); bar[4] = "Esc"; bar[5] = _("back");
+        break;
+    case M_CARD:
+        if (k->card_text) {
+            int row = 2;
+            for (char *line = k->card_text; *line && row < LINES - 4; row++) {
+                char *nl = strchr(line, '\n');
+                size_t n = nl ? (size_t)(nl - line) : strlen(line);
+                char buf[1024];
+                snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), line);
+                put(row, 4, COLS - 6, C_QR, buf);
+                line += n + (nl ? 1 : 0);
+            }
+        }
+        bar[0] = "F2"; bar[1] = _("save PNG"); bar[2] = "Enter"; bar[3] = _("done");
+        break;
+    case M_ENROL:
+        put(y, 2, COLS - 4, C_ACCENT, _("New customer"));
+        draw_form(k, y + 2, ENROL);
+        bar[0] = "Tab"; bar[1] = _("next"); bar[2] = "Enter"; bar[3] = _("save"); bar[4] = "Esc"; bar[5] = _("cancel");
+        break;
+    default: {
+        /* The customer panel, with the current form below it. */
+        int row = k->has_cust ? panel_draw(k->s, &k->cust, lang_of(k), y) : y;
+        row = row < LINES - 9 ? row : LINES - 9;
+        if (k->mode == M_EARN) {
+            put(row, 2, COLS - 4, C_ACCENT, _("Purchase"));
+            draw_form(k, row + 1, EARN);
+            bar[0] = "Enter"; bar[1] = _("record"); bar[2] = "Esc"; bar[3] = _("cancel");
+        } else if (k->mode == M_COUPON) {
+            put(row, 2, 24, C_ACCENT, _("Coupon code"));
+            field_draw(&k->f[0], row, 30, 20, true);
+            bar[0] = "Enter"; bar[1] = _("use"); bar[2] = "Esc"; bar[3] = _("cancel");
+        } else if (k->mode == M_NPS) {
+            put(row, 2, COLS - 4, C_ACCENT, _("Ask: how likely are you to recommend us to a friend, 0 to 10?"));
+            field_draw(&k->f[0], row + 1, 30, 4, true);
+            bar[0] = "Enter"; bar[1] = _("record"); bar[2] = "Esc"; bar[3] = _("skip");
+        } else if (k->mode == M_REDEEM || k->mode == M_PICK_VOID) {
+            erase();
+            draw_status(k);
+            put(y, 2, COLS - 4, C_ACCENT, k->mode == M_REDEEM ? _("Which reward?") : _("Void which transaction?"));
+            for (int i = 0; i < k->nitems && y + 2 + i < LINES - 4; i++) {
+                char when[32], a[MONEY_BUFSZ] = "";
+                if (k->mode == M_REDEEM) {
+                    const struct store_reward *r = &k->rewards[i];
+                    if (r->points)
+                        putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, _("%d  %s (%" PRId64 " points)"), i + 1, r->name, r->points);
+                    else
+                        putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, _("%d  %s (%" PRId64 " stamps)"), i + 1, r->name, r->stamps);
+                } else {
+                    const struct store_event *ev = &k->history[i];
+                    time_t tt = (time_t)(ev->wall / 1000);
+                    struct tm tm;
+                    localtime_r(&tt, &tm);
+                    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+                    if (ev->spend)
+                        amount(k, ev->spend, a);
+                    putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%d  %s  %-7s %+6" PRId64 "p %+3" PRId64 "s %s",
+                         i + 1, when, ev->type, ev->points, ev->stamps, a);
+                }
+            }
+            bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = _("select"); bar[4] = "Esc"; bar[5] = _("back");
+        } else if (k->mode == M_MANAGER) {
+            draw_form(k, row, MANAGER);
+            bar[0] = "Enter"; bar[1] = _("confirm"); bar[2] = "Esc"; bar[3] = _("cancel");
+        } else if (k->mode == M_REASON) {
+            put(row, 2, 24, C_ACCENT, _("Reason"));
+            field_draw(&k->f[0], row, 30, COLS - 34, true);
+            bar[0] = "Enter"; bar[1] = _("confirm"); bar[2] = "Esc"; bar[3] = _("cancel");
+        } else if (k->mode == M_CONFIRM) {
+            bar[0] = "Enter"; bar[1] = _("yes"); bar[2] = "Esc"; bar[3] = _("no");
+        } else {
+            bar[0] = "F2"; bar[1] = _("earn"); bar[2] = "F3"; bar[3] = _("redeem"); bar[4] = "F4"; bar[5] = _("coupon");
+            bar[6] = "F5"; bar[7] = _("undo"); bar[8] = "F6"; bar[9] = _("void"); bar[10] = "F7"; bar[11] = _("NPS");
+            bar[12] = "Esc"; bar[13] = _("next");
+        }
+    }
+    }
+    if (k->msg[0])
+        put_wrapped(LINES - 3, 1, COLS - 2, 2, k->msg_colour, k->msg);
+    help_bar(bar);
+    refresh();
+}
+
+/* --- the loop --------------------------------------------------------- */
+
+int kiosk_run(store *s, const struct kiosk_options *o)
+{
+    struct kiosk k = { .s = s, .o = o };
+    char err[256];
+    k.history = calloc(HISTORY, sizeof *k.history);
+    if (!k.history) {
+        fprintf(stderr, "tally: %s\n", _("out of memory"));
+        return 1;
+    }
+    if (o->nimages) {
+        k.sc = scanner_open_images(o->images, o->nimages, NULL, err, sizeof err);
+        if (!k.sc) {
+            fprintf(stderr, "tally: %s\n", err);
+            free(k.history);
+            return 1;
+        }
+    }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "tally: %s\n", _("the kiosk needs a terminal"));
+        scanner_close(k.sc);
+        free(k.history);
+        return 1;
+    }
+    char accent[32];
+    store_setting_get(s, "shop.accent", accent, sizeof accent);
+    if (screen_open(accent) != 0) {
+        fprintf(stderr, "tally: %s\n", _("cannot start the screen: is TERM set?"));
+        scanner_close(k.sc);
+        free(k.history);
+        return 1;
+    }
+    go(&k, M_LOGIN);
+    k.data_version = store_data_version(s);
+    while (!k.quit) {
+        draw(&k);
+        /* Drawing read the database; let go of that snapshot before
+         * waiting, or whatever other processes commit meanwhile stays
+         * invisible to the next key. */
+        store_release(s);
+        struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+        if (k.sc)
+            p[1].fd = scanner_fd(k.sc);
+        int n = poll(p, 2, 1000);
+        if (n < 0 && errno != EINTR)
+            break;
+        wint_t ch;
+        int rc;
+        while ((rc = get_wch(&ch)) != ERR) {
+            bool fkey = rc == KEY_CODE_YES;
+            if (fkey && ch == KEY_RESIZE)
+                continue;
+            if (wedge_key(&k, ch, fkey))
+                continue;
+            key(&k, ch, fkey);
+            if (k.quit)
+                break;
+        }
+        if (k.sc && p[1].revents) {
+            struct scan_event ev;
+            while (scanner_next(k.sc, &ev) == 1) {
+                if (ev.kind == SCAN_CODE)
+                    handle_code(&k, ev.text);
+                else if (ev.kind == SCAN_ERROR)
+                    say(&k, C_BAD, "%s", ev.text);
+            }
+        }
+        /* Another till or process wrote: show the customer as they are now. */
+        store_release(s);
+        int64_t v = store_data_version(s);
+        if (v != k.data_version) {
+            k.data_version = v;
+            reload_customer(&k);
+        }
+    }
+    screen_close();
+    scanner_close(k.sc);
+    free(k.card_text);
+    free(k.history);
+    return 0;
+}

@@ -1,0 +1,21 @@
+/* tui.h - the ncurses screens: the barista's kiosk. This header is the
+ * tui module's whole public face. */
+#ifndef TALLY_TUI_H
+#define TALLY_TUI_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+struct kiosk_options {
+    const char *lang;               /* two-letter language for amounts */
+    const char *const *images;      /* image files/dirs to read codes from */
+    size_t nimages;
+    const char *cards_dir;          /* where "save card" writes PNGs */
+};
+
+/* Runs the kiosk until the barista quits (F10 then y). Returns 0, or 1
+ * with a message on stderr if the terminal cannot be used. */
+int kiosk_run(store *s, const struct kiosk_options *o);
+
+#endif
