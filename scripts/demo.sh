@@ -54,6 +54,16 @@ do_ "$T" nps 600100200 9
 do_ "$T" customer show 600100200
 do_ "$T" events --limit 8
 do_ "$T" digest
+do_ "$T" card 600100200 --png demo/lukasz-card.png
 printf '\nThe demo shop is in demo/shop.db. Try, for example:\n'
 printf '  TALLY_DB=demo/shop.db ./tally customer show 601222333\n'
 printf '  TALLY_DB=demo/shop.db TALLY_STAFF=Mira TALLY_PIN=1234 ./tally program show\n'
+printf '  TALLY_DB=demo/shop.db ./tally kiosk --images demo/lukasz-card.png\n'
+
+# On a terminal, end at the counter: the kiosk, logged out.
+if [ -t 0 ] && [ -t 1 ]; then
+    printf '\nStarting the kiosk: log in as Bogdan, PIN 1111 (manager: Mira, 1234).\n'
+    printf 'Type 600100200 or lukasz and Enter to open a customer; F10 closes.\n'
+    sleep 3
+    exec "$T" kiosk
+fi
