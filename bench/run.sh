@@ -42,13 +42,13 @@ for b in "$dir"/bench_*; do
         summary="$summary${summary:+, }$name FAILED"
     else
         # "earn: store ..., ratio 0.85 (goal >= 0.80) ok" -> "earn 0.85/0.80 ok"
-        s=$(awk '/ ratio [0-9.]+ \(goal >= [0-9.]+\)/ {
+        s=$(awk '/ ratio [0-9.]+ \(goal [<>]= [0-9.]+\)/ {   # ">=": higher is better, "<=": lower
                  name = $1; sub(/:$/, "", name)
                  for (i = 1; i <= NF; i++) {
-                     if ($i == "ratio") r = $(i + 1); else if ($i == ">=") g = $(i + 1)
+                     if ($i == "ratio") r = $(i + 1); else if ($i == ">=" || $i == "<=") g = ($i == "<=" ? "<= " : "") $(i + 1)
                  }
                  sub(/\)$/, "", g); sub(/,$/, "", r)
-                 v = $NF; if ($(NF - 1) == "below") v = "below goal"
+                 v = $NF; if ($(NF - 1) == "below" || $(NF - 1) == "above") v = $(NF - 1) " goal"
                  printf "%s%s %s (goal %s) %s", sep, name, r, g, v; sep = ", "
              }' "$out")
         summary="$summary${summary:+, }${s:-$name: no ratio printed}"

@@ -11,14 +11,24 @@
 
 int cmd_kiosk(struct cli *c, int argc, char **argv)
 {
-    const char *pos[MAX_IMAGES], *cards = NULL;
+    const char *pos[MAX_IMAGES], *cards = NULL, *camera = NULL, *wedge = NULL;
     bool images = false;
-    const struct opt opts[] = { { "images", NULL, &images }, { "cards-dir", &cards, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally kiosk [--images FILE|DIR...] [--cards-dir DIR]\n\n"
+    const struct opt opts[] = { { "images", NULL, &images }, { "cards-dir", &cards, NULL },
+                                { "camera", &camera, NULL }, { "wedge", &wedge, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally kiosk [--camera DEV] [--wedge DEV] [--images FILE|DIR...]\n"
+        "                   [--cards-dir DIR]\n\n"
         "The barista's screen, for 80x24 or larger. Staff log in with their name\n"
-        "and PIN. Scan a card (camera, a keyboard-wedge scanner, or --images to\n"
-        "read QR codes from image files), or type its code, a phone number or a\n"
-        "name. Keys are shown on the bottom line; Esc always backs out, F12\n"
+        "and PIN. Scan a card, or type its code, a phone number or a name. Cards\n"
+        "are read by:\n"
+        "  --camera DEV   a USB camera, e.g. /dev/video0\n"
+        "  --wedge DEV    a keyboard-wedge scanner's own input device, e.g.\n"
+        "                 /dev/input/by-id/usb-...-event-kbd, grabbed so what it\n"
+        "                 types never lands in a form field\n"
+        "  --images FILE|DIR...  QR codes in PNG and PGM image files\n"
+        "A wedge scanner that types on the shared keyboard works without an\n"
+        "option. A camera or wedge that is missing or unplugged is shown on the\n"
+        "status line and tried again every few seconds; the keyboard keeps\n"
+        "working. Keys are shown on the bottom line; Esc always backs out, F12\n"
         "locks the screen, F10 closes it. Printable cards of new customers are\n"
         "saved in --cards-dir (default: the cards folder beside the database).\n");
     int n = cli_parse(c, argc, argv, opts, pos, MAX_IMAGES, usage);
@@ -37,6 +47,6 @@ int cmd_kiosk(struct cli *c, int argc, char **argv)
         cards = dir;
     }
     struct kiosk_options o = { .lang = c->lang, .images = pos, .nimages = images ? (size_t)n : 0,
-                               .cards_dir = cards };
+                               .camera = camera, .wedge = wedge, .cards_dir = cards };
     return kiosk_run(c->s, &o);
 }

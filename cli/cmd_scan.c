@@ -1,11 +1,16 @@
 /* cmd_scan.c - tally scan: read codes the way the kiosk does and say what
- * each one is. This is how an installer checks a scanner, and how the
- * tests drive the decode path with image files. */
+ * each one is. This is how an installer checks a camera or a wedge
+ * scanner, and how the tests drive the decode path with image files and
+ * recorded key events. */
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,14 +18,29 @@
 #include "scanner/scanner.h"
 
 static const char USAGE[] = N_(
-    "Usage: tally scan --images FILE|DIR... [--raw]\n\n"
-    "Reads QR codes from PNG and PGM images (a directory: every .png and .pgm\n"
-    "in it, by name) through the scanner the kiosk uses, and prints what each\n"
-    "code is: the customer and the card's state, or why it is refused. As at\n"
-    "the till, the same code read again within 2 seconds counts once.\n"
-    "  --raw   print the text of every QR code, whatever it is; no shop needed\n"
-    "          (control characters show as '?' on a terminal)\n"
-    "Exits 0 when every image was read, even if codes were refused.\n");
+    "Usage: tally scan [--images FILE|DIR...] [--camera DEV] [--wedge DEV] [--raw]\n"
+    "                  [--count N] [--seconds S]\n\n"
+    "Reads codes through the scanner the kiosk uses and prints what each code\n"
+    "is: the customer and the card's state, or why it is refused. As at the\n"
+    "till, the same code read again within 2 seconds counts once. Sources, one\n"
+    "or more:\n"
+    "  --images FILE|DIR...  QR codes in PNG and PGM images (a directory: every\n"
+    "                        .png and .pgm in it, by name)\n"
+    "  --camera DEV          a V4L2 camera, e.g. /dev/video0\n"
+    "  --wedge DEV           a keyboard-wedge scanner's own input device, e.g.\n"
+    "                        /dev/input/by-id/usb-...-event-kbd, grabbed so what\n"
+    "                        it types goes nowhere else (a FIFO or file of\n"
+    "                        recorded key events is read too, to its end)\n"
+    "  --raw        print the text of every code, whatever it is; no shop needed\n"
+    "               (control characters show as '?' on a terminal)\n"
+    "  --count N    stop after N codes\n"
+    "  --seconds S  stop after S seconds (5, 0.5)\n"
+    "Images and recorded events end by themselves; a camera or wedge is read\n"
+    "until Ctrl-C, --count or --seconds. A camera or wedge that is missing,\n"
+    "busy or unplugged is reported on stderr and tried again every 3 seconds.\n"
+    "Exits 0 when every source could be read, even if codes were refused; 1 if\n"
+    "an image, the camera or the wedge could not be read (the reason is on\n"
+    "stderr); 2 on a usage error.\n");
 
 struct scan {
     struct cli *c;
@@ -28,7 +48,22 @@ struct scan {
     unsigned char secret[STORE_SECRET_BYTES];
     struct jbuf jb;
     int errors;
+    long codes, count;          /* codes printed; stop at count (0: never) */
 };
+
+/* Ctrl-C and SIGTERM end the reading cleanly (JSON closed, devices let
+ * go): the handler only writes to a pipe the loop polls. */
+static volatile sig_atomic_t sig_pipe = -1;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (sig_pipe >= 0 && write(sig_pipe, "!", 1) < 0) {
+        /* full: a byte is already waiting */
+    }
+    errno = saved;
+}
 
 static const char *const VERDICTS[CARD_VERDICT_COUNT] = {
     [CARD_OK] = "ok", [CARD_NOT_TALLY] = "not_tally", [CARD_TYPO] = "typo",
@@ -138,6 +173,12 @@ static bool handle(struct scan *sc, const struct scan_event *ev)
             print_raw(sc, ev);
         else
             print_card(sc, ev);
+        if (!sc->c->json)
+            fflush(stdout);     /* a script reads each line as it comes */
+        return sc->count == 0 || ++sc->codes < sc->count;
+    case SCAN_STATUS:
+        fflush(stdout);
+        fprintf(stderr, "tally: %s\n", ev->text);
         break;
     case SCAN_NOTHING:
         print_nothing(sc, ev);
@@ -153,22 +194,35 @@ static bool handle(struct scan *sc, const struct scan_event *ev)
     return true;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The kiosk's main loop in miniature: poll the scanner's descriptor and
- * take every event waiting. */
-static int run(struct scan *sc, scanner *s)
+ * take every event waiting, until the sources end, --count codes were
+ * read, --seconds passed, or a signal came (stop_fd readable). */
+static int run(struct scan *sc, scanner *s, int stop_fd, int64_t deadline)
 {
     struct scan_event *ev = malloc(sizeof *ev);
     if (!ev)
         return cli_fail(_("out of memory"));
     bool going = true;
     while (going) {
-        struct pollfd p = { .fd = scanner_fd(s), .events = POLLIN };
-        if (poll(&p, 1, -1) < 0) {
+        struct pollfd p[2] = { { .fd = scanner_fd(s), .events = POLLIN }, { .fd = stop_fd, .events = POLLIN } };
+        int64_t left = deadline ? deadline - now_ms() : -1;
+        if (deadline && left <= 0)
+            break;
+        if (poll(p, 2, left > INT32_MAX ? INT32_MAX : (int)left) < 0) {
             if (errno == EINTR)
                 continue;
             free(ev);
             return cli_fail(_("cannot wait for the scanner: %s"), strerror(errno));
         }
+        if (p[1].revents)
+            break;
         while (going && scanner_next(s, ev) == 1)
             going = handle(sc, ev);
     }
@@ -176,37 +230,85 @@ static int run(struct scan *sc, scanner *s)
     return 0;
 }
 
+/* --count N and --seconds S: -1 after saying what is wrong. */
+static int parse_limits(const char *count, const char *seconds, long *n, int64_t *ms)
+{
+    char *end;
+    if (count) {
+        errno = 0;
+        *n = strtol(count, &end, 10);
+        if (errno || end == count || *end || *n < 1)
+            return cli_fail(_("--count takes a whole number of codes, 1 or more, not '%s'"), count), -1;
+    }
+    if (seconds) {
+        char num[64];   /* "0,5" as well as "0.5" */
+        snprintf(num, sizeof num, "%s", seconds);
+        char *comma = strchr(num, ',');
+        if (comma)
+            *comma = '.';
+        double s = strtod(num, &end);
+        if (end == num || *end || strlen(seconds) >= sizeof num || !isfinite(s) || s <= 0 || s > 1e9)
+            return cli_fail(_("--seconds takes a number of seconds above 0, not '%s'"), seconds), -1;
+        *ms = (int64_t)ceil(s * 1000);
+    }
+    return 0;
+}
+
 int cmd_scan(struct cli *c, int argc, char **argv)
 {
     bool images = false, raw = false;
-    const struct opt opts[] = { { "images", NULL, &images }, { "raw", NULL, &raw }, { 0 } };
+    const char *camera = NULL, *wedge = NULL, *count = NULL, *seconds = NULL;
+    const struct opt opts[] = { { "images", NULL, &images }, { "raw", NULL, &raw },
+                                { "camera", &camera, NULL }, { "wedge", &wedge, NULL },
+                                { "count", &count, NULL }, { "seconds", &seconds, NULL }, { 0 } };
     const char **pos = calloc((size_t)argc, sizeof *pos);
     if (!pos)
         return cli_fail(_("out of memory"));
     int n = cli_parse(c, argc, argv, opts, pos, argc, USAGE);
+    long max_codes = 0;
+    int64_t limit_ms = 0;
     int rc = 0;
-    if (n < 0)
+    if (n < 0 || parse_limits(count, seconds, &max_codes, &limit_ms) != 0)
         rc = 2;
-    else if (!images || n == 0) {
-        cli_fail(_("say where to read codes from: --images FILE|DIR..."));
+    else if ((images && n == 0) || (!images && !camera && !wedge)) {
+        cli_fail(_("say where to read codes from: --images FILE|DIR..., --camera DEV or --wedge DEV"));
+        rc = 2;
+    } else if (n > 0 && !images) {
+        cli_fail(_("unexpected argument '%s'; see 'tally scan --help'"), pos[0]);
         rc = 2;
     }
     else if (!raw && cli_open(c, false) != 0)
         rc = 1;
-    struct scan sc = { .c = c, .raw = raw, .tty = isatty(STDOUT_FILENO) };
+    struct scan sc = { .c = c, .raw = raw, .tty = isatty(STDOUT_FILENO), .count = max_codes };
     if (rc == 0 && !raw && store_shop_secret(c->s, sc.secret) != 0)
         rc = cli_store_fail(c);
+    int sp[2] = { -1, -1 };
+    struct sigaction sa, old_int, old_term;
+    bool caught = false;
+    if (rc == 0 && pipe(sp) == 0) {
+        for (int i = 0; i < 2; i++)
+            fcntl(sp[i], F_SETFL, fcntl(sp[i], F_GETFL) | O_NONBLOCK);
+        sig_pipe = sp[1];
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        caught = true;
+    }
     scanner *s = NULL;
     if (rc == 0) {
         char err[512];
-        s = scanner_open_images(pos, (size_t)n, NULL, err, sizeof err);
+        struct scanner_sources src = { .images = images ? pos : NULL, .nimages = images ? (size_t)n : 0,
+                                       .camera = camera, .wedge = wedge };
+        s = scanner_open(&src, NULL, err, sizeof err);
         if (!s)
             rc = cli_fail("%s", err);
     }
     if (rc == 0) {
         jb_init(&sc.jb);
         jb_arr_begin(&sc.jb);
-        rc = run(&sc, s);
+        rc = run(&sc, s, sp[0], limit_ms ? now_ms() + limit_ms : 0);
         jb_arr_end(&sc.jb);
         if (rc == 0 && c->json)
             rc = cli_print_json(&sc.jb);
@@ -216,6 +318,14 @@ int cmd_scan(struct cli *c, int argc, char **argv)
             rc = 1;
     }
     scanner_close(s);
+    if (caught) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sig_pipe = -1;
+    }
+    for (int i = 0; i < 2; i++)
+        if (sp[i] >= 0)
+            close(sp[i]);
     free(pos);
     return rc;
 }

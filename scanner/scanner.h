@@ -2,9 +2,9 @@
  *
  * It holds the card code format (make, print, read and verify a loyalty
  * card's code), QR symbols and the printed card (terminal, PNG, SVG), the
- * one decode path from grey frames to QR texts, image loaders, and the
- * scanner object that delivers codes to a main loop. Camera and wedge
- * sources will join the scanner object (see SCANNER below).
+ * one decode path from camera frames to QR texts, image loaders, and the
+ * scanner object that delivers codes to a main loop from image files, a
+ * V4L2 camera and a keyboard-wedge scanner (see SCANNER below).
  *
  * CARD CODES
  *
@@ -183,12 +183,12 @@ int card_render_term(const struct card_face *face, bool color, char **text,
 /* THE DECODE PATH
  *
  * Everything that reads codes from pictures goes through scan_decode():
- * image files today (PNG and PGM, loaded below), the camera's frames in
- * the next step (the V4L2 thread converts each frame to 8-bit grey and
- * calls this same function), so tests that replay frames test the path
- * the camera uses. It runs zbar's image scanner on a Y800 (8-bit grey)
- * frame with only QR enabled. A decoder is not thread-safe: use one per
- * thread. */
+ * image files (PNG and PGM, loaded below) and the camera's frames (the
+ * V4L2 thread hands each frame to scanner_frame(), whose decode thread
+ * converts it to 8-bit grey with scan_frame_decode() and calls this same
+ * function), so tests that replay frames test the path the camera uses.
+ * It runs zbar's image scanner on a Y800 (8-bit grey) frame with only QR
+ * enabled. A decoder is not thread-safe: use one per thread. */
 
 typedef struct scan_decoder scan_decoder;
 
@@ -205,6 +205,90 @@ typedef void scan_found_fn(const char *text, size_t len, void *arg);
  * if the frame is empty or too big, or zbar fails. */
 int scan_decode(scan_decoder *d, const unsigned char *grey, int width,
                 int height, scan_found_fn *fn, void *arg);
+
+/* CAMERA FRAMES
+ *
+ * What a camera delivers, before it is grey. zbar scans only the
+ * brightness, so the raw formats give it their luma (Y) samples as they
+ * are: no colour maths. MJPEG is decompressed by zbar's own JPEG reader
+ * (libjpeg, which zbar already links), only for frames that are decoded;
+ * a frame that does not start with SOI and end with EOI (cut short on the
+ * USB bus), or whose frame header gives another size than the camera's,
+ * is refused before libjpeg sees it (zbar trusts the size it is told).
+ * libjpeg may still print a warning on stderr for a frame damaged inside,
+ * which is why a camera that offers any raw format is read in that
+ * format. */
+
+enum scan_pixfmt {
+    SCAN_PIX_GREY,    /* V4L2 GREY: 8-bit luma */
+    SCAN_PIX_YUYV,    /* V4L2 YUYV: Y0 U Y1 V, 2 bytes a pixel */
+    SCAN_PIX_UYVY,    /* V4L2 UYVY: U Y0 V Y1 */
+    SCAN_PIX_NV12,    /* V4L2 NV12: Y plane, then interleaved CbCr at half size */
+    SCAN_PIX_YU12,    /* V4L2 YU12 (I420): Y plane, then Cb and Cr planes */
+    SCAN_PIX_MJPEG,   /* V4L2 MJPG: one JPEG a frame */
+    SCAN_PIX_COUNT
+};
+
+struct scan_frame {
+    enum scan_pixfmt format;
+    int width, height;             /* pixels */
+    size_t stride;                 /* bytes from a row to the next (of the
+                                      Y plane); 0: rows are packed */
+    const unsigned char *data;
+    size_t len;                    /* bytes in data */
+};
+
+/* The format's V4L2 name, "YUYV"; "?" if out of range. */
+const char *scan_pixfmt_name(enum scan_pixfmt format);
+
+/* The luma of a raw frame (every format but MJPEG) into grey, width *
+ * height bytes. Returns 0, or -1 if the size is out of range, the stride
+ * too small, the frame shorter than its format needs, or it is MJPEG. */
+int scan_frame_grey(const struct scan_frame *f, unsigned char *grey);
+
+/* Whether f can be a whole frame: size in range, len enough for a raw
+ * format; for MJPEG, SOI ... EOI and a frame header of f's size. */
+bool scan_frame_valid(const struct scan_frame *f);
+
+/* The camera's per-frame decode: converts f to grey (a GREY frame without
+ * padding is scanned in place) and runs scan_decode() on it. Returns what
+ * scan_decode returns, or -1 if the frame is not valid. */
+int scan_frame_decode(scan_decoder *d, const struct scan_frame *f,
+                      scan_found_fn *fn, void *arg);
+
+/* WEDGE SCANNERS
+ *
+ * A USB wedge scanner is a keyboard that types what it reads and presses
+ * Enter. Read as a dedicated input device (Linux evdev), it delivers
+ * struct input_event records; scan_keys turns them into lines of text
+ * with the US layout, which is what such scanners type by default:
+ * letters and digits, the punctuation of the main block and the keypad,
+ * with Shift (either) and Caps Lock. Enter (or keypad Enter) ends a line;
+ * an empty line is no line. Key codes without a character (F-keys,
+ * arrows, Meta, unknown codes), releases, repeats, other event types and
+ * keys pressed with Ctrl or Alt held add nothing. A pause of more than
+ * SCAN_KEYS_GAP_MS between two keys of a line throws away what came
+ * before it, so a read cut short never prefixes the next code. Times are
+ * the events' own (struct input_event's time), in ms. */
+
+#define SCAN_TEXT_MAX 1024
+#define SCAN_KEYS_GAP_MS 1000
+
+struct scan_keys {
+    bool shift_l, shift_r, caps, ctrl, alt, done;
+    int64_t last_ms;               /* time of the line's last key */
+    size_t len;                    /* bytes in line, NUL excluded */
+    bool truncated;                /* the line was longer than line */
+    char line[SCAN_TEXT_MAX];
+};
+
+void scan_keys_init(struct scan_keys *k);
+
+/* Feeds one event (type EV_KEY = 1, code KEY_*, value 1 press, 0 release,
+ * 2 repeat). Returns 1 when it ended a line, which k->line then holds
+ * (NUL-terminated) until the next call; else 0. */
+int scan_keys_feed(struct scan_keys *k, unsigned type, unsigned code,
+                   int value, int64_t ms);
 
 /* IMAGES */
 
@@ -231,34 +315,60 @@ int scan_png_write(const unsigned char *grey, int width, int height, int dpi,
 
 /* SCANNER
  *
- * A scanner reads codes in its own thread and delivers them to the
+ * A scanner reads codes in its own threads and delivers them to the
  * consumer's main loop: poll scanner_fd() for reading, then call
  * scanner_next() until it returns 0. The descriptor is readable exactly
  * while events are waiting, so the loop never busy-waits or blocks.
  * Events carry raw texts: the consumer checks them with card_parse().
  *
  * The same text seen again within window_ms of its last sighting is
- * delivered once: a card held up (or lying) under the camera counts once,
- * and counts again only after it has been out of sight for the window.
+ * delivered once, whichever source saw it: a card held up (or lying)
+ * under the camera counts once, and counts again only after it has been
+ * out of sight for the window.
  *
- * Sources: image files (scanner_open_images); the V4L2 camera and the
- * wedge scanner come next and will deliver the same events. */
+ * Sources, any together (scanner_open):
+ *  - image files, read in order in a thread; a file that cannot be read
+ *    is a SCAN_ERROR event and the rest go on;
+ *  - a V4L2 camera: a capture thread takes frames from the driver (mmap
+ *    streaming; GREY, YUYV, UYVY, NV12, YU12 preferred in that order,
+ *    MJPEG last), always the newest, and hands each to scanner_frame();
+ *    a decode thread scans the newest frame handed in, so a slow decode
+ *    drops frames rather than falls behind;
+ *  - a wedge scanner on its own input device (evdev), grabbed exclusively
+ *    (EVIOCGRAB) so what it types never reaches the terminal or a form
+ *    field; each line (scan_keys) is one event. Anything else that
+ *    delivers struct input_event records - a FIFO, a pipe as /dev/fd/N, a
+ *    file of recorded events - is read the same way but not grabbed: only
+ *    character devices are, and one that is not an input device is
+ *    refused. It ends at end of file, which a real device never reaches.
+ *
+ * A camera or wedge that is missing, busy (another program has it),
+ * unplugged mid-run, or unusable (not a camera, no format we read, no
+ * permission) gives one SCAN_ERROR event that says what happened and
+ * what to do, then is tried again every retry_ms in the background; when
+ * it comes (back) on, a SCAN_STATUS event says so. The same failure again
+ * on the next tries is not repeated. scanner_state() and scanner_status()
+ * tell the consumer where each source stands, for a status line.
+ *
+ * The threads block the signals that come from outside (SIGINT, SIGTERM,
+ * SIGCHLD, ...), so those reach the consumer's thread. */
 
-#define SCAN_TEXT_MAX 1024
 #define SCAN_SOURCE_MAX 1024
 #define SCAN_WINDOW_MS 2000
+#define SCAN_RETRY_MS 3000
 
 enum scan_kind {
-    SCAN_CODE,      /* text holds a decoded QR text (len bytes) */
+    SCAN_CODE,      /* text holds a decoded QR text or a wedge line (len bytes) */
     SCAN_NOTHING,   /* an image was read and held no QR code */
     SCAN_ERROR,     /* text holds a translated reason (source unreadable) */
-    SCAN_END        /* the source is exhausted; nothing follows */
+    SCAN_END,       /* every source is exhausted (a camera never is); nothing follows */
+    SCAN_STATUS     /* text holds a translated note: a camera or wedge is on */
 };
 
 struct scan_event {
     enum scan_kind kind;
     int64_t when;                  /* unix ms the frame was decoded */
-    char source[SCAN_SOURCE_MAX];  /* the image file (or device) */
+    char source[SCAN_SOURCE_MAX];  /* the image file or device */
     size_t len;                    /* bytes of text, NUL excluded */
     bool truncated;                /* the QR text was longer than text */
     char text[SCAN_TEXT_MAX];
@@ -267,15 +377,34 @@ struct scan_event {
 struct scanner_opts {
     int window_ms;      /* dedupe window; 0 delivers every sighting */
     int interval_ms;    /* pause between images, to replay at camera pace */
+    int retry_ms;       /* pause before a failed camera or wedge is tried
+                           again; 0: SCAN_RETRY_MS */
+};
+
+struct scanner_sources {
+    const char *const *images;  /* files or directories, or NULL */
+    size_t nimages;
+    const char *camera;         /* V4L2 device ("/dev/video0"), or NULL */
+    const char *wedge;          /* input device, or NULL */
+    bool frames;                /* a camera pipeline without a device:
+                                   frames come only from scanner_frame()
+                                   (tests, benchmarks); implied by camera */
 };
 
 typedef struct scanner scanner;
 
-/* Reads each path in order in a new thread: a PNG or PGM file, or every
- * *.png / *.pgm in a directory (not recursive, sorted by name). A file
- * that cannot be read becomes a SCAN_ERROR event and the rest go on.
- * opts NULL: SCAN_WINDOW_MS and no pause. Returns NULL (reason in err)
- * if the thread cannot start. */
+/* Starts the sources' threads. opts NULL: SCAN_WINDOW_MS, no pause,
+ * SCAN_RETRY_MS. With no source at all, SCAN_END is the only event.
+ * Returns NULL (reason in err) if out of memory or a thread cannot
+ * start; a camera or wedge that cannot be opened is not a reason (it is
+ * retried). */
+scanner *scanner_open(const struct scanner_sources *src,
+                      const struct scanner_opts *opts, char *err,
+                      size_t errsz);
+
+/* scanner_open() with image files only: each path in order, a PNG or PGM
+ * file or every *.png / *.pgm in a directory (not recursive, sorted by
+ * name). */
 scanner *scanner_open_images(const char *const *paths, size_t n,
                              const struct scanner_opts *opts, char *err,
                              size_t errsz);
@@ -286,7 +415,52 @@ int scanner_fd(const scanner *sc);
 /* Non-blocking: 1 with the next event in *ev, 0 if none is waiting. */
 int scanner_next(scanner *sc, struct scan_event *ev);
 
-/* Stops and joins the thread, frees everything. NULL is a no-op. */
+/* Hands one frame to sc's camera pipeline: the entry point the V4L2
+ * thread calls for each frame it takes from the driver, and the one
+ * tests and benchmarks call with made-up frames. The frame is copied
+ * into the pipeline's one slot, replacing a frame still waiting there
+ * (newest wins), and the decode thread scans it (scan_frame_decode) and
+ * delivers its codes under the source name of the camera (or "frames").
+ * Returns 1 if a frame not yet decoded was dropped for this one, 0 if
+ * not, -1 if sc has no camera pipeline, f is not valid
+ * (scan_frame_valid), or out of memory. Thread-safe. */
+int scanner_frame(scanner *sc, const struct scan_frame *f);
+
+enum scan_source { SCAN_SRC_IMAGES, SCAN_SRC_CAMERA, SCAN_SRC_WEDGE, SCAN_SRC_COUNT };
+
+enum scan_state {
+    SCAN_STATE_OFF,       /* no such source in this scanner */
+    SCAN_STATE_STARTING,  /* being opened for the first time */
+    SCAN_STATE_ON,        /* reading */
+    SCAN_STATE_MISSING,   /* not there, or unplugged: retrying */
+    SCAN_STATE_BUSY,      /* another program has it: retrying */
+    SCAN_STATE_FAILED,    /* there but unusable: retrying */
+    SCAN_STATE_DONE       /* images all read, or the wedge's input ended */
+};
+
+/* Where a source stands now. Thread-safe. */
+enum scan_state scanner_state(scanner *sc, enum scan_source src);
+
+/* The state of every source of sc for a status line, short, translated
+ * and joined by ", ", with "; retrying" after when one is being retried:
+ * "camera on", "camera missing, wedge on; retrying". "" with no source.
+ * Returns buf. */
+const char *scanner_status(scanner *sc, char *buf, size_t n);
+
+/* Counters, for tests, benchmarks and a curious installer. */
+struct scanner_stats {
+    uint64_t frames;        /* handed to scanner_frame() and taken */
+    uint64_t decoded;       /* of those, scanned */
+    uint64_t dropped;       /* replaced by a newer frame before a scan */
+    uint64_t bad;           /* refused by scanner_frame(), or damaged */
+    uint64_t camera_tries;  /* times the camera was opened or tried */
+    uint64_t wedge_tries;   /* times the wedge was opened or tried */
+};
+
+void scanner_stats(scanner *sc, struct scanner_stats *out);
+
+/* Stops and joins every thread, closes every device, frees everything.
+ * NULL is a no-op. */
 void scanner_close(scanner *sc);
 
 #endif

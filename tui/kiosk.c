@@ -27,11 +27,12 @@
 
 enum mode {
     M_LOGIN, M_IDLE, M_SEARCH, M_CUSTOMER, M_EARN, M_REDEEM, M_CONFIRM,
-    M_COUPON, M_NPS, M_PICK_VOID, M_MANAGER, M_REASON, M_ENROL, M_CARD, M_QUIT
+    M_COUPON, M_NPS, M_PICK_VOID, M_MANAGER, M_REASON, M_ENROL, M_CARD,
+    M_ADJUST, M_PROGRAM, M_SETTING, M_QUIT
 };
 
 /* What a manager's PIN was asked for. */
-enum need { NEED_VOID, NEED_OVERRIDE };
+enum need { NEED_VOID, NEED_OVERRIDE, NEED_ADJUST, NEED_SETTING };
 
 #define NFIELDS 5
 #define HISTORY 8
@@ -128,7 +129,12 @@ static void go(struct kiosk *k, enum mode m)
         field_init(&k->f[1], 8, true, true);
         break;
     case M_REASON:
+    case M_SETTING:
         set_fields(k, 1);
+        break;
+    case M_ADJUST:
+        set_fields(k, 2);
+        field_init(&k->f[0], 10, false, false);
         break;
     case M_ENROL:
         set_fields(k, 5);
@@ -378,6 +384,47 @@ static void start_void_pick(struct kiosk *k)
     k->sel = 0;
 }
 
+/* The program screen: the value typed for the chosen setting, now that a
+ * manager has confirmed it. */
+static char setting_value[FIELD_MAX];
+
+static void setting_ok(struct kiosk *k)
+{
+    const char *key = store_settings()[k->sel].key;
+    if (store_setting_set(k->s, k->manager.id, key, setting_value) != 0)
+        say(k, C_BAD, "%s", store_error(k->s));
+    else {
+        char v[1024];
+        store_setting_get(k->s, key, v, sizeof v);
+        say(k, C_GOOD, _("%s is now %s"), key, v);
+    }
+    int sel = k->sel;
+    k->mode = M_PROGRAM;
+    k->sel = sel;
+}
+
+static void adjust_ok(struct kiosk *k)
+{
+    struct store_result r;
+    const char *num = k->f[0].text;
+    bool negative = num[0] == '-';
+    int64_t points;
+    if (num[0] == '+' || num[0] == '-')
+        num++;
+    if (decimal_parse(num, 0, 1, 1000000, &points) != 0) {
+        say(k, C_BAD, "%s", _("Points: a whole number like +50 or -20."));
+        k->focus = 0;
+        return;
+    }
+    if (store_adjust(k->s, k->manager.id, k->cust.id, negative ? -points : points, 0, k->f[1].text, &r) != 0) {
+        say(k, C_BAD, "%s", store_error(k->s));
+        return;
+    }
+    reload_customer(k);
+    say(k, C_GOOD, _("Adjusted by %+" PRId64 " points. Balance %" PRId64 " points."), r.points, k->cust.points);
+    go(k, M_CUSTOMER);
+}
+
 static void manager_ok(struct kiosk *k)
 {
     struct store_staff m;
@@ -388,7 +435,12 @@ static void manager_ok(struct kiosk *k)
     }
     k->manager = m;
     k->msg[0] = '\0';
-    go(k, M_REASON);
+    if (k->need == NEED_ADJUST)
+        go(k, M_ADJUST);
+    else if (k->need == NEED_SETTING)
+        setting_ok(k);
+    else
+        go(k, M_REASON);
 }
 
 static void reason_ok(struct kiosk *k)
@@ -568,6 +620,10 @@ static void customer_key(struct kiosk *k, wint_t ch, bool key)
     } else if (is_fkey(ch, key, 7)) {
         k->msg[0] = '\0';
         go(k, M_NPS);
+    } else if (is_fkey(ch, key, 8)) {
+        k->need = NEED_ADJUST;
+        say(k, C_WARN, "%s", _("Adjusting points needs a manager's name and PIN."));
+        go(k, M_MANAGER);
     } else if (is_fkey(ch, key, 9)) {
         k->need = NEED_OVERRIDE;
         say(k, C_WARN, "%s", _("A manager passes a limit: manager's name and PIN."));
@@ -606,6 +662,13 @@ static void key(struct kiosk *k, wint_t ch, bool fkey)
         if (is_fkey(ch, fkey, 2)) {
             k->msg[0] = '\0';
             go(k, M_ENROL);
+        } else if (is_fkey(ch, fkey, 11)) {
+            k->msg[0] = '\0';
+            k->nitems = 0;
+            while (store_settings()[k->nitems].key)
+                k->nitems++;
+            k->mode = M_PROGRAM;
+            k->sel = 0;
         } else if (is_enter(ch, fkey)) {
             char q[FIELD_MAX];
             snprintf(q, sizeof q, "%s", k->f[0].text);
@@ -713,10 +776,56 @@ static void key(struct kiosk *k, wint_t ch, bool fkey)
         break;
     case M_MANAGER:
         if (is_esc(ch, fkey)) {
+            int sel = k->sel;
+            k->msg[0] = '\0';
+            go(k, k->need == NEED_SETTING ? M_PROGRAM : M_CUSTOMER);
+            k->sel = sel;
+        } else if (form_key(k, ch, fkey))
+            manager_ok(k);
+        break;
+    case M_ADJUST:
+        if (is_esc(ch, fkey)) {
             k->msg[0] = '\0';
             go(k, M_CUSTOMER);
         } else if (form_key(k, ch, fkey))
-            manager_ok(k);
+            adjust_ok(k);
+        break;
+    case M_PROGRAM:
+        if (is_esc(ch, fkey)) {
+            k->msg[0] = '\0';
+            go(k, M_IDLE);
+        } else if (is_enter(ch, fkey)) {
+            int sel = k->sel;
+            char v[1024];
+            go(k, M_SETTING);
+            k->sel = sel;
+            store_setting_get(k->s, store_settings()[sel].key, v, sizeof v);
+            snprintf(k->f[0].text, sizeof k->f[0].text, "%.255s", v);
+            k->f[0].len = strlen(k->f[0].text);
+            k->f[0].max_chars = 200;
+        } else {
+            if (fkey && ch == KEY_NPAGE)
+                k->sel = k->sel + 10 < k->nitems ? k->sel + 10 : k->nitems - 1;
+            else if (fkey && ch == KEY_PPAGE)
+                k->sel = k->sel > 10 ? k->sel - 10 : 0;
+            else if (fkey)
+                list_key(k, ch, fkey);
+        }
+        break;
+    case M_SETTING:
+        if (is_esc(ch, fkey)) {
+            int sel = k->sel;
+            k->mode = M_PROGRAM;
+            k->sel = sel;
+        } else if (is_enter(ch, fkey)) {
+            snprintf(setting_value, sizeof setting_value, "%s", k->f[0].text);
+            k->need = NEED_SETTING;
+            int sel = k->sel;
+            say(k, C_WARN, "%s", _("Changing the program needs a manager's name and PIN."));
+            go(k, M_MANAGER);
+            k->sel = sel;
+        } else
+            field_key(&k->f[0], ch, fkey);
         break;
     case M_REASON:
         if (is_esc(ch, fkey)) {
@@ -820,7 +929,11 @@ static void draw_status(struct kiosk *k)
     put(0, 1, COLS - 30, C_TITLE, store_shop_name(k->s));
     snprintf(line, sizeof line, "%.200s  %s", k->mode == M_LOGIN ? "" : k->staff.name, when);
     put(0, COLS - text_width(line) - 1, text_width(line), C_TITLE, line);
-    const char *cam = k->sc ? _("reader on") : _("no camera: type or wedge-scan");
+    char cam[128];
+    if (k->sc)
+        scanner_status(k->sc, cam, sizeof cam);   /* "camera on", "camera missing, retrying" */
+    else
+        snprintf(cam, sizeof cam, "%s", _("no camera: type or wedge-scan"));
     snprintf(line, sizeof line, _("Till %s | this till only | %s"), store_origin(k->s), cam);
     put(LINES - 4, 1, COLS - 2, C_DIM, line);
 }
@@ -854,8 +967,8 @@ static void draw(struct kiosk *k)
         put_centre(y + 3, C_ACCENT, _("Scan a card"));
         put_centre(y + 5, C_NORMAL, _("or type its code, a phone number or a name, then Enter"));
         field_draw(&k->f[0], y + 7, 10, COLS - 20, true);
-        bar[0] = "Enter"; bar[1] = _("find"); bar[2] = "F2"; bar[3] = _("enrol"); bar[4] = "F12"; bar[5] = _("lock");
-        bar[6] = "F10"; bar[7] = _("close");
+        bar[0] = "Enter"; bar[1] = _("find"); bar[2] = "F2"; bar[3] = _("enrol"); bar[4] = "F11"; bar[5] = _("program");
+        bar[6] = "F12"; bar[7] = _("lock"); bar[8] = "F10"; bar[9] = _("close");
         break;
     case M_SEARCH:
         put(y, 2, COLS - 4, C_ACCENT, _("Which customer?"));
@@ -880,6 +993,27 @@ static void draw(struct kiosk *k)
         }
         bar[0] = "F2"; bar[1] = _("save PNG"); bar[2] = "Enter"; bar[3] = _("done");
         break;
+    case M_PROGRAM:
+    case M_SETTING: {
+        const struct store_setting_info *info = store_settings();
+        put(y, 2, COLS - 4, C_ACCENT, _("The loyalty program"));
+        int rows = LINES - 9, first = k->sel >= rows ? k->sel - rows + 1 : 0;
+        for (int i = first; i < k->nitems && i - first < rows; i++) {
+            char v[1024];
+            store_setting_get(k->s, info[i].key, v, sizeof v);
+            putf(y + 2 + i - first, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%-26s %s", info[i].key, v);
+        }
+        if (k->mode == M_SETTING) {
+            put(LINES - 6, 2, COLS - 4, C_DIM, _(info[k->sel].help));
+            put(LINES - 5, 2, 26, C_ACCENT, info[k->sel].key);
+            field_draw(&k->f[0], LINES - 5, 30, COLS - 34, true);
+            bar[0] = "Enter"; bar[1] = _("save"); bar[2] = "Esc"; bar[3] = _("cancel");
+        } else {
+            put(LINES - 5, 2, COLS - 4, C_DIM, _(info[k->sel].help));
+            bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = _("change"); bar[4] = "Esc"; bar[5] = _("back");
+        }
+        break;
+    }
     case M_ENROL:
         put(y, 2, COLS - 4, C_ACCENT, _("New customer"));
         draw_form(k, y + 2, ENROL);
@@ -926,6 +1060,10 @@ static void draw(struct kiosk *k)
                 }
             }
             bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = _("select"); bar[4] = "Esc"; bar[5] = _("back");
+        } else if (k->mode == M_ADJUST) {
+            static const char *const ADJUST[] = { N_("Points (+50 or -20)"), N_("Reason") };
+            draw_form(k, row, ADJUST);
+            bar[0] = "Enter"; bar[1] = _("confirm"); bar[2] = "Esc"; bar[3] = _("cancel");
         } else if (k->mode == M_MANAGER) {
             draw_form(k, row, MANAGER);
             bar[0] = "Enter"; bar[1] = _("confirm"); bar[2] = "Esc"; bar[3] = _("cancel");
@@ -959,8 +1097,10 @@ int kiosk_run(store *s, const struct kiosk_options *o)
         fprintf(stderr, "tally: %s\n", _("out of memory"));
         return 1;
     }
-    if (o->nimages) {
-        k.sc = scanner_open_images(o->images, o->nimages, NULL, err, sizeof err);
+    if (o->nimages || o->camera || o->wedge) {
+        struct scanner_sources src = { .images = o->images, .nimages = o->nimages,
+                                       .camera = o->camera, .wedge = o->wedge };
+        k.sc = scanner_open(&src, NULL, err, sizeof err);
         if (!k.sc) {
             fprintf(stderr, "tally: %s\n", err);
             free(k.history);

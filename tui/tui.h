@@ -11,6 +11,8 @@ struct kiosk_options {
     const char *lang;               /* two-letter language for amounts */
     const char *const *images;      /* image files/dirs to read codes from */
     size_t nimages;
+    const char *camera;             /* V4L2 camera device, or NULL */
+    const char *wedge;              /* wedge scanner's input device, or NULL */
     const char *cards_dir;          /* where "save card" writes PNGs */
 };
 
