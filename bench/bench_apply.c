@@ -36,6 +36,7 @@
 
 #include <sqlite3.h>
 
+#include "bench/bench.h"
 #include "store/store.h"
 
 #define CUSTOMERS 2000
@@ -45,42 +46,6 @@
 #define SPAN_DAYS 1000          /* A's history spans about this many days */
 #define GOAL 0.50
 
-static char tmpdir[4096];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void cleanup(void)
-{
-    if (!tmpdir[0])
-        return;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char path[8192];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    tmpdir[0] = '\0';
-}
-
-static void die(const char *what, const char *why)
-{
-    fprintf(stderr, "bench_apply: %s: %s\n", what, why ? why : "");
-    cleanup();
-    exit(1);
-}
-
 /* --- till A: the source of the events ---------------------------------- */
 
 struct gen {
@@ -88,7 +53,7 @@ struct gen {
     char (*ids)[STORE_ID_LEN + 1];
     int64_t clock, step;
     long made;      /* earns so far */
-    long todo;      /* earns in this transaction */
+    long batch;      /* earns in this transaction */
 };
 
 static int enrol_all(store *s, void *arg)
@@ -112,7 +77,7 @@ static int enrol_all(store *s, void *arg)
 static int earn_some(store *s, void *arg)
 {
     struct gen *g = arg;
-    for (long i = 0; i < g->todo; i++) {
+    for (long i = 0; i < g->batch; i++) {
         long k = g->made + i;
         /* Some customers come often, most now and then. */
         unsigned long h = (unsigned long)k * 2654435761u;
@@ -153,10 +118,10 @@ static store *make_source(const char *path, char (*ids)[STORE_ID_LEN + 1])
         die("enrol customers on A", store_error(s));
     int64_t have;
     while ((have = store_event_count(s)) >= 0 && have < TOTAL_EVENTS) {
-        g.todo = TOTAL_EVENTS - have < GEN_PER_TX ? TOTAL_EVENTS - have : GEN_PER_TX;
+        g.batch = TOTAL_EVENTS - have < GEN_PER_TX ? TOTAL_EVENTS - have : GEN_PER_TX;
         if (store_atomically(s, earn_some, &g) != 0)
             die("earns on A", store_error(s));
-        g.made += g.todo;
+        g.made += g.batch;
     }
     if (have < 0)
         die("event count on A", store_error(s));
@@ -264,14 +229,7 @@ static void raw_close(struct raw_side *r)
 
 int main(void)
 {
-    const char *base = getenv("TMPDIR");
-    if (!base || !*base)
-        base = "/tmp";
-    snprintf(tmpdir, sizeof tmpdir, "%s/tally-bench-apply-XXXXXX", base);
-    if (!mkdtemp(tmpdir)) {
-        tmpdir[0] = '\0';
-        die("mkdtemp", strerror(errno));
-    }
+    const char *tmpdir = bench_tmpdir("bench-apply");
     char path[8192], err[512];
     static char ids[CUSTOMERS][STORE_ID_LEN + 1];
 
@@ -360,6 +318,6 @@ int main(void)
     store_close(a);
     store_close(b);
     raw_close(&raw);
-    cleanup();
+    bench_cleanup();
     return good ? 0 : 1;
 }

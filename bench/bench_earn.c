@@ -25,6 +25,7 @@
 
 #include <sqlite3.h>
 
+#include "bench/bench.h"
 #include "store/store.h"
 
 #define CUSTOMERS 300
@@ -32,54 +33,6 @@
 #define MAX_OPS 2000            /* per side, over all rounds */
 #define ROUND_SECONDS 1.2       /* per side and round: ~3.6 s per side at most */
 #define GOAL 0.80
-
-static char tmpdir[4096];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void cleanup(void)
-{
-    if (!tmpdir[0])
-        return;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char path[8192];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    tmpdir[0] = '\0';
-}
-
-static void die(const char *what, const char *why)
-{
-    fprintf(stderr, "bench_earn: %s: %s\n", what, why ? why : "");
-    cleanup();
-    exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* --- the store side -------------------------------------------------- */
 
@@ -304,14 +257,7 @@ static void raw_close(struct raw_side *r)
 
 int main(void)
 {
-    const char *base = getenv("TMPDIR");
-    if (!base || !*base)
-        base = "/tmp";
-    snprintf(tmpdir, sizeof tmpdir, "%s/tally-bench-earn-XXXXXX", base);
-    if (!mkdtemp(tmpdir)) {
-        tmpdir[0] = '\0';
-        die("mkdtemp", strerror(errno));
-    }
+    const char *tmpdir = bench_tmpdir("bench-earn");
     char path[8192];
     static struct store_side ss;
     static struct raw_side rs;
@@ -348,6 +294,6 @@ int main(void)
            raw_rate[0], raw_rate[1], raw_rate[2]);
     store_close(ss.s);
     raw_close(&rs);
-    cleanup();
+    bench_cleanup();
     return 0;
 }
