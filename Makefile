@@ -115,16 +115,29 @@ bench: deps
 demo: deps tally
 	@scripts/demo.sh
 
+# Service files name the installed binary; example configuration and units
+# go to share/doc/tally to be copied into /etc by whoever sets up the till
+# (README, "Set up a till").
+UNITS := $(wildcard etc/systemd/*.service)
+DOCDIR := $(PREFIX)/share/doc/tally
+
 install: tally locales
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(DOCDIR)/systemd
 	install -m 0755 tally $(DESTDIR)$(PREFIX)/bin/tally
+	install -m 0644 doc/tally.1 $(DESTDIR)$(PREFIX)/share/man/man1/tally.1
+	install -m 0644 etc/tally.conf $(DESTDIR)$(DOCDIR)/tally.conf
+	for u in $(UNITS); do \
+	  sed 's|@BINDIR@|$(PREFIX)/bin|g' $$u >$(DESTDIR)$(DOCDIR)/systemd/$$(basename $$u) && \
+	  chmod 0644 $(DESTDIR)$(DOCDIR)/systemd/$$(basename $$u); \
+	done
 	for l in $(LINGUAS); do \
 	  install -d $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES && \
 	  install -m 0644 build/locale/$$l/LC_MESSAGES/tally.mo $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES/tally.mo; \
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/tally
+	rm -f $(DESTDIR)$(PREFIX)/bin/tally $(DESTDIR)$(PREFIX)/share/man/man1/tally.1
+	rm -rf $(DESTDIR)$(DOCDIR)
 	for l in $(LINGUAS); do rm -f $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES/tally.mo; done
 
 clean:

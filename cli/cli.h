@@ -17,7 +17,15 @@ struct cli {
     const char *lang;           /* two-letter language for amounts */
     store *s;
     struct store_staff who;     /* after cli_login */
+    struct {                    /* from the configuration file, or NULL */
+        const char *db, *camera, *wedge, *lang, *listen, *cards_dir;
+    } conf;
 };
+
+/* Reads the per-machine configuration: path, else $TALLY_CONFIG, else
+ * /etc/tally/tally.conf if it exists. Unknown keys and bad values are
+ * refused with the line number. Returns 0 or an exit code. */
+int cli_config_load(struct cli *c, const char *path);
 
 /* One option of a subcommand. value != NULL: takes an argument. */
 struct opt {
@@ -89,7 +97,12 @@ int cmd_events(struct cli *c, int argc, char **argv);
 int cmd_digest(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_kiosk(struct cli *c, int argc, char **argv);
+int cmd_backup(struct cli *c, int argc, char **argv);
+int cmd_restore(struct cli *c, int argc, char **argv);
+int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_card(struct cli *c, int argc, char **argv);
 int cmd_scan(struct cli *c, int argc, char **argv);
+int cmd_report(struct cli *c, int argc, char **argv);
+int cmd_demo(struct cli *c, int argc, char **argv);
 
 #endif

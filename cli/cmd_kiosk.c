@@ -36,6 +36,12 @@ int cmd_kiosk(struct cli *c, int argc, char **argv)
         return 2;
     if (n > 0 && !images)
         return cli_fail(_("unexpected argument '%s'; see 'tally kiosk --help'"), pos[0]), 2;
+    if (!camera)
+        camera = c->conf.camera;
+    if (!wedge)
+        wedge = c->conf.wedge;
+    if (!cards)
+        cards = c->conf.cards_dir;
     if (cli_open(c, false) != 0)
         return 1;
     char dir[4096];

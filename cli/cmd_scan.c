@@ -265,6 +265,10 @@ int cmd_scan(struct cli *c, int argc, char **argv)
     if (!pos)
         return cli_fail(_("out of memory"));
     int n = cli_parse(c, argc, argv, opts, pos, argc, USAGE);
+    if (n >= 0 && !images && !camera && !wedge) {
+        camera = c->conf.camera;    /* the till's own, from tally.conf */
+        wedge = c->conf.wedge;
+    }
     long max_codes = 0;
     int64_t limit_ms = 0;
     int rc = 0;

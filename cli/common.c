@@ -39,6 +39,8 @@ static bool global_opt(struct cli *c, const char *name, const char *value)
         c->lang = value;
     else if (strcmp(name, "format") == 0)
         c->json = strcmp(value, "json") == 0;
+    else if (strcmp(name, "config") == 0)
+        ;   /* read at start-up, in main */
     else
         return false;
     return true;
@@ -80,7 +82,8 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct opt *opts,
             if (strcmp(o->name, name) == 0)
                 break;
         bool global = strcmp(name, "db") == 0 || strcmp(name, "staff") == 0 ||
-                      strcmp(name, "lang") == 0 || strcmp(name, "format") == 0;
+                      strcmp(name, "lang") == 0 || strcmp(name, "format") == 0 ||
+                      strcmp(name, "config") == 0;
         if ((!o || !o->name) && !global)
             return cli_fail(_("unknown option '--%s'; see 'tally %s --help'"), name, argv[0]), -1;
         bool takes = global || o->value;

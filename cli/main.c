@@ -36,10 +36,15 @@ static const struct command {
     { "promo", cmd_promo, N_("add, list or end timed promotions") },
     { "expire", cmd_expire, N_("expire points that are too old") },
     { "events", cmd_events, N_("list the event log") },
+    { "backup", cmd_backup, N_("make a consistent copy of the ledger, once or every so often") },
+    { "restore", cmd_restore, N_("bring back a backup of this shop (manager)") },
+    { "check", cmd_check, N_("check the database and the ledger's invariants") },
     { "digest", cmd_digest, N_("print one hash of the ledger's state, equal on tills in sync") },
     { "import", cmd_import, N_("import customers or transactions from a CSV file") },
     { "card", cmd_card, N_("print a customer's QR card (PNG, SVG, terminal) or replace a lost one") },
     { "scan", cmd_scan, N_("read card codes from images and say whose they are") },
+    { "report", cmd_report, N_("the manager's reports: retention, churn, CLV, segments, rewards, staff ...") },
+    { "demo", cmd_demo, N_("write a realistic demo history into an empty shop") },
 };
 
 static void usage(FILE *f)
@@ -49,12 +54,14 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         fprintf(f, "  %-10s %s\n", COMMANDS[i].name, _(COMMANDS[i].summary));
     fprintf(f, _("\nEvery command takes --help. The database is --db PATH, else $TALLY_DB, else\n"
-                 "~/.local/share/tally/tally.db. Staff act with --staff NAME (or $TALLY_STAFF)\n"
-                 "and their PIN ($TALLY_PIN, or asked on the terminal).\n"));
+                 "db in the configuration file (--config FILE, $TALLY_CONFIG or\n"
+                 "/etc/tally/tally.conf), else ~/.local/share/tally/tally.db. Staff act with\n"
+                 "--staff NAME (or $TALLY_STAFF) and their PIN ($TALLY_PIN, or asked).\n"));
 }
 
 /* Translations: $TALLY_LOCALEDIR, else a build/locale beside the binary
- * (a source tree), else the installed LOCALEDIR. */
+ * (a source tree), else ../share/locale beside it (installed), else the
+ * LOCALEDIR compiled in. */
 static void setup_language(int argc, char **argv, const char **lang)
 {
     for (int i = 1; i + 1 < argc; i++)
@@ -103,6 +110,13 @@ static void setup_language(int argc, char **argv, const char **lang)
             snprintf(here, sizeof here, "%s/build/locale", exe);
             if (stat(here, &sb) == 0)
                 dir = here;
+            else {
+                /* Installed: PREFIX/bin/tally finds PREFIX/share/locale,
+                 * wherever PREFIX is. */
+                snprintf(here, sizeof here, "%s/../share/locale", exe);
+                if (stat(here, &sb) == 0)
+                    dir = here;
+            }
         }
     }
     bindtextdomain("tally", dir ? dir : LOCALEDIR);
@@ -113,10 +127,18 @@ static void setup_language(int argc, char **argv, const char **lang)
 int main(int argc, char **argv)
 {
     struct cli c = { 0 };
-    c.lang = NULL;
-    const char *lang = NULL;
+    const char *lang = NULL, *config = NULL;
+    for (int k = 1; k < argc; k++)
+        if (strcmp(argv[k], "--config") == 0 && k + 1 < argc)
+            config = argv[k + 1];
+        else if (strncmp(argv[k], "--config=", 9) == 0)
+            config = argv[k] + 9;
+    int conf_rc = cli_config_load(&c, config);
+    lang = c.conf.lang;     /* --lang, found below, still wins */
     setup_language(argc, argv, &lang);
     c.lang = lang ? lang : "en";
+    if (conf_rc != 0)
+        return 2;
 
     /* Global options may come before the command. */
     int i = 1;
@@ -130,14 +152,14 @@ int main(int argc, char **argv)
             printf("tally %s\n", TALLY_VERSION);
             return 0;
         }
-        const char *names[] = { "--db", "--lang", "--format", "--staff" };
+        const char *names[] = { "--db", "--lang", "--format", "--staff", "--config" };
         size_t k;
-        for (k = 0; k < 4; k++) {
+        for (k = 0; k < 5; k++) {
             size_t n = strlen(names[k]);
             if (strncmp(a, names[k], n) == 0 && (a[n] == '=' || a[n] == '\0'))
                 break;
         }
-        if (k == 4) {
+        if (k == 5) {
             cli_fail(_("unknown option '%s'"), a);
             usage(stderr);
             return 2;
@@ -162,6 +184,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* The database: --db, else $TALLY_DB, else the configuration file. */
+    const char *env_db = getenv("TALLY_DB");
+    if (!c.db_path && !(env_db && *env_db))
+        c.db_path = c.conf.db;
     for (size_t k = 0; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++) {
         if (strcmp(argv[i], COMMANDS[k].name) == 0) {
             int rc = COMMANDS[k].run(&c, argc - i, argv + i);

@@ -166,6 +166,13 @@ static int json_object_ok(store *s, const char *json, const char *required)
 }
 
 /* The schema's rules for any event, wherever it was made. */
+bool event_hash_ok(const struct store_event *ev)
+{
+    unsigned char h[32];
+    event_hash(ev, h);
+    return memcmp(h, ev->hash, 32) == 0;
+}
+
 static int event_validate(store *s, const struct store_event *ev, char *why, size_t whysz)
 {
 #define REFUSE(...) do { snprintf(why, whysz, __VA_ARGS__); return -1; } while (0)

@@ -63,6 +63,8 @@ int event_append(store *s, struct store_event *ev);
 void event_init(struct store_event *ev, const char *type, const char *staff,
                 const char *customer);
 void event_ref(const struct store_event *ev, char *out, size_t outsz);
+/* Whether an event's stored hash matches its content. */
+bool event_hash_ok(const struct store_event *ev);
 /* Moves a finished JSON buffer into ev->data or ev->pii (dst), freeing it;
  * fails if it did not fit. */
 struct jbuf;

@@ -302,6 +302,24 @@ int store_promo_end(store *s, const char *manager, const char *promo);
 int store_promo_list(store *s, bool with_ended,
                      int (*fn)(const struct store_promo *, void *), void *arg);
 
+/* --- backup, restore, check ---------------------------------------------- */
+
+/* A consistent copy of the ledger at dest while others keep writing. */
+int store_backup(store *s, const char *dest);
+/* A backup into dir/tally-YYYYmmdd-HHMMSS.db, then only the newest keep
+ * backups there are kept. written gets the new file's path. */
+int store_backup_rotate(store *s, const char *dir, int keep, char *written, size_t writtensz);
+/* Replaces this database's content with a backup of the same shop, then
+ * continues under a new origin so no sequence number is used twice. */
+int store_restore(store *s, const char *backup);
+
+enum store_check_level { STORE_CHECK_OK, STORE_CHECK_WARNING, STORE_CHECK_ERROR };
+/* SQLite's integrity check and the ledger's invariants (balances are sums
+ * of effects, no gaps in this till's sequence, hashes match, no forks);
+ * fn gets one translated line per finding. Returns the number of errors,
+ * or -1 if the check could not run. */
+int store_check(store *s, int (*fn)(enum store_check_level, const char *msg, void *arg), void *arg);
+
 /* --- bulk ---------------------------------------------------------------- */
 
 /* Runs fn inside one write transaction: everything or nothing. fn returns
@@ -339,5 +357,153 @@ struct store_seed_stats {
     char first_error[256];  /* the first refusal, or "" */
 };
 int store_seed_demo(store *s, const struct store_seed_spec *spec, struct store_seed_stats *out);
+
+/* Reports (store/report.c). Every figure is computed in SQL from the event
+ * log, in one read transaction per report (a consistent snapshot; never the
+ * write lock, so the kiosk keeps serving). Definitions: 'tally report
+ * --help' and README.md. Money in minor units; a rate in tenths of a percent
+ * (123 = 12.3 %); STORE_NA where a figure has no value (no visits, nobody
+ * to churn ...). Periods are local calendar days. */
+#define STORE_NA INT64_MIN
+
+struct store_period {
+    int64_t from, to;           /* [from, to): midnight of the first day to midnight after the last */
+    int64_t prev_from, prev_to; /* the same number of days just before */
+    int days;
+    int64_t first_day, last_day;    /* days since 1970-01-01 (local calendar), both included */
+};
+/* The period a manager asked for: --from/--to (YYYY-MM-DD, both days
+ * included; --from alone runs to today), --period (2026, 2026-Q3, 2026-11,
+ * 2026-11-05) or --last (30d, 8w, 6m, 1y: up to and including today);
+ * all NULL: the last 30 days. One of the three ways at most. */
+int store_period_parse(store *s, const char *from, const char *to, const char *period,
+                       const char *last, struct store_period *out);
+/* One day (YYYY-MM-DD, or NULL for today), and the day before. */
+int store_period_day(store *s, const char *date, struct store_period *out);
+
+/* Several reports from one snapshot (the dashboard): between these two, a
+ * report reads the database as it was at the first read after begin. */
+int store_snapshot_begin(store *s);
+void store_snapshot_end(store *s);
+
+struct store_report_query {
+    struct store_period period;
+    const char *till;       /* one till's origin, or NULL/"" for all */
+};
+
+struct store_summary {
+    int64_t members;            /* enrolled by the end of the period */
+    int64_t active, new_members, visits, sales, aov;
+    int64_t repeaters, repeat_rate;     /* active with 2+ visits; their share */
+    int64_t frequency;          /* visits per active member, hundredths */
+    int64_t prev_active, churned, churn, retention;
+    int64_t lifespan_days, clv;
+    int64_t points_issued, points_redeemed, points_expired, redemption_rate;
+    int64_t points_outstanding, liability;  /* at the end of the period */
+    int64_t nps_answers, promoters, passives, detractors;
+    int64_t nps;                /* tenths of a point, -1000..1000 */
+};
+/* cur: the period; prev: the period before it. */
+int store_report_summary(store *s, const struct store_report_query *q,
+                         struct store_summary *cur, struct store_summary *prev);
+
+enum store_segment { SEG_NEW, SEG_LAPSED, SEG_AT_RISK, SEG_HIGH_VALUE, SEG_REGULAR,
+                     SEG_OCCASIONAL, SEG_COUNT };
+const char *store_segment_name(int seg);    /* "new", "at-risk" ... */
+const char *store_segment_rule(int seg);    /* untranslated: translate with _() */
+int store_segment_parse(const char *name);  /* -1 if unknown */
+struct store_segment_stats {
+    int64_t members, sales, share;  /* sales in the period, and their share */
+};
+int store_report_segments(store *s, const struct store_report_query *q,
+                          struct store_segment_stats cur[SEG_COUNT],
+                          struct store_segment_stats prev[SEG_COUNT]);
+
+/* One member in a list. Forgotten members are never listed. */
+struct store_member_row {
+    int64_t rank;
+    char id[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX * 4 + 1];
+    char phone[40], email[STORE_TEXT_MAX * 4 + 1];
+    bool consent;
+    int segment;                /* at the end of the period */
+    int64_t visits, spend;      /* in the period */
+    int64_t prev_visits, prev_spend;
+    int64_t last_visit;         /* unix ms, before the end of the period; 0: none */
+    int64_t total_visits;       /* all visits before the end of the period */
+    int64_t interval_days;      /* usual days between visits, or STORE_NA */
+    int r, f, m;                /* RFM scores 1-5 (customers report) */
+};
+/* The members of one segment at the end of the period, most spend first. */
+int store_report_segment_members(store *s, const struct store_report_query *q, int seg,
+                                 int limit, int (*fn)(const struct store_member_row *, void *),
+                                 void *arg);
+enum store_rank { STORE_BY_SPEND, STORE_BY_VISITS, STORE_BY_RECENCY };
+/* Members with a visit in the period, ranked, with their RFM scores. */
+int store_report_customers(store *s, const struct store_report_query *q, enum store_rank by,
+                           int limit, int (*fn)(const struct store_member_row *, void *),
+                           void *arg);
+
+struct store_reward_row {
+    char kind[16];              /* "reward", "coupon", "points", "credit" */
+    char id[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX * 4 + 1];
+    int64_t count, points, stamps, value;   /* value: minor units, or STORE_NA */
+    int64_t prev_count, prev_points, prev_stamps, prev_value;
+};
+int store_report_rewards(store *s, const struct store_report_query *q,
+                         int (*fn)(const struct store_reward_row *, void *), void *arg);
+
+struct store_tier_row {
+    char tier[64];
+    int64_t members, prev_members;  /* at the end of the period / of the previous one */
+    int64_t joined;                 /* new members who are in it at the end */
+    int64_t up, down;               /* members who came into it from a lower / higher tier */
+};
+int store_report_tiers(store *s, const struct store_report_query *q,
+                       int (*fn)(const struct store_tier_row *, void *), void *arg);
+
+struct store_activity {
+    int64_t transactions, sales, refunds, refunded, voids, voided;
+    int64_t adjustments, adjusted_points, overrides;
+};
+struct store_activity_row {
+    char key[STORE_ID_LEN + 1];     /* staff id, or till origin */
+    char name[STORE_TEXT_MAX * 4 + 1];
+    struct store_activity cur, prev;
+};
+/* by_till: one row per till, else one per staff member. */
+int store_report_activity(store *s, const struct store_report_query *q, bool by_till,
+                          int (*fn)(const struct store_activity_row *, void *), void *arg);
+
+struct store_overdraft_row {
+    char customer[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX * 4 + 1];  /* "" for a forgotten customer */
+    int64_t points, stamps, credit;     /* balance at the end of the period */
+    char event[STORE_ORIGIN_LEN + 24];  /* an event that took it below zero */
+    char type[24], staff[STORE_ID_LEN + 1];
+    char unit[8];                       /* "points", "stamps" or "credit" */
+    int64_t wall, delta, after;         /* the event's effect on it, and the balance after */
+};
+/* count: members overdrawn at the end of the period, and of the previous. */
+int store_report_overdrafts(store *s, const struct store_report_query *q, int64_t *count,
+                            int64_t *prev_count,
+                            int (*fn)(const struct store_overdraft_row *, void *), void *arg);
+
+struct store_day_figures {
+    int64_t purchases, sales, refunds, refunded, voids, coupons;
+    int64_t points_issued, points_taken_back, points_redeemed, points_expired;
+    int64_t credit_issued, credit_taken_back, credit_spent;
+};
+struct store_day_row {
+    char till[STORE_ORIGIN_LEN + 1];        /* "" in the total row */
+    char staff[STORE_ID_LEN + 1];           /* "" in a till's or the total row */
+    char staff_name[STORE_TEXT_MAX * 4 + 1];
+    struct store_day_figures cur, prev;
+};
+/* q->period is one day (store_period_day); rows per till and staff member,
+ * then one per till, then the total. */
+int store_report_day(store *s, const struct store_report_query *q,
+                     int (*fn)(const struct store_day_row *, void *), void *arg);
 
 #endif

@@ -1,0 +1,149 @@
+/* cmd_backup.c - tally backup, restore and check. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "i18n.h"
+
+static volatile sig_atomic_t stopping;
+static void on_signal(int sig) { (void)sig; stopping = 1; }
+
+/* "30m", "1h", "1d", "90s" → seconds. */
+static int parse_interval(const char *t, long *secs)
+{
+    char *end;
+    long v = strtol(t, &end, 10);
+    long unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 0;
+    if (end == t || v <= 0 || !unit || end[1] || v > 366L * 86400 / unit)
+        return -1;
+    *secs = v * unit;
+    return 0;
+}
+
+int cmd_backup(struct cli *c, int argc, char **argv)
+{
+    const char *pos[1], *every = NULL, *keep_s = NULL;
+    const struct opt opts[] = { { "every", &every, NULL }, { "keep", &keep_s, NULL }, { 0 } };
+    const char *usage = N_("Usage: tally backup FILE\n"
+        "       tally backup --every 1h [--keep 48] DIR\n\n"
+        "Makes a consistent copy of the ledger while the kiosk and syncd keep\n"
+        "working (SQLite's online backup). With --every it runs until stopped,\n"
+        "writing DIR/tally-YYYYmmdd-HHMMSS.db each interval (30m, 1h, 1d) and\n"
+        "keeping the newest --keep (default 48). Backups hold the shop's secret:\n"
+        "they are written with mode 0600; keep them as safe as the till.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 1, usage);
+    if (n < 0)
+        return 2;
+    if (n != 1)
+        return cli_fail(_("say where to: tally backup FILE, or --every 1h DIR")), 2;
+    long secs = 0;
+    int64_t keep = 48;
+    if (every && parse_interval(every, &secs) != 0)
+        return cli_fail(_("--every takes an interval like 30m, 1h or 1d")), 2;
+    if (keep_s && decimal_parse(keep_s, 0, 1, 100000, &keep) != 0)
+        return cli_fail(_("--keep takes a whole number of backups, at least 1")), 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    if (!every) {
+        if (store_backup(c->s, pos[0]) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("Backed up %" PRId64 " events to %s.\n"), store_event_count(c->s), pos[0]);
+        return 0;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    while (!stopping) {
+        char written[4300];
+        if (store_backup_rotate(c->s, pos[0], (int)keep, written, sizeof written) != 0)
+            cli_store_fail(c);     /* say so and try again next time */
+        else if (!c->json)
+            printf(_("Backed up to %s.\n"), written);
+        fflush(stdout);
+        for (long t = 0; t < secs && !stopping; t++)
+            sleep(1);
+    }
+    return 0;
+}
+
+int cmd_restore(struct cli *c, int argc, char **argv)
+{
+    const char *pos[1];
+    const char *usage = N_("Usage: tally restore FILE   (manager)\n\n"
+        "Brings back a backup of this shop. The current database is kept first as\n"
+        "DB.before-restore-YYYYmmdd-HHMMSS. A file that is not a tally backup, or\n"
+        "belongs to another shop, is refused. After a restore this till carries on\n"
+        "under a new till id, so no event number is ever used twice; whatever it\n"
+        "had sent to other tills since the backup comes back from them by sync.\n"
+        "Stop the kiosk and syncd on this till first.\n");
+    int n = cli_parse(c, argc, argv, NULL, pos, 1, usage);
+    if (n < 0)
+        return 2;
+    if (n != 1)
+        return cli_fail(_("say which backup: tally restore FILE")), 2;
+    if (access(pos[0], R_OK) != 0)
+        return cli_fail(_("cannot read %s"), pos[0]);
+    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
+        return 1;
+    char db[4096], safety[4200], stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    store_default_path(c->db_path, db, sizeof db);
+    snprintf(safety, sizeof safety, "%s.before-restore-%s", db, stamp);
+    if (store_backup(c->s, safety) != 0)
+        return cli_store_fail(c);
+    char before[STORE_ORIGIN_LEN + 1];
+    snprintf(before, sizeof before, "%s", store_origin(c->s));
+    if (store_restore(c->s, pos[0]) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(_("Restored %" PRId64 " events from %s (the previous database is in %s).\n"
+                 "This till was %s and goes on as %s.\n"),
+               store_event_count(c->s), pos[0], safety, before, store_origin(c->s));
+    return 0;
+}
+
+static int print_finding(enum store_check_level level, const char *msg, void *arg)
+{
+    struct jbuf *jb = arg;
+    static const char *const NAMES[] = { "ok", "warning", "error" };
+    if (jb) {
+        jb_obj_begin(jb);
+        jb_key(jb, "level");
+        jb_str(jb, NAMES[level]);
+        jb_key(jb, "message");
+        jb_str(jb, msg);
+        jb_obj_end(jb);
+    } else {
+        printf("%-8s %s\n", level == STORE_CHECK_OK ? _("ok") : level == STORE_CHECK_WARNING ? _("warning") : _("ERROR"), msg);
+    }
+    return 0;
+}
+
+int cmd_check(struct cli *c, int argc, char **argv)
+{
+    const char *usage = N_("Usage: tally check\n\n"
+        "Runs SQLite's integrity check and the ledger's own: every balance is the\n"
+        "sum of its events, this till's events have no gaps, every event matches\n"
+        "its content hash, no till sent a different version of an event. Exit\n"
+        "status 0 when all is well, 1 when something is wrong.\n");
+    if (cli_parse(c, argc, argv, NULL, NULL, 0, usage) < 0)
+        return 2;
+    if (cli_open(c, false) != 0)
+        return 1;
+    struct jbuf jb;
+    int errors = store_check(c->s, print_finding, cli_list_begin(c, &jb));
+    if (errors < 0) {
+        jb_free(&jb);
+        return cli_store_fail(c);
+    }
+    cli_list_end(c, &jb, 0);
+    return errors ? 1 : 0;
+}

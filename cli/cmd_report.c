@@ -1,0 +1,1124 @@
+/* cmd_report.c - tally report: the manager's figures, as a table, CSV or
+ * JSON. The figures and their definitions are store/report.c's; this file
+ * parses the period, logs the manager in and lays the rows out. */
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "i18n.h"
+
+static const char USAGE[] = N_(
+    "Usage: tally report NAME [--from DATE --to DATE | --period P | --last N]\n"
+    "                         [--till TILL] [--format table|csv|json]   (manager)\n"
+    "\n"
+    "Reports, each with the same figures for the previous period of equal\n"
+    "length beside it (for 2026-11, the 30 days before: 2026-10-02 to 2026-10-31).\n"
+    "NAME is one of:\n"
+    "  summary      members, visits, sales, retention, churn, CLV, points, NPS\n"
+    "  segments     members by segment, with each segment's share of sales;\n"
+    "               --segment NAME lists that segment's members\n"
+    "  customers    members ranked --by spend|visits|recency, with RFM scores\n"
+    "  rewards      redemptions per reward and coupon, and what they cost\n"
+    "  tiers        members per tier, and who moved up or down\n"
+    "  staff, tills transactions, voids, refunds, adjustments and overrides\n"
+    "               per person and per till\n"
+    "  overdrafts   negative balances and the events that caused them\n"
+    "  day          end-of-day reconciliation per till and staff member (--date)\n"
+    "\n"
+    "The period: --from 2026-07-01 --to 2026-09-30 (both days included; --from\n"
+    "alone runs to today), --period 2026 | 2026-Q3 | 2026-11 | 2026-11-05, or\n"
+    "--last 30d | 8w | 6m | 1y (up to and including today). Default: --last 30d.\n"
+    "Days are the till's local calendar days. --till TILL counts only that\n"
+    "till's transactions ('tally report tills' lists the tills): purchases\n"
+    "made there, members who enrolled there, members who bought there; the\n"
+    "outstanding points, their liability, tiers and overdrafts stay the whole\n"
+    "shop's, as balances are. Lists show --limit N rows (default 50; 0: all).\n"
+    "--format csv writes plain numbers (amounts like 12.50, rates like 12.3)\n"
+    "for a spreadsheet; give it after NAME.\n"
+    "\n"
+    "Definitions:\n"
+    "  A purchase is an earn. Refunds and voids count with the purchase they\n"
+    "  correct, on its day and till, so a period's figures are its purchases as\n"
+    "  they stand now: a fully refunded or voided purchase is no visit and no\n"
+    "  sale; a partly refunded one is still a visit, its sale net of the refund.\n"
+    "  An event that lost its once-per-occasion claim (two tills voiding the\n"
+    "  same sale, or granting the same birthday bonus, before they synced) never\n"
+    "  counts. A forgotten customer is counted in every figure and never listed.\n"
+    "  visits: purchases that are still visits. sales: their net amount.\n"
+    "  active members: members with a visit in the period. new members: joined\n"
+    "  in it. average order value = sales / visits. repeat rate = share of active\n"
+    "  members with 2 or more visits. purchase frequency = visits / active\n"
+    "  members. churn = members active in the previous period and not in this\n"
+    "  one / members active in the previous period x 100; retention = 100 -\n"
+    "  churn. lifespan = period length / churn (a member churning at this rate\n"
+    "  stays 1/churn periods). CLV = average order value x purchases per year x\n"
+    "  lifespan in years, which comes to sales per active member / churn.\n"
+    "  points issued: by purchases, bonuses (welcome, birthday, referral) and\n"
+    "  adjustments, less what refunds and voids took back; redeemed: for rewards\n"
+    "  and as payment, less voided redemptions; expired. redemption rate =\n"
+    "  points redeemed / points issued. outstanding points: all balances at the\n"
+    "  end of the period (overdrafts reduce it; points past their expiry date\n"
+    "  count until expiry runs); liability = outstanding points x the value of a\n"
+    "  point (1 / points.pay_rate of the currency unit). NPS = the share of\n"
+    "  promoters (9-10) less the share of detractors (0-6) among the answers\n"
+    "  given in the period, in points from -100 to 100. Rates are percentages\n"
+    "  to one decimal; '-' where there is nothing to divide by.\n"
+    "  Segments at the end of the period, the first rule that holds:\n"
+    "    new: joined in the period;\n"
+    "    lapsed: no visit in the last 90 days;\n"
+    "    at-risk: a regular (3+ visits, usually at most 30 days apart) now\n"
+    "      overdue: more than twice their usual interval, and at least 14 days,\n"
+    "      since the last visit;\n"
+    "    high-value: the top tenth of members by spend over the last 365 days;\n"
+    "    regular: 3+ visits, usually at most 30 days apart, not overdue;\n"
+    "    occasional: everyone else.\n"
+    "  RFM: recency (last visit), frequency (visits) and monetary (spend) in the\n"
+    "  period, each 1-5: the member's fifth among the period's active members.\n"
+    "  rewards: redemptions made in the period, not voided; a points reward's\n"
+    "  cost is its points at the value of a point. tiers: by the till's own rule\n"
+    "  (spend in tier.window_days before the end of each period). staff, tills,\n"
+    "  day: what each person and till did on the day they did it (refunds and\n"
+    "  voids on their own day). tiers and overdrafts are the whole shop's.\n");
+
+enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+/* --- output: one layout for every report ------------------------------- */
+
+/* K_NUM: text already formatted, aligned as a number; K_SCORE: tenths
+ * without a percent sign (NPS). */
+enum kind { K_TEXT, K_NUM, K_INT, K_MONEY, K_RATE, K_SCORE, K_HUND, K_TIME, K_BOOL };
+
+struct col {
+    const char *key;        /* CSV header and JSON key */
+    const char *label;      /* table header, N_() */
+    enum kind kind;
+    bool prev;              /* the previous period's value of the column before */
+};
+
+struct val {
+    int64_t n;
+    const char *s;
+};
+
+struct out {
+    struct cli *c;
+    enum fmt fmt;
+    const char *report;
+    const struct store_report_query *q;
+    const struct col *cols;
+    int ncols;
+    struct jbuf rows;       /* JSON: the rows array */
+    char **cells;           /* table: formatted cells, row by row */
+    size_t nrows, cap;
+    const char *title;      /* table: printed with the table, once it is known to work */
+    bool header_done;       /* CSV: printed before the first row */
+    bool vertical;          /* table: a block per row, a line per figure */
+    bool failed;
+};
+
+static void day_text(int64_t days, char out[16])
+{
+    int y, m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
+}
+
+static void fmt_value(struct out *o, const struct col *col, const struct val *v, char *buf, size_t sz)
+{
+    bool table = o->fmt == FMT_TABLE;
+    int64_t n = v->n;
+    if (col->kind != K_TEXT && col->kind != K_NUM && (n == STORE_NA || (col->kind == K_TIME && n <= 0))) {
+        snprintf(buf, sz, "%s", table ? "-" : "");
+        return;
+    }
+    switch (col->kind) {
+    case K_TEXT:
+    case K_NUM:
+        snprintf(buf, sz, "%s", v->s ? v->s : "");
+        break;
+    case K_INT:
+        snprintf(buf, sz, "%" PRId64, n);
+        break;
+    case K_MONEY:
+        if (table) {
+            char m[MONEY_BUFSZ];
+            snprintf(buf, sz, "%s", cli_amount(o->c, n, m));
+        } else {
+            money_plain(n, store_currency_digits(o->c->s), buf, sz);
+        }
+        break;
+    case K_RATE:
+    case K_SCORE:
+    case K_HUND: {
+        int64_t unit = col->kind == K_HUND ? 100 : 10, a = n < 0 ? -n : n;
+        snprintf(buf, sz, "%s%" PRId64 ".%0*" PRId64 "%s", n < 0 ? "-" : "", a / unit,
+                 col->kind == K_HUND ? 2 : 1, a % unit, table && col->kind == K_RATE ? "%" : "");
+        break;
+    }
+    case K_TIME:
+        cli_time(n, buf, sz);
+        break;
+    case K_BOOL:
+        snprintf(buf, sz, "%s", table ? (n ? _("yes") : _("no")) : (n ? "yes" : "no"));
+        break;
+    }
+}
+
+static void csv_field(const char *s)
+{
+    if (!strpbrk(s, ",;\"\n\r")) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void out_begin(struct out *o, struct cli *c, enum fmt fmt, const char *report,
+                      const char *title, const struct store_report_query *q,
+                      const struct col *cols, int ncols)
+{
+    memset(o, 0, sizeof *o);
+    o->c = c;
+    o->fmt = fmt;
+    o->report = report;
+    o->q = q;
+    o->cols = cols;
+    o->ncols = ncols;
+    o->title = title;
+    jb_init(&o->rows);
+    jb_arr_begin(&o->rows);
+}
+
+static void csv_header(struct out *o)
+{
+    if (o->header_done)
+        return;
+    o->header_done = true;
+    for (int i = 0; i < o->ncols; i++) {
+        if (i)
+            putchar(',');
+        csv_field(o->cols[i].key);
+    }
+    putchar('\n');
+}
+
+/* "Summary, 2026-11-01 .. 2026-11-30 (previous: 2026-10-02 .. 2026-10-31)". */
+static void print_title(struct out *o)
+{
+    const struct store_report_query *q = o->q;
+    if (!o->title || !q)
+        return;
+    char a[16], b[16], pa[16], pb[16];
+    const struct store_period *p = &q->period;
+    day_text(p->first_day, a);
+    day_text(p->last_day, b);
+    day_text(p->first_day - p->days, pa);
+    day_text(p->first_day - 1, pb);
+    printf("%s, %s", _(o->title), a);
+    if (p->days > 1)
+        printf(" .. %s", b);
+    printf(_(" (previous: %s"), pa);
+    if (p->days > 1)
+        printf(" .. %s", pb);
+    printf(")");
+    if (q->till && *q->till)
+        printf(_(", till %s"), q->till);
+    printf("\n\n");
+    o->title = NULL;
+}
+
+static void out_row(struct out *o, const struct val *v)
+{
+    char buf[STORE_TEXT_MAX * 4 + 64];
+    if (o->fmt == FMT_CSV) {
+        csv_header(o);
+        for (int i = 0; i < o->ncols; i++) {
+            if (i)
+                putchar(',');
+            fmt_value(o, &o->cols[i], &v[i], buf, sizeof buf);
+            csv_field(buf);
+        }
+        putchar('\n');
+        return;
+    }
+    if (o->fmt == FMT_JSON) {
+        struct jbuf *jb = &o->rows;
+        jb_obj_begin(jb);
+        for (int i = 0; i < o->ncols; i++) {
+            const struct col *col = &o->cols[i];
+            jb_key(jb, col->key);
+            if (col->kind == K_TEXT || col->kind == K_NUM) {
+                jb_str(jb, v[i].s ? v[i].s : "");
+            } else if (v[i].n == STORE_NA || (col->kind == K_TIME && v[i].n <= 0)) {
+                jb_null(jb);
+            } else if (col->kind == K_INT) {
+                jb_int(jb, v[i].n);
+            } else if (col->kind == K_MONEY) {
+                jb_money(jb, v[i].n, store_currency_digits(o->c->s));
+            } else if (col->kind == K_BOOL) {
+                jb_bool(jb, v[i].n != 0);
+            } else if (col->kind == K_TIME) {
+                fmt_value(o, col, &v[i], buf, sizeof buf);
+                jb_str(jb, buf);
+            } else {
+                fmt_value(o, col, &v[i], buf, sizeof buf);
+                jb_raw(jb, buf);    /* 12.3: an exact decimal, written as a number */
+            }
+        }
+        jb_obj_end(jb);
+        return;
+    }
+    if (o->nrows == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 64;
+        char **grown = realloc(o->cells, cap * (size_t)o->ncols * sizeof *grown);
+        if (!grown) {
+            o->failed = true;
+            return;
+        }
+        o->cells = grown;
+        o->cap = cap;
+    }
+    char **row = &o->cells[o->nrows * (size_t)o->ncols];
+    for (int i = 0; i < o->ncols; i++) {
+        fmt_value(o, &o->cols[i], &v[i], buf, sizeof buf);
+        if (o->cols[i].prev) {
+            /* Shown after this period's value: "12 (10)". */
+            size_t len = strlen(buf) + 3;
+            row[i] = malloc(len);
+            if (row[i])
+                snprintf(row[i], len, "(%s)", buf);
+        } else {
+            row[i] = strdup(buf);
+        }
+        if (!row[i])
+            o->failed = true;
+    }
+    o->nrows++;
+}
+
+static int text_width(const char *s)
+{
+    int w = utf8_width(s);
+    return w >= 0 ? w : (int)strlen(s);
+}
+
+static void pad(const char *s, int width, bool right)
+{
+    int w = text_width(s);
+    if (right)
+        printf("%*s%s", width > w ? width - w : 0, "", s);
+    else
+        printf("%s%*s", s, width > w ? width - w : 0, "");
+}
+
+static const char *cell(struct out *o, size_t r, int i)
+{
+    const char *v = o->cells[r * (size_t)o->ncols + i];
+    return v ? v : "";
+}
+
+/* A block per row: the text columns as its heading, then a line per
+ * figure, "label  value (previous)". For reports with many figures. */
+static void print_blocks(struct out *o)
+{
+    int lw = 0;
+    for (int i = 0; i < o->ncols; i++)
+        if (o->cols[i].kind != K_TEXT && o->cols[i].kind != K_NUM && !o->cols[i].prev &&
+            text_width(_(o->cols[i].label)) > lw)
+            lw = text_width(_(o->cols[i].label));
+    for (size_t r = 0; r < o->nrows; r++) {
+        bool first = true;
+        for (int i = 0; i < o->ncols; i++) {
+            if ((o->cols[i].kind == K_TEXT || o->cols[i].kind == K_NUM) && cell(o, r, i)[0]) {
+                printf("%s%s", first ? "" : ", ", cell(o, r, i));
+                first = false;
+            }
+        }
+        printf("\n");
+        for (int i = 0; i < o->ncols; i++) {
+            if (o->cols[i].kind == K_TEXT || o->cols[i].kind == K_NUM || o->cols[i].prev)
+                continue;
+            fputs("  ", stdout);
+            pad(_(o->cols[i].label), lw, false);
+            printf("  %s", cell(o, r, i));
+            if (i + 1 < o->ncols && o->cols[i + 1].prev)
+                printf(" %s", cell(o, r, i + 1));
+            putchar('\n');
+        }
+        if (r + 1 < o->nrows)
+            putchar('\n');
+    }
+}
+
+static void print_table(struct out *o)
+{
+    if (o->nrows == 0)
+        return;
+    if (o->vertical) {
+        print_blocks(o);
+        return;
+    }
+    int *w = calloc((size_t)o->ncols, sizeof *w);
+    if (!w) {
+        o->failed = true;
+        return;
+    }
+    for (int i = 0; i < o->ncols; i++)
+        if (!o->cols[i].prev)
+            w[i] = text_width(_(o->cols[i].label));
+    for (size_t r = 0; r < o->nrows; r++) {
+        for (int i = 0; i < o->ncols; i++) {
+            if (o->cols[i].prev)
+                continue;
+            int need = text_width(cell(o, r, i));
+            if (i + 1 < o->ncols && o->cols[i + 1].prev)
+                need += 1 + text_width(cell(o, r, i + 1));
+            if (need > w[i])
+                w[i] = need;
+        }
+    }
+    for (int i = 0; i < o->ncols; i++) {
+        if (o->cols[i].prev)
+            continue;
+        if (i)
+            fputs("  ", stdout);
+        pad(_(o->cols[i].label), i + 1 < o->ncols ? w[i] : 0, o->cols[i].kind != K_TEXT);
+    }
+    putchar('\n');
+    for (size_t r = 0; r < o->nrows; r++) {
+        for (int i = 0; i < o->ncols; i++) {
+            if (o->cols[i].prev)
+                continue;
+            if (i)
+                fputs("  ", stdout);
+            bool right = o->cols[i].kind != K_TEXT, last = i + 1 >= o->ncols;
+            if (!last && o->cols[i + 1].prev) {
+                char both[2 * (STORE_TEXT_MAX * 4 + 64)];
+                snprintf(both, sizeof both, "%s %s", cell(o, r, i), cell(o, r, i + 1));
+                pad(both, w[i], right);
+            } else {
+                pad(cell(o, r, i), last && !right ? 0 : w[i], right);
+            }
+        }
+        putchar('\n');
+    }
+    free(w);
+}
+
+/* Prints the table, or the JSON document (the report, its period and till,
+ * what extra adds, the rows), and frees everything. */
+static int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), void *arg)
+{
+    if (rc == 0 && !o->failed && o->fmt == FMT_CSV)
+        csv_header(o);
+    if (rc == 0 && !o->failed && o->fmt == FMT_TABLE) {
+        print_title(o);
+        print_table(o);
+    }
+    if (rc == 0 && !o->failed && o->fmt == FMT_JSON) {
+        jb_arr_end(&o->rows);
+        const char *rows = jb_result(&o->rows);
+        struct jbuf doc;
+        char a[16];
+        jb_init(&doc);
+        jb_obj_begin(&doc);
+        jb_key(&doc, "report");
+        jb_str(&doc, o->report);
+        if (o->q) {
+            const struct store_period *p = &o->q->period;
+            jb_key(&doc, "from");
+            day_text(p->first_day, a);
+            jb_str(&doc, a);
+            jb_key(&doc, "to");
+            day_text(p->last_day, a);
+            jb_str(&doc, a);
+            jb_key(&doc, "days");
+            jb_int(&doc, p->days);
+            jb_key(&doc, "previous_from");
+            day_text(p->first_day - p->days, a);
+            jb_str(&doc, a);
+            jb_key(&doc, "previous_to");
+            day_text(p->first_day - 1, a);
+            jb_str(&doc, a);
+            jb_key(&doc, "till");
+            jb_str(&doc, o->q->till && *o->q->till ? o->q->till : NULL);
+        }
+        jb_key(&doc, "currency");
+        jb_str(&doc, store_currency(o->c->s));
+        if (extra)
+            extra(&doc, arg);
+        jb_key(&doc, "rows");
+        jb_raw(&doc, rows);
+        jb_obj_end(&doc);
+        rc = rows ? cli_print_json(&doc) : (jb_free(&doc), cli_fail(_("out of memory")));
+    }
+    jb_free(&o->rows);
+    for (size_t i = 0; o->cells && i < o->nrows * (size_t)o->ncols; i++)
+        free(o->cells[i]);
+    free(o->cells);
+    o->cells = NULL;
+    if (rc != 0)
+        return rc;
+    return o->failed ? cli_fail(_("out of memory")) : 0;
+}
+
+/* --- the reports --------------------------------------------------------------- */
+
+struct ctx {
+    struct cli *c;
+    enum fmt fmt;
+    struct store_report_query q;
+    int limit;
+    const char *segment, *by, *date;
+};
+
+#define NCOLS(a) ((int)(sizeof a / sizeof a[0]))
+
+static const struct metric {
+    const char *key, *label;
+    enum kind kind;
+    size_t off;
+} METRICS[] = {
+#define M(key, label, kind, field) { key, label, kind, offsetof(struct store_summary, field) }
+    M("members", N_("members"), K_INT, members),
+    M("active_members", N_("active members"), K_INT, active),
+    M("new_members", N_("new members"), K_INT, new_members),
+    M("visits", N_("visits"), K_INT, visits),
+    M("sales", N_("sales"), K_MONEY, sales),
+    M("average_order_value", N_("average order value"), K_MONEY, aov),
+    M("repeat_members", N_("members with 2+ visits"), K_INT, repeaters),
+    M("repeat_rate", N_("repeat purchase rate"), K_RATE, repeat_rate),
+    M("purchase_frequency", N_("purchase frequency"), K_HUND, frequency),
+    M("previously_active", N_("active in the period before"), K_INT, prev_active),
+    M("churned", N_("churned"), K_INT, churned),
+    M("churn_rate", N_("churn rate"), K_RATE, churn),
+    M("retention_rate", N_("retention rate"), K_RATE, retention),
+    M("lifespan_days", N_("average lifespan (days)"), K_INT, lifespan_days),
+    M("clv", N_("customer lifetime value"), K_MONEY, clv),
+    M("points_issued", N_("points issued"), K_INT, points_issued),
+    M("points_redeemed", N_("points redeemed"), K_INT, points_redeemed),
+    M("points_expired", N_("points expired"), K_INT, points_expired),
+    M("redemption_rate", N_("redemption rate"), K_RATE, redemption_rate),
+    M("points_outstanding", N_("outstanding points (end)"), K_INT, points_outstanding),
+    M("liability", N_("liability (end)"), K_MONEY, liability),
+    M("nps_answers", N_("NPS answers"), K_INT, nps_answers),
+    M("promoters", N_("promoters (9-10)"), K_INT, promoters),
+    M("passives", N_("passives (7-8)"), K_INT, passives),
+    M("detractors", N_("detractors (0-6)"), K_INT, detractors),
+    M("nps", N_("NPS"), K_SCORE, nps),
+#undef M
+};
+
+static int64_t field(const struct store_summary *x, const struct metric *m)
+{
+    int64_t v;
+    memcpy(&v, (const char *)x + m->off, sizeof v);
+    return v;
+}
+
+static void summary_json(struct jbuf *doc, const char *key, struct out *o, const struct store_summary *x)
+{
+    char buf[64];
+    jb_key(doc, key);
+    jb_obj_begin(doc);
+    for (size_t i = 0; i < sizeof METRICS / sizeof METRICS[0]; i++) {
+        const struct metric *m = &METRICS[i];
+        struct col col = { m->key, m->label, m->kind, false };
+        struct val v = { field(x, m), NULL };
+        jb_key(doc, m->key);
+        if (v.n == STORE_NA)
+            jb_null(doc);
+        else if (m->kind == K_INT)
+            jb_int(doc, v.n);
+        else if (m->kind == K_MONEY)
+            jb_money(doc, v.n, store_currency_digits(o->c->s));
+        else {
+            fmt_value(o, &col, &v, buf, sizeof buf);
+            jb_raw(doc, buf);
+        }
+    }
+    jb_obj_end(doc);
+}
+
+struct summary_pair { struct out *o; const struct store_summary *cur, *prev; };
+
+static void summary_extra(struct jbuf *doc, void *arg)
+{
+    struct summary_pair *sp = arg;
+    summary_json(doc, "current", sp->o, sp->cur);
+    summary_json(doc, "previous", sp->o, sp->prev);
+}
+
+static int report_summary(struct ctx *x)
+{
+    struct store_summary cur, prev;
+    if (store_report_summary(x->c->s, &x->q, &cur, &prev) != 0)
+        return cli_store_fail(x->c);
+    static const struct col COLS[] = {
+        { "metric", N_("figure"), K_TEXT, false },
+        { "current", N_("this period"), K_NUM, false },
+        { "previous", N_("previous period"), K_NUM, false },
+        { "change", N_("change"), K_NUM, false },
+    };
+    struct out o;
+    out_begin(&o, x->c, x->fmt, "summary", N_("Summary"), &x->q, COLS, x->fmt == FMT_CSV ? 3 : 4);
+    if (x->fmt == FMT_JSON) {
+        struct summary_pair sp = { &o, &cur, &prev };
+        return out_end(&o, 0, summary_extra, &sp);
+    }
+    for (size_t i = 0; i < sizeof METRICS / sizeof METRICS[0]; i++) {
+        const struct metric *m = &METRICS[i];
+        struct col col = { m->key, m->label, m->kind, false };
+        struct val a = { field(&cur, m), NULL }, b = { field(&prev, m), NULL }, d = { STORE_NA, NULL };
+        char va[96], vb[96], vd[96] = "";
+        fmt_value(&o, &col, &a, va, sizeof va);
+        fmt_value(&o, &col, &b, vb, sizeof vb);
+        if (a.n != STORE_NA && b.n != STORE_NA && x->fmt == FMT_TABLE) {
+            d.n = a.n - b.n;
+            char diff[80];
+            fmt_value(&o, &col, &d, diff, sizeof diff);
+            if (d.n > 0)
+                snprintf(vd, sizeof vd, "+%s", diff);
+            else if (d.n < 0)
+                snprintf(vd, sizeof vd, "%s", diff);
+            else {
+                snprintf(vd, sizeof vd, "=");
+            }
+        }
+        struct val row[4] = { { 0, x->fmt == FMT_CSV ? m->key : _(m->label) }, { 0, va }, { 0, vb }, { 0, vd } };
+        out_row(&o, row);
+    }
+    return out_end(&o, 0, NULL, NULL);
+}
+
+/* segments ------------------------------------------------------------------------ */
+
+static void segments_extra(struct jbuf *doc, void *arg)
+{
+    (void)arg;
+    jb_key(doc, "rules");
+    jb_obj_begin(doc);
+    for (int i = 0; i < SEG_COUNT; i++) {
+        jb_key(doc, store_segment_name(i));
+        jb_str(doc, _(store_segment_rule(i)));
+    }
+    jb_obj_end(doc);
+}
+
+static const struct col MEMBER_COLS[] = {
+    { "rank", N_("#"), K_INT, false },
+    { "customer", N_("customer"), K_TEXT, false },
+    { "name", N_("name"), K_TEXT, false },
+    { "phone", N_("phone"), K_TEXT, false },
+    { "email", N_("email"), K_TEXT, false },
+    { "consent", N_("consent"), K_BOOL, false },
+    { "segment", N_("segment"), K_TEXT, false },
+    { "last_visit", N_("last visit"), K_TIME, false },
+    { "visits", N_("visits"), K_INT, false },
+    { "previous_visits", N_("visits before"), K_INT, true },
+    { "spend", N_("spend"), K_MONEY, false },
+    { "previous_spend", N_("spend before"), K_MONEY, true },
+    { "total_visits", N_("all visits"), K_INT, false },
+    { "interval_days", N_("usual interval (days)"), K_INT, false },
+    { "recency", N_("R"), K_INT, false },
+    { "frequency", N_("F"), K_INT, false },
+    { "monetary", N_("M"), K_INT, false },
+};
+
+struct member_out { struct out *o; bool rfm; };
+
+static int print_member(const struct store_member_row *m, void *arg)
+{
+    struct member_out *mo = arg;
+    struct val v[NCOLS(MEMBER_COLS)] = {
+        { m->rank, NULL }, { 0, m->id }, { 0, m->name }, { 0, m->phone }, { 0, m->email },
+        { m->consent, NULL }, { 0, store_segment_name(m->segment) }, { m->last_visit, NULL },
+        { m->visits, NULL }, { m->prev_visits, NULL }, { m->spend, NULL }, { m->prev_spend, NULL },
+        { m->total_visits, NULL }, { m->interval_days, NULL },
+        { m->r, NULL }, { m->f, NULL }, { m->m, NULL },
+    };
+    out_row(mo->o, v);
+    return 0;
+}
+
+static int report_segments(struct ctx *x)
+{
+    struct out o;
+    if (x->segment) {
+        int seg = store_segment_parse(x->segment);
+        if (seg < 0)
+            return cli_fail(_("no segment '%s': one of new, lapsed, at-risk, high-value, regular, occasional"),
+                            x->segment), 2;
+        /* A call list: without the ranking columns. */
+        out_begin(&o, x->c, x->fmt, "segment", N_("Members"), &x->q, MEMBER_COLS, NCOLS(MEMBER_COLS) - 3);
+        struct member_out mo = { &o, false };
+        int rc = store_report_segment_members(x->c->s, &x->q, seg, x->limit, print_member, &mo);
+        if (rc != 0)
+            out_end(&o, 1, NULL, NULL);
+        return rc != 0 ? cli_store_fail(x->c) : out_end(&o, 0, segments_extra, NULL);
+    }
+    struct store_segment_stats cur[SEG_COUNT], prev[SEG_COUNT];
+    if (store_report_segments(x->c->s, &x->q, cur, prev) != 0)
+        return cli_store_fail(x->c);
+    static const struct col COLS[] = {
+        { "segment", N_("segment"), K_TEXT, false },
+        { "members", N_("members"), K_INT, false },
+        { "previous_members", N_("members before"), K_INT, true },
+        { "sales", N_("sales"), K_MONEY, false },
+        { "previous_sales", N_("sales before"), K_MONEY, true },
+        { "share", N_("share of sales"), K_RATE, false },
+        { "previous_share", N_("share before"), K_RATE, true },
+    };
+    out_begin(&o, x->c, x->fmt, "segments", N_("Segments"), &x->q, COLS, NCOLS(COLS));
+    for (int i = 0; i < SEG_COUNT; i++) {
+        struct val v[NCOLS(COLS)] = {
+            { 0, store_segment_name(i) }, { cur[i].members, NULL }, { prev[i].members, NULL },
+            { cur[i].sales, NULL }, { prev[i].sales, NULL }, { cur[i].share, NULL }, { prev[i].share, NULL },
+        };
+        out_row(&o, v);
+    }
+    int rc = out_end(&o, 0, segments_extra, NULL);
+    if (rc == 0 && x->fmt == FMT_TABLE) {
+        printf("\n");
+        for (int i = 0; i < SEG_COUNT; i++)
+            printf("  %s\n", _(store_segment_rule(i)));
+    }
+    return rc;
+}
+
+static int report_customers(struct ctx *x)
+{
+    enum store_rank by = STORE_BY_SPEND;
+    if (x->by && strcmp(x->by, "spend") == 0)
+        by = STORE_BY_SPEND;
+    else if (x->by && strcmp(x->by, "visits") == 0)
+        by = STORE_BY_VISITS;
+    else if (x->by && strcmp(x->by, "recency") == 0)
+        by = STORE_BY_RECENCY;
+    else if (x->by)
+        return cli_fail(_("--by is spend, visits or recency")), 2;
+    struct out o;
+    out_begin(&o, x->c, x->fmt, "customers", N_("Customers"), &x->q, MEMBER_COLS, NCOLS(MEMBER_COLS));
+    struct member_out mo = { &o, true };
+    if (store_report_customers(x->c->s, &x->q, by, x->limit, print_member, &mo) != 0) {
+        out_end(&o, 1, NULL, NULL);
+        return cli_store_fail(x->c);
+    }
+    return out_end(&o, 0, NULL, NULL);
+}
+
+/* rewards --------------------------------------------------------------------------- */
+
+static const struct col REWARD_COLS[] = {
+    { "kind", N_("kind"), K_TEXT, false },
+    { "reward", N_("id"), K_TEXT, false },
+    { "name", N_("name"), K_TEXT, false },
+    { "count", N_("redemptions"), K_INT, false },
+    { "previous_count", N_("before"), K_INT, true },
+    { "points", N_("points"), K_INT, false },
+    { "previous_points", N_("points before"), K_INT, true },
+    { "stamps", N_("stamps"), K_INT, false },
+    { "previous_stamps", N_("stamps before"), K_INT, true },
+    { "cost", N_("cost"), K_MONEY, false },
+    { "previous_cost", N_("cost before"), K_MONEY, true },
+};
+
+static int print_reward_row(const struct store_reward_row *r, void *arg)
+{
+    struct out *o = arg;
+    const char *name = r->name;
+    if (strcmp(r->kind, "points") == 0)
+        name = _("points as payment");
+    else if (strcmp(r->kind, "credit") == 0)
+        name = _("store credit spent");
+    else if (strcmp(r->kind, "coupon") == 0 && strcmp(r->name, "amount") == 0)
+        name = _("amount off");
+    else if (strcmp(r->kind, "coupon") == 0 && strcmp(r->name, "percent") == 0)
+        name = _("percentage off");
+    struct val v[NCOLS(REWARD_COLS)] = {
+        { 0, r->kind }, { 0, r->id }, { 0, name }, { r->count, NULL }, { r->prev_count, NULL },
+        { r->points, NULL }, { r->prev_points, NULL }, { r->stamps, NULL }, { r->prev_stamps, NULL },
+        { r->value, NULL }, { r->prev_value, NULL },
+    };
+    out_row(o, v);
+    return 0;
+}
+
+static int report_rewards(struct ctx *x)
+{
+    struct out o;
+    out_begin(&o, x->c, x->fmt, "rewards", N_("Rewards"), &x->q, REWARD_COLS, NCOLS(REWARD_COLS));
+    if (store_report_rewards(x->c->s, &x->q, print_reward_row, &o) != 0) {
+        out_end(&o, 1, NULL, NULL);
+        return cli_store_fail(x->c);
+    }
+    return out_end(&o, 0, NULL, NULL);
+}
+
+/* tiers ------------------------------------------------------------------------------- */
+
+static const struct col TIER_COLS[] = {
+    { "tier", N_("tier"), K_TEXT, false },
+    { "members", N_("members"), K_INT, false },
+    { "previous_members", N_("before"), K_INT, true },
+    { "joined", N_("new members in it"), K_INT, false },
+    { "up", N_("moved up into it"), K_INT, false },
+    { "down", N_("moved down into it"), K_INT, false },
+};
+
+static int print_tier(const struct store_tier_row *t, void *arg)
+{
+    struct out *o = arg;
+    struct val v[NCOLS(TIER_COLS)] = {
+        { 0, t->tier[0] ? t->tier : _("(no tier)") }, { t->members, NULL }, { t->prev_members, NULL },
+        { t->joined, NULL }, { t->up, NULL }, { t->down, NULL },
+    };
+    out_row(o, v);
+    return 0;
+}
+
+static int report_tiers(struct ctx *x)
+{
+    struct out o;
+    out_begin(&o, x->c, x->fmt, "tiers", N_("Tiers"), &x->q, TIER_COLS, NCOLS(TIER_COLS));
+    if (store_report_tiers(x->c->s, &x->q, print_tier, &o) != 0) {
+        out_end(&o, 1, NULL, NULL);
+        return cli_store_fail(x->c);
+    }
+    return out_end(&o, 0, NULL, NULL);
+}
+
+/* staff and tills ------------------------------------------------------------------------ */
+
+static const struct col ACTIVITY_COLS[] = {
+    { "key", N_("who"), K_TEXT, false },
+    { "name", N_("name"), K_TEXT, false },
+    { "transactions", N_("transactions"), K_INT, false },
+    { "previous_transactions", "", K_INT, true },
+    { "sales", N_("sales"), K_MONEY, false },
+    { "previous_sales", "", K_MONEY, true },
+    { "refunds", N_("refunds"), K_INT, false },
+    { "previous_refunds", "", K_INT, true },
+    { "refunded", N_("refunded"), K_MONEY, false },
+    { "previous_refunded", "", K_MONEY, true },
+    { "voids", N_("voids made"), K_INT, false },
+    { "previous_voids", "", K_INT, true },
+    { "voided", N_("their transactions voided"), K_INT, false },
+    { "previous_voided", "", K_INT, true },
+    { "adjustments", N_("adjustments"), K_INT, false },
+    { "previous_adjustments", "", K_INT, true },
+    { "adjusted_points", N_("points adjusted"), K_INT, false },
+    { "previous_adjusted_points", "", K_INT, true },
+    { "overrides", N_("limit overrides"), K_INT, false },
+    { "previous_overrides", "", K_INT, true },
+};
+
+struct activity_out { struct out *o; struct cli *c; bool tills; };
+
+static int print_activity(const struct store_activity_row *r, void *arg)
+{
+    struct activity_out *ao = arg;
+    const struct store_activity *a = &r->cur, *b = &r->prev;
+    const char *name = r->name;
+    if (ao->tills)
+        name = strcmp(r->key, store_origin(ao->c->s)) == 0 ? _("this till") : "";
+    struct val v[NCOLS(ACTIVITY_COLS)] = {
+        { 0, r->key }, { 0, name },
+        { a->transactions, NULL }, { b->transactions, NULL }, { a->sales, NULL }, { b->sales, NULL },
+        { a->refunds, NULL }, { b->refunds, NULL }, { a->refunded, NULL }, { b->refunded, NULL },
+        { a->voids, NULL }, { b->voids, NULL }, { a->voided, NULL }, { b->voided, NULL },
+        { a->adjustments, NULL }, { b->adjustments, NULL },
+        { a->adjusted_points, NULL }, { b->adjusted_points, NULL },
+        { a->overrides, NULL }, { b->overrides, NULL },
+    };
+    out_row(ao->o, v);
+    return 0;
+}
+
+static int report_activity(struct ctx *x, bool tills)
+{
+    struct out o;
+    out_begin(&o, x->c, x->fmt, tills ? "tills" : "staff", tills ? N_("Tills") : N_("Staff"), &x->q,
+              ACTIVITY_COLS, NCOLS(ACTIVITY_COLS));
+    o.vertical = true;
+    struct activity_out ao = { &o, x->c, tills };
+    if (store_report_activity(x->c->s, &x->q, tills, print_activity, &ao) != 0) {
+        out_end(&o, 1, NULL, NULL);
+        return cli_store_fail(x->c);
+    }
+    if (x->fmt == FMT_TABLE && o.nrows == 0) {
+        print_title(&o);
+        printf("%s\n", _("Nothing was done in these periods."));
+    }
+    return out_end(&o, 0, NULL, NULL);
+}
+
+/* overdrafts -------------------------------------------------------------------------- */
+
+static const struct col OVERDRAFT_COLS[] = {
+    { "customer", N_("customer"), K_TEXT, false },
+    { "name", N_("name"), K_TEXT, false },
+    { "points", N_("points"), K_INT, false },
+    { "stamps", N_("stamps"), K_INT, false },
+    { "credit", N_("credit"), K_MONEY, false },
+    { "event", N_("event"), K_TEXT, false },
+    { "type", N_("type"), K_TEXT, false },
+    { "staff", N_("staff"), K_TEXT, false },
+    { "time", N_("time"), K_TIME, false },
+    { "unit", N_("of"), K_TEXT, false },
+    { "change", N_("change"), K_NUM, false },
+    { "after", N_("after"), K_NUM, false },
+};
+
+struct overdraft_out { struct out *o; struct cli *c; int64_t count, prev_count; };
+
+static int print_overdraft(const struct store_overdraft_row *r, void *arg)
+{
+    struct overdraft_out *oo = arg;
+    struct store_staff who;
+    const char *staff = r->staff;
+    if (r->staff[0] && store_staff_get(oo->c->s, r->staff, &who) == 0)
+        staff = who.name;
+    /* The change and the balance after it: points and stamps are whole
+     * numbers, credit is money. */
+    char change[MONEY_BUFSZ], after[MONEY_BUFSZ];
+    if (strcmp(r->unit, "credit") == 0) {
+        struct col mc = { "", "", K_MONEY, false };
+        struct val d = { r->delta, NULL }, a = { r->after, NULL };
+        fmt_value(oo->o, &mc, &d, change, sizeof change);
+        fmt_value(oo->o, &mc, &a, after, sizeof after);
+    } else {
+        snprintf(change, sizeof change, "%" PRId64, r->delta);
+        snprintf(after, sizeof after, "%" PRId64, r->after);
+    }
+    struct val v[NCOLS(OVERDRAFT_COLS)] = {
+        { 0, r->customer }, { 0, r->name[0] ? r->name : _("(forgotten)") }, { r->points, NULL },
+        { r->stamps, NULL }, { r->credit, NULL }, { 0, r->event }, { 0, r->type }, { 0, staff },
+        { r->wall, NULL }, { 0, r->unit }, { 0, change }, { 0, after },
+    };
+    out_row(oo->o, v);
+    return 0;
+}
+
+static void overdrafts_extra(struct jbuf *doc, void *arg)
+{
+    struct overdraft_out *oo = arg;
+    jb_key(doc, "overdrawn");
+    jb_int(doc, oo->count);
+    jb_key(doc, "previous_overdrawn");
+    jb_int(doc, oo->prev_count);
+}
+
+static int report_overdrafts(struct ctx *x)
+{
+    struct out o;
+    out_begin(&o, x->c, x->fmt, "overdrafts", N_("Overdrafts"), &x->q, OVERDRAFT_COLS, NCOLS(OVERDRAFT_COLS));
+    struct overdraft_out oo = { &o, x->c, 0, 0 };
+    if (store_report_overdrafts(x->c->s, &x->q, &oo.count, &oo.prev_count, print_overdraft, &oo) != 0) {
+        out_end(&o, 1, NULL, NULL);
+        return cli_store_fail(x->c);
+    }
+    if (x->fmt == FMT_TABLE) {
+        print_title(&o);
+        printf(_("%" PRId64 " members overdrawn at the end of the period (%" PRId64 " at the end of the previous one).\n"),
+               oo.count, oo.prev_count);
+    }
+    if (x->fmt == FMT_TABLE && o.nrows == 0)
+        return out_end(&o, 0, NULL, NULL);
+    if (x->fmt == FMT_TABLE)
+        printf("\n");
+    return out_end(&o, 0, overdrafts_extra, &oo);
+}
+
+/* day ------------------------------------------------------------------------------------ */
+
+#define DAY_PAIR(key, label, kind) { key, label, kind, false }, { "previous_" key, "", kind, true }
+static const struct col DAY_COLS[] = {
+    { "till", N_("till"), K_TEXT, false },
+    { "staff", N_("staff"), K_TEXT, false },
+    { "name", N_("name"), K_TEXT, false },
+    DAY_PAIR("purchases", N_("purchases"), K_INT),
+    DAY_PAIR("sales", N_("sales (net)"), K_MONEY),
+    DAY_PAIR("refunds", N_("refunds"), K_INT),
+    DAY_PAIR("refunded", N_("refunded"), K_MONEY),
+    DAY_PAIR("voids", N_("voids"), K_INT),
+    DAY_PAIR("coupons", N_("coupons used"), K_INT),
+    DAY_PAIR("points_issued", N_("points issued"), K_INT),
+    DAY_PAIR("points_taken_back", N_("points taken back"), K_INT),
+    DAY_PAIR("points_redeemed", N_("points redeemed"), K_INT),
+    DAY_PAIR("points_expired", N_("points expired"), K_INT),
+    DAY_PAIR("credit_issued", N_("credit issued"), K_MONEY),
+    DAY_PAIR("credit_taken_back", N_("credit taken back"), K_MONEY),
+    DAY_PAIR("credit_spent", N_("credit spent"), K_MONEY),
+};
+
+struct day_out { struct out *o; struct cli *c; };
+
+static int print_day(const struct store_day_row *r, void *arg)
+{
+    struct day_out *d = arg;
+    const struct store_day_figures *a = &r->cur, *b = &r->prev;
+    const char *till = r->till;
+    char label[64];
+    if (d->o->fmt == FMT_TABLE) {
+        if (!r->till[0])
+            till = _("all tills");
+        else if (!r->staff[0]) {
+            snprintf(label, sizeof label, _("till %s, all staff"), r->till);
+            till = label;
+        } else {
+            snprintf(label, sizeof label, _("till %s"), r->till);
+            till = label;
+        }
+    }
+    struct val v[NCOLS(DAY_COLS)] = {
+        { 0, till }, { 0, r->staff }, { 0, r->staff_name },
+        { a->purchases, NULL }, { b->purchases, NULL }, { a->sales, NULL }, { b->sales, NULL },
+        { a->refunds, NULL }, { b->refunds, NULL }, { a->refunded, NULL }, { b->refunded, NULL },
+        { a->voids, NULL }, { b->voids, NULL }, { a->coupons, NULL }, { b->coupons, NULL },
+        { a->points_issued, NULL }, { b->points_issued, NULL },
+        { a->points_taken_back, NULL }, { b->points_taken_back, NULL },
+        { a->points_redeemed, NULL }, { b->points_redeemed, NULL },
+        { a->points_expired, NULL }, { b->points_expired, NULL },
+        { a->credit_issued, NULL }, { b->credit_issued, NULL },
+        { a->credit_taken_back, NULL }, { b->credit_taken_back, NULL },
+        { a->credit_spent, NULL }, { b->credit_spent, NULL },
+    };
+    if (d->o->fmt == FMT_TABLE)
+        v[1].s = "";    /* the name says who */
+    out_row(d->o, v);
+    return 0;
+}
+
+static int report_day(struct ctx *x)
+{
+    if (store_period_day(x->c->s, x->date, &x->q.period) != 0)
+        return cli_store_fail(x->c), 2;
+    struct out o;
+    out_begin(&o, x->c, x->fmt, "day", N_("End of day"), &x->q, DAY_COLS, NCOLS(DAY_COLS));
+    o.vertical = true;
+    struct day_out d = { &o, x->c };
+    if (store_report_day(x->c->s, &x->q, print_day, &d) != 0) {
+        out_end(&o, 1, NULL, NULL);
+        return cli_store_fail(x->c);
+    }
+    if (x->fmt == FMT_TABLE && o.nrows == 0) {
+        print_title(&o);
+        printf("%s\n", _("Nothing was done on these days."));
+    }
+    return out_end(&o, 0, NULL, NULL);
+}
+
+/* --- the command ---------------------------------------------------------------------- */
+
+/* --format csv: cli_parse knows only table and json, so csv is taken out
+ * of the arguments here. */
+static int take_format(int argc, char **argv, char **out, enum fmt *fmt)
+{
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = NULL;
+        bool pair = false;
+        if (strcmp(a, "--format") == 0 && i + 1 < argc) {
+            v = argv[i + 1];
+            pair = true;
+        } else if (strncmp(a, "--format=", 9) == 0) {
+            v = a + 9;
+        }
+        if (v && (strcmp(v, "csv") == 0 || strcmp(v, "table") == 0 || strcmp(v, "json") == 0)) {
+            *fmt = strcmp(v, "csv") == 0 ? FMT_CSV : strcmp(v, "json") == 0 ? FMT_JSON : FMT_TABLE;
+            i += pair;
+            continue;
+        }
+        if (v)
+            return -1;
+        out[n++] = argv[i];
+    }
+    out[n] = NULL;
+    return n;
+}
+
+static bool hex_origin(const char *t)
+{
+    if (strlen(t) != STORE_ORIGIN_LEN)
+        return false;
+    for (const char *p = t; *p; p++)
+        if (!strchr("0123456789abcdef", *p))
+            return false;
+    return true;
+}
+
+int cmd_report(struct cli *c, int argc, char **argv)
+{
+    enum fmt fmt = c->json ? FMT_JSON : FMT_TABLE;
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    if (!args)
+        return cli_fail(_("out of memory"));
+    int nargs = take_format(argc, argv, args, &fmt);
+    if (nargs < 0) {
+        free(args);
+        return cli_fail(_("--format is 'table', 'csv' or 'json'")), 2;
+    }
+    const char *pos[1], *from = NULL, *to = NULL, *period = NULL, *last = NULL, *till = NULL,
+               *segment = NULL, *by = NULL, *date = NULL, *limit = NULL;
+    const struct opt opts[] = {
+        { "from", &from, NULL }, { "to", &to, NULL }, { "period", &period, NULL },
+        { "last", &last, NULL }, { "till", &till, NULL }, { "segment", &segment, NULL },
+        { "by", &by, NULL }, { "date", &date, NULL }, { "limit", &limit, NULL }, { 0 } };
+    int n = cli_parse(c, nargs, args, opts, pos, 1, USAGE);
+    free(args);
+    if (n < 0)
+        return 2;
+    if (c->json)
+        fmt = FMT_JSON;
+    static const char *const NAMES[] = { "summary", "segments", "customers", "rewards", "tiers",
+                                         "staff", "tills", "overdrafts", "day", NULL };
+    int which = -1;
+    for (int i = 0; n == 1 && NAMES[i]; i++)
+        if (strcmp(pos[0], NAMES[i]) == 0)
+            which = i;
+    if (n == 0)
+        return cli_fail(_("say which report: summary, segments, customers, rewards, tiers, staff, tills, overdrafts or day; see 'tally report --help'")), 2;
+    if (which < 0)
+        return cli_fail(_("no report '%s': one of summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day"), pos[0]), 2;
+    if (till && !hex_origin(till))
+        return cli_fail(_("'%s' is not a till: tills are 8 hex digits, as 'tally report tills' lists them"), till), 2;
+    if (segment && which != 1)
+        return cli_fail(_("--segment goes with the segments report")), 2;
+    if (by && which != 2)
+        return cli_fail(_("--by goes with the customers report")), 2;
+    if (date && which != 8)
+        return cli_fail(_("--date goes with the day report; other reports take --from/--to, --period or --last")), 2;
+    if (which == 8 && (from || to || period || last))
+        return cli_fail(_("the day report takes --date, not a period")), 2;
+    int64_t lim = 50;
+    if (limit && decimal_parse(limit, 0, 0, 100000000, &lim) != 0)
+        return cli_fail(_("--limit takes a whole number (0: all)")), 2;
+    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
+        return 1;
+    struct ctx x = { .c = c, .fmt = fmt, .limit = (int)lim, .segment = segment, .by = by, .date = date };
+    x.q.till = till;
+    if (which != 8 && store_period_parse(c->s, from, to, period, last, &x.q.period) != 0)
+        return cli_store_fail(c), 2;
+    switch (which) {
+    case 0: return report_summary(&x);
+    case 1: return report_segments(&x);
+    case 2: return report_customers(&x);
+    case 3: return report_rewards(&x);
+    case 4: return report_tiers(&x);
+    case 5: return report_activity(&x, false);
+    case 6: return report_activity(&x, true);
+    case 7: return report_overdrafts(&x);
+    default: return report_day(&x);
+    }
+}

@@ -1,0 +1,315 @@
+/* backup.c - consistent copies while the kiosk and syncd keep writing,
+ * restoring one safely, and checking a ledger: SQLite's integrity check
+ * plus the ledger's own invariants, said in words. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "i18n.h"
+#include "internal.h"
+
+/* Copies the open database into a new file at dest through SQLite's online
+ * backup API, in one step: it reads one snapshot, so the copy is
+ * consistent, and in WAL mode the writers are not held up meanwhile. The
+ * copy is written under a temporary name and renamed, so a half-written
+ * file never looks like a backup. */
+int store_backup(store *s, const char *dest)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.partial", dest);
+    unlink(tmp);
+    int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY, 0600);
+    if (fd < 0)
+        return store_fail(s, _("cannot write %s: %s"), tmp, strerror(errno));
+    close(fd);
+    sqlite3 *out;
+    if (sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        sqlite3_close(out);
+        unlink(tmp);
+        return store_fail(s, _("cannot write %s"), tmp);
+    }
+    sqlite3_backup *b = sqlite3_backup_init(out, "main", s->db, "main");
+    int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+    sqlite3_backup_finish(b);
+    int code = sqlite3_errcode(out);
+    /* A backup is a single file: no WAL to carry around. */
+    if (rc == SQLITE_DONE)
+        rc = sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) == SQLITE_OK ? SQLITE_DONE : SQLITE_ERROR;
+    sqlite3_close(out);
+    if (rc != SQLITE_DONE) {
+        unlink(tmp);
+        if (code == SQLITE_FULL || errno == ENOSPC)
+            return store_fail(s, _("the disk is full: no backup was written"));
+        return store_fail(s, _("the backup failed (%s); no backup was written"), sqlite3_errstr(rc));
+    }
+    if (rename(tmp, dest) != 0) {
+        unlink(tmp);
+        return store_fail(s, _("cannot write %s: %s"), dest, strerror(errno));
+    }
+    return 0;
+}
+
+/* Looks into a file that claims to be a tally database or backup. */
+static int read_identity(const char *path, char shop_id[17], int *version, char *err, size_t errsz)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    int ok = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM local WHERE key = 'shop_id'", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 0) != 16)
+        goto out;
+    memcpy(shop_id, sqlite3_column_blob(st, 0), 16);
+    shop_id[16] = '\0';
+    ok = 0;
+out:
+    if (ok != 0)
+        snprintf(err, errsz, _("%s is not a tally database or backup"), path);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ok;
+}
+
+int store_restore(store *s, const char *backup)
+{
+    char theirs[17], ours[17] = "";
+    int version;
+    if (read_identity(backup, theirs, &version, s->err, sizeof s->err) != 0)
+        return -1;
+    if (version > STORE_SCHEMA_VERSION)
+        return store_fail(s, _("%s was made by a newer tally: upgrade this till first"), backup);
+    if (local_get(s, "shop_id", ours, 16) == 16 && strncmp(ours, theirs, 16) != 0)
+        return store_fail(s, _("%s is a backup of another shop; nothing was restored"), backup);
+    sqlite3 *in;
+    if (sqlite3_open_v2(backup, &in, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(in);
+        return store_fail(s, _("cannot read %s"), backup);
+    }
+    store_release(s);
+    sqlite3_backup *b = sqlite3_backup_init(s->db, "main", in, "main");
+    int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+    sqlite3_backup_finish(b);
+    sqlite3_close(in);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, _("the restore failed (%s)"), sqlite3_errstr(rc));
+    /* The restored copy may be older than what this till already sent to
+     * its peers: never reuse those sequence numbers. This till goes on
+     * under a new origin; the old one becomes a till like any other, whose
+     * later events come back from the peers that hold them. */
+    if (sql_exec(s, "PRAGMA journal_mode=WAL") != 0 || tx_begin(s) != 0)
+        return -1;
+    char origin[STORE_ORIGIN_LEN + 1], prev[STORE_ORIGIN_LEN + 1] = "";
+    local_get(s, "origin", prev, STORE_ORIGIN_LEN);
+    random_id(origin, STORE_ORIGIN_LEN);
+    sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq)"
+                              " SELECT ?1, coalesce(max(seq), 0) FROM events WHERE origin = ?1");
+    if (!st) {
+        tx_rollback(s);
+        return -1;
+    }
+    bind_text(st, 1, prev);
+    if (sqlite3_step(st) != SQLITE_DONE || local_set(s, "origin", origin, STORE_ORIGIN_LEN) != 0 ||
+        local_set(s, "restored_from", prev, STORE_ORIGIN_LEN) != 0) {
+        db_fail(s);
+        tx_rollback(s);
+        return -1;
+    }
+    if (tx_commit(s) != 0)
+        return -1;
+    for (int i = 0; i < STMT_CACHE; i++)    /* the schema may differ: prepare afresh */
+        if (s->cache[i].sql) {
+            sqlite3_finalize(s->cache[i].st);
+            free(s->cache[i].sql);
+            s->cache[i].sql = NULL;
+        }
+    s->nlive = 0;
+    s->settings.loaded = false;
+    return load_shop(s);
+}
+
+/* --- check ------------------------------------------------------------ */
+
+struct check { store *s; int (*fn)(enum store_check_level, const char *, void *); void *arg; int errors; };
+
+static int say(struct check *c, enum store_check_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int say(struct check *c, enum store_check_level level, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (level == STORE_CHECK_ERROR)
+        c->errors++;
+    return c->fn(level, msg, c->arg);
+}
+
+static void check_sqlite(struct check *c)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
+        say(c, STORE_CHECK_ERROR, _("the database cannot be read: %s"), sqlite3_errmsg(c->s->db));
+        return;
+    }
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        if (line && strcmp(line, "ok") != 0 && n++ < 20)
+            say(c, STORE_CHECK_ERROR, _("database damage: %s"), line);
+    }
+    sqlite3_finalize(st);
+    if (!n)
+        say(c, STORE_CHECK_OK, "%s", _("SQLite integrity check: ok"));
+}
+
+static void check_balances(struct check *c)
+{
+    /* Every balance must be the sum of the effects that count. */
+    sqlite3_stmt *st = sql(c->s,
+        "SELECT c.id, c.points, c.stamps, c.credit, c.spend, c.visits,"
+        " coalesce(sum(e.points), 0), coalesce(sum(e.stamps), 0), coalesce(sum(e.credit), 0),"
+        " coalesce(sum(e.spend), 0), coalesce(sum(e.visits), 0)"
+        " FROM customers c LEFT JOIN events e ON e.customer = c.id AND (e.occasion = ''"
+        "  OR EXISTS (SELECT 1 FROM occasions o WHERE o.key = e.occasion AND o.origin = e.origin AND o.seq = e.seq))"
+        " GROUP BY c.id");
+    if (!st)
+        return;
+    int64_t customers = 0, wrong = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        customers++;
+        bool bad = false;
+        for (int i = 1; i <= 5; i++)
+            bad |= sqlite3_column_int64(st, i) != sqlite3_column_int64(st, i + 5);
+        if (bad && wrong++ < 10)
+            say(c, STORE_CHECK_ERROR, _("customer %s: the balance (%" PRId64 " points, %" PRId64 " stamps) is not the sum of their events (%" PRId64 " points, %" PRId64 " stamps)"),
+                (const char *)sqlite3_column_text(st, 0), (int64_t)sqlite3_column_int64(st, 1),
+                (int64_t)sqlite3_column_int64(st, 2), (int64_t)sqlite3_column_int64(st, 6),
+                (int64_t)sqlite3_column_int64(st, 7));
+    }
+    if (!wrong)
+        say(c, STORE_CHECK_OK, _("balances of %" PRId64 " customers equal the sums of their events"), customers);
+}
+
+static void check_sequences(struct check *c)
+{
+    sqlite3_stmt *st = sql(c->s, "SELECT origin, count(*), min(seq), max(seq) FROM events GROUP BY origin");
+    if (!st)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *origin = (const char *)sqlite3_column_text(st, 0);
+        int64_t n = sqlite3_column_int64(st, 1), lo = sqlite3_column_int64(st, 2), hi = sqlite3_column_int64(st, 3);
+        if (lo == 1 && n == hi)
+            say(c, STORE_CHECK_OK, _("till %s: events 1 to %" PRId64 ", no gaps"), origin, hi);
+        else if (strcmp(origin, c->s->origin) == 0)
+            say(c, STORE_CHECK_ERROR, _("this till's own events have gaps: %" PRId64 " events numbered %" PRId64 " to %" PRId64), n, lo, hi);
+        else
+            say(c, STORE_CHECK_WARNING, _("till %s: %" PRId64 " of its events up to %" PRId64 " are still missing here; sync will fetch them"),
+                origin, hi - n, hi);
+    }
+}
+
+static int verify_one(const struct store_event *ev, void *arg)
+{
+    int64_t *bad = arg;
+    if (!event_hash_ok(ev))
+        (*bad)++;
+    return 0;
+}
+
+static void check_hashes(struct check *c)
+{
+    int64_t bad = 0;
+    store_list_events(c->s, NULL, verify_one, &bad);
+    if (bad)
+        say(c, STORE_CHECK_ERROR, _("%" PRId64 " events do not match their content hash (changed outside tally)"), bad);
+    else
+        say(c, STORE_CHECK_OK, _("all %" PRId64 " events match their content hashes"), store_event_count(c->s));
+    sqlite3_stmt *st = sql(c->s, "SELECT origin, seq FROM forks ORDER BY origin, seq LIMIT 10");
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+        say(c, STORE_CHECK_ERROR, _("fork: another till sent event %s:%" PRId64 " with other content than this till holds"),
+            (const char *)sqlite3_column_text(st, 0), (int64_t)sqlite3_column_int64(st, 1));
+}
+
+int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *), void *arg)
+{
+    struct check c = { s, fn, arg, 0 };
+    store_release(s);
+    if (sql_exec(s, "BEGIN") != 0)      /* one snapshot for every check */
+        return -1;
+    check_sqlite(&c);
+    check_sequences(&c);
+    check_balances(&c);
+    check_hashes(&c);
+    store_release(s);
+    sql_exec(s, "COMMIT");
+    return c.errors;
+}
+
+/* --- rotation ---------------------------------------------------------- */
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int store_backup_rotate(store *s, const char *dir, int keep, char *written, size_t writtensz)
+{
+    char stamp[32], path[4200];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return store_fail(s, _("cannot create %s: %s"), dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/tally-%s.db", dir, stamp);
+    if (store_backup(s, path) != 0)
+        return -1;
+    snprintf(written, writtensz, "%s", path);
+    /* Keep the newest `keep`: the names sort by time. */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "tally-", 6) != 0 || len < 4 || strcmp(e->d_name + len - 3, ".db") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **grown = realloc(names, cap * sizeof *names);
+            if (!grown)
+                break;
+            names = grown;
+        }
+        if ((names[n] = strdup(e->d_name)) != NULL)
+            n++;
+    }
+    if (d)
+        closedir(d);
+    qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; i < n; i++) {
+        if (keep >= 0 && i + (size_t)keep < n) {
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            unlink(path);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return 0;
+}

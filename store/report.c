@@ -1,0 +1,1349 @@
+/* report.c - the manager's reports, computed in SQL from the event log.
+ *
+ * Each report runs in one read transaction (BEGIN ... COMMIT: a consistent
+ * snapshot in WAL mode, never the write lock) and streams its rows; nothing
+ * loads the ledger into memory. The definitions below are the ones
+ * 'tally report --help' and the README give to the manager.
+ *
+ * Purchases, visits and sales. A purchase is an earn event. Refunds and
+ * voids are corrections: each belongs to the purchase (or redemption, or
+ * bonus ...) it corrects - its "lot", two levels up for the void of a
+ * refund - and counts on the lot's day and till, so every figure describes
+ * the transactions of the period as they stand now:
+ *   - a fully refunded or voided purchase is no visit and no sale;
+ *   - a partly refunded purchase is still a visit, its sale net of the
+ *     refund;
+ *   - events that lost their once-per-occasion claim (a second void of the
+ *     same sale made at a till that had not heard of the first, a birthday
+ *     bonus granted twice) never count (COUNTED below, as in ledger.c).
+ * A visit is a purchase that is still one; an active member has a visit in
+ * the period. Forgotten members are counted in every figure and never
+ * listed. The activity reports (staff, tills, day) are the exception: they
+ * count what each person and till did on the day they did it.
+ *
+ * Indexes: period scans go through events_wall, corrections through
+ * events_ref (its WHERE ref_origin <> '' is repeated in each query, or
+ * SQLite will not use the partial index), per-customer lookups through
+ * events_customer. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "i18n.h"
+#include "internal.h"
+#include "util/util.h"
+
+#define DAY_MS ((int64_t)86400000)
+
+/* An event counts unless it lost its occasion (see events.c occasion_claim). */
+#define COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
+    " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
+
+/* Corrections (refunds, voids) with their lot: the purchase, redemption,
+ * bonus ... they correct, two levels up for the void of a refund. */
+#define CORR_CTE \
+    "corr AS MATERIALIZED (SELECT coalesce(l2.origin, l1.origin) AS lo," \
+    "  coalesce(l2.seq, l1.seq) AS ls, coalesce(l2.wall, l1.wall) AS lwall," \
+    "  coalesce(l2.type, l1.type) AS ltype, c.customer, c.points, c.stamps, c.credit," \
+    "  c.spend, c.visits, c.type AS ctype" \
+    " FROM events c" \
+    " JOIN events l1 ON l1.origin = c.ref_origin AND l1.seq = c.ref_seq" \
+    " LEFT JOIN events l2 ON l1.ref_origin <> '' AND l2.origin = l1.ref_origin AND l2.seq = l1.ref_seq" \
+    " WHERE c.ref_origin <> '' AND " COUNTED("c") ")"
+
+/* Purchases that are no longer a visit: fully refunded or voided. */
+#define DEAD_CTE \
+    "dead AS MATERIALIZED (SELECT lo, ls, min(lwall) AS wall, min(customer) AS customer" \
+    " FROM corr WHERE ltype = 'earn' GROUP BY lo, ls HAVING 1 + sum(visits) <= 0)"
+
+/* Two plans for the queries that go over every customer's events.
+ * With events_customer covering (customer, wall, type, spend, points,
+ * occasion), each customer's events of a window are one index range, read
+ * in customer order: no sort, no table lookups. With the schema-1 index
+ * (customer, wall) that would cost a table lookup per event, so the window
+ * is scanned by wall (events_wall) and grouped with a sort instead. The
+ * queries are written once with %s for their FROM and GROUP BY. */
+#define FROM_SCAN "events e"
+#define KEY_SCAN "e.customer"
+#define FROM_INDEX "customers c CROSS JOIN events e INDEXED BY events_customer ON e.customer = c.id"
+#define KEY_INDEX "c.rowid"
+#define COVERING_COLUMNS "customer,wall,type,spend,points,occasion"
+
+/* --- helpers ------------------------------------------------------------- */
+
+static int64_t div_round(int64_t num, int64_t den)   /* den > 0, half away from zero */
+{
+    return num >= 0 ? (num + den / 2) / den : -((-num + den / 2) / den);
+}
+
+/* num / den in tenths of a percent, or STORE_NA. */
+static int64_t rate(int64_t num, int64_t den)
+{
+    if (den <= 0)
+        return STORE_NA;
+#ifdef __SIZEOF_INT128__
+    __int128 n = (__int128)num * 1000;
+    return (int64_t)(n >= 0 ? (n + den / 2) / den : -((-n + den / 2) / den));
+#else
+    return div_round(num * 1000, den);
+#endif
+}
+
+static int64_t muldiv_round(int64_t a, int64_t b, int64_t c)
+{
+    if (c <= 0)
+        return STORE_NA;
+#ifdef __SIZEOF_INT128__
+    __int128 n = (__int128)a * b;
+    return (int64_t)(n >= 0 ? (n + c / 2) / c : -((-n + c / 2) / c));
+#else
+    return div_round(a * b, c);
+#endif
+}
+
+static int64_t local_midnight(int64_t civil_days)
+{
+    int y, m, d;
+    civil_from_days(civil_days, &y, &m, &d);
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_isdst = -1 };
+    return (int64_t)mktime(&tm) * 1000;
+}
+
+static int64_t civil_today(store *s)
+{
+    int y, m, d;
+    local_date(store_now(s), &y, &m, &d, NULL, NULL);
+    return days_from_civil(y, m, d);
+}
+
+static const char *till_of(const struct store_report_query *q)
+{
+    return q->till ? q->till : "";
+}
+
+static void bind_till(sqlite3_stmt *st, int i, const struct store_report_query *q)
+{
+    bind_text(st, i, till_of(q));
+}
+
+/* --- periods ------------------------------------------------------------- */
+
+static int period_days(store *s, int64_t first, int64_t last, struct store_period *out)
+{
+    if (last < first)
+        return store_fail(s, _("the period ends before it starts"));
+    if (last - first >= 36600)
+        return store_fail(s, _("the period is too long: at most 100 years"));
+    memset(out, 0, sizeof *out);
+    out->first_day = first;
+    out->last_day = last;
+    out->days = (int)(last - first + 1);
+    out->from = local_midnight(first);
+    out->to = local_midnight(last + 1);
+    out->prev_from = local_midnight(first - out->days);
+    out->prev_to = out->from;
+    return 0;
+}
+
+static int parse_date(store *s, const char *text, int64_t *days)
+{
+    int y, m, d;
+    if (!text || date_parse(text, &y, &m, &d) != 0)
+        return store_fail(s, _("'%s' is not a date: give it as YYYY-MM-DD"), text ? text : "");
+    *days = days_from_civil(y, m, d);
+    return 0;
+}
+
+static int parse_named(store *s, const char *p, struct store_period *out)
+{
+    int y, m, d, q;
+    char extra;
+    size_t n = strlen(p);
+    if (n == 4 && sscanf(p, "%4d%c", &y, &extra) == 1 && y >= 1 && y <= 9999)
+        return period_days(s, days_from_civil(y, 1, 1), days_from_civil(y, 12, 31), out);
+    if (n == 7 && (p[5] == 'Q' || p[5] == 'q') && sscanf(p, "%4d-%*c%1d%c", &y, &q, &extra) == 2 &&
+        p[4] == '-' && y >= 1 && q >= 1 && q <= 4)
+        return period_days(s, days_from_civil(y, 3 * q - 2, 1),
+                           days_from_civil(y, 3 * q, days_in_month(y, 3 * q)), out);
+    if (n == 7 && p[4] == '-' && sscanf(p, "%4d-%2d%c", &y, &m, &extra) == 2 && y >= 1 &&
+        m >= 1 && m <= 12)
+        return period_days(s, days_from_civil(y, m, 1), days_from_civil(y, m, days_in_month(y, m)), out);
+    if (n == 10 && date_parse(p, &y, &m, &d) == 0)
+        return period_days(s, days_from_civil(y, m, d), days_from_civil(y, m, d), out);
+    return store_fail(s, _("'%s' is not a period: give a year (2026), a quarter (2026-Q3), a month (2026-11) or a day (2026-11-05)"), p);
+}
+
+static int parse_last(store *s, const char *text, struct store_period *out)
+{
+    char *end;
+    long n = strtol(text, &end, 10);
+    int64_t today = civil_today(s), first;
+    if (end == text || n < 1 || n > 36500 || !*end || end[1] || text[0] == '+' || text[0] == ' ')
+        return store_fail(s, _("'%s' is not a length: give it like 30d, 8w, 6m or 1y"), text);
+    switch (*end) {
+    case 'd':
+        first = today - n + 1;
+        break;
+    case 'w':
+        first = today - 7 * n + 1;
+        break;
+    case 'm':
+    case 'y': {
+        int y, m, d;
+        civil_from_days(today, &y, &m, &d);
+        long months = *end == 'm' ? n : 12 * n;
+        long total = (long)y * 12 + (m - 1) - months;
+        if (total < 12)
+            return store_fail(s, _("the period is too long: at most 100 years"));
+        int py = (int)(total / 12), pm = (int)(total % 12) + 1;
+        int pd = d <= days_in_month(py, pm) ? d : days_in_month(py, pm);
+        first = days_from_civil(py, pm, pd) + 1;
+        break;
+    }
+    default:
+        return store_fail(s, _("'%s' is not a length: give it like 30d, 8w, 6m or 1y"), text);
+    }
+    return period_days(s, first, today, out);
+}
+
+int store_period_parse(store *s, const char *from, const char *to, const char *period,
+                       const char *last, struct store_period *out)
+{
+    int ways = (from || to) + (period != NULL) + (last != NULL);
+    if (ways > 1)
+        return store_fail(s, _("give the period one way: --from and --to, --period, or --last"));
+    if (period)
+        return parse_named(s, period, out);
+    if (last)
+        return parse_last(s, last, out);
+    if (to && !from)
+        return store_fail(s, _("--to needs --from"));
+    if (from) {
+        int64_t a, b = civil_today(s);
+        if (parse_date(s, from, &a) != 0 || (to && parse_date(s, to, &b) != 0))
+            return -1;
+        return period_days(s, a, b, out);
+    }
+    return parse_last(s, "30d", out);
+}
+
+int store_period_day(store *s, const char *date, struct store_period *out)
+{
+    int64_t d = civil_today(s);
+    if (date && parse_date(s, date, &d) != 0)
+        return -1;
+    return period_days(s, d, d, out);
+}
+
+/* --- snapshots ------------------------------------------------------------ */
+
+/* A read transaction: in WAL mode every statement until COMMIT reads the
+ * same snapshot, and writers carry on meanwhile. Inside a transaction that
+ * is open already (store_snapshot_begin, store_atomically) it joins that. */
+static int read_begin(store *s, bool *began)
+{
+    *began = false;
+    if (!sqlite3_get_autocommit(s->db))
+        return 0;
+    store_release(s);
+    if (sql_exec(s, "BEGIN") != 0)
+        return -1;
+    *began = true;
+    return 0;
+}
+
+static int read_end(store *s, bool began, int rc)
+{
+    char keep[sizeof s->err];
+    memcpy(keep, s->err, sizeof keep);
+    store_release(s);
+    if (began && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    memcpy(s->err, keep, sizeof keep);
+    return rc;
+}
+
+int store_snapshot_begin(store *s)
+{
+    bool began;
+    return read_begin(s, &began);
+}
+
+void store_snapshot_end(store *s)
+{
+    read_end(s, s->tx_depth == 0, 0);
+}
+
+static int check_till(store *s, const struct store_report_query *q)
+{
+    const char *t = till_of(q);
+    if (!*t)
+        return 0;
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE origin = ?1 LIMIT 1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, t);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (!found)
+        return store_fail(s, _("no till %s in this ledger; 'tally report tills' lists them"), t);
+    return 0;
+}
+
+static int step_row(store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? store_fail(s, "no row") : db_fail(s);
+}
+
+/* --- summary -------------------------------------------------------------- */
+
+/* The summary's one pass over the events, per customer: visits and net
+ * sales over three periods (the one before the previous is needed for the
+ * previous period's churn), points issued, redeemed, expired and NPS
+ * answers over two. Windows: ?1 start of the period before the previous,
+ * ?3 of the previous, ?4 of this one, ?2 the end; ?5 the till or ''.
+ * base: the events themselves; adj: corrections, on their lot's day and
+ * till (dead purchases -1 visit, refunds' spend and points). Points kinds:
+ * issued by purchases, bonuses, the welcome bonus and adjustments (net);
+ * redeemed by rewards and points as payment; expired. */
+#define POINTS_FILTER(types, when) \
+    "coalesce(sum(e.points) FILTER (WHERE e.type IN " types " AND " when " AND " COUNTED("e") "), 0)"
+#define P_NOW "e.wall >= ?4"
+#define P_PREV "e.wall >= ?3 AND e.wall < ?4"
+#define ISSUING "('earn', 'bonus', 'enrol', 'adjust')"
+#define REDEEMING "('redeem', 'pay')"
+static const char SQL_SUMMARY_T[] =
+    "WITH " CORR_CTE ", " DEAD_CTE ","
+    " adj AS (SELECT customer,"
+    "  sum(CASE WHEN wall >= ?4 THEN v END) AS vp,"
+    "  sum(CASE WHEN wall >= ?3 AND wall < ?4 THEN v END) AS vq,"
+    "  sum(CASE WHEN wall < ?3 THEN v END) AS vr,"
+    "  sum(CASE WHEN wall >= ?4 THEN sp END) AS sp,"
+    "  sum(CASE WHEN wall >= ?3 AND wall < ?4 THEN sp END) AS sq,"
+    "  sum(CASE WHEN wall >= ?4 AND k = 1 THEN p END) AS ip,"
+    "  sum(CASE WHEN wall >= ?3 AND wall < ?4 AND k = 1 THEN p END) AS iq,"
+    "  sum(CASE WHEN wall >= ?4 AND k = 2 THEN -p END) AS rp,"
+    "  sum(CASE WHEN wall >= ?3 AND wall < ?4 AND k = 2 THEN -p END) AS rq"
+    "  FROM (SELECT customer, wall, -1 AS v, 0 AS sp, 0 AS p, 0 AS k, lo FROM dead"
+    "   UNION ALL SELECT customer, lwall, 0, CASE WHEN ltype = 'earn' THEN spend ELSE 0 END, points,"
+    "    CASE WHEN ltype IN " ISSUING " THEN 1 WHEN ltype IN " REDEEMING " THEN 2 ELSE 0 END, lo"
+    "    FROM corr)"
+    "  WHERE wall >= ?1 AND wall < ?2 AND (?5 = '' OR lo = ?5) GROUP BY customer),"
+    " base AS (SELECT e.customer AS customer,"
+    "  count(*) FILTER (WHERE e.type = 'earn' AND " P_NOW ") AS vp,"
+    "  count(*) FILTER (WHERE e.type = 'earn' AND " P_PREV ") AS vq,"
+    "  count(*) FILTER (WHERE e.type = 'earn' AND e.wall < ?3) AS vr,"
+    "  coalesce(sum(e.spend) FILTER (WHERE e.type = 'earn' AND " P_NOW "), 0) AS sp,"
+    "  coalesce(sum(e.spend) FILTER (WHERE e.type = 'earn' AND " P_PREV "), 0) AS sq,"
+    "  " POINTS_FILTER(ISSUING, P_NOW) " AS ip, " POINTS_FILTER(ISSUING, P_PREV) " AS iq,"
+    "  -" POINTS_FILTER(REDEEMING, P_NOW) " AS rp, -" POINTS_FILTER(REDEEMING, P_PREV) " AS rq,"
+    "  -" POINTS_FILTER("('expire')", P_NOW) " AS xp, -" POINTS_FILTER("('expire')", P_PREV) " AS xq,"
+    "  %s"
+    "  FROM %s WHERE e.wall >= ?1 AND e.wall < ?2 AND e.customer <> '' AND (?5 = '' OR e.origin = ?5)"
+    "  GROUP BY %s)"
+    " SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2),"
+    "  coalesce(sum(vp), 0), coalesce(sum(sp), 0),"
+    "  count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2),"
+    "  coalesce(sum(vq), 0), coalesce(sum(sq), 0),"
+    "  count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
+    "  count(*) FILTER (WHERE vr > 0 AND NOT vq > 0),"
+    "  coalesce(sum(ip), 0), coalesce(sum(iq), 0), coalesce(sum(rp), 0), coalesce(sum(rq), 0),"
+    "  coalesce(sum(xp), 0), coalesce(sum(xq), 0),"
+    "  coalesce(sum(np), 0), coalesce(sum(pp), 0), coalesce(sum(dp), 0),"
+    "  coalesce(sum(nq), 0), coalesce(sum(pq), 0), coalesce(sum(dq), 0)"
+    " FROM (SELECT sum(vp) AS vp, sum(vq) AS vq, sum(vr) AS vr, sum(sp) AS sp, sum(sq) AS sq,"
+    "  sum(ip) AS ip, sum(iq) AS iq, sum(rp) AS rp, sum(rq) AS rq, sum(xp) AS xp, sum(xq) AS xq,"
+    "  sum(np) AS np, sum(pp) AS pp, sum(dp) AS dp, sum(nq) AS nq, sum(pq) AS pq, sum(dq) AS dq"
+    "  FROM (SELECT * FROM base UNION ALL SELECT customer, vp, vq, vr, sp, sq, ip, iq, rp, rq,"
+    "   0, 0, 0, 0, 0, 0, 0, 0 FROM adj) GROUP BY customer)";
+
+/* NPS answers, in the scan plan read with the rest. The index plan must
+ * not touch a column outside the index (a WITHOUT ROWID table has no
+ * deferred seek: every event would be looked up), so it finds the answers
+ * in the index first and looks up only those (SQL_NPS). */
+#define NPS_SCAN \
+    "count(*) FILTER (WHERE e.type = 'nps' AND " P_NOW ") AS np," \
+    " count(*) FILTER (WHERE e.type = 'nps' AND " P_NOW " AND json_extract(e.data, '$.score') >= 9) AS pp," \
+    " count(*) FILTER (WHERE e.type = 'nps' AND " P_NOW " AND json_extract(e.data, '$.score') <= 6) AS dp," \
+    " count(*) FILTER (WHERE e.type = 'nps' AND " P_PREV ") AS nq," \
+    " count(*) FILTER (WHERE e.type = 'nps' AND " P_PREV " AND json_extract(e.data, '$.score') >= 9) AS pq," \
+    " count(*) FILTER (WHERE e.type = 'nps' AND " P_PREV " AND json_extract(e.data, '$.score') <= 6) AS dq"
+#define NPS_NONE "0 AS np, 0 AS pp, 0 AS dp, 0 AS nq, 0 AS pq, 0 AS dq"
+/* ?1 start of the previous period, ?2 of this one, ?3 end, ?4 till. */
+static const char SQL_NPS[] =
+    "SELECT count(*) FILTER (WHERE t.wall >= ?2),"
+    " count(*) FILTER (WHERE t.wall >= ?2 AND json_extract(t.data, '$.score') >= 9),"
+    " count(*) FILTER (WHERE t.wall >= ?2 AND json_extract(t.data, '$.score') <= 6),"
+    " count(*) FILTER (WHERE t.wall < ?2),"
+    " count(*) FILTER (WHERE t.wall < ?2 AND json_extract(t.data, '$.score') >= 9),"
+    " count(*) FILTER (WHERE t.wall < ?2 AND json_extract(t.data, '$.score') <= 6)"
+    " FROM (SELECT e.origin, e.seq FROM " FROM_INDEX
+    "  WHERE e.type = 'nps' AND e.wall >= ?1 AND e.wall < ?3 AND (?4 = '' OR e.origin = ?4)) k"
+    " CROSS JOIN events t ON t.origin = k.origin AND t.seq = k.seq";
+
+/* Which plan this database allows: 1 the covering index, 0 the scan. */
+static int plan_of(store *s)
+{
+    sqlite3_stmt *st = sql(s, "SELECT group_concat(name, ',') FROM"
+                              " (SELECT name FROM pragma_index_info('events_customer') ORDER BY seqno)");
+    if (!st)
+        return -1;
+    char cols[256] = "";
+    if (sqlite3_step(st) == SQLITE_ROW)
+        copy_col(st, 0, cols, sizeof cols);
+    sqlite3_reset(st);
+    size_t n = strlen(COVERING_COLUMNS);
+    return strncmp(cols, COVERING_COLUMNS, n) == 0 && (cols[n] == '\0' || cols[n] == ',');
+}
+
+/* A per-customer query in a plan: the template's %s are its FROM and
+ * GROUP BY, after the extra columns cols if they are given. */
+static sqlite3_stmt *plan_sql(store *s, int plan, const char *tmpl, const char *cols)
+{
+    char text[8192];
+    const char *from = plan ? FROM_INDEX : FROM_SCAN, *key = plan ? KEY_INDEX : KEY_SCAN;
+    int n = cols ? snprintf(text, sizeof text, tmpl, cols, from, key)
+                 : snprintf(text, sizeof text, tmpl, from, key);
+    if (n < 0 || (size_t)n >= sizeof text) {
+        store_fail(s, "report query too long");
+        return NULL;
+    }
+    return sql(s, text);
+}
+
+/* Members: new in this (?2..?3) and the previous period (?1..?2), all by
+ * the end of each; with a till, those who enrolled there. */
+static const char SQL_MEMBERS[] =
+    "SELECT count(*) FILTER (WHERE enrolled >= ?2 AND enrolled < ?3),"
+    " count(*) FILTER (WHERE enrolled >= ?1 AND enrolled < ?2),"
+    " count(*) FILTER (WHERE enrolled < ?3), count(*) FILTER (WHERE enrolled < ?2)"
+    " FROM customers c WHERE enrolled > 0 AND (?4 = '' OR EXISTS (SELECT 1 FROM events e"
+    "  WHERE e.customer = c.id AND e.wall = c.enrolled AND e.type = 'enrol' AND e.origin = ?4))";
+
+/* Outstanding points at a moment: the sum of every counted points effect
+ * before it. Summed from whichever side of the moment is shorter: all the
+ * balances less what came after, or what came before. */
+static int outstanding_at(store *s, int64_t when, int64_t *out)
+{
+    /* Two subqueries: SQLite reads a min() or a max() off the index only
+     * when it is the query's one aggregate. */
+    sqlite3_stmt *st = sql(s, "SELECT (SELECT min(wall) FROM events), (SELECT max(wall) FROM events)");
+    if (!st || step_row(s, st) != 0)
+        return -1;
+    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    if (hi - when < when - lo) {
+        st = sql(s, "SELECT (SELECT coalesce(sum(points), 0) FROM customers)"
+                    " - (SELECT coalesce(sum(points), 0) FROM events e WHERE wall >= ?1"
+                    " AND points <> 0 AND customer <> '' AND " COUNTED("e") ")");
+    } else {
+        st = sql(s, "SELECT coalesce(sum(points), 0) FROM events e WHERE wall < ?1"
+                    " AND points <> 0 AND customer <> '' AND " COUNTED("e"));
+    }
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, when);
+    if (step_row(s, st) != 0)
+        return -1;
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static void derive_summary(store *s, struct store_summary *x, int days)
+{
+    int64_t pow10 = 1;
+    for (int i = 0; i < s->digits; i++)
+        pow10 *= 10;
+    x->aov = x->visits > 0 ? div_round(x->sales, x->visits) : STORE_NA;
+    x->repeat_rate = rate(x->repeaters, x->active);
+    x->frequency = x->active > 0 ? div_round(x->visits * 100, x->active) : STORE_NA;
+    x->churn = rate(x->churned, x->prev_active);
+    x->retention = x->churn == STORE_NA ? STORE_NA : 1000 - x->churn;
+    /* Lifespan: a member churning at this period's rate stays 1/churn
+     * periods. CLV = AOV x visits per year x lifespan in years, which comes
+     * to sales per active member x prev_active / churned. */
+    if (x->churned > 0 && x->active > 0) {
+        x->lifespan_days = muldiv_round(days, x->prev_active, x->churned);
+#ifdef __SIZEOF_INT128__
+        __int128 num = (__int128)x->sales * x->prev_active, den = (__int128)x->active * x->churned;
+        x->clv = (int64_t)(num >= 0 ? (num + den / 2) / den : -((-num + den / 2) / den));
+#else
+        x->clv = div_round(x->sales / x->active * x->prev_active, x->churned);
+#endif
+    } else {
+        x->lifespan_days = x->clv = STORE_NA;
+    }
+    x->redemption_rate = rate(x->points_redeemed, x->points_issued);
+    int64_t pay_rate = setting_int(s, "points.pay_rate");
+    x->liability = muldiv_round(x->points_outstanding, pow10, pay_rate > 0 ? pay_rate : 100);
+    x->passives = x->nps_answers - x->promoters - x->detractors;
+    x->nps = rate(x->promoters - x->detractors, x->nps_answers);
+}
+
+static int summary_tx(store *s, const struct store_report_query *q, struct store_summary *cur,
+                      struct store_summary *prev)
+{
+    const struct store_period *p = &q->period;
+    int64_t r = p->prev_from - (p->from - p->prev_from);
+    memset(cur, 0, sizeof *cur);
+    memset(prev, 0, sizeof *prev);
+    if (check_till(s, q) != 0)
+        return -1;
+
+    int plan = plan_of(s);
+    if (plan < 0)
+        return -1;
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_SUMMARY_T, plan ? NPS_NONE : NPS_SCAN);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, r);
+    sqlite3_bind_int64(st, 2, p->to);
+    sqlite3_bind_int64(st, 3, p->prev_from);
+    sqlite3_bind_int64(st, 4, p->from);
+    bind_till(st, 5, q);
+    if (step_row(s, st) != 0)
+        return -1;
+    int c = 0;
+    cur->active = sqlite3_column_int64(st, c++);
+    cur->repeaters = sqlite3_column_int64(st, c++);
+    cur->visits = sqlite3_column_int64(st, c++);
+    cur->sales = sqlite3_column_int64(st, c++);
+    prev->active = sqlite3_column_int64(st, c++);
+    prev->repeaters = sqlite3_column_int64(st, c++);
+    prev->visits = sqlite3_column_int64(st, c++);
+    prev->sales = sqlite3_column_int64(st, c++);
+    cur->churned = sqlite3_column_int64(st, c++);
+    cur->prev_active = prev->active;
+    prev->prev_active = sqlite3_column_int64(st, c++);
+    prev->churned = sqlite3_column_int64(st, c++);
+    cur->points_issued = sqlite3_column_int64(st, c++);
+    prev->points_issued = sqlite3_column_int64(st, c++);
+    cur->points_redeemed = sqlite3_column_int64(st, c++);
+    prev->points_redeemed = sqlite3_column_int64(st, c++);
+    cur->points_expired = sqlite3_column_int64(st, c++);
+    prev->points_expired = sqlite3_column_int64(st, c++);
+    cur->nps_answers = sqlite3_column_int64(st, c++);
+    cur->promoters = sqlite3_column_int64(st, c++);
+    cur->detractors = sqlite3_column_int64(st, c++);
+    prev->nps_answers = sqlite3_column_int64(st, c++);
+    prev->promoters = sqlite3_column_int64(st, c++);
+    prev->detractors = sqlite3_column_int64(st, c++);
+    sqlite3_reset(st);
+    if (plan) {
+        st = sql(s, SQL_NPS);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, p->prev_from);
+        sqlite3_bind_int64(st, 2, p->from);
+        sqlite3_bind_int64(st, 3, p->to);
+        bind_till(st, 4, q);
+        if (step_row(s, st) != 0)
+            return -1;
+        cur->nps_answers = sqlite3_column_int64(st, 0);
+        cur->promoters = sqlite3_column_int64(st, 1);
+        cur->detractors = sqlite3_column_int64(st, 2);
+        prev->nps_answers = sqlite3_column_int64(st, 3);
+        prev->promoters = sqlite3_column_int64(st, 4);
+        prev->detractors = sqlite3_column_int64(st, 5);
+        sqlite3_reset(st);
+    }
+
+    st = sql(s, SQL_MEMBERS);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->prev_from);
+    sqlite3_bind_int64(st, 2, p->from);
+    sqlite3_bind_int64(st, 3, p->to);
+    bind_till(st, 4, q);
+    if (step_row(s, st) != 0)
+        return -1;
+    cur->new_members = sqlite3_column_int64(st, 0);
+    prev->new_members = sqlite3_column_int64(st, 1);
+    cur->members = sqlite3_column_int64(st, 2);
+    prev->members = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+
+    if (outstanding_at(s, p->to, &cur->points_outstanding) != 0 ||
+        outstanding_at(s, p->from, &prev->points_outstanding) != 0)
+        return -1;
+    derive_summary(s, cur, p->days);
+    derive_summary(s, prev, p->days);
+    return 0;
+}
+
+int store_report_summary(store *s, const struct store_report_query *q,
+                         struct store_summary *cur, struct store_summary *prev)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, summary_tx(s, q, cur, prev));
+}
+
+/* --- segments and member lists ---------------------------------------------- */
+
+static const struct {
+    const char *name, *rule;
+} SEGMENTS[SEG_COUNT] = {
+    { "new", N_("new: joined in the period") },
+    { "lapsed", N_("lapsed: no visit in the last 90 days") },
+    { "at-risk", N_("at-risk: a regular (3+ visits, usually at most 30 days apart) now overdue: more than twice their usual interval, and at least 14 days, since the last visit") },
+    { "high-value", N_("high-value: the top tenth of members by spend over the last 365 days") },
+    { "regular", N_("regular: 3+ visits, usually at most 30 days apart, and not overdue") },
+    { "occasional", N_("occasional: every other member: fewer than 3 visits, or usually more than 30 days apart") },
+};
+
+const char *store_segment_name(int seg)
+{
+    return seg >= 0 && seg < SEG_COUNT ? SEGMENTS[seg].name : "";
+}
+
+const char *store_segment_rule(int seg)
+{
+    return seg >= 0 && seg < SEG_COUNT ? SEGMENTS[seg].rule : "";
+}
+
+int store_segment_parse(const char *name)
+{
+    for (int i = 0; name && i < SEG_COUNT; i++)
+        if (strcmp(name, SEGMENTS[i].name) == 0)
+            return i;
+    return -1;
+}
+
+#define MS_14D "1209600000"
+#define MS_30D "2592000000"
+#define MS_90D "7776000000"
+#define MS_365D "31536000000"
+
+/* A member's standing at a moment: the segment rules in SQL. n visits
+ * before the moment, f the first, l the last, m spend over the 365 days
+ * before it, r and h its rank by m among the members and how many spent
+ * anything; joined: the period's start (members who joined since are new);
+ * at: the moment. Checked in order: the first that holds. */
+#define REGULAR(n, f, l) "(" n " >= 3 AND " l " - " f " <= " MS_30D " * (" n " - 1))"
+#define SEGMENT_CASE(n, f, l, m, r, h, joined, at) \
+    "CASE WHEN enrolled >= " joined " THEN 0" \
+    " WHEN coalesce(" l ", enrolled) < " at " - " MS_90D " THEN 1" \
+    " WHEN " REGULAR(n, f, l) " AND " at " - " l " > max(2 * (" l " - " f ") / (" n " - 1), " MS_14D ") THEN 2" \
+    " WHEN " m " > 0 AND " r " <= (" h " + 9) / 10 THEN 3" \
+    " WHEN " REGULAR(n, f, l) " THEN 4 ELSE 5 END"
+
+/* Each member's visits and spend, for segments, member lists and the
+ * customer ranking. ?1 start of the period, ?2 its end, ?3 start of the
+ * previous one, ?4 and ?5 a year before the end of each, ?6 till. Only
+ * purchases that are still visits count (dead ones are left out); partial
+ * refunds come off their purchase's spend. With a till, only members who
+ * bought there. cls adds the segment at the end of this period (seg1) and
+ * of the previous one (seg0, NULL for who was no member yet). */
+#define MEMBER_CTE \
+    "WITH " CORR_CTE ", " DEAD_CTE "," \
+    " base AS (SELECT e.customer AS customer, count(*) AS n1, min(e.wall) AS f1, max(e.wall) AS l1," \
+    "  count(*) FILTER (WHERE e.wall < ?1) AS n0, max(e.wall) FILTER (WHERE e.wall < ?1) AS l0," \
+    "  count(*) FILTER (WHERE e.wall >= ?1) AS vp, count(*) FILTER (WHERE e.wall >= ?3 AND e.wall < ?1) AS vq," \
+    "  sum(e.spend) FILTER (WHERE e.wall >= ?1) AS sp," \
+    "  sum(e.spend) FILTER (WHERE e.wall >= ?3 AND e.wall < ?1) AS sq," \
+    "  sum(e.spend) FILTER (WHERE e.wall >= ?4) AS m1," \
+    "  sum(e.spend) FILTER (WHERE e.wall >= ?5 AND e.wall < ?1) AS m0" \
+    "  FROM %s WHERE e.type = 'earn' AND e.wall < ?2 AND e.customer <> ''" \
+    "   AND (?6 = '' OR e.origin = ?6) AND (e.origin, e.seq) NOT IN (SELECT lo, ls FROM dead)" \
+    "  GROUP BY %s)," \
+    " adj AS (SELECT customer, sum(spend) FILTER (WHERE lwall >= ?1) AS sp," \
+    "  sum(spend) FILTER (WHERE lwall >= ?3 AND lwall < ?1) AS sq," \
+    "  sum(spend) FILTER (WHERE lwall >= ?4) AS m1," \
+    "  sum(spend) FILTER (WHERE lwall >= ?5 AND lwall < ?1) AS m0" \
+    "  FROM corr WHERE ltype = 'earn' AND spend <> 0 AND lwall < ?2 AND (?6 = '' OR lo = ?6)" \
+    "   AND (lo, ls) NOT IN (SELECT lo, ls FROM dead) GROUP BY customer)," \
+    " stats AS (SELECT customer, max(enrolled) AS enrolled, sum(n1) AS n1, min(f1) AS f1," \
+    "  max(l1) AS l1, sum(n0) AS n0, max(l0) AS l0, sum(vp) AS vp, sum(vq) AS vq, sum(sp) AS sp," \
+    "  sum(sq) AS sq, sum(m1) AS m1, sum(m0) AS m0" \
+    "  FROM (SELECT id AS customer, enrolled, 0 AS n1, NULL AS f1, NULL AS l1, 0 AS n0, NULL AS l0," \
+    "    0 AS vp, 0 AS vq, 0 AS sp, 0 AS sq, 0 AS m1, 0 AS m0" \
+    "    FROM customers WHERE enrolled > 0 AND enrolled < ?2" \
+    "   UNION ALL SELECT customer, 0, n1, f1, l1, n0, l0, vp, vq, coalesce(sp, 0), coalesce(sq, 0)," \
+    "    coalesce(m1, 0), coalesce(m0, 0) FROM base" \
+    "   UNION ALL SELECT customer, 0, 0, NULL, NULL, 0, NULL, 0, 0, coalesce(sp, 0), coalesce(sq, 0)," \
+    "    coalesce(m1, 0), coalesce(m0, 0) FROM adj)" \
+    "  GROUP BY customer HAVING max(enrolled) > 0 AND (?6 = '' OR sum(n1) > 0))," \
+    " cls AS MATERIALIZED (SELECT *," \
+    "  " SEGMENT_CASE("n1", "f1", "l1", "m1", "r1", "h1", "?1", "?2") " AS seg1," \
+    "  CASE WHEN enrolled >= ?1 THEN NULL ELSE " \
+    SEGMENT_CASE("n0", "f1", "l0", "m0", "r0", "h0", "?3", "?1") " END AS seg0" \
+    "  FROM (SELECT *, rank() OVER (ORDER BY m1 DESC) AS r1," \
+    "   count(*) FILTER (WHERE m1 > 0) OVER () AS h1," \
+    "   rank() OVER (ORDER BY CASE WHEN enrolled < ?1 THEN m0 ELSE 0 END DESC) AS r0," \
+    "   count(*) FILTER (WHERE m0 > 0 AND enrolled < ?1) OVER () AS h0 FROM stats))"
+
+static void bind_members(sqlite3_stmt *st, const struct store_report_query *q)
+{
+    const struct store_period *p = &q->period;
+    sqlite3_bind_int64(st, 1, p->from);
+    sqlite3_bind_int64(st, 2, p->to);
+    sqlite3_bind_int64(st, 3, p->prev_from);
+    sqlite3_bind_int64(st, 4, p->to - 365 * DAY_MS);
+    sqlite3_bind_int64(st, 5, p->from - 365 * DAY_MS);
+    bind_till(st, 6, q);
+}
+
+static const char SQL_SEGMENTS_T[] =
+    MEMBER_CTE
+    " SELECT 1, seg1, count(*), coalesce(sum(sp), 0) FROM cls GROUP BY seg1"
+    " UNION ALL SELECT 0, seg0, count(*), coalesce(sum(sq), 0) FROM cls"
+    "  WHERE seg0 IS NOT NULL GROUP BY seg0";
+
+static int segments_tx(store *s, const struct store_report_query *q,
+                       struct store_segment_stats cur[SEG_COUNT],
+                       struct store_segment_stats prev[SEG_COUNT])
+{
+    memset(cur, 0, sizeof *cur * SEG_COUNT);
+    memset(prev, 0, sizeof *prev * SEG_COUNT);
+    int plan = plan_of(s);
+    if (plan < 0 || check_till(s, q) != 0)
+        return -1;
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_SEGMENTS_T, NULL);
+    if (!st)
+        return -1;
+    bind_members(st, q);
+    int rc;
+    int64_t total[2] = { 0, 0 };
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int which = sqlite3_column_int(st, 0), seg = sqlite3_column_int(st, 1);
+        if (seg < 0 || seg >= SEG_COUNT)
+            continue;
+        struct store_segment_stats *x = which ? &cur[seg] : &prev[seg];
+        x->members = sqlite3_column_int64(st, 2);
+        x->sales = sqlite3_column_int64(st, 3);
+        total[which] += x->sales;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s);
+    for (int i = 0; i < SEG_COUNT; i++) {
+        cur[i].share = rate(cur[i].sales, total[1]);
+        prev[i].share = rate(prev[i].sales, total[0]);
+    }
+    return 0;
+}
+
+int store_report_segments(store *s, const struct store_report_query *q,
+                          struct store_segment_stats cur[SEG_COUNT],
+                          struct store_segment_stats prev[SEG_COUNT])
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, segments_tx(s, q, cur, prev));
+}
+
+/* Columns 0..: id, name, phone, email, consent, seg1, vp, sp, vq, sq, l1,
+ * n1, f1, rank, r, f, m. */
+#define MEMBER_COLS \
+    " c.id, c.name, c.phone, c.email, c.consent, x.seg1, x.vp, x.sp, x.vq, x.sq, x.l1, x.n1, x.f1"
+
+static void row_to_member(sqlite3_stmt *st, struct store_member_row *m)
+{
+    memset(m, 0, sizeof *m);
+    copy_col(st, 0, m->id, sizeof m->id);
+    copy_col(st, 1, m->name, sizeof m->name);
+    copy_col(st, 2, m->phone, sizeof m->phone);
+    copy_col(st, 3, m->email, sizeof m->email);
+    m->consent = sqlite3_column_int(st, 4) != 0;
+    m->segment = sqlite3_column_int(st, 5);
+    m->visits = sqlite3_column_int64(st, 6);
+    m->spend = sqlite3_column_int64(st, 7);
+    m->prev_visits = sqlite3_column_int64(st, 8);
+    m->prev_spend = sqlite3_column_int64(st, 9);
+    m->last_visit = sqlite3_column_int64(st, 10);
+    m->total_visits = sqlite3_column_int64(st, 11);
+    int64_t first = sqlite3_column_int64(st, 12);
+    m->interval_days = m->total_visits >= 3
+        ? div_round((m->last_visit - first) / (m->total_visits - 1), DAY_MS) : STORE_NA;
+    m->rank = sqlite3_column_int64(st, 13);
+    m->r = sqlite3_column_int(st, 14);
+    m->f = sqlite3_column_int(st, 15);
+    m->m = sqlite3_column_int(st, 16);
+}
+
+static int member_rows(store *s, sqlite3_stmt *st,
+                       int (*fn)(const struct store_member_row *, void *), void *arg)
+{
+    struct store_member_row *m = malloc(sizeof *m);
+    if (!m)
+        return store_fail(s, _("out of memory"));
+    int rc, out = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row_to_member(st, m);
+        if ((out = fn(m, arg)) != 0)
+            break;
+    }
+    free(m);
+    if (out == 0 && rc != SQLITE_DONE)
+        out = db_fail(s);
+    sqlite3_reset(st);
+    return out;
+}
+
+static const char SQL_SEGMENT_MEMBERS_T[] =
+    MEMBER_CTE
+    " SELECT" MEMBER_COLS ", row_number() OVER (ORDER BY x.m1 DESC, x.l1 DESC, x.f1, c.id), 0, 0, 0"
+    " FROM cls x JOIN customers c ON c.id = x.customer"
+    " WHERE x.seg1 = ?7 AND c.forgotten = 0 ORDER BY x.m1 DESC, x.l1 DESC, x.f1, c.id LIMIT ?8";
+
+static int segment_members_tx(store *s, const struct store_report_query *q, int seg, int limit,
+                              int (*fn)(const struct store_member_row *, void *), void *arg)
+{
+    if (seg < 0 || seg >= SEG_COUNT)
+        return store_fail(s, _("no such segment"));
+    int plan = plan_of(s);
+    if (plan < 0 || check_till(s, q) != 0)
+        return -1;
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_SEGMENT_MEMBERS_T, NULL);
+    if (!st)
+        return -1;
+    bind_members(st, q);
+    sqlite3_bind_int(st, 7, seg);
+    sqlite3_bind_int(st, 8, limit > 0 ? limit : -1);
+    return member_rows(s, st, fn, arg);
+}
+
+int store_report_segment_members(store *s, const struct store_report_query *q, int seg,
+                                 int limit, int (*fn)(const struct store_member_row *, void *),
+                                 void *arg)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, segment_members_tx(s, q, seg, limit, fn, arg));
+}
+
+/* RFM: each score is where the member stands among the members active in
+ * the period, in fifths: 5 * (how many have at most their value) / all,
+ * rounded up, so equal values score alike and the top value scores 5.
+ * Recency by the last visit, frequency by visits and monetary by spend in
+ * the period. Ties in the ranking go by spend, visits, last visit, then the
+ * earlier first visit (not the random id, so a seeded demo always lists
+ * the same). A forgotten member keeps their place but is not shown. */
+#define LE(x) "count(*) OVER (ORDER BY " x " RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+static const char SQL_CUSTOMERS_T[] =
+    MEMBER_CTE ","
+    " ranked AS (SELECT *, count(*) OVER () AS n, " LE("l1") " AS rle, " LE("vp") " AS fle,"
+    "  " LE("sp") " AS mle,"
+    "  rank() OVER (ORDER BY CASE ?7 WHEN 0 THEN sp WHEN 1 THEN vp ELSE l1 END DESC,"
+    "   sp DESC, vp DESC, l1 DESC, f1, customer) AS pos"
+    "  FROM cls WHERE vp > 0)"
+    " SELECT" MEMBER_COLS ", x.pos, (5 * x.rle + x.n - 1) / x.n, (5 * x.fle + x.n - 1) / x.n,"
+    "  (5 * x.mle + x.n - 1) / x.n"
+    " FROM ranked x JOIN customers c ON c.id = x.customer WHERE c.forgotten = 0"
+    " ORDER BY x.pos LIMIT ?8";
+
+static int customers_tx(store *s, const struct store_report_query *q, enum store_rank by,
+                        int limit, int (*fn)(const struct store_member_row *, void *), void *arg)
+{
+    int plan = plan_of(s);
+    if (plan < 0 || check_till(s, q) != 0)
+        return -1;
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_CUSTOMERS_T, NULL);
+    if (!st)
+        return -1;
+    bind_members(st, q);
+    sqlite3_bind_int(st, 7, (int)by);
+    sqlite3_bind_int(st, 8, limit > 0 ? limit : -1);
+    return member_rows(s, st, fn, arg);
+}
+
+int store_report_customers(store *s, const struct store_report_query *q, enum store_rank by,
+                           int limit, int (*fn)(const struct store_member_row *, void *),
+                           void *arg)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, customers_tx(s, q, by, limit, fn, arg));
+}
+
+/* --- rewards ------------------------------------------------------------------ */
+
+/* Redemptions in this period (from ?2) and the previous one (?1 to ?2), to
+ * ?3; ?4 till. A redemption that was voided does not count. Rows: each
+ * reward in the catalog, coupons by what they give (a reward, an amount
+ * off, a percentage off), points as payment, store credit spent. */
+static const char SQL_REWARDS[] =
+    "WITH voided AS MATERIALIZED (SELECT v.ref_origin AS o, v.ref_seq AS q FROM events v"
+    "  WHERE v.ref_origin <> '' AND v.type = 'void' AND " COUNTED("v") "),"
+    " used AS (SELECT e.wall, e.type, e.points, e.stamps, e.credit, e.data FROM events e"
+    "  WHERE e.type IN ('redeem', 'pay', 'coupon_use') AND e.wall >= ?1 AND e.wall < ?3"
+    "   AND (?4 = '' OR e.origin = ?4) AND (e.origin, e.seq) NOT IN (SELECT o, q FROM voided)),"
+    " rows AS (SELECT 1 AS k, json_extract(data, '$.reward') AS id, wall, -points AS p, -stamps AS st,"
+    "   0 AS val FROM used WHERE type = 'redeem'"
+    "  UNION ALL SELECT 2, CASE WHEN c.reward <> '' THEN c.reward WHEN c.discount > 0 THEN 'amount'"
+    "   ELSE 'percent' END, u.wall, 0, 0, CASE WHEN c.reward = '' THEN c.discount ELSE 0 END"
+    "   FROM used u LEFT JOIN coupons c ON c.code = json_extract(u.data, '$.code')"
+    "   WHERE u.type = 'coupon_use'"
+    "  UNION ALL SELECT 3, '', wall, -points, 0, coalesce(json_extract(data, '$.discount'), 0)"
+    "   FROM used WHERE type = 'pay' AND points < 0"
+    "  UNION ALL SELECT 4, '', wall, 0, 0, -credit FROM used WHERE type = 'pay' AND credit < 0"
+    "  UNION ALL SELECT 1, id, NULL, 0, 0, 0 FROM rewards WHERE name <> ''),"
+    " g AS (SELECT k, id, count(wall) FILTER (WHERE wall >= ?2) AS n,"
+    "  coalesce(sum(p) FILTER (WHERE wall >= ?2), 0) AS p, coalesce(sum(st) FILTER (WHERE wall >= ?2), 0) AS st,"
+    "  coalesce(sum(val) FILTER (WHERE wall >= ?2), 0) AS val,"
+    "  count(wall) FILTER (WHERE wall < ?2) AS pn, coalesce(sum(p) FILTER (WHERE wall < ?2), 0) AS pp,"
+    "  coalesce(sum(st) FILTER (WHERE wall < ?2), 0) AS pst,"
+    "  coalesce(sum(val) FILTER (WHERE wall < ?2), 0) AS pval"
+    "  FROM rows GROUP BY k, id)"
+    " SELECT g.k, g.id, coalesce(r.name, ''), coalesce(r.points, 0), coalesce(r.stamps, 0),"
+    "  g.n, g.p, g.st, g.val, g.pn, g.pp, g.pst, g.pval"
+    " FROM g LEFT JOIN rewards r ON r.id = g.id AND g.k IN (1, 2)"
+    " WHERE g.k = 1 OR g.n > 0 OR g.pn > 0"
+    " ORDER BY g.k, g.n DESC, g.pn DESC, coalesce(r.name, g.id)";
+
+static int rewards_tx(store *s, const struct store_report_query *q,
+                      int (*fn)(const struct store_reward_row *, void *), void *arg)
+{
+    static const char *const KINDS[] = { "", "reward", "coupon", "points", "credit" };
+    const struct store_period *p = &q->period;
+    if (check_till(s, q) != 0)
+        return -1;
+    int64_t pow10 = 1, pay_rate = setting_int(s, "points.pay_rate");
+    for (int i = 0; i < s->digits; i++)
+        pow10 *= 10;
+    if (pay_rate <= 0)
+        pay_rate = 100;
+    sqlite3_stmt *st = sql(s, SQL_REWARDS);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->prev_from);
+    sqlite3_bind_int64(st, 2, p->from);
+    sqlite3_bind_int64(st, 3, p->to);
+    bind_till(st, 4, q);
+    struct store_reward_row r;
+    int rc, out = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof r);
+        int k = sqlite3_column_int(st, 0);
+        snprintf(r.kind, sizeof r.kind, "%s", KINDS[k >= 1 && k <= 4 ? k : 0]);
+        copy_col(st, 1, r.id, sizeof r.id);
+        copy_col(st, 2, r.name, sizeof r.name);
+        int64_t price_points = sqlite3_column_int64(st, 3);
+        r.count = sqlite3_column_int64(st, 5);
+        r.points = sqlite3_column_int64(st, 6);
+        r.stamps = sqlite3_column_int64(st, 7);
+        r.value = sqlite3_column_int64(st, 8);
+        r.prev_count = sqlite3_column_int64(st, 9);
+        r.prev_points = sqlite3_column_int64(st, 10);
+        r.prev_stamps = sqlite3_column_int64(st, 11);
+        r.prev_value = sqlite3_column_int64(st, 12);
+        if (k == 1) {
+            /* What the points given up were worth as payment; a stamp
+             * card has no money value in the ledger. */
+            bool stamps_only = price_points == 0;
+            r.value = stamps_only ? STORE_NA : muldiv_round(r.points, pow10, pay_rate);
+            r.prev_value = stamps_only ? STORE_NA : muldiv_round(r.prev_points, pow10, pay_rate);
+        } else if (k == 2 && strcmp(r.id, "amount") != 0) {
+            r.value = r.prev_value = STORE_NA;     /* a reward or a percentage: not known */
+        }
+        if (k == 2 && !r.name[0])
+            snprintf(r.name, sizeof r.name, "%s", r.id);
+        if (k == 2 && (strcmp(r.id, "amount") == 0 || strcmp(r.id, "percent") == 0))
+            r.id[0] = '\0';
+        if ((out = fn(&r, arg)) != 0)
+            break;
+    }
+    sqlite3_reset(st);
+    if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return db_fail(s);
+    return out;
+}
+
+int store_report_rewards(store *s, const struct store_report_query *q,
+                         int (*fn)(const struct store_reward_row *, void *), void *arg)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, rewards_tx(s, q, fn, arg));
+}
+
+/* --- tiers ----------------------------------------------------------------------- */
+
+/* A member's tier at a moment is the till's own rule (program.c
+ * tier_status): spend of the counted events in the tier window before it,
+ * refunds on their own day. ?1 end of the previous period, ?2 of this one,
+ * ?3 and ?4 the windows' starts; ?5..?12 the tiers' thresholds (unused ones
+ * out of reach). t: the tier's index, -1 below the first. */
+#define TIER_OF(w) "((" w " >= ?5) + (" w " >= ?6) + (" w " >= ?7) + (" w " >= ?8) + (" w " >= ?9)" \
+    " + (" w " >= ?10) + (" w " >= ?11) + (" w " >= ?12) - 1)"
+static const char SQL_TIERS_T[] =
+    "WITH base AS (SELECT e.customer AS customer,"
+    "  sum(e.spend) FILTER (WHERE e.wall > ?4 AND " COUNTED("e") ") AS w1,"
+    "  sum(e.spend) FILTER (WHERE e.wall > ?3 AND e.wall < ?1 AND " COUNTED("e") ") AS w0"
+    "  FROM %s WHERE e.wall > min(?3, ?4) AND e.wall < ?2 AND e.spend <> 0 AND e.customer <> ''"
+    "  GROUP BY %s),"
+    " m AS (SELECT customer, max(enrolled) AS enrolled, sum(w1) AS w1, sum(w0) AS w0"
+    "  FROM (SELECT id AS customer, enrolled, 0 AS w1, 0 AS w0 FROM customers"
+    "    WHERE enrolled > 0 AND enrolled < ?2"
+    "   UNION ALL SELECT customer, 0, coalesce(w1, 0), coalesce(w0, 0) FROM base)"
+    "  GROUP BY customer HAVING max(enrolled) > 0),"
+    " t AS (SELECT " TIER_OF("w1") " AS t1,"
+    "  CASE WHEN enrolled < ?1 THEN " TIER_OF("w0") " END AS t0 FROM m)"
+    " SELECT t1, count(*), count(*) FILTER (WHERE t0 IS NULL), count(*) FILTER (WHERE t0 < t1),"
+    "  count(*) FILTER (WHERE t0 > t1), 0 FROM t GROUP BY t1"
+    " UNION ALL SELECT t0, 0, 0, 0, 0, count(*) FROM t WHERE t0 IS NOT NULL GROUP BY t0";
+
+static int tiers_tx(store *s, const struct store_report_query *q,
+                    int (*fn)(const struct store_tier_row *, void *), void *arg)
+{
+    const struct store_period *p = &q->period;
+    if (till_of(q)[0])
+        return store_fail(s, _("tiers are the whole shop's: leave out --till"));
+    struct tier tiers[8];
+    int n = tiers_load(s, tiers, 8);
+    int64_t window = setting_int(s, "tier.window_days") * DAY_MS;
+    int plan = plan_of(s);
+    if (plan < 0)
+        return -1;
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_TIERS_T, NULL);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->from);
+    sqlite3_bind_int64(st, 2, p->to);
+    sqlite3_bind_int64(st, 3, p->from - window);
+    sqlite3_bind_int64(st, 4, p->to - window);
+    for (int i = 0; i < 8; i++)
+        sqlite3_bind_int64(st, 5 + i, i < n ? tiers[i].threshold : INT64_MAX);
+    /* Rows: the tiers in order, then "" for members below the first. */
+    struct store_tier_row rows[9];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < n; i++)
+        snprintf(rows[i].tier, sizeof rows[i].tier, "%.63s", tiers[i].name);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+            continue;
+        int t = sqlite3_column_int(st, 0);
+        struct store_tier_row *r = &rows[t >= 0 && t < n ? t : n];
+        r->members += sqlite3_column_int64(st, 1);
+        r->joined += sqlite3_column_int64(st, 2);
+        r->up += sqlite3_column_int64(st, 3);
+        r->down += sqlite3_column_int64(st, 4);
+        r->prev_members += sqlite3_column_int64(st, 5);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s);
+    for (int i = 0; i <= n; i++) {
+        if (i == n && !rows[n].members && !rows[n].prev_members)
+            break;
+        int out = fn(&rows[i], arg);
+        if (out != 0)
+            return out;
+    }
+    return 0;
+}
+
+int store_report_tiers(store *s, const struct store_report_query *q,
+                       int (*fn)(const struct store_tier_row *, void *), void *arg)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, tiers_tx(s, q, fn, arg));
+}
+
+/* --- staff and tills ------------------------------------------------------------- */
+
+/* What each person (or till) did, on the day they did it: loyalty
+ * transactions (purchases, redemptions, payments with points or credit,
+ * coupons), the net sales they rang up (their refunds and voids off),
+ * refunds, voids they made, their transactions someone voided, manual
+ * adjustments and limit overrides. ?1 start of the previous period, ?2 of
+ * this one, ?3 end, ?4 till, ?5 1 for tills. */
+#define ACT_COLS(when) \
+    " count(*) FILTER (WHERE k = 1 AND " when ")," \
+    " coalesce(sum(sp) FILTER (WHERE " when "), 0)," \
+    " count(*) FILTER (WHERE k = 2 AND " when ")," \
+    " coalesce(-sum(sp) FILTER (WHERE k = 2 AND " when "), 0)," \
+    " count(*) FILTER (WHERE k = 3 AND " when ")," \
+    " count(*) FILTER (WHERE k = 6 AND " when ")," \
+    " count(*) FILTER (WHERE k = 4 AND " when ")," \
+    " coalesce(sum(p) FILTER (WHERE k = 4 AND " when "), 0)," \
+    " count(*) FILTER (WHERE ov AND " when ")"
+static const char SQL_ACTIVITY[] =
+    "WITH rows AS (SELECT CASE WHEN ?5 THEN e.origin ELSE e.staff END AS key, e.wall,"
+    "  CASE WHEN e.type IN ('earn', 'redeem', 'pay', 'coupon_use') THEN 1 WHEN e.type = 'refund' THEN 2"
+    "   WHEN e.type = 'void' THEN 3 WHEN e.type = 'adjust' THEN 4 ELSE 0 END AS k,"
+    "  e.spend AS sp, e.points AS p,"
+    "  (e.type = 'earn' AND instr(e.data, '\"override\"') > 0) OR (e.type = 'redeem' AND e.reason <> '') AS ov"
+    "  FROM events e WHERE e.wall >= ?1 AND e.wall < ?3 AND e.customer <> ''"
+    "   AND (?4 = '' OR e.origin = ?4) AND " COUNTED("e")
+    " UNION ALL SELECT CASE WHEN ?5 THEN l.origin ELSE l.staff END, v.wall, 6, 0, 0, 0"
+    "  FROM events v JOIN events l ON l.origin = v.ref_origin AND l.seq = v.ref_seq"
+    "  WHERE v.ref_origin <> '' AND v.type = 'void' AND v.wall >= ?1 AND v.wall < ?3"
+    "   AND (?4 = '' OR l.origin = ?4) AND " COUNTED("v") ")"
+    " SELECT r.key, coalesce(st.name, ''),"
+    ACT_COLS("wall >= ?2") "," ACT_COLS("wall < ?2")
+    " FROM rows r LEFT JOIN staff st ON st.id = r.key AND NOT ?5"
+    " WHERE r.key <> '' GROUP BY r.key ORDER BY count(*) FILTER (WHERE k = 1 AND wall >= ?2) DESC, r.key";
+
+static void read_activity(sqlite3_stmt *st, int c, struct store_activity *a)
+{
+    a->transactions = sqlite3_column_int64(st, c++);
+    a->sales = sqlite3_column_int64(st, c++);
+    a->refunds = sqlite3_column_int64(st, c++);
+    a->refunded = sqlite3_column_int64(st, c++);
+    a->voids = sqlite3_column_int64(st, c++);
+    a->voided = sqlite3_column_int64(st, c++);
+    a->adjustments = sqlite3_column_int64(st, c++);
+    a->adjusted_points = sqlite3_column_int64(st, c++);
+    a->overrides = sqlite3_column_int64(st, c++);
+}
+
+static int activity_tx(store *s, const struct store_report_query *q, bool by_till,
+                       int (*fn)(const struct store_activity_row *, void *), void *arg)
+{
+    const struct store_period *p = &q->period;
+    if (check_till(s, q) != 0)
+        return -1;
+    sqlite3_stmt *st = sql(s, SQL_ACTIVITY);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->prev_from);
+    sqlite3_bind_int64(st, 2, p->from);
+    sqlite3_bind_int64(st, 3, p->to);
+    bind_till(st, 4, q);
+    sqlite3_bind_int(st, 5, by_till);
+    struct store_activity_row *r = malloc(sizeof *r);
+    if (!r)
+        return store_fail(s, _("out of memory"));
+    int rc, out = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(r, 0, sizeof *r);
+        copy_col(st, 0, r->key, sizeof r->key);
+        copy_col(st, 1, r->name, sizeof r->name);
+        read_activity(st, 2, &r->cur);
+        read_activity(st, 11, &r->prev);
+        if ((out = fn(r, arg)) != 0)
+            break;
+    }
+    free(r);
+    sqlite3_reset(st);
+    if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return db_fail(s);
+    return out;
+}
+
+int store_report_activity(store *s, const struct store_report_query *q, bool by_till,
+                          int (*fn)(const struct store_activity_row *, void *), void *arg)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, activity_tx(s, q, by_till, fn, arg));
+}
+
+/* --- overdrafts -------------------------------------------------------------------- */
+
+/* Balances at a moment (?1): what the customers table holds now, less the
+ * counted effects from then on. */
+#define BALANCES_AT \
+    "bal AS (SELECT customer, sum(p) AS p, sum(s) AS s, sum(c) AS c FROM" \
+    " (SELECT id AS customer, points AS p, stamps AS s, credit AS c FROM customers" \
+    "  UNION ALL SELECT customer, -points, -stamps, -credit FROM events e WHERE wall >= ?1" \
+    "   AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0) AND " COUNTED("e") ")" \
+    " GROUP BY customer)"
+
+static int overdrawn_count(store *s, int64_t when, int64_t *out)
+{
+    sqlite3_stmt *st = sql(s, "WITH " BALANCES_AT
+                              " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, when);
+    if (step_row(s, st) != 0)
+        return -1;
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* For each member overdrawn at the end of the period, the events that took
+ * a balance below zero or further down, in the order the tills merge them
+ * (hlc, origin). */
+static const char SQL_OVERDRAFTS[] =
+    "WITH " BALANCES_AT ","
+    " neg AS MATERIALIZED (SELECT * FROM bal WHERE p < 0 OR s < 0 OR c < 0),"
+    " run AS (SELECT e.customer, e.origin, e.seq, e.wall, e.type, e.staff, e.hlc, e.points, e.stamps, e.credit,"
+    "  sum(e.points) OVER w AS rp, sum(e.stamps) OVER w AS rs, sum(e.credit) OVER w AS rc"
+    "  FROM neg n JOIN events e ON e.customer = n.customer"
+    "  WHERE e.wall < ?1 AND (e.points <> 0 OR e.stamps <> 0 OR e.credit <> 0) AND " COUNTED("e")
+    "  WINDOW w AS (PARTITION BY e.customer ORDER BY e.hlc, e.origin))"
+    " SELECT n.customer, CASE WHEN c.forgotten THEN '' ELSE c.name END, n.p, n.s, n.c,"
+    "  r.origin, r.seq, r.type, r.staff, r.wall, r.points, r.rp, r.stamps, r.rs, r.credit, r.rc"
+    " FROM neg n JOIN customers c ON c.id = n.customer"
+    " JOIN run r ON r.customer = n.customer AND ((r.points < 0 AND r.rp < 0 AND n.p < 0)"
+    "  OR (r.stamps < 0 AND r.rs < 0 AND n.s < 0) OR (r.credit < 0 AND r.rc < 0 AND n.c < 0))"
+    " ORDER BY n.p, n.customer, r.hlc, r.origin";
+
+static int overdrafts_tx(store *s, const struct store_report_query *q, int64_t *count,
+                         int64_t *prev_count,
+                         int (*fn)(const struct store_overdraft_row *, void *), void *arg)
+{
+    const struct store_period *p = &q->period;
+    if (till_of(q)[0])
+        return store_fail(s, _("balances are the whole shop's: leave out --till"));
+    if (overdrawn_count(s, p->to, count) != 0 || overdrawn_count(s, p->from, prev_count) != 0)
+        return -1;
+    sqlite3_stmt *st = sql(s, SQL_OVERDRAFTS);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->to);
+    struct store_overdraft_row *r = malloc(sizeof *r);
+    if (!r)
+        return store_fail(s, _("out of memory"));
+    int rc, out = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out == 0) {
+        static const char *const UNITS[3] = { "points", "stamps", "credit" };
+        for (int u = 0; u < 3 && out == 0; u++) {
+            int64_t delta = sqlite3_column_int64(st, 10 + 2 * u), after = sqlite3_column_int64(st, 11 + 2 * u);
+            int64_t balance = sqlite3_column_int64(st, 2 + u);
+            if (delta >= 0 || after >= 0 || balance >= 0)
+                continue;
+            memset(r, 0, sizeof *r);
+            copy_col(st, 0, r->customer, sizeof r->customer);
+            copy_col(st, 1, r->name, sizeof r->name);
+            r->points = sqlite3_column_int64(st, 2);
+            r->stamps = sqlite3_column_int64(st, 3);
+            r->credit = sqlite3_column_int64(st, 4);
+            char origin[STORE_ORIGIN_LEN + 1];
+            copy_col(st, 5, origin, sizeof origin);
+            snprintf(r->event, sizeof r->event, "%s:%" PRId64, origin, (int64_t)sqlite3_column_int64(st, 6));
+            copy_col(st, 7, r->type, sizeof r->type);
+            copy_col(st, 8, r->staff, sizeof r->staff);
+            r->wall = sqlite3_column_int64(st, 9);
+            snprintf(r->unit, sizeof r->unit, "%s", UNITS[u]);
+            r->delta = delta;
+            r->after = after;
+            out = fn(r, arg);
+        }
+    }
+    free(r);
+    sqlite3_reset(st);
+    if (out == 0 && rc != SQLITE_DONE)
+        return db_fail(s);
+    return out;
+}
+
+int store_report_overdrafts(store *s, const struct store_report_query *q, int64_t *count,
+                            int64_t *prev_count,
+                            int (*fn)(const struct store_overdraft_row *, void *), void *arg)
+{
+    bool began;
+    int64_t c0, c1;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, overdrafts_tx(s, q, count ? count : &c0,
+                                            prev_count ? prev_count : &c1, fn, arg));
+}
+
+/* --- end of day --------------------------------------------------------------------- */
+
+/* Everything that happened on the day (from ?2) and the day before (?1 to
+ * ?2), per till and staff member, each event on its own day, till and
+ * person: the reconciliation of what the tills did. Points issued by
+ * purchases, bonuses and adjustments; taken back by refunds and voids (a
+ * void of a redemption gives back, so this can be positive); redeemed by
+ * rewards and payments; expired. Credit: cashback given, taken back,
+ * spent. ?3 end of the day, ?4 till. */
+#define DAY_COLS(when) \
+    " count(*) FILTER (WHERE type = 'earn' AND " when ")," \
+    " coalesce(sum(spend) FILTER (WHERE " when "), 0)," \
+    " count(*) FILTER (WHERE type = 'refund' AND " when ")," \
+    " coalesce(-sum(spend) FILTER (WHERE type = 'refund' AND " when "), 0)," \
+    " count(*) FILTER (WHERE type = 'void' AND " when ")," \
+    " count(*) FILTER (WHERE type = 'coupon_use' AND " when ")," \
+    " coalesce(sum(points) FILTER (WHERE type IN " ISSUING " AND " when "), 0)," \
+    " coalesce(sum(points) FILTER (WHERE type IN ('refund', 'void') AND " when "), 0)," \
+    " coalesce(-sum(points) FILTER (WHERE type IN " REDEEMING " AND " when "), 0)," \
+    " coalesce(-sum(points) FILTER (WHERE type = 'expire' AND " when "), 0)," \
+    " coalesce(sum(credit) FILTER (WHERE type = 'earn' AND " when "), 0)," \
+    " coalesce(sum(credit) FILTER (WHERE type IN ('refund', 'void') AND " when "), 0)," \
+    " coalesce(-sum(credit) FILTER (WHERE type = 'pay' AND " when "), 0)"
+static const char SQL_DAY[] =
+    "WITH d AS MATERIALIZED (SELECT e.origin, e.staff, e.wall, e.type, e.spend, e.points, e.credit"
+    "  FROM events e WHERE e.wall >= ?1 AND e.wall < ?3 AND e.customer <> ''"
+    "   AND (?4 = '' OR e.origin = ?4) AND " COUNTED("e") ")"
+    " SELECT 0 AS total, origin, staff, 0 AS lvl," DAY_COLS("wall >= ?2") "," DAY_COLS("wall < ?2")
+    "  FROM d GROUP BY origin, staff"
+    " UNION ALL SELECT 0, origin, '', 1," DAY_COLS("wall >= ?2") "," DAY_COLS("wall < ?2")
+    "  FROM d GROUP BY origin"
+    " UNION ALL SELECT 1, '', '', 2," DAY_COLS("wall >= ?2") "," DAY_COLS("wall < ?2") " FROM d"
+    " ORDER BY total, origin, lvl, staff";
+
+static void read_day(sqlite3_stmt *st, int c, struct store_day_figures *f)
+{
+    f->purchases = sqlite3_column_int64(st, c++);
+    f->sales = sqlite3_column_int64(st, c++);
+    f->refunds = sqlite3_column_int64(st, c++);
+    f->refunded = sqlite3_column_int64(st, c++);
+    f->voids = sqlite3_column_int64(st, c++);
+    f->coupons = sqlite3_column_int64(st, c++);
+    f->points_issued = sqlite3_column_int64(st, c++);
+    f->points_taken_back = sqlite3_column_int64(st, c++);
+    f->points_redeemed = sqlite3_column_int64(st, c++);
+    f->points_expired = sqlite3_column_int64(st, c++);
+    f->credit_issued = sqlite3_column_int64(st, c++);
+    f->credit_taken_back = sqlite3_column_int64(st, c++);
+    f->credit_spent = sqlite3_column_int64(st, c++);
+}
+
+static int day_tx(store *s, const struct store_report_query *q,
+                  int (*fn)(const struct store_day_row *, void *), void *arg)
+{
+    const struct store_period *p = &q->period;
+    if (check_till(s, q) != 0)
+        return -1;
+    sqlite3_stmt *st = sql(s, SQL_DAY);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->prev_from);
+    sqlite3_bind_int64(st, 2, p->from);
+    sqlite3_bind_int64(st, 3, p->to);
+    bind_till(st, 4, q);
+    struct store_day_row *r = malloc(sizeof *r);
+    if (!r)
+        return store_fail(s, _("out of memory"));
+    int rc, out = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(r, 0, sizeof *r);
+        copy_col(st, 1, r->till, sizeof r->till);
+        copy_col(st, 2, r->staff, sizeof r->staff);
+        read_day(st, 4, &r->cur);
+        read_day(st, 17, &r->prev);
+        if (r->staff[0]) {
+            struct store_staff who;
+            if (store_staff_get(s, r->staff, &who) == 0)
+                snprintf(r->staff_name, sizeof r->staff_name, "%s", who.name);
+        }
+        if ((out = fn(r, arg)) != 0)
+            break;
+    }
+    free(r);
+    sqlite3_reset(st);
+    if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return db_fail(s);
+    return out;
+}
+
+int store_report_day(store *s, const struct store_report_query *q,
+                     int (*fn)(const struct store_day_row *, void *), void *arg)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, day_tx(s, q, fn, arg));
+}

@@ -1,0 +1,1242 @@
+/* test_report.c - unit tests for store/report.c and store/seed.c: each
+ * report against a small history built with the store's own calls at set
+ * times, whose right answer is worked out here, edge cases included
+ * (refunds, voids, forgotten members, events that lost their occasion).
+ * TZ=UTC, so local days are UTC days. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/util.h"
+
+#define MIN_MS ((int64_t)60000)
+#define HOUR_MS (60 * MIN_MS)
+#define DAY_MS (24 * HOUR_MS)
+#define MAXEV 1024
+
+static int64_t utc_ms(int y, int m, int d, int hh, int mm)
+{
+    return days_from_civil(y, m, d) * DAY_MS + hh * HOUR_MS + mm * MIN_MS;
+}
+
+/* --- fixture ---------------------------------------------------------------- */
+
+struct fx {
+    char dir[64];
+    store *s, *b;               /* till A (main), till B (some tests) */
+    struct store_staff m, bar;  /* manager Mira, barista Bogdan */
+    int cards;
+    struct store_event *ev;
+};
+
+static store *open_db(struct fx *f, const char *file, bool create)
+{
+    char path[256], err[512];
+    snprintf(path, sizeof path, "%s/%s", f->dir, file);
+    store *s = store_open(path, create, err, sizeof err);
+    if (!s)
+        print_error("store_open %s: %s\n", path, err);
+    assert_non_null(s);
+    return s;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/tally-report-test-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->ev = calloc(MAXEV, sizeof *f->ev);
+    assert_non_null(f->ev);
+    f->s = open_db(f, "a.db", true);
+    store_set_clock(f->s, utc_ms(2025, 1, 1, 8, 0));
+    assert_int_equal(store_init_shop(f->s, "Kawiarnia", "PLN"), 0);
+    assert_int_equal(store_staff_add(f->s, NULL, "Mira", ROLE_MANAGER, "1234", &f->m), 0);
+    assert_int_equal(store_staff_add(f->s, f->m.id, "Bogdan", ROLE_BARISTA, "5678", &f->bar), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    store_close(f->s);
+    store_close(f->b);
+    DIR *d = opendir(f->dir);
+    if (d) {
+        struct dirent *e;
+        char path[512];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof path, "%s/%s", f->dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(f->dir);
+    free(f->ev);
+    free(f);
+    return 0;
+}
+
+#define OK(s, call) do { \
+        int rc_ = (call); \
+        if (rc_ != 0) print_error("%s: %s\n", #call, store_error(s)); \
+        assert_int_equal(rc_, 0); \
+    } while (0)
+
+static void at(store *s, int y, int m, int d, int hh)
+{
+    store_set_clock(s, utc_ms(y, m, d, hh, 0));
+}
+
+/* A member who joins at that moment (their first visit, usually). */
+static void enrol(struct fx *f, store *s, const char *name, const char *birthday, int consent,
+                  char id[STORE_ID_LEN + 1])
+{
+    char card[16];
+    snprintf(card, sizeof card, "T%07d", ++f->cards);
+    struct store_profile p = { .name = name, .card = card, .birthday = birthday, .consent = consent };
+    struct store_customer c;
+    OK(s, store_customer_add(s, f->bar.id, &p, &c));
+    memcpy(id, c.id, STORE_ID_LEN + 1);
+}
+
+static void buy(store *s, const char *staff, const char *cust, int64_t amount, char *ref)
+{
+    struct store_earn e = { .amount = amount };
+    struct store_result r;
+    OK(s, store_earn(s, staff, cust, &e, &r));
+    if (ref)
+        snprintf(ref, STORE_ORIGIN_LEN + 24, "%s", r.ref);
+}
+
+static struct store_report_query period(store *s, const char *from, const char *to)
+{
+    struct store_report_query q = { 0 };
+    OK(s, store_period_parse(s, from, to, NULL, NULL, &q.period));
+    return q;
+}
+
+static void summary(store *s, const struct store_report_query *q, struct store_summary *cur,
+                    struct store_summary *prev)
+{
+    OK(s, store_report_summary(s, q, cur, prev));
+}
+
+/* Applies every event `from` holds to `to`. */
+static void sync_into(struct fx *f, store *from, store *to)
+{
+    struct store_vv vv[16];
+    enum store_apply res[MAXEV];
+    char why[256];
+    int nvv = store_version_vector(from, vv, 16);
+    assert_true(nvv > 0);
+    for (int i = 0; i < nvv; i++) {
+        int n = store_read_events(from, vv[i].origin, 0, f->ev, MAXEV);
+        assert_true(n > 0 && n < MAXEV);
+        assert_int_equal(store_apply_events(to, f->ev, (size_t)n, res, why, sizeof why), 0);
+        for (int j = 0; j < n; j++)
+            assert_true(res[j] == STORE_APPLIED || res[j] == STORE_DUPLICATE);
+    }
+}
+
+/* Till B, holding everything A has; the two then work cut off. */
+static store *second_till(struct fx *f, int64_t now)
+{
+    f->b = open_db(f, "b.db", true);
+    store_set_clock(f->b, now);
+    assert_int_equal(store_init_shop(f->b, "Kawiarnia", "PLN"), 0);
+    sync_into(f, f->s, f->b);
+    sync_into(f, f->b, f->s);
+    return f->b;
+}
+
+/* --- 1. periods ----------------------------------------------------------------- */
+
+static void check_period(store *s, const char *from, const char *to, const char *p, const char *last,
+                         int64_t first_day, int days)
+{
+    struct store_period x;
+    int rc = store_period_parse(s, from, to, p, last, &x);
+    if (rc != 0)
+        print_error("period %s %s %s %s: %s\n", from ? from : "", to ? to : "", p ? p : "",
+                    last ? last : "", store_error(s));
+    assert_int_equal(rc, 0);
+    assert_int_equal(x.first_day, first_day);
+    assert_int_equal(x.days, days);
+    assert_int_equal(x.last_day, first_day + days - 1);
+    assert_int_equal(x.from, first_day * DAY_MS);
+    assert_int_equal(x.to, (first_day + days) * DAY_MS);
+    assert_int_equal(x.prev_to, x.from);
+    assert_int_equal(x.prev_from, (first_day - days) * DAY_MS);
+}
+
+static void bad_period(store *s, const char *from, const char *to, const char *p, const char *last,
+                       const char *needle)
+{
+    struct store_period x;
+    assert_int_equal(store_period_parse(s, from, to, p, last, &x), -1);
+    if (!strstr(store_error(s), needle)) {
+        print_error("expected '%s' in: %s\n", needle, store_error(s));
+        fail();
+    }
+}
+
+static void test_periods(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    at(s, 2026, 11, 23, 15);
+    int64_t today = days_from_civil(2026, 11, 23);
+    check_period(s, NULL, NULL, "2026", NULL, days_from_civil(2026, 1, 1), 365);
+    check_period(s, NULL, NULL, "2024", NULL, days_from_civil(2024, 1, 1), 366);
+    /* Q3 is 92 days; the previous period is the 92 days before it. */
+    check_period(s, NULL, NULL, "2026-Q3", NULL, days_from_civil(2026, 7, 1), 92);
+    struct store_period x;
+    OK(s, store_period_parse(s, NULL, NULL, "2026-q3", NULL, &x));
+    assert_int_equal(x.prev_from, utc_ms(2026, 3, 31, 0, 0));
+    /* November: 30 days, compared with 2026-10-02 .. 2026-10-31. */
+    check_period(s, NULL, NULL, "2026-11", NULL, days_from_civil(2026, 11, 1), 30);
+    OK(s, store_period_parse(s, NULL, NULL, "2026-11", NULL, &x));
+    assert_int_equal(x.prev_from, utc_ms(2026, 10, 2, 0, 0));
+    check_period(s, NULL, NULL, "2026-02", NULL, days_from_civil(2026, 2, 1), 28);
+    check_period(s, NULL, NULL, "2026-11-05", NULL, days_from_civil(2026, 11, 5), 1);
+    check_period(s, NULL, NULL, NULL, "30d", today - 29, 30);
+    check_period(s, NULL, NULL, NULL, NULL, today - 29, 30);     /* the default */
+    check_period(s, NULL, NULL, NULL, "1d", today, 1);
+    check_period(s, NULL, NULL, NULL, "8w", today - 55, 56);
+    check_period(s, NULL, NULL, NULL, "6m", days_from_civil(2026, 5, 24), (int)(today - days_from_civil(2026, 5, 24) + 1));
+    check_period(s, NULL, NULL, NULL, "1y", days_from_civil(2025, 11, 24), 365);
+    check_period(s, "2026-11-01", "2026-11-10", NULL, NULL, days_from_civil(2026, 11, 1), 10);
+    check_period(s, "2026-11-01", NULL, NULL, NULL, days_from_civil(2026, 11, 1), 23);
+    check_period(s, "2026-11-05", "2026-11-05", NULL, NULL, days_from_civil(2026, 11, 5), 1);
+    bad_period(s, NULL, NULL, "2026-13", NULL, "not a period");
+    bad_period(s, NULL, NULL, "2026-Q5", NULL, "not a period");
+    bad_period(s, NULL, NULL, "26", NULL, "not a period");
+    bad_period(s, NULL, NULL, "2026-1", NULL, "not a period");
+    bad_period(s, NULL, NULL, "2026-02-30", NULL, "not a period");
+    bad_period(s, NULL, NULL, "last year", NULL, "not a period");
+    bad_period(s, NULL, NULL, NULL, "30x", "not a length");
+    bad_period(s, NULL, NULL, NULL, "0d", "not a length");
+    bad_period(s, NULL, NULL, NULL, "-5d", "not a length");
+    bad_period(s, NULL, NULL, NULL, "d", "not a length");
+    bad_period(s, NULL, NULL, NULL, "30dd", "not a length");
+    bad_period(s, "2026-11-05", "2026-11-01", NULL, NULL, "ends before it starts");
+    bad_period(s, NULL, "2026-11-01", NULL, NULL, "--to needs --from");
+    bad_period(s, "2026-11-31", "2026-12-01", NULL, NULL, "not a date");
+    bad_period(s, "2026-11-01", NULL, "2026-11", NULL, "one way");
+    bad_period(s, NULL, NULL, "2026-11", "30d", "one way");
+    OK(s, store_period_day(s, NULL, &x));
+    assert_int_equal(x.first_day, today);
+    assert_int_equal(x.prev_from, (today - 1) * DAY_MS);
+    OK(s, store_period_day(s, "2024-02-29", &x));
+    assert_int_equal(x.days, 1);
+    assert_int_equal(store_period_day(s, "2026-02-29", &x), -1);
+}
+
+/* --- 2. summary ------------------------------------------------------------------ */
+
+/* This period 03-01..03-10, the previous 02-19..02-28, the one before that
+ * 02-09..02-18 (for the previous period's churn). */
+static void test_summary_basics(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char ana[13], bolek[13], cezary[13], dorota[13];
+    at(s, 2026, 2, 10, 9);
+    enrol(f, s, "Ana", NULL, 1, ana);
+    buy(s, f->bar.id, ana, 500, NULL);              /* before: 5.00 */
+    at(s, 2026, 2, 11, 9);
+    enrol(f, s, "Dorota", NULL, 0, dorota);
+    buy(s, f->bar.id, dorota, 700, NULL);           /* before: 7.00, then never again */
+    at(s, 2026, 2, 20, 9);
+    buy(s, f->bar.id, ana, 1200, NULL);             /* previous: 12.00 */
+    enrol(f, s, "Bolek", NULL, 1, bolek);
+    buy(s, f->bar.id, bolek, 800, NULL);            /* previous: 8.00 */
+    at(s, 2026, 2, 25, 9);
+    buy(s, f->bar.id, bolek, 800, NULL);            /* previous: 8.00, then gone */
+    at(s, 2026, 3, 2, 9);
+    buy(s, f->bar.id, ana, 1000, NULL);             /* this: 10.00 */
+    at(s, 2026, 3, 3, 9);
+    enrol(f, s, "Cezary", NULL, 1, cezary);
+    buy(s, f->bar.id, cezary, 1500, NULL);          /* this: 15.00 */
+    at(s, 2026, 3, 5, 9);
+    buy(s, f->bar.id, ana, 2000, NULL);             /* this: 20.00 */
+    at(s, 2026, 3, 20, 9);
+    buy(s, f->bar.id, cezary, 9900, NULL);          /* after the period: not counted */
+
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-10");
+    struct store_summary c, p;
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.members, 4);
+    assert_int_equal(p.members, 3);
+    assert_int_equal(c.new_members, 1);             /* Cezary */
+    assert_int_equal(p.new_members, 1);             /* Bolek */
+    assert_int_equal(c.active, 2);                  /* Ana, Cezary */
+    assert_int_equal(c.visits, 3);
+    assert_int_equal(c.sales, 4500);
+    assert_int_equal(c.aov, 1500);
+    assert_int_equal(c.repeaters, 1);
+    assert_int_equal(c.repeat_rate, 500);           /* 50.0 % */
+    assert_int_equal(c.frequency, 150);             /* 1.50 visits a member */
+    assert_int_equal(c.prev_active, 2);             /* Ana, Bolek */
+    assert_int_equal(c.churned, 1);                 /* Bolek */
+    assert_int_equal(c.churn, 500);
+    assert_int_equal(c.retention, 500);
+    /* Lifespan 10 days / 50 % = 20 days; CLV = 15.00 x (1.5 x 36.5 a year)
+     * x 20/365 years = 45.00 x 2 / (2 x 1). */
+    assert_int_equal(c.lifespan_days, 20);
+    assert_int_equal(c.clv, 4500);
+    assert_int_equal(p.active, 2);
+    assert_int_equal(p.visits, 3);
+    assert_int_equal(p.sales, 2800);
+    assert_int_equal(p.aov, 933);                   /* 28.00 / 3, rounded */
+    assert_int_equal(p.repeaters, 1);               /* Bolek */
+    assert_int_equal(p.prev_active, 2);             /* Ana, Dorota */
+    assert_int_equal(p.churned, 1);                 /* Dorota */
+    assert_int_equal(p.churn, 500);
+    assert_int_equal(p.clv, 2800);
+    /* One point per złoty, nothing redeemed yet. */
+    assert_int_equal(c.points_issued, 45);
+    assert_int_equal(p.points_issued, 28);
+    assert_int_equal(c.points_redeemed, 0);
+    assert_int_equal(c.redemption_rate, 0);
+    assert_int_equal(c.points_outstanding, 5 + 7 + 28 + 45);
+    assert_int_equal(p.points_outstanding, 5 + 7 + 28);
+    assert_int_equal(c.liability, 85);              /* 100 points are 1.00 zł */
+    assert_int_equal(c.nps_answers, 0);
+    assert_true(c.nps == STORE_NA);
+
+    /* Nothing before: no churn, no CLV, no average order value. */
+    q = period(s, "2026-01-01", "2026-01-10");
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.active, 0);
+    assert_true(c.aov == STORE_NA);
+    assert_true(c.churn == STORE_NA);
+    assert_true(c.retention == STORE_NA);
+    assert_true(c.clv == STORE_NA);
+    assert_true(c.repeat_rate == STORE_NA);
+    assert_true(c.redemption_rate == STORE_NA);
+}
+
+/* A refunded visit, a voided earn, refunds and voids made after the period
+ * of the purchase they correct: each counts with its purchase. */
+static void test_summary_refunds_and_voids(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char ewa[13], filip[13], gosia[13], r1[48], r2[48], r3[48], r4[48], r5[48], rf[48], rg[48];
+    struct store_result res;
+    at(s, 2026, 2, 25, 9);
+    enrol(f, s, "Filip", NULL, 1, filip);
+    buy(s, f->bar.id, filip, 1000, r4);             /* previous: refunded in full, then restored */
+    at(s, 2026, 3, 2, 9);
+    enrol(f, s, "Ewa", NULL, 1, ewa);
+    buy(s, f->bar.id, ewa, 3000, r1);               /* refunded in full after the period */
+    at(s, 2026, 3, 3, 9);
+    OK(s, store_refund(s, f->bar.id, r4, 0, "returned", &res));
+    snprintf(rf, sizeof rf, "%s", res.ref);
+    at(s, 2026, 3, 4, 9);
+    buy(s, f->bar.id, ewa, 2000, r2);
+    OK(s, store_refund(s, f->bar.id, r2, 500, "one item", NULL));   /* partial: still a visit */
+    at(s, 2026, 3, 5, 9);
+    buy(s, f->bar.id, filip, 4000, r3);
+    OK(s, store_void(s, f->m.id, r3, "wrong card", NULL));         /* voided: no visit */
+    at(s, 2026, 3, 6, 9);
+    OK(s, store_void(s, f->m.id, rf, "refund was a mistake", NULL)); /* Filip's visit is back */
+    enrol(f, s, "Gosia", NULL, 1, gosia);
+    buy(s, f->bar.id, gosia, 1000, r5);
+    OK(s, store_refund(s, f->bar.id, r5, 0, "returned", &res));
+    snprintf(rg, sizeof rg, "%s", res.ref);
+    OK(s, store_void(s, f->m.id, rg, "not returned after all", NULL));
+    at(s, 2026, 3, 12, 9);
+    OK(s, store_refund(s, f->bar.id, r1, 0, "returned late", NULL));
+
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-10");
+    struct store_summary c, p;
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.visits, 2);                  /* Ewa's partly refunded one, Gosia's */
+    assert_int_equal(c.active, 2);
+    assert_int_equal(c.sales, 1500 + 1000);
+    /* Ewa 30 - 30 + 20 - 5, Filip 40 - 40, Gosia 10 - 10 + 10. */
+    assert_int_equal(c.points_issued, 25);
+    assert_int_equal(p.visits, 1);                  /* Filip's, restored */
+    assert_int_equal(p.sales, 1000);
+    assert_int_equal(p.points_issued, 10);
+    assert_int_equal(c.churned, 1);                 /* Filip: his March purchase was voided */
+    assert_int_equal(c.churn, 1000);
+    assert_int_equal(c.retention, 0);
+    assert_int_equal(c.new_members, 2);             /* Ewa, Gosia */
+}
+
+static void test_summary_points_and_nps(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char hana[13], igor[13], ref[48];
+    struct store_reward cro;
+    struct store_result res;
+    at(s, 2026, 1, 20, 9);
+    OK(s, store_setting_set(s, f->m.id, "welcome.points", "20"));
+    OK(s, store_setting_set(s, f->m.id, "birthday.points", "50"));
+    OK(s, store_setting_set(s, f->m.id, "points.pay_rate", "50"));
+    OK(s, store_setting_set(s, f->m.id, "points.expire_days", "30"));
+    OK(s, store_reward_add(s, f->m.id, "Croissant", 40, 0, &cro));
+    enrol(f, s, "Igor", NULL, 1, igor);             /* welcome 20 */
+    buy(s, f->bar.id, igor, 1000, NULL);            /* 10 points */
+    at(s, 2026, 2, 20, 9);
+    OK(s, store_nps(s, f->bar.id, igor, 10));
+    OK(s, store_nps(s, f->bar.id, igor, 10));
+    OK(s, store_nps(s, f->bar.id, igor, 3));
+    at(s, 2026, 3, 1, 9);
+    enrol(f, s, "Hana", "1990-03-04", 1, hana);     /* welcome 20 */
+    at(s, 2026, 3, 2, 9);
+    int64_t expired = 0;
+    OK(s, store_expire(s, NULL, &expired));         /* Igor's 30 are older than 30 days */
+    assert_int_equal(expired, 30);
+    at(s, 2026, 3, 3, 9);
+    buy(s, f->bar.id, hana, 2500, NULL);            /* 25 points and the birthday's 50 */
+    at(s, 2026, 3, 5, 9);
+    OK(s, store_adjust(s, f->m.id, hana, 10, 0, "goodwill", NULL));
+    at(s, 2026, 3, 6, 9);
+    OK(s, store_redeem(s, f->bar.id, hana, "Croissant", NULL, NULL));
+    at(s, 2026, 3, 7, 9);
+    OK(s, store_redeem(s, f->bar.id, hana, "Croissant", NULL, &res));
+    snprintf(ref, sizeof ref, "%s", res.ref);
+    OK(s, store_void(s, f->m.id, ref, "not handed out", NULL));
+    at(s, 2026, 3, 8, 9);
+    OK(s, store_pay_points(s, f->bar.id, hana, 10, NULL));
+    static const int scores[] = { 10, 9, 8, 7, 6, 0 };
+    for (int i = 0; i < 6; i++)
+        OK(s, store_nps(s, f->bar.id, hana, scores[i]));
+
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-10");
+    struct store_summary c, p;
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.points_issued, 20 + 25 + 50 + 10);
+    assert_int_equal(c.points_redeemed, 40 + 10);   /* the voided redemption does not count */
+    assert_int_equal(c.points_expired, 30);
+    assert_int_equal(c.redemption_rate, 476);       /* 50 / 105 = 47.6 % */
+    assert_int_equal(c.points_outstanding, 55);
+    assert_int_equal(c.liability, 110);             /* 50 points a złoty: 2 grosze each */
+    assert_int_equal(p.points_outstanding, 30);     /* Igor's, not yet expired */
+    assert_int_equal(c.nps_answers, 6);
+    assert_int_equal(c.promoters, 2);
+    assert_int_equal(c.passives, 2);
+    assert_int_equal(c.detractors, 2);
+    assert_int_equal(c.nps, 0);
+    assert_int_equal(p.nps_answers, 3);
+    assert_int_equal(p.nps, 333);                   /* 66.7 % - 33.3 % */
+    assert_int_equal(p.points_issued, 0);
+}
+
+/* Two tills cut off from each other void the same sale and grant the same
+ * birthday bonus; once synced, only the earliest of each counts. */
+static void test_occasion_losers_never_count(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s;
+    char jan[13], sale[48];
+    at(a, 2026, 3, 1, 9);
+    OK(a, store_setting_set(a, f->m.id, "birthday.points", "50"));
+    enrol(f, a, "Jan", "1985-03-05", 1, jan);
+    at(a, 2026, 3, 2, 9);
+    buy(a, f->bar.id, jan, 2000, sale);
+    store *b = second_till(f, utc_ms(2026, 3, 2, 10, 0));
+    at(a, 2026, 3, 3, 10);
+    at(b, 2026, 3, 3, 11);
+    OK(a, store_void(a, f->m.id, sale, "till A", NULL));
+    OK(b, store_void(b, f->m.id, sale, "till B", NULL));
+    at(a, 2026, 3, 5, 9);
+    at(b, 2026, 3, 5, 10);
+    buy(a, f->bar.id, jan, 1000, NULL);             /* 10 points and the birthday's 50 */
+    buy(b, f->bar.id, jan, 1000, NULL);             /* 10 points and the birthday's 50 again */
+    sync_into(f, a, b);
+    sync_into(f, b, a);
+    struct store_customer c;
+    OK(a, store_customer_get(a, jan, &c));
+    assert_int_equal(c.points, 70);
+
+    struct store_report_query q = period(a, "2026-03-01", "2026-03-10");
+    struct store_summary cur, prev;
+    summary(a, &q, &cur, &prev);
+    assert_int_equal(cur.visits, 2);                /* the voided sale: 0, not -1 */
+    assert_int_equal(cur.sales, 2000);
+    assert_int_equal(cur.points_issued, 70);        /* 20 - 20 + 10 + 10 + 50 */
+    assert_int_equal(cur.points_outstanding, 70);
+    summary(b, &q, &cur, &prev);
+    assert_int_equal(cur.visits, 2);
+    assert_int_equal(cur.points_issued, 70);
+    /* Per till: each purchase on the till that made it. */
+    q.till = store_origin(b);
+    summary(a, &q, &cur, &prev);
+    assert_int_equal(cur.visits, 1);
+    assert_int_equal(cur.sales, 1000);
+    q.till = "0badbeef";
+    assert_int_equal(store_report_summary(a, &q, &cur, &prev), -1);
+    assert_non_null(strstr(store_error(a), "no till"));
+}
+
+/* --- 3. segments and member lists --------------------------------------------------- */
+
+struct rows {
+    int n;
+    struct store_member_row row[16];
+};
+
+static int collect_member(const struct store_member_row *m, void *arg)
+{
+    struct rows *r = arg;
+    if (r->n < 16)
+        r->row[r->n] = *m;
+    r->n++;
+    return 0;
+}
+
+static const struct store_member_row *by_name(const struct rows *r, const char *name)
+{
+    for (int i = 0; i < r->n && i < 16; i++)
+        if (strcmp(r->row[i].name, name) == 0)
+            return &r->row[i];
+    return NULL;
+}
+
+/* Weekly (or every `every` days) visits of 10.00 from a day on. */
+static void visits(store *s, const char *staff, const char *id, int y, int m, int d, int every, int n)
+{
+    int64_t day = days_from_civil(y, m, d);
+    for (int i = 0; i < n; i++) {
+        store_set_clock(s, (day + (int64_t)i * every) * DAY_MS + 10 * HOUR_MS);
+        buy(s, staff, id, 1000, NULL);
+    }
+}
+
+static void enrol_at(struct fx *f, const char *name, int y, int m, int d, char id[13])
+{
+    at(f->s, y, m, d, 9);
+    enrol(f, f->s, name, NULL, name[0] != 'O', id);
+}
+
+/* At the end of March (04-01 00:00), with March as the period:
+ *   Nowy     joined 03-10                               new
+ *   Lapsed   every 15 days in Oct 2025, then nothing    lapsed
+ *   AtRisk   weekly 01-05 .. 03-02, then 30 days away   at-risk
+ *   Big      600.00 in two visits                       high-value (top 10 % of 8: one)
+ *   Regular  every 5 days 02-01 .. 03-28                regular
+ *   Forgot   weekly 02-10 .. 03-24, then forgotten      regular, never listed
+ *   Occas1   01-10, 02-20, 03-25 (36 days apart)        occasional
+ *   Occas2   once, 02-01                                occasional
+ * At the end of February (03-01), February 1-28 being the period before
+ * (01-29 .. 02-28): Regular, Forgot, Occas2 joined in it (new), Lapsed
+ * lapsed, Big high-value, AtRisk regular, Occas1 occasional. */
+static void test_segments(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char nowy[13], lapsed[13], atrisk[13], big[13], regular[13], forgot[13], occ1[13], occ2[13];
+    enrol_at(f, "Lapsed", 2025, 10, 1, lapsed);
+    visits(s, f->bar.id, lapsed, 2025, 10, 1, 15, 3);
+    enrol_at(f, "Big", 2025, 12, 15, big);
+    buy(s, f->bar.id, big, 50000, NULL);
+    enrol_at(f, "AtRisk", 2026, 1, 5, atrisk);
+    visits(s, f->bar.id, atrisk, 2026, 1, 5, 7, 9);          /* last 03-02 */
+    enrol_at(f, "Occas1", 2026, 1, 10, occ1);
+    buy(s, f->bar.id, occ1, 1000, NULL);
+    enrol_at(f, "Regular", 2026, 2, 1, regular);
+    visits(s, f->bar.id, regular, 2026, 2, 1, 5, 12);        /* last 03-28 */
+    enrol_at(f, "Occas2", 2026, 2, 1, occ2);
+    buy(s, f->bar.id, occ2, 1000, NULL);
+    enrol_at(f, "Forgot", 2026, 2, 10, forgot);
+    visits(s, f->bar.id, forgot, 2026, 2, 10, 7, 7);         /* last 03-24 */
+    at(s, 2026, 2, 20, 11);
+    buy(s, f->bar.id, occ1, 1000, NULL);
+    enrol_at(f, "Nowy", 2026, 3, 10, nowy);
+    buy(s, f->bar.id, nowy, 1000, NULL);
+    at(s, 2026, 3, 20, 11);
+    buy(s, f->bar.id, big, 10000, NULL);
+    at(s, 2026, 3, 25, 11);
+    buy(s, f->bar.id, occ1, 1000, NULL);
+    at(s, 2026, 3, 26, 11);
+    OK(s, store_customer_forget(s, f->bar.id, forgot));
+
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-31");
+    struct store_segment_stats cur[SEG_COUNT], prev[SEG_COUNT];
+    OK(s, store_report_segments(s, &q, cur, prev));
+    static const int want_cur[SEG_COUNT] = { 1, 1, 1, 1, 2, 2 };
+    static const int want_prev[SEG_COUNT] = { 3, 1, 0, 1, 1, 1 };
+    for (int i = 0; i < SEG_COUNT; i++) {
+        if (cur[i].members != want_cur[i] || prev[i].members != want_prev[i])
+            print_error("segment %s: %lld (%lld), want %d (%d)\n", store_segment_name(i),
+                        (long long)cur[i].members, (long long)prev[i].members, want_cur[i], want_prev[i]);
+        assert_int_equal(cur[i].members, want_cur[i]);
+        assert_int_equal(prev[i].members, want_prev[i]);
+    }
+    /* March's sales: Nowy 10, AtRisk 10 (03-02), Big 100, Regular 6 x 10
+     * (03-03 .. 03-28), Forgot 4 x 10 (03-03 .. 03-24), Occas1 10. */
+    assert_int_equal(cur[SEG_NEW].sales, 1000);
+    assert_int_equal(cur[SEG_AT_RISK].sales, 1000);
+    assert_int_equal(cur[SEG_HIGH_VALUE].sales, 10000);
+    assert_int_equal(cur[SEG_REGULAR].sales, 6000 + 4000);
+    assert_int_equal(cur[SEG_OCCASIONAL].sales, 1000);
+    assert_int_equal(cur[SEG_LAPSED].sales, 0);
+    assert_int_equal(cur[SEG_HIGH_VALUE].share, 435);   /* 100 / 230 = 43.5 % */
+    assert_int_equal(cur[SEG_REGULAR].share, 435);
+
+    struct rows r = { 0 };
+    OK(s, store_report_segment_members(s, &q, SEG_AT_RISK, 0, collect_member, &r));
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.row[0].name, "AtRisk");
+    assert_true(r.row[0].consent);
+    assert_int_equal(r.row[0].last_visit, utc_ms(2026, 3, 2, 10, 0));
+    assert_int_equal(r.row[0].total_visits, 9);
+    assert_int_equal(r.row[0].interval_days, 7);
+    assert_int_equal(r.row[0].visits, 1);
+    assert_int_equal(r.row[0].prev_visits, 4);      /* 02-02 .. 02-23 */
+    assert_int_equal(r.row[0].segment, SEG_AT_RISK);
+    /* The forgotten member is a regular, counted above, never listed. */
+    memset(&r, 0, sizeof r);
+    OK(s, store_report_segment_members(s, &q, SEG_REGULAR, 0, collect_member, &r));
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.row[0].name, "Regular");
+    assert_int_equal(r.row[0].interval_days, 5);
+    memset(&r, 0, sizeof r);
+    OK(s, store_report_segment_members(s, &q, SEG_OCCASIONAL, 1, collect_member, &r));
+    assert_int_equal(r.n, 1);                       /* --limit 1 */
+    assert_false(r.row[0].consent);
+    assert_int_equal(store_segment_parse("at-risk"), SEG_AT_RISK);
+    assert_int_equal(store_segment_parse("vip"), -1);
+    assert_string_equal(store_segment_name(SEG_HIGH_VALUE), "high-value");
+}
+
+/* RFM: member k (1..5) came k times in March, 10.00 each, the last visit on
+ * 03-(10 + k); Szósty once for 50.00 on 03-01. Among 6 members a score is
+ * ceil(5 x (how many have at most this value) / 6). */
+static void test_customers_rfm(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char id[6][13], name[32];
+    for (int k = 1; k <= 5; k++) {
+        snprintf(name, sizeof name, "Member %d", k);
+        enrol_at(f, name, 2026, 2, 1, id[k - 1]);
+        for (int j = 0; j < k; j++) {
+            at(s, 2026, 3, 10 + k - j, 10);
+            buy(s, f->bar.id, id[k - 1], 1000, NULL);
+        }
+    }
+    enrol_at(f, "Szósty", 2026, 3, 1, id[5]);
+    buy(s, f->bar.id, id[5], 5000, NULL);
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-31");
+    struct rows r = { 0 };
+    OK(s, store_report_customers(s, &q, STORE_BY_VISITS, 0, collect_member, &r));
+    assert_int_equal(r.n, 6);
+    assert_string_equal(r.row[0].name, "Member 5");
+    assert_int_equal(r.row[0].rank, 1);
+    assert_string_equal(r.row[1].name, "Member 4");
+    assert_string_equal(r.row[3].name, "Member 2");
+    assert_int_equal(r.row[5].rank, 6);
+    /* Member 1 and Szósty tie at one visit: Szósty spent more. */
+    assert_string_equal(r.row[4].name, "Szósty");
+    assert_string_equal(r.row[5].name, "Member 1");
+    const struct store_member_row *m;
+    /* Recency: Szósty 03-01 < Member 1 03-11 < ... < Member 5 03-15. */
+    static const int want_r[5] = { 2, 3, 4, 5, 5 }, want_f[5] = { 2, 3, 4, 5, 5 },
+                     want_m[5] = { 1, 2, 3, 4, 5 };
+    for (int k = 1; k <= 5; k++) {
+        snprintf(name, sizeof name, "Member %d", k);
+        assert_non_null(m = by_name(&r, name));
+        assert_int_equal(m->visits, k);
+        assert_int_equal(m->spend, 1000 * k);
+        assert_int_equal(m->r, want_r[k - 1]);
+        assert_int_equal(m->f, want_f[k - 1]);
+        /* Spend: 10 20 30 40 50 and Szósty 50: at most 40 are 4 of 6. */
+        assert_int_equal(m->m, want_m[k - 1]);
+    }
+    assert_non_null(m = by_name(&r, "Szósty"));
+    assert_int_equal(m->r, 1);
+    assert_int_equal(m->f, 2);      /* 1 visit: 2 members have at most 1 -> ceil(10/6) */
+    assert_int_equal(m->m, 5);
+    memset(&r, 0, sizeof r);
+    OK(s, store_report_customers(s, &q, STORE_BY_RECENCY, 2, collect_member, &r));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.row[0].name, "Member 5");
+    assert_string_equal(r.row[1].name, "Member 4");
+    /* Forgotten: keeps its place, never shown. */
+    at(s, 2026, 4, 2, 9);
+    OK(s, store_customer_forget(s, f->bar.id, id[4]));
+    memset(&r, 0, sizeof r);
+    OK(s, store_report_customers(s, &q, STORE_BY_SPEND, 0, collect_member, &r));
+    assert_int_equal(r.n, 5);
+    assert_null(by_name(&r, "Member 5"));
+    for (int i = 0; i < r.n; i++)
+        assert_true(r.row[i].name[0] != '\0');
+}
+
+/* --- 4. rewards, tiers, staff and tills, overdrafts, day ------------------------------ */
+
+struct reward_rows { int n; struct store_reward_row row[16]; };
+
+static int collect_reward(const struct store_reward_row *r, void *arg)
+{
+    struct reward_rows *rr = arg;
+    if (rr->n < 16)
+        rr->row[rr->n] = *r;
+    rr->n++;
+    return 0;
+}
+
+static const struct store_reward_row *reward_row(const struct reward_rows *rr, const char *kind,
+                                                 const char *name)
+{
+    for (int i = 0; i < rr->n && i < 16; i++)
+        if (strcmp(rr->row[i].kind, kind) == 0 && (!name || strcmp(rr->row[i].name, name) == 0))
+            return &rr->row[i];
+    return NULL;
+}
+
+static void test_rewards(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char kasia[13], ref[48];
+    struct store_reward cro, cof;
+    struct store_result res;
+    struct store_coupon amount, free_cro;
+    at(s, 2026, 2, 1, 9);
+    OK(s, store_setting_set(s, f->m.id, "cashback.percent", "10"));
+    OK(s, store_reward_add(s, f->m.id, "Croissant", 40, 0, &cro));
+    OK(s, store_reward_add(s, f->m.id, "Coffee", 0, 5, &cof));
+    OK(s, store_reward_add(s, f->m.id, "Never", 999, 0, NULL));
+    enrol(f, s, "Kasia", NULL, 1, kasia);
+    for (int d = 1; d <= 5; d++) {
+        at(s, 2026, 2, d, 10);
+        buy(s, f->bar.id, kasia, 4000, NULL);       /* 200 points, 5 stamps, 20.00 credit */
+    }
+    at(s, 2026, 2, 20, 10);
+    OK(s, store_redeem(s, f->bar.id, kasia, "Croissant", NULL, NULL));
+    at(s, 2026, 3, 1, 8);
+    struct store_coupon_spec a = { .customer = kasia, .discount = 500, .expires = utc_ms(2026, 3, 31, 23, 0) };
+    struct store_coupon_spec b = { .reward = cro.id, .expires = utc_ms(2026, 3, 31, 23, 0) };
+    OK(s, store_coupon_issue(s, f->m.id, &a, &amount));
+    OK(s, store_coupon_issue(s, f->m.id, &b, &free_cro));
+    at(s, 2026, 3, 2, 10);
+    OK(s, store_redeem(s, f->bar.id, kasia, "Croissant", NULL, NULL));
+    at(s, 2026, 3, 3, 10);
+    OK(s, store_redeem(s, f->bar.id, kasia, "Croissant", NULL, &res));
+    snprintf(ref, sizeof ref, "%s", res.ref);
+    OK(s, store_void(s, f->m.id, ref, "not handed out", NULL));
+    at(s, 2026, 3, 4, 10);
+    OK(s, store_redeem(s, f->bar.id, kasia, "Coffee", NULL, NULL));
+    at(s, 2026, 3, 5, 10);
+    OK(s, store_pay_points(s, f->bar.id, kasia, 100, NULL));     /* 1.00 zł off */
+    at(s, 2026, 3, 6, 10);
+    OK(s, store_pay_credit(s, f->bar.id, kasia, 500, NULL));
+    at(s, 2026, 3, 7, 10);
+    OK(s, store_coupon_redeem(s, f->bar.id, amount.code, kasia, NULL));
+    at(s, 2026, 3, 7, 11);
+    OK(s, store_coupon_redeem(s, f->bar.id, free_cro.code, kasia, NULL));
+
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-10");
+    struct reward_rows rr = { 0 };
+    OK(s, store_report_rewards(s, &q, collect_reward, &rr));
+    const struct store_reward_row *r;
+    assert_non_null(r = reward_row(&rr, "reward", "Croissant"));
+    assert_string_equal(r->id, cro.id);
+    assert_int_equal(r->count, 1);                  /* the voided one does not count */
+    assert_int_equal(r->points, 40);
+    assert_int_equal(r->value, 40);                 /* 40 points at 1 grosz */
+    assert_int_equal(r->prev_count, 1);
+    assert_int_equal(r->prev_points, 40);
+    assert_non_null(r = reward_row(&rr, "reward", "Coffee"));
+    assert_int_equal(r->count, 1);
+    assert_int_equal(r->stamps, 5);
+    assert_true(r->value == STORE_NA);
+    assert_non_null(r = reward_row(&rr, "reward", "Never"));
+    assert_int_equal(r->count, 0);                  /* every reward is listed */
+    assert_non_null(r = reward_row(&rr, "coupon", "Croissant"));
+    assert_int_equal(r->count, 1);
+    assert_true(r->value == STORE_NA);
+    assert_non_null(r = reward_row(&rr, "coupon", "amount"));
+    assert_int_equal(r->count, 1);
+    assert_int_equal(r->value, 500);
+    assert_non_null(r = reward_row(&rr, "points", NULL));
+    assert_int_equal(r->count, 1);
+    assert_int_equal(r->points, 100);
+    assert_int_equal(r->value, 100);
+    assert_non_null(r = reward_row(&rr, "credit", NULL));
+    assert_int_equal(r->count, 1);
+    assert_int_equal(r->value, 500);
+    assert_int_equal(rr.n, 7);
+}
+
+struct tier_rows { int n; struct store_tier_row row[9]; };
+
+static int collect_tier(const struct store_tier_row *t, void *arg)
+{
+    struct tier_rows *tr = arg;
+    if (tr->n < 9)
+        tr->row[tr->n] = *t;
+    tr->n++;
+    return 0;
+}
+
+/* Default tiers: Silver from 0, Gold from 500.00, Platinum from 1500.00 of
+ * spend over 365 days. At 03-01 and at 04-01:
+ *   X  600.00 on 02-10                 Gold, Gold
+ *   Y  100.00 on 02-10, 450.00 03-15   Silver, Gold: up
+ *   Z  joins 03-20, 20.00              -, Silver: joined
+ *   W  1600.00 on 2025-03-15           Platinum, Silver: down (out of the window) */
+static void test_tiers(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char x[13], y[13], z[13], w[13];
+    at(s, 2025, 3, 15, 9);
+    enrol(f, s, "W", NULL, 1, w);
+    buy(s, f->bar.id, w, 160000, NULL);
+    at(s, 2026, 2, 10, 9);
+    enrol(f, s, "X", NULL, 1, x);
+    buy(s, f->bar.id, x, 60000, NULL);
+    enrol(f, s, "Y", NULL, 1, y);
+    buy(s, f->bar.id, y, 10000, NULL);
+    at(s, 2026, 3, 15, 9);
+    buy(s, f->bar.id, y, 45000, NULL);
+    at(s, 2026, 3, 20, 9);
+    enrol(f, s, "Z", NULL, 1, z);
+    buy(s, f->bar.id, z, 2000, NULL);
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-31");
+    struct tier_rows tr = { 0 };
+    OK(s, store_report_tiers(s, &q, collect_tier, &tr));
+    assert_int_equal(tr.n, 3);
+    assert_string_equal(tr.row[0].tier, "Silver");
+    assert_int_equal(tr.row[0].members, 2);
+    assert_int_equal(tr.row[0].prev_members, 1);
+    assert_int_equal(tr.row[0].joined, 1);
+    assert_int_equal(tr.row[0].up, 0);
+    assert_int_equal(tr.row[0].down, 1);
+    assert_string_equal(tr.row[1].tier, "Gold");
+    assert_int_equal(tr.row[1].members, 2);
+    assert_int_equal(tr.row[1].prev_members, 1);
+    assert_int_equal(tr.row[1].up, 1);
+    assert_int_equal(tr.row[1].down, 0);
+    assert_string_equal(tr.row[2].tier, "Platinum");
+    assert_int_equal(tr.row[2].members, 0);
+    assert_int_equal(tr.row[2].prev_members, 1);
+    q.till = store_origin(s);
+    assert_int_equal(store_report_tiers(s, &q, collect_tier, &tr), -1);
+}
+
+struct act_rows { int n; struct store_activity_row row[8]; };
+
+static int collect_act(const struct store_activity_row *r, void *arg)
+{
+    struct act_rows *a = arg;
+    if (a->n < 8)
+        a->row[a->n] = *r;
+    a->n++;
+    return 0;
+}
+
+static const struct store_activity_row *act_row(const struct act_rows *a, const char *key)
+{
+    for (int i = 0; i < a->n && i < 8; i++)
+        if (strcmp(a->row[i].key, key) == 0)
+            return &a->row[i];
+    return NULL;
+}
+
+static void test_staff_and_tills(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char k[13], r2[48], r3[48];
+    at(s, 2026, 3, 1, 9);
+    OK(s, store_setting_set(s, f->m.id, "limits.per_day", "1"));
+    enrol(f, s, "K", NULL, 1, k);
+    at(s, 2026, 3, 2, 9);
+    buy(s, f->bar.id, k, 1000, NULL);
+    at(s, 2026, 3, 3, 9);
+    buy(s, f->bar.id, k, 2000, r2);
+    OK(s, store_refund(s, f->bar.id, r2, 500, "one item", NULL));
+    at(s, 2026, 3, 4, 9);
+    buy(s, f->bar.id, k, 3000, r3);
+    OK(s, store_void(s, f->m.id, r3, "entered twice", NULL));
+    at(s, 2026, 3, 5, 9);
+    OK(s, store_adjust(s, f->m.id, k, 25, 0, "goodwill", NULL));
+    buy(s, f->m.id, k, 1000, NULL);
+    struct store_override ov = { f->m.id, "birthday party" };
+    struct store_earn e = { .amount = 1000, .override = &ov };
+    OK(s, store_earn(s, f->m.id, k, &e, NULL));     /* past the limit of one a day */
+
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-10");
+    struct act_rows a = { 0 };
+    OK(s, store_report_activity(s, &q, false, collect_act, &a));
+    assert_int_equal(a.n, 2);
+    const struct store_activity_row *r;
+    assert_non_null(r = act_row(&a, f->bar.id));
+    assert_string_equal(r->name, "Bogdan");
+    assert_int_equal(r->cur.transactions, 3);
+    assert_int_equal(r->cur.sales, 1000 + 2000 - 500 + 3000);
+    assert_int_equal(r->cur.refunds, 1);
+    assert_int_equal(r->cur.refunded, 500);
+    assert_int_equal(r->cur.voids, 0);
+    assert_int_equal(r->cur.voided, 1);
+    assert_int_equal(r->cur.overrides, 0);
+    assert_int_equal(r->prev.transactions, 0);
+    assert_non_null(r = act_row(&a, f->m.id));
+    assert_int_equal(r->cur.transactions, 2);
+    assert_int_equal(r->cur.sales, 2000 - 3000);    /* the void she made takes its sale off */
+    assert_int_equal(r->cur.voids, 1);
+    assert_int_equal(r->cur.voided, 0);
+    assert_int_equal(r->cur.adjustments, 1);
+    assert_int_equal(r->cur.adjusted_points, 25);
+    assert_int_equal(r->cur.overrides, 1);
+    memset(&a, 0, sizeof a);
+    OK(s, store_report_activity(s, &q, true, collect_act, &a));
+    assert_int_equal(a.n, 1);
+    assert_non_null(r = act_row(&a, store_origin(s)));
+    assert_int_equal(r->cur.transactions, 5);
+    assert_int_equal(r->cur.sales, 4500);
+    assert_int_equal(r->cur.voids, 1);
+    assert_int_equal(r->cur.voided, 1);
+    assert_int_equal(r->cur.overrides, 1);
+}
+
+struct od_rows { int n; struct store_overdraft_row row[4]; };
+
+static int collect_od(const struct store_overdraft_row *r, void *arg)
+{
+    struct od_rows *o = arg;
+    if (o->n < 4)
+        o->row[o->n] = *r;
+    o->n++;
+    return 0;
+}
+
+/* Two tills cut off both let a customer spend the same 80 points. */
+static void test_overdrafts(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s;
+    char k[13];
+    struct store_reward cake;
+    struct store_result ra, rb;
+    at(a, 2026, 3, 1, 9);
+    OK(a, store_reward_add(a, f->m.id, "Cake", 80, 0, &cake));
+    enrol(f, a, "K", NULL, 1, k);
+    buy(a, f->bar.id, k, 10000, NULL);
+    store *b = second_till(f, utc_ms(2026, 3, 1, 12, 0));
+    at(a, 2026, 3, 2, 10);
+    at(b, 2026, 3, 2, 11);
+    OK(a, store_redeem(a, f->bar.id, k, cake.id, NULL, &ra));
+    OK(b, store_redeem(b, f->bar.id, k, cake.id, NULL, &rb));
+    sync_into(f, a, b);
+    sync_into(f, b, a);
+    at(a, 2026, 3, 20, 10);
+    buy(a, f->bar.id, k, 10000, NULL);              /* back above zero later */
+
+    struct store_report_query q = period(a, "2026-03-01", "2026-03-10");
+    struct od_rows o = { 0 };
+    int64_t n = -1, pn = -1;
+    OK(a, store_report_overdrafts(a, &q, &n, &pn, collect_od, &o));
+    assert_int_equal(n, 1);
+    assert_int_equal(pn, 0);
+    assert_int_equal(o.n, 1);
+    assert_string_equal(o.row[0].customer, k);
+    assert_string_equal(o.row[0].name, "K");
+    assert_int_equal(o.row[0].points, -60);
+    assert_string_equal(o.row[0].event, rb.ref);    /* the later one took it below zero */
+    assert_string_equal(o.row[0].type, "redeem");
+    assert_string_equal(o.row[0].unit, "points");
+    assert_int_equal(o.row[0].delta, -80);
+    assert_int_equal(o.row[0].after, -60);
+    q = period(a, "2026-03-01", "2026-03-31");
+    memset(&o, 0, sizeof o);
+    OK(a, store_report_overdrafts(a, &q, &n, &pn, collect_od, &o));
+    assert_int_equal(n, 0);
+    assert_int_equal(o.n, 0);
+}
+
+struct day_rows { int n; struct store_day_row row[8]; };
+
+static int collect_day(const struct store_day_row *r, void *arg)
+{
+    struct day_rows *d = arg;
+    if (d->n < 8)
+        d->row[d->n] = *r;
+    d->n++;
+    return 0;
+}
+
+static void test_day(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char k[13], l[13], r1[48], rf[48];
+    struct store_result res;
+    at(s, 2026, 3, 1, 9);
+    OK(s, store_setting_set(s, f->m.id, "cashback.percent", "10"));
+    enrol(f, s, "K", NULL, 1, k);
+    buy(s, f->bar.id, k, 1000, r1);                 /* the day before */
+    at(s, 2026, 3, 2, 9);
+    enrol(f, s, "L", NULL, 1, l);
+    buy(s, f->bar.id, l, 2000, NULL);               /* 20 points, 2.00 credit */
+    OK(s, store_refund(s, f->bar.id, r1, 0, "returned", &res));   /* yesterday's, today */
+    snprintf(rf, sizeof rf, "%s", res.ref);
+    OK(s, store_pay_credit(s, f->bar.id, l, 100, NULL));
+    at(s, 2026, 3, 2, 15);
+    buy(s, f->m.id, k, 3000, NULL);
+    at(s, 2026, 3, 3, 0);
+    buy(s, f->m.id, k, 5000, NULL);                 /* the next day: not counted */
+
+    struct store_report_query q = { 0 };
+    OK(s, store_period_day(s, "2026-03-02", &q.period));
+    struct day_rows d = { 0 };
+    OK(s, store_report_day(s, &q, collect_day, &d));
+    assert_int_equal(d.n, 4);                       /* Bogdan, Mira (either order), the till, all */
+    const struct store_day_row *bog = strcmp(d.row[0].staff, f->bar.id) == 0 ? &d.row[0] : &d.row[1];
+    const struct store_day_row *mira = bog == &d.row[0] ? &d.row[1] : &d.row[0];
+    assert_string_equal(bog->staff_name, "Bogdan");
+    assert_string_equal(bog->till, store_origin(s));
+    assert_int_equal(bog->cur.purchases, 1);
+    assert_int_equal(bog->cur.sales, 2000 - 1000);
+    assert_int_equal(bog->cur.refunds, 1);
+    assert_int_equal(bog->cur.refunded, 1000);
+    assert_int_equal(bog->cur.points_issued, 20);
+    assert_int_equal(bog->cur.points_taken_back, -10);
+    assert_int_equal(bog->cur.credit_issued, 200);
+    assert_int_equal(bog->cur.credit_taken_back, -100);
+    assert_int_equal(bog->cur.credit_spent, 100);
+    assert_int_equal(bog->prev.purchases, 1);
+    assert_int_equal(bog->prev.sales, 1000);
+    assert_int_equal(mira->cur.purchases, 1);
+    assert_int_equal(mira->cur.sales, 3000);
+    assert_string_equal(d.row[2].staff, "");        /* the till's total */
+    assert_string_equal(d.row[2].till, store_origin(s));
+    assert_int_equal(d.row[2].cur.purchases, 2);
+    assert_int_equal(d.row[2].cur.sales, 4000);
+    assert_string_equal(d.row[3].till, "");         /* everything */
+    assert_int_equal(d.row[3].cur.points_issued, 50);
+    assert_int_equal(d.row[3].prev.purchases, 1);
+    (void)rf;
+}
+
+/* --- 5. snapshots, plans, the seed ------------------------------------------------------ */
+
+struct writer { store *reader; struct fx *f; const char *cust; int64_t seen; int rc; };
+
+static int write_then_read(store *w, void *arg)
+{
+    struct writer *x = arg;
+    struct store_earn e = { .amount = 1000 };
+    if (store_earn(w, x->f->bar.id, x->cust, &e, NULL) != 0)
+        return -1;
+    /* The write lock is held and the earn not committed: a report on
+     * another connection neither waits nor sees it. */
+    struct store_report_query q = period(x->reader, "2026-03-01", "2026-03-10");
+    struct store_summary c, p;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    x->rc = store_report_summary(x->reader, &q, &c, &p);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    x->seen = c.visits;
+    assert_true((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < 2000);
+    return 0;
+}
+
+static void test_snapshot(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char k[13];
+    at(s, 2026, 3, 2, 9);
+    enrol(f, s, "K", NULL, 1, k);
+    buy(s, f->bar.id, k, 1000, NULL);
+    store *w = f->b = open_db(f, "a.db", false);
+    store_set_clock(w, utc_ms(2026, 3, 3, 9, 0));
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-10");
+    struct store_summary c, p;
+    OK(s, store_snapshot_begin(s));
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.visits, 1);
+    buy(w, f->bar.id, k, 1000, NULL);               /* committed by another connection */
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.visits, 1);                  /* the snapshot holds */
+    store_snapshot_end(s);
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.visits, 2);
+    struct writer x = { s, f, k, -1, -1 };
+    OK(w, store_atomically(w, write_then_read, &x));
+    assert_int_equal(x.rc, 0);
+    assert_int_equal(x.seen, 2);
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.visits, 3);
+}
+
+static void seed(struct fx *f, store *s, const char *manager, uint64_t n, struct store_seed_stats *st)
+{
+    struct store_seed_spec spec = { .customers = (int)n, .days = 90, .seed = 42,
+                                    .end = utc_ms(2026, 4, 1, 0, 0), .manager = manager,
+                                    .staff_pin = "1111" };
+    (void)f;
+    OK(s, store_seed_demo(s, &spec, st));
+}
+
+struct snapshot_all {
+    struct store_summary c, p;
+    struct store_segment_stats sc[SEG_COUNT], sp[SEG_COUNT];
+    struct rows top;
+    struct tier_rows tiers;
+    struct reward_rows rewards;
+};
+
+static void all_reports(store *s, struct snapshot_all *x)
+{
+    memset(x, 0, sizeof *x);
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-31");
+    summary(s, &q, &x->c, &x->p);
+    OK(s, store_report_segments(s, &q, x->sc, x->sp));
+    OK(s, store_report_customers(s, &q, STORE_BY_VISITS, 12, collect_member, &x->top));
+    OK(s, store_report_tiers(s, &q, collect_tier, &x->tiers));
+    OK(s, store_report_rewards(s, &q, collect_reward, &x->rewards));
+}
+
+static void same_reports(const struct snapshot_all *a, const struct snapshot_all *b, bool same_ids)
+{
+    assert_memory_equal(&a->c, &b->c, sizeof a->c);
+    assert_memory_equal(&a->p, &b->p, sizeof a->p);
+    assert_memory_equal(a->sc, b->sc, sizeof a->sc);
+    assert_memory_equal(a->sp, b->sp, sizeof a->sp);
+    assert_memory_equal(&a->tiers, &b->tiers, sizeof a->tiers);
+    assert_int_equal(a->top.n, b->top.n);
+    for (int i = 0; i < a->top.n && i < 16; i++) {
+        const struct store_member_row *x = &a->top.row[i], *y = &b->top.row[i];
+        assert_string_equal(x->name, y->name);
+        if (same_ids)
+            assert_string_equal(x->id, y->id);
+        assert_int_equal(x->visits, y->visits);
+        assert_int_equal(x->spend, y->spend);
+        assert_int_equal(x->last_visit, y->last_visit);
+        assert_int_equal(x->r * 100 + x->f * 10 + x->m, y->r * 100 + y->f * 10 + y->m);
+    }
+    assert_int_equal(a->rewards.n, b->rewards.n);
+    for (int i = 0; i < a->rewards.n && i < 16; i++) {
+        assert_string_equal(a->rewards.row[i].name, b->rewards.row[i].name);
+        assert_int_equal(a->rewards.row[i].count, b->rewards.row[i].count);
+        assert_int_equal(a->rewards.row[i].points, b->rewards.row[i].points);
+    }
+}
+
+static int64_t scalar(sqlite3 *db, const char *q)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The same seed gives the same reports; what the seed writes obeys the
+ * ledger's rules; both query plans give the same figures. */
+static void test_seed_and_plans(void **state)
+{
+    struct fx *f = *state;
+    struct store_seed_stats st1, st2;
+    static struct snapshot_all sa, sb;     /* static: an assertion may jump out */
+    struct snapshot_all *a = &sa, *b = &sb;
+    seed(f, f->s, f->m.id, 150, &st1);
+    assert_int_equal(st1.failed, 0);
+    assert_true(st1.customers >= 140);
+    if (st1.events < 800)
+        print_error("%lld events\n", (long long)st1.events);
+    assert_true(st1.events >= 800);
+    assert_int_equal(st1.staff, 3);                 /* Bogdan was there already */
+    assert_int_equal(st1.rewards, 4);
+    /* Only into a shop without customers. */
+    struct store_seed_spec again = { .customers = 10, .days = 10, .seed = 1, .manager = f->m.id, .staff_pin = "1111" };
+    assert_int_equal(store_seed_demo(f->s, &again, NULL), -1);
+    assert_non_null(strstr(store_error(f->s), "without customers"));
+
+    store *t = f->b = open_db(f, "c.db", true);
+    struct store_staff m;
+    store_set_clock(t, utc_ms(2025, 1, 1, 8, 0));
+    assert_int_equal(store_init_shop(t, "Kawiarnia", "PLN"), 0);
+    assert_int_equal(store_staff_add(t, NULL, "Mira", ROLE_MANAGER, "1234", &m), 0);
+    seed(f, t, m.id, 150, &st2);
+    assert_int_equal(st2.events, st1.events + 1);   /* + the staff event for Bogdan */
+    assert_int_equal(st2.customers, st1.customers);
+    all_reports(f->s, a);
+    all_reports(t, b);
+    same_reports(a, b, false);
+    assert_true(a->c.visits > 100);
+    assert_true(a->c.nps_answers > 0);
+
+    /* Corrections written by the seed are what store_refund and store_void
+     * write: in proportion, and the whole standing effect. */
+    char path[256];
+    sqlite3 *db;
+    snprintf(path, sizeof path, "%s/a.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_true(scalar(db, "SELECT count(*) FROM events WHERE type IN ('refund', 'void')") > 0);
+    assert_int_equal(scalar(db,
+        "SELECT count(*) FROM events r JOIN events e ON e.origin = r.ref_origin AND e.seq = r.ref_seq"
+        " WHERE r.type = 'refund' AND (e.type <> 'earn' OR r.points <> -(e.points * -r.spend / e.spend)"
+        " OR r.stamps <> -(e.stamps * -r.spend / e.spend) OR r.credit <> -(e.credit * -r.spend / e.spend)"
+        " OR r.visits <> CASE WHEN -r.spend = e.spend THEN -1 ELSE 0 END)"), 0);
+    assert_int_equal(scalar(db,
+        "SELECT count(*) FROM events v JOIN events e ON e.origin = v.ref_origin AND e.seq = v.ref_seq"
+        " WHERE v.type = 'void' AND (v.points <> -e.points OR v.stamps <> -e.stamps"
+        " OR v.credit <> -e.credit OR v.spend <> -e.spend OR v.visits <> -e.visits"
+        " OR v.occasion <> 'void:' || e.origin || ':' || e.seq)"), 0);
+    assert_int_equal(scalar(db,
+        "SELECT count(*) FROM customers c WHERE points <> (SELECT coalesce(sum(points), 0) FROM events e"
+        " WHERE e.customer = c.id AND (e.occasion = '' OR EXISTS (SELECT 1 FROM occasions o"
+        " WHERE o.key = e.occasion AND o.origin = e.origin AND o.seq = e.seq)))"), 0);
+    /* The covering index (see report.c): the other plan, the same figures. */
+    assert_int_equal(sqlite3_exec(db, "DROP INDEX events_customer; CREATE INDEX events_customer"
+                                      " ON events(customer, wall, type, spend, points, occasion)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    all_reports(f->s, b);
+    same_reports(a, b, true);
+}
+
+int main(void)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_periods),
+        T(test_summary_basics),
+        T(test_summary_refunds_and_voids),
+        T(test_summary_points_and_nps),
+        T(test_occasion_losers_never_count),
+        T(test_segments),
+        T(test_customers_rfm),
+        T(test_rewards),
+        T(test_tiers),
+        T(test_staff_and_tills),
+        T(test_overdrafts),
+        T(test_day),
+        T(test_snapshot),
+        T(test_seed_and_plans),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
