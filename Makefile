@@ -14,7 +14,7 @@ CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
 
-PKGS := sqlite3 libsodium libqrencode zbar libpng libzmq ncursesw
+PKGS := sqlite3 libsodium libqrencode zbar libpng libzmq ncursesw msgpack
 # ncursesw asks for _XOPEN_SOURCE=600; we define 700 (a superset) ourselves.
 PKG_CFLAGS := $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

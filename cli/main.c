@@ -43,6 +43,9 @@ static const struct command {
     { "import", cmd_import, N_("import customers or transactions from a CSV file") },
     { "card", cmd_card, N_("print a customer's QR card (PNG, SVG, terminal) or replace a lost one") },
     { "scan", cmd_scan, N_("read card codes from images and say whose they are") },
+    { "syncd", cmd_syncd, N_("run the sync daemon that exchanges events with the other tills") },
+    { "sync", cmd_sync, N_("show how this till is in sync with the others") },
+    { "till", cmd_till, N_("invite, join, list or remove the tills of the shop") },
     { "report", cmd_report, N_("the manager's reports: retention, churn, CLV, segments, rewards, staff ...") },
     { "demo", cmd_demo, N_("write a realistic demo history into an empty shop") },
 };

@@ -226,7 +226,13 @@ int tx_begin(store *s)
         s->settings.loaded = false;     /* another process may have changed them */
     if (step_once(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner") != 0)
         return -1;
-    s->tx_depth++;
+    if (s->tx_depth++ == 0) {
+        /* syncd may have moved this till to a new origin after finding it
+         * was restored from an old backup: never write under the old one. */
+        char origin[STORE_ORIGIN_LEN + 1] = "";
+        if (local_get(s, "origin", origin, STORE_ORIGIN_LEN) == STORE_ORIGIN_LEN)
+            memcpy(s->origin, origin, STORE_ORIGIN_LEN);
+    }
     return 0;
 }
 

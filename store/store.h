@@ -506,4 +506,76 @@ struct store_day_row {
 int store_report_day(store *s, const struct store_report_query *q,
                      int (*fn)(const struct store_day_row *, void *), void *arg);
 
+/* --- sync --- */
+/* What syncd and the till commands need from the ledger (sync_support.c).
+ *
+ * The till list is derived from events: each till is a "setting" event
+ * with the key "till.<origin>" whose value is an object {public_key,
+ * address, name, removed}, last writer wins by (hlc, origin) like every
+ * setting, so an add, an address change and a removal replicate and
+ * resolve the same everywhere. */
+
+#define STORE_KEY_BYTES 32      /* a till's Curve25519 (ZeroMQ CURVE) key */
+#define STORE_SHOP_ID_LEN 16    /* hex chars of a shop id */
+#define STORE_TOKEN_BYTES 16    /* secret part of a till invitation */
+#define STORE_ADDRESS_MAX 100   /* "host:port" of a till's syncd */
+#define STORE_TILL_NAME_MAX 60  /* bytes of a till's name */
+
+struct store_till {
+    char origin[STORE_ORIGIN_LEN + 1];
+    unsigned char public_key[STORE_KEY_BYTES];
+    char address[STORE_ADDRESS_MAX + 1];
+    char name[STORE_TILL_NAME_MAX + 1];
+    bool removed;
+    char replaced_by[STORE_ORIGIN_LEN + 1];  /* a restored till's new origin, or "" */
+};
+
+/* The tills of the shop as the events say, ordered by origin. */
+int store_till_list(store *s, bool with_removed,
+                    int (*fn)(const struct store_till *t, void *arg), void *arg);
+int store_till_get(store *s, const char *origin, struct store_till *out);
+/* Adds or updates a till (an event). staff: the manager who approved it,
+ * or "" when a till records itself. */
+int store_till_record(store *s, const char *staff, const struct store_till *t);
+/* Removes a till by origin or name (manager; an event). */
+int store_till_remove(store *s, const char *manager, const char *till);
+
+/* This till's key pair and the shop's id (local, never replicated). */
+int store_till_keys(store *s, unsigned char pk[STORE_KEY_BYTES],
+                    unsigned char sk[STORE_KEY_BYTES]);
+int store_shop_id(store *s, char out[STORE_SHOP_ID_LEN + 1]);
+
+/* Small local values of the sync daemon; key must start with "sync.". */
+int store_sync_get(store *s, const char *key, char *out, size_t outsz);
+int store_sync_set(store *s, const char *key, const char *value);
+
+/* A one-time invitation for a new till: a random token, kept only as its
+ * hash with the expiry and the approving manager. */
+int store_invite_create(store *s, const char *manager, int64_t ttl_ms,
+                        unsigned char token[STORE_TOKEN_BYTES]);
+/* Checks and uses up a token; manager gets who approved it. */
+int store_invite_take(store *s, const unsigned char token[STORE_TOKEN_BYTES],
+                      char manager[STORE_ID_LEN + 1]);
+/* Unexpired invitations waiting (0 when none, -1 on error). */
+int store_invites_pending(store *s);
+
+/* A random origin id for a new till. */
+void store_random_origin(char out[STORE_ORIGIN_LEN + 1]);
+/* Makes an empty database the till `origin` of an existing shop. */
+int store_join_setup(store *s, const char *shop_id,
+                     const unsigned char secret[STORE_SECRET_BYTES], const char *origin,
+                     const unsigned char pk[STORE_KEY_BYTES],
+                     const unsigned char sk[STORE_KEY_BYTES]);
+/* A till restored from an old backup: continues under a new origin so it
+ * never reuses a sequence number its peers hold. The old origin becomes an
+ * origin like any other's (its missing events come back by sync); the
+ * till list gets the new origin with the same key and address. old_origin
+ * gets the origin given up. */
+int store_new_origin(store *s, char old_origin[STORE_ORIGIN_LEN + 1]);
+/* The highest seq of one origin held (with or without gaps below), 0 if none. */
+int64_t store_max_seq(store *s, const char *origin);
+/* Number of recorded forks (same identity, other content). */
+int64_t store_fork_count(store *s);
+
+
 #endif

@@ -934,8 +934,14 @@ static void draw_status(struct kiosk *k)
         scanner_status(k->sc, cam, sizeof cam);   /* "camera on", "camera missing, retrying" */
     else
         snprintf(cam, sizeof cam, "%s", _("no camera: type or wedge-scan"));
-    snprintf(line, sizeof line, _("Till %s | this till only | %s"), store_origin(k->s), cam);
-    put(LINES - 4, 1, COLS - 2, C_DIM, line);
+    char tills[160];
+    bool alone = true;
+    if (k->o->till_state)
+        alone = k->o->till_state(tills, sizeof tills, k->o->till_state_arg) != 0;
+    else
+        snprintf(tills, sizeof tills, "%s", _("this till only"));
+    snprintf(line, sizeof line, _("Till %s | %s | %s"), store_origin(k->s), tills, cam);
+    put(LINES - 4, 1, COLS - 2, alone ? C_WARN : C_DIM, line);
 }
 
 static void draw(struct kiosk *k)

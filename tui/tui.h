@@ -14,6 +14,11 @@ struct kiosk_options {
     const char *camera;             /* V4L2 camera device, or NULL */
     const char *wedge;              /* wedge scanner's input device, or NULL */
     const char *cards_dir;          /* where "save card" writes PNGs */
+    /* Describes this till's link with the others for the status line;
+     * returns non-zero when the barista should notice (no peer heard
+     * for a while, sync not running). NULL: a till on its own. */
+    int (*till_state)(char *out, size_t outsz, void *arg);
+    void *till_state_arg;
 };
 
 /* Runs the kiosk until the barista quits (F10 then y). Returns 0, or 1

@@ -1,0 +1,345 @@
+/* cmd_sync.c - several tills, one shop: tally syncd, tally sync status,
+ * tally till invite|join|list|remove. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "i18n.h"
+#include "sync/sync.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+int cmd_syncd(struct cli *c, int argc, char **argv)
+{
+    const char *listen = NULL, *heartbeat = NULL;
+    bool verbose = false;
+    const struct opt opts[] = {
+        { "listen", &listen, NULL }, { "heartbeat-ms", &heartbeat, NULL },
+        { "verbose", NULL, &verbose }, { 0 } };
+    const char *usage = N_("Usage: tally syncd [--listen HOST:PORT] [--verbose]\n\n"
+        "Runs beside the kiosk on every till: publishes this till's events as\n"
+        "soon as they are committed and applies the events of the other tills.\n"
+        "It listens on PORT, PORT+1 and PORT+2 of HOST (the address other tills\n"
+        "reach this one at); the first time, give --listen (PORT 0 picks free\n"
+        "ports); later runs use the same address. Every connection is\n"
+        "encrypted, and only the shop's tills ('tally till list') get in.\n"
+        "Logs go to stderr; stop it with Ctrl-C or SIGTERM.\n");
+    if (cli_parse(c, argc, argv, opts, NULL, 0, usage) < 0)
+        return 2;
+    char path[4096];
+    if (store_default_path(c->db_path, path, sizeof path) != 0)
+        return cli_fail(_("cannot tell where the database is: give --db PATH or set TALLY_DB"));
+    struct sync_options o;
+    memset(&o, 0, sizeof o);
+    o.db_path = path;
+    o.listen = listen;
+    o.verbose = verbose;
+    o.stop = &stop_requested;
+    if (heartbeat) {
+        o.heartbeat_ms = atoi(heartbeat);
+        if (o.heartbeat_ms < 50 || o.heartbeat_ms > 60000)
+            return cli_fail(_("--heartbeat-ms is between 50 and 60000")), 2;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return sync_daemon_run(&o);
+}
+
+static void ago(int64_t then, char *out, size_t outsz)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t s = ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - then) / 1000;
+    if (!then)
+        snprintf(out, outsz, "%s", _("never"));
+    else if (s < 120)
+        snprintf(out, outsz, _("%" PRId64 " s ago"), s < 0 ? 0 : s);
+    else if (s < 7200)
+        snprintf(out, outsz, _("%" PRId64 " min ago"), s / 60);
+    else
+        cli_time(then, out, outsz);
+}
+
+static int sync_status_cmd(struct cli *c)
+{
+    char path[4096];
+    if (store_default_path(c->db_path, path, sizeof path) != 0)
+        return cli_fail(_("cannot tell where the database is: give --db PATH or set TALLY_DB"));
+    struct sync_status *st = calloc(1, sizeof *st);
+    if (!st)
+        return cli_fail(_("out of memory"));
+    if (sync_status_read(path, st) != 0) {
+        free(st);
+        return cli_fail(_("cannot read the sync status of %s"), path);
+    }
+    if (c->json) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_obj_begin(&jb);
+        jb_key(&jb, "running");
+        jb_bool(&jb, st->running);
+        jb_key(&jb, "till");
+        jb_str(&jb, st->origin);
+        jb_key(&jb, "address");
+        jb_str(&jb, st->address);
+        jb_key(&jb, "updated");
+        jb_int(&jb, st->updated);
+        jb_key(&jb, "applied");
+        jb_int(&jb, (int64_t)st->applied);
+        jb_key(&jb, "refused_strangers");
+        jb_int(&jb, (int64_t)st->strangers);
+        jb_key(&jb, "peers");
+        jb_arr_begin(&jb);
+        for (int i = 0; i < st->npeers; i++) {
+            const struct sync_peer_status *p = &st->peers[i];
+            jb_obj_begin(&jb);
+            jb_key(&jb, "till");
+            jb_str(&jb, p->origin);
+            jb_key(&jb, "name");
+            jb_str(&jb, p->name);
+            jb_key(&jb, "address");
+            jb_str(&jb, p->address);
+            jb_key(&jb, "connected");
+            jb_bool(&jb, st->running && p->connected);
+            jb_key(&jb, "last_heard");
+            jb_int(&jb, p->last_heard);
+            jb_key(&jb, "they_lack");
+            jb_int(&jb, p->they_lack);
+            jb_key(&jb, "we_lack");
+            jb_int(&jb, p->we_lack);
+            jb_key(&jb, "refused");
+            jb_obj_begin(&jb);
+            for (int r = 0; r < SYNC_REFUSED_NREASONS; r++) {
+                jb_key(&jb, sync_refusal_name((enum sync_refusal)r));
+                jb_int(&jb, (int64_t)p->refused[r]);
+            }
+            jb_obj_end(&jb);
+            jb_key(&jb, "last_refusal");
+            jb_str(&jb, p->last_refusal);
+            jb_obj_end(&jb);
+        }
+        jb_arr_end(&jb);
+        jb_obj_end(&jb);
+        free(st);
+        return cli_print_json(&jb);
+    }
+    char when[64];
+    if (!st->running) {
+        if (st->updated) {
+            ago(st->updated, when, sizeof when);
+            printf(_("tally syncd is not running on this till (last seen %s): nothing reaches the other tills.\n"
+                     "Start it with 'tally syncd'.\n"), when);
+        } else {
+            printf(_("tally syncd has never run with this database: start it with\n"
+                     "'tally syncd --listen HOST:PORT'.\n"));
+        }
+        free(st);
+        return 0;
+    }
+    printf(_("This till %s listens on %s; %" PRIu64 " events received since syncd started.\n"), st->origin,
+           st->address, st->applied);
+    if (st->strangers)
+        printf(_("Refused %" PRIu64 " connections or messages from keys that are not the shop's.\n"), st->strangers);
+    if (!st->npeers)
+        printf(_("No other tills yet: add one with 'tally till invite'.\n"));
+    else
+        printf("%-9s %-16s %-22s %-13s %-12s %9s %9s %s\n", _("till"), _("name"), _("address"), _("state"),
+               _("last heard"), _("they lack"), _("we lack"), _("refused"));
+    for (int i = 0; i < st->npeers; i++) {
+        const struct sync_peer_status *p = &st->peers[i];
+        uint64_t refused = 0;
+        for (int r = 0; r < SYNC_REFUSED_NREASONS; r++)
+            refused += p->refused[r];
+        ago(p->last_heard, when, sizeof when);
+        printf("%-9s %-16.16s %-22s %-13s %-12s %9" PRId64 " %9" PRId64 " %" PRIu64 "\n",
+               p->origin[0] ? p->origin : "?", p->name, p->address,
+               p->connected ? _("connected") : _("unreachable"), when, p->they_lack, p->we_lack, refused);
+        if (refused)
+            printf("          %s %s\n", _("last refused:"), p->last_refusal);
+    }
+    free(st);
+    return 0;
+}
+
+int cmd_sync(struct cli *c, int argc, char **argv)
+{
+    const char *pos[1];
+    const char *usage = N_("Usage: tally sync status [--format json]\n\n"
+        "For each other till: connected or not, when it was last heard, how many\n"
+        "events each side still lacks, and messages refused and why. Read from\n"
+        "what 'tally syncd' on this till writes every second.\n");
+    int n = cli_parse(c, argc, argv, NULL, pos, 1, usage);
+    if (n < 0)
+        return 2;
+    if (n == 0 || strcmp(pos[0], "status") != 0)
+        return cli_fail(_("say 'status'; see 'tally sync --help'")), 2;
+    return sync_status_cmd(c);
+}
+
+struct till_list { struct cli *c; struct jbuf *jb; };
+
+static int print_till(const struct store_till *t, void *arg)
+{
+    struct till_list *l = arg;
+    char z85[41];
+    sync_key_z85(t->public_key, z85);
+    bool self = strcmp(t->origin, store_origin(l->c->s)) == 0;
+    if (l->jb) {
+        jb_obj_begin(l->jb);
+        jb_key(l->jb, "till");
+        jb_str(l->jb, t->origin);
+        jb_key(l->jb, "name");
+        jb_str(l->jb, t->name);
+        jb_key(l->jb, "address");
+        jb_str(l->jb, t->address);
+        jb_key(l->jb, "public_key");
+        jb_str(l->jb, z85);
+        jb_key(l->jb, "this_till");
+        jb_bool(l->jb, self);
+        jb_key(l->jb, "removed");
+        jb_bool(l->jb, t->removed);
+        jb_obj_end(l->jb);
+    } else {
+        printf("%-9s %-20.20s %-22s %s %s\n", t->origin, t->name[0] ? t->name : "-",
+               t->address[0] ? t->address : "-", z85,
+               self ? _("(this till)") : t->removed ? _("(removed)") : "");
+    }
+    return 0;
+}
+
+static int till_invite(struct cli *c, const char *minutes)
+{
+    int64_t mins = minutes ? strtoll(minutes, NULL, 10) : 60;
+    if (cli_login(c, true) != 0)
+        return 1;
+    unsigned char token[STORE_TOKEN_BYTES], pk[STORE_KEY_BYTES], sk[STORE_KEY_BYTES];
+    char address[STORE_ADDRESS_MAX + 1] = "", text[SYNC_TOKEN_LEN + 1], z85[41], until[32];
+    if (store_till_keys(c->s, pk, sk) != 0 || store_invite_create(c->s, c->who.id, mins * 60000, token) != 0)
+        return cli_store_fail(c);
+    memset(sk, 0, sizeof sk);
+    store_sync_get(c->s, "sync.address", address, sizeof address);
+    sync_token_format(token, pk, text);
+    sync_key_z85(pk, z85);
+    cli_time(store_now(c->s) + mins * 60000, until, sizeof until);
+    if (c->json) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_obj_begin(&jb);
+        jb_key(&jb, "token");
+        jb_str(&jb, text);
+        jb_key(&jb, "address");
+        jb_str(&jb, address);
+        jb_key(&jb, "public_key");
+        jb_str(&jb, z85);
+        jb_key(&jb, "expires");
+        jb_int(&jb, store_now(c->s) + mins * 60000);
+        jb_obj_end(&jb);
+        return cli_print_json(&jb);
+    }
+    printf(_("One new till may join until %s. On the new till, run:\n\n"
+             "    tally till join %s %s --name NAME --listen HOST:PORT\n\n"
+             "This till: %s, key %s\n"), until, address[0] ? address : "HOST:PORT", text,
+           address[0] ? address : _("(no address yet)"), z85);
+    if (!address[0])
+        printf(_("'tally syncd --listen HOST:PORT' must run on this till for the new one to join.\n"));
+    return 0;
+}
+
+static int till_join(struct cli *c, const char *address, const char *token, const char *name,
+                     const char *listen, const char *timeout)
+{
+    char path[4096], err[1024];
+    if (store_default_path(c->db_path, path, sizeof path) != 0)
+        return cli_fail(_("cannot tell where the database is: give --db PATH or set TALLY_DB"));
+    int secs = timeout ? atoi(timeout) : 15;
+    if (secs < 1 || secs > 600)
+        return cli_fail(_("--timeout is between 1 and 600 seconds")), 2;
+    struct sync_join_result r;
+    if (sync_join(path, address, token, name, listen, secs * 1000, &r, err, sizeof err) != 0)
+        return cli_fail("%s", err);
+    if (c->json) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_obj_begin(&jb);
+        jb_key(&jb, "till");
+        jb_str(&jb, r.origin);
+        jb_key(&jb, "shop");
+        jb_str(&jb, r.shop_name);
+        jb_key(&jb, "database");
+        jb_str(&jb, path);
+        jb_obj_end(&jb);
+        return cli_print_json(&jb);
+    }
+    printf(_("This till is now %s of \"%s\" (database %s).\n"
+             "Start 'tally syncd%s' here: it fetches the shop's history by itself.\n"),
+           r.origin, r.shop_name, path, listen ? "" : " --listen HOST:PORT");
+    return 0;
+}
+
+int cmd_till(struct cli *c, int argc, char **argv)
+{
+    const char *pos[3], *name = NULL, *listen = NULL, *minutes = NULL, *timeout = NULL;
+    bool all = false;
+    const struct opt opts[] = {
+        { "name", &name, NULL }, { "listen", &listen, NULL }, { "minutes", &minutes, NULL },
+        { "timeout", &timeout, NULL }, { "all", NULL, &all }, { 0 } };
+    const char *usage = N_("Usage: tally till invite [--minutes N]                   (manager)\n"
+        "       tally till join ADDRESS TOKEN --db NEW.db [--name NAME] [--listen HOST:PORT]\n"
+        "       tally till list [--all]\n"
+        "       tally till remove TILL                             (manager)\n\n"
+        "A new till joins the shop with a one-time token that a manager makes on\n"
+        "any till running 'tally syncd' (valid 60 minutes, or --minutes). The\n"
+        "new till gets the shop's keys over an encrypted connection and then\n"
+        "the whole history. Every till knows every other's address and key\n"
+        "from the till list, which replicates like any event. A removed till's\n"
+        "key stops working at every till; --all lists removed tills too.\n");
+    int n = cli_parse(c, argc, argv, opts, pos, 3, usage);
+    if (n < 0)
+        return 2;
+    if (n == 0)
+        return cli_fail(_("say 'invite', 'join', 'list' or 'remove'; see 'tally till --help'")), 2;
+    if (strcmp(pos[0], "join") == 0) {
+        if (n != 3)
+            return cli_fail(_("give the inviting till's address and the token: tally till join ADDRESS TOKEN")), 2;
+        return till_join(c, pos[1], pos[2], name, listen, timeout);
+    }
+    if (cli_open(c, false) != 0)
+        return 1;
+    if (strcmp(pos[0], "invite") == 0) {
+        if (minutes && (atoi(minutes) < 1 || atoi(minutes) > 10080))
+            return cli_fail(_("--minutes is between 1 and 10080 (a week)")), 2;
+        return till_invite(c, minutes);
+    }
+    if (strcmp(pos[0], "list") == 0) {
+        struct jbuf jb;
+        struct till_list l = { c, cli_list_begin(c, &jb) };
+        return cli_list_end(c, &jb, store_till_list(c->s, all, print_till, &l));
+    }
+    if (strcmp(pos[0], "remove") == 0) {
+        if (n != 2)
+            return cli_fail(_("say which till: tally till remove TILL (its id or name)")), 2;
+        if (cli_login(c, true) != 0)
+            return 1;
+        if (store_till_remove(c->s, c->who.id, pos[1]) != 0)
+            return cli_store_fail(c);
+        if (!c->json)
+            printf(_("Removed till %s: its key stops working at every till as the change arrives there.\n"),
+                   pos[1]);
+        return 0;
+    }
+    return cli_fail(_("say 'invite', 'join', 'list' or 'remove'; see 'tally till --help'")), 2;
+}

@@ -1,0 +1,426 @@
+/* sync_support.c - what replication needs from the ledger: the till list
+ * (derived from events), this till's keys and shop id, invitations for new
+ * tills, setting up a joining till, and moving to a new origin after a
+ * restore from an old backup. See store.h, "sync".
+ *
+ * The till list rides on "setting" events with the key "till.<origin>"
+ * (last writer wins by (hlc, origin)), so it needs no table of its own and
+ * every till derives the same list, which the digest covers. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "i18n.h"
+#include "internal.h"
+#include "util/util.h"
+
+#define TILL_PREFIX "till."
+#define INVITE_PREFIX "sync.invite."
+
+static bool hex_ok(const char *v, size_t n)
+{
+    if (strlen(v) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789abcdef", v[i]))
+            return false;
+    return true;
+}
+
+static bool text_ok(const char *v, size_t max)
+{
+    size_t n = strlen(v);
+    if (n > max || !utf8_valid(v, n))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20)
+            return false;
+    return true;
+}
+
+static void row_to_till(sqlite3_stmt *st, struct store_till *t)
+{
+    char pk[2 * STORE_KEY_BYTES + 8];
+    memset(t, 0, sizeof *t);
+    copy_col(st, 0, t->origin, sizeof t->origin);
+    copy_col(st, 1, pk, sizeof pk);
+    copy_col(st, 2, t->address, sizeof t->address);
+    copy_col(st, 3, t->name, sizeof t->name);
+    t->removed = sqlite3_column_int(st, 4) != 0;
+    copy_col(st, 5, t->replaced_by, sizeof t->replaced_by);
+    size_t len = 0;
+    if (!hex_ok(pk, 2 * STORE_KEY_BYTES) ||
+        sodium_hex2bin(t->public_key, STORE_KEY_BYTES, pk, strlen(pk), NULL, &len, NULL) != 0 ||
+        len != STORE_KEY_BYTES)
+        memset(t->public_key, 0, STORE_KEY_BYTES);
+}
+
+#define TILL_SELECT \
+    "SELECT substr(key, 6), coalesce(json_extract(value, '$.public_key'), '')," \
+    " coalesce(json_extract(value, '$.address'), ''), coalesce(json_extract(value, '$.name'), '')," \
+    " coalesce(json_extract(value, '$.removed'), 0), coalesce(json_extract(value, '$.replaced_by'), '')" \
+    " FROM settings WHERE key LIKE 'till.%' AND json_valid(value)"
+
+static bool till_usable(const struct store_till *t)
+{
+    static const unsigned char zero[STORE_KEY_BYTES];
+    return hex_ok(t->origin, STORE_ORIGIN_LEN) && memcmp(t->public_key, zero, STORE_KEY_BYTES) != 0;
+}
+
+int store_till_list(store *s, bool with_removed,
+                    int (*fn)(const struct store_till *, void *), void *arg)
+{
+    sqlite3_stmt *st = sql(s, TILL_SELECT " ORDER BY key");
+    if (!st)
+        return -1;
+    struct store_till t;
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        row_to_till(st, &t);
+        if (!till_usable(&t) || (t.removed && !with_removed))
+            continue;   /* a damaged record is no till */
+        if ((rc = fn(&t, arg)) != 0)
+            break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_fail(s);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_till_get(store *s, const char *origin, struct store_till *out)
+{
+    sqlite3_stmt *st = sql(s, TILL_SELECT " AND key = 'till.' || ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, _("no till %s in this shop; 'tally till list' shows them"), origin);
+    row_to_till(st, out);
+    sqlite3_reset(st);
+    return till_usable(out) ? 0 : store_fail(s, _("the record of till %s is damaged"), origin);
+}
+
+/* Appends the till's record as this till's own event. Caller holds a
+ * transaction. */
+static int till_write(store *s, const char *staff, const struct store_till *t)
+{
+    if (!hex_ok(t->origin, STORE_ORIGIN_LEN))
+        return store_fail(s, _("'%s' is not a till id"), t->origin);
+    if (!text_ok(t->address, STORE_ADDRESS_MAX) || !text_ok(t->name, STORE_TILL_NAME_MAX))
+        return store_fail(s, _("a till's address or name is too long or not text"));
+    char pk[2 * STORE_KEY_BYTES + 1], key[32];
+    sodium_bin2hex(pk, sizeof pk, t->public_key, STORE_KEY_BYTES);
+    snprintf(key, sizeof key, TILL_PREFIX "%s", t->origin);
+    struct store_event ev;
+    event_init(&ev, "setting", staff, NULL);
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "key");
+    jb_str(&jb, key);
+    jb_key(&jb, "value");
+    jb_obj_begin(&jb);
+    jb_key(&jb, "public_key");
+    jb_str(&jb, pk);
+    jb_key(&jb, "address");
+    jb_str(&jb, t->address);
+    jb_key(&jb, "name");
+    jb_str(&jb, t->name);
+    jb_key(&jb, "removed");
+    jb_bool(&jb, t->removed);
+    if (t->replaced_by[0]) {
+        jb_key(&jb, "replaced_by");
+        jb_str(&jb, t->replaced_by);
+    }
+    jb_obj_end(&jb);
+    jb_obj_end(&jb);
+    if (jb_take(s, &jb, ev.data) != 0)
+        return -1;
+    return event_append(s, &ev);
+}
+
+int store_till_record(store *s, const char *staff, const struct store_till *t)
+{
+    if (staff && *staff && require_manager(s, staff) != 0)
+        return -1;
+    if (tx_begin(s) != 0)
+        return -1;
+    if (till_write(s, staff, t) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
+struct find_till { const char *what; struct store_till found; int n; };
+
+static int match_till(const struct store_till *t, void *arg)
+{
+    struct find_till *f = arg;
+    if (strcmp(t->origin, f->what) == 0 || strcmp(t->name, f->what) == 0) {
+        if (f->n++ == 0)
+            f->found = *t;
+    }
+    return 0;
+}
+
+int store_till_remove(store *s, const char *manager, const char *till)
+{
+    if (require_manager(s, manager) != 0)
+        return -1;
+    struct find_till f;
+    memset(&f, 0, sizeof f);
+    f.what = till;
+    if (store_till_list(s, false, match_till, &f) != 0)
+        return -1;
+    if (f.n == 0)
+        return store_fail(s, _("no till '%s' in this shop; 'tally till list' shows them"), till);
+    if (f.n > 1)
+        return store_fail(s, _("several tills are called '%s': give the till's id"), till);
+    if (strcmp(f.found.origin, s->origin) == 0)
+        return store_fail(s, _("this is the till you are on: remove it from another till"));
+    f.found.removed = true;
+    return store_till_record(s, manager, &f.found);
+}
+
+int store_till_keys(store *s, unsigned char pk[STORE_KEY_BYTES], unsigned char sk[STORE_KEY_BYTES])
+{
+    if (local_get(s, "public_key", pk, STORE_KEY_BYTES) != STORE_KEY_BYTES ||
+        local_get(s, "secret_key", sk, STORE_KEY_BYTES) != STORE_KEY_BYTES)
+        return store_fail(s, _("this till has no key pair: run 'tally init' or 'tally till join'"));
+    return 0;
+}
+
+int store_shop_id(store *s, char out[STORE_SHOP_ID_LEN + 1])
+{
+    char buf[STORE_SHOP_ID_LEN + 1] = "";
+    if (local_get(s, "shop_id", buf, STORE_SHOP_ID_LEN) != STORE_SHOP_ID_LEN)
+        return store_fail(s, _("this till has no shop id: run 'tally init' or 'tally till join'"));
+    memcpy(out, buf, STORE_SHOP_ID_LEN);
+    out[STORE_SHOP_ID_LEN] = '\0';
+    return 0;
+}
+
+int store_sync_get(store *s, const char *key, char *out, size_t outsz)
+{
+    if (strncmp(key, "sync.", 5) != 0 || outsz < 1)
+        return store_fail(s, "not a sync key: %s", key);
+    int n = local_get(s, key, out, (int)outsz - 1);
+    if (n < 0) {
+        out[0] = '\0';
+        return -1;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+int store_sync_set(store *s, const char *key, const char *value)
+{
+    if (strncmp(key, "sync.", 5) != 0)
+        return store_fail(s, "not a sync key: %s", key);
+    if (tx_begin(s) != 0)
+        return -1;
+    if (local_set(s, key, value, (int)strlen(value)) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
+static void invite_key(const unsigned char token[STORE_TOKEN_BYTES], char key[96])
+{
+    unsigned char h[16];
+    char hex[33];
+    crypto_generichash(h, sizeof h, token, STORE_TOKEN_BYTES,
+                       (const unsigned char *)"tally-invite-v1", 15);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(key, 96, INVITE_PREFIX "%s", hex);
+}
+
+static int prune_invites(store *s)
+{
+    sqlite3_stmt *st = sql(s, "DELETE FROM local WHERE key LIKE 'sync.invite.%'"
+                              " AND CAST(substr(CAST(value AS TEXT), 1, instr(CAST(value AS TEXT), ':') - 1)"
+                              " AS INTEGER) < ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, store_now(s));
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+int store_invite_create(store *s, const char *manager, int64_t ttl_ms,
+                        unsigned char token[STORE_TOKEN_BYTES])
+{
+    if (require_manager(s, manager) != 0)
+        return -1;
+    if (ttl_ms < 60000 || ttl_ms > 7 * 86400000LL)
+        return store_fail(s, _("an invitation lasts between one minute and seven days"));
+    char key[96], value[64];
+    randombytes_buf(token, STORE_TOKEN_BYTES);
+    invite_key(token, key);
+    snprintf(value, sizeof value, "%" PRId64 ":%s", store_now(s) + ttl_ms, manager);
+    if (tx_begin(s) != 0)
+        return -1;
+    if (prune_invites(s) != 0 || local_set(s, key, value, (int)strlen(value)) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
+int store_invite_take(store *s, const unsigned char token[STORE_TOKEN_BYTES],
+                      char manager[STORE_ID_LEN + 1])
+{
+    char key[96], value[64] = "";
+    invite_key(token, key);
+    if (tx_begin(s) != 0)
+        return -1;
+    int n = local_get(s, key, value, (int)sizeof value - 1);
+    if (n < 0) {
+        tx_rollback(s);
+        return store_fail(s, _("the invitation is unknown or was used already"));
+    }
+    value[n] = '\0';
+    sqlite3_stmt *st = sql(s, "DELETE FROM local WHERE key = ?1");
+    if (!st) {
+        tx_rollback(s);
+        return -1;
+    }
+    bind_text(st, 1, key);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        db_fail(s);
+        tx_rollback(s);
+        return -1;
+    }
+    if (tx_commit(s) != 0)
+        return -1;
+    char *colon = strchr(value, ':');
+    int64_t expires = strtoll(value, NULL, 10);
+    if (!colon || expires < store_now(s))
+        return store_fail(s, _("the invitation has expired: make a new one with 'tally till invite'"));
+    snprintf(manager, STORE_ID_LEN + 1, "%s", colon + 1);
+    return 0;
+}
+
+int store_invites_pending(store *s)
+{
+    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM local WHERE key LIKE 'sync.invite.%'"
+                              " AND CAST(substr(CAST(value AS TEXT), 1, instr(CAST(value AS TEXT), ':') - 1)"
+                              " AS INTEGER) >= ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, store_now(s));
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
+    sqlite3_reset(st);
+    return n;
+}
+
+void store_random_origin(char out[STORE_ORIGIN_LEN + 1])
+{
+    if (sodium_init() < 0)
+        abort();
+    random_id(out, STORE_ORIGIN_LEN);
+}
+
+int store_join_setup(store *s, const char *shop_id, const unsigned char secret[STORE_SECRET_BYTES],
+                     const char *origin, const unsigned char pk[STORE_KEY_BYTES],
+                     const unsigned char sk[STORE_KEY_BYTES])
+{
+    if (store_is_initialised(s))
+        return store_fail(s, _("this database already holds a shop (%s)"), s->shop_name);
+    if (!hex_ok(shop_id, STORE_SHOP_ID_LEN) || !hex_ok(origin, STORE_ORIGIN_LEN))
+        return store_fail(s, _("the shop id or till id is not valid"));
+    if (tx_begin(s) != 0)
+        return -1;
+    if (local_set(s, "origin", origin, STORE_ORIGIN_LEN) != 0 ||
+        local_set(s, "shop_id", shop_id, STORE_SHOP_ID_LEN) != 0 ||
+        local_set(s, "shop_secret", secret, STORE_SECRET_BYTES) != 0 ||
+        local_set(s, "public_key", pk, STORE_KEY_BYTES) != 0 ||
+        local_set(s, "secret_key", sk, STORE_KEY_BYTES) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    if (tx_commit(s) != 0)
+        return -1;
+    memcpy(s->origin, origin, STORE_ORIGIN_LEN);
+    s->origin[STORE_ORIGIN_LEN] = '\0';
+    return 0;
+}
+
+int64_t store_max_seq(store *s, const char *origin)
+{
+    sqlite3_stmt *st = sql(s, "SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
+int64_t store_fork_count(store *s)
+{
+    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM forks");
+    if (!st)
+        return -1;
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return v;
+}
+
+static int new_origin_tx(store *s, void *arg)
+{
+    char *old = arg;
+    char fresh[STORE_ORIGIN_LEN + 1];
+    memcpy(old, s->origin, STORE_ORIGIN_LEN + 1);
+    int64_t top = store_max_seq(s, old);
+    if (top < 0)
+        return -1;
+    random_id(fresh, STORE_ORIGIN_LEN);
+    /* The old origin is now one like any other: its mark is what we hold
+     * (our own events have no gaps), and the rest comes back by sync. */
+    sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, old);
+    sqlite3_bind_int64(st, 2, top);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(s);
+    if (local_set(s, "origin", fresh, STORE_ORIGIN_LEN) != 0)
+        return -1;
+    struct store_till t;
+    bool listed = store_till_get(s, old, &t) == 0;
+    memcpy(s->origin, fresh, sizeof fresh);
+    if (!listed) {
+        memset(&t, 0, sizeof t);
+        unsigned char sk[STORE_KEY_BYTES];
+        if (store_till_keys(s, t.public_key, sk) != 0)
+            return -1;
+        sodium_memzero(sk, sizeof sk);
+    }
+    struct store_till gone = t;
+    memcpy(gone.origin, old, STORE_ORIGIN_LEN + 1);
+    gone.removed = true;
+    memcpy(gone.replaced_by, fresh, sizeof fresh);
+    memcpy(t.origin, fresh, sizeof fresh);
+    t.removed = false;
+    t.replaced_by[0] = '\0';
+    return till_write(s, "", &t) != 0 || till_write(s, "", &gone) != 0 ? -1 : 0;
+}
+
+int store_new_origin(store *s, char old_origin[STORE_ORIGIN_LEN + 1])
+{
+    if (!store_is_initialised(s))
+        return store_fail(s, _("this till has no shop yet: run 'tally init' first"));
+    char old[STORE_ORIGIN_LEN + 1];
+    memcpy(old, s->origin, sizeof old);
+    if (store_atomically(s, new_origin_tx, old_origin) != 0) {
+        memcpy(s->origin, old, sizeof old);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,827 @@
+/* core.c - the sync protocol without sockets: what a till does with each
+ * message and on each turn of its loop. The daemon (daemon.c) feeds it
+ * ZeroMQ messages; the unit tests feed it a simulated network with lost,
+ * doubled and reordered messages. Both run exactly this code.
+ *
+ * - Every turn: new events of this till's own origin are published (the
+ *   events table is the outbox; nothing is kept in memory); a heartbeat
+ *   (HELLO with the version vector) goes out every heartbeat interval.
+ * - A heartbeat from a peer tells what it holds. For every origin where
+ *   some peer is ahead, one FETCH at a time goes to the peer furthest
+ *   ahead; each BATCH is applied in one transaction, and the next FETCH
+ *   is sent before applying, so reading on one side overlaps writing on
+ *   the other. Lost requests time out and are asked again.
+ * - Live events are applied as they come, but correctness never depends
+ *   on them: a gap is noticed (from the events or the next heartbeat) and
+ *   fetched.
+ * - A peer that holds more of this till's own origin than this till does
+ *   means this database was restored from an old copy: the till moves to
+ *   a new origin (store_new_origin) and never reuses a sequence number.
+ * - Anything malformed, of another version or shop, or refused by the
+ *   ledger is counted per peer and logged at most once a minute per peer. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "i18n.h"
+#include "sync/sync.h"
+
+#define STALE_HEARTBEATS 3      /* a peer unheard for this many is not asked */
+#define BACKOFF_MS 30000        /* after the ledger refused a peer's events */
+#define LOG_EVERY_MS 60000
+
+struct ostate {                 /* one origin being fetched */
+    char origin[STORE_ORIGIN_LEN + 1];
+    struct sync_peer *peer;     /* asked, or NULL */
+    int64_t sent;               /* when */
+    int64_t backoff_until;
+};
+
+struct sync_core {
+    store *s;
+    const struct sync_io *io;
+    void *ctx;
+    char origin[STORE_ORIGIN_LEN + 1];
+    char shop[STORE_SHOP_ID_LEN + 1];
+    unsigned char key[STORE_KEY_BYTES];
+    struct sync_peer *peers[SYNC_PEERS_MAX];
+    int npeers;
+    uint64_t generation;        /* counts changes of the peer list */
+    char address[STORE_ADDRESS_MAX + 1];    /* where this till listens */
+    struct store_till *tills;   /* the other tills, as last read */
+    int ntills;
+    struct { unsigned char key[STORE_KEY_BYTES]; char address[STORE_ADDRESS_MAX + 1]; } ann[SYNC_PEERS_MAX];
+    int nann;                   /* addresses tills announced themselves */
+    bool have_boot;
+    unsigned char boot_key[STORE_KEY_BYTES];
+    char boot_address[STORE_ADDRESS_MAX + 1];
+    struct store_vv *ours;      /* our version vector */
+    int nours;
+    bool ours_dirty, started;
+    int64_t first_heard;        /* first heartbeat heard since start, ms */
+    int64_t data_version;
+    int64_t published;          /* our own events published up to here */
+    int64_t next_heartbeat;
+    int heartbeat_ms, fetch_timeout_ms;
+    struct ostate *os;
+    int nos;
+    struct store_event *out_events, *in_events;
+    struct store_vv *in_vv;
+    enum store_apply *results;
+    struct sync_msg in;
+    struct sync_buf out;
+    uint64_t applied, strangers;
+    int64_t strangers_logged;
+};
+
+const char *sync_refusal_name(enum sync_refusal r)
+{
+    static const char *const NAMES[] = { "malformed", "version", "shop", "unexpected", "event" };
+    return r < SYNC_REFUSED_NREASONS ? NAMES[r] : "?";
+}
+
+static int64_t vv_get(const struct store_vv *vv, int n, const char *origin)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(vv[i].origin, origin) == 0)
+            return vv[i].seq;
+    return 0;
+}
+
+static void vv_raise(struct store_vv *vv, int *n, int cap, const char *origin, int64_t seq)
+{
+    for (int i = 0; i < *n; i++) {
+        if (strcmp(vv[i].origin, origin) == 0) {
+            if (seq > vv[i].seq)
+                vv[i].seq = seq;
+            return;
+        }
+    }
+    if (*n < cap) {
+        snprintf(vv[*n].origin, sizeof vv[*n].origin, "%s", origin);
+        vv[(*n)++].seq = seq;
+    }
+}
+
+static struct ostate *ostate_of(struct sync_core *c, const char *origin)
+{
+    for (int i = 0; i < c->nos; i++)
+        if (strcmp(c->os[i].origin, origin) == 0)
+            return &c->os[i];
+    if (c->nos == SYNC_VV_MAX)
+        return NULL;
+    struct ostate *o = &c->os[c->nos++];
+    memset(o, 0, sizeof *o);
+    snprintf(o->origin, sizeof o->origin, "%s", origin);
+    return o;
+}
+
+static void refuse(struct sync_core *c, struct sync_peer *p, enum sync_refusal r,
+                   const char *why, int64_t now)
+{
+    if (!p) {
+        c->strangers++;
+        if (now - c->strangers_logged >= LOG_EVERY_MS) {
+            c->strangers_logged = now;
+            sync_log(LOG_WARNING, _("refused a message from an unknown till (%s)"), why);
+        }
+        return;
+    }
+    p->refused[r]++;
+    snprintf(p->last_refusal, sizeof p->last_refusal, "%s: %s", sync_refusal_name(r), why);
+    if (p->last_logged && now - p->last_logged < LOG_EVERY_MS) {
+        p->logged_since++;
+        return;
+    }
+    sync_log(LOG_WARNING, _("refused a message from till %s (%s): %s; %" PRIu64 " more since the last report"),
+             p->origin[0] ? p->origin : p->address, sync_refusal_name(r), why, p->logged_since);
+    p->last_logged = now;
+    p->logged_since = 0;
+}
+
+struct sync_core *sync_core_new(store *s, const struct sync_io *io, void *ctx, char *err, size_t errsz)
+{
+    struct sync_core *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errsz, "%s", _("out of memory"));
+        return NULL;
+    }
+    unsigned char sk[STORE_KEY_BYTES];
+    c->s = s;
+    c->io = io;
+    c->ctx = ctx;
+    c->heartbeat_ms = 1000;
+    c->fetch_timeout_ms = 3000;
+    if (!store_is_initialised(s) || store_shop_id(s, c->shop) != 0 || store_till_keys(s, c->key, sk) != 0) {
+        snprintf(err, errsz, "%s", store_is_initialised(s) ? store_error(s)
+                 : _("this database holds no shop: run 'tally init' or 'tally till join'"));
+        free(c);
+        return NULL;
+    }
+    memset(sk, 0, sizeof sk);
+    snprintf(c->origin, sizeof c->origin, "%s", store_origin(s));
+    c->ours = calloc(SYNC_VV_MAX, sizeof *c->ours);
+    c->in_vv = calloc(SYNC_VV_MAX, sizeof *c->in_vv);
+    c->os = calloc(SYNC_VV_MAX, sizeof *c->os);
+    c->out_events = calloc(SYNC_BATCH_MAX, sizeof *c->out_events);
+    c->in_events = calloc(SYNC_BATCH_MAX, sizeof *c->in_events);
+    c->results = calloc(SYNC_BATCH_MAX, sizeof *c->results);
+    c->tills = calloc(SYNC_PEERS_MAX + 1, sizeof *c->tills);
+    if (!c->tills || !c->ours || !c->in_vv || !c->os || !c->out_events || !c->in_events || !c->results) {
+        snprintf(err, errsz, "%s", _("out of memory"));
+        sync_core_free(c);
+        return NULL;
+    }
+    c->in.vv = c->in_vv;
+    c->in.vv_cap = SYNC_VV_MAX;
+    c->in.events = c->in_events;
+    c->in.events_cap = SYNC_BATCH_MAX;
+    c->ours_dirty = true;
+    c->data_version = -1;
+    return c;
+}
+
+static void peer_free(struct sync_peer *p)
+{
+    free(p->vv);
+    free(p);
+}
+
+void sync_core_free(struct sync_core *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->npeers; i++) {
+        if (c->io && c->io->peer_removed)
+            c->io->peer_removed(c->ctx, c->peers[i]);
+        peer_free(c->peers[i]);
+    }
+    free(c->ours);
+    free(c->in_vv);
+    free(c->os);
+    free(c->out_events);
+    free(c->in_events);
+    free(c->results);
+    free(c->tills);
+    sync_buf_free(&c->out);
+    free(c);
+}
+
+void sync_core_timing(struct sync_core *c, int heartbeat_ms, int fetch_timeout_ms)
+{
+    if (heartbeat_ms > 0)
+        c->heartbeat_ms = heartbeat_ms;
+    if (fetch_timeout_ms > 0)
+        c->fetch_timeout_ms = fetch_timeout_ms;
+}
+
+int sync_core_bootstrap(struct sync_core *c, const unsigned char key[STORE_KEY_BYTES], const char *address)
+{
+    char host[STORE_ADDRESS_MAX + 1];
+    int port;
+    if (sync_parse_address(address, host, sizeof host, &port) != 0 || port == 0)
+        return -1;
+    c->have_boot = true;
+    memcpy(c->boot_key, key, STORE_KEY_BYTES);
+    snprintf(c->boot_address, sizeof c->boot_address, "%s", address);
+    return 0;
+}
+
+int sync_core_npeers(struct sync_core *c) { return c->npeers; }
+
+struct sync_peer *sync_core_peer(struct sync_core *c, int i)
+{
+    return i >= 0 && i < c->npeers ? c->peers[i] : NULL;
+}
+
+const char *sync_core_origin(struct sync_core *c) { return c->origin; }
+uint64_t sync_core_applied(struct sync_core *c) { return c->applied; }
+uint64_t sync_core_generation(struct sync_core *c) { return c->generation; }
+bool sync_core_checked(struct sync_core *c, int64_t now)
+{
+    if (!c->first_heard)
+        return c->npeers == 0;
+    for (int i = 0; i < c->npeers; i++)
+        if (c->peers[i]->last_heard < c->first_heard && now - c->first_heard < 5 * c->heartbeat_ms)
+            return false;
+    return true;
+}
+
+void sync_core_set_address(struct sync_core *c, const char *address)
+{
+    snprintf(c->address, sizeof c->address, "%s", address ? address : "");
+}
+uint64_t sync_core_refused_strangers(struct sync_core *c) { return c->strangers; }
+
+static struct sync_peer *peer_by_key(struct sync_core *c, const unsigned char *key)
+{
+    for (int i = 0; i < c->npeers; i++)
+        if (memcmp(c->peers[i]->key, key, STORE_KEY_BYTES) == 0)
+            return c->peers[i];
+    return NULL;
+}
+
+/* --- the till list ---------------------------------------------------------- */
+
+struct wanted {
+    struct sync_core *c;
+    struct store_till t[SYNC_PEERS_MAX];
+    int n;
+    bool boot_listed;       /* the bootstrap peer's key is in the list */
+};
+
+static int want_till(const struct store_till *t, void *arg)
+{
+    struct wanted *w = arg;
+    if (w->c->have_boot && memcmp(t->public_key, w->c->boot_key, STORE_KEY_BYTES) == 0)
+        w->boot_listed = true;
+    if (t->removed)
+        return 0;
+    if (memcmp(t->public_key, w->c->key, STORE_KEY_BYTES) == 0)
+        return 0;   /* this till, under any of its origins */
+    for (int i = 0; i < w->n; i++)
+        if (memcmp(w->t[i].public_key, t->public_key, STORE_KEY_BYTES) == 0)
+            return 0;
+    if (w->n < SYNC_PEERS_MAX)
+        w->t[w->n++] = *t;
+    return 0;
+}
+
+static int refresh_with(struct sync_core *c, struct wanted *wp);
+
+int sync_core_refresh(struct sync_core *c)
+{
+    struct wanted *wp = calloc(1, sizeof *wp);
+    if (!wp)
+        return -1;
+    int rc = refresh_with(c, wp);
+    free(wp);
+    return rc;
+}
+
+static int refresh_with(struct sync_core *c, struct wanted *wp)
+{
+    wp->c = c;
+    snprintf(c->origin, sizeof c->origin, "%s", store_origin(c->s));
+    if (store_till_list(c->s, true, want_till, wp) != 0)
+        return -1;
+    /* The till list knows the till that invited us: it decides from now
+     * on (so a removal of that till counts here too). */
+    if (wp->boot_listed)
+        c->have_boot = false;
+    /* Where a till said it listens now wins over an older record. */
+    for (int j = 0; j < wp->n; j++)
+        for (int a = 0; a < c->nann; a++)
+            if (memcmp(c->ann[a].key, wp->t[j].public_key, STORE_KEY_BYTES) == 0)
+                snprintf(wp->t[j].address, sizeof wp->t[j].address, "%s", c->ann[a].address);
+    if (c->have_boot) {
+        if (wp->n < SYNC_PEERS_MAX && memcmp(c->boot_key, c->key, STORE_KEY_BYTES) != 0) {
+            memset(&wp->t[wp->n], 0, sizeof wp->t[wp->n]);
+            memcpy(wp->t[wp->n].public_key, c->boot_key, STORE_KEY_BYTES);
+            snprintf(wp->t[wp->n].address, sizeof wp->t[wp->n].address, "%s", c->boot_address);
+            wp->n++;
+        }
+    }
+    int lost = 0;
+    /* A key that was allowed and is no more. */
+    for (int i = 0; i < c->ntills; i++) {
+        bool still = false;
+        for (int j = 0; j < wp->n && !still; j++)
+            still = memcmp(c->tills[i].public_key, wp->t[j].public_key, STORE_KEY_BYTES) == 0;
+        if (!still)
+            lost = 1;
+    }
+    memcpy(c->tills, wp->t, (size_t)wp->n * sizeof *wp->t);
+    c->ntills = wp->n;
+    /* Gone, or moved to another address: close. */
+    for (int i = 0; i < c->npeers;) {
+        struct sync_peer *p = c->peers[i];
+        int k = -1;
+        for (int j = 0; j < wp->n && k < 0; j++)
+            if (memcmp(wp->t[j].public_key, p->key, STORE_KEY_BYTES) == 0)
+                k = j;
+        if (k >= 0 && strcmp(wp->t[k].address, p->address) == 0) {
+            snprintf(p->origin, sizeof p->origin, "%s", wp->t[k].origin);
+            snprintf(p->name, sizeof p->name, "%s", wp->t[k].name);
+            i++;
+            continue;
+        }
+        if (k < 0) {
+            sync_log(LOG_NOTICE, _("till %s was removed: closing its connections"),
+                     p->origin[0] ? p->origin : p->address);
+        }
+        for (int j = 0; j < c->nos; j++)
+            if (c->os[j].peer == p)
+                c->os[j].peer = NULL;
+        if (c->io->peer_removed)
+            c->io->peer_removed(c->ctx, p);
+        peer_free(p);
+        c->peers[i] = c->peers[--c->npeers];
+        c->generation++;
+    }
+    /* New, or at a new address: connect. */
+    for (int j = 0; j < wp->n; j++) {
+        if (peer_by_key(c, wp->t[j].public_key))
+            continue;
+        char host[STORE_ADDRESS_MAX + 1];
+        int port;
+        if (sync_parse_address(wp->t[j].address, host, sizeof host, &port) != 0 || port == 0)
+            continue;   /* a till that never said where it listens */
+        struct sync_peer *p = calloc(1, sizeof *p);
+        if (!p || !(p->vv = calloc(SYNC_VV_MAX, sizeof *p->vv))) {
+            free(p);
+            return -1;
+        }
+        memcpy(p->key, wp->t[j].public_key, STORE_KEY_BYTES);
+        snprintf(p->origin, sizeof p->origin, "%s", wp->t[j].origin);
+        snprintf(p->address, sizeof p->address, "%s", wp->t[j].address);
+        snprintf(p->name, sizeof p->name, "%s", wp->t[j].name);
+        p->in_list = true;
+        c->peers[c->npeers++] = p;
+        c->generation++;
+        sync_log(LOG_INFO, _("connecting to till %s at %s"), p->origin[0] ? p->origin : "?", p->address);
+        if (c->io->peer_added)
+            c->io->peer_added(c->ctx, p);
+    }
+    return lost;
+}
+
+int sync_core_allowed(struct sync_core *c, unsigned char (*keys)[STORE_KEY_BYTES], int max)
+{
+    int n = 0;
+    if (n < max)
+        memcpy(keys[n++], c->key, STORE_KEY_BYTES);
+    for (int i = 0; i < c->ntills && n < max; i++)
+        memcpy(keys[n++], c->tills[i].public_key, STORE_KEY_BYTES);
+    return n;
+}
+
+/* --- sending ------------------------------------------------------------------ */
+
+static int send_fetch(struct sync_core *c, struct sync_peer *p, const char *origin, int64_t after, int64_t now)
+{
+    struct sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_FETCH;
+    snprintf(m.origin, sizeof m.origin, "%s", origin);
+    m.after = after;
+    m.max = SYNC_BATCH_MAX;
+    struct ostate *o = ostate_of(c, origin);
+    if (!o || sync_wire_encode(&m, &c->out) != 0)
+        return -1;
+    if (c->io->request(c->ctx, p, c->out.data, c->out.len) != 0) {
+        o->peer = NULL;     /* not connected yet: ask again next turn */
+        return -1;
+    }
+    o->peer = p;
+    o->sent = now;
+    return 0;
+}
+
+/* Reads up to SYNC_BATCH_MAX events of origin after `after` that fit in
+ * SYNC_BATCH_BYTES. *more: there may be more. */
+static int read_batch(struct sync_core *c, const char *origin, int64_t after, int max, bool *more)
+{
+    int n = store_read_events(c->s, origin, after, c->out_events, max);
+    store_release(c->s);
+    if (n < 0)
+        return -1;
+    *more = n == max;
+    size_t bytes = 64;
+    for (int i = 0; i < n; i++) {
+        bytes += sync_wire_event_size(&c->out_events[i]);
+        if (bytes > SYNC_BATCH_BYTES && i > 0) {
+            *more = true;
+            return i;
+        }
+    }
+    return n;
+}
+
+static void refresh_ours(struct sync_core *c)
+{
+    int n = store_version_vector(c->s, c->ours, SYNC_VV_MAX);
+    store_release(c->s);
+    if (n < 0)
+        return;
+    c->nours = n;
+    c->ours_dirty = false;
+    for (int i = 0; i < c->npeers; i++) {
+        struct sync_peer *p = c->peers[i];
+        if (!p->last_heard)
+            continue;
+        p->they_lack = p->we_lack = 0;
+        for (int k = 0; k < c->nours; k++) {
+            int64_t d = c->ours[k].seq - vv_get(p->vv, p->nvv, c->ours[k].origin);
+            if (d > 0)
+                p->they_lack += d;
+        }
+        for (int k = 0; k < p->nvv; k++) {
+            int64_t d = p->vv[k].seq - vv_get(c->ours, c->nours, p->vv[k].origin);
+            if (d > 0)
+                p->we_lack += d;
+        }
+    }
+}
+
+static void publish_new(struct sync_core *c)
+{
+    int64_t top = vv_get(c->ours, c->nours, c->origin);
+    if (!c->started) {
+        c->published = top;     /* peers fetch what came before */
+        c->started = true;
+    }
+    if (top < c->published)
+        c->published = top;
+    while (c->published < top) {
+        bool more;
+        int n = read_batch(c, c->origin, c->published, SYNC_BATCH_MAX, &more);
+        if (n <= 0)
+            return;
+        struct sync_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = SYNC_EVENTS;
+        snprintf(m.origin, sizeof m.origin, "%s", c->origin);
+        m.events = c->out_events;
+        m.nevents = n;
+        if (sync_wire_encode(&m, &c->out) != 0)
+            return;
+        c->io->publish(c->ctx, c->out.data, c->out.len);
+        c->published = c->out_events[n - 1].seq;
+        sync_log(LOG_DEBUG, "published %d events, up to %s:%" PRId64, n, c->origin, c->published);
+    }
+}
+
+static void heartbeat(struct sync_core *c, int64_t now)
+{
+    struct sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_HELLO;
+    snprintf(m.shop, sizeof m.shop, "%s", c->shop);
+    snprintf(m.origin, sizeof m.origin, "%s", c->origin);
+    m.time_ms = now;
+    snprintf(m.address, sizeof m.address, "%s", c->address);
+    m.vv = c->ours;
+    m.nvv = c->nours;
+    if (sync_wire_encode(&m, &c->out) != 0)
+        return;
+    c->io->publish(c->ctx, c->out.data, c->out.len);
+    for (int i = 0; i < c->npeers; i++)
+        c->io->request(c->ctx, c->peers[i], c->out.data, c->out.len);
+}
+
+/* Heard lately, and through our SUB at least once: we ask a peer only
+ * once we are subscribed to it, so nothing it publishes after our
+ * request can fall between the reply and the live stream. */
+static bool fresh(struct sync_core *c, const struct sync_peer *p, int64_t now)
+{
+    return p->subscribed && p->last_heard && now - p->last_heard <= (int64_t)STALE_HEARTBEATS * c->heartbeat_ms;
+}
+
+/* For each origin some fresh peer is ahead on, ask the one furthest ahead. */
+static void schedule_fetches(struct sync_core *c, int64_t now)
+{
+    for (int i = 0; i < c->npeers; i++) {
+        struct sync_peer *p = c->peers[i];
+        if (!fresh(c, p, now))
+            continue;
+        for (int k = 0; k < p->nvv; k++) {
+            const char *origin = p->vv[k].origin;
+            if (strcmp(origin, c->origin) == 0)
+                continue;
+            int64_t have = vv_get(c->ours, c->nours, origin);
+            if (p->vv[k].seq <= have)
+                continue;
+            struct ostate *o = ostate_of(c, origin);
+            if (!o || now < o->backoff_until)
+                continue;
+            if (o->peer && now - o->sent < c->fetch_timeout_ms)
+                continue;
+            struct sync_peer *best = p;
+            for (int j = 0; j < c->npeers; j++)
+                if (fresh(c, c->peers[j], now) &&
+                    vv_get(c->peers[j]->vv, c->peers[j]->nvv, origin) > vv_get(best->vv, best->nvv, origin))
+                    best = c->peers[j];
+            send_fetch(c, best, origin, have, now);
+        }
+    }
+}
+
+int sync_core_tick(struct sync_core *c, int64_t now, bool force)
+{
+    store_release(c->s);
+    int64_t dv = store_data_version(c->s);
+    int changed = dv != c->data_version;
+    if (changed || force) {
+        c->data_version = dv;
+        c->ours_dirty = true;
+    }
+    if (c->ours_dirty) {
+        refresh_ours(c);
+        publish_new(c);
+    }
+    if (now >= c->next_heartbeat) {
+        heartbeat(c, now);
+        c->next_heartbeat = now + c->heartbeat_ms;
+    }
+    schedule_fetches(c, now);
+    return changed;
+}
+
+/* --- receiving ---------------------------------------------------------------- */
+
+/* Applies events in one transaction; counts what the ledger refused.
+ * Returns the number refused, or -1 on a database error. */
+static int apply(struct sync_core *c, struct sync_peer *p, const struct store_event *evs, int n, int64_t now)
+{
+    char why[256];
+    if (store_apply_events(c->s, evs, (size_t)n, c->results, why, sizeof why) != 0) {
+        sync_log(LOG_ERR, _("could not save events from till %s: %s"), p->origin, store_error(c->s));
+        return -1;
+    }
+    sync_log(LOG_DEBUG, "applied %d events of %s up to %" PRId64 " from %s", n, evs[0].origin,
+             evs[n - 1].seq, p->origin);
+    int refused = 0;
+    for (int i = 0; i < n; i++) {
+        if (c->results[i] == STORE_APPLIED) {
+            c->applied++;
+            p->events_in++;
+        } else if (c->results[i] == STORE_REJECTED || c->results[i] == STORE_FORK) {
+            refused++;
+        }
+    }
+    if (refused)
+        refuse(c, p, SYNC_REFUSED_EVENT, why, now);
+    c->ours_dirty = true;
+    return refused;
+}
+
+static void restored(struct sync_core *c, struct sync_peer *p, int64_t theirs, int64_t mine)
+{
+    char old[STORE_ORIGIN_LEN + 1];
+    if (store_new_origin(c->s, old) != 0) {
+        sync_log(LOG_ERR, _("this till was restored from an old copy, but could not move to a new origin: %s"),
+                 store_error(c->s));
+        return;
+    }
+    snprintf(c->origin, sizeof c->origin, "%s", store_origin(c->s));
+    c->started = false;
+    c->ours_dirty = true;
+    sync_log(LOG_WARNING, _("this database was restored from an old copy: till %s holds events of %s up to %" PRId64
+                            " but this till only up to %" PRId64 "; continuing as %s so no number is used twice"),
+             p->origin[0] ? p->origin : p->address, old, theirs, mine, c->origin);
+    refresh_ours(c);
+}
+
+static void hello(struct sync_core *c, struct sync_peer *p, const struct sync_msg *m, int64_t now, bool via_sub)
+{
+    if (strcmp(m->shop, c->shop) != 0) {
+        refuse(c, p, SYNC_REFUSED_SHOP, "a heartbeat of another shop", now);
+        return;
+    }
+    if (strcmp(m->origin, c->origin) == 0) {
+        refuse(c, p, SYNC_REFUSED_UNEXPECTED, "a peer uses this till's origin (a copied database?)", now);
+        return;
+    }
+    if (!p->last_heard)
+        sync_log(LOG_INFO, _("hearing from till %s at %s"), m->origin, p->address);
+    snprintf(p->current, sizeof p->current, "%s", m->origin);
+    p->last_heard = now;
+    p->subscribed |= via_sub;
+    memcpy(p->vv, m->vv, (size_t)m->nvv * sizeof *m->vv);
+    p->nvv = m->nvv;
+    if (!c->first_heard)
+        c->first_heard = now;
+    int64_t theirs = vv_get(p->vv, p->nvv, c->origin);
+    if (theirs > 0) {
+        int64_t mine = store_max_seq(c->s, c->origin);
+        store_release(c->s);
+        if (mine >= 0 && theirs > mine)
+            restored(c, p, theirs, mine);
+    }
+    c->ours_dirty = true;   /* recompute the lags */
+    schedule_fetches(c, now);
+}
+
+void sync_core_on_sub(struct sync_core *c, struct sync_peer *p, const void *data, size_t len, int64_t now)
+{
+    char why[160];
+    int rc = sync_wire_decode(data, len, &c->in, why, sizeof why);
+    if (rc != 0) {
+        refuse(c, p, rc == -2 ? SYNC_REFUSED_VERSION : SYNC_REFUSED_MALFORMED, why, now);
+        return;
+    }
+    struct sync_msg *m = &c->in;
+    if (m->type == SYNC_HELLO) {
+        hello(c, p, m, now, true);
+        return;
+    }
+    if (m->type != SYNC_EVENTS) {
+        refuse(c, p, SYNC_REFUSED_UNEXPECTED, "not a heartbeat or events", now);
+        return;
+    }
+    if (strcmp(m->origin, p->current) != 0 && strcmp(m->origin, p->origin) != 0) {
+        refuse(c, p, SYNC_REFUSED_UNEXPECTED, "events of an origin that is not the sender's", now);
+        return;
+    }
+    if (m->nevents == 0 || strcmp(m->origin, c->origin) == 0)
+        return;
+    p->last_heard = now;
+    int64_t last = m->events[m->nevents - 1].seq;
+    vv_raise(p->vv, &p->nvv, SYNC_VV_MAX, m->origin, last);
+    /* Applied even if held already: the ledger tells a copy from a fork
+     * (same identity, other content), which must be seen and reported. */
+    apply(c, p, m->events, m->nevents, now);
+    refresh_ours(c);
+    schedule_fetches(c, now);
+}
+
+void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *data, size_t len, int64_t now)
+{
+    char why[160];
+    int rc = sync_wire_decode(data, len, &c->in, why, sizeof why);
+    if (rc != 0) {
+        refuse(c, p, rc == -2 ? SYNC_REFUSED_VERSION : SYNC_REFUSED_MALFORMED, why, now);
+        return;
+    }
+    struct sync_msg *m = &c->in;
+    if (m->type == SYNC_REFUSE) {
+        refuse(c, p, SYNC_REFUSED_UNEXPECTED, m->reason, now);
+        return;
+    }
+    if (m->type != SYNC_BATCH) {
+        refuse(c, p, SYNC_REFUSED_UNEXPECTED, "not a batch", now);
+        return;
+    }
+    struct ostate *o = ostate_of(c, m->origin);
+    if (!o)
+        return;
+    if (o->peer == p)
+        o->peer = NULL;
+    if (m->nevents == 0 || strcmp(m->origin, c->origin) == 0)
+        return;
+    p->last_heard = now;
+    int64_t last = m->events[m->nevents - 1].seq;
+    vv_raise(p->vv, &p->nvv, SYNC_VV_MAX, m->origin, last);
+    /* Ask for the next batch first: the peer reads while we write. */
+    if ((m->more || vv_get(p->vv, p->nvv, m->origin) > last) && now >= o->backoff_until)
+        send_fetch(c, p, m->origin, last, now);
+    int refused = apply(c, p, m->events, m->nevents, now);
+    if (refused != 0) {
+        o->backoff_until = now + BACKOFF_MS;
+        o->peer = NULL;
+    }
+    refresh_ours(c);
+}
+
+/* A till of the list said where it listens: connect there. */
+static void announced(struct sync_core *c, const unsigned char *key, const char *address)
+{
+    char host[STORE_ADDRESS_MAX + 1];
+    int port;
+    struct sync_peer *p = peer_by_key(c, key);
+    if ((p && strcmp(p->address, address) == 0) ||
+        sync_parse_address(address, host, sizeof host, &port) != 0 || port == 0)
+        return;
+    bool known = false;
+    for (int i = 0; i < c->ntills && !known; i++)
+        known = memcmp(c->tills[i].public_key, key, STORE_KEY_BYTES) == 0;
+    if (!known)
+        return;
+    int a = 0;
+    while (a < c->nann && memcmp(c->ann[a].key, key, STORE_KEY_BYTES) != 0)
+        a++;
+    if (a == SYNC_PEERS_MAX)
+        return;
+    if (a == c->nann)
+        c->nann++;
+    memcpy(c->ann[a].key, key, STORE_KEY_BYTES);
+    snprintf(c->ann[a].address, sizeof c->ann[a].address, "%s", address);
+    sync_core_refresh(c);
+}
+
+void sync_core_on_request(struct sync_core *c, const unsigned char key[STORE_KEY_BYTES], const void *data,
+                          size_t len, struct sync_buf *reply, int64_t now)
+{
+    reply->len = 0;
+    struct sync_peer *p = peer_by_key(c, key);
+    char why[160];
+    int rc = sync_wire_decode(data, len, &c->in, why, sizeof why);
+    if (rc != 0) {
+        refuse(c, p, rc == -2 ? SYNC_REFUSED_VERSION : SYNC_REFUSED_MALFORMED, why, now);
+        return;
+    }
+    struct sync_msg *m = &c->in;
+    if (m->type == SYNC_HELLO) {
+        announced(c, key, m->address);
+        p = peer_by_key(c, key);
+        if (p)
+            hello(c, p, m, now, false);
+        return;
+    }
+    if (m->type != SYNC_FETCH) {
+        refuse(c, p, SYNC_REFUSED_UNEXPECTED, "not a fetch", now);
+        return;
+    }
+    struct sync_msg r;
+    memset(&r, 0, sizeof r);
+    r.type = SYNC_BATCH;
+    snprintf(r.origin, sizeof r.origin, "%s", m->origin);
+    int n = read_batch(c, m->origin, m->after, m->max, &r.more);
+    if (n < 0) {
+        sync_log(LOG_ERR, _("could not read events for a peer: %s"), store_error(c->s));
+        return;
+    }
+    r.events = c->out_events;
+    r.nevents = n;
+    if (sync_wire_encode(&r, reply) != 0)
+        reply->len = 0;
+}
+
+void sync_core_on_join(struct sync_core *c, const unsigned char key[STORE_KEY_BYTES], const void *data,
+                       size_t len, struct sync_buf *reply, int64_t now)
+{
+    reply->len = 0;
+    char why[160];
+    struct sync_msg *m = &c->in;
+    struct sync_msg r;
+    memset(&r, 0, sizeof r);
+    r.type = SYNC_REFUSE;
+    if (sync_wire_decode(data, len, m, why, sizeof why) != 0 || m->type != SYNC_JOIN) {
+        refuse(c, NULL, SYNC_REFUSED_MALFORMED, "a bad join request", now);
+        snprintf(r.reason, sizeof r.reason, "bad request");
+    } else if (memcmp(m->public_key, key, STORE_KEY_BYTES) != 0) {
+        refuse(c, NULL, SYNC_REFUSED_UNEXPECTED, "a join request for another key", now);
+        snprintf(r.reason, sizeof r.reason, "key");
+    } else {
+        char manager[STORE_ID_LEN + 1];
+        struct store_till t;
+        memset(&t, 0, sizeof t);
+        snprintf(t.origin, sizeof t.origin, "%s", m->origin);
+        memcpy(t.public_key, m->public_key, STORE_KEY_BYTES);
+        snprintf(t.address, sizeof t.address, "%s", m->address);
+        snprintf(t.name, sizeof t.name, "%.*s", (int)sizeof t.name - 1, m->name);
+        unsigned char secret[STORE_SECRET_BYTES];
+        if (store_invite_take(c->s, m->token, manager) != 0) {
+            sync_log(LOG_WARNING, _("refused a till that wanted to join: %s"), store_error(c->s));
+            snprintf(r.reason, sizeof r.reason, "token");
+        } else if (store_till_record(c->s, manager, &t) != 0 || store_shop_secret(c->s, secret) != 0) {
+            sync_log(LOG_ERR, _("could not record the new till %s: %s"), t.origin, store_error(c->s));
+            snprintf(r.reason, sizeof r.reason, "error");
+        } else {
+            sync_log(LOG_NOTICE, _("till %s (%s) joined the shop"), t.origin, t.name);
+            r.type = SYNC_WELCOME;
+            snprintf(r.shop, sizeof r.shop, "%s", c->shop);
+            memcpy(r.secret, secret, sizeof secret);
+            snprintf(r.name, sizeof r.name, "%s", store_shop_name(c->s));
+            memset(secret, 0, sizeof secret);
+            c->ours_dirty = true;
+        }
+        store_release(c->s);
+    }
+    if (sync_wire_encode(&r, reply) != 0)
+        reply->len = 0;
+    memset(&r, 0, sizeof r);
+}

@@ -1,0 +1,267 @@
+/* sync.h - replication of the event log between the tills of one shop, and
+ * the sync daemon. This header is the sync module's whole public face; see
+ * ../shared/DESIGN.md, "Sync between tills".
+ *
+ * Addresses: a till's syncd listens on "HOST:PORT" and uses three ports
+ * there: PORT for PUB (live events and heartbeats), PORT+1 for ROUTER
+ * (catch-up requests) and PORT+2 for joining tills. Every socket uses
+ * ZeroMQ CURVE; a ZAP handler accepts only the keys of the shop's tills
+ * (and, on the join port, any key while an invitation is open).
+ *
+ * Wire: every message is one ZeroMQ frame holding one MessagePack array
+ * [protocol version, type, fields...], at most SYNC_WIRE_MAX bytes, decoded
+ * strictly (exact types, counts, lengths; no trailing bytes). */
+#ifndef TALLY_SYNC_H
+#define TALLY_SYNC_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define SYNC_PROTOCOL 1
+#define SYNC_WIRE_MAX (4u << 20)        /* bytes of one message */
+#define SYNC_BATCH_MAX 500              /* events in one BATCH or EVENTS */
+#define SYNC_BATCH_BYTES (1u << 20)     /* a batch stops growing past this */
+#define SYNC_VV_MAX 1024                /* origins in one version vector */
+#define SYNC_PEERS_MAX 64
+
+/* --- wire ---------------------------------------------------------------- */
+
+enum sync_msg_type {
+    SYNC_HELLO = 1,     /* heartbeat: shop, origin, time, address, version vector;
+                         * on PUB to all, and on DEALER to each peer (so a
+                         * till that moved is found at its new address) */
+    SYNC_EVENTS,        /* live events of the sender's origin */
+    SYNC_FETCH,         /* origin, after seq, max count */
+    SYNC_BATCH,         /* reply to FETCH: origin, more?, events */
+    SYNC_JOIN,          /* a new till: token, origin, public key, address, name */
+    SYNC_WELCOME,       /* reply to JOIN: shop id, secret, name */
+    SYNC_REFUSE,        /* reply to JOIN or FETCH: why not */
+};
+
+struct sync_msg {
+    enum sync_msg_type type;
+    char shop[STORE_SHOP_ID_LEN + 1];           /* HELLO, WELCOME */
+    char origin[STORE_ORIGIN_LEN + 1];          /* HELLO sender; EVENTS, FETCH, BATCH, JOIN */
+    int64_t time_ms;                            /* HELLO: sender's clock */
+    struct store_vv *vv;                        /* HELLO; caller's array */
+    int nvv, vv_cap;
+    struct store_event *events;                 /* EVENTS, BATCH; caller's array */
+    int nevents, events_cap;
+    bool more;                                  /* BATCH: more after these */
+    int64_t after;                              /* FETCH */
+    int max;                                    /* FETCH, 1..SYNC_BATCH_MAX */
+    unsigned char token[STORE_TOKEN_BYTES];     /* JOIN */
+    unsigned char public_key[STORE_KEY_BYTES];  /* JOIN */
+    unsigned char secret[STORE_SECRET_BYTES];   /* WELCOME: shop secret */
+    char address[STORE_ADDRESS_MAX + 1];        /* HELLO, JOIN: where the sender listens */
+    char name[STORE_TEXT_MAX * 4 + 1];          /* JOIN: till; WELCOME: shop */
+    char reason[128];                           /* REFUSE */
+};
+
+/* A growing byte buffer for encoded messages. */
+struct sync_buf { char *data; size_t len, cap; };
+void sync_buf_free(struct sync_buf *b);
+
+/* Encodes m (replacing b's content). Returns 0, or -1 if m is invalid or
+ * would exceed SYNC_WIRE_MAX. */
+int sync_wire_encode(const struct sync_msg *m, struct sync_buf *b);
+/* Decodes one message into m, whose vv/events arrays (and their caps) the
+ * caller provides (NULL/0: such a message is refused). Returns 0; -1 if
+ * malformed, -2 if of another protocol version, with a short English
+ * reason in why (for logs and counters). */
+int sync_wire_decode(const void *data, size_t len, struct sync_msg *m, char *why, size_t whysz);
+/* Room an event takes on the wire at most (for batch sizes). */
+size_t sync_wire_event_size(const struct store_event *ev);
+
+/* --- the protocol, without sockets (core.c) -------------------------------- */
+
+/* Why a message was refused; counted per peer. */
+enum sync_refusal {
+    SYNC_REFUSED_MALFORMED,     /* not a valid message */
+    SYNC_REFUSED_VERSION,       /* another protocol version */
+    SYNC_REFUSED_SHOP,          /* another shop */
+    SYNC_REFUSED_UNEXPECTED,    /* valid, but not on this socket or not now */
+    SYNC_REFUSED_EVENT,         /* an event the ledger refused (bad, or a fork) */
+    SYNC_REFUSED_NREASONS
+};
+const char *sync_refusal_name(enum sync_refusal r);
+
+struct sync_peer {
+    unsigned char key[STORE_KEY_BYTES];         /* identity: its CURVE key */
+    char origin[STORE_ORIGIN_LEN + 1];          /* from the till list */
+    char current[STORE_ORIGIN_LEN + 1];         /* as its heartbeats say */
+    char address[STORE_ADDRESS_MAX + 1];
+    char name[STORE_TILL_NAME_MAX + 1];
+    int64_t last_heard;                         /* ms, 0: never */
+    struct store_vv *vv;                        /* its last heartbeat's vector */
+    int nvv;
+    int64_t they_lack, we_lack;                 /* events, from the vectors */
+    uint64_t refused[SYNC_REFUSED_NREASONS];
+    char last_refusal[160];
+    int64_t last_logged;                        /* ms of the last refusal log */
+    uint64_t logged_since;                      /* refusals not logged since */
+    uint64_t events_in;
+    bool in_list;                               /* still in the till list */
+    bool subscribed;                            /* a heartbeat came through our SUB */
+    void *link;                                 /* the transport's state */
+};
+
+/* What the core asks its transport to do. */
+struct sync_io {
+    /* Broadcast to every subscriber (PUB). */
+    int (*publish)(void *ctx, const void *data, size_t len);
+    /* A request to one peer (DEALER). */
+    int (*request)(void *ctx, struct sync_peer *p, const void *data, size_t len);
+    /* The peer list changed: connect or close (may be NULL). */
+    void (*peer_added)(void *ctx, struct sync_peer *p);
+    void (*peer_removed)(void *ctx, struct sync_peer *p);
+};
+
+struct sync_core;
+
+/* A core over an open, initialised store. now: ms. NULL on failure (the
+ * reason in err). */
+struct sync_core *sync_core_new(store *s, const struct sync_io *io, void *ctx,
+                                char *err, size_t errsz);
+void sync_core_free(struct sync_core *c);
+/* Timing (ms): heartbeat interval, fetch time-out. */
+void sync_core_timing(struct sync_core *c, int heartbeat_ms, int fetch_timeout_ms);
+/* Adds a peer outside the till list (the till that invited this one). */
+int sync_core_bootstrap(struct sync_core *c, const unsigned char key[STORE_KEY_BYTES],
+                        const char *address);
+/* Re-reads the till list: peers come and go (io->peer_added/removed).
+ * Returns 1 if a key lost its access, 0 if not, -1 on error. */
+int sync_core_refresh(struct sync_core *c);
+/* Keys allowed in: this till's and every till's in the list but removed
+ * ones (and the bootstrap peer's). Returns the count written (at most max). */
+int sync_core_allowed(struct sync_core *c, unsigned char (*keys)[STORE_KEY_BYTES], int max);
+/* One turn: publish new events of this till, heartbeat when due, ask
+ * peers for what is missing, time out lost requests. force: look for new
+ * events even if the database seems unchanged. Returns 1 if another
+ * connection committed since the last turn, else 0. */
+int sync_core_tick(struct sync_core *c, int64_t now, bool force);
+/* A message from a peer's PUB (via our SUB), or a reply (via DEALER). */
+void sync_core_on_sub(struct sync_core *c, struct sync_peer *p, const void *data,
+                      size_t len, int64_t now);
+void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *data,
+                        size_t len, int64_t now);
+/* A request on our ROUTER from the till with key `key`; the reply (if any)
+ * goes into reply (len 0: none). */
+void sync_core_on_request(struct sync_core *c, const unsigned char key[STORE_KEY_BYTES],
+                          const void *data, size_t len, struct sync_buf *reply, int64_t now);
+/* A JOIN on the join port from a client with key `key`. */
+void sync_core_on_join(struct sync_core *c, const unsigned char key[STORE_KEY_BYTES],
+                       const void *data, size_t len, struct sync_buf *reply, int64_t now);
+/* Where this till listens (sent in heartbeats). */
+void sync_core_set_address(struct sync_core *c, const char *address);
+/* Changes whenever a peer is added or removed (the transport's sockets). */
+uint64_t sync_core_generation(struct sync_core *c);
+/* Whether every peer's heartbeat has been heard since start (or one, five
+ * heartbeats ago), so a restore from an old copy would have been noticed
+ * (see core.c): until then, writing new events could reuse numbers. */
+bool sync_core_checked(struct sync_core *c, int64_t now);
+/* The peers, for status: sync_core_peer(c, 0 .. npeers-1). */
+int sync_core_npeers(struct sync_core *c);
+struct sync_peer *sync_core_peer(struct sync_core *c, int i);
+const char *sync_core_origin(struct sync_core *c);
+/* Events applied from peers, and forks seen, since start. */
+uint64_t sync_core_applied(struct sync_core *c);
+/* Messages refused from senders that are no peer (unknown key on ROUTER). */
+uint64_t sync_core_refused_strangers(struct sync_core *c);
+
+/* --- the daemon (daemon.c) ------------------------------------------------ */
+
+struct sync_options {
+    const char *db_path;
+    const char *listen;         /* "HOST:PORT" (PORT 0: any free), or NULL: as last time */
+    int heartbeat_ms;           /* 0: 1000 */
+    const char *faults;         /* test knob "drop=0.2,dup=0.1,reorder=0.1,seed=N", or NULL */
+    bool verbose;               /* debug logs */
+    volatile sig_atomic_t *stop;    /* set non-zero to stop */
+};
+
+/* Runs syncd until *stop; returns an exit code (0 after a clean stop). */
+int sync_daemon_run(const struct sync_options *o);
+
+/* The ZAP handler (zap.c): a thread answering ZeroMQ's key checks for the
+ * context zctx. Start it before binding any CURVE server socket. */
+struct sync_zap;
+struct sync_zap *sync_zap_start(void *zctx, char *err, size_t errsz);
+/* The keys accepted on the "tally" domain (PUB, ROUTER). */
+void sync_zap_allow(struct sync_zap *z, unsigned char (*keys)[STORE_KEY_BYTES], int n);
+/* Whether the "join" domain accepts any key (an invitation is open). */
+void sync_zap_join_open(struct sync_zap *z, bool open);
+/* Handshakes refused so far. */
+uint64_t sync_zap_refused(struct sync_zap *z);
+void sync_zap_stop(struct sync_zap *z);
+
+/* --- status (written by syncd, read by 'tally sync status' and the kiosk) -- */
+
+struct sync_peer_status {
+    char origin[STORE_ORIGIN_LEN + 1];
+    char name[STORE_TILL_NAME_MAX + 1];
+    char address[STORE_ADDRESS_MAX + 1];
+    bool connected;             /* heard from within three heartbeats */
+    int64_t last_heard;         /* ms, 0: never */
+    int64_t they_lack, we_lack; /* events behind in each direction */
+    uint64_t refused[SYNC_REFUSED_NREASONS];
+    char last_refusal[160];
+};
+
+struct sync_status {
+    bool running;               /* syncd wrote the status lately */
+    int pid;
+    int64_t updated;            /* ms */
+    char origin[STORE_ORIGIN_LEN + 1];
+    char address[STORE_ADDRESS_MAX + 1];
+    uint64_t applied;           /* events applied from peers since start */
+    uint64_t strangers;         /* handshakes and requests refused from unknown keys */
+    int npeers;
+    struct sync_peer_status peers[SYNC_PEERS_MAX];
+};
+
+/* The status file of a database: "<db>-sync.status". */
+int sync_status_path(const char *db_path, char *out, size_t outsz);
+/* Reads it; running is false if it is missing or older than 5 s. */
+int sync_status_read(const char *db_path, struct sync_status *st);
+int sync_status_write(const char *db_path, const struct sync_status *st);
+
+/* --- tills joining (join.c) ------------------------------------------------ */
+
+/* An invitation token: hex of the secret, '.', hex of the inviting
+ * till's public key. */
+#define SYNC_TOKEN_LEN (2 * STORE_TOKEN_BYTES + 1 + 2 * STORE_KEY_BYTES)
+void sync_token_format(const unsigned char token[STORE_TOKEN_BYTES],
+                       const unsigned char key[STORE_KEY_BYTES], char out[SYNC_TOKEN_LEN + 1]);
+int sync_token_parse(const char *text, unsigned char token[STORE_TOKEN_BYTES],
+                     unsigned char key[STORE_KEY_BYTES]);
+
+struct sync_join_result {
+    char origin[STORE_ORIGIN_LEN + 1];
+    char shop_name[STORE_TEXT_MAX * 4 + 1];
+};
+/* Contacts the till at address, proves the token and creates the new
+ * database at db_path as a till of that shop. name and listen (this
+ * till's future address, or NULL) go into its till record. On failure
+ * returns -1 with a translated reason in err; nothing is left behind. */
+int sync_join(const char *db_path, const char *address, const char *token,
+              const char *name, const char *listen, int timeout_ms,
+              struct sync_join_result *out, char *err, size_t errsz);
+
+/* --- small helpers --------------------------------------------------------- */
+
+/* "HOST:PORT" → host and port; the three endpoints "tcp://HOST:PORT+i". */
+int sync_parse_address(const char *address, char *host, size_t hostsz, int *port);
+int sync_endpoint(const char *address, int which, char *out, size_t outsz);
+/* Curve25519 raw key ↔ Z85 (40 chars) for ZeroMQ. */
+void sync_key_z85(const unsigned char key[STORE_KEY_BYTES], char out[41]);
+
+/* Logging, syslog levels (LOG_ERR ...), to stderr as "<N>tally-syncd: ...". */
+void sync_log_level(int max_level);
+void sync_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

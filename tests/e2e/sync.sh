@@ -1,0 +1,226 @@
+#!/bin/sh
+# Three tills of one shop, each with its own database and its own
+# 'tally syncd' on 127.0.0.1 (free ports): they join with invitations,
+# trade at once, lose a syncd to kill -9, one is stopped while the others
+# make 2,000 events, messages are dropped/doubled/reordered on purpose, and
+# one till is put back to an old copy of its database. After each, all
+# three must hold the same events (count) and the same state (digest),
+# with nothing lost, nothing doubled and no fork. Every wait has a time
+# bound; every syncd started here is stopped on exit.
+. "$(dirname "$0")/lib.sh"
+T=$TALLY
+HB=300              # heartbeat, ms: quick for the test
+LIMIT=${SYNC_WAIT:-60}  # seconds any one wait may take
+PIDS=""
+
+cleanup() {
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+    for p in $PIDS; do wait "$p" 2>/dev/null; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+export TALLY_STAFF=Mira TALLY_PIN=2468
+unset TALLY_DB
+A=$WORK/a.db B=$WORK/b.db C=$WORK/c.db
+
+# start X [ENV=...]: starts syncd for till X (a, b, c); its pid in pid_X.
+start() {
+    till=$1; shift
+    eval "db=\$$(echo "$till" | tr abc ABC)"
+    env "$@" "$T" --db "$db" syncd --heartbeat-ms $HB 2>>"$WORK/syncd.$till.log" &
+    eval "pid_$till=$!"
+    PIDS="$PIDS $!"
+}
+stop() {    # stop X [signal]: a process just started may miss a signal, so repeat
+    eval "p=\$pid_$1"
+    n=0
+    while [ $n -lt 50 ] && [ -d "/proc/$p" ] && [ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" != Z ]; do
+        kill "-${2:-TERM}" "$p" 2>/dev/null
+        sleep 0.1
+        n=$((n + 1))
+    done
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+}
+digest() { "$T" --db "$1" digest 2>&1; }
+count() { sqlite3 "$1" "SELECT count(*) FROM events"; }
+forks() { sqlite3 "$1" "SELECT count(*) FROM forks"; }
+
+# converged "what": waits until the three tills hold the same events and state.
+converged() {
+    i=0
+    while [ $i -lt $((LIMIT * 5)) ]; do
+        da=$(digest "$A"); db_=$(digest "$B"); dc=$(digest "$C")
+        if [ "$da" = "$db_" ] && [ "$da" = "$dc" ] && [ "$(count "$A")" = "$(count "$B")" ] &&
+           [ "$(count "$A")" = "$(count "$C")" ]; then
+            pass "$1 (${da#* } events)"
+            return 0
+        fi
+        sleep 0.2
+        i=$((i + 1))
+    done
+    fail "$1: not the same after ${LIMIT}s: a=$da ($(count "$A")) b=$db_ ($(count "$B")) c=$dc ($(count "$C"))"
+    tail -n 5 "$WORK"/syncd.*.log
+    return 1
+}
+
+# address X: where till X's syncd listens (from its status).
+address() {
+    i=0
+    while [ $i -lt 100 ]; do
+        a=$("$T" --db "$1" --format json sync status 2>/dev/null | sed -n 's/.*"address":"\([^"]*\)".*/\1/p' | head -n 1)
+        st=$("$T" --db "$1" --format json sync status 2>/dev/null | sed -n 's/.*"running":\(true\|false\).*/\1/p')
+        [ -n "$a" ] && [ "$st" = true ] && { echo "$a"; return 0; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# --- a shop with three tills ------------------------------------------------
+env TALLY_NEW_PIN=2468 "$T" --db "$A" init --shop "Kawiarnia" --currency PLN --manager Mira >/dev/null
+"$T" --db "$A" program set limits.per_day 0 >/dev/null
+"$T" --db "$A" reward add "Kawa" --points 5 >/dev/null
+for p in 600000001 600000002 600000003; do
+    "$T" --db "$A" customer add --name "Klient $p" --phone $p --consent yes >/dev/null
+done
+"$T" --db "$A" syncd --listen 127.0.0.1:0 --heartbeat-ms $HB 2>>"$WORK/syncd.a.log" &
+pid_a=$! PIDS="$PIDS $!"
+ADDR_A=$(address "$A") || { fail "syncd of till A never said where it listens"; exit 1; }
+pass "syncd of till A listens on $ADDR_A"
+
+join() {    # join X NAME
+    eval "db=\$$(echo "$1" | tr abc ABC)"
+    tok=$("$T" --db "$A" --format json till invite | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+    run "till $1 joins with an invitation" "$T" --db "$db" till join "$ADDR_A" "$tok" --name "$2" --listen 127.0.0.1:0
+    start "$1"
+}
+join b "Kasa 2"
+join c "Kasa 3"
+converged "three tills hold the shop"
+run "till list on C" "$T" --db "$C" till list
+has "C knows A" "$(echo "$ADDR_A")"
+has "C knows B" "Kasa 2"
+refuse "an invitation works once" "invitation .*\(used\|unused\)" \
+    "$T" --db "$WORK/x.db" till join "$ADDR_A" "$tok" --timeout 2
+refuse "a joining till needs a new database" "exists already" \
+    "$T" --db "$B" till join "$ADDR_A" "$tok" --timeout 5
+
+# --- earns and redemptions on all three at once --------------------------------
+burst() {   # burst DB N: N earns and a redemption per customer
+    k=0
+    while [ $k -lt "$2" ]; do
+        for p in 600000001 600000002 600000003; do
+            "$T" --db "$1" earn $p 10,00 >/dev/null 2>>"$WORK/burst.err" && echo earn >>"$1.ok"
+        done
+        k=$((k + 1))
+    done
+    for p in 600000001 600000002 600000003; do
+        "$T" --db "$1" redeem $p Kawa >/dev/null 2>>"$WORK/burst.err" && echo redeem >>"$1.ok"
+    done
+}
+burst "$A" 5 & w1=$!
+burst "$B" 5 & w2=$!
+burst "$C" 5 & w3=$!
+wait $w1 $w2 $w3
+converged "earns and redemptions at three tills at once"
+earns=$(cat "$A.ok" "$B.ok" "$C.ok" | grep -c earn)
+same "every earn once, everywhere" "$(sqlite3 "$B" "SELECT count(*) FROM events WHERE type = 'earn'")" "$earns"
+same "every redemption once" "$(sqlite3 "$C" "SELECT count(*) FROM events WHERE type = 'redeem'")" \
+    "$(cat "$A.ok" "$B.ok" "$C.ok" | grep -c redeem)"
+run "sync status on A" "$T" --db "$A" sync status
+has "A sees B connected" "Kasa 2 .*connected"
+run "sync status as JSON" "$T" --db "$B" --format json sync status
+has "B sees two peers" '"peers":\[{.*},{.*}\]'
+
+# --- kill -9 of a syncd in the middle of a burst, then restart ---------------------
+rm -f "$A.ok"
+burst "$A" 10 & w1=$!
+sleep 0.5
+stop b KILL
+sleep 0.5
+start b
+wait $w1
+converged "after kill -9 of B's syncd mid-burst"
+same "A's burst reached B once each" "$(sqlite3 "$B" "SELECT count(*) FROM events WHERE type = 'earn'")" \
+    "$(sqlite3 "$A" "SELECT count(*) FROM events WHERE type = 'earn'")"
+
+# kill -9 of a writer mid-import: all of it or none, and the same everywhere.
+i=0; echo "phone;amount" >"$WORK/tx.csv"
+while [ $i -lt 300 ]; do echo "60000000$((i % 3 + 1));1,50" >>"$WORK/tx.csv"; i=$((i + 1)); done
+"$T" --db "$C" import transactions "$WORK/tx.csv" >/dev/null 2>&1 & imp=$!
+sleep 0.2
+kill -9 $imp 2>/dev/null; wait $imp 2>/dev/null
+converged "after kill -9 of a writer mid-import"
+
+# --- a till stopped while the others make 2,000 events --------------------------------
+stop c
+: >"$WORK/big.csv"; echo "phone;amount" >"$WORK/big.csv"
+i=0
+while [ $i -lt 1000 ]; do echo "60000000$((i % 3 + 1));2,00" >>"$WORK/big.csv"; i=$((i + 1)); done
+run "A imports 1,000 purchases" "$T" --db "$A" import transactions "$WORK/big.csv"
+run "B imports 1,000 purchases" "$T" --db "$B" import transactions "$WORK/big.csv"
+before=$(count "$C")
+start c
+converged "C catches up after being off"
+same "C got them all" "$(( $(count "$C") - before >= 2000 ))" 1
+
+# --- messages dropped, doubled and reordered on purpose ------------------------------
+for x in a b c; do stop $x; done
+start a TALLY_SYNC_FAULTS=drop=0.2,dup=0.1,reorder=0.1,seed=1
+start b TALLY_SYNC_FAULTS=drop=0.2,dup=0.1,reorder=0.1,seed=2
+start c TALLY_SYNC_FAULTS=drop=0.2,dup=0.1,reorder=0.1,seed=3
+burst "$A" 3 & w1=$!
+burst "$B" 3 & w2=$!
+burst "$C" 3 & w3=$!
+wait $w1 $w2 $w3
+converged "with 20% dropped, 10% doubled, 10% reordered"
+for x in a b c; do stop $x; start $x; done
+
+# --- a till put back to an old copy of its database -----------------------------------------
+stop c
+sqlite3 "$C" ".backup '$WORK/c-old.db'"
+start c
+origin_of() { "$T" --db "$1" --format json sync status | sed -n 's/^{"running":[a-z]*,"till":"\([0-9a-f]*\)".*/\1/p'; }
+old_origin=$(origin_of "$C")
+i=0
+while [ $i -lt 5 ]; do "$T" --db "$C" earn 600000002 3,00 >/dev/null; i=$((i + 1)); done
+converged "C's newer events reached the others"
+stop c
+rm -f "$C-wal" "$C-shm"
+cp "$WORK/c-old.db" "$C"
+start c
+i=0; new_origin=$old_origin
+while [ $i -lt $((LIMIT * 5)) ] && [ "$new_origin" = "$old_origin" -o -z "$new_origin" ]; do
+    sleep 0.2
+    new_origin=$(origin_of "$C")
+    i=$((i + 1))
+done
+if [ -n "$new_origin" ] && [ "$new_origin" != "$old_origin" ]; then
+    pass "restored C moved from $old_origin to $new_origin"
+else
+    fail "restored C kept its origin $old_origin"
+fi
+run "restored C takes new purchases" "$T" --db "$C" earn 600000003 4,00
+converged "after the restore"
+same "no forks anywhere" "$(forks "$A") $(forks "$B") $(forks "$C")" "0 0 0"
+same "the old origin is removed from the till list" \
+    "$("$T" --db "$A" till list --all | grep "^$old_origin " | grep -c "(removed)")" 1
+
+# --- a till removed: its key stops working ------------------------------------------------------
+run "B is removed" "$T" --db "$A" till remove "Kasa 2"
+# A and C drop B's key and connections once they have the removal.
+i=0
+while [ $i -lt $((LIMIT * 5)) ] && { "$T" --db "$A" sync status | grep -q "Kasa 2" ||
+                                    "$T" --db "$C" sync status | grep -q "Kasa 2"; }; do
+    sleep 0.2; i=$((i + 1))
+done
+after=$(count "$B")
+"$T" --db "$A" earn 600000001 1,00 >/dev/null
+"$T" --db "$C" earn 600000001 1,00 >/dev/null
+sleep 1.5
+same "the removed till hears nothing more" "$(count "$B")" "$after"
+for x in a b c; do stop $x; done
+same "syncd stops cleanly" "$(grep -c 'stopping' "$WORK/syncd.a.log" | tr -d ' ' | sed 's/^[1-9][0-9]*$/yes/')" yes

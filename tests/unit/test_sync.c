@@ -1,0 +1,930 @@
+/* test_sync.c - unit tests for sync/: the wire format (round trips and
+ * refusal of bad frames) and a seeded in-process simulation of the
+ * protocol core over a network that loses, doubles, reorders and
+ * partitions messages, with tills restarting and one restored from an old
+ * copy. No sockets: the simulation runs sync/core.c over the store API.
+ *
+ * $TALLY_SIM_SCHEDULES sets how many fault schedules run (default 200,
+ * 100 under AddressSanitizer);
+ * $TALLY_SIM_SEED the first seed. Databases live in /dev/shm when there is
+ * one (commits without a disk), else in $TMPDIR or /tmp. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+#include "sync/sync.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+/* --- helpers ---------------------------------------------------------------- */
+
+static struct store_event *sample_events(int n, const char *origin)
+{
+    struct store_event *ev = calloc((size_t)n, sizeof *ev);
+    assert_non_null(ev);
+    for (int i = 0; i < n; i++) {
+        snprintf(ev[i].origin, sizeof ev[i].origin, "%s", origin);
+        ev[i].seq = i + 1;
+        ev[i].hlc = ((int64_t)1700000000000 + i) << 16;
+        ev[i].wall = 1700000000000 + i;
+        snprintf(ev[i].type, sizeof ev[i].type, "earn");
+        snprintf(ev[i].staff, sizeof ev[i].staff, "0123456789ab");
+        snprintf(ev[i].customer, sizeof ev[i].customer, "ba9876543210");
+        ev[i].points = -12 - i;
+        ev[i].stamps = 1;
+        ev[i].credit = INT64_C(1) << 40;
+        ev[i].spend = 1250;
+        ev[i].visits = 1;
+        snprintf(ev[i].ref_origin, sizeof ev[i].ref_origin, "%s", i ? origin : "");
+        ev[i].ref_seq = i;
+        snprintf(ev[i].occasion, sizeof ev[i].occasion, "birthday:%d", i);
+        snprintf(ev[i].reason, sizeof ev[i].reason, "zażółć gęślą jaźń %d", i);
+        snprintf(ev[i].data, sizeof ev[i].data, "{\"category\":\"coffee\",\"n\":%d}", i);
+        snprintf(ev[i].pii, sizeof ev[i].pii, "%s", i % 2 ? "{\"name\":\"Łukasz\"}" : "");
+        for (int k = 0; k < 32; k++) {
+            ev[i].pii_hash[k] = (unsigned char)(k * 7 + i);
+            ev[i].hash[k] = (unsigned char)(255 - k - i);
+        }
+    }
+    return ev;
+}
+
+static char *find(char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return hay + i;
+    return NULL;
+}
+
+static void encode(const struct sync_msg *m, struct sync_buf *b)
+{
+    assert_int_equal(sync_wire_encode(m, b), 0);
+    assert_true(b->len > 0 && b->len <= SYNC_WIRE_MAX);
+}
+
+/* Decodes into a message with room for everything. */
+static int decode(const void *data, size_t len, struct sync_msg *m, char *why)
+{
+    static struct store_event ev[SYNC_BATCH_MAX];
+    static struct store_vv vv[SYNC_VV_MAX];
+    memset(m, 0, sizeof *m);
+    m->events = ev;
+    m->events_cap = SYNC_BATCH_MAX;
+    m->vv = vv;
+    m->vv_cap = SYNC_VV_MAX;
+    return sync_wire_decode(data, len, m, why, 160);
+}
+
+/* --- wire: round trips --------------------------------------------------- */
+
+static void test_wire_hello(void **state)
+{
+    (void)state;
+    struct store_vv vv[3] = { { "00000001", 5 }, { "abcdef01", 0 }, { "ffffffff", 123456789012 } };
+    struct sync_msg m, d;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_HELLO;
+    snprintf(m.shop, sizeof m.shop, "0123456789abcdef");
+    snprintf(m.origin, sizeof m.origin, "3fa2c1d9");
+    snprintf(m.address, sizeof m.address, "192.168.1.20:7700");
+    m.time_ms = 1795454068648;
+    m.vv = vv;
+    m.nvv = 3;
+    struct sync_buf b = { 0 };
+    encode(&m, &b);
+    char why[160];
+    assert_int_equal(decode(b.data, b.len, &d, why), 0);
+    assert_int_equal(d.type, SYNC_HELLO);
+    assert_string_equal(d.shop, m.shop);
+    assert_string_equal(d.origin, m.origin);
+    assert_string_equal(d.address, m.address);
+    assert_true(d.time_ms == m.time_ms);
+    assert_int_equal(d.nvv, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(d.vv[i].origin, vv[i].origin);
+        assert_true(d.vv[i].seq == vv[i].seq);
+    }
+    sync_buf_free(&b);
+}
+
+static void test_wire_events(void **state)
+{
+    (void)state;
+    struct store_event *ev = sample_events(7, "3fa2c1d9");
+    for (int type = SYNC_EVENTS; type <= SYNC_BATCH; type += SYNC_BATCH - SYNC_EVENTS) {
+        struct sync_msg m, d;
+        memset(&m, 0, sizeof m);
+        m.type = (enum sync_msg_type)type;
+        snprintf(m.origin, sizeof m.origin, "3fa2c1d9");
+        m.events = ev;
+        m.nevents = 7;
+        m.more = true;
+        struct sync_buf b = { 0 };
+        encode(&m, &b);
+        char why[160];
+        assert_int_equal(decode(b.data, b.len, &d, why), 0);
+        assert_int_equal(d.type, type);
+        assert_int_equal(d.nevents, 7);
+        assert_int_equal(d.more, type == SYNC_BATCH);
+        for (int i = 0; i < 7; i++)
+            assert_memory_equal(&d.events[i], &ev[i], sizeof ev[i]);
+        sync_buf_free(&b);
+    }
+    free(ev);
+}
+
+static void test_wire_full_event(void **state)
+{
+    (void)state;
+    /* Every text field at its longest still fits one frame. */
+    struct store_event *ev = sample_events(1, "00aa00aa");
+    memset(ev->reason, 'r', sizeof ev->reason - 1);
+    ev->reason[sizeof ev->reason - 1] = '\0';
+    memset(ev->data, 'd', sizeof ev->data - 1);
+    ev->data[sizeof ev->data - 1] = '\0';
+    memset(ev->pii, 'p', sizeof ev->pii - 1);
+    ev->pii[sizeof ev->pii - 1] = '\0';
+    memset(ev->occasion, 'o', sizeof ev->occasion - 1);
+    ev->occasion[sizeof ev->occasion - 1] = '\0';
+    struct sync_msg m, d;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_BATCH;
+    snprintf(m.origin, sizeof m.origin, "00aa00aa");
+    m.events = ev;
+    m.nevents = 1;
+    struct sync_buf b = { 0 };
+    encode(&m, &b);
+    assert_true(b.len <= sync_wire_event_size(ev) + 64);
+    char why[160];
+    assert_int_equal(decode(b.data, b.len, &d, why), 0);
+    assert_memory_equal(&d.events[0], ev, sizeof *ev);
+    sync_buf_free(&b);
+    free(ev);
+}
+
+static void test_wire_small_messages(void **state)
+{
+    (void)state;
+    struct sync_msg m, d;
+    struct sync_buf b = { 0 };
+    char why[160];
+
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_FETCH;
+    snprintf(m.origin, sizeof m.origin, "12345678");
+    m.after = 99999;
+    m.max = SYNC_BATCH_MAX;
+    encode(&m, &b);
+    assert_int_equal(decode(b.data, b.len, &d, why), 0);
+    assert_int_equal(d.type, SYNC_FETCH);
+    assert_string_equal(d.origin, "12345678");
+    assert_true(d.after == 99999);
+    assert_int_equal(d.max, SYNC_BATCH_MAX);
+
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_JOIN;
+    for (int i = 0; i < STORE_TOKEN_BYTES; i++)
+        m.token[i] = (unsigned char)(i * 13);
+    for (int i = 0; i < STORE_KEY_BYTES; i++)
+        m.public_key[i] = (unsigned char)(i * 5 + 1);
+    snprintf(m.origin, sizeof m.origin, "abcdef12");
+    snprintf(m.address, sizeof m.address, "10.0.0.7:7700");
+    snprintf(m.name, sizeof m.name, "Kasa 2 – zaplecze");
+    encode(&m, &b);
+    assert_int_equal(decode(b.data, b.len, &d, why), 0);
+    assert_int_equal(d.type, SYNC_JOIN);
+    assert_memory_equal(d.token, m.token, sizeof m.token);
+    assert_memory_equal(d.public_key, m.public_key, sizeof m.public_key);
+    assert_string_equal(d.name, m.name);
+    assert_string_equal(d.address, m.address);
+
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_WELCOME;
+    snprintf(m.shop, sizeof m.shop, "fedcba9876543210");
+    memset(m.secret, 0x5a, sizeof m.secret);
+    snprintf(m.name, sizeof m.name, "Kawiarnia Pod Lipą");
+    encode(&m, &b);
+    assert_int_equal(decode(b.data, b.len, &d, why), 0);
+    assert_int_equal(d.type, SYNC_WELCOME);
+    assert_memory_equal(d.secret, m.secret, sizeof m.secret);
+    assert_string_equal(d.name, m.name);
+
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_REFUSE;
+    snprintf(m.reason, sizeof m.reason, "token");
+    encode(&m, &b);
+    assert_int_equal(decode(b.data, b.len, &d, why), 0);
+    assert_string_equal(d.reason, "token");
+    sync_buf_free(&b);
+}
+
+/* --- wire: refusals ------------------------------------------------------ */
+
+static void refused(const void *data, size_t len, int want)
+{
+    struct sync_msg d;
+    char why[160] = "";
+    int rc = decode(data, len, &d, why);
+    if (rc != want)
+        print_error("decoded with %d, wanted %d (%s)\n", rc, want, why);
+    assert_int_equal(rc, want);
+    if (want)
+        assert_true(why[0] != '\0');
+}
+
+static void test_wire_refuses_garbage(void **state)
+{
+    (void)state;
+    refused(NULL, 0, -1);
+    refused("", 0, -1);
+    refused("hello, world", 12, -1);
+    refused("\x93\x01\x03", 3, -1);                       /* fetch without fields */
+    refused("\xc1", 1, -1);                               /* never-used byte */
+    refused("\xdd\xff\xff\xff\xff", 5, -1);               /* array claims 2^32 */
+    refused("\xdf\x7f\xff\xff\xff\x01", 6, -1);           /* map claims 2^31 pairs */
+    refused("\xdb\xff\xff\xff\xff", 5, -1);               /* string claims 4 GiB */
+    refused("\x91\x91\x91\x91\x91\x91\x91\x01", 8, -1);   /* nested too deep */
+    refused("\x81\x01\x02", 3, -1);                       /* a map, not an array */
+    refused("\xd4\x01\x01", 3, -1);                       /* ext type */
+    refused("\x92\x01\x63", 3, -1);                       /* unknown type 99 */
+    refused("\x92\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00\x01", 11, -1);  /* version 1.0 as float */
+    refused("\x93\x02\x01\xc0", 4, -2);                   /* version 2 */
+    refused("\x92\xce\xff\xff\xff\xff\x01", 7, -2);       /* version 2^32-1 */
+}
+
+static void test_wire_refuses_bad_fields(void **state)
+{
+    (void)state;
+    struct sync_msg m;
+    struct sync_buf b = { 0 };
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_FETCH;
+    snprintf(m.origin, sizeof m.origin, "12345678");
+    m.after = 0;
+    m.max = 10;
+    encode(&m, &b);
+    /* Trailing bytes, and a cut-off message. */
+    char *more = malloc(b.len + 1);
+    assert_non_null(more);
+    memcpy(more, b.data, b.len);
+    more[b.len] = 0x01;
+    refused(more, b.len + 1, -1);
+    refused(b.data, b.len - 1, -1);
+    free(more);
+    /* Out-of-range fetch counts and a negative seq. */
+    m.max = 0;
+    encode(&m, &b);
+    refused(b.data, b.len, -1);
+    m.max = SYNC_BATCH_MAX + 1;
+    encode(&m, &b);
+    refused(b.data, b.len, -1);
+    m.max = 1;
+    m.after = -1;
+    encode(&m, &b);
+    refused(b.data, b.len, -1);
+    /* An origin that is not 8 hex digits. */
+    m.after = 0;
+    snprintf(m.origin, sizeof m.origin, "1234567G");
+    encode(&m, &b);
+    refused(b.data, b.len, -1);
+    /* Events of another origin than the message says. */
+    struct store_event *ev = sample_events(2, "aaaaaaaa");
+    snprintf(ev[1].origin, sizeof ev[1].origin, "bbbbbbbb");
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_EVENTS;
+    snprintf(m.origin, sizeof m.origin, "aaaaaaaa");
+    m.events = ev;
+    m.nevents = 2;
+    encode(&m, &b);
+    refused(b.data, b.len, -1);
+    /* A NUL inside a string. */
+    snprintf(ev[1].origin, sizeof ev[1].origin, "aaaaaaaa");
+    encode(&m, &b);
+    char *nul = find(b.data, b.len, "coffee");
+    assert_non_null(nul);
+    nul[2] = '\0';
+    refused(b.data, b.len, -1);
+    /* A hash of 31 bytes: the bin header says 32 (0xc4 0x20). */
+    encode(&m, &b);
+    char *h = b.data + b.len - 34;
+    assert_int_equal((unsigned char)h[0], 0xc4);
+    h[1] = 31;
+    refused(b.data, b.len - 1, -1);
+    /* More events than the receiver has room for. */
+    encode(&m, &b);
+    struct sync_msg d;
+    memset(&d, 0, sizeof d);
+    struct store_event one;
+    d.events = &one;
+    d.events_cap = 1;
+    char why[160];
+    assert_int_equal(sync_wire_decode(b.data, b.len, &d, why, sizeof why), -1);
+    free(ev);
+    sync_buf_free(&b);
+}
+
+static void test_wire_size_limits(void **state)
+{
+    (void)state;
+    /* A string longer than the field it fills. */
+    struct store_event *ev = sample_events(1, "aaaaaaaa");
+    struct sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_EVENTS;
+    snprintf(m.origin, sizeof m.origin, "aaaaaaaa");
+    m.events = ev;
+    m.nevents = 1;
+    struct sync_buf b = { 0 };
+    encode(&m, &b);
+    char *cat = find(b.data, b.len, "earn");
+    assert_non_null(cat);
+    /* "earn" is a fixstr 0xa4; claim it is the type field of 24 chars+. */
+    size_t at = (size_t)(cat - b.data) - 1;
+    struct sync_buf big = { 0 };
+    big.cap = b.len + 64;
+    big.data = malloc(big.cap);
+    assert_non_null(big.data);
+    memcpy(big.data, b.data, at);
+    big.len = at;
+    big.data[big.len++] = (char)(0xa0 | 30);
+    memset(big.data + big.len, 'x', 30);
+    big.len += 30;
+    memcpy(big.data + big.len, b.data + at + 5, b.len - at - 5);
+    big.len += b.len - at - 5;
+    refused(big.data, big.len, -1);
+    sync_buf_free(&big);
+    /* Over the frame limit. */
+    size_t n = SYNC_WIRE_MAX + 1;
+    char *huge = calloc(1, n);
+    assert_non_null(huge);
+    refused(huge, n, -1);
+    free(huge);
+    /* The encoder refuses more events than a batch holds. */
+    m.nevents = SYNC_BATCH_MAX + 1;
+    assert_int_equal(sync_wire_encode(&m, &b), -1);
+    free(ev);
+    sync_buf_free(&b);
+}
+
+static void test_token(void **state)
+{
+    (void)state;
+    unsigned char t[STORE_TOKEN_BYTES], k[STORE_KEY_BYTES], t2[STORE_TOKEN_BYTES], k2[STORE_KEY_BYTES];
+    for (int i = 0; i < STORE_TOKEN_BYTES; i++)
+        t[i] = (unsigned char)(200 + i);
+    for (int i = 0; i < STORE_KEY_BYTES; i++)
+        k[i] = (unsigned char)(i * 9);
+    char text[SYNC_TOKEN_LEN + 1];
+    sync_token_format(t, k, text);
+    assert_int_equal(strlen(text), SYNC_TOKEN_LEN);
+    assert_int_equal(sync_token_parse(text, t2, k2), 0);
+    assert_memory_equal(t, t2, sizeof t);
+    assert_memory_equal(k, k2, sizeof k);
+    text[5] = 'x';
+    assert_int_equal(sync_token_parse(text, t2, k2), -1);
+    assert_int_equal(sync_token_parse("abc", t2, k2), -1);
+    char host[64];
+    int port;
+    assert_int_equal(sync_parse_address("127.0.0.1:7700", host, sizeof host, &port), 0);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 7700);
+    assert_int_equal(sync_parse_address("till-2.local:0", host, sizeof host, &port), 0);
+    assert_int_equal(sync_parse_address("nocolon", host, sizeof host, &port), -1);
+    assert_int_equal(sync_parse_address("a b:1", host, sizeof host, &port), -1);
+    assert_int_equal(sync_parse_address("h:70000", host, sizeof host, &port), -1);
+    char ep[64];
+    assert_int_equal(sync_endpoint("127.0.0.1:7700", 2, ep, sizeof ep), 0);
+    assert_string_equal(ep, "tcp://127.0.0.1:7702");
+}
+
+/* --- the simulation ------------------------------------------------------- */
+
+#define NODES 3
+#define STEP_MS 5
+
+struct simmsg {
+    int kind;           /* 0: PUB to SUB, 1: request to ROUTER, 2: reply to DEALER */
+    int from, to;
+    size_t len;
+    char *data;
+};
+
+struct node {
+    int i;
+    store *s;
+    struct sync_core *core;
+    unsigned char key[STORE_KEY_BYTES];
+    char path[256], address[32];
+    char staff[STORE_ID_LEN + 1];
+    char customers[16][STORE_ID_LEN + 1];
+    int ncustomers;
+    bool down;          /* crashed: delivers nothing, sends nothing */
+    bool fresh_restore; /* restored, not yet heard a peer */
+};
+
+struct sim {
+    struct node n[NODES];
+    struct simmsg *q;
+    int nq, capq;
+    uint64_t rng;
+    double drop, dup, reorder;
+    int cut;            /* a node cut off from the others, or -1 */
+    int64_t now;
+    int made;           /* local events made by the schedule */
+    char dir[128];
+    struct sync_buf reply;
+};
+
+static struct sim *cur;     /* the io callbacks' context is the node */
+
+static uint64_t rnd(struct sim *s)
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return s->rng;
+}
+
+static double rndf(struct sim *s) { return (double)(rnd(s) >> 11) / 9007199254740992.0; }
+
+static void enqueue(struct sim *s, int kind, int from, int to, const void *data, size_t len)
+{
+    if (s->n[from].down || (s->cut >= 0 && (from == s->cut || to == s->cut)))
+        return;
+    if (rndf(s) < s->drop)
+        return;
+    int copies = rndf(s) < s->dup ? 2 : 1;
+    for (int c = 0; c < copies; c++) {
+        if (s->nq == s->capq) {
+            s->capq = s->capq ? 2 * s->capq : 256;
+            s->q = realloc(s->q, (size_t)s->capq * sizeof *s->q);
+            assert_non_null(s->q);
+        }
+        struct simmsg *m = &s->q[s->nq++];
+        m->kind = kind;
+        m->from = from;
+        m->to = to;
+        m->len = len;
+        m->data = malloc(len ? len : 1);
+        assert_non_null(m->data);
+        memcpy(m->data, data, len);
+    }
+}
+
+static int node_of_key(struct sim *s, const unsigned char *key)
+{
+    for (int i = 0; i < NODES; i++)
+        if (memcmp(s->n[i].key, key, STORE_KEY_BYTES) == 0)
+            return i;
+    return -1;
+}
+
+static int io_publish(void *ctx, const void *data, size_t len)
+{
+    struct node *n = ctx;
+    for (int j = 0; j < NODES; j++)
+        if (j != n->i)
+            enqueue(cur, 0, n->i, j, data, len);
+    return 0;
+}
+
+static int io_request(void *ctx, struct sync_peer *p, const void *data, size_t len)
+{
+    struct node *n = ctx;
+    int j = node_of_key(cur, p->key);
+    if (j < 0)
+        return -1;
+    enqueue(cur, 1, n->i, j, data, len);
+    return 0;
+}
+
+static const struct sync_io SIM_IO = { io_publish, io_request, NULL, NULL };
+
+static struct sync_peer *peer_for(struct node *n, const unsigned char *key)
+{
+    for (int i = 0; i < sync_core_npeers(n->core); i++) {
+        struct sync_peer *p = sync_core_peer(n->core, i);
+        if (memcmp(p->key, key, STORE_KEY_BYTES) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static void start_core(struct sim *s, struct node *n)
+{
+    /* A till that starts has new connections: nothing old is on the way
+     * to or from it. */
+    int k = 0;
+    for (int i = 0; i < s->nq; i++) {
+        if (s->q[i].to == n->i || s->q[i].from == n->i)
+            free(s->q[i].data);
+        else
+            s->q[k++] = s->q[i];
+    }
+    s->nq = k;
+    char err[256];
+    n->core = sync_core_new(n->s, &SIM_IO, n, err, sizeof err);
+    if (!n->core)
+        print_error("sync_core_new: %s\n", err);
+    assert_non_null(n->core);
+    sync_core_timing(n->core, 100, 300);
+    sync_core_set_address(n->core, n->address);
+    if (n->i != 0)
+        assert_int_equal(sync_core_bootstrap(n->core, s->n[0].key, s->n[0].address), 0);
+    assert_true(sync_core_refresh(n->core) >= 0);
+}
+
+static void open_node(struct node *n)
+{
+    char err[256];
+    n->s = store_open(n->path, true, err, sizeof err);
+    if (!n->s)
+        print_error("store_open: %s\n", err);
+    assert_non_null(n->s);
+}
+
+static void deliver_one(struct sim *s)
+{
+    if (!s->nq)
+        return;
+    int k = 0;
+    if (s->nq > 1 && rndf(s) < s->reorder)
+        k = (int)(rnd(s) % (uint64_t)(s->nq < 8 ? s->nq : 8));
+    struct simmsg m = s->q[k];
+    memmove(&s->q[k], &s->q[k + 1], (size_t)(s->nq - k - 1) * sizeof *s->q);
+    s->nq--;
+    struct node *to = &s->n[m.to], *from = &s->n[m.from];
+    if (!to->down) {
+        struct sync_peer *p = peer_for(to, from->key);
+        if (m.kind == 0 && p)
+            sync_core_on_sub(to->core, p, m.data, m.len, s->now);
+        else if (m.kind == 2 && p)
+            sync_core_on_reply(to->core, p, m.data, m.len, s->now);
+        else if (m.kind == 1) {
+            sync_core_on_request(to->core, from->key, m.data, m.len, &s->reply, s->now);
+            if (s->reply.len)
+                enqueue(s, 2, m.to, m.from, s->reply.data, s->reply.len);
+        }
+    }
+    free(m.data);
+}
+
+/* One local change at node n: an earn, a new customer or a rule change. */
+static void local_op(struct sim *s, struct node *n)
+{
+    unsigned r = (unsigned)(rnd(s) % 10);
+    int before = (int)store_event_count(n->s);
+    if (r < 6 && n->ncustomers) {
+        struct store_earn e = { 0 };
+        e.amount = 100 + (int64_t)(rnd(s) % 5000);
+        struct store_result res;
+        /* May fail: a restored till lacks customers made after its copy. */
+        (void)store_earn(n->s, n->staff, n->customers[rnd(s) % (uint64_t)n->ncustomers], &e, &res);
+    } else if (r < 8 && n->ncustomers < 16) {
+        struct store_profile p = { 0 };
+        char name[32];
+        snprintf(name, sizeof name, "Klient %d-%d", n->i, n->ncustomers);
+        p.name = name;
+        p.consent = -1;
+        struct store_customer c;
+        if (store_customer_add(n->s, n->staff, &p, &c) == 0)
+            snprintf(n->customers[n->ncustomers++], STORE_ID_LEN + 1, "%s", c.id);
+    } else {
+        char v[16];
+        snprintf(v, sizeof v, "%d", (int)(rnd(s) % 50));
+        store_setting_set(n->s, n->staff, "welcome.points", v);
+    }
+    int after = (int)store_event_count(n->s);
+    s->made += after - before;
+}
+
+static bool converged(struct sim *s, char *why, size_t whysz)
+{
+    char d0[65], d[65];
+    int64_t c0 = store_event_count(s->n[0].s);
+    store_digest(s->n[0].s, d0);
+    store_release(s->n[0].s);
+    for (int i = 1; i < NODES; i++) {
+        int64_t c = store_event_count(s->n[i].s);
+        store_digest(s->n[i].s, d);
+        store_release(s->n[i].s);
+        if (c != c0 || strcmp(d, d0) != 0) {
+            snprintf(why, whysz, "till %d: %lld events, till 0: %lld%s", i, (long long)c, (long long)c0,
+                     c == c0 ? " (digests differ)" : "");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void step(struct sim *s, int deliveries)
+{
+    s->now += STEP_MS;
+    for (int i = 0; i < NODES; i++) {
+        if (s->n[i].down)
+            continue;
+        if (s->now % 200 == 0)  /* as syncd re-reads the till list */
+            sync_core_refresh(s->n[i].core);
+        sync_core_tick(s->n[i].core, s->now, true);
+    }
+    for (int k = 0; k < deliveries; k++)
+        deliver_one(s);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    assert_non_null(a);
+    assert_non_null(b);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, b), n);
+    fclose(a);
+    fclose(b);
+}
+
+static void rm_rf(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[512];
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Runs one schedule; returns 0 if the tills converged. */
+static int run_schedule(uint64_t seed, bool restore, char *why, size_t whysz)
+{
+    int rc = -1;
+    struct sim *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    cur = s;
+    s->rng = seed * 0x9E3779B97F4A7C15ULL + 1;
+    s->drop = rndf(s) * 0.3;
+    s->dup = rndf(s) * 0.2;
+    s->reorder = rndf(s) * 0.5;
+    s->cut = -1;
+    s->now = 1700000000000;
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(s->dir, sizeof s->dir, "%s/tally-sim-XXXXXX", base);
+    assert_non_null(mkdtemp(s->dir));
+
+    /* Till 0 makes the shop, a manager and the till list; the others
+     * join with its shop id and secret. */
+    char shop[STORE_SHOP_ID_LEN + 1];
+    unsigned char secret[STORE_SECRET_BYTES], sk[STORE_KEY_BYTES];
+    for (int i = 0; i < NODES; i++) {
+        struct node *n = &s->n[i];
+        n->i = i;
+        snprintf(n->path, sizeof n->path, "%s/till%d.db", s->dir, i);
+        snprintf(n->address, sizeof n->address, "127.0.0.1:%d", 1000 + 10 * i);
+        open_node(n);
+        store_set_clock(n->s, 0);
+        if (i == 0) {
+            assert_int_equal(store_init_shop(n->s, "Sim", "PLN"), 0);
+            struct store_staff m;
+            assert_int_equal(store_staff_add(n->s, NULL, "Mira", ROLE_MANAGER, "1234", &m), 0);
+            snprintf(n->staff, sizeof n->staff, "%s", m.id);
+            assert_int_equal(store_shop_id(n->s, shop), 0);
+            assert_int_equal(store_shop_secret(n->s, secret), 0);
+            assert_int_equal(store_till_keys(n->s, n->key, sk), 0);
+        } else {
+            char origin[STORE_ORIGIN_LEN + 1];
+            store_random_origin(origin);
+            for (int k = 0; k < STORE_KEY_BYTES; k++) {
+                n->key[k] = (unsigned char)(rnd(s) & 255);
+                sk[k] = (unsigned char)(rnd(s) & 255);
+            }
+            assert_int_equal(store_join_setup(n->s, shop, secret, origin, n->key, sk), 0);
+            snprintf(n->staff, sizeof n->staff, "%s", s->n[0].staff);
+        }
+    }
+    for (int i = 0; i < NODES; i++) {
+        struct store_till t;
+        memset(&t, 0, sizeof t);
+        snprintf(t.origin, sizeof t.origin, "%s", store_origin(s->n[i].s));
+        memcpy(t.public_key, s->n[i].key, STORE_KEY_BYTES);
+        snprintf(t.address, sizeof t.address, "%s", s->n[i].address);
+        snprintf(t.name, sizeof t.name, "till %d", i);
+        assert_int_equal(store_till_record(s->n[0].s, "", &t), 0);
+        start_core(s, &s->n[i]);
+    }
+    /* The joined tills learn the staff before they act. */
+    int guard = 0;
+    while (!converged(s, why, whysz) && guard++ < 4000)
+        step(s, 4);
+    if (guard >= 4000) {
+        snprintf(why + strlen(why), whysz - strlen(why), " (never got the shop)");
+        goto out;
+    }
+    /* The schedule: local changes everywhere, crashes, a partition, and
+     * (restore) one till put back to an old copy of its database. */
+    char old[300], restored_origin[STORE_ORIGIN_LEN + 1] = "";
+    bool must_move = false;
+    snprintf(old, sizeof old, "%s/old.db", s->dir);
+    int ops = 20 + (int)(rnd(s) % 40), restored_at = restore ? ops / 2 : -1, victim = 1 + (int)(rnd(s) % (NODES - 1));
+    for (int k = 0; k < ops; k++) {
+        struct node *n = &s->n[rnd(s) % NODES];
+        /* A restored till writes once it has heard its peers (as a kiosk
+         * waits for syncd); before that it could reuse numbers. */
+        if (!n->down && (!n->fresh_restore || sync_core_checked(n->core, s->now))) {
+            n->fresh_restore = false;
+            local_op(s, n);
+        }
+        unsigned r = (unsigned)(rnd(s) % 100);
+        if (r < 4) {        /* a till crashes: its core's memory is lost */
+            struct node *x = &s->n[rnd(s) % NODES];
+            if (!x->down) {
+                sync_core_free(x->core);
+                x->core = NULL;
+                x->down = true;
+            }
+        } else if (r < 12) {
+            for (int i = 0; i < NODES; i++)
+                if (s->n[i].down) {
+                    s->n[i].down = false;
+                    start_core(s, &s->n[i]);
+                }
+        } else if (r < 16) {
+            s->cut = s->cut < 0 ? (int)(rnd(s) % NODES) : -1;
+        }
+        if (restore && k == 2) {    /* keep a copy of the victim's database */
+            struct node *v = &s->n[victim];
+            if (v->core)
+                sync_core_free(v->core);
+            store_close(v->s);
+            copy_file(v->path, old);
+            open_node(v);
+            v->core = NULL;
+            if (!v->down)
+                start_core(s, v);
+        }
+        if (k == restored_at) {     /* ...and put it back, later */
+            struct node *v = &s->n[victim];
+            /* Everything it made since the copy reaches another till first. */
+            for (int g = 0; g < 2000 && !converged(s, why, whysz); g++) {
+                s->cut = -1;
+                for (int i = 0; i < NODES; i++)
+                    if (s->n[i].down) {
+                        s->n[i].down = false;
+                        start_core(s, &s->n[i]);
+                    }
+                step(s, 4);
+            }
+            if (v->core)
+                sync_core_free(v->core);
+            store_close(v->s);
+            char p[300];
+            snprintf(p, sizeof p, "%s-wal", v->path);
+            unlink(p);
+            snprintf(p, sizeof p, "%s-shm", v->path);
+            unlink(p);
+            copy_file(old, v->path);
+            open_node(v);
+            snprintf(restored_origin, sizeof restored_origin, "%s", store_origin(v->s));
+            /* Did it make events after the copy, which its peers hold? */
+            struct node *other = &s->n[victim == 1 ? 2 : 1];
+            must_move = store_max_seq(other->s, restored_origin) > store_max_seq(v->s, restored_origin);
+            if (getenv("TALLY_SIM_DEBUG"))
+                fprintf(stderr, "restore till %d (%s): it has %lld, till %d has %lld\n", victim, restored_origin,
+                        (long long)store_max_seq(v->s, restored_origin), other->i,
+                        (long long)store_max_seq(other->s, restored_origin));
+            store_release(other->s);
+            v->down = false;
+            v->fresh_restore = true;
+            start_core(s, v);
+            /* Its customers list may name customers the copy lacks: fine,
+             * they come back by sync. */
+        }
+        for (int j = 0; j < 1 + (int)(rnd(s) % 6); j++)
+            step(s, 1 + (int)(rnd(s) % 4));
+    }
+    /* Heal: everyone up, no partition, faults still on. */
+    s->cut = -1;
+    for (int i = 0; i < NODES; i++)
+        if (s->n[i].down) {
+            s->n[i].down = false;
+            start_core(s, &s->n[i]);
+        }
+    for (guard = 0; guard < 20000; guard++) {
+        step(s, 4);
+        if (guard % 20 == 0 && converged(s, why, whysz)) {
+            rc = 0;
+            break;
+        }
+    }
+    if (rc == 0) {
+        if (restore && must_move && strcmp(store_origin(s->n[victim].s), restored_origin) == 0) {
+            snprintf(why, whysz, "the restored till %d kept its origin", victim);
+            rc = -1;
+        }
+        for (int i = 0; i < NODES; i++)
+            if (store_fork_count(s->n[i].s) != 0) {
+                snprintf(why, whysz, "till %d recorded a fork", i);
+                rc = -1;
+            }
+    }
+out:
+    if (rc != 0 && getenv("TALLY_SIM_DEBUG")) {
+        for (int i = 0; i < NODES; i++) {
+            struct store_vv vv[16];
+            int n = store_version_vector(s->n[i].s, vv, 16);
+            fprintf(stderr, "till %d %s down=%d:", i, store_origin(s->n[i].s), s->n[i].down);
+            for (int k = 0; k < n; k++)
+                fprintf(stderr, " %s=%lld", vv[k].origin, (long long)vv[k].seq);
+            fprintf(stderr, "\n");
+            for (int k = 0; s->n[i].core && k < sync_core_npeers(s->n[i].core); k++) {
+                struct sync_peer *p = sync_core_peer(s->n[i].core, k);
+                fprintf(stderr, "   peer %s heard %lld:", p->origin, (long long)(s->now - p->last_heard));
+                for (int j = 0; j < p->nvv; j++)
+                    fprintf(stderr, " %s=%lld", p->vv[j].origin, (long long)p->vv[j].seq);
+                fprintf(stderr, " refused %s\n", p->last_refusal);
+            }
+        }
+    }
+    for (int i = 0; i < NODES; i++) {
+        if (s->n[i].core)
+            sync_core_free(s->n[i].core);
+        store_close(s->n[i].s);
+    }
+    for (int i = 0; i < s->nq; i++)
+        free(s->q[i].data);
+    free(s->q);
+    sync_buf_free(&s->reply);
+    rm_rf(s->dir);
+    free(s);
+    cur = NULL;
+    return rc;
+}
+
+static void test_sim_schedules(void **state)
+{
+    (void)state;
+    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);  /* the simulation's refusals are on purpose */
+#if UNDER_ASAN
+    int n = 100;    /* the sanitizers make each schedule slower */
+#else
+    int n = 200;
+#endif
+    if (getenv("TALLY_SIM_SCHEDULES"))
+        n = atoi(getenv("TALLY_SIM_SCHEDULES"));
+    uint64_t first = getenv("TALLY_SIM_SEED") ? strtoull(getenv("TALLY_SIM_SEED"), NULL, 10) : 1;
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        char why[256] = "";
+        uint64_t seed = first + (uint64_t)i;
+        bool restore = getenv("TALLY_SIM_RESTORE") ? atoi(getenv("TALLY_SIM_RESTORE")) != 0 : i % 10 == 9;
+        if (run_schedule(seed, restore, why, sizeof why) != 0) {
+            print_error("schedule seed %llu did not converge: %s\n", (unsigned long long)seed, why);
+            failed++;
+        }
+    }
+    assert_int_equal(failed, 0);
+}
+
+int main(void)
+{
+    setenv("TZ", "UTC", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wire_hello),
+        cmocka_unit_test(test_wire_events),
+        cmocka_unit_test(test_wire_full_event),
+        cmocka_unit_test(test_wire_small_messages),
+        cmocka_unit_test(test_wire_refuses_garbage),
+        cmocka_unit_test(test_wire_refuses_bad_fields),
+        cmocka_unit_test(test_wire_size_limits),
+        cmocka_unit_test(test_token),
+        cmocka_unit_test(test_sim_schedules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
