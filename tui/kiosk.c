@@ -916,7 +916,7 @@ static void draw_form(struct kiosk *k, int y, const char *const *labels)
 
 static void draw_status(struct kiosk *k)
 {
-    char line[256], when[32];
+    char line[512], when[32];
     time_t t = time(NULL);
     struct tm tm;
     localtime_r(&t, &tm);
@@ -940,7 +940,7 @@ static void draw_status(struct kiosk *k)
         alone = k->o->till_state(tills, sizeof tills, k->o->till_state_arg) != 0;
     else
         snprintf(tills, sizeof tills, "%s", _("this till only"));
-    snprintf(line, sizeof line, _("Till %s | %s | %s"), store_origin(k->s), tills, cam);
+    snprintf(line, sizeof line, "%s | %s", tills, cam);
     put(LINES - 4, 1, COLS - 2, alone ? C_WARN : C_DIM, line);
 }
 
