@@ -55,6 +55,12 @@ int cli_login(struct cli *c, bool manager);
 /* Reads a PIN from $var or, without it, from the terminal without echo. */
 int cli_read_pin(const char *var, const char *prompt, char *out, size_t outsz);
 
+/* Whether this till is cut off from the shop's other tills: it has others,
+ * and syncd is not running or heard none of them for offline.after_minutes.
+ * describe (may be NULL) gets a short line for a status bar. Also tells
+ * the store, which then limits spending points (offline.redeem_limit). */
+bool cli_offline(struct cli *c, char *describe, size_t describesz);
+
 /* A customer from a card code (QR or human form), a phone number or an id. */
 int cli_customer(struct cli *c, const char *text, struct store_customer *out);
 

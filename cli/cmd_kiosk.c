@@ -5,41 +5,15 @@
 
 #include "cli.h"
 #include "i18n.h"
-#include "sync/sync.h"
 #include "tui/tui.h"
 
 #define MAX_IMAGES 64
 
-/* The status line's word on the other tills, from syncd's status file. */
+/* The status line's word on the other tills; it also tells the store
+ * whether spending points is limited (see cli_offline). */
 static int till_state(char *out, size_t outsz, void *arg)
 {
-    const char *db = arg;
-    struct sync_status st;
-    if (sync_status_read(db, &st) != 0 || !st.running) {
-        snprintf(out, outsz, "%s", _("sync not running: this till alone"));
-        return 1;
-    }
-    if (st.npeers == 0) {
-        snprintf(out, outsz, "%s", _("the only till of the shop"));
-        return 0;
-    }
-    int online = 0;
-    int64_t last = 0;
-    for (int i = 0; i < st.npeers; i++) {
-        online += st.peers[i].connected;
-        if (st.peers[i].last_heard > last)
-            last = st.peers[i].last_heard;
-    }
-    int64_t ago = last ? (st.updated - last) / 1000 : -1;
-    if (online)
-        snprintf(out, outsz, _("%d of %d other tills online"), online, st.npeers);
-    else if (ago < 0)
-        snprintf(out, outsz, "%s", _("OFFLINE: no other till heard yet"));
-    else if (ago < 3600)
-        snprintf(out, outsz, _("OFFLINE: last sync %d min ago"), (int)(ago / 60));
-    else
-        snprintf(out, outsz, _("OFFLINE: last sync %d h ago"), (int)(ago / 3600));
-    return online ? 0 : 1;
+    return cli_offline(arg, out, outsz);
 }
 
 int cmd_kiosk(struct cli *c, int argc, char **argv)
@@ -85,10 +59,8 @@ int cmd_kiosk(struct cli *c, int argc, char **argv)
         snprintf(dir, sizeof dir, "%.*s/cards", slash ? (int)(slash - db) : 1, slash ? db : ".");
         cards = dir;
     }
-    static char db[4096];
-    store_default_path(c->db_path, db, sizeof db);
     struct kiosk_options o = { .lang = c->lang, .images = pos, .nimages = images ? (size_t)n : 0,
                                .camera = camera, .wedge = wedge, .cards_dir = cards,
-                               .till_state = till_state, .till_state_arg = db };
+                               .till_state = till_state, .till_state_arg = c };
     return kiosk_run(c->s, &o);
 }

@@ -136,6 +136,9 @@ int cmd_redeem(struct cli *c, int argc, char **argv)
     struct store_result r;
     if (cli_customer(c, pos[0], &cu) != 0 || override_of(c, override, &ov) != 0)
         return 1;
+    char state[160];
+    if (cli_offline(c, state, sizeof state))
+        fprintf(stderr, _("tally: warning: %s; spending points is limited to offline.redeem_limit a day per customer\n"), state);
     if (store_redeem(c->s, c->who.id, cu.id, pos[1], override ? &ov : NULL, &r) != 0)
         return cli_store_fail(c);
     return report(c, cu.id, &r);
@@ -161,6 +164,7 @@ int cmd_pay(struct cli *c, int argc, char **argv)
     struct store_result r;
     if (cli_customer(c, pos[0], &cu) != 0)
         return 1;
+    cli_offline(c, NULL, 0);
     if (credit) {
         int64_t amount;
         if (cli_money(c, credit, &amount) != 0)

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "scanner/scanner.h"
+#include "sync/sync.h"
 
 int cli_fail(const char *fmt, ...)
 {
@@ -294,4 +295,53 @@ void cli_time(int64_t ms, char *out, size_t outsz)
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(out, outsz, "%Y-%m-%d %H:%M", &tm);
+}
+
+static int count_other(const struct store_till *t, void *arg)
+{
+    void **a = arg;
+    if (strcmp(t->origin, store_origin(a[0])) != 0)
+        (*(int *)a[1])++;
+    return 0;
+}
+
+bool cli_offline(struct cli *c, char *describe, size_t describesz)
+{
+    char db[4096], buf[160], v[32];
+    int others = 0;
+    void *arg[2] = { c->s, &others };
+    store_till_list(c->s, false, count_other, arg);
+    if (!describe) {
+        describe = buf;
+        describesz = sizeof buf;
+    }
+    bool offline = false;
+    struct sync_status st;
+    if (others == 0) {
+        snprintf(describe, describesz, "%s", _("the only till of the shop"));
+    } else if (store_default_path(c->db_path, db, sizeof db) != 0 || sync_status_read(db, &st) != 0 || !st.running) {
+        snprintf(describe, describesz, "%s", _("OFFLINE: sync is not running"));
+        offline = true;
+    } else {
+        store_setting_get(c->s, "offline.after_minutes", v, sizeof v);
+        int64_t window = strtoll(v, NULL, 10) * 60000, last = 0;
+        int online = 0;
+        for (int i = 0; i < st.npeers; i++) {
+            online += st.peers[i].connected;
+            if (st.peers[i].last_heard > last)
+                last = st.peers[i].last_heard;
+        }
+        int64_t ago = last ? st.updated - last : -1;
+        if (online)
+            snprintf(describe, describesz, _("%d of %d other tills online"), online, st.npeers);
+        else if (ago < 0)
+            snprintf(describe, describesz, "%s", _("OFFLINE: no other till heard yet"));
+        else if (ago < 3600000)
+            snprintf(describe, describesz, _("OFFLINE: last sync %d min ago"), (int)(ago / 60000));
+        else
+            snprintf(describe, describesz, _("OFFLINE: last sync %d h ago"), (int)(ago / 3600000));
+        offline = !online && (ago < 0 || ago > window);
+    }
+    store_set_offline(c->s, offline);
+    return offline;
 }

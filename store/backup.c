@@ -246,6 +246,18 @@ static void check_hashes(struct check *c)
             (const char *)sqlite3_column_text(st, 0), (int64_t)sqlite3_column_int64(st, 1));
 }
 
+/* A single-use coupon redeemed at two tills that were cut off from each
+ * other: both uses stand (the customer had both), but the manager hears. */
+static void check_coupons(struct check *c)
+{
+    sqlite3_stmt *st = sql(c->s, "SELECT code, uses FROM coupons WHERE uses > 1 ORDER BY code");
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        const char *code = (const char *)sqlite3_column_text(st, 0);
+        say(c, STORE_CHECK_WARNING, _("coupon %.4s-%.4s was used %d times, at tills that were cut off from each other"),
+            code, code + 4, sqlite3_column_int(st, 1));
+    }
+}
+
 int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *), void *arg)
 {
     struct check c = { s, fn, arg, 0 };
@@ -256,6 +268,7 @@ int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *
     check_sequences(&c);
     check_balances(&c);
     check_hashes(&c);
+    check_coupons(&c);
     store_release(s);
     sql_exec(s, "COMMIT");
     return c.errors;

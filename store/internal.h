@@ -37,6 +37,7 @@ struct store {
     int nlive;
     bool live_overflow;
     struct settings_cache settings;
+    bool offline;               /* told by the caller: no other till heard lately */
 };
 
 /* db.c */

@@ -326,6 +326,39 @@ int store_earn(store *s, const char *staff, const char *customer,
     IN_TX(earn_tx(s, staff, customer, e, out));
 }
 
+void store_set_offline(store *s, bool offline)
+{
+    s->offline = offline;
+}
+
+/* Offline, a customer may spend at most offline.redeem_limit points a day
+ * at this till; a manager's override passes (and is recorded). */
+static int check_offline_limit(store *s, const char *customer, int64_t points,
+                               const struct store_override *ov, struct store_event *ev)
+{
+    int64_t limit = setting_int(s, "offline.redeem_limit");
+    if (!s->offline || limit <= 0 || points <= 0)
+        return 0;
+    sqlite3_stmt *st = sql(s, "SELECT coalesce(-sum(points), 0) FROM events WHERE customer = ?1"
+                              " AND origin = ?2 AND wall >= ?3 AND type IN ('redeem', 'pay') AND points < 0");
+    if (!st)
+        return -1;
+    bind_text(st, 1, customer);
+    bind_text(st, 2, s->origin);
+    sqlite3_bind_int64(st, 3, day_start_local(store_now(s)));
+    int64_t spent = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (spent + points <= limit)
+        return 0;
+    if (!ov)
+        return store_fail(s, _("this till is offline: a customer may spend at most %" PRId64 " points a day here until the tills reconnect (%" PRId64 " spent today); a manager can override"),
+                          limit, spent);
+    if (require_manager(s, ov->manager) != 0)
+        return -1;
+    if (!ov->reason || text_clean(ov->reason, ev->reason, sizeof ev->reason, STORE_TEXT_MAX) != 0 || !ev->reason[0])
+        return store_fail(s, _("an override needs a reason"));
+    return 0;
+}
+
 static int redeem_tx(store *s, const char *staff, const char *customer, const char *reward,
                      const struct store_override *ov, struct store_result *out)
 {
@@ -348,7 +381,7 @@ static int redeem_tx(store *s, const char *staff, const char *customer, const ch
     event_init(&ev, "redeem", staff, customer);
     ev.points = -r.points;
     ev.stamps = -r.stamps;
-    if (check_limits(s, customer, false, ov, &ev) < 0)
+    if (check_limits(s, customer, false, ov, &ev) < 0 || check_offline_limit(s, customer, r.points, ov, &ev) != 0)
         return -1;
     struct jbuf jb;
     jb_init(&jb);
@@ -394,6 +427,8 @@ static int pay_tx(store *s, const char *staff, const char *customer, int64_t poi
         discount = muldiv(points, pow10i(s->digits), setting_int(s, "points.pay_rate"));
         if (discount < 1)
             return store_fail(s, _("%" PRId64 " points are worth less than the smallest coin; use more"), points);
+        if (check_offline_limit(s, customer, points, NULL, &ev) != 0)
+            return -1;
         ev.points = -points;
     } else {
         if (credit <= 0)

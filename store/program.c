@@ -54,6 +54,8 @@ static const struct setting_def DEFS[] = {
     { "undo.minutes", K_INT, "5", 0, 120, N_("minutes in which staff may undo their own transaction without a manager") },
     { "nps.every_days", K_INT, "90", 0, 3650, N_("ask a customer the NPS question at most once in this many days (0: never)") },
     { "lapsed.days", K_INT, "40", 1, 3650, N_("days without a visit after which the till says 'welcome back'") },
+    { "offline.after_minutes", K_INT, "10", 1, 1440, N_("a till that has heard from no other till for this many minutes is offline") },
+    { "offline.redeem_limit", K_INT, "200", 0, 1000000, N_("most points a customer may spend per day at a till while it is offline (0: no limit)") },
 };
 #define NDEFS (int)(sizeof DEFS / sizeof DEFS[0])
 

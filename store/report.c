@@ -62,10 +62,13 @@
  * With events_customer covering (customer, wall, type, spend, points,
  * occasion), each customer's events of a window are one index range, read
  * in customer order: no sort, no table lookups. With the schema-1 index
- * (customer, wall) that would cost a table lookup per event, so the window
- * is scanned by wall (events_wall) and grouped with a sort instead. The
- * queries are written once with %s for their FROM and GROUP BY. */
-#define FROM_SCAN "events e"
+ * (customer, wall) that would cost a table lookup per event in customer
+ * order (random reads all over the table), so the window is read by wall
+ * (events_wall, pinned: SQLite would otherwise pick events_customer to save
+ * the sort) and grouped with a sort instead. The queries are written once
+ * with %s for their FROM and GROUP BY. Every query of the scan plan bounds
+ * e.wall, which INDEXED BY needs. */
+#define FROM_SCAN "events e INDEXED BY events_wall"
 #define KEY_SCAN "e.customer"
 #define FROM_INDEX "customers c CROSS JOIN events e INDEXED BY events_customer ON e.customer = c.id"
 #define KEY_INDEX "c.rowid"
@@ -302,89 +305,71 @@ static int step_row(store *s, sqlite3_stmt *st)
 
 /* --- summary -------------------------------------------------------------- */
 
-/* The summary's one pass over the events, per customer: visits and net
- * sales over three periods (the one before the previous is needed for the
- * previous period's churn), points issued, redeemed, expired and NPS
- * answers over two. Windows: ?1 start of the period before the previous,
- * ?3 of the previous, ?4 of this one, ?2 the end; ?5 the till or ''.
- * base: the events themselves; adj: corrections, on their lot's day and
- * till (dead purchases -1 visit, refunds' spend and points). Points kinds:
- * issued by purchases, bonuses, the welcome bonus and adjustments (net);
- * redeemed by rewards and points as payment; expired. */
-#define POINTS_FILTER(types, when) \
-    "coalesce(sum(e.points) FILTER (WHERE e.type IN " types " AND " when " AND " COUNTED("e") "), 0)"
-#define P_NOW "e.wall >= ?4"
-#define P_PREV "e.wall >= ?3 AND e.wall < ?4"
+/* The summary in two passes over the events of its windows. ?1 start of
+ * the period before the previous, ?3 of the previous, ?4 of this one, ?2
+ * the end; ?5 the till or ''.
+ *
+ * Visits per customer over three periods (the one before the previous is
+ * needed for the previous period's churn): purchases, less the dead ones
+ * (fully refunded or voided), each on its purchase's day and till. */
+static const char SQL_VISITS_T[] =
+    "WITH " CORR_CTE ", " DEAD_CTE ","
+    " base AS (SELECT e.customer AS customer,"
+    "  count(*) FILTER (WHERE e.wall >= ?4) AS vp,"
+    "  count(*) FILTER (WHERE e.wall >= ?3 AND e.wall < ?4) AS vq,"
+    "  count(*) FILTER (WHERE e.wall < ?3) AS vr"
+    "  FROM %s WHERE e.type = 'earn' AND e.wall >= ?1 AND e.wall < ?2 AND e.customer <> ''"
+    "   AND (?5 = '' OR e.origin = ?5) GROUP BY %s)"
+    " SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2), coalesce(sum(vp), 0),"
+    "  count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2), coalesce(sum(vq), 0),"
+    "  count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
+    "  count(*) FILTER (WHERE vr > 0 AND NOT vq > 0)"
+    " FROM (SELECT sum(vp) AS vp, sum(vq) AS vq, sum(vr) AS vr FROM"
+    "  (SELECT * FROM base UNION ALL SELECT customer, -(wall >= ?4), -(wall >= ?3 AND wall < ?4),"
+    "    -(wall < ?3) FROM dead WHERE wall >= ?1 AND wall < ?2 AND (?5 = '' OR lo = ?5))"
+    "  GROUP BY customer)";
+
+/* Sales, points and NPS answers over this period and the previous one,
+ * with the same windows (?1 is not used). Points issued: by purchases,
+ * bonuses, the welcome bonus and adjustments (net); redeemed: for rewards
+ * and as payment; expired. Refunds and voids count with their lot (co).
+ * An NPS answer's score is in the event's data, outside the index: it is
+ * looked up for NPS answers only. Two single-row aggregates: a UNION ALL of
+ * the events and the corrections would pass every event through a
+ * co-routine, three times slower. */
+#define E_NOW "e.wall >= ?4"
+#define E_PREV "e.wall < ?4"
 #define ISSUING "('earn', 'bonus', 'enrol', 'adjust')"
 #define REDEEMING "('redeem', 'pay')"
-static const char SQL_SUMMARY_T[] =
-    "WITH " CORR_CTE ", " DEAD_CTE ","
-    " adj AS (SELECT customer,"
-    "  sum(CASE WHEN wall >= ?4 THEN v END) AS vp,"
-    "  sum(CASE WHEN wall >= ?3 AND wall < ?4 THEN v END) AS vq,"
-    "  sum(CASE WHEN wall < ?3 THEN v END) AS vr,"
-    "  sum(CASE WHEN wall >= ?4 THEN sp END) AS sp,"
-    "  sum(CASE WHEN wall >= ?3 AND wall < ?4 THEN sp END) AS sq,"
-    "  sum(CASE WHEN wall >= ?4 AND k = 1 THEN p END) AS ip,"
-    "  sum(CASE WHEN wall >= ?3 AND wall < ?4 AND k = 1 THEN p END) AS iq,"
-    "  sum(CASE WHEN wall >= ?4 AND k = 2 THEN -p END) AS rp,"
-    "  sum(CASE WHEN wall >= ?3 AND wall < ?4 AND k = 2 THEN -p END) AS rq"
-    "  FROM (SELECT customer, wall, -1 AS v, 0 AS sp, 0 AS p, 0 AS k, lo FROM dead"
-    "   UNION ALL SELECT customer, lwall, 0, CASE WHEN ltype = 'earn' THEN spend ELSE 0 END, points,"
-    "    CASE WHEN ltype IN " ISSUING " THEN 1 WHEN ltype IN " REDEEMING " THEN 2 ELSE 0 END, lo"
-    "    FROM corr)"
-    "  WHERE wall >= ?1 AND wall < ?2 AND (?5 = '' OR lo = ?5) GROUP BY customer),"
-    " base AS (SELECT e.customer AS customer,"
-    "  count(*) FILTER (WHERE e.type = 'earn' AND " P_NOW ") AS vp,"
-    "  count(*) FILTER (WHERE e.type = 'earn' AND " P_PREV ") AS vq,"
-    "  count(*) FILTER (WHERE e.type = 'earn' AND e.wall < ?3) AS vr,"
-    "  coalesce(sum(e.spend) FILTER (WHERE e.type = 'earn' AND " P_NOW "), 0) AS sp,"
-    "  coalesce(sum(e.spend) FILTER (WHERE e.type = 'earn' AND " P_PREV "), 0) AS sq,"
-    "  " POINTS_FILTER(ISSUING, P_NOW) " AS ip, " POINTS_FILTER(ISSUING, P_PREV) " AS iq,"
-    "  -" POINTS_FILTER(REDEEMING, P_NOW) " AS rp, -" POINTS_FILTER(REDEEMING, P_PREV) " AS rq,"
-    "  -" POINTS_FILTER("('expire')", P_NOW) " AS xp, -" POINTS_FILTER("('expire')", P_PREV) " AS xq,"
-    "  %s"
-    "  FROM %s WHERE e.wall >= ?1 AND e.wall < ?2 AND e.customer <> '' AND (?5 = '' OR e.origin = ?5)"
-    "  GROUP BY %s)"
-    " SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2),"
-    "  coalesce(sum(vp), 0), coalesce(sum(sp), 0),"
-    "  count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2),"
-    "  coalesce(sum(vq), 0), coalesce(sum(sq), 0),"
-    "  count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
-    "  count(*) FILTER (WHERE vr > 0 AND NOT vq > 0),"
-    "  coalesce(sum(ip), 0), coalesce(sum(iq), 0), coalesce(sum(rp), 0), coalesce(sum(rq), 0),"
-    "  coalesce(sum(xp), 0), coalesce(sum(xq), 0),"
-    "  coalesce(sum(np), 0), coalesce(sum(pp), 0), coalesce(sum(dp), 0),"
-    "  coalesce(sum(nq), 0), coalesce(sum(pq), 0), coalesce(sum(dq), 0)"
-    " FROM (SELECT sum(vp) AS vp, sum(vq) AS vq, sum(vr) AS vr, sum(sp) AS sp, sum(sq) AS sq,"
-    "  sum(ip) AS ip, sum(iq) AS iq, sum(rp) AS rp, sum(rq) AS rq, sum(xp) AS xp, sum(xq) AS xq,"
-    "  sum(np) AS np, sum(pp) AS pp, sum(dp) AS dp, sum(nq) AS nq, sum(pq) AS pq, sum(dq) AS dq"
-    "  FROM (SELECT * FROM base UNION ALL SELECT customer, vp, vq, vr, sp, sq, ip, iq, rp, rq,"
-    "   0, 0, 0, 0, 0, 0, 0, 0 FROM adj) GROUP BY customer)";
-
-/* NPS answers, in the scan plan read with the rest. The index plan must
- * not touch a column outside the index (a WITHOUT ROWID table has no
- * deferred seek: every event would be looked up), so it finds the answers
- * in the index first and looks up only those (SQL_NPS). */
-#define NPS_SCAN \
-    "count(*) FILTER (WHERE e.type = 'nps' AND " P_NOW ") AS np," \
-    " count(*) FILTER (WHERE e.type = 'nps' AND " P_NOW " AND json_extract(e.data, '$.score') >= 9) AS pp," \
-    " count(*) FILTER (WHERE e.type = 'nps' AND " P_NOW " AND json_extract(e.data, '$.score') <= 6) AS dp," \
-    " count(*) FILTER (WHERE e.type = 'nps' AND " P_PREV ") AS nq," \
-    " count(*) FILTER (WHERE e.type = 'nps' AND " P_PREV " AND json_extract(e.data, '$.score') >= 9) AS pq," \
-    " count(*) FILTER (WHERE e.type = 'nps' AND " P_PREV " AND json_extract(e.data, '$.score') <= 6) AS dq"
-#define NPS_NONE "0 AS np, 0 AS pp, 0 AS dp, 0 AS nq, 0 AS pq, 0 AS dq"
-/* ?1 start of the previous period, ?2 of this one, ?3 end, ?4 till. */
-static const char SQL_NPS[] =
-    "SELECT count(*) FILTER (WHERE t.wall >= ?2),"
-    " count(*) FILTER (WHERE t.wall >= ?2 AND json_extract(t.data, '$.score') >= 9),"
-    " count(*) FILTER (WHERE t.wall >= ?2 AND json_extract(t.data, '$.score') <= 6),"
-    " count(*) FILTER (WHERE t.wall < ?2),"
-    " count(*) FILTER (WHERE t.wall < ?2 AND json_extract(t.data, '$.score') >= 9),"
-    " count(*) FILTER (WHERE t.wall < ?2 AND json_extract(t.data, '$.score') <= 6)"
-    " FROM (SELECT e.origin, e.seq FROM " FROM_INDEX
-    "  WHERE e.type = 'nps' AND e.wall >= ?1 AND e.wall < ?3 AND (?4 = '' OR e.origin = ?4)) k"
-    " CROSS JOIN events t ON t.origin = k.origin AND t.seq = k.seq";
+#define TOTAL(what, filter) "coalesce(sum(" what ") FILTER (WHERE " filter "), 0)"
+#define SCORE "(SELECT json_extract(x.data, '$.score') FROM events x WHERE x.origin = e.origin AND x.seq = e.seq)"
+static const char SQL_TOTALS_T[] =
+    "WITH " CORR_CTE ","
+    " ev AS (SELECT " TOTAL("e.spend", "e.type = 'earn' AND " E_NOW) " AS sp,"
+    "  " TOTAL("e.spend", "e.type = 'earn' AND " E_PREV) " AS sq,"
+    "  " TOTAL("e.points", "e.type IN " ISSUING " AND " E_NOW) " AS ip,"
+    "  " TOTAL("e.points", "e.type IN " ISSUING " AND " E_PREV) " AS iq,"
+    "  -" TOTAL("e.points", "e.type IN " REDEEMING " AND " E_NOW) " AS rp,"
+    "  -" TOTAL("e.points", "e.type IN " REDEEMING " AND " E_PREV) " AS rq,"
+    "  -" TOTAL("e.points", "e.type = 'expire' AND " E_NOW) " AS xp,"
+    "  -" TOTAL("e.points", "e.type = 'expire' AND " E_PREV) " AS xq,"
+    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_NOW ") AS np,"
+    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_NOW " AND " SCORE " >= 9) AS pp,"
+    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_NOW " AND " SCORE " <= 6) AS dp,"
+    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_PREV ") AS nq,"
+    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_PREV " AND " SCORE " >= 9) AS pq,"
+    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_PREV " AND " SCORE " <= 6) AS dq"
+    "  FROM %s WHERE e.wall >= ?3 AND e.wall < ?2 AND e.customer <> '' AND (?5 = '' OR e.origin = ?5)"
+    "   AND e.type NOT IN ('refund', 'void') AND " COUNTED("e") "),"
+    " co AS (SELECT " TOTAL("spend", "ltype = 'earn' AND lwall >= ?4") " AS sp,"
+    "  " TOTAL("spend", "ltype = 'earn' AND lwall < ?4") " AS sq,"
+    "  " TOTAL("points", "ltype IN " ISSUING " AND lwall >= ?4") " AS ip,"
+    "  " TOTAL("points", "ltype IN " ISSUING " AND lwall < ?4") " AS iq,"
+    "  -" TOTAL("points", "ltype IN " REDEEMING " AND lwall >= ?4") " AS rp,"
+    "  -" TOTAL("points", "ltype IN " REDEEMING " AND lwall < ?4") " AS rq"
+    "  FROM corr WHERE lwall >= ?3 AND lwall < ?2 AND (?5 = '' OR lo = ?5))"
+    " SELECT ev.sp + co.sp, ev.sq + co.sq, ev.ip + co.ip, ev.iq + co.iq, ev.rp + co.rp, ev.rq + co.rq,"
+    "  ev.xp, ev.xq, ev.np, ev.pp, ev.dp, ev.nq, ev.pq, ev.dq FROM ev, co";
 
 /* Which plan this database allows: 1 the covering index, 0 the scan. */
 static int plan_of(store *s)
@@ -401,14 +386,13 @@ static int plan_of(store *s)
     return strncmp(cols, COVERING_COLUMNS, n) == 0 && (cols[n] == '\0' || cols[n] == ',');
 }
 
-/* A per-customer query in a plan: the template's %s are its FROM and
- * GROUP BY, after the extra columns cols if they are given. */
-static sqlite3_stmt *plan_sql(store *s, int plan, const char *tmpl, const char *cols)
+/* A query in a plan: the template's %s are its FROM and, if it groups by
+ * customer, its GROUP BY (a template without it ignores the argument). */
+static sqlite3_stmt *plan_sql(store *s, int plan, const char *tmpl)
 {
     char text[8192];
     const char *from = plan ? FROM_INDEX : FROM_SCAN, *key = plan ? KEY_INDEX : KEY_SCAN;
-    int n = cols ? snprintf(text, sizeof text, tmpl, cols, from, key)
-                 : snprintf(text, sizeof text, tmpl, from, key);
+    int n = snprintf(text, sizeof text, tmpl, from, key);
     if (n < 0 || (size_t)n >= sizeof text) {
         store_fail(s, "report query too long");
         return NULL;
@@ -499,7 +483,7 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     int plan = plan_of(s);
     if (plan < 0)
         return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_SUMMARY_T, plan ? NPS_NONE : NPS_SCAN);
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_VISITS_T);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, r);
@@ -509,19 +493,30 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     bind_till(st, 5, q);
     if (step_row(s, st) != 0)
         return -1;
-    int c = 0;
-    cur->active = sqlite3_column_int64(st, c++);
-    cur->repeaters = sqlite3_column_int64(st, c++);
-    cur->visits = sqlite3_column_int64(st, c++);
-    cur->sales = sqlite3_column_int64(st, c++);
-    prev->active = sqlite3_column_int64(st, c++);
-    prev->repeaters = sqlite3_column_int64(st, c++);
-    prev->visits = sqlite3_column_int64(st, c++);
-    prev->sales = sqlite3_column_int64(st, c++);
-    cur->churned = sqlite3_column_int64(st, c++);
+    cur->active = sqlite3_column_int64(st, 0);
+    cur->repeaters = sqlite3_column_int64(st, 1);
+    cur->visits = sqlite3_column_int64(st, 2);
+    prev->active = sqlite3_column_int64(st, 3);
+    prev->repeaters = sqlite3_column_int64(st, 4);
+    prev->visits = sqlite3_column_int64(st, 5);
+    cur->churned = sqlite3_column_int64(st, 6);
     cur->prev_active = prev->active;
-    prev->prev_active = sqlite3_column_int64(st, c++);
-    prev->churned = sqlite3_column_int64(st, c++);
+    prev->prev_active = sqlite3_column_int64(st, 7);
+    prev->churned = sqlite3_column_int64(st, 8);
+    sqlite3_reset(st);
+
+    st = plan_sql(s, plan, SQL_TOTALS_T);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 2, p->to);
+    sqlite3_bind_int64(st, 3, p->prev_from);
+    sqlite3_bind_int64(st, 4, p->from);
+    bind_till(st, 5, q);
+    if (step_row(s, st) != 0)
+        return -1;
+    int c = 0;
+    cur->sales = sqlite3_column_int64(st, c++);
+    prev->sales = sqlite3_column_int64(st, c++);
     cur->points_issued = sqlite3_column_int64(st, c++);
     prev->points_issued = sqlite3_column_int64(st, c++);
     cur->points_redeemed = sqlite3_column_int64(st, c++);
@@ -535,24 +530,6 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     prev->promoters = sqlite3_column_int64(st, c++);
     prev->detractors = sqlite3_column_int64(st, c++);
     sqlite3_reset(st);
-    if (plan) {
-        st = sql(s, SQL_NPS);
-        if (!st)
-            return -1;
-        sqlite3_bind_int64(st, 1, p->prev_from);
-        sqlite3_bind_int64(st, 2, p->from);
-        sqlite3_bind_int64(st, 3, p->to);
-        bind_till(st, 4, q);
-        if (step_row(s, st) != 0)
-            return -1;
-        cur->nps_answers = sqlite3_column_int64(st, 0);
-        cur->promoters = sqlite3_column_int64(st, 1);
-        cur->detractors = sqlite3_column_int64(st, 2);
-        prev->nps_answers = sqlite3_column_int64(st, 3);
-        prev->promoters = sqlite3_column_int64(st, 4);
-        prev->detractors = sqlite3_column_int64(st, 5);
-        sqlite3_reset(st);
-    }
 
     st = sql(s, SQL_MEMBERS);
     if (!st)
@@ -706,7 +683,7 @@ static int segments_tx(store *s, const struct store_report_query *q,
     int plan = plan_of(s);
     if (plan < 0 || check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_SEGMENTS_T, NULL);
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_SEGMENTS_T);
     if (!st)
         return -1;
     bind_members(st, q);
@@ -803,7 +780,7 @@ static int segment_members_tx(store *s, const struct store_report_query *q, int 
     int plan = plan_of(s);
     if (plan < 0 || check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_SEGMENT_MEMBERS_T, NULL);
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_SEGMENT_MEMBERS_T);
     if (!st)
         return -1;
     bind_members(st, q);
@@ -848,7 +825,7 @@ static int customers_tx(store *s, const struct store_report_query *q, enum store
     int plan = plan_of(s);
     if (plan < 0 || check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_CUSTOMERS_T, NULL);
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_CUSTOMERS_T);
     if (!st)
         return -1;
     bind_members(st, q);
@@ -1007,7 +984,7 @@ static int tiers_tx(store *s, const struct store_report_query *q,
     int plan = plan_of(s);
     if (plan < 0)
         return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_TIERS_T, NULL);
+    sqlite3_stmt *st = plan_sql(s, plan, SQL_TIERS_T);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, p->from);

@@ -246,6 +246,11 @@ int store_adjust(store *s, const char *manager, const char *customer,
                  int64_t points, int64_t stamps, const char *reason,
                  struct store_result *out);
 int store_nps(store *s, const char *staff, const char *customer, int score);
+/* Whether this till is cut off from the others (the caller knows, from
+ * sync). While it is, spending points is limited per customer and day by
+ * offline.redeem_limit: two cut-off tills could otherwise both let the
+ * same points go. */
+void store_set_offline(store *s, bool offline);
 /* Expires due points for one customer (id) or everyone (NULL). */
 int store_expire(store *s, const char *customer, int64_t *expired_total);
 

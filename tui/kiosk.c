@@ -72,6 +72,7 @@ struct kiosk {
     size_t burst_len;
     int64_t burst_last;
     int64_t data_version;
+    bool offline;           /* no other till heard lately: say so before spending points */
     bool quit;
 };
 
@@ -704,7 +705,9 @@ static void key(struct kiosk *k, wint_t ch, bool fkey)
         else if (is_enter(ch, fkey)) {
             const struct store_reward *r = &k->rewards[k->sel];
             snprintf(k->pending, sizeof k->pending, "%s", r->id);
-            if (r->points)
+            if (r->points && k->offline)
+                confirm(k, M_REDEEM, _("OFFLINE till. Give %s for %" PRId64 " points? Enter: yes, Esc: no"), r->name, r->points);
+            else if (r->points)
                 confirm(k, M_REDEEM, _("Give %s for %" PRId64 " points? Enter: yes, Esc: no"), r->name, r->points);
             else
                 confirm(k, M_REDEEM, _("Give %s for %" PRId64 " stamps? Enter: yes, Esc: no"), r->name, r->stamps);
@@ -940,6 +943,7 @@ static void draw_status(struct kiosk *k)
         alone = k->o->till_state(tills, sizeof tills, k->o->till_state_arg) != 0;
     else
         snprintf(tills, sizeof tills, "%s", _("this till only"));
+    k->offline = k->o->till_state && alone;
     snprintf(line, sizeof line, "%s | %s", tills, cam);
     put(LINES - 4, 1, COLS - 2, alone ? C_WARN : C_DIM, line);
 }

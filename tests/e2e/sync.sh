@@ -224,3 +224,42 @@ sleep 1.5
 same "the removed till hears nothing more" "$(count "$B")" "$after"
 for x in a b c; do stop $x; done
 same "syncd stops cleanly" "$(grep -c 'stopping' "$WORK/syncd.a.log" | tr -d ' ' | sed 's/^[1-9][0-9]*$/yes/')" yes
+
+# --- cut off: spending points is limited, a coupon used twice is reported ------
+# All syncds are stopped now: A and C each have another till and hear none.
+"$T" --db "$A" program set offline.redeem_limit 6 >/dev/null
+"$T" --db "$A" customer add --name "Klient offline" --phone 600000009 >/dev/null
+"$T" --db "$A" adjust 600000009 +300 --reason "opening balance" >/dev/null
+run "offline, a first redemption passes" "$T" --db "$A" redeem 600000009 Kawa
+has "and the barista is told the till is offline" "OFFLINE"
+refuse "offline, spending past the daily limit is refused" "offline" "$T" --db "$A" redeem 600000009 Kawa
+run "a manager overrides it with a reason" "$T" --db "$A" redeem 600000009 Kawa --override "regular, known to us"
+refuse "paying with points offline counts too" "offline" "$T" --db "$A" pay 600000009 200
+start a
+start c
+CODE=$("$T" --db "$A" coupon issue --discount 5,00 | sed -n 's/Coupon \(.*\) issued./\1/p')
+RAW=$(printf '%s' "$CODE" | tr -d '-')
+i=0
+while [ $i -lt $((LIMIT * 5)) ] && [ "$(sqlite3 "$C" "SELECT count(*) FROM coupons WHERE code = '$RAW' AND expires > 0")" != 1 ]; do
+    sleep 0.2; i=$((i + 1))
+done
+same "the coupon reached C" "$(sqlite3 "$C" "SELECT count(*) FROM coupons WHERE code = '$RAW' AND expires > 0")" 1
+stop a
+stop c
+run "cut off, A takes the coupon" "$T" --db "$A" coupon redeem "$CODE" --card 600000003
+run "and so does C" "$T" --db "$C" coupon redeem "$CODE" --card 600000001
+start a
+start c
+uses() { sqlite3 "$1" "SELECT uses FROM coupons WHERE code = '$RAW'"; }
+i=0
+while [ $i -lt $((LIMIT * 5)) ] && { [ "$(uses "$A")" != 2 ] || [ "$(uses "$C")" != 2 ] ||
+                                    [ "$(digest "$A")" != "$(digest "$C")" ]; }; do
+    sleep 0.2; i=$((i + 1))
+done
+same "after they reconnect both tills hold both uses" "$(uses "$A") $(uses "$C")" "2 2"
+same "A and C agree again" "$(digest "$A")" "$(digest "$C")"
+run "the double use is reported by tally check" "$T" --db "$A" check
+has "as a coupon used twice" "used 2 times"
+run "and in the coupon list" "$T" --db "$C" coupon list
+has "marked USED TWICE" "USED TWICE"
+for x in a c; do stop $x; done
