@@ -103,6 +103,7 @@ int cmd_events(struct cli *c, int argc, char **argv);
 int cmd_digest(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_kiosk(struct cli *c, int argc, char **argv);
+int cmd_dashboard(struct cli *c, int argc, char **argv);
 int cmd_backup(struct cli *c, int argc, char **argv);
 int cmd_restore(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);

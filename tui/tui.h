@@ -1,4 +1,5 @@
-/* tui.h - the ncurses screens: the barista's kiosk. This header is the
+/* tui.h - the ncurses screens: the barista's kiosk and
+ * the manager's dashboard. This header is the
  * tui module's whole public face. */
 #ifndef TALLY_TUI_H
 #define TALLY_TUI_H
@@ -24,5 +25,15 @@ struct kiosk_options {
 /* Runs the kiosk until the barista quits (F10 then y). Returns 0, or 1
  * with a message on stderr if the terminal cannot be used. */
 int kiosk_run(store *s, const struct kiosk_options *o);
+
+struct dashboard_options {
+    const char *lang;               /* two-letter language for amounts */
+    struct store_period period;     /* the period shown first (store_period_parse) */
+    const char *till;               /* one till's origin, or NULL for all */
+};
+
+/* Runs the manager's dashboard until q. Returns 0, or 1 with a message on
+ * stderr if the terminal cannot be used. */
+int dashboard_run(store *s, const struct dashboard_options *o);
 
 #endif

@@ -1,0 +1,91 @@
+#!/bin/sh
+# The manager's dashboard driven in a real terminal (tmux), on a small
+# seeded shop: it draws the report figures, changes period, drills down,
+# survives a resize, refreshes when another process writes, and quits.
+. "$(dirname "$0")/lib.sh"
+T=$TALLY
+SOCK="tally-dash-$$"
+TM() { tmux -L "$SOCK" "$@"; }
+trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+
+screen() { TM capture-pane -t d -p; }
+# wait_for WHAT PATTERN: passes once PATTERN shows, fails after 5 s.
+wait_for() {
+    i=0
+    while [ $i -lt 50 ]; do
+        if screen | grep -q -- "$2"; then pass "$1"; return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "$1: no '$2' on screen:"
+    screen | sed 's/^/    | /'
+    return 1
+}
+keys() { TM send-keys -t d "$@"; sleep 0.15; }
+figure() {  # figure NAME [ARGS]: one figure of the summary report for the last 30 days
+    $T report summary --format csv --last 30d | sed -n "s/^$1,\([^,]*\),.*/\1/p"
+}
+
+env TALLY_NEW_PIN=2468 $T init --shop "Kawiarnia" --currency EUR --manager Mira >/dev/null
+export TALLY_STAFF=Mira TALLY_PIN=2468
+run "a small shop is seeded" $T demo seed --customers 200 --days 90 --seed 1
+VISITS=$(figure visits)
+ACTIVE=$(figure active_members)
+AT_RISK=$($T report segments --format csv --last 30d | sed -n 's/^at-risk,\([0-9]*\),.*/\1/p')
+TODAY=$(date +%F)
+BACK=$(date -d "30 days ago" +%F)
+
+TM new-session -d -s d -x 80 -y 24 "TALLY_DB='$TALLY_DB' TALLY_STAFF=Mira TALLY_PIN=2468 TALLY_LOCALEDIR='${TALLY_LOCALEDIR:-}' $T dashboard; echo DASHBOARD-ENDED; sleep 60"
+wait_for "the dashboard draws" "Headline"
+wait_for "visits as the report counts them" "Visits  *$VISITS "
+wait_for "active members as the report counts them" "Active members  *$ACTIVE "
+wait_for "the period is the last 30 days up to today" "to $TODAY (30 days)"
+wait_for "visits per day are charted" "Visits per day"
+wait_for "segments are shown" "at-risk  *$AT_RISK "
+wait_for "tiers are shown" "Tiers"
+wait_for "top rewards are shown" "Top rewards"
+
+keys Left
+wait_for "Left moves the period back by its length" "to $BACK (30 days)"
+keys "]"
+wait_for "] moves it forward again" "to $TODAY (30 days)"
+keys Right
+wait_for "not past today" "latest period"
+keys 7
+wait_for "7: the last 7 days" "to $TODAY (7 days)"
+keys "["
+wait_for "[ moves a 7-day period by 7 days" "to $(date -d '7 days ago' +%F) (7 days)"
+keys Y
+wait_for "Y: the last year" "(36[56] days)"
+wait_for "a year is charted in columns of days" "each column is"
+keys 1
+wait_for "1: today" "$TODAY (1 day)"
+keys 3
+wait_for "3: the last 30 days again" "to $TODAY (30 days)"
+
+keys Tab Tab Tab Tab Tab Enter
+wait_for "Enter drills into the at-risk list" "At risk on $TODAY: $AT_RISK members"
+wait_for "the list has last visit and consent" "last visit.*consent"
+keys Down NPage Up
+keys Escape
+wait_for "Esc goes back" "Headline"
+keys Tab Tab Tab Down Enter
+wait_for "a segment's members" "Segment high-value"
+keys Escape
+keys Tab Tab Tab Tab Enter
+wait_for "the headline figures in full" "Figures, .* against the previous 30 days"
+keys Escape
+
+TM resize-window -t d -x 40 -y 12
+wait_for "a small terminal is explained" "needs a terminal"
+TM resize-window -t d -x 80 -y 24
+wait_for "back to full size" "Headline"
+wait_for "the figures are back" "Visits  *$VISITS "
+
+CARD=$($T customer add --name "Ola Nowak" --phone 600700800 --consent yes | sed -n 's/.*Card code: //p')
+$T earn "$CARD" 12.50 >/dev/null
+same "the earn is one more visit" "$(figure visits)" "$((VISITS + 1))"
+wait_for "another process's earn shows by itself" "Visits  *$((VISITS + 1)) "
+
+keys q
+wait_for "q quits" "DASHBOARD-ENDED"

@@ -1,0 +1,857 @@
+/* dashboard.c - the manager's screen: headline figures with deltas against
+ * the previous period, visits per day, segments, tiers, top rewards and the
+ * members at risk; keys to move the period and to drill down. Every figure
+ * comes from store/'s reports, read in one snapshot per refresh. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <ncursesw/curses.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "i18n.h"
+#include "screen.h"
+#include "tui.h"
+#include "util/util.h"
+
+enum section { S_HEADLINE, S_CHART, S_SEGMENTS, S_TIERS, S_REWARDS, S_AT_RISK, S_COUNT };
+
+#define MAX_TIERS 16
+#define MAX_REWARDS 64
+#define MAX_AT_RISK 2000
+#define MAX_BUCKETS 400
+#define DCOLS 7
+
+struct drow { char cell[DCOLS][112]; };
+
+struct drill {
+    char title[160];
+    const char *hdr[DCOLS];
+    int w[DCOLS];               /* column widths; 0 ends */
+    struct drow *rows;
+    int n, cap, top;
+};
+
+struct dash {
+    store *s;
+    const struct dashboard_options *o;
+    struct store_period per;
+    int64_t today;              /* day number of today */
+    struct store_summary cur, prev;
+    struct store_segment_stats seg[SEG_COUNT], seg_prev[SEG_COUNT];
+    struct store_tier_row tiers[MAX_TIERS];
+    int ntiers;
+    struct store_reward_row rewards[MAX_REWARDS];
+    int nrewards;
+    struct store_member_row *risk;
+    int nrisk;
+    int64_t bucket[MAX_BUCKETS];    /* visits per bucket of days */
+    int bucket_days[MAX_BUCKETS];
+    int nbuckets, chart_cols;
+    bool loaded_ok;
+    int section, seg_sel;
+    int drilling;               /* -1: main screen, else the section drilled into */
+    struct drill d;
+    char msg[256];
+    enum colour msg_colour;
+    int64_t data_version;
+    bool quit;
+};
+
+/* --- dates and numbers ------------------------------------------------ */
+
+static void day_text(int64_t day, char out[16])
+{
+    time_t t = (time_t)(day * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+static void ms_day_text(int64_t ms, char out[16])
+{
+    if (ms <= 0) {
+        snprintf(out, 16, "-");
+        return;
+    }
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+static const char *money(struct dash *d, int64_t minor, char buf[MONEY_BUFSZ])
+{
+    if (minor == STORE_NA)
+        snprintf(buf, MONEY_BUFSZ, "-");
+    else
+        money_format(minor, store_currency(d->s), d->o->lang, buf, MONEY_BUFSZ);
+    return buf;
+}
+
+static int64_t i64abs(int64_t v) { return v < 0 ? -v : v; }
+
+/* Copies text into a drill cell, cut at a character boundary. */
+static void setc(char *dst, size_t dstsz, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= dstsz) {
+        n = dstsz - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+enum kind { K_INT, K_MONEY, K_RATE, K_NPS };
+
+static void fmt_value(struct dash *d, enum kind k, int64_t v, char *out, size_t outsz)
+{
+    char m[MONEY_BUFSZ];
+    if (v == STORE_NA) {
+        snprintf(out, outsz, "-");
+        return;
+    }
+    switch (k) {
+    case K_MONEY: snprintf(out, outsz, "%s", money(d, v, m)); break;
+    case K_RATE: snprintf(out, outsz, "%s%" PRId64 ".%" PRId64 " %%", v < 0 ? "-" : "", i64abs(v) / 10, i64abs(v) % 10); break;
+    case K_NPS: snprintf(out, outsz, "%s%" PRId64 ".%" PRId64, v < 0 ? "-" : "", i64abs(v) / 10, i64abs(v) % 10); break;
+    default: snprintf(out, outsz, "%" PRId64, v); break;
+    }
+}
+
+/* --- loading ------------------------------------------------------------ */
+
+static int set_period(struct dash *d, int64_t first, int64_t last)
+{
+    char a[16], b[16];
+    day_text(first, a);
+    day_text(last, b);
+    struct store_period p;
+    if (store_period_parse(d->s, a, b, NULL, NULL, &p) != 0)
+        return -1;
+    d->per = p;
+    return 0;
+}
+
+static int tier_cb(const struct store_tier_row *r, void *arg)
+{
+    struct dash *d = arg;
+    if (d->ntiers < MAX_TIERS)
+        d->tiers[d->ntiers++] = *r;
+    return 0;
+}
+
+static int reward_cb(const struct store_reward_row *r, void *arg)
+{
+    struct dash *d = arg;
+    if (d->nrewards < MAX_REWARDS)
+        d->rewards[d->nrewards++] = *r;
+    return 0;
+}
+
+static int risk_cb(const struct store_member_row *r, void *arg)
+{
+    struct dash *d = arg;
+    if (d->nrisk < MAX_AT_RISK)
+        d->risk[d->nrisk++] = *r;
+    return 0;
+}
+
+static int by_count(const void *a, const void *b)
+{
+    const struct store_reward_row *x = a, *y = b;
+    return (y->count > x->count) - (y->count < x->count);
+}
+
+static int by_last_visit(const void *a, const void *b)
+{
+    const struct store_member_row *x = a, *y = b;
+    return (x->last_visit > y->last_visit) - (x->last_visit < y->last_visit);
+}
+
+static void build_drill(struct dash *d);
+
+static void load(struct dash *d)
+{
+    struct store_report_query q = { .period = d->per, .till = d->o->till };
+    d->ntiers = d->nrewards = d->nrisk = 0;
+    d->loaded_ok = false;
+    store_snapshot_begin(d->s);
+    int rc = store_report_summary(d->s, &q, &d->cur, &d->prev);
+    if (rc == 0)
+        rc = store_report_segments(d->s, &q, d->seg, d->seg_prev);
+    if (rc == 0)
+        rc = store_report_tiers(d->s, &q, tier_cb, d);
+    if (rc == 0)
+        rc = store_report_rewards(d->s, &q, reward_cb, d);
+    if (rc == 0)
+        rc = store_report_segment_members(d->s, &q, SEG_AT_RISK, MAX_AT_RISK, risk_cb, d);
+    /* Visits per day: one bucket of days per column the chart has. */
+    int cols = COLS - 9;
+    if (cols < 10)
+        cols = 10;
+    d->chart_cols = cols;
+    int days = d->per.days > 0 ? d->per.days : 1;
+    d->nbuckets = days < cols ? days : cols;
+    if (d->nbuckets > MAX_BUCKETS)
+        d->nbuckets = MAX_BUCKETS;
+    for (int b = 0; rc == 0 && b < d->nbuckets; b++) {
+        int64_t f = d->per.first_day + (int64_t)b * days / d->nbuckets;
+        int64_t l = d->per.first_day + (int64_t)(b + 1) * days / d->nbuckets - 1;
+        char fa[16], la[16];
+        day_text(f, fa);
+        day_text(l, la);
+        struct store_report_query bq = { .till = d->o->till };
+        struct store_summary c, p;
+        rc = store_period_parse(d->s, fa, la, NULL, NULL, &bq.period);
+        if (rc == 0)
+            rc = store_report_summary(d->s, &bq, &c, &p);
+        d->bucket[b] = rc == 0 && c.visits != STORE_NA ? c.visits : 0;
+        d->bucket_days[b] = (int)(l - f + 1);
+    }
+    store_snapshot_end(d->s);
+    if (rc != 0) {
+        snprintf(d->msg, sizeof d->msg, "%s", store_error(d->s));
+        d->msg_colour = C_BAD;
+    } else {
+        d->loaded_ok = true;
+        qsort(d->rewards, (size_t)d->nrewards, sizeof d->rewards[0], by_count);
+        qsort(d->risk, (size_t)d->nrisk, sizeof d->risk[0], by_last_visit);
+    }
+    if (d->drilling >= 0)
+        build_drill(d);
+    store_release(d->s);
+}
+
+/* --- drill-down lists ------------------------------------------------- */
+
+static void drill_reset(struct dash *d, const char *title)
+{
+    snprintf(d->d.title, sizeof d->d.title, "%s", title);
+    memset(d->d.hdr, 0, sizeof d->d.hdr);
+    memset(d->d.w, 0, sizeof d->d.w);
+    d->d.n = 0;
+}
+
+static struct drow *drill_add(struct dash *d)
+{
+    if (d->d.n == d->d.cap) {
+        int cap = d->d.cap ? d->d.cap * 2 : 64;
+        struct drow *r = realloc(d->d.rows, (size_t)cap * sizeof *r);
+        if (!r)
+            return NULL;
+        d->d.rows = r;
+        d->d.cap = cap;
+    }
+    struct drow *r = &d->d.rows[d->d.n++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static void cols(struct dash *d, const char *const *hdr, const int *w)
+{
+    for (int i = 0; i < DCOLS && hdr[i]; i++) {
+        d->d.hdr[i] = hdr[i];
+        d->d.w[i] = w[i];
+    }
+}
+
+struct figure { const char *label; enum kind kind; size_t off; int good; };
+#define F(field) offsetof(struct store_summary, field)
+/* good: +1 a rise is good news, -1 bad news, 0 neither */
+static const struct figure FIGURES[] = {
+    { N_("Active members"), K_INT, F(active), 1 },
+    { N_("Visits"), K_INT, F(visits), 1 },
+    { N_("Sales"), K_MONEY, F(sales), 1 },
+    { N_("Avg order value"), K_MONEY, F(aov), 1 },
+    { N_("Repeat rate"), K_RATE, F(repeat_rate), 1 },
+    { N_("Retention"), K_RATE, F(retention), 1 },
+    { N_("Churn"), K_RATE, F(churn), -1 },
+    { N_("CLV"), K_MONEY, F(clv), 1 },
+    { N_("Points issued"), K_INT, F(points_issued), 0 },
+    { N_("Points redeemed"), K_INT, F(points_redeemed), 0 },
+    { N_("Redemption rate"), K_RATE, F(redemption_rate), 1 },
+    { N_("Liability"), K_MONEY, F(liability), 0 },
+    { N_("NPS"), K_NPS, F(nps), 1 },
+    { N_("New members"), K_INT, F(new_members), 1 },
+};
+#define NFIG (sizeof FIGURES / sizeof FIGURES[0])
+#define MORE_FIGURES 10
+
+static int64_t fig(const struct store_summary *s, size_t off)
+{
+    int64_t v;
+    memcpy(&v, (const char *)s + off, sizeof v);
+    return v;
+}
+
+static void delta_text(struct dash *d, const struct figure *f, int64_t a, int64_t b, char *out,
+                       size_t outsz, enum colour *c)
+{
+    *c = C_DIM;
+    if (a == STORE_NA || b == STORE_NA) {
+        snprintf(out, outsz, " ");
+        return;
+    }
+    int64_t x = a - b;
+    if (x == 0) {
+        snprintf(out, outsz, "=");
+        return;
+    }
+    char v[96];
+    fmt_value(d, f->kind, x < 0 ? -x : x, v, sizeof v);
+    snprintf(out, outsz, "%s%s", x > 0 ? "+" : "-", v);
+    if (f->good)
+        *c = (x > 0) == (f->good > 0) ? C_GOOD : C_BAD;
+}
+
+static void build_drill(struct dash *d)
+{
+    char t[160], a[16], b[16];
+    day_text(d->per.first_day, a);
+    day_text(d->per.last_day, b);
+    switch (d->drilling) {
+    case S_HEADLINE: {
+        snprintf(t, sizeof t, _("Figures, %s to %s, against the previous %d days"), a, b, d->per.days);
+        drill_reset(d, t);
+        const char *h[] = { _("figure"), _("this period"), _("previous"), _("change"), NULL };
+        const int w[] = { 24, 18, 18, 16 };
+        cols(d, h, w);
+        static const struct figure MORE[MORE_FIGURES] = {
+            { N_("Members"), K_INT, F(members), 1 },
+            { N_("Repeat members"), K_INT, F(repeaters), 1 },
+            { N_("Visits per member"), K_NPS, F(frequency), 1 },
+            { N_("Previously active"), K_INT, F(prev_active), 0 },
+            { N_("Churned"), K_INT, F(churned), -1 },
+            { N_("Lifespan (days)"), K_INT, F(lifespan_days), 1 },
+            { N_("Points expired"), K_INT, F(points_expired), 0 },
+            { N_("Points outstanding"), K_INT, F(points_outstanding), 0 },
+            { N_("NPS answers"), K_INT, F(nps_answers), 1 },
+            { N_("Detractors"), K_INT, F(detractors), -1 },
+        };
+        for (size_t i = 0; i < NFIG + MORE_FIGURES; i++) {
+            const struct figure *f = i < NFIG ? &FIGURES[i] : &MORE[i - NFIG];
+            struct drow *r = drill_add(d);
+            if (!r)
+                return;
+            int64_t x = fig(&d->cur, f->off), y = fig(&d->prev, f->off);
+            enum colour c;
+            setc(r->cell[0], sizeof r->cell[0], _(f->label));
+            if (f->kind == K_NPS && f->off == F(frequency)) {
+                /* hundredths */
+                if (x != STORE_NA) snprintf(r->cell[1], sizeof r->cell[1], "%" PRId64 ".%02" PRId64, x / 100, x % 100);
+                else snprintf(r->cell[1], sizeof r->cell[1], "-");
+                if (y != STORE_NA) snprintf(r->cell[2], sizeof r->cell[2], "%" PRId64 ".%02" PRId64, y / 100, y % 100);
+                else snprintf(r->cell[2], sizeof r->cell[2], "-");
+                continue;
+            }
+            fmt_value(d, f->kind, x, r->cell[1], sizeof r->cell[1]);
+            fmt_value(d, f->kind, y, r->cell[2], sizeof r->cell[2]);
+            delta_text(d, f, x, y, r->cell[3], sizeof r->cell[3], &c);
+        }
+        break;
+    }
+    case S_CHART: {
+        snprintf(t, sizeof t, _("Visits, %s to %s"), a, b);
+        drill_reset(d, t);
+        const char *h[] = { _("from"), _("to"), _("visits"), _("per day"), NULL };
+        const int w[] = { 12, 12, 10, 10 };
+        cols(d, h, w);
+        int days = d->per.days > 0 ? d->per.days : 1;
+        for (int i = 0; i < d->nbuckets; i++) {
+            struct drow *r = drill_add(d);
+            if (!r)
+                return;
+            int64_t f = d->per.first_day + (int64_t)i * days / d->nbuckets;
+            day_text(f, r->cell[0]);
+            day_text(f + d->bucket_days[i] - 1, r->cell[1]);
+            snprintf(r->cell[2], sizeof r->cell[2], "%" PRId64, d->bucket[i]);
+            snprintf(r->cell[3], sizeof r->cell[3], "%.1f", (double)d->bucket[i] / d->bucket_days[i]);
+        }
+        break;
+    }
+    case S_SEGMENTS: {
+        snprintf(t, sizeof t, _("Segment %s on %s: %s"), store_segment_name(d->seg_sel), b,
+                 _(store_segment_rule(d->seg_sel)));
+        drill_reset(d, t);
+        const char *h[] = { _("name"), _("phone"), _("last visit"), _("visits"), _("spend"), _("consent"), NULL };
+        const int w[] = { 23, 15, 12, 8, 12, 8 };
+        cols(d, h, w);
+        struct store_report_query q = { .period = d->per, .till = d->o->till };
+        struct dash *dd = d;
+        dd->nrisk = 0;
+        /* Reuse the at-risk buffer for the members, then reload it. */
+        store_report_segment_members(d->s, &q, d->seg_sel, MAX_AT_RISK, risk_cb, d);
+        for (int i = 0; i < d->nrisk; i++) {
+            const struct store_member_row *m = &d->risk[i];
+            struct drow *r = drill_add(d);
+            if (!r)
+                break;
+            char mo[MONEY_BUFSZ];
+            setc(r->cell[0], sizeof r->cell[0], m->name);
+            setc(r->cell[1], sizeof r->cell[1], m->phone);
+            ms_day_text(m->last_visit, r->cell[2]);
+            snprintf(r->cell[3], sizeof r->cell[3], "%" PRId64, m->visits);
+            setc(r->cell[4], sizeof r->cell[4], money(d, m->spend, mo));
+            setc(r->cell[5], sizeof r->cell[5], m->consent ? _("yes") : _("no"));
+        }
+        d->nrisk = 0;
+        store_report_segment_members(d->s, &q, SEG_AT_RISK, MAX_AT_RISK, risk_cb, d);
+        qsort(d->risk, (size_t)d->nrisk, sizeof d->risk[0], by_last_visit);
+        store_release(d->s);
+        break;
+    }
+    case S_TIERS: {
+        snprintf(t, sizeof t, _("Tiers on %s"), b);
+        drill_reset(d, t);
+        const char *h[] = { _("tier"), _("members"), _("previous"), _("joined"), _("up"), _("down"), NULL };
+        const int w[] = { 20, 10, 10, 10, 8, 8 };
+        cols(d, h, w);
+        for (int i = 0; i < d->ntiers; i++) {
+            const struct store_tier_row *x = &d->tiers[i];
+            struct drow *r = drill_add(d);
+            if (!r)
+                return;
+            setc(r->cell[0], sizeof r->cell[0], x->tier);
+            snprintf(r->cell[1], sizeof r->cell[1], "%" PRId64, x->members);
+            snprintf(r->cell[2], sizeof r->cell[2], "%" PRId64, x->prev_members);
+            snprintf(r->cell[3], sizeof r->cell[3], "%" PRId64, x->joined);
+            snprintf(r->cell[4], sizeof r->cell[4], "%" PRId64, x->up);
+            snprintf(r->cell[5], sizeof r->cell[5], "%" PRId64, x->down);
+        }
+        break;
+    }
+    case S_REWARDS: {
+        snprintf(t, sizeof t, _("Rewards and coupons used, %s to %s"), a, b);
+        drill_reset(d, t);
+        const char *h[] = { _("reward"), _("kind"), _("used"), _("previous"), _("points"), _("cost"), NULL };
+        const int w[] = { 24, 8, 8, 10, 10, 14 };
+        cols(d, h, w);
+        for (int i = 0; i < d->nrewards; i++) {
+            const struct store_reward_row *x = &d->rewards[i];
+            struct drow *r = drill_add(d);
+            if (!r)
+                return;
+            char mo[MONEY_BUFSZ];
+            setc(r->cell[0], sizeof r->cell[0], x->name[0] ? x->name : x->id[0] ? x->id : x->kind);
+            setc(r->cell[1], sizeof r->cell[1], x->kind);
+            snprintf(r->cell[2], sizeof r->cell[2], "%" PRId64, x->count);
+            snprintf(r->cell[3], sizeof r->cell[3], "%" PRId64, x->prev_count);
+            snprintf(r->cell[4], sizeof r->cell[4], "%" PRId64, x->points);
+            setc(r->cell[5], sizeof r->cell[5], money(d, x->value, mo));
+        }
+        break;
+    }
+    default: {
+        snprintf(t, sizeof t, _("At risk on %s: %d members overdue against their usual interval"), b, d->nrisk);
+        drill_reset(d, t);
+        const char *h[] = { _("name"), _("last visit"), _("every"), _("phone"), _("email"), _("consent"), NULL };
+        const int w[] = { 22, 12, 7, 14, 15, 8 };
+        cols(d, h, w);
+        for (int i = 0; i < d->nrisk; i++) {
+            const struct store_member_row *m = &d->risk[i];
+            struct drow *r = drill_add(d);
+            if (!r)
+                return;
+            setc(r->cell[0], sizeof r->cell[0], m->name);
+            ms_day_text(m->last_visit, r->cell[1]);
+            if (m->interval_days != STORE_NA)
+                snprintf(r->cell[2], sizeof r->cell[2], _("%" PRId64 " d"), m->interval_days);
+            setc(r->cell[3], sizeof r->cell[3], m->phone);
+            setc(r->cell[4], sizeof r->cell[4], m->email);
+            setc(r->cell[5], sizeof r->cell[5], m->consent ? _("yes") : _("no"));
+        }
+        break;
+    }
+    }
+    if (d->d.top > d->d.n - 1)
+        d->d.top = d->d.n > 0 ? d->d.n - 1 : 0;
+}
+
+/* --- drawing ------------------------------------------------------------ */
+
+static void title_line(struct dash *d)
+{
+    char a[16], b[16], shop[128] = "";
+    attron(A_REVERSE);
+    mvhline(0, 0, ' ', COLS);
+    attroff(A_REVERSE);
+    store_setting_get(d->s, "shop.name", shop, sizeof shop);
+    day_text(d->per.first_day, a);
+    day_text(d->per.last_day, b);
+    char line[512];
+    if (d->per.days == 1)
+        snprintf(line, sizeof line, _(" %s dashboard: %s (1 day) vs the day before"), shop, a);
+    else
+        snprintf(line, sizeof line, _(" %s dashboard: %s to %s (%d days) vs the %d before"), shop, a, b,
+                 d->per.days, d->per.days);
+    put(0, 0, COLS, C_TITLE, line);
+}
+
+static void section_title(struct dash *d, int sec, int y, int x, int w, const char *text)
+{
+    bool f = d->section == sec;
+    char buf[256];
+    snprintf(buf, sizeof buf, f ? "> %s" : "  %s", text);
+    put(y, x, w, f ? C_TITLE : C_ACCENT, buf);
+}
+
+/* A horizontal bar of `value` out of `max` over `width` columns. */
+static void hbar(int y, int x, int width, int64_t value, int64_t max, enum colour c)
+{
+    if (width <= 0 || max <= 0 || value <= 0)
+        return;
+    int eighths = (int)(value * width * 8 / max);
+    if (eighths < 1)
+        eighths = 1;
+    static const char *const PART[] = { "", "▏", "▎", "▍", "▌", "▋", "▊", "▉" };
+    char buf[1024] = "";
+    size_t n = 0;
+    for (int i = 0; i < eighths / 8 && n + 4 < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "█");
+    if (eighths % 8 && n + 4 < sizeof buf)
+        snprintf(buf + n, sizeof buf - n, "%s", PART[eighths % 8]);
+    put(y, x, width, c, buf);
+}
+
+static void draw_headline(struct dash *d, int y, int h)
+{
+    section_title(d, S_HEADLINE, y, 0, COLS, _("Headline (change against the previous period)"));
+    int ncol = 2, per = ((int)NFIG + ncol - 1) / ncol;
+    if (per > h - 1)
+        per = h - 1;
+    int cw = COLS / ncol;
+    for (size_t i = 0; i < NFIG; i++) {
+        int c = (int)i / per, r = (int)i % per;
+        if (c >= ncol)
+            break;
+        const struct figure *f = &FIGURES[i];
+        int64_t a = fig(&d->cur, f->off), b = fig(&d->prev, f->off);
+        char v[96], dl[96];
+        enum colour dc;
+        fmt_value(d, f->kind, a, v, sizeof v);
+        delta_text(d, f, a, b, dl, sizeof dl, &dc);
+        int x = c * cw + 2, lw = cw - 2 - 12 - 1 - 9 - 1;
+        put(y + 1 + r, x, lw, C_NORMAL, _(f->label));
+        int vw = text_width(v);
+        put(y + 1 + r, x + lw + 12 - (vw < 12 ? vw : 12), 12, C_ACCENT, v);
+        put(y + 1 + r, x + lw + 13, cw - lw - 14, dc, dl);
+    }
+}
+
+static void draw_chart(struct dash *d, int y, int h)
+{
+    int64_t max = 0, total = 0;
+    for (int i = 0; i < d->nbuckets; i++) {
+        int64_t per = d->bucket[i];
+        if (per > max)
+            max = per;
+        total += per;
+    }
+    char t[200];
+    if (d->nbuckets && d->bucket_days[0] > 1)
+        snprintf(t, sizeof t, _("Visits (%" PRId64 " in all; each column is %d-%d days)"), total,
+                 d->bucket_days[0], d->bucket_days[d->nbuckets - 1]);
+    else
+        snprintf(t, sizeof t, _("Visits per day (%" PRId64 " in all)"), total);
+    section_title(d, S_CHART, y, 0, COLS, t);
+    int rows = h - 2;
+    if (rows < 1)
+        return;
+    static const char *const LEVEL[] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+    int colw = d->nbuckets ? d->chart_cols / d->nbuckets : 1;
+    if (colw < 1)
+        colw = 1;
+    if (colw > 3)
+        colw = 3;
+    putf(y + 1, 0, 7, C_DIM, "%6" PRId64, max);
+    putf(y + rows, 0, 7, C_DIM, "%6d", 0);
+    for (int i = 0; i < d->nbuckets; i++) {
+        int64_t units = max ? d->bucket[i] * rows * 8 / max : 0;
+        if (d->bucket[i] > 0 && units == 0)
+            units = 1;
+        for (int r = 0; r < rows; r++) {
+            int64_t here = units - (int64_t)(rows - 1 - r) * 8;
+            if (here <= 0)
+                continue;
+            for (int k = 0; k < colw; k++)
+                put(y + 1 + r, 8 + i * colw + k, 1, C_ACCENT, LEVEL[here > 8 ? 8 : here]);
+        }
+    }
+    char a[16], b[16];
+    day_text(d->per.first_day, a);
+    day_text(d->per.last_day, b);
+    put(y + rows + 1, 8, 12, C_DIM, a);
+    int end = 8 + d->nbuckets * colw - 10;
+    if (end > 20)
+        put(y + rows + 1, end, 10, C_DIM, b);
+}
+
+static void draw_lists(struct dash *d, int y, int h)
+{
+    int w1 = COLS * 27 / 100, w2 = COLS * 22 / 100, w3 = COLS * 24 / 100;
+    int x1 = 0, x2 = w1, x3 = w1 + w2, x4 = w1 + w2 + w3, w4 = COLS - x4;
+    section_title(d, S_SEGMENTS, y, x1, w1 - 1, _("Segments"));
+    section_title(d, S_TIERS, y, x2, w2 - 1, _("Tiers"));
+    section_title(d, S_REWARDS, y, x3, w3 - 1, _("Top rewards"));
+    section_title(d, S_AT_RISK, y, x4, w4, _("At risk"));
+    int rows = h - 1;
+    int64_t max = 0;
+    for (int i = 0; i < SEG_COUNT; i++)
+        if (d->seg[i].members > max)
+            max = d->seg[i].members;
+    for (int i = 0; i < SEG_COUNT && i < rows; i++) {
+        bool sel = d->section == S_SEGMENTS && d->seg_sel == i;
+        putf(y + 1 + i, x1, 11, sel ? C_TITLE : C_NORMAL, "%-10.10s", store_segment_name(i));
+        putf(y + 1 + i, x1 + 11, 5, C_NORMAL, "%4" PRId64, d->seg[i].members);
+        hbar(y + 1 + i, x1 + 16, w1 - 17, d->seg[i].members, max, C_ACCENT);
+    }
+    max = 0;
+    for (int i = 0; i < d->ntiers; i++)
+        if (d->tiers[i].members > max)
+            max = d->tiers[i].members;
+    for (int i = 0; i < d->ntiers && i < rows; i++) {
+        put(y + 1 + i, x2, 8, C_NORMAL, d->tiers[i].tier);
+        putf(y + 1 + i, x2 + 8, 5, C_NORMAL, "%4" PRId64, d->tiers[i].members);
+        hbar(y + 1 + i, x2 + 13, w2 - 14, d->tiers[i].members, max, C_ACCENT);
+    }
+    if (!d->ntiers)
+        put(y + 1, x2 + 2, w2 - 3, C_DIM, _("no tiers"));
+    int shown = 0;
+    for (int i = 0; i < d->nrewards && shown < rows; i++) {
+        if (!d->rewards[i].count)
+            continue;
+        putf(y + 1 + shown, x3, 5, C_NORMAL, "%4" PRId64, d->rewards[i].count);
+        const struct store_reward_row *rw = &d->rewards[i];
+        put(y + 1 + shown, x3 + 5, w3 - 6, C_NORMAL, rw->name[0] ? rw->name : rw->id[0] ? rw->id : rw->kind);
+        shown++;
+    }
+    if (!shown)
+        put(y + 1, x3 + 2, w3 - 3, C_DIM, _("none used"));
+    for (int i = 0; i < d->nrisk && i < rows; i++) {
+        const struct store_member_row *m = &d->risk[i];
+        char day[16];
+        ms_day_text(m->last_visit, day);
+        bool more = i == rows - 1 && d->nrisk > rows;
+        if (more) {
+            char t[96];
+            snprintf(t, sizeof t, _("... %d more (Enter)"), d->nrisk - rows + 1);
+            put(y + 1 + i, x4, w4, C_DIM, t);
+            break;
+        }
+        put(y + 1 + i, x4, w4 - 14, C_NORMAL, m->name);
+        put(y + 1 + i, COLS - 13, 10, C_WARN, day);
+        put(y + 1 + i, COLS - 2, 1, C_NORMAL, m->consent ? "+" : "-");
+    }
+    if (!d->nrisk)
+        put(y + 1, x4 + 2, w4 - 3, C_DIM, _("nobody"));
+}
+
+static void draw_drill(struct dash *d)
+{
+    put(1, 1, COLS - 2, C_ACCENT, d->d.title);
+    int x = 1;
+    for (int c = 0; c < DCOLS && d->d.w[c]; c++) {
+        put(3, x, d->d.w[c] - 1, C_DIM, d->d.hdr[c]);
+        x += d->d.w[c];
+    }
+    int rows = LINES - 7;
+    if (d->d.top > d->d.n - rows)
+        d->d.top = d->d.n - rows > 0 ? d->d.n - rows : 0;
+    for (int i = 0; i < rows && d->d.top + i < d->d.n; i++) {
+        const struct drow *r = &d->d.rows[d->d.top + i];
+        x = 1;
+        for (int c = 0; c < DCOLS && d->d.w[c]; c++) {
+            put(4 + i, x, d->d.w[c] - 1, c == 0 ? C_NORMAL : C_NORMAL, r->cell[c]);
+            x += d->d.w[c];
+        }
+    }
+    if (!d->d.n)
+        put(4, 1, COLS - 2, C_DIM, _("Nothing in this period."));
+    else {
+        char t[96];
+        int last = d->d.top + rows < d->d.n ? d->d.top + rows : d->d.n;
+        snprintf(t, sizeof t, _("%d-%d of %d"), d->d.top + 1, last, d->d.n);
+        put(LINES - 2, 1, COLS - 2, C_DIM, t);
+    }
+}
+
+static void draw(struct dash *d)
+{
+    erase();
+    if (screen_too_small()) {
+        char t[256];
+        snprintf(t, sizeof t, _("The dashboard needs a terminal of at least %dx%d (this one is %dx%d). Make it larger, or press q to quit."),
+                 MIN_COLS, MIN_ROWS, COLS, LINES);
+        put_wrapped(0, 0, COLS, LINES, C_WARN, t);
+        refresh();
+        return;
+    }
+    title_line(d);
+    const char *bar[20] = { 0 };
+    if (d->drilling >= 0) {
+        draw_drill(d);
+        bar[0] = "↑↓"; bar[1] = _("scroll"); bar[2] = "PgUp/PgDn"; bar[3] = _("page");
+        bar[4] = "Esc"; bar[5] = _("back"); bar[6] = "q"; bar[7] = _("quit");
+    } else {
+        int extra = LINES - MIN_ROWS;
+        int hh = 8, ch = 6 + extra / 2;
+        int ly = 1 + hh + ch, lh = LINES - 2 - ly;
+        draw_headline(d, 1, hh);
+        draw_chart(d, 1 + hh, ch);
+        draw_lists(d, ly, lh);
+        bar[0] = "←→ [ ]"; bar[1] = _("period"); bar[2] = "1 7 3 Y"; bar[3] = _("day/7d/30d/year");
+        bar[4] = "Tab"; bar[5] = _("section"); bar[6] = "Enter"; bar[7] = _("details");
+        bar[8] = "q"; bar[9] = _("quit");
+    }
+    if (d->msg[0])
+        put(LINES - 2, 1, COLS - 2, d->msg_colour, d->msg);
+    help_bar(bar);
+    refresh();
+}
+
+/* --- keys ----------------------------------------------------------------- */
+
+static void shift(struct dash *d, int dir)
+{
+    int64_t n = d->per.days;
+    int64_t first = d->per.first_day + dir * n, last = d->per.last_day + dir * n;
+    if (dir > 0 && first > d->today) {
+        snprintf(d->msg, sizeof d->msg, "%s", _("That is the latest period: it ends today."));
+        d->msg_colour = C_WARN;
+        return;
+    }
+    if (set_period(d, first, last) == 0)
+        load(d);
+}
+
+static void last_days(struct dash *d, const char *last)
+{
+    struct store_period p;
+    if (store_period_parse(d->s, NULL, NULL, NULL, last, &p) == 0) {
+        d->per = p;
+        load(d);
+    }
+}
+
+static void key(struct dash *d, wint_t ch, bool fkey)
+{
+    d->msg[0] = '\0';
+    if (!fkey && (ch == 'q' || ch == 'Q')) {
+        d->quit = true;
+        return;
+    }
+    if (screen_too_small())
+        return;
+    if (d->drilling >= 0) {
+        int page = LINES - 8;
+        if (fkey && ch == KEY_UP) d->d.top--;
+        else if (fkey && ch == KEY_DOWN) d->d.top++;
+        else if (fkey && ch == KEY_PPAGE) d->d.top -= page;
+        else if (fkey && ch == KEY_NPAGE) d->d.top += page;
+        else if (fkey && ch == KEY_HOME) d->d.top = 0;
+        else if (fkey && ch == KEY_END) d->d.top = d->d.n;
+        else if ((!fkey && (ch == 27 || ch == 127 || ch == 8)) || (fkey && (ch == KEY_BACKSPACE || ch == KEY_LEFT)))
+            d->drilling = -1;
+        if (d->d.top < 0)
+            d->d.top = 0;
+        return;
+    }
+    if ((fkey && ch == KEY_LEFT) || (!fkey && ch == '['))
+        shift(d, -1);
+    else if ((fkey && ch == KEY_RIGHT) || (!fkey && ch == ']'))
+        shift(d, 1);
+    else if (!fkey && ch == '1')
+        last_days(d, "1d");
+    else if (!fkey && ch == '7')
+        last_days(d, "7d");
+    else if (!fkey && ch == '3')
+        last_days(d, "30d");
+    else if (!fkey && (ch == 'y' || ch == 'Y'))
+        last_days(d, "1y");
+    else if (!fkey && ch == '\t')
+        d->section = (d->section + 1) % S_COUNT;
+    else if (fkey && ch == KEY_BTAB)
+        d->section = (d->section + S_COUNT - 1) % S_COUNT;
+    else if (fkey && ch == KEY_UP && d->section == S_SEGMENTS)
+        d->seg_sel = (d->seg_sel + SEG_COUNT - 1) % SEG_COUNT;
+    else if (fkey && ch == KEY_DOWN && d->section == S_SEGMENTS)
+        d->seg_sel = (d->seg_sel + 1) % SEG_COUNT;
+    else if ((!fkey && (ch == '\n' || ch == '\r')) || (fkey && ch == KEY_ENTER)) {
+        d->drilling = d->section;
+        d->d.top = 0;
+        build_drill(d);
+    }
+}
+
+/* --- the loop --------------------------------------------------------- */
+
+int dashboard_run(store *s, const struct dashboard_options *o)
+{
+    struct dash d = { .s = s, .o = o, .per = o->period, .drilling = -1, .seg_sel = SEG_AT_RISK };
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "tally: %s\n", _("the dashboard needs a terminal"));
+        return 1;
+    }
+    struct store_period today;
+    if (store_period_parse(s, NULL, NULL, NULL, "1d", &today) != 0) {
+        fprintf(stderr, "tally: %s\n", store_error(s));
+        return 1;
+    }
+    d.today = today.last_day;
+    d.risk = calloc(MAX_AT_RISK, sizeof *d.risk);
+    if (!d.risk) {
+        fprintf(stderr, "tally: %s\n", _("out of memory"));
+        return 1;
+    }
+    char accent[32] = "";
+    store_setting_get(s, "shop.accent", accent, sizeof accent);
+    if (screen_open(accent) != 0) {
+        fprintf(stderr, "tally: %s\n", _("cannot start the screen: is TERM set?"));
+        free(d.risk);
+        return 1;
+    }
+    load(&d);
+    int cols_loaded = COLS;
+    d.data_version = store_data_version(s);
+    while (!d.quit) {
+        draw(&d);
+        store_release(s);
+        struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+        int n = poll(&p, 1, 1000);
+        if (n < 0 && errno != EINTR)
+            break;
+        wint_t ch;
+        int rc;
+        while ((rc = get_wch(&ch)) != ERR) {
+            bool fkey = rc == KEY_CODE_YES;
+            if (fkey && ch == KEY_RESIZE)
+                continue;
+            key(&d, ch, fkey);
+            if (d.quit)
+                break;
+        }
+        /* The chart has one column per bucket: a new width, new buckets. */
+        if (COLS != cols_loaded && !screen_too_small()) {
+            cols_loaded = COLS;
+            load(&d);
+        }
+        store_release(s);
+        int64_t v = store_data_version(s);
+        if (v != d.data_version) {
+            d.data_version = v;
+            load(&d);
+        }
+    }
+    screen_close();
+    free(d.d.rows);
+    free(d.risk);
+    return 0;
+}
