@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +86,10 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct opt *opts,
         bool global = strcmp(name, "db") == 0 || strcmp(name, "staff") == 0 ||
                       strcmp(name, "lang") == 0 || strcmp(name, "format") == 0 ||
                       strcmp(name, "config") == 0;
+        if ((!o || !o->name) && strcmp(name, "verbose") == 0 && !eq) {
+            sync_log_level(LOG_DEBUG);  /* global --verbose: debug messages */
+            continue;
+        }
         if ((!o || !o->name) && !global)
             return cli_fail(_("unknown option '--%s'; see 'tally %s --help'"), name, argv[0]), -1;
         bool takes = global || o->value;

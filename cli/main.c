@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "i18n.h"
+#include "sync/sync.h"
 
 #ifndef LOCALEDIR
 #define LOCALEDIR "/usr/local/share/locale"
@@ -53,7 +55,7 @@ static const struct command {
 
 static void usage(FILE *f)
 {
-    fprintf(f, _("Usage: tally [--db PATH] [--lang LANG] [--format table|json] COMMAND ...\n\n"
+    fprintf(f, _("Usage: tally [--db PATH] [--lang LANG] [--format table|json] [--verbose] COMMAND ...\n\n"
                  "A loyalty-program till for cafés, bakeries and small shops.\n\nCommands:\n"));
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         fprintf(f, "  %-10s %s\n", COMMANDS[i].name, _(COMMANDS[i].summary));
@@ -131,6 +133,7 @@ static void setup_language(int argc, char **argv, const char **lang)
 int main(int argc, char **argv)
 {
     struct cli c = { 0 };
+    bool verbose = false;
     const char *lang = NULL, *config = NULL;
     for (int k = 1; k < argc; k++)
         if (strcmp(argv[k], "--config") == 0 && k + 1 < argc)
@@ -155,6 +158,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--version") == 0) {
             printf("tally %s\n", TALLY_VERSION);
             return 0;
+        }
+        if (strcmp(a, "--verbose") == 0) {
+            verbose = true;
+            continue;
         }
         const char *names[] = { "--db", "--lang", "--format", "--staff", "--config" };
         size_t k;
@@ -192,11 +199,24 @@ int main(int argc, char **argv)
     const char *env_db = getenv("TALLY_DB");
     if (!c.db_path && !(env_db && *env_db))
         c.db_path = c.conf.db;
+    /* Logs: syslog and stderr under the name of what runs. */
+    if (strcmp(argv[i], "syncd") == 0)
+        sync_log_ident("tally-syncd", LOG_DAEMON);
+    else if (strcmp(argv[i], "kiosk") == 0)
+        sync_log_ident("tally-kiosk", LOG_USER);
+    else
+        sync_log_ident("tally", LOG_USER);
+    if (verbose)
+        sync_log_level(LOG_DEBUG);
     for (size_t k = 0; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++) {
         if (strcmp(argv[i], COMMANDS[k].name) == 0) {
+            /* Arguments may name a customer: only the command is logged. */
+            sync_log(LOG_DEBUG, _("tally %s: %s, database %s"), TALLY_VERSION, argv[i],
+                     c.db_path ? c.db_path : (env_db && *env_db ? env_db : _("the default")));
             int rc = COMMANDS[k].run(&c, argc - i, argv + i);
             if (c.s)
                 store_close(c.s);
+            sync_log(LOG_DEBUG, _("%s finished with exit code %d"), argv[i], rc);
             return rc;
         }
     }

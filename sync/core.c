@@ -490,7 +490,7 @@ static void publish_new(struct sync_core *c)
             return;
         c->io->publish(c->ctx, c->out.data, c->out.len);
         c->published = c->out_events[n - 1].seq;
-        sync_log(LOG_DEBUG, "published %d events, up to %s:%" PRId64, n, c->origin, c->published);
+        sync_log(LOG_DEBUG, _("published %d events, up to %s:%" PRId64), n, c->origin, c->published);
     }
 }
 
@@ -581,7 +581,7 @@ static int apply(struct sync_core *c, struct sync_peer *p, const struct store_ev
         sync_log(LOG_ERR, _("could not save events from till %s: %s"), p->origin, store_error(c->s));
         return -1;
     }
-    sync_log(LOG_DEBUG, "applied %d events of %s up to %" PRId64 " from %s", n, evs[0].origin,
+    sync_log(LOG_DEBUG, _("applied %d events of %s up to %" PRId64 " from %s"), n, evs[0].origin,
              evs[n - 1].seq, p->origin);
     int refused = 0;
     for (int i = 0; i < n; i++) {

@@ -521,7 +521,7 @@ static bool revive(struct daemon *d, int64_t now)
         int64_t last = l ? (p->last_heard > l->since ? p->last_heard : l->since) : 0;
         if (l && now - last < quiet)
             continue;
-        sync_log(LOG_DEBUG, "reconnecting to %s", p->address);
+        sync_log(LOG_DEBUG, _("reconnecting to %s"), p->address);
         peer_removed(d, p);
         peer_added(d, p);
         changed = true;

@@ -260,8 +260,12 @@ int sync_endpoint(const char *address, int which, char *out, size_t outsz);
 /* Curve25519 raw key ↔ Z85 (40 chars) for ZeroMQ. */
 void sync_key_z85(const unsigned char key[STORE_KEY_BYTES], char out[41]);
 
-/* Logging, syslog levels (LOG_ERR ...), to stderr as "<N>tally-syncd: ...". */
+/* Logging, syslog levels (LOG_ERR ...): to syslog (identity and facility
+ * from sync_log_ident, "tally-syncd"/LOG_DAEMON unless told) and to stderr,
+ * "<N>tally-syncd: ..." (or "tally-syncd: warning: ..." on a terminal).
+ * Debug messages only after sync_log_level(LOG_DEBUG) (--verbose). */
 void sync_log_level(int max_level);
+void sync_log_ident(const char *ident, int facility);
 void sync_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,0 +1,53 @@
+#!/bin/sh
+# Upgrades: tests/fixtures/v1.sql is a shop made by the first schema
+# (tests/fixtures/make-v1.sh). Loaded into a fresh database file, the
+# current tally must open it (migrating it in one go if the schema has
+# moved on), find it healthy, and show every balance recorded in the
+# fixture unchanged. A database claiming a newer schema is refused with
+# the message to upgrade tally, and left as it was.
+. "$(dirname "$0")/lib.sh"
+T=$TALLY
+FIX=$REPO/tests/fixtures/v1.sql
+[ -f "$FIX" ] || { fail "no fixture $FIX"; exit 1; }
+if sqlite3 "$TALLY_DB" <"$FIX" 2>"$WORK/load.err" && [ ! -s "$WORK/load.err" ]; then
+    pass "the v1 dump loads into a fresh database"
+else
+    fail "loading the v1 dump: $(cat "$WORK/load.err")"
+fi
+same "it claims schema version 1" "$(sql "PRAGMA user_version")" 1
+export TALLY_STAFF=Mira TALLY_PIN=2468
+
+run "the current tally checks it clean" $T check
+v=$(sql "PRAGMA user_version")
+[ "$v" -ge 1 ] && pass "opened and at the current schema ($v)" || fail "schema after opening: $v"
+same "no event lost or added" "$(sql "SELECT count(*) FROM events")" \
+    "$(sed -n 's/^-- expect events //p' "$FIX")"
+run "digest" $T digest
+same "the ledger's digest is unchanged" "$OUT" "$(sed -n 's/^-- expect digest //p' "$FIX")"
+
+n=0
+while read -r _ _ _ id pts stp cre; do
+    OUT=$($T --format json customer show "$id" 2>&1) || { fail "customer show $id: $OUT"; continue; }
+    got=$(printf '%s\n' "$OUT" | sed -n 's/^{"id":"[0-9a-f]*".*"points":\(-\{0,1\}[0-9]*\),"stamps":\(-\{0,1\}[0-9]*\),"credit":"\([^"]*\)".*/points=\1 stamps=\2 credit=\3/p')
+    same "customer $id: balance unchanged" "$got" "$pts $stp $cre"
+    n=$((n + 1))
+done <<EOF2
+$(grep '^-- expect customer ' "$FIX")
+EOF2
+[ $n -ge 4 ] && pass "every customer of the fixture compared ($n)" || fail "only $n customers compared"
+run "the customer is found by phone too" $T customer show 600000101
+has "with their name" "Anna Testowa"
+
+# The upgraded till keeps working: a sale, then a clean check.
+run "a sale on the upgraded database" $T earn 600000104 10,00
+run "still clean after it" $T check
+
+# A database from a newer tally is refused, and not touched.
+sqlite3 "$TALLY_DB" ".backup '$WORK/newer.db'"
+sqlite3 "$WORK/newer.db" "PRAGMA user_version = 999"
+before=$(sqlite3 "$WORK/newer.db" "SELECT count(*) FROM events")
+refuse "a newer schema is refused by check" "newer tally.*upgrade tally" env TALLY_DB="$WORK/newer.db" $T check
+refuse "and by customer show" "upgrade tally" env TALLY_DB="$WORK/newer.db" $T customer show 600000101
+refuse "and by earn" "upgrade tally" env TALLY_DB="$WORK/newer.db" $T earn 600000101 1,00
+same "it stays at schema 999" "$(sqlite3 "$WORK/newer.db" "PRAGMA user_version")" 999
+same "and its events untouched" "$(sqlite3 "$WORK/newer.db" "SELECT count(*) FROM events")" "$before"
