@@ -428,6 +428,14 @@ static int migrate(store *s)
                           v, NMIGRATIONS);
     if (v == NMIGRATIONS)
         return 0;
+    if (v > 0) {
+        /* An upgrade: keep the ledger as it was before changing its shape. */
+        char copy[4200];
+        const char *path = sqlite3_db_filename(s->db, "main");
+        snprintf(copy, sizeof copy, "%s.before-upgrade-to-v%d", path ? path : "tally.db", NMIGRATIONS);
+        if (store_backup(s, copy) != 0)
+            return -1;
+    }
     if (tx_begin(s) != 0)
         return -1;
     /* Re-read under the write lock: another process may have migrated. */

@@ -18,6 +18,7 @@
 
 #include <msgpack.h>
 
+#include "i18n.h"
 #include "sync/sync.h"
 
 #define MAX_DEPTH 5
@@ -375,8 +376,14 @@ static int decode_body(struct rd *r, const msgpack_object *top, struct sync_msg 
     if (get_int(r, &f[0], &version, "bad version") || get_int(r, &f[1], &type, "bad type"))
         return -1;
     if (version != SYNC_PROTOCOL) {
-        snprintf(r->why, r->whysz, "protocol version %" PRId64 " (this till speaks %d)", version,
-                 SYNC_PROTOCOL);
+        /* Say which till must be upgraded: tills of mixed versions in one
+         * shop do not exchange events until they match. */
+        if (version > SYNC_PROTOCOL)
+            snprintf(r->why, r->whysz, _("that till speaks sync protocol %" PRId64 ", newer than this till's %d: upgrade tally on this till"),
+                     version, SYNC_PROTOCOL);
+        else
+            snprintf(r->why, r->whysz, _("that till speaks sync protocol %" PRId64 ", older than this till's %d: upgrade tally on that till"),
+                     version, SYNC_PROTOCOL);
         return -2;
     }
     if (type < SYNC_HELLO || type > SYNC_REFUSE)
