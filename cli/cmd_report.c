@@ -634,11 +634,10 @@ static const struct col MEMBER_COLS[] = {
     { "monetary", N_("M"), K_INT, false },
 };
 
-struct member_out { struct out *o; bool rfm; };
-
+/* A segment's call list shows the columns before the RFM scores. */
 static int print_member(const struct store_member_row *m, void *arg)
 {
-    struct member_out *mo = arg;
+    struct out *o = arg;
     struct val v[NCOLS(MEMBER_COLS)] = {
         { m->rank, NULL }, { 0, m->id }, { 0, m->name }, { 0, m->phone }, { 0, m->email },
         { m->consent, NULL }, { 0, store_segment_name(m->segment) }, { m->last_visit, NULL },
@@ -646,7 +645,7 @@ static int print_member(const struct store_member_row *m, void *arg)
         { m->total_visits, NULL }, { m->interval_days, NULL },
         { m->r, NULL }, { m->f, NULL }, { m->m, NULL },
     };
-    out_row(mo->o, v);
+    out_row(o, v);
     return 0;
 }
 
@@ -660,8 +659,7 @@ static int report_segments(struct ctx *x)
                             x->segment), 2;
         /* A call list: without the ranking columns. */
         out_begin(&o, x->c, x->fmt, "segment", N_("Members"), &x->q, MEMBER_COLS, NCOLS(MEMBER_COLS) - 3);
-        struct member_out mo = { &o, false };
-        int rc = store_report_segment_members(x->c->s, &x->q, seg, x->limit, print_member, &mo);
+        int rc = store_report_segment_members(x->c->s, &x->q, seg, x->limit, print_member, &o);
         if (rc != 0)
             out_end(&o, 1, NULL, NULL);
         return rc != 0 ? cli_store_fail(x->c) : out_end(&o, 0, segments_extra, NULL);
@@ -708,8 +706,7 @@ static int report_customers(struct ctx *x)
         return cli_fail(_("--by is spend, visits or recency")), 2;
     struct out o;
     out_begin(&o, x->c, x->fmt, "customers", N_("Customers"), &x->q, MEMBER_COLS, NCOLS(MEMBER_COLS));
-    struct member_out mo = { &o, true };
-    if (store_report_customers(x->c->s, &x->q, by, x->limit, print_member, &mo) != 0) {
+    if (store_report_customers(x->c->s, &x->q, by, x->limit, print_member, &o) != 0) {
         out_end(&o, 1, NULL, NULL);
         return cli_store_fail(x->c);
     }
@@ -1099,6 +1096,9 @@ int cmd_report(struct cli *c, int argc, char **argv)
         return cli_fail(_("--by goes with the customers report")), 2;
     if (date && which != 8)
         return cli_fail(_("--date goes with the day report; other reports take --from/--to, --period or --last")), 2;
+    if (till && (which == 4 || which == 7))
+        return cli_fail("%s", which == 4 ? _("tiers are the whole shop's: leave out --till")
+                                         : _("balances are the whole shop's: leave out --till")), 2;
     if (which == 8 && (from || to || period || last))
         return cli_fail(_("the day report takes --date, not a period")), 2;
     int64_t lim = 50;

@@ -342,7 +342,12 @@ static const char SQL_VISITS_T[] =
 #define ISSUING "('earn', 'bonus', 'enrol', 'adjust')"
 #define REDEEMING "('redeem', 'pay')"
 #define TOTAL(what, filter) "coalesce(sum(" what ") FILTER (WHERE " filter "), 0)"
-#define SCORE "(SELECT json_extract(x.data, '$.score') FROM events x WHERE x.origin = e.origin AND x.seq = e.seq)"
+/* One lookup per answer: promoters + 2^31 x detractors, summed and taken
+ * apart in C (each count stays far below 2^31). */
+#define NPS_CODE "(SELECT (json_extract(x.data, '$.score') >= 9)" \
+    " + (json_extract(x.data, '$.score') <= 6) * 2147483648 FROM events x" \
+    " WHERE x.origin = e.origin AND x.seq = e.seq)"
+#define NPS_SHIFT ((int64_t)2147483648)
 static const char SQL_TOTALS_T[] =
     "WITH " CORR_CTE ","
     " ev AS (SELECT " TOTAL("e.spend", "e.type = 'earn' AND " E_NOW) " AS sp,"
@@ -354,11 +359,9 @@ static const char SQL_TOTALS_T[] =
     "  -" TOTAL("e.points", "e.type = 'expire' AND " E_NOW) " AS xp,"
     "  -" TOTAL("e.points", "e.type = 'expire' AND " E_PREV) " AS xq,"
     "  count(*) FILTER (WHERE e.type = 'nps' AND " E_NOW ") AS np,"
-    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_NOW " AND " SCORE " >= 9) AS pp,"
-    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_NOW " AND " SCORE " <= 6) AS dp,"
+    "  " TOTAL(NPS_CODE, "e.type = 'nps' AND " E_NOW) " AS pdp,"
     "  count(*) FILTER (WHERE e.type = 'nps' AND " E_PREV ") AS nq,"
-    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_PREV " AND " SCORE " >= 9) AS pq,"
-    "  count(*) FILTER (WHERE e.type = 'nps' AND " E_PREV " AND " SCORE " <= 6) AS dq"
+    "  " TOTAL(NPS_CODE, "e.type = 'nps' AND " E_PREV) " AS pdq"
     "  FROM %s WHERE e.wall >= ?3 AND e.wall < ?2 AND e.customer <> '' AND (?5 = '' OR e.origin = ?5)"
     "   AND e.type NOT IN ('refund', 'void') AND " COUNTED("e") "),"
     " co AS (SELECT " TOTAL("spend", "ltype = 'earn' AND lwall >= ?4") " AS sp,"
@@ -369,7 +372,7 @@ static const char SQL_TOTALS_T[] =
     "  -" TOTAL("points", "ltype IN " REDEEMING " AND lwall < ?4") " AS rq"
     "  FROM corr WHERE lwall >= ?3 AND lwall < ?2 AND (?5 = '' OR lo = ?5))"
     " SELECT ev.sp + co.sp, ev.sq + co.sq, ev.ip + co.ip, ev.iq + co.iq, ev.rp + co.rp, ev.rq + co.rq,"
-    "  ev.xp, ev.xq, ev.np, ev.pp, ev.dp, ev.nq, ev.pq, ev.dq FROM ev, co";
+    "  ev.xp, ev.xq, ev.np, ev.pdp, ev.nq, ev.pdq FROM ev, co";
 
 /* Which plan this database allows: 1 the covering index, 0 the scan. */
 static int plan_of(store *s)
@@ -524,11 +527,13 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     cur->points_expired = sqlite3_column_int64(st, c++);
     prev->points_expired = sqlite3_column_int64(st, c++);
     cur->nps_answers = sqlite3_column_int64(st, c++);
-    cur->promoters = sqlite3_column_int64(st, c++);
-    cur->detractors = sqlite3_column_int64(st, c++);
+    int64_t pd = sqlite3_column_int64(st, c++);
+    cur->promoters = pd % NPS_SHIFT;
+    cur->detractors = pd / NPS_SHIFT;
     prev->nps_answers = sqlite3_column_int64(st, c++);
-    prev->promoters = sqlite3_column_int64(st, c++);
-    prev->detractors = sqlite3_column_int64(st, c++);
+    pd = sqlite3_column_int64(st, c++);
+    prev->promoters = pd % NPS_SHIFT;
+    prev->detractors = pd / NPS_SHIFT;
     sqlite3_reset(st);
 
     st = sql(s, SQL_MEMBERS);
@@ -561,6 +566,77 @@ int store_report_summary(store *s, const struct store_report_query *q,
     if (read_begin(s, &began) != 0)
         return -1;
     return read_end(s, began, summary_tx(s, q, cur, prev));
+}
+
+/* --- a series per day ---------------------------------------------------------- */
+
+/* Each row's local day: days since 1970 of its local date. ?1..?2 the
+ * period, ?3 the till. Visits and sales on their purchase's day, as in the
+ * summary; new members by the day they joined. */
+#define LOCAL_DAY(w) "CAST(julianday(" w " / 1000, 'unixepoch', 'localtime') - 2440587.5 AS INTEGER)"
+static const char SQL_DAYS[] =
+    "WITH " CORR_CTE ", " DEAD_CTE ","
+    " r AS (SELECT e.wall AS wall, 1 AS v, e.spend AS sp, 0 AS n FROM events e INDEXED BY events_wall"
+    "  WHERE e.type = 'earn' AND e.wall >= ?1 AND e.wall < ?2 AND (?3 = '' OR e.origin = ?3)"
+    " UNION ALL SELECT wall, -1, 0, 0 FROM dead WHERE wall >= ?1 AND wall < ?2 AND (?3 = '' OR lo = ?3)"
+    " UNION ALL SELECT lwall, 0, spend, 0 FROM corr WHERE ltype = 'earn' AND spend <> 0"
+    "  AND lwall >= ?1 AND lwall < ?2 AND (?3 = '' OR lo = ?3)"
+    " UNION ALL SELECT c.enrolled, 0, 0, 1 FROM customers c WHERE c.enrolled >= ?1 AND c.enrolled < ?2"
+    "  AND (?3 = '' OR EXISTS (SELECT 1 FROM events e WHERE e.customer = c.id AND e.wall = c.enrolled"
+    "   AND e.type = 'enrol' AND e.origin = ?3)))"
+    " SELECT " LOCAL_DAY("wall") " AS day, sum(v), sum(sp), sum(n) FROM r GROUP BY day ORDER BY day";
+
+static int days_tx(store *s, const struct store_report_query *q,
+                   int (*fn)(const struct store_day_point *, void *), void *arg)
+{
+    const struct store_period *p = &q->period;
+    if (check_till(s, q) != 0)
+        return -1;
+    sqlite3_stmt *st = sql(s, SQL_DAYS);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->from);
+    sqlite3_bind_int64(st, 2, p->to);
+    bind_till(st, 3, q);
+    struct store_day_point pt;
+    int64_t day = p->first_day;
+    int rc, out = 0;
+    bool more = true;
+    /* Every day of the period; the query has only the days with something. */
+    while (out == 0 && day <= p->last_day) {
+        if (more && (rc = sqlite3_step(st)) != SQLITE_ROW) {
+            more = false;
+            if (rc != SQLITE_DONE) {
+                sqlite3_reset(st);
+                return db_fail(s);
+            }
+        }
+        int64_t next = more ? sqlite3_column_int64(st, 0) : p->last_day + 1;
+        for (; day < next && day <= p->last_day && out == 0; day++) {
+            memset(&pt, 0, sizeof pt);
+            pt.day = day;
+            out = fn(&pt, arg);
+        }
+        if (more && out == 0 && next >= day && next <= p->last_day) {
+            pt.day = next;
+            pt.visits = sqlite3_column_int64(st, 1);
+            pt.sales = sqlite3_column_int64(st, 2);
+            pt.new_members = sqlite3_column_int64(st, 3);
+            out = fn(&pt, arg);
+            day = next + 1;
+        }
+    }
+    sqlite3_reset(st);
+    return out;
+}
+
+int store_report_days(store *s, const struct store_report_query *q,
+                      int (*fn)(const struct store_day_point *, void *), void *arg)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, days_tx(s, q, fn, arg));
 }
 
 /* --- segments and member lists ---------------------------------------------- */
@@ -976,8 +1052,6 @@ static int tiers_tx(store *s, const struct store_report_query *q,
                     int (*fn)(const struct store_tier_row *, void *), void *arg)
 {
     const struct store_period *p = &q->period;
-    if (till_of(q)[0])
-        return store_fail(s, _("tiers are the whole shop's: leave out --till"));
     struct tier tiers[8];
     int n = tiers_load(s, tiers, 8);
     int64_t window = setting_int(s, "tier.window_days") * DAY_MS;
@@ -1171,8 +1245,6 @@ static int overdrafts_tx(store *s, const struct store_report_query *q, int64_t *
                          int (*fn)(const struct store_overdraft_row *, void *), void *arg)
 {
     const struct store_period *p = &q->period;
-    if (till_of(q)[0])
-        return store_fail(s, _("balances are the whole shop's: leave out --till"));
     if (overdrawn_count(s, p->to, count) != 0 || overdrawn_count(s, p->from, prev_count) != 0)
         return -1;
     sqlite3_stmt *st = sql(s, SQL_OVERDRAFTS);

@@ -223,7 +223,8 @@ static int staff_member(struct sim *m, const char *name, char out[STORE_ID_LEN +
     }
     sqlite3_reset(st);
     struct store_staff who;
-    if (store_staff_add(m->s, m->manager, name, ROLE_BARISTA, m->spec->staff_pin, &who) != 0)
+    const char *pin = m->spec->staff_pin && *m->spec->staff_pin ? m->spec->staff_pin : "1111";
+    if (store_staff_add(m->s, m->manager, name, ROLE_BARISTA, pin, &who) != 0)
         return -1;
     m->st->events++;
     m->st->staff++;
@@ -762,6 +763,11 @@ int store_seed_demo(store *s, const struct store_seed_spec *spec, struct store_s
     while (m.day < m.days) {
         if (store_atomically(s, run_batch, &m) != 0)
             goto done;
+        /* The store's commit leaves its statements open while SQLite tries
+         * to checkpoint, so the WAL is never copied back and grows (see
+         * db.c tx_commit); a passive checkpoint between batches keeps it
+         * small, and blocks nobody. */
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         if (spec->progress)
             spec->progress(spec->arg, m.day, m.days);
     }

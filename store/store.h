@@ -349,7 +349,7 @@ struct store_seed_spec {
     uint64_t seed;
     int64_t end;            /* unix ms; 0: now */
     const char *manager;    /* the acting manager's id */
-    const char *staff_pin;  /* PIN of the demo staff it adds */
+    const char *staff_pin;  /* PIN of the demo staff it adds; NULL: 1111 */
     /* New card ids (e.g. the scanner's card_make); NULL: made up here. */
     void (*make_card)(void *arg, char card[STORE_ID_LEN + 1]);
     /* Called after each transaction with the days done so far; or NULL. */
@@ -465,6 +465,7 @@ struct store_tier_row {
     int64_t joined;                 /* new members who are in it at the end */
     int64_t up, down;               /* members who came into it from a lower / higher tier */
 };
+/* Tiers are the whole shop's: q->till is not used. */
 int store_report_tiers(store *s, const struct store_report_query *q,
                        int (*fn)(const struct store_tier_row *, void *), void *arg);
 
@@ -490,10 +491,20 @@ struct store_overdraft_row {
     char unit[8];                       /* "points", "stamps" or "credit" */
     int64_t wall, delta, after;         /* the event's effect on it, and the balance after */
 };
-/* count: members overdrawn at the end of the period, and of the previous. */
+/* count: members overdrawn at the end of the period, and of the previous.
+ * Balances are the whole shop's: q->till is not used. */
 int store_report_overdrafts(store *s, const struct store_report_query *q, int64_t *count,
                             int64_t *prev_count,
                             int (*fn)(const struct store_overdraft_row *, void *), void *arg);
+
+/* Visits, sales and new members per local day of the period, every day
+ * of it (0 where nothing happened), oldest first: a chart's series. */
+struct store_day_point {
+    int64_t day;                /* days since 1970-01-01, local calendar */
+    int64_t visits, sales, new_members;
+};
+int store_report_days(store *s, const struct store_report_query *q,
+                      int (*fn)(const struct store_day_point *, void *), void *arg);
 
 struct store_day_figures {
     int64_t purchases, sales, refunds, refunded, voids, coupons;
