@@ -22,7 +22,9 @@
  * minutes to seed on a small machine - each purchase's tier lookup sums
  * the member's year of spend (store/program.c tier_status) - so by default
  * this seeds 20,000 members (about 440,000 events) and says so;
- * TALLY_BENCH_REPORT_CUSTOMERS=100000 runs the full size.
+ * TALLY_BENCH_REPORT_CUSTOMERS=100000 runs the full size, and
+ * TALLY_BENCH_REPORT_DB=FILE times a shop seeded before (e.g. 'tally demo
+ * seed --customers 100000'; read only): the year up to its last event.
  *
  * Prints:
  *   report summary: store 0.42 s, raw sql 0.35 s, ratio 1.20 (goal <= 1.50) ok
@@ -35,6 +37,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include <sqlite3.h>
 
 #include "bench/bench.h"
 #include "store/store.h"
@@ -238,37 +242,67 @@ static int compare(const struct store_summary *c, const struct store_summary *p,
 int main(void)
 {
     const char *dir = bench_tmpdir("report");
-    const char *env = getenv("TALLY_BENCH_REPORT_CUSTOMERS");
+    const char *env = getenv("TALLY_BENCH_REPORT_CUSTOMERS"), *given = getenv("TALLY_BENCH_REPORT_DB");
     int customers = env && atoi(env) > 0 ? atoi(env) : DEFAULT_CUSTOMERS;
     snprintf(db_path, sizeof db_path, "%s/shop.db", dir);
     snprintf(sql_path, sizeof sql_path, "%s/raw.sql", dir);
     snprintf(out_path, sizeof out_path, "%s/raw.out", dir);
 
     char err[512];
-    store *s = store_open(db_path, true, err, sizeof err);
-    if (!s)
-        die("store_open", err);
-    struct store_staff m;
-    /* History up to last midnight: the 365 days before today. */
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    int64_t end = (int64_t)mktime(&tm) * 1000;
-    store_set_clock(s, end - 366 * 86400000LL);
-    if (store_init_shop(s, "Bench Cafe", "PLN") != 0 ||
-        store_staff_add(s, NULL, "M", ROLE_MANAGER, "1234", &m) != 0)
-        die("store setup", store_error(s));
-    struct store_seed_spec spec = { .customers = customers, .days = 365, .seed = 1, .end = end,
-                                    .manager = m.id, .staff_pin = "1111" };
-    struct store_seed_stats st;
-    double t0 = now_s();
-    if (store_seed_demo(s, &spec, &st) != 0)
-        die("store_seed_demo", store_error(s));
-    double seed_s = now_s() - t0;
-    if (st.failed)
-        die("seed", st.first_error);
+    struct store_seed_stats st = { 0 };
+    double seed_s = 0;
+    int64_t end;
+    store *s;
+    if (given && *given) {
+        /* A shop seeded before: the year up to the day of its last event. */
+        snprintf(db_path, sizeof db_path, "%s", given);
+        s = store_open(db_path, false, err, sizeof err);
+        if (!s)
+            die("store_open", err);
+        sqlite3 *db;
+        sqlite3_stmt *q;
+        if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(db, "SELECT (SELECT max(wall) FROM events WHERE customer <> ''),"
+                                   " (SELECT count(*) FROM customers WHERE enrolled > 0),"
+                                   " (SELECT count(*) FROM events)", -1, &q, NULL) != SQLITE_OK ||
+            sqlite3_step(q) != SQLITE_ROW)
+            die("read the shop", sqlite3_errmsg(db));
+        time_t last = (time_t)(sqlite3_column_int64(q, 0) / 1000);
+        st.customers = sqlite3_column_int64(q, 1);
+        st.events = sqlite3_column_int64(q, 2);
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+        struct tm tm;
+        localtime_r(&last, &tm);
+        tm.tm_mday += 1;
+        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+        tm.tm_isdst = -1;
+        end = (int64_t)mktime(&tm) * 1000;
+    } else {
+        s = store_open(db_path, true, err, sizeof err);
+        if (!s)
+            die("store_open", err);
+        struct store_staff m;
+        /* History up to last midnight: the 365 days before today. */
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+        tm.tm_isdst = -1;
+        end = (int64_t)mktime(&tm) * 1000;
+        store_set_clock(s, end - 366 * 86400000LL);
+        if (store_init_shop(s, "Bench Cafe", "PLN") != 0 ||
+            store_staff_add(s, NULL, "M", ROLE_MANAGER, "1234", &m) != 0)
+            die("store setup", store_error(s));
+        struct store_seed_spec spec = { .customers = customers, .days = 365, .seed = 1, .end = end,
+                                        .manager = m.id, .staff_pin = "1111" };
+        double t0 = now_s();
+        if (store_seed_demo(s, &spec, &st) != 0)
+            die("store_seed_demo", store_error(s));
+        seed_s = now_s() - t0;
+        if (st.failed)
+            die("seed", st.first_error);
+    }
     struct store_period p;
     char from[16], to[16];
     int y, mo, d;
@@ -297,11 +331,16 @@ int main(void)
     double sm = median(ts, ROUNDS), rm = median(tr, ROUNDS), ratio = rm > 0 ? sm / rm : 0;
     printf("report summary: store %.2f s, raw sql %.2f s, ratio %.2f (goal <= %.2f) %s\n", sm, rm, ratio,
            GOAL_RATIO, ratio <= GOAL_RATIO ? "ok" : "below goal");
+    char seeded[128];
+    if (given && *given)
+        snprintf(seeded, sizeof seeded, "from %s", given);
+    else
+        snprintf(seeded, sizeof seeded, "seeded in %.0f s%s", seed_s,
+                 customers < 100000 ? "; full size: TALLY_BENCH_REPORT_CUSTOMERS=100000" : "");
     printf("  (summary of one year, %s .. %s, with the year before: %.2f s (goal < %.0f s) %s;"
-           " %" PRId64 " members, %" PRId64 " events, seeded in %.0f s%s; %d raw queries; figures %s)\n",
+           " %" PRId64 " members, %" PRId64 " events, %s; %d raw queries; figures %s)\n",
            from, to, sm, GOAL_SECONDS, sm < GOAL_SECONDS ? "ok" : "over goal", st.customers, st.events,
-           seed_s, customers < 100000 ? "; full size: TALLY_BENCH_REPORT_CUSTOMERS=100000" : "", NRAW,
-           bad ? "DIFFER" : "agree");
+           seeded, NRAW, bad ? "DIFFER" : "agree");
     bench_cleanup();
     return bad ? 1 : 0;
 }
