@@ -154,7 +154,7 @@ static void raw_setup(struct raw_side *r, const char *path)
 {
     if (sqlite3_open(path, &r->db) != SQLITE_OK)
         die("raw open", r->db ? sqlite3_errmsg(r->db) : path);
-    raw_check(r, sqlite3_exec(r->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+    raw_check(r, sqlite3_exec(r->db, BENCH_RAW_PRAGMAS,
                               NULL, NULL, NULL), SQLITE_OK, "raw pragmas");
     raw_check(r, sqlite3_exec(r->db, RAW_SCHEMA, NULL, NULL, NULL), SQLITE_OK, "raw schema");
     raw_prepare(r, &r->begin, "BEGIN IMMEDIATE");

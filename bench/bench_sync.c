@@ -38,6 +38,7 @@
 #include <sqlite3.h>
 #include <zmq.h>
 
+#include "bench/bench.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
@@ -49,52 +50,10 @@
 #define GOAL_P99_MS 10.0
 #define GOAL_RATE 50000.0
 
-static char tmpdir[4096];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_us(long us)
 {
     struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
     nanosleep(&ts, NULL);
-}
-
-static void cleanup(void)
-{
-    if (!tmpdir[0])
-        return;
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        char path[8192];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    tmpdir[0] = '\0';
-}
-
-static void die(const char *what, const char *why)
-{
-    fprintf(stderr, "bench_sync: %s: %s\n", what, why ? why : "");
-    cleanup();
-    exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static double pct(double *v, int n, double p)
@@ -107,7 +66,7 @@ static double pct(double *v, int n, double p)
 static store *open_db(const char *name, bool create)
 {
     char path[4200], err[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    snprintf(path, sizeof path, "%s/%s", bench_dir, name);
     store *s = store_open(path, create, err, sizeof err);
     if (!s)
         die("store_open", err);
@@ -134,7 +93,7 @@ static void *daemon_main(void *arg)
 
 static void daemon_start(struct daemon *d, const char *name, const char *listen)
 {
-    snprintf(d->path, sizeof d->path, "%s/%s", tmpdir, name);
+    snprintf(d->path, sizeof d->path, "%s/%s", bench_dir, name);
     d->stop = 0;
     d->o.db_path = d->path;
     d->o.listen = listen;
@@ -234,10 +193,10 @@ static int earn_some(store *s, void *arg)
 static sqlite3 *raw_open(const char *name)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    snprintf(path, sizeof path, "%s/%s", bench_dir, name);
     sqlite3 *db;
     if (sqlite3_open(path, &db) != SQLITE_OK ||
-        sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+        sqlite3_exec(db, BENCH_RAW_PRAGMAS
                          "CREATE TABLE IF NOT EXISTS events("
                          " origin TEXT NOT NULL, seq INTEGER NOT NULL,"
                          " hlc INTEGER NOT NULL, wall INTEGER NOT NULL, type TEXT NOT NULL,"
@@ -416,10 +375,7 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     sync_log_level(getenv("BENCH_DEBUG") ? 7 : 3);  /* errors only */
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(tmpdir, sizeof tmpdir, "%s/tally-bench-sync-XXXXXX", tmp);
-    if (!mkdtemp(tmpdir))
-        die("mkdtemp", strerror(errno));
+    bench_tmpdir("bench_sync");
 
     /* Till A with a manager, a barista and customers; till B joins it. */
     store *a = open_db("a.db", true);
@@ -543,6 +499,6 @@ int main(void)
     free(lat);
     free(raw);
     free(g.ids);
-    cleanup();
+    bench_cleanup();
     return same ? 0 : 1;
 }

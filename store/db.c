@@ -181,10 +181,10 @@ int sql_exec(store *s, const char *text)
  * be checkpointed (it grows without bound), a long-running process keeps
  * seeing old data, and a write on top of an old snapshot fails with
  * SQLITE_BUSY at once instead of waiting on the busy timeout. */
-void store_release(store *s)
+/* Resets every statement stepped since the last reset, so none of them
+ * holds a read snapshot. */
+static void reset_live(store *s)
 {
-    if (s->tx_depth > 0)
-        return;
     if (s->live_overflow) {
         for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
             if (sqlite3_stmt_busy(st))
@@ -195,6 +195,12 @@ void store_release(store *s)
     }
     s->nlive = 0;
     s->live_overflow = false;
+}
+
+void store_release(store *s)
+{
+    if (s->tx_depth == 0)
+        reset_live(s);
 }
 
 int64_t store_data_version(store *s)
@@ -239,6 +245,12 @@ int tx_begin(store *s)
 int tx_commit(store *s)
 {
     if (s->tx_depth == 1) {
+        /* Before COMMIT, not after: a statement still open keeps the read
+         * snapshot taken at BEGIN, and the checkpoint that runs inside
+         * COMMIT then cannot copy this transaction's pages back, so the
+         * -wal file never restarts and grows by every commit (hundreds of
+         * MB while a till catches up). */
+        reset_live(s);
         if (step_once(s, "COMMIT") != 0) {
             tx_rollback(s);
             return -1;
@@ -499,6 +511,10 @@ store *store_open(const char *path, bool create, char *err, size_t errsz)
         /* Statement and savepoint journals in memory, not temp files: they
          * are only ever needed to undo part of the open transaction. */
         sql_exec(s, "PRAGMA temp_store=MEMORY") != 0 ||
+        /* 32 MiB of page cache (SQLite's default is 2): a batch from
+         * another till touches many index pages, and pages spilled or
+         * re-read mid-transaction cost more than the memory. */
+        sql_exec(s, "PRAGMA cache_size=-32768") != 0 ||
         sql_exec(s, "PRAGMA foreign_keys=OFF") != 0 ||
         sqlite3_create_function(s->db, "tally_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                 NULL, sql_fold, NULL, NULL) != SQLITE_OK ||
