@@ -16,7 +16,7 @@
  * (store/db.c store_open): same journal, sync, temp store and cache. */
 #define BENCH_RAW_PRAGMAS \
     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;" \
-    " PRAGMA cache_size=-32768;"
+    " PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;"
 
 static char bench_dir[4096];
 static const char *bench_name = "bench";

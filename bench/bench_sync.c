@@ -18,7 +18,7 @@
  * Catch-up: B's syncd stops, A makes 100,000 events (through the API,
  * many per transaction), B's syncd starts again and the clock runs until
  * B holds them all. The raw side inserts the same rows into a table with
- * the store's events schema, 500 per transaction (the sync batch). The
+ * the store's events schema, SYNC_BATCH_MAX (2,000) per transaction, as the sync batches. The
  * ratio is sync / raw; the goal of 50,000 events/s is written as that
  * ratio's goal (50,000 / the raw rate measured).
  *
@@ -46,7 +46,7 @@
 #define LAT_ROUNDS (getenv("BENCH_ROUNDS") ? 100 : 400)
 #define CATCHUP (getenv("BENCH_CATCHUP") ? atoi(getenv("BENCH_CATCHUP")) : 100000)
 #define GEN_PER_TX 5000
-#define RAW_BATCH 500
+#define RAW_BATCH SYNC_BATCH_MAX
 #define GOAL_P99_MS 10.0
 #define GOAL_RATE 50000.0
 
@@ -343,7 +343,7 @@ static void raw_floor(const struct store_event *sample, double *lat)
     free(h.done);
 }
 
-/* 500 rows per transaction, as the sync batches. Returns events/s. */
+/* SYNC_BATCH_MAX rows per transaction, as the sync batches. Returns events/s. */
 static double raw_batched(store *a, const char *origin, int64_t after, int64_t n)
 {
     sqlite3 *db = raw_open("raw-catchup.db");

@@ -627,6 +627,12 @@ static void hello(struct sync_core *c, struct sync_peer *p, const struct sync_ms
     }
     if (!p->last_heard)
         sync_log(LOG_INFO, _("hearing from till %s at %s"), m->origin, p->address);
+    /* A till heard for the first time (or again after a silence) has just
+     * started or reconnected: answer with a heartbeat on the next turn
+     * rather than up to a heartbeat later, since it fetches nothing from
+     * us until our heartbeat reaches it through its SUB. */
+    if (!p->last_heard || now - p->last_heard > (int64_t)STALE_HEARTBEATS * c->heartbeat_ms)
+        c->next_heartbeat = now;
     snprintf(p->current, sizeof p->current, "%s", m->origin);
     p->last_heard = now;
     p->subscribed |= via_sub;

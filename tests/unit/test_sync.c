@@ -259,7 +259,7 @@ static void test_wire_refuses_garbage(void **state)
     refused(NULL, 0, -1);
     refused("", 0, -1);
     refused("hello, world", 12, -1);
-    refused("\x93\x01\x03", 3, -1);                       /* fetch without fields */
+    refused("\x93\x02\x03", 3, -1);                       /* fetch without fields */
     refused("\xc1", 1, -1);                               /* never-used byte */
     refused("\xdd\xff\xff\xff\xff", 5, -1);               /* array claims 2^32 */
     refused("\xdf\x7f\xff\xff\xff\x01", 6, -1);           /* map claims 2^31 pairs */
@@ -267,9 +267,10 @@ static void test_wire_refuses_garbage(void **state)
     refused("\x91\x91\x91\x91\x91\x91\x91\x01", 8, -1);   /* nested too deep */
     refused("\x81\x01\x02", 3, -1);                       /* a map, not an array */
     refused("\xd4\x01\x01", 3, -1);                       /* ext type */
-    refused("\x92\x01\x63", 3, -1);                       /* unknown type 99 */
-    refused("\x92\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00\x01", 11, -1);  /* version 1.0 as float */
-    refused("\x93\x02\x01\xc0", 4, -2);                   /* version 2 */
+    refused("\x92\x02\x63", 3, -1);                       /* unknown type 99 */
+    refused("\x92\xcb\x40\x00\x00\x00\x00\x00\x00\x00\x01", 11, -1);  /* version 2.0 as float */
+    refused("\x93\x01\x01\xc0", 4, -2);                   /* version 1 (older) */
+    refused("\x93\x03\x01\xc0", 4, -2);                   /* version 3 (newer) */
     refused("\x92\xce\xff\xff\xff\xff\x01", 7, -2);       /* version 2^32-1 */
 }
 
