@@ -231,28 +231,35 @@ static int apply_balance(store *s, const struct store_event *ev, int sign)
 {
     if (!ev->points && !ev->stamps && !ev->credit && !ev->spend && !ev->visits)
         return 0;
+    /* UPDATE first, INSERT only for a customer not seen yet: an upsert
+     * tries the insert first, and nearly every event is for a customer
+     * the till knows. */
     sqlite3_stmt *st = sql(s,
-        "INSERT INTO customers(id, points, stamps, credit, spend, visits, first_visit, last_visit)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?8 > 0 AND ?6 > 0 THEN ?7 ELSE 0 END,"
-        "  CASE WHEN ?8 > 0 AND ?6 > 0 THEN ?7 ELSE 0 END)"
-        " ON CONFLICT(id) DO UPDATE SET points = points + ?2, stamps = stamps + ?3,"
+        "UPDATE customers SET points = points + ?2, stamps = stamps + ?3,"
         " credit = credit + ?4, spend = spend + ?5, visits = visits + ?6,"
         " first_visit = CASE WHEN ?8 > 0 AND ?6 > 0 AND (first_visit = 0 OR first_visit > ?7)"
         "   THEN ?7 ELSE first_visit END,"
         " last_visit = CASE WHEN ?8 > 0 AND ?6 > 0 AND ?7 > last_visit THEN ?7 ELSE last_visit END"
-        "");
-    if (!st)
-        return -1;
-    bind_text(st, 1, ev->customer);
-    sqlite3_bind_int64(st, 2, sign * ev->points);
-    sqlite3_bind_int64(st, 3, sign * ev->stamps);
-    sqlite3_bind_int64(st, 4, sign * ev->credit);
-    sqlite3_bind_int64(st, 5, sign * ev->spend);
-    sqlite3_bind_int64(st, 6, sign * ev->visits);
-    sqlite3_bind_int64(st, 7, ev->wall);
-    sqlite3_bind_int(st, 8, sign);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(s);
+        " WHERE id = ?1");
+    for (int pass = 0; pass < 2; pass++) {
+        if (!st)
+            return -1;
+        bind_text(st, 1, ev->customer);
+        sqlite3_bind_int64(st, 2, sign * ev->points);
+        sqlite3_bind_int64(st, 3, sign * ev->stamps);
+        sqlite3_bind_int64(st, 4, sign * ev->credit);
+        sqlite3_bind_int64(st, 5, sign * ev->spend);
+        sqlite3_bind_int64(st, 6, sign * ev->visits);
+        sqlite3_bind_int64(st, 7, ev->wall);
+        sqlite3_bind_int(st, 8, sign);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(s);
+        if (pass == 1 || sqlite3_changes(s->db) > 0)
+            break;
+        st = sql(s, "INSERT INTO customers(id, points, stamps, credit, spend, visits, first_visit, last_visit)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?8 > 0 AND ?6 > 0 THEN ?7 ELSE 0 END,"
+                    "  CASE WHEN ?8 > 0 AND ?6 > 0 THEN ?7 ELSE 0 END)");
+    }
     if (sign > 0 || ev->visits <= 0)
         return 0;
     /* Taking back a visit that lost its occasion (a second void of a
