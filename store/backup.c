@@ -26,7 +26,9 @@
 int store_backup(store *s, const char *dest)
 {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.partial", dest);
+    /* Named for this process: two backups to one name at once (the hourly
+     * timer and a manager's command) must not write into one file. */
+    snprintf(tmp, sizeof tmp, "%s.partial-%ld", dest, (long)getpid());
     unlink(tmp);
     int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY, 0600);
     if (fd < 0)

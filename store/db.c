@@ -84,6 +84,9 @@ static const char SCHEMA_V1[] =
 
 static const char *const MIGRATIONS[] = { SCHEMA_V1 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
+/* How long a process waits for another one's upgrade of the database:
+ * copying a large ledger and reshaping it can take minutes. */
+#define UPGRADE_WAIT_MS (15 * 60 * 1000)
 
 int store_fail(store *s, const char *fmt, ...)
 {
@@ -419,20 +422,25 @@ static int make_parent_dir(const char *path)
     return mkdir(dir, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int schema_version(store *s)
+static int schema_version(sqlite3 *db)
 {
     sqlite3_stmt *st;
     int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return v;
 }
 
+/* Brings the schema up to NMIGRATIONS. One process upgrades while the
+ * others wait: the kiosk, syncd and a manager's command may all start
+ * with the new tally at once. The upgrade holds the write lock on a
+ * connection of its own, so the backup (read through this one) copies
+ * the ledger as it was, and nobody writes in between. */
 static int migrate(store *s)
 {
-    int v = schema_version(s);
+    int v = schema_version(s->db);
     if (v < 0)
         return db_fail(s);
     if (v > NMIGRATIONS)
@@ -440,27 +448,45 @@ static int migrate(store *s)
                           v, NMIGRATIONS);
     if (v == NMIGRATIONS)
         return 0;
-    if (v > 0) {
+    const char *path = sqlite3_db_filename(s->db, "main");
+    sqlite3 *lk = NULL;
+    int rc = -1;
+    if (sqlite3_open_v2(path, &lk, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(lk, UPGRADE_WAIT_MS) != SQLITE_OK ||
+        sqlite3_create_function(lk, "tally_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                NULL, sql_fold, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(lk, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        store_fail(s, "%s", sqlite3_errmsg(lk));
+        goto out;
+    }
+    v = schema_version(lk);     /* another process may have done it meanwhile */
+    if (v > 0 && v < NMIGRATIONS) {
         /* An upgrade: keep the ledger as it was before changing its shape. */
         char copy[4200];
-        const char *path = sqlite3_db_filename(s->db, "main");
-        snprintf(copy, sizeof copy, "%s.before-upgrade-to-v%d", path ? path : "tally.db", NMIGRATIONS);
+        snprintf(copy, sizeof copy, "%s.before-upgrade-to-v%d", path, NMIGRATIONS);
         if (store_backup(s, copy) != 0)
-            return -1;
+            goto out;
+        store_release(s);
     }
-    if (tx_begin(s) != 0)
-        return -1;
-    /* Re-read under the write lock: another process may have migrated. */
-    v = schema_version(s);
-    for (; v < NMIGRATIONS; v++) {
+    for (; v >= 0 && v < NMIGRATIONS; v++) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-        if (sql_exec(s, MIGRATIONS[v]) != 0 || sql_exec(s, pragma) != 0) {
-            tx_rollback(s);
-            return -1;
+        if (sqlite3_exec(lk, MIGRATIONS[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(lk, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+            store_fail(s, "%s", sqlite3_errmsg(lk));
+            goto out;
         }
     }
-    return tx_commit(s);
+    if (v < 0 || sqlite3_exec(lk, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        store_fail(s, "%s", sqlite3_errmsg(lk));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (lk)
+        sqlite3_exec(lk, "ROLLBACK", NULL, NULL, NULL);   /* a no-op after COMMIT */
+    sqlite3_close(lk);
+    return rc;
 }
 
 store *store_open(const char *path, bool create, char *err, size_t errsz)
