@@ -82,7 +82,59 @@ static const char SCHEMA_V1[] =
     " date_from TEXT NOT NULL DEFAULT '', date_to TEXT NOT NULL DEFAULT '',"
     " category TEXT NOT NULL DEFAULT '', ended INTEGER NOT NULL DEFAULT 0);";
 
-static const char *const MIGRATIONS[] = { SCHEMA_V1 };
+/* Version 2: report rollups (see rollup.c), kept as events are applied,
+ * filled here from the events already held. Per UTC hour (wall / 3600000)
+ * and till: roll_cust the visits of each customer, roll_till the sums the
+ * summary report reads. corr: the corrections (refunds and voids) with the
+ * lot they count on; dead: the purchases they made no visit (report.c). */
+#define V2_COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
+    " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
+#define V2_DEAD \
+    "corr AS MATERIALIZED (SELECT coalesce(l2.origin, l1.origin) AS lo," \
+    " coalesce(l2.seq, l1.seq) AS ls, coalesce(l2.wall, l1.wall) AS lwall," \
+    " coalesce(l2.type, l1.type) AS ltype, c.spend AS spend, c.points AS points, c.visits AS visits" \
+    " FROM events c JOIN events l1 ON l1.origin = c.ref_origin AND l1.seq = c.ref_seq" \
+    " LEFT JOIN events l2 ON l1.ref_origin <> '' AND l2.origin = l1.ref_origin AND l2.seq = l1.ref_seq" \
+    " WHERE c.ref_origin <> '' AND " V2_COUNTED("c") ")," \
+    " dead AS MATERIALIZED (SELECT lo || ':' || ls AS k FROM corr WHERE ltype = 'earn'" \
+    "  GROUP BY lo, ls HAVING 1 + sum(visits) <= 0)"
+/* A purchase not killed by its corrections (one key value for NOT IN: an
+ * index is built on the list once). */
+#define V2_LIVE(origin, seq) "(" origin " || ':' || " seq ") NOT IN (SELECT k FROM dead)"
+static const char SCHEMA_V2[] =
+    "CREATE TABLE roll_cust(customer TEXT NOT NULL, hour INTEGER NOT NULL, till TEXT NOT NULL,"
+    " visits INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(customer, hour, till)) WITHOUT ROWID;"
+    "CREATE TABLE roll_till(hour INTEGER NOT NULL, till TEXT NOT NULL,"
+    " visits INTEGER NOT NULL DEFAULT 0, spend INTEGER NOT NULL DEFAULT 0,"
+    " issued INTEGER NOT NULL DEFAULT 0, redeemed INTEGER NOT NULL DEFAULT 0,"
+    " expired INTEGER NOT NULL DEFAULT 0, nps INTEGER NOT NULL DEFAULT 0,"
+    " promoters INTEGER NOT NULL DEFAULT 0, detractors INTEGER NOT NULL DEFAULT 0,"
+    " points INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(hour, till)) WITHOUT ROWID;"
+    "INSERT INTO roll_cust(customer, hour, till, visits) WITH " V2_DEAD
+    " SELECT customer, wall / 3600000, origin, count(*) FROM events e"
+    " WHERE type = 'earn' AND customer <> '' AND " V2_LIVE("e.origin", "e.seq")
+    " GROUP BY 1, 2, 3;"
+    "INSERT INTO roll_till(hour, till, visits, spend, issued, redeemed, expired, nps, promoters,"
+    " detractors, points) WITH " V2_DEAD
+    " SELECT hour, till, sum(v), sum(sp), sum(i), sum(r), sum(x), sum(n), sum(pr), sum(de), sum(pt) FROM"
+    " (SELECT hour, till, type = 'earn' AND " V2_LIVE("till", "seq") " AS v,"
+    "  CASE WHEN own AND type = 'earn' THEN spend ELSE 0 END AS sp,"
+    "  CASE WHEN own AND type IN ('earn', 'bonus', 'enrol', 'adjust') THEN points ELSE 0 END AS i,"
+    "  CASE WHEN own AND type IN ('redeem', 'pay') THEN points ELSE 0 END AS r,"
+    "  CASE WHEN own AND type = 'expire' THEN points ELSE 0 END AS x,"
+    "  own AND type = 'nps' AS n,"
+    "  CASE WHEN own AND type = 'nps' THEN coalesce(json_extract(data, '$.score') >= 9, 0) ELSE 0 END AS pr,"
+    "  CASE WHEN own AND type = 'nps' THEN coalesce(json_extract(data, '$.score') <= 6, 0) ELSE 0 END AS de,"
+    "  CASE WHEN ok THEN points ELSE 0 END AS pt"
+    "  FROM (SELECT wall / 3600000 AS hour, origin AS till, seq, type, spend, points, data,"
+    "   ok, ok AND type NOT IN ('refund', 'void') AS own"
+    "   FROM (SELECT e.*, " V2_COUNTED("e") " AS ok FROM events e WHERE customer <> ''))"
+    "  UNION ALL SELECT lwall / 3600000, lo, 0, CASE WHEN ltype = 'earn' THEN spend ELSE 0 END,"
+    "   CASE WHEN ltype IN ('earn', 'bonus', 'enrol', 'adjust') THEN points ELSE 0 END,"
+    "   CASE WHEN ltype IN ('redeem', 'pay') THEN points ELSE 0 END, 0, 0, 0, 0, 0 FROM corr)"
+    " GROUP BY hour, till;";
+
+static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 /* How long a process waits for another one's upgrade of the database:
  * copying a large ledger and reshaping it can take minutes. */

@@ -229,6 +229,8 @@ static int ensure_customer(store *s, const char *id)
 
 static int apply_balance(store *s, const struct store_event *ev, int sign)
 {
+    if (sign < 0 && rollup_retract(s, ev) != 0)     /* report rollups (rollup.c) */
+        return -1;
     if (!ev->points && !ev->stamps && !ev->credit && !ev->spend && !ev->visits)
         return 0;
     /* UPDATE first, INSERT only for a customer not seen yet: an upsert
@@ -515,6 +517,8 @@ static int derive(store *s, const struct store_event *ev)
         /* apply_balance creates the row as it adds; without an effect that
          * counts, the row must still exist (an enrolment, an NPS answer). */
         if (counts && effect ? apply_balance(s, ev, 1) != 0 : ensure_customer(s, ev->customer) != 0)
+            return -1;
+        if (rollup_event(s, ev, counts) != 0)       /* report rollups (rollup.c) */
             return -1;
     }
     const char *t = ev->type;

@@ -91,4 +91,10 @@ int require_staff(store *s, const char *staff);
 /* ledger.c */
 int expire_customer(store *s, const char *customer, int64_t *expired);
 
+/* rollup.c: the report rollups (schema 2). rollup_event after an event is
+ * derived (counts: it holds its occasion or has none); rollup_retract when
+ * an event that counted loses its occasion. */
+int rollup_event(store *s, const struct store_event *ev, bool counts);
+int rollup_retract(store *s, const struct store_event *ev);
+
 #endif

@@ -380,6 +380,40 @@ static const char SQL_TOTALS_T[] =
     " SELECT ev.sp + co.sp, ev.sq + co.sq, ev.ip + co.ip, ev.iq + co.iq, ev.rp + co.rp, ev.rq + co.rq,"
     "  ev.xp, ev.xq, ev.np, ev.pdp, ev.nq, ev.pdq FROM ev, co";
 
+/* The same figures from the rollups (rollup.c), for periods whose bounds
+ * are whole UTC hours - local midnights are, in every zone but a few -
+ * and so ranges of their buckets. Same parameters, in hours. Visits per
+ * customer: either the whole of roll_cust in its order (no sort), or each
+ * member's range of it (a seek per member), when the windows are a small
+ * part of the history; the %s are FROM and GROUP BY, as in plan_sql. */
+#define HOUR_MS ((int64_t)3600000)
+#define ROLL_SCAN "roll_cust r"
+#define ROLL_SEEK "customers c CROSS JOIN roll_cust r ON r.customer = c.id"
+static const char SQL_ROLL_VISITS_T[] =
+    "SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2), coalesce(sum(vp), 0),"
+    " count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2), coalesce(sum(vq), 0),"
+    " count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
+    " count(*) FILTER (WHERE vr > 0 AND NOT vq > 0)"
+    " FROM (SELECT coalesce(sum(r.visits) FILTER (WHERE r.hour >= ?4), 0) AS vp,"
+    "  coalesce(sum(r.visits) FILTER (WHERE r.hour >= ?3 AND r.hour < ?4), 0) AS vq,"
+    "  coalesce(sum(r.visits) FILTER (WHERE r.hour < ?3), 0) AS vr"
+    "  FROM %s WHERE r.hour >= ?1 AND r.hour < ?2 AND (?5 = '' OR r.till = ?5) GROUP BY %s)";
+#define ROLL_TOTAL(col, when) "coalesce(sum(" col ") FILTER (WHERE " when "), 0)"
+static const char SQL_ROLL_TOTALS[] =
+    "SELECT " ROLL_TOTAL("spend", "hour >= ?4") ", " ROLL_TOTAL("spend", "hour < ?4") ","
+    " " ROLL_TOTAL("issued", "hour >= ?4") ", " ROLL_TOTAL("issued", "hour < ?4") ","
+    " -" ROLL_TOTAL("redeemed", "hour >= ?4") ", -" ROLL_TOTAL("redeemed", "hour < ?4") ","
+    " -" ROLL_TOTAL("expired", "hour >= ?4") ", -" ROLL_TOTAL("expired", "hour < ?4") ","
+    " " ROLL_TOTAL("nps", "hour >= ?4") ", " ROLL_TOTAL("promoters", "hour >= ?4") ","
+    " " ROLL_TOTAL("detractors", "hour >= ?4") ", " ROLL_TOTAL("nps", "hour < ?4") ","
+    " " ROLL_TOTAL("promoters", "hour < ?4") ", " ROLL_TOTAL("detractors", "hour < ?4")
+    " FROM roll_till WHERE hour >= ?3 AND hour < ?2 AND (?5 = '' OR till = ?5)";
+
+static bool on_hour(int64_t ms)
+{
+    return ms % HOUR_MS == 0;
+}
+
 /* Which plan this database allows: 1 the covering index, 0 the scan. */
 static int plan_of(store *s)
 {
@@ -423,6 +457,17 @@ static const char SQL_MEMBERS[] =
  * balances less what came after, or what came before. */
 static int outstanding_at(store *s, int64_t when, int64_t *out)
 {
+    if (on_hour(when)) {
+        sqlite3_stmt *st = sql(s, "SELECT coalesce(sum(points), 0) FROM roll_till WHERE hour < ?1");
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, when / HOUR_MS);
+        if (step_row(s, st) != 0)
+            return -1;
+        *out = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return 0;
+    }
     /* Two subqueries: SQLite reads a min() or a max() off the index only
      * when it is the query's one aggregate. */
     sqlite3_stmt *st = sql(s, "SELECT (SELECT min(wall) FROM events), (SELECT max(wall) FROM events)");
@@ -479,6 +524,29 @@ static void derive_summary(store *s, struct store_summary *x, int days)
     x->nps = rate(x->promoters - x->detractors, x->nps_answers);
 }
 
+/* The rollup visits query for windows from..to (ms): each member's range
+ * of roll_cust when they are under two fifths of the history it holds,
+ * else the whole of it in order. */
+static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **out)
+{
+    sqlite3_stmt *st = sql(s, "SELECT (SELECT min(hour) FROM roll_till), (SELECT max(hour) FROM roll_till)");
+    if (!st || step_row(s, st) != 0)
+        return -1;
+    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1) + 1;
+    int64_t all = hi - lo;
+    sqlite3_reset(st);
+    if (from / HOUR_MS > lo)
+        lo = from / HOUR_MS;
+    if (to / HOUR_MS < hi)
+        hi = to / HOUR_MS;
+    bool seek = hi <= lo || (hi - lo) * 5 < all * 2;
+    char text[2048];
+    snprintf(text, sizeof text, SQL_ROLL_VISITS_T, seek ? ROLL_SEEK : ROLL_SCAN,
+             seek ? "c.rowid" : "r.customer");
+    *out = sql(s, text);
+    return *out ? 0 : -1;
+}
+
 static int summary_tx(store *s, const struct store_report_query *q, struct store_summary *cur,
                       struct store_summary *prev)
 {
@@ -489,16 +557,25 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     if (check_till(s, q) != 0)
         return -1;
 
-    int plan = plan_of(s);
-    if (plan < 0)
-        return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_VISITS_T);
+    /* From the rollups when the bounds are whole hours, else the events. */
+    bool roll = on_hour(r) && on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
+    int64_t unit = roll ? HOUR_MS : 1;
+    sqlite3_stmt *st;
+    if (roll) {
+        if (roll_visits_sql(s, r, p->to, &st) != 0)
+            return -1;
+    } else {
+        int plan = plan_of(s);
+        if (plan < 0)
+            return -1;
+        st = plan_sql(s, plan, SQL_VISITS_T);
+    }
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, r);
-    sqlite3_bind_int64(st, 2, p->to);
-    sqlite3_bind_int64(st, 3, p->prev_from);
-    sqlite3_bind_int64(st, 4, p->from);
+    sqlite3_bind_int64(st, 1, r / unit);
+    sqlite3_bind_int64(st, 2, p->to / unit);
+    sqlite3_bind_int64(st, 3, p->prev_from / unit);
+    sqlite3_bind_int64(st, 4, p->from / unit);
     bind_till(st, 5, q);
     if (step_row(s, st) != 0)
         return -1;
@@ -514,12 +591,12 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     prev->churned = sqlite3_column_int64(st, 8);
     sqlite3_reset(st);
 
-    st = plan_sql(s, plan, SQL_TOTALS_T);
+    st = roll ? sql(s, SQL_ROLL_TOTALS) : plan_sql(s, plan_of(s), SQL_TOTALS_T);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 2, p->to);
-    sqlite3_bind_int64(st, 3, p->prev_from);
-    sqlite3_bind_int64(st, 4, p->from);
+    sqlite3_bind_int64(st, 2, p->to / unit);
+    sqlite3_bind_int64(st, 3, p->prev_from / unit);
+    sqlite3_bind_int64(st, 4, p->from / unit);
     bind_till(st, 5, q);
     if (step_row(s, st) != 0)
         return -1;
@@ -532,14 +609,23 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     prev->points_redeemed = sqlite3_column_int64(st, c++);
     cur->points_expired = sqlite3_column_int64(st, c++);
     prev->points_expired = sqlite3_column_int64(st, c++);
-    cur->nps_answers = sqlite3_column_int64(st, c++);
-    int64_t pd = sqlite3_column_int64(st, c++);
-    cur->promoters = pd % NPS_SHIFT;
-    cur->detractors = pd / NPS_SHIFT;
-    prev->nps_answers = sqlite3_column_int64(st, c++);
-    pd = sqlite3_column_int64(st, c++);
-    prev->promoters = pd % NPS_SHIFT;
-    prev->detractors = pd / NPS_SHIFT;
+    if (roll) {
+        struct store_summary *x[2] = { cur, prev };
+        for (int i = 0; i < 2; i++) {
+            x[i]->nps_answers = sqlite3_column_int64(st, c++);
+            x[i]->promoters = sqlite3_column_int64(st, c++);
+            x[i]->detractors = sqlite3_column_int64(st, c++);
+        }
+    } else {
+        cur->nps_answers = sqlite3_column_int64(st, c++);
+        int64_t pd = sqlite3_column_int64(st, c++);
+        cur->promoters = pd % NPS_SHIFT;
+        cur->detractors = pd / NPS_SHIFT;
+        prev->nps_answers = sqlite3_column_int64(st, c++);
+        pd = sqlite3_column_int64(st, c++);
+        prev->promoters = pd % NPS_SHIFT;
+        prev->detractors = pd / NPS_SHIFT;
+    }
     sqlite3_reset(st);
 
     st = sql(s, SQL_MEMBERS);
@@ -643,6 +729,76 @@ int store_report_days(store *s, const struct store_report_query *q,
     if (read_begin(s, &began) != 0)
         return -1;
     return read_end(s, began, days_tx(s, q, fn, arg));
+}
+
+/* --- visits per day ------------------------------------------------------------ */
+
+/* Visits per local day of the period, as the summary counts them: from
+ * roll_till when every local midnight of it is a whole hour, else from the
+ * day series above. */
+struct visit_days {
+    int64_t first, *out;
+    int n;
+};
+
+static int visit_day(const struct store_day_point *pt, void *arg)
+{
+    struct visit_days *v = arg;
+    int64_t i = pt->day - v->first;
+    if (i >= 0 && i < v->n)
+        v->out[i] = pt->visits;
+    return 0;
+}
+
+static int visits_per_day_tx(store *s, const struct store_report_query *q, int64_t *visits)
+{
+    const struct store_period *p = &q->period;
+    int n = p->days;
+    if (n <= 0 || check_till(s, q) != 0)
+        return n <= 0 ? 0 : -1;
+    memset(visits, 0, sizeof *visits * (size_t)n);
+    int64_t *midnight = malloc(sizeof *midnight * ((size_t)n + 1));
+    if (!midnight)
+        return store_fail(s, _("out of memory"));
+    bool roll = true;
+    for (int i = 0; i <= n; i++) {
+        midnight[i] = local_midnight(p->first_day + i);
+        roll = roll && on_hour(midnight[i]);
+    }
+    int rc = 0;
+    if (roll) {
+        sqlite3_stmt *st = sql(s, "SELECT hour, sum(visits) FROM roll_till WHERE hour >= ?1 AND hour < ?2"
+                                  " AND (?3 = '' OR till = ?3) GROUP BY hour ORDER BY hour");
+        if (!st) {
+            free(midnight);
+            return -1;
+        }
+        sqlite3_bind_int64(st, 1, midnight[0] / HOUR_MS);
+        sqlite3_bind_int64(st, 2, midnight[n] / HOUR_MS);
+        bind_till(st, 3, q);
+        int d = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t at = sqlite3_column_int64(st, 0) * HOUR_MS;
+            while (d < n - 1 && at >= midnight[d + 1])
+                d++;
+            visits[d] += sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+        rc = rc == SQLITE_DONE ? 0 : db_fail(s);
+    } else {
+        struct visit_days v = { p->first_day, visits, n };
+        rc = days_tx(s, q, visit_day, &v);
+    }
+    free(midnight);
+    return rc;
+}
+
+int store_report_visits_per_day(store *s, const struct store_report_query *q, int64_t *visits)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, visits_per_day_tx(s, q, visits));
 }
 
 /* --- segments and member lists ---------------------------------------------- */

@@ -594,4 +594,9 @@ int64_t store_max_seq(store *s, const char *origin);
 int64_t store_fork_count(store *s);
 
 
+/* Visits per local day of q->period, counted as the summary counts them:
+ * visits[i] for day first_day + i, q->period.days entries. Fast on any
+ * length of history (the report rollups). */
+int store_report_visits_per_day(store *s, const struct store_report_query *q, int64_t *visits);
+
 #endif

@@ -202,20 +202,20 @@ static void load(struct dash *d)
     d->nbuckets = days < cols ? days : cols;
     if (d->nbuckets > MAX_BUCKETS)
         d->nbuckets = MAX_BUCKETS;
+    int64_t *per_day = rc == 0 ? calloc((size_t)days, sizeof *per_day) : NULL;
+    if (rc == 0 && !per_day)
+        rc = -1;
+    if (rc == 0)
+        rc = store_report_visits_per_day(d->s, &q, per_day);
     for (int b = 0; rc == 0 && b < d->nbuckets; b++) {
-        int64_t f = d->per.first_day + (int64_t)b * days / d->nbuckets;
-        int64_t l = d->per.first_day + (int64_t)(b + 1) * days / d->nbuckets - 1;
-        char fa[16], la[16];
-        day_text(f, fa);
-        day_text(l, la);
-        struct store_report_query bq = { .till = d->o->till };
-        struct store_summary c, p;
-        rc = store_period_parse(d->s, fa, la, NULL, NULL, &bq.period);
-        if (rc == 0)
-            rc = store_report_summary(d->s, &bq, &c, &p);
-        d->bucket[b] = rc == 0 && c.visits != STORE_NA ? c.visits : 0;
-        d->bucket_days[b] = (int)(l - f + 1);
+        int f = (int)((int64_t)b * days / d->nbuckets);
+        int l = (int)((int64_t)(b + 1) * days / d->nbuckets - 1);
+        d->bucket[b] = 0;
+        for (int i = f; i <= l; i++)
+            d->bucket[b] += per_day[i];
+        d->bucket_days[b] = l - f + 1;
     }
+    free(per_day);
     store_snapshot_end(d->s);
     if (rc != 0) {
         snprintf(d->msg, sizeof d->msg, "%s", store_error(d->s));

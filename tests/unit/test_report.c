@@ -1256,6 +1256,217 @@ static void test_seed_and_plans(void **state)
     same_reports(a, b, true);
 }
 
+/* --- 7. visits per day and the report rollups ------------------------------------- */
+
+static void visits_per_day(store *s, const char *from, const char *to, const char *till,
+                           int64_t *out, int n)
+{
+    struct store_report_query q = period(s, from, to);
+    q.till = till;
+    assert_int_equal(q.period.days, n);
+    OK(s, store_report_visits_per_day(s, &q, out));
+}
+
+/* 03-01: Ada twice (one voided), Ola once; 03-02: Ola's purchase refunded
+ * in full; 03-03 nothing; 03-04: Ada's purchase refunded in full, the
+ * refund voided (a visit again), Ola's refunded in part (still a visit);
+ * 03-05 at 23:30: Ola at till B. */
+static void test_visits_per_day(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s;
+    char ada[13], ola[13], r[48];
+    struct store_result res;
+    at(a, 2026, 3, 1, 8);
+    enrol(f, a, "Ada", NULL, 1, ada);
+    enrol(f, a, "Ola", NULL, 1, ola);
+    buy(a, f->bar.id, ada, 1000, NULL);
+    at(a, 2026, 3, 1, 12);
+    buy(a, f->bar.id, ada, 1500, r);
+    OK(a, store_void(a, f->m.id, r, "wrong card", NULL));
+    buy(a, f->bar.id, ola, 700, NULL);
+    at(a, 2026, 3, 2, 9);
+    buy(a, f->bar.id, ola, 900, r);
+    at(a, 2026, 3, 2, 18);
+    OK(a, store_refund(a, f->bar.id, r, 0, "returned", NULL));
+    at(a, 2026, 3, 4, 9);
+    buy(a, f->bar.id, ada, 2000, r);
+    OK(a, store_refund(a, f->bar.id, r, 0, "returned", &res));
+    OK(a, store_void(a, f->m.id, res.ref, "not returned after all", NULL));
+    buy(a, f->bar.id, ola, 1200, r);
+    OK(a, store_refund(a, f->bar.id, r, 200, "one item", NULL));
+    store *b = second_till(f, utc_ms(2026, 3, 5, 23, 30));
+    buy(b, f->bar.id, ola, 500, NULL);
+    sync_into(f, b, a);
+
+    int64_t v[7];
+    visits_per_day(a, "2026-02-28", "2026-03-06", NULL, v, 7);
+    const int64_t all[7] = { 0, 2, 0, 0, 2, 1, 0 };
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(v[i], all[i]);
+    /* Each day as the summary counts it. */
+    for (int d = 1; d <= 6; d++) {
+        char day[32];
+        snprintf(day, sizeof day, "2026-03-%02d", d % 100);
+        struct store_report_query q = period(a, day, day);
+        struct store_summary c, p;
+        summary(a, &q, &c, &p);
+        assert_int_equal(c.visits, all[d]);
+    }
+    visits_per_day(a, "2026-03-04", "2026-03-05", store_origin(b), v, 2);
+    assert_int_equal(v[0], 0);
+    assert_int_equal(v[1], 1);
+    visits_per_day(a, "2026-03-05", "2026-03-05", store_origin(a), v, 1);
+    assert_int_equal(v[0], 0);
+    /* Local days in a zone half an hour off UTC (+05:30): its midnights
+     * are not whole hours, so this is the events' path. B's 23:30 UTC
+     * purchase is on 03-06 there; the rest at 08:00-18:00 UTC stay. */
+    setenv("TZ", "Asia/Kolkata", 1);
+    tzset();
+    visits_per_day(a, "2026-03-01", "2026-03-06", NULL, v, 6);
+    const int64_t kolkata[6] = { 2, 0, 0, 2, 0, 1 };
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(v[i], kolkata[i]);
+    struct store_report_query q = period(a, "2026-03-01", "2026-03-06");
+    struct store_summary c, p;
+    summary(a, &q, &c, &p);
+    assert_int_equal(c.visits, 5);
+    setenv("TZ", "UTC", 1);
+    tzset();
+    q = period(a, "2026-03-01", "2026-03-06");
+    summary(a, &q, &c, &p);
+    assert_int_equal(c.visits, 5);
+    assert_int_equal(c.sales, 1000 + 700 + 2000 + 1000 + 500);
+}
+
+/* The rollups a store keeps as it applies events are the ones schema 2
+ * builds from the events held (store/db.c): a copy of the file taken back
+ * to schema 1 is upgraded again and the tables compared. */
+#define ROLL_ROWS "SELECT group_concat(x, ';') FROM (SELECT hour || ',' || till || ',' || visits || ','" \
+    " || spend || ',' || issued || ',' || redeemed || ',' || expired || ',' || nps || ',' || promoters" \
+    " || ',' || detractors || ',' || points AS x FROM roll_till WHERE visits <> 0 OR spend <> 0" \
+    " OR issued <> 0 OR redeemed <> 0 OR expired <> 0 OR nps <> 0 OR points <> 0 ORDER BY hour, till)" \
+    " UNION ALL SELECT group_concat(x, ';') FROM (SELECT customer || ',' || hour || ',' || till" \
+    " || ',' || visits AS x FROM roll_cust WHERE visits <> 0 ORDER BY customer, hour, till)"
+
+static void roll_text(sqlite3 *db, char *out, size_t outsz)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, ROLL_ROWS, -1, &st, NULL), SQLITE_OK);
+    out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        size_t n = strlen(out);
+        snprintf(out + n, outsz - n, "%s|", t ? (const char *)t : "");
+    }
+    sqlite3_finalize(st);
+}
+
+static void rollups_as_rebuilt(struct fx *f, const char *file)
+{
+    static char kept[65536], rebuilt[65536];
+    char path[256], copy[300];
+    sqlite3 *db, *cp;
+    snprintf(path, sizeof path, "%s/%s", f->dir, file);
+    snprintf(copy, sizeof copy, "%s/rebuilt.db", f->dir);
+    unlink(copy);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(copy, &cp), SQLITE_OK);
+    sqlite3_backup *bk = sqlite3_backup_init(cp, "main", db, "main");
+    assert_non_null(bk);
+    assert_int_equal(sqlite3_backup_step(bk, -1), SQLITE_DONE);
+    sqlite3_backup_finish(bk);
+    roll_text(db, kept, sizeof kept);
+    sqlite3_close(db);
+    assert_int_equal(sqlite3_exec(cp, "DROP TABLE roll_cust; DROP TABLE roll_till;"
+                                      " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(cp);
+    char err[512];
+    store *r = store_open(copy, false, err, sizeof err);
+    if (!r)
+        print_error("%s\n", err);
+    assert_non_null(r);
+    store_close(r);
+    assert_int_equal(sqlite3_open(copy, &cp), SQLITE_OK);
+    roll_text(cp, rebuilt, sizeof rebuilt);
+    sqlite3_close(cp);
+    if (strcmp(kept, rebuilt) != 0)
+        print_error("kept:    %s\nrebuilt: %s\n", kept, rebuilt);
+    assert_string_equal(kept, rebuilt);
+    assert_true(strlen(kept) > 20);
+}
+
+/* Applies the events of one origin that `from` holds to `to`. */
+static void sync_origin(struct fx *f, store *from, const char *origin, store *to)
+{
+    enum store_apply res[MAXEV];
+    char why[256];
+    int n = store_read_events(from, origin, 0, f->ev, MAXEV);
+    assert_true(n > 0 && n < MAXEV);
+    assert_int_equal(store_apply_events(to, f->ev, (size_t)n, res, why, sizeof why), 0);
+}
+
+static void test_rollups_as_rebuilt(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s;
+    char jan[13], eva[13], sale[48], sale2[48], ref[48];
+    struct store_result res;
+    at(a, 2026, 3, 1, 9);
+    OK(a, store_setting_set(a, f->m.id, "birthday.points", "50"));
+    enrol(f, a, "Jan", "1985-03-05", 1, jan);
+    enrol(f, a, "Eva", NULL, 1, eva);
+    at(a, 2026, 3, 2, 9);
+    buy(a, f->bar.id, jan, 2000, sale);
+    buy(a, f->bar.id, eva, 3000, sale2);
+    OK(a, store_nps(a, f->bar.id, eva, 9));
+    store *b = second_till(f, utc_ms(2026, 3, 2, 10, 0));
+    /* Both tills void the same sale (one void loses), B refunds Eva's in
+     * part and A voids the rest of it after hearing of that refund. */
+    at(a, 2026, 3, 3, 10);
+    at(b, 2026, 3, 3, 11);
+    OK(a, store_void(a, f->m.id, sale, "till A", NULL));
+    OK(b, store_void(b, f->m.id, sale, "till B", NULL));
+    OK(b, store_refund(b, f->bar.id, sale2, 1000, "one item", &res));
+    snprintf(ref, sizeof ref, "%s", res.ref);
+    at(a, 2026, 3, 5, 9);
+    at(b, 2026, 3, 5, 10);
+    buy(a, f->bar.id, jan, 1000, NULL);             /* both give the birthday bonus */
+    buy(b, f->bar.id, jan, 1000, NULL);
+    OK(b, store_nps(b, f->bar.id, jan, 3));
+    sync_into(f, a, b);
+    sync_into(f, b, a);
+    at(a, 2026, 3, 6, 9);
+    OK(a, store_void(a, f->m.id, ref, "refund was wrong", NULL));
+    OK(a, store_refund(a, f->bar.id, sale2, 0, "all of it", NULL));
+    sync_into(f, a, b);
+    rollups_as_rebuilt(f, "a.db");
+    rollups_as_rebuilt(f, "b.db");
+
+    /* A third till hears B's events before A's: corrections arrive before
+     * what they correct. */
+    store *c = open_db(f, "c.db", true);
+    store_set_clock(c, utc_ms(2026, 3, 7, 9, 0));
+    assert_int_equal(store_init_shop(c, "Kawiarnia", "PLN"), 0);
+    sync_origin(f, a, store_origin(b), c);
+    sync_origin(f, a, store_origin(a), c);
+    rollups_as_rebuilt(f, "c.db");
+    struct store_report_query q = period(a, "2026-03-01", "2026-03-10");
+    struct store_summary ca, pa, cc, pc;
+    summary(a, &q, &ca, &pa);
+    summary(c, &q, &cc, &pc);
+    assert_int_equal(ca.visits, 2);                 /* Jan's two on 03-05; Eva's is all refunded */
+    assert_int_equal(cc.visits, ca.visits);
+    assert_int_equal(ca.sales, 2000);
+    assert_int_equal(cc.sales, ca.sales);
+    assert_int_equal(cc.points_issued, ca.points_issued);
+    assert_int_equal(cc.points_outstanding, ca.points_outstanding);
+    assert_int_equal(ca.nps_answers, 2);
+    assert_int_equal(cc.promoters, 1);
+    assert_int_equal(cc.detractors, 1);
+    store_close(c);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1276,6 +1487,8 @@ int main(void)
         T(test_day),
         T(test_snapshot),
         T(test_seed_and_plans),
+        T(test_visits_per_day),
+        T(test_rollups_as_rebuilt),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,395 @@
+/* rollup.c - the report rollups, kept as events are applied.
+ *
+ * The summary report reads these instead of recomputing every refund and
+ * void over a year of events (report.c). Both tables are derived: schema
+ * version 2 (db.c) fills them from the events already held, and from then
+ * on events.c calls rollup_event for every event it derives and
+ * rollup_retract when an event loses its once-per-occasion claim and its
+ * effect is taken back. They are not part of the digest.
+ *
+ * Buckets are UTC hours (wall / 3600000) and tills, so a period whose
+ * bounds are local midnights on a whole hour (every zone the product is
+ * for) is a range of buckets whatever the reader's time zone; report.c
+ * falls back to the events for any other period.
+ *
+ *   roll_till(hour, till): per till and hour
+ *     visits     purchases that are still a visit (below), on their own
+ *                hour and till
+ *     spend      counted purchases' spend, and their refunds' and voids'
+ *                (on the purchase's hour and till)
+ *     issued     points of counted earn, bonus, enrol and adjust events,
+ *                and of the corrections of those (on the lot's hour, till)
+ *     redeemed   points (negative) of counted redeem and pay events, and
+ *                of their corrections
+ *     expired    points (negative) of counted expire events
+ *     nps, promoters, detractors   counted NPS answers (score >= 9, <= 6)
+ *     points     every counted points effect, on its own hour and till
+ *   roll_cust(customer, hour, till): the visits of each customer.
+ *
+ * The same rules as report.c: a correction is an event with a reference;
+ * it counts on its lot - the event it refers to, or that event's own
+ * reference when it has one (a void of a refund counts on the purchase) -
+ * whether the lot itself counts or not, and nowhere while the event it
+ * refers to is not held (it is taken in when that event arrives). A
+ * purchase is a visit unless 1 + the visits of its counted corrections is
+ * 0 or less, which is not a sum of deltas: it is worked out again for the
+ * purchase whenever one of its corrections comes or goes. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define HOUR_MS ((int64_t)3600000)
+
+#define COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
+    " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
+
+enum { R_VISITS, R_SPEND, R_ISSUED, R_REDEEMED, R_EXPIRED, R_NPS, R_PROMOTERS, R_DETRACTORS,
+       R_POINTS, R_COLS };
+
+/* An event as a lot: what a correction needs to know of it. */
+struct lot {
+    char origin[STORE_ORIGIN_LEN + 1];
+    int64_t seq, wall;
+    char type[24];
+    char customer[STORE_ID_LEN + 1];
+    char ref_origin[STORE_ORIGIN_LEN + 1];
+    int64_t ref_seq;
+};
+
+static bool is_type(const char *t, const char *const *set)
+{
+    for (; *set; set++)
+        if (strcmp(t, *set) == 0)
+            return true;
+    return false;
+}
+
+static const char *const ISSUING[] = { "earn", "bonus", "enrol", "adjust", NULL };
+static const char *const REDEEMING[] = { "redeem", "pay", NULL };
+
+static int till_add(store *s, int64_t wall, const char *till, const int64_t v[R_COLS])
+{
+    bool any = false;
+    for (int i = 0; i < R_COLS; i++)
+        any |= v[i] != 0;
+    if (!any)
+        return 0;
+    sqlite3_stmt *st = sql(s,
+        "INSERT INTO roll_till(hour, till, visits, spend, issued, redeemed, expired, nps,"
+        " promoters, detractors, points) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT(hour, till) DO UPDATE SET visits = visits + ?3, spend = spend + ?4,"
+        " issued = issued + ?5, redeemed = redeemed + ?6, expired = expired + ?7, nps = nps + ?8,"
+        " promoters = promoters + ?9, detractors = detractors + ?10, points = points + ?11");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, wall / HOUR_MS);
+    bind_text(st, 2, till);
+    for (int i = 0; i < R_COLS; i++)
+        sqlite3_bind_int64(st, 3 + i, v[i]);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* The customer's side of a visit; the till's is in roll_till. */
+static int cust_add(store *s, const struct lot *p, int64_t dv)
+{
+    if (dv == 0 || !p->customer[0])
+        return 0;
+    sqlite3_stmt *st = sql(s, "INSERT INTO roll_cust(customer, hour, till, visits) VALUES(?1, ?2, ?3, ?4)"
+                              " ON CONFLICT(customer, hour, till) DO UPDATE SET visits = visits + ?4");
+    if (!st)
+        return -1;
+    bind_text(st, 1, p->customer);
+    sqlite3_bind_int64(st, 2, p->wall / HOUR_MS);
+    bind_text(st, 3, p->origin);
+    sqlite3_bind_int64(st, 4, dv);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* A purchase became a visit (+1) or stopped being one (-1). */
+static int visit_add(store *s, const struct lot *p, int64_t dv)
+{
+    if (dv == 0 || !p->customer[0])
+        return 0;
+    int64_t v[R_COLS] = { 0 };
+    v[R_VISITS] = dv;
+    return till_add(s, p->wall, p->origin, v) != 0 ? -1 : cust_add(s, p, dv);
+}
+
+/* 1 and the lot if the event is held, 0 if not. */
+static int lot_get(store *s, const char *origin, int64_t seq, struct lot *out)
+{
+    sqlite3_stmt *st = sql(s, "SELECT wall, type, customer, ref_origin, ref_seq FROM events"
+                              " WHERE origin = ?1 AND seq = ?2");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return db_fail(s);
+    memset(out, 0, sizeof *out);
+    snprintf(out->origin, sizeof out->origin, "%s", origin);
+    out->seq = seq;
+    out->wall = sqlite3_column_int64(st, 0);
+    copy_col(st, 1, out->type, sizeof out->type);
+    copy_col(st, 2, out->customer, sizeof out->customer);
+    copy_col(st, 3, out->ref_origin, sizeof out->ref_origin);
+    out->ref_seq = sqlite3_column_int64(st, 4);
+    sqlite3_reset(st);
+    return 1;
+}
+
+static void lot_of_event(const struct store_event *ev, struct lot *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->origin, sizeof out->origin, "%s", ev->origin);
+    out->seq = ev->seq;
+    out->wall = ev->wall;
+    snprintf(out->type, sizeof out->type, "%s", ev->type);
+    snprintf(out->customer, sizeof out->customer, "%s", ev->customer);
+    snprintf(out->ref_origin, sizeof out->ref_origin, "%s", ev->ref_origin);
+    out->ref_seq = ev->ref_seq;
+}
+
+/* The lot a correction referring to l1 counts on: l1's own reference when
+ * it has one and that is held, else l1. */
+static int lot_above(store *s, const struct lot *l1, struct lot *out)
+{
+    if (l1->ref_origin[0]) {
+        int found = lot_get(s, l1->ref_origin, l1->ref_seq, out);
+        if (found != 0)
+            return found < 0 ? -1 : 0;
+    }
+    *out = *l1;
+    return 0;
+}
+
+/* 1 and the lot of a correction referring to (origin, seq), 0 if that
+ * event is not held. */
+static int lot_resolve(store *s, const char *origin, int64_t seq, struct lot *out)
+{
+    struct lot l1;
+    int found = lot_get(s, origin, seq, &l1);
+    if (found <= 0)
+        return found;
+    return lot_above(s, &l1, out) != 0 ? -1 : 1;
+}
+
+/* Whether the visit of a purchase is judged here: a purchase with no
+ * reference of its own (the only kind tally makes). */
+static bool judged(const struct lot *p)
+{
+    return strcmp(p->type, "earn") == 0 && !p->ref_origin[0];
+}
+
+/* The visits of a purchase's counted corrections, as they stand. */
+static int lot_sum(store *s, const struct lot *p, int64_t *out)
+{
+    sqlite3_stmt *st = sql(s,
+        "SELECT (SELECT coalesce(sum(c.visits), 0) FROM events c WHERE c.ref_origin <> ''"
+        "  AND c.ref_origin = ?1 AND c.ref_seq = ?2 AND " COUNTED("c") ")"
+        " + (SELECT coalesce(sum(v.visits), 0) FROM events r JOIN events v ON v.ref_origin <> ''"
+        "  AND v.ref_origin = r.origin AND v.ref_seq = r.seq"
+        "  WHERE r.ref_origin <> '' AND r.ref_origin = ?1 AND r.ref_seq = ?2 AND " COUNTED("v") ")");
+    if (!st)
+        return -1;
+    bind_text(st, 1, p->origin);
+    sqlite3_bind_int64(st, 2, p->seq);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* The corrections of purchase p changed their visits by ds (now counted
+ * in, when after; already counted in, when not): its visit again. */
+static int lot_revisit(store *s, const struct lot *p, int64_t ds, bool after)
+{
+    if (ds == 0 || !judged(p))
+        return 0;
+    int64_t now = 0;
+    if (lot_sum(s, p, &now) != 0)
+        return -1;
+    int64_t before = after ? now - ds : now, later = after ? now : now + ds;
+    return visit_add(s, p, (int64_t)(1 + later > 0) - (int64_t)(1 + before > 0));
+}
+
+/* A correction's effect on the sums of its lot. */
+static int corr_add(store *s, const struct lot *p, int64_t spend, int64_t points, int sign)
+{
+    int64_t v[R_COLS] = { 0 };
+    if (strcmp(p->type, "earn") == 0)
+        v[R_SPEND] = sign * spend;
+    if (is_type(p->type, ISSUING))
+        v[R_ISSUED] = sign * points;
+    if (is_type(p->type, REDEEMING))
+        v[R_REDEEMED] = sign * points;
+    return till_add(s, p->wall, p->origin, v);
+}
+
+/* An event's own effect on the sums, on its own hour and till, if it
+ * counts; with the visit it is (a purchase's, whether it counts or not). */
+static int own_add(store *s, const struct store_event *ev, int sign, bool counts, int64_t visit)
+{
+    int64_t v[R_COLS] = { 0 };
+    const char *t = ev->type;
+    v[R_VISITS] = visit;
+    if (counts)
+        v[R_POINTS] = sign * ev->points;
+    if (counts && strcmp(t, "refund") != 0 && strcmp(t, "void") != 0) {
+        if (strcmp(t, "earn") == 0)
+            v[R_SPEND] = sign * ev->spend;
+        if (is_type(t, ISSUING))
+            v[R_ISSUED] = sign * ev->points;
+        if (is_type(t, REDEEMING))
+            v[R_REDEEMED] = sign * ev->points;
+        if (strcmp(t, "expire") == 0)
+            v[R_EXPIRED] = sign * ev->points;
+        if (strcmp(t, "nps") == 0) {
+            /* As report.c reads an answer: no score, neither. */
+            sqlite3_stmt *st = sql(s, "SELECT json_extract(?1, '$.score') >= 9,"
+                                      " json_extract(?1, '$.score') <= 6");
+            if (!st)
+                return -1;
+            bind_text(st, 1, ev->data);
+            if (sqlite3_step(st) != SQLITE_ROW)
+                return db_fail(s);
+            v[R_NPS] = sign;
+            v[R_PROMOTERS] = sign * sqlite3_column_int64(st, 0);
+            v[R_DETRACTORS] = sign * sqlite3_column_int64(st, 1);
+            sqlite3_reset(st);
+        }
+    }
+    return till_add(s, ev->wall, ev->origin, v);
+}
+
+/* An event that counted loses its claim: take back what it added. */
+int rollup_retract(store *s, const struct store_event *ev)
+{
+    if (!ev->customer[0])
+        return 0;
+    if (own_add(s, ev, -1, true, 0) != 0)
+        return -1;
+    if (!ev->ref_origin[0])
+        return 0;
+    struct lot p;
+    int found = lot_resolve(s, ev->ref_origin, ev->ref_seq, &p);
+    if (found <= 0)
+        return found;
+    if (corr_add(s, &p, ev->spend, ev->points, -1) != 0)
+        return -1;
+    return lot_revisit(s, &p, -ev->visits, false);
+}
+
+/* Corrections that refer to the event just written: they counted nowhere
+ * while it was missing (or, one level up, on the correction they refer
+ * to), and count on their lot now. *ds: the visits they bring to p, the
+ * lot of those referring to it directly. */
+static int take_in(store *s, const struct store_event *ev, const struct lot *self,
+                   const struct lot *p, int64_t *ds)
+{
+    sqlite3_stmt *st = sql(s, "SELECT origin, seq, spend, points, visits, " COUNTED("c")
+                              " FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1"
+                              " AND c.ref_seq = ?2");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->origin);
+    sqlite3_bind_int64(st, 2, ev->seq);
+    int rc;
+    /* The statements below are others: this one keeps its place. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char origin[STORE_ORIGIN_LEN + 1];
+        copy_col(st, 0, origin, sizeof origin);
+        int64_t seq = sqlite3_column_int64(st, 1);
+        if (sqlite3_column_int(st, 5)) {
+            if (corr_add(s, p, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), 1) != 0)
+                return -1;
+            *ds += sqlite3_column_int64(st, 4);
+        }
+        /* One level up: the corrections of this one counted on it, and
+         * count on the event just written now. */
+        struct lot c;
+        int held = lot_get(s, origin, seq, &c);
+        if (held < 0)
+            return -1;
+        if (held == 0)
+            continue;
+        sqlite3_stmt *up = sql(s, "SELECT coalesce(sum(spend), 0), coalesce(sum(points), 0), count(*)"
+                                  " FROM events v WHERE v.ref_origin <> '' AND v.ref_origin = ?1"
+                                  " AND v.ref_seq = ?2 AND " COUNTED("v"));
+        if (!up)
+            return -1;
+        bind_text(up, 1, c.origin);
+        sqlite3_bind_int64(up, 2, c.seq);
+        if (sqlite3_step(up) != SQLITE_ROW)
+            return db_fail(s);
+        int64_t spend = sqlite3_column_int64(up, 0), points = sqlite3_column_int64(up, 1);
+        bool any = sqlite3_column_int64(up, 2) > 0;
+        sqlite3_reset(up);
+        if (any && (corr_add(s, &c, spend, points, -1) != 0 || corr_add(s, self, spend, points, 1) != 0))
+            return -1;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* An event was written and derived; counts: it holds its occasion (or
+ * has none). */
+int rollup_event(store *s, const struct store_event *ev, bool counts)
+{
+    if (!ev->customer[0])
+        return 0;
+    struct lot self, p;
+    lot_of_event(ev, &self);
+    /* Corrections that came before the event they refer to. */
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1"
+                              " AND c.ref_seq = ?2 LIMIT 1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->origin);
+    sqlite3_bind_int64(st, 2, ev->seq);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    bool referred = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(s);
+    /* A purchase is a visit, unless such corrections say not. */
+    int64_t visit = 0;
+    if (judged(&self)) {
+        int64_t sum = 0;
+        if (referred && lot_sum(s, &self, &sum) != 0)
+            return -1;
+        visit = 1 + sum > 0;
+    }
+    if (own_add(s, ev, 1, counts, visit) != 0 || cust_add(s, &self, visit) != 0)
+        return -1;
+    int64_t ds = 0;
+    bool have_p = false;
+    if (ev->ref_origin[0]) {
+        int found = lot_resolve(s, ev->ref_origin, ev->ref_seq, &p);
+        if (found < 0)
+            return -1;
+        have_p = found > 0;
+        if (have_p && counts) {
+            if (corr_add(s, &p, ev->spend, ev->points, 1) != 0)
+                return -1;
+            ds += ev->visits;
+        }
+    }
+    if (referred) {
+        /* They count on the lot above this event now. */
+        struct lot up;
+        int64_t up_ds = 0;
+        if (lot_above(s, &self, &up) != 0 || take_in(s, ev, &self, &up, &up_ds) != 0)
+            return -1;
+        if (!judged(&self) && (strcmp(up.origin, self.origin) != 0 || up.seq != self.seq))
+            ds += up_ds;
+    }
+    if (have_p)
+        return lot_revisit(s, &p, ds, true);
+    return 0;
+}
