@@ -104,6 +104,11 @@ static const char SCHEMA_V1[] =
 static const char SCHEMA_V2[] =
     "CREATE TABLE roll_cust(customer TEXT NOT NULL, hour INTEGER NOT NULL, till TEXT NOT NULL,"
     " visits INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(customer, hour, till)) WITHOUT ROWID;"
+    /* New customer visits are appended here and folded into roll_cust
+     * in bulk (rollup.c): in customer order, one upsert per event would
+     * dirty a page per customer in every commit. */
+    "CREATE TABLE roll_log(n INTEGER PRIMARY KEY, customer TEXT NOT NULL, hour INTEGER NOT NULL,"
+    " till TEXT NOT NULL, visits INTEGER NOT NULL);"
     "CREATE TABLE roll_till(hour INTEGER NOT NULL, till TEXT NOT NULL,"
     " visits INTEGER NOT NULL DEFAULT 0, spend INTEGER NOT NULL DEFAULT 0,"
     " issued INTEGER NOT NULL DEFAULT 0, redeemed INTEGER NOT NULL DEFAULT 0,"
@@ -136,6 +141,8 @@ static const char SCHEMA_V2[] =
 
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
+_Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
+               "store.h says which schema this tally writes: one migration per version");
 /* How long a process waits for another one's upgrade of the database:
  * copying a large ledger and reshaping it can take minutes. */
 #define UPGRADE_WAIT_MS (15 * 60 * 1000)
@@ -285,6 +292,10 @@ int tx_begin(store *s)
     store_release(s);
     if (s->tx_depth == 0)
         s->settings.loaded = false;     /* another process may have changed them */
+    /* A savepoint may be rolled back alone: what the rollups hold in
+     * memory so far belongs to the level around it, so write it first. */
+    if (s->tx_depth > 0 && rollup_flush(s) != 0)
+        return -1;
     if (step_once(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner") != 0)
         return -1;
     if (s->tx_depth++ == 0) {
@@ -305,6 +316,10 @@ int tx_commit(store *s)
          * COMMIT then cannot copy this transaction's pages back, so the
          * -wal file never restarts and grows by every commit (hundreds of
          * MB while a till catches up). */
+        if (rollup_flush(s) != 0) {
+            tx_rollback(s);
+            return -1;
+        }
         reset_live(s);
         if (step_once(s, "COMMIT") != 0) {
             tx_rollback(s);
@@ -322,6 +337,7 @@ void tx_rollback(store *s)
 {
     char keep[sizeof s->err];
     memcpy(keep, s->err, sizeof keep);
+    rollup_drop(s);
     if (s->tx_depth == 1)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     else if (s->tx_depth > 1)

@@ -21,6 +21,17 @@ struct stmt_slot {
     sqlite3_stmt *st;
 };
 
+/* roll_till deltas of the open transaction, written just before it
+ * commits (rollup.c): a batch of events touches a few hour buckets many
+ * times over. */
+#define ROLL_TILL_COLS 9
+#define ROLL_PENDING_MAX 64
+struct roll_pending {
+    int64_t hour;
+    char till[STORE_ORIGIN_LEN + 1];
+    int64_t v[ROLL_TILL_COLS];
+};
+
 struct store {
     sqlite3 *db;
     char err[512];
@@ -38,6 +49,8 @@ struct store {
     bool live_overflow;
     struct settings_cache settings;
     bool offline;               /* told by the caller: no other till heard lately */
+    struct roll_pending roll[ROLL_PENDING_MAX];
+    int nroll;
 };
 
 /* db.c */
@@ -96,5 +109,12 @@ int expire_customer(store *s, const char *customer, int64_t *expired);
  * an event that counted loses its occasion. */
 int rollup_event(store *s, const struct store_event *ev, bool counts);
 int rollup_retract(store *s, const struct store_event *ev);
+/* Sums roll_log into roll_cust and empties it (inside a write transaction). */
+int rollup_fold(store *s);
+/* Writes the roll_till deltas held for the open transaction (before
+ * COMMIT and before a savepoint begins); rollup_drop forgets them (on
+ * rollback: what they counted is undone). */
+int rollup_flush(store *s);
+void rollup_drop(store *s);
 
 #endif

@@ -389,15 +389,25 @@ static const char SQL_TOTALS_T[] =
 #define HOUR_MS ((int64_t)3600000)
 #define ROLL_SCAN "roll_cust r"
 #define ROLL_SEEK "customers c CROSS JOIN roll_cust r ON r.customer = c.id"
+#define ROLL_SUMS \
+    "r.customer AS customer, coalesce(sum(r.visits) FILTER (WHERE r.hour >= ?4), 0) AS vp," \
+    " coalesce(sum(r.visits) FILTER (WHERE r.hour >= ?3 AND r.hour < ?4), 0) AS vq," \
+    " coalesce(sum(r.visits) FILTER (WHERE r.hour < ?3), 0) AS vr"
+#define ROLL_WHERE "r.hour >= ?1 AND r.hour < ?2 AND (?5 = '' OR r.till = ?5)"
+/* roll_log (the visits not yet folded into roll_cust, a few thousand
+ * rows) is summed apart and added per customer: a UNION ALL of the two
+ * tables would sort all of roll_cust again. */
 static const char SQL_ROLL_VISITS_T[] =
-    "SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2), coalesce(sum(vp), 0),"
+    "WITH lg AS MATERIALIZED (SELECT " ROLL_SUMS " FROM roll_log r WHERE " ROLL_WHERE " GROUP BY r.customer),"
+    " cu AS (SELECT " ROLL_SUMS " FROM %s WHERE " ROLL_WHERE " GROUP BY %s)"
+    " SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2), coalesce(sum(vp), 0),"
     " count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2), coalesce(sum(vq), 0),"
     " count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
     " count(*) FILTER (WHERE vr > 0 AND NOT vq > 0)"
-    " FROM (SELECT coalesce(sum(r.visits) FILTER (WHERE r.hour >= ?4), 0) AS vp,"
-    "  coalesce(sum(r.visits) FILTER (WHERE r.hour >= ?3 AND r.hour < ?4), 0) AS vq,"
-    "  coalesce(sum(r.visits) FILTER (WHERE r.hour < ?3), 0) AS vr"
-    "  FROM %s WHERE r.hour >= ?1 AND r.hour < ?2 AND (?5 = '' OR r.till = ?5) GROUP BY %s)";
+    " FROM (SELECT cu.vp + coalesce(lg.vp, 0) AS vp, cu.vq + coalesce(lg.vq, 0) AS vq,"
+    "  cu.vr + coalesce(lg.vr, 0) AS vr FROM cu LEFT JOIN lg ON lg.customer = cu.customer"
+    "  UNION ALL SELECT lg.vp, lg.vq, lg.vr FROM lg WHERE NOT EXISTS (SELECT 1 FROM roll_cust r"
+    "   WHERE r.customer = lg.customer AND " ROLL_WHERE "))";
 #define ROLL_TOTAL(col, when) "coalesce(sum(" col ") FILTER (WHERE " when "), 0)"
 static const char SQL_ROLL_TOTALS[] =
     "SELECT " ROLL_TOTAL("spend", "hour >= ?4") ", " ROLL_TOTAL("spend", "hour < ?4") ","
@@ -540,7 +550,7 @@ static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **ou
     if (to / HOUR_MS < hi)
         hi = to / HOUR_MS;
     bool seek = hi <= lo || (hi - lo) * 5 < all * 2;
-    char text[2048];
+    char text[4096];
     snprintf(text, sizeof text, SQL_ROLL_VISITS_T, seek ? ROLL_SEEK : ROLL_SCAN,
              seek ? "c.rowid" : "r.customer");
     *out = sql(s, text);

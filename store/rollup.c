@@ -24,7 +24,10 @@
  *     expired    points (negative) of counted expire events
  *     nps, promoters, detractors   counted NPS answers (score >= 9, <= 6)
  *     points     every counted points effect, on its own hour and till
- *   roll_cust(customer, hour, till): the visits of each customer.
+ *   roll_cust(customer, hour, till): the visits of each customer, plus
+ *     the rows of roll_log not yet folded in: a visit is appended there
+ *     (cheap: the end of one b-tree) and every ROLL_LOG_FOLD rows are
+ *     summed into roll_cust at once, in its order. Readers add both.
  *
  * The same rules as report.c: a correction is an event with a reference;
  * it counts on its lot - the event it refers to, or that event's own
@@ -40,12 +43,17 @@
 #include "internal.h"
 
 #define HOUR_MS ((int64_t)3600000)
+/* Visits appended to roll_log before they are folded into roll_cust: a
+ * fold costs about as much as a few hundred single upserts, and readers
+ * scan the log whole, so a few weeks of a busy café's visits. */
+#define ROLL_LOG_FOLD 100000
 
 #define COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
     " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
 
 enum { R_VISITS, R_SPEND, R_ISSUED, R_REDEEMED, R_EXPIRED, R_NPS, R_PROMOTERS, R_DETRACTORS,
        R_POINTS, R_COLS };
+_Static_assert(R_COLS == ROLL_TILL_COLS, "internal.h holds roll_till deltas");
 
 /* An event as a lot: what a correction needs to know of it. */
 struct lot {
@@ -68,6 +76,35 @@ static bool is_type(const char *t, const char *const *set)
 static const char *const ISSUING[] = { "earn", "bonus", "enrol", "adjust", NULL };
 static const char *const REDEEMING[] = { "redeem", "pay", NULL };
 
+int rollup_flush(store *s)
+{
+    for (int i = 0; i < s->nroll; i++) {
+        const struct roll_pending *r = &s->roll[i];
+        sqlite3_stmt *st = sql(s,
+            "INSERT INTO roll_till(hour, till, visits, spend, issued, redeemed, expired, nps,"
+            " promoters, detractors, points) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            " ON CONFLICT(hour, till) DO UPDATE SET visits = visits + ?3, spend = spend + ?4,"
+            " issued = issued + ?5, redeemed = redeemed + ?6, expired = expired + ?7, nps = nps + ?8,"
+            " promoters = promoters + ?9, detractors = detractors + ?10, points = points + ?11");
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, r->hour);
+        bind_text(st, 2, r->till);
+        for (int k = 0; k < R_COLS; k++)
+            sqlite3_bind_int64(st, 3 + k, r->v[k]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(s);
+    }
+    s->nroll = 0;
+    return 0;
+}
+
+void rollup_drop(store *s)
+{
+    s->nroll = 0;
+}
+
+/* Adds to the till's bucket, in memory until the transaction commits. */
 static int till_add(store *s, int64_t wall, const char *till, const int64_t v[R_COLS])
 {
     bool any = false;
@@ -75,19 +112,22 @@ static int till_add(store *s, int64_t wall, const char *till, const int64_t v[R_
         any |= v[i] != 0;
     if (!any)
         return 0;
-    sqlite3_stmt *st = sql(s,
-        "INSERT INTO roll_till(hour, till, visits, spend, issued, redeemed, expired, nps,"
-        " promoters, detractors, points) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-        " ON CONFLICT(hour, till) DO UPDATE SET visits = visits + ?3, spend = spend + ?4,"
-        " issued = issued + ?5, redeemed = redeemed + ?6, expired = expired + ?7, nps = nps + ?8,"
-        " promoters = promoters + ?9, detractors = detractors + ?10, points = points + ?11");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, wall / HOUR_MS);
-    bind_text(st, 2, till);
+    int64_t hour = wall / HOUR_MS;
+    struct roll_pending *r = NULL;
+    for (int i = 0; i < s->nroll && !r; i++)
+        if (s->roll[i].hour == hour && strcmp(s->roll[i].till, till) == 0)
+            r = &s->roll[i];
+    if (!r) {
+        if (s->nroll == ROLL_PENDING_MAX && rollup_flush(s) != 0)
+            return -1;
+        r = &s->roll[s->nroll++];
+        memset(r, 0, sizeof *r);
+        r->hour = hour;
+        snprintf(r->till, sizeof r->till, "%s", till);
+    }
     for (int i = 0; i < R_COLS; i++)
-        sqlite3_bind_int64(st, 3 + i, v[i]);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+        r->v[i] += v[i];
+    return 0;
 }
 
 /* The customer's side of a visit; the till's is in roll_till. */
@@ -95,15 +135,30 @@ static int cust_add(store *s, const struct lot *p, int64_t dv)
 {
     if (dv == 0 || !p->customer[0])
         return 0;
-    sqlite3_stmt *st = sql(s, "INSERT INTO roll_cust(customer, hour, till, visits) VALUES(?1, ?2, ?3, ?4)"
-                              " ON CONFLICT(customer, hour, till) DO UPDATE SET visits = visits + ?4");
+    sqlite3_stmt *st = sql(s, "INSERT INTO roll_log(customer, hour, till, visits) VALUES(?1, ?2, ?3, ?4)");
     if (!st)
         return -1;
     bind_text(st, 1, p->customer);
     sqlite3_bind_int64(st, 2, p->wall / HOUR_MS);
     bind_text(st, 3, p->origin);
     sqlite3_bind_int64(st, 4, dv);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(s);
+    /* The log's rowids restart at 1 once it is emptied: the newest is its
+     * length. */
+    return sqlite3_last_insert_rowid(s->db) >= ROLL_LOG_FOLD ? rollup_fold(s) : 0;
+}
+
+int rollup_fold(store *s)
+{
+    sqlite3_stmt *st = sql(s, "INSERT INTO roll_cust(customer, hour, till, visits)"
+                              " SELECT customer, hour, till, sum(visits) FROM roll_log WHERE true"
+                              " GROUP BY customer, hour, till"
+                              " ON CONFLICT(customer, hour, till) DO UPDATE SET visits = visits + excluded.visits");
+    if (!st || sqlite3_step(st) != SQLITE_DONE)
+        return st ? db_fail(s) : -1;
+    st = sql(s, "DELETE FROM roll_log");
+    return st && sqlite3_step(st) == SQLITE_DONE ? 0 : st ? db_fail(s) : -1;
 }
 
 /* A purchase became a visit (+1) or stopped being one (-1). */
