@@ -52,8 +52,11 @@ int cmd_backup(struct cli *c, int argc, char **argv)
     if (!every) {
         if (store_backup(c->s, pos[0]) != 0)
             return cli_store_fail(c);
-        if (!c->json)
-            printf(_("Backed up %" PRId64 " events to %s.\n"), store_event_count(c->s), pos[0]);
+        if (!c->json) {
+            int64_t events = store_event_count(c->s);
+            printf(ngettext("Backed up %" PRId64 " event to %s.\n", "Backed up %" PRId64 " events to %s.\n", i18n_n(events)),
+                   events, pos[0]);
+        }
         return 0;
     }
     signal(SIGINT, on_signal);
@@ -103,10 +106,14 @@ int cmd_restore(struct cli *c, int argc, char **argv)
     snprintf(before, sizeof before, "%s", store_origin(c->s));
     if (store_restore(c->s, pos[0]) != 0)
         return cli_store_fail(c);
-    if (!c->json)
-        printf(_("Restored %" PRId64 " events from %s (the previous database is in %s).\n"
-                 "This till was %s and goes on as %s.\n"),
-               store_event_count(c->s), pos[0], safety, before, store_origin(c->s));
+    if (!c->json) {
+        int64_t events = store_event_count(c->s);
+        printf(ngettext("Restored %" PRId64 " event from %s (the previous database is in %s).\n"
+                        "This till was %s and goes on as %s.\n",
+                        "Restored %" PRId64 " events from %s (the previous database is in %s).\n"
+                        "This till was %s and goes on as %s.\n", i18n_n(events)),
+               events, pos[0], safety, before, store_origin(c->s));
+    }
     return 0;
 }
 

@@ -113,7 +113,8 @@ static int add(struct cli *c, const struct store_profile *in)
     }
     printf(_("Enrolled %s. Card code: %s\n"), cu.name, human);
     if (cu.points)
-        printf(_("Welcome bonus: %" PRId64 " points.\n"), cu.points);
+        printf(ngettext("Welcome bonus: %" PRId64 " point.\n", "Welcome bonus: %" PRId64 " points.\n", i18n_n(cu.points)),
+               cu.points);
     return 0;
 }
 

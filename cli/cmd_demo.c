@@ -43,7 +43,8 @@ static void progress(void *arg, int day, int days)
     if (d->tty)
     {
         fputc('\r', stderr);
-        fprintf(stderr, _("%d of %d days written (%ld s)"), day, days, (long)(time(NULL) - d->start));
+        fprintf(stderr, ngettext("%d of %d day written (%ld s)", "%d of %d days written (%ld s)", i18n_n(days)), day, days,
+                (long)(time(NULL) - d->start));
     }
 }
 
@@ -112,13 +113,27 @@ int cmd_demo(struct cli *c, int argc, char **argv)
         jb_obj_end(&jb);
         return cli_print_json(&jb);
     }
-    printf(_("Wrote %" PRId64 " events for %" PRId64 " members over %" PRId64 " days in %ld s.\n"),
-           st.events, st.customers, nd, secs);
-    if (st.staff)
-        printf(_("Added %" PRId64 " baristas (PIN %s) and %" PRId64 " rewards.\n"), st.staff,
-               pin ? pin : "1111", st.rewards);
+    char what[64], whom[64], when[64];
+    snprintf(what, sizeof what, ngettext("%" PRId64 " event", "%" PRId64 " events", i18n_n(st.events)), st.events);
+    snprintf(whom, sizeof whom, ngettext("for %" PRId64 " member", "for %" PRId64 " members", i18n_n(st.customers)),
+             st.customers);
+    snprintf(when, sizeof when, ngettext("over %" PRId64 " day", "over %" PRId64 " days", i18n_n(nd)), nd);
+    /* TRANSLATORS: "Wrote 5400 events for 200 members over 90 days in 3 s.":
+     * the three parts are the messages "%d events", "for %d members" and
+     * "over %d days". */
+    printf(_("Wrote %s %s %s in %ld s.\n"), what, whom, when, secs);
+    if (st.staff) {
+        snprintf(whom, sizeof whom, ngettext("%" PRId64 " barista", "%" PRId64 " baristas", i18n_n(st.staff)),
+                 st.staff);
+        snprintf(what, sizeof what, ngettext("%" PRId64 " reward", "%" PRId64 " rewards", i18n_n(st.rewards)),
+                 st.rewards);
+        /* TRANSLATORS: "Added 3 baristas (PIN 1111) and 4 rewards.": the
+         * parts are the messages "%d baristas" and "%d rewards". */
+        printf(_("Added %s (PIN %s) and %s.\n"), whom, pin ? pin : "1111", what);
+    }
     if (st.failed)
-        printf(_("%" PRId64 " transactions were refused by the rules, the first: %s\n"), st.failed,
-               st.first_error);
+        printf(ngettext("%" PRId64 " transaction was refused by the rules, the first: %s\n",
+                        "%" PRId64 " transactions were refused by the rules, the first: %s\n", i18n_n(st.failed)),
+               st.failed, st.first_error);
     return 0;
 }

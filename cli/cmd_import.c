@@ -285,12 +285,14 @@ int cmd_import(struct cli *c, int argc, char **argv)
     if (rc != 0) {
         free(im.out);
         if (im.errors)
-            return cli_fail(_("nothing was imported: %d of %d rows have errors (listed above)"), im.errors, im.rows);
+            return cli_fail(ngettext("nothing was imported: %d of %d row has errors (listed above)",
+                                     "nothing was imported: %d of %d rows have errors (listed above)", i18n_n(im.rows)),
+                            im.errors, im.rows);
         return store_error(c->s)[0] ? cli_store_fail(c) : 1;
     }
     if (im.out)
         fputs(im.out, stdout);
     free(im.out);
-    fprintf(stderr, _("Imported %d rows.\n"), im.rows);
+    fprintf(stderr, ngettext("Imported %d row.\n", "Imported %d rows.\n", i18n_n(im.rows)), im.rows);
     return 0;
 }

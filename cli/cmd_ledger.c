@@ -48,20 +48,30 @@ static int report(struct cli *c, const char *customer, const struct store_result
         jb_obj_end(&jb);
         return cli_print_json(&jb);
     }
-    printf(_("Event %s: %+" PRId64 " points, %+" PRId64 " stamps"), r->ref, r->points, r->stamps);
+    char pts[64], sts[64];
+    snprintf(pts, sizeof pts, ngettext("%+" PRId64 " point", "%+" PRId64 " points", i18n_n(r->points)), r->points);
+    snprintf(sts, sizeof sts, ngettext("%+" PRId64 " stamp", "%+" PRId64 " stamps", i18n_n(r->stamps)), r->stamps);
+    /* TRANSLATORS: "Event 3fa2c1d9:42: +12 points, +1 stamp": the parts are
+     * the messages "%+d points" and "%+d stamps". */
+    printf(_("Event %s: %s, %s"), r->ref, pts, sts);
     if (r->credit)
         printf(_(", %s store credit"), cli_amount(c, r->credit, amount));
     printf("\n");
     if (r->discount)
         printf(_("Discount: %s\n"), cli_amount(c, r->discount, amount));
     if (r->expired_points)
-        printf(_("%" PRId64 " old points expired first.\n"), r->expired_points);
+        printf(ngettext("%" PRId64 " old point expired first.\n", "%" PRId64 " old points expired first.\n",
+                        i18n_n(r->expired_points)), r->expired_points);
     if (r->bonus_points)
-        printf(_("Bonus: %" PRId64 " points (birthday or referral).\n"), r->bonus_points);
+        printf(ngettext("Bonus: %" PRId64 " point (birthday or referral).\n", "Bonus: %" PRId64 " points (birthday or referral).\n",
+                        i18n_n(r->bonus_points)), r->bonus_points);
     if (r->tier_after[0] && strcmp(r->tier_after, r->tier_before) != 0 && r->tier_before[0] != '\0')
         printf(_("New tier: %s!\n"), r->tier_after);
-    printf(_("%s now has %" PRId64 " points, %" PRId64 " stamps, %s store credit.\n"), cu.name, cu.points,
-           cu.stamps, cli_amount(c, cu.credit, amount));
+    snprintf(pts, sizeof pts, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(cu.points)), cu.points);
+    snprintf(sts, sizeof sts, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(cu.stamps)), cu.stamps);
+    /* TRANSLATORS: "Ola now has 64 points, 3 stamps, 1.20 zł store credit.":
+     * the counts are the messages "%d points" and "%d stamps". */
+    printf(_("%s now has %s, %s, %s store credit.\n"), cu.name, pts, sts, cli_amount(c, cu.credit, amount));
     return 0;
 }
 

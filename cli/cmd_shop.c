@@ -227,9 +227,9 @@ static int print_reward(const struct store_reward *r, void *arg)
     }
     char price[64];
     if (r->points)
-        snprintf(price, sizeof price, _("%" PRId64 " points"), r->points);
+        snprintf(price, sizeof price, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(r->points)), r->points);
     else
-        snprintf(price, sizeof price, _("%" PRId64 " stamps"), r->stamps);
+        snprintf(price, sizeof price, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(r->stamps)), r->stamps);
     printf("%-8s %-32s %-14s %s\n", r->id, r->name, price, r->retired ? _("retired") : "");
     return 0;
 }
@@ -438,7 +438,7 @@ int cmd_expire(struct cli *c, int argc, char **argv)
     if (c->json)
         printf("{\"expired_points\":%" PRId64 "}\n", total);
     else
-        printf(_("%" PRId64 " points expired.\n"), total);
+        printf(ngettext("%" PRId64 " point expired.\n", "%" PRId64 " points expired.\n", i18n_n(total)), total);
     return 0;
 }
 

@@ -150,10 +150,13 @@ static int sync_status_cmd(struct cli *c)
         free(st);
         return 0;
     }
-    printf(_("This till %s listens on %s; %" PRIu64 " events received since syncd started.\n"), st->origin,
-           st->address, st->applied);
+    printf(ngettext("This till %s listens on %s; %" PRIu64 " event received since syncd started.\n",
+                    "This till %s listens on %s; %" PRIu64 " events received since syncd started.\n",
+                    i18n_n((long long)st->applied)), st->origin, st->address, st->applied);
     if (st->strangers)
-        printf(_("Refused %" PRIu64 " connections or messages from keys that are not the shop's.\n"), st->strangers);
+        printf(ngettext("Refused %" PRIu64 " connection or message from keys that are not the shop's.\n",
+                        "Refused %" PRIu64 " connections or messages from keys that are not the shop's.\n",
+                        i18n_n((long long)st->strangers)), st->strangers);
     if (!st->npeers)
         printf(_("No other tills yet: add one with 'tally till invite'.\n"));
     else

@@ -251,8 +251,9 @@ int cli_customer(struct cli *c, const char *text, struct store_customer *out)
 int cli_money(struct cli *c, const char *text, int64_t *out)
 {
     if (money_parse(text, store_currency_digits(c->s), out) != 0 || *out <= 0)
-        return cli_fail(_("'%s' is not an amount: give it like 12.50 or 12,50 (at most %d decimals)"),
-                        text, store_currency_digits(c->s));
+        return cli_fail(ngettext("'%s' is not an amount: give it like 12.50 or 12,50 (at most %d decimal)",
+                                 "'%s' is not an amount: give it like 12.50 or 12,50 (at most %d decimals)",
+                                 i18n_n(store_currency_digits(c->s))), text, store_currency_digits(c->s));
     return 0;
 }
 
@@ -338,7 +339,8 @@ bool cli_offline(struct cli *c, char *describe, size_t describesz)
         }
         int64_t ago = last ? st.updated - last : -1;
         if (online)
-            snprintf(describe, describesz, _("%d of %d other tills online"), online, st.npeers);
+            snprintf(describe, describesz, ngettext("%d of %d other till online", "%d of %d other tills online",
+                                                    i18n_n(st.npeers)), online, st.npeers);
         else if (ago < 0)
             snprintf(describe, describesz, "%s", _("OFFLINE: no other till heard yet"));
         else if (ago < 3600000)

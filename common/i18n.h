@@ -7,8 +7,20 @@
 #define TALLY_I18N_H
 
 #include <libintl.h>
+#include <limits.h>
 
 #define _(s) gettext(s)
 #define N_(s) (s)
+
+/* Strings whose wording depends on a count go through ngettext(singular,
+ * plural, i18n_n(count)): the language's Plural-Forms picks the form.
+ * i18n_n() takes any integer: a negative count takes the form of its size
+ * (-2 points like 2 points), and one too large for unsigned long keeps its
+ * last six digits, which is all a plural rule looks at. */
+static inline unsigned long i18n_n(long long n)
+{
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    return u > ULONG_MAX ? (unsigned long)(u % 1000000 + 1000000) : (unsigned long)u;
+}
 
 #endif

@@ -93,6 +93,19 @@ static void say(struct kiosk *k, enum colour c, const char *fmt, ...)
     k->msg_colour = c;
 }
 
+/* "64 points", "+1 stamp": a count with its noun in the plural form the
+ * language wants, for the messages that carry more than one count. */
+static const char *count_text(char *buf, size_t sz, bool stamps, bool sign, int64_t n)
+{
+    if (stamps)
+        snprintf(buf, sz, sign ? ngettext("%+" PRId64 " stamp", "%+" PRId64 " stamps", i18n_n(n))
+                               : ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(n)), n);
+    else
+        snprintf(buf, sz, sign ? ngettext("%+" PRId64 " point", "%+" PRId64 " points", i18n_n(n))
+                               : ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(n)), n);
+    return buf;
+}
+
 static void set_fields(struct kiosk *k, int n)
 {
     k->nfields = n;
@@ -173,7 +186,8 @@ static void show_customer(struct kiosk *k, const struct store_customer *c)
     store_expire(k->s, c->id, &expired);
     reload_customer(k);
     if (expired)
-        say(k, C_WARN, _("%" PRId64 " old points expired."), expired);
+        say(k, C_WARN, ngettext("%" PRId64 " old point expired.", "%" PRId64 " old points expired.", i18n_n(expired)),
+            expired);
     go(k, M_CUSTOMER);
 }
 
@@ -298,8 +312,12 @@ static void do_earn(struct kiosk *k)
     }
     remember(k, &r);
     reload_customer(k);
-    say(k, C_GOOD, _("%s: +%" PRId64 " points, +%" PRId64 " stamps. Balance %" PRId64 " points."),
-        amount(k, e.amount, a), r.points, r.stamps, k->cust.points);
+    char pts[64], sts[64], bal[64];
+    /* TRANSLATORS: the amount, then "+12 points", "+1 stamp" and the new
+     * balance, "64 points". */
+    say(k, C_GOOD, _("%s: %s, %s. Balance %s."), amount(k, e.amount, a),
+        count_text(pts, sizeof pts, false, true, r.points), count_text(sts, sizeof sts, true, true, r.stamps),
+        count_text(bal, sizeof bal, false, false, k->cust.points));
     if (r.credit)
         snprintf(k->msg + strlen(k->msg), sizeof k->msg - strlen(k->msg), _(" Credit +%s."), amount(k, r.credit, b));
     if (r.bonus_points)
@@ -341,8 +359,11 @@ static void do_confirmed(struct kiosk *k)
         else {
             remember(k, &r);
             reload_customer(k);
-            say(k, C_GOOD, _("Redeemed. Give the reward. Balance %" PRId64 " points, %" PRId64 " stamps."),
-                k->cust.points, k->cust.stamps);
+            char pts[64], sts[64];
+            /* TRANSLATORS: the new balance, "64 points" and "3 stamps". */
+            say(k, C_GOOD, _("Redeemed. Give the reward. Balance %s, %s."),
+                count_text(pts, sizeof pts, false, false, k->cust.points),
+                count_text(sts, sizeof sts, true, false, k->cust.stamps));
         }
     } else if (k->confirm_back == M_CUSTOMER) {    /* undo */
         if (store_void(k->s, k->staff.id, k->pending, _("undone at the till"), &r) != 0)
@@ -350,7 +371,8 @@ static void do_confirmed(struct kiosk *k)
         else {
             k->last_ref[0] = '\0';
             reload_customer(k);
-            say(k, C_GOOD, _("Undone. Balance %" PRId64 " points."), k->cust.points);
+            say(k, C_GOOD, ngettext("Undone. Balance %" PRId64 " point.", "Undone. Balance %" PRId64 " points.",
+                                    i18n_n(k->cust.points)), k->cust.points);
         }
     } else if (k->confirm_back == M_QUIT) {
         k->quit = true;
@@ -422,7 +444,10 @@ static void adjust_ok(struct kiosk *k)
         return;
     }
     reload_customer(k);
-    say(k, C_GOOD, _("Adjusted by %+" PRId64 " points. Balance %" PRId64 " points."), r.points, k->cust.points);
+    char by[64], bal[64];
+    /* TRANSLATORS: "+50 points" or "-20 points", then the new balance, "64 points". */
+    say(k, C_GOOD, _("Adjusted by %s. Balance %s."), count_text(by, sizeof by, false, true, r.points),
+        count_text(bal, sizeof bal, false, false, k->cust.points));
     go(k, M_CUSTOMER);
 }
 
@@ -456,7 +481,8 @@ static void reason_ok(struct kiosk *k)
             say(k, C_BAD, "%s", store_error(k->s));
         else {
             reload_customer(k);
-            say(k, C_GOOD, _("Voided. Balance %" PRId64 " points."), k->cust.points);
+            say(k, C_GOOD, ngettext("Voided. Balance %" PRId64 " point.", "Voided. Balance %" PRId64 " points.",
+                                    i18n_n(k->cust.points)), k->cust.points);
         }
     } else {
         snprintf(k->override_reason, sizeof k->override_reason, "%s", k->f[0].text);
@@ -706,11 +732,17 @@ static void key(struct kiosk *k, wint_t ch, bool fkey)
             const struct store_reward *r = &k->rewards[k->sel];
             snprintf(k->pending, sizeof k->pending, "%s", r->id);
             if (r->points && k->offline)
-                confirm(k, M_REDEEM, _("OFFLINE till. Give %s for %" PRId64 " points? Enter: yes, Esc: no"), r->name, r->points);
+                confirm(k, M_REDEEM, ngettext("OFFLINE till. Give %s for %" PRId64 " point? Enter: yes, Esc: no",
+                                              "OFFLINE till. Give %s for %" PRId64 " points? Enter: yes, Esc: no",
+                                              i18n_n(r->points)), r->name, r->points);
             else if (r->points)
-                confirm(k, M_REDEEM, _("Give %s for %" PRId64 " points? Enter: yes, Esc: no"), r->name, r->points);
+                confirm(k, M_REDEEM, ngettext("Give %s for %" PRId64 " point? Enter: yes, Esc: no",
+                                              "Give %s for %" PRId64 " points? Enter: yes, Esc: no",
+                                              i18n_n(r->points)), r->name, r->points);
             else
-                confirm(k, M_REDEEM, _("Give %s for %" PRId64 " stamps? Enter: yes, Esc: no"), r->name, r->stamps);
+                confirm(k, M_REDEEM, ngettext("Give %s for %" PRId64 " stamp? Enter: yes, Esc: no",
+                                              "Give %s for %" PRId64 " stamps? Enter: yes, Esc: no",
+                                              i18n_n(r->stamps)), r->name, r->stamps);
         } else
             list_key(k, ch, fkey);
         break;
@@ -1054,9 +1086,11 @@ static void draw(struct kiosk *k)
                 if (k->mode == M_REDEEM) {
                     const struct store_reward *r = &k->rewards[i];
                     if (r->points)
-                        putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, _("%d  %s (%" PRId64 " points)"), i + 1, r->name, r->points);
+                        putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, ngettext("%d  %s (%" PRId64 " point)", "%d  %s (%" PRId64 " points)", i18n_n(r->points)),
+                             i + 1, r->name, r->points);
                     else
-                        putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, _("%d  %s (%" PRId64 " stamps)"), i + 1, r->name, r->stamps);
+                        putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, ngettext("%d  %s (%" PRId64 " stamp)", "%d  %s (%" PRId64 " stamps)", i18n_n(r->stamps)),
+                             i + 1, r->name, r->stamps);
                 } else {
                     const struct store_event *ev = &k->history[i];
                     time_t tt = (time_t)(ev->wall / 1000);

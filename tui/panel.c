@@ -75,21 +75,26 @@ int panel_prompts(store *s, const struct store_customer *c, struct prompt *out, 
 #define ADD(col, ...) do { if (n < max) { out[n].colour = (col); \
     snprintf(out[n].text, sizeof out[n].text, __VA_ARGS__); n++; } } while (0)
     if (c->points < 0)
-        ADD(C_BAD, _("Negative balance (%" PRId64 " points): no redemptions until it is positive"), c->points);
+        ADD(C_BAD, ngettext("Negative balance (%" PRId64 " point): no redemptions until it is positive",
+                            "Negative balance (%" PRId64 " points): no redemptions until it is positive",
+                            i18n_n(c->points)), c->points);
     if (c->visits == 0)
         ADD(C_GOOD, "%s", _("First visit: welcome them and explain the card"));
     int past, days = birthday_days(c->birthday, now, &past);
     if (days == 0)
         ADD(C_GOOD, "%s", _("Birthday today: wish them a happy birthday!"));
     else if (days > 0 && days <= 7)
-        ADD(C_GOOD, _("Birthday this week (in %d days)"), days);
+        ADD(C_GOOD, ngettext("Birthday this week (in %d day)", "Birthday this week (in %d days)", i18n_n(days)), days);
     else if (past > 0)
-        ADD(C_GOOD, _("Birthday was %d days ago"), past);
+        ADD(C_GOOD, ngettext("Birthday was %d day ago", "Birthday was %d days ago", i18n_n(past)), past);
     char lapsed_s[32];
     store_setting_get(s, "lapsed.days", lapsed_s, sizeof lapsed_s);
     int64_t lapsed = strtoll(lapsed_s, NULL, 10);
-    if (c->last_visit && lapsed > 0 && now - c->last_visit > lapsed * DAY_MS)
-        ADD(C_ACCENT, _("Welcome back! Not seen for %" PRId64 " days"), (now - c->last_visit) / DAY_MS);
+    if (c->last_visit && lapsed > 0 && now - c->last_visit > lapsed * DAY_MS) {
+        int64_t away = (now - c->last_visit) / DAY_MS;
+        ADD(C_ACCENT, ngettext("Welcome back! Not seen for %" PRId64 " day", "Welcome back! Not seen for %" PRId64 " days",
+                               i18n_n(away)), away);
+    }
     struct reward_scan rs = { .c = c };
     store_reward_list(s, false, scan_reward, &rs);
     if (rs.naffordable && c->points >= 0)
@@ -99,7 +104,8 @@ int panel_prompts(store *s, const struct store_customer *c, struct prompt *out, 
         if (left == 1)
             ADD(C_ACCENT, _("One more stamp to: %s"), rs.stamp_goal.name);
         else if (left <= 3)
-            ADD(C_ACCENT, _("%" PRId64 " stamps to: %s"), left, rs.stamp_goal.name);
+            ADD(C_ACCENT, ngettext("%" PRId64 " stamp to: %s", "%" PRId64 " stamps to: %s", i18n_n(left)), left,
+                rs.stamp_goal.name);
     }
     struct store_tier_status t;
     if (store_customer_tier(s, c->id, &t) == 0 && t.next[0] && t.to_next > 0 &&
@@ -186,9 +192,11 @@ int panel_draw(store *s, const struct store_customer *c, const char *lang, int t
     for (int i = 0; i < rs.naffordable && i < 3 && c->points >= 0; i++) {
         const struct store_reward *r = &rs.affordable[i];
         if (r->points)
-            putf(y++, 4, COLS - 6, C_NORMAL, _("%s (%" PRId64 " points)"), r->name, r->points);
+            putf(y++, 4, COLS - 6, C_NORMAL, ngettext("%s (%" PRId64 " point)", "%s (%" PRId64 " points)", i18n_n(r->points)),
+                 r->name, r->points);
         else
-            putf(y++, 4, COLS - 6, C_NORMAL, _("%s (%" PRId64 " stamps)"), r->name, r->stamps);
+            putf(y++, 4, COLS - 6, C_NORMAL, ngettext("%s (%" PRId64 " stamp)", "%s (%" PRId64 " stamps)", i18n_n(r->stamps)),
+                 r->name, r->stamps);
     }
     struct coupon_line cl = { y + 1, 0, s, lang };
     put(y, 2, COLS - 4, C_ACCENT, _("Coupons:"));

@@ -35,3 +35,36 @@ run "forints are whole, grouped the Hungarian way" env LANG=hu_HU.UTF-8 $T earn 
 has "12 500 Ft of credit or spend shows as Hungarian" "Ft"
 run "Polish amounts use a decimal comma" env TALLY_DB="$WORK/pl.db" sh -c "TALLY_NEW_PIN=1111 $T init --shop P --currency PLN --manager Ola >/dev/null && TALLY_STAFF=Ola TALLY_PIN=1111 $T customer add --name Ola --phone 600700800 >/dev/null && TALLY_STAFF=Ola TALLY_PIN=1111 $T --lang pl earn 600700800 12,50"
 has "12,50 shows as 0,00 zł credit with a comma" ",00 zł"
+
+# Counts take the language's plural forms (Polish three, Romanian three,
+# Hungarian two), seen in real output: the reward list and a purchase.
+P="env TALLY_DB=$WORK/plural.db TALLY_STAFF=Ola TALLY_PIN=1111 $T"
+env TALLY_DB="$WORK/plural.db" TALLY_NEW_PIN=1111 $T init --shop P --currency PLN --manager Ola >/dev/null
+for n in 1 2 5 12 22; do $P reward add "Nagroda $n" --points $n >/dev/null; done
+for n in 1 2 5; do $P reward add "Karta $n" --stamps $n >/dev/null; done
+$P customer add --name Ola --phone 600700900 >/dev/null
+run "rewards listed in Polish" $P --lang pl reward list
+has "Polish: 1 punkt" "Nagroda 1  *1 punkt "
+has "Polish: 2 punkty" "Nagroda 2  *2 punkty "
+has "Polish: 5 punktów" "Nagroda 5  *5 punktów"
+has "Polish: 12 punktów (not punkty)" "Nagroda 12  *12 punktów"
+has "Polish: 22 punkty" "Nagroda 22  *22 punkty "
+has "Polish: 1 pieczątka" "Karta 1  *1 pieczątka"
+has "Polish: 2 pieczątki" "Karta 2  *2 pieczątki"
+has "Polish: 5 pieczątek" "Karta 5  *5 pieczątek"
+run "a 1 zł purchase in Polish" $P --lang pl earn 600700900 1
+has "Polish: +1 punkt, +1 pieczątka" "+1 punkt, +1 pieczątka$"
+has "Polish: the balance, 1 punkt" "ma teraz: 1 punkt, 1 pieczątka,"
+run "a 1 zł purchase more" $P --lang pl earn 600700900 1
+has "Polish: the balance, 2 punkty, 2 pieczątki" "ma teraz: 2 punkty, 2 pieczątki,"
+run "a 3 zł purchase" $P --lang pl earn 600700900 3
+has "Polish: the balance, 5 punktów" "ma teraz: 5 punktów, 3 pieczątki,"
+run "rewards listed in Romanian" $P --lang ro reward list
+has "Romanian: 1 punct" "Nagroda 1  *1 punct "
+has "Romanian: 5 puncte" "Nagroda 5  *5 puncte "
+has "Romanian: 22 de puncte" "Nagroda 22  *22 de puncte"
+run "rewards listed in Hungarian" $P --lang hu reward list
+has "Hungarian: 5 pont, the noun stays singular" "Nagroda 5  *5 pont "
+run "rewards listed in English" $P reward list
+has "English: 1 point" "Nagroda 1  *1 point "
+has "English: 5 points" "Nagroda 5  *5 points"
