@@ -109,8 +109,9 @@ int expire_customer(store *s, const char *customer, int64_t *expired);
  * an event that counted loses its occasion. */
 int rollup_event(store *s, const struct store_event *ev, bool counts);
 int rollup_retract(store *s, const struct store_event *ev);
-/* Sums roll_log into roll_cust and empties it (inside a write transaction). */
-int rollup_fold(store *s);
+/* Sums the oldest `limit` rows of roll_log (all if limit <= 0) into
+ * roll_cust, inside the caller's write transaction; returns how many. */
+int rollup_fold(store *s, int limit);
 /* Writes the roll_till deltas held for the open transaction (before
  * COMMIT and before a savepoint begins); rollup_drop forgets them (on
  * rollback: what they counted is undone). */

@@ -25,9 +25,12 @@
  *     nps, promoters, detractors   counted NPS answers (score >= 9, <= 6)
  *     points     every counted points effect, on its own hour and till
  *   roll_cust(customer, hour, till): the visits of each customer, plus
- *     the rows of roll_log not yet folded in: a visit is appended there
- *     (cheap: the end of one b-tree) and every ROLL_LOG_FOLD rows are
- *     summed into roll_cust at once, in its order. Readers add both.
+ *     the rows of roll_log not yet folded in. A visit is appended to the
+ *     log (the end of one b-tree; an upsert in customer order would dirty
+ *     a page per customer in every commit), and background work - syncd
+ *     when idle, the hourly backup - folds it into roll_cust a few
+ *     thousand rows per transaction (store_rollup_fold), never holding
+ *     the write lock for long. Readers add both.
  *
  * The same rules as report.c: a correction is an event with a reference;
  * it counts on its lot - the event it refers to, or that event's own
@@ -37,16 +40,13 @@
  * purchase is a visit unless 1 + the visits of its counted corrections is
  * 0 or less, which is not a sum of deltas: it is worked out again for the
  * purchase whenever one of its corrections comes or goes. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 
 #define HOUR_MS ((int64_t)3600000)
-/* Visits appended to roll_log before they are folded into roll_cust: a
- * fold costs about as much as a few hundred single upserts, and readers
- * scan the log whole, so a few weeks of a busy café's visits. */
-#define ROLL_LOG_FOLD 100000
 
 #define COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
     " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
@@ -142,23 +142,54 @@ static int cust_add(store *s, const struct lot *p, int64_t dv)
     sqlite3_bind_int64(st, 2, p->wall / HOUR_MS);
     bind_text(st, 3, p->origin);
     sqlite3_bind_int64(st, 4, dv);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(s);
-    /* The log's rowids restart at 1 once it is emptied: the newest is its
-     * length. */
-    return sqlite3_last_insert_rowid(s->db) >= ROLL_LOG_FOLD ? rollup_fold(s) : 0;
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-int rollup_fold(store *s)
+/* Folds the oldest `limit` rows of the log (all when limit <= 0). */
+int rollup_fold(store *s, int limit)
 {
-    sqlite3_stmt *st = sql(s, "INSERT INTO roll_cust(customer, hour, till, visits)"
-                              " SELECT customer, hour, till, sum(visits) FROM roll_log WHERE true"
-                              " GROUP BY customer, hour, till"
-                              " ON CONFLICT(customer, hour, till) DO UPDATE SET visits = visits + excluded.visits");
-    if (!st || sqlite3_step(st) != SQLITE_DONE)
-        return st ? db_fail(s) : -1;
-    st = sql(s, "DELETE FROM roll_log");
-    return st && sqlite3_step(st) == SQLITE_DONE ? 0 : st ? db_fail(s) : -1;
+    sqlite3_stmt *st = sql(s, "SELECT min(n) FROM roll_log");
+    if (!st)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
+        return 0;
+    int64_t last = limit > 0 ? sqlite3_column_int64(st, 0) + limit - 1 : INT64_MAX;
+    st = sql(s, "INSERT INTO roll_cust(customer, hour, till, visits)"
+                " SELECT customer, hour, till, sum(visits) FROM roll_log WHERE n <= ?1"
+                " GROUP BY customer, hour, till"
+                " ON CONFLICT(customer, hour, till) DO UPDATE SET visits = visits + excluded.visits");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, last);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(s);
+    st = sql(s, "DELETE FROM roll_log WHERE n <= ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, last);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(s);
+    return sqlite3_changes(s->db);
+}
+
+int store_rollup_fold(store *s, int limit)
+{
+    /* Look first without the write lock: mostly there is nothing to do. */
+    sqlite3_stmt *st = sql(s, "SELECT EXISTS (SELECT 1 FROM roll_log)");
+    bool any = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    store_release(s);
+    if (!st)
+        return -1;
+    if (!any)
+        return 0;
+    if (tx_begin(s) != 0)
+        return -1;
+    int n = rollup_fold(s, limit);
+    if (n < 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s) != 0 ? -1 : n;
 }
 
 /* A purchase became a visit (+1) or stopped being one (-1). */

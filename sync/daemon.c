@@ -35,6 +35,8 @@
 #include "sync/sync.h"
 
 #define POLL_MS 20              /* with inotify; a writer's commit wakes us */
+#define FOLD_CHUNK 1000         /* visits folded per quiet turn: ~40 ms of write lock */
+#define QUIET_MS 1000           /* ... once no events came for this long */
 #define EAGER_MS 100            /* after a wake-up, look this long every 1 ms */
 #define POLL_NO_INOTIFY_MS 5
 #define REFRESH_MS 1000         /* till list, allow-list, status: at most this apart */
@@ -694,7 +696,8 @@ int sync_daemon_run(const struct sync_options *o)
     }
     int64_t next_refresh = 0, next_status = 0;
     uint64_t generation = sync_core_generation(d.core) - 1;
-    int64_t eager_until = 0;
+    int64_t eager_until = 0, fold_after = 0;
+    uint64_t applied = 0;
     while (!*stop) {
         int64_t now = wall_ms();
         if (now >= next_refresh) {
@@ -736,8 +739,20 @@ int sync_daemon_run(const struct sync_options *o)
             sync_log(LOG_ERR, _("waiting for messages failed: %s"), zmq_strerror(errno));
             break;
         }
-        if (rc == 0)
+        /* Events applied lately: a catch-up may be under way, not now. */
+        if (sync_core_applied(d.core) != applied) {
+            applied = sync_core_applied(d.core);
+            fold_after = now + QUIET_MS;
+        }
+        if (rc == 0) {
+            /* Quiet for a while: fold a little of the report rollups'
+             * visits log (a short transaction; see store/rollup.c). */
+            if (now >= fold_after && store_rollup_fold(d.s, FOLD_CHUNK) < 0) {
+                sync_log(LOG_WARNING, _("could not fold the report rollups: %s"), store_error(d.s));
+                fold_after = now + 60000;
+            }
             continue;
+        }
         /* Handling may change the peer list (a join, a till that moved):
          * then the sockets that fired may be gone; poll again. */
         for (int i = 0; i < d.nitems && generation == sync_core_generation(d.core); i++) {

@@ -262,4 +262,19 @@ run "the double use is reported by tally check" "$T" --db "$A" check
 has "as a coupon used twice" "used 2 times"
 run "and in the coupon list" "$T" --db "$C" coupon list
 has "marked USED TWICE" "USED TWICE"
+
+# A quiet syncd folds the report rollups' visits log into roll_cust, and
+# the figures stay what they were.
+stop a
+for p in 600000001 600000002 600000003; do "$T" --db "$A" earn $p 10,00 >/dev/null; done
+logged() { sqlite3 "$1" "SELECT count(*) FROM roll_log"; }
+same "sales made while syncd is stopped wait in the visits log" "$(logged "$A")" 3
+before=$("$T" --db "$A" --format json report summary --last 30d 2>&1)
+start a
+i=0
+while [ $i -lt $((LIMIT * 5)) ] && [ "$(logged "$A")" != 0 ]; do
+    sleep 0.2; i=$((i + 1))
+done
+same "a quiet syncd folds the visits log" "$(logged "$A")" 0
+same "and the summary is what it was" "$("$T" --db "$A" --format json report summary --last 30d 2>&1)" "$before"
 for x in a c; do stop $x; done
