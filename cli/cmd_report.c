@@ -926,7 +926,9 @@ static int report_overdrafts(struct ctx *x)
     }
     if (x->fmt == FMT_TABLE) {
         print_title(&o);
-        printf(_("%" PRId64 " members overdrawn at the end of the period (%" PRId64 " at the end of the previous one).\n"),
+        printf(ngettext("%" PRId64 " member overdrawn at the end of the period (%" PRId64 " at the end of the previous one).\n",
+                        "%" PRId64 " members overdrawn at the end of the period (%" PRId64 " at the end of the previous one).\n",
+                        i18n_n(oo.count)),
                oo.count, oo.prev_count);
     }
     if (x->fmt == FMT_TABLE && o.nrows == 0)

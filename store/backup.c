@@ -198,14 +198,25 @@ static void check_balances(struct check *c)
         bool bad = false;
         for (int i = 1; i <= 5; i++)
             bad |= sqlite3_column_int64(st, i) != sqlite3_column_int64(st, i + 5);
-        if (bad && wrong++ < 10)
-            say(c, STORE_CHECK_ERROR, _("customer %s: the balance (%" PRId64 " points, %" PRId64 " stamps) is not the sum of their events (%" PRId64 " points, %" PRId64 " stamps)"),
-                (const char *)sqlite3_column_text(st, 0), (int64_t)sqlite3_column_int64(st, 1),
-                (int64_t)sqlite3_column_int64(st, 2), (int64_t)sqlite3_column_int64(st, 6),
-                (int64_t)sqlite3_column_int64(st, 7));
+        if (bad && wrong++ < 10) {
+            int64_t bp = sqlite3_column_int64(st, 1), bs = sqlite3_column_int64(st, 2);
+            int64_t ep = sqlite3_column_int64(st, 6), es = sqlite3_column_int64(st, 7);
+            char bpt[64], bst[64], ept[64], est[64];
+            snprintf(bpt, sizeof bpt, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(bp)), bp);
+            snprintf(bst, sizeof bst, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(bs)), bs);
+            snprintf(ept, sizeof ept, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(ep)), ep);
+            snprintf(est, sizeof est, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(es)), es);
+            /* TRANSLATORS: "customer 3fa2c1d9: the balance (12 points, 1 stamp) is
+             * not the sum of their events (10 points, 1 stamp)": the counts are
+             * the messages "%d points" and "%d stamps". */
+            say(c, STORE_CHECK_ERROR, _("customer %s: the balance (%s, %s) is not the sum of their events (%s, %s)"),
+                (const char *)sqlite3_column_text(st, 0), bpt, bst, ept, est);
+        }
     }
     if (!wrong)
-        say(c, STORE_CHECK_OK, _("balances of %" PRId64 " customers equal the sums of their events"), customers);
+        say(c, STORE_CHECK_OK, ngettext("the balance of %" PRId64 " customer equals the sum of their events",
+                                       "balances of %" PRId64 " customers equal the sums of their events",
+                                       i18n_n(customers)), customers);
 }
 
 static void check_sequences(struct check *c)
@@ -219,9 +230,13 @@ static void check_sequences(struct check *c)
         if (lo == 1 && n == hi)
             say(c, STORE_CHECK_OK, _("till %s: events 1 to %" PRId64 ", no gaps"), origin, hi);
         else if (strcmp(origin, c->s->origin) == 0)
-            say(c, STORE_CHECK_ERROR, _("this till's own events have gaps: %" PRId64 " events numbered %" PRId64 " to %" PRId64), n, lo, hi);
+            say(c, STORE_CHECK_ERROR, ngettext("this till's own events have gaps: %" PRId64 " event numbered %" PRId64 " to %" PRId64,
+                                          "this till's own events have gaps: %" PRId64 " events numbered %" PRId64 " to %" PRId64,
+                                          i18n_n(n)), n, lo, hi);
         else
-            say(c, STORE_CHECK_WARNING, _("till %s: %" PRId64 " of its events up to %" PRId64 " are still missing here; sync will fetch them"),
+            say(c, STORE_CHECK_WARNING, ngettext("till %s: %" PRId64 " of its events up to %" PRId64 " is still missing here; sync will fetch it",
+                                                 "till %s: %" PRId64 " of its events up to %" PRId64 " are still missing here; sync will fetch them",
+                                                 i18n_n(hi - n)),
                 origin, hi - n, hi);
     }
 }
@@ -239,9 +254,14 @@ static void check_hashes(struct check *c)
     int64_t bad = 0;
     store_list_events(c->s, NULL, verify_one, &bad);
     if (bad)
-        say(c, STORE_CHECK_ERROR, _("%" PRId64 " events do not match their content hash (changed outside tally)"), bad);
-    else
-        say(c, STORE_CHECK_OK, _("all %" PRId64 " events match their content hashes"), store_event_count(c->s));
+        say(c, STORE_CHECK_ERROR, ngettext("%" PRId64 " event does not match its content hash (changed outside tally)",
+                                             "%" PRId64 " events do not match their content hash (changed outside tally)",
+                                             i18n_n(bad)), bad);
+    else {
+        int64_t all = store_event_count(c->s);
+        say(c, STORE_CHECK_OK, ngettext("the %" PRId64 " event matches its content hash", "all %" PRId64 " events match their content hashes",
+                                        i18n_n(all)), all);
+    }
     sqlite3_stmt *st = sql(c->s, "SELECT origin, seq FROM forks ORDER BY origin, seq LIMIT 10");
     while (st && sqlite3_step(st) == SQLITE_ROW)
         say(c, STORE_CHECK_ERROR, _("fork: another till sent event %s:%" PRId64 " with other content than this till holds"),
@@ -255,7 +275,9 @@ static void check_coupons(struct check *c)
     sqlite3_stmt *st = sql(c->s, "SELECT code, uses FROM coupons WHERE uses > 1 ORDER BY code");
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         const char *code = (const char *)sqlite3_column_text(st, 0);
-        say(c, STORE_CHECK_WARNING, _("coupon %.4s-%.4s was used %d times, at tills that were cut off from each other"),
+        say(c, STORE_CHECK_WARNING, ngettext("coupon %.4s-%.4s was used %d time, at tills that were cut off from each other",
+                                              "coupon %.4s-%.4s was used %d times, at tills that were cut off from each other",
+                                              i18n_n(sqlite3_column_int(st, 1))),
             code, code + 4, sqlite3_column_int(st, 1));
     }
 }

@@ -79,7 +79,9 @@ static int check_limits(store *s, const char *customer, bool stamp,
         bind_text(st, 1, customer);
         sqlite3_bind_int64(st, 2, day_start_local(now));
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) >= per_day) {
-            snprintf(msg, sizeof msg, _("limit reached: %" PRId64 " loyalty transactions for this customer today; a manager can override it"), per_day);
+            snprintf(msg, sizeof msg, ngettext("limit reached: %" PRId64 " loyalty transaction for this customer today; a manager can override it",
+                                               "limit reached: %" PRId64 " loyalty transactions for this customer today; a manager can override it",
+                                               i18n_n(per_day)), per_day);
             refusal = msg;
         }
     }
@@ -91,7 +93,9 @@ static int check_limits(store *s, const char *customer, bool stamp,
         bind_text(st, 1, customer);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
             now - sqlite3_column_int64(st, 0) < gap) {
-            snprintf(msg, sizeof msg, _("too soon for another stamp: at least %" PRId64 " minutes between stamps; a manager can override it"), gap / 60000);
+            snprintf(msg, sizeof msg, ngettext("too soon for another stamp: at least %" PRId64 " minute between stamps; a manager can override it",
+                                               "too soon for another stamp: at least %" PRId64 " minutes between stamps; a manager can override it",
+                                               i18n_n(gap / 60000)), gap / 60000);
             refusal = msg;
         }
     }
@@ -350,7 +354,9 @@ static int check_offline_limit(store *s, const char *customer, int64_t points,
     if (spent + points <= limit)
         return 0;
     if (!ov)
-        return store_fail(s, _("this till is offline: a customer may spend at most %" PRId64 " points a day here until the tills reconnect (%" PRId64 " spent today); a manager can override"),
+        return store_fail(s, ngettext("this till is offline: a customer may spend at most %" PRId64 " point a day here until the tills reconnect (%" PRId64 " spent today); a manager can override",
+                                      "this till is offline: a customer may spend at most %" PRId64 " points a day here until the tills reconnect (%" PRId64 " spent today); a manager can override",
+                                      i18n_n(limit)),
                           limit, spent);
     if (require_manager(s, ov->manager) != 0)
         return -1;
@@ -373,10 +379,21 @@ static int redeem_tx(store *s, const char *staff, const char *customer, const ch
         return store_fail(s, _("the reward '%s' is no longer offered"), r.name);
     if (expire_customer(s, customer, &expired) != 0 || store_customer_get(s, customer, &c) != 0)
         return -1;
-    if (r.points && c.points < r.points)
-        return store_fail(s, _("not enough points: %s costs %" PRId64 ", the customer has %" PRId64), r.name, r.points, c.points);
-    if (r.stamps && c.stamps < r.stamps)
-        return store_fail(s, _("not enough stamps: %s needs %" PRId64 ", the customer has %" PRId64), r.name, r.stamps, c.stamps);
+    char need[64], have[64];
+    if (r.points && c.points < r.points) {
+        snprintf(need, sizeof need, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(r.points)), r.points);
+        snprintf(have, sizeof have, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(c.points)), c.points);
+        /* TRANSLATORS: "not enough points: Croissant costs 40 points, the
+         * customer has 12 points": the counts are the message "%d points". */
+        return store_fail(s, _("not enough points: %s costs %s, the customer has %s"), r.name, need, have);
+    }
+    if (r.stamps && c.stamps < r.stamps) {
+        snprintf(need, sizeof need, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(r.stamps)), r.stamps);
+        snprintf(have, sizeof have, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(c.stamps)), c.stamps);
+        /* TRANSLATORS: "not enough stamps: Free coffee needs 8 stamps, the
+         * customer has 5 stamps": the counts are the message "%d stamps". */
+        return store_fail(s, _("not enough stamps: %s needs %s, the customer has %s"), r.name, need, have);
+    }
     struct store_event ev;
     event_init(&ev, "redeem", staff, customer);
     ev.points = -r.points;
@@ -423,10 +440,14 @@ static int pay_tx(store *s, const char *staff, const char *customer, int64_t poi
         if (points < 0 || points > POINTS_MAX)
             return store_fail(s, _("give a number of points greater than zero"));
         if (c.points < points)
-            return store_fail(s, _("not enough points: the customer has %" PRId64), c.points);
+            return store_fail(s, ngettext("not enough points: the customer has %" PRId64 " point",
+                                          "not enough points: the customer has %" PRId64 " points", i18n_n(c.points)),
+                              c.points);
         discount = muldiv(points, pow10i(s->digits), setting_int(s, "points.pay_rate"));
         if (discount < 1)
-            return store_fail(s, _("%" PRId64 " points are worth less than the smallest coin; use more"), points);
+            return store_fail(s, ngettext("%" PRId64 " point is worth less than the smallest coin; use more",
+                                          "%" PRId64 " points are worth less than the smallest coin; use more", i18n_n(points)),
+                              points);
         if (check_offline_limit(s, customer, points, NULL, &ev) != 0)
             return -1;
         ev.points = -points;
@@ -549,7 +570,9 @@ static int refund_tx(store *s, const char *staff, const char *ref, int64_t amoun
     ev.spend = -amount;
     ev.visits = r1 == s0 ? -1 : 0;     /* a fully refunded purchase is no visit */
     if (text_clean(reason && *reason ? reason : "refund", ev.reason, sizeof ev.reason, STORE_TEXT_MAX) != 0)
-        return store_fail(s, _("the reason must be text of at most %d characters"), STORE_TEXT_MAX);
+        return store_fail(s, ngettext("the reason must be text of at most %d character",
+                                      "the reason must be text of at most %d characters", i18n_n(STORE_TEXT_MAX)),
+                          STORE_TEXT_MAX);
     if (event_append(s, &ev) != 0)
         return -1;
     result_from(out, &ev);
@@ -584,7 +607,9 @@ static int void_tx(store *s, const char *staff, const char *ref, const char *rea
     int64_t undo_ms = setting_int(s, "undo.minutes") * 60000;
     bool own_recent = strcmp(orig.staff, staff) == 0 && store_now(s) - orig.wall <= undo_ms;
     if (who.role != ROLE_MANAGER && !own_recent)
-        return store_fail(s, _("voiding this needs a manager (staff may undo only their own transaction within %" PRId64 " minutes)"), undo_ms / 60000);
+        return store_fail(s, ngettext("voiding this needs a manager (staff may undo only their own transaction within %" PRId64 " minute)",
+                                      "voiding this needs a manager (staff may undo only their own transaction within %" PRId64 " minutes)",
+                                      i18n_n(undo_ms / 60000)), undo_ms / 60000);
     if (!reason || text_clean(reason, ev.reason, sizeof ev.reason, STORE_TEXT_MAX) != 0 || !ev.reason[0])
         return store_fail(s, _("say why: a void needs a reason"));
     char why[sizeof ev.reason];

@@ -135,7 +135,9 @@ static void refuse(struct sync_core *c, struct sync_peer *p, enum sync_refusal r
         p->logged_since++;
         return;
     }
-    sync_log(LOG_WARNING, _("refused a message from till %s (%s): %s; %" PRIu64 " more since the last report"),
+    sync_log(LOG_WARNING, ngettext("refused a message from till %s (%s): %s; %" PRIu64 " more since the last report",
+                                   "refused a message from till %s (%s): %s; %" PRIu64 " more since the last report",
+                                   i18n_n((long long)p->logged_since)),
              p->origin[0] ? p->origin : p->address, sync_refusal_name(r), why, p->logged_since);
     p->last_logged = now;
     p->logged_since = 0;
@@ -490,7 +492,7 @@ static void publish_new(struct sync_core *c)
             return;
         c->io->publish(c->ctx, c->out.data, c->out.len);
         c->published = c->out_events[n - 1].seq;
-        sync_log(LOG_DEBUG, _("published %d events, up to %s:%" PRId64), n, c->origin, c->published);
+        sync_log(LOG_DEBUG, ngettext("published %d event, up to %s:%" PRId64, "published %d events, up to %s:%" PRId64, i18n_n(n)), n, c->origin, c->published);
     }
 }
 
@@ -581,7 +583,7 @@ static int apply(struct sync_core *c, struct sync_peer *p, const struct store_ev
         sync_log(LOG_ERR, _("could not save events from till %s: %s"), p->origin, store_error(c->s));
         return -1;
     }
-    sync_log(LOG_DEBUG, _("applied %d events of %s up to %" PRId64 " from %s"), n, evs[0].origin,
+    sync_log(LOG_DEBUG, ngettext("applied %d event of %s up to %" PRId64 " from %s", "applied %d events of %s up to %" PRId64 " from %s", i18n_n(n)), n, evs[0].origin,
              evs[n - 1].seq, p->origin);
     int refused = 0;
     for (int i = 0; i < n; i++) {

@@ -123,7 +123,8 @@ int sync_join(const char *db_path, const char *address, const char *token, const
         return -1;
     }
     if (name && strlen(name) > STORE_TILL_NAME_MAX) {
-        snprintf(err, errsz, _("a till's name has at most %d bytes"), STORE_TILL_NAME_MAX);
+        snprintf(err, errsz, ngettext("a till's name has at most %d byte", "a till's name has at most %d bytes", i18n_n(STORE_TILL_NAME_MAX)),
+                 STORE_TILL_NAME_MAX);
         return -1;
     }
     struct stat sb;

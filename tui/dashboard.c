@@ -319,7 +319,8 @@ static void build_drill(struct dash *d)
     day_text(d->per.last_day, b);
     switch (d->drilling) {
     case S_HEADLINE: {
-        snprintf(t, sizeof t, _("Figures, %s to %s, against the previous %d days"), a, b, d->per.days);
+        snprintf(t, sizeof t, ngettext("Figures, %s to %s, against the previous %d day", "Figures, %s to %s, against the previous %d days",
+                                         i18n_n(d->per.days)), a, b, d->per.days);
         drill_reset(d, t);
         const char *h[] = { _("figure"), _("this period"), _("previous"), _("change"), NULL };
         const int w[] = { 24, 18, 18, 16 };
@@ -450,7 +451,9 @@ static void build_drill(struct dash *d)
         break;
     }
     default: {
-        snprintf(t, sizeof t, _("At risk on %s: %d members overdue against their usual interval"), b, d->nrisk);
+        snprintf(t, sizeof t, ngettext("At risk on %s: %d member overdue against their usual interval",
+                                         "At risk on %s: %d members overdue against their usual interval", i18n_n(d->nrisk)),
+                 b, d->nrisk);
         drill_reset(d, t);
         const char *h[] = { _("name"), _("last visit"), _("every"), _("phone"), _("email"), _("consent"), NULL };
         const int w[] = { 22, 12, 7, 14, 15, 8 };
@@ -490,7 +493,8 @@ static void title_line(struct dash *d)
     if (d->per.days == 1)
         snprintf(line, sizeof line, _(" %s dashboard: %s (1 day) vs the day before"), shop, a);
     else
-        snprintf(line, sizeof line, _(" %s dashboard: %s to %s (%d days) vs the %d before"), shop, a, b,
+        snprintf(line, sizeof line, ngettext(" %s dashboard: %s to %s (%d day) vs the %d before", " %s dashboard: %s to %s (%d days) vs the %d before",
+                                               i18n_n(d->per.days)), shop, a, b,
                  d->per.days, d->per.days);
     put(0, 0, COLS, C_TITLE, line);
 }
@@ -557,7 +561,11 @@ static void draw_chart(struct dash *d, int y, int h)
     }
     char t[200];
     if (d->nbuckets && d->bucket_days[0] > 1)
-        snprintf(t, sizeof t, _("Visits (%" PRId64 " in all; each column is %d-%d days)"), total,
+        /* TRANSLATORS: "Visits (120 in all; each column is 6-7 days)": the
+         * form follows the upper bound, 7. */
+        snprintf(t, sizeof t, ngettext("Visits (%" PRId64 " in all; each column is %d-%d day)",
+                                       "Visits (%" PRId64 " in all; each column is %d-%d days)",
+                                       i18n_n(d->bucket_days[d->nbuckets - 1])), total,
                  d->bucket_days[0], d->bucket_days[d->nbuckets - 1]);
     else
         snprintf(t, sizeof t, _("Visits per day (%" PRId64 " in all)"), total);
@@ -642,7 +650,8 @@ static void draw_lists(struct dash *d, int y, int h)
         bool more = i == rows - 1 && d->nrisk > rows;
         if (more) {
             char t[96];
-            snprintf(t, sizeof t, _("... %d more (Enter)"), d->nrisk - rows + 1);
+            snprintf(t, sizeof t, ngettext("... %d more (Enter)", "... %d more (Enter)", i18n_n(d->nrisk - rows + 1)),
+                     d->nrisk - rows + 1);
             put(y + 1 + i, x4, w4, C_DIM, t);
             break;
         }

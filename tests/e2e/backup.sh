@@ -58,6 +58,6 @@ sql "UPDATE customers SET points = points + 500 WHERE phone = '600000001'"
 refuse "a balance changed by hand is found" "is not the sum of their events" $T check
 sql "UPDATE customers SET points = points - 500 WHERE phone = '600000001'"
 sql "UPDATE events SET data = '{\"items\":99}' WHERE type = 'earn' AND origin = '$NEW'"
-refuse "an event changed by hand is found" "do not match their content hash" $T check
+refuse "an event changed by hand is found" "does not match its content hash" $T check
 run "check as JSON" sh -c "$T --format json check || true"
 has "JSON findings" '"level":"error"'

@@ -59,6 +59,19 @@ run "a 1 zł purchase more" $P --lang pl earn 600700900 1
 has "Polish: the balance, 2 punkty, 2 pieczątki" "ma teraz: 2 punkty, 2 pieczątki,"
 run "a 3 zł purchase" $P --lang pl earn 600700900 3
 has "Polish: the balance, 5 punktów" "ma teraz: 5 punktów, 3 pieczątki,"
+# Refusals and tally check count in the language too.
+refuse "a reward too dear, in Polish" "kosztuje 22 punkty, klient ma 5 punktów" $P --lang pl redeem 600700900 "Nagroda 22"
+refuse "a stamp card not yet full, in Polish" "potrzeba: 5 pieczątek, klient ma: 3 pieczątki" $P --lang pl redeem 600700900 "Karta 5"
+refuse "paying more points than held, in Polish" "klient ma 5 punktów" $P --lang pl pay 600700900 1000
+refuse "a reward too dear, in Romanian" "costă 22 de puncte, clientul are 5 puncte" $P --lang ro redeem 600700900 "Nagroda 22"
+refuse "a reward too dear, in Hungarian" "ára 22 pont, a vásárlónak 5 pont van" $P --lang hu redeem 600700900 "Nagroda 22"
+run "tally check in Polish" $P --lang pl check
+has "Polish check: saldo 1 klienta" "saldo 1 klienta jest równe sumie jego zdarzeń"
+N=$(sqlite3 "$WORK/plural.db" "SELECT count(*) FROM events")
+case $((N % 10)):$((N % 100 / 10)) in
+    [234]:[!1]) has "Polish check: wszystkie $N zdarzenia" "wszystkie $N zdarzenia zgadzają się" ;;
+    *) has "Polish check: wszystkich $N zdarzeń" "wszystkich $N zdarzeń zgadza się" ;;
+esac
 run "rewards listed in Romanian" $P --lang ro reward list
 has "Romanian: 1 punct" "Nagroda 1  *1 punct "
 has "Romanian: 5 puncte" "Nagroda 5  *5 puncte "
