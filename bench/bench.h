@@ -12,6 +12,58 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* The events table and its indexes exactly as store/db.c has them, for
+ * the raw side of every benchmark (IF NOT EXISTS: a raw file may be
+ * opened twice). */
+#define BENCH_EVENTS_SCHEMA \
+    "CREATE TABLE IF NOT EXISTS events(" \
+    " origin TEXT NOT NULL, seq INTEGER NOT NULL," \
+    " hlc INTEGER NOT NULL, wall INTEGER NOT NULL, type TEXT NOT NULL," \
+    " staff TEXT NOT NULL, customer TEXT NOT NULL," \
+    " points INTEGER NOT NULL, stamps INTEGER NOT NULL, credit INTEGER NOT NULL," \
+    " spend INTEGER NOT NULL, visits INTEGER NOT NULL," \
+    " ref_origin TEXT NOT NULL, ref_seq INTEGER NOT NULL," \
+    " occasion TEXT NOT NULL, reason TEXT NOT NULL," \
+    " data TEXT NOT NULL, pii TEXT NOT NULL, pii_hash BLOB NOT NULL," \
+    " hash BLOB NOT NULL, PRIMARY KEY(origin, seq)) WITHOUT ROWID;" \
+    "CREATE INDEX IF NOT EXISTS events_customer ON events(customer, wall);" \
+    "CREATE INDEX IF NOT EXISTS events_ref ON events(ref_origin, ref_seq) WHERE ref_origin <> '';" \
+    "CREATE INDEX IF NOT EXISTS events_wall ON events(wall);" \
+    "CREATE INDEX IF NOT EXISTS events_hlc ON events(hlc);"
+#define BENCH_EVENT_INSERT \
+    "INSERT INTO events(origin, seq, hlc, wall, type, staff, customer, points, stamps," \
+    " credit, spend, visits, ref_origin, ref_seq, occasion, reason, data, pii, pii_hash, hash)" \
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"
+
+/* Binds an event to BENCH_EVENT_INSERT; e must outlive the step. */
+static inline void bench_bind_event(sqlite3_stmt *st, const struct store_event *e)
+{
+    sqlite3_bind_text(st, 1, e->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, e->seq);
+    sqlite3_bind_int64(st, 3, e->hlc);
+    sqlite3_bind_int64(st, 4, e->wall);
+    sqlite3_bind_text(st, 5, e->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, e->staff, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, e->customer, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, e->points);
+    sqlite3_bind_int64(st, 9, e->stamps);
+    sqlite3_bind_int64(st, 10, e->credit);
+    sqlite3_bind_int64(st, 11, e->spend);
+    sqlite3_bind_int64(st, 12, e->visits);
+    sqlite3_bind_text(st, 13, e->ref_origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 14, e->ref_seq);
+    sqlite3_bind_text(st, 15, e->occasion, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 16, e->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 17, e->data, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 18, e->pii, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 19, e->pii_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 20, e->hash, 32, SQLITE_STATIC);
+}
+
 /* The raw side of every benchmark runs SQLite as the store does
  * (store/db.c store_open): same journal, sync, temp store and cache. */
 #define BENCH_RAW_PRAGMAS \

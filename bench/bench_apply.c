@@ -131,22 +131,6 @@ static store *make_source(const char *path, char (*ids)[STORE_ID_LEN + 1])
 
 /* --- the raw side -------------------------------------------------------- */
 
-static const char RAW_SCHEMA[] =
-    "CREATE TABLE events("
-    " origin TEXT NOT NULL, seq INTEGER NOT NULL,"
-    " hlc INTEGER NOT NULL, wall INTEGER NOT NULL, type TEXT NOT NULL,"
-    " staff TEXT NOT NULL, customer TEXT NOT NULL,"
-    " points INTEGER NOT NULL, stamps INTEGER NOT NULL, credit INTEGER NOT NULL,"
-    " spend INTEGER NOT NULL, visits INTEGER NOT NULL,"
-    " ref_origin TEXT NOT NULL, ref_seq INTEGER NOT NULL,"
-    " occasion TEXT NOT NULL, reason TEXT NOT NULL,"
-    " data TEXT NOT NULL, pii TEXT NOT NULL, pii_hash BLOB NOT NULL,"
-    " hash BLOB NOT NULL,"
-    " PRIMARY KEY(origin, seq)) WITHOUT ROWID;"
-    "CREATE INDEX events_customer ON events(customer, wall) WHERE customer <> '';"
-    "CREATE INDEX events_ref ON events(ref_origin, ref_seq) WHERE ref_origin <> '';"
-    "CREATE INDEX events_wall ON events(wall);"
-    "CREATE INDEX events_hlc ON events(hlc);";
 
 struct raw_side {
     sqlite3 *db;
@@ -169,15 +153,12 @@ static void raw_setup(struct raw_side *r, const char *path)
 {
     if (sqlite3_open(path, &r->db) != SQLITE_OK)
         die("raw open", r->db ? sqlite3_errmsg(r->db) : path);
-    raw_check(r, sqlite3_exec(r->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+    raw_check(r, sqlite3_exec(r->db, BENCH_RAW_PRAGMAS,
                               NULL, NULL, NULL), SQLITE_OK, "raw pragmas");
-    raw_check(r, sqlite3_exec(r->db, RAW_SCHEMA, NULL, NULL, NULL), SQLITE_OK, "raw schema");
+    raw_check(r, sqlite3_exec(r->db, BENCH_EVENTS_SCHEMA, NULL, NULL, NULL), SQLITE_OK, "raw schema");
     raw_prepare(r, &r->begin, "BEGIN IMMEDIATE");
     raw_prepare(r, &r->commit, "COMMIT");
-    raw_prepare(r, &r->ins,
-        "INSERT INTO events(origin, seq, hlc, wall, type, staff, customer, points, stamps,"
-        " credit, spend, visits, ref_origin, ref_seq, occasion, reason, data, pii, pii_hash, hash)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
+    raw_prepare(r, &r->ins, BENCH_EVENT_INSERT);
 }
 
 static void raw_step(struct raw_side *r, sqlite3_stmt *st, const char *what)
@@ -191,27 +172,7 @@ static void raw_insert(struct raw_side *r, const struct store_event *evs, int n)
     raw_step(r, r->begin, "raw BEGIN");
     sqlite3_stmt *st = r->ins;
     for (int i = 0; i < n; i++) {
-        const struct store_event *ev = &evs[i];
-        sqlite3_bind_text(st, 1, ev->origin, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, ev->seq);
-        sqlite3_bind_int64(st, 3, ev->hlc);
-        sqlite3_bind_int64(st, 4, ev->wall);
-        sqlite3_bind_text(st, 5, ev->type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, ev->staff, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, ev->customer, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 8, ev->points);
-        sqlite3_bind_int64(st, 9, ev->stamps);
-        sqlite3_bind_int64(st, 10, ev->credit);
-        sqlite3_bind_int64(st, 11, ev->spend);
-        sqlite3_bind_int64(st, 12, ev->visits);
-        sqlite3_bind_text(st, 13, ev->ref_origin, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 14, ev->ref_seq);
-        sqlite3_bind_text(st, 15, ev->occasion, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 16, ev->reason, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 17, ev->data, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 18, ev->pii, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 19, ev->pii_hash, 32, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 20, ev->hash, 32, SQLITE_STATIC);
+        bench_bind_event(st, &evs[i]);
         raw_step(r, st, "raw INSERT event");
     }
     raw_step(r, r->commit, "raw COMMIT");

@@ -100,24 +100,10 @@ static long store_round(struct store_side *side, long max, double secs, double *
 
 /* --- the raw side ---------------------------------------------------- */
 
-/* The events table exactly as store/db.c SCHEMA_V1 has it, and the
- * customers table with its balance columns and indexes. */
+/* The events table exactly as the store has it, and the customers table
+ * with its balance columns and indexes. */
 static const char RAW_SCHEMA[] =
-    "CREATE TABLE events("
-    " origin TEXT NOT NULL, seq INTEGER NOT NULL,"
-    " hlc INTEGER NOT NULL, wall INTEGER NOT NULL, type TEXT NOT NULL,"
-    " staff TEXT NOT NULL, customer TEXT NOT NULL,"
-    " points INTEGER NOT NULL, stamps INTEGER NOT NULL, credit INTEGER NOT NULL,"
-    " spend INTEGER NOT NULL, visits INTEGER NOT NULL,"
-    " ref_origin TEXT NOT NULL, ref_seq INTEGER NOT NULL,"
-    " occasion TEXT NOT NULL, reason TEXT NOT NULL,"
-    " data TEXT NOT NULL, pii TEXT NOT NULL, pii_hash BLOB NOT NULL,"
-    " hash BLOB NOT NULL,"
-    " PRIMARY KEY(origin, seq)) WITHOUT ROWID;"
-    "CREATE INDEX events_customer ON events(customer, wall) WHERE customer <> '';"
-    "CREATE INDEX events_ref ON events(ref_origin, ref_seq) WHERE ref_origin <> '';"
-    "CREATE INDEX events_wall ON events(wall);"
-    "CREATE INDEX events_hlc ON events(hlc);"
+    BENCH_EVENTS_SCHEMA
     "CREATE TABLE customers(id TEXT PRIMARY KEY, card TEXT NOT NULL DEFAULT '',"
     " name TEXT NOT NULL DEFAULT '', name_key TEXT NOT NULL DEFAULT '',"
     " phone TEXT NOT NULL DEFAULT '', email TEXT NOT NULL DEFAULT '',"

@@ -157,7 +157,7 @@ static double wait_for(store *b, const char *origin, int64_t want, double limit,
 struct gen {
     char barista[STORE_ID_LEN + 1];
     char (*ids)[STORE_ID_LEN + 1];
-    long made, todo;
+    long made, left;
 };
 
 static int enrol_all(store *s, void *arg)
@@ -179,7 +179,7 @@ static int enrol_all(store *s, void *arg)
 static int earn_some(store *s, void *arg)
 {
     struct gen *g = arg;
-    for (long i = 0; i < g->todo; i++) {
+    for (long i = 0; i < g->left; i++) {
         unsigned long h = (unsigned long)(g->made + i) * 2654435761u;
         struct store_earn e = { .amount = 180 + (int64_t)((h >> 4) % 2400), .items = 1 };
         if (store_earn(s, g->barista, g->ids[h % CUSTOMERS], &e, NULL) != 0)
@@ -197,20 +197,7 @@ static sqlite3 *raw_open(const char *name)
     sqlite3 *db;
     if (sqlite3_open(path, &db) != SQLITE_OK ||
         sqlite3_exec(db, BENCH_RAW_PRAGMAS
-                         "CREATE TABLE IF NOT EXISTS events("
-                         " origin TEXT NOT NULL, seq INTEGER NOT NULL,"
-                         " hlc INTEGER NOT NULL, wall INTEGER NOT NULL, type TEXT NOT NULL,"
-                         " staff TEXT NOT NULL, customer TEXT NOT NULL,"
-                         " points INTEGER NOT NULL, stamps INTEGER NOT NULL, credit INTEGER NOT NULL,"
-                         " spend INTEGER NOT NULL, visits INTEGER NOT NULL,"
-                         " ref_origin TEXT NOT NULL, ref_seq INTEGER NOT NULL,"
-                         " occasion TEXT NOT NULL, reason TEXT NOT NULL,"
-                         " data TEXT NOT NULL, pii TEXT NOT NULL, pii_hash BLOB NOT NULL,"
-                         " hash BLOB NOT NULL, PRIMARY KEY(origin, seq)) WITHOUT ROWID;"
-                         "CREATE INDEX IF NOT EXISTS events_customer ON events(customer, wall);"
-                         "CREATE INDEX IF NOT EXISTS events_ref ON events(ref_origin, ref_seq) WHERE ref_origin <> '';"
-                         "CREATE INDEX IF NOT EXISTS events_wall ON events(wall);"
-                         "CREATE INDEX IF NOT EXISTS events_hlc ON events(hlc);",
+                         BENCH_EVENTS_SCHEMA,
                      NULL, NULL, NULL) != SQLITE_OK)
         die("raw open", sqlite3_errmsg(db));
     return db;
@@ -219,8 +206,7 @@ static sqlite3 *raw_open(const char *name)
 static sqlite3_stmt *raw_insert_stmt(sqlite3 *db)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "INSERT INTO events VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-                               "?15,?16,?17,?18,?19,?20)", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, BENCH_EVENT_INSERT, -1, &st, NULL) != SQLITE_OK)
         die("raw prepare", sqlite3_errmsg(db));
     return st;
 }
@@ -228,26 +214,7 @@ static sqlite3_stmt *raw_insert_stmt(sqlite3 *db)
 static void raw_insert(sqlite3 *db, sqlite3_stmt *st, const struct store_event *e)
 {
     sqlite3_reset(st);
-    sqlite3_bind_text(st, 1, e->origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, e->seq);
-    sqlite3_bind_int64(st, 3, e->hlc);
-    sqlite3_bind_int64(st, 4, e->wall);
-    sqlite3_bind_text(st, 5, e->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, e->staff, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, e->customer, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, e->points);
-    sqlite3_bind_int64(st, 9, e->stamps);
-    sqlite3_bind_int64(st, 10, e->credit);
-    sqlite3_bind_int64(st, 11, e->spend);
-    sqlite3_bind_int64(st, 12, e->visits);
-    sqlite3_bind_text(st, 13, e->ref_origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 14, e->ref_seq);
-    sqlite3_bind_text(st, 15, e->occasion, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 16, e->reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 17, e->data, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 18, e->pii, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 19, e->pii_hash, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 20, e->hash, 32, SQLITE_STATIC);
+    bench_bind_event(st, e);
     if (sqlite3_step(st) != SQLITE_DONE)
         die("raw insert", sqlite3_errmsg(db));
 }
@@ -461,12 +428,12 @@ int main(void)
     int64_t from = store_max_seq(a, origin_a);
     double tg = now_s();
     while (store_max_seq(a, origin_a) - from < CATCHUP) {
-        g.todo = CATCHUP - (store_max_seq(a, origin_a) - from);
-        if (g.todo > GEN_PER_TX)
-            g.todo = GEN_PER_TX;
+        g.left = CATCHUP - (store_max_seq(a, origin_a) - from);
+        if (g.left > GEN_PER_TX)
+            g.left = GEN_PER_TX;
         if (store_atomically(a, earn_some, &g) != 0)
             die("earns on A", store_error(a));
-        g.made += g.todo;
+        g.made += g.left;
     }
     tg = now_s() - tg;
     int64_t target = store_max_seq(a, origin_a);

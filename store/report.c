@@ -137,6 +137,16 @@ static void bind_till(sqlite3_stmt *st, int i, const struct store_report_query *
     bind_text(st, i, till_of(q));
 }
 
+/* ?1 the previous period's start, ?2 this period's start, ?3 its end,
+ * ?4 the till or '' (the layout of the per-period reports). */
+static void bind_periods(sqlite3_stmt *st, const struct store_report_query *q)
+{
+    sqlite3_bind_int64(st, 1, q->period.prev_from);
+    sqlite3_bind_int64(st, 2, q->period.from);
+    sqlite3_bind_int64(st, 3, q->period.to);
+    bind_till(st, 4, q);
+}
+
 /* --- periods ------------------------------------------------------------- */
 
 static int period_days(store *s, int64_t first, int64_t last, struct store_period *out)
@@ -641,10 +651,7 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     st = sql(s, SQL_MEMBERS);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, p->prev_from);
-    sqlite3_bind_int64(st, 2, p->from);
-    sqlite3_bind_int64(st, 3, p->to);
-    bind_till(st, 4, q);
+    bind_periods(st, q);
     if (step_row(s, st) != 0)
         return -1;
     cur->new_members = sqlite3_column_int64(st, 0);
@@ -1131,7 +1138,6 @@ static int rewards_tx(store *s, const struct store_report_query *q,
                       int (*fn)(const struct store_reward_row *, void *), void *arg)
 {
     static const char *const KINDS[] = { "", "reward", "coupon", "points", "credit" };
-    const struct store_period *p = &q->period;
     if (check_till(s, q) != 0)
         return -1;
     int64_t pow10 = 1, pay_rate = setting_int(s, "points.pay_rate");
@@ -1142,10 +1148,7 @@ static int rewards_tx(store *s, const struct store_report_query *q,
     sqlite3_stmt *st = sql(s, SQL_REWARDS);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, p->prev_from);
-    sqlite3_bind_int64(st, 2, p->from);
-    sqlite3_bind_int64(st, 3, p->to);
-    bind_till(st, 4, q);
+    bind_periods(st, q);
     struct store_reward_row r;
     int rc, out = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1329,16 +1332,12 @@ static void read_activity(sqlite3_stmt *st, int c, struct store_activity *a)
 static int activity_tx(store *s, const struct store_report_query *q, bool by_till,
                        int (*fn)(const struct store_activity_row *, void *), void *arg)
 {
-    const struct store_period *p = &q->period;
     if (check_till(s, q) != 0)
         return -1;
     sqlite3_stmt *st = sql(s, SQL_ACTIVITY);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, p->prev_from);
-    sqlite3_bind_int64(st, 2, p->from);
-    sqlite3_bind_int64(st, 3, p->to);
-    bind_till(st, 4, q);
+    bind_periods(st, q);
     sqlite3_bind_int(st, 5, by_till);
     struct store_activity_row *r = malloc(sizeof *r);
     if (!r)
@@ -1525,16 +1524,12 @@ static void read_day(sqlite3_stmt *st, int c, struct store_day_figures *f)
 static int day_tx(store *s, const struct store_report_query *q,
                   int (*fn)(const struct store_day_row *, void *), void *arg)
 {
-    const struct store_period *p = &q->period;
     if (check_till(s, q) != 0)
         return -1;
     sqlite3_stmt *st = sql(s, SQL_DAY);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, p->prev_from);
-    sqlite3_bind_int64(st, 2, p->from);
-    sqlite3_bind_int64(st, 3, p->to);
-    bind_till(st, 4, q);
+    bind_periods(st, q);
     struct store_day_row *r = malloc(sizeof *r);
     if (!r)
         return store_fail(s, _("out of memory"));
