@@ -63,7 +63,7 @@ int cmd_backup(struct cli *c, int argc, char **argv)
     signal(SIGTERM, on_signal);
     while (!stopping) {
         char written[4300];
-        /* Fold the report rollups' visits log first, in short transactions
+        /* Fold the report rollups' log first, in short transactions
          * (a shop without syncd has nothing else doing it). */
         int folded = 0;
         while (!stopping && (folded = store_rollup_fold(c->s, 1000)) > 0)

@@ -83,16 +83,20 @@ static const char SCHEMA_V1[] =
     " category TEXT NOT NULL DEFAULT '', ended INTEGER NOT NULL DEFAULT 0);";
 
 /* Version 2: report rollups (see rollup.c), kept as events are applied,
- * filled here from the events already held. Per UTC hour (wall / 3600000)
- * and till: roll_cust the visits of each customer, roll_till the sums the
- * summary report reads. corr: the corrections (refunds and voids) with the
- * lot they count on; dead: the purchases they made no visit (report.c). */
+ * filled here from the events already held, and an index for the rewards
+ * report. roll_cust: per customer,
+ * moment (wall) and till, the visits and spend on a purchase's own moment
+ * and till, and the spend of each event on its own (the tier rule's);
+ * roll_till: per UTC hour (wall / 3600000) and till, the sums the summary
+ * report reads. corr: the corrections (refunds and voids) with the lot
+ * they count on; dead: the purchases they made no visit (report.c). */
 #define V2_COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
     " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
 #define V2_DEAD \
     "corr AS MATERIALIZED (SELECT coalesce(l2.origin, l1.origin) AS lo," \
     " coalesce(l2.seq, l1.seq) AS ls, coalesce(l2.wall, l1.wall) AS lwall," \
-    " coalesce(l2.type, l1.type) AS ltype, c.spend AS spend, c.points AS points, c.visits AS visits" \
+    " coalesce(l2.type, l1.type) AS ltype, coalesce(l2.customer, l1.customer) AS lcust," \
+    " c.spend AS spend, c.points AS points, c.visits AS visits" \
     " FROM events c JOIN events l1 ON l1.origin = c.ref_origin AND l1.seq = c.ref_seq" \
     " LEFT JOIN events l2 ON l1.ref_origin <> '' AND l2.origin = l1.ref_origin AND l2.seq = l1.ref_seq" \
     " WHERE c.ref_origin <> '' AND " V2_COUNTED("c") ")," \
@@ -102,23 +106,31 @@ static const char SCHEMA_V1[] =
  * index is built on the list once). */
 #define V2_LIVE(origin, seq) "(" origin " || ':' || " seq ") NOT IN (SELECT k FROM dead)"
 static const char SCHEMA_V2[] =
-    "CREATE TABLE roll_cust(customer TEXT NOT NULL, hour INTEGER NOT NULL, till TEXT NOT NULL,"
-    " visits INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(customer, hour, till)) WITHOUT ROWID;"
-    /* New customer visits are appended here and folded into roll_cust
-     * in bulk (rollup.c): in customer order, one upsert per event would
-     * dirty a page per customer in every commit. */
-    "CREATE TABLE roll_log(n INTEGER PRIMARY KEY, customer TEXT NOT NULL, hour INTEGER NOT NULL,"
-    " till TEXT NOT NULL, visits INTEGER NOT NULL);"
+    "CREATE TABLE roll_cust(customer TEXT NOT NULL, wall INTEGER NOT NULL, till TEXT NOT NULL,"
+    " visits INTEGER NOT NULL DEFAULT 0, spend INTEGER NOT NULL DEFAULT 0,"
+    " tspend INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(customer, wall, till)) WITHOUT ROWID;"
+    /* New rows are appended here and folded into roll_cust in bulk
+     * (rollup.c): in customer order, one upsert per event would dirty a
+     * page per customer in every commit. */
+    "CREATE TABLE roll_log(n INTEGER PRIMARY KEY, customer TEXT NOT NULL, wall INTEGER NOT NULL,"
+    " till TEXT NOT NULL, visits INTEGER NOT NULL, spend INTEGER NOT NULL, tspend INTEGER NOT NULL);"
     "CREATE TABLE roll_till(hour INTEGER NOT NULL, till TEXT NOT NULL,"
     " visits INTEGER NOT NULL DEFAULT 0, spend INTEGER NOT NULL DEFAULT 0,"
     " issued INTEGER NOT NULL DEFAULT 0, redeemed INTEGER NOT NULL DEFAULT 0,"
     " expired INTEGER NOT NULL DEFAULT 0, nps INTEGER NOT NULL DEFAULT 0,"
     " promoters INTEGER NOT NULL DEFAULT 0, detractors INTEGER NOT NULL DEFAULT 0,"
     " points INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(hour, till)) WITHOUT ROWID;"
-    "INSERT INTO roll_cust(customer, hour, till, visits) WITH " V2_DEAD
-    " SELECT customer, wall / 3600000, origin, count(*) FROM events e"
-    " WHERE type = 'earn' AND customer <> '' AND " V2_LIVE("e.origin", "e.seq")
-    " GROUP BY 1, 2, 3;"
+    /* The rewards report reads a period's redemptions (report.c). */
+    "CREATE INDEX events_use ON events(wall) WHERE type IN ('redeem', 'pay', 'coupon_use');"
+    "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend) WITH " V2_DEAD
+    " SELECT customer, wall, till, sum(v), sum(sp), sum(tsp) FROM"
+    " (SELECT customer, wall, origin AS till, type = 'earn' AND " V2_LIVE("e.origin", "e.seq") " AS v,"
+    "   CASE WHEN type = 'earn' AND ok THEN spend ELSE 0 END AS sp,"
+    "   CASE WHEN ok THEN spend ELSE 0 END AS tsp"
+    "  FROM (SELECT e.*, " V2_COUNTED("e") " AS ok FROM events e"
+    "   WHERE customer <> '' AND (type = 'earn' OR spend <> 0)) e"
+    "  UNION ALL SELECT lcust, lwall, lo, 0, spend, 0 FROM corr WHERE ltype = 'earn' AND spend <> 0)"
+    " GROUP BY 1, 2, 3 HAVING sum(v) <> 0 OR sum(sp) <> 0 OR sum(tsp) <> 0;"
     "INSERT INTO roll_till(hour, till, visits, spend, issued, redeemed, expired, nps, promoters,"
     " detractors, points) WITH " V2_DEAD
     " SELECT hour, till, sum(v), sum(sp), sum(i), sum(r), sum(x), sum(n), sum(pr), sum(de), sum(pt) FROM"

@@ -21,10 +21,12 @@
  * listed. The activity reports (staff, tills, day) are the exception: they
  * count what each person and till did on the day they did it.
  *
- * Indexes: period scans go through events_wall, corrections through
- * events_ref (its WHERE ref_origin <> '' is repeated in each query, or
- * SQLite will not use the partial index), per-customer lookups through
- * events_customer. */
+ * Most figures come from the rollups (rollup.c), which hold them per
+ * hour or per visit as the events are applied; what is read from the
+ * events goes through indexes: period scans through events_wall (a
+ * period's redemptions through events_use), corrections through
+ * events_ref (the WHERE of a partial index is repeated in each query, or
+ * SQLite will not use it), per-customer lookups through events_customer. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,21 +66,10 @@
     "dead AS MATERIALIZED (SELECT lo, ls, min(lwall) AS wall, min(customer) AS customer" \
     " FROM corr WHERE ltype = 'earn' GROUP BY lo, ls HAVING 1 + sum(visits) <= 0)"
 
-/* Two plans for the queries that go over every customer's events.
- * With events_customer covering (customer, wall, type, spend, points,
- * occasion), each customer's events of a window are one index range, read
- * in customer order: no sort, no table lookups. With the schema-1 index
- * (customer, wall) that would cost a table lookup per event in customer
- * order (random reads all over the table), so the window is read by wall
- * (events_wall, pinned: SQLite would otherwise pick events_customer to save
- * the sort) and grouped with a sort instead. The queries are written once
- * with %s for their FROM and GROUP BY. Every query of the scan plan bounds
- * e.wall, which INDEXED BY needs. */
-#define FROM_SCAN "events e INDEXED BY events_wall"
-#define KEY_SCAN "e.customer"
-#define FROM_INDEX "customers c CROSS JOIN events e INDEXED BY events_customer ON e.customer = c.id"
-#define KEY_INDEX "c.rowid"
-#define COVERING_COLUMNS "customer,wall,type,spend,points,occasion"
+/* The event queries read a period by wall: events_wall, pinned (SQLite
+ * would otherwise pick events_customer to save a sort, at the cost of a
+ * table lookup per event in customer order). */
+#define FROM_WALL "events e INDEXED BY events_wall"
 
 /* --- helpers ------------------------------------------------------------- */
 
@@ -321,38 +312,60 @@ static int step_row(store *s, sqlite3_stmt *st)
 
 /* --- summary -------------------------------------------------------------- */
 
-/* The summary in two passes over the events of its windows. ?1 start of
- * the period before the previous, ?3 of the previous, ?4 of this one, ?2
- * the end; ?5 the till or ''.
+/* The summary from the rollups (rollup.c). ?1 start of the period before
+ * the previous, ?3 of the previous, ?4 of this one, ?2 the end; ?5 the
+ * till or ''.
  *
- * Visits per customer over three periods (the one before the previous is
- * needed for the previous period's churn): purchases, less the dead ones
- * (fully refunded or voided), each on its purchase's day and till. */
-static const char SQL_VISITS_T[] =
-    "WITH " CORR_CTE ", " DEAD_CTE ","
-    " base AS (SELECT e.customer AS customer,"
-    "  count(*) FILTER (WHERE e.wall >= ?4) AS vp,"
-    "  count(*) FILTER (WHERE e.wall >= ?3 AND e.wall < ?4) AS vq,"
-    "  count(*) FILTER (WHERE e.wall < ?3) AS vr"
-    "  FROM %s WHERE e.type = 'earn' AND e.wall >= ?1 AND e.wall < ?2 AND e.customer <> ''"
-    "   AND (?5 = '' OR e.origin = ?5) GROUP BY %s)"
+ * Visits per customer over the three periods (the one before the previous
+ * is needed for the previous period's churn), from roll_cust, which is
+ * kept to the millisecond: either the whole of it in its order (no sort),
+ * or each member's range of it (a seek per member) when the windows are a
+ * small part of the history; the %s are FROM and GROUP BY. */
+#define HOUR_MS ((int64_t)3600000)
+#define ROLL_SCAN "roll_cust r"
+#define ROLL_SEEK "customers c CROSS JOIN roll_cust r ON r.customer = c.id"
+#define ROLL_SUMS \
+    "r.customer AS customer, coalesce(sum(r.visits) FILTER (WHERE r.wall >= ?4), 0) AS vp," \
+    " coalesce(sum(r.visits) FILTER (WHERE r.wall >= ?3 AND r.wall < ?4), 0) AS vq," \
+    " coalesce(sum(r.visits) FILTER (WHERE r.wall < ?3), 0) AS vr"
+#define ROLL_WHERE "r.wall >= ?1 AND r.wall < ?2 AND (?5 = '' OR r.till = ?5)"
+/* roll_log (the rows not yet folded into roll_cust, a few thousand) is
+ * summed apart and added per customer: a UNION ALL of the two tables
+ * would sort all of roll_cust again. */
+static const char SQL_ROLL_VISITS_T[] =
+    "WITH lg AS MATERIALIZED (SELECT " ROLL_SUMS " FROM roll_log r WHERE " ROLL_WHERE " GROUP BY r.customer),"
+    " cu AS (SELECT " ROLL_SUMS " FROM %s WHERE " ROLL_WHERE " GROUP BY %s)"
     " SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2), coalesce(sum(vp), 0),"
-    "  count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2), coalesce(sum(vq), 0),"
-    "  count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
-    "  count(*) FILTER (WHERE vr > 0 AND NOT vq > 0)"
-    " FROM (SELECT sum(vp) AS vp, sum(vq) AS vq, sum(vr) AS vr FROM"
-    "  (SELECT * FROM base UNION ALL SELECT customer, -(wall >= ?4), -(wall >= ?3 AND wall < ?4),"
-    "    -(wall < ?3) FROM dead WHERE wall >= ?1 AND wall < ?2 AND (?5 = '' OR lo = ?5))"
-    "  GROUP BY customer)";
+    " count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2), coalesce(sum(vq), 0),"
+    " count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
+    " count(*) FILTER (WHERE vr > 0 AND NOT vq > 0)"
+    " FROM (SELECT cu.vp + coalesce(lg.vp, 0) AS vp, cu.vq + coalesce(lg.vq, 0) AS vq,"
+    "  cu.vr + coalesce(lg.vr, 0) AS vr FROM cu LEFT JOIN lg ON lg.customer = cu.customer"
+    "  UNION ALL SELECT lg.vp, lg.vq, lg.vr FROM lg WHERE NOT EXISTS (SELECT 1 FROM roll_cust r"
+    "   WHERE r.customer = lg.customer AND " ROLL_WHERE "))";
 
 /* Sales, points and NPS answers over this period and the previous one,
- * with the same windows (?1 is not used). Points issued: by purchases,
- * bonuses, the welcome bonus and adjustments (net); redeemed: for rewards
- * and as payment; expired. Refunds and voids count with their lot (co).
- * An NPS answer's score is in the event's data, outside the index: it is
- * looked up for NPS answers only. Two single-row aggregates: a UNION ALL of
- * the events and the corrections would pass every event through a
- * co-routine, three times slower. */
+ * from roll_till, for periods whose bounds are whole UTC hours - local
+ * midnights are, in every zone but a few - and so ranges of its buckets.
+ * The same parameters, in hours (?1 is not used). */
+#define ROLL_TOTAL(col, when) "coalesce(sum(" col ") FILTER (WHERE " when "), 0)"
+static const char SQL_ROLL_TOTALS[] =
+    "SELECT " ROLL_TOTAL("spend", "hour >= ?4") ", " ROLL_TOTAL("spend", "hour < ?4") ","
+    " " ROLL_TOTAL("issued", "hour >= ?4") ", " ROLL_TOTAL("issued", "hour < ?4") ","
+    " -" ROLL_TOTAL("redeemed", "hour >= ?4") ", -" ROLL_TOTAL("redeemed", "hour < ?4") ","
+    " -" ROLL_TOTAL("expired", "hour >= ?4") ", -" ROLL_TOTAL("expired", "hour < ?4") ","
+    " " ROLL_TOTAL("nps", "hour >= ?4") ", " ROLL_TOTAL("promoters", "hour >= ?4") ","
+    " " ROLL_TOTAL("detractors", "hour >= ?4") ", " ROLL_TOTAL("nps", "hour < ?4") ","
+    " " ROLL_TOTAL("promoters", "hour < ?4") ", " ROLL_TOTAL("detractors", "hour < ?4")
+    " FROM roll_till WHERE hour >= ?3 AND hour < ?2 AND (?5 = '' OR till = ?5)";
+
+/* The same from the events, for any other period, in milliseconds.
+ * Points issued: by purchases, bonuses, the welcome bonus and adjustments
+ * (net); redeemed: for rewards and as payment; expired. Refunds and voids
+ * count with their lot (co). An NPS answer's score is in the event's
+ * data, outside the index: it is looked up for NPS answers only. Two
+ * single-row aggregates: a UNION ALL of the events and the corrections
+ * would pass every event through a co-routine, three times slower. */
 #define E_NOW "e.wall >= ?4"
 #define E_PREV "e.wall < ?4"
 #define ISSUING "('earn', 'bonus', 'enrol', 'adjust')"
@@ -364,7 +377,7 @@ static const char SQL_VISITS_T[] =
     " + (json_extract(x.data, '$.score') <= 6) * 2147483648 FROM events x" \
     " WHERE x.origin = e.origin AND x.seq = e.seq)"
 #define NPS_SHIFT ((int64_t)2147483648)
-static const char SQL_TOTALS_T[] =
+static const char SQL_TOTALS[] =
     "WITH " CORR_CTE ","
     " ev AS (SELECT " TOTAL("e.spend", "e.type = 'earn' AND " E_NOW) " AS sp,"
     "  " TOTAL("e.spend", "e.type = 'earn' AND " E_PREV) " AS sq,"
@@ -378,7 +391,7 @@ static const char SQL_TOTALS_T[] =
     "  " TOTAL(NPS_CODE, "e.type = 'nps' AND " E_NOW) " AS pdp,"
     "  count(*) FILTER (WHERE e.type = 'nps' AND " E_PREV ") AS nq,"
     "  " TOTAL(NPS_CODE, "e.type = 'nps' AND " E_PREV) " AS pdq"
-    "  FROM %s WHERE e.wall >= ?3 AND e.wall < ?2 AND e.customer <> '' AND (?5 = '' OR e.origin = ?5)"
+    "  FROM " FROM_WALL " WHERE e.wall >= ?3 AND e.wall < ?2 AND e.customer <> '' AND (?5 = '' OR e.origin = ?5)"
     "   AND e.type NOT IN ('refund', 'void') AND " COUNTED("e") "),"
     " co AS (SELECT " TOTAL("spend", "ltype = 'earn' AND lwall >= ?4") " AS sp,"
     "  " TOTAL("spend", "ltype = 'earn' AND lwall < ?4") " AS sq,"
@@ -390,77 +403,9 @@ static const char SQL_TOTALS_T[] =
     " SELECT ev.sp + co.sp, ev.sq + co.sq, ev.ip + co.ip, ev.iq + co.iq, ev.rp + co.rp, ev.rq + co.rq,"
     "  ev.xp, ev.xq, ev.np, ev.pdp, ev.nq, ev.pdq FROM ev, co";
 
-/* The same figures from the rollups (rollup.c), for periods whose bounds
- * are whole UTC hours - local midnights are, in every zone but a few -
- * and so ranges of their buckets. Same parameters, in hours. Visits per
- * customer: either the whole of roll_cust in its order (no sort), or each
- * member's range of it (a seek per member), when the windows are a small
- * part of the history; the %s are FROM and GROUP BY, as in plan_sql. */
-#define HOUR_MS ((int64_t)3600000)
-#define ROLL_SCAN "roll_cust r"
-#define ROLL_SEEK "customers c CROSS JOIN roll_cust r ON r.customer = c.id"
-#define ROLL_SUMS \
-    "r.customer AS customer, coalesce(sum(r.visits) FILTER (WHERE r.hour >= ?4), 0) AS vp," \
-    " coalesce(sum(r.visits) FILTER (WHERE r.hour >= ?3 AND r.hour < ?4), 0) AS vq," \
-    " coalesce(sum(r.visits) FILTER (WHERE r.hour < ?3), 0) AS vr"
-#define ROLL_WHERE "r.hour >= ?1 AND r.hour < ?2 AND (?5 = '' OR r.till = ?5)"
-/* roll_log (the visits not yet folded into roll_cust, a few thousand
- * rows) is summed apart and added per customer: a UNION ALL of the two
- * tables would sort all of roll_cust again. */
-static const char SQL_ROLL_VISITS_T[] =
-    "WITH lg AS MATERIALIZED (SELECT " ROLL_SUMS " FROM roll_log r WHERE " ROLL_WHERE " GROUP BY r.customer),"
-    " cu AS (SELECT " ROLL_SUMS " FROM %s WHERE " ROLL_WHERE " GROUP BY %s)"
-    " SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2), coalesce(sum(vp), 0),"
-    " count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2), coalesce(sum(vq), 0),"
-    " count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
-    " count(*) FILTER (WHERE vr > 0 AND NOT vq > 0)"
-    " FROM (SELECT cu.vp + coalesce(lg.vp, 0) AS vp, cu.vq + coalesce(lg.vq, 0) AS vq,"
-    "  cu.vr + coalesce(lg.vr, 0) AS vr FROM cu LEFT JOIN lg ON lg.customer = cu.customer"
-    "  UNION ALL SELECT lg.vp, lg.vq, lg.vr FROM lg WHERE NOT EXISTS (SELECT 1 FROM roll_cust r"
-    "   WHERE r.customer = lg.customer AND " ROLL_WHERE "))";
-#define ROLL_TOTAL(col, when) "coalesce(sum(" col ") FILTER (WHERE " when "), 0)"
-static const char SQL_ROLL_TOTALS[] =
-    "SELECT " ROLL_TOTAL("spend", "hour >= ?4") ", " ROLL_TOTAL("spend", "hour < ?4") ","
-    " " ROLL_TOTAL("issued", "hour >= ?4") ", " ROLL_TOTAL("issued", "hour < ?4") ","
-    " -" ROLL_TOTAL("redeemed", "hour >= ?4") ", -" ROLL_TOTAL("redeemed", "hour < ?4") ","
-    " -" ROLL_TOTAL("expired", "hour >= ?4") ", -" ROLL_TOTAL("expired", "hour < ?4") ","
-    " " ROLL_TOTAL("nps", "hour >= ?4") ", " ROLL_TOTAL("promoters", "hour >= ?4") ","
-    " " ROLL_TOTAL("detractors", "hour >= ?4") ", " ROLL_TOTAL("nps", "hour < ?4") ","
-    " " ROLL_TOTAL("promoters", "hour < ?4") ", " ROLL_TOTAL("detractors", "hour < ?4")
-    " FROM roll_till WHERE hour >= ?3 AND hour < ?2 AND (?5 = '' OR till = ?5)";
-
 static bool on_hour(int64_t ms)
 {
     return ms % HOUR_MS == 0;
-}
-
-/* Which plan this database allows: 1 the covering index, 0 the scan. */
-static int plan_of(store *s)
-{
-    sqlite3_stmt *st = sql(s, "SELECT group_concat(name, ',') FROM"
-                              " (SELECT name FROM pragma_index_info('events_customer') ORDER BY seqno)");
-    if (!st)
-        return -1;
-    char cols[256] = "";
-    if (sqlite3_step(st) == SQLITE_ROW)
-        copy_col(st, 0, cols, sizeof cols);
-    sqlite3_reset(st);
-    size_t n = strlen(COVERING_COLUMNS);
-    return strncmp(cols, COVERING_COLUMNS, n) == 0 && (cols[n] == '\0' || cols[n] == ',');
-}
-
-/* A query in a plan: the template's %s are its FROM and, if it groups by
- * customer, its GROUP BY (a template without it ignores the argument). */
-static sqlite3_stmt *plan_sql(store *s, int plan, const char *tmpl)
-{
-    char text[8192];
-    const char *from = plan ? FROM_INDEX : FROM_SCAN, *key = plan ? KEY_INDEX : KEY_SCAN;
-    int n = snprintf(text, sizeof text, tmpl, from, key);
-    if (n < 0 || (size_t)n >= sizeof text) {
-        store_fail(s, "report query too long");
-        return NULL;
-    }
-    return sql(s, text);
 }
 
 /* Members: new in this (?2..?3) and the previous period (?1..?2), all by
@@ -471,6 +416,22 @@ static const char SQL_MEMBERS[] =
     " count(*) FILTER (WHERE enrolled < ?3), count(*) FILTER (WHERE enrolled < ?2)"
     " FROM customers c WHERE enrolled > 0 AND (?4 = '' OR EXISTS (SELECT 1 FROM events e"
     "  WHERE e.customer = c.id AND e.wall = c.enrolled AND e.type = 'enrol' AND e.origin = ?4))";
+
+/* 1 if fewer events follow the moment than precede it (by time), 0 if
+ * not, -1 on error: a figure "as it stood then" is summed from whichever
+ * side is shorter - all of it now less what came after, or what came
+ * before. */
+static int later_is_shorter(store *s, int64_t when)
+{
+    /* Two subqueries: SQLite reads a min() or a max() off the index only
+     * when it is the query's one aggregate. */
+    sqlite3_stmt *st = sql(s, "SELECT (SELECT min(wall) FROM events), (SELECT max(wall) FROM events)");
+    if (!st || step_row(s, st) != 0)
+        return -1;
+    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    return hi - when < when - lo;
+}
 
 /* Outstanding points at a moment: the sum of every counted points effect
  * before it. Summed from whichever side of the moment is shorter: all the
@@ -488,14 +449,11 @@ static int outstanding_at(store *s, int64_t when, int64_t *out)
         sqlite3_reset(st);
         return 0;
     }
-    /* Two subqueries: SQLite reads a min() or a max() off the index only
-     * when it is the query's one aggregate. */
-    sqlite3_stmt *st = sql(s, "SELECT (SELECT min(wall) FROM events), (SELECT max(wall) FROM events)");
-    if (!st || step_row(s, st) != 0)
+    int later = later_is_shorter(s, when);
+    if (later < 0)
         return -1;
-    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
-    sqlite3_reset(st);
-    if (hi - when < when - lo) {
+    sqlite3_stmt *st;
+    if (later) {
         st = sql(s, "SELECT (SELECT coalesce(sum(points), 0) FROM customers)"
                     " - (SELECT coalesce(sum(points), 0) FROM events e WHERE wall >= ?1"
                     " AND points <> 0 AND customer <> '' AND " COUNTED("e") ")");
@@ -552,13 +510,13 @@ static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **ou
     sqlite3_stmt *st = sql(s, "SELECT (SELECT min(hour) FROM roll_till), (SELECT max(hour) FROM roll_till)");
     if (!st || step_row(s, st) != 0)
         return -1;
-    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1) + 1;
+    int64_t lo = sqlite3_column_int64(st, 0) * HOUR_MS, hi = (sqlite3_column_int64(st, 1) + 1) * HOUR_MS;
     int64_t all = hi - lo;
     sqlite3_reset(st);
-    if (from / HOUR_MS > lo)
-        lo = from / HOUR_MS;
-    if (to / HOUR_MS < hi)
-        hi = to / HOUR_MS;
+    if (from > lo)
+        lo = from;
+    if (to < hi)
+        hi = to;
     bool seek = hi <= lo || (hi - lo) * 5 < all * 2;
     char text[4096];
     snprintf(text, sizeof text, SQL_ROLL_VISITS_T, seek ? ROLL_SEEK : ROLL_SCAN,
@@ -577,25 +535,13 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     if (check_till(s, q) != 0)
         return -1;
 
-    /* From the rollups when the bounds are whole hours, else the events. */
-    bool roll = on_hour(r) && on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
-    int64_t unit = roll ? HOUR_MS : 1;
     sqlite3_stmt *st;
-    if (roll) {
-        if (roll_visits_sql(s, r, p->to, &st) != 0)
-            return -1;
-    } else {
-        int plan = plan_of(s);
-        if (plan < 0)
-            return -1;
-        st = plan_sql(s, plan, SQL_VISITS_T);
-    }
-    if (!st)
+    if (roll_visits_sql(s, r, p->to, &st) != 0)
         return -1;
-    sqlite3_bind_int64(st, 1, r / unit);
-    sqlite3_bind_int64(st, 2, p->to / unit);
-    sqlite3_bind_int64(st, 3, p->prev_from / unit);
-    sqlite3_bind_int64(st, 4, p->from / unit);
+    sqlite3_bind_int64(st, 1, r);
+    sqlite3_bind_int64(st, 2, p->to);
+    sqlite3_bind_int64(st, 3, p->prev_from);
+    sqlite3_bind_int64(st, 4, p->from);
     bind_till(st, 5, q);
     if (step_row(s, st) != 0)
         return -1;
@@ -611,7 +557,10 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     prev->churned = sqlite3_column_int64(st, 8);
     sqlite3_reset(st);
 
-    st = roll ? sql(s, SQL_ROLL_TOTALS) : plan_sql(s, plan_of(s), SQL_TOTALS_T);
+    /* From roll_till when the bounds are whole hours, else the events. */
+    bool roll = on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
+    int64_t unit = roll ? HOUR_MS : 1;
+    st = sql(s, roll ? SQL_ROLL_TOTALS : SQL_TOTALS);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 2, p->to / unit);
@@ -868,40 +817,49 @@ int store_segment_parse(const char *name)
     " WHEN " REGULAR(n, f, l) " THEN 4 ELSE 5 END"
 
 /* Each member's visits and spend, for segments, member lists and the
- * customer ranking. ?1 start of the period, ?2 its end, ?3 start of the
- * previous one, ?4 and ?5 a year before the end of each, ?6 till. Only
- * purchases that are still visits count (dead ones are left out); partial
- * refunds come off their purchase's spend. With a till, only members who
- * bought there. cls adds the segment at the end of this period (seg1) and
- * of the previous one (seg0, NULL for who was no member yet). */
+ * customer ranking, from roll_cust (rollup.c): ?1 start of the period, ?2
+ * its end, ?3 start of the previous one, ?4 and ?5 a year before the end
+ * of each, ?6 till. Only purchases that are still visits count; a
+ * purchase's refunds come off its spend. With a till, only members who
+ * bought there. n1 visits before the end, f1 the first, l1 the last, n0
+ * and l0 the same before the period, vp and vq visits in this period and
+ * the previous one, sp and sq spend, m1 and m0 spend over the 365 days
+ * before each period's end. A moment's visits are netted before first and
+ * last are taken (a visit refunded in full is none), which roll_cust has
+ * done for every moment except those with rows still in roll_log: the few
+ * members who have any are worked out from both tables, moment by moment,
+ * and everyone else from roll_cust in its order (no sort). cls adds the
+ * segment at the end of this period (seg1) and of the previous one (seg0,
+ * NULL for who was no member yet). */
+#define MEMBER_AGG \
+    "customer, sum(visits) AS n1, min(wall) FILTER (WHERE visits > 0) AS f1," \
+    " max(wall) FILTER (WHERE visits > 0) AS l1, coalesce(sum(visits) FILTER (WHERE wall < ?1), 0) AS n0," \
+    " max(wall) FILTER (WHERE visits > 0 AND wall < ?1) AS l0," \
+    " coalesce(sum(visits) FILTER (WHERE wall >= ?1), 0) AS vp," \
+    " coalesce(sum(visits) FILTER (WHERE wall >= ?3 AND wall < ?1), 0) AS vq," \
+    " coalesce(sum(spend) FILTER (WHERE wall >= ?1), 0) AS sp," \
+    " coalesce(sum(spend) FILTER (WHERE wall >= ?3 AND wall < ?1), 0) AS sq," \
+    " coalesce(sum(spend) FILTER (WHERE wall >= ?4), 0) AS m1," \
+    " coalesce(sum(spend) FILTER (WHERE wall >= ?5 AND wall < ?1), 0) AS m0"
+#define MEMBER_WHERE "wall < ?2 AND (?6 = '' OR till = ?6)"
 #define MEMBER_CTE \
-    "WITH " CORR_CTE ", " DEAD_CTE "," \
-    " base AS (SELECT e.customer AS customer, count(*) AS n1, min(e.wall) AS f1, max(e.wall) AS l1," \
-    "  count(*) FILTER (WHERE e.wall < ?1) AS n0, max(e.wall) FILTER (WHERE e.wall < ?1) AS l0," \
-    "  count(*) FILTER (WHERE e.wall >= ?1) AS vp, count(*) FILTER (WHERE e.wall >= ?3 AND e.wall < ?1) AS vq," \
-    "  sum(e.spend) FILTER (WHERE e.wall >= ?1) AS sp," \
-    "  sum(e.spend) FILTER (WHERE e.wall >= ?3 AND e.wall < ?1) AS sq," \
-    "  sum(e.spend) FILTER (WHERE e.wall >= ?4) AS m1," \
-    "  sum(e.spend) FILTER (WHERE e.wall >= ?5 AND e.wall < ?1) AS m0" \
-    "  FROM %s WHERE e.type = 'earn' AND e.wall < ?2 AND e.customer <> ''" \
-    "   AND (?6 = '' OR e.origin = ?6) AND " KEY("e.origin", "e.seq") " NOT IN (SELECT " KEY("lo", "ls") " FROM dead)" \
-    "  GROUP BY %s)," \
-    " adj AS (SELECT customer, sum(spend) FILTER (WHERE lwall >= ?1) AS sp," \
-    "  sum(spend) FILTER (WHERE lwall >= ?3 AND lwall < ?1) AS sq," \
-    "  sum(spend) FILTER (WHERE lwall >= ?4) AS m1," \
-    "  sum(spend) FILTER (WHERE lwall >= ?5 AND lwall < ?1) AS m0" \
-    "  FROM corr WHERE ltype = 'earn' AND spend <> 0 AND lwall < ?2 AND (?6 = '' OR lo = ?6)" \
-    "   AND " KEY("lo", "ls") " NOT IN (SELECT " KEY("lo", "ls") " FROM dead) GROUP BY customer)," \
+    "WITH lg AS MATERIALIZED (SELECT customer, wall, till, sum(visits) AS visits, sum(spend) AS spend" \
+    "  FROM roll_log WHERE " MEMBER_WHERE " GROUP BY customer, wall, till)," \
+    " lc AS MATERIALIZED (SELECT DISTINCT customer FROM lg)," \
+    " base AS (SELECT * FROM (SELECT " MEMBER_AGG " FROM roll_cust WHERE " MEMBER_WHERE " GROUP BY customer)" \
+    "   WHERE customer NOT IN (SELECT customer FROM lc)" \
+    "  UNION ALL SELECT " MEMBER_AGG " FROM (SELECT customer, wall, sum(visits) AS visits, sum(spend) AS spend" \
+    "   FROM (SELECT customer, wall, till, visits, spend FROM roll_cust" \
+    "    WHERE customer IN (SELECT customer FROM lc) AND " MEMBER_WHERE \
+    "    UNION ALL SELECT customer, wall, till, visits, spend FROM lg)" \
+    "   GROUP BY customer, wall, till) GROUP BY customer)," \
     " stats AS (SELECT customer, max(enrolled) AS enrolled, sum(n1) AS n1, min(f1) AS f1," \
     "  max(l1) AS l1, sum(n0) AS n0, max(l0) AS l0, sum(vp) AS vp, sum(vq) AS vq, sum(sp) AS sp," \
     "  sum(sq) AS sq, sum(m1) AS m1, sum(m0) AS m0" \
     "  FROM (SELECT id AS customer, enrolled, 0 AS n1, NULL AS f1, NULL AS l1, 0 AS n0, NULL AS l0," \
     "    0 AS vp, 0 AS vq, 0 AS sp, 0 AS sq, 0 AS m1, 0 AS m0" \
     "    FROM customers WHERE enrolled > 0 AND enrolled < ?2" \
-    "   UNION ALL SELECT customer, 0, n1, f1, l1, n0, l0, vp, vq, coalesce(sp, 0), coalesce(sq, 0)," \
-    "    coalesce(m1, 0), coalesce(m0, 0) FROM base" \
-    "   UNION ALL SELECT customer, 0, 0, NULL, NULL, 0, NULL, 0, 0, coalesce(sp, 0), coalesce(sq, 0)," \
-    "    coalesce(m1, 0), coalesce(m0, 0) FROM adj)" \
+    "   UNION ALL SELECT customer, 0, n1, f1, l1, n0, l0, vp, vq, sp, sq, m1, m0 FROM base)" \
     "  GROUP BY customer HAVING max(enrolled) > 0 AND (?6 = '' OR sum(n1) > 0))," \
     " cls AS MATERIALIZED (SELECT *," \
     "  " SEGMENT_CASE("n1", "f1", "l1", "m1", "r1", "h1", "?1", "?2") " AS seg1," \
@@ -923,7 +881,7 @@ static void bind_members(sqlite3_stmt *st, const struct store_report_query *q)
     bind_till(st, 6, q);
 }
 
-static const char SQL_SEGMENTS_T[] =
+static const char SQL_SEGMENTS[] =
     MEMBER_CTE
     " SELECT 1, seg1, count(*), coalesce(sum(sp), 0) FROM cls GROUP BY seg1"
     " UNION ALL SELECT 0, seg0, count(*), coalesce(sum(sq), 0) FROM cls"
@@ -935,10 +893,9 @@ static int segments_tx(store *s, const struct store_report_query *q,
 {
     memset(cur, 0, sizeof *cur * SEG_COUNT);
     memset(prev, 0, sizeof *prev * SEG_COUNT);
-    int plan = plan_of(s);
-    if (plan < 0 || check_till(s, q) != 0)
+    if (check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_SEGMENTS_T);
+    sqlite3_stmt *st = sql(s, SQL_SEGMENTS);
     if (!st)
         return -1;
     bind_members(st, q);
@@ -1021,7 +978,7 @@ static int member_rows(store *s, sqlite3_stmt *st,
     return out;
 }
 
-static const char SQL_SEGMENT_MEMBERS_T[] =
+static const char SQL_SEGMENT_MEMBERS[] =
     MEMBER_CTE
     " SELECT" MEMBER_COLS ", row_number() OVER (ORDER BY x.m1 DESC, x.l1 DESC, x.f1, c.id), 0, 0, 0"
     " FROM cls x JOIN customers c ON c.id = x.customer"
@@ -1032,10 +989,9 @@ static int segment_members_tx(store *s, const struct store_report_query *q, int 
 {
     if (seg < 0 || seg >= SEG_COUNT)
         return store_fail(s, _("no such segment"));
-    int plan = plan_of(s);
-    if (plan < 0 || check_till(s, q) != 0)
+    if (check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_SEGMENT_MEMBERS_T);
+    sqlite3_stmt *st = sql(s, SQL_SEGMENT_MEMBERS);
     if (!st)
         return -1;
     bind_members(st, q);
@@ -1062,7 +1018,7 @@ int store_report_segment_members(store *s, const struct store_report_query *q, i
  * earlier first visit (not the random id, so a seeded demo always lists
  * the same). A forgotten member keeps their place but is not shown. */
 #define LE(x) "count(*) OVER (ORDER BY " x " RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-static const char SQL_CUSTOMERS_T[] =
+static const char SQL_CUSTOMERS[] =
     MEMBER_CTE ","
     " ranked AS (SELECT *, count(*) OVER () AS n, " LE("l1") " AS rle, " LE("vp") " AS fle,"
     "  " LE("sp") " AS mle,"
@@ -1077,10 +1033,9 @@ static const char SQL_CUSTOMERS_T[] =
 static int customers_tx(store *s, const struct store_report_query *q, enum store_rank by,
                         int limit, int (*fn)(const struct store_member_row *, void *), void *arg)
 {
-    int plan = plan_of(s);
-    if (plan < 0 || check_till(s, q) != 0)
+    if (check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_CUSTOMERS_T);
+    sqlite3_stmt *st = sql(s, SQL_CUSTOMERS);
     if (!st)
         return -1;
     bind_members(st, q);
@@ -1201,17 +1156,19 @@ int store_report_rewards(store *s, const struct store_report_query *q,
 
 /* A member's tier at a moment is the till's own rule (program.c
  * tier_status): spend of the counted events in the tier window before it,
- * refunds on their own day. ?1 end of the previous period, ?2 of this one,
- * ?3 and ?4 the windows' starts; ?5..?12 the tiers' thresholds (unused ones
- * out of reach). t: the tier's index, -1 below the first. */
+ * refunds on their own day: roll_cust's tspend (rollup.c) and the log's.
+ * ?1 end of the previous period, ?2 of this one, ?3 and ?4 the windows'
+ * starts; ?5..?12 the tiers' thresholds (unused ones out of reach). t: the
+ * tier's index, -1 below the first. */
 #define TIER_OF(w) "((" w " >= ?5) + (" w " >= ?6) + (" w " >= ?7) + (" w " >= ?8) + (" w " >= ?9)" \
     " + (" w " >= ?10) + (" w " >= ?11) + (" w " >= ?12) - 1)"
-static const char SQL_TIERS_T[] =
-    "WITH base AS (SELECT e.customer AS customer,"
-    "  sum(e.spend) FILTER (WHERE e.wall > ?4 AND " COUNTED("e") ") AS w1,"
-    "  sum(e.spend) FILTER (WHERE e.wall > ?3 AND e.wall < ?1 AND " COUNTED("e") ") AS w0"
-    "  FROM %s WHERE e.wall > min(?3, ?4) AND e.wall < ?2 AND e.spend <> 0 AND e.customer <> ''"
-    "  GROUP BY %s),"
+static const char SQL_TIERS[] =
+    "WITH base AS (SELECT customer, sum(tspend) FILTER (WHERE wall > ?4) AS w1,"
+    "  sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1) AS w0"
+    "  FROM roll_cust WHERE wall > min(?3, ?4) AND wall < ?2 AND tspend <> 0 GROUP BY customer"
+    "  UNION ALL SELECT customer, sum(tspend) FILTER (WHERE wall > ?4),"
+    "  sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1)"
+    "  FROM roll_log WHERE wall > min(?3, ?4) AND wall < ?2 AND tspend <> 0 GROUP BY customer),"
     " m AS (SELECT customer, max(enrolled) AS enrolled, sum(w1) AS w1, sum(w0) AS w0"
     "  FROM (SELECT id AS customer, enrolled, 0 AS w1, 0 AS w0 FROM customers"
     "    WHERE enrolled > 0 AND enrolled < ?2"
@@ -1230,10 +1187,7 @@ static int tiers_tx(store *s, const struct store_report_query *q,
     struct tier tiers[8];
     int n = tiers_load(s, tiers, 8);
     int64_t window = setting_int(s, "tier.window_days") * DAY_MS;
-    int plan = plan_of(s);
-    if (plan < 0)
-        return -1;
-    sqlite3_stmt *st = plan_sql(s, plan, SQL_TIERS_T);
+    sqlite3_stmt *st = sql(s, SQL_TIERS);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, p->from);
@@ -1379,10 +1333,19 @@ int store_report_activity(store *s, const struct store_report_query *q, bool by_
     "   AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0) AND " COUNTED("e") ")" \
     " GROUP BY customer)"
 
+/* The same from the effects before the moment, when they are fewer. */
+#define BALANCES_BEFORE \
+    "bal AS (SELECT customer, sum(points) AS p, sum(stamps) AS s, sum(credit) AS c FROM " FROM_WALL \
+    " WHERE wall < ?1 AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0)" \
+    " AND " COUNTED("e") " GROUP BY customer)"
+
 static int overdrawn_count(store *s, int64_t when, int64_t *out)
 {
-    sqlite3_stmt *st = sql(s, "WITH " BALANCES_AT
-                              " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0");
+    int later = later_is_shorter(s, when);
+    if (later < 0)
+        return -1;
+    sqlite3_stmt *st = sql(s, later ? "WITH " BALANCES_AT " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0"
+                                    : "WITH " BALANCES_BEFORE " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, when);

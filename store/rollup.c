@@ -1,16 +1,17 @@
 /* rollup.c - the report rollups, kept as events are applied.
  *
- * The summary report reads these instead of recomputing every refund and
+ * The reports read these instead of recomputing every refund and
  * void over a year of events (report.c). Both tables are derived: schema
  * version 2 (db.c) fills them from the events already held, and from then
  * on events.c calls rollup_event for every event it derives and
  * rollup_retract when an event loses its once-per-occasion claim and its
  * effect is taken back. They are not part of the digest.
  *
- * Buckets are UTC hours (wall / 3600000) and tills, so a period whose
- * bounds are local midnights on a whole hour (every zone the product is
- * for) is a range of buckets whatever the reader's time zone; report.c
- * falls back to the events for any other period.
+ * roll_till's buckets are UTC hours (wall / 3600000) and tills, so a
+ * period whose bounds are local midnights on a whole hour (every zone the
+ * product is for) is a range of buckets whatever the reader's time zone;
+ * report.c falls back to the events for any other period. roll_cust is
+ * kept to the millisecond and serves any period.
  *
  *   roll_till(hour, till): per till and hour
  *     visits     purchases that are still a visit (below), on their own
@@ -24,13 +25,20 @@
  *     expired    points (negative) of counted expire events
  *     nps, promoters, detractors   counted NPS answers (score >= 9, <= 6)
  *     points     every counted points effect, on its own hour and till
- *   roll_cust(customer, hour, till): the visits of each customer, plus
- *     the rows of roll_log not yet folded in. A visit is appended to the
- *     log (the end of one b-tree; an upsert in customer order would dirty
- *     a page per customer in every commit), and background work - syncd
- *     when idle, the hourly backup - folds it into roll_cust a few
- *     thousand rows per transaction (store_rollup_fold), never holding
- *     the write lock for long. Readers add both.
+ *   roll_cust(customer, wall, till): per customer, to the millisecond
+ *     (the member reports need each visit's time)
+ *     visits     as in roll_till, on the purchase's own moment and till
+ *     spend      as in roll_till: counted purchases' spend and their
+ *                corrections', on the purchase's moment and till
+ *     tspend     the spend of every counted event on its own moment and
+ *                till: refunds and voids on their own day (the tier rule,
+ *                program.c tier_status)
+ *   plus the rows of roll_log not yet folded in. A change is appended to
+ *   the log (the end of one b-tree; an upsert in customer order would
+ *   dirty a page per customer in every commit), and background work -
+ *   syncd when idle, the hourly backup - folds it into roll_cust a few
+ *   thousand rows per transaction (store_rollup_fold), never holding the
+ *   write lock for long. Readers add both.
  *
  * The same rules as report.c: a correction is an event with a reference;
  * it counts on its lot - the event it refers to, or that event's own
@@ -130,18 +138,22 @@ static int till_add(store *s, int64_t wall, const char *till, const int64_t v[R_
     return 0;
 }
 
-/* The customer's side of a visit; the till's is in roll_till. */
-static int cust_add(store *s, const struct lot *p, int64_t dv)
+/* The customer's side: visits and spend on the moment and till given. */
+static int cust_add(store *s, const char *customer, int64_t wall, const char *till, int64_t visits,
+                    int64_t spend, int64_t tspend)
 {
-    if (dv == 0 || !p->customer[0])
+    if ((visits == 0 && spend == 0 && tspend == 0) || !customer[0])
         return 0;
-    sqlite3_stmt *st = sql(s, "INSERT INTO roll_log(customer, hour, till, visits) VALUES(?1, ?2, ?3, ?4)");
+    sqlite3_stmt *st = sql(s, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+                              " VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st)
         return -1;
-    bind_text(st, 1, p->customer);
-    sqlite3_bind_int64(st, 2, p->wall / HOUR_MS);
-    bind_text(st, 3, p->origin);
-    sqlite3_bind_int64(st, 4, dv);
+    bind_text(st, 1, customer);
+    sqlite3_bind_int64(st, 2, wall);
+    bind_text(st, 3, till);
+    sqlite3_bind_int64(st, 4, visits);
+    sqlite3_bind_int64(st, 5, spend);
+    sqlite3_bind_int64(st, 6, tspend);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
@@ -154,10 +166,11 @@ int rollup_fold(store *s, int limit)
     if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
         return 0;
     int64_t last = limit > 0 ? sqlite3_column_int64(st, 0) + limit - 1 : INT64_MAX;
-    st = sql(s, "INSERT INTO roll_cust(customer, hour, till, visits)"
-                " SELECT customer, hour, till, sum(visits) FROM roll_log WHERE n <= ?1"
-                " GROUP BY customer, hour, till"
-                " ON CONFLICT(customer, hour, till) DO UPDATE SET visits = visits + excluded.visits");
+    st = sql(s, "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend)"
+                " SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log"
+                " WHERE n <= ?1 GROUP BY customer, wall, till"
+                " ON CONFLICT(customer, wall, till) DO UPDATE SET visits = visits + excluded.visits,"
+                " spend = spend + excluded.spend, tspend = tspend + excluded.tspend");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, last);
@@ -199,7 +212,7 @@ static int visit_add(store *s, const struct lot *p, int64_t dv)
         return 0;
     int64_t v[R_COLS] = { 0 };
     v[R_VISITS] = dv;
-    return till_add(s, p->wall, p->origin, v) != 0 ? -1 : cust_add(s, p, dv);
+    return till_add(s, p->wall, p->origin, v) != 0 ? -1 : cust_add(s, p->customer, p->wall, p->origin, dv, 0, 0);
 }
 
 /* 1 and the lot if the event is held, 0 if not. */
@@ -314,10 +327,12 @@ static int corr_add(store *s, const struct lot *p, int64_t spend, int64_t points
         v[R_ISSUED] = sign * points;
     if (is_type(p->type, REDEEMING))
         v[R_REDEEMED] = sign * points;
-    return till_add(s, p->wall, p->origin, v);
+    if (till_add(s, p->wall, p->origin, v) != 0)
+        return -1;
+    return cust_add(s, p->customer, p->wall, p->origin, 0, v[R_SPEND], 0);
 }
 
-/* An event's own effect on the sums, on its own hour and till, if it
+/* An event's own effect on the sums, on its own moment and till, if it
  * counts; with the visit it is (a purchase's, whether it counts or not). */
 static int own_add(store *s, const struct store_event *ev, int sign, bool counts, int64_t visit)
 {
@@ -350,7 +365,10 @@ static int own_add(store *s, const struct store_event *ev, int sign, bool counts
             sqlite3_reset(st);
         }
     }
-    return till_add(s, ev->wall, ev->origin, v);
+    if (till_add(s, ev->wall, ev->origin, v) != 0)
+        return -1;
+    return cust_add(s, ev->customer, ev->wall, ev->origin, visit, v[R_SPEND],
+                    counts ? sign * ev->spend : 0);
 }
 
 /* An event that counted loses its claim: take back what it added. */
@@ -451,7 +469,7 @@ int rollup_event(store *s, const struct store_event *ev, bool counts)
             return -1;
         visit = 1 + sum > 0;
     }
-    if (own_add(s, ev, 1, counts, visit) != 0 || cust_add(s, &self, visit) != 0)
+    if (own_add(s, ev, 1, counts, visit) != 0)
         return -1;
     int64_t ds = 0;
     bool have_p = false;

@@ -1155,7 +1155,8 @@ static void all_reports(store *s, struct snapshot_all *x)
     OK(s, store_report_rewards(s, &q, collect_reward, &x->rewards));
 }
 
-static void same_reports(const struct snapshot_all *a, const struct snapshot_all *b, bool same_ids)
+/* Two shops seeded alike: the same figures (their ids are random). */
+static void same_reports(const struct snapshot_all *a, const struct snapshot_all *b)
 {
     assert_memory_equal(&a->c, &b->c, sizeof a->c);
     assert_memory_equal(&a->p, &b->p, sizeof a->p);
@@ -1166,8 +1167,6 @@ static void same_reports(const struct snapshot_all *a, const struct snapshot_all
     for (int i = 0; i < a->top.n && i < 16; i++) {
         const struct store_member_row *x = &a->top.row[i], *y = &b->top.row[i];
         assert_string_equal(x->name, y->name);
-        if (same_ids)
-            assert_string_equal(x->id, y->id);
         assert_int_equal(x->visits, y->visits);
         assert_int_equal(x->spend, y->spend);
         assert_int_equal(x->last_visit, y->last_visit);
@@ -1193,7 +1192,7 @@ static int64_t scalar(sqlite3 *db, const char *q)
 
 /* The same seed gives the same reports; what the seed writes obeys the
  * ledger's rules; both query plans give the same figures. */
-static void test_seed_and_plans(void **state)
+static void test_seed(void **state)
 {
     struct fx *f = *state;
     struct store_seed_stats st1, st2;
@@ -1222,7 +1221,7 @@ static void test_seed_and_plans(void **state)
     assert_int_equal(st2.customers, st1.customers);
     all_reports(f->s, a);
     all_reports(t, b);
-    same_reports(a, b, false);
+    same_reports(a, b);
     assert_true(a->c.visits > 100);
     assert_true(a->c.nps_answers > 0);
 
@@ -1247,13 +1246,7 @@ static void test_seed_and_plans(void **state)
         "SELECT count(*) FROM customers c WHERE points <> (SELECT coalesce(sum(points), 0) FROM events e"
         " WHERE e.customer = c.id AND (e.occasion = '' OR EXISTS (SELECT 1 FROM occasions o"
         " WHERE o.key = e.occasion AND o.origin = e.origin AND o.seq = e.seq)))"), 0);
-    /* The covering index (see report.c): the other plan, the same figures. */
-    assert_int_equal(sqlite3_exec(db, "DROP INDEX events_customer; CREATE INDEX events_customer"
-                                      " ON events(customer, wall, type, spend, points, occasion)",
-                                  NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    all_reports(f->s, b);
-    same_reports(a, b, true);
 }
 
 /* --- 7. visits per day and the report rollups ------------------------------------- */
@@ -1346,10 +1339,11 @@ static void test_visits_per_day(void **state)
     " || spend || ',' || issued || ',' || redeemed || ',' || expired || ',' || nps || ',' || promoters" \
     " || ',' || detractors || ',' || points AS x FROM roll_till WHERE visits <> 0 OR spend <> 0" \
     " OR issued <> 0 OR redeemed <> 0 OR expired <> 0 OR nps <> 0 OR points <> 0 ORDER BY hour, till)" \
-    " UNION ALL SELECT group_concat(x, ';') FROM (SELECT customer || ',' || hour || ',' || till" \
-    " || ',' || sum(visits) AS x FROM (SELECT customer, hour, till, visits FROM roll_cust UNION ALL" \
-    " SELECT customer, hour, till, visits FROM roll_log) GROUP BY customer, hour, till" \
-    " HAVING sum(visits) <> 0 ORDER BY customer, hour, till)"
+    " UNION ALL SELECT group_concat(x, ';') FROM (SELECT customer || ',' || wall || ',' || till" \
+    " || ',' || sum(visits) || ',' || sum(spend) || ',' || sum(tspend) AS x FROM" \
+    " (SELECT customer, wall, till, visits, spend, tspend FROM roll_cust UNION ALL" \
+    " SELECT customer, wall, till, visits, spend, tspend FROM roll_log) GROUP BY customer, wall, till" \
+    " HAVING sum(visits) <> 0 OR sum(spend) <> 0 OR sum(tspend) <> 0 ORDER BY customer, wall, till)"
 
 static void roll_text(sqlite3 *db, char *out, size_t outsz)
 {
@@ -1380,7 +1374,7 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
     sqlite3_backup_finish(bk);
     roll_text(db, kept, sizeof kept);
     sqlite3_close(db);
-    assert_int_equal(sqlite3_exec(cp, "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log;"
+    assert_int_equal(sqlite3_exec(cp, "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP INDEX events_use;"
                                       " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
     char err[512];
@@ -1476,9 +1470,24 @@ static void test_rollups_as_rebuilt(void **state)
     assert_memory_equal(&fa, &ca, sizeof fa);
     assert_memory_equal(&fp, &pa, sizeof fp);
     rollups_as_rebuilt(f, "a.db");
+    /* The rest one row at a time, every member report the same at each
+     * step: a purchase in roll_cust and its refund still in the log net
+     * out before a first or last visit is taken. */
+    static struct snapshot_all before, now;     /* static: an assertion may jump out */
+    all_reports(a, &before);
     int folded;
-    while ((folded = store_rollup_fold(a, 2)) > 0)       /* the rest, a bit at a time */
-        ;
+    do {
+        struct rows fresh = { 0 };
+        OK(a, store_report_segment_members(a, &q, SEG_NEW, 0, collect_member, &fresh));
+        assert_int_equal(fresh.n, 2);
+        assert_int_equal(by_name(&fresh, "Eva")->total_visits, 0);     /* refunded in full */
+        assert_int_equal(by_name(&fresh, "Eva")->last_visit, 0);
+        assert_int_equal(by_name(&fresh, "Eva")->spend, 0);
+        assert_int_equal(by_name(&fresh, "Jan")->total_visits, 2);     /* the 03-02 one voided */
+        assert_int_equal(by_name(&fresh, "Jan")->last_visit, utc_ms(2026, 3, 5, 10, 0));
+        all_reports(a, &now);
+        same_reports(&before, &now);
+    } while ((folded = store_rollup_fold(a, 1)) > 0);
     assert_int_equal(folded, 0);
     summary(a, &q, &fa, &fp);
     assert_memory_equal(&fa, &ca, sizeof fa);
@@ -1515,7 +1524,7 @@ int main(void)
         T(test_overdrafts),
         T(test_day),
         T(test_snapshot),
-        T(test_seed_and_plans),
+        T(test_seed),
         T(test_visits_per_day),
         T(test_rollups_as_rebuilt),
 #undef T
