@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "scanner/scanner.h"
+#include "util/util.h"
 
 static const char USAGE[] = N_(
     "Usage: tally scan [--images FILE|DIR...] [--camera DEV] [--wedge DEV] [--raw]\n"
@@ -194,13 +195,6 @@ static bool handle(struct scan *sc, const struct scan_event *ev)
     return true;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The kiosk's main loop in miniature: poll the scanner's descriptor and
  * take every event waiting, until the sources end, --count codes were
  * read, --seconds passed, or a signal came (stop_fd readable). */
@@ -212,7 +206,7 @@ static int run(struct scan *sc, scanner *s, int stop_fd, int64_t deadline)
     bool going = true;
     while (going) {
         struct pollfd p[2] = { { .fd = scanner_fd(s), .events = POLLIN }, { .fd = stop_fd, .events = POLLIN } };
-        int64_t left = deadline ? deadline - now_ms() : -1;
+        int64_t left = deadline ? deadline - clock_ms(CLOCK_MONOTONIC) : -1;
         if (deadline && left <= 0)
             break;
         if (poll(p, 2, left > INT32_MAX ? INT32_MAX : (int)left) < 0) {
@@ -312,7 +306,7 @@ int cmd_scan(struct cli *c, int argc, char **argv)
     if (rc == 0) {
         jb_init(&sc.jb);
         jb_arr_begin(&sc.jb);
-        rc = run(&sc, s, sp[0], limit_ms ? now_ms() + limit_ms : 0);
+        rc = run(&sc, s, sp[0], limit_ms ? clock_ms(CLOCK_MONOTONIC) + limit_ms : 0);
         jb_arr_end(&sc.jb);
         if (rc == 0 && c->json)
             rc = cli_print_json(&sc.jb);

@@ -32,6 +32,7 @@
 
 #include "i18n.h"
 #include "source.h"
+#include "util/util.h"
 
 #define QUEUE_LEN 32
 #define RECENT 16   /* distinct codes remembered for the dedupe window */
@@ -81,13 +82,6 @@ struct scanner {
     struct slot pending, work;
     scan_decoder *fdec;
 };
-
-static int64_t clock_ms(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- delivery ---------------------------------------------------------------- */
 

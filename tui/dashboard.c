@@ -26,6 +26,11 @@ enum section { S_HEADLINE, S_CHART, S_SEGMENTS, S_TIERS, S_REWARDS, S_AT_RISK, S
 #define MAX_AT_RISK 2000
 #define MAX_BUCKETS 400
 #define DCOLS 7
+/* New sales reload the figures at most this often, or at most a fifth of
+ * the time on a shop big enough that a reload takes a while: keys stay
+ * answered while the kiosk keeps selling. */
+#define RELOAD_MIN_MS 2000
+#define RELOAD_SHARE 5
 
 struct drow { char cell[DCOLS][112]; };
 
@@ -60,6 +65,9 @@ struct dash {
     char msg[256];
     enum colour msg_colour;
     int64_t data_version;
+    bool stale;                 /* the ledger changed since the last load */
+    int64_t loaded_at, load_ms; /* monotonic end of the last load, and its length */
+    time_t updated;             /* when the figures were read */
     bool quit;
 };
 
@@ -111,7 +119,8 @@ static void setc(char *dst, size_t dstsz, const char *src)
 
 enum kind { K_INT, K_MONEY, K_RATE, K_NPS };
 
-static void fmt_value(struct dash *d, enum kind k, int64_t v, char *out, size_t outsz)
+/* bare: money without its symbol. */
+static void fmt_value(struct dash *d, enum kind k, int64_t v, bool bare, char *out, size_t outsz)
 {
     char m[MONEY_BUFSZ];
     if (v == STORE_NA) {
@@ -119,7 +128,12 @@ static void fmt_value(struct dash *d, enum kind k, int64_t v, char *out, size_t 
         return;
     }
     switch (k) {
-    case K_MONEY: snprintf(out, outsz, "%s", money(d, v, m)); break;
+    case K_MONEY:
+        if (bare)
+            money_number(v, store_currency(d->s), d->o->lang, out, outsz);
+        else
+            snprintf(out, outsz, "%s", money(d, v, m));
+        break;
     case K_RATE: snprintf(out, outsz, "%s%" PRId64 ".%" PRId64 " %%", v < 0 ? "-" : "", i64abs(v) / 10, i64abs(v) % 10); break;
     case K_NPS: snprintf(out, outsz, "%s%" PRId64 ".%" PRId64, v < 0 ? "-" : "", i64abs(v) / 10, i64abs(v) % 10); break;
     default: snprintf(out, outsz, "%" PRId64, v); break;
@@ -180,6 +194,7 @@ static void build_drill(struct dash *d);
 
 static void load(struct dash *d)
 {
+    int64_t started = clock_ms(CLOCK_MONOTONIC);
     struct store_report_query q = { .period = d->per, .till = d->o->till };
     d->ntiers = d->nrewards = d->nrisk = 0;
     d->loaded_ok = false;
@@ -228,6 +243,10 @@ static void load(struct dash *d)
     if (d->drilling >= 0)
         build_drill(d);
     store_release(d->s);
+    d->stale = false;
+    d->updated = time(NULL);
+    d->loaded_at = clock_ms(CLOCK_MONOTONIC);
+    d->load_ms = d->loaded_at - started;
 }
 
 /* --- drill-down lists ------------------------------------------------- */
@@ -292,8 +311,8 @@ static int64_t fig(const struct store_summary *s, size_t off)
     return v;
 }
 
-static void delta_text(struct dash *d, const struct figure *f, int64_t a, int64_t b, char *out,
-                       size_t outsz, enum colour *c)
+static void delta_text(struct dash *d, const struct figure *f, int64_t a, int64_t b, bool bare,
+                       char *out, size_t outsz, enum colour *c)
 {
     *c = C_DIM;
     if (a == STORE_NA || b == STORE_NA) {
@@ -306,7 +325,7 @@ static void delta_text(struct dash *d, const struct figure *f, int64_t a, int64_
         return;
     }
     char v[96];
-    fmt_value(d, f->kind, x < 0 ? -x : x, v, sizeof v);
+    fmt_value(d, f->kind, x < 0 ? -x : x, bare, v, sizeof v);
     snprintf(out, outsz, "%s%s", x > 0 ? "+" : "-", v);
     if (f->good)
         *c = (x > 0) == (f->good > 0) ? C_GOOD : C_BAD;
@@ -353,9 +372,9 @@ static void build_drill(struct dash *d)
                 else snprintf(r->cell[2], sizeof r->cell[2], "-");
                 continue;
             }
-            fmt_value(d, f->kind, x, r->cell[1], sizeof r->cell[1]);
-            fmt_value(d, f->kind, y, r->cell[2], sizeof r->cell[2]);
-            delta_text(d, f, x, y, r->cell[3], sizeof r->cell[3], &c);
+            fmt_value(d, f->kind, x, false, r->cell[1], sizeof r->cell[1]);
+            fmt_value(d, f->kind, y, false, r->cell[2], sizeof r->cell[2]);
+            delta_text(d, f, x, y, false, r->cell[3], sizeof r->cell[3], &c);
         }
         break;
     }
@@ -525,13 +544,57 @@ static void hbar(int y, int x, int width, int64_t value, int64_t max, enum colou
     put(y, x, width, c, buf);
 }
 
+/* The widest value and change among the headline's figures first..last. */
+static void headline_widths(struct dash *d, int first, int last, bool bare, int *vw, int *dw)
+{
+    *vw = *dw = 1;
+    for (int i = first; i <= last && i < (int)NFIG; i++) {
+        const struct figure *f = &FIGURES[i];
+        int64_t a = fig(&d->cur, f->off), b = fig(&d->prev, f->off);
+        char v[96], dl[96];
+        enum colour dc;
+        fmt_value(d, f->kind, a, bare, v, sizeof v);
+        delta_text(d, f, a, b, bare, dl, sizeof dl, &dc);
+        if (text_width(v) > *vw)
+            *vw = text_width(v);
+        if (text_width(dl) > *dw)
+            *dw = text_width(dl);
+    }
+}
+
+/* Two columns of label, value and change. Numbers are never cut: labels
+ * give way first, and when money still does not fit (a big shop in an
+ * 80-column terminal) it goes without its symbol, named in the title. */
+#define MIN_LABEL 12
 static void draw_headline(struct dash *d, int y, int h)
 {
-    section_title(d, S_HEADLINE, y, 0, COLS, _("Headline (change against the previous period)"));
     int ncol = 2, per = ((int)NFIG + ncol - 1) / ncol;
     if (per > h - 1)
         per = h - 1;
-    int cw = COLS / ncol;
+    int cw = COLS / ncol, vw[2], dw[2];
+    bool bare = false;
+    for (int c = 0; c < ncol; c++) {
+        headline_widths(d, c * per, c * per + per - 1, false, &vw[c], &dw[c]);
+        bare = bare || cw - 2 - vw[c] - 1 - dw[c] - 1 < MIN_LABEL;
+    }
+    for (int c = 0; bare && c < ncol; c++)
+        headline_widths(d, c * per, c * per + per - 1, true, &vw[c], &dw[c]);
+    char title[160];
+    if (bare)
+        snprintf(title, sizeof title, _("Headline, money in %s (change against the previous period)"),
+                 store_currency(d->s));
+    else
+        snprintf(title, sizeof title, "%s", _("Headline (change against the previous period)"));
+    section_title(d, S_HEADLINE, y, 0, COLS, title);
+    /* When the figures were read, on the right if there is room. */
+    char hm[16], upd[64];
+    struct tm tm;
+    localtime_r(&d->updated, &tm);
+    strftime(hm, sizeof hm, "%H:%M:%S", &tm);
+    snprintf(upd, sizeof upd, _("updated %s"), hm);
+    int w = utf8_width(upd);
+    if (utf8_width(title) + 2 + w + 2 <= COLS)
+        put(y, COLS - w - 1, w, C_DIM, upd);
     for (size_t i = 0; i < NFIG; i++) {
         int c = (int)i / per, r = (int)i % per;
         if (c >= ncol)
@@ -540,13 +603,14 @@ static void draw_headline(struct dash *d, int y, int h)
         int64_t a = fig(&d->cur, f->off), b = fig(&d->prev, f->off);
         char v[96], dl[96];
         enum colour dc;
-        fmt_value(d, f->kind, a, v, sizeof v);
-        delta_text(d, f, a, b, dl, sizeof dl, &dc);
-        int x = c * cw + 2, lw = cw - 2 - 12 - 1 - 9 - 1;
+        fmt_value(d, f->kind, a, bare, v, sizeof v);
+        delta_text(d, f, a, b, bare, dl, sizeof dl, &dc);
+        int x = c * cw + 2, lw = cw - 2 - vw[c] - 1 - dw[c] - 1;
+        if (lw < 1)
+            lw = 1;
         put(y + 1 + r, x, lw, C_NORMAL, _(f->label));
-        int vw = text_width(v);
-        put(y + 1 + r, x + lw + 12 - (vw < 12 ? vw : 12), 12, C_ACCENT, v);
-        put(y + 1 + r, x + lw + 13, cw - lw - 14, dc, dl);
+        put(y + 1 + r, x + lw + vw[c] - text_width(v), text_width(v), C_ACCENT, v);
+        put(y + 1 + r, x + lw + vw[c] + 1, dw[c], dc, dl);
     }
 }
 
@@ -602,6 +666,14 @@ static void draw_chart(struct dash *d, int y, int h)
         put(y + rows + 1, end, 10, C_DIM, b);
 }
 
+/* Columns a count takes: the widest of a list sets them all. */
+static int count_width(int64_t max)
+{
+    char t[32];
+    int n = snprintf(t, sizeof t, "%" PRId64, max);
+    return n < 4 ? 4 : n;
+}
+
 static void draw_lists(struct dash *d, int y, int h)
 {
     int w1 = COLS * 27 / 100, w2 = COLS * 22 / 100, w3 = COLS * 24 / 100;
@@ -615,30 +687,43 @@ static void draw_lists(struct dash *d, int y, int h)
     for (int i = 0; i < SEG_COUNT; i++)
         if (d->seg[i].members > max)
             max = d->seg[i].members;
+    int cw = count_width(max);
     for (int i = 0; i < SEG_COUNT && i < rows; i++) {
         bool sel = d->section == S_SEGMENTS && d->seg_sel == i;
         putf(y + 1 + i, x1, 11, sel ? C_TITLE : C_NORMAL, "%-10.10s", store_segment_name(i));
-        putf(y + 1 + i, x1 + 11, 5, C_NORMAL, "%4" PRId64, d->seg[i].members);
-        hbar(y + 1 + i, x1 + 16, w1 - 17, d->seg[i].members, max, C_ACCENT);
+        putf(y + 1 + i, x1 + 11, cw, C_NORMAL, "%*" PRId64, cw, d->seg[i].members);
+        hbar(y + 1 + i, x1 + 12 + cw, w1 - 13 - cw, d->seg[i].members, max, C_ACCENT);
     }
     max = 0;
     for (int i = 0; i < d->ntiers; i++)
         if (d->tiers[i].members > max)
             max = d->tiers[i].members;
+    cw = count_width(max);
+    int nw = 4;                 /* the longest tier name, up to 12 columns */
+    for (int i = 0; i < d->ntiers; i++)
+        if (utf8_width(d->tiers[i].tier) > nw)
+            nw = utf8_width(d->tiers[i].tier);
+    if (nw > 12)
+        nw = 12;
     for (int i = 0; i < d->ntiers && i < rows; i++) {
-        put(y + 1 + i, x2, 8, C_NORMAL, d->tiers[i].tier);
-        putf(y + 1 + i, x2 + 8, 5, C_NORMAL, "%4" PRId64, d->tiers[i].members);
-        hbar(y + 1 + i, x2 + 13, w2 - 14, d->tiers[i].members, max, C_ACCENT);
+        put(y + 1 + i, x2, nw, C_NORMAL, d->tiers[i].tier);
+        putf(y + 1 + i, x2 + nw + 1, cw, C_NORMAL, "%*" PRId64, cw, d->tiers[i].members);
+        hbar(y + 1 + i, x2 + nw + 2 + cw, w2 - nw - 3 - cw, d->tiers[i].members, max, C_ACCENT);
     }
     if (!d->ntiers)
         put(y + 1, x2 + 2, w2 - 3, C_DIM, _("no tiers"));
     int shown = 0;
+    max = 0;
+    for (int i = 0; i < d->nrewards; i++)
+        if (d->rewards[i].count > max)
+            max = d->rewards[i].count;
+    cw = count_width(max);
     for (int i = 0; i < d->nrewards && shown < rows; i++) {
         if (!d->rewards[i].count)
             continue;
-        putf(y + 1 + shown, x3, 5, C_NORMAL, "%4" PRId64, d->rewards[i].count);
+        putf(y + 1 + shown, x3, cw, C_NORMAL, "%*" PRId64, cw, d->rewards[i].count);
         const struct store_reward_row *rw = &d->rewards[i];
-        put(y + 1 + shown, x3 + 5, w3 - 6, C_NORMAL, rw->name[0] ? rw->name : rw->id[0] ? rw->id : rw->kind);
+        put(y + 1 + shown, x3 + cw + 1, w3 - cw - 2, C_NORMAL, rw->name[0] ? rw->name : rw->id[0] ? rw->id : rw->kind);
         shown++;
     }
     if (!shown)
@@ -856,8 +941,11 @@ int dashboard_run(store *s, const struct dashboard_options *o)
         int64_t v = store_data_version(s);
         if (v != d.data_version) {
             d.data_version = v;
-            load(&d);
+            d.stale = true;
         }
+        int64_t gap = d.load_ms * RELOAD_SHARE > RELOAD_MIN_MS ? d.load_ms * RELOAD_SHARE : RELOAD_MIN_MS;
+        if (d.stale && clock_ms(CLOCK_MONOTONIC) - d.loaded_at >= gap)
+            load(&d);
     }
     screen_close();
     free(d.d.rows);

@@ -76,13 +76,6 @@ struct kiosk {
     bool quit;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void say(struct kiosk *k, enum colour c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void say(struct kiosk *k, enum colour c, const char *fmt, ...)
 {
@@ -898,7 +891,7 @@ static void key(struct kiosk *k, wint_t ch, bool fkey)
  * Enter key completed a scan (and was consumed). */
 static bool wedge_key(struct kiosk *k, wint_t ch, bool fkey)
 {
-    int64_t t = now_ms();
+    int64_t t = clock_ms(CLOCK_MONOTONIC);
     bool fast = t - k->burst_last <= WEDGE_GAP_MS;
     k->burst_last = t;
     if (is_enter(ch, fkey)) {

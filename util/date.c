@@ -1,5 +1,6 @@
-/* date.c - calendar dates: strict parsing and day numbers. */
+/* date.c - calendar dates: strict parsing and day numbers; clocks. */
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -106,4 +107,11 @@ void civil_from_days(int64_t days, int *y, int *m, int *d)
     *d = (int)(doy - (153 * mp + 2) / 5 + 1);
     *m = (int)mm;
     *y = (int)(yoe + era * 400 + (mm <= 2));
+}
+
+int64_t clock_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

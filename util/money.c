@@ -240,6 +240,16 @@ void money_plain(int64_t minor, int digits, char *out, size_t outsz)
                  snprintf(out, outsz, "%s%s", minor < 0 ? "-" : "", num));
 }
 
+void money_number(int64_t minor, const char *currency, const char *lang,
+                  char *out, size_t outsz)
+{
+    const struct currency *cur = find_currency(currency);
+    char num[48];
+    format_number(magnitude(minor), cur ? cur->digits : 2, style_for(lang)->decimal,
+                  style_for(lang)->group, num, sizeof num);
+    put_or_empty(out, outsz, snprintf(out, outsz, "%s%s", minor < 0 ? "-" : "", num));
+}
+
 void money_format(int64_t minor, const char *currency, const char *lang,
                   char *out, size_t outsz)
 {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* --- UTF-8 ------------------------------------------------------------- */
 
@@ -110,6 +111,11 @@ int decimal_parse(const char *text, int scale, int64_t min, int64_t max,
 void money_format(int64_t minor, const char *currency, const char *lang,
                   char *out, size_t outsz);
 
+/* money_format's number alone, without the symbol: "1,234.50" (en),
+ * "1 234,50" (pl), for a table whose heading names the currency. */
+void money_number(int64_t minor, const char *currency, const char *lang,
+                  char *out, size_t outsz);
+
 /* Machine form for CSV and JSON: '.' decimal, no grouping, no symbol:
  * "12.50", "-3.00", "1234" (digits 0). Digits outside 0-18 count as 0. */
 void money_plain(int64_t minor, int digits, char *out, size_t outsz);
@@ -126,6 +132,10 @@ int date_parse(const char *text, int *y, int *m, int *d);
 int birthday_parse(const char *text, int today_y, int *y, int *m, int *d);
 
 bool is_leap_year(int y);
+
+/* The clock `id` (CLOCK_MONOTONIC for intervals, CLOCK_REALTIME for the
+ * time of day) in milliseconds. */
+int64_t clock_ms(clockid_t id);
 int days_in_month(int y, int m);                /* 0 if m is not 1-12 */
 
 /* Days since 1970-01-01 in the proleptic Gregorian calendar, and back. */

@@ -368,6 +368,17 @@ static void test_money_format(void **state)
     money_format(123450, "PLN", "pl", tiny, sizeof tiny);
     assert_string_equal(tiny, "");
     money_format(1, "PLN", "pl", out, 0);   /* must not write */
+    /* The number alone, in the same style. */
+    money_number(405944270, "PLN", "pl", out, sizeof out);
+    assert_string_equal(out, "4 059 442,70");
+    money_number(-2500, "EUR", "en", out, sizeof out);
+    assert_string_equal(out, "-25.00");
+    money_number(123456, "HUF", "hu", out, sizeof out);
+    assert_string_equal(out, "123 456");
+    money_number(-123450, "RON", "ro", out, sizeof out);
+    assert_string_equal(out, "-1.234,50");
+    money_number(123450, "PLN", "pl", tiny, sizeof tiny);
+    assert_string_equal(tiny, "");
 }
 
 static void test_money_plain(void **state)
