@@ -881,82 +881,34 @@ static void bind_members(sqlite3_stmt *st, const struct store_report_query *q)
     bind_till(st, 6, q);
 }
 
-static const char SQL_SEGMENTS[] =
-    MEMBER_CTE
-    " SELECT 1, seg1, count(*), coalesce(sum(sp), 0) FROM cls GROUP BY seg1"
-    " UNION ALL SELECT 0, seg0, count(*), coalesce(sum(sq), 0) FROM cls"
-    "  WHERE seg0 IS NOT NULL GROUP BY seg0";
-
-static int segments_tx(store *s, const struct store_report_query *q,
-                       struct store_segment_stats cur[SEG_COUNT],
-                       struct store_segment_stats prev[SEG_COUNT])
-{
-    memset(cur, 0, sizeof *cur * SEG_COUNT);
-    memset(prev, 0, sizeof *prev * SEG_COUNT);
-    if (check_till(s, q) != 0)
-        return -1;
-    sqlite3_stmt *st = sql(s, SQL_SEGMENTS);
-    if (!st)
-        return -1;
-    bind_members(st, q);
-    int rc;
-    int64_t total[2] = { 0, 0 };
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int which = sqlite3_column_int(st, 0), seg = sqlite3_column_int(st, 1);
-        if (seg < 0 || seg >= SEG_COUNT)
-            continue;
-        struct store_segment_stats *x = which ? &cur[seg] : &prev[seg];
-        x->members = sqlite3_column_int64(st, 2);
-        x->sales = sqlite3_column_int64(st, 3);
-        total[which] += x->sales;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(s);
-    for (int i = 0; i < SEG_COUNT; i++) {
-        cur[i].share = rate(cur[i].sales, total[1]);
-        prev[i].share = rate(prev[i].sales, total[0]);
-    }
-    return 0;
-}
-
-int store_report_segments(store *s, const struct store_report_query *q,
-                          struct store_segment_stats cur[SEG_COUNT],
-                          struct store_segment_stats prev[SEG_COUNT])
-{
-    bool began;
-    if (read_begin(s, &began) != 0)
-        return -1;
-    return read_end(s, began, segments_tx(s, q, cur, prev));
-}
-
 /* Columns 0..: id, name, phone, email, consent, seg1, vp, sp, vq, sq, l1,
  * n1, f1, rank, r, f, m. */
 #define MEMBER_COLS \
     " c.id, c.name, c.phone, c.email, c.consent, x.seg1, x.vp, x.sp, x.vq, x.sq, x.l1, x.n1, x.f1"
 
-static void row_to_member(sqlite3_stmt *st, struct store_member_row *m)
+/* The member columns from column c on. */
+static void row_to_member(sqlite3_stmt *st, int c, struct store_member_row *m)
 {
     memset(m, 0, sizeof *m);
-    copy_col(st, 0, m->id, sizeof m->id);
-    copy_col(st, 1, m->name, sizeof m->name);
-    copy_col(st, 2, m->phone, sizeof m->phone);
-    copy_col(st, 3, m->email, sizeof m->email);
-    m->consent = sqlite3_column_int(st, 4) != 0;
-    m->segment = sqlite3_column_int(st, 5);
-    m->visits = sqlite3_column_int64(st, 6);
-    m->spend = sqlite3_column_int64(st, 7);
-    m->prev_visits = sqlite3_column_int64(st, 8);
-    m->prev_spend = sqlite3_column_int64(st, 9);
-    m->last_visit = sqlite3_column_int64(st, 10);
-    m->total_visits = sqlite3_column_int64(st, 11);
-    int64_t first = sqlite3_column_int64(st, 12);
+    copy_col(st, c, m->id, sizeof m->id);
+    copy_col(st, c + 1, m->name, sizeof m->name);
+    copy_col(st, c + 2, m->phone, sizeof m->phone);
+    copy_col(st, c + 3, m->email, sizeof m->email);
+    m->consent = sqlite3_column_int(st, c + 4) != 0;
+    m->segment = sqlite3_column_int(st, c + 5);
+    m->visits = sqlite3_column_int64(st, c + 6);
+    m->spend = sqlite3_column_int64(st, c + 7);
+    m->prev_visits = sqlite3_column_int64(st, c + 8);
+    m->prev_spend = sqlite3_column_int64(st, c + 9);
+    m->last_visit = sqlite3_column_int64(st, c + 10);
+    m->total_visits = sqlite3_column_int64(st, c + 11);
+    int64_t first = sqlite3_column_int64(st, c + 12);
     m->interval_days = m->total_visits >= 3
         ? div_round((m->last_visit - first) / (m->total_visits - 1), DAY_MS) : STORE_NA;
-    m->rank = sqlite3_column_int64(st, 13);
-    m->r = sqlite3_column_int(st, 14);
-    m->f = sqlite3_column_int(st, 15);
-    m->m = sqlite3_column_int(st, 16);
+    m->rank = sqlite3_column_int64(st, c + 13);
+    m->r = sqlite3_column_int(st, c + 14);
+    m->f = sqlite3_column_int(st, c + 15);
+    m->m = sqlite3_column_int(st, c + 16);
 }
 
 static int member_rows(store *s, sqlite3_stmt *st,
@@ -967,7 +919,7 @@ static int member_rows(store *s, sqlite3_stmt *st,
         return store_fail(s, _("out of memory"));
     int rc, out = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row_to_member(st, m);
+        row_to_member(st, 0, m);
         if ((out = fn(m, arg)) != 0)
             break;
     }
@@ -978,36 +930,105 @@ static int member_rows(store *s, sqlite3_stmt *st,
     return out;
 }
 
-static const char SQL_SEGMENT_MEMBERS[] =
+/* The segment figures - kind 1 this period, 0 the previous one: segment,
+ * members, sales - and, when ?7 names a segment, its members (kind 2: the
+ * member columns after the kind, most spend first), from one pass over
+ * the members: the dashboard wants both, and the pass is most of the
+ * cost. */
+#define NULLS14 " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+static const char SQL_SEGMENTS[] =
     MEMBER_CTE
-    " SELECT" MEMBER_COLS ", row_number() OVER (ORDER BY x.m1 DESC, x.l1 DESC, x.f1, c.id), 0, 0, 0"
-    " FROM cls x JOIN customers c ON c.id = x.customer"
-    " WHERE x.seg1 = ?7 AND c.forgotten = 0 ORDER BY x.m1 DESC, x.l1 DESC, x.f1, c.id LIMIT ?8";
+    " SELECT 1, seg1, count(*), coalesce(sum(sp), 0)," NULLS14 " FROM cls GROUP BY seg1"
+    " UNION ALL SELECT 0, seg0, count(*), coalesce(sum(sq), 0)," NULLS14 " FROM cls"
+    "  WHERE seg0 IS NOT NULL GROUP BY seg0"
+    " UNION ALL SELECT * FROM (SELECT 2," MEMBER_COLS ","
+    "  row_number() OVER (ORDER BY x.m1 DESC, x.l1 DESC, x.f1, c.id) AS pos, 0, 0, 0"
+    "  FROM cls x JOIN customers c ON c.id = x.customer"
+    "  WHERE x.seg1 = ?7 AND c.forgotten = 0 ORDER BY pos LIMIT ?8)"
+    " ORDER BY 1, 15";
 
-static int segment_members_tx(store *s, const struct store_report_query *q, int seg, int limit,
-                              int (*fn)(const struct store_member_row *, void *), void *arg)
+/* cur and prev may be NULL (members only); seg -1 for no members. */
+static int segments_tx(store *s, const struct store_report_query *q,
+                       struct store_segment_stats cur[SEG_COUNT],
+                       struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
+                       int (*fn)(const struct store_member_row *, void *), void *arg)
 {
-    if (seg < 0 || seg >= SEG_COUNT)
+    struct store_segment_stats stats[2][SEG_COUNT];
+    memset(stats, 0, sizeof stats);
+    if (seg >= SEG_COUNT)
         return store_fail(s, _("no such segment"));
     if (check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, SQL_SEGMENT_MEMBERS);
+    sqlite3_stmt *st = sql(s, SQL_SEGMENTS);
     if (!st)
         return -1;
     bind_members(st, q);
     sqlite3_bind_int(st, 7, seg);
     sqlite3_bind_int(st, 8, limit > 0 ? limit : -1);
-    return member_rows(s, st, fn, arg);
+    struct store_member_row *m = malloc(sizeof *m);
+    if (!m)
+        return store_fail(s, _("out of memory"));
+    int rc, out = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int kind = sqlite3_column_int(st, 0);
+        if (kind == 2) {
+            row_to_member(st, 1, m);
+            if ((out = fn(m, arg)) != 0)
+                break;
+            continue;
+        }
+        int k = sqlite3_column_int(st, 1);
+        if (k >= 0 && k < SEG_COUNT && (kind == 0 || kind == 1)) {
+            stats[kind][k].members = sqlite3_column_int64(st, 2);
+            stats[kind][k].sales = sqlite3_column_int64(st, 3);
+        }
+    }
+    free(m);
+    sqlite3_reset(st);
+    if (out != 0)
+        return out;
+    if (rc != SQLITE_DONE)
+        return db_fail(s);
+    int64_t total[2] = { 0, 0 };
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < SEG_COUNT; i++)
+            total[k] += stats[k][i].sales;
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < SEG_COUNT; i++)
+            stats[k][i].share = rate(stats[k][i].sales, total[k]);
+    if (cur)
+        memcpy(cur, stats[1], sizeof stats[1]);
+    if (prev)
+        memcpy(prev, stats[0], sizeof stats[0]);
+    return 0;
+}
+
+int store_report_segments(store *s, const struct store_report_query *q,
+                          struct store_segment_stats cur[SEG_COUNT],
+                          struct store_segment_stats prev[SEG_COUNT])
+{
+    return store_report_segments_and_members(s, q, cur, prev, -1, 0, NULL, NULL);
 }
 
 int store_report_segment_members(store *s, const struct store_report_query *q, int seg,
                                  int limit, int (*fn)(const struct store_member_row *, void *),
                                  void *arg)
 {
+    if (seg < 0)
+        return store_fail(s, _("no such segment"));
+    return store_report_segments_and_members(s, q, NULL, NULL, seg, limit, fn, arg);
+}
+
+int store_report_segments_and_members(store *s, const struct store_report_query *q,
+                                      struct store_segment_stats cur[SEG_COUNT],
+                                      struct store_segment_stats prev[SEG_COUNT], int seg,
+                                      int limit, int (*fn)(const struct store_member_row *, void *),
+                                      void *arg)
+{
     bool began;
     if (read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, segment_members_tx(s, q, seg, limit, fn, arg));
+    return read_end(s, began, segments_tx(s, q, cur, prev, seg, limit, fn, arg));
 }
 
 /* RFM: each score is where the member stands among the members active in

@@ -443,6 +443,13 @@ struct store_member_row {
 int store_report_segment_members(store *s, const struct store_report_query *q, int seg,
                                  int limit, int (*fn)(const struct store_member_row *, void *),
                                  void *arg);
+/* Both in one pass, which costs as much as either: the segment figures
+ * and the members of segment seg (-1: none). */
+int store_report_segments_and_members(store *s, const struct store_report_query *q,
+                                      struct store_segment_stats cur[SEG_COUNT],
+                                      struct store_segment_stats prev[SEG_COUNT], int seg,
+                                      int limit, int (*fn)(const struct store_member_row *, void *),
+                                      void *arg);
 enum store_rank { STORE_BY_SPEND, STORE_BY_VISITS, STORE_BY_RECENCY };
 /* Members with a visit in the period, ranked, with their RFM scores. */
 int store_report_customers(store *s, const struct store_report_query *q, enum store_rank by,

@@ -201,13 +201,12 @@ static void load(struct dash *d)
     store_snapshot_begin(d->s);
     int rc = store_report_summary(d->s, &q, &d->cur, &d->prev);
     if (rc == 0)
-        rc = store_report_segments(d->s, &q, d->seg, d->seg_prev);
+        rc = store_report_segments_and_members(d->s, &q, d->seg, d->seg_prev, SEG_AT_RISK,
+                                               MAX_AT_RISK, risk_cb, d);
     if (rc == 0)
         rc = store_report_tiers(d->s, &q, tier_cb, d);
     if (rc == 0)
         rc = store_report_rewards(d->s, &q, reward_cb, d);
-    if (rc == 0)
-        rc = store_report_segment_members(d->s, &q, SEG_AT_RISK, MAX_AT_RISK, risk_cb, d);
     /* Visits per day: one bucket of days per column the chart has. */
     int cols = COLS - 9;
     if (cols < 10)

@@ -655,6 +655,16 @@ static void test_segments(void **state)
     OK(s, store_report_segment_members(s, &q, SEG_OCCASIONAL, 1, collect_member, &r));
     assert_int_equal(r.n, 1);                       /* --limit 1 */
     assert_false(r.row[0].consent);
+    /* Both at once (the dashboard): the same figures and the same list. */
+    struct store_segment_stats both[SEG_COUNT], both_prev[SEG_COUNT];
+    struct rows r2 = { 0 };
+    OK(s, store_report_segments_and_members(s, &q, both, both_prev, SEG_OCCASIONAL, 1, collect_member, &r2));
+    assert_memory_equal(both, cur, sizeof both);
+    assert_memory_equal(both_prev, prev, sizeof both_prev);
+    assert_int_equal(r2.n, 1);
+    assert_memory_equal(&r2.row[0], &r.row[0], sizeof r.row[0]);
+    assert_int_equal(store_report_segment_members(s, &q, SEG_COUNT, 0, collect_member, &r2), -1);
+    assert_non_null(strstr(store_error(s), "no such segment"));
     assert_int_equal(store_segment_parse("at-risk"), SEG_AT_RISK);
     assert_int_equal(store_segment_parse("vip"), -1);
     assert_string_equal(store_segment_name(SEG_HIGH_VALUE), "high-value");
