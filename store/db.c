@@ -84,19 +84,21 @@ static const char SCHEMA_V1[] =
 
 /* Version 2: report rollups (see rollup.c), kept as events are applied,
  * filled here from the events already held, and an index for the rewards
- * report. roll_cust: per customer,
- * moment (wall) and till, the visits and spend on a purchase's own moment
- * and till, and the spend of each event on its own (the tier rule's);
- * roll_till: per UTC hour (wall / 3600000) and till, the sums the summary
- * report reads. corr: the corrections (refunds and voids) with the lot
- * they count on; dead: the purchases they made no visit (report.c). */
+ * report. roll_cust: per customer, moment (wall) and till, the visits and
+ * spend on a purchase's own moment and till, and the spend of each event
+ * on its own (the tier rule's); roll_till: per UTC hour (wall / 3600000),
+ * till and staff member, the sums the summary report reads and what each
+ * person did (the staff and tills reports). corr: the corrections
+ * (refunds and voids) with the event they refer to and the lot they count
+ * on; dead: the purchases they made no visit (report.c). */
 #define V2_COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
     " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
 #define V2_DEAD \
     "corr AS MATERIALIZED (SELECT coalesce(l2.origin, l1.origin) AS lo," \
     " coalesce(l2.seq, l1.seq) AS ls, coalesce(l2.wall, l1.wall) AS lwall," \
     " coalesce(l2.type, l1.type) AS ltype, coalesce(l2.customer, l1.customer) AS lcust," \
-    " c.spend AS spend, c.points AS points, c.visits AS visits" \
+    " coalesce(l2.staff, l1.staff) AS lstaff, l1.origin AS o1, l1.staff AS staff1," \
+    " c.type AS ctype, c.wall AS cwall, c.spend AS spend, c.points AS points, c.visits AS visits" \
     " FROM events c JOIN events l1 ON l1.origin = c.ref_origin AND l1.seq = c.ref_seq" \
     " LEFT JOIN events l2 ON l1.ref_origin <> '' AND l2.origin = l1.ref_origin AND l2.seq = l1.ref_seq" \
     " WHERE c.ref_origin <> '' AND " V2_COUNTED("c") ")," \
@@ -114,12 +116,17 @@ static const char SCHEMA_V2[] =
      * page per customer in every commit. */
     "CREATE TABLE roll_log(n INTEGER PRIMARY KEY, customer TEXT NOT NULL, wall INTEGER NOT NULL,"
     " till TEXT NOT NULL, visits INTEGER NOT NULL, spend INTEGER NOT NULL, tspend INTEGER NOT NULL);"
-    "CREATE TABLE roll_till(hour INTEGER NOT NULL, till TEXT NOT NULL,"
+    "CREATE TABLE roll_till(hour INTEGER NOT NULL, till TEXT NOT NULL, staff TEXT NOT NULL,"
     " visits INTEGER NOT NULL DEFAULT 0, spend INTEGER NOT NULL DEFAULT 0,"
     " issued INTEGER NOT NULL DEFAULT 0, redeemed INTEGER NOT NULL DEFAULT 0,"
     " expired INTEGER NOT NULL DEFAULT 0, nps INTEGER NOT NULL DEFAULT 0,"
     " promoters INTEGER NOT NULL DEFAULT 0, detractors INTEGER NOT NULL DEFAULT 0,"
-    " points INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(hour, till)) WITHOUT ROWID;"
+    " points INTEGER NOT NULL DEFAULT 0, events INTEGER NOT NULL DEFAULT 0,"
+    " tx INTEGER NOT NULL DEFAULT 0, sales INTEGER NOT NULL DEFAULT 0,"
+    " refunds INTEGER NOT NULL DEFAULT 0, refunded INTEGER NOT NULL DEFAULT 0,"
+    " voids INTEGER NOT NULL DEFAULT 0, voided INTEGER NOT NULL DEFAULT 0,"
+    " adjusts INTEGER NOT NULL DEFAULT 0, adjusted INTEGER NOT NULL DEFAULT 0,"
+    " overrides INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(hour, till, staff)) WITHOUT ROWID;"
     /* The rewards report reads a period's redemptions (report.c). */
     "CREATE INDEX events_use ON events(wall) WHERE type IN ('redeem', 'pay', 'coupon_use');"
     "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend) WITH " V2_DEAD
@@ -131,10 +138,12 @@ static const char SCHEMA_V2[] =
     "   WHERE customer <> '' AND (type = 'earn' OR spend <> 0)) e"
     "  UNION ALL SELECT lcust, lwall, lo, 0, spend, 0 FROM corr WHERE ltype = 'earn' AND spend <> 0)"
     " GROUP BY 1, 2, 3 HAVING sum(v) <> 0 OR sum(sp) <> 0 OR sum(tsp) <> 0;"
-    "INSERT INTO roll_till(hour, till, visits, spend, issued, redeemed, expired, nps, promoters,"
-    " detractors, points) WITH " V2_DEAD
-    " SELECT hour, till, sum(v), sum(sp), sum(i), sum(r), sum(x), sum(n), sum(pr), sum(de), sum(pt) FROM"
-    " (SELECT hour, till, type = 'earn' AND " V2_LIVE("till", "seq") " AS v,"
+    "INSERT INTO roll_till(hour, till, staff, visits, spend, issued, redeemed, expired, nps, promoters,"
+    " detractors, points, events, tx, sales, refunds, refunded, voids, voided, adjusts, adjusted,"
+    " overrides) WITH " V2_DEAD
+    " SELECT hour, till, staff, sum(v), sum(sp), sum(i), sum(r), sum(x), sum(n), sum(pr), sum(de), sum(pt),"
+    "  sum(ev), sum(tx), sum(sa), sum(rf), sum(rfd), sum(vo), sum(vd), sum(ad), sum(adp), sum(ov) FROM"
+    " (SELECT hour, till, staff, type = 'earn' AND " V2_LIVE("till", "seq") " AS v,"
     "  CASE WHEN own AND type = 'earn' THEN spend ELSE 0 END AS sp,"
     "  CASE WHEN own AND type IN ('earn', 'bonus', 'enrol', 'adjust') THEN points ELSE 0 END AS i,"
     "  CASE WHEN own AND type IN ('redeem', 'pay') THEN points ELSE 0 END AS r,"
@@ -142,14 +151,22 @@ static const char SCHEMA_V2[] =
     "  own AND type = 'nps' AS n,"
     "  CASE WHEN own AND type = 'nps' THEN coalesce(json_extract(data, '$.score') >= 9, 0) ELSE 0 END AS pr,"
     "  CASE WHEN own AND type = 'nps' THEN coalesce(json_extract(data, '$.score') <= 6, 0) ELSE 0 END AS de,"
-    "  CASE WHEN ok THEN points ELSE 0 END AS pt"
-    "  FROM (SELECT wall / 3600000 AS hour, origin AS till, seq, type, spend, points, data,"
+    "  CASE WHEN ok THEN points ELSE 0 END AS pt,"
+    "  ok AS ev, ok AND type IN ('earn', 'redeem', 'pay', 'coupon_use') AS tx,"
+    "  CASE WHEN ok THEN spend ELSE 0 END AS sa, ok AND type = 'refund' AS rf,"
+    "  CASE WHEN ok AND type = 'refund' THEN -spend ELSE 0 END AS rfd, ok AND type = 'void' AS vo, 0 AS vd,"
+    "  ok AND type = 'adjust' AS ad, CASE WHEN ok AND type = 'adjust' THEN points ELSE 0 END AS adp,"
+    "  ok AND ((type = 'earn' AND instr(data, '\"override\"') > 0) OR (type = 'redeem' AND reason <> '')) AS ov"
+    "  FROM (SELECT wall / 3600000 AS hour, origin AS till, staff, seq, type, spend, points, data, reason,"
     "   ok, ok AND type NOT IN ('refund', 'void') AS own"
     "   FROM (SELECT e.*, " V2_COUNTED("e") " AS ok FROM events e WHERE customer <> ''))"
-    "  UNION ALL SELECT lwall / 3600000, lo, 0, CASE WHEN ltype = 'earn' THEN spend ELSE 0 END,"
+    "  UNION ALL SELECT lwall / 3600000, lo, lstaff, 0, CASE WHEN ltype = 'earn' THEN spend ELSE 0 END,"
     "   CASE WHEN ltype IN ('earn', 'bonus', 'enrol', 'adjust') THEN points ELSE 0 END,"
-    "   CASE WHEN ltype IN ('redeem', 'pay') THEN points ELSE 0 END, 0, 0, 0, 0, 0 FROM corr)"
-    " GROUP BY hour, till;";
+    "   CASE WHEN ltype IN ('redeem', 'pay') THEN points ELSE 0 END, 0, 0, 0, 0, 0,"
+    "   0, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM corr"
+    "  UNION ALL SELECT cwall / 3600000, o1, staff1, 0, 0, 0, 0, 0, 0, 0, 0, 0,"
+    "   0, 0, 0, 0, 0, 0, 1, 0, 0, 0 FROM corr WHERE ctype = 'void')"
+    " GROUP BY hour, till, staff;";
 
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])

@@ -24,11 +24,12 @@ struct stmt_slot {
 /* roll_till deltas of the open transaction, written just before it
  * commits (rollup.c): a batch of events touches a few hour buckets many
  * times over. */
-#define ROLL_TILL_COLS 9
+#define ROLL_TILL_COLS 19
 #define ROLL_PENDING_MAX 64
 struct roll_pending {
     int64_t hour;
     char till[STORE_ORIGIN_LEN + 1];
+    char staff[STORE_ID_LEN + 1];
     int64_t v[ROLL_TILL_COLS];
 };
 

@@ -1291,6 +1291,23 @@ static const char SQL_ACTIVITY[] =
     " FROM rows r LEFT JOIN staff st ON st.id = r.key AND NOT ?5"
     " WHERE r.key <> '' GROUP BY r.key ORDER BY count(*) FILTER (WHERE k = 1 AND wall >= ?2) DESC, r.key";
 
+/* The same from roll_till (rollup.c), for periods on whole UTC hours:
+ * ?1..?3 in hours. A person or till is listed when they did anything in
+ * the two periods, as above. */
+#define ROLL_ACT_COLS(when) \
+    " coalesce(sum(tx) FILTER (WHERE " when "), 0), coalesce(sum(sales) FILTER (WHERE " when "), 0)," \
+    " coalesce(sum(refunds) FILTER (WHERE " when "), 0), coalesce(sum(refunded) FILTER (WHERE " when "), 0)," \
+    " coalesce(sum(voids) FILTER (WHERE " when "), 0), coalesce(sum(voided) FILTER (WHERE " when "), 0)," \
+    " coalesce(sum(adjusts) FILTER (WHERE " when "), 0), coalesce(sum(adjusted) FILTER (WHERE " when "), 0)," \
+    " coalesce(sum(overrides) FILTER (WHERE " when "), 0)"
+static const char SQL_ROLL_ACTIVITY[] =
+    "SELECT r.key, coalesce(st.name, ''), " ROLL_ACT_COLS("hour >= ?2") "," ROLL_ACT_COLS("hour < ?2")
+    " FROM (SELECT CASE WHEN ?5 THEN till ELSE staff END AS key, * FROM roll_till"
+    "  WHERE hour >= ?1 AND hour < ?3 AND (?4 = '' OR till = ?4)) r"
+    " LEFT JOIN staff st ON st.id = r.key AND NOT ?5"
+    " WHERE r.key <> '' GROUP BY r.key HAVING sum(r.events) > 0 OR sum(r.voided) > 0"
+    " ORDER BY coalesce(sum(tx) FILTER (WHERE hour >= ?2), 0) DESC, r.key";
+
 static void read_activity(sqlite3_stmt *st, int c, struct store_activity *a)
 {
     a->transactions = sqlite3_column_int64(st, c++);
@@ -1309,10 +1326,16 @@ static int activity_tx(store *s, const struct store_report_query *q, bool by_til
 {
     if (check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, SQL_ACTIVITY);
+    const struct store_period *p = &q->period;
+    bool roll = on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
+    sqlite3_stmt *st = sql(s, roll ? SQL_ROLL_ACTIVITY : SQL_ACTIVITY);
     if (!st)
         return -1;
-    bind_periods(st, q);
+    int64_t unit = roll ? HOUR_MS : 1;
+    sqlite3_bind_int64(st, 1, p->prev_from / unit);
+    sqlite3_bind_int64(st, 2, p->from / unit);
+    sqlite3_bind_int64(st, 3, p->to / unit);
+    bind_till(st, 4, q);
     sqlite3_bind_int(st, 5, by_till);
     struct store_activity_row *r = malloc(sizeof *r);
     if (!r)

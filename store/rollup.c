@@ -13,7 +13,8 @@
  * report.c falls back to the events for any other period. roll_cust is
  * kept to the millisecond and serves any period.
  *
- *   roll_till(hour, till): per till and hour
+ *   roll_till(hour, till, staff): per hour, till and staff member; each
+ *   figure on the hour, till and person of the event named
  *     visits     purchases that are still a visit (below), on their own
  *                hour and till
  *     spend      counted purchases' spend, and their refunds' and voids'
@@ -25,6 +26,18 @@
  *     expired    points (negative) of counted expire events
  *     nps, promoters, detractors   counted NPS answers (score >= 9, <= 6)
  *     points     every counted points effect, on its own hour and till
+ *   and what each person did, on the counted event's own hour, till and
+ *   person (the staff and tills reports):
+ *     events     counted events
+ *     tx         purchases, redemptions, payments, coupons used
+ *     sales      spend (refunds and voids take theirs off)
+ *     refunds, refunded   refunds made and the spend they gave back
+ *     voids      voids made
+ *     voided     counted voids of this person's (and till's) events, on
+ *                the void's hour: the event a void refers to, not its lot
+ *     adjusts, adjusted   manual adjustments and their points
+ *     overrides  purchases over a limit by a manager's override, and
+ *                redemptions with a reason (the limit overridden)
  *   roll_cust(customer, wall, till): per customer, to the millisecond
  *     (the member reports need each visit's time)
  *     visits     as in roll_till, on the purchase's own moment and till
@@ -60,7 +73,8 @@
     " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
 
 enum { R_VISITS, R_SPEND, R_ISSUED, R_REDEEMED, R_EXPIRED, R_NPS, R_PROMOTERS, R_DETRACTORS,
-       R_POINTS, R_COLS };
+       R_POINTS, R_EVENTS, R_TX, R_SALES, R_REFUNDS, R_REFUNDED, R_VOIDS, R_VOIDED, R_ADJUSTS,
+       R_ADJUSTED, R_OVERRIDES, R_COLS };
 _Static_assert(R_COLS == ROLL_TILL_COLS, "internal.h holds roll_till deltas");
 
 /* An event as a lot: what a correction needs to know of it. */
@@ -69,6 +83,7 @@ struct lot {
     int64_t seq, wall;
     char type[24];
     char customer[STORE_ID_LEN + 1];
+    char staff[STORE_ID_LEN + 1];
     char ref_origin[STORE_ORIGIN_LEN + 1];
     int64_t ref_seq;
 };
@@ -83,23 +98,30 @@ static bool is_type(const char *t, const char *const *set)
 
 static const char *const ISSUING[] = { "earn", "bonus", "enrol", "adjust", NULL };
 static const char *const REDEEMING[] = { "redeem", "pay", NULL };
+static const char *const TRANSACTIONS[] = { "earn", "redeem", "pay", "coupon_use", NULL };
 
 int rollup_flush(store *s)
 {
     for (int i = 0; i < s->nroll; i++) {
         const struct roll_pending *r = &s->roll[i];
         sqlite3_stmt *st = sql(s,
-            "INSERT INTO roll_till(hour, till, visits, spend, issued, redeemed, expired, nps,"
-            " promoters, detractors, points) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-            " ON CONFLICT(hour, till) DO UPDATE SET visits = visits + ?3, spend = spend + ?4,"
-            " issued = issued + ?5, redeemed = redeemed + ?6, expired = expired + ?7, nps = nps + ?8,"
-            " promoters = promoters + ?9, detractors = detractors + ?10, points = points + ?11");
+            "INSERT INTO roll_till(hour, till, staff, visits, spend, issued, redeemed, expired, nps,"
+            " promoters, detractors, points, events, tx, sales, refunds, refunded, voids, voided,"
+            " adjusts, adjusted, overrides) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+            " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+            " ON CONFLICT(hour, till, staff) DO UPDATE SET visits = visits + ?4, spend = spend + ?5,"
+            " issued = issued + ?6, redeemed = redeemed + ?7, expired = expired + ?8, nps = nps + ?9,"
+            " promoters = promoters + ?10, detractors = detractors + ?11, points = points + ?12,"
+            " events = events + ?13, tx = tx + ?14, sales = sales + ?15, refunds = refunds + ?16,"
+            " refunded = refunded + ?17, voids = voids + ?18, voided = voided + ?19,"
+            " adjusts = adjusts + ?20, adjusted = adjusted + ?21, overrides = overrides + ?22");
         if (!st)
             return -1;
         sqlite3_bind_int64(st, 1, r->hour);
         bind_text(st, 2, r->till);
+        bind_text(st, 3, r->staff);
         for (int k = 0; k < R_COLS; k++)
-            sqlite3_bind_int64(st, 3 + k, r->v[k]);
+            sqlite3_bind_int64(st, 4 + k, r->v[k]);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
     }
@@ -112,8 +134,10 @@ void rollup_drop(store *s)
     s->nroll = 0;
 }
 
-/* Adds to the till's bucket, in memory until the transaction commits. */
-static int till_add(store *s, int64_t wall, const char *till, const int64_t v[R_COLS])
+/* Adds to the bucket of the till and staff member, in memory until the
+ * transaction commits. */
+static int till_add(store *s, int64_t wall, const char *till, const char *staff,
+                    const int64_t v[R_COLS])
 {
     bool any = false;
     for (int i = 0; i < R_COLS; i++)
@@ -123,7 +147,8 @@ static int till_add(store *s, int64_t wall, const char *till, const int64_t v[R_
     int64_t hour = wall / HOUR_MS;
     struct roll_pending *r = NULL;
     for (int i = 0; i < s->nroll && !r; i++)
-        if (s->roll[i].hour == hour && strcmp(s->roll[i].till, till) == 0)
+        if (s->roll[i].hour == hour && strcmp(s->roll[i].till, till) == 0 &&
+            strcmp(s->roll[i].staff, staff) == 0)
             r = &s->roll[i];
     if (!r) {
         if (s->nroll == ROLL_PENDING_MAX && rollup_flush(s) != 0)
@@ -132,6 +157,7 @@ static int till_add(store *s, int64_t wall, const char *till, const int64_t v[R_
         memset(r, 0, sizeof *r);
         r->hour = hour;
         snprintf(r->till, sizeof r->till, "%s", till);
+        snprintf(r->staff, sizeof r->staff, "%s", staff);
     }
     for (int i = 0; i < R_COLS; i++)
         r->v[i] += v[i];
@@ -212,13 +238,14 @@ static int visit_add(store *s, const struct lot *p, int64_t dv)
         return 0;
     int64_t v[R_COLS] = { 0 };
     v[R_VISITS] = dv;
-    return till_add(s, p->wall, p->origin, v) != 0 ? -1 : cust_add(s, p->customer, p->wall, p->origin, dv, 0, 0);
+    return till_add(s, p->wall, p->origin, p->staff, v) != 0 ? -1
+         : cust_add(s, p->customer, p->wall, p->origin, dv, 0, 0);
 }
 
 /* 1 and the lot if the event is held, 0 if not. */
 static int lot_get(store *s, const char *origin, int64_t seq, struct lot *out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT wall, type, customer, ref_origin, ref_seq FROM events"
+    sqlite3_stmt *st = sql(s, "SELECT wall, type, customer, ref_origin, ref_seq, staff FROM events"
                               " WHERE origin = ?1 AND seq = ?2");
     if (!st)
         return -1;
@@ -237,6 +264,7 @@ static int lot_get(store *s, const char *origin, int64_t seq, struct lot *out)
     copy_col(st, 2, out->customer, sizeof out->customer);
     copy_col(st, 3, out->ref_origin, sizeof out->ref_origin);
     out->ref_seq = sqlite3_column_int64(st, 4);
+    copy_col(st, 5, out->staff, sizeof out->staff);
     sqlite3_reset(st);
     return 1;
 }
@@ -249,6 +277,7 @@ static void lot_of_event(const struct store_event *ev, struct lot *out)
     out->wall = ev->wall;
     snprintf(out->type, sizeof out->type, "%s", ev->type);
     snprintf(out->customer, sizeof out->customer, "%s", ev->customer);
+    snprintf(out->staff, sizeof out->staff, "%s", ev->staff);
     snprintf(out->ref_origin, sizeof out->ref_origin, "%s", ev->ref_origin);
     out->ref_seq = ev->ref_seq;
 }
@@ -264,17 +293,6 @@ static int lot_above(store *s, const struct lot *l1, struct lot *out)
     }
     *out = *l1;
     return 0;
-}
-
-/* 1 and the lot of a correction referring to (origin, seq), 0 if that
- * event is not held. */
-static int lot_resolve(store *s, const char *origin, int64_t seq, struct lot *out)
-{
-    struct lot l1;
-    int found = lot_get(s, origin, seq, &l1);
-    if (found <= 0)
-        return found;
-    return lot_above(s, &l1, out) != 0 ? -1 : 1;
 }
 
 /* Whether the visit of a purchase is judged here: a purchase with no
@@ -327,7 +345,7 @@ static int corr_add(store *s, const struct lot *p, int64_t spend, int64_t points
         v[R_ISSUED] = sign * points;
     if (is_type(p->type, REDEEMING))
         v[R_REDEEMED] = sign * points;
-    if (till_add(s, p->wall, p->origin, v) != 0)
+    if (till_add(s, p->wall, p->origin, p->staff, v) != 0)
         return -1;
     return cust_add(s, p->customer, p->wall, p->origin, 0, v[R_SPEND], 0);
 }
@@ -365,10 +383,48 @@ static int own_add(store *s, const struct store_event *ev, int sign, bool counts
             sqlite3_reset(st);
         }
     }
-    if (till_add(s, ev->wall, ev->origin, v) != 0)
+    if (counts) {
+        /* What the person did (the staff and tills reports). */
+        v[R_EVENTS] = sign;
+        v[R_SALES] = sign * ev->spend;
+        v[R_TX] = is_type(t, TRANSACTIONS) ? sign : 0;
+        if (strcmp(t, "refund") == 0) {
+            v[R_REFUNDS] = sign;
+            v[R_REFUNDED] = -sign * ev->spend;
+        }
+        v[R_VOIDS] = strcmp(t, "void") == 0 ? sign : 0;
+        if (strcmp(t, "adjust") == 0) {
+            v[R_ADJUSTS] = sign;
+            v[R_ADJUSTED] = sign * ev->points;
+        }
+        bool override = (strcmp(t, "earn") == 0 && strstr(ev->data, "\"override\"")) ||
+                        (strcmp(t, "redeem") == 0 && ev->reason[0]);
+        v[R_OVERRIDES] = override ? sign : 0;
+    }
+    if (till_add(s, ev->wall, ev->origin, ev->staff, v) != 0)
         return -1;
     return cust_add(s, ev->customer, ev->wall, ev->origin, visit, v[R_SPEND],
                     counts ? sign * ev->spend : 0);
+}
+
+/* A counted void of l1 (the event it refers to) came (+1) or went (-1):
+ * one more of l1's person's and till's transactions voided, on the day of
+ * the void. */
+static int voided_add(store *s, int64_t wall, const struct lot *l1, int sign)
+{
+    int64_t v[R_COLS] = { 0 };
+    v[R_VOIDED] = sign;
+    return till_add(s, wall, l1->origin, l1->staff, v);
+}
+
+/* The event a correction refers to (l1) and the lot it counts on (p), if
+ * held: 1, else 0. */
+static int lots_of(store *s, const struct store_event *ev, struct lot *l1, struct lot *p)
+{
+    int found = lot_get(s, ev->ref_origin, ev->ref_seq, l1);
+    if (found <= 0)
+        return found;
+    return lot_above(s, l1, p) != 0 ? -1 : 1;
 }
 
 /* An event that counted loses its claim: take back what it added. */
@@ -380,10 +436,12 @@ int rollup_retract(store *s, const struct store_event *ev)
         return -1;
     if (!ev->ref_origin[0])
         return 0;
-    struct lot p;
-    int found = lot_resolve(s, ev->ref_origin, ev->ref_seq, &p);
+    struct lot l1, p;
+    int found = lots_of(s, ev, &l1, &p);
     if (found <= 0)
         return found;
+    if (strcmp(ev->type, "void") == 0 && voided_add(s, ev->wall, &l1, -1) != 0)
+        return -1;
     if (corr_add(s, &p, ev->spend, ev->points, -1) != 0)
         return -1;
     return lot_revisit(s, &p, -ev->visits, false);
@@ -396,7 +454,7 @@ int rollup_retract(store *s, const struct store_event *ev)
 static int take_in(store *s, const struct store_event *ev, const struct lot *self,
                    const struct lot *p, int64_t *ds)
 {
-    sqlite3_stmt *st = sql(s, "SELECT origin, seq, spend, points, visits, " COUNTED("c")
+    sqlite3_stmt *st = sql(s, "SELECT origin, seq, spend, points, visits, " COUNTED("c") ", type, wall"
                               " FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1"
                               " AND c.ref_seq = ?2");
     if (!st)
@@ -413,6 +471,9 @@ static int take_in(store *s, const struct store_event *ev, const struct lot *sel
             if (corr_add(s, p, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), 1) != 0)
                 return -1;
             *ds += sqlite3_column_int64(st, 4);
+            const char *type = (const char *)sqlite3_column_text(st, 6);
+            if (type && strcmp(type, "void") == 0 && voided_add(s, sqlite3_column_int64(st, 7), self, 1) != 0)
+                return -1;
         }
         /* One level up: the corrections of this one counted on it, and
          * count on the event just written now. */
@@ -474,12 +535,15 @@ int rollup_event(store *s, const struct store_event *ev, bool counts)
     int64_t ds = 0;
     bool have_p = false;
     if (ev->ref_origin[0]) {
-        int found = lot_resolve(s, ev->ref_origin, ev->ref_seq, &p);
+        struct lot l1;
+        int found = lots_of(s, ev, &l1, &p);
         if (found < 0)
             return -1;
         have_p = found > 0;
         if (have_p && counts) {
             if (corr_add(s, &p, ev->spend, ev->points, 1) != 0)
+                return -1;
+            if (strcmp(ev->type, "void") == 0 && voided_add(s, ev->wall, &l1, 1) != 0)
                 return -1;
             ds += ev->visits;
         }

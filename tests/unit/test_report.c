@@ -964,6 +964,24 @@ static void test_staff_and_tills(void **state)
     assert_int_equal(r->cur.voids, 1);
     assert_int_equal(r->cur.voided, 1);
     assert_int_equal(r->cur.overrides, 1);
+
+    /* These came from the rollups (UTC midnights are whole hours). In a
+     * zone half an hour off they come from the events, and every event
+     * here is at 14:30 local time on the same day: the same rows. */
+    static struct act_rows staff_utc, staff_ist, tills_ist;    /* static: big */
+    memset(&staff_utc, 0, sizeof staff_utc);
+    OK(s, store_report_activity(s, &q, false, collect_act, &staff_utc));
+    setenv("TZ", "Asia/Kolkata", 1);
+    tzset();
+    q = period(s, "2026-03-01", "2026-03-10");
+    memset(&staff_ist, 0, sizeof staff_ist);
+    memset(&tills_ist, 0, sizeof tills_ist);
+    OK(s, store_report_activity(s, &q, false, collect_act, &staff_ist));
+    OK(s, store_report_activity(s, &q, true, collect_act, &tills_ist));
+    setenv("TZ", "UTC", 1);
+    tzset();
+    assert_memory_equal(&staff_ist, &staff_utc, sizeof staff_utc);
+    assert_memory_equal(&tills_ist, &a, sizeof a);
 }
 
 struct od_rows { int n; struct store_overdraft_row row[4]; };
@@ -1345,10 +1363,15 @@ static void test_visits_per_day(void **state)
 /* The rollups a store keeps as it applies events are the ones schema 2
  * builds from the events held (store/db.c): a copy of the file taken back
  * to schema 1 is upgraded again and the tables compared. */
-#define ROLL_ROWS "SELECT group_concat(x, ';') FROM (SELECT hour || ',' || till || ',' || visits || ','" \
-    " || spend || ',' || issued || ',' || redeemed || ',' || expired || ',' || nps || ',' || promoters" \
-    " || ',' || detractors || ',' || points AS x FROM roll_till WHERE visits <> 0 OR spend <> 0" \
-    " OR issued <> 0 OR redeemed <> 0 OR expired <> 0 OR nps <> 0 OR points <> 0 ORDER BY hour, till)" \
+#define ROLL_TILL_FIGURES "visits, spend, issued, redeemed, expired, nps, promoters, detractors," \
+    " points, events, tx, sales, refunds, refunded, voids, voided, adjusts, adjusted, overrides"
+#define ROLL_ROWS "SELECT group_concat(x, ';') FROM (SELECT hour || ',' || till || ',' || staff || ','" \
+    " || visits || ',' || spend || ',' || issued || ',' || redeemed || ',' || " \
+    " expired || ',' || nps || ',' || promoters || ',' || detractors || ',' || " \
+    " points || ',' || events || ',' || tx || ',' || sales || ',' || refunds || ',' || " \
+    " refunded || ',' || voids || ',' || voided || ',' || adjusts || ',' || adjusted || ',' || " \
+    " overrides AS x FROM roll_till" \
+    " WHERE max(" ROLL_TILL_FIGURES ") <> 0 OR min(" ROLL_TILL_FIGURES ") <> 0 ORDER BY hour, till, staff)" \
     " UNION ALL SELECT group_concat(x, ';') FROM (SELECT customer || ',' || wall || ',' || till" \
     " || ',' || sum(visits) || ',' || sum(spend) || ',' || sum(tspend) AS x FROM" \
     " (SELECT customer, wall, till, visits, spend, tspend FROM roll_cust UNION ALL" \
