@@ -18,7 +18,7 @@ int cmd_dashboard(struct cli *c, int argc, char **argv)
         "figures with their change against the previous period of the same length,\n"
         "visits per day, segments, tiers, the rewards used most and the members at\n"
         "risk. A manager logs in first. The period is as in 'tally report' (default:\n"
-        "the last 30 days). It refreshes by itself when a till records something.\n"
+        "the last 30 days). It reloads by itself soon after a till records something.\n"
         "Keys: Left/Right or [ ] move the period back and forward by its length;\n"
         "1, 7, 3 and Y show the last day, 7 days, 30 days or year; Tab moves between\n"
         "sections, Up/Down choose a segment, Enter shows a section in full, Esc goes\n"
