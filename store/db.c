@@ -83,8 +83,8 @@ static const char SCHEMA_V1[] =
     " category TEXT NOT NULL DEFAULT '', ended INTEGER NOT NULL DEFAULT 0);";
 
 /* Version 2: report rollups (see rollup.c), kept as events are applied,
- * filled here from the events already held, and an index for the rewards
- * report. roll_cust: per customer, moment (wall) and till, the visits and
+ * filled here from the events already held, and two indexes for the
+ * reports. roll_cust: per customer, moment (wall) and till, the visits and
  * spend on a purchase's own moment and till, and the spend of each event
  * on its own (the tier rule's); roll_till: per UTC hour (wall / 3600000),
  * till and staff member, the sums the summary report reads and what each
@@ -127,8 +127,10 @@ static const char SCHEMA_V2[] =
     " voids INTEGER NOT NULL DEFAULT 0, voided INTEGER NOT NULL DEFAULT 0,"
     " adjusts INTEGER NOT NULL DEFAULT 0, adjusted INTEGER NOT NULL DEFAULT 0,"
     " overrides INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(hour, till, staff)) WITHOUT ROWID;"
-    /* The rewards report reads a period's redemptions (report.c). */
+    /* The rewards report reads a period's redemptions, and --till finds
+     * who enrolled at a till (report.c). */
     "CREATE INDEX events_use ON events(wall) WHERE type IN ('redeem', 'pay', 'coupon_use');"
+    "CREATE INDEX events_enrol ON events(customer, wall, origin) WHERE type = 'enrol';"
     "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend) WITH " V2_DEAD
     " SELECT customer, wall, till, sum(v), sum(sp), sum(tsp) FROM"
     " (SELECT customer, wall, origin AS till, type = 'earn' AND " V2_LIVE("e.origin", "e.seq") " AS v,"

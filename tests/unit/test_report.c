@@ -1407,7 +1407,7 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
     sqlite3_backup_finish(bk);
     roll_text(db, kept, sizeof kept);
     sqlite3_close(db);
-    assert_int_equal(sqlite3_exec(cp, "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP INDEX events_use;"
+    assert_int_equal(sqlite3_exec(cp, "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP INDEX events_use; DROP INDEX events_enrol;"
                                       " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
     char err[512];
