@@ -543,17 +543,23 @@ static void hbar(int y, int x, int width, int64_t value, int64_t max, enum colou
     put(y, x, width, c, buf);
 }
 
+/* Headline figure i: its value and its change, in colour dc. */
+static void headline_texts(struct dash *d, size_t i, bool bare, char v[96], char dl[96], enum colour *dc)
+{
+    const struct figure *f = &FIGURES[i];
+    int64_t a = fig(&d->cur, f->off), b = fig(&d->prev, f->off);
+    fmt_value(d, f->kind, a, bare, v, 96);
+    delta_text(d, f, a, b, bare, dl, 96, dc);
+}
+
 /* The widest value and change among the headline's figures first..last. */
 static void headline_widths(struct dash *d, int first, int last, bool bare, int *vw, int *dw)
 {
     *vw = *dw = 1;
     for (int i = first; i <= last && i < (int)NFIG; i++) {
-        const struct figure *f = &FIGURES[i];
-        int64_t a = fig(&d->cur, f->off), b = fig(&d->prev, f->off);
         char v[96], dl[96];
         enum colour dc;
-        fmt_value(d, f->kind, a, bare, v, sizeof v);
-        delta_text(d, f, a, b, bare, dl, sizeof dl, &dc);
+        headline_texts(d, (size_t)i, bare, v, dl, &dc);
         if (text_width(v) > *vw)
             *vw = text_width(v);
         if (text_width(dl) > *dw)
@@ -598,16 +604,13 @@ static void draw_headline(struct dash *d, int y, int h)
         int c = (int)i / per, r = (int)i % per;
         if (c >= ncol)
             break;
-        const struct figure *f = &FIGURES[i];
-        int64_t a = fig(&d->cur, f->off), b = fig(&d->prev, f->off);
         char v[96], dl[96];
         enum colour dc;
-        fmt_value(d, f->kind, a, bare, v, sizeof v);
-        delta_text(d, f, a, b, bare, dl, sizeof dl, &dc);
+        headline_texts(d, i, bare, v, dl, &dc);
         int x = c * cw + 2, lw = cw - 2 - vw[c] - 1 - dw[c] - 1;
         if (lw < 1)
             lw = 1;
-        put(y + 1 + r, x, lw, C_NORMAL, _(f->label));
+        put(y + 1 + r, x, lw, C_NORMAL, _(FIGURES[i].label));
         put(y + 1 + r, x + lw + vw[c] - text_width(v), text_width(v), C_ACCENT, v);
         put(y + 1 + r, x + lw + vw[c] + 1, dw[c], dc, dl);
     }
