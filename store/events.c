@@ -636,6 +636,13 @@ static int vv_note(store *s, struct vv_run *runs, int *nruns, const char *origin
     return 0;
 }
 
+/* Binds text the caller keeps until the statement has stepped: no copy.
+ * sql() clears the bindings before the statement is used again. */
+static void bind_kept(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
 /* Returns 0 when written, 1 when (origin, seq) is held already. */
 static int insert_event(store *s, const struct store_event *ev)
 {
@@ -643,27 +650,27 @@ static int insert_event(store *s, const struct store_event *ev)
                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
     if (!st)
         return -1;
-    bind_text(st, 1, ev->origin);
+    bind_kept(st, 1, ev->origin);
     sqlite3_bind_int64(st, 2, ev->seq);
     sqlite3_bind_int64(st, 3, ev->hlc);
     sqlite3_bind_int64(st, 4, ev->wall);
-    bind_text(st, 5, ev->type);
-    bind_text(st, 6, ev->staff);
-    bind_text(st, 7, ev->customer);
+    bind_kept(st, 5, ev->type);
+    bind_kept(st, 6, ev->staff);
+    bind_kept(st, 7, ev->customer);
     sqlite3_bind_int64(st, 8, ev->points);
     sqlite3_bind_int64(st, 9, ev->stamps);
     sqlite3_bind_int64(st, 10, ev->credit);
     sqlite3_bind_int64(st, 11, ev->spend);
     sqlite3_bind_int64(st, 12, ev->visits);
-    bind_text(st, 13, ev->ref_origin);
+    bind_kept(st, 13, ev->ref_origin);
     sqlite3_bind_int64(st, 14, ev->ref_seq);
-    bind_text(st, 15, ev->occasion);
-    bind_text(st, 16, ev->reason);
-    bind_text(st, 17, ev->data);
+    bind_kept(st, 15, ev->occasion);
+    bind_kept(st, 16, ev->reason);
+    bind_kept(st, 17, ev->data);
     /* Personal data of a customer already forgotten here is not kept. */
-    bind_text(st, 18, ev->pii[0] && ev->customer[0] && customer_forgotten(s, ev->customer) ? "" : ev->pii);
-    sqlite3_bind_blob(st, 19, ev->pii_hash, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 20, ev->hash, 32, SQLITE_TRANSIENT);
+    bind_kept(st, 18, ev->pii[0] && ev->customer[0] && customer_forgotten(s, ev->customer) ? "" : ev->pii);
+    sqlite3_bind_blob(st, 19, ev->pii_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 20, ev->hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT)    /* (origin, seq) is held: the caller looks */
         return 1;
