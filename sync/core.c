@@ -72,7 +72,7 @@ struct sync_core {
     enum store_apply *results;
     struct sync_msg in;
     struct sync_buf out;
-    uint64_t applied, strangers;
+    uint64_t applied, served, strangers;
     int64_t strangers_logged;
 };
 
@@ -240,6 +240,7 @@ struct sync_peer *sync_core_peer(struct sync_core *c, int i)
 
 const char *sync_core_origin(struct sync_core *c) { return c->origin; }
 uint64_t sync_core_applied(struct sync_core *c) { return c->applied; }
+uint64_t sync_core_served(struct sync_core *c) { return c->served; }
 uint64_t sync_core_generation(struct sync_core *c) { return c->generation; }
 bool sync_core_checked(struct sync_core *c, int64_t now)
 {
@@ -786,6 +787,8 @@ void sync_core_on_request(struct sync_core *c, const unsigned char key[STORE_KEY
     r.nevents = n;
     if (sync_wire_encode(&r, reply) != 0)
         reply->len = 0;
+    else
+        c->served += (uint64_t)n;
 }
 
 void sync_core_on_join(struct sync_core *c, const unsigned char key[STORE_KEY_BYTES], const void *data,
