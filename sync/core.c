@@ -31,6 +31,7 @@
 #define STALE_HEARTBEATS 3      /* a peer unheard for this many is not asked */
 #define BACKOFF_MS 30000        /* after the ledger refused a peer's events */
 #define LOG_EVERY_MS 60000
+#define HELLO_RETRY_MS 10       /* a heartbeat a peer's DEALER refused: again after */
 
 struct ostate {                 /* one origin being fetched */
     char origin[STORE_ORIGIN_LEN + 1];
@@ -64,6 +65,8 @@ struct sync_core {
     int64_t data_version;
     int64_t published;          /* our own events published up to here */
     int64_t next_heartbeat;
+    bool unreached;             /* some peer's DEALER refused the last heartbeat */
+    int64_t next_retry;
     int heartbeat_ms, fetch_timeout_ms;
     struct ostate *os;
     int nos;
@@ -497,7 +500,9 @@ static void publish_new(struct sync_core *c)
     }
 }
 
-static void heartbeat(struct sync_core *c, int64_t now)
+/* A heartbeat to all (PUB, and each peer's DEALER); retry: only to the
+ * peers whose DEALER did not take the last one. */
+static void heartbeat(struct sync_core *c, int64_t now, bool retry)
 {
     struct sync_msg m;
     memset(&m, 0, sizeof m);
@@ -510,9 +515,16 @@ static void heartbeat(struct sync_core *c, int64_t now)
     m.nvv = c->nours;
     if (sync_wire_encode(&m, &c->out) != 0)
         return;
-    c->io->publish(c->ctx, c->out.data, c->out.len);
-    for (int i = 0; i < c->npeers; i++)
-        c->io->request(c->ctx, c->peers[i], c->out.data, c->out.len);
+    if (!retry)
+        c->io->publish(c->ctx, c->out.data, c->out.len);
+    c->unreached = false;
+    for (int i = 0; i < c->npeers; i++) {
+        struct sync_peer *p = c->peers[i];
+        if (retry && !p->unreached)
+            continue;
+        p->unreached = c->io->request(c->ctx, p, c->out.data, c->out.len) != 0;
+        c->unreached |= p->unreached;
+    }
 }
 
 /* Heard lately, and through our SUB at least once: we ask a peer only
@@ -566,8 +578,15 @@ int sync_core_tick(struct sync_core *c, int64_t now, bool force)
         publish_new(c);
     }
     if (now >= c->next_heartbeat) {
-        heartbeat(c, now);
+        heartbeat(c, now, false);
         c->next_heartbeat = now + c->heartbeat_ms;
+        c->next_retry = now + HELLO_RETRY_MS;
+    } else if (c->unreached && now >= c->next_retry) {
+        /* A DEALER takes nothing until its connection is up, and a till
+         * that has just started fetches nothing until a peer that heard
+         * its heartbeat answers: try again soon, not a heartbeat later. */
+        heartbeat(c, now, true);
+        c->next_retry = now + HELLO_RETRY_MS;
     }
     schedule_fetches(c, now);
     return changed;

@@ -110,6 +110,7 @@ struct sync_peer {
     uint64_t events_in;
     bool in_list;                               /* still in the till list */
     bool subscribed;                            /* a heartbeat came through our SUB */
+    bool unreached;                             /* its DEALER refused our last heartbeat */
     void *link;                                 /* the transport's state */
 };
 
