@@ -733,9 +733,12 @@ void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *da
     p->last_heard = now;
     int64_t last = m->events[m->nevents - 1].seq;
     vv_raise(p->vv, &p->nvv, SYNC_VV_MAX, m->origin, last);
-    /* Ask for the next batch first: the peer reads while we write. */
-    if ((m->more || vv_get(p->vv, p->nvv, m->origin) > last) && now >= o->backoff_until)
-        send_fetch(c, p, m->origin, last, now);
+    /* Ask for the next batch first: the peer reads while we write. From
+     * what we hold, if that is further: the batch before may have closed
+     * a gap below events that came live, and those need no second copy. */
+    int64_t have = vv_get(c->ours, c->nours, m->origin), from = have > last ? have : last;
+    if (((m->more && from == last) || vv_get(p->vv, p->nvv, m->origin) > from) && now >= o->backoff_until)
+        send_fetch(c, p, m->origin, from, now);
     int refused = apply(c, p, m->events, m->nevents, now);
     if (refused != 0) {
         o->backoff_until = now + BACKOFF_MS;

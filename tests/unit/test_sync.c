@@ -937,11 +937,136 @@ static void test_sim_schedules(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* Earns at a till, many per transaction, spread over a few regulars (one
+ * customer's long history would make each earn slower than the next). */
+#define REGULARS 64
+struct earns {
+    const char *staff;
+    char (*customers)[STORE_ID_LEN + 1];
+    int n;
+};
+
+static int earn_many(store *st, void *arg)
+{
+    struct earns *e = arg;
+    for (int i = 0; i < e->n; i++) {
+        struct store_earn x = { .amount = 100 + i % 900, .items = 1 };
+        if (store_earn(st, e->staff, e->customers[i % REGULARS], &x, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void make_earns(struct node *n, int count)
+{
+    static char regulars[REGULARS][STORE_ID_LEN + 1];
+    struct earns e = { n->staff, regulars, count };
+    char limit[16] = "";
+    store_setting_get(n->s, "limits.per_day", limit, sizeof limit);
+    if (strcmp(limit, "0") != 0) {
+        /* First time at this till: the regulars, with no daily limit. */
+        assert_int_equal(store_setting_set(n->s, n->staff, "limits.per_day", "0"), 0);
+        for (int i = 0; i < REGULARS; i++) {
+            char card[16];
+            snprintf(card, sizeof card, "SIMC%04d", i);
+            struct store_profile p = { .name = "Klient", .card = card, .consent = -1 };
+            struct store_customer c;
+            if (store_customer_add(n->s, n->staff, &p, &c) != 0)
+                print_error("customer: %s\n", store_error(n->s));
+            snprintf(regulars[i], sizeof regulars[i], "%s", c.id);
+        }
+    }
+    int64_t before = store_event_count(n->s);
+    if (store_atomically(n->s, earn_many, &e) != 0)
+        print_error("earns: %s\n", store_error(n->s));
+    assert_int_equal(store_event_count(n->s), before + count);
+}
+
 static void take_down(struct node *n)
 {
     sync_core_free(n->core);
     n->core = NULL;
     n->down = true;
+}
+
+/* A till far behind catches up in full batches, each FETCH asked before
+ * the batch before it is applied, while messages are lost, doubled and
+ * reordered and live events of the same origin arrive in between. */
+static void test_sim_big_backlog(void **state)
+{
+    (void)state;
+    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        char why[256] = "";
+        struct sim *s = sim_new(seed, why, sizeof why);
+        assert_string_equal(why, "");
+        s->drop = 0.1 * (double)seed;
+        s->dup = 0.1;
+        s->reorder = 0.3;
+        take_down(&s->n[1]);
+        make_earns(&s->n[0], 3 * SYNC_BATCH_MAX + 321);
+        all_up(s);
+        int guard;
+        for (guard = 0; guard < 20000; guard++) {
+            if (guard == 3)
+                make_earns(&s->n[0], SYNC_BATCH_MAX);
+            step(s, 4);
+            if (guard % 20 == 0 && converged(s, why, sizeof why))
+                break;
+        }
+        if (guard == 20000)
+            print_error("seed %llu: %s\n", (unsigned long long)seed, why);
+        assert_true(guard < 20000);
+        for (int i = 0; i < NODES; i++)
+            assert_int_equal(store_fork_count(s->n[i].s), 0);
+        sim_free(s);
+    }
+}
+
+/* Live events above a gap, then the gap fetched: once a batch closes it,
+ * what came live is not fetched a second time. */
+static void test_sim_fetch_skips_what_came_live(void **state)
+{
+    (void)state;
+    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    char why[256] = "";
+    struct sim *s = sim_new(7, why, sizeof why);
+    assert_string_equal(why, "");
+    s->drop = s->dup = s->reorder = 0;
+    take_down(&s->n[1]);
+    take_down(&s->n[2]);
+    int gap = SYNC_BATCH_MAX + 500, live = 5 * SYNC_BATCH_MAX;
+    make_earns(&s->n[0], gap);
+    step(s, 4);     /* published while till 1 is down: lost to it */
+    uint64_t served = sync_core_served(s->n[0].core);
+    s->n[1].down = false;
+    start_core(s, &s->n[1]);
+    make_earns(&s->n[0], live);     /* published as till 1 comes up */
+    const char *origin = store_origin(s->n[0].s);
+    int64_t want = store_max_seq(s->n[0].s, origin);
+    int guard;
+    for (guard = 0; guard < 4000; guard++) {
+        step(s, 4);
+        struct store_vv vv[8];
+        int n = store_version_vector(s->n[1].s, vv, 8);
+        store_release(s->n[1].s);
+        bool done = false;
+        for (int k = 0; k < n; k++)
+            done |= strcmp(vv[k].origin, origin) == 0 && vv[k].seq == want;
+        if (done)
+            break;
+    }
+    assert_true(guard < 4000);
+    for (int k = 0; k < 200; k++)   /* whatever was still asked for */
+        step(s, 4);
+    /* The gap, the rest of the batch that closed it, and the one asked
+     * for before that batch was applied; not what came live after. */
+    uint64_t fetched = sync_core_served(s->n[0].core) - served;
+    if (fetched > (uint64_t)(gap + 2 * SYNC_BATCH_MAX))
+        print_error("%llu events fetched for a gap of %d\n", (unsigned long long)fetched, gap);
+    assert_true(fetched <= (uint64_t)(gap + 2 * SYNC_BATCH_MAX));
+    assert_true(fetched >= (uint64_t)gap);
+    sim_free(s);
 }
 
 /* A DEALER takes nothing until connected: a till that has just started
@@ -984,6 +1109,8 @@ int main(void)
         cmocka_unit_test(test_wire_size_limits),
         cmocka_unit_test(test_token),
         cmocka_unit_test(test_sim_schedules),
+        cmocka_unit_test(test_sim_big_backlog),
+        cmocka_unit_test(test_sim_fetch_skips_what_came_live),
         cmocka_unit_test(test_sim_hello_retried_soon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
