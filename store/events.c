@@ -694,17 +694,20 @@ static int vv_flush(store *s, struct vv_run *runs, int *nruns)
         struct vv_run *r = &runs[i];
         if (!r->moved)
             continue;
-        for (;;) {
-            sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE origin = ?1 AND seq = ?2");
-            if (!st)
-                return -1;
-            bind_text(st, 1, r->origin);
-            sqlite3_bind_int64(st, 2, r->mark + 1);
-            if (sqlite3_step(st) != SQLITE_ROW)
-                break;
+        /* One walk up the primary key, not a lookup per event: after a
+         * long gap closes, tens of thousands may be waiting above it. */
+        sqlite3_stmt *st = sql(s, "SELECT seq FROM events WHERE origin = ?1 AND seq > ?2 ORDER BY seq");
+        if (!st)
+            return -1;
+        bind_text(st, 1, r->origin);
+        sqlite3_bind_int64(st, 2, r->mark);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int64(st, 0) == r->mark + 1)
             r->mark++;
-        }
-        sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_fail(s);
+        st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
         if (!st)
             return -1;
         bind_text(st, 1, r->origin);
