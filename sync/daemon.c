@@ -720,8 +720,13 @@ int sync_daemon_run(const struct sync_options *o)
         /* The log is written before the commit is done (the fsync and the
          * index update come after), so a wake-up may come a moment early:
          * look again every millisecond for a little while. */
-        if (sync_core_tick(d.core, now, false) == 1)
+        if (sync_core_tick(d.core, now, false) == 1) {
             eager_until = 0;
+            /* A kiosk is writing: a fold now would wait for its write lock
+             * (SQLite's busy handler sleeps up to 100 ms a try), and this
+             * loop, which publishes and serves, with it. */
+            fold_after = now + QUIET_MS;
+        }
         if (d.f.held && now >= d.f.held_due)
             release_held(&d);
         if (now >= next_status) {
