@@ -2,6 +2,7 @@
  * applying an event to the derived tables. Local and foreign events take
  * the same path (apply_one), so a till derives exactly what its peers do. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,17 +153,32 @@ static bool is_hex_id(const char *v, size_t maxlen, bool may_be_empty)
     return true;
 }
 
-static int json_object_ok(store *s, const char *json, const char *required)
+/* An event's JSON must be an object (holding `required`, if named), as
+ * SQLite's own JSON functions see it: the same test on every till. CASE,
+ * not OR: SQLite may evaluate both sides, and "$." is a bad path. */
+#define JSON_OBJECT_SQL \
+    "SELECT CASE WHEN NOT json_valid(?1) THEN 0" \
+    " WHEN json_type(?1) <> 'object' THEN 0 WHEN ?2 = '' THEN 1" \
+    " ELSE json_type(?1, '$.' || ?2) IS NOT NULL END"
+
+/* What validating an event needs: the store's connection, or on another
+ * thread a statement of a connection of that thread's own. */
+struct checker {
+    store *s;
+    sqlite3_stmt *json;
+};
+
+static int json_object_ok(struct checker *ck, const char *json, const char *required)
 {
-    /* CASE, not OR: SQLite may evaluate both sides, and "$." is a bad path. */
-    sqlite3_stmt *st = sql(s, "SELECT CASE WHEN NOT json_valid(?1) THEN 0"
-                              " WHEN json_type(?1) <> 'object' THEN 0 WHEN ?2 = '' THEN 1"
-                              " ELSE json_type(?1, '$.' || ?2) IS NOT NULL END");
+    sqlite3_stmt *st = ck->s ? sql(ck->s, JSON_OBJECT_SQL) : ck->json;
     if (!st)
         return -1;
     bind_text(st, 1, json);
     bind_text(st, 2, required ? required : "");
-    return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) ? 0 : -1;
+    int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    if (!ck->s)
+        sqlite3_reset(st);
+    return ok ? 0 : -1;
 }
 
 /* The schema's rules for any event, wherever it was made. */
@@ -173,7 +189,7 @@ bool event_hash_ok(const struct store_event *ev)
     return memcmp(h, ev->hash, 32) == 0;
 }
 
-static int event_validate(store *s, const struct store_event *ev, char *why, size_t whysz)
+static int event_validate(struct checker *ck, const struct store_event *ev, char *why, size_t whysz)
 {
 #define REFUSE(...) do { snprintf(why, whysz, __VA_ARGS__); return -1; } while (0)
     if (strlen(ev->origin) != STORE_ORIGIN_LEN || !is_hex_id(ev->origin, STORE_ORIGIN_LEN, false))
@@ -198,11 +214,11 @@ static int event_validate(store *s, const struct store_event *ev, char *why, siz
         REFUSE("bad reference");
     if (!utf8_valid(ev->reason, strlen(ev->reason)) || !utf8_valid(ev->occasion, strlen(ev->occasion)))
         REFUSE("reason or occasion is not UTF-8");
-    if (strlen(ev->data) > STORE_DATA_MAX || json_object_ok(s, ev->data, TYPES[t].required) != 0)
+    if (strlen(ev->data) > STORE_DATA_MAX || json_object_ok(ck, ev->data, TYPES[t].required) != 0)
         REFUSE("data is not a valid JSON object for %s", ev->type);
     if (ev->pii[0]) {
         unsigned char ph[32];
-        if (strlen(ev->pii) > STORE_DATA_MAX || json_object_ok(s, ev->pii, NULL) != 0)
+        if (strlen(ev->pii) > STORE_DATA_MAX || json_object_ok(ck, ev->pii, NULL) != 0)
             REFUSE("personal data is not a JSON object");
         pii_digest(ev->pii, ph);
         if (memcmp(ph, ev->pii_hash, 32) != 0)
@@ -214,6 +230,96 @@ static int event_validate(store *s, const struct store_event *ev, char *why, siz
         REFUSE("content hash does not match");
     return 0;
 #undef REFUSE
+}
+
+/* --- checking a batch ahead, on a second thread ------------------------ */
+
+/* A foreign event's checks (content hash, JSON, UTF-8, ...) need nothing
+ * the database holds, so while one thread writes a batch's events, a
+ * helper checks the ones after. An event it passed is not checked again;
+ * one it failed (or could not check) is checked again inline, which gives
+ * the same verdict and the reason. Small batches are checked inline. */
+#define AHEAD_MIN 64            /* events in a batch worth a helper */
+#define AHEAD_STEP 32           /* the helper reports after this many */
+
+struct ahead {
+    const struct store_event *evs;
+    size_t n;
+    unsigned char *passed;      /* per event; set before `done` covers it */
+    size_t done;                /* events checked so far (under mu) */
+    size_t seen;                /* the applier's last look at done */
+    bool stop;                  /* the applier gave up (under mu) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+};
+
+static void *ahead_main(void *arg)
+{
+    struct ahead *a = arg;
+    sqlite3 *db = NULL;
+    struct checker ck = { NULL, NULL };
+    bool usable = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) == SQLITE_OK &&
+                  sqlite3_prepare_v2(db, JSON_OBJECT_SQL, -1, &ck.json, NULL) == SQLITE_OK;
+    bool stop = false;
+    for (size_t i = 0; i < a->n && !stop;) {
+        size_t end = a->n - i > AHEAD_STEP ? i + AHEAD_STEP : a->n;
+        for (; i < end; i++) {
+            char why[64];
+            a->passed[i] = usable && event_validate(&ck, &a->evs[i], why, sizeof why) == 0;
+        }
+        pthread_mutex_lock(&a->mu);
+        a->done = i;
+        stop = a->stop;
+        pthread_cond_signal(&a->cv);
+        pthread_mutex_unlock(&a->mu);
+    }
+    sqlite3_finalize(ck.json);
+    sqlite3_close(db);
+    return NULL;
+}
+
+/* Starts the helper on evs; -1 if the batch is small or it cannot start. */
+static int ahead_start(struct ahead *a, const struct store_event *evs, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    if (n < AHEAD_MIN || !(a->passed = malloc(n)))
+        return -1;
+    a->evs = evs;
+    a->n = n;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    if (pthread_create(&a->thread, NULL, ahead_main, a) == 0)
+        return 0;
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    free(a->passed);
+    return -1;
+}
+
+/* Whether the helper passed event i, once it has looked at it. */
+static bool ahead_passed(struct ahead *a, size_t i)
+{
+    if (i >= a->seen) {
+        pthread_mutex_lock(&a->mu);
+        while (a->done <= i)
+            pthread_cond_wait(&a->cv, &a->mu);
+        a->seen = a->done;
+        pthread_mutex_unlock(&a->mu);
+    }
+    return a->passed[i];
+}
+
+/* Stops the helper (early, if it is still going) and waits for it. */
+static void ahead_end(struct ahead *a)
+{
+    pthread_mutex_lock(&a->mu);
+    a->stop = true;
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    free(a->passed);
 }
 
 /* --- derived tables --------------------------------------------------- */
@@ -588,17 +694,20 @@ static int vv_flush(store *s, struct vv_run *runs, int *nruns)
         struct vv_run *r = &runs[i];
         if (!r->moved)
             continue;
-        for (;;) {
-            sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE origin = ?1 AND seq = ?2");
-            if (!st)
-                return -1;
-            bind_text(st, 1, r->origin);
-            sqlite3_bind_int64(st, 2, r->mark + 1);
-            if (sqlite3_step(st) != SQLITE_ROW)
-                break;
+        /* One walk up the primary key, not a lookup per event: after a
+         * long gap closes, tens of thousands may be waiting above it. */
+        sqlite3_stmt *st = sql(s, "SELECT seq FROM events WHERE origin = ?1 AND seq > ?2 ORDER BY seq");
+        if (!st)
+            return -1;
+        bind_text(st, 1, r->origin);
+        sqlite3_bind_int64(st, 2, r->mark);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int64(st, 0) == r->mark + 1)
             r->mark++;
-        }
-        sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_fail(s);
+        st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
         if (!st)
             return -1;
         bind_text(st, 1, r->origin);
@@ -636,6 +745,13 @@ static int vv_note(store *s, struct vv_run *runs, int *nruns, const char *origin
     return 0;
 }
 
+/* Binds text the caller keeps until the statement has stepped: no copy.
+ * sql() clears the bindings before the statement is used again. */
+static void bind_kept(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
 /* Returns 0 when written, 1 when (origin, seq) is held already. */
 static int insert_event(store *s, const struct store_event *ev)
 {
@@ -643,42 +759,44 @@ static int insert_event(store *s, const struct store_event *ev)
                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
     if (!st)
         return -1;
-    bind_text(st, 1, ev->origin);
+    bind_kept(st, 1, ev->origin);
     sqlite3_bind_int64(st, 2, ev->seq);
     sqlite3_bind_int64(st, 3, ev->hlc);
     sqlite3_bind_int64(st, 4, ev->wall);
-    bind_text(st, 5, ev->type);
-    bind_text(st, 6, ev->staff);
-    bind_text(st, 7, ev->customer);
+    bind_kept(st, 5, ev->type);
+    bind_kept(st, 6, ev->staff);
+    bind_kept(st, 7, ev->customer);
     sqlite3_bind_int64(st, 8, ev->points);
     sqlite3_bind_int64(st, 9, ev->stamps);
     sqlite3_bind_int64(st, 10, ev->credit);
     sqlite3_bind_int64(st, 11, ev->spend);
     sqlite3_bind_int64(st, 12, ev->visits);
-    bind_text(st, 13, ev->ref_origin);
+    bind_kept(st, 13, ev->ref_origin);
     sqlite3_bind_int64(st, 14, ev->ref_seq);
-    bind_text(st, 15, ev->occasion);
-    bind_text(st, 16, ev->reason);
-    bind_text(st, 17, ev->data);
+    bind_kept(st, 15, ev->occasion);
+    bind_kept(st, 16, ev->reason);
+    bind_kept(st, 17, ev->data);
     /* Personal data of a customer already forgotten here is not kept. */
-    bind_text(st, 18, ev->pii[0] && ev->customer[0] && customer_forgotten(s, ev->customer) ? "" : ev->pii);
-    sqlite3_bind_blob(st, 19, ev->pii_hash, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 20, ev->hash, 32, SQLITE_TRANSIENT);
+    bind_kept(st, 18, ev->pii[0] && ev->customer[0] && customer_forgotten(s, ev->customer) ? "" : ev->pii);
+    sqlite3_bind_blob(st, 19, ev->pii_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 20, ev->hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT)    /* (origin, seq) is held: the caller looks */
         return 1;
     return rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-/* local: made by this till just now, by event_append; it was built by
- * this code and hashed a moment ago, so validating it again is waste.
+/* checked: made by this till just now, by event_append (it was built by
+ * this code and hashed a moment ago, so validating it again is waste), or
+ * a foreign event the helper thread has just validated.
  * A foreign event is validated, then simply inserted: the primary key
  * says whether (origin, seq) is held, which is rare on the way in, so it
  * is looked up only then - a copy (same hash) or a fork. */
-static enum store_apply apply_one(store *s, const struct store_event *ev, bool local,
+static enum store_apply apply_one(store *s, const struct store_event *ev, bool checked,
                                   char *why, size_t whysz)
 {
-    if (!local && event_validate(s, ev, why, whysz) != 0) {
+    struct checker ck = { s, NULL };
+    if (!checked && event_validate(&ck, ev, why, whysz) != 0) {
         /* A garbled copy of an event we hold is damage on the way, not a
          * second history: rejected, not a fork. */
         return STORE_REJECTED;
@@ -752,21 +870,24 @@ int store_apply_events(store *s, const struct store_event *evs, size_t n,
      * contiguous by construction, so its mark is max(seq). */
     struct vv_run runs[VV_RUNS];
     int nruns = 0;
-    for (size_t i = 0; i < n; i++) {
+    struct ahead a;
+    bool helped = ahead_start(&a, evs, n) == 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         char msg[256];
         msg[0] = '\0';
-        enum store_apply r = apply_one(s, &evs[i], false, msg, sizeof msg);
+        enum store_apply r = apply_one(s, &evs[i], helped && ahead_passed(&a, i), msg, sizeof msg);
         if (r == STORE_FAILED ||
-            (r == STORE_APPLIED && vv_note(s, runs, &nruns, evs[i].origin, evs[i].seq) != 0)) {
-            tx_rollback(s);
-            return -1;
-        }
+            (r == STORE_APPLIED && vv_note(s, runs, &nruns, evs[i].origin, evs[i].seq) != 0))
+            rc = -1;
         if (results)
             results[i] = r;
         if ((r == STORE_REJECTED || r == STORE_FORK) && why && whysz && !why[0])
             snprintf(why, whysz, "%s", msg);
     }
-    if (vv_flush(s, runs, &nruns) != 0) {
+    if (helped)
+        ahead_end(&a);
+    if (rc != 0 || vv_flush(s, runs, &nruns) != 0) {
         tx_rollback(s);
         return -1;
     }

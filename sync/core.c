@@ -31,6 +31,7 @@
 #define STALE_HEARTBEATS 3      /* a peer unheard for this many is not asked */
 #define BACKOFF_MS 30000        /* after the ledger refused a peer's events */
 #define LOG_EVERY_MS 60000
+#define HELLO_RETRY_MS 10       /* a heartbeat a peer's DEALER refused: again after */
 
 struct ostate {                 /* one origin being fetched */
     char origin[STORE_ORIGIN_LEN + 1];
@@ -64,6 +65,8 @@ struct sync_core {
     int64_t data_version;
     int64_t published;          /* our own events published up to here */
     int64_t next_heartbeat;
+    bool unreached;             /* some peer's DEALER refused the last heartbeat */
+    int64_t next_retry;
     int heartbeat_ms, fetch_timeout_ms;
     struct ostate *os;
     int nos;
@@ -72,7 +75,7 @@ struct sync_core {
     enum store_apply *results;
     struct sync_msg in;
     struct sync_buf out;
-    uint64_t applied, strangers;
+    uint64_t applied, served, strangers;
     int64_t strangers_logged;
 };
 
@@ -240,6 +243,7 @@ struct sync_peer *sync_core_peer(struct sync_core *c, int i)
 
 const char *sync_core_origin(struct sync_core *c) { return c->origin; }
 uint64_t sync_core_applied(struct sync_core *c) { return c->applied; }
+uint64_t sync_core_served(struct sync_core *c) { return c->served; }
 uint64_t sync_core_generation(struct sync_core *c) { return c->generation; }
 bool sync_core_checked(struct sync_core *c, int64_t now)
 {
@@ -496,7 +500,9 @@ static void publish_new(struct sync_core *c)
     }
 }
 
-static void heartbeat(struct sync_core *c, int64_t now)
+/* A heartbeat to all (PUB, and each peer's DEALER); retry: only to the
+ * peers whose DEALER did not take the last one. */
+static void heartbeat(struct sync_core *c, int64_t now, bool retry)
 {
     struct sync_msg m;
     memset(&m, 0, sizeof m);
@@ -509,9 +515,16 @@ static void heartbeat(struct sync_core *c, int64_t now)
     m.nvv = c->nours;
     if (sync_wire_encode(&m, &c->out) != 0)
         return;
-    c->io->publish(c->ctx, c->out.data, c->out.len);
-    for (int i = 0; i < c->npeers; i++)
-        c->io->request(c->ctx, c->peers[i], c->out.data, c->out.len);
+    if (!retry)
+        c->io->publish(c->ctx, c->out.data, c->out.len);
+    c->unreached = false;
+    for (int i = 0; i < c->npeers; i++) {
+        struct sync_peer *p = c->peers[i];
+        if (retry && !p->unreached)
+            continue;
+        p->unreached = c->io->request(c->ctx, p, c->out.data, c->out.len) != 0;
+        c->unreached |= p->unreached;
+    }
 }
 
 /* Heard lately, and through our SUB at least once: we ask a peer only
@@ -565,8 +578,15 @@ int sync_core_tick(struct sync_core *c, int64_t now, bool force)
         publish_new(c);
     }
     if (now >= c->next_heartbeat) {
-        heartbeat(c, now);
+        heartbeat(c, now, false);
         c->next_heartbeat = now + c->heartbeat_ms;
+        c->next_retry = now + HELLO_RETRY_MS;
+    } else if (c->unreached && now >= c->next_retry) {
+        /* A DEALER takes nothing until its connection is up, and a till
+         * that has just started fetches nothing until a peer that heard
+         * its heartbeat answers: try again soon, not a heartbeat later. */
+        heartbeat(c, now, true);
+        c->next_retry = now + HELLO_RETRY_MS;
     }
     schedule_fetches(c, now);
     return changed;
@@ -713,9 +733,12 @@ void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *da
     p->last_heard = now;
     int64_t last = m->events[m->nevents - 1].seq;
     vv_raise(p->vv, &p->nvv, SYNC_VV_MAX, m->origin, last);
-    /* Ask for the next batch first: the peer reads while we write. */
-    if ((m->more || vv_get(p->vv, p->nvv, m->origin) > last) && now >= o->backoff_until)
-        send_fetch(c, p, m->origin, last, now);
+    /* Ask for the next batch first: the peer reads while we write. From
+     * what we hold, if that is further: the batch before may have closed
+     * a gap below events that came live, and those need no second copy. */
+    int64_t have = vv_get(c->ours, c->nours, m->origin), from = have > last ? have : last;
+    if (((m->more && from == last) || vv_get(p->vv, p->nvv, m->origin) > from) && now >= o->backoff_until)
+        send_fetch(c, p, m->origin, from, now);
     int refused = apply(c, p, m->events, m->nevents, now);
     if (refused != 0) {
         o->backoff_until = now + BACKOFF_MS;
@@ -786,6 +809,8 @@ void sync_core_on_request(struct sync_core *c, const unsigned char key[STORE_KEY
     r.nevents = n;
     if (sync_wire_encode(&r, reply) != 0)
         reply->len = 0;
+    else
+        c->served += (uint64_t)n;
 }
 
 void sync_core_on_join(struct sync_core *c, const unsigned char key[STORE_KEY_BYTES], const void *data,

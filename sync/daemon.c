@@ -697,7 +697,7 @@ int sync_daemon_run(const struct sync_options *o)
     int64_t next_refresh = 0, next_status = 0;
     uint64_t generation = sync_core_generation(d.core) - 1;
     int64_t eager_until = 0, fold_after = 0;
-    uint64_t applied = 0;
+    uint64_t moved = 0;
     while (!*stop) {
         int64_t now = wall_ms();
         if (now >= next_refresh) {
@@ -720,8 +720,13 @@ int sync_daemon_run(const struct sync_options *o)
         /* The log is written before the commit is done (the fsync and the
          * index update come after), so a wake-up may come a moment early:
          * look again every millisecond for a little while. */
-        if (sync_core_tick(d.core, now, false) == 1)
+        if (sync_core_tick(d.core, now, false) == 1) {
             eager_until = 0;
+            /* A kiosk is writing: a fold now would wait for its write lock
+             * (SQLite's busy handler sleeps up to 100 ms a try), and this
+             * loop, which publishes and serves, with it. */
+            fold_after = now + QUIET_MS;
+        }
         if (d.f.held && now >= d.f.held_due)
             release_held(&d);
         if (now >= next_status) {
@@ -739,9 +744,10 @@ int sync_daemon_run(const struct sync_options *o)
             sync_log(LOG_ERR, _("waiting for messages failed: %s"), zmq_strerror(errno));
             break;
         }
-        /* Events applied lately: a catch-up may be under way, not now. */
-        if (sync_core_applied(d.core) != applied) {
-            applied = sync_core_applied(d.core);
+        /* Events applied or served lately: a catch-up may be under way
+         * here or at a peer, whose next FETCH would wait for the fold. */
+        if (sync_core_applied(d.core) + sync_core_served(d.core) != moved) {
+            moved = sync_core_applied(d.core) + sync_core_served(d.core);
             fold_after = now + QUIET_MS;
         }
         if (rc == 0) {

@@ -110,6 +110,7 @@ struct sync_peer {
     uint64_t events_in;
     bool in_list;                               /* still in the till list */
     bool subscribed;                            /* a heartbeat came through our SUB */
+    bool unreached;                             /* its DEALER refused our last heartbeat */
     void *link;                                 /* the transport's state */
 };
 
@@ -173,6 +174,8 @@ struct sync_peer *sync_core_peer(struct sync_core *c, int i);
 const char *sync_core_origin(struct sync_core *c);
 /* Events applied from peers, and forks seen, since start. */
 uint64_t sync_core_applied(struct sync_core *c);
+/* Events sent to peers in reply to their FETCH, since start. */
+uint64_t sync_core_served(struct sync_core *c);
 /* Messages refused from senders that are no peer (unknown key on ROUTER). */
 uint64_t sync_core_refused_strangers(struct sync_core *c);
 

@@ -12,6 +12,7 @@
  * shallow: the library sizes its allocations by the claimed counts, so a
  * 5-byte frame claiming 2^32 elements must never reach it. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,7 +321,10 @@ static int get_event(struct rd *r, const msgpack_object *o, struct store_event *
     const msgpack_object *f = array_of(r, o, &n, EVENT_FIELDS, "an event is not an array of 20");
     if (!f || n != EVENT_FIELDS)
         return bad(r, "an event is not an array of 20");
-    memset(e, 0, sizeof *e);
+    /* Every field is set below; the big text buffers (8 KiB of the 9) are
+     * read only up to their NUL, so they are not cleared first. */
+    memset(e, 0, offsetof(struct store_event, reason));
+    e->reason[0] = e->data[0] = e->pii[0] = '\0';
     if (get_origin(r, &f[0], e->origin, "bad event origin") ||
         get_int(r, &f[1], &e->seq, "bad event seq") ||
         get_int(r, &f[2], &e->hlc, "bad event hlc") ||

@@ -1411,6 +1411,55 @@ static void test_apply_rejects_bad_events(void **state)
     assert_int_equal(store_event_count(b), count + 2);
 }
 
+/* A batch big enough that the store checks it ahead on a second thread:
+ * every event is still checked, a bad one anywhere in it is refused with
+ * its reason, and the till ends as one fed the same events one by one. */
+static void test_apply_big_batch_checks_each(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    set(a, f->m.id, "limits.per_day", "0");
+    for (int i = 0; i < 400; i++)
+        earn(a, f->b.id, f->c.id, 100 + i, 0, NULL);
+    int n = store_read_events(a, store_origin(a), 0, f->ev, MAXEV);
+    assert_true(n > 400 && n < MAXEV);
+    int ienrol = -1;
+    for (int i = 0; i < n && ienrol < 0; i++)
+        if (strcmp(f->ev[i].type, "enrol") == 0)
+            ienrol = i;
+    assert_true(ienrol >= 0);
+    /* Spoiled: near the start, in the middle, the enrolment's personal
+     * data, and the very last event. */
+    snprintf(f->ev[1].type, sizeof f->ev[1].type, "teleport");
+    snprintf(f->ev[n / 2].data, sizeof f->ev[n / 2].data, "{not json");
+    char *at = strstr(f->ev[ienrol].pii, "Ana");
+    assert_non_null(at);
+    at[0] = 'E';
+    f->ev[n - 1].points += 1;
+
+    store *b = f->s[1] = new_till(f, "b.db", T0);
+    store *c = f->s[2] = new_till(f, "c.db", T0);
+    enum store_apply res[MAXEV], one;
+    char why[256], why1[256];
+    OK(store_apply_events(b, f->ev, (size_t)n, res, why, sizeof why));
+    assert_non_null(strstr(why, "unknown event type"));
+    for (int i = 0; i < n; i++) {
+        OK(store_apply_events(c, &f->ev[i], 1, &one, why1, sizeof why1));
+        assert_int_equal(res[i], one);
+        bool spoiled = i == 1 || i == n / 2 || i == ienrol || i == n - 1;
+        assert_int_equal(res[i], spoiled ? STORE_REJECTED : STORE_APPLIED);
+    }
+    assert_int_equal(store_event_count(b), store_event_count(c));
+    same_digest(b, c);
+    /* Again: the good ones are held, the bad ones still refused. */
+    OK(store_apply_events(b, f->ev, (size_t)n, res, why, sizeof why));
+    for (int i = 0; i < n; i++) {
+        bool spoiled = i == 1 || i == n / 2 || i == ienrol || i == n - 1;
+        assert_int_equal(res[i], spoiled ? STORE_REJECTED : STORE_DUPLICATE);
+    }
+    same_digest(b, c);
+}
+
 static void copy_file(const char *from, const char *to)
 {
     FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
@@ -1753,6 +1802,7 @@ int main(void)
         T(test_replicate_two_tills),
         T(test_replicate_any_order),
         T(test_apply_rejects_bad_events),
+        T(test_apply_big_batch_checks_each),
         T(test_fork_detected),
         T(test_version_vector_gaps),
         T(test_concurrent_void),

@@ -455,6 +455,9 @@ struct sim {
     int made;           /* local events made by the schedule */
     char dir[128];
     struct sync_buf reply;
+    int refuse_requests;    /* the next this many requests fail, as a DEALER not yet connected */
+    int64_t hello_at[NODES][4];     /* when each till's first heartbeat requests went out */
+    int nhellos[NODES];
 };
 
 static struct sim *cur;     /* the io callbacks' context is the node */
@@ -516,6 +519,14 @@ static int io_request(void *ctx, struct sync_peer *p, const void *data, size_t l
     int j = node_of_key(cur, p->key);
     if (j < 0)
         return -1;
+    struct sync_msg m;
+    char why[160];
+    if (decode(data, len, &m, why) == 0 && m.type == SYNC_HELLO && cur->nhellos[n->i] < 4)
+        cur->hello_at[n->i][cur->nhellos[n->i]++] = cur->now;
+    if (cur->refuse_requests > 0) {
+        cur->refuse_requests--;
+        return -1;
+    }
     enqueue(cur, 1, n->i, j, data, len);
     return 0;
 }
@@ -683,10 +694,10 @@ static void rm_rf(const char *dir)
     rmdir(dir);
 }
 
-/* Runs one schedule; returns 0 if the tills converged. */
-static int run_schedule(uint64_t seed, bool restore, char *why, size_t whysz)
+/* A shop of NODES tills over a simulated network with random faults,
+ * the till list known to all; returns once they agree (or with why set). */
+static struct sim *sim_new(uint64_t seed, char *why, size_t whysz)
 {
-    int rc = -1;
     struct sim *s = calloc(1, sizeof *s);
     assert_non_null(s);
     cur = s;
@@ -744,10 +755,46 @@ static int run_schedule(uint64_t seed, bool restore, char *why, size_t whysz)
     int guard = 0;
     while (!converged(s, why, whysz) && guard++ < 4000)
         step(s, 4);
-    if (guard >= 4000) {
+    if (guard >= 4000)
         snprintf(why + strlen(why), whysz - strlen(why), " (never got the shop)");
-        goto out;
+    else
+        why[0] = '\0';
+    return s;
+}
+
+static void sim_free(struct sim *s)
+{
+    for (int i = 0; i < NODES; i++) {
+        if (s->n[i].core)
+            sync_core_free(s->n[i].core);
+        store_close(s->n[i].s);
     }
+    for (int i = 0; i < s->nq; i++)
+        free(s->q[i].data);
+    free(s->q);
+    sync_buf_free(&s->reply);
+    rm_rf(s->dir);
+    free(s);
+    cur = NULL;
+}
+
+/* Brings every till that is down back up. */
+static void all_up(struct sim *s)
+{
+    for (int i = 0; i < NODES; i++)
+        if (s->n[i].down) {
+            s->n[i].down = false;
+            start_core(s, &s->n[i]);
+        }
+}
+
+/* Runs one schedule; returns 0 if the tills converged. */
+static int run_schedule(uint64_t seed, bool restore, char *why, size_t whysz)
+{
+    int rc = -1, guard;
+    struct sim *s = sim_new(seed, why, whysz);
+    if (why[0])
+        goto out;
     /* The schedule: local changes everywhere, crashes, a partition, and
      * (restore) one till put back to an old copy of its database. */
     char old[300], restored_origin[STORE_ORIGIN_LEN + 1] = "";
@@ -771,11 +818,7 @@ static int run_schedule(uint64_t seed, bool restore, char *why, size_t whysz)
                 x->down = true;
             }
         } else if (r < 12) {
-            for (int i = 0; i < NODES; i++)
-                if (s->n[i].down) {
-                    s->n[i].down = false;
-                    start_core(s, &s->n[i]);
-                }
+            all_up(s);
         } else if (r < 16) {
             s->cut = s->cut < 0 ? (int)(rnd(s) % NODES) : -1;
         }
@@ -795,11 +838,7 @@ static int run_schedule(uint64_t seed, bool restore, char *why, size_t whysz)
             /* Everything it made since the copy reaches another till first. */
             for (int g = 0; g < 2000 && !converged(s, why, whysz); g++) {
                 s->cut = -1;
-                for (int i = 0; i < NODES; i++)
-                    if (s->n[i].down) {
-                        s->n[i].down = false;
-                        start_core(s, &s->n[i]);
-                    }
+                all_up(s);
                 step(s, 4);
             }
             if (v->core)
@@ -832,11 +871,7 @@ static int run_schedule(uint64_t seed, bool restore, char *why, size_t whysz)
     }
     /* Heal: everyone up, no partition, faults still on. */
     s->cut = -1;
-    for (int i = 0; i < NODES; i++)
-        if (s->n[i].down) {
-            s->n[i].down = false;
-            start_core(s, &s->n[i]);
-        }
+    all_up(s);
     for (guard = 0; guard < 20000; guard++) {
         step(s, 4);
         if (guard % 20 == 0 && converged(s, why, whysz)) {
@@ -873,18 +908,7 @@ out:
             }
         }
     }
-    for (int i = 0; i < NODES; i++) {
-        if (s->n[i].core)
-            sync_core_free(s->n[i].core);
-        store_close(s->n[i].s);
-    }
-    for (int i = 0; i < s->nq; i++)
-        free(s->q[i].data);
-    free(s->q);
-    sync_buf_free(&s->reply);
-    rm_rf(s->dir);
-    free(s);
-    cur = NULL;
+    sim_free(s);
     return rc;
 }
 
@@ -913,6 +937,165 @@ static void test_sim_schedules(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* Earns at a till, many per transaction, spread over a few regulars (one
+ * customer's long history would make each earn slower than the next). */
+#define REGULARS 64
+struct earns {
+    const char *staff;
+    char (*customers)[STORE_ID_LEN + 1];
+    int n;
+};
+
+static int earn_many(store *st, void *arg)
+{
+    struct earns *e = arg;
+    for (int i = 0; i < e->n; i++) {
+        struct store_earn x = { .amount = 100 + i % 900, .items = 1 };
+        if (store_earn(st, e->staff, e->customers[i % REGULARS], &x, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void make_earns(struct node *n, int count)
+{
+    static char regulars[REGULARS][STORE_ID_LEN + 1];
+    struct earns e = { n->staff, regulars, count };
+    char limit[16] = "";
+    store_setting_get(n->s, "limits.per_day", limit, sizeof limit);
+    if (strcmp(limit, "0") != 0) {
+        /* First time at this till: the regulars, with no daily limit. */
+        assert_int_equal(store_setting_set(n->s, n->staff, "limits.per_day", "0"), 0);
+        for (int i = 0; i < REGULARS; i++) {
+            char card[16];
+            snprintf(card, sizeof card, "SIMC%04d", i);
+            struct store_profile p = { .name = "Klient", .card = card, .consent = -1 };
+            struct store_customer c;
+            if (store_customer_add(n->s, n->staff, &p, &c) != 0)
+                print_error("customer: %s\n", store_error(n->s));
+            snprintf(regulars[i], sizeof regulars[i], "%s", c.id);
+        }
+    }
+    int64_t before = store_event_count(n->s);
+    if (store_atomically(n->s, earn_many, &e) != 0)
+        print_error("earns: %s\n", store_error(n->s));
+    assert_int_equal(store_event_count(n->s), before + count);
+}
+
+static void take_down(struct node *n)
+{
+    sync_core_free(n->core);
+    n->core = NULL;
+    n->down = true;
+}
+
+/* A till far behind catches up in full batches, each FETCH asked before
+ * the batch before it is applied, while messages are lost, doubled and
+ * reordered and live events of the same origin arrive in between. */
+static void test_sim_big_backlog(void **state)
+{
+    (void)state;
+    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        char why[256] = "";
+        struct sim *s = sim_new(seed, why, sizeof why);
+        assert_string_equal(why, "");
+        s->drop = 0.1 * (double)seed;
+        s->dup = 0.1;
+        s->reorder = 0.3;
+        take_down(&s->n[1]);
+        make_earns(&s->n[0], 3 * SYNC_BATCH_MAX + 321);
+        all_up(s);
+        int guard;
+        for (guard = 0; guard < 20000; guard++) {
+            if (guard == 3)
+                make_earns(&s->n[0], SYNC_BATCH_MAX);
+            step(s, 4);
+            if (guard % 20 == 0 && converged(s, why, sizeof why))
+                break;
+        }
+        if (guard == 20000)
+            print_error("seed %llu: %s\n", (unsigned long long)seed, why);
+        assert_true(guard < 20000);
+        for (int i = 0; i < NODES; i++)
+            assert_int_equal(store_fork_count(s->n[i].s), 0);
+        sim_free(s);
+    }
+}
+
+/* Live events above a gap, then the gap fetched: once a batch closes it,
+ * what came live is not fetched a second time. */
+static void test_sim_fetch_skips_what_came_live(void **state)
+{
+    (void)state;
+    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    char why[256] = "";
+    struct sim *s = sim_new(7, why, sizeof why);
+    assert_string_equal(why, "");
+    s->drop = s->dup = s->reorder = 0;
+    take_down(&s->n[1]);
+    take_down(&s->n[2]);
+    int gap = SYNC_BATCH_MAX + 500, live = 5 * SYNC_BATCH_MAX;
+    make_earns(&s->n[0], gap);
+    step(s, 4);     /* published while till 1 is down: lost to it */
+    uint64_t served = sync_core_served(s->n[0].core);
+    s->n[1].down = false;
+    start_core(s, &s->n[1]);
+    make_earns(&s->n[0], live);     /* published as till 1 comes up */
+    const char *origin = store_origin(s->n[0].s);
+    int64_t want = store_max_seq(s->n[0].s, origin);
+    int guard;
+    for (guard = 0; guard < 4000; guard++) {
+        step(s, 4);
+        struct store_vv vv[8];
+        int n = store_version_vector(s->n[1].s, vv, 8);
+        store_release(s->n[1].s);
+        bool done = false;
+        for (int k = 0; k < n; k++)
+            done |= strcmp(vv[k].origin, origin) == 0 && vv[k].seq == want;
+        if (done)
+            break;
+    }
+    assert_true(guard < 4000);
+    for (int k = 0; k < 200; k++)   /* whatever was still asked for */
+        step(s, 4);
+    /* The gap, the rest of the batch that closed it, and the one asked
+     * for before that batch was applied; not what came live after. */
+    uint64_t fetched = sync_core_served(s->n[0].core) - served;
+    if (fetched > (uint64_t)(gap + 2 * SYNC_BATCH_MAX))
+        print_error("%llu events fetched for a gap of %d\n", (unsigned long long)fetched, gap);
+    assert_true(fetched <= (uint64_t)(gap + 2 * SYNC_BATCH_MAX));
+    assert_true(fetched >= (uint64_t)gap);
+    sim_free(s);
+}
+
+/* A DEALER takes nothing until connected: a till that has just started
+ * tries its heartbeat again soon, not a heartbeat interval later. */
+static void test_sim_hello_retried_soon(void **state)
+{
+    (void)state;
+    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    char why[256] = "";
+    struct sim *s = sim_new(11, why, sizeof why);
+    assert_string_equal(why, "");
+    s->drop = s->dup = s->reorder = 0;
+    take_down(&s->n[1]);
+    step(s, 4);
+    s->n[1].down = false;
+    start_core(s, &s->n[1]);
+    s->nhellos[1] = 0;
+    s->refuse_requests = 2;     /* to both peers: the first heartbeat */
+    int64_t started = s->now;
+    for (int k = 0; k < 10; k++)
+        step(s, 4);
+    /* First at once (refused), then again within a few turns; the
+     * heartbeat interval here is 100 ms. */
+    assert_true(s->nhellos[1] >= 4);
+    assert_true(s->hello_at[1][0] - started <= STEP_MS);
+    assert_true(s->hello_at[1][2] - s->hello_at[1][0] < 100);
+    sim_free(s);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -926,6 +1109,9 @@ int main(void)
         cmocka_unit_test(test_wire_size_limits),
         cmocka_unit_test(test_token),
         cmocka_unit_test(test_sim_schedules),
+        cmocka_unit_test(test_sim_big_backlog),
+        cmocka_unit_test(test_sim_fetch_skips_what_came_live),
+        cmocka_unit_test(test_sim_hello_retried_soon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
