@@ -24,6 +24,10 @@ struct stmt_slot {
 /* roll_till deltas of the open transaction, written just before it
  * commits (rollup.c): a batch of events touches a few hour buckets many
  * times over. */
+/* The event types the rewards report reads, as the WHERE of the partial
+ * index events_use (db.c) and of the query that uses it (report.c). */
+#define USE_TYPES "(type = 'redeem' OR type = 'pay' OR type = 'coupon_use')"
+
 #define ROLL_TILL_COLS 19
 #define ROLL_PENDING_MAX 64
 struct roll_pending {

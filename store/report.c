@@ -1088,7 +1088,7 @@ static const char SQL_REWARDS[] =
     "WITH voided AS MATERIALIZED (SELECT v.ref_origin AS o, v.ref_seq AS q FROM events v"
     "  WHERE v.ref_origin <> '' AND v.type = 'void' AND " COUNTED("v") "),"
     " used AS (SELECT e.wall, e.type, e.points, e.stamps, e.credit, e.data FROM events e"
-    "  WHERE e.type IN ('redeem', 'pay', 'coupon_use') AND e.wall >= ?1 AND e.wall < ?3"
+    "  WHERE " USE_TYPES " AND e.wall >= ?1 AND e.wall < ?3"
     "   AND (?4 = '' OR e.origin = ?4) AND " KEY("e.origin", "e.seq") " NOT IN (SELECT " KEY("o", "q") " FROM voided)),"
     " rows AS (SELECT 1 AS k, json_extract(data, '$.reward') AS id, wall, -points AS p, -stamps AS st,"
     "   0 AS val FROM used WHERE type = 'redeem'"
