@@ -32,7 +32,9 @@ typedef struct store store;
 int store_default_path(const char *explicit_path, char *out, size_t outsz);
 
 /* Opens (create=true: creates, mode 0600) and migrates to the current
- * schema. On failure returns NULL and writes the reason to err. */
+ * schema. On failure returns NULL and writes the reason to err. A store
+ * belongs to one thread at a time (its connection has no mutex of its
+ * own): a thread that needs the database opens its own. */
 store *store_open(const char *path, bool create, char *err, size_t errsz);
 void store_close(store *s);
 /* Ends the read snapshot of earlier calls, so the next read sees what other
