@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "sync/sync.h"
+#include "util/util.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -61,9 +62,7 @@ int cmd_syncd(struct cli *c, int argc, char **argv)
 
 static void ago(int64_t then, char *out, size_t outsz)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t s = ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - then) / 1000;
+    int64_t s = (clock_ms(CLOCK_REALTIME) - then) / 1000;
     if (!then)
         snprintf(out, outsz, "%s", _("never"));
     else if (s < 120)

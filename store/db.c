@@ -441,11 +441,7 @@ void random_id(char *out, size_t chars)
 
 int64_t store_now(store *s)
 {
-    if (s->clock_ms)
-        return s->clock_ms;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return s->clock_ms ? s->clock_ms : clock_ms(CLOCK_REALTIME);
 }
 
 void store_set_clock(store *s, int64_t now_ms) { s->clock_ms = now_ms; }

@@ -33,6 +33,7 @@
 
 #include "i18n.h"
 #include "sync/sync.h"
+#include "util/util.h"
 
 #define POLL_MS 20              /* with inotify; a writer's commit wakes us */
 #define FOLD_CHUNK 1000         /* visits folded per quiet turn: ~40 ms of write lock */
@@ -80,13 +81,6 @@ struct daemon {
     int nitems;
 };
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --- the faults knob ----------------------------------------------------- */
 
 static double rnd(struct faults *f)
@@ -133,7 +127,7 @@ static int faults_parse(struct faults *f, const char *spec)
 
 static void deliver(struct daemon *d, bool reply, struct sync_peer *p, const void *data, size_t len)
 {
-    int64_t now = wall_ms();
+    int64_t now = clock_ms(CLOCK_REALTIME);
     if (reply)
         sync_core_on_reply(d->core, p, data, len, now);
     else
@@ -169,7 +163,7 @@ static void receive(struct daemon *d, bool reply, struct sync_peer *p, const voi
             f->held_reply = reply;
             f->held_peer = p;
             f->held_len = len;
-            f->held_due = wall_ms() + HOLD_MS;
+            f->held_due = clock_ms(CLOCK_REALTIME) + HOLD_MS;
             times--;
         }
     }
@@ -250,7 +244,7 @@ static int bind_servers(struct daemon *d, const char *want)
     int port;
     if (sync_parse_address(want, host, sizeof host, &port) != 0)
         return -1;
-    uint64_t r = (uint64_t)wall_ms() ^ ((uint64_t)getpid() << 20);
+    uint64_t r = (uint64_t)clock_ms(CLOCK_REALTIME) ^ ((uint64_t)getpid() << 20);
     for (int attempt = 0; attempt < 100; attempt++) {
         char address[STORE_ADDRESS_MAX + 16];
         int p = port;
@@ -327,7 +321,7 @@ static void peer_added(void *ctx, struct sync_peer *p)
      * what came before is asked for once its heartbeat arrives. */
     l->sub = client_socket(d, ZMQ_SUB, p, 0);
     l->dealer = client_socket(d, ZMQ_DEALER, p, 1);
-    l->since = wall_ms();
+    l->since = clock_ms(CLOCK_REALTIME);
     p->link = l;
     p->subscribed = false;  /* a new SUB: wait for a heartbeat through it */
     if (!l->sub || !l->dealer) {
@@ -389,7 +383,7 @@ static void serve(struct daemon *d, void *sock, bool join)
         }
         unsigned char key[STORE_KEY_BYTES];
         const char *user = ok ? zmq_msg_gets(&body, "User-Id") : NULL;
-        int64_t now = wall_ms();
+        int64_t now = clock_ms(CLOCK_REALTIME);
         if (!user || hex_key(user, key) != 0)
             memset(key, 0, sizeof key);
         d->reply.len = 0;
@@ -445,7 +439,7 @@ static void write_status(struct daemon *d)
     struct sync_status *st = calloc(1, sizeof *st);
     if (!st)
         return;
-    int64_t now = wall_ms();
+    int64_t now = clock_ms(CLOCK_REALTIME);
     st->pid = (int)getpid();
     st->updated = now;
     snprintf(st->origin, sizeof st->origin, "%s", sync_core_origin(d->core));
@@ -699,7 +693,7 @@ int sync_daemon_run(const struct sync_options *o)
     int64_t eager_until = 0, fold_after = 0;
     uint64_t moved = 0;
     while (!*stop) {
-        int64_t now = wall_ms();
+        int64_t now = clock_ms(CLOCK_REALTIME);
         if (now >= next_refresh) {
             bool rebind = false;
             refresh(&d, &rebind);
@@ -773,7 +767,7 @@ int sync_daemon_run(const struct sync_options *o)
                 char buf[4096];
                 while (read(d.ino, buf, sizeof buf) > 0) {
                 }
-                eager_until = wall_ms() + EAGER_MS;
+                eager_until = clock_ms(CLOCK_REALTIME) + EAGER_MS;
             } else {
                 struct sync_peer *p = d.item_peer[i];
                 struct link *l = p->link;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sync/sync.h"
+#include "util/util.h"
 
 #define HEADER "tally-sync-status 1"
 #define FRESH_MS 5000
@@ -131,9 +132,7 @@ int sync_status_read(const char *db_path, struct sync_status *st)
         }
     }
     fclose(f);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now = clock_ms(CLOCK_REALTIME);
     st->running = st->pid > 0 && now - st->updated < FRESH_MS && (kill(st->pid, 0) == 0 || errno == EPERM);
     return 0;
 }

@@ -24,6 +24,7 @@
 
 #include "i18n.h"
 #include "sync/sync.h"
+#include "util/util.h"
 
 struct sync_zap {
     void *sock;
@@ -36,13 +37,6 @@ struct sync_zap {
     atomic_uint_fast64_t refused;
     int64_t last_log;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool frame_is(zmq_msg_t *f, const char *text)
 {
@@ -109,7 +103,7 @@ static void handle(struct sync_zap *z)
             text = "OK";
         } else {
             atomic_fetch_add(&z->refused, 1);
-            int64_t now = mono_ms();
+            int64_t now = clock_ms(CLOCK_MONOTONIC);
             if (!z->last_log || now - z->last_log >= 60000) {
                 char addr[64] = "", z85[41];
                 size_t alen = zmq_msg_size(&f[3]) < sizeof addr - 1 ? zmq_msg_size(&f[3]) : sizeof addr - 1;
