@@ -1023,16 +1023,23 @@ static void test_sim_big_backlog(void **state)
     }
 }
 
+/* A simulation with no dropped, doubled or reordered messages. */
+static struct sim *sim_fault_free(uint64_t seed)
+{
+    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    char why[256] = "";
+    struct sim *s = sim_new(seed, why, sizeof why);
+    assert_string_equal(why, "");
+    s->drop = s->dup = s->reorder = 0;
+    return s;
+}
+
 /* Live events above a gap, then the gap fetched: once a batch closes it,
  * what came live is not fetched a second time. */
 static void test_sim_fetch_skips_what_came_live(void **state)
 {
     (void)state;
-    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
-    char why[256] = "";
-    struct sim *s = sim_new(7, why, sizeof why);
-    assert_string_equal(why, "");
-    s->drop = s->dup = s->reorder = 0;
+    struct sim *s = sim_fault_free(7);
     take_down(&s->n[1]);
     take_down(&s->n[2]);
     int gap = SYNC_BATCH_MAX + 500, live = 5 * SYNC_BATCH_MAX;
@@ -1074,11 +1081,7 @@ static void test_sim_fetch_skips_what_came_live(void **state)
 static void test_sim_hello_retried_soon(void **state)
 {
     (void)state;
-    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
-    char why[256] = "";
-    struct sim *s = sim_new(11, why, sizeof why);
-    assert_string_equal(why, "");
-    s->drop = s->dup = s->reorder = 0;
+    struct sim *s = sim_fault_free(11);
     take_down(&s->n[1]);
     step(s, 4);
     s->n[1].down = false;
