@@ -24,6 +24,15 @@ struct stmt_slot {
 /* roll_till deltas of the open transaction, written just before it
  * commits (rollup.c): a batch of events touches a few hour buckets many
  * times over. */
+/* An event (SQL alias e) counts unless it lost its once-per-occasion
+ * claim (events.c occasion_claim): the ledger, the reports and the rollups
+ * all ask it this way. */
+#define COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
+    " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
+
+/* roll_till's buckets (rollup.c, report.c). */
+#define HOUR_MS ((int64_t)3600000)
+
 /* The event types the rewards report reads, as the WHERE of the partial
  * index events_use (db.c) and of the query that uses it (report.c). */
 #define USE_TYPES "(type = 'redeem' OR type = 'pay' OR type = 'coupon_use')"

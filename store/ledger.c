@@ -16,10 +16,6 @@
 #define DAY_MS ((int64_t)86400000)
 #define POINTS_MAX 1000000000LL
 
-/* Only events that won their occasion count (see occasion_claim). */
-#define COUNTED "(e.occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
-    " WHERE o.key = e.occasion AND o.origin = e.origin AND o.seq = e.seq))"
-
 /* a * b / c, rounded toward zero, without overflow for ledger-sized values. */
 static int64_t muldiv(int64_t a, int64_t b, int64_t c)
 {
@@ -149,7 +145,7 @@ int expire_customer(store *s, const char *customer, int64_t *expired)
                 " FROM events e"
                 " LEFT JOIN events a1 ON e.ref_origin <> '' AND a1.origin = e.ref_origin AND a1.seq = e.ref_seq"
                 " LEFT JOIN events a2 ON a1.ref_origin <> '' AND a2.origin = a1.ref_origin AND a2.seq = a1.ref_seq"
-                " WHERE e.customer = ?1 AND e.points <> 0 AND " COUNTED ")");
+                " WHERE e.customer = ?1 AND e.points <> 0 AND " COUNTED("e") ")");
     if (!st)
         return -1;
     bind_text(st, 1, customer);
@@ -523,7 +519,7 @@ static int net_effect(store *s, const struct store_event *ref, struct store_even
         " OR (ref_origin = ?1 AND ref_seq = ?2 AND type = 'refund')"
         " OR (type = 'void' AND EXISTS (SELECT 1 FROM events r WHERE r.origin = e.ref_origin"
         "     AND r.seq = e.ref_seq AND r.type = 'refund' AND r.ref_origin = ?1 AND r.ref_seq = ?2))"
-        ") AND " COUNTED);
+        ") AND " COUNTED("e"));
     if (!st)
         return -1;
     bind_text(st, 1, ref->origin);

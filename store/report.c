@@ -40,10 +40,6 @@
 
 #define DAY_MS ((int64_t)86400000)
 
-/* An event counts unless it lost its occasion (see events.c occasion_claim). */
-#define COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
-    " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
-
 /* Corrections (refunds, voids) with their lot: the purchase, redemption,
  * bonus ... they correct, two levels up for the void of a refund. */
 #define CORR_CTE \
@@ -322,7 +318,6 @@ static int step_row(store *s, sqlite3_stmt *st)
  * kept to the millisecond: either the whole of it in its order (no sort),
  * or each member's range of it (a seek per member) when the windows are a
  * small part of the history; the %s are FROM and GROUP BY. */
-#define HOUR_MS ((int64_t)3600000)
 #define ROLL_SCAN "roll_cust r"
 #define ROLL_SEEK "customers c CROSS JOIN roll_cust r ON r.customer = c.id"
 #define ROLL_SUMS \

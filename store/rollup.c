@@ -67,11 +67,6 @@
 
 #include "internal.h"
 
-#define HOUR_MS ((int64_t)3600000)
-
-#define COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
-    " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
-
 enum { R_VISITS, R_SPEND, R_ISSUED, R_REDEEMED, R_EXPIRED, R_NPS, R_PROMOTERS, R_DETRACTORS,
        R_POINTS, R_EVENTS, R_TX, R_SALES, R_REFUNDS, R_REFUNDED, R_VOIDS, R_VOIDED, R_ADJUSTS,
        R_ADJUSTED, R_OVERRIDES, R_COLS };
