@@ -382,6 +382,10 @@ void tx_rollback(store *s)
     memcpy(s->err, keep, sizeof keep);
 }
 
+int store_begin(store *s) { return tx_begin(s); }
+int store_commit(store *s) { return tx_commit(s); }
+void store_rollback(store *s) { tx_rollback(s); }
+
 int store_atomically(store *s, int (*fn)(store *, void *), void *arg)
 {
     if (tx_begin(s) != 0)
@@ -400,8 +404,10 @@ void bind_text(sqlite3_stmt *st, int i, const char *v)
 
 void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
 {
-    const unsigned char *v = sqlite3_column_text(st, col);
-    snprintf(out, outsz, "%s", v ? (const char *)v : "");
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    size_t n = v ? strnlen(v, outsz - 1) : 0;
+    memcpy(out, v ? v : "", n);
+    out[n] = '\0';
 }
 
 int local_get(store *s, const char *key, void *out, int outsz)

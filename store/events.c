@@ -3,6 +3,7 @@
  * the same path (apply_one), so a till derives exactly what its peers do. */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +325,12 @@ static void ahead_end(struct ahead *a)
 
 /* --- derived tables --------------------------------------------------- */
 
+/* Binds text that outlives the statement's use (the caller's event). */
+static void bind_kept(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
 static int ensure_customer(store *s, const char *id)
 {
     sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO customers(id) VALUES(?1)");
@@ -396,7 +403,9 @@ static int apply_balance(store *s, const struct store_event *ev, int sign)
 
 static void row_to_event(sqlite3_stmt *st, struct store_event *ev)
 {
-    memset(ev, 0, sizeof *ev);
+    /* Every field is set below; the text buffers only up to their end (a
+     * batch of 2,000 events is 18 MB of struct, mostly unused). */
+    memset(ev, 0, offsetof(struct store_event, reason));
     copy_col(st, 0, ev->origin, sizeof ev->origin);
     ev->seq = sqlite3_column_int64(st, 1);
     ev->hlc = sqlite3_column_int64(st, 2);
@@ -415,6 +424,8 @@ static void row_to_event(sqlite3_stmt *st, struct store_event *ev)
     copy_col(st, 15, ev->reason, sizeof ev->reason);
     copy_col(st, 16, ev->data, sizeof ev->data);
     copy_col(st, 17, ev->pii, sizeof ev->pii);
+    memset(ev->pii_hash, 0, sizeof ev->pii_hash);
+    memset(ev->hash, 0, sizeof ev->hash);
     if (sqlite3_column_bytes(st, 18) == 32)
         memcpy(ev->pii_hash, sqlite3_column_blob(st, 18), 32);
     if (sqlite3_column_bytes(st, 19) == 32)
@@ -488,50 +499,101 @@ static int lww_wins(store *s, const char *entity, const char *field, const struc
     return sqlite3_changes(s->db) > 0;
 }
 
-/* Sets the given fields of one row of table from a JSON object, each field
- * last-writer-wins. Table and field names come from this file's tables,
- * never from input. */
-static int lww_fields(store *s, const char *table, const char *id, const char *const *fields,
-                      const char *json, const struct store_event *ev)
+/* The editable rows: each field is last-writer-wins on its own. update
+ * sets the fields whose bit is in ?3 from the JSON object ?1, for the row
+ * ?2: one text per set, whichever fields won, so each is prepared once. */
+struct lww_set {
+    const char *insert, *update;
+    const char *table;
+    const char *const fields[10];
+};
+#define LWW_FIELD(f, bit) f " = CASE WHEN ?3 & " #bit " THEN json_extract(?1, '$." f "') ELSE " f " END"
+#define LWW_NAME(bit) \
+    LWW_FIELD("name", bit) ", name_key = CASE WHEN ?3 & " #bit " THEN tally_fold(json_extract(?1, '$.name'))" \
+    " ELSE name_key END"
+
+static const struct lww_set CUSTOMER_PII = {
+    "INSERT OR IGNORE INTO customers(id) VALUES(?1)",
+    "UPDATE customers SET " LWW_NAME(1) ", " LWW_FIELD("phone", 2) ", " LWW_FIELD("email", 4) ", "
+    LWW_FIELD("birthday", 8) " WHERE id = ?2",
+    "customers", { "name", "phone", "email", "birthday" } };
+static const struct lww_set CUSTOMER_DATA = {
+    "INSERT OR IGNORE INTO customers(id) VALUES(?1)",
+    "UPDATE customers SET " LWW_FIELD("consent", 1) ", " LWW_FIELD("referred_by", 2) ", "
+    LWW_FIELD("card", 4) " WHERE id = ?2",
+    "customers", { "consent", "referred_by", "card" } };
+/* A late edit must not bring personal data back (nor consent, which
+ * forget cleared); the card and referrer are no personal data and are
+ * kept, so an enrolment that arrives after its forget derives the same. */
+static const struct lww_set CUSTOMER_KEPT = {
+    "INSERT OR IGNORE INTO customers(id) VALUES(?1)",
+    "UPDATE customers SET " LWW_FIELD("referred_by", 1) ", " LWW_FIELD("card", 2) " WHERE id = ?2",
+    "customers", { "referred_by", "card" } };
+static const struct lww_set STAFF = {
+    "INSERT OR IGNORE INTO staff(id) VALUES(?1)",
+    "UPDATE staff SET " LWW_NAME(1) ", " LWW_FIELD("role", 2) ", " LWW_FIELD("pin_hash", 4) ", "
+    LWW_FIELD("disabled", 8) " WHERE id = ?2",
+    "staff", { "name", "role", "pin_hash", "disabled" } };
+static const struct lww_set REWARD = {
+    "INSERT OR IGNORE INTO rewards(id) VALUES(?1)",
+    "UPDATE rewards SET " LWW_NAME(1) ", " LWW_FIELD("points", 2) ", " LWW_FIELD("stamps", 4) ", "
+    LWW_FIELD("retired", 8) " WHERE id = ?2",
+    "rewards", { "name", "points", "stamps", "retired" } };
+static const struct lww_set PROMO = {
+    "INSERT OR IGNORE INTO promos(id) VALUES(?1)",
+    "UPDATE promos SET " LWW_NAME(1) ", " LWW_FIELD("multiplier", 2) ", " LWW_FIELD("days", 4) ", "
+    LWW_FIELD("start_minute", 8) ", " LWW_FIELD("end_minute", 16) ", " LWW_FIELD("date_from", 32) ", "
+    LWW_FIELD("date_to", 64) ", " LWW_FIELD("category", 128) ", " LWW_FIELD("ended", 256) " WHERE id = ?2",
+    "promos", { "name", "multiplier", "days", "start_minute", "end_minute", "date_from", "date_to",
+                "category", "ended" } };
+static const struct lww_set COUPON = {
+    "INSERT OR IGNORE INTO coupons(code) VALUES(?1)",
+    "UPDATE coupons SET " LWW_FIELD("customer", 1) ", " LWW_FIELD("reward", 2) ", "
+    LWW_FIELD("discount", 4) ", " LWW_FIELD("percent", 8) ", " LWW_FIELD("expires", 16) " WHERE code = ?2",
+    "coupons", { "customer", "reward", "discount", "percent", "expires" } };
+
+/* Sets the fields of one row that the JSON object holds, where this
+ * event is the latest writer of each. */
+static int lww_fields(store *s, const struct lww_set *set, const char *id, const char *json,
+                      const struct store_event *ev)
 {
-    char q[256], entity[64];
-    const char *key = strcmp(table, "coupons") == 0 ? "code" : "id";
-    snprintf(q, sizeof q, "INSERT OR IGNORE INTO %s(%s) VALUES(?1)", table, key);
-    sqlite3_stmt *st = sql(s, q);
+    sqlite3_stmt *st = sql(s, set->insert);
     if (!st)
         return -1;
     bind_text(st, 1, id);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(s);
-    snprintf(entity, sizeof entity, "%s:%s", table, id);
-    for (const char *const *f = fields; *f; f++) {
-        st = sql(s, "SELECT json_type(?1, '$.' || ?2) IS NOT NULL");
-        if (!st)
-            return -1;
-        bind_text(st, 1, json);
-        bind_text(st, 2, *f);
-        if (sqlite3_step(st) != SQLITE_ROW || !sqlite3_column_int(st, 0))
-            continue;
-        int won = lww_wins(s, entity, *f, ev);
-        if (won < 0)
-            return -1;
-        if (!won)
-            continue;
-        if (strcmp(*f, "name") == 0)
-            snprintf(q, sizeof q, "UPDATE %s SET name = json_extract(?1, '$.name'),"
-                     " name_key = tally_fold(json_extract(?1, '$.name')) WHERE %s = ?2", table, key);
-        else
-            snprintf(q, sizeof q, "UPDATE %s SET %s = json_extract(?1, '$.%s') WHERE %s = ?2",
-                     table, *f, *f, key);
-        st = sql(s, q);
-        if (!st)
-            return -1;
-        bind_text(st, 1, json);
-        bind_text(st, 2, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return db_fail(s);
+    /* Which fields the object has: one parse, not one per field. */
+    unsigned present = 0, won = 0;
+    st = sql(s, "SELECT key FROM json_each(?1)");
+    if (!st)
+        return -1;
+    bind_kept(st, 1, json);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        for (int f = 0; k && set->fields[f]; f++)
+            if (strcmp(k, set->fields[f]) == 0)
+                present |= 1u << f;
     }
-    return 0;
+    char entity[64];
+    snprintf(entity, sizeof entity, "%s:%s", set->table, id);
+    for (int f = 0; set->fields[f]; f++) {
+        if (!(present & 1u << f))
+            continue;
+        int w = lww_wins(s, entity, set->fields[f], ev);
+        if (w < 0)
+            return -1;
+        won |= (unsigned)w << f;
+    }
+    if (!won)
+        return 0;
+    st = sql(s, set->update);
+    if (!st)
+        return -1;
+    bind_kept(st, 1, json);
+    bind_text(st, 2, id);
+    sqlite3_bind_int(st, 3, (int)won);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
 static int json_text(store *s, const char *json, const char *key, char *out, size_t outsz)
@@ -558,8 +620,6 @@ static bool customer_forgotten(store *s, const char *id)
 
 static int derive_customer(store *s, const struct store_event *ev)
 {
-    static const char *const PII_FIELDS[] = { "name", "phone", "email", "birthday", NULL };
-    static const char *const DATA_FIELDS[] = { "consent", "referred_by", "card", NULL };
     if (strcmp(ev->type, "enrol") == 0) {
         sqlite3_stmt *st = sql(s, "UPDATE customers SET enrolled = ?2"
                                   " WHERE id = ?1 AND (enrolled = 0 OR enrolled > ?2)");
@@ -595,26 +655,15 @@ static int derive_customer(store *s, const struct store_event *ev)
         bind_text(st, 1, ev->customer);
         return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
     }
-    /* A late edit must not bring personal data back (nor consent, which
-     * forget cleared); the card and referrer are no personal data and are
-     * kept, so an enrolment that arrives after its forget derives the same. */
-    static const char *const KEPT_FIELDS[] = { "referred_by", "card", NULL };
     if (customer_forgotten(s, ev->customer))
-        return lww_fields(s, "customers", ev->customer, KEPT_FIELDS, ev->data, ev);
-    if (ev->pii[0] && lww_fields(s, "customers", ev->customer, PII_FIELDS, ev->pii, ev) != 0)
+        return lww_fields(s, &CUSTOMER_KEPT, ev->customer, ev->data, ev);
+    if (ev->pii[0] && lww_fields(s, &CUSTOMER_PII, ev->customer, ev->pii, ev) != 0)
         return -1;
-    return lww_fields(s, "customers", ev->customer, DATA_FIELDS, ev->data, ev);
+    return lww_fields(s, &CUSTOMER_DATA, ev->customer, ev->data, ev);
 }
 
 static int derive(store *s, const struct store_event *ev)
 {
-    static const char *const STAFF[] = { "name", "role", "pin_hash", "disabled", NULL };
-    static const char *const REWARD[] = { "name", "points", "stamps", "retired", NULL };
-    static const char *const PROMO[] = { "name", "multiplier", "days", "start_minute",
-                                         "end_minute", "date_from", "date_to", "category",
-                                         "ended", NULL };
-    static const char *const COUPON[] = { "customer", "reward", "discount", "percent",
-                                          "expires", NULL };
     char id[96];
     if (ev->customer[0]) {
         bool counts, effect = ev->points || ev->stamps || ev->credit || ev->spend || ev->visits;
@@ -653,14 +702,12 @@ static int derive(store *s, const struct store_event *ev)
     if (strcmp(t, "staff") == 0 || strcmp(t, "reward") == 0 || strcmp(t, "promo") == 0) {
         if (json_text(s, ev->data, "id", id, sizeof id) != 0)
             return store_fail(s, "event without id");
-        const char *table = t[0] == 's' ? "staff" : t[0] == 'r' ? "rewards" : "promos";
-        return lww_fields(s, table, id, t[0] == 's' ? STAFF : t[0] == 'r' ? REWARD : PROMO,
-                          ev->data, ev);
+        return lww_fields(s, t[0] == 's' ? &STAFF : t[0] == 'r' ? &REWARD : &PROMO, id, ev->data, ev);
     }
     if (strcmp(t, "coupon") == 0) {
         if (json_text(s, ev->data, "code", id, sizeof id) != 0)
             return store_fail(s, "coupon without code");
-        return lww_fields(s, "coupons", id, COUPON, ev->data, ev);
+        return lww_fields(s, &COUPON, id, ev->data, ev);
     }
     if (strcmp(t, "coupon_use") == 0) {
         sqlite3_stmt *st = sql(s, "INSERT INTO coupons(code, uses) VALUES(json_extract(?1, '$.code'), 1)"
@@ -747,11 +794,6 @@ static int vv_note(store *s, struct vv_run *runs, int *nruns, const char *origin
 
 /* Binds text the caller keeps until the statement has stepped: no copy.
  * sql() clears the bindings before the statement is used again. */
-static void bind_kept(sqlite3_stmt *st, int i, const char *v)
-{
-    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
 /* Returns 0 when written, 1 when (origin, seq) is held already. */
 static int insert_event(store *s, const struct store_event *ev)
 {

@@ -266,14 +266,19 @@ static int lot_get(store *s, const char *origin, int64_t seq, struct lot *out)
 
 static void lot_of_event(const struct store_event *ev, struct lot *out)
 {
-    memset(out, 0, sizeof *out);
-    snprintf(out->origin, sizeof out->origin, "%s", ev->origin);
+    /* Same fields, same sizes: copied whole (once per event applied). */
+#define COPY(f) do { \
+        _Static_assert(sizeof out->f == sizeof ev->f, "struct lot mirrors struct store_event"); \
+        memcpy(out->f, ev->f, sizeof out->f); \
+    } while (0)
+    COPY(origin);
+    COPY(type);
+    COPY(customer);
+    COPY(staff);
+    COPY(ref_origin);
+#undef COPY
     out->seq = ev->seq;
     out->wall = ev->wall;
-    snprintf(out->type, sizeof out->type, "%s", ev->type);
-    snprintf(out->customer, sizeof out->customer, "%s", ev->customer);
-    snprintf(out->staff, sizeof out->staff, "%s", ev->staff);
-    snprintf(out->ref_origin, sizeof out->ref_origin, "%s", ev->ref_origin);
     out->ref_seq = ev->ref_seq;
 }
 
