@@ -332,6 +332,14 @@ int store_check(store *s, int (*fn)(enum store_check_level, const char *msg, voi
 /* Runs fn inside one write transaction: everything or nothing. fn returns
  * 0 to commit. Store calls made inside join that transaction. */
 int store_atomically(store *s, int (*fn)(store *s, void *arg), void *arg);
+/* The same for a caller that decides as it goes when to commit: syncd
+ * keeps consecutive catch-up batches in one transaction, as one commit
+ * of many events costs much less than many commits of a few. Store calls
+ * between store_begin and store_commit join the transaction; one that
+ * fails is rolled back alone. store_rollback drops all of it. */
+int store_begin(store *s);
+int store_commit(store *s);
+void store_rollback(store *s);
 
 /* Writes everything held about one customer as a JSON document. */
 int store_customer_export(store *s, const char *id, char **json_out);

@@ -8,9 +8,15 @@
  *   (HELLO with the version vector) goes out every heartbeat interval.
  * - A heartbeat from a peer tells what it holds. For every origin where
  *   some peer is ahead, one FETCH at a time goes to the peer furthest
- *   ahead; each BATCH is applied in one transaction, and the next FETCH
- *   is sent before applying, so reading on one side overlaps writing on
- *   the other. Lost requests time out and are asked again.
+ *   ahead; the next FETCH is sent before a BATCH is applied, so reading
+ *   on one side overlaps writing on the other. Lost requests time out and
+ *   are asked again.
+ * - Consecutive batches of a catch-up share one transaction (a commit
+ *   costs about as much as a thousand events): it stays open while the
+ *   next batch is on its way and is committed when none is waiting
+ *   (sync_core_settle, from the daemon's loop), after
+ *   SYNC_CATCHUP_TX_EVENTS events or CATCHUP_TX_MS, or with the last
+ *   batch. A kiosk's write waits for it no longer than that.
  * - Live events are applied as they come, but correctness never depends
  *   on them: a gap is noticed (from the events or the next heartbeat) and
  *   fetched.
@@ -32,6 +38,7 @@
 #define BACKOFF_MS 30000        /* after the ledger refused a peer's events */
 #define LOG_EVERY_MS 60000
 #define HELLO_RETRY_MS 10       /* a heartbeat a peer's DEALER refused: again after */
+#define CATCHUP_TX_MS 150       /* a catch-up transaction is committed after */
 
 struct ostate {                 /* one origin being fetched */
     char origin[STORE_ORIGIN_LEN + 1];
@@ -77,6 +84,9 @@ struct sync_core {
     struct sync_buf out;
     uint64_t applied, served, strangers;
     int64_t strangers_logged;
+    bool holding;               /* a catch-up transaction is open */
+    int64_t held_since;
+    int held_events;
 };
 
 const char *sync_refusal_name(enum sync_refusal r)
@@ -198,6 +208,7 @@ void sync_core_free(struct sync_core *c)
 {
     if (!c)
         return;
+    sync_core_settle(c);
     for (int i = 0; i < c->npeers; i++) {
         if (c->io && c->io->peer_removed)
             c->io->peer_removed(c->ctx, c->peers[i]);
@@ -566,6 +577,8 @@ static void schedule_fetches(struct sync_core *c, int64_t now)
 
 int sync_core_tick(struct sync_core *c, int64_t now, bool force)
 {
+    if (c->holding && now - c->held_since >= CATCHUP_TX_MS)
+        sync_core_settle(c);
     store_release(c->s);
     int64_t dv = store_data_version(c->s);
     int changed = dv != c->data_version;
@@ -737,14 +750,43 @@ void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *da
      * what we hold, if that is further: the batch before may have closed
      * a gap below events that came live, and those need no second copy. */
     int64_t have = vv_get(c->ours, c->nours, m->origin), from = have > last ? have : last;
-    if (((m->more && from == last) || vv_get(p->vv, p->nvv, m->origin) > from) && now >= o->backoff_until)
-        send_fetch(c, p, m->origin, from, now);
+    bool next = ((m->more && from == last) || vv_get(p->vv, p->nvv, m->origin) > from) &&
+                now >= o->backoff_until && send_fetch(c, p, m->origin, from, now) == 0;
+    if (next && !c->holding && store_begin(c->s) == 0) {
+        c->holding = true;
+        c->held_since = now;
+        c->held_events = 0;
+    }
     int refused = apply(c, p, m->events, m->nevents, now);
     if (refused != 0) {
         o->backoff_until = now + BACKOFF_MS;
         o->peer = NULL;
     }
+    c->held_events += m->nevents;
+    if (!next || refused != 0 || c->held_events >= SYNC_CATCHUP_TX_EVENTS || now - c->held_since >= CATCHUP_TX_MS)
+        sync_core_settle(c);
     refresh_ours(c);
+}
+
+bool sync_core_holding(struct sync_core *c)
+{
+    return c->holding;
+}
+
+void sync_core_settle(struct sync_core *c)
+{
+    if (!c->holding)
+        return;
+    c->holding = false;
+    if (store_commit(c->s) != 0)
+        sync_log(LOG_ERR, ngettext("could not save %d event from other tills: %s",
+                                   "could not save %d events from other tills: %s", i18n_n(c->held_events)),
+                 c->held_events, store_error(c->s));
+    else
+        sync_log(LOG_DEBUG, ngettext("committed %d event from other tills", "committed %d events from other tills",
+                                     i18n_n(c->held_events)), c->held_events);
+    /* After a failed commit the vector is lower again: fetched again. */
+    c->ours_dirty = true;
 }
 
 /* A till of the list said where it listens: connect there. */

@@ -731,7 +731,14 @@ int sync_daemon_run(const struct sync_options *o)
             build_items(&d);
             generation = sync_core_generation(d.core);
         }
-        int rc = zmq_poll(d.items, d.nitems, d.ino < 0 ? POLL_NO_INOTIFY_MS : now < eager_until ? 1 : POLL_MS);
+        int wait = d.ino < 0 ? POLL_NO_INOTIFY_MS : now < eager_until ? 1 : POLL_MS;
+        /* A catch-up transaction stays open while the next batch is
+         * already here; with nothing waiting, commit before sleeping. */
+        int rc = zmq_poll(d.items, d.nitems, sync_core_holding(d.core) ? 0 : wait);
+        if (rc == 0 && sync_core_holding(d.core)) {
+            sync_core_settle(d.core);
+            rc = zmq_poll(d.items, d.nitems, wait);
+        }
         if (rc < 0) {
             if (errno == EINTR)
                 continue;

@@ -28,6 +28,7 @@
 #define SYNC_WIRE_MAX (4u << 20)        /* bytes of one message */
 #define SYNC_BATCH_MAX 2000             /* events in one BATCH or EVENTS */
 #define SYNC_BATCH_BYTES (2u << 20)     /* a batch stops growing past this */
+#define SYNC_CATCHUP_TX_EVENTS 8000     /* batches applied in one transaction, at most */
 #define SYNC_VV_MAX 1024                /* origins in one version vector */
 #define SYNC_PEERS_MAX 64
 
@@ -172,6 +173,10 @@ bool sync_core_checked(struct sync_core *c, int64_t now);
 int sync_core_npeers(struct sync_core *c);
 struct sync_peer *sync_core_peer(struct sync_core *c, int i);
 const char *sync_core_origin(struct sync_core *c);
+/* A catch-up transaction is open (the next batch is on its way), and
+ * commits it: the transport calls this when no message is waiting. */
+bool sync_core_holding(struct sync_core *c);
+void sync_core_settle(struct sync_core *c);
 /* Events applied from peers, and forks seen, since start. */
 uint64_t sync_core_applied(struct sync_core *c);
 /* Events sent to peers in reply to their FETCH, since start. */

@@ -662,6 +662,9 @@ static void step(struct sim *s, int deliveries)
     }
     for (int k = 0; k < deliveries; k++)
         deliver_one(s);
+    for (int i = 0; i < NODES; i++)     /* as syncd does when no message waits */
+        if (!s->n[i].down)
+            sync_core_settle(s->n[i].core);
 }
 
 static void copy_file(const char *from, const char *to)
@@ -1034,6 +1037,51 @@ static struct sim *sim_fault_free(uint64_t seed)
     return s;
 }
 
+/* Consecutive batches of a catch-up share one transaction: another
+ * connection sees none of them until it commits, which happens when no
+ * message waits (sync_core_settle), and after SYNC_CATCHUP_TX_EVENTS. */
+static void test_sim_catchup_shares_transactions(void **state)
+{
+    (void)state;
+    struct sim *s = sim_fault_free(11);
+    take_down(&s->n[1]);
+    take_down(&s->n[2]);
+    make_earns(&s->n[0], 6 * SYNC_BATCH_MAX);
+    int64_t total = store_event_count(s->n[0].s);
+    store_release(s->n[0].s);
+    for (int k = 0; k < 10 || s->nq; k++)
+        step(s, 4);     /* published while till 1 is down: lost to it */
+    s->n[1].down = false;
+    start_core(s, &s->n[1]);
+    char err[256];
+    store *reader = store_open(s->n[1].path, false, err, sizeof err);
+    assert_non_null(reader);
+    int64_t most_held = 0;
+    int guard;
+    for (guard = 0; guard < 4000; guard++) {
+        s->now += STEP_MS;      /* step() without the settling */
+        for (int i = 0; i < NODES; i++)
+            if (!s->n[i].down)
+                sync_core_tick(s->n[i].core, s->now, true);
+        for (int k = 0; k < 4; k++)
+            deliver_one(s);
+        int64_t own = store_event_count(s->n[1].s), seen = store_event_count(reader);
+        store_release(s->n[1].s);
+        store_release(reader);
+        if (sync_core_holding(s->n[1].core) && own - seen > most_held)
+            most_held = own - seen;
+        if (seen == total)
+            break;
+        if (!s->nq)     /* nothing on the way: as the daemon would */
+            sync_core_settle(s->n[1].core);
+    }
+    assert_true(guard < 4000);
+    assert_true(most_held > SYNC_BATCH_MAX);
+    assert_true(most_held <= SYNC_CATCHUP_TX_EVENTS);
+    store_close(reader);
+    sim_free(s);
+}
+
 /* Live events above a gap, then the gap fetched: once a batch closes it,
  * what came live is not fetched a second time. */
 static void test_sim_fetch_skips_what_came_live(void **state)
@@ -1114,6 +1162,7 @@ int main(void)
         cmocka_unit_test(test_sim_schedules),
         cmocka_unit_test(test_sim_big_backlog),
         cmocka_unit_test(test_sim_fetch_skips_what_came_live),
+        cmocka_unit_test(test_sim_catchup_shares_transactions),
         cmocka_unit_test(test_sim_hello_retried_soon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
