@@ -602,6 +602,22 @@ static void no_memory_statistics(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Waiting for another process's write lock: look again every
+ * millisecond, for up to BUSY_WAIT_MS. SQLite's own busy timeout sleeps
+ * longer and longer between looks (up to 100 ms), so a kiosk's sale could
+ * miss every short gap between syncd's catch-up transactions and wait
+ * seconds; syncd leaves such a gap (sync_io.yield). */
+#define BUSY_WAIT_MS 10000
+static int busy_wait(void *arg, int tries)
+{
+    (void)arg;
+    if (tries >= BUSY_WAIT_MS)
+        return 0;
+    struct timespec ms = { 0, 1000000 };
+    nanosleep(&ms, NULL);
+    return 1;
+}
+
 store *store_open(const char *path, bool create, char *err, size_t errsz)
 {
     store *s = calloc(1, sizeof *s);
@@ -646,7 +662,7 @@ store *store_open(const char *path, bool create, char *err, size_t errsz)
         return NULL;
     }
     sqlite3_extended_result_codes(s->db, 0);
-    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_busy_handler(s->db, busy_wait, NULL);
     /* WAL lets the kiosk, syncd and a manager's report work at once.
      * synchronous=FULL syncs the WAL on every commit: a committed event
      * survives a power cut (NORMAL would only survive a crash). */

@@ -15,7 +15,7 @@
  *   costs about as much as a thousand events): it stays open while the
  *   next batch is on its way and is committed when none is waiting
  *   (sync_core_settle, from the daemon's loop), after
- *   SYNC_CATCHUP_TX_EVENTS events or CATCHUP_TX_MS, or with the last
+ *   SYNC_CATCHUP_TX_EVENTS events or SYNC_CATCHUP_TX_MS, or with the last
  *   batch. A kiosk's write waits for it no longer than that.
  * - Live events are applied as they come, but correctness never depends
  *   on them: a gap is noticed (from the events or the next heartbeat) and
@@ -38,7 +38,6 @@
 #define BACKOFF_MS 30000        /* after the ledger refused a peer's events */
 #define LOG_EVERY_MS 60000
 #define HELLO_RETRY_MS 10       /* a heartbeat a peer's DEALER refused: again after */
-#define CATCHUP_TX_MS 150       /* a catch-up transaction is committed after */
 
 struct ostate {                 /* one origin being fetched */
     char origin[STORE_ORIGIN_LEN + 1];
@@ -577,7 +576,7 @@ static void schedule_fetches(struct sync_core *c, int64_t now)
 
 int sync_core_tick(struct sync_core *c, int64_t now, bool force)
 {
-    if (c->holding && now - c->held_since >= CATCHUP_TX_MS)
+    if (c->holding && now - c->held_since >= SYNC_CATCHUP_TX_MS)
         sync_core_settle(c);
     store_release(c->s);
     int64_t dv = store_data_version(c->s);
@@ -763,8 +762,12 @@ void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *da
         o->peer = NULL;
     }
     c->held_events += m->nevents;
-    if (!next || refused != 0 || c->held_events >= SYNC_CATCHUP_TX_EVENTS || now - c->held_since >= CATCHUP_TX_MS)
+    if (!next || refused != 0 || c->held_events >= SYNC_CATCHUP_TX_EVENTS || now - c->held_since >= SYNC_CATCHUP_TX_MS) {
+        bool held = c->holding;
         sync_core_settle(c);
+        if (held && next && c->io->yield)
+            c->io->yield(c->ctx);
+    }
     refresh_ours(c);
 }
 

@@ -345,7 +345,16 @@ static int io_request(void *ctx, struct sync_peer *p, const void *data, size_t l
     return zmq_send(l->dealer, data, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
 }
 
-static const struct sync_io IO = { io_publish, io_request, peer_added, peer_removed };
+/* Long enough for a kiosk's busy handler (store/db.c, a look every
+ * millisecond) to take the write lock between two catch-up transactions. */
+static void io_yield(void *ctx)
+{
+    (void)ctx;
+    struct timespec pause = { 0, 2000000 };
+    nanosleep(&pause, NULL);
+}
+
+static const struct sync_io IO = { io_publish, io_request, peer_added, peer_removed, io_yield };
 
 /* --- the loop ---------------------------------------------------------------- */
 

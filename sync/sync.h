@@ -29,6 +29,7 @@
 #define SYNC_BATCH_MAX 2000             /* events in one BATCH or EVENTS */
 #define SYNC_BATCH_BYTES (2u << 20)     /* a batch stops growing past this */
 #define SYNC_CATCHUP_TX_EVENTS 8000     /* batches applied in one transaction, at most */
+#define SYNC_CATCHUP_TX_MS 150          /* and for about this long (plus one batch) */
 #define SYNC_VV_MAX 1024                /* origins in one version vector */
 #define SYNC_PEERS_MAX 64
 
@@ -124,6 +125,9 @@ struct sync_io {
     /* The peer list changed: connect or close (may be NULL). */
     void (*peer_added)(void *ctx, struct sync_peer *p);
     void (*peer_removed)(void *ctx, struct sync_peer *p);
+    /* A catch-up transaction was committed and the next begins at once:
+     * pause, so that a writer waiting for the lock gets it (may be NULL). */
+    void (*yield)(void *ctx);
 };
 
 struct sync_core;

@@ -531,7 +531,7 @@ static int io_request(void *ctx, struct sync_peer *p, const void *data, size_t l
     return 0;
 }
 
-static const struct sync_io SIM_IO = { io_publish, io_request, NULL, NULL };
+static const struct sync_io SIM_IO = { io_publish, io_request, NULL, NULL, NULL };
 
 static struct sync_peer *peer_for(struct node *n, const unsigned char *key)
 {
