@@ -704,6 +704,7 @@ void store_close(store *s)
         }
     }
     sqlite3_close(s->db);
+    free(s->bal);
     free(s);
 }
 

@@ -46,6 +46,15 @@ struct roll_pending {
     int64_t v[ROLL_TILL_COLS];
 };
 
+/* A customer's balance deltas while a batch of foreign events is applied
+ * (events.c balances_defer). */
+#define BAL_PENDING_SLOTS 4096      /* a power of two; written out at half full */
+struct bal_pending {
+    char customer[STORE_ID_LEN + 1];
+    int64_t d[5];                   /* points, stamps, credit, spend, visits */
+    int64_t first, last;            /* visits' earliest and latest moment, 0: none */
+};
+
 struct store {
     sqlite3 *db;
     char err[512];
@@ -65,6 +74,9 @@ struct store {
     bool offline;               /* told by the caller: no other till heard lately */
     struct roll_pending roll[ROLL_PENDING_MAX];
     int nroll;
+    struct bal_pending *bal;        /* BAL_PENDING_SLOTS, or NULL */
+    int nbal;
+    bool bal_deferred;
 };
 
 /* db.c */

@@ -1623,6 +1623,21 @@ static void test_concurrent_void_of_refund(void **state)
     assert_int_equal(ca.first_visit, T0);
     assert_int_equal(ca.last_visit, T0 + 10 * MIN_MS);
     assert_int_equal(cb.last_visit, T0 + 10 * MIN_MS);
+
+    /* A third till gets both in one batch, B's first: B's void is applied,
+     * then taken back when A's earlier one comes, in the same batch. */
+    store *c = f->s[2] = new_till(f, "c.db", T0);
+    int n = store_read_events(b, store_origin(b), 0, f->ev, MAXEV);
+    assert_true(n > 0);
+    n += store_read_events(a, store_origin(a), 0, f->ev + n, MAXEV - n);
+    enum store_apply res[MAXEV];
+    char why[256];
+    OK(store_apply_events(c, f->ev, (size_t)n, res, why, sizeof why));
+    same_digest(a, c);
+    struct store_customer cc = cust(c, f->c.id);
+    assert_int_equal(cc.visits, 1);
+    assert_int_equal(cc.first_visit, T0);
+    assert_int_equal(cc.last_visit, T0 + 10 * MIN_MS);
 }
 
 static void test_concurrent_birthday(void **state)
