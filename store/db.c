@@ -402,6 +402,11 @@ void bind_text(sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
 }
 
+void bind_kept(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
 void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
 {
     const char *v = (const char *)sqlite3_column_text(st, col);

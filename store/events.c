@@ -325,12 +325,6 @@ static void ahead_end(struct ahead *a)
 
 /* --- derived tables --------------------------------------------------- */
 
-/* Binds text that outlives the statement's use (the caller's event). */
-static void bind_kept(sqlite3_stmt *st, int i, const char *v)
-{
-    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-}
-
 static int ensure_customer(store *s, const char *id)
 {
     sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO customers(id) VALUES(?1)");

@@ -91,6 +91,8 @@ int local_get(store *s, const char *key, void *out, int outsz);
 int local_set(store *s, const char *key, const void *val, int len);
 void random_id(char *out, size_t chars);  /* lowercase hex */
 void bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Without a copy: v must stay as it is until the statement has run. */
+void bind_kept(sqlite3_stmt *st, int i, const char *v);
 void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz);
 int64_t day_start_local(int64_t ms);      /* local midnight before ms */
 void local_date(int64_t ms, int *y, int *m, int *d, int *wday, int *minute);

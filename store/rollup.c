@@ -169,9 +169,9 @@ static int cust_add(store *s, const char *customer, int64_t wall, const char *ti
                               " VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st)
         return -1;
-    bind_text(st, 1, customer);
+    bind_kept(st, 1, customer);
     sqlite3_bind_int64(st, 2, wall);
-    bind_text(st, 3, till);
+    bind_kept(st, 3, till);
     sqlite3_bind_int64(st, 4, visits);
     sqlite3_bind_int64(st, 5, spend);
     sqlite3_bind_int64(st, 6, tspend);
@@ -515,7 +515,7 @@ int rollup_event(store *s, const struct store_event *ev, bool counts)
                               " AND c.ref_seq = ?2 LIMIT 1");
     if (!st)
         return -1;
-    bind_text(st, 1, ev->origin);
+    bind_kept(st, 1, ev->origin);
     sqlite3_bind_int64(st, 2, ev->seq);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);

@@ -42,7 +42,9 @@ same() {
 }
 
 # sql QUERY: a value straight from the database, to check what was written.
-sql() { sqlite3 "$TALLY_DB" "$1"; }
+# It waits for a writer's lock: after a kill -9 mid-write, the next opener
+# recovers the WAL, and a reader without a timeout fails meanwhile.
+sql() { sqlite3 -cmd ".timeout 5000" "$TALLY_DB" "$1"; }
 
 # as NAME PIN CMD...: run tally as a staff member.
 as() { n=$1; p=$2; shift 2; TALLY_STAFF=$n TALLY_PIN=$p "$@"; }
