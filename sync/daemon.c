@@ -654,8 +654,13 @@ static int setup(struct daemon *d, char *err, size_t errsz)
     d->ino = watch_wal(o->db_path);
     if (d->ino < 0)
         sync_log(LOG_INFO, "%s", _("cannot watch the database for changes: looking every few milliseconds"));
-    sync_log(LOG_NOTICE, _("till %s of shop \"%s\" listening on %s (key %s)"), store_origin(d->s),
-             store_shop_name(d->s), d->address, d->pk_z85);
+    char shop[STORE_SHOP_ID_LEN + 1] = "";
+    if (store_shop_name(d->s)[0])
+        sync_log(LOG_NOTICE, _("till %s of shop \"%s\" listening on %s (key %s)"), store_origin(d->s),
+                 store_shop_name(d->s), d->address, d->pk_z85);
+    else    /* a till that has just joined: the shop's name comes with its events */
+        sync_log(LOG_NOTICE, _("till %s of shop %s (name not received yet) listening on %s (key %s)"),
+                 store_origin(d->s), store_shop_id(d->s, shop) == 0 ? shop : "?", d->address, d->pk_z85);
     if (d->f.on)
         sync_log(LOG_WARNING, _("test faults on: drop %.2f, duplicate %.2f, reorder %.2f"), d->f.drop,
                  d->f.dup, d->f.reorder);
