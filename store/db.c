@@ -618,8 +618,7 @@ static int busy_wait(void *arg, int tries)
     (void)arg;
     if (tries >= BUSY_WAIT_MS)
         return 0;
-    struct timespec ms = { 0, 1000000 };
-    nanosleep(&ms, NULL);
+    sleep_ms(1);
     return 1;
 }
 

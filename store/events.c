@@ -854,8 +854,6 @@ static int vv_note(store *s, struct vv_run *runs, int *nruns, const char *origin
     return 0;
 }
 
-/* Binds text the caller keeps until the statement has stepped: no copy.
- * sql() clears the bindings before the statement is used again. */
 /* Returns 0 when written, 1 when (origin, seq) is held already. */
 static int insert_event(store *s, const struct store_event *ev)
 {

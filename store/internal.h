@@ -91,7 +91,8 @@ int local_get(store *s, const char *key, void *out, int outsz);
 int local_set(store *s, const char *key, const void *val, int len);
 void random_id(char *out, size_t chars);  /* lowercase hex */
 void bind_text(sqlite3_stmt *st, int i, const char *v);
-/* Without a copy: v must stay as it is until the statement has run. */
+/* Without a copy: v must stay as it is until the statement has stepped
+ * (sql() clears the bindings before the statement is used again). */
 void bind_kept(sqlite3_stmt *st, int i, const char *v);
 void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz);
 int64_t day_start_local(int64_t ms);      /* local midnight before ms */

@@ -264,8 +264,7 @@ static int bind_servers(struct daemon *d, const char *want)
         if (port != 0) {
             if (errno != EADDRINUSE || attempt >= 40)
                 return -1;
-            struct timespec ts = { 0, 50 * 1000000L };
-            nanosleep(&ts, NULL);
+            sleep_ms(50);
         }
     }
     return -1;
@@ -350,8 +349,7 @@ static int io_request(void *ctx, struct sync_peer *p, const void *data, size_t l
 static void io_yield(void *ctx)
 {
     (void)ctx;
-    struct timespec pause = { 0, 2000000 };
-    nanosleep(&pause, NULL);
+    sleep_ms(2);
 }
 
 static const struct sync_io IO = { io_publish, io_request, peer_added, peer_removed, io_yield };

@@ -21,6 +21,7 @@
 
 #include "i18n.h"
 #include "sync/sync.h"
+#include "util/util.h"
 
 static void hex(const unsigned char *b, size_t n, char *out)
 {
@@ -203,8 +204,7 @@ int sync_join(const char *db_path, const char *address, const char *token, const
                 while (zmq_msg_recv(&ev, mon, ZMQ_DONTWAIT) >= 0) {
                 }
                 zmq_msg_close(&ev);
-                struct timespec pause = { 0, 300 * 1000000L };
-                nanosleep(&pause, NULL);
+                sleep_ms(300);
                 waited += 300;
                 break;  /* refused: a new socket */
             }

@@ -136,6 +136,8 @@ bool is_leap_year(int y);
 /* The clock `id` (CLOCK_MONOTONIC for intervals, CLOCK_REALTIME for the
  * time of day) in milliseconds. */
 int64_t clock_ms(clockid_t id);
+/* Sleeps ms milliseconds (less if a signal comes). */
+void sleep_ms(int ms);
 int days_in_month(int y, int m);                /* 0 if m is not 1-12 */
 
 /* Days since 1970-01-01 in the proleptic Gregorian calendar, and back. */
