@@ -15,10 +15,27 @@ OPT     ?= -O2
 SAN     ?=
 
 PKGS := sqlite3 libsodium libqrencode zbar libpng libzmq ncursesw msgpack
-# ncursesw asks for _XOPEN_SOURCE=600; we define 700 (a superset) ourselves.
-PKG_CFLAGS := $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# The libraries' flags are asked of pkg-config only after scripts/deps.sh has
+# installed what is missing: build/config.mk is made by a rule (deps first,
+# then pkg-config), and make reads it again once it exists. Asking pkg-config
+# while this file is read would, on a fresh machine, give empty flags and a
+# link with hundreds of undefined references. Goals that build nothing skip it.
+.DEFAULT_GOAL := all
+CONFIG := build/config.mk
+NO_CONFIG_GOALS := clean deps pot uninstall
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(NO_CONFIG_GOALS),$(MAKECMDGOALS)),)
+SKIP_CONFIG := 1
+endif
+endif
+ifndef SKIP_CONFIG
+include $(CONFIG)
+endif
+$(CONFIG): Makefile scripts/deps.sh scripts/configure.sh
+	@mkdir -p $(dir $@)
+	@scripts/deps.sh
+	@scripts/configure.sh $(PKGS) -- cmocka >$@.tmp && mv $@.tmp $@
 
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 \

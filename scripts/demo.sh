@@ -1,7 +1,9 @@
 #!/bin/sh
-# make demo: a ready demo shop in ./demo/shop.db, and a walk through a day
-# at the counter with the tally command (enrol, earn, redeem, refund,
-# report). Run it again to start over.
+# make demo: a living demo shop in ./demo/shop.db - a café with a few
+# hundred members and a season of history (tally demo seed), then a walk
+# through a morning at the counter with the tally command (import, enrol,
+# earn, redeem, a card, a report), and on a terminal the kiosk itself.
+# Run it again to start over.
 set -eu
 cd "$(dirname "$0")/.."
 T="$PWD/tally"
@@ -15,14 +17,10 @@ do_() { say "$*"; "$@"; }
 
 TALLY_NEW_PIN=1234 do_ "$T" init --shop "Kawiarnia Pod Lipą" --currency PLN --manager Mira
 export TALLY_STAFF=Mira TALLY_PIN=1234
-TALLY_NEW_PIN=1111 do_ "$T" staff add Bogdan --role barista
-do_ "$T" program set welcome.points 20
-do_ "$T" program set tiers "Silver:0:1,Gold:300:1.25,Platinum:1000:1.5"
-do_ "$T" program set cashback.percent 2
-do_ "$T" program set birthday.points 50
-do_ "$T" reward add "Free coffee" --stamps 8
-do_ "$T" reward add "Croissant" --points 40
-do_ "$T" reward add "Cake of the day" --points 120
+# A season of the café's life: 400 members over 120 days, the program
+# (tiers, welcome and birthday points, stamps on coffee), four rewards and
+# four baristas, Bogdan among them (PIN 1111).
+do_ "$T" demo seed --customers 400 --days 120 --staff-pin 1111
 do_ "$T" promo add "Happy hour" --multiplier 2 --days mon,tue,wed,thu,fri --from-time 15:00 --to-time 17:00
 
 # A few regulars, with some history imported as from a paper-card system.
@@ -53,17 +51,22 @@ do_ "$T" earn +36301234567 23.40 --category coffee
 do_ "$T" nps 600100200 9
 do_ "$T" customer show 600100200
 do_ "$T" events --limit 8
-do_ "$T" digest
 do_ "$T" card 600100200 --png demo/lukasz-card.png
-printf '\nThe demo shop is in demo/shop.db. Try, for example:\n'
-printf '  TALLY_DB=demo/shop.db ./tally customer show 601222333\n'
-printf '  TALLY_DB=demo/shop.db TALLY_STAFF=Mira TALLY_PIN=1234 ./tally program show\n'
-printf '  TALLY_DB=demo/shop.db ./tally kiosk --images demo/lukasz-card.png\n'
+export TALLY_STAFF=Mira TALLY_PIN=1234
+do_ "$T" report summary --last 30d
+cat <<'TRY'
+
+The demo shop is in demo/shop.db. In the next five minutes, try:
+  ./tally --db demo/shop.db kiosk              the counter: log in as Bogdan, 1111
+  ./tally --db demo/shop.db dashboard          the live view: log in as Mira, 1234; q quits
+  TALLY_STAFF=Mira TALLY_PIN=1234 ./tally --db demo/shop.db report segments --last 90d
+  ./tally --db demo/shop.db kiosk --images demo/lukasz-card.png   a card "shown" to the camera
+TRY
 
 # On a terminal, end at the counter: the kiosk, logged out.
 if [ -t 0 ] && [ -t 1 ]; then
     printf '\nStarting the kiosk: log in as Bogdan, PIN 1111 (manager: Mira, 1234).\n'
-    printf 'Type 600100200 or lukasz and Enter to open a customer; F10 closes.\n'
+    printf 'Type 600100200 (Łukasz Nowak) or a name and Enter to open a customer; F10 closes.\n'
     sleep 3
     exec "$T" kiosk
 fi

@@ -19,6 +19,10 @@ echo "deps: installing$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+# A fresh machine is often running its own apt (unattended upgrades) at the
+# first boot: wait for its lock rather than fail.
+WAIT="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$SUDO apt-get $WAIT update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get $WAIT install -y -qq --no-install-recommends $missing >/dev/null
