@@ -3,7 +3,7 @@
  *
  * This header is the store's whole public face. Every write goes through a
  * function here, in one transaction with the event that records it; nothing
- * above the store writes SQL. See ../shared/DESIGN.md, "The ledger is an
+ * above the store writes SQL. See doc/DESIGN.md, "The ledger is an
  * event log".
  *
  * Conventions: functions returning int give 0 on success and -1 on failure,

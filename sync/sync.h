@@ -1,6 +1,6 @@
 /* sync.h - replication of the event log between the tills of one shop, and
  * the sync daemon. This header is the sync module's whole public face; see
- * ../shared/DESIGN.md, "Sync between tills".
+ * doc/DESIGN.md, "Sync between tills".
  *
  * Addresses: a till's syncd listens on "HOST:PORT" and uses three ports
  * there: PORT for PUB (live events and heartbeats), PORT+1 for ROUTER
