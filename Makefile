@@ -14,7 +14,7 @@ CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
 
-PKGS := sqlite3 libsodium libqrencode zbar libpng libzmq ncursesw msgpack
+PKGS := sqlite3 libsodium libqrencode zbar libpng libzmq ncursesw msgpack pangocairo fontconfig
 
 # The libraries' flags are asked of pkg-config only after scripts/deps.sh has
 # installed what is missing: build/config.mk is made by a rule (deps first,

@@ -18,7 +18,7 @@ struct cli {
     store *s;
     struct store_staff who;     /* after cli_login */
     struct {                    /* from the configuration file, or NULL */
-        const char *db, *camera, *wedge, *lang, *listen, *cards_dir;
+        const char *db, *camera, *wedge, *lang, *listen, *cards_dir, *card_logo;
     } conf;
 };
 
@@ -82,6 +82,14 @@ int cli_print_json(struct jbuf *jb);
 
 /* Local date and time of unix ms, "2026-11-23 16:05". */
 void cli_time(int64_t ms, char *out, size_t outsz);
+
+struct card_face;
+/* The shop's side of a customer's card (cmd_card.c): name, accent band,
+ * logo (logo_path, else card_logo from the configuration; malloc'd, the
+ * caller frees face->logo_png) and the holder's name unless NULL or the
+ * customer was forgotten. human and qr are left to the caller. */
+int card_face_of(struct cli *c, const struct store_customer *cu, const char *holder,
+                 const char *logo_path, struct card_face *face);
 
 /* Subcommands. */
 int cmd_init(struct cli *c, int argc, char **argv);

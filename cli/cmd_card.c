@@ -13,12 +13,18 @@
 #include "scanner/scanner.h"
 
 static const char USAGE[] = N_(
-    "Usage: tally card CUSTOMER (--png FILE | --svg FILE | --term) [--replace]\n\n"
-    "Makes the customer's loyalty card: the QR code with the shop's name above\n"
-    "it and the code printed under it, for typing when the QR cannot be read.\n"
+    "Usage: tally card CUSTOMER (--png FILE | --svg FILE | --term) [--replace]\n"
+    "                  [--logo FILE] [--no-name]\n\n"
+    "Makes the customer's loyalty card: the shop's logo and name on a band in\n"
+    "the shop's accent colour (program setting shop.accent), the QR code, the\n"
+    "customer's name and the code printed beside it, for typing when the QR\n"
+    "cannot be read.\n"
     "  --png FILE   a 300 dpi image of an 85 x 55 mm card\n"
     "  --svg FILE   the same card as vector graphics, for a print shop\n"
     "  --term       draw the card here, for the customer to scan with a phone\n"
+    "  --logo FILE  the shop's logo, a PNG (default: card_logo in the\n"
+    "               configuration file, if set)\n"
+    "  --no-name    leave the customer's name off the card\n"
     "  --replace    (manager) a lost card: issue a new code first; the old card\n"
     "               stops working at every till\n"
     "Several outputs may be given at once. Every card is read back by the\n"
@@ -95,6 +101,26 @@ static int render(const struct card_face *face, bool color, struct outputs *o)
     return 0;
 }
 
+int card_face_of(struct cli *c, const struct store_customer *cu, const char *holder,
+                 const char *logo_path, struct card_face *face)
+{
+    static char accent[32];
+    store_setting_get(c->s, "shop.accent", accent, sizeof accent);
+    face->shop = store_shop_name(c->s);
+    face->accent = accent;
+    face->holder = cu->forgotten ? NULL : holder;
+    if (!logo_path)
+        logo_path = c->conf.card_logo;
+    if (logo_path && *logo_path) {
+        char why[256];
+        unsigned char *logo = scan_file_read(logo_path, &face->logo_len, why, sizeof why);
+        if (!logo)
+            return cli_fail(_("cannot read the logo %s: %s"), logo_path, why);
+        face->logo_png = logo;
+    }
+    return 0;
+}
+
 /* A new card id, unused in this shop. */
 static int new_card(struct cli *c, const unsigned char *secret, char id[CARD_ID_LEN + 1])
 {
@@ -149,10 +175,12 @@ int cmd_card(struct cli *c, int argc, char **argv)
 {
     const char *pos[1];
     struct outputs o = { 0 };
-    bool replace = false;
+    bool replace = false, no_name = false;
+    const char *logo_path = NULL;
     const struct opt opts[] = {
         { "png", &o.png_path, NULL }, { "svg", &o.svg_path, NULL },
-        { "term", NULL, &o.term }, { "replace", NULL, &replace }, { 0 } };
+        { "term", NULL, &o.term }, { "replace", NULL, &replace },
+        { "logo", &logo_path, NULL }, { "no-name", NULL, &no_name }, { 0 } };
     int n = cli_parse(c, argc, argv, opts, pos, 1, USAGE);
     if (n < 0)
         return 2;
@@ -179,8 +207,13 @@ int cmd_card(struct cli *c, int argc, char **argv)
         return 1;
     if (card_encode(secret, id, human, qr) != 0)
         return cli_fail(_("the customer's card id %s is not valid; replace the card with --replace"), id);
-    struct card_face face = { store_shop_name(c->s), human, qr };
+    struct card_face face = { 0 };
+    if (card_face_of(c, &cu, no_name ? NULL : cu.name, logo_path, &face) != 0)
+        return 1;
+    face.human = human;
+    face.qr = qr;
     int rc = render(&face, !c->json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), &o);
+    free((void *)face.logo_png);
     if (rc == 0 && replace && store_customer_replace_card(c->s, c->who.id, cu.id, id) != 0)
         rc = cli_store_fail(c);
     bool replaced = rc == 0 && replace;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "scanner/scanner.h"
 #include "i18n.h"
 #include "tui/tui.h"
 
@@ -62,5 +63,14 @@ int cmd_kiosk(struct cli *c, int argc, char **argv)
     struct kiosk_options o = { .lang = c->lang, .images = pos, .nimages = images ? (size_t)n : 0,
                                .camera = camera, .wedge = wedge, .cards_dir = cards,
                                .till_state = till_state, .till_state_arg = c };
-    return kiosk_run(c->s, &o);
+    unsigned char *logo = NULL;
+    if (c->conf.card_logo && *c->conf.card_logo) {
+        char why[256];
+        if (!(logo = scan_file_read(c->conf.card_logo, &o.card_logo_len, why, sizeof why)))
+            return cli_fail(_("cannot read the logo %s: %s"), c->conf.card_logo, why);
+        o.card_logo = logo;
+    }
+    int rc = kiosk_run(c->s, &o);
+    free(logo);
+    return rc;
 }

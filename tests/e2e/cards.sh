@@ -32,12 +32,36 @@ same "Debian's zbarimg reads the same payload" "$(zbarimg --raw -q card.png 2>/d
 run "a card as SVG" $T card 600100200 --svg card.svg
 same "the SVG starts with <svg" "$(head -c 4 card.svg)" "<svg"
 same "the SVG shows the shop's name" "$(grep -c '>Kawiarnia Pod Lipą</text>' card.svg)" 1
-same "the SVG shows the code" "$(grep -c ">$HUMAN</text>" card.svg)" 1
+H1=$(printf '%s' "$HUMAN" | cut -c1-14); H2=$(printf '%s' "$HUMAN" | cut -c16-)
+same "the SVG shows the code, in two lines as the PNG" "$(grep -c -e ">$H1</text>" -e ">$H2</text>" card.svg)" 2
+same "the SVG shows the customer's name" "$(grep -c '>Łukasz Nowak</text>' card.svg)" 1
 run "a card in the terminal" $T card 600100200 --term
 has "the terminal card has the QR's blocks" "█"
 has "and the code under it" "$HUMAN"
 same "no colours when not on a terminal" "$(printf '%s' "$OUT" | grep -c "$(printf '\033')")" 0
 refuse "a card into a missing directory says why" "cannot write" $T card 600100200 --png nowhere/card.png
+
+# --- letters as written, the shop's colour and logo ---------------------------
+B $T customer add --name "Ștefan Őrs Wiśniewski" --phone 600100300 >/dev/null
+M $T program set shop.accent blue >/dev/null
+run "a card with ș, ő and ą and the shop's logo" $T card 600100300 --png st.png --svg st.svg --logo card.png
+run "it reads back through tally scan" $T scan --images st.png
+has "which names Ștefan as written" "Ștefan Őrs Wiśniewski"
+case "$(zbarimg --raw -q st.png 2>/dev/null)" in TALLY:*) pass "zbarimg reads the branded card" ;;
+    *) fail "zbarimg cannot read st.png" ;; esac
+grep -q 'fill="#1466bf"' st.svg && pass "the SVG's band is the shop's accent (blue)" || fail "no blue band in st.svg"
+grep -q 'href="data:image/png;base64,' st.svg && pass "the SVG embeds the logo" || fail "no logo in st.svg"
+same "the PNG is in colour (RGB)" "$(od -An -tu1 -j25 -N1 st.png | tr -d ' ')" 2
+run "--no-name leaves the name off" $T card 600100300 --svg anon.svg --no-name
+same "no name on that card" "$(grep -c 'Ștefan' anon.svg)" 0
+printf 'not a picture' >bad.png
+refuse "a logo that is not a PNG is refused" "logo" $T card 600100300 --png x.png --logo bad.png
+refuse "a missing logo says so" "cannot read the logo" $T card 600100300 --png x.png --logo nowhere.png
+same "and no card was written" "$(ls x.png 2>/dev/null)" ""
+printf 'card_logo = %s\n' "$WORK/card.png" >logo.conf
+run "the configuration's card_logo is the default logo" $T --config logo.conf card 600100300 --svg conf.svg
+grep -q 'href="data:image/png;base64,' conf.svg && pass "and it is on the card" || fail "no logo from card_logo"
+M $T program set shop.accent green >/dev/null
 
 # --- replacing a lost card ---------------------------------------------------
 refuse "a barista cannot replace a card" "manager" B $T card 600100200 --replace --png new.png

@@ -231,7 +231,8 @@ static void test_terminal_quiet_zone_and_size(void **state)
     assert_non_null(strstr(t, "\x1b[0m\n"));
     free(t);
 
-    struct card_face face = { "Pod Lipą", "YGE8-YSD4-HTCY-2JBX-GYBE", "TALLY:YGE8YSD4HTCY2JBXGYBE" };
+    struct card_face face = { .shop = "Pod Lipą", .human = "YGE8-YSD4-HTCY-2JBX-GYBE",
+                              .qr = "TALLY:YGE8YSD4HTCY2JBXGYBE" };
     char err[256];
     assert_int_equal(card_render_term(&face, false, &t, err, sizeof err), 0);
     assert_non_null(strstr(t, "Pod Lipą\n"));
@@ -243,8 +244,8 @@ static void test_terminal_quiet_zone_and_size(void **state)
 static void test_svg(void **state)
 {
     (void)state;
-    struct card_face face = { "Ciocolată <Tom> & \"Jerry's\"", "YGE8-YSD4-HTCY-2JBX-GYBE",
-                              "TALLY:YGE8YSD4HTCY2JBXGYBE" };
+    struct card_face face = { .shop = "Ciocolată <Tom> & \"Jerry's\"", .human = "YGE8-YSD4-HTCY-2JBX-GYBE",
+                              .qr = "TALLY:YGE8YSD4HTCY2JBXGYBE", .holder = "Ana <Maria>" };
     char *svg, err[256];
     assert_int_equal(card_render_svg(&face, &svg, err, sizeof err), 0);
     assert_true(strncmp(svg, "<svg ", 5) == 0);
@@ -252,7 +253,10 @@ static void test_svg(void **state)
     assert_non_null(strstr(svg, "width=\"85mm\" height=\"55mm\""));
     assert_non_null(strstr(svg, ">Ciocolată &lt;Tom&gt; &amp; &quot;Jerry&apos;s&quot;</text>"));
     assert_null(strstr(svg, "<Tom"));
-    assert_non_null(strstr(svg, ">YGE8-YSD4-HTCY-2JBX-GYBE</text>"));
+    /* The code in two lines, as on the PNG; the holder's name escaped too. */
+    assert_non_null(strstr(svg, ">YGE8-YSD4-HTCY</text>"));
+    assert_non_null(strstr(svg, ">2JBX-GYBE</text>"));
+    assert_non_null(strstr(svg, ">Ana &lt;Maria&gt;</text>"));
     size_t len = strlen(svg);
     assert_true(len > 7 && strcmp(svg + len - 7, "</svg>\n") == 0);
     /* Tags balance: every '<' that opens an element is closed or self-closed. */
@@ -269,11 +273,37 @@ static void test_svg(void **state)
 
 /* --- PNG cards ----------------------------------------------------------------- */
 
+/* The card's pixels as 8-bit grey, the way any reader of the PNG sees them. */
+static struct scan_image card_pixels(const struct card_face *face)
+{
+    unsigned char *png;
+    size_t len;
+    char err[256];
+    if (card_render_png(face, &png, &len, err, sizeof err) != 0)
+        fail_msg("card_render_png: %s", err);
+    struct scan_image img;
+    assert_int_equal(scan_image_read(png, len, &img, err, sizeof err), 0);
+    free(png);
+    return img;
+}
+
+/* How many pixels of the band (the top 140 rows) differ between two cards. */
+static size_t band_difference(const struct card_face *a, const struct card_face *b)
+{
+    struct scan_image x = card_pixels(a), y = card_pixels(b);
+    size_t diff = 0;
+    for (size_t i = 0; i < (size_t)CARD_PNG_WIDTH * 140; i++)
+        diff += x.grey[i] != y.grey[i];
+    scan_image_free(&x);
+    scan_image_free(&y);
+    return diff;
+}
+
 static void test_card_png(void **state)
 {
     (void)state;
     struct card_face face = { "Kawiarnia Pod Lipą — Łódź", "YGE8-YSD4-HTCY-2JBX-GYBE",
-                              "TALLY:YGE8YSD4HTCY2JBXGYBE" };
+                              "TALLY:YGE8YSD4HTCY2JBXGYBE", "Ștefan Őrs Kovács", "green", NULL, 0 };
     unsigned char *png;
     size_t len;
     char err[256];
@@ -284,24 +314,73 @@ static void test_card_png(void **state)
     assert_int_equal(img.height, CARD_PNG_HEIGHT);
     scan_decoder *d = scan_decoder_new();
     assert_true(decodes_to(d, img.grey, img.width, img.height, face.qr));
-    /* Black on white, and mostly white. */
-    size_t dark = 0;
-    for (size_t i = 0; i < (size_t)img.width * (size_t)img.height; i++) {
-        assert_true(img.grey[i] == 0 || img.grey[i] == 255);
-        dark += img.grey[i] == 0;
-    }
+    /* Below the band, mostly white paper; the band itself is coloured. */
+    size_t dark = 0, band_dark = 0;
+    for (size_t i = (size_t)img.width * 140; i < (size_t)img.width * (size_t)img.height; i++)
+        dark += img.grey[i] < 128;
+    for (size_t i = 0; i < (size_t)img.width * 100; i++)
+        band_dark += img.grey[i] < 160;
     assert_true(dark > 10000 && dark < (size_t)img.width * (size_t)img.height / 3);
-    /* 300 dpi: the pHYs chunk says 11811 pixels a metre. */
+    assert_true(band_dark > (size_t)img.width * 50);
+    /* 300 dpi: the pHYs chunk says 11811 pixels a metre; and it is in colour (RGB). */
     const unsigned char phys[] = { 'p', 'H', 'Y', 's', 0, 0, 0x2e, 0x23, 0, 0, 0x2e, 0x23, 1 };
     assert_true(contains(png, len, phys, sizeof phys));
+    assert_int_equal(png[25], 2);   /* IHDR colour type: truecolour */
     scan_decoder_free(d);
     scan_image_free(&img);
     free(png);
 
-    /* Long names shrink rather than spill off the card. */
+    /* Letters as written: "Lipą" is not drawn as "Lipa" (a font without
+     * the ogonek folded it), nor "Ștefan" as "Stefan". */
+    struct card_face plain = face;
+    plain.shop = "Kawiarnia Pod Lipa — Lodz";
+    assert_true(band_difference(&face, &plain) > 50);
+    struct card_face same = face;
+    assert_int_equal(band_difference(&face, &same), 0);
+    struct scan_image with_s = card_pixels(&face);
+    plain = face;
+    plain.holder = "Stefan Ors Kovacs";
+    struct scan_image without = card_pixels(&plain);
+    size_t diff = 0;
+    for (size_t i = (size_t)CARD_PNG_WIDTH * 140; i < (size_t)CARD_PNG_WIDTH * CARD_PNG_HEIGHT; i++)
+        diff += with_s.grey[i] != without.grey[i];
+    assert_true(diff > 50);
+    scan_image_free(&with_s);
+    scan_image_free(&without);
+
+    /* Long names shrink, then end in an ellipsis, rather than spill off the card. */
     face.shop = "A shop name long enough to need the smallest letters there are, and then some more";
+    face.holder = "Łukasz Bartłomiej Przybyszewski-Wiśniewski Őrsi Ștefănescu";
+    face.accent = "none";
     assert_int_equal(card_render_png(&face, &png, &len, err, sizeof err), 0);
     free(png);
+
+    /* A logo that is not a PNG is refused with a reason, and nothing is made. */
+    face.logo_png = (const unsigned char *)"GIF89a not a png";
+    face.logo_len = 16;
+    png = (unsigned char *)"x";
+    assert_int_equal(card_render_png(&face, &png, &len, err, sizeof err), -1);
+    assert_null(png);
+    assert_non_null(strstr(err, "logo"));
+    char *svg = NULL;
+    assert_int_equal(card_render_svg(&face, &svg, err, sizeof err), -1);
+    assert_null(svg);
+    /* A real one is drawn in the band (here: a card's own PNG as the logo)
+     * and embedded in the SVG. */
+    struct card_face small = { "Kawiarnia", "YGE8-YSD4-HTCY-2JBX-GYBE", "TALLY:YGE8YSD4HTCY2JBXGYBE",
+                               NULL, "blue", NULL, 0 };
+    unsigned char *logo;
+    size_t logo_len;
+    assert_int_equal(card_render_png(&small, &logo, &logo_len, err, sizeof err), 0);
+    struct card_face branded = small;
+    branded.logo_png = logo;
+    branded.logo_len = logo_len;
+    assert_true(band_difference(&small, &branded) > 1000);
+    assert_int_equal(card_render_svg(&branded, &svg, err, sizeof err), 0);
+    assert_non_null(strstr(svg, "href=\"data:image/png;base64,iVBORw0KGgo"));
+    assert_non_null(strstr(svg, "fill=\"#1466bf\""));
+    free(svg);
+    free(logo);
 }
 
 /* --- loaders ------------------------------------------------------------------- */
