@@ -153,9 +153,13 @@ static void fmt_value(struct out *o, const struct col *col, const struct val *v,
     case K_RATE:
     case K_SCORE:
     case K_HUND: {
-        int64_t unit = col->kind == K_HUND ? 100 : 10, a = n < 0 ? -n : n;
-        snprintf(buf, sz, "%s%" PRId64 ".%0*" PRId64 "%s", n < 0 ? "-" : "", a / unit,
-                 col->kind == K_HUND ? 2 : 1, a % unit, table && col->kind == K_RATE ? "%" : "");
+        /* People read the language's decimal comma and percent sign;
+         * CSV and JSON keep the machine form "55.1". */
+        int decimals = col->kind == K_HUND ? 2 : 1;
+        if (table && col->kind == K_RATE)
+            percent_format(n, decimals, o->c->lang, buf, sz);
+        else
+            decimal_format(n, decimals, table ? o->c->lang : NULL, buf, sz);
         break;
     }
     case K_TIME:

@@ -102,7 +102,6 @@ static const char *money(struct dash *d, int64_t minor, char buf[MONEY_BUFSZ])
     return buf;
 }
 
-static int64_t i64abs(int64_t v) { return v < 0 ? -v : v; }
 
 /* Copies text into a drill cell, cut at a character boundary. */
 static void setc(char *dst, size_t dstsz, const char *src)
@@ -134,8 +133,8 @@ static void fmt_value(struct dash *d, enum kind k, int64_t v, bool bare, char *o
         else
             snprintf(out, outsz, "%s", money(d, v, m));
         break;
-    case K_RATE: snprintf(out, outsz, "%s%" PRId64 ".%" PRId64 " %%", v < 0 ? "-" : "", i64abs(v) / 10, i64abs(v) % 10); break;
-    case K_NPS: snprintf(out, outsz, "%s%" PRId64 ".%" PRId64, v < 0 ? "-" : "", i64abs(v) / 10, i64abs(v) % 10); break;
+    case K_RATE: percent_format(v, 1, d->o->lang, out, outsz); break;
+    case K_NPS: decimal_format(v, 1, d->o->lang, out, outsz); break;
     default: snprintf(out, outsz, "%" PRId64, v); break;
     }
 }

@@ -67,7 +67,7 @@ static int birthday_days(const char *birthday, int64_t now, int *past)
     return -1;
 }
 
-int panel_prompts(store *s, const struct store_customer *c, struct prompt *out, int max)
+int panel_prompts(store *s, const struct store_customer *c, const char *lang, struct prompt *out, int max)
 {
     int n = 0;
     char amount[MONEY_BUFSZ];
@@ -110,7 +110,7 @@ int panel_prompts(store *s, const struct store_customer *c, struct prompt *out, 
     struct store_tier_status t;
     if (store_customer_tier(s, c->id, &t) == 0 && t.next[0] && t.to_next > 0 &&
         t.to_next * 10 <= t.window_spend + t.to_next) {
-        money_format(t.to_next, store_currency(s), NULL, amount, sizeof amount);
+        money_format(t.to_next, store_currency(s), lang, amount, sizeof amount);
         ADD(C_ACCENT, _("Close to %s: %s more"), t.next, amount);
     }
 #undef ADD
@@ -206,7 +206,7 @@ int panel_draw(store *s, const struct store_customer *c, const char *lang, int t
     y += 1 + (cl.n ? cl.n : 1) + 1;
 
     struct prompt p[8];
-    int n = panel_prompts(s, c, p, 8);
+    int n = panel_prompts(s, c, lang, p, 8);
     for (int i = 0; i < n && y < LINES - 3; i++)
         put(y++, 2, COLS - 4, p[i].colour, p[i].text);
     return y;

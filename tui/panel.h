@@ -8,7 +8,7 @@
 struct prompt { enum colour colour; char text[256]; };
 
 /* What the barista should act on for this customer, most urgent first. */
-int panel_prompts(store *s, const struct store_customer *c, struct prompt *out, int max);
+int panel_prompts(store *s, const struct store_customer *c, const char *lang, struct prompt *out, int max);
 /* Draws the panel from row top; returns the first free row below it. */
 int panel_draw(store *s, const struct store_customer *c, const char *lang, int top);
 

@@ -151,11 +151,12 @@ int money_parse(const char *text, int digits, int64_t *out)
 struct number_style {
     const char *lang;
     char decimal, group;
+    const char *percent;        /* after the number */
 };
 
 static const struct number_style styles[] = {
-    {"en", '.', ','}, {"pl", ',', ' '}, {"cs", ',', ' '}, {"sk", ',', ' '},
-    {"hu", ',', ' '}, {"ro", ',', '.'}, {"de", ',', '.'},
+    {"en", '.', ',', "%"}, {"pl", ',', ' ', "%"}, {"cs", ',', ' ', " %"}, {"sk", ',', ' ', " %"},
+    {"hu", ',', ' ', "%"}, {"ro", ',', '.', " %"}, {"de", ',', '.', " %"},
 };
 
 static const struct number_style *style_for(const char *lang)
@@ -269,4 +270,21 @@ void money_format(int64_t minor, const char *currency, const char *lang,
     else
         n = snprintf(out, outsz, "%s%s %s", sign, num, symbol);
     put_or_empty(out, outsz, n);
+}
+
+void decimal_format(int64_t v, int decimals, const char *lang, char *out, size_t outsz)
+{
+    const struct number_style *st = style_for(lang);
+    char num[48];
+    if (decimals < 0 || decimals > 18)
+        decimals = 0;
+    format_number(magnitude(v), decimals, st->decimal, st->group, num, sizeof num);
+    put_or_empty(out, outsz, snprintf(out, outsz, "%s%s", v < 0 ? "-" : "", num));
+}
+
+void percent_format(int64_t v, int decimals, const char *lang, char *out, size_t outsz)
+{
+    char num[64];
+    decimal_format(v, decimals, lang, num, sizeof num);
+    put_or_empty(out, outsz, snprintf(out, outsz, "%s%s", num, style_for(lang)->percent));
 }

@@ -116,6 +116,15 @@ void money_format(int64_t minor, const char *currency, const char *lang,
 void money_number(int64_t minor, const char *currency, const char *lang,
                   char *out, size_t outsz);
 
+/* A fixed-point figure (v in units of 10^-decimals: 551, 1 → "55.1") in the
+ * language's way, grouped as money is: "1,234.5" (en), "1 234,5" (pl hu),
+ * "1.234,5" (ro). */
+void decimal_format(int64_t v, int decimals, const char *lang, char *out, size_t outsz);
+
+/* The same as a percentage, with the language's sign placement: "55.1%"
+ * (en), "55,1%" (pl hu), "55,1 %" (ro, with a space before the sign). */
+void percent_format(int64_t v, int decimals, const char *lang, char *out, size_t outsz);
+
 /* Machine form for CSV and JSON: '.' decimal, no grouping, no symbol:
  * "12.50", "-3.00", "1234" (digits 0). Digits outside 0-18 count as 0. */
 void money_plain(int64_t minor, int digits, char *out, size_t outsz);

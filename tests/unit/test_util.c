@@ -308,6 +308,35 @@ static void test_decimal_parse(void **state)
     assert_int_equal(decimal_parse("1", 10, 0, INT64_MAX, &v), -1);
 }
 
+/* Rates and averages the way each language writes them. */
+static void test_decimal_and_percent(void **state)
+{
+    (void)state;
+    static const struct { int64_t v; int dec; const char *lang, *dec_out, *pct_out; } cases[] = {
+        { 551, 1, "en", "55.1", "55.1%" },     { 551, 1, "pl", "55,1", "55,1%" },
+        { 551, 1, "hu", "55,1", "55,1%" },     { 551, 1, "ro", "55,1", "55,1 %" },
+        { -31, 1, "pl", "-3,1", "-3,1%" },     { 0, 1, "ro", "0,0", "0,0 %" },
+        { 1000, 1, "en", "100.0", "100.0%" },  { 270, 2, "pl", "2,70", "2,70%" },
+        { 123456, 1, "pl", "12 345,6", "12 345,6%" }, { 123456, 1, "ro", "12.345,6", "12.345,6 %" },
+        { 123456, 1, "en", "12,345.6", "12,345.6%" }, { 5, 0, NULL, "5", "5%" },
+        { 551, 1, "xx", "55.1", "55.1%" },
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        decimal_format(cases[i].v, cases[i].dec, cases[i].lang, out, sizeof out);
+        if (strcmp(out, cases[i].dec_out) != 0)
+            fail_msg("decimal_format(%lld, %d, %s) = \"%s\", want \"%s\"", (long long)cases[i].v,
+                     cases[i].dec, cases[i].lang ? cases[i].lang : "NULL", out, cases[i].dec_out);
+        percent_format(cases[i].v, cases[i].dec, cases[i].lang, out, sizeof out);
+        if (strcmp(out, cases[i].pct_out) != 0)
+            fail_msg("percent_format(%lld, %d, %s) = \"%s\", want \"%s\"", (long long)cases[i].v,
+                     cases[i].dec, cases[i].lang ? cases[i].lang : "NULL", out, cases[i].pct_out);
+    }
+    char tiny[4];
+    percent_format(551, 1, "ro", tiny, sizeof tiny);
+    assert_string_equal(tiny, "");     /* cut would mislead: nothing instead */
+}
+
 static void test_money_format(void **state)
 {
     (void)state;
@@ -982,6 +1011,7 @@ int main(void)
         cmocka_unit_test(test_money_parse_rejects),
         cmocka_unit_test(test_decimal_parse),
         cmocka_unit_test(test_money_format),
+        cmocka_unit_test(test_decimal_and_percent),
         cmocka_unit_test(test_money_plain),
         cmocka_unit_test(test_date_parse),
         cmocka_unit_test(test_birthday_parse),
