@@ -71,7 +71,7 @@ build/locale/%/LC_MESSAGES/tally.mo: po/%.po
 	msgfmt --check -o $@ $<
 
 pot:
-	xgettext --from-code=UTF-8 -k_ -kN_ --keyword=ngettext:1,2 --add-comments=TRANSLATORS --package-name=tally \
+	xgettext --from-code=UTF-8 -k_ -kN_ --keyword=ngettext:1,2 --keyword=C_:1c,2 --add-comments=TRANSLATORS --package-name=tally \
 	  --msgid-bugs-address= -o po/tally.pot $(sort $(LIB_SRC) $(CLI_SRC))
 	for l in $(LINGUAS); do msgmerge -q --no-fuzzy-matching -U po/$$l.po po/tally.pot; done
 

@@ -185,8 +185,12 @@ static int show_event(const struct store_event *ev, void *arg)
     cli_time(ev->wall, when, sizeof when);
     if (ev->spend)
         cli_amount(s->c, ev->spend, amount);
-    printf("  %s  %s:%-6" PRId64 " %-10s %+6" PRId64 "p %+3" PRId64 "s  %s %s\n", when, ev->origin, ev->seq,
-           ev->type, ev->points, ev->stamps, amount, ev->reason);
+    char effect[64];
+    const char *type = store_event_type_text(ev->type);
+    /* Padded by columns, not bytes: "zakup", "vásárlás" and "răscumpărare" line up. */
+    printf("  %s  %s:%-6" PRId64 " %-*s %s  %s %s\n", when, ev->origin, ev->seq,
+           16 + (int)strlen(type) - utf8_width(type), type, store_effect_text(ev, effect, sizeof effect), amount,
+           store_reason_text(ev->reason));
     return 0;
 }
 

@@ -488,9 +488,11 @@ static int print_event(const struct store_event *ev, void *arg)
         return 0;
     }
     cli_time(ev->wall, when, sizeof when);
-    printf("%-14s %s %-10s %-12s %+7" PRId64 "p %+4" PRId64 "s %12s %s\n", ref, when, ev->type,
-           ev->customer, ev->points, ev->stamps, ev->spend ? cli_amount(p->c, ev->spend, amount) : "",
-           ev->reason);
+    char effect[64];
+    const char *type = store_event_type_text(ev->type);
+    printf("%-14s %s %-*s %-12s %s %12s %s\n", ref, when, 16 + (int)strlen(type) - utf8_width(type), type,
+           ev->customer, store_effect_text(ev, effect, sizeof effect),
+           ev->spend ? cli_amount(p->c, ev->spend, amount) : "", store_reason_text(ev->reason));
     return 0;
 }
 

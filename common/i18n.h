@@ -12,6 +12,18 @@
 #define _(s) gettext(s)
 #define N_(s) (s)
 
+/* One English word with two meanings ("void" the event, "void" the key;
+ * "change" a column of differences, "change" an action) gets a context, so
+ * each is translated on its own: C_("event", "void"). NC_ marks one in a
+ * static table, translated later with C_ on the same context. 'make pot'
+ * extracts both (xgettext --keyword=C_:1c,2). */
+static inline const char *i18n_pgettext(const char *ctx_and_id, const char *id)
+{
+    const char *t = gettext(ctx_and_id);
+    return t == ctx_and_id ? id : t;
+}
+#define C_(ctx, s) i18n_pgettext(ctx "\004" s, s)
+
 /* Strings whose wording depends on a count go through ngettext(singular,
  * plural, i18n_n(count)): the language's Plural-Forms picks the form.
  * i18n_n() takes any integer: a negative count takes the form of its size

@@ -623,4 +623,19 @@ int store_report_visits_per_day(store *s, const struct store_report_query *q, in
  * right either way; folding keeps them fast. */
 int store_rollup_fold(store *s, int limit);
 
+/* --- labels (labels.c) ------------------------------------------------ */
+
+/* What people read for an event's type ("earn" → "purchase", translated);
+ * an unknown type is returned as it is. JSON and CSV keep the type. */
+const char *store_event_type_text(const char *type);
+
+/* Reasons the program records itself are codes, translated when shown;
+ * a reason a person typed is returned as it is. */
+#define STORE_REASON_TILL_UNDO "@till-undo"     /* the kiosk's undo */
+const char *store_reason_text(const char *reason);
+
+/* An event's points and stamps for a history line ("  +12 pt  +1 st"),
+ * in the reader's language; returns out. */
+const char *store_effect_text(const struct store_event *ev, char *out, size_t outsz);
+
 #endif

@@ -360,7 +360,7 @@ static void do_confirmed(struct kiosk *k)
                 count_text(sts, sizeof sts, true, false, k->cust.stamps));
         }
     } else if (k->confirm_back == M_CUSTOMER) {    /* undo */
-        if (store_void(k->s, k->staff.id, k->pending, _("undone at the till"), &r) != 0)
+        if (store_void(k->s, k->staff.id, k->pending, STORE_REASON_TILL_UNDO, &r) != 0)
             say(k, C_BAD, "%s", store_error(k->s));
         else {
             k->last_ref[0] = '\0';
@@ -1105,8 +1105,9 @@ static void draw(struct kiosk *k)
                     strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
                     if (ev->spend)
                         amount(k, ev->spend, a);
-                    putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%d  %s  %-7s %+6" PRId64 "p %+3" PRId64 "s %s",
-                         i + 1, when, ev->type, ev->points, ev->stamps, a);
+                    char delta[64];
+                    putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%d  %s  %s  %s %s",
+                         i + 1, when, store_event_type_text(ev->type), store_effect_text(ev, delta, sizeof delta), a);
                 }
             }
             bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = _("select"); bar[4] = "Esc"; bar[5] = _("back");

@@ -13,7 +13,7 @@ for l in $(cat "$PO/LINGUAS"); do
     esac
     # Every string in the sources today, not only those of the committed
     # template, must be translated.
-    [ -s "$WORK/fresh.pot" ] || xgettext --from-code=UTF-8 -k_ -kN_ -o "$WORK/fresh.pot" \
+    [ -s "$WORK/fresh.pot" ] || xgettext --from-code=UTF-8 -k_ -kN_ --keyword=C_:1c,2 -o "$WORK/fresh.pot" \
         $(ls "$REPO"/util/*.c "$REPO"/scanner/*.c "$REPO"/store/*.c "$REPO"/sync/*.c "$REPO"/tui/*.c "$REPO"/cli/*.c 2>/dev/null)
     missing=$(msgcmp "$PO/$l.po" "$WORK/fresh.pot" 2>&1 | grep -c 'this message is used but not defined\|this message is untranslated')
     same "$l.po translates every string in the sources" "$missing" 0

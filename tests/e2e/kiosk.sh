@@ -70,7 +70,14 @@ keys F5
 wait_for "undo asks to confirm" "Undo your last transaction"
 keys Enter
 wait_for "undo works" "Undone"
-same "undo is a void with a reason" "$(sql "SELECT reason FROM events WHERE type = 'void'")" "undone at the till"
+# The ledger keeps a code, not the barista's language; each reader sees it in theirs.
+same "undo is a void with a reason, kept as a code" "$(sql "SELECT reason FROM events WHERE type = 'void'")" "@till-undo"
+undo_cust=$(sql "SELECT customer FROM events WHERE type = 'void'")
+OUT=$($TALLY customer show "$undo_cust" 2>&1)
+has "customer show says why in English" "undone at the till"
+OUT=$($TALLY --lang pl customer show "$undo_cust" 2>&1)
+has "and in Polish, translated when shown" "cofnięte na kasie"
+has "with the event's type in Polish too" "storno"
 
 keys F6
 wait_for "void lists the transactions" "Void which transaction"

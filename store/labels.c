@@ -1,0 +1,50 @@
+/* labels.c - what people read for the codes the ledger keeps: event types
+ * and the reasons the program itself records. The ledger stores codes, not
+ * a barista's language, so a void made at a Polish till reads in Hungarian
+ * at the till next to it; each screen translates when it shows them. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "i18n.h"
+#include "store.h"
+
+const char *store_event_type_text(const char *type)
+{
+    /* A switch on the text, so each C_() is a literal xgettext can see. */
+    if (!strcmp(type, "setting")) return C_("event", "rule change");
+    if (!strcmp(type, "staff")) return C_("event", "staff change");
+    if (!strcmp(type, "reward")) return C_("event", "reward change");
+    if (!strcmp(type, "promo")) return C_("event", "promotion change");
+    if (!strcmp(type, "coupon")) return C_("event", "coupon issued");
+    if (!strcmp(type, "enrol")) return C_("event", "enrolment");
+    if (!strcmp(type, "profile")) return C_("event", "profile change");
+    if (!strcmp(type, "card")) return C_("event", "new card");
+    if (!strcmp(type, "forget")) return C_("event", "forgotten");
+    if (!strcmp(type, "earn")) return C_("event", "purchase");
+    if (!strcmp(type, "redeem")) return C_("event", "reward given");
+    if (!strcmp(type, "pay")) return C_("event", "paid with points");
+    if (!strcmp(type, "refund")) return C_("event", "refund");
+    if (!strcmp(type, "void")) return C_("event", "void");
+    if (!strcmp(type, "adjust")) return C_("event", "adjustment");
+    if (!strcmp(type, "bonus")) return C_("event", "bonus");
+    if (!strcmp(type, "expire")) return C_("event", "expiry");
+    if (!strcmp(type, "nps")) return C_("event", "NPS answer");
+    if (!strcmp(type, "coupon_use")) return C_("event", "coupon used");
+    return type;        /* a type this version does not know: as it is */
+}
+
+const char *store_reason_text(const char *reason)
+{
+    if (!strcmp(reason, STORE_REASON_TILL_UNDO))
+        return _("undone at the till");
+    return reason;
+}
+
+const char *store_effect_text(const struct store_event *ev, char *out, size_t outsz)
+{
+    /* TRANSLATORS: an event's effect in a history line: points, then
+     * stamps, each with its sign ("+12 pt  +1 st"); keep it short. */
+    snprintf(out, outsz, _("%+5" PRId64 " pt %+3" PRId64 " st"), ev->points, ev->stamps);
+    return out;
+}
