@@ -107,6 +107,8 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct opt *opts,
         if (global) {
             if (strcmp(name, "format") == 0 && strcmp(value, "json") != 0 && strcmp(value, "table") != 0)
                 return cli_fail(_("--format is 'table' or 'json'")), -1;
+            if (strcmp(name, "db") == 0 && !*value)
+                return cli_fail(_("--db needs the path of a database")), -1;
             global_opt(c, name, value);
         } else if (o->value) {
             *o->value = value;

@@ -182,6 +182,8 @@ int main(int argc, char **argv)
             v = argv[++i];
         else
             return cli_fail(_("option '%s' needs a value"), a), 2;
+        if (k == 0 && !*v)     /* not the default database by surprise */
+            return cli_fail(_("--db needs the path of a database")), 2;
         if (k == 0)
             c.db_path = v;
         else if (k == 2) {

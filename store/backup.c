@@ -23,13 +23,25 @@
  * consistent, and in WAL mode the writers are not held up meanwhile. The
  * copy is written under a temporary name and renamed, so a half-written
  * file never looks like a backup. */
+/* A failed copy goes with whatever SQLite made beside it: a full disk
+ * can stop it with its rollback journal or its WAL still there. */
+static void unlink_partial(const char *tmp)
+{
+    static const char *const SIDE[] = { "", "-journal", "-wal", "-shm" };
+    char path[4300];
+    for (size_t i = 0; i < sizeof SIDE / sizeof SIDE[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", tmp, SIDE[i]);
+        unlink(path);
+    }
+}
+
 int store_backup(store *s, const char *dest)
 {
     char tmp[4200];
     /* Named for this process: two backups to one name at once (the hourly
      * timer and a manager's command) must not write into one file. */
     snprintf(tmp, sizeof tmp, "%s.partial-%ld", dest, (long)getpid());
-    unlink(tmp);
+    unlink_partial(tmp);
     int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY, 0600);
     if (fd < 0)
         return store_fail(s, _("cannot write %s: %s"), tmp, strerror(errno));
@@ -37,7 +49,7 @@ int store_backup(store *s, const char *dest)
     sqlite3 *out;
     if (sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         sqlite3_close(out);
-        unlink(tmp);
+        unlink_partial(tmp);
         return store_fail(s, _("cannot write %s"), tmp);
     }
     sqlite3_backup *b = sqlite3_backup_init(out, "main", s->db, "main");
@@ -49,13 +61,13 @@ int store_backup(store *s, const char *dest)
         rc = sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) == SQLITE_OK ? SQLITE_DONE : SQLITE_ERROR;
     sqlite3_close(out);
     if (rc != SQLITE_DONE) {
-        unlink(tmp);
+        unlink_partial(tmp);
         if (code == SQLITE_FULL || errno == ENOSPC)
             return store_fail(s, _("the disk is full: no backup was written"));
         return store_fail(s, _("the backup failed (%s); no backup was written"), sqlite3_errstr(rc));
     }
     if (rename(tmp, dest) != 0) {
-        unlink(tmp);
+        unlink_partial(tmp);
         return store_fail(s, _("cannot write %s: %s"), dest, strerror(errno));
     }
     return 0;
@@ -162,6 +174,34 @@ static int say(struct check *c, enum store_check_level level, const char *fmt, .
     return c->fn(level, msg, c->arg);
 }
 
+/* A check that could not run is a finding too: an error, in words, never
+ * silence (a ledger missing a table would otherwise pass). `what` is a
+ * sentence with one %s for the database's reason. */
+static void cannot(struct check *c, const char *what)
+{
+    char reason[512];
+    snprintf(reason, sizeof reason, "%s", store_error(c->s));
+    say(c, STORE_CHECK_ERROR, what, reason);
+}
+
+static sqlite3_stmt *check_sql(struct check *c, const char *what, const char *text)
+{
+    sqlite3_stmt *st = sql(c->s, text);
+    if (!st)
+        cannot(c, what);
+    return st;
+}
+
+/* After a statement's last row: whether it ended or broke off. */
+static bool check_done(struct check *c, const char *what, int step)
+{
+    if (step == SQLITE_DONE)
+        return true;
+    db_fail(c->s);
+    cannot(c, what);
+    return false;
+}
+
 static void check_sqlite(struct check *c)
 {
     sqlite3_stmt *st;
@@ -169,21 +209,24 @@ static void check_sqlite(struct check *c)
         say(c, STORE_CHECK_ERROR, _("the database cannot be read: %s"), sqlite3_errmsg(c->s->db));
         return;
     }
-    int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int n = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *line = (const char *)sqlite3_column_text(st, 0);
         if (line && strcmp(line, "ok") != 0 && n++ < 20)
             say(c, STORE_CHECK_ERROR, _("database damage: %s"), line);
     }
+    if (step != SQLITE_DONE)
+        say(c, STORE_CHECK_ERROR, _("the database cannot be read: %s"), sqlite3_errmsg(c->s->db));
     sqlite3_finalize(st);
-    if (!n)
+    if (!n && step == SQLITE_DONE)
         say(c, STORE_CHECK_OK, "%s", _("SQLite integrity check: ok"));
 }
 
 static void check_balances(struct check *c)
 {
+    const char *what = _("the balances could not be checked: %s");
     /* Every balance must be the sum of the effects that count. */
-    sqlite3_stmt *st = sql(c->s,
+    sqlite3_stmt *st = check_sql(c, what,
         "SELECT c.id, c.points, c.stamps, c.credit, c.spend, c.visits,"
         " coalesce(sum(e.points), 0), coalesce(sum(e.stamps), 0), coalesce(sum(e.credit), 0),"
         " coalesce(sum(e.spend), 0), coalesce(sum(e.visits), 0)"
@@ -193,7 +236,8 @@ static void check_balances(struct check *c)
     if (!st)
         return;
     int64_t customers = 0, wrong = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         customers++;
         bool bad = false;
         for (int i = 1; i <= 5; i++)
@@ -213,18 +257,45 @@ static void check_balances(struct check *c)
                 (const char *)sqlite3_column_text(st, 0), bpt, bst, ept, est);
         }
     }
+    if (!check_done(c, what, step))
+        return;
     if (!wrong)
         say(c, STORE_CHECK_OK, ngettext("the balance of %" PRId64 " customer equals the sum of their events",
                                        "balances of %" PRId64 " customers equal the sums of their events",
                                        i18n_n(customers)), customers);
 }
 
-static void check_sequences(struct check *c)
+/* Balances no shop can reach: a point count past what one purchase may
+ * earn, summed (points.per_unit and the multipliers are bounded, an earn
+ * that would not fit is refused; such a balance came from elsewhere). */
+static void check_absurd(struct check *c)
 {
-    sqlite3_stmt *st = sql(c->s, "SELECT origin, count(*), min(seq), max(seq) FROM events GROUP BY origin");
+    const char *what = _("the balances could not be checked: %s");
+    sqlite3_stmt *st = check_sql(c, what, "SELECT id, points FROM customers WHERE abs(points) > ?1"
+                                          " ORDER BY abs(points) DESC LIMIT 10");
     if (!st)
         return;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_bind_int64(st, 1, POINTS_MAX);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t p = sqlite3_column_int64(st, 1);
+        char pt[64];
+        snprintf(pt, sizeof pt, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(p)), p);
+        /* TRANSLATORS: the count is the message "%d points". */
+        say(c, STORE_CHECK_ERROR, _("customer %s: a balance of %s is beyond anything a shop can give; 'tally events --customer' shows where it came from"),
+            (const char *)sqlite3_column_text(st, 0), pt);
+    }
+    check_done(c, what, step);
+}
+
+static void check_sequences(struct check *c)
+{
+    const char *what = _("the numbering of the events could not be checked: %s");
+    sqlite3_stmt *st = check_sql(c, what, "SELECT origin, count(*), min(seq), max(seq) FROM events GROUP BY origin");
+    if (!st)
+        return;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *origin = (const char *)sqlite3_column_text(st, 0);
         int64_t n = sqlite3_column_int64(st, 1), lo = sqlite3_column_int64(st, 2), hi = sqlite3_column_int64(st, 3);
         if (lo == 1 && n == hi)
@@ -239,6 +310,7 @@ static void check_sequences(struct check *c)
                                                  i18n_n(hi - n)),
                 origin, hi - n, hi);
     }
+    check_done(c, what, step);
 }
 
 static int verify_one(const struct store_event *ev, void *arg)
@@ -251,8 +323,12 @@ static int verify_one(const struct store_event *ev, void *arg)
 
 static void check_hashes(struct check *c)
 {
+    const char *what = _("the content hashes could not be checked: %s");
     int64_t bad = 0;
-    store_list_events(c->s, NULL, verify_one, &bad);
+    if (store_list_events(c->s, NULL, verify_one, &bad) != 0) {
+        cannot(c, what);
+        return;
+    }
     if (bad)
         say(c, STORE_CHECK_ERROR, ngettext("%" PRId64 " event does not match its content hash (changed outside tally)",
                                              "%" PRId64 " events do not match their content hash (changed outside tally)",
@@ -262,24 +338,34 @@ static void check_hashes(struct check *c)
         say(c, STORE_CHECK_OK, ngettext("the %" PRId64 " event matches its content hash", "all %" PRId64 " events match their content hashes",
                                         i18n_n(all)), all);
     }
-    sqlite3_stmt *st = sql(c->s, "SELECT origin, seq FROM forks ORDER BY origin, seq LIMIT 10");
-    while (st && sqlite3_step(st) == SQLITE_ROW)
+    what = _("the events sent twice with other content could not be checked: %s");
+    sqlite3_stmt *st = check_sql(c, what, "SELECT origin, seq FROM forks ORDER BY origin, seq LIMIT 10");
+    if (!st)
+        return;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
         say(c, STORE_CHECK_ERROR, _("fork: another till sent event %s:%" PRId64 " with other content than this till holds"),
             (const char *)sqlite3_column_text(st, 0), (int64_t)sqlite3_column_int64(st, 1));
+    check_done(c, what, step);
 }
 
 /* A single-use coupon redeemed at two tills that were cut off from each
  * other: both uses stand (the customer had both), but the manager hears. */
 static void check_coupons(struct check *c)
 {
-    sqlite3_stmt *st = sql(c->s, "SELECT code, uses FROM coupons WHERE uses > 1 ORDER BY code");
-    while (st && sqlite3_step(st) == SQLITE_ROW) {
+    const char *what = _("the coupons could not be checked: %s");
+    sqlite3_stmt *st = check_sql(c, what, "SELECT code, uses FROM coupons WHERE uses > 1 ORDER BY code");
+    if (!st)
+        return;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *code = (const char *)sqlite3_column_text(st, 0);
         say(c, STORE_CHECK_WARNING, ngettext("coupon %.4s-%.4s was used %d time, at tills that were cut off from each other",
                                               "coupon %.4s-%.4s was used %d times, at tills that were cut off from each other",
                                               i18n_n(sqlite3_column_int(st, 1))),
             code, code + 4, sqlite3_column_int(st, 1));
     }
+    check_done(c, what, step);
 }
 
 int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *), void *arg)
@@ -291,6 +377,7 @@ int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *
     check_sqlite(&c);
     check_sequences(&c);
     check_balances(&c);
+    check_absurd(&c);
     check_hashes(&c);
     check_coupons(&c);
     store_release(s);

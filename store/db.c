@@ -557,6 +557,8 @@ static int migrate(store *s)
                           v, NMIGRATIONS);
     if (v == NMIGRATIONS)
         return 0;
+    if (sqlite3_db_readonly(s->db, "main") == 1)
+        return store_fail(s, _("this database needs an upgrade to this tally's schema, and it is read-only here: let a tally that may write it open it first"));
     const char *path = sqlite3_db_filename(s->db, "main");
     sqlite3 *lk = NULL;
     int rc = -1;
@@ -622,6 +624,36 @@ static int busy_wait(void *arg, int tries)
     return 1;
 }
 
+/* A database this process may not write (a read-only file or disk): open
+ * it for reading, so that check, events and the reports still work and
+ * only a write is refused. In WAL mode a reader needs the -shm file; in a
+ * folder it cannot write and with no -wal left (nothing unfinished), the
+ * file is all there is and is read as it stands (immutable). */
+static int open_readonly(store *s, const char *path)
+{
+    sqlite3_close(s->db);
+    s->db = NULL;
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    char wal[4200];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (rc == SQLITE_OK || (stat(wal, &sb) == 0 && sb.st_size > 0))
+        return rc == SQLITE_OK ? 0 : -1;
+    char uri[13000] = "file:";
+    size_t n = strlen(uri);
+    for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < sizeof uri - 16; p++)
+        n += (size_t)(strchr("?#%", *p) || *p < 33 || *p > 126
+                      ? snprintf(uri + n, sizeof uri - n, "%%%02X", *p)
+                      : snprintf(uri + n, sizeof uri - n, "%c", *p));
+    snprintf(uri + n, sizeof uri - n, "?immutable=1");
+    sqlite3_close(s->db);
+    s->db = NULL;
+    rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
 store *store_open(const char *path, bool create, char *err, size_t errsz)
 {
     store *s = calloc(1, sizeof *s);
@@ -660,17 +692,21 @@ store *store_open(const char *path, bool create, char *err, size_t errsz)
      * take a fifth off applying a batch of events (bench_sync). */
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, no_memory_statistics);
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        (sqlite3_db_readonly(s->db, "main") == 1 && open_readonly(s, path) != 0)) {
         snprintf(err, errsz, _("cannot open %s: %s"), path, s->db ? sqlite3_errmsg(s->db) : "");
         store_close(s);
         return NULL;
     }
+    bool readonly = sqlite3_db_readonly(s->db, "main") == 1;
     sqlite3_extended_result_codes(s->db, 0);
     sqlite3_busy_handler(s->db, busy_wait, NULL);
     /* WAL lets the kiosk, syncd and a manager's report work at once.
      * synchronous=FULL syncs the WAL on every commit: a committed event
-     * survives a power cut (NORMAL would only survive a crash). */
-    if (sql_exec(s, "PRAGMA journal_mode=WAL") != 0 ||
+     * survives a power cut (NORMAL would only survive a crash). A
+     * database this process may only read is in WAL mode already (or
+     * nobody writes it); setting the mode would be a write. */
+    if ((!readonly && sql_exec(s, "PRAGMA journal_mode=WAL") != 0) ||
         sql_exec(s, "PRAGMA synchronous=FULL") != 0 ||
         /* Statement and savepoint journals in memory, not temp files: they
          * are only ever needed to undo part of the open transaction. */

@@ -30,6 +30,10 @@ struct stmt_slot {
 #define COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
     " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
 
+/* The most points one event may give or take, and the most a balance
+ * can sensibly hold (tally check calls anything beyond absurd). */
+#define POINTS_MAX 1000000000LL
+
 /* roll_till's buckets (rollup.c, report.c). */
 #define HOUR_MS ((int64_t)3600000)
 
@@ -125,6 +129,9 @@ void tier_for_spend(store *s, int64_t spend, struct store_tier_status *out);
 int64_t promo_multiplier(store *s, int64_t now, const char *category);
 
 bool category_earns_stamps(store *s, const char *category);
+/* Refuses (-1, said in words) a program whose best earn rate per unit of
+ * currency is past the bound; -1 for an argument: as the program stands. */
+int earn_rate_check(store *s, int64_t per_unit, int64_t tier_milli, int64_t promo_milli);
 
 /* staff.c */
 int require_manager(store *s, const char *staff);

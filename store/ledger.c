@@ -14,7 +14,6 @@
 #include "util/util.h"
 
 #define DAY_MS ((int64_t)86400000)
-#define POINTS_MAX 1000000000LL
 
 /* a * b / c, rounded toward zero, without overflow for ledger-sized values. */
 static int64_t muldiv(int64_t a, int64_t b, int64_t c)
@@ -24,6 +23,20 @@ static int64_t muldiv(int64_t a, int64_t b, int64_t c)
 #else
     return (int64_t)((long double)a * b / c);
 #endif
+}
+
+/* The same, false when the result is beyond 4 * 10^18 (no wrap). */
+static bool muldiv_fits(int64_t a, int64_t b, int64_t c, int64_t *out)
+{
+#ifdef __SIZEOF_INT128__
+    __int128 r = (__int128)a * b / c;
+#else
+    long double r = (long double)a * b / c;
+#endif
+    if (r > 4000000000000000000LL || r < -4000000000000000000LL)
+        return false;
+    *out = (int64_t)r;
+    return true;
 }
 
 static int64_t pow10i(int digits)
@@ -215,6 +228,23 @@ static bool birthday_near(const char *birthday, int64_t now, int window, int *ye
     return false;
 }
 
+/* The points of a purchase: amount x points.per_unit x the tier's and the
+ * promotion's multipliers (each in thousandths), no step wrapping. The
+ * settings are bounded (program.c), but a till can hear of a promotion and
+ * a rate change made elsewhere: a purchase whose points do not fit in an
+ * event is refused, never recorded wrong. */
+static int earn_points(store *s, int64_t amount, int64_t tier_milli, int64_t promo_milli, int64_t *points)
+{
+    int64_t milli;
+    if (!muldiv_fits(amount, setting_int(s, "points.per_unit"), pow10i(s->digits), &milli) ||
+        !muldiv_fits(milli, tier_milli, 1000, &milli) || !muldiv_fits(milli, promo_milli, 1000, &milli) ||
+        milli / 1000 > POINTS_MAX)
+        return store_fail(s, _("this purchase would earn more than %lld points, more than tally can record; check points.per_unit, the tiers and the promotions ('tally program show')"),
+                          (long long)POINTS_MAX);
+    *points = milli / 1000;
+    return 0;
+}
+
 static int earn_tx(store *s, const char *staff, const char *customer,
                    const struct store_earn *e, struct store_result *out)
 {
@@ -233,9 +263,9 @@ static int earn_tx(store *s, const char *staff, const char *customer,
 
     struct store_event ev;
     event_init(&ev, "earn", staff, customer);
-    int64_t base_milli = muldiv(e->amount, setting_int(s, "points.per_unit"), pow10i(s->digits));
     int64_t promo = promo_multiplier(s, now, e->category);
-    ev.points = muldiv(muldiv(base_milli, before.multiplier_milli, 1000), promo, 1000) / 1000;
+    if (earn_points(s, e->amount, before.multiplier_milli, promo, &ev.points) != 0)
+        return -1;
     int64_t min_amount = muldiv(setting_int(s, "stamps.min_amount"), pow10i(s->digits), 1000);
     if (category_earns_stamps(s, e->category) && e->amount >= min_amount) {
         char per[16];
@@ -600,6 +630,10 @@ static int void_tx(store *s, const char *staff, const char *ref, const char *rea
         return store_fail(s, _("a %s event cannot be voided"), orig.type);
     if (store_event_voided(s, orig.origin, orig.seq))
         return store_fail(s, _("this event was voided already"));
+    /* A voided purchase is void with its refunds: voiding one of them
+     * would give back what the purchase no longer gave. */
+    if (strcmp(orig.type, "refund") == 0 && store_event_voided(s, orig.ref_origin, orig.ref_seq))
+        return store_fail(s, _("the purchase this refund belongs to was voided; there is nothing to give back"));
     int64_t undo_ms = setting_int(s, "undo.minutes") * 60000;
     bool own_recent = strcmp(orig.staff, staff) == 0 && store_now(s) - orig.wall <= undo_ms;
     if (who.role != ROLE_MANAGER && !own_recent)
@@ -1082,6 +1116,8 @@ static int promo_add_tx(store *s, const char *manager, const struct store_promo 
         return store_fail(s, _("give a promotion name of 1 to 60 characters"));
     if (p.multiplier_milli <= 1000 || p.multiplier_milli > 10000)
         return store_fail(s, _("a promotion's multiplier is more than 1 and at most 10"));
+    if (earn_rate_check(s, -1, -1, p.multiplier_milli) != 0)
+        return -1;
     if (p.days < 0 || p.days > 127)
         return store_fail(s, _("bad days of the week"));
     if (p.start_minute < 0 || p.end_minute > 1440 || p.start_minute >= p.end_minute)

@@ -291,6 +291,42 @@ static int canonical_value(store *s, const struct setting_def *d, const char *va
     return 0;
 }
 
+/* The most points a purchase may earn per unit of currency, with the best
+ * tier and the best running promotion: well inside what an event holds
+ * for the largest purchase (10,000,000 units), so that settings each in
+ * range cannot multiply into nonsense. */
+#define EARN_RATE_MAX 1000
+
+int earn_rate_check(store *s, int64_t per_unit, int64_t tier_milli, int64_t promo_milli)
+{
+    struct tier t[8];
+    if (per_unit < 0)
+        per_unit = setting_int(s, "points.per_unit");
+    if (tier_milli < 0) {
+        int n = tiers_load(s, t, 8);
+        tier_milli = 1000;
+        for (int i = 0; i < n; i++)
+            if (t[i].multiplier > tier_milli)
+                tier_milli = t[i].multiplier;
+    }
+    if (promo_milli < 0) {
+        sqlite3_stmt *st = sql(s, "SELECT max(multiplier) FROM promos WHERE ended = 0 AND name <> ''");
+        if (!st)
+            return -1;
+        promo_milli = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        if (promo_milli < 1000)
+            promo_milli = 1000;
+    }
+    /* At most 10^9 x 100 x 10 thousandths: no wrap in 64 bits. */
+    int64_t rate_milli = per_unit * (tier_milli * promo_milli / 1000) / 1000;
+    if (rate_milli <= EARN_RATE_MAX * 1000)
+        return 0;
+    char rate[32];
+    format_scaled(rate_milli, 3, rate, sizeof rate);
+    return store_fail(s, _("with points.per_unit, the best tier's multiplier and the best promotion a purchase would earn %s points per unit of currency; at most %d are allowed"),
+                      rate, EARN_RATE_MAX);
+}
+
 static int setting_write(store *s, const char *staff, const char *key, const char *value)
 {
     const struct setting_def *d = def_of(key);
@@ -299,6 +335,16 @@ static int setting_write(store *s, const char *staff, const char *key, const cha
     char canon[1024];
     if (canonical_value(s, d, value, canon, sizeof canon) != 0)
         return -1;
+    if (strcmp(key, "points.per_unit") == 0 && earn_rate_check(s, strtoll(canon, NULL, 10), -1, -1) != 0)
+        return -1;
+    if (d->kind == K_TIERS) {
+        int64_t best = 1000;
+        for (const char *p = canon; (p = strchr(p, ':')) && (p = strchr(p + 1, ':')); p++)
+            if (strtoll(p + 1, NULL, 10) > best)
+                best = strtoll(p + 1, NULL, 10);
+        if (earn_rate_check(s, -1, best, -1) != 0)
+            return -1;
+    }
     if (d->kind == K_CURRENCY && s->currency[0] && strcmp(canon, s->currency) != 0) {
         sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE spend <> 0 OR credit <> 0 LIMIT 1");
         if (!st)

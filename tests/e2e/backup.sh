@@ -53,6 +53,65 @@ same "new events use the new origin from seq 1" "$(sql "SELECT origin || ':' || 
 same "the old origin's sequence is remembered" "$(sql "SELECT seq FROM vv WHERE origin = '$OLD'")" "$(sql "SELECT max(seq) FROM events WHERE origin = '$OLD'")"
 run "after the restore the ledger checks clean" $T check
 
+# --db with no path is a mistake, never the default database (issue 13, 9).
+refuse "--db with an empty path is refused" "needs the path" $T --db "" check
+refuse "also after the command" "needs the path" $T check --db ""
+
+# A check that cannot run is an error, said in words (issue 13, 7).
+cp "$WORK/quiet.db" "$WORK/broken.db"
+sqlite3 "$WORK/broken.db" "DROP TABLE occasions"
+refuse "a check that cannot run fails" "could not be checked: .*occasions" env TALLY_DB="$WORK/broken.db" $T check
+
+# Balances no shop can reach are noticed (issue 13, 6).
+env TALLY_DB="$WORK/rich.db" TALLY_NEW_PIN=2468 $T init --shop Rich --currency PLN --manager Mira >/dev/null
+env TALLY_DB="$WORK/rich.db" $T customer add --name Rich --phone 600000009 >/dev/null
+env TALLY_DB="$WORK/rich.db" $T program set points.per_unit 600 >/dev/null
+env TALLY_DB="$WORK/rich.db" $T earn 600000009 1000000 >/dev/null
+env TALLY_DB="$WORK/rich.db" $T earn 600000009 1000000 >/dev/null
+refuse "an absurd balance is an error" "beyond anything a shop can give" env TALLY_DB="$WORK/rich.db" $T check
+
+# A database this user may only read: check, events and reports work,
+# a write says why it cannot (issue 13, 9). Root may write anything, so
+# as root the reader is nobody.
+RO=env
+if [ "$(id -u)" = 0 ]; then RO="runuser -u nobody -- env"; chmod 0711 "$WORK"; fi
+for folder in read-only writable; do
+    mkdir "$WORK/ro-$folder"
+    sql "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    cp "$TALLY_DB" "$WORK/ro-$folder/shop.db"
+    [ "$(id -u)" = 0 ] && chown -R nobody "$WORK/ro-$folder"
+    chmod 0400 "$WORK/ro-$folder/shop.db"
+    [ $folder = read-only ] && chmod 0555 "$WORK/ro-$folder"
+    R="$RO TALLY_DB=$WORK/ro-$folder/shop.db"
+    run "check a read-only database ($folder folder)" $R $T check
+    has "it checked the balances" "equal the sums of their events"
+    run "list its events ($folder folder)" $R $T events
+    run "report on it ($folder folder)" $R TALLY_STAFF=Mira TALLY_PIN=2468 $T report summary --last 1d
+    refuse "a write to it is refused ($folder folder)" "read-only: nothing was saved" $R $T earn 600000002 1,00
+    chmod 0755 "$WORK/ro-$folder"
+done
+chmod 0700 "$WORK"
+
+# A backup to a full disk leaves no part of itself behind: every size of a
+# small disk, from too small for the copy to just too small for its
+# journal (issue 13, 9).
+if [ "$(id -u)" = 0 ] && mkdir "$WORK/full" && mount -t tmpfs -o size=4k tmpfs "$WORK/full" 2>/dev/null; then
+    kb=$(( $(stat -c %s "$TALLY_DB") / 1024 ))
+    left="" full=0
+    for extra in -8 0 4 8 12 16 20 24 28 32 36 40; do
+        mount -o remount,size=$((kb + extra))k "$WORK/full"
+        if OUT=$($T backup "$WORK/full/bk.db" 2>&1); then rm -f "$WORK/full/bk.db"
+        else printf '%s\n' "$OUT" | grep -q "disk is full" && full=$((full + 1)); fi
+        left="$left$(ls "$WORK/full")"
+        rm -f "$WORK/full"/*
+    done
+    umount "$WORK/full"
+    [ "$full" -gt 0 ] && pass "a backup to a full disk says so ($full sizes)" || fail "no backup ran out of disk"
+    same "and leaves no partial file, journal or WAL" "$left" ""
+else
+    echo "SKIP: a backup to a full disk (needs root to mount a small disk)"
+fi
+
 # Damage is found and said in words.
 sql "UPDATE customers SET points = points + 500 WHERE phone = '600000001'"
 refuse "a balance changed by hand is found" "is not the sum of their events" $T check

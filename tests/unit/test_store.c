@@ -340,6 +340,51 @@ static void test_earn_points(void **state)
     REFUSED(s, store_setting_set(s, f->m.id, "shop.currency", "EUR"), "currency");
 }
 
+/* Each setting in its range, their product is not: the program refuses a
+ * rate that would earn more than 1000 points per unit of currency. */
+static void test_earn_rate_bounded(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    REFUSED(s, store_setting_set(s, f->m.id, "points.per_unit", "1000000"), "per unit of currency");
+    set(s, f->m.id, "tiers", "A:0:100");
+    struct store_promo in = { .name = "Mega", .multiplier_milli = 10000, .start_minute = 0,
+                              .end_minute = 1440 }, pr;
+    OK(store_promo_add(s, f->m.id, &in, &pr));         /* 1 x 100 x 10 */
+    REFUSED(s, store_setting_set(s, f->m.id, "points.per_unit", "2"), "per unit of currency");
+    OK(store_promo_end(s, f->m.id, pr.id));
+    set(s, f->m.id, "points.per_unit", "10");            /* 10 x 100 */
+    REFUSED(s, store_setting_set(s, f->m.id, "points.per_unit", "10.001"), "per unit of currency");
+    set(s, f->m.id, "tiers", "A:0:1,B:100:50");
+    set(s, f->m.id, "points.per_unit", "20");
+    REFUSED(s, store_setting_set(s, f->m.id, "tiers", "A:0:1,B:100:50.001,C:200:2"), "per unit of currency");
+    REFUSED(s, store_promo_add(s, f->m.id, &in, &pr), "per unit of currency");
+}
+
+static store *second_till(struct fx *f);
+
+/* Settings changed at two tills cut off from each other can still
+ * multiply past the bound: an earn whose points would not fit is refused,
+ * never recorded wrapped or absurd (issue 13, 6). */
+static void test_earn_points_overflow_refused(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    store *b = second_till(f);
+    set(b, f->m.id, "points.per_unit", "600");
+    set(a, f->m.id, "tiers", "A:0:100");
+    struct store_promo in = { .name = "Mega", .multiplier_milli = 10000, .start_minute = 0,
+                              .end_minute = 1440 }, pr;
+    OK(store_promo_add(a, f->m.id, &in, &pr));
+    exchange(f, a, b);
+    struct store_earn e = { .amount = 1000000000 };      /* 10,000,000.00 zł */
+    REFUSED(a, store_earn(a, f->b.id, f->c.id, &e, NULL), "more than tally can record");
+    e.amount = 100;     /* 1 zł x 600 x 100 x 10 */
+    struct store_result r;
+    OK(store_earn(a, f->b.id, f->c.id, &e, &r));
+    assert_int_equal(r.points, 600000);
+}
+
 static void test_earn_stamps_and_cashback(void **state)
 {
     struct fx *f = *state;
@@ -657,6 +702,22 @@ static void test_void_of_refund_restores(void **state)
     REFUSED(s, store_refund(s, f->b.id, e.ref, 1001, NULL, &r), "more than");
     OK(store_refund(s, f->b.id, e.ref, 0, NULL, &r));
     assert_int_equal(r.points, -10);
+    struct store_customer c = cust(s, f->c.id);
+    assert_int_equal(c.points, 0);
+    assert_int_equal(c.spend, 0);
+    assert_int_equal(c.visits, 0);
+}
+
+/* Once a purchase is void, so are its refunds: voiding one of them would
+ * bring back a sale that no longer is (issue 13, 1). */
+static void test_void_of_refund_of_voided_purchase(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_result e = earn(s, f->b.id, f->c.id, 4000, 0, NULL), rf, r;
+    OK(store_refund(s, f->b.id, e.ref, 1500, "one back", &rf));
+    OK(store_void(s, f->m.id, e.ref, "a", &r));
+    REFUSED(s, store_void(s, f->m.id, rf.ref, "b", &r), "purchase this refund belongs to was voided");
     struct store_customer c = cust(s, f->c.id);
     assert_int_equal(c.points, 0);
     assert_int_equal(c.spend, 0);
@@ -1792,6 +1853,8 @@ int main(void)
         T(test_init_reopen),
         T(test_newer_schema_refused),
         T(test_earn_points),
+        T(test_earn_rate_bounded),
+        T(test_earn_points_overflow_refused),
         T(test_earn_stamps_and_cashback),
         T(test_welcome_bonus),
         T(test_tiers),
@@ -1802,6 +1865,7 @@ int main(void)
         T(test_void_rules),
         T(test_void_after_partial_refund),
         T(test_void_of_refund_restores),
+        T(test_void_of_refund_of_voided_purchase),
         T(test_adjust),
         T(test_limit_per_day),
         T(test_limit_stamp_gap),
