@@ -55,7 +55,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard common/*.h $(foreach m,$(MODULES) cli,$(m)/*.h))
 
-.PHONY: all test check bench demo install uninstall clean deps pot locales
+.PHONY: all test check bench mutate fuzz-seeds demo install uninstall clean deps pot locales
 
 all: tally locales
 
@@ -129,6 +129,15 @@ build/fuzz/libtally.a: $(FUZZ_LIB_OBJ)
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libtally.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libtally.a $(PKG_LIBS) -lm
+
+# The fuzzers' seed corpora are kept in tests/fuzz/corpus; this writes them
+# again from the project's own encoders (after a card or wire format change).
+fuzz-seeds: $(BUILD)/fuzz-seeds
+	@tmp=$$(mktemp -d) && $(BUILD)/fuzz-seeds tests/fuzz/corpus $$tmp/seed.db; rc=$$?; rm -rf $$tmp; exit $$rc
+
+$(BUILD)/fuzz-seeds: tests/fuzz/seeds.c $(BUILD)/libtally.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtally.a $(LDFLAGS) $(LDLIBS)
 
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)

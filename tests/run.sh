@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs every test against each build directory given (build, build/san):
 # the cmocka unit tests, the end-to-end scripts on that build's tally,
-# and (plain build only) each fuzz target briefly. Ends with one line
-# "N passed, N failed" and exits non-zero if anything failed.
+# and (plain build only) each fuzz target briefly, each from its seed
+# corpus in tests/fuzz/corpus/<target>. Ends with what it counted (checks
+# per build, builds, fuzzers), then "total: N passed, N failed", and exits
+# non-zero if anything failed.
 set -u
 cd "$(dirname "$0")/.."
 passed=0
@@ -20,7 +22,10 @@ count() {   # $1: label, then reads the output file for PASS:/FAIL: lines
     printf '%-40s %4d passed %4d failed\n' "$1" "$p" "$f"
 }
 
+checks=""       # checks counted per build, in order
+fuzzers=0
 for build in "$@"; do
+    before=$((passed + failed))
     for t in "$build"/tests/test_*; do
         [ -x "$t" ] || continue
         name="$build/$(basename "$t")"
@@ -49,13 +54,18 @@ for build in "$@"; do
         fi
         count "$build/$(basename "$e")"
     done
+    checks="$checks $((passed + failed - before))"
 done
 
 # Fuzz targets: a short run each in make test; long runs are make fuzz.
 for f in build/fuzz/fuzz_*; do
     [ -x "$f" ] || continue
-    corpus=$(mktemp -d)
-    if "$f" -max_total_time="${FUZZ_SECONDS:-10}" -print_final_stats=0 "$corpus" >"$log" 2>&1; then
+    fuzzers=$((fuzzers + 1))
+    corpus=$(mktemp -d)     # new inputs go here; the seeds stay as they are
+    seeds="tests/fuzz/corpus/$(basename "$f")"
+    if [ ! -d "$seeds" ]; then
+        echo "FAIL: $(basename "$f") has no seed corpus $seeds" >"$log.r"
+    elif "$f" -max_total_time="${FUZZ_SECONDS:-10}" -print_final_stats=0 "$corpus" "$seeds" >"$log" 2>&1; then
         echo "PASS: $(basename "$f")" >"$log.r"
     else
         tail -n 30 "$log" | sed "s|^|  [$(basename "$f")] |"
@@ -66,5 +76,14 @@ for f in build/fuzz/fuzz_*; do
     count "$(basename "$f")"
 done
 
-echo "$passed passed, $failed failed"
+# What the total is made of: the same checks once per build, so nobody
+# reads it as that many distinct checks.
+set -- $checks
+if [ "$#" -gt 0 ] && [ -z "$(printf '%s\n' "$@" | sort -u | sed 1d)" ]; then
+    made="$1 checks × $# builds"
+else
+    made="checks per build:$(printf ' %s' "$@")"
+fi
+echo "$made + $fuzzers fuzzers"
+echo "total: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
