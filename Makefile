@@ -4,6 +4,7 @@
 #   make test       install missing deps, build, run every test plain and
 #                   under ASan+UBSan; ends with "N passed, N failed"
 #   make bench      benchmarks (bench/)
+#   make mutate     each mutant of tests/mutants/mutants.txt must fail a test
 #   make demo       a ready demo shop
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -149,6 +150,10 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libtally.a $(HEADERS)
 bench: deps
 	@$(MAKE) --no-print-directory -s tally $(BENCH_BIN)
 	@bench/run.sh $(BUILD)
+
+# Long-running, like bench: a copy of the tree rebuilt once per mutant.
+mutate: deps
+	@tests/mutants/run.sh $(MUTANTS)
 
 demo: deps tally
 	@scripts/demo.sh

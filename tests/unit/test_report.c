@@ -1538,6 +1538,40 @@ static void test_rollups_as_rebuilt(void **state)
     sqlite3_close(raw);
 }
 
+/* The first and last hour of each period count, the hours just outside do
+ * not: a sale at 00:30 the morning after --to belongs to the next day. No
+ * other test has a sale within the hour of a period's bounds, so totals
+ * read from the wrong hour buckets went unnoticed. */
+static void test_summary_period_bounds(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char ana[13];
+    at(s, 2026, 2, 1, 9);
+    enrol(f, s, "Ana", NULL, 1, ana);
+    store_set_clock(s, utc_ms(2026, 2, 18, 23, 30));
+    buy(s, f->bar.id, ana, 300, NULL);              /* before the previous period */
+    store_set_clock(s, utc_ms(2026, 2, 19, 0, 30));
+    buy(s, f->bar.id, ana, 700, NULL);              /* previous period's first hour */
+    store_set_clock(s, utc_ms(2026, 2, 28, 23, 30));
+    buy(s, f->bar.id, ana, 1100, NULL);             /* previous period's last hour */
+    store_set_clock(s, utc_ms(2026, 3, 1, 0, 30));
+    buy(s, f->bar.id, ana, 2000, NULL);             /* this period's first hour */
+    store_set_clock(s, utc_ms(2026, 3, 10, 23, 30));
+    buy(s, f->bar.id, ana, 400, NULL);              /* this period's last hour */
+    store_set_clock(s, utc_ms(2026, 3, 11, 0, 30));
+    buy(s, f->bar.id, ana, 5000, NULL);             /* the morning after --to */
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-10");
+    struct store_summary c, p;
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.sales, 2400);
+    assert_int_equal(c.visits, 2);
+    assert_int_equal(c.points_issued, 24);
+    assert_int_equal(p.sales, 1800);
+    assert_int_equal(p.visits, 2);
+    assert_int_equal(p.points_issued, 18);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1546,6 +1580,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_periods),
         T(test_summary_basics),
+        T(test_summary_period_bounds),
         T(test_summary_refunds_and_voids),
         T(test_summary_points_and_nps),
         T(test_occasion_losers_never_count),

@@ -17,11 +17,13 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include <sodium.h>
+
+#include "store/internal.h"
 #include "store/store.h"
 #include "util/util.h"
 
 #define MIN_MS ((int64_t)60000)
-#define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)
 #define MAXEV 512
 
@@ -1843,6 +1845,235 @@ static void test_staff(void **state)
     REFUSED(s, store_setting_set(s, NULL, "shop.name", "Mine"), "manager");
 }
 
+/* --- 17. known answers and the rules' edges ---------------------------------
+ * Each of these catches a deliberate bug (tests/mutants) that every other
+ * test let through. */
+
+/* A fixed event: the same bytes always, nothing random, nothing personal
+ * except a fixed pii. */
+static struct store_event fixed_event(const char *type, int64_t seq, const char *customer)
+{
+    struct store_event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.origin, sizeof ev.origin, "0000000a");
+    ev.seq = seq;
+    ev.wall = utc_ms(2024, 3, 5, 10, 0) + seq * MIN_MS;
+    ev.hlc = ev.wall << 16;
+    snprintf(ev.type, sizeof ev.type, "%s", type);
+    snprintf(ev.customer, sizeof ev.customer, "%s", customer ? customer : "");
+    snprintf(ev.data, sizeof ev.data, "{}");
+    return ev;
+}
+
+static void hex_of(const unsigned char *bin, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", bin[i]);
+}
+
+/* A sale as the format hashes it. If this test fails after a change to
+ * the event hash (or to struct store_event's hashed fields), every event
+ * already in every till's log stops verifying: make that change on
+ * purpose, with a new "tally-event-vN" label and a migration, and then
+ * paste the hex the failure prints ("got" side) below. */
+static void test_event_hash_known_answer(void **state)
+{
+    (void)state;
+    struct store_event ev = fixed_event("earn", 5, "0000000000c1");
+    snprintf(ev.staff, sizeof ev.staff, "00000000000b");
+    ev.points = 12;
+    ev.stamps = 1;
+    ev.credit = 31;
+    ev.spend = 1250;
+    ev.visits = 1;
+    snprintf(ev.ref_origin, sizeof ev.ref_origin, "0000000b");
+    ev.ref_seq = 3;
+    snprintf(ev.occasion, sizeof ev.occasion, "birthday:0000000000c1:2024");
+    snprintf(ev.reason, sizeof ev.reason, "zażółć");
+    snprintf(ev.data, sizeof ev.data, "{\"category\":\"coffee\"}");
+    for (int i = 0; i < 32; i++)
+        ev.pii_hash[i] = (unsigned char)i;
+    unsigned char h[32];
+    char hex[65];
+    event_hash(&ev, h);
+    hex_of(h, 32, hex);
+    assert_string_equal(hex, "48f4b8acd79aa2b4b71f9d7bc6eb8d3baee446863e268fd99ee8fb753a7310eb");
+    memcpy(ev.hash, h, 32);
+    assert_true(event_hash_ok(&ev));
+    ev.points = 13;     /* any field it covers changes it */
+    assert_false(event_hash_ok(&ev));
+}
+
+/* The digest of a fixed ledger (settings, an enrolment with personal data,
+ * a sale) applied to an empty till. It fails when the digest's tables or
+ * columns change, or when applying these events derives other balances:
+ * tills of two versions would then never agree they are in sync. Make
+ * such a change on purpose and paste the hex the failure prints below. */
+static void test_digest_known_answer(void **state)
+{
+    struct fx *f = *state;
+    static const char *const pii = "{\"name\":\"Ana Nowak\",\"salt\":\"00112233445566778899aabbccddeeff\"}";
+    struct store_event ev[5];
+    ev[0] = fixed_event("setting", 1, NULL);
+    snprintf(ev[0].data, sizeof ev[0].data, "{\"key\":\"shop.name\",\"value\":\"Kawiarnia\"}");
+    ev[1] = fixed_event("setting", 2, NULL);
+    snprintf(ev[1].data, sizeof ev[1].data, "{\"key\":\"shop.currency\",\"value\":\"PLN\"}");
+    ev[2] = fixed_event("setting", 3, NULL);
+    snprintf(ev[2].data, sizeof ev[2].data, "{\"key\":\"welcome.points\",\"value\":\"10\"}");
+    ev[3] = fixed_event("enrol", 4, "0000000000c1");
+    snprintf(ev[3].data, sizeof ev[3].data, "{\"card\":\"E8YSD4HT\"}");
+    snprintf(ev[3].pii, sizeof ev[3].pii, "%s", pii);
+    crypto_generichash(ev[3].pii_hash, 32, (const unsigned char *)pii, strlen(pii), NULL, 0);
+    ev[3].points = 10;
+    ev[4] = fixed_event("earn", 5, "0000000000c1");
+    ev[4].points = 12;
+    ev[4].stamps = 1;
+    ev[4].spend = 1250;
+    ev[4].visits = 1;
+    for (int i = 0; i < 5; i++)
+        event_hash(&ev[i], ev[i].hash);
+
+    store *empty = f->s[1] = open_at(f, "empty.db", true);
+    enum store_apply res[5];
+    char why[256] = "";
+    OK(store_apply_events(empty, ev, 5, res, why, sizeof why));
+    for (int i = 0; i < 5; i++) {
+        if (res[i] != STORE_APPLIED)
+            print_error("event %d: %s\n", i + 1, why);
+        assert_int_equal(res[i], STORE_APPLIED);
+    }
+    char d[65];
+    digest_of(empty, d);
+    assert_string_equal(d, "9d847f88eefc4ae9230d2e37224b8b5bb4c72c748895aaf1b8ee28dc8944cead");
+}
+
+/* stamps.min_amount: 4.99 earns no stamp, 5.00 does. */
+static void test_stamps_min_amount(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "stamps.min_amount", "5");
+    assert_int_equal(earn(s, f->b.id, f->c.id, 499, 1, NULL).stamps, 0);
+    assert_int_equal(earn(s, f->b.id, f->c.id, 500, 1, NULL).stamps, 1);
+    assert_int_equal(cust(s, f->c.id).stamps, 1);
+}
+
+/* The tier window is exactly tier.window_days: a sale counts until the
+ * last millisecond before that many days have passed, and not after. */
+static void test_tier_window_edges(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "tiers", "Silver:0:1,Gold:100:2");
+    set(s, f->m.id, "tier.window_days", "30");
+    earn(s, f->b.id, f->c.id, 10000, 0, NULL);
+    struct store_tier_status t;
+    store_set_clock(s, T0 + 30 * DAY_MS - 1);
+    OK(store_customer_tier(s, f->c.id, &t));
+    assert_string_equal(t.tier, "Gold");
+    store_set_clock(s, T0 + 30 * DAY_MS);
+    OK(store_customer_tier(s, f->c.id, &t));
+    assert_string_equal(t.tier, "Silver");
+}
+
+/* birthday.window_days (7): a birthday 7 days ahead or 7 days ago gives the
+ * bonus today (T0, 2024-03-05), 8 days either way does not. */
+static void test_birthday_window_edges(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "birthday.points", "100");
+    static const struct { const char *birthday, *card; int64_t bonus; } cases[] = {
+        { "1990-03-12", "BBBBBBB3", 100 }, { "1990-03-13", "BBBBBBB4", 0 },
+        { "1990-02-27", "BBBBBBB5", 100 }, { "1990-02-26", "BBBBBBB6", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct store_profile p = { .name = "Bea", .card = cases[i].card,
+                                   .birthday = cases[i].birthday, .consent = -1 };
+        struct store_customer c;
+        OK(store_customer_add(s, f->b.id, &p, &c));
+        struct store_result r = earn(s, f->b.id, c.id, 1000, 0, NULL);
+        if (r.bonus_points != cases[i].bonus)
+            print_error("birthday %s\n", cases[i].birthday);
+        assert_int_equal(r.bonus_points, cases[i].bonus);
+    }
+}
+
+/* Offline, points paid with `pay` count towards offline.redeem_limit. */
+static void test_offline_limit_counts_pay(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "offline.redeem_limit", "20");
+    earn(s, f->b.id, f->c.id, 5000, 0, NULL);  /* 50 points */
+    struct store_reward rw;
+    OK(store_reward_add(s, f->m.id, "Cookie", 10, 0, &rw));
+    store_set_offline(s, true);
+    struct store_result r;
+    OK(store_pay_points(s, f->b.id, f->c.id, 15, &r));
+    REFUSED(s, store_redeem(s, f->b.id, f->c.id, rw.id, NULL, &r), "offline");
+    REFUSED(s, store_pay_points(s, f->b.id, f->c.id, 6, &r), "offline");
+    OK(store_pay_points(s, f->b.id, f->c.id, 5, &r));
+}
+
+/* limits.per_day counts a payment with points and a coupon's use. */
+static void test_limit_per_day_counts_pay_and_coupons(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "limits.per_day", "2");
+    earn(s, f->b.id, f->c.id, 5000, 0, NULL);
+    struct store_result r;
+    OK(store_pay_points(s, f->b.id, f->c.id, 10, &r));
+    struct store_earn e = { .amount = 1000 };
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, &r), "limit");
+
+    store_set_clock(s, T0 + DAY_MS);
+    struct store_coupon_spec spec = { .customer = f->c.id, .discount = 500,
+                                      .expires = T0 + 7 * DAY_MS };
+    struct store_coupon cp;
+    OK(store_coupon_issue(s, f->m.id, &spec, &cp));
+    OK(store_coupon_redeem(s, f->b.id, cp.code, f->c.id, &r));
+    earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, &r), "limit");
+}
+
+/* A promotion for one category only multiplies that category's sales. */
+static void test_promo_category_only(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_promo in = { .name = "Cake week", .multiplier_milli = 2000,
+                              .start_minute = 0, .end_minute = 1440, .category = "Cake" };
+    struct store_promo pr;
+    OK(store_promo_add(s, f->m.id, &in, &pr));
+    assert_int_equal(earn(s, f->b.id, f->c.id, 1000, 0, "coffee").points, 10);
+    assert_int_equal(earn(s, f->b.id, f->c.id, 1000, 0, NULL).points, 10);
+    assert_int_equal(earn(s, f->b.id, f->c.id, 1000, 0, "CAKE").points, 20);
+}
+
+/* A promotion runs from its first to its last day, both included. */
+static void test_promo_date_range(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_promo in = { .name = "Two days", .multiplier_milli = 2000,
+                              .start_minute = 0, .end_minute = 1440,
+                              .from = "2024-03-06", .to = "2024-03-07" };
+    struct store_promo pr;
+    OK(store_promo_add(s, f->m.id, &in, &pr));
+    static const struct { int day; int64_t points; } cases[] = {
+        { 5, 10 }, { 6, 20 }, { 7, 20 }, { 8, 10 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        store_set_clock(s, utc_ms(2024, 3, cases[i].day, 12, 0));
+        struct store_result r = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+        if (r.points != cases[i].points)
+            print_error("2024-03-%02d\n", cases[i].day);
+        assert_int_equal(r.points, cases[i].points);
+    }
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1891,6 +2122,15 @@ int main(void)
         T(test_overdraft),
         T(test_atomically),
         T(test_staff),
+        T(test_event_hash_known_answer),
+        T(test_digest_known_answer),
+        T(test_stamps_min_amount),
+        T(test_tier_window_edges),
+        T(test_birthday_window_edges),
+        T(test_offline_limit_counts_pay),
+        T(test_limit_per_day_counts_pay_and_coupons),
+        T(test_promo_category_only),
+        T(test_promo_date_range),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

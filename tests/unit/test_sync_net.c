@@ -143,7 +143,7 @@ static void unsock(struct fx *f, void *s)
 {
     for (int i = 0; i < f->nsocks; i++)
         if (f->socks[i] == s)
-            f->socks[i] = NULL;
+            f->socks[i--] = f->socks[--f->nsocks];    /* the slot is free again */
     zmq_close(s);
 }
 
@@ -385,6 +385,60 @@ static void test_removed_till_cut_off(void **state)
     unsock(f, sub);
 }
 
+/* A JOIN from key pub on a new socket to the join port; the reply's type,
+ * or 0 when none came within ms. */
+static int join_attempt(struct fx *f, const char *pub, const char *sec, int ms)
+{
+    void *dealer = client(f, ZMQ_DEALER, pub, sec, 2);
+    struct sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_JOIN;
+    memset(m.token, 0x42, sizeof m.token);      /* not the invitation's */
+    assert_non_null(zmq_z85_decode(m.public_key, pub));
+    snprintf(m.origin, sizeof m.origin, "0000abcd");
+    snprintf(m.address, sizeof m.address, "127.0.0.1:1");
+    snprintf(m.name, sizeof m.name, "stranger");
+    struct sync_buf b = { 0 };
+    assert_int_equal(sync_wire_encode(&m, &b), 0);
+    assert_true(zmq_send(dealer, b.data, b.len, 0) >= 0);
+    sync_buf_free(&b);
+    int type = 0;
+    if (receive_for(dealer, ms, &type) == 0)
+        type = 0;
+    unsock(f, dealer);
+    return type;
+}
+
+/* With no invitation outstanding the join port refuses every handshake:
+ * the refusal is counted (waited for, not slept on) and no answer comes.
+ * Once an invitation is open the same stranger is answered (a REFUSE for
+ * its wrong token), so the port is not merely dead. */
+static void test_join_port_shut_without_invitation(void **state)
+{
+    struct fx *f = *state;
+    char pub[41], sec[41];
+    assert_int_equal(zmq_curve_keypair(pub, sec), 0);
+    struct sync_status st;
+    assert_int_equal(sync_status_read(f->db, &st), 0);
+    uint64_t strangers = st.strangers;
+    void *dealer = client(f, ZMQ_DEALER, pub, sec, 2);
+    assert_true(zmq_send(dealer, "x", 1, 0) >= 0);
+    for (int i = 0; i < 200 && st.strangers == strangers; i++) {
+        sleep_ms(25);
+        assert_int_equal(sync_status_read(f->db, &st), 0);
+    }
+    assert_true(st.strangers > strangers);
+    assert_int_equal(join_attempt(f, pub, sec, 300), 0);
+    unsock(f, dealer);
+
+    unsigned char token[STORE_TOKEN_BYTES];
+    assert_int_equal(store_invite_create(f->s, f->manager, 600000, token), 0);
+    int type = 0;
+    for (int i = 0; i < 20 && !type; i++)   /* until the daemon has seen it */
+        type = join_attempt(f, pub, sec, 250);
+    assert_int_equal(type, SYNC_REFUSE);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -394,6 +448,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rogue_publisher_is_not_heard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_frames_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed_till_cut_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_join_port_shut_without_invitation, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
