@@ -33,16 +33,26 @@ start() {
     eval "pid_$till=$!"
     PIDS="$PIDS $!"
 }
-stop() {    # stop X [signal]: a process just started may miss a signal, so repeat
+# stop X [signal]: a process just started may miss a signal, so repeat.
+# $stopped says how it ended: "exit N", or "kill -9" when the signal did
+# not stop it within 5 s.
+stop() {
     eval "p=\$pid_$1"
     n=0
-    while [ $n -lt 50 ] && [ -d "/proc/$p" ] && [ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" != Z ]; do
+    stopped="exit"
+    while [ -d "/proc/$p" ] && [ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" != Z ]; do
+        if [ $n -ge 50 ]; then
+            kill -9 "$p" 2>/dev/null
+            stopped="kill -9"
+            break
+        fi
         kill "-${2:-TERM}" "$p" 2>/dev/null
         sleep 0.1
         n=$((n + 1))
     done
-    kill -9 "$p" 2>/dev/null
     wait "$p" 2>/dev/null
+    rc=$?
+    [ "$stopped" = exit ] && stopped="exit $rc"
 }
 digest() { "$T" --db "$1" digest 2>&1; }
 count() { sqlite3 "$1" "SELECT count(*) FROM events"; }
@@ -103,8 +113,17 @@ converged "three tills hold the shop"
 run "till list on C" "$T" --db "$C" till list
 has "C knows A" "$(echo "$ADDR_A")"
 has "C knows B" "Kasa 2"
-refuse "an invitation works once" "invitation .*\(used\|unused\)" \
-    "$T" --db "$WORK/x.db" till join "$ADDR_A" "$tok" --timeout 2
+# A used token is refused by A itself. With no invitation open A's join
+# port answers nobody (a time-out proves nothing), so open another one
+# and try until A answers.
+"$T" --db "$A" till invite >/dev/null
+i=0
+while [ $i -lt 20 ]; do
+    OUT=$("$T" --db "$WORK/x.db" till join "$ADDR_A" "$tok" --timeout 2 2>&1) && break
+    case "$OUT" in *"no answer from"*) i=$((i + 1)) ;; *) break ;; esac
+done
+has "an invitation works once" "invitation is unknown, used or expired"
+[ -e "$WORK/x.db" ] && fail "a refused join left $WORK/x.db behind"
 refuse "a joining till needs a new database" "exists already" \
     "$T" --db "$B" till join "$ADDR_A" "$tok" --timeout 5
 
@@ -154,6 +173,11 @@ while [ $i -lt 300 ]; do echo "60000000$((i % 3 + 1));1,50" >>"$WORK/tx.csv"; i=
 sleep 0.2
 kill -9 $imp 2>/dev/null; wait $imp 2>/dev/null
 converged "after kill -9 of a writer mid-import"
+imported=$(sqlite3 "$A" "SELECT count(*) FROM events WHERE type = 'earn' AND spend = 150")
+case "$imported" in
+    0|300) pass "mid-import: all of it or none ($imported of 300 purchases)" ;;
+    *) fail "mid-import: $imported of 300 purchases made it" ;;
+esac
 
 # --- a till stopped while the others make 2,000 events --------------------------------
 stop c
@@ -217,13 +241,25 @@ while [ $i -lt $((LIMIT * 5)) ] && { "$T" --db "$A" sync status | grep -q "Kasa 
                                     "$T" --db "$C" sync status | grep -q "Kasa 2"; }; do
     sleep 0.2; i=$((i + 1))
 done
+same "A and C no longer list B" "$({ "$T" --db "$A" sync status; "$T" --db "$C" sync status; } | grep -c "Kasa 2")" 0
 after=$(count "$B")
 "$T" --db "$A" earn 600000001 1,00 >/dev/null
 "$T" --db "$C" earn 600000001 1,00 >/dev/null
-sleep 1.5
+# Both sales crossing between A and C is the sign that anything B could
+# hear has been sent; only then is B's silence worth checking.
+i=0
+while [ $i -lt $((LIMIT * 5)) ] && { [ "$(count "$A")" != "$(count "$C")" ] ||
+                                    [ "$(digest "$A")" != "$(digest "$C")" ]; }; do
+    sleep 0.2; i=$((i + 1))
+done
+same "A and C trade on without B" "$(digest "$A")" "$(digest "$C")"
 same "the removed till hears nothing more" "$(count "$B")" "$after"
-for x in a b c; do stop $x; done
-same "syncd stops cleanly" "$(grep -c 'stopping' "$WORK/syncd.a.log" | tr -d ' ' | sed 's/^[1-9][0-9]*$/yes/')" yes
+for x in a b c; do
+    mark=$(grep -c 'stopping' "$WORK/syncd.$x.log")
+    stop $x
+    same "syncd of till $x stops cleanly on TERM" "$stopped" "exit 0"
+    same "and says so in its log" "$(grep -c 'stopping' "$WORK/syncd.$x.log")" "$((mark + 1))"
+done
 
 # --- cut off: spending points is limited, a coupon used twice is reported ------
 # All syncds are stopped now: A and C each have another till and hear none.
