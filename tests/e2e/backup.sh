@@ -15,13 +15,20 @@ has "it says what it checked" "equal the sums of their events"
 # A backup taken while another process keeps writing.
 (i=0; while [ $i -lt 60 ]; do $T earn 600000001 1,00 >/dev/null 2>&1; i=$((i + 1)); done) &
 writer=$!
-sleep 0.3
+earns() { sqlite3 -cmd ".timeout 5000" "$1" "SELECT count(*) FROM events WHERE type = 'earn'"; }
+i=0     # the stream has begun: a backup from before it proves nothing
+while [ $i -lt 100 ] && [ "$(earns "$TALLY_DB")" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+STARTED=$(earns "$TALLY_DB")
+[ "$STARTED" -ge 2 ] && pass "the writer is writing" || fail "the writer wrote $STARTED sales in 10 s"
 run "backup during a stream of writes" $T backup "$WORK/live.db"
 wait $writer
 same "the backup is private (0600)" "$(stat -c %a "$WORK/live.db")" 600
 run "the backup checks clean" env TALLY_DB="$WORK/live.db" $T check
 N=$(sqlite3 "$WORK/live.db" "SELECT count(*) FROM events")
-[ "$N" -gt 4 ] && [ "$N" -le "$(sql "SELECT count(*) FROM events")" ] && pass "it holds a prefix of the ledger ($N events)" || fail "backup holds $N events"
+[ "$(earns "$WORK/live.db")" -ge "$STARTED" ] && pass "it holds the sales made before it began" ||
+    fail "the backup has $(earns "$WORK/live.db") sales, $STARTED were made before it began"
+hashes() { sqlite3 -cmd ".timeout 5000" "$1" "SELECT group_concat(hex(hash), '') FROM (SELECT hash FROM events ORDER BY origin, seq LIMIT $N)"; }
+same "it holds a prefix of the ledger ($N events)" "$(hashes "$WORK/live.db")" "$(hashes "$TALLY_DB")"
 same "with no gap" "$(sqlite3 "$WORK/live.db" "SELECT max(seq) - count(*) FROM events")" 0
 run "a quiet backup" $T backup "$WORK/quiet.db"
 same "a quiet backup has the same digest" "$(env TALLY_DB="$WORK/quiet.db" $T digest)" "$($T digest)"

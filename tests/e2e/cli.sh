@@ -166,10 +166,12 @@ run "export as JSON" $T customer export "$CARD"
 has "export has the name" '"name":"Łukasz Nowak"'
 has "export has the history" '"type":"redeem"'
 refuse "a barista cannot forget a customer" "manager" B $T customer forget "$CARD"
+AMOUNTS="points, stamps, credit, spend, visits, first_visit, last_visit"
+KEPT=$(sql "SELECT $AMOUNTS FROM customers WHERE phone = '+48600100200'")
 run "a manager forgets Łukasz" M $T customer forget "$CARD"
 same "his personal data is gone" "$(sql "SELECT name || phone || email || birthday FROM customers WHERE forgotten = 1")" ""
 same "no event holds his phone any more" "$(sql "SELECT count(*) FROM events WHERE pii LIKE '%600100200%'")" 0
-same "his amounts stay" "$(sql "SELECT points = $AFTER - 5 + 0 OR points <> 0 FROM customers WHERE forgotten = 1")" 1
+same "his amounts stay" "$(sql "SELECT $AMOUNTS FROM customers WHERE forgotten = 1")" "$KEPT"
 refuse "his card no longer works" "forgotten" B $T earn "$CARD" 5
 
 # --- import ----------------------------------------------------------------

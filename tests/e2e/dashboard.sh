@@ -32,6 +32,11 @@ run "a small shop is seeded" $T demo seed --customers 200 --days 90 --seed 1
 VISITS=$(figure visits)
 ACTIVE=$(figure active_members)
 AT_RISK=$($T report segments --format csv --last 30d | sed -n 's/^at-risk,\([0-9]*\),.*/\1/p')
+SILVER=$($T report tiers --format csv --last 30d | sed -n 's/^Silver,\([0-9]*\),.*/\1/p')
+# The most given reward: its count, and its name as the narrow column cuts it.
+TOP=$($T report rewards --format csv --last 30d | sed -n 2p)
+TOP_COUNT=$(echo "$TOP" | cut -d, -f4)
+TOP_NAME=$(echo "$TOP" | cut -d, -f3 | cut -c1-8)
 TODAY=$(date +%F)
 BACK=$(date -d "30 days ago" +%F)
 
@@ -41,10 +46,10 @@ wait_for "it says when the figures were read" "updated [0-2][0-9]:[0-5][0-9]:[0-
 wait_for "visits as the report counts them" "Visits  *$VISITS "
 wait_for "active members as the report counts them" "Active members  *$ACTIVE "
 wait_for "the period is the last 30 days up to today" "to $TODAY (30 days)"
-wait_for "visits per day are charted" "Visits per day"
+wait_for "visits per day are charted, as many as the report counts" "Visits per day ($VISITS in all)"
 wait_for "segments are shown" "at-risk  *$AT_RISK "
-wait_for "tiers are shown" "Tiers"
-wait_for "top rewards are shown" "Top rewards"
+wait_for "tiers are shown with the report's members" "Silver  *$SILVER "
+wait_for "top rewards are shown with the report's count" " $TOP_COUNT $TOP_NAME"
 
 keys Left
 wait_for "Left moves the period back by its length" "to $BACK (30 days)"

@@ -28,11 +28,13 @@ for l in pl ro hu; do
     [ "$OUT" != "$EN" ] && pass "--lang $l changes the help text" || fail "--lang $l: help is still English"
     OUT=$(env LANG=${l}_XX.UTF-8 $T --help 2>&1)
     [ "$OUT" != "$EN" ] && pass "LANG=${l}_XX.UTF-8 selects $l" || fail "LANG $l: help is still English"
-    refuse "errors are translated too ($l)" "." env LANG=${l}_XX.UTF-8 $T earn +36301234567 -5
+    case $l in pl) said="to nie kwota" ;; ro) said="nu este o sumă" ;; hu) said="nem összeg" ;; esac
+    refuse "errors are translated too ($l)" "^tally: '-5' $said" env LANG=${l}_XX.UTF-8 $T earn +36301234567 -5
     [ "$OUT" != "$($T earn +36301234567 -5 2>&1)" ] && pass "the $l error differs from English" || fail "$l error is English"
 done
-run "forints are whole, grouped the Hungarian way" env LANG=hu_HU.UTF-8 $T earn +36301234567 12500
-has "12 500 Ft of credit or spend shows as Hungarian" "Ft"
+run "a 12500 Ft purchase" env LANG=hu_HU.UTF-8 $T earn +36301234567 12500
+run "the customer, in Hungarian" env LANG=hu_HU.UTF-8 $T customer show +36301234567
+has "forints are whole, grouped the Hungarian way" "elköltve 12 500 Ft$"
 run "Polish amounts use a decimal comma" env TALLY_DB="$WORK/pl.db" sh -c "TALLY_NEW_PIN=1111 $T init --shop P --currency PLN --manager Ola >/dev/null && TALLY_STAFF=Ola TALLY_PIN=1111 $T customer add --name Ola --phone 600700800 >/dev/null && TALLY_STAFF=Ola TALLY_PIN=1111 $T --lang pl earn 600700800 12,50"
 has "12,50 shows as 0,00 zł credit with a comma" ",00 zł"
 

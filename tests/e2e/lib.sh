@@ -48,3 +48,27 @@ sql() { sqlite3 -cmd ".timeout 5000" "$TALLY_DB" "$1"; }
 
 # as NAME PIN CMD...: run tally as a staff member.
 as() { n=$1; p=$2; shift 2; TALLY_STAFF=$n TALLY_PIN=$p "$@"; }
+
+# forge CODE: CODE (human or QR form) with one symbol of its MAC changed and
+# the check symbol made right again: what a forger who guessed would print,
+# never a typo (scanner.h, CARD CODES).
+forge() {
+    a=0123456789ABCDEFGHJKMNPQRSTVWXYZ
+    s=$(printf '%s' "$1" | sed 's/^[Tt][Aa][Ll][Ll][Yy]://' | tr -d ' -' | tr a-z A-Z | cut -c1-19)
+    out="" vals="" i=0
+    while [ $i -lt 19 ]; do
+        c=$(printf '%s' "$s" | cut -c$((i + 1)))
+        p=${a%%"$c"*}
+        v=${#p}
+        [ $i -eq 12 ] && v=$((v ^ 1))
+        vals="$v $vals"
+        out="$out$(printf '%s' "$a" | cut -c$((v + 1)))"
+        i=$((i + 1))
+    done
+    acc=0   # sum of x^(i+1) * symbol i over GF(32), by Horner's rule
+    for v in $vals; do
+        acc=$(( (acc ^ v) << 1 ))
+        [ $((acc & 32)) -ne 0 ] && acc=$((acc ^ 37))
+    done
+    printf '%s%s\n' "$out" "$(printf '%s' "$a" | cut -c$((acc + 1)))" | sed 's/..../&-/g; s/-$//'
+}

@@ -109,7 +109,7 @@ same "day: two refunds today" "$(json_get d.json '$.rows[#-1].refunds')" 2
 same "day: refunded 32.50" "$(json_get d.json '$.rows[#-1].refunded')" 32.50
 same "day: points taken back" "$(json_get d.json '$.rows[#-1].points_taken_back')" -32
 run "the table form" $T report summary
-has "the table names the figure" "churn rate"
+has "the table gives the churn rate with its value" "^churn rate  *50\.0%  "
 
 # --- bad arguments ---------------------------------------------------------------
 bad 2 "no report name" "say which report" $T report
@@ -142,10 +142,11 @@ bad 2 "demo seed needs customers" "--customers" $T demo seed --customers 0
 seeded() {
     export TALLY_DB="$WORK/$1.db"
     env TALLY_NEW_PIN=2468 $T init --shop "Kawiarnia" --currency PLN --manager Mira >/dev/null
-    $T demo seed --customers 150 --days 90 --seed 9 --end 2025-06-30 >/dev/null
+    run "seed a shop ($1)" $T demo seed --customers 150 --days 90 --seed 9 --end 2025-06-30
+    same "it holds the members it says it wrote ($1)" "$(sql "SELECT count(*) FROM customers")" \
+        "$(printf '%s\n' "$OUT" | sed -n 's/.* events for \([0-9]*\) members .*/\1/p')"
 }
 seeded s1
-run "seed a shop" true
 P="--period 2025-06"
 run "summary CSV" sh -c "$T report summary $P --format csv >k.csv"
 run "summary JSON" sh -c "$T report summary $P --format json >k.json"

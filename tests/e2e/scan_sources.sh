@@ -99,6 +99,10 @@ if [ "$(getconf LONG_BIT)" = 64 ]; then
     same "and so does the human form; F1 and a mouse wheel type nothing" \
         "$(printf '%s\n' "$OUT" | grep -c 'Łukasz Nowak')" 2
     has "the wedge is said to be on" "wedge scanner keys.bin on"
+    type_line "TALLY:$(forge "$QR" | tr -d -)" >forged.bin
+    run "a forged card's code is read from the wedge" $T scan --wedge forged.bin
+    has "and refused at scan as not genuine" "forged.bin: .*not genuine"
+    same "naming nobody" "$(printf '%s\n' "$OUT" | grep -c 'Łukasz Nowak')" 0
     run "--count 1 stops after the first code" $T scan --wedge keys.bin --count 1
     same "one code" "$(printf '%s\n' "$OUT" | grep -c 'Łukasz Nowak')" 1
     run "--raw prints what the wedge typed" $T scan --raw --wedge keys.bin
