@@ -720,13 +720,17 @@ struct distortion {
     double noise;       /* standard deviation, grey levels */
     int dark, light;    /* contrast */
     int where;          /* 0 centre, 1 corner, 2 touching the left edge */
-    int floor;          /* frames that must decode, or ALL */
+    int floor;          /* frames of 10 that must decode, ALL, or LIMIT */
 };
 
 /* Frames per distortion: 10 keeps make test quick; QR_TRIALS=100 for a
- * closer look. A floor of ALL must decode every frame. */
+ * closer look. A floor of ALL must decode every frame; other floors are
+ * out of 10 (scaled to the trials), set a little under the rate measured
+ * with the fixed seed, so a worse decode path fails. LIMIT marks what no
+ * decode path of ours reads (zbar's own limits): printed, not asserted. */
 static int trials = 10;
 #define ALL -1
+#define LIMIT -2
 
 /* The symbol anti-aliased into the frame (3x3 samples a pixel), rotated
  * about (cx, cy); only the square that can hold it is sampled. */
@@ -821,22 +825,22 @@ static void test_real_world_frames(void **state)
         { "clean, 5 px a module", 0, 5, 0, 0, 0, 255, 0, ALL },
         { "rotate 5°", 5, 5, 0, 0, 0, 255, 0, ALL },
         { "rotate 15°", 15, 5, 0, 0, 0, 255, 0, ALL },
-        { "rotate 30°", 30, 5, 0, 0, 0, 255, 0, 0 },
-        { "rotate 45°", 45, 5, 0, 0, 0, 255, 0, 0 },
+        { "rotate 30°", 30, 5, 0, 0, 0, 255, 0, 8 },
+        { "rotate 45°", 45, 5, 0, 0, 0, 255, 0, 8 },
         { "scale 3 px a module", 0, 3, 0, 0, 0, 255, 0, ALL },
-        { "scale 2 px a module", 0, 2, 0, 0, 0, 255, 0, 0 },
-        { "scale 1.5 px a module", 0, 1.5, 0, 0, 0, 255, 0, 0 },
+        { "scale 2 px a module", 0, 2, 0, 0, 0, 255, 0, 7 },
+        { "scale 1.5 px a module", 0, 1.5, 0, 0, 0, 255, 0, LIMIT },
         { "box blur radius 1", 0, 5, 1, 0, 0, 255, 0, ALL },
-        { "box blur radius 2", 0, 5, 2, 0, 0, 255, 0, 0 },
-        { "box blur radius 3", 0, 5, 3, 0, 0, 255, 0, 0 },
+        { "box blur radius 2", 0, 5, 2, 0, 0, 255, 0, LIMIT },
+        { "box blur radius 3", 0, 5, 3, 0, 0, 255, 0, LIMIT },
         { "noise sigma 20", 0, 5, 0, 20, 0, 255, 0, ALL },
-        { "noise sigma 40", 0, 5, 0, 40, 0, 255, 0, 0 },
-        { "noise sigma 70", 0, 5, 0, 70, 0, 255, 0, 0 },
+        { "noise sigma 40", 0, 5, 0, 40, 0, 255, 0, 2 },
+        { "noise sigma 70", 0, 5, 0, 70, 0, 255, 0, LIMIT },
         { "low contrast 90-170", 0, 5, 0, 0, 90, 170, 0, ALL },
-        { "low contrast 115-140", 0, 5, 0, 0, 115, 140, 0, 0 },
+        { "low contrast 115-140", 0, 5, 0, 0, 115, 140, 0, 8 },
         { "off-centre, in a corner", 0, 5, 0, 0, 0, 255, 1, ALL },
-        { "off-centre, quiet zone cut", 0, 5, 0, 0, 0, 255, 2, 0 },
-        { "all mild at once", 10, 4, 1, 10, 60, 200, 0, 0 },
+        { "off-centre, quiet zone cut", 0, 5, 0, 0, 0, 255, 2, 8 },
+        { "all mild at once", 10, 4, 1, 10, 60, 200, 0, 7 },
     };
     if (getenv("QR_TRIALS") && atoi(getenv("QR_TRIALS")) > 0)
         trials = atoi(getenv("QR_TRIALS"));
@@ -846,9 +850,10 @@ static void test_real_world_frames(void **state)
     int failed = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int ok = decode_rate(d, &cases[i], frame);
-        int floor_ = cases[i].floor == ALL ? trials : cases[i].floor;
+        int floor_ = cases[i].floor == ALL ? trials : cases[i].floor == LIMIT ? 0
+                   : cases[i].floor * trials / 10;
         printf("  decode rate, 640x480 frames, %-28s %3d/%d%s\n", cases[i].name, ok, trials,
-               ok < floor_ ? "  BELOW FLOOR" : "");
+               ok < floor_ ? "  BELOW FLOOR" : cases[i].floor == LIMIT ? "  (beyond zbar)" : "");
         failed += ok < floor_;
     }
     free(frame);
