@@ -2,7 +2,8 @@
 #
 #   make            build ./tally
 #   make test       install missing deps, build, run every test plain and
-#                   under ASan+UBSan; ends with "N passed, N failed"
+#                   under ASan+UBSan; ends with what it counted and
+#                   "total: N passed, N failed"
 #   make bench      benchmarks (bench/)
 #   make mutate     each mutant of tests/mutants/mutants.txt must fail a test
 #   make demo       a ready demo shop
