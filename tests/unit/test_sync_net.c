@@ -29,6 +29,7 @@
 #include <cmocka.h>
 #include <zmq.h>
 
+#include "store/internal.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
@@ -253,23 +254,65 @@ static void test_listed_till_is_served(void **state)
     unsock(f, dealer);
 }
 
+/* The stranger's refused handshakes, counted in the daemon's status: the
+ * positive signal to wait for before checking that it got nothing. */
+static void wait_strangers(struct fx *f, uint64_t above)
+{
+    struct sync_status st;
+    assert_int_equal(sync_status_read(f->db, &st), 0);
+    for (int i = 0; i < 200 && st.strangers <= above; i++) {
+        sleep_ms(25);
+        assert_int_equal(sync_status_read(f->db, &st), 0);
+    }
+    assert_true(st.strangers > above);
+}
+
 static void test_stranger_gets_nothing(void **state)
 {
     struct fx *f = *state;
-    char pub[41], sec[41];
+    char pub[41], sec[41], lpub[41], lsec[41];
     assert_int_equal(zmq_curve_keypair(pub, sec), 0);
+    assert_int_equal(zmq_curve_keypair(lpub, lsec), 0);
+    add_till(f, lpub, "0000beef", "127.0.0.1:1");
+    void *listed = client(f, ZMQ_SUB, lpub, lsec, 0);
+    struct sync_status st;
+    assert_int_equal(sync_status_read(f->db, &st), 0);
     void *sub = client(f, ZMQ_SUB, pub, sec, 0), *dealer = client(f, ZMQ_DEALER, pub, sec, 1);
+    /* A well-made event of a new origin, hash and all: applied if it ever
+     * got through. */
+    struct store_event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.origin, sizeof ev.origin, "0000abcd");
+    ev.seq = 1;
+    ev.wall = 1700000000000;
+    ev.hlc = ev.wall << 16;
+    snprintf(ev.type, sizeof ev.type, "setting");
+    snprintf(ev.data, sizeof ev.data, "{\"key\":\"shop.accent\",\"value\":\"red\"}");
+    event_hash(&ev, ev.hash);
+    struct sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_EVENTS;
+    snprintf(m.origin, sizeof m.origin, "0000abcd");
+    m.events = &ev;
+    m.nevents = 1;
+    struct sync_buf b = { 0 };
+    assert_int_equal(sync_wire_encode(&m, &b), 0);
+    assert_true(zmq_send(dealer, b.data, b.len, 0) >= 0);
+    sync_buf_free(&b);
     send_fetch(dealer, store_origin(f->s));
     store_release(f->s);
     int64_t before = store_event_count(f->s);
-    assert_int_equal(receive_for(sub, 700, NULL), 0);     /* 7 heartbeats */
-    assert_int_equal(receive_for(dealer, 200, NULL), 0);
-    /* Events it might push anywhere are never applied. */
+    wait_strangers(f, st.strangers + 1);    /* both its sockets refused */
+    /* Heartbeats go out meanwhile: the listed till hears one after that. */
+    receive_for(listed, 50, NULL);
+    int type = 0;
+    assert_true(receive_for(listed, 3000, &type) > 0);
+    assert_int_equal(type, SYNC_HELLO);
+    assert_int_equal(receive_for(sub, 50, NULL), 0);
+    assert_int_equal(receive_for(dealer, 50, NULL), 0);
     store_release(f->s);
     assert_true(store_event_count(f->s) == before);
-    struct sync_status st;
-    assert_int_equal(sync_status_read(f->db, &st), 0);
-    assert_true(st.strangers >= 1);
+    unsock(f, listed);
     unsock(f, sub);
     unsock(f, dealer);
 }
@@ -379,7 +422,12 @@ static void test_removed_till_cut_off(void **state)
     int type = 0;
     assert_true(receive_for(sub, 1500, &type) > 0);
     assert_int_equal(store_till_remove(f->s, f->manager, "0000f00d"), 0);
-    sleep_ms(400);      /* re-read, and PUB bound anew */
+    /* The daemon has re-read the list (and bound PUB anew) once its
+     * status no longer names the till: wait for that, not a time. */
+    struct sync_status st;
+    for (int i = 0; i < 200 && status_of(f, &st, "0000f00d"); i++)
+        sleep_ms(25);
+    assert_null(status_of(f, &st, "0000f00d"));
     receive_for(sub, 100, NULL);    /* whatever was on the way */
     assert_int_equal(receive_for(sub, 700, NULL), 0);
     unsock(f, sub);
@@ -423,11 +471,7 @@ static void test_join_port_shut_without_invitation(void **state)
     uint64_t strangers = st.strangers;
     void *dealer = client(f, ZMQ_DEALER, pub, sec, 2);
     assert_true(zmq_send(dealer, "x", 1, 0) >= 0);
-    for (int i = 0; i < 200 && st.strangers == strangers; i++) {
-        sleep_ms(25);
-        assert_int_equal(sync_status_read(f->db, &st), 0);
-    }
-    assert_true(st.strangers > strangers);
+    wait_strangers(f, strangers);
     assert_int_equal(join_attempt(f, pub, sec, 300), 0);
     unsock(f, dealer);
 
