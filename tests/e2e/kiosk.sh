@@ -31,6 +31,7 @@ $T reward add Croissant --points 20 >/dev/null
 $T reward add "Free coffee" --stamps 5 >/dev/null
 $T program set welcome.points 30 >/dev/null
 $T program set nps.every_days 0 >/dev/null
+$T program set shop.accent magenta >/dev/null
 CARD=$($T customer add --name "Łukasz Nowak" --phone 600100200 --consent yes | sed -n 's/.*Card code: //p')
 unset TALLY_STAFF TALLY_PIN
 
@@ -42,6 +43,9 @@ start() {   # start [ARGS...]: the kiosk in an 80x24 terminal
 
 start
 wait_for "the login screen shows" "Log in to start"
+# Magenta is colour 5: the title bar's background is SGR 45.
+TM capture-pane -t k -p -e | head -n 1 | grep -q '\[45m' && pass "the shop's accent colours the title bar" ||
+    fail "no magenta (SGR 45) in the title bar: $(TM capture-pane -t k -p -e | head -n 1 | cat -v)"
 keys "Bogdan" Tab "0000" Enter
 wait_for "a wrong PIN is refused" "wrong staff name or PIN"
 keys "1111" Enter
