@@ -118,6 +118,7 @@ keys "$(printf '%s' "$CARD" | sed 's/.$//')$SWAP" Enter
 wait_for "a mistyped code is explained" "typing mistake"
 keys "600100200" Enter
 wait_for "lookup by phone" "Łukasz Nowak"
+if screen | grep -q "Welcome back"; then fail "a customer seen today is welcomed back"; else pass "a customer seen today is not welcomed back (lapsed.days)"; fi
 keys Escape "lukasz" Enter
 wait_for "lookup by name without accents" "Łukasz Nowak"
 keys Escape
@@ -167,6 +168,24 @@ same "it is recorded with the manager's reason" \
 keys "5,00" Enter Enter
 wait_for "the override was for one sale only" "F9: manager override"
 env TALLY_STAFF=Mira TALLY_PIN=2468 $T program set limits.per_day 20 >/dev/null
+keys Escape
+
+# nps.every_days: asked after a sale unless answered within that many days.
+env TALLY_STAFF=Mira TALLY_PIN=2468 $T program set nps.every_days 90 >/dev/null
+keys "0721000111" Enter
+wait_for "Ștefan is open" "Ștefan Popescu"
+keys "2,00" Enter Enter
+wait_for "never asked: the NPS question follows his sale" "how likely are you to recommend"
+keys Escape Escape "600100200" Enter
+wait_for "Łukasz is open again" "Łukasz Nowak"
+keys "1,00" Enter Enter
+wait_for "his sale goes through" "+1 point"
+if screen | grep -q "how likely are you to recommend"; then
+    fail "Łukasz answered today and is asked again"
+else
+    pass "answered today: not asked again within nps.every_days"
+fi
+env TALLY_STAFF=Mira TALLY_PIN=2468 $T program set nps.every_days 0 >/dev/null
 keys Escape
 
 # Another shop's card is told apart from a typo.

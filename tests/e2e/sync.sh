@@ -263,6 +263,29 @@ done
 
 # --- cut off: spending points is limited, a coupon used twice is reported ------
 # All syncds are stopped now: A and C each have another till and hear none.
+# offline.after_minutes decides when a running syncd that has heard no
+# till for a while means offline: a stand-in process "runs" and a status
+# file as syncd writes it says C was last heard 3 minutes ago.
+sleep 300 & standin=$!
+PIDS="$PIDS $standin"
+ORIGIN_C=$(sqlite3 "$C" "SELECT value FROM local WHERE key = 'origin'")
+heard_ago() {
+    now=$(date +%s%3N)
+    printf 'tally-sync-status 1\npid\t%d\nupdated\t%s\norigin\t%s\naddress\t127.0.0.1:1\napplied\t0\nstrangers\t0\npeer\t%s\t0\t%s\t0\t0\t0\t0\t0\t0\t0\t127.0.0.1:2\tKasa 3\t\n' \
+        "$standin" "$now" "$(sqlite3 "$A" "SELECT value FROM local WHERE key = 'origin'")" "$ORIGIN_C" "$((now - $1))" >"$A-sync.status"
+}
+"$T" --db "$A" customer add --name "Klient w sieci" --phone 600000008 >/dev/null
+"$T" --db "$A" adjust 600000008 +300 --reason "opening balance" >/dev/null
+"$T" --db "$A" program set offline.after_minutes 10 >/dev/null
+heard_ago 180000
+run "last heard 3 min ago, offline.after_minutes 10: a redemption" "$T" --db "$A" redeem 600000008 Kawa
+same "passes as online" "$(printf '%s\n' "$OUT" | grep -c OFFLINE)" 0
+"$T" --db "$A" program set offline.after_minutes 2 >/dev/null
+heard_ago 180000
+run "with offline.after_minutes 2 the same redemption" "$T" --db "$A" redeem 600000008 Kawa
+has "is made offline" "OFFLINE: last sync 3 min ago"
+kill "$standin"
+rm -f "$A-sync.status"
 "$T" --db "$A" program set offline.redeem_limit 6 >/dev/null
 "$T" --db "$A" customer add --name "Klient offline" --phone 600000009 >/dev/null
 "$T" --db "$A" adjust 600000009 +300 --reason "opening balance" >/dev/null

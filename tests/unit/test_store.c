@@ -2074,6 +2074,20 @@ static void test_promo_date_range(void **state)
     }
 }
 
+/* undo.minutes (5): staff may undo their own sale 5 minutes on, not a
+ * millisecond later. */
+static void test_undo_window_edges(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_result e = earn(s, f->b.id, f->c.id, 1000, 0, NULL), r;
+    store_set_clock(s, T0 + 5 * MIN_MS);
+    OK(store_void(s, f->b.id, e.ref, "wrong card", &r));
+    e = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    store_set_clock(s, T0 + 10 * MIN_MS + 1);
+    REFUSED(s, store_void(s, f->b.id, e.ref, "wrong card", &r), "manager");
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -2131,6 +2145,7 @@ int main(void)
         T(test_limit_per_day_counts_pay_and_coupons),
         T(test_promo_category_only),
         T(test_promo_date_range),
+        T(test_undo_window_edges),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
