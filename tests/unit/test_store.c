@@ -1976,25 +1976,28 @@ static void test_tier_window_edges(void **state)
     assert_string_equal(t.tier, "Silver");
 }
 
-/* birthday.window_days (7): a birthday 7 days ahead or 7 days ago gives the
- * bonus today (T0, 2024-03-05), 8 days either way does not. */
+/* birthday.window_days: with the default 7, a birthday 7 days ahead or 7
+ * days ago gives the bonus today (T0, 2024-03-05), 8 days either way does
+ * not; set to 2, 2 days ahead does and 3 days does not. */
 static void test_birthday_window_edges(void **state)
 {
     struct fx *f = *state;
     store *s = f->s[0];
     set(s, f->m.id, "birthday.points", "100");
-    static const struct { const char *birthday, *card; int64_t bonus; } cases[] = {
-        { "1990-03-12", "BBBBBBB3", 100 }, { "1990-03-13", "BBBBBBB4", 0 },
-        { "1990-02-27", "BBBBBBB5", 100 }, { "1990-02-26", "BBBBBBB6", 0 },
+    static const struct { const char *window, *birthday, *card; int64_t bonus; } cases[] = {
+        { "7", "1990-03-12", "BBBBBBB3", 100 }, { "7", "1990-03-13", "BBBBBBB4", 0 },
+        { "7", "1990-02-27", "BBBBBBB5", 100 }, { "7", "1990-02-26", "BBBBBBB6", 0 },
+        { "2", "1990-03-07", "BBBBBBB7", 100 }, { "2", "1990-03-08", "BBBBBBB8", 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        set(s, f->m.id, "birthday.window_days", cases[i].window);
         struct store_profile p = { .name = "Bea", .card = cases[i].card,
                                    .birthday = cases[i].birthday, .consent = -1 };
         struct store_customer c;
         OK(store_customer_add(s, f->b.id, &p, &c));
         struct store_result r = earn(s, f->b.id, c.id, 1000, 0, NULL);
         if (r.bonus_points != cases[i].bonus)
-            print_error("birthday %s\n", cases[i].birthday);
+            print_error("window %s, birthday %s\n", cases[i].window, cases[i].birthday);
         assert_int_equal(r.bonus_points, cases[i].bonus);
     }
 }
