@@ -140,11 +140,7 @@ static void customer_row(struct import *im, char **fields, int n, const int *col
             break;
     }
     p.card = card;
-    if (store_customer_add(c->s, c->who.id, &p, &cu) != 0) {
-        bad_row(im, line, store_error(c->s));
-        return;
-    }
-    if ((pts || stm) && store_adjust(c->s, c->who.id, cu.id, pts, stm, "import", NULL) != 0) {
+    if (store_customer_import(c->s, c->who.id, &p, pts, stm, &cu) != 0) {
         bad_row(im, line, store_error(c->s));
         return;
     }

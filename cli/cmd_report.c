@@ -43,45 +43,60 @@ static const char USAGE[] = N_(
     "  A purchase is an earn. Refunds and voids count with the purchase they\n"
     "  correct, on its day and till, so a period's figures are its purchases as\n"
     "  they stand now: a fully refunded or voided purchase is no visit and no\n"
-    "  sale; a partly refunded one is still a visit, its sale net of the refund.\n"
-    "  An event that lost its once-per-occasion claim (two tills voiding the\n"
-    "  same sale, or granting the same birthday bonus, before they synced) never\n"
-    "  counts. A forgotten customer is counted in every figure and never listed.\n"
-    "  visits: purchases that are still visits. sales: their net amount.\n"
-    "  active members: members with a visit in the period. new members: joined\n"
-    "  in it. average order value = sales / visits. repeat rate = share of active\n"
-    "  members with 2 or more visits. purchase frequency = visits / active\n"
-    "  members. churn = members active in the previous period and not in this\n"
-    "  one / members active in the previous period x 100; retention = 100 -\n"
-    "  churn. lifespan = period length / churn (a member churning at this rate\n"
-    "  stays 1/churn periods). CLV = average order value x purchases per year x\n"
+    "  sale; a partly refunded one is still a visit, its sale net of the\n"
+    "  refund. An event that lost its once-per-occasion claim (two tills\n"
+    "  voiding the same sale, or granting the same birthday bonus, before they\n"
+    "  synced) never counts. A forgotten customer is counted in every figure\n"
+    "  and never listed. visits: purchases that are still visits. sales: their\n"
+    "  net amount. active members: members with a visit in the period. new\n"
+    "  members: joined in it; a member joins at enrolment, or at their first\n"
+    "  purchase when that came first (history from 'tally import\n"
+    "  transactions'). average order value = sales / visits. repeat rate =\n"
+    "  share of active members with 2 or more visits. purchase frequency =\n"
+    "  visits / active members. churn = members active in the previous period\n"
+    "  and not in this one / members active in the previous period x 100;\n"
+    "  retention = 100 - churn. lifespan = period length / churn (a member\n"
+    "  churning at this rate stays 1/churn periods; one period when every\n"
+    "  member churns). CLV = average order value x purchases per year x\n"
     "  lifespan in years, which comes to sales per active member / churn.\n"
-    "  points issued: by purchases, bonuses (welcome, birthday, referral) and\n"
-    "  adjustments, less what refunds and voids took back; redeemed: for rewards\n"
-    "  and as payment, less voided redemptions; expired. redemption rate =\n"
-    "  points redeemed / points issued. outstanding points: all balances at the\n"
-    "  end of the period (overdrafts reduce it; points past their expiry date\n"
-    "  count until expiry runs); liability = outstanding points x the value of a\n"
-    "  point (1 / points.pay_rate of the currency unit). NPS = the share of\n"
-    "  promoters (9-10) less the share of detractors (0-6) among the answers\n"
-    "  given in the period, in points from -100 to 100. Rates are percentages\n"
-    "  to one decimal; '-' where there is nothing to divide by.\n"
+    "  points issued: by purchases, bonuses (welcome, birthday, referral) and a\n"
+    "  manager's adjustments, less what refunds, voids and downward adjustments\n"
+    "  took back (so it can be 0 or less); redeemed: for rewards and as\n"
+    "  payment, less voided redemptions; expired. redemption rate = points\n"
+    "  redeemed / points issued, '-' when none were issued. Opening balances\n"
+    "  from 'tally import customers' are not issued points and no one's\n"
+    "  adjustment: they count in outstanding points from the import on.\n"
+    "  outstanding points: all balances at the end of the period (overdrafts\n"
+    "  reduce it; points past their expiry date count until expiry runs);\n"
+    "  liability = outstanding points x the value of a point (1 /\n"
+    "  points.pay_rate of the currency unit). NPS = the share of promoters\n"
+    "  (9-10) less the share of detractors (0-6) among the answers given in the\n"
+    "  period, in points from -100 to 100. Rates are percentages to one\n"
+    "  decimal; '-' where there is nothing to divide by.\n"
     "  Segments at the end of the period, the first rule that holds:\n"
     "    new: joined in the period;\n"
-    "    lapsed: no visit in the last 90 days;\n"
-    "    at-risk: a regular (3+ visits, usually at most 30 days apart) now\n"
-    "      overdue: more than twice their usual interval, and at least 14 days,\n"
-    "      since the last visit;\n"
-    "    high-value: the top tenth of members by spend over the last 365 days;\n"
-    "    regular: 3+ visits, usually at most 30 days apart, not overdue;\n"
+    "    lapsed: no visit in the 90 days before the end (never came: joined\n"
+    "      more than 90 days before it);\n"
+    "    at-risk: a regular now overdue: the time since the last visit is more\n"
+    "      than twice their mean interval and at least 14 days;\n"
+    "    high-value: spent more than nothing over the 365 days before the end\n"
+    "      and ranks in the top tenth of those who did (rounded up: 1 of 1 to\n"
+    "      10, 2 of 11 to 20 ...), equal spends ranking alike;\n"
+    "    regular: 3 or more visits, with a mean interval ((last - first) /\n"
+    "      (visits - 1)) of at most 30 days;\n"
     "    occasional: everyone else.\n"
-    "  RFM: recency (last visit), frequency (visits) and monetary (spend) in the\n"
-    "  period, each 1-5: the member's fifth among the period's active members.\n"
-    "  rewards: redemptions made in the period, not voided; a points reward's\n"
-    "  cost is its points at the value of a point. tiers: by the till's own rule\n"
-    "  (spend in tier.window_days before the end of each period). staff, tills,\n"
-    "  day: what each person and till did on the day they did it (refunds and\n"
-    "  voids on their own day). tiers and overdrafts are the whole shop's.\n");
+    "  Visits here are all a member's visits before the end of the period.\n"
+    "  RFM: recency (last visit), frequency (visits) and monetary (spend) in\n"
+    "  the period, each 1-5: the member's fifth among the period's active\n"
+    "  members. rewards: redemptions made in the period, not voided; a points\n"
+    "  reward's cost is its points at the value of a point. tiers: by the\n"
+    "  till's own rule (spend in tier.window_days before the end of each\n"
+    "  period). staff, tills, day: what each person and till did on the day\n"
+    "  they did it (refunds and voids on their own day). day: a block per staff\n"
+    "  member and till, one for what no one did (points expiring), each till's\n"
+    "  total and all tills' (CSV and JSON: row = staff, no_staff, till or all).\n"
+    "  tiers and overdrafts are the whole shop's; a forgotten member is\n"
+    "  counted, never listed.\n");
 
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
 
@@ -946,6 +961,7 @@ static int report_overdrafts(struct ctx *x)
 
 #define DAY_PAIR(key, label, kind) { key, label, kind, false }, { "previous_" key, "", kind, true }
 static const struct col DAY_COLS[] = {
+    { "row", N_("row"), K_TEXT, false },
     { "till", N_("till"), K_TEXT, false },
     { "staff", N_("staff"), K_TEXT, false },
     { "name", N_("name"), K_TEXT, false },
@@ -970,21 +986,24 @@ static int print_day(const struct store_day_row *r, void *arg)
 {
     struct day_out *d = arg;
     const struct store_day_figures *a = &r->cur, *b = &r->prev;
-    const char *till = r->till;
-    char label[64];
+    /* What the row is, for a program (CSV, JSON) and for a person. */
+    static const char *const LEVELS[] = { "staff", "no_staff", "till", "all" };
+    const char *till = r->till, *level = LEVELS[r->level <= STORE_DAY_ALL ? r->level : 0];
+    char label[96];
     if (d->o->fmt == FMT_TABLE) {
-        if (!r->till[0])
-            till = _("all tills");
-        else if (!r->staff[0]) {
+        level = "";
+        if (r->level == STORE_DAY_ALL)
+            snprintf(label, sizeof label, "%s", _("all tills"));
+        else if (r->level == STORE_DAY_TILL)
             snprintf(label, sizeof label, _("till %s, all staff"), r->till);
-            till = label;
-        } else {
+        else if (r->level == STORE_DAY_NO_STAFF)
+            snprintf(label, sizeof label, _("till %s, expiry (no staff)"), r->till);
+        else
             snprintf(label, sizeof label, _("till %s"), r->till);
-            till = label;
-        }
+        till = label;
     }
     struct val v[NCOLS(DAY_COLS)] = {
-        { 0, till }, { 0, r->staff }, { 0, r->staff_name },
+        { 0, level }, { 0, till }, { 0, r->staff }, { 0, r->staff_name },
         { a->purchases, NULL }, { b->purchases, NULL }, { a->sales, NULL }, { b->sales, NULL },
         { a->refunds, NULL }, { b->refunds, NULL }, { a->refunded, NULL }, { b->refunded, NULL },
         { a->voids, NULL }, { b->voids, NULL }, { a->coupons, NULL }, { b->coupons, NULL },
@@ -997,7 +1016,7 @@ static int print_day(const struct store_day_row *r, void *arg)
         { a->credit_spent, NULL }, { b->credit_spent, NULL },
     };
     if (d->o->fmt == FMT_TABLE)
-        v[1].s = "";    /* the name says who */
+        v[2].s = "";    /* the name says who */
     out_row(d->o, v);
     return 0;
 }

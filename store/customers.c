@@ -231,6 +231,38 @@ int store_customer_add(store *s, const char *staff, const struct store_profile *
     return out ? store_customer_get(s, id, out) : 0;
 }
 
+int store_customer_import(store *s, const char *manager, const struct store_profile *p,
+                          int64_t points, int64_t stamps, struct store_customer *out)
+{
+    if (require_manager(s, manager) != 0)
+        return -1;
+    if (!given(p->name) || !given(p->card))
+        return store_fail(s, _("a new customer needs a name and a card"));
+    if (points < 0 || points > 1000000000 || stamps < 0 || stamps > 1000)
+        return store_fail(s, _("points and stamps are whole numbers, zero or more"));
+    char id[STORE_ID_LEN + 1];
+    random_id(id, STORE_ID_LEN);
+    if (tx_begin(s) != 0)
+        return -1;
+    int rc = customer_write(s, "enrol", manager, id, p, setting_int(s, "welcome.points"));
+    if (rc == 0 && (points || stamps)) {
+        struct store_event ev;
+        event_init(&ev, "adjust", manager, id);
+        ev.points = points;
+        ev.stamps = stamps;
+        snprintf(ev.reason, sizeof ev.reason, "%s", "opening balance");
+        snprintf(ev.data, sizeof ev.data, "%s", "{\"opening\":1}");
+        rc = event_append(s, &ev);
+    }
+    if (rc != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    if (tx_commit(s) != 0)
+        return -1;
+    return out ? store_customer_get(s, id, out) : 0;
+}
+
 static int live_customer(store *s, const char *id, struct store_customer *c)
 {
     if (store_customer_get(s, id, c) != 0)

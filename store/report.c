@@ -40,12 +40,18 @@
 
 #define DAY_MS ((int64_t)86400000)
 
+/* An opening balance brought by 'tally import customers': an adjust marked
+ * "opening" (rollup.c opening_balance). Outstanding from then on, never
+ * points issued in a period nor anyone's adjustment. */
+#define OPENING(e) "(" e ".type = 'adjust' AND instr(" e ".data, '\"opening\"') > 0)"
+
 /* Corrections (refunds, voids) with their lot: the purchase, redemption,
  * bonus ... they correct, two levels up for the void of a refund. */
 #define CORR_CTE \
     "corr AS MATERIALIZED (SELECT coalesce(l2.origin, l1.origin) AS lo," \
     "  coalesce(l2.seq, l1.seq) AS ls, coalesce(l2.wall, l1.wall) AS lwall," \
-    "  coalesce(l2.type, l1.type) AS ltype, c.customer, c.points, c.stamps, c.credit," \
+    "  CASE WHEN coalesce(l2.type, l1.type) = 'adjust' AND instr(coalesce(l2.data, l1.data), '\"opening\"') > 0" \
+    "   THEN 'opening' ELSE coalesce(l2.type, l1.type) END AS ltype, c.customer, c.points, c.stamps, c.credit," \
     "  c.spend, c.visits, c.type AS ctype" \
     " FROM events c" \
     " JOIN events l1 ON l1.origin = c.ref_origin AND l1.seq = c.ref_seq" \
@@ -388,7 +394,7 @@ static const char SQL_TOTALS[] =
     "  count(*) FILTER (WHERE e.type = 'nps' AND " E_PREV ") AS nq,"
     "  " TOTAL(NPS_CODE, "e.type = 'nps' AND " E_PREV) " AS pdq"
     "  FROM " FROM_WALL " WHERE e.wall >= ?3 AND e.wall < ?2 AND e.customer <> '' AND (?5 = '' OR e.origin = ?5)"
-    "   AND e.type NOT IN ('refund', 'void') AND " COUNTED("e") "),"
+    "   AND e.type NOT IN ('refund', 'void') AND NOT " OPENING("e") " AND " COUNTED("e") "),"
     " co AS (SELECT " TOTAL("spend", "ltype = 'earn' AND lwall >= ?4") " AS sp,"
     "  " TOTAL("spend", "ltype = 'earn' AND lwall < ?4") " AS sq,"
     "  " TOTAL("points", "ltype IN " ISSUING " AND lwall >= ?4") " AS ip,"
@@ -404,16 +410,24 @@ static bool on_hour(int64_t ms)
     return ms % HOUR_MS == 0;
 }
 
+/* When a member joined: at enrolment, or at their first purchase when
+ * that came first (history brought in by 'tally import transactions' is
+ * dated before the import enrolled them). c: the customers table's alias
+ * with its dot, or "". */
+#define JOINED(c) "min(" c "enrolled, CASE WHEN " c "first_visit > 0 THEN " c "first_visit ELSE " c "enrolled END)"
+
 /* Members: new in this (?2..?3) and the previous period (?1..?2), all by
- * the end of each; with a till, those who enrolled there (found in
- * events_enrol alone: events_customer would cost a table lookup each). */
+ * the end of each, by when they joined; with a till, those who enrolled
+ * there (found in events_enrol alone: events_customer would cost a table
+ * lookup each). */
 #define ENROLLED_AT(till) "EXISTS (SELECT 1 FROM events e INDEXED BY events_enrol" \
     " WHERE e.customer = c.id AND e.wall = c.enrolled AND e.type = 'enrol' AND e.origin = " till ")"
 static const char SQL_MEMBERS[] =
-    "SELECT count(*) FILTER (WHERE enrolled >= ?2 AND enrolled < ?3),"
-    " count(*) FILTER (WHERE enrolled >= ?1 AND enrolled < ?2),"
-    " count(*) FILTER (WHERE enrolled < ?3), count(*) FILTER (WHERE enrolled < ?2)"
-    " FROM customers c WHERE enrolled > 0 AND (?4 = '' OR " ENROLLED_AT("?4") ")";
+    "SELECT count(*) FILTER (WHERE joined >= ?2 AND joined < ?3),"
+    " count(*) FILTER (WHERE joined >= ?1 AND joined < ?2),"
+    " count(*) FILTER (WHERE joined < ?3), count(*) FILTER (WHERE joined < ?2)"
+    " FROM (SELECT " JOINED("c.") " AS joined FROM customers c"
+    "  WHERE enrolled > 0 AND (?4 = '' OR " ENROLLED_AT("?4") "))";
 
 /* 1 if fewer events follow the moment than precede it (by time), 0 if
  * not, -1 on error: a figure "as it stood then" is summed from whichever
@@ -482,8 +496,8 @@ static void derive_summary(store *s, struct store_summary *x, int days)
     /* Lifespan: a member churning at this period's rate stays 1/churn
      * periods. CLV = AOV x visits per year x lifespan in years, which comes
      * to sales per active member x prev_active / churned. */
+    x->lifespan_days = x->churned > 0 ? muldiv_round(days, x->prev_active, x->churned) : STORE_NA;
     if (x->churned > 0 && x->active > 0) {
-        x->lifespan_days = muldiv_round(days, x->prev_active, x->churned);
 #ifdef __SIZEOF_INT128__
         __int128 num = (__int128)x->sales * x->prev_active, den = (__int128)x->active * x->churned;
         x->clv = (int64_t)(num >= 0 ? (num + den / 2) / den : -((-num + den / 2) / den));
@@ -491,9 +505,11 @@ static void derive_summary(store *s, struct store_summary *x, int days)
         x->clv = div_round(x->sales / x->active * x->prev_active, x->churned);
 #endif
     } else {
-        x->lifespan_days = x->clv = STORE_NA;
+        x->clv = STORE_NA;
     }
-    x->redemption_rate = rate(x->points_redeemed, x->points_issued);
+    /* Downward adjustments can bring the issuance of a period to zero or
+     * below: no base to measure redemptions against. */
+    x->redemption_rate = x->points_issued > 0 ? rate(x->points_redeemed, x->points_issued) : STORE_NA;
     int64_t pay_rate = setting_int(s, "points.pay_rate");
     x->liability = muldiv_round(x->points_outstanding, pow10, pay_rate > 0 ? pay_rate : 100);
     x->passives = x->nps_answers - x->promoters - x->detractors;
@@ -638,8 +654,8 @@ static const char SQL_DAYS[] =
     " UNION ALL SELECT wall, -1, 0, 0 FROM dead WHERE wall >= ?1 AND wall < ?2 AND (?3 = '' OR lo = ?3)"
     " UNION ALL SELECT lwall, 0, spend, 0 FROM corr WHERE ltype = 'earn' AND spend <> 0"
     "  AND lwall >= ?1 AND lwall < ?2 AND (?3 = '' OR lo = ?3)"
-    " UNION ALL SELECT c.enrolled, 0, 0, 1 FROM customers c WHERE c.enrolled >= ?1 AND c.enrolled < ?2"
-    "  AND (?3 = '' OR " ENROLLED_AT("?3") "))"
+    " UNION ALL SELECT " JOINED("c.") ", 0, 0, 1 FROM customers c WHERE c.enrolled > 0"
+    "  AND " JOINED("c.") " >= ?1 AND " JOINED("c.") " < ?2 AND (?3 = '' OR " ENROLLED_AT("?3") "))"
     " SELECT " LOCAL_DAY("wall") " AS day, sum(v), sum(sp), sum(n) FROM r GROUP BY day ORDER BY day";
 
 static int days_tx(store *s, const struct store_report_query *q,
@@ -771,11 +787,11 @@ static const struct {
     const char *name, *rule;
 } SEGMENTS[SEG_COUNT] = {
     { "new", N_("new: joined in the period") },
-    { "lapsed", N_("lapsed: no visit in the last 90 days") },
-    { "at-risk", N_("at-risk: a regular (3+ visits, usually at most 30 days apart) now overdue: more than twice their usual interval, and at least 14 days, since the last visit") },
-    { "high-value", N_("high-value: the top tenth of members by spend over the last 365 days") },
-    { "regular", N_("regular: 3+ visits, usually at most 30 days apart, and not overdue") },
-    { "occasional", N_("occasional: every other member: fewer than 3 visits, or usually more than 30 days apart") },
+    { "lapsed", N_("lapsed: no visit in the 90 days before the end of the period") },
+    { "at-risk", N_("at-risk: a regular now overdue: more than twice their mean interval, and at least 14 days, since the last visit") },
+    { "high-value", N_("high-value: the top tenth (rounded up, ties included) of the members who spent anything over the last 365 days") },
+    { "regular", N_("regular: 3 or more visits with a mean interval of at most 30 days, not overdue") },
+    { "occasional", N_("occasional: every other member: fewer than 3 visits, or a mean interval over 30 days") },
 };
 
 const char *store_segment_name(int seg)
@@ -810,7 +826,8 @@ int store_segment_parse(const char *name)
 #define SEGMENT_CASE(n, f, l, m, r, h, joined, at) \
     "CASE WHEN enrolled >= " joined " THEN 0" \
     " WHEN coalesce(" l ", enrolled) < " at " - " MS_90D " THEN 1" \
-    " WHEN " REGULAR(n, f, l) " AND " at " - " l " > max(2 * (" l " - " f ") / (" n " - 1), " MS_14D ") THEN 2" \
+    " WHEN " REGULAR(n, f, l) " AND " at " - " l " > 2 * (" l " - " f ") / (" n " - 1)" \
+    "  AND " at " - " l " >= " MS_14D " THEN 2" \
     " WHEN " m " > 0 AND " r " <= (" h " + 9) / 10 THEN 3" \
     " WHEN " REGULAR(n, f, l) " THEN 4 ELSE 5 END"
 
@@ -854,19 +871,19 @@ int store_segment_parse(const char *name)
     " stats AS (SELECT customer, max(enrolled) AS enrolled, sum(n1) AS n1, min(f1) AS f1," \
     "  max(l1) AS l1, sum(n0) AS n0, max(l0) AS l0, sum(vp) AS vp, sum(vq) AS vq, sum(sp) AS sp," \
     "  sum(sq) AS sq, sum(m1) AS m1, sum(m0) AS m0" \
-    "  FROM (SELECT id AS customer, enrolled, 0 AS n1, NULL AS f1, NULL AS l1, 0 AS n0, NULL AS l0," \
-    "    0 AS vp, 0 AS vq, 0 AS sp, 0 AS sq, 0 AS m1, 0 AS m0" \
-    "    FROM customers WHERE enrolled > 0 AND enrolled < ?2" \
+    "  FROM (SELECT id AS customer, " JOINED("") " AS enrolled, 0 AS n1, NULL AS f1, NULL AS l1," \
+    "    0 AS n0, NULL AS l0, 0 AS vp, 0 AS vq, 0 AS sp, 0 AS sq, 0 AS m1, 0 AS m0" \
+    "    FROM customers WHERE enrolled > 0 AND " JOINED("") " < ?2" \
     "   UNION ALL SELECT customer, 0, n1, f1, l1, n0, l0, vp, vq, sp, sq, m1, m0 FROM base)" \
     "  GROUP BY customer HAVING max(enrolled) > 0 AND (?6 = '' OR sum(n1) > 0))," \
     " cls AS MATERIALIZED (SELECT *," \
     "  " SEGMENT_CASE("n1", "f1", "l1", "m1", "r1", "h1", "?1", "?2") " AS seg1," \
-    "  CASE WHEN enrolled >= ?1 THEN NULL ELSE " \
+    "  CASE WHEN enrolled >= ?1 OR (?6 <> '' AND n0 <= 0) THEN NULL ELSE " \
     SEGMENT_CASE("n0", "f1", "l0", "m0", "r0", "h0", "?3", "?1") " END AS seg0" \
     "  FROM (SELECT *, rank() OVER (ORDER BY m1 DESC) AS r1," \
     "   count(*) FILTER (WHERE m1 > 0) OVER () AS h1," \
-    "   rank() OVER (ORDER BY CASE WHEN enrolled < ?1 THEN m0 ELSE 0 END DESC) AS r0," \
-    "   count(*) FILTER (WHERE m0 > 0 AND enrolled < ?1) OVER () AS h0 FROM stats))"
+    "   rank() OVER (ORDER BY CASE WHEN enrolled < ?1 AND (?6 = '' OR n0 > 0) THEN m0 ELSE 0 END DESC) AS r0," \
+    "   count(*) FILTER (WHERE m0 > 0 AND enrolled < ?1 AND (?6 = '' OR n0 > 0)) OVER () AS h0 FROM stats))"
 
 static void bind_members(sqlite3_stmt *st, const struct store_report_query *q)
 {
@@ -1189,8 +1206,8 @@ static const char SQL_TIERS[] =
     "  sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1)"
     "  FROM roll_log WHERE wall > min(?3, ?4) AND wall < ?2 AND tspend <> 0 GROUP BY customer),"
     " m AS (SELECT customer, max(enrolled) AS enrolled, sum(w1) AS w1, sum(w0) AS w0"
-    "  FROM (SELECT id AS customer, enrolled, 0 AS w1, 0 AS w0 FROM customers"
-    "    WHERE enrolled > 0 AND enrolled < ?2"
+    "  FROM (SELECT id AS customer, " JOINED("") " AS enrolled, 0 AS w1, 0 AS w0 FROM customers"
+    "    WHERE enrolled > 0 AND " JOINED("") " < ?2"
     "   UNION ALL SELECT customer, 0, coalesce(w1, 0), coalesce(w0, 0) FROM base)"
     "  GROUP BY customer HAVING max(enrolled) > 0),"
     " t AS (SELECT " TIER_OF("w1") " AS t1,"
@@ -1279,7 +1296,7 @@ static const char SQL_ACTIVITY[] =
     "  e.spend AS sp, e.points AS p,"
     "  (e.type = 'earn' AND instr(e.data, '\"override\"') > 0) OR (e.type = 'redeem' AND e.reason <> '') AS ov"
     "  FROM events e WHERE e.wall >= ?1 AND e.wall < ?3 AND e.customer <> ''"
-    "   AND (?4 = '' OR e.origin = ?4) AND " COUNTED("e")
+    "   AND (?4 = '' OR e.origin = ?4) AND NOT " OPENING("e") " AND " COUNTED("e")
     " UNION ALL SELECT CASE WHEN ?5 THEN l.origin ELSE l.staff END, v.wall, 6, 0, 0, 0"
     "  FROM events v JOIN events l ON l.origin = v.ref_origin AND l.seq = v.ref_seq"
     "  WHERE v.ref_origin <> '' AND v.type = 'void' AND v.wall >= ?1 AND v.wall < ?3"
@@ -1400,7 +1417,7 @@ static int overdrawn_count(store *s, int64_t when, int64_t *out)
 
 /* For each member overdrawn at the end of the period, the events that took
  * a balance below zero or further down, in the order the tills merge them
- * (hlc, origin). */
+ * (hlc, origin). A forgotten member is in the counts, never in the list. */
 static const char SQL_OVERDRAFTS[] =
     "WITH " BALANCES_AT ","
     " neg AS MATERIALIZED (SELECT * FROM bal WHERE p < 0 OR s < 0 OR c < 0),"
@@ -1409,9 +1426,9 @@ static const char SQL_OVERDRAFTS[] =
     "  FROM neg n JOIN events e ON e.customer = n.customer"
     "  WHERE e.wall < ?1 AND (e.points <> 0 OR e.stamps <> 0 OR e.credit <> 0) AND " COUNTED("e")
     "  WINDOW w AS (PARTITION BY e.customer ORDER BY e.hlc, e.origin))"
-    " SELECT n.customer, CASE WHEN c.forgotten THEN '' ELSE c.name END, n.p, n.s, n.c,"
+    " SELECT n.customer, c.name, n.p, n.s, n.c,"
     "  r.origin, r.seq, r.type, r.staff, r.wall, r.points, r.rp, r.stamps, r.rs, r.credit, r.rc"
-    " FROM neg n JOIN customers c ON c.id = n.customer"
+    " FROM neg n JOIN customers c ON c.id = n.customer AND c.forgotten = 0"
     " JOIN run r ON r.customer = n.customer AND ((r.points < 0 AND r.rp < 0 AND n.p < 0)"
     "  OR (r.stamps < 0 AND r.rs < 0 AND n.s < 0) OR (r.credit < 0 AND r.rc < 0 AND n.c < 0))"
     " ORDER BY n.p, n.customer, r.hlc, r.origin";
@@ -1501,12 +1518,13 @@ int store_report_overdrafts(store *s, const struct store_report_query *q, int64_
 static const char SQL_DAY[] =
     "WITH d AS MATERIALIZED (SELECT e.origin, e.staff, e.wall, e.type, e.spend, e.points, e.credit"
     "  FROM events e WHERE e.wall >= ?1 AND e.wall < ?3 AND e.customer <> ''"
-    "   AND (?4 = '' OR e.origin = ?4) AND " COUNTED("e") ")"
-    " SELECT 0 AS total, origin, staff, 0 AS lvl," DAY_COLS("wall >= ?2") "," DAY_COLS("wall < ?2")
-    "  FROM d GROUP BY origin, staff"
-    " UNION ALL SELECT 0, origin, '', 1," DAY_COLS("wall >= ?2") "," DAY_COLS("wall < ?2")
+    "   AND (?4 = '' OR e.origin = ?4) AND NOT " OPENING("e") " AND " COUNTED("e") ")"
+    " SELECT 0 AS total, origin, staff, CASE WHEN staff = '' THEN 1 ELSE 0 END AS lvl,"
+    DAY_COLS("wall >= ?2") "," DAY_COLS("wall < ?2") "  FROM d GROUP BY origin, staff"
+    " UNION ALL SELECT 0, origin, '', 2," DAY_COLS("wall >= ?2") "," DAY_COLS("wall < ?2")
     "  FROM d GROUP BY origin"
-    " UNION ALL SELECT 1, '', '', 2," DAY_COLS("wall >= ?2") "," DAY_COLS("wall < ?2") " FROM d"
+    " UNION ALL SELECT 1, '', '', 3," DAY_COLS("wall >= ?2") "," DAY_COLS("wall < ?2") " FROM d"
+    "  HAVING count(*) > 0"
     " ORDER BY total, origin, lvl, staff";
 
 static void read_day(sqlite3_stmt *st, int c, struct store_day_figures *f)
@@ -1543,6 +1561,7 @@ static int day_tx(store *s, const struct store_report_query *q,
         memset(r, 0, sizeof *r);
         copy_col(st, 1, r->till, sizeof r->till);
         copy_col(st, 2, r->staff, sizeof r->staff);
+        r->level = (enum store_day_level)sqlite3_column_int(st, 3);
         read_day(st, 4, &r->cur);
         read_day(st, 17, &r->prev);
         if (r->staff[0]) {

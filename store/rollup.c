@@ -20,7 +20,8 @@
  *     spend      counted purchases' spend, and their refunds' and voids'
  *                (on the purchase's hour and till)
  *     issued     points of counted earn, bonus, enrol and adjust events,
- *                and of the corrections of those (on the lot's hour, till)
+ *                and of the corrections of those (on the lot's hour, till);
+ *                not of opening balances, which count in points alone
  *     redeemed   points (negative) of counted redeem and pay events, and
  *                of their corrections
  *     expired    points (negative) of counted expire events
@@ -81,6 +82,7 @@ struct lot {
     char staff[STORE_ID_LEN + 1];
     char ref_origin[STORE_ORIGIN_LEN + 1];
     int64_t ref_seq;
+    bool opening;       /* an opening balance (opening_balance) */
 };
 
 static bool is_type(const char *t, const char *const *set)
@@ -92,6 +94,14 @@ static bool is_type(const char *t, const char *const *set)
 }
 
 static const char *const ISSUING[] = { "earn", "bonus", "enrol", "adjust", NULL };
+
+/* An opening balance brought by 'tally import customers' (an adjust
+ * marked "opening"): points the customer had before, so outstanding, but
+ * never issued in a period nor anyone's adjustment (as report.c OPENING). */
+static bool opening_balance(const char *type, const char *data)
+{
+    return strcmp(type, "adjust") == 0 && strstr(data, "\"opening\"") != NULL;
+}
 static const char *const REDEEMING[] = { "redeem", "pay", NULL };
 static const char *const TRANSACTIONS[] = { "earn", "redeem", "pay", "coupon_use", NULL };
 
@@ -240,8 +250,8 @@ static int visit_add(store *s, const struct lot *p, int64_t dv)
 /* 1 and the lot if the event is held, 0 if not. */
 static int lot_get(store *s, const char *origin, int64_t seq, struct lot *out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT wall, type, customer, ref_origin, ref_seq, staff FROM events"
-                              " WHERE origin = ?1 AND seq = ?2");
+    sqlite3_stmt *st = sql(s, "SELECT wall, type, customer, ref_origin, ref_seq, staff,"
+                              " instr(data, '\"opening\"') > 0 FROM events WHERE origin = ?1 AND seq = ?2");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -260,6 +270,7 @@ static int lot_get(store *s, const char *origin, int64_t seq, struct lot *out)
     copy_col(st, 3, out->ref_origin, sizeof out->ref_origin);
     out->ref_seq = sqlite3_column_int64(st, 4);
     copy_col(st, 5, out->staff, sizeof out->staff);
+    out->opening = strcmp(out->type, "adjust") == 0 && sqlite3_column_int(st, 6);
     sqlite3_reset(st);
     return 1;
 }
@@ -280,6 +291,7 @@ static void lot_of_event(const struct store_event *ev, struct lot *out)
     out->seq = ev->seq;
     out->wall = ev->wall;
     out->ref_seq = ev->ref_seq;
+    out->opening = opening_balance(ev->type, ev->data);
 }
 
 /* The lot a correction referring to l1 counts on: l1's own reference when
@@ -341,7 +353,7 @@ static int corr_add(store *s, const struct lot *p, int64_t spend, int64_t points
     int64_t v[R_COLS] = { 0 };
     if (strcmp(p->type, "earn") == 0)
         v[R_SPEND] = sign * spend;
-    if (is_type(p->type, ISSUING))
+    if (is_type(p->type, ISSUING) && !p->opening)
         v[R_ISSUED] = sign * points;
     if (is_type(p->type, REDEEMING))
         v[R_REDEEMED] = sign * points;
@@ -359,6 +371,8 @@ static int own_add(store *s, const struct store_event *ev, int sign, bool counts
     v[R_VISITS] = visit;
     if (counts)
         v[R_POINTS] = sign * ev->points;
+    if (counts && opening_balance(t, ev->data))
+        counts = false;     /* outstanding, and nothing else */
     if (counts && strcmp(t, "refund") != 0 && strcmp(t, "void") != 0) {
         if (strcmp(t, "earn") == 0)
             v[R_SPEND] = sign * ev->spend;

@@ -182,6 +182,12 @@ struct store_customer {
  * scanner's card_make). Applies the welcome bonus. */
 int store_customer_add(store *s, const char *staff, const struct store_profile *p,
                        struct store_customer *out);
+/* The same for a customer brought from another system (tally import), with
+ * the points and stamps they had there (manager only). An opening balance
+ * is outstanding from then on but is not points issued in any period nor
+ * a manager's adjustment (an adjust event marked "opening"). */
+int store_customer_import(store *s, const char *manager, const struct store_profile *p,
+                          int64_t points, int64_t stamps, struct store_customer *out);
 int store_customer_edit(store *s, const char *staff, const char *id,
                         const struct store_profile *p);
 int store_customer_get(store *s, const char *id, struct store_customer *out);
@@ -528,14 +534,19 @@ struct store_day_figures {
     int64_t points_issued, points_taken_back, points_redeemed, points_expired;
     int64_t credit_issued, credit_taken_back, credit_spent;
 };
+/* A row of the day report: one staff member's at a till; a till's events
+ * that no staff member made (expiry); a till's total; all tills'. */
+enum store_day_level { STORE_DAY_STAFF, STORE_DAY_NO_STAFF, STORE_DAY_TILL, STORE_DAY_ALL };
 struct store_day_row {
+    enum store_day_level level;
     char till[STORE_ORIGIN_LEN + 1];        /* "" in the total row */
     char staff[STORE_ID_LEN + 1];           /* "" in a till's or the total row */
     char staff_name[STORE_TEXT_MAX * 4 + 1];
     struct store_day_figures cur, prev;
 };
-/* q->period is one day (store_period_day); rows per till and staff member,
- * then one per till, then the total. */
+/* q->period is one day (store_period_day); per till its staff members'
+ * rows, its no-staff row, its total; then the total of all tills. No rows
+ * when nothing was done on either day. */
 int store_report_day(store *s, const struct store_report_query *q,
                      int (*fn)(const struct store_day_row *, void *), void *arg);
 

@@ -1103,6 +1103,194 @@ static void test_day(void **state)
     (void)rf;
 }
 
+/* --- 4b. the definitions issue 13 settled ------------------------------------------ */
+
+/* Everyone active in February is gone in March: churn 100 %, and a member
+ * churning at that rate stays one period (31 days), not '-'. */
+static void test_lifespan_at_full_churn(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char k[13];
+    enrol_at(f, "K", 2026, 2, 2, k);
+    buy(s, f->bar.id, k, 1000, NULL);
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-31");
+    struct store_summary c, p;
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.churn, 1000);
+    assert_int_equal(c.lifespan_days, 31);
+    assert_int_equal(c.clv, STORE_NA);      /* no sales per active member */
+}
+
+/* --till: the previous period's segments hold only members who had
+ * bought at that till before it ended. */
+static void test_segments_till_previous(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s;
+    char k[13];
+    enrol_at(f, "K", 2026, 2, 2, k);                /* at till A */
+    buy(a, f->bar.id, k, 1000, NULL);
+    store *b = second_till(f, utc_ms(2026, 3, 5, 9, 0));
+    buy(b, f->bar.id, k, 2000, NULL);              /* first at B in March */
+    struct store_report_query q = period(b, "2026-03-01", "2026-03-31");
+    q.till = store_origin(b);
+    struct store_segment_stats cur[SEG_COUNT], prev[SEG_COUNT];
+    OK(b, store_report_segments(b, &q, cur, prev));
+    int64_t now = 0, before = 0;
+    for (int i = 0; i < SEG_COUNT; i++) {
+        now += cur[i].members;
+        before += prev[i].members;
+    }
+    assert_int_equal(now, 1);
+    assert_int_equal(before, 0);
+}
+
+/* Expiry has no staff member: its own row per till, named so; a day and
+ * the day before with nothing done have no rows at all. */
+static void test_day_rows_named(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char k[13];
+    at(s, 2026, 3, 1, 9);
+    OK(s, store_setting_set(s, f->m.id, "points.expire_days", "10"));
+    enrol(f, s, "K", NULL, 1, k);
+    buy(s, f->bar.id, k, 1000, NULL);
+    at(s, 2026, 3, 20, 9);
+    int64_t expired = 0;
+    OK(s, store_expire(s, NULL, &expired));
+    assert_true(expired > 0);
+    struct store_report_query q = { 0 };
+    OK(s, store_period_day(s, "2026-03-20", &q.period));
+    struct day_rows d = { 0 };
+    OK(s, store_report_day(s, &q, collect_day, &d));
+    assert_int_equal(d.n, 3);
+    assert_int_equal(d.row[0].level, STORE_DAY_NO_STAFF);
+    assert_int_equal(d.row[0].cur.points_expired, expired);
+    assert_int_equal(d.row[1].level, STORE_DAY_TILL);
+    assert_int_equal(d.row[2].level, STORE_DAY_ALL);
+    OK(s, store_period_day(s, "2026-03-10", &q.period));
+    memset(&d, 0, sizeof d);
+    OK(s, store_report_day(s, &q, collect_day, &d));
+    assert_int_equal(d.n, 0);
+}
+
+/* A forgotten member overdrawn: counted, never listed. */
+static void test_overdrafts_forgotten(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char k[13];
+    at(s, 2026, 3, 1, 9);
+    enrol(f, s, "K", NULL, 1, k);
+    OK(s, store_adjust(s, f->m.id, k, -500, 0, "mistake", NULL));
+    OK(s, store_customer_forget(s, f->bar.id, k));
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-31");
+    struct od_rows o = { 0 };
+    int64_t n = -1, pn = -1;
+    OK(s, store_report_overdrafts(s, &q, &n, &pn, collect_od, &o));
+    assert_int_equal(n, 1);
+    assert_int_equal(o.n, 0);
+}
+
+/* History imported with dates before the import: the member joined at
+ * their first purchase, so that day has them as a new, active member and
+ * the segments' sales add up to the summary's. */
+static void test_joined_by_first_purchase(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char k[13];
+    enrol_at(f, "K", 2026, 3, 10, k);
+    store_set_clock(s, utc_ms(2026, 3, 7, 12, 0));  /* as tally import dates it */
+    buy(s, f->m.id, k, 1000, NULL);
+    struct store_report_query q = period(s, "2026-03-07", "2026-03-07");
+    struct store_summary c, p;
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.members, 1);
+    assert_int_equal(c.new_members, 1);
+    assert_int_equal(c.active, 1);
+    assert_int_equal(c.sales, 1000);
+    struct store_segment_stats cur[SEG_COUNT], prev[SEG_COUNT];
+    OK(s, store_report_segments(s, &q, cur, prev));
+    assert_int_equal(cur[SEG_NEW].members, 1);
+    assert_int_equal(cur[SEG_NEW].sales, 1000);
+}
+
+/* Opening balances are outstanding, not issued, not an adjustment; a
+ * downward adjustment takes issued points back, and a period that issued
+ * nothing net has no redemption rate. */
+static void test_opening_and_negative_adjustments(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char card[16] = "IMPORT01";
+    at(s, 2026, 3, 2, 9);
+    OK(s, store_setting_set(s, f->m.id, "welcome.points", "0"));
+    struct store_profile pr = { .name = "Imported", .card = card, .consent = 1 };
+    struct store_customer c;
+    OK(s, store_customer_import(s, f->m.id, &pr, 500, 3, &c));
+    assert_int_equal(c.points, 500);
+    assert_int_equal(c.stamps, 3);
+    assert_int_equal(store_customer_import(s, f->bar.id, &pr, 5, 0, NULL), -1);    /* manager only */
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-31");
+    struct store_summary cur, prev;
+    summary(s, &q, &cur, &prev);
+    assert_int_equal(cur.points_issued, 0);
+    assert_int_equal(cur.points_outstanding, 500);
+    struct act_rows a = { 0 };
+    OK(s, store_report_activity(s, &q, false, collect_act, &a));
+    for (int i = 0; i < a.n && i < 8; i++)
+        assert_int_equal(a.row[i].cur.adjustments, 0);
+    struct store_report_query d = { 0 };
+    OK(s, store_period_day(s, "2026-03-02", &d.period));
+    struct day_rows dr = { 0 };
+    OK(s, store_report_day(s, &d, collect_day, &dr));
+    assert_int_equal(dr.n, 3);                      /* Mira's enrolment, the till, all */
+    assert_int_equal(dr.row[2].cur.points_issued, 0);
+    assert_int_equal(dr.row[2].cur.points_taken_back, 0);
+
+    at(s, 2026, 3, 3, 9);
+    OK(s, store_adjust(s, f->m.id, c.id, -200, 0, "too generous", NULL));
+    summary(s, &q, &cur, &prev);
+    assert_int_equal(cur.points_issued, -200);
+    assert_int_equal(cur.redemption_rate, STORE_NA);
+    assert_int_equal(cur.points_outstanding, 300);
+    /* The same from the events, for a period not on whole hours. */
+    struct store_report_query qe = q;
+    qe.period.from += 30 * MIN_MS;
+    summary(s, &qe, &cur, &prev);
+    assert_int_equal(cur.points_issued, -200);
+}
+
+/* At-risk: overdue by more than twice the mean interval AND at least 14
+ * days: a regular every 5 days whose last visit was exactly 14 days
+ * before the end is at-risk, 13 days is still regular. */
+static void test_at_risk_at_14_days(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char k[13], l[13], big[13];
+    enrol_at(f, "K", 2026, 2, 1, k);
+    visits(s, f->bar.id, k, 2026, 3, 2, 5, 4);      /* 03-02 .. 03-17 */
+    enrol_at(f, "L", 2026, 2, 1, l);
+    visits(s, f->bar.id, l, 2026, 3, 3, 5, 4);      /* 03-03 .. 03-18 */
+    enrol_at(f, "Big", 2026, 2, 1, big);           /* the high-value one */
+    buy(s, f->bar.id, big, 50000, NULL);
+    struct store_report_query q = { 0 };
+    OK(s, store_period_parse(s, "2026-03-01", "2026-03-31", NULL, NULL, &q.period));
+    q.period.to = utc_ms(2026, 3, 31, 10, 0);       /* 14 days after 03-17 10:00 */
+    struct rows r = { 0 };
+    OK(s, store_report_segment_members(s, &q, SEG_AT_RISK, 0, collect_member, &r));
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.row[0].name, "K");
+    memset(&r, 0, sizeof r);
+    OK(s, store_report_segment_members(s, &q, SEG_REGULAR, 0, collect_member, &r));
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.row[0].name, "L");
+}
+
 /* --- 5. snapshots, plans, the seed ------------------------------------------------------ */
 
 struct writer { store *reader; struct fx *f; const char *cust; int64_t seen; int rc; };
@@ -1591,6 +1779,13 @@ int main(void)
         T(test_staff_and_tills),
         T(test_overdrafts),
         T(test_day),
+        T(test_lifespan_at_full_churn),
+        T(test_segments_till_previous),
+        T(test_day_rows_named),
+        T(test_overdrafts_forgotten),
+        T(test_joined_by_first_purchase),
+        T(test_opening_and_negative_adjustments),
+        T(test_at_risk_at_14_days),
         T(test_snapshot),
         T(test_seed),
         T(test_visits_per_day),
