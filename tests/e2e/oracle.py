@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""oracle.py - recomputes tally's reports from the event log alone.
+
+Written apart from store/report.c and store/rollup.c, in another language,
+from the definitions in the README and 'tally report --help': it reads the
+events as 'tally events --format json' exports them, works out the summary,
+segments, staff, tills and day reports for the periods given, asks tally for
+the same reports as JSON, and compares every figure. Prints one line per
+difference and a last line "N figures compared, M differ"; exits 1 if any
+differ.
+
+    oracle.py TALLY LOCAL_ORIGIN [--tamper] PERIOD... -- DAY...
+
+PERIOD is FIRST:LAST (local dates, both included); DAY is a local date.
+The time zone is the process's TZ, as tally's. --tamper changes one figure
+tally reported before comparing, to show the comparison can fail.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+
+DAY_MS = 86400000
+ISSUING = ("earn", "bonus", "enrol", "adjust")
+REDEEMING = ("redeem", "pay")
+TRANSACTIONS = ("earn", "redeem", "pay", "coupon_use")
+NA = None
+
+
+def rnd(num, den):
+    """num / den rounded half away from zero (den > 0)."""
+    q, r = divmod(abs(num), den)
+    if 2 * r >= den:
+        q += 1
+    return q if num >= 0 else -q
+
+
+def rate(num, den):
+    """Tenths of a percent, or NA."""
+    return rnd(num * 1000, den) if den > 0 else NA
+
+
+def money(text, digits):
+    neg = text.startswith("-")
+    whole, _, frac = text.lstrip("-").partition(".")
+    v = int(whole) * 10 ** digits + (int(frac.ljust(digits, "0")) if digits else 0)
+    return -v if neg else v
+
+
+def midnight(d):
+    """Local midnight starting date d, in ms."""
+    return int(time.mktime((d.year, d.month, d.day, 0, 0, 0, 0, 0, -1))) * 1000
+
+
+class Ledger:
+    def __init__(self, events, digits):
+        self.ev = {}
+        for e in events:
+            e["credit"] = money(e["credit"], digits)
+            e["spend"] = money(e["spend"], digits)
+            self.ev[e["event"]] = e
+        # Once-per-occasion: the earliest by (hlc, origin) counts.
+        winner = {}
+        for e in self.ev.values():
+            k = e["occasion"]
+            if k and (k not in winner or (e["hlc"], origin(e)) < (winner[k]["hlc"], origin(winner[k]))):
+                winner[k] = e
+        for e in self.ev.values():
+            e["counts"] = not e["occasion"] or winner[e["occasion"]] is e
+            e["opening"] = e["type"] == "adjust" and bool(e["data"].get("opening"))
+        # Corrections on their lot: the event they refer to, or its own
+        # reference when it has one (the void of a refund: the purchase).
+        self.corr = {}
+        for e in self.ev.values():
+            if "ref" in e and e["counts"] and e["ref"] in self.ev:
+                l1 = self.ev[e["ref"]]
+                lot = self.ev.get(l1.get("ref"), l1) if "ref" in l1 else l1
+                e["lot"] = lot
+                self.corr.setdefault(lot["event"], []).append(e)
+        # A purchase is a visit unless voided or refunded in full.
+        for e in self.ev.values():
+            if e["type"] == "earn":
+                cs = self.corr.get(e["event"], [])
+                e["net"] = e["spend"] + sum(c["spend"] for c in cs)
+                voided = any(c["type"] == "void" and c["ref"] == e["event"] for c in cs)
+                e["visit"] = not voided and e["net"] > 0
+        # Members: the earliest enrolment; they join then, or at their
+        # first purchase if that came first.
+        self.members = {}
+        for e in sorted(self.ev.values(), key=lambda x: x["wall"]):
+            c = e["customer"]
+            if e["type"] == "enrol" and c not in self.members:
+                self.members[c] = {"enrolled": e["wall"], "till": origin(e)}
+        for e in self.ev.values():
+            m = self.members.get(e["customer"])
+            if e["type"] == "earn" and m is not None:
+                m["joined"] = min(m.get("joined", m["enrolled"]), e["wall"])
+        for m in self.members.values():
+            m.setdefault("joined", m["enrolled"])
+        self.staff = lww(self.ev.values(), "staff", "id")
+        settings = lww(self.ev.values(), "setting", "key")
+        self.pay_rate = int(settings.get("points.pay_rate", {}).get("value", 100))
+        self.digits = digits
+
+    def events(self):
+        return self.ev.values()
+
+
+def origin(e):
+    return e["event"].split(":")[0]
+
+
+def lww(events, type_, key):
+    """Last writer wins by (hlc, origin) per key of an entity's events."""
+    out = {}
+    for e in sorted((e for e in events if e["type"] == type_), key=lambda x: (x["hlc"], origin(x))):
+        out.setdefault(e["data"][key], {}).update(e["data"])
+    return out
+
+
+# --- summary -------------------------------------------------------------------
+
+def summary(L, a, b, till, days):
+    """The figures of [a, b) (ms), churn against the period before."""
+    f = {}
+    inside = lambda w: a <= w < b
+    at = lambda e: not till or origin(e) == till
+    joined = [m["joined"] for m in L.members.values() if not till or m["till"] == till]
+    f["members"] = sum(1 for j in joined if j < b)
+    f["new_members"] = sum(1 for j in joined if a <= j < b)
+
+    def active(x, y):
+        per = {}
+        for e in L.events():
+            if e["type"] == "earn" and e["visit"] and x <= e["wall"] < y and at(e):
+                per[e["customer"]] = per.get(e["customer"], 0) + 1
+        return per
+    now, before = active(a, b), active(a - (b - a), a)
+    f["visits"] = sum(now.values())
+    f["active_members"] = len(now)
+    f["repeat_members"] = sum(1 for v in now.values() if v >= 2)
+    f["sales"] = sum(e["net"] for e in L.events() if e["type"] == "earn" and inside(e["wall"]) and at(e))
+    f["average_order_value"] = rnd(f["sales"], f["visits"]) if f["visits"] else NA
+    f["repeat_rate"] = rate(f["repeat_members"], f["active_members"])
+    f["purchase_frequency"] = rnd(f["visits"] * 100, f["active_members"]) if now else NA
+    f["previously_active"] = len(before)
+    f["churned"] = sum(1 for c in before if c not in now)
+    f["churn_rate"] = rate(f["churned"], len(before))
+    f["retention_rate"] = NA if f["churn_rate"] is NA else 1000 - f["churn_rate"]
+    f["lifespan_days"] = rnd(days * len(before), f["churned"]) if f["churned"] else NA
+    f["clv"] = rnd(f["sales"] * len(before), len(now) * f["churned"]) if f["churned"] and now else NA
+    issued = redeemed = expired = 0
+    for e in L.events():
+        if not e["counts"] or not e["customer"] or e["opening"]:
+            continue
+        lot = e.get("lot", e) if e["type"] in ("refund", "void") else e
+        if e["type"] in ("refund", "void") and "lot" not in e:
+            continue
+        if not inside(lot["wall"]) or not at(lot) or lot["opening"]:
+            continue
+        if lot["type"] in ISSUING:
+            issued += e["points"]
+        if lot["type"] in REDEEMING:
+            redeemed -= e["points"]
+        if e["type"] == "expire":
+            expired -= e["points"]
+    f["points_issued"], f["points_redeemed"], f["points_expired"] = issued, redeemed, expired
+    f["redemption_rate"] = rate(redeemed, issued) if issued > 0 else NA
+    f["points_outstanding"] = sum(e["points"] for e in L.events()
+                                  if e["counts"] and e["customer"] and e["wall"] < b)
+    f["liability"] = rnd(f["points_outstanding"] * 10 ** L.digits, L.pay_rate)
+    answers = [e for e in L.events() if e["type"] == "nps" and e["counts"] and e["customer"]
+               and inside(e["wall"]) and at(e)]
+    f["nps_answers"] = len(answers)
+    f["promoters"] = sum(1 for e in answers if e["data"]["score"] >= 9)
+    f["detractors"] = sum(1 for e in answers if e["data"]["score"] <= 6)
+    f["passives"] = f["nps_answers"] - f["promoters"] - f["detractors"]
+    f["nps"] = rate(f["promoters"] - f["detractors"], f["nps_answers"])
+    return f
+
+
+# --- segments ------------------------------------------------------------------
+
+SEGMENTS = ["new", "lapsed", "at-risk", "high-value", "regular", "occasional"]
+
+
+def standing(m, at, since, n, first, last, rank, high):
+    """The segment at moment `at`; since: the period's start."""
+    if m["joined"] >= since:
+        return "new"
+    if (last if last is not None else m["joined"]) < at - 90 * DAY_MS:
+        return "lapsed"
+    regular = n >= 3 and last - first <= 30 * DAY_MS * (n - 1)
+    if regular and at - last > 2 * (last - first) // (n - 1) and at - last >= 14 * DAY_MS:
+        return "at-risk"
+    if rank is not None and rank <= (high + 9) // 10:
+        return "high-value"
+    return "regular" if regular else "occasional"
+
+
+def segments(L, p0, a, b, till):
+    """Members by segment at b (this period [a, b)) and at a (the previous)."""
+    buys = {}
+    for e in L.events():
+        if e["type"] == "earn" and (not till or origin(e) == till) and e["customer"] in L.members:
+            buys.setdefault(e["customer"], []).append(e)
+    rows = []
+    for c, m in L.members.items():
+        mine = buys.get(c, [])
+        visits = lambda y: sorted(e["wall"] for e in mine if e["visit"] and e["wall"] < y)
+        spend = lambda x, y: sum(e["net"] for e in mine if x <= e["wall"] < y)
+        v1, v0 = visits(b), visits(a)
+        if m["joined"] >= b or (till and not v1):
+            continue
+        rows.append({"m": m, "v1": v1, "v0": v0, "m1": spend(b - 365 * DAY_MS, b),
+                     "m0": spend(a - 365 * DAY_MS, a), "sp": spend(a, b), "sq": spend(p0, a),
+                     "was": m["joined"] < a and (not till or bool(v0))})
+
+    def ranks(key, eligible):
+        vals = [r[key] if eligible(r) else 0 for r in rows]
+        return [1 + sum(1 for w in vals if w > v) for v in vals], sum(1 for r in rows if eligible(r) and r[key] > 0)
+    r1, h1 = ranks("m1", lambda r: True)
+    r0, h0 = ranks("m0", lambda r: r["was"])
+    out = {s: [0, 0, 0, 0] for s in SEGMENTS}       # members, previous, sales, previous sales
+    for i, r in enumerate(rows):
+        v1, v0 = r["v1"], r["v0"]
+        s1 = standing(r["m"], b, a, len(v1), v1[0] if v1 else None, v1[-1] if v1 else None,
+                      r1[i] if r["m1"] > 0 else None, h1)
+        out[s1][0] += 1
+        out[s1][2] += r["sp"]
+        if r["was"]:
+            s0 = standing(r["m"], a, p0, len(v0), v1[0] if v1 else None, v0[-1] if v0 else None,
+                          r0[i] if r["m0"] > 0 else None, h0)
+            out[s0][1] += 1
+            out[s0][3] += r["sq"]
+    total = [sum(v[2] for v in out.values()), sum(v[3] for v in out.values())]
+    return {s: {"members": v[0], "previous_members": v[1], "sales": v[2], "previous_sales": v[3],
+                "share": rate(v[2], total[0]), "previous_share": rate(v[3], total[1])}
+            for s, v in out.items()}
+
+
+# --- staff, tills ----------------------------------------------------------------
+
+def activity(L, p0, a, b, till, by_till, local):
+    key = (lambda e: origin(e)) if by_till else (lambda e: e["staff"])
+    rows = {}
+
+    def row(k):
+        return rows.setdefault(k, {w: {"transactions": 0, "sales": 0, "refunds": 0, "refunded": 0,
+                                        "voids": 0, "voided": 0, "adjustments": 0,
+                                        "adjusted_points": 0, "overrides": 0} for w in (0, 1)})
+    for e in L.events():
+        if not (e["counts"] and e["customer"] and not e["opening"] and p0 <= e["wall"] < b):
+            continue
+        w = 1 if e["wall"] >= a else 0
+        if e["type"] == "void" and e["ref"] in L.ev:
+            l1 = L.ev[e["ref"]]
+            if (not till or origin(l1) == till) and key(l1):
+                row(key(l1))[w]["voided"] += 1
+        if till and origin(e) != till or not key(e):
+            continue
+        x = row(key(e))[w]
+        x["transactions"] += e["type"] in TRANSACTIONS
+        x["sales"] += e["spend"]
+        if e["type"] == "refund":
+            x["refunds"] += 1
+            x["refunded"] -= e["spend"]
+        x["voids"] += e["type"] == "void"
+        if e["type"] == "adjust":
+            x["adjustments"] += 1
+            x["adjusted_points"] += e["points"]
+        x["overrides"] += ((e["type"] == "earn" and "override" in e["data"])
+                           or (e["type"] == "redeem" and bool(e["reason"])))
+    out = {}
+    for k, v in rows.items():
+        f = {"name": ("this till" if k == local else "") if by_till else L.staff.get(k, {}).get("name", "")}
+        for n, x in v[1].items():
+            f[n] = x
+            f["previous_" + n] = v[0][n]
+        out[k] = f
+    order = sorted(out, key=lambda k: (-out[k]["transactions"], k))
+    return out, order
+
+
+# --- day -------------------------------------------------------------------------
+
+DAY_FIGURES = ["purchases", "sales", "refunds", "refunded", "voids", "coupons", "points_issued",
+               "points_taken_back", "points_redeemed", "points_expired", "credit_issued",
+               "credit_taken_back", "credit_spent"]
+
+
+def day_figures(evs):
+    t = lambda *ts: [e for e in evs if e["type"] in ts]
+    return {"purchases": len(t("earn")), "sales": sum(e["spend"] for e in evs),
+            "refunds": len(t("refund")), "refunded": -sum(e["spend"] for e in t("refund")),
+            "voids": len(t("void")), "coupons": len(t("coupon_use")),
+            "points_issued": sum(e["points"] for e in t(*ISSUING)),
+            "points_taken_back": sum(e["points"] for e in t("refund", "void")),
+            "points_redeemed": -sum(e["points"] for e in t(*REDEEMING)),
+            "points_expired": -sum(e["points"] for e in t("expire")),
+            "credit_issued": sum(e["credit"] for e in t("earn")),
+            "credit_taken_back": sum(e["credit"] for e in t("refund", "void")),
+            "credit_spent": -sum(e["credit"] for e in t("pay"))}
+
+
+def day(L, d):
+    p0, a, b = midnight(d - timedelta(days=1)), midnight(d), midnight(d + timedelta(days=1))
+    evs = [e for e in L.events() if e["counts"] and e["customer"] and not e["opening"] and p0 <= e["wall"] < b]
+    groups = {}
+    for e in evs:
+        o = origin(e)
+        groups.setdefault(("staff" if e["staff"] else "no_staff", o, e["staff"]), []).append(e)
+        groups.setdefault(("till", o, ""), []).append(e)
+        groups.setdefault(("all", "", ""), []).append(e)
+    out = {}
+    for k, g in groups.items():
+        cur, prev = day_figures([e for e in g if e["wall"] >= a]), day_figures([e for e in g if e["wall"] < a])
+        f = {"name": L.staff.get(k[2], {}).get("name", "") if k[2] else ""}
+        for n in DAY_FIGURES:
+            f[n], f["previous_" + n] = cur[n], prev[n]
+        out[k] = f
+    return out
+
+
+# --- comparing -----------------------------------------------------------------
+
+class Compare:
+    def __init__(self, digits):
+        self.n = self.bad = 0
+        self.digits = digits
+
+    def same(self, where, name, got, want, scale=None):
+        self.n += 1
+        if isinstance(got, float):
+            got = int(round(got * scale))
+        elif isinstance(got, str) and name != "name":
+            got = money(got, self.digits)
+        if got != want:
+            self.bad += 1
+            print(f"  {where}: {name}: tally {got}, oracle {want}")
+
+
+SCALE = {"repeat_rate": 10, "churn_rate": 10, "retention_rate": 10, "redemption_rate": 10,
+         "nps": 10, "purchase_frequency": 100, "share": 10, "previous_share": 10}
+
+
+def report(tally, args):
+    out = subprocess.run([tally, "report"] + args + ["--format", "json"], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def main():
+    argv = sys.argv[1:]
+    tally, local = argv[0], argv[1]
+    tamper = "--tamper" in argv
+    rest = [a for a in argv[2:] if a != "--tamper"]
+    periods = rest[:rest.index("--")]
+    days = rest[rest.index("--") + 1:]
+    digits = 2
+    events = json.loads(subprocess.run([tally, "events", "--limit", "0", "--format", "json"], check=True,
+                                       capture_output=True, text=True).stdout)
+    L = Ledger(events, digits)
+    cmp = Compare(digits)
+    tills = sorted({origin(e) for e in L.events()})
+    for p in periods:
+        first, last = (date.fromisoformat(x) for x in p.split(":"))
+        n = (last - first).days + 1
+        a, b = midnight(first), midnight(last + timedelta(days=1))
+        p0, pp = midnight(first - timedelta(days=n)), midnight(first - timedelta(days=2 * n))
+        for till in [None] + tills:
+            targs = ["--from", first.isoformat(), "--to", last.isoformat()] + (["--till", till] if till else [])
+            where = f"{p}{' till ' + till if till else ''}"
+            got = report(tally, ["summary"] + targs)
+            if tamper:
+                got["current"]["visits"] += 1
+                tamper = False
+            cur, prev = summary(L, a, b, till, n), summary(L, p0, a, till, n)
+            for name, want in cur.items():
+                cmp.same(f"summary {where}", name, got["current"][name], want, SCALE.get(name))
+                cmp.same(f"summary {where} previous", name, got["previous"][name], prev[name], SCALE.get(name))
+            got = report(tally, ["segments"] + targs)
+            want = segments(L, p0, a, b, till)
+            for r in got["rows"]:
+                for name, v in want[r["segment"]].items():
+                    cmp.same(f"segments {where} {r['segment']}", name, r[name], v, SCALE.get(name))
+            for by_till in (False, True):
+                what = "tills" if by_till else "staff"
+                got = report(tally, [what] + targs)
+                want, order = activity(L, p0, a, b, till, by_till, local)
+                cmp.same(f"{what} {where}", "rows in order", [r["key"] for r in got["rows"]], order)
+                for r in got["rows"]:
+                    for name, v in want.get(r["key"], {}).items():
+                        cmp.same(f"{what} {where} {r['key']}", name, r[name], v)
+    for d in days:
+        got = report(tally, ["day", "--date", d])
+        want = day(L, date.fromisoformat(d))
+        keys = [(r["row"], r["till"], r["staff"]) for r in got["rows"]]
+        cmp.same(f"day {d}", "rows", sorted(keys), sorted(want))
+        for r, k in zip(got["rows"], keys):
+            for name, v in want.get(k, {}).items():
+                cmp.same(f"day {d} {k}", name, r[name], v)
+    print(f"{cmp.n} figures compared, {cmp.bad} differ")
+    return 1 if cmp.bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
