@@ -34,8 +34,11 @@ static const char USAGE[] = N_(
 
 struct columns { const char *names[MAX_COLS]; int index[MAX_COLS]; };
 
+/* The column called name (any case, spaces around ignored): its index, -1
+ * if none, or -2 if the header names it twice (which one is meant?). */
 static int column_index(char **fields, int n, const char *name)
 {
+    int found = -1;
     for (int i = 0; i < n; i++) {
         const char *f = fields[i];
         while (*f == ' ')
@@ -43,10 +46,13 @@ static int column_index(char **fields, int n, const char *name)
         size_t len = strlen(f);
         while (len && f[len - 1] == ' ')
             len--;
-        if (len == strlen(name) && strncasecmp(f, name, len) == 0)
-            return i;
+        if (len == strlen(name) && strncasecmp(f, name, len) == 0) {
+            if (found >= 0)
+                return -2;
+            found = i;
+        }
     }
-    return -1;
+    return found;
 }
 
 static const char *field(char **fields, int n, int idx)
@@ -186,8 +192,15 @@ static void transaction_row(struct import *im, char **fields, int n, const int *
         return;
     }
     struct store_customer cu;
-    /* cli_customer prints its own reason; the line number follows it. */
-    if (cli_customer(c, who, &cu) != 0) {
+    if (who == field(fields, n, col[1]) && !field(fields, n, col[0])) {
+        /* By phone: an index seek (a search by part of the number would
+         * read every customer for every row). */
+        if (store_customer_by_phone(c->s, who, &cu) != 0) {
+            bad_row(im, line, store_error(c->s));
+            return;
+        }
+    } else if (cli_customer(c, who, &cu) != 0) {
+        /* cli_customer prints its own reason; the line number follows it. */
         bad_row(im, line, _("customer not found (see the message above)"));
         return;
     }
@@ -238,8 +251,14 @@ static int import_rows(store *s, void *arg)
         csv_close(csv);
         return -1;
     }
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 7; i++) {
         col[i] = column_index(fields, n, names[i]);
+        if (col[i] == -2) {
+            cli_fail(_("the header row names the column '%s' twice; keep one"), names[i]);
+            csv_close(csv);
+            return -1;
+        }
+    }
     if ((!im->transactions && col[0] < 0) || (im->transactions && col[3] < 0) ||
         (im->transactions && col[0] < 0 && col[1] < 0 && col[2] < 0)) {
         cli_fail("%s", im->transactions ? _("the header row needs 'amount' and one of 'card', 'phone', 'customer'")
@@ -254,8 +273,13 @@ static int import_rows(store *s, void *arg)
         else
             customer_row(im, fields, n, col, csv_line(csv));
     }
-    if (rc < 0)
-        bad_row(im, csv_line(csv), csv_error(csv));
+    if (rc < 0) {
+        /* The reader's message names its line already; the record it
+         * could not read is a row with an error. */
+        fprintf(stderr, "%s\n", csv_error(csv));
+        im->rows++;
+        im->errors++;
+    }
     csv_close(csv);
     return im->errors ? -1 : 0;
 }

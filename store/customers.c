@@ -89,7 +89,8 @@ static int phone_taken(store *s, const char *phone, const char *except)
 {
     /* The same number may be written with or without its country code
      * ("+48 600 100 200", "600100200", "0721..." vs "+40721..."): the last
-     * nine digits decide, which is the national number in PL, RO and HU. */
+     * nine digits decide, which is the national number in PL, RO and HU.
+     * The expression is the index customers_phone9's (db.c), to the letter. */
     sqlite3_stmt *st = sql(s, "SELECT 1 FROM customers WHERE phone <> ''"
                               " AND substr(phone, -9) = substr(?1, -9) AND id <> ?2 AND forgotten = 0");
     if (!st)
@@ -97,6 +98,30 @@ static int phone_taken(store *s, const char *phone, const char *except)
     bind_text(st, 1, phone);
     bind_text(st, 2, except ? except : "");
     return sqlite3_step(st) == SQLITE_ROW;
+}
+
+int store_customer_by_phone(store *s, const char *phone, struct store_customer *out)
+{
+    char norm[40];
+    if (!phone || phone_normalise(phone, norm, sizeof norm) != 0)
+        return store_fail(s, _("'%s' is not a phone number: give 6 to 15 digits, optionally with a leading +"),
+                          phone ? phone : "");
+    sqlite3_stmt *st = sql(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE phone <> ''"
+                              " AND substr(phone, -9) = substr(?1, -9) AND forgotten = 0 AND enrolled > 0 LIMIT 2");
+    if (!st)
+        return -1;
+    bind_text(st, 1, norm);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (n++ == 0)
+            row_to_customer(st, out);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s);
+    if (n == 1)
+        return 0;
+    return n ? store_fail(s, _("several customers match %s; use their card or 'tally customer find'"), phone)
+             : store_fail(s, _("no customer with the phone number %s"), phone);
 }
 
 static int card_taken(store *s, const char *card)

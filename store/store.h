@@ -23,7 +23,7 @@ typedef struct store store;
 #define STORE_SECRET_BYTES 32
 #define STORE_DATA_MAX 4096     /* JSON payload of one event */
 #define STORE_TEXT_MAX 200      /* a name, a reason, an email (code points) */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* --- opening --------------------------------------------------------- */
 
@@ -182,6 +182,10 @@ struct store_customer {
  * scanner's card_make). Applies the welcome bonus. */
 int store_customer_add(store *s, const char *staff, const struct store_profile *p,
                        struct store_customer *out);
+/* The customer with this phone number, written with or without its
+ * country code (the last nine digits decide, as for enrolment): an index
+ * seek. Fails if none or several match. */
+int store_customer_by_phone(store *s, const char *phone, struct store_customer *out);
 /* The same for a customer brought from another system (tally import), with
  * the points and stamps they had there (manager only). An opening balance
  * is outstanding from then on but is not points issued in any period nor

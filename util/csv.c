@@ -259,8 +259,12 @@ static int read_record(struct csv *c)
                 st = FIELD_START;
                 continue;
             }
-            st = UNQUOTED;              /* "ab"cd: keep the text */
-            break;
+            /* "A"B": a quote inside a quoted field that is not doubled.
+             * Guessing what was meant could put a wrong name or amount
+             * in the ledger; say where it is instead. */
+            return fail(c, _("line %ld: a quote inside a quoted field; "
+                             "write it twice (\"\") or leave the field "
+                             "unquoted"));
         }
         c->rec[c->rec_len++] = (char)ch;
     }

@@ -799,6 +799,22 @@ static void test_csv_quotes(void **state)
     fclose(f);
 }
 
+/* "A"B" is a quote that was not doubled: an error on its line, never
+ * the text 'AB"' (issue 13). */
+static void test_csv_stray_quote(void **state)
+{
+    (void)state;
+    FILE *f = MEM("name,phone\n"
+                  "\"A\"B\",600100200\n");
+    struct csv *c = csv_open(f, 0);
+    assert_non_null(c);
+    expect_record(c, 1, 2, "name", "phone");
+    expect_error(c, 2);
+    assert_non_null(strstr(csv_error(c), "write it twice"));
+    csv_close(c);
+    fclose(f);
+}
+
 static void test_csv_embedded_newlines_and_lines(void **state)
 {
     (void)state;
@@ -911,10 +927,12 @@ static void test_csv_blank_lines_and_empty_input(void **state)
 static void test_csv_lenient_quotes(void **state)
 {
     (void)state;
-    FILE *f = MEM("ab\"c,\"x\"y,5\" tall\n");
+    /* A quote inside an unquoted field is text; text after a closing
+     * quote ("x"y) is a quote that was not doubled: an error, not "xy". */
+    FILE *f = MEM("ab\"c,5\" tall\n\"x\"y,1\n");
     struct csv *c = csv_open(f, 0);
-    expect_record(c, 1, 3, "ab\"c", "xy", "5\" tall");
-    expect_end(c);
+    expect_record(c, 1, 2, "ab\"c", "5\" tall");
+    expect_error(c, 2);
     csv_close(c);
     fclose(f);
 }
@@ -1022,6 +1040,7 @@ int main(void)
         cmocka_unit_test(test_json_misuse),
         cmocka_unit_test(test_json_grows),
         cmocka_unit_test(test_csv_quotes),
+        cmocka_unit_test(test_csv_stray_quote),
         cmocka_unit_test(test_csv_embedded_newlines_and_lines),
         cmocka_unit_test(test_csv_semicolon_bom_crlf),
         cmocka_unit_test(test_csv_detection),
