@@ -190,6 +190,11 @@ bool event_hash_ok(const struct store_event *ev)
     return memcmp(h, ev->hash, 32) == 0;
 }
 
+bool store_event_hash_ok(const struct store_event *ev)
+{
+    return event_hash_ok(ev);
+}
+
 static int event_validate(struct checker *ck, const struct store_event *ev, char *why, size_t whysz)
 {
 #define REFUSE(...) do { snprintf(why, whysz, __VA_ARGS__); return -1; } while (0)
@@ -743,6 +748,8 @@ static int derive(store *s, const struct store_event *ev)
         char key[64];
         if (json_text(s, ev->data, "key", key, sizeof key) != 0)
             return store_fail(s, "setting without key");
+        if (strncmp(key, "till.", 5) == 0 && till_derive(s, ev) != 0)
+            return -1;
         snprintf(id, sizeof id, "setting:%s", key);
         int won = lww_wins(s, id, "value", ev);
         if (won <= 0)

@@ -125,6 +125,7 @@ void pii_salt(char *pii, size_t sz);
 /* program.c */
 int64_t setting_int(store *s, const char *key);
 void settings_changed(store *s);    /* a setting event was applied */
+int till_derive(store *s, const struct store_event *ev);   /* a "till.*" setting (sync_support.c) */
 struct tier { char name[64]; int64_t threshold, multiplier; };
 int tiers_load(store *s, struct tier *out, int max);
 int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out);

@@ -120,6 +120,8 @@ int store_list_events(store *s, const struct store_event_filter *f,
 int store_get_event(store *s, const char *origin, int64_t seq, struct store_event *out);
 /* Whether a void of this event counts (it was cancelled). */
 bool store_event_voided(store *s, const char *origin, int64_t seq);
+/* Whether an event's content hash matches what it says. */
+bool store_event_hash_ok(const struct store_event *ev);
 /* "3fa2c1d9:42" → origin and seq. */
 int store_parse_event_ref(const char *text, char origin[STORE_ORIGIN_LEN + 1], int64_t *seq);
 
@@ -585,6 +587,14 @@ int store_till_get(store *s, const char *origin, struct store_till *out);
 /* Adds or updates a till (an event). staff: the manager who approved it,
  * or "" when a till records itself. */
 int store_till_record(store *s, const char *staff, const struct store_till *t);
+/* Records a till that joins with an invitation (manager: who approved
+ * it): refused if its origin or key is any till's this shop knows, listed,
+ * removed or seen in events, so a joining till cannot take another's
+ * place. */
+int store_till_join(store *s, const char *manager, const struct store_till *t);
+/* Whether a record ever removed this key (1), not (0), or -1: once
+ * removed, a key stays removed whatever later records say. */
+int store_till_key_removed(store *s, const unsigned char key[STORE_KEY_BYTES]);
 /* Removes a till by origin or name (manager; an event). */
 int store_till_remove(store *s, const char *manager, const char *till);
 

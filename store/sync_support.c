@@ -5,7 +5,10 @@
  *
  * The till list rides on "setting" events with the key "till.<origin>"
  * (last writer wins by (hlc, origin)), so it needs no table of its own and
- * every till derives the same list, which the digest covers. */
+ * every till derives the same list, which the digest covers. A key that
+ * a record removes goes into a set ("till-removed.<key>" settings) that
+ * only grows, whatever the clocks of later records say: a removed till
+ * cannot put itself back, only a new invitation with a new key can. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include "util/util.h"
 
 #define TILL_PREFIX "till."
+#define REMOVED_PREFIX "till-removed."  /* + hex key: a key removed for good */
 #define INVITE_PREFIX "sync.invite."
 
 static bool hex_ok(const char *v, size_t n)
@@ -61,8 +65,42 @@ static void row_to_till(sqlite3_stmt *st, struct store_till *t)
 #define TILL_SELECT \
     "SELECT substr(key, 6), coalesce(json_extract(value, '$.public_key'), '')," \
     " coalesce(json_extract(value, '$.address'), ''), coalesce(json_extract(value, '$.name'), '')," \
-    " coalesce(json_extract(value, '$.removed'), 0), coalesce(json_extract(value, '$.replaced_by'), '')" \
+    " coalesce(json_extract(value, '$.removed'), 0) OR EXISTS(SELECT 1 FROM settings r" \
+    "  WHERE r.key = '" REMOVED_PREFIX "' || json_extract(settings.value, '$.public_key'))," \
+    " coalesce(json_extract(value, '$.replaced_by'), '')" \
     " FROM settings WHERE key LIKE 'till.%' AND json_valid(value)"
+
+int till_derive(store *s, const struct store_event *ev)
+{
+    /* Whether or not the record wins by clock: the set only grows, so
+     * every till that holds the same events holds the same set. A record
+     * of an origin given up after a restore (replaced_by) keeps the key. */
+    sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO settings(key, value)"
+                              " SELECT '" REMOVED_PREFIX "' || json_extract(?1, '$.value.public_key'),"
+                              " json_extract(?1, '$.key')"
+                              " WHERE json_extract(?1, '$.value.removed') = 1"
+                              " AND coalesce(json_extract(?1, '$.value.replaced_by'), '') = ''"
+                              " AND length(json_extract(?1, '$.value.public_key')) = 64");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->data);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(s);
+    return 0;
+}
+
+int store_till_key_removed(store *s, const unsigned char key[STORE_KEY_BYTES])
+{
+    char pk[2 * STORE_KEY_BYTES + 1];
+    sodium_bin2hex(pk, sizeof pk, key, STORE_KEY_BYTES);
+    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM settings WHERE key = '" REMOVED_PREFIX "' || ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, pk);
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
+    sqlite3_reset(st);
+    return n > 0 ? 1 : n;
+}
 
 static bool till_usable(const struct store_till *t)
 {
@@ -152,6 +190,52 @@ int store_till_record(store *s, const char *staff, const struct store_till *t)
     if (till_write(s, staff, t) != 0) {
         tx_rollback(s);
         return -1;
+    }
+    return tx_commit(s);
+}
+
+/* Whether origin or key belongs to a till this shop knows (listed or
+ * removed, or with events here). */
+static int till_known(store *s, const struct store_till *t)
+{
+    unsigned char own[STORE_KEY_BYTES], sk[STORE_KEY_BYTES];
+    char pk[2 * STORE_KEY_BYTES + 1];
+    if (store_till_keys(s, own, sk) != 0)
+        return -1;
+    sodium_memzero(sk, sizeof sk);
+    sodium_bin2hex(pk, sizeof pk, t->public_key, STORE_KEY_BYTES);
+    sqlite3_stmt *st = sql(s, "SELECT ?1 = ?3"
+                              " OR EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1)"
+                              " OR EXISTS(SELECT 1 FROM events WHERE origin = ?1)"
+                              " OR EXISTS(SELECT 1 FROM vv WHERE origin = ?1)"
+                              " OR EXISTS(SELECT 1 FROM settings WHERE key = '" REMOVED_PREFIX "' || ?2)"
+                              " OR EXISTS(SELECT 1 FROM settings WHERE key LIKE 'till.%' AND json_valid(value)"
+                              "  AND json_extract(value, '$.public_key') = ?2)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, t->origin);
+    bind_text(st, 2, pk);
+    bind_text(st, 3, s->origin);
+    int known = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
+    sqlite3_reset(st);
+    static const unsigned char zero[STORE_KEY_BYTES];
+    if (known == 0 && (memcmp(t->public_key, own, STORE_KEY_BYTES) == 0 ||
+                       memcmp(t->public_key, zero, STORE_KEY_BYTES) == 0))
+        known = 1;
+    return known;
+}
+
+int store_till_join(store *s, const char *manager, const struct store_till *t)
+{
+    if (!hex_ok(t->origin, STORE_ORIGIN_LEN))
+        return store_fail(s, _("'%s' is not a till id"), t->origin);
+    if (tx_begin(s) != 0)
+        return -1;
+    int known = till_known(s, t);
+    if (known != 0 || till_write(s, manager, t) != 0) {
+        tx_rollback(s);
+        return known > 0 ? store_fail(s, _("till %s or its key is known to this shop already: a joining till "
+                                           "gets a new id and a new key"), t->origin) : -1;
     }
     return tx_commit(s);
 }

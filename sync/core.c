@@ -23,6 +23,10 @@
  * - A peer that holds more of this till's own origin than this till does
  *   means this database was restored from an old copy: the till moves to
  *   a new origin (store_new_origin) and never reuses a sequence number.
+ *   A heartbeat alone is no proof (any till can claim anything): the till
+ *   moves only at start-up, only once the peer has shown the events it
+ *   lacks (fetched, and each one's content hash checked), and at most
+ *   once. A claim without the events, or after start-up, is refused.
  * - Anything malformed, of another version or shop, or refused by the
  *   ledger is counted per peer and logged at most once a minute per peer. */
 #include <inttypes.h>
@@ -38,6 +42,8 @@
 #define BACKOFF_MS 30000        /* after the ledger refused a peer's events */
 #define LOG_EVERY_MS 60000
 #define HELLO_RETRY_MS 10       /* a heartbeat a peer's DEALER refused: again after */
+#define STARTUP_HEARTBEATS 5    /* start-up ends this long after the first heartbeat heard... */
+#define CLAIM_HEARTBEATS 20     /* ...or, while a peer claims more of our own origin, this long */
 
 struct ostate {                 /* one origin being fetched */
     char origin[STORE_ORIGIN_LEN + 1];
@@ -67,6 +73,8 @@ struct sync_core {
     struct store_vv *ours;      /* our version vector */
     int nours;
     bool ours_dirty, started;
+    bool startup;               /* a restore from an old copy may still show (see check_own) */
+    bool moved;                 /* moved to a new origin since start: never again */
     int64_t first_heard;        /* first heartbeat heard since start, ms */
     int64_t data_version;
     int64_t published;          /* our own events published up to here */
@@ -194,6 +202,7 @@ struct sync_core *sync_core_new(store *s, const struct sync_io *io, void *ctx, c
     c->in.events_cap = SYNC_BATCH_MAX;
     c->ours_dirty = true;
     c->data_version = -1;
+    c->startup = true;
     return c;
 }
 
@@ -257,12 +266,8 @@ uint64_t sync_core_served(struct sync_core *c) { return c->served; }
 uint64_t sync_core_generation(struct sync_core *c) { return c->generation; }
 bool sync_core_checked(struct sync_core *c, int64_t now)
 {
-    if (!c->first_heard)
-        return c->npeers == 0;
-    for (int i = 0; i < c->npeers; i++)
-        if (c->peers[i]->last_heard < c->first_heard && now - c->first_heard < 5 * c->heartbeat_ms)
-            return false;
-    return true;
+    (void)now;
+    return !c->startup;
 }
 
 void sync_core_set_address(struct sync_core *c, const char *address)
@@ -574,6 +579,46 @@ static void schedule_fetches(struct sync_core *c, int64_t now)
     }
 }
 
+/* At start-up: does a peer hold more of this till's own origin than it
+ * does (a restore from an old copy)? Then ask it for those events; the
+ * move happens only when they come (own_evidence). Start-up ends once
+ * every peer was heard, or STARTUP_HEARTBEATS after the first was, and no
+ * claim is waiting for its events (at most CLAIM_HEARTBEATS). */
+static void check_own(struct sync_core *c, int64_t now)
+{
+    if (!c->startup)
+        return;
+    struct sync_peer *best = NULL;
+    int64_t most = 0, mine = 0;
+    bool all = true;
+    for (int i = 0; i < c->npeers; i++) {
+        struct sync_peer *p = c->peers[i];
+        all &= p->last_heard != 0;
+        int64_t t = p->last_heard && !p->unproven ? vv_get(p->vv, p->nvv, c->origin) : 0;
+        if (t > most) {
+            most = t;
+            best = p;
+        }
+    }
+    if (best) {
+        mine = store_max_seq(c->s, c->origin);
+        store_release(c->s);
+    }
+    int64_t since = c->first_heard ? now - c->first_heard : 0;
+    bool claimed = best && mine >= 0 && most > mine;
+    if (claimed && since < (int64_t)CLAIM_HEARTBEATS * c->heartbeat_ms) {
+        struct ostate *o = ostate_of(c, c->origin);
+        if (o && (!o->peer || now - o->sent >= c->fetch_timeout_ms))
+            send_fetch(c, best, c->origin, mine, now);
+        return;
+    }
+    if (c->first_heard ? !all && since < (int64_t)STARTUP_HEARTBEATS * c->heartbeat_ms : c->npeers > 0)
+        return;
+    c->startup = false;
+    if (claimed)
+        refuse(c, best, SYNC_REFUSED_UNEXPECTED, "claims events of this till's origin it never showed", now);
+}
+
 int sync_core_tick(struct sync_core *c, int64_t now, bool force)
 {
     if (c->holding && now - c->held_since >= SYNC_CATCHUP_TX_MS)
@@ -600,6 +645,7 @@ int sync_core_tick(struct sync_core *c, int64_t now, bool force)
         heartbeat(c, now, true);
         c->next_retry = now + HELLO_RETRY_MS;
     }
+    check_own(c, now);
     schedule_fetches(c, now);
     return changed;
 }
@@ -643,8 +689,10 @@ static void restored(struct sync_core *c, struct sync_peer *p, int64_t theirs, i
     snprintf(c->origin, sizeof c->origin, "%s", store_origin(c->s));
     c->started = false;
     c->ours_dirty = true;
-    sync_log(LOG_WARNING, _("this database was restored from an old copy: till %s holds events of %s up to %" PRId64
-                            " but this till only up to %" PRId64 "; continuing as %s so no number is used twice"),
+    c->moved = true;
+    c->startup = false;
+    sync_log(LOG_ERR, _("this database was restored from an old copy: till %s showed events of %s up to %" PRId64
+                        " but this till only had up to %" PRId64 "; continuing as %s so no number is used twice"),
              p->origin[0] ? p->origin : p->address, old, theirs, mine, c->origin);
     refresh_ours(c);
 }
@@ -675,11 +723,11 @@ static void hello(struct sync_core *c, struct sync_peer *p, const struct sync_ms
     if (!c->first_heard)
         c->first_heard = now;
     int64_t theirs = vv_get(p->vv, p->nvv, c->origin);
-    if (theirs > 0) {
+    if (theirs > 0 && !c->startup) {
         int64_t mine = store_max_seq(c->s, c->origin);
         store_release(c->s);
         if (mine >= 0 && theirs > mine)
-            restored(c, p, theirs, mine);
+            refuse(c, p, SYNC_REFUSED_UNEXPECTED, "claims more events of this till's origin than it made", now);
     }
     c->ours_dirty = true;   /* recompute the lags */
     schedule_fetches(c, now);
@@ -718,6 +766,30 @@ void sync_core_on_sub(struct sync_core *c, struct sync_peer *p, const void *data
     schedule_fetches(c, now);
 }
 
+/* A batch of this till's own origin, asked for at start-up because p
+ * claimed more of it (check_own): the events this till lacks, each with
+ * a sound content hash, prove a restore from an old copy. Returns whether
+ * the till moved to a new origin. */
+static bool own_evidence(struct sync_core *c, struct sync_peer *p, const struct sync_msg *m, int64_t now)
+{
+    if (!c->startup || c->moved)
+        return false;
+    int64_t mine = store_max_seq(c->s, c->origin);
+    store_release(c->s);
+    bool shown = m->nevents > 0 && mine >= 0 && m->events[m->nevents - 1].seq > mine;
+    for (int i = 0; i < m->nevents && shown; i++)
+        shown = store_event_hash_ok(&m->events[i]) && (i == 0 || m->events[i].seq == m->events[i - 1].seq + 1);
+    if (!shown) {
+        /* Not asked again; another peer's claim may still be shown. */
+        p->unproven = true;
+        refuse(c, p, SYNC_REFUSED_UNEXPECTED, "claimed events of this till's origin it could not show", now);
+        return false;
+    }
+    const struct store_event *last = &m->events[m->nevents - 1];
+    restored(c, p, last->seq, mine);
+    return c->moved;
+}
+
 void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *data, size_t len, int64_t now)
 {
     char why[160];
@@ -740,6 +812,8 @@ void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *da
         return;
     if (o->peer == p)
         o->peer = NULL;
+    if (strcmp(m->origin, c->origin) == 0 && !own_evidence(c, p, m, now))
+        return;     /* else moved: these are now another origin's events */
     if (m->nevents == 0 || strcmp(m->origin, c->origin) == 0)
         return;
     p->last_heard = now;
@@ -885,7 +959,11 @@ void sync_core_on_join(struct sync_core *c, const unsigned char key[STORE_KEY_BY
         if (store_invite_take(c->s, m->token, manager) != 0) {
             sync_log(LOG_WARNING, _("refused a till that wanted to join: %s"), store_error(c->s));
             snprintf(r.reason, sizeof r.reason, "token");
-        } else if (store_till_record(c->s, manager, &t) != 0 || store_shop_secret(c->s, secret) != 0) {
+        } else if (store_till_join(c->s, manager, &t) != 0) {
+            /* Never another till's place: its origin and key stay its own. */
+            sync_log(LOG_WARNING, _("refused a till that wanted to join: %s"), store_error(c->s));
+            snprintf(r.reason, sizeof r.reason, "identity");
+        } else if (store_shop_secret(c->s, secret) != 0) {
             sync_log(LOG_ERR, _("could not record the new till %s: %s"), t.origin, store_error(c->s));
             snprintf(r.reason, sizeof r.reason, "error");
         } else {

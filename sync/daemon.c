@@ -79,6 +79,7 @@ struct daemon {
     zmq_pollitem_t *items;
     struct sync_peer **item_peer;
     int nitems;
+    bool removed;               /* this till's key was removed: stop */
 };
 
 /* --- the faults knob ----------------------------------------------------- */
@@ -471,6 +472,19 @@ static void write_status(struct daemon *d)
     free(st);
 }
 
+/* Whether this till's key was removed from the shop: then it stops, and
+ * only 'tally till join' with a new invitation (and a new key) brings
+ * the machine back. */
+static bool removed_self(struct daemon *d)
+{
+    if (store_till_key_removed(d->s, d->pk) != 1)
+        return false;
+    sync_log(LOG_ERR, "%s", _("this till was removed from the shop: it no longer syncs. To bring it back, join "
+                              "the shop again with a new invitation ('tally till invite' on another till, then "
+                              "'tally till join' with a new database)"));
+    return true;
+}
+
 /* Puts this till's own record (key, address) in the till list. */
 static int record_self(struct daemon *d)
 {
@@ -498,6 +512,11 @@ static int record_self(struct daemon *d)
 
 static void refresh(struct daemon *d, bool *rebind)
 {
+    if (removed_self(d)) {
+        *rebind = false;
+        d->removed = true;
+        return;
+    }
     int lost = sync_core_refresh(d->core);
     unsigned char keys[SYNC_PEERS_MAX + 1][STORE_KEY_BYTES];
     sync_zap_allow(d->zap, keys, sync_core_allowed(d->core, keys, SYNC_PEERS_MAX + 1));
@@ -636,6 +655,10 @@ static int setup(struct daemon *d, char *err, size_t errsz)
     /* The allow-list is in place before anything can connect. */
     bool ignored = false;
     refresh(d, &ignored);
+    if (d->removed) {
+        snprintf(err, errsz, "%s", _("this till was removed from the shop"));
+        return -1;
+    }
     if (bind_servers(d, want) != 0) {
         snprintf(err, errsz, _("cannot listen on %s: %s"), want, zmq_strerror(errno));
         return -1;
@@ -709,6 +732,8 @@ int sync_daemon_run(const struct sync_options *o)
         if (now >= next_refresh) {
             bool rebind = false;
             refresh(&d, &rebind);
+            if (d.removed)
+                break;
             if (rebind) {
                 /* A till lost its access: end every session, so each
                  * till's next handshake meets the new allow-list. */
@@ -797,5 +822,5 @@ int sync_daemon_run(const struct sync_options *o)
     }
     sync_log(LOG_NOTICE, "%s", _("stopping"));
     teardown(&d);
-    return 0;
+    return d.removed ? 1 : 0;
 }

@@ -113,6 +113,7 @@ struct sync_peer {
     bool in_list;                               /* still in the till list */
     bool subscribed;                            /* a heartbeat came through our SUB */
     bool unreached;                             /* its DEALER refused our last heartbeat */
+    bool unproven;                              /* claimed more of our own events than it showed */
     void *link;                                 /* the transport's state */
 };
 

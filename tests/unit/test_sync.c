@@ -1,8 +1,11 @@
 /* test_sync.c - unit tests for sync/: the wire format (round trips and
  * refusal of bad frames) and a seeded in-process simulation of the
  * protocol core over a network that loses, doubles, reorders and
- * partitions messages, with tills restarting and one restored from an old
- * copy. No sockets: the simulation runs sync/core.c over the store API.
+ * partitions messages, with tills restarting, one restored from an old
+ * copy, and one dishonest (it claims to hold more of the others' own
+ * events than they made). No sockets: the simulation runs sync/core.c over
+ * the store API. Also: a removed till stays removed, and a joining till
+ * cannot take another's identity.
  *
  * $TALLY_SIM_SCHEDULES sets how many fault schedules run (default 200,
  * 100 under AddressSanitizer);
@@ -458,6 +461,7 @@ struct sim {
     int refuse_requests;    /* the next this many requests fail, as a DEALER not yet connected */
     int64_t hello_at[NODES][4];     /* when each till's first heartbeat requests went out */
     int nhellos[NODES];
+    int liar;           /* a dishonest till, or -1 */
 };
 
 static struct sim *cur;     /* the io callbacks' context is the node */
@@ -650,9 +654,13 @@ static bool converged(struct sim *s, char *why, size_t whysz)
     return true;
 }
 
+static void lie(struct sim *s);
+
 static void step(struct sim *s, int deliveries)
 {
     s->now += STEP_MS;
+    if (s->liar >= 0 && !s->n[s->liar].down && rnd(s) % 4 == 0)
+        lie(s);
     for (int i = 0; i < NODES; i++) {
         if (s->n[i].down)
             continue;
@@ -709,6 +717,7 @@ static struct sim *sim_new(uint64_t seed, char *why, size_t whysz)
     s->dup = rndf(s) * 0.2;
     s->reorder = rndf(s) * 0.5;
     s->cut = -1;
+    s->liar = -1;
     s->now = 1700000000000;
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(s->dir, sizeof s->dir, "%s/tally-sim-XXXXXX", base);
@@ -781,6 +790,50 @@ static void sim_free(struct sim *s)
     cur = NULL;
 }
 
+/* The dishonest till: heartbeats, through its PUB and to each peer's
+ * ROUTER, that claim it holds 50 more of each other till's own events
+ * than that till made. A till that believed them would leave its origin. */
+static void lie(struct sim *s)
+{
+    struct node *l = &s->n[s->liar];
+    struct store_vv vv[16];
+    int n = store_version_vector(l->s, vv, 16);
+    store_release(l->s);
+    if (n < 0)
+        return;
+    struct sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_HELLO;
+    assert_int_equal(store_shop_id(l->s, m.shop), 0);
+    snprintf(m.origin, sizeof m.origin, "%s", store_origin(l->s));
+    snprintf(m.address, sizeof m.address, "%s", l->address);
+    m.time_ms = s->now;
+    m.vv = vv;
+    for (int j = 0; j < NODES; j++) {
+        struct node *v = &s->n[j];
+        if (j == s->liar || v->down)
+            continue;
+        m.nvv = n;
+        const char *victim = store_origin(v->s);
+        int k = 0;
+        while (k < m.nvv && strcmp(vv[k].origin, victim) != 0)
+            k++;
+        if (k == m.nvv && m.nvv < 16)
+            snprintf(vv[m.nvv++].origin, sizeof vv[0].origin, "%s", victim);
+        if (k == m.nvv)
+            continue;
+        int64_t saved = vv[k].seq;
+        vv[k].seq = store_max_seq(v->s, victim) + 50;
+        store_release(v->s);
+        struct sync_buf b = { 0 };
+        assert_int_equal(sync_wire_encode(&m, &b), 0);
+        enqueue(s, 0, s->liar, j, b.data, b.len);
+        enqueue(s, 1, s->liar, j, b.data, b.len);
+        sync_buf_free(&b);
+        vv[k].seq = saved;
+    }
+}
+
 /* Brings every till that is down back up. */
 static void all_up(struct sim *s)
 {
@@ -792,12 +845,17 @@ static void all_up(struct sim *s)
 }
 
 /* Runs one schedule; returns 0 if the tills converged. */
-static int run_schedule(uint64_t seed, bool restore, char *why, size_t whysz)
+static int run_schedule(uint64_t seed, bool restore, bool liar, char *why, size_t whysz)
 {
     int rc = -1, guard;
     struct sim *s = sim_new(seed, why, whysz);
+    char origins[NODES][STORE_ORIGIN_LEN + 1];
+    for (int i = 0; i < NODES; i++)
+        snprintf(origins[i], sizeof origins[i], "%s", store_origin(s->n[i].s));
     if (why[0])
         goto out;
+    if (liar)
+        s->liar = NODES - 1;
     /* The schedule: local changes everywhere, crashes, a partition, and
      * (restore) one till put back to an old copy of its database. */
     char old[300], restored_origin[STORE_ORIGIN_LEN + 1] = "";
@@ -888,6 +946,11 @@ static int run_schedule(uint64_t seed, bool restore, char *why, size_t whysz)
             rc = -1;
         }
         for (int i = 0; i < NODES; i++)
+            if ((!restore || i != victim) && strcmp(store_origin(s->n[i].s), origins[i]) != 0) {
+                snprintf(why, whysz, "till %d left its origin %s for %s", i, origins[i], store_origin(s->n[i].s));
+                rc = -1;
+            }
+        for (int i = 0; i < NODES; i++)
             if (store_fork_count(s->n[i].s) != 0) {
                 snprintf(why, whysz, "till %d recorded a fork", i);
                 rc = -1;
@@ -932,7 +995,8 @@ static void test_sim_schedules(void **state)
         char why[256] = "";
         uint64_t seed = first + (uint64_t)i;
         bool restore = getenv("TALLY_SIM_RESTORE") ? atoi(getenv("TALLY_SIM_RESTORE")) != 0 : i % 10 == 9;
-        if (run_schedule(seed, restore, why, sizeof why) != 0) {
+        bool liar = getenv("TALLY_SIM_LIAR") ? atoi(getenv("TALLY_SIM_LIAR")) != 0 : i % 10 == 4 || i % 10 == 9;
+        if (run_schedule(seed, restore, liar, why, sizeof why) != 0) {
             print_error("schedule seed %llu did not converge: %s\n", (unsigned long long)seed, why);
             failed++;
         }
@@ -1147,6 +1211,141 @@ static void test_sim_hello_retried_soon(void **state)
     sim_free(s);
 }
 
+/* A shop of one till in dir, with a manager; for the tests below. */
+static store *one_till(char *dir, size_t dirsz, const char *name, char manager[STORE_ID_LEN + 1])
+{
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(dir, dirsz, "%s/tally-trust-XXXXXX", base);
+    assert_non_null(mkdtemp(dir));
+    char path[300], err[256];
+    snprintf(path, sizeof path, "%s/%s.db", dir, name);
+    store *s = store_open(path, true, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(store_init_shop(s, "Trust", "PLN"), 0);
+    struct store_staff m;
+    assert_int_equal(store_staff_add(s, NULL, "Mira", ROLE_MANAGER, "1234", &m), 0);
+    snprintf(manager, STORE_ID_LEN + 1, "%s", m.id);
+    return s;
+}
+
+static void till_with(struct store_till *t, const char *origin, unsigned char key_byte, bool removed)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->origin, sizeof t->origin, "%s", origin);
+    memset(t->public_key, key_byte, STORE_KEY_BYTES);
+    snprintf(t->address, sizeof t->address, "127.0.0.1:%d", 7000 + key_byte);
+    snprintf(t->name, sizeof t->name, "till %s", origin);
+    t->removed = removed;
+}
+
+/* A removed till that records itself again (as its syncd did at start,
+ * with a newer clock) stays removed; and a till that gets the same
+ * records in the other order agrees. */
+static void test_removal_is_final(void **state)
+{
+    (void)state;
+    char dir[128], dir2[128], manager[STORE_ID_LEN + 1], other[STORE_ID_LEN + 1];
+    store *s = one_till(dir, sizeof dir, "a", manager);
+    struct store_till t, got;
+    till_with(&t, "0000c0de", 0xc0, false);
+    assert_int_equal(store_till_record(s, manager, &t), 0);
+    int64_t first = store_max_seq(s, store_origin(s));
+    assert_int_equal(store_till_remove(s, manager, "0000c0de"), 0);
+    t.removed = false;      /* the removed till puts itself back */
+    assert_int_equal(store_till_record(s, "", &t), 0);
+    assert_int_equal(store_till_get(s, "0000c0de", &got), 0);
+    assert_true(got.removed);
+    assert_int_equal(store_till_key_removed(s, t.public_key), 1);
+    /* Another till gets the three records last first. */
+    store *b = one_till(dir2, sizeof dir2, "b", other);
+    struct store_event ev[3];
+    assert_int_equal(store_read_events(s, store_origin(s), first - 1, ev, 3), 3);
+    enum store_apply res[1];
+    char why[160];
+    for (int i = 2; i >= 0; i--) {
+        assert_int_equal(store_apply_events(b, &ev[i], 1, res, why, sizeof why), 0);
+        assert_int_equal(res[0], STORE_APPLIED);
+    }
+    assert_int_equal(store_till_get(b, "0000c0de", &got), 0);
+    assert_true(got.removed);
+    assert_int_equal(store_till_key_removed(b, t.public_key), 1);
+    /* A new key under a new id is a new till. */
+    till_with(&t, "0000c0df", 0xc1, false);
+    assert_int_equal(store_till_join(s, manager, &t), 0);
+    assert_int_equal(store_till_get(s, "0000c0df", &got), 0);
+    assert_false(got.removed);
+    store_close(s);
+    store_close(b);
+    rm_rf(dir);
+    rm_rf(dir2);
+}
+
+static int no_publish(void *ctx, const void *data, size_t len) { (void)ctx; (void)data; (void)len; return 0; }
+static int no_request(void *ctx, struct sync_peer *p, const void *data, size_t len)
+{
+    (void)ctx; (void)p; (void)data; (void)len;
+    return 0;
+}
+
+/* Sends a JOIN with a fresh invitation, origin and key given; returns the
+ * reply's type. */
+static int join_as(struct sync_core *c, store *s, const char *manager, const char *origin, unsigned char key_byte)
+{
+    struct sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_JOIN;
+    assert_int_equal(store_invite_create(s, manager, 3600000, m.token), 0);
+    snprintf(m.origin, sizeof m.origin, "%s", origin);
+    memset(m.public_key, key_byte, STORE_KEY_BYTES);
+    snprintf(m.address, sizeof m.address, "127.0.0.1:7777");
+    snprintf(m.name, sizeof m.name, "newcomer");
+    struct sync_buf b = { 0 }, reply = { 0 };
+    encode(&m, &b);
+    sync_core_on_join(c, m.public_key, b.data, b.len, &reply, 1700000000000);
+    struct sync_msg d;
+    char why[160];
+    assert_int_equal(decode(reply.data, reply.len, &d, why), 0);
+    sync_buf_free(&b);
+    sync_buf_free(&reply);
+    return (int)d.type;
+}
+
+/* An invitation lets a new till in, never in another till's place: the
+ * inviting till refuses an origin or key it knows, listed or removed. */
+static void test_join_takes_no_identity(void **state)
+{
+    (void)state;
+    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    char dir[128], manager[STORE_ID_LEN + 1];
+    store *s = one_till(dir, sizeof dir, "a", manager);
+    struct store_till t, gone, got;
+    till_with(&t, "0000b0b0", 0xb0, false);
+    assert_int_equal(store_till_record(s, manager, &t), 0);
+    till_with(&gone, "0000dead", 0xde, false);
+    assert_int_equal(store_till_record(s, manager, &gone), 0);
+    assert_int_equal(store_till_remove(s, manager, "0000dead"), 0);
+    static const struct sync_io io = { no_publish, no_request, NULL, NULL, NULL };
+    char err[256];
+    struct sync_core *c = sync_core_new(s, &io, NULL, err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(join_as(c, s, manager, "0000b0b0", 0x42), SYNC_REFUSE);   /* a listed till's id */
+    assert_int_equal(join_as(c, s, manager, store_origin(s), 0x43), SYNC_REFUSE);  /* the inviter's */
+    assert_int_equal(join_as(c, s, manager, "0000dead", 0x44), SYNC_REFUSE);   /* a removed till's */
+    assert_int_equal(join_as(c, s, manager, "00001111", 0xb0), SYNC_REFUSE);   /* a listed key */
+    assert_int_equal(join_as(c, s, manager, "00002222", 0xde), SYNC_REFUSE);   /* a removed key */
+    assert_int_equal(store_till_get(s, "0000b0b0", &got), 0);
+    assert_memory_equal(got.public_key, t.public_key, STORE_KEY_BYTES);
+    assert_string_equal(got.address, t.address);
+    assert_false(got.removed);
+    assert_int_equal(store_till_get(s, "0000dead", &got), 0);
+    assert_true(got.removed);
+    assert_int_equal(join_as(c, s, manager, "00003333", 0x45), SYNC_WELCOME);  /* new: welcome */
+    assert_int_equal(store_till_get(s, "00003333", &got), 0);
+    sync_core_free(c);
+    store_close(s);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1164,6 +1363,8 @@ int main(void)
         cmocka_unit_test(test_sim_fetch_skips_what_came_live),
         cmocka_unit_test(test_sim_catchup_shares_transactions),
         cmocka_unit_test(test_sim_hello_retried_soon),
+        cmocka_unit_test(test_removal_is_final),
+        cmocka_unit_test(test_join_takes_no_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

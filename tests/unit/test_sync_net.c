@@ -11,7 +11,9 @@
  * - malformed, oversized and wrong-version frames from a listed till are
  *   counted and dropped, and the daemon keeps answering;
  * - once the probe's till is removed, its open session ends and it hears
- *   nothing more. */
+ *   nothing more;
+ * - a till that learns its own key was removed stops its syncd, which
+ *   would otherwise put it back in the list. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +41,7 @@ struct fx {
     char manager[STORE_ID_LEN + 1];
     pthread_t thread;
     volatile sig_atomic_t stop;
+    volatile int done, rc;      /* the daemon returned, with rc */
     struct sync_options o;
     char address[STORE_ADDRESS_MAX + 1];
     unsigned char key[STORE_KEY_BYTES];     /* the daemon's */
@@ -56,7 +59,8 @@ static void sleep_ms(int ms)
 static void *run_daemon(void *arg)
 {
     struct fx *f = arg;
-    sync_daemon_run(&f->o);
+    f->rc = sync_daemon_run(&f->o);
+    f->done = 1;
     return NULL;
 }
 
@@ -483,6 +487,23 @@ static void test_join_port_shut_without_invitation(void **state)
     assert_int_equal(type, SYNC_REFUSE);
 }
 
+static void test_removed_self_stops(void **state)
+{
+    struct fx *f = *state;
+    struct store_till t;
+    store_release(f->s);
+    assert_int_equal(store_till_get(f->s, store_origin(f->s), &t), 0);
+    t.removed = true;   /* as another till's removal of this one, relayed */
+    assert_int_equal(store_till_record(f->s, f->manager, &t), 0);
+    for (int i = 0; i < 100 && !f->done; i++)
+        sleep_ms(50);
+    assert_true(f->done);
+    assert_int_equal(f->rc, 1);
+    store_release(f->s);
+    assert_int_equal(store_till_get(f->s, store_origin(f->s), &t), 0);
+    assert_true(t.removed);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -493,6 +514,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_frames_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed_till_cut_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_join_port_shut_without_invitation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removed_self_stops, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
