@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 passed=0
 failed=0
 export TALLY_LOCALEDIR="$PWD/build/locale"
+# The sanitizer build's leak check, less what fontconfig keeps on purpose.
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
