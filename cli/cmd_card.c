@@ -1,11 +1,8 @@
 /* cmd_card.c - tally card: print a customer's loyalty card, or replace a
  * lost one. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -14,7 +11,7 @@
 
 static const char USAGE[] = N_(
     "Usage: tally card CUSTOMER (--png FILE | --svg FILE | --term) [--replace]\n"
-    "                  [--logo FILE] [--no-name]\n\n"
+    "                  [--logo FILE] [--no-name] [--mode 600]\n\n"
     "Makes the customer's loyalty card: the shop's logo and name on a band in\n"
     "the shop's accent colour (program setting shop.accent), the QR code, the\n"
     "customer's name and the code printed beside it, for typing when the QR\n"
@@ -27,6 +24,8 @@ static const char USAGE[] = N_(
     "  --no-name    leave the customer's name off the card\n"
     "  --replace    (manager) a lost card: issue a new code first; the old card\n"
     "               stops working at every till\n"
+    "  --mode MODE  the files' permissions (default 600: only you can read them,\n"
+    "               as a card's code works at the counter); 640 or 644 to share\n"
     "Several outputs may be given at once. Every card is read back by the\n"
     "scanner's own decoder before it is written. CUSTOMER is a card code, a\n"
     "phone number or a customer id.\n");
@@ -46,45 +45,23 @@ static void outputs_free(struct outputs *o)
     free(o->text);
 }
 
-/* Writes a file whole or not at all: a temporary file beside it, then
- * rename, so a till never prints half a card. */
-static int write_atomically(const char *path, const void *data, size_t len)
+static int write_card(const char *path, const void *data, size_t len, unsigned mode)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 8);
-    if (!tmp)
-        return cli_fail(_("out of memory"));
-    snprintf(tmp, n + 8, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return cli_fail(_("cannot write %s: %s"), path, strerror(e));
-    }
-    const char *p = data;
-    size_t left = len;
-    bool ok = fchmod(fd, 0644) == 0;
-    while (ok && left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        if (ok) {
-            p += w;
-            left -= (size_t)w;
-        }
-    }
-    ok = ok && fsync(fd) == 0;
-    int e = errno;
-    ok = close(fd) == 0 && ok;
-    if (ok && rename(tmp, path) != 0) {
-        e = errno;
-        ok = false;
-    }
-    if (!ok)
-        unlink(tmp);
-    free(tmp);
-    return ok ? 0 : cli_fail(_("cannot write %s: %s"), path, strerror(e));
+    char err[4200];
+    return card_write_file(path, data, len, mode, err, sizeof err) == 0 ? 0 : cli_fail("%s", err);
+}
+
+/* "600", "0640": permission bits for the card files, read and write only. */
+static int parse_mode(const char *text, unsigned *mode)
+{
+    char *end;
+    size_t n = strlen(text);
+    unsigned long v = strtoul(text, &end, 8);
+    if (n < 3 || n > 4 || *end || strspn(text, "01234567") != n || v & ~0666ul)
+        return cli_fail(_("--mode is the card file's permissions in octal, without execute bits: "
+                          "600 (only this user, the default), 640 or 644")), -1;
+    *mode = (unsigned)v;
+    return 0;
 }
 
 /* Renders everything asked for, in memory: nothing is written and no card
@@ -173,14 +150,15 @@ static int report(struct cli *c, const struct store_customer *cu, const char *hu
 
 int cmd_card(struct cli *c, int argc, char **argv)
 {
-    const char *pos[1];
+    const char *pos[1], *mode_text = NULL;
     struct outputs o = { 0 };
     bool replace = false, no_name = false;
     const char *logo_path = NULL;
+    unsigned mode = CARD_FILE_MODE;
     const struct opt opts[] = {
         { "png", &o.png_path, NULL }, { "svg", &o.svg_path, NULL },
         { "term", NULL, &o.term }, { "replace", NULL, &replace },
-        { "logo", &logo_path, NULL }, { "no-name", NULL, &no_name }, { 0 } };
+        { "logo", &logo_path, NULL }, { "no-name", NULL, &no_name }, { "mode", &mode_text, NULL }, { 0 } };
     int n = cli_parse(c, argc, argv, opts, pos, 1, USAGE);
     if (n < 0)
         return 2;
@@ -190,6 +168,8 @@ int cmd_card(struct cli *c, int argc, char **argv)
         return cli_fail(_("say how to make the card: --png FILE, --svg FILE or --term")), 2;
     if ((o.png_path && !*o.png_path) || (o.svg_path && !*o.svg_path))
         return cli_fail(_("give a file name after --png or --svg")), 2;
+    if (mode_text && parse_mode(mode_text, &mode) != 0)
+        return 2;
     if (cli_open(c, false) != 0)
         return 1;
     /* Only --replace writes to the ledger; printing a card only reads. */
@@ -218,9 +198,9 @@ int cmd_card(struct cli *c, int argc, char **argv)
         rc = cli_store_fail(c);
     bool replaced = rc == 0 && replace;
     if (rc == 0 && o.png_path)
-        rc = write_atomically(o.png_path, o.png, o.png_len);
+        rc = write_card(o.png_path, o.png, o.png_len, mode);
     if (rc == 0 && o.svg_path)
-        rc = write_atomically(o.svg_path, o.svg, strlen(o.svg));
+        rc = write_card(o.svg_path, o.svg, strlen(o.svg), mode);
     if (rc != 0 && replaced)
         cli_fail(_("the card was replaced all the same (new code %s); print it again "
                    "without --replace"), human);

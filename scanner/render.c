@@ -23,9 +23,12 @@
  * before it is returned. */
 #include "scanner.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cairo.h>
 #include <pango/pangocairo.h>
@@ -53,6 +56,56 @@ static int fail(char *err, size_t errsz, const char *msg)
 {
     if (err && errsz)
         snprintf(err, errsz, "%s", msg);
+    return -1;
+}
+
+int card_write_file(const char *path, const void *data, size_t len, unsigned mode,
+                    char *err, size_t errsz)
+{
+    if (mode & ~0666u) {
+        errno = EINVAL;
+        goto failed;
+    }
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 8);
+    if (!tmp)
+        goto failed;
+    snprintf(tmp, n + 8, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);      /* 0600 from the start: never readable by others meanwhile */
+    if (fd < 0) {
+        free(tmp);
+        goto failed;
+    }
+    const char *p = data;
+    size_t left = len;
+    /* An explicit mode, whatever the umask: the caller asked for it. */
+    bool ok = fchmod(fd, (mode_t)mode) == 0;
+    while (ok && left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        if (ok) {
+            p += w;
+            left -= (size_t)w;
+        }
+    }
+    ok = ok && fsync(fd) == 0;
+    int e = errno;
+    ok = close(fd) == 0 && ok;
+    if (ok && rename(tmp, path) != 0) {
+        e = errno;
+        ok = false;
+    }
+    if (!ok)
+        unlink(tmp);
+    free(tmp);
+    if (ok)
+        return 0;
+    errno = e;
+failed:
+    if (err && errsz)
+        snprintf(err, errsz, _("cannot write %s: %s"), path, strerror(errno));
     return -1;
 }
 

@@ -183,6 +183,15 @@ int card_render_png(const struct card_face *face, unsigned char **png,
 int card_render_svg(const struct card_face *face, char **svg, char *err,
                     size_t errsz);
 
+/* Writes a rendered card to path whole or not at all (a temporary file
+ * beside it, then rename), with exactly the permission bits mode (at most
+ * 0666, whatever the umask). A card holds a name and a code that works at
+ * the counter, so callers pass CARD_FILE_MODE unless a person asked for
+ * another. err (may be NULL) gets "cannot write PATH: reason". */
+#define CARD_FILE_MODE 0600u
+int card_write_file(const char *path, const void *data, size_t len, unsigned mode,
+                    char *err, size_t errsz);
+
 /* The card for a terminal: qr_render_term plus the name and the code. */
 int card_render_term(const struct card_face *face, bool color, char **text,
                      char *err, size_t errsz);

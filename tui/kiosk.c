@@ -567,14 +567,11 @@ static void save_card(struct kiosk *k)
     const char *dir = k->o->cards_dir;
     mkdir(dir, 0700);
     snprintf(k->card_png, sizeof k->card_png, "%s/card-%s.png", dir, human);
-    FILE *f = fopen(k->card_png, "wb");
-    if (!f || fwrite(png, 1, len, f) != len || fclose(f) != 0) {
-        say(k, C_BAD, _("Cannot write %s: %s"), k->card_png, strerror(errno));
-        if (f)
-            fclose(f);
-    } else {
+    char why[sizeof k->card_png + 256];
+    if (card_write_file(k->card_png, png, len, CARD_FILE_MODE, why, sizeof why) != 0)
+        say(k, C_BAD, "%s", why);
+    else
         say(k, C_GOOD, _("Saved %s for printing."), k->card_png);
-    }
     free(png);
 }
 

@@ -20,7 +20,9 @@ run "a card as PNG, without logging in" $T card 600100200 --png card.png --forma
 QR=$(printf '%s\n' "$OUT" | sed -n 's/.*"qr":"\([^"]*\)".*/\1/p')
 HUMAN=$(printf '%s\n' "$OUT" | sed -n 's/.*"card":"\([^"]*\)".*/\1/p')
 case "$QR" in TALLY:*) pass "the JSON gives the QR payload" ;; *) fail "no QR payload in: $OUT" ;; esac
-same "the PNG is written 0644" "$(stat -c %a card.png)" 644
+# A card holds a name and a code that works at the counter: only its owner
+# reads the file, whatever the umask, unless --mode asks for more.
+same "the PNG is written 0600" "$(stat -c %a card.png)" 600
 # IHDR: width and height, big-endian, at byte 16.
 same "the PNG is 1004x650 (85x55 mm at 300 dpi)" "$(od -An -tu1 -j16 -N8 card.png | tr -s ' ')" " 0 0 3 236 0 0 2 138"
 same "no temporary file is left behind" "$(ls | grep -c 'card.png.')" 0
@@ -31,6 +33,15 @@ same "Debian's zbarimg reads the same payload" "$(zbarimg --raw -q card.png 2>/d
 
 run "a card as SVG" $T card 600100200 --svg card.svg
 same "the SVG starts with <svg" "$(head -c 4 card.svg)" "<svg"
+same "the SVG is written 0600" "$(stat -c %a card.svg)" 600
+run "a wider umask does not widen it" sh -c "umask 000 && $T card 600100200 --svg open.svg --png open.png"
+same "0600 under umask 000 (SVG)" "$(stat -c %a open.svg)" 600
+same "0600 under umask 000 (PNG)" "$(stat -c %a open.png)" 600
+run "--mode 644 shares a card deliberately" $T card 600100200 --png shared.png --mode 644
+same "the shared PNG is 0644" "$(stat -c %a shared.png)" 644
+refuse "--mode refuses execute bits" "octal" $T card 600100200 --png x.png --mode 755
+refuse "--mode refuses what is not octal" "octal" $T card 600100200 --png x.png --mode rw
+same "a refused mode writes nothing" "$(ls x.png 2>/dev/null)" ""
 same "the SVG shows the shop's name" "$(grep -c '>Kawiarnia Pod Lipą</text>' card.svg)" 1
 H1=$(printf '%s' "$HUMAN" | cut -c1-14); H2=$(printf '%s' "$HUMAN" | cut -c16-)
 same "the SVG shows the code, in two lines as the PNG" "$(grep -c -e ">$H1</text>" -e ">$H2</text>" card.svg)" 2

@@ -133,6 +133,7 @@ keys F2
 wait_for "the printable card is saved" "Saved"
 PNG=$(ls "$WORK"/cards/*.png 2>/dev/null | head -n 1)
 [ -f "$PNG" ] && pass "the PNG exists" || fail "no PNG in $WORK/cards"
+same "the saved card is 0600 (it holds a working code)" "$(stat -c %a "$PNG" 2>/dev/null)" 600
 NEWCARD=$(sql "SELECT card FROM customers WHERE name = 'Ștefan Popescu'")
 case "$(zbarimg --raw -q "$PNG" 2>/dev/null)" in
     TALLY:*"$NEWCARD"*) pass "the saved card scans back to the new card" ;;

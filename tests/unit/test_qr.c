@@ -383,6 +383,40 @@ static void test_card_png(void **state)
     free(logo);
 }
 
+/* A card file is its owner's alone by default, whatever the umask; a mode
+ * asked for is kept exactly; a failed write leaves nothing behind. */
+static void test_card_file_modes(void **state)
+{
+    (void)state;
+    char *dir = tmp_dir(), path[256], err[512];
+    struct stat st;
+    mode_t old = umask(0);
+    snprintf(path, sizeof path, "%s/card.png", dir);
+    assert_int_equal(card_write_file(path, "card", 4, CARD_FILE_MODE, err, sizeof err), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_size, 4);
+    umask(077);
+    assert_int_equal(card_write_file(path, "shared", 6, 0644, err, sizeof err), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    assert_int_equal(st.st_size, 6);
+    umask(old);
+    assert_int_equal(card_write_file(path, "x", 1, 0755, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot write"));
+    snprintf(path, sizeof path, "%s/missing/card.png", dir);
+    assert_int_equal(card_write_file(path, "x", 1, CARD_FILE_MODE, err, sizeof err), -1);
+    assert_non_null(strstr(err, path));
+    snprintf(path, sizeof path, "ls -A '%s' | wc -l", dir);
+    FILE *ls = popen(path, "r");
+    assert_non_null(ls);
+    int files = 0;
+    assert_int_equal(fscanf(ls, "%d", &files), 1);
+    pclose(ls);
+    assert_int_equal(files, 1);     /* card.png alone: no temporary file left */
+    rm_dir(dir);
+}
+
 /* --- loaders ------------------------------------------------------------------- */
 
 /* A card payload drawn at 4 px a module. */
@@ -871,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_svg),
         cmocka_unit_test(test_card_png),
         cmocka_unit_test(test_pgm_loader),
+        cmocka_unit_test(test_card_file_modes),
         cmocka_unit_test(test_png_loader),
         cmocka_unit_test(test_unreadable_images),
         cmocka_unit_test(test_decode_rejects_bad_frames),
