@@ -836,6 +836,8 @@ static const struct col ACTIVITY_COLS[] = {
     { "previous_adjusted_points", "", K_INT, true },
     { "overrides", N_("limit overrides"), K_INT, false },
     { "previous_overrides", "", K_INT, true },
+    { "wrong_pins", N_("wrong PINs typed"), K_INT, false },
+    { "previous_wrong_pins", "", K_INT, true },
 };
 
 struct activity_out { struct out *o; struct cli *c; bool tills; };
@@ -855,6 +857,7 @@ static int print_activity(const struct store_activity_row *r, void *arg)
         { a->adjustments, NULL }, { b->adjustments, NULL },
         { a->adjusted_points, NULL }, { b->adjusted_points, NULL },
         { a->overrides, NULL }, { b->overrides, NULL },
+        { a->wrong_pins, NULL }, { b->wrong_pins, NULL },
     };
     out_row(ao->o, v);
     return 0;

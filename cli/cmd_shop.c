@@ -128,9 +128,29 @@ int cmd_program(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+struct staff_out { struct cli *c; struct jbuf *jb; };
+
+/* A manager's action on one named thing: log in, act, say it is done. */
+__attribute__((format(printf, 4, 0)))
+static int by_manager(struct cli *c, int (*act)(store *, const char *, const char *), const char *name,
+                      const char *done)
+{
+    if (cli_login(c, true) != 0)
+        return 1;
+    if (act(c->s, c->who.id, name) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(done, name);
+    return 0;
+}
+
 static int print_staff(const struct store_staff *m, void *arg)
 {
-    struct jbuf *jb = arg;
+    struct staff_out *so = arg;
+    struct jbuf *jb = so->jb;
+    struct store_pin_guard g;
+    if (store_pin_guard(so->c->s, m->id, &g) != 0)
+        return -1;
     if (jb) {
         jb_obj_begin(jb);
         jb_key(jb, "id");
@@ -141,9 +161,22 @@ static int print_staff(const struct store_staff *m, void *arg)
         jb_str(jb, m->role == ROLE_MANAGER ? "manager" : "barista");
         jb_key(jb, "disabled");
         jb_bool(jb, m->disabled);
+        jb_key(jb, "wrong_pins");       /* in a row, at this till */
+        jb_int(jb, g.failures);
+        jb_key(jb, "locked");
+        jb_bool(jb, g.locked);
         jb_obj_end(jb);
     } else {
-        printf("%-30s %-10s %s\n", m->name, role_name(m->role), m->disabled ? _("disabled") : "");
+        char state[160] = "", wait[32];
+        if (m->disabled)
+            snprintf(state, sizeof state, "%s", _("disabled"));
+        else if (g.locked)
+            snprintf(state, sizeof state, "%s", _("locked at this till: 'tally staff unlock' it"));
+        else if (g.wait_until > store_now(so->c->s)) {
+            store_wait_text(g.wait_until - store_now(so->c->s), wait, sizeof wait);
+            snprintf(state, sizeof state, _("too many wrong PINs: next try in %s"), wait);
+        }
+        printf("%-30s %-10s %s\n", m->name, role_name(m->role), state);
     }
     return 0;
 }
@@ -154,20 +187,27 @@ int cmd_staff(struct cli *c, int argc, char **argv)
     const struct opt opts[] = { { "role", &role, NULL }, { 0 } };
     const char *usage = N_("Usage: tally staff add NAME [--role barista|manager]   (manager)\n"
         "       tally staff list\n"
-        "       tally staff disable NAME                         (manager)\n\n"
+        "       tally staff disable NAME                         (manager)\n"
+        "       tally staff unlock NAME                          (manager)\n\n"
         "The new member's PIN (4-8 digits) comes from $TALLY_NEW_PIN or is asked\n"
         "twice. PINs are kept only as password hashes. The very first staff\n"
-        "member of a shop must be a manager and needs no login.\n");
+        "member of a shop must be a manager and needs no login.\n\n"
+        "Wrong PINs are rationed per name at each till: after 3 in a row each\n"
+        "try waits twice as long as the last (30 s, 1 min ... 32 min), and 10 in\n"
+        "a row lock the name at that till until a manager unlocks it there\n"
+        "(unlock, or F9 at the kiosk's login), or for a day. Every wrong PIN is\n"
+        "recorded (whose name, where, when; never the PIN): 'tally report staff'.\n");
     int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
     if (n < 0)
         return 2;
     if (n == 0)
-        return cli_fail(_("say 'add', 'list' or 'disable'; see 'tally staff --help'")), 2;
+        return cli_fail(_("say 'add', 'list', 'disable' or 'unlock'; see 'tally staff --help'")), 2;
     if (cli_open(c, false) != 0)
         return 1;
     if (strcmp(pos[0], "list") == 0) {
         struct jbuf jb;
-        return cli_list_end(c, &jb, store_staff_list(c->s, print_staff, cli_list_begin(c, &jb)));
+        struct staff_out so = { c, cli_list_begin(c, &jb) };
+        return cli_list_end(c, &jb, store_staff_list(c->s, print_staff, &so));
     }
     if (n != 2)
         return cli_fail(_("give the staff member's name")), 2;
@@ -195,16 +235,11 @@ int cmd_staff(struct cli *c, int argc, char **argv)
             printf(_("Added %s (%s).\n"), m.name, role_name(m.role));
         return 0;
     }
-    if (strcmp(pos[0], "disable") == 0) {
-        if (cli_login(c, true) != 0)
-            return 1;
-        if (store_staff_disable(c->s, c->who.id, pos[1]) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(_("%s can no longer log in.\n"), pos[1]);
-        return 0;
-    }
-    return cli_fail(_("say 'add', 'list' or 'disable'; see 'tally staff --help'")), 2;
+    if (strcmp(pos[0], "disable") == 0)
+        return by_manager(c, store_staff_disable, pos[1], _("%s can no longer log in.\n"));
+    if (strcmp(pos[0], "unlock") == 0)
+        return by_manager(c, store_staff_unlock, pos[1], _("%s may log in at this till again.\n"));
+    return cli_fail(_("say 'add', 'list', 'disable' or 'unlock'; see 'tally staff --help'")), 2;
 }
 
 static int print_reward(const struct store_reward *r, void *arg)
@@ -405,15 +440,8 @@ int cmd_promo(struct cli *c, int argc, char **argv)
             printf(_("Added promotion %s (%s).\n"), out.name, out.id);
         return 0;
     }
-    if (strcmp(pos[0], "end") == 0) {
-        if (cli_login(c, true) != 0)
-            return 1;
-        if (store_promo_end(c->s, c->who.id, pos[1]) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(_("Ended %s.\n"), pos[1]);
-        return 0;
-    }
+    if (strcmp(pos[0], "end") == 0)
+        return by_manager(c, store_promo_end, pos[1], _("Ended %s.\n"));
     return cli_fail(_("say 'add', 'list' or 'end'; see 'tally promo --help'")), 2;
 }
 

@@ -174,7 +174,7 @@ int cli_login(struct cli *c, bool manager)
     char pin[64];
     if (cli_read_pin("TALLY_PIN", _("PIN: "), pin, sizeof pin) != 0)
         return 1;
-    int rc = store_staff_login(c->s, name, pin, &c->who);
+    int rc = store_staff_login(c->s, name, pin, STORE_VIA_CLI, NULL, &c->who);
     memset(pin, 0, sizeof pin);
     if (rc != 0)
         return cli_store_fail(c);

@@ -32,6 +32,7 @@ static const struct { const char *type; bool customer; const char *required; } T
     { "adjust", true, NULL },      { "bonus", true, NULL },
     { "expire", true, NULL },      { "nps", true, "score" },
     { "coupon_use", true, "code" },
+    { "login_failed", false, "via" }, { "login_unlock", false, "id" },
 };
 #define NTYPES (int)(sizeof TYPES / sizeof TYPES[0])
 

@@ -1277,8 +1277,9 @@ int store_report_tiers(store *s, const struct store_report_query *q,
  * transactions (purchases, redemptions, payments with points or credit,
  * coupons), the net sales they rang up (their refunds and voids off),
  * refunds, voids they made, their transactions someone voided, manual
- * adjustments and limit overrides. ?1 start of the previous period, ?2 of
- * this one, ?3 end, ?4 till, ?5 1 for tills. */
+ * adjustments and limit overrides; and the wrong PINs typed for them (or
+ * at the till). ?1 start of the previous period, ?2 of this one, ?3 end,
+ * ?4 till, ?5 1 for tills. */
 #define ACT_COLS(when) \
     " count(*) FILTER (WHERE k = 1 AND " when ")," \
     " coalesce(sum(sp) FILTER (WHERE " when "), 0)," \
@@ -1288,7 +1289,14 @@ int store_report_tiers(store *s, const struct store_report_query *q,
     " count(*) FILTER (WHERE k = 6 AND " when ")," \
     " count(*) FILTER (WHERE k = 4 AND " when ")," \
     " coalesce(sum(p) FILTER (WHERE k = 4 AND " when "), 0)," \
-    " count(*) FILTER (WHERE ov AND " when ")"
+    " count(*) FILTER (WHERE ov AND " when ")," \
+    " count(*) FILTER (WHERE k = 7 AND " when ")"
+/* Wrong PINs (staff.c): no customer's, so the events_customer index finds
+ * the period's few events without one. */
+#define WRONG_PINS(lo, hi) \
+    " SELECT CASE WHEN ?5 THEN origin ELSE staff END AS key, wall FROM events" \
+    "  WHERE customer = '' AND wall >= " lo " AND wall < " hi " AND type = 'login_failed'" \
+    "   AND (?4 = '' OR origin = ?4)"
 static const char SQL_ACTIVITY[] =
     "WITH rows AS (SELECT CASE WHEN ?5 THEN e.origin ELSE e.staff END AS key, e.wall,"
     "  CASE WHEN e.type IN ('earn', 'redeem', 'pay', 'coupon_use') THEN 1 WHEN e.type = 'refund' THEN 2"
@@ -1300,7 +1308,8 @@ static const char SQL_ACTIVITY[] =
     " UNION ALL SELECT CASE WHEN ?5 THEN l.origin ELSE l.staff END, v.wall, 6, 0, 0, 0"
     "  FROM events v JOIN events l ON l.origin = v.ref_origin AND l.seq = v.ref_seq"
     "  WHERE v.ref_origin <> '' AND v.type = 'void' AND v.wall >= ?1 AND v.wall < ?3"
-    "   AND (?4 = '' OR l.origin = ?4) AND " COUNTED("v") ")"
+    "   AND (?4 = '' OR l.origin = ?4) AND " COUNTED("v")
+    " UNION ALL SELECT w.*, 7, 0, 0, 0 FROM (" WRONG_PINS("?1", "?3") ") w)"
     " SELECT r.key, coalesce(st.name, ''),"
     ACT_COLS("wall >= ?2") "," ACT_COLS("wall < ?2")
     " FROM rows r LEFT JOIN staff st ON st.id = r.key AND NOT ?5"
@@ -1314,13 +1323,17 @@ static const char SQL_ACTIVITY[] =
     " coalesce(sum(refunds) FILTER (WHERE " when "), 0), coalesce(sum(refunded) FILTER (WHERE " when "), 0)," \
     " coalesce(sum(voids) FILTER (WHERE " when "), 0), coalesce(sum(voided) FILTER (WHERE " when "), 0)," \
     " coalesce(sum(adjusts) FILTER (WHERE " when "), 0), coalesce(sum(adjusted) FILTER (WHERE " when "), 0)," \
-    " coalesce(sum(overrides) FILTER (WHERE " when "), 0)"
+    " coalesce(sum(overrides) FILTER (WHERE " when "), 0)," \
+    " coalesce(sum(wrong) FILTER (WHERE " when "), 0)"
 static const char SQL_ROLL_ACTIVITY[] =
     "SELECT r.key, coalesce(st.name, ''), " ROLL_ACT_COLS("hour >= ?2") "," ROLL_ACT_COLS("hour < ?2")
-    " FROM (SELECT CASE WHEN ?5 THEN till ELSE staff END AS key, * FROM roll_till"
-    "  WHERE hour >= ?1 AND hour < ?3 AND (?4 = '' OR till = ?4)) r"
+    " FROM (SELECT CASE WHEN ?5 THEN till ELSE staff END AS key, hour, tx, sales, refunds, refunded,"
+    "  voids, voided, adjusts, adjusted, overrides, events, 0 AS wrong FROM roll_till"
+    "  WHERE hour >= ?1 AND hour < ?3 AND (?4 = '' OR till = ?4)"
+    "  UNION ALL SELECT w.key, w.wall / 3600000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 FROM"
+    "  (" WRONG_PINS("?1 * 3600000", "?3 * 3600000") ") w) r"
     " LEFT JOIN staff st ON st.id = r.key AND NOT ?5"
-    " WHERE r.key <> '' GROUP BY r.key HAVING sum(r.events) > 0 OR sum(r.voided) > 0"
+    " WHERE r.key <> '' GROUP BY r.key HAVING sum(r.events) > 0 OR sum(r.voided) > 0 OR sum(r.wrong) > 0"
     " ORDER BY coalesce(sum(tx) FILTER (WHERE hour >= ?2), 0) DESC, r.key";
 
 static void read_activity(sqlite3_stmt *st, int c, struct store_activity *a)
@@ -1334,6 +1347,7 @@ static void read_activity(sqlite3_stmt *st, int c, struct store_activity *a)
     a->adjustments = sqlite3_column_int64(st, c++);
     a->adjusted_points = sqlite3_column_int64(st, c++);
     a->overrides = sqlite3_column_int64(st, c++);
+    a->wrong_pins = sqlite3_column_int64(st, c++);
 }
 
 static int activity_tx(store *s, const struct store_report_query *q, bool by_till,
@@ -1361,7 +1375,7 @@ static int activity_tx(store *s, const struct store_report_query *q, bool by_til
         copy_col(st, 0, r->key, sizeof r->key);
         copy_col(st, 1, r->name, sizeof r->name);
         read_activity(st, 2, &r->cur);
-        read_activity(st, 11, &r->prev);
+        read_activity(st, 12, &r->prev);
         if ((out = fn(r, arg)) != 0)
             break;
     }

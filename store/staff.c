@@ -181,11 +181,220 @@ int store_staff_list(store *s, int (*fn)(const struct store_staff *, void *), vo
     return rc;
 }
 
-int store_staff_login(store *s, const char *name, const char *pin, struct store_staff *out)
+/* --- wrong PINs -------------------------------------------------------
+ *
+ * A 4-digit PIN falls to a few thousand guesses, so guesses are rationed
+ * per staff member and per till: the first STORE_PIN_FREE wrong PINs in a
+ * row cost nothing (typos), each one after that makes the next try wait
+ * twice as long as the last (30 s, 1 min, 2 min ... 32 min), and
+ * STORE_PIN_LOCK in a row lock the name at this till until a manager
+ * unlocks it; a locked name gets one more try a day, so a shop whose only
+ * manager is locked is not shut out for good. A right PIN or an unlock
+ * ends the run; a run below the lock is forgotten a day after its last
+ * wrong PIN.
+ *
+ * The count is this till's own (the local table, never replicated), so it
+ * survives restarts and is shared by every process on the till: a new
+ * process gains nothing, and nothing waits in a sleep. Each wrong PIN is
+ * also an event (login_failed: whose name, where, when; never what was
+ * typed) that reaches every till and the staff report. Names that are no
+ * active staff member's share one count, which only rations their events
+ * (a flood of made-up names cannot flood the log). */
+#define PIN_FIRST_WAIT_MS 30000
+#define PIN_LOCKED_WAIT_MS (24 * 3600000LL)
+#define PIN_FORGET_MS (24 * 3600000LL)
+
+static const char *const VIA_NAMES[] = { "kiosk", "kiosk_manager", "cli" };
+
+static int64_t pin_wait_ms(int failures)
 {
-    char id[STORE_ID_LEN + 1], hash[crypto_pwhash_STRBYTES + 1];
-    if (!name || !pin || find_by_name(s, name, id, hash, sizeof hash) != 0 ||
-        crypto_pwhash_str_verify(hash, pin, strlen(pin)) != 0)
+    if (failures < STORE_PIN_FREE)
+        return 0;
+    if (failures >= STORE_PIN_LOCK)
+        return PIN_LOCKED_WAIT_MS;
+    return (int64_t)PIN_FIRST_WAIT_MS << (failures - STORE_PIN_FREE);
+}
+
+static void guard_key(const char *id, char key[32])
+{
+    snprintf(key, 32, "pin:%s", id);
+}
+
+/* id "" is the shared count of unknown names. */
+static int guard_read(store *s, const char *id, struct store_pin_guard *g)
+{
+    char key[32], v[64] = "";
+    long long last = 0;
+    memset(g, 0, sizeof *g);
+    guard_key(id, key);
+    int n = local_get(s, key, v, (int)sizeof v - 1);
+    if (n > 0) {
+        v[n] = '\0';
+        if (sscanf(v, "%d %lld", &g->failures, &last) != 2 || g->failures < 0)
+            g->failures = 0, last = 0;     /* unreadable: as if none */
+    }
+    g->last = last;
+    /* The shared count of unknown names is forgotten even at the lock: it
+     * only rations their events, some of which a day may keep. */
+    if (g->failures && (g->failures < STORE_PIN_LOCK || !*id) && store_now(s) - g->last >= PIN_FORGET_MS)
+        g->failures = 0;
+    g->locked = g->failures >= STORE_PIN_LOCK;
+    g->wait_until = pin_wait_ms(g->failures) ? g->last + pin_wait_ms(g->failures) : 0;
+    return 0;
+}
+
+static int guard_write(store *s, const char *id, int failures, int64_t when)
+{
+    char key[32], v[64];
+    guard_key(id, key);
+    if (failures == 0) {
+        sqlite3_stmt *st = sql(s, "DELETE FROM local WHERE key = ?1");
+        if (!st)
+            return -1;
+        bind_text(st, 1, key);
+        return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+    }
+    int n = snprintf(v, sizeof v, "%d %lld", failures, (long long)when);
+    return local_set(s, key, v, n);
+}
+
+int store_pin_guard(store *s, const char *staff_id, struct store_pin_guard *out)
+{
+    return guard_read(s, staff_id ? staff_id : "", out);
+}
+
+void store_wait_text(int64_t ms, char *out, size_t outsz)
+{
+    int64_t sec = (ms + 999) / 1000;
+    if (sec < 120)
+        /* TRANSLATORS: a short wait in seconds, "30 s". */
+        snprintf(out, outsz, _("%d s"), (int)sec);
+    else if (sec < 2 * 3600)
+        /* TRANSLATORS: a wait in minutes, "16 min". */
+        snprintf(out, outsz, _("%d min"), (int)((sec + 59) / 60));
+    else
+        /* TRANSLATORS: a long wait in hours, "24 h". */
+        snprintf(out, outsz, _("%d h"), (int)((sec + 3599) / 3600));
+}
+
+/* Why a known name's PIN is not checked now, or what the wrong one cost. */
+static int refuse_guarded(store *s, const char *name, const struct store_pin_guard *g, bool wrong)
+{
+    char wait[32];
+    store_wait_text(g->wait_until - store_now(s), wait, sizeof wait);
+    if (g->locked)
+        return store_fail(s, ngettext("%s is locked at this till after %d wrong PIN in a row: a manager unlocks "
+                                      "with F9 at the kiosk's login or 'tally staff unlock %s'",
+                                      "%s is locked at this till after %d wrong PINs in a row: a manager unlocks "
+                                      "with F9 at the kiosk's login or 'tally staff unlock %s'",
+                                      i18n_n(g->failures)), name, g->failures, name);
+    if (wrong)
+        return store_fail(s, _("wrong staff name or PIN; too many in a row: %s can try again in %s"), name, wait);
+    return store_fail(s, _("too many wrong PINs for %s at this till: try again in %s"), name, wait);
+}
+
+static int failed_event(store *s, const char *id, enum store_via via, const char *by, int failures)
+{
+    struct store_event ev;
+    struct jbuf jb;
+    event_init(&ev, "login_failed", id, NULL);
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "via");
+    jb_str(&jb, VIA_NAMES[via]);
+    jb_key(&jb, "failures");
+    jb_int(&jb, failures);
+    if (by && *by) {
+        jb_key(&jb, "by");      /* who was logged in at the kiosk meanwhile */
+        jb_str(&jb, by);
+    }
+    jb_obj_end(&jb);
+    if (jb_take(s, &jb, ev.data) != 0)
+        return -1;
+    return event_append(s, &ev);
+}
+
+int store_staff_login(store *s, const char *name, const char *pin, enum store_via via, const char *by,
+                      struct store_staff *out)
+{
+    char id[STORE_ID_LEN + 1] = "", hash[crypto_pwhash_STRBYTES + 1];
+    struct store_pin_guard g;
+    if ((unsigned)via >= sizeof VIA_NAMES / sizeof VIA_NAMES[0])
+        return store_fail(s, "bad login source");
+    struct store_staff who;
+    bool known = name && pin && find_by_name(s, name, id, hash, sizeof hash) == 0 &&
+                 store_staff_get(s, id, &who) == 0;
+    if (!known)
+        id[0] = '\0';
+    /* A name that waits is refused before the hash's work is done. */
+    if (known && guard_read(s, id, &g) == 0 && store_now(s) < g.wait_until) {
+        store_release(s);
+        return refuse_guarded(s, who.name, &g, false);
+    }
+    /* What can never be a PIN (an Enter on an empty field, three digits)
+     * is refused without costing a try: guessing gains nothing by it. */
+    if (!pin || !pin_ok(pin))
         return store_fail(s, _("wrong staff name or PIN"));
-    return store_staff_get(s, id, out);
+    bool right = known && crypto_pwhash_str_verify(hash, pin, strlen(pin)) == 0;
+    /* The verdict is taken under the write lock, from the count as it is
+     * then: processes checking PINs side by side cannot each use the same
+     * free try, and a right PIN found while the name waits is not told. */
+    if (tx_begin(s) != 0)
+        return -1;
+    guard_read(s, id, &g);
+    int64_t now = store_now(s);
+    bool waiting = now < g.wait_until;
+    if (right && !waiting) {
+        if (g.failures && guard_write(s, id, 0, 0) != 0) {
+            tx_rollback(s);
+            return -1;
+        }
+        if (tx_commit(s) != 0)
+            return -1;
+        *out = who;
+        return 0;
+    }
+    if (waiting) {
+        tx_rollback(s);
+        return known ? refuse_guarded(s, who.name, &g, false) : store_fail(s, _("wrong staff name or PIN"));
+    }
+    int failures = g.failures + 1;
+    if (guard_write(s, id, failures, now) != 0 || failed_event(s, id, via, by, failures) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    if (tx_commit(s) != 0)
+        return -1;
+    if (!known)
+        return store_fail(s, _("wrong staff name or PIN"));
+    guard_read(s, id, &g);
+    store_release(s);
+    if (g.wait_until > now)
+        return refuse_guarded(s, who.name, &g, true);
+    return store_fail(s, _("wrong staff name or PIN"));
+}
+
+int store_staff_unlock(store *s, const char *manager, const char *name)
+{
+    char id[STORE_ID_LEN + 1];
+    struct store_pin_guard g;
+    if (require_manager(s, manager) != 0)
+        return -1;
+    if (!name || find_by_name(s, name, id, NULL, 0) != 0)
+        return store_fail(s, _("no active staff member called %s"), name ? name : "");
+    if (tx_begin(s) != 0)
+        return -1;
+    guard_read(s, id, &g);
+    if (!g.failures) {
+        tx_rollback(s);
+        return store_fail(s, _("%s has no wrong PINs at this till: nothing to unlock"), name);
+    }
+    struct store_event ev;
+    event_init(&ev, "login_unlock", manager, NULL);
+    snprintf(ev.data, sizeof ev.data, "{\"id\":\"%s\",\"failures\":%d}", id, g.failures);
+    if (guard_write(s, id, 0, 0) != 0 || event_append(s, &ev) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
 }

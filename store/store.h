@@ -158,9 +158,39 @@ int store_staff_add(store *s, const char *by, const char *name, enum store_role 
                     const char *pin, struct store_staff *out);
 int store_staff_disable(store *s, const char *by, const char *name);
 int store_staff_list(store *s, int (*fn)(const struct store_staff *, void *), void *arg);
-/* Checks a PIN; refuses unknown, disabled and wrong. */
-int store_staff_login(store *s, const char *name, const char *pin, struct store_staff *out);
 int store_staff_get(store *s, const char *id, struct store_staff *out);
+
+/* Every PIN typed anywhere (the kiosk's login, a manager's PIN asked at
+ * the kiosk, the tally command) is checked by store_staff_login, which
+ * rations wrong ones per staff member at this till: STORE_PIN_FREE wrong
+ * PINs in a row are free, each further one doubles the wait before the
+ * next try (30 s, 1 min ... 32 min), and STORE_PIN_LOCK in a row lock the
+ * name here until a manager unlocks it (or one try a day). The count is
+ * kept in the database, so it holds across processes and restarts. Each
+ * wrong PIN is a login_failed event (whose name, via, when; never the
+ * PIN), replicated like any other; see staff.c. */
+#define STORE_PIN_FREE 3
+#define STORE_PIN_LOCK 10
+enum store_via { STORE_VIA_KIOSK, STORE_VIA_KIOSK_MANAGER, STORE_VIA_CLI };
+/* Checks a PIN; refuses unknown, disabled, wrong, and a name that must
+ * wait or is locked (the PIN is then not checked, and the reason says how
+ * long or who can unlock). by: who is logged in at the kiosk meanwhile,
+ * or NULL. */
+int store_staff_login(store *s, const char *name, const char *pin, enum store_via via,
+                      const char *by, struct store_staff *out);
+/* The wrong-PIN count of one staff member at this till. */
+struct store_pin_guard {
+    int failures;           /* wrong PINs in a row here (a forgotten run: 0) */
+    int64_t last;           /* when the last one was typed, unix ms */
+    int64_t wait_until;     /* no PIN is checked before this; 0: none */
+    bool locked;            /* STORE_PIN_LOCK or more */
+};
+int store_pin_guard(store *s, const char *staff_id, struct store_pin_guard *out);
+/* A manager ends a staff member's run of wrong PINs at this till (an
+ * event, login_unlock). Refused when there is nothing to unlock. */
+int store_staff_unlock(store *s, const char *manager, const char *name);
+/* A wait for people: "30 s", "16 min", "24 h" (rounded up). */
+void store_wait_text(int64_t ms, char *out, size_t outsz);
 
 /* --- customers ---------------------------------------------------------- */
 
@@ -501,6 +531,7 @@ int store_report_tiers(store *s, const struct store_report_query *q,
 struct store_activity {
     int64_t transactions, sales, refunds, refunded, voids, voided;
     int64_t adjustments, adjusted_points, overrides;
+    int64_t wrong_pins;     /* typed for this person, or at this till */
 };
 struct store_activity_row {
     char key[STORE_ID_LEN + 1];     /* staff id, or till origin */

@@ -67,6 +67,8 @@ struct dash {
     int64_t data_version;
     bool stale;                 /* the ledger changed since the last load */
     int64_t loaded_at, load_ms; /* monotonic end of the last load, and its length */
+    int64_t wrong_pins, prev_wrong_pins;    /* typed at the tills in the period, and before */
+    char locked[256];           /* names locked at this till after wrong PINs */
     time_t updated;             /* when the figures were read */
     bool quit;
 };
@@ -191,6 +193,40 @@ static int by_last_visit(const void *a, const void *b)
 
 static void build_drill(struct dash *d);
 
+static int wrong_pins_cb(const struct store_activity_row *r, void *arg)
+{
+    struct dash *d = arg;
+    d->wrong_pins += r->cur.wrong_pins;
+    d->prev_wrong_pins += r->prev.wrong_pins;
+    return 0;
+}
+
+static int locked_cb(const struct store_staff *m, void *arg)
+{
+    struct dash *d = arg;
+    struct store_pin_guard g;
+    if (!m->disabled && store_pin_guard(d->s, m->id, &g) == 0 && g.locked) {
+        size_t n = strlen(d->locked);
+        snprintf(d->locked + n, sizeof d->locked - n, "%s%s", n ? ", " : "", m->name);
+    }
+    return 0;
+}
+
+/* Wrong PINs, on the message line when it is free: a guessed PIN is worth
+ * a manager's look, and nothing is shown when there were none. */
+static void draw_wrong_pins(struct dash *d)
+{
+    if (d->msg[0] || d->drilling >= 0 || (!d->wrong_pins && !d->prev_wrong_pins && !d->locked[0]))
+        return;
+    char line[512];
+    int n = snprintf(line, sizeof line, ngettext("%" PRId64 " wrong PIN typed in the period (%" PRId64 " before)",
+                                                 "%" PRId64 " wrong PINs typed in the period (%" PRId64 " before)",
+                                                 i18n_n(d->wrong_pins)), d->wrong_pins, d->prev_wrong_pins);
+    if (d->locked[0] && n > 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, _("; locked at this till: %s"), d->locked);
+    put(LINES - 2, 1, COLS - 2, d->wrong_pins || d->locked[0] ? C_WARN : C_DIM, line);
+}
+
 static void load(struct dash *d)
 {
     int64_t started = clock_ms(CLOCK_MONOTONIC);
@@ -206,6 +242,12 @@ static void load(struct dash *d)
         rc = store_report_tiers(d->s, &q, tier_cb, d);
     if (rc == 0)
         rc = store_report_rewards(d->s, &q, reward_cb, d);
+    d->wrong_pins = d->prev_wrong_pins = 0;
+    d->locked[0] = '\0';
+    if (rc == 0)
+        rc = store_report_activity(d->s, &q, true, wrong_pins_cb, d);
+    if (rc == 0)
+        rc = store_staff_list(d->s, locked_cb, d);
     /* Visits per day: one bucket of days per column the chart has. */
     int cols = COLS - 9;
     if (cols < 10)
@@ -808,6 +850,7 @@ static void draw(struct dash *d)
     }
     if (d->msg[0])
         put(LINES - 2, 1, COLS - 2, d->msg_colour, d->msg);
+    draw_wrong_pins(d);
     help_bar(bar);
     refresh();
 }

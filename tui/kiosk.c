@@ -32,7 +32,7 @@ enum mode {
 };
 
 /* What a manager's PIN was asked for. */
-enum need { NEED_VOID, NEED_OVERRIDE, NEED_ADJUST, NEED_SETTING };
+enum need { NEED_VOID, NEED_OVERRIDE, NEED_ADJUST, NEED_SETTING, NEED_UNLOCK };
 
 #define NFIELDS 5
 #define HISTORY 8
@@ -60,6 +60,7 @@ struct kiosk {
     int nitems, sel;
     /* A pending action that waits for a confirm, a PIN or a reason. */
     char pending[48];
+    char unlock_name[FIELD_MAX];    /* NEED_UNLOCK: whose wrong PINs a manager ends */
     enum need need;
     struct store_override override;
     char override_reason[STORE_TEXT_MAX * 4 + 1];
@@ -445,17 +446,44 @@ static void adjust_ok(struct kiosk *k)
     go(k, M_CUSTOMER);
 }
 
+/* Back to the login form, with a name typed in already. */
+static void login_again(struct kiosk *k, const char *name)
+{
+    go(k, M_LOGIN);
+    snprintf(k->f[0].text, sizeof k->f[0].text, "%s", name);
+    k->f[0].len = strlen(k->f[0].text);
+    k->focus = name[0] ? 1 : 0;
+}
+
+static void unlock_ok(struct kiosk *k)
+{
+    if (store_staff_unlock(k->s, k->manager.id, k->unlock_name) != 0)
+        say(k, C_BAD, "%s", store_error(k->s));
+    else
+        say(k, C_GOOD, _("%s is unlocked at this till: log in."), k->unlock_name);
+    memset(&k->manager, 0, sizeof k->manager);
+    login_again(k, k->unlock_name);
+}
+
 static void manager_ok(struct kiosk *k)
 {
     struct store_staff m;
-    if (store_staff_login(k->s, k->f[0].text, k->f[1].text, &m) != 0 || m.role != ROLE_MANAGER) {
+    if (store_staff_login(k->s, k->f[0].text, k->f[1].text, STORE_VIA_KIOSK_MANAGER,
+                          k->need != NEED_UNLOCK && k->staff.id[0] ? k->staff.id : NULL, &m) != 0) {
+        say(k, C_BAD, "%s", store_error(k->s));
+        field_clear(&k->f[1]);
+        return;
+    }
+    if (m.role != ROLE_MANAGER) {
         say(k, C_BAD, "%s", _("Not a manager's name and PIN."));
         field_clear(&k->f[1]);
         return;
     }
     k->manager = m;
     k->msg[0] = '\0';
-    if (k->need == NEED_ADJUST)
+    if (k->need == NEED_UNLOCK)
+        unlock_ok(k);
+    else if (k->need == NEED_ADJUST)
         go(k, M_ADJUST);
     else if (k->need == NEED_SETTING)
         setting_ok(k);
@@ -677,8 +705,19 @@ static void key(struct kiosk *k, wint_t ch, bool fkey)
     }
     switch (k->mode) {
     case M_LOGIN:
-        if (form_key(k, ch, fkey)) {
-            if (store_staff_login(k->s, k->f[0].text, k->f[1].text, &k->staff) != 0) {
+        if (is_fkey(ch, fkey, 9)) {
+            /* A name locked (or waiting) after wrong PINs: a manager here ends it. */
+            snprintf(k->unlock_name, sizeof k->unlock_name, "%s", k->f[0].text);
+            if (!k->unlock_name[0]) {
+                say(k, C_WARN, "%s", _("Type the name to unlock, then F9."));
+                break;
+            }
+            k->need = NEED_UNLOCK;
+            say(k, C_WARN, _("Unlock %s: manager's name and PIN."), k->unlock_name);
+            go(k, M_MANAGER);
+        } else if (form_key(k, ch, fkey)) {
+            if (store_staff_login(k->s, k->f[0].text, k->f[1].text, STORE_VIA_KIOSK, NULL, &k->staff) != 0) {
+                memset(&k->staff, 0, sizeof k->staff);
                 say(k, C_BAD, "%s", store_error(k->s));
                 field_clear(&k->f[1]);
                 k->focus = 1;
@@ -813,7 +852,10 @@ static void key(struct kiosk *k, wint_t ch, bool fkey)
             list_key(k, ch, fkey);
         break;
     case M_MANAGER:
-        if (is_esc(ch, fkey)) {
+        if (is_esc(ch, fkey) && k->need == NEED_UNLOCK) {
+            k->msg[0] = '\0';
+            login_again(k, k->unlock_name);
+        } else if (is_esc(ch, fkey)) {
             int sel = k->sel;
             k->msg[0] = '\0';
             go(k, k->need == NEED_SETTING ? M_PROGRAM : M_CUSTOMER);
@@ -1006,7 +1048,8 @@ static void draw(struct kiosk *k)
     case M_LOGIN:
         put_centre(y + 2, C_ACCENT, _("Log in to start"));
         draw_form(k, y + 5, LOGIN);
-        bar[0] = "Tab"; bar[1] = _("next"); bar[2] = "Enter"; bar[3] = _("log in"); bar[4] = "F10"; bar[5] = _("close");
+        bar[0] = "Tab"; bar[1] = _("next"); bar[2] = "Enter"; bar[3] = _("log in"); bar[4] = "F9"; bar[5] = _("unlock");
+        bar[6] = "F10"; bar[7] = _("close");
         break;
     case M_IDLE:
         put_centre(y + 3, C_ACCENT, _("Scan a card"));

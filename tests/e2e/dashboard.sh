@@ -94,5 +94,8 @@ same "the earn is one more visit" "$(figure visits)" "$((VISITS + 1))"
 # New sales reload the figures at most every 2 s (more on a big shop).
 wait_for "another process's earn shows by itself" "Visits  *$((VISITS + 1)) " 150
 
+refuse "a wrong PIN" "wrong staff name or PIN" env TALLY_PIN=9999 $T customer add --name Tried
+wait_for "wrong PINs show on the dashboard by themselves" "1 wrong PIN typed in the period (0 before)" 150
+
 keys q
 wait_for "q quits" "DASHBOARD-ENDED"

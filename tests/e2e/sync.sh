@@ -110,6 +110,14 @@ join() {    # join X NAME
 join b "Kasa 2"
 join c "Kasa 3"
 converged "three tills hold the shop"
+
+# A wrong PIN at C is an event like any other: it reaches A's staff report,
+# while the count that makes a name wait stays at C (Mira still works on A).
+refuse "a wrong PIN at till C" "wrong staff name or PIN" env TALLY_PIN=86420975 "$T" --db "$C" reward add X --points 1
+converged "the wrong PIN's record reaches every till"
+run "A's staff report" "$T" --db "$A" --format json report staff --last 1d
+has "counts Mira's wrong PIN typed at C" '"name":"Mira"[^}]*"wrong_pins":1,'
+same "the PIN is in no till's database" "$(for d in "$A" "$B" "$C"; do sqlite3 "$d" .dump; done | grep -c 86420975)" 0
 run "till list on C" "$T" --db "$C" till list
 has "C knows A" "$(echo "$ADDR_A")"
 has "C knows B" "Kasa 2"

@@ -259,9 +259,12 @@ static void test_init_reopen(void **state)
     digest_of(s, d1);
     assert_string_equal(d0, d1);
     struct store_staff who;
-    assert_int_equal(store_staff_login(s, "mira", "1234", &who), 0);
+    assert_int_equal(store_staff_login(s, "mira", "1234", STORE_VIA_CLI, NULL, &who), 0);
     assert_string_equal(who.id, f->m.id);
-    REFUSED(s, store_staff_login(s, "Mira", "9999", &who), "wrong");
+    int64_t before = store_event_count(s);
+    assert_int_equal(store_staff_login(s, "Mira", "9999", STORE_VIA_CLI, NULL, &who), -1);
+    assert_non_null(strstr(store_error(s), "wrong"));
+    assert_int_equal(store_event_count(s), before + 1);     /* recorded: login_failed */
 
     /* A second shop in the same file is refused. */
     REFUSED(s, store_init_shop(s, "Other", "EUR"), "already");
@@ -1293,7 +1296,7 @@ static void test_replicate_two_tills(void **state)
     assert_false(cb.consent);
     /* B can work with what it received: staff log in, cards resolve. */
     struct store_staff who;
-    OK(store_staff_login(b, "Bogdan", "5678", &who));
+    OK(store_staff_login(b, "Bogdan", "5678", STORE_VIA_CLI, NULL, &who));
     struct store_customer byc;
     assert_int_equal(store_customer_by_card(b, "AAAAAAA1", &byc), STORE_CARD_ACTIVE);
     assert_int_equal(store_customer_by_card(b, "GGGGGGG1", &byc), STORE_CARD_FORGOTTEN);
@@ -1838,7 +1841,8 @@ static void test_staff(void **state)
     REFUSED(s, store_staff_disable(s, f->m.id, "Mira"), "yourself");
     OK(store_staff_disable(s, f->m.id, "Bogdan"));
     struct store_staff who;
-    REFUSED(s, store_staff_login(s, "Bogdan", "5678", &who), NULL);
+    assert_int_equal(store_staff_login(s, "Bogdan", "5678", STORE_VIA_CLI, NULL, &who), -1);
+    assert_non_null(strstr(store_error(s), "wrong"));
     struct store_earn e = { .amount = 1000 };
     REFUSED(s, store_earn(s, f->b.id, f->c.id, &e, NULL), "log in");
     /* The shop's first settings cannot be changed without a manager. */
@@ -2091,6 +2095,234 @@ static void test_undo_window_edges(void **state)
     REFUSED(s, store_void(s, f->b.id, e.ref, "wrong card", &r), "manager");
 }
 
+/* --- wrong PINs ------------------------------------------------------------- */
+
+static int login(store *s, const char *name, const char *pin)
+{
+    struct store_staff who;
+    return store_staff_login(s, name, pin, STORE_VIA_KIOSK, NULL, &who);
+}
+
+static void refused_with(store *s, int rc, const char *needle)
+{
+    assert_int_equal(rc, -1);
+    if (!strstr(store_error(s), needle)) {
+        print_error("expected '%s' in: %s\n", needle, store_error(s));
+        fail();
+    }
+}
+
+static struct store_pin_guard guard(store *s, const char *id)
+{
+    struct store_pin_guard g;
+    assert_int_equal(store_pin_guard(s, id, &g), 0);
+    return g;
+}
+
+/* Three wrong PINs are free, then each wrong one doubles the wait, and
+ * the tenth locks the name: while it waits or is locked even the right
+ * PIN is refused (and not checked), in this process and in a new one.
+ * Time is the store's clock: nothing here sleeps. */
+static void test_pin_wait_grows_then_locks(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    int64_t now = T0;
+    store_set_clock(s, now);
+    for (int i = 1; i <= 2; i++) {
+        refused_with(s, login(s, "Bogdan", "0000"), "wrong staff name or PIN");
+        assert_int_equal(guard(s, f->b.id).failures, i);
+        assert_int_equal(guard(s, f->b.id).wait_until, 0);
+    }
+    refused_with(s, login(s, "Bogdan", "0000"), "try again in 30 s");
+    struct store_pin_guard g = guard(s, f->b.id);
+    assert_int_equal(g.failures, 3);
+    assert_int_equal(g.wait_until, now + 30000);
+    int64_t events = store_event_count(s);
+    refused_with(s, login(s, "Bogdan", "5678"), "too many wrong PINs");
+    store_set_clock(s, now + 29999);
+    refused_with(s, login(s, "Bogdan", "5678"), "try again in 1 s");
+    assert_int_equal(store_event_count(s), events);     /* refused untried: nothing recorded */
+    assert_int_equal(guard(s, f->b.id).failures, 3);
+    int64_t wait = 30000;
+    for (int i = 4; i <= 9; i++) {
+        now += wait;
+        store_set_clock(s, now);
+        refused_with(s, login(s, "Bogdan", "0000"), "try again in");
+        wait *= 2;
+        g = guard(s, f->b.id);
+        assert_int_equal(g.failures, i);
+        assert_int_equal(g.wait_until, now + wait);
+        assert_false(g.locked);
+    }
+    assert_int_equal(wait, 32 * 60000);
+    now += wait;
+    store_set_clock(s, now);
+    refused_with(s, login(s, "Bogdan", "0000"), "locked at this till after 10 wrong PINs");
+    assert_true(guard(s, f->b.id).locked);
+    assert_int_equal(store_event_count(s), events + 7);
+    store_set_clock(s, now + 23 * HOUR_MS);
+    refused_with(s, login(s, "Bogdan", "5678"), "locked");
+    /* A new process gains nothing: the count is in the database. */
+    store_close(s);
+    s = f->s[0] = open_at(f, "a.db", false);
+    store_set_clock(s, now + 23 * HOUR_MS);
+    refused_with(s, login(s, "Bogdan", "5678"), "unlock");
+    assert_int_equal(guard(s, f->b.id).failures, 10);
+    /* Mira is not touched by Bogdan's run. */
+    assert_int_equal(login(s, "Mira", "1234"), 0);
+    /* A locked name gets one try a day (a shop's only manager is not shut
+     * out for good); a wrong one locks it for another day. */
+    store_set_clock(s, now + 24 * HOUR_MS);
+    refused_with(s, login(s, "Bogdan", "0000"), "after 11 wrong PINs");
+    store_set_clock(s, now + 48 * HOUR_MS);
+    assert_int_equal(login(s, "Bogdan", "5678"), 0);
+    assert_int_equal(guard(s, f->b.id).failures, 0);
+}
+
+/* A right PIN ends a run; a run below the lock is forgotten after a day;
+ * what can never be a PIN costs no try; each name has its own count. */
+static void test_pin_runs_end(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    store_set_clock(s, T0);
+    refused_with(s, login(s, "Bogdan", "0000"), "wrong");
+    refused_with(s, login(s, "Bogdan", "0000"), "wrong");
+    assert_int_equal(login(s, "bogdan", "5678"), 0);
+    assert_int_equal(guard(s, f->b.id).failures, 0);
+    refused_with(s, login(s, "Bogdan", "0000"), "wrong");
+    refused_with(s, login(s, "Bogdan", "0000"), "wrong");
+    store_set_clock(s, T0 + DAY_MS - 1);
+    assert_int_equal(guard(s, f->b.id).failures, 2);
+    store_set_clock(s, T0 + DAY_MS);
+    assert_int_equal(guard(s, f->b.id).failures, 0);
+    int64_t events = store_event_count(s);
+    refused_with(s, login(s, "Bogdan", ""), "wrong");
+    refused_with(s, login(s, "Bogdan", "123"), "wrong");
+    refused_with(s, login(s, "Bogdan", "12345678901"), "wrong");
+    assert_int_equal(store_event_count(s), events);
+    assert_int_equal(guard(s, f->b.id).failures, 0);
+    refused_with(s, login(s, "Mira", "0000"), "wrong");
+    assert_int_equal(guard(s, f->m.id).failures, 1);
+    assert_int_equal(guard(s, f->b.id).failures, 0);
+}
+
+/* Only a manager unlocks, only a name that has wrong PINs here, and the
+ * unlock is recorded. */
+static void test_pin_unlock(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    store_set_clock(s, T0);
+    REFUSED(s, store_staff_unlock(s, f->m.id, "Bogdan"), "nothing to unlock");
+    for (int i = 0; i < 3; i++)
+        login(s, "Bogdan", "0000");
+    refused_with(s, login(s, "Bogdan", "5678"), "too many");
+    REFUSED(s, store_staff_unlock(s, f->b.id, "Bogdan"), "manager");
+    REFUSED(s, store_staff_unlock(s, NULL, "Bogdan"), "manager");
+    REFUSED(s, store_staff_unlock(s, f->m.id, "Nobody"), "no active staff member");
+    assert_int_equal(guard(s, f->b.id).failures, 3);
+    OK(store_staff_unlock(s, f->m.id, "bogdan"));
+    assert_int_equal(guard(s, f->b.id).failures, 0);
+    assert_int_equal(count_events(s, NULL, "login_unlock", f->b.id), 1);
+    assert_int_equal(login(s, "Bogdan", "5678"), 0);
+}
+
+struct wrong_seen { const char *id; int n, other; };
+static int wrong_row(const struct store_activity_row *r, void *arg)
+{
+    struct wrong_seen *w = arg;
+    if (strcmp(r->key, w->id) == 0)
+        w->n = (int)r->cur.wrong_pins;
+    else
+        w->other += (int)r->cur.wrong_pins;
+    return 0;
+}
+
+/* Each wrong PIN is an event saying whose name, where and when, never what
+ * was typed; it replicates, and the staff report counts it at every till,
+ * while the count that makes a name wait stays at the till it was typed at. */
+static void test_pin_failures_recorded_and_replicated(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    store_set_clock(a, T0);
+    struct store_staff who;
+    assert_int_equal(store_staff_login(a, "Bogdan", "9137", STORE_VIA_CLI, NULL, &who), -1);
+    assert_int_equal(store_staff_login(a, "Mira", "4826", STORE_VIA_KIOSK_MANAGER, f->b.id, &who), -1);
+    assert_int_equal(store_staff_login(a, "Bogdan", "7351", STORE_VIA_KIOSK, NULL, &who), -1);
+    assert_int_equal(store_staff_login(a, "Nobody", "5555", STORE_VIA_KIOSK, NULL, &who), -1);
+    int n = store_read_events(a, store_origin(a), 0, f->ev, MAXEV);
+    int seen = 0;
+    for (int i = 0; i < n; i++) {
+        const struct store_event *ev = &f->ev[i];
+        if (strcmp(ev->type, "login_failed") != 0)
+            continue;
+        seen++;
+        assert_string_equal(ev->customer, "");
+        assert_int_equal(ev->wall, T0);
+        assert_true(ev->points == 0 && ev->stamps == 0 && ev->credit == 0 && ev->spend == 0);
+        const char *pins[] = { "9137", "4826", "7351", "5555" };
+        for (int p = 0; p < 4; p++) {
+            assert_null(strstr(ev->data, pins[p]));
+            assert_null(strstr(ev->reason, pins[p]));
+            assert_null(strstr(ev->pii, pins[p]));
+        }
+        if (seen == 1) {
+            assert_string_equal(ev->staff, f->b.id);
+            assert_non_null(strstr(ev->data, "\"via\":\"cli\""));
+        } else if (seen == 2) {
+            assert_string_equal(ev->staff, f->m.id);
+            assert_non_null(strstr(ev->data, "\"via\":\"kiosk_manager\""));
+            assert_non_null(strstr(ev->data, f->b.id));     /* who was logged in meanwhile */
+        } else if (seen == 3) {
+            assert_string_equal(ev->staff, f->b.id);
+            assert_non_null(strstr(ev->data, "\"failures\":2"));
+        } else {
+            assert_string_equal(ev->staff, "");             /* no one's name: no one's record */
+            assert_null(strstr(ev->data, "Nobody"));
+        }
+    }
+    assert_int_equal(seen, 4);
+
+    store *b = f->s[1] = new_till(f, "b.db", T0 + HOUR_MS);
+    sync_into(f, a, b);
+    assert_int_equal(count_events(b, NULL, "login_failed", NULL), 4);
+    struct store_report_query q = { 0 };
+    assert_int_equal(store_period_parse(b, NULL, NULL, NULL, "7d", &q.period), 0);
+    struct wrong_seen w = { f->b.id, 0, 0 };
+    assert_int_equal(store_report_activity(b, &q, false, wrong_row, &w), 0);
+    assert_int_equal(w.n, 2);
+    assert_int_equal(w.other, 1);                           /* Mira's; the unknown name has no row */
+    w = (struct wrong_seen){ store_origin(a), 0, 0 };
+    assert_int_equal(store_report_activity(b, &q, true, wrong_row, &w), 0);
+    assert_int_equal(w.n, 4);                               /* at till a, the unknown name too */
+    /* The wait is per till: b has Bogdan's record, not his count. */
+    assert_int_equal(guard(b, f->b.id).failures, 0);
+    assert_int_equal(guard(a, f->b.id).failures, 2);
+    assert_int_equal(store_staff_login(b, "Bogdan", "5678", STORE_VIA_CLI, NULL, &who), 0);
+}
+
+/* Names that are no one's share one count: they always read "wrong", and
+ * only so many of them a day are recorded, so they cannot flood the log. */
+static void test_pin_unknown_names_rationed(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    store_set_clock(s, T0);
+    for (int i = 0; i < 30; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "guess%d", i);
+        refused_with(s, login(s, name, "1234"), "wrong staff name or PIN");
+    }
+    assert_int_equal(count_events(s, NULL, "login_failed", NULL), 3);
+    store_set_clock(s, T0 + DAY_MS);
+    refused_with(s, login(s, "guess", "1234"), "wrong staff name or PIN");
+    assert_int_equal(count_events(s, NULL, "login_failed", NULL), 4);
+    assert_int_equal(login(s, "Bogdan", "5678"), 0);        /* real names are not held up */
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -2149,6 +2381,11 @@ int main(void)
         T(test_promo_category_only),
         T(test_promo_date_range),
         T(test_undo_window_edges),
+        T(test_pin_wait_grows_then_locks),
+        T(test_pin_runs_end),
+        T(test_pin_unlock),
+        T(test_pin_failures_recorded_and_replicated),
+        T(test_pin_unknown_names_rationed),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
