@@ -31,6 +31,8 @@ const char *store_event_type_text(const char *type)
     if (!strcmp(type, "expire")) return C_("event", "expiry");
     if (!strcmp(type, "nps")) return C_("event", "NPS answer");
     if (!strcmp(type, "coupon_use")) return C_("event", "coupon used");
+    if (!strcmp(type, "login_failed")) return C_("event", "wrong PIN");
+    if (!strcmp(type, "login_unlock")) return C_("event", "unlocked after wrong PINs");
     return type;        /* a type this version does not know: as it is */
 }
 
