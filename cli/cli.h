@@ -122,5 +122,6 @@ int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_till(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
+int cmd_message(struct cli *c, int argc, char **argv);
 
 #endif

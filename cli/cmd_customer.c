@@ -11,14 +11,18 @@
 static const char USAGE[] = N_(
     "Usage: tally customer add --name NAME [--phone P] [--email E] [--birthday YYYY-MM-DD|MM-DD]\n"
     "                          [--consent yes|no] [--referred-by CARD]\n"
+    "                          [--language en|pl|ro|hu] [--consent-email yes|no] [--consent-sms yes|no]\n"
     "       tally customer find TEXT            name (any case and accents), phone, card or id\n"
     "       tally customer show CARD\n"
     "       tally customer edit CARD [--name ..] [--phone ..] [--email ..] [--birthday ..] [--consent ..]\n"
+    "                          [--language ..] [--consent-email ..] [--consent-sms ..]\n"
     "       tally customer forget CARD          (manager) erase personal data, keep amounts\n"
     "       tally customer export CARD          everything held about the customer, as JSON\n\n"
     "CARD is a card code (QR text or the printed form), a phone number or a\n"
     "customer id. 'add' prints the new card's code; marketing consent is 'no'\n"
-    "unless the customer says yes.\n");
+    "unless the customer says yes. Messages (see 'tally message --help') go in\n"
+    "the customer's --language, and need marketing consent: by e-mail or SMS\n"
+    "also --consent-email or --consent-sms, each recorded with when and by whom.\n");
 
 static int consent_of(const char *v, int *out)
 {
@@ -57,6 +61,15 @@ static int customer_json(struct cli *c, struct jbuf *jb, const struct store_cust
     jb_str(jb, cu->birthday);
     jb_key(jb, "consent");
     jb_bool(jb, cu->consent);
+    struct store_contact k;
+    if (store_customer_contact(c->s, cu->id, &k) == 0) {
+        jb_key(jb, "language");
+        jb_str(jb, k.language);
+        jb_key(jb, "consent_email");
+        jb_bool(jb, k.email);
+        jb_key(jb, "consent_sms");
+        jb_bool(jb, k.sms);
+    }
     jb_key(jb, "points");
     jb_int(jb, cu->points);
     jb_key(jb, "stamps");
@@ -194,6 +207,30 @@ static int show_event(const struct store_event *ev, void *arg)
     return 0;
 }
 
+/* Language and consent per channel, with when and by whom. */
+static void show_contact(struct cli *c, const char *id)
+{
+    struct store_contact k;
+    if (store_customer_contact(c->s, id, &k) != 0)
+        return;
+    printf(k.language_set ? _("Language of messages: %s\n") : _("Language of messages: %s (the shop's)\n"), k.language);
+    const char *const label[2] = { _("E-mail"), _("SMS") };
+    const bool ok[2] = { k.email, k.sms };
+    const int64_t at[2] = { k.email_at, k.sms_at };
+    const char *const by[2] = { k.email_by, k.sms_by };
+    for (int i = 0; i < 2; i++) {
+        if (!at[i]) {
+            printf(_("%s offers: %s (never asked)\n"), label[i], _("no"));
+            continue;
+        }
+        char when[32];
+        struct store_staff who;
+        cli_time(at[i], when, sizeof when);
+        printf(_("%s offers: %s (since %s, recorded by %s)\n"), label[i], ok[i] ? _("yes") : _("no"), when,
+               by[i][0] && store_staff_get(c->s, by[i], &who) == 0 ? who.name : "-");
+    }
+}
+
 static int show(struct cli *c, const struct store_customer *cu)
 {
     struct store_tier_status t;
@@ -235,6 +272,7 @@ static int show(struct cli *c, const struct store_customer *cu)
     if (cu->birthday[0])
         printf(_("Birthday %s\n"), cu->birthday);
     printf(_("Marketing consent: %s\n"), cu->consent ? _("yes") : _("no"));
+    show_contact(c, cu->id);
     printf(_("Points %" PRId64 "   stamps %" PRId64 "   store credit %s\n"), cu->points, cu->stamps,
            cli_amount(c, cu->credit, amount));
     if (cu->points < 0)
@@ -262,7 +300,8 @@ int cmd_customer(struct cli *c, int argc, char **argv)
     const struct opt opts[] = {
         { "name", &p.name, NULL }, { "phone", &p.phone, NULL }, { "email", &p.email, NULL },
         { "birthday", &p.birthday, NULL }, { "consent", &consent, NULL },
-        { "referred-by", &p.referred_by, NULL }, { 0 } };
+        { "referred-by", &p.referred_by, NULL }, { "language", &p.language, NULL },
+        { "consent-email", &p.consent_email, NULL }, { "consent-sms", &p.consent_sms, NULL }, { 0 } };
     int n = cli_parse(c, argc, argv, opts, pos, 2, USAGE);
     if (n < 0 || consent_of(consent, &p.consent) != 0)
         return 2;
@@ -301,8 +340,10 @@ int cmd_customer(struct cli *c, int argc, char **argv)
     if (strcmp(verb, "edit") == 0) {
         if (p.referred_by)
             return cli_fail(_("who referred a customer cannot change after enrolment")), 2;
-        if (!p.name && !p.phone && !p.email && !p.birthday && p.consent < 0)
-            return cli_fail(_("say what to change: --name, --phone, --email, --birthday or --consent")), 2;
+        if (!p.name && !p.phone && !p.email && !p.birthday && p.consent < 0 && !p.language && !p.consent_email &&
+            !p.consent_sms)
+            return cli_fail(_("say what to change: --name, --phone, --email, --birthday, --consent, --language,"
+                              " --consent-email or --consent-sms")), 2;
         if (cli_login(c, false) != 0)
             return 1;
         if (store_customer_edit(c->s, c->who.id, cu.id, &p) != 0)

@@ -51,6 +51,7 @@ static const struct command {
     { "report", cmd_report, N_("the manager's reports: retention, churn, CLV, segments, rewards, staff ...") },
     { "dashboard", cmd_dashboard, N_("the manager's screen: figures, visits, segments, at-risk members") },
     { "demo", cmd_demo, N_("write a realistic demo history into an empty shop") },
+    { "message", cmd_message, N_("messages to customers: the outbox, scans for due ones, templates") },
 };
 
 static void usage(FILE *f)

@@ -192,6 +192,8 @@ static int profile_json(store *s, const struct store_profile *p, const char *sel
         jb_key(data, "referred_by");
         jb_str(data, p->referred_by);
     }
+    if (messages_profile_json(s, p, data) != 0)     /* language, consent per channel */
+        return -1;
     if (given(p->card)) {
         int taken = card_taken(s, p->card);
         if (taken)
@@ -247,7 +249,8 @@ int store_customer_add(store *s, const char *staff, const struct store_profile *
     random_id(id, STORE_ID_LEN);
     if (tx_begin(s) != 0)
         return -1;
-    if (customer_write(s, "enrol", staff, id, p, setting_int(s, "welcome.points")) != 0) {
+    if (customer_write(s, "enrol", staff, id, p, setting_int(s, "welcome.points")) != 0 ||
+        messages_on_enrol(s, staff, id) != 0) {
         tx_rollback(s);
         return -1;
     }

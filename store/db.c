@@ -180,7 +180,30 @@ static const char SCHEMA_V2[] =
 static const char SCHEMA_V3[] =
     "CREATE INDEX IF NOT EXISTS customers_phone9 ON customers(substr(phone, -9)) WHERE phone <> '';";
 
-static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3 };
+/* Version 4: messages to customers (messages.c), derived from events of
+ * types that earlier versions did not have, so they start empty.
+ * contact: a customer's language and consent per channel; outbox: one row
+ * per message occasion, its status the best-ranked outcome (s_hlc,
+ * s_origin: of that outcome's event); templates: a manager's own texts. */
+static const char SCHEMA_V4[] =
+    "CREATE TABLE contact(customer TEXT PRIMARY KEY, language TEXT NOT NULL DEFAULT '',"
+    " email_ok INTEGER NOT NULL DEFAULT 0, email_at INTEGER NOT NULL DEFAULT 0,"
+    " email_by TEXT NOT NULL DEFAULT '', sms_ok INTEGER NOT NULL DEFAULT 0,"
+    " sms_at INTEGER NOT NULL DEFAULT 0, sms_by TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+    "CREATE TABLE outbox(key TEXT PRIMARY KEY, customer TEXT NOT NULL DEFAULT '',"
+    " trig TEXT NOT NULL DEFAULT '', channel TEXT NOT NULL DEFAULT '', lang TEXT NOT NULL DEFAULT '',"
+    " created INTEGER NOT NULL DEFAULT 0, expires INTEGER NOT NULL DEFAULT 0,"
+    " vars TEXT NOT NULL DEFAULT '{}', status INTEGER NOT NULL DEFAULT 0,"
+    " s_hlc INTEGER NOT NULL DEFAULT 0, s_origin TEXT NOT NULL DEFAULT '',"
+    " status_at INTEGER NOT NULL DEFAULT 0, tries INTEGER NOT NULL DEFAULT 0,"
+    " next_try INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '',"
+    " recipient TEXT NOT NULL DEFAULT '', message_id TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX outbox_status ON outbox(status, next_try);"
+    "CREATE INDEX outbox_customer ON outbox(customer, created);"
+    "CREATE TABLE templates(trig TEXT NOT NULL, lang TEXT NOT NULL, subject TEXT NOT NULL,"
+    " body TEXT NOT NULL, PRIMARY KEY(trig, lang)) WITHOUT ROWID;";
+
+static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");

@@ -33,6 +33,7 @@ static const struct { const char *type; bool customer; const char *required; } T
     { "expire", true, NULL },      { "nps", true, "score" },
     { "coupon_use", true, "code" },
     { "login_failed", false, "via" }, { "login_unlock", false, "id" },
+    { "message", true, "status" }, { "template", false, "trigger" },   /* messages.c */
 };
 #define NTYPES (int)(sizeof TYPES / sizeof TYPES[0])
 
@@ -547,7 +548,7 @@ static int occasion_claim(store *s, const struct store_event *ev, bool *counts)
 
 /* Records (hlc, origin) for entity.field if it is newer than what is held.
  * Returns 1 if this write wins, 0 if an older one, -1 on error. */
-static int lww_wins(store *s, const char *entity, const char *field, const struct store_event *ev)
+int lww_wins(store *s, const char *entity, const char *field, const struct store_event *ev)
 {
     sqlite3_stmt *st = sql(s,
         "INSERT INTO lww(entity, field, hlc, origin) VALUES(?1, ?2, ?3, ?4)"
@@ -744,6 +745,8 @@ static int derive(store *s, const struct store_event *ev)
         if (rollup_event(s, ev, counts) != 0)       /* report rollups (rollup.c) */
             return -1;
     }
+    if (messages_derive(s, ev) != 0)        /* outbox, contact, templates (messages.c) */
+        return -1;
     const char *t = ev->type;
     if (strcmp(t, "setting") == 0) {
         char key[64];
@@ -1096,6 +1099,10 @@ int store_digest(store *s, char out[65])
         ("SELECT id, name, multiplier, days, start_minute, end_minute, date_from, date_to,"
          " category, ended FROM promos ORDER BY id"),
         "SELECT key, origin, seq FROM occasions ORDER BY key",
+        ("SELECT key, customer, trig, channel, lang, created, expires, vars, status, s_hlc, s_origin,"
+         " status_at, tries, next_try, reason, recipient, message_id FROM outbox ORDER BY key"),
+        "SELECT customer, language, email_ok, email_at, email_by, sms_ok, sms_at, sms_by FROM contact ORDER BY customer",
+        "SELECT trig, lang, subject, body FROM templates ORDER BY trig, lang",
     };
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);

@@ -144,6 +144,24 @@ int require_staff(store *s, const char *staff);
 /* ledger.c */
 int expire_customer(store *s, const char *customer, int64_t *expired);
 
+/* events.c: last writer wins for entity.field (1: this event wins). */
+int lww_wins(store *s, const char *entity, const char *field, const struct store_event *ev);
+
+/* ledger.c: points earned before cutoff and not spent since, which expire
+ * once cutoff is points.expire_days ago. */
+int points_due(store *s, const char *customer, int64_t cutoff, int64_t *due);
+
+/* messages.c: the outbox, contact and templates derived from an event;
+ * the profile fields of messages (language, consent per channel); the
+ * triggers that fire inside an enrolment's and a purchase's transaction. */
+struct jbuf;
+int messages_derive(store *s, const struct store_event *ev);
+int messages_profile_json(store *s, const struct store_profile *p, struct jbuf *data);
+int messages_on_enrol(store *s, const char *staff, const char *customer);
+int messages_on_earn(store *s, const char *staff, const struct store_customer *was,
+                     const struct store_tier_status *before, const struct store_tier_status *after,
+                     const char *earn_ref);
+
 /* rollup.c: the report rollups (schema 2). rollup_event after an event is
  * derived (counts: it holds its occasion or has none); rollup_retract when
  * an event that counted loses its occasion. */

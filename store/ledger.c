@@ -119,15 +119,11 @@ static int check_limits(store *s, const char *customer, bool stamp,
     return 1;   /* overridden */
 }
 
-/* Points earned longer ago than points.expire_days and not spent since
- * expire, oldest first: spending always uses the oldest points. */
-int expire_customer(store *s, const char *customer, int64_t *expired)
+/* Points earned before cutoff and not spent since (spending always uses
+ * the oldest points); 0 as well when `occasion` (if given) is held. */
+static int due_before(store *s, const char *customer, int64_t cutoff, const char *occasion, int64_t *due)
 {
-    *expired = 0;
-    int64_t days = setting_int(s, "points.expire_days");
-    if (days <= 0)
-        return 0;
-    int64_t now = store_now(s), cutoff = now - days * DAY_MS;
+    *due = 0;
     /* Most customers have no points older than the cutoff: one index
      * probe spares everything below. */
     sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE customer = ?1 AND wall < ?2 AND points > 0 LIMIT 1");
@@ -137,14 +133,14 @@ int expire_customer(store *s, const char *customer, int64_t *expired)
     sqlite3_bind_int64(st, 2, cutoff);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
-    char occasion[96];
-    snprintf(occasion, sizeof occasion, "expire:%s:%" PRId64, customer, cutoff / DAY_MS);
-    st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
-    if (!st)
-        return -1;
-    bind_text(st, 1, occasion);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        return 0;   /* done today already, here or at a till we heard from */
+    if (occasion) {
+        st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+        if (!st)
+            return -1;
+        bind_text(st, 1, occasion);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            return 0;   /* done today already, here or at a till we heard from */
+    }
     /* Each points effect belongs to a lot: the event itself, or for a
      * refund or void the event it corrects (two levels: a void of a
      * refund). Lots that gave points are "earned", dated by the lot; lots
@@ -169,9 +165,30 @@ int expire_customer(store *s, const char *customer, int64_t *expired)
     struct store_customer c;
     if (store_customer_get(s, customer, &c) != 0)
         return -1;
-    int64_t due = old - spent;
-    if (due > c.points)
-        due = c.points;
+    *due = old - spent < c.points ? old - spent : c.points;
+    if (*due < 0)
+        *due = 0;
+    return 0;
+}
+
+int points_due(store *s, const char *customer, int64_t cutoff, int64_t *due)
+{
+    return due_before(s, customer, cutoff, NULL, due);
+}
+
+/* Points earned longer ago than points.expire_days and not spent since
+ * expire. */
+int expire_customer(store *s, const char *customer, int64_t *expired)
+{
+    *expired = 0;
+    int64_t days = setting_int(s, "points.expire_days");
+    if (days <= 0)
+        return 0;
+    int64_t now = store_now(s), cutoff = now - days * DAY_MS, due;
+    char occasion[96];
+    snprintf(occasion, sizeof occasion, "expire:%s:%" PRId64, customer, cutoff / DAY_MS);
+    if (due_before(s, customer, cutoff, occasion, &due) != 0)
+        return -1;
     if (due <= 0)
         return 0;
     struct store_event ev;
@@ -334,6 +351,10 @@ static int earn_tx(store *s, const char *staff, const char *customer,
             return -1;
     }
     tier_for_spend(s, before.window_spend + e->amount, &after);
+    char ref[STORE_ORIGIN_LEN + 24];
+    event_ref(&ev, ref, sizeof ref);
+    if (messages_on_earn(s, staff, &c, &before, &after, ref) != 0)    /* messages.c */
+        return -1;
     if (out) {
         out->bonus_points = granted;
         snprintf(out->tier_after, sizeof out->tier_after, "%s", after.tier);

@@ -21,6 +21,7 @@ enum kind {
     K_STAMPS_PER,   /* purchase | item */
     K_LIST,         /* comma-separated words, may be empty */
     K_ACCENT,       /* a screen colour */
+    K_LANG,         /* a language messages are written in */
 };
 
 struct setting_def {
@@ -56,6 +57,18 @@ static const struct setting_def DEFS[] = {
     { "lapsed.days", K_INT, "40", 1, 3650, N_("days without a visit after which the till says 'welcome back'") },
     { "offline.after_minutes", K_INT, "10", 1, 1440, N_("a till that has heard from no other till for this many minutes is offline") },
     { "offline.redeem_limit", K_INT, "200", 0, 1000000, N_("most points a customer may spend per day at a till while it is offline (0: no limit)") },
+    /* Messages to customers (messages.c): 1 switches a trigger on. */
+    { "messages.language", K_LANG, "en", 0, 0, N_("language of messages to customers who have none recorded: en, pl, ro or hu") },
+    { "messages.welcome", K_INT, "0", 0, 1, N_("1: a welcome message when a customer enrols") },
+    { "messages.reward", K_INT, "0", 0, 1, N_("1: a message when a purchase brings the balance to a reward") },
+    { "messages.tier", K_INT, "0", 0, 1, N_("1: a message when a customer reaches a higher tier") },
+    { "messages.tier_close_percent", K_INT, "0", 0, 99, N_("a message once spend reaches this percentage of the next tier (0: off)") },
+    { "messages.birthday", K_INT, "0", 0, 1, N_("1: a birthday message messages.birthday_days before the birthday") },
+    { "messages.birthday_days", K_INT, "7", 0, 31, N_("days before the birthday that its message is queued") },
+    { "messages.expiring", K_INT, "0", 0, 1, N_("1: a message when points will expire within messages.expiring_days") },
+    { "messages.expiring_days", K_INT, "14", 1, 365, N_("days ahead that expiring points are announced") },
+    { "messages.winback", K_INT, "0", 0, 1, N_("1: a message when a member becomes at-risk or lapsed") },
+    { "messages.expire_days", K_INT, "14", 1, 365, N_("days a message may wait to be delivered before it is dropped") },
 };
 #define NDEFS (int)(sizeof DEFS / sizeof DEFS[0])
 
@@ -282,6 +295,11 @@ static int canonical_value(store *s, const struct setting_def *d, const char *va
             }
         return store_fail(s, _("%s: give green, blue, red, magenta, cyan, yellow or none"), d->key);
     }
+    case K_LANG:
+        if (!store_msg_lang_known(value))
+            return store_fail(s, _("%s: give en, pl, ro or hu"), d->key);
+        snprintf(out, outsz, "%s", value);
+        return 0;
     case K_LIST:
         if (text_fold(value, out, outsz) != 0 || strlen(out) > 500)
             return store_fail(s, _("%s: give a short comma-separated list"), d->key);

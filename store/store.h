@@ -23,7 +23,7 @@ typedef struct store store;
 #define STORE_SECRET_BYTES 32
 #define STORE_DATA_MAX 4096     /* JSON payload of one event */
 #define STORE_TEXT_MAX 200      /* a name, a reason, an email (code points) */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* --- opening --------------------------------------------------------- */
 
@@ -197,6 +197,9 @@ void store_wait_text(int64_t ms, char *out, size_t outsz);
 struct store_profile {      /* NULL or "" field: not given */
     const char *name, *phone, *email, *birthday, *referred_by, *card;
     int consent;            /* -1 not given, 0 no, 1 yes */
+    /* Messages (messages.h): the customer's language (en, pl, ro, hu) and
+     * consent to offers by e-mail and by SMS ("yes"/"no"). */
+    const char *language, *consent_email, *consent_sms;
 };
 
 struct store_customer {
@@ -693,5 +696,7 @@ const char *store_reason_text(const char *reason);
 /* An event's points and stamps for a history line ("  +12 pt  +1 st"),
  * in the reader's language; returns out. */
 const char *store_effect_text(const struct store_event *ev, char *out, size_t outsz);
+
+#include "messages.h"
 
 #endif

@@ -28,7 +28,7 @@
 enum mode {
     M_LOGIN, M_IDLE, M_SEARCH, M_CUSTOMER, M_EARN, M_REDEEM, M_CONFIRM,
     M_COUPON, M_NPS, M_PICK_VOID, M_MANAGER, M_REASON, M_ENROL, M_CARD,
-    M_ADJUST, M_PROGRAM, M_SETTING, M_QUIT
+    M_ADJUST, M_PROGRAM, M_SETTING, M_CONTACT, M_QUIT
 };
 
 /* What a manager's PIN was asked for. */
@@ -145,6 +145,10 @@ static void go(struct kiosk *k, enum mode m)
         set_fields(k, 2);
         field_init(&k->f[0], 10, false, false);
         break;
+    case M_CONTACT:     /* language, e-mail y/n, SMS y/n (contact.c) */
+        set_fields(k, 3);
+        contact_fill(k->s, k->cust.id, k->f);
+        break;
     case M_ENROL:
         set_fields(k, 5);
         field_init(&k->f[1], 20, false, false);
@@ -179,6 +183,7 @@ static void show_customer(struct kiosk *k, const struct store_customer *c)
     k->override_armed = false;
     int64_t expired = 0;
     store_expire(k->s, c->id, &expired);
+    store_message_scan(k->s, k->staff.id, c->id, NULL);    /* a birthday message due ... */
     reload_customer(k);
     if (expired)
         say(k, C_WARN, ngettext("%" PRId64 " old point expired.", "%" PRId64 " old points expired.", i18n_n(expired)),
@@ -557,7 +562,10 @@ static void enrol_ok(struct kiosk *k)
         card_make(secret, card);
     while (store_customer_by_card(k->s, card, &dummy) != STORE_CARD_UNKNOWN);
     struct store_profile p = { .name = k->f[0].text, .phone = k->f[1].text, .email = k->f[2].text,
-                               .birthday = k->f[3].text, .consent = yes ? 1 : 0, .card = card };
+                               .birthday = k->f[3].text, .consent = yes ? 1 : 0, .card = card,
+                               /* The question was "offers by email/SMS?". */
+                               .consent_email = yes && k->f[2].len ? "yes" : NULL,
+                               .consent_sms = yes && k->f[1].len ? "yes" : NULL };
     if (store_customer_add(k->s, k->staff.id, &p, &c) != 0) {
         say(k, C_BAD, "%s", store_error(k->s));
         return;
@@ -682,6 +690,13 @@ static void customer_key(struct kiosk *k, wint_t ch, bool key)
         k->need = NEED_ADJUST;
         say(k, C_WARN, "%s", _("Adjusting points needs a manager's name and PIN."));
         go(k, M_MANAGER);
+    } else if (is_fkey(ch, key, 1)) {
+        char m[256];
+        int rc = contact_passed_on(k->s, k->staff.id, k->cust.id, m, sizeof m);
+        say(k, rc == 0 ? C_GOOD : C_WARN, "%s", m);
+    } else if (!key && ch == '\t') {
+        k->msg[0] = '\0';
+        go(k, M_CONTACT);
     } else if (is_fkey(ch, key, 9)) {
         k->need = NEED_OVERRIDE;
         say(k, C_WARN, "%s", _("A manager passes a limit: manager's name and PIN."));
@@ -760,6 +775,17 @@ static void key(struct kiosk *k, wint_t ch, bool fkey)
         break;
     case M_CUSTOMER:
         customer_key(k, ch, fkey);
+        break;
+    case M_CONTACT:
+        if (is_esc(ch, fkey)) {
+            go(k, M_CUSTOMER);
+        } else if (form_key(k, ch, fkey)) {
+            char m[256];
+            int rc = contact_save(k->s, k->staff.id, k->cust.id, k->f, m, sizeof m);
+            say(k, rc == 0 ? C_GOOD : C_BAD, "%s", m);
+            if (rc == 0)
+                go(k, M_CUSTOMER);
+        }
         break;
     case M_EARN:
         if (is_esc(ch, fkey))
@@ -1155,6 +1181,11 @@ static void draw(struct kiosk *k)
             static const char *const ADJUST[] = { N_("Points (+50 or -20)"), N_("Reason") };
             draw_form(k, row, ADJUST);
             bar[0] = "Enter"; bar[1] = _("confirm"); bar[2] = "Esc"; bar[3] = _("cancel");
+        } else if (k->mode == M_CONTACT) {
+            static const char *const CONTACT[] = { N_("Language of messages (en, pl, ro, hu)"),
+                                                   N_("Offers by e-mail? (y/n)"), N_("Offers by SMS? (y/n)") };
+            draw_form(k, row, CONTACT);
+            bar[0] = "Enter"; bar[1] = _("save"); bar[2] = "Esc"; bar[3] = _("cancel");
         } else if (k->mode == M_MANAGER) {
             draw_form(k, row, MANAGER);
             bar[0] = "Enter"; bar[1] = _("confirm"); bar[2] = "Esc"; bar[3] = _("cancel");
@@ -1167,7 +1198,8 @@ static void draw(struct kiosk *k)
         } else {
             bar[0] = "F2"; bar[1] = _("earn"); bar[2] = "F3"; bar[3] = _("redeem"); bar[4] = "F4"; bar[5] = _("coupon");
             bar[6] = "F5"; bar[7] = _("undo"); bar[8] = "F6"; bar[9] = _("void"); bar[10] = "F7"; bar[11] = _("NPS");
-            bar[12] = "Esc"; bar[13] = _("next");
+            bar[12] = "F1"; bar[13] = _("told"); bar[14] = "Tab"; bar[15] = _("preferences");
+            bar[16] = "Esc"; bar[17] = _("next");
         }
     }
     }

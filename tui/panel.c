@@ -74,6 +74,7 @@ int panel_prompts(store *s, const struct store_customer *c, const char *lang, st
     int64_t now = store_now(s);
 #define ADD(col, ...) do { if (n < max) { out[n].colour = (col); \
     snprintf(out[n].text, sizeof out[n].text, __VA_ARGS__); n++; } } while (0)
+    n += contact_prompts(s, c->id, out, max);    /* a message to tell them */
     if (c->points < 0)
         ADD(C_BAD, ngettext("Negative balance (%" PRId64 " point): no redemptions until it is positive",
                             "Negative balance (%" PRId64 " points): no redemptions until it is positive",
@@ -161,6 +162,9 @@ int panel_draw(store *s, const struct store_customer *c, const char *lang, int t
         card_encode(secret, c->card, human, NULL);
     put(y, 2, COLS - 30, C_TITLE, c->name);
     put(y, COLS - 26, 25, C_DIM, human);
+    char prefs[256];
+    contact_line(s, c->id, prefs, sizeof prefs);
+    put(y + 1, 2, COLS - 4, C_DIM, prefs);
     y += 2;
 
     struct store_tier_status t;

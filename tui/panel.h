@@ -12,4 +12,15 @@ int panel_prompts(store *s, const struct store_customer *c, const char *lang, st
 /* Draws the panel from row top; returns the first free row below it. */
 int panel_draw(store *s, const struct store_customer *c, const char *lang, int top);
 
+/* contact.c: the message waiting to be told at the counter (two prompt
+ * lines, or none); marking it passed on; the preferences form (language,
+ * e-mail y/n, SMS y/n) filled and saved; a one-line summary of them. msg
+ * gets what to tell the barista. */
+int contact_prompts(store *s, const char *customer, struct prompt *out, int max);
+int contact_passed_on(store *s, const char *staff, const char *customer, char *msg, size_t msgsz);
+void contact_fill(store *s, const char *customer, struct field f[3]);
+int contact_save(store *s, const char *staff, const char *customer, const struct field f[3], char *msg,
+                 size_t msgsz);
+void contact_line(store *s, const char *customer, char *out, size_t outsz);
+
 #endif

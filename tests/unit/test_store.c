@@ -2093,6 +2093,299 @@ static void test_undo_window_edges(void **state)
     e = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
     store_set_clock(s, T0 + 10 * MIN_MS + 1);
     REFUSED(s, store_void(s, f->b.id, e.ref, "wrong card", &r), "manager");
+
+/* --- messages to customers (messages.c) ------------------------------------ */
+
+static int msg_count_cb(const struct store_message *m, void *arg)
+{
+    (void)m;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Messages of a customer (NULL: all) with a trigger (NULL: any). */
+static int messages_of(store *s, const char *customer, const char *trigger)
+{
+    int n = 0;
+    struct store_message_filter flt = { .customer = customer, .status = -1, .trigger = trigger };
+    assert_int_equal(store_message_list(s, &flt, msg_count_cb, &n), 0);
+    return n;
+}
+
+static int first_message_cb(const struct store_message *m, void *arg)
+{
+    *(struct store_message *)arg = *m;
+    return 1;
+}
+
+/* The newest message of a customer with a trigger; it must exist. */
+static struct store_message message_of(store *s, const char *customer, const char *trigger)
+{
+    struct store_message m;
+    memset(&m, 0, sizeof m);
+    struct store_message_filter flt = { .customer = customer, .status = -1, .trigger = trigger };
+    assert_int_equal(store_message_list(s, &flt, first_message_cb, &m), 1);
+    return m;
+}
+
+static struct store_customer enrol(struct fx *f, const char *name, const char *card, int consent,
+                                   const char *email, const char *consent_email, const char *language)
+{
+    struct store_profile p = { .name = name, .card = card, .consent = consent, .email = email,
+                               .consent_email = consent_email, .language = language };
+    struct store_customer c;
+    OK(store_customer_add(f->s[0], f->b.id, &p, &c));
+    return c;
+}
+
+/* Welcome: in the customer's language (else the shop's), by the channel
+ * they agreed to, and never without consent. */
+static void test_message_welcome(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    assert_int_equal(messages_of(s, NULL, NULL), 0);    /* triggers are off by default */
+    set(s, f->m.id, "messages.welcome", "1");
+    set(s, f->m.id, "messages.language", "pl");
+    struct store_customer hu = enrol(f, "Zsófia Kiss", "MSGCARD1", 1, "zs@example.hu", "yes", "hu");
+    struct store_customer pl = enrol(f, "Jan Nowak", "MSGCARD2", 1, "jan@example.pl", NULL, NULL);
+    struct store_customer no = enrol(f, "Ewa Bez", "MSGCARD3", 0, "ewa@example.pl", "yes", NULL);
+    struct store_message m = message_of(s, hu.id, "welcome");
+    assert_string_equal(m.channel, "email");
+    assert_string_equal(m.lang, "hu");
+    assert_int_equal(m.status, MSG_QUEUED);
+    struct store_rendered r;
+    OK(store_message_render(s, &m, &r));
+    assert_non_null(strstr(r.body, "Szia Zsófia"));
+    assert_non_null(strstr(r.subject, "Kawiarnia"));
+    m = message_of(s, pl.id, "welcome");
+    assert_string_equal(m.channel, "counter");  /* no e-mail consent: told at the counter */
+    assert_string_equal(m.lang, "pl");
+    m = message_of(s, no.id, "welcome");
+    assert_int_equal(m.status, MSG_SUPPRESSED);
+    assert_string_equal(m.reason, "no consent");
+    assert_int_equal(messages_of(s, NULL, "welcome"), 3);
+    /* The consent record says when and by whom. */
+    struct store_contact k;
+    OK(store_customer_contact(s, hu.id, &k));
+    assert_true(k.email);
+    assert_int_equal(k.email_at, T0);
+    assert_string_equal(k.email_by, f->b.id);
+    assert_false(k.sms);
+    assert_int_equal(k.sms_at, 0);
+    REFUSED(s, store_customer_edit(s, f->b.id, hu.id, &(struct store_profile){ .consent = -1, .language = "de" }),
+            "not a language");
+    REFUSED(s, store_customer_edit(s, f->b.id, hu.id, &(struct store_profile){ .consent = -1, .consent_sms = "maybe" }),
+            "SMS");
+}
+
+/* Reward ready, tier reached and close to the next tier fire on the
+ * purchase that crosses the line, once. */
+static void test_message_earn_triggers(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    const char *ana = f->c.id;
+    struct store_reward rw;
+    OK(store_reward_add(s, f->m.id, "Free coffee", 0, 3, &rw));
+    set(s, f->m.id, "messages.reward", "1");
+    set(s, f->m.id, "messages.tier", "1");
+    set(s, f->m.id, "messages.tier_close_percent", "80");
+    set(s, f->m.id, "tiers", "Silver:0:1,Gold:100:1.25");
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    assert_int_equal(messages_of(s, ana, NULL), 0);
+    earn(s, f->b.id, ana, 6000, 0, NULL);      /* third stamp; 80 of 100 zł to Gold */
+    assert_int_equal(messages_of(s, ana, "reward"), 1);
+    struct store_message m = message_of(s, ana, "tier-close");
+    struct store_rendered r;
+    OK(store_message_render(s, &m, &r));
+    assert_non_null(strstr(r.body, "20.00"));
+    assert_non_null(strstr(r.body, "Gold"));
+    earn(s, f->b.id, ana, 1000, 0, NULL);      /* 90 zł: still close, no second message */
+    assert_int_equal(messages_of(s, ana, "tier-close"), 1);
+    assert_int_equal(messages_of(s, ana, "reward"), 1);
+    earn(s, f->b.id, ana, 1000, 0, NULL);      /* 100 zł: Gold */
+    m = message_of(s, ana, "tier");
+    assert_non_null(strstr(m.vars, "Gold"));
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    assert_int_equal(messages_of(s, ana, "tier"), 1);
+    /* Redeeming empties the card (6 stamps, two cards); filling it again
+     * is a new occasion. */
+    struct store_result res;
+    OK(store_redeem(s, f->b.id, ana, rw.id, NULL, &res));
+    OK(store_redeem(s, f->b.id, ana, rw.id, NULL, &res));
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    assert_int_equal(messages_of(s, ana, "reward"), 1);
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    assert_int_equal(messages_of(s, ana, "reward"), 2);
+}
+
+/* Birthday and expiring points are found by a scan, each once; a message
+ * not delivered by its expiry is dropped. */
+static void test_message_scan(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    const char *ana = f->c.id;
+    set(s, f->m.id, "messages.birthday", "1");
+    set(s, f->m.id, "messages.expiring", "1");
+    set(s, f->m.id, "points.expire_days", "30");
+    set(s, f->m.id, "messages.expiring_days", "7");
+    OK(store_customer_edit(s, f->b.id, ana, &(struct store_profile){ .consent = -1, .birthday = "03-20" }));
+    earn(s, f->b.id, ana, 5000, 0, NULL);
+    int queued;
+    OK(store_message_scan(s, f->b.id, NULL, &queued));
+    assert_int_equal(queued, 0);    /* the birthday is 15 days off, the points new */
+    store_set_clock(s, T0 + 10 * DAY_MS);
+    OK(store_message_scan(s, "", NULL, &queued));
+    assert_int_equal(queued, 1);
+    struct store_message m = message_of(s, ana, "birthday");
+    assert_int_equal(m.expires, utc_ms(2024, 3, 21, 0, 0));     /* the end of the birthday */
+    OK(store_message_scan(s, "", NULL, &queued));
+    assert_int_equal(queued, 0);
+    store_set_clock(s, T0 + 25 * DAY_MS);     /* the 50 points expire in 5 days */
+    OK(store_message_scan(s, "", ana, &queued));
+    assert_int_equal(queued, 1);
+    m = message_of(s, ana, "expiring");
+    struct store_rendered r;
+    OK(store_message_render(s, &m, &r));
+    assert_non_null(strstr(r.body, "50 of your points"));
+    OK(store_message_scan(s, "", NULL, &queued));
+    assert_int_equal(queued, 0);
+    assert_int_equal(message_of(s, ana, "birthday").status, MSG_EXPIRED);   /* past the birthday */
+    assert_int_equal(message_of(s, ana, "expiring").status, MSG_QUEUED);
+}
+
+/* Win-back: the members the reports call at-risk or lapsed, once per absence. */
+static void test_message_winback(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "messages.winback", "1");
+    for (int i = 0; i < 4; i++) {
+        store_set_clock(s, T0 + i * 7 * DAY_MS);
+        earn(s, f->b.id, f->c.id, 1000, 0, NULL);
+    }
+    int queued;
+    store_set_clock(s, T0 + 25 * DAY_MS);
+    OK(store_message_scan(s, "", NULL, &queued));
+    assert_int_equal(queued, 0);        /* a regular, not overdue */
+    store_set_clock(s, T0 + 40 * DAY_MS);
+    OK(store_message_scan(s, "", NULL, &queued));
+    assert_int_equal(queued, 1);        /* 19 days since the last weekly visit */
+    store_set_clock(s, T0 + 120 * DAY_MS);
+    OK(store_message_scan(s, "", NULL, &queued));
+    assert_int_equal(queued, 0);        /* lapsed now, but the same absence */
+    assert_int_equal(messages_of(s, f->c.id, "winback"), 1);
+}
+
+static void test_message_templates(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    char long_body[STORE_BODY_MAX + 2];
+    memset(long_body, 'a', sizeof long_body - 1);
+    long_body[sizeof long_body - 1] = '\0';
+    REFUSED(s, store_template_set(s, f->m.id, TRIG_WELCOME, "pl", "Hej {imie}", "Witaj"), "unknown placeholder {imie}");
+    REFUSED(s, store_template_set(s, f->m.id, TRIG_WELCOME, "pl", "Hej", long_body), "at most 1000");
+    REFUSED(s, store_template_set(s, f->m.id, TRIG_WELCOME, "pl", "Hej \xff\xfe", "Witaj"), "not UTF-8");
+    REFUSED(s, store_template_set(s, f->m.id, TRIG_WELCOME, "pl", "Hej {name", "Witaj"), "without its pair");
+    REFUSED(s, store_template_set(s, f->m.id, TRIG_WELCOME, "pl", "Hej\nthere", "Witaj"), "one line");
+    REFUSED(s, store_template_set(s, f->b.id, TRIG_WELCOME, "pl", "Hej", "Witaj"), NULL);     /* a barista */
+    REFUSED(s, store_template_set(s, f->m.id, TRIG_WELCOME, "de", "Hallo", "Willkommen"), "not a language");
+    OK(store_template_set(s, f->m.id, TRIG_WELCOME, "pl", "Cześć {name}!", "Masz {points} pkt w {shop}.\nDo zobaczenia"));
+    struct store_rendered r;
+    OK(store_template_preview(s, TRIG_WELCOME, "pl", f->c.id, &r));
+    assert_string_equal(r.subject, "Cześć Ana!");
+    assert_string_equal(r.body, "Masz 0 pkt w Kawiarnia.\nDo zobaczenia");
+    OK(store_template_set(s, f->m.id, TRIG_WELCOME, "pl", NULL, NULL));
+    OK(store_template_preview(s, TRIG_WELCOME, "pl", f->c.id, &r));
+    assert_string_equal(r.subject, "Witamy w Kawiarnia");
+    /* Every shipped text passes the check it imposes. */
+    for (int t = 0; t < TRIG_COUNT; t++)
+        for (int l = 0; STORE_MSG_LANGS[l]; l++) {
+            char subject[1024], body[4096];
+            bool custom;
+            OK(store_template_get(s, t, STORE_MSG_LANGS[l], subject, sizeof subject, body, sizeof body, &custom));
+            assert_false(custom);
+            OK(store_template_check(s, subject, true));
+            OK(store_template_check(s, body, false));
+        }
+}
+
+/* Outcomes resolve the same whatever order they arrive in; "forget me"
+ * takes the personal data out of messages and stops those waiting. */
+static void test_message_outcomes_and_forget(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    set(a, f->m.id, "messages.welcome", "1");
+    struct store_customer x = enrol(f, "Iza Mail", "MSGCARD4", 1, "iza@example.pl", "yes", NULL);
+    struct store_customer y = enrol(f, "Olek Mail", "MSGCARD5", 1, "olek@example.pl", "yes", NULL);
+    struct store_message mx = message_of(a, x.id, "welcome"), my = message_of(a, y.id, "welcome");
+    struct store_msg_outcome retry = { .status = MSG_RETRYING, .reason = "421 busy", .tries = 1, .next_try = T0 + 60000 };
+    struct store_msg_outcome sent = { .status = MSG_SENT, .tries = 2, .recipient = "iza@example.pl",
+                                      .message_id = "<abc@tally>" };
+    OK(store_message_record(a, "", mx.key, &retry));
+    assert_int_equal(message_of(a, x.id, "welcome").status, MSG_RETRYING);
+    OK(store_message_record(a, "", mx.key, &sent));
+    OK(store_message_record(a, "", mx.key, &retry));    /* late: a sent message stays sent */
+    mx = message_of(a, x.id, "welcome");
+    assert_int_equal(mx.status, MSG_SENT);
+    assert_int_equal(mx.tries, 2);
+    assert_string_equal(mx.recipient, "iza@example.pl");
+    assert_string_equal(mx.message_id, "<abc@tally>");
+    REFUSED(a, store_message_record(a, "", "msg:nothing", &sent), "no message");
+    /* Another till gets the events newest first: the same outbox. */
+    store *b = f->s[1] = new_till(f, "b.db", T0);
+    int n = store_read_events(a, store_origin(a), 0, f->ev, MAXEV);
+    for (int i = 0; i < n / 2; i++) {
+        struct store_event tmp = f->ev[i];
+        f->ev[i] = f->ev[n - 1 - i];
+        f->ev[n - 1 - i] = tmp;
+    }
+    enum store_apply res[MAXEV];
+    char why[256];
+    OK(store_apply_events(b, f->ev, (size_t)n, res, why, sizeof why));
+    same_digest(a, b);
+    assert_int_equal(message_of(b, x.id, "welcome").status, MSG_SENT);
+    /* Forget: the address is gone from the outbox and the event, the
+     * waiting message will not go. */
+    OK(store_customer_forget(a, f->m.id, x.id));
+    OK(store_customer_forget(a, f->m.id, y.id));
+    assert_string_equal(message_of(a, x.id, "welcome").recipient, "");
+    assert_int_equal(message_of(a, x.id, "welcome").status, MSG_SENT);
+    my = message_of(a, y.id, "welcome");
+    assert_int_equal(my.status, MSG_SUPPRESSED);
+    assert_string_equal(my.reason, "forgotten");
+    assert_int_equal(count_events(a, x.id, "message", "iza@"), 0);
+    struct store_contact k;
+    OK(store_customer_contact(a, y.id, &k));
+    assert_false(k.email);
+    sync_into(f, a, b);
+    same_digest(a, b);
+}
+
+/* The counter channel: the waiting message until it is passed on, and
+ * none once the customer withdrew consent. */
+static void test_message_counter(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "messages.welcome", "1");
+    struct store_customer x = enrol(f, "Kasia Lada", "MSGCARD6", 1, NULL, NULL, NULL);
+    struct store_customer y = enrol(f, "Piotr Lada", "MSGCARD7", 1, NULL, NULL, NULL);
+    struct store_message m;
+    assert_int_equal(store_message_for_counter(s, x.id, &m), 1);
+    assert_string_equal(m.trigger, "welcome");
+    struct store_msg_outcome told = { .status = MSG_SENT, .reason = "told at the counter", .tries = 1 };
+    OK(store_message_record(s, f->b.id, m.key, &told));
+    assert_int_equal(store_message_for_counter(s, x.id, &m), 0);
+    OK(store_customer_edit(s, f->b.id, y.id, &(struct store_profile){ .consent = 0 }));
+    assert_int_equal(store_message_for_counter(s, y.id, &m), 0);
+    assert_int_equal(message_of(s, y.id, "welcome").status, MSG_SUPPRESSED);
 }
 
 /* --- wrong PINs ------------------------------------------------------------- */
@@ -2386,6 +2679,13 @@ int main(void)
         T(test_pin_unlock),
         T(test_pin_failures_recorded_and_replicated),
         T(test_pin_unknown_names_rationed),
+        T(test_message_welcome),
+        T(test_message_earn_triggers),
+        T(test_message_scan),
+        T(test_message_winback),
+        T(test_message_templates),
+        T(test_message_outcomes_and_forget),
+        T(test_message_counter),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 #include <dirent.h>
 
 #include <cmocka.h>
@@ -1344,6 +1345,132 @@ static void test_join_takes_no_identity(void **state)
     sync_core_free(c);
     store_close(s);
     rm_rf(dir);
+
+static int count_queue_event(const struct store_event *ev, void *arg)
+{
+    if (strstr(ev->data, "\"status\":\"queued\""))
+        (*(int *)arg)++;
+    return 0;
+}
+
+static int first_message(const struct store_message *m, void *arg)
+{
+    *(struct store_message *)arg = *m;
+    return 1;
+}
+
+static int count_message(const struct store_message *m, void *arg)
+{
+    (void)m;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Outbox rows and queueing events of one customer at a till. */
+static void messages_at(struct node *n, const char *customer, int *rows, int *queued, int *status)
+{
+    struct store_message_filter f = { .customer = customer, .status = -1 };
+    *rows = 0;
+    assert_int_equal(store_message_list(n->s, &f, count_message, rows), 0);
+    f.status = MSG_SENT;
+    *status = 0;
+    assert_int_equal(store_message_list(n->s, &f, count_message, status), 0);
+    struct store_event_filter ef = { .customer = customer, .type = "message" };
+    *queued = 0;
+    assert_int_equal(store_list_events(n->s, &ef, count_queue_event, queued), 0);
+    store_release(n->s);
+}
+
+/* Every till holds every till's events: equal digests alone may hide a
+ * missing event that changes nothing (a second claim of an occasion). */
+static bool all_held(struct sim *s)
+{
+    bool ok = true;
+    for (int i = 0; i < NODES; i++)
+        for (int j = 0; j < NODES; j++)
+            ok &= store_max_seq(s->n[i].s, store_origin(s->n[j].s)) ==
+                  store_max_seq(s->n[j].s, store_origin(s->n[j].s));
+    for (int i = 0; i < NODES; i++)
+        store_release(s->n[i].s);
+    return ok;
+}
+
+static void converge(struct sim *s)
+{
+    char why[256] = "";
+    int guard;
+    for (guard = 0; guard < 4000 && !(converged(s, why, sizeof why) && all_held(s)); guard++)
+        step(s, 4);
+    if (guard == 4000)
+        print_error("%s\n", why);
+    assert_true(guard < 4000);
+}
+
+/* A birthday message is one occasion: three tills that queue it at the
+ * same moment, or while one is cut off and the sender has already sent
+ * its own, end with one message, sent once, on every till. */
+static void test_sim_message_once(void **state)
+{
+    (void)state;
+    struct sim *s = sim_fault_free(5);
+    struct node *a = &s->n[0], *b = &s->n[1], *c = &s->n[2];
+    assert_int_equal(store_setting_set(a->s, a->staff, "messages.birthday", "1"), 0);
+    char bday[8], ids[2][STORE_ID_LEN + 1];
+    int64_t soon = store_now(a->s) + 2 * 86400000LL;
+    time_t tt = (time_t)(soon / 1000);
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(bday, sizeof bday, "%m-%d", &tm);
+    for (int i = 0; i < 2; i++) {
+        char card[16];
+        snprintf(card, sizeof card, "SIMB%04d", i);
+        struct store_profile p = { .name = "Urodzinowy", .card = card, .birthday = bday, .consent = 1 };
+        struct store_customer cu;
+        assert_int_equal(store_customer_add(a->s, a->staff, &p, &cu), 0);
+        snprintf(ids[i], sizeof ids[i], "%s", cu.id);
+    }
+    converge(s);
+    /* At once: every till scans before any hears of the others. */
+    for (int i = 0; i < NODES; i++) {
+        int q = -1;
+        assert_int_equal(store_message_scan(s->n[i].s, "", ids[0], &q), 0);
+        assert_int_equal(q, 1);
+    }
+    converge(s);
+    int rows, queued, sent;
+    for (int i = 0; i < NODES; i++) {
+        messages_at(&s->n[i], ids[0], &rows, &queued, &sent);
+        assert_int_equal(queued, NODES);    /* each till fired ... */
+        assert_int_equal(rows, 1);          /* ... one message */
+    }
+    /* Cut off: till c queues first, then the sender (a) queues and sends
+     * its own; c's event is the earlier and wins the occasion. */
+    s->cut = 2;
+    assert_int_equal(store_message_scan(c->s, "", ids[1], NULL), 0);
+    assert_int_equal(store_message_scan(a->s, "", ids[1], NULL), 0);
+    struct store_message m;
+    struct store_message_filter f = { .customer = ids[1], .status = MSG_QUEUED };
+    assert_int_equal(store_message_list(a->s, &f, first_message, &m), 1);
+    struct store_msg_outcome o = { .status = MSG_SENT, .tries = 1, .recipient = "x@example.pl",
+                                   .message_id = "<1@tally>" };
+    assert_int_equal(store_message_record(a->s, "", m.key, &o), 0);
+    for (int k = 0; k < 50; k++)
+        step(s, 4);
+    assert_int_equal(store_message_scan(b->s, "", ids[1], NULL), 0);    /* b has heard a's */
+    s->cut = -1;
+    converge(s);
+    for (int i = 0; i < NODES; i++) {
+        messages_at(&s->n[i], ids[1], &rows, &queued, &sent);
+        assert_int_equal(queued, 2);
+        assert_int_equal(rows, 1);
+        assert_int_equal(sent, 1);
+        /* Nothing is left waiting to go a second time. */
+        f.status = MSG_QUEUED;
+        struct store_message left;
+        assert_int_equal(store_message_list(s->n[i].s, &f, first_message, &left), 0);
+        store_release(s->n[i].s);
+    }
+    sim_free(s);
 }
 
 int main(void)
@@ -1365,6 +1492,7 @@ int main(void)
         cmocka_unit_test(test_sim_hello_retried_soon),
         cmocka_unit_test(test_removal_is_final),
         cmocka_unit_test(test_join_takes_no_identity),
+        cmocka_unit_test(test_sim_message_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,128 @@
+/* messages.h - messages to customers: the part of the store's public face
+ * (included by store.h) that decides who gets which message, once.
+ *
+ * A trigger (welcome, reward ready, tier reached ...) that fires for a
+ * customer appends one "message" event whose occasion key names the
+ * occasion ("msg:birthday:<customer>:2026"). Two tills that fire the same
+ * occasion, at once or while cut off from each other, both keep their
+ * event, but the outbox has one row per occasion key, so one message
+ * goes out. Each outcome (sent, retrying, failed, expired, suppressed)
+ * is another "message" event naming that key; the row's status is the
+ * outcome of highest rank (then the latest), the same on every till. */
+#ifndef TALLY_STORE_MESSAGES_H
+#define TALLY_STORE_MESSAGES_H
+
+/* In rank order: a later state never goes back to an earlier one. */
+enum store_msg_status {
+    MSG_QUEUED, MSG_RETRYING, MSG_SUPPRESSED, MSG_EXPIRED, MSG_FAILED, MSG_SENT, MSG_STATUS_COUNT
+};
+const char *store_msg_status_name(int status);      /* "queued" ... */
+int store_msg_status_parse(const char *name);       /* -1 if unknown */
+
+enum store_trigger {
+    TRIG_WELCOME, TRIG_REWARD, TRIG_TIER, TRIG_TIER_CLOSE, TRIG_BIRTHDAY, TRIG_EXPIRING,
+    TRIG_WINBACK, TRIG_COUNT
+};
+const char *store_trigger_name(int trigger);        /* "welcome", "reward" ... */
+const char *store_trigger_help(int trigger);        /* untranslated: translate with _() */
+int store_trigger_parse(const char *name);          /* -1 if unknown */
+
+/* The languages messages are written in, NULL-terminated: en, pl, ro, hu. */
+extern const char *const STORE_MSG_LANGS[];
+bool store_msg_lang_known(const char *lang);
+
+#define STORE_MSG_KEY_MAX 96
+#define STORE_SUBJECT_MAX 120   /* code points of a subject */
+#define STORE_BODY_MAX 1000     /* code points of a body */
+
+struct store_message {
+    char key[STORE_MSG_KEY_MAX];    /* the occasion: the message's identity */
+    char customer[STORE_ID_LEN + 1];
+    char trigger[16];
+    char channel[8];                /* "email", "sms" or "counter" */
+    char lang[3];
+    int status;                     /* enum store_msg_status */
+    int64_t created, expires;       /* unix ms */
+    int64_t status_at;              /* when the status was recorded */
+    int tries;                      /* delivery attempts so far */
+    int64_t next_try;               /* retrying: not before this */
+    char reason[256];               /* why it is in its status, or "" */
+    char recipient[256];            /* where it went ("" once forgotten) */
+    char message_id[128];
+    char vars[512];                 /* JSON: the occasion's values (reward, tier ...) */
+};
+
+/* A customer's language and consent per channel (each consent with when
+ * and by which staff member it was last given or withdrawn). */
+struct store_contact {
+    char language[3];               /* the customer's, else the shop's */
+    bool language_set;              /* recorded for the customer */
+    bool email, sms;                /* consent to offers by e-mail / SMS */
+    int64_t email_at, sms_at;       /* 0: never asked */
+    char email_by[STORE_ID_LEN + 1], sms_by[STORE_ID_LEN + 1];
+};
+int store_customer_contact(store *s, const char *customer, struct store_contact *out);
+
+struct store_message_filter {
+    const char *customer;           /* or NULL */
+    int status;                     /* -1: any */
+    const char *trigger;            /* or NULL */
+    int limit;                      /* 0: all */
+};
+/* Newest first. */
+int store_message_list(store *s, const struct store_message_filter *f,
+                       int (*fn)(const struct store_message *, void *), void *arg);
+int store_message_get(store *s, const char *key, struct store_message *out);
+
+/* What happened to a message: a status other than queued, with a reason
+ * (shown to the manager), the attempts so far, when to try again, and
+ * for a sent message where it went and its Message-ID. */
+struct store_msg_outcome {
+    int status;
+    const char *reason;
+    int tries;
+    int64_t next_try;
+    const char *recipient, *message_id;
+};
+/* Records an outcome (an event). staff: who passed it on at the counter,
+ * or "" for the messenger. */
+int store_message_record(store *s, const char *staff, const char *key,
+                         const struct store_msg_outcome *o);
+
+/* The counter channel: the oldest message waiting for this customer to
+ * be told at the counter. Returns 1 and fills out, 0 if none, -1 on error.
+ * A waiting message whose customer has withdrawn consent since is
+ * recorded as suppressed instead. */
+int store_message_for_counter(store *s, const char *customer, struct store_message *out);
+
+/* The time-based triggers (birthday, points expiring, win-back) for one
+ * customer (id) or everyone (NULL), and queued messages past their expiry
+ * recorded as expired. queued gets how many messages were queued. */
+int store_message_scan(store *s, const char *staff, const char *customer, int *queued);
+
+/* A message's subject and body in its language, placeholders filled in
+ * from the customer as they are now and the occasion's values. */
+#define STORE_RENDER_MAX 4096
+struct store_rendered {
+    char subject[STORE_RENDER_MAX / 4];
+    char body[STORE_RENDER_MAX];
+};
+int store_message_render(store *s, const struct store_message *m, struct store_rendered *out);
+
+/* Templates: one subject and body per trigger and language. The shipped
+ * ones are used until a manager sets their own (an event, replicated). */
+int store_template_get(store *s, int trigger, const char *lang, char *subject, size_t subjectsz,
+                       char *body, size_t bodysz, bool *custom);
+/* subject and body NULL: back to the shipped text. Refuses unknown
+ * placeholders, overlong and non-UTF-8 text, saying which. */
+int store_template_set(store *s, const char *manager, int trigger, const char *lang,
+                       const char *subject, const char *body);
+/* The check alone. */
+int store_template_check(store *s, const char *text, bool subject);
+/* The placeholders a template may use, NULL-terminated ("name", ...). */
+extern const char *const STORE_PLACEHOLDERS[];
+/* A template filled in for one customer (or sample values: NULL). */
+int store_template_preview(store *s, int trigger, const char *lang, const char *customer,
+                           struct store_rendered *out);
+
+#endif
