@@ -72,3 +72,20 @@ forge() {
     done
     printf '%s%s\n' "$out" "$(printf '%s' "$a" | cut -c$((acc + 1)))" | sed 's/..../&-/g; s/-$//'
 }
+
+# A screen test's terminal: tmux session k on the server $SOCK (set SOCK
+# first). wait_for WHAT PATTERN passes once PATTERN shows, fails after 5 s.
+TM() { tmux -L "$SOCK" "$@"; }
+screen() { TM capture-pane -t k -p; }
+wait_for() {
+    i=0
+    while [ $i -lt 50 ]; do
+        if screen | grep -q -- "$2"; then pass "$1"; return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "$1: no '$2' on screen:"
+    screen | sed 's/^/    | /'
+    return 1
+}
+keys() { TM send-keys -t k "$@"; sleep 0.15; }

@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
 SOCK="tally-msg-$$"
-TM() { tmux -L "$SOCK" "$@"; }
 trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
 
 env TALLY_NEW_PIN=2468 $T init --shop "Kawiarnia Pod Lipą" --currency PLN --manager Mira >/dev/null
@@ -55,19 +54,6 @@ has "the shipped text" "Üdvözlünk"
 unset TALLY_STAFF TALLY_PIN
 
 # The counter channel in the kiosk.
-screen() { TM capture-pane -t k -p; }
-wait_for() {
-    i=0
-    while [ $i -lt 50 ]; do
-        if screen | grep -q -- "$2"; then pass "$1"; return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "$1: no '$2' on screen:"
-    screen | sed 's/^/    | /'
-    return 1
-}
-keys() { TM send-keys -t k "$@"; sleep 0.15; }
 TM new-session -d -s k -x 100 -y 30 "TALLY_DB='$TALLY_DB' TALLY_LOCALEDIR='${TALLY_LOCALEDIR:-}' $T kiosk; sleep 60"
 wait_for "the kiosk starts" "Log in to start"
 keys "Bogdan" Tab "1111" Enter
