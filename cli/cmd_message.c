@@ -53,7 +53,7 @@ static int print_message(const struct store_message *m, void *arg)
         jb_key(jb, "tries");
         jb_int(jb, m->tries);
         jb_key(jb, "reason");
-        jb_str(jb, m->reason);
+        jb_str(jb, m->reason);      /* a code, as the ledger keeps it */
         jb_key(jb, "message_id");
         jb_str(jb, m->message_id);
         jb_obj_end(jb);
@@ -64,7 +64,7 @@ static int print_message(const struct store_message *m, void *arg)
     cli_time(m->created, when, sizeof when);
     const char *who = store_customer_get(c->s, m->customer, &cu) == 0 && !cu.forgotten ? cu.name : m->customer;
     printf("%s  %-10s %-8s %-2s %-10s %s  %s\n", when, m->trigger, m->channel, m->lang,
-           store_msg_status_name(m->status), who, m->reason);
+           store_msg_status_name(m->status), who, store_reason_text(m->reason));
     return 0;
 }
 
@@ -91,7 +91,7 @@ static int show_message(struct cli *c, const char *key)
     printf(_("Trigger %s, by %s, in %s; %s\n"), m.trigger, m.channel, m.lang, store_msg_status_name(m.status));
     printf(_("Queued %s, expires %s, %d attempts\n"), created, expires, m.tries);
     if (m.reason[0])
-        printf(_("Reason: %s\n"), m.reason);
+        printf(_("Reason: %s\n"), store_reason_text(m.reason));
     if (m.message_id[0])
         printf("Message-ID: %s\n", m.message_id);
     printf("\n%s\n\n%s\n", r.subject, r.body);

@@ -33,6 +33,8 @@ const char *store_event_type_text(const char *type)
     if (!strcmp(type, "coupon_use")) return C_("event", "coupon used");
     if (!strcmp(type, "login_failed")) return C_("event", "wrong PIN");
     if (!strcmp(type, "login_unlock")) return C_("event", "unlocked after wrong PINs");
+    if (!strcmp(type, "message")) return C_("event", "message to the customer");
+    if (!strcmp(type, "template")) return C_("event", "message template change");
     return type;        /* a type this version does not know: as it is */
 }
 
@@ -40,6 +42,14 @@ const char *store_reason_text(const char *reason)
 {
     if (!strcmp(reason, STORE_REASON_TILL_UNDO))
         return _("undone at the till");
+    if (!strcmp(reason, STORE_REASON_NO_CONSENT))
+        return _("no consent");
+    if (!strcmp(reason, STORE_REASON_TOLD))
+        return _("told at the counter");
+    if (!strcmp(reason, STORE_REASON_UNSENT))
+        return _("not delivered before it expired");
+    if (!strcmp(reason, STORE_REASON_FORGOTTEN))
+        return _("the customer asked to be forgotten");
     return reason;
 }
 

@@ -333,7 +333,7 @@ static int derive_forget(store *s, const char *customer)
     static const char *const STEPS[] = {
         "UPDATE contact SET email_ok = 0, sms_ok = 0 WHERE customer = ?1",
         "UPDATE outbox SET recipient = '' WHERE customer = ?1",
-        "UPDATE outbox SET status = 2, s_hlc = 0, s_origin = '', reason = 'forgotten'"
+        "UPDATE outbox SET status = 2, s_hlc = 0, s_origin = '', reason = '" STORE_REASON_FORGOTTEN "'"
         " WHERE customer = ?1 AND status < 2",
     };
     for (size_t i = 0; i < sizeof STEPS / sizeof STEPS[0]; i++) {
@@ -641,7 +641,7 @@ int store_message_for_counter(store *s, const char *customer, struct store_messa
     sqlite3_reset(st);
     if (consent_given(s, customer))
         return 1;
-    struct store_msg_outcome o = { .status = MSG_SUPPRESSED, .reason = "no consent" };
+    struct store_msg_outcome o = { .status = MSG_SUPPRESSED, .reason = STORE_REASON_NO_CONSENT };
     return store_message_record(s, "", out->key, &o) == 0 ? 0 : -1;
 }
 
@@ -713,7 +713,7 @@ static int fire(store *s, const char *staff, const char *customer, int trigger, 
         return -1;
     if (allowed)
         return 0;
-    struct store_msg_outcome o = { .status = MSG_SUPPRESSED, .reason = "no consent" };
+    struct store_msg_outcome o = { .status = MSG_SUPPRESSED, .reason = STORE_REASON_NO_CONSENT };
     return record_tx(s, staff, occasion, &o);
 }
 
@@ -955,7 +955,7 @@ static int scan_tx(store *s, const char *staff, const char *customer, const stru
         if (sqlite3_step(st) != SQLITE_ROW)
             break;
         copy_col(st, 0, key, sizeof key);
-        struct store_msg_outcome o = { .status = MSG_EXPIRED, .reason = "not sent before it expired",
+        struct store_msg_outcome o = { .status = MSG_EXPIRED, .reason = STORE_REASON_UNSENT,
                                        .tries = sqlite3_column_int(st, 1) };
         sqlite3_reset(st);
         if (record_tx(s, staff, key, &o) != 0)

@@ -691,6 +691,10 @@ const char *store_event_type_text(const char *type);
 /* Reasons the program records itself are codes, translated when shown;
  * a reason a person typed is returned as it is. */
 #define STORE_REASON_TILL_UNDO "@till-undo"     /* the kiosk's undo */
+#define STORE_REASON_NO_CONSENT "@no-consent"   /* a message suppressed (messages.h) */
+#define STORE_REASON_TOLD "@told"               /* a message passed on at the counter */
+#define STORE_REASON_UNSENT "@unsent"           /* a message expired before delivery */
+#define STORE_REASON_FORGOTTEN "@forgotten"     /* a message of a forgotten customer */
 const char *store_reason_text(const char *reason);
 
 /* An event's points and stamps for a history line ("  +12 pt  +1 st"),

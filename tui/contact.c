@@ -43,7 +43,7 @@ int contact_passed_on(store *s, const char *staff, const char *customer, char *m
         snprintf(msg, msgsz, "%s", found < 0 ? store_error(s) : _("No message is waiting for this customer."));
         return -1;
     }
-    struct store_msg_outcome o = { .status = MSG_SENT, .reason = "told at the counter", .tries = 1 };
+    struct store_msg_outcome o = { .status = MSG_SENT, .reason = STORE_REASON_TOLD, .tries = 1 };
     if (store_message_record(s, staff, m.key, &o) != 0) {
         snprintf(msg, msgsz, "%s", store_error(s));
         return -1;

@@ -2163,7 +2163,7 @@ static void test_message_welcome(void **state)
     assert_string_equal(m.lang, "pl");
     m = message_of(s, no.id, "welcome");
     assert_int_equal(m.status, MSG_SUPPRESSED);
-    assert_string_equal(m.reason, "no consent");
+    assert_string_equal(m.reason, STORE_REASON_NO_CONSENT);
     assert_int_equal(messages_of(s, NULL, "welcome"), 3);
     /* The consent record says when and by whom. */
     struct store_contact k;
@@ -2359,7 +2359,7 @@ static void test_message_outcomes_and_forget(void **state)
     assert_int_equal(message_of(a, x.id, "welcome").status, MSG_SENT);
     my = message_of(a, y.id, "welcome");
     assert_int_equal(my.status, MSG_SUPPRESSED);
-    assert_string_equal(my.reason, "forgotten");
+    assert_string_equal(my.reason, STORE_REASON_FORGOTTEN);
     assert_int_equal(count_events(a, x.id, "message", "iza@"), 0);
     struct store_contact k;
     OK(store_customer_contact(a, y.id, &k));
@@ -2380,7 +2380,7 @@ static void test_message_counter(void **state)
     struct store_message m;
     assert_int_equal(store_message_for_counter(s, x.id, &m), 1);
     assert_string_equal(m.trigger, "welcome");
-    struct store_msg_outcome told = { .status = MSG_SENT, .reason = "told at the counter", .tries = 1 };
+    struct store_msg_outcome told = { .status = MSG_SENT, .reason = STORE_REASON_TOLD, .tries = 1 };
     OK(store_message_record(s, f->b.id, m.key, &told));
     assert_int_equal(store_message_for_counter(s, x.id, &m), 0);
     OK(store_customer_edit(s, f->b.id, y.id, &(struct store_profile){ .consent = 0 }));
