@@ -894,10 +894,15 @@ static int scan_collect(store *s, const char *customer, struct candidates *bday,
     sqlite3_stmt *st;
     if (trigger_on(s, TRIG_BIRTHDAY)) {
         int64_t ahead = setting_int(s, "messages.birthday_days");
-        if (!(st = sql(s, "SELECT id, birthday FROM customers WHERE birthday <> '' AND forgotten = 0"
-                          " AND enrolled > 0 AND (?1 = '' OR id = ?1)")))
+        /* One customer by the primary key: the kiosk asks at each scan. */
+        st = customer ? sql(s, "SELECT id, birthday FROM customers WHERE id = ?1 AND birthday <> ''"
+                               " AND forgotten = 0 AND enrolled > 0")
+                      : sql(s, "SELECT id, birthday FROM customers WHERE birthday <> '' AND forgotten = 0"
+                               " AND enrolled > 0");
+        if (!st)
             return -1;
-        bind_text(st, 1, customer ? customer : "");
+        if (customer)
+            bind_text(st, 1, customer);
         while (sqlite3_step(st) == SQLITE_ROW) {
             int year, days = days_to_birthday((const char *)sqlite3_column_text(st, 1), now, &year);
             struct candidate *x = days >= 0 && days <= ahead ? candidate_add(bday, (const char *)sqlite3_column_text(st, 0)) : NULL;
@@ -909,10 +914,13 @@ static int scan_collect(store *s, const char *customer, struct candidates *bday,
         sqlite3_reset(st);
     }
     if (trigger_on(s, TRIG_EXPIRING) && setting_int(s, "points.expire_days") > 0) {
-        if (!(st = sql(s, "SELECT id FROM customers WHERE points > 0 AND forgotten = 0 AND enrolled > 0"
-                          " AND (?1 = '' OR id = ?1)")))
+        st = customer ? sql(s, "SELECT id FROM customers WHERE id = ?1 AND points > 0 AND forgotten = 0"
+                               " AND enrolled > 0")
+                      : sql(s, "SELECT id FROM customers WHERE points > 0 AND forgotten = 0 AND enrolled > 0");
+        if (!st)
             return -1;
-        bind_text(st, 1, customer ? customer : "");
+        if (customer)
+            bind_text(st, 1, customer);
         while (sqlite3_step(st) == SQLITE_ROW)
             candidate_add(exp, (const char *)sqlite3_column_text(st, 0));
         sqlite3_reset(st);
