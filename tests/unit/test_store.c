@@ -2093,6 +2093,7 @@ static void test_undo_window_edges(void **state)
     e = earn(s, f->b.id, f->c.id, 1000, 0, NULL);
     store_set_clock(s, T0 + 10 * MIN_MS + 1);
     REFUSED(s, store_void(s, f->b.id, e.ref, "wrong card", &r), "manager");
+}
 
 /* --- messages to customers (messages.c) ------------------------------------ */
 
