@@ -202,7 +202,7 @@ wait_for "F11 shows the program" "welcome.points"
 # The last rule is below the first page; walking down brings it up.
 LASTRULE=$($T program show --format json | tr ',' '\n' | sed -n 's/^[{ ]*"\([a-z_.]*\)".*/\1/p' | tail -n 1)
 if screen | grep -q -- "$LASTRULE"; then fail "the last rule $LASTRULE shows without scrolling"; fi
-i=0; while [ $i -lt 30 ]; do keys Down; i=$((i + 1)); done
+i=0; while [ $i -lt 60 ]; do keys Down; i=$((i + 1)); done
 wait_for "the program list scrolls to its last rule" "$LASTRULE"
 # Select welcome.points by walking to it from the top.
 keys Escape F11
