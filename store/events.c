@@ -1099,7 +1099,7 @@ int store_digest(store *s, char out[65])
         ("SELECT id, name, multiplier, days, start_minute, end_minute, date_from, date_to,"
          " category, ended FROM promos ORDER BY id"),
         "SELECT key, origin, seq FROM occasions ORDER BY key",
-        /* Schema 3 (messages.c): hashed only when they hold rows, so a
+        /* Schema 4 (messages.c): hashed only when they hold rows, so a
          * ledger without messages keeps the digest it had. */
         ("SELECT key, customer, trig, channel, lang, created, expires, vars, status, s_hlc, s_origin,"
          " status_at, tries, next_try, reason, recipient, message_id FROM outbox ORDER BY key"),
@@ -1112,7 +1112,7 @@ int store_digest(store *s, char out[65])
         sqlite3_stmt *st = sql(s, QUERIES[q]);
         if (!st)
             return -1;
-        bool lazy = q >= 8;     /* the schema-3 tables */
+        bool lazy = q >= 8;     /* the schema-4 tables */
         if (!lazy)
             hash_str(&h, "table");
         int step;
