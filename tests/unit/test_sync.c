@@ -1345,6 +1345,7 @@ static void test_join_takes_no_identity(void **state)
     sync_core_free(c);
     store_close(s);
     rm_rf(dir);
+}
 
 static int count_queue_event(const struct store_event *ev, void *arg)
 {
