@@ -262,7 +262,21 @@ while [ $i -lt $((LIMIT * 5)) ] && { [ "$(count "$A")" != "$(count "$C")" ] ||
 done
 same "A and C trade on without B" "$(digest "$A")" "$(digest "$C")"
 same "the removed till hears nothing more" "$(count "$B")" "$after"
-for x in a b c; do
+# B learns of its own removal from A or C, unless they cut it off first;
+# either way its syncd must not serve on. If it heard, it has stopped by
+# itself, exit 1, saying why.
+if grep -q 'removed from the shop' "$WORK/syncd.b.log"; then
+    i=0
+    while [ $i -lt $((LIMIT * 5)) ] && [ -d "/proc/$pid_b" ] && [ "$(cut -d' ' -f3 "/proc/$pid_b/stat" 2>/dev/null)" != Z ]; do
+        sleep 0.2; i=$((i + 1))
+    done
+    stop b
+    same "B, told of its removal, stopped by itself" "$stopped" "exit 1"
+else
+    stop b
+    same "syncd of till b stops cleanly on TERM" "$stopped" "exit 0"
+fi
+for x in a c; do
     mark=$(grep -c 'stopping' "$WORK/syncd.$x.log")
     stop $x
     same "syncd of till $x stops cleanly on TERM" "$stopped" "exit 0"
@@ -331,10 +345,15 @@ run "and in the coupon list" "$T" --db "$C" coupon list
 has "marked USED TWICE" "USED TWICE"
 
 # A quiet syncd folds the report rollups' visits log into roll_cust, and
-# the figures stay what they were.
+# the figures stay what they were. First the log of everything so far.
+logged() { sqlite3 "$1" "SELECT count(*) FROM roll_log"; }
+i=0
+while [ $i -lt $((LIMIT * 10)) ] && [ "$(logged "$A")" != 0 ]; do
+    sleep 0.2; i=$((i + 1))
+done
+same "a running, quiet syncd folds the visits log" "$(logged "$A")" 0
 stop a
 for p in 600000001 600000002 600000003; do "$T" --db "$A" earn $p 10,00 >/dev/null; done
-logged() { sqlite3 "$1" "SELECT count(*) FROM roll_log"; }
 same "sales made while syncd is stopped wait in the visits log" "$(logged "$A")" 3
 before=$("$T" --db "$A" --format json report summary --last 30d 2>&1)
 start a
