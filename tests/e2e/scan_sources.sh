@@ -52,10 +52,18 @@ scan_status "a source is needed" 2 "--camera DEV or --wedge DEV" $T scan --count
 scan_status "files only with --images" 2 "unexpected argument 'card.png'" $T scan --camera /dev/null card.png
 
 # Ctrl-C ends the reading cleanly: the JSON array is closed.
+# A background job of sh starts with SIGINT ignored until tally sets its own
+# handler: send it only once tally has said its first word (the camera's
+# failure), and never wait forever.
 $T scan --camera /dev/null --format json >ctrlc.out 2>ctrlc.err &
 pid=$!
-sleep 0.2
+i=0
+while [ $i -lt 100 ] && ! grep -q "not a camera" ctrlc.err 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+grep -q "not a camera" ctrlc.err || fail "the camera scan never said /dev/null is not a camera: $(cat ctrlc.err)"
 kill -INT $pid
+i=0
+while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+kill -0 $pid 2>/dev/null && { fail "Ctrl-C did not stop the camera scan in 10 s"; kill -9 $pid; }
 wait $pid
 rc=$?
 same "Ctrl-C stops a camera scan, exit 1 after a failure" "$rc" 1
