@@ -57,7 +57,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard common/*.h $(foreach m,$(MODULES) cli,$(m)/*.h))
 
-.PHONY: all test check bench mutate fuzz-seeds demo install uninstall clean deps pot locales
+.PHONY: all test check bench mutate fuzz-seeds demo install uninstall clean deps pot locales emu
 
 all: tally locales
 
@@ -109,7 +109,18 @@ check-all:
 	   SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" && \
 	 tests/run.sh build build/san
 
-units: $(BUILD)/tally $(UNIT_BIN) fuzzers locales
+units: $(BUILD)/tally $(UNIT_BIN) fuzzers locales emu
+
+# The emulated camera and wedge scanner the end-to-end tests preload
+# (tests/emu/emu.c). One plain build serves both suites: under ASan the
+# tests load the sanitizer's runtime first, then this.
+EMU_LIB := build/emu/libemu.so
+emu: $(EMU_LIB)
+$(EMU_LIB): $(wildcard tests/emu/*.c tests/emu/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -g -fPIC -shared -Wall -Wextra -Werror -Wshadow -pthread \
+	  $(shell pkg-config --cflags libpng libjpeg 2>/dev/null) -o $@ $(filter %.c,$^) \
+	  $(shell pkg-config --libs libpng libjpeg 2>/dev/null) -ldl
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)

@@ -13,7 +13,7 @@
  * gives it back too. A frame the driver flags as damaged is skipped.
  *
  * Any failure - missing, busy, unplugged (ENODEV/EIO from DQBUF, or POLLERR
- * with no frame), no usable format, no frame for CAM_STALL_MS - closes the
+ * with no frame), no usable format, no good frame for CAM_STALL_MS - closes the
  * device, says why once (src_failed) and tries again every retry_ms until
  * the scanner closes. Everything it opened or mapped is released on every
  * path. */
@@ -32,6 +32,7 @@
 
 #include "i18n.h"
 #include "source.h"
+#include "util/util.h"
 
 #define CAM_BUFFERS 4       /* asked for */
 #define CAM_BUFFERS_MAX 8   /* taken, if the driver insists on more */
@@ -274,12 +275,24 @@ static enum scan_state cam_open(struct cam *c)
     return SCAN_STATE_ON;
 }
 
-/* Streams until the scanner closes (SCAN_STATE_ON) or the camera fails. */
+/* Streams until the scanner closes (SCAN_STATE_ON) or the camera fails.
+ * A camera that keeps sending frames, all damaged (flagged by the driver,
+ * or refused by scanner_frame: an MJPEG frame cut short), has stalled as
+ * surely as one that sends none: after CAM_STALL_MS without a good frame
+ * it is restarted either way, and says which. */
 static enum scan_state cam_run(struct cam *c, scanner *sc)
 {
+    int64_t last_good = clock_ms(CLOCK_MONOTONIC);
+    bool damaged = false;       /* since the last good frame */
     for (;;) {
+        int64_t left = last_good + CAM_STALL_MS - clock_ms(CLOCK_MONOTONIC);
+        if (left <= 0)
+            return damaged ? failed(c, SCAN_STATE_FAILED,
+                                    _("camera %s sends only damaged pictures: check its USB cable, "
+                                      "or plug it into another USB port"))
+                           : failed(c, SCAN_STATE_FAILED, _("camera %s stopped sending pictures"));
         struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN }, { .fd = src_stop_fd(sc), .events = POLLIN } };
-        int r = poll(p, 2, CAM_STALL_MS);
+        int r = poll(p, 2, (int)left);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
@@ -287,7 +300,7 @@ static enum scan_state cam_run(struct cam *c, scanner *sc)
         if (p[1].revents)
             return SCAN_STATE_ON;
         if (r == 0)
-            return failed(c, SCAN_STATE_FAILED, _("camera %s stopped sending pictures"));
+            continue;               /* the stall is said at the top */
         /* Take every frame ready; keep the newest, give back the rest. */
         int newest = -1;
         size_t used = 0;
@@ -305,6 +318,7 @@ static enum scan_state cam_run(struct cam *c, scanner *sc)
                 return failed(c, SCAN_STATE_FAILED, _("camera %s gave a frame buffer it does not have"));
             int e = 0;
             if (b.flags & V4L2_BUF_FLAG_ERROR) {
+                damaged = true;
                 e = qbuf(c, b.index);     /* damaged in transfer: skip it */
             } else {
                 if (newest >= 0)
@@ -323,7 +337,12 @@ static enum scan_state cam_run(struct cam *c, scanner *sc)
         struct scan_frame f = c->f;
         f.data = c->buf[newest].start;
         f.len = used < c->buf[newest].len ? used : c->buf[newest].len;
-        scanner_frame(sc, &f);    /* a short or damaged frame is counted and skipped */
+        if (scanner_frame(sc, &f) >= 0) {
+            last_good = clock_ms(CLOCK_MONOTONIC);
+            damaged = false;
+        } else {
+            damaged = true;         /* short or broken: counted and skipped */
+        }
         int e = qbuf(c, (unsigned)newest);
         if (e)
             return ioctl_failed(c, e, "VIDIOC_QBUF");

@@ -285,7 +285,12 @@ int scan_frame_decode(scan_decoder *d, const struct scan_frame *f,
  * keys pressed with Ctrl or Alt held add nothing. A pause of more than
  * SCAN_KEYS_GAP_MS between two keys of a line throws away what came
  * before it, so a read cut short never prefixes the next code. Times are
- * the events' own (struct input_event's time), in ms. */
+ * the events' own (struct input_event's time), in ms.
+ *
+ * A scanner set to a German (QWERTZ) or French (AZERTY) keyboard presses
+ * other keys for the same text ("TALLY:" comes out "TALLZ>" read as US):
+ * a line that does not start with the card prefix under US but does under
+ * one of those layouts is read in that layout (layout says which). */
 
 #define SCAN_TEXT_MAX 1024
 #define SCAN_KEYS_GAP_MS 1000
@@ -296,7 +301,12 @@ struct scan_keys {
     size_t len;                    /* bytes in line, NUL excluded */
     bool truncated;                /* the line was longer than line */
     char line[SCAN_TEXT_MAX];
+    const char *layout;            /* "us", "de" or "fr": how line was read */
+    uint16_t keys[SCAN_TEXT_MAX];  /* each character's key, SCAN_KEY_* flags */
 };
+#define SCAN_KEY_CODE 0x3FFF
+#define SCAN_KEY_SHIFT 0x4000
+#define SCAN_KEY_CAPS 0x8000
 
 void scan_keys_init(struct scan_keys *k);
 

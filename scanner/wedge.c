@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,14 +52,84 @@ static const char KEYMAP[KEY_KPDOT + 1][2] = {
     [KEY_KP1] = "11", [KEY_KP2] = "22", [KEY_KP3] = "33", [KEY_KP0] = "00", [KEY_KPDOT] = "..",
 };
 
+/* Scanners set to another keyboard layout press the keys that type a
+ * character there; read with the US map, "TALLY:" from a German scanner
+ * comes out "TALLZ>". These layouts differ from US in what a card's QR
+ * text uses (letters, digits, ':'), and a line that starts with the
+ * card prefix under one of them, but not under US, is read in it. */
+struct layout_key { unsigned short code; char plain, shifted; };
+static const struct layout_key DE_KEYS[] = {       /* QWERTZ: German, Austrian, Swiss */
+    { KEY_Y, 'z', 'Z' }, { KEY_Z, 'y', 'Y' }, { KEY_DOT, '.', ':' }, { KEY_COMMA, ',', ';' },
+    { KEY_SLASH, '-', '_' }, { KEY_2, '2', '"' }, { KEY_6, '6', '&' }, { KEY_7, '7', '/' },
+    { KEY_8, '8', '(' }, { KEY_9, '9', ')' }, { KEY_0, '0', '=' }, { 0, 0, 0 },
+};
+static const struct layout_key FR_KEYS[] = {       /* AZERTY: French, Belgian; digits with Shift */
+    { KEY_Q, 'a', 'A' }, { KEY_W, 'z', 'Z' }, { KEY_A, 'q', 'Q' }, { KEY_Z, 'w', 'W' },
+    { KEY_SEMICOLON, 'm', 'M' }, { KEY_M, ',', '?' }, { KEY_COMMA, ';', '.' }, { KEY_DOT, ':', '/' },
+    { KEY_SLASH, '!', 0 }, { KEY_1, '&', '1' }, { KEY_2, 0, '2' }, { KEY_3, '"', '3' },
+    { KEY_4, '\'', '4' }, { KEY_5, '(', '5' }, { KEY_6, '-', '6' }, { KEY_7, 0, '7' },
+    { KEY_8, '_', '8' }, { KEY_9, 0, '9' }, { KEY_0, 0, '0' }, { 0, 0, 0 },
+};
+static const struct { const char *name; const struct layout_key *keys; } LAYOUTS[] = {
+    { "de", DE_KEYS }, { "fr", FR_KEYS },
+};
+
+/* The character key code types in layout keys (NULL: US); 0 if none. */
+static char key_char(const struct layout_key *keys, unsigned code, bool shift, bool caps)
+{
+    for (const struct layout_key *l = keys; l && l->code; l++)
+        if (l->code == code) {
+            bool letter = (l->plain >= 'a' && l->plain <= 'z');
+            return (letter && shift != caps) || (!letter && shift) ? l->shifted : l->plain;
+        }
+    if (code >= sizeof KEYMAP / sizeof KEYMAP[0] || !KEYMAP[code][0])
+        return 0;
+    char ch = KEYMAP[code][0];
+    if (ch >= 'a' && ch <= 'z')
+        shift = shift != caps;
+    return KEYMAP[code][shift];
+}
+
+static bool card_prefix(const char *line, size_t len)
+{
+    return len >= sizeof CARD_QR_PREFIX - 1 && strncasecmp(line, CARD_QR_PREFIX, sizeof CARD_QR_PREFIX - 1) == 0;
+}
+
+/* A line that is no card under US but is one in another layout is read
+ * again in that layout, from its key codes. */
+static void relayout(struct scan_keys *k)
+{
+    if (k->truncated || card_prefix(k->line, k->len))
+        return;
+    char alt[sizeof k->line];
+    for (size_t n = 0; n < sizeof LAYOUTS / sizeof LAYOUTS[0]; n++) {
+        size_t len = 0;
+        for (size_t i = 0; i < k->len; i++) {
+            uint16_t key = k->keys[i];
+            char ch = key_char(LAYOUTS[n].keys, key & SCAN_KEY_CODE, key & SCAN_KEY_SHIFT, key & SCAN_KEY_CAPS);
+            if (ch)
+                alt[len++] = ch;
+        }
+        alt[len] = '\0';
+        if (card_prefix(alt, len)) {
+            memcpy(k->line, alt, len + 1);
+            k->len = len;
+            k->layout = LAYOUTS[n].name;
+            return;
+        }
+    }
+}
+
 void scan_keys_init(struct scan_keys *k)
 {
     memset(k, 0, sizeof *k);
+    k->layout = "us";
 }
 
 static void clear_line(struct scan_keys *k)
 {
     k->len = 0;
+    k->layout = "us";
     k->truncated = false;
     k->line[0] = '\0';
 }
@@ -95,6 +166,7 @@ int scan_keys_feed(struct scan_keys *k, unsigned type, unsigned code, int value,
         if (k->len == 0 && !k->truncated)
             return 0;
         k->done = true;
+        relayout(k);
         return 1;
     }
     if (code == KEY_BACKSPACE) {
@@ -102,17 +174,15 @@ int scan_keys_feed(struct scan_keys *k, unsigned type, unsigned code, int value,
             k->line[--k->len] = '\0';
         return 0;
     }
-    if (code >= sizeof KEYMAP / sizeof KEYMAP[0] || !KEYMAP[code][0])
-        return 0;           /* no character: F-keys, arrows, unknown codes */
     bool shift = k->shift_l || k->shift_r;
-    char ch = KEYMAP[code][0];
-    if (ch >= 'a' && ch <= 'z')
-        shift = shift != k->caps;
-    ch = KEYMAP[code][shift];
+    char ch = key_char(NULL, code, shift, k->caps);
+    if (!ch)
+        return 0;           /* no character: F-keys, arrows, unknown codes */
     if (k->len + 1 >= sizeof k->line) {
         k->truncated = true;
         return 0;
     }
+    k->keys[k->len] = (uint16_t)(code | (shift ? SCAN_KEY_SHIFT : 0) | (k->caps ? SCAN_KEY_CAPS : 0));
     k->line[k->len++] = ch;
     k->line[k->len] = '\0';
     return 0;

@@ -702,6 +702,32 @@ static void test_keys_to_text(void **state)
     assert_int_equal(feed_all(&sk, k, lines, 8), 1);
     assert_string_equal(lines[0], ":;");
 
+    /* A scanner set to a German keyboard: Y and Z swapped, ':' is Shift
+     * and '.'; to a French one: A and Q, Z and W swapped, ':' unshifted,
+     * digits with Shift. A card's text is read in its layout; anything
+     * else stays as US reads it. */
+    static const struct { unsigned code; bool shift; } de[] = {
+        { KEY_T, 1 }, { KEY_A, 1 }, { KEY_L, 1 }, { KEY_L, 1 }, { KEY_Z, 1 }, { KEY_DOT, 1 },
+        { KEY_Z, 1 }, { KEY_G, 1 }, { KEY_Y, 1 }, { KEY_8, 0 },
+    }, fr[] = {
+        { KEY_T, 1 }, { KEY_Q, 1 }, { KEY_L, 1 }, { KEY_L, 1 }, { KEY_Y, 1 }, { KEY_DOT, 0 },
+        { KEY_Y, 1 }, { KEY_A, 1 }, { KEY_W, 1 }, { KEY_8, 1 },
+    };
+    k->n = 0;
+    for (size_t i = 0; i < sizeof de / sizeof de[0]; i++)
+        key(k, de[i].code, de[i].shift);
+    key(k, KEY_ENTER, false);
+    for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++)
+        key(k, fr[i].code, fr[i].shift);
+    key(k, KEY_ENTER, false);
+    type_line(k, "TALL:Y");
+    scan_keys_init(&sk);
+    assert_int_equal(feed_all(&sk, k, lines, 8), 3);
+    assert_string_equal(lines[0], "TALLY:YGZ8");
+    assert_string_equal(lines[1], "TALLY:YQZ8");
+    assert_string_equal(lines[2], "TALL:Y");     /* no layout makes it a card */
+    assert_string_equal(sk.layout, "us");
+
     /* A read cut short, then a pause: the half line is thrown away. */
     k->n = 0;
     key(k, KEY_X, false);
