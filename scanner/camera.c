@@ -2,8 +2,22 @@
  * through mmap'd buffers, and hand the newest frame to the camera pipeline
  * (scanner_frame), which converts, decodes and delivers it.
  *
- * The thread talks to the driver directly (linux/videodev2.h ioctls, no
- * libv4l): QUERYCAP (a capture device that streams), ENUM_FMT and S_FMT
+ * The thread talks to the driver directly (linux/videodev2.h ioctls), not
+ * through libv4l2, on purpose:
+ *  - tally needs only brightness. Every raw format USB (UVC) cameras send
+ *    (YUYV, UYVY, NV12, YU12, GREY) carries the luma as it is, which the
+ *    pipeline takes without colour maths; libv4l2's conversion would turn
+ *    each frame into RGB24 or YU12 first, work thrown away on every frame.
+ *    MJPEG, the one compressed format UVC cameras add, zbar already reads.
+ *  - what libv4l2 adds beyond that - Bayer and old vendor formats, software
+ *    white balance, flipping upside-down sensors - does not matter here:
+ *    QR codes read in any orientation and in grey, and a camera that only
+ *    offers a format tally cannot take is named with what it offers.
+ *  - libv4l2 issues its own syscall(SYS_ioctl, ...) and syscall(SYS_mmap),
+ *    past the C library, so neither a tool that traces the C library's
+ *    calls nor the emulated camera the tests preload (tests/emu) could see
+ *    what it asks of the driver. Direct ioctls are what the tests check.
+ * The sequence: QUERYCAP (a capture device that streams), ENUM_FMT and S_FMT
  * (640x480 asked for, whatever size the driver gives taken; GREY, YUYV,
  * UYVY, NV12, YU12 preferred in that order, MJPEG last since zbar must
  * decompress it), REQBUFS/QUERYBUF/mmap, QBUF, STREAMON. Then it polls the

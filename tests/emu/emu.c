@@ -31,8 +31,12 @@
 
 struct emu_real emu_real;
 
+/* Resolved on first use as well as at load: under ASan, the sanitizer's
+ * start-up calls these before this library's constructors have run. */
 __attribute__((constructor)) static void emu_init(void)
 {
+    if (emu_real.read)
+        return;
     emu_real.open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
     emu_real.close = (int (*)(int))dlsym(RTLD_NEXT, "close");
     emu_real.ioctl = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT, "ioctl");
@@ -125,6 +129,7 @@ static mode_t mode_arg(int flags, va_list ap)
 
 int open(const char *path, int flags, ...)
 {
+    emu_init();
     va_list ap;
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
@@ -134,6 +139,7 @@ int open(const char *path, int flags, ...)
 
 int open64(const char *path, int flags, ...)
 {
+    emu_init();
     va_list ap;
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
@@ -143,6 +149,7 @@ int open64(const char *path, int flags, ...)
 
 int close(int fd)
 {
+    emu_init();
     if (cam_owns(fd))
         cam_close(fd);
     else if (wedge_owns(fd))
@@ -152,6 +159,7 @@ int close(int fd)
 
 int ioctl(int fd, unsigned long req, ...)
 {
+    emu_init();
     va_list ap;
     va_start(ap, req);
     void *arg = va_arg(ap, void *);
@@ -165,6 +173,7 @@ int ioctl(int fd, unsigned long req, ...)
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
+    emu_init();
     if (cam_owns(fd))
         return cam_mmap(fd, len, prot, flags, off);
     return emu_real.mmap(addr, len, prot, flags, fd, off);
@@ -177,6 +186,7 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 
 int poll(struct pollfd *p, nfds_t n, int timeout)
 {
+    emu_init();
     int r = emu_real.poll(p, n, timeout);
     if (r < 0)
         return r;
@@ -192,6 +202,7 @@ int poll(struct pollfd *p, nfds_t n, int timeout)
 /* Both devices are character devices, as the scanner checks. */
 int fstat(int fd, struct stat *st)
 {
+    emu_init();
     int r = emu_real.fstat(fd, st);
     if (r == 0 && (cam_owns(fd) || wedge_owns(fd)))
         st->st_mode = S_IFCHR | 0660;
@@ -205,6 +216,7 @@ int fstat64(int fd, struct stat64 *st)
 
 ssize_t read(int fd, void *buf, size_t n)
 {
+    emu_init();
     ssize_t r = emu_real.read(fd, buf, n);
     /* An unplugged input device says ENODEV; the pipe under it just ends. */
     if (r == 0 && wedge_owns(fd)) {
