@@ -16,7 +16,7 @@ CC      ?= cc
 OPT     ?= -O2
 SAN     ?=
 
-PKGS := sqlite3 libsodium libqrencode zbar libpng libzmq ncursesw msgpack pangocairo fontconfig
+PKGS := sqlite3 libsodium libqrencode zbar libpng libjpeg libzmq ncursesw msgpack pangocairo fontconfig
 
 # The libraries' flags are asked of pkg-config only after scripts/deps.sh has
 # installed what is missing: build/config.mk is made by a rule (deps first,
@@ -119,8 +119,7 @@ emu: $(EMU_LIB)
 $(EMU_LIB): $(wildcard tests/emu/*.c tests/emu/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O1 -g -fPIC -shared -Wall -Wextra -Werror -Wshadow -pthread \
-	  $(shell pkg-config --cflags libpng libjpeg 2>/dev/null) -o $@ $(filter %.c,$^) \
-	  $(shell pkg-config --libs libpng libjpeg 2>/dev/null) -ldl
+	  $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(EMU_LIBS) -ldl
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)

@@ -32,7 +32,7 @@ int cmd_kiosk(struct cli *c, int argc, char **argv)
         "  --wedge DEV    a keyboard-wedge scanner's own input device, e.g.\n"
         "                 /dev/input/by-id/usb-...-event-kbd, grabbed so what it\n"
         "                 types never lands in a form field\n"
-        "  --images FILE|DIR...  QR codes in PNG and PGM image files\n"
+        "  --images FILE|DIR...  QR codes in PNG, JPEG and PGM image files\n"
         "A wedge scanner that types on the shared keyboard works without an\n"
         "option. A camera or wedge that is missing or unplugged is shown on the\n"
         "status line and tried again every few seconds; the keyboard keeps\n"

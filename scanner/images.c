@@ -1,20 +1,25 @@
-/* images.c - PNG and PGM files to 8-bit grey frames, and grey frames to
- * PNG.
+/* images.c - PNG, JPEG and PGM files to 8-bit grey frames, and grey
+ * frames to PNG.
  *
  * Reading uses libpng's simplified API, which turns any colour type and
  * bit depth into 8-bit grey and composes transparency on a background we
  * give (white, as the paper a transparent card is printed on), with no
- * setjmp on our side. Writing needs a pHYs chunk (300 dpi, so a card
- * prints at 85 x 55 mm), which only the full API writes. */
+ * setjmp on our side. JPEG (a phone's photo of a card) goes through
+ * libjpeg(-turbo), which decodes straight to grey: only the luma is
+ * decompressed. Writing needs a pHYs chunk (300 dpi, so a card prints at
+ * 85 x 55 mm), which only libpng's full API writes. */
 #include "scanner.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <png.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <jpeglib.h>
 
 #include "i18n.h"
 
@@ -61,6 +66,76 @@ static int read_png(const unsigned char *data, size_t len, struct scan_image *ou
     out->width = (int)im.width;
     out->height = (int)im.height;
     return 0;
+}
+
+/* --- JPEG -------------------------------------------------------------------- */
+
+struct jpeg_fail {
+    struct jpeg_error_mgr mgr;
+    jmp_buf jb;
+    char msg[JMSG_LENGTH_MAX];
+};
+
+static void on_jpeg_error(j_common_ptr j)
+{
+    struct jpeg_fail *f = (struct jpeg_fail *)j->err;
+    f->mgr.format_message(j, f->msg);
+    longjmp(f->jb, 1);
+}
+
+static void on_jpeg_output(j_common_ptr j)
+{
+    (void)j;    /* warnings (a file cut short, ...) are not printed: what
+                   decodes is scanned, and zbar says if it holds no code */
+}
+
+/* The setjmp lives here, and nothing this function reads after a longjmp
+ * is changed after the setjmp: the pixels go to out, which the caller
+ * frees. 0, -1 damaged (reason in f->msg), -2 too large, -3 no memory. */
+static int jpeg_rows(struct jpeg_decompress_struct *j, struct jpeg_fail *f,
+                     const unsigned char *data, size_t len, struct scan_image *out)
+{
+    if (setjmp(f->jb))
+        return -1;
+    jpeg_mem_src(j, data, (unsigned long)len);
+    jpeg_read_header(j, TRUE);
+    if (!size_ok(j->image_width, j->image_height))
+        return -2;
+    j->out_color_space = JCS_GRAYSCALE;
+    jpeg_start_decompress(j);
+    if (j->output_components != 1 || !(out->grey = malloc((size_t)j->output_width * j->output_height)))
+        return -3;
+    out->width = (int)j->output_width;
+    out->height = (int)j->output_height;
+    while (j->output_scanline < j->output_height) {
+        JSAMPROW row = out->grey + (size_t)j->output_scanline * j->output_width;
+        jpeg_read_scanlines(j, &row, 1);
+    }
+    jpeg_finish_decompress(j);
+    return 0;
+}
+
+static int read_jpeg(const unsigned char *data, size_t len, struct scan_image *out,
+                     char *err, size_t errsz)
+{
+    struct jpeg_decompress_struct j;
+    struct jpeg_fail f;
+    memset(&f, 0, sizeof f);
+    j.err = jpeg_std_error(&f.mgr);
+    f.mgr.error_exit = on_jpeg_error;
+    f.mgr.output_message = on_jpeg_output;
+    jpeg_create_decompress(&j);
+    int rc = jpeg_rows(&j, &f, data, len, out);
+    jpeg_destroy_decompress(&j);
+    if (rc == 0)
+        return 0;
+    free(out->grey);
+    memset(out, 0, sizeof *out);
+    if (rc == -2)
+        return fail(err, errsz, "%s", _("the image is too large to scan"));
+    if (rc == -3)
+        return fail(err, errsz, "%s", _("out of memory"));
+    return fail(err, errsz, _("damaged JPEG image (%s)"), f.msg);
 }
 
 /* --- PGM (netpbm): P5 binary, 8 or 16 bits a sample; P2 plain text --------- */
@@ -144,9 +219,11 @@ int scan_image_read(const unsigned char *data, size_t len, struct scan_image *ou
     memset(out, 0, sizeof *out);
     if (data && len >= 8 && memcmp(data, png_sig, 8) == 0)
         return read_png(data, len, out, err, errsz);
+    if (data && len >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
+        return read_jpeg(data, len, out, err, errsz);
     if (data && len >= 3 && data[0] == 'P' && (data[1] == '5' || data[1] == '2'))
         return read_pgm(data, len, out, err, errsz);
-    return fail(err, errsz, "%s", _("not a PNG or PGM image"));
+    return fail(err, errsz, "%s", _("not a PNG, JPEG or PGM image"));
 }
 
 unsigned char *scan_file_read(const char *path, size_t *len, char *why, size_t whysz)

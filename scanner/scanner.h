@@ -199,7 +199,7 @@ int card_render_term(const struct card_face *face, bool color, char **text,
 /* THE DECODE PATH
  *
  * Everything that reads codes from pictures goes through scan_decode():
- * image files (PNG and PGM, loaded below) and the camera's frames (the
+ * image files (PNG, JPEG and PGM, loaded below) and the camera's frames (the
  * V4L2 thread hands each frame to scanner_frame(), whose decode thread
  * converts it to 8-bit grey with scan_frame_decode() and calls this same
  * function), so tests that replay frames test the path the camera uses.
@@ -325,8 +325,9 @@ struct scan_image {
     unsigned char *grey;  /* width * height, 0 black, 255 white */
 };
 
-/* A PNG (any colour type and bit depth, transparency composed on white)
- * or a PGM (P5 8- or 16-bit, or P2) in memory, as 8-bit grey. */
+/* A PNG (any colour type and bit depth, transparency composed on white),
+ * a JPEG (baseline or progressive, grey or colour) or a PGM (P5 8- or
+ * 16-bit, or P2) in memory, as 8-bit grey. */
 int scan_image_read(const unsigned char *data, size_t len,
                     struct scan_image *out, char *err, size_t errsz);
 /* The same from a file. */
@@ -435,9 +436,9 @@ scanner *scanner_open(const struct scanner_sources *src,
                       const struct scanner_opts *opts, char *err,
                       size_t errsz);
 
-/* scanner_open() with image files only: each path in order, a PNG or PGM
- * file or every *.png / *.pgm in a directory (not recursive, sorted by
- * name). */
+/* scanner_open() with image files only: each path in order, a PNG, JPEG
+ * or PGM file or every *.png, *.jpg, *.jpeg and *.pgm in a directory (not
+ * recursive, sorted by name). */
 scanner *scanner_open_images(const char *const *paths, size_t n,
                              const struct scanner_opts *opts, char *err,
                              size_t errsz);

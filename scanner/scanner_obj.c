@@ -456,9 +456,14 @@ static int scan_file(scanner *sc, const char *path, bool *first)
 
 static bool is_image_name(const char *name)
 {
+    static const char *const EXT[] = { ".png", ".pgm", ".jpg", ".jpeg" };
     size_t n = strlen(name);
-    return n > 4 && name[0] != '.' &&
-           (strcasecmp(name + n - 4, ".png") == 0 || strcasecmp(name + n - 4, ".pgm") == 0);
+    for (size_t i = 0; name[0] != '.' && i < sizeof EXT / sizeof EXT[0]; i++) {
+        size_t e = strlen(EXT[i]);
+        if (n > e && strcasecmp(name + n - e, EXT[i]) == 0)
+            return true;
+    }
+    return false;
 }
 
 static int by_name(const void *a, const void *b)
@@ -498,7 +503,7 @@ static int scan_dir(scanner *sc, const char *dir, bool *first)
         snprintf(err, sizeof err, _("cannot read %s: %s"), dir, _("out of memory"));
         rc = push_simple(sc, SCAN_ERROR, dir, err);
     } else if (n == 0) {
-        snprintf(err, sizeof err, _("%s holds no .png or .pgm images"), dir);
+        snprintf(err, sizeof err, _("%s holds no .png, .jpg or .pgm images"), dir);
         rc = push_simple(sc, SCAN_ERROR, dir, err);
     } else {
         qsort(names, n, sizeof *names, by_name);

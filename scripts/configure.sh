@@ -29,3 +29,5 @@ echo "PKG_CFLAGS := $cflags"
 echo "PKG_LIBS := $(pkg-config --libs $pkgs)"
 # shellcheck disable=SC2086
 echo "TEST_LIBS := $(pkg-config --libs $test_pkgs)"
+# The emulated devices the tests preload (tests/emu) read PNG and write JPEG.
+echo "EMU_LIBS := $(pkg-config --libs libpng libjpeg)"

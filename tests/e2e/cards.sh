@@ -163,7 +163,7 @@ same "one line per image, in name order" "$(printf '%s\n' "$OUT" | sed 's/:.*//'
 has "a blank image says so" "4-blank.pgm: no QR code found"
 head -c 300 new.png >broken.png
 refuse "a truncated PNG is a clear error" "broken.png: damaged PNG" $T scan --images broken.png
-refuse "a text file is not an image" "not a PNG or PGM image" $T scan --images cards/notes.txt
+refuse "a text file is not an image" "not a PNG, JPEG or PGM image" $T scan --images cards/notes.txt
 refuse "a missing file says so" "missing.png: No such file" $T scan --images missing.png
 refuse "the other images are still read" "Łukasz Nowak" $T scan --images missing.png new.png
 refuse "scan needs --images" "--images" $T scan new.png

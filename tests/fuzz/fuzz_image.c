@@ -1,5 +1,7 @@
-/* fuzz_image.c - the image loaders (PNG through libpng, our own PGM
- * parser) on arbitrary bytes, and the decode path on what they load.
+/* fuzz_image.c - the image loaders (PNG through libpng, JPEG through
+ * libjpeg, our own PGM parser) on arbitrary bytes, and the decode path on
+ * what they load. tests/fuzz/corpus/fuzz_image holds small JPEGs too
+ * (baseline, progressive, colour), beside what seeds.c writes.
  *
  * Properties, each an abort on violation: a load either fails with a
  * reason and no pixels, or gives a frame of the size it claims within

@@ -577,8 +577,8 @@ static void test_unreadable_images(void **state)
     assert_int_equal(scan_png_write(g, side, side, 0, &png, &len), 0);
     const struct { const char *name; size_t len; const char *data; const char *why; } cases[] = {
         { "missing.png", 0, NULL, "No such file" },
-        { "empty.png", 0, "", "not a PNG or PGM" },
-        { "text.png", 5, "hello", "not a PNG or PGM" },
+        { "empty.png", 0, "", "not a PNG, JPEG or PGM" },
+        { "text.png", 5, "hello", "not a PNG, JPEG or PGM" },
         { "truncated.png", len / 2, (const char *)png, "damaged PNG" },
         { "header-only.png", 40, (const char *)png, "damaged PNG" },
         { "bad.pgm", 9, "P5\n-3 4\n2", "damaged PGM" },
@@ -737,7 +737,7 @@ static void test_scanner_images_and_dedupe(void **state)
     n = collect(sc, evs, 16);
     assert_int_equal(n, 1);
     assert_int_equal(evs[0].kind, SCAN_ERROR);
-    assert_non_null(strstr(evs[0].text, "no .png or .pgm"));
+    assert_non_null(strstr(evs[0].text, "no .png, .jpg or .pgm"));
     scanner_close(sc);
 
     free(evs);
