@@ -159,7 +159,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libtally.a $(HEADERS)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtally.a $(LDFLAGS) $(LDLIBS)
 
 bench: deps
-	@$(MAKE) --no-print-directory -s tally $(BENCH_BIN)
+	@$(MAKE) --no-print-directory -s tally $(BENCH_BIN) emu
 	@bench/run.sh $(BUILD)
 
 # Long-running, like bench: a copy of the tree rebuilt once per mutant.

@@ -19,7 +19,8 @@
  *   damaged = N     every Nth frame is flagged V4L2_BUF_FLAG_ERROR (1: all)
  *
  * Status (EMU_STATUS): cam_opens, cam_fds (open now), cam_streaming (0/1),
- * cam_frames. */
+ * cam_frames; cam_images (image changes seen) and cam_image_us (when the
+ * first frame of the latest was ready, CLOCK_MONOTONIC microseconds). */
 #define _GNU_SOURCE
 #include "emu.h"
 
@@ -178,11 +179,9 @@ static const unsigned char *load_picture(const char *path, int *w, int *h)
 }
 
 /* The picture scaled to fit (box average) and centred on white. */
-static void render(unsigned char *out, int ow, int oh)
+static void render(const char *path, unsigned char *out, int ow, int oh)
 {
-    char path[1024];
     int iw, ih;
-    control("image", path, sizeof path, "none");
     const unsigned char *in = load_picture(path, &iw, &ih);
     memset(out, 255, (size_t)ow * oh);
     if (!in)
@@ -238,14 +237,14 @@ static size_t jpeg_frame(const unsigned char *grey, int w, int h, unsigned char 
 }
 
 /* One frame in the negotiated format into buf; the bytes used. */
-static size_t fill(const struct v4l2_pix_format *p, unsigned char *buf, size_t room)
+static size_t fill(const char *image, const struct v4l2_pix_format *p, unsigned char *buf, size_t room)
 {
     int w = (int)p->width, h = (int)p->height;
     size_t bpl = p->bytesperline;
     unsigned char *grey = malloc((size_t)w * h);
     if (!grey)
         return 0;
-    render(grey, w, h);
+    render(image, grey, w, h);
     size_t used = p->sizeimage;
     switch (p->pixelformat) {
     case V4L2_PIX_FMT_MJPEG:
@@ -282,9 +281,18 @@ static void wake(struct cam *c)
     }
 }
 
+static long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
+}
+
 static void *frame_thread(void *arg)
 {
     struct cam *c = arg;
+    char shown[1024] = "";      /* the image of the last frame */
+    long images = 0;
     for (;;) {
         long fps = control_num("fps", 30);
         struct timespec ts = { 0, 1000000000L / (fps > 0 && fps <= 1000 ? fps : 30) };
@@ -313,7 +321,9 @@ static void *frame_thread(void *arg)
         struct v4l2_pix_format p = c->pix;
         unsigned char *buf = c->map + (size_t)next * c->buflen;
         pthread_mutex_unlock(&c->lock);
-        size_t used = fill(&p, buf, c->buflen);   /* the buffer is the driver's now */
+        char image[1024];
+        control("image", image, sizeof image, "none");
+        size_t used = fill(image, &p, buf, c->buflen);   /* the buffer is the driver's now */
         long every = control_num("damaged", 0);
         pthread_mutex_lock(&c->lock);
         c->frames++;
@@ -322,10 +332,19 @@ static void *frame_thread(void *arg)
         c->flags[next] = used == 0 || (every > 0 && c->frames % every == 0) ? V4L2_BUF_FLAG_ERROR : 0;
         c->seqno[next] = c->sequence++;
         c->order[next] = ++c->ticket;
+        long ready = now_us();
         wake(c);
         long frames = c->frames;
         pthread_mutex_unlock(&c->lock);
         emu_status("cam_frames", frames);
+        if (strcmp(image, shown) != 0) {
+            /* When the first frame of a new image was ready, for the
+             * benchmark's frame-to-main-loop latency; said after the
+             * wake-up, so the writing is not timed. */
+            snprintf(shown, sizeof shown, "%s", image);
+            emu_status("cam_image_us", ready);
+            emu_status("cam_images", ++images);
+        }
     }
     return NULL;
 }
