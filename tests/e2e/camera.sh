@@ -167,20 +167,8 @@ has "whole" "^$QR\$"
 # --- the kiosk ------------------------------------------------------------------------------
 command -v tmux >/dev/null 2>&1 || exit 0
 SOCK="tally-cam-$$"
-TM() { tmux -L "$SOCK" "$@"; }
+WAIT_TENTHS=100     # a camera is tried again every 3 s
 trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
-screen() { TM capture-pane -t k -p; }
-wait_for() {
-    i=0
-    while [ $i -lt 100 ]; do
-        if screen | grep -q -- "$2"; then pass "$1"; return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "$1: no '$2' on screen:"
-    screen | sed 's/^/    | /'
-    return 1
-}
 kiosk() {   # kiosk ARGS...: the kiosk in an 80x24 terminal, devices emulated
     TM kill-server 2>/dev/null
     SOCK="tally-cam-$$-$1"      # a new server: the old one may be going still

@@ -4,23 +4,9 @@
 # survives a resize, refreshes when another process writes, and quits.
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
-SOCK="tally-dash-$$"
-TM() { tmux -L "$SOCK" "$@"; }
+SOCK="tally-dash-$$" PANE=d     # TM, screen and wait_for: lib.sh
 trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
 
-screen() { TM capture-pane -t d -p; }
-# wait_for WHAT PATTERN: passes once PATTERN shows, fails after 5 s.
-wait_for() {  # wait_for WHAT TEXT [TENTHS]: TEXT on screen within TENTHS/10 s (5 s)
-    i=0
-    while [ $i -lt "${3:-50}" ]; do
-        if screen | grep -q -- "$2"; then pass "$1"; return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "$1: no '$2' on screen:"
-    screen | sed 's/^/    | /'
-    return 1
-}
 keys() { TM send-keys -t d "$@"; sleep 0.15; }
 figure() {  # figure NAME [ARGS]: one figure of the summary report for the last 30 days
     $T report summary --format csv --last 30d | sed -n "s/^$1,\([^,]*\),.*/\1/p"

@@ -3,24 +3,9 @@
 # the screen and at what reached the database.
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
-SOCK="tally-test-$$"
-TM() { tmux -L "$SOCK" "$@"; }
+SOCK="tally-test-$$"     # TM, screen and wait_for: lib.sh
 trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
 
-# screen: the visible terminal now.
-screen() { TM capture-pane -t k -p; }
-# wait_for WHAT PATTERN: passes once PATTERN shows, fails after 5 s.
-wait_for() {
-    i=0
-    while [ $i -lt 50 ]; do
-        if screen | grep -q -- "$2"; then pass "$1"; return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "$1: no '$2' on screen:"
-    screen | sed 's/^/    | /'
-    return 1
-}
 keys() { TM send-keys -t k "$@"; sleep 0.15; }
 count() { sql "SELECT count(*) FROM events WHERE type = '$1'"; }
 

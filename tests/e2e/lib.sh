@@ -73,13 +73,17 @@ forge() {
     printf '%s%s\n' "$out" "$(printf '%s' "$a" | cut -c$((acc + 1)))" | sed 's/..../&-/g; s/-$//'
 }
 
-# A screen test's terminal: tmux session k on the server $SOCK (set SOCK
-# first). wait_for WHAT PATTERN passes once PATTERN shows, fails after 5 s.
+# A screen in tmux, for the scripts that drive one: set SOCK (a tmux server
+# of the script's own) first; the pane is k unless PANE says.
+#   TM ARGS...                   tmux on that server
+#   screen                       the visible terminal now
+#   wait_for WHAT PATTERN [TENTHS]  passes once PATTERN shows, fails after
+#                                TENTHS tenths of a second (WAIT_TENTHS, 50)
 TM() { tmux -L "$SOCK" "$@"; }
-screen() { TM capture-pane -t k -p; }
+screen() { TM capture-pane -t "${PANE:-k}" -p; }
 wait_for() {
     i=0
-    while [ $i -lt 50 ]; do
+    while [ $i -lt "${3:-${WAIT_TENTHS:-50}}" ]; do
         if screen | grep -q -- "$2"; then pass "$1"; return 0; fi
         sleep 0.1
         i=$((i + 1))
@@ -88,4 +92,4 @@ wait_for() {
     screen | sed 's/^/    | /'
     return 1
 }
-keys() { TM send-keys -t k "$@"; sleep 0.15; }
+keys() { TM send-keys -t "${PANE:-k}" "$@"; sleep 0.15; }

@@ -57,11 +57,7 @@ refuse "a directory without images says which kinds are read" "holds no .png, .j
 # anyone has logged in, and the kiosk says so.
 command -v tmux >/dev/null 2>&1 || exit 0
 SOCK="tally-photo-$$"
-TM() { tmux -L "$SOCK" "$@"; }
 trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
 TM new-session -d -s k -x 80 -y 24 "TALLY_DB='$TALLY_DB' TALLY_LOCALEDIR='${TALLY_LOCALEDIR:-}' $T kiosk --images '$WORK/photo.jpg'; sleep 60"
-i=0
-while [ $i -lt 100 ] && ! TM capture-pane -t k -p | grep -q "Log in first"; do sleep 0.1; i=$((i + 1)); done
-if [ $i -lt 100 ]; then pass "the kiosk reads a JPEG given with --images"
-else fail "the kiosk did not read the JPEG:"; TM capture-pane -t k -p | sed 's/^/    | /'; fi
+wait_for "the kiosk reads a JPEG given with --images" "Log in first"
 TM kill-server 2>/dev/null

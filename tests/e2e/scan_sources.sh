@@ -141,21 +141,8 @@ if [ "$(getconf LONG_BIT)" = 64 ]; then
 
     # --- the kiosk ----------------------------------------------------------------
     if command -v tmux >/dev/null 2>&1; then
-        SOCK="tally-scan-$$"
-        TM() { tmux -L "$SOCK" "$@"; }
+        SOCK="tally-scan-$$"     # TM, screen and wait_for: lib.sh
         trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
-        screen() { TM capture-pane -t k -p; }
-        wait_for() {
-            i=0
-            while [ $i -lt 50 ]; do
-                if screen | grep -q -- "$2"; then pass "$1"; return 0; fi
-                sleep 0.1
-                i=$((i + 1))
-            done
-            fail "$1: no '$2' on screen:"
-            screen | sed 's/^/    | /'
-            return 1
-        }
         rm -f kbd.fifo
         mkfifo kbd.fifo
         TM new-session -d -s k -x 80 -y 24 "TALLY_DB='$TALLY_DB' TALLY_LOCALEDIR='${TALLY_LOCALEDIR:-}' $T kiosk --camera /dev/null --wedge '$WORK/kbd.fifo' --cards-dir '$WORK/cards'; sleep 60"

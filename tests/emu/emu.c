@@ -48,6 +48,12 @@ __attribute__((constructor)) static void emu_init(void)
 
 /* --- control and status files ---------------------------------------------------- */
 
+void emu_control_or(const char *path, const char *key, char *out, size_t n, const char *dflt)
+{
+    if (!emu_control(path, key, out, n))
+        snprintf(out, n, "%s", dflt);
+}
+
 bool emu_control(const char *path, const char *key, char *out, size_t n)
 {
     FILE *f = path ? fopen(path, "r") : NULL;
@@ -137,15 +143,7 @@ int open(const char *path, int flags, ...)
     return dev_open(path, flags, mode);
 }
 
-int open64(const char *path, int flags, ...)
-{
-    emu_init();
-    va_list ap;
-    va_start(ap, flags);
-    mode_t mode = mode_arg(flags, ap);
-    va_end(ap);
-    return dev_open(path, flags, mode);
-}
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
 int close(int fd)
 {

@@ -25,6 +25,8 @@ extern struct emu_real emu_real;
 /* The value of key in a control file ("key = value" lines), into out;
  * false if the file or the key is not there. */
 bool emu_control(const char *path, const char *key, char *out, size_t n);
+/* The same, or dflt when the key is not there. */
+void emu_control_or(const char *path, const char *key, char *out, size_t n, const char *dflt);
 
 /* Appends "name value" to the status file the test reads (EMU_STATUS),
  * replacing the line that had the same name. */

@@ -76,8 +76,7 @@ static const char *control_path(void)
 
 static void control(const char *key, char *out, size_t n, const char *dflt)
 {
-    if (!emu_control(control_path(), key, out, n))
-        snprintf(out, n, "%s", dflt);
+    emu_control_or(control_path(), key, out, n, dflt);
 }
 
 static long control_num(const char *key, long dflt)
