@@ -42,13 +42,13 @@ has "the .jpg" "a.jpg: Łukasz Nowak"
 has "the .jpeg" "b.jpeg: Ana Pop"
 has "the .png" "c.png: Ede Kiss"
 
-head -c 300 photo.jpg >cut.jpg
+head -c $(($(wc -c <photo.jpg) / 2)) photo.jpg >cut.jpg   # past the headers, whatever their size
 printf '\377\330\377junk' >junk.jpg
 refuse "a JPEG cut short is named and the rest read" "photo.jpg: Łukasz Nowak" \
     $T scan --images junk.jpg photo.jpg
 has "the damaged one says so" "cannot read junk.jpg: damaged JPEG image"
 OUT=$($T scan --images cut.jpg 2>&1)
-has "a photo cut short decodes what it has and finds no code" "cut.jpg: no QR code found"
+has "a photo cut short decodes what it has, the code cut off" "cut.jpg: no QR code found"
 mkdir none && echo hi >none/a.txt
 refuse "a directory without images says which kinds are read" "holds no .png, .jpg or .pgm images" \
     $T scan --images none
