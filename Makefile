@@ -63,7 +63,9 @@ all: tally locales
 
 # Translations: po/LANG.po compiled to build/locale/LANG/LC_MESSAGES/tally.mo,
 # which ./tally finds beside itself; 'make pot' refreshes the template and
-# merges it into every po file.
+# merges it into every po file. Locations name the file only, and the
+# template carries no creation date, so two branches that add strings
+# merge without conflicts over line numbers.
 LINGUAS := $(shell cat po/LINGUAS 2>/dev/null)
 MO := $(LINGUAS:%=build/locale/%/LC_MESSAGES/tally.mo)
 locales: $(MO)
@@ -73,9 +75,10 @@ build/locale/%/LC_MESSAGES/tally.mo: po/%.po
 	msgfmt --check -o $@ $<
 
 pot:
-	xgettext --from-code=UTF-8 -k_ -kN_ --keyword=ngettext:1,2 --keyword=C_:1c,2 --add-comments=TRANSLATORS --package-name=tally \
+	xgettext --add-location=file --from-code=UTF-8 -k_ -kN_ --keyword=ngettext:1,2 --keyword=C_:1c,2 --add-comments=TRANSLATORS --package-name=tally \
 	  --msgid-bugs-address= -o po/tally.pot $(sort $(LIB_SRC) $(CLI_SRC))
-	for l in $(LINGUAS); do msgmerge -q --no-fuzzy-matching -U po/$$l.po po/tally.pot; done
+	sed -i '/^"POT-Creation-Date:/d' po/tally.pot
+	for l in $(LINGUAS); do msgmerge -q --backup=off --add-location=file --no-fuzzy-matching -U po/$$l.po po/tally.pot; done
 
 tally: $(BUILD)/tally
 	cp -f $< $@
