@@ -219,7 +219,18 @@ static void send_fetch(void *dealer, const char *origin)
     sync_buf_free(&b);
 }
 
-/* Records a till with the key pair (z85) given, as a manager would. */
+static struct sync_peer_status *status_of(struct fx *f, struct sync_status *st, const char *origin)
+{
+    assert_int_equal(sync_status_read(f->db, st), 0);
+    for (int i = 0; i < st->npeers; i++)
+        if (strcmp(st->peers[i].origin, origin) == 0)
+            return &st->peers[i];
+    return NULL;
+}
+
+/* Records a till with the key pair (z85) given, as a manager would, and
+ * returns once the daemon has re-read the till list (its status names the
+ * till): the positive signal, not a time. */
 static void add_till(struct fx *f, const char *pub, const char *origin, const char *address)
 {
     struct store_till t;
@@ -229,16 +240,52 @@ static void add_till(struct fx *f, const char *pub, const char *origin, const ch
     snprintf(t.address, sizeof t.address, "%s", address);
     snprintf(t.name, sizeof t.name, "probe");
     assert_int_equal(store_till_record(f->s, f->manager, &t), 0);
-    sleep_ms(300);      /* the daemon re-reads the till list every heartbeat */
+    struct sync_status st;
+    for (int i = 0; i < 400 && !status_of(f, &st, origin); i++)
+        sleep_ms(25);
+    assert_non_null(status_of(f, &st, origin));
 }
 
-static struct sync_peer_status *status_of(struct fx *f, struct sync_status *st, const char *origin)
+/* Waits until the daemon has counted at least n refusals of `reason` from
+ * till origin (10 s at most). */
+static void wait_refused(struct fx *f, const char *origin, int reason, uint64_t n)
 {
-    assert_int_equal(sync_status_read(f->db, st), 0);
-    for (int i = 0; i < st->npeers; i++)
-        if (strcmp(st->peers[i].origin, origin) == 0)
-            return &st->peers[i];
-    return NULL;
+    struct sync_status st;
+    struct sync_peer_status *p = status_of(f, &st, origin);
+    for (int i = 0; i < 400 && (!p || p->refused[reason] < n); i++) {
+        sleep_ms(25);
+        p = status_of(f, &st, origin);
+    }
+    assert_non_null(p);
+    assert_true(p->refused[reason] >= n);
+}
+
+/* Handshakes refused by socket s as its monitor reports them: waits (at
+ * most ms) until n have been, and returns how many were. */
+static int handshakes_failed(void *mon, int n, int ms)
+{
+    int got = 0;
+    while (got < n) {
+        zmq_pollitem_t it = { mon, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&it, 1, ms) <= 0)
+            break;
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, mon, 0) >= 2) {
+            uint16_t ev;
+            memcpy(&ev, zmq_msg_data(&m), sizeof ev);
+            if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                      | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH))
+                got++;
+        }
+        while (zmq_msg_more(&m)) {      /* the endpoint frame */
+            zmq_msg_close(&m);
+            zmq_msg_init(&m);
+            zmq_msg_recv(&m, mon, 0);
+        }
+        zmq_msg_close(&m);
+    }
+    return got;
 }
 
 static void test_listed_till_is_served(void **state)
@@ -334,6 +381,11 @@ static void test_rogue_publisher_is_not_heard(void **state)
     assert_int_equal(zmq_setsockopt(rogue, ZMQ_LINGER, &linger, sizeof linger), 0);
     assert_int_equal(zmq_setsockopt(rogue, ZMQ_CURVE_SERVER, &one, sizeof one), 0);
     assert_int_equal(zmq_setsockopt(rogue, ZMQ_CURVE_SECRETKEY, rsec, 41), 0);
+    assert_int_equal(zmq_socket_monitor(rogue, "inproc://rogue",
+                                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                         | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH), 0);
+    void *mon = sock(f, ZMQ_PAIR);
+    assert_int_equal(zmq_connect(mon, "inproc://rogue"), 0);
     assert_int_equal(zmq_bind(rogue, "tcp://127.0.0.1:*"), 0);
     char ep[128];
     size_t len = sizeof ep;
@@ -356,10 +408,15 @@ static void test_rogue_publisher_is_not_heard(void **state)
     m.nvv = 1;
     struct sync_buf b = { 0 };
     assert_int_equal(sync_wire_encode(&m, &b), 0);
-    for (int i = 0; i < 8; i++) {
+    /* The rogue publishes while the daemon tries it: until it has been
+     * refused three handshakes (the daemon did connect, and tried again),
+     * so the checks below follow a positive signal. */
+    int failed = 0;
+    for (int i = 0; i < 100 && failed < 3; i++) {
         zmq_send(rogue, b.data, b.len, ZMQ_DONTWAIT);
-        sleep_ms(100);
+        failed += handshakes_failed(mon, 3 - failed, 100);
     }
+    assert_int_equal(failed, 3);
     store_release(f->s);
     assert_true(store_event_count(f->s) == before);
     struct sync_status st;
@@ -368,6 +425,7 @@ static void test_rogue_publisher_is_not_heard(void **state)
     assert_false(p->connected);
     assert_true(p->last_heard == 0);
     sync_buf_free(&b);
+    unsock(f, mon);
     unsock(f, rogue);
 }
 
@@ -392,19 +450,18 @@ static void test_bad_frames_counted(void **state)
     assert_int_equal(sync_wire_encode(&m, &b), 0);
     zmq_send(dealer, b.data, b.len, 0);
     sync_buf_free(&b);
-    assert_int_equal(receive_for(dealer, 300, NULL), 0);
+    /* Counted first, then: none of them was answered. */
+    wait_refused(f, "0000dead", SYNC_REFUSED_MALFORMED, 2);
+    wait_refused(f, "0000dead", SYNC_REFUSED_VERSION, 1);
+    wait_refused(f, "0000dead", SYNC_REFUSED_UNEXPECTED, 1);
+    assert_int_equal(receive_for(dealer, 50, NULL), 0);
     size_t big = SYNC_WIRE_MAX + 8192;
     char *huge = calloc(1, big);
     assert_non_null(huge);
     zmq_send(dealer, huge, big, 0);
     free(huge);
-    sleep_ms(300);
     struct sync_status st;
-    struct sync_peer_status *p = status_of(f, &st, "0000dead");
-    assert_non_null(p);
-    assert_true(p->refused[SYNC_REFUSED_MALFORMED] >= 2);
-    assert_true(p->refused[SYNC_REFUSED_VERSION] >= 1);
-    assert_true(p->refused[SYNC_REFUSED_UNEXPECTED] >= 1);
+    assert_int_equal(sync_status_read(f->db, &st), 0);
     assert_true(st.running);
     unsock(f, dealer);
     /* Still serving. */
