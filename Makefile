@@ -13,10 +13,11 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
 CC      ?= cc
+CXX     ?= g++
 OPT     ?= -O2
 SAN     ?=
 
-PKGS := sqlite3 libsodium libqrencode zbar libpng libjpeg libzmq ncursesw msgpack pangocairo fontconfig
+PKGS := sqlite3 libsodium libqrencode zbar zxing libpng libjpeg libzmq ncursesw msgpack pangocairo fontconfig
 
 # The libraries' flags are asked of pkg-config only after scripts/deps.sh has
 # installed what is missing: build/config.mk is made by a rule (deps first,
@@ -45,12 +46,21 @@ CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 \
            -pthread -I. -Icommon $(PKG_CFLAGS) $(SAN) \
            -DLOCALEDIR='"$(PREFIX)/share/locale"'
 LDFLAGS += $(SAN)
-LDLIBS  += $(PKG_LIBS) -lm -pthread
+LDLIBS  += $(PKG_LIBS) -lstdc++ -lm -pthread
+# The one C++ file, scanner/zxing.cpp, the shim over zxing-cpp: compiled
+# with the C++ compiler; everything still links with $(CC), and the C++
+# runtime is one more library (-lstdc++ above).
+CXXFLAGS ?= $(OPT) -g
+# The libraries' headers as system headers: zxing-cpp's own do not pass
+# -Wshadow.
+CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -Wshadow -pthread -I. -Icommon \
+            $(patsubst -I%,-isystem %,$(PKG_CFLAGS)) $(SAN)
 
 # Library modules, lowest first. cli/ is the tally command on top of them.
 MODULES := util scanner store sync tui
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_CXX := $(foreach m,$(MODULES),$(wildcard $(m)/*.cpp))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o)
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -94,6 +104,10 @@ $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/%.o: %.cpp $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtally.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtally.a $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
@@ -131,11 +145,18 @@ fuzzers: $(if $(SAN),,$(FUZZ_BIN))
 # The library is compiled once for all fuzz targets (instrumented, without
 # libFuzzer's main), so a change to one file recompiles one object.
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -g -O1 -I. -Icommon $(PKG_CFLAGS) -pthread
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o) $(LIB_CXX:%.cpp=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+# The shim without the vptr and function checks of UBSan, whose runtime only a C++ link
+# brings in: the fuzzers link as C, like everything else.
+build/fuzz/obj/%.o: %.cpp $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang++ -std=c++17 -g -O1 -I. -Icommon $(PKG_CFLAGS) -pthread \
+	  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr,function -c -o $@ $<
 
 build/fuzz/libtally.a: $(FUZZ_LIB_OBJ)
 	rm -f $@
@@ -143,7 +164,7 @@ build/fuzz/libtally.a: $(FUZZ_LIB_OBJ)
 
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libtally.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libtally.a $(PKG_LIBS) -lm
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libtally.a $(PKG_LIBS) -lstdc++ -lm
 
 # The fuzzers' seed corpora are kept in tests/fuzz/corpus; this writes them
 # again from the project's own encoders (after a card or wire format change).

@@ -1,4 +1,5 @@
-/* decode.c - the one decode path: a grey frame in, QR texts out (zbar).
+/* decode.c - the one decode path: a grey frame in, QR texts out (zbar,
+ * then zxing-cpp on what zbar reads nothing in: see scanner.h).
  *
  * Image files, the camera and the read-back of every printed card all
  * come through scan_decode(), so what the tests replay is what the till
@@ -14,10 +15,14 @@
 
 #include <zbar.h>
 
+#include "zxing.h"
+
 struct scan_decoder {
     zbar_image_scanner_t *zs;
     unsigned char *grey;    /* luma of the last camera frame */
     size_t cap;
+    int fallback_every;     /* zxing on one zbar miss in this many; 0 never */
+    unsigned misses;        /* frames zbar read nothing in */
 };
 
 scan_decoder *scan_decoder_new(void)
@@ -35,6 +40,14 @@ scan_decoder *scan_decoder_new(void)
     zbar_image_scanner_set_config(d->zs, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
     zbar_image_scanner_set_config(d->zs, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
     return d;
+}
+
+void scan_decoder_fallback(scan_decoder *d, int every)
+{
+    if (d) {
+        d->fallback_every = every > 0 ? every : 0;
+        d->misses = 0;
+    }
 }
 
 void scan_decoder_free(scan_decoder *d)
@@ -69,7 +82,13 @@ int scan_decode(scan_decoder *d, const unsigned char *grey, int width,
                 fn(zbar_symbol_get_data(s), zbar_symbol_get_data_length(s), arg);
         }
     zbar_image_destroy(img);
-    return n < 0 ? -1 : found;
+    if (n < 0)
+        return -1;
+    if (found == 0 && d->fallback_every > 0 && d->misses++ % (unsigned)d->fallback_every == 0) {
+        int z = scan_zxing_read(grey, width, height, fn, arg);
+        found = z > 0 ? z : 0;
+    }
+    return found;
 }
 
 /* --- camera frames ---------------------------------------------------------- */

@@ -204,7 +204,27 @@ int card_render_term(const struct card_face *face, bool color, char **text,
  * converts it to 8-bit grey with scan_frame_decode() and calls this same
  * function), so tests that replay frames test the path the camera uses.
  * It runs zbar's image scanner on a Y800 (8-bit grey) frame with only QR
- * enabled. A decoder is not thread-safe: use one per thread. */
+ * enabled, then, on a frame zbar reads nothing in, zxing-cpp if the
+ * decoder was asked to (scan_decoder_fallback). A decoder is not
+ * thread-safe: use one per thread.
+ *
+ * THE SECOND DECODER. zxing-cpp (Debian 12's libzxing-dev 1.4, behind a
+ * C++ shim, scanner/zxing.cpp) reads some photos zbar gives up on: glare
+ * over the code, a steep tilt, several mild flaws at once. On the corpus
+ * of distorted card photos bench/bench_photos.c makes (tests/card_photos.h)
+ * zbar alone read 77% and zbar then zxing 81% (24 more of 560); zxing
+ * read none of the faint ones zbar reads, so it comes second, never
+ * instead. On a frame with no code, where a camera spends its day, zbar
+ * costs about ten times what zxing does, so zxing on every frame would
+ * add some 7%; a pre-check for QR finder patterns cost half of zxing and
+ * let through every frame with printed text, so the camera instead runs
+ * zxing on one frame in SCAN_FALLBACK_CAMERA that zbar reads nothing in
+ * (a card held up is seen in dozens of frames): about 2% more on frames
+ * with no code, measured by make bench in the same run. Image files
+ * (one photo, time no matter) get it on every frame; the read-back of
+ * printed cards stays zbar's alone, so every card reads on the first try
+ * at the counter. A text zxing reads goes to the same callback, so to the
+ * same card_parse() and MAC check as zbar's. */
 
 typedef struct scan_decoder scan_decoder;
 
@@ -212,13 +232,19 @@ typedef struct scan_decoder scan_decoder;
 scan_decoder *scan_decoder_new(void);
 void scan_decoder_free(scan_decoder *d);
 
+/* zxing-cpp on one frame in every frames that zbar reads nothing in
+ * (1: every such frame; 0: never, the default). */
+#define SCAN_FALLBACK_CAMERA 8
+void scan_decoder_fallback(scan_decoder *d, int every);
+
 /* Called once per symbol found; text has len bytes (it may hold any
  * bytes) and is also NUL-terminated. */
 typedef void scan_found_fn(const char *text, size_t len, void *arg);
 
 /* Decodes one frame: width * height bytes, row-major, no padding.
  * Returns the number of symbols found (fn called that many times), or -1
- * if the frame is empty or too big, or zbar fails. */
+ * if the frame is empty or too big, or zbar fails (zxing failing on a
+ * frame is that frame read nothing in). */
 int scan_decode(scan_decoder *d, const unsigned char *grey, int width,
                 int height, scan_found_fn *fn, void *arg);
 

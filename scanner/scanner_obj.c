@@ -606,6 +606,7 @@ scanner *scanner_open(const struct scanner_sources *src, const struct scanner_op
     bool ok = sc != NULL;
     if (ok && n > 0) {
         ok = (sc->paths = calloc(n, sizeof *sc->paths)) && (sc->dec = scan_decoder_new());
+        scan_decoder_fallback(sc->dec, 1);  /* a photo: time is no matter */
         for (size_t i = 0; ok && i < n; i++)
             ok = (sc->paths[sc->npaths++] = strdup(src->images[i])) != NULL;
     }
@@ -616,6 +617,7 @@ scanner *scanner_open(const struct scanner_sources *src, const struct scanner_op
     if (ok && (src->camera || src->frames)) {
         sc->pipeline = true;
         ok = (sc->fdec = scan_decoder_new()) != NULL;
+        scan_decoder_fallback(sc->fdec, SCAN_FALLBACK_CAMERA);
     }
     int rc = ok ? 0 : ENOMEM;
     if (rc == 0) {

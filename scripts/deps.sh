@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential pkg-config gettext sqlite3 tmux clang libclang-rt-14-dev
 libsqlite3-dev libsodium-dev libcmocka-dev libzmq3-dev libqrencode-dev
-libzbar-dev zbar-tools libpng-dev libjpeg62-turbo-dev imagemagick libncurses-dev libmsgpack-dev libpango1.0-dev libfontconfig-dev fonts-dejavu-core man-db groff-base systemd
+libzbar-dev zbar-tools libzxing-dev libpng-dev libjpeg62-turbo-dev imagemagick libncurses-dev libmsgpack-dev libpango1.0-dev libfontconfig-dev fonts-dejavu-core man-db groff-base systemd
 python3"
 
 missing=""

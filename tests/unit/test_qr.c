@@ -1,7 +1,8 @@
 /* test_qr.c - QR symbols, printed cards, the decode path, image loaders
- * and the scanner object; and real-world frames: a card's QR rotated,
- * shrunk, blurred, noisy, faint and off-centre, with the decode rate of
- * each distortion printed. */
+ * and the scanner object; real-world frames: a card's QR rotated, shrunk,
+ * blurred, noisy, faint and off-centre, with the decode rate of each
+ * distortion printed; and the second decoder (zxing-cpp) on photos zbar
+ * misses and on garbage. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <png.h>
 
 #include "scanner/scanner.h"
+#include "tests/card_photos.h"
 
 #define FRAME_W 640
 #define FRAME_H 480
@@ -895,6 +897,145 @@ static void test_real_world_frames(void **state)
     assert_int_equal(failed, 0);
 }
 
+
+/* --- the second decoder: zxing-cpp after zbar ------------------------------------ */
+
+struct card_read { const char *want; int cards, other; };
+
+static void card_found(const char *text, size_t len, void *arg)
+{
+    struct card_read *r = arg;
+    char id[CARD_ID_LEN + 1];
+    if (strlen(r->want) == len && memcmp(text, r->want, len) == 0 &&
+        card_parse(text, len, SECRET, id) == CARD_OK)
+        r->cards++;
+    else
+        r->other++;
+}
+
+static bool reads_card(scan_decoder *d, const unsigned char *frame, const char *want)
+{
+    struct card_read r = { want, 0, 0 };
+    assert_true(scan_decode(d, frame, PHOTO_W, PHOTO_H, card_found, &r) >= 0);
+    assert_int_equal(r.other, 0);
+    return r.cards > 0;
+}
+
+/* Photos with glare over the code: zbar then zxing reads every one zbar
+ * reads, and more; one zbar misses, as a file through the image source
+ * (tally scan --images), arrives as a code that passes the MAC check. */
+static void test_zxing_reads_what_zbar_misses(void **state)
+{
+    (void)state;
+    scan_decoder *zbar = scan_decoder_new(), *both = scan_decoder_new();
+    scan_decoder_fallback(both, 1);
+    unsigned char *frame = malloc(PHOTO_W * PHOTO_H);
+    struct photo_rng r = { 0x5EED0F7A11Du };
+    char *dir = tmp_dir(), path[256], missed[CARD_QR_MAX] = "";
+    snprintf(path, sizeof path, "%s/glare.png", dir);
+    int zbar_read = 0, both_read = 0;
+    for (int i = 0; i < 16; i++) {
+        struct photo_card c;
+        assert_int_equal(photo_card_make(SECRET, &r, &c), 0);
+        photo_take(&c, PHOTO_GLARE, &r, frame);
+        bool z = reads_card(zbar, frame, c.qr), b = reads_card(both, frame, c.qr);
+        assert_true(b || !z);
+        zbar_read += z;
+        both_read += b;
+        if (b && !z && !missed[0]) {
+            unsigned char *png;
+            size_t len;
+            assert_int_equal(scan_png_write(frame, PHOTO_W, PHOTO_H, 0, &png, &len), 0);
+            write_file(path, png, len);
+            free(png);
+            snprintf(missed, sizeof missed, "%s", c.qr);
+        }
+        photo_card_free(&c);
+    }
+    printf("  glare on the code: zbar %d/16, zbar then zxing %d/16\n", zbar_read, both_read);
+    assert_true(both_read > zbar_read);
+    assert_true(missed[0] != '\0');
+
+    const char *files[] = { path };
+    char err[256], id[CARD_ID_LEN + 1];
+    scanner *sc = scanner_open_images(files, 1, NULL, err, sizeof err);
+    assert_non_null(sc);
+    struct scan_event *evs = calloc(4, sizeof *evs);
+    assert_int_equal(collect(sc, evs, 4), 1);
+    assert_int_equal(evs[0].kind, SCAN_CODE);
+    assert_string_equal(evs[0].text, missed);
+    assert_int_equal(card_parse(evs[0].text, evs[0].len, SECRET, id), CARD_OK);
+    static const unsigned char OTHER[CARD_SECRET_BYTES] = "another shop's secret, 32 bytes!";
+    assert_int_not_equal(card_parse(evs[0].text, evs[0].len, OTHER, id), CARD_OK);
+    scanner_close(sc);
+    free(evs);
+    free(frame);
+    rm_dir(dir);
+    scan_decoder_free(zbar);
+    scan_decoder_free(both);
+}
+
+/* A QR finder pattern (7 x 7 modules) at (x, y), m pixels a module. */
+static void draw_finder(unsigned char *f, int w, int h, int x, int y, int m)
+{
+    for (int v = 0; v < 7 * m; v++)
+        for (int u = 0; u < 7 * m; u++) {
+            int mu = u / m, mv = v / m, ring = mu < mv ? mu : mv;
+            ring = ring < 6 - mu ? ring : 6 - mu;
+            ring = ring < 6 - mv ? ring : 6 - mv;
+            if (x + u < w && y + v < h)
+                f[(y + v) * w + x + u] = ring == 1 ? 255 : 0;
+        }
+}
+
+/* Frames that are no QR code but provoke zxing's detector (finder
+ * patterns everywhere, a code whose data is noise, slivers one pixel
+ * wide) come back with no card and no crash, ASan and UBSan watching. */
+static void test_zxing_garbage_frames(void **state)
+{
+    (void)state;
+    scan_decoder *d = scan_decoder_new();
+    scan_decoder_fallback(d, 1);
+    static const int SIZES[][2] = { { 1, 1 }, { 1, 480 }, { 640, 1 }, { 3, 3 }, { 21, 21 },
+                                    { 17, 1000 }, { 640, 480 } };
+    unsigned char *f = malloc(1000 * 1000);
+    rng_seed(7);
+    for (size_t s = 0; s < sizeof SIZES / sizeof SIZES[0]; s++) {
+        int w = SIZES[s][0], h = SIZES[s][1];
+        for (int pattern = 0; pattern < 4; pattern++) {
+            for (int i = 0; i < w * h; i++)
+                f[i] = pattern == 0 ? 0 : pattern == 1 ? 255 : (unsigned char)rng();
+            if (pattern == 3)   /* finder patterns tiled at 1-4 px a module */
+                for (int y = 0, m = 1; y < h; y += 9 * m, m = m % 4 + 1)
+                    for (int x = (int)(rng() % 5); x < w; x += 8 * m + (int)(rng() % 4))
+                        draw_finder(f, w, h, x, y, m);
+            struct card_read r = { "", 0, 0 };
+            assert_int_equal(scan_decode(d, f, w, h, card_found, &r), r.other);
+            assert_int_equal(r.cards, 0);
+        }
+    }
+    /* A real symbol with its data modules scrambled, finders intact: the
+     * detector finds it and error correction gives up. */
+    struct qr_symbol q;
+    assert_int_equal(qr_encode("TALLY:YGE8YSD4HTCY2JBXGYBE", &q), 0);
+    for (int trial = 0; trial < 20; trial++) {
+        for (int y = 0; y < q.width; y++)
+            for (int x = 0; x < q.width; x++) {
+                bool finder = (x < 8 && y < 8) || (x >= q.width - 8 && y < 8) || (x < 8 && y >= q.width - 8);
+                if (!finder && rng() % 3 == 0)
+                    q.dark[y * q.width + x] ^= 1;
+            }
+        memset(f, 255, 640 * 480);
+        qr_draw(&q, f, 640, 480, 100, 60, 2 + trial % 5);
+        struct card_read r = { "", 0, 0 };
+        assert_true(scan_decode(d, f, 640, 480, card_found, &r) >= 0);
+        assert_int_equal(r.cards, 0);
+    }
+    qr_free(&q);
+    free(f);
+    scan_decoder_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -911,6 +1052,8 @@ int main(void)
         cmocka_unit_test(test_decode_rejects_bad_frames),
         cmocka_unit_test(test_scanner_images_and_dedupe),
         cmocka_unit_test(test_real_world_frames),
+        cmocka_unit_test(test_zxing_reads_what_zbar_misses),
+        cmocka_unit_test(test_zxing_garbage_frames),
     };
     return cmocka_run_group_tests_name("qr", tests, NULL, NULL);
 }
