@@ -66,6 +66,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard common/*.h $(foreach m,$(MODULES) cli,$(m)/*.h))
+TEST_HEADERS := $(wildcard tests/*.h)
 
 .PHONY: all test check bench mutate fuzz-seeds demo install uninstall clean deps pot locales emu
 
@@ -108,7 +109,7 @@ $(BUILD)/%.o: %.cpp $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtally.a $(HEADERS)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtally.a $(HEADERS) $(TEST_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtally.a $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
@@ -151,8 +152,8 @@ build/fuzz/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 
-# The shim without the vptr and function checks of UBSan, whose runtime only a C++ link
-# brings in: the fuzzers link as C, like everything else.
+# The shim without UBSan's vptr and function checks, whose runtime only a
+# C++ link brings in: the fuzzers link as C, like everything else.
 build/fuzz/obj/%.o: %.cpp $(HEADERS)
 	@mkdir -p $(dir $@)
 	clang++ -std=c++17 -g -O1 -I. -Icommon $(PKG_CFLAGS) -pthread \
@@ -178,7 +179,7 @@ $(BUILD)/fuzz-seeds: tests/fuzz/seeds.c $(BUILD)/libtally.a $(HEADERS)
 BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libtally.a $(HEADERS)
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libtally.a $(HEADERS) $(TEST_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtally.a $(LDFLAGS) $(LDLIBS)
 

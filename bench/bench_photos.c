@@ -29,7 +29,7 @@
 #include "scanner/scanner.h"
 #include "tests/card_photos.h"
 
-#define PER_KIND 30
+#define PER_KIND 50
 #define NO_CODE 40
 #define ROUNDS 7
 #define GOAL_RATIO 1.05

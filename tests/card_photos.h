@@ -1,5 +1,5 @@
 /* card_photos.h - a corpus of distorted photos of tally's printed cards,
- * drawn from a seed, for tests/unit/test_qr.c and bench/bench_scan.c.
+ * drawn from a seed, for tests/unit/test_qr.c and bench/bench_photos.c.
  * Header-only: each program that includes it is built from one file.
  *
  * A photo starts from a real card: card_render_png() of a random id of
@@ -11,8 +11,8 @@
  * over part of the code, or several mild ones at once. PHOTO_NO_CODE is
  * what a camera mostly sees: the table alone, or the card with its code
  * painted out. Frames are PHOTO_W x PHOTO_H grey, as the camera gives.
- * The same seed gives the same photos on every machine (integer and IEEE
- * double arithmetic only, libjpeg-turbo's integer DCT). */
+ * The same seed gives the same photos wherever the same Debian release
+ * renders the card (its fonts, libm and libjpeg-turbo's integer DCT). */
 #ifndef TALLY_TESTS_CARD_PHOTOS_H
 #define TALLY_TESTS_CARD_PHOTOS_H
 

@@ -5,8 +5,9 @@
  *
  * Properties, each an abort on violation: a load either fails with a
  * reason and no pixels, or gives a frame of the size it claims within
- * the pixel limit; a small loaded frame goes through scan_decode without
- * a crash (the sanitizers check the memory). */
+ * the pixel limit; a small loaded frame goes through scan_decode, zbar
+ * and then zxing-cpp (the image files' setting), without a crash (the
+ * sanitizers check the memory). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,8 +29,10 @@ static void ignore(const char *text, size_t len, void *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static scan_decoder *d;
-    if (!d)
+    if (!d) {
         d = scan_decoder_new();
+        scan_decoder_fallback(d, 1);
+    }
     struct scan_image img;
     char err[256] = "";
     if (scan_image_read(data, size, &img, err, sizeof err) != 0) {
