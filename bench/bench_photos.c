@@ -21,11 +21,7 @@
  *   photos no-code, zxing on every miss: ratio R2
  * and exits 0 whatever the figures; 1 only if it could not run or a
  * decoder read a text that is not the photo's card. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
+#include "bench/bench.h"
 #include "scanner/scanner.h"
 #include "tests/card_photos.h"
 
@@ -35,25 +31,6 @@
 #define GOAL_RATIO 1.05
 
 static const unsigned char SECRET[CARD_SECRET_BYTES] = "the bench shop's photo secret 32";
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_photos: %s\n", what);
-    exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 struct read { const char *want; int cards; bool other; };
 
@@ -72,9 +49,9 @@ static bool reads(scan_decoder *d, const unsigned char *frame, const char *want)
 {
     struct read r = { want, 0, false };
     if (scan_decode(d, frame, PHOTO_W, PHOTO_H, found, &r) < 0)
-        die("scan_decode failed");
+        die("scan_decode failed", NULL);
     if (r.other)
-        die("a decoder read a text that is not the photo's card");
+        die("a decoder read a text that is not the photo's card", NULL);
     return r.cards > 0;
 }
 
@@ -87,7 +64,7 @@ static void rates(scan_decoder *zbar, scan_decoder *both, unsigned char *frame)
         for (int i = 0; i < PER_KIND; i++) {
             struct photo_card c;
             if (photo_card_make(SECRET, &r, &c) != 0)
-                die("cannot print a card");
+                die("cannot print a card", NULL);
             photo_take(&c, (enum photo_kind)k, &r, frame);
             z += reads(zbar, frame, c.qr);
             b += reads(both, frame, c.qr);
@@ -112,10 +89,10 @@ static void round_ms(scan_decoder *const *d, unsigned char *const *frames, doubl
     for (int i = 0; i < NO_CODE; i++)
         for (int j = 0; j < 3; j++) {
             int k = (i + j) % 3;
-            double t0 = now_ms();
+            double t0 = now_s();
             if (reads(d[k], frames[i], NULL))
-                die("a frame with no code read a card");
-            ms[k] += (now_ms() - t0) / NO_CODE;
+                die("a frame with no code read a card", NULL);
+            ms[k] += (now_s() - t0) * 1e3 / NO_CODE;
         }
 }
 
@@ -126,7 +103,7 @@ static void cost(scan_decoder *zbar, scan_decoder *camera, scan_decoder *every)
     for (int i = 0; i < NO_CODE; i++) {
         struct photo_card c;
         if (!(frames[i] = malloc(PHOTO_W * PHOTO_H)) || photo_card_make(SECRET, &r, &c) != 0)
-            die("cannot print a card");
+            die("cannot print a card", NULL);
         photo_take(&c, PHOTO_NO_CODE, &r, frames[i]);
         photo_card_free(&c);
     }
@@ -139,10 +116,7 @@ static void cost(scan_decoder *zbar, scan_decoder *camera, scan_decoder *every)
         c[k] = ms[1];
         e[k] = ms[2];
     }
-    qsort(z, ROUNDS, sizeof *z, cmp_double);
-    qsort(c, ROUNDS, sizeof *c, cmp_double);
-    qsort(e, ROUNDS, sizeof *e, cmp_double);
-    double zm = z[ROUNDS / 2], cm = c[ROUNDS / 2], em = e[ROUNDS / 2], ratio = cm / zm;
+    double zm = median(z, ROUNDS), cm = median(c, ROUNDS), em = median(e, ROUNDS), ratio = cm / zm;
     printf("photos no-code: camera setting (zxing on 1 zbar miss in %d) %.2f ms/frame, zbar alone %.2f ms/frame, "
            "ratio %.2f (goal <= %.2f) %s\n", SCAN_FALLBACK_CAMERA, cm, zm, ratio, GOAL_RATIO,
            ratio <= GOAL_RATIO ? "ok" : "above goal");
@@ -153,10 +127,11 @@ static void cost(scan_decoder *zbar, scan_decoder *camera, scan_decoder *every)
 
 int main(void)
 {
+    bench_name = "bench_photos";
     scan_decoder *zbar = scan_decoder_new(), *both = scan_decoder_new(), *camera = scan_decoder_new();
     unsigned char *frame = malloc(PHOTO_W * PHOTO_H);
     if (!zbar || !both || !camera || !frame)
-        die("out of memory");
+        die("out of memory", NULL);
     scan_decoder_fallback(both, 1);
     scan_decoder_fallback(camera, SCAN_FALLBACK_CAMERA);
     rates(zbar, both, frame);
