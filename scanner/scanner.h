@@ -216,12 +216,12 @@ int card_render_term(const struct card_face *face, bool color, char **text,
  * 47. zxing alone read none of 29 low-contrast photos zbar read every one
  * of, so it comes second, never instead. On a frame with no code, where a
  * camera spends its day, zxing costs about a tenth of zbar: on every zbar
- * miss, 1.08 times zbar alone. A pre-check for QR finder patterns (1:1:3:1:1
+ * miss, 1.08-1.10 times zbar alone (three runs). A pre-check for QR finder patterns (1:1:3:1:1
  * runs on every other row) cost half of zxing and passed nearly every
  * frame with a card's printed text in it, so it saved nothing. The camera
  * instead runs zxing on one in SCAN_FALLBACK_CAMERA frames that zbar reads
  * nothing in: a card held up is seen in dozens of frames, and the cost on
- * frames with no code was not measurable (ratio 1.00, same run). Image
+ * frames with no code is within the noise (ratio 0.99-1.02, same runs). Image
  * files, one photo each, get it on every frame. The read-back of printed
  * cards stays zbar's alone, so every card handed out reads by zbar at the
  * counter. A text zxing reads goes to the same callback as zbar's, so to
