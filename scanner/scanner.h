@@ -215,15 +215,16 @@ int card_render_term(const struct card_face *face, bool color, char **text,
  * (83.0%): out of focus 36 -> 46 of 50, glare 26 -> 33, steep tilt 45 ->
  * 47. zxing alone read none of 29 low-contrast photos zbar read every one
  * of, so it comes second, never instead. On a frame with no code, where a
- * camera spends its day, zxing costs about a tenth of zbar: on every zbar
- * miss, 1.08-1.10 times zbar alone (three runs). A pre-check for QR finder patterns (1:1:3:1:1
- * runs on every other row) cost half of zxing and passed nearly every
- * frame with a card's printed text in it, so it saved nothing. The camera
- * instead runs zxing on one in SCAN_FALLBACK_CAMERA frames that zbar reads
- * nothing in: a card held up is seen in dozens of frames, and the cost on
- * frames with no code is within the noise (ratio 0.99-1.02, same runs). Image
- * files, one photo each, get it on every frame. The read-back of printed
- * cards stays zbar's alone, so every card handed out reads by zbar at the
+ * camera spends its day, zxing costs about a tenth of zbar: run on every
+ * zbar miss, 1.08-1.10 times zbar alone (three runs). A pre-check for QR
+ * finder patterns (1:1:3:1:1 runs on every other row) cost half of zxing,
+ * and a card's printed text gave it as many hits (39-81 a frame) as the
+ * codes zbar missed (40-134), so it saved nothing. The camera instead runs
+ * zxing on one in SCAN_FALLBACK_CAMERA frames that zbar reads nothing in:
+ * a card held up is seen in dozens of frames, and the cost on frames with
+ * no code is within the noise (ratio 0.99-1.02, same runs). Image files,
+ * one photo each, get it on every frame. The read-back of printed cards
+ * stays zbar's alone, so every card handed out reads by zbar at the
  * counter. A text zxing reads goes to the same callback as zbar's, so to
  * the same card_parse() and MAC check. */
 
@@ -233,8 +234,8 @@ typedef struct scan_decoder scan_decoder;
 scan_decoder *scan_decoder_new(void);
 void scan_decoder_free(scan_decoder *d);
 
-/* zxing-cpp on one frame in every frames that zbar reads nothing in
- * (1: every such frame; 0: never, the default). */
+/* Runs zxing-cpp on one in every `every` frames that zbar reads nothing
+ * in (1: on each of them; 0: never, the default). */
 #define SCAN_FALLBACK_CAMERA 8
 void scan_decoder_fallback(scan_decoder *d, int every);
 
