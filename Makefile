@@ -17,7 +17,7 @@ CXX     ?= g++
 OPT     ?= -O2
 SAN     ?=
 
-PKGS := sqlite3 libsodium libqrencode zbar zxing libpng libjpeg libzmq ncursesw msgpack pangocairo fontconfig
+PKGS := sqlite3 libsodium libqrencode zbar zxing libpng libjpeg libzmq ncursesw msgpack pangocairo fontconfig libcurl
 
 # The libraries' flags are asked of pkg-config only after scripts/deps.sh has
 # installed what is missing: build/config.mk is made by a rule (deps first,
@@ -57,7 +57,7 @@ CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -Wshadow -pthread -I. -Icommon \
             $(patsubst -I%,-isystem %,$(PKG_CFLAGS)) $(SAN)
 
 # Library modules, lowest first. cli/ is the tally command on top of them.
-MODULES := util scanner store sync tui
+MODULES := util scanner store sync messenger tui
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_CXX := $(foreach m,$(MODULES),$(wildcard $(m)/*.cpp))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cpp=$(BUILD)/%.o)

@@ -18,7 +18,7 @@ struct cli {
     store *s;
     struct store_staff who;     /* after cli_login */
     struct {                    /* from the configuration file, or NULL */
-        const char *db, *camera, *wedge, *lang, *listen, *cards_dir, *card_logo;
+        const char *db, *camera, *wedge, *lang, *listen, *cards_dir, *card_logo, *messenger;
     } conf;
 };
 
@@ -123,5 +123,6 @@ int cmd_till(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
 int cmd_message(struct cli *c, int argc, char **argv);
+int cmd_messenger(struct cli *c, int argc, char **argv);
 
 #endif

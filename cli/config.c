@@ -11,6 +11,7 @@
  *     listen    = 0.0.0.0:7070
  *     cards_dir = /var/lib/tally/cards
  *     card_logo = /etc/tally/logo.png
+ *     messenger = /etc/tally/messenger.conf
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,7 +24,7 @@
 
 #define DEFAULT_CONFIG "/etc/tally/tally.conf"
 
-static const char *const KEYS[] = { "db", "camera", "wedge", "lang", "listen", "cards_dir", "card_logo", NULL };
+static const char *const KEYS[] = { "db", "camera", "wedge", "lang", "listen", "cards_dir", "card_logo", "messenger", NULL };
 
 /* The values live as long as the process. They are held here too (volatile:
  * the stores stay), so a leak checker finds them reachable after main returns. */
@@ -97,7 +98,7 @@ int cli_config_load(struct cli *c, const char *path)
         for (k = 0; KEYS[k] && strcmp(KEYS[k], key) != 0; k++)
             ;
         if (!KEYS[k]) {
-            bad = cli_fail(_("%s, line %d: unknown key '%s' (known: db, camera, wedge, lang, listen, cards_dir, card_logo)"), path, n, key);
+            bad = cli_fail(_("%s, line %d: unknown key '%s' (known: db, camera, wedge, lang, listen, cards_dir, card_logo, messenger)"), path, n, key);
             continue;
         }
         if (!value_ok(key, value)) {
@@ -111,7 +112,7 @@ int cli_config_load(struct cli *c, const char *path)
         }
         const char **slot = k == 0 ? &c->conf.db : k == 1 ? &c->conf.camera : k == 2 ? &c->conf.wedge
                           : k == 3 ? &c->conf.lang : k == 4 ? &c->conf.listen
-                          : k == 5 ? &c->conf.cards_dir : &c->conf.card_logo;
+                          : k == 5 ? &c->conf.cards_dir : k == 6 ? &c->conf.card_logo : &c->conf.messenger;
         *slot = copy;
     }
     fclose(f);

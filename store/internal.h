@@ -157,6 +157,8 @@ int points_due(store *s, const char *customer, int64_t cutoff, int64_t *due);
 struct jbuf;
 int messages_derive(store *s, const struct store_event *ev);
 int messages_profile_json(store *s, const struct store_profile *p, struct jbuf *data);
+/* One outcome event of a message, inside the caller's transaction. */
+int messages_record_tx(store *s, const char *staff, const char *key, const struct store_msg_outcome *o);
 int messages_on_enrol(store *s, const char *staff, const char *customer);
 int messages_on_earn(store *s, const char *staff, const struct store_customer *was,
                      const struct store_tier_status *before, const struct store_tier_status *after,

@@ -50,6 +50,16 @@ const char *store_reason_text(const char *reason)
         return _("not delivered before it expired");
     if (!strcmp(reason, STORE_REASON_FORGOTTEN))
         return _("the customer asked to be forgotten");
+    if (!strcmp(reason, STORE_REASON_OPTED_OUT))
+        return _("opted out of this channel");
+    if (!strcmp(reason, STORE_REASON_NO_ADDRESS))
+        return _("no address to send to");
+    if (!strcmp(reason, STORE_REASON_CAPPED))
+        return _("weekly limit of messages reached");
+    if (!strcmp(reason, STORE_REASON_SENDING))
+        return _("being sent");
+    if (!strcmp(reason, STORE_REASON_RESENT))
+        return _("sent again after an interruption (same Message-ID)");
     return reason;
 }
 

@@ -557,7 +557,7 @@ int store_message_list(store *s, const struct store_message_filter *f,
     return rc;
 }
 
-static int record_tx(store *s, const char *staff, const char *key, const struct store_msg_outcome *o)
+int messages_record_tx(store *s, const char *staff, const char *key, const struct store_msg_outcome *o)
 {
     struct store_message m;
     if (store_message_get(s, key, &m) != 0)
@@ -608,7 +608,7 @@ int store_message_record(store *s, const char *staff, const char *key, const str
         return -1;
     if (tx_begin(s) != 0)
         return -1;
-    if (record_tx(s, staff ? staff : "", key, o) != 0) {
+    if (messages_record_tx(s, staff ? staff : "", key, o) != 0) {
         tx_rollback(s);
         return -1;
     }
@@ -714,7 +714,7 @@ static int fire(store *s, const char *staff, const char *customer, int trigger, 
     if (allowed)
         return 0;
     struct store_msg_outcome o = { .status = MSG_SUPPRESSED, .reason = STORE_REASON_NO_CONSENT };
-    return record_tx(s, staff, occasion, &o);
+    return messages_record_tx(s, staff, occasion, &o);
 }
 
 static bool trigger_on(store *s, int trigger)
@@ -966,7 +966,7 @@ static int scan_tx(store *s, const char *staff, const char *customer, const stru
         struct store_msg_outcome o = { .status = MSG_EXPIRED, .reason = STORE_REASON_UNSENT,
                                        .tries = sqlite3_column_int(st, 1) };
         sqlite3_reset(st);
-        if (record_tx(s, staff, key, &o) != 0)
+        if (messages_record_tx(s, staff, key, &o) != 0)
             return -1;
         st = sql(s, "SELECT key, tries FROM outbox WHERE status IN (0, 1) AND expires > 0 AND expires <= ?1"
                     " AND trig <> '' AND (?2 = '' OR customer = ?2) LIMIT 1");

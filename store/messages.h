@@ -125,4 +125,30 @@ extern const char *const STORE_PLACEHOLDERS[];
 int store_template_preview(store *s, int trigger, const char *lang, const char *customer,
                            struct store_rendered *out);
 
+/* --- delivery (delivery.c), for the messenger ----------------------------- */
+
+/* Whether this till is the shop's sender (messages.sender). */
+bool store_message_sender(store *s);
+/* 0 if e-mail and SMS may go at now, else when the quiet hours
+ * (messages.quiet_from to messages.quiet_to, local time) end. */
+int64_t store_message_quiet_until(store *s, int64_t now);
+/* E-mail and SMS messages whose turn has come at now (queued, or retrying
+ * and due), the longest waiting first, at most limit (0: all). fn may write. */
+int store_message_due(store *s, int64_t now, int limit,
+                      int (*fn)(const struct store_message *, void *), void *arg);
+/* Whether a due message may go now. status MSG_QUEUED: send it to address;
+ * else the outcome to record (expired, or suppressed with a reason: the
+ * customer withdrew consent or opted out of the channel, has no address,
+ * or was sent messages.weekly_cap in 7 days, counting pending_sent sent
+ * but not yet recorded). */
+struct store_msg_verdict {
+    int status;
+    const char *reason;             /* a STORE_REASON_ code, or NULL */
+    char address[256];
+};
+int store_message_verdict(store *s, const struct store_message *m, int64_t now, int pending_sent,
+                          struct store_msg_verdict *v);
+/* n outcomes, of the messages keys[i], in one transaction. */
+int store_message_record_many(store *s, const char *const *keys, const struct store_msg_outcome *o, int n);
+
 #endif

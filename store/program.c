@@ -22,6 +22,7 @@ enum kind {
     K_LIST,         /* comma-separated words, may be empty */
     K_ACCENT,       /* a screen colour */
     K_LANG,         /* a language messages are written in */
+    K_TILL,         /* one of the shop's tills, by name or id; kept as its id */
 };
 
 struct setting_def {
@@ -69,6 +70,11 @@ static const struct setting_def DEFS[] = {
     { "messages.expiring_days", K_INT, "14", 1, 365, N_("days ahead that expiring points are announced") },
     { "messages.winback", K_INT, "0", 0, 1, N_("1: a message when a member becomes at-risk or lapsed") },
     { "messages.expire_days", K_INT, "14", 1, 365, N_("days a message may wait to be delivered before it is dropped") },
+    { "messages.sender", K_TILL, "", 0, 0, N_("the till whose 'tally messenger' sends e-mail and SMS, by name or id (none: no till)") },
+    { "messages.max_tries", K_INT, "5", 1, 50, N_("attempts to send a message before it is recorded as failed") },
+    { "messages.weekly_cap", K_INT, "3", 0, 100, N_("most e-mails and SMS to one customer in 7 days (0: no limit)") },
+    { "messages.quiet_from", K_INT, "21", 0, 23, N_("hour from which no e-mail or SMS goes out (equal to messages.quiet_to: no quiet hours)") },
+    { "messages.quiet_to", K_INT, "8", 0, 23, N_("hour at which e-mail and SMS go out again") },
 };
 #define NDEFS (int)(sizeof DEFS / sizeof DEFS[0])
 
@@ -253,6 +259,38 @@ int store_setting_get(store *s, const char *key, char *out, size_t outsz)
     return 0;
 }
 
+struct till_match {
+    const char *wanted;
+    char origin[STORE_ORIGIN_LEN + 1];
+};
+
+static int till_named(const struct store_till *t, void *arg)
+{
+    struct till_match *m = arg;
+    if (strcmp(t->origin, m->wanted) == 0 || strcmp(t->name, m->wanted) == 0)
+        snprintf(m->origin, sizeof m->origin, "%s", t->origin);
+    return 0;
+}
+
+/* A till by name or id, kept as its id so renaming it changes nothing;
+ * "none" for no till. */
+static int till_setting(store *s, const char *key, const char *value, char *out, size_t outsz)
+{
+    if (strcmp(value, "none") == 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    struct till_match m = { .wanted = value };
+    if (store_till_list(s, false, till_named, &m) != 0)
+        return -1;
+    if (!m.origin[0] && strcmp(value, store_origin(s)) == 0)    /* a shop of one till lists none */
+        snprintf(m.origin, sizeof m.origin, "%s", value);
+    if (!m.origin[0])
+        return store_fail(s, _("%s: no till '%s'; 'tally till list' shows them"), key, value);
+    snprintf(out, outsz, "%s", m.origin);
+    return 0;
+}
+
 static int canonical_value(store *s, const struct setting_def *d, const char *value,
                            char *out, size_t outsz)
 {
@@ -300,6 +338,8 @@ static int canonical_value(store *s, const struct setting_def *d, const char *va
             return store_fail(s, _("%s: give en, pl, ro or hu"), d->key);
         snprintf(out, outsz, "%s", value);
         return 0;
+    case K_TILL:
+        return till_setting(s, d->key, value, out, outsz);
     case K_LIST:
         if (text_fold(value, out, outsz) != 0 || strlen(out) > 500)
             return store_fail(s, _("%s: give a short comma-separated list"), d->key);

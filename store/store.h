@@ -695,6 +695,11 @@ const char *store_event_type_text(const char *type);
 #define STORE_REASON_TOLD "@told"               /* a message passed on at the counter */
 #define STORE_REASON_UNSENT "@unsent"           /* a message expired before delivery */
 #define STORE_REASON_FORGOTTEN "@forgotten"     /* a message of a forgotten customer */
+#define STORE_REASON_OPTED_OUT "@opted-out"     /* the customer withdrew the channel's consent */
+#define STORE_REASON_NO_ADDRESS "@no-address"   /* no e-mail address or phone number */
+#define STORE_REASON_CAPPED "@capped"           /* messages.weekly_cap reached */
+#define STORE_REASON_SENDING "@sending"         /* handed to the server; no answer recorded yet */
+#define STORE_REASON_RESENT "@resent"           /* sent again after an interruption, same Message-ID */
 const char *store_reason_text(const char *reason);
 
 /* An event's points and stamps for a history line ("  +12 pt  +1 st"),
