@@ -177,6 +177,9 @@ static int send_batch(struct messenger *x, struct store_message **batch, int n)
             add(x, m, MSG_RETRYING, "", m->tries);     /* not sent: as it was */
             continue;
         }
+        /* Read what other processes wrote since (syncd: an opt-out at
+         * another till a moment ago), not the snapshot of an earlier read. */
+        store_release(x->s);
         if (store_message_verdict(x->s, m, now, pending, &v) != 0)
             return -1;
         if (v.status != MSG_QUEUED) {
@@ -252,6 +255,7 @@ static int pass(struct messenger *x, bool *more)
 {
     x->n = 0;
     *more = false;
+    store_release(x->s);
     int64_t now = store_now(x->s);
     if (store_message_due(x->s, now, PASS_MAX, collect, x) != 0)
         return -1;

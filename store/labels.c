@@ -59,7 +59,7 @@ const char *store_reason_text(const char *reason)
     if (!strcmp(reason, STORE_REASON_SENDING))
         return _("being sent");
     if (!strcmp(reason, STORE_REASON_RESENT))
-        return _("sent again after an interruption (same Message-ID)");
+        return _("sent after an interrupted attempt: it may have arrived twice, with the same Message-ID");
     return reason;
 }
 

@@ -699,7 +699,7 @@ const char *store_event_type_text(const char *type);
 #define STORE_REASON_NO_ADDRESS "@no-address"   /* no e-mail address or phone number */
 #define STORE_REASON_CAPPED "@capped"           /* messages.weekly_cap reached */
 #define STORE_REASON_SENDING "@sending"         /* handed to the server; no answer recorded yet */
-#define STORE_REASON_RESENT "@resent"           /* sent again after an interruption, same Message-ID */
+#define STORE_REASON_RESENT "@resent"           /* sent after an interrupted attempt: maybe twice, same Message-ID */
 const char *store_reason_text(const char *reason);
 
 /* An event's points and stamps for a history line ("  +12 pt  +1 st"),
