@@ -205,6 +205,7 @@ install: tally locales
 	install -m 0755 tally $(DESTDIR)$(PREFIX)/bin/tally
 	install -m 0644 doc/tally.1 $(DESTDIR)$(PREFIX)/share/man/man1/tally.1
 	install -m 0644 etc/tally.conf $(DESTDIR)$(DOCDIR)/tally.conf
+	install -m 0600 etc/messenger.conf $(DESTDIR)$(DOCDIR)/messenger.conf
 	for u in $(UNITS); do \
 	  sed 's|@BINDIR@|$(PREFIX)/bin|g' $$u >$(DESTDIR)$(DOCDIR)/systemd/$$(basename $$u) && \
 	  chmod 0644 $(DESTDIR)$(DOCDIR)/systemd/$$(basename $$u); \
