@@ -34,7 +34,7 @@ int cmd_messenger(struct cli *c, int argc, char **argv)
         "the last (retry_seconds first), and recorded as failed after\n"
         "messages.max_tries. With no network the messages wait. Delivery is\n"
         "at-least-once: a messenger killed while sending sends that batch again,\n"
-        "with the same Message-ID, and records it as sent again.\n\n"
+        "with the same Message-ID, and records that it did.\n\n"
         "  --settings FILE  the mail server and SMS gateway (mode 0600): 'messenger'\n"
         "                   in tally.conf, else /etc/tally/messenger.conf\n"
         "  --dry-run        print what would go out now, send and record nothing\n"
