@@ -7,12 +7,16 @@
  * up, no network) or to be sent. Those to be sent are first recorded as
  * "being sent" in one transaction, then sent one by one (each asked
  * again right before it goes, so an opt-out that syncd applied a moment
- * ago is heeded), and their outcomes recorded in a second transaction:
+ * ago is heeded), and their outcomes recorded - with the batch's
+ * suppressions and expiries, and the in-flight note cleared - in a
+ * second transaction:
  * sent; retrying with the reason and a back-off that doubles each try;
- * failed after messages.max_tries. A message found "being sent" when a
- * pass starts was interrupted (kill -9, power cut) after it may have
- * gone: it goes again with the same Message-ID and is recorded as sent
- * again (at-least-once, never a silent duplicate).
+ * failed after messages.max_tries. A message still in flight when a pass
+ * starts was interrupted (kill -9, power cut) after it may have gone: it
+ * goes again with the same Message-ID and is recorded as sent after an
+ * interrupted attempt (at-least-once, never a silent duplicate). The note
+ * is local, not an event: a replicated "being sent" event per message
+ * would double the ledger's work per message.
  *
  * No network (the server's name does not resolve) is no one message's
  * fault: messages wait without using up their tries, and the channel is
@@ -27,7 +31,7 @@
 #include "i18n.h"
 #include "internal.h"
 
-#define BATCH 25                    /* messages per "being sent" transaction */
+#define BATCH 50                    /* messages per in-flight list and outcome transaction */
 #define PASS_MAX 500                /* due messages read per pass */
 #define PROBE_MAX_MS (10 * 60000)   /* longest wait between probes when offline */
 #define BACKOFF_MAX_MS ((int64_t)86400000)
@@ -53,6 +57,7 @@ struct messenger {
     } *out;
     int nout;
     char *mime;
+    char *interrupted;              /* keys in flight when a pass began, one per line */
 };
 
 static int collect(const struct store_message *m, void *arg)
@@ -158,9 +163,24 @@ static int64_t backoff(const struct messenger *x, int tries)
     return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
 }
 
-/* Sends the batch recorded as being sent, and records the outcomes. */
+static bool was_interrupted(const struct messenger *x, const char *key)
+{
+    size_t len = strlen(key);
+    for (const char *p = x->interrupted; p && (p = strstr(p, key)) != NULL; p += len)
+        if ((p == x->interrupted || p[-1] == '\n') && p[len] == '\n')
+            return true;
+    return false;
+}
+
+/* Sends a batch: first on record as in flight, then the outcomes (with
+ * those decided before it) in one transaction. */
 static int send_batch(struct messenger *x, struct store_message **batch, int n)
 {
+    const char *keys[BATCH] = { 0 };
+    for (int i = 0; i < n; i++)
+        keys[i] = batch[i]->key;
+    if (store_message_inflight_set(x->s, keys, n) != 0)
+        return -1;
     int sent_to[BATCH] = { 0 };
     char setting[16];
     store_setting_get(x->s, "messages.max_tries", setting, sizeof setting);
@@ -173,10 +193,8 @@ static int send_batch(struct messenger *x, struct store_message **batch, int n)
         for (int j = 0; j < i; j++)
             pending += sent_to[j] && strcmp(batch[j]->customer, m->customer) == 0;
         struct store_msg_verdict v;
-        if (x->o->stop && *x->o->stop) {
-            add(x, m, MSG_RETRYING, "", m->tries);     /* not sent: as it was */
-            continue;
-        }
+        if (x->o->stop && *x->o->stop)
+            continue;       /* not sent: it stays as it was */
         /* Read what other processes wrote since (syncd: an opt-out at
          * another till a moment ago), not the snapshot of an earlier read. */
         store_release(x->s);
@@ -199,7 +217,7 @@ static int send_batch(struct messenger *x, struct store_message **batch, int n)
         char message_id[128];
         messenger_message_id(x->shop_id, m->key, x->cfg->from, message_id, sizeof message_id);
         struct send_result r;
-        bool interrupted = m->status == MSG_RETRYING && strcmp(m->reason, STORE_REASON_SENDING) == 0;
+        bool interrupted = was_interrupted(x, m->key);
         int tries = m->tries + 1;
         if (send_one(x, m, v.address, message_id, now, &r) == 0) {
             struct outcome *o = add(x, m, MSG_SENT, interrupted ? STORE_REASON_RESENT : "", tries);
@@ -256,6 +274,9 @@ static int pass(struct messenger *x, bool *more)
     x->n = 0;
     *more = false;
     store_release(x->s);
+    free(x->interrupted);
+    if (store_message_inflight(x->s, &x->interrupted) != 0)
+        return -1;
     int64_t now = store_now(x->s);
     if (store_message_due(x->s, now, PASS_MAX, collect, x) != 0)
         return -1;
@@ -304,10 +325,8 @@ static int pass(struct messenger *x, bool *more)
             continue;
         }
         batch[nb++] = m;
-        /* Being sent: recorded before the first byte leaves. */
-        add(x, m, MSG_RETRYING, STORE_REASON_SENDING, m->tries);
         if (nb == BATCH) {
-            if (flush(x) != 0 || send_batch(x, batch, nb) != 0)
+            if (send_batch(x, batch, nb) != 0)
                 return -1;
             nb = 0;
         }
@@ -363,5 +382,6 @@ int messenger_run(store *s, const struct messenger_config *cfg, const struct mes
     free(x.due);
     free(x.out);
     free(x.mime);
+    free(x.interrupted);
     return rc;
 }

@@ -163,10 +163,42 @@ int store_message_verdict(store *s, const struct store_message *m, int64_t now, 
     return 0;
 }
 
+#define INFLIGHT_KEY "messenger.inflight"
+
+int store_message_inflight_set(store *s, const char *const *keys, int n)
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += strlen(keys[i]) + 1;
+    char *list = malloc(len + 1);
+    if (!list)
+        return store_fail(s, _("out of memory"));
+    list[0] = '\0';
+    for (int i = 0, at = 0; i < n; i++)
+        at += sprintf(list + at, "%s\n", keys[i]);
+    int rc = tx_begin(s);
+    if (rc == 0 && (rc = local_set(s, INFLIGHT_KEY, list, (int)strlen(list))) != 0)
+        tx_rollback(s);
+    else if (rc == 0)
+        rc = tx_commit(s);
+    free(list);
+    return rc;
+}
+
+int store_message_inflight(store *s, char **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = sql(s, "SELECT CAST(value AS TEXT) FROM local WHERE key = '" INFLIGHT_KEY "'");
+    if (!st)
+        return -1;
+    const char *v = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    *out = strdup(v ? v : "");
+    sqlite3_reset(st);
+    return *out ? 0 : store_fail(s, _("out of memory"));
+}
+
 int store_message_record_many(store *s, const char *const *keys, const struct store_msg_outcome *o, int n)
 {
-    if (n <= 0)
-        return 0;
     if (tx_begin(s) != 0)
         return -1;
     for (int i = 0; i < n; i++)
@@ -174,5 +206,10 @@ int store_message_record_many(store *s, const char *const *keys, const struct st
             tx_rollback(s);
             return -1;
         }
+    /* The batch's outcomes are on record: nothing is in flight any more. */
+    if (local_set(s, INFLIGHT_KEY, "", 0) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
     return tx_commit(s);
 }

@@ -56,8 +56,6 @@ const char *store_reason_text(const char *reason)
         return _("no address to send to");
     if (!strcmp(reason, STORE_REASON_CAPPED))
         return _("weekly limit of messages reached");
-    if (!strcmp(reason, STORE_REASON_SENDING))
-        return _("being sent");
     if (!strcmp(reason, STORE_REASON_RESENT))
         return _("sent after an interrupted attempt: it may have arrived twice, with the same Message-ID");
     return reason;

@@ -148,7 +148,15 @@ struct store_msg_verdict {
 };
 int store_message_verdict(store *s, const struct store_message *m, int64_t now, int pending_sent,
                           struct store_msg_verdict *v);
-/* n outcomes, of the messages keys[i], in one transaction. */
+/* The messages about to be handed to a server (local to this till, never
+ * replicated): written before the first byte leaves, cleared by
+ * store_message_record_many. Whatever it holds at start-up was
+ * interrupted and may have gone. store_message_inflight gives the keys,
+ * one per line, malloc'd (free it). */
+int store_message_inflight_set(store *s, const char *const *keys, int n);
+int store_message_inflight(store *s, char **keys);
+/* n outcomes, of the messages keys[i], in one transaction that also
+ * empties the in-flight list. */
 int store_message_record_many(store *s, const char *const *keys, const struct store_msg_outcome *o, int n);
 
 #endif

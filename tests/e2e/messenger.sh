@@ -203,11 +203,13 @@ MP=$!
 PIDS="$PIDS $MP"
 until_file "the server holds a mail of the batch" "$WORK/mail/held.$((before + 1))"
 kill -9 "$MP"; wait "$MP" 2>/dev/null
-same "killed mid-send, the batch is on record as being sent" \
-    "$(sql "SELECT group_concat(status || reason, ' ') FROM outbox WHERE customer IN ('$K1', '$K2', '$K3')")" \
-    "1@sending 1@sending 1@sending"
+same "killed mid-send, the batch is on record as in flight" \
+    "$(sql "SELECT value FROM local WHERE key = 'messenger.inflight'")" \
+    "$(printf 'msg:welcome:%s\nmsg:welcome:%s\nmsg:welcome:%s' "$K1" "$K2" "$K3")"
+same "and still waiting" "$(sql "SELECT group_concat(status, ' ') FROM outbox WHERE customer IN ('$K1', '$K2', '$K3')")" "0 0 0"
 rm -f "$WORK/mail/mode"; touch "$WORK/mail/release"
 run "the messenger starts again" $M --once
+same "nothing is in flight any more" "$(sql "SELECT length(value) FROM local WHERE key = 'messenger.inflight'")" 0
 same "every message of the batch is sent" \
     "$(sql "SELECT group_concat(status, ' ') FROM outbox WHERE customer IN ('$K1', '$K2', '$K3')")" "5 5 5"
 same "the one in flight arrived twice, with one Message-ID" \
