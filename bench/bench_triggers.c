@@ -1,0 +1,117 @@
+/* bench_triggers.c - the counter's durable earn commits per second with
+ * every message trigger switched on, against the same shop with them all
+ * off: triggers must not slow the counter (goal >= 0.90).
+ *
+ * Two shops in one temporary directory, alike but for the triggers; their
+ * customers agreed to e-mail and have a birthday, a stamp card of 8 and a
+ * reward of 60 points are in the catalog and Gold starts at 50 zł, so
+ * every trigger has work to do (the reward trigger looks at the catalog
+ * on every purchase, tier and tier-close at the tiers) and about every
+ * second purchase queues a message in its own transaction. Short rounds alternate off, on, off ... so
+ * load from other processes falls on both alike; each side's figure is
+ * its earns over its total time.
+ *
+ * Prints one line:
+ *   triggers: on N earns/s, off M earns/s, ratio R (goal >= 0.90) ok
+ * and exits 0 whatever the ratio; 1 only if it could not run. */
+#include "bench/bench.h"
+
+#define CUSTOMERS 60
+#define ROUNDS 10
+#define PER_ROUND 60
+#define GOAL 0.90
+
+struct side {
+    store *s;
+    char barista[STORE_ID_LEN + 1];
+    char ids[CUSTOMERS][STORE_ID_LEN + 1];
+    long next;
+    double time;
+};
+
+static void setup(struct side *x, const char *path, bool on)
+{
+    char err[512];
+    if (!(x->s = store_open(path, true, err, sizeof err)))
+        die("store_open", err);
+    struct store_staff m, b;
+    if (store_init_shop(x->s, "Bench Cafe", "PLN") != 0 || store_staff_add(x->s, NULL, "M", ROLE_MANAGER, "1234", &m) != 0 ||
+        store_staff_add(x->s, m.id, "B", ROLE_BARISTA, "1234", &b) != 0)
+        die("store setup", store_error(x->s));
+    static const char *const SETTINGS[][2] = {
+        { "limits.per_day", "0" }, { "messages.welcome", "1" }, { "messages.reward", "1" }, { "messages.tier", "1" },
+        { "messages.tier_close_percent", "50" }, { "messages.birthday", "1" }, { "messages.expiring", "1" },
+        { "messages.winback", "1" }, { "tiers", "Silver:0:1,Gold:50:1.25,Platinum:150:1.5" },
+    };
+    for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0]; i++)
+        if ((on || i == 0 || i == 8) && store_setting_set(x->s, m.id, SETTINGS[i][0], SETTINGS[i][1]) != 0)
+            die("settings", store_error(x->s));
+    struct store_reward r;
+    if (store_reward_add(x->s, m.id, "Kawa", 0, 8, &r) != 0 || store_reward_add(x->s, m.id, "Ciastko", 60, 0, &r) != 0)
+        die("rewards", store_error(x->s));
+    for (int i = 0; i < CUSTOMERS; i++) {
+        char name[32], card[16], email[48];
+        snprintf(name, sizeof name, "Klient %d", i);
+        snprintf(card, sizeof card, "t%07d", i);
+        snprintf(email, sizeof email, "k%d@example.pl", i);
+        struct store_profile p = { .name = name, .card = card, .email = email, .birthday = "1990-06-15",
+                                   .consent = 1, .consent_email = "yes" };
+        struct store_customer c;
+        if (store_customer_add(x->s, b.id, &p, &c) != 0)
+            die("enrol", store_error(x->s));
+        memcpy(x->ids[i], c.id, sizeof x->ids[i]);
+    }
+    memcpy(x->barista, b.id, sizeof x->barista);
+}
+
+static void round_of(struct side *x)
+{
+    double t0 = now_s();
+    for (int i = 0; i < PER_ROUND; i++) {
+        long k = x->next++;
+        struct store_earn e = { .amount = 250 + (k * 37) % 1200, .items = 1 };
+        struct store_result r;
+        if (store_earn(x->s, x->barista, x->ids[k % CUSTOMERS], &e, &r) != 0)
+            die("store_earn", store_error(x->s));
+    }
+    x->time += now_s() - t0;
+}
+
+static int count(const struct store_message *m, void *arg)
+{
+    (void)m;
+    return ++*(int *)arg, 0;
+}
+
+int main(void)
+{
+    const char *dir = bench_tmpdir("bench-triggers");
+    static struct side off, on;
+    char path[8192];
+    snprintf(path, sizeof path, "%s/off.db", dir);
+    setup(&off, path, false);
+    snprintf(path, sizeof path, "%s/on.db", dir);
+    setup(&on, path, true);
+    round_of(&off);         /* warm-up: statements prepared, WAL created */
+    round_of(&on);
+    off.time = on.time = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        round_of(&off);
+        round_of(&on);
+    }
+    int queued_on = 0, queued_off = 0;
+    if (store_message_list(on.s, NULL, count, &queued_on) != 0 || store_message_list(off.s, NULL, count, &queued_off) != 0)
+        die("outbox", store_error(on.s));
+    if (queued_off != 0 || queued_on <= CUSTOMERS)
+        die("triggers", "the shop with triggers on queued no messages beyond the welcomes");
+    double n = ROUNDS * PER_ROUND, rate_off = n / off.time, rate_on = n / on.time, ratio = rate_on / rate_off;
+    printf("triggers: on %.0f earns/s, off %.0f earns/s, ratio %.2f (goal >= %.2f) %s\n", rate_on, rate_off, ratio,
+           GOAL, ratio >= GOAL ? "ok" : "below goal");
+    printf("  (%d alternating rounds of %d earns over %d customers each side; every trigger on: welcome, reward,"
+           " tier, tier-close, birthday, expiring, winback; %d messages queued)\n", ROUNDS, PER_ROUND, CUSTOMERS,
+           queued_on);
+    store_close(off.s);
+    store_close(on.s);
+    bench_cleanup();
+    return 0;
+}
