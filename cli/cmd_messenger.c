@@ -58,11 +58,9 @@ int cmd_messenger(struct cli *c, int argc, char **argv)
         return cli_fail("%s", err);
     if (cli_open(c, false) != 0)
         return 1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* A signal ends the run once the message being sent is recorded. */
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
     int rc = messenger_run(c->s, &cfg, &o);
     memset(&cfg, 0, sizeof cfg);

@@ -1,7 +1,6 @@
 /* config.c - the sender's settings file (see messenger.h). It holds a
  * password and a token, so a file that anyone but its owner may read or
  * write is refused, as ssh refuses a key others can read. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -26,11 +25,10 @@ static int fail(char *err, size_t errsz, const char *fmt, ...)
 
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
+    s += strspn(s, " \t\r\n");
+    char *end = s + strlen(s);
+    while (end > s && strchr(" \t\r\n", end[-1]))
+        *--end = '\0';
     return s;
 }
 

@@ -14,6 +14,7 @@ struct transport {
 struct send_result {
     bool ok;
     bool offline;           /* the server's name did not resolve: no network */
+    long code;              /* the server's last answer (SMTP or HTTP status) */
     char reason[240];       /* what failed, in the server's or libcurl's words */
 };
 

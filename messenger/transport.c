@@ -64,19 +64,39 @@ static void failure(struct send_result *r, CURLcode rc, long code, const char *e
         snprintf(r->reason, sizeof r->reason, "%s: %s", what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }
 
+/* Runs the transfer set up on h; r says how it went. */
+static int perform(CURL *h, const char *what, struct send_result *r)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = curl_easy_perform(h);
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    memset(r, 0, sizeof *r);
+    if (rc != CURLE_OK) {
+        failure(r, rc, code, errbuf, what);
+        return -1;
+    }
+    r->ok = true;
+    r->code = code;
+    return 0;
+}
+
 int transport_mail(struct transport *t, const char *to, const char *text, size_t len, struct send_result *r)
 {
     const struct messenger_config *c = t->cfg;
     CURL *h = t->smtp;
-    char url[MESSENGER_TEXT_MAX + 32], from[MESSENGER_TEXT_MAX + 3], rcpt[300], errbuf[CURL_ERROR_SIZE] = "";
+    char url[MESSENGER_TEXT_MAX + 32], from[MESSENGER_TEXT_MAX + 3], rcpt[300];
     int port = c->smtp_port ? c->smtp_port : c->security == SEC_TLS ? 465 : c->security == SEC_STARTTLS ? 587 : 25;
     snprintf(url, sizeof url, "%s://%s:%d", c->security == SEC_TLS ? "smtps" : "smtp", c->smtp_host, port);
     snprintf(from, sizeof from, "<%s>", c->from);
     snprintf(rcpt, sizeof rcpt, "<%s>", to);
     struct curl_slist *rcpts = curl_slist_append(NULL, rcpt);
     struct upload u = { text, len, 0 };
-    memset(r, 0, sizeof *r);
     if (!rcpts) {
+        memset(r, 0, sizeof *r);
         snprintf(r->reason, sizeof r->reason, "out of memory");
         return -1;
     }
@@ -92,22 +112,12 @@ int transport_mail(struct transport *t, const char *to, const char *text, size_t
     curl_easy_setopt(h, CURLOPT_READDATA, &u);
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)c->timeout_seconds);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout_seconds);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode rc = curl_easy_perform(h);
-    long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    int rc = perform(h, "smtp", r);
     curl_easy_setopt(h, CURLOPT_MAIL_RCPT, NULL);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(rcpts);
-    if (rc != CURLE_OK) {
-        failure(r, rc, code, errbuf, "smtp");
-        return -1;
-    }
-    r->ok = true;
-    return 0;
+    return rc;
 }
 
 /* template with {to}, {text} and {token} filled in, each escaped for a
@@ -160,7 +170,7 @@ int transport_sms(struct transport *t, const char *to, const char *text, struct 
 {
     const struct messenger_config *c = t->cfg;
     CURL *h = t->http;
-    char body[8192], header[MESSENGER_TEXT_MAX * 2], errbuf[CURL_ERROR_SIZE] = "";
+    char body[8192], header[MESSENGER_TEXT_MAX * 2];
     memset(r, 0, sizeof *r);
     if (fill(h, c->sms_body, c->sms_json, to, text, c->sms_token, body, sizeof body) != 0) {
         snprintf(r->reason, sizeof r->reason, "sms: the request is too long");
@@ -190,25 +200,15 @@ int transport_sms(struct transport *t, const char *to, const char *text, struct 
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)c->timeout_seconds);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout_seconds);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode rc = curl_easy_perform(h);
-    long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    int rc = perform(h, "sms", r);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_slist_free_all(headers);
-    if (rc != CURLE_OK) {
-        failure(r, rc, code, errbuf, "sms");
-        return -1;
-    }
-    if (code < 200 || code > 299) {
+    if (rc == 0 && (r->code < 200 || r->code > 299)) {
         r->ok = false;
-        snprintf(r->reason, sizeof r->reason, "sms: the gateway answered HTTP %ld", code);
+        snprintf(r->reason, sizeof r->reason, "sms: the gateway answered HTTP %ld", r->code);
         return -1;
     }
-    r->ok = true;
-    return 0;
+    return rc;
 }

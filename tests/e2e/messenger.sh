@@ -13,13 +13,8 @@
 T=$TALLY
 PY=python3
 $PY -c 'import aiosmtpd' 2>/dev/null || PY=/usr/bin/python3     # Debian's, beside a pyenv
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-    for p in $PIDS; do wait "$p" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+PIDS=""     # every server and process started here, killed on exit
+trap 'kill -9 $PIDS 2>/dev/null; wait; rm -rf "$WORK"' EXIT
 trap 'exit 1' INT TERM
 
 # until_sql WHAT QUERY VALUE [DB]: passes once QUERY gives VALUE (20 s at most).
