@@ -59,9 +59,9 @@ static void failure(struct send_result *r, CURLcode rc, long code, const char *e
     r->ok = false;
     r->offline = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY;
     if (code > 0)
-        snprintf(r->reason, sizeof r->reason, "%s %ld: %s", what, code, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        snprintf(r->reason, sizeof r->reason, "%s %ld: %.200s", what, code, errbuf[0] ? errbuf : curl_easy_strerror(rc));
     else
-        snprintf(r->reason, sizeof r->reason, "%s: %s", what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        snprintf(r->reason, sizeof r->reason, "%s: %.200s", what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }
 
 /* Runs the transfer set up on h; r says how it went. */

@@ -246,3 +246,13 @@ same "no mail went to the customer who opted out" "$(mails | grep -c "^c$n@examp
 until_sql "till B sees both outcomes" \
     "SELECT group_concat(status, ' ') FROM (SELECT status FROM outbox WHERE customer IN ('$O1', '$O2') ORDER BY status)" "2 5" "$B"
 kill "$MP"; wait "$MP"
+
+# --- no network: the mail server's name does not resolve ---------------------------
+settings "$WORK/offline.conf" "$SMTP_PORT" "smtp_host = offline.invalid"
+n=$((n + 1)); OFF=$(fresh "Offline")
+$T messenger --settings "$WORK/offline.conf" --poll-ms 100 >"$WORK/m5.log" 2>&1 &
+MP=$! PIDS="$PIDS $!"
+until_sql "with no network the messenger keeps probing" \
+    "SELECT count(*) >= 3 FROM events WHERE type = 'message' AND json_extract(data, '\$.msg') = 'msg:welcome:$OFF' AND json_extract(data, '\$.status') = 'retrying'" 1
+same "and the message waits without using up its tries" "$(status_of "$OFF")" "1:0"
+kill "$MP"; wait "$MP"
