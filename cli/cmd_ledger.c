@@ -338,7 +338,7 @@ static int print_coupon(const struct store_coupon *cp, void *arg)
     cli_time(cp->expires, until, sizeof until);
     printf("%.4s-%.4s  %-20s %-12s %.10s %s\n", cp->code, cp->code + 4, what,
            cp->customer[0] ? cp->customer : _("anyone"), until,
-           cp->uses > 1 ? _("USED TWICE") : cp->uses ? _("used") : "");
+           cp->uses > 1 ? _("USED TWICE") : cp->uses ? C_("coupon", "used") : "");
     return 0;
 }
 

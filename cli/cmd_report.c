@@ -113,6 +113,22 @@ struct col {
     bool prev;              /* the previous period's value of the column before */
 };
 
+/* Columns of codes (JSON and CSV print the code, the table what people
+ * read for it). */
+static const char *code_text(const struct col *col, const char *code)
+{
+    if (strcmp(col->key, "segment") == 0)
+        return store_segment_text(code);
+    if (strcmp(col->key, "kind") == 0)
+        return store_reward_kind_text(code);
+    if (strcmp(col->key, "type") == 0)
+        return store_event_type_text(code);
+    if (strcmp(col->key, "unit") == 0)
+        return strcmp(code, "points") == 0 ? C_("unit", "points") : strcmp(code, "stamps") == 0 ? C_("unit", "stamps")
+             : strcmp(code, "credit") == 0 ? C_("unit", "credit") : code;
+    return code;
+}
+
 struct val {
     int64_t n;
     const char *s;
@@ -145,6 +161,10 @@ static void fmt_value(struct out *o, const struct col *col, const struct val *v,
 {
     bool table = o->fmt == FMT_TABLE;
     int64_t n = v->n;
+    if (table && col->kind == K_TEXT && v->s) {
+        snprintf(buf, sz, "%s", code_text(col, v->s));
+        return;
+    }
     if (col->kind != K_TEXT && col->kind != K_NUM && (n == STORE_NA || (col->kind == K_TIME && n <= 0))) {
         snprintf(buf, sz, "%s", table ? "-" : "");
         return;
@@ -677,7 +697,7 @@ static int report_segments(struct ctx *x)
             return cli_fail(_("no segment '%s': one of new, lapsed, at-risk, high-value, regular, occasional"),
                             x->segment), 2;
         /* A call list: without the ranking columns. */
-        out_begin(&o, x->c, x->fmt, "segment", N_("Members"), &x->q, MEMBER_COLS, NCOLS(MEMBER_COLS) - 3);
+        out_begin(&o, x->c, x->fmt, "segment", N_("Segment members"), &x->q, MEMBER_COLS, NCOLS(MEMBER_COLS) - 3);
         int rc = store_report_segment_members(x->c->s, &x->q, seg, x->limit, print_member, &o);
         if (rc != 0)
             out_end(&o, 1, NULL, NULL);
@@ -707,7 +727,7 @@ static int report_segments(struct ctx *x)
     if (rc == 0 && x->fmt == FMT_TABLE) {
         printf("\n");
         for (int i = 0; i < SEG_COUNT; i++)
-            printf("  %s\n", _(store_segment_rule(i)));
+            printf("  %s: %s\n", store_segment_text(store_segment_name(i)), _(store_segment_rule(i)));
     }
     return rc;
 }
@@ -737,7 +757,7 @@ static int report_customers(struct ctx *x)
 static const struct col REWARD_COLS[] = {
     { "kind", N_("kind"), K_TEXT, false },
     { "reward", N_("id"), K_TEXT, false },
-    { "name", N_("name"), K_TEXT, false },
+    { "name", N_("reward"), K_TEXT, false },
     { "count", N_("redemptions"), K_INT, false },
     { "previous_count", N_("before"), K_INT, true },
     { "points", N_("points"), K_INT, false },
@@ -751,15 +771,7 @@ static const struct col REWARD_COLS[] = {
 static int print_reward_row(const struct store_reward_row *r, void *arg)
 {
     struct out *o = arg;
-    const char *name = r->name;
-    if (strcmp(r->kind, "points") == 0)
-        name = _("points as payment");
-    else if (strcmp(r->kind, "credit") == 0)
-        name = _("store credit spent");
-    else if (strcmp(r->kind, "coupon") == 0 && strcmp(r->name, "amount") == 0)
-        name = _("amount off");
-    else if (strcmp(r->kind, "coupon") == 0 && strcmp(r->name, "percent") == 0)
-        name = _("percentage off");
+    const char *name = store_reward_row_text(r);
     struct val v[NCOLS(REWARD_COLS)] = {
         { 0, r->kind }, { 0, r->id }, { 0, name }, { r->count, NULL }, { r->prev_count, NULL },
         { r->points, NULL }, { r->prev_points, NULL }, { r->stamps, NULL }, { r->prev_stamps, NULL },

@@ -347,9 +347,12 @@ static int parse_days(const char *t, int *out)
     return 0;
 }
 
+struct promo_out { struct jbuf *jb; const char *lang; };
+
 static int print_promo(const struct store_promo *p, void *arg)
 {
-    struct jbuf *jb = arg;
+    const struct promo_out *po = arg;
+    struct jbuf *jb = po->jb;
     if (jb) {
         jb_obj_begin(jb);
         jb_key(jb, "id");
@@ -380,8 +383,13 @@ static int print_promo(const struct store_promo *p, void *arg)
     for (int k = 0; k < 7; k++)
         if (p->days & (1 << k))
             snprintf(days + strlen(days), sizeof days - strlen(days), "%s%s", days[0] ? "," : "", _(names[k]));
-    printf("%-8s %-26s x%" PRId64 ".%03" PRId64 "  %s %02d:%02d-%02d:%02d %s%s%s %s %s\n", p->id, p->name,
-           p->multiplier_milli / 1000, p->multiplier_milli % 1000, days[0] ? days : _("every day"),
+    /* ×1,5 in Polish, ×1.5 in English: no trailing zeros. */
+    int64_t m = p->multiplier_milli;
+    int dec = m % 1000 == 0 ? 0 : m % 100 == 0 ? 1 : m % 10 == 0 ? 2 : 3;
+    char mult[32];
+    decimal_format(dec == 0 ? m / 1000 : dec == 1 ? m / 100 : dec == 2 ? m / 10 : m, dec, po->lang, mult, sizeof mult);
+    printf("%-8s %-26s ×%-5s %s %02d:%02d-%02d:%02d %s%s%s %s %s\n", p->id, p->name,
+           mult, days[0] ? days : _("every day"),
            p->start_minute / 60, p->start_minute % 60, p->end_minute / 60, p->end_minute % 60,
            p->from, p->from[0] || p->to[0] ? ".." : "", p->to, p->category, p->ended ? _("ended") : "");
     return 0;
@@ -414,7 +422,8 @@ int cmd_promo(struct cli *c, int argc, char **argv)
         return 1;
     if (strcmp(pos[0], "list") == 0) {
         struct jbuf jb;
-        return cli_list_end(c, &jb, store_promo_list(c->s, all, print_promo, cli_list_begin(c, &jb)));
+        struct promo_out po = { cli_list_begin(c, &jb), c->lang };
+        return cli_list_end(c, &jb, store_promo_list(c->s, all, print_promo, &po));
     }
     if (n != 2)
         return cli_fail(_("give the promotion's name")), 2;

@@ -159,7 +159,7 @@ static int sync_status_cmd(struct cli *c)
     if (!st->npeers)
         printf(_("No other tills yet: add one with 'tally till invite'.\n"));
     else
-        printf("%-9s %-16s %-22s %-13s %-12s %9s %9s %s\n", _("till"), _("name"), _("address"), _("state"),
+        printf("%-9s %-16s %-22s %-13s %-12s %9s %9s %s\n", _("till"), C_("till", "name"), _("address"), _("state"),
                _("last heard"), _("they lack"), _("we lack"), _("refused"));
     for (int i = 0; i < st->npeers; i++) {
         const struct sync_peer_status *p = &st->peers[i];

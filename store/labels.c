@@ -1,5 +1,5 @@
-/* labels.c - what people read for the codes the ledger keeps: event types
- * and the reasons the program itself records. The ledger stores codes, not
+/* labels.c - what people read for the codes the ledger keeps: event types,
+ * the reasons the program itself records, segments and reward kinds. The ledger stores codes, not
  * a barista's language, so a void made at a Polish till reads in Hungarian
  * at the till next to it; each screen translates when it shows them. */
 #include <inttypes.h>
@@ -67,4 +67,37 @@ const char *store_effect_text(const struct store_event *ev, char *out, size_t ou
      * stamps, each with its sign ("+12 pt  +1 st"); keep it short. */
     snprintf(out, outsz, _("%+5" PRId64 " pt %+3" PRId64 " st"), ev->points, ev->stamps);
     return out;
+}
+
+const char *store_segment_text(const char *code)
+{
+    if (!strcmp(code, "new")) return C_("segment", "new");
+    if (!strcmp(code, "lapsed")) return C_("segment", "lapsed");
+    if (!strcmp(code, "at-risk")) return C_("segment", "at risk");
+    if (!strcmp(code, "high-value")) return C_("segment", "high value");
+    if (!strcmp(code, "regular")) return C_("segment", "regular");
+    if (!strcmp(code, "occasional")) return C_("segment", "occasional");
+    return code;
+}
+
+const char *store_reward_kind_text(const char *kind)
+{
+    if (!strcmp(kind, "reward")) return C_("reward kind", "reward");
+    if (!strcmp(kind, "coupon")) return C_("reward kind", "coupon");
+    if (!strcmp(kind, "points")) return C_("reward kind", "points");
+    if (!strcmp(kind, "credit")) return C_("reward kind", "credit");
+    return kind;
+}
+
+const char *store_reward_row_text(const struct store_reward_row *r)
+{
+    if (!strcmp(r->kind, "points"))
+        return _("points as payment");
+    if (!strcmp(r->kind, "credit"))
+        return _("store credit spent");
+    if (!strcmp(r->kind, "coupon") && !strcmp(r->name, "amount"))
+        return _("amount off");
+    if (!strcmp(r->kind, "coupon") && !strcmp(r->name, "percent"))
+        return _("percentage off");
+    return r->name[0] ? r->name : r->id[0] ? r->id : store_reward_kind_text(r->kind);
 }

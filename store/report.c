@@ -786,12 +786,12 @@ int store_report_visits_per_day(store *s, const struct store_report_query *q, in
 static const struct {
     const char *name, *rule;
 } SEGMENTS[SEG_COUNT] = {
-    { "new", N_("new: joined in the period") },
-    { "lapsed", N_("lapsed: no visit in the 90 days before the end of the period") },
-    { "at-risk", N_("at-risk: a regular now overdue: more than twice their mean interval, and at least 14 days, since the last visit") },
-    { "high-value", N_("high-value: the top tenth (rounded up, ties included) of the members who spent anything over the last 365 days") },
-    { "regular", N_("regular: 3 or more visits with a mean interval of at most 30 days, not overdue") },
-    { "occasional", N_("occasional: every other member: fewer than 3 visits, or a mean interval over 30 days") },
+    { "new", N_("joined in the period") },
+    { "lapsed", N_("no visit in the 90 days before the end of the period") },
+    { "at-risk", N_("a regular now overdue: more than twice their mean interval, and at least 14 days, since the last visit") },
+    { "high-value", N_("the top tenth (rounded up, ties included) of the members who spent anything over the last 365 days") },
+    { "regular", N_("3 or more visits with a mean interval of at most 30 days, not overdue") },
+    { "occasional", N_("every other member: fewer than 3 visits, or a mean interval over 30 days") },
 };
 
 const char *store_segment_name(int seg)

@@ -705,6 +705,15 @@ const char *store_reason_text(const char *reason);
  * in the reader's language; returns out. */
 const char *store_effect_text(const struct store_event *ev, char *out, size_t outsz);
 
+/* A segment's name as people read it ("at-risk" → "at risk", translated);
+ * the code stays what --segment takes and JSON and CSV print. */
+const char *store_segment_text(const char *code);
+/* A reward row's kind ("reward", "coupon", "points", "credit") and what
+ * it was, as people read them; a row's name is the reward's own name,
+ * or for points, credit and coupons without a reward, what they paid. */
+const char *store_reward_kind_text(const char *kind);
+const char *store_reward_row_text(const struct store_reward_row *r);
+
 #include "messages.h"
 
 #endif

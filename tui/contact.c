@@ -68,8 +68,20 @@ void contact_fill(store *s, const char *customer, struct field f[3])
     if (store_customer_contact(s, customer, &k) != 0)
         return;
     field_set(&f[0], k.language);
-    field_set(&f[1], k.email ? "y" : "n");
-    field_set(&f[2], k.sms ? "y" : "n");
+    field_set(&f[1], answer_letter(k.email));
+    field_set(&f[2], answer_letter(k.sms));
+}
+
+int answer_yes(const char *text)
+{
+    char c = text[0];
+    return c && strchr("yYtTdDiI", c) ? 1 : c && strchr("nN", c) ? 0 : -1;
+}
+
+const char *answer_letter(bool yes)
+{
+    /* TRANSLATORS: the letters a y/n prompt shows ("(y/n)"): t/n, d/n, i/n. */
+    return yes ? C_("answer", "y") : C_("answer", "n");
 }
 
 int contact_save(store *s, const char *staff, const char *customer, const struct field f[3], char *msg,
@@ -78,8 +90,8 @@ int contact_save(store *s, const char *staff, const char *customer, const struct
     /* y/n in any of the four languages' first letters: yes, tak, da, igen. */
     const char *v[2];
     for (int i = 0; i < 2; i++) {
-        char c = f[1 + i].text[0];
-        v[i] = c && strchr("yYtTdDiI", c) ? "yes" : c && strchr("nN", c) ? "no" : NULL;
+        int a = answer_yes(f[1 + i].text);
+        v[i] = a == 1 ? "yes" : a == 0 ? "no" : NULL;
         if (!v[i]) {
             snprintf(msg, msgsz, "%s", _("Type y or n for each channel."));
             return -1;

@@ -433,12 +433,13 @@ static void build_drill(struct dash *d)
             day_text(f, r->cell[0]);
             day_text(f + d->bucket_days[i] - 1, r->cell[1]);
             snprintf(r->cell[2], sizeof r->cell[2], "%" PRId64, d->bucket[i]);
-            snprintf(r->cell[3], sizeof r->cell[3], "%.1f", (double)d->bucket[i] / d->bucket_days[i]);
+            /* visits a day, in tenths, rounded half up */
+            decimal_format((d->bucket[i] * 20 / d->bucket_days[i] + 1) / 2, 1, d->o->lang, r->cell[3], sizeof r->cell[3]);
         }
         break;
     }
     case S_SEGMENTS: {
-        snprintf(t, sizeof t, _("Segment %s on %s: %s"), store_segment_name(d->seg_sel), b,
+        snprintf(t, sizeof t, _("Segment %s on %s: %s"), store_segment_text(store_segment_name(d->seg_sel)), b,
                  _(store_segment_rule(d->seg_sel)));
         drill_reset(d, t);
         const char *h[] = { _("name"), _("phone"), _("last visit"), _("visits"), _("spend"), _("consent"), NULL };
@@ -492,7 +493,7 @@ static void build_drill(struct dash *d)
         snprintf(t, sizeof t, _("Rewards and coupons used, %s to %s"), a, b);
         drill_reset(d, t);
         const char *h[] = { _("reward"), _("kind"), _("used"), _("previous"), _("points"), _("cost"), NULL };
-        const int w[] = { 24, 8, 8, 10, 10, 14 };
+        const int w[] = { 22, 11, 8, 10, 10, 14 };
         cols(d, h, w);
         for (int i = 0; i < d->nrewards; i++) {
             const struct store_reward_row *x = &d->rewards[i];
@@ -500,8 +501,8 @@ static void build_drill(struct dash *d)
             if (!r)
                 return;
             char mo[MONEY_BUFSZ];
-            setc(r->cell[0], sizeof r->cell[0], x->name[0] ? x->name : x->id[0] ? x->id : x->kind);
-            setc(r->cell[1], sizeof r->cell[1], x->kind);
+            setc(r->cell[0], sizeof r->cell[0], store_reward_row_text(x));
+            setc(r->cell[1], sizeof r->cell[1], store_reward_kind_text(x->kind));
             snprintf(r->cell[2], sizeof r->cell[2], "%" PRId64, x->count);
             snprintf(r->cell[3], sizeof r->cell[3], "%" PRId64, x->prev_count);
             snprintf(r->cell[4], sizeof r->cell[4], "%" PRId64, x->points);
@@ -548,14 +549,16 @@ static void title_line(struct dash *d)
     store_setting_get(d->s, "shop.name", shop, sizeof shop);
     day_text(d->per.first_day, a);
     day_text(d->per.last_day, b);
-    char line[512];
+    /* The period on the right, whole; the shop's name in what is left. */
+    char when[128];
     if (d->per.days == 1)
-        snprintf(line, sizeof line, _(" %s dashboard: %s (1 day) vs the day before"), shop, a);
+        snprintf(when, sizeof when, _("%s (1 day)"), a);
     else
-        snprintf(line, sizeof line, ngettext(" %s dashboard: %s to %s (%d day) vs the %d before", " %s dashboard: %s to %s (%d days) vs the %d before",
-                                               i18n_n(d->per.days)), shop, a, b,
-                 d->per.days, d->per.days);
-    put(0, 0, COLS, C_TITLE, line);
+        snprintf(when, sizeof when, ngettext("%s – %s (%d day)", "%s – %s (%d days)", i18n_n(d->per.days)),
+                 a, b, d->per.days);
+    int ww = text_width(when);
+    put(0, COLS - ww - 1, ww, C_TITLE, when);
+    put_clipped(0, 1, COLS - ww - 3, C_TITLE, shop);
 }
 
 static void section_title(struct dash *d, int sec, int y, int x, int w, const char *text)
@@ -611,7 +614,17 @@ static void headline_widths(struct dash *d, int first, int last, bool bare, int 
 /* Two columns of label, value and change. Numbers are never cut: labels
  * give way first, and when money still does not fit (a big shop in an
  * 80-column terminal) it goes without its symbol, named in the title. */
-#define MIN_LABEL 12
+/* The widest label of the headline figures first to last, in the
+ * reader's language: the money goes bare (its currency in the title)
+ * before a label is cut. */
+static int label_width(size_t first, size_t last)
+{
+    int w = 0;
+    for (size_t i = first; i <= last && i < NFIG; i++)
+        if (text_width(_(FIGURES[i].label)) > w)
+            w = text_width(_(FIGURES[i].label));
+    return w;
+}
 static void draw_headline(struct dash *d, int y, int h)
 {
     int ncol = 2, per = ((int)NFIG + ncol - 1) / ncol;
@@ -621,7 +634,7 @@ static void draw_headline(struct dash *d, int y, int h)
     bool bare = false;
     for (int c = 0; c < ncol; c++) {
         headline_widths(d, c * per, c * per + per - 1, false, &vw[c], &dw[c]);
-        bare = bare || cw - 2 - vw[c] - 1 - dw[c] - 1 < MIN_LABEL;
+        bare = bare || cw - 2 - vw[c] - 1 - dw[c] - 1 < label_width((size_t)(c * per), (size_t)(c * per + per - 1));
     }
     for (int c = 0; bare && c < ncol; c++)
         headline_widths(d, c * per, c * per + per - 1, true, &vw[c], &dw[c]);
@@ -733,7 +746,7 @@ static void draw_lists(struct dash *d, int y, int h)
     int cw = count_width(max);
     for (int i = 0; i < SEG_COUNT && i < rows; i++) {
         bool sel = d->section == S_SEGMENTS && d->seg_sel == i;
-        putf(y + 1 + i, x1, 11, sel ? C_TITLE : C_NORMAL, "%-10.10s", store_segment_name(i));
+        put(y + 1 + i, x1, 10, sel ? C_TITLE : C_NORMAL, store_segment_text(store_segment_name(i)));
         putf(y + 1 + i, x1 + 11, cw, C_NORMAL, "%*" PRId64, cw, d->seg[i].members);
         hbar(y + 1 + i, x1 + 12 + cw, w1 - 13 - cw, d->seg[i].members, max, C_ACCENT);
     }
@@ -749,7 +762,7 @@ static void draw_lists(struct dash *d, int y, int h)
     if (nw > 12)
         nw = 12;
     for (int i = 0; i < d->ntiers && i < rows; i++) {
-        put(y + 1 + i, x2, nw, C_NORMAL, d->tiers[i].tier);
+        put_clipped(y + 1 + i, x2, nw, C_NORMAL, d->tiers[i].tier);
         putf(y + 1 + i, x2 + nw + 1, cw, C_NORMAL, "%*" PRId64, cw, d->tiers[i].members);
         hbar(y + 1 + i, x2 + nw + 2 + cw, w2 - nw - 3 - cw, d->tiers[i].members, max, C_ACCENT);
     }
@@ -766,7 +779,7 @@ static void draw_lists(struct dash *d, int y, int h)
             continue;
         putf(y + 1 + shown, x3, cw, C_NORMAL, "%*" PRId64, cw, d->rewards[i].count);
         const struct store_reward_row *rw = &d->rewards[i];
-        put(y + 1 + shown, x3 + cw + 1, w3 - cw - 2, C_NORMAL, rw->name[0] ? rw->name : rw->id[0] ? rw->id : rw->kind);
+        put_clipped(y + 1 + shown, x3 + cw + 1, w3 - cw - 2, C_NORMAL, store_reward_row_text(rw));
         shown++;
     }
     if (!shown)
@@ -778,12 +791,12 @@ static void draw_lists(struct dash *d, int y, int h)
         bool more = i == rows - 1 && d->nrisk > rows;
         if (more) {
             char t[96];
-            snprintf(t, sizeof t, ngettext("... %d more (Enter)", "... %d more (Enter)", i18n_n(d->nrisk - rows + 1)),
+            snprintf(t, sizeof t, ngettext("… %d more (Enter)", "… %d more (Enter)", i18n_n(d->nrisk - rows + 1)),
                      d->nrisk - rows + 1);
             put(y + 1 + i, x4, w4, C_DIM, t);
             break;
         }
-        put(y + 1 + i, x4, w4 - 14, C_NORMAL, m->name);
+        put_clipped(y + 1 + i, x4, w4 - 14, C_NORMAL, m->name);
         put(y + 1 + i, COLS - 13, 10, C_WARN, day);
         put(y + 1 + i, COLS - 2, 1, C_NORMAL, m->consent ? "+" : "-");
     }
@@ -793,11 +806,21 @@ static void draw_lists(struct dash *d, int y, int h)
 
 static void draw_drill(struct dash *d)
 {
-    put(1, 1, COLS - 2, C_ACCENT, d->d.title);
-    int x = 1;
+    put_wrapped(1, 1, COLS - 2, 2, C_ACCENT, d->d.title);
+    /* Each heading whole: a column narrower than its heading in this
+     * language widens, and the first (names, days) gives up the room. */
+    int w[DCOLS] = { 0 }, total = 0;
     for (int c = 0; c < DCOLS && d->d.w[c]; c++) {
-        put(3, x, d->d.w[c] - 1, C_DIM, d->d.hdr[c]);
-        x += d->d.w[c];
+        int hw = text_width(d->d.hdr[c]) + 1;
+        w[c] = d->d.w[c] > hw ? d->d.w[c] : hw;
+        total += w[c];
+    }
+    if (total > COLS - 2)
+        w[0] = w[0] - (total - (COLS - 2)) > 12 ? w[0] - (total - (COLS - 2)) : 12;
+    int x = 1;
+    for (int c = 0; c < DCOLS && w[c]; c++) {
+        put(3, x, w[c] - 1, C_DIM, d->d.hdr[c]);
+        x += w[c];
     }
     int rows = LINES - 7;
     if (d->d.top > d->d.n - rows)
@@ -805,9 +828,12 @@ static void draw_drill(struct dash *d)
     for (int i = 0; i < rows && d->d.top + i < d->d.n; i++) {
         const struct drow *r = &d->d.rows[d->d.top + i];
         x = 1;
-        for (int c = 0; c < DCOLS && d->d.w[c]; c++) {
-            put(4 + i, x, d->d.w[c] - 1, c == 0 ? C_NORMAL : C_NORMAL, r->cell[c]);
-            x += d->d.w[c];
+        for (int c = 0; c < DCOLS && w[c]; c++) {
+            if (c == 0)
+                put_clipped(4 + i, x, w[c] - 1, C_NORMAL, r->cell[c]);
+            else
+                put(4 + i, x, w[c] - 1, C_NORMAL, r->cell[c]);
+            x += w[c];
         }
     }
     if (!d->d.n)

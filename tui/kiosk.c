@@ -542,9 +542,7 @@ static void enrol_ok(struct kiosk *k)
     unsigned char secret[STORE_SECRET_BYTES];
     char card[CARD_ID_LEN + 1], human[CARD_HUMAN_MAX], qr[CARD_QR_MAX];
     struct store_customer c;
-    const char *consent = k->f[4].text;
-    int yes = strchr("yYtTdDiI", consent[0] ? consent[0] : '-') != NULL;
-    int no = strchr("nN", consent[0] ? consent[0] : '-') != NULL;
+    int yes = answer_yes(k->f[4].text) == 1, no = answer_yes(k->f[4].text) == 0;
     if (!k->f[0].len) {
         say(k, C_BAD, "%s", _("The name is needed."));
         k->focus = 0;
@@ -1111,20 +1109,23 @@ static void draw(struct kiosk *k)
     case M_SETTING: {
         const struct store_setting_info *info = store_settings();
         put(y, 2, COLS - 4, C_ACCENT, _("The loyalty program"));
-        int rows = LINES - 9, first = k->sel >= rows ? k->sel - rows + 1 : 0;
+        /* The list, then the chosen setting's help over two lines, then
+         * (while changing it) its field. */
+        int rows = LINES - 11, first = k->sel >= rows ? k->sel - rows + 1 : 0;
         for (int i = first; i < k->nitems && i - first < rows; i++) {
             char v[1024];
             store_setting_get(k->s, info[i].key, v, sizeof v);
-            putf(y + 2 + i - first, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%-26s %s", info[i].key, v);
+            put(y + 2 + i - first, 2, 27, i == k->sel ? C_TITLE : C_NORMAL, info[i].key);
+            put_clipped(y + 2 + i - first, 29, COLS - 31, i == k->sel ? C_TITLE : C_NORMAL, v);
         }
         if (k->mode == M_SETTING) {
-            put(LINES - 6, 2, COLS - 4, C_DIM, _(info[k->sel].help));
+            put_wrapped(LINES - 7, 2, COLS - 4, 2, C_DIM, _(info[k->sel].help));
             put(LINES - 5, 2, 26, C_ACCENT, info[k->sel].key);
             field_draw(&k->f[0], LINES - 5, 30, COLS - 34, true);
             bar[0] = "Enter"; bar[1] = _("save"); bar[2] = "Esc"; bar[3] = _("cancel");
         } else {
-            put(LINES - 5, 2, COLS - 4, C_DIM, _(info[k->sel].help));
-            bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = _("change"); bar[4] = "Esc"; bar[5] = _("back");
+            put_wrapped(LINES - 7, 2, COLS - 4, 2, C_DIM, _(info[k->sel].help));
+            bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = C_("key", "change"); bar[4] = "Esc"; bar[5] = _("back");
         }
         break;
     }
@@ -1137,6 +1138,11 @@ static void draw(struct kiosk *k)
         /* The customer panel, with the current form below it. */
         int row = k->has_cust ? panel_draw(k->s, &k->cust, lang_of(k), y) : y;
         row = row < LINES - 9 ? row : LINES - 9;
+        if (k->mode != M_CUSTOMER && k->mode != M_CONFIRM)   /* a form: what the panel had below goes */
+            for (int r = row; r < LINES - 4; r++) {
+                move(r, 0);
+                clrtoeol();
+            }
         if (k->mode == M_EARN) {
             put(row, 2, COLS - 4, C_ACCENT, _("Purchase"));
             draw_form(k, row + 1, EARN);
@@ -1198,13 +1204,14 @@ static void draw(struct kiosk *k)
         } else {
             bar[0] = "F2"; bar[1] = _("earn"); bar[2] = "F3"; bar[3] = _("redeem"); bar[4] = "F4"; bar[5] = _("coupon");
             bar[6] = "F5"; bar[7] = _("undo"); bar[8] = "F6"; bar[9] = _("void"); bar[10] = "F7"; bar[11] = _("NPS");
-            bar[12] = "F1"; bar[13] = _("told"); bar[14] = "Tab"; bar[15] = _("preferences");
-            bar[16] = "Esc"; bar[17] = _("next");
+            bar[12] = "F8"; bar[13] = _("adjust"); bar[14] = "F9"; bar[15] = C_("key", "manager");
+            bar[16] = "F1"; bar[17] = _("told"); bar[18] = "Tab"; bar[19] = _("preferences");
+            bar[20] = "Esc"; bar[21] = _("next");
         }
     }
     }
     if (k->msg[0])
-        put_wrapped(LINES - 3, 1, COLS - 2, 2, k->msg_colour, k->msg);
+        put_wrapped(LINES - 2 - help_bar_rows(bar), 1, COLS - 2, 2, k->msg_colour, k->msg);
     help_bar(bar);
     refresh();
 }

@@ -19,6 +19,10 @@ int panel_draw(store *s, const struct store_customer *c, const char *lang, int t
 int contact_prompts(store *s, const char *customer, struct prompt *out, int max);
 int contact_passed_on(store *s, const char *staff, const char *customer, char *msg, size_t msgsz);
 void contact_fill(store *s, const char *customer, struct field f[3]);
+/* A y/n answer typed in any of the four languages (yes, tak, da, igen):
+ * 1 yes, 0 no, -1 neither; and the letter this language shows for one. */
+int answer_yes(const char *text);
+const char *answer_letter(bool yes);
 int contact_save(store *s, const char *staff, const char *customer, const struct field f[3], char *msg,
                  size_t msgsz);
 void contact_line(store *s, const char *customer, char *out, size_t outsz);

@@ -4,6 +4,7 @@
 #include <ncursesw/curses.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "screen.h"
@@ -15,11 +16,27 @@ static const struct { const char *name; short colour; } ACCENTS[] = {
 };
 
 static bool colours;
+static FILE *cut_log;
+
+/* A text that did not fit where it was put, noted in the file named by
+ * TALLY_CUT_LOG (if set): tests/e2e/screens.sh drives every screen in
+ * every language at 80x24 and fails on any line noted, so a translation
+ * that does not fit is rewritten rather than shown cut. */
+static void note_cut(int y, int x, int width, const char *text)
+{
+    if (!cut_log)
+        return;
+    fprintf(cut_log, "%d,%d,%d: %s\n", y, x, width, text);
+    fflush(cut_log);
+}
 
 int screen_open(const char *accent)
 {
     if (!initscr())
         return -1;
+    const char *cut_path = getenv("TALLY_CUT_LOG");
+    if (cut_path && *cut_path && !cut_log)
+        cut_log = fopen(cut_path, "a");
     raw();              /* Ctrl-C is a key here, not a way to lose a sale */
     noecho();
     keypad(stdscr, TRUE);
@@ -48,6 +65,9 @@ int screen_open(const char *accent)
 void screen_close(void)
 {
     endwin();
+    if (cut_log)
+        fclose(cut_log);
+    cut_log = NULL;
 }
 
 bool screen_too_small(void)
@@ -95,14 +115,45 @@ void put(int y, int x, int width, enum colour c, const char *text)
         char one[5] = { 0 };
         memcpy(one, p, (size_t)n);
         int w = text_width(one);
-        if (used + w > width)
+        if (used + w > width) {
+            note_cut(y, x, width, text);
             break;
+        }
         if (cp >= 0x20 && cp != 0x7f)
             addnstr(one, n);
         used += w;
         p += n;
     }
     attroff(a);
+}
+
+void put_clipped(int y, int x, int width, enum colour c, const char *text)
+{
+    if (width <= 0)
+        return;
+    if (text_width(text) <= width) {
+        put(y, x, width, c, text);
+        return;
+    }
+    /* Whole code points up to width - 1 columns, then the ellipsis. */
+    char buf[1024];
+    size_t n = 0;
+    int used = 0;
+    while (text[n] && n < sizeof buf - 4) {
+        uint32_t cp;
+        int len = utf8_decode(text + n, strlen(text + n), &cp);
+        if (len <= 0)
+            break;
+        char one[5] = { 0 };
+        memcpy(one, text + n, (size_t)len);
+        if (used + text_width(one) > width - 1)
+            break;
+        used += text_width(one);
+        n += (size_t)len;
+    }
+    memcpy(buf, text, n);
+    memcpy(buf + n, "…", sizeof "…");
+    put(y, x, width, c, buf);
 }
 
 void putf(int y, int x, int width, enum colour c, const char *fmt, ...)
@@ -145,6 +196,8 @@ void put_wrapped(int y, int x, int width, int rows, enum colour c, const char *t
         put(y + r, x, width, c, line);
         p = *end == ' ' ? end + 1 : end;
     }
+    if (*p)
+        note_cut(y, x, width, text);
 }
 
 void hline_at(int y)
@@ -152,19 +205,54 @@ void hline_at(int y)
     mvhline(y, 0, ACS_HLINE, COLS);
 }
 
+/* Lays the pairs out over at most two lines, filling the first: the line
+ * (0 or 1) and column of each pair into row[] and col[]; returns the
+ * lines needed, or 3 when even two are not enough (from pair *cut on). */
+static int bar_layout(const char *const *pairs, int *row, int *col, int *cut)
+{
+    int line = 0, x = 0, n = 0;
+    *cut = -1;
+    for (; pairs[0] && pairs[1]; pairs += 2, n++) {
+        int w = text_width(pairs[0]) + 1 + text_width(pairs[1]);
+        if (x > 0 && x + w > COLS) {
+            line++;
+            x = 0;
+        }
+        if (line > 1 || w > COLS) {
+            *cut = n;
+            return 3;
+        }
+        row[n] = line;
+        col[n] = x;
+        x += w + 2;
+    }
+    return line + 1;
+}
+
+int help_bar_rows(const char *const *pairs)
+{
+    int row[32], col[32], cut;
+    int rows = bar_layout(pairs, row, col, &cut);
+    return rows > 2 ? 2 : rows;
+}
+
 void help_bar(const char *const *pairs)
 {
-    int x = 0, y = LINES - 1;
+    int row[32], col[32], cut;
+    int rows = bar_layout(pairs, row, col, &cut);
+    int top = LINES - (rows > 2 ? 2 : rows);
     attron(attr_of(C_BAR));
-    mvhline(y, 0, ' ', COLS);
+    for (int y = top; y < LINES; y++)
+        mvhline(y, 0, ' ', COLS);
     attroff(attr_of(C_BAR));
-    for (; pairs[0] && pairs[1] && x < COLS; pairs += 2) {
-        int kw = text_width(pairs[0]), lw = text_width(pairs[1]);
-        if (x + kw + lw + 3 > COLS)
+    for (int n = 0; pairs[2 * n] && pairs[2 * n + 1]; n++) {
+        if (n == cut) {
+            note_cut(LINES - 1, 0, COLS, pairs[2 * n + 1]);
             break;
-        put(y, x, kw, C_TITLE, pairs[0]);
-        put(y, x + kw + 1, lw, C_BAR, pairs[1]);
-        x += kw + lw + 3;
+        }
+        int kw = text_width(pairs[2 * n]), y = top + row[n];
+        put(y, col[n], kw, C_TITLE, pairs[2 * n]);
+        put(y, col[n] + kw + 1, text_width(pairs[2 * n + 1]), C_BAR, pairs[2 * n + 1]);
     }
 }
 

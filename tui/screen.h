@@ -19,11 +19,18 @@ bool screen_too_small(void);
 void put(int y, int x, int width, enum colour c, const char *text);
 void putf(int y, int x, int width, enum colour c, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void put_centre(int y, enum colour c, const char *text);
+/* A person's data (a name, a reward, a setting's value) in a column:
+ * what does not fit ends in "…". Not noted as cut (see TALLY_CUT_LOG):
+ * only the program's own words must always fit. */
+void put_clipped(int y, int x, int width, enum colour c, const char *text);
 /* Text over at most `rows` lines, broken at spaces. */
 void put_wrapped(int y, int x, int width, int rows, enum colour c, const char *text);
 void hline_at(int y);
-/* The help bar on the last line: pairs of key and label, NULL-terminated. */
+/* The help bar on the last line, or the last two when its pairs of key and
+ * label (NULL-terminated, at most 16) do not fit on one; help_bar_rows says
+ * how many it will take, for what is drawn above it. */
 void help_bar(const char *const *pairs);
+int help_bar_rows(const char *const *pairs);
 int text_width(const char *s);
 
 /* A one-line text field a person types into. */

@@ -16,7 +16,7 @@ refuse "a barista cannot add a promotion" "manager" B $T promo add Double --mult
 refuse "a multiplier of 1 is no promotion" "multiplier" M $T promo add Double --multiplier 1
 run "a manager adds double points, running now" M $T promo add Double --multiplier 2
 run "promo list" $T promo list
-has "it lists the running promotion" "Double  *x2"
+has "it lists the running promotion, its multiplier as ×2" "Double  *×2 "
 run "a sale during it" B $T earn "$CARD" 10,00
 has "earns double points" "+20 points"
 run "the promotion ends" M $T promo end Double

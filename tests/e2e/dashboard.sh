@@ -31,29 +31,29 @@ wait_for "the dashboard draws" "Headline"
 wait_for "it says when the figures were read" "updated [0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
 wait_for "visits as the report counts them" "Visits  *$VISITS "
 wait_for "active members as the report counts them" "Active members  *$ACTIVE "
-wait_for "the period is the last 30 days up to today" "to $TODAY (30 days)"
+wait_for "the period is the last 30 days up to today" "– $TODAY (30 days)"
 wait_for "visits per day are charted, as many as the report counts" "Visits per day ($VISITS in all)"
-wait_for "segments are shown" "at-risk  *$AT_RISK "
+wait_for "segments are shown" "at risk  *$AT_RISK "
 wait_for "tiers are shown with the report's members" "Silver  *$SILVER "
 wait_for "top rewards are shown with the report's count" " $TOP_COUNT $TOP_NAME"
 
 keys Left
-wait_for "Left moves the period back by its length" "to $BACK (30 days)"
+wait_for "Left moves the period back by its length" "– $BACK (30 days)"
 keys "]"
-wait_for "] moves it forward again" "to $TODAY (30 days)"
+wait_for "] moves it forward again" "– $TODAY (30 days)"
 keys Right
 wait_for "not past today" "latest period"
 keys 7
-wait_for "7: the last 7 days" "to $TODAY (7 days)"
+wait_for "7: the last 7 days" "– $TODAY (7 days)"
 keys "["
-wait_for "[ moves a 7-day period by 7 days" "to $(date -d '7 days ago' +%F) (7 days)"
+wait_for "[ moves a 7-day period by 7 days" "– $(date -d '7 days ago' +%F) (7 days)"
 keys Y
 wait_for "Y: the last year" "(36[56] days)"
 wait_for "a year is charted in columns of days" "each column is"
 keys 1
 wait_for "1: today" "$TODAY (1 day)"
 keys 3
-wait_for "3: the last 30 days again" "to $TODAY (30 days)"
+wait_for "3: the last 30 days again" "– $TODAY (30 days)"
 
 keys Tab Tab Tab Tab Tab Enter
 wait_for "Enter drills into the at-risk list" "At risk on $TODAY: $AT_RISK members"
@@ -62,7 +62,7 @@ keys Down NPage Up
 keys Escape
 wait_for "Esc goes back" "Headline"
 keys Tab Tab Tab Down Enter
-wait_for "a segment's members" "Segment high-value"
+wait_for "a segment's members" "Segment high value"
 keys Escape
 keys Tab Tab Tab Tab Enter
 wait_for "the headline figures in full" "Figures, .* against the previous 30 days"

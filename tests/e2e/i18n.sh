@@ -83,3 +83,23 @@ has "Hungarian: 5 pont, the noun stays singular" "Nagroda 5  *5 pont "
 run "rewards listed in English" $P reward list
 has "English: 1 point" "Nagroda 1  *1 point "
 has "English: 5 points" "Nagroda 5  *5 points"
+
+# Codes the ledger keeps read as words in every language: segments and
+# reward kinds in the table, codes in JSON (what --segment takes).
+export TALLY_DB="$WORK/codes.db"
+env TALLY_NEW_PIN=2468 $T init --shop "Kawiarnia" --currency PLN --manager Mira >/dev/null
+export TALLY_STAFF=Mira TALLY_PIN=2468
+$T demo seed --customers 40 --days 60 --seed 4 >/dev/null
+run "segments in Polish" $T --lang pl report segments --last 30d
+has "Polish: the at-risk segment as a word" "^zagrożeni "
+has "Polish: the new members too" "^nowi "
+has "Polish: each rule named in Polish" "^  najlepsi: "
+printf '%s\n' "$OUT" | grep -qE '^(at-risk|high-value|new|lapsed|regular|occasional) ' &&
+    fail "a segment's code in the Polish table: $(printf '%s\n' "$OUT" | grep -E '^(at-risk|new) ')" ||
+    pass "no segment code in the Polish table"
+run "segments in JSON" $T --lang pl --format json report segments --last 30d
+has "JSON keeps the codes" '"segment":"at-risk"'
+run "reward kinds in Hungarian" $T --lang hu report rewards --last 60d
+has "Hungarian: a reward's kind is jutalom" "^jutalom "
+run "a promotion of 1.5" sh -c "$T promo add Pół --multiplier 1,5 >/dev/null && $T --lang pl promo list"
+has "the multiplier in Polish: ×1,5" "Pół  *×1,5 "
