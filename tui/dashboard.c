@@ -3,11 +3,9 @@
  * members at risk; keys to move the period and to drill down. Every figure
  * comes from store/'s reports, read in one snapshot per refresh. */
 #define _XOPEN_SOURCE_EXTENDED 1
-#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <ncursesw/curses.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +69,7 @@ struct dash {
     char locked[256];           /* names locked at this till after wrong PINs */
     time_t updated;             /* when the figures were read */
     bool quit;
+    int cols_loaded;            /* COLS when the chart's buckets were made */
 };
 
 /* --- dates and numbers ------------------------------------------------ */
@@ -957,6 +956,40 @@ static void key(struct dash *d, wint_t ch, bool fkey)
 
 /* --- the loop --------------------------------------------------------- */
 
+/* --- the loop --------------------------------------------------------- */
+
+static void loop_draw(void *arg)
+{
+    struct dash *d = arg;
+    draw(d);
+    store_release(d->s);
+}
+
+static void loop_key(void *arg, wint_t ch, bool fkey)
+{
+    key(arg, ch, fkey);
+}
+
+/* A new width means new chart buckets; another process's writes mean
+ * new figures, read again no more often than the last read's cost allows. */
+static void loop_tick(void *arg)
+{
+    struct dash *d = arg;
+    if (COLS != d->cols_loaded && !screen_too_small()) {
+        d->cols_loaded = COLS;
+        load(d);
+    }
+    store_release(d->s);
+    int64_t v = store_data_version(d->s);
+    if (v != d->data_version) {
+        d->data_version = v;
+        d->stale = true;
+    }
+    int64_t gap = d->load_ms * RELOAD_SHARE > RELOAD_MIN_MS ? d->load_ms * RELOAD_SHARE : RELOAD_MIN_MS;
+    if (d->stale && clock_ms(CLOCK_MONOTONIC) - d->loaded_at >= gap)
+        load(d);
+}
+
 int dashboard_run(store *s, const struct dashboard_options *o)
 {
     struct dash d = { .s = s, .o = o, .per = o->period, .drilling = -1, .seg_sel = SEG_AT_RISK };
@@ -983,40 +1016,11 @@ int dashboard_run(store *s, const struct dashboard_options *o)
         return 1;
     }
     load(&d);
-    int cols_loaded = COLS;
+    d.cols_loaded = COLS;
     d.data_version = store_data_version(s);
-    while (!d.quit) {
-        draw(&d);
-        store_release(s);
-        struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-        int n = poll(&p, 1, 1000);
-        if (n < 0 && errno != EINTR)
-            break;
-        wint_t ch;
-        int rc;
-        while ((rc = get_wch(&ch)) != ERR) {
-            bool fkey = rc == KEY_CODE_YES;
-            if (fkey && ch == KEY_RESIZE)
-                continue;
-            key(&d, ch, fkey);
-            if (d.quit)
-                break;
-        }
-        /* The chart has one column per bucket: a new width, new buckets. */
-        if (COLS != cols_loaded && !screen_too_small()) {
-            cols_loaded = COLS;
-            load(&d);
-        }
-        store_release(s);
-        int64_t v = store_data_version(s);
-        if (v != d.data_version) {
-            d.data_version = v;
-            d.stale = true;
-        }
-        int64_t gap = d.load_ms * RELOAD_SHARE > RELOAD_MIN_MS ? d.load_ms * RELOAD_SHARE : RELOAD_MIN_MS;
-        if (d.stale && clock_ms(CLOCK_MONOTONIC) - d.loaded_at >= gap)
-            load(&d);
-    }
+    struct screen_loop loop = { .arg = &d, .draw = loop_draw, .key = loop_key, .fd = -1, .tick = loop_tick,
+                                .quit = &d.quit };
+    screen_loop(&loop);
     screen_close();
     free(d.d.rows);
     free(d.risk);

@@ -1,16 +1,17 @@
-/* kiosk.c - the barista's counter screen: one state machine driven by a
- * main loop that polls the keyboard, the scanner's descriptor and a timer
- * together, so a key press shows at once and nothing blocks the screen.
+/* kiosk.c - the barista's counter screen: one state machine driven by the
+ * screen's main loop (screen_loop), which polls the keyboard, the scanner's
+ * descriptor and a timer together, so a key press shows at once and nothing
+ * blocks the screen.
  *
  * Modes: LOGIN -> IDLE (scan or type a card, phone or name) -> CUSTOMER
  * (earn, redeem, coupon, undo, void, NPS) and the forms that hang off it.
  * Esc always backs out; Enter confirms; a manager's PIN is asked on the
- * spot for what needs one. */
+ * spot for what needs one. Each mode is one entry of MODES (below the
+ * actions): the fields it starts with, its keys, and its screen. */
 #define _XOPEN_SOURCE_EXTENDED 1
-#include <errno.h>
 #include <inttypes.h>
 #include <ncursesw/curses.h>
-#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ enum mode {
 enum need { NEED_VOID, NEED_OVERRIDE, NEED_ADJUST, NEED_SETTING, NEED_UNLOCK };
 
 #define NFIELDS 5
+#define BAR_MAX 24          /* help bar: key and label pairs, NULL-terminated */
 #define HISTORY 8
 #define WEDGE_GAP_MS 40      /* keys closer than this come from a scanner */
 
@@ -109,56 +111,7 @@ static void set_fields(struct kiosk *k, int n)
         field_init(&k->f[i], 100, false, false);
 }
 
-static void go(struct kiosk *k, enum mode m)
-{
-    k->mode = m;
-    k->sel = 0;
-    switch (m) {
-    case M_LOGIN:
-        set_fields(k, 2);
-        field_init(&k->f[0], 60, false, false);
-        field_init(&k->f[1], 8, true, true);
-        break;
-    case M_IDLE:
-    case M_COUPON:
-        set_fields(k, 1);
-        break;
-    case M_EARN:
-        set_fields(k, 2);
-        field_init(&k->f[0], 12, false, true);
-        field_init(&k->f[1], 4, false, true);
-        break;
-    case M_NPS:
-        set_fields(k, 1);
-        field_init(&k->f[0], 2, false, true);
-        break;
-    case M_MANAGER:
-        set_fields(k, 2);
-        field_init(&k->f[0], 60, false, false);
-        field_init(&k->f[1], 8, true, true);
-        break;
-    case M_REASON:
-    case M_SETTING:
-        set_fields(k, 1);
-        break;
-    case M_ADJUST:
-        set_fields(k, 2);
-        field_init(&k->f[0], 10, false, false);
-        break;
-    case M_CONTACT:     /* language, e-mail y/n, SMS y/n (contact.c) */
-        set_fields(k, 3);
-        contact_fill(k->s, k->cust.id, k->f);
-        break;
-    case M_ENROL:
-        set_fields(k, 5);
-        field_init(&k->f[1], 20, false, false);
-        field_init(&k->f[3], 10, false, false);
-        field_init(&k->f[4], 3, false, false);
-        break;
-    default:
-        k->nfields = 0;
-    }
-}
+static void go(struct kiosk *k, enum mode m);
 
 static const char *lang_of(struct kiosk *k) { return k->o->lang; }
 
@@ -702,264 +655,6 @@ static void customer_key(struct kiosk *k, wint_t ch, bool key)
     }
 }
 
-static void key(struct kiosk *k, wint_t ch, bool fkey)
-{
-    /* Global keys. */
-    if (is_fkey(ch, fkey, 12) && k->mode != M_LOGIN) {
-        k->has_cust = false;
-        k->msg[0] = '\0';
-        say(k, C_NORMAL, "%s", _("Locked."));
-        go(k, M_LOGIN);
-        return;
-    }
-    if (is_fkey(ch, fkey, 10) && k->mode != M_CONFIRM) {
-        confirm(k, M_QUIT, "%s", _("Close the kiosk? Enter: yes, Esc: no"));
-        return;
-    }
-    switch (k->mode) {
-    case M_LOGIN:
-        if (is_fkey(ch, fkey, 9)) {
-            /* A name locked (or waiting) after wrong PINs: a manager here ends it. */
-            snprintf(k->unlock_name, sizeof k->unlock_name, "%s", k->f[0].text);
-            if (!k->unlock_name[0]) {
-                say(k, C_WARN, "%s", _("Type the name to unlock, then F9."));
-                break;
-            }
-            k->need = NEED_UNLOCK;
-            say(k, C_WARN, _("Unlock %s: manager's name and PIN."), k->unlock_name);
-            go(k, M_MANAGER);
-        } else if (form_key(k, ch, fkey)) {
-            if (store_staff_login(k->s, k->f[0].text, k->f[1].text, STORE_VIA_KIOSK, NULL, &k->staff) != 0) {
-                memset(&k->staff, 0, sizeof k->staff);
-                say(k, C_BAD, "%s", store_error(k->s));
-                field_clear(&k->f[1]);
-                k->focus = 1;
-            } else {
-                say(k, C_GOOD, _("Hello, %s."), k->staff.name);
-                go(k, M_IDLE);
-            }
-        }
-        break;
-    case M_IDLE:
-        if (is_fkey(ch, fkey, 2)) {
-            k->msg[0] = '\0';
-            go(k, M_ENROL);
-        } else if (is_fkey(ch, fkey, 11)) {
-            k->msg[0] = '\0';
-            k->nitems = 0;
-            while (store_settings()[k->nitems].key)
-                k->nitems++;
-            k->mode = M_PROGRAM;
-            k->sel = 0;
-        } else if (is_enter(ch, fkey)) {
-            char q[FIELD_MAX];
-            snprintf(q, sizeof q, "%s", k->f[0].text);
-            field_clear(&k->f[0]);
-            lookup(k, q);
-        } else if (!is_esc(ch, fkey)) {
-            field_key(&k->f[0], ch, fkey);
-        } else {
-            field_clear(&k->f[0]);
-            k->msg[0] = '\0';
-        }
-        break;
-    case M_SEARCH:
-        if (is_esc(ch, fkey))
-            go(k, M_IDLE);
-        else if (is_enter(ch, fkey))
-            show_customer(k, &k->found[k->sel]);
-        else
-            list_key(k, ch, fkey);
-        break;
-    case M_CUSTOMER:
-        customer_key(k, ch, fkey);
-        break;
-    case M_CONTACT:
-        if (is_esc(ch, fkey)) {
-            go(k, M_CUSTOMER);
-        } else if (form_key(k, ch, fkey)) {
-            char m[256];
-            int rc = contact_save(k->s, k->staff.id, k->cust.id, k->f, m, sizeof m);
-            say(k, rc == 0 ? C_GOOD : C_BAD, "%s", m);
-            if (rc == 0)
-                go(k, M_CUSTOMER);
-        }
-        break;
-    case M_EARN:
-        if (is_esc(ch, fkey))
-            go(k, M_CUSTOMER);
-        else if (form_key(k, ch, fkey))
-            do_earn(k);
-        break;
-    case M_REDEEM:
-        if (is_esc(ch, fkey))
-            go(k, M_CUSTOMER);
-        else if (is_enter(ch, fkey)) {
-            const struct store_reward *r = &k->rewards[k->sel];
-            snprintf(k->pending, sizeof k->pending, "%s", r->id);
-            if (r->points && k->offline)
-                confirm(k, M_REDEEM, ngettext("OFFLINE till. Give %s for %" PRId64 " point? Enter: yes, Esc: no",
-                                              "OFFLINE till. Give %s for %" PRId64 " points? Enter: yes, Esc: no",
-                                              i18n_n(r->points)), r->name, r->points);
-            else if (r->points)
-                confirm(k, M_REDEEM, ngettext("Give %s for %" PRId64 " point? Enter: yes, Esc: no",
-                                              "Give %s for %" PRId64 " points? Enter: yes, Esc: no",
-                                              i18n_n(r->points)), r->name, r->points);
-            else
-                confirm(k, M_REDEEM, ngettext("Give %s for %" PRId64 " stamp? Enter: yes, Esc: no",
-                                              "Give %s for %" PRId64 " stamps? Enter: yes, Esc: no",
-                                              i18n_n(r->stamps)), r->name, r->stamps);
-        } else
-            list_key(k, ch, fkey);
-        break;
-    case M_CONFIRM:
-        if (is_enter(ch, fkey) || (!fkey && (ch == 'y' || ch == 'Y')))
-            do_confirmed(k);
-        else if (is_esc(ch, fkey) || (!fkey && (ch == 'n' || ch == 'N'))) {
-            k->msg[0] = '\0';
-            go(k, k->confirm_back == M_QUIT ? (k->has_cust ? M_CUSTOMER : k->staff.id[0] ? M_IDLE : M_LOGIN)
-                                             : M_CUSTOMER);
-        }
-        break;
-    case M_COUPON:
-        if (is_esc(ch, fkey))
-            go(k, M_CUSTOMER);
-        else if (is_enter(ch, fkey)) {
-            struct store_coupon cp;
-            struct store_result r;
-            char a[MONEY_BUFSZ];
-            if (store_coupon_get(k->s, k->f[0].text, &cp) != 0 ||
-                store_coupon_redeem(k->s, k->staff.id, k->f[0].text, k->cust.id, &r) != 0) {
-                say(k, C_BAD, "%s", store_error(k->s));
-                field_clear(&k->f[0]);
-                break;
-            }
-            remember(k, &r);
-            if (cp.reward[0]) {
-                struct store_reward rw;
-                say(k, C_GOOD, _("Coupon used: give %s."), store_reward_get(k->s, cp.reward, &rw) == 0 ? rw.name : cp.reward);
-            } else if (cp.percent)
-                say(k, C_GOOD, _("Coupon used: %" PRId64 "%% off this purchase."), cp.percent);
-            else
-                say(k, C_GOOD, _("Coupon used: %s off this purchase."), amount(k, cp.discount, a));
-            go(k, M_CUSTOMER);
-        } else
-            field_key(&k->f[0], ch, fkey);
-        break;
-    case M_NPS:
-        if (is_esc(ch, fkey))
-            go(k, M_CUSTOMER);
-        else if (is_enter(ch, fkey)) {
-            int64_t score;
-            if (decimal_parse(k->f[0].text, 0, 0, 10, &score) != 0) {
-                say(k, C_BAD, "%s", _("A score from 0 to 10."));
-                field_clear(&k->f[0]);
-            } else if (store_nps(k->s, k->staff.id, k->cust.id, (int)score) != 0) {
-                say(k, C_BAD, "%s", store_error(k->s));
-            } else {
-                say(k, C_GOOD, _("Thank you: score %d recorded."), (int)score);
-                go(k, M_CUSTOMER);
-            }
-        } else
-            field_key(&k->f[0], ch, fkey);
-        break;
-    case M_PICK_VOID:
-        if (is_esc(ch, fkey))
-            go(k, M_CUSTOMER);
-        else if (is_enter(ch, fkey)) {
-            const struct store_event *ev = &k->history[k->sel];
-            snprintf(k->pending, sizeof k->pending, "%s:%" PRId64, ev->origin, ev->seq);
-            k->need = NEED_VOID;
-            say(k, C_WARN, _("Void %s: manager's name and PIN."), k->pending);
-            go(k, M_MANAGER);
-        } else
-            list_key(k, ch, fkey);
-        break;
-    case M_MANAGER:
-        if (is_esc(ch, fkey) && k->need == NEED_UNLOCK) {
-            k->msg[0] = '\0';
-            login_again(k, k->unlock_name);
-        } else if (is_esc(ch, fkey)) {
-            int sel = k->sel;
-            k->msg[0] = '\0';
-            go(k, k->need == NEED_SETTING ? M_PROGRAM : M_CUSTOMER);
-            k->sel = sel;
-        } else if (form_key(k, ch, fkey))
-            manager_ok(k);
-        break;
-    case M_ADJUST:
-        if (is_esc(ch, fkey)) {
-            k->msg[0] = '\0';
-            go(k, M_CUSTOMER);
-        } else if (form_key(k, ch, fkey))
-            adjust_ok(k);
-        break;
-    case M_PROGRAM:
-        if (is_esc(ch, fkey)) {
-            k->msg[0] = '\0';
-            go(k, M_IDLE);
-        } else if (is_enter(ch, fkey)) {
-            int sel = k->sel;
-            char v[1024];
-            go(k, M_SETTING);
-            k->sel = sel;
-            store_setting_get(k->s, store_settings()[sel].key, v, sizeof v);
-            snprintf(k->f[0].text, sizeof k->f[0].text, "%.255s", v);
-            k->f[0].len = strlen(k->f[0].text);
-            k->f[0].max_chars = 200;
-        } else {
-            if (fkey && ch == KEY_NPAGE)
-                k->sel = k->sel + 10 < k->nitems ? k->sel + 10 : k->nitems - 1;
-            else if (fkey && ch == KEY_PPAGE)
-                k->sel = k->sel > 10 ? k->sel - 10 : 0;
-            else if (fkey)
-                list_key(k, ch, fkey);
-        }
-        break;
-    case M_SETTING:
-        if (is_esc(ch, fkey)) {
-            int sel = k->sel;
-            k->mode = M_PROGRAM;
-            k->sel = sel;
-        } else if (is_enter(ch, fkey)) {
-            snprintf(setting_value, sizeof setting_value, "%s", k->f[0].text);
-            k->need = NEED_SETTING;
-            int sel = k->sel;
-            say(k, C_WARN, "%s", _("Changing the program needs a manager's name and PIN."));
-            go(k, M_MANAGER);
-            k->sel = sel;
-        } else
-            field_key(&k->f[0], ch, fkey);
-        break;
-    case M_REASON:
-        if (is_esc(ch, fkey)) {
-            k->msg[0] = '\0';
-            go(k, M_CUSTOMER);
-        } else if (is_enter(ch, fkey))
-            reason_ok(k);
-        else
-            field_key(&k->f[0], ch, fkey);
-        break;
-    case M_ENROL:
-        if (is_esc(ch, fkey)) {
-            k->msg[0] = '\0';
-            go(k, M_IDLE);
-        } else if (form_key(k, ch, fkey))
-            enrol_ok(k);
-        break;
-    case M_CARD:
-        if (is_fkey(ch, fkey, 2))
-            save_card(k);
-        else if (is_esc(ch, fkey) || is_enter(ch, fkey)) {
-            free(k->card_text);
-            k->card_text = NULL;
-            go(k, M_CUSTOMER);
-        }
-        break;
-    case M_QUIT:
-        break;
-    }
-}
 
 /* A keyboard-wedge scanner on the shared keyboard types a whole code in a
  * few milliseconds and presses Enter. Keys that arrive that fast and end
@@ -1049,6 +744,579 @@ static void draw_status(struct kiosk *k)
     put(LINES - 4, 1, COLS - 2, alone ? C_WARN : C_DIM, line);
 }
 
+/* What starts each mode: its form's fields (set_fields: n plain fields). */
+static void one_field(struct kiosk *k) { set_fields(k, 1); }
+
+static void login_enter(struct kiosk *k)
+{
+    set_fields(k, 2);
+    field_init(&k->f[0], 60, false, false);
+    field_init(&k->f[1], 8, true, true);
+}
+
+static void earn_enter(struct kiosk *k)
+{
+    set_fields(k, 2);
+    field_init(&k->f[0], 12, false, true);
+    field_init(&k->f[1], 4, false, true);
+}
+
+static void nps_enter(struct kiosk *k)
+{
+    set_fields(k, 1);
+    field_init(&k->f[0], 2, false, true);
+}
+
+static void adjust_enter(struct kiosk *k)
+{
+    set_fields(k, 2);
+    field_init(&k->f[0], 10, false, false);
+}
+
+static void contact_enter(struct kiosk *k)   /* language, e-mail y/n, SMS y/n (contact.c) */
+{
+    set_fields(k, 3);
+    contact_fill(k->s, k->cust.id, k->f);
+}
+
+static void enrol_enter(struct kiosk *k)
+{
+    set_fields(k, 5);
+    field_init(&k->f[1], 20, false, false);
+    field_init(&k->f[3], 10, false, false);
+    field_init(&k->f[4], 3, false, false);
+}
+
+
+static void login_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_fkey(ch, fkey, 9)) {
+        /* A name locked (or waiting) after wrong PINs: a manager here ends it. */
+        snprintf(k->unlock_name, sizeof k->unlock_name, "%s", k->f[0].text);
+        if (!k->unlock_name[0]) {
+            say(k, C_WARN, "%s", _("Type the name to unlock, then F9."));
+            return;
+        }
+        k->need = NEED_UNLOCK;
+        say(k, C_WARN, _("Unlock %s: manager's name and PIN."), k->unlock_name);
+        go(k, M_MANAGER);
+    } else if (form_key(k, ch, fkey)) {
+        if (store_staff_login(k->s, k->f[0].text, k->f[1].text, STORE_VIA_KIOSK, NULL, &k->staff) != 0) {
+            memset(&k->staff, 0, sizeof k->staff);
+            say(k, C_BAD, "%s", store_error(k->s));
+            field_clear(&k->f[1]);
+            k->focus = 1;
+        } else {
+            say(k, C_GOOD, _("Hello, %s."), k->staff.name);
+            go(k, M_IDLE);
+        }
+    }
+}
+
+static void idle_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_fkey(ch, fkey, 2)) {
+        k->msg[0] = '\0';
+        go(k, M_ENROL);
+    } else if (is_fkey(ch, fkey, 11)) {
+        k->msg[0] = '\0';
+        k->nitems = 0;
+        while (store_settings()[k->nitems].key)
+            k->nitems++;
+        k->mode = M_PROGRAM;
+        k->sel = 0;
+    } else if (is_enter(ch, fkey)) {
+        char q[FIELD_MAX];
+        snprintf(q, sizeof q, "%s", k->f[0].text);
+        field_clear(&k->f[0]);
+        lookup(k, q);
+    } else if (!is_esc(ch, fkey)) {
+        field_key(&k->f[0], ch, fkey);
+    } else {
+        field_clear(&k->f[0]);
+        k->msg[0] = '\0';
+    }
+}
+
+static void search_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey))
+        go(k, M_IDLE);
+    else if (is_enter(ch, fkey))
+        show_customer(k, &k->found[k->sel]);
+    else
+        list_key(k, ch, fkey);
+}
+
+static void contact_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey)) {
+        go(k, M_CUSTOMER);
+    } else if (form_key(k, ch, fkey)) {
+        char m[256];
+        int rc = contact_save(k->s, k->staff.id, k->cust.id, k->f, m, sizeof m);
+        say(k, rc == 0 ? C_GOOD : C_BAD, "%s", m);
+        if (rc == 0)
+            go(k, M_CUSTOMER);
+    }
+}
+
+static void earn_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey))
+        go(k, M_CUSTOMER);
+    else if (form_key(k, ch, fkey))
+        do_earn(k);
+}
+
+static void redeem_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey))
+        go(k, M_CUSTOMER);
+    else if (is_enter(ch, fkey)) {
+        const struct store_reward *r = &k->rewards[k->sel];
+        snprintf(k->pending, sizeof k->pending, "%s", r->id);
+        if (r->points && k->offline)
+            confirm(k, M_REDEEM, ngettext("OFFLINE till. Give %s for %" PRId64 " point? Enter: yes, Esc: no",
+                                          "OFFLINE till. Give %s for %" PRId64 " points? Enter: yes, Esc: no",
+                                          i18n_n(r->points)), r->name, r->points);
+        else if (r->points)
+            confirm(k, M_REDEEM, ngettext("Give %s for %" PRId64 " point? Enter: yes, Esc: no",
+                                          "Give %s for %" PRId64 " points? Enter: yes, Esc: no",
+                                          i18n_n(r->points)), r->name, r->points);
+        else
+            confirm(k, M_REDEEM, ngettext("Give %s for %" PRId64 " stamp? Enter: yes, Esc: no",
+                                          "Give %s for %" PRId64 " stamps? Enter: yes, Esc: no",
+                                          i18n_n(r->stamps)), r->name, r->stamps);
+    } else
+        list_key(k, ch, fkey);
+}
+
+static void confirm_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_enter(ch, fkey) || (!fkey && (ch == 'y' || ch == 'Y')))
+        do_confirmed(k);
+    else if (is_esc(ch, fkey) || (!fkey && (ch == 'n' || ch == 'N'))) {
+        k->msg[0] = '\0';
+        go(k, k->confirm_back == M_QUIT ? (k->has_cust ? M_CUSTOMER : k->staff.id[0] ? M_IDLE : M_LOGIN)
+                                         : M_CUSTOMER);
+    }
+}
+
+static void coupon_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey))
+        go(k, M_CUSTOMER);
+    else if (is_enter(ch, fkey)) {
+        struct store_coupon cp;
+        struct store_result r;
+        char a[MONEY_BUFSZ];
+        if (store_coupon_get(k->s, k->f[0].text, &cp) != 0 ||
+            store_coupon_redeem(k->s, k->staff.id, k->f[0].text, k->cust.id, &r) != 0) {
+            say(k, C_BAD, "%s", store_error(k->s));
+            field_clear(&k->f[0]);
+            return;
+        }
+        remember(k, &r);
+        if (cp.reward[0]) {
+            struct store_reward rw;
+            say(k, C_GOOD, _("Coupon used: give %s."), store_reward_get(k->s, cp.reward, &rw) == 0 ? rw.name : cp.reward);
+        } else if (cp.percent)
+            say(k, C_GOOD, _("Coupon used: %" PRId64 "%% off this purchase."), cp.percent);
+        else
+            say(k, C_GOOD, _("Coupon used: %s off this purchase."), amount(k, cp.discount, a));
+        go(k, M_CUSTOMER);
+    } else
+        field_key(&k->f[0], ch, fkey);
+}
+
+static void nps_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey))
+        go(k, M_CUSTOMER);
+    else if (is_enter(ch, fkey)) {
+        int64_t score;
+        if (decimal_parse(k->f[0].text, 0, 0, 10, &score) != 0) {
+            say(k, C_BAD, "%s", _("A score from 0 to 10."));
+            field_clear(&k->f[0]);
+        } else if (store_nps(k->s, k->staff.id, k->cust.id, (int)score) != 0) {
+            say(k, C_BAD, "%s", store_error(k->s));
+        } else {
+            say(k, C_GOOD, _("Thank you: score %d recorded."), (int)score);
+            go(k, M_CUSTOMER);
+        }
+    } else
+        field_key(&k->f[0], ch, fkey);
+}
+
+static void pick_void_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey))
+        go(k, M_CUSTOMER);
+    else if (is_enter(ch, fkey)) {
+        const struct store_event *ev = &k->history[k->sel];
+        snprintf(k->pending, sizeof k->pending, "%s:%" PRId64, ev->origin, ev->seq);
+        k->need = NEED_VOID;
+        say(k, C_WARN, _("Void %s: manager's name and PIN."), k->pending);
+        go(k, M_MANAGER);
+    } else
+        list_key(k, ch, fkey);
+}
+
+static void manager_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey) && k->need == NEED_UNLOCK) {
+        k->msg[0] = '\0';
+        login_again(k, k->unlock_name);
+    } else if (is_esc(ch, fkey)) {
+        int sel = k->sel;
+        k->msg[0] = '\0';
+        go(k, k->need == NEED_SETTING ? M_PROGRAM : M_CUSTOMER);
+        k->sel = sel;
+    } else if (form_key(k, ch, fkey))
+        manager_ok(k);
+}
+
+static void adjust_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey)) {
+        k->msg[0] = '\0';
+        go(k, M_CUSTOMER);
+    } else if (form_key(k, ch, fkey))
+        adjust_ok(k);
+}
+
+static void program_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey)) {
+        k->msg[0] = '\0';
+        go(k, M_IDLE);
+    } else if (is_enter(ch, fkey)) {
+        int sel = k->sel;
+        char v[1024];
+        go(k, M_SETTING);
+        k->sel = sel;
+        store_setting_get(k->s, store_settings()[sel].key, v, sizeof v);
+        snprintf(k->f[0].text, sizeof k->f[0].text, "%.255s", v);
+        k->f[0].len = strlen(k->f[0].text);
+        k->f[0].max_chars = 200;
+    } else {
+        if (fkey && ch == KEY_NPAGE)
+            k->sel = k->sel + 10 < k->nitems ? k->sel + 10 : k->nitems - 1;
+        else if (fkey && ch == KEY_PPAGE)
+            k->sel = k->sel > 10 ? k->sel - 10 : 0;
+        else if (fkey)
+            list_key(k, ch, fkey);
+    }
+}
+
+static void setting_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey)) {
+        int sel = k->sel;
+        k->mode = M_PROGRAM;
+        k->sel = sel;
+    } else if (is_enter(ch, fkey)) {
+        snprintf(setting_value, sizeof setting_value, "%s", k->f[0].text);
+        k->need = NEED_SETTING;
+        int sel = k->sel;
+        say(k, C_WARN, "%s", _("Changing the program needs a manager's name and PIN."));
+        go(k, M_MANAGER);
+        k->sel = sel;
+    } else
+        field_key(&k->f[0], ch, fkey);
+}
+
+static void reason_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey)) {
+        k->msg[0] = '\0';
+        go(k, M_CUSTOMER);
+    } else if (is_enter(ch, fkey))
+        reason_ok(k);
+    else
+        field_key(&k->f[0], ch, fkey);
+}
+
+static void enrol_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_esc(ch, fkey)) {
+        k->msg[0] = '\0';
+        go(k, M_IDLE);
+    } else if (form_key(k, ch, fkey))
+        enrol_ok(k);
+}
+
+static void card_key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    if (is_fkey(ch, fkey, 2))
+        save_card(k);
+    else if (is_esc(ch, fkey) || is_enter(ch, fkey)) {
+        free(k->card_text);
+        k->card_text = NULL;
+        go(k, M_CUSTOMER);
+    }
+}
+
+/* bar_set(bar, key, label, ..., NULL): the help bar's pairs. */
+static void bar_set(const char **bar, ...)
+{
+    va_list ap;
+    va_start(ap, bar);
+    int n = 0;
+    for (const char *s; n < BAR_MAX - 1 && (s = va_arg(ap, const char *)); )
+        bar[n++] = s;
+    bar[n] = NULL;
+    va_end(ap);
+}
+
+static void login_draw(struct kiosk *k, int y, const char **bar)
+{
+    static const char *const LOGIN[] = { N_("Staff name"), N_("PIN") };
+    put_centre(y + 2, C_ACCENT, _("Log in to start"));
+    draw_form(k, y + 5, LOGIN);
+    bar_set(bar, "Tab", _("next"), "Enter", _("log in"), "F9", _("unlock"), "F10", _("close"), NULL);
+}
+
+static void idle_draw(struct kiosk *k, int y, const char **bar)
+{
+    put_centre(y + 3, C_ACCENT, _("Scan a card"));
+    put_centre(y + 5, C_NORMAL, _("or type its code, a phone number or a name, then Enter"));
+    field_draw(&k->f[0], y + 7, 10, COLS - 20, true);
+    bar_set(bar, "Enter", _("find"), "F2", _("enrol"), "F11", _("program"), "F12", _("lock"), "F10", _("close"), NULL);
+}
+
+static void search_draw(struct kiosk *k, int y, const char **bar)
+{
+    put(y, 2, COLS - 4, C_ACCENT, _("Which customer?"));
+    for (int i = 0; i < k->nitems && y + 2 + i < LINES - 4; i++) {
+        int w = text_width(k->found[i].name), pad = 32 - w;
+        putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%d  %s%*s %s", i + 1,
+             k->found[i].name, pad > 0 ? pad : 0, "", k->found[i].phone);
+    }
+    bar_set(bar, "↑↓", _("choose"), "Enter", _("open"), "Esc", _("back"), NULL);
+}
+
+static void card_draw(struct kiosk *k, int y, const char **bar)
+{
+    (void)y;
+    int row = 2;
+    for (char *line = k->card_text; line && *line && row < LINES - 4; row++) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), line);
+        put(row, 4, COLS - 6, C_QR, buf);
+        line += n + (nl ? 1 : 0);
+    }
+    bar_set(bar, "F2", _("save PNG"), "Enter", _("done"), NULL);
+}
+
+/* The program's settings, the chosen one's help over two lines under the
+ * list, and (while changing it) its field. */
+static void program_draw(struct kiosk *k, int y, const char **bar)
+{
+    const struct store_setting_info *info = store_settings();
+    put(y, 2, COLS - 4, C_ACCENT, _("The loyalty program"));
+    int rows = LINES - 11, first = k->sel >= rows ? k->sel - rows + 1 : 0;
+    for (int i = first; i < k->nitems && i - first < rows; i++) {
+        char v[1024];
+        store_setting_get(k->s, info[i].key, v, sizeof v);
+        put(y + 2 + i - first, 2, 27, i == k->sel ? C_TITLE : C_NORMAL, info[i].key);
+        put_clipped(y + 2 + i - first, 29, COLS - 31, i == k->sel ? C_TITLE : C_NORMAL, v);
+    }
+    put_wrapped(LINES - 7, 2, COLS - 4, 2, C_DIM, _(info[k->sel].help));
+    if (k->mode == M_SETTING) {
+        put(LINES - 5, 2, 26, C_ACCENT, info[k->sel].key);
+        field_draw(&k->f[0], LINES - 5, 30, COLS - 34, true);
+        bar_set(bar, "Enter", _("save"), "Esc", _("cancel"), NULL);
+    } else {
+        bar_set(bar, "↑↓", _("choose"), "Enter", C_("key", "change"), "Esc", _("back"), NULL);
+    }
+}
+
+static void enrol_draw(struct kiosk *k, int y, const char **bar)
+{
+    static const char *const ENROL[] = { N_("Name"), N_("Phone"), N_("Email"), N_("Birthday (YYYY-MM-DD or MM-DD)"),
+                                         N_("Offers by email/SMS? (y/n)") };
+    put(y, 2, COLS - 4, C_ACCENT, _("New customer"));
+    draw_form(k, y + 2, ENROL);
+    bar_set(bar, "Tab", _("next"), "Enter", _("save"), "Esc", _("cancel"), NULL);
+}
+
+/* The customer's panel, and the row under it where a mode's form goes
+ * (a form takes the place of what the panel had below it). */
+static int panel_part(struct kiosk *k, int y)
+{
+    int row = k->has_cust ? panel_draw(k->s, &k->cust, lang_of(k), y) : y;
+    row = row < LINES - 9 ? row : LINES - 9;
+    if (k->mode != M_CUSTOMER && k->mode != M_CONFIRM)
+        for (int r = row; r < LINES - 4; r++) {
+            move(r, 0);
+            clrtoeol();
+        }
+    return row;
+}
+
+static void customer_draw(struct kiosk *k, int y, const char **bar)
+{
+    panel_part(k, y);
+    bar_set(bar, "F2", _("earn"), "F3", _("redeem"), "F4", _("coupon"), "F5", _("undo"), "F6", _("void"),
+            "F7", _("NPS"), "F8", _("adjust"), "F9", C_("key", "manager"), "F1", _("told"),
+            "Tab", _("preferences"), "Esc", _("next"), NULL);
+}
+
+static void confirm_draw(struct kiosk *k, int y, const char **bar)
+{
+    panel_part(k, y);           /* the question itself is the message */
+    bar_set(bar, "Enter", _("yes"), "Esc", _("no"), NULL);
+}
+
+static void earn_draw(struct kiosk *k, int y, const char **bar)
+{
+    static const char *const EARN[] = { N_("Amount"), N_("Items (optional)") };
+    int row = panel_part(k, y);
+    put(row, 2, COLS - 4, C_ACCENT, _("Purchase"));
+    draw_form(k, row + 1, EARN);
+    bar_set(bar, "Enter", _("record"), "Esc", _("cancel"), NULL);
+}
+
+static void coupon_draw(struct kiosk *k, int y, const char **bar)
+{
+    int row = panel_part(k, y);
+    put(row, 2, 24, C_ACCENT, _("Coupon code"));
+    field_draw(&k->f[0], row, 30, 20, true);
+    bar_set(bar, "Enter", _("use"), "Esc", _("cancel"), NULL);
+}
+
+static void nps_draw(struct kiosk *k, int y, const char **bar)
+{
+    int row = panel_part(k, y);
+    put(row, 2, COLS - 4, C_ACCENT, _("Ask: how likely are you to recommend us to a friend, 0 to 10?"));
+    field_draw(&k->f[0], row + 1, 30, 4, true);
+    bar_set(bar, "Enter", _("record"), "Esc", _("skip"), NULL);
+}
+
+/* REDEEM and PICK_VOID: a numbered list in place of the panel. */
+static void pick_draw(struct kiosk *k, int y, const char **bar)
+{
+    put(y, 2, COLS - 4, C_ACCENT, k->mode == M_REDEEM ? _("Which reward?") : _("Void which transaction?"));
+    for (int i = 0; i < k->nitems && y + 2 + i < LINES - 4; i++) {
+        enum colour c = i == k->sel ? C_TITLE : C_NORMAL;
+        if (k->mode == M_REDEEM) {
+            const struct store_reward *r = &k->rewards[i];
+            if (r->points)
+                putf(y + 2 + i, 2, COLS - 4, c, ngettext("%d  %s (%" PRId64 " point)", "%d  %s (%" PRId64 " points)",
+                                                         i18n_n(r->points)), i + 1, r->name, r->points);
+            else
+                putf(y + 2 + i, 2, COLS - 4, c, ngettext("%d  %s (%" PRId64 " stamp)", "%d  %s (%" PRId64 " stamps)",
+                                                         i18n_n(r->stamps)), i + 1, r->name, r->stamps);
+            continue;
+        }
+        const struct store_event *ev = &k->history[i];
+        char when[32], a[MONEY_BUFSZ] = "", delta[64];
+        time_t tt = (time_t)(ev->wall / 1000);
+        struct tm tm;
+        localtime_r(&tt, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+        if (ev->spend)
+            amount(k, ev->spend, a);
+        putf(y + 2 + i, 2, COLS - 4, c, "%d  %s  %s  %s %s", i + 1, when, store_event_type_text(ev->type),
+             store_effect_text(ev, delta, sizeof delta), a);
+    }
+    bar_set(bar, "↑↓", _("choose"), "Enter", _("select"), "Esc", _("back"), NULL);
+}
+
+static void adjust_draw(struct kiosk *k, int y, const char **bar)
+{
+    static const char *const ADJUST[] = { N_("Points (+50 or -20)"), N_("Reason") };
+    draw_form(k, panel_part(k, y), ADJUST);
+    bar_set(bar, "Enter", _("confirm"), "Esc", _("cancel"), NULL);
+}
+
+static void contact_draw(struct kiosk *k, int y, const char **bar)
+{
+    static const char *const CONTACT[] = { N_("Language of messages (en, pl, ro, hu)"),
+                                           N_("Offers by e-mail? (y/n)"), N_("Offers by SMS? (y/n)") };
+    draw_form(k, panel_part(k, y), CONTACT);
+    bar_set(bar, "Enter", _("save"), "Esc", _("cancel"), NULL);
+}
+
+static void manager_draw(struct kiosk *k, int y, const char **bar)
+{
+    static const char *const MANAGER[] = { N_("Manager name"), N_("Manager PIN") };
+    draw_form(k, panel_part(k, y), MANAGER);
+    bar_set(bar, "Enter", _("confirm"), "Esc", _("cancel"), NULL);
+}
+
+static void reason_draw(struct kiosk *k, int y, const char **bar)
+{
+    int row = panel_part(k, y);
+    put(row, 2, 24, C_ACCENT, _("Reason"));
+    field_draw(&k->f[0], row, 30, COLS - 34, true);
+    bar_set(bar, "Enter", _("confirm"), "Esc", _("cancel"), NULL);
+}
+
+
+/* --- the modes ---------------------------------------------------------- */
+
+/* Each mode of the kiosk in one entry: what starts it (its form's fields),
+ * what its keys do, and what it draws with its help bar. key() handles the
+ * keys that work everywhere first; draw() the status lines and messages. */
+static const struct mode_entry {
+    void (*enter)(struct kiosk *k);
+    void (*key)(struct kiosk *k, wint_t ch, bool fkey);
+    void (*draw)(struct kiosk *k, int y, const char **bar);
+} MODES[] = {
+    [M_LOGIN] = { login_enter, login_key, login_draw },
+    [M_IDLE] = { one_field, idle_key, idle_draw },
+    [M_SEARCH] = { NULL, search_key, search_draw },
+    [M_CUSTOMER] = { NULL, customer_key, customer_draw },
+    [M_EARN] = { earn_enter, earn_key, earn_draw },
+    [M_REDEEM] = { NULL, redeem_key, pick_draw },
+    [M_CONFIRM] = { NULL, confirm_key, confirm_draw },
+    [M_COUPON] = { one_field, coupon_key, coupon_draw },
+    [M_NPS] = { nps_enter, nps_key, nps_draw },
+    [M_PICK_VOID] = { NULL, pick_void_key, pick_draw },
+    [M_MANAGER] = { login_enter, manager_key, manager_draw },
+    [M_REASON] = { one_field, reason_key, reason_draw },
+    [M_ENROL] = { enrol_enter, enrol_key, enrol_draw },
+    [M_CARD] = { NULL, card_key, card_draw },
+    [M_ADJUST] = { adjust_enter, adjust_key, adjust_draw },
+    [M_PROGRAM] = { NULL, program_key, program_draw },
+    [M_SETTING] = { one_field, setting_key, program_draw },
+    [M_CONTACT] = { contact_enter, contact_key, contact_draw },
+    [M_QUIT] = { NULL, NULL, NULL },    /* only ever the target of a confirmation */
+};
+_Static_assert(sizeof MODES / sizeof MODES[0] == M_QUIT + 1, "one entry per mode");
+
+static void go(struct kiosk *k, enum mode m)
+{
+    k->mode = m;
+    k->sel = 0;
+    k->nfields = 0;
+    if (MODES[m].enter)
+        MODES[m].enter(k);
+}
+
+static void key(struct kiosk *k, wint_t ch, bool fkey)
+{
+    /* Global keys. */
+    if (is_fkey(ch, fkey, 12) && k->mode != M_LOGIN) {
+        k->has_cust = false;
+        k->msg[0] = '\0';
+        say(k, C_NORMAL, "%s", _("Locked."));
+        go(k, M_LOGIN);
+        return;
+    }
+    if (is_fkey(ch, fkey, 10) && k->mode != M_CONFIRM) {
+        confirm(k, M_QUIT, "%s", _("Close the kiosk? Enter: yes, Esc: no"));
+        return;
+    }
+    if (MODES[k->mode].key)
+        MODES[k->mode].key(k, ch, fkey);
+}
+
 static void draw(struct kiosk *k)
 {
     erase();
@@ -1061,155 +1329,9 @@ static void draw(struct kiosk *k)
         return;
     }
     draw_status(k);
-    static const char *const LOGIN[] = { N_("Staff name"), N_("PIN") };
-    static const char *const MANAGER[] = { N_("Manager name"), N_("Manager PIN") };
-    static const char *const EARN[] = { N_("Amount"), N_("Items (optional)") };
-    static const char *const ENROL[] = { N_("Name"), N_("Phone"), N_("Email"), N_("Birthday (YYYY-MM-DD or MM-DD)"),
-                                         N_("Offers by email/SMS? (y/n)") };
-    const char *bar[24] = { NULL };
-    int y = 2;
-    switch (k->mode) {
-    case M_LOGIN:
-        put_centre(y + 2, C_ACCENT, _("Log in to start"));
-        draw_form(k, y + 5, LOGIN);
-        bar[0] = "Tab"; bar[1] = _("next"); bar[2] = "Enter"; bar[3] = _("log in"); bar[4] = "F9"; bar[5] = _("unlock");
-        bar[6] = "F10"; bar[7] = _("close");
-        break;
-    case M_IDLE:
-        put_centre(y + 3, C_ACCENT, _("Scan a card"));
-        put_centre(y + 5, C_NORMAL, _("or type its code, a phone number or a name, then Enter"));
-        field_draw(&k->f[0], y + 7, 10, COLS - 20, true);
-        bar[0] = "Enter"; bar[1] = _("find"); bar[2] = "F2"; bar[3] = _("enrol"); bar[4] = "F11"; bar[5] = _("program");
-        bar[6] = "F12"; bar[7] = _("lock"); bar[8] = "F10"; bar[9] = _("close");
-        break;
-    case M_SEARCH:
-        put(y, 2, COLS - 4, C_ACCENT, _("Which customer?"));
-        for (int i = 0; i < k->nitems && y + 2 + i < LINES - 4; i++) {
-            int w = text_width(k->found[i].name), pad = 32 - w;
-            putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%d  %s%*s %s", i + 1,
-                 k->found[i].name, pad > 0 ? pad : 0, "", k->found[i].phone);
-        }
-        bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = _("open"); bar[4] = "Esc"; bar[5] = _("back");
-        break;
-    case M_CARD:
-        if (k->card_text) {
-            int row = 2;
-            for (char *line = k->card_text; *line && row < LINES - 4; row++) {
-                char *nl = strchr(line, '\n');
-                size_t n = nl ? (size_t)(nl - line) : strlen(line);
-                char buf[1024];
-                snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), line);
-                put(row, 4, COLS - 6, C_QR, buf);
-                line += n + (nl ? 1 : 0);
-            }
-        }
-        bar[0] = "F2"; bar[1] = _("save PNG"); bar[2] = "Enter"; bar[3] = _("done");
-        break;
-    case M_PROGRAM:
-    case M_SETTING: {
-        const struct store_setting_info *info = store_settings();
-        put(y, 2, COLS - 4, C_ACCENT, _("The loyalty program"));
-        /* The list, then the chosen setting's help over two lines, then
-         * (while changing it) its field. */
-        int rows = LINES - 11, first = k->sel >= rows ? k->sel - rows + 1 : 0;
-        for (int i = first; i < k->nitems && i - first < rows; i++) {
-            char v[1024];
-            store_setting_get(k->s, info[i].key, v, sizeof v);
-            put(y + 2 + i - first, 2, 27, i == k->sel ? C_TITLE : C_NORMAL, info[i].key);
-            put_clipped(y + 2 + i - first, 29, COLS - 31, i == k->sel ? C_TITLE : C_NORMAL, v);
-        }
-        if (k->mode == M_SETTING) {
-            put_wrapped(LINES - 7, 2, COLS - 4, 2, C_DIM, _(info[k->sel].help));
-            put(LINES - 5, 2, 26, C_ACCENT, info[k->sel].key);
-            field_draw(&k->f[0], LINES - 5, 30, COLS - 34, true);
-            bar[0] = "Enter"; bar[1] = _("save"); bar[2] = "Esc"; bar[3] = _("cancel");
-        } else {
-            put_wrapped(LINES - 7, 2, COLS - 4, 2, C_DIM, _(info[k->sel].help));
-            bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = C_("key", "change"); bar[4] = "Esc"; bar[5] = _("back");
-        }
-        break;
-    }
-    case M_ENROL:
-        put(y, 2, COLS - 4, C_ACCENT, _("New customer"));
-        draw_form(k, y + 2, ENROL);
-        bar[0] = "Tab"; bar[1] = _("next"); bar[2] = "Enter"; bar[3] = _("save"); bar[4] = "Esc"; bar[5] = _("cancel");
-        break;
-    default: {
-        /* The customer panel, with the current form below it. */
-        int row = k->has_cust ? panel_draw(k->s, &k->cust, lang_of(k), y) : y;
-        row = row < LINES - 9 ? row : LINES - 9;
-        if (k->mode != M_CUSTOMER && k->mode != M_CONFIRM)   /* a form: what the panel had below goes */
-            for (int r = row; r < LINES - 4; r++) {
-                move(r, 0);
-                clrtoeol();
-            }
-        if (k->mode == M_EARN) {
-            put(row, 2, COLS - 4, C_ACCENT, _("Purchase"));
-            draw_form(k, row + 1, EARN);
-            bar[0] = "Enter"; bar[1] = _("record"); bar[2] = "Esc"; bar[3] = _("cancel");
-        } else if (k->mode == M_COUPON) {
-            put(row, 2, 24, C_ACCENT, _("Coupon code"));
-            field_draw(&k->f[0], row, 30, 20, true);
-            bar[0] = "Enter"; bar[1] = _("use"); bar[2] = "Esc"; bar[3] = _("cancel");
-        } else if (k->mode == M_NPS) {
-            put(row, 2, COLS - 4, C_ACCENT, _("Ask: how likely are you to recommend us to a friend, 0 to 10?"));
-            field_draw(&k->f[0], row + 1, 30, 4, true);
-            bar[0] = "Enter"; bar[1] = _("record"); bar[2] = "Esc"; bar[3] = _("skip");
-        } else if (k->mode == M_REDEEM || k->mode == M_PICK_VOID) {
-            erase();
-            draw_status(k);
-            put(y, 2, COLS - 4, C_ACCENT, k->mode == M_REDEEM ? _("Which reward?") : _("Void which transaction?"));
-            for (int i = 0; i < k->nitems && y + 2 + i < LINES - 4; i++) {
-                char when[32], a[MONEY_BUFSZ] = "";
-                if (k->mode == M_REDEEM) {
-                    const struct store_reward *r = &k->rewards[i];
-                    if (r->points)
-                        putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, ngettext("%d  %s (%" PRId64 " point)", "%d  %s (%" PRId64 " points)", i18n_n(r->points)),
-                             i + 1, r->name, r->points);
-                    else
-                        putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, ngettext("%d  %s (%" PRId64 " stamp)", "%d  %s (%" PRId64 " stamps)", i18n_n(r->stamps)),
-                             i + 1, r->name, r->stamps);
-                } else {
-                    const struct store_event *ev = &k->history[i];
-                    time_t tt = (time_t)(ev->wall / 1000);
-                    struct tm tm;
-                    localtime_r(&tt, &tm);
-                    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-                    if (ev->spend)
-                        amount(k, ev->spend, a);
-                    char delta[64];
-                    putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%d  %s  %s  %s %s",
-                         i + 1, when, store_event_type_text(ev->type), store_effect_text(ev, delta, sizeof delta), a);
-                }
-            }
-            bar[0] = "↑↓"; bar[1] = _("choose"); bar[2] = "Enter"; bar[3] = _("select"); bar[4] = "Esc"; bar[5] = _("back");
-        } else if (k->mode == M_ADJUST) {
-            static const char *const ADJUST[] = { N_("Points (+50 or -20)"), N_("Reason") };
-            draw_form(k, row, ADJUST);
-            bar[0] = "Enter"; bar[1] = _("confirm"); bar[2] = "Esc"; bar[3] = _("cancel");
-        } else if (k->mode == M_CONTACT) {
-            static const char *const CONTACT[] = { N_("Language of messages (en, pl, ro, hu)"),
-                                                   N_("Offers by e-mail? (y/n)"), N_("Offers by SMS? (y/n)") };
-            draw_form(k, row, CONTACT);
-            bar[0] = "Enter"; bar[1] = _("save"); bar[2] = "Esc"; bar[3] = _("cancel");
-        } else if (k->mode == M_MANAGER) {
-            draw_form(k, row, MANAGER);
-            bar[0] = "Enter"; bar[1] = _("confirm"); bar[2] = "Esc"; bar[3] = _("cancel");
-        } else if (k->mode == M_REASON) {
-            put(row, 2, 24, C_ACCENT, _("Reason"));
-            field_draw(&k->f[0], row, 30, COLS - 34, true);
-            bar[0] = "Enter"; bar[1] = _("confirm"); bar[2] = "Esc"; bar[3] = _("cancel");
-        } else if (k->mode == M_CONFIRM) {
-            bar[0] = "Enter"; bar[1] = _("yes"); bar[2] = "Esc"; bar[3] = _("no");
-        } else {
-            bar[0] = "F2"; bar[1] = _("earn"); bar[2] = "F3"; bar[3] = _("redeem"); bar[4] = "F4"; bar[5] = _("coupon");
-            bar[6] = "F5"; bar[7] = _("undo"); bar[8] = "F6"; bar[9] = _("void"); bar[10] = "F7"; bar[11] = _("NPS");
-            bar[12] = "F8"; bar[13] = _("adjust"); bar[14] = "F9"; bar[15] = C_("key", "manager");
-            bar[16] = "F1"; bar[17] = _("told"); bar[18] = "Tab"; bar[19] = _("preferences");
-            bar[20] = "Esc"; bar[21] = _("next");
-        }
-    }
-    }
+    const char *bar[BAR_MAX] = { NULL };
+    if (MODES[k->mode].draw)
+        MODES[k->mode].draw(k, 2, bar);
     if (k->msg[0])
         put_wrapped(LINES - 2 - help_bar_rows(bar), 1, COLS - 2, 2, k->msg_colour, k->msg);
     help_bar(bar);
@@ -1217,6 +1339,47 @@ static void draw(struct kiosk *k)
 }
 
 /* --- the loop --------------------------------------------------------- */
+
+static void loop_draw(void *arg)
+{
+    struct kiosk *k = arg;
+    draw(k);
+    /* Drawing read the database; let go of that snapshot before waiting,
+     * or whatever other processes commit meanwhile stays invisible to the
+     * next key. */
+    store_release(k->s);
+}
+
+static void loop_key(void *arg, wint_t ch, bool fkey)
+{
+    struct kiosk *k = arg;
+    if (!wedge_key(k, ch, fkey))
+        key(k, ch, fkey);
+}
+
+static void loop_scans(void *arg)
+{
+    struct kiosk *k = arg;
+    struct scan_event ev;
+    while (scanner_next(k->sc, &ev) == 1) {
+        if (ev.kind == SCAN_CODE)
+            handle_code(k, ev.text);
+        else if (ev.kind == SCAN_ERROR)
+            say(k, C_BAD, "%s", ev.text);
+    }
+}
+
+/* Another till or process wrote: show the customer as they are now. */
+static void loop_tick(void *arg)
+{
+    struct kiosk *k = arg;
+    store_release(k->s);
+    int64_t v = store_data_version(k->s);
+    if (v != k->data_version) {
+        k->data_version = v;
+        reload_customer(k);
+    }
+}
 
 int kiosk_run(store *s, const struct kiosk_options *o)
 {
@@ -1253,47 +1416,9 @@ int kiosk_run(store *s, const struct kiosk_options *o)
     }
     go(&k, M_LOGIN);
     k.data_version = store_data_version(s);
-    while (!k.quit) {
-        draw(&k);
-        /* Drawing read the database; let go of that snapshot before
-         * waiting, or whatever other processes commit meanwhile stays
-         * invisible to the next key. */
-        store_release(s);
-        struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
-        if (k.sc)
-            p[1].fd = scanner_fd(k.sc);
-        int n = poll(p, 2, 1000);
-        if (n < 0 && errno != EINTR)
-            break;
-        wint_t ch;
-        int rc;
-        while ((rc = get_wch(&ch)) != ERR) {
-            bool fkey = rc == KEY_CODE_YES;
-            if (fkey && ch == KEY_RESIZE)
-                continue;
-            if (wedge_key(&k, ch, fkey))
-                continue;
-            key(&k, ch, fkey);
-            if (k.quit)
-                break;
-        }
-        if (k.sc && p[1].revents) {
-            struct scan_event ev;
-            while (scanner_next(k.sc, &ev) == 1) {
-                if (ev.kind == SCAN_CODE)
-                    handle_code(&k, ev.text);
-                else if (ev.kind == SCAN_ERROR)
-                    say(&k, C_BAD, "%s", ev.text);
-            }
-        }
-        /* Another till or process wrote: show the customer as they are now. */
-        store_release(s);
-        int64_t v = store_data_version(s);
-        if (v != k.data_version) {
-            k.data_version = v;
-            reload_customer(&k);
-        }
-    }
+    struct screen_loop loop = { .arg = &k, .draw = loop_draw, .key = loop_key, .fd = k.sc ? scanner_fd(k.sc) : -1,
+                                .readable = loop_scans, .tick = loop_tick, .quit = &k.quit };
+    screen_loop(&loop);
     screen_close();
     scanner_close(k.sc);
     free(k.card_text);

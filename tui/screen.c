@@ -1,7 +1,9 @@
 /* screen.c - ncursesw set-up, colours with a monochrome fallback, UTF-8
  * aware text placement, and the text fields of the kiosk's forms. */
 #define _XOPEN_SOURCE_EXTENDED 1
+#include <errno.h>
 #include <ncursesw/curses.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,27 @@ int screen_open(const char *accent)
         init_pair(C_QR, COLOR_BLACK, COLOR_WHITE);   /* dark modules on light, always */
     }
     return 0;
+}
+
+void screen_loop(const struct screen_loop *l)
+{
+    while (!*l->quit) {
+        l->draw(l->arg);
+        struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = l->fd, .events = POLLIN } };
+        if (poll(p, 2, 1000) < 0 && errno != EINTR)
+            return;
+        wint_t ch;
+        int rc;
+        while (!*l->quit && (rc = get_wch(&ch)) != ERR) {
+            bool fkey = rc == KEY_CODE_YES;
+            if (!(fkey && ch == KEY_RESIZE))
+                l->key(l->arg, ch, fkey);
+        }
+        if (!*l->quit && l->readable && l->fd >= 0 && p[1].revents)
+            l->readable(l->arg);
+        if (!*l->quit && l->tick)
+            l->tick(l->arg);
+    }
 }
 
 void screen_close(void)

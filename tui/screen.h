@@ -13,6 +13,21 @@
 enum colour { C_NORMAL, C_TITLE, C_ACCENT, C_GOOD, C_WARN, C_BAD, C_DIM, C_BAR, C_QR };
 
 int screen_open(const char *accent);
+
+/* The one main loop of a screen, the kiosk's and the dashboard's: draw,
+ * wait (a second at most) for a key or for fd, hand each key waiting to
+ * key(), call readable() if fd has something, then tick() (timers, other
+ * processes' writes); until *quit. A resize is drawn, not handed over. */
+struct screen_loop {
+    void *arg;
+    void (*draw)(void *arg);
+    void (*key)(void *arg, wint_t ch, bool fkey);
+    int fd;                         /* another descriptor to wait on, or -1 */
+    void (*readable)(void *arg);
+    void (*tick)(void *arg);
+    const bool *quit;
+};
+void screen_loop(const struct screen_loop *l);
 void screen_close(void);
 bool screen_too_small(void);
 /* Text at (y, x), cut to at most `width` terminal columns (UTF-8 aware). */
