@@ -74,7 +74,8 @@ all: tally locales
 
 # Translations: po/LANG.po compiled to build/locale/LANG/LC_MESSAGES/tally.mo,
 # which ./tally finds beside itself; 'make pot' refreshes the template and
-# merges it into every po file. Locations name the file only, and the
+# merges it into every po file, dropping entries no longer used. Locations
+# name the file only, and the
 # template carries no creation date, so two branches that add strings
 # merge without conflicts over line numbers.
 LINGUAS := $(shell cat po/LINGUAS 2>/dev/null)
@@ -89,7 +90,7 @@ pot:
 	xgettext --add-location=file --from-code=UTF-8 -k_ -kN_ --keyword=ngettext:1,2 --keyword=C_:1c,2 --add-comments=TRANSLATORS --package-name=tally \
 	  --msgid-bugs-address= -o po/tally.pot $(sort $(LIB_SRC) $(CLI_SRC))
 	sed -i '/^"POT-Creation-Date:/d' po/tally.pot
-	for l in $(LINGUAS); do msgmerge -q --backup=off --add-location=file --no-fuzzy-matching -U po/$$l.po po/tally.pot; done
+	for l in $(LINGUAS); do msgmerge -q --backup=off --add-location=file --no-fuzzy-matching -U po/$$l.po po/tally.pot && msgattrib --no-obsolete -o po/$$l.po po/$$l.po; done
 
 tally: $(BUILD)/tally
 	cp -f $< $@
