@@ -11,6 +11,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "i18n.h"
 #include "scanner/scanner.h"
@@ -225,8 +227,6 @@ static void transaction_row(struct import *im, char **fields, int n, const int *
         }
         e.items = (int)k;
     }
-    struct store_override ov = { c->who.id, "import" };
-    e.override = &ov;
     store_set_clock(c->s, when);
     int rc = store_earn(c->s, c->who.id, cu.id, &e, NULL);
     store_set_clock(c->s, 0);
@@ -284,6 +284,24 @@ static int import_rows(store *s, void *arg)
     return im->errors ? -1 : 0;
 }
 
+/* Which file: its BLAKE2b, so an import interrupted after it was
+ * complete is finished, not done twice, when the same file is given again. */
+static int file_hash(FILE *f, char out[65])
+{
+    crypto_generichash_state h;
+    unsigned char buf[65536], d[32];
+    size_t n;
+    crypto_generichash_init(&h, NULL, 0, sizeof d);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_generichash_update(&h, buf, n);
+    crypto_generichash_final(&h, d, sizeof d);
+    sodium_bin2hex(out, 65, d, sizeof d);
+    if (ferror(f))
+        return -1;
+    rewind(f);
+    return 0;
+}
+
 int cmd_import(struct cli *c, int argc, char **argv)
 {
     const char *pos[2];
@@ -293,22 +311,54 @@ int cmd_import(struct cli *c, int argc, char **argv)
     if (n != 2 || (strcmp(pos[0], "customers") != 0 && strcmp(pos[0], "transactions") != 0))
         return cli_fail(_("say 'customers' or 'transactions' and the file: tally import customers FILE.csv")), 2;
     struct import im = { .c = c, .transactions = strcmp(pos[0], "transactions") == 0 };
+    char hash[65], finished[65];
     im.f = fopen(pos[1], "rb");
     if (!im.f)
         return cli_fail(_("cannot read %s: %s"), pos[1], strerror(errno));
-    if (cli_open(c, false) != 0 || cli_login(c, true) != 0 || store_shop_secret(c->s, im.secret) != 0) {
+    if (file_hash(im.f, hash) != 0) {
         fclose(im.f);
+        return cli_fail(_("cannot read %s: %s"), pos[1], strerror(errno));
+    }
+    store *work = NULL;
+    if (cli_open(c, false) != 0 || cli_login(c, true) != 0 || store_shop_secret(c->s, im.secret) != 0 ||
+        store_import_begin(c->s, hash, finished, &work) != 0) {
+        fclose(im.f);
+        int64_t none;
+        if (c->s)
+            store_import_end(c->s, NULL, false, &none);     /* lets the lock go */
         return c->s && store_error(c->s)[0] ? cli_store_fail(c) : 1;
     }
-    int rc = store_atomically(c->s, import_rows, &im);
+    if (finished[0])
+        fprintf(stderr, "%s\n", strcmp(finished, hash) == 0
+                ? _("This file's import had been interrupted after it was complete; it is now all in.")
+                : _("An import interrupted after it was complete is now all in."));
+    if (!work) {
+        fclose(im.f);
+        int64_t none;
+        store_import_end(c->s, NULL, false, &none);
+        return 0;
+    }
+    /* The rows are done on the work copy: the till's ledger is untouched
+     * until the import is sealed (store_import_begin). */
+    store *live = c->s;
+    c->s = work;
+    int rc = store_atomically(work, import_rows, &im);
+    char why[512];
+    snprintf(why, sizeof why, "%s", rc != 0 ? store_error(work) : "");
+    c->s = live;
     fclose(im.f);
+    int64_t added;
+    if (store_import_end(live, work, rc == 0, &added) != 0) {
+        free(im.out);
+        return cli_store_fail(c);
+    }
     if (rc != 0) {
         free(im.out);
         if (im.errors)
             return cli_fail(ngettext("nothing was imported: %d of %d row has errors (listed above)",
                                      "nothing was imported: %d of %d rows have errors (listed above)", i18n_n(im.rows)),
                             im.errors, im.rows);
-        return store_error(c->s)[0] ? cli_store_fail(c) : 1;
+        return why[0] ? cli_fail("%s", why) : 1;
     }
     if (im.out)
         fputs(im.out, stdout);

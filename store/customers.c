@@ -272,7 +272,9 @@ int store_customer_import(store *s, const char *manager, const struct store_prof
     random_id(id, STORE_ID_LEN);
     if (tx_begin(s) != 0)
         return -1;
-    int rc = customer_write(s, "enrol", manager, id, p, setting_int(s, "welcome.points"));
+    /* No welcome bonus (and no welcome message): an imported customer is
+     * not new to the shop, only to tally. */
+    int rc = customer_write(s, "enrol", manager, id, p, 0);
     if (rc == 0 && (points || stamps)) {
         struct store_event ev;
         event_init(&ev, "adjust", manager, id);

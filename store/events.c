@@ -1017,8 +1017,10 @@ int store_apply_events(store *s, const struct store_event *evs, size_t n,
 int store_read_events(store *s, const char *origin, int64_t after,
                       struct store_event *out, int limit)
 {
+    /* An import being added goes to other tills whole, once it is all in
+     * (import.c). */
     sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq > ?2"
-                              " ORDER BY seq LIMIT ?3");
+                              " AND ?1 IS NOT " IMPORT_HIDDEN " ORDER BY seq LIMIT ?3");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -1035,7 +1037,8 @@ int store_version_vector(store *s, struct store_vv *out, int max)
     /* max(seq) as a scalar subquery: SQLite reads the last key of the
      * primary key for it, where GROUP BY origin would walk every event of
      * this till (ten seconds on a till with two million events). */
-    sqlite3_stmt *st = sql(s, "SELECT origin, seq FROM vv WHERE origin <> ?1 UNION ALL"
+    sqlite3_stmt *st = sql(s, "SELECT origin, seq FROM vv WHERE origin <> ?1"
+                              " AND origin IS NOT " IMPORT_HIDDEN " UNION ALL"
                               " SELECT ?1, (SELECT max(seq) FROM events WHERE origin = ?1) AS m"
                               " WHERE m IS NOT NULL ORDER BY 1");
     if (!st)
@@ -1055,6 +1058,7 @@ int store_list_events(store *s, const struct store_event_filter *f,
 {
     sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM events"
                               " WHERE (?1 = '' OR customer = ?1) AND (?2 = '' OR type = ?2)"
+                              " AND origin IS NOT " IMPORT_HIDDEN
                               " ORDER BY hlc DESC, origin DESC LIMIT ?3");
     if (!st)
         return -1;

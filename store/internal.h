@@ -81,6 +81,12 @@ struct store {
     struct bal_pending *bal;        /* BAL_PENDING_SLOTS, or NULL */
     int nbal;
     bool bal_deferred;
+    /* An import's work copy (import.c): no welcome bonus, no messages, no
+     * abuse limits; the tier window summed as it slides (program.c). */
+    bool importing;
+    char import_file[65];           /* hash of the file being imported */
+    int import_lock;                /* flock on DB.import.lock while importing, or 0 */
+    struct tier_cache *tier_cache;
 };
 
 /* db.c */
@@ -136,6 +142,13 @@ bool category_earns_stamps(store *s, const char *category);
 /* Refuses (-1, said in words) a program whose best earn rate per unit of
  * currency is past the bound; -1 for an argument: as the program stands. */
 int earn_rate_check(store *s, int64_t per_unit, int64_t tier_milli, int64_t promo_milli);
+
+/* The origin of an import being added (import.c), which sync and 'tally
+ * events' leave out until all of it is in; NULL when there is none. */
+#define IMPORT_HIDDEN "(SELECT CAST(value AS TEXT) FROM local WHERE key = 'import.origin')"
+/* A purchase of `spend` for customer at now was recorded (import only). */
+void tier_cache_add(store *s, const char *customer, int64_t now, int64_t spend);
+void tier_cache_end(store *s);
 
 /* staff.c */
 int require_manager(store *s, const char *staff);

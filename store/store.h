@@ -386,6 +386,28 @@ int store_begin(store *s);
 int store_commit(store *s);
 void store_rollback(store *s);
 
+/* --- imports (import.c) --------------------------------------------------
+ * An import of a whole file, all or nothing, that keeps the counter
+ * waiting for one short transaction at most: its rows are done on a copy
+ * of the ledger (DB.import) under an origin of the import's own, then the
+ * import is sealed in one short transaction and its events added like a
+ * till's catch-up, a few thousand per transaction; sync and 'tally events'
+ * see none of them until all are in. A kill before the seal leaves
+ * nothing; after it, the next import finishes adding it. */
+
+/* Starts an import of the file whose hash (64 hex chars) is file_hash:
+ * refused while another import runs on this till. First finishes an
+ * import that was sealed and then interrupted, and puts its file's hash
+ * in finished ("" if none); if that was this very file, *work is NULL and
+ * there is nothing more to do. Otherwise *work is the copy to do the rows
+ * on (in one store_atomically): imported customers get no welcome bonus
+ * and no messages, imported purchases no messages and no abuse limits.
+ * End it with store_import_end either way. */
+int store_import_begin(store *s, const char *file_hash, char finished[65], store **work);
+/* ok: seals the work and adds its events here (added: how many); not ok:
+ * drops it, and nothing of it is anywhere. Closes work. */
+int store_import_end(store *s, store *work, bool ok, int64_t *added);
+
 /* Writes everything held about one customer as a JSON document. */
 int store_customer_export(store *s, const char *id, char **json_out);
 
