@@ -121,6 +121,7 @@ static int add_sealed(store *s, const char *copy, int64_t *added)
     enum store_apply *res = malloc(IMPORT_BATCH * sizeof *res);
     int rc = buf && res ? 0 : store_fail(s, _("out of memory"));
     int64_t mark = added_so_far(s, origin);
+    bool unsealed = false;
     if (mark < 0)
         rc = -1;
     while (rc == 0 && mark < events) {
@@ -131,13 +132,27 @@ static int add_sealed(store *s, const char *copy, int64_t *added)
             rc = store_fail(s, _("the import's work file ends early (%s); run the import again"), copy);
             break;
         }
-        if (store_apply_events(s, buf, (size_t)n, res, why, sizeof why) != 0) {
+        /* The last batch unseals in its own transaction: an import of up
+         * to IMPORT_BATCH events is added in one. */
+        if (tx_begin(s) != 0) {
             rc = -1;
             break;
         }
+        if (store_apply_events(s, buf, (size_t)n, res, why, sizeof why) != 0)
+            rc = -1;
         for (int i = 0; i < n && rc == 0; i++)
             if (res[i] != STORE_APPLIED && res[i] != STORE_DUPLICATE)
                 rc = store_fail(s, _("an imported event was refused: %s"), why);
+        if (rc == 0 && mark + n >= events && (rc = unseal(s, NULL)) == 0)
+            unsealed = true;
+        if (rc != 0) {
+            tx_rollback(s);
+            break;
+        }
+        if (tx_commit(s) != 0) {
+            rc = -1;
+            break;
+        }
         mark += n;
         *added += n;
         sleep_ms(IMPORT_PAUSE_MS);
@@ -145,7 +160,7 @@ static int add_sealed(store *s, const char *copy, int64_t *added)
     free(buf);
     free(res);
     store_close(work);
-    if (rc == 0 && store_atomically(s, unseal, NULL) != 0)
+    if (rc == 0 && !unsealed && store_atomically(s, unseal, NULL) != 0)
         rc = -1;
     return rc;
 }

@@ -2139,6 +2139,90 @@ static struct store_customer enrol(struct fx *f, const char *name, const char *c
     return c;
 }
 
+/* An imported customer is not new to the shop, only to tally: no welcome
+ * bonus and no welcome message, whatever the program says. */
+static void test_import_no_welcome(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "welcome.points", "50");
+    set(s, f->m.id, "messages.welcome", "1");
+    struct store_profile p = { .name = "Iza Import", .card = "IMPORTC1", .consent = 1 };
+    struct store_customer c;
+    OK(store_customer_import(s, f->m.id, &p, 7, 0, &c));
+    assert_int_equal(c.points, 7);                  /* the opening balance alone */
+    assert_int_equal(messages_of(s, c.id, "welcome"), 0);
+    /* An enrolment at the counter still gets both. */
+    struct store_customer n = enrol(f, "Nina Nowa", "IMPORTC2", 1, NULL, NULL, NULL);
+    assert_int_equal(n.points, 50);
+    assert_int_equal(messages_of(s, n.id, "welcome"), 1);
+}
+
+struct import_rows { struct fx *f; struct store_customer c; bool bad; };
+
+static int import_rows_fn(store *w, void *arg)
+{
+    struct import_rows *a = arg;
+    struct store_profile p = { .name = "Olga Stara", .card = "IMPORTC3", .consent = 1 };
+    if (store_customer_import(w, a->f->m.id, &p, 0, 0, &a->c) != 0)
+        return -1;
+    /* Purchases of last year: tier messages are on, but history is news
+     * to nobody; and 30 in a day pass no abuse limit. */
+    for (int i = 0; i < 30; i++) {
+        store_set_clock(w, T0 - 300 * DAY_MS + i * MIN_MS);
+        struct store_earn e = { .amount = 10000 };
+        if (store_earn(w, a->f->m.id, a->c.id, &e, NULL) != 0)
+            return -1;
+    }
+    store_set_clock(w, 0);
+    return a->bad ? -1 : 0;
+}
+
+/* An import works on a copy under an origin of its own: nothing reaches
+ * the ledger until it ends well, then all of it does. */
+static void test_import_work_copy(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "messages.tier", "1");
+    set(s, f->m.id, "limits.per_day", "5");
+    int64_t before = store_event_count(s), added;
+    char finished[65];
+    store *w;
+    struct import_rows a = { .f = f, .bad = true };
+    /* A bad row: nothing, and the next import starts afresh. */
+    OK(store_import_begin(s, "", finished, &w));
+    assert_non_null(w);
+    assert_int_equal(store_atomically(w, import_rows_fn, &a), -1);
+    OK(store_import_end(s, w, false, &added));
+    assert_int_equal(store_event_count(s), before);
+    a.bad = false;
+    OK(store_import_begin(s, "", finished, &w));
+    assert_string_equal(finished, "");
+    /* Another import meanwhile is refused. */
+    store *s2 = open_at(f, "a.db", false), *w2;
+    REFUSED(s2, store_import_begin(s2, "", finished, &w2), "another import");
+    OK(store_import_end(s2, NULL, false, &added));
+    store_close(s2);
+    OK(store_atomically(w, import_rows_fn, &a));
+    /* A sale at the counter while the import works: the ledger is free. */
+    earn(s, f->b.id, f->c.id, 500, 0, NULL);
+    struct store_customer none;
+    assert_int_not_equal(store_customer_get(s, a.c.id, &none), 0);
+    OK(store_import_end(s, w, true, &added));
+    assert_int_equal(added, 31);                    /* the enrolment, 30 purchases */
+    struct store_customer c = cust(s, a.c.id);
+    assert_int_equal(c.visits, 30);
+    assert_int_equal(c.spend, 300000);
+    assert_int_equal(messages_of(s, a.c.id, NULL), 0);
+    assert_int_equal(store_event_count(s), before + 1 + 31);
+    /* Its events are under an origin of their own, and listed now. */
+    struct store_event ev;
+    OK(store_get_event(s, store_origin(s), 1, &ev));
+    struct store_vv vv[8];
+    assert_int_equal(store_version_vector(s, vv, 8), 2);
+}
+
 /* Welcome: in the customer's language (else the shop's), by the channel
  * they agreed to, and never without consent. */
 static void test_message_welcome(void **state)
@@ -2681,6 +2765,8 @@ int main(void)
         T(test_pin_failures_recorded_and_replicated),
         T(test_pin_unknown_names_rationed),
         T(test_message_welcome),
+        T(test_import_no_welcome),
+        T(test_import_work_copy),
         T(test_message_earn_triggers),
         T(test_message_scan),
         T(test_message_winback),
