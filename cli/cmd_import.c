@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -285,9 +286,14 @@ static int import_rows(store *s, void *arg)
 }
 
 /* Which file: its BLAKE2b, so an import interrupted after it was
- * complete is finished, not done twice, when the same file is given again. */
+ * complete is finished, not done twice, when the same file is given again.
+ * A pipe can be read once only, and given again it is another file: "". */
 static int file_hash(FILE *f, char out[65])
 {
+    struct stat st;
+    out[0] = '\0';
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
     crypto_generichash_state h;
     unsigned char buf[65536], d[32];
     size_t n;
@@ -329,7 +335,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
         return c->s && store_error(c->s)[0] ? cli_store_fail(c) : 1;
     }
     if (finished[0])
-        fprintf(stderr, "%s\n", strcmp(finished, hash) == 0
+        fprintf(stderr, "%s\n", !work
                 ? _("This file's import had been interrupted after it was complete; it is now all in.")
                 : _("An import interrupted after it was complete is now all in."));
     if (!work) {

@@ -190,8 +190,8 @@ int store_import_begin(store *s, const char *file_hash, char finished[65], store
     if (origin[0]) {
         if (add_sealed(s, copy, &added) != 0)
             return -1;
-        snprintf(finished, 65, "%s", file);
-        if (file_hash && strcmp(file, file_hash) == 0) {
+        snprintf(finished, 65, "%s", file[0] ? file : "-");   /* "-": from a pipe */
+        if (file_hash && file_hash[0] && strcmp(file, file_hash) == 0) {
             remove_copy(copy);
             return 0;       /* this very file: nothing more to do */
         }
