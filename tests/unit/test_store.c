@@ -2223,6 +2223,98 @@ static void test_import_work_copy(void **state)
     assert_int_equal(store_version_vector(s, vv, 8), 2);
 }
 
+struct import_history { struct fx *f; int purchases; struct store_customer c; };
+
+static int import_history_fn(store *w, void *arg)
+{
+    struct import_history *a = arg;
+    struct store_profile p = { .name = "Paula Długa", .card = "IMPORTC4", .consent = 1 };
+    if (store_customer_import(w, a->f->m.id, &p, 0, 0, &a->c) != 0)
+        return -1;
+    for (int i = 0; i < a->purchases; i++) {
+        store_set_clock(w, T0 - 200 * DAY_MS + i * 10 * MIN_MS);
+        struct store_earn e = { .amount = 100 };
+        if (store_earn(w, a->f->m.id, a->c.id, &e, NULL) != 0)
+            return -1;
+    }
+    store_set_clock(w, 0);
+    return 0;
+}
+
+static int count_events_cb(const struct store_event *ev, void *arg)
+{
+    (void)ev;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Killed after its seal, while its events were being added: what is in
+ * stays out of sync and of the event list, and the next import adds the
+ * rest, each event once, in batches (more than one here). */
+static void test_import_resume(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    char finished[65], origin[STORE_ORIGIN_LEN + 1], path[256], n[24];
+    int64_t added, before = store_event_count(s);
+    store *w;
+    struct import_history a = { .f = f, .purchases = 2099 };
+    OK(store_import_begin(s, "", finished, &w));
+    OK(store_atomically(w, import_history_fn, &a));
+    snprintf(origin, sizeof origin, "%s", store_origin(w));
+    int64_t events = store_max_seq(w, origin);
+    assert_int_equal(events, 2100);
+    store_close(w);
+    /* What the seal writes, as a kill right after it leaves it. */
+    snprintf(path, sizeof path, "%s/a.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    snprintf(n, sizeof n, "%lld", (long long)events);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO local(key, value) VALUES('import.origin', ?1),"
+                                            " ('import.events', ?2), ('import.file', ?3)", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_blob(st, 1, origin, STORE_ORIGIN_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, n, (int)strlen(n), SQLITE_STATIC);
+    char hash[65];
+    memset(hash, 'f', 64);
+    hash[64] = '\0';
+    sqlite3_bind_blob(st, 3, hash, 64, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    /* ... and the first 10 of its events added. */
+    store *copy = open_at(f, "a.db.import", false);
+    assert_int_equal(store_read_events(copy, origin, 0, f->ev, 10), 10);
+    store_close(copy);
+    enum store_apply res[10];
+    char why[256];
+    OK(store_apply_events(s, f->ev, 10, res, why, sizeof why));
+    assert_int_equal(store_event_count(s), before + 10);
+    /* None of it for other tills, nor in the list of events. */
+    struct store_vv vv[8];
+    assert_int_equal(store_version_vector(s, vv, 8), 1);
+    assert_int_equal(store_read_events(s, origin, 0, f->ev, 10), 0);
+    int listed = 0;
+    struct store_event_filter flt = { .customer = a.c.id };
+    OK(store_list_events(s, &flt, count_events_cb, &listed));
+    assert_int_equal(listed, 0);
+    /* The same file again: the rest is added, and nothing more to do. */
+    OK(store_import_begin(s, hash, finished, &w));
+    assert_null(w);
+    assert_string_equal(finished, hash);
+    OK(store_import_end(s, NULL, false, &added));
+    assert_int_equal(store_event_count(s), before + events);
+    assert_int_equal(cust(s, a.c.id).visits, 2099);
+    assert_int_equal(store_version_vector(s, vv, 8), 2);
+    assert_int_equal(store_read_events(s, origin, 0, f->ev, 10), 10);
+    OK(store_list_events(s, &flt, count_events_cb, &listed));
+    assert_int_equal(listed, 2100);
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/a.db.import", f->dir);
+    assert_int_not_equal(stat(path, &sb), 0);       /* its work file is gone */
+}
+
 /* Welcome: in the customer's language (else the shop's), by the channel
  * they agreed to, and never without consent. */
 static void test_message_welcome(void **state)
@@ -2767,6 +2859,7 @@ int main(void)
         T(test_message_welcome),
         T(test_import_no_welcome),
         T(test_import_work_copy),
+        T(test_import_resume),
         T(test_message_earn_triggers),
         T(test_message_scan),
         T(test_message_winback),
