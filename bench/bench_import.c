@@ -1,21 +1,25 @@
-/* bench_import.c - 'tally import customers': rows per second against raw
- * SQLite inserts, and how the time grows with the file.
+/* bench_import.c - 'tally import customers' and 'tally import
+ * transactions' at four sizes up to 100,000 customers and 1,000,000
+ * purchases: rows per second against raw SQLite inserts of the same rows
+ * in the same run, and whether the time per row stays flat (linear).
  *
- * The store side enrols N customers with phone numbers and opening
- * balances in one transaction, as cmd_import does (store_customer_import
- * per row: the phone uniqueness test, the enrolment event, the opening
- * balance event). The raw side inserts the same number of rows of the
- * store's shape in one transaction: an event per customer into an events
- * table as store/db.c has it, and a customer row with a phone index. Both
- * run twice, with N and with 2N rows, into fresh databases in one temporary
- * directory.
+ * The store side goes through the import's own path, as cmd_import does:
+ * store_import_begin (a copy of the ledger), the rows on the copy in one
+ * transaction (store_customer_import with a phone and an opening balance;
+ * store_earn at the purchase's date), then store_import_end (seal, and the
+ * events added to the ledger in short transactions). Purchases are 20 per
+ * customer, each customer's in date order over the last 300 days, the
+ * customers interleaved as a file sorted by date has them. The raw side
+ * inserts the same number of rows into a fresh database of the store's
+ * shape in one transaction: for customers an enrolment event and a
+ * customer row with a phone index, for purchases an event.
  *
- * Prints two lines:
- *   import: store N rows/s, raw sqlite M rows/s, ratio R (goal >= 0.05) ok
- *   import-growth: 2N rows take G times N rows' time, ratio G (goal <= 2.50) ok
- * The second is the linearity check: the phone test used to scan every
- * customer, so twice the rows took four times as long. Exits 0 whatever
- * the ratios; 1 only if the benchmark could not run. */
+ * Prints per kind a line per size, then
+ *   import-customers: store N rows/s, raw sqlite M rows/s, ratio R (goal >= G) ok
+ *   import-customers-growth: time per row at 100000 rows is G times that at 12500, ratio G (goal <= 1.50) ok
+ * and the same for transactions. BENCH_IMPORT_SCALE=0.1 runs a tenth of
+ * each size (a quick look). Exits 0 whatever the ratios; 1 only if the
+ * benchmark could not run. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -29,43 +33,104 @@
 #include "bench/bench.h"
 #include "store/store.h"
 
-#define ROWS 4000
-#define GOAL 0.05
-#define GROWTH_GOAL 2.50
+#define SIZES 4
+#define PER_CUSTOMER 20
+#define DAY_MS 86400000LL
+#define GOAL_CUSTOMERS 0.03
+#define GOAL_PURCHASES 0.05
+#define GROWTH_GOAL 1.50
 
-struct import_arg { const char *manager; int n; };
+static const int CUSTOMERS[SIZES] = { 12500, 25000, 50000, 100000 };
+static const int PURCHASES[SIZES] = { 125000, 250000, 500000, 1000000 };
 
-static int import_rows(store *s, void *arg)
+struct rows {
+    const char *manager;
+    int n, customers;
+    bool purchases;
+    char (*ids)[STORE_ID_LEN + 1];      /* the customers purchases are for */
+    int64_t start;                      /* the first purchase's date */
+};
+
+static void customer_fields(int i, char *name, char *card, char *phone)
 {
-    struct import_arg *a = arg;
-    for (int i = 0; i < a->n; i++) {
+    snprintf(name, 32, "Customer %d", i);
+    snprintf(card, 16, "I%07d", i);
+    snprintf(phone, 16, "6%08d", i);
+}
+
+static int customer_rows(store *s, void *arg)
+{
+    struct rows *r = arg;
+    for (int i = 0; i < r->n; i++) {
         char name[32], card[16], phone[16];
-        snprintf(name, sizeof name, "Customer %d", i);
-        snprintf(card, sizeof card, "I%07d", i);
-        snprintf(phone, sizeof phone, "6%08d", i);
+        customer_fields(i, name, card, phone);
         struct store_profile p = { .name = name, .card = card, .phone = phone, .consent = 1 };
-        if (store_customer_import(s, a->manager, &p, i % 50, i % 3, NULL) != 0)
+        struct store_customer c;
+        if (store_customer_import(s, r->manager, &p, i % 50, i % 3, r->ids ? &c : NULL) != 0)
             return -1;
+        if (r->ids)
+            memcpy(r->ids[i], c.id, sizeof r->ids[i]);
     }
     return 0;
 }
 
-static double store_import(const char *dir, int n)
+static int purchase_rows(store *s, void *arg)
 {
-    char path[8192], err[512];
-    snprintf(path, sizeof path, "%s/store-%d.db", dir, n);
+    struct rows *r = arg;
+    for (int i = 0; i < r->n; i++) {
+        int round = i / r->customers;       /* the file is in date order */
+        store_set_clock(s, r->start + (int64_t)round * (300 * DAY_MS / PER_CUSTOMER) + i % r->customers);
+        struct store_earn e = { .amount = 500 + (i * 37) % 4000 };
+        if (store_earn(s, r->manager, r->ids[i % r->customers], &e, NULL) != 0)
+            return -1;
+    }
+    store_set_clock(s, 0);
+    return 0;
+}
+
+/* One import of n rows into a fresh shop; the customers that purchases
+ * need are made first, outside the time measured. */
+static double store_import(const char *dir, bool purchases, int n)
+{
+    char path[8192], err[512], finished[65];
+    snprintf(path, sizeof path, "%s/store-%c%d.db", dir, purchases ? 't' : 'c', n);
     store *s = store_open(path, true, err, sizeof err);
     if (!s)
         die("store_open", err);
     struct store_staff m;
     if (store_init_shop(s, "Bench", "PLN") != 0 || store_staff_add(s, NULL, "Mira", ROLE_MANAGER, "1234", &m) != 0)
         die("store setup", store_error(s));
-    struct import_arg a = { m.id, n };
+    struct rows r = { .manager = m.id, .n = n, .purchases = purchases };
+    if (purchases) {
+        r.customers = n / PER_CUSTOMER;
+        r.ids = calloc((size_t)r.customers, sizeof *r.ids);
+        struct rows c = { .manager = m.id, .n = r.customers, .ids = r.ids };
+        if (!r.ids || store_atomically(s, customer_rows, &c) != 0)
+            die("customers for the purchases", store_error(s));
+        r.start = (int64_t)time(NULL) * 1000 - 310 * DAY_MS;
+    }
+    store *work;
+    int64_t added;
     double t0 = now_s();
-    if (store_atomically(s, import_rows, &a) != 0)
-        die("store import", store_error(s));
+    if (store_import_begin(s, "", finished, &work) != 0 || !work)
+        die("store_import_begin", store_error(s));
+    if (store_atomically(work, purchases ? purchase_rows : customer_rows, &r) != 0)
+        die("import rows", store_error(work));
+    if (store_import_end(s, work, true, &added) != 0)
+        die("store_import_end", store_error(s));
     double t = now_s() - t0;
+    if (added < n)
+        die("store_import_end", "fewer events than rows");
+    free(r.ids);
     store_close(s);
+    char side[8300];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s.import.lock", path);
+    unlink(side);
     return t;
 }
 
@@ -76,11 +141,13 @@ static void raw_exec(sqlite3 *db, const char *q)
         die(q, msg);
 }
 
-static double raw_import(const char *dir, int n)
+/* The same rows as plain inserts: an event each, and for customers their
+ * row with a phone index. */
+static double raw_import(const char *dir, bool purchases, int n)
 {
     char path[8192];
     sqlite3 *db;
-    snprintf(path, sizeof path, "%s/raw-%d.db", dir, n);
+    snprintf(path, sizeof path, "%s/raw-%c%d.db", dir, purchases ? 't' : 'c', n);
     if (sqlite3_open(path, &db) != SQLITE_OK)
         die("sqlite3_open", sqlite3_errmsg(db));
     raw_exec(db, BENCH_RAW_PRAGMAS BENCH_EVENTS_SCHEMA
@@ -94,50 +161,85 @@ static double raw_import(const char *dir, int n)
     struct store_event e;
     memset(&e, 0, sizeof e);
     snprintf(e.origin, sizeof e.origin, "0badcafe");
-    snprintf(e.type, sizeof e.type, "enrol");
+    snprintf(e.type, sizeof e.type, purchases ? "earn" : "enrol");
     snprintf(e.staff, sizeof e.staff, "0123456789ab");
-    snprintf(e.data, sizeof e.data, "{\"consent\":1,\"card\":\"I0000000\"}");
+    snprintf(e.data, sizeof e.data, purchases ? "{\"items\":1,\"tier\":\"Silver\",\"multiplier\":1000,\"promo\":1000}"
+                                              : "{\"consent\":1,\"card\":\"I0000000\"}");
     double t0 = now_s();
     raw_exec(db, "BEGIN IMMEDIATE");
     for (int i = 0; i < n; i++) {
-        char name[32], phone[16];
-        snprintf(e.customer, sizeof e.customer, "%012d", i);
-        snprintf(name, sizeof name, "Customer %d", i);
-        snprintf(phone, sizeof phone, "6%08d", i);
-        snprintf(e.pii, sizeof e.pii, "{\"name\":\"%s\",\"phone\":\"%s\"}", name, phone);
+        char name[32], card[16], phone[16];
+        customer_fields(i, name, card, phone);
+        snprintf(e.customer, sizeof e.customer, "%012d", purchases ? i % (n / PER_CUSTOMER) : i);
+        if (!purchases)
+            snprintf(e.pii, sizeof e.pii, "{\"name\":\"%s\",\"phone\":\"%s\"}", name, phone);
         e.seq = i + 1;
         e.hlc = e.wall = 1780000000000LL + i;
-        e.points = i % 50;
+        e.points = purchases ? 5 + i % 40 : i % 50;
+        e.spend = purchases ? 500 + (i * 37) % 4000 : 0;
+        e.visits = purchases;
         bench_bind_event(ev, &e);
-        sqlite3_bind_text(cu, 1, e.customer, -1, SQLITE_STATIC);
-        sqlite3_bind_text(cu, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(cu, 3, phone, -1, SQLITE_STATIC);
-        sqlite3_bind_int(cu, 4, i % 50);
-        sqlite3_bind_int(cu, 5, i % 3);
-        if (sqlite3_step(ev) != SQLITE_DONE || sqlite3_step(cu) != SQLITE_DONE)
+        if (sqlite3_step(ev) != SQLITE_DONE)
             die("raw insert", sqlite3_errmsg(db));
         sqlite3_reset(ev);
-        sqlite3_reset(cu);
+        if (!purchases) {
+            sqlite3_bind_text(cu, 1, e.customer, -1, SQLITE_STATIC);
+            sqlite3_bind_text(cu, 2, name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(cu, 3, phone, -1, SQLITE_STATIC);
+            sqlite3_bind_int(cu, 4, i % 50);
+            sqlite3_bind_int(cu, 5, i % 3);
+            if (sqlite3_step(cu) != SQLITE_DONE)
+                die("raw insert", sqlite3_errmsg(db));
+            sqlite3_reset(cu);
+        }
     }
     raw_exec(db, "COMMIT");
     double t = now_s() - t0;
     sqlite3_finalize(ev);
     sqlite3_finalize(cu);
     sqlite3_close(db);
+    char side[8300];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
     return t;
+}
+
+static void kind(const char *dir, bool purchases, double scale)
+{
+    const char *name = purchases ? "import-transactions" : "import-customers";
+    double goal = purchases ? GOAL_PURCHASES : GOAL_CUSTOMERS;
+    double st = 0, rt = 0, per_row[SIZES];
+    int rows[SIZES], total = 0;
+    for (int k = 0; k < SIZES; k++) {
+        rows[k] = (int)((purchases ? PURCHASES[k] : CUSTOMERS[k]) * scale);
+        if (rows[k] < PER_CUSTOMER * 10)
+            rows[k] = PER_CUSTOMER * 10 << k;
+        double s = store_import(dir, purchases, rows[k]), r = raw_import(dir, purchases, rows[k]);
+        printf("%s: %d rows: store %.2f s (%.0f rows/s), raw sqlite %.2f s\n", name, rows[k], s, rows[k] / s, r);
+        fflush(stdout);
+        per_row[k] = s / rows[k];
+        st += s;
+        rt += r;
+        total += rows[k];
+    }
+    double ratio = (total / st) / (total / rt), growth = per_row[SIZES - 1] / per_row[0];
+    printf("%s: store %.0f rows/s, raw sqlite %.0f rows/s, ratio %.3f (goal >= %.2f) %s\n", name, total / st,
+           total / rt, ratio, goal, ratio >= goal ? "ok" : "below goal");
+    printf("%s-growth: time per row at %d rows is %.2f times that at %d, ratio %.2f (goal <= %.2f) %s\n", name,
+           rows[SIZES - 1], growth, rows[0], growth, GROWTH_GOAL, growth <= GROWTH_GOAL ? "ok" : "above goal");
+    fflush(stdout);
 }
 
 int main(void)
 {
     const char *dir = bench_tmpdir("bench-import");
-    double s1 = store_import(dir, ROWS), r1 = raw_import(dir, ROWS);
-    double s2 = store_import(dir, 2 * ROWS), r2 = raw_import(dir, 2 * ROWS);
-    double store_rate = 3 * ROWS / (s1 + s2), raw_rate = 3 * ROWS / (r1 + r2);
-    double ratio = store_rate / raw_rate, growth = s2 / s1;
-    printf("import: store %.0f rows/s, raw sqlite %.0f rows/s, ratio %.3f (goal >= %.2f) %s\n",
-           store_rate, raw_rate, ratio, GOAL, ratio >= GOAL ? "ok" : "below goal");
-    printf("import-growth: %d rows take %.2f times %d rows' time, ratio %.2f (goal <= %.2f) %s\n",
-           2 * ROWS, growth, ROWS, growth, GROWTH_GOAL, growth <= GROWTH_GOAL ? "ok" : "above goal");
+    const char *sc = getenv("BENCH_IMPORT_SCALE");
+    double scale = sc && atof(sc) > 0 ? atof(sc) : 1.0;
+    kind(dir, false, scale);
+    kind(dir, true, scale);
     bench_cleanup();
     return 0;
 }

@@ -1,7 +1,9 @@
 /* cmd_import.c - tally import customers|transactions FILE.csv, for shops
  * moving from paper cards or another system. All rows or none: every row
- * is checked and written inside one transaction, and one bad row rolls
- * everything back after all bad rows have been reported by line number. */
+ * is done on a copy of the ledger (store_import_begin, store/import.c) in
+ * one transaction there, and one bad row drops the copy after all bad
+ * rows have been reported by line number; a good file is then added to
+ * the ledger in short transactions, so the counter never waits for it. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -30,8 +32,15 @@ static const char USAGE[] = N_(
     "               amount (required), date (YYYY-MM-DD or YYYY-MM-DD HH:MM,\n"
     "               default now), items, category. Each row is a purchase under\n"
     "               the program's rules at that date; abuse limits do not apply.\n\n"
+    "Imported customers get no welcome bonus and no welcome message (they are\n"
+    "not new to the shop); imported purchases send no messages.\n\n"
     "Nothing is written unless every row is good; each bad row is reported\n"
-    "with its line number.\n");
+    "with its line number. The rows are done on a copy of the database first\n"
+    "(beside it, named as it is plus .import), then added a few thousand at a time:\n"
+    "sales at the kiosk go on meanwhile, and other tills get the import once\n"
+    "all of it is in. Stopped on the copy (a power cut, a kill), it leaves\n"
+    "nothing; stopped while being added, the next import finishes it (and the\n"
+    "same file given again is not imported twice).\n");
 
 #define MAX_COLS 16
 

@@ -116,7 +116,7 @@ static int add_sealed(store *s, const char *copy, int64_t *added)
         return 0;
     store *work = store_open(copy, false, err, sizeof err);
     if (!work)
-        return store_fail(s, _("an import was interrupted after it was complete, but its work file is gone (%s): run the import again"), err);
+        return store_fail(s, _("an import interrupted while it was being added cannot be finished: its work file does not open (%s); put the file back and run the import again"), err);
     struct store_event *buf = malloc(IMPORT_BATCH * sizeof *buf);
     enum store_apply *res = malloc(IMPORT_BATCH * sizeof *res);
     int rc = buf && res ? 0 : store_fail(s, _("out of memory"));
@@ -129,7 +129,7 @@ static int add_sealed(store *s, const char *copy, int64_t *added)
         store_release(work);
         char why[256];
         if (n <= 0) {
-            rc = store_fail(s, _("the import's work file ends early (%s); run the import again"), copy);
+            rc = store_fail(s, _("an import interrupted while it was being added cannot be finished: its work file %s ends early"), copy);
             break;
         }
         /* The last batch unseals in its own transaction: an import of up

@@ -456,7 +456,7 @@ int store_setting_set(store *s, const char *staff, const char *key, const char *
  * million rows); instead the last sum is kept per customer and moved:
  * what left or entered the window since is read by its range of dates,
  * and the import adds each purchase it makes (tier_cache_add). */
-#define TIER_CACHE_SLOTS 4096       /* a power of two */
+#define TIER_CACHE_SLOTS 65536      /* a power of two: 2 MB */
 struct tier_cache {
     char customer[STORE_ID_LEN + 1];
     int64_t from;                   /* the sum is of spend after this moment */

@@ -183,7 +183,7 @@ same "nothing was written" "$(sql "SELECT count(*) FROM customers WHERE name = '
 printf 'Name;Phone;Email;Birthday;Consent;Points\nAnna Kowalska;600200300;anna@example.pl;1985-06-01;tak;40\n"Kiss, Éva";+36 30 123 4567;;;igen;\n' >cust.csv
 run "a good file imports" M $T import customers cust.csv
 has "it prints the new cards" "Anna Kowalska"
-same "opening balance imported" "$(sql "SELECT points FROM customers WHERE name = 'Anna Kowalska'")" 50
+same "opening balance imported, and no welcome bonus" "$(sql "SELECT points FROM customers WHERE name = 'Anna Kowalska'")" 40
 same "a quoted name with a comma" "$(sql "SELECT count(*) FROM customers WHERE name = 'Kiss, Éva'")" 1
 printf 'phone,date,amount,items\n600200300,2026-01-15 10:30,12.50,1\n600200300,2026-02-01,8,2\n' >tx.csv
 run "import transactions" M $T import transactions tx.csv
