@@ -36,7 +36,7 @@ static const char USAGE[] = N_(
     "not new to the shop); imported purchases send no messages.\n\n"
     "Nothing is written unless every row is good; each bad row is reported\n"
     "with its line number. The rows are done on a copy of the database first\n"
-    "(beside it, named as it is plus .import), then added a few thousand at a time:\n"
+    "(beside it, its name plus .import), then added a few thousand at a time:\n"
     "sales at the kiosk go on meanwhile, and other tills get the import once\n"
     "all of it is in. Stopped on the copy (a power cut, a kill), it leaves\n"
     "nothing; stopped while being added, the next import finishes it (and the\n"
