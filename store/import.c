@@ -55,12 +55,12 @@ static int import_paths(store *s, char *copy, char *lock, size_t sz)
     return 0;
 }
 
-static void remove_copy(const char *copy)
+void store_remove_database(const char *path)
 {
     static const char *const SUFFIX[] = { "", "-journal", "-wal", "-shm" };
     char p[PATH_MAX_LEN + 16];
     for (size_t i = 0; i < sizeof SUFFIX / sizeof SUFFIX[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", copy, SUFFIX[i]);
+        snprintf(p, sizeof p, "%s%s", path, SUFFIX[i]);
         unlink(p);
     }
 }
@@ -196,17 +196,17 @@ int store_import_begin(store *s, const char *file_hash, char finished[65], store
             return -1;
         snprintf(finished, 65, "%s", file[0] ? file : "-");   /* "-": from a pipe */
         if (file_hash && file_hash[0] && strcmp(file, file_hash) == 0) {
-            remove_copy(copy);
+            store_remove_database(copy);
             return 0;       /* this very file: nothing more to do */
         }
     }
     /* What a killed import left (never sealed) is nobody's: start afresh. */
-    remove_copy(copy);
+    store_remove_database(copy);
     if (store_backup(s, copy) != 0)
         return -1;
     store *w = store_open(copy, false, err, sizeof err);
     if (!w) {
-        remove_copy(copy);
+        store_remove_database(copy);
         return store_fail(s, "%s", err);
     }
     /* A scratch copy: its journal in memory and no syncing until its one
@@ -219,7 +219,7 @@ int store_import_begin(store *s, const char *file_hash, char finished[65], store
         local_set(w, "origin", id, STORE_ORIGIN_LEN) != 0 || load_shop(w) != 0) {
         store_fail(s, "%s", store_error(w));
         store_close(w);
-        remove_copy(copy);
+        store_remove_database(copy);
         return -1;
     }
     w->importing = true;
@@ -285,7 +285,7 @@ int store_import_end(store *s, store *work, bool ok, int64_t *added)
     char origin[STORE_ORIGIN_LEN + 1], file[65];
     int64_t events;
     if (sealed(s, origin, &events, file) == 0 && !origin[0])
-        remove_copy(copy);
+        store_remove_database(copy);
     if (s->import_lock > 0) {
         close(s->import_lock);
         s->import_lock = 0;

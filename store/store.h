@@ -407,6 +407,9 @@ int store_import_begin(store *s, const char *file_hash, char finished[65], store
 /* ok: seals the work and adds its events here (added: how many); not ok:
  * drops it, and nothing of it is anywhere. Closes work. */
 int store_import_end(store *s, store *work, bool ok, int64_t *added);
+/* Removes a database file that is not open and what SQLite keeps beside
+ * it (-journal, -wal, -shm). */
+void store_remove_database(const char *path);
 
 /* Writes everything held about one customer as a JSON document. */
 int store_customer_export(store *s, const char *id, char **json_out);
