@@ -157,7 +157,7 @@ static void raw_exec(sqlite3 *db, const char *q)
 
 /* The same rows as plain inserts: an event each, and for customers their
  * row with a phone index. */
-static double raw_import(const char *dir, bool purchases, int n)
+static double raw_import(const char *dir, bool purchases, int n, double *cpu)
 {
     char path[8192];
     sqlite3 *db;
@@ -179,7 +179,7 @@ static double raw_import(const char *dir, bool purchases, int n)
     snprintf(e.staff, sizeof e.staff, "0123456789ab");
     snprintf(e.data, sizeof e.data, purchases ? "{\"items\":1,\"tier\":\"Silver\",\"multiplier\":1000,\"promo\":1000}"
                                               : "{\"consent\":1,\"card\":\"I0000000\"}");
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     raw_exec(db, "BEGIN IMMEDIATE");
     for (int i = 0; i < n; i++) {
         char name[32], card[16], phone[16];
@@ -209,6 +209,7 @@ static double raw_import(const char *dir, bool purchases, int n)
     }
     raw_exec(db, "COMMIT");
     double t = now_s() - t0;
+    *cpu = cpu_s() - c0;
     sqlite3_finalize(ev);
     sqlite3_finalize(cu);
     sqlite3_close(db);
@@ -220,13 +221,15 @@ static void kind(const char *dir, bool purchases, double scale)
 {
     const char *name = purchases ? "import-transactions" : "import-customers";
     double goal = purchases ? GOAL_PURCHASES : GOAL_CUSTOMERS;
-    double st = 0, rt = 0, per_row[SIZES];
+    double st = 0, rt = 0, per_row[SIZES], raw_per_row[SIZES];
     int rows[SIZES], total = 0;
     for (int k = 0; k < SIZES; k++) {
         rows[k] = (int)((purchases ? PURCHASES[k] : CUSTOMERS[k]) * scale);
         if (rows[k] < PER_CUSTOMER * 10)
             rows[k] = PER_CUSTOMER * 10 << k;
-        double cpu, s = store_import(dir, purchases, rows[k], &cpu), r = raw_import(dir, purchases, rows[k]);
+        double cpu, rcpu, s = store_import(dir, purchases, rows[k], &cpu),
+                          r = raw_import(dir, purchases, rows[k], &rcpu);
+        raw_per_row[k] = rcpu / rows[k];
         printf("%s: %d rows: store %.2f s (%.0f rows/s; CPU %.2f s, %.1f us a row), raw sqlite %.2f s\n", name,
                rows[k], s, rows[k] / s, cpu, cpu / rows[k] * 1e6, r);
         fflush(stdout);
@@ -235,11 +238,15 @@ static void kind(const char *dir, bool purchases, double scale)
         rt += r;
         total += rows[k];
     }
-    double ratio = (total / st) / (total / rt), growth = per_row[SIZES - 1] / per_row[0];
+    double ratio = (total / st) / (total / rt), growth = per_row[SIZES - 1] / per_row[0],
+           raw_growth = raw_per_row[SIZES - 1] / raw_per_row[0];
     printf("%s: store %.0f rows/s, raw sqlite %.0f rows/s, ratio %.3f (goal >= %.2f) %s\n", name, total / st,
            total / rt, ratio, goal, ratio >= goal ? "ok" : "below goal");
-    printf("%s-growth: CPU time per row at %d rows is %.2f times that at %d, ratio %.2f (goal <= %.2f) %s\n", name,
-           rows[SIZES - 1], growth, rows[0], growth, GROWTH_GOAL, growth <= GROWTH_GOAL ? "ok" : "above goal");
+    /* The raw inserts' own growth, for scale: a ledger that outgrows the
+     * page cache costs more per row on both sides. */
+    printf("%s-growth: CPU time per row at %d rows is %.2f times that at %d (raw sqlite's: %.2f times),"
+           " ratio %.2f (goal <= %.2f) %s\n", name, rows[SIZES - 1], growth, rows[0], raw_growth, growth,
+           GROWTH_GOAL, growth <= GROWTH_GOAL ? "ok" : "above goal");
     fflush(stdout);
 }
 
