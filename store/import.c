@@ -235,7 +235,9 @@ static int seal(store *s, void *arg)
     const struct seal_arg *a = arg;
     return local_set(s, "import.origin", a->origin, STORE_ORIGIN_LEN) != 0 ||
            local_set(s, "import.events", a->events, (int)strlen(a->events)) != 0 ||
-           local_set(s, "import.file", a->file, (int)strlen(a->file)) != 0 ? -1 : 0;
+           /* Never an empty value: SQLite hands that back as no blob. */
+           local_set(s, "import.file", a->file[0] ? a->file : "-", a->file[0] ? (int)strlen(a->file) : 1) != 0
+           ? -1 : 0;
 }
 
 /* The copy was written without syncing: sync it once, before the ledger
