@@ -775,6 +775,7 @@ void store_close(store *s)
     }
     sqlite3_close(s->db);
     free(s->bal);
+    free(s->tier_cache);    /* an import's work copy (program.c) */
     free(s);
 }
 

@@ -263,7 +263,6 @@ int store_import_end(store *s, store *work, bool ok, int64_t *added)
     int rc = 0;
     bool wanted = ok;
     if (work) {
-        tier_cache_end(work);
         char max_seq[24];
         snprintf(max_seq, sizeof max_seq, "%" PRId64, store_max_seq(work, work->origin));
         /* Closed first: a descriptor of ours closed on a file SQLite has

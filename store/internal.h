@@ -148,7 +148,6 @@ int earn_rate_check(store *s, int64_t per_unit, int64_t tier_milli, int64_t prom
 #define IMPORT_HIDDEN "(SELECT CAST(value AS TEXT) FROM local WHERE key = 'import.origin')"
 /* A purchase of `spend` for customer at now was recorded (import only). */
 void tier_cache_add(store *s, const char *customer, int64_t now, int64_t spend);
-void tier_cache_end(store *s);
 
 /* staff.c */
 int require_manager(store *s, const char *staff);

@@ -508,12 +508,6 @@ void tier_cache_add(store *s, const char *customer, int64_t now, int64_t spend)
         c->sum += spend;
 }
 
-void tier_cache_end(store *s)
-{
-    free(s->tier_cache);
-    s->tier_cache = NULL;
-}
-
 int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out)
 {
     memset(out, 0, sizeof *out);
