@@ -68,7 +68,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard common/*.h $(foreach m,$(MODULES) cli,$(m)/*.h))
 TEST_HEADERS := $(wildcard tests/*.h)
 
-.PHONY: all test check bench mutate fuzz-seeds demo install uninstall clean deps pot locales emu
+.PHONY: all test check bench mutate soak fuzz-seeds demo install uninstall clean deps pot locales emu
 
 all: tally locales
 
@@ -122,9 +122,12 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory check-all
 
+# Both builds compile with one job per core; then their suites run side by
+# side (tests/run.sh).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check-all:
-	@$(MAKE) --no-print-directory -s units BUILD=build && \
-	 $(MAKE) --no-print-directory -s units BUILD=build/san OPT=-O1 \
+	@$(MAKE) --no-print-directory -s -j$(JOBS) units BUILD=build && \
+	 $(MAKE) --no-print-directory -s -j$(JOBS) units BUILD=build/san OPT=-O1 \
 	   SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" && \
 	 tests/run.sh build build/san
 
@@ -187,6 +190,16 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libtally.a $(HEADERS) $(TEST_HEADERS)
 bench: deps
 	@$(MAKE) --no-print-directory -s tally $(BENCH_BIN) emu
 	@bench/run.sh $(BUILD)
+
+# Long-running, like bench: kill -9 during writes five hundred times, and
+# each fuzz target for five minutes (make test does forty and ten seconds).
+soak: deps
+	@$(MAKE) --no-print-directory -s -j$(JOBS) units BUILD=build
+	@KILL_ROUNDS=$${KILL_ROUNDS:-500} TALLY=$(CURDIR)/build/tally TALLY_LOCALEDIR=$(CURDIR)/build/locale \
+	  sh tests/e2e/killloop.sh
+	@for f in build/fuzz/fuzz_*; do c=$$(mktemp -d); \
+	  $$f -max_total_time=$${FUZZ_SECONDS:-300} -print_final_stats=1 $$c tests/fuzz/corpus/$$(basename $$f) || exit 1; \
+	  rm -rf $$c; done
 
 # Long-running, like bench: a copy of the tree rebuilt once per mutant.
 mutate: deps
