@@ -18,7 +18,11 @@ same "the manual page renders without warnings" "$OUT" ""
 OUT=$(MANWIDTH=80 man -l "$P/share/man/man1/tally.1" 2>/dev/null)
 has "the manual page documents every command" "restore FILE"
 missing=""
-for cmd in kiosk earn redeem pay refund void adjust nps coupon customer card scan import program reward staff report events digest init backup restore check expire promo sync message messenger; do
+# Every command 'tally --help' lists, so a new one cannot go undocumented.
+cmds=$("$P/bin/tally" --help | sed -n 's/^  \([a-z]\{2,\}\)  .*/\1/p')
+[ "$(printf '%s\n' "$cmds" | wc -l)" -ge 30 ] && pass "tally --help lists the commands" ||
+    fail "tally --help lists: $cmds"
+for cmd in $cmds; do
     printf '%s\n' "$OUT" | grep -q "^ *$cmd\b\|, $cmd" || missing="$missing $cmd"
 done
 same "the manual page names every command" "$missing" ""
