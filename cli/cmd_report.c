@@ -25,7 +25,8 @@ static const char USAGE[] = N_(
     "  tiers        members per tier, and who moved up or down\n"
     "  staff, tills transactions, voids, refunds, adjustments and overrides\n"
     "               per person and per till\n"
-    "  overdrafts   negative balances and the events that caused them\n"
+    "  overdrafts   negative balances and the events that caused them, and\n"
+    "               refunds over a purchase\n"
     "  day          end-of-day reconciliation per till and staff member (--date)\n"
     "\n"
     "The period: --from 2026-07-01 --to 2026-09-30 (both days included; --from\n"
@@ -46,7 +47,10 @@ static const char USAGE[] = N_(
     "  sale; a partly refunded one is still a visit, its sale net of the\n"
     "  refund. An event that lost its once-per-occasion claim (two tills\n"
     "  voiding the same sale, or granting the same birthday bonus, before they\n"
-    "  synced) never counts. A forgotten customer is counted in every figure\n"
+    "  synced) never counts. Refunds made at tills cut off from each other that\n"
+    "  come to more than their purchase, or a void of it meeting a void of its\n"
+    "  refund, leave the purchase at nothing, never below zero: no visit, no\n"
+    "  sale, no points. A forgotten customer is counted in every figure\n"
     "  and never listed. visits: purchases that are still visits. sales: their\n"
     "  net amount. active members: members with a visit in the period. new\n"
     "  members: joined in it; a member joins at enrolment, or at their first\n"
@@ -92,7 +96,12 @@ static const char USAGE[] = N_(
     "  reward's cost is its points at the value of a point. tiers: by the\n"
     "  till's own rule (spend in tier.window_days before the end of each\n"
     "  period). staff, tills, day: what each person and till did on the day\n"
-    "  they did it (refunds and voids on their own day). day: a block per staff\n"
+    "  they did it (refunds and voids on their own day, each as handed out).\n"
+    "  overdrafts: negative balances and the events that took them there, then\n"
+    "  each purchase refunded beyond it at tills cut off from each other: the\n"
+    "  refunds that took it below zero, of 'purchase', with its net after each\n"
+    "  (the excess).\n"
+    "  day: a block per staff\n"
     "  member and till, one for what no one did (points expiring), each till's\n"
     "  total and all tills' (CSV and JSON: row = staff, no_staff, till or all).\n"
     "  tiers and overdrafts are the whole shop's; a forgotten member is\n"
@@ -910,7 +919,7 @@ static const struct col OVERDRAFT_COLS[] = {
     { "after", N_("after"), K_NUM, false },
 };
 
-struct overdraft_out { struct out *o; struct cli *c; int64_t count, prev_count; };
+struct overdraft_out { struct out *o; struct cli *c; struct store_overdraft_counts n; };
 
 static int print_overdraft(const struct store_overdraft_row *r, void *arg)
 {
@@ -922,7 +931,7 @@ static int print_overdraft(const struct store_overdraft_row *r, void *arg)
     /* The change and the balance after it: points and stamps are whole
      * numbers, credit is money. */
     char change[MONEY_BUFSZ], after[MONEY_BUFSZ];
-    if (strcmp(r->unit, "credit") == 0) {
+    if (strcmp(r->unit, "credit") == 0 || strcmp(r->unit, "purchase") == 0) {
         struct col mc = { "", "", K_MONEY, false };
         struct val d = { r->delta, NULL }, a = { r->after, NULL };
         fmt_value(oo->o, &mc, &d, change, sizeof change);
@@ -944,17 +953,21 @@ static void overdrafts_extra(struct jbuf *doc, void *arg)
 {
     struct overdraft_out *oo = arg;
     jb_key(doc, "overdrawn");
-    jb_int(doc, oo->count);
+    jb_int(doc, oo->n.overdrawn);
     jb_key(doc, "previous_overdrawn");
-    jb_int(doc, oo->prev_count);
+    jb_int(doc, oo->n.prev_overdrawn);
+    jb_key(doc, "over_refunded");
+    jb_int(doc, oo->n.over_refunded);
+    jb_key(doc, "previous_over_refunded");
+    jb_int(doc, oo->n.prev_over_refunded);
 }
 
 static int report_overdrafts(struct ctx *x)
 {
     struct out o;
     out_begin(&o, x->c, x->fmt, "overdrafts", N_("Overdrafts"), &x->q, OVERDRAFT_COLS, NCOLS(OVERDRAFT_COLS));
-    struct overdraft_out oo = { &o, x->c, 0, 0 };
-    if (store_report_overdrafts(x->c->s, &x->q, &oo.count, &oo.prev_count, print_overdraft, &oo) != 0) {
+    struct overdraft_out oo = { &o, x->c, { 0 } };
+    if (store_report_overdrafts(x->c->s, &x->q, &oo.n, print_overdraft, &oo) != 0) {
         out_end(&o, 1, NULL, NULL);
         return cli_store_fail(x->c);
     }
@@ -962,8 +975,13 @@ static int report_overdrafts(struct ctx *x)
         print_title(&o);
         printf(ngettext("%" PRId64 " member overdrawn at the end of the period (%" PRId64 " at the end of the previous one).\n",
                         "%" PRId64 " members overdrawn at the end of the period (%" PRId64 " at the end of the previous one).\n",
-                        i18n_n(oo.count)),
-               oo.count, oo.prev_count);
+                        i18n_n(oo.n.overdrawn)),
+               oo.n.overdrawn, oo.n.prev_overdrawn);
+        if (oo.n.over_refunded || oo.n.prev_over_refunded)
+            printf(ngettext("%" PRId64 " purchase refunded beyond its amount at tills cut off from each other (%" PRId64 " at the end of the previous period): it counts for nothing, and its “purchase” rows show the refunds that went over it.\n",
+                            "%" PRId64 " purchases refunded beyond their amount at tills cut off from each other (%" PRId64 " at the end of the previous period): each counts for nothing, and their “purchase” rows show the refunds that went over them.\n",
+                            i18n_n(oo.n.over_refunded)),
+                   oo.n.over_refunded, oo.n.prev_over_refunded);
     }
     if (x->fmt == FMT_TABLE && o.nrows == 0)
         return out_end(&o, 0, NULL, NULL);

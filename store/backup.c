@@ -17,6 +17,7 @@
 
 #include "i18n.h"
 #include "internal.h"
+#include "util/util.h"
 
 /* Copies the open database into a new file at dest through SQLite's online
  * backup API, in one step: it reads one snapshot, so the copy is
@@ -225,14 +226,17 @@ static void check_sqlite(struct check *c)
 static void check_balances(struct check *c)
 {
     const char *what = _("the balances could not be checked: %s");
-    /* Every balance must be the sum of the effects that count. */
+    /* Every balance must be the sum of the effects that count, with what
+     * each purchase's standing adds (lot_adjust, events.c). */
     sqlite3_stmt *st = check_sql(c, what,
         "SELECT c.id, c.points, c.stamps, c.credit, c.spend, c.visits,"
         " coalesce(sum(e.points), 0), coalesce(sum(e.stamps), 0), coalesce(sum(e.credit), 0),"
         " coalesce(sum(e.spend), 0), coalesce(sum(e.visits), 0)"
-        " FROM customers c LEFT JOIN events e ON e.customer = c.id AND (e.occasion = ''"
-        "  OR EXISTS (SELECT 1 FROM occasions o WHERE o.key = e.occasion AND o.origin = e.origin AND o.seq = e.seq))"
-        " GROUP BY c.id");
+        " FROM customers c LEFT JOIN (SELECT customer, points, stamps, credit, spend, visits FROM events e"
+        "  WHERE e.occasion = '' OR EXISTS (SELECT 1 FROM occasions o WHERE o.key = e.occasion"
+        "   AND o.origin = e.origin AND o.seq = e.seq)"
+        "  UNION ALL SELECT customer, points, stamps, credit, spend, visits FROM lot_adjust) e"
+        " ON e.customer = c.id GROUP BY c.id");
     if (!st)
         return;
     int64_t customers = 0, wrong = 0;
@@ -284,6 +288,29 @@ static void check_absurd(struct check *c)
         /* TRANSLATORS: the count is the message "%d points". */
         say(c, STORE_CHECK_ERROR, _("customer %s: a balance of %s is beyond anything a shop can give; 'tally events --customer' shows where it came from"),
             (const char *)sqlite3_column_text(st, 0), pt);
+    }
+    check_done(c, what, step);
+}
+
+/* Refunds made at tills cut off from each other that came to more than
+ * their purchase: each was handed out at a counter, so both stand, and
+ * the purchase counts for nothing; the manager hears of the excess. */
+static void check_over_refunds(struct check *c)
+{
+    const char *what = _("the refunds could not be checked: %s");
+    sqlite3_stmt *st = check_sql(c, what, "SELECT origin, seq, customer, spend FROM lot_adjust"
+                                          " WHERE spend > 0 ORDER BY origin, seq");
+    if (!st)
+        return;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char amount[64];
+        money_plain(sqlite3_column_int64(st, 3), c->s->digits, amount, sizeof amount);
+        /* TRANSLATORS: "purchase 3fa2c1d9:42 (customer 5d1e...) was refunded
+         * 60.00 PLN more than it came to, ..." */
+        say(c, STORE_CHECK_WARNING, _("purchase %s:%" PRId64 " (customer %s) was refunded %s %s more than it came to, at tills that were cut off from each other; both refunds stand"),
+            (const char *)sqlite3_column_text(st, 0), (int64_t)sqlite3_column_int64(st, 1),
+            (const char *)sqlite3_column_text(st, 2), amount, c->s->currency);
     }
     check_done(c, what, step);
 }
@@ -378,6 +405,7 @@ int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *
     check_sequences(&c);
     check_balances(&c);
     check_absurd(&c);
+    check_over_refunds(&c);
     check_hashes(&c);
     check_coupons(&c);
     store_release(s);

@@ -731,6 +731,174 @@ static int derive_customer(store *s, const struct store_event *ev)
     return lww_fields(s, &CUSTOMER_DATA, ev->customer, ev->data, ev);
 }
 
+/* --- a purchase never below zero -------------------------------------- */
+
+/* Refunds made at two tills that were cut off from each other can take
+ * back more than the purchase gave, and a void made at one can meet a
+ * void of a refund made at the other. Every one of those events stands
+ * (each happened at a counter), but what a purchase counts for is worked
+ * out from all of them: nothing once a void of it counts or its refunds
+ * come to all of it or more, else its purchase, refunds and voided
+ * refunds summed, each figure no lower than zero. lot_adjust holds that
+ * minus the plain sum, per purchase: a derived correction that the
+ * balances, the rollups and the reports add like any other, so every till
+ * holding the same events derives the same. It stands from the latest of
+ * the purchase's events (wall, hlc): balances at a moment before that do
+ * not have it. A positive spend there is a refund over the purchase
+ * (tally check, report overdrafts). */
+static const char SQL_LOT[] =
+    "SELECT p.customer, p.type = 'earn' AND p.ref_origin = '', coalesce(max(x.v0), 0),"
+    " p.points + coalesce(sum(x.points), 0), p.stamps + coalesce(sum(x.stamps), 0),"
+    " p.credit + coalesce(sum(x.credit), 0), p.spend + coalesce(sum(x.spend), 0),"
+    " p.visits + coalesce(sum(x.visits), 0), max(p.wall, coalesce(max(x.wall), 0)),"
+    " max(p.hlc, coalesce(max(x.hlc), 0))"
+    " FROM events p LEFT JOIN ("
+    "  SELECT c.points, c.stamps, c.credit, c.spend, c.visits, c.wall, c.hlc, c.type = 'void' AS v0"
+    "  FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1 AND c.ref_seq = ?2 AND " COUNTED("c")
+    "  UNION ALL SELECT v.points, v.stamps, v.credit, v.spend, v.visits, v.wall, v.hlc, 0 FROM events r"
+    "  JOIN events v ON v.ref_origin <> '' AND v.ref_origin = r.origin AND v.ref_seq = r.seq"
+    "  WHERE r.ref_origin <> '' AND r.ref_origin = ?1 AND r.ref_seq = ?2 AND " COUNTED("v")
+    " ) x ON 1 WHERE p.origin = ?1 AND p.seq = ?2";
+
+/* The correction held for purchase (origin, seq): 1 if there is one. */
+static int lot_held(store *s, const char *origin, int64_t seq, struct lot_standing *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = sql(s, "SELECT points, stamps, credit, spend, visits, wall, hlc FROM lot_adjust"
+                              " WHERE origin = ?1 AND seq = ?2");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? 0 : db_fail(s);
+    for (int i = 0; i < 5; i++)
+        out->d[i] = sqlite3_column_int64(st, i);
+    out->wall = sqlite3_column_int64(st, 5);
+    out->hlc = sqlite3_column_int64(st, 6);
+    sqlite3_reset(st);
+    return 1;
+}
+
+static int lot_write(store *s, const char *origin, int64_t seq, const char *customer,
+                     const struct lot_standing *want)
+{
+    bool none = true;
+    for (int i = 0; i < 5; i++)
+        none &= want->d[i] == 0;
+    sqlite3_stmt *st = sql(s, none ? "DELETE FROM lot_adjust WHERE origin = ?1 AND seq = ?2"
+        : "INSERT INTO lot_adjust(origin, seq, customer, points, stamps, credit, spend, visits, wall, hlc)"
+          " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(origin, seq) DO UPDATE SET"
+          " points = excluded.points, stamps = excluded.stamps, credit = excluded.credit,"
+          " spend = excluded.spend, visits = excluded.visits, wall = excluded.wall, hlc = excluded.hlc");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    sqlite3_bind_int64(st, 2, seq);
+    if (!none) {
+        bind_text(st, 3, customer);
+        for (int i = 0; i < 5; i++)
+            sqlite3_bind_int64(st, 4 + i, want->d[i]);
+        sqlite3_bind_int64(st, 9, want->wall);
+        sqlite3_bind_int64(st, 10, want->hlc);
+    }
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* What purchase (origin, seq) counts for now, against the plain sum. */
+static int lot_settle(store *s, const char *origin, int64_t seq)
+{
+    sqlite3_stmt *st = sql(s, SQL_LOT);
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? 0 : db_fail(s);
+    if (!sqlite3_column_int(st, 1)) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    char customer[STORE_ID_LEN + 1];
+    copy_col(st, 0, customer, sizeof customer);
+    bool voided = sqlite3_column_int(st, 2) != 0;
+    int64_t raw[5];
+    struct lot_standing held, want;
+    for (int i = 0; i < 5; i++)
+        raw[i] = sqlite3_column_int64(st, 3 + i);
+    want.wall = sqlite3_column_int64(st, 8);
+    want.hlc = sqlite3_column_int64(st, 9);
+    sqlite3_reset(st);
+    int had = lot_held(s, origin, seq, &held);
+    if (had < 0)
+        return -1;
+    /* Refunded in full or more (raw spend <= 0): nothing stands of it,
+     * as after one full refund. */
+    bool gone = voided || raw[3] <= 0;
+    for (int i = 0; i < 4; i++)
+        want.d[i] = (gone || raw[i] < 0 ? 0 : raw[i]) - raw[i];
+    want.d[4] = (!gone && raw[4] > 0 ? 1 : 0) - raw[4];
+    int64_t d[5];
+    bool any = had && (held.wall != want.wall || held.hlc != want.hlc);    /* it moves in time */
+    for (int i = 0; i < 5; i++) {
+        d[i] = want.d[i] - held.d[i];
+        any |= d[i] != 0;
+    }
+    if (!any)
+        return 0;
+    if (balance_add(s, customer, d, 0, 0) != 0 || lot_write(s, origin, seq, customer, &want) != 0)
+        return -1;
+    return rollup_lot_adjust(s, origin, seq, &held, &want);
+}
+
+/* Whether any event refers to (origin, seq): a correction of it, here
+ * before or after it (one index probe; origin is kept bound). */
+int event_referred(store *s, const char *origin, int64_t seq)
+{
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1"
+                              " AND c.ref_seq = ?2 LIMIT 1");
+    if (!st)
+        return -1;
+    bind_kept(st, 1, origin);
+    sqlite3_bind_int64(st, 2, seq);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* The purchase whose standing an event may change: itself, the purchase
+ * it corrects, or the purchase of the refund it voids, when held. */
+static int lot_touched(store *s, const struct store_event *ev)
+{
+    if (!ev->ref_origin[0]) {
+        if (strcmp(ev->type, "earn") != 0)
+            return 0;
+        /* Nearly every purchase has no correction yet. */
+        int referred = event_referred(s, ev->origin, ev->seq);
+        return referred <= 0 ? referred : lot_settle(s, ev->origin, ev->seq);
+    }
+    sqlite3_stmt *st = sql(s, "SELECT type, ref_origin, ref_seq FROM events WHERE origin = ?1 AND seq = ?2");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->ref_origin);
+    sqlite3_bind_int64(st, 2, ev->ref_seq);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? 0 : db_fail(s);
+    char type[24], up[STORE_ORIGIN_LEN + 1];
+    copy_col(st, 0, type, sizeof type);
+    copy_col(st, 1, up, sizeof up);
+    int64_t up_seq = sqlite3_column_int64(st, 2);
+    sqlite3_reset(st);
+    if (strcmp(type, "earn") == 0)
+        return lot_settle(s, ev->ref_origin, ev->ref_seq);
+    if (strcmp(type, "refund") == 0 && up[0])
+        return lot_settle(s, up, up_seq);
+    return 0;
+}
+
 static int derive(store *s, const struct store_event *ev)
 {
     char id[96];
@@ -743,6 +911,8 @@ static int derive(store *s, const struct store_event *ev)
         if (counts && effect ? apply_balance(s, ev, 1) != 0 : ensure_customer(s, ev->customer) != 0)
             return -1;
         if (rollup_event(s, ev, counts) != 0)       /* report rollups (rollup.c) */
+            return -1;
+        if (lot_touched(s, ev) != 0)
             return -1;
     }
     if (messages_derive(s, ev) != 0)        /* outbox, contact, templates (messages.c) */
@@ -1109,6 +1279,9 @@ int store_digest(store *s, char out[65])
          " status_at, tries, next_try, reason, recipient, message_id FROM outbox ORDER BY key"),
         "SELECT customer, language, email_ok, email_at, email_by, sms_ok, sms_at, sms_by FROM contact ORDER BY customer",
         "SELECT trig, lang, subject, body FROM templates ORDER BY trig, lang",
+        /* Schema 5: each purchase's correction (lot_settle), as lazy. */
+        ("SELECT origin, seq, customer, points, stamps, credit, spend, visits, wall, hlc"
+         " FROM lot_adjust ORDER BY origin, seq"),
     };
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
@@ -1116,7 +1289,7 @@ int store_digest(store *s, char out[65])
         sqlite3_stmt *st = sql(s, QUERIES[q]);
         if (!st)
             return -1;
-        bool lazy = q >= 8;     /* the schema-4 tables */
+        bool lazy = q >= 8;     /* the tables of schema 4 on */
         if (!lazy)
             hash_str(&h, "table");
         int step;

@@ -181,6 +181,15 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
  * an event that counted loses its occasion. */
 int rollup_event(store *s, const struct store_event *ev, bool counts);
 int rollup_retract(store *s, const struct store_event *ev);
+/* events.c lot_settle: a purchase's correction beyond the plain sum of
+ * its events (points, stamps, credit, spend, visits), standing from the
+ * moment of its latest event (wall, hlc). */
+struct lot_standing { int64_t d[5], wall, hlc; };
+/* Its correction went from `was` to `now` (already in lot_adjust). */
+int rollup_lot_adjust(store *s, const char *origin, int64_t seq, const struct lot_standing *was,
+                      const struct lot_standing *now);
+/* events.c: 1 if an event refers to (origin, seq), 0 if none, -1. */
+int event_referred(store *s, const char *origin, int64_t seq);
 /* Sums the oldest `limit` rows of roll_log (all if limit <= 0) into
  * roll_cust, inside the caller's write transaction; returns how many. */
 int rollup_fold(store *s, int limit);

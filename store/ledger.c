@@ -146,7 +146,9 @@ static int due_before(store *s, const char *customer, int64_t cutoff, const char
      * refund). Lots that gave points are "earned", dated by the lot; lots
      * that took points (redeem, pay, expire, a negative adjustment) are
      * "spent". A refunded purchase thus shrinks its own lot instead of
-     * counting as spending. */
+     * counting as spending, and a purchase refunded beyond it at tills
+     * cut off from each other shrinks to nothing, not below (its
+     * correction, events.c lot_settle). */
     st = sql(s, "SELECT coalesce(sum(CASE WHEN lot_points > 0 AND lot_wall < ?2 THEN points END), 0),"
                 " coalesce(-sum(CASE WHEN lot_points < 0 THEN points END), 0) FROM ("
                 " SELECT e.points, coalesce(a2.points, a1.points, e.points) AS lot_points,"
@@ -154,7 +156,9 @@ static int due_before(store *s, const char *customer, int64_t cutoff, const char
                 " FROM events e"
                 " LEFT JOIN events a1 ON e.ref_origin <> '' AND a1.origin = e.ref_origin AND a1.seq = e.ref_seq"
                 " LEFT JOIN events a2 ON a1.ref_origin <> '' AND a2.origin = a1.ref_origin AND a2.seq = a1.ref_seq"
-                " WHERE e.customer = ?1 AND e.points <> 0 AND " COUNTED("e") ")");
+                " WHERE e.customer = ?1 AND e.points <> 0 AND " COUNTED("e")
+                " UNION ALL SELECT a.points, p.points, p.wall FROM lot_adjust a"
+                "  JOIN events p ON p.origin = a.origin AND p.seq = a.seq WHERE a.customer = ?1 AND a.points <> 0)");
     if (!st)
         return -1;
     bind_text(st, 1, customer);

@@ -56,7 +56,10 @@
     " FROM events c" \
     " JOIN events l1 ON l1.origin = c.ref_origin AND l1.seq = c.ref_seq" \
     " LEFT JOIN events l2 ON l1.ref_origin <> '' AND l2.origin = l1.ref_origin AND l2.seq = l1.ref_seq" \
-    " WHERE c.ref_origin <> '' AND " COUNTED("c") ")"
+    " WHERE c.ref_origin <> '' AND " COUNTED("c") \
+    /* What a purchase counts for beyond the plain sum (events.c lot_settle). */ \
+    " UNION ALL SELECT a.origin, a.seq, p.wall, 'earn', a.customer, a.points, a.stamps, a.credit," \
+    "  a.spend, a.visits, 'standing' FROM lot_adjust a JOIN events p ON p.origin = a.origin AND p.seq = a.seq)"
 
 /* An event's identity as one value, for NOT IN: SQLite checks a row value
  * (origin, seq) NOT IN (...) against the whole list for every row when it
@@ -446,7 +449,8 @@ static int later_is_shorter(store *s, int64_t when)
 }
 
 /* Outstanding points at a moment: the sum of every counted points effect
- * before it. Summed from whichever side of the moment is shorter: all the
+ * before it, with the corrections of purchases refunded beyond them
+ * (lot_adjust) standing by then. Summed from whichever side of the moment is shorter: all the
  * balances less what came after, or what came before. */
 static int outstanding_at(store *s, int64_t when, int64_t *out)
 {
@@ -468,10 +472,12 @@ static int outstanding_at(store *s, int64_t when, int64_t *out)
     if (later) {
         st = sql(s, "SELECT (SELECT coalesce(sum(points), 0) FROM customers)"
                     " - (SELECT coalesce(sum(points), 0) FROM events e WHERE wall >= ?1"
-                    " AND points <> 0 AND customer <> '' AND " COUNTED("e") ")");
+                    " AND points <> 0 AND customer <> '' AND " COUNTED("e") ")"
+                    " - (SELECT coalesce(sum(points), 0) FROM lot_adjust WHERE wall >= ?1)");
     } else {
-        st = sql(s, "SELECT coalesce(sum(points), 0) FROM events e WHERE wall < ?1"
-                    " AND points <> 0 AND customer <> '' AND " COUNTED("e"));
+        st = sql(s, "SELECT (SELECT coalesce(sum(points), 0) FROM events e WHERE wall < ?1"
+                    " AND points <> 0 AND customer <> '' AND " COUNTED("e") ")"
+                    " + (SELECT coalesce(sum(points), 0) FROM lot_adjust WHERE wall < ?1)");
     }
     if (!st)
         return -1;
@@ -1398,19 +1404,23 @@ int store_report_activity(store *s, const struct store_report_query *q, bool by_
 /* --- overdrafts -------------------------------------------------------------------- */
 
 /* Balances at a moment (?1): what the customers table holds now, less the
- * counted effects from then on. */
+ * counted effects from then on, and less the purchases' corrections
+ * (lot_adjust) that stand from then on. */
 #define BALANCES_AT \
     "bal AS (SELECT customer, sum(p) AS p, sum(s) AS s, sum(c) AS c FROM" \
     " (SELECT id AS customer, points AS p, stamps AS s, credit AS c FROM customers" \
     "  UNION ALL SELECT customer, -points, -stamps, -credit FROM events e WHERE wall >= ?1" \
-    "   AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0) AND " COUNTED("e") ")" \
+    "   AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0) AND " COUNTED("e") \
+    "  UNION ALL SELECT customer, -points, -stamps, -credit FROM lot_adjust WHERE wall >= ?1)" \
     " GROUP BY customer)"
 
 /* The same from the effects before the moment, when they are fewer. */
 #define BALANCES_BEFORE \
-    "bal AS (SELECT customer, sum(points) AS p, sum(stamps) AS s, sum(credit) AS c FROM " FROM_WALL \
-    " WHERE wall < ?1 AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0)" \
-    " AND " COUNTED("e") " GROUP BY customer)"
+    "bal AS (SELECT customer, sum(p) AS p, sum(s) AS s, sum(c) AS c FROM" \
+    " (SELECT customer, points AS p, stamps AS s, credit AS c FROM " FROM_WALL \
+    "  WHERE wall < ?1 AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0) AND " COUNTED("e") \
+    "  UNION ALL SELECT customer, points, stamps, credit FROM lot_adjust WHERE wall < ?1)" \
+    " GROUP BY customer)"
 
 static int overdrawn_count(store *s, int64_t when, int64_t *out)
 {
@@ -1435,11 +1445,14 @@ static int overdrawn_count(store *s, int64_t when, int64_t *out)
 static const char SQL_OVERDRAFTS[] =
     "WITH " BALANCES_AT ","
     " neg AS MATERIALIZED (SELECT * FROM bal WHERE p < 0 OR s < 0 OR c < 0),"
-    " run AS (SELECT e.customer, e.origin, e.seq, e.wall, e.type, e.staff, e.hlc, e.points, e.stamps, e.credit,"
-    "  sum(e.points) OVER w AS rp, sum(e.stamps) OVER w AS rs, sum(e.credit) OVER w AS rc"
+    " eff AS (SELECT e.customer, e.origin, e.seq, e.wall, e.type, e.staff, e.hlc, e.points, e.stamps, e.credit"
     "  FROM neg n JOIN events e ON e.customer = n.customer"
     "  WHERE e.wall < ?1 AND (e.points <> 0 OR e.stamps <> 0 OR e.credit <> 0) AND " COUNTED("e")
-    "  WINDOW w AS (PARTITION BY e.customer ORDER BY e.hlc, e.origin))"
+    /* A purchase's correction (lot_adjust) on its purchase, at its moment. */
+    "  UNION ALL SELECT a.customer, a.origin, a.seq, a.wall, 'correction', '', a.hlc, a.points, a.stamps, a.credit"
+    "  FROM neg n JOIN lot_adjust a ON a.customer = n.customer WHERE a.wall < ?1),"
+    " run AS (SELECT *, sum(points) OVER w AS rp, sum(stamps) OVER w AS rs, sum(credit) OVER w AS rc"
+    "  FROM eff WINDOW w AS (PARTITION BY customer ORDER BY hlc, origin))"
     " SELECT n.customer, c.name, n.p, n.s, n.c,"
     "  r.origin, r.seq, r.type, r.staff, r.wall, r.points, r.rp, r.stamps, r.rs, r.credit, r.rc"
     " FROM neg n JOIN customers c ON c.id = n.customer AND c.forgotten = 0"
@@ -1447,12 +1460,90 @@ static const char SQL_OVERDRAFTS[] =
     "  OR (r.stamps < 0 AND r.rs < 0 AND n.s < 0) OR (r.credit < 0 AND r.rc < 0 AND n.c < 0))"
     " ORDER BY n.p, n.customer, r.hlc, r.origin";
 
-static int overdrafts_tx(store *s, const struct store_report_query *q, int64_t *count,
-                         int64_t *prev_count,
+/* Purchases refunded beyond them at tills cut off from each other, by the
+ * end of the period (a correction, lot_adjust, with spend given back): the
+ * refunds that took the purchase's net below zero, in the order the tills
+ * merge them, with the purchase's net after each - the excess, like an
+ * overdraft. A forgotten member is counted, never listed. */
+static const char SQL_OVER_REFUNDS[] =
+    "WITH " BALANCES_AT ","
+    " lots AS MATERIALIZED (SELECT origin, seq, customer FROM lot_adjust WHERE spend > 0 AND wall < ?1),"
+    " fam AS (SELECT l.origin AS po, l.seq AS ps, l.customer, e.origin, e.seq, e.hlc, e.wall, e.type, e.staff, e.spend"
+    "  FROM lots l JOIN events e ON e.origin = l.origin AND e.seq = l.seq"
+    "  UNION ALL SELECT l.origin, l.seq, l.customer, e.origin, e.seq, e.hlc, e.wall, e.type, e.staff, e.spend"
+    "  FROM lots l JOIN events e ON e.ref_origin <> '' AND e.ref_origin = l.origin AND e.ref_seq = l.seq"
+    "  WHERE " COUNTED("e") " UNION ALL SELECT l.origin, l.seq, l.customer, e.origin, e.seq, e.hlc, e.wall, e.type,"
+    "  e.staff, e.spend FROM lots l JOIN events r ON r.ref_origin <> '' AND r.ref_origin = l.origin"
+    "  AND r.ref_seq = l.seq JOIN events e ON e.ref_origin <> '' AND e.ref_origin = r.origin AND e.ref_seq = r.seq"
+    "  WHERE " COUNTED("e") "),"
+    " run AS (SELECT *, sum(spend) OVER (PARTITION BY po, ps ORDER BY hlc, origin) AS net FROM fam)"
+    " SELECT r.customer, c.name, coalesce(b.p, 0), coalesce(b.s, 0), coalesce(b.c, 0),"
+    "  r.origin, r.seq, r.type, r.staff, r.wall, r.spend, r.net, c.forgotten"
+    " FROM run r JOIN customers c ON c.id = r.customer LEFT JOIN bal b ON b.customer = r.customer"
+    " WHERE r.spend < 0 AND r.net < 0 ORDER BY r.net, r.po, r.ps, r.hlc, r.origin";
+
+/* A row of either list; u: the unit ("points" ... or "purchase"). */
+static void overdraft_row(sqlite3_stmt *st, const char *unit, int64_t delta, int64_t after,
+                          struct store_overdraft_row *r)
+{
+    memset(r, 0, sizeof *r);
+    copy_col(st, 0, r->customer, sizeof r->customer);
+    copy_col(st, 1, r->name, sizeof r->name);
+    r->points = sqlite3_column_int64(st, 2);
+    r->stamps = sqlite3_column_int64(st, 3);
+    r->credit = sqlite3_column_int64(st, 4);
+    char origin[STORE_ORIGIN_LEN + 1];
+    copy_col(st, 5, origin, sizeof origin);
+    snprintf(r->event, sizeof r->event, "%s:%" PRId64, origin, (int64_t)sqlite3_column_int64(st, 6));
+    copy_col(st, 7, r->type, sizeof r->type);
+    copy_col(st, 8, r->staff, sizeof r->staff);
+    r->wall = sqlite3_column_int64(st, 9);
+    snprintf(r->unit, sizeof r->unit, "%s", unit);
+    r->delta = delta;
+    r->after = after;
+}
+
+static int over_refunds(store *s, const struct store_report_query *q, struct store_overdraft_row *r,
+                        int (*fn)(const struct store_overdraft_row *, void *), void *arg)
+{
+    sqlite3_stmt *st = sql(s, SQL_OVER_REFUNDS);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, q->period.to);
+    int rc, out = 0;
+    while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_int(st, 12))
+            continue;       /* forgotten */
+        overdraft_row(st, "purchase", sqlite3_column_int64(st, 10), sqlite3_column_int64(st, 11), r);
+        out = fn(r, arg);
+    }
+    sqlite3_reset(st);
+    if (out == 0 && rc != SQLITE_DONE)
+        return db_fail(s);
+    return out;
+}
+
+/* Purchases refunded beyond them by a moment. */
+static int over_refunded_count(store *s, int64_t when, int64_t *out)
+{
+    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM lot_adjust WHERE spend > 0 AND wall < ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, when);
+    if (step_row(s, st) != 0)
+        return -1;
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int overdrafts_tx(store *s, const struct store_report_query *q, struct store_overdraft_counts *n,
                          int (*fn)(const struct store_overdraft_row *, void *), void *arg)
 {
     const struct store_period *p = &q->period;
-    if (overdrawn_count(s, p->to, count) != 0 || overdrawn_count(s, p->from, prev_count) != 0)
+    if (overdrawn_count(s, p->to, &n->overdrawn) != 0 || overdrawn_count(s, p->from, &n->prev_overdrawn) != 0 ||
+        over_refunded_count(s, p->to, &n->over_refunded) != 0 ||
+        over_refunded_count(s, p->from, &n->prev_over_refunded) != 0)
         return -1;
     sqlite3_stmt *st = sql(s, SQL_OVERDRAFTS);
     if (!st)
@@ -1469,41 +1560,27 @@ static int overdrafts_tx(store *s, const struct store_report_query *q, int64_t *
             int64_t balance = sqlite3_column_int64(st, 2 + u);
             if (delta >= 0 || after >= 0 || balance >= 0)
                 continue;
-            memset(r, 0, sizeof *r);
-            copy_col(st, 0, r->customer, sizeof r->customer);
-            copy_col(st, 1, r->name, sizeof r->name);
-            r->points = sqlite3_column_int64(st, 2);
-            r->stamps = sqlite3_column_int64(st, 3);
-            r->credit = sqlite3_column_int64(st, 4);
-            char origin[STORE_ORIGIN_LEN + 1];
-            copy_col(st, 5, origin, sizeof origin);
-            snprintf(r->event, sizeof r->event, "%s:%" PRId64, origin, (int64_t)sqlite3_column_int64(st, 6));
-            copy_col(st, 7, r->type, sizeof r->type);
-            copy_col(st, 8, r->staff, sizeof r->staff);
-            r->wall = sqlite3_column_int64(st, 9);
-            snprintf(r->unit, sizeof r->unit, "%s", UNITS[u]);
-            r->delta = delta;
-            r->after = after;
+            overdraft_row(st, UNITS[u], delta, after, r);
             out = fn(r, arg);
         }
     }
-    free(r);
     sqlite3_reset(st);
     if (out == 0 && rc != SQLITE_DONE)
-        return db_fail(s);
+        out = db_fail(s);
+    if (out == 0)
+        out = over_refunds(s, q, r, fn, arg);
+    free(r);
     return out;
 }
 
-int store_report_overdrafts(store *s, const struct store_report_query *q, int64_t *count,
-                            int64_t *prev_count,
+int store_report_overdrafts(store *s, const struct store_report_query *q, struct store_overdraft_counts *counts,
                             int (*fn)(const struct store_overdraft_row *, void *), void *arg)
 {
     bool began;
-    int64_t c0, c1;
+    struct store_overdraft_counts ignored;
     if (read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, overdrafts_tx(s, q, count ? count : &c0,
-                                            prev_count ? prev_count : &c1, fn, arg));
+    return read_end(s, began, overdrafts_tx(s, q, counts ? counts : &ignored, fn, arg));
 }
 
 /* --- end of day --------------------------------------------------------------------- */

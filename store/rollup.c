@@ -314,7 +314,8 @@ static bool judged(const struct lot *p)
     return strcmp(p->type, "earn") == 0 && !p->ref_origin[0];
 }
 
-/* The visits of a purchase's counted corrections, as they stand. */
+/* The visits of a purchase's counted corrections, as they stand, with its
+ * standing's own correction (lot_adjust, events.c lot_settle). */
 static int lot_sum(store *s, const struct lot *p, int64_t *out)
 {
     sqlite3_stmt *st = sql(s,
@@ -322,7 +323,8 @@ static int lot_sum(store *s, const struct lot *p, int64_t *out)
         "  AND c.ref_origin = ?1 AND c.ref_seq = ?2 AND " COUNTED("c") ")"
         " + (SELECT coalesce(sum(v.visits), 0) FROM events r JOIN events v ON v.ref_origin <> ''"
         "  AND v.ref_origin = r.origin AND v.ref_seq = r.seq"
-        "  WHERE r.ref_origin <> '' AND r.ref_origin = ?1 AND r.ref_seq = ?2 AND " COUNTED("v") ")");
+        "  WHERE r.ref_origin <> '' AND r.ref_origin = ?1 AND r.ref_seq = ?2 AND " COUNTED("v") ")"
+        " + coalesce((SELECT visits FROM lot_adjust a WHERE a.origin = ?1 AND a.seq = ?2), 0)");
     if (!st)
         return -1;
     bind_text(st, 1, p->origin);
@@ -525,17 +527,9 @@ int rollup_event(store *s, const struct store_event *ev, bool counts)
     struct lot self, p;
     lot_of_event(ev, &self);
     /* Corrections that came before the event they refer to. */
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1"
-                              " AND c.ref_seq = ?2 LIMIT 1");
-    if (!st)
+    int referred = event_referred(s, ev->origin, ev->seq);
+    if (referred < 0)
         return -1;
-    bind_kept(st, 1, ev->origin);
-    sqlite3_bind_int64(st, 2, ev->seq);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    bool referred = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_fail(s);
     /* A purchase is a visit, unless such corrections say not. */
     int64_t visit = 0;
     if (judged(&self)) {
@@ -574,4 +568,28 @@ int rollup_event(store *s, const struct store_event *ev, bool counts)
     if (have_p)
         return lot_revisit(s, &p, ds, true);
     return 0;
+}
+
+/* The correction of purchase (origin, seq) went from was to now
+ * (events.c lot_settle): one more correction on the purchase, for its
+ * spend, points issued and visit on its moment; its points, which count
+ * in the balances from the correction's own moment, there. */
+int rollup_lot_adjust(store *s, const char *origin, int64_t seq, const struct lot_standing *was,
+                      const struct lot_standing *now)
+{
+    struct lot p;
+    int found = lot_get(s, origin, seq, &p);
+    if (found <= 0)
+        return found;
+    int64_t d[5];
+    for (int i = 0; i < 5; i++)
+        d[i] = now->d[i] - was->d[i];
+    if (corr_add(s, &p, d[3], d[0], 1) != 0 || lot_revisit(s, &p, d[4], true) != 0)
+        return -1;
+    int64_t v[R_COLS] = { 0 };
+    v[R_POINTS] = -was->d[0];
+    if (v[R_POINTS] && till_add(s, was->wall, p.origin, p.staff, v) != 0)
+        return -1;
+    v[R_POINTS] = now->d[0];
+    return v[R_POINTS] ? till_add(s, now->wall, p.origin, p.staff, v) : 0;
 }

@@ -23,7 +23,7 @@ typedef struct store store;
 #define STORE_SECRET_BYTES 32
 #define STORE_DATA_MAX 4096     /* JSON payload of one event */
 #define STORE_TEXT_MAX 200      /* a name, a reason, an email (code points) */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* --- opening --------------------------------------------------------- */
 
@@ -576,13 +576,21 @@ struct store_overdraft_row {
     int64_t points, stamps, credit;     /* balance at the end of the period */
     char event[STORE_ORIGIN_LEN + 24];  /* an event that took it below zero */
     char type[24], staff[STORE_ID_LEN + 1];
-    char unit[8];                       /* "points", "stamps" or "credit" */
+    /* "points", "stamps" or "credit"; or "purchase": event is a refund that
+     * took its purchase's net below zero (refunds at tills cut off from each
+     * other), delta its spend, after the purchase's net (the excess) */
+    char unit[10];
     int64_t wall, delta, after;         /* the event's effect on it, and the balance after */
 };
-/* count: members overdrawn at the end of the period, and of the previous.
- * Balances are the whole shop's: q->till is not used. */
-int store_report_overdrafts(store *s, const struct store_report_query *q, int64_t *count,
-                            int64_t *prev_count,
+/* Members overdrawn at the end of the period and of the previous one;
+ * purchases refunded beyond them by then (the excess counts for nothing). */
+struct store_overdraft_counts {
+    int64_t overdrawn, prev_overdrawn, over_refunded, prev_over_refunded;
+};
+/* The rows: each overdrawn member's events that took a balance below zero,
+ * then each refund over a purchase. Balances are the whole shop's: q->till
+ * is not used. counts may be NULL. */
+int store_report_overdrafts(store *s, const struct store_report_query *q, struct store_overdraft_counts *counts,
                             int (*fn)(const struct store_overdraft_row *, void *), void *arg);
 
 /* Visits, sales and new members per local day of the period, every day

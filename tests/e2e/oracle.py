@@ -79,13 +79,23 @@ class Ledger:
                 lot = self.ev.get(l1.get("ref"), l1) if "ref" in l1 else l1
                 e["lot"] = lot
                 self.corr.setdefault(lot["event"], []).append(e)
-        # A purchase is a visit unless voided or refunded in full.
+        # A purchase is a visit unless voided or refunded in full. Refunds
+        # made at tills cut off from each other may come to more than it,
+        # and a void of it may meet a void of its refund: then it counts
+        # for nothing - no sale, and no points below zero. The points that
+        # differ from the plain sum ("fix") stand in the balances from the
+        # latest of its events on ("fixed_at").
         for e in self.ev.values():
             if e["type"] == "earn":
                 cs = self.corr.get(e["event"], [])
-                e["net"] = e["spend"] + sum(c["spend"] for c in cs)
+                net = e["spend"] + sum(c["spend"] for c in cs)
                 voided = any(c["type"] == "void" and c["ref"] == e["event"] for c in cs)
-                e["visit"] = not voided and e["net"] > 0
+                gone = voided or net <= 0
+                e["net"] = 0 if gone else net
+                e["visit"] = not gone
+                points = e["points"] + sum(c["points"] for c in cs)
+                e["fix"] = (0 if gone or points < 0 else points) - points
+                e["fixed_at"] = max([e["wall"]] + [c["wall"] for c in cs])
         # Members: the earliest enrolment; they join then, or at their
         # first purchase if that came first.
         self.members = {}
@@ -161,7 +171,7 @@ def summary(L, a, b, till, days):
         if not inside(lot["wall"]) or not at(lot) or lot["opening"]:
             continue
         if lot["type"] in ISSUING:
-            issued += e["points"]
+            issued += e["points"] + (e.get("fix", 0) if e is lot else 0)
         if lot["type"] in REDEEMING:
             redeemed -= e["points"]
         if e["type"] == "expire":
@@ -169,7 +179,8 @@ def summary(L, a, b, till, days):
     f["points_issued"], f["points_redeemed"], f["points_expired"] = issued, redeemed, expired
     f["redemption_rate"] = rate(redeemed, issued) if issued > 0 else NA
     f["points_outstanding"] = sum(e["points"] for e in L.events()
-                                  if e["counts"] and e["customer"] and e["wall"] < b)
+                                  if e["counts"] and e["customer"] and e["wall"] < b) + \
+        sum(e.get("fix", 0) for e in L.events() if e.get("fixed_at", b) < b)
     f["liability"] = rnd(f["points_outstanding"] * 10 ** L.digits, L.pay_rate)
     answers = [e for e in L.events() if e["type"] == "nps" and e["counts"] and e["customer"]
                and inside(e["wall"]) and at(e)]

@@ -1019,10 +1019,11 @@ static void test_overdrafts(void **state)
 
     struct store_report_query q = period(a, "2026-03-01", "2026-03-10");
     struct od_rows o = { 0 };
-    int64_t n = -1, pn = -1;
-    OK(a, store_report_overdrafts(a, &q, &n, &pn, collect_od, &o));
-    assert_int_equal(n, 1);
-    assert_int_equal(pn, 0);
+    struct store_overdraft_counts n = { -1, -1, -1, -1 };
+    OK(a, store_report_overdrafts(a, &q, &n, collect_od, &o));
+    assert_int_equal(n.overdrawn, 1);
+    assert_int_equal(n.prev_overdrawn, 0);
+    assert_int_equal(n.over_refunded, 0);
     assert_int_equal(o.n, 1);
     assert_string_equal(o.row[0].customer, k);
     assert_string_equal(o.row[0].name, "K");
@@ -1034,8 +1035,8 @@ static void test_overdrafts(void **state)
     assert_int_equal(o.row[0].after, -60);
     q = period(a, "2026-03-01", "2026-03-31");
     memset(&o, 0, sizeof o);
-    OK(a, store_report_overdrafts(a, &q, &n, &pn, collect_od, &o));
-    assert_int_equal(n, 0);
+    OK(a, store_report_overdrafts(a, &q, &n, collect_od, &o));
+    assert_int_equal(n.overdrawn, 0);
     assert_int_equal(o.n, 0);
 }
 
@@ -1177,6 +1178,60 @@ static void test_day_rows_named(void **state)
     assert_int_equal(d.n, 0);
 }
 
+/* Refunds at two cut-off tills come to 60.00 more than the purchase: the
+ * purchase counts for nothing (no sale, visit or points, none below zero,
+ * outstanding 0 whichever way it is summed), and the overdrafts list the
+ * refund that went over it, with the excess, like a points overdraft
+ * (issue 13, 5). */
+static void test_refunds_over_purchase(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s;
+    char k[13], sale[48];
+    struct store_result ra, rb;
+    enrol_at(f, "K", 2026, 3, 1, k);
+    at(a, 2026, 3, 2, 9);
+    buy(a, f->bar.id, k, 10000, sale);
+    store *b = second_till(f, utc_ms(2026, 3, 2, 10, 0));
+    at(a, 2026, 3, 3, 10);
+    at(b, 2026, 3, 3, 11);
+    OK(a, store_refund(a, f->bar.id, sale, 8000, "A", &ra));
+    OK(b, store_refund(b, f->bar.id, sale, 8000, "B", &rb));
+    sync_into(f, a, b);
+    sync_into(f, b, a);
+    store *tills[] = { a, b };
+    for (int t = 0; t < 2; t++) {
+        struct store_report_query q = period(tills[t], "2026-03-01", "2026-03-10");
+        struct store_summary c, p;
+        summary(tills[t], &q, &c, &p);
+        const int64_t got[] = { c.visits, c.sales, c.points_issued, c.points_outstanding },
+                      want[] = { 0, 0, 0, 0 };
+        assert_memory_equal(got, want, sizeof got);
+        /* Bounds off the hour: the outstanding points from the events. */
+        q.period.to = utc_ms(2026, 3, 5, 0, 30);
+        summary(tills[t], &q, &c, &p);
+        assert_int_equal(c.points_outstanding, 0);
+        q.period.to = utc_ms(2026, 3, 3, 10, 30);   /* between the refunds: 100 - 80 */
+        summary(tills[t], &q, &c, &p);
+        assert_int_equal(c.points_outstanding, 20);
+        q = period(tills[t], "2026-03-01", "2026-03-10");
+        struct od_rows o = { 0 };
+        struct store_overdraft_counts n;
+        OK(tills[t], store_report_overdrafts(tills[t], &q, &n, collect_od, &o));
+        assert_int_equal(n.overdrawn, 0);
+        assert_int_equal(n.over_refunded, 1);
+        assert_int_equal(n.prev_over_refunded, 0);
+        assert_int_equal(o.n, 1);
+        assert_string_equal(o.row[0].customer, k);
+        assert_string_equal(o.row[0].unit, "purchase");
+        assert_string_equal(o.row[0].type, "refund");
+        assert_string_equal(o.row[0].event, rb.ref);    /* the later one went over */
+        assert_int_equal(o.row[0].delta, -8000);
+        assert_int_equal(o.row[0].after, -6000);
+        assert_int_equal(o.row[0].points, 0);
+    }
+}
+
 /* A forgotten member overdrawn: counted, never listed. */
 static void test_overdrafts_forgotten(void **state)
 {
@@ -1187,9 +1242,9 @@ static void test_overdrafts_forgotten(void **state)
     OK(f->s, store_customer_forget(f->s, f->bar.id, k));
     struct store_report_query q = period(f->s, "2026-03-01", "2026-03-31");
     struct od_rows o = { 0 };
-    int64_t n = -1, pn = -1;
-    OK(f->s, store_report_overdrafts(f->s, &q, &n, &pn, collect_od, &o));
-    assert_int_equal(n, 1);
+    struct store_overdraft_counts n = { -1, -1, -1, -1 };
+    OK(f->s, store_report_overdrafts(f->s, &q, &n, collect_od, &o));
+    assert_int_equal(n.overdrawn, 1);
     assert_int_equal(o.n, 0);
 }
 
@@ -1593,7 +1648,8 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
     sqlite3_backup_finish(bk);
     roll_text(db, kept, sizeof kept);
     sqlite3_close(db);
-    assert_int_equal(sqlite3_exec(cp, "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP INDEX events_use; DROP INDEX events_enrol;"
+    assert_int_equal(sqlite3_exec(cp, "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP TABLE lot_adjust;"
+                                      " DROP INDEX events_use; DROP INDEX events_enrol;"
                                       " DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates;"
                                       " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
@@ -1656,6 +1712,23 @@ static void test_rollups_as_rebuilt(void **state)
     OK(a, store_void(a, f->m.id, ref, "refund was wrong", NULL));
     OK(a, store_refund(a, f->bar.id, sale2, 0, "all of it", NULL));
     sync_into(f, a, b);
+    /* Outside the period below, cut off again: refunds at both tills come
+     * to more than Jan's purchase, and A voids Eva's while B voids its
+     * refund (each purchase's correction, events.c lot_settle). */
+    char sale3[48], sale4[48];
+    at(a, 2026, 3, 12, 9);
+    buy(a, f->bar.id, jan, 4000, sale3);
+    buy(a, f->bar.id, eva, 2000, sale4);
+    OK(a, store_refund(a, f->bar.id, sale4, 500, "one item", &res));
+    sync_into(f, a, b);
+    at(a, 2026, 3, 12, 11);
+    at(b, 2026, 3, 12, 14);
+    OK(a, store_refund(a, f->bar.id, sale3, 3000, "A", NULL));
+    OK(b, store_refund(b, f->bar.id, sale3, 3000, "B", NULL));
+    OK(a, store_void(a, f->m.id, sale4, "till A", NULL));
+    OK(b, store_void(b, f->m.id, res.ref, "till B", NULL));
+    sync_into(f, a, b);
+    sync_into(f, b, a);
     rollups_as_rebuilt(f, "a.db");
     rollups_as_rebuilt(f, "b.db");
 
@@ -1781,6 +1854,7 @@ int main(void)
         T(test_lifespan_at_full_churn),
         T(test_segments_till_previous),
         T(test_day_rows_named),
+        T(test_refunds_over_purchase),
         T(test_overdrafts_forgotten),
         T(test_joined_by_first_purchase),
         T(test_opening_and_negative_adjustments),

@@ -1706,6 +1706,122 @@ static void test_concurrent_void_of_refund(void **state)
     assert_int_equal(cc.last_visit, T0 + 10 * MIN_MS);
 }
 
+/* The day's sales and visits as the summary report gives them. */
+static void day_sales(store *s, int64_t *sales, int64_t *visits, int64_t *issued)
+{
+    struct store_report_query q = { 0 };
+    struct store_summary cur, prev;
+    assert_int_equal(store_period_parse(s, "2024-03-05", "2024-03-05", NULL, NULL, &q.period), 0);
+    assert_int_equal(store_report_summary(s, &q, &cur, &prev), 0);
+    *sales = cur.sales;
+    *visits = cur.visits;
+    *issued = cur.points_issued;
+}
+
+/* Both tills, and a third that takes every event in reverse order, see
+ * purchase e standing for nothing: no points, spend, visit or sale. */
+static void purchase_counts_nothing(struct fx *f, store *a, store *b)
+{
+    exchange(f, a, b);
+    same_digest(a, b);
+    store *c = f->s[2] = new_till(f, "c.db", T0 + HOUR_MS);
+    int n = 0;
+    struct store_vv vv[8];
+    int nvv = store_version_vector(a, vv, 8);
+    for (int i = 0; i < nvv; i++)
+        n += store_read_events(a, vv[i].origin, 0, f->ev + n, MAXEV - n);
+    for (int i = n - 1; i >= 0; i--) {
+        enum store_apply res;
+        OK(store_apply_events(c, &f->ev[i], 1, &res, NULL, 0));
+    }
+    same_digest(a, c);
+    store *tills[] = { a, b, c };
+    for (int t = 0; t < 3; t++) {
+        struct store_customer cu = cust(tills[t], f->c.id);
+        assert_int_equal(cu.points, 0);
+        assert_int_equal(cu.spend, 0);
+        assert_int_equal(cu.visits, 0);
+        assert_int_equal(cu.stamps, 0);
+        int64_t sales, visits, issued;
+        day_sales(tills[t], &sales, &visits, &issued);
+        assert_int_equal(sales, 0);
+        assert_int_equal(visits, 0);
+        assert_int_equal(issued, 0);
+    }
+}
+
+/* One till voids a purchase, another, cut off, voids its refund: the
+ * purchase is void, with no sale and no points left (issue 13, 1). */
+static void test_concurrent_void_and_void_of_refund(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    struct store_result e = earn(a, f->b.id, f->c.id, 4000, 0, NULL), rf, r;
+    OK(store_refund(a, f->b.id, e.ref, 1500, "one back", &rf));
+    store *b = second_till(f);
+    store_set_clock(a, T0 + 10 * MIN_MS);
+    store_set_clock(b, T0 + 11 * MIN_MS);
+    OK(store_void(a, f->m.id, e.ref, "a", &r));
+    OK(store_void(b, f->m.id, rf.ref, "b", &r));
+    purchase_counts_nothing(f, a, b);
+    assert_int_equal(count_events(a, f->c.id, "void", NULL), 2);
+}
+
+/* Partial refunds at two cut-off tills add up to more than the purchase:
+ * both stand, the purchase counts for nothing below zero, and check tells
+ * the manager of the refund over the purchase (issue 13, 5). */
+static int findings_cb(enum store_check_level level, const char *msg, void *arg)
+{
+    char *all = arg;
+    if (level != STORE_CHECK_OK)
+        snprintf(all + strlen(all), 2048 - strlen(all), "%s\n", msg);
+    return 0;
+}
+
+static void test_concurrent_refunds_over_purchase(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    struct store_result e = earn(a, f->b.id, f->c.id, 10000, 0, NULL), r;
+    store *b = second_till(f);
+    store_set_clock(a, T0 + 10 * MIN_MS);
+    store_set_clock(b, T0 + 11 * MIN_MS);
+    OK(store_refund(a, f->b.id, e.ref, 8000, "A", &r));
+    OK(store_refund(b, f->b.id, e.ref, 8000, "B", &r));
+    purchase_counts_nothing(f, a, b);
+    assert_int_equal(count_events(a, f->c.id, "refund", NULL), 2);
+    char found[2048] = "";
+    assert_int_equal(store_check(a, findings_cb, found), 0);
+    if (!strstr(found, "60.00 PLN more than")) {
+        print_error("check said: %s\n", found);
+        fail();
+    }
+    /* It is refunded in full: nothing more to refund. */
+    REFUSED(a, store_refund(a, f->b.id, e.ref, 100, NULL, &r), "in full");
+}
+
+/* A purchase refunded beyond it at two cut-off tills shrinks its own lot to
+ * nothing, not below: it does not eat another purchase's old points, which
+ * all expire (issue 13, 5). */
+static void test_expiry_after_refunds_over_purchase(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    set(a, f->m.id, "points.expire_days", "30");
+    earn(a, f->b.id, f->c.id, 10000, 0, NULL);
+    struct store_result e = earn(a, f->b.id, f->c.id, 10000, 0, NULL), r;
+    store *b = second_till(f);
+    OK(store_refund(a, f->b.id, e.ref, 8000, "A", &r));
+    OK(store_refund(b, f->b.id, e.ref, 8000, "B", &r));
+    exchange(f, a, b);
+    assert_int_equal(cust(a, f->c.id).points, 100);
+    store_set_clock(a, T0 + 40 * DAY_MS);
+    int64_t total = -1;
+    OK(store_expire(a, NULL, &total));
+    assert_int_equal(total, 100);
+    assert_int_equal(cust(a, f->c.id).points, 0);
+}
+
 static void test_concurrent_birthday(void **state)
 {
     struct fx *f = *state;
@@ -2836,6 +2952,9 @@ int main(void)
         T(test_version_vector_gaps),
         T(test_concurrent_void),
         T(test_concurrent_void_of_refund),
+        T(test_concurrent_void_and_void_of_refund),
+        T(test_concurrent_refunds_over_purchase),
+        T(test_expiry_after_refunds_over_purchase),
         T(test_concurrent_birthday),
         T(test_lww_profile),
         T(test_overdraft),
