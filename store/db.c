@@ -479,6 +479,16 @@ void bind_text(sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
 }
 
+sqlite3_stmt *sql_event(store *s, const char *text, const char *origin, int64_t seq)
+{
+    sqlite3_stmt *st = sql(s, text);
+    if (st) {
+        bind_text(st, 1, origin);
+        sqlite3_bind_int64(st, 2, seq);
+    }
+    return st;
+}
+
 void bind_kept(sqlite3_stmt *st, int i, const char *v)
 {
     sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);

@@ -764,12 +764,10 @@ static const char SQL_LOT[] =
 static int lot_held(store *s, const char *origin, int64_t seq, struct lot_standing *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = sql(s, "SELECT points, stamps, credit, spend, visits, wall, hlc FROM lot_adjust"
-                              " WHERE origin = ?1 AND seq = ?2");
+    sqlite3_stmt *st = sql_event(s, "SELECT points, stamps, credit, spend, visits, wall, hlc FROM lot_adjust"
+                                    " WHERE origin = ?1 AND seq = ?2", origin, seq);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, seq);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? 0 : db_fail(s);
@@ -787,15 +785,14 @@ static int lot_write(store *s, const char *origin, int64_t seq, const char *cust
     bool none = true;
     for (int i = 0; i < 5; i++)
         none &= want->d[i] == 0;
-    sqlite3_stmt *st = sql(s, none ? "DELETE FROM lot_adjust WHERE origin = ?1 AND seq = ?2"
+    sqlite3_stmt *st = sql_event(s, none ? "DELETE FROM lot_adjust WHERE origin = ?1 AND seq = ?2"
         : "INSERT INTO lot_adjust(origin, seq, customer, points, stamps, credit, spend, visits, wall, hlc)"
           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(origin, seq) DO UPDATE SET"
           " points = excluded.points, stamps = excluded.stamps, credit = excluded.credit,"
-          " spend = excluded.spend, visits = excluded.visits, wall = excluded.wall, hlc = excluded.hlc");
+          " spend = excluded.spend, visits = excluded.visits, wall = excluded.wall, hlc = excluded.hlc",
+        origin, seq);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, seq);
     if (!none) {
         bind_text(st, 3, customer);
         for (int i = 0; i < 5; i++)
@@ -809,11 +806,9 @@ static int lot_write(store *s, const char *origin, int64_t seq, const char *cust
 /* What purchase (origin, seq) counts for now, against the plain sum. */
 static int lot_settle(store *s, const char *origin, int64_t seq)
 {
-    sqlite3_stmt *st = sql(s, SQL_LOT);
+    sqlite3_stmt *st = sql_event(s, SQL_LOT, origin, seq);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, seq);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? 0 : db_fail(s);
@@ -854,36 +849,29 @@ static int lot_settle(store *s, const char *origin, int64_t seq)
 }
 
 /* Whether any event refers to (origin, seq): a correction of it, here
- * before or after it (one index probe; origin is kept bound). */
+ * before or after it (one index probe). */
 int event_referred(store *s, const char *origin, int64_t seq)
 {
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1"
-                              " AND c.ref_seq = ?2 LIMIT 1");
+    sqlite3_stmt *st = sql_event(s, "SELECT 1 FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1"
+                                    " AND c.ref_seq = ?2 LIMIT 1", origin, seq);
     if (!st)
         return -1;
-    bind_kept(st, 1, origin);
-    sqlite3_bind_int64(st, 2, seq);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-/* The purchase whose standing an event may change: itself, the purchase
+/* The purchase whose standing an event may change: itself (when events
+ * refer to it: nearly every purchase has no correction yet), the purchase
  * it corrects, or the purchase of the refund it voids, when held. */
-static int lot_touched(store *s, const struct store_event *ev)
+static int lot_touched(store *s, const struct store_event *ev, bool referred)
 {
-    if (!ev->ref_origin[0]) {
-        if (strcmp(ev->type, "earn") != 0)
-            return 0;
-        /* Nearly every purchase has no correction yet. */
-        int referred = event_referred(s, ev->origin, ev->seq);
-        return referred <= 0 ? referred : lot_settle(s, ev->origin, ev->seq);
-    }
-    sqlite3_stmt *st = sql(s, "SELECT type, ref_origin, ref_seq FROM events WHERE origin = ?1 AND seq = ?2");
+    if (!ev->ref_origin[0])
+        return referred && strcmp(ev->type, "earn") == 0 ? lot_settle(s, ev->origin, ev->seq) : 0;
+    sqlite3_stmt *st = sql_event(s, "SELECT type, ref_origin, ref_seq FROM events WHERE origin = ?1 AND seq = ?2",
+                                 ev->ref_origin, ev->ref_seq);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->ref_origin);
-    sqlite3_bind_int64(st, 2, ev->ref_seq);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? 0 : db_fail(s);
@@ -910,9 +898,11 @@ static int derive(store *s, const struct store_event *ev)
          * counts, the row must still exist (an enrolment, an NPS answer). */
         if (counts && effect ? apply_balance(s, ev, 1) != 0 : ensure_customer(s, ev->customer) != 0)
             return -1;
-        if (rollup_event(s, ev, counts) != 0)       /* report rollups (rollup.c) */
+        /* Corrections that came before the event they refer to. */
+        int referred = event_referred(s, ev->origin, ev->seq);
+        if (referred < 0 || rollup_event(s, ev, counts, referred) != 0)     /* report rollups (rollup.c) */
             return -1;
-        if (lot_touched(s, ev) != 0)
+        if (lot_touched(s, ev, referred) != 0)
             return -1;
     }
     if (messages_derive(s, ev) != 0)        /* outbox, contact, templates (messages.c) */

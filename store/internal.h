@@ -101,6 +101,8 @@ int local_get(store *s, const char *key, void *out, int outsz);
 int local_set(store *s, const char *key, const void *val, int len);
 void random_id(char *out, size_t chars);  /* lowercase hex */
 void bind_text(sqlite3_stmt *st, int i, const char *v);
+/* sql() with ?1 bound to an event's origin and ?2 to its seq. */
+sqlite3_stmt *sql_event(store *s, const char *text, const char *origin, int64_t seq);
 /* Without a copy: v must stay as it is until the statement has stepped
  * (sql() clears the bindings before the statement is used again). */
 void bind_kept(sqlite3_stmt *st, int i, const char *v);
@@ -177,9 +179,10 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
                      const char *earn_ref);
 
 /* rollup.c: the report rollups (schema 2). rollup_event after an event is
- * derived (counts: it holds its occasion or has none); rollup_retract when
+ * derived (counts: it holds its occasion or has none; referred: an event
+ * refers to it, event_referred); rollup_retract when
  * an event that counted loses its occasion. */
-int rollup_event(store *s, const struct store_event *ev, bool counts);
+int rollup_event(store *s, const struct store_event *ev, bool counts, bool referred);
 int rollup_retract(store *s, const struct store_event *ev);
 /* events.c lot_settle: a purchase's correction beyond the plain sum of
  * its events (points, stamps, credit, spend, visits), standing from the

@@ -448,37 +448,10 @@ static int later_is_shorter(store *s, int64_t when)
     return hi - when < when - lo;
 }
 
-/* Outstanding points at a moment: the sum of every counted points effect
- * before it, with the corrections of purchases refunded beyond them
- * (lot_adjust) standing by then. Summed from whichever side of the moment is shorter: all the
- * balances less what came after, or what came before. */
-static int outstanding_at(store *s, int64_t when, int64_t *out)
+/* The one figure a query of one moment (?1) gives. */
+static int value_at(store *s, const char *text, int64_t when, int64_t *out)
 {
-    if (on_hour(when)) {
-        sqlite3_stmt *st = sql(s, "SELECT coalesce(sum(points), 0) FROM roll_till WHERE hour < ?1");
-        if (!st)
-            return -1;
-        sqlite3_bind_int64(st, 1, when / HOUR_MS);
-        if (step_row(s, st) != 0)
-            return -1;
-        *out = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        return 0;
-    }
-    int later = later_is_shorter(s, when);
-    if (later < 0)
-        return -1;
-    sqlite3_stmt *st;
-    if (later) {
-        st = sql(s, "SELECT (SELECT coalesce(sum(points), 0) FROM customers)"
-                    " - (SELECT coalesce(sum(points), 0) FROM events e WHERE wall >= ?1"
-                    " AND points <> 0 AND customer <> '' AND " COUNTED("e") ")"
-                    " - (SELECT coalesce(sum(points), 0) FROM lot_adjust WHERE wall >= ?1)");
-    } else {
-        st = sql(s, "SELECT (SELECT coalesce(sum(points), 0) FROM events e WHERE wall < ?1"
-                    " AND points <> 0 AND customer <> '' AND " COUNTED("e") ")"
-                    " + (SELECT coalesce(sum(points), 0) FROM lot_adjust WHERE wall < ?1)");
-    }
+    sqlite3_stmt *st = sql(s, text);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, when);
@@ -487,6 +460,27 @@ static int outstanding_at(store *s, int64_t when, int64_t *out)
     *out = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return 0;
+}
+
+/* Outstanding points at a moment: the sum of every counted points effect
+ * before it, with the corrections of purchases refunded beyond them
+ * (lot_adjust) standing by then. Summed from whichever side of the moment is shorter: all the
+ * balances less what came after, or what came before. */
+static int outstanding_at(store *s, int64_t when, int64_t *out)
+{
+    if (on_hour(when))
+        return value_at(s, "SELECT coalesce(sum(points), 0) FROM roll_till WHERE hour < ?1", when / HOUR_MS, out);
+    int later = later_is_shorter(s, when);
+    if (later < 0)
+        return -1;
+    if (later)
+        return value_at(s, "SELECT (SELECT coalesce(sum(points), 0) FROM customers)"
+                           " - (SELECT coalesce(sum(points), 0) FROM events e WHERE wall >= ?1"
+                           " AND points <> 0 AND customer <> '' AND " COUNTED("e") ")"
+                           " - (SELECT coalesce(sum(points), 0) FROM lot_adjust WHERE wall >= ?1)", when, out);
+    return value_at(s, "SELECT (SELECT coalesce(sum(points), 0) FROM events e WHERE wall < ?1"
+                       " AND points <> 0 AND customer <> '' AND " COUNTED("e") ")"
+                       " + (SELECT coalesce(sum(points), 0) FROM lot_adjust WHERE wall < ?1)", when, out);
 }
 
 static void derive_summary(store *s, struct store_summary *x, int days)
@@ -1427,16 +1421,9 @@ static int overdrawn_count(store *s, int64_t when, int64_t *out)
     int later = later_is_shorter(s, when);
     if (later < 0)
         return -1;
-    sqlite3_stmt *st = sql(s, later ? "WITH " BALANCES_AT " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0"
-                                    : "WITH " BALANCES_BEFORE " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, when);
-    if (step_row(s, st) != 0)
-        return -1;
-    *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return 0;
+    return value_at(s, later ? "WITH " BALANCES_AT " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0"
+                             : "WITH " BALANCES_BEFORE " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0",
+                    when, out);
 }
 
 /* For each member overdrawn at the end of the period, the events that took
@@ -1482,6 +1469,9 @@ static const char SQL_OVER_REFUNDS[] =
     " FROM run r JOIN customers c ON c.id = r.customer LEFT JOIN bal b ON b.customer = r.customer"
     " WHERE r.spend < 0 AND r.net < 0 ORDER BY r.net, r.po, r.ps, r.hlc, r.origin";
 
+/* Purchases refunded beyond them by a moment. */
+#define OVER_REFUNDED "SELECT count(*) FROM lot_adjust WHERE spend > 0 AND wall < ?1"
+
 /* A row of either list; u: the unit ("points" ... or "purchase"). */
 static void overdraft_row(sqlite3_stmt *st, const char *unit, int64_t delta, int64_t after,
                           struct store_overdraft_row *r)
@@ -1523,27 +1513,13 @@ static int over_refunds(store *s, const struct store_report_query *q, struct sto
     return out;
 }
 
-/* Purchases refunded beyond them by a moment. */
-static int over_refunded_count(store *s, int64_t when, int64_t *out)
-{
-    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM lot_adjust WHERE spend > 0 AND wall < ?1");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, when);
-    if (step_row(s, st) != 0)
-        return -1;
-    *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return 0;
-}
-
 static int overdrafts_tx(store *s, const struct store_report_query *q, struct store_overdraft_counts *n,
                          int (*fn)(const struct store_overdraft_row *, void *), void *arg)
 {
     const struct store_period *p = &q->period;
     if (overdrawn_count(s, p->to, &n->overdrawn) != 0 || overdrawn_count(s, p->from, &n->prev_overdrawn) != 0 ||
-        over_refunded_count(s, p->to, &n->over_refunded) != 0 ||
-        over_refunded_count(s, p->from, &n->prev_over_refunded) != 0)
+        value_at(s, OVER_REFUNDED, p->to, &n->over_refunded) != 0 ||
+        value_at(s, OVER_REFUNDED, p->from, &n->prev_over_refunded) != 0)
         return -1;
     sqlite3_stmt *st = sql(s, SQL_OVERDRAFTS);
     if (!st)

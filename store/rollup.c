@@ -250,12 +250,11 @@ static int visit_add(store *s, const struct lot *p, int64_t dv)
 /* 1 and the lot if the event is held, 0 if not. */
 static int lot_get(store *s, const char *origin, int64_t seq, struct lot *out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT wall, type, customer, ref_origin, ref_seq, staff,"
-                              " instr(data, '\"opening\"') > 0 FROM events WHERE origin = ?1 AND seq = ?2");
+    sqlite3_stmt *st = sql_event(s, "SELECT wall, type, customer, ref_origin, ref_seq, staff,"
+                                    " instr(data, '\"opening\"') > 0 FROM events WHERE origin = ?1 AND seq = ?2",
+                                 origin, seq);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, seq);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         return 0;
@@ -520,16 +519,12 @@ static int take_in(store *s, const struct store_event *ev, const struct lot *sel
 
 /* An event was written and derived; counts: it holds its occasion (or
  * has none). */
-int rollup_event(store *s, const struct store_event *ev, bool counts)
+int rollup_event(store *s, const struct store_event *ev, bool counts, bool referred)
 {
     if (!ev->customer[0])
         return 0;
     struct lot self, p;
     lot_of_event(ev, &self);
-    /* Corrections that came before the event they refer to. */
-    int referred = event_referred(s, ev->origin, ev->seq);
-    if (referred < 0)
-        return -1;
     /* A purchase is a visit, unless such corrections say not. */
     int64_t visit = 0;
     if (judged(&self)) {

@@ -995,6 +995,20 @@ static int collect_od(const struct store_overdraft_row *r, void *arg)
     return 0;
 }
 
+/* The one row listed: whose, which event of what type took what below
+ * zero (unit), by how much, and to what. */
+static void one_od_row(const struct od_rows *o, const char *customer, const char *event, const char *type,
+                       const char *unit, int64_t delta, int64_t after)
+{
+    assert_int_equal(o->n, 1);
+    assert_string_equal(o->row[0].customer, customer);
+    assert_string_equal(o->row[0].event, event);
+    assert_string_equal(o->row[0].type, type);
+    assert_string_equal(o->row[0].unit, unit);
+    assert_int_equal(o->row[0].delta, delta);
+    assert_int_equal(o->row[0].after, after);
+}
+
 /* Two tills cut off both let a customer spend the same 80 points. */
 static void test_overdrafts(void **state)
 {
@@ -1024,15 +1038,9 @@ static void test_overdrafts(void **state)
     assert_int_equal(n.overdrawn, 1);
     assert_int_equal(n.prev_overdrawn, 0);
     assert_int_equal(n.over_refunded, 0);
-    assert_int_equal(o.n, 1);
-    assert_string_equal(o.row[0].customer, k);
+    one_od_row(&o, k, rb.ref, "redeem", "points", -80, -60);      /* the later one took it below zero */
     assert_string_equal(o.row[0].name, "K");
     assert_int_equal(o.row[0].points, -60);
-    assert_string_equal(o.row[0].event, rb.ref);    /* the later one took it below zero */
-    assert_string_equal(o.row[0].type, "redeem");
-    assert_string_equal(o.row[0].unit, "points");
-    assert_int_equal(o.row[0].delta, -80);
-    assert_int_equal(o.row[0].after, -60);
     q = period(a, "2026-03-01", "2026-03-31");
     memset(&o, 0, sizeof o);
     OK(a, store_report_overdrafts(a, &q, &n, collect_od, &o));
@@ -1221,13 +1229,7 @@ static void test_refunds_over_purchase(void **state)
         assert_int_equal(n.overdrawn, 0);
         assert_int_equal(n.over_refunded, 1);
         assert_int_equal(n.prev_over_refunded, 0);
-        assert_int_equal(o.n, 1);
-        assert_string_equal(o.row[0].customer, k);
-        assert_string_equal(o.row[0].unit, "purchase");
-        assert_string_equal(o.row[0].type, "refund");
-        assert_string_equal(o.row[0].event, rb.ref);    /* the later one went over */
-        assert_int_equal(o.row[0].delta, -8000);
-        assert_int_equal(o.row[0].after, -6000);
+        one_od_row(&o, k, rb.ref, "refund", "purchase", -8000, -6000);  /* the later one went over */
         assert_int_equal(o.row[0].points, 0);
     }
 }

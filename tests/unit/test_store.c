@@ -819,6 +819,17 @@ static void test_limit_stamp_gap(void **state)
 }
 
 /* --- 10. expiry ------------------------------------------------------------- */
+
+/* At `when`, expiry takes `want` points, and the customer has none left. */
+static void all_expire_at(struct fx *f, store *s, int64_t when, int64_t want)
+{
+    store_set_clock(s, when);
+    int64_t total = -1;
+    OK(store_expire(s, NULL, &total));
+    assert_int_equal(total, want);
+    assert_int_equal(cust(s, f->c.id).points, 0);
+}
+
 /* A refund shrinks the purchase's own lot; it is not spending of old
  * points. Earn 100 on day 0 and 50 on day 20, refund the day-20 purchase:
  * on day 40 all 100 old points expire, not 50. */
@@ -832,11 +843,7 @@ static void test_expiry_refund_is_not_spending(void **state)
     struct store_result late = earn(s, f->b.id, f->c.id, 5000, 0, NULL), r;
     OK(store_refund(s, f->b.id, late.ref, 0, "returned", &r));
     assert_int_equal(cust(s, f->c.id).points, 100);
-    store_set_clock(s, T0 + 40 * DAY_MS);
-    int64_t total = -1;
-    OK(store_expire(s, NULL, &total));
-    assert_int_equal(total, 100);
-    assert_int_equal(cust(s, f->c.id).points, 0);
+    all_expire_at(f, s, T0 + 40 * DAY_MS, 100);
 }
 
 
@@ -1815,11 +1822,7 @@ static void test_expiry_after_refunds_over_purchase(void **state)
     OK(store_refund(b, f->b.id, e.ref, 8000, "B", &r));
     exchange(f, a, b);
     assert_int_equal(cust(a, f->c.id).points, 100);
-    store_set_clock(a, T0 + 40 * DAY_MS);
-    int64_t total = -1;
-    OK(store_expire(a, NULL, &total));
-    assert_int_equal(total, 100);
-    assert_int_equal(cust(a, f->c.id).points, 0);
+    all_expire_at(f, a, T0 + 40 * DAY_MS, 100);
 }
 
 static void test_concurrent_birthday(void **state)
