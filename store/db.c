@@ -239,7 +239,7 @@ static const char SCHEMA_V6[] =
     " sum(stamps) AS st, sum(credit) AS cr, sum(spend) AS sp, sum(visits) AS vi FROM lot_adjust"
     " GROUP BY customer) a WHERE customers.id = a.customer;"
     /* The rollups judged a purchase a visit when its plain sum was one;
-     * the correction's points count on its own moment. */
+     * the correction's points and tier spend count on its own moment. */
     "INSERT INTO roll_till(hour, till, staff, visits, spend, issued, points) WITH " V6_RAW
     " SELECT h, origin, staff, sum(v), sum(sp), sum(i), sum(pt) FROM"
     "  (SELECT wall / 3600000 AS h, origin, staff, (vi + avi > 0) - (vi > 0) AS v, asp AS sp, apt AS i, 0 AS pt FROM adj"
@@ -248,7 +248,8 @@ static const char SCHEMA_V6[] =
     " ON CONFLICT(hour, till, staff) DO UPDATE SET visits = visits + excluded.visits,"
     " spend = spend + excluded.spend, issued = issued + excluded.issued, points = points + excluded.points;"
     "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend) WITH " V6_RAW
-    " SELECT customer, wall, origin, (vi + avi > 0) - (vi > 0), asp, 0 FROM adj WHERE asp <> 0 OR avi <> 0;";
+    " SELECT customer, wall, origin, (vi + avi > 0) - (vi > 0), asp, 0 FROM adj WHERE asp <> 0 OR avi <> 0"
+    " UNION ALL SELECT customer, awall, origin, 0, 0, asp FROM adj WHERE asp <> 0;";
 
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V6 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])

@@ -445,9 +445,13 @@ int store_setting_set(store *s, const char *staff, const char *key, const char *
     return tx_commit(s);
 }
 
+/* The spend of a customer's window; a purchase refunded beyond it at
+ * cut-off tills counts for nothing, not below (its correction, events.c
+ * lot_settle, from the moment of its latest event). */
 #define WINDOW_SUM(range) \
-    "SELECT coalesce(sum(spend), 0) FROM events e WHERE customer = ?1 AND wall > ?2" range \
-    " AND spend <> 0 AND " COUNTED("e")
+    "SELECT (SELECT coalesce(sum(spend), 0) FROM events e WHERE customer = ?1 AND wall > ?2" range \
+    " AND spend <> 0 AND " COUNTED("e") ")" \
+    " + (SELECT coalesce(sum(spend), 0) FROM lot_adjust WHERE customer = ?1 AND wall > ?2" range ")"
 
 /* While an import works on its copy (import.c) nothing else writes there,
  * and one customer's purchases come one after another, mostly in date

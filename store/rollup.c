@@ -567,8 +567,9 @@ int rollup_event(store *s, const struct store_event *ev, bool counts, bool refer
 
 /* The correction of purchase (origin, seq) went from was to now
  * (events.c lot_settle): one more correction on the purchase, for its
- * spend, points issued and visit on its moment; its points, which count
- * in the balances from the correction's own moment, there. */
+ * spend, points issued and visit on its moment; its points (the
+ * balances) and its spend for the tier rule (tspend) on the correction's
+ * own moment. */
 int rollup_lot_adjust(store *s, const char *origin, int64_t seq, const struct lot_standing *was,
                       const struct lot_standing *now)
 {
@@ -583,8 +584,11 @@ int rollup_lot_adjust(store *s, const char *origin, int64_t seq, const struct lo
         return -1;
     int64_t v[R_COLS] = { 0 };
     v[R_POINTS] = -was->d[0];
-    if (v[R_POINTS] && till_add(s, was->wall, p.origin, p.staff, v) != 0)
+    if ((v[R_POINTS] && till_add(s, was->wall, p.origin, p.staff, v) != 0) ||
+        cust_add(s, p.customer, was->wall, p.origin, 0, 0, -was->d[3]) != 0)
         return -1;
     v[R_POINTS] = now->d[0];
-    return v[R_POINTS] ? till_add(s, now->wall, p.origin, p.staff, v) : 0;
+    if (v[R_POINTS] && till_add(s, now->wall, p.origin, p.staff, v) != 0)
+        return -1;
+    return cust_add(s, p.customer, now->wall, p.origin, 0, 0, now->d[3]);
 }

@@ -1803,6 +1803,10 @@ static void test_concurrent_refunds_over_purchase(void **state)
         print_error("check said: %s\n", found);
         fail();
     }
+    /* Its tier spend is nothing, not -60.00 (tier.window_days: 365). */
+    struct store_tier_status t;
+    OK(store_customer_tier(a, f->c.id, &t));
+    assert_int_equal(t.window_spend, 0);
     /* It is refunded in full: nothing more to refund. */
     REFUSED(a, store_refund(a, f->b.id, e.ref, 100, NULL, &r), "in full");
 }
