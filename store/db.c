@@ -203,13 +203,13 @@ static const char SCHEMA_V4[] =
     "CREATE TABLE templates(trig TEXT NOT NULL, lang TEXT NOT NULL, subject TEXT NOT NULL,"
     " body TEXT NOT NULL, PRIMARY KEY(trig, lang)) WITHOUT ROWID;";
 
-/* Version 6: lot_adjust, what each purchase counts for beyond the plain
+/* Version 5: lot_adjust, what each purchase counts for beyond the plain
  * sum of its events (events.c lot_settle: nothing once voided or refunded
  * in full or more, no figure below zero), standing from the moment of its
  * latest event (wall, hlc); filled here for the purchases already held and
  * added to the balances and rollups as lot_settle adds it. raw: each
  * purchase with corrections, its sums and whether a void of it counts. */
-#define V6_RAW \
+#define V5_RAW \
     "fam AS (SELECT c.ref_origin AS o, c.ref_seq AS q, c.points, c.stamps, c.credit, c.spend, c.visits," \
     "  c.wall, c.hlc, c.type = 'void' AS v0 FROM events c WHERE c.ref_origin <> '' AND " V2_COUNTED("c") \
     " UNION ALL SELECT r.ref_origin, r.ref_seq, v.points, v.stamps, v.credit, v.spend, v.visits, v.wall, v.hlc, 0" \
@@ -226,13 +226,13 @@ static const char SCHEMA_V4[] =
     "  CASE WHEN gone OR cr < 0 THEN 0 ELSE cr END - cr AS acr," \
     "  CASE WHEN gone THEN 0 ELSE sp END - sp AS asp," \
     "  (NOT gone AND vi > 0) - vi AS avi FROM (SELECT *, voided OR sp <= 0 AS gone FROM raw))"
-static const char SCHEMA_V6[] =
+static const char SCHEMA_V5[] =
     "CREATE TABLE lot_adjust(origin TEXT NOT NULL, seq INTEGER NOT NULL, customer TEXT NOT NULL,"
     " points INTEGER NOT NULL, stamps INTEGER NOT NULL, credit INTEGER NOT NULL,"
     " spend INTEGER NOT NULL, visits INTEGER NOT NULL, wall INTEGER NOT NULL, hlc INTEGER NOT NULL,"
     " PRIMARY KEY(origin, seq)) WITHOUT ROWID;"
     "INSERT INTO lot_adjust(origin, seq, customer, points, stamps, credit, spend, visits, wall, hlc)"
-    " WITH " V6_RAW " SELECT origin, seq, customer, apt, ast, acr, asp, avi, awall, ahlc FROM adj"
+    " WITH " V5_RAW " SELECT origin, seq, customer, apt, ast, acr, asp, avi, awall, ahlc FROM adj"
     " WHERE apt <> 0 OR ast <> 0 OR acr <> 0 OR asp <> 0 OR avi <> 0;"
     "UPDATE customers SET points = points + a.pt, stamps = stamps + a.st, credit = credit + a.cr,"
     " spend = spend + a.sp, visits = visits + a.vi FROM (SELECT customer, sum(points) AS pt,"
@@ -240,18 +240,18 @@ static const char SCHEMA_V6[] =
     " GROUP BY customer) a WHERE customers.id = a.customer;"
     /* The rollups judged a purchase a visit when its plain sum was one;
      * the correction's points and tier spend count on its own moment. */
-    "INSERT INTO roll_till(hour, till, staff, visits, spend, issued, points) WITH " V6_RAW
+    "INSERT INTO roll_till(hour, till, staff, visits, spend, issued, points) WITH " V5_RAW
     " SELECT h, origin, staff, sum(v), sum(sp), sum(i), sum(pt) FROM"
     "  (SELECT wall / 3600000 AS h, origin, staff, (vi + avi > 0) - (vi > 0) AS v, asp AS sp, apt AS i, 0 AS pt FROM adj"
     "   UNION ALL SELECT awall / 3600000, origin, staff, 0, 0, 0, apt FROM adj)"
     " GROUP BY 1, 2, 3 HAVING sum(v) <> 0 OR sum(sp) <> 0 OR sum(i) <> 0 OR sum(pt) <> 0 ORDER BY 1, 2, 3"
     " ON CONFLICT(hour, till, staff) DO UPDATE SET visits = visits + excluded.visits,"
     " spend = spend + excluded.spend, issued = issued + excluded.issued, points = points + excluded.points;"
-    "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend) WITH " V6_RAW
+    "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend) WITH " V5_RAW
     " SELECT customer, wall, origin, (vi + avi > 0) - (vi > 0), asp, 0 FROM adj WHERE asp <> 0 OR avi <> 0"
     " UNION ALL SELECT customer, awall, origin, 0, 0, asp FROM adj WHERE asp <> 0;";
 
-static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V6 };
+static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");
