@@ -48,7 +48,7 @@ static const struct command {
     { "syncd", cmd_syncd, N_("run the sync daemon that exchanges events with the other tills") },
     { "sync", cmd_sync, N_("show how this till is in sync with the others") },
     { "till", cmd_till, N_("invite, join, list or remove the tills of the shop") },
-    { "report", cmd_report, N_("the manager's reports: retention, churn, CLV, segments, rewards, staff ...") },
+    { "report", cmd_report, N_("the manager's reports: retention, churn, CLV, segments, rewards, staff …") },
     { "dashboard", cmd_dashboard, N_("the manager's screen: figures, visits, segments, at-risk members") },
     { "demo", cmd_demo, N_("write a realistic demo history into an empty shop") },
     { "message", cmd_message, N_("messages to customers: the outbox, scans for due ones, templates") },
