@@ -405,7 +405,7 @@ int main(void)
     zmq_z85_decode(sk_b, sec);
     store_random_origin(origin_b);
     store *bs = open_db("b.db", true);
-    if (store_join_setup(bs, shop, secret, origin_b, pk_b, sk_b) != 0)
+    if (store_join_setup(bs, shop, secret, origin_b, pk_b, sk_b, NULL) != 0)
         die("till B", store_error(bs));
 
     struct daemon da, db;

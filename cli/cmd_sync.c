@@ -170,6 +170,12 @@ static int sync_status_cmd(struct cli *c)
         printf("%-9s %-16.16s %-22s %-13s %-12s %9" PRId64 " %9" PRId64 " %" PRIu64 "\n",
                p->origin[0] ? p->origin : "?", p->name, p->address,
                p->connected ? _("connected") : _("unreachable"), when, p->they_lack, p->we_lack, refused);
+        if (p->refused[SYNC_REFUSED_SIGNATURE])
+            printf(ngettext("          refused %" PRIu64 " run of events that their till did not sign: this till "
+                            "speaks for another\n",
+                            "          refused %" PRIu64 " runs of events that their till did not sign: this till "
+                            "speaks for another\n", i18n_n((long long)p->refused[SYNC_REFUSED_SIGNATURE])),
+                   p->refused[SYNC_REFUSED_SIGNATURE]);
         if (refused)
             printf("          %s %s\n", _("last refused:"), p->last_refusal);
     }

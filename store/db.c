@@ -251,7 +251,19 @@ static const char SCHEMA_V5[] =
     " SELECT customer, wall, origin, (vi + avi > 0) - (vi > 0), asp, 0 FROM adj WHERE asp <> 0 OR avi <> 0"
     " UNION ALL SELECT customer, awall, origin, 0, 0, asp FROM adj WHERE asp <> 0;";
 
-static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5 };
+/* Version 6: events signed by the till that made them (chain.c).
+ * signers: each till's Ed25519 public key and the first of its events
+ * that it signed, from the first till record that named them (never
+ * replaced); chain: the points of a till's hash chain that carry its
+ * signature, so any till can pass on a run of its events with one
+ * signature. Both start empty: events from before are history. */
+static const char SCHEMA_V6[] =
+    "CREATE TABLE signers(origin TEXT PRIMARY KEY, sign_key BLOB NOT NULL,"
+    " first_seq INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE chain(origin TEXT NOT NULL, seq INTEGER NOT NULL, link BLOB NOT NULL,"
+    " sig BLOB NOT NULL, PRIMARY KEY(origin, seq)) WITHOUT ROWID;";
+
+static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");

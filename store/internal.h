@@ -134,6 +134,20 @@ void pii_salt(char *pii, size_t sz);
 int64_t setting_int(store *s, const char *key);
 void settings_changed(store *s);    /* a setting event was applied */
 int till_derive(store *s, const struct store_event *ev);   /* a "till.*" setting (sync_support.c) */
+/* sync_support.c: appends a till's record as this till's own event (the
+ * signing key as this till holds it); caller holds a transaction. */
+int till_write(store *s, const char *staff, const struct store_till *t);
+/* chain.c: a till's hash chain and signatures (see store.h). */
+#define CHAIN_MSG_BYTES (22 + STORE_ORIGIN_LEN + STORE_LINK_BYTES)
+void chain_step(unsigned char link[STORE_LINK_BYTES], const unsigned char hash[32]);
+/* What a till signs for its chain at seq: a label, origin, seq, link. */
+void chain_message(const char *origin, int64_t seq, const unsigned char link[STORE_LINK_BYTES],
+                   unsigned char msg[CHAIN_MSG_BYTES]);
+/* Records origin's signing key from first_seq on, unless one is known. */
+int signer_bind(store *s, const char *origin, const unsigned char key[STORE_SIGN_KEY_BYTES], int64_t first_seq);
+/* Gives this till (s->origin) the signing key sign_sk (NULL: a new one),
+ * signing from first_seq; caller holds a transaction. */
+int signing_setup(store *s, const unsigned char *sign_sk, int64_t first_seq);
 struct tier { char name[64]; int64_t threshold, multiplier; };
 int tiers_load(store *s, struct tier *out, int max);
 int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out);

@@ -23,7 +23,7 @@ typedef struct store store;
 #define STORE_SECRET_BYTES 32
 #define STORE_DATA_MAX 4096     /* JSON payload of one event */
 #define STORE_TEXT_MAX 200      /* a name, a reason, an email (code points) */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* --- opening --------------------------------------------------------- */
 
@@ -91,7 +91,9 @@ enum store_apply {
     STORE_DUPLICATE,        /* held already, same content: nothing to do */
     STORE_FORK,             /* held already with other content: refused, recorded */
     STORE_REJECTED,         /* breaks the schema's rules: refused, nothing written */
-    STORE_FAILED            /* database error */
+    STORE_FAILED,           /* database error */
+    STORE_UNSIGNED,         /* not signed by the till it names: refused (store_apply_batch) */
+    STORE_WAITING           /* signed by a till not known here yet: not applied */
 };
 
 /* Applies events made elsewhere (sync, restore), in one transaction.
@@ -638,6 +640,10 @@ int store_report_day(store *s, const struct store_report_query *q,
 #define STORE_ADDRESS_MAX 100   /* "host:port" of a till's syncd */
 #define STORE_TILL_NAME_MAX 60  /* bytes of a till's name */
 
+#define STORE_SIGN_KEY_BYTES 32 /* a till's Ed25519 public signing key */
+#define STORE_SIG_BYTES 64      /* an Ed25519 signature */
+#define STORE_LINK_BYTES 32     /* a link of a till's hash chain */
+
 struct store_till {
     char origin[STORE_ORIGIN_LEN + 1];
     unsigned char public_key[STORE_KEY_BYTES];
@@ -645,6 +651,11 @@ struct store_till {
     char name[STORE_TILL_NAME_MAX + 1];
     bool removed;
     char replaced_by[STORE_ORIGIN_LEN + 1];  /* a restored till's new origin, or "" */
+    /* The key that signs its events from signed_from on (0: it signs
+     * none yet). Written as this till holds it (store_signer) whatever
+     * the caller says, but for a till that joins. */
+    unsigned char sign_key[STORE_SIGN_KEY_BYTES];
+    int64_t signed_from;
 };
 
 /* The tills of the shop as the events say, ordered by origin. */
@@ -665,7 +676,60 @@ int store_till_key_removed(store *s, const unsigned char key[STORE_KEY_BYTES]);
 /* Removes a till by origin or name (manager; an event). */
 int store_till_remove(store *s, const char *manager, const char *till);
 
+/* --- signed events (chain.c) ---
+ *
+ * Each till signs its own events: from its first signed seq on, every
+ * event of its origin is a link of a hash chain, link(k) = BLAKE2b(link(k-1)
+ * || content hash of event k), link(first - 1) = 32 zero bytes, and the
+ * till signs (origin, k, link(k)) with its Ed25519 key at the end of each
+ * run it sends. A run of events (a batch) travels with the link before
+ * its first event and the signature over its last, so the receiver checks
+ * one signature per batch, whoever passes it on: a till can keep and pass
+ * on the signed points it received, never make one for another origin.
+ * Which key signs an origin, and from which seq, is the first till record
+ * that named them (the joining till's record written by the till that
+ * invited it, or the till's own record when it starts signing); a later
+ * record never replaces it. Events below the first signed seq are history
+ * from before signing and pass unsigned. */
+struct store_seal {
+    bool sealed;                                /* false: an unsigned batch */
+    unsigned char prev[STORE_LINK_BYTES];       /* the link before the first event */
+    unsigned char sig[STORE_SIG_BYTES];         /* over the last event's link */
+};
+/* The key and first signed seq of origin: 1 if known, 0 if not (a till
+ * that signs nothing yet, as far as this till knows), -1 on error. */
+int store_signer(store *s, const char *origin, unsigned char key[STORE_SIGN_KEY_BYTES],
+                 int64_t *first_seq);
+/* Gives this till a signing key if it has none (a till made before
+ * signing, at its first start after the upgrade: it signs from its next
+ * event on), and makes sure its own till record names it. Returns 0; -1
+ * on error, or when the shop holds another key for this till's origin
+ * (said in store_error). */
+int store_signing_ensure(store *s);
+/* Before sending evs[0 .. *n-1] (one origin, in seq order, as read):
+ * shortens *n to what can go with a seal (contiguous, ending at a point
+ * this till can sign or holds a signature for; history before the first
+ * signed seq goes unsealed, alone) and fills seal. *n may become 0. */
+int store_seal_batch(store *s, const char *origin, const struct store_event *evs, int *n,
+                     struct store_seal *seal);
+/* Applies a batch of one origin as store_apply_events does, after
+ * checking it against its till's signature: a batch its till did not
+ * sign is refused whole (every result STORE_UNSIGNED, the reason in why);
+ * a signed batch of a till whose key this till does not know yet is not
+ * applied (STORE_WAITING: ask again once its record has come). Unsigned
+ * events pass only below their till's first signed seq, or for a till
+ * that signs nothing yet. Returns -1 only on a database error. */
+int store_apply_batch(store *s, const struct store_event *evs, size_t n, const struct store_seal *seal,
+                      enum store_apply *results, char *why, size_t whysz);
+/* Whether a batch is signed by its origin's known key (0) or not (-1,
+ * the reason in why), without applying it. */
+int store_verify_batch(store *s, const struct store_event *evs, size_t n, const struct store_seal *seal,
+                       char *why, size_t whysz);
+
 /* This till's key pair and the shop's id (local, never replicated). */
+/* This till's Ed25519 signing key pair (sk: libsodium's 64 bytes). */
+int store_signing_keys(store *s, unsigned char pk[STORE_SIGN_KEY_BYTES],
+                       unsigned char sk[STORE_SIG_BYTES]);
 int store_till_keys(store *s, unsigned char pk[STORE_KEY_BYTES],
                     unsigned char sk[STORE_KEY_BYTES]);
 int store_shop_id(store *s, char out[STORE_SHOP_ID_LEN + 1]);
@@ -686,11 +750,14 @@ int store_invites_pending(store *s);
 
 /* A random origin id for a new till. */
 void store_random_origin(char out[STORE_ORIGIN_LEN + 1]);
-/* Makes an empty database the till `origin` of an existing shop. */
+/* Makes an empty database the till `origin` of an existing shop, signing
+ * its events from the first with sign_sk (an Ed25519 secret key, whose
+ * public half went to the inviting till; NULL: a new one). */
 int store_join_setup(store *s, const char *shop_id,
                      const unsigned char secret[STORE_SECRET_BYTES], const char *origin,
                      const unsigned char pk[STORE_KEY_BYTES],
-                     const unsigned char sk[STORE_KEY_BYTES]);
+                     const unsigned char sk[STORE_KEY_BYTES],
+                     const unsigned char sign_sk[STORE_SIG_BYTES]);
 /* A till restored from an old backup: continues under a new origin so it
  * never reuses a sequence number its peers hold. The old origin becomes an
  * origin like any other's (its missing events come back by sync); the

@@ -45,9 +45,15 @@ static bool text_ok(const char *v, size_t max)
     return true;
 }
 
+static bool unhex_key(const char *hex, unsigned char *out, size_t n)
+{
+    size_t len = 0;
+    return hex_ok(hex, 2 * n) && sodium_hex2bin(out, n, hex, strlen(hex), NULL, &len, NULL) == 0 && len == n;
+}
+
 static void row_to_till(sqlite3_stmt *st, struct store_till *t)
 {
-    char pk[2 * STORE_KEY_BYTES + 8];
+    char pk[2 * STORE_KEY_BYTES + 8], sign[2 * STORE_SIGN_KEY_BYTES + 8];
     memset(t, 0, sizeof *t);
     copy_col(st, 0, t->origin, sizeof t->origin);
     copy_col(st, 1, pk, sizeof pk);
@@ -55,11 +61,14 @@ static void row_to_till(sqlite3_stmt *st, struct store_till *t)
     copy_col(st, 3, t->name, sizeof t->name);
     t->removed = sqlite3_column_int(st, 4) != 0;
     copy_col(st, 5, t->replaced_by, sizeof t->replaced_by);
-    size_t len = 0;
-    if (!hex_ok(pk, 2 * STORE_KEY_BYTES) ||
-        sodium_hex2bin(t->public_key, STORE_KEY_BYTES, pk, strlen(pk), NULL, &len, NULL) != 0 ||
-        len != STORE_KEY_BYTES)
+    copy_col(st, 6, sign, sizeof sign);
+    t->signed_from = sqlite3_column_int64(st, 7);
+    if (!unhex_key(pk, t->public_key, STORE_KEY_BYTES))
         memset(t->public_key, 0, STORE_KEY_BYTES);
+    if (t->signed_from < 1 || !unhex_key(sign, t->sign_key, STORE_SIGN_KEY_BYTES)) {
+        memset(t->sign_key, 0, STORE_SIGN_KEY_BYTES);
+        t->signed_from = 0;
+    }
 }
 
 #define TILL_SELECT \
@@ -67,7 +76,8 @@ static void row_to_till(sqlite3_stmt *st, struct store_till *t)
     " coalesce(json_extract(value, '$.address'), ''), coalesce(json_extract(value, '$.name'), '')," \
     " coalesce(json_extract(value, '$.removed'), 0) OR EXISTS(SELECT 1 FROM settings r" \
     "  WHERE r.key = '" REMOVED_PREFIX "' || json_extract(settings.value, '$.public_key'))," \
-    " coalesce(json_extract(value, '$.replaced_by'), '')" \
+    " coalesce(json_extract(value, '$.replaced_by'), '')," \
+    " coalesce(json_extract(value, '$.sign_key'), ''), coalesce(json_extract(value, '$.signed_from'), 0)" \
     " FROM settings WHERE key LIKE 'till.%' AND json_valid(value)"
 
 int till_derive(store *s, const struct store_event *ev)
@@ -86,7 +96,24 @@ int till_derive(store *s, const struct store_event *ev)
     bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(s);
-    return 0;
+    /* The first record that names a till's signing key decides it, for
+     * good (chain.c): later records, by clock or not, cannot move it. */
+    st = sql(s, "SELECT substr(json_extract(?1, '$.key'), 6), coalesce(json_extract(?1, '$.value.sign_key'), ''),"
+                " coalesce(json_extract(?1, '$.value.signed_from'), 0)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->data);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    char origin[STORE_ORIGIN_LEN + 8], hex[2 * STORE_SIGN_KEY_BYTES + 8];
+    unsigned char key[STORE_SIGN_KEY_BYTES];
+    copy_col(st, 0, origin, sizeof origin);
+    copy_col(st, 1, hex, sizeof hex);
+    int64_t first = sqlite3_column_int64(st, 2);
+    sqlite3_reset(st);
+    if (!hex_ok(origin, STORE_ORIGIN_LEN) || !unhex_key(hex, key, sizeof key))
+        return 0;
+    return signer_bind(s, origin, key, first);
 }
 
 int store_till_key_removed(store *s, const unsigned char key[STORE_KEY_BYTES])
@@ -142,16 +169,26 @@ int store_till_get(store *s, const char *origin, struct store_till *out)
     return till_usable(out) ? 0 : store_fail(s, _("the record of till %s is damaged"), origin);
 }
 
-/* Appends the till's record as this till's own event. Caller holds a
- * transaction. */
-static int till_write(store *s, const char *staff, const struct store_till *t)
+int till_write(store *s, const char *staff, const struct store_till *t)
 {
     if (!hex_ok(t->origin, STORE_ORIGIN_LEN))
         return store_fail(s, _("'%s' is not a till id"), t->origin);
     if (!text_ok(t->address, STORE_ADDRESS_MAX) || !text_ok(t->name, STORE_TILL_NAME_MAX))
         return store_fail(s, _("a till's address or name is too long or not text"));
-    char pk[2 * STORE_KEY_BYTES + 1], key[32];
+    char pk[2 * STORE_KEY_BYTES + 1], key[32], sign[2 * STORE_SIGN_KEY_BYTES + 1];
     sodium_bin2hex(pk, sizeof pk, t->public_key, STORE_KEY_BYTES);
+    /* The signing key as this till holds it: a record cannot move it, so
+     * it restates it; only a till that joins brings its own. */
+    unsigned char sign_key[STORE_SIGN_KEY_BYTES];
+    int64_t signed_from = 0;
+    int known = store_signer(s, t->origin, sign_key, &signed_from);
+    if (known < 0)
+        return -1;
+    if (!known) {
+        memcpy(sign_key, t->sign_key, sizeof sign_key);
+        signed_from = t->signed_from;
+    }
+    sodium_bin2hex(sign, sizeof sign, sign_key, sizeof sign_key);
     snprintf(key, sizeof key, TILL_PREFIX "%s", t->origin);
     struct store_event ev;
     event_init(&ev, "setting", staff, NULL);
@@ -173,6 +210,12 @@ static int till_write(store *s, const char *staff, const struct store_till *t)
     if (t->replaced_by[0]) {
         jb_key(&jb, "replaced_by");
         jb_str(&jb, t->replaced_by);
+    }
+    if (signed_from > 0 && !sodium_is_zero(sign_key, sizeof sign_key)) {
+        jb_key(&jb, "sign_key");
+        jb_str(&jb, sign);
+        jb_key(&jb, "signed_from");
+        jb_int(&jb, signed_from);
     }
     jb_obj_end(&jb);
     jb_obj_end(&jb);
@@ -210,17 +253,20 @@ static int till_known(store *s, const struct store_till *t)
                               " OR EXISTS(SELECT 1 FROM vv WHERE origin = ?1)"
                               " OR EXISTS(SELECT 1 FROM settings WHERE key = '" REMOVED_PREFIX "' || ?2)"
                               " OR EXISTS(SELECT 1 FROM settings WHERE key LIKE 'till.%' AND json_valid(value)"
-                              "  AND json_extract(value, '$.public_key') = ?2)");
+                              "  AND json_extract(value, '$.public_key') = ?2)"
+                              " OR EXISTS(SELECT 1 FROM signers WHERE origin = ?1 OR sign_key = ?4)");
     if (!st)
         return -1;
     bind_text(st, 1, t->origin);
     bind_text(st, 2, pk);
     bind_text(st, 3, s->origin);
+    sqlite3_bind_blob(st, 4, t->sign_key, STORE_SIGN_KEY_BYTES, SQLITE_STATIC);
     int known = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
     sqlite3_reset(st);
     static const unsigned char zero[STORE_KEY_BYTES];
     if (known == 0 && (memcmp(t->public_key, own, STORE_KEY_BYTES) == 0 ||
-                       memcmp(t->public_key, zero, STORE_KEY_BYTES) == 0))
+                       memcmp(t->public_key, zero, STORE_KEY_BYTES) == 0 ||
+                       sodium_is_zero(t->sign_key, STORE_SIGN_KEY_BYTES)))
         known = 1;
     return known;
 }
@@ -412,7 +458,7 @@ void store_random_origin(char out[STORE_ORIGIN_LEN + 1])
 
 int store_join_setup(store *s, const char *shop_id, const unsigned char secret[STORE_SECRET_BYTES],
                      const char *origin, const unsigned char pk[STORE_KEY_BYTES],
-                     const unsigned char sk[STORE_KEY_BYTES])
+                     const unsigned char sk[STORE_KEY_BYTES], const unsigned char sign_sk[STORE_SIG_BYTES])
 {
     if (store_is_initialised(s))
         return store_fail(s, _("this database already holds a shop (%s)"), s->shop_name);
@@ -428,10 +474,16 @@ int store_join_setup(store *s, const char *shop_id, const unsigned char secret[S
         tx_rollback(s);
         return -1;
     }
-    if (tx_commit(s) != 0)
-        return -1;
+    /* Its events are signed from the first: the inviting till recorded
+     * the public half of sign_sk. */
     memcpy(s->origin, origin, STORE_ORIGIN_LEN);
     s->origin[STORE_ORIGIN_LEN] = '\0';
+    if (signing_setup(s, sign_sk, 1) != 0 || tx_commit(s) != 0) {
+        if (s->tx_depth)
+            tx_rollback(s);
+        s->origin[0] = '\0';
+        return -1;
+    }
     return 0;
 }
 
@@ -479,6 +531,11 @@ static int new_origin_tx(store *s, void *arg)
     struct store_till t;
     bool listed = store_till_get(s, old, &t) == 0;
     memcpy(s->origin, fresh, sizeof fresh);
+    /* The same key signs the new origin's chain, from its first event. */
+    unsigned char sign_pk[STORE_SIGN_KEY_BYTES];
+    if (local_get(s, "sign_public", sign_pk, sizeof sign_pk) == (int)sizeof sign_pk &&
+        signer_bind(s, fresh, sign_pk, 1) != 0)
+        return -1;
     if (!listed) {
         memset(&t, 0, sizeof t);
         unsigned char sk[STORE_KEY_BYTES];

@@ -27,6 +27,11 @@
  *   moves only at start-up, only once the peer has shown the events it
  *   lacks (fetched, and each one's content hash checked), and at most
  *   once. A claim without the events, or after start-up, is refused.
+ * - Every run of events sent goes with its till's seal (store.h, "signed
+ *   events"): this till signs the end of a run of its own, and passes on
+ *   another till's events only up to a point that till signed. A run that
+ *   does not verify is refused whole, counted as "signature" and reported;
+ *   a run signed by a till whose key has not reached us yet waits.
  * - Anything malformed, of another version or shop, or refused by the
  *   ledger is counted per peer and logged at most once a minute per peer. */
 #include <inttypes.h>
@@ -98,7 +103,7 @@ struct sync_core {
 
 const char *sync_refusal_name(enum sync_refusal r)
 {
-    static const char *const NAMES[] = { "malformed", "version", "shop", "unexpected", "event" };
+    static const char *const NAMES[] = { "malformed", "version", "shop", "unexpected", "event", "signature" };
     return r < SYNC_REFUSED_NREASONS ? NAMES[r] : "?";
 }
 
@@ -311,6 +316,7 @@ static int want_till(const struct store_till *t, void *arg)
 }
 
 static int refresh_with(struct sync_core *c, struct wanted *wp);
+static void start_signing(struct sync_core *c);
 
 int sync_core_refresh(struct sync_core *c)
 {
@@ -442,22 +448,34 @@ static int send_fetch(struct sync_core *c, struct sync_peer *p, const char *orig
 }
 
 /* Reads up to SYNC_BATCH_MAX events of origin after `after` that fit in
- * SYNC_BATCH_BYTES. *more: there may be more. */
-static int read_batch(struct sync_core *c, const char *origin, int64_t after, int max, bool *more)
+ * SYNC_BATCH_BYTES, as far as they can go with their till's seal (which
+ * goes into seal). *more: there may be more. */
+static int read_batch(struct sync_core *c, const char *origin, int64_t after, int max, bool *more,
+                      struct store_seal *seal)
 {
     int n = store_read_events(c->s, origin, after, c->out_events, max);
-    store_release(c->s);
-    if (n < 0)
+    if (n < 0) {
+        store_release(c->s);
         return -1;
+    }
     *more = n == max;
-    size_t bytes = 64;
+    size_t bytes = 256;
     for (int i = 0; i < n; i++) {
         bytes += sync_wire_event_size(&c->out_events[i]);
         if (bytes > SYNC_BATCH_BYTES && i > 0) {
             *more = true;
-            return i;
+            n = i;
+            break;
         }
     }
+    int read = n;
+    if (store_seal_batch(c->s, origin, c->out_events, &n, seal) != 0) {
+        store_release(c->s);
+        return -1;
+    }
+    store_release(c->s);
+    if (n < read)
+        *more = true;
     return n;
 }
 
@@ -498,11 +516,11 @@ static void publish_new(struct sync_core *c)
         c->published = top;
     while (c->published < top) {
         bool more;
-        int n = read_batch(c, c->origin, c->published, SYNC_BATCH_MAX, &more);
-        if (n <= 0)
-            return;
         struct sync_msg m;
         memset(&m, 0, sizeof m);
+        int n = read_batch(c, c->origin, c->published, SYNC_BATCH_MAX, &more, &m.seal);
+        if (n <= 0)
+            return;
         m.type = SYNC_EVENTS;
         snprintf(m.origin, sizeof m.origin, "%s", c->origin);
         m.events = c->out_events;
@@ -615,6 +633,7 @@ static void check_own(struct sync_core *c, int64_t now)
     if (c->first_heard ? !all && since < (int64_t)STARTUP_HEARTBEATS * c->heartbeat_ms : c->npeers > 0)
         return;
     c->startup = false;
+    start_signing(c);
     if (claimed)
         refuse(c, best, SYNC_REFUSED_UNEXPECTED, "claims events of this till's origin it never showed", now);
 }
@@ -652,30 +671,54 @@ int sync_core_tick(struct sync_core *c, int64_t now, bool force)
 
 /* --- receiving ---------------------------------------------------------------- */
 
-/* Applies events in one transaction; counts what the ledger refused.
- * Returns the number refused, or -1 on a database error. */
-static int apply(struct sync_core *c, struct sync_peer *p, const struct store_event *evs, int n, int64_t now)
+/* Applies a run of events in one transaction, once its seal verifies;
+ * counts what the ledger refused. Returns the number refused, or -1 on a
+ * database error; *waiting: signed by a till not known here yet. */
+static int apply(struct sync_core *c, struct sync_peer *p, const struct sync_msg *m, int64_t now, bool *waiting)
 {
     char why[256];
-    if (store_apply_events(c->s, evs, (size_t)n, c->results, why, sizeof why) != 0) {
+    const struct store_event *evs = m->events;
+    int n = m->nevents;
+    *waiting = false;
+    if (store_apply_batch(c->s, evs, (size_t)n, &m->seal, c->results, why, sizeof why) != 0) {
         sync_log(LOG_ERR, _("could not save events from till %s: %s"), p->origin, store_error(c->s));
         return -1;
     }
     sync_log(LOG_DEBUG, ngettext("applied %d event of %s up to %" PRId64 " from %s", "applied %d events of %s up to %" PRId64 " from %s", i18n_n(n)), n, evs[0].origin,
              evs[n - 1].seq, p->origin);
-    int refused = 0;
+    int refused = 0, unsigned_ = 0;
     for (int i = 0; i < n; i++) {
         if (c->results[i] == STORE_APPLIED) {
             c->applied++;
             p->events_in++;
         } else if (c->results[i] == STORE_REJECTED || c->results[i] == STORE_FORK) {
             refused++;
+        } else if (c->results[i] == STORE_UNSIGNED) {
+            unsigned_++;
+        } else if (c->results[i] == STORE_WAITING) {
+            *waiting = true;
         }
     }
-    if (refused)
+    if (unsigned_)  /* a till speaking for another: said once per batch */
+        refuse(c, p, SYNC_REFUSED_SIGNATURE, why, now);
+    else if (refused)
         refuse(c, p, SYNC_REFUSED_EVENT, why, now);
+    if (*waiting)
+        sync_log(LOG_DEBUG, "events of %s from %s wait for their till's key", evs[0].origin, p->origin);
+    refused += unsigned_;
     c->ours_dirty = true;
     return refused;
+}
+
+/* Once start-up is over (this till is what it says it is): a till made
+ * before signing gets its key now, signing from its next event, and its
+ * record names it (store_signing_ensure; nothing to do the next times). */
+static void start_signing(struct sync_core *c)
+{
+    if (store_signing_ensure(c->s) != 0)
+        sync_log(LOG_ERR, _("cannot sign this till's events: %s"), store_error(c->s));
+    store_release(c->s);
+    c->ours_dirty = true;
 }
 
 static void restored(struct sync_core *c, struct sync_peer *p, int64_t theirs, int64_t mine)
@@ -694,6 +737,7 @@ static void restored(struct sync_core *c, struct sync_peer *p, int64_t theirs, i
     sync_log(LOG_ERR, _("this database was restored from an old copy: till %s showed events of %s up to %" PRId64
                         " but this till only had up to %" PRId64 "; continuing as %s so no number is used twice"),
              p->origin[0] ? p->origin : p->address, old, theirs, mine, c->origin);
+    start_signing(c);
     refresh_ours(c);
 }
 
@@ -761,7 +805,8 @@ void sync_core_on_sub(struct sync_core *c, struct sync_peer *p, const void *data
     vv_raise(p->vv, &p->nvv, SYNC_VV_MAX, m->origin, last);
     /* Applied even if held already: the ledger tells a copy from a fork
      * (same identity, other content), which must be seen and reported. */
-    apply(c, p, m->events, m->nevents, now);
+    bool waiting;
+    apply(c, p, m, now, &waiting);
     refresh_ours(c);
     schedule_fetches(c, now);
 }
@@ -779,6 +824,20 @@ static bool own_evidence(struct sync_core *c, struct sync_peer *p, const struct 
     bool shown = m->nevents > 0 && mine >= 0 && m->events[m->nevents - 1].seq > mine;
     for (int i = 0; i < m->nevents && shown; i++)
         shown = store_event_hash_ok(&m->events[i]) && (i == 0 || m->events[i].seq == m->events[i - 1].seq + 1);
+    /* Signed by this till's own key, following what it holds: only this
+     * till (an older copy of it) can have made them. A copy from before
+     * this till signed knows no key of its own: the hashes must do. */
+    char why[160];
+    unsigned char key[STORE_SIGN_KEY_BYTES];
+    int64_t first;
+    if (shown && store_signer(c->s, c->origin, key, &first) == 1 &&
+        store_verify_batch(c->s, m->events, (size_t)m->nevents, &m->seal, why, sizeof why) != 0) {
+        store_release(c->s);
+        p->unproven = true;
+        refuse(c, p, SYNC_REFUSED_SIGNATURE, why, now);
+        return false;
+    }
+    store_release(c->s);
     if (!shown) {
         /* Not asked again; another peer's claim may still be shown. */
         p->unproven = true;
@@ -830,10 +889,15 @@ void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *da
         c->held_since = now;
         c->held_events = 0;
     }
-    int refused = apply(c, p, m->events, m->nevents, now);
+    bool waiting;
+    int refused = apply(c, p, m, now, &waiting);
     if (refused != 0) {
         o->backoff_until = now + BACKOFF_MS;
         o->peer = NULL;
+    } else if (waiting) {   /* asked again once its key may have come */
+        o->backoff_until = now + c->heartbeat_ms;
+        o->peer = NULL;
+        refused = 1;
     }
     c->held_events += m->nevents;
     if (!next || refused != 0 || c->held_events >= SYNC_CATCHUP_TX_EVENTS || now - c->held_since >= SYNC_CATCHUP_TX_MS) {
@@ -919,7 +983,7 @@ void sync_core_on_request(struct sync_core *c, const unsigned char key[STORE_KEY
     memset(&r, 0, sizeof r);
     r.type = SYNC_BATCH;
     snprintf(r.origin, sizeof r.origin, "%s", m->origin);
-    int n = read_batch(c, m->origin, m->after, m->max, &r.more);
+    int n = read_batch(c, m->origin, m->after, m->max, &r.more, &r.seal);
     if (n < 0) {
         sync_log(LOG_ERR, _("could not read events for a peer: %s"), store_error(c->s));
         return;
@@ -953,6 +1017,8 @@ void sync_core_on_join(struct sync_core *c, const unsigned char key[STORE_KEY_BY
         memset(&t, 0, sizeof t);
         snprintf(t.origin, sizeof t.origin, "%s", m->origin);
         memcpy(t.public_key, m->public_key, STORE_KEY_BYTES);
+        memcpy(t.sign_key, m->sign_key, STORE_SIGN_KEY_BYTES);
+        t.signed_from = 1;
         snprintf(t.address, sizeof t.address, "%s", m->address);
         snprintf(t.name, sizeof t.name, "%.*s", (int)sizeof t.name - 1, m->name);
         unsigned char secret[STORE_SECRET_BYTES];

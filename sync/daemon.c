@@ -494,8 +494,9 @@ static int record_self(struct daemon *d)
     if (have && !t.removed && strcmp(t.address, d->address) == 0 &&
         memcmp(t.public_key, d->pk, STORE_KEY_BYTES) == 0)
         return 0;
-    if (!have) {
+    if (!have)
         memset(&t, 0, sizeof t);
+    if (!t.name[0]) {
         if (store_sync_get(d->s, "sync.name", name, sizeof name) != 0 || !name[0]) {
             if (gethostname(name, sizeof name) != 0)
                 name[0] = '\0';

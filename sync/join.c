@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <zmq.h>
 
 #include "i18n.h"
@@ -74,7 +75,7 @@ static void remove_db(const char *path)
 
 /* Creates the new till's database from the shop's answer. */
 static int create_db(const char *db_path, const struct sync_msg *w, const char *origin, const unsigned char *pk,
-                     const unsigned char *sk, const unsigned char *server, const char *address, const char *name,
+                     const unsigned char *sk, const unsigned char *sign_sk, const unsigned char *server, const char *address, const char *name,
                      const char *listen, char *err, size_t errsz)
 {
     char e[1024], boot[2 * STORE_KEY_BYTES + STORE_ADDRESS_MAX + 2];
@@ -85,7 +86,7 @@ static int create_db(const char *db_path, const struct sync_msg *w, const char *
     }
     hex(server, STORE_KEY_BYTES, boot);
     snprintf(boot + 2 * STORE_KEY_BYTES, sizeof boot - 2 * STORE_KEY_BYTES, " %s", address);
-    int rc = store_join_setup(s, w->shop, w->secret, origin, pk, sk);
+    int rc = store_join_setup(s, w->shop, w->secret, origin, pk, sk, sign_sk);
     if (rc == 0)
         rc = store_sync_set(s, "sync.bootstrap", boot);
     if (rc == 0 && name && *name)
@@ -135,13 +136,16 @@ int sync_join(const char *db_path, const char *address, const char *token, const
         return -1;
     }
     char pub_z85[41], sec_z85[41], server_z85[41];
-    unsigned char pk[STORE_KEY_BYTES], sk[STORE_KEY_BYTES];
+    unsigned char pk[STORE_KEY_BYTES], sk[STORE_KEY_BYTES], sign_sk[STORE_SIG_BYTES];
     if (zmq_curve_keypair(pub_z85, sec_z85) != 0 || !zmq_z85_decode(pk, pub_z85) || !zmq_z85_decode(sk, sec_z85)) {
         snprintf(err, errsz, "%s", _("cannot make a key pair (is libzmq built with CURVE?)"));
         return -1;
     }
+    /* Its signing key: the inviting till records the public half with this
+     * till's record, so its events are its own from the first. */
     sync_key_z85(server, server_z85);
-    store_random_origin(m.origin);
+    store_random_origin(m.origin);     /* and libsodium is ready */
+    crypto_sign_keypair(m.sign_key, sign_sk);
     m.type = SYNC_JOIN;
     memcpy(m.public_key, pk, STORE_KEY_BYTES);
     snprintf(m.address, sizeof m.address, "%s", listen ? listen : "");
@@ -236,7 +240,7 @@ int sync_join(const char *db_path, const char *address, const char *token, const
     else if (w.type != SYNC_WELCOME)
         snprintf(err, errsz, _("the till at %s refused to add this till (%s)"), address,
                  w.type == SYNC_REFUSE ? w.reason : "?");
-    else if (create_db(db_path, &w, m.origin, pk, sk, server, address, name, listen, err, errsz) == 0) {
+    else if (create_db(db_path, &w, m.origin, pk, sk, sign_sk, server, address, name, listen, err, errsz) == 0) {
         snprintf(out->origin, sizeof out->origin, "%s", m.origin);
         snprintf(out->shop_name, sizeof out->shop_name, "%s", w.name);
         rc = 0;
@@ -244,6 +248,7 @@ int sync_join(const char *db_path, const char *address, const char *token, const
     memset(&w, 0, sizeof w);
 done:
     memset(sk, 0, sizeof sk);
+    sodium_memzero(sign_sk, sizeof sign_sk);
     memset(sec_z85, 0, sizeof sec_z85);
     sync_buf_free(&b);
     if (s)

@@ -23,8 +23,11 @@
 
 /* 2: batches of up to 2,000 events (1 had 500). A till catching up
  * applies one batch per transaction, and at 500 the commit and
- * checkpoint of each transaction cost as much as the events. */
-#define SYNC_PROTOCOL 2
+ * checkpoint of each transaction cost as much as the events.
+ * 3: events signed by their till (EVENTS and BATCH carry a seal, JOIN the
+ * joining till's signing key). A till of another version is refused,
+ * counted and told which till to upgrade; nothing passes between them. */
+#define SYNC_PROTOCOL 3
 #define SYNC_WIRE_MAX (4u << 20)        /* bytes of one message */
 #define SYNC_BATCH_MAX 2000             /* events in one BATCH or EVENTS */
 #define SYNC_BATCH_BYTES (2u << 20)     /* a batch stops growing past this */
@@ -39,10 +42,10 @@ enum sync_msg_type {
     SYNC_HELLO = 1,     /* heartbeat: shop, origin, time, address, version vector;
                          * on PUB to all, and on DEALER to each peer (so a
                          * till that moved is found at its new address) */
-    SYNC_EVENTS,        /* live events of the sender's origin */
+    SYNC_EVENTS,        /* live events of the sender's origin: origin, seal, events */
     SYNC_FETCH,         /* origin, after seq, max count */
-    SYNC_BATCH,         /* reply to FETCH: origin, more?, events */
-    SYNC_JOIN,          /* a new till: token, origin, public key, address, name */
+    SYNC_BATCH,         /* reply to FETCH: origin, more?, seal, events */
+    SYNC_JOIN,          /* a new till: token, origin, public key, address, name, signing key */
     SYNC_WELCOME,       /* reply to JOIN: shop id, secret, name */
     SYNC_REFUSE,        /* reply to JOIN or FETCH: why not */
 };
@@ -57,10 +60,12 @@ struct sync_msg {
     struct store_event *events;                 /* EVENTS, BATCH; caller's array */
     int nevents, events_cap;
     bool more;                                  /* BATCH: more after these */
+    struct store_seal seal;                     /* EVENTS, BATCH: their till's signature */
     int64_t after;                              /* FETCH */
     int max;                                    /* FETCH, 1..SYNC_BATCH_MAX */
     unsigned char token[STORE_TOKEN_BYTES];     /* JOIN */
     unsigned char public_key[STORE_KEY_BYTES];  /* JOIN */
+    unsigned char sign_key[STORE_SIGN_KEY_BYTES];   /* JOIN: its Ed25519 public key */
     unsigned char secret[STORE_SECRET_BYTES];   /* WELCOME: shop secret */
     char address[STORE_ADDRESS_MAX + 1];        /* HELLO, JOIN: where the sender listens */
     char name[STORE_TEXT_MAX * 4 + 1];          /* JOIN: till; WELCOME: shop */
@@ -91,6 +96,7 @@ enum sync_refusal {
     SYNC_REFUSED_SHOP,          /* another shop */
     SYNC_REFUSED_UNEXPECTED,    /* valid, but not on this socket or not now */
     SYNC_REFUSED_EVENT,         /* an event the ledger refused (bad, or a fork) */
+    SYNC_REFUSED_SIGNATURE,     /* events their till did not sign (another till speaking for it) */
     SYNC_REFUSED_NREASONS
 };
 const char *sync_refusal_name(enum sync_refusal r);

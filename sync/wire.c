@@ -1,7 +1,10 @@
 /* wire.c - the sync protocol's messages in MessagePack (libmsgpack-c).
  *
  * Every message is one array: [SYNC_PROTOCOL, type, fields...]. An event
- * is an array of its 20 fields in store order (hashes as bin 32). The
+ * is an array of its 20 fields in store order (hashes as bin 32). EVENTS
+ * and BATCH carry their seal (store.h, "signed events") as two bins, the
+ * link before the first event (32) and the signature over the last (64),
+ * both empty for an unsigned run. The
  * decoder is strict: exact element counts and types, string lengths within
  * what struct store_event holds, no NUL inside strings, nothing after the
  * message, at most SYNC_WIRE_MAX bytes. The ledger validates the events
@@ -102,7 +105,7 @@ size_t sync_wire_event_size(const struct store_event *e)
 
 int sync_wire_encode(const struct sync_msg *m, struct sync_buf *b)
 {
-    static const int FIELDS[] = { 0, 5, 2, 3, 3, 5, 3, 1 };   /* after version and type */
+    static const int FIELDS[] = { 0, 5, 4, 3, 5, 6, 3, 1 };   /* after version and type */
     if (m->type < SYNC_HELLO || m->type > SYNC_REFUSE)
         return -1;
     b->len = 0;
@@ -131,6 +134,8 @@ int sync_wire_encode(const struct sync_msg *m, struct sync_buf *b)
         r |= pack_str(&pk, m->origin);
         if (m->type == SYNC_BATCH)
             r |= m->more ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+        r |= pack_bin(&pk, m->seal.prev, m->seal.sealed ? sizeof m->seal.prev : 0);
+        r |= pack_bin(&pk, m->seal.sig, m->seal.sealed ? sizeof m->seal.sig : 0);
         if (m->nevents < 0 || m->nevents > SYNC_BATCH_MAX)
             return -1;
         r |= msgpack_pack_array(&pk, (size_t)m->nevents);
@@ -148,6 +153,7 @@ int sync_wire_encode(const struct sync_msg *m, struct sync_buf *b)
         r |= pack_bin(&pk, m->public_key, sizeof m->public_key);
         r |= pack_str(&pk, m->address);
         r |= pack_str(&pk, m->name);
+        r |= pack_bin(&pk, m->sign_key, sizeof m->sign_key);
         break;
     case SYNC_WELCOME:
         r |= pack_str(&pk, m->shop);
@@ -351,6 +357,21 @@ static int get_event(struct rd *r, const msgpack_object *o, struct store_event *
     return 0;
 }
 
+/* A seal: both bins empty (unsigned) or both full. */
+static int get_seal(struct rd *r, const msgpack_object *o, struct store_seal *seal)
+{
+    if (o[0].type == MSGPACK_OBJECT_BIN && o[1].type == MSGPACK_OBJECT_BIN &&
+        o[0].via.bin.size == 0 && o[1].via.bin.size == 0) {
+        memset(seal, 0, sizeof *seal);
+        return 0;
+    }
+    if (get_bin(r, &o[0], seal->prev, sizeof seal->prev, "bad seal link") ||
+        get_bin(r, &o[1], seal->sig, sizeof seal->sig, "bad seal signature"))
+        return -1;
+    seal->sealed = true;
+    return 0;
+}
+
 static int get_events(struct rd *r, const msgpack_object *o, struct sync_msg *m)
 {
     uint32_t n;
@@ -371,7 +392,7 @@ static int get_events(struct rd *r, const msgpack_object *o, struct sync_msg *m)
 
 static int decode_body(struct rd *r, const msgpack_object *top, struct sync_msg *m)
 {
-    static const uint32_t FIELDS[] = { 0, 5, 2, 3, 3, 5, 3, 1 };
+    static const uint32_t FIELDS[] = { 0, 5, 4, 3, 5, 6, 3, 1 };
     uint32_t n;
     const msgpack_object *f = array_of(r, top, &n, 16, "not a message");
     if (!f || n < 2)
@@ -420,16 +441,18 @@ static int decode_body(struct rd *r, const msgpack_object *top, struct sync_msg 
         return 0;
     }
     case SYNC_EVENTS:
-        if (get_origin(r, &f[0], m->origin, "bad origin"))
+        if (get_origin(r, &f[0], m->origin, "bad origin") || get_seal(r, &f[1], &m->seal))
             return -1;
-        return get_events(r, &f[1], m);
+        return get_events(r, &f[3], m);
     case SYNC_BATCH:
         if (get_origin(r, &f[0], m->origin, "bad origin"))
             return -1;
         if (f[1].type != MSGPACK_OBJECT_BOOLEAN)
             return bad(r, "bad 'more' flag");
         m->more = f[1].via.boolean;
-        return get_events(r, &f[2], m);
+        if (get_seal(r, &f[2], &m->seal))
+            return -1;
+        return get_events(r, &f[4], m);
     case SYNC_FETCH:
         if (get_origin(r, &f[0], m->origin, "bad origin") || get_int(r, &f[1], &m->after, "bad after") ||
             get_int(r, &f[2], &v, "bad max"))
@@ -443,7 +466,8 @@ static int decode_body(struct rd *r, const msgpack_object *top, struct sync_msg 
                get_origin(r, &f[1], m->origin, "bad origin") ||
                get_bin(r, &f[2], m->public_key, sizeof m->public_key, "bad public key") ||
                get_str(r, &f[3], m->address, sizeof m->address, "bad address") ||
-               get_str(r, &f[4], m->name, STORE_TILL_NAME_MAX + 1, "bad name") ? -1 : 0;
+               get_str(r, &f[4], m->name, STORE_TILL_NAME_MAX + 1, "bad name") ||
+               get_bin(r, &f[5], m->sign_key, sizeof m->sign_key, "bad signing key") ? -1 : 0;
     case SYNC_WELCOME:
         if (get_str(r, &f[0], m->shop, sizeof m->shop, "bad shop id") || strlen(m->shop) != STORE_SHOP_ID_LEN)
             return bad(r, "bad shop id");

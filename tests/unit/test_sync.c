@@ -263,7 +263,7 @@ static void test_wire_refuses_garbage(void **state)
     refused(NULL, 0, -1);
     refused("", 0, -1);
     refused("hello, world", 12, -1);
-    refused("\x93\x02\x03", 3, -1);                       /* fetch without fields */
+    refused("\x93\x03\x03", 3, -1);                       /* fetch without fields */
     refused("\xc1", 1, -1);                               /* never-used byte */
     refused("\xdd\xff\xff\xff\xff", 5, -1);               /* array claims 2^32 */
     refused("\xdf\x7f\xff\xff\xff\x01", 6, -1);           /* map claims 2^31 pairs */
@@ -271,10 +271,10 @@ static void test_wire_refuses_garbage(void **state)
     refused("\x91\x91\x91\x91\x91\x91\x91\x01", 8, -1);   /* nested too deep */
     refused("\x81\x01\x02", 3, -1);                       /* a map, not an array */
     refused("\xd4\x01\x01", 3, -1);                       /* ext type */
-    refused("\x92\x02\x63", 3, -1);                       /* unknown type 99 */
+    refused("\x92\x03\x63", 3, -1);                       /* unknown type 99 */
     refused("\x92\xcb\x40\x00\x00\x00\x00\x00\x00\x00\x01", 11, -1);  /* version 2.0 as float */
     refused("\x93\x01\x01\xc0", 4, -2);                   /* version 1 (older) */
-    refused("\x93\x03\x01\xc0", 4, -2);                   /* version 3 (newer) */
+    refused("\x93\x04\x01\xc0", 4, -2);                   /* version 4 (newer) */
     refused("\x92\xce\xff\xff\xff\xff\x01", 7, -2);       /* version 2^32-1 */
 }
 
@@ -750,7 +750,7 @@ static struct sim *sim_new(uint64_t seed, char *why, size_t whysz)
                 n->key[k] = (unsigned char)(rnd(s) & 255);
                 sk[k] = (unsigned char)(rnd(s) & 255);
             }
-            assert_int_equal(store_join_setup(n->s, shop, secret, origin, n->key, sk), 0);
+            assert_int_equal(store_join_setup(n->s, shop, secret, origin, n->key, sk, NULL), 0);
             snprintf(n->staff, sizeof n->staff, "%s", s->n[0].staff);
         }
     }
@@ -762,6 +762,10 @@ static struct sim *sim_new(uint64_t seed, char *why, size_t whysz)
         snprintf(t.address, sizeof t.address, "%s", s->n[i].address);
         snprintf(t.name, sizeof t.name, "till %d", i);
         assert_int_equal(store_till_record(s->n[0].s, "", &t), 0);
+        /* Where it listens, as syncd keeps it: its own record names it
+         * when it starts signing. */
+        assert_int_equal(store_sync_set(s->n[i].s, "sync.address", t.address), 0);
+        assert_int_equal(store_sync_set(s->n[i].s, "sync.name", t.name), 0);
         start_core(s, &s->n[i]);
     }
     /* The joined tills learn the staff before they act. */
@@ -1237,6 +1241,8 @@ static void till_with(struct store_till *t, const char *origin, unsigned char ke
     snprintf(t->address, sizeof t->address, "127.0.0.1:%d", 7000 + key_byte);
     snprintf(t->name, sizeof t->name, "till %s", origin);
     t->removed = removed;
+    memset(t->sign_key, key_byte ^ 0x5a, STORE_SIGN_KEY_BYTES);
+    t->signed_from = 1;
 }
 
 /* A removed till that records itself again (as its syncd did at start,
@@ -1298,6 +1304,7 @@ static int join_as(struct sync_core *c, store *s, const char *manager, const cha
     assert_int_equal(store_invite_create(s, manager, 3600000, m.token), 0);
     snprintf(m.origin, sizeof m.origin, "%s", origin);
     memset(m.public_key, key_byte, STORE_KEY_BYTES);
+    memset(m.sign_key, key_byte ^ 0x5a, STORE_SIGN_KEY_BYTES);
     snprintf(m.address, sizeof m.address, "127.0.0.1:7777");
     snprintf(m.name, sizeof m.name, "newcomer");
     struct sync_buf b = { 0 }, reply = { 0 };
