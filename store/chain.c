@@ -356,7 +356,25 @@ static void all(enum store_apply *results, size_t n, enum store_apply r)
         results[i] = r;
 }
 
+/* Whether origin's till record (as held here) names sender as its key:
+ * 1, 0, -1 on error. */
+static int sent_by_itself(store *s, const char *origin, const unsigned char sender[STORE_KEY_BYTES])
+{
+    char hex[2 * STORE_KEY_BYTES + 1];
+    sodium_bin2hex(hex, sizeof hex, sender, STORE_KEY_BYTES);
+    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM settings WHERE key = 'till.' || ?1 AND json_valid(value)"
+                              " AND json_extract(value, '$.public_key') = ?2");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    bind_text(st, 2, hex);
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
+    sqlite3_reset(st);
+    return n > 0 ? 1 : n;
+}
+
 int store_apply_batch(store *s, const struct store_event *evs, size_t n, const struct store_seal *seal,
+                      const unsigned char sender[STORE_KEY_BYTES],
                       enum store_apply *results, char *why, size_t whysz)
 {
     if (why && whysz)
@@ -385,19 +403,24 @@ int store_apply_batch(store *s, const struct store_event *evs, size_t n, const s
     if (store_apply_events(s, evs, n, results, why, whysz) != 0)
         goto failed;
     if (!known) {
-        /* The till may have named its key in this very batch (the record
-         * it writes when it starts signing): then it must be signed. */
-        if ((known = store_signer(s, evs[0].origin, key, &first)) < 0)
+        /* Nothing vouches for these but the till itself: taken from it
+         * alone, whose record (here, or the one it writes in this very
+         * batch when it starts signing) names the key it came with. If
+         * the batch named its signing key, it must be signed with it. */
+        int self = sender ? sent_by_itself(s, evs[0].origin, sender) : 0;
+        if (self < 0 || (known = store_signer(s, evs[0].origin, key, &first)) < 0)
             goto failed;
         if (known)
             v = verify(s, key, first, evs, n, seal, link, why, whysz);
         if (v == -2)
             goto failed;
-        if (v != 0 || (!known && seal && seal->sealed)) {
+        if (v != 0 || !self || (!known && seal && seal->sealed)) {
             all(results, n, v != 0 ? STORE_UNSIGNED : STORE_WAITING);
             if (v == 0)
-                snprintf(why, whysz, "signed by a till not known here yet");
+                snprintf(why, whysz, "events of %s, whose signing key is not known here yet, from another till",
+                         evs[0].origin);
             tx_rollback(s);
+            s->settings.loaded = false;     /* it may have read what it rolled back */
             return 0;
         }
     }

@@ -714,12 +714,15 @@ int store_seal_batch(store *s, const char *origin, const struct store_event *evs
                      struct store_seal *seal);
 /* Applies a batch of one origin as store_apply_events does, after
  * checking it against its till's signature: a batch its till did not
- * sign is refused whole (every result STORE_UNSIGNED, the reason in why);
- * a signed batch of a till whose key this till does not know yet is not
- * applied (STORE_WAITING: ask again once its record has come). Unsigned
- * events pass only below their till's first signed seq, or for a till
- * that signs nothing yet. Returns -1 only on a database error. */
+ * sign is refused whole (every result STORE_UNSIGNED, the reason in why).
+ * Unsigned events pass only below their till's first signed seq. Of a
+ * till whose signing key this till does not know yet, a batch is taken
+ * only from that till itself: sender (the CURVE key it came with) is the
+ * key its till record names, before the batch or in it; otherwise it is
+ * not applied (STORE_WAITING: ask again once its record has come).
+ * Returns -1 only on a database error. */
 int store_apply_batch(store *s, const struct store_event *evs, size_t n, const struct store_seal *seal,
+                      const unsigned char sender[STORE_KEY_BYTES],
                       enum store_apply *results, char *why, size_t whysz);
 /* Whether a batch is signed by its origin's known key (0) or not (-1,
  * the reason in why), without applying it. */

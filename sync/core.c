@@ -55,6 +55,8 @@ struct ostate {                 /* one origin being fetched */
     struct sync_peer *peer;     /* asked, or NULL */
     int64_t sent;               /* when */
     int64_t backoff_until;
+    struct sync_peer *forger;   /* sent its events unsigned by it: not asked... */
+    int64_t forger_until;       /* ...till then */
 };
 
 struct sync_core {
@@ -379,9 +381,12 @@ static int refresh_with(struct sync_core *c, struct wanted *wp)
             sync_log(LOG_NOTICE, _("till %s was removed: closing its connections"),
                      p->origin[0] ? p->origin : p->address);
         }
-        for (int j = 0; j < c->nos; j++)
+        for (int j = 0; j < c->nos; j++) {
             if (c->os[j].peer == p)
                 c->os[j].peer = NULL;
+            if (c->os[j].forger == p)
+                c->os[j].forger = NULL;
+        }
         if (c->io->peer_removed)
             c->io->peer_removed(c->ctx, p);
         peer_free(p);
@@ -587,12 +592,20 @@ static void schedule_fetches(struct sync_core *c, int64_t now)
                 continue;
             if (o->peer && now - o->sent < c->fetch_timeout_ms)
                 continue;
-            struct sync_peer *best = p;
-            for (int j = 0; j < c->npeers; j++)
-                if (fresh(c, c->peers[j], now) &&
-                    vv_get(c->peers[j]->vv, c->peers[j]->nvv, origin) > vv_get(best->vv, best->nvv, origin))
-                    best = c->peers[j];
-            send_fetch(c, best, origin, have, now);
+            /* The one furthest ahead, the origin's own till first among
+             * equals (until its key is known here, events of a till are
+             * taken from it alone); never one that lately passed on this
+             * origin's events unsigned by it. */
+            struct sync_peer *best = NULL;
+            for (int j = 0; j < c->npeers; j++) {
+                struct sync_peer *q = c->peers[j];
+                int64_t qs = vv_get(q->vv, q->nvv, origin), bs = best ? vv_get(best->vv, best->nvv, origin) : 0;
+                if (fresh(c, q, now) && (q != o->forger || now >= o->forger_until) && qs > have &&
+                    (!best || qs > bs || (qs == bs && strcmp(q->current, origin) == 0)))
+                    best = q;
+            }
+            if (best)
+                send_fetch(c, best, origin, have, now);
         }
     }
 }
@@ -680,7 +693,7 @@ static int apply(struct sync_core *c, struct sync_peer *p, const struct sync_msg
     const struct store_event *evs = m->events;
     int n = m->nevents;
     *waiting = false;
-    if (store_apply_batch(c->s, evs, (size_t)n, &m->seal, c->results, why, sizeof why) != 0) {
+    if (store_apply_batch(c->s, evs, (size_t)n, &m->seal, p->key, c->results, why, sizeof why) != 0) {
         sync_log(LOG_ERR, _("could not save events from till %s: %s"), p->origin, store_error(c->s));
         return -1;
     }
@@ -699,8 +712,14 @@ static int apply(struct sync_core *c, struct sync_peer *p, const struct sync_msg
             *waiting = true;
         }
     }
-    if (unsigned_)  /* a till speaking for another: said once per batch */
+    if (unsigned_) {    /* a till speaking for another: said once per batch */
         refuse(c, p, SYNC_REFUSED_SIGNATURE, why, now);
+        struct ostate *o = ostate_of(c, evs[0].origin);
+        if (o) {
+            o->forger = p;
+            o->forger_until = now + BACKOFF_MS;
+        }
+    }
     else if (refused)
         refuse(c, p, SYNC_REFUSED_EVENT, why, now);
     if (*waiting)
@@ -869,7 +888,8 @@ void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *da
     struct ostate *o = ostate_of(c, m->origin);
     if (!o)
         return;
-    if (o->peer == p)
+    bool asked = o->peer == p;
+    if (asked)
         o->peer = NULL;
     if (strcmp(m->origin, c->origin) == 0 && !own_evidence(c, p, m, now))
         return;     /* else moved: these are now another origin's events */
@@ -891,7 +911,10 @@ void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *da
     }
     bool waiting;
     int refused = apply(c, p, m, now, &waiting);
-    if (refused != 0) {
+    if (refused != 0 && o->forger == p && o->forger_until > now) {
+        /* Another till's events it did not sign: ask others, not it. */
+        o->peer = NULL;
+    } else if (refused != 0) {
         o->backoff_until = now + BACKOFF_MS;
         o->peer = NULL;
     } else if (waiting) {   /* asked again once its key may have come */

@@ -3,7 +3,9 @@
  * protocol core over a network that loses, doubles, reorders and
  * partitions messages, with tills restarting, one restored from an old
  * copy, and one dishonest (it claims to hold more of the others' own
- * events than they made). No sockets: the simulation runs sync/core.c over
+ * events than they made, and passes on events it made up under another
+ * till's origin, unsigned or signed with its own key: every till must
+ * refuse them). No sockets: the simulation runs sync/core.c over
  * the store API. Also: a removed till stays removed, and a joining till
  * cannot take another's identity.
  *
@@ -24,7 +26,9 @@
 #include <dirent.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
+#include "store/internal.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
@@ -463,6 +467,8 @@ struct sim {
     int64_t hello_at[NODES][4];     /* when each till's first heartbeat requests went out */
     int nhellos[NODES];
     int liar;           /* a dishonest till, or -1 */
+    struct { char origin[STORE_ORIGIN_LEN + 1]; int64_t seq; unsigned char hash[32]; } forged[64];
+    int nforged;        /* events the liar made up under other origins */
 };
 
 static struct sim *cur;     /* the io callbacks' context is the node */
@@ -655,13 +661,35 @@ static bool converged(struct sim *s, char *why, size_t whysz)
     return true;
 }
 
+/* Every till holds every origin up to the same number with no gap:
+ * equal counts and digests alone miss a till that lacks an event whose
+ * effect a later one overwrote, while holding that later one. */
+static bool same_vectors(struct sim *s)
+{
+    struct store_vv a[16], b[16];
+    int na = store_version_vector(s->n[0].s, a, 16);
+    store_release(s->n[0].s);
+    bool same = na >= 0;
+    for (int i = 1; i < NODES && same; i++) {
+        int nb = store_version_vector(s->n[i].s, b, 16);
+        store_release(s->n[i].s);
+        same = nb == na;
+        for (int k = 0; k < na && same; k++)
+            same = strcmp(a[k].origin, b[k].origin) == 0 && a[k].seq == b[k].seq;
+    }
+    return same;
+}
+
 static void lie(struct sim *s);
+static void forge(struct sim *s);
 
 static void step(struct sim *s, int deliveries)
 {
     s->now += STEP_MS;
     if (s->liar >= 0 && !s->n[s->liar].down && rnd(s) % 4 == 0)
         lie(s);
+    if (s->liar >= 0 && !s->n[s->liar].down && rnd(s) % 8 == 0)
+        forge(s);
     for (int i = 0; i < NODES; i++) {
         if (s->n[i].down)
             continue;
@@ -761,6 +789,13 @@ static struct sim *sim_new(uint64_t seed, char *why, size_t whysz)
         memcpy(t.public_key, s->n[i].key, STORE_KEY_BYTES);
         snprintf(t.address, sizeof t.address, "%s", s->n[i].address);
         snprintf(t.name, sizeof t.name, "till %d", i);
+        /* As the inviting till records a till that joins, with its
+         * signing key; till 0 names its own when it starts signing. */
+        unsigned char sign_sk[STORE_SIG_BYTES];
+        if (i != 0) {
+            assert_int_equal(store_signing_keys(s->n[i].s, t.sign_key, sign_sk), 0);
+            t.signed_from = 1;
+        }
         assert_int_equal(store_till_record(s->n[0].s, "", &t), 0);
         /* Where it listens, as syncd keeps it: its own record names it
          * when it starts signing. */
@@ -839,6 +874,79 @@ static void lie(struct sim *s)
     }
 }
 
+/* The dishonest till also speaks for another: a batch, as if in reply to
+ * a FETCH, of an event it made up under another till's origin (the next
+ * number the receiver expects of it), sent unsigned or sealed with its
+ * own signing key. The event itself is sound (content hash, schema):
+ * only its origin's signature is missing. */
+static void forge(struct sim *s)
+{
+    struct node *l = &s->n[s->liar];
+    int j = (int)(rnd(s) % NODES), v = j;
+    while (j == s->liar || s->n[j].down) {
+        j = (j + 1) % NODES;
+        if (j == v)
+            return;     /* no honest till is up */
+    }
+    for (v = (j + 1) % NODES; v == s->liar; v = (v + 1) % NODES) {
+    }
+    const char *victim = store_origin(s->n[v].s);
+    static struct store_event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.origin, sizeof ev.origin, "%s", victim);
+    ev.seq = store_max_seq(s->n[j].s, victim) + 1;
+    store_release(s->n[j].s);
+    ev.wall = s->now;
+    ev.hlc = s->now << 16;
+    snprintf(ev.type, sizeof ev.type, "setting");
+    snprintf(ev.staff, sizeof ev.staff, "%s", l->staff);
+    snprintf(ev.data, sizeof ev.data, "{\"key\":\"welcome.points\",\"value\":\"777\"}");
+    event_hash(&ev, ev.hash);
+    struct sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_BATCH;
+    snprintf(m.origin, sizeof m.origin, "%s", victim);
+    m.events = &ev;
+    m.nevents = 1;
+    if (rnd(s) % 2) {   /* signed, but by the liar's own key */
+        unsigned char pk[STORE_SIGN_KEY_BYTES], sk[STORE_SIG_BYTES], link[STORE_LINK_BYTES] = { 0 };
+        unsigned char msg[CHAIN_MSG_BYTES];
+        if (store_signing_keys(l->s, pk, sk) != 0)
+            return;
+        chain_step(link, ev.hash);
+        chain_message(victim, ev.seq, link, msg);
+        crypto_sign_detached(m.seal.sig, NULL, msg, sizeof msg, sk);
+        m.seal.sealed = true;
+    }
+    struct sync_buf b = { 0 };
+    assert_int_equal(sync_wire_encode(&m, &b), 0);
+    enqueue(s, 2, s->liar, j, b.data, b.len);
+    sync_buf_free(&b);
+    if (s->nforged < 64) {
+        snprintf(s->forged[s->nforged].origin, sizeof s->forged[0].origin, "%s", victim);
+        s->forged[s->nforged].seq = ev.seq;
+        memcpy(s->forged[s->nforged++].hash, ev.hash, 32);
+    }
+}
+
+/* A made-up event that some till holds: "till I holds ORIGIN:SEQ". */
+static bool forgery_held(struct sim *s, char *why, size_t whysz)
+{
+    for (int f = 0; f < s->nforged; f++)
+        for (int i = 0; i < NODES; i++) {
+            struct store_event ev;
+            bool held = store_get_event(s->n[i].s, s->forged[f].origin, s->forged[f].seq, &ev) == 0 &&
+                        memcmp(ev.hash, s->forged[f].hash, 32) == 0;
+            store_release(s->n[i].s);
+            if (held) {
+                snprintf(why, whysz, "till %d holds %s:%lld, which the dishonest till made up", i,
+                         s->forged[f].origin, (long long)s->forged[f].seq);
+                return true;
+            }
+        }
+    return false;
+}
+
 /* Brings every till that is down back up. */
 static void all_up(struct sim *s)
 {
@@ -902,10 +1010,21 @@ static int run_schedule(uint64_t seed, bool restore, bool liar, char *why, size_
         if (k == restored_at) {     /* ...and put it back, later */
             struct node *v = &s->n[victim];
             /* Everything it made since the copy reaches another till first. */
-            for (int g = 0; g < 2000 && !converged(s, why, whysz); g++) {
+            for (int g = 0; g < 2000 && !(converged(s, why, whysz) && same_vectors(s)); g++) {
                 s->cut = -1;
                 all_up(s);
                 step(s, 4);
+            }
+            if (getenv("TALLY_SIM_DEBUG"))
+                fprintf(stderr, "before the restore: %s\n", converged(s, why, whysz) ? "converged" : why);
+            for (int i = 0; getenv("TALLY_SIM_DEBUG") && i < NODES; i++) {
+                struct store_event e[8];
+                int m = store_read_events(s->n[i].s, store_origin(v->s), 0, e, 8);
+                fprintf(stderr, "  till %d holds of %s:", i, store_origin(v->s));
+                for (int q = 0; q < m; q++)
+                    fprintf(stderr, " %lld/%s", (long long)e[q].seq, e[q].data);
+                fprintf(stderr, "\n");
+                store_release(s->n[i].s);
             }
             if (v->core)
                 sync_core_free(v->core);
@@ -960,6 +1079,12 @@ static int run_schedule(uint64_t seed, bool restore, bool liar, char *why, size_
                 snprintf(why, whysz, "till %d recorded a fork", i);
                 rc = -1;
             }
+        if (forgery_held(s, why, whysz))
+            rc = -1;
+        if (liar && s->nforged == 0) {
+            snprintf(why, whysz, "the dishonest till never got to forge");
+            rc = -1;
+        }
     }
 out:
     if (rc != 0 && getenv("TALLY_SIM_DEBUG")) {
@@ -970,6 +1095,14 @@ out:
             for (int k = 0; k < n; k++)
                 fprintf(stderr, " %s=%lld", vv[k].origin, (long long)vv[k].seq);
             fprintf(stderr, "\n");
+            for (int k = 0; k < n; k++) {
+                struct store_event e[8];
+                int m = store_read_events(s->n[i].s, vv[k].origin, 0, e, 8);
+                fprintf(stderr, "   %s:", vv[k].origin);
+                for (int q = 0; q < m; q++)
+                    fprintf(stderr, " %lld/%s", (long long)e[q].seq, e[q].type);
+                fprintf(stderr, "\n");
+            }
             for (int k = 0; s->n[i].core && k < sync_core_npeers(s->n[i].core); k++) {
                 struct sync_peer *p = sync_core_peer(s->n[i].core, k);
                 fprintf(stderr, "   peer %s heard %lld:", p->origin, (long long)(s->now - p->last_heard));
