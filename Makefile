@@ -131,7 +131,15 @@ check-all:
 	   SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" && \
 	 tests/run.sh build build/san
 
-units: $(BUILD)/tally $(UNIT_BIN) fuzzers locales emu
+# Programs the end-to-end scripts drive (tests/tools), next to the tally they test.
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libtally.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtally.a $(LDFLAGS) $(LDLIBS)
+
+units: $(BUILD)/tally $(UNIT_BIN) $(TOOL_BIN) fuzzers locales emu
 
 # The emulated camera and wedge scanner the end-to-end tests preload
 # (tests/emu/emu.c). One plain build serves both suites: under ASan the

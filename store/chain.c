@@ -356,25 +356,30 @@ static void all(enum store_apply *results, size_t n, enum store_apply r)
         results[i] = r;
 }
 
-/* Whether origin's till record (as held here) names sender as its key:
+/* Whether the batch came from origin's own till (see store_apply_batch):
  * 1, 0, -1 on error. */
-static int sent_by_itself(store *s, const char *origin, const unsigned char sender[STORE_KEY_BYTES])
+static int sent_by_itself(store *s, const char *origin, const unsigned char sender[STORE_KEY_BYTES],
+                          bool says_origin)
 {
     char hex[2 * STORE_KEY_BYTES + 1];
     sodium_bin2hex(hex, sizeof hex, sender, STORE_KEY_BYTES);
-    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM settings WHERE key = 'till.' || ?1 AND json_valid(value)"
-                              " AND json_extract(value, '$.public_key') = ?2");
+    sqlite3_stmt *st = sql(s, "SELECT EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1 AND json_valid(value)"
+                              "  AND json_extract(value, '$.public_key') = ?2),"
+                              " ?3 AND NOT EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1)"
+                              "  AND NOT EXISTS(SELECT 1 FROM settings WHERE key LIKE 'till.%' AND json_valid(value)"
+                              "   AND json_extract(value, '$.public_key') = ?2)");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
     bind_text(st, 2, hex);
-    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
+    sqlite3_bind_int(st, 3, says_origin);
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) || sqlite3_column_int(st, 1) : db_fail(s);
     sqlite3_reset(st);
-    return n > 0 ? 1 : n;
+    return n;
 }
 
 int store_apply_batch(store *s, const struct store_event *evs, size_t n, const struct store_seal *seal,
-                      const unsigned char sender[STORE_KEY_BYTES],
+                      const unsigned char sender[STORE_KEY_BYTES], bool says_origin,
                       enum store_apply *results, char *why, size_t whysz)
 {
     if (why && whysz)
@@ -407,7 +412,7 @@ int store_apply_batch(store *s, const struct store_event *evs, size_t n, const s
          * alone, whose record (here, or the one it writes in this very
          * batch when it starts signing) names the key it came with. If
          * the batch named its signing key, it must be signed with it. */
-        int self = sender ? sent_by_itself(s, evs[0].origin, sender) : 0;
+        int self = sender ? sent_by_itself(s, evs[0].origin, sender, says_origin) : 0;
         if (self < 0 || (known = store_signer(s, evs[0].origin, key, &first)) < 0)
             goto failed;
         if (known)

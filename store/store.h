@@ -718,11 +718,13 @@ int store_seal_batch(store *s, const char *origin, const struct store_event *evs
  * Unsigned events pass only below their till's first signed seq. Of a
  * till whose signing key this till does not know yet, a batch is taken
  * only from that till itself: sender (the CURVE key it came with) is the
- * key its till record names, before the batch or in it; otherwise it is
- * not applied (STORE_WAITING: ask again once its record has come).
- * Returns -1 only on a database error. */
+ * key its till record names (before the batch or in it), or, with no
+ * record of it here yet, sender says it is that till (says_origin) with a
+ * key no till record here names (the till that invited this one, before
+ * its record came). Otherwise it is not applied (STORE_WAITING: ask again
+ * once its record has come). Returns -1 only on a database error. */
 int store_apply_batch(store *s, const struct store_event *evs, size_t n, const struct store_seal *seal,
-                      const unsigned char sender[STORE_KEY_BYTES],
+                      const unsigned char sender[STORE_KEY_BYTES], bool says_origin,
                       enum store_apply *results, char *why, size_t whysz);
 /* Whether a batch is signed by its origin's known key (0) or not (-1,
  * the reason in why), without applying it. */

@@ -693,7 +693,8 @@ static int apply(struct sync_core *c, struct sync_peer *p, const struct sync_msg
     const struct store_event *evs = m->events;
     int n = m->nevents;
     *waiting = false;
-    if (store_apply_batch(c->s, evs, (size_t)n, &m->seal, p->key, c->results, why, sizeof why) != 0) {
+    if (store_apply_batch(c->s, evs, (size_t)n, &m->seal, p->key, strcmp(p->current, evs[0].origin) == 0,
+                          c->results, why, sizeof why) != 0) {
         sync_log(LOG_ERR, _("could not save events from till %s: %s"), p->origin, store_error(c->s));
         return -1;
     }

@@ -293,7 +293,7 @@ PIDS="$PIDS $standin"
 ORIGIN_C=$(sqlite3 "$C" "SELECT value FROM local WHERE key = 'origin'")
 heard_ago() {
     now=$(date +%s%3N)
-    printf 'tally-sync-status 1\npid\t%d\nupdated\t%s\norigin\t%s\naddress\t127.0.0.1:1\napplied\t0\nstrangers\t0\npeer\t%s\t0\t%s\t0\t0\t0\t0\t0\t0\t0\t127.0.0.1:2\tKasa 3\t\n' \
+    printf 'tally-sync-status 1\npid\t%d\nupdated\t%s\norigin\t%s\naddress\t127.0.0.1:1\napplied\t0\nstrangers\t0\npeer\t%s\t0\t%s\t0\t0\t0\t0\t0\t0\t0\t0\t127.0.0.1:2\tKasa 3\t\n' \
         "$standin" "$now" "$(sqlite3 "$A" "SELECT value FROM local WHERE key = 'origin'")" "$ORIGIN_C" "$((now - $1))" >"$A-sync.status"
 }
 "$T" --db "$A" customer add --name "Klient w sieci" --phone 600000008 >/dev/null

@@ -61,11 +61,49 @@ EOF2
 run "a sale on the upgraded database" $T earn 600000104 10,00
 run "still clean after it" $T check
 
+# With sync: at its first start the upgraded till gets a signing key and
+# signs from its next event on (its history stays unsigned), and a till
+# that joins it gets all of that history and its signed events alike.
+ORIGIN=$(sql "SELECT value FROM local WHERE key = 'origin'")
+history=$(sql "SELECT max(seq) FROM events WHERE origin = '$ORIGIN'")
+$T syncd --listen 127.0.0.1:0 --heartbeat-ms 300 2>>"$WORK/syncd.a.log" & pid_a=$!
+trap 'kill $pid_a $pid_b 2>/dev/null; rm -rf "$WORK"' EXIT
+pid_b=
+signed_from() { sqlite3 "$TALLY_DB" "SELECT first_seq FROM signers WHERE origin = '$ORIGIN'" 2>/dev/null; }
+i=0
+while [ $i -lt 300 ] && [ -z "$(signed_from)" ]; do sleep 0.2; i=$((i + 1)); done
+first=$(signed_from)
+same "at its first start it signs from after its history" "$([ -n "$first" ] && [ "$first" -gt "$history" ] && echo yes)" yes
+same "its record names its signing key" \
+    "$(sql "SELECT json_extract(data, '$.value.signed_from') FROM events WHERE origin = '$ORIGIN' AND seq = $first")" "$first"
+address=""
+i=0
+while [ $i -lt 100 ] && [ -z "$address" ]; do
+    address=$($T --format json sync status 2>/dev/null | sed -n 's/.*"address":"\([^"]*\)".*/\1/p' | head -n 1)
+    sleep 0.1; i=$((i + 1))
+done
+tok=$($T --format json till invite | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+run "a new till joins the upgraded one" $T --db "$WORK/joined.db" till join "$address" "$tok" --listen 127.0.0.1:0
+$T --db "$WORK/joined.db" syncd --heartbeat-ms 300 2>>"$WORK/syncd.b.log" & pid_b=$!
+run "a sale after the upgrade, signed" $T earn 600000104 2,00
+i=0
+while [ $i -lt 300 ] && { [ "$($T digest)" != "$($T --db "$WORK/joined.db" digest 2>&1)" ] ||
+                          [ "$(sql "SELECT count(*) FROM events")" != "$(sqlite3 "$WORK/joined.db" "SELECT count(*) FROM events")" ]; }; do
+    sleep 0.2; i=$((i + 1))
+done
+same "the joined till holds the unsigned history and the signed events alike" \
+    "$(sqlite3 "$WORK/joined.db" "SELECT count(*) FROM events WHERE origin = '$ORIGIN'")" \
+    "$(sql "SELECT count(*) FROM events WHERE origin = '$ORIGIN'")"
+same "and the same state" "$($T --db "$WORK/joined.db" digest)" "$($T digest)"
+same "nothing refused" "$($T --format json sync status | grep -c '"signature":[1-9]\|"event":[1-9]')" 0
+kill $pid_a $pid_b 2>/dev/null
+wait $pid_a $pid_b 2>/dev/null
+
 # The rollups kept as events are applied equal rollups built afresh from
 # the events: a copy taken back to schema 1 and upgraded again reports
 # the same figures, for the whole shop and for its till.
 sqlite3 "$TALLY_DB" ".backup '$WORK/rebuilt.db'"
-sqlite3 "$WORK/rebuilt.db" "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP TABLE lot_adjust; DROP INDEX events_use; DROP INDEX events_enrol; DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates; PRAGMA user_version = 1"
+sqlite3 "$WORK/rebuilt.db" "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP TABLE lot_adjust; DROP INDEX events_use; DROP INDEX events_enrol; DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates; DROP TABLE signers; DROP TABLE chain; PRAGMA user_version = 1"
 till=$(sql "SELECT origin FROM events LIMIT 1")
 for args in "--last 1y" "--last 7d" "--last 30d --till $till"; do
     # shellcheck disable=SC2086
