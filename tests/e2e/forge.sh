@@ -13,15 +13,7 @@ T=$TALLY
 DISHONEST=$(dirname "$T")/tools/dishonest_till
 HB=300
 LIMIT=${SYNC_WAIT:-60}
-PIDS=""
-
-cleanup() {
-    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-    for p in $PIDS; do wait "$p" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+kill_pids_on_exit
 
 [ -x "$DISHONEST" ] || { fail "no $DISHONEST: build it with 'make units'"; exit 1; }
 export TALLY_STAFF=Mira TALLY_PIN=2468

@@ -14,6 +14,14 @@ cd "$WORK" || exit 1
 export TALLY_DB="$WORK/shop.db" LANG=C.UTF-8 LANGUAGE= LC_ALL=
 unset TALLY_STAFF TALLY_PIN TALLY_NEW_PIN
 
+# Processes a script starts in the background go into PIDS; kill_pids_on_exit
+# makes them die (kill -9) with the script, and its work directory go.
+PIDS=""
+kill_pids_on_exit() {
+    trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; for p in $PIDS; do wait "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+    trap 'exit 1' INT TERM
+}
+
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $*"; }
 

@@ -11,15 +11,7 @@
 T=$TALLY
 HB=300              # heartbeat, ms: quick for the test
 LIMIT=${SYNC_WAIT:-60}  # seconds any one wait may take
-PIDS=""
-
-cleanup() {
-    for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-    for p in $PIDS; do wait "$p" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+kill_pids_on_exit
 
 export TALLY_STAFF=Mira TALLY_PIN=2468
 unset TALLY_DB
