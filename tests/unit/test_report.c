@@ -1653,6 +1653,7 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
     assert_int_equal(sqlite3_exec(cp, "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP TABLE lot_adjust;"
                                       " DROP INDEX events_use; DROP INDEX events_enrol;"
                                       " DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates;"
+                                      " DROP TABLE signers; DROP TABLE chain;"
                                       " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
     char err[512];
