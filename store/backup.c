@@ -395,6 +395,31 @@ static void check_coupons(struct check *c)
     check_done(c, what, step);
 }
 
+/* A till that claimed to speak for an import another till vouched for
+ * first, or for a till's own origin, or with a key not its own: its claim
+ * bound nothing (sync_support.c), but it is a till to look at. */
+static void check_vouches(struct check *c)
+{
+    const char *what = _("the claims to speak for imports could not be checked: %s");
+    sqlite3_stmt *st = check_sql(c, what,
+        "SELECT e.origin, substr(json_extract(e.data, '$.key'), length('" VOUCH_PREFIX "') + 1) AS x"
+        " FROM events e WHERE e.type = 'setting' AND json_valid(e.data)"
+        " AND substr(json_extract(e.data, '$.key'), 1, length('" VOUCH_PREFIX "')) = '" VOUCH_PREFIX "'"
+        " AND NOT EXISTS(SELECT 1 FROM signers i JOIN signers v ON v.origin = e.origin"
+        "  AND v.sign_key = i.sign_key WHERE i.origin = x"
+        "  AND lower(hex(i.sign_key)) = json_extract(e.data, '$.value.sign_key'))"
+        " ORDER BY e.origin, e.seq LIMIT 10");
+    if (!st)
+        return;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        say(c, STORE_CHECK_ERROR, _("till %s claimed to speak for %s, which another till speaks for (or with a key "
+                                    "not its own): the claim was ignored; find out why, and remove that till "
+                                    "('tally till remove') if it cannot be trusted"),
+            (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+    check_done(c, what, step);
+}
+
 int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *), void *arg)
 {
     struct check c = { s, fn, arg, 0 };
@@ -408,6 +433,7 @@ int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *
     check_over_refunds(&c);
     check_hashes(&c);
     check_coupons(&c);
+    check_vouches(&c);
     store_release(s);
     sql_exec(s, "COMMIT");
     return c.errors;

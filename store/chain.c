@@ -138,10 +138,13 @@ static int ensure_tx(store *s, void *arg)
         sodium_memzero(csk, sizeof csk);
         store_sync_get(s, "sync.name", t.name, sizeof t.name);
         store_sync_get(s, "sync.address", t.address, sizeof t.address);
-    } else if (t.removed || (t.signed_from > 0 && memcmp(t.sign_key, pk, sizeof pk) == 0)) {
-        return 0;       /* named already; a removed till stays removed */
+    } else if (t.removed) {
+        return 0;       /* a removed till stays removed */
+    } else if (t.signed_from > 0 && memcmp(t.sign_key, pk, sizeof pk) == 0) {
+        return vouch_imports(s);    /* named already */
     }
-    return till_write(s, "", &t);
+    /* Imports made before it had a key are vouched for after its record. */
+    return till_write(s, "", &t) != 0 || vouch_imports(s) != 0 ? -1 : 0;
 }
 
 int store_signing_ensure(store *s)
@@ -256,9 +259,11 @@ int store_seal_batch(store *s, const char *origin, const struct store_event *evs
     }
     memcpy(link, seal->prev, sizeof link);
     unsigned char pk[STORE_SIGN_KEY_BYTES], sk[STORE_SIG_BYTES];
-    if (strcmp(origin, s->origin) == 0 && local_get(s, "sign_public", pk, sizeof pk) == (int)sizeof pk &&
+    if (local_get(s, "sign_public", pk, sizeof pk) == (int)sizeof pk &&
         memcmp(pk, key, sizeof pk) == 0 && local_get(s, "sign_secret", sk, sizeof sk) == (int)sizeof sk) {
-        /* Our own: sign the end, and keep the point to start from next time. */
+        /* Ours to sign (this till's origin, one it had before a restore,
+         * or an import it vouched for): sign the end, and keep the point
+         * to start from next time. */
         for (int i = 0; i < *n; i++)
             chain_step(link, evs[i].hash);
         unsigned char msg[CHAIN_MSG_BYTES];

@@ -914,6 +914,8 @@ static int derive(store *s, const struct store_event *ev)
             return store_fail(s, "setting without key");
         if (strncmp(key, "till.", 5) == 0 && till_derive(s, ev) != 0)
             return -1;
+        if (strncmp(key, VOUCH_PREFIX, strlen(VOUCH_PREFIX)) == 0 && vouch_derive(s, ev) != 0)
+            return -1;
         snprintf(id, sizeof id, "setting:%s", key);
         int won = lww_wins(s, id, "value", ev);
         if (won <= 0)

@@ -230,13 +230,21 @@ int store_import_begin(store *s, const char *file_hash, char finished[65], store
 
 struct seal_arg { char origin[STORE_ORIGIN_LEN + 1], events[24], file[65]; };
 
+/* Also where this till vouches for the import's origin (a signed event
+ * of its own that binds that origin to its key, sync_support.c): the
+ * other tills take the import's events as this till's word, and from no
+ * other till. "imported.<origin>" remembers it made the import, for a
+ * till that has no signing key yet (it vouches at its first start). */
 static int seal(store *s, void *arg)
 {
     const struct seal_arg *a = arg;
+    char mine[sizeof IMPORTED_PREFIX + STORE_ORIGIN_LEN];
+    snprintf(mine, sizeof mine, IMPORTED_PREFIX "%s", a->origin);
     return local_set(s, "import.origin", a->origin, STORE_ORIGIN_LEN) != 0 ||
            local_set(s, "import.events", a->events, (int)strlen(a->events)) != 0 ||
            /* Never an empty value: SQLite hands that back as no blob. */
-           local_set(s, "import.file", a->file[0] ? a->file : "-", a->file[0] ? (int)strlen(a->file) : 1) != 0
+           local_set(s, "import.file", a->file[0] ? a->file : "-", a->file[0] ? (int)strlen(a->file) : 1) != 0 ||
+           local_set(s, mine, "1", 1) != 0 || vouch_imports(s) != 0
            ? -1 : 0;
 }
 

@@ -137,6 +137,15 @@ int till_derive(store *s, const struct store_event *ev);   /* a "till.*" setting
 /* sync_support.c: appends a till's record as this till's own event (the
  * signing key as this till holds it); caller holds a transaction. */
 int till_write(store *s, const char *staff, const struct store_till *t);
+/* sync_support.c: vouching for an import's origin (see there).
+ * "imported.<origin>" in local: an import this till made. */
+#define VOUCH_PREFIX "vouch."
+#define IMPORTED_PREFIX "imported."
+int vouch_derive(store *s, const struct store_event *ev);   /* a "vouch.*" setting */
+/* Vouches, as this till's own events, for every import it made that no
+ * key signs yet (none while it has no signing key); caller holds a
+ * transaction. */
+int vouch_imports(store *s);
 /* chain.c: a till's hash chain and signatures (see store.h). */
 #define CHAIN_MSG_BYTES (22 + STORE_ORIGIN_LEN + STORE_LINK_BYTES)
 void chain_step(unsigned char link[STORE_LINK_BYTES], const unsigned char hash[32]);

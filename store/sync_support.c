@@ -24,6 +24,7 @@
 #define REMOVED_PREFIX "till-removed."  /* + hex key: a key removed for good */
 #define INVITE_PREFIX "sync.invite."
 
+
 static bool hex_ok(const char *v, size_t n)
 {
     if (strlen(v) != n)
@@ -114,6 +115,98 @@ int till_derive(store *s, const struct store_event *ev)
     if (!hex_ok(origin, STORE_ORIGIN_LEN) || !unhex_key(hex, key, sizeof key))
         return 0;
     return signer_bind(s, origin, key, first);
+}
+
+/* An import's events are under an origin of their own (import.c), which
+ * no till record names. The till that made the import vouches for it: a
+ * "vouch.<origin>" setting, one of its own signed events, naming its own
+ * signing key, which then signs that origin's chain too (store_seal_batch
+ * signs whatever is bound to this till's key). The first vouch for an
+ * origin binds it, for good, and only if, checked alike at every till:
+ * the vouch is a signed event of its till (not history from before that
+ * till signed), it names that till's own key (a till speaks for itself),
+ * and the origin is no till's (no till record names it, no key signs it
+ * yet). So another till can neither take over an import once vouched for
+ * nor vouch for a till's origin. */
+int vouch_derive(store *s, const struct store_event *ev)
+{
+    sqlite3_stmt *st = sql(s, "SELECT substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1),"
+                              " coalesce(json_extract(?1, '$.value.sign_key'), ''),"
+                              " EXISTS(SELECT 1 FROM settings WHERE key = '" TILL_PREFIX "' ||"
+                              "  substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1))");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->data);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    char origin[STORE_ORIGIN_LEN + 8], hex[2 * STORE_SIGN_KEY_BYTES + 8];
+    copy_col(st, 0, origin, sizeof origin);
+    copy_col(st, 1, hex, sizeof hex);
+    bool a_till = sqlite3_column_int(st, 2) != 0;
+    sqlite3_reset(st);
+    unsigned char named[STORE_SIGN_KEY_BYTES], own[STORE_SIGN_KEY_BYTES];
+    int64_t first = 0;
+    if (a_till || !hex_ok(origin, STORE_ORIGIN_LEN) || strcmp(origin, ev->origin) == 0 ||
+        !unhex_key(hex, named, sizeof named))
+        return 0;
+    int known = store_signer(s, ev->origin, own, &first);
+    if (known <= 0)
+        return known;
+    if (ev->seq < first || memcmp(named, own, sizeof own) != 0)
+        return 0;
+    return signer_bind(s, origin, own, 1);
+}
+
+/* Appends this till's vouch for origin, an import it made. */
+static int vouch_write(store *s, const char *origin)
+{
+    unsigned char pk[STORE_SIGN_KEY_BYTES];
+    if (local_get(s, "sign_public", pk, sizeof pk) != (int)sizeof pk)
+        return 0;       /* no key yet: its first start vouches (store_signing_ensure) */
+    char hex[2 * STORE_SIGN_KEY_BYTES + 1], key[32];
+    sodium_bin2hex(hex, sizeof hex, pk, sizeof pk);
+    snprintf(key, sizeof key, VOUCH_PREFIX "%s", origin);
+    struct store_event ev;
+    event_init(&ev, "setting", "", NULL);
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, "key");
+    jb_str(&jb, key);
+    jb_key(&jb, "value");
+    jb_obj_begin(&jb);
+    jb_key(&jb, "sign_key");
+    jb_str(&jb, hex);
+    jb_obj_end(&jb);
+    jb_obj_end(&jb);
+    if (jb_take(s, &jb, ev.data) != 0)
+        return -1;
+    return event_append(s, &ev);
+}
+
+int vouch_imports(store *s)
+{
+    /* Once per import: an origin bound already (by this vouch or, should
+     * another till have claimed it first, by that) is not vouched again. */
+    enum { AT_ONCE = 64 };
+    char pending[AT_ONCE][STORE_ORIGIN_LEN + 1];
+    int n = 0, rc;
+    sqlite3_stmt *st = sql(s, "SELECT substr(key, length('" IMPORTED_PREFIX "') + 1) AS o FROM local"
+                              " WHERE key LIKE '" IMPORTED_PREFIX "%' AND o NOT IN (SELECT origin FROM signers)"
+                              " ORDER BY key LIMIT ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int(st, 1, AT_ONCE);
+    while (n < AT_ONCE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        copy_col(st, 0, pending[n], sizeof pending[n]);
+        if (hex_ok(pending[n], STORE_ORIGIN_LEN))
+            n++;
+    }
+    sqlite3_reset(st);
+    for (int i = 0; i < n; i++)
+        if (vouch_write(s, pending[i]) != 0)
+            return -1;
+    return 0;
 }
 
 int store_till_key_removed(store *s, const unsigned char key[STORE_KEY_BYTES])

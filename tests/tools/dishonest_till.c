@@ -7,7 +7,11 @@
  * VICTIM's origin (sound content hashes), every other batch unsigned and
  * the others signed with its own key. An honest till must refuse them all.
  *
- *   dishonest_till DB VICTIM_ORIGIN SECONDS
+ *   dishonest_till DB VICTIM_ORIGIN SECONDS [vouch]
+ *
+ * With "vouch" it first also claims VICTIM as an import of its own: a
+ * vouch, an event of its own till signed with its own key, in DB (its
+ * syncd passes it on once it runs again). The tills must ignore it.
  *
  * Prints "served N made-up batches" at the end; exits 0, or 1 if it
  * cannot run. */
@@ -73,16 +77,39 @@ static void made_up(store *s, const char *victim, int64_t after, bool sign, stru
     }
 }
 
+/* Appends, as this till's own event, a vouch for victim with its own key. */
+static int claim(store *s, const char *victim)
+{
+    unsigned char pk[STORE_SIGN_KEY_BYTES], sk[STORE_SIG_BYTES];
+    char hex[2 * STORE_SIGN_KEY_BYTES + 1];
+    if (store_signing_keys(s, pk, sk) != 0)
+        return -1;
+    sodium_memzero(sk, sizeof sk);
+    sodium_bin2hex(hex, sizeof hex, pk, sizeof pk);
+    struct store_event ev;
+    event_init(&ev, "setting", "", NULL);
+    snprintf(ev.data, sizeof ev.data, "{\"key\":\"" VOUCH_PREFIX "%s\",\"value\":{\"sign_key\":\"%s\"}}", victim, hex);
+    if (tx_begin(s) != 0)
+        return -1;
+    if (event_append(s, &ev) != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 4)
-        return die("usage", "dishonest_till DB VICTIM_ORIGIN SECONDS");
+    if (argc != 4 && !(argc == 5 && strcmp(argv[4], "vouch") == 0))
+        return die("usage", "dishonest_till DB VICTIM_ORIGIN SECONDS [vouch]");
     char err[512], address[STORE_ADDRESS_MAX + 1] = "", ep[STORE_ADDRESS_MAX + 16], pub[41], sec[41];
     const char *victim = argv[2];
     int64_t until = now_ms() + 1000LL * atoi(argv[3]);
     store *s = store_open(argv[1], false, err, sizeof err);
     if (!s)
         return die("store_open", err);
+    if (argc == 5 && claim(s, victim) != 0)
+        return die("vouch", store_error(s));
     unsigned char pk[STORE_KEY_BYTES], sk[STORE_KEY_BYTES];
     struct sync_msg hello;
     memset(&hello, 0, sizeof hello);

@@ -469,6 +469,8 @@ struct sim {
     int liar;           /* a dishonest till, or -1 */
     struct { char origin[STORE_ORIGIN_LEN + 1]; int64_t seq; unsigned char hash[32]; } forged[64];
     int nforged;        /* events the liar made up under other origins */
+    char imports[8][STORE_ORIGIN_LEN + 1];  /* the origins of the imports made */
+    int import_by[8], nimports;             /* and which till made each */
 };
 
 static struct sim *cur;     /* the io callbacks' context is the node */
@@ -613,12 +615,19 @@ static void deliver_one(struct sim *s)
     free(m.data);
 }
 
-/* One local change at node n: an earn, a new customer or a rule change. */
+static void import_at(struct node *n, char out[STORE_ORIGIN_LEN + 1]);
+
+/* One local change at node n: an earn, a new customer, a rule change or,
+ * now and then, an import (under an origin of its own, which n vouches
+ * for; a dishonest till also makes up events under it). */
 static void local_op(struct sim *s, struct node *n)
 {
     unsigned r = (unsigned)(rnd(s) % 10);
     int before = (int)store_event_count(n->s);
-    if (r < 6 && n->ncustomers) {
+    if (r == 9 && rnd(s) % 3 == 0 && s->nimports < 8) {
+        s->import_by[s->nimports] = n->i;
+        import_at(n, s->imports[s->nimports++]);
+    } else if (r < 6 && n->ncustomers) {
         struct store_earn e = { 0 };
         e.amount = 100 + (int64_t)(rnd(s) % 5000);
         struct store_result res;
@@ -891,6 +900,11 @@ static void forge(struct sim *s)
     for (v = (j + 1) % NODES; v == s->liar; v = (v + 1) % NODES) {
     }
     const char *victim = store_origin(s->n[v].s);
+    /* Or an import another till made (its own it may sign: that is its
+     * word, as its own origin is). */
+    int imp = s->nimports ? (int)(rnd(s) % (uint64_t)s->nimports) : -1;
+    if (imp >= 0 && s->import_by[imp] != s->liar && rnd(s) % 2 == 0)
+        victim = s->imports[imp];
     static struct store_event ev;
     memset(&ev, 0, sizeof ev);
     snprintf(ev.origin, sizeof ev.origin, "%s", victim);
@@ -1547,6 +1561,200 @@ static void converge(struct sim *s)
     assert_true(guard < 4000);
 }
 
+/* Till n imports a customer and two purchases as 'tally import' does: on
+ * a copy, under the import's own origin (out), then added to its ledger. */
+static void import_at(struct node *n, char out[STORE_ORIGIN_LEN + 1])
+{
+    char finished[65];
+    store *work = NULL;
+    assert_int_equal(store_import_begin(n->s, "", finished, &work), 0);
+    assert_non_null(work);
+    static int cards;
+    char card[16];
+    snprintf(card, sizeof card, "SIMI%04d", ++cards);
+    struct store_profile p = { .name = "Importowany", .card = card, .consent = -1 };
+    struct store_customer c;
+    int added_customer = store_customer_add(work, n->staff, &p, &c);
+    if (added_customer != 0)
+        print_error("import: %s\n", store_error(work));
+    assert_int_equal(added_customer, 0);
+    for (int i = 0; i < 2; i++) {
+        struct store_earn e = { .amount = 1500 + i, .items = 1 };
+        assert_int_equal(store_earn(work, n->staff, c.id, &e, NULL), 0);
+    }
+    snprintf(out, STORE_ORIGIN_LEN + 1, "%s", store_origin(work));
+    int64_t added = 0;
+    assert_int_equal(store_import_end(n->s, work, true, &added), 0);
+    assert_true(added >= 3);
+}
+
+/* Which key signs origin at till n: 1 and key, or 0 if none. */
+static int signer_at(struct node *n, const char *origin, unsigned char key[STORE_SIGN_KEY_BYTES])
+{
+    int64_t first = 0;
+    int known = store_signer(n->s, origin, key, &first);
+    store_release(n->s);
+    assert_true(known >= 0);
+    if (known)
+        assert_int_equal(first, 1);     /* an import is signed from its first event */
+    return known;
+}
+
+static void own_signing_key(struct node *n, unsigned char pk[STORE_SIGN_KEY_BYTES])
+{
+    unsigned char sk[STORE_SIG_BYTES];
+    assert_int_equal(store_signing_keys(n->s, pk, sk), 0);
+    sodium_memzero(sk, sizeof sk);
+}
+
+/* An event of the liar's own (signed, so honest as such) that vouches
+ * for origin with sign_key. */
+static void vouch_as(struct node *l, const char *origin, const unsigned char key[STORE_SIGN_KEY_BYTES])
+{
+    char hex[2 * STORE_SIGN_KEY_BYTES + 1];
+    sodium_bin2hex(hex, sizeof hex, key, STORE_SIGN_KEY_BYTES);
+    struct store_event ev;
+    event_init(&ev, "setting", "", NULL);
+    snprintf(ev.data, sizeof ev.data, "{\"key\":\"" VOUCH_PREFIX "%s\",\"value\":{\"sign_key\":\"%s\"}}", origin, hex);
+    store *st = l->s;
+    assert_int_equal(tx_begin(st), 0);
+    assert_int_equal(event_append(st, &ev), 0);
+    assert_int_equal(tx_commit(st), 0);
+}
+
+static int count_ignored_claims(enum store_check_level level, const char *msg, void *arg)
+{
+    if (level == STORE_CHECK_ERROR && strstr(msg, "claimed to speak for"))
+        ++*(int *)arg;
+    return 0;
+}
+
+/* An import's history reaches every till: its till vouches for its
+ * origin and signs that origin's chain, so the others take its events
+ * as that till's word, from whichever till passes them on. */
+static void test_import_replicates(void **state)
+{
+    (void)state;
+    struct sim *s = sim_fault_free(21);
+    char x[STORE_ORIGIN_LEN + 1];
+    import_at(&s->n[1], x);
+    converge(s);
+    unsigned char importer[STORE_SIGN_KEY_BYTES], bound[STORE_SIGN_KEY_BYTES];
+    own_signing_key(&s->n[1], importer);
+    for (int i = 0; i < NODES; i++) {
+        assert_int_equal(store_max_seq(s->n[i].s, x), store_max_seq(s->n[1].s, x));
+        store_release(s->n[i].s);
+        assert_int_equal(signer_at(&s->n[i], x, bound), 1);
+        assert_memory_equal(bound, importer, sizeof bound);
+    }
+    /* Passed on by a third till: till 2 is cut off while till 1 imports
+     * again and till 0 takes it, then till 1 is down when 2 is back. */
+    s->cut = 2;
+    import_at(&s->n[1], x);
+    int guard;
+    for (guard = 0; guard < 4000 && store_max_seq(s->n[0].s, x) < store_max_seq(s->n[1].s, x); guard++) {
+        store_release(s->n[0].s);
+        step(s, 4);
+    }
+    store_release(s->n[0].s);
+    store_release(s->n[1].s);
+    assert_true(guard < 4000);
+    assert_int_equal(store_max_seq(s->n[2].s, x), 0);
+    store_release(s->n[2].s);
+    take_down(&s->n[1]);
+    s->cut = -1;
+    for (guard = 0; guard < 4000 && store_max_seq(s->n[2].s, x) < store_max_seq(s->n[0].s, x); guard++) {
+        store_release(s->n[2].s);
+        store_release(s->n[0].s);
+        step(s, 4);
+    }
+    store_release(s->n[0].s);
+    store_release(s->n[2].s);
+    assert_true(guard < 4000);
+    assert_int_equal(signer_at(&s->n[2], x, bound), 1);
+    assert_memory_equal(bound, importer, sizeof bound);
+    sim_free(s);
+}
+
+/* A dishonest till cannot take over an import another till vouched for,
+ * vouch for a till's origin, or vouch with a key not its own; its vouch
+ * for an origin nobody speaks for is its own (what makes the refusals
+ * above mean something). Events it makes up under the import's origin,
+ * signed with its own key, are refused and counted as "signature". */
+static void test_vouch_forgeries(void **state)
+{
+    (void)state;
+    struct sim *s = sim_fault_free(22);
+    struct node *a = &s->n[0], *importer = &s->n[1], *l = &s->n[2];
+    char x[STORE_ORIGIN_LEN + 1], y[STORE_ORIGIN_LEN + 1], z[STORE_ORIGIN_LEN + 1];
+    import_at(importer, x);
+    converge(s);
+    unsigned char key_a[STORE_SIGN_KEY_BYTES], key_i[STORE_SIGN_KEY_BYTES], key_l[STORE_SIGN_KEY_BYTES];
+    unsigned char bound[STORE_SIGN_KEY_BYTES];
+    own_signing_key(a, key_a);
+    own_signing_key(importer, key_i);
+    own_signing_key(l, key_l);
+    store_random_origin(y);
+    store_random_origin(z);
+    vouch_as(l, x, key_l);                  /* an import another till vouched for */
+    vouch_as(l, store_origin(a->s), key_l); /* a till's own origin */
+    vouch_as(l, y, key_a);                  /* with another till's key */
+    vouch_as(l, z, key_l);                  /* its own: allowed */
+    converge(s);
+    for (int i = 0; i < NODES; i++) {
+        assert_int_equal(signer_at(&s->n[i], z, bound), 1);
+        assert_memory_equal(bound, key_l, sizeof bound);
+        assert_int_equal(signer_at(&s->n[i], x, bound), 1);
+        assert_memory_equal(bound, key_i, sizeof bound);
+        int64_t first = 0;
+        assert_int_equal(store_signer(s->n[i].s, store_origin(a->s), bound, &first), 1);
+        store_release(s->n[i].s);
+        assert_memory_equal(bound, key_a, sizeof bound);
+        assert_int_equal(signer_at(&s->n[i], y, bound), 0);
+        int ignored = 0;    /* and 'tally check' names each ignored claim */
+        store_check(s->n[i].s, count_ignored_claims, &ignored);
+        assert_int_equal(ignored, 3);
+    }
+    /* The next event of the import, made up and signed by the liar. */
+    static struct store_event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.origin, sizeof ev.origin, "%s", x);
+    ev.seq = store_max_seq(a->s, x) + 1;
+    store_release(a->s);
+    ev.wall = s->now;
+    ev.hlc = s->now << 16;
+    snprintf(ev.type, sizeof ev.type, "setting");
+    snprintf(ev.staff, sizeof ev.staff, "%s", l->staff);
+    snprintf(ev.data, sizeof ev.data, "{\"key\":\"welcome.points\",\"value\":\"777\"}");
+    event_hash(&ev, ev.hash);
+    struct sync_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_BATCH;
+    snprintf(m.origin, sizeof m.origin, "%s", x);
+    m.events = &ev;
+    m.nevents = 1;
+    unsigned char sk[STORE_SIG_BYTES], link[STORE_LINK_BYTES], msg[CHAIN_MSG_BYTES];
+    assert_int_equal(store_signing_keys(l->s, key_l, sk), 0);
+    memset(link, 0, sizeof link);     /* as if the chain were the liar's */
+    chain_step(link, ev.hash);
+    chain_message(x, ev.seq, link, msg);
+    crypto_sign_detached(m.seal.sig, NULL, msg, sizeof msg, sk);
+    sodium_memzero(sk, sizeof sk);
+    m.seal.sealed = true;
+    struct sync_buf b = { 0 };
+    assert_int_equal(sync_wire_encode(&m, &b), 0);
+    struct sync_peer *from_liar = peer_for(a, l->key);
+    assert_non_null(from_liar);
+    uint64_t before = from_liar->refused[SYNC_REFUSED_SIGNATURE];
+    sync_core_on_reply(a->core, from_liar, b.data, b.len, s->now);
+    sync_buf_free(&b);
+    assert_int_equal(from_liar->refused[SYNC_REFUSED_SIGNATURE], before + 1);
+    struct store_event held;
+    assert_int_not_equal(store_get_event(a->s, x, ev.seq, &held), 0);
+    store_release(a->s);
+    sim_free(s);
+}
+
 /* A birthday message is one occasion: three tills that queue it at the
  * same moment, or while one is cut off and the sender has already sent
  * its own, end with one message, sent once, on every till. */
@@ -1634,6 +1842,8 @@ int main(void)
         cmocka_unit_test(test_removal_is_final),
         cmocka_unit_test(test_join_takes_no_identity),
         cmocka_unit_test(test_sim_message_once),
+        cmocka_unit_test(test_import_replicates),
+        cmocka_unit_test(test_vouch_forgeries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
