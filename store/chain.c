@@ -9,7 +9,10 @@
  * with that signature. A link is never stored per event: the link before
  * a run is worked out from the nearest point below it, which is at most a
  * batch away. `signers` says which key signs which origin from which seq:
- * the first record that named them wins, at every till, for good.
+ * the first record that named them wins, at every till, for good. An
+ * import's origin is bound by its till's vouch (sync_support.c) to that
+ * till's key, which signs its chain: whatever is bound to this till's key
+ * is this till's to sign.
  *
  * A run is checked in one pass of BLAKE2b over its content hashes and one
  * signature check; the content hashes themselves are checked against the
