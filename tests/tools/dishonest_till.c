@@ -77,6 +77,8 @@ static void made_up(store *s, const char *victim, int64_t after, bool sign, stru
     }
 }
 
+static int append(store *s, void *ev) { return event_append(s, ev); }
+
 /* Appends, as this till's own event, a vouch for victim with its own key. */
 static int claim(store *s, const char *victim)
 {
@@ -89,13 +91,7 @@ static int claim(store *s, const char *victim)
     struct store_event ev;
     event_init(&ev, "setting", "", NULL);
     snprintf(ev.data, sizeof ev.data, "{\"key\":\"" VOUCH_PREFIX "%s\",\"value\":{\"sign_key\":\"%s\"}}", victim, hex);
-    if (tx_begin(s) != 0)
-        return -1;
-    if (event_append(s, &ev) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    return store_atomically(s, append, &ev);
 }
 
 int main(int argc, char **argv)

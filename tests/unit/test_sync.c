@@ -883,6 +883,38 @@ static void lie(struct sim *s)
     }
 }
 
+/* A sound event (content hash, schema) made up by till l under origin at
+ * seq, in a batch m, unsigned, or signed by l's own key as if the chain
+ * were l's (sign). */
+static void made_up(struct sim *s, const struct node *l, const char *origin, int64_t seq, bool sign,
+                    struct store_event *ev, struct sync_msg *m)
+{
+    memset(ev, 0, sizeof *ev);
+    snprintf(ev->origin, sizeof ev->origin, "%s", origin);
+    ev->seq = seq;
+    ev->wall = s->now;
+    ev->hlc = s->now << 16;
+    snprintf(ev->type, sizeof ev->type, "setting");
+    snprintf(ev->staff, sizeof ev->staff, "%s", l->staff);
+    snprintf(ev->data, sizeof ev->data, "{\"key\":\"welcome.points\",\"value\":\"777\"}");
+    event_hash(ev, ev->hash);
+    memset(m, 0, sizeof *m);
+    m->type = SYNC_BATCH;
+    snprintf(m->origin, sizeof m->origin, "%s", origin);
+    m->events = ev;
+    m->nevents = 1;
+    if (sign) {
+        unsigned char pk[STORE_SIGN_KEY_BYTES], sk[STORE_SIG_BYTES], link[STORE_LINK_BYTES] = { 0 };
+        unsigned char msg[CHAIN_MSG_BYTES];
+        assert_int_equal(store_signing_keys(l->s, pk, sk), 0);
+        chain_step(link, ev->hash);
+        chain_message(origin, seq, link, msg);
+        crypto_sign_detached(m->seal.sig, NULL, msg, sizeof msg, sk);
+        sodium_memzero(sk, sizeof sk);
+        m->seal.sealed = true;
+    }
+}
+
 /* The dishonest till also speaks for another: a batch, as if in reply to
  * a FETCH, of an event it made up under another till's origin (the next
  * number the receiver expects of it), sent unsigned or sealed with its
@@ -906,32 +938,10 @@ static void forge(struct sim *s)
     if (imp >= 0 && s->import_by[imp] != s->liar && rnd(s) % 2 == 0)
         victim = s->imports[imp];
     static struct store_event ev;
-    memset(&ev, 0, sizeof ev);
-    snprintf(ev.origin, sizeof ev.origin, "%s", victim);
-    ev.seq = store_max_seq(s->n[j].s, victim) + 1;
-    store_release(s->n[j].s);
-    ev.wall = s->now;
-    ev.hlc = s->now << 16;
-    snprintf(ev.type, sizeof ev.type, "setting");
-    snprintf(ev.staff, sizeof ev.staff, "%s", l->staff);
-    snprintf(ev.data, sizeof ev.data, "{\"key\":\"welcome.points\",\"value\":\"777\"}");
-    event_hash(&ev, ev.hash);
     struct sync_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = SYNC_BATCH;
-    snprintf(m.origin, sizeof m.origin, "%s", victim);
-    m.events = &ev;
-    m.nevents = 1;
-    if (rnd(s) % 2) {   /* signed, but by the liar's own key */
-        unsigned char pk[STORE_SIGN_KEY_BYTES], sk[STORE_SIG_BYTES], link[STORE_LINK_BYTES] = { 0 };
-        unsigned char msg[CHAIN_MSG_BYTES];
-        if (store_signing_keys(l->s, pk, sk) != 0)
-            return;
-        chain_step(link, ev.hash);
-        chain_message(victim, ev.seq, link, msg);
-        crypto_sign_detached(m.seal.sig, NULL, msg, sizeof msg, sk);
-        m.seal.sealed = true;
-    }
+    int64_t seq = store_max_seq(s->n[j].s, victim) + 1;
+    store_release(s->n[j].s);
+    made_up(s, l, victim, seq, rnd(s) % 2, &ev, &m);    /* signed, if at all, by the liar's own key */
     struct sync_buf b = { 0 };
     assert_int_equal(sync_wire_encode(&m, &b), 0);
     enqueue(s, 2, s->liar, j, b.data, b.len);
@@ -1717,30 +1727,10 @@ static void test_vouch_forgeries(void **state)
     }
     /* The next event of the import, made up and signed by the liar. */
     static struct store_event ev;
-    memset(&ev, 0, sizeof ev);
-    snprintf(ev.origin, sizeof ev.origin, "%s", x);
-    ev.seq = store_max_seq(a->s, x) + 1;
-    store_release(a->s);
-    ev.wall = s->now;
-    ev.hlc = s->now << 16;
-    snprintf(ev.type, sizeof ev.type, "setting");
-    snprintf(ev.staff, sizeof ev.staff, "%s", l->staff);
-    snprintf(ev.data, sizeof ev.data, "{\"key\":\"welcome.points\",\"value\":\"777\"}");
-    event_hash(&ev, ev.hash);
     struct sync_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = SYNC_BATCH;
-    snprintf(m.origin, sizeof m.origin, "%s", x);
-    m.events = &ev;
-    m.nevents = 1;
-    unsigned char sk[STORE_SIG_BYTES], link[STORE_LINK_BYTES], msg[CHAIN_MSG_BYTES];
-    assert_int_equal(store_signing_keys(l->s, key_l, sk), 0);
-    memset(link, 0, sizeof link);     /* as if the chain were the liar's */
-    chain_step(link, ev.hash);
-    chain_message(x, ev.seq, link, msg);
-    crypto_sign_detached(m.seal.sig, NULL, msg, sizeof msg, sk);
-    sodium_memzero(sk, sizeof sk);
-    m.seal.sealed = true;
+    int64_t seq = store_max_seq(a->s, x) + 1;
+    store_release(a->s);
+    made_up(s, l, x, seq, true, &ev, &m);
     struct sync_buf b = { 0 };
     assert_int_equal(sync_wire_encode(&m, &b), 0);
     struct sync_peer *from_liar = peer_for(a, l->key);
