@@ -1672,7 +1672,7 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
 }
 
 /* The database `file` as a tally of schema 4 would have left it - no
- * corrections (lot_adjust) in the balances - migrates to the very same
+ * corrections (lot_adjust) in the balances, no signing tables - migrates to the very same
  * balances and corrections (the digest covers both). */
 static void corrections_as_migrated(struct fx *f, const char *file)
 {
@@ -1696,7 +1696,8 @@ static void corrections_as_migrated(struct fx *f, const char *file)
                                       " credit = credit - a.cr, spend = spend - a.sp, visits = visits - a.vi"
                                       " FROM (SELECT customer, sum(points) AS pt, sum(stamps) AS st, sum(credit) AS cr,"
                                       " sum(spend) AS sp, sum(visits) AS vi FROM lot_adjust GROUP BY customer) a"
-                                      " WHERE customers.id = a.customer; DROP TABLE lot_adjust; PRAGMA user_version = 4",
+                                      " WHERE customers.id = a.customer; DROP TABLE lot_adjust;"
+                                      " DROP TABLE signers; DROP TABLE chain; PRAGMA user_version = 4",
                                   NULL, NULL, &sqlerr), SQLITE_OK);
     sqlite3_close(db);
     s = store_open(copy, false, err, sizeof err);
