@@ -147,9 +147,13 @@ static int print_found(const struct store_customer *cu, void *arg)
         card_encode(secret, cu->card, human, NULL);
     if (cu->last_visit)
         cli_time(cu->last_visit, last, sizeof last);
-    int pad = 28 - utf8_width(cu->name);
-    printf("%s%*s %-16s %-24s %6" PRId64 "p  %s\n", cu->name, pad > 0 ? pad : 0, "", cu->phone, human,
-           cu->points, last);
+    /* The balance in words ("120 punktów"), right-aligned by what it shows. */
+    char points[64];
+    snprintf(points, sizeof points, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(cu->points)),
+             cu->points);
+    int pad = 28 - utf8_width(cu->name), ppad = 14 - utf8_width(points);
+    printf("%s%*s %-16s %-24s %*s%s  %s\n", cu->name, pad > 0 ? pad : 0, "", cu->phone, human,
+           ppad > 0 ? ppad : 0, "", points, last);
     return 0;
 }
 

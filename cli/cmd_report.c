@@ -284,7 +284,9 @@ static void print_title(struct out *o)
     o->title = NULL;
 }
 
-static void out_row(struct out *o, const struct val *v)
+/* shown: NULL, or per column what the table says instead of a text
+ * cell's code (JSON and CSV keep the code: they are read by machines). */
+static void out_row_shown(struct out *o, const struct val *v, const char *const *shown)
 {
     char buf[STORE_TEXT_MAX * 4 + 64];
     if (o->fmt == FMT_CSV) {
@@ -337,7 +339,10 @@ static void out_row(struct out *o, const struct val *v)
     }
     char **row = &o->cells[o->nrows * (size_t)o->ncols];
     for (int i = 0; i < o->ncols; i++) {
-        fmt_value(o, &o->cols[i], &v[i], buf, sizeof buf);
+        if (shown && shown[i])
+            snprintf(buf, sizeof buf, "%s", shown[i]);
+        else
+            fmt_value(o, &o->cols[i], &v[i], buf, sizeof buf);
         if (o->cols[i].prev) {
             /* Shown after this period's value: "12 (10)". */
             size_t len = strlen(buf) + 3;
@@ -351,6 +356,11 @@ static void out_row(struct out *o, const struct val *v)
             o->failed = true;
     }
     o->nrows++;
+}
+
+static void out_row(struct out *o, const struct val *v)
+{
+    out_row_shown(o, v, NULL);
 }
 
 static int text_width(const char *s)
@@ -657,7 +667,7 @@ static void segments_extra(struct jbuf *doc, void *arg)
     jb_obj_begin(doc);
     for (int i = 0; i < SEG_COUNT; i++) {
         jb_key(doc, store_segment_name(i));
-        jb_str(doc, _(store_segment_rule(i)));
+        jb_str(doc, store_segment_rule(i));     /* the same in every language */
     }
     jb_obj_end(doc);
 }
@@ -780,13 +790,16 @@ static const struct col REWARD_COLS[] = {
 static int print_reward_row(const struct store_reward_row *r, void *arg)
 {
     struct out *o = arg;
-    const char *name = store_reward_row_text(r);
+    /* A built-in row (points as payment, store credit spent, a coupon's
+     * amount or percentage off) has no name of its own: JSON says its code. */
+    const char *code = r->name[0] ? r->name : r->id[0] ? r->id : r->kind;
+    const char *shown[NCOLS(REWARD_COLS)] = { [2] = store_reward_row_text(r) };
     struct val v[NCOLS(REWARD_COLS)] = {
-        { 0, r->kind }, { 0, r->id }, { 0, name }, { r->count, NULL }, { r->prev_count, NULL },
+        { 0, r->kind }, { 0, r->id }, { 0, code }, { r->count, NULL }, { r->prev_count, NULL },
         { r->points, NULL }, { r->prev_points, NULL }, { r->stamps, NULL }, { r->prev_stamps, NULL },
         { r->value, NULL }, { r->prev_value, NULL },
     };
-    out_row(o, v);
+    out_row_shown(o, v, shown);
     return 0;
 }
 
@@ -815,11 +828,12 @@ static const struct col TIER_COLS[] = {
 static int print_tier(const struct store_tier_row *t, void *arg)
 {
     struct out *o = arg;
+    const char *shown[NCOLS(TIER_COLS)] = { [0] = t->tier[0] ? NULL : _("(no tier)") };
     struct val v[NCOLS(TIER_COLS)] = {
-        { 0, t->tier[0] ? t->tier : _("(no tier)") }, { t->members, NULL }, { t->prev_members, NULL },
+        { 0, t->tier }, { t->members, NULL }, { t->prev_members, NULL },
         { t->joined, NULL }, { t->up, NULL }, { t->down, NULL },
     };
-    out_row(o, v);
+    out_row_shown(o, v, shown);
     return 0;
 }
 
@@ -867,9 +881,14 @@ static int print_activity(const struct store_activity_row *r, void *arg)
 {
     struct activity_out *ao = arg;
     const struct store_activity *a = &r->cur, *b = &r->prev;
-    const char *name = r->name;
-    if (ao->tills)
-        name = strcmp(r->key, store_origin(ao->c->s)) == 0 ? _("this till") : "";
+    /* JSON keeps "this till" in English, as a code. */
+    const char *name = r->name, *shown[NCOLS(ACTIVITY_COLS)] = { NULL };
+    if (ao->tills && strcmp(r->key, store_origin(ao->c->s)) == 0) {
+        name = "this till";
+        shown[1] = _("this till");
+    } else if (ao->tills) {
+        name = "";
+    }
     struct val v[NCOLS(ACTIVITY_COLS)] = {
         { 0, r->key }, { 0, name },
         { a->transactions, NULL }, { b->transactions, NULL }, { a->sales, NULL }, { b->sales, NULL },
@@ -880,7 +899,7 @@ static int print_activity(const struct store_activity_row *r, void *arg)
         { a->overrides, NULL }, { b->overrides, NULL },
         { a->wrong_pins, NULL }, { b->wrong_pins, NULL },
     };
-    out_row(ao->o, v);
+    out_row_shown(ao->o, v, shown);
     return 0;
 }
 
@@ -941,11 +960,12 @@ static int print_overdraft(const struct store_overdraft_row *r, void *arg)
         snprintf(after, sizeof after, "%" PRId64, r->after);
     }
     struct val v[NCOLS(OVERDRAFT_COLS)] = {
-        { 0, r->customer }, { 0, r->name[0] ? r->name : _("(forgotten)") }, { r->points, NULL },
+        { 0, r->customer }, { 0, r->name }, { r->points, NULL },
         { r->stamps, NULL }, { r->credit, NULL }, { 0, r->event }, { 0, r->type }, { 0, staff },
         { r->wall, NULL }, { 0, r->unit }, { 0, change }, { 0, after },
     };
-    out_row(oo->o, v);
+    const char *shown[NCOLS(OVERDRAFT_COLS)] = { [1] = r->name[0] ? NULL : _("(forgotten)") };
+    out_row_shown(oo->o, v, shown);
     return 0;
 }
 

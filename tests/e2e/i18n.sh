@@ -107,3 +107,42 @@ run "reward kinds in Hungarian" $T --lang hu report rewards --last 60d
 has "Hungarian: a reward's kind is jutalom" "^jutalom "
 run "a promotion of 1.5" sh -c "$T promo add Pół --multiplier 1,5 >/dev/null && $T --lang pl promo list"
 has "the multiplier in Polish: ×1,5" "Pół  *×1,5 "
+
+# A balance in a list reads as words in each language ("51 punktów"), not
+# as a unit letter ("51p") nobody says aloud.
+$T customer add --name "Zofia Nowak" --phone 600111222 >/dev/null
+$T earn 600111222 500 >/dev/null
+run "a customer found, in Polish" $T --lang pl customer find 600111222
+has "Polish: the balance in points, in words" " [0-9]* punktów  "
+run "a customer found, in Romanian" $T --lang ro customer find 600111222
+has "Romanian: the balance, de puncte" " [0-9]* de puncte  "
+run "a customer found, in Hungarian" $T --lang hu customer find 600111222
+has "Hungarian: the balance, pont" " [0-9]* pont  "
+printf '%s\n' "$OUT" | grep -qE ' [0-9]+p ' && fail "a unit letter in the list: $OUT" || pass "no '120p' in the list"
+
+# JSON is read by machines: the same document whatever the language, with
+# codes where a table shows words (the built-in reward rows, this till,
+# members without a tier, a segment's rule).
+$T pay 600111222 100 >/dev/null
+$T pay 600111222 --credit 2 >/dev/null
+for d in 5 10%; do
+    code=$($T --format json coupon issue --discount $d | sed 's/.*"code":"\([^"]*\)".*/\1/')
+    $T coupon redeem "$code" --card 600111222 >/dev/null
+done
+run "the rewards report in JSON" $T --lang pl --format json report rewards --last 60d
+has "points as payment: its code in JSON" '"kind":"points","reward":"","name":"points"'
+has "store credit: its code in JSON" '"kind":"credit","reward":"","name":"credit"'
+has "an amount off: its code in JSON" '"kind":"coupon","reward":"","name":"amount"'
+has "a percentage off: its code in JSON" '"kind":"coupon","reward":"","name":"percent"'
+run "the rewards report in Polish" $T --lang pl report rewards --last 60d
+has "the table says it in Polish" "$(msggrep --msgid -e '^points as payment$' "$PO/pl.po" | sed -n 's/^msgstr "\(.*\)"$/\1/p')"
+for what in "report summary" "report segments" "report segments --segment at-risk" "report customers" \
+            "report rewards" "report tiers" "report staff" "report tills" "report overdrafts" "report day" \
+            "customer find 600111222" "customer show 600111222" "reward list" "promo list" "staff list" \
+            "coupon list" "events --limit 30"; do
+    en=$($T --format json $what --last 60d 2>/dev/null || $T --format json $what 2>&1)
+    for l in pl ro hu; do
+        other=$($T --lang $l --format json $what --last 60d 2>/dev/null || $T --lang $l --format json $what 2>&1)
+        same "JSON of '$what' is the same in $l as in English" "$other" "$en"
+    done
+done
