@@ -100,7 +100,7 @@ ORIGIN=$(sqlite3 "$TALLY_DB" "SELECT value FROM local WHERE key = 'origin'")
 run "this till is the sender" $T program set messages.sender "$ORIGIN"
 
 run "a dry run" $M --dry-run
-has "shows the Polish mail" "would send to lukasz@example.pl: Witamy w Kawiarnia Pod Lipą"
+has "shows the Polish mail" "would send to lukasz@example.pl: Witamy w klubie Kawiarnia Pod Lipą"
 has "the Hungarian one" "would send to ors@example.hu: Üdvözlünk"
 has "the SMS with its text" "would send to 600100203: Cześć Anna"
 same "and sends nothing" "$(ls "$WORK/mail" "$WORK/sms" | grep -c '^mail\.\|^sms\.')" 0
@@ -119,7 +119,7 @@ run "the messenger sends what is due" $M --once
 same "exactly the expected recipients" "$(mails | cut -d'|' -f1 | sort | tr '\n' ' ')" \
     "lukasz@example.pl ors@example.hu stefan@example.ro "
 run "the mailbox" mails
-has "a Polish subject, decoded" "^lukasz@example.pl|Witamy w Kawiarnia Pod Lipą|"
+has "a Polish subject, decoded" "^lukasz@example.pl|Witamy w klubie Kawiarnia Pod Lipą|"
 has "a Romanian body with ș and ț" "^stefan@example.ro|Bine ai venit la Kawiarnia Pod Lipą|.*|Bună, Ștefan,"
 has "a Hungarian body" "^ors@example.hu|.*|Szia Őrs, üdvözlünk"
 has "a stable Message-ID" "|<[0-9a-f]\{32\}\.tally@example.pl>|"
