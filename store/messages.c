@@ -194,6 +194,7 @@ int store_template_get(store *s, int trigger, const char *lang, char *subject, s
         snprintf(subject, subjectsz, "%s", SHIPPED[trigger][lang_index(lang)][0]);
         snprintf(body, bodysz, "%s", SHIPPED[trigger][lang_index(lang)][1]);
     }
+    sqlite3_reset(st);
     if (custom)
         *custom = own;
     return 0;
@@ -364,6 +365,7 @@ int store_customer_contact(store *s, const char *customer, struct store_contact 
         out->sms_at = sqlite3_column_int64(st, 5);
         copy_col(st, 6, out->sms_by, sizeof out->sms_by);
     }
+    sqlite3_reset(st);      /* an open statement would hold its read snapshot */
     out->language_set = out->language[0] != '\0';
     if (!out->language_set) {
         char v[8];

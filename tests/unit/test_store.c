@@ -2262,6 +2262,35 @@ static struct store_customer enrol(struct fx *f, const char *name, const char *c
     return c;
 }
 
+/* A read leaves no statement open behind it: an open one would hold its
+ * read snapshot, and the messenger (a long-running process) would not see
+ * an opt-out another process wrote a moment ago until its next write. */
+static void test_contact_and_template_reads_end(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0], *other = f->s[1] = open_at(f, "a.db", false);
+    struct store_customer c = enrol(f, "Ola Otwarta", "OPENST01", 1, "ola@example.pl", "yes", "pl");
+    store_release(s);       /* as a long-running process does at each turn */
+    struct store_contact k;
+    OK(store_customer_contact(s, c.id, &k));
+    assert_true(k.email);
+    /* Another process sets a template; this one reads it. */
+    OK(store_template_set(other, f->m.id, TRIG_WELCOME, "pl", "Hej {name}", "Witaj"));
+    char subject[128], body[256];
+    bool custom = false;
+    OK(store_template_get(s, TRIG_WELCOME, "pl", subject, sizeof subject, body, sizeof body, &custom));
+    assert_true(custom);
+    /* ... and the customer opts out there; this one sees it. */
+    struct store_profile out = { .consent = -1, .consent_email = "no" };
+    OK(store_customer_edit(other, f->b.id, c.id, &out));
+    OK(store_customer_contact(s, c.id, &k));
+    assert_false(k.email);
+    OK(store_template_set(other, f->m.id, TRIG_WELCOME, "pl", NULL, NULL));
+    OK(store_customer_contact(s, c.id, &k));
+    OK(store_template_get(s, TRIG_WELCOME, "pl", subject, sizeof subject, body, sizeof body, &custom));
+    assert_false(custom);
+}
+
 /* An imported customer is not new to the shop, only to tally: no welcome
  * bonus and no welcome message, whatever the program says. */
 static void test_import_no_welcome(void **state)
@@ -2984,6 +3013,7 @@ int main(void)
         T(test_pin_unknown_names_rationed),
         T(test_message_welcome),
         T(test_import_no_welcome),
+        T(test_contact_and_template_reads_end),
         T(test_import_work_copy),
         T(test_import_resume),
         T(test_message_earn_triggers),
