@@ -28,6 +28,8 @@ static const char USAGE[] = N_(
     "  overdrafts   negative balances and the events that caused them, and\n"
     "               refunds over a purchase\n"
     "  day          end-of-day reconciliation per till and staff member (--date)\n"
+    "  messages     messages to customers per trigger and channel: what became\n"
+    "               of them, opt-outs and visits after them\n"
     "\n"
     "The period: --from 2026-07-01 --to 2026-09-30 (both days included; --from\n"
     "alone runs to today), --period 2026 | 2026-Q3 | 2026-11 | 2026-11-05, or\n"
@@ -105,7 +107,15 @@ static const char USAGE[] = N_(
     "  member and till, one for what no one did (points expiring), each till's\n"
     "  total and all tills' (CSV and JSON: row = staff, no_staff, till or all).\n"
     "  tiers and overdrafts are the whole shop's; a forgotten member is\n"
-    "  counted, never listed.\n");
+    "  counted, never listed.\n"
+    "  messages: the messages queued in the period (each occasion once, whichever\n"
+    "  till queued it), per trigger and channel, and all of them: how many are\n"
+    "  sent, failed, expired, suppressed (no consent, opted out, no address,\n"
+    "  capped, forgotten) or still waiting now; opted out: sent, then within 14\n"
+    "  days the customer withdrew consent to that channel (the counter: to offers\n"
+    "  at all); members who visited: members sent one who made a visit within\n"
+    "  14 days after it was sent. Messages are the whole shop's (no --till).\n"
+    "  CSV and JSON: the total row has an empty trigger and channel.\n");
 
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
 
@@ -1093,6 +1103,53 @@ static int report_day(struct ctx *x)
     return out_end(&o, 0, NULL, NULL);
 }
 
+/* messages ------------------------------------------------------------------------------- */
+
+#define MSG_PAIR(key, label) { key, label, K_INT, false }, { "previous_" key, "", K_INT, true }
+static const struct col MSG_COLS[] = {
+    { "trigger", N_("trigger"), K_TEXT, false },
+    { "channel", N_("channel"), K_TEXT, false },
+    MSG_PAIR("queued", N_("queued")),
+    MSG_PAIR("sent", N_("sent")),
+    MSG_PAIR("failed", N_("failed")),
+    MSG_PAIR("expired", N_("expired")),
+    MSG_PAIR("suppressed", N_("suppressed")),
+    MSG_PAIR("waiting", N_("still waiting")),
+    MSG_PAIR("opted_out", N_("opted out within 14 days")),
+    MSG_PAIR("visited", N_("members who visited within 14 days")),
+};
+
+static int print_message_row(const struct store_msg_report_row *r, void *arg)
+{
+    struct out *o = arg;
+    const struct store_msg_figures *a = &r->cur, *b = &r->prev;
+    struct val v[NCOLS(MSG_COLS)] = {
+        { 0, r->trigger[0] || o->fmt != FMT_TABLE ? r->trigger : _("all messages") }, { 0, r->channel },
+        { a->queued, NULL }, { b->queued, NULL }, { a->sent, NULL }, { b->sent, NULL },
+        { a->failed, NULL }, { b->failed, NULL }, { a->expired, NULL }, { b->expired, NULL },
+        { a->suppressed, NULL }, { b->suppressed, NULL }, { a->waiting, NULL }, { b->waiting, NULL },
+        { a->opted_out, NULL }, { b->opted_out, NULL }, { a->visited, NULL }, { b->visited, NULL },
+    };
+    out_row(o, v);
+    return 0;
+}
+
+static int report_messages(struct ctx *x)
+{
+    struct out o;
+    out_begin(&o, x->c, x->fmt, "messages", N_("Messages"), &x->q, MSG_COLS, NCOLS(MSG_COLS));
+    o.vertical = true;
+    if (store_report_messages(x->c->s, &x->q, print_message_row, &o) != 0) {
+        out_end(&o, 1, NULL, NULL);
+        return cli_store_fail(x->c);
+    }
+    if (x->fmt == FMT_TABLE && o.nrows == 0) {
+        print_title(&o);
+        printf("%s\n", _("No message was queued in these periods."));
+    }
+    return out_end(&o, 0, NULL, NULL);
+}
+
 /* --- the command ---------------------------------------------------------------------- */
 
 /* --format csv: cli_parse knows only table and json, so csv is taken out
@@ -1157,15 +1214,15 @@ int cmd_report(struct cli *c, int argc, char **argv)
     if (c->json)
         fmt = FMT_JSON;
     static const char *const NAMES[] = { "summary", "segments", "customers", "rewards", "tiers",
-                                         "staff", "tills", "overdrafts", "day", NULL };
+                                         "staff", "tills", "overdrafts", "day", "messages", NULL };
     int which = -1;
     for (int i = 0; n == 1 && NAMES[i]; i++)
         if (strcmp(pos[0], NAMES[i]) == 0)
             which = i;
     if (n == 0)
-        return cli_fail(_("say which report: summary, segments, customers, rewards, tiers, staff, tills, overdrafts or day; see 'tally report --help'")), 2;
+        return cli_fail(_("say which report: summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day or messages; see 'tally report --help'")), 2;
     if (which < 0)
-        return cli_fail(_("no report '%s': one of summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day"), pos[0]), 2;
+        return cli_fail(_("no report '%s': one of summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day, messages"), pos[0]), 2;
     if (till && !hex_origin(till))
         return cli_fail(_("'%s' is not a till: tills are 8 hex digits, as 'tally report tills' lists them"), till), 2;
     if (segment && which != 1)
@@ -1174,9 +1231,10 @@ int cmd_report(struct cli *c, int argc, char **argv)
         return cli_fail(_("--by goes with the customers report")), 2;
     if (date && which != 8)
         return cli_fail(_("--date goes with the day report; other reports take --from/--to, --period or --last")), 2;
-    if (till && (which == 4 || which == 7))
+    if (till && (which == 4 || which == 7 || which == 9))
         return cli_fail("%s", which == 4 ? _("tiers are the whole shop's: leave out --till")
-                                         : _("balances are the whole shop's: leave out --till")), 2;
+                              : which == 9 ? _("messages are the whole shop's: leave out --till")
+                                           : _("balances are the whole shop's: leave out --till")), 2;
     if (which == 8 && (from || to || period || last))
         return cli_fail(_("the day report takes --date, not a period")), 2;
     int64_t lim = 50;
@@ -1197,6 +1255,7 @@ int cmd_report(struct cli *c, int argc, char **argv)
     case 5: return report_activity(&x, false);
     case 6: return report_activity(&x, true);
     case 7: return report_overdrafts(&x);
-    default: return report_day(&x);
+    case 8: return report_day(&x);
+    default: return report_messages(&x);
     }
 }

@@ -125,6 +125,29 @@ extern const char *const STORE_PLACEHOLDERS[];
 int store_template_preview(store *s, int trigger, const char *lang, const char *customer,
                            struct store_rendered *out);
 
+/* The messages report (report.c): per trigger and channel, the messages
+ * queued in the period (the moment the occasion's message was queued) and
+ * what became of them. */
+#define STORE_AFTER_DAYS 14     /* the days after a message that count as its effect */
+struct store_msg_figures {
+    int64_t queued;             /* messages queued in the period */
+    int64_t sent, failed, expired, suppressed;     /* of those, by their status now */
+    int64_t waiting;            /* still queued or retrying */
+    int64_t opted_out;          /* sent, then within 14 days the customer withdrew
+                                 * consent to the channel (counter: to offers) */
+    int64_t visited;            /* members sent one who made a visit within 14 days after */
+};
+struct store_msg_report_row {
+    char trigger[16];           /* "" in the total row (the last) */
+    char channel[8];
+    struct store_msg_figures cur, prev;
+};
+/* Rows in trigger order, then e-mail, SMS, counter; then the total. No
+ * rows when no message was queued in either period. Messages are the
+ * whole shop's: q->till is not used. */
+int store_report_messages(store *s, const struct store_report_query *q,
+                          int (*fn)(const struct store_msg_report_row *, void *), void *arg);
+
 /* --- delivery (delivery.c), for the messenger ----------------------------- */
 
 /* Whether this till is the shop's sender (messages.sender). */

@@ -1654,3 +1654,116 @@ int store_report_day(store *s, const struct store_report_query *q,
         return -1;
     return read_end(s, began, day_tx(s, q, fn, arg));
 }
+
+/* --- messages ------------------------------------------------------------------ */
+
+/* The messages queued from the start of the previous period (?3) to the
+ * end of this one (?2), cur for this one (from ?1); the visits of their
+ * customers (roll_cust plus the log not yet folded, a moment whose visits
+ * sum above 0); a sent message's opt-out: a profile change that withdrew
+ * the consent of its channel within ?4 ms of the send, and its visit: one
+ * in the same time. The last group is the total, trig ''. */
+#define MSG_FIGS \
+    " count(*), count(*) FILTER (WHERE status = 5), count(*) FILTER (WHERE status = 4)," \
+    " count(*) FILTER (WHERE status = 3), count(*) FILTER (WHERE status = 2)," \
+    " count(*) FILTER (WHERE status IN (0, 1)), count(*) FILTER (WHERE opted)," \
+    " count(DISTINCT customer) FILTER (WHERE visited)"
+static const char MSG_REPORT_SQL[] =
+    "WITH m AS MATERIALIZED (SELECT customer, trig, channel, status, status_at, created >= ?1 AS cur"
+    "  FROM outbox WHERE trig <> '' AND created >= ?3 AND created < ?2),"
+    " lg AS MATERIALIZED (SELECT customer, wall, visits FROM roll_log WHERE visits <> 0"
+    "  AND customer IN (SELECT customer FROM m)),"
+    " vis AS MATERIALIZED (SELECT customer, wall FROM (SELECT customer, wall, sum(visits) AS v FROM"
+    "  (SELECT customer, wall, visits FROM roll_cust WHERE customer IN (SELECT customer FROM m) AND visits <> 0"
+    "   UNION ALL SELECT customer, wall, visits FROM lg) GROUP BY customer, wall) WHERE v > 0),"
+    " f AS MATERIALIZED (SELECT m.*,"
+    "  m.status = 5 AND EXISTS (SELECT 1 FROM events e WHERE e.customer = m.customer"
+    "   AND e.type IN ('profile', 'enrol') AND e.wall > m.status_at AND e.wall <= m.status_at + ?4"
+    "   AND json_extract(e.data, CASE m.channel WHEN 'email' THEN '$.consent_email'"
+    "    WHEN 'sms' THEN '$.consent_sms' ELSE '$.consent' END) = 0) AS opted,"
+    "  m.status = 5 AND EXISTS (SELECT 1 FROM vis WHERE vis.customer = m.customer"
+    "   AND vis.wall > m.status_at AND vis.wall <= m.status_at + ?4) AS visited FROM m)"
+    " SELECT trig, channel, cur," MSG_FIGS " FROM f GROUP BY trig, channel, cur"
+    " UNION ALL SELECT '', '', cur," MSG_FIGS " FROM f GROUP BY cur";
+
+static int channel_rank(const char *c)
+{
+    return strcmp(c, "email") == 0 ? 0 : strcmp(c, "sms") == 0 ? 1 : strcmp(c, "counter") == 0 ? 2 : 3;
+}
+
+static int msg_row_order(const void *a, const void *b)
+{
+    const struct store_msg_report_row *x = a, *y = b;
+    /* The total (trigger "") last; an unknown trigger before it. */
+    int tx = x->trigger[0] ? store_trigger_parse(x->trigger) : TRIG_COUNT + 1,
+        ty = y->trigger[0] ? store_trigger_parse(y->trigger) : TRIG_COUNT + 1;
+    tx = tx < 0 ? TRIG_COUNT : tx;
+    ty = ty < 0 ? TRIG_COUNT : ty;
+    if (tx != ty)
+        return tx < ty ? -1 : 1;
+    int c = strcmp(x->trigger, y->trigger);
+    if (c)
+        return c;
+    return channel_rank(x->channel) - channel_rank(y->channel);
+}
+
+static int messages_tx(store *s, const struct store_report_query *q,
+                       int (*fn)(const struct store_msg_report_row *, void *), void *arg)
+{
+    sqlite3_stmt *st = sql(s, MSG_REPORT_SQL);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, q->period.from);
+    sqlite3_bind_int64(st, 2, q->period.to);
+    sqlite3_bind_int64(st, 3, q->period.prev_from);
+    sqlite3_bind_int64(st, 4, STORE_AFTER_DAYS * DAY_MS);
+    /* A row per trigger and channel, each period's figures in it. */
+    struct store_msg_report_row *rows = NULL;
+    int n = 0, cap = 0, step, rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char trig[16], channel[8];
+        copy_col(st, 0, trig, sizeof trig);
+        copy_col(st, 1, channel, sizeof channel);
+        int i = 0;
+        while (i < n && (strcmp(rows[i].trigger, trig) != 0 || strcmp(rows[i].channel, channel) != 0))
+            i++;
+        if (i == n) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                struct store_msg_report_row *v = realloc(rows, (size_t)cap * sizeof *v);
+                if (!v) {
+                    rc = store_fail(s, _("out of memory"));
+                    break;
+                }
+                rows = v;
+            }
+            memset(&rows[n], 0, sizeof rows[n]);
+            snprintf(rows[n].trigger, sizeof rows[n].trigger, "%s", trig);
+            snprintf(rows[n].channel, sizeof rows[n].channel, "%s", channel);
+            n++;
+        }
+        struct store_msg_figures *f = sqlite3_column_int(st, 2) ? &rows[i].cur : &rows[i].prev;
+        int64_t *v[] = { &f->queued, &f->sent, &f->failed, &f->expired, &f->suppressed, &f->waiting,
+                         &f->opted_out, &f->visited };
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+            *v[k] = sqlite3_column_int64(st, 3 + (int)k);
+    }
+    if (rc == 0 && step != SQLITE_DONE)
+        rc = db_fail(s);
+    sqlite3_reset(st);
+    if (rc == 0)
+        qsort(rows, (size_t)n, sizeof *rows, msg_row_order);
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = fn(&rows[i], arg);
+    free(rows);
+    return rc;
+}
+
+int store_report_messages(store *s, const struct store_report_query *q,
+                          int (*fn)(const struct store_msg_report_row *, void *), void *arg)
+{
+    bool began;
+    if (read_begin(s, &began) != 0)
+        return -1;
+    return read_end(s, began, messages_tx(s, q, fn, arg));
+}

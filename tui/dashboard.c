@@ -1,6 +1,6 @@
 /* dashboard.c - the manager's screen: headline figures with deltas against
- * the previous period, visits per day, segments, tiers, top rewards and the
- * members at risk; keys to move the period and to drill down. Every figure
+ * the previous period, visits per day, messages to customers, segments,
+ * tiers, top rewards and the members at risk; keys to move the period and to drill down. Every figure
  * comes from store/'s reports, read in one snapshot per refresh. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <inttypes.h>
@@ -17,13 +17,14 @@
 #include "tui.h"
 #include "util/util.h"
 
-enum section { S_HEADLINE, S_CHART, S_SEGMENTS, S_TIERS, S_REWARDS, S_AT_RISK, S_COUNT };
+enum section { S_HEADLINE, S_CHART, S_MESSAGES, S_SEGMENTS, S_TIERS, S_REWARDS, S_AT_RISK, S_COUNT };
 
 #define MAX_TIERS 16
 #define MAX_REWARDS 64
 #define MAX_AT_RISK 2000
 #define MAX_BUCKETS 400
-#define DCOLS 7
+#define DCOLS 8
+#define MAX_MSG_ROWS 64
 /* New sales reload the figures at most this often, or at most a fifth of
  * the time on a shop big enough that a reload takes a while: keys stay
  * answered while the kiosk keeps selling. */
@@ -53,6 +54,8 @@ struct dash {
     int nrewards;
     struct store_member_row *risk;
     int nrisk;
+    struct store_msg_report_row msgs[MAX_MSG_ROWS];     /* the last is the total */
+    int nmsgs;
     int64_t bucket[MAX_BUCKETS];    /* visits per bucket of days */
     int bucket_days[MAX_BUCKETS];
     int nbuckets, chart_cols;
@@ -170,6 +173,15 @@ static int reward_cb(const struct store_reward_row *r, void *arg)
     return 0;
 }
 
+static int msg_cb(const struct store_msg_report_row *r, void *arg)
+{
+    struct dash *d = arg;
+    /* The total comes last: it always has the last place. */
+    if (d->nmsgs < MAX_MSG_ROWS - 1 || !r->trigger[0])
+        d->msgs[d->nmsgs < MAX_MSG_ROWS ? d->nmsgs++ : MAX_MSG_ROWS - 1] = *r;
+    return 0;
+}
+
 static int risk_cb(const struct store_member_row *r, void *arg)
 {
     struct dash *d = arg;
@@ -230,7 +242,7 @@ static void load(struct dash *d)
 {
     int64_t started = clock_ms(CLOCK_MONOTONIC);
     struct store_report_query q = { .period = d->per, .till = d->o->till };
-    d->ntiers = d->nrewards = d->nrisk = 0;
+    d->ntiers = d->nrewards = d->nrisk = d->nmsgs = 0;
     d->loaded_ok = false;
     store_snapshot_begin(d->s);
     int rc = store_report_summary(d->s, &q, &d->cur, &d->prev);
@@ -241,6 +253,8 @@ static void load(struct dash *d)
         rc = store_report_tiers(d->s, &q, tier_cb, d);
     if (rc == 0)
         rc = store_report_rewards(d->s, &q, reward_cb, d);
+    if (rc == 0)
+        rc = store_report_messages(d->s, &q, msg_cb, d);
     d->wrong_pins = d->prev_wrong_pins = 0;
     d->locked[0] = '\0';
     if (rc == 0)
@@ -434,6 +448,29 @@ static void build_drill(struct dash *d)
             snprintf(r->cell[2], sizeof r->cell[2], "%" PRId64, d->bucket[i]);
             /* visits a day, in tenths, rounded half up */
             decimal_format((d->bucket[i] * 20 / d->bucket_days[i] + 1) / 2, 1, d->o->lang, r->cell[3], sizeof r->cell[3]);
+        }
+        break;
+    }
+    case S_MESSAGES: {
+        snprintf(t, sizeof t, _("Messages queued %s to %s, and the 14 days after each was sent"), a, b);
+        drill_reset(d, t);
+        const char *h[] = { _("trigger, channel"), _("queued"), _("sent"), _("failed"), _("expired"),
+                            _("held back"), _("opted out"), _("came back"), NULL };
+        const int w[] = { 18, 8, 7, 7, 7, 8, 8, 8 };
+        cols(d, h, w);
+        for (int i = 0; i < d->nmsgs; i++) {
+            const struct store_msg_report_row *x = &d->msgs[i];
+            struct drow *r = drill_add(d);
+            if (!r)
+                return;
+            if (x->trigger[0])
+                snprintf(r->cell[0], sizeof r->cell[0], "%s, %s", x->trigger, x->channel);
+            else
+                setc(r->cell[0], sizeof r->cell[0], _("all messages"));
+            const int64_t v[] = { x->cur.queued, x->cur.sent, x->cur.failed, x->cur.expired,
+                                  x->cur.suppressed, x->cur.opted_out, x->cur.visited };
+            for (int k = 0; k < 7; k++)
+                snprintf(r->cell[1 + k], sizeof r->cell[1 + k], "%" PRId64, v[k]);
         }
         break;
     }
@@ -729,6 +766,22 @@ static int count_width(int64_t max)
     return n < 4 ? 4 : n;
 }
 
+/* One line: what became of the period's messages (the total row), and
+ * who came back after one; Enter shows them per trigger and channel. */
+static void draw_messages(struct dash *d, int y)
+{
+    char t[200];
+    if (d->nmsgs == 0) {
+        snprintf(t, sizeof t, "%s", _("Messages: none queued in the period"));
+    } else {
+        const struct store_msg_figures *m = &d->msgs[d->nmsgs - 1].cur;
+        snprintf(t, sizeof t, _("Messages: %" PRId64 " sent, %" PRId64 " failed, %" PRId64 " held back, %" PRId64
+                                " waiting; %" PRId64 " came back"),
+                 m->sent, m->failed, m->suppressed + m->expired, m->waiting, m->visited);
+    }
+    section_title(d, S_MESSAGES, y, 0, COLS, t);
+}
+
 static void draw_lists(struct dash *d, int y, int h)
 {
     int w1 = COLS * 27 / 100, w2 = COLS * 22 / 100, w3 = COLS * 24 / 100;
@@ -864,10 +917,11 @@ static void draw(struct dash *d)
         bar[4] = "Esc"; bar[5] = _("back"); bar[6] = "q"; bar[7] = _("quit");
     } else {
         int extra = LINES - MIN_ROWS;
-        int hh = 8, ch = 6 + extra / 2;
-        int ly = 1 + hh + ch, lh = LINES - 2 - ly;
+        int hh = 8, ch = 5 + extra / 2;
+        int ly = 2 + hh + ch, lh = LINES - 2 - ly;
         draw_headline(d, 1, hh);
         draw_chart(d, 1 + hh, ch);
+        draw_messages(d, 1 + hh + ch);
         draw_lists(d, ly, lh);
         bar[0] = "←→ [ ]"; bar[1] = _("period"); bar[2] = "1 7 3 Y"; bar[3] = _("day/7d/30d/year");
         bar[4] = "Tab"; bar[5] = _("section"); bar[6] = "Enter"; bar[7] = _("details");

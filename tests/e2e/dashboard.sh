@@ -15,6 +15,10 @@ figure() {  # figure NAME [ARGS]: one figure of the summary report for the last 
 env TALLY_NEW_PIN=2468 $T init --shop "Kawiarnia" --currency EUR --manager Mira >/dev/null
 export TALLY_STAFF=Mira TALLY_PIN=2468
 run "a small shop is seeded" $T demo seed --customers 200 --days 90 --seed 1
+# Messages: one welcome waiting for the counter, one held back (no consent).
+$T program set messages.welcome 1 >/dev/null
+$T customer add --name "Ewa Wita" --phone 600700801 --consent yes >/dev/null
+$T customer add --name "Olek Bez" --phone 600700802 >/dev/null
 VISITS=$(figure visits)
 ACTIVE=$(figure active_members)
 AT_RISK=$($T report segments --format csv --last 30d | sed -n 's/^at-risk,\([0-9]*\),.*/\1/p')
@@ -36,6 +40,12 @@ wait_for "visits per day are charted, as many as the report counts" "Visits per 
 wait_for "segments are shown" "at risk  *$AT_RISK "
 wait_for "tiers are shown with the report's members" "Silver  *$SILVER "
 wait_for "top rewards are shown with the report's count" " $TOP_COUNT $TOP_NAME"
+wait_for "what became of the period's messages" "Messages: 0 sent, 0 failed, 1 held back, 1 waiting; 0 came back"
+keys Tab Tab Enter
+wait_for "Enter shows them per trigger and channel" "welcome, counter  *2  *0  *0  *0  *1  *0  *0"
+wait_for "with their total" "all messages  *2  *0"
+keys Escape
+keys Tab Tab Tab Tab
 
 keys Left
 wait_for "Left moves the period back by its length" "– $BACK (30 days)"
@@ -55,13 +65,13 @@ wait_for "1: today" "$TODAY (1 day)"
 keys 3
 wait_for "3: the last 30 days again" "– $TODAY (30 days)"
 
-keys Tab Tab Tab Tab Tab Enter
+keys Enter
 wait_for "Enter drills into the at-risk list" "At risk on $TODAY: $AT_RISK members"
 wait_for "the list has last visit and consent" "last visit.*consent"
 keys Down NPage Up
 keys Escape
 wait_for "Esc goes back" "Headline"
-keys Tab Tab Tab Down Enter
+keys Tab Tab Tab Tab Down Enter
 wait_for "a segment's members" "Segment high value"
 keys Escape
 keys Tab Tab Tab Tab Enter

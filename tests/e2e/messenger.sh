@@ -256,3 +256,18 @@ until_sql "with no network the messenger keeps probing" \
     "SELECT count(*) >= 3 FROM events WHERE type = 'message' AND json_extract(data, '\$.msg') = 'msg:welcome:$OFF' AND json_extract(data, '\$.status') = 'retrying'" 1
 same "and the message waits without using up its tries" "$(status_of "$OFF")" "1:0"
 kill "$MP"; wait "$MP"
+
+# --- the messages report, recomputed apart --------------------------------------------
+run "a customer sent a welcome opts out of e-mail" $T customer edit "$STE" --consent-email no
+run "the messages report" $T report messages --period "$(date +%Y-%m-%d)" --format json
+same "counts the welcome e-mails sent and the one opt-out after" \
+    "$(printf '%s\n' "$OUT" | grep -o '{"trigger":"welcome","channel":"email","queued":[0-9]*,"previous_queued":0,"sent":[0-9]*' | sed 's/.*"sent"://'):$(printf '%s\n' "$OUT" | grep -o '"trigger":"welcome","channel":"email"[^}]*"opted_out":[0-9]*' | sed 's/.*://')" \
+    "$(sql "SELECT count(*) FROM outbox WHERE trig = 'welcome' AND channel = 'email' AND status = 5"):1"
+has "and the member who came back after theirs" '"trigger":"welcome","channel":"email"[^}]*"visited":1,'
+ORIG=$(sqlite3 "$TALLY_DB" "SELECT value FROM local WHERE key = 'origin'")
+TODAY=$(date +%Y-%m-%d)
+run "the report agrees with the oracle, figure by figure" python3 "$E2E_DIR/oracle.py" "$T" "$ORIG" "$TODAY:$TODAY" --
+has "every figure" "^[0-9]* figures compared, 0 differ"
+refuse "the oracle notices a messages figure changed" "1 differ" python3 "$E2E_DIR/oracle.py" "$T" "$ORIG" \
+    --tamper-messages "$TODAY:$TODAY" --
+refuse "messages are the whole shop's" "leave out --till" $T report messages --till "$ORIG"

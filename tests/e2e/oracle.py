@@ -4,7 +4,7 @@
 Written apart from store/report.c and store/rollup.c, in another language,
 from the definitions in the README and 'tally report --help': it reads the
 events as 'tally events --format json' exports them, works out the summary,
-segments, staff, tills and day reports for the periods given, asks tally for
+segments, staff, tills, messages and day reports for the periods given, asks tally for
 the same reports as JSON, and compares every figure. Prints one line per
 difference and a last line "N figures compared, M differ"; exits 1 if any
 differ.
@@ -13,7 +13,8 @@ differ.
 
 PERIOD is FIRST:LAST (local dates, both included); DAY is a local date.
 The time zone is the process's TZ, as tally's. --tamper changes one figure
-tally reported before comparing, to show the comparison can fail.
+tally reported before comparing, to show the comparison can fail
+(--tamper-messages: one of the messages report).
 """
 import json
 import os
@@ -335,6 +336,67 @@ def day(L, d):
     return out
 
 
+# --- messages --------------------------------------------------------------------
+
+MSG_RANK = {"queued": 0, "retrying": 1, "suppressed": 2, "expired": 3, "failed": 4, "sent": 5}
+MSG_FIGURES = ["queued", "sent", "failed", "expired", "suppressed", "waiting", "opted_out", "visited"]
+AFTER_MS = 14 * DAY_MS
+
+
+def outbox(L):
+    """One message per occasion: the queueing event that holds it; its
+    status the outcome of highest rank, then the latest by (hlc, origin);
+    a forgotten customer's waiting messages suppressed."""
+    msgs = {}
+    for e in L.events():
+        if e["type"] == "message" and e["data"].get("status") == "queued" and e["occasion"] and e["counts"]:
+            msgs[e["occasion"]] = {"customer": e["customer"], "trigger": e["data"]["trigger"],
+                                   "channel": e["data"]["channel"], "created": e["wall"],
+                                   "status": 0, "at": 0, "best": (0, 0, "")}
+    for e in L.events():
+        if e["type"] == "message" and e["data"].get("status") != "queued":
+            m = msgs.get(e["data"]["msg"])
+            k = (MSG_RANK[e["data"]["status"]], e["hlc"], origin(e))
+            if m is not None and k > m["best"]:
+                m["best"], m["status"], m["at"] = k, k[0], e["wall"]
+    forgotten = {e["customer"] for e in L.events() if e["type"] == "forget"}
+    for m in msgs.values():
+        if m["customer"] in forgotten and m["status"] < 2:
+            m["status"] = 2
+    return msgs
+
+
+def messages(L, msgs, a, b):
+    visits = {}
+    for e in L.events():
+        if e["type"] == "earn" and e["counts"] and e["visit"]:
+            visits.setdefault(e["customer"], []).append(e["wall"])
+    field = {"email": "consent_email", "sms": "consent_sms"}
+    rows = {}
+    for m in msgs.values():
+        if not a <= m["created"] < b:
+            continue
+        sent = m["status"] == 5
+        after = lambda w: m["at"] < w <= m["at"] + AFTER_MS
+        opted = sent and any(e["customer"] == m["customer"] and e["type"] in ("profile", "enrol") and after(e["wall"])
+                             and e["data"].get(field.get(m["channel"], "consent")) == 0 for e in L.events())
+        visited = sent and any(after(w) for w in visits.get(m["customer"], []))
+        for k in ((m["trigger"], m["channel"]), ("", "")):
+            r = rows.setdefault(k, {n: 0 for n in MSG_FIGURES} | {"who": set()})
+            r["queued"] += 1
+            r["sent"] += m["status"] == 5
+            r["failed"] += m["status"] == 4
+            r["expired"] += m["status"] == 3
+            r["suppressed"] += m["status"] == 2
+            r["waiting"] += m["status"] < 2
+            r["opted_out"] += opted
+            if visited:
+                r["who"].add(m["customer"])
+    for r in rows.values():
+        r["visited"] = len(r.pop("who"))
+    return rows
+
+
 # --- comparing -----------------------------------------------------------------
 
 class Compare:
@@ -367,7 +429,8 @@ def main():
     argv = sys.argv[1:]
     tally, local = argv[0], argv[1]
     tamper = "--tamper" in argv
-    rest = [a for a in argv[2:] if a != "--tamper"]
+    tamper_messages = "--tamper-messages" in argv
+    rest = [a for a in argv[2:] if not a.startswith("--tamper")]
     periods = rest[:rest.index("--")]
     days = rest[rest.index("--") + 1:]
     digits = 2
@@ -376,11 +439,24 @@ def main():
     L = Ledger(events, digits)
     cmp = Compare(digits)
     tills = sorted({origin(e) for e in L.events()})
+    msgs = outbox(L)
     for p in periods:
         first, last = (date.fromisoformat(x) for x in p.split(":"))
         n = (last - first).days + 1
         a, b = midnight(first), midnight(last + timedelta(days=1))
         p0, pp = midnight(first - timedelta(days=n)), midnight(first - timedelta(days=2 * n))
+        got = report(tally, ["messages", "--from", first.isoformat(), "--to", last.isoformat()])
+        if tamper_messages and got["rows"]:
+            got["rows"][0]["sent"] += 1
+        cur, prev = messages(L, msgs, a, b), messages(L, msgs, p0, a)
+        keys = sorted((r["trigger"], r["channel"]) for r in got["rows"])
+        cmp.same(f"messages {p}", "rows", keys, sorted(set(cur) | set(prev)))
+        for r in got["rows"]:
+            k = (r["trigger"], r["channel"])
+            for name in MSG_FIGURES:
+                cmp.same(f"messages {p} {k}", name, r[name], cur.get(k, {}).get(name, 0))
+                cmp.same(f"messages {p} {k}", "previous_" + name, r["previous_" + name],
+                         prev.get(k, {}).get(name, 0))
         for till in [None] + tills:
             targs = ["--from", first.isoformat(), "--to", last.isoformat()] + (["--till", till] if till else [])
             where = f"{p}{' till ' + till if till else ''}"

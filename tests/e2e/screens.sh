@@ -88,7 +88,7 @@ for L in en pl ro hu; do
     wait_for "$L: the dashboard" "Kawiarnia" || continue
     look
     for k in 7 3 Y 1; do step "$k"; done
-    for s in 1 2 3 4; do step Tab; step Enter; step Escape; done
+    for s in 1 2 3 4 5; do step Tab; step Enter; step Escape; done
     TM kill-server 2>/dev/null
 
     if [ -s "$WORK/$L.cuts" ]; then
