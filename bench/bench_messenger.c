@@ -146,7 +146,7 @@ static double bare_round(CURL *h, const struct messenger_config *cfg, int round)
         snprintf(to, sizeof to, "b%d.%d@example.pl", round, i);
         snprintf(rcpt[i], sizeof rcpt[i], "<%s>", to);
         messenger_message_id("bench", to, cfg->from, id, sizeof id);
-        lens[i] = messenger_mime(cfg, "Kawiarnia Pod Lipą", to, "c0ffee", "pl", id, "Witamy w Kawiarnia Pod Lipą",
+        lens[i] = messenger_mime(cfg, "Kawiarnia Pod Lipą", to, "c0ffee", "c0ffee-0123456789abcdef0123", "pl", id, "Witamy w Kawiarnia Pod Lipą",
                                  "Cześć Łucja, witamy w klubie lojalnościowym Kawiarnia Pod Lipą! Masz 0 pkt."
                                  " Pokazuj kartę przy każdej wizycie.", 0, mails[i], sizeof mails[i]);
     }

@@ -231,7 +231,7 @@ static void show_contact(struct cli *c, const char *id)
         struct store_staff who;
         cli_time(at[i], when, sizeof when);
         printf(_("%s offers: %s (since %s, recorded by %s)\n"), label[i], ok[i] ? _("yes") : _("no"), when,
-               by[i][0] && store_staff_get(c->s, by[i], &who) == 0 ? who.name : "-");
+               !by[i][0] ? _("the customer") : store_staff_get(c->s, by[i], &who) == 0 ? who.name : "-");
     }
 }
 

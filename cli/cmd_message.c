@@ -17,7 +17,9 @@ static const char USAGE[] = N_(
     "       tally message template show TRIGGER LANG\n"
     "       tally message template set TRIGGER LANG --subject TEXT --body TEXT   (manager)\n"
     "       tally message template set TRIGGER LANG --reset                      (manager)\n"
-    "       tally message template preview TRIGGER LANG [--customer CARD]\n\n"
+    "       tally message template preview TRIGGER LANG [--customer CARD]\n"
+    "       tally message inbound --from PHONE|EMAIL --text TEXT   a customer's reply\n"
+    "       tally message unsubscribe TOKEN      an unsubscribe link was followed\n\n"
     "A trigger switched on in 'tally program' (messages.welcome, messages.reward ...)\n"
     "queues one message per customer and occasion, however many tills see it. A\n"
     "message goes by e-mail or SMS where the customer agreed to that channel, else\n"
@@ -25,7 +27,15 @@ static const char USAGE[] = N_(
     "scan. Nothing goes to a customer without marketing consent. Statuses: queued,\n"
     "retrying, sent, failed, expired, suppressed. Templates may use the placeholders\n"
     "{name} {shop} {points} {stamps} {reward} {tier} {next_tier} {to_next} {days}\n"
-    "{expiring}; LANG is en, pl, ro or hu.\n");
+    "{expiring}; LANG is en, pl, ro or hu.\n\n"
+    "Opting out by reply: the SMS gateway's callback (or a mail filter, for the\n"
+    "unsubscribe mail) runs 'tally message inbound' with the sender and the text.\n"
+    "A text whose first word is STOP (NIE, DEZABONARE, LEIRATKOZAS ...) withdraws\n"
+    "consent to that channel for every customer with that phone number or e-mail\n"
+    "address; an unsubscribe mail whose subject holds a token withdraws that\n"
+    "customer's. 'tally message unsubscribe TOKEN' does it for the one-click\n"
+    "link ({token} in messenger.conf's unsubscribe). Each is an event that\n"
+    "reaches every till; any other text changes nothing. No staff login.\n");
 
 static int print_message(const struct store_message *m, void *arg)
 {
@@ -198,22 +208,79 @@ static int template_cmd(struct cli *c, int n, const char **pos, const char *subj
     return 0;
 }
 
+static int opted_out(struct cli *c, int n, const char *channel)
+{
+    if (c->json) {
+        struct jbuf jb;
+        jb_init(&jb);
+        jb_obj_begin(&jb);
+        jb_key(&jb, "opted_out");
+        jb_int(&jb, n);
+        jb_key(&jb, "channel");
+        jb_str(&jb, channel);
+        jb_obj_end(&jb);
+        return cli_print_json(&jb);
+    }
+    if (n == 0)
+        printf("%s\n", _("Nobody had consent to withdraw: nothing changed."));
+    else
+        printf(ngettext("%d customer opted out of %s.\n", "%d customers opted out of %s.\n", i18n_n(n)), n,
+               strcmp(channel, "email") == 0 ? _("e-mail") : "SMS");
+    return 0;
+}
+
+/* A customer's reply, as the SMS gateway's callback or a mail filter
+ * hands it over: a STOP opts out; an unsubscribe mail may carry its token. */
+static int inbound(struct cli *c, const char *from, const char *text)
+{
+    if (!from || !text)
+        return cli_fail(_("give --from (the phone number or e-mail address) and --text")), 2;
+    bool email = strchr(from, '@') != NULL;
+    int n = 0;
+    if (!store_reply_is_stop(text)) {
+        if (!c->json)
+            printf("%s\n", _("Not an opt-out: nothing changed."));
+        return c->json ? opted_out(c, 0, email ? "email" : "sms") : 0;
+    }
+    /* "unsubscribe <token>": the token names the customer even when the
+     * mail comes from another address (a forwarding one). */
+    const char *sp = strpbrk(text, " \t");
+    char token[STORE_UNSUBSCRIBE_TOKEN_LEN + 8] = "";
+    if (email && sp && sscanf(sp, " %40s", token) == 1 && strchr(token, '-') &&
+        store_message_unsubscribe(c->s, token, &n) == 0)
+        return opted_out(c, n, "email");
+    if (store_message_opt_out(c->s, email ? "email" : "sms", from, &n) != 0)
+        return cli_store_fail(c);
+    return opted_out(c, n, email ? "email" : "sms");
+}
+
 int cmd_message(struct cli *c, int argc, char **argv)
 {
     const char *pos[4], *status = NULL, *customer = NULL, *trigger = NULL, *limit = NULL;
-    const char *subject = NULL, *body = NULL;
+    const char *subject = NULL, *body = NULL, *from = NULL, *text = NULL;
     bool reset = false;
     const struct opt opts[] = {
         { "status", &status, NULL }, { "customer", &customer, NULL }, { "trigger", &trigger, NULL },
         { "limit", &limit, NULL }, { "subject", &subject, NULL }, { "body", &body, NULL },
+        { "from", &from, NULL }, { "text", &text, NULL },
         { "reset", NULL, &reset }, { 0 } };
     int n = cli_parse(c, argc, argv, opts, pos, 4, USAGE);
     if (n < 0)
         return 2;
     if (n == 0)
-        return cli_fail(_("say list, show, scan or template; see 'tally message --help'")), 2;
+        return cli_fail(_("say list, show, scan, template, inbound or unsubscribe; see 'tally message --help'")), 2;
     if (cli_open(c, false) != 0)
         return 1;
+    if (strcmp(pos[0], "inbound") == 0)
+        return inbound(c, from, text);
+    if (strcmp(pos[0], "unsubscribe") == 0) {
+        int done;
+        if (n != 2)
+            return cli_fail(_("say which token: tally message unsubscribe TOKEN")), 2;
+        if (store_message_unsubscribe(c->s, pos[1], &done) != 0)
+            return cli_store_fail(c);
+        return opted_out(c, done, "email");
+    }
     if (strcmp(pos[0], "template") == 0)
         return template_cmd(c, n, pos, subject, body, reset, customer);
     if (strcmp(pos[0], "show") == 0) {
@@ -235,7 +302,7 @@ int cmd_message(struct cli *c, int argc, char **argv)
         return 0;
     }
     if (strcmp(pos[0], "list") != 0)
-        return cli_fail(_("say list, show, scan or template; see 'tally message --help'")), 2;
+        return cli_fail(_("say list, show, scan, template, inbound or unsubscribe; see 'tally message --help'")), 2;
     struct store_message_filter f = { .status = -1, .trigger = trigger, .limit = 50 };
     if (status && (f.status = store_msg_status_parse(status)) < 0)
         return cli_fail(_("--status is queued, retrying, sent, failed, expired or suppressed")), 2;

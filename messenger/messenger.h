@@ -27,7 +27,7 @@ enum messenger_security { SEC_STARTTLS, SEC_TLS, SEC_NONE };
  *
  *     smtp_host = mail.example.pl      smtp_security = starttls | tls | none
  *     smtp_port = 587                  smtp_user = ...  smtp_password = ...
- *     from = sklep@example.pl          unsubscribe = mailto:...?subject=stop%20{customer}
+ *     from = sklep@example.pl          unsubscribe = mailto:...?subject=stop%20{token}, https://...?t={token}
  *     sms_url = https://gateway/send   sms_token = ...
  *     sms_body = to={to}&message={text}    sms_format = form | json
  *     sms_header = Authorization: Bearer {token}
@@ -50,11 +50,12 @@ struct messenger_config {
 int messenger_config_load(const char *path, struct messenger_config *cfg, char *err, size_t errsz);
 
 /* A message as it goes by e-mail: RFC 5322 headers (encoded-word
- * subject and sender's name, Message-ID, List-Unsubscribe), UTF-8 body
- * in quoted-printable, CRLF line ends. Returns the length written to out
- * (NUL-terminated), or -1 if it does not fit. */
+ * subject and sender's name, Message-ID, List-Unsubscribe with {customer}
+ * and {token} filled in: the customer's id and unsubscribe token), UTF-8
+ * body in quoted-printable, CRLF line ends. Returns the length written to
+ * out (NUL-terminated), or -1 if it does not fit. */
 int messenger_mime(const struct messenger_config *cfg, const char *shop, const char *to,
-                   const char *customer, const char *lang, const char *message_id,
+                   const char *customer, const char *token, const char *lang, const char *message_id,
                    const char *subject, const char *body, int64_t now_ms, char *out, size_t outsz);
 
 /* The Message-ID of a message: the same for the same shop and occasion

@@ -99,14 +99,15 @@ static void header_date(struct out *o, int64_t now_ms)
         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* unsubscribe's addresses, each in <>, {customer} filled in. */
-static void header_unsubscribe(struct out *o, const struct messenger_config *cfg, const char *customer)
+/* unsubscribe's addresses, each in <>, {customer} and {token} filled in. */
+static void header_unsubscribe(struct out *o, const struct messenger_config *cfg, const char *customer,
+                               const char *token)
 {
     char list[MESSENGER_TEXT_MAX * 2];
     if (cfg->unsubscribe[0])
         snprintf(list, sizeof list, "%s", cfg->unsubscribe);
     else
-        snprintf(list, sizeof list, "mailto:%s?subject=unsubscribe%%20{customer}", cfg->from);
+        snprintf(list, sizeof list, "mailto:%s?subject=unsubscribe%%20{token}", cfg->from);
     put(o, "List-Unsubscribe: ");
     bool https = false, first = true;
     char *save = NULL;
@@ -118,6 +119,9 @@ static void header_unsubscribe(struct out *o, const struct messenger_config *cfg
             if (strncmp(p, "{customer}", 10) == 0) {
                 put(o, "%s", customer);
                 p += 9;
+            } else if (strncmp(p, "{token}", 7) == 0) {
+                put(o, "%s", token);
+                p += 6;
             } else {
                 put(o, "%c", *p);
             }
@@ -169,7 +173,7 @@ void messenger_message_id(const char *shop_id, const char *key, const char *from
 }
 
 int messenger_mime(const struct messenger_config *cfg, const char *shop, const char *to,
-                   const char *customer, const char *lang, const char *message_id,
+                   const char *customer, const char *token, const char *lang, const char *message_id,
                    const char *subject, const char *body, int64_t now_ms, char *out, size_t outsz)
 {
     struct out o = { out, 0, outsz, outsz == 0 };
@@ -182,7 +186,7 @@ int messenger_mime(const struct messenger_config *cfg, const char *shop, const c
     put(&o, "Content-Type: text/plain; charset=UTF-8\r\n");
     put(&o, "Content-Transfer-Encoding: quoted-printable\r\n");
     put(&o, "Content-Language: %s\r\n", lang);
-    header_unsubscribe(&o, cfg, customer);
+    header_unsubscribe(&o, cfg, customer, token);
     put(&o, "\r\n");
     quoted_printable(&o, body);
     return o.full ? -1 : (int)o.len;

@@ -138,14 +138,16 @@ static int send_one(struct messenger *x, const struct store_message *m, const ch
 {
     struct store_rendered text;
     struct store_contact k;
+    char token[STORE_UNSUBSCRIBE_TOKEN_LEN + 1];
     memset(r, 0, sizeof *r);
-    if (store_message_render(x->s, m, &text) != 0 || store_customer_contact(x->s, m->customer, &k) != 0) {
+    if (store_message_render(x->s, m, &text) != 0 || store_customer_contact(x->s, m->customer, &k) != 0 ||
+        store_unsubscribe_token(x->s, m->customer, token) != 0) {
         snprintf(r->reason, sizeof r->reason, "%s", store_error(x->s));
         return -1;
     }
     if (channel_of(m) == CH_SMS)
         return transport_sms(&x->t, to, text.body, r);
-    int len = messenger_mime(x->cfg, store_shop_name(x->s), to, m->customer,
+    int len = messenger_mime(x->cfg, store_shop_name(x->s), to, m->customer, token,
                              k.language_set ? k.language : m->lang, message_id, text.subject, text.body, now,
                              x->mime, MIME_MAX);
     if (len < 0) {

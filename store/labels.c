@@ -56,6 +56,8 @@ const char *store_reason_text(const char *reason)
         return _("no address to send to");
     if (!strcmp(reason, STORE_REASON_CAPPED))
         return _("weekly limit of messages reached");
+    if (!strcmp(reason, STORE_REASON_CUSTOMER_OPT_OUT))
+        return _("the customer opted out (a reply STOP, an unsubscribe mail or link)");
     if (!strcmp(reason, STORE_REASON_RESENT))
         return _("sent after an interrupted attempt: it may have arrived twice, with the same Message-ID");
     return reason;

@@ -148,6 +148,24 @@ struct store_msg_report_row {
 int store_report_messages(store *s, const struct store_report_query *q,
                           int (*fn)(const struct store_msg_report_row *, void *), void *arg);
 
+/* --- opt-outs the customer sends (optout.c) ---------------------------- */
+
+/* Whether a reply opts out: its first word is STOP (or its Polish,
+ * Romanian or Hungarian word), in any case. */
+bool store_reply_is_stop(const char *text);
+/* Withdraws consent to channel ("email" or "sms") for every customer with
+ * that address (a phone number by its last nine digits; an e-mail address
+ * in any case) who still had it: a profile event each, by no staff
+ * member, replicated like any edit. n gets how many (0: nobody had it). */
+int store_message_opt_out(store *s, const char *channel, const char *address, int *n);
+/* A customer's unsubscribe token, "<id>-<MAC>": the same on every till of
+ * the shop, and no one can make another's without the shop's secret. */
+#define STORE_UNSUBSCRIBE_TOKEN_LEN (STORE_ID_LEN + 21)
+int store_unsubscribe_token(store *s, const char *customer, char out[STORE_UNSUBSCRIBE_TOKEN_LEN + 1]);
+/* Withdraws the e-mail consent of the token's customer (n: 1, or 0 when
+ * it was withdrawn already). A token that is not this shop's is refused. */
+int store_message_unsubscribe(store *s, const char *token, int *n);
+
 /* --- delivery (delivery.c), for the messenger ----------------------------- */
 
 /* Whether this till is the shop's sender (messages.sender). */

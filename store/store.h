@@ -803,6 +803,7 @@ const char *store_event_type_text(const char *type);
 #define STORE_REASON_OPTED_OUT "@opted-out"     /* the customer withdrew the channel's consent */
 #define STORE_REASON_NO_ADDRESS "@no-address"   /* no e-mail address or phone number */
 #define STORE_REASON_CAPPED "@capped"           /* messages.weekly_cap reached */
+#define STORE_REASON_CUSTOMER_OPT_OUT "@customer-opt-out"  /* a reply STOP, an unsubscribe mail or link */
 #define STORE_REASON_RESENT "@resent"           /* sent after an interrupted attempt: maybe twice, same Message-ID */
 const char *store_reason_text(const char *reason);
 

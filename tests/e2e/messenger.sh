@@ -65,7 +65,7 @@ settings() {
     {
         echo "smtp_host = 127.0.0.1"; echo "smtp_port = $port"; echo "smtp_security = none"
         echo "from = kawiarnia@example.pl"; echo "retry_seconds = 1"; echo "timeout_seconds = 2"
-        echo "unsubscribe = mailto:stop@example.pl?subject=stop%20{customer}, https://example.pl/stop?c={customer}"
+        echo "unsubscribe = mailto:stop@example.pl?subject=stop%20{token}, https://example.pl/stop?c={customer}&t={token}"
         echo "sms_url = http://127.0.0.1:$(cat "$WORK/sms/port")/send"; echo "sms_token = s3cret-token"
         echo "sms_body = to={to}&message={text}&from=Kawiarnia"; echo "sms_header = Authorization: Bearer {token}"
         for x in "$@"; do echo "$x"; done
@@ -123,7 +123,8 @@ has "a Polish subject, decoded" "^lukasz@example.pl|Witamy w klubie Kawiarnia Po
 has "a Romanian body with ș and ț" "^stefan@example.ro|Bine ai venit la Kawiarnia Pod Lipą|.*|Bună, Ștefan,"
 has "a Hungarian body" "^ors@example.hu|.*|Szia Őrs, üdvözlünk"
 has "a stable Message-ID" "|<[0-9a-f]\{32\}\.tally@example.pl>|"
-has "List-Unsubscribe names the customer" "|<mailto:stop@example.pl?subject=stop%20$LUK>, <https://example.pl/stop?c=$LUK>|"
+has "List-Unsubscribe names the customer, with their token" \
+    "|<mailto:stop@example.pl?subject=stop%20$LUK-[0-9a-f]\{20\}>, <https://example.pl/stop?c=$LUK&t=$LUK-[0-9a-f]\{20\}>|"
 has "UTF-8, quoted-printable, the customer's language" "|text/plain; charset=UTF-8|quoted-printable|pl|"
 run "the raw subjects" mails --raw-subject
 has "are RFC 2047 encoded words" "^lukasz@example.pl|=?UTF-8?B?[A-Za-z0-9+/=]*?=|"
@@ -257,13 +258,47 @@ until_sql "with no network the messenger keeps probing" \
 same "and the message waits without using up its tries" "$(status_of "$OFF")" "1:0"
 kill "$MP"; wait "$MP"
 
+# --- opting out by reply, heard at till B while till A sends -------------------------
+sms_count() { ls "$WORK/sms" | grep -c '^sms\.'; }
+$T earn 600100203 10,00 >/dev/null        # a reward message by SMS, waiting
+$T earn 600100202 10,00 >/dev/null        # one by e-mail
+same "two messages wait to go" \
+    "$(sql "SELECT group_concat(x, ' ') FROM (SELECT channel || status AS x FROM outbox WHERE trig = 'reward' AND customer IN ('$SMS', '$ORS') ORDER BY channel)")" "email0 sms0"
+until_sql "B has them" "SELECT count(*) FROM outbox WHERE trig = 'reward' AND customer IN ('$SMS', '$ORS')" 2 "$B"
+run "a thank-you is no opt-out" "$T" --db "$B" message inbound --from +48600100203 --text "Dziękuję!"
+has "and says so" "Not an opt-out: nothing changed"
+run "STOP replied to an SMS, handed over by the gateway's callback at till B" \
+    "$T" --db "$B" message inbound --from +48600100203 --text "Stop"
+has "opts that customer out of SMS" "1 customer opted out of SMS"
+TOK=$(mails | grep "^ors@example.hu|" | head -n 1 | sed -n 's/.*stop?c=[0-9a-f]*&t=\([0-9a-f-]*\)>.*/\1/p')
+FORGED=$(printf '%s' "$TOK" | sed 's/.$/x/; s/x$/0/')
+[ "$FORGED" = "$TOK" ] && FORGED=$(printf '%s' "$TOK" | sed 's/.$/1/')
+refuse "an unsubscribe link with a changed token is refused" "not an unsubscribe token" "$T" --db "$B" message unsubscribe "$FORGED"
+run "the one-click unsubscribe link of Őrs's mail, at till B" "$T" --db "$B" message unsubscribe "$TOK"
+has "opts them out of e-mail" "1 customer opted out of e-mail"
+LTOK=$(mails | grep "^lukasz@example.pl|" | head -n 1 | sed -n 's/.*subject=stop%20\([0-9a-f-]*\)>.*/\1/p')
+run "the unsubscribe mail, from a forwarding address, names the customer by its token" \
+    "$T" --db "$B" message inbound --from lukasz@forward.example --text "stop $LTOK"
+has "and opts them out" "1 customer opted out of e-mail"
+until_sql "the opt-outs reach the sender" \
+    "SELECT group_concat(x, ' ') FROM (SELECT email_ok || sms_ok AS x FROM contact WHERE customer IN ('$SMS', '$ORS', '$LUK') ORDER BY customer = '$SMS', customer = '$ORS')" "00 00 00"
+before=$(sms_count):$(mails | grep -c "^ors@example.hu|")
+run "the sender's next pass" $M --once
+same "sends neither" "$(sms_count):$(mails | grep -c "^ors@example.hu|")" "$before"
+same "both are held back: opted out" \
+    "$(sql "SELECT group_concat(status || reason, ' ') FROM outbox WHERE trig = 'reward' AND customer IN ('$SMS', '$ORS')")" "2@opted-out 2@opted-out"
+run "the customer's preferences" $T customer show "$ORS"
+has "say who opted out" "E-mail offers: no (since .*, recorded by the customer)"
+run "a second STOP" "$T" --db "$B" message inbound --from 600100203 --text "STOP"
+has "changes nothing" "Nobody had consent to withdraw"
+
 # --- the messages report, recomputed apart --------------------------------------------
-run "a customer sent a welcome opts out of e-mail" $T customer edit "$STE" --consent-email no
+run "another customer sent a welcome opts out of e-mail" $T customer edit "$STE" --consent-email no
 run "the messages report" $T report messages --period "$(date +%Y-%m-%d)" --format json
-same "counts the welcome e-mails sent and the one opt-out after" \
+same "counts the welcome e-mails sent and the three opt-outs after (a link, a mail, an edit)" \
     "$(printf '%s\n' "$OUT" | grep -o '{"trigger":"welcome","channel":"email","queued":[0-9]*,"previous_queued":0,"sent":[0-9]*' | sed 's/.*"sent"://'):$(printf '%s\n' "$OUT" | grep -o '"trigger":"welcome","channel":"email"[^}]*"opted_out":[0-9]*' | sed 's/.*://')" \
-    "$(sql "SELECT count(*) FROM outbox WHERE trig = 'welcome' AND channel = 'email' AND status = 5"):1"
-has "and the member who came back after theirs" '"trigger":"welcome","channel":"email"[^}]*"visited":1,'
+    "$(sql "SELECT count(*) FROM outbox WHERE trig = 'welcome' AND channel = 'email' AND status = 5"):3"
+has "and the members who came back after theirs" '"trigger":"welcome","channel":"email"[^}]*"visited":2,'
 ORIG=$(sqlite3 "$TALLY_DB" "SELECT value FROM local WHERE key = 'origin'")
 TODAY=$(date +%Y-%m-%d)
 run "the report agrees with the oracle, figure by figure" python3 "$E2E_DIR/oracle.py" "$T" "$ORIG" "$TODAY:$TODAY" --

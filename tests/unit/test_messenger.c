@@ -21,7 +21,7 @@ static const struct messenger_config CFG = { .from = "sklep@example.pl" };
 
 static void mime(const char *subject, const char *body, char *out, size_t outsz)
 {
-    assert_true(messenger_mime(&CFG, "Kawiarnia Pod Lipą", "anna@example.pl", "c0ffee", "pl", "<x@example.pl>",
+    assert_true(messenger_mime(&CFG, "Kawiarnia Pod Lipą", "anna@example.pl", "c0ffee", "c0ffee-0123456789abcdef0123", "pl", "<x@example.pl>",
                                subject, body, 1796576732000, out, outsz) > 0);
 }
 
@@ -62,7 +62,7 @@ static void test_ascii_subject_plain(void **state)
     mime("Hello Anna", "x", out, sizeof out);
     assert_non_null(strstr(out, "\r\nSubject: Hello Anna\r\n"));
     assert_non_null(strstr(out, "From: =?UTF-8?B?"));     /* "Lipą": encoded */
-    assert_non_null(strstr(out, "\r\nList-Unsubscribe: <mailto:sklep@example.pl?subject=unsubscribe%20c0ffee>\r\n"));
+    assert_non_null(strstr(out, "\r\nList-Unsubscribe: <mailto:sklep@example.pl?subject=unsubscribe%20c0ffee-0123456789abcdef0123>\r\n"));
     assert_null(strstr(out, "List-Unsubscribe-Post"));  /* only with an https address */
 }
 
@@ -120,7 +120,7 @@ static void test_too_small(void **state)
 {
     (void)state;
     char out[64];
-    assert_int_equal(messenger_mime(&CFG, "S", "a@b.pl", "c", "en", "<x@y>", "s", "b", 0, out, sizeof out), -1);
+    assert_int_equal(messenger_mime(&CFG, "S", "a@b.pl", "c", "c-00", "en", "<x@y>", "s", "b", 0, out, sizeof out), -1);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode)

@@ -2291,6 +2291,71 @@ static void test_contact_and_template_reads_end(void **state)
     assert_false(custom);
 }
 
+/* A customer opts out by replying STOP at one till; the other, the
+ * sender, stops sending by that channel. An unsubscribe token is the
+ * shop's: a changed or borrowed one is refused. */
+static void test_opt_out_by_reply(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    set(a, f->m.id, "messages.welcome", "1");
+    struct store_profile p = { .name = "Stefa Stop", .card = "STOPCRD1", .phone = "+48 600 300 400", .consent = 1,
+                               .email = "Stefa@Example.pl", .consent_sms = "yes", .consent_email = "yes" };
+    struct store_customer c;
+    OK(store_customer_add(a, f->b.id, &p, &c));
+    assert_true(store_reply_is_stop("STOP"));
+    assert_true(store_reply_is_stop("  Stop."));
+    assert_true(store_reply_is_stop("nie"));
+    assert_true(store_reply_is_stop("Leiratkozás"));
+    assert_true(store_reply_is_stop("unsubscribe 1234-abcd"));
+    assert_false(store_reply_is_stop("stopping by at noon"));
+    assert_false(store_reply_is_stop("Dziękuję"));
+    assert_false(store_reply_is_stop(""));
+    store *b = f->s[1] = new_till(f, "b.db", T0);
+    sync_into(f, a, b);
+    int n = -1;
+    OK(store_message_opt_out(b, "sms", "600300400", &n));
+    assert_int_equal(n, 1);
+    OK(store_message_opt_out(b, "sms", "+48600300400", &n));
+    assert_int_equal(n, 0);                         /* a second STOP changes nothing */
+    REFUSED(b, store_message_opt_out(b, "sms", "12", &n), "phone number");
+    sync_into(f, b, a);
+    struct store_contact k;
+    OK(store_customer_contact(a, c.id, &k));
+    assert_false(k.sms);
+    assert_true(k.email);
+    assert_string_equal(k.sms_by, "");              /* the customer did it */
+    /* The welcome was queued by e-mail; by SMS it would now be held back. */
+    struct store_message m = message_of(a, c.id, "welcome");
+    snprintf(m.channel, sizeof m.channel, "%s", "sms");
+    struct store_msg_verdict v;
+    OK(store_message_verdict(a, &m, T0, 0, &v));
+    assert_int_equal(v.status, MSG_SUPPRESSED);
+    assert_string_equal(v.reason, STORE_REASON_OPTED_OUT);
+    /* The one-click link: this shop's token works once; another shop's,
+     * a changed one, or one moved to another customer do not. */
+    char token[STORE_UNSUBSCRIBE_TOKEN_LEN + 1], other[STORE_UNSUBSCRIBE_TOKEN_LEN + 1];
+    OK(store_unsubscribe_token(a, c.id, token));
+    OK(store_unsubscribe_token(b, c.id, other));
+    REFUSED(a, store_message_unsubscribe(a, other, &n), "not an unsubscribe token");
+    char changed[STORE_UNSUBSCRIBE_TOKEN_LEN + 1];
+    snprintf(changed, sizeof changed, "%s", token);
+    changed[strlen(changed) - 1] = changed[strlen(changed) - 1] == '0' ? '1' : '0';
+    REFUSED(a, store_message_unsubscribe(a, changed, &n), "not an unsubscribe token");
+    char moved[STORE_UNSUBSCRIBE_TOKEN_LEN + 8];
+    snprintf(moved, sizeof moved, "%s%s", f->c.id, strchr(token, '-'));
+    REFUSED(a, store_message_unsubscribe(a, moved, &n), "not an unsubscribe token");
+    OK(store_message_unsubscribe(a, token, &n));
+    assert_int_equal(n, 1);
+    OK(store_message_unsubscribe(a, token, &n));
+    assert_int_equal(n, 0);
+    OK(store_customer_contact(a, c.id, &k));
+    assert_false(k.email);
+    /* By address, in any case: nobody left with the consent. */
+    OK(store_message_opt_out(a, "email", "stefa@example.PL", &n));
+    assert_int_equal(n, 0);
+}
+
 /* An imported customer is not new to the shop, only to tally: no welcome
  * bonus and no welcome message, whatever the program says. */
 static void test_import_no_welcome(void **state)
@@ -3014,6 +3079,7 @@ int main(void)
         T(test_message_welcome),
         T(test_import_no_welcome),
         T(test_contact_and_template_reads_end),
+        T(test_opt_out_by_reply),
         T(test_import_work_copy),
         T(test_import_resume),
         T(test_message_earn_triggers),
