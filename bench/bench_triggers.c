@@ -42,6 +42,7 @@ static void setup(struct side *x, const char *path, bool on)
         { "limits.per_day", "0" }, { "messages.welcome", "1" }, { "messages.reward", "1" }, { "messages.tier", "1" },
         { "messages.tier_close_percent", "50" }, { "messages.birthday", "1" }, { "messages.expiring", "1" },
         { "messages.winback", "1" }, { "tiers", "Silver:0:1,Gold:50:1.25,Platinum:150:1.5" },
+        { "messages.anniversary", "1" }, { "messages.balance_days", "7" },
     };
     for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0]; i++)
         if ((on || i == 0 || i == 8) && store_setting_set(x->s, m.id, SETTINGS[i][0], SETTINGS[i][1]) != 0)

@@ -27,7 +27,7 @@ static const char USAGE[] = N_(
     "scan. Nothing goes to a customer without marketing consent. Statuses: queued,\n"
     "retrying, sent, failed, expired, suppressed. Templates may use the placeholders\n"
     "{name} {shop} {points} {stamps} {reward} {tier} {next_tier} {to_next} {days}\n"
-    "{expiring}; LANG is en, pl, ro or hu.\n\n"
+    "{expiring} {years}; LANG is en, pl, ro or hu.\n\n"
     "Opting out by reply: the SMS gateway's callback (or a mail filter, for the\n"
     "unsubscribe mail) runs 'tally message inbound' with the sender and the text.\n"
     "A text whose first word is STOP (NIE, DEZABONARE, LEIRATKOZAS ...) withdraws\n"

@@ -45,6 +45,8 @@ static const struct {
     { "birthday", "messages.birthday", N_("birthday: messages.birthday_days before the birthday") },
     { "expiring", "messages.expiring", N_("expiring: points expire within messages.expiring_days") },
     { "winback", "messages.winback", N_("winback: a member becomes at-risk or lapsed (as the reports define them)") },
+    { "anniversary", "messages.anniversary", N_("anniversary: a year (or more) since the first visit, in the week from the day") },
+    { "balance", "messages.balance_days", N_("balance: the balance after a purchase, at most once per messages.balance_days") },
 };
 
 const char *store_trigger_name(int t) { return t >= 0 && t < TRIG_COUNT ? TRIGGERS[t].name : ""; }
@@ -71,7 +73,7 @@ bool store_msg_lang_known(const char *lang)
 /* --- templates ---------------------------------------------------------- */
 
 const char *const STORE_PLACEHOLDERS[] = {
-    "name", "shop", "points", "stamps", "reward", "tier", "next_tier", "to_next", "days", "expiring", NULL
+    "name", "shop", "points", "stamps", "reward", "tier", "next_tier", "to_next", "days", "expiring", "years", NULL
 };
 
 /* The shipped texts: [trigger][language] subject and body, languages in
@@ -119,6 +121,18 @@ static const char *const SHIPPED[TRIG_COUNT][4][2] = {
         { "Tęsknimy za Tobą – {shop}", "Cześć {name}, nie widzieliśmy się od {days} dni. Wpadnij do nas! – {shop}" },
         { "Ne este dor de tine la {shop}", "Bună, {name}, nu te-am mai văzut de {days} zile. Treci pe la {shop}!" },
         { "Hiányzol nekünk – {shop}", "Szia {name}, {days} napja nem láttunk. Ugorj be hozzánk – {shop}!" },
+    },
+    [TRIG_ANNIVERSARY] = {
+        { "Happy anniversary from {shop}", "Hello {name}, this week is the anniversary of your first visit to {shop} (years with us: {years}). Thank you! Come by this week." },
+        { "Rocznica z {shop}", "Cześć {name}, w tym tygodniu mija rocznica Twojej pierwszej wizyty w {shop} (lat z nami: {years}). Dziękujemy! Wpadnij w tym tygodniu." },
+        { "Aniversare cu {shop}", "Bună, {name}, săptămâna aceasta este aniversarea primei tale vizite la {shop} (ani cu noi: {years}). Mulțumim! Treci pe la noi săptămâna aceasta." },
+        { "Évforduló – {shop}", "Szia {name}, ezen a héten van az évfordulója, hogy először jártál nálunk – {shop} ({years} éve). Köszönjük! Ugorj be ezen a héten." },
+    },
+    [TRIG_BALANCE] = {
+        { "Your balance at {shop}", "Hello {name}, thank you for your visit. You now have {points} points and {stamps} stamps at {shop}." },
+        { "Twoje saldo w {shop}", "Cześć {name}, dziękujemy za wizytę. Masz teraz {points} pkt i {stamps} pieczątek w {shop}." },
+        { "Soldul tău la {shop}", "Bună, {name}, mulțumim pentru vizită. Acum ai {points} puncte și {stamps} ștampile la {shop}." },
+        { "Egyenleged – {shop}", "Szia {name}, köszönjük a látogatást. Most {points} pontod és {stamps} pecséted van – {shop}." },
     },
 };
 
@@ -764,8 +778,9 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
                      const char *earn_ref)
 {
     int64_t close = setting_int(s, TRIGGERS[TRIG_TIER_CLOSE].setting);
+    int64_t every = setting_int(s, TRIGGERS[TRIG_BALANCE].setting);
     bool reward = trigger_on(s, TRIG_REWARD), tier = trigger_on(s, TRIG_TIER);
-    if (!reward && !tier && close <= 0)
+    if (!reward && !tier && close <= 0 && every <= 0)
         return 0;
     const char *id = was->id;
     char key[STORE_MSG_KEY_MAX], vars[256];
@@ -826,6 +841,15 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
         if (!vars[0] || fire(s, staff, id, TRIG_TIER_CLOSE, key, vars, 0) != 0)
             return -1;
     }
+    if (every > 0) {
+        /* At most once per window of messages.balance_days local days,
+         * the same windows on every till; it shows the balance as it is
+         * when it goes. */
+        snprintf(key, sizeof key, "msg:balance:%s:%" PRId64, id,
+                 day_start_local(store_now(s)) / DAY_MS / every);
+        if (fire(s, staff, id, TRIG_BALANCE, key, NULL, 0) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -833,7 +857,7 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
 
 struct candidate {
     char id[STORE_ID_LEN + 1];
-    int64_t a, b;           /* per trigger: days and year; last visit */
+    int64_t a, b, c;        /* per trigger: days and year; last visit; years, year, days left */
 };
 
 struct candidates {
@@ -879,6 +903,28 @@ static int days_to_birthday(const char *birthday, int64_t now, int *year)
     return -1;
 }
 
+/* The anniversary of a first visit at first_ms that fell in the last 7
+ * days (today included): 1 with how many years, its year and the days
+ * from today to the end of its week (1 to 7), else 0. */
+static int anniversary_this_week(int64_t first_ms, int64_t now, int64_t *years, int64_t *year, int64_t *left)
+{
+    int fy, fm, fd, ty, tm, td;
+    local_date(first_ms, &fy, &fm, &fd, NULL, NULL);
+    local_date(now, &ty, &tm, &td, NULL, NULL);
+    int64_t today = days_from_civil(ty, tm, td);
+    for (int y = ty; y >= ty - 1; y--) {
+        int d = fm == 2 && fd == 29 && !is_leap_year(y) ? 28 : fd;
+        int64_t on = days_from_civil(y, fm, d);
+        if (on <= today && today - on < 7 && y > fy) {
+            *years = y - fy;
+            *year = y;
+            *left = on + 7 - today;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int collect_winback(const struct store_member_row *m, void *arg)
 {
     struct candidate *x = candidate_add(arg, m->id);
@@ -890,7 +936,7 @@ static int collect_winback(const struct store_member_row *m, void *arg)
 /* The members to look at, read before the write transaction (the
  * segments come from the reports' own rules, in a read snapshot). */
 static int scan_collect(store *s, const char *customer, struct candidates *bday, struct candidates *exp,
-                        struct candidates *back)
+                        struct candidates *back, struct candidates *anniv)
 {
     int64_t now = store_now(s);
     sqlite3_stmt *st;
@@ -927,6 +973,28 @@ static int scan_collect(store *s, const char *customer, struct candidates *bday,
             candidate_add(exp, (const char *)sqlite3_column_text(st, 0));
         sqlite3_reset(st);
     }
+    if (trigger_on(s, TRIG_ANNIVERSARY)) {
+        st = customer ? sql(s, "SELECT id, first_visit FROM customers WHERE id = ?1 AND first_visit > 0"
+                               " AND forgotten = 0 AND enrolled > 0")
+                      : sql(s, "SELECT id, first_visit FROM customers WHERE first_visit > 0 AND forgotten = 0"
+                               " AND enrolled > 0");
+        if (!st)
+            return -1;
+        if (customer)
+            bind_text(st, 1, customer);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t years, year, left;
+            if (!anniversary_this_week(sqlite3_column_int64(st, 1), now, &years, &year, &left))
+                continue;
+            struct candidate *x = candidate_add(anniv, (const char *)sqlite3_column_text(st, 0));
+            if (x) {
+                x->a = years;
+                x->b = year;
+                x->c = left;
+            }
+        }
+        sqlite3_reset(st);
+    }
     if (trigger_on(s, TRIG_WINBACK) && !customer) {
         struct store_report_query q = { .till = NULL };
         if (store_period_day(s, NULL, &q.period) != 0 ||
@@ -934,7 +1002,7 @@ static int scan_collect(store *s, const char *customer, struct candidates *bday,
             store_report_segment_members(s, &q, SEG_LAPSED, 0, collect_winback, back) != 0)
             return -1;
     }
-    return bday->oom || exp->oom || back->oom ? store_fail(s, _("out of memory")) : 0;
+    return bday->oom || exp->oom || back->oom || anniv->oom ? store_fail(s, _("out of memory")) : 0;
 }
 
 static int fire_one_value(store *s, const char *staff, const char *id, int trigger, const char *key,
@@ -949,7 +1017,8 @@ static int fire_one_value(store *s, const char *staff, const char *id, int trigg
 }
 
 static int scan_tx(store *s, const char *staff, const char *customer, const struct candidates *bday,
-                   const struct candidates *exp, const struct candidates *back, int *queued)
+                   const struct candidates *exp, const struct candidates *back,
+                   const struct candidates *anniv, int *queued)
 {
     int64_t now = store_now(s), first = store_max_seq(s, s->origin);
     char key[STORE_MSG_KEY_MAX];
@@ -1004,6 +1073,15 @@ static int scan_tx(store *s, const char *staff, const char *customer, const stru
         if (fire_one_value(s, staff, x->id, TRIG_WINBACK, key, "days", x->b ? (now - x->b) / DAY_MS : 0, NULL, 0, 0) != 0)
             return -1;
     }
+    for (size_t i = 0; i < anniv->n; i++) {
+        const struct candidate *x = &anniv->v[i];
+        snprintf(key, sizeof key, "msg:anniversary:%s:%" PRId64, x->id, x->b);
+        /* Good for the week from the day: not sent later than that (the
+         * midnight x->c days on; noon steps over a change of clocks). */
+        int64_t until = day_start_local(today + x->c * DAY_MS + DAY_MS / 2);
+        if (fire_one_value(s, staff, x->id, TRIG_ANNIVERSARY, key, "years", x->a, NULL, 0, until) != 0)
+            return -1;
+    }
     if (queued) {
         st = sql(s, "SELECT count(*) FROM events WHERE type = 'message' AND occasion <> ''"
                     " AND origin = ?1 AND seq > ?2");
@@ -1018,14 +1096,14 @@ static int scan_tx(store *s, const char *staff, const char *customer, const stru
 
 int store_message_scan(store *s, const char *staff, const char *customer, int *queued)
 {
-    struct candidates bday = { 0 }, exp = { 0 }, back = { 0 };
+    struct candidates bday = { 0 }, exp = { 0 }, back = { 0 }, anniv = { 0 };
     if (queued)
         *queued = 0;
     if (staff && *staff && require_staff(s, staff) != 0)
         return -1;
-    int rc = scan_collect(s, customer, &bday, &exp, &back);
+    int rc = scan_collect(s, customer, &bday, &exp, &back, &anniv);
     if (rc == 0 && (rc = tx_begin(s)) == 0) {
-        rc = scan_tx(s, staff ? staff : "", customer, &bday, &exp, &back, queued);
+        rc = scan_tx(s, staff ? staff : "", customer, &bday, &exp, &back, &anniv, queued);
         if (rc == 0)
             rc = tx_commit(s);
         else
@@ -1034,13 +1112,14 @@ int store_message_scan(store *s, const char *staff, const char *customer, int *q
     free(bday.v);
     free(exp.v);
     free(back.v);
+    free(anniv.v);
     return rc;
 }
 
 /* --- rendering ------------------------------------------------------------- */
 
 struct values {
-    char v[10][256];            /* STORE_PLACEHOLDERS order */
+    char v[11][256];            /* STORE_PLACEHOLDERS order */
 };
 
 static void fill(const char *tmpl, const struct values *val, char *out, size_t outsz)
@@ -1085,7 +1164,7 @@ static void values_for(store *s, const char *customer, const char *vars, const c
     snprintf(val->v[1], sizeof val->v[1], "%s", store_shop_name(s));
     sqlite3_stmt *st = sql(s, "SELECT json_extract(?1, '$.reward'), json_extract(?1, '$.tier'),"
                               " json_extract(?1, '$.next_tier'), json_extract(?1, '$.to_next'),"
-                              " json_extract(?1, '$.days'), json_extract(?1, '$.expiring')");
+                              " json_extract(?1, '$.days'), json_extract(?1, '$.expiring'), json_extract(?1, '$.years')");
     if (!st)
         return;
     bind_text(st, 1, vars && *vars ? vars : "{}");
@@ -1100,6 +1179,7 @@ static void values_for(store *s, const char *customer, const char *vars, const c
         money_format(sqlite3_column_int64(st, 3), store_currency(s), lang, val->v[7], sizeof val->v[7]);
     copy_col(st, 4, val->v[8], sizeof val->v[8]);
     copy_col(st, 5, val->v[9], sizeof val->v[9]);
+    copy_col(st, 6, val->v[10], sizeof val->v[10]);
     sqlite3_reset(st);
 }
 
@@ -1132,6 +1212,6 @@ int store_template_preview(store *s, int trigger, const char *lang, const char *
 {
     /* Sample values for what the occasion would say. */
     static const char SAMPLE[] = "{\"reward\":\"Free coffee\",\"tier\":\"Gold\",\"next_tier\":\"Gold\","
-                                 "\"to_next\":4000,\"days\":3,\"expiring\":120}";
+                                 "\"to_next\":4000,\"days\":3,\"expiring\":120,\"years\":2}";
     return render(s, trigger, lang, customer, SAMPLE, out);
 }

@@ -21,7 +21,7 @@ int store_msg_status_parse(const char *name);       /* -1 if unknown */
 
 enum store_trigger {
     TRIG_WELCOME, TRIG_REWARD, TRIG_TIER, TRIG_TIER_CLOSE, TRIG_BIRTHDAY, TRIG_EXPIRING,
-    TRIG_WINBACK, TRIG_COUNT
+    TRIG_WINBACK, TRIG_ANNIVERSARY, TRIG_BALANCE, TRIG_COUNT
 };
 const char *store_trigger_name(int trigger);        /* "welcome", "reward" ... */
 const char *store_trigger_help(int trigger);        /* untranslated: translate with _() */

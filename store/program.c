@@ -69,6 +69,8 @@ static const struct setting_def DEFS[] = {
     { "messages.expiring", K_INT, "0", 0, 1, N_("1: a message when points will expire within messages.expiring_days") },
     { "messages.expiring_days", K_INT, "14", 1, 365, N_("days ahead that expiring points are announced") },
     { "messages.winback", K_INT, "0", 0, 1, N_("1: a message when a member becomes at-risk or lapsed") },
+    { "messages.anniversary", K_INT, "0", 0, 1, N_("1: a message in the week from the anniversary of a member's first visit") },
+    { "messages.balance_days", K_INT, "0", 0, 365, N_("a message with the balance after a purchase, at most once in this many days (0: off)") },
     { "messages.expire_days", K_INT, "14", 1, 365, N_("days a message may wait to be delivered before it is dropped") },
     { "messages.sender", K_TILL, "", 0, 0, N_("the till whose 'tally messenger' sends e-mail and SMS, by name or id (none: no till)") },
     { "messages.max_tries", K_INT, "5", 1, 50, N_("attempts to send a message before it is recorded as failed") },

@@ -37,6 +37,15 @@ has "the opt-out wins" '"consent_email":false'
 NOPE=$($T customer add --name "Anna Bez" --phone 600100201 | sed -n 's/.*Card code: //p')
 run "no consent: the welcome message is suppressed" $T message list --customer "$NOPE" --status suppressed
 has "with the reason" "no consent"
+refuse "the balance update's throttle is a number of days" "365" $T program set messages.balance_days 400
+run "a balance update after a visit, at most once a week" $T program set messages.balance_days 7
+$T earn "$NOPE" 10,00 >/dev/null
+$T earn "$NOPE" 10,00 >/dev/null
+run "two purchases" $T message list --customer "$NOPE" --trigger balance
+same "one balance update" "$(printf '%s\n' "$OUT" | grep -c 'balance')" 1
+run "the anniversary of the first visit has its template" $T message template show anniversary pl
+has "in Polish" "Rocznica z {shop}"
+$T program set messages.balance_days 0 >/dev/null
 
 # Templates.
 run "templates list every trigger" $T message template list

@@ -2652,6 +2652,70 @@ static void test_message_scan(void **state)
     assert_int_equal(message_of(s, ana, "expiring").status, MSG_QUEUED);
 }
 
+/* The anniversary of the first visit: in the week from the day, once a
+ * year, with how many years; not sent after that week. */
+static void test_message_anniversary(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    const char *ana = f->c.id;
+    set(s, f->m.id, "messages.anniversary", "1");
+    struct store_customer bea = enrol(f, "Bea Bis", "ANNIVBB1", 1, NULL, NULL, NULL),
+                          cel = enrol(f, "Cel Cis", "ANNIVCC1", 1, NULL, NULL, NULL);
+    earn(s, f->b.id, ana, 1000, 0, NULL);     /* first visits: 2024-03-05 */
+    earn(s, f->b.id, bea.id, 1000, 0, NULL);
+    earn(s, f->b.id, cel.id, 1000, 0, NULL);
+    int queued;
+    store_set_clock(s, T0 + 364 * DAY_MS);    /* 2025-03-04: a day early */
+    OK(store_message_scan(s, "", NULL, &queued));
+    assert_int_equal(queued, 0);
+    store_set_clock(s, T0 + 365 * DAY_MS);    /* the day */
+    OK(store_message_scan(s, "", ana, &queued));
+    assert_int_equal(queued, 1);
+    struct store_message m = message_of(s, ana, "anniversary");
+    struct store_rendered r;
+    OK(store_message_render(s, &m, &r));
+    assert_non_null(strstr(r.body, "years with us: 1"));
+    OK(store_message_scan(s, "", ana, &queued));
+    assert_int_equal(queued, 0);                /* once */
+    store_set_clock(s, T0 + 371 * DAY_MS);    /* the week's last day */
+    OK(store_message_scan(s, "", bea.id, &queued));
+    assert_int_equal(queued, 1);
+    store_set_clock(s, T0 + 372 * DAY_MS);    /* a week on: too late */
+    OK(store_message_scan(s, "", NULL, &queued));
+    assert_int_equal(queued, 0);
+    assert_int_equal(messages_of(s, cel.id, "anniversary"), 0);
+    assert_int_equal(message_of(s, ana, "anniversary").status, MSG_EXPIRED);
+    store_set_clock(s, T0 + 730 * DAY_MS);    /* 2026-03-05: two years */
+    OK(store_message_scan(s, "", cel.id, &queued));
+    assert_int_equal(queued, 1);
+    assert_non_null(strstr(message_of(s, cel.id, "anniversary").vars, "\"years\":2"));
+}
+
+/* The balance after a purchase, at most once per messages.balance_days. */
+static void test_message_balance(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    const char *ana = f->c.id;
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    assert_int_equal(messages_of(s, ana, "balance"), 0);     /* off */
+    set(s, f->m.id, "messages.balance_days", "7");
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    assert_int_equal(messages_of(s, ana, "balance"), 1);
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    assert_int_equal(messages_of(s, ana, "balance"), 1);     /* throttled */
+    store_set_clock(s, T0 + 7 * DAY_MS);
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    assert_int_equal(messages_of(s, ana, "balance"), 2);
+    struct store_rendered r;
+    struct store_message m = message_of(s, ana, "balance");
+    OK(store_message_render(s, &m, &r));
+    char points[64];
+    snprintf(points, sizeof points, "You now have %lld points", (long long)cust(s, ana).points);
+    assert_non_null(strstr(r.body, points));
+}
+
 /* Win-back: the members the reports call at-risk or lapsed, once per absence. */
 static void test_message_winback(void **state)
 {
@@ -3080,6 +3144,8 @@ int main(void)
         T(test_import_no_welcome),
         T(test_contact_and_template_reads_end),
         T(test_opt_out_by_reply),
+        T(test_message_anniversary),
+        T(test_message_balance),
         T(test_import_work_copy),
         T(test_import_resume),
         T(test_message_earn_triggers),
