@@ -49,6 +49,7 @@ static bool set(struct messenger_config *c, const char *key, const char *v, bool
         { "smtp_host", c->smtp_host }, { "smtp_user", c->smtp_user }, { "smtp_password", c->smtp_password },
         { "from", c->from }, { "unsubscribe", c->unsubscribe }, { "sms_url", c->sms_url },
         { "sms_token", c->sms_token }, { "sms_body", c->sms_body }, { "sms_header", c->sms_header },
+        { "ca_file", c->ca_file },
     };
     *known = true;
     for (size_t i = 0; i < sizeof TEXTS / sizeof TEXTS[0]; i++)
@@ -58,6 +59,8 @@ static bool set(struct messenger_config *c, const char *key, const char *v, bool
                 return strchr(v, '@') && !strpbrk(v, " <>\"");
             if (strcmp(key, "sms_url") == 0)
                 return strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
+            if (strcmp(key, "ca_file") == 0)
+                return access(v, R_OK) == 0;
             return true;
         }
     if (strcmp(key, "smtp_port") == 0)

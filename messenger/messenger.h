@@ -32,6 +32,7 @@ enum messenger_security { SEC_STARTTLS, SEC_TLS, SEC_NONE };
  *     sms_body = to={to}&message={text}    sms_format = form | json
  *     sms_header = Authorization: Bearer {token}
  *     timeout_seconds = 30             retry_seconds = 60
+ *     ca_file = /etc/tally/relay.pem   (trust this certificate too: a relay's own)
  */
 struct messenger_config {
     char smtp_host[MESSENGER_TEXT_MAX], smtp_user[MESSENGER_TEXT_MAX], smtp_password[MESSENGER_TEXT_MAX];
@@ -40,6 +41,7 @@ struct messenger_config {
     char from[MESSENGER_TEXT_MAX], unsubscribe[MESSENGER_TEXT_MAX];
     char sms_url[MESSENGER_TEXT_MAX], sms_token[MESSENGER_TEXT_MAX], sms_body[MESSENGER_TEXT_MAX];
     char sms_header[MESSENGER_TEXT_MAX];
+    char ca_file[MESSENGER_TEXT_MAX];   /* the certificates to trust (mail server, gateway), or "" */
     bool sms_json;                  /* placeholders escaped for JSON, else form-encoded */
     int timeout_seconds;            /* one send, connection included */
     int retry_seconds;              /* the first back-off; it doubles each try */

@@ -102,6 +102,8 @@ int transport_mail(struct transport *t, const char *to, const char *text, size_t
     }
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_USE_SSL, c->security == SEC_NONE ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
+    if (c->ca_file[0])      /* a relay with a certificate of its own */
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     if (c->smtp_user[0]) {
         curl_easy_setopt(h, CURLOPT_USERNAME, c->smtp_user);
         curl_easy_setopt(h, CURLOPT_PASSWORD, c->smtp_password);
@@ -196,6 +198,8 @@ int transport_sms(struct transport *t, const char *to, const char *text, struct 
         headers = more ? more : headers;
     }
     curl_easy_setopt(h, CURLOPT_URL, c->sms_url);
+    if (c->ca_file[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));

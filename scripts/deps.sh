@@ -6,7 +6,7 @@ set -eu
 PACKAGES="build-essential pkg-config gettext sqlite3 tmux clang libclang-rt-14-dev
 libsqlite3-dev libsodium-dev libcmocka-dev libzmq3-dev libqrencode-dev
 libzbar-dev zbar-tools libzxing-dev libpng-dev libcurl4-openssl-dev libjpeg62-turbo-dev imagemagick libncurses-dev libmsgpack-dev libpango1.0-dev libfontconfig-dev fonts-dejavu-core man-db groff-base systemd
-python3 python3-aiosmtpd"
+python3 python3-aiosmtpd openssl"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,7 +1,8 @@
 """An aiosmtpd handler for tests/e2e/messenger.sh, run by aiosmtpd itself:
     python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c smtp_recorder.Recorder DIR
 Each accepted mail is saved as DIR/mail.N (N counts from 1), prefixed with
-an X-Envelope-To line per recipient. DIR/mode, read at each command, makes
+an X-Envelope-To line per recipient and, when the session was encrypted
+(STARTTLS or implicit TLS), an X-TLS line with the protocol. DIR/mode, read at each command, makes
 the server misbehave on purpose:
     refuse  every RCPT gets 451 (a temporary refusal)
     slow    DATA waits 5 s, then 451 (the client has timed out by then)
@@ -41,7 +42,11 @@ class Recorder:
             return "451 4.4.2 Too slow"
         self.n += 1
         path = os.path.join(self.dir, "mail.%d" % self.n)
-        head = "".join("X-Envelope-To: %s\r\n" % r for r in envelope.rcpt_tos).encode()
+        head = "".join("X-Envelope-To: %s\r\n" % r for r in envelope.rcpt_tos)
+        tls = server.transport.get_extra_info("ssl_object") if server.transport else None
+        if tls is not None:
+            head += "X-TLS: %s\r\n" % tls.version()
+        head = head.encode()
         with open(path + ".tmp", "wb") as f:
             f.write(head + envelope.original_content)
         os.rename(path + ".tmp", path)
