@@ -933,6 +933,16 @@ static int collect_winback(const struct store_member_row *m, void *arg)
     return x ? 0 : -1;
 }
 
+/* The members a time-based trigger looks at: one (by the primary key:
+ * the kiosk asks at each scan) or all, each with its own query. */
+static sqlite3_stmt *scan_query(store *s, const char *customer, const char *one, const char *all)
+{
+    sqlite3_stmt *st = customer ? sql(s, one) : sql(s, all);
+    if (st && customer)
+        bind_text(st, 1, customer);
+    return st;
+}
+
 /* The members to look at, read before the write transaction (the
  * segments come from the reports' own rules, in a read snapshot). */
 static int scan_collect(store *s, const char *customer, struct candidates *bday, struct candidates *exp,
@@ -942,15 +952,11 @@ static int scan_collect(store *s, const char *customer, struct candidates *bday,
     sqlite3_stmt *st;
     if (trigger_on(s, TRIG_BIRTHDAY)) {
         int64_t ahead = setting_int(s, "messages.birthday_days");
-        /* One customer by the primary key: the kiosk asks at each scan. */
-        st = customer ? sql(s, "SELECT id, birthday FROM customers WHERE id = ?1 AND birthday <> ''"
-                               " AND forgotten = 0 AND enrolled > 0")
-                      : sql(s, "SELECT id, birthday FROM customers WHERE birthday <> '' AND forgotten = 0"
-                               " AND enrolled > 0");
+        st = scan_query(s, customer, "SELECT id, birthday FROM customers WHERE id = ?1 AND birthday <> ''"
+                                     " AND forgotten = 0 AND enrolled > 0",
+                        "SELECT id, birthday FROM customers WHERE birthday <> '' AND forgotten = 0 AND enrolled > 0");
         if (!st)
             return -1;
-        if (customer)
-            bind_text(st, 1, customer);
         while (sqlite3_step(st) == SQLITE_ROW) {
             int year, days = days_to_birthday((const char *)sqlite3_column_text(st, 1), now, &year);
             struct candidate *x = days >= 0 && days <= ahead ? candidate_add(bday, (const char *)sqlite3_column_text(st, 0)) : NULL;
@@ -962,26 +968,22 @@ static int scan_collect(store *s, const char *customer, struct candidates *bday,
         sqlite3_reset(st);
     }
     if (trigger_on(s, TRIG_EXPIRING) && setting_int(s, "points.expire_days") > 0) {
-        st = customer ? sql(s, "SELECT id FROM customers WHERE id = ?1 AND points > 0 AND forgotten = 0"
-                               " AND enrolled > 0")
-                      : sql(s, "SELECT id FROM customers WHERE points > 0 AND forgotten = 0 AND enrolled > 0");
+        st = scan_query(s, customer, "SELECT id FROM customers WHERE id = ?1 AND points > 0 AND forgotten = 0"
+                                     " AND enrolled > 0",
+                        "SELECT id FROM customers WHERE points > 0 AND forgotten = 0 AND enrolled > 0");
         if (!st)
             return -1;
-        if (customer)
-            bind_text(st, 1, customer);
         while (sqlite3_step(st) == SQLITE_ROW)
             candidate_add(exp, (const char *)sqlite3_column_text(st, 0));
         sqlite3_reset(st);
     }
     if (trigger_on(s, TRIG_ANNIVERSARY)) {
-        st = customer ? sql(s, "SELECT id, first_visit FROM customers WHERE id = ?1 AND first_visit > 0"
-                               " AND forgotten = 0 AND enrolled > 0")
-                      : sql(s, "SELECT id, first_visit FROM customers WHERE first_visit > 0 AND forgotten = 0"
-                               " AND enrolled > 0");
+        st = scan_query(s, customer, "SELECT id, first_visit FROM customers WHERE id = ?1 AND first_visit > 0"
+                                     " AND forgotten = 0 AND enrolled > 0",
+                        "SELECT id, first_visit FROM customers WHERE first_visit > 0 AND forgotten = 0"
+                        " AND enrolled > 0");
         if (!st)
             return -1;
-        if (customer)
-            bind_text(st, 1, customer);
         while (sqlite3_step(st) == SQLITE_ROW) {
             int64_t years, year, left;
             if (!anniversary_this_week(sqlite3_column_int64(st, 1), now, &years, &year, &left))

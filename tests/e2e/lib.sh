@@ -54,6 +54,20 @@ same() {
 # recovers the WAL, and a reader without a timeout fails meanwhile.
 sql() { sqlite3 -cmd ".timeout 5000" "$TALLY_DB" "$1"; }
 
+# until_sql WHAT QUERY VALUE [DB]: passes once QUERY gives VALUE (20 s at
+# most): the positive signal a script waits for before it looks further.
+until_sql() {
+    i=0
+    while [ $i -lt 200 ]; do
+        got=$(sqlite3 -cmd ".timeout 5000" "${4:-$TALLY_DB}" "$2" 2>/dev/null)
+        [ "$got" = "$3" ] && { pass "$1"; return 0; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "$1: '$got', not '$3'"
+    return 1
+}
+
 # as NAME PIN CMD...: run tally as a staff member.
 as() { n=$1; p=$2; shift 2; TALLY_STAFF=$n TALLY_PIN=$p "$@"; }
 

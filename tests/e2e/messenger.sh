@@ -17,18 +17,6 @@ PIDS=""     # every server and process started here, killed on exit
 trap 'kill -9 $PIDS 2>/dev/null; wait; rm -rf "$WORK"' EXIT
 trap 'exit 1' INT TERM
 
-# until_sql WHAT QUERY VALUE [DB]: passes once QUERY gives VALUE (20 s at most).
-until_sql() {
-    i=0
-    while [ $i -lt 200 ]; do
-        got=$(sqlite3 -cmd ".timeout 5000" "${4:-$TALLY_DB}" "$2" 2>/dev/null)
-        [ "$got" = "$3" ] && { pass "$1"; return 0; }
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "$1: '$got', not '$3'"
-    return 1
-}
 # until_file WHAT PATH: passes once PATH exists (20 s at most).
 until_file() {
     i=0

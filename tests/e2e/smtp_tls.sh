@@ -14,17 +14,6 @@ PIDS=""
 trap 'kill -9 $PIDS 2>/dev/null; wait; rm -rf "$WORK"' EXIT
 trap 'exit 1' INT TERM
 
-until_sql() {     # WHAT QUERY VALUE: passes once QUERY gives VALUE (20 s at most)
-    i=0
-    while [ $i -lt 200 ]; do
-        got=$(sql "$2" 2>/dev/null)
-        [ "$got" = "$3" ] && { pass "$1"; return 0; }
-        sleep 0.1
-        i=$((i + 1))
-    done
-    fail "$1: '$got', not '$3'"
-    return 1
-}
 free_port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 run "a self-signed certificate for localhost" openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
