@@ -108,9 +108,11 @@ int main(void)
     double n = ROUNDS * PER_ROUND, rate_off = n / off.time, rate_on = n / on.time, ratio = rate_on / rate_off;
     printf("triggers: on %.0f earns/s, off %.0f earns/s, ratio %.2f (goal >= %.2f) %s\n", rate_on, rate_off, ratio,
            GOAL, ratio >= GOAL ? "ok" : "below goal");
-    printf("  (%d alternating rounds of %d earns over %d customers each side; every trigger on: welcome, reward,"
-           " tier, tier-close, birthday, expiring, winback; %d messages queued)\n", ROUNDS, PER_ROUND, CUSTOMERS,
-           queued_on);
+    printf("  (%d alternating rounds of %d earns over %d customers each side; every trigger on:", ROUNDS, PER_ROUND,
+           CUSTOMERS);
+    for (int t = 0; t < TRIG_COUNT; t++)
+        printf(" %s%s", store_trigger_name(t), t + 1 < TRIG_COUNT ? "," : ";");
+    printf(" %d messages queued)\n", queued_on);
     store_close(off.s);
     store_close(on.s);
     bench_cleanup();
