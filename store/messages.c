@@ -124,14 +124,14 @@ static const char *const SHIPPED[TRIG_COUNT][4][2] = {
     },
     [TRIG_ANNIVERSARY] = {
         { "Happy anniversary from {shop}", "Hello {name}, this week is the anniversary of your first visit to {shop} (years with us: {years}). Thank you! Come by this week." },
-        { "Rocznica z {shop}", "Cześć {name}, w tym tygodniu mija rocznica Twojej pierwszej wizyty w {shop} (lat z nami: {years}). Dziękujemy! Wpadnij w tym tygodniu." },
+        { "Nasza rocznica – {shop}", "Cześć {name}, w tym tygodniu mija rocznica Twojej pierwszej wizyty u nas (lat z nami: {years}). Dziękujemy! Wpadnij w tym tygodniu. – {shop}" },
         { "Aniversare cu {shop}", "Bună, {name}, săptămâna aceasta este aniversarea primei tale vizite la {shop} (ani cu noi: {years}). Mulțumim! Treci pe la noi săptămâna aceasta." },
         { "Évforduló – {shop}", "Szia {name}, ezen a héten van az évfordulója, hogy először jártál nálunk – {shop} ({years} éve). Köszönjük! Ugorj be ezen a héten." },
     },
     [TRIG_BALANCE] = {
         { "Your balance at {shop}", "Hello {name}, thank you for your visit. You now have {points} points and {stamps} stamps at {shop}." },
-        { "Twoje saldo w {shop}", "Cześć {name}, dziękujemy za wizytę. Masz teraz {points} pkt i {stamps} pieczątek w {shop}." },
-        { "Soldul tău la {shop}", "Bună, {name}, mulțumim pentru vizită. Acum ai {points} puncte și {stamps} ștampile la {shop}." },
+        { "Twoje saldo – {shop}", "Cześć {name}, dziękujemy za wizytę. Twoje saldo: {points} pkt, pieczątki: {stamps}. – {shop}" },
+        { "Soldul tău la {shop}", "Bună, {name}, mulțumim pentru vizită. Soldul tău la {shop}: puncte: {points}, ștampile: {stamps}." },
         { "Egyenleged – {shop}", "Szia {name}, köszönjük a látogatást. Most {points} pontod és {stamps} pecséted van – {shop}." },
     },
 };

@@ -44,7 +44,7 @@ $T earn "$NOPE" 10,00 >/dev/null
 run "two purchases" $T message list --customer "$NOPE" --trigger balance
 same "one balance update" "$(printf '%s\n' "$OUT" | grep -c 'balance')" 1
 run "the anniversary of the first visit has its template" $T message template show anniversary pl
-has "in Polish" "Rocznica z {shop}"
+has "in Polish" "Nasza rocznica – {shop}"
 $T program set messages.balance_days 0 >/dev/null
 
 # Templates.
