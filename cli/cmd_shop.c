@@ -265,7 +265,9 @@ static int print_reward(const struct store_reward *r, void *arg)
         snprintf(price, sizeof price, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(r->points)), r->points);
     else
         snprintf(price, sizeof price, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(r->stamps)), r->stamps);
-    printf("%-8s %-32s %-14s %s\n", r->id, r->name, price, r->retired ? _("retired") : "");
+    /* Padded by what the terminal shows, not by bytes: "punktów", "Pod Lipą". */
+    printf("%-8s %-*s %-*s %s\n", r->id, 32 + (int)strlen(r->name) - utf8_width(r->name), r->name,
+           14 + (int)strlen(price) - utf8_width(price), price, r->retired ? _("retired") : "");
     return 0;
 }
 

@@ -87,6 +87,13 @@ has "Hungarian: 5 pont, the noun stays singular" "Nagroda 5  *5 pont "
 run "rewards listed in English" $P reward list
 has "English: 1 point" "Nagroda 1  *1 point "
 has "English: 5 points" "Nagroda 5  *5 points"
+# Columns line up by what the terminal shows, not by bytes.
+$P reward add "Drożdżówka ąę" --points 12 >/dev/null
+run "rewards listed in Polish, one name with ą, ę, ż" $P --lang pl reward list
+same "the price column starts at one place on every line" "$(printf '%s\n' "$OUT" | python3 -c '
+import sys
+print(" ".join(sorted({"42" if l[41] == " " and l[42] != " " else "not 42: " + l
+                       for l in sys.stdin.read().splitlines() if l.strip()})))')" 42
 
 # Codes the ledger keeps read as words in every language: segments and
 # reward kinds in the table, codes in JSON (what --segment takes).
