@@ -1751,7 +1751,7 @@ static int messages_tx(store *s, const struct store_report_query *q,
     if (rc == 0 && step != SQLITE_DONE)
         rc = db_fail(s);
     sqlite3_reset(st);
-    if (rc == 0)
+    if (rc == 0 && n > 0)     /* no rows: rows is NULL, which qsort may not be given */
         qsort(rows, (size_t)n, sizeof *rows, msg_row_order);
     for (int i = 0; rc == 0 && i < n; i++)
         rc = fn(&rows[i], arg);
