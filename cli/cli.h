@@ -124,5 +124,6 @@ int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
 int cmd_message(struct cli *c, int argc, char **argv);
 int cmd_messenger(struct cli *c, int argc, char **argv);
+int cmd_campaign(struct cli *c, int argc, char **argv);
 
 #endif

@@ -52,6 +52,7 @@ static const struct command {
     { "dashboard", cmd_dashboard, N_("the manager's screen: figures, visits, segments, at-risk members") },
     { "demo", cmd_demo, N_("write a realistic demo history into an empty shop") },
     { "message", cmd_message, N_("messages to customers: the outbox, scans for due ones, templates") },
+    { "campaign", cmd_campaign, N_("act on a segment with an offer, and keep a holdout to measure it") },
     { "messenger", cmd_messenger, N_("send the outbox's e-mail and SMS from the shop's sender till") },
 };
 

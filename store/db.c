@@ -263,7 +263,24 @@ static const char SCHEMA_V6[] =
     "CREATE TABLE chain(origin TEXT NOT NULL, seq INTEGER NOT NULL, link BLOB NOT NULL,"
     " sig BLOB NOT NULL, PRIMARY KEY(origin, seq)) WITHOUT ROWID;";
 
-static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6 };
+/* Version 7: campaigns (campaigns.c), derived from event types earlier
+ * versions did not have. campaigns: the definition (arms: a JSON array),
+ * stopped the earliest stop; campaign_members: each member's arm, coupon
+ * and multiplier; coupons.campaign: the campaign a coupon belongs to. */
+static const char SCHEMA_V7[] =
+    "CREATE TABLE campaigns(id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', name_key TEXT NOT NULL DEFAULT '',"
+    " segment TEXT NOT NULL DEFAULT '', min_visits INTEGER NOT NULL DEFAULT 0, arms TEXT NOT NULL DEFAULT '[]',"
+    " holdout INTEGER NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '', channels INTEGER NOT NULL DEFAULT 0,"
+    " started INTEGER NOT NULL DEFAULT 0, expires INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE campaign_members(campaign TEXT NOT NULL, customer TEXT NOT NULL, arm TEXT NOT NULL,"
+    " coupon TEXT NOT NULL DEFAULT '', multiplier INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(campaign, customer)) WITHOUT ROWID;"
+    "CREATE INDEX campaign_members_customer ON campaign_members(customer);"
+    "ALTER TABLE coupons ADD COLUMN campaign TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX coupons_campaign ON coupons(campaign) WHERE campaign <> '';";
+
+static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+                                          SCHEMA_V7 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");

@@ -34,6 +34,7 @@ static const struct { const char *type; bool customer; const char *required; } T
     { "coupon_use", true, "code" },
     { "login_failed", false, "via" }, { "login_unlock", false, "id" },
     { "message", true, "status" }, { "template", false, "trigger" },   /* messages.c */
+    { "campaign", false, "id" }, { "campaign_member", true, "campaign" },   /* campaigns.c */
 };
 #define NTYPES (int)(sizeof TYPES / sizeof TYPES[0])
 
@@ -942,8 +943,12 @@ static int derive(store *s, const struct store_event *ev)
     if (strcmp(t, "coupon") == 0) {
         if (json_text(s, ev->data, "code", id, sizeof id) != 0)
             return store_fail(s, "coupon without code");
-        return lww_fields(s, &COUPON, id, ev->data, ev);
+        if (lww_fields(s, &COUPON, id, ev->data, ev) != 0)
+            return -1;
+        return campaign_derive(s, ev);
     }
+    if (strcmp(t, "campaign") == 0 || strcmp(t, "campaign_member") == 0)
+        return campaign_derive(s, ev);
     if (strcmp(t, "coupon_use") == 0) {
         sqlite3_stmt *st = sql(s, "INSERT INTO coupons(code, uses) VALUES(json_extract(?1, '$.code'), 1)"
                                   " ON CONFLICT(code) DO UPDATE SET uses = uses + 1");
@@ -1274,6 +1279,10 @@ int store_digest(store *s, char out[65])
         /* Schema 5: each purchase's correction (lot_settle), as lazy. */
         ("SELECT origin, seq, customer, points, stamps, credit, spend, visits, wall, hlc"
          " FROM lot_adjust ORDER BY origin, seq"),
+        /* Schema 6 (campaigns.c), hashed only when they hold rows. */
+        ("SELECT id, name, segment, min_visits, arms, holdout, message, channels, started, expires,"
+         " stopped FROM campaigns ORDER BY id"),
+        "SELECT campaign, customer, arm, coupon, multiplier FROM campaign_members ORDER BY campaign, customer",
     };
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);

@@ -201,6 +201,22 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
                      const struct store_tier_status *before, const struct store_tier_status *after,
                      const char *earn_ref);
 
+/* messages.c: a campaign's message (campaigns.c) with the template of
+ * trigger, by the first of channels (STORE_CHANNEL_ bits) the customer
+ * agreed to and has an address for; nothing without consent. */
+int messages_queue_campaign(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
+                            const char *vars, int64_t expires, int channels);
+
+/* ledger.c: a coupon event for c (its code made here), of a campaign or NULL. */
+int coupon_append(store *s, const char *manager, struct store_coupon *c, const char *campaign);
+
+/* campaigns.c: the campaigns and their members derived from "campaign"
+ * and "campaign_member" events, and a campaign coupon's expiry cut at
+ * the campaign's stop (called after a "coupon" event's own fields); the
+ * best campaign multiplier a customer has at now (1000: none). */
+int campaign_derive(store *s, const struct store_event *ev);
+int64_t campaign_multiplier(store *s, const char *customer, int64_t now);
+
 /* rollup.c: the report rollups (schema 2). rollup_event after an event is
  * derived (counts: it holds its occasion or has none; referred: an event
  * refers to it, event_referred); rollup_retract when

@@ -31,6 +31,8 @@ const char *store_event_type_text(const char *type)
     if (!strcmp(type, "expire")) return C_("event", "expiry");
     if (!strcmp(type, "nps")) return C_("event", "NPS answer");
     if (!strcmp(type, "coupon_use")) return C_("event", "coupon used");
+    if (!strcmp(type, "campaign")) return C_("event", "campaign");
+    if (!strcmp(type, "campaign_member")) return C_("event", "in a campaign");
     if (!strcmp(type, "login_failed")) return C_("event", "wrong PIN");
     if (!strcmp(type, "login_unlock")) return C_("event", "unlocked after wrong PINs");
     if (!strcmp(type, "message")) return C_("event", "message to the customer");

@@ -284,7 +284,10 @@ static int earn_tx(store *s, const char *staff, const char *customer,
 
     struct store_event ev;
     event_init(&ev, "earn", staff, customer);
-    int64_t promo = promo_multiplier(s, now, e->category);
+    /* The best of a running promotion and the customer's campaign offer. */
+    int64_t promo = promo_multiplier(s, now, e->category), offer = campaign_multiplier(s, customer, now);
+    if (offer > promo)
+        promo = offer;
     if (earn_points(s, e->amount, before.multiplier_milli, promo, &ev.points) != 0)
         return -1;
     int64_t min_amount = muldiv(setting_int(s, "stamps.min_amount"), pow10i(s->digits), 1000);
@@ -958,7 +961,6 @@ int store_coupon_get(store *s, const char *code, struct store_coupon *out)
 static int coupon_issue_tx(store *s, const char *manager, const struct store_coupon_spec *spec,
                            struct store_coupon *out)
 {
-    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     struct store_coupon c = { 0 };
     struct store_customer who;
     struct store_reward r;
@@ -988,11 +990,21 @@ static int coupon_issue_tx(store *s, const char *manager, const struct store_cou
     c.expires = spec->expires;
     if (c.expires <= store_now(s))
         return store_fail(s, _("the coupon's expiry date must be in the future"));
+    if (coupon_append(s, manager, &c, NULL) != 0)
+        return -1;
+    if (out)
+        *out = c;
+    return 0;
+}
+
+int coupon_append(store *s, const char *manager, struct store_coupon *c, const char *campaign)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     unsigned char raw[8];
     randombytes_buf(raw, sizeof raw);
     for (int i = 0; i < 8; i++)
-        c.code[i] = alphabet[raw[i] & 31];
-    c.code[8] = '\0';
+        c->code[i] = alphabet[raw[i] & 31];
+    c->code[8] = '\0';
 
     struct store_event ev;
     struct jbuf jb;
@@ -1000,23 +1012,23 @@ static int coupon_issue_tx(store *s, const char *manager, const struct store_cou
     jb_init(&jb);
     jb_obj_begin(&jb);
     jb_key(&jb, "code");
-    jb_str(&jb, c.code);
+    jb_str(&jb, c->code);
     jb_key(&jb, "customer");
-    jb_str(&jb, c.customer);
+    jb_str(&jb, c->customer);
     jb_key(&jb, "reward");
-    jb_str(&jb, c.reward);
+    jb_str(&jb, c->reward);
     jb_key(&jb, "discount");
-    jb_int(&jb, c.discount);
+    jb_int(&jb, c->discount);
     jb_key(&jb, "percent");
-    jb_int(&jb, c.percent);
+    jb_int(&jb, c->percent);
     jb_key(&jb, "expires");
-    jb_int(&jb, c.expires);
+    jb_int(&jb, c->expires);
+    if (campaign) {
+        jb_key(&jb, "campaign");
+        jb_str(&jb, campaign);
+    }
     jb_obj_end(&jb);
-    if (jb_take(s, &jb, ev.data) != 0 || event_append(s, &ev) != 0)
-        return -1;
-    if (out)
-        *out = c;
-    return 0;
+    return jb_take(s, &jb, ev.data) != 0 ? -1 : event_append(s, &ev);
 }
 
 int store_coupon_issue(store *s, const char *manager, const struct store_coupon_spec *spec,

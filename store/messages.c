@@ -673,9 +673,11 @@ static bool occasion_held(store *s, const char *key)
 }
 
 /* The channel a message goes by: e-mail or SMS where the customer agreed
- * to it and gave the address, else the counter. Nothing at all without
- * the customer's marketing consent. */
-static int pick_channel(store *s, const char *customer, char channel[8], char lang[3], bool *allowed)
+ * to it and gave the address, else the counter; only those of channels
+ * (STORE_CHANNEL_ bits; "" when none of them will do). Nothing at all
+ * without the customer's marketing consent. */
+static int pick_channel_of(store *s, const char *customer, int channels, char channel[8], char lang[3],
+                           bool *allowed)
 {
     struct store_contact k;
     if (store_customer_contact(s, customer, &k) != 0)
@@ -689,12 +691,22 @@ static int pick_channel(store *s, const char *customer, char channel[8], char la
         return store_fail(s, _("no such customer"));
     bool email = sqlite3_column_int(st, 0), phone = sqlite3_column_int(st, 1);
     *allowed = sqlite3_column_int(st, 2) != 0;
-    snprintf(channel, 8, "%s", k.email && email ? "email" : k.sms && phone ? "sms" : "counter");
+    snprintf(channel, 8, "%s", k.email && email && (channels & STORE_CHANNEL_EMAIL) ? "email"
+                               : k.sms && phone && (channels & STORE_CHANNEL_SMS) ? "sms"
+                               : channels & STORE_CHANNEL_COUNTER ? "counter" : "");
     return 0;
+}
+
+static int pick_channel(store *s, const char *customer, char channel[8], char lang[3], bool *allowed)
+{
+    return pick_channel_of(s, customer, STORE_CHANNELS_ALL, channel, lang, allowed);
 }
 
 /* Queues a message for an occasion not yet held here. vars: a JSON object
  * of the occasion's values; expires 0: messages.expire_days from now. */
+static int queue(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
+                 const char *vars, int64_t expires, const char *channel, const char *lang, bool allowed);
+
 static int fire(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
                 const char *vars, int64_t expires)
 {
@@ -704,6 +716,27 @@ static int fire(store *s, const char *staff, const char *customer, int trigger, 
     bool allowed = false;
     if (pick_channel(s, customer, channel, lang, &allowed) != 0)
         return -1;
+    return queue(s, staff, customer, trigger, occasion, vars, expires, channel, lang, allowed);
+}
+
+int messages_queue_campaign(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
+                            const char *vars, int64_t expires, int channels)
+{
+    char channel[8], lang[3];
+    bool allowed = false;
+    if (trigger < 0)
+        return store_fail(s, _("no such message template"));
+    if (occasion_held(s, occasion))
+        return 0;
+    if (pick_channel_of(s, customer, channels, channel, lang, &allowed) != 0)
+        return -1;
+    /* No consent, or none of the campaign's channels: no message at all. */
+    return allowed && channel[0] ? queue(s, staff, customer, trigger, occasion, vars, expires, channel, lang, true) : 0;
+}
+
+static int queue(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
+                 const char *vars, int64_t expires, const char *channel, const char *lang, bool allowed)
+{
     if (!expires)
         expires = store_now(s) + setting_int(s, "messages.expire_days") * DAY_MS;
     struct store_event ev;

@@ -821,5 +821,6 @@ const char *store_reward_kind_text(const char *kind);
 const char *store_reward_row_text(const struct store_reward_row *r);
 
 #include "messages.h"
+#include "campaigns.h"
 
 #endif

@@ -67,6 +67,27 @@ static int birthday_days(const char *birthday, int64_t now, int *past)
     return -1;
 }
 
+/* A running campaign's offer for this member: said at every scan until
+ * it ends (a coupon of it is also in the list of coupons). */
+struct offer_prompts { store *s; const char *lang; struct prompt *out; int n, max; };
+
+static int offer_prompt(const struct store_campaign *k, const struct store_offer *o, void *arg)
+{
+    struct offer_prompts *p = arg;
+    char what[128];
+    if (p->n >= p->max)
+        return 1;
+    time_t t = (time_t)((k->expires) / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    store_offer_text(p->s, o, p->lang, what, sizeof what);
+    p->out[p->n].colour = C_GOOD;
+    snprintf(p->out[p->n].text, sizeof p->out[p->n].text, _("Offer: %s until %02d.%02d (%s)"), what, tm.tm_mday,
+             tm.tm_mon + 1, k->name);
+    p->n++;
+    return 0;
+}
+
 int panel_prompts(store *s, const struct store_customer *c, const char *lang, struct prompt *out, int max)
 {
     int n = 0;
@@ -75,6 +96,9 @@ int panel_prompts(store *s, const struct store_customer *c, const char *lang, st
 #define ADD(col, ...) do { if (n < max) { out[n].colour = (col); \
     snprintf(out[n].text, sizeof out[n].text, __VA_ARGS__); n++; } } while (0)
     n += contact_prompts(s, c->id, out, max);    /* a message to tell them */
+    struct offer_prompts op = { s, lang, out, n, max };
+    store_campaign_offers(s, c->id, offer_prompt, &op);
+    n = op.n;
     if (c->points < 0)
         ADD(C_BAD, ngettext("Negative balance (%" PRId64 " point): no redemptions until it is positive",
                             "Negative balance (%" PRId64 " points): no redemptions until it is positive",

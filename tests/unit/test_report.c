@@ -1654,6 +1654,8 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
                                       " DROP INDEX events_use; DROP INDEX events_enrol;"
                                       " DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates;"
                                       " DROP TABLE signers; DROP TABLE chain;"
+                                      " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
+                                      " ALTER TABLE coupons DROP COLUMN campaign;"
                                       " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
     char err[512];

@@ -1,0 +1,77 @@
+#!/bin/sh
+# Campaigns from the command line, on a seeded demo shop: only a manager
+# starts one; its audience is the members 'tally report segments' lists;
+# each member's coupon is theirs alone and works once; a points variant is
+# in the balance and the holdout gets nothing; the message is queued for
+# those who consented; stopping ends the coupons; bad input is refused
+# with the reason and changes nothing.
+. "$(dirname "$0")/lib.sh"
+T=$TALLY
+export TALLY_STAFF=Mira TALLY_PIN=2468
+TALLY_NEW_PIN=2468 $T init --shop "Kawiarnia" --currency PLN --manager Mira >/dev/null
+$T demo seed --customers 200 --days 120 >/dev/null 2>&1 || fail "demo seed"
+
+refuse "a barista cannot start a campaign" "manager" \
+    as Bogdan 1111 $T campaign create Nope --segment all --offer points:5 --expires 30d
+refuse "an unknown segment" "no segment 'loyal'" $T campaign create X --segment loyal --offer points:5 --expires 30d
+refuse "an unknown offer" "not an offer" $T campaign create X --segment all --offer gift:5 --expires 30d
+refuse "an unknown reward" "Caviar" $T campaign create X --segment all --offer reward:Caviar --expires 30d
+refuse "no end" "how long" $T campaign create X --segment all --offer points:5
+refuse "a holdout over half" "holdout" $T campaign create X --segment all --offer points:5 --expires 30d --holdout 60%
+refuse "an unknown template" "no message template 'party'" \
+    $T campaign create X --segment all --offer points:5 --expires 30d --message party
+refuse "nobody that often" "nobody" $T campaign create X --segment all --min-visits 100000 --offer points:5 --expires 30d
+run "nothing was started by any of those" $T campaign list
+same "no campaign listed" "$OUT" ""
+
+events=$(sql "SELECT count(*) FROM events")
+run "a win-back campaign for the at-risk members" \
+    $T campaign create "Win back" --segment at-risk --offer coupon:20% --expires 30d --message winback --holdout 10%
+has "it says how many members it reached" "Campaign Win back started for [0-9]* members ([0-9]* held out)"
+[ "$(sql "SELECT count(*) FROM events")" -gt "$events" ] && pass "its events are in the ledger" || fail "no events"
+
+# The audience is the segment as the report lists it.
+want=$($T report segments --segment at-risk --limit 0 --format csv | sed 1d | cut -d, -f2 | sort)
+got=$($T --format json campaign show "win back" --members | python3 -c '
+import json, sys
+print("\n".join(sorted(m["customer"] for m in json.load(sys.stdin))))')
+same "the audience is the at-risk segment of 'report segments'" "$got" "$want"
+
+# A member's coupon: theirs alone, once.
+member=$($T --format json campaign show "win back" --members | python3 -c '
+import json, sys
+print(next(m["customer"] + " " + m["coupon"] for m in json.load(sys.stdin) if m["arm"] == "offer"))')
+id=${member% *} code=${member#* }
+other=$(sql "SELECT id FROM customers WHERE id <> '$id' AND forgotten = 0 LIMIT 1")
+refuse "another customer cannot use it" "another customer" $T coupon redeem "$code" --card "$other"
+run "the member uses it" $T coupon redeem "$code" --card "$id"
+has "20% off" "20% off"
+refuse "once" "used already" $T coupon redeem "$code" --card "$id"
+
+# Variants: the points arm's bonus is in the balance, the holdout's is not.
+run "an experiment with two variants" \
+    $T campaign create Test --segment regular --variants "A=points:25,B=reward:Croissant" --expires 2w --holdout 20%
+run "it shows its arms" $T campaign show test
+has "variant A" "A  *25 points"
+has "variant B" "B  *Croissant"
+has "the holdout" "held out (20%)"
+bad=$(sql "SELECT count(*) FROM campaign_members m JOIN campaigns c ON c.id = m.campaign
+           WHERE c.name = 'Test' AND (m.arm = 'A') <> EXISTS (SELECT 1 FROM events e WHERE e.type = 'bonus'
+           AND e.customer = m.customer AND e.points = 25 AND json_extract(e.data, '$.campaign') = c.id)")
+same "exactly the members of arm A got 25 points" "$bad" 0
+
+# Messages: queued for members of an arm who consented, none for the rest.
+queued=$(sql "SELECT count(*) FROM outbox WHERE key LIKE 'msg:campaign:%'")
+want=$(sql "SELECT count(*) FROM campaign_members m JOIN customers c ON c.id = m.customer
+            WHERE m.arm <> 'holdout' AND c.consent = 1 AND m.campaign = (SELECT id FROM campaigns WHERE name = 'Win back')")
+same "a message for each member in the offer who consented" "$queued" "$want"
+
+run "list" $T campaign list
+has "both listed" "Win back.*running"
+run "stop" $T campaign stop "Win back"
+refuse "stopped once" "ended already" $T campaign stop "Win back"
+code2=$(sql "SELECT coupon || ' ' || customer FROM campaign_members WHERE coupon <> '' AND coupon <> '$code' LIMIT 1")
+refuse "its other coupons stop working" "expired" $T coupon redeem "${code2% *}" --card "${code2#* }"
+run "list after the stop" $T --format json campaign list
+has "stopped in JSON" '"status":"stopped"'
+run "the ledger is sound" $T check
