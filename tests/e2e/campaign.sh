@@ -70,7 +70,8 @@ run "list" $T campaign list
 has "both listed" "Win back.*running"
 run "stop" $T campaign stop "Win back"
 refuse "stopped once" "ended already" $T campaign stop "Win back"
-code2=$(sql "SELECT coupon || ' ' || customer FROM campaign_members WHERE coupon <> '' AND coupon <> '$code' LIMIT 1")
+code2=$(sql "SELECT coupon || ' ' || customer FROM campaign_members WHERE coupon <> '' AND coupon <> '$code'
+               AND campaign = (SELECT id FROM campaigns WHERE name = 'Win back') LIMIT 1")
 refuse "its other coupons stop working" "expired" $T coupon redeem "${code2% *}" --card "${code2#* }"
 run "list after the stop" $T --format json campaign list
 has "stopped in JSON" '"status":"stopped"'
