@@ -406,7 +406,8 @@ static int find_audience(store *s, const char *segment, struct audience *a)
             a->n = kept;
         }
     }
-    qsort(a->id, a->n, sizeof a->id[0], by_id);
+    if (a->n > 1)       /* a->id is NULL while nobody is in it */
+        qsort(a->id, a->n, sizeof a->id[0], by_id);
     return 0;
 }
 
