@@ -2,6 +2,7 @@
  * JSON. The figures and their definitions are store/report.c's; this file
  * parses the period, logs the manager in and lays the rows out. */
 #include <inttypes.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ static const char USAGE[] = N_(
     "  day          end-of-day reconciliation per till and staff member (--date)\n"
     "  messages     messages to customers per trigger and channel: what became\n"
     "               of them, opt-outs and visits after them\n"
+    "  campaign NAME  what a campaign changed, per variant against its holdout\n"
+    "               (its own window: from its start to its end, stop or now)\n"
     "\n"
     "The period: --from 2026-07-01 --to 2026-09-30 (both days included; --from\n"
     "alone runs to today), --period 2026 | 2026-Q3 | 2026-11 | 2026-11-05, or\n"
@@ -116,6 +119,19 @@ static const char USAGE[] = N_(
     "  at all); members who visited: members sent one who made a visit within\n"
     "  14 days after it was sent. Messages are the whole shop's (no --till).\n"
     "  CSV and JSON: the total row has an empty trigger and channel.\n");
+    "  campaign: per variant and for the holdout, members; messages delivered\n"
+    "  (sent, or told at the counter); offers used (coupons used, a points\n"
+    "  bonus as given, a multiplier by members who bought while it ran);\n"
+    "  members who visited; visits and sales per member in the window. Lift:\n"
+    "  the variant's mean per member less the holdout's, with a 95-percent\n"
+    "  confidence interval by Welch's t-test (unequal variances,\n"
+    "  Welch-Satterthwaite degrees of freedom), for visits and for sales. It\n"
+    "  worked when the whole interval of visits is above 0; otherwise the\n"
+    "  report says about how many more members (in the same proportions) would\n"
+    "  tell a difference of that size, at 95-percent confidence and 80-percent\n"
+    "  power. Cost: amounts off used, and rewards and points at the value of a\n"
+    "  point ('-' for a percentage off or a multiplier); extra sales = (sales\n"
+    "  per member - the holdout's) x members.\n");
 
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
 
@@ -1190,6 +1206,136 @@ static bool hex_origin(const char *t)
     return true;
 }
 
+/* --- campaign ------------------------------------------------------------ */
+
+static const char *const VERDICTS[] = { "", "too-few", "worked", "worse", "unclear" };
+
+static int64_t hundredths(double x) { return isfinite(x) ? (int64_t)llround(x * 100) : STORE_NA; }
+static int64_t minor(double x) { return isfinite(x) ? (int64_t)llround(x) : STORE_NA; }
+
+static void campaign_extra(struct jbuf *doc, void *arg)
+{
+    const struct store_campaign_result *r = arg;
+    char t[32];
+    jb_key(doc, "campaign");
+    jb_str(doc, r->campaign.name);
+    jb_key(doc, "segment");
+    jb_str(doc, r->campaign.segment);
+    jb_key(doc, "from");
+    cli_time(r->from, t, sizeof t);
+    jb_str(doc, t);
+    jb_key(doc, "to");
+    cli_time(r->to, t, sizeof t);
+    jb_str(doc, t);
+    jb_key(doc, "method");
+    jb_str(doc, "welch-t-95");
+}
+
+/* The verdict in words, and what it cost against what it brought. */
+static void campaign_verdict(struct cli *c, const struct store_arm_result *a)
+{
+    char d[32], lo[32], hi[32], cost[MONEY_BUFSZ], extra[MONEY_BUFSZ];
+    decimal_format(hundredths(fabs(a->visits_lift.diff)), 2, c->lang, d, sizeof d);
+    decimal_format(hundredths(a->visits_lift.low), 2, c->lang, lo, sizeof lo);
+    decimal_format(hundredths(a->visits_lift.high), 2, c->lang, hi, sizeof hi);
+    switch (a->verdict) {
+    case VERDICT_WORKED:
+        printf(_("%s brought %s more visits per member than no offer (95%% CI %s to %s): it worked.\n"), a->arm, d, lo, hi);
+        break;
+    case VERDICT_WORSE:
+        printf(_("%s brought %s fewer visits per member than no offer (95%% CI %s to %s): worse than nothing.\n"), a->arm,
+               d, lo, hi);
+        break;
+    case VERDICT_UNCLEAR:
+        if (isinf(a->more_members))
+            printf(_("%s is not distinguishable from no offer (95%% CI %s to %s): no difference seen so far.\n"), a->arm,
+                   lo, hi);
+        else
+            printf(ngettext("%s is not distinguishable from no offer yet (95%% CI %s to %s); about %lld more member needed.\n",
+                            "%s is not distinguishable from no offer yet (95%% CI %s to %s); about %lld more members needed.\n",
+                            i18n_n((long long)a->more_members)),
+                   a->arm, lo, hi, (long long)a->more_members);
+        break;
+    default:
+        printf(_("%s: too few members to tell (it takes at least 2 in it and 2 held out).\n"), a->arm);
+        return;
+    }
+    cli_amount(c, a->extra_sales, extra);
+    if (a->cost == STORE_NA)
+        printf(_("  The cost of its offers is not known (a percentage off or a multiplier); sales beyond the holdout's: %s.\n"),
+               extra);
+    else
+        printf(_("  Its offers used cost %s; sales beyond the holdout's: %s.\n"), cli_amount(c, a->cost, cost), extra);
+}
+
+static int report_campaign(struct ctx *x, const char *name)
+{
+    struct store_campaign_result r;
+    if (store_report_campaign(x->c->s, name, &r) != 0)
+        return cli_store_fail(x->c);
+    static const struct col COLS[] = {
+        { "arm", N_("arm"), K_TEXT, false },
+        { "offer", N_("offer"), K_TEXT, false },
+        { "members", N_("members"), K_INT, false },
+        { "messages_delivered", N_("messages delivered"), K_INT, false },
+        { "offers_used", N_("offers used"), K_INT, false },
+        { "members_visited", N_("members who visited"), K_INT, false },
+        { "visits_per_member", N_("visits per member"), K_HUND, false },
+        { "sales_per_member", N_("sales per member"), K_MONEY, false },
+        { "visits_lift", N_("visits lift"), K_HUND, false },
+        { "visits_lift_low", N_("visits lift, 95% CI from"), K_HUND, false },
+        { "visits_lift_high", N_("visits lift, 95% CI to"), K_HUND, false },
+        { "sales_lift", N_("sales lift"), K_MONEY, false },
+        { "sales_lift_low", N_("sales lift, 95% CI from"), K_MONEY, false },
+        { "sales_lift_high", N_("sales lift, 95% CI to"), K_MONEY, false },
+        { "cost", N_("cost of offers used"), K_MONEY, false },
+        { "extra_sales", N_("extra sales"), K_MONEY, false },
+        { "verdict", N_("verdict"), K_TEXT, false },
+        { "more_members_needed", N_("more members needed"), K_INT, false },
+    };
+    struct out o;
+    out_begin(&o, x->c, x->fmt, "campaign", NULL, NULL, COLS, NCOLS(COLS));
+    o.vertical = true;
+    char offers[STORE_CAMPAIGN_ARMS + 1][128];
+    for (int i = 0; i < r.narms; i++) {
+        const struct store_arm_result *a = &r.arm[i];
+        bool lift = a->verdict != VERDICT_NONE && a->visits_lift.ok;
+        if (x->fmt == FMT_TABLE)
+            store_offer_text(x->c->s, &a->offer, x->c->lang, offers[i], sizeof offers[i]);
+        else
+            store_offer_code(x->c->s, &a->offer, offers[i], sizeof offers[i]);
+        struct val v[NCOLS(COLS)] = {
+            { 0, a->arm }, { 0, offers[i] }, { a->members, NULL }, { a->messages, NULL }, { a->used, NULL },
+            { a->visitors, NULL }, { hundredths(a->visits_mean), NULL }, { minor(a->sales_mean), NULL },
+            { lift ? hundredths(a->visits_lift.diff) : STORE_NA, NULL },
+            { lift ? hundredths(a->visits_lift.low) : STORE_NA, NULL },
+            { lift ? hundredths(a->visits_lift.high) : STORE_NA, NULL },
+            { lift ? minor(a->sales_lift.diff) : STORE_NA, NULL },
+            { lift ? minor(a->sales_lift.low) : STORE_NA, NULL },
+            { lift ? minor(a->sales_lift.high) : STORE_NA, NULL },
+            { a->cost, NULL }, { a->verdict == VERDICT_NONE ? STORE_NA : a->extra_sales, NULL },
+            { 0, VERDICTS[a->verdict] },
+            { a->verdict == VERDICT_UNCLEAR && isfinite(a->more_members) ? (int64_t)a->more_members : STORE_NA, NULL },
+        };
+        out_row(&o, v);
+    }
+    if (x->fmt == FMT_TABLE) {
+        char from[32], to[32];
+        cli_time(r.from, from, sizeof from);
+        cli_time(r.to, to, sizeof to);
+        printf(_("Campaign %s (%s), %s to %s\n\n"), r.campaign.name, r.campaign.segment, from, to);
+    }
+    int rc = out_end(&o, 0, campaign_extra, &r);
+    if (rc != 0 || x->fmt != FMT_TABLE)
+        return rc;
+    printf("\n");
+    for (int i = 0; i < r.narms; i++)
+        if (r.arm[i].verdict != VERDICT_NONE)
+            campaign_verdict(x->c, &r.arm[i]);
+    printf("\n%s\n", _("Lift: each arm's mean per member less the holdout's, with a 95-percent confidence interval by Welch's t-test."));
+    return 0;
+}
+
 int cmd_report(struct cli *c, int argc, char **argv)
 {
     enum fmt fmt = c->json ? FMT_JSON : FMT_TABLE;
@@ -1201,28 +1347,40 @@ int cmd_report(struct cli *c, int argc, char **argv)
         free(args);
         return cli_fail(_("--format is 'table', 'csv' or 'json'")), 2;
     }
-    const char *pos[1], *from = NULL, *to = NULL, *period = NULL, *last = NULL, *till = NULL,
+    const char *pos[2], *from = NULL, *to = NULL, *period = NULL, *last = NULL, *till = NULL,
                *segment = NULL, *by = NULL, *date = NULL, *limit = NULL;
     const struct opt opts[] = {
         { "from", &from, NULL }, { "to", &to, NULL }, { "period", &period, NULL },
         { "last", &last, NULL }, { "till", &till, NULL }, { "segment", &segment, NULL },
         { "by", &by, NULL }, { "date", &date, NULL }, { "limit", &limit, NULL }, { 0 } };
-    int n = cli_parse(c, nargs, args, opts, pos, 1, USAGE);
+    int n = cli_parse(c, nargs, args, opts, pos, 2, USAGE);
     free(args);
     if (n < 0)
         return 2;
     if (c->json)
         fmt = FMT_JSON;
     static const char *const NAMES[] = { "summary", "segments", "customers", "rewards", "tiers",
-                                         "staff", "tills", "overdrafts", "day", "messages", NULL };
+                                         "staff", "tills", "overdrafts", "day", "messages", "campaign", NULL };
     int which = -1;
-    for (int i = 0; n == 1 && NAMES[i]; i++)
+    for (int i = 0; n >= 1 && NAMES[i]; i++)
         if (strcmp(pos[0], NAMES[i]) == 0)
             which = i;
+    if (which == 10) {   /* its own window: no period, no till */
+        if (n != 2)
+            return cli_fail(_("say which campaign: tally report campaign NAME")), 2;
+        if (from || to || period || last || till || segment || by || date || limit)
+            return cli_fail(_("the campaign report covers the campaign's own time and every till: it takes only its name")), 2;
+        if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
+            return 1;
+        struct ctx x = { .c = c, .fmt = fmt };
+        return report_campaign(&x, pos[1]);
+    }
+    if (n == 2)
+        return cli_fail(_("give one report name; see 'tally report --help'")), 2;
     if (n == 0)
-        return cli_fail(_("say which report: summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day or messages; see 'tally report --help'")), 2;
+        return cli_fail(_("say which report: summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day, messages or campaign; see 'tally report --help'")), 2;
     if (which < 0)
-        return cli_fail(_("no report '%s': one of summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day, messages"), pos[0]), 2;
+        return cli_fail(_("no report '%s': one of summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day, messages, campaign"), pos[0]), 2;
     if (till && !hex_origin(till))
         return cli_fail(_("'%s' is not a till: tills are 8 hex digits, as 'tally report tills' lists them"), till), 2;
     if (segment && which != 1)

@@ -109,4 +109,48 @@ int store_campaign_offers(store *s, const char *customer,
                           int (*fn)(const struct store_campaign *, const struct store_offer *, void *),
                           void *arg);
 
+/* --- the result (campaign_report.c) ----------------------------------------
+ * Per arm and for the holdout, over the campaign's window (its start to its
+ * end, its stop or now, whichever is first): members; messages delivered
+ * (sent, or told at the counter); offers used (coupons used; a points bonus
+ * as given; a multiplier by members who bought while it ran); members who
+ * visited; visits and sales per member (the reports' definitions: refunds
+ * and voids count with the purchase). Each arm against the holdout: the
+ * difference of the means with a 95 % confidence interval by Welch's t
+ * (unequal variances, Welch-Satterthwaite degrees of freedom), for visits
+ * and for sales; the verdict on visits; how many more members it would
+ * take to tell (95 % confidence, 80 % power); the offer's cost beside the
+ * extra sales. */
+enum store_verdict {
+    VERDICT_NONE,       /* the holdout's own row */
+    VERDICT_TOO_FEW,    /* fewer than 2 members in the arm or the holdout */
+    VERDICT_WORKED,     /* the whole interval above 0 */
+    VERDICT_WORSE,      /* the whole interval below 0 */
+    VERDICT_UNCLEAR     /* the interval holds 0: more_members more would tell */
+};
+struct store_lift {
+    double diff, low, high, df;     /* per member; sales in minor units */
+    bool ok;                        /* false: too few to compute an interval */
+};
+struct store_arm_result {
+    char arm[STORE_ARM_NAME_MAX + 1];   /* a variant, or STORE_CAMPAIGN_HOLDOUT */
+    struct store_offer offer;           /* OFFER_NONE for the holdout */
+    int64_t members, messages, used, visitors;
+    int64_t visits, sales;              /* in the window, all its members together */
+    double visits_mean, sales_mean;     /* per member (sales in minor units) */
+    double visits_var, sales_var;       /* sample variances, n - 1 below */
+    int64_t cost;                       /* what the offers used cost, minor units; STORE_NA: not known */
+    int64_t extra_sales;                /* (sales per member - the holdout's) x members */
+    struct store_lift visits_lift, sales_lift;
+    int verdict;                        /* enum store_verdict */
+    double more_members;                /* VERDICT_UNCLEAR: about how many more; INFINITY: no difference seen */
+};
+struct store_campaign_result {
+    struct store_campaign campaign;
+    int64_t from, to;                   /* the window, unix ms */
+    int narms;                          /* the variants, then the holdout (if any) last */
+    struct store_arm_result arm[STORE_CAMPAIGN_ARMS + 1];
+};
+int store_report_campaign(store *s, const char *campaign, struct store_campaign_result *out);
+
 #endif

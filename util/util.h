@@ -195,6 +195,24 @@ void jb_raw(struct jbuf *jb, const char *json);
  * reader ever turns it into a float. */
 void jb_money(struct jbuf *jb, int64_t minor, int digits);
 
+/* --- statistics (stats.c) ------------------------------------------------ */
+
+/* The t distribution with df degrees of freedom: P(T <= t), and the t
+ * with P(T <= t) = p (NaN for p outside (0, 1) or df <= 0). */
+double t_cdf(double t, double df);
+double t_quantile(double p, double df);
+/* Welch's t for mean1 - mean2 (sample variances, n - 1 below): the
+ * difference, its standard error, the Welch-Satterthwaite degrees of
+ * freedom and the interval at level (0.95). -1 with fewer than 2 in
+ * either sample (diff is still set, the rest NaN). */
+struct welch { double diff, se, df, low, high; };
+int welch(double mean1, double var1, long long n1, double mean2, double var2, long long n2, double level,
+          struct welch *out);
+/* How many more members (arm and holdout together, in their present
+ * proportion) would show a difference of diff at 95 % confidence with
+ * 80 % power; 0 if enough already, INFINITY for no difference. */
+double welch_members_needed(double diff, double var1, long long n1, double var2, long long n2);
+
 /* --- CSV reader ----------------------------------------------------------- */
 
 /* Reads RFC 4180 CSV as spreadsheets export it: quoted fields with ""

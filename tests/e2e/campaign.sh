@@ -76,3 +76,55 @@ refuse "its other coupons stop working" "expired" $T coupon redeem "${code2% *}"
 run "list after the stop" $T --format json campaign list
 has "stopped in JSON" '"status":"stopped"'
 run "the ledger is sound" $T check
+
+# The result, against an oracle apart from the C code (Welch's t in
+# Python: tests/unit/welch_oracle.py): an experiment on everyone, whose
+# arm A is made to come back three times, B once in three, the holdout
+# once in two.
+run "an experiment on everyone" $T campaign create Result --segment all --variants "A=coupon:5.00,B=points:20" \
+    --holdout 30% --expires 30d
+$T program set limits.per_day 0 >/dev/null
+i=0
+for row in $(sql "SELECT m.customer || ':' || m.arm FROM campaign_members m JOIN campaigns c ON c.id = m.campaign
+                  WHERE c.name = 'Result' ORDER BY m.customer LIMIT 90"); do
+    case ${row#*:} in A) n=3 ;; B) n=$((i % 3 == 0)) ;; *) n=$((i % 2)) ;; esac
+    i=$((i + 1))
+    while [ "$n" -gt 0 ]; do $T earn "${row%:*}" 12,50 >/dev/null || fail "earn"; n=$((n - 1)); done
+done
+run "the campaign report" $T report campaign result
+has "arm A worked" "A brought .* more visits per member than no offer (95% CI .*): it worked"
+has "arm B: not told apart yet" "B is not distinguishable from no offer"
+has "the method is said" "Welch's t-test"
+$T --format json report campaign Result >"$WORK/result.json"
+sql "SELECT m.arm, m.customer, (SELECT count(*) FROM events e WHERE e.type = 'earn' AND e.customer = m.customer
+       AND e.wall >= c.started), (SELECT coalesce(sum(spend), 0) FROM events e WHERE e.type = 'earn'
+       AND e.customer = m.customer AND e.wall >= c.started)
+     FROM campaign_members m JOIN campaigns c ON c.id = m.campaign WHERE c.name = 'Result'" >"$WORK/members.txt"
+OUT=$(python3 - "$E2E_DIR/../unit" "$WORK/result.json" "$WORK/members.txt" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import welch_oracle as w
+w.STEPS[0] = 2000
+rows = {r["arm"]: r for r in json.load(open(sys.argv[2]))["rows"]}
+arms = {}
+for line in open(sys.argv[3]):
+    arm, _, visits, spend = line.strip().split("|")
+    arms.setdefault(arm, ([], []))
+    arms[arm][0].append(int(visits))
+    arms[arm][1].append(int(spend) / 100)
+hold = arms["holdout"]
+bad = []
+for arm in ("A", "B"):
+    r = rows[arm]
+    if r["members"] != len(arms[arm][0]):
+        bad.append(f"{arm} members {r['members']} != {len(arms[arm][0])}")
+    for k, i, names in ((0, 0, ("visits_lift", "visits_lift_low", "visits_lift_high")),
+                        (1, 1, ("sales_lift", "sales_lift_low", "sales_lift_high"))):
+        res = w.welch(arms[arm][k], hold[k])
+        for name, want in zip(names, (res[6], res[9], res[10])):
+            if abs(float(r[name]) - want) > 0.0051:
+                bad.append(f"{arm} {name} {r[name]} != {want:.4f}")
+print("ok" if not bad else "; ".join(bad))
+PY
+)
+same "lift and intervals as the Python oracle works them out" "$OUT" ok

@@ -1,5 +1,6 @@
 /* test_util.c - unit tests for util/: UTF-8, folding, money, dates, the
  * JSON writer and the CSV reader. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1014,6 +1015,73 @@ static void test_csv_record_size_limit(void **state)
     free(data);
 }
 
+/* --- statistics: Welch's t against tests/unit/welch_oracle.py ---------------- */
+
+/* Mean and sample variance of a list, as the campaign report computes them. */
+static void moments(const int *x, int n, double *mean, double *var)
+{
+    double sum = 0, sq = 0;
+    for (int i = 0; i < n; i++) {
+        sum += x[i];
+        sq += (double)x[i] * x[i];
+    }
+    *mean = sum / n;
+    *var = n > 1 ? (sq - sum * sum / n) / (n - 1) : 0;
+}
+
+#define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-6)
+
+static void welch_case(const int *a, int na, const int *b, int nb, double diff, double se, double df,
+                       double low, double high)
+{
+    double m1, v1, m2, v2;
+    struct welch w;
+    moments(a, na, &m1, &v1);
+    moments(b, nb, &m2, &v2);
+    assert_int_equal(welch(m1, v1, na, m2, v2, nb, 0.95, &w), 0);
+    NEAR(w.diff, diff);
+    NEAR(w.se, se);
+    NEAR(w.df, df);
+    NEAR(w.low, low);
+    NEAR(w.high, high);
+}
+
+static void test_t_quantile(void **state)
+{
+    (void)state;
+    NEAR(t_quantile(0.975, 1), 12.7062047362);
+    NEAR(t_quantile(0.975, 10), 2.2281388520);
+    NEAR(t_quantile(0.975, 3.5), 2.9400886380);
+    NEAR(t_quantile(0.95, 30), 1.6972608866);
+    NEAR(t_quantile(0.5, 7), 0);
+    NEAR(t_quantile(0.025, 10), -2.2281388520);
+    assert_true(isnan(t_quantile(1.0, 5)) && isnan(t_quantile(0.5, 0)));
+}
+
+static void test_welch_cases(void **state)
+{
+    (void)state;
+    static const int same_a[] = { 1, 2, 0, 1, 3, 1, 2, 0, 1, 2, 1, 0 }, same_b[] = { 2, 1, 1, 0, 2, 1, 3, 1, 0, 1, 0, 2 };
+    static const int up_a[] = { 3, 4, 2, 5, 3, 4, 3, 5, 4, 3, 2, 4, 6, 3, 4, 5, 3, 4, 2, 4 }, up_b[] = { 1, 0, 1, 2, 0, 1, 1, 0, 2 };
+    static const int tiny_a[] = { 2, 5 }, tiny_b[] = { 0, 1, 0 };
+    /* No effect: the interval spans 0, symmetric about it. */
+    welch_case(same_a, 12, same_b, 12, 0, 0.3827069982, 22, -0.7936857364, 0.7936857364);
+    /* A clear effect: the whole interval above 0. */
+    welch_case(up_a, 20, up_b, 9, 2.7611111111, 0.3567118443, 21.2572435675, 2.0198344574, 3.5023877648);
+    /* A tiny sample: a big difference, but an interval wide enough to hold 0. */
+    welch_case(tiny_a, 2, tiny_b, 3, 3.1666666667, 1.5365907429, 1.0998629928, -12.6286917268, 18.9620250602);
+    /* One member on a side: no interval at all. */
+    struct welch w;
+    assert_int_equal(welch(2, 0, 1, 1, 0.5, 10, 0.95, &w), -1);
+    NEAR(w.diff, 1);
+    assert_true(isnan(w.low));
+    /* No difference: no number of members shows one; a real one needs some. */
+    assert_true(isinf(welch_members_needed(0, 1, 100, 1, 10)));
+    double more = welch_members_needed(0.1, 1, 100, 1, 10);
+    assert_true(more > 1000 && more < 100000);
+    assert_true(welch_members_needed(2.76, 1.19, 20, 0.61, 9) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1049,6 +1117,8 @@ int main(void)
         cmocka_unit_test(test_csv_unterminated_quote),
         cmocka_unit_test(test_csv_bad_bytes),
         cmocka_unit_test(test_csv_record_size_limit),
+        cmocka_unit_test(test_t_quantile),
+        cmocka_unit_test(test_welch_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
