@@ -71,7 +71,7 @@ static int result_tx(store *s, const char *campaign, struct store_campaign_resul
     if (store_now(s) < r->to)
         r->to = store_now(s);
     for (int i = 0; i < c->narms; i++) {
-        snprintf(r->arm[i].arm, sizeof r->arm[i].arm, "%s", c->arm[i].name);
+        memcpy(r->arm[i].arm, c->arm[i].name, sizeof r->arm[i].arm);    /* same size, both NUL-ended */
         r->arm[i].offer = c->arm[i].offer;
     }
     r->narms = c->narms;
