@@ -1699,7 +1699,9 @@ static void corrections_as_migrated(struct fx *f, const char *file)
                                       " FROM (SELECT customer, sum(points) AS pt, sum(stamps) AS st, sum(credit) AS cr,"
                                       " sum(spend) AS sp, sum(visits) AS vi FROM lot_adjust GROUP BY customer) a"
                                       " WHERE customers.id = a.customer; DROP TABLE lot_adjust;"
-                                      " DROP TABLE signers; DROP TABLE chain; PRAGMA user_version = 4",
+                                      " DROP TABLE signers; DROP TABLE chain;"
+                                      " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
+                                      " ALTER TABLE coupons DROP COLUMN campaign; PRAGMA user_version = 4",
                                   NULL, NULL, &sqlerr), SQLITE_OK);
     sqlite3_close(db);
     s = store_open(copy, false, err, sizeof err);
