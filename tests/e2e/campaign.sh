@@ -93,7 +93,9 @@ for row in $(sql "SELECT m.customer || ':' || m.arm FROM campaign_members m JOIN
 done
 run "the campaign report" $T report campaign result
 has "arm A worked" "A brought .* more visits per member than no offer (95% CI .*): it worked"
-has "arm B: not told apart yet" "B is not distinguishable from no offer"
+# B (once in three) against the holdout (once in two): the arms come from
+# the keyed hash, random per shop, so the verdict may go either way.
+has "a verdict for arm B" "^B \(brought\|is not distinguishable\)"
 has "the method is said" "Welch's t-test"
 $T --format json report campaign Result >"$WORK/result.json"
 sql "SELECT m.arm, m.customer, (SELECT count(*) FROM events e WHERE e.type = 'earn' AND e.customer = m.customer
