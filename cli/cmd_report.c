@@ -118,7 +118,7 @@ static const char USAGE[] = N_(
     "  days the customer withdrew consent to that channel (the counter: to offers\n"
     "  at all); members who visited: members sent one who made a visit within\n"
     "  14 days after it was sent. Messages are the whole shop's (no --till).\n"
-    "  CSV and JSON: the total row has an empty trigger and channel.\n");
+    "  CSV and JSON: the total row has an empty trigger and channel.\n"
     "  campaign: per variant and for the holdout, members; messages delivered\n"
     "  (sent, or told at the counter); offers used (coupons used, a points\n"
     "  bonus as given, a multiplier by members who bought while it ran);\n"

@@ -26,8 +26,10 @@
  * checkpoint of each transaction cost as much as the events.
  * 3: events signed by their till (EVENTS and BATCH carry a seal, JOIN the
  * joining till's signing key). A till of another version is refused,
- * counted and told which till to upgrade; nothing passes between them. */
-#define SYNC_PROTOCOL 3
+ * counted and told which till to upgrade; nothing passes between them.
+ * 4: campaign events (store/campaigns.c). A till of 3 would refuse them as
+ * unknown types, and with them every later event of the till that made them. */
+#define SYNC_PROTOCOL 4
 #define SYNC_WIRE_MAX (4u << 20)        /* bytes of one message */
 #define SYNC_BATCH_MAX 2000             /* events in one BATCH or EVENTS */
 #define SYNC_BATCH_BYTES (2u << 20)     /* a batch stops growing past this */

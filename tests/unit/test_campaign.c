@@ -93,7 +93,7 @@ static int setup(void **state)
     for (int i = 1; i < 3; i++) {
         f->t[i] = open_db(f, i == 1 ? "b.db" : "c.db");
         store_random_origin(origin);
-        OK(f->t[i], store_join_setup(f->t[i], shop, secret, origin, pk, sk));
+        OK(f->t[i], store_join_setup(f->t[i], shop, secret, origin, pk, sk, NULL));
     }
     *state = f;
     return 0;
