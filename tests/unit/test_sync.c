@@ -267,7 +267,9 @@ static void test_wire_refuses_garbage(void **state)
     refused(NULL, 0, -1);
     refused("", 0, -1);
     refused("hello, world", 12, -1);
-    refused("\x93\x03\x03", 3, -1);                       /* fetch without fields */
+    /* This version's own messages, with what is wrong after the version. */
+    char v = (char)SYNC_PROTOCOL, older = (char)(SYNC_PROTOCOL - 1), newer = (char)(SYNC_PROTOCOL + 1);
+    refused((char[]){ '\x93', v, '\x03' }, 3, -1);         /* fetch without fields */
     refused("\xc1", 1, -1);                               /* never-used byte */
     refused("\xdd\xff\xff\xff\xff", 5, -1);               /* array claims 2^32 */
     refused("\xdf\x7f\xff\xff\xff\x01", 6, -1);           /* map claims 2^31 pairs */
@@ -275,10 +277,11 @@ static void test_wire_refuses_garbage(void **state)
     refused("\x91\x91\x91\x91\x91\x91\x91\x01", 8, -1);   /* nested too deep */
     refused("\x81\x01\x02", 3, -1);                       /* a map, not an array */
     refused("\xd4\x01\x01", 3, -1);                       /* ext type */
-    refused("\x92\x03\x63", 3, -1);                       /* unknown type 99 */
+    refused((char[]){ '\x92', v, '\x63' }, 3, -1);       /* unknown type 99 */
     refused("\x92\xcb\x40\x00\x00\x00\x00\x00\x00\x00\x01", 11, -1);  /* version 2.0 as float */
     refused("\x93\x01\x01\xc0", 4, -2);                   /* version 1 (older) */
-    refused("\x93\x04\x01\xc0", 4, -2);                   /* version 4 (newer) */
+    refused((char[]){ '\x93', older, '\x01', '\xc0' }, 4, -2);  /* the version before */
+    refused((char[]){ '\x93', newer, '\x01', '\xc0' }, 4, -2);  /* the version after */
     refused("\x92\xce\xff\xff\xff\xff\x01", 7, -2);       /* version 2^32-1 */
 }
 
