@@ -1279,7 +1279,7 @@ int store_digest(store *s, char out[65])
         /* Schema 5: each purchase's correction (lot_settle), as lazy. */
         ("SELECT origin, seq, customer, points, stamps, credit, spend, visits, wall, hlc"
          " FROM lot_adjust ORDER BY origin, seq"),
-        /* Schema 6 (campaigns.c), hashed only when they hold rows. */
+        /* Schema 7 (campaigns.c), hashed only when they hold rows. */
         ("SELECT id, name, segment, min_visits, arms, holdout, message, channels, started, expires,"
          " stopped FROM campaigns ORDER BY id"),
         "SELECT campaign, customer, arm, coupon, multiplier FROM campaign_members ORDER BY campaign, customer",
