@@ -16,7 +16,7 @@
 
 #include "store/store.h"
 
-/* The events table and its indexes exactly as store/db.c has them, for
+/* The events table and its indexes exactly as store/schema.c has them, for
  * the raw side of every benchmark (IF NOT EXISTS: a raw file may be
  * opened twice). */
 #define BENCH_EVENTS_SCHEMA \

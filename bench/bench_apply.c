@@ -11,7 +11,7 @@
  *
  * The raw baseline inserts the very same rows (same columns) into an
  * events table with the store's schema (primary key and indexes as in
- * store/db.c SCHEMA_V1), 1,000 rows per transaction, same PRAGMAs
+ * store/schema.c SCHEMA_V1), 1,000 rows per transaction, same PRAGMAs
  * (journal_mode=WAL, synchronous=FULL), prepared statement. Store and raw
  * batches alternate, in the same directory, so noise hits both alike.
  *

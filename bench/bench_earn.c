@@ -4,7 +4,7 @@
  * on most disks the fsync of the WAL sets the pace. The raw baseline does
  * the least work an earn must do in the same setting: BEGIN IMMEDIATE, one
  * INSERT into an events table of the store's shape (same columns, primary
- * key and indexes as store/db.c SCHEMA_V1), one upsert of the customer's
+ * key and indexes as store/schema.c SCHEMA_V1), one upsert of the customer's
  * balance row, COMMIT, all with prepared statements. Both databases live in
  * one temporary directory (same filesystem) and the rounds alternate
  * store, raw, store, raw ... so disk noise hits both alike; each side's

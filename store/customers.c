@@ -90,7 +90,7 @@ static int phone_taken(store *s, const char *phone, const char *except)
     /* The same number may be written with or without its country code
      * ("+48 600 100 200", "600100200", "0721..." vs "+40721..."): the last
      * nine digits decide, which is the national number in PL, RO and HU.
-     * The expression is the index customers_phone9's (db.c), to the letter. */
+     * The expression is the index customers_phone9's (schema.c), to the letter. */
     sqlite3_stmt *st = sql(s, "SELECT 1 FROM customers WHERE phone <> ''"
                               " AND substr(phone, -9) = substr(?1, -9) AND id <> ?2 AND forgotten = 0");
     if (!st)

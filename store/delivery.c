@@ -14,6 +14,7 @@
 
 #include "i18n.h"
 #include "internal.h"
+#include "util/util.h"
 
 #define DAY_MS ((int64_t)86400000)
 

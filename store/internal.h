@@ -38,7 +38,7 @@ struct stmt_slot {
 #define HOUR_MS ((int64_t)3600000)
 
 /* The event types the rewards report reads, as the WHERE of the partial
- * index events_use (db.c) and of the query that uses it (report.c). */
+ * index events_use (schema.c) and of the query that uses it (report.c). */
 #define USE_TYPES "(type = 'redeem' OR type = 'pay' OR type = 'coupon_use')"
 
 #define ROLL_TILL_COLS 19
@@ -107,8 +107,13 @@ sqlite3_stmt *sql_event(store *s, const char *text, const char *origin, int64_t 
  * (sql() clears the bindings before the statement is used again). */
 void bind_kept(sqlite3_stmt *st, int i, const char *v);
 void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz);
-int64_t day_start_local(int64_t ms);      /* local midnight before ms */
-void local_date(int64_t ms, int *y, int *m, int *d, int *wday, int *minute);
+/* SQL function tally_fold(text): the accent- and case-insensitive search key. */
+void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
+/* schema.c: brings the database up to STORE_SCHEMA_VERSION (see there). */
+int schema_migrate(store *s);
+
+/* shop.c: loads what every command needs: origin, shop name and currency. */
 int load_shop(store *s);
 
 /* events.c */

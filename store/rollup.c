@@ -2,7 +2,7 @@
  *
  * The reports read these instead of recomputing every refund and
  * void over a year of events (report.c). Both tables are derived: schema
- * version 2 (db.c) fills them from the events already held, and from then
+ * version 2 (schema.c) fills them from the events already held, and from then
  * on events.c calls rollup_event for every event it derives and
  * rollup_retract when an event loses its once-per-occasion claim and its
  * effect is taken back. They are not part of the digest.

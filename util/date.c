@@ -1,4 +1,5 @@
-/* date.c - calendar dates: strict parsing and day numbers; clocks. */
+/* date.c - calendar dates: strict parsing, day numbers and the local
+ * calendar; clocks. */
 #include <string.h>
 #include <time.h>
 
@@ -120,4 +121,26 @@ void sleep_ms(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
+}
+
+void local_date(int64_t ms, int *y, int *m, int *d, int *wday, int *minute)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    if (y) *y = tm.tm_year + 1900;
+    if (m) *m = tm.tm_mon + 1;
+    if (d) *d = tm.tm_mday;
+    if (wday) *wday = (tm.tm_wday + 6) % 7;     /* Monday = 0 */
+    if (minute) *minute = tm.tm_hour * 60 + tm.tm_min;
+}
+
+int64_t day_start_local(int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    return (int64_t)mktime(&tm) * 1000;
 }

@@ -152,6 +152,10 @@ int days_in_month(int y, int m);                /* 0 if m is not 1-12 */
 /* Days since 1970-01-01 in the proleptic Gregorian calendar, and back. */
 int64_t days_from_civil(int y, int m, int d);
 void civil_from_days(int64_t days, int *y, int *m, int *d);
+/* In the local time zone: the calendar date of ms (wday: Monday = 0;
+ * minute: of the day), and local midnight before ms. */
+void local_date(int64_t ms, int *y, int *m, int *d, int *wday, int *minute);
+int64_t day_start_local(int64_t ms);
 
 /* --- JSON writer ------------------------------------------------------- */
 

@@ -1604,7 +1604,7 @@ static void test_visits_per_day(void **state)
 }
 
 /* The rollups a store keeps as it applies events are the ones schema 2
- * builds from the events held (store/db.c): a copy of the file taken back
+ * builds from the events held (store/schema.c): a copy of the file taken back
  * to schema 1 is upgraded again and the tables compared. */
 #define ROLL_TILL_FIGURES "visits, spend, issued, redeemed, expired, nps, promoters, detractors," \
     " points, events, tx, sales, refunds, refunded, voids, voided, adjusts, adjusted, overrides"
