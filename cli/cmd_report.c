@@ -389,15 +389,9 @@ static void out_row(struct out *o, const struct val *v)
     out_row_shown(o, v, NULL);
 }
 
-static int text_width(const char *s)
-{
-    int w = utf8_width(s);
-    return w >= 0 ? w : (int)strlen(s);
-}
-
 static void pad(const char *s, int width, bool right)
 {
-    int w = text_width(s);
+    int w = text_columns(s);
     if (right)
         printf("%*s%s", width > w ? width - w : 0, "", s);
     else
@@ -417,8 +411,8 @@ static void print_blocks(struct out *o)
     int lw = 0;
     for (int i = 0; i < o->ncols; i++)
         if (o->cols[i].kind != K_TEXT && o->cols[i].kind != K_NUM && !o->cols[i].prev &&
-            text_width(_(o->cols[i].label)) > lw)
-            lw = text_width(_(o->cols[i].label));
+            text_columns(_(o->cols[i].label)) > lw)
+            lw = text_columns(_(o->cols[i].label));
     for (size_t r = 0; r < o->nrows; r++) {
         bool first = true;
         for (int i = 0; i < o->ncols; i++) {
@@ -458,14 +452,14 @@ static void print_table(struct out *o)
     }
     for (int i = 0; i < o->ncols; i++)
         if (!o->cols[i].prev)
-            w[i] = text_width(_(o->cols[i].label));
+            w[i] = text_columns(_(o->cols[i].label));
     for (size_t r = 0; r < o->nrows; r++) {
         for (int i = 0; i < o->ncols; i++) {
             if (o->cols[i].prev)
                 continue;
-            int need = text_width(cell(o, r, i));
+            int need = text_columns(cell(o, r, i));
             if (i + 1 < o->ncols && o->cols[i + 1].prev)
-                need += 1 + text_width(cell(o, r, i + 1));
+                need += 1 + text_columns(cell(o, r, i + 1));
             if (need > w[i])
                 w[i] = need;
         }

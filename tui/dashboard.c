@@ -235,7 +235,7 @@ static void draw_wrong_pins(struct dash *d)
                                                  i18n_n(d->wrong_pins)), d->wrong_pins, d->prev_wrong_pins);
     if (d->locked[0] && n > 0 && (size_t)n < sizeof line)
         snprintf(line + n, sizeof line - (size_t)n, _("; locked at this till: %s"), d->locked);
-    put(LINES - 2, 1, COLS - 2, d->wrong_pins || d->locked[0] ? C_WARN : C_DIM, line);
+    screen_put(LINES - 2, 1, COLS - 2, d->wrong_pins || d->locked[0] ? C_WARN : C_DIM, line);
 }
 
 static void load(struct dash *d)
@@ -592,8 +592,8 @@ static void title_line(struct dash *d)
     else
         snprintf(when, sizeof when, ngettext("%s – %s (%d day)", "%s – %s (%d days)", i18n_n(d->per.days)),
                  a, b, d->per.days);
-    int ww = text_width(when);
-    put(0, COLS - ww - 1, ww, C_TITLE, when);
+    int ww = text_columns(when);
+    screen_put(0, COLS - ww - 1, ww, C_TITLE, when);
     put_clipped(0, 1, COLS - ww - 3, C_TITLE, shop);
 }
 
@@ -602,7 +602,7 @@ static void section_title(struct dash *d, int sec, int y, int x, int w, const ch
     bool f = d->section == sec;
     char buf[256];
     snprintf(buf, sizeof buf, f ? "> %s" : "  %s", text);
-    put(y, x, w, f ? C_TITLE : C_ACCENT, buf);
+    screen_put(y, x, w, f ? C_TITLE : C_ACCENT, buf);
 }
 
 /* A horizontal bar of `value` out of `max` over `width` columns. */
@@ -620,7 +620,7 @@ static void hbar(int y, int x, int width, int64_t value, int64_t max, enum colou
         n += (size_t)snprintf(buf + n, sizeof buf - n, "█");
     if (eighths % 8 && n + 4 < sizeof buf)
         snprintf(buf + n, sizeof buf - n, "%s", PART[eighths % 8]);
-    put(y, x, width, c, buf);
+    screen_put(y, x, width, c, buf);
 }
 
 /* Headline figure i: its value and its change, in colour dc. */
@@ -640,10 +640,10 @@ static void headline_widths(struct dash *d, int first, int last, bool bare, int 
         char v[96], dl[96];
         enum colour dc;
         headline_texts(d, (size_t)i, bare, v, dl, &dc);
-        if (text_width(v) > *vw)
-            *vw = text_width(v);
-        if (text_width(dl) > *dw)
-            *dw = text_width(dl);
+        if (text_columns(v) > *vw)
+            *vw = text_columns(v);
+        if (text_columns(dl) > *dw)
+            *dw = text_columns(dl);
     }
 }
 
@@ -657,8 +657,8 @@ static int label_width(size_t first, size_t last)
 {
     int w = 0;
     for (size_t i = first; i <= last && i < NFIG; i++)
-        if (text_width(_(FIGURES[i].label)) > w)
-            w = text_width(_(FIGURES[i].label));
+        if (text_columns(_(FIGURES[i].label)) > w)
+            w = text_columns(_(FIGURES[i].label));
     return w;
 }
 static void draw_headline(struct dash *d, int y, int h)
@@ -689,7 +689,7 @@ static void draw_headline(struct dash *d, int y, int h)
     snprintf(upd, sizeof upd, _("updated %s"), hm);
     int w = utf8_width(upd);
     if (utf8_width(title) + 2 + w + 2 <= COLS)
-        put(y, COLS - w - 1, w, C_DIM, upd);
+        screen_put(y, COLS - w - 1, w, C_DIM, upd);
     for (size_t i = 0; i < NFIG; i++) {
         int c = (int)i / per, r = (int)i % per;
         if (c >= ncol)
@@ -700,9 +700,9 @@ static void draw_headline(struct dash *d, int y, int h)
         int x = c * cw + 2, lw = cw - 2 - vw[c] - 1 - dw[c] - 1;
         if (lw < 1)
             lw = 1;
-        put(y + 1 + r, x, lw, C_NORMAL, _(FIGURES[i].label));
-        put(y + 1 + r, x + lw + vw[c] - text_width(v), text_width(v), C_ACCENT, v);
-        put(y + 1 + r, x + lw + vw[c] + 1, dw[c], dc, dl);
+        screen_put(y + 1 + r, x, lw, C_NORMAL, _(FIGURES[i].label));
+        screen_put(y + 1 + r, x + lw + vw[c] - text_columns(v), text_columns(v), C_ACCENT, v);
+        screen_put(y + 1 + r, x + lw + vw[c] + 1, dw[c], dc, dl);
     }
 }
 
@@ -746,16 +746,16 @@ static void draw_chart(struct dash *d, int y, int h)
             if (here <= 0)
                 continue;
             for (int k = 0; k < colw; k++)
-                put(y + 1 + r, 8 + i * colw + k, 1, C_ACCENT, LEVEL[here > 8 ? 8 : here]);
+                screen_put(y + 1 + r, 8 + i * colw + k, 1, C_ACCENT, LEVEL[here > 8 ? 8 : here]);
         }
     }
     char a[16], b[16];
     day_text(d->per.first_day, a);
     day_text(d->per.last_day, b);
-    put(y + rows + 1, 8, 12, C_DIM, a);
+    screen_put(y + rows + 1, 8, 12, C_DIM, a);
     int end = 8 + d->nbuckets * colw - 10;
     if (end > 20)
-        put(y + rows + 1, end, 10, C_DIM, b);
+        screen_put(y + rows + 1, end, 10, C_DIM, b);
 }
 
 /* Columns a count takes: the widest of a list sets them all. */
@@ -798,7 +798,7 @@ static void draw_lists(struct dash *d, int y, int h)
     int cw = count_width(max);
     for (int i = 0; i < SEG_COUNT && i < rows; i++) {
         bool sel = d->section == S_SEGMENTS && d->seg_sel == i;
-        put(y + 1 + i, x1, 10, sel ? C_TITLE : C_NORMAL, store_segment_text(store_segment_name(i)));
+        screen_put(y + 1 + i, x1, 10, sel ? C_TITLE : C_NORMAL, store_segment_text(store_segment_name(i)));
         putf(y + 1 + i, x1 + 11, cw, C_NORMAL, "%*" PRId64, cw, d->seg[i].members);
         hbar(y + 1 + i, x1 + 12 + cw, w1 - 13 - cw, d->seg[i].members, max, C_ACCENT);
     }
@@ -819,7 +819,7 @@ static void draw_lists(struct dash *d, int y, int h)
         hbar(y + 1 + i, x2 + nw + 2 + cw, w2 - nw - 3 - cw, d->tiers[i].members, max, C_ACCENT);
     }
     if (!d->ntiers)
-        put(y + 1, x2 + 2, w2 - 3, C_DIM, _("no tiers"));
+        screen_put(y + 1, x2 + 2, w2 - 3, C_DIM, _("no tiers"));
     int shown = 0;
     max = 0;
     for (int i = 0; i < d->nrewards; i++)
@@ -835,7 +835,7 @@ static void draw_lists(struct dash *d, int y, int h)
         shown++;
     }
     if (!shown)
-        put(y + 1, x3 + 2, w3 - 3, C_DIM, _("none used"));
+        screen_put(y + 1, x3 + 2, w3 - 3, C_DIM, _("none used"));
     for (int i = 0; i < d->nrisk && i < rows; i++) {
         const struct store_member_row *m = &d->risk[i];
         char day[16];
@@ -845,15 +845,15 @@ static void draw_lists(struct dash *d, int y, int h)
             char t[96];
             snprintf(t, sizeof t, ngettext("… %d more (Enter)", "… %d more (Enter)", i18n_n(d->nrisk - rows + 1)),
                      d->nrisk - rows + 1);
-            put(y + 1 + i, x4, w4, C_DIM, t);
+            screen_put(y + 1 + i, x4, w4, C_DIM, t);
             break;
         }
         put_clipped(y + 1 + i, x4, w4 - 14, C_NORMAL, m->name);
-        put(y + 1 + i, COLS - 13, 10, C_WARN, day);
-        put(y + 1 + i, COLS - 2, 1, C_NORMAL, m->consent ? "+" : "-");
+        screen_put(y + 1 + i, COLS - 13, 10, C_WARN, day);
+        screen_put(y + 1 + i, COLS - 2, 1, C_NORMAL, m->consent ? "+" : "-");
     }
     if (!d->nrisk)
-        put(y + 1, x4 + 2, w4 - 3, C_DIM, _("nobody"));
+        screen_put(y + 1, x4 + 2, w4 - 3, C_DIM, _("nobody"));
 }
 
 static void draw_drill(struct dash *d)
@@ -863,7 +863,7 @@ static void draw_drill(struct dash *d)
      * language widens, and the first (names, days) gives up the room. */
     int w[DCOLS] = { 0 }, total = 0;
     for (int c = 0; c < DCOLS && d->d.w[c]; c++) {
-        int hw = text_width(d->d.hdr[c]) + 1;
+        int hw = text_columns(d->d.hdr[c]) + 1;
         w[c] = d->d.w[c] > hw ? d->d.w[c] : hw;
         total += w[c];
     }
@@ -871,7 +871,7 @@ static void draw_drill(struct dash *d)
         w[0] = w[0] - (total - (COLS - 2)) > 12 ? w[0] - (total - (COLS - 2)) : 12;
     int x = 1;
     for (int c = 0; c < DCOLS && w[c]; c++) {
-        put(3, x, w[c] - 1, C_DIM, d->d.hdr[c]);
+        screen_put(3, x, w[c] - 1, C_DIM, d->d.hdr[c]);
         x += w[c];
     }
     int rows = LINES - 7;
@@ -884,17 +884,17 @@ static void draw_drill(struct dash *d)
             if (c == 0)
                 put_clipped(4 + i, x, w[c] - 1, C_NORMAL, r->cell[c]);
             else
-                put(4 + i, x, w[c] - 1, C_NORMAL, r->cell[c]);
+                screen_put(4 + i, x, w[c] - 1, C_NORMAL, r->cell[c]);
             x += w[c];
         }
     }
     if (!d->d.n)
-        put(4, 1, COLS - 2, C_DIM, _("Nothing in this period."));
+        screen_put(4, 1, COLS - 2, C_DIM, _("Nothing in this period."));
     else {
         char t[96];
         int last = d->d.top + rows < d->d.n ? d->d.top + rows : d->d.n;
         snprintf(t, sizeof t, _("%d-%d of %d"), d->d.top + 1, last, d->d.n);
-        put(LINES - 2, 1, COLS - 2, C_DIM, t);
+        screen_put(LINES - 2, 1, COLS - 2, C_DIM, t);
     }
 }
 
@@ -928,7 +928,7 @@ static void draw(struct dash *d)
         bar[8] = "q"; bar[9] = _("quit");
     }
     if (d->msg[0])
-        put(LINES - 2, 1, COLS - 2, d->msg_colour, d->msg);
+        screen_put(LINES - 2, 1, COLS - 2, d->msg_colour, d->msg);
     draw_wrong_pins(d);
     help_bar(bar);
     refresh();

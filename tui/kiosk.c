@@ -704,11 +704,11 @@ static void draw_form(struct kiosk *k, int y, const char *const *labels)
 {
     int w = 0;
     for (int i = 0; i < k->nfields; i++)
-        if (text_width(_(labels[i])) > w)
-            w = text_width(_(labels[i]));
+        if (text_columns(_(labels[i])) > w)
+            w = text_columns(_(labels[i]));
     w = w < COLS / 2 ? w : COLS / 2;
     for (int i = 0; i < k->nfields; i++) {
-        put(y + 2 * i, 4, w, C_NORMAL, _(labels[i]));
+        screen_put(y + 2 * i, 4, w, C_NORMAL, _(labels[i]));
         field_draw(&k->f[i], y + 2 * i, 6 + w, COLS - 10 - w, i == k->focus);
     }
 }
@@ -720,14 +720,14 @@ static void draw_status(struct kiosk *k)
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(when, sizeof when, "%H:%M", &tm);
-    put(0, 0, COLS, C_TITLE, "");
+    screen_put(0, 0, COLS, C_TITLE, "");
     mvhline(0, 0, ' ', COLS);
     attron(A_REVERSE);
     mvhline(0, 0, ' ', COLS);
     attroff(A_REVERSE);
-    put(0, 1, COLS - 30, C_TITLE, store_shop_name(k->s));
+    screen_put(0, 1, COLS - 30, C_TITLE, store_shop_name(k->s));
     snprintf(line, sizeof line, "%.200s  %s", k->mode == M_LOGIN ? "" : k->staff.name, when);
-    put(0, COLS - text_width(line) - 1, text_width(line), C_TITLE, line);
+    screen_put(0, COLS - text_columns(line) - 1, text_columns(line), C_TITLE, line);
     char cam[128];
     if (k->sc)
         scanner_status(k->sc, cam, sizeof cam);   /* "camera on", "camera missing, retrying" */
@@ -741,7 +741,7 @@ static void draw_status(struct kiosk *k)
         snprintf(tills, sizeof tills, "%s", _("this till only"));
     k->offline = k->o->till_state && alone;
     snprintf(line, sizeof line, "%s | %s", tills, cam);
-    put(LINES - 4, 1, COLS - 2, alone ? C_WARN : C_DIM, line);
+    screen_put(LINES - 4, 1, COLS - 2, alone ? C_WARN : C_DIM, line);
 }
 
 /* What starts each mode: its form's fields (set_fields: n plain fields). */
@@ -1088,9 +1088,9 @@ static void idle_draw(struct kiosk *k, int y, const char **bar)
 
 static void search_draw(struct kiosk *k, int y, const char **bar)
 {
-    put(y, 2, COLS - 4, C_ACCENT, _("Which customer?"));
+    screen_put(y, 2, COLS - 4, C_ACCENT, _("Which customer?"));
     for (int i = 0; i < k->nitems && y + 2 + i < LINES - 4; i++) {
-        int w = text_width(k->found[i].name), pad = 32 - w;
+        int w = text_columns(k->found[i].name), pad = 32 - w;
         putf(y + 2 + i, 2, COLS - 4, i == k->sel ? C_TITLE : C_NORMAL, "%d  %s%*s %s", i + 1,
              k->found[i].name, pad > 0 ? pad : 0, "", k->found[i].phone);
     }
@@ -1106,7 +1106,7 @@ static void card_draw(struct kiosk *k, int y, const char **bar)
         size_t n = nl ? (size_t)(nl - line) : strlen(line);
         char buf[1024];
         snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), line);
-        put(row, 4, COLS - 6, C_QR, buf);
+        screen_put(row, 4, COLS - 6, C_QR, buf);
         line += n + (nl ? 1 : 0);
     }
     bar_set(bar, "F2", _("save PNG"), "Enter", _("done"), NULL);
@@ -1117,17 +1117,17 @@ static void card_draw(struct kiosk *k, int y, const char **bar)
 static void program_draw(struct kiosk *k, int y, const char **bar)
 {
     const struct store_setting_info *info = store_settings();
-    put(y, 2, COLS - 4, C_ACCENT, _("The loyalty program"));
+    screen_put(y, 2, COLS - 4, C_ACCENT, _("The loyalty program"));
     int rows = LINES - 11, first = k->sel >= rows ? k->sel - rows + 1 : 0;
     for (int i = first; i < k->nitems && i - first < rows; i++) {
         char v[1024];
         store_setting_get(k->s, info[i].key, v, sizeof v);
-        put(y + 2 + i - first, 2, 27, i == k->sel ? C_TITLE : C_NORMAL, info[i].key);
+        screen_put(y + 2 + i - first, 2, 27, i == k->sel ? C_TITLE : C_NORMAL, info[i].key);
         put_clipped(y + 2 + i - first, 29, COLS - 31, i == k->sel ? C_TITLE : C_NORMAL, v);
     }
     put_wrapped(LINES - 7, 2, COLS - 4, 2, C_DIM, _(info[k->sel].help));
     if (k->mode == M_SETTING) {
-        put(LINES - 5, 2, 26, C_ACCENT, info[k->sel].key);
+        screen_put(LINES - 5, 2, 26, C_ACCENT, info[k->sel].key);
         field_draw(&k->f[0], LINES - 5, 30, COLS - 34, true);
         bar_set(bar, "Enter", _("save"), "Esc", _("cancel"), NULL);
     } else {
@@ -1139,7 +1139,7 @@ static void enrol_draw(struct kiosk *k, int y, const char **bar)
 {
     static const char *const ENROL[] = { N_("Name"), N_("Phone"), N_("Email"), N_("Birthday (YYYY-MM-DD or MM-DD)"),
                                          N_("Offers by email/SMS? (y/n)") };
-    put(y, 2, COLS - 4, C_ACCENT, _("New customer"));
+    screen_put(y, 2, COLS - 4, C_ACCENT, _("New customer"));
     draw_form(k, y + 2, ENROL);
     bar_set(bar, "Tab", _("next"), "Enter", _("save"), "Esc", _("cancel"), NULL);
 }
@@ -1176,7 +1176,7 @@ static void earn_draw(struct kiosk *k, int y, const char **bar)
 {
     static const char *const EARN[] = { N_("Amount"), N_("Items (optional)") };
     int row = panel_part(k, y);
-    put(row, 2, COLS - 4, C_ACCENT, _("Purchase"));
+    screen_put(row, 2, COLS - 4, C_ACCENT, _("Purchase"));
     draw_form(k, row + 1, EARN);
     bar_set(bar, "Enter", _("record"), "Esc", _("cancel"), NULL);
 }
@@ -1184,7 +1184,7 @@ static void earn_draw(struct kiosk *k, int y, const char **bar)
 static void coupon_draw(struct kiosk *k, int y, const char **bar)
 {
     int row = panel_part(k, y);
-    put(row, 2, 24, C_ACCENT, _("Coupon code"));
+    screen_put(row, 2, 24, C_ACCENT, _("Coupon code"));
     field_draw(&k->f[0], row, 30, 20, true);
     bar_set(bar, "Enter", _("use"), "Esc", _("cancel"), NULL);
 }
@@ -1192,7 +1192,7 @@ static void coupon_draw(struct kiosk *k, int y, const char **bar)
 static void nps_draw(struct kiosk *k, int y, const char **bar)
 {
     int row = panel_part(k, y);
-    put(row, 2, COLS - 4, C_ACCENT, _("Ask: how likely are you to recommend us to a friend, 0 to 10?"));
+    screen_put(row, 2, COLS - 4, C_ACCENT, _("Ask: how likely are you to recommend us to a friend, 0 to 10?"));
     field_draw(&k->f[0], row + 1, 30, 4, true);
     bar_set(bar, "Enter", _("record"), "Esc", _("skip"), NULL);
 }
@@ -1200,7 +1200,7 @@ static void nps_draw(struct kiosk *k, int y, const char **bar)
 /* REDEEM and PICK_VOID: a numbered list in place of the panel. */
 static void pick_draw(struct kiosk *k, int y, const char **bar)
 {
-    put(y, 2, COLS - 4, C_ACCENT, k->mode == M_REDEEM ? _("Which reward?") : _("Void which transaction?"));
+    screen_put(y, 2, COLS - 4, C_ACCENT, k->mode == M_REDEEM ? _("Which reward?") : _("Void which transaction?"));
     for (int i = 0; i < k->nitems && y + 2 + i < LINES - 4; i++) {
         enum colour c = i == k->sel ? C_TITLE : C_NORMAL;
         if (k->mode == M_REDEEM) {
@@ -1252,7 +1252,7 @@ static void manager_draw(struct kiosk *k, int y, const char **bar)
 static void reason_draw(struct kiosk *k, int y, const char **bar)
 {
     int row = panel_part(k, y);
-    put(row, 2, 24, C_ACCENT, _("Reason"));
+    screen_put(row, 2, 24, C_ACCENT, _("Reason"));
     field_draw(&k->f[0], row, 30, COLS - 34, true);
     bar_set(bar, "Enter", _("confirm"), "Esc", _("cancel"), NULL);
 }

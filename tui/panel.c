@@ -152,7 +152,7 @@ static void stamp_row(int y, int x, int64_t have, int64_t goal)
         const char *cup = i < have ? (fancy ? "● " : "[x]") : (fancy ? "○ " : "[ ]");
         len += (size_t)snprintf(row + len, sizeof row - len, "%s", cup);
     }
-    put(y, x, COLS - x, C_ACCENT, row);
+    screen_put(y, x, COLS - x, C_ACCENT, row);
 }
 
 struct coupon_line { int y, n; store *s; const char *lang; };
@@ -184,11 +184,11 @@ int panel_draw(store *s, const struct store_customer *c, const char *lang, int t
     int y = top;
     if (store_shop_secret(s, secret) == 0)
         card_encode(secret, c->card, human, NULL);
-    put(y, 2, COLS - 30, C_TITLE, c->name);
-    put(y, COLS - 26, 25, C_DIM, human);
+    screen_put(y, 2, COLS - 30, C_TITLE, c->name);
+    screen_put(y, COLS - 26, 25, C_DIM, human);
     char prefs[256];
     contact_line(s, c->id, prefs, sizeof prefs);
-    put(y + 1, 2, COLS - 4, C_DIM, prefs);
+    screen_put(y + 1, 2, COLS - 4, C_DIM, prefs);
     y += 2;
 
     struct store_tier_status t;
@@ -214,9 +214,9 @@ int panel_draw(store *s, const struct store_customer *c, const char *lang, int t
         y++;
     }
     y++;
-    put(y++, 2, COLS - 4, C_ACCENT, _("Can have now:"));
+    screen_put(y++, 2, COLS - 4, C_ACCENT, _("Can have now:"));
     if (rs.naffordable == 0 || c->points < 0)
-        put(y++, 4, COLS - 6, C_DIM, _("nothing yet"));
+        screen_put(y++, 4, COLS - 6, C_DIM, _("nothing yet"));
     for (int i = 0; i < rs.naffordable && i < 3 && c->points >= 0; i++) {
         const struct store_reward *r = &rs.affordable[i];
         if (r->points)
@@ -227,15 +227,15 @@ int panel_draw(store *s, const struct store_customer *c, const char *lang, int t
                  r->name, r->stamps);
     }
     struct coupon_line cl = { y + 1, 0, s, lang };
-    put(y, 2, COLS - 4, C_ACCENT, _("Coupons:"));
+    screen_put(y, 2, COLS - 4, C_ACCENT, _("Coupons:"));
     store_coupon_list(s, c->id, draw_coupon, &cl);
     if (cl.n == 0)
-        put(y + 1, 4, COLS - 6, C_DIM, _("none"));
+        screen_put(y + 1, 4, COLS - 6, C_DIM, _("none"));
     y += 1 + (cl.n ? cl.n : 1) + 1;
 
     struct prompt p[8];
     int n = panel_prompts(s, c, lang, p, 8);
     for (int i = 0; i < n && y < LINES - 3; i++)
-        put(y++, 2, COLS - 4, p[i].colour, p[i].text);
+        screen_put(y++, 2, COLS - 4, p[i].colour, p[i].text);
     return y;
 }

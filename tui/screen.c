@@ -112,13 +112,7 @@ static attr_t attr_of(enum colour c)
     }
 }
 
-int text_width(const char *s)
-{
-    int w = utf8_width(s);
-    return w < 0 ? (int)strlen(s) : w;
-}
-
-void put(int y, int x, int width, enum colour c, const char *text)
+void screen_put(int y, int x, int width, enum colour c, const char *text)
 {
     if (y < 0 || y >= LINES || x >= COLS || width <= 0)
         return;
@@ -137,7 +131,7 @@ void put(int y, int x, int width, enum colour c, const char *text)
             break;
         char one[5] = { 0 };
         memcpy(one, p, (size_t)n);
-        int w = text_width(one);
+        int w = text_columns(one);
         if (used + w > width) {
             note_cut(y, x, width, text);
             break;
@@ -154,8 +148,8 @@ void put_clipped(int y, int x, int width, enum colour c, const char *text)
 {
     if (width <= 0)
         return;
-    if (text_width(text) <= width) {
-        put(y, x, width, c, text);
+    if (text_columns(text) <= width) {
+        screen_put(y, x, width, c, text);
         return;
     }
     /* Whole code points up to width - 1 columns, then the ellipsis. */
@@ -169,14 +163,14 @@ void put_clipped(int y, int x, int width, enum colour c, const char *text)
             break;
         char one[5] = { 0 };
         memcpy(one, text + n, (size_t)len);
-        if (used + text_width(one) > width - 1)
+        if (used + text_columns(one) > width - 1)
             break;
-        used += text_width(one);
+        used += text_columns(one);
         n += (size_t)len;
     }
     memcpy(buf, text, n);
     memcpy(buf + n, "…", sizeof "…");
-    put(y, x, width, c, buf);
+    screen_put(y, x, width, c, buf);
 }
 
 void putf(int y, int x, int width, enum colour c, const char *fmt, ...)
@@ -186,13 +180,13 @@ void putf(int y, int x, int width, enum colour c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    put(y, x, width, c, buf);
+    screen_put(y, x, width, c, buf);
 }
 
 void put_centre(int y, enum colour c, const char *text)
 {
-    int w = text_width(text);
-    put(y, w < COLS ? (COLS - w) / 2 : 0, COLS, c, text);
+    int w = text_columns(text);
+    screen_put(y, w < COLS ? (COLS - w) / 2 : 0, COLS, c, text);
 }
 
 void put_wrapped(int y, int x, int width, int rows, enum colour c, const char *text)
@@ -207,7 +201,7 @@ void put_wrapped(int y, int x, int width, int rows, enum colour c, const char *t
             while ((*next & 0xC0) == 0x80)
                 next++;
             snprintf(line, sizeof line, "%.*s", (int)(next - p), p);
-            if (text_width(line) > width)
+            if (text_columns(line) > width)
                 break;
             if (*end == ' ')
                 last_space = end;
@@ -216,7 +210,7 @@ void put_wrapped(int y, int x, int width, int rows, enum colour c, const char *t
         if (*end && last_space && r + 1 < rows)
             end = last_space;
         snprintf(line, sizeof line, "%.*s", (int)(end - p), p);
-        put(y + r, x, width, c, line);
+        screen_put(y + r, x, width, c, line);
         p = *end == ' ' ? end + 1 : end;
     }
     if (*p)
@@ -236,7 +230,7 @@ static int bar_layout(const char *const *pairs, int *row, int *col, int *cut)
     int line = 0, x = 0, n = 0;
     *cut = -1;
     for (; pairs[0] && pairs[1]; pairs += 2, n++) {
-        int w = text_width(pairs[0]) + 1 + text_width(pairs[1]);
+        int w = text_columns(pairs[0]) + 1 + text_columns(pairs[1]);
         if (x > 0 && x + w > COLS) {
             line++;
             x = 0;
@@ -273,9 +267,9 @@ void help_bar(const char *const *pairs)
             note_cut(LINES - 1, 0, COLS, pairs[2 * n + 1]);
             break;
         }
-        int kw = text_width(pairs[2 * n]), y = top + row[n];
-        put(y, col[n], kw, C_TITLE, pairs[2 * n]);
-        put(y, col[n] + kw + 1, text_width(pairs[2 * n + 1]), C_BAR, pairs[2 * n + 1]);
+        int kw = text_columns(pairs[2 * n]), y = top + row[n];
+        screen_put(y, col[n], kw, C_TITLE, pairs[2 * n]);
+        screen_put(y, col[n] + kw + 1, text_columns(pairs[2 * n + 1]), C_BAR, pairs[2 * n + 1]);
     }
 }
 
@@ -337,14 +331,14 @@ void field_draw(const struct field *f, int y, int x, int width, bool focus)
     attroff(focus ? A_UNDERLINE | A_BOLD : A_UNDERLINE);
     /* Show the end of a long entry, where the typing happens. */
     const char *p = shown;
-    while (text_width(p) > width - 1 && *p) {
+    while (text_columns(p) > width - 1 && *p) {
         p++;
         while ((*p & 0xC0) == 0x80)
             p++;
     }
     attron(focus ? A_UNDERLINE | A_BOLD : A_UNDERLINE);
-    put(y, x, width, C_NORMAL, p);
+    screen_put(y, x, width, C_NORMAL, p);
     if (focus)
-        put(y, x + text_width(p), 1, C_ACCENT, "_");
+        screen_put(y, x + text_columns(p), 1, C_ACCENT, "_");
     attroff(focus ? A_UNDERLINE | A_BOLD : A_UNDERLINE);
 }

@@ -31,7 +31,7 @@ void screen_loop(const struct screen_loop *l);
 void screen_close(void);
 bool screen_too_small(void);
 /* Text at (y, x), cut to at most `width` terminal columns (UTF-8 aware). */
-void put(int y, int x, int width, enum colour c, const char *text);
+void screen_put(int y, int x, int width, enum colour c, const char *text);
 void putf(int y, int x, int width, enum colour c, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void put_centre(int y, enum colour c, const char *text);
 /* A person's data (a name, a reward, a setting's value) in a column:
@@ -46,7 +46,6 @@ void hline_at(int y);
  * how many it will take, for what is drawn above it. */
 void help_bar(const char *const *pairs);
 int help_bar_rows(const char *const *pairs);
-int text_width(const char *s);
 
 /* A one-line text field a person types into. */
 #define FIELD_MAX 256

@@ -174,6 +174,12 @@ int utf8_width(const char *s)
     return cols;
 }
 
+int text_columns(const char *s)
+{
+    int w = utf8_width(s);
+    return w >= 0 ? w : (int)strlen(s);
+}
+
 /* --- folding --------------------------------------------------------- */
 
 static bool is_space(uint32_t cp)

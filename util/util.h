@@ -35,6 +35,9 @@ size_t utf8_chars(const char *s);
  * fullwidth characters (CJK, Hangul, most emoji) 2, everything else 1.
  * Returns -1 for invalid UTF-8 or a control character, like wcswidth(). */
 int utf8_width(const char *s);
+/* The columns a terminal gives s: utf8_width, or its bytes when it is not
+ * printable UTF-8 (so a bad name still lines up roughly, never -1). */
+int text_columns(const char *s);
 
 /* Search key for names: lowercase and without diacritics, so "Łukasz",
  * "Ştefan", "Ștefan", "Őrs", "Żółć", "Ärztin" fold to "lukasz", "stefan",

@@ -93,6 +93,11 @@ static void test_utf8_chars_and_width(void **state)
     assert_int_equal(utf8_width("a\tb"), -1);
     assert_int_equal(utf8_width("a\xc2\x85"), -1);          /* C1 control */
     assert_int_equal(utf8_width("\xc0\xaf"), -1);
+    /* What a column is padded by: never -1, bytes when not printable. */
+    assert_int_equal(text_columns("Drożdżówka"), 10);
+    assert_int_equal(text_columns("日本"), 4);
+    assert_int_equal(text_columns("a\tb"), 3);
+    assert_int_equal(text_columns("\xc0\xaf"), 2);
 }
 
 /* --- folding and cleaning ---------------------------------------------- */
