@@ -1,9 +1,11 @@
 /* dashboard.c - the manager's screen: headline figures with deltas against
- * the previous period, visits per day, messages to customers, segments,
- * tiers, top rewards and the members at risk; keys to move the period and to drill down. Every figure
+ * the previous period, visits per day, messages to customers, the
+ * campaigns of the period and what each variant changed, segments, tiers,
+ * top rewards and the members at risk; keys to move the period and to drill down. Every figure
  * comes from store/'s reports, read in one snapshot per refresh. */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <inttypes.h>
+#include <math.h>
 #include <stddef.h>
 #include <ncursesw/curses.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@
 #include "tui.h"
 #include "util/util.h"
 
-enum section { S_HEADLINE, S_CHART, S_MESSAGES, S_SEGMENTS, S_TIERS, S_REWARDS, S_AT_RISK, S_COUNT };
+enum section { S_HEADLINE, S_CHART, S_MESSAGES, S_CAMPAIGNS, S_SEGMENTS, S_TIERS, S_REWARDS, S_AT_RISK, S_COUNT };
 
 #define MAX_TIERS 16
 #define MAX_REWARDS 64
@@ -25,6 +27,9 @@ enum section { S_HEADLINE, S_CHART, S_MESSAGES, S_SEGMENTS, S_TIERS, S_REWARDS, 
 #define MAX_BUCKETS 400
 #define DCOLS 8
 #define MAX_MSG_ROWS 64
+/* The campaigns the period saw, newest first: each is a report of its own
+ * (store_report_campaign), so only the latest few. */
+#define MAX_CAMPAIGNS 4
 /* New sales reload the figures at most this often, or at most a fifth of
  * the time on a shop big enough that a reload takes a while: keys stay
  * answered while the kiosk keeps selling. */
@@ -56,6 +61,8 @@ struct dash {
     int nrisk;
     struct store_msg_report_row msgs[MAX_MSG_ROWS];     /* the last is the total */
     int nmsgs;
+    struct store_campaign_result camps[MAX_CAMPAIGNS];
+    int ncamps;
     int64_t bucket[MAX_BUCKETS];    /* visits per bucket of days */
     int bucket_days[MAX_BUCKETS];
     int nbuckets, chart_cols;
@@ -182,6 +189,22 @@ static int msg_cb(const struct store_msg_report_row *r, void *arg)
     return 0;
 }
 
+/* A campaign that ran during the period (started before its end, and did
+ * not end before its start): its result, until MAX_CAMPAIGNS are kept. */
+static int campaign_cb(const struct store_campaign *c, void *arg)
+{
+    struct dash *d = arg;
+    if (d->ncamps == MAX_CAMPAIGNS)
+        return 0;
+    int64_t end = c->stopped && c->stopped < c->expires ? c->stopped : c->expires;
+    if (c->started / 86400000 > d->per.last_day || end / 86400000 < d->per.first_day)
+        return 0;
+    if (store_report_campaign(d->s, c->id, &d->camps[d->ncamps]) != 0)
+        return -1;
+    d->ncamps++;
+    return 0;
+}
+
 static int risk_cb(const struct store_member_row *r, void *arg)
 {
     struct dash *d = arg;
@@ -242,7 +265,7 @@ static void load(struct dash *d)
 {
     int64_t started = clock_ms(CLOCK_MONOTONIC);
     struct store_report_query q = { .period = d->per, .till = d->o->till };
-    d->ntiers = d->nrewards = d->nrisk = d->nmsgs = 0;
+    d->ntiers = d->nrewards = d->nrisk = d->nmsgs = d->ncamps = 0;
     d->loaded_ok = false;
     store_snapshot_begin(d->s);
     int rc = store_report_summary(d->s, &q, &d->cur, &d->prev);
@@ -255,6 +278,8 @@ static void load(struct dash *d)
         rc = store_report_rewards(d->s, &q, reward_cb, d);
     if (rc == 0)
         rc = store_report_messages(d->s, &q, msg_cb, d);
+    if (rc == 0)
+        rc = store_campaign_list(d->s, campaign_cb, d);
     d->wrong_pins = d->prev_wrong_pins = 0;
     d->locked[0] = '\0';
     if (rc == 0)
@@ -384,6 +409,17 @@ static void delta_text(struct dash *d, const struct figure *f, int64_t a, int64_
         *c = (x > 0) == (f->good > 0) ? C_GOOD : C_BAD;
 }
 
+static const char *verdict_word(int verdict)
+{
+    switch (verdict) {
+    case VERDICT_WORKED: return _("it worked");
+    case VERDICT_WORSE: return _("worse");
+    case VERDICT_UNCLEAR: return _("unclear yet");
+    case VERDICT_TOO_FEW: return _("too few");
+    default: return "";
+    }
+}
+
 static void build_drill(struct dash *d)
 {
     char t[160], a[16], b[16];
@@ -472,6 +508,43 @@ static void build_drill(struct dash *d)
             for (int k = 0; k < 7; k++)
                 snprintf(r->cell[1 + k], sizeof r->cell[1 + k], "%" PRId64, v[k]);
         }
+        break;
+    }
+    case S_CAMPAIGNS: {
+        snprintf(t, sizeof t, _("Campaigns that ran %s to %s: each variant against its holdout, in the campaign's own window"), a, b);
+        drill_reset(d, t);
+        const char *h[] = { _("campaign"), _("variant"), _("members"), _("visits per member"), _("lift"),
+                            /* xgettext:no-c-format */
+                            _("95% CI"), _("verdict"), NULL };
+        const int w[] = { 16, 18, 8, 10, 8, 16, 12 };
+        cols(d, h, w);
+        for (int i = 0; i < d->ncamps; i++)
+            for (int k = 0; k < d->camps[i].narms; k++) {
+                const struct store_arm_result *x = &d->camps[i].arm[k];
+                struct drow *r = drill_add(d);
+                if (!r)
+                    return;
+                setc(r->cell[0], sizeof r->cell[0], k == 0 ? d->camps[i].campaign.name : "");
+                char offer[64] = "";
+                if (x->offer.kind != OFFER_NONE)
+                    store_offer_text(d->s, &x->offer, d->o->lang, offer, sizeof offer);
+                if (x->offer.kind == OFFER_NONE)
+                    setc(r->cell[1], sizeof r->cell[1], _("holdout"));
+                else
+                    snprintf(r->cell[1], sizeof r->cell[1], "%s: %s", x->arm, offer);
+                snprintf(r->cell[2], sizeof r->cell[2], "%" PRId64, x->members);
+                decimal_format(llround(x->visits_mean * 100), 2, d->o->lang, r->cell[3], sizeof r->cell[3]);
+                if (x->verdict == VERDICT_NONE)
+                    continue;
+                if (x->visits_lift.ok) {
+                    char lo[32], hi[32];
+                    decimal_format(llround(x->visits_lift.diff * 100), 2, d->o->lang, r->cell[4], sizeof r->cell[4]);
+                    decimal_format(llround(x->visits_lift.low * 100), 2, d->o->lang, lo, sizeof lo);
+                    decimal_format(llround(x->visits_lift.high * 100), 2, d->o->lang, hi, sizeof hi);
+                    snprintf(r->cell[5], sizeof r->cell[5], "%s – %s", lo, hi);
+                }
+                setc(r->cell[6], sizeof r->cell[6], verdict_word(x->verdict));
+            }
         break;
     }
     case S_SEGMENTS: {
@@ -600,7 +673,7 @@ static void title_line(struct dash *d)
 static void section_title(struct dash *d, int sec, int y, int x, int w, const char *text)
 {
     bool f = d->section == sec;
-    char buf[256];
+    char buf[600];
     snprintf(buf, sizeof buf, f ? "> %s" : "  %s", text);
     screen_put(y, x, w, f ? C_TITLE : C_ACCENT, buf);
 }
@@ -782,6 +855,30 @@ static void draw_messages(struct dash *d, int y)
     section_title(d, S_MESSAGES, y, 0, COLS, t);
 }
 
+/* One line: the period's campaigns, each variant's verdict on visits;
+ * Enter shows the lift and its interval per variant. */
+static void draw_campaigns(struct dash *d, int y)
+{
+    char t[512];
+    if (d->ncamps == 0) {
+        snprintf(t, sizeof t, "%s", _("Campaigns: none ran in the period"));
+    } else {
+        int n = snprintf(t, sizeof t, "%s", _("Campaigns:"));
+        for (int i = 0; i < d->ncamps && n > 0 && (size_t)n < sizeof t; i++) {
+            n += snprintf(t + n, sizeof t - (size_t)n, "%s %s (", i ? ";" : "", d->camps[i].campaign.name);
+            for (int k = 0; k < d->camps[i].narms && (size_t)n < sizeof t; k++) {
+                const struct store_arm_result *x = &d->camps[i].arm[k];
+                if (x->verdict != VERDICT_NONE)
+                    n += snprintf(t + n, sizeof t - (size_t)n, "%s%s: %s", k ? ", " : "", x->arm,
+                                  verdict_word(x->verdict));
+            }
+            if ((size_t)n < sizeof t)
+                n += snprintf(t + n, sizeof t - (size_t)n, ")");
+        }
+    }
+    section_title(d, S_CAMPAIGNS, y, 0, COLS, t);
+}
+
 static void draw_lists(struct dash *d, int y, int h)
 {
     int w1 = COLS * 27 / 100, w2 = COLS * 22 / 100, w3 = COLS * 24 / 100;
@@ -917,11 +1014,12 @@ static void draw(struct dash *d)
         bar[4] = "Esc"; bar[5] = _("back"); bar[6] = "q"; bar[7] = _("quit");
     } else {
         int extra = LINES - MIN_ROWS;
-        int hh = 8, ch = 5 + extra / 2;
-        int ly = 2 + hh + ch, lh = LINES - 2 - ly;
+        int hh = 8, ch = 4 + extra / 2;
+        int ly = 3 + hh + ch, lh = LINES - 2 - ly;
         draw_headline(d, 1, hh);
         draw_chart(d, 1 + hh, ch);
         draw_messages(d, 1 + hh + ch);
+        draw_campaigns(d, 2 + hh + ch);
         draw_lists(d, ly, lh);
         bar[0] = "←→ [ ]"; bar[1] = _("period"); bar[2] = "1 7 3 Y"; bar[3] = _("day/7d/30d/year");
         bar[4] = "Tab"; bar[5] = _("section"); bar[6] = "Enter"; bar[7] = _("details");

@@ -27,6 +27,14 @@ SILVER=$($T report tiers --format csv --last 30d | sed -n 's/^Silver,\([0-9]*\),
 TOP=$($T report rewards --format csv --last 30d | sed -n 2p)
 TOP_COUNT=$(echo "$TOP" | cut -d, -f4)
 TOP_NAME=$(echo "$TOP" | cut -d, -f3 | cut -c1-8)
+# A campaign on the at-risk members, with a holdout: its variant and the
+# holdout on the dashboard as 'campaign show' counts them.
+$T campaign create "Win back" --segment at-risk --offer coupon:20% --expires 30d --holdout 20% >/dev/null
+ARMS=$($T --format json campaign list | python3 -c '
+import json, sys
+c = json.load(sys.stdin)[0]
+print(c["members"] - c["held_out"], c["held_out"])')
+OFFERED=${ARMS% *} HELD=${ARMS#* }
 TODAY=$(date +%F)
 BACK=$(date -d "30 days ago" +%F)
 
@@ -44,6 +52,11 @@ wait_for "what became of the period's messages" "Messages: 0 sent, 0 failed, 1 h
 keys Tab Tab Enter
 wait_for "Enter shows them per trigger and channel" "welcome, counter  *2  *0  *0  *0  *1  *0  *0"
 wait_for "with their total" "all messages  *2  *0"
+keys Escape
+wait_for "the period's campaigns, each variant's verdict" "Campaigns: Win back (offer: [a-z]"
+keys Tab Enter
+wait_for "Enter shows each variant against the holdout" "Win back  *offer: 20% off  *$OFFERED  "
+wait_for "and the holdout" "  holdout  *$HELD  "
 keys Escape
 keys Tab Tab Tab Tab
 
@@ -71,7 +84,7 @@ wait_for "the list has last visit and consent" "last visit.*consent"
 keys Down NPage Up
 keys Escape
 wait_for "Esc goes back" "Headline"
-keys Tab Tab Tab Tab Down Enter
+keys Tab Tab Tab Tab Tab Down Enter
 wait_for "a segment's members" "Segment high value"
 keys Escape
 keys Tab Tab Tab Tab Enter
