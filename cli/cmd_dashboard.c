@@ -16,11 +16,12 @@ int cmd_dashboard(struct cli *c, int argc, char **argv)
         "                       [--till ID]\n\n"
         "The manager's screen, for 80x24 or larger, in colour or not: the headline\n"
         "figures with their change against the previous period of the same length,\n"
-        "visits per day, segments, tiers, the rewards used most and the members at\n"
-        "risk. A manager logs in first. The period is as in 'tally report' (default:\n"
-        "the last 30 days). It reloads by itself soon after a till records something.\n"
-        "Keys: Left/Right or [ ] move the period back and forward by its length;\n"
-        "1, 7, 3 and Y show the last day, 7 days, 30 days or year; Tab moves between\n"
+        "visits per day, what became of the period's messages, the campaigns that ran\n"
+        "in it, segments, tiers, the rewards used most and the members at risk. A\n"
+        "manager logs in first. The period is as in 'tally report' (default: the last\n"
+        "30 days). It reloads by itself soon after a till records something. Keys:\n"
+        "Left/Right or [ ] move the period back and forward by its length; 1, 7, 3\n"
+        "and Y show the last day, 7 days, 30 days or year; Tab moves between\n"
         "sections, Up/Down choose a segment, Enter shows a section in full, Esc goes\n"
         "back, q quits.\n");
     int n = cli_parse(c, argc, argv, opts, pos, 1, usage);
