@@ -73,6 +73,8 @@ suite() {
 }
 
 n=0
+[ -n "${TESTS_SERIAL:-}" ] ||
+    echo "running the suites of $* side by side; each prints when all are done (TESTS_SERIAL=1: as they go)"
 for build in "$@"; do
     n=$((n + 1))
     if [ -n "${TESTS_SERIAL:-}" ]; then
