@@ -22,7 +22,8 @@
 
 static const char USAGE[] = N_(
     "Usage: tally import customers FILE.csv     (manager)\n"
-    "       tally import transactions FILE.csv  (manager)\n\n"
+    "       tally import transactions FILE.csv  (manager)\n"
+    "       tally import finish                 (manager)\n\n"
     "CSV with a header row, comma or semicolon separated (as Excel writes it),\n"
     "UTF-8. Column names are matched without regard to case; order is free.\n\n"
     "customers:     name (required), phone, email, birthday (YYYY-MM-DD or\n"
@@ -36,11 +37,15 @@ static const char USAGE[] = N_(
     "not new to the shop); imported purchases send no messages.\n\n"
     "Nothing is written unless every row is good; each bad row is reported\n"
     "with its line number. The rows are done on a copy of the database first\n"
-    "(beside it, its name plus .import), then added a few thousand at a time:\n"
-    "sales at the kiosk go on meanwhile, and other tills get the import once\n"
-    "all of it is in. Stopped on the copy (a power cut, a kill), it leaves\n"
-    "nothing; stopped while being added, the next import finishes it (and the\n"
-    "same file given again is not imported twice).\n");
+    "(beside it, its name plus .import), then held in the database and added\n"
+    "a few thousand at a time: sales at the kiosk go on meanwhile, and other\n"
+    "tills get the import once all of it is in. A phone number of a customer\n"
+    "in the file given to someone at the counter while the rows are being\n"
+    "done makes the import bring nothing; after that, the counter refuses\n"
+    "such a number. Stopped before its rows were done (a power cut, a kill),\n"
+    "it leaves nothing; stopped while being added, 'tally check' says so and\n"
+    "'tally import finish' (or the next import) adds the rest, without the\n"
+    "copy (and the same file given again is not imported twice).\n");
 
 #define MAX_COLS 16
 
@@ -317,12 +322,33 @@ static int file_hash(FILE *f, char out[65])
     return 0;
 }
 
+/* 'tally import finish': what a stopped import left, added or cleared. */
+static int finish(struct cli *c)
+{
+    int64_t added;
+    bool any;
+    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
+        return 1;
+    if (store_import_finish(c->s, &added, &any) != 0)
+        return cli_store_fail(c);
+    if (!any)
+        fputs(_("No import was left unfinished.\n"), stderr);
+    else if (added > 0)
+        fprintf(stderr, ngettext("The stopped import is now all in (%" PRId64 " more event).\n",
+                                 "The stopped import is now all in (%" PRId64 " more events).\n", i18n_n(added)), added);
+    else
+        fputs(_("What a stopped import left is cleared away.\n"), stderr);
+    return 0;
+}
+
 int cmd_import(struct cli *c, int argc, char **argv)
 {
     const char *pos[2];
     int n = cli_parse(c, argc, argv, NULL, pos, 2, USAGE);
     if (n < 0)
         return 2;
+    if (n == 1 && strcmp(pos[0], "finish") == 0)
+        return finish(c);
     if (n != 2 || (strcmp(pos[0], "customers") != 0 && strcmp(pos[0], "transactions") != 0))
         return cli_fail(_("say 'customers' or 'transactions' and the file: tally import customers FILE.csv")), 2;
     struct import im = { .c = c, .transactions = strcmp(pos[0], "transactions") == 0 };

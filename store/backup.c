@@ -420,6 +420,25 @@ static void check_vouches(struct check *c)
     check_done(c, what, step);
 }
 
+/* An import stopped half way counts for nothing, or for part of itself
+ * until it is added to the end: the manager hears which, and what to run. */
+static void check_import(struct check *c)
+{
+    struct import_state st;
+    if (import_state(c->s, &st) != 0) {
+        cannot(c, _("the import could not be checked: %s"));
+        return;
+    }
+    if (st.sealed && st.running)
+        say(c, STORE_CHECK_WARNING, _("an import is being added right now: %" PRId64 " of its %" PRId64 " events are in"),
+            st.added, st.events);
+    else if (st.sealed)
+        say(c, STORE_CHECK_WARNING, _("an import was stopped while it was being added: %" PRId64 " of its %" PRId64 " events are in, and other tills get none of it until all are; 'tally import finish' adds the rest"),
+            st.added, st.events);
+    else if (!st.running && (st.staged > 0 || st.copy))
+        say(c, STORE_CHECK_WARNING, "%s", _("an import stopped before it was complete left its work behind (none of it counts); 'tally import finish' clears it away"));
+}
+
 int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *), void *arg)
 {
     struct check c = { s, fn, arg, 0 };
@@ -434,6 +453,7 @@ int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *
     check_hashes(&c);
     check_coupons(&c);
     check_vouches(&c);
+    check_import(&c);
     store_release(s);
     sql_exec(s, "COMMIT");
     return c.errors;

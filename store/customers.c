@@ -85,6 +85,8 @@ static bool email_ok(const char *e)
 
 static bool given(const char *v) { return v && *v; }
 
+/* 1: another customer has phone; 2: a customer of an import still being
+ * added has it; 0: nobody. */
 static int phone_taken(store *s, const char *phone, const char *except)
 {
     /* The same number may be written with or without its country code
@@ -97,7 +99,14 @@ static int phone_taken(store *s, const char *phone, const char *except)
         return -1;
     bind_text(st, 1, phone);
     bind_text(st, 2, except ? except : "");
-    return sqlite3_step(st) == SQLITE_ROW;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        return 1;
+    /* A customer of an import still being added (import.c) has it too. */
+    st = sql(s, "SELECT 1 FROM import_staged WHERE phone9 = substr(?1, -9) AND phone9 <> ''");
+    if (!st)
+        return -1;
+    bind_text(st, 1, phone);
+    return sqlite3_step(st) == SQLITE_ROW ? 2 : 0;
 }
 
 int store_customer_by_phone(store *s, const char *phone, struct store_customer *out)
@@ -153,6 +162,8 @@ static int profile_json(store *s, const struct store_profile *p, const char *sel
             int taken = phone_taken(s, buf, self);
             if (taken < 0)
                 return -1;
+            if (taken == 2)
+                return store_fail(s, _("a customer of the import being added has the phone number %s"), buf);
             if (taken)
                 return store_fail(s, _("another customer already has the phone number %s"), buf);
         }

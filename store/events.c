@@ -14,9 +14,6 @@
 #include "internal.h"
 #include "util/util.h"
 
-#define EVENT_COLS \
-    "origin, seq, hlc, wall, type, staff, customer, points, stamps, credit, spend," \
-    " visits, ref_origin, ref_seq, occasion, reason, data, pii, pii_hash, hash"
 
 #define DELTA_MAX 1000000000000LL   /* 10^12: any larger effect is corrupt */
 
@@ -1197,6 +1194,18 @@ int store_read_events(store *s, const char *origin, int64_t after,
     while (n < limit && sqlite3_step(st) == SQLITE_ROW)
         row_to_event(st, &out[n++]);
     return n;
+}
+
+int import_staged_read(store *s, struct store_event *out, int limit)
+{
+    sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM import_staged ORDER BY seq LIMIT ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int(st, 1, limit);
+    int n = 0, step = SQLITE_DONE;
+    while (n < limit && (step = sqlite3_step(st)) == SQLITE_ROW)
+        row_to_event(st, &out[n++]);
+    return n == limit || step == SQLITE_DONE ? n : db_fail(s);
 }
 
 int store_version_vector(store *s, struct store_vv *out, int max)

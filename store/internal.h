@@ -176,6 +176,22 @@ int earn_rate_check(store *s, int64_t per_unit, int64_t tier_milli, int64_t prom
 /* The origin of an import being added (import.c), which sync and 'tally
  * events' leave out until all of it is in; NULL when there is none. */
 #define IMPORT_HIDDEN "(SELECT CAST(value AS TEXT) FROM local WHERE key = 'import.origin')"
+/* An event's columns, in the order events and import_staged hold them. */
+#define EVENT_COLS \
+    "origin, seq, hlc, wall, type, staff, customer, points, stamps, credit, spend," \
+    " visits, ref_origin, ref_seq, occasion, reason, data, pii, pii_hash, hash"
+/* This till's import, for 'tally check' (import.c): sealed, how many of
+ * its events are added; staged, events held for it; running, whether a
+ * process is at it now; copy, whether its work copy is there. */
+struct import_state { bool sealed, running, copy; int64_t events, added, staged; };
+int import_state(store *s, struct import_state *out);
+/* store_import_end in its two steps: import_seal stages work's events
+ * and seals them (ok), or drops them (not ok), and closes work;
+ * import_add adds up to limit (0: all) of a sealed import's events. */
+int import_seal(store *s, store *work, bool ok);
+int import_add(store *s, int64_t limit, int64_t *added);
+/* The first `limit` events of import_staged (import.c), in order. */
+int import_staged_read(store *s, struct store_event *out, int limit);
 /* A purchase of `spend` for customer at now was recorded (import only). */
 void tier_cache_add(store *s, const char *customer, int64_t now, int64_t spend);
 

@@ -277,8 +277,20 @@ static const char SCHEMA_V7[] =
     "ALTER TABLE coupons ADD COLUMN campaign TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX coupons_campaign ON coupons(campaign) WHERE campaign <> '';";
 
+/* Version 8: import_staged, the events of an import held in the ledger
+ * from just before its seal until each is added (import.c), so that
+ * adding needs no work copy (one lost or damaged cannot hold an import up)
+ * and a phone number of a customer still to be added (phone9: its last
+ * nine digits, as customers_phone9) is given to nobody else meanwhile.
+ * Its columns are events' (one origin's: seq alone is the key). */
+static const char SCHEMA_V8[] =
+    "CREATE TABLE import_staged AS SELECT * FROM events WHERE 0;"
+    "CREATE UNIQUE INDEX import_staged_seq ON import_staged(seq);"
+    "ALTER TABLE import_staged ADD COLUMN phone9 TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX import_staged_phone9 ON import_staged(phone9) WHERE phone9 <> '';";
+
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
-                                          SCHEMA_V7 };
+                                          SCHEMA_V7, SCHEMA_V8 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");

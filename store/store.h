@@ -23,7 +23,7 @@ typedef struct store store;
 #define STORE_SECRET_BYTES 32
 #define STORE_DATA_MAX 4096     /* JSON payload of one event */
 #define STORE_TEXT_MAX 200      /* a name, a reason, an email (code points) */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* --- opening --------------------------------------------------------- */
 
@@ -391,11 +391,12 @@ void store_rollback(store *s);
 /* --- imports (import.c) --------------------------------------------------
  * An import of a whole file, all or nothing, that keeps the counter
  * waiting for one short transaction at most: its rows are done on a copy
- * of the ledger (DB.import) under an origin of the import's own, then the
- * import is sealed in one short transaction and its events added like a
- * till's catch-up, a few thousand per transaction; sync and 'tally events'
- * see none of them until all are in. A kill before the seal leaves
- * nothing; after it, the next import finishes adding it. */
+ * of the ledger (DB.import) under an origin of the import's own, its
+ * events staged in the ledger, then the import is sealed in one short
+ * transaction and its events added like a till's catch-up, a few thousand
+ * per transaction; sync and 'tally events' see none of them until all are
+ * in. A kill before the seal leaves nothing; after it, the next import or
+ * store_import_finish adds the rest. */
 
 /* Starts an import of the file whose hash (64 hex chars) is file_hash:
  * refused while another import runs on this till. First finishes an
@@ -409,6 +410,10 @@ int store_import_begin(store *s, const char *file_hash, char finished[65], store
 /* ok: seals the work and adds its events here (added: how many); not ok:
  * drops it, and nothing of it is anywhere. Closes work. */
 int store_import_end(store *s, store *work, bool ok, int64_t *added);
+/* 'tally import finish': adds the rest of an import stopped while it was
+ * being added, or drops what one stopped before its seal left. *any:
+ * whether there was anything to do. Refused while an import runs. */
+int store_import_finish(store *s, int64_t *added, bool *any);
 /* Removes a database file that is not open and what SQLite keeps beside
  * it (-journal, -wal, -shm). */
 void store_remove_database(const char *path);

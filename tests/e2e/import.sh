@@ -82,6 +82,15 @@ same "tally events shows one more event: the sale" "$($T events --limit 0 | wc -
 same "no origin of it for the other tills" "$(sql "SELECT count(DISTINCT origin) FROM events")" "$origins"
 run "summary after the kill" sh -c "$T report summary --last 1d --format json >k.json"
 same "the members are those before it" "$(sqlite3 :memory: "SELECT json_extract(readfile('k.json'), '\$.current.members')")" "$before"
+run "tally check after the kill" $T check
+has "names the stopped import and what clears it" "left its work behind.*'tally import finish' clears it away"
+run "tally import finish" $T import finish
+has "clears it" "What a stopped import left is cleared away"
+same "its work file is gone" "$(ls shop.db.import 2>/dev/null)" ""
+run "tally check after it" $T check
+same "says nothing of an import now" "$(printf '%s\n' "$OUT" | grep -c import)" 0
+run "tally import finish with nothing left" $T import finish
+has "says so" "No import was left unfinished"
 run "the rerun of the killed import" $T import customers kill.csv
 same "imports every row" "$(sql "SELECT count(*) FROM customers WHERE name LIKE 'Klient 1____'")" 6000
 same "each exactly once" "$(sql "SELECT count(DISTINCT phone) FROM customers WHERE name LIKE 'Klient 1____'")" 6000

@@ -1653,7 +1653,7 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
     assert_int_equal(sqlite3_exec(cp, "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP TABLE lot_adjust;"
                                       " DROP INDEX events_use; DROP INDEX events_enrol;"
                                       " DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates;"
-                                      " DROP TABLE signers; DROP TABLE chain;"
+                                      " DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged;"
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign;"
                                       " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
@@ -1699,7 +1699,7 @@ static void corrections_as_migrated(struct fx *f, const char *file)
                                       " FROM (SELECT customer, sum(points) AS pt, sum(stamps) AS st, sum(credit) AS cr,"
                                       " sum(spend) AS sp, sum(visits) AS vi FROM lot_adjust GROUP BY customer) a"
                                       " WHERE customers.id = a.customer; DROP TABLE lot_adjust;"
-                                      " DROP TABLE signers; DROP TABLE chain;"
+                                      " DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged;"
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign; PRAGMA user_version = 4",
                                   NULL, NULL, &sqlerr), SQLITE_OK);

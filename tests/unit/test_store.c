@@ -2465,14 +2465,25 @@ static int count_events_cb(const struct store_event *ev, void *arg)
     return 0;
 }
 
-/* Killed after its seal, while its events were being added: what is in
- * stays out of sync and of the event list, and the next import adds the
- * rest, each event once, in batches (more than one here). */
+static int check_said_cb(enum store_check_level level, const char *msg, void *arg)
+{
+    char *said = arg;
+    if (level != STORE_CHECK_OK && strlen(said) + strlen(msg) + 2 < 4096) {
+        strcat(said, msg);
+        strcat(said, "\n");
+    }
+    return 0;
+}
+
+/* Killed after its seal, while its events were being added, and its work
+ * copy lost since: what is in stays out of sync and of the event list,
+ * 'tally check' says what to run, and that adds the rest, each event
+ * once, in batches (more than one here), without the copy. */
 static void test_import_resume(void **state)
 {
     struct fx *f = *state;
     store *s = f->s[0];
-    char finished[65], origin[STORE_ORIGIN_LEN + 1], path[256], n[24];
+    char finished[65], origin[STORE_ORIGIN_LEN + 1], path[256];
     int64_t added, before = store_event_count(s);
     store *w;
     struct import_history a = { .f = f, .purchases = 2099 };
@@ -2481,32 +2492,10 @@ static void test_import_resume(void **state)
     snprintf(origin, sizeof origin, "%s", store_origin(w));
     int64_t events = store_max_seq(w, origin);
     assert_int_equal(events, 2100);
-    store_close(w);
-    /* What the seal writes, as a kill right after it leaves it. */
-    snprintf(path, sizeof path, "%s/a.db", f->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    snprintf(n, sizeof n, "%lld", (long long)events);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO local(key, value) VALUES('import.origin', ?1),"
-                                            " ('import.events', ?2), ('import.file', ?3)", -1, &st, NULL), SQLITE_OK);
-    sqlite3_bind_blob(st, 1, origin, STORE_ORIGIN_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, n, (int)strlen(n), SQLITE_STATIC);
-    char hash[65];
-    memset(hash, 'f', 64);
-    hash[64] = '\0';
-    sqlite3_bind_blob(st, 3, hash, 64, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    /* ... and the first 10 of its events added. */
-    store *copy = open_at(f, "a.db.import", false);
-    assert_int_equal(store_read_events(copy, origin, 0, f->ev, 10), 10);
-    store_close(copy);
-    enum store_apply res[10];
-    char why[256];
-    OK(store_apply_events(s, f->ev, 10, res, why, sizeof why));
+    /* Sealed, then killed after adding 10 of its events. */
+    OK(import_seal(s, w, true));
+    OK(import_add(s, 10, &added));
+    assert_int_equal(added, 10);
     assert_int_equal(store_event_count(s), before + 10);
     /* None of it for other tills, nor in the list of events. */
     struct store_vv vv[8];
@@ -2516,20 +2505,99 @@ static void test_import_resume(void **state)
     struct store_event_filter flt = { .customer = a.c.id };
     OK(store_list_events(s, &flt, count_events_cb, &listed));
     assert_int_equal(listed, 0);
-    /* The same file again: the rest is added, and nothing more to do. */
-    OK(store_import_begin(s, hash, finished, &w));
-    assert_null(w);
-    assert_string_equal(finished, hash);
-    OK(store_import_end(s, NULL, false, &added));
+    /* The work copy is not needed any more: gone, it holds nothing up. */
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/a.db.import", f->dir);
+    assert_int_not_equal(stat(path, &sb), 0);
+    /* The kill lets its lock go; check says what to run. */
+    close(s->import_lock);
+    s->import_lock = 0;
+    store *other = open_at(f, "a.db", false);
+    char said[4096] = "";
+    store_check(other, check_said_cb, said);
+    if (!strstr(said, "10 of its 2100 events are in") || !strstr(said, "'tally import finish'")) {
+        print_error("check said: %s\n", said);
+        fail();
+    }
+    /* ... and what it names adds the rest, once. */
+    bool any;
+    OK(store_import_finish(other, &added, &any));
+    assert_true(any);
+    assert_int_equal(added, events - 10);
     assert_int_equal(store_event_count(s), before + events);
     assert_int_equal(cust(s, a.c.id).visits, 2099);
     assert_int_equal(store_version_vector(s, vv, 8), 2);
     assert_int_equal(store_read_events(s, origin, 0, f->ev, 10), 10);
     OK(store_list_events(s, &flt, count_events_cb, &listed));
     assert_int_equal(listed, 2100);
-    struct stat sb;
-    snprintf(path, sizeof path, "%s/a.db.import", f->dir);
-    assert_int_not_equal(stat(path, &sb), 0);       /* its work file is gone */
+    said[0] = '\0';
+    store_check(other, check_said_cb, said);
+    assert_string_equal(said, "");
+    OK(store_import_finish(other, &added, &any));
+    assert_false(any);
+    store_close(other);
+}
+
+struct import_phone { struct fx *f; const char *phone; struct store_customer c; };
+
+static int import_phone_fn(store *w, void *arg)
+{
+    struct import_phone *a = arg;
+    struct store_profile p = { .name = "Rita Nowa", .card = "IMPORTC5", .phone = a->phone, .consent = 1 };
+    return store_customer_import(w, a->f->m.id, &p, 0, 0, &a->c);
+}
+
+static int customers_with_phone(struct fx *f, const char *nine)
+{
+    char path[256], q[160];
+    snprintf(path, sizeof path, "%s/a.db", f->dir);
+    snprintf(q, sizeof q, "SELECT count(*) FROM customers WHERE substr(phone, -9) = '%s'", nine);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A phone number of a customer in an import, given to someone at the
+ * counter after the import checked its rows: before the seal, the import
+ * brings nothing (a clear reason) and the next one runs; after it, the
+ * counter refuses the number until the import's customer has it. */
+static void test_import_phone_at_counter(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    char finished[65];
+    int64_t added, before = store_event_count(s);
+    store *w;
+    struct import_phone a = { .f = f, .phone = "600700800" };
+    OK(store_import_begin(s, "", finished, &w));
+    OK(store_atomically(w, import_phone_fn, &a));
+    struct store_profile p = { .name = "Sara Lada", .card = "COUNTER1", .phone = "+48 600 700 800", .consent = 1 };
+    struct store_customer at_counter;
+    OK(store_customer_add(s, f->b.id, &p, &at_counter));
+    REFUSED(s, store_import_end(s, w, true, &added), "was given to Sara Lada at the counter");
+    assert_int_equal(customers_with_phone(f, "600700800"), 1);
+    assert_int_equal(store_event_count(s), before + 1);
+    /* Nothing of it is left to hold the next one up. */
+    a.phone = "600700801";
+    OK(store_import_begin(s, "", finished, &w));
+    OK(store_atomically(w, import_phone_fn, &a));
+    OK(import_seal(s, w, true));
+    p.card = "COUNTER2";
+    p.name = "Tola Lada";
+    p.phone = "600 700 801";
+    struct store_customer refused;
+    REFUSED(s, store_customer_add(s, f->b.id, &p, &refused), "the import being added");
+    OK(import_add(s, 0, &added));
+    OK(store_import_end(s, NULL, false, &added));
+    assert_int_equal(customers_with_phone(f, "600700801"), 1);
+    assert_string_equal(cust(s, a.c.id).phone, "600700801");
+    REFUSED(s, store_customer_add(s, f->b.id, &p, &refused), "already has the phone number");
 }
 
 /* Welcome: in the customer's language (else the shop's), by the channel
@@ -3148,6 +3216,7 @@ int main(void)
         T(test_message_balance),
         T(test_import_work_copy),
         T(test_import_resume),
+        T(test_import_phone_at_counter),
         T(test_message_earn_triggers),
         T(test_message_scan),
         T(test_message_winback),
