@@ -210,6 +210,7 @@ void tx_rollback(store *s)
     char keep[sizeof s->err];
     memcpy(keep, s->err, sizeof keep);
     rollup_drop(s);
+    expiry_cache_drop(s);   /* it may rest on what is undone */
     if (s->tx_depth == 1)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     else if (s->tx_depth > 1)
@@ -503,5 +504,6 @@ void store_close(store *s)
     sqlite3_close(s->db);
     free(s->bal);
     free(s->tier_cache);    /* an import's work copy (program.c) */
+    free(s->expiry_cache);  /* and its (ledger.c) */
     free(s);
 }

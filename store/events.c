@@ -375,7 +375,7 @@ static int balance_add(store *s, const char *customer, const int64_t d[5], int64
  * customer's row costs a third of applying an event. Nothing reads the
  * balances in between, except taking an effect back (balances_flush
  * first). */
-static uint32_t id_hash(const char *id)
+uint32_t id_hash(const char *id)
 {
     uint32_t h = 2166136261u;
     for (; *id; id++)
@@ -892,6 +892,7 @@ static int derive(store *s, const struct store_event *ev)
         bool counts, effect = ev->points || ev->stamps || ev->credit || ev->spend || ev->visits;
         if (occasion_claim(s, ev, &counts) != 0)
             return -1;
+        expiry_cache_note(s, ev, counts);       /* ledger.c */
         /* apply_balance creates the row as it adds; without an effect that
          * counts, the row must still exist (an enrolment, an NPS answer). */
         if (counts && effect ? apply_balance(s, ev, 1) != 0 : ensure_customer(s, ev->customer) != 0)

@@ -87,6 +87,7 @@ struct store {
     char import_file[65];           /* hash of the file being imported */
     int import_lock;                /* flock on DB.import.lock while importing, or 0 */
     struct tier_cache *tier_cache;
+    struct expiry_cache *expiry_cache;  /* an import's "nothing due" (ledger.c) */
 };
 
 /* db.c */
@@ -194,6 +195,12 @@ int import_add(store *s, int64_t limit, int64_t *added);
 int import_staged_read(store *s, struct store_event *out, int limit);
 /* A purchase of `spend` for customer at now was recorded (import only). */
 void tier_cache_add(store *s, const char *customer, int64_t now, int64_t spend);
+/* events.c: FNV-1a of an id, for the in-memory tables keyed by customer. */
+uint32_t id_hash(const char *id);
+/* ledger.c: an import's record of customers with no points due, told of
+ * each event derived and of each rollback. */
+void expiry_cache_note(store *s, const struct store_event *ev, bool counts);
+void expiry_cache_drop(store *s);
 
 /* staff.c */
 int require_manager(store *s, const char *staff);

@@ -119,6 +119,137 @@ static int check_limits(store *s, const char *customer, bool stamp,
     return 1;   /* overridden */
 }
 
+/* While an import works on its copy nothing else writes there (as for the
+ * tier window, program.c), and each purchase of a customer asks whether
+ * points are due. Reckoned afresh each time from the customer's whole
+ * history, an import of years of purchases was quadratic in each
+ * customer's. So the reckoning is kept per customer: its cutoff and what
+ * is unspent of the points earned before it (earned before it - spent,
+ * exact, below zero when spending went beyond). A later cutoff adds the
+ * lots opened in between, as they stand (lots_between); the copy's own
+ * spending (a redemption, an expiry) is taken off as it is made. Whatever
+ * else could change the sum drops the entry (expiry_cache_note), and a
+ * rollback drops them all (expiry_cache_drop). */
+#define EXPIRY_CACHE_SLOTS 65536    /* a power of two: 2 MB */
+struct expiry_cache {
+    char customer[STORE_ID_LEN + 1];
+    int64_t cutoff, unspent;
+};
+
+static struct expiry_cache *expiry_slot(store *s, const char *customer)
+{
+    if (!s->importing)
+        return NULL;
+    if (!s->expiry_cache && !(s->expiry_cache = calloc(EXPIRY_CACHE_SLOTS, sizeof *s->expiry_cache)))
+        return NULL;
+    return &s->expiry_cache[id_hash(customer) & (EXPIRY_CACHE_SLOTS - 1)];
+}
+
+/* Spending of the copy's own comes off; points earned after the cutoff
+ * count when it passes them; an event of its own that lost its occasion
+ * (it is the newest, so it takes none) changes nothing. Anything else
+ * drops the entry: points earned before the cutoff (a purchase imported
+ * out of date order), a correction (a refund, a void, and the lots they
+ * settle), another till's event (it may take an occasion, and so its
+ * points, from one counted before). */
+void expiry_cache_note(store *s, const struct store_event *ev, bool counts)
+{
+    if (!s->expiry_cache || !ev->customer[0])
+        return;
+    struct expiry_cache *k = expiry_slot(s, ev->customer);
+    if (!k || strcmp(k->customer, ev->customer) != 0)
+        return;
+    if (ev->ref_origin[0] || strcmp(ev->origin, s->origin) != 0)
+        k->customer[0] = '\0';
+    else if (!counts)
+        return;
+    else if (ev->points > 0 && ev->wall < k->cutoff)
+        k->customer[0] = '\0';
+    else if (ev->points < 0)
+        k->unspent += ev->points;
+}
+
+void expiry_cache_drop(store *s)
+{
+    if (s->expiry_cache)
+        memset(s->expiry_cache, 0, EXPIRY_CACHE_SLOTS * sizeof *s->expiry_cache);
+}
+
+/* The points the lots opened in [from, to) hold now, as due_before's
+ * reckoning counts them: each lot's own event, its corrections (two
+ * levels: a void of a refund) and its settlement (lot_adjust). */
+#define OPENED "l.customer = ?1 AND l.wall >= ?2 AND l.wall < ?3 AND l.points > 0 AND l.ref_origin = ''"
+#define CORRECTS(c, l) c ".ref_origin <> '' AND " c ".ref_origin = " l ".origin AND " c ".ref_seq = " l ".seq"
+static int lots_between(store *s, const char *customer, int64_t from, int64_t to, int64_t *held)
+{
+    sqlite3_stmt *st = sql(s,
+        "SELECT (SELECT coalesce(sum(l.points), 0) FROM events l WHERE " OPENED " AND " COUNTED("l") ")"
+        " + (SELECT coalesce(sum(c.points), 0) FROM events l JOIN events c ON " CORRECTS("c", "l")
+        "    WHERE " OPENED " AND " COUNTED("c") ")"
+        " + (SELECT coalesce(sum(v.points), 0) FROM events l JOIN events c ON " CORRECTS("c", "l")
+        "    JOIN events v ON " CORRECTS("v", "c") " WHERE " OPENED " AND " COUNTED("v") ")"
+        " + (SELECT coalesce(sum(a.points), 0) FROM events l JOIN lot_adjust a ON a.origin = l.origin"
+        "    AND a.seq = l.seq WHERE " OPENED " AND a.customer = ?1)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, customer);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    *held = sqlite3_column_int64(st, 0);
+    return 0;
+}
+
+/* The unspent points before cutoff from the kept reckoning, moved on to
+ * it: true, or false when none is kept (then reckon afresh). */
+static int kept_unspent(store *s, struct expiry_cache *k, const char *customer, int64_t cutoff,
+                        bool *kept, int64_t *unspent)
+{
+    *kept = k && strcmp(k->customer, customer) == 0 && k->cutoff <= cutoff;
+    if (!*kept)
+        return 0;
+    int64_t held = 0;
+    if (lots_between(s, customer, k->cutoff, cutoff, &held) != 0)
+        return -1;
+    k->cutoff = cutoff;
+    k->unspent += held;
+    *unspent = k->unspent;
+    return 0;
+}
+
+/* Points earned before cutoff less all points spent, from the customer's
+ * whole history. */
+static int reckon_unspent(store *s, const char *customer, int64_t cutoff, int64_t *unspent)
+{
+    /* Each points effect belongs to a lot: the event itself, or for a
+     * refund or void the event it corrects (two levels: a void of a
+     * refund). Lots that gave points are "earned", dated by the lot; lots
+     * that took points (redeem, pay, expire, a negative adjustment) are
+     * "spent". A refunded purchase thus shrinks its own lot instead of
+     * counting as spending, and a purchase refunded beyond it at tills
+     * cut off from each other shrinks to nothing, not below (its
+     * correction, events.c lot_settle). */
+    sqlite3_stmt *st = sql(s, "SELECT coalesce(sum(CASE WHEN lot_points > 0 AND lot_wall < ?2 THEN points END), 0),"
+                              " coalesce(-sum(CASE WHEN lot_points < 0 THEN points END), 0) FROM ("
+                              " SELECT e.points, coalesce(a2.points, a1.points, e.points) AS lot_points,"
+                              "  coalesce(a2.wall, a1.wall, e.wall) AS lot_wall"
+                              " FROM events e"
+                              " LEFT JOIN events a1 ON e.ref_origin <> '' AND a1.origin = e.ref_origin AND a1.seq = e.ref_seq"
+                              " LEFT JOIN events a2 ON a1.ref_origin <> '' AND a2.origin = a1.ref_origin AND a2.seq = a1.ref_seq"
+                              " WHERE e.customer = ?1 AND e.points <> 0 AND " COUNTED("e")
+                              " UNION ALL SELECT a.points, p.points, p.wall FROM lot_adjust a"
+                              "  JOIN events p ON p.origin = a.origin AND p.seq = a.seq WHERE a.customer = ?1 AND a.points <> 0)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, customer);
+    sqlite3_bind_int64(st, 2, cutoff);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    *unspent = sqlite3_column_int64(st, 0) - sqlite3_column_int64(st, 1);
+    return 0;
+}
+
 /* Points earned before cutoff and not spent since (spending always uses
  * the oldest points); 0 as well when `occasion` (if given) is held. */
 static int due_before(store *s, const char *customer, int64_t cutoff, const char *occasion, int64_t *due)
@@ -133,6 +264,13 @@ static int due_before(store *s, const char *customer, int64_t cutoff, const char
     sqlite3_bind_int64(st, 2, cutoff);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
+    struct expiry_cache *k = expiry_slot(s, customer);
+    bool kept;
+    int64_t unspent = 0;
+    if (kept_unspent(s, k, customer, cutoff, &kept, &unspent) != 0)
+        return -1;
+    if (kept && unspent <= 0)
+        return 0;
     if (occasion) {
         st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
         if (!st)
@@ -141,35 +279,17 @@ static int due_before(store *s, const char *customer, int64_t cutoff, const char
         if (sqlite3_step(st) == SQLITE_ROW)
             return 0;   /* done today already, here or at a till we heard from */
     }
-    /* Each points effect belongs to a lot: the event itself, or for a
-     * refund or void the event it corrects (two levels: a void of a
-     * refund). Lots that gave points are "earned", dated by the lot; lots
-     * that took points (redeem, pay, expire, a negative adjustment) are
-     * "spent". A refunded purchase thus shrinks its own lot instead of
-     * counting as spending, and a purchase refunded beyond it at tills
-     * cut off from each other shrinks to nothing, not below (its
-     * correction, events.c lot_settle). */
-    st = sql(s, "SELECT coalesce(sum(CASE WHEN lot_points > 0 AND lot_wall < ?2 THEN points END), 0),"
-                " coalesce(-sum(CASE WHEN lot_points < 0 THEN points END), 0) FROM ("
-                " SELECT e.points, coalesce(a2.points, a1.points, e.points) AS lot_points,"
-                "  coalesce(a2.wall, a1.wall, e.wall) AS lot_wall"
-                " FROM events e"
-                " LEFT JOIN events a1 ON e.ref_origin <> '' AND a1.origin = e.ref_origin AND a1.seq = e.ref_seq"
-                " LEFT JOIN events a2 ON a1.ref_origin <> '' AND a2.origin = a1.ref_origin AND a2.seq = a1.ref_seq"
-                " WHERE e.customer = ?1 AND e.points <> 0 AND " COUNTED("e")
-                " UNION ALL SELECT a.points, p.points, p.wall FROM lot_adjust a"
-                "  JOIN events p ON p.origin = a.origin AND p.seq = a.seq WHERE a.customer = ?1 AND a.points <> 0)");
-    if (!st)
+    if (!kept && reckon_unspent(s, customer, cutoff, &unspent) != 0)
         return -1;
-    bind_text(st, 1, customer);
-    sqlite3_bind_int64(st, 2, cutoff);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return db_fail(s);
-    int64_t old = sqlite3_column_int64(st, 0), spent = sqlite3_column_int64(st, 1);
+    if (k && !kept) {
+        snprintf(k->customer, sizeof k->customer, "%s", customer);
+        k->cutoff = cutoff;
+        k->unspent = unspent;
+    }
     struct store_customer c;
     if (store_customer_get(s, customer, &c) != 0)
         return -1;
-    *due = old - spent < c.points ? old - spent : c.points;
+    *due = unspent < c.points ? unspent : c.points;
     if (*due < 0)
         *due = 0;
     return 0;

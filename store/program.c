@@ -475,10 +475,7 @@ static struct tier_cache *tier_slot(store *s, const char *customer)
         return NULL;
     if (!s->tier_cache && !(s->tier_cache = calloc(TIER_CACHE_SLOTS, sizeof *s->tier_cache)))
         return NULL;
-    uint32_t h = 2166136261u;
-    for (const char *p = customer; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    return &s->tier_cache[h & (TIER_CACHE_SLOTS - 1)];
+    return &s->tier_cache[id_hash(customer) & (TIER_CACHE_SLOTS - 1)];
 }
 
 static int window_sum(store *s, const char *customer, int64_t from, int64_t *sum)

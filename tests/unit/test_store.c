@@ -891,6 +891,53 @@ static void test_expiry_oldest_first(void **state)
     assert_int_equal(cust(s, f->c.id).points, 10);
 }
 
+/* An import keeps, per customer, what is unspent of the points older than
+ * the expiry cutoff, so as not to read the whole history again at each
+ * purchase (ledger.c). It must expire what the counter would: a lot
+ * partly refunded before it was kept, entering the window later; its own
+ * expiry taken off; a purchase imported out of date order (older than the
+ * cutoff kept); a voided payment. */
+static void test_import_expiry_as_at_the_counter(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0], *w;
+    char finished[65];
+    int64_t added;
+    set(s, f->m.id, "points.expire_days", "30");
+    OK(store_import_begin(s, "", finished, &w));
+    store_set_clock(w, T0);
+    earn(w, f->b.id, f->c.id, 10000, 0, NULL);                  /* day 0: 100 */
+    store_set_clock(w, T0 + 1 * DAY_MS);
+    struct store_result paid, r;
+    OK(store_pay_points(w, f->b.id, f->c.id, 100, &paid));     /* day 1: -100 */
+    store_set_clock(w, T0 + 10 * DAY_MS);
+    struct store_result day10 = earn(w, f->b.id, f->c.id, 5000, 0, NULL);     /* 50 */
+    store_set_clock(w, T0 + 12 * DAY_MS);
+    OK(store_refund(w, f->b.id, day10.ref, 2500, "half returned", &r));      /* -25 */
+    /* Day 35, cutoff day 5: the 100 are spent, nothing is due. */
+    store_set_clock(w, T0 + 35 * DAY_MS);
+    assert_int_equal(earn(w, f->b.id, f->c.id, 1000, 0, NULL).expired_points, 0);
+    /* A purchase of day 3, later in the file: 20 older than that cutoff. */
+    store_set_clock(w, T0 + 3 * DAY_MS);
+    earn(w, f->b.id, f->c.id, 2000, 0, NULL);
+    store_set_clock(w, T0 + 36 * DAY_MS);
+    assert_int_equal(earn(w, f->b.id, f->c.id, 1000, 0, NULL).expired_points, 20);
+    /* Day 37, nothing due again; by day 45 what is left of the day-10 lot. */
+    store_set_clock(w, T0 + 37 * DAY_MS);
+    assert_int_equal(earn(w, f->b.id, f->c.id, 1000, 0, NULL).expired_points, 0);
+    store_set_clock(w, T0 + 45 * DAY_MS);
+    assert_int_equal(earn(w, f->b.id, f->c.id, 1000, 0, NULL).expired_points, 25);
+    /* Day 46: nothing due; then the day-1 payment is voided, and its
+     * 100 points come back as the day-0 lot's, due at once. */
+    store_set_clock(w, T0 + 46 * DAY_MS);
+    assert_int_equal(earn(w, f->b.id, f->c.id, 1000, 0, NULL).expired_points, 0);
+    OK(store_void(w, f->m.id, paid.ref, "paid by card after all", &r));
+    store_set_clock(w, T0 + 46 * DAY_MS + HOUR_MS);
+    assert_int_equal(earn(w, f->b.id, f->c.id, 1000, 0, NULL).expired_points, 100);
+    OK(store_import_end(s, w, true, &added));
+    assert_int_equal(count_events(s, f->c.id, "expire", NULL), 3);
+}
+
 /* --- 11. birthday and referral ----------------------------------------------- */
 
 static void test_birthday_once_a_year(void **state)
@@ -3169,6 +3216,7 @@ int main(void)
         T(test_limit_per_day),
         T(test_limit_stamp_gap),
         T(test_expiry_oldest_first),
+        T(test_import_expiry_as_at_the_counter),
         T(test_expiry_refund_is_not_spending),
         T(test_birthday_once_a_year),
         T(test_referral_first_purchase_only),
