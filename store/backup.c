@@ -395,14 +395,17 @@ static void check_coupons(struct check *c)
     check_done(c, what, step);
 }
 
-/* A till that claimed to speak for an import another till vouched for
- * first, or for a till's own origin, or with a key not its own: its claim
- * bound nothing (sync_support.c), but it is a till to look at. */
+/* A till's claim to speak for an import that bound nothing
+ * (sync_support.c): without proof, for an origin another key speaks for,
+ * or with a key not its own; or one of two claims that each counted, so
+ * that neither binds (the import is disputed). */
 static void check_vouches(struct check *c)
 {
     const char *what = _("the claims to speak for imports could not be checked: %s");
     sqlite3_stmt *st = check_sql(c, what,
-        "SELECT e.origin, substr(json_extract(e.data, '$.key'), length('" VOUCH_PREFIX "') + 1) AS x"
+        "SELECT e.origin, substr(json_extract(e.data, '$.key'), length('" VOUCH_PREFIX "') + 1) AS x,"
+        " EXISTS(SELECT 1 FROM signers d WHERE length(d.sign_key) = 0"
+        "  AND d.origin = substr(json_extract(e.data, '$.key'), length('" VOUCH_PREFIX "') + 1))"
         " FROM events e WHERE e.type = 'setting' AND json_valid(e.data)"
         " AND substr(json_extract(e.data, '$.key'), 1, length('" VOUCH_PREFIX "')) = '" VOUCH_PREFIX "'"
         " AND NOT EXISTS(SELECT 1 FROM signers i JOIN signers v ON v.origin = e.origin"
@@ -412,11 +415,18 @@ static void check_vouches(struct check *c)
     if (!st)
         return;
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        say(c, STORE_CHECK_ERROR, _("till %s claimed to speak for %s, which another till speaks for (or with a key "
-                                    "not its own): the claim was ignored; find out why, and remove that till "
-                                    "('tally till remove') if it cannot be trusted"),
-            (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *till = (const char *)sqlite3_column_text(st, 0), *x = (const char *)sqlite3_column_text(st, 1);
+        if (sqlite3_column_int(st, 2))
+            say(c, STORE_CHECK_ERROR, _("till %s claimed to speak for import %s, as another till did: neither "
+                                        "claim counts, and tills that lack that import's events cannot take "
+                                        "them; find out which till cannot be trusted and remove it ('tally till "
+                                        "remove')"), till, x);
+        else
+            say(c, STORE_CHECK_ERROR, _("till %s claimed to speak for %s without proof, or for one another till "
+                                        "speaks for: the claim was ignored; find out why, and remove that till "
+                                        "('tally till remove') if it cannot be trusted"), till, x);
+    }
     check_done(c, what, step);
 }
 

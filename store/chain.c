@@ -104,6 +104,27 @@ int signing_setup(store *s, const unsigned char *sign_sk, int64_t first_seq)
     return rc;
 }
 
+int signing_key_ensure(store *s, unsigned char pk[STORE_SIGN_KEY_BYTES])
+{
+    if (local_get(s, "sign_public", pk, STORE_SIGN_KEY_BYTES) == STORE_SIGN_KEY_BYTES)
+        return 0;
+    /* Made now, bound to this till's origin at its first start (ensure_tx
+     * below), which signs from its next event then. */
+    unsigned char sk[STORE_SIG_BYTES];
+    crypto_sign_keypair(pk, sk);
+    int rc = tx_begin(s);
+    if (rc == 0 && (local_set(s, "sign_public", pk, STORE_SIGN_KEY_BYTES) != 0 ||
+                    local_set(s, "sign_secret", sk, sizeof sk) != 0))
+        rc = -1;
+    sodium_memzero(sk, sizeof sk);
+    if (rc != 0) {
+        if (s->tx_depth)
+            tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s);
+}
+
 static int ensure_tx(store *s, void *arg)
 {
     (void)arg;
@@ -144,10 +165,11 @@ static int ensure_tx(store *s, void *arg)
     } else if (t.removed) {
         return 0;       /* a removed till stays removed */
     } else if (t.signed_from > 0 && memcmp(t.sign_key, pk, sizeof pk) == 0) {
-        return vouch_imports(s);    /* named already */
+        return vouch_imports(s, false);     /* named already */
     }
-    /* Imports made before it had a key are vouched for after its record. */
-    return till_write(s, "", &t) != 0 || vouch_imports(s) != 0 ? -1 : 0;
+    /* Imports made before it signed are vouched for right after its
+     * record: its first signed events, where an old-style vouch counts. */
+    return till_write(s, "", &t) != 0 || vouch_imports(s, true) != 0 ? -1 : 0;
 }
 
 int store_signing_ensure(store *s)

@@ -361,7 +361,11 @@ int store_import_begin(store *s, const char *file_hash, char finished[65], store
      * is staged into the ledger, whose commits are durable, before the
      * seal; a crash before the seal leaves only work to drop. */
     char id[STORE_ORIGIN_LEN + 1];
-    store_random_origin(id);
+    if (import_origin_new(s, id, w->import_nonce) != 0) {
+        store_close(w);
+        store_remove_database(copy);
+        return -1;
+    }
     store_release(w);
     if (sql_exec(w, "PRAGMA journal_mode=MEMORY") != 0 || sql_exec(w, "PRAGMA synchronous=OFF") != 0 ||
         sql_exec(w, "PRAGMA cache_size=-131072") != 0 ||
@@ -377,7 +381,7 @@ int store_import_begin(store *s, const char *file_hash, char finished[65], store
     return 0;
 }
 
-struct seal_arg { char origin[STORE_ORIGIN_LEN + 1], events[24], file[65]; };
+struct seal_arg { char origin[STORE_ORIGIN_LEN + 1], events[24], file[65], nonce[2 * IMPORT_NONCE_BYTES + 1]; };
 
 /* Step 3, one short transaction: the import is committed from here on,
  * unless a phone number of one of its customers was given to someone at
@@ -386,7 +390,8 @@ struct seal_arg { char origin[STORE_ORIGIN_LEN + 1], events[24], file[65]; };
  * of its own that binds that origin to its key, sync_support.c): the
  * other tills take the import's events as this till's word, and from no
  * other till. "imported.<origin>" remembers it made the import, for a
- * till that has no signing key yet (it vouches at its first start). */
+ * till that does not sign yet (it vouches at its first start); its value
+ * is the nonce the origin was derived from, which the vouch shows. */
 static int seal(store *s, void *arg)
 {
     const struct seal_arg *a = arg;
@@ -407,7 +412,7 @@ static int seal(store *s, void *arg)
            local_set(s, "import.events", a->events, (int)strlen(a->events)) != 0 ||
            /* Never an empty value: SQLite hands that back as no blob. */
            local_set(s, "import.file", a->file[0] ? a->file : "-", a->file[0] ? (int)strlen(a->file) : 1) != 0 ||
-           local_set(s, mine, "1", 1) != 0 || vouch_imports(s) != 0
+           local_set(s, mine, a->nonce, (int)strlen(a->nonce)) != 0 || vouch_imports(s, false) != 0
            ? -1 : 0;
 }
 
@@ -420,6 +425,7 @@ int import_seal(store *s, store *work, bool ok)
     memcpy(a.origin, work->origin, sizeof a.origin);
     snprintf(a.events, sizeof a.events, "%" PRId64, store_max_seq(work, work->origin));
     snprintf(a.file, sizeof a.file, "%s", work->import_file);
+    snprintf(a.nonce, sizeof a.nonce, "%s", work->import_nonce);
     /* Closed first: it is read again, attached, to be staged. */
     store_close(work);
     int rc = 0;

@@ -8,6 +8,7 @@
 
 #define STMT_CACHE 256
 #define SETTINGS_CACHE 48
+#define IMPORT_NONCE_BYTES 16      /* an import origin's nonce (sync_support.c) */
 
 /* The settings as held in one write transaction (see setting_raw). */
 struct settings_cache {
@@ -85,6 +86,7 @@ struct store {
      * abuse limits; the tier window summed as it slides (program.c). */
     bool importing;
     char import_file[65];           /* hash of the file being imported */
+    char import_nonce[2 * IMPORT_NONCE_BYTES + 1];  /* what its origin was derived from (hex) */
     int import_lock;                /* flock on DB.import.lock while importing, or 0 */
     struct tier_cache *tier_cache;
     struct expiry_cache *expiry_cache;  /* an import's "nothing due" (ledger.c) */
@@ -149,9 +151,18 @@ int till_write(store *s, const char *staff, const struct store_till *t);
 #define IMPORTED_PREFIX "imported."
 int vouch_derive(store *s, const struct store_event *ev);   /* a "vouch.*" setting */
 /* Vouches, as this till's own events, for every import it made that no
- * key signs yet (none while it has no signing key); caller holds a
- * transaction. */
-int vouch_imports(store *s);
+ * key signs yet (none while it does not sign yet); caller holds a
+ * transaction. first_block: it is writing its first signed events, the
+ * only place an import made before derived ids (no nonce) can be
+ * vouched for. */
+int vouch_imports(store *s, bool first_block);
+/* An import's origin: the first STORE_ORIGIN_LEN/2 bytes of Argon2id
+ * over the importer's signing key with nonce as salt, in hex. */
+int import_origin_of(const unsigned char key[STORE_SIGN_KEY_BYTES], const unsigned char nonce[IMPORT_NONCE_BYTES],
+                     char out[STORE_ORIGIN_LEN + 1]);
+/* A new import's origin, derived from this till's signing key (made now
+ * if it has none) and a fresh nonce (nonce_hex), unknown to the shop. */
+int import_origin_new(store *s, char origin[STORE_ORIGIN_LEN + 1], char nonce_hex[2 * IMPORT_NONCE_BYTES + 1]);
 /* chain.c: a till's hash chain and signatures (see store.h). */
 #define CHAIN_MSG_BYTES (22 + STORE_ORIGIN_LEN + STORE_LINK_BYTES)
 void chain_step(unsigned char link[STORE_LINK_BYTES], const unsigned char hash[32]);
@@ -163,6 +174,8 @@ int signer_bind(store *s, const char *origin, const unsigned char key[STORE_SIGN
 /* Gives this till (s->origin) the signing key sign_sk (NULL: a new one),
  * signing from first_seq; caller holds a transaction. */
 int signing_setup(store *s, const unsigned char *sign_sk, int64_t first_seq);
+/* This till's signing public key, made now (not yet bound) if it has none. */
+int signing_key_ensure(store *s, unsigned char pk[STORE_SIGN_KEY_BYTES]);
 struct tier { char name[64]; int64_t threshold, multiplier; };
 int tiers_load(store *s, struct tier *out, int max);
 int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out);

@@ -121,17 +121,97 @@ int till_derive(store *s, const struct store_event *ev)
  * no till record names. The till that made the import vouches for it: a
  * "vouch.<origin>" setting, one of its own signed events, naming its own
  * signing key, which then signs that origin's chain too (store_seal_batch
- * signs whatever is bound to this till's key). The first vouch for an
- * origin binds it, for good, and only if, checked alike at every till:
- * the vouch is a signed event of its till (not history from before that
- * till signed), it names that till's own key (a till speaks for itself),
- * and the origin is no till's (no till record names it, no key signs it
- * yet). So another till can neither take over an import once vouched for
- * nor vouch for a till's origin. */
+ * signs whatever is bound to this till's key).
+ *
+ * A vouch counts only with proof, checked alike at every till. An import
+ * made now has an origin derived from its till's key and a nonce, which
+ * the vouch carries (import_origin_of): no other key can ever claim it,
+ * whichever claim arrives first. An import made before derived ids has a
+ * random origin, which proves nothing; its vouch counts only among the
+ * first events its till signed (vouch_imports at the first start of a
+ * till made before signing), so a till that signs already cannot claim
+ * another's new import with an old-style vouch. Either way the vouch is a
+ * signed event of its till, names that till's own key, and the origin is
+ * no till's. If two keys make counting claims for one origin, neither
+ * binds it (a row with no key: "disputed"), whatever their order: tills
+ * that hold its events keep them, the others cannot take them, and
+ * 'tally check' names both claims. */
+
+/* Dear on purpose: finding a nonce that gives another till's import id
+ * for one's own key takes about 2^31 of these (~17 ms each on a kiosk's
+ * CPU, and memory-hard against GPUs). Fixed forever: every till must
+ * derive the same. */
+#define ORIGIN_OPSLIMIT 2
+#define ORIGIN_MEMLIMIT (4u << 20)
+
+int import_origin_of(const unsigned char key[STORE_SIGN_KEY_BYTES], const unsigned char nonce[IMPORT_NONCE_BYTES],
+                     char out[STORE_ORIGIN_LEN + 1])
+{
+    _Static_assert(IMPORT_NONCE_BYTES == crypto_pwhash_SALTBYTES, "the nonce is Argon2id's salt");
+    unsigned char h[crypto_pwhash_BYTES_MIN];
+    if (crypto_pwhash(h, sizeof h, (const char *)key, STORE_SIGN_KEY_BYTES, nonce, ORIGIN_OPSLIMIT,
+                      ORIGIN_MEMLIMIT, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return -1;      /* out of memory */
+    sodium_bin2hex(out, STORE_ORIGIN_LEN + 1, h, STORE_ORIGIN_LEN / 2);
+    return 0;
+}
+
+/* Whether seq of origin (which signs from first) is among its first
+ * signed events: a till made before signing (first > 1) writes its own
+ * record at first, then its vouches for older imports, and nothing else
+ * before them. 1, 0, -1 on error. */
+static int in_first_block(store *s, const char *origin, int64_t first, int64_t seq)
+{
+    if (first <= 1)
+        return 0;       /* joined signing, or moved: no imports from before */
+    sqlite3_stmt *st = sql(s, "SELECT count(*) = ?3 - ?2 AND EXISTS(SELECT 1 FROM events WHERE origin = ?1"
+                              "  AND seq = ?2 AND type = 'setting' AND json_extract(data, '$.key') = 'till.' || ?1)"
+                              " FROM events WHERE origin = ?1 AND seq >= ?2 AND seq < ?3 AND type = 'setting'"
+                              " AND json_valid(data) AND (json_extract(data, '$.key') = 'till.' || ?1"
+                              "  OR substr(json_extract(data, '$.key'), 1, length('" VOUCH_PREFIX "')) = '"
+                              VOUCH_PREFIX "')");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    sqlite3_bind_int64(st, 2, first);
+    sqlite3_bind_int64(st, 3, seq);
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
+    sqlite3_reset(st);
+    return seq > first ? n : 0;
+}
+
+/* A counting claim of key for origin: binds it, or disputes it if
+ * another key claimed it. */
+static int vouch_bind(store *s, const char *origin, const unsigned char key[STORE_SIGN_KEY_BYTES])
+{
+    sqlite3_stmt *st = sql(s, "SELECT sign_key FROM signers WHERE origin = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return signer_bind(s, origin, key, 1);
+    }
+    if (rc != SQLITE_ROW)
+        return db_fail(s);
+    bool same = sqlite3_column_bytes(st, 0) == STORE_SIGN_KEY_BYTES &&
+                memcmp(sqlite3_column_blob(st, 0), key, STORE_SIGN_KEY_BYTES) == 0;
+    sqlite3_reset(st);
+    if (same)
+        return 0;
+    st = sql(s, "INSERT OR REPLACE INTO signers(origin, sign_key, first_seq) VALUES(?1, X'', 1)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, origin);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
 int vouch_derive(store *s, const struct store_event *ev)
 {
     sqlite3_stmt *st = sql(s, "SELECT substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1),"
                               " coalesce(json_extract(?1, '$.value.sign_key'), ''),"
+                              " coalesce(json_extract(?1, '$.value.nonce'), ''),"
                               " EXISTS(SELECT 1 FROM settings WHERE key = '" TILL_PREFIX "' ||"
                               "  substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1))");
     if (!st)
@@ -139,12 +219,13 @@ int vouch_derive(store *s, const struct store_event *ev)
     bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_ROW)
         return db_fail(s);
-    char origin[STORE_ORIGIN_LEN + 8], hex[2 * STORE_SIGN_KEY_BYTES + 8];
+    char origin[STORE_ORIGIN_LEN + 8], hex[2 * STORE_SIGN_KEY_BYTES + 8], nonce_hex[2 * IMPORT_NONCE_BYTES + 8];
     copy_col(st, 0, origin, sizeof origin);
     copy_col(st, 1, hex, sizeof hex);
-    bool a_till = sqlite3_column_int(st, 2) != 0;
+    copy_col(st, 2, nonce_hex, sizeof nonce_hex);
+    bool a_till = sqlite3_column_int(st, 3) != 0;
     sqlite3_reset(st);
-    unsigned char named[STORE_SIGN_KEY_BYTES], own[STORE_SIGN_KEY_BYTES];
+    unsigned char named[STORE_SIGN_KEY_BYTES], own[STORE_SIGN_KEY_BYTES], nonce[IMPORT_NONCE_BYTES];
     int64_t first = 0;
     if (a_till || !hex_ok(origin, STORE_ORIGIN_LEN) || strcmp(origin, ev->origin) == 0 ||
         !unhex_key(hex, named, sizeof named))
@@ -154,48 +235,124 @@ int vouch_derive(store *s, const struct store_event *ev)
         return known;
     if (ev->seq < first || memcmp(named, own, sizeof own) != 0)
         return 0;
-    return signer_bind(s, origin, own, 1);
+    if (nonce_hex[0]) {
+        char derived[STORE_ORIGIN_LEN + 1];
+        if (!unhex_key(nonce_hex, nonce, sizeof nonce))
+            return 0;
+        if (import_origin_of(own, nonce, derived) != 0)
+            return store_fail(s, "%s", _("out of memory"));
+        if (strcmp(derived, origin) != 0)
+            return 0;
+    } else {
+        int early = in_first_block(s, ev->origin, first, ev->seq);
+        if (early <= 0)
+            return early;
+    }
+    return vouch_bind(s, origin, own);
 }
 
-/* Appends this till's vouch for origin, an import it made. */
-static int vouch_write(store *s, const char *origin)
+/* Whether this till signs its own events yet: 1, 0, -1 on error. */
+static int signs(store *s, unsigned char pk[STORE_SIGN_KEY_BYTES])
+{
+    unsigned char bound[STORE_SIGN_KEY_BYTES];
+    int64_t first = 0;
+    if (local_get(s, "sign_public", pk, STORE_SIGN_KEY_BYTES) != STORE_SIGN_KEY_BYTES)
+        return 0;
+    int known = store_signer(s, s->origin, bound, &first);
+    return known <= 0 ? known : memcmp(bound, pk, STORE_SIGN_KEY_BYTES) == 0;
+}
+
+/* Appends this till's vouch for origin, an import it made (nonce_hex:
+ * what its origin was derived from, or "" for an older one). */
+static int vouch_write(store *s, const char *origin, const char *nonce_hex)
 {
     unsigned char pk[STORE_SIGN_KEY_BYTES];
-    if (local_get(s, "sign_public", pk, sizeof pk) != (int)sizeof pk)
-        return 0;       /* no key yet: its first start vouches (store_signing_ensure) */
+    int on = signs(s, pk);
+    if (on <= 0)
+        return on;      /* not yet: its first start vouches (store_signing_ensure) */
     char hex[2 * STORE_SIGN_KEY_BYTES + 1];
     sodium_bin2hex(hex, sizeof hex, pk, sizeof pk);
     struct store_event ev;
     event_init(&ev, "setting", "", NULL);
     /* Hex only: nothing to escape. */
-    snprintf(ev.data, sizeof ev.data, "{\"key\":\"" VOUCH_PREFIX "%s\",\"value\":{\"sign_key\":\"%s\"}}",
-             origin, hex);
+    if (nonce_hex[0])
+        snprintf(ev.data, sizeof ev.data,
+                 "{\"key\":\"" VOUCH_PREFIX "%s\",\"value\":{\"sign_key\":\"%s\",\"nonce\":\"%s\"}}", origin, hex,
+                 nonce_hex);
+    else
+        snprintf(ev.data, sizeof ev.data, "{\"key\":\"" VOUCH_PREFIX "%s\",\"value\":{\"sign_key\":\"%s\"}}",
+                 origin, hex);
     return event_append(s, &ev);
 }
 
-int vouch_imports(store *s)
+int vouch_imports(store *s, bool first_block)
 {
-    /* Once per import: an origin bound already (by this vouch or, should
-     * another till have claimed it first, by that) is not vouched again. */
+    /* Once per import: an origin bound already (by this vouch, or
+     * disputed) is not vouched again. "imported.X" holds the nonce, or
+     * "1" for an import made before derived ids. */
     enum { AT_ONCE = 64 };
-    char pending[AT_ONCE][STORE_ORIGIN_LEN + 1];
-    int n = 0, rc;
-    sqlite3_stmt *st = sql(s, "SELECT substr(key, length('" IMPORTED_PREFIX "') + 1) AS o FROM local"
-                              " WHERE key LIKE '" IMPORTED_PREFIX "%' AND o NOT IN (SELECT origin FROM signers)"
-                              " ORDER BY key LIMIT ?1");
-    if (!st)
-        return -1;
-    sqlite3_bind_int(st, 1, AT_ONCE);
-    while (n < AT_ONCE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        copy_col(st, 0, pending[n], sizeof pending[n]);
-        if (hex_ok(pending[n], STORE_ORIGIN_LEN))
-            n++;
-    }
-    sqlite3_reset(st);
-    for (int i = 0; i < n; i++)
-        if (vouch_write(s, pending[i]) != 0)
+    char pending[AT_ONCE][STORE_ORIGIN_LEN + 1], nonces[AT_ONCE][2 * IMPORT_NONCE_BYTES + 1];
+    char after[sizeof IMPORTED_PREFIX + STORE_ORIGIN_LEN] = "";
+    for (;;) {
+        int n = 0, rc;
+        sqlite3_stmt *st = sql(s, "SELECT substr(key, length('" IMPORTED_PREFIX "') + 1) AS o, CAST(value AS TEXT),"
+                                  " key FROM local WHERE key LIKE '" IMPORTED_PREFIX "%' AND key > ?2"
+                                  " AND o NOT IN (SELECT origin FROM signers) ORDER BY key LIMIT ?1");
+        if (!st)
             return -1;
-    return 0;
+        sqlite3_bind_int(st, 1, AT_ONCE);
+        bind_text(st, 2, after);
+        int seen = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            seen++;
+            copy_col(st, 0, pending[n], sizeof pending[n]);
+            copy_col(st, 1, nonces[n], sizeof nonces[n]);
+            copy_col(st, 2, after, sizeof after);
+            if (!hex_ok(nonces[n], 2 * IMPORT_NONCE_BYTES))
+                nonces[n][0] = '\0';
+            if (hex_ok(pending[n], STORE_ORIGIN_LEN) && (nonces[n][0] || first_block))
+                n++;
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return db_fail(s);
+        for (int i = 0; i < n; i++)
+            if (vouch_write(s, pending[i], nonces[i]) != 0)
+                return -1;
+        if (seen < AT_ONCE)
+            return 0;
+    }
+}
+
+int import_origin_new(store *s, char origin[STORE_ORIGIN_LEN + 1], char nonce_hex[2 * IMPORT_NONCE_BYTES + 1])
+{
+    unsigned char pk[STORE_SIGN_KEY_BYTES], nonce[IMPORT_NONCE_BYTES];
+    if (signing_key_ensure(s, pk) != 0)
+        return -1;
+    for (int tries = 0; tries < 8; tries++) {
+        randombytes_buf(nonce, sizeof nonce);
+        if (import_origin_of(pk, nonce, origin) != 0)
+            return store_fail(s, "%s", _("out of memory"));
+        /* A 32-bit id can meet one the shop has: take another nonce. */
+        sqlite3_stmt *st = sql(s, "SELECT ?1 = ?2 OR EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1)"
+                                  " OR EXISTS(SELECT 1 FROM vv WHERE origin = ?1)"
+                                  " OR EXISTS(SELECT 1 FROM events WHERE origin = ?1)"
+                                  " OR EXISTS(SELECT 1 FROM signers WHERE origin = ?1)"
+                                  " OR EXISTS(SELECT 1 FROM local WHERE key = '" IMPORTED_PREFIX "' || ?1)");
+        if (!st)
+            return -1;
+        bind_text(st, 1, origin);
+        bind_text(st, 2, s->origin);
+        int taken = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
+        sqlite3_reset(st);
+        if (taken < 0)
+            return -1;
+        if (!taken) {
+            sodium_bin2hex(nonce_hex, 2 * IMPORT_NONCE_BYTES + 1, nonce, sizeof nonce);
+            return 0;
+        }
+    }
+    return store_fail(s, "%s", _("could not find a free id for the import"));
 }
 
 int store_till_key_removed(store *s, const unsigned char key[STORE_KEY_BYTES])

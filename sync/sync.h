@@ -28,8 +28,11 @@
  * joining till's signing key). A till of another version is refused,
  * counted and told which till to upgrade; nothing passes between them.
  * 4: campaign events (store/campaigns.c). A till of 3 would refuse them as
- * unknown types, and with them every later event of the till that made them. */
-#define SYNC_PROTOCOL 4
+ * unknown types, and with them every later event of the till that made them.
+ * 5: an import's vouch counts only with proof (an origin derived from its
+ * till's key, or listed in that till's first record) and two counting
+ * claims dispute it: a till of 4 would bind claims that 5 ignores. */
+#define SYNC_PROTOCOL 5
 #define SYNC_WIRE_MAX (4u << 20)        /* bytes of one message */
 #define SYNC_BATCH_MAX 2000             /* events in one BATCH or EVENTS */
 #define SYNC_BATCH_BYTES (2u << 20)     /* a batch stops growing past this */
