@@ -132,6 +132,17 @@ static int sync_status_cmd(struct cli *c)
             jb_obj_end(&jb);
         }
         jb_arr_end(&jb);
+        jb_key(&jb, "waiting");
+        jb_arr_begin(&jb);
+        for (int i = 0; i < st->nwaiting; i++) {
+            jb_obj_begin(&jb);
+            jb_key(&jb, "till");
+            jb_str(&jb, st->waiting[i].origin);
+            jb_key(&jb, "lacking");
+            jb_int(&jb, st->waiting[i].lacking);
+            jb_obj_end(&jb);
+        }
+        jb_arr_end(&jb);
         jb_obj_end(&jb);
         free(st);
         return cli_print_json(&jb);
@@ -179,6 +190,16 @@ static int sync_status_cmd(struct cli *c)
         if (refused)
             printf("          %s %s\n", _("last refused:"), p->last_refusal);
     }
+    for (int i = 0; i < st->nwaiting; i++)
+        printf(ngettext("Cannot take %" PRId64 " event of %s that other tills hold: no till's word for it counts "
+                        "here (an import made by an earlier version whose till's vouch does not count, or "
+                        "one two tills claimed: 'tally check' names them). It is not asked for until one "
+                        "does; the tills that hold it keep it.\n",
+                        "Cannot take %" PRId64 " events of %s that other tills hold: no till's word for it counts "
+                        "here (an import made by an earlier version whose till's vouch does not count, or "
+                        "one two tills claimed: 'tally check' names them). It is not asked for until one "
+                        "does; the tills that hold it keep it.\n", i18n_n((long long)st->waiting[i].lacking)),
+               st->waiting[i].lacking, st->waiting[i].origin);
     free(st);
     return 0;
 }

@@ -57,6 +57,10 @@ struct ostate {                 /* one origin being fetched */
     int64_t backoff_until;
     struct sync_peer *forger;   /* sent its events unsigned by it: not asked... */
     int64_t forger_until;       /* ...till then */
+    uint64_t checked;           /* the epoch unvouched was found in */
+    bool unvouched;             /* no signing key known for it here */
+    bool stuck;                 /* ...nor its own till to ask: nobody can answer */
+    int64_t lacking;            /* events of it a peer holds and we lack */
 };
 
 struct sync_core {
@@ -91,6 +95,7 @@ struct sync_core {
     int heartbeat_ms, fetch_timeout_ms;
     struct ostate *os;
     int nos;
+    uint64_t epoch;             /* counts refreshes of what we hold */
     struct store_event *out_events, *in_events;
     struct store_vv *in_vv;
     enum store_apply *results;
@@ -492,6 +497,7 @@ static void refresh_ours(struct sync_core *c)
         return;
     c->nours = n;
     c->ours_dirty = false;
+    c->epoch++;     /* a key for an origin we could not take may have come */
     for (int i = 0; i < c->npeers; i++) {
         struct sync_peer *p = c->peers[i];
         if (!p->last_heard)
@@ -573,9 +579,31 @@ static bool fresh(struct sync_core *c, const struct sync_peer *p, int64_t now)
     return p->subscribed && p->last_heard && now - p->last_heard <= (int64_t)STALE_HEARTBEATS * c->heartbeat_ms;
 }
 
-/* For each origin some fresh peer is ahead on, ask the one furthest ahead. */
+/* Whether some till's key covers origin here (its till's record, or an
+ * import's counting vouch): found again only once what we hold changed. */
+static bool vouched(struct sync_core *c, struct ostate *o)
+{
+    if (o->checked != c->epoch) {
+        unsigned char key[STORE_SIGN_KEY_BYTES];
+        int64_t first = 0;
+        o->unvouched = store_signer(c->s, o->origin, key, &first) == 0;
+        store_release(c->s);
+        o->checked = c->epoch;
+    }
+    return !o->unvouched;
+}
+
+/* For each origin some fresh peer is ahead on, ask the one furthest ahead.
+ * An origin no key covers here is asked of its own till alone (until its
+ * key is known, events of a till are taken from it alone); one with no
+ * till of its own (an import nobody's vouch counts for) is not asked at
+ * all: no till could answer, so asking every heartbeat would be for
+ * nothing. It waits, shown in the status (sync_core_waiting), until a
+ * key for it comes. */
 static void schedule_fetches(struct sync_core *c, int64_t now)
 {
+    for (int k = 0; k < c->nos; k++)
+        c->os[k].lacking = 0;
     for (int i = 0; i < c->npeers; i++) {
         struct sync_peer *p = c->peers[i];
         if (!fresh(c, p, now))
@@ -588,26 +616,48 @@ static void schedule_fetches(struct sync_core *c, int64_t now)
             if (p->vv[k].seq <= have)
                 continue;
             struct ostate *o = ostate_of(c, origin);
-            if (!o || now < o->backoff_until)
+            if (!o)
+                continue;
+            if (p->vv[k].seq - have > o->lacking)
+                o->lacking = p->vv[k].seq - have;
+            bool anyone = vouched(c, o);
+            o->stuck = false;
+            if (now < o->backoff_until)
                 continue;
             if (o->peer && now - o->sent < c->fetch_timeout_ms)
                 continue;
             /* The one furthest ahead, the origin's own till first among
-             * equals (until its key is known here, events of a till are
-             * taken from it alone); never one that lately passed on this
-             * origin's events unsigned by it. */
+             * equals; never one that lately passed on this origin's
+             * events unsigned by it. */
             struct sync_peer *best = NULL;
+            bool own = false;
             for (int j = 0; j < c->npeers; j++) {
                 struct sync_peer *q = c->peers[j];
                 int64_t qs = vv_get(q->vv, q->nvv, origin), bs = best ? vv_get(best->vv, best->nvv, origin) : 0;
+                bool itself = strcmp(q->current, origin) == 0;
+                own |= itself && fresh(c, q, now);
                 if (fresh(c, q, now) && (q != o->forger || now >= o->forger_until) && qs > have &&
-                    (!best || qs > bs || (qs == bs && strcmp(q->current, origin) == 0)))
+                    (anyone || itself) && (!best || qs > bs || (qs == bs && itself)))
                     best = q;
             }
+            o->stuck = !anyone && !own;
             if (best)
                 send_fetch(c, best, origin, have, now);
         }
     }
+}
+
+bool sync_core_waiting(struct sync_core *c, int i, char origin[STORE_ORIGIN_LEN + 1], int64_t *lacking)
+{
+    for (int k = 0; k < c->nos; k++) {
+        const struct ostate *o = &c->os[k];
+        if (o->stuck && o->lacking > 0 && i-- == 0) {
+            snprintf(origin, STORE_ORIGIN_LEN + 1, "%s", o->origin);
+            *lacking = o->lacking;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* At start-up: does a peer hold more of this till's own origin than it

@@ -468,6 +468,10 @@ static void write_status(struct daemon *d)
         memcpy(ps->refused, p->refused, sizeof ps->refused);
         snprintf(ps->last_refusal, sizeof ps->last_refusal, "%s", p->last_refusal);
     }
+    while (st->nwaiting < SYNC_WAITING_SHOWN &&
+           sync_core_waiting(d->core, st->nwaiting, st->waiting[st->nwaiting].origin,
+                             &st->waiting[st->nwaiting].lacking))
+        st->nwaiting++;
     sync_status_write(d->o->db_path, st);
     free(st);
 }

@@ -5,6 +5,7 @@
  *   tally-sync-status 1
  *   pid N | updated MS | origin O | address A | applied N | strangers N
  *   peer ORIGIN CONNECTED LAST_HEARD THEY_LACK WE_LACK R0..R4 ADDRESS NAME LAST_REFUSAL
+ *   waiting ORIGIN LACKING      (events of ORIGIN no till's key covers here)
  *
  * It is replaced atomically (write, then rename), so a reader never sees
  * half of it. */
@@ -63,6 +64,8 @@ int sync_status_write(const char *db_path, const struct sync_status *st)
             fprintf(f, "\t%" PRIu64, p->refused[r]);
         fprintf(f, "\t%s\t%s\t%s\n", addr, name, why);
     }
+    for (int i = 0; i < st->nwaiting; i++)
+        fprintf(f, "waiting\t%s\t%" PRId64 "\n", st->waiting[i].origin, st->waiting[i].lacking);
     bool ok = fflush(f) == 0 && ferror(f) == 0;
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
@@ -116,7 +119,10 @@ int sync_status_read(const char *db_path, struct sync_status *st)
             st->applied = strtoull(v[1], NULL, 10);
         else if (n == 2 && strcmp(v[0], "strangers") == 0)
             st->strangers = strtoull(v[1], NULL, 10);
-        else if (n == 9 + SYNC_REFUSED_NREASONS && strcmp(v[0], "peer") == 0 && st->npeers < SYNC_PEERS_MAX) {
+        else if (n == 3 && strcmp(v[0], "waiting") == 0 && st->nwaiting < SYNC_WAITING_SHOWN) {
+            snprintf(st->waiting[st->nwaiting].origin, sizeof st->waiting[0].origin, "%s", v[1]);
+            st->waiting[st->nwaiting++].lacking = strtoll(v[2], NULL, 10);
+        } else if (n == 9 + SYNC_REFUSED_NREASONS && strcmp(v[0], "peer") == 0 && st->npeers < SYNC_PEERS_MAX) {
             struct sync_peer_status *p = &st->peers[st->npeers++];
             snprintf(p->origin, sizeof p->origin, "%s", strcmp(v[1], "-") ? v[1] : "");
             p->connected = atoi(v[2]) != 0;

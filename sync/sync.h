@@ -189,6 +189,11 @@ bool sync_core_checked(struct sync_core *c, int64_t now);
 int sync_core_npeers(struct sync_core *c);
 struct sync_peer *sync_core_peer(struct sync_core *c, int i);
 const char *sync_core_origin(struct sync_core *c);
+/* The i-th origin (from 0) that peers hold events of which this till
+ * cannot take because no till's key covers it here (an import whose
+ * vouch does not count here, or that two tills claimed), with how many
+ * it lacks; false past the last. */
+bool sync_core_waiting(struct sync_core *c, int i, char origin[STORE_ORIGIN_LEN + 1], int64_t *lacking);
 /* A catch-up transaction is open (the next batch is on its way), and
  * commits it: the transport calls this when no message is waiting. */
 bool sync_core_holding(struct sync_core *c);
@@ -228,6 +233,8 @@ void sync_zap_stop(struct sync_zap *z);
 
 /* --- status (written by syncd, read by 'tally sync status' and the kiosk) -- */
 
+#define SYNC_WAITING_SHOWN 16
+
 struct sync_peer_status {
     char origin[STORE_ORIGIN_LEN + 1];
     char name[STORE_TILL_NAME_MAX + 1];
@@ -249,6 +256,8 @@ struct sync_status {
     uint64_t strangers;         /* handshakes and requests refused from unknown keys */
     int npeers;
     struct sync_peer_status peers[SYNC_PEERS_MAX];
+    int nwaiting;               /* origins it cannot take (sync_core_waiting) */
+    struct { char origin[STORE_ORIGIN_LEN + 1]; int64_t lacking; } waiting[SYNC_WAITING_SHOWN];
 };
 
 /* The status file of a database: "<db>-sync.status". */

@@ -475,6 +475,8 @@ struct sim {
     char imports[8][STORE_ORIGIN_LEN + 1];  /* the origins of the imports made */
     int import_by[8], nimports;             /* and which till made each */
     bool claimed[8];                        /* the liar claimed it as its own */
+    char watch[STORE_ORIGIN_LEN + 1];       /* FETCHes for this origin... */
+    int fetches[NODES];                     /* ...each till sent */
 };
 
 static struct sim *cur;     /* the io callbacks' context is the node */
@@ -540,6 +542,8 @@ static int io_request(void *ctx, struct sync_peer *p, const void *data, size_t l
     char why[160];
     if (decode(data, len, &m, why) == 0 && m.type == SYNC_HELLO && cur->nhellos[n->i] < 4)
         cur->hello_at[n->i][cur->nhellos[n->i]++] = cur->now;
+    else if (m.type == SYNC_FETCH && cur->watch[0] && strcmp(m.origin, cur->watch) == 0)
+        cur->fetches[n->i]++;
     if (cur->refuse_requests > 0) {
         cur->refuse_requests--;
         return -1;
@@ -1868,6 +1872,82 @@ static void test_vouch_race(void **state)
     sim_free(s);
 }
 
+/* An import that no till's key covers (two tills' claims for it counted,
+ * or its vouch from an earlier version does not count here) cannot be
+ * taken from the tills that hold it: a till that lacks it asks no one for
+ * it, heartbeat after heartbeat, and says what it cannot take. */
+static void test_unvouched_not_asked(void **state)
+{
+    (void)state;
+    struct sim *s = sim_fault_free(24);
+    struct node *t = &s->n[0], *importer = &s->n[1], *other = &s->n[2];
+    char x[STORE_ORIGIN_LEN + 1], q[160];
+    s->cut = 0;
+    import_at(importer, x);
+    int guard;
+    for (guard = 0; guard < 4000 && store_max_seq(other->s, x) < store_max_seq(importer->s, x); guard++) {
+        store_release(other->s);
+        store_release(importer->s);
+        step(s, 4);
+    }
+    store_release(other->s);
+    store_release(importer->s);
+    assert_true(guard < 4000);
+    /* As a dispute leaves it, at every till: no key signs it. */
+    snprintf(q, sizeof q, "INSERT OR REPLACE INTO signers(origin, sign_key, first_seq) VALUES('%s', X'', 1)", x);
+    for (int i = 0; i < NODES; i++)
+        assert_int_equal(sql_exec(s->n[i].s, q), 0);
+    snprintf(s->watch, sizeof s->watch, "%s", x);
+    s->cut = -1;
+    for (guard = 0; guard < 4000 && !all_held(s); guard++)
+        step(s, 4);
+    assert_true(guard < 4000);
+    for (int k = 0; k < 20 * 100 / STEP_MS; k++)     /* twenty heartbeats */
+        step(s, 4);
+    assert_int_equal(store_max_seq(t->s, x), 0);
+    store_release(t->s);
+    assert_int_equal(s->fetches[0], 0);
+    char waiting[STORE_ORIGIN_LEN + 1];
+    int64_t lacking = 0;
+    assert_true(sync_core_waiting(t->core, 0, waiting, &lacking));
+    assert_string_equal(waiting, x);
+    assert_int_equal(lacking, store_max_seq(importer->s, x));
+    store_release(importer->s);
+    assert_false(sync_core_waiting(t->core, 1, waiting, &lacking));
+    assert_false(sync_core_waiting(importer->core, 0, waiting, &lacking));
+    sim_free(s);
+}
+
+/* What syncd cannot take reaches 'tally sync status' through the status
+ * file. */
+static void test_status_keeps_waiting(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tally-status-XXXXXX", db[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/t.db", dir);
+    static struct sync_status st, back;
+    memset(&st, 0, sizeof st);
+    st.pid = (int)getpid();
+    snprintf(st.origin, sizeof st.origin, "0badc0de");
+    st.nwaiting = 2;
+    snprintf(st.waiting[0].origin, sizeof st.waiting[0].origin, "12345678");
+    st.waiting[0].lacking = 3;
+    snprintf(st.waiting[1].origin, sizeof st.waiting[1].origin, "abcdef01");
+    st.waiting[1].lacking = 2000000;
+    assert_int_equal(sync_status_write(db, &st), 0);
+    assert_int_equal(sync_status_read(db, &back), 0);
+    assert_int_equal(back.nwaiting, 2);
+    assert_string_equal(back.waiting[0].origin, "12345678");
+    assert_int_equal(back.waiting[0].lacking, 3);
+    assert_string_equal(back.waiting[1].origin, "abcdef01");
+    assert_int_equal(back.waiting[1].lacking, 2000000);
+    char path[128];
+    assert_int_equal(sync_status_path(db, path, sizeof path), 0);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A birthday message is one occasion: three tills that queue it at the
  * same moment, or while one is cut off and the sender has already sent
  * its own, end with one message, sent once, on every till. */
@@ -1958,6 +2038,8 @@ int main(void)
         cmocka_unit_test(test_import_replicates),
         cmocka_unit_test(test_vouch_forgeries),
         cmocka_unit_test(test_vouch_race),
+        cmocka_unit_test(test_unvouched_not_asked),
+        cmocka_unit_test(test_status_keeps_waiting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
