@@ -397,8 +397,9 @@ static void check_coupons(struct check *c)
 
 /* A till's claim to speak for an import that bound nothing
  * (sync_support.c): without proof, for an origin another key speaks for,
- * or with a key not its own; or one of two claims that each counted, so
- * that neither binds (the import is disputed). */
+ * or with a key not its own; or one of two claims that each counted (a
+ * vouch, or an older import listed in a till's first record), so that
+ * neither binds (the import is disputed). */
 static void check_vouches(struct check *c)
 {
     const char *what = _("the claims to speak for imports could not be checked: %s");
@@ -411,7 +412,11 @@ static void check_vouches(struct check *c)
         " AND NOT EXISTS(SELECT 1 FROM signers i JOIN signers v ON v.origin = e.origin"
         "  AND v.sign_key = i.sign_key WHERE i.origin = x"
         "  AND lower(hex(i.sign_key)) = json_extract(e.data, '$.value.sign_key'))"
-        " ORDER BY e.origin, e.seq LIMIT 10");
+        /* and the tills whose records list a disputed import as theirs */
+        " UNION ALL SELECT e.origin, j.value, 1 FROM events e, json_each(e.data, '$.value.imports') j"
+        " WHERE e.type = 'setting' AND json_valid(e.data) AND json_extract(e.data, '$.key') = 'till.' || e.origin"
+        " AND j.value IN (SELECT origin FROM signers WHERE length(sign_key) = 0)"
+        " ORDER BY 1, 2 LIMIT 10");
     if (!st)
         return;
     int step;

@@ -165,11 +165,11 @@ static int ensure_tx(store *s, void *arg)
     } else if (t.removed) {
         return 0;       /* a removed till stays removed */
     } else if (t.signed_from > 0 && memcmp(t.sign_key, pk, sizeof pk) == 0) {
-        return vouch_imports(s, false);     /* named already */
+        return vouch_imports(s);    /* named already */
     }
-    /* Imports made before it signed are vouched for right after its
-     * record: its first signed events, where an old-style vouch counts. */
-    return till_write(s, "", &t) != 0 || vouch_imports(s, true) != 0 ? -1 : 0;
+    /* Its record lists the imports it made before derived ids; those
+     * made since are vouched for after it. */
+    return till_write_first(s, &t) != 0 || vouch_imports(s) != 0 ? -1 : 0;
 }
 
 int store_signing_ensure(store *s)

@@ -412,7 +412,7 @@ static int seal(store *s, void *arg)
            local_set(s, "import.events", a->events, (int)strlen(a->events)) != 0 ||
            /* Never an empty value: SQLite hands that back as no blob. */
            local_set(s, "import.file", a->file[0] ? a->file : "-", a->file[0] ? (int)strlen(a->file) : 1) != 0 ||
-           local_set(s, mine, a->nonce, (int)strlen(a->nonce)) != 0 || vouch_imports(s, false) != 0
+           local_set(s, mine, a->nonce, (int)strlen(a->nonce)) != 0 || vouch_imports(s) != 0
            ? -1 : 0;
 }
 

@@ -150,12 +150,16 @@ int till_write(store *s, const char *staff, const struct store_till *t);
 #define VOUCH_PREFIX "vouch."
 #define IMPORTED_PREFIX "imported."
 int vouch_derive(store *s, const struct store_event *ev);   /* a "vouch.*" setting */
-/* Vouches, as this till's own events, for every import it made that no
- * key signs yet (none while it does not sign yet); caller holds a
- * transaction. first_block: it is writing its first signed events, the
- * only place an import made before derived ids (no nonce) can be
- * vouched for. */
-int vouch_imports(store *s, bool first_block);
+/* Vouches, as this till's own events, for every import it made with a
+ * derived origin that no key signs yet (none while it does not sign
+ * yet); caller holds a transaction. */
+int vouch_imports(store *s);
+/* Writes the record that first names this till's signing key (its first
+ * signed event), listing the imports it made before derived ids: the
+ * only place they count. */
+int till_write_first(store *s, const struct store_till *t);
+int till_write_with(store *s, const char *staff, const struct store_till *t,
+                    char (*imports)[STORE_ORIGIN_LEN + 1], int nimports);
 /* An import's origin: the first STORE_ORIGIN_LEN/2 bytes of Argon2id
  * over the importer's signing key with nonce as salt, in hex. */
 int import_origin_of(const unsigned char key[STORE_SIGN_KEY_BYTES], const unsigned char nonce[IMPORT_NONCE_BYTES],

@@ -24,6 +24,8 @@
 #define REMOVED_PREFIX "till-removed."  /* + hex key: a key removed for good */
 #define INVITE_PREFIX "sync.invite."
 
+static int vouch_bind(store *s, const char *origin, const unsigned char key[STORE_SIGN_KEY_BYTES]);
+
 
 static bool hex_ok(const char *v, size_t n)
 {
@@ -81,6 +83,47 @@ static void row_to_till(sqlite3_stmt *st, struct store_till *t)
     " coalesce(json_extract(value, '$.sign_key'), ''), coalesce(json_extract(value, '$.signed_from'), 0)" \
     " FROM settings WHERE key LIKE 'till.%' AND json_valid(value)"
 
+/* The imports a till made before import ids were derived (random ids,
+ * which prove nothing) count only as listed in the record that first
+ * names its signing key, written by itself as its first signed event
+ * (first > 1: a till made before signing, at its first start): that
+ * event is fixed for good, and was written before any later import's id
+ * existed. Each listed id binds, or is disputed (vouch_bind). */
+static int older_imports(store *s, const struct store_event *ev, const unsigned char key[STORE_SIGN_KEY_BYTES])
+{
+    unsigned char bound[STORE_SIGN_KEY_BYTES];
+    int64_t first = 0;
+    if (store_signer(s, ev->origin, bound, &first) != 1 || first != ev->seq ||
+        memcmp(bound, key, sizeof bound) != 0)
+        return 0;
+    sqlite3_stmt *st = sql(s, "SELECT j.value FROM json_each(?1, '$.value.imports') j"
+                              " WHERE j.type = 'text' AND length(j.value) = ?2 AND j.value <> ?3"
+                              " AND NOT EXISTS(SELECT 1 FROM settings WHERE key = '" TILL_PREFIX "' || j.value)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, ev->data);
+    sqlite3_bind_int(st, 2, STORE_ORIGIN_LEN);
+    bind_text(st, 3, ev->origin);
+    enum { AT_MOST = 256 };
+    char (*ids)[STORE_ORIGIN_LEN + 1] = malloc(AT_MOST * sizeof *ids);
+    if (!ids) {
+        sqlite3_reset(st);
+        return store_fail(s, "%s", _("out of memory"));
+    }
+    int n = 0, rc;
+    while (n < AT_MOST && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        copy_col(st, 0, ids[n], sizeof ids[n]);
+        if (hex_ok(ids[n], STORE_ORIGIN_LEN))
+            n++;
+    }
+    sqlite3_reset(st);
+    rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = vouch_bind(s, ids[i], key);
+    free(ids);
+    return rc;
+}
+
 int till_derive(store *s, const struct store_event *ev)
 {
     /* Whether or not the record wins by clock: the set only grows, so
@@ -114,7 +157,9 @@ int till_derive(store *s, const struct store_event *ev)
     sqlite3_reset(st);
     if (!hex_ok(origin, STORE_ORIGIN_LEN) || !unhex_key(hex, key, sizeof key))
         return 0;
-    return signer_bind(s, origin, key, first);
+    if (signer_bind(s, origin, key, first) != 0)
+        return -1;
+    return first > 1 && first == ev->seq && strcmp(ev->origin, origin) == 0 ? older_imports(s, ev, key) : 0;
 }
 
 /* An import's events are under an origin of their own (import.c), which
@@ -127,14 +172,14 @@ int till_derive(store *s, const struct store_event *ev)
  * made now has an origin derived from its till's key and a nonce, which
  * the vouch carries (import_origin_of): no other key can ever claim it,
  * whichever claim arrives first. An import made before derived ids has a
- * random origin, which proves nothing; its vouch counts only among the
- * first events its till signed (vouch_imports at the first start of a
- * till made before signing), so a till that signs already cannot claim
- * another's new import with an old-style vouch. Either way the vouch is a
- * signed event of its till, names that till's own key, and the origin is
- * no till's. If two keys make counting claims for one origin, neither
- * binds it (a row with no key: "disputed"), whatever their order: tills
- * that hold its events keep them, the others cannot take them, and
+ * random origin, which proves nothing: it counts only as listed in the
+ * record that first names its till's key, written by that till itself as
+ * its first signed event (older_imports), fixed before any later import's
+ * id existed. Either way the vouch is a signed event of its till, names
+ * that till's own key, and the origin is no till's. If two keys make
+ * counting claims for one origin, neither binds it (a row with no key:
+ * "disputed"), whatever their order: tills that hold its events keep
+ * them, the others cannot take them, and
  * 'tally check' names both claims. */
 
 /* Dear on purpose: finding a nonce that gives another till's import id
@@ -154,30 +199,6 @@ int import_origin_of(const unsigned char key[STORE_SIGN_KEY_BYTES], const unsign
         return -1;      /* out of memory */
     sodium_bin2hex(out, STORE_ORIGIN_LEN + 1, h, STORE_ORIGIN_LEN / 2);
     return 0;
-}
-
-/* Whether seq of origin (which signs from first) is among its first
- * signed events: a till made before signing (first > 1) writes its own
- * record at first, then its vouches for older imports, and nothing else
- * before them. 1, 0, -1 on error. */
-static int in_first_block(store *s, const char *origin, int64_t first, int64_t seq)
-{
-    if (first <= 1)
-        return 0;       /* joined signing, or moved: no imports from before */
-    sqlite3_stmt *st = sql(s, "SELECT count(*) = ?3 - ?2 AND EXISTS(SELECT 1 FROM events WHERE origin = ?1"
-                              "  AND seq = ?2 AND type = 'setting' AND json_extract(data, '$.key') = 'till.' || ?1)"
-                              " FROM events WHERE origin = ?1 AND seq >= ?2 AND seq < ?3 AND type = 'setting'"
-                              " AND json_valid(data) AND (json_extract(data, '$.key') = 'till.' || ?1"
-                              "  OR substr(json_extract(data, '$.key'), 1, length('" VOUCH_PREFIX "')) = '"
-                              VOUCH_PREFIX "')");
-    if (!st)
-        return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, first);
-    sqlite3_bind_int64(st, 3, seq);
-    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
-    sqlite3_reset(st);
-    return seq > first ? n : 0;
 }
 
 /* A counting claim of key for origin: binds it, or disputes it if
@@ -235,20 +256,12 @@ int vouch_derive(store *s, const struct store_event *ev)
         return known;
     if (ev->seq < first || memcmp(named, own, sizeof own) != 0)
         return 0;
-    if (nonce_hex[0]) {
-        char derived[STORE_ORIGIN_LEN + 1];
-        if (!unhex_key(nonce_hex, nonce, sizeof nonce))
-            return 0;
-        if (import_origin_of(own, nonce, derived) != 0)
-            return store_fail(s, "%s", _("out of memory"));
-        if (strcmp(derived, origin) != 0)
-            return 0;
-    } else {
-        int early = in_first_block(s, ev->origin, first, ev->seq);
-        if (early <= 0)
-            return early;
-    }
-    return vouch_bind(s, origin, own);
+    char derived[STORE_ORIGIN_LEN + 1];
+    if (!unhex_key(nonce_hex, nonce, sizeof nonce))
+        return 0;       /* no proof (older imports are listed in a record) */
+    if (import_origin_of(own, nonce, derived) != 0)
+        return store_fail(s, "%s", _("out of memory"));
+    return strcmp(derived, origin) == 0 ? vouch_bind(s, origin, own) : 0;
 }
 
 /* Whether this till signs its own events yet: 1, 0, -1 on error. */
@@ -285,43 +298,58 @@ static int vouch_write(store *s, const char *origin, const char *nonce_hex)
     return event_append(s, &ev);
 }
 
-int vouch_imports(store *s, bool first_block)
+/* The imports this till made, from "imported.X" (the nonce, or "1" for
+ * one made before derived ids) that no key signs yet: proven (with a
+ * nonce) or not, up to max into ids and nonces (hex, or ""). */
+static int own_imports(store *s, bool proven, char (*ids)[STORE_ORIGIN_LEN + 1],
+                       char (*nonces)[2 * IMPORT_NONCE_BYTES + 1], int max)
+{
+    char nonce[2 * IMPORT_NONCE_BYTES + 8];
+    sqlite3_stmt *st = sql(s, "SELECT substr(key, length('" IMPORTED_PREFIX "') + 1) AS o, CAST(value AS TEXT)"
+                              " FROM local WHERE key LIKE '" IMPORTED_PREFIX "%'"
+                              " AND o NOT IN (SELECT origin FROM signers) ORDER BY key");
+    if (!st)
+        return -1;
+    int n = 0, rc;
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        copy_col(st, 0, ids[n], sizeof ids[n]);
+        copy_col(st, 1, nonce, sizeof nonce);
+        bool has = hex_ok(nonce, 2 * IMPORT_NONCE_BYTES);
+        if (hex_ok(ids[n], STORE_ORIGIN_LEN) && has == proven) {
+            memcpy(nonces[n], has ? nonce : "", has ? 2 * IMPORT_NONCE_BYTES + 1 : 1);
+            n++;
+        }
+    }
+    sqlite3_reset(st);
+    return n;
+}
+
+int vouch_imports(store *s)
 {
     /* Once per import: an origin bound already (by this vouch, or
-     * disputed) is not vouched again. "imported.X" holds the nonce, or
-     * "1" for an import made before derived ids. */
-    enum { AT_ONCE = 64 };
-    char pending[AT_ONCE][STORE_ORIGIN_LEN + 1], nonces[AT_ONCE][2 * IMPORT_NONCE_BYTES + 1];
-    char after[sizeof IMPORTED_PREFIX + STORE_ORIGIN_LEN] = "";
-    for (;;) {
-        int n = 0, rc;
-        sqlite3_stmt *st = sql(s, "SELECT substr(key, length('" IMPORTED_PREFIX "') + 1) AS o, CAST(value AS TEXT),"
-                                  " key FROM local WHERE key LIKE '" IMPORTED_PREFIX "%' AND key > ?2"
-                                  " AND o NOT IN (SELECT origin FROM signers) ORDER BY key LIMIT ?1");
-        if (!st)
-            return -1;
-        sqlite3_bind_int(st, 1, AT_ONCE);
-        bind_text(st, 2, after);
-        int seen = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            seen++;
-            copy_col(st, 0, pending[n], sizeof pending[n]);
-            copy_col(st, 1, nonces[n], sizeof nonces[n]);
-            copy_col(st, 2, after, sizeof after);
-            if (!hex_ok(nonces[n], 2 * IMPORT_NONCE_BYTES))
-                nonces[n][0] = '\0';
-            if (hex_ok(pending[n], STORE_ORIGIN_LEN) && (nonces[n][0] || first_block))
-                n++;
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return db_fail(s);
-        for (int i = 0; i < n; i++)
-            if (vouch_write(s, pending[i], nonces[i]) != 0)
-                return -1;
-        if (seen < AT_ONCE)
-            return 0;
-    }
+     * disputed) is not vouched again. */
+    enum { AT_ONCE = 256 };
+    char (*ids)[STORE_ORIGIN_LEN + 1] = malloc(AT_ONCE * sizeof *ids);
+    char (*nonces)[2 * IMPORT_NONCE_BYTES + 1] = malloc(AT_ONCE * sizeof *nonces);
+    int n = ids && nonces ? own_imports(s, true, ids, nonces, AT_ONCE) : store_fail(s, "%s", _("out of memory"));
+    for (int i = 0; i < n; i++)
+        if (vouch_write(s, ids[i], nonces[i]) != 0)
+            n = -1;
+    free(ids);
+    free(nonces);
+    return n < 0 ? -1 : 0;
+}
+
+int till_write_first(store *s, const struct store_till *t)
+{
+    enum { AT_MOST = 256 };
+    char (*ids)[STORE_ORIGIN_LEN + 1] = malloc(AT_MOST * sizeof *ids);
+    char (*nonces)[2 * IMPORT_NONCE_BYTES + 1] = malloc(AT_MOST * sizeof *nonces);
+    int n = ids && nonces ? own_imports(s, false, ids, nonces, AT_MOST) : store_fail(s, "%s", _("out of memory"));
+    int rc = n < 0 ? -1 : till_write_with(s, "", t, ids, n);
+    free(ids);
+    free(nonces);
+    return rc;
 }
 
 int import_origin_new(store *s, char origin[STORE_ORIGIN_LEN + 1], char nonce_hex[2 * IMPORT_NONCE_BYTES + 1])
@@ -410,6 +438,12 @@ int store_till_get(store *s, const char *origin, struct store_till *out)
 
 int till_write(store *s, const char *staff, const struct store_till *t)
 {
+    return till_write_with(s, staff, t, NULL, 0);
+}
+
+int till_write_with(store *s, const char *staff, const struct store_till *t,
+                    char (*imports)[STORE_ORIGIN_LEN + 1], int nimports)
+{
     if (!hex_ok(t->origin, STORE_ORIGIN_LEN))
         return store_fail(s, _("'%s' is not a till id"), t->origin);
     if (!text_ok(t->address, STORE_ADDRESS_MAX) || !text_ok(t->name, STORE_TILL_NAME_MAX))
@@ -455,6 +489,13 @@ int till_write(store *s, const char *staff, const struct store_till *t)
         jb_str(&jb, sign);
         jb_key(&jb, "signed_from");
         jb_int(&jb, signed_from);
+    }
+    if (nimports > 0) {
+        jb_key(&jb, "imports");
+        jb_arr_begin(&jb);
+        for (int i = 0; i < nimports; i++)
+            jb_str(&jb, imports[i]);
+        jb_arr_end(&jb);
     }
     jb_obj_end(&jb);
     jb_obj_end(&jb);

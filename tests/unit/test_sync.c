@@ -894,7 +894,7 @@ static void lie(struct sim *s)
 /* An event of the liar's own (signed, so honest as such) that vouches
  * for origin with sign_key, showing nonce (NULL: none, as a vouch made
  * before import ids were derived from their till's key). */
-static void vouch_as(struct node *l, const char *origin, const unsigned char key[STORE_SIGN_KEY_BYTES],
+static void vouch_as(store *st, const char *origin, const unsigned char key[STORE_SIGN_KEY_BYTES],
                      const unsigned char nonce[IMPORT_NONCE_BYTES])
 {
     char hex[2 * STORE_SIGN_KEY_BYTES + 1], nhex[2 * IMPORT_NONCE_BYTES + 1];
@@ -908,7 +908,6 @@ static void vouch_as(struct node *l, const char *origin, const unsigned char key
     } else {
         snprintf(ev.data, sizeof ev.data, "{\"key\":\"" VOUCH_PREFIX "%s\",\"value\":{\"sign_key\":\"%s\"}}", origin, hex);
     }
-    store *st = l->s;
     assert_int_equal(tx_begin(st), 0);
     assert_int_equal(event_append(st, &ev), 0);
     assert_int_equal(tx_commit(st), 0);
@@ -919,7 +918,9 @@ static void vouch_as(struct node *l, const char *origin, const unsigned char key
  * the tills that have not heard it yet. */
 static void claim_import(struct sim *s, struct node *l, int imp)
 {
-    if (s->claimed[imp])
+    /* A restored till writes once it has heard its peers (see
+     * run_schedule): before, it could reuse its own numbers. */
+    if (s->claimed[imp] || !l->core || (l->fresh_restore && !sync_core_checked(l->core, s->now)))
         return;
     s->claimed[imp] = true;
     unsigned char pk[STORE_SIGN_KEY_BYTES], sk[STORE_SIG_BYTES], nonce[IMPORT_NONCE_BYTES];
@@ -927,7 +928,7 @@ static void claim_import(struct sim *s, struct node *l, int imp)
         return;     /* it signs nothing yet: nothing to claim with */
     sodium_memzero(sk, sizeof sk);
     randombytes_buf(nonce, sizeof nonce);
-    vouch_as(l, s->imports[imp], pk, rnd(s) % 2 ? nonce : NULL);
+    vouch_as(l->s, s->imports[imp], pk, rnd(s) % 2 ? nonce : NULL);
 }
 
 /* A sound event (content hash, schema) made up by till l under origin at
@@ -1673,6 +1674,13 @@ static int count_ignored_claims(enum store_check_level level, const char *msg, v
     return 0;
 }
 
+static int count_disputes(enum store_check_level level, const char *msg, void *arg)
+{
+    if (level == STORE_CHECK_ERROR && strstr(msg, "as another till did"))
+        ++*(int *)arg;
+    return 0;
+}
+
 /* An import's history reaches every till: its till vouches for its
  * origin and signs that origin's chain, so the others take its events
  * as that till's word, from whichever till passes them on. */
@@ -1743,12 +1751,12 @@ static void test_vouch_forgeries(void **state)
     unsigned char nonce[IMPORT_NONCE_BYTES];
     randombytes_buf(nonce, sizeof nonce);
     assert_int_equal(import_origin_of(key_l, nonce, z), 0);
-    vouch_as(l, x, key_l, NULL);            /* an import another till vouched for */
-    vouch_as(l, x, key_l, nonce);           /* ...with a nonce that does not give it */
-    vouch_as(l, store_origin(a->s), key_l, NULL);   /* a till's own origin */
-    vouch_as(l, y, key_a, nonce);           /* with another till's key */
-    vouch_as(l, y, key_l, NULL);            /* an id nobody speaks for, without proof */
-    vouch_as(l, z, key_l, nonce);           /* its own, derived from its key: allowed */
+    vouch_as(l->s, x, key_l, NULL);            /* an import another till vouched for */
+    vouch_as(l->s, x, key_l, nonce);           /* ...with a nonce that does not give it */
+    vouch_as(l->s, store_origin(a->s), key_l, NULL);   /* a till's own origin */
+    vouch_as(l->s, y, key_a, nonce);           /* with another till's key */
+    vouch_as(l->s, y, key_l, NULL);            /* an id nobody speaks for, without proof */
+    vouch_as(l->s, z, key_l, nonce);           /* its own, derived from its key: allowed */
     converge(s);
     for (int i = 0; i < NODES; i++) {
         assert_int_equal(signer_at(&s->n[i], z, bound), 1);
@@ -1782,6 +1790,20 @@ static void test_vouch_forgeries(void **state)
     assert_int_not_equal(store_get_event(a->s, x, ev.seq, &held), 0);
     store_release(a->s);
     sim_free(s);
+}
+
+/* Runs the simulation until till a holds as much of origin as till b. */
+static void catch_up(struct sim *s, struct node *a, struct node *b, const char *origin)
+{
+    int guard;
+    for (guard = 0; guard < 4000 && store_max_seq(a->s, origin) < store_max_seq(b->s, origin); guard++) {
+        store_release(a->s);
+        store_release(b->s);
+        step(s, 4);
+    }
+    store_release(a->s);
+    store_release(b->s);
+    assert_true(guard < 4000);
 }
 
 /* Serves to till `to`, as `from` would over the wire, from's own events
@@ -1818,21 +1840,14 @@ static void test_vouch_race(void **state)
     char x[STORE_ORIGIN_LEN + 1];
     s->cut = 0;
     import_at(importer, x);
-    int guard;
-    for (guard = 0; guard < 4000 && store_max_seq(d->s, x) < store_max_seq(importer->s, x); guard++) {
-        store_release(d->s);
-        step(s, 4);
-    }
-    store_release(d->s);
-    store_release(importer->s);
-    assert_true(guard < 4000);
+    catch_up(s, d, importer, x);
     unsigned char key_i[STORE_SIGN_KEY_BYTES], key_d[STORE_SIGN_KEY_BYTES], bound[STORE_SIGN_KEY_BYTES];
     unsigned char nonce[IMPORT_NONCE_BYTES];
     own_signing_key(importer, key_i);
     own_signing_key(d, key_d);
     randombytes_buf(nonce, sizeof nonce);
-    vouch_as(d, x, key_d, NULL);
-    vouch_as(d, x, key_d, nonce);
+    vouch_as(d->s, x, key_d, NULL);
+    vouch_as(d->s, x, key_d, nonce);
     serve_own(s, d, t);
     assert_int_equal(store_max_seq(t->s, store_origin(d->s)), store_max_seq(d->s, store_origin(d->s)));
     store_release(t->s);
@@ -1851,14 +1866,7 @@ static void test_vouch_race(void **state)
     /* Then it hears the importer: the import is the importer's, whole. */
     s->cut = -1;
     converge(s);
-    for (guard = 0; guard < 4000 && store_max_seq(t->s, x) < store_max_seq(importer->s, x); guard++) {
-        store_release(t->s);
-        store_release(importer->s);
-        step(s, 4);
-    }
-    store_release(t->s);
-    store_release(importer->s);
-    assert_true(guard < 4000);
+    catch_up(s, t, importer, x);
     for (int i = 0; i < NODES; i++) {
         assert_int_equal(signer_at(&s->n[i], x, bound), 1);
         assert_memory_equal(bound, key_i, sizeof bound);
@@ -1884,15 +1892,8 @@ static void test_unvouched_not_asked(void **state)
     char x[STORE_ORIGIN_LEN + 1], q[160];
     s->cut = 0;
     import_at(importer, x);
+    catch_up(s, other, importer, x);
     int guard;
-    for (guard = 0; guard < 4000 && store_max_seq(other->s, x) < store_max_seq(importer->s, x); guard++) {
-        store_release(other->s);
-        store_release(importer->s);
-        step(s, 4);
-    }
-    store_release(other->s);
-    store_release(importer->s);
-    assert_true(guard < 4000);
     /* As a dispute leaves it, at every till: no key signs it. */
     snprintf(q, sizeof q, "INSERT OR REPLACE INTO signers(origin, sign_key, first_seq) VALUES('%s', X'', 1)", x);
     for (int i = 0; i < NODES; i++)
@@ -1946,6 +1947,79 @@ static void test_status_keeps_waiting(void **state)
     assert_int_equal(sync_status_path(db, path, sizeof path), 0);
     unlink(path);
     rmdir(dir);
+}
+
+/* An import made before import ids were derived from their till's key
+ * (a random id, "1" in imported.X) counts as listed in the record that
+ * first names its till's key, its first signed event; an old-style vouch,
+ * or a later record listing an id, counts for nothing. */
+static void test_legacy_import_in_first_record(void **state)
+{
+    (void)state;
+    char dir[300], manager[STORE_ID_LEN + 1], x[STORE_ORIGIN_LEN + 1], y[STORE_ORIGIN_LEN + 1];
+    char mine[sizeof IMPORTED_PREFIX + STORE_ORIGIN_LEN];
+    store *s = one_till(dir, sizeof dir, "old", manager);
+    store_random_origin(x);
+    store_random_origin(y);
+    snprintf(mine, sizeof mine, IMPORTED_PREFIX "%s", x);
+    assert_int_equal(tx_begin(s), 0);
+    assert_int_equal(local_set(s, mine, "1", 1), 0);
+    assert_int_equal(tx_commit(s), 0);
+    assert_int_equal(store_signing_ensure(s), 0);
+    unsigned char pk[STORE_SIGN_KEY_BYTES], sk[STORE_SIG_BYTES], bound[STORE_SIGN_KEY_BYTES];
+    int64_t first = 0;
+    assert_int_equal(store_signing_keys(s, pk, sk), 0);
+    sodium_memzero(sk, sizeof sk);
+    assert_int_equal(store_signer(s, store_origin(s), bound, &first), 1);
+    assert_true(first > 1);     /* a till made before signing */
+    assert_int_equal(store_signer(s, x, bound, &first), 1);
+    assert_memory_equal(bound, pk, sizeof pk);
+    assert_int_equal(first, 1);
+    vouch_as(s, y, pk, NULL);
+    assert_int_equal(store_signer(s, y, bound, &first), 0);
+    struct store_till t;
+    assert_int_equal(store_till_get(s, store_origin(s), &t), 0);
+    char later[1][STORE_ORIGIN_LEN + 1];
+    snprintf(later[0], sizeof later[0], "%s", y);
+    assert_int_equal(tx_begin(s), 0);
+    assert_int_equal(till_write_with(s, "", &t, later, 1), 0);
+    assert_int_equal(tx_commit(s), 0);
+    assert_int_equal(store_signer(s, y, bound, &first), 0);
+    /* Another till made before signing lists the same id in its first
+     * record: two counting claims, so neither binds, and 'tally check'
+     * names both tills. */
+    char dir2[300], manager2[STORE_ID_LEN + 1];
+    store *o = one_till(dir2, sizeof dir2, "other", manager2);
+    assert_int_equal(tx_begin(o), 0);
+    assert_int_equal(local_set(o, mine, "1", 1), 0);
+    assert_int_equal(tx_commit(o), 0);
+    assert_int_equal(store_signing_ensure(o), 0);
+    unsigned char curve[STORE_KEY_BYTES], curve_sk[STORE_KEY_BYTES];
+    assert_int_equal(store_till_keys(o, curve, curve_sk), 0);
+    static struct store_event evs[64];
+    static enum store_apply results[64];
+    struct store_seal seal;
+    char why[256];
+    for (int64_t after = 0, guard = 0; guard < 8; guard++) {
+        int n = store_read_events(o, store_origin(o), after, evs, 64);
+        assert_true(n >= 0);
+        if (n == 0)
+            break;
+        assert_int_equal(store_seal_batch(o, store_origin(o), evs, &n, &seal), 0);
+        assert_true(n > 0);
+        assert_int_equal(store_apply_batch(s, evs, (size_t)n, &seal, curve, true, results, why, sizeof why), 0);
+        assert_int_equal(results[0], STORE_APPLIED);
+        after = evs[n - 1].seq;
+    }
+    store_release(o);
+    assert_int_equal(store_signer(s, x, bound, &first), 0);
+    int named = 0;
+    store_check(s, count_disputes, &named);
+    assert_int_equal(named, 2);
+    store_close(o);
+    rm_rf(dir2);
+    store_close(s);
+    rm_rf(dir);
 }
 
 /* A birthday message is one occasion: three tills that queue it at the
@@ -2039,6 +2113,7 @@ int main(void)
         cmocka_unit_test(test_vouch_forgeries),
         cmocka_unit_test(test_vouch_race),
         cmocka_unit_test(test_unvouched_not_asked),
+        cmocka_unit_test(test_legacy_import_in_first_record),
         cmocka_unit_test(test_status_keeps_waiting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
