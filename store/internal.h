@@ -7,7 +7,7 @@
 #include "store.h"
 
 #define STMT_CACHE 256
-#define SETTINGS_CACHE 48
+#define SETTINGS_CACHE 96
 #define IMPORT_NONCE_BYTES 16      /* an import origin's nonce (sync_support.c) */
 
 /* The settings as held in one write transaction (see setting_raw). */
@@ -140,6 +140,8 @@ void pii_salt(char *pii, size_t sz);
 
 /* program.c */
 int64_t setting_int(store *s, const char *key);
+/* A setting's canonical value as held (or its default). */
+void setting_text(store *s, const char *key, char *out, size_t outsz);
 void settings_changed(store *s);    /* a setting event was applied */
 int till_derive(store *s, const struct store_event *ev);   /* a "till.*" setting (sync_support.c) */
 /* sync_support.c: appends a till's record as this till's own event (the
@@ -226,6 +228,11 @@ int require_staff(store *s, const char *staff);
 /* ledger.c */
 int expire_customer(store *s, const char *customer, int64_t *expired);
 
+/* ledger.c: c (customer, what it gives, expiry) issued for an occasion,
+ * under the code the shop's secret gives that occasion, the same at every
+ * till; one already held here is given back in c instead. */
+int coupon_for_occasion(store *s, const char *staff, const char *occasion, struct store_coupon *c);
+
 /* events.c: last writer wins for entity.field (1: this event wins). */
 int lww_wins(store *s, const char *entity, const char *field, const struct store_event *ev);
 
@@ -239,6 +246,10 @@ int points_due(store *s, const char *customer, int64_t cutoff, int64_t *due);
 struct jbuf;
 int messages_derive(store *s, const struct store_event *ev);
 int messages_profile_json(store *s, const struct store_profile *p, struct jbuf *data);
+/* A trigger's offer setting (key): coupon:20%, coupon:10.00, reward:NAME
+ * or none, into its canonical form (or refused, saying why), and back. */
+int messages_offer_canonical(store *s, const char *key, const char *value, char *out, size_t outsz);
+void messages_offer_display(store *s, const char *canon, char *out, size_t outsz);
 /* One outcome event of a message, inside the caller's transaction. */
 int messages_record_tx(store *s, const char *staff, const char *key, const struct store_msg_outcome *o);
 int messages_on_enrol(store *s, const char *staff, const char *customer);
@@ -252,7 +263,8 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
 int messages_queue_campaign(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
                             const char *vars, int64_t expires, int channels);
 
-/* ledger.c: a coupon event for c (its code made here), of a campaign or NULL. */
+/* ledger.c: a coupon event for c (its code made here unless c has one), of
+ * a campaign or NULL. */
 int coupon_append(store *s, const char *manager, struct store_coupon *c, const char *campaign);
 
 /* campaigns.c: the campaigns and their members derived from "campaign"

@@ -1117,14 +1117,17 @@ static int coupon_issue_tx(store *s, const char *manager, const struct store_cou
     return 0;
 }
 
+static const char COUPON_ALPHABET[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
 int coupon_append(store *s, const char *manager, struct store_coupon *c, const char *campaign)
 {
-    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    unsigned char raw[8];
-    randombytes_buf(raw, sizeof raw);
-    for (int i = 0; i < 8; i++)
-        c->code[i] = alphabet[raw[i] & 31];
-    c->code[8] = '\0';
+    if (!c->code[0]) {
+        unsigned char raw[8];
+        randombytes_buf(raw, sizeof raw);
+        for (int i = 0; i < 8; i++)
+            c->code[i] = COUPON_ALPHABET[raw[i] & 31];
+        c->code[8] = '\0';
+    }
 
     struct store_event ev;
     struct jbuf jb;
@@ -1149,6 +1152,28 @@ int coupon_append(store *s, const char *manager, struct store_coupon *c, const c
     }
     jb_obj_end(&jb);
     return jb_take(s, &jb, ev.data) != 0 ? -1 : event_append(s, &ev);
+}
+
+/* A coupon tied to an occasion has the code BLAKE2b keyed with the shop's
+ * secret gives its occasion key: every till that issues it for that
+ * occasion, even cut off from the others, makes the same code, so there is
+ * one coupon, used once; without the secret nobody can work it out. */
+int coupon_for_occasion(store *s, const char *staff, const char *occasion, struct store_coupon *c)
+{
+    unsigned char key[STORE_SECRET_BYTES], h[8];
+    if (store_shop_secret(s, key) != 0)
+        return -1;
+    crypto_generichash(h, sizeof h, (const unsigned char *)occasion, strlen(occasion), key, sizeof key);
+    sodium_memzero(key, sizeof key);
+    for (int i = 0; i < 8; i++)
+        c->code[i] = COUPON_ALPHABET[h[i] & 31];
+    c->code[8] = '\0';
+    struct store_coupon held;
+    if (store_coupon_get(s, c->code, &held) == 0) {     /* issued here already */
+        *c = held;
+        return 0;
+    }
+    return coupon_append(s, staff, c, NULL);
 }
 
 int store_coupon_issue(store *s, const char *manager, const struct store_coupon_spec *spec,

@@ -35,18 +35,20 @@ int store_msg_status_parse(const char *name)
     return -1;
 }
 
+/* offer: the setting naming the coupon the trigger's message brings
+ * (program.c), with its days of validity in offer "_days". */
 static const struct {
-    const char *name, *setting, *help;
+    const char *name, *setting, *offer, *help;
 } TRIGGERS[TRIG_COUNT] = {
-    { "welcome", "messages.welcome", N_("welcome: when a customer enrols") },
-    { "reward", "messages.reward", N_("reward: a purchase brings the balance to a reward (a full stamp card)") },
-    { "tier", "messages.tier", N_("tier: a purchase moves the customer up to a new tier") },
-    { "tier-close", "messages.tier_close_percent", N_("tier-close: spend reaches messages.tier_close_percent of the next tier") },
-    { "birthday", "messages.birthday", N_("birthday: messages.birthday_days before the birthday") },
-    { "expiring", "messages.expiring", N_("expiring: points expire within messages.expiring_days") },
-    { "winback", "messages.winback", N_("winback: a member becomes at-risk or lapsed (as the reports define them)") },
-    { "anniversary", "messages.anniversary", N_("anniversary: a year (or more) since the first visit, in the week from the day") },
-    { "balance", "messages.balance_days", N_("balance: the balance after a purchase, at most once per messages.balance_days") },
+    { "welcome", "messages.welcome", "offer.welcome", N_("welcome: when a customer enrols") },
+    { "reward", "messages.reward", "offer.reward", N_("reward: a purchase brings the balance to a reward (a full stamp card)") },
+    { "tier", "messages.tier", "offer.tier", N_("tier: a purchase moves the customer up to a new tier") },
+    { "tier-close", "messages.tier_close_percent", "offer.tier_close", N_("tier-close: spend reaches messages.tier_close_percent of the next tier") },
+    { "birthday", "messages.birthday", "offer.birthday", N_("birthday: messages.birthday_days before the birthday") },
+    { "expiring", "messages.expiring", "offer.expiring", N_("expiring: points expire within messages.expiring_days") },
+    { "winback", "messages.winback", "offer.winback", N_("winback: a member becomes at-risk or lapsed (as the reports define them)") },
+    { "anniversary", "messages.anniversary", "offer.anniversary", N_("anniversary: a year (or more) since the first visit, in the week from the day") },
+    { "balance", "messages.balance_days", "offer.balance", N_("balance: the balance after a purchase, at most once per messages.balance_days") },
 };
 
 const char *store_trigger_name(int t) { return t >= 0 && t < TRIG_COUNT ? TRIGGERS[t].name : ""; }
@@ -73,7 +75,8 @@ bool store_msg_lang_known(const char *lang)
 /* --- templates ---------------------------------------------------------- */
 
 const char *const STORE_PLACEHOLDERS[] = {
-    "name", "shop", "points", "stamps", "reward", "tier", "next_tier", "to_next", "days", "expiring", "years", NULL
+    "name", "shop", "points", "stamps", "reward", "tier", "next_tier", "to_next", "days", "expiring", "years",
+    "coupon", "coupon_expires", "coupon_offer", NULL
 };
 
 /* The shipped texts: [trigger][language] subject and body, languages in
@@ -661,6 +664,100 @@ int store_message_for_counter(store *s, const char *customer, struct store_messa
     return store_message_record(s, "", out->key, &o) == 0 ? 0 : -1;
 }
 
+/* --- a trigger's coupon ------------------------------------------------------ */
+
+/* An offer setting is kept as "percent:20", "amount:1000" (minor units)
+ * or "reward:<id>" ("" none), so renaming a reward changes nothing. */
+int messages_offer_canonical(store *s, const char *key, const char *value, char *out, size_t outsz)
+{
+    const char *v = strchr(value, ':') ? strchr(value, ':') + 1 : "";
+    size_t len = strlen(v);
+    int64_t n;
+    out[0] = '\0';
+    if (!*value || strcmp(value, "none") == 0)
+        return 0;
+    if (strncmp(value, "coupon:", 7) == 0 && len > 1 && v[len - 1] == '%') {
+        char num[32];
+        snprintf(num, sizeof num, "%.*s", (int)(len - 1), v);
+        if (decimal_parse(num, 0, 1, 100, &n) != 0)
+            return store_fail(s, _("%s: a percentage off is a whole number from 1 to 100, like coupon:20%%"), key);
+        snprintf(out, outsz, "percent:%" PRId64, n);
+        return 0;
+    }
+    if (strncmp(value, "coupon:", 7) == 0 && *v) {
+        int64_t most = 1000000;     /* units, as 'tally coupon issue' allows */
+        for (int i = 0; i < s->digits; i++)
+            most *= 10;
+        if (money_parse(v, s->digits, &n) != 0 || n <= 0 || n > most)
+            return store_fail(s, _("%s: '%s' is not an amount off, like coupon:10.00"), key, v);
+        snprintf(out, outsz, "amount:%" PRId64, n);
+        return 0;
+    }
+    if (strncmp(value, "reward:", 7) == 0 && *v) {
+        struct store_reward r;
+        if (store_reward_get(s, v, &r) != 0)
+            return store_fail(s, _("%s: no reward called '%s' ('tally reward list' shows them)"), key, v);
+        if (r.retired)
+            return store_fail(s, _("the reward '%s' is no longer offered"), r.name);
+        snprintf(out, outsz, "reward:%s", r.id);
+        return 0;
+    }
+    return store_fail(s, _("%s: '%s' is not a coupon: give coupon:20%%, coupon:10.00, reward:NAME or none"), key, value);
+}
+
+/* The canonical offer into what the coupon gives; false when none. */
+static bool offer_read(const char *canon, struct store_coupon *c)
+{
+    const char *v = strchr(canon, ':') ? strchr(canon, ':') + 1 : "";
+    if (strncmp(canon, "percent:", 8) == 0)
+        c->percent = strtoll(v, NULL, 10);
+    else if (strncmp(canon, "amount:", 7) == 0)
+        c->discount = strtoll(v, NULL, 10);
+    else if (strncmp(canon, "reward:", 7) == 0)
+        snprintf(c->reward, sizeof c->reward, "%s", v);
+    return c->percent > 0 || c->discount > 0 || c->reward[0];
+}
+
+void messages_offer_display(store *s, const char *canon, char *out, size_t outsz)
+{
+    struct store_coupon c = { 0 };
+    struct store_reward r;
+    char amount[MONEY_BUFSZ];
+    if (!offer_read(canon, &c))
+        snprintf(out, outsz, "%s", "none");
+    else if (c.percent)
+        snprintf(out, outsz, "coupon:%" PRId64 "%%", c.percent);
+    else if (c.discount) {
+        money_plain(c.discount, s->digits, amount, sizeof amount);
+        snprintf(out, outsz, "coupon:%s", amount);
+    } else
+        snprintf(out, outsz, "reward:%s", store_reward_get(s, c.reward, &r) == 0 ? r.name : c.reward);
+}
+
+/* The personal coupon a trigger's occasion brings, if its offer is set:
+ * issued under the occasion's own code, so however many tills fire the
+ * occasion there is one coupon. A reward retired since the offer was set
+ * gives none (the message still goes). code gets its code, or "". */
+static int occasion_coupon(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
+                           char code[16])
+{
+    char canon[64], key[64];
+    struct store_coupon c = { 0 };
+    struct store_reward r;
+    code[0] = '\0';
+    setting_text(s, TRIGGERS[trigger].offer, canon, sizeof canon);
+    if (!offer_read(canon, &c) || (c.reward[0] && (store_reward_get(s, c.reward, &r) != 0 || r.retired)))
+        return 0;
+    snprintf(c.customer, sizeof c.customer, "%s", customer);
+    snprintf(key, sizeof key, "%s_days", TRIGGERS[trigger].offer);
+    /* Good to the end of the local day that many days on. */
+    c.expires = day_start_local(day_start_local(store_now(s)) + (setting_int(s, key) + 1) * DAY_MS + DAY_MS / 2) - 1;
+    if (coupon_for_occasion(s, staff, occasion, &c) != 0)
+        return -1;
+    snprintf(code, 16, "%s", c.code);
+    return 0;
+}
+
 /* --- firing ---------------------------------------------------------------- */
 
 static bool occasion_held(store *s, const char *key)
@@ -712,10 +809,19 @@ static int fire(store *s, const char *staff, const char *customer, int trigger, 
 {
     if (occasion_held(s, occasion))
         return 0;
-    char channel[8], lang[3];
+    char channel[8], lang[3], code[16], with[768];
     bool allowed = false;
     if (pick_channel(s, customer, channel, lang, &allowed) != 0)
         return -1;
+    /* The coupon is the customer's whatever becomes of the message: a
+     * reward they earned, not marketing (README: a coupon without consent). */
+    if (occasion_coupon(s, staff, customer, trigger, occasion, code) != 0)
+        return -1;
+    if (code[0]) {
+        const char *v = vars && *vars ? vars : "{}";
+        snprintf(with, sizeof with, "%.*s%s\"coupon\":\"%s\"}", (int)(strlen(v) - 1), v, strlen(v) > 2 ? "," : "", code);
+        vars = with;
+    }
     return queue(s, staff, customer, trigger, occasion, vars, expires, channel, lang, allowed);
 }
 
@@ -1154,8 +1260,20 @@ int store_message_scan(store *s, const char *staff, const char *customer, int *q
 /* --- rendering ------------------------------------------------------------- */
 
 struct values {
-    char v[11][256];            /* STORE_PLACEHOLDERS order */
+    char v[14][256];            /* STORE_PLACEHOLDERS order */
 };
+
+/* A coupon's line, added to a message that brings one when its template
+ * does not say {coupon} itself, in STORE_MSG_LANGS order: the customer's
+ * language, so data here rather than gettext messages. */
+static const char *const COUPON_LINE[4] = {
+    "Your coupon {coupon}: {coupon_offer}, valid until {coupon_expires}.",
+    "Twój kupon {coupon}: {coupon_offer}, ważny do {coupon_expires}.",
+    "Cuponul tău {coupon}: {coupon_offer}, valabil până la {coupon_expires}.",
+    "Kuponod: {coupon} ({coupon_offer}). Érvényes eddig: {coupon_expires}.",
+};
+/* What a coupon gives, in the same order: %s an amount or a percentage. */
+static const char *const COUPON_OFF[4] = { "%s off", "%s zniżki", "reducere de %s", "%s kedvezmény" };
 
 static void fill(const char *tmpl, const struct values *val, char *out, size_t outsz)
 {
@@ -1181,6 +1299,47 @@ static void fill(const char *tmpl, const struct values *val, char *out, size_t o
     /* Cut inside a character: drop the partial one. */
     while (n > 0 && !utf8_valid(out, n))
         out[--n] = '\0';
+}
+
+int store_message_coupon(store *s, const struct store_message *m, struct store_coupon *out)
+{
+    char code[16] = "";
+    sqlite3_stmt *st = sql(s, "SELECT json_extract(?1, '$.coupon')");
+    if (!st)
+        return -1;
+    bind_text(st, 1, m->vars[0] ? m->vars : "{}");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        copy_col(st, 0, code, sizeof code);
+    sqlite3_reset(st);
+    return code[0] && store_coupon_get(s, code, out) == 0 ? 1 : 0;
+}
+
+/* {coupon}, {coupon_expires} and {coupon_offer} of the coupon a message
+ * brings, as the coupon stands now (the same at every till). */
+static void coupon_values(store *s, const char *vars, const char *lang, struct values *val)
+{
+    char off[MONEY_BUFSZ];
+    struct store_coupon c;
+    struct store_reward r;
+    struct store_message msg = { .vars = "" };
+    snprintf(msg.vars, sizeof msg.vars, "%s", vars ? vars : "");
+    if (store_message_coupon(s, &msg, &c) != 1)
+        return;
+    int y, m, d;
+    snprintf(val->v[11], sizeof val->v[11], "%.4s-%.4s", c.code, c.code + 4);
+    local_date(c.expires, &y, &m, &d, NULL, NULL);
+    date_format(y, m, d, lang, val->v[12], sizeof val->v[12]);
+    if (c.reward[0]) {
+        snprintf(val->v[13], sizeof val->v[13], "%.255s", store_reward_get(s, c.reward, &r) == 0 ? r.name : c.reward);
+        for (size_t n = strlen(val->v[13]); n > 0 && !utf8_valid(val->v[13], n); n--)
+            val->v[13][n - 1] = '\0';     /* a long name cut inside a character */
+        return;
+    }
+    if (c.percent)
+        percent_format(c.percent, 0, lang, off, sizeof off);
+    else
+        money_format(c.discount, store_currency(s), lang, off, sizeof off);
+    snprintf(val->v[13], sizeof val->v[13], COUPON_OFF[lang_index(lang)], off);
 }
 
 static void values_for(store *s, const char *customer, const char *vars, const char *lang, struct values *val)
@@ -1216,6 +1375,7 @@ static void values_for(store *s, const char *customer, const char *vars, const c
     copy_col(st, 5, val->v[9], sizeof val->v[9]);
     copy_col(st, 6, val->v[10], sizeof val->v[10]);
     sqlite3_reset(st);
+    coupon_values(s, vars, lang, val);
 }
 
 static int render(store *s, int trigger, const char *lang, const char *customer, const char *vars,
@@ -1226,6 +1386,10 @@ static int render(store *s, int trigger, const char *lang, const char *customer,
         return -1;
     struct values val;
     values_for(s, customer, vars, lang, &val);
+    /* A message that brings a coupon says so, whatever its template. */
+    if (val.v[11][0] && !strstr(body, "{coupon}"))
+        snprintf(body + strlen(body), sizeof body - strlen(body), "%s%s", body[0] ? " " : "",
+                 COUPON_LINE[lang_index(lang)]);
     fill(subject, &val, out->subject, sizeof out->subject);
     fill(body, &val, out->body, sizeof out->body);
     return 0;

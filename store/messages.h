@@ -108,6 +108,11 @@ struct store_rendered {
     char body[STORE_RENDER_MAX];
 };
 int store_message_render(store *s, const struct store_message *m, struct store_rendered *out);
+/* The personal coupon a message brings (a trigger's offer, issued with
+ * it): 1 and out filled, 0 if it brings none, -1 on error. The body says
+ * it too ({coupon}, {coupon_offer}, {coupon_expires}, or a line of its own
+ * when the template does not). */
+int store_message_coupon(store *s, const struct store_message *m, struct store_coupon *out);
 
 /* Templates: one subject and body per trigger and language. The shipped
  * ones are used until a manager sets their own (an event, replicated). */

@@ -23,6 +23,7 @@ enum kind {
     K_ACCENT,       /* a screen colour */
     K_LANG,         /* a language messages are written in */
     K_TILL,         /* one of the shop's tills, by name or id; kept as its id */
+    K_OFFER,        /* a trigger's coupon: coupon:20%, coupon:10.00, reward:NAME or none (messages.c) */
 };
 
 struct setting_def {
@@ -32,6 +33,9 @@ struct setting_def {
     int64_t min, max;
     const char *help;
 };
+
+#define OFFER_HELP N_("a personal coupon with this trigger's message: coupon:20%, coupon:10.00, reward:NAME or none")
+#define OFFER_DAYS_HELP N_("days this trigger's coupon can be used, to the end of the last day")
 
 static const struct setting_def DEFS[] = {
     { "shop.name", K_TEXT, "", 0, 0, N_("the shop's name, shown on screens and cards") },
@@ -77,6 +81,25 @@ static const struct setting_def DEFS[] = {
     { "messages.weekly_cap", K_INT, "3", 0, 100, N_("most e-mails and SMS to one customer in 7 days (0: no limit)") },
     { "messages.quiet_from", K_INT, "21", 0, 23, N_("hour from which no e-mail or SMS goes out (equal to messages.quiet_to: no quiet hours)") },
     { "messages.quiet_to", K_INT, "8", 0, 23, N_("hour at which e-mail and SMS go out again") },
+    /* A personal coupon with a trigger's message (messages.c), per trigger. */
+    { "offer.welcome", K_OFFER, "", 0, 0, OFFER_HELP },
+    { "offer.welcome_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "offer.reward", K_OFFER, "", 0, 0, OFFER_HELP },
+    { "offer.reward_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "offer.tier", K_OFFER, "", 0, 0, OFFER_HELP },
+    { "offer.tier_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "offer.tier_close", K_OFFER, "", 0, 0, OFFER_HELP },
+    { "offer.tier_close_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "offer.birthday", K_OFFER, "", 0, 0, OFFER_HELP },
+    { "offer.birthday_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "offer.expiring", K_OFFER, "", 0, 0, OFFER_HELP },
+    { "offer.expiring_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "offer.winback", K_OFFER, "", 0, 0, OFFER_HELP },
+    { "offer.winback_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "offer.anniversary", K_OFFER, "", 0, 0, OFFER_HELP },
+    { "offer.anniversary_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "offer.balance", K_OFFER, "", 0, 0, OFFER_HELP },
+    { "offer.balance_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
 };
 #define NDEFS (int)(sizeof DEFS / sizeof DEFS[0])
 
@@ -143,6 +166,11 @@ static void setting_raw(store *s, const char *key, char *out, size_t outsz)
     bind_text(st, 1, key);
     if (sqlite3_step(st) == SQLITE_ROW)
         copy_col(st, 0, out, outsz);
+}
+
+void setting_text(store *s, const char *key, char *out, size_t outsz)
+{
+    setting_raw(s, key, out, outsz);
 }
 
 int64_t setting_int(store *s, const char *key)
@@ -255,6 +283,9 @@ int store_setting_get(store *s, const char *key, char *out, size_t outsz)
         }
         break;
     }
+    case K_OFFER:
+        messages_offer_display(s, raw, out, outsz);
+        break;
     default:
         snprintf(out, outsz, "%s", raw);
     }
@@ -342,6 +373,8 @@ static int canonical_value(store *s, const struct setting_def *d, const char *va
         return 0;
     case K_TILL:
         return till_setting(s, d->key, value, out, outsz);
+    case K_OFFER:
+        return messages_offer_canonical(s, d->key, value, out, outsz);
     case K_LIST:
         if (text_fold(value, out, outsz) != 0 || strlen(out) > 500)
             return store_fail(s, _("%s: give a short comma-separated list"), d->key);

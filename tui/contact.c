@@ -4,9 +4,11 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "i18n.h"
 #include "panel.h"
+#include "util/util.h"
 
 /* text into a prompt line: one line, cut at a character's start. */
 static void prompt_set(struct prompt *p, enum colour colour, const char *lead, const char *text)
@@ -24,15 +26,28 @@ static void prompt_set(struct prompt *p, enum colour colour, const char *lead, c
     p->text[n] = '\0';
 }
 
-int contact_prompts(store *s, const char *customer, struct prompt *out, int max)
+int contact_prompts(store *s, const char *customer, const char *lang, struct prompt *out, int max)
 {
     struct store_message m;
     struct store_rendered r;
+    struct store_coupon cp;
     if (max < 2 || store_message_for_counter(s, customer, &m) != 1 || store_message_render(s, &m, &r) != 0)
         return 0;
     prompt_set(&out[0], C_GOOD, _("Tell them (F1 once told): "), r.subject);
     prompt_set(&out[1], C_NORMAL, "  ", r.body);
-    return 2;
+    if (max < 3 || store_message_coupon(s, &m, &cp) != 1)
+        return 2;
+    /* The body's end may be cut off the line: the coupon gets its own. */
+    char what[128], until[32], code[16];
+    time_t t = (time_t)(cp.expires / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    date_format(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, lang, until, sizeof until);
+    coupon_what(s, &cp, lang, what, sizeof what);
+    snprintf(code, sizeof code, "%.4s-%.4s", cp.code, cp.code + 4);
+    out[2].colour = C_ACCENT;
+    snprintf(out[2].text, sizeof out[2].text, _("  Their coupon: %s, %s, until %s"), code, what, until);
+    return 3;
 }
 
 int contact_passed_on(store *s, const char *staff, const char *customer, char *msg, size_t msgsz)

@@ -95,7 +95,7 @@ int panel_prompts(store *s, const struct store_customer *c, const char *lang, st
     int64_t now = store_now(s);
 #define ADD(col, ...) do { if (n < max) { out[n].colour = (col); \
     snprintf(out[n].text, sizeof out[n].text, __VA_ARGS__); n++; } } while (0)
-    n += contact_prompts(s, c->id, out, max);    /* a message to tell them */
+    n += contact_prompts(s, c->id, lang, out, max);    /* a message to tell them */
     struct offer_prompts op = { s, lang, out, n, max };
     store_campaign_offers(s, c->id, offer_prompt, &op);
     n = op.n;
@@ -157,21 +157,27 @@ static void stamp_row(int y, int x, int64_t have, int64_t goal)
 
 struct coupon_line { int y, n; store *s; const char *lang; };
 
+void coupon_what(store *s, const struct store_coupon *cp, const char *lang, char *out, size_t outsz)
+{
+    char amount[MONEY_BUFSZ];
+    if (cp->reward[0]) {
+        struct store_reward r;
+        snprintf(out, outsz, "%.100s", store_reward_get(s, cp->reward, &r) == 0 ? r.name : cp->reward);
+    } else if (cp->percent) {
+        snprintf(out, outsz, _("%" PRId64 "%% off"), cp->percent);
+    } else {
+        money_format(cp->discount, store_currency(s), lang, amount, sizeof amount);
+        snprintf(out, outsz, _("%s off"), amount);
+    }
+}
+
 static int draw_coupon(const struct store_coupon *cp, void *arg)
 {
     struct coupon_line *cl = arg;
-    char what[128], amount[MONEY_BUFSZ];
+    char what[128];
     if (cp->uses > 0 || cl->n >= 2 || store_now(cl->s) > cp->expires)
         return 0;
-    if (cp->reward[0]) {
-        struct store_reward r;
-        snprintf(what, sizeof what, "%.100s", store_reward_get(cl->s, cp->reward, &r) == 0 ? r.name : cp->reward);
-    } else if (cp->percent) {
-        snprintf(what, sizeof what, _("%" PRId64 "%% off"), cp->percent);
-    } else {
-        money_format(cp->discount, store_currency(cl->s), cl->lang, amount, sizeof amount);
-        snprintf(what, sizeof what, _("%s off"), amount);
-    }
+    coupon_what(cl->s, cp, cl->lang, what, sizeof what);
     putf(cl->y + cl->n, 2, COLS - 4, C_NORMAL, "%.4s-%.4s  %s", cp->code, cp->code + 4, what);
     cl->n++;
     return 0;

@@ -1,5 +1,6 @@
-/* date.c - calendar dates: strict parsing, day numbers and the local
- * calendar; clocks. */
+/* date.c - calendar dates: strict parsing, day numbers, the local calendar
+ * and dates as each language writes them; clocks. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -143,4 +144,17 @@ int64_t day_start_local(int64_t ms)
     tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
     tm.tm_isdst = -1;
     return (int64_t)mktime(&tm) * 1000;
+}
+
+void date_format(int y, int m, int d, const char *lang, char *out, size_t outsz)
+{
+    /* As each language writes a date in a letter: Polish and Romanian day
+     * first with dots, Hungarian year first, English in ISO form (a
+     * British and an American reader both read it one way). */
+    if (lang && (strcmp(lang, "pl") == 0 || strcmp(lang, "ro") == 0))
+        snprintf(out, outsz, "%02d.%02d.%04d", d, m, y);
+    else if (lang && strcmp(lang, "hu") == 0)
+        snprintf(out, outsz, "%04d. %02d. %02d.", y, m, d);
+    else
+        snprintf(out, outsz, "%04d-%02d-%02d", y, m, d);
 }

@@ -144,6 +144,9 @@ int date_parse(const char *text, int *y, int *m, int *d);
 int birthday_parse(const char *text, int today_y, int *y, int *m, int *d);
 
 bool is_leap_year(int y);
+/* A date as lang writes it in a text: "31.12.2026" (pl, ro), "2026. 12. 31."
+ * (hu), "2026-12-31" (en and any other). */
+void date_format(int y, int m, int d, const char *lang, char *out, size_t outsz);
 
 /* The clock `id` (CLOCK_MONOTONIC for intervals, CLOCK_REALTIME for the
  * time of day) in milliseconds. */

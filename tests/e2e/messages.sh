@@ -16,6 +16,9 @@ $T reward add "Free coffee" --stamps 2 >/dev/null
 
 run "a trigger is switched on in the program" $T program set messages.welcome 1
 run "so is reward-ready" $T program set messages.reward 1
+refuse "an offer that is no coupon is refused, saying what is" "give coupon:20%, coupon:10.00, reward:NAME or none" \
+    $T program set offer.reward points:5
+run "reward-ready brings a coupon" $T program set offer.reward coupon:15%
 refuse "the shop's language must be one messages are written in" "en, pl, ro or hu" $T program set messages.language de
 run "the shop's language" $T program set messages.language pl
 
@@ -80,6 +83,12 @@ wait_for "nothing more to pass on" "No message is waiting"
 keys "5" Enter Enter
 keys "5" Enter Enter
 wait_for "the full stamp card's message shows by itself" "Tell them (F1 once told): .*Free coffee"
+COUPON=$(sql "SELECT json_extract(vars, '\$.coupon') FROM outbox WHERE trig = 'reward' ORDER BY created DESC LIMIT 1")
+wait_for "with its coupon on a line of its own" "Their coupon: $(printf '%s' "$COUPON" | cut -c1-4)-$(printf '%s' "$COUPON" | cut -c5-8), 15% off, until"
+keys F4
+keys "$COUPON" Enter
+wait_for "the barista takes the coupon" "Coupon used: 15% off this purchase"
+same "the coupon is used" "$(sql "SELECT uses FROM coupons WHERE code = '$COUPON'")" "1"
 keys Tab
 wait_for "Tab opens the preferences" "Language of messages"
 keys BSpace BSpace "ro" Tab BSpace "y" Tab BSpace "n" Enter

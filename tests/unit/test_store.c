@@ -2274,6 +2274,13 @@ static int msg_count_cb(const struct store_message *m, void *arg)
     return 0;
 }
 
+static int coupon_count_cb(const struct store_coupon *c, void *arg)
+{
+    (void)c;
+    (*(int *)arg)++;
+    return 0;
+}
+
 /* Messages of a customer (NULL: all) with a trigger (NULL: any). */
 static int messages_of(store *s, const char *customer, const char *trigger)
 {
@@ -2686,6 +2693,96 @@ static void test_message_welcome(void **state)
             "not a language");
     REFUSED(s, store_customer_edit(s, f->b.id, hu.id, &(struct store_profile){ .consent = -1, .consent_sms = "maybe" }),
             "SMS");
+}
+
+/* A trigger with an offer brings a personal coupon, issued through the
+ * coupon rules: one per occasion, usable once at any till, said in the
+ * message in the customer's language, and the customer's even when the
+ * message is held back for lack of consent. A bad offer is refused. */
+static void test_message_coupon(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_reward croissant, old;
+    OK(store_reward_add(s, f->m.id, "Croissant", 40, 0, &croissant));
+    OK(store_reward_add(s, f->m.id, "Old cake", 40, 0, &old));
+    OK(store_reward_retire(s, f->m.id, old.id));
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:0%"), "from 1 to 100");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:101%"), "from 1 to 100");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:abc"), "not an amount off");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:-5"), "not an amount off");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "points:50"), "coupon:20%, coupon:10.00, reward:NAME");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "reward:Bagel"), "no reward called 'Bagel'");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "reward:Old cake"), "no longer offered");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome_days", "0"), "from 1 to 3650");
+    REFUSED(s, store_setting_set(s, f->b.id, "offer.welcome", "coupon:20%"), "manager");
+    set(s, f->m.id, "messages.welcome", "1");
+    set(s, f->m.id, "offer.welcome", "coupon:20%");
+    set(s, f->m.id, "offer.welcome_days", "7");
+    char v[64];
+    OK(store_setting_get(s, "offer.welcome", v, sizeof v));
+    assert_string_equal(v, "coupon:20%");
+    struct store_customer jan = enrol(f, "Jan Nowak", "CPNCARD1", 1, NULL, NULL, NULL);
+    struct store_message m = message_of(s, jan.id, "welcome");
+    assert_string_equal(m.channel, "counter");          /* no e-mail or SMS consent: the counter */
+    struct store_coupon cp;
+    assert_int_equal(store_message_coupon(s, &m, &cp), 1);
+    assert_string_equal(cp.customer, jan.id);
+    assert_int_equal(cp.percent, 20);
+    assert_int_equal(cp.uses, 0);
+    assert_int_equal(cp.expires, utc_ms(2024, 3, 13, 0, 0) - 1);    /* to the end of the 7th day on */
+    int n = 0;
+    OK(store_coupon_list(s, jan.id, coupon_count_cb, &n));
+    assert_int_equal(n, 1);
+    /* Said in the message, in each language. */
+    static const char *const LANGS[] = { "en", "pl", "ro", "hu" };
+    static const char *const SAYS[][2] = { { "20% off", "2024-03-12" }, { "20% zniżki", "12.03.2024" },
+                                           { "reducere de 20 %", "12.03.2024" }, { "20% kedvezmény", "2024. 03. 12." } };
+    char code[16];
+    snprintf(code, sizeof code, "%.4s-%.4s", cp.code, cp.code + 4);
+    for (int i = 0; i < 4; i++) {
+        OK(store_customer_edit(s, f->b.id, jan.id, &(struct store_profile){ .consent = -1, .language = LANGS[i] }));
+        struct store_rendered r;
+        OK(store_message_render(s, &m, &r));
+        for (int k = 0; k < 2; k++)
+            if (!strstr(r.body, SAYS[i][k]) || !strstr(r.body, code)) {
+                print_error("%s: no '%s' or %s in: %s\n", LANGS[i], SAYS[i][k], code, r.body);
+                fail();
+            }
+    }
+    /* A template that places the coupon itself gets no line added. */
+    OK(store_template_set(s, f->m.id, TRIG_WELCOME, "hu", "Szia {name}", "Kód: {coupon}, {coupon_offer}, {coupon_expires}"));
+    struct store_rendered r;
+    OK(store_message_render(s, &m, &r));
+    char want[128];
+    snprintf(want, sizeof want, "Kód: %s, 20%% kedvezmény, 2024. 03. 12.", code);
+    assert_string_equal(r.body, want);
+    /* No consent: the message is held back, the coupon is theirs all the same. */
+    struct store_customer ewa = enrol(f, "Ewa Bez", "CPNCARD2", 0, NULL, NULL, NULL);
+    m = message_of(s, ewa.id, "welcome");
+    assert_int_equal(m.status, MSG_SUPPRESSED);
+    assert_int_equal(store_message_coupon(s, &m, &cp), 1);
+    assert_string_equal(cp.customer, ewa.id);
+    /* A reward as the offer; usable at another till, once. */
+    set(s, f->m.id, "offer.welcome", "reward:croissant");
+    OK(store_setting_get(s, "offer.welcome", v, sizeof v));
+    assert_string_equal(v, "reward:Croissant");
+    struct store_customer ola = enrol(f, "Ola Kowal", "CPNCARD3", 1, NULL, NULL, "pl");
+    m = message_of(s, ola.id, "welcome");
+    assert_int_equal(store_message_coupon(s, &m, &cp), 1);
+    assert_string_equal(cp.reward, croissant.id);
+    store *b = f->s[1] = new_till(f, "b.db", T0);
+    sync_into(f, s, b);
+    struct store_result res;
+    OK(store_coupon_redeem(b, f->b.id, cp.code, ola.id, &res));
+    REFUSED(b, store_coupon_redeem(b, f->b.id, cp.code, ola.id, &res), "used already");
+    sync_into(f, b, s);
+    REFUSED(s, store_coupon_redeem(s, f->b.id, cp.code, ola.id, &res), "used already");
+    /* Switched off: no coupon with the next message. */
+    set(s, f->m.id, "offer.welcome", "none");
+    struct store_customer eva = enrol(f, "Eva Nagy", "CPNCARD4", 1, NULL, NULL, NULL);
+    m = message_of(s, eva.id, "welcome");
+    assert_int_equal(store_message_coupon(s, &m, &cp), 0);
 }
 
 /* Reward ready, tier reached and close to the next tier fire on the
@@ -3257,6 +3354,7 @@ int main(void)
         T(test_pin_failures_recorded_and_replicated),
         T(test_pin_unknown_names_rationed),
         T(test_message_welcome),
+        T(test_message_coupon),
         T(test_import_no_welcome),
         T(test_contact_and_template_reads_end),
         T(test_opt_out_by_reply),

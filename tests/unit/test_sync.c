@@ -2089,6 +2089,79 @@ static void test_sim_message_once(void **state)
     sim_free(s);
 }
 
+static int coupon_seen(const struct store_coupon *c, void *arg)
+{
+    struct store_coupon *out = arg;
+    if (out->code[0] && strcmp(out->code, c->code) != 0)
+        out->uses = -1;             /* a second coupon: the test fails on it */
+    else
+        *out = *c;
+    return 0;
+}
+
+/* A birthday message with a coupon: three tills that fire it at once, or
+ * two that fire it while cut off from each other, issue one coupon (the
+ * same code everywhere, the one the message names), and once it is used
+ * at one till every other refuses it. */
+static void test_sim_message_coupon_once(void **state)
+{
+    (void)state;
+    struct sim *s = sim_fault_free(6);
+    struct node *a = &s->n[0], *b = &s->n[1], *c = &s->n[2];
+    assert_int_equal(store_setting_set(a->s, a->staff, "messages.birthday", "1"), 0);
+    assert_int_equal(store_setting_set(a->s, a->staff, "offer.birthday", "coupon:10.00"), 0);
+    char bday[8], ids[2][STORE_ID_LEN + 1];
+    int64_t soon = store_now(a->s) + 2 * 86400000LL;
+    time_t tt = (time_t)(soon / 1000);
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(bday, sizeof bday, "%m-%d", &tm);
+    for (int i = 0; i < 2; i++) {
+        char card[16];
+        snprintf(card, sizeof card, "SIMC%04d", i);
+        struct store_profile p = { .name = "Kuponowy", .card = card, .birthday = bday, .consent = 1 };
+        struct store_customer cu;
+        assert_int_equal(store_customer_add(a->s, a->staff, &p, &cu), 0);
+        snprintf(ids[i], sizeof ids[i], "%s", cu.id);
+    }
+    converge(s);
+    for (int i = 0; i < NODES; i++)         /* at once */
+        assert_int_equal(store_message_scan(s->n[i].s, "", ids[0], NULL), 0);
+    s->cut = 2;                             /* c cut off, then a and c both fire */
+    assert_int_equal(store_message_scan(c->s, "", ids[1], NULL), 0);
+    assert_int_equal(store_message_scan(a->s, "", ids[1], NULL), 0);
+    for (int k = 0; k < 50; k++)
+        step(s, 4);
+    s->cut = -1;
+    converge(s);
+    for (int who = 0; who < 2; who++) {
+        struct store_coupon first = { .code = "" };
+        for (int i = 0; i < NODES; i++) {
+            struct store_coupon seen = { .code = "" };
+            assert_int_equal(store_coupon_list(s->n[i].s, ids[who], coupon_seen, &seen), 0);
+            assert_true(seen.code[0] != '\0');
+            assert_int_equal(seen.uses, 0);         /* one coupon, not used */
+            assert_int_equal(seen.discount, 1000);
+            if (i == 0)
+                first = seen;
+            assert_string_equal(seen.code, first.code);
+            struct store_message m;
+            struct store_message_filter f = { .customer = ids[who], .status = -1 };
+            assert_int_equal(store_message_list(s->n[i].s, &f, first_message, &m), 1);
+            struct store_coupon named;
+            assert_int_equal(store_message_coupon(s->n[i].s, &m, &named), 1);
+            assert_string_equal(named.code, first.code);
+            store_release(s->n[i].s);
+        }
+        struct store_result r;
+        assert_int_equal(store_coupon_redeem(b->s, b->staff, first.code, ids[who], &r), 0);
+        converge(s);
+        assert_int_not_equal(store_coupon_redeem(c->s, c->staff, first.code, ids[who], &r), 0);
+        assert_non_null(strstr(store_error(c->s), "used already"));
+    }
+    sim_free(s);
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -2109,6 +2182,7 @@ int main(void)
         cmocka_unit_test(test_removal_is_final),
         cmocka_unit_test(test_join_takes_no_identity),
         cmocka_unit_test(test_sim_message_once),
+        cmocka_unit_test(test_sim_message_coupon_once),
         cmocka_unit_test(test_import_replicates),
         cmocka_unit_test(test_vouch_forgeries),
         cmocka_unit_test(test_vouch_race),
