@@ -117,7 +117,9 @@ static const char USAGE[] = N_(
     "  capped, forgotten) or still waiting now; opted out: sent, then within 14\n"
     "  days the customer withdrew consent to that channel (the counter: to offers\n"
     "  at all); members who visited: members sent one who made a visit within\n"
-    "  14 days after it was sent. Messages are the whole shop's (no --till).\n"
+    "  14 days after it was sent; coupons from them used: messages that brought\n"
+    "  a coupon (a trigger's offer) which has since been used, at any till.\n"
+    "  Messages are the whole shop's (no --till).\n"
     "  CSV and JSON: the total row has an empty trigger and channel.\n"
     "  campaign: per variant and for the holdout, members; messages delivered\n"
     "  (sent, or told at the counter); offers used (coupons used, a points\n"
@@ -1127,6 +1129,7 @@ static const struct col MSG_COLS[] = {
     MSG_PAIR("waiting", N_("still waiting")),
     MSG_PAIR("opted_out", N_("opted out within 14 days")),
     MSG_PAIR("visited", N_("members who visited within 14 days")),
+    MSG_PAIR("coupons_used", N_("coupons from them used")),
 };
 
 static int print_message_row(const struct store_msg_report_row *r, void *arg)
@@ -1139,6 +1142,7 @@ static int print_message_row(const struct store_msg_report_row *r, void *arg)
         { a->failed, NULL }, { b->failed, NULL }, { a->expired, NULL }, { b->expired, NULL },
         { a->suppressed, NULL }, { b->suppressed, NULL }, { a->waiting, NULL }, { b->waiting, NULL },
         { a->opted_out, NULL }, { b->opted_out, NULL }, { a->visited, NULL }, { b->visited, NULL },
+        { a->coupons_used, NULL }, { b->coupons_used, NULL },
     };
     out_row(o, v);
     return 0;

@@ -141,6 +141,7 @@ struct store_msg_figures {
     int64_t opted_out;          /* sent, then within 14 days the customer withdrew
                                  * consent to the channel (counter: to offers) */
     int64_t visited;            /* members sent one who made a visit within 14 days after */
+    int64_t coupons_used;       /* brought a coupon (a trigger's offer) that has been used, by now */
 };
 struct store_msg_report_row {
     char trigger[16];           /* "" in the total row (the last) */

@@ -1662,15 +1662,17 @@ int store_report_day(store *s, const struct store_report_query *q,
  * customers (roll_cust plus the log not yet folded, a moment whose visits
  * sum above 0); a sent message's opt-out: a profile change that withdrew
  * the consent of its channel within ?4 ms of the send, and its visit: one
- * in the same time. The last group is the total, trig ''. */
+ * in the same time; a message whose coupon (vars.coupon) has been used.
+ * The last group is the total, trig ''. */
 #define MSG_FIGS \
     " count(*), count(*) FILTER (WHERE status = 5), count(*) FILTER (WHERE status = 4)," \
     " count(*) FILTER (WHERE status = 3), count(*) FILTER (WHERE status = 2)," \
     " count(*) FILTER (WHERE status IN (0, 1)), count(*) FILTER (WHERE opted)," \
-    " count(DISTINCT customer) FILTER (WHERE visited)"
+    " count(DISTINCT customer) FILTER (WHERE visited), count(*) FILTER (WHERE used)"
 static const char MSG_REPORT_SQL[] =
-    "WITH m AS MATERIALIZED (SELECT customer, trig, channel, status, status_at, created >= ?1 AS cur"
-    "  FROM outbox WHERE trig <> '' AND created >= ?3 AND created < ?2),"
+    "WITH m AS MATERIALIZED (SELECT customer, trig, channel, status, status_at, created >= ?1 AS cur,"
+    "  coalesce((SELECT uses > 0 FROM coupons c WHERE c.code = json_extract(o.vars, '$.coupon')), 0) AS used"
+    "  FROM outbox o WHERE trig <> '' AND created >= ?3 AND created < ?2),"
     " lg AS MATERIALIZED (SELECT customer, wall, visits FROM roll_log WHERE visits <> 0"
     "  AND customer IN (SELECT customer FROM m)),"
     " vis AS MATERIALIZED (SELECT customer, wall FROM (SELECT customer, wall, sum(visits) AS v FROM"
@@ -1744,7 +1746,7 @@ static int messages_tx(store *s, const struct store_report_query *q,
         }
         struct store_msg_figures *f = sqlite3_column_int(st, 2) ? &rows[i].cur : &rows[i].prev;
         int64_t *v[] = { &f->queued, &f->sent, &f->failed, &f->expired, &f->suppressed, &f->waiting,
-                         &f->opted_out, &f->visited };
+                         &f->opted_out, &f->visited, &f->coupons_used };
         for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
             *v[k] = sqlite3_column_int64(st, 3 + (int)k);
     }

@@ -490,9 +490,13 @@ static void build_drill(struct dash *d)
     case S_MESSAGES: {
         snprintf(t, sizeof t, _("Messages queued %s to %s, and the 14 days after each was sent"), a, b);
         drill_reset(d, t);
-        const char *h[] = { _("trigger, channel"), _("queued"), _("sent"), _("failed"), _("expired"),
-                            _("held back"), _("opted out"), _("came back"), NULL };
-        const int w[] = { 18, 8, 7, 7, 7, 8, 8, 8 };
+        /* Held back: suppressed or expired, as on the section's line; the
+         * room goes to the coupons the messages brought that were used. */
+        const char *h[] = { _("trigger, channel"), _("queued"), _("sent"), _("failed"), _("held back"),
+                            _("opted out"), _("came back"),
+                            /* TRANSLATORS: a column: coupons the messages brought that were used (8 letters at most). */
+                            C_("messages", "coupons"), NULL };
+        const int w[] = { 18, 8, 7, 7, 8, 8, 8, 8 };
         cols(d, h, w);
         for (int i = 0; i < d->nmsgs; i++) {
             const struct store_msg_report_row *x = &d->msgs[i];
@@ -503,8 +507,8 @@ static void build_drill(struct dash *d)
                 snprintf(r->cell[0], sizeof r->cell[0], "%s, %s", x->trigger, x->channel);
             else
                 setc(r->cell[0], sizeof r->cell[0], _("all messages"));
-            const int64_t v[] = { x->cur.queued, x->cur.sent, x->cur.failed, x->cur.expired,
-                                  x->cur.suppressed, x->cur.opted_out, x->cur.visited };
+            const int64_t v[] = { x->cur.queued, x->cur.sent, x->cur.failed, x->cur.suppressed + x->cur.expired,
+                                  x->cur.opted_out, x->cur.visited, x->cur.coupons_used };
             for (int k = 0; k < 7; k++)
                 snprintf(r->cell[1 + k], sizeof r->cell[1 + k], "%" PRId64, v[k]);
         }

@@ -50,8 +50,9 @@ wait_for "tiers are shown with the report's members" "Silver  *$SILVER "
 wait_for "top rewards are shown with the report's count" " $TOP_COUNT $TOP_NAME"
 wait_for "what became of the period's messages" "Messages: 0 sent, 0 failed, 1 held back, 1 waiting; 0 came back"
 keys Tab Tab Enter
-wait_for "Enter shows them per trigger and channel" "welcome, counter  *2  *0  *0  *0  *1  *0  *0"
+wait_for "Enter shows them per trigger and channel" "welcome, counter  *2  *0  *0  *1  *0  *0  *0"
 wait_for "with their total" "all messages  *2  *0"
+wait_for "and the coupons they brought that were used" "came back *coupons"
 keys Escape
 wait_for "the period's campaigns, each variant's verdict" "Campaigns: Win back (offer: [a-z]"
 keys Tab Enter

@@ -282,7 +282,14 @@ has "changes nothing" "Nobody had consent to withdraw"
 
 # --- the messages report, recomputed apart --------------------------------------------
 run "another customer sent a welcome opts out of e-mail" $T customer edit "$STE" --consent-email no
+run "a welcome brings a coupon now" $T program set offer.welcome coupon:10%
+CP1=$(add --name "Kupon Jeden" --phone 600100210 --consent yes)
+CP2=$(add --name "Kupon Dwa" --phone 600100211 --consent yes)
+CODE=$(sql "SELECT json_extract(vars, '\$.coupon') FROM outbox WHERE trig = 'welcome' AND customer = '$CP1'")
+run "one of the two welcome coupons is used" $T coupon redeem "$CODE" --card "$CP1"
 run "the messages report" $T report messages --period "$(date +%Y-%m-%d)" --format json
+has "counts the coupon used, under its trigger and channel" \
+    '"trigger":"welcome","channel":"counter","queued":2,[^}]*"coupons_used":1,"previous_coupons_used":0}'
 same "counts the welcome e-mails sent and the three opt-outs after (a link, a mail, an edit)" \
     "$(printf '%s\n' "$OUT" | grep -o '{"trigger":"welcome","channel":"email","queued":[0-9]*,"previous_queued":0,"sent":[0-9]*' | sed 's/.*"sent"://'):$(printf '%s\n' "$OUT" | grep -o '"trigger":"welcome","channel":"email"[^}]*"opted_out":[0-9]*' | sed 's/.*://')" \
     "$(sql "SELECT count(*) FROM outbox WHERE trig = 'welcome' AND channel = 'email' AND status = 5"):3"

@@ -339,7 +339,8 @@ def day(L, d):
 # --- messages --------------------------------------------------------------------
 
 MSG_RANK = {"queued": 0, "retrying": 1, "suppressed": 2, "expired": 3, "failed": 4, "sent": 5}
-MSG_FIGURES = ["queued", "sent", "failed", "expired", "suppressed", "waiting", "opted_out", "visited"]
+MSG_FIGURES = ["queued", "sent", "failed", "expired", "suppressed", "waiting", "opted_out", "visited",
+               "coupons_used"]
 AFTER_MS = 14 * DAY_MS
 
 
@@ -352,6 +353,7 @@ def outbox(L):
         if e["type"] == "message" and e["data"].get("status") == "queued" and e["occasion"] and e["counts"]:
             msgs[e["occasion"]] = {"customer": e["customer"], "trigger": e["data"]["trigger"],
                                    "channel": e["data"]["channel"], "created": e["wall"],
+                                   "coupon": e["data"].get("vars", {}).get("coupon"),
                                    "status": 0, "at": 0, "best": (0, 0, "")}
     for e in L.events():
         if e["type"] == "message" and e["data"].get("status") != "queued":
@@ -367,6 +369,8 @@ def outbox(L):
 
 
 def messages(L, msgs, a, b):
+    # A coupon is used once any till recorded its use (a use cannot be voided).
+    used = {e["data"]["code"] for e in L.events() if e["type"] == "coupon_use"}
     visits = {}
     for e in L.events():
         if e["type"] == "earn" and e["counts"] and e["visit"]:
@@ -390,6 +394,7 @@ def messages(L, msgs, a, b):
             r["suppressed"] += m["status"] == 2
             r["waiting"] += m["status"] < 2
             r["opted_out"] += opted
+            r["coupons_used"] += m["coupon"] is not None and m["coupon"] in used
             if visited:
                 r["who"].add(m["customer"])
     for r in rows.values():
