@@ -734,24 +734,36 @@ void messages_offer_display(store *s, const char *canon, char *out, size_t outsz
         snprintf(out, outsz, "reward:%s", store_reward_get(s, c.reward, &r) == 0 ? r.name : c.reward);
 }
 
+/* The coupon a trigger's offer gives now (no code, no customer yet);
+ * false when it has none, or a reward retired since. */
+static bool trigger_offer(store *s, int trigger, struct store_coupon *c);
+
 /* The personal coupon a trigger's occasion brings, if its offer is set:
  * issued under the occasion's own code, so however many tills fire the
  * occasion there is one coupon. A reward retired since the offer was set
  * gives none (the message still goes). code gets its code, or "". */
+static bool trigger_offer(store *s, int trigger, struct store_coupon *c)
+{
+    char canon[64], key[64];
+    struct store_reward r;
+    memset(c, 0, sizeof *c);
+    setting_text(s, TRIGGERS[trigger].offer, canon, sizeof canon);
+    if (!offer_read(canon, c) || (c->reward[0] && (store_reward_get(s, c->reward, &r) != 0 || r.retired)))
+        return false;
+    snprintf(key, sizeof key, "%s_days", TRIGGERS[trigger].offer);
+    /* Good to the end of the local day that many days on. */
+    c->expires = day_start_local(day_start_local(store_now(s)) + (setting_int(s, key) + 1) * DAY_MS + DAY_MS / 2) - 1;
+    return true;
+}
+
 static int occasion_coupon(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
                            char code[16])
 {
-    char canon[64], key[64];
-    struct store_coupon c = { 0 };
-    struct store_reward r;
+    struct store_coupon c;
     code[0] = '\0';
-    setting_text(s, TRIGGERS[trigger].offer, canon, sizeof canon);
-    if (!offer_read(canon, &c) || (c.reward[0] && (store_reward_get(s, c.reward, &r) != 0 || r.retired)))
+    if (!trigger_offer(s, trigger, &c))
         return 0;
     snprintf(c.customer, sizeof c.customer, "%s", customer);
-    snprintf(key, sizeof key, "%s_days", TRIGGERS[trigger].offer);
-    /* Good to the end of the local day that many days on. */
-    c.expires = day_start_local(day_start_local(store_now(s)) + (setting_int(s, key) + 1) * DAY_MS + DAY_MS / 2) - 1;
     if (coupon_for_occasion(s, staff, occasion, &c) != 0)
         return -1;
     snprintf(code, 16, "%s", c.code);
@@ -1270,7 +1282,7 @@ static const char *const COUPON_LINE[4] = {
     "Your coupon {coupon}: {coupon_offer}, valid until {coupon_expires}.",
     "Twój kupon {coupon}: {coupon_offer}, ważny do {coupon_expires}.",
     "Cuponul tău {coupon}: {coupon_offer}, valabil până la {coupon_expires}.",
-    "Kuponod: {coupon} ({coupon_offer}). Érvényes eddig: {coupon_expires}.",
+    "Kuponod: {coupon} ({coupon_offer}), érvényes eddig: {coupon_expires}",   /* the date ends in a dot */
 };
 /* What a coupon gives, in the same order: %s an amount or a percentage. */
 static const char *const COUPON_OFF[4] = { "%s off", "%s zniżki", "reducere de %s", "%s kedvezmény" };
@@ -1316,14 +1328,17 @@ int store_message_coupon(store *s, const struct store_message *m, struct store_c
 
 /* {coupon}, {coupon_expires} and {coupon_offer} of the coupon a message
  * brings, as the coupon stands now (the same at every till). */
-static void coupon_values(store *s, const char *vars, const char *lang, struct values *val)
+static void coupon_values(store *s, const char *vars, const struct store_coupon *sample, const char *lang,
+                          struct values *val)
 {
     char off[MONEY_BUFSZ];
     struct store_coupon c;
     struct store_reward r;
     struct store_message msg = { .vars = "" };
     snprintf(msg.vars, sizeof msg.vars, "%s", vars ? vars : "");
-    if (store_message_coupon(s, &msg, &c) != 1)
+    if (sample)
+        c = *sample;
+    else if (store_message_coupon(s, &msg, &c) != 1)
         return;
     int y, m, d;
     snprintf(val->v[11], sizeof val->v[11], "%.4s-%.4s", c.code, c.code + 4);
@@ -1342,7 +1357,8 @@ static void coupon_values(store *s, const char *vars, const char *lang, struct v
     snprintf(val->v[13], sizeof val->v[13], COUPON_OFF[lang_index(lang)], off);
 }
 
-static void values_for(store *s, const char *customer, const char *vars, const char *lang, struct values *val)
+static void values_for(store *s, const char *customer, const char *vars, const struct store_coupon *sample,
+                       const char *lang, struct values *val)
 {
     memset(val, 0, sizeof *val);
     struct store_customer c;
@@ -1375,17 +1391,18 @@ static void values_for(store *s, const char *customer, const char *vars, const c
     copy_col(st, 5, val->v[9], sizeof val->v[9]);
     copy_col(st, 6, val->v[10], sizeof val->v[10]);
     sqlite3_reset(st);
-    coupon_values(s, vars, lang, val);
+    coupon_values(s, vars, sample, lang, val);
 }
 
+/* sample: the coupon a preview shows, or NULL (the message's own). */
 static int render(store *s, int trigger, const char *lang, const char *customer, const char *vars,
-                  struct store_rendered *out)
+                  const struct store_coupon *sample, struct store_rendered *out)
 {
     char subject[STORE_RENDER_MAX / 4], body[STORE_RENDER_MAX];
     if (store_template_get(s, trigger, lang, subject, sizeof subject, body, sizeof body, NULL) != 0)
         return -1;
     struct values val;
-    values_for(s, customer, vars, lang, &val);
+    values_for(s, customer, vars, sample, lang, &val);
     /* A message that brings a coupon says so, whatever its template. */
     if (val.v[11][0] && !strstr(body, "{coupon}"))
         snprintf(body + strlen(body), sizeof body - strlen(body), "%s%s", body[0] ? " " : "",
@@ -1403,7 +1420,7 @@ int store_message_render(store *s, const struct store_message *m, struct store_r
     if (store_customer_contact(s, m->customer, &k) != 0)
         return -1;
     const char *lang = k.language_set ? k.language : store_msg_lang_known(m->lang) ? m->lang : "en";
-    return render(s, store_trigger_parse(m->trigger), lang, m->customer, m->vars, out);
+    return render(s, store_trigger_parse(m->trigger), lang, m->customer, m->vars, NULL, out);
 }
 
 int store_template_preview(store *s, int trigger, const char *lang, const char *customer,
@@ -1412,5 +1429,10 @@ int store_template_preview(store *s, int trigger, const char *lang, const char *
     /* Sample values for what the occasion would say. */
     static const char SAMPLE[] = "{\"reward\":\"Free coffee\",\"tier\":\"Gold\",\"next_tier\":\"Gold\","
                                  "\"to_next\":4000,\"days\":3,\"expiring\":120,\"years\":2}";
-    return render(s, trigger, lang, customer, SAMPLE, out);
+    /* With the trigger's offer as set now, under a made-up code. */
+    struct store_coupon c;
+    bool offer = trigger >= 0 && trigger < TRIG_COUNT && trigger_offer(s, trigger, &c);
+    if (offer)
+        memcpy(c.code, "K7QM2XD9", 9);
+    return render(s, trigger, lang, customer, SAMPLE, offer ? &c : NULL, out);
 }

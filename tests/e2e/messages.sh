@@ -19,6 +19,8 @@ run "so is reward-ready" $T program set messages.reward 1
 refuse "an offer that is no coupon is refused, saying what is" "give coupon:20%, coupon:10.00, reward:NAME or none" \
     $T program set offer.reward points:5
 run "reward-ready brings a coupon" $T program set offer.reward coupon:15%
+run "a preview shows the coupon it would bring" $T message template preview reward pl
+has "in the customer's language, with a made-up code" "Twój kupon K7QM-2XD9: 15% zniżki, ważny do [0-9][0-9]\.[0-9][0-9]\.20[0-9][0-9]\."
 refuse "the shop's language must be one messages are written in" "en, pl, ro or hu" $T program set messages.language de
 run "the shop's language" $T program set messages.language pl
 
