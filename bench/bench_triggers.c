@@ -5,7 +5,8 @@
  * Two shops in one temporary directory, alike but for the triggers; their
  * customers agreed to e-mail and have a birthday, a stamp card of 8 and a
  * reward of 60 points are in the catalog and Gold starts at 50 zł, so
- * every trigger has work to do (the reward trigger looks at the catalog
+ * every trigger has work to do (and the purchase's triggers each bring a
+ * coupon) (the reward trigger looks at the catalog
  * on every purchase, tier and tier-close at the tiers) and about every
  * second purchase queues a message in its own transaction. Short rounds alternate off, on, off ... so
  * load from other processes falls on both alike; each side's figure is
@@ -43,6 +44,9 @@ static void setup(struct side *x, const char *path, bool on)
         { "messages.tier_close_percent", "50" }, { "messages.birthday", "1" }, { "messages.expiring", "1" },
         { "messages.winback", "1" }, { "tiers", "Silver:0:1,Gold:50:1.25,Platinum:150:1.5" },
         { "messages.anniversary", "1" }, { "messages.balance_days", "7" },
+        /* Each purchase's trigger brings a coupon too (messages.c). */
+        { "offer.reward", "coupon:10%" }, { "offer.tier", "coupon:5.00" }, { "offer.tier_close", "coupon:10%" },
+        { "offer.balance", "coupon:10%" }, { "offer.welcome", "coupon:10%" },
     };
     for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0]; i++)
         if ((on || i == 0 || i == 8) && store_setting_set(x->s, m.id, SETTINGS[i][0], SETTINGS[i][1]) != 0)
