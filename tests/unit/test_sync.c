@@ -2022,6 +2022,28 @@ static void test_legacy_import_in_first_record(void **state)
     rm_rf(dir);
 }
 
+/* Two customers enrolled at the first till, with a birthday in two days,
+ * known to every till. */
+static void birthday_pair(struct sim *s, const char *card_prefix, char ids[2][STORE_ID_LEN + 1])
+{
+    struct node *a = &s->n[0];
+    char bday[8];
+    int64_t soon = store_now(a->s) + 2 * 86400000LL;
+    time_t tt = (time_t)(soon / 1000);
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(bday, sizeof bday, "%m-%d", &tm);
+    for (int i = 0; i < 2; i++) {
+        char card[16];
+        snprintf(card, sizeof card, "%s%04d", card_prefix, i);
+        struct store_profile p = { .name = "Urodzinowy", .card = card, .birthday = bday, .consent = 1 };
+        struct store_customer cu;
+        assert_int_equal(store_customer_add(a->s, a->staff, &p, &cu), 0);
+        snprintf(ids[i], sizeof ids[i], "%s", cu.id);
+    }
+    converge(s);
+}
+
 /* A birthday message is one occasion: three tills that queue it at the
  * same moment, or while one is cut off and the sender has already sent
  * its own, end with one message, sent once, on every till. */
@@ -2031,21 +2053,8 @@ static void test_sim_message_once(void **state)
     struct sim *s = sim_fault_free(5);
     struct node *a = &s->n[0], *b = &s->n[1], *c = &s->n[2];
     assert_int_equal(store_setting_set(a->s, a->staff, "messages.birthday", "1"), 0);
-    char bday[8], ids[2][STORE_ID_LEN + 1];
-    int64_t soon = store_now(a->s) + 2 * 86400000LL;
-    time_t tt = (time_t)(soon / 1000);
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    strftime(bday, sizeof bday, "%m-%d", &tm);
-    for (int i = 0; i < 2; i++) {
-        char card[16];
-        snprintf(card, sizeof card, "SIMB%04d", i);
-        struct store_profile p = { .name = "Urodzinowy", .card = card, .birthday = bday, .consent = 1 };
-        struct store_customer cu;
-        assert_int_equal(store_customer_add(a->s, a->staff, &p, &cu), 0);
-        snprintf(ids[i], sizeof ids[i], "%s", cu.id);
-    }
-    converge(s);
+    char ids[2][STORE_ID_LEN + 1];
+    birthday_pair(s, "SIMB", ids);
     /* At once: every till scans before any hears of the others. */
     for (int i = 0; i < NODES; i++) {
         int q = -1;
@@ -2110,21 +2119,8 @@ static void test_sim_message_coupon_once(void **state)
     struct node *a = &s->n[0], *b = &s->n[1], *c = &s->n[2];
     assert_int_equal(store_setting_set(a->s, a->staff, "messages.birthday", "1"), 0);
     assert_int_equal(store_setting_set(a->s, a->staff, "offer.birthday", "coupon:10.00"), 0);
-    char bday[8], ids[2][STORE_ID_LEN + 1];
-    int64_t soon = store_now(a->s) + 2 * 86400000LL;
-    time_t tt = (time_t)(soon / 1000);
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    strftime(bday, sizeof bday, "%m-%d", &tm);
-    for (int i = 0; i < 2; i++) {
-        char card[16];
-        snprintf(card, sizeof card, "SIMC%04d", i);
-        struct store_profile p = { .name = "Kuponowy", .card = card, .birthday = bday, .consent = 1 };
-        struct store_customer cu;
-        assert_int_equal(store_customer_add(a->s, a->staff, &p, &cu), 0);
-        snprintf(ids[i], sizeof ids[i], "%s", cu.id);
-    }
-    converge(s);
+    char ids[2][STORE_ID_LEN + 1];
+    birthday_pair(s, "SIMC", ids);
     for (int i = 0; i < NODES; i++)         /* at once */
         assert_int_equal(store_message_scan(s->n[i].s, "", ids[0], NULL), 0);
     s->cut = 2;                             /* c cut off, then a and c both fire */
