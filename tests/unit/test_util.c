@@ -440,6 +440,23 @@ static void test_money_plain(void **state)
 
 /* --- dates ------------------------------------------------------------ */
 
+/* A date as each language writes it in a letter. */
+static void test_date_format(void **state)
+{
+    (void)state;
+    char out[32];
+    date_format(2026, 3, 7, "pl", out, sizeof out);
+    assert_string_equal(out, "07.03.2026");
+    date_format(2026, 3, 7, "ro", out, sizeof out);
+    assert_string_equal(out, "07.03.2026");
+    date_format(2026, 3, 7, "hu", out, sizeof out);
+    assert_string_equal(out, "2026. 03. 07.");
+    date_format(2026, 3, 7, "en", out, sizeof out);
+    assert_string_equal(out, "2026-03-07");
+    date_format(2026, 12, 31, NULL, out, 8);            /* cut, NUL-terminated */
+    assert_string_equal(out, "2026-12");
+}
+
 static void test_date_parse(void **state)
 {
     (void)state;
@@ -1105,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_decimal_and_percent),
         cmocka_unit_test(test_money_plain),
         cmocka_unit_test(test_date_parse),
+        cmocka_unit_test(test_date_format),
         cmocka_unit_test(test_birthday_parse),
         cmocka_unit_test(test_days_known_values),
         cmocka_unit_test(test_days_round_trip),
