@@ -724,7 +724,7 @@ void messages_offer_display(store *s, const char *canon, char *out, size_t outsz
     struct store_reward r;
     char amount[MONEY_BUFSZ];
     if (!offer_read(canon, &c))
-        snprintf(out, outsz, "%s", "none");
+        snprintf(out, outsz, "%s", "");    /* as messages.sender with no till: nothing in any language */
     else if (c.percent)
         snprintf(out, outsz, "coupon:%" PRId64 "%%", c.percent);
     else if (c.discount) {
