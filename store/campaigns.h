@@ -36,6 +36,9 @@ int store_offer_parse(store *s, const char *text, struct store_offer *out);
 void store_offer_text(store *s, const struct store_offer *o, const char *lang, char *out, size_t outsz);
 /* The offer as typed (coupon:20%, reward:Croissant ...): JSON and CSV. */
 void store_offer_code(store *s, const struct store_offer *o, char *out, size_t outsz);
+/* What a coupon gives, as an offer (a reward, an amount or a percentage
+ * off), for store_offer_text and store_offer_code (ledger.c). */
+void store_coupon_offer(const struct store_coupon *c, struct store_offer *o);
 
 struct store_campaign_arm {
     char name[STORE_ARM_NAME_MAX + 1];

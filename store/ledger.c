@@ -1176,6 +1176,18 @@ int coupon_for_occasion(store *s, const char *staff, const char *occasion, struc
     return coupon_append(s, staff, c, NULL);
 }
 
+void store_coupon_offer(const struct store_coupon *c, struct store_offer *o)
+{
+    memset(o, 0, sizeof *o);
+    if (c->reward[0]) {
+        o->kind = OFFER_REWARD;
+        snprintf(o->reward, sizeof o->reward, "%s", c->reward);
+    } else {
+        o->kind = c->percent ? OFFER_PERCENT : OFFER_AMOUNT;
+        o->value = c->percent ? c->percent : c->discount;
+    }
+}
+
 int store_coupon_issue(store *s, const char *manager, const struct store_coupon_spec *spec,
                        struct store_coupon *out)
 {

@@ -667,71 +667,60 @@ int store_message_for_counter(store *s, const char *customer, struct store_messa
 /* --- a trigger's coupon ------------------------------------------------------ */
 
 /* An offer setting is kept as "percent:20", "amount:1000" (minor units)
- * or "reward:<id>" ("" none), so renaming a reward changes nothing. */
+ * or "reward:<id>" ("" none), so renaming a reward changes nothing. What
+ * a manager types is read by the campaigns' offer parser (campaigns.c):
+ * one syntax for every offer, of which a message takes the coupons. */
 int messages_offer_canonical(store *s, const char *key, const char *value, char *out, size_t outsz)
 {
-    const char *v = strchr(value, ':') ? strchr(value, ':') + 1 : "";
-    size_t len = strlen(v);
-    int64_t n;
+    static const char *const KIND[] = { [OFFER_PERCENT] = "percent", [OFFER_AMOUNT] = "amount" };
+    struct store_offer o;
     out[0] = '\0';
     if (!*value || strcmp(value, "none") == 0)
         return 0;
-    if (strncmp(value, "coupon:", 7) == 0 && len > 1 && v[len - 1] == '%') {
-        char num[32];
-        snprintf(num, sizeof num, "%.*s", (int)(len - 1), v);
-        if (decimal_parse(num, 0, 1, 100, &n) != 0)
-            return store_fail(s, _("%s: a percentage off is a whole number from 1 to 100, like coupon:20%%"), key);
-        snprintf(out, outsz, "percent:%" PRId64, n);
-        return 0;
+    if (strncmp(value, "coupon:", 7) != 0 && strncmp(value, "reward:", 7) != 0)
+        return store_fail(s, _("%s: '%s' is not a coupon: give coupon:20%%, coupon:10.00, reward:NAME or none"), key, value);
+    if (store_offer_parse(s, value, &o) != 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", store_error(s));
+        return store_fail(s, "%s: %s", key, why);
     }
-    if (strncmp(value, "coupon:", 7) == 0 && *v) {
-        int64_t most = 1000000;     /* units, as 'tally coupon issue' allows */
-        for (int i = 0; i < s->digits; i++)
-            most *= 10;
-        if (money_parse(v, s->digits, &n) != 0 || n <= 0 || n > most)
-            return store_fail(s, _("%s: '%s' is not an amount off, like coupon:10.00"), key, v);
-        snprintf(out, outsz, "amount:%" PRId64, n);
-        return 0;
-    }
-    if (strncmp(value, "reward:", 7) == 0 && *v) {
-        struct store_reward r;
-        if (store_reward_get(s, v, &r) != 0)
-            return store_fail(s, _("%s: no reward called '%s' ('tally reward list' shows them)"), key, v);
-        if (r.retired)
-            return store_fail(s, _("the reward '%s' is no longer offered"), r.name);
-        snprintf(out, outsz, "reward:%s", r.id);
-        return 0;
-    }
-    return store_fail(s, _("%s: '%s' is not a coupon: give coupon:20%%, coupon:10.00, reward:NAME or none"), key, value);
+    int64_t most = 1000000;     /* units off, as 'tally coupon issue' allows */
+    for (int i = 0; i < s->digits; i++)
+        most *= 10;
+    if (o.kind == OFFER_AMOUNT && o.value > most)
+        return store_fail(s, _("the amount off is too large"));
+    if (o.kind == OFFER_REWARD)
+        snprintf(out, outsz, "reward:%s", o.reward);
+    else
+        snprintf(out, outsz, "%s:%" PRId64, KIND[o.kind], o.value);
+    return 0;
 }
 
-/* The canonical offer into what the coupon gives; false when none. */
-static bool offer_read(const char *canon, struct store_coupon *c)
+/* The canonical offer back into an offer; false when none. */
+static bool offer_read(const char *canon, struct store_offer *o)
 {
     const char *v = strchr(canon, ':') ? strchr(canon, ':') + 1 : "";
+    memset(o, 0, sizeof *o);
     if (strncmp(canon, "percent:", 8) == 0)
-        c->percent = strtoll(v, NULL, 10);
+        o->kind = OFFER_PERCENT;
     else if (strncmp(canon, "amount:", 7) == 0)
-        c->discount = strtoll(v, NULL, 10);
-    else if (strncmp(canon, "reward:", 7) == 0)
-        snprintf(c->reward, sizeof c->reward, "%s", v);
-    return c->percent > 0 || c->discount > 0 || c->reward[0];
+        o->kind = OFFER_AMOUNT;
+    else if (strncmp(canon, "reward:", 7) == 0 && *v) {
+        snprintf(o->reward, sizeof o->reward, "%s", v);
+        o->kind = OFFER_REWARD;
+        return true;
+    }
+    o->value = strtoll(v, NULL, 10);
+    return o->kind != OFFER_NONE && o->value > 0;
 }
 
 void messages_offer_display(store *s, const char *canon, char *out, size_t outsz)
 {
-    struct store_coupon c = { 0 };
-    struct store_reward r;
-    char amount[MONEY_BUFSZ];
-    if (!offer_read(canon, &c))
+    struct store_offer o;
+    if (offer_read(canon, &o))
+        store_offer_code(s, &o, out, outsz);
+    else
         snprintf(out, outsz, "%s", "");    /* as messages.sender with no till: nothing in any language */
-    else if (c.percent)
-        snprintf(out, outsz, "coupon:%" PRId64 "%%", c.percent);
-    else if (c.discount) {
-        money_plain(c.discount, s->digits, amount, sizeof amount);
-        snprintf(out, outsz, "coupon:%s", amount);
-    } else
-        snprintf(out, outsz, "reward:%s", store_reward_get(s, c.reward, &r) == 0 ? r.name : c.reward);
 }
 
 /* The coupon a trigger's offer gives now (no code, no customer yet);
@@ -746,10 +735,14 @@ static bool trigger_offer(store *s, int trigger, struct store_coupon *c)
 {
     char canon[64], key[64];
     struct store_reward r;
+    struct store_offer o;
     memset(c, 0, sizeof *c);
     setting_text(s, TRIGGERS[trigger].offer, canon, sizeof canon);
-    if (!offer_read(canon, c) || (c->reward[0] && (store_reward_get(s, c->reward, &r) != 0 || r.retired)))
+    if (!offer_read(canon, &o) || (o.kind == OFFER_REWARD && (store_reward_get(s, o.reward, &r) != 0 || r.retired)))
         return false;
+    c->percent = o.kind == OFFER_PERCENT ? o.value : 0;
+    c->discount = o.kind == OFFER_AMOUNT ? o.value : 0;
+    snprintf(c->reward, sizeof c->reward, "%s", o.reward);
     snprintf(key, sizeof key, "%s_days", TRIGGERS[trigger].offer);
     /* Good to the end of the local day that many days on. */
     c->expires = day_start_local(day_start_local(store_now(s)) + (setting_int(s, key) + 1) * DAY_MS + DAY_MS / 2) - 1;

@@ -159,16 +159,9 @@ struct coupon_line { int y, n; store *s; const char *lang; };
 
 void coupon_what(store *s, const struct store_coupon *cp, const char *lang, char *out, size_t outsz)
 {
-    char amount[MONEY_BUFSZ];
-    if (cp->reward[0]) {
-        struct store_reward r;
-        snprintf(out, outsz, "%.100s", store_reward_get(s, cp->reward, &r) == 0 ? r.name : cp->reward);
-    } else if (cp->percent) {
-        snprintf(out, outsz, _("%" PRId64 "%% off"), cp->percent);
-    } else {
-        money_format(cp->discount, store_currency(s), lang, amount, sizeof amount);
-        snprintf(out, outsz, _("%s off"), amount);
-    }
+    struct store_offer o;
+    store_coupon_offer(cp, &o);
+    store_offer_text(s, &o, lang, out, outsz);
 }
 
 static int draw_coupon(const struct store_coupon *cp, void *arg)

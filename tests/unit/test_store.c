@@ -2709,10 +2709,11 @@ static void test_message_coupon(void **state)
     OK(store_reward_retire(s, f->m.id, old.id));
     REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:0%"), "from 1 to 100");
     REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:101%"), "from 1 to 100");
-    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:abc"), "not an amount off");
-    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:-5"), "not an amount off");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:abc"), "offer.welcome: 'abc' is not an amount of money");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:-5"), "not an amount of money");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "coupon:2000000"), "too large");
     REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "points:50"), "coupon:20%, coupon:10.00, reward:NAME");
-    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "reward:Bagel"), "no reward called 'Bagel'");
+    REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "reward:Bagel"), "offer.welcome: no reward called 'Bagel'");
     REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome", "reward:Old cake"), "no longer offered");
     REFUSED(s, store_setting_set(s, f->m.id, "offer.welcome_days", "0"), "from 1 to 3650");
     REFUSED(s, store_setting_set(s, f->b.id, "offer.welcome", "coupon:20%"), "manager");
