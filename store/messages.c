@@ -677,13 +677,14 @@ int messages_offer_canonical(store *s, const char *key, const char *value, char 
     out[0] = '\0';
     if (!*value || strcmp(value, "none") == 0)
         return 0;
-    if (strncmp(value, "coupon:", 7) != 0 && strncmp(value, "reward:", 7) != 0)
-        return store_fail(s, _("%s: '%s' is not a coupon: give coupon:20%%, coupon:10.00, reward:NAME or none"), key, value);
-    if (store_offer_parse(s, value, &o) != 0) {
+    bool coupon = strncmp(value, "coupon:", 7) == 0 || strncmp(value, "reward:", 7) == 0;
+    if (coupon && store_offer_parse(s, value, &o) != 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", store_error(s));
         return store_fail(s, "%s: %s", key, why);
     }
+    if (!coupon || (o.kind != OFFER_PERCENT && o.kind != OFFER_AMOUNT && o.kind != OFFER_REWARD))
+        return store_fail(s, _("%s: '%s' is not a coupon: give coupon:20%%, coupon:10.00, reward:NAME or none"), key, value);
     int64_t most = 1000000;     /* units off, as 'tally coupon issue' allows */
     for (int i = 0; i < s->digits; i++)
         most *= 10;
