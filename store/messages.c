@@ -892,20 +892,31 @@ int messages_on_enrol(store *s, const char *staff, const char *customer)
     return fire(s, staff, customer, TRIG_WELCOME, key, NULL, 0);
 }
 
-struct crossing {
-    const struct store_customer *was, *now;
-    struct store_reward hit[8];
-    int n;
-};
-
-static int reward_crossed(const struct store_reward *r, void *arg)
+/* The rewards of the catalog whose price this purchase reached: a reward
+ * in points when the balance was below its price and now is not, one in
+ * stamps likewise (a stamp card filling up). One query that finds none on
+ * almost every purchase, so the trigger costs the counter little: it
+ * compares in SQL rather than reading the customer and the whole catalog. */
+static int rewards_crossed(store *s, const struct store_customer *was, char ids[8][STORE_ID_LEN + 1],
+                           char names[8][STORE_TEXT_MAX * 4 + 1])
 {
-    struct crossing *x = arg;
-    bool hit = r->points ? x->was->points < r->points && x->now->points >= r->points
-                         : r->stamps && x->was->stamps < r->stamps && x->now->stamps >= r->stamps;
-    if (hit && x->n < 8)
-        x->hit[x->n++] = *r;
-    return 0;
+    sqlite3_stmt *st = sql(s, "SELECT r.id, r.name FROM customers c JOIN rewards r ON r.retired = 0 AND r.name <> '' AND"
+                              " CASE WHEN r.points > 0 THEN ?2 < r.points AND c.points >= r.points"
+                              " ELSE r.stamps > 0 AND ?3 < r.stamps AND c.stamps >= r.stamps END"
+                              " WHERE c.id = ?1 ORDER BY r.stamps > 0, r.points, r.stamps, r.name_key LIMIT 8");
+    if (!st)
+        return -1;
+    bind_text(st, 1, was->id);
+    sqlite3_bind_int64(st, 2, was->points);
+    sqlite3_bind_int64(st, 3, was->stamps);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        copy_col(st, 0, ids[n], STORE_ID_LEN + 1);
+        copy_col(st, 1, names[n], STORE_TEXT_MAX * 4 + 1);
+        n++;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? n : db_fail(s);
 }
 
 static int tier_index(store *s, const char *name)
@@ -934,23 +945,18 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
     if (reward) {
         /* The purchase that brings the balance to a reward's price tells:
          * each time a stamp card fills, once per purchase. */
-        struct store_customer now;
-        if (store_customer_get(s, id, &now) != 0)
+        char ids[8][STORE_ID_LEN + 1], names[8][STORE_TEXT_MAX * 4 + 1];
+        int n = rewards_crossed(s, was, ids, names);
+        if (n < 0)
             return -1;
-        struct crossing x;
-        memset(&x, 0, sizeof x);
-        x.was = was;
-        x.now = &now;
-        if (store_reward_list(s, false, reward_crossed, &x) < 0)
-            return -1;
-        for (int i = 0; i < x.n; i++) {
+        for (int i = 0; i < n; i++) {
             struct jbuf jb;
             jb_init(&jb);
             jb_obj_begin(&jb);
             jb_key(&jb, "reward");
-            jb_str(&jb, x.hit[i].name);
+            jb_str(&jb, names[i]);
             jb_obj_end(&jb);
-            snprintf(key, sizeof key, "msg:reward:%s:%s:%s", id, x.hit[i].id, earn_ref);
+            snprintf(key, sizeof key, "msg:reward:%s:%.*s:%s", id, STORE_ID_LEN, ids[i], earn_ref);
             int rc = jb_result(&jb) ? fire(s, staff, id, TRIG_REWARD, key, jb_result(&jb), 0) : -1;
             jb_free(&jb);
             if (rc != 0)
