@@ -503,6 +503,10 @@ static int enlist(store *s, const char *manager, const struct store_campaign *c,
     jb_str(&jb, offer);
     jb_key(&jb, "days");
     jb_int(&jb, (c->expires - store_now(s) + DAY_MS - 1) / DAY_MS);
+    if (code[0]) {      /* {coupon}, {coupon_offer}, {coupon_expires}, and the counter's coupon line */
+        jb_key(&jb, "coupon");
+        jb_str(&jb, code);
+    }
     jb_obj_end(&jb);
     int bad = jb.oom || jb.len >= sizeof vars;
     if (!bad)

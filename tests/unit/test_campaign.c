@@ -452,14 +452,24 @@ static void test_multiplier(void **state)
     free(m);
 }
 
-struct msgs { int campaign, suppressed; };
+struct msgs { store *s; int campaign, suppressed, coupon_told; };
 
+/* Counts the campaign's messages, and those that tell the member their
+ * own coupon: the message brings it, and its body names its code. */
 static int count_msg(const struct store_message *msg, void *arg)
 {
     struct msgs *n = arg;
     if (strncmp(msg->key, "msg:campaign:", 13) == 0) {
         n->campaign++;
         n->suppressed += msg->status == MSG_SUPPRESSED;
+        struct store_coupon c;
+        static struct store_rendered r;
+        char shown[16];
+        if (store_message_coupon(n->s, msg, &c) == 1 && strcmp(c.customer, msg->customer) == 0 &&
+            store_message_render(n->s, msg, &r) == 0) {
+            snprintf(shown, sizeof shown, "%.4s-%.4s", c.code, c.code + 4);
+            n->coupon_told += strstr(r.body, shown) != NULL;
+        }
     }
     return 0;
 }
@@ -484,7 +494,7 @@ static void test_messages_with_consent(void **state)
     store *a = f->t[0];
     struct store_campaign k;
     create(f, "Hello", "all", 0, "offer=coupon:5%", 2500, "winback", 0, &k);
-    struct msgs n = { 0 };
+    struct msgs n = { .s = a };
     struct store_message_filter mf = { .status = -1 };
     OK(a, store_message_list(a, &mf, count_msg, &n));
     struct consent_count cc = { a, 0 };
@@ -493,8 +503,9 @@ static void test_messages_with_consent(void **state)
     assert_true(consented > 0 && consented < 120);
     assert_int_equal(n.campaign, consented);
     assert_int_equal(n.suppressed, 0);
+    assert_int_equal(n.coupon_told, consented);     /* each names the member's own coupon */
     create(f, "Mail only", "all", 0, "offer=coupon:5%", 0, "winback", STORE_CHANNEL_EMAIL, &k);
-    struct msgs n2 = { 0 };
+    struct msgs n2 = { .s = a };
     OK(a, store_message_list(a, &mf, count_msg, &n2));
     assert_true(n2.campaign - n.campaign < 120);
     struct store_campaign_spec bad = { .name = "x", .segment = "all", .narms = 1, .message = "party",
