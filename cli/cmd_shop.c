@@ -107,6 +107,9 @@ int cmd_program(struct cli *c, int argc, char **argv)
         return 0;
     }
     const struct store_setting_info *info = store_settings();
+    int w = 0;     /* the longest name, so every value starts in one column */
+    for (const struct store_setting_info *i = info; i->key; i++)
+        w = (int)strlen(i->key) > w ? (int)strlen(i->key) : w;
     struct jbuf jb;
     jb_init(&jb);
     jb_obj_begin(&jb);
@@ -117,8 +120,8 @@ int cmd_program(struct cli *c, int argc, char **argv)
             jb_key(&jb, info->key);
             jb_str(&jb, v);
         } else {
-            printf("%-26s %s\n", info->key, v);
-            printf("%-26s   %s\n", "", _(info->help));
+            printf("%-*s %s\n", w, info->key, v);
+            printf("%-*s   %s\n", w, "", _(info->help));
         }
     }
     jb_obj_end(&jb);

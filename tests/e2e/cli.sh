@@ -37,6 +37,9 @@ refuse "a bad number is refused" "whole number" M $T program set welcome.points 
 run "cashback 5%" M $T program set cashback.percent 5
 run "program show" $T program show
 has "program show lists the tiers" "Silver:0.00:1,Gold:100.00:1.5"
+# Every value starts in one column, however long its setting's name.
+cols=$(echo "$OUT" | awk '/^[a-z]/ && NF > 1 { match($0, /^[^ ]+ +/); print RLENGTH }' | sort -u)
+same "program show lines its values up" "$(echo "$cols" | wc -l)" 1
 run "a stamp-card reward" M $T reward add "Free coffee" --stamps 10
 run "a points reward" M $T reward add "Croissant" --points 20
 refuse "a reward needs one price" "points or in stamps" M $T reward add "Cake" --points 5 --stamps 2
