@@ -190,14 +190,15 @@ static int msg_cb(const struct store_msg_report_row *r, void *arg)
 }
 
 /* A campaign that ran during the period (started before its end, and did
- * not end before its start): its result, until MAX_CAMPAIGNS are kept. */
+ * not end before its start, both in ms: the period's days are the local
+ * calendar's): its result, until MAX_CAMPAIGNS are kept. */
 static int campaign_cb(const struct store_campaign *c, void *arg)
 {
     struct dash *d = arg;
     if (d->ncamps == MAX_CAMPAIGNS)
         return 0;
     int64_t end = c->stopped && c->stopped < c->expires ? c->stopped : c->expires;
-    if (c->started / 86400000 > d->per.last_day || end / 86400000 < d->per.first_day)
+    if (c->started >= d->per.to || end < d->per.from)
         return 0;
     if (store_report_campaign(d->s, c->id, &d->camps[d->ncamps]) != 0)
         return -1;
