@@ -8,6 +8,7 @@
 
 #define STMT_CACHE 256
 #define SETTINGS_CACHE 96
+#define SETTINGS_DEFS_MAX 128      /* program.c's DEFS fit in this */
 #define IMPORT_NONCE_BYTES 16      /* an import origin's nonce (sync_support.c) */
 
 /* The settings as held in one write transaction (see setting_raw). */
@@ -15,6 +16,7 @@ struct settings_cache {
     bool loaded;
     int n;
     struct { char key[48]; char value[1024]; } item[SETTINGS_CACHE];
+    short of_def[SETTINGS_DEFS_MAX];   /* per DEFS entry: its item + 1, 0: the default */
 };
 
 struct stmt_slot {

@@ -897,26 +897,60 @@ int messages_on_enrol(store *s, const char *staff, const char *customer)
  * stamps likewise (a stamp card filling up). One query that finds none on
  * almost every purchase, so the trigger costs the counter little: it
  * compares in SQL rather than reading the customer and the whole catalog. */
-static int rewards_crossed(store *s, const struct store_customer *was, char ids[8][STORE_ID_LEN + 1],
-                           char names[8][STORE_TEXT_MAX * 4 + 1])
+struct crossed {
+    char id[STORE_ID_LEN + 1], name[STORE_TEXT_MAX * 4 + 1], key[STORE_TEXT_MAX * 4 + 1];
+    int64_t points, stamps;
+};
+
+/* Points rewards first, then stamp cards; each by price, then name. */
+static int crossed_order(const void *a, const void *b)
 {
-    sqlite3_stmt *st = sql(s, "SELECT r.id, r.name FROM customers c JOIN rewards r ON r.retired = 0 AND r.name <> '' AND"
+    const struct crossed *x = a, *y = b;
+    if ((x->stamps > 0) != (y->stamps > 0))
+        return (x->stamps > 0) - (y->stamps > 0);
+    if (x->points != y->points)
+        return x->points < y->points ? -1 : 1;
+    if (x->stamps != y->stamps)
+        return x->stamps < y->stamps ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+static int rewards_crossed(store *s, const struct store_customer *was, struct crossed out[8])
+{
+    /* Sorted here, not by ORDER BY: a sorter costs the query more than
+     * the none or few rows it finds. */
+    sqlite3_stmt *st = sql(s, "SELECT r.id, r.name, r.name_key, r.points, r.stamps FROM customers c"
+                              " JOIN rewards r ON r.retired = 0 AND r.name <> '' AND"
                               " CASE WHEN r.points > 0 THEN ?2 < r.points AND c.points >= r.points"
                               " ELSE r.stamps > 0 AND ?3 < r.stamps AND c.stamps >= r.stamps END"
-                              " WHERE c.id = ?1 ORDER BY r.stamps > 0, r.points, r.stamps, r.name_key LIMIT 8");
+                              " WHERE c.id = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, was->id);
     sqlite3_bind_int64(st, 2, was->points);
     sqlite3_bind_int64(st, 3, was->stamps);
     int n = 0, rc;
+    struct crossed row;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        copy_col(st, 0, ids[n], STORE_ID_LEN + 1);
-        copy_col(st, 1, names[n], STORE_TEXT_MAX * 4 + 1);
-        n++;
+        copy_col(st, 0, row.id, sizeof row.id);
+        copy_col(st, 1, row.name, sizeof row.name);
+        copy_col(st, 2, row.key, sizeof row.key);
+        row.points = sqlite3_column_int64(st, 3);
+        row.stamps = sqlite3_column_int64(st, 4);
+        /* Kept in order, the first eight of however many. */
+        int at = n;
+        while (at > 0 && crossed_order(&row, &out[at - 1]) < 0)
+            at--;
+        if (at == 8)
+            continue;
+        memmove(&out[at + 1], &out[at], (size_t)((n < 8 ? n : 7) - at) * sizeof out[0]);
+        out[at] = row;
+        n += n < 8;
     }
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? n : db_fail(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(s);
+    return n;
 }
 
 static int tier_index(store *s, const char *name)
@@ -945,8 +979,8 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
     if (reward) {
         /* The purchase that brings the balance to a reward's price tells:
          * each time a stamp card fills, once per purchase. */
-        char ids[8][STORE_ID_LEN + 1], names[8][STORE_TEXT_MAX * 4 + 1];
-        int n = rewards_crossed(s, was, ids, names);
+        struct crossed got[8];
+        int n = rewards_crossed(s, was, got);
         if (n < 0)
             return -1;
         for (int i = 0; i < n; i++) {
@@ -954,9 +988,9 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
             jb_init(&jb);
             jb_obj_begin(&jb);
             jb_key(&jb, "reward");
-            jb_str(&jb, names[i]);
+            jb_str(&jb, got[i].name);
             jb_obj_end(&jb);
-            snprintf(key, sizeof key, "msg:reward:%s:%.*s:%s", id, STORE_ID_LEN, ids[i], earn_ref);
+            snprintf(key, sizeof key, "msg:reward:%s:%.*s:%s", id, STORE_ID_LEN, got[i].id, earn_ref);
             int rc = jb_result(&jb) ? fire(s, staff, id, TRIG_REWARD, key, jb_result(&jb), 0) : -1;
             jb_free(&jb);
             if (rc != 0)

@@ -3,6 +3,7 @@
  * integer form (milli-units, basis points, minor units) so the rules never
  * parse decimals; store_setting_get turns them back into the human form. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,12 +114,45 @@ const struct store_setting_info *store_settings(void)
     return info;
 }
 
+_Static_assert(NDEFS <= SETTINGS_DEFS_MAX, "settings_cache.of_def holds every setting");
+
+/* An earn reads a dozen settings, and the trigger checks a dozen more: a
+ * lookup is a probe of a hash table of DEFS, built once, not a scan. */
+#define DEF_SLOTS 256
+static signed char def_slot[DEF_SLOTS];    /* DEFS index + 1, 0: empty */
+static pthread_once_t def_slots_once = PTHREAD_ONCE_INIT;
+
+static unsigned key_hash(const char *key)
+{
+    unsigned h = 2166136261u;
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 16777619u;
+    return h;
+}
+
+static void def_slots_build(void)
+{
+    for (int i = 0; i < NDEFS; i++) {
+        unsigned h = key_hash(DEFS[i].key) & (DEF_SLOTS - 1);
+        while (def_slot[h])
+            h = (h + 1) & (DEF_SLOTS - 1);
+        def_slot[h] = (signed char)(i + 1);
+    }
+}
+
+static int def_index(const char *key)
+{
+    pthread_once(&def_slots_once, def_slots_build);
+    for (unsigned h = key_hash(key) & (DEF_SLOTS - 1); def_slot[h]; h = (h + 1) & (DEF_SLOTS - 1))
+        if (strcmp(DEFS[def_slot[h] - 1].key, key) == 0)
+            return def_slot[h] - 1;
+    return -1;
+}
+
 static const struct setting_def *def_of(const char *key)
 {
-    for (int i = 0; i < NDEFS; i++)
-        if (strcmp(DEFS[i].key, key) == 0)
-            return &DEFS[i];
-    return NULL;
+    int i = def_index(key);
+    return i < 0 ? NULL : &DEFS[i];
 }
 
 /* Inside a write transaction nobody else can change the settings, so one
@@ -133,15 +167,30 @@ static bool settings_load(store *s)
     if (!st)
         return false;
     s->settings.n = 0;
+    memset(s->settings.of_def, 0, sizeof s->settings.of_def);
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (s->settings.n == SETTINGS_CACHE)
             return false;       /* more than we cache: read each directly */
         copy_col(st, 0, s->settings.item[s->settings.n].key, sizeof s->settings.item[0].key);
         copy_col(st, 1, s->settings.item[s->settings.n].value, sizeof s->settings.item[0].value);
+        int d = def_index(s->settings.item[s->settings.n].key);
+        if (d >= 0)
+            s->settings.of_def[d] = (short)(s->settings.n + 1);
         s->settings.n++;
     }
     s->settings.loaded = true;
     return true;
+}
+
+/* The canonical value held, or the default; NULL for a key tally does not
+ * know or when the settings are not cached (outside a transaction). */
+static const char *setting_cached(store *s, const char *key)
+{
+    int d = def_index(key);
+    if (d < 0 || !settings_load(s))
+        return NULL;
+    int item = s->settings.of_def[d];
+    return item ? s->settings.item[item - 1].value : DEFS[d].def;
 }
 
 void settings_changed(store *s)
@@ -152,6 +201,11 @@ void settings_changed(store *s)
 /* The canonical value held, or the default. */
 static void setting_raw(store *s, const char *key, char *out, size_t outsz)
 {
+    const char *cached = setting_cached(s, key);
+    if (cached) {
+        snprintf(out, outsz, "%s", cached);
+        return;
+    }
     const struct setting_def *d = def_of(key);
     snprintf(out, outsz, "%s", d ? d->def : "");
     if (settings_load(s)) {
@@ -175,6 +229,9 @@ void setting_text(store *s, const char *key, char *out, size_t outsz)
 
 int64_t setting_int(store *s, const char *key)
 {
+    const char *cached = setting_cached(s, key);
+    if (cached)
+        return strtoll(cached, NULL, 10);
     char v[64];
     setting_raw(s, key, v, sizeof v);
     return strtoll(v, NULL, 10);

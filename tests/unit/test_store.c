@@ -2829,6 +2829,41 @@ static void test_message_earn_triggers(void **state)
     assert_int_equal(messages_of(s, ana, "reward"), 2);
 }
 
+static int reward_names_cb(const struct store_message *m, void *arg)
+{
+    strncat(arg, m->vars, 4000 - strlen(arg));
+    return 0;
+}
+
+/* A purchase that reaches ten rewards at once tells of eight: the points
+ * rewards by price, cheapest first, then stamp cards (messages.c keeps
+ * the first eight in order while it reads them). */
+static void test_message_reward_first_eight(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    const char *ana = f->c.id;
+    struct store_reward rw;
+    static const char *const NAMES[] = { "R05", "R01", "R09", "R03", "R07", "R02", "R10", "R04", "R08", "R06" };
+    for (int i = 0; i < 10; i++)
+        OK(store_reward_add(s, f->m.id, NAMES[i], atoi(NAMES[i] + 1) * 10, 0, &rw));
+    OK(store_reward_add(s, f->m.id, "Card", 0, 1, &rw));
+    set(s, f->m.id, "messages.reward", "1");
+    earn(s, f->b.id, ana, 20000, 0, NULL);     /* 200 points and a stamp: eleven rewards reached */
+    assert_int_equal(messages_of(s, ana, "reward"), 8);
+    char names[4001] = "";
+    struct store_message_filter flt = { .customer = ana, .status = -1, .trigger = "reward" };
+    OK(store_message_list(s, &flt, reward_names_cb, names));
+    for (int i = 1; i <= 8; i++) {
+        char want[8];
+        snprintf(want, sizeof want, "R%02d", i);
+        assert_non_null(strstr(names, want));
+    }
+    assert_null(strstr(names, "R09"));
+    assert_null(strstr(names, "R10"));
+    assert_null(strstr(names, "Card"));
+}
+
 /* Birthday and expiring points are found by a scan, each once; a message
  * not delivered by its expiry is dropped. */
 static void test_message_scan(void **state)
@@ -3365,6 +3400,7 @@ int main(void)
         T(test_import_resume),
         T(test_import_phone_at_counter),
         T(test_message_earn_triggers),
+        T(test_message_reward_first_eight),
         T(test_message_scan),
         T(test_message_winback),
         T(test_message_templates),
