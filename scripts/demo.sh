@@ -60,6 +60,7 @@ The demo shop is in demo/shop.db. In the next five minutes, try:
   ./tally --db demo/shop.db kiosk              the counter: log in as Bogdan, 1111
   ./tally --db demo/shop.db dashboard          the live view: log in as Mira, 1234; q quits
   TALLY_STAFF=Mira TALLY_PIN=1234 ./tally --db demo/shop.db report segments --last 90d
+  TALLY_STAFF=Mira TALLY_PIN=1234 ./tally --db demo/shop.db report campaign 'Come-back test'
   ./tally --db demo/shop.db kiosk --images demo/lukasz-card.png   a card "shown" to the camera
 TRY
 

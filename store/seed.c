@@ -21,12 +21,14 @@
  * (a barista's undo within minutes, or a manager's), a manager's goodwill
  * adjustment, a "forget me". Every 30 days the manager sends win-back
  * coupons to members who stopped coming; some come back and use them.
- * Expiry runs once a month, as a nightly job would.
+ * Expiry runs once a month, as a nightly job would. A history of 90 days
+ * or more holds a past campaign with a built-in effect (demo_campaign).
  *
  * Everything random comes from splitmix64 seeded by spec->seed, and the
  * simulation never branches on anything else (ids, origins and card codes
  * are random but only ever carried along), so the same seed, size and end
- * date give the same ledger up to those ids: every report prints the same.
+ * date give the same ledger up to those ids: every report prints the same
+ * (without the demo campaign, whose arms come from the shop's secret).
  *
  * Speed: the writes go in transactions of about SEED_TX_EVENTS events, and
  * the page cache is raised while they do. What is left is the store's own
@@ -87,6 +89,7 @@ struct sim {
         reward_mid[STORE_ID_LEN + 1], reward_big[STORE_ID_LEN + 1];
     int64_t big_points, mid_points, small_points, stamp_card;
     long tx_events;
+    int campaign_day;           /* the day the demo campaign starts; NO_DAY: none */
     char first_error[256];
 };
 
@@ -629,6 +632,102 @@ static void campaign(struct sim *m, int64_t t)
     }
 }
 
+/* The demo campaign: a past experiment with an effect built in, so that
+ * 'tally report campaign' shows a result worth reading. The occasional
+ * visitors of its first morning are split by the campaign's own keyed hash
+ * into a holdout (20 %) and two variants, a free croissant and 40 bonus
+ * points; of the croissant's members about two in three come back within
+ * ten days (and mostly use the coupon) and then about weekly, of the
+ * points' three in ten, twice as often as before; of the holdout only
+ * those who would have anyway. Which members each arm
+ * draws depends on the shop's secret, so this part of the history is the
+ * same only in its proportions (store_seed_spec.campaign). */
+#define CAMPAIGN_DAYS 28
+
+struct sim_member { const char *id; int32_t index; };
+
+static int cmp_member(const void *a, const void *b)
+{
+    return strcmp(((const struct sim_member *)a)->id, ((const struct sim_member *)b)->id);
+}
+
+struct arms_walk { struct sim *m; struct sim_member *by_id; int n; int64_t expires; };
+
+static int campaign_member(const struct store_campaign_member *cm, void *arg)
+{
+    struct arms_walk *w = arg;
+    struct sim *m = w->m;
+    struct sim_member key = { cm->customer, 0 };
+    const struct sim_member *hit = bsearch(&key, w->by_id, (size_t)w->n, sizeof key, cmp_member);
+    if (!hit || strcmp(cm->arm, STORE_CAMPAIGN_HOLDOUT) == 0)
+        return 0;
+    struct who *c = &m->w[hit->index];
+    bool croissant = strcmp(cm->arm, "A") == 0;
+    if (c->forgotten || !chance(&m->rng, croissant ? 6500 : 3000))
+        return 0;
+    /* Back within ten days, and coming about weekly (the croissant) or
+     * twice as often as before (the points) from then on. */
+    c->next_day = m->day + rnd_range(&m->rng, 1, 10);
+    int16_t often = croissant ? 70 : (int16_t)(c->interval_x10 / 2);
+    if (often < c->interval_x10)
+        c->interval_x10 = often > 30 ? often : 30;
+    if (c->stop_day < m->day + 60)
+        c->stop_day = m->day + rnd_range(&m->rng, 60, 150);
+    if (c->visits_left == 0)
+        c->visits_left = (int16_t)rnd_range(&m->rng, 1, 3);
+    if (cm->coupon[0]) {
+        memcpy(c->coupon, cm->coupon, sizeof c->coupon);
+        c->coupon_until = m->day + CAMPAIGN_DAYS - 1;
+    }
+    return 0;
+}
+
+static int count_member(const struct store_member_row *r, void *arg)
+{
+    (void)r;
+    return ++*(int *)arg, 0;
+}
+
+static void demo_campaign(struct sim *m, int64_t t)
+{
+    struct store_campaign_spec spec = {
+        .name = _("Come-back test"), .segment = "occasional", .narms = 2, .holdout = 2000,
+        .expires = t + CAMPAIGN_DAYS * DAY_MS, .channels = STORE_CHANNEL_COUNTER,
+    };
+    snprintf(spec.arm[0].name, sizeof spec.arm[0].name, "A");
+    snprintf(spec.arm[1].name, sizeof spec.arm[1].name, "B");
+    if (store_offer_parse(m->s, "reward:Croissant", &spec.arm[0].offer) != 0 ||
+        store_offer_parse(m->s, "points:40", &spec.arm[1].offer) != 0) {
+        note_error(m);
+        return;
+    }
+    at(m, t);
+    struct store_report_query q = { .till = NULL };
+    int occasional = 0;
+    if (store_period_parse(m->s, NULL, NULL, NULL, NULL, &q.period) != 0 ||
+        store_report_segment_members(m->s, &q, store_segment_parse(spec.segment), 0, count_member, &occasional) != 0) {
+        note_error(m);
+        return;
+    }
+    struct store_campaign c;
+    if (occasional < 10 || !ok(m, store_campaign_create(m->s, m->manager, &spec, &c), 0))
+        return;     /* too few to learn anything from */
+    snprintf(m->st->campaign, sizeof m->st->campaign, "%s", c.name);
+    m->st->events += 2 * c.members;
+    m->tx_events += 2 * c.members;
+    struct arms_walk w = { m, calloc((size_t)m->nenrolled + 1, sizeof *w.by_id), 0, c.expires };
+    if (!w.by_id) {
+        note_error(m);
+        return;
+    }
+    for (int k = 0; k < m->nenrolled; k++)
+        w.by_id[w.n++] = (struct sim_member){ m->w[m->enrolled[k]].id, m->enrolled[k] };
+    qsort(w.by_id, (size_t)w.n, sizeof *w.by_id, cmp_member);
+    if (store_campaign_members(m->s, c.id, campaign_member, &w) != 0)
+        note_error(m);
+    free(w.by_id);
+}
+
 static int cmp_visit(const void *a, const void *b)
 {
     const struct visit *x = a, *y = b;
@@ -679,6 +778,8 @@ static int run_day(struct sim *m)
     qsort(m->today, (size_t)m->ntoday, sizeof *m->today, cmp_visit);
     if (d % 30 == 15 && base + 6 * 3600000 < m->end)
         campaign(m, base + 6 * 3600000 + 1800000);
+    if (d == m->campaign_day && base + 6 * 3600000 < m->end)
+        demo_campaign(m, base + 6 * 3600000 + 2400000);
     int64_t last = 0;
     for (int k = 0; k < m->ntoday; k++) {
         int64_t t = m->today[k].at > last ? m->today[k].at : last + 1000;
@@ -737,7 +838,12 @@ int store_seed_demo(store *s, const struct store_seed_spec *spec, struct store_s
     if (held)
         return store_fail(s, _("demo history goes into a shop without customers; this one has some: use a new database (--db)"));
 
-    struct sim m = { .s = s, .spec = spec, .st = out, .n = spec->customers, .days = spec->days };
+    struct sim m = { .s = s, .spec = spec, .st = out, .n = spec->customers, .days = spec->days,
+                     .campaign_day = NO_DAY };
+    /* It starts two months before the end, with a month's history at
+     * least behind it, and ends a month before the end. */
+    if (spec->campaign && spec->days >= 90)
+        m.campaign_day = spec->days - 60;
     m.rng = spec->seed ^ 0x5eed5eed5eed5eedULL;
     snprintf(m.manager, sizeof m.manager, "%s", spec->manager);
     int64_t saved_clock = s->clock_ms;

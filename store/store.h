@@ -437,6 +437,10 @@ struct store_seed_spec {
     int64_t end;            /* unix ms; 0: now */
     const char *manager;    /* the acting manager's id */
     const char *staff_pin;  /* PIN of the demo staff it adds; NULL: 1111 */
+    /* A past campaign with a built-in effect (seed.c demo_campaign), in a
+     * history of 90 days or more. Its arms come from the shop's secret, so
+     * with it the same seed gives the same history only in proportion. */
+    bool campaign;
     /* New card ids (e.g. the scanner's card_make); NULL: made up here. */
     void (*make_card)(void *arg, char card[STORE_ID_LEN + 1]);
     /* Called after each transaction with the days done so far; or NULL. */
@@ -447,6 +451,7 @@ struct store_seed_stats {
     int64_t customers, events, staff, rewards;
     int64_t failed;         /* calls the store refused (expected: 0) */
     char first_error[256];  /* the first refusal, or "" */
+    char campaign[STORE_TEXT_MAX * 4 + 1];  /* the demo campaign's name, or "" */
 };
 int store_seed_demo(store *s, const struct store_seed_spec *spec, struct store_seed_stats *out);
 

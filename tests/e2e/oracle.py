@@ -4,8 +4,9 @@
 Written apart from store/report.c and store/rollup.c, in another language,
 from the definitions in the README and 'tally report --help': it reads the
 events as 'tally events --format json' exports them, works out the summary,
-segments, staff, tills, messages and day reports for the periods given, asks tally for
-the same reports as JSON, and compares every figure. Prints one line per
+segments, staff, tills, messages and day reports for the periods given and
+every campaign's result, asks tally for the same reports as JSON, and
+compares every figure. Prints one line per
 difference and a last line "N figures compared, M differ"; exits 1 if any
 differ.
 
@@ -14,7 +15,8 @@ differ.
 PERIOD is FIRST:LAST (local dates, both included); DAY is a local date.
 The time zone is the process's TZ, as tally's. --tamper changes one figure
 tally reported before comparing, to show the comparison can fail
-(--tamper-messages: one of the messages report).
+(--tamper-messages: one of the messages report; --tamper-campaign: one of
+the first campaign's).
 """
 import json
 import os
@@ -402,6 +404,92 @@ def messages(L, msgs, a, b):
     return rows
 
 
+# --- campaigns -----------------------------------------------------------------
+
+def campaign_result(L, msgs, c, now):
+    """Per arm (the variants, then the holdout): its members, their visits
+    and sales in the window, offers used, messages sent, cost; the lifts
+    against the holdout by Welch's t (tests/unit/welch_oracle.py)."""
+    a = c["started"]
+    b = min(c["expires"], c.get("stopped") or c["expires"], now)
+    used_codes = set()
+    for e in L.events():
+        if e["type"] == "coupon_use" and e["counts"] and not any(
+                v["type"] == "void" and v["ref"] == e["event"] for v in L.corr.get(e["event"], [])):
+            used_codes.add(e["data"]["code"])
+    visits, sales = {}, {}
+    for e in L.events():
+        if e["type"] == "earn" and a <= e["wall"] < b:
+            visits[e["customer"]] = visits.get(e["customer"], 0) + (1 if e["visit"] else 0)
+            sales[e["customer"]] = sales.get(e["customer"], 0) + e["net"]
+    offers = {arm["name"]: arm for arm in c["arms"]}
+    rows = {}
+    for e in L.events():
+        if e["type"] != "campaign_member" or not e["counts"] or e["data"]["campaign"] != c["id"]:
+            continue
+        r = rows.setdefault(e["data"]["arm"], {"v": [], "s": [], "used": 0, "messages": 0})
+        v = visits.get(e["customer"], 0)
+        r["v"].append(v)
+        r["s"].append(sales.get(e["customer"], 0))
+        kind = offers.get(e["data"]["arm"], {}).get("kind")
+        if kind == "points":
+            r["used"] += 1
+        elif kind == "multiplier":
+            r["used"] += v > 0
+        else:
+            r["used"] += e["data"]["coupon"] in used_codes
+        m = msgs.get(f"msg:campaign:{c['id']}:{e['customer']}")
+        r["messages"] += m is not None and m["status"] == MSG_RANK["sent"]
+    rewards = lww(L.events(), "reward", "id")
+    for name, r in rows.items():
+        o = offers.get(name)
+        if o is None:
+            r["cost"] = 0
+        elif o["kind"] == "amount":
+            r["cost"] = r["used"] * o["value"]
+        elif o["kind"] == "points":
+            r["cost"] = rnd(r["used"] * o["value"] * 10 ** L.digits, L.pay_rate)
+        elif o["kind"] == "reward" and int(rewards.get(o["reward"], {}).get("points", 0)) > 0:
+            r["cost"] = rnd(r["used"] * int(rewards[o["reward"]]["points"]) * 10 ** L.digits, L.pay_rate)
+        else:
+            r["cost"] = NA
+    return rows
+
+
+def compare_campaign(cmp, got, want):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit"))
+    import welch_oracle as w
+    w.STEPS[0] = 2000
+    where = f"campaign {got['campaign']}"
+    cmp.same(where, "arms", sorted(r["arm"] for r in got["rows"]), sorted(want))
+    hold = want.get("holdout")
+    for r in got["rows"]:
+        o = want.get(r["arm"])
+        if o is None:
+            continue
+        n = len(o["v"])
+        at = f"{where} {r['arm']}"
+        cmp.same(at, "members", r["members"], n)
+        cmp.same(at, "members_visited", r["members_visited"], sum(1 for v in o["v"] if v > 0))
+        cmp.same(at, "offers_used", r["offers_used"], o["used"])
+        cmp.same(at, "messages_delivered", r["messages_delivered"], o["messages"])
+        cmp.same(at, "cost", r["cost"], o["cost"])
+        cmp.near(at, "visits_per_member", r["visits_per_member"], sum(o["v"]) / n, 0.0051)
+        cmp.near(at, "sales_per_member", money(r["sales_per_member"], cmp.digits), sum(o["s"]) / n, 0.51)
+        if r["arm"] == "holdout" or hold is None or n < 2 or len(hold["v"]) < 2:
+            continue
+        sv = w.welch(o["v"], hold["v"])
+        ss = w.welch([x / 10 ** cmp.digits for x in o["s"]], [x / 10 ** cmp.digits for x in hold["s"]])
+        for name, want_v in zip(("visits_lift", "visits_lift_low", "visits_lift_high"), (sv[6], sv[9], sv[10])):
+            cmp.near(at, name, r[name], want_v, 0.0051)
+        for name, want_v in zip(("sales_lift", "sales_lift_low", "sales_lift_high"), (ss[6], ss[9], ss[10])):
+            cmp.near(at, name, money(r[name], cmp.digits) / 10 ** cmp.digits, want_v, 0.0051)
+        cmp.near(at, "extra_sales", money(r["extra_sales"], cmp.digits),
+                 (sum(o["s"]) / n - sum(hold["s"]) / len(hold["s"])) * n, 0.51)
+        verdict = "worked" if sv[9] > 0 else "worse" if sv[10] < 0 else "unclear"
+        cmp.same(at, "verdict", r["verdict"], verdict)
+
+
 # --- comparing -----------------------------------------------------------------
 
 class Compare:
@@ -413,11 +501,17 @@ class Compare:
         self.n += 1
         if isinstance(got, float):
             got = int(round(got * scale))
-        elif isinstance(got, str) and name != "name":
+        elif isinstance(got, str) and name not in ("name", "verdict"):
             got = money(got, self.digits)
         if got != want:
             self.bad += 1
             print(f"  {where}: {name}: tally {got}, oracle {want}")
+
+    def near(self, where, name, got, want, within):
+        self.n += 1
+        if got is None or abs(got - want) > within:
+            self.bad += 1
+            print(f"  {where}: {name}: tally {got}, oracle {want:.4f}")
 
 
 SCALE = {"repeat_rate": 10, "churn_rate": 10, "retention_rate": 10, "redemption_rate": 10,
@@ -435,6 +529,7 @@ def main():
     tally, local = argv[0], argv[1]
     tamper = "--tamper" in argv
     tamper_messages = "--tamper-messages" in argv
+    tamper_campaign = "--tamper-campaign" in argv
     rest = [a for a in argv[2:] if not a.startswith("--tamper")]
     periods = rest[:rest.index("--")]
     days = rest[rest.index("--") + 1:]
@@ -486,6 +581,13 @@ def main():
                 for r in got["rows"]:
                     for name, v in want.get(r["key"], {}).items():
                         cmp.same(f"{what} {where} {r['key']}", name, r[name], v)
+    now = int(time.time() * 1000)
+    for c in lww(L.events(), "campaign", "id").values():
+        got = report(tally, ["campaign", c["id"]])
+        if tamper_campaign:
+            got["rows"][0]["members_visited"] += 1
+            tamper_campaign = False
+        compare_campaign(cmp, got, campaign_result(L, msgs, c, now))
     for d in days:
         got = report(tally, ["day", "--date", d])
         want = day(L, date.fromisoformat(d))

@@ -4,7 +4,8 @@
 # a forgotten member added by hand, in two time zones (Warsaw: local
 # midnights on whole UTC hours, read from the rollups; Kolkata, UTC+5:30:
 # read from the events); tests/e2e/oracle.py recomputes the summary,
-# segments, staff, tills and day reports from 'tally events' and compares
+# segments, staff, tills, messages, day and campaign reports (the seed's
+# past campaign) from 'tally events' and compares
 # every figure. It must be able to fail: with one figure changed it does.
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
@@ -27,6 +28,8 @@ for zone in Europe/Warsaw Asia/Kolkata; do
     run "$zone: a downward adjustment" $T adjust --reason "entered twice" 600900002 -30
     run "$zone: points expire" sh -c "$T program set points.expire_days 30 >/dev/null && $T expire"
     run "$zone: a member forgets" $T customer forget 600900002
+    same "$zone: the seeded history holds its campaign, for the oracle to check" \
+        "$(sql "SELECT count(*) FROM campaigns")" 1
     origin=$(sql "SELECT value FROM local WHERE key = 'origin'")
     run "$zone: the reports agree with the oracle, figure by figure" python3 "$ORACLE" "$T" "$origin" \
         2026-03-01:2026-03-31 2026-01-01:2026-03-31 2026-02-10:2026-03-11 2026-03-05:2026-03-05 \
@@ -37,3 +40,5 @@ for zone in Europe/Warsaw Asia/Kolkata; do
 done
 refuse "the oracle notices one figure changed" "1 differ" python3 "$ORACLE" "$T" "$origin" --tamper \
     2026-03-05:2026-03-05 --
+refuse "the oracle notices one figure of a campaign's result changed" "1 differ" python3 "$ORACLE" "$T" "$origin" \
+    --tamper-campaign 2026-03-05:2026-03-05 --
