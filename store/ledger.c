@@ -1119,14 +1119,42 @@ static int coupon_issue_tx(store *s, const char *manager, const struct store_cou
 
 static const char COUPON_ALPHABET[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/* Whether this till knows a coupon by that code, issued or only used. A
+ * coupon event applies to the row of its code: a new coupon under a code
+ * in use would take over that coupon (its customer, its offer). */
+static int coupon_code_taken(store *s, const char *code)
+{
+    sqlite3_stmt *st = sql(s, "SELECT 1 FROM coupons WHERE code = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, code);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+static void coupon_code_of(const unsigned char raw[8], char code[16])
+{
+    for (int i = 0; i < 8; i++)
+        code[i] = COUPON_ALPHABET[raw[i] & 31];
+    code[8] = '\0';
+}
+
 int coupon_append(store *s, const char *manager, struct store_coupon *c, const char *campaign)
 {
-    if (!c->code[0]) {
+    /* 40 random bits: a shop that issues a million coupons would see two
+     * alike about once, so a code already here is drawn again. */
+    for (int tries = 0; !c->code[0]; tries++) {
         unsigned char raw[8];
         randombytes_buf(raw, sizeof raw);
-        for (int i = 0; i < 8; i++)
-            c->code[i] = COUPON_ALPHABET[raw[i] & 31];
-        c->code[8] = '\0';
+        coupon_code_of(raw, c->code);
+        int taken = coupon_code_taken(s, c->code);
+        if (taken < 0)
+            return -1;
+        if (taken && tries == 32)
+            return store_fail(s, _("no free coupon code was found; try again"));
+        if (taken)
+            c->code[0] = '\0';
     }
 
     struct store_event ev;
@@ -1163,17 +1191,34 @@ int coupon_for_occasion(store *s, const char *staff, const char *occasion, struc
     unsigned char key[STORE_SECRET_BYTES], h[8];
     if (store_shop_secret(s, key) != 0)
         return -1;
-    crypto_generichash(h, sizeof h, (const unsigned char *)occasion, strlen(occasion), key, sizeof key);
-    sodium_memzero(key, sizeof key);
-    for (int i = 0; i < 8; i++)
-        c->code[i] = COUPON_ALPHABET[h[i] & 31];
-    c->code[8] = '\0';
-    struct store_coupon held;
-    if (store_coupon_get(s, c->code, &held) == 0) {     /* issued here already */
-        *c = held;
-        return 0;
+    /* A code that is another customer's coupon (two codes alike, about one
+     * in a trillion) moves on to the occasion's next code, "OCCASION#1" ...:
+     * the same step on every till that knows that coupon. */
+    for (int attempt = 0; attempt < 8; attempt++) {
+        char salted[STORE_MSG_KEY_MAX + 8];
+        snprintf(salted, sizeof salted, attempt ? "%s#%d" : "%s", occasion, attempt);
+        crypto_generichash(h, sizeof h, (const unsigned char *)salted, strlen(salted), key, sizeof key);
+        coupon_code_of(h, c->code);
+        struct store_coupon held;
+        if (store_coupon_get(s, c->code, &held) == 0) {
+            if (strcmp(held.customer, c->customer) != 0)
+                continue;
+            sodium_memzero(key, sizeof key);
+            *c = held;      /* issued here already */
+            return 0;
+        }
+        int taken = coupon_code_taken(s, c->code);     /* used here, its issue not heard of yet */
+        if (taken < 0) {
+            sodium_memzero(key, sizeof key);
+            return -1;
+        }
+        if (taken)
+            continue;
+        sodium_memzero(key, sizeof key);
+        return coupon_append(s, staff, c, NULL);
     }
-    return coupon_append(s, staff, c, NULL);
+    sodium_memzero(key, sizeof key);
+    return store_fail(s, _("no free coupon code was found; try again"));
 }
 
 void store_coupon_offer(const struct store_coupon *c, struct store_offer *o)

@@ -2829,6 +2829,107 @@ static void test_message_earn_triggers(void **state)
     assert_int_equal(messages_of(s, ana, "reward"), 2);
 }
 
+/* A random source the coupon tests can rewind: the bytes of `replay`
+ * from replay_at 0, then a plain counter (libsodium's randombytes is
+ * swapped for it only inside those tests). */
+static unsigned char replay[8];
+static size_t replay_at;
+
+static void replay_buf(void *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++, replay_at++)
+        ((unsigned char *)buf)[i] = replay_at < sizeof replay ? replay[replay_at] : (unsigned char)(replay_at * 37 + 11);
+}
+static uint32_t replay_random(void)
+{
+    uint32_t v;
+    replay_buf(&v, sizeof v);
+    return v;
+}
+static const char *replay_name(void) { return "replay"; }
+static randombytes_implementation REPLAY = { .implementation_name = replay_name, .random = replay_random,
+                                                   .buf = replay_buf };
+
+static void random_replayed(bool on)
+{
+    static randombytes_implementation *usual;
+    if (!usual)
+        usual = strcmp(randombytes_implementation_name(), "sysrandom") == 0 ? &randombytes_sysrandom_implementation
+                                                                              : &randombytes_internal_implementation;
+    randombytes_set_implementation(on ? &REPLAY : usual);
+}
+
+/* Two coupons drawn alike (40 random bits: about once in a million
+ * coupons) must not become one: the second code is drawn again, and the
+ * first stays its customer's. */
+static void test_coupon_codes_drawn_alike(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_customer olek;
+    OK(store_customer_add(s, f->b.id, &(struct store_profile){ .name = "Olek", .card = "OOOOOOO1", .consent = -1 },
+                          &olek));
+    struct store_coupon a, b;
+    memcpy(replay, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    random_replayed(true);
+    replay_at = 0;
+    int rc = store_coupon_issue(s, f->m.id, &(struct store_coupon_spec){ .customer = f->c.id, .discount = 500,
+                                                                         .expires = T0 + 7 * DAY_MS }, &a);
+    replay_at = 0;
+    int rc2 = store_coupon_issue(s, f->m.id, &(struct store_coupon_spec){ .customer = olek.id, .percent = 50,
+                                                                          .expires = T0 + 7 * DAY_MS }, &b);
+    random_replayed(false);
+    OK(rc);
+    OK(rc2);
+    assert_string_not_equal(a.code, b.code);
+    struct store_coupon got;
+    OK(store_coupon_get(s, a.code, &got));
+    assert_string_equal(got.customer, f->c.id);
+    assert_int_equal(got.discount, 500);
+    assert_int_equal(got.percent, 0);
+    OK(store_coupon_get(s, b.code, &got));
+    assert_string_equal(got.customer, olek.id);
+}
+
+/* A trigger's coupon whose keyed code is already another customer's
+ * coupon takes the occasion's next code, and leaves that coupon alone. */
+static void test_trigger_coupon_code_taken(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    const char *ana = f->c.id;
+    struct store_customer olek;
+    OK(store_customer_add(s, f->b.id, &(struct store_profile){ .name = "Olek", .card = "OOOOOOO1", .consent = -1 },
+                          &olek));
+    set(s, f->m.id, "messages.balance_days", "7");
+    set(s, f->m.id, "offer.balance", "coupon:10%");
+    /* The code Ana's balance message of this week would get ... */
+    char occasion[96];
+    snprintf(occasion, sizeof occasion, "msg:balance:%s:%lld", ana, (long long)(day_start_local(store_now(s)) / DAY_MS / 7));
+    unsigned char key[STORE_SECRET_BYTES];
+    OK(store_shop_secret(s, key));
+    crypto_generichash(replay, sizeof replay, (const unsigned char *)occasion, strlen(occasion), key, sizeof key);
+    /* ... is already Olek's coupon. */
+    struct store_coupon his;
+    random_replayed(true);
+    replay_at = 0;
+    int rc = store_coupon_issue(s, f->m.id, &(struct store_coupon_spec){ .customer = olek.id, .discount = 700,
+                                                                         .expires = T0 + 7 * DAY_MS }, &his);
+    random_replayed(false);
+    OK(rc);
+    earn(s, f->b.id, ana, 1000, 0, NULL);
+    struct store_message m = message_of(s, ana, "balance");
+    struct store_coupon cp;
+    assert_int_equal(store_message_coupon(s, &m, &cp), 1);
+    assert_string_not_equal(cp.code, his.code);
+    assert_string_equal(cp.customer, ana);
+    assert_int_equal(cp.percent, 10);
+    struct store_coupon got;
+    OK(store_coupon_get(s, his.code, &got));
+    assert_string_equal(got.customer, olek.id);
+    assert_int_equal(got.discount, 700);
+}
+
 static int reward_names_cb(const struct store_message *m, void *arg)
 {
     strncat(arg, m->vars, 4000 - strlen(arg));
@@ -3401,6 +3502,8 @@ int main(void)
         T(test_import_phone_at_counter),
         T(test_message_earn_triggers),
         T(test_message_reward_first_eight),
+        T(test_coupon_codes_drawn_alike),
+        T(test_trigger_coupon_code_taken),
         T(test_message_scan),
         T(test_message_winback),
         T(test_message_templates),
