@@ -2956,7 +2956,7 @@ static void test_message_reward_first_eight(void **state)
     struct store_message_filter flt = { .customer = ana, .status = -1, .trigger = "reward" };
     OK(store_message_list(s, &flt, reward_names_cb, names));
     for (int i = 1; i <= 8; i++) {
-        char want[8];
+        char want[16];
         snprintf(want, sizeof want, "R%02d", i);
         assert_non_null(strstr(names, want));
     }
