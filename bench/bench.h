@@ -107,6 +107,35 @@ static inline void die(const char *what, const char *why)
     exit(1);
 }
 
+/* The raw side's SQLite calls: any result but the one wanted ends the run. */
+static inline void raw_check(sqlite3 *db, int rc, int want, const char *what)
+{
+    if (rc != want)
+        die(what, sqlite3_errmsg(db));
+}
+
+static inline void raw_prepare(sqlite3 *db, sqlite3_stmt **st, const char *text)
+{
+    raw_check(db, sqlite3_prepare_v3(db, text, -1, SQLITE_PREPARE_PERSISTENT, st, NULL), SQLITE_OK, "raw prepare");
+}
+
+static inline void raw_step(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    raw_check(db, sqlite3_step(st), SQLITE_DONE, what);
+    sqlite3_reset(st);
+}
+
+/* A raw file with the store's pragmas and the given schema. */
+static inline sqlite3 *raw_open(const char *path, const char *schema)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        die("raw open", db ? sqlite3_errmsg(db) : path);
+    raw_check(db, sqlite3_exec(db, BENCH_RAW_PRAGMAS, NULL, NULL, NULL), SQLITE_OK, "raw pragmas");
+    raw_check(db, sqlite3_exec(db, schema, NULL, NULL, NULL), SQLITE_OK, "raw schema");
+    return db;
+}
+
 /* A fresh directory under $TMPDIR (or /tmp) for this run's databases. */
 static inline const char *bench_tmpdir(const char *name)
 {

@@ -137,45 +137,23 @@ struct raw_side {
     sqlite3_stmt *begin, *commit, *ins;
 };
 
-static void raw_check(struct raw_side *r, int rc, int want, const char *what)
-{
-    if (rc != want)
-        die(what, sqlite3_errmsg(r->db));
-}
-
-static void raw_prepare(struct raw_side *r, sqlite3_stmt **st, const char *text)
-{
-    raw_check(r, sqlite3_prepare_v3(r->db, text, -1, SQLITE_PREPARE_PERSISTENT, st, NULL),
-              SQLITE_OK, "raw prepare");
-}
-
 static void raw_setup(struct raw_side *r, const char *path)
 {
-    if (sqlite3_open(path, &r->db) != SQLITE_OK)
-        die("raw open", r->db ? sqlite3_errmsg(r->db) : path);
-    raw_check(r, sqlite3_exec(r->db, BENCH_RAW_PRAGMAS,
-                              NULL, NULL, NULL), SQLITE_OK, "raw pragmas");
-    raw_check(r, sqlite3_exec(r->db, BENCH_EVENTS_SCHEMA, NULL, NULL, NULL), SQLITE_OK, "raw schema");
-    raw_prepare(r, &r->begin, "BEGIN IMMEDIATE");
-    raw_prepare(r, &r->commit, "COMMIT");
-    raw_prepare(r, &r->ins, BENCH_EVENT_INSERT);
-}
-
-static void raw_step(struct raw_side *r, sqlite3_stmt *st, const char *what)
-{
-    raw_check(r, sqlite3_step(st), SQLITE_DONE, what);
-    sqlite3_reset(st);
+    r->db = raw_open(path, BENCH_EVENTS_SCHEMA);
+    raw_prepare(r->db, &r->begin, "BEGIN IMMEDIATE");
+    raw_prepare(r->db, &r->commit, "COMMIT");
+    raw_prepare(r->db, &r->ins, BENCH_EVENT_INSERT);
 }
 
 static void raw_insert(struct raw_side *r, const struct store_event *evs, int n)
 {
-    raw_step(r, r->begin, "raw BEGIN");
+    raw_step(r->db, r->begin, "raw BEGIN");
     sqlite3_stmt *st = r->ins;
     for (int i = 0; i < n; i++) {
         bench_bind_event(st, &evs[i]);
-        raw_step(r, st, "raw INSERT event");
+        raw_step(r->db, st, "raw INSERT event");
     }
-    raw_step(r, r->commit, "raw COMMIT");
+    raw_step(r->db, r->commit, "raw COMMIT");
 }
 
 static void raw_close(struct raw_side *r)

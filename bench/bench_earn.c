@@ -124,55 +124,33 @@ struct raw_side {
     long next;
 };
 
-static void raw_check(struct raw_side *r, int rc, int want, const char *what)
-{
-    if (rc != want)
-        die(what, sqlite3_errmsg(r->db));
-}
-
-static void raw_prepare(struct raw_side *r, sqlite3_stmt **st, const char *text)
-{
-    raw_check(r, sqlite3_prepare_v3(r->db, text, -1, SQLITE_PREPARE_PERSISTENT, st, NULL),
-              SQLITE_OK, "raw prepare");
-}
-
 static void raw_setup(struct raw_side *r, const char *path)
 {
-    if (sqlite3_open(path, &r->db) != SQLITE_OK)
-        die("raw open", r->db ? sqlite3_errmsg(r->db) : path);
-    raw_check(r, sqlite3_exec(r->db, BENCH_RAW_PRAGMAS,
-                              NULL, NULL, NULL), SQLITE_OK, "raw pragmas");
-    raw_check(r, sqlite3_exec(r->db, RAW_SCHEMA, NULL, NULL, NULL), SQLITE_OK, "raw schema");
-    raw_prepare(r, &r->begin, "BEGIN IMMEDIATE");
-    raw_prepare(r, &r->commit, "COMMIT");
-    raw_prepare(r, &r->ins,
+    r->db = raw_open(path, RAW_SCHEMA);
+    raw_prepare(r->db, &r->begin, "BEGIN IMMEDIATE");
+    raw_prepare(r->db, &r->commit, "COMMIT");
+    raw_prepare(r->db, &r->ins,
         "INSERT INTO events(origin, seq, hlc, wall, type, staff, customer, points, stamps,"
         " credit, spend, visits, ref_origin, ref_seq, occasion, reason, data, pii, pii_hash, hash)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
-    raw_prepare(r, &r->upsert,
+    raw_prepare(r->db, &r->upsert,
         "INSERT INTO customers(id, points, stamps, spend, visits, first_visit, last_visit)"
         " VALUES(?1, ?2, ?3, ?4, 1, ?5, ?5) ON CONFLICT(id) DO UPDATE SET"
         " points = points + excluded.points, stamps = stamps + excluded.stamps,"
         " spend = spend + excluded.spend, visits = visits + 1,"
         " last_visit = max(last_visit, excluded.last_visit)");
-    raw_check(r, sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK, "raw begin");
+    raw_check(r->db, sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK, "raw begin");
     for (int i = 0; i < CUSTOMERS; i++) {
         snprintf(r->ids[i], sizeof r->ids[i], "c0ffee%06x", (unsigned)i);
         sqlite3_stmt *st;
-        raw_prepare(r, &st, "INSERT INTO customers(id, card, name) VALUES(?1, ?2, ?3)");
+        raw_prepare(r->db, &st, "INSERT INTO customers(id, card, name) VALUES(?1, ?2, ?3)");
         sqlite3_bind_text(st, 1, r->ids[i], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, "e0000000", -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, "Customer", -1, SQLITE_STATIC);
-        raw_check(r, sqlite3_step(st), SQLITE_DONE, "raw customer");
+        raw_check(r->db, sqlite3_step(st), SQLITE_DONE, "raw customer");
         sqlite3_finalize(st);
     }
-    raw_check(r, sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK, "raw commit");
-}
-
-static void raw_step(struct raw_side *r, sqlite3_stmt *st, const char *what)
-{
-    raw_check(r, sqlite3_step(st), SQLITE_DONE, what);
-    sqlite3_reset(st);
+    raw_check(r->db, sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK, "raw commit");
 }
 
 static long raw_round(struct raw_side *r, long max, double secs, double *elapsed)
@@ -194,7 +172,7 @@ static long raw_round(struct raw_side *r, long max, double secs, double *elapsed
         /* The size of an earn's data as the store writes it. */
         snprintf(data, sizeof data,
                  "{\"items\":1,\"tier\":\"Silver\",\"multiplier\":1000,\"promo\":1000}");
-        raw_step(r, r->begin, "raw BEGIN");
+        raw_step(r->db, r->begin, "raw BEGIN");
         sqlite3_stmt *st = r->ins;
         sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, k + 1);
@@ -216,15 +194,15 @@ static long raw_round(struct raw_side *r, long max, double secs, double *elapsed
         sqlite3_bind_text(st, 18, "", 0, SQLITE_STATIC);
         sqlite3_bind_blob(st, 19, blob, 32, SQLITE_STATIC);
         sqlite3_bind_blob(st, 20, blob, 32, SQLITE_STATIC);
-        raw_step(r, st, "raw INSERT event");
+        raw_step(r->db, st, "raw INSERT event");
         st = r->upsert;
         sqlite3_bind_text(st, 1, cust, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, amount / 100);
         sqlite3_bind_int64(st, 3, 1);
         sqlite3_bind_int64(st, 4, amount);
         sqlite3_bind_int64(st, 5, wall);
-        raw_step(r, st, "raw UPSERT customer");
-        raw_step(r, r->commit, "raw COMMIT");
+        raw_step(r->db, st, "raw UPSERT customer");
+        raw_step(r->db, r->commit, "raw COMMIT");
         n++;
         t = now_s();
     }

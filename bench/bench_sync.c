@@ -226,17 +226,11 @@ static int earn_some(store *s, void *arg)
 
 /* --- the raw floor ----------------------------------------------------------- */
 
-static sqlite3 *raw_open(const char *name)
+static sqlite3 *raw_file(const char *name)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", bench_dir, name);
-    sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK ||
-        sqlite3_exec(db, BENCH_RAW_PRAGMAS
-                         BENCH_EVENTS_SCHEMA,
-                     NULL, NULL, NULL) != SQLITE_OK)
-        die("raw open", sqlite3_errmsg(db));
-    return db;
+    return raw_open(path, BENCH_EVENTS_SCHEMA);
 }
 
 static sqlite3_stmt *raw_insert_stmt(sqlite3 *db)
@@ -302,10 +296,10 @@ static void raw_floor(const struct store_event *sample, double *lat)
     memset(&h, 0, sizeof h);
     h.zctx = zmq_ctx_new();
     zmq_curve_keypair(h.server_pub, h.server_sec);
-    h.db = raw_open("raw-b.db");
+    h.db = raw_file("raw-b.db");
     h.rounds = LAT_ROUNDS;
     h.done = calloc(LAT_ROUNDS, sizeof *h.done);
-    sqlite3 *a = raw_open("raw-a.db");
+    sqlite3 *a = raw_file("raw-a.db");
     sqlite3_stmt *ins = raw_insert_stmt(a);
     pthread_t t;
     pthread_create(&t, NULL, hop_main, &h);
@@ -349,7 +343,7 @@ static void raw_floor(const struct store_event *sample, double *lat)
 /* RAW_BATCH rows per transaction, as syncd commits them. Returns events/s. */
 static double raw_batched(store *a, const char *origin, int64_t after, int64_t n)
 {
-    sqlite3 *db = raw_open("raw-catchup.db");
+    sqlite3 *db = raw_file("raw-catchup.db");
     sqlite3_stmt *ins = raw_insert_stmt(db);
     struct store_event *ev = calloc(RAW_BATCH, sizeof *ev);
     double spent = 0;
