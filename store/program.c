@@ -48,9 +48,6 @@ static const struct setting_def DEFS[] = {
     { "tiers", K_TIERS, "Silver:0:1000,Gold:50000:1250,Platinum:150000:1500", 0, 0,
       N_("tiers as Name:spend:multiplier,... by spend within tier.window_days") },
     { "tier.window_days", K_INT, "365", 1, 3650, N_("rolling window of spend that decides the tier, in days") },
-    { "tier.entry", K_TIER_OFFERS, "", 0, 0,
-      N_("a coupon on first reaching a tier, once per member and tier: Gold=reward:NAME,Platinum=coupon:20% or none") },
-    { "tier.entry_days", K_INT, "30", 1, 3650, N_("days a tier's entry coupon can be used, to the end of the last day") },
     { "stamps.per", K_STAMPS_PER, "purchase", 0, 0, N_("one stamp per 'purchase' or per 'item'") },
     { "stamps.categories", K_LIST, "", 0, 0, N_("categories that earn stamps, comma-separated (empty: every purchase)") },
     { "stamps.min_amount", K_MILLI, "0", 0, 1000000000, N_("smallest purchase, in currency units, that earns a stamp") },
@@ -104,6 +101,9 @@ static const struct setting_def DEFS[] = {
     { "offer.anniversary_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
     { "offer.balance", K_OFFER, "", 0, 0, OFFER_HELP },
     { "offer.balance_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "tier.entry", K_TIER_OFFERS, "", 0, 0,
+      N_("a coupon on first reaching a tier, once per member and tier: Gold=reward:NAME,Platinum=coupon:20% or none") },
+    { "tier.entry_days", K_INT, "30", 1, 3650, N_("days a tier's entry coupon can be used, to the end of the last day") },
 };
 #define NDEFS (int)(sizeof DEFS / sizeof DEFS[0])
 

@@ -565,6 +565,7 @@ struct store_reward_row {
     char name[STORE_TEXT_MAX * 4 + 1];
     int64_t count, points, stamps, value;   /* value: minor units, or STORE_NA */
     int64_t prev_count, prev_points, prev_stamps, prev_value;
+    char tier[64];              /* a perk's (the reward's tier), or "" */
 };
 int store_report_rewards(store *s, const struct store_report_query *q,
                          int (*fn)(const struct store_reward_row *, void *), void *arg);
