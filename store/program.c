@@ -102,7 +102,7 @@ static const struct setting_def DEFS[] = {
     { "offer.balance", K_OFFER, "", 0, 0, OFFER_HELP },
     { "offer.balance_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
     { "tier.entry", K_TIER_OFFERS, "", 0, 0,
-      N_("a coupon on first reaching a tier, once per member and tier: Gold=reward:NAME,Platinum=coupon:20% or none") },
+      N_("a coupon on first reaching a tier, once per member and tier: Gold=reward:NAME,Platinum=coupon:20%, or none") },
     { "tier.entry_days", K_INT, "30", 1, 3650, N_("days a tier's entry coupon can be used, to the end of the last day") },
 };
 #define NDEFS (int)(sizeof DEFS / sizeof DEFS[0])
