@@ -121,6 +121,23 @@ a=$(sqlite3 "$TALLY_DB" "$rollups")
 b=$(sqlite3 "$WORK/rebuilt.db" "$rollups")
 same "the rollup tables too" "$a" "$b"
 
+# Schema 9 (tier perks): a till of an older tally keeps a perk's reward
+# and promo events (their tier a field it does not know) and derives them
+# as for everyone. Upgraded, it applies the tier they name.
+P="$WORK/perks.db"
+env TALLY_DB="$P" TALLY_NEW_PIN=2468 $T init --shop Perks --currency PLN --manager Mira >/dev/null
+env TALLY_DB="$P" $T program set tiers "Silver:0:1,Gold:100:1" >/dev/null
+env TALLY_DB="$P" $T reward add "Free upgrade" --points 1 --tier Gold >/dev/null
+env TALLY_DB="$P" $T promo add "Gold week" --multiplier 2 --tier Gold >/dev/null
+PCARD=$(env TALLY_DB="$P" $T customer add --name "Ana" | sed -n 's/.*Card code: //p')
+env TALLY_DB="$P" $T earn "$PCARD" 50 >/dev/null
+sqlite3 "$P" "ALTER TABLE rewards DROP COLUMN tier; ALTER TABLE promos DROP COLUMN tier; DELETE FROM lww WHERE field = 'tier'; PRAGMA user_version = 8"
+refuse "upgraded from schema 8, the reward's tier is applied" "perk of Gold" env TALLY_DB="$P" $T redeem "$PCARD" "Free upgrade"
+run "so is the promotion's" env TALLY_DB="$P" $T --format json earn "$PCARD" 10
+has "a Silver member's purchase is not doubled" '"points":10,'
+same "and recorded as the tier's last writer" "$(sqlite3 "$P" "SELECT count(*) FROM lww WHERE field = 'tier'")" 2
+run "still clean" env TALLY_DB="$P" $T check
+
 # A database from a newer tally is refused, and not touched.
 sqlite3 "$TALLY_DB" ".backup '$WORK/newer.db'"
 sqlite3 "$WORK/newer.db" "PRAGMA user_version = 999"

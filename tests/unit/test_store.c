@@ -1232,6 +1232,9 @@ static void test_perk_entry_once_across_tills(void **state)
     assert_string_equal(shown, "Gold=reward:Upgrade,Platinum=coupon:20%");
     earn(a, f->b.id, f->c.id, 9000, 0, NULL);
     store *b = joined_till(f);
+    /* The perk replicated with its tier: B refuses a Silver member too. */
+    struct store_result r;
+    REFUSED(b, store_redeem(b, f->b.id, f->c.id, "Upgrade", NULL, &r), "perk of Gold");
 
     store_set_clock(a, T0 + HOUR_MS);
     store_set_clock(b, T0 + HOUR_MS + MIN_MS);
@@ -1253,7 +1256,6 @@ static void test_perk_entry_once_across_tills(void **state)
     struct store_coupon cp;
     OK(store_coupon_get(a, ra.tier_coupon, &cp));
     assert_string_equal(cp.reward, up.id);
-    struct store_result r;
     OK(store_coupon_redeem(a, f->b.id, ra.tier_coupon, f->c.id, &r));
     exchange(f, a, b);
     REFUSED(b, store_coupon_redeem(b, f->b.id, rb.tier_coupon, f->c.id, &r), "used already");
