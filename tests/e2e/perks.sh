@@ -4,10 +4,7 @@
 # tier.entry's coupon on reaching a tier; the rewards report's tier.
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
-env TALLY_NEW_PIN=2468 $T init --shop "Kawiarnia" --currency PLN --manager Mira >/dev/null
-M() { as Mira 2468 "$@"; }
-B() { as Bogdan 1111 "$@"; }
-M env TALLY_NEW_PIN=1111 $T staff add Bogdan --role barista >/dev/null
+new_shop
 M $T program set tiers "Silver:0:1,Gold:100:1.5" >/dev/null
 
 refuse "a perk of a tier that does not exist is refused" "no tier called 'Bronze'" \

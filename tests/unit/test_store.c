@@ -1220,7 +1220,6 @@ static void test_perk_entry_once_across_tills(void **state)
     struct fx *f = *state;
     store *a = f->s[0];
     set(a, f->m.id, "tiers", "Silver:0:1,Gold:100:1,Platinum:300:1");
-    set(a, f->m.id, "tier.window_days", "30");
     struct store_reward up;
     OK(store_reward_add_tier(a, f->m.id, "Upgrade", 1, 0, "Gold", &up));
     REFUSED(a, store_setting_set(a, f->m.id, "tier.entry", "Bronze=reward:Upgrade"), "no tier called 'Bronze'");
@@ -1260,8 +1259,8 @@ static void test_perk_entry_once_across_tills(void **state)
     exchange(f, a, b);
     REFUSED(b, store_coupon_redeem(b, f->b.id, rb.tier_coupon, f->c.id, &r), "used already");
 
-    /* The spend leaves the window: Silver again; back to Gold, no coupon. */
-    store_set_clock(a, T0 + 40 * DAY_MS);
+    /* The spend leaves the window (365 days): Silver again; back to Gold, no coupon. */
+    store_set_clock(a, T0 + 400 * DAY_MS);
     earn(a, f->b.id, f->c.id, 5000, 0, NULL);
     r = earn(a, f->b.id, f->c.id, 6000, 0, NULL);
     assert_string_equal(r.tier_before, "Silver");
