@@ -59,7 +59,10 @@ int perks_entry_canonical(store *s, const char *key, const char *value, char *ou
                               part);
         if (entry_of(out, tier, held, sizeof held))
             return store_fail(s, _("%s: tier %s is given twice"), key, tier);
-        if (messages_offer_canonical(s, key, eq + 1, offer, sizeof offer) != 0)
+        const char *typed = eq + 1;
+        while (*typed == ' ')   /* "Gold = reward:…, Platinum = …" */
+            typed++;
+        if (messages_offer_canonical(s, key, typed, offer, sizeof offer) != 0)
             return -1;
         if (!offer[0])
             return store_fail(s, _("%s: give each tier an offer: coupon:20%%, coupon:10.00 or reward:NAME"), key);

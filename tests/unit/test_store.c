@@ -1225,7 +1225,7 @@ static void test_perk_entry_once_across_tills(void **state)
     REFUSED(a, store_setting_set(a, f->m.id, "tier.entry", "Bronze=reward:Upgrade"), "no tier called 'Bronze'");
     REFUSED(a, store_setting_set(a, f->m.id, "tier.entry", "Gold=reward:Upgrade,gold=coupon:5%"), "given twice");
     REFUSED(a, store_setting_set(a, f->m.id, "tier.entry", "Gold"), "TIER=OFFER");
-    set(a, f->m.id, "tier.entry", "gold=reward:Upgrade,Platinum=coupon:20%");
+    set(a, f->m.id, "tier.entry", "gold = reward:Upgrade, Platinum=coupon:20%");
     char shown[256];
     OK(store_setting_get(a, "tier.entry", shown, sizeof shown));
     assert_string_equal(shown, "Gold=reward:Upgrade,Platinum=coupon:20%");
