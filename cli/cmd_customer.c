@@ -157,19 +157,23 @@ static int print_found(const struct store_customer *cu, void *arg)
     return 0;
 }
 
-struct show { struct cli *c; struct jbuf *jb; const struct store_customer *cu; };
+struct show { struct cli *c; struct jbuf *jb; const struct store_customer *cu; const char *tier; };
 
 static int show_reward(const struct store_reward *r, void *arg)
 {
     struct show *s = arg;
     bool affordable = (r->points && s->cu->points >= r->points) || (r->stamps && s->cu->stamps >= r->stamps);
-    if (!affordable)
+    if (!affordable || !store_tier_reaches(s->c->s, s->tier, r->tier))
         return 0;
     if (s->jb) {
         jb_str(s->jb, r->name);
         return 0;
     }
-    printf("  %s\n", r->name);
+    if (r->tier[0])
+        /* TRANSLATORS: a reward only a tier may have: "Free upgrade (Gold perk)". */
+        printf(_("  %s (%s perk)\n"), r->name, r->tier);
+    else
+        printf("  %s\n", r->name);
     return 0;
 }
 
@@ -240,7 +244,7 @@ static int show(struct cli *c, const struct store_customer *cu)
     struct store_tier_status t;
     if (store_customer_tier(c->s, cu->id, &t) != 0)
         return cli_store_fail(c);
-    struct show s = { c, NULL, cu };
+    struct show s = { c, NULL, cu, t.tier };
     char amount[MONEY_BUFSZ], last[32] = "-";
     if (c->json) {
         struct jbuf jb;

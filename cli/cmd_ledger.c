@@ -36,6 +36,8 @@ static int report(struct cli *c, const char *customer, const struct store_result
         jb_int(&jb, r->expired_points);
         jb_key(&jb, "tier");
         jb_str(&jb, r->tier_after);
+        jb_key(&jb, "tier_coupon");
+        jb_str(&jb, r->tier_coupon);
         jb_key(&jb, "balance");
         jb_obj_begin(&jb);
         jb_key(&jb, "points");
@@ -67,6 +69,9 @@ static int report(struct cli *c, const char *customer, const struct store_result
                         i18n_n(r->bonus_points)), r->bonus_points);
     if (r->tier_after[0] && strcmp(r->tier_after, r->tier_before) != 0 && r->tier_before[0] != '\0')
         printf(_("New tier: %s!\n"), r->tier_after);
+    if (r->tier_coupon[0])
+        /* TRANSLATORS: the coupon a member gets on reaching a tier (tier.entry). */
+        printf(_("Coupon for reaching %s: %.4s-%.4s\n"), r->tier_after, r->tier_coupon, r->tier_coupon + 4);
     snprintf(pts, sizeof pts, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(cu.points)), cu.points);
     snprintf(sts, sizeof sts, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(cu.stamps)), cu.stamps);
     /* TRANSLATORS: "Ola now has 64 points, 3 stamps, 1.20 zł store credit.":

@@ -98,7 +98,8 @@ static const char USAGE[] = N_(
     "  RFM: recency (last visit), frequency (visits) and monetary (spend) in\n"
     "  the period, each 1-5: the member's fifth among the period's active\n"
     "  members. rewards: redemptions made in the period, not voided; a points\n"
-    "  reward's cost is its points at the value of a point. tiers: by the\n"
+    "  reward's cost is its points at the value of a point; 'perk of' names\n"
+    "  the lowest tier a reward is kept for. tiers: by the\n"
     "  till's own rule (spend in tier.window_days before the end of each\n"
     "  period). staff, tills, day: what each person and till did on the day\n"
     "  they did it (refunds and voids on their own day, each as handed out).\n"
@@ -807,6 +808,7 @@ static const struct col REWARD_COLS[] = {
     { "previous_stamps", N_("stamps before"), K_INT, true },
     { "cost", N_("cost"), K_MONEY, false },
     { "previous_cost", N_("cost before"), K_MONEY, true },
+    { "tier", N_("perk of"), K_TEXT, false },
 };
 
 static int print_reward_row(const struct store_reward_row *r, void *arg)
@@ -819,7 +821,7 @@ static int print_reward_row(const struct store_reward_row *r, void *arg)
     struct val v[NCOLS(REWARD_COLS)] = {
         { 0, r->kind }, { 0, r->id }, { 0, code }, { r->count, NULL }, { r->prev_count, NULL },
         { r->points, NULL }, { r->prev_points, NULL }, { r->stamps, NULL }, { r->prev_stamps, NULL },
-        { r->value, NULL }, { r->prev_value, NULL },
+        { r->value, NULL }, { r->prev_value, NULL }, { 0, r->tier },
     };
     out_row_shown(o, v, shown);
     return 0;

@@ -260,6 +260,8 @@ static int print_reward(const struct store_reward *r, void *arg)
         jb_int(jb, r->stamps);
         jb_key(jb, "retired");
         jb_bool(jb, r->retired);
+        jb_key(jb, "tier");
+        jb_str(jb, r->tier);
         jb_obj_end(jb);
         return 0;
     }
@@ -268,23 +270,32 @@ static int print_reward(const struct store_reward *r, void *arg)
         snprintf(price, sizeof price, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(r->points)), r->points);
     else
         snprintf(price, sizeof price, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(r->stamps)), r->stamps);
+    char perk[128] = "";
+    if (r->tier[0])
+        /* TRANSLATORS: who may redeem a reward kept for a tier: "Gold and above". */
+        snprintf(perk, sizeof perk, _("%s and above"), r->tier);
     /* Padded by what the terminal shows, not by bytes: "punktów", "Pod Lipą". */
-    printf("%-8s %-*s %-*s %s\n", r->id, 32 + (int)strlen(r->name) - utf8_width(r->name), r->name,
-           14 + (int)strlen(price) - utf8_width(price), price, r->retired ? _("retired") : "");
+    printf("%-8s %-*s %-*s %s%s%s\n", r->id, 32 + (int)strlen(r->name) - utf8_width(r->name), r->name,
+           14 + (int)strlen(price) - utf8_width(price), price, perk, perk[0] && r->retired ? "  " : "",
+           r->retired ? _("retired") : "");
     return 0;
 }
 
 int cmd_reward(struct cli *c, int argc, char **argv)
 {
-    const char *pos[2], *points = NULL, *stamps = NULL;
+    const char *pos[2], *points = NULL, *stamps = NULL, *tier = NULL;
     bool all = false;
     const struct opt opts[] = {
-        { "points", &points, NULL }, { "stamps", &stamps, NULL }, { "all", NULL, &all }, { 0 } };
-    const char *usage = N_("Usage: tally reward add NAME --points N | --stamps N   (manager)\n"
+        { "points", &points, NULL }, { "stamps", &stamps, NULL }, { "tier", &tier, NULL }, { "all", NULL, &all },
+        { 0 } };
+    const char *usage = N_("Usage: tally reward add NAME --points N | --stamps N [--tier TIER]   (manager)\n"
         "       tally reward list [--all]\n"
         "       tally reward retire REWARD                     (manager)\n\n"
         "The rewards catalog. A reward is priced in points or in stamps; a stamp\n"
         "card is a reward priced in stamps (e.g. 'Free coffee' --stamps 10).\n"
+        "--tier makes it a perk: only members of that tier and the tiers above it\n"
+        "(by spend, the 'tiers' setting) may redeem it, e.g.\n"
+        "  tally reward add 'Free upgrade to a large coffee' --points 1 --tier Gold\n"
         "Retired rewards can no longer be redeemed; --all lists them too.\n");
     int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
     if (n < 0)
@@ -308,9 +319,11 @@ int cmd_reward(struct cli *c, int argc, char **argv)
         if (stamps && decimal_parse(stamps, 0, 1, 1000, &st) != 0)
             return cli_fail(_("--stamps takes a whole number from 1 to 1000")), 2;
         struct store_reward r;
-        if (store_reward_add(c->s, c->who.id, pos[1], p, st, &r) != 0)
+        if (store_reward_add_tier(c->s, c->who.id, pos[1], p, st, tier, &r) != 0)
             return cli_store_fail(c);
-        if (!c->json)
+        if (!c->json && r.tier[0])
+            printf(_("Added reward %s (%s) for %s and above.\n"), r.name, r.id, r.tier);
+        else if (!c->json)
             printf(_("Added reward %s (%s).\n"), r.name, r.id);
         return 0;
     }
@@ -380,6 +393,8 @@ static int print_promo(const struct store_promo *p, void *arg)
         jb_str(jb, p->category);
         jb_key(jb, "ended");
         jb_bool(jb, p->ended);
+        jb_key(jb, "tier");
+        jb_str(jb, p->tier);
         jb_obj_end(jb);
         return 0;
     }
@@ -393,31 +408,37 @@ static int print_promo(const struct store_promo *p, void *arg)
     int dec = m % 1000 == 0 ? 0 : m % 100 == 0 ? 1 : m % 10 == 0 ? 2 : 3;
     char mult[32];
     decimal_format(dec == 0 ? m / 1000 : dec == 1 ? m / 100 : dec == 2 ? m / 10 : m, dec, po->lang, mult, sizeof mult);
-    printf("%-8s %-26s ×%-5s %s %02d:%02d-%02d:%02d %s%s%s %s %s\n", p->id, p->name,
+    char perk[128] = "";
+    if (p->tier[0])
+        snprintf(perk, sizeof perk, _("%s and above"), p->tier);
+    printf("%-8s %-26s ×%-5s %s %02d:%02d-%02d:%02d %s%s%s %s %s%s%s\n", p->id, p->name,
            mult, days[0] ? days : _("every day"),
            p->start_minute / 60, p->start_minute % 60, p->end_minute / 60, p->end_minute % 60,
-           p->from, p->from[0] || p->to[0] ? ".." : "", p->to, p->category, p->ended ? _("ended") : "");
+           p->from, p->from[0] || p->to[0] ? ".." : "", p->to, p->category, perk,
+           perk[0] && p->ended ? " " : "", p->ended ? _("ended") : "");
     return 0;
 }
 
 int cmd_promo(struct cli *c, int argc, char **argv)
 {
     const char *pos[2], *mult = NULL, *days = NULL, *from_time = NULL, *to_time = NULL,
-               *start = NULL, *end = NULL, *category = NULL;
+               *start = NULL, *end = NULL, *category = NULL, *tier = NULL;
     bool all = false;
     const struct opt opts[] = {
         { "multiplier", &mult, NULL }, { "days", &days, NULL }, { "from-time", &from_time, NULL },
         { "to-time", &to_time, NULL }, { "start", &start, NULL }, { "end", &end, NULL },
-        { "category", &category, NULL }, { "all", NULL, &all }, { 0 } };
+        { "category", &category, NULL }, { "tier", &tier, NULL }, { "all", NULL, &all }, { 0 } };
     const char *usage = N_("Usage: tally promo add NAME --multiplier X [--days mon,tue,...]\n"
         "                 [--from-time HH:MM --to-time HH:MM] [--start DATE] [--end DATE]\n"
-        "                 [--category CATEGORY]                  (manager)\n"
+        "                 [--category CATEGORY] [--tier TIER]    (manager)\n"
         "       tally promo list [--all]\n"
         "       tally promo end PROMO                            (manager)\n\n"
         "A timed promotion multiplies the points of purchases made while it runs,\n"
         "in the till's local time, e.g. double points on Tuesdays 16:00-18:00:\n"
         "  tally promo add 'Happy hour' --multiplier 2 --days tue --from-time 16:00 --to-time 18:00\n"
-        "When several run at once the highest multiplier counts (at most 10).\n");
+        "When several run at once the highest multiplier counts (at most 10).\n"
+        "--tier makes it a perk: it counts only for members of that tier and the\n"
+        "tiers above it, as they stand before the purchase.\n");
     int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
     if (n < 0)
         return 2;
@@ -445,6 +466,7 @@ int cmd_promo(struct cli *c, int argc, char **argv)
         snprintf(p.from, sizeof p.from, "%s", start ? start : "");
         snprintf(p.to, sizeof p.to, "%s", end ? end : "");
         snprintf(p.category, sizeof p.category, "%s", category ? category : "");
+        snprintf(p.tier, sizeof p.tier, "%s", tier ? tier : "");
         if (cli_login(c, true) != 0)
             return 1;
         struct store_promo out;

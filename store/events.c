@@ -569,7 +569,7 @@ int lww_wins(store *s, const char *entity, const char *field, const struct store
 struct lww_set {
     const char *insert, *update;
     const char *table;
-    const char *const fields[10];
+    const char *const fields[12];
 };
 #define LWW_FIELD(f, bit) f " = CASE WHEN ?3 & " #bit " THEN json_extract(?1, '$." f "') ELSE " f " END"
 #define LWW_NAME(bit) \
@@ -601,15 +601,16 @@ static const struct lww_set STAFF = {
 static const struct lww_set REWARD = {
     "INSERT OR IGNORE INTO rewards(id) VALUES(?1)",
     "UPDATE rewards SET " LWW_NAME(1) ", " LWW_FIELD("points", 2) ", " LWW_FIELD("stamps", 4) ", "
-    LWW_FIELD("retired", 8) " WHERE id = ?2",
-    "rewards", { "name", "points", "stamps", "retired" } };
+    LWW_FIELD("retired", 8) ", " LWW_FIELD("tier", 16) " WHERE id = ?2",
+    "rewards", { "name", "points", "stamps", "retired", "tier" } };
 static const struct lww_set PROMO = {
     "INSERT OR IGNORE INTO promos(id) VALUES(?1)",
     "UPDATE promos SET " LWW_NAME(1) ", " LWW_FIELD("multiplier", 2) ", " LWW_FIELD("days", 4) ", "
     LWW_FIELD("start_minute", 8) ", " LWW_FIELD("end_minute", 16) ", " LWW_FIELD("date_from", 32) ", "
-    LWW_FIELD("date_to", 64) ", " LWW_FIELD("category", 128) ", " LWW_FIELD("ended", 256) " WHERE id = ?2",
+    LWW_FIELD("date_to", 64) ", " LWW_FIELD("category", 128) ", " LWW_FIELD("ended", 256) ", "
+    LWW_FIELD("tier", 512) " WHERE id = ?2",
     "promos", { "name", "multiplier", "days", "start_minute", "end_minute", "date_from", "date_to",
-                "category", "ended" } };
+                "category", "ended", "tier" } };
 static const struct lww_set COUPON = {
     "INSERT OR IGNORE INTO coupons(code) VALUES(?1)",
     "UPDATE coupons SET " LWW_FIELD("customer", 1) ", " LWW_FIELD("reward", 2) ", "
@@ -1293,6 +1294,10 @@ int store_digest(store *s, char out[65])
         ("SELECT id, name, segment, min_visits, arms, holdout, message, channels, started, expires,"
          " stopped FROM campaigns ORDER BY id"),
         "SELECT campaign, customer, arm, coupon, multiplier FROM campaign_members ORDER BY campaign, customer",
+        /* Schema 9 (perks.c): the tier a perk is kept for, hashed only
+         * when some reward or promotion is one. */
+        ("SELECT 'reward', id, tier FROM rewards WHERE tier <> ''"
+         " UNION ALL SELECT 'promo', id, tier FROM promos WHERE tier <> '' ORDER BY 1, 2"),
     };
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);

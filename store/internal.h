@@ -188,7 +188,15 @@ struct tier { char name[64]; int64_t threshold, multiplier; };
 int tiers_load(store *s, struct tier *out, int max);
 int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out);
 void tier_for_spend(store *s, int64_t spend, struct store_tier_status *out);
-int64_t promo_multiplier(store *s, int64_t now, const char *category);
+/* The tier's place in the 'tiers' list, lowest 0; -1 if none has the name. */
+int tier_index(store *s, const char *name);
+/* The tier a person typed (case- and accent-insensitive): its index, and
+ * its name as the 'tiers' list spells it in name; -1 if there is none. */
+int tier_find(store *s, const char *typed, char name[64]);
+/* The best multiplier among the promotions running at now for a purchase
+ * of category by a member of tier (a promotion kept for a tier above it
+ * does not count). */
+int64_t promo_multiplier(store *s, int64_t now, const char *category, const char *tier);
 
 bool category_earns_stamps(store *s, const char *category);
 /* Refuses (-1, said in words) a program whose best earn rate per unit of
@@ -252,6 +260,17 @@ int messages_profile_json(store *s, const struct store_profile *p, struct jbuf *
  * or none, into its canonical form (or refused, saying why), and back. */
 int messages_offer_canonical(store *s, const char *key, const char *value, char *out, size_t outsz);
 void messages_offer_display(store *s, const char *canon, char *out, size_t outsz);
+/* The coupon a canonical offer gives now, good for days (no code, no
+ * customer yet); false when it gives none (none set, or a reward retired
+ * since). */
+bool messages_offer_coupon(store *s, const char *canon, int64_t days, struct store_coupon *c);
+/* perks.c: the 'tier.entry' setting (TIER=offer,...) into its canonical
+ * form and back; the entry coupon of the tier a purchase brings a member
+ * up to, once per member and tier (code gets it, "" when none is new). */
+int perks_entry_canonical(store *s, const char *key, const char *value, char *out, size_t outsz);
+void perks_entry_display(store *s, const char *canon, char *out, size_t outsz);
+int perks_on_earn(store *s, const char *staff, const char *customer, const struct store_tier_status *before,
+                  const struct store_tier_status *after, char code[16]);
 /* One outcome event of a message, inside the caller's transaction. */
 int messages_record_tx(store *s, const char *staff, const char *key, const struct store_msg_outcome *o);
 int messages_on_enrol(store *s, const char *staff, const char *customer);

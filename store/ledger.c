@@ -405,7 +405,7 @@ static int earn_tx(store *s, const char *staff, const char *customer,
     struct store_event ev;
     event_init(&ev, "earn", staff, customer);
     /* The best of a running promotion and the customer's campaign offer. */
-    int64_t promo = promo_multiplier(s, now, e->category), offer = campaign_multiplier(s, customer, now);
+    int64_t promo = promo_multiplier(s, now, e->category, before.tier), offer = campaign_multiplier(s, customer, now);
     if (offer > promo)
         promo = offer;
     if (earn_points(s, e->amount, before.multiplier_milli, promo, &ev.points) != 0)
@@ -486,7 +486,11 @@ static int earn_tx(store *s, const char *staff, const char *customer,
     /* Not for imported history: it is news to nobody. */
     if (!s->importing && messages_on_earn(s, staff, &c, &before, &after, ref) != 0)    /* messages.c */
         return -1;
+    char entry[16] = "";
+    if (!s->importing && perks_on_earn(s, staff, customer, &before, &after, entry) != 0)    /* perks.c */
+        return -1;
     if (out) {
+        snprintf(out->tier_coupon, sizeof out->tier_coupon, "%s", entry);
         out->bonus_points = granted;
         snprintf(out->tier_after, sizeof out->tier_after, "%s", after.tier);
     }
@@ -555,6 +559,16 @@ static int redeem_tx(store *s, const char *staff, const char *customer, const ch
         return -1;
     if (r.retired)
         return store_fail(s, _("the reward '%s' is no longer offered"), r.name);
+    struct store_tier_status tier;
+    if (r.tier[0]) {    /* the tier as a purchase now would see it (earn_tx) */
+        if (tier_status(s, customer, store_now(s), &tier) != 0)
+            return -1;
+        if (!store_tier_reaches(s, tier.tier, r.tier))
+            /* TRANSLATORS: "Large coffee is a perk of Gold and the tiers
+             * above it; this customer is Silver". */
+            return store_fail(s, _("%s is a perk of %s and the tiers above it; this customer is %s"), r.name, r.tier,
+                              tier.tier[0] ? tier.tier : _("below every tier"));
+    }
     if (expire_customer(s, customer, &expired) != 0 || store_customer_get(s, customer, &c) != 0)
         return -1;
     char need[64], have[64];
@@ -585,6 +599,10 @@ static int redeem_tx(store *s, const char *staff, const char *customer, const ch
     jb_str(&jb, r.id);
     jb_key(&jb, "name");
     jb_str(&jb, r.name);
+    if (r.tier[0]) {
+        jb_key(&jb, "tier");
+        jb_str(&jb, tier.tier);
+    }
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0 || event_append(s, &ev) != 0)
         return -1;
@@ -919,6 +937,7 @@ static void row_to_reward(sqlite3_stmt *st, struct store_reward *r)
     r->points = sqlite3_column_int64(st, 2);
     r->stamps = sqlite3_column_int64(st, 3);
     r->retired = sqlite3_column_int(st, 4) != 0;
+    copy_col(st, 5, r->tier, sizeof r->tier);
 }
 
 int store_reward_get(store *s, const char *reward, struct store_reward *out)
@@ -926,7 +945,7 @@ int store_reward_get(store *s, const char *reward, struct store_reward *out)
     char key[STORE_TEXT_MAX * 8];
     if (!reward || text_fold(reward, key, sizeof key) != 0)
         return store_fail(s, _("no such reward"));
-    sqlite3_stmt *st = sql(s, "SELECT id, name, points, stamps, retired FROM rewards"
+    sqlite3_stmt *st = sql(s, "SELECT id, name, points, stamps, retired, tier FROM rewards"
                               " WHERE name <> '' AND (id = ?1 OR name_key = ?2)"
                               " ORDER BY retired, id = ?1 DESC LIMIT 1");
     if (!st)
@@ -956,17 +975,34 @@ static int reward_event(store *s, const char *manager, const struct store_reward
     jb_int(&jb, r->stamps);
     jb_key(&jb, "retired");
     jb_int(&jb, r->retired);
+    /* Only a perk names a tier: a reward for every member is the event
+     * it always was, which a till of an older tally reads alike. */
+    if (r->tier[0]) {
+        jb_key(&jb, "tier");
+        jb_str(&jb, r->tier);
+    }
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0)
         return -1;
     return event_append(s, &ev);
 }
 
+/* A perk's tier as the 'tiers' list spells it ("" for none). */
+static int perk_tier(store *s, const char *typed, char name[64])
+{
+    name[0] = '\0';
+    if (!typed || !*typed)
+        return 0;
+    if (tier_find(s, typed, name) < 0)
+        return store_fail(s, _("there is no tier called '%s'; 'tally program show' lists the tiers"), typed);
+    return 0;
+}
+
 static int reward_add_tx(store *s, const char *manager, const char *name, int64_t points,
-                         int64_t stamps, struct store_reward *out)
+                         int64_t stamps, const char *tier, struct store_reward *out)
 {
     struct store_reward r = { 0 }, existing;
-    if (require_manager(s, manager) != 0)
+    if (require_manager(s, manager) != 0 || perk_tier(s, tier, r.tier) != 0)
         return -1;
     if (text_clean(name, r.name, sizeof r.name, 60) != 0 || !r.name[0])
         return store_fail(s, _("give a reward name of 1 to 60 characters"));
@@ -984,10 +1020,16 @@ static int reward_add_tx(store *s, const char *manager, const char *name, int64_
     return 0;
 }
 
+int store_reward_add_tier(store *s, const char *manager, const char *name, int64_t points,
+                          int64_t stamps, const char *tier, struct store_reward *out)
+{
+    IN_TX(reward_add_tx(s, manager, name, points, stamps, tier, out));
+}
+
 int store_reward_add(store *s, const char *manager, const char *name, int64_t points,
                      int64_t stamps, struct store_reward *out)
 {
-    IN_TX(reward_add_tx(s, manager, name, points, stamps, out));
+    return store_reward_add_tier(s, manager, name, points, stamps, NULL, out);
 }
 
 static int reward_retire_tx(store *s, const char *manager, const char *reward)
@@ -1009,7 +1051,7 @@ int store_reward_retire(store *s, const char *manager, const char *reward)
 int store_reward_list(store *s, bool with_retired,
                       int (*fn)(const struct store_reward *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT id, name, points, stamps, retired FROM rewards"
+    sqlite3_stmt *st = sql(s, "SELECT id, name, points, stamps, retired, tier FROM rewards"
                               " WHERE name <> '' AND (?1 OR retired = 0)"
                               " ORDER BY retired, stamps > 0, points, stamps, name_key");
     if (!st)
@@ -1328,6 +1370,10 @@ static int promo_event(store *s, const char *manager, const struct store_promo *
     jb_str(&jb, p->category);
     jb_key(&jb, "ended");
     jb_int(&jb, p->ended);
+    if (p->tier[0]) {   /* as a reward's: only a perk names a tier */
+        jb_key(&jb, "tier");
+        jb_str(&jb, p->tier);
+    }
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0)
         return -1;
@@ -1346,6 +1392,7 @@ static void row_to_promo(sqlite3_stmt *st, struct store_promo *p)
     copy_col(st, 7, p->to, sizeof p->to);
     copy_col(st, 8, p->category, sizeof p->category);
     p->ended = sqlite3_column_int(st, 9) != 0;
+    copy_col(st, 10, p->tier, sizeof p->tier);
 }
 
 static int promo_add_tx(store *s, const char *manager, const struct store_promo *in,
@@ -1353,7 +1400,7 @@ static int promo_add_tx(store *s, const char *manager, const struct store_promo 
 {
     struct store_promo p = *in;
     int y, m, d;
-    if (require_manager(s, manager) != 0)
+    if (require_manager(s, manager) != 0 || perk_tier(s, in->tier, p.tier) != 0)
         return -1;
     if (text_clean(in->name, p.name, sizeof p.name, 60) != 0 || !p.name[0])
         return store_fail(s, _("give a promotion name of 1 to 60 characters"));
@@ -1401,7 +1448,7 @@ static int promo_end_tx(store *s, const char *manager, const char *promo)
     if (text_fold(promo, key, sizeof key) != 0)
         return store_fail(s, _("no such promotion"));
     sqlite3_stmt *st = sql(s, "SELECT id, name, multiplier, days, start_minute, end_minute,"
-                              " date_from, date_to, category, ended FROM promos"
+                              " date_from, date_to, category, ended, tier FROM promos"
                               " WHERE ended = 0 AND name <> '' AND (id = ?1 OR name_key = ?2) LIMIT 1");
     if (!st)
         return -1;
@@ -1423,7 +1470,7 @@ int store_promo_list(store *s, bool with_ended,
                      int (*fn)(const struct store_promo *, void *), void *arg)
 {
     sqlite3_stmt *st = sql(s, "SELECT id, name, multiplier, days, start_minute, end_minute,"
-                              " date_from, date_to, category, ended FROM promos"
+                              " date_from, date_to, category, ended, tier FROM promos"
                               " WHERE name <> '' AND (?1 OR ended = 0) ORDER BY ended, name_key");
     if (!st)
         return -1;

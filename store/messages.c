@@ -724,30 +724,31 @@ void messages_offer_display(store *s, const char *canon, char *out, size_t outsz
         snprintf(out, outsz, "%s", "");    /* as messages.sender with no till: nothing in any language */
 }
 
-/* The coupon a trigger's offer gives now (no code, no customer yet);
- * false when it has none, or a reward retired since. */
-static bool trigger_offer(store *s, int trigger, struct store_coupon *c);
-
-/* The personal coupon a trigger's occasion brings, if its offer is set:
- * issued under the occasion's own code, so however many tills fire the
- * occasion there is one coupon. A reward retired since the offer was set
- * gives none (the message still goes). code gets its code, or "". */
-static bool trigger_offer(store *s, int trigger, struct store_coupon *c)
+bool messages_offer_coupon(store *s, const char *canon, int64_t days, struct store_coupon *c)
 {
-    char canon[64], key[64];
     struct store_reward r;
     struct store_offer o;
     memset(c, 0, sizeof *c);
-    setting_text(s, TRIGGERS[trigger].offer, canon, sizeof canon);
     if (!offer_read(canon, &o) || (o.kind == OFFER_REWARD && (store_reward_get(s, o.reward, &r) != 0 || r.retired)))
         return false;
     c->percent = o.kind == OFFER_PERCENT ? o.value : 0;
     c->discount = o.kind == OFFER_AMOUNT ? o.value : 0;
     snprintf(c->reward, sizeof c->reward, "%s", o.reward);
-    snprintf(key, sizeof key, "%s_days", TRIGGERS[trigger].offer);
     /* Good to the end of the local day that many days on. */
-    c->expires = day_start_local(day_start_local(store_now(s)) + (setting_int(s, key) + 1) * DAY_MS + DAY_MS / 2) - 1;
+    c->expires = day_start_local(day_start_local(store_now(s)) + (days + 1) * DAY_MS + DAY_MS / 2) - 1;
     return true;
+}
+
+/* The personal coupon a trigger's occasion brings, if its offer is set:
+ * issued under the occasion's own code, so however many tills fire the
+ * occasion there is one coupon. A reward retired since the offer was set
+ * gives none (the message still goes). */
+static bool trigger_offer(store *s, int trigger, struct store_coupon *c)
+{
+    char canon[64], key[64];
+    setting_text(s, TRIGGERS[trigger].offer, canon, sizeof canon);
+    snprintf(key, sizeof key, "%s_days", TRIGGERS[trigger].offer);
+    return messages_offer_coupon(s, canon, setting_int(s, key), c);
 }
 
 static int occasion_coupon(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
@@ -951,16 +952,6 @@ static int rewards_crossed(store *s, const struct store_customer *was, struct cr
     if (rc != SQLITE_DONE)
         return db_fail(s);
     return n;
-}
-
-static int tier_index(store *s, const char *name)
-{
-    struct tier t[16];
-    int n = tiers_load(s, t, 16);
-    for (int i = 0; i < n; i++)
-        if (strcmp(t[i].name, name) == 0)
-            return i;
-    return -1;
 }
 
 int messages_on_earn(store *s, const char *staff, const struct store_customer *was,

@@ -25,6 +25,7 @@ enum kind {
     K_LANG,         /* a language messages are written in */
     K_TILL,         /* one of the shop's tills, by name or id; kept as its id */
     K_OFFER,        /* a trigger's coupon: coupon:20%, coupon:10.00, reward:NAME or none (messages.c) */
+    K_TIER_OFFERS,  /* TIER=offer,... : each tier's entry coupon (perks.c) */
 };
 
 struct setting_def {
@@ -101,6 +102,9 @@ static const struct setting_def DEFS[] = {
     { "offer.anniversary_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
     { "offer.balance", K_OFFER, "", 0, 0, OFFER_HELP },
     { "offer.balance_days", K_INT, "30", 1, 3650, OFFER_DAYS_HELP },
+    { "tier.entry", K_TIER_OFFERS, "", 0, 0,
+      N_("a coupon on first reaching a tier, once per member and tier: Gold=reward:NAME,Platinum=coupon:20%, or none") },
+    { "tier.entry_days", K_INT, "30", 1, 3650, N_("days a tier's entry coupon can be used, to the end of the last day") },
 };
 #define NDEFS (int)(sizeof DEFS / sizeof DEFS[0])
 
@@ -343,6 +347,9 @@ int store_setting_get(store *s, const char *key, char *out, size_t outsz)
     case K_OFFER:
         messages_offer_display(s, raw, out, outsz);
         break;
+    case K_TIER_OFFERS:
+        perks_entry_display(s, raw, out, outsz);
+        break;
     default:
         snprintf(out, outsz, "%s", raw);
     }
@@ -432,6 +439,8 @@ static int canonical_value(store *s, const struct setting_def *d, const char *va
         return till_setting(s, d->key, value, out, outsz);
     case K_OFFER:
         return messages_offer_canonical(s, d->key, value, out, outsz);
+    case K_TIER_OFFERS:
+        return perks_entry_canonical(s, d->key, value, out, outsz);
     case K_LIST:
         if (text_fold(value, out, outsz) != 0 || strlen(out) > 500)
             return store_fail(s, _("%s: give a short comma-separated list"), d->key);
@@ -670,35 +679,81 @@ bool category_earns_stamps(store *s, const char *category)
     return in_list(list, key);
 }
 
-/* The best multiplier among promotions running at `now` (local time). */
-int64_t promo_multiplier(store *s, int64_t now, const char *category)
+/* Whether a promotion's days, hours and dates hold at now (local time). */
+static bool promo_on_at(int64_t now, int days, int from_min, int to_min, const char *from, const char *to)
 {
     int y, m, d, wday, minute;
     local_date(now, &y, &m, &d, &wday, &minute);
-    char today[16], cat[128] = "";
+    char today[16];
     snprintf(today, sizeof today, "%04d-%02d-%02d", y, m, d);
+    if (days && !(days & (1 << wday)))
+        return false;
+    if (minute < from_min || minute >= to_min)
+        return false;
+    return !((from[0] && strcmp(today, from) < 0) || (to[0] && strcmp(today, to) > 0));
+}
+
+bool store_promo_running(store *s, const struct store_promo *p)
+{
+    return !p->ended && promo_on_at(store_now(s), p->days, p->start_minute, p->end_minute, p->from, p->to);
+}
+
+int tier_index(store *s, const char *name)
+{
+    struct tier t[8];
+    int n = tiers_load(s, t, 8);
+    for (int i = 0; name && i < n; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int tier_find(store *s, const char *typed, char name[64])
+{
+    struct tier t[8];
+    char want[256], have[256];
+    int n = tiers_load(s, t, 8);
+    if (text_fold(typed, want, sizeof want) != 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (text_fold(t[i].name, have, sizeof have) == 0 && strcmp(have, want) == 0) {
+            snprintf(name, 64, "%s", t[i].name);
+            return i;
+        }
+    return -1;
+}
+
+bool store_tier_reaches(store *s, const char *tier, const char *lowest)
+{
+    if (!lowest || !*lowest)
+        return true;
+    int need = tier_index(s, lowest);
+    return need >= 0 && tier_index(s, tier) >= need;
+}
+
+int64_t promo_multiplier(store *s, int64_t now, const char *category, const char *tier)
+{
+    char cat[128] = "";
     if (category)
         text_fold(category, cat, sizeof cat);
     sqlite3_stmt *st = sql(s, "SELECT multiplier, days, start_minute, end_minute, date_from,"
-                              " date_to, category FROM promos WHERE ended = 0 AND name <> ''");
+                              " date_to, category, tier FROM promos WHERE ended = 0 AND name <> ''");
     if (!st)
         return 1000;
     int64_t best = 1000;
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t mult = sqlite3_column_int64(st, 0);
-        int days = sqlite3_column_int(st, 1);
-        int from_min = sqlite3_column_int(st, 2), to_min = sqlite3_column_int(st, 3);
-        char from[16], to[16], pcat[128];
+        char from[16], to[16], pcat[128], lowest[64];
         copy_col(st, 4, from, sizeof from);
         copy_col(st, 5, to, sizeof to);
         copy_col(st, 6, pcat, sizeof pcat);
-        if (days && !(days & (1 << wday)))
-            continue;
-        if (minute < from_min || minute >= to_min)
-            continue;
-        if ((from[0] && strcmp(today, from) < 0) || (to[0] && strcmp(today, to) > 0))
+        copy_col(st, 7, lowest, sizeof lowest);
+        if (!promo_on_at(now, sqlite3_column_int(st, 1), sqlite3_column_int(st, 2), sqlite3_column_int(st, 3),
+                         from, to))
             continue;
         if (pcat[0] && strcmp(pcat, cat) != 0)
+            continue;
+        if (!store_tier_reaches(s, tier, lowest))
             continue;
         if (mult > best)
             best = mult;

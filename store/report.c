@@ -1120,7 +1120,7 @@ static const char SQL_REWARDS[] =
     "  coalesce(sum(val) FILTER (WHERE wall < ?2), 0) AS pval"
     "  FROM rows GROUP BY k, id)"
     " SELECT g.k, g.id, coalesce(r.name, ''), coalesce(r.points, 0), coalesce(r.stamps, 0),"
-    "  g.n, g.p, g.st, g.val, g.pn, g.pp, g.pst, g.pval"
+    "  g.n, g.p, g.st, g.val, g.pn, g.pp, g.pst, g.pval, coalesce(r.tier, '')"
     " FROM g LEFT JOIN rewards r ON r.id = g.id AND g.k IN (1, 2)"
     " WHERE g.k = 1 OR g.n > 0 OR g.pn > 0"
     " ORDER BY g.k, g.n DESC, g.pn DESC, coalesce(r.name, g.id)";
@@ -1157,6 +1157,7 @@ static int rewards_tx(store *s, const struct store_report_query *q,
         r.prev_points = sqlite3_column_int64(st, 10);
         r.prev_stamps = sqlite3_column_int64(st, 11);
         r.prev_value = sqlite3_column_int64(st, 12);
+        copy_col(st, 13, r.tier, sizeof r.tier);
         if (k == 1) {
             /* What the points given up were worth as payment; a stamp
              * card has no money value in the ledger. */

@@ -289,8 +289,25 @@ static const char SCHEMA_V8[] =
     "ALTER TABLE import_staged ADD COLUMN phone9 TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX import_staged_phone9 ON import_staged(phone9) WHERE phone9 <> '';";
 
+/* Version 9: tier perks (perks.c): the lowest tier a reward or a
+ * promotion is kept for ('' every member). A till that ran an older tally
+ * may already hold reward and promo events naming a tier, which it kept
+ * but could not apply: the latest of each (as last-writer-wins would have
+ * chosen it) is applied here, and recorded as that field's writer. */
+#define PERK_TIER_FILL(table, type) \
+    "ALTER TABLE " table " ADD COLUMN tier TEXT NOT NULL DEFAULT '';" \
+    "INSERT INTO lww(entity, field, hlc, origin) SELECT '" table ":' || json_extract(data, '$.id'), 'tier', hlc," \
+    " origin FROM events WHERE type = '" type "' AND json_type(data, '$.tier') = 'text' ORDER BY hlc, origin" \
+    " ON CONFLICT(entity, field) DO UPDATE SET hlc = excluded.hlc, origin = excluded.origin" \
+    " WHERE (excluded.hlc, excluded.origin) > (lww.hlc, lww.origin);" \
+    "UPDATE " table " SET tier = (SELECT json_extract(e.data, '$.tier') FROM lww JOIN events e" \
+    " ON e.origin = lww.origin AND e.hlc = lww.hlc AND e.type = '" type "'" \
+    " WHERE lww.entity = '" table ":' || " table ".id AND lww.field = 'tier')" \
+    " WHERE EXISTS(SELECT 1 FROM lww WHERE lww.entity = '" table ":' || " table ".id AND lww.field = 'tier');"
+static const char SCHEMA_V9[] = PERK_TIER_FILL("rewards", "reward") PERK_TIER_FILL("promos", "promo");
+
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
-                                          SCHEMA_V7, SCHEMA_V8 };
+                                          SCHEMA_V7, SCHEMA_V8, SCHEMA_V9 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");

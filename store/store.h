@@ -23,7 +23,7 @@ typedef struct store store;
 #define STORE_SECRET_BYTES 32
 #define STORE_DATA_MAX 4096     /* JSON payload of one event */
 #define STORE_TEXT_MAX 200      /* a name, a reason, an email (code points) */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* --- opening --------------------------------------------------------- */
 
@@ -272,6 +272,7 @@ struct store_result {
     int64_t bonus_points;               /* birthday, referral bonuses granted */
     int64_t expired_points;             /* expired just before */
     char tier_before[64], tier_after[64];
+    char tier_coupon[16];               /* the entry coupon of the tier reached, or "" */
 };
 int store_earn(store *s, const char *staff, const char *customer,
                const struct store_earn *e, struct store_result *out);
@@ -310,9 +311,14 @@ struct store_reward {
     char name[STORE_TEXT_MAX * 4 + 1];
     int64_t points, stamps;     /* price: one of them non-zero */
     bool retired;
+    char tier[64];              /* a perk: the lowest tier that may redeem it; "" every member */
 };
 int store_reward_add(store *s, const char *manager, const char *name,
                      int64_t points, int64_t stamps, struct store_reward *out);
+/* The same, kept for members of tier and the tiers above it (NULL or "":
+ * every member); tier is one of the 'tiers' setting's names. */
+int store_reward_add_tier(store *s, const char *manager, const char *name, int64_t points,
+                          int64_t stamps, const char *tier, struct store_reward *out);
 int store_reward_retire(store *s, const char *manager, const char *reward);
 int store_reward_list(store *s, bool with_retired,
                       int (*fn)(const struct store_reward *, void *), void *arg);
@@ -349,12 +355,22 @@ struct store_promo {
     char from[11], to[11];      /* YYYY-MM-DD or "" */
     char category[64];          /* or "" for every purchase */
     bool ended;
+    char tier[64];              /* a perk: the lowest tier it applies to; "" every member */
 };
 int store_promo_add(store *s, const char *manager, const struct store_promo *p,
                     struct store_promo *out);
 int store_promo_end(store *s, const char *manager, const char *promo);
 int store_promo_list(store *s, bool with_ended,
                      int (*fn)(const struct store_promo *, void *), void *arg);
+/* Whether a promotion runs at the store's "now" (its days, hours and
+ * dates; not its category, which depends on the purchase). */
+bool store_promo_running(store *s, const struct store_promo *p);
+
+/* Whether a member of tier (a 'tiers' name, "" below every tier) may use
+ * a perk kept for lowest and the tiers above it ("" or NULL: every
+ * member). A perk for a tier no longer in the list is nobody's, so
+ * renaming the tiers never opens a perk to everyone. */
+bool store_tier_reaches(store *s, const char *tier, const char *lowest);
 
 /* --- backup, restore, check ---------------------------------------------- */
 
@@ -554,6 +570,7 @@ struct store_reward_row {
     char name[STORE_TEXT_MAX * 4 + 1];
     int64_t count, points, stamps, value;   /* value: minor units, or STORE_NA */
     int64_t prev_count, prev_points, prev_stamps, prev_value;
+    char tier[64];              /* a perk's (the reward's tier), or "" */
 };
 int store_report_rewards(store *s, const struct store_report_query *q,
                          int (*fn)(const struct store_reward_row *, void *), void *arg);

@@ -58,6 +58,7 @@ struct kiosk {
     /* Lists to pick from. */
     struct store_customer found[10];
     struct store_reward rewards[16];
+    char tier[64];                      /* the customer's, when the rewards were picked */
     struct store_event *history;
     int nitems, sel;
     /* A pending action that waits for a confirm, a PIN or a reason. */
@@ -284,7 +285,7 @@ static int collect_reward(const struct store_reward *r, void *arg)
 {
     struct kiosk *k = arg;
     bool ok = r->points ? k->cust.points >= r->points : k->cust.stamps >= r->stamps;
-    if (ok && k->cust.points >= 0 && k->nitems < 16)
+    if (ok && k->cust.points >= 0 && k->nitems < 16 && store_tier_reaches(k->s, k->tier, r->tier))
         k->rewards[k->nitems++] = *r;
     return 0;
 }
@@ -613,6 +614,9 @@ static void customer_key(struct kiosk *k, wint_t ch, bool key)
             field_key(&k->f[0], ch, false);     /* typing an amount starts an earn */
     } else if (is_fkey(ch, key, 3)) {
         k->nitems = 0;
+        struct store_tier_status t;
+        store_customer_tier(k->s, k->cust.id, &t);     /* "" (no perks) if it cannot be read */
+        snprintf(k->tier, sizeof k->tier, "%s", t.tier);
         store_reward_list(k->s, false, collect_reward, k);
         if (!k->nitems)
             say(k, C_WARN, "%s", k->cust.points < 0 ? _("Negative balance: no redemptions until it is positive.")

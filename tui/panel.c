@@ -24,7 +24,9 @@ static bool fancy_symbols(void)
 }
 
 struct reward_scan {
+    store *s;
     const struct store_customer *c;
+    const char *tier;                   /* the customer's: a perk of a tier above is not theirs */
     struct store_reward affordable[8];
     int naffordable;
     struct store_reward stamp_goal;     /* the cheapest stamp reward */
@@ -34,6 +36,8 @@ struct reward_scan {
 static int scan_reward(const struct store_reward *r, void *arg)
 {
     struct reward_scan *rs = arg;
+    if (!store_tier_reaches(rs->s, rs->tier, r->tier))
+        return 0;
     bool ok = r->points ? rs->c->points >= r->points : rs->c->stamps >= r->stamps;
     if (ok && rs->naffordable < 8)
         rs->affordable[rs->naffordable++] = *r;
@@ -88,6 +92,44 @@ static int offer_prompt(const struct store_campaign *k, const struct store_offer
     return 0;
 }
 
+/* The perks of the member's tier, so the barista offers them: rewards
+ * kept for it (or a lower tier) and promotions of it running now. A
+ * member below sees none: the "Close to" prompt already names the next
+ * tier, and a perk they cannot have would only be offered by mistake. */
+struct perk_prompts { store *s; const char *tier, *lang; struct prompt *out; int n, max; };
+
+static int reward_perk(const struct store_reward *r, void *arg)
+{
+    struct perk_prompts *p = arg;
+    if (p->n >= p->max)
+        return 1;
+    if (r->tier[0] && store_tier_reaches(p->s, p->tier, r->tier)) {
+        p->out[p->n].colour = C_GOOD;
+        /* TRANSLATORS: "Gold perk: Free upgrade to a large coffee". */
+        snprintf(p->out[p->n++].text, sizeof p->out[0].text, _("%s perk: %s"), r->tier, r->name);
+    }
+    return 0;
+}
+
+static int promo_perk(const struct store_promo *pr, void *arg)
+{
+    struct perk_prompts *p = arg;
+    if (p->n >= p->max)
+        return 1;
+    if (pr->tier[0] && store_tier_reaches(p->s, p->tier, pr->tier) && store_promo_running(p->s, pr)) {
+        char mult[32];
+        int64_t m = pr->multiplier_milli;
+        int dec = m % 1000 == 0 ? 0 : m % 100 == 0 ? 1 : m % 10 == 0 ? 2 : 3;
+        decimal_format(dec == 0 ? m / 1000 : dec == 1 ? m / 100 : dec == 2 ? m / 10 : m, dec, p->lang, mult,
+                       sizeof mult);
+        p->out[p->n].colour = C_GOOD;
+        /* TRANSLATORS: "Gold perk: Gold week, points ×2 now". */
+        snprintf(p->out[p->n++].text, sizeof p->out[0].text, _("%s perk: %s, points ×%s now"), pr->tier, pr->name,
+                 mult);
+    }
+    return 0;
+}
+
 int panel_prompts(store *s, const struct store_customer *c, const char *lang, struct prompt *out, int max)
 {
     int n = 0;
@@ -120,10 +162,16 @@ int panel_prompts(store *s, const struct store_customer *c, const char *lang, st
         ADD(C_ACCENT, ngettext("Welcome back! Not seen for %" PRId64 " day", "Welcome back! Not seen for %" PRId64 " days",
                                i18n_n(away)), away);
     }
-    struct reward_scan rs = { .c = c };
+    struct store_tier_status t;
+    bool tiered = store_customer_tier(s, c->id, &t) == 0;
+    struct reward_scan rs = { .s = s, .c = c, .tier = tiered ? t.tier : "" };
     store_reward_list(s, false, scan_reward, &rs);
     if (rs.naffordable && c->points >= 0)
         ADD(C_GOOD, _("Reward available: %s"), rs.affordable[0].name);
+    struct perk_prompts pp = { s, rs.tier, lang, out, n, max };
+    store_reward_list(s, false, reward_perk, &pp);
+    store_promo_list(s, false, promo_perk, &pp);
+    n = pp.n;
     if (rs.has_stamp_goal && c->stamps < rs.stamp_goal.stamps) {
         int64_t left = rs.stamp_goal.stamps - c->stamps;
         if (left == 1)
@@ -132,8 +180,7 @@ int panel_prompts(store *s, const struct store_customer *c, const char *lang, st
             ADD(C_ACCENT, ngettext("%" PRId64 " stamp to: %s", "%" PRId64 " stamps to: %s", i18n_n(left)), left,
                 rs.stamp_goal.name);
     }
-    struct store_tier_status t;
-    if (store_customer_tier(s, c->id, &t) == 0 && t.next[0] && t.to_next > 0 &&
+    if (tiered && t.next[0] && t.to_next > 0 &&
         t.to_next * 10 <= t.window_spend + t.to_next) {
         money_format(t.to_next, store_currency(s), lang, amount, sizeof amount);
         ADD(C_ACCENT, _("Close to %s: %s more"), t.next, amount);
@@ -205,7 +252,7 @@ int panel_draw(store *s, const struct store_customer *c, const char *lang, int t
     putf(y, 32, COLS - 34, C_NORMAL, _("Store credit: %s"), amount);
     y++;
 
-    struct reward_scan rs = { .c = c };
+    struct reward_scan rs = { .s = s, .c = c, .tier = t.tier };
     store_reward_list(s, false, scan_reward, &rs);
     if (rs.has_stamp_goal) {
         putf(y, 2, 16, C_NORMAL, _("Stamps: %" PRId64), c->stamps);

@@ -4,10 +4,7 @@
 # forged code at earn, a card whose QR does not read back.
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
-env TALLY_NEW_PIN=2468 $T init --shop "Kawiarnia" --currency PLN --manager Mira >/dev/null
-M() { as Mira 2468 "$@"; }
-B() { as Bogdan 1111 "$@"; }
-M env TALLY_NEW_PIN=1111 $T staff add Bogdan --role barista >/dev/null
+new_shop
 M $T program set limits.per_day 0 >/dev/null
 CARD=$(B $T customer add --name "Ana Nowak" --phone 600100200 | sed -n 's/.*Card code: //p')
 

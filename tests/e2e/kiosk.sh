@@ -14,10 +14,14 @@ export TALLY_STAFF=Mira TALLY_PIN=2468
 env TALLY_NEW_PIN=1111 $T staff add Bogdan >/dev/null
 $T reward add Croissant --points 20 >/dev/null
 $T reward add "Free coffee" --stamps 5 >/dev/null
+# Tier perks (default tiers: Gold from 500.00 of spend).
+$T reward add "Free upgrade" --points 1 --tier Gold >/dev/null
+$T promo add "Gold week" --multiplier 2 --tier Gold >/dev/null
 $T program set welcome.points 30 >/dev/null
 $T program set nps.every_days 0 >/dev/null
 $T program set shop.accent magenta >/dev/null
 CARD=$($T customer add --name "Łukasz Nowak" --phone 600100200 --consent yes | sed -n 's/.*Card code: //p')
+GOLD=$($T customer add --name "Ewa Złota" | sed -n 's/.*Card code: //p')
 unset TALLY_STAFF TALLY_PIN
 
 start() {   # start [ARGS...]: the kiosk in an 80x24 terminal
@@ -49,6 +53,7 @@ same "by Bogdan" "$(sql "SELECT s.name FROM events e JOIN staff s ON s.id = e.st
 
 keys F3
 wait_for "redeem lists what is affordable" "Croissant (20 points)"
+if screen | grep -q "Free upgrade"; then fail "a Silver member is offered Gold's perk"; else pass "Gold's perk is not offered to a Silver member"; fi
 keys Enter
 wait_for "redeeming asks to confirm" "Give Croissant"
 keys Enter
@@ -94,6 +99,14 @@ keys Escape
 # Other tills' (and processes') changes show without a key press.
 env TALLY_STAFF=Mira TALLY_PIN=2468 $T adjust "$CARD" +100 --reason "goodwill" >/dev/null
 wait_for "a change from another process shows by itself" "Points: 1[0-9][0-9]"
+if screen | grep -q "perk"; then fail "a Silver member's card shows a perk"; else pass "a Silver member's card shows no perk"; fi
+env TALLY_STAFF=Mira TALLY_PIN=2468 $T earn "$GOLD" 500 >/dev/null     # 500.00 of spend: Gold
+keys Escape "$GOLD" Enter
+wait_for "a Gold member's card shows Gold's reward perk" "Gold perk: Free upgrade"
+wait_for "and Gold's promotion running now" "Gold perk: Gold week, points ×2 now"
+keys F3
+wait_for "and F3 offers the perk to a Gold member" "Free upgrade (1 point)"
+keys Escape
 
 keys Escape
 wait_for "Esc goes back to the idle screen" "Scan a card"

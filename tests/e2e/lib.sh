@@ -115,3 +115,12 @@ wait_for() {
     return 1
 }
 keys() { TM send-keys -t "${PANE:-k}" "$@"; sleep 0.15; }
+
+# new_shop: a shop "Kawiarnia" (PLN) in $TALLY_DB with the manager Mira (PIN
+# 2468) and the barista Bogdan (1111); M and B run a command as each.
+M() { as Mira 2468 "$@"; }
+B() { as Bogdan 1111 "$@"; }
+new_shop() {
+    env TALLY_NEW_PIN=2468 "$TALLY" init --shop "Kawiarnia" --currency PLN --manager Mira >/dev/null
+    M env TALLY_NEW_PIN=1111 "$TALLY" staff add Bogdan --role barista >/dev/null
+}

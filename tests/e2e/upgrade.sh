@@ -103,7 +103,7 @@ wait $pid_a $pid_b 2>/dev/null
 # the events: a copy taken back to schema 1 and upgraded again reports
 # the same figures, for the whole shop and for its till.
 sqlite3 "$TALLY_DB" ".backup '$WORK/rebuilt.db'"
-sqlite3 "$WORK/rebuilt.db" "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP TABLE lot_adjust; DROP INDEX events_use; DROP INDEX events_enrol; DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates; DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged; DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign; ALTER TABLE coupons DROP COLUMN campaign; PRAGMA user_version = 1"
+sqlite3 "$WORK/rebuilt.db" "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP TABLE lot_adjust; DROP INDEX events_use; DROP INDEX events_enrol; DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates; DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged; DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign; ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier; ALTER TABLE promos DROP COLUMN tier; PRAGMA user_version = 1"
 till=$(sql "SELECT origin FROM events LIMIT 1")
 for args in "--last 1y" "--last 7d" "--last 30d --till $till"; do
     # shellcheck disable=SC2086
@@ -120,6 +120,23 @@ rollups="SELECT * FROM roll_till ORDER BY 1, 2; SELECT customer, wall, till, sum
 a=$(sqlite3 "$TALLY_DB" "$rollups")
 b=$(sqlite3 "$WORK/rebuilt.db" "$rollups")
 same "the rollup tables too" "$a" "$b"
+
+# Schema 9 (tier perks): a till of an older tally keeps a perk's reward
+# and promo events (their tier a field it does not know) and derives them
+# as for everyone. Upgraded, it applies the tier they name.
+P="$WORK/perks.db"
+env TALLY_DB="$P" TALLY_NEW_PIN=2468 $T init --shop Perks --currency PLN --manager Mira >/dev/null
+env TALLY_DB="$P" $T program set tiers "Silver:0:1,Gold:100:1" >/dev/null
+env TALLY_DB="$P" $T reward add "Free upgrade" --points 1 --tier Gold >/dev/null
+env TALLY_DB="$P" $T promo add "Gold week" --multiplier 2 --tier Gold >/dev/null
+PCARD=$(env TALLY_DB="$P" $T customer add --name "Ana" | sed -n 's/.*Card code: //p')
+env TALLY_DB="$P" $T earn "$PCARD" 50 >/dev/null
+sqlite3 "$P" "ALTER TABLE rewards DROP COLUMN tier; ALTER TABLE promos DROP COLUMN tier; DELETE FROM lww WHERE field = 'tier'; PRAGMA user_version = 8"
+refuse "upgraded from schema 8, the reward's tier is applied" "perk of Gold" env TALLY_DB="$P" $T redeem "$PCARD" "Free upgrade"
+run "so is the promotion's" env TALLY_DB="$P" $T --format json earn "$PCARD" 10
+has "a Silver member's purchase is not doubled" '"points":10,'
+same "and recorded as the tier's last writer" "$(sqlite3 "$P" "SELECT count(*) FROM lww WHERE field = 'tier'")" 2
+run "still clean" env TALLY_DB="$P" $T check
 
 # A database from a newer tally is refused, and not touched.
 sqlite3 "$TALLY_DB" ".backup '$WORK/newer.db'"

@@ -1655,8 +1655,8 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
                                       " DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates;"
                                       " DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged;"
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
-                                      " ALTER TABLE coupons DROP COLUMN campaign;"
-                                      " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+                                      " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
+                                      " ALTER TABLE promos DROP COLUMN tier; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
     char err[512];
     store *r = store_open(copy, false, err, sizeof err);
@@ -1701,7 +1701,8 @@ static void corrections_as_migrated(struct fx *f, const char *file)
                                       " WHERE customers.id = a.customer; DROP TABLE lot_adjust;"
                                       " DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged;"
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
-                                      " ALTER TABLE coupons DROP COLUMN campaign; PRAGMA user_version = 4",
+                                      " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
+                                      " ALTER TABLE promos DROP COLUMN tier; PRAGMA user_version = 4",
                                   NULL, NULL, &sqlerr), SQLITE_OK);
     sqlite3_close(db);
     s = store_open(copy, false, err, sizeof err);

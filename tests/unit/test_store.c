@@ -1106,6 +1106,176 @@ static void test_promo_window(void **state)
     REFUSED(s, store_promo_end(s, f->m.id, pr.id), "no running");
 }
 
+/* --- tier perks (perks.c) ------------------------------------------------------ */
+
+/* A reward kept for Gold and above: refused below it, with nothing
+ * written and a message that says why; allowed from the purchase that
+ * made the customer Gold on, also for Platinum; the redemption records
+ * the tier it was allowed for. */
+static void test_perk_reward_by_tier(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "tiers", "Silver:0:1,Gold:100:1,Platinum:300:1");
+    struct store_reward up, any;
+    REFUSED(s, store_reward_add_tier(s, f->m.id, "Upgrade", 1, 0, "Bronze", NULL), "no tier called 'Bronze'");
+    OK(store_reward_add_tier(s, f->m.id, "Upgrade", 1, 0, "gold", &up));
+    assert_string_equal(up.tier, "Gold");       /* as the tier list spells it */
+    OK(store_reward_add(s, f->m.id, "Cookie", 1, 0, &any));
+    assert_string_equal(any.tier, "");
+    struct store_reward got;
+    OK(store_reward_get(s, "upgrade", &got));
+    assert_string_equal(got.tier, "Gold");
+
+    earn(s, f->b.id, f->c.id, 5000, 0, NULL);   /* Silver, 50 points */
+    struct store_result r;
+    REFUSED(s, store_redeem(s, f->b.id, f->c.id, up.id, NULL, &r),
+            "Upgrade is a perk of Gold and the tiers above it; this customer is Silver");
+    OK(store_redeem(s, f->b.id, f->c.id, any.id, NULL, &r));    /* an ordinary reward still goes */
+
+    r = earn(s, f->b.id, f->c.id, 5000, 0, NULL);
+    assert_string_equal(r.tier_after, "Gold");
+    OK(store_redeem(s, f->b.id, f->c.id, "Upgrade", NULL, &r));
+    struct store_event ev;
+    OK(get_event_by_ref(s, r.ref, &ev));
+    assert_non_null(strstr(ev.data, "\"tier\":\"Gold\""));
+
+    earn(s, f->b.id, f->c.id, 20000, 0, NULL);  /* Platinum */
+    OK(store_redeem(s, f->b.id, f->c.id, up.id, NULL, &r));
+
+    /* Tiers renamed: a perk for a tier no longer listed is nobody's. */
+    set(s, f->m.id, "tiers", "Bronze:0:1,Diamond:100:1");
+    REFUSED(s, store_redeem(s, f->b.id, f->c.id, up.id, NULL, &r), "perk of Gold");
+    assert_int_equal(count_events(s, f->c.id, "redeem", NULL), 3);
+}
+
+/* A promotion kept for Gold counts for Gold members only, by the tier
+ * the member had before the purchase (as the tier multiplier does). */
+static void test_perk_promo_by_tier(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    set(s, f->m.id, "tiers", "Silver:0:1,Gold:100:1.5");
+    struct store_promo in = { .name = "Gold week", .multiplier_milli = 2000, .end_minute = 1440 }, pr;
+    snprintf(in.tier, sizeof in.tier, "Platinum");
+    REFUSED(s, store_promo_add(s, f->m.id, &in, &pr), "no tier called 'Platinum'");
+    snprintf(in.tier, sizeof in.tier, "Gold");
+    OK(store_promo_add(s, f->m.id, &in, &pr));
+    assert_string_equal(pr.tier, "Gold");
+    assert_true(store_promo_running(s, &pr));
+
+    assert_int_equal(earn(s, f->b.id, f->c.id, 9000, 0, NULL).points, 90);   /* Silver: x1, no promotion */
+    struct store_result r = earn(s, f->b.id, f->c.id, 2000, 0, NULL);        /* crosses into Gold */
+    assert_string_equal(r.tier_after, "Gold");
+    assert_int_equal(r.points, 20);             /* still Silver's purchase */
+    assert_int_equal(earn(s, f->b.id, f->c.id, 1000, 0, NULL).points, 30);   /* Gold: x1.5 x2 */
+
+    /* A promotion for everyone still counts for everyone. */
+    struct store_profile p = { .name = "Ewa", .card = "EEEEEEE1" };
+    struct store_customer ewa;
+    OK(store_customer_add(s, f->b.id, &p, &ewa));
+    struct store_promo all = { .name = "Happy day", .multiplier_milli = 1500, .end_minute = 1440 };
+    OK(store_promo_add(s, f->m.id, &all, &pr));
+    assert_int_equal(earn(s, f->b.id, ewa.id, 1000, 0, NULL).points, 15);
+}
+
+/* Till B of the same shop (its secret, its own origin), holding what A has. */
+static store *joined_till(struct fx *f)
+{
+    unsigned char secret[STORE_SECRET_BYTES], pk[STORE_KEY_BYTES], sk[STORE_KEY_BYTES];
+    char shop[STORE_SHOP_ID_LEN + 1], origin[STORE_ORIGIN_LEN + 1];
+    store *a = f->s[0], *b = f->s[1] = open_at(f, "b.db", true);
+    store_set_clock(b, store_now(a));
+    OK(store_shop_secret(a, secret));
+    OK(store_shop_id(a, shop));
+    OK(store_till_keys(a, pk, sk));
+    store_random_origin(origin);
+    OK(store_join_setup(b, shop, secret, origin, pk, sk, NULL));
+    exchange(f, a, b);
+    same_digest(a, b);
+    return b;
+}
+
+struct coupon_count { int n; char code[16]; };
+static int coupon_cb(const struct store_coupon *c, void *arg)
+{
+    struct coupon_count *cc = arg;
+    cc->n++;
+    snprintf(cc->code, sizeof cc->code, "%s", c->code);
+    return 0;
+}
+static struct coupon_count coupons_of(store *s, const char *customer)
+{
+    struct coupon_count cc = { 0 };
+    assert_int_equal(store_coupon_list(s, customer, coupon_cb, &cc), 0);
+    return cc;
+}
+
+/* tier.entry: reaching Gold brings one coupon, with messages off. Two
+ * tills cut off from each other both see Ana cross into Gold: both issue
+ * it, under one code, so the shop holds one coupon with one use. Falling
+ * back and climbing again brings none; Platinum brings its own. */
+static void test_perk_entry_once_across_tills(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    set(a, f->m.id, "tiers", "Silver:0:1,Gold:100:1,Platinum:300:1");
+    struct store_reward up;
+    OK(store_reward_add_tier(a, f->m.id, "Upgrade", 1, 0, "Gold", &up));
+    REFUSED(a, store_setting_set(a, f->m.id, "tier.entry", "Bronze=reward:Upgrade"), "no tier called 'Bronze'");
+    REFUSED(a, store_setting_set(a, f->m.id, "tier.entry", "Gold=reward:Upgrade,gold=coupon:5%"), "given twice");
+    REFUSED(a, store_setting_set(a, f->m.id, "tier.entry", "Gold"), "TIER=OFFER");
+    set(a, f->m.id, "tier.entry", "gold = reward:Upgrade, Platinum=coupon:20%");
+    char shown[256];
+    OK(store_setting_get(a, "tier.entry", shown, sizeof shown));
+    assert_string_equal(shown, "Gold=reward:Upgrade,Platinum=coupon:20%");
+    earn(a, f->b.id, f->c.id, 9000, 0, NULL);
+    store *b = joined_till(f);
+    /* The perk replicated with its tier: B refuses a Silver member too. */
+    struct store_result r;
+    REFUSED(b, store_redeem(b, f->b.id, f->c.id, "Upgrade", NULL, &r), "perk of Gold");
+
+    store_set_clock(a, T0 + HOUR_MS);
+    store_set_clock(b, T0 + HOUR_MS + MIN_MS);
+    struct store_result ra = earn(a, f->b.id, f->c.id, 2000, 0, NULL);
+    struct store_result rb = earn(b, f->b.id, f->c.id, 2000, 0, NULL);
+    assert_string_equal(ra.tier_after, "Gold");
+    assert_string_equal(rb.tier_after, "Gold");
+    assert_int_equal(strlen(ra.tier_coupon), 8);
+    assert_string_equal(ra.tier_coupon, rb.tier_coupon);
+    assert_int_equal(count_events(a, NULL, "coupon", NULL), 1);
+    assert_int_equal(count_events(b, NULL, "coupon", NULL), 1);
+
+    exchange(f, a, b);
+    same_digest(a, b);
+    assert_int_equal(count_events(a, NULL, "coupon", NULL), 2);     /* both issued it... */
+    struct coupon_count ca = coupons_of(a, f->c.id);
+    assert_int_equal(ca.n, 1);                                          /* ...as one coupon */
+    assert_string_equal(ca.code, ra.tier_coupon);
+    struct store_coupon cp;
+    OK(store_coupon_get(a, ra.tier_coupon, &cp));
+    assert_string_equal(cp.reward, up.id);
+    OK(store_coupon_redeem(a, f->b.id, ra.tier_coupon, f->c.id, &r));
+    exchange(f, a, b);
+    REFUSED(b, store_coupon_redeem(b, f->b.id, rb.tier_coupon, f->c.id, &r), "used already");
+
+    /* The spend leaves the window (365 days): Silver again; back to Gold, no coupon. */
+    store_set_clock(a, T0 + 400 * DAY_MS);
+    earn(a, f->b.id, f->c.id, 5000, 0, NULL);
+    r = earn(a, f->b.id, f->c.id, 6000, 0, NULL);
+    assert_string_equal(r.tier_before, "Silver");
+    assert_string_equal(r.tier_after, "Gold");
+    assert_string_equal(r.tier_coupon, "");
+    assert_int_equal(coupons_of(a, f->c.id).n, 1);
+    /* Platinum's own entry coupon. */
+    r = earn(a, f->b.id, f->c.id, 20000, 0, NULL);
+    assert_string_equal(r.tier_after, "Platinum");
+    assert_int_equal(strlen(r.tier_coupon), 8);
+    OK(store_coupon_get(a, r.tier_coupon, &cp));
+    assert_int_equal(cp.percent, 20);
+    assert_int_equal(coupons_of(a, f->c.id).n, 2);
+}
+
 /* --- 14. customers ---------------------------------------------------------- */
 
 struct found { int n; char ids[8][STORE_ID_LEN + 1]; };
@@ -3456,6 +3626,9 @@ int main(void)
         T(test_referral_first_purchase_only),
         T(test_coupons),
         T(test_promo_window),
+        T(test_perk_reward_by_tier),
+        T(test_perk_promo_by_tier),
+        T(test_perk_entry_once_across_tills),
         T(test_customer_validation),
         T(test_customer_find),
         T(test_forget),
