@@ -48,6 +48,7 @@
 #include "bench/bench.h"
 #include "store/store.h"
 #include "sync/sync.h"
+#include "util/util.h"
 
 #define CUSTOMERS 1000
 #define LAT_ROUNDS (getenv("BENCH_ROUNDS") ? 100 : 400)
@@ -377,7 +378,7 @@ static double raw_batched(store *a, const char *origin, int64_t after, int64_t n
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    sync_log_level(getenv("BENCH_DEBUG") ? 7 : 3);  /* errors only */
+    log_set_level(getenv("BENCH_DEBUG") ? 7 : 3);  /* errors only */
     bench_tmpdir("bench_sync");
 
     /* Till A with a manager, a barista and customers; till B joins it. */

@@ -23,7 +23,7 @@
 #include <zmq.h>
 
 #include "i18n.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 #include "util/util.h"
 
 struct sync_zap {
@@ -109,7 +109,7 @@ static void handle(struct sync_zap *z)
                 size_t alen = zmq_msg_size(&f[3]) < sizeof addr - 1 ? zmq_msg_size(&f[3]) : sizeof addr - 1;
                 memcpy(addr, zmq_msg_data(&f[3]), alen);
                 sync_key_z85(key, z85);
-                sync_log(LOG_WARNING, _("refused a connection from %s with key %s: not a till of this shop"),
+                log_write(LOG_WARNING, _("refused a connection from %s with key %s: not a till of this shop"),
                          addr, z85);
                 z->last_log = now;
             }
