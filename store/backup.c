@@ -132,7 +132,7 @@ int store_restore(store *s, const char *backup)
     char origin[STORE_ORIGIN_LEN + 1], prev[STORE_ORIGIN_LEN + 1] = "";
     local_get(s, "origin", prev, STORE_ORIGIN_LEN);
     random_id(origin, STORE_ORIGIN_LEN);
-    sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq)"
+    sqlite3_stmt *st = store_sql(s, "INSERT OR REPLACE INTO vv(origin, seq)"
                               " SELECT ?1, coalesce(max(seq), 0) FROM events WHERE origin = ?1");
     if (!st) {
         tx_rollback(s);
@@ -187,7 +187,7 @@ static void cannot(struct check *c, const char *what)
 
 static sqlite3_stmt *check_sql(struct check *c, const char *what, const char *text)
 {
-    sqlite3_stmt *st = sql(c->s, text);
+    sqlite3_stmt *st = store_sql(c->s, text);
     if (!st)
         cannot(c, what);
     return st;

@@ -211,7 +211,7 @@ static int reward(struct sim *m, const char *name, int64_t points, int64_t stamp
 static int staff_member(struct sim *m, const char *name, char out[STORE_ID_LEN + 1])
 {
     /* A member of that name already there (with their own PIN) is kept. */
-    sqlite3_stmt *st = sql(m->s, "SELECT id FROM staff WHERE name_key = tally_fold(?1) AND disabled = 0"
+    sqlite3_stmt *st = store_sql(m->s, "SELECT id FROM staff WHERE name_key = tally_fold(?1) AND disabled = 0"
                                  " AND name <> '' ORDER BY id LIMIT 1");
     if (!st)
         return -1;
@@ -729,7 +729,7 @@ int store_seed_demo(store *s, const struct store_seed_spec *spec, struct store_s
         return store_fail(s, _("give 1 to 10,000,000 customers and 1 to 3650 days"));
     if (require_manager(s, spec->manager) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM customers LIMIT 1");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM customers LIMIT 1");
     if (!st)
         return -1;
     int held = sqlite3_step(st) == SQLITE_ROW;
