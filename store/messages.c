@@ -1287,7 +1287,7 @@ static const char *const COUPON_LINE[4] = {
 /* What a coupon gives, in the same order: %s an amount or a percentage. */
 static const char *const COUPON_OFF[4] = { "%s off", "%s zniżki", "reducere de %s", "%s kedvezmény" };
 
-static void fill(const char *tmpl, const struct values *val, char *out, size_t outsz)
+static void messages_fill(const char *tmpl, const struct values *val, char *out, size_t outsz)
 {
     size_t n = 0;
     out[0] = '\0';
@@ -1395,7 +1395,7 @@ static void values_for(store *s, const char *customer, const char *vars, const s
 }
 
 /* sample: the coupon a preview shows, or NULL (the message's own). */
-static int render(store *s, int trigger, const char *lang, const char *customer, const char *vars,
+static int messages_render(store *s, int trigger, const char *lang, const char *customer, const char *vars,
                   const struct store_coupon *sample, struct store_rendered *out)
 {
     char subject[STORE_RENDER_MAX / 4], body[STORE_RENDER_MAX];
@@ -1407,8 +1407,8 @@ static int render(store *s, int trigger, const char *lang, const char *customer,
     if (val.v[11][0] && !strstr(body, "{coupon}"))
         snprintf(body + strlen(body), sizeof body - strlen(body), "%s%s", body[0] ? " " : "",
                  COUPON_LINE[lang_index(lang)]);
-    fill(subject, &val, out->subject, sizeof out->subject);
-    fill(body, &val, out->body, sizeof out->body);
+    messages_fill(subject, &val, out->subject, sizeof out->subject);
+    messages_fill(body, &val, out->body, sizeof out->body);
     return 0;
 }
 
@@ -1420,7 +1420,7 @@ int store_message_render(store *s, const struct store_message *m, struct store_r
     if (store_customer_contact(s, m->customer, &k) != 0)
         return -1;
     const char *lang = k.language_set ? k.language : store_msg_lang_known(m->lang) ? m->lang : "en";
-    return render(s, store_trigger_parse(m->trigger), lang, m->customer, m->vars, NULL, out);
+    return messages_render(s, store_trigger_parse(m->trigger), lang, m->customer, m->vars, NULL, out);
 }
 
 int store_template_preview(store *s, int trigger, const char *lang, const char *customer,
@@ -1434,5 +1434,5 @@ int store_template_preview(store *s, int trigger, const char *lang, const char *
     bool offer = trigger >= 0 && trigger < TRIG_COUNT && trigger_offer(s, trigger, &c);
     if (offer)
         memcpy(c.code, "K7QM2XD9", 9);
-    return render(s, trigger, lang, customer, SAMPLE, offer ? &c : NULL, out);
+    return messages_render(s, trigger, lang, customer, SAMPLE, offer ? &c : NULL, out);
 }

@@ -84,7 +84,7 @@ struct daemon {
 
 /* --- the faults knob ----------------------------------------------------- */
 
-static double rnd(struct faults *f)
+static double daemon_rnd(struct faults *f)
 {
     /* xorshift64*: reproducible from the seed */
     f->rng ^= f->rng >> 12;
@@ -153,10 +153,10 @@ static void receive(struct daemon *d, bool reply, struct sync_peer *p, const voi
         deliver(d, reply, p, data, len);
         return;
     }
-    if (rnd(f) < f->drop)
+    if (daemon_rnd(f) < f->drop)
         return;
-    int times = rnd(f) < f->dup ? 2 : 1;
-    if (!f->held && rnd(f) < f->reorder) {
+    int times = daemon_rnd(f) < f->dup ? 2 : 1;
+    if (!f->held && daemon_rnd(f) < f->reorder) {
         f->held_data = malloc(len ? len : 1);
         if (f->held_data) {
             memcpy(f->held_data, data, len);
@@ -598,7 +598,7 @@ static int watch_wal(const char *db_path)
     return fd;
 }
 
-static int setup(struct daemon *d, char *err, size_t errsz)
+static int daemon_setup(struct daemon *d, char *err, size_t errsz)
 {
     const struct sync_options *o = d->o;
     char e[1024];
@@ -723,7 +723,7 @@ int sync_daemon_run(const struct sync_options *o)
     if (o->verbose)
         log_set_level(LOG_DEBUG);
     char err[1024] = "";
-    if (setup(&d, err, sizeof err) != 0) {
+    if (daemon_setup(&d, err, sizeof err) != 0) {
         log_write(LOG_ERR, "%s", err);
         teardown(&d);
         return 1;

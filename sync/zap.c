@@ -64,7 +64,7 @@ static void send_str(void *sock, const char *s, bool more)
 
 /* One request: version, request id, domain, address, identity, mechanism,
  * credentials (the client's public key for CURVE). */
-static void handle(struct sync_zap *z)
+static void zap_handle(struct sync_zap *z)
 {
     zmq_msg_t f[8];
     int n = 0, more = 1;
@@ -129,7 +129,7 @@ static void handle(struct sync_zap *z)
         zmq_msg_close(&f[i]);
 }
 
-static void *run(void *arg)
+static void *zap_thread(void *arg)
 {
     struct sync_zap *z = arg;
     while (!atomic_load(&z->stop)) {
@@ -138,7 +138,7 @@ static void *run(void *arg)
         if (rc < 0 && errno == ETERM)
             break;
         if (rc > 0)
-            handle(z);
+            zap_handle(z);
     }
     return NULL;
 }
@@ -163,7 +163,7 @@ struct sync_zap *sync_zap_start(void *zctx, char *err, size_t errsz)
         return NULL;
     }
     /* The socket moves to the thread; pthread_create is the barrier. */
-    if (pthread_create(&z->thread, NULL, run, z) != 0) {
+    if (pthread_create(&z->thread, NULL, zap_thread, z) != 0) {
         snprintf(err, errsz, "%s", _("cannot start the key check thread"));
         zmq_close(z->sock);
         pthread_mutex_destroy(&z->mu);
