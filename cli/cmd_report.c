@@ -563,46 +563,16 @@ struct ctx {
 
 #define NCOLS(a) ((int)(sizeof a / sizeof a[0]))
 
-static const struct metric {
-    const char *key, *label;
-    enum kind kind;
-    size_t off;
-} METRICS[] = {
-#define M(key, label, kind, field) { key, label, kind, offsetof(struct store_summary, field) }
-    M("members", N_("members"), K_INT, members),
-    M("active_members", N_("active members"), K_INT, active),
-    M("new_members", N_("new members"), K_INT, new_members),
-    M("visits", N_("visits"), K_INT, visits),
-    M("sales", N_("sales"), K_MONEY, sales),
-    M("average_order_value", N_("average order value"), K_MONEY, aov),
-    M("repeat_members", N_("members with 2+ visits"), K_INT, repeaters),
-    M("repeat_rate", N_("repeat purchase rate"), K_RATE, repeat_rate),
-    M("purchase_frequency", N_("purchase frequency"), K_HUND, frequency),
-    M("previously_active", N_("active in the period before"), K_INT, prev_active),
-    M("churned", N_("churned"), K_INT, churned),
-    M("churn_rate", N_("churn rate"), K_RATE, churn),
-    M("retention_rate", N_("retention rate"), K_RATE, retention),
-    M("lifespan_days", N_("average lifespan (days)"), K_INT, lifespan_days),
-    M("clv", N_("customer lifetime value"), K_MONEY, clv),
-    M("points_issued", N_("points issued"), K_INT, points_issued),
-    M("points_redeemed", N_("points redeemed"), K_INT, points_redeemed),
-    M("points_expired", N_("points expired"), K_INT, points_expired),
-    M("redemption_rate", N_("redemption rate"), K_RATE, redemption_rate),
-    M("points_outstanding", N_("outstanding points (end)"), K_INT, points_outstanding),
-    M("liability", N_("liability (end)"), K_MONEY, liability),
-    M("nps_answers", N_("NPS answers"), K_INT, nps_answers),
-    M("promoters", N_("promoters (9-10)"), K_INT, promoters),
-    M("passives", N_("passives (7-8)"), K_INT, passives),
-    M("detractors", N_("detractors (0-6)"), K_INT, detractors),
-    M("nps", N_("NPS"), K_SCORE, nps),
-#undef M
-};
-
-static int64_t field(const struct store_summary *x, const struct metric *m)
+/* How the report presents a summary figure of each kind. */
+static enum kind figure_kind(const struct store_figure *f)
 {
-    int64_t v;
-    memcpy(&v, (const char *)x + m->off, sizeof v);
-    return v;
+    switch (f->kind) {
+    case STORE_FIGURE_MONEY: return K_MONEY;
+    case STORE_FIGURE_PERCENT: return K_RATE;
+    case STORE_FIGURE_TENTHS: return K_SCORE;
+    case STORE_FIGURE_HUNDREDTHS: return K_HUND;
+    default: return K_INT;
+    }
 }
 
 static void summary_json(struct jbuf *doc, const char *key, struct out *o, const struct store_summary *x)
@@ -610,16 +580,18 @@ static void summary_json(struct jbuf *doc, const char *key, struct out *o, const
     char buf[64];
     jb_key(doc, key);
     jb_obj_begin(doc);
-    for (size_t i = 0; i < sizeof METRICS / sizeof METRICS[0]; i++) {
-        const struct metric *m = &METRICS[i];
-        struct col col = { m->key, m->label, m->kind, false };
-        struct val v = { field(x, m), NULL };
+    int n;
+    const struct store_figure *figs = store_figures(&n);
+    for (int i = 0; i < n; i++) {
+        const struct store_figure *m = &figs[i];
+        struct col col = { m->key, m->label, figure_kind(m), false };
+        struct val v = { store_figure_value(x, m), NULL };
         jb_key(doc, m->key);
         if (v.n == STORE_NA)
             jb_null(doc);
-        else if (m->kind == K_INT)
+        else if (col.kind == K_INT)
             jb_int(doc, v.n);
-        else if (m->kind == K_MONEY)
+        else if (col.kind == K_MONEY)
             jb_money(doc, v.n, store_currency_digits(o->c->s));
         else {
             fmt_value(o, &col, &v, buf, sizeof buf);
@@ -655,10 +627,13 @@ static int report_summary(struct ctx *x)
         struct summary_pair sp = { &o, &cur, &prev };
         return out_end(&o, 0, summary_extra, &sp);
     }
-    for (size_t i = 0; i < sizeof METRICS / sizeof METRICS[0]; i++) {
-        const struct metric *m = &METRICS[i];
-        struct col col = { m->key, m->label, m->kind, false };
-        struct val a = { field(&cur, m), NULL }, b = { field(&prev, m), NULL }, d = { STORE_NA, NULL };
+    int n;
+    const struct store_figure *figs = store_figures(&n);
+    for (int i = 0; i < n; i++) {
+        const struct store_figure *m = &figs[i];
+        struct col col = { m->key, m->label, figure_kind(m), false };
+        struct val a = { store_figure_value(&cur, m), NULL }, b = { store_figure_value(&prev, m), NULL },
+                   d = { STORE_NA, NULL };
         char va[96], vb[96], vd[96] = "";
         fmt_value(&o, &col, &a, va, sizeof va);
         fmt_value(&o, &col, &b, vb, sizeof vb);
