@@ -47,8 +47,7 @@
 
 #include "bench/bench.h"
 #include "store/store.h"
-#include "sync/sync.h"
-#include "util/util.h"
+#include "sync/internal.h"
 
 #define CUSTOMERS 1000
 #define LAT_ROUNDS (getenv("BENCH_ROUNDS") ? 100 : 400)
