@@ -47,7 +47,7 @@
 
 #include "bench/bench.h"
 #include "store/store.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 
 #define CUSTOMERS 1000
 #define LAT_ROUNDS (getenv("BENCH_ROUNDS") ? 100 : 400)
@@ -371,7 +371,7 @@ static double raw_batched(store *a, const char *origin, int64_t after, int64_t n
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    sync_log_level(getenv("BENCH_DEBUG") ? 7 : 3);  /* errors only */
+    log_set_level(getenv("BENCH_DEBUG") ? 7 : 3);  /* errors only */
     bench_tmpdir("bench_sync");
 
     /* Till A with a manager, a barista and customers; till B joins it. */

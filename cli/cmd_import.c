@@ -98,7 +98,7 @@ static void bad_row(struct import *im, long line, const char *why)
     im->errors++;
 }
 
-static void remember(struct import *im, const char *text)
+static void import_remember(struct import *im, const char *text)
 {
     size_t n = strlen(text);
     if (im->out_len + n + 1 > im->out_cap) {
@@ -169,7 +169,7 @@ static void customer_row(struct import *im, char **fields, int n, const int *col
     }
     card_encode(im->secret, card, human, NULL);
     snprintf(msg, sizeof msg, "%s;%s;%s\n", human, cu.name, cu.phone);
-    remember(im, msg);
+    import_remember(im, msg);
 }
 
 static int parse_when(const char *text, int64_t *ms)

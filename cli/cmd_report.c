@@ -1,6 +1,7 @@
 /* cmd_report.c - tally report: the manager's figures, as a table, CSV or
- * JSON. The figures and their definitions are store/report.c's; this file
- * parses the period, logs the manager in and lays the rows out. */
+ * JSON. The figures and their definitions are store/report.c's (the
+ * summary's described in store/figures.c); this file parses the period,
+ * logs the manager in and hands the rows to cli/output.c. */
 #include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "output.h"
 
 static const char USAGE[] = N_(
     "Usage: tally report NAME [--from DATE --to DATE | --period P | --last N]\n"
@@ -136,427 +138,11 @@ static const char USAGE[] = N_(
     "  point ('-' for a percentage off or a multiplier); extra sales = (sales\n"
     "  per member - the holdout's) x members.\n");
 
-enum fmt { FMT_TABLE, FMT_CSV, FMT_JSON };
-
-/* --- output: one layout for every report ------------------------------- */
-
-/* K_NUM: text already formatted, aligned as a number; K_SCORE: tenths
- * without a percent sign (NPS). */
-enum kind { K_TEXT, K_NUM, K_INT, K_MONEY, K_RATE, K_SCORE, K_HUND, K_TIME, K_BOOL };
-
-struct col {
-    const char *key;        /* CSV header and JSON key */
-    const char *label;      /* table header, N_() */
-    enum kind kind;
-    bool prev;              /* the previous period's value of the column before */
-};
-
-/* Columns of codes (JSON and CSV print the code, the table what people
- * read for it). */
-static const char *code_text(const struct col *col, const char *code)
-{
-    if (strcmp(col->key, "segment") == 0)
-        return store_segment_text(code);
-    if (strcmp(col->key, "kind") == 0)
-        return store_reward_kind_text(code);
-    if (strcmp(col->key, "type") == 0)
-        return store_event_type_text(code);
-    if (strcmp(col->key, "unit") == 0)
-        return strcmp(code, "points") == 0 ? C_("unit", "points") : strcmp(code, "stamps") == 0 ? C_("unit", "stamps")
-             : strcmp(code, "credit") == 0 ? C_("unit", "credit") : code;
-    return code;
-}
-
-struct val {
-    int64_t n;
-    const char *s;
-};
-
-struct out {
-    struct cli *c;
-    enum fmt fmt;
-    const char *report;
-    const struct store_report_query *q;
-    const struct col *cols;
-    int ncols;
-    struct jbuf rows;       /* JSON: the rows array */
-    char **cells;           /* table: formatted cells, row by row */
-    size_t nrows, cap;
-    const char *title;      /* table: printed with the table, once it is known to work */
-    bool header_done;       /* CSV: printed before the first row */
-    bool vertical;          /* table: a block per row, a line per figure */
-    bool failed;
-};
-
-static void day_text(int64_t days, char out[16])
-{
-    int y, m, d;
-    civil_from_days(days, &y, &m, &d);
-    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
-}
-
-static void fmt_value(struct out *o, const struct col *col, const struct val *v, char *buf, size_t sz)
-{
-    bool table = o->fmt == FMT_TABLE;
-    int64_t n = v->n;
-    if (table && col->kind == K_TEXT && v->s) {
-        snprintf(buf, sz, "%s", code_text(col, v->s));
-        return;
-    }
-    if (col->kind != K_TEXT && col->kind != K_NUM && (n == STORE_NA || (col->kind == K_TIME && n <= 0))) {
-        snprintf(buf, sz, "%s", table ? "-" : "");
-        return;
-    }
-    switch (col->kind) {
-    case K_TEXT:
-    case K_NUM:
-        snprintf(buf, sz, "%s", v->s ? v->s : "");
-        break;
-    case K_INT:
-        snprintf(buf, sz, "%" PRId64, n);
-        break;
-    case K_MONEY:
-        if (table) {
-            char m[MONEY_BUFSZ];
-            snprintf(buf, sz, "%s", cli_amount(o->c, n, m));
-        } else {
-            money_plain(n, store_currency_digits(o->c->s), buf, sz);
-        }
-        break;
-    case K_RATE:
-    case K_SCORE:
-    case K_HUND: {
-        /* People read the language's decimal comma and percent sign;
-         * CSV and JSON keep the machine form "55.1". */
-        int decimals = col->kind == K_HUND ? 2 : 1;
-        if (table && col->kind == K_RATE)
-            percent_format(n, decimals, o->c->lang, buf, sz);
-        else
-            decimal_format(n, decimals, table ? o->c->lang : NULL, buf, sz);
-        break;
-    }
-    case K_TIME:
-        cli_time(n, buf, sz);
-        break;
-    case K_BOOL:
-        snprintf(buf, sz, "%s", table ? (n ? _("yes") : _("no")) : (n ? "yes" : "no"));
-        break;
-    }
-}
-
-static void csv_field(const char *s)
-{
-    if (!strpbrk(s, ",;\"\n\r")) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
-            putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
-static void out_begin(struct out *o, struct cli *c, enum fmt fmt, const char *report,
-                      const char *title, const struct store_report_query *q,
-                      const struct col *cols, int ncols)
-{
-    memset(o, 0, sizeof *o);
-    o->c = c;
-    o->fmt = fmt;
-    o->report = report;
-    o->q = q;
-    o->cols = cols;
-    o->ncols = ncols;
-    o->title = title;
-    jb_init(&o->rows);
-    jb_arr_begin(&o->rows);
-}
-
-static void csv_header(struct out *o)
-{
-    if (o->header_done)
-        return;
-    o->header_done = true;
-    for (int i = 0; i < o->ncols; i++) {
-        if (i)
-            putchar(',');
-        csv_field(o->cols[i].key);
-    }
-    putchar('\n');
-}
-
-/* "Summary, 2026-11-01 .. 2026-11-30 (previous: 2026-10-02 .. 2026-10-31)". */
-static void print_title(struct out *o)
-{
-    const struct store_report_query *q = o->q;
-    if (!o->title || !q)
-        return;
-    char a[16], b[16], pa[16], pb[16];
-    const struct store_period *p = &q->period;
-    day_text(p->first_day, a);
-    day_text(p->last_day, b);
-    day_text(p->first_day - p->days, pa);
-    day_text(p->first_day - 1, pb);
-    printf("%s, %s", _(o->title), a);
-    if (p->days > 1)
-        printf(" .. %s", b);
-    printf(_(" (previous: %s"), pa);
-    if (p->days > 1)
-        printf(" .. %s", pb);
-    printf(")");
-    if (q->till && *q->till)
-        printf(_(", till %s"), q->till);
-    printf("\n\n");
-    o->title = NULL;
-}
-
-/* shown: NULL, or per column what the table says instead of a text
- * cell's code (JSON and CSV keep the code: they are read by machines). */
-static void out_row_shown(struct out *o, const struct val *v, const char *const *shown)
-{
-    char buf[STORE_TEXT_MAX * 4 + 64];
-    if (o->fmt == FMT_CSV) {
-        csv_header(o);
-        for (int i = 0; i < o->ncols; i++) {
-            if (i)
-                putchar(',');
-            fmt_value(o, &o->cols[i], &v[i], buf, sizeof buf);
-            csv_field(buf);
-        }
-        putchar('\n');
-        return;
-    }
-    if (o->fmt == FMT_JSON) {
-        struct jbuf *jb = &o->rows;
-        jb_obj_begin(jb);
-        for (int i = 0; i < o->ncols; i++) {
-            const struct col *col = &o->cols[i];
-            jb_key(jb, col->key);
-            if (col->kind == K_TEXT || col->kind == K_NUM) {
-                jb_str(jb, v[i].s ? v[i].s : "");
-            } else if (v[i].n == STORE_NA || (col->kind == K_TIME && v[i].n <= 0)) {
-                jb_null(jb);
-            } else if (col->kind == K_INT) {
-                jb_int(jb, v[i].n);
-            } else if (col->kind == K_MONEY) {
-                jb_money(jb, v[i].n, store_currency_digits(o->c->s));
-            } else if (col->kind == K_BOOL) {
-                jb_bool(jb, v[i].n != 0);
-            } else if (col->kind == K_TIME) {
-                fmt_value(o, col, &v[i], buf, sizeof buf);
-                jb_str(jb, buf);
-            } else {
-                fmt_value(o, col, &v[i], buf, sizeof buf);
-                jb_raw(jb, buf);    /* 12.3: an exact decimal, written as a number */
-            }
-        }
-        jb_obj_end(jb);
-        return;
-    }
-    if (o->nrows == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 64;
-        char **grown = realloc(o->cells, cap * (size_t)o->ncols * sizeof *grown);
-        if (!grown) {
-            o->failed = true;
-            return;
-        }
-        o->cells = grown;
-        o->cap = cap;
-    }
-    char **row = &o->cells[o->nrows * (size_t)o->ncols];
-    for (int i = 0; i < o->ncols; i++) {
-        if (shown && shown[i])
-            snprintf(buf, sizeof buf, "%s", shown[i]);
-        else
-            fmt_value(o, &o->cols[i], &v[i], buf, sizeof buf);
-        if (o->cols[i].prev) {
-            /* Shown after this period's value: "12 (10)". */
-            size_t len = strlen(buf) + 3;
-            row[i] = malloc(len);
-            if (row[i])
-                snprintf(row[i], len, "(%s)", buf);
-        } else {
-            row[i] = strdup(buf);
-        }
-        if (!row[i])
-            o->failed = true;
-    }
-    o->nrows++;
-}
-
-static void out_row(struct out *o, const struct val *v)
-{
-    out_row_shown(o, v, NULL);
-}
-
-static void pad(const char *s, int width, bool right)
-{
-    int w = text_columns(s);
-    if (right)
-        printf("%*s%s", width > w ? width - w : 0, "", s);
-    else
-        printf("%s%*s", s, width > w ? width - w : 0, "");
-}
-
-static const char *cell(struct out *o, size_t r, int i)
-{
-    const char *v = o->cells[r * (size_t)o->ncols + i];
-    return v ? v : "";
-}
-
-/* A block per row: the text columns as its heading, then a line per
- * figure, "label  value (previous)". For reports with many figures. */
-static void print_blocks(struct out *o)
-{
-    int lw = 0;
-    for (int i = 0; i < o->ncols; i++)
-        if (o->cols[i].kind != K_TEXT && o->cols[i].kind != K_NUM && !o->cols[i].prev &&
-            text_columns(_(o->cols[i].label)) > lw)
-            lw = text_columns(_(o->cols[i].label));
-    for (size_t r = 0; r < o->nrows; r++) {
-        bool first = true;
-        for (int i = 0; i < o->ncols; i++) {
-            if ((o->cols[i].kind == K_TEXT || o->cols[i].kind == K_NUM) && cell(o, r, i)[0]) {
-                printf("%s%s", first ? "" : ", ", cell(o, r, i));
-                first = false;
-            }
-        }
-        printf("\n");
-        for (int i = 0; i < o->ncols; i++) {
-            if (o->cols[i].kind == K_TEXT || o->cols[i].kind == K_NUM || o->cols[i].prev)
-                continue;
-            fputs("  ", stdout);
-            pad(_(o->cols[i].label), lw, false);
-            printf("  %s", cell(o, r, i));
-            if (i + 1 < o->ncols && o->cols[i + 1].prev)
-                printf(" %s", cell(o, r, i + 1));
-            putchar('\n');
-        }
-        if (r + 1 < o->nrows)
-            putchar('\n');
-    }
-}
-
-static void print_table(struct out *o)
-{
-    if (o->nrows == 0)
-        return;
-    if (o->vertical) {
-        print_blocks(o);
-        return;
-    }
-    int *w = calloc((size_t)o->ncols, sizeof *w);
-    if (!w) {
-        o->failed = true;
-        return;
-    }
-    for (int i = 0; i < o->ncols; i++)
-        if (!o->cols[i].prev)
-            w[i] = text_columns(_(o->cols[i].label));
-    for (size_t r = 0; r < o->nrows; r++) {
-        for (int i = 0; i < o->ncols; i++) {
-            if (o->cols[i].prev)
-                continue;
-            int need = text_columns(cell(o, r, i));
-            if (i + 1 < o->ncols && o->cols[i + 1].prev)
-                need += 1 + text_columns(cell(o, r, i + 1));
-            if (need > w[i])
-                w[i] = need;
-        }
-    }
-    for (int i = 0; i < o->ncols; i++) {
-        if (o->cols[i].prev)
-            continue;
-        if (i)
-            fputs("  ", stdout);
-        pad(_(o->cols[i].label), i + 1 < o->ncols ? w[i] : 0, o->cols[i].kind != K_TEXT);
-    }
-    putchar('\n');
-    for (size_t r = 0; r < o->nrows; r++) {
-        for (int i = 0; i < o->ncols; i++) {
-            if (o->cols[i].prev)
-                continue;
-            if (i)
-                fputs("  ", stdout);
-            bool right = o->cols[i].kind != K_TEXT, last = i + 1 >= o->ncols;
-            if (!last && o->cols[i + 1].prev) {
-                char both[2 * (STORE_TEXT_MAX * 4 + 64)];
-                snprintf(both, sizeof both, "%s %s", cell(o, r, i), cell(o, r, i + 1));
-                pad(both, w[i], right);
-            } else {
-                pad(cell(o, r, i), last && !right ? 0 : w[i], right);
-            }
-        }
-        putchar('\n');
-    }
-    free(w);
-}
-
-/* Prints the table, or the JSON document (the report, its period and till,
- * what extra adds, the rows), and frees everything. */
-static int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), void *arg)
-{
-    if (rc == 0 && !o->failed && o->fmt == FMT_CSV)
-        csv_header(o);
-    if (rc == 0 && !o->failed && o->fmt == FMT_TABLE) {
-        print_title(o);
-        print_table(o);
-    }
-    if (rc == 0 && !o->failed && o->fmt == FMT_JSON) {
-        jb_arr_end(&o->rows);
-        const char *rows = jb_result(&o->rows);
-        struct jbuf doc;
-        char a[16];
-        jb_init(&doc);
-        jb_obj_begin(&doc);
-        jb_key(&doc, "report");
-        jb_str(&doc, o->report);
-        if (o->q) {
-            const struct store_period *p = &o->q->period;
-            jb_key(&doc, "from");
-            day_text(p->first_day, a);
-            jb_str(&doc, a);
-            jb_key(&doc, "to");
-            day_text(p->last_day, a);
-            jb_str(&doc, a);
-            jb_key(&doc, "days");
-            jb_int(&doc, p->days);
-            jb_key(&doc, "previous_from");
-            day_text(p->first_day - p->days, a);
-            jb_str(&doc, a);
-            jb_key(&doc, "previous_to");
-            day_text(p->first_day - 1, a);
-            jb_str(&doc, a);
-            jb_key(&doc, "till");
-            jb_str(&doc, o->q->till && *o->q->till ? o->q->till : NULL);
-        }
-        jb_key(&doc, "currency");
-        jb_str(&doc, store_currency(o->c->s));
-        if (extra)
-            extra(&doc, arg);
-        jb_key(&doc, "rows");
-        jb_raw(&doc, rows);
-        jb_obj_end(&doc);
-        rc = rows ? cli_print_json(&doc) : (jb_free(&doc), cli_fail(_("out of memory")));
-    }
-    jb_free(&o->rows);
-    for (size_t i = 0; o->cells && i < o->nrows * (size_t)o->ncols; i++)
-        free(o->cells[i]);
-    free(o->cells);
-    o->cells = NULL;
-    if (rc != 0)
-        return rc;
-    return o->failed ? cli_fail(_("out of memory")) : 0;
-}
-
 /* --- the reports --------------------------------------------------------------- */
 
 struct ctx {
     struct cli *c;
-    enum fmt fmt;
+    enum out_format fmt;
     struct store_report_query q;
     int limit;
     const char *segment, *by, *date;
@@ -564,46 +150,16 @@ struct ctx {
 
 #define NCOLS(a) ((int)(sizeof a / sizeof a[0]))
 
-static const struct metric {
-    const char *key, *label;
-    enum kind kind;
-    size_t off;
-} METRICS[] = {
-#define M(key, label, kind, field) { key, label, kind, offsetof(struct store_summary, field) }
-    M("members", N_("members"), K_INT, members),
-    M("active_members", N_("active members"), K_INT, active),
-    M("new_members", N_("new members"), K_INT, new_members),
-    M("visits", N_("visits"), K_INT, visits),
-    M("sales", N_("sales"), K_MONEY, sales),
-    M("average_order_value", N_("average order value"), K_MONEY, aov),
-    M("repeat_members", N_("members with 2+ visits"), K_INT, repeaters),
-    M("repeat_rate", N_("repeat purchase rate"), K_RATE, repeat_rate),
-    M("purchase_frequency", N_("purchase frequency"), K_HUND, frequency),
-    M("previously_active", N_("active in the period before"), K_INT, prev_active),
-    M("churned", N_("churned"), K_INT, churned),
-    M("churn_rate", N_("churn rate"), K_RATE, churn),
-    M("retention_rate", N_("retention rate"), K_RATE, retention),
-    M("lifespan_days", N_("average lifespan (days)"), K_INT, lifespan_days),
-    M("clv", N_("customer lifetime value"), K_MONEY, clv),
-    M("points_issued", N_("points issued"), K_INT, points_issued),
-    M("points_redeemed", N_("points redeemed"), K_INT, points_redeemed),
-    M("points_expired", N_("points expired"), K_INT, points_expired),
-    M("redemption_rate", N_("redemption rate"), K_RATE, redemption_rate),
-    M("points_outstanding", N_("outstanding points (end)"), K_INT, points_outstanding),
-    M("liability", N_("liability (end)"), K_MONEY, liability),
-    M("nps_answers", N_("NPS answers"), K_INT, nps_answers),
-    M("promoters", N_("promoters (9-10)"), K_INT, promoters),
-    M("passives", N_("passives (7-8)"), K_INT, passives),
-    M("detractors", N_("detractors (0-6)"), K_INT, detractors),
-    M("nps", N_("NPS"), K_SCORE, nps),
-#undef M
-};
-
-static int64_t field(const struct store_summary *x, const struct metric *m)
+/* How the report presents a summary figure of each kind. */
+static enum out_kind figure_kind(const struct store_figure *f)
 {
-    int64_t v;
-    memcpy(&v, (const char *)x + m->off, sizeof v);
-    return v;
+    switch (f->kind) {
+    case STORE_FIGURE_MONEY: return OUT_MONEY;
+    case STORE_FIGURE_PERCENT: return OUT_RATE;
+    case STORE_FIGURE_TENTHS: return OUT_SCORE;
+    case STORE_FIGURE_HUNDREDTHS: return OUT_HUND;
+    default: return OUT_INT;
+    }
 }
 
 static void summary_json(struct jbuf *doc, const char *key, struct out *o, const struct store_summary *x)
@@ -611,19 +167,21 @@ static void summary_json(struct jbuf *doc, const char *key, struct out *o, const
     char buf[64];
     jb_key(doc, key);
     jb_obj_begin(doc);
-    for (size_t i = 0; i < sizeof METRICS / sizeof METRICS[0]; i++) {
-        const struct metric *m = &METRICS[i];
-        struct col col = { m->key, m->label, m->kind, false };
-        struct val v = { field(x, m), NULL };
+    int n;
+    const struct store_figure *figs = store_figures(&n);
+    for (int i = 0; i < n; i++) {
+        const struct store_figure *m = &figs[i];
+        struct out_col col = { m->key, m->label, figure_kind(m), false };
+        struct out_val v = { store_figure_value(x, m), NULL };
         jb_key(doc, m->key);
         if (v.n == STORE_NA)
             jb_null(doc);
-        else if (m->kind == K_INT)
+        else if (col.kind == OUT_INT)
             jb_int(doc, v.n);
-        else if (m->kind == K_MONEY)
+        else if (col.kind == OUT_MONEY)
             jb_money(doc, v.n, store_currency_digits(o->c->s));
         else {
-            fmt_value(o, &col, &v, buf, sizeof buf);
+            out_value(o, &col, &v, buf, sizeof buf);
             jb_raw(doc, buf);
         }
     }
@@ -644,29 +202,32 @@ static int report_summary(struct ctx *x)
     struct store_summary cur, prev;
     if (store_report_summary(x->c->s, &x->q, &cur, &prev) != 0)
         return cli_store_fail(x->c);
-    static const struct col COLS[] = {
-        { "metric", N_("figure"), K_TEXT, false },
-        { "current", N_("this period"), K_NUM, false },
-        { "previous", N_("previous period"), K_NUM, false },
-        { "change", N_("change"), K_NUM, false },
+    static const struct out_col COLS[] = {
+        { "metric", N_("figure"), OUT_TEXT, false },
+        { "current", N_("this period"), OUT_NUM, false },
+        { "previous", N_("previous period"), OUT_NUM, false },
+        { "change", N_("change"), OUT_NUM, false },
     };
     struct out o;
-    out_begin(&o, x->c, x->fmt, "summary", N_("Summary"), &x->q, COLS, x->fmt == FMT_CSV ? 3 : 4);
-    if (x->fmt == FMT_JSON) {
+    out_begin(&o, x->c, x->fmt, "summary", N_("Summary"), &x->q, COLS, x->fmt == OUT_CSV ? 3 : 4);
+    if (x->fmt == OUT_JSON) {
         struct summary_pair sp = { &o, &cur, &prev };
         return out_end(&o, 0, summary_extra, &sp);
     }
-    for (size_t i = 0; i < sizeof METRICS / sizeof METRICS[0]; i++) {
-        const struct metric *m = &METRICS[i];
-        struct col col = { m->key, m->label, m->kind, false };
-        struct val a = { field(&cur, m), NULL }, b = { field(&prev, m), NULL }, d = { STORE_NA, NULL };
+    int n;
+    const struct store_figure *figs = store_figures(&n);
+    for (int i = 0; i < n; i++) {
+        const struct store_figure *m = &figs[i];
+        struct out_col col = { m->key, m->label, figure_kind(m), false };
+        struct out_val a = { store_figure_value(&cur, m), NULL }, b = { store_figure_value(&prev, m), NULL },
+                   d = { STORE_NA, NULL };
         char va[96], vb[96], vd[96] = "";
-        fmt_value(&o, &col, &a, va, sizeof va);
-        fmt_value(&o, &col, &b, vb, sizeof vb);
-        if (a.n != STORE_NA && b.n != STORE_NA && x->fmt == FMT_TABLE) {
+        out_value(&o, &col, &a, va, sizeof va);
+        out_value(&o, &col, &b, vb, sizeof vb);
+        if (a.n != STORE_NA && b.n != STORE_NA && x->fmt == OUT_TABLE) {
             d.n = a.n - b.n;
             char diff[80];
-            fmt_value(&o, &col, &d, diff, sizeof diff);
+            out_value(&o, &col, &d, diff, sizeof diff);
             if (d.n > 0)
                 snprintf(vd, sizeof vd, "+%s", diff);
             else if (d.n < 0)
@@ -675,7 +236,7 @@ static int report_summary(struct ctx *x)
                 snprintf(vd, sizeof vd, "=");
             }
         }
-        struct val row[4] = { { 0, x->fmt == FMT_CSV ? m->key : _(m->label) }, { 0, va }, { 0, vb }, { 0, vd } };
+        struct out_val row[4] = { { 0, x->fmt == OUT_CSV ? m->key : _(m->label) }, { 0, va }, { 0, vb }, { 0, vd } };
         out_row(&o, row);
     }
     return out_end(&o, 0, NULL, NULL);
@@ -695,31 +256,31 @@ static void segments_extra(struct jbuf *doc, void *arg)
     jb_obj_end(doc);
 }
 
-static const struct col MEMBER_COLS[] = {
-    { "rank", N_("#"), K_INT, false },
-    { "customer", N_("customer"), K_TEXT, false },
-    { "name", N_("name"), K_TEXT, false },
-    { "phone", N_("phone"), K_TEXT, false },
-    { "email", N_("email"), K_TEXT, false },
-    { "consent", N_("consent"), K_BOOL, false },
-    { "segment", N_("segment"), K_TEXT, false },
-    { "last_visit", N_("last visit"), K_TIME, false },
-    { "visits", N_("visits"), K_INT, false },
-    { "previous_visits", N_("visits before"), K_INT, true },
-    { "spend", N_("spend"), K_MONEY, false },
-    { "previous_spend", N_("spend before"), K_MONEY, true },
-    { "total_visits", N_("all visits"), K_INT, false },
-    { "interval_days", N_("usual interval (days)"), K_INT, false },
-    { "recency", N_("R"), K_INT, false },
-    { "frequency", N_("F"), K_INT, false },
-    { "monetary", N_("M"), K_INT, false },
+static const struct out_col MEMBER_COLS[] = {
+    { "rank", N_("#"), OUT_INT, false },
+    { "customer", N_("customer"), OUT_TEXT, false },
+    { "name", N_("name"), OUT_TEXT, false },
+    { "phone", N_("phone"), OUT_TEXT, false },
+    { "email", N_("email"), OUT_TEXT, false },
+    { "consent", N_("consent"), OUT_BOOL, false },
+    { "segment", N_("segment"), OUT_TEXT, false },
+    { "last_visit", N_("last visit"), OUT_TIME, false },
+    { "visits", N_("visits"), OUT_INT, false },
+    { "previous_visits", N_("visits before"), OUT_INT, true },
+    { "spend", N_("spend"), OUT_MONEY, false },
+    { "previous_spend", N_("spend before"), OUT_MONEY, true },
+    { "total_visits", N_("all visits"), OUT_INT, false },
+    { "interval_days", N_("usual interval (days)"), OUT_INT, false },
+    { "recency", N_("R"), OUT_INT, false },
+    { "frequency", N_("F"), OUT_INT, false },
+    { "monetary", N_("M"), OUT_INT, false },
 };
 
 /* A segment's call list shows the columns before the RFM scores. */
 static int print_member(const struct store_member_row *m, void *arg)
 {
     struct out *o = arg;
-    struct val v[NCOLS(MEMBER_COLS)] = {
+    struct out_val v[NCOLS(MEMBER_COLS)] = {
         { m->rank, NULL }, { 0, m->id }, { 0, m->name }, { 0, m->phone }, { 0, m->email },
         { m->consent, NULL }, { 0, store_segment_name(m->segment) }, { m->last_visit, NULL },
         { m->visits, NULL }, { m->prev_visits, NULL }, { m->spend, NULL }, { m->prev_spend, NULL },
@@ -748,25 +309,25 @@ static int report_segments(struct ctx *x)
     struct store_segment_stats cur[SEG_COUNT], prev[SEG_COUNT];
     if (store_report_segments(x->c->s, &x->q, cur, prev) != 0)
         return cli_store_fail(x->c);
-    static const struct col COLS[] = {
-        { "segment", N_("segment"), K_TEXT, false },
-        { "members", N_("members"), K_INT, false },
-        { "previous_members", N_("members before"), K_INT, true },
-        { "sales", N_("sales"), K_MONEY, false },
-        { "previous_sales", N_("sales before"), K_MONEY, true },
-        { "share", N_("share of sales"), K_RATE, false },
-        { "previous_share", N_("share before"), K_RATE, true },
+    static const struct out_col COLS[] = {
+        { "segment", N_("segment"), OUT_TEXT, false },
+        { "members", N_("members"), OUT_INT, false },
+        { "previous_members", N_("members before"), OUT_INT, true },
+        { "sales", N_("sales"), OUT_MONEY, false },
+        { "previous_sales", N_("sales before"), OUT_MONEY, true },
+        { "share", N_("share of sales"), OUT_RATE, false },
+        { "previous_share", N_("share before"), OUT_RATE, true },
     };
     out_begin(&o, x->c, x->fmt, "segments", N_("Segments"), &x->q, COLS, NCOLS(COLS));
     for (int i = 0; i < SEG_COUNT; i++) {
-        struct val v[NCOLS(COLS)] = {
+        struct out_val v[NCOLS(COLS)] = {
             { 0, store_segment_name(i) }, { cur[i].members, NULL }, { prev[i].members, NULL },
             { cur[i].sales, NULL }, { prev[i].sales, NULL }, { cur[i].share, NULL }, { prev[i].share, NULL },
         };
         out_row(&o, v);
     }
     int rc = out_end(&o, 0, segments_extra, NULL);
-    if (rc == 0 && x->fmt == FMT_TABLE) {
+    if (rc == 0 && x->fmt == OUT_TABLE) {
         printf("\n");
         for (int i = 0; i < SEG_COUNT; i++)
             printf("  %s: %s\n", store_segment_text(store_segment_name(i)), _(store_segment_rule(i)));
@@ -796,19 +357,19 @@ static int report_customers(struct ctx *x)
 
 /* rewards --------------------------------------------------------------------------- */
 
-static const struct col REWARD_COLS[] = {
-    { "kind", N_("kind"), K_TEXT, false },
-    { "reward", N_("id"), K_TEXT, false },
-    { "name", N_("reward"), K_TEXT, false },
-    { "count", N_("redemptions"), K_INT, false },
-    { "previous_count", N_("before"), K_INT, true },
-    { "points", N_("points"), K_INT, false },
-    { "previous_points", N_("points before"), K_INT, true },
-    { "stamps", N_("stamps"), K_INT, false },
-    { "previous_stamps", N_("stamps before"), K_INT, true },
-    { "cost", N_("cost"), K_MONEY, false },
-    { "previous_cost", N_("cost before"), K_MONEY, true },
-    { "tier", N_("perk of"), K_TEXT, false },
+static const struct out_col REWARD_COLS[] = {
+    { "kind", N_("kind"), OUT_TEXT, false },
+    { "reward", N_("id"), OUT_TEXT, false },
+    { "name", N_("reward"), OUT_TEXT, false },
+    { "count", N_("redemptions"), OUT_INT, false },
+    { "previous_count", N_("before"), OUT_INT, true },
+    { "points", N_("points"), OUT_INT, false },
+    { "previous_points", N_("points before"), OUT_INT, true },
+    { "stamps", N_("stamps"), OUT_INT, false },
+    { "previous_stamps", N_("stamps before"), OUT_INT, true },
+    { "cost", N_("cost"), OUT_MONEY, false },
+    { "previous_cost", N_("cost before"), OUT_MONEY, true },
+    { "tier", N_("perk of"), OUT_TEXT, false },
 };
 
 static int print_reward_row(const struct store_reward_row *r, void *arg)
@@ -818,7 +379,7 @@ static int print_reward_row(const struct store_reward_row *r, void *arg)
      * amount or percentage off) has no name of its own: JSON says its code. */
     const char *code = r->name[0] ? r->name : r->id[0] ? r->id : r->kind;
     const char *shown[NCOLS(REWARD_COLS)] = { [2] = store_reward_row_text(r) };
-    struct val v[NCOLS(REWARD_COLS)] = {
+    struct out_val v[NCOLS(REWARD_COLS)] = {
         { 0, r->kind }, { 0, r->id }, { 0, code }, { r->count, NULL }, { r->prev_count, NULL },
         { r->points, NULL }, { r->prev_points, NULL }, { r->stamps, NULL }, { r->prev_stamps, NULL },
         { r->value, NULL }, { r->prev_value, NULL }, { 0, r->tier },
@@ -840,20 +401,20 @@ static int report_rewards(struct ctx *x)
 
 /* tiers ------------------------------------------------------------------------------- */
 
-static const struct col TIER_COLS[] = {
-    { "tier", N_("tier"), K_TEXT, false },
-    { "members", N_("members"), K_INT, false },
-    { "previous_members", N_("before"), K_INT, true },
-    { "joined", N_("new members in it"), K_INT, false },
-    { "up", N_("moved up into it"), K_INT, false },
-    { "down", N_("moved down into it"), K_INT, false },
+static const struct out_col TIER_COLS[] = {
+    { "tier", N_("tier"), OUT_TEXT, false },
+    { "members", N_("members"), OUT_INT, false },
+    { "previous_members", N_("before"), OUT_INT, true },
+    { "joined", N_("new members in it"), OUT_INT, false },
+    { "up", N_("moved up into it"), OUT_INT, false },
+    { "down", N_("moved down into it"), OUT_INT, false },
 };
 
 static int print_tier(const struct store_tier_row *t, void *arg)
 {
     struct out *o = arg;
     const char *shown[NCOLS(TIER_COLS)] = { [0] = t->tier[0] ? NULL : _("(no tier)") };
-    struct val v[NCOLS(TIER_COLS)] = {
+    struct out_val v[NCOLS(TIER_COLS)] = {
         { 0, t->tier }, { t->members, NULL }, { t->prev_members, NULL },
         { t->joined, NULL }, { t->up, NULL }, { t->down, NULL },
     };
@@ -874,29 +435,29 @@ static int report_tiers(struct ctx *x)
 
 /* staff and tills ------------------------------------------------------------------------ */
 
-static const struct col ACTIVITY_COLS[] = {
-    { "key", N_("who"), K_TEXT, false },
-    { "name", N_("name"), K_TEXT, false },
-    { "transactions", N_("transactions"), K_INT, false },
-    { "previous_transactions", "", K_INT, true },
-    { "sales", N_("sales"), K_MONEY, false },
-    { "previous_sales", "", K_MONEY, true },
-    { "refunds", N_("refunds"), K_INT, false },
-    { "previous_refunds", "", K_INT, true },
-    { "refunded", N_("refunded"), K_MONEY, false },
-    { "previous_refunded", "", K_MONEY, true },
-    { "voids", N_("voids made"), K_INT, false },
-    { "previous_voids", "", K_INT, true },
-    { "voided", N_("their transactions voided"), K_INT, false },
-    { "previous_voided", "", K_INT, true },
-    { "adjustments", N_("adjustments"), K_INT, false },
-    { "previous_adjustments", "", K_INT, true },
-    { "adjusted_points", N_("points adjusted"), K_INT, false },
-    { "previous_adjusted_points", "", K_INT, true },
-    { "overrides", N_("limit overrides"), K_INT, false },
-    { "previous_overrides", "", K_INT, true },
-    { "wrong_pins", N_("wrong PINs typed"), K_INT, false },
-    { "previous_wrong_pins", "", K_INT, true },
+static const struct out_col ACTIVITY_COLS[] = {
+    { "key", N_("who"), OUT_TEXT, false },
+    { "name", N_("name"), OUT_TEXT, false },
+    { "transactions", N_("transactions"), OUT_INT, false },
+    { "previous_transactions", "", OUT_INT, true },
+    { "sales", N_("sales"), OUT_MONEY, false },
+    { "previous_sales", "", OUT_MONEY, true },
+    { "refunds", N_("refunds"), OUT_INT, false },
+    { "previous_refunds", "", OUT_INT, true },
+    { "refunded", N_("refunded"), OUT_MONEY, false },
+    { "previous_refunded", "", OUT_MONEY, true },
+    { "voids", N_("voids made"), OUT_INT, false },
+    { "previous_voids", "", OUT_INT, true },
+    { "voided", N_("their transactions voided"), OUT_INT, false },
+    { "previous_voided", "", OUT_INT, true },
+    { "adjustments", N_("adjustments"), OUT_INT, false },
+    { "previous_adjustments", "", OUT_INT, true },
+    { "adjusted_points", N_("points adjusted"), OUT_INT, false },
+    { "previous_adjusted_points", "", OUT_INT, true },
+    { "overrides", N_("limit overrides"), OUT_INT, false },
+    { "previous_overrides", "", OUT_INT, true },
+    { "wrong_pins", N_("wrong PINs typed"), OUT_INT, false },
+    { "previous_wrong_pins", "", OUT_INT, true },
 };
 
 struct activity_out { struct out *o; struct cli *c; bool tills; };
@@ -913,7 +474,7 @@ static int print_activity(const struct store_activity_row *r, void *arg)
     } else if (ao->tills) {
         name = "";
     }
-    struct val v[NCOLS(ACTIVITY_COLS)] = {
+    struct out_val v[NCOLS(ACTIVITY_COLS)] = {
         { 0, r->key }, { 0, name },
         { a->transactions, NULL }, { b->transactions, NULL }, { a->sales, NULL }, { b->sales, NULL },
         { a->refunds, NULL }, { b->refunds, NULL }, { a->refunded, NULL }, { b->refunded, NULL },
@@ -938,8 +499,8 @@ static int report_activity(struct ctx *x, bool tills)
         out_end(&o, 1, NULL, NULL);
         return cli_store_fail(x->c);
     }
-    if (x->fmt == FMT_TABLE && o.nrows == 0) {
-        print_title(&o);
+    if (x->fmt == OUT_TABLE && o.nrows == 0) {
+        out_title(&o);
         printf("%s\n", _("Nothing was done in these periods."));
     }
     return out_end(&o, 0, NULL, NULL);
@@ -947,19 +508,19 @@ static int report_activity(struct ctx *x, bool tills)
 
 /* overdrafts -------------------------------------------------------------------------- */
 
-static const struct col OVERDRAFT_COLS[] = {
-    { "customer", N_("customer"), K_TEXT, false },
-    { "name", N_("name"), K_TEXT, false },
-    { "points", N_("points"), K_INT, false },
-    { "stamps", N_("stamps"), K_INT, false },
-    { "credit", N_("credit"), K_MONEY, false },
-    { "event", N_("event"), K_TEXT, false },
-    { "type", N_("type"), K_TEXT, false },
-    { "staff", N_("staff"), K_TEXT, false },
-    { "time", N_("time"), K_TIME, false },
-    { "unit", N_("of"), K_TEXT, false },
-    { "change", N_("change"), K_NUM, false },
-    { "after", N_("after"), K_NUM, false },
+static const struct out_col OVERDRAFT_COLS[] = {
+    { "customer", N_("customer"), OUT_TEXT, false },
+    { "name", N_("name"), OUT_TEXT, false },
+    { "points", N_("points"), OUT_INT, false },
+    { "stamps", N_("stamps"), OUT_INT, false },
+    { "credit", N_("credit"), OUT_MONEY, false },
+    { "event", N_("event"), OUT_TEXT, false },
+    { "type", N_("type"), OUT_TEXT, false },
+    { "staff", N_("staff"), OUT_TEXT, false },
+    { "time", N_("time"), OUT_TIME, false },
+    { "unit", N_("of"), OUT_TEXT, false },
+    { "change", N_("change"), OUT_NUM, false },
+    { "after", N_("after"), OUT_NUM, false },
 };
 
 struct overdraft_out { struct out *o; struct cli *c; struct store_overdraft_counts n; };
@@ -975,15 +536,15 @@ static int print_overdraft(const struct store_overdraft_row *r, void *arg)
      * numbers, credit is money. */
     char change[MONEY_BUFSZ], after[MONEY_BUFSZ];
     if (strcmp(r->unit, "credit") == 0 || strcmp(r->unit, "purchase") == 0) {
-        struct col mc = { "", "", K_MONEY, false };
-        struct val d = { r->delta, NULL }, a = { r->after, NULL };
-        fmt_value(oo->o, &mc, &d, change, sizeof change);
-        fmt_value(oo->o, &mc, &a, after, sizeof after);
+        struct out_col mc = { "", "", OUT_MONEY, false };
+        struct out_val d = { r->delta, NULL }, a = { r->after, NULL };
+        out_value(oo->o, &mc, &d, change, sizeof change);
+        out_value(oo->o, &mc, &a, after, sizeof after);
     } else {
         snprintf(change, sizeof change, "%" PRId64, r->delta);
         snprintf(after, sizeof after, "%" PRId64, r->after);
     }
-    struct val v[NCOLS(OVERDRAFT_COLS)] = {
+    struct out_val v[NCOLS(OVERDRAFT_COLS)] = {
         { 0, r->customer }, { 0, r->name }, { r->points, NULL },
         { r->stamps, NULL }, { r->credit, NULL }, { 0, r->event }, { 0, r->type }, { 0, staff },
         { r->wall, NULL }, { 0, r->unit }, { 0, change }, { 0, after },
@@ -1015,8 +576,8 @@ static int report_overdrafts(struct ctx *x)
         out_end(&o, 1, NULL, NULL);
         return cli_store_fail(x->c);
     }
-    if (x->fmt == FMT_TABLE) {
-        print_title(&o);
+    if (x->fmt == OUT_TABLE) {
+        out_title(&o);
         printf(ngettext("%" PRId64 " member overdrawn at the end of the period (%" PRId64 " at the end of the previous one).\n",
                         "%" PRId64 " members overdrawn at the end of the period (%" PRId64 " at the end of the previous one).\n",
                         i18n_n(oo.n.overdrawn)),
@@ -1027,9 +588,9 @@ static int report_overdrafts(struct ctx *x)
                             i18n_n(oo.n.over_refunded)),
                    oo.n.over_refunded, oo.n.prev_over_refunded);
     }
-    if (x->fmt == FMT_TABLE && o.nrows == 0)
+    if (x->fmt == OUT_TABLE && o.nrows == 0)
         return out_end(&o, 0, NULL, NULL);
-    if (x->fmt == FMT_TABLE)
+    if (x->fmt == OUT_TABLE)
         printf("\n");
     return out_end(&o, 0, overdrafts_extra, &oo);
 }
@@ -1037,24 +598,24 @@ static int report_overdrafts(struct ctx *x)
 /* day ------------------------------------------------------------------------------------ */
 
 #define DAY_PAIR(key, label, kind) { key, label, kind, false }, { "previous_" key, "", kind, true }
-static const struct col DAY_COLS[] = {
-    { "row", N_("row"), K_TEXT, false },
-    { "till", N_("till"), K_TEXT, false },
-    { "staff", N_("staff"), K_TEXT, false },
-    { "name", N_("name"), K_TEXT, false },
-    DAY_PAIR("purchases", N_("purchases"), K_INT),
-    DAY_PAIR("sales", N_("sales (net)"), K_MONEY),
-    DAY_PAIR("refunds", N_("refunds"), K_INT),
-    DAY_PAIR("refunded", N_("refunded"), K_MONEY),
-    DAY_PAIR("voids", N_("voids"), K_INT),
-    DAY_PAIR("coupons", N_("coupons used"), K_INT),
-    DAY_PAIR("points_issued", N_("points issued"), K_INT),
-    DAY_PAIR("points_taken_back", N_("points taken back"), K_INT),
-    DAY_PAIR("points_redeemed", N_("points redeemed"), K_INT),
-    DAY_PAIR("points_expired", N_("points expired"), K_INT),
-    DAY_PAIR("credit_issued", N_("credit issued"), K_MONEY),
-    DAY_PAIR("credit_taken_back", N_("credit taken back"), K_MONEY),
-    DAY_PAIR("credit_spent", N_("credit spent"), K_MONEY),
+static const struct out_col DAY_COLS[] = {
+    { "row", N_("row"), OUT_TEXT, false },
+    { "till", N_("till"), OUT_TEXT, false },
+    { "staff", N_("staff"), OUT_TEXT, false },
+    { "name", N_("name"), OUT_TEXT, false },
+    DAY_PAIR("purchases", N_("purchases"), OUT_INT),
+    DAY_PAIR("sales", N_("sales (net)"), OUT_MONEY),
+    DAY_PAIR("refunds", N_("refunds"), OUT_INT),
+    DAY_PAIR("refunded", N_("refunded"), OUT_MONEY),
+    DAY_PAIR("voids", N_("voids"), OUT_INT),
+    DAY_PAIR("coupons", N_("coupons used"), OUT_INT),
+    DAY_PAIR("points_issued", N_("points issued"), OUT_INT),
+    DAY_PAIR("points_taken_back", N_("points taken back"), OUT_INT),
+    DAY_PAIR("points_redeemed", N_("points redeemed"), OUT_INT),
+    DAY_PAIR("points_expired", N_("points expired"), OUT_INT),
+    DAY_PAIR("credit_issued", N_("credit issued"), OUT_MONEY),
+    DAY_PAIR("credit_taken_back", N_("credit taken back"), OUT_MONEY),
+    DAY_PAIR("credit_spent", N_("credit spent"), OUT_MONEY),
 };
 
 struct day_out { struct out *o; struct cli *c; };
@@ -1067,7 +628,7 @@ static int print_day(const struct store_day_row *r, void *arg)
     static const char *const LEVELS[] = { "staff", "no_staff", "till", "all" };
     const char *till = r->till, *level = LEVELS[r->level <= STORE_DAY_ALL ? r->level : 0];
     char label[96];
-    if (d->o->fmt == FMT_TABLE) {
+    if (d->o->fmt == OUT_TABLE) {
         level = "";
         if (r->level == STORE_DAY_ALL)
             snprintf(label, sizeof label, "%s", _("all tills"));
@@ -1079,7 +640,7 @@ static int print_day(const struct store_day_row *r, void *arg)
             snprintf(label, sizeof label, _("till %s"), r->till);
         till = label;
     }
-    struct val v[NCOLS(DAY_COLS)] = {
+    struct out_val v[NCOLS(DAY_COLS)] = {
         { 0, level }, { 0, till }, { 0, r->staff }, { 0, r->staff_name },
         { a->purchases, NULL }, { b->purchases, NULL }, { a->sales, NULL }, { b->sales, NULL },
         { a->refunds, NULL }, { b->refunds, NULL }, { a->refunded, NULL }, { b->refunded, NULL },
@@ -1092,7 +653,7 @@ static int print_day(const struct store_day_row *r, void *arg)
         { a->credit_taken_back, NULL }, { b->credit_taken_back, NULL },
         { a->credit_spent, NULL }, { b->credit_spent, NULL },
     };
-    if (d->o->fmt == FMT_TABLE)
+    if (d->o->fmt == OUT_TABLE)
         v[2].s = "";    /* the name says who */
     out_row(d->o, v);
     return 0;
@@ -1110,8 +671,8 @@ static int report_day(struct ctx *x)
         out_end(&o, 1, NULL, NULL);
         return cli_store_fail(x->c);
     }
-    if (x->fmt == FMT_TABLE && o.nrows == 0) {
-        print_title(&o);
+    if (x->fmt == OUT_TABLE && o.nrows == 0) {
+        out_title(&o);
         printf("%s\n", _("Nothing was done on these days."));
     }
     return out_end(&o, 0, NULL, NULL);
@@ -1119,10 +680,10 @@ static int report_day(struct ctx *x)
 
 /* messages ------------------------------------------------------------------------------- */
 
-#define MSG_PAIR(key, label) { key, label, K_INT, false }, { "previous_" key, "", K_INT, true }
-static const struct col MSG_COLS[] = {
-    { "trigger", N_("trigger"), K_TEXT, false },
-    { "channel", N_("channel"), K_TEXT, false },
+#define MSG_PAIR(key, label) { key, label, OUT_INT, false }, { "previous_" key, "", OUT_INT, true }
+static const struct out_col MSG_COLS[] = {
+    { "trigger", N_("trigger"), OUT_TEXT, false },
+    { "channel", N_("channel"), OUT_TEXT, false },
     MSG_PAIR("queued", N_("queued")),
     MSG_PAIR("sent", N_("sent")),
     MSG_PAIR("failed", N_("failed")),
@@ -1138,8 +699,8 @@ static int print_message_row(const struct store_msg_report_row *r, void *arg)
 {
     struct out *o = arg;
     const struct store_msg_figures *a = &r->cur, *b = &r->prev;
-    struct val v[NCOLS(MSG_COLS)] = {
-        { 0, r->trigger[0] || o->fmt != FMT_TABLE ? r->trigger : _("all messages") }, { 0, r->channel },
+    struct out_val v[NCOLS(MSG_COLS)] = {
+        { 0, r->trigger[0] || o->fmt != OUT_TABLE ? r->trigger : _("all messages") }, { 0, r->channel },
         { a->queued, NULL }, { b->queued, NULL }, { a->sent, NULL }, { b->sent, NULL },
         { a->failed, NULL }, { b->failed, NULL }, { a->expired, NULL }, { b->expired, NULL },
         { a->suppressed, NULL }, { b->suppressed, NULL }, { a->waiting, NULL }, { b->waiting, NULL },
@@ -1159,8 +720,8 @@ static int report_messages(struct ctx *x)
         out_end(&o, 1, NULL, NULL);
         return cli_store_fail(x->c);
     }
-    if (x->fmt == FMT_TABLE && o.nrows == 0) {
-        print_title(&o);
+    if (x->fmt == OUT_TABLE && o.nrows == 0) {
+        out_title(&o);
         printf("%s\n", _("No message was queued in these periods."));
     }
     return out_end(&o, 0, NULL, NULL);
@@ -1170,7 +731,7 @@ static int report_messages(struct ctx *x)
 
 /* --format csv: cli_parse knows only table and json, so csv is taken out
  * of the arguments here. */
-static int take_format(int argc, char **argv, char **out, enum fmt *fmt)
+static int take_format(int argc, char **argv, char **out, enum out_format *fmt)
 {
     int n = 0;
     for (int i = 0; i < argc; i++) {
@@ -1184,7 +745,7 @@ static int take_format(int argc, char **argv, char **out, enum fmt *fmt)
             v = a + 9;
         }
         if (v && (strcmp(v, "csv") == 0 || strcmp(v, "table") == 0 || strcmp(v, "json") == 0)) {
-            *fmt = strcmp(v, "csv") == 0 ? FMT_CSV : strcmp(v, "json") == 0 ? FMT_JSON : FMT_TABLE;
+            *fmt = strcmp(v, "csv") == 0 ? OUT_CSV : strcmp(v, "json") == 0 ? OUT_JSON : OUT_TABLE;
             i += pair;
             continue;
         }
@@ -1273,25 +834,25 @@ static int report_campaign(struct ctx *x, const char *name)
     struct store_campaign_result r;
     if (store_report_campaign(x->c->s, name, &r) != 0)
         return cli_store_fail(x->c);
-    static const struct col COLS[] = {
-        { "arm", N_("arm"), K_TEXT, false },
-        { "offer", N_("offer"), K_TEXT, false },
-        { "members", N_("members"), K_INT, false },
-        { "messages_delivered", N_("messages delivered"), K_INT, false },
-        { "offers_used", N_("offers used"), K_INT, false },
-        { "members_visited", N_("members who visited"), K_INT, false },
-        { "visits_per_member", N_("visits per member"), K_HUND, false },
-        { "sales_per_member", N_("sales per member"), K_MONEY, false },
-        { "visits_lift", N_("visits lift"), K_HUND, false },
-        { "visits_lift_low", N_("visits lift, 95% CI from"), K_HUND, false },
-        { "visits_lift_high", N_("visits lift, 95% CI to"), K_HUND, false },
-        { "sales_lift", N_("sales lift"), K_MONEY, false },
-        { "sales_lift_low", N_("sales lift, 95% CI from"), K_MONEY, false },
-        { "sales_lift_high", N_("sales lift, 95% CI to"), K_MONEY, false },
-        { "cost", N_("cost of offers used"), K_MONEY, false },
-        { "extra_sales", N_("extra sales"), K_MONEY, false },
-        { "verdict", N_("verdict"), K_TEXT, false },
-        { "more_members_needed", N_("more members needed"), K_INT, false },
+    static const struct out_col COLS[] = {
+        { "arm", N_("arm"), OUT_TEXT, false },
+        { "offer", N_("offer"), OUT_TEXT, false },
+        { "members", N_("members"), OUT_INT, false },
+        { "messages_delivered", N_("messages delivered"), OUT_INT, false },
+        { "offers_used", N_("offers used"), OUT_INT, false },
+        { "members_visited", N_("members who visited"), OUT_INT, false },
+        { "visits_per_member", N_("visits per member"), OUT_HUND, false },
+        { "sales_per_member", N_("sales per member"), OUT_MONEY, false },
+        { "visits_lift", N_("visits lift"), OUT_HUND, false },
+        { "visits_lift_low", N_("visits lift, 95% CI from"), OUT_HUND, false },
+        { "visits_lift_high", N_("visits lift, 95% CI to"), OUT_HUND, false },
+        { "sales_lift", N_("sales lift"), OUT_MONEY, false },
+        { "sales_lift_low", N_("sales lift, 95% CI from"), OUT_MONEY, false },
+        { "sales_lift_high", N_("sales lift, 95% CI to"), OUT_MONEY, false },
+        { "cost", N_("cost of offers used"), OUT_MONEY, false },
+        { "extra_sales", N_("extra sales"), OUT_MONEY, false },
+        { "verdict", N_("verdict"), OUT_TEXT, false },
+        { "more_members_needed", N_("more members needed"), OUT_INT, false },
     };
     struct out o;
     out_begin(&o, x->c, x->fmt, "campaign", NULL, NULL, COLS, NCOLS(COLS));
@@ -1300,11 +861,11 @@ static int report_campaign(struct ctx *x, const char *name)
     for (int i = 0; i < r.narms; i++) {
         const struct store_arm_result *a = &r.arm[i];
         bool lift = a->verdict != VERDICT_NONE && a->visits_lift.ok;
-        if (x->fmt == FMT_TABLE)
+        if (x->fmt == OUT_TABLE)
             store_offer_text(x->c->s, &a->offer, x->c->lang, offers[i], sizeof offers[i]);
         else
             store_offer_code(x->c->s, &a->offer, offers[i], sizeof offers[i]);
-        struct val v[NCOLS(COLS)] = {
+        struct out_val v[NCOLS(COLS)] = {
             { 0, a->arm }, { 0, offers[i] }, { a->members, NULL }, { a->messages, NULL }, { a->used, NULL },
             { a->visitors, NULL }, { hundredths(a->visits_mean), NULL }, { minor(a->sales_mean), NULL },
             { lift ? hundredths(a->visits_lift.diff) : STORE_NA, NULL },
@@ -1319,14 +880,14 @@ static int report_campaign(struct ctx *x, const char *name)
         };
         out_row(&o, v);
     }
-    if (x->fmt == FMT_TABLE) {
+    if (x->fmt == OUT_TABLE) {
         char from[32], to[32];
         cli_time(r.from, from, sizeof from);
         cli_time(r.to, to, sizeof to);
         printf(_("Campaign %s (%s), %s to %s\n\n"), r.campaign.name, r.campaign.segment, from, to);
     }
     int rc = out_end(&o, 0, campaign_extra, &r);
-    if (rc != 0 || x->fmt != FMT_TABLE)
+    if (rc != 0 || x->fmt != OUT_TABLE)
         return rc;
     printf("\n");
     for (int i = 0; i < r.narms; i++)
@@ -1338,7 +899,7 @@ static int report_campaign(struct ctx *x, const char *name)
 
 int cmd_report(struct cli *c, int argc, char **argv)
 {
-    enum fmt fmt = c->json ? FMT_JSON : FMT_TABLE;
+    enum out_format fmt = c->json ? OUT_JSON : OUT_TABLE;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     if (!args)
         return cli_fail(_("out of memory"));
@@ -1358,7 +919,7 @@ int cmd_report(struct cli *c, int argc, char **argv)
     if (n < 0)
         return 2;
     if (c->json)
-        fmt = FMT_JSON;
+        fmt = OUT_JSON;
     static const char *const NAMES[] = { "summary", "segments", "customers", "rewards", "tiers",
                                          "staff", "tills", "overdrafts", "day", "messages", "campaign", NULL };
     int which = -1;

@@ -14,6 +14,7 @@
 #include "i18n.h"
 #include "scanner/scanner.h"
 #include "sync/sync.h"
+#include "util/util.h"
 
 int cli_fail(const char *fmt, ...)
 {
@@ -87,7 +88,7 @@ int cli_parse(struct cli *c, int argc, char **argv, const struct opt *opts,
                       strcmp(name, "lang") == 0 || strcmp(name, "format") == 0 ||
                       strcmp(name, "config") == 0;
         if ((!o || !o->name) && strcmp(name, "verbose") == 0 && !eq) {
-            sync_log_level(LOG_DEBUG);  /* global --verbose: debug messages */
+            log_set_level(LOG_DEBUG);  /* global --verbose: debug messages */
             continue;
         }
         if ((!o || !o->name) && !global)

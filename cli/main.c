@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "sync/sync.h"
+#include "util/util.h"
 
 #ifndef LOCALEDIR
 #define LOCALEDIR "/usr/local/share/locale"
@@ -206,22 +207,22 @@ int main(int argc, char **argv)
         c.db_path = c.conf.db;
     /* Logs: syslog and stderr under the name of what runs. */
     if (strcmp(argv[i], "syncd") == 0)
-        sync_log_ident("tally-syncd", LOG_DAEMON);
+        log_set_ident("tally-syncd", LOG_DAEMON);
     else if (strcmp(argv[i], "kiosk") == 0)
-        sync_log_ident("tally-kiosk", LOG_USER);
+        log_set_ident("tally-kiosk", LOG_USER);
     else
-        sync_log_ident("tally", LOG_USER);
+        log_set_ident("tally", LOG_USER);
     if (verbose)
-        sync_log_level(LOG_DEBUG);
+        log_set_level(LOG_DEBUG);
     for (size_t k = 0; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++) {
         if (strcmp(argv[i], COMMANDS[k].name) == 0) {
             /* Arguments may name a customer: only the command is logged. */
-            sync_log(LOG_DEBUG, _("tally %s: %s, database %s"), TALLY_VERSION, argv[i],
+            log_write(LOG_DEBUG, _("tally %s: %s, database %s"), TALLY_VERSION, argv[i],
                      c.db_path ? c.db_path : (env_db && *env_db ? env_db : _("the default")));
             int rc = COMMANDS[k].run(&c, argc - i, argv + i);
             if (c.s)
                 store_close(c.s);
-            sync_log(LOG_DEBUG, _("%s finished with exit code %d"), argv[i], rc);
+            log_write(LOG_DEBUG, _("%s finished with exit code %d"), argv[i], rc);
             return rc;
         }
     }

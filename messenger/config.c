@@ -13,8 +13,8 @@
 #include "i18n.h"
 #include "messenger.h"
 
-static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errsz, const char *fmt, ...)
+static int config_fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int config_fail(char *err, size_t errsz, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -23,7 +23,7 @@ static int fail(char *err, size_t errsz, const char *fmt, ...)
     return -1;
 }
 
-static char *trim(char *s)
+static char *config_trim(char *s)
 {
     s += strspn(s, " \t\r\n");
     char *end = s + strlen(s);
@@ -32,7 +32,7 @@ static char *trim(char *s)
     return s;
 }
 
-static bool number(const char *v, int min, int max, int *out)
+static bool config_number(const char *v, int min, int max, int *out)
 {
     char *end;
     long n = strtol(v, &end, 10);
@@ -64,11 +64,11 @@ static bool set(struct messenger_config *c, const char *key, const char *v, bool
             return true;
         }
     if (strcmp(key, "smtp_port") == 0)
-        return number(v, 1, 65535, &c->smtp_port);
+        return config_number(v, 1, 65535, &c->smtp_port);
     if (strcmp(key, "timeout_seconds") == 0)
-        return number(v, 1, 600, &c->timeout_seconds);
+        return config_number(v, 1, 600, &c->timeout_seconds);
     if (strcmp(key, "retry_seconds") == 0)
-        return number(v, 1, 86400, &c->retry_seconds);
+        return config_number(v, 1, 86400, &c->retry_seconds);
     if (strcmp(key, "smtp_security") == 0) {
         c->security = strcmp(v, "tls") == 0 ? SEC_TLS : strcmp(v, "none") == 0 ? SEC_NONE : SEC_STARTTLS;
         return strcmp(v, "tls") == 0 || strcmp(v, "none") == 0 || strcmp(v, "starttls") == 0;
@@ -88,45 +88,45 @@ int messenger_config_load(const char *path, struct messenger_config *cfg, char *
     cfg->retry_seconds = 60;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fail(err, errsz, _("cannot read the messenger's settings %s: %s"), path, strerror(errno));
+        return config_fail(err, errsz, _("cannot read the messenger's settings %s: %s"), path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errsz, _("%s is not a file"), path);
+        return config_fail(err, errsz, _("%s is not a file"), path);
     }
     if (st.st_mode & 077) {
         close(fd);
-        return fail(err, errsz, _("%s holds a password, and others may read or change it: chmod 600 %s"), path, path);
+        return config_fail(err, errsz, _("%s holds a password, and others may read or change it: chmod 600 %s"), path, path);
     }
     FILE *f = fdopen(fd, "r");
     if (!f) {
         close(fd);
-        return fail(err, errsz, "%s: %s", path, strerror(errno));
+        return config_fail(err, errsz, "%s: %s", path, strerror(errno));
     }
     char line[2048];
     int n = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         n++;
-        char *p = trim(line), *eq = strchr(p, '=');
+        char *p = config_trim(line), *eq = strchr(p, '=');
         if (!*p || *p == '#')
             continue;
         if (!eq) {
-            rc = fail(err, errsz, _("%s, line %d: expected 'key = value'"), path, n);
+            rc = config_fail(err, errsz, _("%s, line %d: expected 'key = value'"), path, n);
             break;
         }
         *eq = '\0';
-        char *key = trim(p), *value = trim(eq + 1);
+        char *key = config_trim(p), *value = config_trim(eq + 1);
         bool known = true;
         if (strlen(value) >= MESSENGER_TEXT_MAX || !set(cfg, key, value, &known))
-            rc = known ? fail(err, errsz, _("%s, line %d: '%s' is not a good value for %s"), path, n, value, key)
-                       : fail(err, errsz, _("%s, line %d: unknown key '%s'"), path, n, key);
+            rc = known ? config_fail(err, errsz, _("%s, line %d: '%s' is not a good value for %s"), path, n, value, key)
+                       : config_fail(err, errsz, _("%s, line %d: unknown key '%s'"), path, n, key);
     }
     fclose(f);
     if (rc == 0 && cfg->smtp_host[0] && !cfg->from[0])
-        rc = fail(err, errsz, _("%s: give 'from', the address e-mail is sent from"), path);
+        rc = config_fail(err, errsz, _("%s: give 'from', the address e-mail is sent from"), path);
     if (rc == 0 && cfg->sms_url[0] && !cfg->sms_body[0])
-        rc = fail(err, errsz, _("%s: give 'sms_body', the gateway's request with {to} and {text}"), path);
+        rc = config_fail(err, errsz, _("%s: give 'sms_body', the gateway's request with {to} and {text}"), path);
     if (rc == 0 && !cfg->smtp_host[0] && !cfg->sms_url[0])
-        rc = fail(err, errsz, _("%s: give smtp_host (e-mail), sms_url (SMS) or both"), path);
+        rc = config_fail(err, errsz, _("%s: give smtp_host (e-mail), sms_url (SMS) or both"), path);
     return rc;
 }

@@ -19,8 +19,8 @@ struct out {
     bool full;
 };
 
-static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct out *o, const char *fmt, ...)
+static void mime_put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mime_put(struct out *o, const char *fmt, ...)
 {
     if (o->full)
         return;
@@ -55,7 +55,7 @@ static void encoded_words(struct out *o, const char *text)
         char b64[64];
         sodium_bin2base64(b64, sizeof b64, (const unsigned char *)text + at, take,
                           sodium_base64_VARIANT_ORIGINAL);
-        put(o, "%s=?UTF-8?B?%s?=", first ? "" : "\r\n ", b64);
+        mime_put(o, "%s=?UTF-8?B?%s?=", first ? "" : "\r\n ", b64);
         first = false;
         at += take;
     }
@@ -63,27 +63,27 @@ static void encoded_words(struct out *o, const char *text)
 
 static void header_text(struct out *o, const char *name, const char *text)
 {
-    put(o, "%s: ", name);
+    mime_put(o, "%s: ", name);
     if (ascii_printable(text) && strlen(text) < 900)
-        put(o, "%s", text);
+        mime_put(o, "%s", text);
     else
         encoded_words(o, text);
-    put(o, "\r\n");
+    mime_put(o, "\r\n");
 }
 
 /* The shop's name before the address: a quoted string, or encoded. */
 static void header_from(struct out *o, const char *shop, const char *addr)
 {
-    put(o, "From: ");
+    mime_put(o, "From: ");
     if (!*shop)
-        put(o, "<%s>", addr);
+        mime_put(o, "<%s>", addr);
     else if (ascii_printable(shop) && !strpbrk(shop, "\"\\"))
-        put(o, "\"%s\" <%s>", shop, addr);
+        mime_put(o, "\"%s\" <%s>", shop, addr);
     else {
         encoded_words(o, shop);
-        put(o, " <%s>", addr);
+        mime_put(o, " <%s>", addr);
     }
-    put(o, "\r\n");
+    mime_put(o, "\r\n");
 }
 
 /* RFC 5322 date, in English whatever the locale. */
@@ -95,7 +95,7 @@ static void header_date(struct out *o, int64_t now_ms)
     time_t t = (time_t)(now_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    put(o, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", DAY[tm.tm_wday], tm.tm_mday, MON[tm.tm_mon],
+    mime_put(o, "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n", DAY[tm.tm_wday], tm.tm_mday, MON[tm.tm_mon],
         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
@@ -108,29 +108,29 @@ static void header_unsubscribe(struct out *o, const struct messenger_config *cfg
         snprintf(list, sizeof list, "%s", cfg->unsubscribe);
     else
         snprintf(list, sizeof list, "mailto:%s?subject=unsubscribe%%20{token}", cfg->from);
-    put(o, "List-Unsubscribe: ");
+    mime_put(o, "List-Unsubscribe: ");
     bool https = false, first = true;
     char *save = NULL;
     for (char *uri = strtok_r(list, ", ", &save); uri; uri = strtok_r(NULL, ", ", &save)) {
         https |= strncmp(uri, "https:", 6) == 0;
-        put(o, "%s<", first ? "" : ",\r\n ");
+        mime_put(o, "%s<", first ? "" : ",\r\n ");
         first = false;
         for (const char *p = uri; *p; p++) {
             if (strncmp(p, "{customer}", 10) == 0) {
-                put(o, "%s", customer);
+                mime_put(o, "%s", customer);
                 p += 9;
             } else if (strncmp(p, "{token}", 7) == 0) {
-                put(o, "%s", token);
+                mime_put(o, "%s", token);
                 p += 6;
             } else {
-                put(o, "%c", *p);
+                mime_put(o, "%c", *p);
             }
         }
-        put(o, ">");
+        mime_put(o, ">");
     }
-    put(o, "\r\n");
+    mime_put(o, "\r\n");
     if (https)      /* RFC 8058: one click, no confirmation page */
-        put(o, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+        mime_put(o, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
 }
 
 static void quoted_printable(struct out *o, const char *body)
@@ -138,7 +138,7 @@ static void quoted_printable(struct out *o, const char *body)
     int col = 0;
     for (const unsigned char *p = (const unsigned char *)body; *p; p++) {
         if (*p == '\n') {
-            put(o, "\r\n");
+            mime_put(o, "\r\n");
             col = 0;
             continue;
         }
@@ -146,16 +146,16 @@ static void quoted_printable(struct out *o, const char *body)
         bool plain = (*p >= 33 && *p <= 126 && *p != '=') || (*p == ' ' && !line_end);
         int width = plain ? 1 : 3;
         if (col + width > 75) {
-            put(o, "=\r\n");
+            mime_put(o, "=\r\n");
             col = 0;
         }
         if (plain)
-            put(o, "%c", *p);
+            mime_put(o, "%c", *p);
         else
-            put(o, "=%02X", *p);
+            mime_put(o, "=%02X", *p);
         col += width;
     }
-    put(o, "\r\n");
+    mime_put(o, "\r\n");
 }
 
 void messenger_message_id(const char *shop_id, const char *key, const char *from, char *out, size_t outsz)
@@ -179,15 +179,15 @@ int messenger_mime(const struct messenger_config *cfg, const char *shop, const c
     struct out o = { out, 0, outsz, outsz == 0 };
     header_date(&o, now_ms);
     header_from(&o, shop, cfg->from);
-    put(&o, "To: <%s>\r\n", to);
+    mime_put(&o, "To: <%s>\r\n", to);
     header_text(&o, "Subject", subject);
-    put(&o, "Message-ID: %s\r\n", message_id);
-    put(&o, "MIME-Version: 1.0\r\n");
-    put(&o, "Content-Type: text/plain; charset=UTF-8\r\n");
-    put(&o, "Content-Transfer-Encoding: quoted-printable\r\n");
-    put(&o, "Content-Language: %s\r\n", lang);
+    mime_put(&o, "Message-ID: %s\r\n", message_id);
+    mime_put(&o, "MIME-Version: 1.0\r\n");
+    mime_put(&o, "Content-Type: text/plain; charset=UTF-8\r\n");
+    mime_put(&o, "Content-Transfer-Encoding: quoted-printable\r\n");
+    mime_put(&o, "Content-Language: %s\r\n", lang);
     header_unsubscribe(&o, cfg, customer, token);
-    put(&o, "\r\n");
+    mime_put(&o, "\r\n");
     quoted_printable(&o, body);
     return o.full ? -1 : (int)o.len;
 }

@@ -86,7 +86,7 @@ static bool channel_set_up(const struct messenger *x, enum channel ch)
 }
 
 /* An outcome to record; its texts are copied. */
-static struct outcome *add(struct messenger *x, const struct store_message *m, int status, const char *reason,
+static struct outcome *outcome_add(struct messenger *x, const struct store_message *m, int status, const char *reason,
                            int tries)
 {
     struct outcome *r = &x->out[x->nout++];
@@ -116,7 +116,7 @@ static int flush(struct messenger *x)
     return rc;
 }
 
-static void say(struct messenger *x, const struct store_message *m, const char *what)
+static void run_say(struct messenger *x, const struct store_message *m, const char *what)
 {
     fprintf(x->o->out, "%s  %s %s: %s\n", m->key, m->channel, m->trigger, what);
     fflush(x->o->out);
@@ -203,17 +203,17 @@ static int send_batch(struct messenger *x, struct store_message **batch, int n)
         if (store_message_verdict(x->s, m, now, pending, &v) != 0)
             return -1;
         if (v.status != MSG_QUEUED) {
-            add(x, m, v.status, v.reason, m->tries);
-            say(x, m, store_reason_text(v.reason));
+            outcome_add(x, m, v.status, v.reason, m->tries);
+            run_say(x, m, store_reason_text(v.reason));
             continue;
         }
         if (x->offline_until[ch] > now) {     /* an earlier message found no network */
-            add(x, m, MSG_RETRYING, "", m->tries)->o.next_try = x->offline_until[ch];
+            outcome_add(x, m, MSG_RETRYING, "", m->tries)->o.next_try = x->offline_until[ch];
             continue;
         }
         if (!address_ok(v.address, ch)) {
-            add(x, m, MSG_FAILED, _("the address cannot be used"), m->tries + 1);
-            say(x, m, _("the address cannot be used"));
+            outcome_add(x, m, MSG_FAILED, _("the address cannot be used"), m->tries + 1);
+            run_say(x, m, _("the address cannot be used"));
             continue;
         }
         char message_id[128];
@@ -222,26 +222,26 @@ static int send_batch(struct messenger *x, struct store_message **batch, int n)
         bool interrupted = was_interrupted(x, m->key);
         int tries = m->tries + 1;
         if (send_one(x, m, v.address, message_id, now, &r) == 0) {
-            struct outcome *o = add(x, m, MSG_SENT, interrupted ? STORE_REASON_RESENT : "", tries);
+            struct outcome *o = outcome_add(x, m, MSG_SENT, interrupted ? STORE_REASON_RESENT : "", tries);
             snprintf(o->recipient, sizeof o->recipient, "%s", v.address);
             if (ch == CH_EMAIL)
                 snprintf(o->message_id, sizeof o->message_id, "%s", message_id);
             sent_to[i] = 1;
             x->offline_wait[ch] = 0;
-            say(x, m, _("sent"));
+            run_say(x, m, _("sent"));
         } else if (r.offline) {
             x->offline_wait[ch] = x->offline_wait[ch] ? 2 * x->offline_wait[ch] : backoff(x, 1);
             if (x->offline_wait[ch] > PROBE_MAX_MS)
                 x->offline_wait[ch] = PROBE_MAX_MS;
             x->offline_until[ch] = now + x->offline_wait[ch];
-            add(x, m, MSG_RETRYING, r.reason, m->tries)->o.next_try = x->offline_until[ch];
-            say(x, m, r.reason);
+            outcome_add(x, m, MSG_RETRYING, r.reason, m->tries)->o.next_try = x->offline_until[ch];
+            run_say(x, m, r.reason);
         } else if (tries >= max_tries) {
-            add(x, m, MSG_FAILED, r.reason, tries);
-            say(x, m, r.reason);
+            outcome_add(x, m, MSG_FAILED, r.reason, tries);
+            run_say(x, m, r.reason);
         } else {
-            add(x, m, MSG_RETRYING, r.reason, tries)->o.next_try = now + backoff(x, tries);
-            say(x, m, r.reason);
+            outcome_add(x, m, MSG_RETRYING, r.reason, tries)->o.next_try = now + backoff(x, tries);
+            run_say(x, m, r.reason);
         }
     }
     return flush(x);
@@ -251,14 +251,14 @@ static void dry_run_line(struct messenger *x, const struct store_message *m, con
                          const char *waits)
 {
     if (waits) {
-        say(x, m, waits);
+        run_say(x, m, waits);
         return;
     }
     if (v->status != MSG_QUEUED) {
         char what[300];
         snprintf(what, sizeof what, v->status == MSG_EXPIRED ? _("would expire: %s") : _("would be suppressed: %s"),
                  store_reason_text(v->reason));
-        say(x, m, what);
+        run_say(x, m, what);
         return;
     }
     struct store_rendered text;
@@ -267,7 +267,7 @@ static void dry_run_line(struct messenger *x, const struct store_message *m, con
     char what[1400];
     snprintf(what, sizeof what, _("would send to %s: %s"), v->address,
              channel_of(m) == CH_SMS ? text.body : text.subject);
-    say(x, m, what);
+    run_say(x, m, what);
 }
 
 /* One pass over what is due. *more: a full pass, look again at once. */
@@ -322,8 +322,8 @@ static int pass(struct messenger *x, bool *more)
         if (waits)
             continue;
         if (v.status != MSG_QUEUED) {
-            add(x, m, v.status, v.reason, m->tries);
-            say(x, m, store_reason_text(v.reason));
+            outcome_add(x, m, v.status, v.reason, m->tries);
+            run_say(x, m, store_reason_text(v.reason));
             continue;
         }
         batch[nb++] = m;

@@ -124,7 +124,7 @@ int transport_mail(struct transport *t, const char *to, const char *text, size_t
 
 /* template with {to}, {text} and {token} filled in, each escaped for a
  * form (percent-encoded) or for a JSON string. */
-static int fill(CURL *h, const char *tmpl, bool json, const char *to, const char *text, const char *token,
+static int transport_fill(CURL *h, const char *tmpl, bool json, const char *to, const char *text, const char *token,
                 char *out, size_t outsz)
 {
     size_t n = 0;
@@ -174,7 +174,7 @@ int transport_sms(struct transport *t, const char *to, const char *text, struct 
     CURL *h = t->http;
     char body[8192], header[MESSENGER_TEXT_MAX * 2];
     memset(r, 0, sizeof *r);
-    if (fill(h, c->sms_body, c->sms_json, to, text, c->sms_token, body, sizeof body) != 0) {
+    if (transport_fill(h, c->sms_body, c->sms_json, to, text, c->sms_token, body, sizeof body) != 0) {
         snprintf(r->reason, sizeof r->reason, "sms: the request is too long");
         return -1;
     }

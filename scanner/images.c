@@ -25,7 +25,7 @@
 
 #define FILE_MAX (256L * 1024 * 1024)
 
-static int fail(char *err, size_t errsz, const char *fmt, const char *arg)
+static int image_fail(char *err, size_t errsz, const char *fmt, const char *arg)
 {
     if (err && errsz)
         snprintf(err, errsz, fmt, arg);
@@ -46,22 +46,22 @@ static int read_png(const unsigned char *data, size_t len, struct scan_image *ou
     memset(&im, 0, sizeof im);
     im.version = PNG_IMAGE_VERSION;
     if (!png_image_begin_read_from_memory(&im, data, len))
-        return fail(err, errsz, _("damaged PNG image (%s)"), im.message);
+        return image_fail(err, errsz, _("damaged PNG image (%s)"), im.message);
     if (!size_ok(im.width, im.height)) {
         png_image_free(&im);
-        return fail(err, errsz, "%s", _("the image is too large to scan"));
+        return image_fail(err, errsz, "%s", _("the image is too large to scan"));
     }
     im.format = PNG_FORMAT_GRAY;
     out->grey = malloc(PNG_IMAGE_SIZE(im));
     if (!out->grey) {
         png_image_free(&im);
-        return fail(err, errsz, "%s", _("out of memory"));
+        return image_fail(err, errsz, "%s", _("out of memory"));
     }
     png_color white = { 255, 255, 255 };
     if (!png_image_finish_read(&im, &white, out->grey, 0, NULL)) {
         free(out->grey);
         out->grey = NULL;
-        return fail(err, errsz, _("damaged PNG image (%s)"), im.message);
+        return image_fail(err, errsz, _("damaged PNG image (%s)"), im.message);
     }
     out->width = (int)im.width;
     out->height = (int)im.height;
@@ -132,10 +132,10 @@ static int read_jpeg(const unsigned char *data, size_t len, struct scan_image *o
     free(out->grey);
     memset(out, 0, sizeof *out);
     if (rc == -2)
-        return fail(err, errsz, "%s", _("the image is too large to scan"));
+        return image_fail(err, errsz, "%s", _("the image is too large to scan"));
     if (rc == -3)
-        return fail(err, errsz, "%s", _("out of memory"));
-    return fail(err, errsz, _("damaged JPEG image (%s)"), f.msg);
+        return image_fail(err, errsz, "%s", _("out of memory"));
+    return image_fail(err, errsz, _("damaged JPEG image (%s)"), f.msg);
 }
 
 /* --- PGM (netpbm): P5 binary, 8 or 16 bits a sample; P2 plain text --------- */
@@ -158,7 +158,7 @@ static void skip_space(struct cursor *c)
 
 /* A decimal number of at most 9 digits after optional white space and
  * comments; -1 if there is none. */
-static long number(struct cursor *c)
+static long pnm_number(struct cursor *c)
 {
     skip_space(c);
     long v = 0;
@@ -175,27 +175,27 @@ static int read_pgm(const unsigned char *data, size_t len, struct scan_image *ou
 {
     struct cursor c = { data + 2, data + len };
     bool plain = data[1] == '2';
-    long w = number(&c), h = number(&c), maxval = number(&c);
+    long w = pnm_number(&c), h = pnm_number(&c), maxval = pnm_number(&c);
     if (w < 0 || h < 0 || maxval < 1 || maxval > 65535)
-        return fail(err, errsz, "%s", _("damaged PGM image (bad header)"));
+        return image_fail(err, errsz, "%s", _("damaged PGM image (bad header)"));
     if (!size_ok(w, h))
-        return fail(err, errsz, "%s", _("the image is too large to scan"));
+        return image_fail(err, errsz, "%s", _("the image is too large to scan"));
     size_t n = (size_t)w * (size_t)h, bytes = maxval > 255 ? 2 : 1;
     if (!plain) {
         /* Exactly one white space character ends the header. */
         if (c.p >= c.end)
-            return fail(err, errsz, "%s", _("damaged PGM image (no pixels)"));
+            return image_fail(err, errsz, "%s", _("damaged PGM image (no pixels)"));
         c.p++;
         if ((size_t)(c.end - c.p) < n * bytes)
-            return fail(err, errsz, "%s", _("damaged PGM image (too few pixels)"));
+            return image_fail(err, errsz, "%s", _("damaged PGM image (too few pixels)"));
     }
     out->grey = malloc(n);
     if (!out->grey)
-        return fail(err, errsz, "%s", _("out of memory"));
+        return image_fail(err, errsz, "%s", _("out of memory"));
     for (size_t i = 0; i < n; i++) {
         long v;
         if (plain)
-            v = number(&c);
+            v = pnm_number(&c);
         else if (bytes == 2)
             v = c.p[2 * i] << 8 | c.p[2 * i + 1];
         else
@@ -203,7 +203,7 @@ static int read_pgm(const unsigned char *data, size_t len, struct scan_image *ou
         if (v < 0 || v > maxval) {
             free(out->grey);
             out->grey = NULL;
-            return fail(err, errsz, "%s", _("damaged PGM image (bad pixel values)"));
+            return image_fail(err, errsz, "%s", _("damaged PGM image (bad pixel values)"));
         }
         out->grey[i] = (unsigned char)((v * 255 + maxval / 2) / maxval);
     }
@@ -223,7 +223,7 @@ int scan_image_read(const unsigned char *data, size_t len, struct scan_image *ou
         return read_jpeg(data, len, out, err, errsz);
     if (data && len >= 3 && data[0] == 'P' && (data[1] == '5' || data[1] == '2'))
         return read_pgm(data, len, out, err, errsz);
-    return fail(err, errsz, "%s", _("not a PNG, JPEG or PGM image"));
+    return image_fail(err, errsz, "%s", _("not a PNG, JPEG or PGM image"));
 }
 
 unsigned char *scan_file_read(const char *path, size_t *len, char *why, size_t whysz)

@@ -107,7 +107,7 @@ static void remask(QRcode *c, QRecLevel level, int from, int to)
     write_format(c, level, to);
 }
 
-static QRcode *encode(const char *text, int version, QRecLevel level)
+static QRcode *qrcode_encode(const char *text, int version, QRecLevel level)
 {
     QRinput *in = QRinput_new2(version, level);
     if (!in)
@@ -135,11 +135,11 @@ int qr_variant(const char *text, int n, struct qr_symbol *out)
     QRecLevel level = LEVELS[n / (NVERSIONS * NMASKS)];
     int bigger = n / NMASKS % NVERSIONS, slot = n % NMASKS;
 
-    QRcode *c = encode(text, 0, level);
+    QRcode *c = qrcode_encode(text, 0, level);
     if (c && bigger) {
         int v = c->version + 1;
         QRcode_free(c);
-        c = v <= QRSPEC_VERSION_MAX ? encode(text, v, level) : NULL;
+        c = v <= QRSPEC_VERSION_MAX ? qrcode_encode(text, v, level) : NULL;
     }
     if (!c)
         return -1;

@@ -52,7 +52,7 @@
 static const char SANS[] = "DejaVu Sans";
 static const char MONO[] = "DejaVu Sans Mono";
 
-static int fail(char *err, size_t errsz, const char *msg)
+static int render_fail(char *err, size_t errsz, const char *msg)
 {
     if (err && errsz)
         snprintf(err, errsz, "%s", msg);
@@ -204,7 +204,7 @@ static PangoLayout *text_layout(cairo_t *cr, const char *family, bool bold, int 
     return pl;
 }
 
-static int text_width(cairo_t *cr, const char *family, bool bold, int px, const char *text)
+static int render_text_width(cairo_t *cr, const char *family, bool bold, int px, const char *text)
 {
     PangoLayout *pl = text_layout(cr, family, bold, px, text);
     int w, h;
@@ -222,11 +222,11 @@ static void fit_line(cairo_t *cr, const char *family, bool bold, const char *in,
 {
     printable(in, out->text, sizeof out->text - 4);
     for (out->px = max; out->px > min; out->px -= 2)
-        if (text_width(cr, family, bold, out->px, out->text) <= w)
+        if (render_text_width(cr, family, bold, out->px, out->text) <= w)
             return;
     out->px = min;
     size_t len = strlen(out->text);
-    while (len > 0 && text_width(cr, family, bold, min, out->text) > w) {
+    while (len > 0 && render_text_width(cr, family, bold, min, out->text) > w) {
         do
             len--;
         while (len > 0 && ((unsigned char)out->text[len] & 0xC0) == 0x80);
@@ -302,7 +302,7 @@ static void lay_out(cairo_t *cr, const struct card_face *face, const struct qr_s
     snprintf(l->code1, sizeof l->code1, "%.*s", (int)split, h);
     snprintf(l->code2, sizeof l->code2, "%s", split < n ? h + split + 1 : "");
     for (l->code_px = CODE_PX_MAX; l->code_px > 12; l->code_px -= 2)
-        if (text_width(cr, MONO, false, l->code_px, l->code1) <= l->text_w)
+        if (render_text_width(cr, MONO, false, l->code_px, l->code1) <= l->text_w)
             break;
     int lh = line_height(cr, MONO, false, l->code_px);
     l->code_y2 = symbol_bottom - lh;
@@ -408,7 +408,7 @@ static cairo_surface_t *logo_surface(const struct card_face *face, char *err, si
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS || cairo_image_surface_get_width(s) < 1 ||
         cairo_image_surface_get_height(s) < 1) {
         cairo_surface_destroy(s);
-        fail(err, errsz, _("the logo is not a PNG image that can be read; use a PNG file"));
+        render_fail(err, errsz, _("the logo is not a PNG image that can be read; use a PNG file"));
         return NULL;
     }
     return s;
@@ -445,7 +445,7 @@ int card_render_png(const struct card_face *face, unsigned char **png, size_t *l
     scan_decoder *d = scan_decoder_new();
     if (!d) {
         cairo_surface_destroy(logo);
-        return fail(err, errsz, _("out of memory"));
+        return render_fail(err, errsz, _("out of memory"));
     }
     for (int n = 0; n < QR_VARIANTS && !*png; n++) {
         struct qr_symbol q;
@@ -461,7 +461,7 @@ int card_render_png(const struct card_face *face, unsigned char **png, size_t *l
     }
     cairo_surface_destroy(logo);
     scan_decoder_free(d);
-    return *png ? 0 : fail(err, errsz, no_read_back());
+    return *png ? 0 : render_fail(err, errsz, no_read_back());
 }
 
 /* --- SVG ------------------------------------------------------------------- */
@@ -563,7 +563,7 @@ int card_render_svg(const struct card_face *face, char **svg, char *err, size_t 
     struct qr_symbol q;
     if (qr_encode(face->qr, &q) != 0) {
         cairo_surface_destroy(logo);
-        return fail(err, errsz, no_read_back());
+        return render_fail(err, errsz, no_read_back());
     }
     /* The same layout as the PNG, measured with the same fonts. */
     cairo_surface_t *measure = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
@@ -577,14 +577,14 @@ int card_render_svg(const struct card_face *face, char **svg, char *err, size_t 
     FILE *f = open_memstream(svg, &size);
     if (!f) {
         qr_free(&q);
-        return fail(err, errsz, _("out of memory"));
+        return render_fail(err, errsz, _("out of memory"));
     }
     svg_write(f, face, &q, &l);
     qr_free(&q);
     if (fclose(f) != 0 || !*svg) {
         free(*svg);
         *svg = NULL;
-        return fail(err, errsz, _("out of memory"));
+        return render_fail(err, errsz, _("out of memory"));
     }
     return 0;
 }
@@ -650,12 +650,12 @@ int card_render_term(const struct card_face *face, bool color, char **text, char
     *text = NULL;
     struct qr_symbol q;
     if (qr_encode(face->qr, &q) != 0)
-        return fail(err, errsz, no_read_back());
+        return render_fail(err, errsz, no_read_back());
     size_t size;
     FILE *f = open_memstream(text, &size);
     if (!f) {
         qr_free(&q);
-        return fail(err, errsz, _("out of memory"));
+        return render_fail(err, errsz, _("out of memory"));
     }
     term_line(f, face->shop ? face->shop : "", qr_full_width(&q));
     term_write(f, &q, color);
@@ -666,7 +666,7 @@ int card_render_term(const struct card_face *face, bool color, char **text, char
     if (fclose(f) != 0 || !*text) {
         free(*text);
         *text = NULL;
-        return fail(err, errsz, _("out of memory"));
+        return render_fail(err, errsz, _("out of memory"));
     }
     return 0;
 }

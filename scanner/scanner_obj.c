@@ -466,7 +466,7 @@ static bool is_image_name(const char *name)
     return false;
 }
 
-static int by_name(const void *a, const void *b)
+static int scanner_by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -506,7 +506,7 @@ static int scan_dir(scanner *sc, const char *dir, bool *first)
         snprintf(err, sizeof err, _("%s holds no .png, .jpg or .pgm images"), dir);
         rc = push_simple(sc, SCAN_ERROR, dir, err);
     } else {
-        qsort(names, n, sizeof *names, by_name);
+        qsort(names, n, sizeof *names, scanner_by_name);
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = scan_file(sc, names[i], first);
     }

@@ -132,7 +132,7 @@ int store_restore(store *s, const char *backup)
     char origin[STORE_ORIGIN_LEN + 1], prev[STORE_ORIGIN_LEN + 1] = "";
     local_get(s, "origin", prev, STORE_ORIGIN_LEN);
     random_id(origin, STORE_ORIGIN_LEN);
-    sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq)"
+    sqlite3_stmt *st = store_sql(s, "INSERT OR REPLACE INTO vv(origin, seq)"
                               " SELECT ?1, coalesce(max(seq), 0) FROM events WHERE origin = ?1");
     if (!st) {
         tx_rollback(s);
@@ -162,8 +162,8 @@ int store_restore(store *s, const char *backup)
 
 struct check { store *s; int (*fn)(enum store_check_level, const char *, void *); void *arg; int errors; };
 
-static int say(struct check *c, enum store_check_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int say(struct check *c, enum store_check_level level, const char *fmt, ...)
+static int backup_say(struct check *c, enum store_check_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int backup_say(struct check *c, enum store_check_level level, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -182,12 +182,12 @@ static void cannot(struct check *c, const char *what)
 {
     char reason[512];
     snprintf(reason, sizeof reason, "%s", store_error(c->s));
-    say(c, STORE_CHECK_ERROR, what, reason);
+    backup_say(c, STORE_CHECK_ERROR, what, reason);
 }
 
 static sqlite3_stmt *check_sql(struct check *c, const char *what, const char *text)
 {
-    sqlite3_stmt *st = sql(c->s, text);
+    sqlite3_stmt *st = store_sql(c->s, text);
     if (!st)
         cannot(c, what);
     return st;
@@ -207,20 +207,20 @@ static void check_sqlite(struct check *c)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(c->s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
-        say(c, STORE_CHECK_ERROR, _("the database cannot be read: %s"), sqlite3_errmsg(c->s->db));
+        backup_say(c, STORE_CHECK_ERROR, _("the database cannot be read: %s"), sqlite3_errmsg(c->s->db));
         return;
     }
     int n = 0, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *line = (const char *)sqlite3_column_text(st, 0);
         if (line && strcmp(line, "ok") != 0 && n++ < 20)
-            say(c, STORE_CHECK_ERROR, _("database damage: %s"), line);
+            backup_say(c, STORE_CHECK_ERROR, _("database damage: %s"), line);
     }
     if (step != SQLITE_DONE)
-        say(c, STORE_CHECK_ERROR, _("the database cannot be read: %s"), sqlite3_errmsg(c->s->db));
+        backup_say(c, STORE_CHECK_ERROR, _("the database cannot be read: %s"), sqlite3_errmsg(c->s->db));
     sqlite3_finalize(st);
     if (!n && step == SQLITE_DONE)
-        say(c, STORE_CHECK_OK, "%s", _("SQLite integrity check: ok"));
+        backup_say(c, STORE_CHECK_OK, "%s", _("SQLite integrity check: ok"));
 }
 
 static void check_balances(struct check *c)
@@ -257,14 +257,14 @@ static void check_balances(struct check *c)
             /* TRANSLATORS: "customer 3fa2c1d9: the balance (12 points, 1 stamp) is
              * not the sum of their events (10 points, 1 stamp)": the counts are
              * the messages "%d points" and "%d stamps". */
-            say(c, STORE_CHECK_ERROR, _("customer %s: the balance (%s, %s) is not the sum of their events (%s, %s)"),
+            backup_say(c, STORE_CHECK_ERROR, _("customer %s: the balance (%s, %s) is not the sum of their events (%s, %s)"),
                 (const char *)sqlite3_column_text(st, 0), bpt, bst, ept, est);
         }
     }
     if (!check_done(c, what, step))
         return;
     if (!wrong)
-        say(c, STORE_CHECK_OK, ngettext("the balance of %" PRId64 " customer equals the sum of their events",
+        backup_say(c, STORE_CHECK_OK, ngettext("the balance of %" PRId64 " customer equals the sum of their events",
                                        "balances of %" PRId64 " customers equal the sums of their events",
                                        i18n_n(customers)), customers);
 }
@@ -286,7 +286,7 @@ static void check_absurd(struct check *c)
         char pt[64];
         snprintf(pt, sizeof pt, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(p)), p);
         /* TRANSLATORS: the count is the message "%d points". */
-        say(c, STORE_CHECK_ERROR, _("customer %s: a balance of %s is beyond anything a shop can give; 'tally events --customer' shows where it came from"),
+        backup_say(c, STORE_CHECK_ERROR, _("customer %s: a balance of %s is beyond anything a shop can give; 'tally events --customer' shows where it came from"),
             (const char *)sqlite3_column_text(st, 0), pt);
     }
     check_done(c, what, step);
@@ -308,7 +308,7 @@ static void check_over_refunds(struct check *c)
         money_plain(sqlite3_column_int64(st, 3), c->s->digits, amount, sizeof amount);
         /* TRANSLATORS: "purchase 3fa2c1d9:42 (customer 5d1e...) was refunded
          * 60.00 PLN more than it came to, ..." */
-        say(c, STORE_CHECK_WARNING, _("purchase %s:%" PRId64 " (customer %s) was refunded %s %s more than it came to, at tills that were cut off from each other; both refunds stand"),
+        backup_say(c, STORE_CHECK_WARNING, _("purchase %s:%" PRId64 " (customer %s) was refunded %s %s more than it came to, at tills that were cut off from each other; both refunds stand"),
             (const char *)sqlite3_column_text(st, 0), (int64_t)sqlite3_column_int64(st, 1),
             (const char *)sqlite3_column_text(st, 2), amount, c->s->currency);
     }
@@ -326,13 +326,13 @@ static void check_sequences(struct check *c)
         const char *origin = (const char *)sqlite3_column_text(st, 0);
         int64_t n = sqlite3_column_int64(st, 1), lo = sqlite3_column_int64(st, 2), hi = sqlite3_column_int64(st, 3);
         if (lo == 1 && n == hi)
-            say(c, STORE_CHECK_OK, _("till %s: events 1 to %" PRId64 ", no gaps"), origin, hi);
+            backup_say(c, STORE_CHECK_OK, _("till %s: events 1 to %" PRId64 ", no gaps"), origin, hi);
         else if (strcmp(origin, c->s->origin) == 0)
-            say(c, STORE_CHECK_ERROR, ngettext("this till's own events have gaps: %" PRId64 " event numbered %" PRId64 " to %" PRId64,
+            backup_say(c, STORE_CHECK_ERROR, ngettext("this till's own events have gaps: %" PRId64 " event numbered %" PRId64 " to %" PRId64,
                                           "this till's own events have gaps: %" PRId64 " events numbered %" PRId64 " to %" PRId64,
                                           i18n_n(n)), n, lo, hi);
         else
-            say(c, STORE_CHECK_WARNING, ngettext("till %s: %" PRId64 " of its events up to %" PRId64 " is still missing here; sync will fetch it",
+            backup_say(c, STORE_CHECK_WARNING, ngettext("till %s: %" PRId64 " of its events up to %" PRId64 " is still missing here; sync will fetch it",
                                                  "till %s: %" PRId64 " of its events up to %" PRId64 " are still missing here; sync will fetch them",
                                                  i18n_n(hi - n)),
                 origin, hi - n, hi);
@@ -357,12 +357,12 @@ static void check_hashes(struct check *c)
         return;
     }
     if (bad)
-        say(c, STORE_CHECK_ERROR, ngettext("%" PRId64 " event does not match its content hash (changed outside tally)",
+        backup_say(c, STORE_CHECK_ERROR, ngettext("%" PRId64 " event does not match its content hash (changed outside tally)",
                                              "%" PRId64 " events do not match their content hash (changed outside tally)",
                                              i18n_n(bad)), bad);
     else {
         int64_t all = store_event_count(c->s);
-        say(c, STORE_CHECK_OK, ngettext("the %" PRId64 " event matches its content hash", "all %" PRId64 " events match their content hashes",
+        backup_say(c, STORE_CHECK_OK, ngettext("the %" PRId64 " event matches its content hash", "all %" PRId64 " events match their content hashes",
                                         i18n_n(all)), all);
     }
     what = _("the events sent twice with other content could not be checked: %s");
@@ -371,7 +371,7 @@ static void check_hashes(struct check *c)
         return;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        say(c, STORE_CHECK_ERROR, _("fork: another till sent event %s:%" PRId64 " with other content than this till holds"),
+        backup_say(c, STORE_CHECK_ERROR, _("fork: another till sent event %s:%" PRId64 " with other content than this till holds"),
             (const char *)sqlite3_column_text(st, 0), (int64_t)sqlite3_column_int64(st, 1));
     check_done(c, what, step);
 }
@@ -387,7 +387,7 @@ static void check_coupons(struct check *c)
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *code = (const char *)sqlite3_column_text(st, 0);
-        say(c, STORE_CHECK_WARNING, ngettext("coupon %.4s-%.4s was used %d time, at tills that were cut off from each other",
+        backup_say(c, STORE_CHECK_WARNING, ngettext("coupon %.4s-%.4s was used %d time, at tills that were cut off from each other",
                                               "coupon %.4s-%.4s was used %d times, at tills that were cut off from each other",
                                               i18n_n(sqlite3_column_int(st, 1))),
             code, code + 4, sqlite3_column_int(st, 1));
@@ -423,12 +423,12 @@ static void check_vouches(struct check *c)
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *till = (const char *)sqlite3_column_text(st, 0), *x = (const char *)sqlite3_column_text(st, 1);
         if (sqlite3_column_int(st, 2))
-            say(c, STORE_CHECK_ERROR, _("till %s claimed to speak for import %s, as another till did: neither "
+            backup_say(c, STORE_CHECK_ERROR, _("till %s claimed to speak for import %s, as another till did: neither "
                                         "claim counts, and tills that lack that import's events cannot take "
                                         "them; find out which till cannot be trusted and remove it ('tally till "
                                         "remove')"), till, x);
         else
-            say(c, STORE_CHECK_ERROR, _("till %s claimed to speak for %s without proof, or for one another till "
+            backup_say(c, STORE_CHECK_ERROR, _("till %s claimed to speak for %s without proof, or for one another till "
                                         "speaks for: the claim was ignored; find out why, and remove that till "
                                         "('tally till remove') if it cannot be trusted"), till, x);
     }
@@ -445,13 +445,13 @@ static void check_import(struct check *c)
         return;
     }
     if (st.sealed && st.running)
-        say(c, STORE_CHECK_WARNING, _("an import is being added right now: %" PRId64 " of its %" PRId64 " events are in"),
+        backup_say(c, STORE_CHECK_WARNING, _("an import is being added right now: %" PRId64 " of its %" PRId64 " events are in"),
             st.added, st.events);
     else if (st.sealed)
-        say(c, STORE_CHECK_WARNING, _("an import was stopped while it was being added: %" PRId64 " of its %" PRId64 " events are in, and other tills get none of it until all are; 'tally import finish' adds the rest"),
+        backup_say(c, STORE_CHECK_WARNING, _("an import was stopped while it was being added: %" PRId64 " of its %" PRId64 " events are in, and other tills get none of it until all are; 'tally import finish' adds the rest"),
             st.added, st.events);
     else if (!st.running && (st.staged > 0 || st.copy))
-        say(c, STORE_CHECK_WARNING, "%s", _("an import stopped before it was complete left its work behind (none of it counts); 'tally import finish' clears it away"));
+        backup_say(c, STORE_CHECK_WARNING, "%s", _("an import stopped before it was complete left its work behind (none of it counts); 'tally import finish' clears it away"));
 }
 
 int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *), void *arg)
@@ -476,7 +476,7 @@ int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *
 
 /* --- rotation ---------------------------------------------------------- */
 
-static int by_name(const void *a, const void *b)
+static int backup_by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -515,7 +515,7 @@ int store_backup_rotate(store *s, const char *dir, int keep, char *written, size
     }
     if (d)
         closedir(d);
-    qsort(names, n, sizeof *names, by_name);
+    qsort(names, n, sizeof *names, backup_by_name);
     for (size_t i = 0; i < n; i++) {
         if (keep >= 0 && i + (size_t)keep < n) {
             snprintf(path, sizeof path, "%s/%s", dir, names[i]);

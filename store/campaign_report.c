@@ -77,7 +77,7 @@ static int result_tx(store *s, const char *campaign, struct store_campaign_resul
     r->narms = c->narms;
     if (c->held_out > 0)
         snprintf(r->arm[r->narms++].arm, sizeof r->arm[0].arm, "%s", STORE_CAMPAIGN_HOLDOUT);
-    sqlite3_stmt *st = sql(s,
+    sqlite3_stmt *st = store_sql(s,
         "WITH lg AS MATERIALIZED (SELECT customer, sum(visits) AS v, sum(spend) AS sp FROM roll_log"
         "  WHERE wall >= ?2 AND wall < ?3 GROUP BY customer)"
         " SELECT m.arm, coalesce(rc.v, 0) + coalesce(lg.v, 0), coalesce(rc.sp, 0) + coalesce(lg.sp, 0),"

@@ -158,7 +158,7 @@ static int row_to_campaign(store *s, sqlite3_stmt *st, struct store_campaign *c)
      * row is read. */
     char arms[STORE_DATA_MAX + 1];
     copy_col(st, 4, arms, sizeof arms);
-    sqlite3_stmt *a = sql(s, "SELECT json_extract(value, '$.name'), json_extract(value, '$.kind'),"
+    sqlite3_stmt *a = store_sql(s, "SELECT json_extract(value, '$.name'), json_extract(value, '$.kind'),"
                              " json_extract(value, '$.value'), json_extract(value, '$.reward')"
                              " FROM json_each(?1) ORDER BY key");
     if (!a)
@@ -184,7 +184,7 @@ int store_campaign_get(store *s, const char *campaign, struct store_campaign *ou
     char key[STORE_TEXT_MAX * 8];
     if (!campaign || text_fold(campaign, key, sizeof key) != 0)
         return store_fail(s, _("no campaign called '%s'"), campaign ? campaign : "");
-    sqlite3_stmt *st = sql(s, "SELECT " CAMPAIGN_COLS " FROM campaigns c"
+    sqlite3_stmt *st = store_sql(s, "SELECT " CAMPAIGN_COLS " FROM campaigns c"
                               " WHERE name <> '' AND (id = ?1 OR name_key = ?2) ORDER BY started DESC LIMIT 1");
     if (!st)
         return -1;
@@ -206,7 +206,7 @@ int store_campaign_get(store *s, const char *campaign, struct store_campaign *ou
 
 int store_campaign_list(store *s, int (*fn)(const struct store_campaign *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT id FROM campaigns WHERE name <> '' ORDER BY started DESC, id");
+    sqlite3_stmt *st = store_sql(s, "SELECT id FROM campaigns WHERE name <> '' ORDER BY started DESC, id");
     if (!st)
         return -1;
     /* Few campaigns: their ids first, then each in full. */
@@ -229,7 +229,7 @@ int store_campaign_list(store *s, int (*fn)(const struct store_campaign *, void 
 int store_campaign_members(store *s, const char *campaign_id,
                            int (*fn)(const struct store_campaign_member *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT customer, arm, coupon FROM campaign_members WHERE campaign = ?1 ORDER BY customer");
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, arm, coupon FROM campaign_members WHERE campaign = ?1 ORDER BY customer");
     if (!st)
         return -1;
     bind_text(st, 1, campaign_id);
@@ -283,7 +283,7 @@ int store_campaign_offers(store *s, const char *customer,
                           int (*fn)(const struct store_campaign *, const struct store_offer *, void *),
                           void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT m.campaign, m.arm FROM campaign_members m JOIN campaigns c ON c.id = m.campaign"
+    sqlite3_stmt *st = store_sql(s, "SELECT m.campaign, m.arm FROM campaign_members m JOIN campaigns c ON c.id = m.campaign"
                               " WHERE m.customer = ?1 AND m.arm <> '" STORE_CAMPAIGN_HOLDOUT "'"
                               " AND c.expires > ?2 AND (c.stopped = 0 OR c.stopped > ?2) ORDER BY c.started, c.id");
     if (!st)
@@ -311,7 +311,7 @@ int store_campaign_offers(store *s, const char *customer,
 
 int64_t campaign_multiplier(store *s, const char *customer, int64_t now)
 {
-    sqlite3_stmt *st = sql(s, "SELECT max(m.multiplier) FROM campaign_members m JOIN campaigns c ON c.id = m.campaign"
+    sqlite3_stmt *st = store_sql(s, "SELECT max(m.multiplier) FROM campaign_members m JOIN campaigns c ON c.id = m.campaign"
                               " WHERE m.customer = ?1 AND m.multiplier > 0 AND ?2 >= c.started AND ?2 < c.expires"
                               " AND (c.stopped = 0 OR ?2 < c.stopped)");
     if (!st)
@@ -385,7 +385,7 @@ static int find_audience(store *s, const char *segment, struct audience *a)
                 return store_fail(s, _("no tier called '%s' ('tally program show' lists the tiers)"), tier);
             snprintf(want, sizeof want, "%s", t[found].name);
         }
-        sqlite3_stmt *st = sql(s, "SELECT id FROM customers WHERE forgotten = 0 AND visits >= ?1 ORDER BY id");
+        sqlite3_stmt *st = store_sql(s, "SELECT id FROM customers WHERE forgotten = 0 AND visits >= ?1 ORDER BY id");
         if (!st)
             return -1;
         sqlite3_bind_int64(st, 1, a->min_visits);
@@ -618,7 +618,7 @@ int store_campaign_stop(store *s, const char *manager, const char *campaign)
 static int cut_coupons(store *s, const char *campaign, const char *code)
 {
     /* One coupon by its key, or all of the campaign's by theirs. */
-    sqlite3_stmt *st = sql(s, code ? "UPDATE coupons SET expires = (SELECT stopped - 1 FROM campaigns WHERE id = ?1)"
+    sqlite3_stmt *st = store_sql(s, code ? "UPDATE coupons SET expires = (SELECT stopped - 1 FROM campaigns WHERE id = ?1)"
                                      " WHERE code = ?2 AND campaign = ?1 AND expires >= (SELECT stopped FROM campaigns"
                                      " WHERE id = ?1 AND stopped > 0)"
                                    : "UPDATE coupons SET expires = (SELECT stopped - 1 FROM campaigns WHERE id = ?1)"
@@ -638,13 +638,13 @@ int campaign_derive(store *s, const struct store_event *ev)
     if (strcmp(ev->type, "coupon") == 0) {     /* after the coupon's own fields */
         if (!strstr(ev->data, "\"campaign\""))
             return 0;
-        if (!(st = sql(s, "UPDATE coupons SET campaign = json_extract(?1, '$.campaign') WHERE code = json_extract(?1, '$.code')")))
+        if (!(st = store_sql(s, "UPDATE coupons SET campaign = json_extract(?1, '$.campaign') WHERE code = json_extract(?1, '$.code')")))
             return -1;
         bind_text(st, 1, ev->data);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
         char campaign[STORE_ID_LEN + 1] = "", code[16] = "";
-        if (!(st = sql(s, "SELECT json_extract(?1, '$.campaign'), json_extract(?1, '$.code')")))
+        if (!(st = store_sql(s, "SELECT json_extract(?1, '$.campaign'), json_extract(?1, '$.code')")))
             return -1;
         bind_text(st, 1, ev->data);
         if (sqlite3_step(st) == SQLITE_ROW) {
@@ -656,7 +656,7 @@ int campaign_derive(store *s, const struct store_event *ev)
     }
     if (strcmp(ev->type, "campaign_member") == 0) {
         /* The event that holds the occasion decides the row, in any order. */
-        st = sql(s, "INSERT INTO campaign_members(campaign, customer, arm, coupon, multiplier)"
+        st = store_sql(s, "INSERT INTO campaign_members(campaign, customer, arm, coupon, multiplier)"
                     " SELECT json_extract(?1, '$.campaign'), ?2, json_extract(?1, '$.arm'),"
                     "  coalesce(json_extract(?1, '$.coupon'), ''), coalesce(json_extract(?1, '$.multiplier'), 0)"
                     " WHERE EXISTS (SELECT 1 FROM occasions WHERE key = ?3 AND origin = ?4 AND seq = ?5)"
@@ -673,14 +673,14 @@ int campaign_derive(store *s, const struct store_event *ev)
     }
     if (strcmp(ev->type, "campaign") != 0)
         return 0;
-    if (!(st = sql(s, "INSERT OR IGNORE INTO campaigns(id) VALUES(json_extract(?1, '$.id'))")))
+    if (!(st = store_sql(s, "INSERT OR IGNORE INTO campaigns(id) VALUES(json_extract(?1, '$.id'))")))
         return -1;
     bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(s);
     if (strstr(ev->data, "\"stop\":1")) {
         /* The earliest stop counts: the same on every till in any order. */
-        st = sql(s, "UPDATE campaigns SET stopped = ?2 WHERE id = json_extract(?1, '$.id') AND (stopped = 0 OR stopped > ?2)");
+        st = store_sql(s, "UPDATE campaigns SET stopped = ?2 WHERE id = json_extract(?1, '$.id') AND (stopped = 0 OR stopped > ?2)");
         if (!st)
             return -1;
         bind_text(st, 1, ev->data);
@@ -688,7 +688,7 @@ int campaign_derive(store *s, const struct store_event *ev)
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
         char id[STORE_ID_LEN + 1];
-        if (!(st = sql(s, "SELECT json_extract(?1, '$.id')")))
+        if (!(st = store_sql(s, "SELECT json_extract(?1, '$.id')")))
             return -1;
         bind_text(st, 1, ev->data);
         if (sqlite3_step(st) != SQLITE_ROW)
@@ -697,7 +697,7 @@ int campaign_derive(store *s, const struct store_event *ev)
         sqlite3_reset(st);
         return cut_coupons(s, id, NULL);
     }
-    st = sql(s, "UPDATE campaigns SET name = json_extract(?1, '$.name'), name_key = tally_fold(json_extract(?1, '$.name')),"
+    st = store_sql(s, "UPDATE campaigns SET name = json_extract(?1, '$.name'), name_key = tally_fold(json_extract(?1, '$.name')),"
                 " segment = json_extract(?1, '$.segment'), min_visits = json_extract(?1, '$.min_visits'),"
                 " arms = json_extract(?1, '$.arms'), holdout = json_extract(?1, '$.holdout'),"
                 " message = json_extract(?1, '$.message'), channels = json_extract(?1, '$.channels'),"

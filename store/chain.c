@@ -49,7 +49,7 @@ void chain_message(const char *origin, int64_t seq, const unsigned char link[STO
 
 int store_signer(store *s, const char *origin, unsigned char key[STORE_SIGN_KEY_BYTES], int64_t *first_seq)
 {
-    sqlite3_stmt *st = sql(s, "SELECT sign_key, first_seq FROM signers WHERE origin = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT sign_key, first_seq FROM signers WHERE origin = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -72,7 +72,7 @@ int signer_bind(store *s, const char *origin, const unsigned char key[STORE_SIGN
 {
     if (first_seq < 1 || sodium_is_zero(key, STORE_SIGN_KEY_BYTES))
         return 0;
-    sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO signers(origin, sign_key, first_seq) VALUES(?1, ?2, ?3)");
+    sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO signers(origin, sign_key, first_seq) VALUES(?1, ?2, ?3)");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -184,7 +184,7 @@ int store_signing_ensure(store *s)
 static int point_in(store *s, const char *origin, int64_t lo, int64_t hi, int64_t *seq,
                     unsigned char link[STORE_LINK_BYTES], unsigned char sig[STORE_SIG_BYTES])
 {
-    sqlite3_stmt *st = sql(s, "SELECT seq, link, sig FROM chain WHERE origin = ?1 AND seq >= ?2 AND seq <= ?3"
+    sqlite3_stmt *st = store_sql(s, "SELECT seq, link, sig FROM chain WHERE origin = ?1 AND seq >= ?2 AND seq <= ?3"
                               " ORDER BY seq DESC LIMIT 1");
     if (!st)
         return -1;
@@ -225,7 +225,7 @@ static int link_at(store *s, const char *origin, int64_t first, int64_t seq, uns
     }
     if (from == seq)
         return 0;
-    sqlite3_stmt *st = sql(s, "SELECT seq, hash FROM events WHERE origin = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq");
+    sqlite3_stmt *st = store_sql(s, "SELECT seq, hash FROM events WHERE origin = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -248,7 +248,7 @@ static int link_at(store *s, const char *origin, int64_t first, int64_t seq, uns
 static int store_point(store *s, const char *origin, int64_t seq, const unsigned char link[STORE_LINK_BYTES],
                        const unsigned char sig[STORE_SIG_BYTES])
 {
-    sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO chain(origin, seq, link, sig) VALUES(?1, ?2, ?3, ?4)");
+    sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO chain(origin, seq, link, sig) VALUES(?1, ?2, ?3, ?4)");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -393,7 +393,7 @@ static int sent_by_itself(store *s, const char *origin, const unsigned char send
 {
     char hex[2 * STORE_KEY_BYTES + 1];
     sodium_bin2hex(hex, sizeof hex, sender, STORE_KEY_BYTES);
-    sqlite3_stmt *st = sql(s, "SELECT EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1 AND json_valid(value)"
+    sqlite3_stmt *st = store_sql(s, "SELECT EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1 AND json_valid(value)"
                               "  AND json_extract(value, '$.public_key') = ?2),"
                               " ?3 AND NOT EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1)"
                               "  AND NOT EXISTS(SELECT 1 FROM settings WHERE key LIKE 'till.%' AND json_valid(value)"

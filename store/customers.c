@@ -39,7 +39,7 @@ static void row_to_customer(sqlite3_stmt *st, struct store_customer *c)
 
 int store_customer_get(store *s, const char *id, struct store_customer *out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?1 AND enrolled > 0");
+    sqlite3_stmt *st = store_sql(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?1 AND enrolled > 0");
     if (!st)
         return -1;
     bind_text(st, 1, id);
@@ -93,7 +93,7 @@ static int phone_taken(store *s, const char *phone, const char *except)
      * ("+48 600 100 200", "600100200", "0721..." vs "+40721..."): the last
      * nine digits decide, which is the national number in PL, RO and HU.
      * The expression is the index customers_phone9's (schema.c), to the letter. */
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM customers WHERE phone <> ''"
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM customers WHERE phone <> ''"
                               " AND substr(phone, -9) = substr(?1, -9) AND id <> ?2 AND forgotten = 0");
     if (!st)
         return -1;
@@ -102,7 +102,7 @@ static int phone_taken(store *s, const char *phone, const char *except)
     if (sqlite3_step(st) == SQLITE_ROW)
         return 1;
     /* A customer of an import still being added (import.c) has it too. */
-    st = sql(s, "SELECT 1 FROM import_staged WHERE phone9 = substr(?1, -9) AND phone9 <> ''");
+    st = store_sql(s, "SELECT 1 FROM import_staged WHERE phone9 = substr(?1, -9) AND phone9 <> ''");
     if (!st)
         return -1;
     bind_text(st, 1, phone);
@@ -115,7 +115,7 @@ int store_customer_by_phone(store *s, const char *phone, struct store_customer *
     if (!phone || phone_normalise(phone, norm, sizeof norm) != 0)
         return store_fail(s, _("'%s' is not a phone number: give 6 to 15 digits, optionally with a leading +"),
                           phone ? phone : "");
-    sqlite3_stmt *st = sql(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE phone <> ''"
+    sqlite3_stmt *st = store_sql(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE phone <> ''"
                               " AND substr(phone, -9) = substr(?1, -9) AND forgotten = 0 AND enrolled > 0 LIMIT 2");
     if (!st)
         return -1;
@@ -135,7 +135,7 @@ int store_customer_by_phone(store *s, const char *phone, struct store_customer *
 
 static int card_taken(store *s, const char *card)
 {
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM cards WHERE card = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM cards WHERE card = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, card);
@@ -333,7 +333,7 @@ int store_customer_edit(store *s, const char *staff, const char *id, const struc
 
 enum store_card_state store_customer_by_card(store *s, const char *card, struct store_customer *out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT customer FROM cards WHERE card = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT customer FROM cards WHERE card = ?1");
     char id[STORE_ID_LEN + 1];
     if (!st)
         return STORE_CARD_UNKNOWN;
@@ -372,7 +372,7 @@ int store_customer_find(store *s, const char *query, int limit,
         if (*p != '-' && *p != ' ')
             upper[nu++] = (char)toupper((unsigned char)*p);
     upper[nu] = '\0';
-    sqlite3_stmt *st = sql(s,
+    sqlite3_stmt *st = store_sql(s,
         "SELECT " CUSTOMER_COLS " FROM customers WHERE forgotten = 0 AND enrolled > 0 AND ("
         " name_key LIKE '%' || ?1 || '%' ESCAPE '\\'"
         " OR (length(?2) >= 3 AND phone LIKE '%' || ?2 || '%')"
@@ -513,7 +513,7 @@ int store_customer_export(store *s, const char *id, char **json_out)
     jb_str(&jb, t.tier);
     jb_key(&jb, "cards");
     jb_arr_begin(&jb);
-    sqlite3_stmt *st = sql(s, "SELECT card FROM cards WHERE customer = ?1 ORDER BY card");
+    sqlite3_stmt *st = store_sql(s, "SELECT card FROM cards WHERE customer = ?1 ORDER BY card");
     if (st) {
         bind_text(st, 1, id);
         while (sqlite3_step(st) == SQLITE_ROW)

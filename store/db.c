@@ -68,7 +68,7 @@ static void note_live(store *s, sqlite3_stmt *st)
 
 /* Prepared once per process and kept: the store's SQL is a fixed set of
  * strings, so the cache never needs evicting. */
-sqlite3_stmt *sql(store *s, const char *text)
+sqlite3_stmt *store_sql(store *s, const char *text)
 {
     uint32_t h = sql_hash(text);
     for (int i = 0; i < STMT_CACHE; i++) {
@@ -139,7 +139,7 @@ void store_release(store *s)
 
 int64_t store_data_version(store *s)
 {
-    sqlite3_stmt *st = sql(s, "PRAGMA data_version");
+    sqlite3_stmt *st = store_sql(s, "PRAGMA data_version");
     int64_t v = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     if (st)
         sqlite3_reset(st);
@@ -148,7 +148,7 @@ int64_t store_data_version(store *s)
 
 static int step_once(store *s, const char *text)
 {
-    sqlite3_stmt *st = sql(s, text);
+    sqlite3_stmt *st = store_sql(s, text);
     if (!st)
         return -1;
     int rc = sqlite3_step(st);
@@ -243,7 +243,7 @@ void bind_text(sqlite3_stmt *st, int i, const char *v)
 
 sqlite3_stmt *sql_event(store *s, const char *text, const char *origin, int64_t seq)
 {
-    sqlite3_stmt *st = sql(s, text);
+    sqlite3_stmt *st = store_sql(s, text);
     if (st) {
         bind_text(st, 1, origin);
         sqlite3_bind_int64(st, 2, seq);
@@ -266,7 +266,7 @@ void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
 
 int local_get(store *s, const char *key, void *out, int outsz)
 {
-    sqlite3_stmt *st = sql(s, "SELECT value FROM local WHERE key = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT value FROM local WHERE key = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, key);
@@ -281,7 +281,7 @@ int local_get(store *s, const char *key, void *out, int outsz)
 
 int local_set(store *s, const char *key, const void *val, int len)
 {
-    sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO local(key, value) VALUES(?1, ?2)");
+    sqlite3_stmt *st = store_sql(s, "INSERT OR REPLACE INTO local(key, value) VALUES(?1, ?2)");
     if (!st)
         return -1;
     bind_text(st, 1, key);

@@ -51,7 +51,7 @@ int64_t store_message_quiet_until(store *s, int64_t now)
 int store_message_due(store *s, int64_t now, int limit,
                       int (*fn)(const struct store_message *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT key, customer, trig, channel, lang, status, created, expires, status_at,"
+    sqlite3_stmt *st = store_sql(s, "SELECT key, customer, trig, channel, lang, status, created, expires, status_at,"
                               " tries, next_try, reason, recipient, message_id, vars FROM outbox"
                               " WHERE status IN (0, 1) AND next_try <= ?1 AND trig <> ''"
                               " AND channel IN ('email', 'sms') ORDER BY next_try, created, key LIMIT ?2");
@@ -102,7 +102,7 @@ int store_message_due(store *s, int64_t now, int limit,
 /* Sent by e-mail or SMS to this customer within the last 7 days. */
 static int sent_this_week(store *s, const char *customer, int64_t now)
 {
-    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM outbox WHERE customer = ?1 AND status = 5"
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM outbox WHERE customer = ?1 AND status = 5"
                               " AND channel IN ('email', 'sms') AND status_at > ?2");
     if (!st)
         return -1;
@@ -124,7 +124,7 @@ int store_message_verdict(store *s, const struct store_message *m, int64_t now, 
         return 0;
     }
     bool email = strcmp(m->channel, "email") == 0;
-    sqlite3_stmt *st = sql(s, "SELECT c.forgotten, c.consent, CASE WHEN ?2 THEN c.email ELSE c.phone END,"
+    sqlite3_stmt *st = store_sql(s, "SELECT c.forgotten, c.consent, CASE WHEN ?2 THEN c.email ELSE c.phone END,"
                               " coalesce(CASE WHEN ?2 THEN k.email_ok ELSE k.sms_ok END, 0)"
                               " FROM customers c LEFT JOIN contact k ON k.customer = c.id WHERE c.id = ?1");
     if (!st)
@@ -189,7 +189,7 @@ int store_message_inflight_set(store *s, const char *const *keys, int n)
 int store_message_inflight(store *s, char **out)
 {
     *out = NULL;
-    sqlite3_stmt *st = sql(s, "SELECT CAST(value AS TEXT) FROM local WHERE key = '" INFLIGHT_KEY "'");
+    sqlite3_stmt *st = store_sql(s, "SELECT CAST(value AS TEXT) FROM local WHERE key = '" INFLIGHT_KEY "'");
     if (!st)
         return -1;
     const char *v = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;

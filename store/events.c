@@ -171,7 +171,7 @@ struct checker {
 
 static int json_object_ok(struct checker *ck, const char *json, const char *required)
 {
-    sqlite3_stmt *st = ck->s ? sql(ck->s, JSON_OBJECT_SQL) : ck->json;
+    sqlite3_stmt *st = ck->s ? store_sql(ck->s, JSON_OBJECT_SQL) : ck->json;
     if (!st)
         return -1;
     bind_text(st, 1, json);
@@ -332,7 +332,7 @@ static void ahead_end(struct ahead *a)
 
 static int ensure_customer(store *s, const char *id)
 {
-    sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO customers(id) VALUES(?1)");
+    sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO customers(id) VALUES(?1)");
     if (!st)
         return -1;
     bind_kept(st, 1, id);
@@ -345,7 +345,7 @@ static int ensure_customer(store *s, const char *id)
  * is for a customer the till knows. */
 static int balance_add(store *s, const char *customer, const int64_t d[5], int64_t first, int64_t last)
 {
-    sqlite3_stmt *st = sql(s,
+    sqlite3_stmt *st = store_sql(s,
         "UPDATE customers SET points = points + ?2, stamps = stamps + ?3,"
         " credit = credit + ?4, spend = spend + ?5, visits = visits + ?6,"
         " first_visit = CASE WHEN ?7 > 0 AND (first_visit = 0 OR first_visit > ?7) THEN ?7 ELSE first_visit END,"
@@ -363,7 +363,7 @@ static int balance_add(store *s, const char *customer, const int64_t d[5], int64
             return db_fail(s);
         if (pass == 1 || sqlite3_changes(s->db) > 0)
             break;
-        st = sql(s, "INSERT INTO customers(id, points, stamps, credit, spend, visits, first_visit, last_visit)"
+        st = store_sql(s, "INSERT INTO customers(id, points, stamps, credit, spend, visits, first_visit, last_visit)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     }
     return 0;
@@ -446,7 +446,7 @@ static int apply_balance(store *s, const struct store_event *ev, int sign)
      * by a delta, so work them out again from the visits that count. The
      * event taken back still holds its occasion row here, so leave it out
      * by name; its winner is added by the caller right after. */
-    sqlite3_stmt *st = sql(s,
+    sqlite3_stmt *st = store_sql(s,
         "UPDATE customers SET"
         " first_visit = coalesce((SELECT min(wall) FROM events e WHERE e.customer = ?1"
         "   AND e.visits > 0 AND NOT (e.origin = ?2 AND e.seq = ?3) AND (e.occasion = ''"
@@ -498,7 +498,7 @@ static void row_to_event(sqlite3_stmt *st, struct store_event *ev)
 
 int store_get_event(store *s, const char *origin, int64_t seq, struct store_event *out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq = ?2");
+    sqlite3_stmt *st = store_sql(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq = ?2");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -518,7 +518,7 @@ static int occasion_claim(store *s, const struct store_event *ev, bool *counts)
     *counts = true;
     if (!ev->occasion[0])
         return 0;
-    sqlite3_stmt *st = sql(s, "SELECT origin, seq, hlc FROM occasions WHERE key = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT origin, seq, hlc FROM occasions WHERE key = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, ev->occasion);
@@ -534,7 +534,7 @@ static int occasion_claim(store *s, const struct store_event *ev, bool *counts)
         if (store_get_event(s, origin, seq, &old) != 0 || apply_balance(s, &old, -1) != 0)
             return -1;
     }
-    st = sql(s, "INSERT OR REPLACE INTO occasions(key, origin, seq, hlc) VALUES(?1, ?2, ?3, ?4)");
+    st = store_sql(s, "INSERT OR REPLACE INTO occasions(key, origin, seq, hlc) VALUES(?1, ?2, ?3, ?4)");
     if (!st)
         return -1;
     bind_text(st, 1, ev->occasion);
@@ -548,7 +548,7 @@ static int occasion_claim(store *s, const struct store_event *ev, bool *counts)
  * Returns 1 if this write wins, 0 if an older one, -1 on error. */
 int lww_wins(store *s, const char *entity, const char *field, const struct store_event *ev)
 {
-    sqlite3_stmt *st = sql(s,
+    sqlite3_stmt *st = store_sql(s,
         "INSERT INTO lww(entity, field, hlc, origin) VALUES(?1, ?2, ?3, ?4)"
         " ON CONFLICT(entity, field) DO UPDATE SET hlc = excluded.hlc, origin = excluded.origin"
         " WHERE (excluded.hlc, excluded.origin) > (lww.hlc, lww.origin)");
@@ -622,7 +622,7 @@ static const struct lww_set COUPON = {
 static int lww_fields(store *s, const struct lww_set *set, const char *id, const char *json,
                       const struct store_event *ev)
 {
-    sqlite3_stmt *st = sql(s, set->insert);
+    sqlite3_stmt *st = store_sql(s, set->insert);
     if (!st)
         return -1;
     bind_text(st, 1, id);
@@ -630,7 +630,7 @@ static int lww_fields(store *s, const struct lww_set *set, const char *id, const
         return db_fail(s);
     /* Which fields the object has: one parse, not one per field. */
     unsigned present = 0, won = 0;
-    st = sql(s, "SELECT key FROM json_each(?1)");
+    st = store_sql(s, "SELECT key FROM json_each(?1)");
     if (!st)
         return -1;
     bind_kept(st, 1, json);
@@ -652,7 +652,7 @@ static int lww_fields(store *s, const struct lww_set *set, const char *id, const
     }
     if (!won)
         return 0;
-    st = sql(s, set->update);
+    st = store_sql(s, set->update);
     if (!st)
         return -1;
     bind_kept(st, 1, json);
@@ -663,7 +663,7 @@ static int lww_fields(store *s, const struct lww_set *set, const char *id, const
 
 static int json_text(store *s, const char *json, const char *key, char *out, size_t outsz)
 {
-    sqlite3_stmt *st = sql(s, "SELECT json_extract(?1, '$.' || ?2)");
+    sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.' || ?2)");
     if (!st)
         return -1;
     bind_text(st, 1, json);
@@ -676,7 +676,7 @@ static int json_text(store *s, const char *json, const char *key, char *out, siz
 
 static bool customer_forgotten(store *s, const char *id)
 {
-    sqlite3_stmt *st = sql(s, "SELECT forgotten FROM customers WHERE id = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT forgotten FROM customers WHERE id = ?1");
     if (!st)
         return false;
     bind_text(st, 1, id);
@@ -689,7 +689,7 @@ static int derive_customer(store *s, const struct store_event *ev)
         /* Its welcome points may still be in memory (balances_defer). */
         if (ensure_customer(s, ev->customer) != 0)
             return -1;
-        sqlite3_stmt *st = sql(s, "UPDATE customers SET enrolled = ?2"
+        sqlite3_stmt *st = store_sql(s, "UPDATE customers SET enrolled = ?2"
                                   " WHERE id = ?1 AND (enrolled = 0 OR enrolled > ?2)");
         if (!st)
             return -1;
@@ -700,7 +700,7 @@ static int derive_customer(store *s, const struct store_event *ev)
     }
     if (strcmp(ev->type, "enrol") == 0 || strcmp(ev->type, "card") == 0) {
         char card[STORE_ID_LEN + 1];
-        sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO cards(card, customer) VALUES(?1, ?2)");
+        sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO cards(card, customer) VALUES(?1, ?2)");
         if (!st || json_text(s, ev->data, "card", card, sizeof card) != 0)
             return st ? store_fail(s, "event without card") : -1;
         bind_text(st, 1, card);
@@ -709,7 +709,7 @@ static int derive_customer(store *s, const struct store_event *ev)
             return db_fail(s);
     }
     if (strcmp(ev->type, "forget") == 0) {
-        sqlite3_stmt *st = sql(s, "UPDATE customers SET name = '', name_key = '', phone = '',"
+        sqlite3_stmt *st = store_sql(s, "UPDATE customers SET name = '', name_key = '', phone = '',"
                                   " email = '', birthday = '', consent = 0, forgotten = 1 WHERE id = ?1");
         if (!st)
             return -1;
@@ -717,7 +717,7 @@ static int derive_customer(store *s, const struct store_event *ev)
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
         /* The forget event itself says so: scrub what earlier events held. */
-        st = sql(s, "UPDATE events SET pii = '' WHERE customer = ?1 AND pii <> ''");
+        st = store_sql(s, "UPDATE events SET pii = '' WHERE customer = ?1 AND pii <> ''");
         if (!st)
             return -1;
         bind_text(st, 1, ev->customer);
@@ -920,7 +920,7 @@ static int derive(store *s, const struct store_event *ev)
         int won = lww_wins(s, id, "value", ev);
         if (won <= 0)
             return won;
-        sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO settings(key, value)"
+        sqlite3_stmt *st = store_sql(s, "INSERT OR REPLACE INTO settings(key, value)"
                                   " VALUES(?1, coalesce(json_extract(?2, '$.value'), ''))");
         if (!st)
             return -1;
@@ -949,7 +949,7 @@ static int derive(store *s, const struct store_event *ev)
     if (strcmp(t, "campaign") == 0 || strcmp(t, "campaign_member") == 0)
         return campaign_derive(s, ev);
     if (strcmp(t, "coupon_use") == 0) {
-        sqlite3_stmt *st = sql(s, "INSERT INTO coupons(code, uses) VALUES(json_extract(?1, '$.code'), 1)"
+        sqlite3_stmt *st = store_sql(s, "INSERT INTO coupons(code, uses) VALUES(json_extract(?1, '$.code'), 1)"
                                   " ON CONFLICT(code) DO UPDATE SET uses = uses + 1");
         if (!st)
             return -1;
@@ -982,7 +982,7 @@ static int vv_flush(store *s, struct vv_run *runs, int *nruns)
             continue;
         /* One walk up the primary key, not a lookup per event: after a
          * long gap closes, tens of thousands may be waiting above it. */
-        sqlite3_stmt *st = sql(s, "SELECT seq FROM events WHERE origin = ?1 AND seq > ?2 ORDER BY seq");
+        sqlite3_stmt *st = store_sql(s, "SELECT seq FROM events WHERE origin = ?1 AND seq > ?2 ORDER BY seq");
         if (!st)
             return -1;
         bind_text(st, 1, r->origin);
@@ -993,7 +993,7 @@ static int vv_flush(store *s, struct vv_run *runs, int *nruns)
         sqlite3_reset(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             return db_fail(s);
-        st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
+        st = store_sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
         if (!st)
             return -1;
         bind_text(st, 1, r->origin);
@@ -1015,7 +1015,7 @@ static int vv_note(store *s, struct vv_run *runs, int *nruns, const char *origin
     if (!r) {
         if (*nruns == VV_RUNS && vv_flush(s, runs, nruns) != 0)
             return -1;
-        sqlite3_stmt *st = sql(s, "SELECT seq FROM vv WHERE origin = ?1");
+        sqlite3_stmt *st = store_sql(s, "SELECT seq FROM vv WHERE origin = ?1");
         if (!st)
             return -1;
         bind_text(st, 1, origin);
@@ -1034,7 +1034,7 @@ static int vv_note(store *s, struct vv_run *runs, int *nruns, const char *origin
 /* Returns 0 when written, 1 when (origin, seq) is held already. */
 static int insert_event(store *s, const struct store_event *ev)
 {
-    sqlite3_stmt *st = sql(s, "INSERT INTO events(" EVENT_COLS ") VALUES"
+    sqlite3_stmt *st = store_sql(s, "INSERT INTO events(" EVENT_COLS ") VALUES"
                               "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)");
     if (!st)
         return -1;
@@ -1085,7 +1085,7 @@ static enum store_apply apply_one(store *s, const struct store_event *ev, bool c
     if (held < 0)
         return STORE_FAILED;
     if (held) {
-        sqlite3_stmt *st = sql(s, "SELECT hash FROM events WHERE origin = ?1 AND seq = ?2");
+        sqlite3_stmt *st = store_sql(s, "SELECT hash FROM events WHERE origin = ?1 AND seq = ?2");
         if (!st)
             return STORE_FAILED;
         bind_text(st, 1, ev->origin);
@@ -1096,7 +1096,7 @@ static enum store_apply apply_one(store *s, const struct store_event *ev, bool c
         }
         if (sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), ev->hash, 32) == 0)
             return STORE_DUPLICATE;
-        st = sql(s, "INSERT OR IGNORE INTO forks(origin, seq, seen, theirs) VALUES(?1, ?2, ?3, ?4)");
+        st = store_sql(s, "INSERT OR IGNORE INTO forks(origin, seq, seen, theirs) VALUES(?1, ?2, ?3, ?4)");
         if (!st)
             return STORE_FAILED;
         bind_text(st, 1, ev->origin);
@@ -1116,7 +1116,7 @@ int event_append(store *s, struct store_event *ev)
     if (!s->origin[0])
         return store_fail(s, _("this till has no shop yet: run 'tally init' first"));
     memcpy(ev->origin, s->origin, sizeof ev->origin);
-    sqlite3_stmt *st = sql(s, "SELECT (SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1),"
+    sqlite3_stmt *st = store_sql(s, "SELECT (SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1),"
                               " (SELECT coalesce(max(hlc), 0) FROM events)");
     if (!st)
         return -1;
@@ -1185,7 +1185,7 @@ int store_read_events(store *s, const char *origin, int64_t after,
 {
     /* An import being added goes to other tills whole, once it is all in
      * (import.c). */
-    sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq > ?2"
+    sqlite3_stmt *st = store_sql(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq > ?2"
                               " AND ?1 IS NOT " IMPORT_HIDDEN " ORDER BY seq LIMIT ?3");
     if (!st)
         return -1;
@@ -1200,7 +1200,7 @@ int store_read_events(store *s, const char *origin, int64_t after,
 
 int import_staged_read(store *s, struct store_event *out, int limit)
 {
-    sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM import_staged ORDER BY seq LIMIT ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT " EVENT_COLS " FROM import_staged ORDER BY seq LIMIT ?1");
     if (!st)
         return -1;
     sqlite3_bind_int(st, 1, limit);
@@ -1215,7 +1215,7 @@ int store_version_vector(store *s, struct store_vv *out, int max)
     /* max(seq) as a scalar subquery: SQLite reads the last key of the
      * primary key for it, where GROUP BY origin would walk every event of
      * this till (ten seconds on a till with two million events). */
-    sqlite3_stmt *st = sql(s, "SELECT origin, seq FROM vv WHERE origin <> ?1"
+    sqlite3_stmt *st = store_sql(s, "SELECT origin, seq FROM vv WHERE origin <> ?1"
                               " AND origin IS NOT " IMPORT_HIDDEN " UNION ALL"
                               " SELECT ?1, (SELECT max(seq) FROM events WHERE origin = ?1) AS m"
                               " WHERE m IS NOT NULL ORDER BY 1");
@@ -1234,7 +1234,7 @@ int store_version_vector(store *s, struct store_vv *out, int max)
 int store_list_events(store *s, const struct store_event_filter *f,
                       int (*fn)(const struct store_event *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT " EVENT_COLS " FROM events"
+    sqlite3_stmt *st = store_sql(s, "SELECT " EVENT_COLS " FROM events"
                               " WHERE (?1 = '' OR customer = ?1) AND (?2 = '' OR type = ?2)"
                               " AND origin IS NOT " IMPORT_HIDDEN
                               " ORDER BY hlc DESC, origin DESC LIMIT ?3");
@@ -1261,7 +1261,7 @@ int store_list_events(store *s, const struct store_event_filter *f,
 
 int64_t store_event_count(store *s)
 {
-    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM events");
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM events");
     return st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 }
 
@@ -1302,7 +1302,7 @@ int store_digest(store *s, char out[65])
     crypto_generichash_state h;
     crypto_generichash_init(&h, NULL, 0, 32);
     for (size_t q = 0; q < sizeof QUERIES / sizeof QUERIES[0]; q++) {
-        sqlite3_stmt *st = sql(s, QUERIES[q]);
+        sqlite3_stmt *st = store_sql(s, QUERIES[q]);
         if (!st)
             return -1;
         bool lazy = q >= 8;     /* the tables of schema 4 on */

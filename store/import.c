@@ -97,7 +97,7 @@ static int sealed(store *s, char origin[STORE_ORIGIN_LEN + 1], int64_t *events, 
 /* How many of origin's events the ledger holds (its version vector mark). */
 static int64_t added_so_far(store *s, const char *origin)
 {
-    sqlite3_stmt *st = sql(s, "SELECT seq FROM vv WHERE origin = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT seq FROM vv WHERE origin = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -108,7 +108,7 @@ static int64_t added_so_far(store *s, const char *origin)
 
 static int64_t staged_count(store *s)
 {
-    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM import_staged");
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM import_staged");
     int64_t n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     store_release(s);
     return n < 0 ? db_fail(s) : n;
@@ -117,7 +117,7 @@ static int64_t staged_count(store *s)
 static int unseal(store *s, void *arg)
 {
     (void)arg;
-    sqlite3_stmt *st = sql(s, "DELETE FROM local WHERE key IN ('import.origin', 'import.events', 'import.file')");
+    sqlite3_stmt *st = store_sql(s, "DELETE FROM local WHERE key IN ('import.origin', 'import.events', 'import.file')");
     return st && sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
@@ -128,7 +128,7 @@ static int unstage(store *s)
     for (;;) {
         if (tx_begin(s) != 0)
             return -1;
-        sqlite3_stmt *st = sql(s, "DELETE FROM import_staged WHERE seq IN"
+        sqlite3_stmt *st = store_sql(s, "DELETE FROM import_staged WHERE seq IN"
                                   " (SELECT seq FROM import_staged ORDER BY seq LIMIT ?1)");
         if (!st) {
             tx_rollback(s);
@@ -155,7 +155,7 @@ static int stage(store *s, const char *copy, const char *origin, int64_t after)
 {
     if (access(copy, R_OK) != 0)
         return store_fail(s, _("the import's work copy %s is gone (%s)"), copy, strerror(errno));
-    sqlite3_stmt *st = sql(s, "ATTACH DATABASE ?1 AS imp");
+    sqlite3_stmt *st = store_sql(s, "ATTACH DATABASE ?1 AS imp");
     if (!st)
         return -1;
     bind_text(st, 1, copy);
@@ -164,7 +164,7 @@ static int stage(store *s, const char *copy, const char *origin, int64_t after)
     for (int n = 1; rc == 0 && n > 0; ) {
         if ((rc = tx_begin(s)) != 0)
             break;
-        st = sql(s, "INSERT INTO import_staged(" EVENT_COLS ", phone9) SELECT " EVENT_COLS ","
+        st = store_sql(s, "INSERT INTO import_staged(" EVENT_COLS ", phone9) SELECT " EVENT_COLS ","
                     " CASE WHEN type = 'enrol' THEN coalesce((SELECT substr(c.phone, -9) FROM imp.customers c"
                     "  WHERE c.id = e.customer AND c.phone <> ''), '') ELSE '' END"
                     " FROM imp.events e WHERE origin = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3");
@@ -232,7 +232,7 @@ static int add_sealed(store *s, const char *copy, int64_t limit, int64_t *added)
             if (res[i] != STORE_APPLIED && res[i] != STORE_DUPLICATE)
                 rc = store_fail(s, _("an imported event was refused: %s"), why);
         if (rc == 0 && n > 0) {
-            sqlite3_stmt *st = sql(s, "DELETE FROM import_staged WHERE seq <= ?1");
+            sqlite3_stmt *st = store_sql(s, "DELETE FROM import_staged WHERE seq <= ?1");
             if (st)
                 sqlite3_bind_int64(st, 1, buf[n - 1].seq);
             if (!st || sqlite3_step(st) != SQLITE_DONE)
@@ -397,7 +397,7 @@ static int seal(store *s, void *arg)
     const struct seal_arg *a = arg;
     char mine[sizeof IMPORTED_PREFIX + STORE_ORIGIN_LEN];
     snprintf(mine, sizeof mine, IMPORTED_PREFIX "%s", a->origin);
-    sqlite3_stmt *st = sql(s, "SELECT i.phone9, c.name FROM import_staged i JOIN customers c"
+    sqlite3_stmt *st = store_sql(s, "SELECT i.phone9, c.name FROM import_staged i JOIN customers c"
                               " ON c.phone <> '' AND substr(c.phone, -9) = i.phone9 AND c.forgotten = 0"
                               " WHERE i.phone9 <> '' LIMIT 1");
     if (!st)

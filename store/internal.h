@@ -97,7 +97,7 @@ struct store {
 /* db.c */
 int store_fail(store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int db_fail(store *s);
-sqlite3_stmt *sql(store *s, const char *text);   /* cached, reset, bindings cleared */
+sqlite3_stmt *store_sql(store *s, const char *text);   /* cached, reset, bindings cleared */
 int sql_exec(store *s, const char *text);
 int tx_begin(store *s);
 int tx_commit(store *s);
@@ -106,10 +106,10 @@ int local_get(store *s, const char *key, void *out, int outsz);
 int local_set(store *s, const char *key, const void *val, int len);
 void random_id(char *out, size_t chars);  /* lowercase hex */
 void bind_text(sqlite3_stmt *st, int i, const char *v);
-/* sql() with ?1 bound to an event's origin and ?2 to its seq. */
+/* store_sql() with ?1 bound to an event's origin and ?2 to its seq. */
 sqlite3_stmt *sql_event(store *s, const char *text, const char *origin, int64_t seq);
 /* Without a copy: v must stay as it is until the statement has stepped
- * (sql() clears the bindings before the statement is used again). */
+ * (store_sql() clears the bindings before the statement is used again). */
 void bind_kept(sqlite3_stmt *st, int i, const char *v);
 void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz);
 /* SQL function tally_fold(text): the accent- and case-insensitive search key. */

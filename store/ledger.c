@@ -81,7 +81,7 @@ static int check_limits(store *s, const char *customer, bool stamp,
     const char *refusal = NULL;
     char msg[256];
     if (per_day > 0) {
-        sqlite3_stmt *st = sql(s, "SELECT count(*) FROM events WHERE customer = ?1 AND wall >= ?2"
+        sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM events WHERE customer = ?1 AND wall >= ?2"
                                   " AND type IN ('earn', 'redeem', 'pay', 'coupon_use')");
         if (!st)
             return -1;
@@ -95,7 +95,7 @@ static int check_limits(store *s, const char *customer, bool stamp,
         }
     }
     if (!refusal && stamp && gap > 0) {
-        sqlite3_stmt *st = sql(s, "SELECT max(wall) FROM events WHERE customer = ?1 AND stamps > 0"
+        sqlite3_stmt *st = store_sql(s, "SELECT max(wall) FROM events WHERE customer = ?1 AND stamps > 0"
                                   " AND type = 'earn'");
         if (!st)
             return -1;
@@ -182,7 +182,7 @@ void expiry_cache_drop(store *s)
 #define CORRECTS(c, l) c ".ref_origin <> '' AND " c ".ref_origin = " l ".origin AND " c ".ref_seq = " l ".seq"
 static int lots_between(store *s, const char *customer, int64_t from, int64_t to, int64_t *held)
 {
-    sqlite3_stmt *st = sql(s,
+    sqlite3_stmt *st = store_sql(s,
         "SELECT (SELECT coalesce(sum(l.points), 0) FROM events l WHERE " OPENED " AND " COUNTED("l") ")"
         " + (SELECT coalesce(sum(c.points), 0) FROM events l JOIN events c ON " CORRECTS("c", "l")
         "    WHERE " OPENED " AND " COUNTED("c") ")"
@@ -230,7 +230,7 @@ static int reckon_unspent(store *s, const char *customer, int64_t cutoff, int64_
      * counting as spending, and a purchase refunded beyond it at tills
      * cut off from each other shrinks to nothing, not below (its
      * correction, events.c lot_settle). */
-    sqlite3_stmt *st = sql(s, "SELECT coalesce(sum(CASE WHEN lot_points > 0 AND lot_wall < ?2 THEN points END), 0),"
+    sqlite3_stmt *st = store_sql(s, "SELECT coalesce(sum(CASE WHEN lot_points > 0 AND lot_wall < ?2 THEN points END), 0),"
                               " coalesce(-sum(CASE WHEN lot_points < 0 THEN points END), 0) FROM ("
                               " SELECT e.points, coalesce(a2.points, a1.points, e.points) AS lot_points,"
                               "  coalesce(a2.wall, a1.wall, e.wall) AS lot_wall"
@@ -257,7 +257,7 @@ static int due_before(store *s, const char *customer, int64_t cutoff, const char
     *due = 0;
     /* Most customers have no points older than the cutoff: one index
      * probe spares everything below. */
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE customer = ?1 AND wall < ?2 AND points > 0 LIMIT 1");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM events WHERE customer = ?1 AND wall < ?2 AND points > 0 LIMIT 1");
     if (!st)
         return -1;
     bind_text(st, 1, customer);
@@ -272,7 +272,7 @@ static int due_before(store *s, const char *customer, int64_t cutoff, const char
     if (kept && unspent <= 0)
         return 0;
     if (occasion) {
-        st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+        st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
         if (!st)
             return -1;
         bind_text(st, 1, occasion);
@@ -329,7 +329,7 @@ int expire_customer(store *s, const char *customer, int64_t *expired)
 static int bonus(store *s, const char *staff, const char *customer, const char *occasion,
                  const char *kind, int64_t points, int64_t *granted)
 {
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, occasion);
@@ -525,7 +525,7 @@ static int check_offline_limit(store *s, const char *customer, int64_t points,
     int64_t limit = setting_int(s, "offline.redeem_limit");
     if (!s->offline || limit <= 0 || points <= 0)
         return 0;
-    sqlite3_stmt *st = sql(s, "SELECT coalesce(-sum(points), 0) FROM events WHERE customer = ?1"
+    sqlite3_stmt *st = store_sql(s, "SELECT coalesce(-sum(points), 0) FROM events WHERE customer = ?1"
                               " AND origin = ?2 AND wall >= ?3 AND type IN ('redeem', 'pay') AND points < 0");
     if (!st)
         return -1;
@@ -701,7 +701,7 @@ bool store_event_voided(store *s, const char *origin, int64_t seq)
 {
     char occasion[96];
     snprintf(occasion, sizeof occasion, "void:%s:%" PRId64, origin, seq);
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
     if (!st)
         return false;
     bind_text(st, 1, occasion);
@@ -712,7 +712,7 @@ bool store_event_voided(store *s, const char *origin, int64_t seq)
  * voids of those refunds. */
 static int net_effect(store *s, const struct store_event *ref, struct store_event *net)
 {
-    sqlite3_stmt *st = sql(s,
+    sqlite3_stmt *st = store_sql(s,
         "SELECT coalesce(sum(points),0), coalesce(sum(stamps),0), coalesce(sum(credit),0),"
         " coalesce(sum(spend),0), coalesce(sum(visits),0) FROM events e WHERE ("
         " (origin = ?1 AND seq = ?2)"
@@ -894,7 +894,7 @@ static int expire_all(store *s, const char *customer, int64_t *total)
     if (customer)
         return expire_customer(s, customer, total) != 0 ? -1 : 0;
     /* Collect first: expiring writes to the table being read. */
-    sqlite3_stmt *st = sql(s, "SELECT id FROM customers WHERE points > 0 AND forgotten = 0 AND enrolled > 0");
+    sqlite3_stmt *st = store_sql(s, "SELECT id FROM customers WHERE points > 0 AND forgotten = 0 AND enrolled > 0");
     if (!st)
         return -1;
     size_t n = 0, cap = 0;
@@ -945,7 +945,7 @@ int store_reward_get(store *s, const char *reward, struct store_reward *out)
     char key[STORE_TEXT_MAX * 8];
     if (!reward || text_fold(reward, key, sizeof key) != 0)
         return store_fail(s, _("no such reward"));
-    sqlite3_stmt *st = sql(s, "SELECT id, name, points, stamps, retired, tier FROM rewards"
+    sqlite3_stmt *st = store_sql(s, "SELECT id, name, points, stamps, retired, tier FROM rewards"
                               " WHERE name <> '' AND (id = ?1 OR name_key = ?2)"
                               " ORDER BY retired, id = ?1 DESC LIMIT 1");
     if (!st)
@@ -1051,7 +1051,7 @@ int store_reward_retire(store *s, const char *manager, const char *reward)
 int store_reward_list(store *s, bool with_retired,
                       int (*fn)(const struct store_reward *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT id, name, points, stamps, retired, tier FROM rewards"
+    sqlite3_stmt *st = store_sql(s, "SELECT id, name, points, stamps, retired, tier FROM rewards"
                               " WHERE name <> '' AND (?1 OR retired = 0)"
                               " ORDER BY retired, stamps > 0, points, stamps, name_key");
     if (!st)
@@ -1109,7 +1109,7 @@ int store_coupon_get(store *s, const char *code, struct store_coupon *out)
     char norm[16];
     if (!code || coupon_normalise(code, norm, sizeof norm) != 0)
         return store_fail(s, _("'%s' is not a coupon code; they look like K7QM-2XD9"), code ? code : "");
-    sqlite3_stmt *st = sql(s, "SELECT code, customer, reward, discount, percent, expires, uses"
+    sqlite3_stmt *st = store_sql(s, "SELECT code, customer, reward, discount, percent, expires, uses"
                               " FROM coupons WHERE code = ?1 AND expires > 0");
     if (!st)
         return -1;
@@ -1166,7 +1166,7 @@ static const char COUPON_ALPHABET[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
  * in use would take over that coupon (its customer, its offer). */
 static int coupon_code_taken(store *s, const char *code)
 {
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM coupons WHERE code = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM coupons WHERE code = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, code);
@@ -1322,7 +1322,7 @@ int store_coupon_redeem(store *s, const char *staff, const char *code, const cha
 int store_coupon_list(store *s, const char *customer,
                       int (*fn)(const struct store_coupon *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT code, customer, reward, discount, percent, expires, uses"
+    sqlite3_stmt *st = store_sql(s, "SELECT code, customer, reward, discount, percent, expires, uses"
                               " FROM coupons WHERE expires > 0 AND (?1 IS NULL OR customer = ?1 OR"
                               " (customer = '' AND ?1 = ''))"
                               " ORDER BY uses > 0, expires, code");
@@ -1447,7 +1447,7 @@ static int promo_end_tx(store *s, const char *manager, const char *promo)
         return -1;
     if (text_fold(promo, key, sizeof key) != 0)
         return store_fail(s, _("no such promotion"));
-    sqlite3_stmt *st = sql(s, "SELECT id, name, multiplier, days, start_minute, end_minute,"
+    sqlite3_stmt *st = store_sql(s, "SELECT id, name, multiplier, days, start_minute, end_minute,"
                               " date_from, date_to, category, ended, tier FROM promos"
                               " WHERE ended = 0 AND name <> '' AND (id = ?1 OR name_key = ?2) LIMIT 1");
     if (!st)
@@ -1469,7 +1469,7 @@ int store_promo_end(store *s, const char *manager, const char *promo)
 int store_promo_list(store *s, bool with_ended,
                      int (*fn)(const struct store_promo *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT id, name, multiplier, days, start_minute, end_minute,"
+    sqlite3_stmt *st = store_sql(s, "SELECT id, name, multiplier, days, start_minute, end_minute,"
                               " date_from, date_to, category, ended, tier FROM promos"
                               " WHERE name <> '' AND (?1 OR ended = 0) ORDER BY ended, name_key");
     if (!st)

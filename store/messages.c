@@ -198,7 +198,7 @@ int store_template_get(store *s, int trigger, const char *lang, char *subject, s
 {
     if (trigger < 0 || trigger >= TRIG_COUNT || !store_msg_lang_known(lang))
         return store_fail(s, _("no such trigger or language"));
-    sqlite3_stmt *st = sql(s, "SELECT subject, body FROM templates WHERE trig = ?1 AND lang = ?2");
+    sqlite3_stmt *st = store_sql(s, "SELECT subject, body FROM templates WHERE trig = ?1 AND lang = ?2");
     if (!st)
         return -1;
     bind_text(st, 1, TRIGGERS[trigger].name);
@@ -293,7 +293,7 @@ int messages_profile_json(store *s, const struct store_profile *p, struct jbuf *
 
 static bool forgotten(store *s, const char *customer)
 {
-    sqlite3_stmt *st = sql(s, "SELECT forgotten FROM customers WHERE id = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT forgotten FROM customers WHERE id = ?1");
     if (!st)
         return false;
     bind_text(st, 1, customer);
@@ -324,13 +324,13 @@ static int derive_contact(store *s, const struct store_event *ev)
         int won = lww_wins(s, entity, FIELDS[f], ev);
         if (won <= 0)
             return won;
-        sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO contact(customer) VALUES(?1)");
+        sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO contact(customer) VALUES(?1)");
         if (!st)
             return -1;
         bind_text(st, 1, ev->customer);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
-        if (!(st = sql(s, UPDATES[f])))
+        if (!(st = store_sql(s, UPDATES[f])))
             return -1;
         bind_text(st, 1, ev->data);
         bind_text(st, 2, ev->customer);
@@ -355,7 +355,7 @@ static int derive_forget(store *s, const char *customer)
         " WHERE customer = ?1 AND status < 2",
     };
     for (size_t i = 0; i < sizeof STEPS / sizeof STEPS[0]; i++) {
-        sqlite3_stmt *st = sql(s, STEPS[i]);
+        sqlite3_stmt *st = store_sql(s, STEPS[i]);
         if (!st)
             return -1;
         bind_text(st, 1, customer);
@@ -368,7 +368,7 @@ static int derive_forget(store *s, const char *customer)
 int store_customer_contact(store *s, const char *customer, struct store_contact *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = sql(s, "SELECT language, email_ok, email_at, email_by, sms_ok, sms_at, sms_by"
+    sqlite3_stmt *st = store_sql(s, "SELECT language, email_ok, email_at, email_by, sms_ok, sms_at, sms_by"
                               " FROM contact WHERE customer = ?1");
     if (!st)
         return -1;
@@ -397,7 +397,7 @@ int store_customer_contact(store *s, const char *customer, struct store_contact 
 static int derive_template(store *s, const struct store_event *ev)
 {
     char entity[64];
-    sqlite3_stmt *st = sql(s, "SELECT 'template:' || json_extract(?1, '$.trigger') || ':'"
+    sqlite3_stmt *st = store_sql(s, "SELECT 'template:' || json_extract(?1, '$.trigger') || ':'"
                               " || json_extract(?1, '$.lang')");
     if (!st)
         return -1;
@@ -409,13 +409,13 @@ static int derive_template(store *s, const struct store_event *ev)
     if (won <= 0)
         return won;
     /* An empty subject puts the shipped text back. */
-    st = sql(s, "DELETE FROM templates WHERE trig = json_extract(?1, '$.trigger') AND lang = json_extract(?1, '$.lang')");
+    st = store_sql(s, "DELETE FROM templates WHERE trig = json_extract(?1, '$.trigger') AND lang = json_extract(?1, '$.lang')");
     if (!st)
         return -1;
     bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(s);
-    st = sql(s, "INSERT INTO templates(trig, lang, subject, body) SELECT json_extract(?1, '$.trigger'),"
+    st = store_sql(s, "INSERT INTO templates(trig, lang, subject, body) SELECT json_extract(?1, '$.trigger'),"
                 " json_extract(?1, '$.lang'), json_extract(?1, '$.subject'), json_extract(?1, '$.body')"
                 " WHERE json_extract(?1, '$.subject') <> ''");
     if (!st)
@@ -431,13 +431,13 @@ static int derive_message(store *s, const struct store_event *ev)
     if (queued) {
         /* The row's content is the event that holds the occasion, so it
          * is the same on every till; its status comes from the outcomes. */
-        if (!(st = sql(s, "INSERT OR IGNORE INTO outbox(key, customer) VALUES(?1, ?2)")))
+        if (!(st = store_sql(s, "INSERT OR IGNORE INTO outbox(key, customer) VALUES(?1, ?2)")))
             return -1;
         bind_text(st, 1, ev->occasion);
         bind_text(st, 2, ev->customer);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
-        st = sql(s, "UPDATE outbox SET customer = ?2, trig = json_extract(?3, '$.trigger'),"
+        st = store_sql(s, "UPDATE outbox SET customer = ?2, trig = json_extract(?3, '$.trigger'),"
                     " channel = json_extract(?3, '$.channel'), lang = json_extract(?3, '$.lang'),"
                     " created = ?4, expires = coalesce(json_extract(?3, '$.expires'), 0),"
                     " vars = coalesce(json_extract(?3, '$.vars'), '{}')"
@@ -455,7 +455,7 @@ static int derive_message(store *s, const struct store_event *ev)
         return forgotten(s, ev->customer) ? derive_forget(s, ev->customer) : 0;
     }
     char key[STORE_MSG_KEY_MAX], status[16];
-    if (!(st = sql(s, "SELECT json_extract(?1, '$.msg'), json_extract(?1, '$.status')")))
+    if (!(st = store_sql(s, "SELECT json_extract(?1, '$.msg'), json_extract(?1, '$.status')")))
         return -1;
     bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
@@ -465,7 +465,7 @@ static int derive_message(store *s, const struct store_event *ev)
     int rank = store_msg_status_parse(status);
     if (rank <= MSG_QUEUED)
         return store_fail(s, "message outcome with status '%s'", status);
-    if (!(st = sql(s, "INSERT OR IGNORE INTO outbox(key, customer) VALUES(?1, ?2)")))
+    if (!(st = store_sql(s, "INSERT OR IGNORE INTO outbox(key, customer) VALUES(?1, ?2)")))
         return -1;
     bind_text(st, 1, key);
     bind_text(st, 2, ev->customer);
@@ -473,7 +473,7 @@ static int derive_message(store *s, const struct store_event *ev)
         return db_fail(s);
     /* The outcome of highest rank wins, then the latest: a message once
      * sent stays sent, and a retry never undoes a failure. */
-    st = sql(s, "UPDATE outbox SET status = ?2, s_hlc = ?3, s_origin = ?4, status_at = ?5,"
+    st = store_sql(s, "UPDATE outbox SET status = ?2, s_hlc = ?3, s_origin = ?4, status_at = ?5,"
                 " tries = coalesce(json_extract(?6, '$.tries'), 0),"
                 " next_try = coalesce(json_extract(?6, '$.next_try'), 0), reason = ?7,"
                 " recipient = CASE WHEN ?8 THEN '' ELSE coalesce(json_extract(?9, '$.to'), '') END,"
@@ -537,7 +537,7 @@ static void row_to_message(sqlite3_stmt *st, struct store_message *m)
 
 int store_message_get(store *s, const char *key, struct store_message *out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT " MESSAGE_COLS " FROM outbox WHERE key = ?1 AND trig <> ''");
+    sqlite3_stmt *st = store_sql(s, "SELECT " MESSAGE_COLS " FROM outbox WHERE key = ?1 AND trig <> ''");
     if (!st)
         return -1;
     bind_text(st, 1, key);
@@ -551,7 +551,7 @@ int store_message_list(store *s, const struct store_message_filter *f,
                        int (*fn)(const struct store_message *, void *), void *arg)
 {
     /* trig = '': an outcome whose queueing event has not arrived yet. */
-    sqlite3_stmt *st = sql(s, "SELECT " MESSAGE_COLS " FROM outbox WHERE trig <> ''"
+    sqlite3_stmt *st = store_sql(s, "SELECT " MESSAGE_COLS " FROM outbox WHERE trig <> ''"
                               " AND (?1 = '' OR customer = ?1) AND (?2 < 0 OR status = ?2) AND (?3 = '' OR trig = ?3)"
                               " ORDER BY created DESC, key LIMIT ?4");
     if (!st)
@@ -636,7 +636,7 @@ int store_message_record(store *s, const char *staff, const char *key, const str
 
 static bool consent_given(store *s, const char *customer)
 {
-    sqlite3_stmt *st = sql(s, "SELECT consent FROM customers WHERE id = ?1 AND forgotten = 0");
+    sqlite3_stmt *st = store_sql(s, "SELECT consent FROM customers WHERE id = ?1 AND forgotten = 0");
     if (!st)
         return false;
     bind_text(st, 1, customer);
@@ -645,7 +645,7 @@ static bool consent_given(store *s, const char *customer)
 
 int store_message_for_counter(store *s, const char *customer, struct store_message *out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT " MESSAGE_COLS " FROM outbox WHERE customer = ?1 AND channel = 'counter'"
+    sqlite3_stmt *st = store_sql(s, "SELECT " MESSAGE_COLS " FROM outbox WHERE customer = ?1 AND channel = 'counter'"
                               " AND status = 0 AND (expires = 0 OR expires > ?2) ORDER BY created, key LIMIT 1");
     if (!st)
         return -1;
@@ -769,7 +769,7 @@ static int occasion_coupon(store *s, const char *staff, const char *customer, in
 
 static bool occasion_held(store *s, const char *key)
 {
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
     if (!st)
         return true;    /* the caller's next write fails and says why */
     bind_text(st, 1, key);
@@ -787,7 +787,7 @@ static int pick_channel_of(store *s, const char *customer, int channels, char ch
     if (store_customer_contact(s, customer, &k) != 0)
         return -1;
     snprintf(lang, 3, "%s", k.language);
-    sqlite3_stmt *st = sql(s, "SELECT email <> '', phone <> '', consent FROM customers WHERE id = ?1 AND forgotten = 0");
+    sqlite3_stmt *st = store_sql(s, "SELECT email <> '', phone <> '', consent FROM customers WHERE id = ?1 AND forgotten = 0");
     if (!st)
         return -1;
     bind_text(st, 1, customer);
@@ -920,7 +920,7 @@ static int rewards_crossed(store *s, const struct store_customer *was, struct cr
 {
     /* Sorted here, not by ORDER BY: a sorter costs the query more than
      * the none or few rows it finds. */
-    sqlite3_stmt *st = sql(s, "SELECT r.id, r.name, r.name_key, r.points, r.stamps FROM customers c"
+    sqlite3_stmt *st = store_sql(s, "SELECT r.id, r.name, r.name_key, r.points, r.stamps FROM customers c"
                               " JOIN rewards r ON r.retired = 0 AND r.name <> '' AND"
                               " CASE WHEN r.points > 0 THEN ?2 < r.points AND c.points >= r.points"
                               " ELSE r.stamps > 0 AND ?3 < r.stamps AND c.stamps >= r.stamps END"
@@ -1113,7 +1113,7 @@ static int collect_winback(const struct store_member_row *m, void *arg)
  * the kiosk asks at each scan) or all, each with its own query. */
 static sqlite3_stmt *scan_query(store *s, const char *customer, const char *one, const char *all)
 {
-    sqlite3_stmt *st = customer ? sql(s, one) : sql(s, all);
+    sqlite3_stmt *st = customer ? store_sql(s, one) : store_sql(s, all);
     if (st && customer)
         bind_text(st, 1, customer);
     return st;
@@ -1202,7 +1202,7 @@ static int scan_tx(store *s, const char *staff, const char *customer, const stru
     char key[STORE_MSG_KEY_MAX];
     /* Waiting too long: a birthday offer not sent by the birthday is
      * dropped, not sent late. */
-    sqlite3_stmt *st = sql(s, "SELECT key, tries FROM outbox WHERE status IN (0, 1) AND expires > 0 AND expires <= ?1"
+    sqlite3_stmt *st = store_sql(s, "SELECT key, tries FROM outbox WHERE status IN (0, 1) AND expires > 0 AND expires <= ?1"
                               " AND trig <> '' AND (?2 = '' OR customer = ?2) LIMIT 1");
     for (;;) {
         if (!st)
@@ -1217,7 +1217,7 @@ static int scan_tx(store *s, const char *staff, const char *customer, const stru
         sqlite3_reset(st);
         if (messages_record_tx(s, staff, key, &o) != 0)
             return -1;
-        st = sql(s, "SELECT key, tries FROM outbox WHERE status IN (0, 1) AND expires > 0 AND expires <= ?1"
+        st = store_sql(s, "SELECT key, tries FROM outbox WHERE status IN (0, 1) AND expires > 0 AND expires <= ?1"
                     " AND trig <> '' AND (?2 = '' OR customer = ?2) LIMIT 1");
     }
     sqlite3_reset(st);
@@ -1261,7 +1261,7 @@ static int scan_tx(store *s, const char *staff, const char *customer, const stru
             return -1;
     }
     if (queued) {
-        st = sql(s, "SELECT count(*) FROM events WHERE type = 'message' AND occasion <> ''"
+        st = store_sql(s, "SELECT count(*) FROM events WHERE type = 'message' AND occasion <> ''"
                     " AND origin = ?1 AND seq > ?2");
         if (!st)
             return -1;
@@ -1312,7 +1312,7 @@ static const char *const COUPON_LINE[4] = {
 /* What a coupon gives, in the same order: %s an amount or a percentage. */
 static const char *const COUPON_OFF[4] = { "%s off", "%s zniżki", "reducere de %s", "%s kedvezmény" };
 
-static void fill(const char *tmpl, const struct values *val, char *out, size_t outsz)
+static void messages_fill(const char *tmpl, const struct values *val, char *out, size_t outsz)
 {
     size_t n = 0;
     out[0] = '\0';
@@ -1341,7 +1341,7 @@ static void fill(const char *tmpl, const struct values *val, char *out, size_t o
 int store_message_coupon(store *s, const struct store_message *m, struct store_coupon *out)
 {
     char code[16] = "";
-    sqlite3_stmt *st = sql(s, "SELECT json_extract(?1, '$.coupon')");
+    sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.coupon')");
     if (!st)
         return -1;
     bind_text(st, 1, m->vars[0] ? m->vars : "{}");
@@ -1397,7 +1397,7 @@ static void values_for(store *s, const char *customer, const char *vars, const s
         snprintf(val->v[3], sizeof val->v[3], "%s", "7");
     }
     snprintf(val->v[1], sizeof val->v[1], "%s", store_shop_name(s));
-    sqlite3_stmt *st = sql(s, "SELECT json_extract(?1, '$.reward'), json_extract(?1, '$.tier'),"
+    sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.reward'), json_extract(?1, '$.tier'),"
                               " json_extract(?1, '$.next_tier'), json_extract(?1, '$.to_next'),"
                               " json_extract(?1, '$.days'), json_extract(?1, '$.expiring'), json_extract(?1, '$.years')");
     if (!st)
@@ -1420,7 +1420,7 @@ static void values_for(store *s, const char *customer, const char *vars, const s
 }
 
 /* sample: the coupon a preview shows, or NULL (the message's own). */
-static int render(store *s, int trigger, const char *lang, const char *customer, const char *vars,
+static int messages_render(store *s, int trigger, const char *lang, const char *customer, const char *vars,
                   const struct store_coupon *sample, struct store_rendered *out)
 {
     char subject[STORE_RENDER_MAX / 4], body[STORE_RENDER_MAX];
@@ -1432,8 +1432,8 @@ static int render(store *s, int trigger, const char *lang, const char *customer,
     if (val.v[11][0] && !strstr(body, "{coupon}"))
         snprintf(body + strlen(body), sizeof body - strlen(body), "%s%s", body[0] ? " " : "",
                  COUPON_LINE[lang_index(lang)]);
-    fill(subject, &val, out->subject, sizeof out->subject);
-    fill(body, &val, out->body, sizeof out->body);
+    messages_fill(subject, &val, out->subject, sizeof out->subject);
+    messages_fill(body, &val, out->body, sizeof out->body);
     return 0;
 }
 
@@ -1445,7 +1445,7 @@ int store_message_render(store *s, const struct store_message *m, struct store_r
     if (store_customer_contact(s, m->customer, &k) != 0)
         return -1;
     const char *lang = k.language_set ? k.language : store_msg_lang_known(m->lang) ? m->lang : "en";
-    return render(s, store_trigger_parse(m->trigger), lang, m->customer, m->vars, NULL, out);
+    return messages_render(s, store_trigger_parse(m->trigger), lang, m->customer, m->vars, NULL, out);
 }
 
 int store_template_preview(store *s, int trigger, const char *lang, const char *customer,
@@ -1459,5 +1459,5 @@ int store_template_preview(store *s, int trigger, const char *lang, const char *
     bool offer = trigger >= 0 && trigger < TRIG_COUNT && trigger_offer(s, trigger, &c);
     if (offer)
         memcpy(c.code, "K7QM2XD9", 9);
-    return render(s, trigger, lang, customer, SAMPLE, offer ? &c : NULL, out);
+    return messages_render(s, trigger, lang, customer, SAMPLE, offer ? &c : NULL, out);
 }

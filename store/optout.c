@@ -94,9 +94,9 @@ int store_message_opt_out(store *s, const char *channel, const char *address, in
     /* Everyone with that address who still has the consent: a family's
      * shared phone opts out as one. */
     sqlite3_stmt *st = email
-        ? sql(s, "SELECT c.id FROM customers c JOIN contact k ON k.customer = c.id WHERE c.email <> ''"
+        ? store_sql(s, "SELECT c.id FROM customers c JOIN contact k ON k.customer = c.id WHERE c.email <> ''"
                  " AND lower(c.email) = lower(?1) AND c.forgotten = 0 AND k.email_ok = 1")
-        : sql(s, "SELECT c.id FROM customers c JOIN contact k ON k.customer = c.id WHERE c.phone <> ''"
+        : store_sql(s, "SELECT c.id FROM customers c JOIN contact k ON k.customer = c.id WHERE c.phone <> ''"
                  " AND substr(c.phone, -9) = ?1 AND c.forgotten = 0 AND k.sms_ok = 1");
     if (!st)
         return -1;

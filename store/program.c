@@ -167,7 +167,7 @@ static bool settings_load(store *s)
         return false;
     if (s->settings.loaded)
         return true;
-    sqlite3_stmt *st = sql(s, "SELECT key, value FROM settings ORDER BY key");
+    sqlite3_stmt *st = store_sql(s, "SELECT key, value FROM settings ORDER BY key");
     if (!st)
         return false;
     s->settings.n = 0;
@@ -218,7 +218,7 @@ static void setting_raw(store *s, const char *key, char *out, size_t outsz)
                 snprintf(out, outsz, "%s", s->settings.item[i].value);
         return;
     }
-    sqlite3_stmt *st = sql(s, "SELECT value FROM settings WHERE key = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT value FROM settings WHERE key = ?1");
     if (!st)
         return;
     bind_text(st, 1, key);
@@ -469,7 +469,7 @@ int earn_rate_check(store *s, int64_t per_unit, int64_t tier_milli, int64_t prom
                 tier_milli = t[i].multiplier;
     }
     if (promo_milli < 0) {
-        sqlite3_stmt *st = sql(s, "SELECT max(multiplier) FROM promos WHERE ended = 0 AND name <> ''");
+        sqlite3_stmt *st = store_sql(s, "SELECT max(multiplier) FROM promos WHERE ended = 0 AND name <> ''");
         if (!st)
             return -1;
         promo_milli = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -505,7 +505,7 @@ static int setting_write(store *s, const char *staff, const char *key, const cha
             return -1;
     }
     if (d->kind == K_CURRENCY && s->currency[0] && strcmp(canon, s->currency) != 0) {
-        sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE spend <> 0 OR credit <> 0 LIMIT 1");
+        sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM events WHERE spend <> 0 OR credit <> 0 LIMIT 1");
         if (!st)
             return -1;
         if (sqlite3_step(st) == SQLITE_ROW)
@@ -581,7 +581,7 @@ static int window_sum(store *s, const char *customer, int64_t from, int64_t *sum
 {
     struct tier_cache *c = tier_slot(s, customer);
     bool kept = c && strcmp(c->customer, customer) == 0;
-    sqlite3_stmt *st = kept ? sql(s, WINDOW_SUM(" AND wall <= ?3")) : sql(s, WINDOW_SUM(""));
+    sqlite3_stmt *st = kept ? store_sql(s, WINDOW_SUM(" AND wall <= ?3")) : store_sql(s, WINDOW_SUM(""));
     if (!st)
         return -1;
     bind_text(st, 1, customer);
@@ -736,7 +736,7 @@ int64_t promo_multiplier(store *s, int64_t now, const char *category, const char
     char cat[128] = "";
     if (category)
         text_fold(category, cat, sizeof cat);
-    sqlite3_stmt *st = sql(s, "SELECT multiplier, days, start_minute, end_minute, date_from,"
+    sqlite3_stmt *st = store_sql(s, "SELECT multiplier, days, start_minute, end_minute, date_from,"
                               " date_to, category, tier FROM promos WHERE ended = 0 AND name <> ''");
     if (!st)
         return 1000;

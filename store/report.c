@@ -297,7 +297,7 @@ static int check_till(store *s, const struct store_report_query *q)
     const char *t = till_of(q);
     if (!*t)
         return 0;
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM events WHERE origin = ?1 LIMIT 1");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM events WHERE origin = ?1 LIMIT 1");
     if (!st)
         return -1;
     bind_text(st, 1, t);
@@ -440,7 +440,7 @@ static int later_is_shorter(store *s, int64_t when)
 {
     /* Two subqueries: SQLite reads a min() or a max() off the index only
      * when it is the query's one aggregate. */
-    sqlite3_stmt *st = sql(s, "SELECT (SELECT min(wall) FROM events), (SELECT max(wall) FROM events)");
+    sqlite3_stmt *st = store_sql(s, "SELECT (SELECT min(wall) FROM events), (SELECT max(wall) FROM events)");
     if (!st || step_row(s, st) != 0)
         return -1;
     int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
@@ -451,7 +451,7 @@ static int later_is_shorter(store *s, int64_t when)
 /* The one figure a query of one moment (?1) gives. */
 static int value_at(store *s, const char *text, int64_t when, int64_t *out)
 {
-    sqlite3_stmt *st = sql(s, text);
+    sqlite3_stmt *st = store_sql(s, text);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, when);
@@ -522,7 +522,7 @@ static void derive_summary(store *s, struct store_summary *x, int days)
  * reading a fifth of a year's visits on 100,000 members). */
 static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT (SELECT min(hour) FROM roll_till), (SELECT max(hour) FROM roll_till)");
+    sqlite3_stmt *st = store_sql(s, "SELECT (SELECT min(hour) FROM roll_till), (SELECT max(hour) FROM roll_till)");
     if (!st || step_row(s, st) != 0)
         return -1;
     int64_t lo = sqlite3_column_int64(st, 0) * HOUR_MS, hi = (sqlite3_column_int64(st, 1) + 1) * HOUR_MS;
@@ -536,7 +536,7 @@ static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **ou
     char text[4096];
     snprintf(text, sizeof text, SQL_ROLL_VISITS_T, seek ? ROLL_SEEK : ROLL_SCAN,
              seek ? "c.rowid" : "r.customer");
-    *out = sql(s, text);
+    *out = store_sql(s, text);
     return *out ? 0 : -1;
 }
 
@@ -575,7 +575,7 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     /* From roll_till when the bounds are whole hours, else the events. */
     bool roll = on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
     int64_t unit = roll ? HOUR_MS : 1;
-    st = sql(s, roll ? SQL_ROLL_TOTALS : SQL_TOTALS);
+    st = store_sql(s, roll ? SQL_ROLL_TOTALS : SQL_TOTALS);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 2, p->to / unit);
@@ -612,7 +612,7 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     }
     sqlite3_reset(st);
 
-    st = sql(s, SQL_MEMBERS);
+    st = store_sql(s, SQL_MEMBERS);
     if (!st)
         return -1;
     bind_periods(st, q);
@@ -664,7 +664,7 @@ static int days_tx(store *s, const struct store_report_query *q,
     const struct store_period *p = &q->period;
     if (check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, SQL_DAYS);
+    sqlite3_stmt *st = store_sql(s, SQL_DAYS);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, p->from);
@@ -747,7 +747,7 @@ static int visits_per_day_tx(store *s, const struct store_report_query *q, int64
     }
     int rc = 0;
     if (roll) {
-        sqlite3_stmt *st = sql(s, "SELECT hour, sum(visits) FROM roll_till WHERE hour >= ?1 AND hour < ?2"
+        sqlite3_stmt *st = store_sql(s, "SELECT hour, sum(visits) FROM roll_till WHERE hour >= ?1 AND hour < ?2"
                                   " AND (?3 = '' OR till = ?3) GROUP BY hour ORDER BY hour");
         if (!st) {
             free(midnight);
@@ -974,7 +974,7 @@ static int segments_tx(store *s, const struct store_report_query *q,
         return store_fail(s, _("no such segment"));
     if (check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, SQL_SEGMENTS);
+    sqlite3_stmt *st = store_sql(s, SQL_SEGMENTS);
     if (!st)
         return -1;
     bind_members(st, q);
@@ -1071,7 +1071,7 @@ static int customers_tx(store *s, const struct store_report_query *q, enum store
 {
     if (check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, SQL_CUSTOMERS);
+    sqlite3_stmt *st = store_sql(s, SQL_CUSTOMERS);
     if (!st)
         return -1;
     bind_members(st, q);
@@ -1136,7 +1136,7 @@ static int rewards_tx(store *s, const struct store_report_query *q,
         pow10 *= 10;
     if (pay_rate <= 0)
         pay_rate = 100;
-    sqlite3_stmt *st = sql(s, SQL_REWARDS);
+    sqlite3_stmt *st = store_sql(s, SQL_REWARDS);
     if (!st)
         return -1;
     bind_periods(st, q);
@@ -1224,7 +1224,7 @@ static int tiers_tx(store *s, const struct store_report_query *q,
     struct tier tiers[8];
     int n = tiers_load(s, tiers, 8);
     int64_t window = setting_int(s, "tier.window_days") * DAY_MS;
-    sqlite3_stmt *st = sql(s, SQL_TIERS);
+    sqlite3_stmt *st = store_sql(s, SQL_TIERS);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, p->from);
@@ -1358,7 +1358,7 @@ static int activity_tx(store *s, const struct store_report_query *q, bool by_til
         return -1;
     const struct store_period *p = &q->period;
     bool roll = on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
-    sqlite3_stmt *st = sql(s, roll ? SQL_ROLL_ACTIVITY : SQL_ACTIVITY);
+    sqlite3_stmt *st = store_sql(s, roll ? SQL_ROLL_ACTIVITY : SQL_ACTIVITY);
     if (!st)
         return -1;
     int64_t unit = roll ? HOUR_MS : 1;
@@ -1497,7 +1497,7 @@ static void overdraft_row(sqlite3_stmt *st, const char *unit, int64_t delta, int
 static int over_refunds(store *s, const struct store_report_query *q, struct store_overdraft_row *r,
                         int (*fn)(const struct store_overdraft_row *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, SQL_OVER_REFUNDS);
+    sqlite3_stmt *st = store_sql(s, SQL_OVER_REFUNDS);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, q->period.to);
@@ -1522,7 +1522,7 @@ static int overdrafts_tx(store *s, const struct store_report_query *q, struct st
         value_at(s, OVER_REFUNDED, p->to, &n->over_refunded) != 0 ||
         value_at(s, OVER_REFUNDED, p->from, &n->prev_over_refunded) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, SQL_OVERDRAFTS);
+    sqlite3_stmt *st = store_sql(s, SQL_OVERDRAFTS);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, p->to);
@@ -1617,7 +1617,7 @@ static int day_tx(store *s, const struct store_report_query *q,
 {
     if (check_till(s, q) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, SQL_DAY);
+    sqlite3_stmt *st = store_sql(s, SQL_DAY);
     if (!st)
         return -1;
     bind_periods(st, q);
@@ -1713,7 +1713,7 @@ static int msg_row_order(const void *a, const void *b)
 static int messages_tx(store *s, const struct store_report_query *q,
                        int (*fn)(const struct store_msg_report_row *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, MSG_REPORT_SQL);
+    sqlite3_stmt *st = store_sql(s, MSG_REPORT_SQL);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, q->period.from);

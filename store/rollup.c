@@ -109,7 +109,7 @@ int rollup_flush(store *s)
 {
     for (int i = 0; i < s->nroll; i++) {
         const struct roll_pending *r = &s->roll[i];
-        sqlite3_stmt *st = sql(s,
+        sqlite3_stmt *st = store_sql(s,
             "INSERT INTO roll_till(hour, till, staff, visits, spend, issued, redeemed, expired, nps,"
             " promoters, detractors, points, events, tx, sales, refunds, refunded, voids, voided,"
             " adjusts, adjusted, overrides) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
@@ -175,7 +175,7 @@ static int cust_add(store *s, const char *customer, int64_t wall, const char *ti
 {
     if ((visits == 0 && spend == 0 && tspend == 0) || !customer[0])
         return 0;
-    sqlite3_stmt *st = sql(s, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+    sqlite3_stmt *st = store_sql(s, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
                               " VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st)
         return -1;
@@ -191,13 +191,13 @@ static int cust_add(store *s, const char *customer, int64_t wall, const char *ti
 /* Folds the oldest `limit` rows of the log (all when limit <= 0). */
 int rollup_fold(store *s, int limit)
 {
-    sqlite3_stmt *st = sql(s, "SELECT min(n) FROM roll_log");
+    sqlite3_stmt *st = store_sql(s, "SELECT min(n) FROM roll_log");
     if (!st)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
         return 0;
     int64_t last = limit > 0 ? sqlite3_column_int64(st, 0) + limit - 1 : INT64_MAX;
-    st = sql(s, "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend)"
+    st = store_sql(s, "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend)"
                 " SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log"
                 " WHERE n <= ?1 GROUP BY customer, wall, till"
                 " ON CONFLICT(customer, wall, till) DO UPDATE SET visits = visits + excluded.visits,"
@@ -207,7 +207,7 @@ int rollup_fold(store *s, int limit)
     sqlite3_bind_int64(st, 1, last);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(s);
-    st = sql(s, "DELETE FROM roll_log WHERE n <= ?1");
+    st = store_sql(s, "DELETE FROM roll_log WHERE n <= ?1");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, last);
@@ -219,7 +219,7 @@ int rollup_fold(store *s, int limit)
 int store_rollup_fold(store *s, int limit)
 {
     /* Look first without the write lock: mostly there is nothing to do. */
-    sqlite3_stmt *st = sql(s, "SELECT EXISTS (SELECT 1 FROM roll_log)");
+    sqlite3_stmt *st = store_sql(s, "SELECT EXISTS (SELECT 1 FROM roll_log)");
     bool any = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
     store_release(s);
     if (!st)
@@ -317,7 +317,7 @@ static bool judged(const struct lot *p)
  * standing's own correction (lot_adjust, events.c lot_settle). */
 static int lot_sum(store *s, const struct lot *p, int64_t *out)
 {
-    sqlite3_stmt *st = sql(s,
+    sqlite3_stmt *st = store_sql(s,
         "SELECT (SELECT coalesce(sum(c.visits), 0) FROM events c WHERE c.ref_origin <> ''"
         "  AND c.ref_origin = ?1 AND c.ref_seq = ?2 AND " COUNTED("c") ")"
         " + (SELECT coalesce(sum(v.visits), 0) FROM events r JOIN events v ON v.ref_origin <> ''"
@@ -385,7 +385,7 @@ static int own_add(store *s, const struct store_event *ev, int sign, bool counts
             v[R_EXPIRED] = sign * ev->points;
         if (strcmp(t, "nps") == 0) {
             /* As report.c reads an answer: no score, neither. */
-            sqlite3_stmt *st = sql(s, "SELECT json_extract(?1, '$.score') >= 9,"
+            sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.score') >= 9,"
                                       " json_extract(?1, '$.score') <= 6");
             if (!st)
                 return -1;
@@ -469,7 +469,7 @@ int rollup_retract(store *s, const struct store_event *ev)
 static int take_in(store *s, const struct store_event *ev, const struct lot *self,
                    const struct lot *p, int64_t *ds)
 {
-    sqlite3_stmt *st = sql(s, "SELECT origin, seq, spend, points, visits, " COUNTED("c") ", type, wall"
+    sqlite3_stmt *st = store_sql(s, "SELECT origin, seq, spend, points, visits, " COUNTED("c") ", type, wall"
                               " FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1"
                               " AND c.ref_seq = ?2");
     if (!st)
@@ -498,7 +498,7 @@ static int take_in(store *s, const struct store_event *ev, const struct lot *sel
             return -1;
         if (held == 0)
             continue;
-        sqlite3_stmt *up = sql(s, "SELECT coalesce(sum(spend), 0), coalesce(sum(points), 0), count(*)"
+        sqlite3_stmt *up = store_sql(s, "SELECT coalesce(sum(spend), 0), coalesce(sum(points), 0), count(*)"
                                   " FROM events v WHERE v.ref_origin <> '' AND v.ref_origin = ?1"
                                   " AND v.ref_seq = ?2 AND " COUNTED("v"));
         if (!up)

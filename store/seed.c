@@ -104,20 +104,20 @@ static uint64_t splitmix64(uint64_t *x)
 }
 
 /* Uniform in [0, n), n > 0. */
-static uint32_t rnd(uint64_t *x, uint32_t n)
+static uint32_t seed_rnd(uint64_t *x, uint32_t n)
 {
     return (uint32_t)(((splitmix64(x) >> 32) * (uint64_t)n) >> 32);
 }
 
 static int rnd_range(uint64_t *x, int lo, int hi)     /* [lo, hi] */
 {
-    return lo + (int)rnd(x, (uint32_t)(hi - lo + 1));
+    return lo + (int)seed_rnd(x, (uint32_t)(hi - lo + 1));
 }
 
 /* true with probability per / 10000 */
 static bool chance(uint64_t *x, uint32_t per)
 {
-    return rnd(x, 10000) < per;
+    return seed_rnd(x, 10000) < per;
 }
 
 /* --- names ------------------------------------------------------------------ */
@@ -214,7 +214,7 @@ static int reward(struct sim *m, const char *name, int64_t points, int64_t stamp
 static int staff_member(struct sim *m, const char *name, char out[STORE_ID_LEN + 1])
 {
     /* A member of that name already there (with their own PIN) is kept. */
-    sqlite3_stmt *st = sql(m->s, "SELECT id FROM staff WHERE name_key = tally_fold(?1) AND disabled = 0"
+    sqlite3_stmt *st = store_sql(m->s, "SELECT id FROM staff WHERE name_key = tally_fold(?1) AND disabled = 0"
                                  " AND name <> '' ORDER BY id LIMIT 1");
     if (!st)
         return -1;
@@ -235,7 +235,7 @@ static int staff_member(struct sim *m, const char *name, char out[STORE_ID_LEN +
     return 0;
 }
 
-static int setup(struct sim *m)
+static int seed_setup(struct sim *m)
 {
     /* The price level of the currency: a coffee is about 3 EUR, 12 PLN. */
     const char *cur = store_currency(m->s);
@@ -291,13 +291,13 @@ static void draw_customers(struct sim *m)
         c->visits_left = -1;
         c->stop_day = NO_DAY;
         c->last_nps = -100000;
-        uint32_t k = rnd(&x, 100);
-        c->join_day = rnd(&x, 100) < 40 ? (int32_t)rnd(&x, (uint32_t)(m->days / 10 + 1))
-                                        : (int32_t)rnd(&x, (uint32_t)m->days + 1);
+        uint32_t k = seed_rnd(&x, 100);
+        c->join_day = seed_rnd(&x, 100) < 40 ? (int32_t)seed_rnd(&x, (uint32_t)(m->days / 10 + 1))
+                                        : (int32_t)seed_rnd(&x, (uint32_t)m->days + 1);
         if (k < 15) {
             c->kind = REGULAR;
             c->interval_x10 = (int16_t)rnd_range(&x, 25, 85);
-            if (rnd(&x, 100) < 5)
+            if (seed_rnd(&x, 100) < 5)
                 c->stop_day = c->join_day + rnd_range(&x, 60, 400);
         } else if (k < 55) {
             c->kind = OCCASIONAL;
@@ -311,7 +311,7 @@ static void draw_customers(struct sim *m)
             c->interval_x10 = (int16_t)rnd_range(&x, 200, 900);
             c->visits_left = (int16_t)rnd_range(&x, 1, 3);
         }
-        uint32_t b = rnd(&x, 100);
+        uint32_t b = seed_rnd(&x, 100);
         c->basket = b < 65 ? 0 : b < 88 ? 1 : 2;
         c->next_day = c->join_day;
     }
@@ -370,35 +370,35 @@ static int enrol(struct sim *m, int i, int64_t t, const char *staff)
      * depend on who else came that day. */
     uint64_t x = m->spec->seed ^ ((uint64_t)(i + 1) * 0x9e6c63d0676a9a99ULL);
     splitmix64(&x);
-    const char *first = FIRST[rnd(&x, NFIRST)], *last = LAST[rnd(&x, NLAST)];
+    const char *first = FIRST[seed_rnd(&x, NFIRST)], *last = LAST[seed_rnd(&x, NLAST)];
     char name[128], phone[32], email[160], birthday[48], card[STORE_ID_LEN + 1];
     snprintf(name, sizeof name, "%s %s", first, last);
     /* A national number unique to the customer: i*37 mod 10^8 is a bijection. */
     snprintf(phone, sizeof phone, "%s %d%08" PRId64, country_code(store_currency(m->s)),
-             5 + (int)rnd(&x, 3), ((int64_t)i * 37 + 12345678) % 100000000);
+             5 + (int)seed_rnd(&x, 3), ((int64_t)i * 37 + 12345678) % 100000000);
     /* Enrolling with a phone number checks it is not taken with a query
      * that reads every customer (customers.c phone_taken): in a big demo
      * shop only about 2,000 members give one. */
-    bool with_phone = m->n <= 2000 || rnd(&x, (uint32_t)m->n) < 2000;
+    bool with_phone = m->n <= 2000 || seed_rnd(&x, (uint32_t)m->n) < 2000;
     struct store_profile p = { .name = name, .phone = with_phone ? phone : NULL, .consent = 0 };
-    if (rnd(&x, 100) < 50) {
+    if (seed_rnd(&x, 100) < 50) {
         char f[64], l[64];
         if (text_fold(first, f, sizeof f) == 0 && text_fold(last, l, sizeof l) == 0) {
             snprintf(email, sizeof email, "%s.%s%d@example.com", f, l, i);
             p.email = email;
         }
     }
-    if (rnd(&x, 100) < 65) {
+    if (seed_rnd(&x, 100) < 65) {
         int y = rnd_range(&x, 1950, 2006), mo = rnd_range(&x, 1, 12);
         snprintf(birthday, sizeof birthday, "%04d-%02d-%02d", y, mo,
                  rnd_range(&x, 1, days_in_month(y, mo)));
         p.birthday = birthday;
     }
-    c->consent = rnd(&x, 100) < 60;
+    c->consent = seed_rnd(&x, 100) < 60;
     p.consent = c->consent;
     /* One in ten was brought by a member who joined before them. */
-    if (m->nenrolled > 0 && rnd(&m->rng, 100) < 10) {
-        struct who *r = &m->w[m->enrolled[rnd(&m->rng, (uint32_t)m->nenrolled)]];
+    if (m->nenrolled > 0 && seed_rnd(&m->rng, 100) < 10) {
+        struct who *r = &m->w[m->enrolled[seed_rnd(&m->rng, (uint32_t)m->nenrolled)]];
         if (!r->forgotten)
             p.referred_by = r->id;
     }
@@ -534,7 +534,7 @@ static void visit(struct sim *m, int i, int64_t t)
         m->tx_events += 1;
     }
     /* Corrections: a refund, a barista's undo, a manager's void. */
-    uint32_t u = rnd(&m->rng, 10000);
+    uint32_t u = seed_rnd(&m->rng, 10000);
     char ref[sizeof r.ref];
     memcpy(ref, r.ref, sizeof ref);
     if (u < 25) {
@@ -587,9 +587,9 @@ static void visit(struct sim *m, int i, int64_t t)
         t += 10000;
     }
     if (m->day - c->last_nps >= 90 && chance(&m->rng, 700)) {
-        uint32_t k = rnd(&m->rng, 100);
+        uint32_t k = seed_rnd(&m->rng, 100);
         int score = k < 35 ? 10 : k < 60 ? 9 : k < 73 ? 8 : k < 85 ? 7 : k < 92 ? 6
-                  : k < 96 ? 5 : (int)rnd(&m->rng, 5);
+                  : k < 96 ? 5 : (int)seed_rnd(&m->rng, 5);
         at(m, t);
         ok(m, store_nps(s, staff, c->id, score), 1);
         c->last_nps = m->day;
@@ -741,10 +741,10 @@ static const int HOURS[12] = { 8, 14, 10, 7, 7, 11, 10, 7, 8, 8, 6, 4 };
 
 static int64_t time_of_day(struct sim *m)
 {
-    int k = (int)rnd(&m->rng, 100), h = 0;
+    int k = (int)seed_rnd(&m->rng, 100), h = 0;
     while (h < 11 && k >= HOURS[h])
         k -= HOURS[h++];
-    return (int64_t)(7 + h) * 3600000 + (int64_t)rnd(&m->rng, 3600) * 1000;
+    return (int64_t)(7 + h) * 3600000 + (int64_t)seed_rnd(&m->rng, 3600) * 1000;
 }
 
 static int run_day(struct sim *m)
@@ -817,7 +817,7 @@ static int run_batch(store *s, void *arg)
 static int setup_tx(store *s, void *arg)
 {
     (void)s;
-    return setup(arg);
+    return seed_setup(arg);
 }
 
 int store_seed_demo(store *s, const struct store_seed_spec *spec, struct store_seed_stats *out)
@@ -830,7 +830,7 @@ int store_seed_demo(store *s, const struct store_seed_spec *spec, struct store_s
         return store_fail(s, _("give 1 to 10,000,000 customers and 1 to 3650 days"));
     if (require_manager(s, spec->manager) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM customers LIMIT 1");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM customers LIMIT 1");
     if (!st)
         return -1;
     int held = sqlite3_step(st) == SQLITE_ROW;

@@ -26,7 +26,7 @@ static void row_to_staff(sqlite3_stmt *st, struct store_staff *out)
 
 int store_staff_get(store *s, const char *id, struct store_staff *out)
 {
-    sqlite3_stmt *st = sql(s, "SELECT id, name, role, disabled FROM staff WHERE id = ?1 AND name <> ''");
+    sqlite3_stmt *st = store_sql(s, "SELECT id, name, role, disabled FROM staff WHERE id = ?1 AND name <> ''");
     if (!st)
         return -1;
     bind_text(st, 1, id);
@@ -54,7 +54,7 @@ int require_staff(store *s, const char *staff)
 
 bool store_has_manager(store *s)
 {
-    sqlite3_stmt *st = sql(s, "SELECT 1 FROM staff WHERE role = 2 AND disabled = 0 AND name <> ''");
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM staff WHERE role = 2 AND disabled = 0 AND name <> ''");
     return st && sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -74,7 +74,7 @@ static int find_by_name(store *s, const char *name, char id[STORE_ID_LEN + 1], c
     char key[STORE_TEXT_MAX * 8];
     if (text_fold(name, key, sizeof key) != 0)
         return -1;
-    sqlite3_stmt *st = sql(s, "SELECT id, pin_hash FROM staff WHERE name_key = ?1 AND disabled = 0"
+    sqlite3_stmt *st = store_sql(s, "SELECT id, pin_hash FROM staff WHERE name_key = ?1 AND disabled = 0"
                               " ORDER BY id LIMIT 1");
     if (!st)
         return -1;
@@ -166,7 +166,7 @@ int store_staff_disable(store *s, const char *by, const char *name)
 
 int store_staff_list(store *s, int (*fn)(const struct store_staff *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, "SELECT id, name, role, disabled FROM staff WHERE name <> ''"
+    sqlite3_stmt *st = store_sql(s, "SELECT id, name, role, disabled FROM staff WHERE name <> ''"
                               " ORDER BY disabled, name_key");
     if (!st)
         return -1;
@@ -248,7 +248,7 @@ static int guard_write(store *s, const char *id, int failures, int64_t when)
     char key[32], v[64];
     guard_key(id, key);
     if (failures == 0) {
-        sqlite3_stmt *st = sql(s, "DELETE FROM local WHERE key = ?1");
+        sqlite3_stmt *st = store_sql(s, "DELETE FROM local WHERE key = ?1");
         if (!st)
             return -1;
         bind_text(st, 1, key);

@@ -520,6 +520,31 @@ struct store_summary {
 int store_report_summary(store *s, const struct store_report_query *q,
                          struct store_summary *cur, struct store_summary *prev);
 
+/* The summary's figures, described once (figures.c) for every screen that
+ * shows them: the report command and the dashboard pick which, in their
+ * own order, and present each by its kind. */
+enum store_figure_kind {
+    STORE_FIGURE_COUNT,         /* a whole number */
+    STORE_FIGURE_MONEY,         /* minor units of the shop's currency */
+    STORE_FIGURE_PERCENT,       /* tenths of a percent: 551 is 55.1 % */
+    STORE_FIGURE_TENTHS,        /* tenths, no percent sign (the NPS): 577 is 57.7 */
+    STORE_FIGURE_HUNDREDTHS,    /* hundredths (visits per member): 263 is 2.63 */
+};
+struct store_figure {
+    const char *key;            /* its name in CSV and JSON */
+    const char *label;          /* the report's words for it, N_() */
+    const char *short_label;    /* the dashboard's, N_(); NULL: not on it */
+    enum store_figure_kind kind;
+    int good;                   /* +1: a rise is good news, -1: bad news, 0: neither */
+    size_t offset;              /* of its int64_t in struct store_summary */
+};
+/* Every figure, in the report's order; *n gets their count. */
+const struct store_figure *store_figures(int *n);
+/* The figure called key, or NULL. */
+const struct store_figure *store_figure(const char *key);
+/* Its value in s (STORE_NA when it has none). */
+int64_t store_figure_value(const struct store_summary *s, const struct store_figure *f);
+
 enum store_segment { SEG_NEW, SEG_LAPSED, SEG_AT_RISK, SEG_HIGH_VALUE, SEG_REGULAR,
                      SEG_OCCASIONAL, SEG_COUNT };
 const char *store_segment_name(int seg);    /* "new", "at-risk" ... */

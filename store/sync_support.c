@@ -96,7 +96,7 @@ static int older_imports(store *s, const struct store_event *ev, const unsigned 
     if (store_signer(s, ev->origin, bound, &first) != 1 || first != ev->seq ||
         memcmp(bound, key, sizeof bound) != 0)
         return 0;
-    sqlite3_stmt *st = sql(s, "SELECT j.value FROM json_each(?1, '$.value.imports') j"
+    sqlite3_stmt *st = store_sql(s, "SELECT j.value FROM json_each(?1, '$.value.imports') j"
                               " WHERE j.type = 'text' AND length(j.value) = ?2 AND j.value <> ?3"
                               " AND NOT EXISTS(SELECT 1 FROM settings WHERE key = '" TILL_PREFIX "' || j.value)");
     if (!st)
@@ -129,7 +129,7 @@ int till_derive(store *s, const struct store_event *ev)
     /* Whether or not the record wins by clock: the set only grows, so
      * every till that holds the same events holds the same set. A record
      * of an origin given up after a restore (replaced_by) keeps the key. */
-    sqlite3_stmt *st = sql(s, "INSERT OR IGNORE INTO settings(key, value)"
+    sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO settings(key, value)"
                               " SELECT '" REMOVED_PREFIX "' || json_extract(?1, '$.value.public_key'),"
                               " json_extract(?1, '$.key')"
                               " WHERE json_extract(?1, '$.value.removed') = 1"
@@ -142,7 +142,7 @@ int till_derive(store *s, const struct store_event *ev)
         return db_fail(s);
     /* The first record that names a till's signing key decides it, for
      * good (chain.c): later records, by clock or not, cannot move it. */
-    st = sql(s, "SELECT substr(json_extract(?1, '$.key'), 6), coalesce(json_extract(?1, '$.value.sign_key'), ''),"
+    st = store_sql(s, "SELECT substr(json_extract(?1, '$.key'), 6), coalesce(json_extract(?1, '$.value.sign_key'), ''),"
                 " coalesce(json_extract(?1, '$.value.signed_from'), 0)");
     if (!st)
         return -1;
@@ -205,7 +205,7 @@ int import_origin_of(const unsigned char key[STORE_SIGN_KEY_BYTES], const unsign
  * another key claimed it. */
 static int vouch_bind(store *s, const char *origin, const unsigned char key[STORE_SIGN_KEY_BYTES])
 {
-    sqlite3_stmt *st = sql(s, "SELECT sign_key FROM signers WHERE origin = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT sign_key FROM signers WHERE origin = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -221,7 +221,7 @@ static int vouch_bind(store *s, const char *origin, const unsigned char key[STOR
     sqlite3_reset(st);
     if (same)
         return 0;
-    st = sql(s, "INSERT OR REPLACE INTO signers(origin, sign_key, first_seq) VALUES(?1, X'', 1)");
+    st = store_sql(s, "INSERT OR REPLACE INTO signers(origin, sign_key, first_seq) VALUES(?1, X'', 1)");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -230,7 +230,7 @@ static int vouch_bind(store *s, const char *origin, const unsigned char key[STOR
 
 int vouch_derive(store *s, const struct store_event *ev)
 {
-    sqlite3_stmt *st = sql(s, "SELECT substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1),"
+    sqlite3_stmt *st = store_sql(s, "SELECT substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1),"
                               " coalesce(json_extract(?1, '$.value.sign_key'), ''),"
                               " coalesce(json_extract(?1, '$.value.nonce'), ''),"
                               " EXISTS(SELECT 1 FROM settings WHERE key = '" TILL_PREFIX "' ||"
@@ -305,7 +305,7 @@ static int own_imports(store *s, bool proven, char (*ids)[STORE_ORIGIN_LEN + 1],
                        char (*nonces)[2 * IMPORT_NONCE_BYTES + 1], int max)
 {
     char nonce[2 * IMPORT_NONCE_BYTES + 8];
-    sqlite3_stmt *st = sql(s, "SELECT substr(key, length('" IMPORTED_PREFIX "') + 1) AS o, CAST(value AS TEXT)"
+    sqlite3_stmt *st = store_sql(s, "SELECT substr(key, length('" IMPORTED_PREFIX "') + 1) AS o, CAST(value AS TEXT)"
                               " FROM local WHERE key LIKE '" IMPORTED_PREFIX "%'"
                               " AND o NOT IN (SELECT origin FROM signers) ORDER BY key");
     if (!st)
@@ -362,7 +362,7 @@ int import_origin_new(store *s, char origin[STORE_ORIGIN_LEN + 1], char nonce_he
         if (import_origin_of(pk, nonce, origin) != 0)
             return store_fail(s, "%s", _("out of memory"));
         /* A 32-bit id can meet one the shop has: take another nonce. */
-        sqlite3_stmt *st = sql(s, "SELECT ?1 = ?2 OR EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1)"
+        sqlite3_stmt *st = store_sql(s, "SELECT ?1 = ?2 OR EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1)"
                                   " OR EXISTS(SELECT 1 FROM vv WHERE origin = ?1)"
                                   " OR EXISTS(SELECT 1 FROM events WHERE origin = ?1)"
                                   " OR EXISTS(SELECT 1 FROM signers WHERE origin = ?1)"
@@ -387,7 +387,7 @@ int store_till_key_removed(store *s, const unsigned char key[STORE_KEY_BYTES])
 {
     char pk[2 * STORE_KEY_BYTES + 1];
     sodium_bin2hex(pk, sizeof pk, key, STORE_KEY_BYTES);
-    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM settings WHERE key = '" REMOVED_PREFIX "' || ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM settings WHERE key = '" REMOVED_PREFIX "' || ?1");
     if (!st)
         return -1;
     bind_text(st, 1, pk);
@@ -405,7 +405,7 @@ static bool till_usable(const struct store_till *t)
 int store_till_list(store *s, bool with_removed,
                     int (*fn)(const struct store_till *, void *), void *arg)
 {
-    sqlite3_stmt *st = sql(s, TILL_SELECT " ORDER BY key");
+    sqlite3_stmt *st = store_sql(s, TILL_SELECT " ORDER BY key");
     if (!st)
         return -1;
     struct store_till t;
@@ -425,7 +425,7 @@ int store_till_list(store *s, bool with_removed,
 
 int store_till_get(store *s, const char *origin, struct store_till *out)
 {
-    sqlite3_stmt *st = sql(s, TILL_SELECT " AND key = 'till.' || ?1");
+    sqlite3_stmt *st = store_sql(s, TILL_SELECT " AND key = 'till.' || ?1");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -527,7 +527,7 @@ static int till_known(store *s, const struct store_till *t)
         return -1;
     sodium_memzero(sk, sizeof sk);
     sodium_bin2hex(pk, sizeof pk, t->public_key, STORE_KEY_BYTES);
-    sqlite3_stmt *st = sql(s, "SELECT ?1 = ?3"
+    sqlite3_stmt *st = store_sql(s, "SELECT ?1 = ?3"
                               " OR EXISTS(SELECT 1 FROM settings WHERE key = 'till.' || ?1)"
                               " OR EXISTS(SELECT 1 FROM events WHERE origin = ?1)"
                               " OR EXISTS(SELECT 1 FROM vv WHERE origin = ?1)"
@@ -653,7 +653,7 @@ static void invite_key(const unsigned char token[STORE_TOKEN_BYTES], char key[96
 
 static int prune_invites(store *s)
 {
-    sqlite3_stmt *st = sql(s, "DELETE FROM local WHERE key LIKE 'sync.invite.%'"
+    sqlite3_stmt *st = store_sql(s, "DELETE FROM local WHERE key LIKE 'sync.invite.%'"
                               " AND CAST(substr(CAST(value AS TEXT), 1, instr(CAST(value AS TEXT), ':') - 1)"
                               " AS INTEGER) < ?1");
     if (!st)
@@ -695,7 +695,7 @@ int store_invite_take(store *s, const unsigned char token[STORE_TOKEN_BYTES],
         return store_fail(s, _("the invitation is unknown or was used already"));
     }
     value[n] = '\0';
-    sqlite3_stmt *st = sql(s, "DELETE FROM local WHERE key = ?1");
+    sqlite3_stmt *st = store_sql(s, "DELETE FROM local WHERE key = ?1");
     if (!st) {
         tx_rollback(s);
         return -1;
@@ -718,7 +718,7 @@ int store_invite_take(store *s, const unsigned char token[STORE_TOKEN_BYTES],
 
 int store_invites_pending(store *s)
 {
-    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM local WHERE key LIKE 'sync.invite.%'"
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM local WHERE key LIKE 'sync.invite.%'"
                               " AND CAST(substr(CAST(value AS TEXT), 1, instr(CAST(value AS TEXT), ':') - 1)"
                               " AS INTEGER) >= ?1");
     if (!st)
@@ -769,7 +769,7 @@ int store_join_setup(store *s, const char *shop_id, const unsigned char secret[S
 
 int64_t store_max_seq(store *s, const char *origin)
 {
-    sqlite3_stmt *st = sql(s, "SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1");
     if (!st)
         return -1;
     bind_text(st, 1, origin);
@@ -780,7 +780,7 @@ int64_t store_max_seq(store *s, const char *origin)
 
 int64_t store_fork_count(store *s)
 {
-    sqlite3_stmt *st = sql(s, "SELECT count(*) FROM forks");
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM forks");
     if (!st)
         return -1;
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
@@ -799,7 +799,7 @@ static int new_origin_tx(store *s, void *arg)
     random_id(fresh, STORE_ORIGIN_LEN);
     /* The old origin is now one like any other: its mark is what we hold
      * (our own events have no gaps), and the rest comes back by sync. */
-    sqlite3_stmt *st = sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
+    sqlite3_stmt *st = store_sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
     if (!st)
         return -1;
     bind_text(st, 1, old);

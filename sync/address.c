@@ -6,7 +6,7 @@
 
 #include <zmq.h>
 
-#include "sync/sync.h"
+#include "sync/internal.h"
 
 int sync_parse_address(const char *address, char *host, size_t hostsz, int *port)
 {

@@ -41,7 +41,7 @@
 #include <syslog.h>
 
 #include "i18n.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 
 #define STALE_HEARTBEATS 3      /* a peer unheard for this many is not asked */
 #define BACKOFF_MS 30000        /* after the ledger refused a peer's events */
@@ -157,7 +157,7 @@ static void refuse(struct sync_core *c, struct sync_peer *p, enum sync_refusal r
         c->strangers++;
         if (now - c->strangers_logged >= LOG_EVERY_MS) {
             c->strangers_logged = now;
-            sync_log(LOG_WARNING, _("refused a message from an unknown till (%s)"), why);
+            log_write(LOG_WARNING, _("refused a message from an unknown till (%s)"), why);
         }
         return;
     }
@@ -167,7 +167,7 @@ static void refuse(struct sync_core *c, struct sync_peer *p, enum sync_refusal r
         p->logged_since++;
         return;
     }
-    sync_log(LOG_WARNING, ngettext("refused a message from till %s (%s): %s; %" PRIu64 " more since the last report",
+    log_write(LOG_WARNING, ngettext("refused a message from till %s (%s): %s; %" PRIu64 " more since the last report",
                                    "refused a message from till %s (%s): %s; %" PRIu64 " more since the last report",
                                    i18n_n((long long)p->logged_since)),
              p->origin[0] ? p->origin : p->address, sync_refusal_name(r), why, p->logged_since);
@@ -383,7 +383,7 @@ static int refresh_with(struct sync_core *c, struct wanted *wp)
             continue;
         }
         if (k < 0) {
-            sync_log(LOG_NOTICE, _("till %s was removed: closing its connections"),
+            log_write(LOG_NOTICE, _("till %s was removed: closing its connections"),
                      p->origin[0] ? p->origin : p->address);
         }
         for (int j = 0; j < c->nos; j++) {
@@ -418,7 +418,7 @@ static int refresh_with(struct sync_core *c, struct wanted *wp)
         p->in_list = true;
         c->peers[c->npeers++] = p;
         c->generation++;
-        sync_log(LOG_INFO, _("connecting to till %s at %s"), p->origin[0] ? p->origin : "?", p->address);
+        log_write(LOG_INFO, _("connecting to till %s at %s"), p->origin[0] ? p->origin : "?", p->address);
         if (c->io->peer_added)
             c->io->peer_added(c->ctx, p);
     }
@@ -540,7 +540,7 @@ static void publish_new(struct sync_core *c)
             return;
         c->io->publish(c->ctx, c->out.data, c->out.len);
         c->published = c->out_events[n - 1].seq;
-        sync_log(LOG_DEBUG, ngettext("published %d event, up to %s:%" PRId64, "published %d events, up to %s:%" PRId64, i18n_n(n)), n, c->origin, c->published);
+        log_write(LOG_DEBUG, ngettext("published %d event, up to %s:%" PRId64, "published %d events, up to %s:%" PRId64, i18n_n(n)), n, c->origin, c->published);
     }
 }
 
@@ -745,10 +745,10 @@ static int apply(struct sync_core *c, struct sync_peer *p, const struct sync_msg
     *waiting = false;
     if (store_apply_batch(c->s, evs, (size_t)n, &m->seal, p->key, strcmp(p->current, evs[0].origin) == 0,
                           c->results, why, sizeof why) != 0) {
-        sync_log(LOG_ERR, _("could not save events from till %s: %s"), p->origin, store_error(c->s));
+        log_write(LOG_ERR, _("could not save events from till %s: %s"), p->origin, store_error(c->s));
         return -1;
     }
-    sync_log(LOG_DEBUG, ngettext("applied %d event of %s up to %" PRId64 " from %s", "applied %d events of %s up to %" PRId64 " from %s", i18n_n(n)), n, evs[0].origin,
+    log_write(LOG_DEBUG, ngettext("applied %d event of %s up to %" PRId64 " from %s", "applied %d events of %s up to %" PRId64 " from %s", i18n_n(n)), n, evs[0].origin,
              evs[n - 1].seq, p->origin);
     int refused = 0, unsigned_ = 0;
     for (int i = 0; i < n; i++) {
@@ -774,7 +774,7 @@ static int apply(struct sync_core *c, struct sync_peer *p, const struct sync_msg
     else if (refused)
         refuse(c, p, SYNC_REFUSED_EVENT, why, now);
     if (*waiting)
-        sync_log(LOG_DEBUG, "events of %s from %s wait for their till's key", evs[0].origin, p->origin);
+        log_write(LOG_DEBUG, "events of %s from %s wait for their till's key", evs[0].origin, p->origin);
     refused += unsigned_;
     c->ours_dirty = true;
     return refused;
@@ -786,7 +786,7 @@ static int apply(struct sync_core *c, struct sync_peer *p, const struct sync_msg
 static void start_signing(struct sync_core *c)
 {
     if (store_signing_ensure(c->s) != 0)
-        sync_log(LOG_ERR, _("cannot sign this till's events: %s"), store_error(c->s));
+        log_write(LOG_ERR, _("cannot sign this till's events: %s"), store_error(c->s));
     store_release(c->s);
     c->ours_dirty = true;
 }
@@ -795,7 +795,7 @@ static void restored(struct sync_core *c, struct sync_peer *p, int64_t theirs, i
 {
     char old[STORE_ORIGIN_LEN + 1];
     if (store_new_origin(c->s, old) != 0) {
-        sync_log(LOG_ERR, _("this till was restored from an old copy, but could not move to a new origin: %s"),
+        log_write(LOG_ERR, _("this till was restored from an old copy, but could not move to a new origin: %s"),
                  store_error(c->s));
         return;
     }
@@ -804,7 +804,7 @@ static void restored(struct sync_core *c, struct sync_peer *p, int64_t theirs, i
     c->ours_dirty = true;
     c->moved = true;
     c->startup = false;
-    sync_log(LOG_ERR, _("this database was restored from an old copy: till %s showed events of %s up to %" PRId64
+    log_write(LOG_ERR, _("this database was restored from an old copy: till %s showed events of %s up to %" PRId64
                         " but this till only had up to %" PRId64 "; continuing as %s so no number is used twice"),
              p->origin[0] ? p->origin : p->address, old, theirs, mine, c->origin);
     start_signing(c);
@@ -822,7 +822,7 @@ static void hello(struct sync_core *c, struct sync_peer *p, const struct sync_ms
         return;
     }
     if (!p->last_heard)
-        sync_log(LOG_INFO, _("hearing from till %s at %s"), m->origin, p->address);
+        log_write(LOG_INFO, _("hearing from till %s at %s"), m->origin, p->address);
     /* A till heard for the first time (or again after a silence) has just
      * started or reconnected: answer with a heartbeat on the next turn
      * rather than up to a heartbeat later, since it fetches nothing from
@@ -994,11 +994,11 @@ void sync_core_settle(struct sync_core *c)
         return;
     c->holding = false;
     if (store_commit(c->s) != 0)
-        sync_log(LOG_ERR, ngettext("could not save %d event from other tills: %s",
+        log_write(LOG_ERR, ngettext("could not save %d event from other tills: %s",
                                    "could not save %d events from other tills: %s", i18n_n(c->held_events)),
                  c->held_events, store_error(c->s));
     else
-        sync_log(LOG_DEBUG, ngettext("committed %d event from other tills", "committed %d events from other tills",
+        log_write(LOG_DEBUG, ngettext("committed %d event from other tills", "committed %d events from other tills",
                                      i18n_n(c->held_events)), c->held_events);
     /* After a failed commit the vector is lower again: fetched again. */
     c->ours_dirty = true;
@@ -1059,7 +1059,7 @@ void sync_core_on_request(struct sync_core *c, const unsigned char key[STORE_KEY
     snprintf(r.origin, sizeof r.origin, "%s", m->origin);
     int n = read_batch(c, m->origin, m->after, m->max, &r.more, &r.seal);
     if (n < 0) {
-        sync_log(LOG_ERR, _("could not read events for a peer: %s"), store_error(c->s));
+        log_write(LOG_ERR, _("could not read events for a peer: %s"), store_error(c->s));
         return;
     }
     r.events = c->out_events;
@@ -1097,17 +1097,17 @@ void sync_core_on_join(struct sync_core *c, const unsigned char key[STORE_KEY_BY
         snprintf(t.name, sizeof t.name, "%.*s", (int)sizeof t.name - 1, m->name);
         unsigned char secret[STORE_SECRET_BYTES];
         if (store_invite_take(c->s, m->token, manager) != 0) {
-            sync_log(LOG_WARNING, _("refused a till that wanted to join: %s"), store_error(c->s));
+            log_write(LOG_WARNING, _("refused a till that wanted to join: %s"), store_error(c->s));
             snprintf(r.reason, sizeof r.reason, "token");
         } else if (store_till_join(c->s, manager, &t) != 0) {
             /* Never another till's place: its origin and key stay its own. */
-            sync_log(LOG_WARNING, _("refused a till that wanted to join: %s"), store_error(c->s));
+            log_write(LOG_WARNING, _("refused a till that wanted to join: %s"), store_error(c->s));
             snprintf(r.reason, sizeof r.reason, "identity");
         } else if (store_shop_secret(c->s, secret) != 0) {
-            sync_log(LOG_ERR, _("could not record the new till %s: %s"), t.origin, store_error(c->s));
+            log_write(LOG_ERR, _("could not record the new till %s: %s"), t.origin, store_error(c->s));
             snprintf(r.reason, sizeof r.reason, "error");
         } else {
-            sync_log(LOG_NOTICE, _("till %s (%s) joined the shop"), t.origin, t.name);
+            log_write(LOG_NOTICE, _("till %s (%s) joined the shop"), t.origin, t.name);
             r.type = SYNC_WELCOME;
             snprintf(r.shop, sizeof r.shop, "%s", c->shop);
             memcpy(r.secret, secret, sizeof secret);

@@ -32,7 +32,7 @@
 #include <zmq.h>
 
 #include "i18n.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 #include "util/util.h"
 
 #define POLL_MS 20              /* with inotify; a writer's commit wakes us */
@@ -84,7 +84,7 @@ struct daemon {
 
 /* --- the faults knob ----------------------------------------------------- */
 
-static double rnd(struct faults *f)
+static double daemon_rnd(struct faults *f)
 {
     /* xorshift64*: reproducible from the seed */
     f->rng ^= f->rng >> 12;
@@ -153,10 +153,10 @@ static void receive(struct daemon *d, bool reply, struct sync_peer *p, const voi
         deliver(d, reply, p, data, len);
         return;
     }
-    if (rnd(f) < f->drop)
+    if (daemon_rnd(f) < f->drop)
         return;
-    int times = rnd(f) < f->dup ? 2 : 1;
-    if (!f->held && rnd(f) < f->reorder) {
+    int times = daemon_rnd(f) < f->dup ? 2 : 1;
+    if (!f->held && daemon_rnd(f) < f->reorder) {
         f->held_data = malloc(len ? len : 1);
         if (f->held_data) {
             memcpy(f->held_data, data, len);
@@ -325,7 +325,7 @@ static void peer_added(void *ctx, struct sync_peer *p)
     p->link = l;
     p->subscribed = false;  /* a new SUB: wait for a heartbeat through it */
     if (!l->sub || !l->dealer) {
-        sync_log(LOG_ERR, _("cannot connect to till %s at %s: %s"), p->origin, p->address, zmq_strerror(errno));
+        log_write(LOG_ERR, _("cannot connect to till %s at %s: %s"), p->origin, p->address, zmq_strerror(errno));
         peer_removed(ctx, p);
     }
 }
@@ -483,7 +483,7 @@ static bool removed_self(struct daemon *d)
 {
     if (store_till_key_removed(d->s, d->pk) != 1)
         return false;
-    sync_log(LOG_ERR, "%s", _("this till was removed from the shop: it no longer syncs. To bring it back, join "
+    log_write(LOG_ERR, "%s", _("this till was removed from the shop: it no longer syncs. To bring it back, join "
                               "the shop again with a new invitation ('tally till invite' on another till, then "
                               "'tally till join' with a new database)"));
     return true;
@@ -548,7 +548,7 @@ static bool revive(struct daemon *d, int64_t now)
         int64_t last = l ? (p->last_heard > l->since ? p->last_heard : l->since) : 0;
         if (l && now - last < quiet)
             continue;
-        sync_log(LOG_DEBUG, _("reconnecting to %s"), p->address);
+        log_write(LOG_DEBUG, _("reconnecting to %s"), p->address);
         peer_removed(d, p);
         peer_added(d, p);
         changed = true;
@@ -598,7 +598,7 @@ static int watch_wal(const char *db_path)
     return fd;
 }
 
-static int setup(struct daemon *d, char *err, size_t errsz)
+static int daemon_setup(struct daemon *d, char *err, size_t errsz)
 {
     const struct sync_options *o = d->o;
     char e[1024];
@@ -679,16 +679,16 @@ static int setup(struct daemon *d, char *err, size_t errsz)
     store_release(d->s);
     d->ino = watch_wal(o->db_path);
     if (d->ino < 0)
-        sync_log(LOG_INFO, "%s", _("cannot watch the database for changes: looking every few milliseconds"));
+        log_write(LOG_INFO, "%s", _("cannot watch the database for changes: looking every few milliseconds"));
     char shop[STORE_SHOP_ID_LEN + 1] = "";
     if (store_shop_name(d->s)[0])
-        sync_log(LOG_NOTICE, _("till %s of shop \"%s\" listening on %s (key %s)"), store_origin(d->s),
+        log_write(LOG_NOTICE, _("till %s of shop \"%s\" listening on %s (key %s)"), store_origin(d->s),
                  store_shop_name(d->s), d->address, d->pk_z85);
     else    /* a till that has just joined: the shop's name comes with its events */
-        sync_log(LOG_NOTICE, _("till %s of shop %s (name not received yet) listening on %s (key %s)"),
+        log_write(LOG_NOTICE, _("till %s of shop %s (name not received yet) listening on %s (key %s)"),
                  store_origin(d->s), store_shop_id(d->s, shop) == 0 ? shop : "?", d->address, d->pk_z85);
     if (d->f.on)
-        sync_log(LOG_WARNING, _("test faults on: drop %.2f, duplicate %.2f, reorder %.2f"), d->f.drop,
+        log_write(LOG_WARNING, _("test faults on: drop %.2f, duplicate %.2f, reorder %.2f"), d->f.drop,
                  d->f.dup, d->f.reorder);
     return 0;
 }
@@ -721,10 +721,10 @@ int sync_daemon_run(const struct sync_options *o)
     d.ino = -1;
     d.heartbeat_ms = o->heartbeat_ms > 0 ? o->heartbeat_ms : 1000;
     if (o->verbose)
-        sync_log_level(LOG_DEBUG);
+        log_set_level(LOG_DEBUG);
     char err[1024] = "";
-    if (setup(&d, err, sizeof err) != 0) {
-        sync_log(LOG_ERR, "%s", err);
+    if (daemon_setup(&d, err, sizeof err) != 0) {
+        log_write(LOG_ERR, "%s", err);
         teardown(&d);
         return 1;
     }
@@ -744,7 +744,7 @@ int sync_daemon_run(const struct sync_options *o)
                  * till's next handshake meets the new allow-list. */
                 close_servers(&d);
                 if (bind_servers(&d, d.address) != 0) {
-                    sync_log(LOG_ERR, _("cannot listen on %s again: %s"), d.address, zmq_strerror(errno));
+                    log_write(LOG_ERR, _("cannot listen on %s again: %s"), d.address, zmq_strerror(errno));
                     break;
                 }
                 generation = sync_core_generation(d.core) - 1;  /* new sockets: poll them */
@@ -784,7 +784,7 @@ int sync_daemon_run(const struct sync_options *o)
         if (rc < 0) {
             if (errno == EINTR)
                 continue;
-            sync_log(LOG_ERR, _("waiting for messages failed: %s"), zmq_strerror(errno));
+            log_write(LOG_ERR, _("waiting for messages failed: %s"), zmq_strerror(errno));
             break;
         }
         /* Events applied or served lately: a catch-up may be under way
@@ -797,7 +797,7 @@ int sync_daemon_run(const struct sync_options *o)
             /* Quiet for a while: fold a little of the report rollups'
              * visits log (a short transaction; see store/rollup.c). */
             if (now >= fold_after && store_rollup_fold(d.s, FOLD_CHUNK) < 0) {
-                sync_log(LOG_WARNING, _("could not fold the report rollups: %s"), store_error(d.s));
+                log_write(LOG_WARNING, _("could not fold the report rollups: %s"), store_error(d.s));
                 fold_after = now + 60000;
             }
             continue;
@@ -825,7 +825,7 @@ int sync_daemon_run(const struct sync_options *o)
             }
         }
     }
-    sync_log(LOG_NOTICE, "%s", _("stopping"));
+    log_write(LOG_NOTICE, "%s", _("stopping"));
     teardown(&d);
     return d.removed ? 1 : 0;
 }

@@ -21,7 +21,7 @@
 #include <zmq.h>
 
 #include "i18n.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 #include "util/util.h"
 
 static void hex(const unsigned char *b, size_t n, char *out)

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sync/sync.h"
+#include "sync/internal.h"
 #include "util/util.h"
 
 #define HEADER "tally-sync-status 1"

@@ -23,7 +23,7 @@
 #include <msgpack.h>
 
 #include "i18n.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 
 #define MAX_DEPTH 5
 #define EVENT_FIELDS 20

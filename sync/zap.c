@@ -23,7 +23,7 @@
 #include <zmq.h>
 
 #include "i18n.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 #include "util/util.h"
 
 struct sync_zap {
@@ -64,7 +64,7 @@ static void send_str(void *sock, const char *s, bool more)
 
 /* One request: version, request id, domain, address, identity, mechanism,
  * credentials (the client's public key for CURVE). */
-static void handle(struct sync_zap *z)
+static void zap_handle(struct sync_zap *z)
 {
     zmq_msg_t f[8];
     int n = 0, more = 1;
@@ -109,7 +109,7 @@ static void handle(struct sync_zap *z)
                 size_t alen = zmq_msg_size(&f[3]) < sizeof addr - 1 ? zmq_msg_size(&f[3]) : sizeof addr - 1;
                 memcpy(addr, zmq_msg_data(&f[3]), alen);
                 sync_key_z85(key, z85);
-                sync_log(LOG_WARNING, _("refused a connection from %s with key %s: not a till of this shop"),
+                log_write(LOG_WARNING, _("refused a connection from %s with key %s: not a till of this shop"),
                          addr, z85);
                 z->last_log = now;
             }
@@ -129,7 +129,7 @@ static void handle(struct sync_zap *z)
         zmq_msg_close(&f[i]);
 }
 
-static void *run(void *arg)
+static void *zap_thread(void *arg)
 {
     struct sync_zap *z = arg;
     while (!atomic_load(&z->stop)) {
@@ -138,7 +138,7 @@ static void *run(void *arg)
         if (rc < 0 && errno == ETERM)
             break;
         if (rc > 0)
-            handle(z);
+            zap_handle(z);
     }
     return NULL;
 }
@@ -163,7 +163,7 @@ struct sync_zap *sync_zap_start(void *zctx, char *err, size_t errsz)
         return NULL;
     }
     /* The socket moves to the thread; pthread_create is the barrier. */
-    if (pthread_create(&z->thread, NULL, run, z) != 0) {
+    if (pthread_create(&z->thread, NULL, zap_thread, z) != 0) {
         snprintf(err, errsz, "%s", _("cannot start the key check thread"));
         zmq_close(z->sock);
         pthread_mutex_destroy(&z->mu);

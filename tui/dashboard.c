@@ -127,10 +127,8 @@ static void setc(char *dst, size_t dstsz, const char *src)
     dst[n] = '\0';
 }
 
-enum kind { K_INT, K_MONEY, K_RATE, K_NPS };
-
 /* bare: money without its symbol. */
-static void fmt_value(struct dash *d, enum kind k, int64_t v, bool bare, char *out, size_t outsz)
+static void fmt_value(struct dash *d, enum store_figure_kind k, int64_t v, bool bare, char *out, size_t outsz)
 {
     char m[MONEY_BUFSZ];
     if (v == STORE_NA) {
@@ -138,14 +136,19 @@ static void fmt_value(struct dash *d, enum kind k, int64_t v, bool bare, char *o
         return;
     }
     switch (k) {
-    case K_MONEY:
+    case STORE_FIGURE_MONEY:
         if (bare)
             money_number(v, store_currency(d->s), d->o->lang, out, outsz);
         else
             snprintf(out, outsz, "%s", money(d, v, m));
         break;
-    case K_RATE: percent_format(v, 1, d->o->lang, out, outsz); break;
-    case K_NPS: decimal_format(v, 1, d->o->lang, out, outsz); break;
+    case STORE_FIGURE_PERCENT: percent_format(v, 1, d->o->lang, out, outsz); break;
+    case STORE_FIGURE_TENTHS: decimal_format(v, 1, d->o->lang, out, outsz); break;
+    /* Unlike the report, without the reader's decimal comma (as the
+     * dashboard has always shown it). */
+    case STORE_FIGURE_HUNDREDTHS:
+        snprintf(out, outsz, "%" PRId64 ".%02" PRId64, v / 100, v % 100);
+        break;
     default: snprintf(out, outsz, "%" PRId64, v); break;
     }
 }
@@ -361,36 +364,27 @@ static void cols(struct dash *d, const char *const *hdr, const int *w)
     }
 }
 
-struct figure { const char *label; enum kind kind; size_t off; int good; };
-#define F(field) offsetof(struct store_summary, field)
-/* good: +1 a rise is good news, -1 bad news, 0 neither */
-static const struct figure FIGURES[] = {
-    { N_("Active members"), K_INT, F(active), 1 },
-    { N_("Visits"), K_INT, F(visits), 1 },
-    { N_("Sales"), K_MONEY, F(sales), 1 },
-    { N_("Avg order value"), K_MONEY, F(aov), 1 },
-    { N_("Repeat rate"), K_RATE, F(repeat_rate), 1 },
-    { N_("Retention"), K_RATE, F(retention), 1 },
-    { N_("Churn"), K_RATE, F(churn), -1 },
-    { N_("CLV"), K_MONEY, F(clv), 1 },
-    { N_("Points issued"), K_INT, F(points_issued), 0 },
-    { N_("Points redeemed"), K_INT, F(points_redeemed), 0 },
-    { N_("Redemption rate"), K_RATE, F(redemption_rate), 1 },
-    { N_("Liability"), K_MONEY, F(liability), 0 },
-    { N_("NPS"), K_NPS, F(nps), 1 },
-    { N_("New members"), K_INT, F(new_members), 1 },
+/* The headline's figures (store/figures.c describes them), in its order,
+ * and those the figures drill adds after them. */
+static const char *const HEADLINE[] = {
+    "active_members", "visits", "sales", "average_order_value", "repeat_rate", "retention_rate",
+    "churn_rate", "clv", "points_issued", "points_redeemed", "redemption_rate", "liability",
+    "nps", "new_members",
 };
-#define NFIG (sizeof FIGURES / sizeof FIGURES[0])
-#define MORE_FIGURES 10
+static const char *const MORE[] = {
+    "members", "repeat_members", "purchase_frequency", "previously_active", "churned",
+    "lifespan_days", "points_expired", "points_outstanding", "nps_answers", "detractors",
+};
+#define NFIG (sizeof HEADLINE / sizeof HEADLINE[0])
+#define MORE_FIGURES (sizeof MORE / sizeof MORE[0])
 
-static int64_t fig(const struct store_summary *s, size_t off)
+/* Figure i of the headline, then of the drill's rest. */
+static const struct store_figure *figure_at(size_t i)
 {
-    int64_t v;
-    memcpy(&v, (const char *)s + off, sizeof v);
-    return v;
+    return store_figure(i < NFIG ? HEADLINE[i] : MORE[i - NFIG]);
 }
 
-static void delta_text(struct dash *d, const struct figure *f, int64_t a, int64_t b, bool bare,
+static void delta_text(struct dash *d, const struct store_figure *f, int64_t a, int64_t b, bool bare,
                        char *out, size_t outsz, enum colour *c)
 {
     *c = C_DIM;
@@ -434,36 +428,18 @@ static void build_drill(struct dash *d)
         const char *h[] = { _("figure"), _("this period"), _("previous"), _("change"), NULL };
         const int w[] = { 24, 18, 18, 16 };
         cols(d, h, w);
-        static const struct figure MORE[MORE_FIGURES] = {
-            { N_("Members"), K_INT, F(members), 1 },
-            { N_("Repeat members"), K_INT, F(repeaters), 1 },
-            { N_("Visits per member"), K_NPS, F(frequency), 1 },
-            { N_("Previously active"), K_INT, F(prev_active), 0 },
-            { N_("Churned"), K_INT, F(churned), -1 },
-            { N_("Lifespan (days)"), K_INT, F(lifespan_days), 1 },
-            { N_("Points expired"), K_INT, F(points_expired), 0 },
-            { N_("Points outstanding"), K_INT, F(points_outstanding), 0 },
-            { N_("NPS answers"), K_INT, F(nps_answers), 1 },
-            { N_("Detractors"), K_INT, F(detractors), -1 },
-        };
         for (size_t i = 0; i < NFIG + MORE_FIGURES; i++) {
-            const struct figure *f = i < NFIG ? &FIGURES[i] : &MORE[i - NFIG];
+            const struct store_figure *f = figure_at(i);
             struct drow *r = drill_add(d);
             if (!r)
                 return;
-            int64_t x = fig(&d->cur, f->off), y = fig(&d->prev, f->off);
+            int64_t x = store_figure_value(&d->cur, f), y = store_figure_value(&d->prev, f);
             enum colour c;
-            setc(r->cell[0], sizeof r->cell[0], _(f->label));
-            if (f->kind == K_NPS && f->off == F(frequency)) {
-                /* hundredths */
-                if (x != STORE_NA) snprintf(r->cell[1], sizeof r->cell[1], "%" PRId64 ".%02" PRId64, x / 100, x % 100);
-                else snprintf(r->cell[1], sizeof r->cell[1], "-");
-                if (y != STORE_NA) snprintf(r->cell[2], sizeof r->cell[2], "%" PRId64 ".%02" PRId64, y / 100, y % 100);
-                else snprintf(r->cell[2], sizeof r->cell[2], "-");
-                continue;
-            }
+            setc(r->cell[0], sizeof r->cell[0], _(f->short_label));
             fmt_value(d, f->kind, x, false, r->cell[1], sizeof r->cell[1]);
             fmt_value(d, f->kind, y, false, r->cell[2], sizeof r->cell[2]);
+            if (f->kind == STORE_FIGURE_HUNDREDTHS)    /* shown without its change, as always */
+                continue;
             delta_text(d, f, x, y, false, r->cell[3], sizeof r->cell[3], &c);
         }
         break;
@@ -704,8 +680,8 @@ static void hbar(int y, int x, int width, int64_t value, int64_t max, enum colou
 /* Headline figure i: its value and its change, in colour dc. */
 static void headline_texts(struct dash *d, size_t i, bool bare, char v[96], char dl[96], enum colour *dc)
 {
-    const struct figure *f = &FIGURES[i];
-    int64_t a = fig(&d->cur, f->off), b = fig(&d->prev, f->off);
+    const struct store_figure *f = figure_at(i);
+    int64_t a = store_figure_value(&d->cur, f), b = store_figure_value(&d->prev, f);
     fmt_value(d, f->kind, a, bare, v, 96);
     delta_text(d, f, a, b, bare, dl, 96, dc);
 }
@@ -735,8 +711,8 @@ static int label_width(size_t first, size_t last)
 {
     int w = 0;
     for (size_t i = first; i <= last && i < NFIG; i++)
-        if (text_columns(_(FIGURES[i].label)) > w)
-            w = text_columns(_(FIGURES[i].label));
+        if (text_columns(_(figure_at(i)->short_label)) > w)
+            w = text_columns(_(figure_at(i)->short_label));
     return w;
 }
 static void draw_headline(struct dash *d, int y, int h)
@@ -778,7 +754,7 @@ static void draw_headline(struct dash *d, int y, int h)
         int x = c * cw + 2, lw = cw - 2 - vw[c] - 1 - dw[c] - 1;
         if (lw < 1)
             lw = 1;
-        screen_put(y + 1 + r, x, lw, C_NORMAL, _(FIGURES[i].label));
+        screen_put(y + 1 + r, x, lw, C_NORMAL, _(figure_at(i)->short_label));
         screen_put(y + 1 + r, x + lw + vw[c] - text_columns(v), text_columns(v), C_ACCENT, v);
         screen_put(y + 1 + r, x + lw + vw[c] + 1, dw[c], dc, dl);
     }

@@ -148,7 +148,7 @@ const char *csv_error(const struct csv *c)
     return c->err;
 }
 
-static int fail(struct csv *c, const char *fmt)
+static int csv_fail(struct csv *c, const char *fmt)
 {
     c->failed = true;
     snprintf(c->err, sizeof c->err, fmt, c->record_line);
@@ -187,7 +187,7 @@ static int check_fields(struct csv *c)
 {
     for (int i = 0; i < c->nfields; i++) {
         if (!utf8_valid(c->fields[i], strlen(c->fields[i])))
-            return fail(c, _("line %ld: the text is not valid UTF-8; save "
+            return csv_fail(c, _("line %ld: the text is not valid UTF-8; save "
                              "the file as \"CSV UTF-8\" and import it "
                              "again"));
     }
@@ -210,7 +210,7 @@ static int read_record(struct csv *c)
                 return fail_read(c);
             c->at_end = true;
             if (st == QUOTED)
-                return fail(c, _("line %ld: a quoted field is never "
+                return csv_fail(c, _("line %ld: a quoted field is never "
                                  "closed; look for a stray '\"' in this "
                                  "record"));
             if (st == FIELD_START && c->nfields == 0 && c->rec_raw == 0)
@@ -220,10 +220,10 @@ static int read_record(struct csv *c)
         if (ch == '\n' && st != QUOTED)
             return end_field(c) < 0 ? -1 : 1;
         if (++c->rec_raw > CSV_MAX_RECORD)
-            return fail(c, _("line %ld: the record is longer than 64 KiB; "
+            return csv_fail(c, _("line %ld: the record is longer than 64 KiB; "
                              "is this really a CSV file?"));
         if (ch == '\0')
-            return fail(c, _("line %ld: the record contains a NUL byte; "
+            return csv_fail(c, _("line %ld: the record contains a NUL byte; "
                              "is this really a CSV file?"));
 
         switch (st) {
@@ -262,7 +262,7 @@ static int read_record(struct csv *c)
             /* "A"B": a quote inside a quoted field that is not doubled.
              * Guessing what was meant could put a wrong name or amount
              * in the ledger; say where it is instead. */
-            return fail(c, _("line %ld: a quote inside a quoted field; "
+            return csv_fail(c, _("line %ld: a quote inside a quoted field; "
                              "write it twice (\"\") or leave the field "
                              "unquoted"));
         }

@@ -257,7 +257,7 @@ static uint32_t lower_other(uint32_t cp)
 }
 
 /* Appends n bytes if they fit with room left for the NUL. */
-static bool put(char *out, size_t outsz, size_t *pos, const char *s, size_t n)
+static bool utf8_put(char *out, size_t outsz, size_t *pos, const char *s, size_t n)
 {
     if (outsz - *pos <= n)
         return false;
@@ -266,7 +266,7 @@ static bool put(char *out, size_t outsz, size_t *pos, const char *s, size_t n)
     return true;
 }
 
-static size_t encode(uint32_t cp, char buf[4])
+static size_t utf8_encode(uint32_t cp, char buf[4])
 {
     if (cp < 0x80) {
         buf[0] = (char)cp;
@@ -318,15 +318,15 @@ int text_fold(const char *in, char *out, size_t outsz)
         }
         if (cp >= 0x0300 && cp <= 0x036F)
             continue;                   /* combining diacritic */
-        if (pending_space && !put(out, outsz, &pos, " ", 1))
+        if (pending_space && !utf8_put(out, outsz, &pos, " ", 1))
             return fail_empty(out, outsz);
         pending_space = false;
 
         const char *ascii = fold_latin(cp);
         char buf[4];
-        bool ok = ascii ? put(out, outsz, &pos, ascii, strlen(ascii))
-                        : put(out, outsz, &pos, buf,
-                              encode(lower_other(cp), buf));
+        bool ok = ascii ? utf8_put(out, outsz, &pos, ascii, strlen(ascii))
+                        : utf8_put(out, outsz, &pos, buf,
+                              utf8_encode(lower_other(cp), buf));
         if (!ok)
             return fail_empty(out, outsz);
     }

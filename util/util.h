@@ -1,5 +1,6 @@
 /* util.h - small pieces every module needs: UTF-8 text, money, dates, a
- * JSON writer and a CSV reader. This header is util's whole public face.
+ * JSON writer, a CSV reader and the log. This header is util's whole
+ * public face.
  *
  * Nothing here depends on the process locale (setlocale): text is always
  * UTF-8 and number formats come from the language code the caller passes.
@@ -259,5 +260,16 @@ int csv_delim(const struct csv *c);
 /* Translated one-line reason for the last -1, "" if none. */
 const char *csv_error(const struct csv *c);
 void csv_close(struct csv *c);
+
+/* --- the log ------------------------------------------------------------- */
+
+/* Logging, syslog levels (LOG_ERR ...): to syslog (identity and facility
+ * from log_set_ident, "tally-syncd"/LOG_DAEMON unless told) and to stderr,
+ * "<N>tally-syncd: ..." (or "tally-syncd: warning: ..." on a terminal).
+ * Debug messages only after log_set_level(LOG_DEBUG) (--verbose). Phone
+ * numbers and e-mail addresses in a line are masked. */
+void log_set_level(int max_level);
+void log_set_ident(const char *ident, int facility);
+void log_write(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync/sync.h"
+#include "sync/internal.h"
 
 static struct store_event events[SYNC_BATCH_MAX], again_events[SYNC_BATCH_MAX];
 static struct store_vv vv[SYNC_VV_MAX], again_vv[SYNC_VV_MAX];

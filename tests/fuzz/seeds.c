@@ -15,7 +15,7 @@
 
 #include "scanner/scanner.h"
 #include "store/store.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 
 /* The secret fuzz_card.c parses with. */
 static const unsigned char fuzz_secret[CARD_SECRET_BYTES] = "fuzz secret of the fuzz shop...";

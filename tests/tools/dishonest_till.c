@@ -27,7 +27,7 @@
 
 #include "store/internal.h"
 #include "store/store.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 
 #define MADE_UP 3       /* events per batch */
 

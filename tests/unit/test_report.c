@@ -1877,6 +1877,39 @@ static void test_summary_period_bounds(void **state)
     assert_int_equal(p.points_issued, 18);
 }
 
+/* Every number of the summary is described once (store/figures.c), so the
+ * report and the dashboard cannot miss one, and each description reads its
+ * own field. */
+static void test_figures_describe_the_summary(void **state)
+{
+    (void)state;
+    int n;
+    const struct store_figure *f = store_figures(&n);
+    size_t fields = sizeof(struct store_summary) / sizeof(int64_t);
+    assert_int_equal((size_t)n, fields);
+    struct store_summary s;
+    int64_t *v = (int64_t *)&s;
+    for (size_t i = 0; i < fields; i++)
+        v[i] = 1000 + (int64_t)i;
+    bool seen[64] = { false };
+    assert_true(fields <= 64);
+    for (int i = 0; i < n; i++) {
+        assert_non_null(f[i].key);
+        assert_non_null(f[i].label);
+        assert_ptr_equal(store_figure(f[i].key), &f[i]);    /* keys are unique */
+        assert_true(f[i].offset % sizeof(int64_t) == 0 && f[i].offset < sizeof s);
+        size_t k = f[i].offset / sizeof(int64_t);
+        assert_false(seen[k]);
+        seen[k] = true;
+        assert_int_equal(store_figure_value(&s, &f[i]), 1000 + (int64_t)k);
+        assert_true(f[i].good >= -1 && f[i].good <= 1);
+    }
+    assert_int_equal(store_figure("nps")->kind, STORE_FIGURE_TENTHS);
+    assert_int_equal(store_figure("purchase_frequency")->offset, offsetof(struct store_summary, frequency));
+    assert_int_equal(store_figure("churn_rate")->good, -1);
+    assert_null(store_figure("no such figure"));
+}
+
 int main(void)
 {
     setenv("TZ", "UTC", 1);
@@ -1888,6 +1921,7 @@ int main(void)
         T(test_summary_period_bounds),
         T(test_summary_refunds_and_voids),
         T(test_summary_points_and_nps),
+        cmocka_unit_test(test_figures_describe_the_summary),
         T(test_occasion_losers_never_count),
         T(test_segments),
         T(test_customers_rfm),

@@ -30,7 +30,7 @@
 
 #include "store/internal.h"
 #include "store/store.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -1193,7 +1193,7 @@ out:
 static void test_sim_schedules(void **state)
 {
     (void)state;
-    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);  /* the simulation's refusals are on purpose */
+    log_set_level(getenv("TALLY_SIM_LOG") ? 7 : -1);  /* the simulation's refusals are on purpose */
 #if UNDER_ASAN
     int n = 100;    /* the sanitizers make each schedule slower */
 #else
@@ -1274,7 +1274,7 @@ static void take_down(struct node *n)
 static void test_sim_big_backlog(void **state)
 {
     (void)state;
-    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    log_set_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
     for (uint64_t seed = 1; seed <= 3; seed++) {
         char why[256] = "";
         struct sim *s = sim_new(seed, why, sizeof why);
@@ -1305,7 +1305,7 @@ static void test_sim_big_backlog(void **state)
 /* A simulation with no dropped, doubled or reordered messages. */
 static struct sim *sim_fault_free(uint64_t seed)
 {
-    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    log_set_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
     char why[256] = "";
     struct sim *s = sim_new(seed, why, sizeof why);
     assert_string_equal(why, "");
@@ -1530,7 +1530,7 @@ static int join_as(struct sync_core *c, store *s, const char *manager, const cha
 static void test_join_takes_no_identity(void **state)
 {
     (void)state;
-    sync_log_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
+    log_set_level(getenv("TALLY_SIM_LOG") ? 7 : -1);
     char dir[128], manager[STORE_ID_LEN + 1];
     store *s = one_till(dir, sizeof dir, "a", manager);
     struct store_till t, gone, got;

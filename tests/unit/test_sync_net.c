@@ -33,7 +33,7 @@
 
 #include "store/internal.h"
 #include "store/store.h"
-#include "sync/sync.h"
+#include "sync/internal.h"
 
 struct fx {
     char dir[128], db[256];
@@ -49,12 +49,6 @@ struct fx {
     void *socks[16];            /* closed at teardown, even after a failure */
     int nsocks;
 };
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 static void *run_daemon(void *arg)
 {
@@ -98,7 +92,7 @@ static int setup(void **state)
     snprintf(f->manager, sizeof f->manager, "%s", m.id);
     unsigned char sk[STORE_KEY_BYTES];
     assert_int_equal(store_till_keys(f->s, f->key, sk), 0);
-    sync_log_level(getenv("TALLY_NET_LOG") ? 7 : -1);
+    log_set_level(getenv("TALLY_NET_LOG") ? 7 : -1);
     f->o.db_path = f->db;
     f->o.listen = "127.0.0.1:0";
     f->o.heartbeat_ms = 100;

@@ -1,4 +1,5 @@
-/* log.c - the log of syncd, the kiosk and the tally command.
+/* log.c - the log of every tally process: syncd, the kiosk and the tally
+ * command.
  *
  * Every message goes to syslog (openlog with LOG_PID; facility LOG_DAEMON
  * for syncd) under a clear identity: "tally-syncd", "tally-kiosk" or
@@ -27,7 +28,7 @@
 #include <unistd.h>
 
 #include "i18n.h"
-#include "sync/sync.h"
+#include "util.h"
 
 static int max_level = LOG_INFO;
 static const char *ident = "tally-syncd";
@@ -37,10 +38,10 @@ static int to_syslog;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void log_open(void);
 
-void sync_log_level(int level) { max_level = level; }
+void log_set_level(int level) { max_level = level; }
 
 /* Called once, before any thread logs (main, before the command runs). */
-void sync_log_ident(const char *name, int fac)
+void log_set_ident(const char *name, int fac)
 {
     ident = name;
     facility = fac;
@@ -115,7 +116,7 @@ static void log_open(void)
     }
 }
 
-void sync_log(int level, const char *fmt, ...)
+void log_write(int level, const char *fmt, ...)
 {
     if (level > max_level)
         return;
