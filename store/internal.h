@@ -33,6 +33,13 @@ struct stmt_slot {
 #define COUNTED(e) "(" e ".occasion = '' OR EXISTS (SELECT 1 FROM occasions o" \
     " WHERE o.key = " e ".occasion AND o.origin = " e ".origin AND o.seq = " e ".seq))"
 
+/* Each public transaction is one write transaction around its _tx body. */
+#define IN_TX(call) do { \
+        if (tx_begin(s) != 0) return -1; \
+        if ((call) != 0) { tx_rollback(s); return -1; } \
+        return tx_commit(s); \
+    } while (0)
+
 /* The most points one event may give or take, and the most a balance
  * can sensibly hold (tally check calls anything beyond absurd). */
 #define POINTS_MAX 1000000000LL
@@ -235,10 +242,18 @@ void expiry_cache_drop(store *s);
 int require_manager(store *s, const char *staff);
 int require_staff(store *s, const char *staff);
 
-/* ledger.c */
+/* ledger.c, shared with offers.c: 10^digits; the customer, refused when
+ * unknown or forgotten; a result cleared, or filled from its event; the
+ * abuse limits (per day, between stamps) unless a manager overrides them. */
+int64_t pow10i(int digits);
+int customer_live(store *s, const char *id, struct store_customer *c);
+void result_init(struct store_result *r);
+void result_from(struct store_result *r, const struct store_event *ev);
+int check_limits(store *s, const char *customer, bool stamp, const struct store_override *ov,
+                 struct store_event *ev);
 int expire_customer(store *s, const char *customer, int64_t *expired);
 
-/* ledger.c: c (customer, what it gives, expiry) issued for an occasion,
+/* offers.c: c (customer, what it gives, expiry) issued for an occasion,
  * under the code the shop's secret gives that occasion, the same at every
  * till; one already held here is given back in c instead. */
 int coupon_for_occasion(store *s, const char *staff, const char *occasion, struct store_coupon *c);
@@ -284,7 +299,7 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
 int messages_queue_campaign(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
                             const char *vars, int64_t expires, int channels);
 
-/* ledger.c: a coupon event for c (its code made here unless c has one), of
+/* offers.c: a coupon event for c (its code made here unless c has one), of
  * a campaign or NULL. */
 int coupon_append(store *s, const char *manager, struct store_coupon *c, const char *campaign);
 
