@@ -314,7 +314,7 @@ static int print_coupon(const struct store_coupon *cp, void *arg)
     void **a = arg;
     struct cli *c = a[0];
     struct jbuf *jb = a[1];
-    char until[32], what[64], amount[MONEY_BUFSZ];
+    char until[32], what[STORE_TEXT_MAX * 4 + 1];
     if (jb) {
         jb_obj_begin(jb);
         jb_key(jb, "code");
@@ -334,12 +334,9 @@ static int print_coupon(const struct store_coupon *cp, void *arg)
         jb_obj_end(jb);
         return 0;
     }
-    if (cp->reward[0])
-        snprintf(what, sizeof what, _("reward %s"), cp->reward);
-    else if (cp->percent)
-        snprintf(what, sizeof what, _("%" PRId64 "%% off"), cp->percent);
-    else
-        snprintf(what, sizeof what, _("%s off"), cli_amount(c, cp->discount, amount));
+    struct store_offer o;   /* the reward's name, "20% off", "10,00 zł off" */
+    store_coupon_offer(cp, &o);
+    store_offer_text(c->s, &o, c->lang, what, sizeof what);
     cli_time(cp->expires, until, sizeof until);
     printf("%.4s-%.4s  %-20s %-12s %.10s %s\n", cp->code, cp->code + 4, what,
            cp->customer[0] ? cp->customer : _("anyone"), until,

@@ -49,6 +49,8 @@ CODE=$(printf '%s\n' "$OUT" | sed -n 's/Coupon for reaching Gold: //p')
 run "customer show" $T customer show "$CARD"
 has "marks the perk among the rewards" "Free upgrade (Gold perk)"
 has "and lists the coupon" "$CODE  Free upgrade"
+run "coupon list" M $T coupon list
+has "names the coupon's reward, not its id" "^$CODE  Free upgrade "
 run "a Gold member has the perk" B $T redeem "$CARD" "free upgrade"
 run "and uses the entry coupon" B $T coupon redeem "$CODE" --card "$CARD"
 has "which gives the perk" "give Free upgrade"
