@@ -90,9 +90,7 @@ has "JSON says which card was replaced" '"state":"replaced"'
 has "JSON names the active card's customer" '"name":"Łukasz Nowak"'
 
 # --- codes that are not this shop's cards -------------------------------------
-OTHER=$WORK/other.db
-env TALLY_DB=$OTHER TALLY_NEW_PIN=1234 $T init --shop Other --currency PLN --manager Ola >/dev/null
-env TALLY_DB=$OTHER TALLY_STAFF=Ola TALLY_PIN=1234 $T customer add --name Ola --phone 700100200 >/dev/null
+other_shop
 env TALLY_DB=$OTHER $T card 700100200 --png other.png >/dev/null
 run "scan another shop's card" $T scan --images other.png
 has "it belongs to another shop" "another shop"

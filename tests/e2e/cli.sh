@@ -72,9 +72,7 @@ LAST=$(printf '%s' "$CARD" | tail -c 1)
 SWAP=$( [ "$LAST" = 2 ] && echo 3 || echo 2 )
 TYPO="$(printf '%s' "$CARD" | sed 's/.$//')$SWAP"
 refuse "a mistyped card code is a typo" "typing mistake" B $T earn "$TYPO" 5
-OTHER=$WORK/other.db
-env TALLY_DB=$OTHER TALLY_NEW_PIN=1234 $T init --shop Other --currency PLN --manager Ola >/dev/null 2>&1
-OCARD=$(env TALLY_DB=$OTHER TALLY_STAFF=Ola TALLY_PIN=1234 $T customer add --name Ola | sed -n 's/.*Card code: //p')
+other_shop
 refuse "another shop's card is refused as such" "another shop" B $T earn "$OCARD" 5
 
 # --- earning ---------------------------------------------------------------

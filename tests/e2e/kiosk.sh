@@ -188,9 +188,7 @@ env TALLY_STAFF=Mira TALLY_PIN=2468 $T program set nps.every_days 0 >/dev/null
 keys Escape
 
 # Another shop's card is told apart from a typo.
-OTHER="$WORK/other.db"
-env TALLY_DB="$OTHER" TALLY_NEW_PIN=1234 $T init --shop Other --currency PLN --manager Ola >/dev/null
-OCARD=$(env TALLY_DB="$OTHER" TALLY_STAFF=Ola TALLY_PIN=1234 $T customer add --name Ola | sed -n 's/.*Card code: //p')
+other_shop
 keys "$OCARD" Enter
 wait_for "another shop's card is refused as such" "another shop"
 

@@ -124,3 +124,17 @@ new_shop() {
     env TALLY_NEW_PIN=2468 "$TALLY" init --shop "Kawiarnia" --currency PLN --manager Mira >/dev/null
     M env TALLY_NEW_PIN=1111 "$TALLY" staff add Bogdan --role barista >/dev/null
 }
+
+# other_shop: another shop in $WORK; sets OTHER (its database) and OCARD
+# (a card of it, phone 700100200). The shop tag has 10 bits, so one other
+# shop in 1024 shares this shop's and its cards read here as forgeries:
+# then another, up to four times. Told apart by asking $TALLY_DB as Mira.
+other_shop() {
+    for n in 1 2 3 4; do
+        OTHER=$WORK/other$n.db
+        env TALLY_DB="$OTHER" TALLY_NEW_PIN=1234 "$TALLY" init --shop Other --currency PLN --manager Ola >/dev/null 2>&1
+        OCARD=$(env TALLY_DB="$OTHER" TALLY_STAFF=Ola TALLY_PIN=1234 "$TALLY" customer add --name Ola --phone 700100200 |
+                sed -n 's/.*Card code: //p')
+        M "$TALLY" customer show "$OCARD" 2>&1 | grep -q "another shop" && return 0
+    done
+}
