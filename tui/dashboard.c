@@ -144,11 +144,7 @@ static void fmt_value(struct dash *d, enum store_figure_kind k, int64_t v, bool 
         break;
     case STORE_FIGURE_PERCENT: percent_format(v, 1, d->o->lang, out, outsz); break;
     case STORE_FIGURE_TENTHS: decimal_format(v, 1, d->o->lang, out, outsz); break;
-    /* Unlike the report, without the reader's decimal comma (as the
-     * dashboard has always shown it). */
-    case STORE_FIGURE_HUNDREDTHS:
-        snprintf(out, outsz, "%" PRId64 ".%02" PRId64, v / 100, v % 100);
-        break;
+    case STORE_FIGURE_HUNDREDTHS: decimal_format(v, 2, d->o->lang, out, outsz); break;
     default: snprintf(out, outsz, "%" PRId64, v); break;
     }
 }

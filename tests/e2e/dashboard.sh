@@ -109,3 +109,11 @@ wait_for "wrong PINs show on the dashboard by themselves" "1 wrong PIN typed in 
 
 keys q
 wait_for "q quits" "DASHBOARD-ENDED"
+
+# In Polish, visits per member with a decimal comma, as the report prints it.
+FREQ=$(figure purchase_frequency | tr . ,)
+TM kill-session -t d
+TM new-session -d -s d -x 80 -y 40 "TALLY_DB='$TALLY_DB' TALLY_STAFF=Mira TALLY_PIN=2468 TALLY_LOCALEDIR='${TALLY_LOCALEDIR:-}' $T --lang pl dashboard; sleep 60"
+wait_for "the dashboard in Polish" "Najważniejsze"
+keys Enter
+wait_for "visits per member with the reader's decimal comma" "Wizyty na klienta  *$FREQ "
