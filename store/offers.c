@@ -323,31 +323,25 @@ int coupon_for_occasion(store *s, const char *staff, const char *occasion, struc
     /* A code that is another customer's coupon (two codes alike, about one
      * in a trillion) moves on to the occasion's next code, "OCCASION#1" ...:
      * the same step on every till that knows that coupon. */
-    for (int attempt = 0; attempt < 8; attempt++) {
+    int rc = 1;     /* 1: that code is someone else's, try the next */
+    for (int attempt = 0; attempt < 8 && rc == 1; attempt++) {
         char salted[STORE_MSG_KEY_MAX + 8];
         snprintf(salted, sizeof salted, attempt ? "%s#%d" : "%s", occasion, attempt);
         crypto_generichash(h, sizeof h, (const unsigned char *)salted, strlen(salted), key, sizeof key);
         coupon_code_of(h, c->code);
         struct store_coupon held;
         if (store_coupon_get(s, c->code, &held) == 0) {
-            if (strcmp(held.customer, c->customer) != 0)
-                continue;
-            sodium_memzero(key, sizeof key);
-            *c = held;      /* issued here already */
-            return 0;
+            if (strcmp(held.customer, c->customer) == 0) {
+                *c = held;      /* issued here already */
+                rc = 0;
+            }
+            continue;
         }
         int taken = coupon_code_taken(s, c->code);     /* used here, its issue not heard of yet */
-        if (taken < 0) {
-            sodium_memzero(key, sizeof key);
-            return -1;
-        }
-        if (taken)
-            continue;
-        sodium_memzero(key, sizeof key);
-        return coupon_append(s, staff, c, NULL);
+        rc = taken < 0 ? -1 : taken ? 1 : coupon_append(s, staff, c, NULL);
     }
     sodium_memzero(key, sizeof key);
-    return store_fail(s, _("no free coupon code was found; try again"));
+    return rc == 1 ? store_fail(s, _("no free coupon code was found; try again")) : rc;
 }
 
 void store_coupon_offer(const struct store_coupon *c, struct store_offer *o)

@@ -651,7 +651,7 @@ static int cmp_member(const void *a, const void *b)
     return strcmp(((const struct sim_member *)a)->id, ((const struct sim_member *)b)->id);
 }
 
-struct arms_walk { struct sim *m; struct sim_member *by_id; int n; int64_t expires; };
+struct arms_walk { struct sim *m; struct sim_member *by_id; int n; };
 
 static int campaign_member(const struct store_campaign_member *cm, void *arg)
 {
@@ -715,7 +715,7 @@ static void demo_campaign(struct sim *m, int64_t t)
     snprintf(m->st->campaign, sizeof m->st->campaign, "%s", c.name);
     m->st->events += 2 * c.members;
     m->tx_events += 2 * c.members;
-    struct arms_walk w = { m, calloc((size_t)m->nenrolled + 1, sizeof *w.by_id), 0, c.expires };
+    struct arms_walk w = { m, calloc((size_t)m->nenrolled + 1, sizeof *w.by_id), 0 };
     if (!w.by_id) {
         note_error(m);
         return;

@@ -25,6 +25,11 @@ import sys
 import time
 from datetime import date, timedelta
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit"))
+import welch_oracle as w  # noqa: E402 (tests/unit: the Welch's t the unit tests check against)
+
+w.STEPS[0] = 2000
+
 DAY_MS = 86400000
 ISSUING = ("earn", "bonus", "enrol", "adjust")
 REDEEMING = ("redeem", "pay")
@@ -457,9 +462,6 @@ def campaign_result(L, msgs, c, now):
 
 
 def compare_campaign(cmp, got, want):
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit"))
-    import welch_oracle as w
-    w.STEPS[0] = 2000
     where = f"campaign {got['campaign']}"
     cmp.same(where, "arms", sorted(r["arm"] for r in got["rows"]), sorted(want))
     hold = want.get("holdout")
