@@ -28,7 +28,6 @@
 #include "internal.h"
 #include "util/util.h"
 
-#define DAY_MS ((int64_t)86400000)
 
 static const char *const KINDS[] = { "none", "percent", "amount", "reward", "points", "multiplier" };
 

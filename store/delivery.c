@@ -16,7 +16,6 @@
 #include "internal.h"
 #include "util/util.h"
 
-#define DAY_MS ((int64_t)86400000)
 
 bool store_message_sender(store *s)
 {

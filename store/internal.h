@@ -46,6 +46,7 @@ struct stmt_slot {
 
 /* roll_till's buckets (rollup.c, report.c). */
 #define HOUR_MS ((int64_t)3600000)
+#define DAY_MS ((int64_t)86400000)
 
 /* The event types the rewards report reads, as the WHERE of the partial
  * index events_use (schema.c) and of the query that uses it (report.c). */
@@ -328,6 +329,22 @@ int event_referred(store *s, const char *origin, int64_t seq);
 /* Sums the oldest `limit` rows of roll_log (all if limit <= 0) into
  * roll_cust, inside the caller's write transaction; returns how many. */
 int rollup_fold(store *s, int limit);
+
+/* report.c, for the member reports (members.c): a report's read
+ * transaction (joins one already open), the till asked for ("" for all)
+ * and a check that the ledger has it, tenths of a percent (STORE_NA for
+ * none) and rounding half away from zero (den > 0). */
+int report_read_begin(store *s, bool *began);
+int report_read_end(store *s, bool began, int rc);
+const char *report_till(const struct store_report_query *q);
+int report_check_till(store *s, const struct store_report_query *q);
+int64_t report_rate(int64_t num, int64_t den);
+int64_t report_div_round(int64_t num, int64_t den);
+/* When a member joined: at enrolment, or at their first purchase when
+ * that came first (history brought in by 'tally import transactions' is
+ * dated before the import enrolled them). c: the customers table's alias
+ * with its dot, or "". */
+#define JOINED(c) "min(" c "enrolled, CASE WHEN " c "first_visit > 0 THEN " c "first_visit ELSE " c "enrolled END)"
 /* Writes the roll_till deltas held for the open transaction (before
  * COMMIT and before a savepoint begins); rollup_drop forgets them (on
  * rollback: what they counted is undone). */

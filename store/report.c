@@ -38,7 +38,6 @@
 #include "internal.h"
 #include "util/util.h"
 
-#define DAY_MS ((int64_t)86400000)
 
 /* An opening balance brought by 'tally import customers': an adjust marked
  * "opening" (rollup.c opening_balance). Outstanding from then on, never
@@ -79,13 +78,13 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-static int64_t div_round(int64_t num, int64_t den)   /* den > 0, half away from zero */
+int64_t report_div_round(int64_t num, int64_t den)   /* den > 0, half away from zero */
 {
     return num >= 0 ? (num + den / 2) / den : -((-num + den / 2) / den);
 }
 
 /* num / den in tenths of a percent, or STORE_NA. */
-static int64_t rate(int64_t num, int64_t den)
+int64_t report_rate(int64_t num, int64_t den)
 {
     if (den <= 0)
         return STORE_NA;
@@ -93,7 +92,7 @@ static int64_t rate(int64_t num, int64_t den)
     __int128 n = (__int128)num * 1000;
     return (int64_t)(n >= 0 ? (n + den / 2) / den : -((-n + den / 2) / den));
 #else
-    return div_round(num * 1000, den);
+    return report_div_round(num * 1000, den);
 #endif
 }
 
@@ -105,7 +104,7 @@ static int64_t muldiv_round(int64_t a, int64_t b, int64_t c)
     __int128 n = (__int128)a * b;
     return (int64_t)(n >= 0 ? (n + c / 2) / c : -((-n + c / 2) / c));
 #else
-    return div_round(a * b, c);
+    return report_div_round(a * b, c);
 #endif
 }
 
@@ -124,14 +123,14 @@ static int64_t civil_today(store *s)
     return days_from_civil(y, m, d);
 }
 
-static const char *till_of(const struct store_report_query *q)
+const char *report_till(const struct store_report_query *q)
 {
     return q->till ? q->till : "";
 }
 
 static void bind_till(sqlite3_stmt *st, int i, const struct store_report_query *q)
 {
-    bind_text(st, i, till_of(q));
+    bind_text(st, i, report_till(q));
 }
 
 /* ?1 the previous period's start, ?2 this period's start, ?3 its end,
@@ -258,7 +257,7 @@ int store_period_day(store *s, const char *date, struct store_period *out)
 /* A read transaction: in WAL mode every statement until COMMIT reads the
  * same snapshot, and writers carry on meanwhile. Inside a transaction that
  * is open already (store_snapshot_begin, store_atomically) it joins that. */
-static int read_begin(store *s, bool *began)
+int report_read_begin(store *s, bool *began)
 {
     *began = false;
     if (!sqlite3_get_autocommit(s->db))
@@ -270,7 +269,7 @@ static int read_begin(store *s, bool *began)
     return 0;
 }
 
-static int read_end(store *s, bool began, int rc)
+int report_read_end(store *s, bool began, int rc)
 {
     char keep[sizeof s->err];
     memcpy(keep, s->err, sizeof keep);
@@ -284,17 +283,17 @@ static int read_end(store *s, bool began, int rc)
 int store_snapshot_begin(store *s)
 {
     bool began;
-    return read_begin(s, &began);
+    return report_read_begin(s, &began);
 }
 
 void store_snapshot_end(store *s)
 {
-    read_end(s, s->tx_depth == 0, 0);
+    report_read_end(s, s->tx_depth == 0, 0);
 }
 
-static int check_till(store *s, const struct store_report_query *q)
+int report_check_till(store *s, const struct store_report_query *q)
 {
-    const char *t = till_of(q);
+    const char *t = report_till(q);
     if (!*t)
         return 0;
     sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM events WHERE origin = ?1 LIMIT 1");
@@ -413,11 +412,6 @@ static bool on_hour(int64_t ms)
     return ms % HOUR_MS == 0;
 }
 
-/* When a member joined: at enrolment, or at their first purchase when
- * that came first (history brought in by 'tally import transactions' is
- * dated before the import enrolled them). c: the customers table's alias
- * with its dot, or "". */
-#define JOINED(c) "min(" c "enrolled, CASE WHEN " c "first_visit > 0 THEN " c "first_visit ELSE " c "enrolled END)"
 
 /* Members: new in this (?2..?3) and the previous period (?1..?2), all by
  * the end of each, by when they joined; with a till, those who enrolled
@@ -488,10 +482,10 @@ static void derive_summary(store *s, struct store_summary *x, int days)
     int64_t pow10 = 1;
     for (int i = 0; i < s->digits; i++)
         pow10 *= 10;
-    x->aov = x->visits > 0 ? div_round(x->sales, x->visits) : STORE_NA;
-    x->repeat_rate = rate(x->repeaters, x->active);
-    x->frequency = x->active > 0 ? div_round(x->visits * 100, x->active) : STORE_NA;
-    x->churn = rate(x->churned, x->prev_active);
+    x->aov = x->visits > 0 ? report_div_round(x->sales, x->visits) : STORE_NA;
+    x->repeat_rate = report_rate(x->repeaters, x->active);
+    x->frequency = x->active > 0 ? report_div_round(x->visits * 100, x->active) : STORE_NA;
+    x->churn = report_rate(x->churned, x->prev_active);
     x->retention = x->churn == STORE_NA ? STORE_NA : 1000 - x->churn;
     /* Lifespan: a member churning at this period's rate stays 1/churn
      * periods. CLV = AOV x visits per year x lifespan in years, which comes
@@ -502,18 +496,18 @@ static void derive_summary(store *s, struct store_summary *x, int days)
         __int128 num = (__int128)x->sales * x->prev_active, den = (__int128)x->active * x->churned;
         x->clv = (int64_t)(num >= 0 ? (num + den / 2) / den : -((-num + den / 2) / den));
 #else
-        x->clv = div_round(x->sales / x->active * x->prev_active, x->churned);
+        x->clv = report_div_round(x->sales / x->active * x->prev_active, x->churned);
 #endif
     } else {
         x->clv = STORE_NA;
     }
     /* Downward adjustments can bring the issuance of a period to zero or
      * below: no base to measure redemptions against. */
-    x->redemption_rate = x->points_issued > 0 ? rate(x->points_redeemed, x->points_issued) : STORE_NA;
+    x->redemption_rate = x->points_issued > 0 ? report_rate(x->points_redeemed, x->points_issued) : STORE_NA;
     int64_t pay_rate = setting_int(s, "points.pay_rate");
     x->liability = muldiv_round(x->points_outstanding, pow10, pay_rate > 0 ? pay_rate : 100);
     x->passives = x->nps_answers - x->promoters - x->detractors;
-    x->nps = rate(x->promoters - x->detractors, x->nps_answers);
+    x->nps = report_rate(x->promoters - x->detractors, x->nps_answers);
 }
 
 /* The rollup visits query for windows from..to (ms): each member's range
@@ -547,7 +541,7 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     int64_t r = p->prev_from - (p->from - p->prev_from);
     memset(cur, 0, sizeof *cur);
     memset(prev, 0, sizeof *prev);
-    if (check_till(s, q) != 0)
+    if (report_check_till(s, q) != 0)
         return -1;
 
     sqlite3_stmt *st;
@@ -636,9 +630,9 @@ int store_report_summary(store *s, const struct store_report_query *q,
                          struct store_summary *cur, struct store_summary *prev)
 {
     bool began;
-    if (read_begin(s, &began) != 0)
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, summary_tx(s, q, cur, prev));
+    return report_read_end(s, began, summary_tx(s, q, cur, prev));
 }
 
 /* --- a series per day ---------------------------------------------------------- */
@@ -662,7 +656,7 @@ static int days_tx(store *s, const struct store_report_query *q,
                    int (*fn)(const struct store_day_point *, void *), void *arg)
 {
     const struct store_period *p = &q->period;
-    if (check_till(s, q) != 0)
+    if (report_check_till(s, q) != 0)
         return -1;
     sqlite3_stmt *st = store_sql(s, SQL_DAYS);
     if (!st)
@@ -706,9 +700,9 @@ int store_report_days(store *s, const struct store_report_query *q,
                       int (*fn)(const struct store_day_point *, void *), void *arg)
 {
     bool began;
-    if (read_begin(s, &began) != 0)
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, days_tx(s, q, fn, arg));
+    return report_read_end(s, began, days_tx(s, q, fn, arg));
 }
 
 /* --- visits per day ------------------------------------------------------------ */
@@ -734,7 +728,7 @@ static int visits_per_day_tx(store *s, const struct store_report_query *q, int64
 {
     const struct store_period *p = &q->period;
     int n = p->days;
-    if (n <= 0 || check_till(s, q) != 0)
+    if (n <= 0 || report_check_till(s, q) != 0)
         return n <= 0 ? 0 : -1;
     memset(visits, 0, sizeof *visits * (size_t)n);
     int64_t *midnight = malloc(sizeof *midnight * ((size_t)n + 1));
@@ -776,9 +770,9 @@ static int visits_per_day_tx(store *s, const struct store_report_query *q, int64
 int store_report_visits_per_day(store *s, const struct store_report_query *q, int64_t *visits)
 {
     bool began;
-    if (read_begin(s, &began) != 0)
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, visits_per_day_tx(s, q, visits));
+    return report_read_end(s, began, visits_per_day_tx(s, q, visits));
 }
 
 /* --- segments and member lists ---------------------------------------------- */
@@ -810,284 +804,6 @@ int store_segment_parse(const char *name)
         if (strcmp(name, SEGMENTS[i].name) == 0)
             return i;
     return -1;
-}
-
-#define MS_14D "1209600000"
-#define MS_30D "2592000000"
-#define MS_90D "7776000000"
-#define MS_365D "31536000000"
-
-/* A member's standing at a moment: the segment rules in SQL. n visits
- * before the moment, f the first, l the last, m spend over the 365 days
- * before it, r and h its rank by m among the members and how many spent
- * anything; joined: the period's start (members who joined since are new);
- * at: the moment. Checked in order: the first that holds. */
-#define REGULAR(n, f, l) "(" n " >= 3 AND " l " - " f " <= " MS_30D " * (" n " - 1))"
-#define SEGMENT_CASE(n, f, l, m, r, h, joined, at) \
-    "CASE WHEN enrolled >= " joined " THEN 0" \
-    " WHEN coalesce(" l ", enrolled) < " at " - " MS_90D " THEN 1" \
-    " WHEN " REGULAR(n, f, l) " AND " at " - " l " > 2 * (" l " - " f ") / (" n " - 1)" \
-    "  AND " at " - " l " >= " MS_14D " THEN 2" \
-    " WHEN " m " > 0 AND " r " <= (" h " + 9) / 10 THEN 3" \
-    " WHEN " REGULAR(n, f, l) " THEN 4 ELSE 5 END"
-
-/* Each member's visits and spend, for segments, member lists and the
- * customer ranking, from roll_cust (rollup.c): ?1 start of the period, ?2
- * its end, ?3 start of the previous one, ?4 and ?5 a year before the end
- * of each, ?6 till. Only purchases that are still visits count; a
- * purchase's refunds come off its spend. With a till, only members who
- * bought there. n1 visits before the end, f1 the first, l1 the last, n0
- * and l0 the same before the period, vp and vq visits in this period and
- * the previous one, sp and sq spend, m1 and m0 spend over the 365 days
- * before each period's end. A moment's visits are netted before first and
- * last are taken (a visit refunded in full is none), which roll_cust has
- * done for every moment except those with rows still in roll_log: the few
- * members who have any are worked out from both tables, moment by moment,
- * and everyone else from roll_cust in its order (no sort). cls adds the
- * segment at the end of this period (seg1) and of the previous one (seg0,
- * NULL for who was no member yet). */
-#define MEMBER_AGG \
-    "customer, sum(visits) AS n1, min(wall) FILTER (WHERE visits > 0) AS f1," \
-    " max(wall) FILTER (WHERE visits > 0) AS l1, coalesce(sum(visits) FILTER (WHERE wall < ?1), 0) AS n0," \
-    " max(wall) FILTER (WHERE visits > 0 AND wall < ?1) AS l0," \
-    " coalesce(sum(visits) FILTER (WHERE wall >= ?1), 0) AS vp," \
-    " coalesce(sum(visits) FILTER (WHERE wall >= ?3 AND wall < ?1), 0) AS vq," \
-    " coalesce(sum(spend) FILTER (WHERE wall >= ?1), 0) AS sp," \
-    " coalesce(sum(spend) FILTER (WHERE wall >= ?3 AND wall < ?1), 0) AS sq," \
-    " coalesce(sum(spend) FILTER (WHERE wall >= ?4), 0) AS m1," \
-    " coalesce(sum(spend) FILTER (WHERE wall >= ?5 AND wall < ?1), 0) AS m0"
-#define MEMBER_WHERE "wall < ?2 AND (?6 = '' OR till = ?6)"
-#define MEMBER_CTE \
-    "WITH lg AS MATERIALIZED (SELECT customer, wall, till, sum(visits) AS visits, sum(spend) AS spend" \
-    "  FROM roll_log WHERE " MEMBER_WHERE " GROUP BY customer, wall, till)," \
-    " lc AS MATERIALIZED (SELECT DISTINCT customer FROM lg)," \
-    " base AS (SELECT * FROM (SELECT " MEMBER_AGG " FROM roll_cust WHERE " MEMBER_WHERE " GROUP BY customer)" \
-    "   WHERE customer NOT IN (SELECT customer FROM lc)" \
-    "  UNION ALL SELECT " MEMBER_AGG " FROM (SELECT customer, wall, sum(visits) AS visits, sum(spend) AS spend" \
-    "   FROM (SELECT customer, wall, till, visits, spend FROM roll_cust" \
-    "    WHERE customer IN (SELECT customer FROM lc) AND " MEMBER_WHERE \
-    "    UNION ALL SELECT customer, wall, till, visits, spend FROM lg)" \
-    "   GROUP BY customer, wall, till) GROUP BY customer)," \
-    " stats AS (SELECT customer, max(enrolled) AS enrolled, sum(n1) AS n1, min(f1) AS f1," \
-    "  max(l1) AS l1, sum(n0) AS n0, max(l0) AS l0, sum(vp) AS vp, sum(vq) AS vq, sum(sp) AS sp," \
-    "  sum(sq) AS sq, sum(m1) AS m1, sum(m0) AS m0" \
-    "  FROM (SELECT id AS customer, " JOINED("") " AS enrolled, 0 AS n1, NULL AS f1, NULL AS l1," \
-    "    0 AS n0, NULL AS l0, 0 AS vp, 0 AS vq, 0 AS sp, 0 AS sq, 0 AS m1, 0 AS m0" \
-    "    FROM customers WHERE enrolled > 0 AND " JOINED("") " < ?2" \
-    "   UNION ALL SELECT customer, 0, n1, f1, l1, n0, l0, vp, vq, sp, sq, m1, m0 FROM base)" \
-    "  GROUP BY customer HAVING max(enrolled) > 0 AND (?6 = '' OR sum(n1) > 0))," \
-    " cls AS MATERIALIZED (SELECT *," \
-    "  " SEGMENT_CASE("n1", "f1", "l1", "m1", "r1", "h1", "?1", "?2") " AS seg1," \
-    "  CASE WHEN enrolled >= ?1 OR (?6 <> '' AND n0 <= 0) THEN NULL ELSE " \
-    SEGMENT_CASE("n0", "f1", "l0", "m0", "r0", "h0", "?3", "?1") " END AS seg0" \
-    "  FROM (SELECT *, rank() OVER (ORDER BY m1 DESC) AS r1," \
-    "   count(*) FILTER (WHERE m1 > 0) OVER () AS h1," \
-    "   rank() OVER (ORDER BY CASE WHEN enrolled < ?1 AND (?6 = '' OR n0 > 0) THEN m0 ELSE 0 END DESC) AS r0," \
-    "   count(*) FILTER (WHERE m0 > 0 AND enrolled < ?1 AND (?6 = '' OR n0 > 0)) OVER () AS h0 FROM stats))"
-
-static void bind_members(sqlite3_stmt *st, const struct store_report_query *q)
-{
-    const struct store_period *p = &q->period;
-    sqlite3_bind_int64(st, 1, p->from);
-    sqlite3_bind_int64(st, 2, p->to);
-    sqlite3_bind_int64(st, 3, p->prev_from);
-    sqlite3_bind_int64(st, 4, p->to - 365 * DAY_MS);
-    sqlite3_bind_int64(st, 5, p->from - 365 * DAY_MS);
-    bind_till(st, 6, q);
-}
-
-/* Columns 0..: id, name, phone, email, consent, seg1, vp, sp, vq, sq, l1,
- * n1, f1, rank, r, f, m. */
-#define MEMBER_COLS \
-    " c.id, c.name, c.phone, c.email, c.consent, x.seg1, x.vp, x.sp, x.vq, x.sq, x.l1, x.n1, x.f1"
-
-/* The member columns from column c on. */
-static void row_to_member(sqlite3_stmt *st, int c, struct store_member_row *m)
-{
-    memset(m, 0, sizeof *m);
-    copy_col(st, c, m->id, sizeof m->id);
-    copy_col(st, c + 1, m->name, sizeof m->name);
-    copy_col(st, c + 2, m->phone, sizeof m->phone);
-    copy_col(st, c + 3, m->email, sizeof m->email);
-    m->consent = sqlite3_column_int(st, c + 4) != 0;
-    m->segment = sqlite3_column_int(st, c + 5);
-    m->visits = sqlite3_column_int64(st, c + 6);
-    m->spend = sqlite3_column_int64(st, c + 7);
-    m->prev_visits = sqlite3_column_int64(st, c + 8);
-    m->prev_spend = sqlite3_column_int64(st, c + 9);
-    m->last_visit = sqlite3_column_int64(st, c + 10);
-    m->total_visits = sqlite3_column_int64(st, c + 11);
-    int64_t first = sqlite3_column_int64(st, c + 12);
-    m->interval_days = m->total_visits >= 3
-        ? div_round((m->last_visit - first) / (m->total_visits - 1), DAY_MS) : STORE_NA;
-    m->rank = sqlite3_column_int64(st, c + 13);
-    m->r = sqlite3_column_int(st, c + 14);
-    m->f = sqlite3_column_int(st, c + 15);
-    m->m = sqlite3_column_int(st, c + 16);
-}
-
-static int member_rows(store *s, sqlite3_stmt *st,
-                       int (*fn)(const struct store_member_row *, void *), void *arg)
-{
-    struct store_member_row *m = malloc(sizeof *m);
-    if (!m)
-        return store_fail(s, _("out of memory"));
-    int rc, out = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row_to_member(st, 0, m);
-        if ((out = fn(m, arg)) != 0)
-            break;
-    }
-    free(m);
-    if (out == 0 && rc != SQLITE_DONE)
-        out = db_fail(s);
-    sqlite3_reset(st);
-    return out;
-}
-
-/* The segment figures - kind 1 this period, 0 the previous one: segment,
- * members, sales - and, when ?7 names a segment, its members (kind 2: the
- * member columns after the kind, most spend first), from one pass over
- * the members: the dashboard wants both, and the pass is most of the
- * cost. */
-#define NULLS14 " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
-static const char SQL_SEGMENTS[] =
-    MEMBER_CTE
-    " SELECT 1, seg1, count(*), coalesce(sum(sp), 0)," NULLS14 " FROM cls GROUP BY seg1"
-    " UNION ALL SELECT 0, seg0, count(*), coalesce(sum(sq), 0)," NULLS14 " FROM cls"
-    "  WHERE seg0 IS NOT NULL GROUP BY seg0"
-    " UNION ALL SELECT * FROM (SELECT 2," MEMBER_COLS ","
-    "  row_number() OVER (ORDER BY x.m1 DESC, x.l1 DESC, x.f1, c.id) AS pos, 0, 0, 0"
-    "  FROM cls x JOIN customers c ON c.id = x.customer"
-    "  WHERE x.seg1 = ?7 AND c.forgotten = 0 ORDER BY pos LIMIT ?8)"
-    " ORDER BY 1, 15";
-
-/* cur and prev may be NULL (members only); seg -1 for no members. */
-static int segments_tx(store *s, const struct store_report_query *q,
-                       struct store_segment_stats cur[SEG_COUNT],
-                       struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
-                       int (*fn)(const struct store_member_row *, void *), void *arg)
-{
-    struct store_segment_stats stats[2][SEG_COUNT];
-    memset(stats, 0, sizeof stats);
-    if (seg >= SEG_COUNT)
-        return store_fail(s, _("no such segment"));
-    if (check_till(s, q) != 0)
-        return -1;
-    sqlite3_stmt *st = store_sql(s, SQL_SEGMENTS);
-    if (!st)
-        return -1;
-    bind_members(st, q);
-    sqlite3_bind_int(st, 7, seg);
-    sqlite3_bind_int(st, 8, limit > 0 ? limit : -1);
-    struct store_member_row *m = malloc(sizeof *m);
-    if (!m)
-        return store_fail(s, _("out of memory"));
-    int rc, out = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int kind = sqlite3_column_int(st, 0);
-        if (kind == 2) {
-            row_to_member(st, 1, m);
-            if ((out = fn(m, arg)) != 0)
-                break;
-            continue;
-        }
-        int k = sqlite3_column_int(st, 1);
-        if (k >= 0 && k < SEG_COUNT && (kind == 0 || kind == 1)) {
-            stats[kind][k].members = sqlite3_column_int64(st, 2);
-            stats[kind][k].sales = sqlite3_column_int64(st, 3);
-        }
-    }
-    free(m);
-    sqlite3_reset(st);
-    if (out != 0)
-        return out;
-    if (rc != SQLITE_DONE)
-        return db_fail(s);
-    int64_t total[2] = { 0, 0 };
-    for (int k = 0; k < 2; k++)
-        for (int i = 0; i < SEG_COUNT; i++)
-            total[k] += stats[k][i].sales;
-    for (int k = 0; k < 2; k++)
-        for (int i = 0; i < SEG_COUNT; i++)
-            stats[k][i].share = rate(stats[k][i].sales, total[k]);
-    if (cur)
-        memcpy(cur, stats[1], sizeof stats[1]);
-    if (prev)
-        memcpy(prev, stats[0], sizeof stats[0]);
-    return 0;
-}
-
-int store_report_segments(store *s, const struct store_report_query *q,
-                          struct store_segment_stats cur[SEG_COUNT],
-                          struct store_segment_stats prev[SEG_COUNT])
-{
-    return store_report_segments_and_members(s, q, cur, prev, -1, 0, NULL, NULL);
-}
-
-int store_report_segment_members(store *s, const struct store_report_query *q, int seg,
-                                 int limit, int (*fn)(const struct store_member_row *, void *),
-                                 void *arg)
-{
-    if (seg < 0)
-        return store_fail(s, _("no such segment"));
-    return store_report_segments_and_members(s, q, NULL, NULL, seg, limit, fn, arg);
-}
-
-int store_report_segments_and_members(store *s, const struct store_report_query *q,
-                                      struct store_segment_stats cur[SEG_COUNT],
-                                      struct store_segment_stats prev[SEG_COUNT], int seg,
-                                      int limit, int (*fn)(const struct store_member_row *, void *),
-                                      void *arg)
-{
-    bool began;
-    if (read_begin(s, &began) != 0)
-        return -1;
-    return read_end(s, began, segments_tx(s, q, cur, prev, seg, limit, fn, arg));
-}
-
-/* RFM: each score is where the member stands among the members active in
- * the period, in fifths: 5 * (how many have at most their value) / all,
- * rounded up, so equal values score alike and the top value scores 5.
- * Recency by the last visit, frequency by visits and monetary by spend in
- * the period. Ties in the ranking go by spend, visits, last visit, then the
- * earlier first visit (not the random id, so a seeded demo always lists
- * the same). A forgotten member keeps their place but is not shown. */
-#define LE(x) "count(*) OVER (ORDER BY " x " RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-static const char SQL_CUSTOMERS[] =
-    MEMBER_CTE ","
-    " ranked AS (SELECT *, count(*) OVER () AS n, " LE("l1") " AS rle, " LE("vp") " AS fle,"
-    "  " LE("sp") " AS mle,"
-    "  rank() OVER (ORDER BY CASE ?7 WHEN 0 THEN sp WHEN 1 THEN vp ELSE l1 END DESC,"
-    "   sp DESC, vp DESC, l1 DESC, f1, customer) AS pos"
-    "  FROM cls WHERE vp > 0)"
-    " SELECT" MEMBER_COLS ", x.pos, (5 * x.rle + x.n - 1) / x.n, (5 * x.fle + x.n - 1) / x.n,"
-    "  (5 * x.mle + x.n - 1) / x.n"
-    " FROM ranked x JOIN customers c ON c.id = x.customer WHERE c.forgotten = 0"
-    " ORDER BY x.pos LIMIT ?8";
-
-static int customers_tx(store *s, const struct store_report_query *q, enum store_rank by,
-                        int limit, int (*fn)(const struct store_member_row *, void *), void *arg)
-{
-    if (check_till(s, q) != 0)
-        return -1;
-    sqlite3_stmt *st = store_sql(s, SQL_CUSTOMERS);
-    if (!st)
-        return -1;
-    bind_members(st, q);
-    sqlite3_bind_int(st, 7, (int)by);
-    sqlite3_bind_int(st, 8, limit > 0 ? limit : -1);
-    return member_rows(s, st, fn, arg);
-}
-
-int store_report_customers(store *s, const struct store_report_query *q, enum store_rank by,
-                           int limit, int (*fn)(const struct store_member_row *, void *),
-                           void *arg)
-{
-    bool began;
-    if (read_begin(s, &began) != 0)
-        return -1;
-    return read_end(s, began, customers_tx(s, q, by, limit, fn, arg));
 }
 
 /* --- rewards ------------------------------------------------------------------ */
@@ -1129,7 +845,7 @@ static int rewards_tx(store *s, const struct store_report_query *q,
                       int (*fn)(const struct store_reward_row *, void *), void *arg)
 {
     static const char *const KINDS[] = { "", "reward", "coupon", "points", "credit" };
-    if (check_till(s, q) != 0)
+    if (report_check_till(s, q) != 0)
         return -1;
     int64_t pow10 = 1, pay_rate = setting_int(s, "points.pay_rate");
     for (int i = 0; i < s->digits; i++)
@@ -1184,9 +900,9 @@ int store_report_rewards(store *s, const struct store_report_query *q,
                          int (*fn)(const struct store_reward_row *, void *), void *arg)
 {
     bool began;
-    if (read_begin(s, &began) != 0)
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, rewards_tx(s, q, fn, arg));
+    return report_read_end(s, began, rewards_tx(s, q, fn, arg));
 }
 
 /* --- tiers ----------------------------------------------------------------------- */
@@ -1267,9 +983,9 @@ int store_report_tiers(store *s, const struct store_report_query *q,
                        int (*fn)(const struct store_tier_row *, void *), void *arg)
 {
     bool began;
-    if (read_begin(s, &began) != 0)
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, tiers_tx(s, q, fn, arg));
+    return report_read_end(s, began, tiers_tx(s, q, fn, arg));
 }
 
 /* --- staff and tills ------------------------------------------------------------- */
@@ -1354,7 +1070,7 @@ static void read_activity(sqlite3_stmt *st, int c, struct store_activity *a)
 static int activity_tx(store *s, const struct store_report_query *q, bool by_till,
                        int (*fn)(const struct store_activity_row *, void *), void *arg)
 {
-    if (check_till(s, q) != 0)
+    if (report_check_till(s, q) != 0)
         return -1;
     const struct store_period *p = &q->period;
     bool roll = on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
@@ -1391,9 +1107,9 @@ int store_report_activity(store *s, const struct store_report_query *q, bool by_
                           int (*fn)(const struct store_activity_row *, void *), void *arg)
 {
     bool began;
-    if (read_begin(s, &began) != 0)
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, activity_tx(s, q, by_till, fn, arg));
+    return report_read_end(s, began, activity_tx(s, q, by_till, fn, arg));
 }
 
 /* --- overdrafts -------------------------------------------------------------------- */
@@ -1555,9 +1271,9 @@ int store_report_overdrafts(store *s, const struct store_report_query *q, struct
 {
     bool began;
     struct store_overdraft_counts ignored;
-    if (read_begin(s, &began) != 0)
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, overdrafts_tx(s, q, counts ? counts : &ignored, fn, arg));
+    return report_read_end(s, began, overdrafts_tx(s, q, counts ? counts : &ignored, fn, arg));
 }
 
 /* --- end of day --------------------------------------------------------------------- */
@@ -1615,7 +1331,7 @@ static void read_day(sqlite3_stmt *st, int c, struct store_day_figures *f)
 static int day_tx(store *s, const struct store_report_query *q,
                   int (*fn)(const struct store_day_row *, void *), void *arg)
 {
-    if (check_till(s, q) != 0)
+    if (report_check_till(s, q) != 0)
         return -1;
     sqlite3_stmt *st = store_sql(s, SQL_DAY);
     if (!st)
@@ -1651,9 +1367,9 @@ int store_report_day(store *s, const struct store_report_query *q,
                      int (*fn)(const struct store_day_row *, void *), void *arg)
 {
     bool began;
-    if (read_begin(s, &began) != 0)
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, day_tx(s, q, fn, arg));
+    return report_read_end(s, began, day_tx(s, q, fn, arg));
 }
 
 /* --- messages ------------------------------------------------------------------ */
@@ -1766,7 +1482,7 @@ int store_report_messages(store *s, const struct store_report_query *q,
                           int (*fn)(const struct store_msg_report_row *, void *), void *arg)
 {
     bool began;
-    if (read_begin(s, &began) != 0)
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    return read_end(s, began, messages_tx(s, q, fn, arg));
+    return report_read_end(s, began, messages_tx(s, q, fn, arg));
 }

@@ -24,7 +24,6 @@
 #include "util/util.h"
 
 #define MIN_MS ((int64_t)60000)
-#define DAY_MS (24 * HOUR_MS)
 #define MAXEV 512
 
 /* Tuesday 2024-03-05 10:00 UTC. */
