@@ -689,12 +689,15 @@ static int derive_customer(store *s, const struct store_event *ev)
         /* Its welcome points may still be in memory (balances_defer). */
         if (ensure_customer(s, ev->customer) != 0)
             return -1;
-        sqlite3_stmt *st = store_sql(s, "UPDATE customers SET enrolled = ?2"
-                                  " WHERE id = ?1 AND (enrolled = 0 OR enrolled > ?2)");
+        /* The till of the earliest enrolment (the least origin of equal
+         * ones, as schema.c fills it): the --till reports' members. */
+        sqlite3_stmt *st = store_sql(s, "UPDATE customers SET till = CASE WHEN enrolled = ?2 THEN min(till, ?3) ELSE ?3 END,"
+                                  " enrolled = ?2 WHERE id = ?1 AND (enrolled = 0 OR enrolled >= ?2)");
         if (!st)
             return -1;
         bind_text(st, 1, ev->customer);
         sqlite3_bind_int64(st, 2, ev->wall);
+        bind_text(st, 3, ev->origin);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
     }

@@ -43,16 +43,26 @@ struct member {
     int64_t joined;             /* at enrolment, or at an earlier first purchase */
     int64_t n1, f1, l1, n0, l0, vp, vq, sp, sq, m1, m0;
     int64_t r1, h1, r0, h0;     /* rank by m1 (m0) and how many spent anything */
+    /* The state path (state_pass): roll_member's sums, and what the rows
+     * read add up to for each moment of at[], and the latest visit read
+     * before T2 and T1. */
+    int64_t sv, ss, sfirst, slast;
+    int64_t rv[5], rs[5], rlast[2];
+    bool logged;                /* has rows in the log: the history path */
     int seg1, seg0;             /* seg0 -1: no member yet at T1 */
     bool out;                   /* with --till: never bought there */
 };
 
+/* The moments the figures are taken before: T2, T1, T3, T4, T5. */
+enum { AT_END, AT_START, AT_PREV, AT_YEAR, AT_PREV_YEAR, NAT };
+
 struct members {
     struct member *m;
     size_t n;
+    int64_t at[NAT];
+    bool front[NAT];            /* state_pass: from the rows before it, else the state less the rows after */
     uint32_t *slot;             /* open addressing on id_hash: index + 1, 0 empty */
     size_t nslot;               /* a power of two, at least twice n */
-    int64_t t1, t2, t3, t4, t5;
     bool till;
 };
 
@@ -82,7 +92,7 @@ static int log_moments(store *s, const struct members *ms, const char *till, str
                                     " GROUP BY customer, wall, till ORDER BY customer, wall, till");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, ms->t2);
+    sqlite3_bind_int64(st, 1, ms->at[AT_END]);
     bind_text(st, 2, till);
     size_t cap = 0;
     int rc;
@@ -111,7 +121,7 @@ static int load_members(store *s, struct members *ms)
                                     " WHERE enrolled > 0 AND " JOINED("") " < ?1");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, ms->t2);
+    sqlite3_bind_int64(st, 1, ms->at[AT_END]);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -128,7 +138,7 @@ static int load_members(store *s, struct members *ms)
         memset(m, 0, sizeof *m);
         copy_col(st, 0, m->id, sizeof m->id);
         m->joined = sqlite3_column_int64(st, 1);
-        m->f1 = m->l1 = m->l0 = NONE;
+        m->f1 = m->l1 = m->l0 = m->sfirst = m->slast = m->rlast[0] = m->rlast[1] = NONE;
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -166,21 +176,21 @@ static void add_moment(const struct members *ms, struct member *m, int64_t wall,
         if (wall > m->l1)
             m->l1 = wall;
     }
-    if (wall < ms->t1) {
+    if (wall < ms->at[AT_START]) {
         m->n0 += v;
         if (v > 0 && wall > m->l0)
             m->l0 = wall;
-        if (wall >= ms->t3) {
+        if (wall >= ms->at[AT_PREV]) {
             m->vq += v;
             m->sq += sp;
         }
-        if (wall >= ms->t5)
+        if (wall >= ms->at[AT_PREV_YEAR])
             m->m0 += sp;
     } else {
         m->vp += v;
         m->sp += sp;
     }
-    if (wall >= ms->t4)
+    if (wall >= ms->at[AT_YEAR])
         m->m1 += sp;
 }
 
@@ -198,22 +208,12 @@ static void log_before(const struct members *ms, struct member *m, const struct 
     }
 }
 
-/* roll_cust in its order, merged with the log's moments (both in the order
- * customer, moment, till): a moment in both is netted before it counts. */
-static int add_history(store *s, struct members *ms, const char *till)
+/* Rollup rows (st: customer, moment, till, visits, spend, in that order)
+ * merged with the log's moments lg (in the same order): a moment in both
+ * is netted before it counts. */
+static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const struct moment *lg, size_t nlg)
 {
-    struct moment *lg;
-    size_t nlg, k = 0;
-    if (log_moments(s, ms, till, &lg, &nlg) != 0)
-        return -1;
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend FROM roll_cust"
-                                    " WHERE wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY customer, wall, till");
-    if (!st) {
-        free(lg);
-        return -1;
-    }
-    sqlite3_bind_int64(st, 1, ms->t2);
-    bind_text(st, 2, till);
+    size_t k = 0;
     char cur[STORE_ID_LEN + 1] = "";
     struct member *m = NULL;
     int rc;
@@ -244,16 +244,234 @@ static int add_history(store *s, struct members *ms, const char *till)
             add_moment(ms, m, wall, v, sp);
     }
     sqlite3_reset(st);
-    if (rc == SQLITE_DONE) {
-        log_before(ms, m, lg, nlg, &k, cur, 0, NULL);
-        for (; k < nlg; k++) {
-            struct member *x = member_of(ms, lg[k].customer);
-            if (x)
-                add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend);
+    if (rc != SQLITE_DONE)
+        return db_fail(s);
+    log_before(ms, m, lg, nlg, &k, cur, 0, NULL);
+    for (; k < nlg; k++) {
+        struct member *x = member_of(ms, lg[k].customer);
+        if (x)
+            add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend);
+    }
+    return 0;
+}
+
+/* Every member's whole history: all of roll_cust in its order (the path
+ * for a log too long for the state path). */
+static int history_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend FROM roll_cust"
+                                    " WHERE wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY customer, wall, till");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, ms->at[AT_END]);
+    bind_text(st, 2, till);
+    return merge_history(s, ms, st, lg, nlg);
+}
+
+/* --- the state path -------------------------------------------------------------
+ *
+ * A member with no rows in the log has all of their history in roll_cust,
+ * and roll_member holds its sums. A figure before a moment T is then the
+ * sum of the rows before T, or the state less the rows from T on; the
+ * rows read are those before F and from B on, F and B two of the moments
+ * in a row with the most history between them, read for nobody. For a
+ * report of the last 30 days that is the last 60 days and anything over
+ * a year and a month old; for the whole history, nothing. The last visit
+ * before T when the state's last is T or later: the latest among the rows
+ * read, else (T >= B) one seek back from B in the member's rows. Members
+ * with rows in the log (few: rollup.c folds it) take the history path,
+ * one member at a time. */
+
+/* F and B (INT64_MIN, INT64_MAX: no rows before, after): the history is
+ * roll_cust's moments. */
+static int choose_bounds(store *s, struct members *ms, int64_t *front, int64_t *back)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT (SELECT min(wall) FROM roll_cust), (SELECT max(wall) FROM roll_cust)");
+    if (!st)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_fail(s);
+    }
+    bool empty = sqlite3_column_type(st, 0) == SQLITE_NULL;
+    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    int64_t m[NAT + 2];
+    m[0] = INT64_MIN;
+    m[NAT + 1] = INT64_MAX;
+    for (int i = 0; i < NAT; i++) {     /* sorted between the two ends */
+        int j = i + 1;
+        for (; j > 1 && m[j - 1] > ms->at[i]; j--)
+            m[j] = m[j - 1];
+        m[j] = ms->at[i];
+    }
+    *front = INT64_MIN;
+    *back = INT64_MAX;
+    int64_t best = -1;
+    for (int i = 0; !empty && i <= NAT; i++) {
+        int64_t a = m[i] < lo ? lo : m[i] > hi ? hi + 1 : m[i];
+        int64_t b = m[i + 1] < lo ? lo : m[i + 1] > hi ? hi + 1 : m[i + 1];
+        if (b - a > best) {
+            best = b - a;
+            *front = m[i];
+            *back = m[i + 1];
         }
     }
-    free(lg);
+    for (int i = 0; i < NAT; i++)
+        ms->front[i] = ms->at[i] <= *front;
+    return 0;
+}
+
+static int read_state(store *s, struct members *ms, const char *till)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, visits, spend, first, last FROM roll_member"
+                                    " WHERE ?1 = '' OR till = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, till);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct member *m = member_of(ms, (const char *)sqlite3_column_text(st, 0));
+        if (!m)
+            continue;
+        m->sv += sqlite3_column_int64(st, 1);
+        m->ss += sqlite3_column_int64(st, 2);
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+            int64_t first = sqlite3_column_int64(st, 3), last = sqlite3_column_int64(st, 4);
+            if (m->sfirst == NONE || first < m->sfirst)
+                m->sfirst = first;
+            if (last > m->slast)
+                m->slast = last;
+        }
+    }
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* The rows of roll_cust before `before` or from `from` on, by moment,
+ * added to their members' sums for the moments on that side. */
+static int read_rows(store *s, struct members *ms, const char *till, bool front, int64_t bound)
+{
+    sqlite3_stmt *st = store_sql(s, front
+        ? "SELECT customer, wall, visits, spend FROM roll_cust INDEXED BY roll_cust_wall"
+          " WHERE wall < ?1 AND (?2 = '' OR till = ?2)"
+        : "SELECT customer, wall, visits, spend FROM roll_cust INDEXED BY roll_cust_wall"
+          " WHERE wall >= ?1 AND (?2 = '' OR till = ?2)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, bound);
+    bind_text(st, 2, till);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct member *m = member_of(ms, (const char *)sqlite3_column_text(st, 0));
+        if (!m || m->logged)
+            continue;
+        int64_t wall = sqlite3_column_int64(st, 1), v = sqlite3_column_int64(st, 2),
+                sp = sqlite3_column_int64(st, 3);
+        for (int i = 0; i < NAT; i++)
+            if (ms->front[i] == front && (front ? wall < ms->at[i] : wall >= ms->at[i])) {
+                m->rv[i] += v;
+                m->rs[i] += sp;
+            }
+        for (int k = 0; k < 2; k++)     /* AT_END, AT_START */
+            if (ms->front[k] == front && v > 0 && wall < ms->at[k] && wall > m->rlast[k])
+                m->rlast[k] = wall;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* The member's latest visit before `before` (the back bound), one seek. */
+static int last_visit_before(store *s, const struct member *m, const char *till, int64_t before, int64_t *out)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT wall FROM roll_cust WHERE customer = ?1 AND wall < ?2 AND visits > 0"
+                                    " AND (?3 = '' OR till = ?3) ORDER BY wall DESC LIMIT 1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, m->id);
+    sqlite3_bind_int64(st, 2, before);
+    bind_text(st, 3, till);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : NONE;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* The member's last visit before at[k] (AT_END, AT_START). */
+static int state_last(store *s, const struct members *ms, const struct member *m, const char *till, int k,
+                      int64_t back, int64_t *out)
+{
+    if (m->slast == NONE || m->slast < ms->at[k])
+        *out = m->slast;
+    else if (m->rlast[k] != NONE || ms->front[k])
+        *out = m->rlast[k];
+    else
+        return last_visit_before(s, m, till, back, out);
+    return 0;
+}
+
+static int state_figures(store *s, const struct members *ms, struct member *m, const char *till, int64_t back)
+{
+    int64_t v[NAT], sp[NAT];
+    for (int i = 0; i < NAT; i++) {
+        v[i] = ms->front[i] ? m->rv[i] : m->sv - m->rv[i];
+        sp[i] = ms->front[i] ? m->rs[i] : m->ss - m->rs[i];
+    }
+    m->n1 = v[AT_END];
+    m->n0 = v[AT_START];
+    m->vp = v[AT_END] - v[AT_START];
+    m->vq = v[AT_START] - v[AT_PREV];
+    m->sp = sp[AT_END] - sp[AT_START];
+    m->sq = sp[AT_START] - sp[AT_PREV];
+    m->m1 = sp[AT_END] - sp[AT_YEAR];
+    m->m0 = sp[AT_START] - sp[AT_PREV_YEAR];
+    m->f1 = m->sfirst != NONE && m->sfirst < ms->at[AT_END] ? m->sfirst : NONE;
+    if (state_last(s, ms, m, till, AT_END, back, &m->l1) != 0)
+        return -1;
+    return state_last(s, ms, m, till, AT_START, back, &m->l0);
+}
+
+/* The logged members' history, one member at a time (lg: the log's
+ * moments, in order). */
+static int logged_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend FROM roll_cust"
+                                    " WHERE customer = ?3 AND wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY wall, till");
+    if (!st)
+        return -1;
+    for (size_t a = 0, b; a < nlg; a = b) {
+        for (b = a + 1; b < nlg && strcmp(lg[b].customer, lg[a].customer) == 0; b++)
+            ;
+        struct member *m = member_of(ms, lg[a].customer);
+        if (!m)
+            continue;
+        m->f1 = m->l1 = m->l0 = NONE;
+        m->n1 = m->n0 = m->vp = m->vq = m->sp = m->sq = m->m1 = m->m0 = 0;
+        sqlite3_bind_int64(st, 1, ms->at[AT_END]);
+        bind_text(st, 2, till);
+        bind_text(st, 3, m->id);
+        if (merge_history(s, ms, st, lg + a, b - a) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int state_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
+{
+    for (size_t k = 0; k < nlg; k++) {
+        struct member *m = member_of(ms, lg[k].customer);
+        if (m)
+            m->logged = true;
+    }
+    int64_t front = INT64_MIN, back = INT64_MAX;
+    if (choose_bounds(s, ms, &front, &back) != 0 || read_state(s, ms, till) != 0 ||
+        (front != INT64_MIN && read_rows(s, ms, till, true, front) != 0) ||
+        (back != INT64_MAX && read_rows(s, ms, till, false, back) != 0))
+        return -1;
+    for (size_t i = 0; i < ms->n; i++)
+        if (!ms->m[i].logged && state_figures(s, ms, &ms->m[i], till, back) != 0)
+            return -1;
+    return logged_pass(s, ms, till, lg, nlg);
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -280,7 +498,7 @@ static int64_t rank_of(const int64_t *sorted, size_t n, int64_t v)
  * with --till, who had bought there by then) by m0, everyone else 0. */
 static int64_t key0(const struct members *ms, const struct member *m)
 {
-    return m->joined < ms->t1 && (!ms->till || m->n0 > 0) ? m->m0 : 0;
+    return m->joined < ms->at[AT_START] && (!ms->till || m->n0 > 0) ? m->m0 : 0;
 }
 
 static int rank_members(store *s, struct members *ms)
@@ -300,7 +518,7 @@ static int rank_members(store *s, struct members *ms)
         v1[n] = m->m1;
         v0[n] = key0(ms, m);
         h1 += m->m1 > 0;
-        h0 += m->m0 > 0 && m->joined < ms->t1 && (!ms->till || m->n0 > 0);
+        h0 += m->m0 > 0 && m->joined < ms->at[AT_START] && (!ms->till || m->n0 > 0);
         n++;
     }
     qsort(v1, n, sizeof *v1, cmp_desc);
@@ -346,9 +564,9 @@ static void classify(struct members *ms)
 {
     for (size_t i = 0; i < ms->n; i++) {
         struct member *m = &ms->m[i];
-        m->seg1 = segment_at(m, m->n1, m->f1, m->l1, m->m1, m->r1, m->h1, ms->t1, ms->t2);
-        m->seg0 = m->joined >= ms->t1 || (ms->till && m->n0 <= 0)
-            ? -1 : segment_at(m, m->n0, m->f1, m->l0, m->m0, m->r0, m->h0, ms->t3, ms->t1);
+        m->seg1 = segment_at(m, m->n1, m->f1, m->l1, m->m1, m->r1, m->h1, ms->at[AT_START], ms->at[AT_END]);
+        m->seg0 = m->joined >= ms->at[AT_START] || (ms->till && m->n0 <= 0)
+            ? -1 : segment_at(m, m->n0, m->f1, m->l0, m->m0, m->r0, m->h0, ms->at[AT_PREV], ms->at[AT_START]);
     }
 }
 
@@ -367,13 +585,21 @@ static int members_pass(store *s, const struct store_report_query *q, struct mem
     const struct store_period *p = &q->period;
     const char *till = report_till(q);
     memset(ms, 0, sizeof *ms);
-    ms->t1 = p->from;
-    ms->t2 = p->to;
-    ms->t3 = p->prev_from;
-    ms->t4 = p->to - MS_365D;
-    ms->t5 = p->from - MS_365D;
+    ms->at[AT_START] = p->from;
+    ms->at[AT_END] = p->to;
+    ms->at[AT_PREV] = p->prev_from;
+    ms->at[AT_YEAR] = p->to - MS_365D;
+    ms->at[AT_PREV_YEAR] = p->from - MS_365D;
     ms->till = till[0] != '\0';
-    if (load_members(s, ms) != 0 || add_history(s, ms, till) != 0)
+    struct moment *lg;
+    size_t nlg;
+    if (load_members(s, ms) != 0 || log_moments(s, ms, till, &lg, &nlg) != 0)
+        return -1;
+    /* A long log (a shop just seeded, imported or caught up, before
+     * rollup.c folded it) would make a seek per member: one pass instead. */
+    int rc = nlg > ms->n / 8 + 64 ? history_pass(s, ms, till, lg, nlg) : state_pass(s, ms, till, lg, nlg);
+    free(lg);
+    if (rc != 0)
         return -1;
     /* Packed: with a till, who never bought there is no member of it. */
     size_t kept = 0;

@@ -415,10 +415,8 @@ static bool on_hour(int64_t ms)
 
 /* Members: new in this (?2..?3) and the previous period (?1..?2), all by
  * the end of each, by when they joined; with a till, those who enrolled
- * there (found in events_enrol alone: events_customer would cost a table
- * lookup each). */
-#define ENROLLED_AT(till) "EXISTS (SELECT 1 FROM events e INDEXED BY events_enrol" \
-    " WHERE e.customer = c.id AND e.wall = c.enrolled AND e.type = 'enrol' AND e.origin = " till ")"
+ * there (customers.till). */
+#define ENROLLED_AT(till) "c.till = " till
 static const char SQL_MEMBERS[] =
     "SELECT count(*) FILTER (WHERE joined >= ?2 AND joined < ?3),"
     " count(*) FILTER (WHERE joined >= ?1 AND joined < ?2),"

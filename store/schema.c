@@ -306,8 +306,29 @@ static const char SCHEMA_V8[] =
     " WHERE EXISTS(SELECT 1 FROM lww WHERE lww.entity = '" table ":' || " table ".id AND lww.field = 'tier');"
 static const char SCHEMA_V9[] = PERK_TIER_FILL("rewards", "reward") PERK_TIER_FILL("promos", "promo");
 
+/* Version 10: what the member reports (members.c) read instead of every
+ * visit. roll_member: per member and till, the sums of roll_cust -
+ * visits, spend, the first and the last moment that is still a visit -
+ * kept as rollup.c folds the log into roll_cust (the log's rows are not
+ * in it). roll_cust_wall: roll_cust by moment, with the figures (and the
+ * key, as in every index of a table without rowid), so a report reads the
+ * rows of a window of time, not every member's history. customers.till:
+ * the till whose enrolment set `enrolled` (the least origin of equal
+ * ones), for the --till reports' members. */
+static const char SCHEMA_V10[] =
+    "CREATE TABLE roll_member(customer TEXT NOT NULL, till TEXT NOT NULL, visits INTEGER NOT NULL,"
+    " spend INTEGER NOT NULL, first INTEGER, last INTEGER, PRIMARY KEY(customer, till)) WITHOUT ROWID;"
+    "INSERT INTO roll_member(customer, till, visits, spend, first, last)"
+    " SELECT customer, till, sum(visits), sum(spend), min(wall) FILTER (WHERE visits > 0),"
+    " max(wall) FILTER (WHERE visits > 0) FROM roll_cust GROUP BY customer, till;"
+    "CREATE INDEX roll_cust_wall ON roll_cust(wall, visits, spend);"
+    "ALTER TABLE customers ADD COLUMN till TEXT NOT NULL DEFAULT '';"
+    "UPDATE customers SET till = coalesce((SELECT min(e.origin) FROM events e INDEXED BY events_enrol"
+    " WHERE e.customer = customers.id AND e.wall = customers.enrolled AND e.type = 'enrol'), '')"
+    " WHERE enrolled > 0;";
+
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
-                                          SCHEMA_V7, SCHEMA_V8, SCHEMA_V9 };
+                                          SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");

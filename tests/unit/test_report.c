@@ -1463,6 +1463,100 @@ static int64_t scalar(sqlite3 *db, const char *q)
 
 /* The same seed gives the same reports; what the seed writes obeys the
  * ledger's rules; both query plans give the same figures. */
+/* Every member report's rows, as text: each field of each row. */
+struct member_text {
+    char *buf;
+    size_t len, cap;
+};
+
+static int member_line(const struct store_member_row *m, void *arg)
+{
+    struct member_text *t = arg;
+    char line[400];
+    int n = snprintf(line, sizeof line, "%lld %s seg%d v%lld s%lld pv%lld ps%lld l%lld n%lld i%lld rfm%d%d%d\n",
+                     (long long)m->rank, m->id, m->segment, (long long)m->visits, (long long)m->spend,
+                     (long long)m->prev_visits, (long long)m->prev_spend, (long long)m->last_visit,
+                     (long long)m->total_visits, (long long)m->interval_days, m->r, m->f, m->m);
+    if (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = (t->cap + (size_t)n + 1) * 2;
+        t->buf = realloc(t->buf, t->cap);
+        assert_non_null(t->buf);
+    }
+    memcpy(t->buf + t->len, line, (size_t)n + 1);
+    t->len += (size_t)n;
+    return 0;
+}
+
+static void member_reports(store *s, const char *till, struct member_text *t)
+{
+    static const char *const periods[][2] = {
+        { "2026-03-01", "2026-03-31" }, { "2026-03-25", "2026-03-31" }, { "2025-04-01", "2026-03-31" },
+        { "2025-02-01", "2026-03-31" }, { "2025-09-01", "2025-09-30" }, { "2025-06-01", "2025-11-30" },
+        { "2026-01-10", "2026-02-20" } };
+    t->len = 0;
+    for (size_t p = 0; p < sizeof periods / sizeof periods[0]; p++) {
+        struct store_report_query q = period(s, periods[p][0], periods[p][1]);
+        q.till = till;
+        struct store_segment_stats cur[SEG_COUNT], prev[SEG_COUNT];
+        OK(s, store_report_segments(s, &q, cur, prev));
+        for (int k = 0; k < SEG_COUNT; k++) {
+            struct store_member_row m = { .rank = cur[k].members, .visits = cur[k].sales,
+                                          .prev_visits = prev[k].members, .prev_spend = prev[k].sales };
+            member_line(&m, t);
+            OK(s, store_report_segment_members(s, &q, k, 0, member_line, t));
+        }
+        for (int by = STORE_BY_SPEND; by <= STORE_BY_RECENCY; by++)
+            OK(s, store_report_customers(s, &q, (enum store_rank)by, 0, member_line, t));
+    }
+}
+
+/* The member reports read each member's state and the rows of a window
+ * (members.c's state path) when the log is short, and every member's
+ * whole history otherwise: both give the same rows, field by field, for
+ * periods that end now and in the past, short and over a year, for the
+ * shop and for one till; also with a few members still in the log. */
+static void test_member_paths(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->b = open_db(f, "paths.db", true);
+    struct store_staff m;
+    store_set_clock(s, utc_ms(2025, 1, 1, 8, 0));
+    assert_int_equal(store_init_shop(s, "Kawiarnia", "PLN"), 0);
+    assert_int_equal(store_staff_add(s, NULL, "Mira", ROLE_MANAGER, "1234", &m), 0);
+    struct store_seed_spec spec = { .customers = 120, .days = 420, .seed = 7, .end = utc_ms(2026, 4, 1, 0, 0),
+                                    .manager = m.id, .staff_pin = "1111" };
+    struct store_seed_stats st;
+    OK(s, store_seed_demo(s, &spec, &st));
+    char path[256];
+    snprintf(path, sizeof path, "%s/paths.db", f->dir);
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    char till[STORE_ORIGIN_LEN + 1];
+    snprintf(till, sizeof till, "%s", store_origin(s));
+    int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
+    assert_true(logged > 1000);                 /* the history path */
+    static struct member_text history[2], state_only[2], few_logged[2];
+    for (int k = 0; k < 2; k++)
+        member_reports(s, k ? till : NULL, &history[k]);
+    assert_true(history[0].len > 20000);
+    assert_non_null(strstr(history[0].buf, "seg2 "));      /* someone at risk */
+    assert_int_equal(store_rollup_fold(s, (int)(logged - 30)), logged - 30);  /* the state path, a few by history */
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 30);
+    for (int k = 0; k < 2; k++)
+        member_reports(s, k ? till : NULL, &few_logged[k]);
+    assert_true(store_rollup_fold(s, 0) == 30);
+    for (int k = 0; k < 2; k++)
+        member_reports(s, k ? till : NULL, &state_only[k]);
+    sqlite3_close(raw);
+    for (int k = 0; k < 2; k++) {
+        assert_string_equal(history[k].buf, few_logged[k].buf);
+        assert_string_equal(history[k].buf, state_only[k].buf);
+        free(history[k].buf);
+        free(few_logged[k].buf);
+        free(state_only[k].buf);
+    }
+}
+
 static void test_seed(void **state)
 {
     struct fx *f = *state;
@@ -1656,7 +1750,8 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
                                       " DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged;"
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
-                                      " ALTER TABLE promos DROP COLUMN tier; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+                                      " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; ALTER TABLE customers DROP COLUMN till;"
+                                      " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
     char err[512];
     store *r = store_open(copy, false, err, sizeof err);
@@ -1671,6 +1766,38 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
         print_error("kept:    %s\nrebuilt: %s\n", kept, rebuilt);
     assert_string_equal(kept, rebuilt);
     assert_true(strlen(kept) > 20);
+}
+
+/* The member state (roll_member) is roll_cust summed per member and till:
+ * visits, spend, the first and the last moment still a visit. */
+#define MEMBER_STATE(from) "SELECT group_concat(x, ';') FROM (SELECT customer || ',' || till || ',' || visits" \
+    " || ',' || spend || ',' || coalesce(first, '-') || ',' || coalesce(last, '-') AS x FROM (" from ")" \
+    " WHERE visits <> 0 OR spend <> 0 OR first IS NOT NULL ORDER BY customer, till)"
+
+static void member_state_as_folded(struct fx *f, const char *file)
+{
+    char path[256], kept[8192], summed[8192];
+    snprintf(path, sizeof path, "%s/%s", f->dir, file);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *q[2] = {
+        MEMBER_STATE("SELECT * FROM roll_member"),
+        MEMBER_STATE("SELECT customer, till, sum(visits) AS visits, sum(spend) AS spend,"
+                     " min(wall) FILTER (WHERE visits > 0) AS first, max(wall) FILTER (WHERE visits > 0) AS last"
+                     " FROM roll_cust GROUP BY customer, till") };
+    char *out[2] = { kept, summed };
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, q[i], -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out[i], sizeof kept, "%s", t ? (const char *)t : "");
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    if (strcmp(kept, summed) != 0)
+        print_error("roll_member: %s\nroll_cust:   %s\n", kept, summed);
+    assert_string_equal(kept, summed);
 }
 
 /* The database `file` as a tally of schema 4 would have left it - no
@@ -1702,10 +1829,13 @@ static void corrections_as_migrated(struct fx *f, const char *file)
                                       " DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged;"
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
-                                      " ALTER TABLE promos DROP COLUMN tier; PRAGMA user_version = 4",
+                                      " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP INDEX roll_cust_wall;"
+                                      " ALTER TABLE customers DROP COLUMN till; PRAGMA user_version = 4",
                                   NULL, NULL, &sqlerr), SQLITE_OK);
     sqlite3_close(db);
     s = store_open(copy, false, err, sizeof err);
+    if (!s)
+        print_error("%s\n", err);
     assert_non_null(s);
     OK(s, store_digest(s, got));
     store_close(s);
@@ -1825,6 +1955,7 @@ static void test_rollups_as_rebuilt(void **state)
         assert_int_equal(by_name(&fresh, "Jan")->last_visit, utc_ms(2026, 3, 5, 10, 0));
         all_reports(a, &now);
         same_reports(&before, &now);
+        member_state_as_folded(f, "a.db");
     } while ((folded = store_rollup_fold(a, 1)) > 0);
     assert_int_equal(folded, 0);
     summary(a, &q, &fa, &fp);
@@ -1940,6 +2071,7 @@ int main(void)
         T(test_at_risk_at_14_days),
         T(test_snapshot),
         T(test_seed),
+        T(test_member_paths),
         T(test_visits_per_day),
         T(test_rollups_as_rebuilt),
 #undef T
