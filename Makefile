@@ -5,6 +5,7 @@
 #                   under ASan+UBSan; ends with what it counted and
 #                   "total: N passed, N failed"
 #   make bench      benchmarks (bench/)
+#   make bench-big  every report on a 100,000-member shop (seeded once: minutes)
 #   make mutate     each mutant of tests/mutants/mutants.txt must fail a test
 #   make demo       a ready demo shop
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -68,7 +69,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard common/*.h $(foreach m,$(MODULES) cli,$(m)/*.h))
 TEST_HEADERS := $(wildcard tests/*.h)
 
-.PHONY: all test check bench mutate soak fuzz-seeds demo install uninstall clean deps pot locales emu
+.PHONY: all test check bench bench-big mutate soak fuzz-seeds demo install uninstall clean deps pot locales emu
 
 all: tally locales
 
@@ -198,6 +199,12 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libtally.a $(HEADERS) $(TEST_HEADERS)
 bench: deps
 	@$(MAKE) --no-print-directory -s tally $(BENCH_BIN) emu
 	@bench/run.sh $(BUILD)
+
+# Every report on a 100,000-member shop, unfolded and folded (bench/big.sh):
+# the shop is seeded once (minutes) and kept in $(BUILD)/bench-big.
+bench-big: deps
+	@$(MAKE) --no-print-directory -s tally locales
+	@bench/big.sh $(BUILD)
 
 # Long-running, like bench: kill -9 during writes five hundred times, and
 # each fuzz target for five minutes (make test does forty and ten seconds).

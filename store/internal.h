@@ -329,6 +329,8 @@ int event_referred(store *s, const char *origin, int64_t seq);
 /* Sums the oldest `limit` rows of roll_log (all if limit <= 0) into
  * roll_cust, inside the caller's write transaction; returns how many. */
 int rollup_fold(store *s, int limit);
+/* roll_cust by moment (schema 10), made again after a bulk fold. */
+#define ROLL_CUST_WALL "CREATE INDEX roll_cust_wall ON roll_cust(wall, visits, spend)"
 
 /* report.c, for the member reports (members.c): a report's read
  * transaction (joins one already open), the till asked for ("" for all)

@@ -260,7 +260,7 @@ static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const s
 static int history_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
 {
     sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend FROM roll_cust"
-                                    " WHERE wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY customer, wall, till");
+                                    " WHERE +wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY customer, wall, till");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, ms->at[AT_END]);

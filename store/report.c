@@ -333,12 +333,15 @@ static int step_row(store *s, sqlite3_stmt *st)
     " coalesce(sum(r.visits) FILTER (WHERE r.wall >= ?3 AND r.wall < ?4), 0) AS vq," \
     " coalesce(sum(r.visits) FILTER (WHERE r.wall < ?3), 0) AS vr"
 #define ROLL_WHERE "r.wall >= ?1 AND r.wall < ?2 AND (?5 = '' OR r.till = ?5)"
+/* The scan's: + keeps SQLite from reading the window through roll_cust_wall
+ * (members.c) and sorting it by member, many times slower. */
+#define ROLL_WHERE_SCAN "+r.wall >= ?1 AND +r.wall < ?2 AND (?5 = '' OR r.till = ?5)"
 /* roll_log (the rows not yet folded into roll_cust, a few thousand) is
  * summed apart and added per customer: a UNION ALL of the two tables
  * would sort all of roll_cust again. */
 static const char SQL_ROLL_VISITS_T[] =
     "WITH lg AS MATERIALIZED (SELECT " ROLL_SUMS " FROM roll_log r WHERE " ROLL_WHERE " GROUP BY r.customer),"
-    " cu AS (SELECT " ROLL_SUMS " FROM %s WHERE " ROLL_WHERE " GROUP BY %s)"
+    " cu AS (SELECT " ROLL_SUMS " FROM %s WHERE %s GROUP BY %s)"
     " SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2), coalesce(sum(vp), 0),"
     " count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2), coalesce(sum(vq), 0),"
     " count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
@@ -526,7 +529,7 @@ static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **ou
         hi = to;
     bool seek = hi <= lo || (hi - lo) * 20 < all;
     char text[4096];
-    snprintf(text, sizeof text, SQL_ROLL_VISITS_T, seek ? ROLL_SEEK : ROLL_SCAN,
+    snprintf(text, sizeof text, SQL_ROLL_VISITS_T, seek ? ROLL_SEEK : ROLL_SCAN, seek ? ROLL_WHERE : ROLL_WHERE_SCAN,
              seek ? "c.rowid" : "r.customer");
     *out = store_sql(s, text);
     return *out ? 0 : -1;
@@ -916,7 +919,7 @@ int store_report_rewards(store *s, const struct store_report_query *q,
 static const char SQL_TIERS[] =
     "WITH base AS (SELECT customer, sum(tspend) FILTER (WHERE wall > ?4) AS w1,"
     "  sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1) AS w0"
-    "  FROM roll_cust WHERE wall > min(?3, ?4) AND wall < ?2 AND tspend <> 0 GROUP BY customer"
+    "  FROM roll_cust WHERE +wall > min(?3, ?4) AND +wall < ?2 AND tspend <> 0 GROUP BY customer"
     "  UNION ALL SELECT customer, sum(tspend) FILTER (WHERE wall > ?4),"
     "  sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1)"
     "  FROM roll_log WHERE wall > min(?3, ?4) AND wall < ?2 AND tspend <> 0 GROUP BY customer),"

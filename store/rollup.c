@@ -188,6 +188,29 @@ static int cust_add(store *s, const char *customer, int64_t wall, const char *ti
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
+/* Whether folding rows up to n <= last is a bulk fold: more than 50,000
+ * rows, and more than an eighth of roll_cust. Each row folded is an insert
+ * at its moment in roll_cust_wall, in no order; for a whole history
+ * (a shop just seeded) the index is cheaper built again: 1.65 million rows
+ * of a 100,000-member shop fold in 13 s that way, in 27 s row by row. */
+static int bulk_fold(store *s, int64_t first, int64_t last, bool *bulk)
+{
+    *bulk = false;
+    sqlite3_stmt *st = store_sql(s, "SELECT max(n) FROM roll_log");
+    if (!st)
+        return -1;
+    int64_t end = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : first;
+    sqlite3_reset(st);
+    int64_t rows = (end < last ? end : last) - first + 1;
+    if (rows <= 50000)
+        return 0;
+    if (!(st = store_sql(s, "SELECT count(*) FROM roll_cust")))
+        return -1;
+    *bulk = sqlite3_step(st) == SQLITE_ROW && rows > sqlite3_column_int64(st, 0) / 8;
+    sqlite3_reset(st);
+    return 0;
+}
+
 /* Folds the oldest `limit` rows of the log (all when limit <= 0). */
 int rollup_fold(store *s, int limit)
 {
@@ -196,7 +219,22 @@ int rollup_fold(store *s, int limit)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
         return 0;
-    int64_t last = limit > 0 ? sqlite3_column_int64(st, 0) + limit - 1 : INT64_MAX;
+    int64_t first = sqlite3_column_int64(st, 0);
+    int64_t last = limit > 0 ? first + limit - 1 : INT64_MAX;
+    sqlite3_reset(st);
+    bool bulk;
+    if (bulk_fold(s, first, last, &bulk) != 0)
+        return -1;
+    if (bulk) {
+        /* No statement of this connection may be reading while the
+         * schema changes (SQLITE_LOCKED): this transaction's reads are
+         * done with. */
+        for (sqlite3_stmt *x = sqlite3_next_stmt(s->db, NULL); x; x = sqlite3_next_stmt(s->db, x))
+            if (sqlite3_stmt_busy(x))
+                sqlite3_reset(x);
+        if (sql_exec(s, "DROP INDEX roll_cust_wall") != 0)
+            return -1;
+    }
     st = store_sql(s, "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend)"
                 " SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log"
                 " WHERE n <= ?1 GROUP BY customer, wall, till"
@@ -227,7 +265,10 @@ int rollup_fold(store *s, int limit)
     sqlite3_bind_int64(st, 1, last);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(s);
-    return sqlite3_changes(s->db);
+    int folded = sqlite3_changes(s->db);
+    if (bulk && sql_exec(s, ROLL_CUST_WALL) != 0)
+        return -1;
+    return folded;
 }
 
 int store_rollup_fold(store *s, int limit)

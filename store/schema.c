@@ -321,7 +321,7 @@ static const char SCHEMA_V10[] =
     "INSERT INTO roll_member(customer, till, visits, spend, first, last)"
     " SELECT customer, till, sum(visits), sum(spend), min(wall) FILTER (WHERE visits > 0),"
     " max(wall) FILTER (WHERE visits > 0) FROM roll_cust GROUP BY customer, till;"
-    "CREATE INDEX roll_cust_wall ON roll_cust(wall, visits, spend);"
+    ROLL_CUST_WALL ";"
     "ALTER TABLE customers ADD COLUMN till TEXT NOT NULL DEFAULT '';"
     "UPDATE customers SET till = coalesce((SELECT min(e.origin) FROM events e INDEXED BY events_enrol"
     " WHERE e.customer = customers.id AND e.wall = customers.enrolled AND e.type = 'enrol'), '')"

@@ -37,6 +37,8 @@
 
 #define POLL_MS 20              /* with inotify; a writer's commit wakes us */
 #define FOLD_CHUNK 1000         /* visits folded per quiet turn: ~40 ms of write lock */
+#define FOLD_BUSY_CHUNK 250     /* ... and every FOLD_BUSY_MS while writers are busy */
+#define FOLD_BUSY_MS 2000
 #define QUIET_MS 1000           /* ... once no events came for this long */
 #define EAGER_MS 100            /* after a wake-up, look this long every 1 ms */
 #define POLL_NO_INOTIFY_MS 5
@@ -730,7 +732,7 @@ int sync_daemon_run(const struct sync_options *o)
     }
     int64_t next_refresh = 0, next_status = 0;
     uint64_t generation = sync_core_generation(d.core) - 1;
-    int64_t eager_until = 0, fold_after = 0;
+    int64_t eager_until = 0, fold_after = 0, fold_busy_at = 0;
     uint64_t moved = 0;
     while (!*stop) {
         int64_t now = clock_ms(CLOCK_REALTIME);
@@ -793,15 +795,22 @@ int sync_daemon_run(const struct sync_options *o)
             moved = sync_core_applied(d.core) + sync_core_served(d.core);
             fold_after = now + QUIET_MS;
         }
-        if (rc == 0) {
-            /* Quiet for a while: fold a little of the report rollups'
-             * visits log (a short transaction; see store/rollup.c). */
-            if (now >= fold_after && store_rollup_fold(d.s, FOLD_CHUNK) < 0) {
-                log_write(LOG_WARNING, _("could not fold the report rollups: %s"), store_error(d.s));
-                fold_after = now + 60000;
-            }
-            continue;
+        /* Fold a little of the report rollups' visits log (a short
+         * transaction; see store/rollup.c): more when quiet for a while,
+         * and a little every FOLD_BUSY_MS while a kiosk or a catch-up keeps
+         * writing, so a busy till's reports do not slow down as the day
+         * goes on (never inside a catch-up transaction). */
+        bool quiet = rc == 0 && now >= fold_after;
+        if ((quiet || (now >= fold_busy_at && !sync_core_holding(d.core))) &&
+            store_rollup_fold(d.s, quiet ? FOLD_CHUNK : FOLD_BUSY_CHUNK) < 0) {
+            log_write(LOG_WARNING, _("could not fold the report rollups: %s"), store_error(d.s));
+            fold_after = now + 60000;
+            fold_busy_at = now + 60000;
+        } else if (now >= fold_busy_at) {
+            fold_busy_at = now + FOLD_BUSY_MS;
         }
+        if (rc == 0)
+            continue;
         /* Handling may change the peer list (a join, a till that moved):
          * then the sockets that fired may be gone; poll again. */
         for (int i = 0; i < d.nitems && generation == sync_core_generation(d.core); i++) {

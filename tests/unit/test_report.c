@@ -576,13 +576,17 @@ static void test_segments(void **state)
 {
     struct fx *f = *state;
     store *s = f->s;
-    char nowy[13], lapsed[13], atrisk[13], big[13], regular[13], forgot[13], occ1[13], occ2[13];
+    char nowy[13], lapsed[13], atrisk[13], big[13], regular[13], forgot[13], occ1[13], occ2[13], steady[13];
     enrol_at(f, "Lapsed", 2025, 10, 1, lapsed);
     visits(s, f->bar.id, lapsed, 2025, 10, 1, 15, 3);
     enrol_at(f, "Big", 2025, 12, 15, big);
     buy(s, f->bar.id, big, 50000, NULL);
     enrol_at(f, "AtRisk", 2026, 1, 5, atrisk);
     visits(s, f->bar.id, atrisk, 2026, 1, 5, 7, 9);          /* last 03-02 */
+    /* Overdue by 19 days on a mean interval of 10: less than twice it, so
+     * still a regular. */
+    enrol_at(f, "Steady", 2026, 1, 2, steady);
+    visits(s, f->bar.id, steady, 2026, 1, 2, 10, 8);         /* last 03-13 */
     enrol_at(f, "Occas1", 2026, 1, 10, occ1);
     buy(s, f->bar.id, occ1, 1000, NULL);
     enrol_at(f, "Regular", 2026, 2, 1, regular);
@@ -605,8 +609,8 @@ static void test_segments(void **state)
     struct store_report_query q = period(s, "2026-03-01", "2026-03-31");
     struct store_segment_stats cur[SEG_COUNT], prev[SEG_COUNT];
     OK(s, store_report_segments(s, &q, cur, prev));
-    static const int want_cur[SEG_COUNT] = { 1, 1, 1, 1, 2, 2 };
-    static const int want_prev[SEG_COUNT] = { 3, 1, 0, 1, 1, 1 };
+    static const int want_cur[SEG_COUNT] = { 1, 1, 1, 1, 3, 2 };
+    static const int want_prev[SEG_COUNT] = { 3, 1, 0, 1, 2, 1 };
     for (int i = 0; i < SEG_COUNT; i++) {
         if (cur[i].members != want_cur[i] || prev[i].members != want_prev[i])
             print_error("segment %s: %lld (%lld), want %d (%d)\n", store_segment_name(i),
@@ -615,24 +619,26 @@ static void test_segments(void **state)
         assert_int_equal(prev[i].members, want_prev[i]);
     }
     /* March's sales: Nowy 10, AtRisk 10 (03-02), Big 100, Regular 6 x 10
-     * (03-03 .. 03-28), Forgot 4 x 10 (03-03 .. 03-24), Occas1 10. */
+     * (03-03 .. 03-28), Forgot 4 x 10 (03-03 .. 03-24), Steady 2 x 10
+     * (03-03, 03-13), Occas1 10. */
     assert_int_equal(cur[SEG_NEW].sales, 1000);
     assert_int_equal(cur[SEG_AT_RISK].sales, 1000);
     assert_int_equal(cur[SEG_HIGH_VALUE].sales, 10000);
-    assert_int_equal(cur[SEG_REGULAR].sales, 6000 + 4000);
+    assert_int_equal(cur[SEG_REGULAR].sales, 6000 + 4000 + 2000);
     assert_int_equal(cur[SEG_OCCASIONAL].sales, 1000);
     assert_int_equal(cur[SEG_LAPSED].sales, 0);
-    assert_int_equal(cur[SEG_HIGH_VALUE].share, 435);   /* 100 / 230 = 43.5 % */
-    assert_int_equal(cur[SEG_REGULAR].share, 435);
+    assert_int_equal(cur[SEG_HIGH_VALUE].share, 400);   /* 100 / 250 = 40.0 % */
+    assert_int_equal(cur[SEG_REGULAR].share, 480);
 
-    /* The forgotten member counts in the figures: 6 active in March,
-     * Nowy 1 + AtRisk 1 + Big 1 + Regular 6 + Forgot 4 + Occas1 1 visits. */
+    /* The forgotten member counts in the figures: 7 active in March,
+     * Nowy 1 + AtRisk 1 + Big 1 + Regular 6 + Forgot 4 + Steady 2 + Occas1 1
+     * visits. */
     struct store_summary sc, sp;
     summary(s, &q, &sc, &sp);
-    assert_int_equal(sc.members, 8);
-    assert_int_equal(sc.active, 6);
-    assert_int_equal(sc.visits, 14);
-    assert_int_equal(sc.sales, 23000);
+    assert_int_equal(sc.members, 9);
+    assert_int_equal(sc.active, 7);
+    assert_int_equal(sc.visits, 16);
+    assert_int_equal(sc.sales, 25000);
 
     struct rows r = { 0 };
     OK(s, store_report_segment_members(s, &q, SEG_AT_RISK, 0, collect_member, &r));
@@ -648,9 +654,12 @@ static void test_segments(void **state)
     /* The forgotten member is a regular, counted above, never listed. */
     memset(&r, 0, sizeof r);
     OK(s, store_report_segment_members(s, &q, SEG_REGULAR, 0, collect_member, &r));
-    assert_int_equal(r.n, 1);
+    assert_int_equal(r.n, 2);                       /* most spend over the year first */
     assert_string_equal(r.row[0].name, "Regular");
     assert_int_equal(r.row[0].interval_days, 5);
+    assert_string_equal(r.row[1].name, "Steady");
+    assert_int_equal(r.row[1].interval_days, 10);
+    assert_int_equal(r.row[1].last_visit, utc_ms(2026, 3, 13, 10, 0));
     memset(&r, 0, sizeof r);
     OK(s, store_report_segment_members(s, &q, SEG_OCCASIONAL, 1, collect_member, &r));
     assert_int_equal(r.n, 1);                       /* --limit 1 */
@@ -1533,6 +1542,12 @@ static void test_member_paths(void **state)
     assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
     char till[STORE_ORIGIN_LEN + 1];
     snprintf(till, sizeof till, "%s", store_origin(s));
+    /* The seed folds what it wrote; as a shop that never folded: */
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 0);
+    assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+                                       " SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
+                                       " ORDER BY wall; DELETE FROM roll_cust; DELETE FROM roll_member",
+                                  NULL, NULL, NULL), SQLITE_OK);
     int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
     assert_true(logged > 1000);                 /* the history path */
     static struct member_text history[2], state_only[2], few_logged[2];
@@ -1776,7 +1791,8 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
 
 static void member_state_as_folded(struct fx *f, const char *file)
 {
-    char path[256], kept[8192], summed[8192];
+    static char kept[1 << 20], summed[1 << 20];     /* static: large */
+    char path[256];
     snprintf(path, sizeof path, "%s/%s", f->dir, file);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -1798,6 +1814,43 @@ static void member_state_as_folded(struct fx *f, const char *file)
     if (strcmp(kept, summed) != 0)
         print_error("roll_member: %s\nroll_cust:   %s\n", kept, summed);
     assert_string_equal(kept, summed);
+}
+
+/* A fold of more than 50,000 rows, most of roll_cust, builds
+ * roll_cust_wall again instead of inserting into it row by row: the same
+ * sums, the same member state, and the index is there afterwards. */
+static void test_bulk_fold(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->b = open_db(f, "bulk.db", true);
+    assert_int_equal(store_init_shop(s, "Kawiarnia", "PLN"), 0);
+    char path[256];
+    snprintf(path, sizeof path, "%s/bulk.db", f->dir);
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    /* 60,000 moments of 3,000 members at two tills, and a refund of every
+     * seventh in a second row of the same moment. */
+    assert_int_equal(sqlite3_exec(raw, "WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k < 59999)"
+                                       " INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+                                       " SELECT printf('c%05d', k % 3000), 1700000000000 + k * 60000, iif(k % 2, 'aa', 'bb'),"
+                                       "  1, 100 + k % 50, 100 + k % 50 FROM i;"
+                                       " INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+                                       " SELECT customer, wall, till, -1, -spend, 0 FROM roll_log WHERE n % 7 = 0",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    int64_t visits = scalar(raw, "SELECT sum(visits) FROM roll_log"), spend = scalar(raw, "SELECT sum(spend) FROM roll_log");
+    assert_true(scalar(raw, "SELECT count(*) FROM roll_log") > 60000);
+    int folded = store_rollup_fold(s, 0);
+    if (folded < 0)
+        print_error("%s\n", store_error(s));
+    assert_true(folded > 60000);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 0);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_cust"), 60000);
+    assert_int_equal(scalar(raw, "SELECT sum(visits) FROM roll_cust"), visits);
+    assert_int_equal(scalar(raw, "SELECT sum(spend) FROM roll_cust"), spend);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_cust_wall'"), 1);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_cust INDEXED BY roll_cust_wall WHERE wall >= 0"), 60000);
+    sqlite3_close(raw);
+    member_state_as_folded(f, "bulk.db");
 }
 
 /* The database `file` as a tally of schema 4 would have left it - no
@@ -2072,6 +2125,7 @@ int main(void)
         T(test_snapshot),
         T(test_seed),
         T(test_member_paths),
+        T(test_bulk_fold),
         T(test_visits_per_day),
         T(test_rollups_as_rebuilt),
 #undef T
