@@ -27,6 +27,62 @@ struct cli {
  * refused with the line number. Returns 0 or an exit code. */
 int cli_config_load(struct cli *c, const char *path);
 
+/* A subcommand, declared once in its file (tmux's cmd_entry is the
+ * model): what it takes and what it needs before its function runs.
+ * cmd_run (command.c) parses, counts, checks, opens the store, logs the
+ * staff member in and finds the customer, in that order, so run() starts
+ * with valid arguments and an open, logged-in store. */
+enum cmd_store { CMD_NO_STORE, CMD_OPEN, CMD_CREATE };
+enum cmd_login { CMD_NO_LOGIN, CMD_STAFF, CMD_MANAGER };
+
+#define CMD_OPTIONS_MAX 16
+#define CMD_NUMBERS 4
+
+/* What was typed, as the entry's function gets it. */
+struct cmd_args {
+    int n;                      /* positionals (a verb's own: its name is gone) */
+    const char **pos;
+    const char *options;        /* the command's option list */
+    const char *value[CMD_OPTIONS_MAX]; /* by place in it; "" for a flag given */
+    const char *format;         /* --format with csv allowed (entry.csv), or NULL */
+    int64_t number[CMD_NUMBERS];/* what check() read, for run() */
+    struct store_customer customer;
+    const struct store_customer *cu;    /* the customer named, or NULL */
+};
+
+struct cmd_entry {
+    const char *name;
+    const char *summary;        /* N_(): its line in 'tally --help' */
+    const char *usage;          /* N_(): --help; verbs use their command's */
+    const char *options;        /* "items= category= all": name= takes a value;
+                                 * verbs share their command's */
+    int min, max;               /* positionals; max -1: any number */
+    const char *count_error;    /* N_(): fewer than min, more than max, an
+                                 * unknown verb, or a required option missing */
+    const char *required;       /* options that must be given: "reason" */
+    /* Checks what needs no store (a score, an interval), before anything is
+     * opened; may keep what it read in a->number. 0, or the exit code. */
+    int (*check)(struct cli *c, struct cmd_args *a);
+    enum cmd_store store;
+    enum cmd_login login;
+    bool customer_arg;          /* the first positional, if given, is a customer */
+    const char *customer_opt;   /* or this option's value, if given */
+    bool customer_first;        /* find the customer before the login */
+    bool csv;                   /* --format takes csv too (into a->format) */
+    int (*run)(struct cli *c, struct cmd_args *a);
+    int (*legacy)(struct cli *c, int argc, char **argv);  /* not yet moved */
+    const struct cmd_entry *verbs;  /* or: subcommands, by the first positional;
+                                     * ends with a { 0 } entry */
+};
+
+/* Runs a command from its entry; argv[0] is its name. Returns the exit code. */
+int cmd_run(struct cli *c, const struct cmd_entry *e, int argc, char **argv);
+
+/* An option's value, or NULL when not given; whether a flag was given.
+ * The name must be in the command's entry. */
+const char *cmd_opt(const struct cmd_args *a, const char *name);
+bool cmd_flag(const struct cmd_args *a, const char *name);
+
 /* One option of a subcommand. value != NULL: takes an argument. */
 struct opt {
     const char *name;           /* without the leading "--" */
@@ -91,19 +147,17 @@ struct card_face;
 int card_face_of(struct cli *c, const struct store_customer *cu, const char *holder,
                  const char *logo_path, struct card_face *face);
 
-/* Subcommands. */
+/* Subcommands: their entries, and the functions not yet moved to one. */
+extern const struct cmd_entry cmd_init_entry, cmd_kiosk_entry, cmd_program_entry, cmd_staff_entry,
+    cmd_customer_entry, cmd_earn_entry, cmd_redeem_entry, cmd_pay_entry, cmd_refund_entry, cmd_void_entry,
+    cmd_adjust_entry, cmd_nps_entry, cmd_coupon_entry, cmd_reward_entry, cmd_promo_entry, cmd_expire_entry,
+    cmd_events_entry, cmd_backup_entry, cmd_restore_entry, cmd_check_entry, cmd_digest_entry, cmd_import_entry,
+    cmd_card_entry, cmd_scan_entry, cmd_syncd_entry, cmd_sync_entry, cmd_till_entry, cmd_report_entry,
+    cmd_dashboard_entry, cmd_demo_entry, cmd_message_entry, cmd_campaign_entry, cmd_messenger_entry;
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_program(struct cli *c, int argc, char **argv);
 int cmd_staff(struct cli *c, int argc, char **argv);
 int cmd_customer(struct cli *c, int argc, char **argv);
-int cmd_earn(struct cli *c, int argc, char **argv);
-int cmd_redeem(struct cli *c, int argc, char **argv);
-int cmd_pay(struct cli *c, int argc, char **argv);
-int cmd_refund(struct cli *c, int argc, char **argv);
-int cmd_void(struct cli *c, int argc, char **argv);
-int cmd_adjust(struct cli *c, int argc, char **argv);
-int cmd_nps(struct cli *c, int argc, char **argv);
-int cmd_coupon(struct cli *c, int argc, char **argv);
 int cmd_reward(struct cli *c, int argc, char **argv);
 int cmd_promo(struct cli *c, int argc, char **argv);
 int cmd_expire(struct cli *c, int argc, char **argv);
