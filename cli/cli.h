@@ -154,15 +154,7 @@ extern const struct cmd_entry cmd_init_entry, cmd_kiosk_entry, cmd_program_entry
     cmd_events_entry, cmd_backup_entry, cmd_restore_entry, cmd_check_entry, cmd_digest_entry, cmd_import_entry,
     cmd_card_entry, cmd_scan_entry, cmd_syncd_entry, cmd_sync_entry, cmd_till_entry, cmd_report_entry,
     cmd_dashboard_entry, cmd_demo_entry, cmd_message_entry, cmd_campaign_entry, cmd_messenger_entry;
-int cmd_init(struct cli *c, int argc, char **argv);
-int cmd_program(struct cli *c, int argc, char **argv);
-int cmd_staff(struct cli *c, int argc, char **argv);
 int cmd_customer(struct cli *c, int argc, char **argv);
-int cmd_reward(struct cli *c, int argc, char **argv);
-int cmd_promo(struct cli *c, int argc, char **argv);
-int cmd_expire(struct cli *c, int argc, char **argv);
-int cmd_events(struct cli *c, int argc, char **argv);
-int cmd_digest(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_kiosk(struct cli *c, int argc, char **argv);
 int cmd_dashboard(struct cli *c, int argc, char **argv);

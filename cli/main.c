@@ -17,19 +17,11 @@
 #endif
 #define TALLY_VERSION "0.1.0"
 
-const struct cmd_entry cmd_init_entry = { .name = "init", .summary = N_("create a new shop in a new database"), .legacy = cmd_init };
 const struct cmd_entry cmd_kiosk_entry = { .name = "kiosk", .summary = N_("the barista's counter screen"), .legacy = cmd_kiosk };
-const struct cmd_entry cmd_program_entry = { .name = "program", .summary = N_("show or change the loyalty program's rules"), .legacy = cmd_program };
-const struct cmd_entry cmd_staff_entry = { .name = "staff", .summary = N_("add, list or disable staff members"), .legacy = cmd_staff };
 const struct cmd_entry cmd_customer_entry = { .name = "customer", .summary = N_("add, find, show, edit, forget or export customers"), .legacy = cmd_customer };
-const struct cmd_entry cmd_reward_entry = { .name = "reward", .summary = N_("add, list or retire rewards in the catalog"), .legacy = cmd_reward };
-const struct cmd_entry cmd_promo_entry = { .name = "promo", .summary = N_("add, list or end timed promotions"), .legacy = cmd_promo };
-const struct cmd_entry cmd_expire_entry = { .name = "expire", .summary = N_("expire points that are too old"), .legacy = cmd_expire };
-const struct cmd_entry cmd_events_entry = { .name = "events", .summary = N_("list the event log"), .legacy = cmd_events };
 const struct cmd_entry cmd_backup_entry = { .name = "backup", .summary = N_("make a consistent copy of the ledger, once or every so often"), .legacy = cmd_backup };
 const struct cmd_entry cmd_restore_entry = { .name = "restore", .summary = N_("bring back a backup of this shop (manager)"), .legacy = cmd_restore };
 const struct cmd_entry cmd_check_entry = { .name = "check", .summary = N_("check the database and the ledger's invariants"), .legacy = cmd_check };
-const struct cmd_entry cmd_digest_entry = { .name = "digest", .summary = N_("print one hash of the ledger's state, equal on tills in sync"), .legacy = cmd_digest };
 const struct cmd_entry cmd_import_entry = { .name = "import", .summary = N_("import customers or transactions from a CSV file"), .legacy = cmd_import };
 const struct cmd_entry cmd_card_entry = { .name = "card", .summary = N_("print a customer's QR card (PNG, SVG, terminal) or replace a lost one"), .legacy = cmd_card };
 const struct cmd_entry cmd_scan_entry = { .name = "scan", .summary = N_("read card codes from images and say whose they are"), .legacy = cmd_scan };
