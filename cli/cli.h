@@ -154,7 +154,6 @@ extern const struct cmd_entry cmd_init_entry, cmd_kiosk_entry, cmd_program_entry
     cmd_events_entry, cmd_backup_entry, cmd_restore_entry, cmd_check_entry, cmd_digest_entry, cmd_import_entry,
     cmd_card_entry, cmd_scan_entry, cmd_syncd_entry, cmd_sync_entry, cmd_till_entry, cmd_report_entry,
     cmd_dashboard_entry, cmd_demo_entry, cmd_message_entry, cmd_campaign_entry, cmd_messenger_entry;
-int cmd_customer(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_kiosk(struct cli *c, int argc, char **argv);
 int cmd_dashboard(struct cli *c, int argc, char **argv);
@@ -163,13 +162,8 @@ int cmd_restore(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_card(struct cli *c, int argc, char **argv);
 int cmd_scan(struct cli *c, int argc, char **argv);
-int cmd_syncd(struct cli *c, int argc, char **argv);
-int cmd_sync(struct cli *c, int argc, char **argv);
-int cmd_till(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
-int cmd_message(struct cli *c, int argc, char **argv);
 int cmd_messenger(struct cli *c, int argc, char **argv);
-int cmd_campaign(struct cli *c, int argc, char **argv);
 
 #endif
