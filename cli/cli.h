@@ -65,12 +65,12 @@ struct cmd_entry {
     int (*check)(struct cli *c, struct cmd_args *a);
     enum cmd_store store;
     enum cmd_login login;
+    const char *login_if;       /* only when this flag is given (card --replace) */
     bool customer_arg;          /* the first positional, if given, is a customer */
     const char *customer_opt;   /* or this option's value, if given */
     bool customer_first;        /* find the customer before the login */
     bool csv;                   /* --format takes csv too (into a->format) */
     int (*run)(struct cli *c, struct cmd_args *a);
-    int (*legacy)(struct cli *c, int argc, char **argv);  /* not yet moved */
     const struct cmd_entry *verbs;  /* or: subcommands, by the first positional;
                                      * ends with a { 0 } entry */
 };
@@ -82,20 +82,6 @@ int cmd_run(struct cli *c, const struct cmd_entry *e, int argc, char **argv);
  * The name must be in the command's entry. */
 const char *cmd_opt(const struct cmd_args *a, const char *name);
 bool cmd_flag(const struct cmd_args *a, const char *name);
-
-/* One option of a subcommand. value != NULL: takes an argument. */
-struct opt {
-    const char *name;           /* without the leading "--" */
-    const char **value;         /* set to the argument */
-    bool *flag;                 /* or set to true */
-};
-
-/* Parses argv[1..] (argv[0] is the subcommand). Positional arguments are
- * collected into pos (at most maxpos). Global options (--db, --format,
- * --staff, --lang) are accepted anywhere. --help prints usage and exits 0.
- * Returns the number of positionals, or -1 after printing an error. */
-int cli_parse(struct cli *c, int argc, char **argv, const struct opt *opts,
-              const char **pos, int maxpos, const char *usage);
 
 /* Prints "tally: <message>" to stderr and returns the failing exit code. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -147,23 +133,12 @@ struct card_face;
 int card_face_of(struct cli *c, const struct store_customer *cu, const char *holder,
                  const char *logo_path, struct card_face *face);
 
-/* Subcommands: their entries, and the functions not yet moved to one. */
+/* The subcommands, each declared in its cmd_*.c file. */
 extern const struct cmd_entry cmd_init_entry, cmd_kiosk_entry, cmd_program_entry, cmd_staff_entry,
     cmd_customer_entry, cmd_earn_entry, cmd_redeem_entry, cmd_pay_entry, cmd_refund_entry, cmd_void_entry,
     cmd_adjust_entry, cmd_nps_entry, cmd_coupon_entry, cmd_reward_entry, cmd_promo_entry, cmd_expire_entry,
     cmd_events_entry, cmd_backup_entry, cmd_restore_entry, cmd_check_entry, cmd_digest_entry, cmd_import_entry,
     cmd_card_entry, cmd_scan_entry, cmd_syncd_entry, cmd_sync_entry, cmd_till_entry, cmd_report_entry,
     cmd_dashboard_entry, cmd_demo_entry, cmd_message_entry, cmd_campaign_entry, cmd_messenger_entry;
-int cmd_import(struct cli *c, int argc, char **argv);
-int cmd_kiosk(struct cli *c, int argc, char **argv);
-int cmd_dashboard(struct cli *c, int argc, char **argv);
-int cmd_backup(struct cli *c, int argc, char **argv);
-int cmd_restore(struct cli *c, int argc, char **argv);
-int cmd_check(struct cli *c, int argc, char **argv);
-int cmd_card(struct cli *c, int argc, char **argv);
-int cmd_scan(struct cli *c, int argc, char **argv);
-int cmd_report(struct cli *c, int argc, char **argv);
-int cmd_demo(struct cli *c, int argc, char **argv);
-int cmd_messenger(struct cli *c, int argc, char **argv);
 
 #endif

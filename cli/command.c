@@ -197,7 +197,8 @@ static int prepare(struct cli *c, const struct cmd_entry *e, struct cmd_args *a)
         return 1;
     if (e->customer_first && resolve_customer(c, e, a) != 0)
         return 1;
-    if (e->login != CMD_NO_LOGIN && cli_login(c, e->login == CMD_MANAGER) != 0)
+    bool login = e->login != CMD_NO_LOGIN && (!e->login_if || cmd_flag(a, e->login_if));
+    if (login && cli_login(c, e->login == CMD_MANAGER) != 0)
         return 1;
     if (!e->customer_first && resolve_customer(c, e, a) != 0)
         return 1;
@@ -222,8 +223,6 @@ static int run_entry(struct cli *c, const struct cmd_entry *e, struct cmd_args *
 
 int cmd_run(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 {
-    if (e->legacy)
-        return e->legacy(c, argc, argv);
     struct cmd_args a = { .options = e->options };
     const char **pos = calloc((size_t)argc, sizeof *pos);
     if (!pos)

@@ -17,17 +17,6 @@
 #endif
 #define TALLY_VERSION "0.1.0"
 
-const struct cmd_entry cmd_kiosk_entry = { .name = "kiosk", .summary = N_("the barista's counter screen"), .legacy = cmd_kiosk };
-const struct cmd_entry cmd_backup_entry = { .name = "backup", .summary = N_("make a consistent copy of the ledger, once or every so often"), .legacy = cmd_backup };
-const struct cmd_entry cmd_restore_entry = { .name = "restore", .summary = N_("bring back a backup of this shop (manager)"), .legacy = cmd_restore };
-const struct cmd_entry cmd_check_entry = { .name = "check", .summary = N_("check the database and the ledger's invariants"), .legacy = cmd_check };
-const struct cmd_entry cmd_import_entry = { .name = "import", .summary = N_("import customers or transactions from a CSV file"), .legacy = cmd_import };
-const struct cmd_entry cmd_card_entry = { .name = "card", .summary = N_("print a customer's QR card (PNG, SVG, terminal) or replace a lost one"), .legacy = cmd_card };
-const struct cmd_entry cmd_scan_entry = { .name = "scan", .summary = N_("read card codes from images and say whose they are"), .legacy = cmd_scan };
-const struct cmd_entry cmd_report_entry = { .name = "report", .summary = N_("the manager's reports: retention, churn, CLV, segments, rewards, staff …"), .legacy = cmd_report };
-const struct cmd_entry cmd_dashboard_entry = { .name = "dashboard", .summary = N_("the manager's screen: figures, visits, segments, at-risk members"), .legacy = cmd_dashboard };
-const struct cmd_entry cmd_demo_entry = { .name = "demo", .summary = N_("write a realistic demo history into an empty shop"), .legacy = cmd_demo };
-const struct cmd_entry cmd_messenger_entry = { .name = "messenger", .summary = N_("send the outbox's e-mail and SMS from the shop's sender till"), .legacy = cmd_messenger };
 
 /* In the order 'tally --help' lists them; each entry is in its file. */
 static const struct cmd_entry *const COMMANDS[] = {
