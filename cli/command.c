@@ -32,6 +32,10 @@ static int option_index(const char *options, const char *name, size_t len, bool 
         size_t n = strcspn(p, " =");
         bool value = p[n] == '=';
         if (n == len && strncmp(p, name, len) == 0) {
+            if (k >= CMD_OPTIONS_MAX) {     /* an entry with too many: a bug */
+                fprintf(stderr, "tally: more than %d options in one command\n", CMD_OPTIONS_MAX);
+                abort();
+            }
             if (takes_value)
                 *takes_value = value;
             return k;
@@ -42,25 +46,26 @@ static int option_index(const char *options, const char *name, size_t len, bool 
     return -1;
 }
 
-static const char *given(const struct cmd_args *a, const char *name)
+/* The place of an option the command's code names: one it never declared
+ * is a bug, stopped here rather than read as "not given". */
+static int declared(const struct cmd_args *a, const char *name, size_t len)
 {
-    int k = option_index(a->options, name, strlen(name), NULL);
-    if (k < 0 || k >= CMD_OPTIONS_MAX) {
-        /* A command asked for an option it never declared: a bug. */
-        fprintf(stderr, "tally: option --%s is not in the command's entry\n", name);
+    int k = option_index(a->options, name, len, NULL);
+    if (k < 0) {
+        fprintf(stderr, "tally: option --%.*s is not in the command's entry\n", (int)len, name);
         abort();
     }
-    return a->value[k];
+    return k;
 }
 
 const char *cmd_opt(const struct cmd_args *a, const char *name)
 {
-    return given(a, name);
+    return a->value[declared(a, name, strlen(name))];
 }
 
 bool cmd_flag(const struct cmd_args *a, const char *name)
 {
-    return given(a, name) != NULL;
+    return cmd_opt(a, name) != NULL;
 }
 
 static bool global_option(const char *name)
@@ -126,13 +131,13 @@ static int parse(struct cli *c, const struct cmd_entry *e, int argc, char **argv
             return cli_fail(_("unknown option '%s'; see 'tally %s --help'"), arg, argv[0]), -1;
         const char *name = arg + 2, *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
-        bool takes = false;
-        int k = option_index(e->options, name, len, &takes);
-        char shown[64];
+        char shown[64];     /* the name alone, without "=value" */
         if (len >= sizeof shown)
             return cli_fail(_("unknown option '%s'; see 'tally %s --help'"), arg, argv[0]), -1;
         memcpy(shown, name, len);
         shown[len] = '\0';
+        bool takes = false;
+        int k = option_index(e->options, shown, len, &takes);
         bool global = global_option(shown);
         if (k < 0 && strcmp(shown, "verbose") == 0 && !eq) {
             log_set_level(LOG_DEBUG);  /* global --verbose: debug messages */
@@ -185,8 +190,7 @@ static int prepare(struct cli *c, const struct cmd_entry *e, struct cmd_args *a)
     for (const char *p = e->required; p && *p;) {
         p += strspn(p, " ");
         size_t n = strcspn(p, " ");
-        int k = option_index(a->options, p, n, NULL);
-        if (k >= 0 && !a->value[k])
+        if (!a->value[declared(a, p, n)])
             return cli_fail("%s", _(e->count_error)), 2;
         p += n;
     }
