@@ -17,7 +17,6 @@
 #endif
 #define TALLY_VERSION "0.1.0"
 
-
 /* In the order 'tally --help' lists them; each entry is in its file. */
 static const struct cmd_entry *const COMMANDS[] = {
     &cmd_init_entry,
