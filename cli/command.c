@@ -216,9 +216,9 @@ static int run_entry(struct cli *c, const struct cmd_entry *e, struct cmd_args *
     if (rc != 0 || !e->verbs)
         return rc != 0 ? rc : e->run(c, a);
     const struct cmd_entry *v = e->verbs;
-    while (v->name && strcmp(v->name, a->pos[0]) != 0)
+    while (v->name && a->n > 0 && strcmp(v->name, a->pos[0]) != 0)
         v++;
-    if (!v->name)
+    if (!v->name || a->n == 0)      /* no verb, or not one of them */
         return cli_fail("%s", _(e->count_error)), 2;
     a->pos++;
     a->n--;
