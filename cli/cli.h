@@ -27,19 +27,61 @@ struct cli {
  * refused with the line number. Returns 0 or an exit code. */
 int cli_config_load(struct cli *c, const char *path);
 
-/* One option of a subcommand. value != NULL: takes an argument. */
-struct opt {
-    const char *name;           /* without the leading "--" */
-    const char **value;         /* set to the argument */
-    bool *flag;                 /* or set to true */
+/* A subcommand, declared once in its file (tmux's cmd_entry is the
+ * model): what it takes and what it needs before its function runs.
+ * cmd_run (command.c) parses, counts, checks, opens the store, logs the
+ * staff member in and finds the customer, in that order, so run() starts
+ * with valid arguments and an open, logged-in store. */
+enum cmd_store { CMD_NO_STORE, CMD_OPEN, CMD_CREATE };
+enum cmd_login { CMD_NO_LOGIN, CMD_STAFF, CMD_MANAGER };
+
+#define CMD_OPTIONS_MAX 16
+#define CMD_NUMBERS 4
+
+/* What was typed, as the entry's function gets it. */
+struct cmd_args {
+    int n;                      /* positionals (a verb's own: its name is gone) */
+    const char **pos;
+    const char *options;        /* the command's option list */
+    const char *value[CMD_OPTIONS_MAX]; /* by place in it; "" for a flag given */
+    const char *format;         /* --format with csv allowed (entry.csv), or NULL */
+    int64_t number[CMD_NUMBERS];/* what check() read, for run() */
+    struct store_customer customer;
+    const struct store_customer *cu;    /* the customer named, or NULL */
 };
 
-/* Parses argv[1..] (argv[0] is the subcommand). Positional arguments are
- * collected into pos (at most maxpos). Global options (--db, --format,
- * --staff, --lang) are accepted anywhere. --help prints usage and exits 0.
- * Returns the number of positionals, or -1 after printing an error. */
-int cli_parse(struct cli *c, int argc, char **argv, const struct opt *opts,
-              const char **pos, int maxpos, const char *usage);
+struct cmd_entry {
+    const char *name;
+    const char *summary;        /* N_(): its line in 'tally --help' */
+    const char *usage;          /* N_(): --help; verbs use their command's */
+    const char *options;        /* "items= category= all": name= takes a value;
+                                 * verbs share their command's */
+    int min, max;               /* positionals; max -1: any number */
+    const char *count_error;    /* N_(): fewer than min, more than max, an
+                                 * unknown verb, or a required option missing */
+    const char *required;       /* options that must be given: "reason" */
+    /* Checks what needs no store (a score, an interval), before anything is
+     * opened; may keep what it read in a->number. 0, or the exit code. */
+    int (*check)(struct cli *c, struct cmd_args *a);
+    enum cmd_store store;
+    enum cmd_login login;
+    const char *login_if;       /* only when this flag is given (card --replace) */
+    bool customer_arg;          /* the first positional, if given, is a customer */
+    const char *customer_opt;   /* or this option's value, if given */
+    bool customer_first;        /* find the customer before the login */
+    bool csv;                   /* --format takes csv too (into a->format) */
+    int (*run)(struct cli *c, struct cmd_args *a);
+    const struct cmd_entry *verbs;  /* or: subcommands, by the first positional;
+                                     * ends with a { 0 } entry */
+};
+
+/* Runs a command from its entry; argv[0] is its name. Returns the exit code. */
+int cmd_run(struct cli *c, const struct cmd_entry *e, int argc, char **argv);
+
+/* An option's value, or NULL when not given; whether a flag was given.
+ * The name must be in the command's entry. */
+const char *cmd_opt(const struct cmd_args *a, const char *name);
+bool cmd_flag(const struct cmd_args *a, const char *name);
 
 /* Prints "tally: <message>" to stderr and returns the failing exit code. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -91,39 +133,12 @@ struct card_face;
 int card_face_of(struct cli *c, const struct store_customer *cu, const char *holder,
                  const char *logo_path, struct card_face *face);
 
-/* Subcommands. */
-int cmd_init(struct cli *c, int argc, char **argv);
-int cmd_program(struct cli *c, int argc, char **argv);
-int cmd_staff(struct cli *c, int argc, char **argv);
-int cmd_customer(struct cli *c, int argc, char **argv);
-int cmd_earn(struct cli *c, int argc, char **argv);
-int cmd_redeem(struct cli *c, int argc, char **argv);
-int cmd_pay(struct cli *c, int argc, char **argv);
-int cmd_refund(struct cli *c, int argc, char **argv);
-int cmd_void(struct cli *c, int argc, char **argv);
-int cmd_adjust(struct cli *c, int argc, char **argv);
-int cmd_nps(struct cli *c, int argc, char **argv);
-int cmd_coupon(struct cli *c, int argc, char **argv);
-int cmd_reward(struct cli *c, int argc, char **argv);
-int cmd_promo(struct cli *c, int argc, char **argv);
-int cmd_expire(struct cli *c, int argc, char **argv);
-int cmd_events(struct cli *c, int argc, char **argv);
-int cmd_digest(struct cli *c, int argc, char **argv);
-int cmd_import(struct cli *c, int argc, char **argv);
-int cmd_kiosk(struct cli *c, int argc, char **argv);
-int cmd_dashboard(struct cli *c, int argc, char **argv);
-int cmd_backup(struct cli *c, int argc, char **argv);
-int cmd_restore(struct cli *c, int argc, char **argv);
-int cmd_check(struct cli *c, int argc, char **argv);
-int cmd_card(struct cli *c, int argc, char **argv);
-int cmd_scan(struct cli *c, int argc, char **argv);
-int cmd_syncd(struct cli *c, int argc, char **argv);
-int cmd_sync(struct cli *c, int argc, char **argv);
-int cmd_till(struct cli *c, int argc, char **argv);
-int cmd_report(struct cli *c, int argc, char **argv);
-int cmd_demo(struct cli *c, int argc, char **argv);
-int cmd_message(struct cli *c, int argc, char **argv);
-int cmd_messenger(struct cli *c, int argc, char **argv);
-int cmd_campaign(struct cli *c, int argc, char **argv);
+/* The subcommands, each declared in its cmd_*.c file. */
+extern const struct cmd_entry cmd_init_entry, cmd_kiosk_entry, cmd_program_entry, cmd_staff_entry,
+    cmd_customer_entry, cmd_earn_entry, cmd_redeem_entry, cmd_pay_entry, cmd_refund_entry, cmd_void_entry,
+    cmd_adjust_entry, cmd_nps_entry, cmd_coupon_entry, cmd_reward_entry, cmd_promo_entry, cmd_expire_entry,
+    cmd_events_entry, cmd_backup_entry, cmd_restore_entry, cmd_check_entry, cmd_digest_entry, cmd_import_entry,
+    cmd_card_entry, cmd_scan_entry, cmd_syncd_entry, cmd_sync_entry, cmd_till_entry, cmd_report_entry,
+    cmd_dashboard_entry, cmd_demo_entry, cmd_message_entry, cmd_campaign_entry, cmd_messenger_entry;
 
 #endif

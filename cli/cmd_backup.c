@@ -25,30 +25,27 @@ static int parse_interval(const char *t, long *secs)
     return 0;
 }
 
-int cmd_backup(struct cli *c, int argc, char **argv)
+/* --every into a->number[0] (seconds), --keep into a->number[1]. */
+static int backup_check(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[1], *every = NULL, *keep_s = NULL;
-    const struct opt opts[] = { { "every", &every, NULL }, { "keep", &keep_s, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally backup FILE\n"
-        "       tally backup --every 1h [--keep 48] DIR\n\n"
-        "Makes a consistent copy of the ledger while the kiosk and syncd keep\n"
-        "working (SQLite's online backup). With --every it runs until stopped,\n"
-        "writing DIR/tally-YYYYmmdd-HHMMSS.db each interval (30m, 1h, 1d) and\n"
-        "keeping the newest --keep (default 48). Backups hold the shop's secret:\n"
-        "they are written with mode 0600; keep them as safe as the till.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 1, usage);
-    if (n < 0)
-        return 2;
-    if (n != 1)
-        return cli_fail(_("say where to: tally backup FILE, or --every 1h DIR")), 2;
+    (void)c;
+    const char *every = cmd_opt(a, "every"), *keep = cmd_opt(a, "keep");
     long secs = 0;
-    int64_t keep = 48;
+    a->number[1] = 48;
     if (every && parse_interval(every, &secs) != 0)
         return cli_fail(_("--every takes an interval like 30m, 1h or 1d")), 2;
-    if (keep_s && decimal_parse(keep_s, 0, 1, 100000, &keep) != 0)
+    if (keep && decimal_parse(keep, 0, 1, 100000, &a->number[1]) != 0)
         return cli_fail(_("--keep takes a whole number of backups, at least 1")), 2;
-    if (cli_open(c, false) != 0)
-        return 1;
+    a->number[0] = secs;
+    return 0;
+}
+
+static int backup(struct cli *c, struct cmd_args *a)
+{
+    const char **pos = a->pos;
+    bool every = cmd_flag(a, "every");
+    long secs = (long)a->number[0];
+    int64_t keep = a->number[1];
     if (!every) {
         if (store_backup(c->s, pos[0]) != 0)
             return cli_store_fail(c);
@@ -81,25 +78,31 @@ int cmd_backup(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-int cmd_restore(struct cli *c, int argc, char **argv)
+const struct cmd_entry cmd_backup_entry = {
+    .name = "backup", .summary = N_("make a consistent copy of the ledger, once or every so often"),
+    .usage = N_("Usage: tally backup FILE\n"
+        "       tally backup --every 1h [--keep 48] DIR\n\n"
+        "Makes a consistent copy of the ledger while the kiosk and syncd keep\n"
+        "working (SQLite's online backup). With --every it runs until stopped,\n"
+        "writing DIR/tally-YYYYmmdd-HHMMSS.db each interval (30m, 1h, 1d) and\n"
+        "keeping the newest --keep (default 48). Backups hold the shop's secret:\n"
+        "they are written with mode 0600; keep them as safe as the till.\n"),
+    .options = "every= keep=", .min = 1, .max = 1,
+    .count_error = N_("say where to: tally backup FILE, or --every 1h DIR"),
+    .check = backup_check, .store = CMD_OPEN, .run = backup,
+};
+
+static int restore_check(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[1];
-    const char *usage = N_("Usage: tally restore FILE   (manager)\n\n"
-        "Brings back a backup of this shop. The current database is kept first as\n"
-        "DB.before-restore-YYYYmmdd-HHMMSS. A file that is not a tally backup, or\n"
-        "belongs to another shop, is refused. After a restore this till carries on\n"
-        "under a new till id, so no event number is ever used twice; whatever it\n"
-        "had sent to other tills since the backup comes back from them by sync.\n"
-        "Stop the kiosk and syncd on this till first.\n");
-    int n = cli_parse(c, argc, argv, NULL, pos, 1, usage);
-    if (n < 0)
-        return 2;
-    if (n != 1)
-        return cli_fail(_("say which backup: tally restore FILE")), 2;
-    if (access(pos[0], R_OK) != 0)
-        return cli_fail(_("cannot read %s"), pos[0]);
-    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
-        return 1;
+    (void)c;
+    if (access(a->pos[0], R_OK) != 0)
+        return cli_fail(_("cannot read %s"), a->pos[0]);
+    return 0;
+}
+
+static int restore(struct cli *c, struct cmd_args *a)
+{
+    const char **pos = a->pos;
     char db[4096], safety[4200], stamp[32];
     time_t t = time(NULL);
     struct tm tm;
@@ -124,6 +127,19 @@ int cmd_restore(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+const struct cmd_entry cmd_restore_entry = {
+    .name = "restore", .summary = N_("bring back a backup of this shop (manager)"),
+    .usage = N_("Usage: tally restore FILE   (manager)\n\n"
+        "Brings back a backup of this shop. The current database is kept first as\n"
+        "DB.before-restore-YYYYmmdd-HHMMSS. A file that is not a tally backup, or\n"
+        "belongs to another shop, is refused. After a restore this till carries on\n"
+        "under a new till id, so no event number is ever used twice; whatever it\n"
+        "had sent to other tills since the backup comes back from them by sync.\n"
+        "Stop the kiosk and syncd on this till first.\n"),
+    .min = 1, .max = 1, .count_error = N_("say which backup: tally restore FILE"),
+    .check = restore_check, .store = CMD_OPEN, .login = CMD_MANAGER, .run = restore,
+};
+
 static int print_finding(enum store_check_level level, const char *msg, void *arg)
 {
     struct jbuf *jb = arg;
@@ -141,17 +157,9 @@ static int print_finding(enum store_check_level level, const char *msg, void *ar
     return 0;
 }
 
-int cmd_check(struct cli *c, int argc, char **argv)
+static int check(struct cli *c, struct cmd_args *a)
 {
-    const char *usage = N_("Usage: tally check\n\n"
-        "Runs SQLite's integrity check and the ledger's own: every balance is the\n"
-        "sum of its events, this till's events have no gaps, every event matches\n"
-        "its content hash, no till sent a different version of an event. Exit\n"
-        "status 0 when all is well, 1 when something is wrong.\n");
-    if (cli_parse(c, argc, argv, NULL, NULL, 0, usage) < 0)
-        return 2;
-    if (cli_open(c, false) != 0)
-        return 1;
+    (void)a;
     struct jbuf jb;
     int errors = store_check(c->s, print_finding, cli_list_begin(c, &jb));
     if (errors < 0) {
@@ -161,3 +169,13 @@ int cmd_check(struct cli *c, int argc, char **argv)
     cli_list_end(c, &jb, 0);
     return errors ? 1 : 0;
 }
+
+const struct cmd_entry cmd_check_entry = {
+    .name = "check", .summary = N_("check the database and the ledger's invariants"),
+    .usage = N_("Usage: tally check\n\n"
+        "Runs SQLite's integrity check and the ledger's own: every balance is the\n"
+        "sum of its events, this till's events have no gaps, every event matches\n"
+        "its content hash, no till sent a different version of an event. Exit\n"
+        "status 0 when all is well, 1 when something is wrong.\n"),
+    .store = CMD_OPEN, .run = check,
+};

@@ -218,8 +218,10 @@ static int print_member(const struct store_campaign_member *m, void *arg)
     return 0;
 }
 
-static int show(struct cli *c, const char *name, bool members)
+static int show(struct cli *c, struct cmd_args *args)
 {
+    const char *name = args->pos[0];
+    bool members = cmd_flag(args, "members");
     struct store_campaign k;
     if (store_campaign_get(c->s, name, &k) != 0)
         return cli_store_fail(c);
@@ -264,10 +266,12 @@ static int show(struct cli *c, const char *name, bool members)
     return 0;
 }
 
-static int create(struct cli *c, const char *name, const char *segment, const char *min_visits,
-                  const char *offer, const char *variants, const char *expires, const char *holdout,
-                  const char *message, const char *channels)
+static int create(struct cli *c, struct cmd_args *a)
 {
+    const char *segment = cmd_opt(a, "segment"), *min_visits = cmd_opt(a, "min-visits"), *offer = cmd_opt(a, "offer"),
+               *variants = cmd_opt(a, "variants"), *expires = cmd_opt(a, "expires"), *holdout = cmd_opt(a, "holdout"),
+               *message = cmd_opt(a, "message"), *channels = cmd_opt(a, "channels");
+    const char *name = a->pos[0];
     struct store_campaign_spec spec = { .name = name, .segment = segment, .message = message, .holdout = 1000 };
     if (!segment)
         return cli_fail(_("say who the campaign is for: --segment SEGMENT")), 2;
@@ -313,40 +317,37 @@ static int create(struct cli *c, const char *name, const char *segment, const ch
     return 0;
 }
 
-int cmd_campaign(struct cli *c, int argc, char **argv)
+static int list(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2], *segment = NULL, *min_visits = NULL, *offer = NULL, *variants = NULL,
-               *expires = NULL, *holdout = NULL, *message = NULL, *channels = NULL;
-    bool members = false;
-    const struct opt opts[] = {
-        { "segment", &segment, NULL }, { "min-visits", &min_visits, NULL }, { "offer", &offer, NULL },
-        { "variants", &variants, NULL }, { "expires", &expires, NULL }, { "holdout", &holdout, NULL },
-        { "message", &message, NULL }, { "channels", &channels, NULL }, { "members", NULL, &members }, { 0 } };
-    int n = cli_parse(c, argc, argv, opts, pos, 2, USAGE);
-    if (n < 0)
-        return 2;
-    if (n == 0)
-        return cli_fail(_("say 'create', 'list', 'show' or 'stop'; see 'tally campaign --help'")), 2;
-    bool listing = strcmp(pos[0], "list") == 0;
-    if (!listing && strcmp(pos[0], "create") != 0 && strcmp(pos[0], "show") != 0 && strcmp(pos[0], "stop") != 0)
-        return cli_fail(_("say 'create', 'list', 'show' or 'stop'; see 'tally campaign --help'")), 2;
-    if (!listing && n != 2)
-        return cli_fail(_("give the campaign's name")), 2;
-    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
-        return 1;
-    if (listing) {
-        struct jbuf jb;
-        void *arg[2] = { c, cli_list_begin(c, &jb) };
-        return cli_list_end(c, &jb, store_campaign_list(c->s, print_listed, arg));
-    }
-    if (strcmp(pos[0], "show") == 0)
-        return show(c, pos[1], members);
-    if (strcmp(pos[0], "stop") == 0) {
-        if (store_campaign_stop(c->s, c->who.id, pos[1]) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(_("Campaign %s stopped: its offers end at every till.\n"), pos[1]);
-        return 0;
-    }
-    return create(c, pos[1], segment, min_visits, offer, variants, expires, holdout, message, channels);
+    (void)a;
+    struct jbuf jb;
+    void *arg[2] = { c, cli_list_begin(c, &jb) };
+    return cli_list_end(c, &jb, store_campaign_list(c->s, print_listed, arg));
 }
+
+static int stop(struct cli *c, struct cmd_args *a)
+{
+    if (store_campaign_stop(c->s, c->who.id, a->pos[0]) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(_("Campaign %s stopped: its offers end at every till.\n"), a->pos[0]);
+    return 0;
+}
+
+/* Every verb is a manager's; all but list name a campaign. */
+#define MANAGER_ON_STORE .store = CMD_OPEN, .login = CMD_MANAGER
+#define NAMED .min = 1, .max = 1, .count_error = N_("give the campaign's name")
+static const struct cmd_entry CAMPAIGN_VERBS[] = {
+    { .name = "create", NAMED, MANAGER_ON_STORE, .run = create },
+    { .name = "list", .max = -1, MANAGER_ON_STORE, .run = list },
+    { .name = "show", NAMED, MANAGER_ON_STORE, .run = show },
+    { .name = "stop", NAMED, MANAGER_ON_STORE, .run = stop },
+    { 0 } };
+
+const struct cmd_entry cmd_campaign_entry = {
+    .name = "campaign", .summary = N_("act on a segment with an offer, and keep a holdout to measure it"),
+    .usage = USAGE,
+    .options = "segment= min-visits= offer= variants= expires= holdout= message= channels= members",
+    .min = 1, .max = 2, .count_error = N_("say 'create', 'list', 'show' or 'stop'; see 'tally campaign --help'"),
+    .verbs = CAMPAIGN_VERBS,
+};

@@ -148,36 +148,28 @@ static int report(struct cli *c, const struct store_customer *cu, const char *hu
     return 0;
 }
 
-int cmd_card(struct cli *c, int argc, char **argv)
+/* What to make, and --mode into a->number[0]. */
+static int card_check(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[1], *mode_text = NULL;
-    struct outputs o = { 0 };
-    bool replace = false, no_name = false;
-    const char *logo_path = NULL;
+    (void)c;
+    const char *png = cmd_opt(a, "png"), *svg = cmd_opt(a, "svg"), *mode_text = cmd_opt(a, "mode");
     unsigned mode = CARD_FILE_MODE;
-    const struct opt opts[] = {
-        { "png", &o.png_path, NULL }, { "svg", &o.svg_path, NULL },
-        { "term", NULL, &o.term }, { "replace", NULL, &replace },
-        { "logo", &logo_path, NULL }, { "no-name", NULL, &no_name }, { "mode", &mode_text, NULL }, { 0 } };
-    int n = cli_parse(c, argc, argv, opts, pos, 1, USAGE);
-    if (n < 0)
-        return 2;
-    if (n != 1)
-        return cli_fail(_("say whose card: a card code, phone number or customer id")), 2;
-    if (!o.png_path && !o.svg_path && !o.term)
+    if (!png && !svg && !cmd_flag(a, "term"))
         return cli_fail(_("say how to make the card: --png FILE, --svg FILE or --term")), 2;
-    if ((o.png_path && !*o.png_path) || (o.svg_path && !*o.svg_path))
+    if ((png && !*png) || (svg && !*svg))
         return cli_fail(_("give a file name after --png or --svg")), 2;
     if (mode_text && parse_mode(mode_text, &mode) != 0)
         return 2;
-    if (cli_open(c, false) != 0)
-        return 1;
-    /* Only --replace writes to the ledger; printing a card only reads. */
-    if (replace && cli_login(c, true) != 0)
-        return 1;
-    struct store_customer cu;
-    if (cli_customer(c, pos[0], &cu) != 0)
-        return 1;
+    a->number[0] = mode;
+    return 0;
+}
+
+static int card(struct cli *c, struct cmd_args *a)
+{
+    struct outputs o = { .png_path = cmd_opt(a, "png"), .svg_path = cmd_opt(a, "svg"), .term = cmd_flag(a, "term") };
+    bool replace = cmd_flag(a, "replace");
+    unsigned mode = (unsigned)a->number[0];
+    struct store_customer cu = *a->cu;
     unsigned char secret[STORE_SECRET_BYTES];
     if (store_shop_secret(c->s, secret) != 0)
         return cli_store_fail(c);
@@ -188,7 +180,7 @@ int cmd_card(struct cli *c, int argc, char **argv)
     if (card_encode(secret, id, human, qr) != 0)
         return cli_fail(_("the customer's card id %s is not valid; replace the card with --replace"), id);
     struct card_face face = { 0 };
-    if (card_face_of(c, &cu, no_name ? NULL : cu.name, logo_path, &face) != 0)
+    if (card_face_of(c, &cu, cmd_flag(a, "no-name") ? NULL : cu.name, cmd_opt(a, "logo"), &face) != 0)
         return 1;
     face.human = human;
     face.qr = qr;
@@ -209,3 +201,11 @@ int cmd_card(struct cli *c, int argc, char **argv)
     outputs_free(&o);
     return rc;
 }
+
+const struct cmd_entry cmd_card_entry = {
+    .name = "card", .summary = N_("print a customer's QR card (PNG, SVG, terminal) or replace a lost one"),
+    .usage = USAGE, .options = "png= svg= term replace logo= no-name mode=", .min = 1, .max = 1,
+    .count_error = N_("say whose card: a card code, phone number or customer id"), .check = card_check,
+    /* Only --replace writes to the ledger; printing a card only reads. */
+    .store = CMD_OPEN, .login = CMD_MANAGER, .login_if = "replace", .customer_arg = true, .run = card,
+};

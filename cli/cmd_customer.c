@@ -85,21 +85,31 @@ static int customer_json(struct cli *c, struct jbuf *jb, const struct store_cust
     return 0;
 }
 
-static int add(struct cli *c, const struct store_profile *in)
+/* The profile typed as options; consent was read by customer_check. */
+static struct store_profile profile_of(const struct cmd_args *a)
 {
-    struct store_profile p = *in;
-    struct store_customer ref, cu;
+    return (struct store_profile){
+        .name = cmd_opt(a, "name"), .phone = cmd_opt(a, "phone"), .email = cmd_opt(a, "email"),
+        .birthday = cmd_opt(a, "birthday"), .consent = (int)a->number[0], .referred_by = cmd_opt(a, "referred-by"),
+        .language = cmd_opt(a, "language"), .consent_email = cmd_opt(a, "consent-email"),
+        .consent_sms = cmd_opt(a, "consent-sms") };
+}
+
+static int add_check(struct cli *c, struct cmd_args *a)
+{
+    (void)c;
+    if (!cmd_opt(a, "name"))
+        return cli_fail(_("a new customer needs a name: --name NAME")), 2;
+    return 0;
+}
+
+static int add(struct cli *c, struct cmd_args *a)
+{
+    struct store_profile p = profile_of(a);
+    struct store_customer cu;
     unsigned char secret[STORE_SECRET_BYTES];
     char card[CARD_ID_LEN + 1], human[CARD_HUMAN_MAX], qr[CARD_QR_MAX];
-    if (!p.name)
-        return cli_fail(_("a new customer needs a name: --name NAME")), 2;
-    if (cli_login(c, false) != 0)
-        return 1;
-    if (p.referred_by) {
-        if (cli_customer(c, p.referred_by, &ref) != 0)
-            return 1;
-        p.referred_by = ref.id;
-    }
+    p.referred_by = a->cu ? a->cu->id : NULL;   /* found after the login */
     if (store_shop_secret(c->s, secret) != 0)
         return cli_store_fail(c);
     /* A random id can collide with one in use (rarely); draw again. */
@@ -239,8 +249,9 @@ static void show_contact(struct cli *c, const char *id)
     }
 }
 
-static int show(struct cli *c, const struct store_customer *cu)
+static int show(struct cli *c, struct cmd_args *a)
 {
+    const struct store_customer *cu = a->cu;
     struct store_tier_status t;
     if (store_customer_tier(c->s, cu->id, &t) != 0)
         return cli_store_fail(c);
@@ -300,74 +311,88 @@ static int show(struct cli *c, const struct store_customer *cu)
     return 0;
 }
 
-int cmd_customer(struct cli *c, int argc, char **argv)
+static int find(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2];
-    struct store_profile p = { .consent = -1 };
-    const char *consent = NULL;
-    const struct opt opts[] = {
-        { "name", &p.name, NULL }, { "phone", &p.phone, NULL }, { "email", &p.email, NULL },
-        { "birthday", &p.birthday, NULL }, { "consent", &consent, NULL },
-        { "referred-by", &p.referred_by, NULL }, { "language", &p.language, NULL },
-        { "consent-email", &p.consent_email, NULL }, { "consent-sms", &p.consent_sms, NULL }, { 0 } };
-    int n = cli_parse(c, argc, argv, opts, pos, 2, USAGE);
-    if (n < 0 || consent_of(consent, &p.consent) != 0)
-        return 2;
-    if (n == 0)
-        return cli_fail(_("say add, find, show, edit, forget or export; see 'tally customer --help'")), 2;
-    if (cli_open(c, false) != 0)
-        return 1;
-    const char *verb = pos[0];
-    if (strcmp(verb, "add") == 0)
-        return n == 1 ? add(c, &p) : (cli_fail(_("give the name with --name")), 2);
-    if (n != 2)
-        return cli_fail(_("say which customer: a card code, phone number or id")), 2;
-    if (strcmp(verb, "find") == 0) {
-        struct jbuf jb;
-        void *arg[2] = { c, cli_list_begin(c, &jb) };
-        int found = store_customer_find(c->s, pos[1], 50, print_found, arg);
-        if (found == 0 && !c->json) {
-            jb_free(&jb);
-            return cli_fail(_("no customer matches '%s'"), pos[1]);
-        }
-        return cli_list_end(c, &jb, found < 0 ? -1 : 0);
+    struct jbuf jb;
+    void *arg[2] = { c, cli_list_begin(c, &jb) };
+    int found = store_customer_find(c->s, a->pos[0], 50, print_found, arg);
+    if (found == 0 && !c->json) {
+        jb_free(&jb);
+        return cli_fail(_("no customer matches '%s'"), a->pos[0]);
     }
-    struct store_customer cu;
-    if (cli_customer(c, pos[1], &cu) != 0)
-        return 1;
-    if (strcmp(verb, "show") == 0)
-        return show(c, &cu);
-    if (strcmp(verb, "export") == 0) {
-        char *json;
-        if (store_customer_export(c->s, cu.id, &json) != 0)
-            return cli_store_fail(c);
-        printf("%s\n", json);
-        free(json);
-        return 0;
-    }
-    if (strcmp(verb, "edit") == 0) {
-        if (p.referred_by)
-            return cli_fail(_("who referred a customer cannot change after enrolment")), 2;
-        if (!p.name && !p.phone && !p.email && !p.birthday && p.consent < 0 && !p.language && !p.consent_email &&
-            !p.consent_sms)
-            return cli_fail(_("say what to change: --name, --phone, --email, --birthday, --consent, --language,"
-                              " --consent-email or --consent-sms")), 2;
-        if (cli_login(c, false) != 0)
-            return 1;
-        if (store_customer_edit(c->s, c->who.id, cu.id, &p) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(_("Saved.\n"));
-        return 0;
-    }
-    if (strcmp(verb, "forget") == 0) {
-        if (cli_login(c, true) != 0)
-            return 1;
-        if (store_customer_forget(c->s, c->who.id, cu.id) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(_("Personal data erased; the amounts stay in the ledger.\n"));
-        return 0;
-    }
-    return cli_fail(_("say add, find, show, edit, forget or export; see 'tally customer --help'")), 2;
+    return cli_list_end(c, &jb, found < 0 ? -1 : 0);
 }
+
+static int export(struct cli *c, struct cmd_args *a)
+{
+    char *json;
+    if (store_customer_export(c->s, a->cu->id, &json) != 0)
+        return cli_store_fail(c);
+    printf("%s\n", json);
+    free(json);
+    return 0;
+}
+
+static int edit_check(struct cli *c, struct cmd_args *a)
+{
+    (void)c;
+    struct store_profile p = profile_of(a);
+    if (p.referred_by)
+        return cli_fail(_("who referred a customer cannot change after enrolment")), 2;
+    if (!p.name && !p.phone && !p.email && !p.birthday && p.consent < 0 && !p.language && !p.consent_email &&
+        !p.consent_sms)
+        return cli_fail(_("say what to change: --name, --phone, --email, --birthday, --consent, --language,"
+                          " --consent-email or --consent-sms")), 2;
+    return 0;
+}
+
+static int edit(struct cli *c, struct cmd_args *a)
+{
+    struct store_profile p = profile_of(a);
+    if (store_customer_edit(c->s, c->who.id, a->cu->id, &p) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(_("Saved.\n"));
+    return 0;
+}
+
+static int forget(struct cli *c, struct cmd_args *a)
+{
+    if (store_customer_forget(c->s, c->who.id, a->cu->id) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(_("Personal data erased; the amounts stay in the ledger.\n"));
+    return 0;
+}
+
+/* --consent, for every verb, into a->number[0] (-1: not given). */
+static int customer_check(struct cli *c, struct cmd_args *a)
+{
+    (void)c;
+    int consent = -1;
+    if (consent_of(cmd_opt(a, "consent"), &consent) != 0)
+        return 2;
+    a->number[0] = consent;
+    return 0;
+}
+
+/* Every verb but add names one customer (find: any text). */
+#define ONE_CUSTOMER .min = 1, .max = 1, .count_error = N_("say which customer: a card code, phone number or id")
+static const struct cmd_entry CUSTOMER_VERBS[] = {
+    { .name = "add", .count_error = N_("give the name with --name"), .check = add_check, .login = CMD_STAFF,
+      .customer_opt = "referred-by", .run = add },
+    { .name = "find", ONE_CUSTOMER, .run = find },
+    { .name = "show", ONE_CUSTOMER, .customer_arg = true, .run = show },
+    { .name = "export", ONE_CUSTOMER, .customer_arg = true, .run = export },
+    { .name = "edit", ONE_CUSTOMER, .check = edit_check, .customer_arg = true, .customer_first = true,
+      .login = CMD_STAFF, .run = edit },
+    { .name = "forget", ONE_CUSTOMER, .customer_arg = true, .customer_first = true, .login = CMD_MANAGER,
+      .run = forget },
+    { 0 } };
+
+const struct cmd_entry cmd_customer_entry = {
+    .name = "customer", .summary = N_("add, find, show, edit, forget or export customers"), .usage = USAGE,
+    .options = "name= phone= email= birthday= consent= referred-by= language= consent-email= consent-sms=",
+    .min = 1, .max = 2, .count_error = N_("say add, find, show, edit, forget or export; see 'tally customer --help'"),
+    .check = customer_check, .store = CMD_OPEN, .verbs = CUSTOMER_VERBS,
+};

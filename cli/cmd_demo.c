@@ -56,24 +56,19 @@ static void progress(void *arg, int day, int days)
     }
 }
 
-int cmd_demo(struct cli *c, int argc, char **argv)
+/* --customers, --days, --seed and --end into a->number[0..3]. */
+static int seed_check(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[1], *customers = NULL, *days = NULL, *seed = NULL, *end = NULL, *pin = NULL;
-    bool no_campaign = false;
-    const struct opt opts[] = {
-        { "customers", &customers, NULL }, { "days", &days, NULL }, { "seed", &seed, NULL },
-        { "end", &end, NULL }, { "staff-pin", &pin, NULL }, { "no-campaign", NULL, &no_campaign }, { 0 } };
-    int n = cli_parse(c, argc, argv, opts, pos, 1, USAGE);
-    if (n < 0)
-        return 2;
-    if (n != 1 || strcmp(pos[0], "seed") != 0)
-        return cli_fail(_("say 'seed'; see 'tally demo --help'")), 2;
-    int64_t nc = 1000, nd = 365, sv = 1, end_ms = 0;
-    if (customers && decimal_parse(customers, 0, 1, 10000000, &nc) != 0)
+    (void)c;
+    const char *customers = cmd_opt(a, "customers"), *days = cmd_opt(a, "days"), *seed = cmd_opt(a, "seed"),
+               *end = cmd_opt(a, "end"), *pin = cmd_opt(a, "staff-pin");
+    int64_t *nc = &a->number[0], *nd = &a->number[1], *sv = &a->number[2], *end_ms = &a->number[3];
+    *nc = 1000, *nd = 365, *sv = 1, *end_ms = 0;
+    if (customers && decimal_parse(customers, 0, 1, 10000000, nc) != 0)
         return cli_fail(_("--customers takes a whole number from 1 to 10,000,000")), 2;
-    if (days && decimal_parse(days, 0, 1, 3650, &nd) != 0)
+    if (days && decimal_parse(days, 0, 1, 3650, nd) != 0)
         return cli_fail(_("--days takes a whole number from 1 to 3650")), 2;
-    if (seed && decimal_parse(seed, 0, 0, INT64_MAX / 10, &sv) != 0)
+    if (seed && decimal_parse(seed, 0, 0, INT64_MAX / 10, sv) != 0)
         return cli_fail(_("--seed takes a whole number")), 2;
     if (pin && (strlen(pin) < 4 || strlen(pin) > 8 || strspn(pin, "0123456789") != strlen(pin)))
         return cli_fail(_("--staff-pin takes 4 to 8 digits")), 2;
@@ -82,12 +77,18 @@ int cmd_demo(struct cli *c, int argc, char **argv)
         if (date_parse(end, &y, &m, &d) != 0)
             return cli_fail(_("'%s' is not a date: give it as YYYY-MM-DD"), end), 2;
         struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d + 1, .tm_isdst = -1 };
-        end_ms = (int64_t)mktime(&tm) * 1000;     /* the midnight after that day */
-        if (end_ms > (int64_t)time(NULL) * 1000)
-            end_ms = 0;     /* not into the future: up to now */
+        *end_ms = (int64_t)mktime(&tm) * 1000;     /* the midnight after that day */
+        if (*end_ms > (int64_t)time(NULL) * 1000)
+            *end_ms = 0;     /* not into the future: up to now */
     }
-    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
-        return 1;
+    return 0;
+}
+
+static int seed(struct cli *c, struct cmd_args *a)
+{
+    int64_t nc = a->number[0], nd = a->number[1], sv = a->number[2], end_ms = a->number[3];
+    const char *pin = cmd_opt(a, "staff-pin");
+    bool no_campaign = cmd_flag(a, "no-campaign");
     struct demo d = { .c = c, .tty = isatty(STDERR_FILENO) && !c->json, .start = time(NULL) };
     if (store_shop_secret(c->s, d.secret) != 0)
         return cli_store_fail(c);
@@ -151,3 +152,12 @@ int cmd_demo(struct cli *c, int argc, char **argv)
                st.failed, st.first_error);
     return 0;
 }
+
+static const struct cmd_entry DEMO_VERBS[] = {
+    { .name = "seed", .check = seed_check, .store = CMD_OPEN, .login = CMD_MANAGER, .run = seed }, { 0 } };
+
+const struct cmd_entry cmd_demo_entry = {
+    .name = "demo", .summary = N_("write a realistic demo history into an empty shop"), .usage = USAGE,
+    .options = "customers= days= seed= end= staff-pin= no-campaign", .min = 1, .max = 1,
+    .count_error = N_("say 'seed'; see 'tally demo --help'"), .verbs = DEMO_VERBS,
+};

@@ -323,12 +323,11 @@ static int file_hash(FILE *f, char out[65])
 }
 
 /* 'tally import finish': what a stopped import left, added or cleared. */
-static int finish(struct cli *c)
+static int finish(struct cli *c, struct cmd_args *a)
 {
+    (void)a;
     int64_t added;
     bool any;
-    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
-        return 1;
     if (store_import_finish(c->s, &added, &any) != 0)
         return cli_store_fail(c);
     if (!any)
@@ -341,24 +340,19 @@ static int finish(struct cli *c)
     return 0;
 }
 
-int cmd_import(struct cli *c, int argc, char **argv)
+/* The file is read (and hashed) before the store opens: a file that
+ * cannot be read is said before a PIN is asked, and the store's import
+ * lock is let go on every way out. So this opens and logs in itself. */
+static int import_file(struct cli *c, const char *path, bool transactions)
 {
-    const char *pos[2];
-    int n = cli_parse(c, argc, argv, NULL, pos, 2, USAGE);
-    if (n < 0)
-        return 2;
-    if (n == 1 && strcmp(pos[0], "finish") == 0)
-        return finish(c);
-    if (n != 2 || (strcmp(pos[0], "customers") != 0 && strcmp(pos[0], "transactions") != 0))
-        return cli_fail(_("say 'customers' or 'transactions' and the file: tally import customers FILE.csv")), 2;
-    struct import im = { .c = c, .transactions = strcmp(pos[0], "transactions") == 0 };
+    struct import im = { .c = c, .transactions = transactions };
     char hash[65], finished[65];
-    im.f = fopen(pos[1], "rb");
+    im.f = fopen(path, "rb");
     if (!im.f)
-        return cli_fail(_("cannot read %s: %s"), pos[1], strerror(errno));
+        return cli_fail(_("cannot read %s: %s"), path, strerror(errno));
     if (file_hash(im.f, hash) != 0) {
         fclose(im.f);
-        return cli_fail(_("cannot read %s: %s"), pos[1], strerror(errno));
+        return cli_fail(_("cannot read %s: %s"), path, strerror(errno));
     }
     store *work = NULL;
     if (cli_open(c, false) != 0 || cli_login(c, true) != 0 || store_shop_secret(c->s, im.secret) != 0 ||
@@ -407,3 +401,25 @@ int cmd_import(struct cli *c, int argc, char **argv)
     fprintf(stderr, ngettext("Imported %d row.\n", "Imported %d rows.\n", i18n_n(im.rows)), im.rows);
     return 0;
 }
+
+static int import_customers(struct cli *c, struct cmd_args *a)
+{
+    return import_file(c, a->pos[0], false);
+}
+
+static int import_transactions(struct cli *c, struct cmd_args *a)
+{
+    return import_file(c, a->pos[0], true);
+}
+
+#define IMPORT_WRONG N_("say 'customers' or 'transactions' and the file: tally import customers FILE.csv")
+static const struct cmd_entry IMPORT_VERBS[] = {
+    { .name = "finish", .count_error = IMPORT_WRONG, .store = CMD_OPEN, .login = CMD_MANAGER, .run = finish },
+    { .name = "customers", .min = 1, .max = 1, .count_error = IMPORT_WRONG, .run = import_customers },
+    { .name = "transactions", .min = 1, .max = 1, .count_error = IMPORT_WRONG, .run = import_transactions },
+    { 0 } };
+
+const struct cmd_entry cmd_import_entry = {
+    .name = "import", .summary = N_("import customers or transactions from a CSV file"), .usage = USAGE,
+    .min = 1, .max = 2, .count_error = IMPORT_WRONG, .verbs = IMPORT_VERBS,
+};

@@ -17,41 +17,26 @@ static int till_state(char *out, size_t outsz, void *arg)
     return cli_offline(arg, out, outsz);
 }
 
-int cmd_kiosk(struct cli *c, int argc, char **argv)
+static int kiosk_check(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[MAX_IMAGES], *cards = NULL, *camera = NULL, *wedge = NULL;
-    bool images = false;
-    const struct opt opts[] = { { "images", NULL, &images }, { "cards-dir", &cards, NULL },
-                                { "camera", &camera, NULL }, { "wedge", &wedge, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally kiosk [--camera DEV] [--wedge DEV] [--images FILE|DIR...]\n"
-        "                   [--cards-dir DIR]\n\n"
-        "The barista's screen, for 80x24 or larger. Staff log in with their name\n"
-        "and PIN. Scan a card, or type its code, a phone number or a name. Cards\n"
-        "are read by:\n"
-        "  --camera DEV   a USB camera, e.g. /dev/video0\n"
-        "  --wedge DEV    a keyboard-wedge scanner's own input device, e.g.\n"
-        "                 /dev/input/by-id/usb-...-event-kbd, grabbed so what it\n"
-        "                 types never lands in a form field\n"
-        "  --images FILE|DIR...  QR codes in PNG, JPEG and PGM image files\n"
-        "A wedge scanner that types on the shared keyboard works without an\n"
-        "option. A camera or wedge that is missing or unplugged is shown on the\n"
-        "status line and tried again every few seconds; the keyboard keeps\n"
-        "working. Keys are shown on the bottom line; Esc always backs out, F12\n"
-        "locks the screen, F10 closes it. Printable cards of new customers are\n"
-        "saved in --cards-dir (default: the cards folder beside the database).\n");
-    int n = cli_parse(c, argc, argv, opts, pos, MAX_IMAGES, usage);
-    if (n < 0)
-        return 2;
-    if (n > 0 && !images)
-        return cli_fail(_("unexpected argument '%s'; see 'tally kiosk --help'"), pos[0]), 2;
+    (void)c;
+    if (a->n > 0 && !cmd_flag(a, "images"))
+        return cli_fail(_("unexpected argument '%s'; see 'tally kiosk --help'"), a->pos[0]), 2;
+    return 0;
+}
+
+static int kiosk(struct cli *c, struct cmd_args *a)
+{
+    const char *cards = cmd_opt(a, "cards-dir"), *camera = cmd_opt(a, "camera"), *wedge = cmd_opt(a, "wedge");
+    const char **pos = a->pos;
+    bool images = cmd_flag(a, "images");
+    int n = a->n;
     if (!camera)
         camera = c->conf.camera;
     if (!wedge)
         wedge = c->conf.wedge;
     if (!cards)
         cards = c->conf.cards_dir;
-    if (cli_open(c, false) != 0)
-        return 1;
     char dir[4096];
     if (!cards) {
         char db[4096];
@@ -74,3 +59,25 @@ int cmd_kiosk(struct cli *c, int argc, char **argv)
     free(logo);
     return rc;
 }
+
+const struct cmd_entry cmd_kiosk_entry = {
+    .name = "kiosk", .summary = N_("the barista's counter screen"),
+    .usage = N_("Usage: tally kiosk [--camera DEV] [--wedge DEV] [--images FILE|DIR...]\n"
+        "                   [--cards-dir DIR]\n\n"
+        "The barista's screen, for 80x24 or larger. Staff log in with their name\n"
+        "and PIN. Scan a card, or type its code, a phone number or a name. Cards\n"
+        "are read by:\n"
+        "  --camera DEV   a USB camera, e.g. /dev/video0\n"
+        "  --wedge DEV    a keyboard-wedge scanner's own input device, e.g.\n"
+        "                 /dev/input/by-id/usb-...-event-kbd, grabbed so what it\n"
+        "                 types never lands in a form field\n"
+        "  --images FILE|DIR...  QR codes in PNG, JPEG and PGM image files\n"
+        "A wedge scanner that types on the shared keyboard works without an\n"
+        "option. A camera or wedge that is missing or unplugged is shown on the\n"
+        "status line and tried again every few seconds; the keyboard keeps\n"
+        "working. Keys are shown on the bottom line; Esc always backs out, F12\n"
+        "locks the screen, F10 closes it. Printable cards of new customers are\n"
+        "saved in --cards-dir (default: the cards folder beside the database).\n"),
+    .options = "images cards-dir= camera= wedge=", .max = MAX_IMAGES, .check = kiosk_check,
+    .store = CMD_OPEN, .run = kiosk,
+};

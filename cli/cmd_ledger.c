@@ -93,30 +93,13 @@ static int override_of(struct cli *c, const char *reason, struct store_override 
     return 0;
 }
 
-int cmd_earn(struct cli *c, int argc, char **argv)
+static int earn(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2], *items = NULL, *category = NULL, *override = NULL;
-    const struct opt opts[] = {
-        { "items", &items, NULL }, { "category", &category, NULL },
-        { "override", &override, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally earn CARD AMOUNT [--items N] [--category NAME] [--override REASON]\n\n"
-        "Records a purchase of AMOUNT (12.50 or 12,50): the customer earns points\n"
-        "(points.per_unit x tier multiplier x promotion), stamps (per purchase or\n"
-        "per item, for the stamp categories) and cashback credit. Birthday and\n"
-        "referral bonuses are granted here, once. A manager may pass an abuse\n"
-        "limit with --override and a reason.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n != 2)
-        return cli_fail(_("give a card and an amount: tally earn CARD AMOUNT")), 2;
-    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
-        return 1;
-    struct store_customer cu;
-    struct store_earn e = { .category = category };
+    const char *items = cmd_opt(a, "items"), *override = cmd_opt(a, "override");
+    struct store_earn e = { .category = cmd_opt(a, "category") };
     struct store_override ov;
     struct store_result r;
-    if (cli_customer(c, pos[0], &cu) != 0 || cli_money(c, pos[1], &e.amount) != 0)
+    if (cli_money(c, a->pos[1], &e.amount) != 0)
         return 1;
     if (items) {
         int64_t k;
@@ -127,187 +110,202 @@ int cmd_earn(struct cli *c, int argc, char **argv)
     if (override_of(c, override, &ov) != 0)
         return 1;
     e.override = override ? &ov : NULL;
-    if (store_earn(c->s, c->who.id, cu.id, &e, &r) != 0)
+    if (store_earn(c->s, c->who.id, a->cu->id, &e, &r) != 0)
         return cli_store_fail(c);
-    return report(c, cu.id, &r);
+    return report(c, a->cu->id, &r);
 }
 
-int cmd_redeem(struct cli *c, int argc, char **argv)
+const struct cmd_entry cmd_earn_entry = {
+    .name = "earn", .summary = N_("record a purchase: the customer earns points and stamps"),
+    .usage = N_("Usage: tally earn CARD AMOUNT [--items N] [--category NAME] [--override REASON]\n\n"
+        "Records a purchase of AMOUNT (12.50 or 12,50): the customer earns points\n"
+        "(points.per_unit x tier multiplier x promotion), stamps (per purchase or\n"
+        "per item, for the stamp categories) and cashback credit. Birthday and\n"
+        "referral bonuses are granted here, once. A manager may pass an abuse\n"
+        "limit with --override and a reason.\n"),
+    .options = "items= category= override=", .min = 2, .max = 2,
+    .count_error = N_("give a card and an amount: tally earn CARD AMOUNT"),
+    .store = CMD_OPEN, .login = CMD_STAFF, .customer_arg = true, .run = earn,
+};
+
+static int redeem(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2], *override = NULL;
-    const struct opt opts[] = { { "override", &override, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally redeem CARD REWARD [--override REASON]\n\n"
-        "Gives the customer a reward from the catalog (by id or name), paid with\n"
-        "points or stamps. A negative balance cannot redeem.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n != 2)
-        return cli_fail(_("give a card and a reward: tally redeem CARD REWARD")), 2;
-    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
-        return 1;
-    struct store_customer cu;
+    const char *override = cmd_opt(a, "override");
     struct store_override ov;
     struct store_result r;
-    if (cli_customer(c, pos[0], &cu) != 0 || override_of(c, override, &ov) != 0)
+    if (override_of(c, override, &ov) != 0)
         return 1;
     char state[160];
     if (cli_offline(c, state, sizeof state))
         fprintf(stderr, _("tally: warning: %s; spending points is limited to offline.redeem_limit a day per customer\n"), state);
-    if (store_redeem(c->s, c->who.id, cu.id, pos[1], override ? &ov : NULL, &r) != 0)
+    if (store_redeem(c->s, c->who.id, a->cu->id, a->pos[1], override ? &ov : NULL, &r) != 0)
         return cli_store_fail(c);
-    return report(c, cu.id, &r);
+    return report(c, a->cu->id, &r);
 }
 
-int cmd_pay(struct cli *c, int argc, char **argv)
+const struct cmd_entry cmd_redeem_entry = {
+    .name = "redeem", .summary = N_("give a reward from the catalog for points or stamps"),
+    .usage = N_("Usage: tally redeem CARD REWARD [--override REASON]\n\n"
+        "Gives the customer a reward from the catalog (by id or name), paid with\n"
+        "points or stamps. A negative balance cannot redeem.\n"),
+    .options = "override=", .min = 2, .max = 2,
+    .count_error = N_("give a card and a reward: tally redeem CARD REWARD"),
+    .store = CMD_OPEN, .login = CMD_STAFF, .customer_arg = true, .run = redeem,
+};
+
+/* Points, or --credit alone: the count depends on the option. */
+static int pay_check(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2], *credit = NULL;
-    const struct opt opts[] = { { "credit", &credit, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally pay CARD POINTS\n"
-        "       tally pay CARD --credit AMOUNT\n\n"
-        "Pays part of a purchase with points (worth 1 currency unit per\n"
-        "points.pay_rate points) or with cashback store credit, and prints the\n"
-        "discount to give.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n != (credit ? 1 : 2))
+    (void)c;
+    if (a->n != (cmd_opt(a, "credit") ? 1 : 2))
         return cli_fail(_("give a card and points, or a card and --credit AMOUNT")), 2;
-    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
-        return 1;
-    struct store_customer cu;
+    return 0;
+}
+
+static int pay(struct cli *c, struct cmd_args *a)
+{
+    const char *credit = cmd_opt(a, "credit");
     struct store_result r;
-    if (cli_customer(c, pos[0], &cu) != 0)
-        return 1;
     cli_offline(c, NULL, 0);
     if (credit) {
         int64_t amount;
         if (cli_money(c, credit, &amount) != 0)
             return 1;
-        if (store_pay_credit(c->s, c->who.id, cu.id, amount, &r) != 0)
+        if (store_pay_credit(c->s, c->who.id, a->cu->id, amount, &r) != 0)
             return cli_store_fail(c);
     } else {
         int64_t points;
-        if (decimal_parse(pos[1], 0, 1, 1000000000, &points) != 0)
+        if (decimal_parse(a->pos[1], 0, 1, 1000000000, &points) != 0)
             return cli_fail(_("give a whole number of points greater than zero")), 2;
-        if (store_pay_points(c->s, c->who.id, cu.id, points, &r) != 0)
+        if (store_pay_points(c->s, c->who.id, a->cu->id, points, &r) != 0)
             return cli_store_fail(c);
     }
-    return report(c, cu.id, &r);
+    return report(c, a->cu->id, &r);
 }
 
-int cmd_refund(struct cli *c, int argc, char **argv)
+const struct cmd_entry cmd_pay_entry = {
+    .name = "pay", .summary = N_("pay part of a purchase with points or store credit"),
+    .usage = N_("Usage: tally pay CARD POINTS\n"
+        "       tally pay CARD --credit AMOUNT\n\n"
+        "Pays part of a purchase with points (worth 1 currency unit per\n"
+        "points.pay_rate points) or with cashback store credit, and prints the\n"
+        "discount to give.\n"),
+    .options = "credit=", .min = 0, .max = 2, .check = pay_check,
+    .store = CMD_OPEN, .login = CMD_STAFF, .customer_arg = true, .run = pay,
+};
+
+/* The customer of an event just corrected, for the report of its outcome. */
+static int report_corrected(struct cli *c, const char *ref, const struct store_result *r)
 {
-    const char *pos[2], *reason = NULL;
-    const struct opt opts[] = { { "reason", &reason, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally refund EVENT [AMOUNT] [--reason TEXT]\n\n"
+    struct store_event ev;
+    char origin[STORE_ORIGIN_LEN + 1];
+    int64_t seq;
+    store_parse_event_ref(ref, origin, &seq);
+    if (store_get_event(c->s, origin, seq, &ev) != 0)
+        return cli_store_fail(c);
+    return report(c, ev.customer, r);
+}
+
+static int refund(struct cli *c, struct cmd_args *a)
+{
+    int64_t amount = 0;
+    if (a->n == 2 && cli_money(c, a->pos[1], &amount) != 0)
+        return 1;
+    struct store_result r;
+    if (store_refund(c->s, c->who.id, a->pos[0], amount, cmd_opt(a, "reason"), &r) != 0)
+        return cli_store_fail(c);
+    return report_corrected(c, a->pos[0], &r);
+}
+
+const struct cmd_entry cmd_refund_entry = {
+    .name = "refund", .summary = N_("refund a purchase in full or in part"),
+    .usage = N_("Usage: tally refund EVENT [AMOUNT] [--reason TEXT]\n\n"
         "Refunds a purchase (an earn event, e.g. 3fa2c1d9:42) in full or by\n"
         "AMOUNT, and takes back the points, stamps and credit it earned in\n"
         "proportion. Several partial refunds never take back more than the\n"
-        "purchase gave.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n < 1)
-        return cli_fail(_("give the purchase's event, e.g. tally refund 3fa2c1d9:42")), 2;
-    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
-        return 1;
-    int64_t amount = 0;
-    if (n == 2 && cli_money(c, pos[1], &amount) != 0)
-        return 1;
+        "purchase gave.\n"),
+    .options = "reason=", .min = 1, .max = 2,
+    .count_error = N_("give the purchase's event, e.g. tally refund 3fa2c1d9:42"),
+    .store = CMD_OPEN, .login = CMD_STAFF, .run = refund,
+};
+
+static int void_event(struct cli *c, struct cmd_args *a)
+{
     struct store_result r;
-    struct store_event ev;
-    if (store_refund(c->s, c->who.id, pos[0], amount, reason, &r) != 0)
+    if (store_void(c->s, c->who.id, a->pos[0], cmd_opt(a, "reason"), &r) != 0)
         return cli_store_fail(c);
-    char origin[STORE_ORIGIN_LEN + 1];
-    int64_t seq;
-    store_parse_event_ref(pos[0], origin, &seq);
-    if (store_get_event(c->s, origin, seq, &ev) != 0)
-        return cli_store_fail(c);
-    return report(c, ev.customer, &r);
+    return report_corrected(c, a->pos[0], &r);
 }
 
-int cmd_void(struct cli *c, int argc, char **argv)
-{
-    const char *pos[1], *reason = NULL;
-    const struct opt opts[] = { { "reason", &reason, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally void EVENT --reason TEXT\n\n"
+const struct cmd_entry cmd_void_entry = {
+    .name = "void", .summary = N_("cancel a transaction with a compensating event"),
+    .usage = N_("Usage: tally void EVENT --reason TEXT\n\n"
         "Cancels a transaction (earn, redeem, pay, refund, adjust, bonus) with a\n"
         "compensating event. Staff may undo their own transaction within\n"
-        "undo.minutes; anything else needs a manager.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 1, usage);
-    if (n < 0)
-        return 2;
-    if (n != 1 || !reason)
-        return cli_fail(_("give the event and a reason: tally void EVENT --reason TEXT")), 2;
-    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
-        return 1;
-    struct store_result r;
-    struct store_event ev;
-    if (store_void(c->s, c->who.id, pos[0], reason, &r) != 0)
-        return cli_store_fail(c);
-    char origin[STORE_ORIGIN_LEN + 1];
-    int64_t seq;
-    store_parse_event_ref(pos[0], origin, &seq);
-    if (store_get_event(c->s, origin, seq, &ev) != 0)
-        return cli_store_fail(c);
-    return report(c, ev.customer, &r);
-}
+        "undo.minutes; anything else needs a manager.\n"),
+    .options = "reason=", .min = 1, .max = 1, .required = "reason",
+    .count_error = N_("give the event and a reason: tally void EVENT --reason TEXT"),
+    .store = CMD_OPEN, .login = CMD_STAFF, .run = void_event,
+};
 
-int cmd_adjust(struct cli *c, int argc, char **argv)
+/* "+50" or "-20" (a bare 50 adds), into a->number[0]. */
+static int adjust_check(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2], *reason = NULL;
-    const struct opt opts[] = { { "reason", &reason, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally adjust CARD +POINTS|-POINTS --reason TEXT   (manager)\n\n"
-        "Adds or removes points by hand, e.g. to make good a mistake.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n != 2 || !reason)
-        return cli_fail(_("give a card, points and a reason: tally adjust CARD +50 --reason TEXT")), 2;
-    const char *num = pos[1];
+    (void)c;
+    const char *num = a->pos[1];
     bool negative = num[0] == '-';
     if (num[0] == '+' || num[0] == '-')
         num++;
-    int64_t points;
-    if (decimal_parse(num, 0, 1, 1000000000, &points) != 0)
+    if (decimal_parse(num, 0, 1, 1000000000, &a->number[0]) != 0)
         return cli_fail(_("give the points as a whole number like +50 or -20")), 2;
-    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
-        return 1;
-    struct store_customer cu;
-    struct store_result r;
-    if (cli_customer(c, pos[0], &cu) != 0)
-        return 1;
-    if (store_adjust(c->s, c->who.id, cu.id, negative ? -points : points, 0, reason, &r) != 0)
-        return cli_store_fail(c);
-    return report(c, cu.id, &r);
-}
-
-int cmd_nps(struct cli *c, int argc, char **argv)
-{
-    const char *pos[2];
-    const char *usage = N_("Usage: tally nps CARD SCORE\n\n"
-        "Records the customer's answer, 0 to 10, to 'How likely are you to\n"
-        "recommend us to a friend?'.\n");
-    int n = cli_parse(c, argc, argv, NULL, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n != 2)
-        return cli_fail(_("give a card and a score from 0 to 10")), 2;
-    int64_t score;
-    if (decimal_parse(pos[1], 0, 0, 10, &score) != 0)
-        return cli_fail(_("the score is a whole number from 0 to 10")), 2;
-    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
-        return 1;
-    struct store_customer cu;
-    if (cli_customer(c, pos[0], &cu) != 0)
-        return 1;
-    if (store_nps(c->s, c->who.id, cu.id, (int)score) != 0)
-        return cli_store_fail(c);
-    if (!c->json)
-        printf(_("Thank you: score %d recorded.\n"), (int)score);
+    if (negative)
+        a->number[0] = -a->number[0];
     return 0;
 }
+
+static int adjust(struct cli *c, struct cmd_args *a)
+{
+    struct store_result r;
+    if (store_adjust(c->s, c->who.id, a->cu->id, a->number[0], 0, cmd_opt(a, "reason"), &r) != 0)
+        return cli_store_fail(c);
+    return report(c, a->cu->id, &r);
+}
+
+const struct cmd_entry cmd_adjust_entry = {
+    .name = "adjust", .summary = N_("add or remove points by hand (manager)"),
+    .usage = N_("Usage: tally adjust CARD +POINTS|-POINTS --reason TEXT   (manager)\n\n"
+        "Adds or removes points by hand, e.g. to make good a mistake.\n"),
+    .options = "reason=", .min = 2, .max = 2, .required = "reason",
+    .count_error = N_("give a card, points and a reason: tally adjust CARD +50 --reason TEXT"),
+    .check = adjust_check, .store = CMD_OPEN, .login = CMD_MANAGER, .customer_arg = true, .run = adjust,
+};
+
+static int nps_check(struct cli *c, struct cmd_args *a)
+{
+    (void)c;
+    if (decimal_parse(a->pos[1], 0, 0, 10, &a->number[0]) != 0)
+        return cli_fail(_("the score is a whole number from 0 to 10")), 2;
+    return 0;
+}
+
+static int nps(struct cli *c, struct cmd_args *a)
+{
+    int score = (int)a->number[0];
+    if (store_nps(c->s, c->who.id, a->cu->id, score) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(_("Thank you: score %d recorded.\n"), score);
+    return 0;
+}
+
+const struct cmd_entry cmd_nps_entry = {
+    .name = "nps", .summary = N_("record a customer's 0-10 answer to 'would you recommend us?'"),
+    .usage = N_("Usage: tally nps CARD SCORE\n\n"
+        "Records the customer's answer, 0 to 10, to 'How likely are you to\n"
+        "recommend us to a friend?'.\n"),
+    .min = 2, .max = 2, .count_error = N_("give a card and a score from 0 to 10"),
+    .check = nps_check, .store = CMD_OPEN, .login = CMD_STAFF, .customer_arg = true, .run = nps,
+};
 
 static int print_coupon(const struct store_coupon *cp, void *arg)
 {
@@ -356,96 +354,92 @@ static int parse_expiry(const char *text, int64_t *out)
     return 0;
 }
 
-int cmd_coupon(struct cli *c, int argc, char **argv)
+static int coupon_list(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2], *customer = NULL, *reward = NULL, *discount = NULL, *expires = NULL,
-               *card = NULL;
-    const struct opt opts[] = {
-        { "customer", &customer, NULL }, { "reward", &reward, NULL },
-        { "discount", &discount, NULL }, { "expires", &expires, NULL }, { "card", &card, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally coupon issue (--reward REWARD | --discount AMOUNT | --discount N%)\n"
+    struct jbuf jb;
+    void *arg[2] = { c, cli_list_begin(c, &jb) };
+    return cli_list_end(c, &jb, store_coupon_list(c->s, a->cu ? a->cu->id : NULL, print_coupon, arg));
+}
+
+static int coupon_issue(struct cli *c, struct cmd_args *a)
+{
+    const char *discount = cmd_opt(a, "discount"), *expires = cmd_opt(a, "expires");
+    struct store_coupon_spec spec = { .reward = cmd_opt(a, "reward"), .customer = a->cu ? a->cu->id : NULL };
+    if (discount) {
+        size_t len = strlen(discount);
+        if (len > 1 && discount[len - 1] == '%') {
+            char num[32];
+            snprintf(num, sizeof num, "%.*s", (int)(len - 1), discount);
+            if (decimal_parse(num, 0, 1, 100, &spec.percent) != 0)
+                return cli_fail(_("a percentage off is a whole number from 1 to 100, like 10%%")), 2;
+        } else if (cli_money(c, discount, &spec.discount) != 0) {
+            return 1;
+        }
+    }
+    if (expires) {
+        if (parse_expiry(expires, &spec.expires) != 0)
+            return cli_fail(_("give the expiry as YYYY-MM-DD")), 2;
+    } else {
+        spec.expires = (time(NULL) + 30 * 86400) * (int64_t)1000;
+    }
+    struct store_coupon cp;
+    if (store_coupon_issue(c->s, c->who.id, &spec, &cp) != 0)
+        return cli_store_fail(c);
+    if (c->json)
+        printf("{\"code\":\"%.4s-%.4s\"}\n", cp.code, cp.code + 4);
+    else
+        printf(_("Coupon %.4s-%.4s issued.\n"), cp.code, cp.code + 4);
+    return 0;
+}
+
+static int coupon_redeem_check(struct cli *c, struct cmd_args *a)
+{
+    (void)c;
+    if (!cmd_opt(a, "card"))
+        return cli_fail(_("say whose purchase it is: --card CARD")), 2;
+    return 0;
+}
+
+static int coupon_redeem(struct cli *c, struct cmd_args *a)
+{
+    struct store_coupon cp;
+    struct store_result r;
+    if (store_coupon_get(c->s, a->pos[0], &cp) != 0 ||
+        store_coupon_redeem(c->s, c->who.id, a->pos[0], a->cu->id, &r) != 0)
+        return cli_store_fail(c);
+    if (c->json) {
+        printf("{\"event\":\"%s\",\"code\":\"%s\"}\n", r.ref, cp.code);
+        return 0;
+    }
+    char amount[MONEY_BUFSZ];
+    struct store_reward rw;
+    if (cp.reward[0] && store_reward_get(c->s, cp.reward, &rw) == 0)
+        printf(_("Coupon used: give %s.\n"), rw.name);
+    else if (cp.percent)
+        printf(_("Coupon used: %" PRId64 "%% off this purchase.\n"), cp.percent);
+    else
+        printf(_("Coupon used: %s off this purchase.\n"), cli_amount(c, cp.discount, amount));
+    return 0;
+}
+
+static const struct cmd_entry COUPON_VERBS[] = {
+    { .name = "list", .max = -1, .customer_opt = "customer", .run = coupon_list },
+    { .name = "issue", .max = -1, .login = CMD_MANAGER, .customer_opt = "customer", .run = coupon_issue },
+    { .name = "redeem", .min = 1, .max = 1, .count_error = N_("give the coupon's code"),
+      .check = coupon_redeem_check, .login = CMD_STAFF, .customer_opt = "card", .run = coupon_redeem },
+    { 0 } };
+
+const struct cmd_entry cmd_coupon_entry = {
+    .name = "coupon", .summary = N_("issue, redeem or list coupons"),
+    .usage = N_("Usage: tally coupon issue (--reward REWARD | --discount AMOUNT | --discount N%)\n"
         "                         [--customer CARD] [--expires YYYY-MM-DD]   (manager)\n"
         "       tally coupon redeem CODE --card CARD\n"
         "       tally coupon list [--customer CARD]\n\n"
         "A coupon is a single-use code with an expiry (30 days unless given),\n"
         "for anyone or bound to one customer, worth a reward or a discount.\n"
         "A coupon used at two tills that were cut off from each other shows as\n"
-        "USED TWICE in the list.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n == 0)
-        return cli_fail(_("say 'issue', 'redeem' or 'list'; see 'tally coupon --help'")), 2;
-    if (cli_open(c, false) != 0)
-        return 1;
-    struct store_customer cu;
-    if (strcmp(pos[0], "list") == 0) {
-        if (customer && cli_customer(c, customer, &cu) != 0)
-            return 1;
-        struct jbuf jb;
-        void *arg[2] = { c, cli_list_begin(c, &jb) };
-        return cli_list_end(c, &jb, store_coupon_list(c->s, customer ? cu.id : NULL, print_coupon, arg));
-    }
-    if (strcmp(pos[0], "issue") == 0) {
-        struct store_coupon_spec spec = { .reward = reward };
-        if (cli_login(c, true) != 0)
-            return 1;
-        if (customer) {
-            if (cli_customer(c, customer, &cu) != 0)
-                return 1;
-            spec.customer = cu.id;
-        }
-        if (discount) {
-            size_t len = strlen(discount);
-            if (len > 1 && discount[len - 1] == '%') {
-                char num[32];
-                snprintf(num, sizeof num, "%.*s", (int)(len - 1), discount);
-                if (decimal_parse(num, 0, 1, 100, &spec.percent) != 0)
-                    return cli_fail(_("a percentage off is a whole number from 1 to 100, like 10%%")), 2;
-            } else if (cli_money(c, discount, &spec.discount) != 0) {
-                return 1;
-            }
-        }
-        if (expires) {
-            if (parse_expiry(expires, &spec.expires) != 0)
-                return cli_fail(_("give the expiry as YYYY-MM-DD")), 2;
-        } else {
-            spec.expires = (time(NULL) + 30 * 86400) * (int64_t)1000;
-        }
-        struct store_coupon cp;
-        if (store_coupon_issue(c->s, c->who.id, &spec, &cp) != 0)
-            return cli_store_fail(c);
-        if (c->json)
-            printf("{\"code\":\"%.4s-%.4s\"}\n", cp.code, cp.code + 4);
-        else
-            printf(_("Coupon %.4s-%.4s issued.\n"), cp.code, cp.code + 4);
-        return 0;
-    }
-    if (strcmp(pos[0], "redeem") == 0) {
-        if (n != 2)
-            return cli_fail(_("give the coupon's code")), 2;
-        if (!card)
-            return cli_fail(_("say whose purchase it is: --card CARD")), 2;
-        if (cli_login(c, false) != 0 || cli_customer(c, card, &cu) != 0)
-            return 1;
-        struct store_coupon cp;
-        struct store_result r;
-        if (store_coupon_get(c->s, pos[1], &cp) != 0 ||
-            store_coupon_redeem(c->s, c->who.id, pos[1], cu.id, &r) != 0)
-            return cli_store_fail(c);
-        if (c->json) {
-            printf("{\"event\":\"%s\",\"code\":\"%s\"}\n", r.ref, cp.code);
-            return 0;
-        }
-        char amount[MONEY_BUFSZ];
-        struct store_reward rw;
-        if (cp.reward[0] && store_reward_get(c->s, cp.reward, &rw) == 0)
-            printf(_("Coupon used: give %s.\n"), rw.name);
-        else if (cp.percent)
-            printf(_("Coupon used: %" PRId64 "%% off this purchase.\n"), cp.percent);
-        else
-            printf(_("Coupon used: %s off this purchase.\n"), cli_amount(c, cp.discount, amount));
-        return 0;
-    }
-    return cli_fail(_("say 'issue', 'redeem' or 'list'; see 'tally coupon --help'")), 2;
-}
+        "USED TWICE in the list.\n"),
+    .options = "customer= reward= discount= expires= card=", .min = 1, .max = 2,
+    .count_error = N_("say 'issue', 'redeem' or 'list'; see 'tally coupon --help'"),
+    .store = CMD_OPEN, .verbs = COUPON_VERBS,
+};

@@ -167,46 +167,71 @@ static int print_rendered(struct cli *c, const struct store_rendered *r, bool cu
     return 0;
 }
 
-static int template_cmd(struct cli *c, int n, const char **pos, const char *subject, const char *body, bool reset,
-                        const char *customer)
+/* TRIGGER LANG of show, set and preview: the trigger into a->number[0]. */
+static int template_check(struct cli *c, struct cmd_args *a)
 {
-    if (n >= 2 && strcmp(pos[1], "list") == 0)
-        return template_list(c);
-    if (n != 4)
-        return cli_fail(_("say list, or show|set|preview TRIGGER LANG; see 'tally message --help'")), 2;
-    int t = store_trigger_parse(pos[2]);
+    (void)c;
+    int t = store_trigger_parse(a->pos[0]);
     if (t < 0)
-        return cli_fail(_("no trigger '%s'; 'tally message template list' shows them"), pos[2]), 2;
-    if (!store_msg_lang_known(pos[3]))
-        return cli_fail(_("'%s' is not a language tally writes messages in: en, pl, ro or hu"), pos[3]), 2;
+        return cli_fail(_("no trigger '%s'; 'tally message template list' shows them"), a->pos[0]), 2;
+    if (!store_msg_lang_known(a->pos[1]))
+        return cli_fail(_("'%s' is not a language tally writes messages in: en, pl, ro or hu"), a->pos[1]), 2;
+    a->number[0] = t;
+    return 0;
+}
+
+static int template_show(struct cli *c, struct cmd_args *a)
+{
     struct store_rendered r;
-    if (strcmp(pos[1], "show") == 0) {
-        bool custom;
-        if (store_template_get(c->s, t, pos[3], r.subject, sizeof r.subject, r.body, sizeof r.body, &custom) != 0)
-            return cli_store_fail(c);
-        return print_rendered(c, &r, custom);
-    }
-    if (strcmp(pos[1], "preview") == 0) {
-        struct store_customer cu;
-        if (customer && cli_customer(c, customer, &cu) != 0)
-            return 1;
-        if (store_template_preview(c->s, t, pos[3], customer ? cu.id : NULL, &r) != 0)
-            return cli_store_fail(c);
-        return print_rendered(c, &r, false);
-    }
-    if (strcmp(pos[1], "set") != 0)
-        return cli_fail(_("say list, or show|set|preview TRIGGER LANG; see 'tally message --help'")), 2;
-    if (reset == (subject || body))
+    bool custom;
+    if (store_template_get(c->s, (int)a->number[0], a->pos[1], r.subject, sizeof r.subject, r.body, sizeof r.body,
+                           &custom) != 0)
+        return cli_store_fail(c);
+    return print_rendered(c, &r, custom);
+}
+
+static int template_preview(struct cli *c, struct cmd_args *a)
+{
+    struct store_rendered r;
+    if (store_template_preview(c->s, (int)a->number[0], a->pos[1], a->cu ? a->cu->id : NULL, &r) != 0)
+        return cli_store_fail(c);
+    return print_rendered(c, &r, false);
+}
+
+static int template_set_check(struct cli *c, struct cmd_args *a)
+{
+    int rc = template_check(c, a);
+    if (rc == 0 && cmd_flag(a, "reset") == (cmd_opt(a, "subject") || cmd_opt(a, "body")))
         return cli_fail(_("give --subject and --body, or --reset")), 2;
-    if (cli_login(c, true) != 0)
-        return 1;
-    if (store_template_set(c->s, c->who.id, t, pos[3], reset ? NULL : subject ? subject : "",
+    return rc;
+}
+
+static int template_set(struct cli *c, struct cmd_args *a)
+{
+    const char *subject = cmd_opt(a, "subject"), *body = cmd_opt(a, "body");
+    bool reset = cmd_flag(a, "reset");
+    if (store_template_set(c->s, c->who.id, (int)a->number[0], a->pos[1], reset ? NULL : subject ? subject : "",
                            reset ? NULL : body ? body : "") != 0)
         return cli_store_fail(c);
     if (!c->json)
         printf(reset ? _("The shipped text is back.\n") : _("Saved.\n"));
     return 0;
 }
+
+static int template_list_all(struct cli *c, struct cmd_args *a)
+{
+    (void)a;
+    return template_list(c);
+}
+
+#define TEMPLATE_WRONG N_("say list, or show|set|preview TRIGGER LANG; see 'tally message --help'")
+#define TRIGGER_LANG .min = 2, .max = 2, .count_error = TEMPLATE_WRONG
+static const struct cmd_entry TEMPLATE_VERBS[] = {
+    { .name = "list", .max = -1, .run = template_list_all },
+    { .name = "show", TRIGGER_LANG, .check = template_check, .run = template_show },
+    { .name = "preview", TRIGGER_LANG, .check = template_check, .customer_opt = "customer", .run = template_preview },
+    { .name = "set", TRIGGER_LANG, .check = template_set_check, .login = CMD_MANAGER, .run = template_set },
+    { 0 } };
 
 static int opted_out(struct cli *c, int n, const char *channel)
 {
@@ -231,10 +256,17 @@ static int opted_out(struct cli *c, int n, const char *channel)
 
 /* A customer's reply, as the SMS gateway's callback or a mail filter
  * hands it over: a STOP opts out; an unsubscribe mail may carry its token. */
-static int inbound(struct cli *c, const char *from, const char *text)
+static int inbound_check(struct cli *c, struct cmd_args *a)
 {
-    if (!from || !text)
+    (void)c;
+    if (!cmd_opt(a, "from") || !cmd_opt(a, "text"))
         return cli_fail(_("give --from (the phone number or e-mail address) and --text")), 2;
+    return 0;
+}
+
+static int inbound(struct cli *c, struct cmd_args *a)
+{
+    const char *from = cmd_opt(a, "from"), *text = cmd_opt(a, "text");
     bool email = strchr(from, '@') != NULL;
     int n = 0;
     if (!store_reply_is_stop(text)) {
@@ -254,64 +286,70 @@ static int inbound(struct cli *c, const char *from, const char *text)
     return opted_out(c, n, email ? "email" : "sms");
 }
 
-int cmd_message(struct cli *c, int argc, char **argv)
+static int unsubscribe(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[4], *status = NULL, *customer = NULL, *trigger = NULL, *limit = NULL;
-    const char *subject = NULL, *body = NULL, *from = NULL, *text = NULL;
-    bool reset = false;
-    const struct opt opts[] = {
-        { "status", &status, NULL }, { "customer", &customer, NULL }, { "trigger", &trigger, NULL },
-        { "limit", &limit, NULL }, { "subject", &subject, NULL }, { "body", &body, NULL },
-        { "from", &from, NULL }, { "text", &text, NULL },
-        { "reset", NULL, &reset }, { 0 } };
-    int n = cli_parse(c, argc, argv, opts, pos, 4, USAGE);
-    if (n < 0)
-        return 2;
-    if (n == 0)
-        return cli_fail(_("say list, show, scan, template, inbound or unsubscribe; see 'tally message --help'")), 2;
-    if (cli_open(c, false) != 0)
-        return 1;
-    if (strcmp(pos[0], "inbound") == 0)
-        return inbound(c, from, text);
-    if (strcmp(pos[0], "unsubscribe") == 0) {
-        int done;
-        if (n != 2)
-            return cli_fail(_("say which token: tally message unsubscribe TOKEN")), 2;
-        if (store_message_unsubscribe(c->s, pos[1], &done) != 0)
-            return cli_store_fail(c);
-        return opted_out(c, done, "email");
-    }
-    if (strcmp(pos[0], "template") == 0)
-        return template_cmd(c, n, pos, subject, body, reset, customer);
-    if (strcmp(pos[0], "show") == 0) {
-        if (n != 2)
-            return cli_fail(_("say which message: tally message show KEY")), 2;
-        return show_message(c, pos[1]);
-    }
-    struct store_customer cu;
-    if (customer && cli_customer(c, customer, &cu) != 0)
-        return 1;
-    if (strcmp(pos[0], "scan") == 0) {
-        int queued;
-        if (cli_login(c, false) != 0)
-            return 1;
-        if (store_message_scan(c->s, c->who.id, customer ? cu.id : NULL, &queued) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(ngettext("%d message queued.\n", "%d messages queued.\n", i18n_n(queued)), queued);
-        return 0;
-    }
-    if (strcmp(pos[0], "list") != 0)
-        return cli_fail(_("say list, show, scan, template, inbound or unsubscribe; see 'tally message --help'")), 2;
-    struct store_message_filter f = { .status = -1, .trigger = trigger, .limit = 50 };
-    if (status && (f.status = store_msg_status_parse(status)) < 0)
+    int done;
+    if (store_message_unsubscribe(c->s, a->pos[0], &done) != 0)
+        return cli_store_fail(c);
+    return opted_out(c, done, "email");
+}
+
+static int show(struct cli *c, struct cmd_args *a)
+{
+    return show_message(c, a->pos[0]);
+}
+
+static int scan(struct cli *c, struct cmd_args *a)
+{
+    int queued;
+    if (store_message_scan(c->s, c->who.id, a->cu ? a->cu->id : NULL, &queued) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(ngettext("%d message queued.\n", "%d messages queued.\n", i18n_n(queued)), queued);
+    return 0;
+}
+
+/* --status, --trigger and --limit: the status into a->number[0], the
+ * limit into a->number[1]. */
+static int list_check(struct cli *c, struct cmd_args *a)
+{
+    (void)c;
+    const char *status = cmd_opt(a, "status"), *trigger = cmd_opt(a, "trigger"), *limit = cmd_opt(a, "limit");
+    a->number[0] = -1;
+    a->number[1] = 50;
+    if (status && (a->number[0] = store_msg_status_parse(status)) < 0)
         return cli_fail(_("--status is queued, retrying, sent, failed, expired or suppressed")), 2;
     if (trigger && store_trigger_parse(trigger) < 0)
         return cli_fail(_("no trigger '%s'; 'tally message template list' shows them"), trigger), 2;
-    if (limit && ((f.limit = atoi(limit)) < 0 || strspn(limit, "0123456789") != strlen(limit)))
+    if (limit && ((a->number[1] = atoi(limit)) < 0 || strspn(limit, "0123456789") != strlen(limit)))
         return cli_fail(_("--limit is a number of rows (0: all)")), 2;
-    f.customer = customer ? cu.id : NULL;
+    return 0;
+}
+
+static int list(struct cli *c, struct cmd_args *a)
+{
+    struct store_message_filter f = { .status = (int)a->number[0], .trigger = cmd_opt(a, "trigger"),
+                                      .limit = (int)a->number[1], .customer = a->cu ? a->cu->id : NULL };
     struct jbuf jb;
     void *arg[2] = { c, cli_list_begin(c, &jb) };
     return cli_list_end(c, &jb, store_message_list(c->s, &f, print_message, arg));
 }
+
+static const struct cmd_entry MESSAGE_VERBS[] = {
+    { .name = "inbound", .max = -1, .check = inbound_check, .run = inbound },
+    { .name = "unsubscribe", .min = 1, .max = 1, .count_error = N_("say which token: tally message unsubscribe TOKEN"),
+      .run = unsubscribe },
+    { .name = "template", .min = 1, .max = -1, .count_error = TEMPLATE_WRONG, .verbs = TEMPLATE_VERBS },
+    { .name = "show", .min = 1, .max = 1, .count_error = N_("say which message: tally message show KEY"), .run = show },
+    { .name = "scan", .max = -1, .customer_opt = "customer", .customer_first = true, .login = CMD_STAFF,
+      .run = scan },
+    { .name = "list", .max = -1, .check = list_check, .customer_opt = "customer", .run = list },
+    { 0 } };
+
+const struct cmd_entry cmd_message_entry = {
+    .name = "message", .summary = N_("messages to customers: the outbox, scans for due ones, templates"),
+    .usage = USAGE, .options = "status= customer= trigger= limit= subject= body= from= text= reset",
+    .min = 1, .max = 4,
+    .count_error = N_("say list, show, scan, template, inbound or unsubscribe; see 'tally message --help'"),
+    .store = CMD_OPEN, .verbs = MESSAGE_VERBS,
+};

@@ -19,9 +19,44 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-int cmd_messenger(struct cli *c, int argc, char **argv)
+static struct messenger_config cfg;     /* holds the password: not on the stack */
+
+static const char *settings_path(struct cli *c, const struct cmd_args *a)
 {
-    static const char USAGE[] = N_(
+    const char *settings = cmd_opt(a, "settings");
+    return settings ? settings : c->conf.messenger ? c->conf.messenger : DEFAULT_SETTINGS;
+}
+
+/* --poll-ms into a->number[0], and the settings file into cfg. */
+static int messenger_check(struct cli *c, struct cmd_args *a)
+{
+    const char *poll = cmd_opt(a, "poll-ms");
+    a->number[0] = 2000;
+    if (poll && ((a->number[0] = atoi(poll)) < 10 || a->number[0] > 600000))
+        return cli_fail(_("--poll-ms is between 10 and 600000")), 2;
+    char err[1024];
+    if (messenger_config_load(settings_path(c, a), &cfg, err, sizeof err) != 0)
+        return cli_fail("%s", err);
+    return 0;
+}
+
+static int messenger(struct cli *c, struct cmd_args *a)
+{
+    struct messenger_options o = { .dry_run = cmd_flag(a, "dry-run"), .once = cmd_flag(a, "once"),
+                                   .poll_ms = (int)a->number[0], .stop = &stop_requested, .out = stdout };
+    o.config_path = settings_path(c, a);
+    /* A signal ends the run once the message being sent is recorded. */
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    int rc = messenger_run(c->s, &cfg, &o);
+    memset(&cfg, 0, sizeof cfg);
+    return rc == 0 ? 0 : 1;
+}
+
+const struct cmd_entry cmd_messenger_entry = {
+    .name = "messenger", .summary = N_("send the outbox's e-mail and SMS from the shop's sender till"),
+    .usage = N_(
         "Usage: tally messenger [--settings FILE] [--dry-run] [--once] [--poll-ms N]\n\n"
         "Sends the outbox's e-mail (SMTP) and SMS (an HTTP gateway) on the till named\n"
         "by 'tally program set messages.sender TILL'; run it there as a service\n"
@@ -39,30 +74,6 @@ int cmd_messenger(struct cli *c, int argc, char **argv)
         "                   in tally.conf, else /etc/tally/messenger.conf\n"
         "  --dry-run        print what would go out now, send and record nothing\n"
         "  --once           one pass over what is due, then exit\n"
-        "  --poll-ms N      how often to look at the outbox (default 2000)\n");
-    const char *settings = NULL, *poll = NULL;
-    bool dry_run = false, once = false;
-    const struct opt opts[] = {
-        { "settings", &settings, NULL }, { "dry-run", NULL, &dry_run }, { "once", NULL, &once },
-        { "poll-ms", &poll, NULL }, { 0 } };
-    if (cli_parse(c, argc, argv, opts, NULL, 0, USAGE) < 0)
-        return 2;
-    struct messenger_options o = { .dry_run = dry_run, .once = once, .poll_ms = 2000,
-                                   .stop = &stop_requested, .out = stdout };
-    if (poll && ((o.poll_ms = atoi(poll)) < 10 || o.poll_ms > 600000))
-        return cli_fail(_("--poll-ms is between 10 and 600000")), 2;
-    o.config_path = settings ? settings : c->conf.messenger ? c->conf.messenger : DEFAULT_SETTINGS;
-    static struct messenger_config cfg;     /* holds the password: not on the stack */
-    char err[1024];
-    if (messenger_config_load(o.config_path, &cfg, err, sizeof err) != 0)
-        return cli_fail("%s", err);
-    if (cli_open(c, false) != 0)
-        return 1;
-    /* A signal ends the run once the message being sent is recorded. */
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGPIPE, SIG_IGN);
-    int rc = messenger_run(c->s, &cfg, &o);
-    memset(&cfg, 0, sizeof cfg);
-    return rc == 0 ? 0 : 1;
-}
+        "  --poll-ms N      how often to look at the outbox (default 2000)\n"),
+    .options = "settings= dry-run once poll-ms=", .check = messenger_check, .store = CMD_OPEN, .run = messenger,
+};

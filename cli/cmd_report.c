@@ -729,34 +729,6 @@ static int report_messages(struct ctx *x)
 
 /* --- the command ---------------------------------------------------------------------- */
 
-/* --format csv: cli_parse knows only table and json, so csv is taken out
- * of the arguments here. */
-static int take_format(int argc, char **argv, char **out, enum out_format *fmt)
-{
-    int n = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = NULL;
-        bool pair = false;
-        if (strcmp(a, "--format") == 0 && i + 1 < argc) {
-            v = argv[i + 1];
-            pair = true;
-        } else if (strncmp(a, "--format=", 9) == 0) {
-            v = a + 9;
-        }
-        if (v && (strcmp(v, "csv") == 0 || strcmp(v, "table") == 0 || strcmp(v, "json") == 0)) {
-            *fmt = strcmp(v, "csv") == 0 ? OUT_CSV : strcmp(v, "json") == 0 ? OUT_JSON : OUT_TABLE;
-            i += pair;
-            continue;
-        }
-        if (v)
-            return -1;
-        out[n++] = argv[i];
-    }
-    out[n] = NULL;
-    return n;
-}
-
 static bool hex_origin(const char *t)
 {
     if (strlen(t) != STORE_ORIGIN_LEN)
@@ -897,51 +869,37 @@ static int report_campaign(struct ctx *x, const char *name)
     return 0;
 }
 
-int cmd_report(struct cli *c, int argc, char **argv)
+static const char *const NAMES[] = { "summary", "segments", "customers", "rewards", "tiers",
+                                     "staff", "tills", "overdrafts", "day", "messages", "campaign", NULL };
+enum { CAMPAIGN_REPORT = 10 };
+
+/* Which report, into a->number[0], and --limit into a->number[1]: every
+ * mistake in what was typed is said before the manager logs in. */
+static int report_check(struct cli *c, struct cmd_args *a)
 {
-    enum out_format fmt = c->json ? OUT_JSON : OUT_TABLE;
-    char **args = calloc((size_t)argc + 1, sizeof *args);
-    if (!args)
-        return cli_fail(_("out of memory"));
-    int nargs = take_format(argc, argv, args, &fmt);
-    if (nargs < 0) {
-        free(args);
-        return cli_fail(_("--format is 'table', 'csv' or 'json'")), 2;
-    }
-    const char *pos[2], *from = NULL, *to = NULL, *period = NULL, *last = NULL, *till = NULL,
-               *segment = NULL, *by = NULL, *date = NULL, *limit = NULL;
-    const struct opt opts[] = {
-        { "from", &from, NULL }, { "to", &to, NULL }, { "period", &period, NULL },
-        { "last", &last, NULL }, { "till", &till, NULL }, { "segment", &segment, NULL },
-        { "by", &by, NULL }, { "date", &date, NULL }, { "limit", &limit, NULL }, { 0 } };
-    int n = cli_parse(c, nargs, args, opts, pos, 2, USAGE);
-    free(args);
-    if (n < 0)
-        return 2;
-    if (c->json)
-        fmt = OUT_JSON;
-    static const char *const NAMES[] = { "summary", "segments", "customers", "rewards", "tiers",
-                                         "staff", "tills", "overdrafts", "day", "messages", "campaign", NULL };
-    int which = -1;
+    (void)c;
+    const char *from = cmd_opt(a, "from"), *to = cmd_opt(a, "to"), *period = cmd_opt(a, "period"),
+               *last = cmd_opt(a, "last"), *till = cmd_opt(a, "till"), *segment = cmd_opt(a, "segment"),
+               *by = cmd_opt(a, "by"), *date = cmd_opt(a, "date"), *limit = cmd_opt(a, "limit");
+    int n = a->n, which = -1;
     for (int i = 0; n >= 1 && NAMES[i]; i++)
-        if (strcmp(pos[0], NAMES[i]) == 0)
+        if (strcmp(a->pos[0], NAMES[i]) == 0)
             which = i;
-    if (which == 10) {   /* its own window: no period, no till */
+    a->number[0] = which;
+    a->number[1] = 50;
+    if (which == CAMPAIGN_REPORT) {   /* its own window: no period, no till */
         if (n != 2)
             return cli_fail(_("say which campaign: tally report campaign NAME")), 2;
         if (from || to || period || last || till || segment || by || date || limit)
             return cli_fail(_("the campaign report covers the campaign's own time and every till: it takes only its name")), 2;
-        if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
-            return 1;
-        struct ctx x = { .c = c, .fmt = fmt };
-        return report_campaign(&x, pos[1]);
+        return 0;
     }
     if (n == 2)
         return cli_fail(_("give one report name; see 'tally report --help'")), 2;
     if (n == 0)
         return cli_fail(_("say which report: summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day, messages or campaign; see 'tally report --help'")), 2;
     if (which < 0)
-        return cli_fail(_("no report '%s': one of summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day, messages, campaign"), pos[0]), 2;
+        return cli_fail(_("no report '%s': one of summary, segments, customers, rewards, tiers, staff, tills, overdrafts, day, messages, campaign"), a->pos[0]), 2;
     if (till && !hex_origin(till))
         return cli_fail(_("'%s' is not a till: tills are 8 hex digits, as 'tally report tills' lists them"), till), 2;
     if (segment && which != 1)
@@ -956,14 +914,29 @@ int cmd_report(struct cli *c, int argc, char **argv)
                                            : _("balances are the whole shop's: leave out --till")), 2;
     if (which == 8 && (from || to || period || last))
         return cli_fail(_("the day report takes --date, not a period")), 2;
-    int64_t lim = 50;
-    if (limit && decimal_parse(limit, 0, 0, 100000000, &lim) != 0)
+    if (limit && decimal_parse(limit, 0, 0, 100000000, &a->number[1]) != 0)
         return cli_fail(_("--limit takes a whole number (0: all)")), 2;
-    if (cli_open(c, false) != 0 || cli_login(c, true) != 0)
-        return 1;
-    struct ctx x = { .c = c, .fmt = fmt, .limit = (int)lim, .segment = segment, .by = by, .date = date };
-    x.q.till = till;
-    if (which != 8 && store_period_parse(c->s, from, to, period, last, &x.q.period) != 0)
+    return 0;
+}
+
+static int report(struct cli *c, struct cmd_args *a)
+{
+    /* --format json before the command wins; else the report's own --format. */
+    const char *format = a->format ? a->format : "table";
+    enum out_format fmt = c->json || strcmp(format, "json") == 0 ? OUT_JSON
+                          : strcmp(format, "csv") == 0           ? OUT_CSV
+                                                                 : OUT_TABLE;
+    int which = (int)a->number[0];
+    struct ctx x = { .c = c, .fmt = fmt };
+    if (which == CAMPAIGN_REPORT)
+        return report_campaign(&x, a->pos[1]);
+    x.limit = (int)a->number[1];
+    x.segment = cmd_opt(a, "segment");
+    x.by = cmd_opt(a, "by");
+    x.date = cmd_opt(a, "date");
+    x.q.till = cmd_opt(a, "till");
+    if (which != 8 && store_period_parse(c->s, cmd_opt(a, "from"), cmd_opt(a, "to"), cmd_opt(a, "period"),
+                                         cmd_opt(a, "last"), &x.q.period) != 0)
         return cli_store_fail(c), 2;
     switch (which) {
     case 0: return report_summary(&x);
@@ -978,3 +951,9 @@ int cmd_report(struct cli *c, int argc, char **argv)
     default: return report_messages(&x);
     }
 }
+
+const struct cmd_entry cmd_report_entry = {
+    .name = "report", .summary = N_("the manager's reports: retention, churn, CLV, segments, rewards, staff …"),
+    .usage = USAGE, .options = "from= to= period= last= till= segment= by= date= limit=", .max = 2, .csv = true,
+    .check = report_check, .store = CMD_OPEN, .login = CMD_MANAGER, .run = report,
+};

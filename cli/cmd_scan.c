@@ -248,34 +248,45 @@ static int parse_limits(const char *count, const char *seconds, long *n, int64_t
     return 0;
 }
 
-int cmd_scan(struct cli *c, int argc, char **argv)
+/* Where codes come from: the options, else the till's own camera and
+ * wedge from tally.conf. */
+static void sources(struct cli *c, const struct cmd_args *a, const char **camera, const char **wedge)
 {
-    bool images = false, raw = false;
-    const char *camera = NULL, *wedge = NULL, *count = NULL, *seconds = NULL;
-    const struct opt opts[] = { { "images", NULL, &images }, { "raw", NULL, &raw },
-                                { "camera", &camera, NULL }, { "wedge", &wedge, NULL },
-                                { "count", &count, NULL }, { "seconds", &seconds, NULL }, { 0 } };
-    const char **pos = calloc((size_t)argc, sizeof *pos);
-    if (!pos)
-        return cli_fail(_("out of memory"));
-    int n = cli_parse(c, argc, argv, opts, pos, argc, USAGE);
-    if (n >= 0 && !images && !camera && !wedge) {
-        camera = c->conf.camera;    /* the till's own, from tally.conf */
-        wedge = c->conf.wedge;
+    *camera = cmd_opt(a, "camera");
+    *wedge = cmd_opt(a, "wedge");
+    if (!cmd_flag(a, "images") && !*camera && !*wedge) {
+        *camera = c->conf.camera;
+        *wedge = c->conf.wedge;
     }
+}
+
+/* The sources, and --count and --seconds into a->number[0] and [1]. */
+static int scan_check(struct cli *c, struct cmd_args *a)
+{
+    bool images = cmd_flag(a, "images");
+    const char *camera, *wedge;
     long max_codes = 0;
-    int64_t limit_ms = 0;
+    sources(c, a, &camera, &wedge);
+    if (parse_limits(cmd_opt(a, "count"), cmd_opt(a, "seconds"), &max_codes, &a->number[1]) != 0)
+        return 2;
+    if ((images && a->n == 0) || (!images && !camera && !wedge))
+        return cli_fail(_("say where to read codes from: --images FILE|DIR..., --camera DEV or --wedge DEV")), 2;
+    if (a->n > 0 && !images)
+        return cli_fail(_("unexpected argument '%s'; see 'tally scan --help'"), a->pos[0]), 2;
+    a->number[0] = max_codes;
+    return 0;
+}
+
+static int scan(struct cli *c, struct cmd_args *a)
+{
+    bool images = cmd_flag(a, "images"), raw = cmd_flag(a, "raw");
+    const char *camera, *wedge, **pos = a->pos;
+    int n = a->n;
+    long max_codes = (long)a->number[0];
+    int64_t limit_ms = a->number[1];
+    sources(c, a, &camera, &wedge);
     int rc = 0;
-    if (n < 0 || parse_limits(count, seconds, &max_codes, &limit_ms) != 0)
-        rc = 2;
-    else if ((images && n == 0) || (!images && !camera && !wedge)) {
-        cli_fail(_("say where to read codes from: --images FILE|DIR..., --camera DEV or --wedge DEV"));
-        rc = 2;
-    } else if (n > 0 && !images) {
-        cli_fail(_("unexpected argument '%s'; see 'tally scan --help'"), pos[0]);
-        rc = 2;
-    }
-    else if (!raw && cli_open(c, false) != 0)
+    if (!raw && cli_open(c, false) != 0)
         rc = 1;
     struct scan sc = { .c = c, .raw = raw, .tty = isatty(STDOUT_FILENO), .count = max_codes };
     if (rc == 0 && !raw && store_shop_secret(c->s, sc.secret) != 0)
@@ -324,6 +335,12 @@ int cmd_scan(struct cli *c, int argc, char **argv)
     for (int i = 0; i < 2; i++)
         if (sp[i] >= 0)
             close(sp[i]);
-    free(pos);
     return rc;
 }
+
+const struct cmd_entry cmd_scan_entry = {
+    .name = "scan", .summary = N_("read card codes from images and say whose they are"), .usage = USAGE,
+    .options = "images raw camera= wedge= count= seconds=", .max = -1, .check = scan_check,
+    /* opens the store itself, unless --raw: raw codes need no shop */
+    .run = scan,
+};

@@ -27,27 +27,20 @@ static int new_pin(char *pin, size_t sz)
     return 0;
 }
 
-int cmd_init(struct cli *c, int argc, char **argv)
+static int init_check(struct cli *c, struct cmd_args *a)
 {
-    const char *shop = NULL, *currency = NULL, *manager = NULL;
-    const struct opt opts[] = {
-        { "shop", &shop, NULL }, { "currency", &currency, NULL },
-        { "manager", &manager, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally init --shop NAME --currency CODE [--manager NAME]\n\n"
-        "Creates a new shop: its id and secret (for card codes), this till's\n"
-        "identity and key pair, and the database (mode 0600). With --manager,\n"
-        "also the first manager, whose PIN comes from $TALLY_NEW_PIN or is asked.\n"
-        "Currencies: PLN, RON, HUF, EUR, CZK, GBP, CHF and other ISO 4217 codes.\n");
-    if (cli_parse(c, argc, argv, opts, NULL, 0, usage) < 0)
-        return 2;
-    if (!shop || !currency)
+    (void)c;
+    if (!cmd_opt(a, "shop") || !cmd_opt(a, "currency"))
         return cli_fail(_("give the shop's name and currency: tally init --shop NAME --currency CODE"));
+    return 0;
+}
+
+static int init(struct cli *c, struct cmd_args *a)
+{
+    const char *manager = cmd_opt(a, "manager");
     char path[4096];
-    if (store_default_path(c->db_path, path, sizeof path) != 0)
-        return cli_fail(_("cannot tell where the database is: give --db PATH or set TALLY_DB"));
-    if (cli_open(c, true) != 0)
-        return 1;
-    if (store_init_shop(c->s, shop, currency) != 0)
+    store_default_path(c->db_path, path, sizeof path);  /* it opened: the path is known */
+    if (store_init_shop(c->s, cmd_opt(a, "shop"), cmd_opt(a, "currency")) != 0)
         return cli_store_fail(c);
     if (manager) {
         char pin[64];
@@ -78,34 +71,30 @@ int cmd_init(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-int cmd_program(struct cli *c, int argc, char **argv)
+const struct cmd_entry cmd_init_entry = {
+    .name = "init", .summary = N_("create a new shop in a new database"),
+    .usage = N_("Usage: tally init --shop NAME --currency CODE [--manager NAME]\n\n"
+        "Creates a new shop: its id and secret (for card codes), this till's\n"
+        "identity and key pair, and the database (mode 0600). With --manager,\n"
+        "also the first manager, whose PIN comes from $TALLY_NEW_PIN or is asked.\n"
+        "Currencies: PLN, RON, HUF, EUR, CZK, GBP, CHF and other ISO 4217 codes.\n"),
+    .options = "shop= currency= manager=", .check = init_check, .store = CMD_CREATE, .run = init,
+};
+
+static int program_set(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[3];
-    const char *usage = N_("Usage: tally program show\n"
-        "       tally program set KEY VALUE     (manager)\n\n"
-        "Shows or changes the loyalty program. Every change is an event and\n"
-        "reaches the other tills. 'tally program show' lists every key with\n"
-        "what it means.\n");
-    int n = cli_parse(c, argc, argv, NULL, pos, 3, usage);
-    if (n < 0)
-        return 2;
-    if (n == 0 || (strcmp(pos[0], "show") != 0 && strcmp(pos[0], "set") != 0))
-        return cli_fail(_("say 'show' or 'set KEY VALUE'; see 'tally program --help'")), 2;
-    if (cli_open(c, false) != 0)
-        return 1;
-    if (strcmp(pos[0], "set") == 0) {
-        if (n != 3)
-            return cli_fail(_("give a key and a value: tally program set KEY VALUE")), 2;
-        if (cli_login(c, true) != 0)
-            return 1;
-        if (store_setting_set(c->s, c->who.id, pos[1], pos[2]) != 0)
-            return cli_store_fail(c);
-        char v[1024];
-        store_setting_get(c->s, pos[1], v, sizeof v);
-        if (!c->json)
-            printf(_("%s is now %s\n"), pos[1], v);
-        return 0;
-    }
+    if (store_setting_set(c->s, c->who.id, a->pos[0], a->pos[1]) != 0)
+        return cli_store_fail(c);
+    char v[1024];
+    store_setting_get(c->s, a->pos[0], v, sizeof v);
+    if (!c->json)
+        printf(_("%s is now %s\n"), a->pos[0], v);
+    return 0;
+}
+
+static int program_show(struct cli *c, struct cmd_args *a)
+{
+    (void)a;
     const struct store_setting_info *info = store_settings();
     int w = 0;     /* the longest name, so every value starts in one column */
     for (const struct store_setting_info *i = info; i->key; i++)
@@ -131,15 +120,30 @@ int cmd_program(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+static const struct cmd_entry PROGRAM_VERBS[] = {
+    { .name = "show", .max = -1, .store = CMD_OPEN, .run = program_show },
+    { .name = "set", .min = 2, .max = 2, .count_error = N_("give a key and a value: tally program set KEY VALUE"),
+      .store = CMD_OPEN, .login = CMD_MANAGER, .run = program_set },
+    { 0 } };
+
+const struct cmd_entry cmd_program_entry = {
+    .name = "program", .summary = N_("show or change the loyalty program's rules"),
+    .usage = N_("Usage: tally program show\n"
+        "       tally program set KEY VALUE     (manager)\n\n"
+        "Shows or changes the loyalty program. Every change is an event and\n"
+        "reaches the other tills. 'tally program show' lists every key with\n"
+        "what it means.\n"),
+    .min = 1, .max = 3, .count_error = N_("say 'show' or 'set KEY VALUE'; see 'tally program --help'"),
+    .verbs = PROGRAM_VERBS,
+};
+
 struct staff_out { struct cli *c; struct jbuf *jb; };
 
-/* A manager's action on one named thing: log in, act, say it is done. */
+/* A manager's action on one named thing: act, say it is done. */
 __attribute__((format(printf, 4, 0)))
 static int by_manager(struct cli *c, int (*act)(store *, const char *, const char *), const char *name,
                       const char *done)
 {
-    if (cli_login(c, true) != 0)
-        return 1;
     if (act(c->s, c->who.id, name) != 0)
         return cli_store_fail(c);
     if (!c->json)
@@ -184,11 +188,69 @@ static int print_staff(const struct store_staff *m, void *arg)
     return 0;
 }
 
-int cmd_staff(struct cli *c, int argc, char **argv)
+static int staff_list(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2], *role = "barista";
-    const struct opt opts[] = { { "role", &role, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally staff add NAME [--role barista|manager]   (manager)\n"
+    (void)a;
+    struct jbuf jb;
+    struct staff_out so = { c, cli_list_begin(c, &jb) };
+    return cli_list_end(c, &jb, store_staff_list(c->s, print_staff, &so));
+}
+
+/* --role, into a->number[0]. */
+static int staff_add_check(struct cli *c, struct cmd_args *a)
+{
+    (void)c;
+    const char *role = cmd_opt(a, "role");
+    if (!role || strcmp(role, "barista") == 0)
+        a->number[0] = ROLE_BARISTA;
+    else if (strcmp(role, "manager") == 0)
+        a->number[0] = ROLE_MANAGER;
+    else
+        return cli_fail(_("--role is 'barista' or 'manager'")), 2;
+    return 0;
+}
+
+static int staff_add(struct cli *c, struct cmd_args *a)
+{
+    /* The very first member of a shop (a manager) needs no login. */
+    const char *by = NULL;
+    if (store_has_manager(c->s)) {
+        if (cli_login(c, true) != 0)
+            return 1;
+        by = c->who.id;
+    }
+    char pin[64];
+    struct store_staff m;
+    if (new_pin(pin, sizeof pin) != 0)
+        return 1;
+    if (store_staff_add(c->s, by, a->pos[0], (enum store_role)a->number[0], pin, &m) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(_("Added %s (%s).\n"), m.name, role_name(m.role));
+    return 0;
+}
+
+static int staff_disable(struct cli *c, struct cmd_args *a)
+{
+    return by_manager(c, store_staff_disable, a->pos[0], _("%s can no longer log in.\n"));
+}
+
+static int staff_unlock(struct cli *c, struct cmd_args *a)
+{
+    return by_manager(c, store_staff_unlock, a->pos[0], _("%s may log in at this till again.\n"));
+}
+
+#define NAMED(what) .min = 1, .max = 1, .count_error = what
+static const struct cmd_entry STAFF_VERBS[] = {
+    { .name = "list", .max = -1, .run = staff_list },
+    { .name = "add", NAMED(N_("give the staff member's name")), .check = staff_add_check, .run = staff_add },
+    { .name = "disable", NAMED(N_("give the staff member's name")), .login = CMD_MANAGER, .run = staff_disable },
+    { .name = "unlock", NAMED(N_("give the staff member's name")), .login = CMD_MANAGER, .run = staff_unlock },
+    { 0 } };
+
+const struct cmd_entry cmd_staff_entry = {
+    .name = "staff", .summary = N_("add, list or disable staff members"),
+    .usage = N_("Usage: tally staff add NAME [--role barista|manager]   (manager)\n"
         "       tally staff list\n"
         "       tally staff disable NAME                         (manager)\n"
         "       tally staff unlock NAME                          (manager)\n\n"
@@ -199,51 +261,11 @@ int cmd_staff(struct cli *c, int argc, char **argv)
         "try waits twice as long as the last (30 s, 1 min ... 32 min), and 10 in\n"
         "a row lock the name at that till until a manager unlocks it there\n"
         "(unlock, or F9 at the kiosk's login), or for a day. Every wrong PIN is\n"
-        "recorded (whose name, where, when; never the PIN): 'tally report staff'.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n == 0)
-        return cli_fail(_("say 'add', 'list', 'disable' or 'unlock'; see 'tally staff --help'")), 2;
-    if (cli_open(c, false) != 0)
-        return 1;
-    if (strcmp(pos[0], "list") == 0) {
-        struct jbuf jb;
-        struct staff_out so = { c, cli_list_begin(c, &jb) };
-        return cli_list_end(c, &jb, store_staff_list(c->s, print_staff, &so));
-    }
-    if (n != 2)
-        return cli_fail(_("give the staff member's name")), 2;
-    if (strcmp(pos[0], "add") == 0) {
-        enum store_role r;
-        if (strcmp(role, "barista") == 0)
-            r = ROLE_BARISTA;
-        else if (strcmp(role, "manager") == 0)
-            r = ROLE_MANAGER;
-        else
-            return cli_fail(_("--role is 'barista' or 'manager'")), 2;
-        const char *by = NULL;
-        if (store_has_manager(c->s)) {
-            if (cli_login(c, true) != 0)
-                return 1;
-            by = c->who.id;
-        }
-        char pin[64];
-        struct store_staff m;
-        if (new_pin(pin, sizeof pin) != 0)
-            return 1;
-        if (store_staff_add(c->s, by, pos[1], r, pin, &m) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(_("Added %s (%s).\n"), m.name, role_name(m.role));
-        return 0;
-    }
-    if (strcmp(pos[0], "disable") == 0)
-        return by_manager(c, store_staff_disable, pos[1], _("%s can no longer log in.\n"));
-    if (strcmp(pos[0], "unlock") == 0)
-        return by_manager(c, store_staff_unlock, pos[1], _("%s may log in at this till again.\n"));
-    return cli_fail(_("say 'add', 'list', 'disable' or 'unlock'; see 'tally staff --help'")), 2;
-}
+        "recorded (whose name, where, when; never the PIN): 'tally report staff'.\n"),
+    .options = "role=", .min = 1, .max = 2,
+    .count_error = N_("say 'add', 'list', 'disable' or 'unlock'; see 'tally staff --help'"),
+    .store = CMD_OPEN, .verbs = STAFF_VERBS,
+};
 
 static int print_reward(const struct store_reward *r, void *arg)
 {
@@ -281,14 +303,44 @@ static int print_reward(const struct store_reward *r, void *arg)
     return 0;
 }
 
-int cmd_reward(struct cli *c, int argc, char **argv)
+static int reward_list(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2], *points = NULL, *stamps = NULL, *tier = NULL;
-    bool all = false;
-    const struct opt opts[] = {
-        { "points", &points, NULL }, { "stamps", &stamps, NULL }, { "tier", &tier, NULL }, { "all", NULL, &all },
-        { 0 } };
-    const char *usage = N_("Usage: tally reward add NAME --points N | --stamps N [--tier TIER]   (manager)\n"
+    struct jbuf jb;
+    return cli_list_end(c, &jb, store_reward_list(c->s, cmd_flag(a, "all"), print_reward, cli_list_begin(c, &jb)));
+}
+
+static int reward_add(struct cli *c, struct cmd_args *a)
+{
+    const char *points = cmd_opt(a, "points"), *stamps = cmd_opt(a, "stamps");
+    int64_t p = 0, st = 0;
+    if (points && decimal_parse(points, 0, 1, 1000000000, &p) != 0)
+        return cli_fail(_("--points takes a whole number greater than zero")), 2;
+    if (stamps && decimal_parse(stamps, 0, 1, 1000, &st) != 0)
+        return cli_fail(_("--stamps takes a whole number from 1 to 1000")), 2;
+    struct store_reward r;
+    if (store_reward_add_tier(c->s, c->who.id, a->pos[0], p, st, cmd_opt(a, "tier"), &r) != 0)
+        return cli_store_fail(c);
+    if (!c->json && r.tier[0])
+        printf(_("Added reward %s (%s) for %s and above.\n"), r.name, r.id, r.tier);
+    else if (!c->json)
+        printf(_("Added reward %s (%s).\n"), r.name, r.id);
+    return 0;
+}
+
+static int reward_retire(struct cli *c, struct cmd_args *a)
+{
+    return by_manager(c, store_reward_retire, a->pos[0], _("Retired %s.\n"));
+}
+
+static const struct cmd_entry REWARD_VERBS[] = {
+    { .name = "list", .max = -1, .run = reward_list },
+    { .name = "add", NAMED(N_("give the reward's name")), .login = CMD_MANAGER, .run = reward_add },
+    { .name = "retire", NAMED(N_("give the reward's name")), .login = CMD_MANAGER, .run = reward_retire },
+    { 0 } };
+
+const struct cmd_entry cmd_reward_entry = {
+    .name = "reward", .summary = N_("add, list or retire rewards in the catalog"),
+    .usage = N_("Usage: tally reward add NAME --points N | --stamps N [--tier TIER]   (manager)\n"
         "       tally reward list [--all]\n"
         "       tally reward retire REWARD                     (manager)\n\n"
         "The rewards catalog. A reward is priced in points or in stamps; a stamp\n"
@@ -296,46 +348,11 @@ int cmd_reward(struct cli *c, int argc, char **argv)
         "--tier makes it a perk: only members of that tier and the tiers above it\n"
         "(by spend, the 'tiers' setting) may redeem it, e.g.\n"
         "  tally reward add 'Free upgrade to a large coffee' --points 1 --tier Gold\n"
-        "Retired rewards can no longer be redeemed; --all lists them too.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n == 0)
-        return cli_fail(_("say 'add', 'list' or 'retire'; see 'tally reward --help'")), 2;
-    if (cli_open(c, false) != 0)
-        return 1;
-    if (strcmp(pos[0], "list") == 0) {
-        struct jbuf jb;
-        return cli_list_end(c, &jb, store_reward_list(c->s, all, print_reward, cli_list_begin(c, &jb)));
-    }
-    if (n != 2)
-        return cli_fail(_("give the reward's name")), 2;
-    if (cli_login(c, true) != 0)
-        return 1;
-    if (strcmp(pos[0], "add") == 0) {
-        int64_t p = 0, st = 0;
-        if (points && decimal_parse(points, 0, 1, 1000000000, &p) != 0)
-            return cli_fail(_("--points takes a whole number greater than zero")), 2;
-        if (stamps && decimal_parse(stamps, 0, 1, 1000, &st) != 0)
-            return cli_fail(_("--stamps takes a whole number from 1 to 1000")), 2;
-        struct store_reward r;
-        if (store_reward_add_tier(c->s, c->who.id, pos[1], p, st, tier, &r) != 0)
-            return cli_store_fail(c);
-        if (!c->json && r.tier[0])
-            printf(_("Added reward %s (%s) for %s and above.\n"), r.name, r.id, r.tier);
-        else if (!c->json)
-            printf(_("Added reward %s (%s).\n"), r.name, r.id);
-        return 0;
-    }
-    if (strcmp(pos[0], "retire") == 0) {
-        if (store_reward_retire(c->s, c->who.id, pos[1]) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(_("Retired %s.\n"), pos[1]);
-        return 0;
-    }
-    return cli_fail(_("say 'add', 'list' or 'retire'; see 'tally reward --help'")), 2;
-}
+        "Retired rewards can no longer be redeemed; --all lists them too.\n"),
+    .options = "points= stamps= tier= all", .min = 1, .max = 2,
+    .count_error = N_("say 'add', 'list' or 'retire'; see 'tally reward --help'"),
+    .store = CMD_OPEN, .verbs = REWARD_VERBS,
+};
 
 static int parse_minute(const char *t, int *out)
 {
@@ -419,16 +436,66 @@ static int print_promo(const struct store_promo *p, void *arg)
     return 0;
 }
 
-int cmd_promo(struct cli *c, int argc, char **argv)
+static int promo_list(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[2], *mult = NULL, *days = NULL, *from_time = NULL, *to_time = NULL,
-               *start = NULL, *end = NULL, *category = NULL, *tier = NULL;
-    bool all = false;
-    const struct opt opts[] = {
-        { "multiplier", &mult, NULL }, { "days", &days, NULL }, { "from-time", &from_time, NULL },
-        { "to-time", &to_time, NULL }, { "start", &start, NULL }, { "end", &end, NULL },
-        { "category", &category, NULL }, { "tier", &tier, NULL }, { "all", NULL, &all }, { 0 } };
-    const char *usage = N_("Usage: tally promo add NAME --multiplier X [--days mon,tue,...]\n"
+    struct jbuf jb;
+    struct promo_out po = { cli_list_begin(c, &jb), c->lang };
+    return cli_list_end(c, &jb, store_promo_list(c->s, cmd_flag(a, "all"), print_promo, &po));
+}
+
+/* The multiplier, days and times, into a->number[0..3]. */
+static int promo_add_check(struct cli *c, struct cmd_args *a)
+{
+    (void)c;
+    const char *mult = cmd_opt(a, "multiplier"), *days = cmd_opt(a, "days");
+    const char *from_time = cmd_opt(a, "from-time"), *to_time = cmd_opt(a, "to-time");
+    int d = 0, start = 0, end = 1440;
+    if (!mult || decimal_parse(mult, 3, 1001, 10000, &a->number[0]) != 0)
+        return cli_fail(_("--multiplier is more than 1 and at most 10, e.g. 2 or 1.5")), 2;
+    if (days && parse_days(days, &d) != 0)
+        return cli_fail(_("--days is a list like mon,tue,sat")), 2;
+    if ((from_time && parse_minute(from_time, &start) != 0) || (to_time && parse_minute(to_time, &end) != 0))
+        return cli_fail(_("give times as HH:MM, e.g. 16:00")), 2;
+    a->number[1] = d;
+    a->number[2] = start;
+    a->number[3] = end;
+    return 0;
+}
+
+static int promo_add(struct cli *c, struct cmd_args *a)
+{
+    const char *start = cmd_opt(a, "start"), *end = cmd_opt(a, "end");
+    const char *category = cmd_opt(a, "category"), *tier = cmd_opt(a, "tier");
+    struct store_promo p = { .multiplier_milli = a->number[0], .days = (int)a->number[1],
+                             .start_minute = (int)a->number[2], .end_minute = (int)a->number[3] };
+    snprintf(p.name, sizeof p.name, "%s", a->pos[0]);
+    snprintf(p.from, sizeof p.from, "%s", start ? start : "");
+    snprintf(p.to, sizeof p.to, "%s", end ? end : "");
+    snprintf(p.category, sizeof p.category, "%s", category ? category : "");
+    snprintf(p.tier, sizeof p.tier, "%s", tier ? tier : "");
+    struct store_promo out;
+    if (store_promo_add(c->s, c->who.id, &p, &out) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(_("Added promotion %s (%s).\n"), out.name, out.id);
+    return 0;
+}
+
+static int promo_end(struct cli *c, struct cmd_args *a)
+{
+    return by_manager(c, store_promo_end, a->pos[0], _("Ended %s.\n"));
+}
+
+static const struct cmd_entry PROMO_VERBS[] = {
+    { .name = "list", .max = -1, .run = promo_list },
+    { .name = "add", NAMED(N_("give the promotion's name")), .check = promo_add_check, .login = CMD_MANAGER,
+      .run = promo_add },
+    { .name = "end", NAMED(N_("give the promotion's name")), .login = CMD_MANAGER, .run = promo_end },
+    { 0 } };
+
+const struct cmd_entry cmd_promo_entry = {
+    .name = "promo", .summary = N_("add, list or end timed promotions"),
+    .usage = N_("Usage: tally promo add NAME --multiplier X [--days mon,tue,...]\n"
         "                 [--from-time HH:MM --to-time HH:MM] [--start DATE] [--end DATE]\n"
         "                 [--category CATEGORY] [--tier TIER]    (manager)\n"
         "       tally promo list [--all]\n"
@@ -438,66 +505,16 @@ int cmd_promo(struct cli *c, int argc, char **argv)
         "  tally promo add 'Happy hour' --multiplier 2 --days tue --from-time 16:00 --to-time 18:00\n"
         "When several run at once the highest multiplier counts (at most 10).\n"
         "--tier makes it a perk: it counts only for members of that tier and the\n"
-        "tiers above it, as they stand before the purchase.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 2, usage);
-    if (n < 0)
-        return 2;
-    if (n == 0)
-        return cli_fail(_("say 'add', 'list' or 'end'; see 'tally promo --help'")), 2;
-    if (cli_open(c, false) != 0)
-        return 1;
-    if (strcmp(pos[0], "list") == 0) {
-        struct jbuf jb;
-        struct promo_out po = { cli_list_begin(c, &jb), c->lang };
-        return cli_list_end(c, &jb, store_promo_list(c->s, all, print_promo, &po));
-    }
-    if (n != 2)
-        return cli_fail(_("give the promotion's name")), 2;
-    if (strcmp(pos[0], "add") == 0) {
-        struct store_promo p = { .start_minute = 0, .end_minute = 1440 };
-        snprintf(p.name, sizeof p.name, "%s", pos[1]);
-        if (!mult || decimal_parse(mult, 3, 1001, 10000, &p.multiplier_milli) != 0)
-            return cli_fail(_("--multiplier is more than 1 and at most 10, e.g. 2 or 1.5")), 2;
-        if (days && parse_days(days, &p.days) != 0)
-            return cli_fail(_("--days is a list like mon,tue,sat")), 2;
-        if ((from_time && parse_minute(from_time, &p.start_minute) != 0) ||
-            (to_time && parse_minute(to_time, &p.end_minute) != 0))
-            return cli_fail(_("give times as HH:MM, e.g. 16:00")), 2;
-        snprintf(p.from, sizeof p.from, "%s", start ? start : "");
-        snprintf(p.to, sizeof p.to, "%s", end ? end : "");
-        snprintf(p.category, sizeof p.category, "%s", category ? category : "");
-        snprintf(p.tier, sizeof p.tier, "%s", tier ? tier : "");
-        if (cli_login(c, true) != 0)
-            return 1;
-        struct store_promo out;
-        if (store_promo_add(c->s, c->who.id, &p, &out) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(_("Added promotion %s (%s).\n"), out.name, out.id);
-        return 0;
-    }
-    if (strcmp(pos[0], "end") == 0)
-        return by_manager(c, store_promo_end, pos[1], _("Ended %s.\n"));
-    return cli_fail(_("say 'add', 'list' or 'end'; see 'tally promo --help'")), 2;
-}
+        "tiers above it, as they stand before the purchase.\n"),
+    .options = "multiplier= days= from-time= to-time= start= end= category= tier= all", .min = 1, .max = 2,
+    .count_error = N_("say 'add', 'list' or 'end'; see 'tally promo --help'"),
+    .store = CMD_OPEN, .verbs = PROMO_VERBS,
+};
 
-int cmd_expire(struct cli *c, int argc, char **argv)
+static int expire(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[1];
-    const char *usage = N_("Usage: tally expire [CARD]\n\n"
-        "Expires points older than points.expire_days that were not spent since,\n"
-        "oldest first, for one customer or for everyone. Tills also do this by\n"
-        "themselves whenever a customer's card is used.\n");
-    int n = cli_parse(c, argc, argv, NULL, pos, 1, usage);
-    if (n < 0)
-        return 2;
-    if (cli_open(c, false) != 0 || cli_login(c, false) != 0)
-        return 1;
-    struct store_customer cu;
-    if (n == 1 && cli_customer(c, pos[0], &cu) != 0)
-        return 1;
     int64_t total = 0;
-    if (store_expire(c->s, n == 1 ? cu.id : NULL, &total) != 0)
+    if (store_expire(c->s, a->cu ? a->cu->id : NULL, &total) != 0)
         return cli_store_fail(c);
     if (c->json)
         printf("{\"expired_points\":%" PRId64 "}\n", total);
@@ -505,6 +522,15 @@ int cmd_expire(struct cli *c, int argc, char **argv)
         printf(ngettext("%" PRId64 " point expired.\n", "%" PRId64 " points expired.\n", i18n_n(total)), total);
     return 0;
 }
+
+const struct cmd_entry cmd_expire_entry = {
+    .name = "expire", .summary = N_("expire points that are too old"),
+    .usage = N_("Usage: tally expire [CARD]\n\n"
+        "Expires points older than points.expire_days that were not spent since,\n"
+        "oldest first, for one customer or for everyone. Tills also do this by\n"
+        "themselves whenever a customer's card is used.\n"),
+    .max = 1, .store = CMD_OPEN, .login = CMD_STAFF, .customer_arg = true, .run = expire,
+};
 
 struct event_print { struct cli *c; struct jbuf *jb; };
 
@@ -560,45 +586,38 @@ static int print_event(const struct store_event *ev, void *arg)
     return 0;
 }
 
-int cmd_events(struct cli *c, int argc, char **argv)
+/* --limit, into a->number[0]. */
+static int events_check(struct cli *c, struct cmd_args *a)
 {
-    const char *customer = NULL, *type = NULL, *limit = NULL;
-    const struct opt opts[] = {
-        { "customer", &customer, NULL }, { "type", &type, NULL }, { "limit", &limit, NULL }, { 0 } };
-    const char *usage = N_("Usage: tally events [--customer CARD] [--type TYPE] [--limit N]\n\n"
-        "The event log, newest first: every change any till made. Each event is\n"
-        "named TILL:SEQ; use that name with refund and void.\n");
-    if (cli_parse(c, argc, argv, opts, NULL, 0, usage) < 0)
-        return 2;
-    if (cli_open(c, false) != 0)
-        return 1;
-    struct store_customer cu;
-    struct store_event_filter f = { .type = type, .limit = 50 };
-    int64_t lim;
-    if (limit) {
-        if (decimal_parse(limit, 0, 0, 100000000, &lim) != 0)
-            return cli_fail(_("--limit takes a whole number (0: all)")), 2;
-        f.limit = (int)lim;
-    }
-    if (customer) {
-        if (cli_customer(c, customer, &cu) != 0)
-            return 1;
-        f.customer = cu.id;
-    }
+    (void)c;
+    const char *limit = cmd_opt(a, "limit");
+    a->number[0] = 50;
+    if (limit && decimal_parse(limit, 0, 0, 100000000, &a->number[0]) != 0)
+        return cli_fail(_("--limit takes a whole number (0: all)")), 2;
+    return 0;
+}
+
+static int events(struct cli *c, struct cmd_args *a)
+{
+    struct store_event_filter f = { .type = cmd_opt(a, "type"), .limit = (int)a->number[0],
+                                    .customer = a->cu ? a->cu->id : NULL };
     struct jbuf jb;
     struct event_print p = { c, cli_list_begin(c, &jb) };
     return cli_list_end(c, &jb, store_list_events(c->s, &f, print_event, &p));
 }
 
-int cmd_digest(struct cli *c, int argc, char **argv)
+const struct cmd_entry cmd_events_entry = {
+    .name = "events", .summary = N_("list the event log"),
+    .usage = N_("Usage: tally events [--customer CARD] [--type TYPE] [--limit N]\n\n"
+        "The event log, newest first: every change any till made. Each event is\n"
+        "named TILL:SEQ; use that name with refund and void.\n"),
+    .options = "customer= type= limit=", .check = events_check, .store = CMD_OPEN, .customer_opt = "customer",
+    .run = events,
+};
+
+static int digest(struct cli *c, struct cmd_args *a)
 {
-    const char *usage = N_("Usage: tally digest\n\n"
-        "One hash of the ledger's derived state (balances, customers, program).\n"
-        "Two tills holding the same events print the same digest.\n");
-    if (cli_parse(c, argc, argv, NULL, NULL, 0, usage) < 0)
-        return 2;
-    if (cli_open(c, false) != 0)
-        return 1;
+    (void)a;
     char d[65];
     if (store_digest(c->s, d) != 0)
         return cli_store_fail(c);
@@ -608,3 +627,11 @@ int cmd_digest(struct cli *c, int argc, char **argv)
         printf("%s %" PRId64 "\n", d, store_event_count(c->s));
     return 0;
 }
+
+const struct cmd_entry cmd_digest_entry = {
+    .name = "digest", .summary = N_("print one hash of the ledger's state, equal on tills in sync"),
+    .usage = N_("Usage: tally digest\n\n"
+        "One hash of the ledger's derived state (balances, customers, program).\n"
+        "Two tills holding the same events print the same digest.\n"),
+    .store = CMD_OPEN, .run = digest,
+};

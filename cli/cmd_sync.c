@@ -20,23 +20,10 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-int cmd_syncd(struct cli *c, int argc, char **argv)
+static int syncd(struct cli *c, struct cmd_args *a)
 {
-    const char *listen = NULL, *heartbeat = NULL;
-    bool verbose = false;
-    const struct opt opts[] = {
-        { "listen", &listen, NULL }, { "heartbeat-ms", &heartbeat, NULL },
-        { "verbose", NULL, &verbose }, { 0 } };
-    const char *usage = N_("Usage: tally syncd [--listen HOST:PORT] [--verbose]\n\n"
-        "Runs beside the kiosk on every till: publishes this till's events as\n"
-        "soon as they are committed and applies the events of the other tills.\n"
-        "It listens on PORT, PORT+1 and PORT+2 of HOST (the address other tills\n"
-        "reach this one at); the first time, give --listen (PORT 0 picks free\n"
-        "ports); later runs use the same address. Every connection is\n"
-        "encrypted, and only the shop's tills ('tally till list') get in.\n"
-        "Logs go to stderr; stop it with Ctrl-C or SIGTERM.\n");
-    if (cli_parse(c, argc, argv, opts, NULL, 0, usage) < 0)
-        return 2;
+    const char *listen = cmd_opt(a, "listen"), *heartbeat = cmd_opt(a, "heartbeat-ms");
+    bool verbose = cmd_flag(a, "verbose");
     char path[4096];
     if (store_default_path(c->db_path, path, sizeof path) != 0)
         return cli_fail(_("cannot tell where the database is: give --db PATH or set TALLY_DB"));
@@ -60,6 +47,20 @@ int cmd_syncd(struct cli *c, int argc, char **argv)
     return sync_daemon_run(&o);
 }
 
+const struct cmd_entry cmd_syncd_entry = {
+    .name = "syncd", .summary = N_("run the sync daemon that exchanges events with the other tills"),
+    .usage = N_("Usage: tally syncd [--listen HOST:PORT] [--verbose]\n\n"
+        "Runs beside the kiosk on every till: publishes this till's events as\n"
+        "soon as they are committed and applies the events of the other tills.\n"
+        "It listens on PORT, PORT+1 and PORT+2 of HOST (the address other tills\n"
+        "reach this one at); the first time, give --listen (PORT 0 picks free\n"
+        "ports); later runs use the same address. Every connection is\n"
+        "encrypted, and only the shop's tills ('tally till list') get in.\n"
+        "Logs go to stderr; stop it with Ctrl-C or SIGTERM.\n"),
+    /* syncd opens the database itself, in its own threads */
+    .options = "listen= heartbeat-ms= verbose", .run = syncd,
+};
+
 static void ago(int64_t then, char *out, size_t outsz)
 {
     int64_t s = (clock_ms(CLOCK_REALTIME) - then) / 1000;
@@ -73,8 +74,9 @@ static void ago(int64_t then, char *out, size_t outsz)
         cli_time(then, out, outsz);
 }
 
-static int sync_status_cmd(struct cli *c)
+static int sync_status_cmd(struct cli *c, struct cmd_args *a)
 {
+    (void)a;
     char path[4096];
     if (store_default_path(c->db_path, path, sizeof path) != 0)
         return cli_fail(_("cannot tell where the database is: give --db PATH or set TALLY_DB"));
@@ -204,20 +206,16 @@ static int sync_status_cmd(struct cli *c)
     return 0;
 }
 
-int cmd_sync(struct cli *c, int argc, char **argv)
-{
-    const char *pos[1];
-    const char *usage = N_("Usage: tally sync status [--format json]\n\n"
+static const struct cmd_entry SYNC_VERBS[] = { { .name = "status", .max = -1, .run = sync_status_cmd }, { 0 } };
+
+const struct cmd_entry cmd_sync_entry = {
+    .name = "sync", .summary = N_("show how this till is in sync with the others"),
+    .usage = N_("Usage: tally sync status [--format json]\n\n"
         "For each other till: connected or not, when it was last heard, how many\n"
         "events each side still lacks, and messages refused and why. Read from\n"
-        "what 'tally syncd' on this till writes every second.\n");
-    int n = cli_parse(c, argc, argv, NULL, pos, 1, usage);
-    if (n < 0)
-        return 2;
-    if (n == 0 || strcmp(pos[0], "status") != 0)
-        return cli_fail(_("say 'status'; see 'tally sync --help'")), 2;
-    return sync_status_cmd(c);
-}
+        "what 'tally syncd' on this till writes every second.\n"),
+    .min = 1, .max = 1, .count_error = N_("say 'status'; see 'tally sync --help'"), .verbs = SYNC_VERBS,
+};
 
 struct till_list { struct cli *c; struct jbuf *jb; };
 
@@ -250,11 +248,19 @@ static int print_till(const struct store_till *t, void *arg)
     return 0;
 }
 
-static int till_invite(struct cli *c, const char *minutes)
+static int till_invite_check(struct cli *c, struct cmd_args *a)
 {
+    (void)c;
+    const char *minutes = cmd_opt(a, "minutes");
+    if (minutes && (atoi(minutes) < 1 || atoi(minutes) > 10080))
+        return cli_fail(_("--minutes is between 1 and 10080 (a week)")), 2;
+    return 0;
+}
+
+static int till_invite(struct cli *c, struct cmd_args *a)
+{
+    const char *minutes = cmd_opt(a, "minutes");
     int64_t mins = minutes ? strtoll(minutes, NULL, 10) : 60;
-    if (cli_login(c, true) != 0)
-        return 1;
     unsigned char token[STORE_TOKEN_BYTES], pk[STORE_KEY_BYTES], sk[STORE_KEY_BYTES];
     char address[STORE_ADDRESS_MAX + 1] = "", text[SYNC_TOKEN_LEN + 1], z85[41], until[32];
     if (store_till_keys(c->s, pk, sk) != 0 || store_invite_create(c->s, c->who.id, mins * 60000, token) != 0)
@@ -288,9 +294,10 @@ static int till_invite(struct cli *c, const char *minutes)
     return 0;
 }
 
-static int till_join(struct cli *c, const char *address, const char *token, const char *name,
-                     const char *listen, const char *timeout)
+static int till_join(struct cli *c, struct cmd_args *a)
 {
+    const char *address = a->pos[0], *token = a->pos[1], *name = cmd_opt(a, "name");
+    const char *listen = cmd_opt(a, "listen"), *timeout = cmd_opt(a, "timeout");
     char path[4096], err[1024];
     if (store_default_path(c->db_path, path, sizeof path) != 0)
         return cli_fail(_("cannot tell where the database is: give --db PATH or set TALLY_DB"));
@@ -319,14 +326,37 @@ static int till_join(struct cli *c, const char *address, const char *token, cons
     return 0;
 }
 
-int cmd_till(struct cli *c, int argc, char **argv)
+static int till_list(struct cli *c, struct cmd_args *a)
 {
-    const char *pos[3], *name = NULL, *listen = NULL, *minutes = NULL, *timeout = NULL;
-    bool all = false;
-    const struct opt opts[] = {
-        { "name", &name, NULL }, { "listen", &listen, NULL }, { "minutes", &minutes, NULL },
-        { "timeout", &timeout, NULL }, { "all", NULL, &all }, { 0 } };
-    const char *usage = N_("Usage: tally till invite [--minutes N]                   (manager)\n"
+    struct jbuf jb;
+    struct till_list l = { c, cli_list_begin(c, &jb) };
+    return cli_list_end(c, &jb, store_till_list(c->s, cmd_flag(a, "all"), print_till, &l));
+}
+
+static int till_remove(struct cli *c, struct cmd_args *a)
+{
+    if (store_till_remove(c->s, c->who.id, a->pos[0]) != 0)
+        return cli_store_fail(c);
+    if (!c->json)
+        printf(_("Removed till %s: its key stops working at every till as the change arrives there.\n"), a->pos[0]);
+    return 0;
+}
+
+/* join makes the database, from the inviting till: nothing to open. */
+static const struct cmd_entry TILL_VERBS[] = {
+    { .name = "join", .min = 2, .max = 2,
+      .count_error = N_("give the inviting till's address and the token: tally till join ADDRESS TOKEN"),
+      .run = till_join },
+    { .name = "invite", .max = -1, .check = till_invite_check, .store = CMD_OPEN, .login = CMD_MANAGER,
+      .run = till_invite },
+    { .name = "list", .max = -1, .store = CMD_OPEN, .run = till_list },
+    { .name = "remove", .min = 1, .max = 1, .count_error = N_("say which till: tally till remove TILL (its id or name)"),
+      .store = CMD_OPEN, .login = CMD_MANAGER, .run = till_remove },
+    { 0 } };
+
+const struct cmd_entry cmd_till_entry = {
+    .name = "till", .summary = N_("invite, join, list or remove the tills of the shop"),
+    .usage = N_("Usage: tally till invite [--minutes N]                   (manager)\n"
         "       tally till join ADDRESS TOKEN --db NEW.db [--name NAME] [--listen HOST:PORT]\n"
         "       tally till list [--all]\n"
         "       tally till remove TILL                             (manager)\n\n"
@@ -335,40 +365,7 @@ int cmd_till(struct cli *c, int argc, char **argv)
         "new till gets the shop's keys over an encrypted connection and then\n"
         "the whole history. Every till knows every other's address and key\n"
         "from the till list, which replicates like any event. A removed till's\n"
-        "key stops working at every till; --all lists removed tills too.\n");
-    int n = cli_parse(c, argc, argv, opts, pos, 3, usage);
-    if (n < 0)
-        return 2;
-    if (n == 0)
-        return cli_fail(_("say 'invite', 'join', 'list' or 'remove'; see 'tally till --help'")), 2;
-    if (strcmp(pos[0], "join") == 0) {
-        if (n != 3)
-            return cli_fail(_("give the inviting till's address and the token: tally till join ADDRESS TOKEN")), 2;
-        return till_join(c, pos[1], pos[2], name, listen, timeout);
-    }
-    if (cli_open(c, false) != 0)
-        return 1;
-    if (strcmp(pos[0], "invite") == 0) {
-        if (minutes && (atoi(minutes) < 1 || atoi(minutes) > 10080))
-            return cli_fail(_("--minutes is between 1 and 10080 (a week)")), 2;
-        return till_invite(c, minutes);
-    }
-    if (strcmp(pos[0], "list") == 0) {
-        struct jbuf jb;
-        struct till_list l = { c, cli_list_begin(c, &jb) };
-        return cli_list_end(c, &jb, store_till_list(c->s, all, print_till, &l));
-    }
-    if (strcmp(pos[0], "remove") == 0) {
-        if (n != 2)
-            return cli_fail(_("say which till: tally till remove TILL (its id or name)")), 2;
-        if (cli_login(c, true) != 0)
-            return 1;
-        if (store_till_remove(c->s, c->who.id, pos[1]) != 0)
-            return cli_store_fail(c);
-        if (!c->json)
-            printf(_("Removed till %s: its key stops working at every till as the change arrives there.\n"),
-                   pos[1]);
-        return 0;
-    }
-    return cli_fail(_("say 'invite', 'join', 'list' or 'remove'; see 'tally till --help'")), 2;
-}
+        "key stops working at every till; --all lists removed tills too.\n"),
+    .options = "name= listen= minutes= timeout= all", .min = 1, .max = 3,
+    .count_error = N_("say 'invite', 'join', 'list' or 'remove'; see 'tally till --help'"), .verbs = TILL_VERBS,
+};

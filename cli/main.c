@@ -17,44 +17,41 @@
 #endif
 #define TALLY_VERSION "0.1.0"
 
-static const struct command {
-    const char *name;
-    int (*run)(struct cli *, int, char **);
-    const char *summary;
-} COMMANDS[] = {
-    { "init", cmd_init, N_("create a new shop in a new database") },
-    { "kiosk", cmd_kiosk, N_("the barista's counter screen") },
-    { "program", cmd_program, N_("show or change the loyalty program's rules") },
-    { "staff", cmd_staff, N_("add, list or disable staff members") },
-    { "customer", cmd_customer, N_("add, find, show, edit, forget or export customers") },
-    { "earn", cmd_earn, N_("record a purchase: the customer earns points and stamps") },
-    { "redeem", cmd_redeem, N_("give a reward from the catalog for points or stamps") },
-    { "pay", cmd_pay, N_("pay part of a purchase with points or store credit") },
-    { "refund", cmd_refund, N_("refund a purchase in full or in part") },
-    { "void", cmd_void, N_("cancel a transaction with a compensating event") },
-    { "adjust", cmd_adjust, N_("add or remove points by hand (manager)") },
-    { "nps", cmd_nps, N_("record a customer's 0-10 answer to 'would you recommend us?'") },
-    { "coupon", cmd_coupon, N_("issue, redeem or list coupons") },
-    { "reward", cmd_reward, N_("add, list or retire rewards in the catalog") },
-    { "promo", cmd_promo, N_("add, list or end timed promotions") },
-    { "expire", cmd_expire, N_("expire points that are too old") },
-    { "events", cmd_events, N_("list the event log") },
-    { "backup", cmd_backup, N_("make a consistent copy of the ledger, once or every so often") },
-    { "restore", cmd_restore, N_("bring back a backup of this shop (manager)") },
-    { "check", cmd_check, N_("check the database and the ledger's invariants") },
-    { "digest", cmd_digest, N_("print one hash of the ledger's state, equal on tills in sync") },
-    { "import", cmd_import, N_("import customers or transactions from a CSV file") },
-    { "card", cmd_card, N_("print a customer's QR card (PNG, SVG, terminal) or replace a lost one") },
-    { "scan", cmd_scan, N_("read card codes from images and say whose they are") },
-    { "syncd", cmd_syncd, N_("run the sync daemon that exchanges events with the other tills") },
-    { "sync", cmd_sync, N_("show how this till is in sync with the others") },
-    { "till", cmd_till, N_("invite, join, list or remove the tills of the shop") },
-    { "report", cmd_report, N_("the manager's reports: retention, churn, CLV, segments, rewards, staff …") },
-    { "dashboard", cmd_dashboard, N_("the manager's screen: figures, visits, segments, at-risk members") },
-    { "demo", cmd_demo, N_("write a realistic demo history into an empty shop") },
-    { "message", cmd_message, N_("messages to customers: the outbox, scans for due ones, templates") },
-    { "campaign", cmd_campaign, N_("act on a segment with an offer, and keep a holdout to measure it") },
-    { "messenger", cmd_messenger, N_("send the outbox's e-mail and SMS from the shop's sender till") },
+/* In the order 'tally --help' lists them; each entry is in its file. */
+static const struct cmd_entry *const COMMANDS[] = {
+    &cmd_init_entry,
+    &cmd_kiosk_entry,
+    &cmd_program_entry,
+    &cmd_staff_entry,
+    &cmd_customer_entry,
+    &cmd_earn_entry,
+    &cmd_redeem_entry,
+    &cmd_pay_entry,
+    &cmd_refund_entry,
+    &cmd_void_entry,
+    &cmd_adjust_entry,
+    &cmd_nps_entry,
+    &cmd_coupon_entry,
+    &cmd_reward_entry,
+    &cmd_promo_entry,
+    &cmd_expire_entry,
+    &cmd_events_entry,
+    &cmd_backup_entry,
+    &cmd_restore_entry,
+    &cmd_check_entry,
+    &cmd_digest_entry,
+    &cmd_import_entry,
+    &cmd_card_entry,
+    &cmd_scan_entry,
+    &cmd_syncd_entry,
+    &cmd_sync_entry,
+    &cmd_till_entry,
+    &cmd_report_entry,
+    &cmd_dashboard_entry,
+    &cmd_demo_entry,
+    &cmd_message_entry,
+    &cmd_campaign_entry,
+    &cmd_messenger_entry,
 };
 
 static void usage(FILE *f)
@@ -62,7 +59,7 @@ static void usage(FILE *f)
     fprintf(f, _("Usage: tally [--db PATH] [--lang LANG] [--format table|json] [--verbose] COMMAND ...\n\n"
                  "A loyalty-program till for cafés, bakeries and small shops.\n\nCommands:\n"));
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
-        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, _(COMMANDS[i].summary));
+        fprintf(f, "  %-10s %s\n", COMMANDS[i]->name, _(COMMANDS[i]->summary));
     fprintf(f, _("\nEvery command takes --help. The database is --db PATH, else $TALLY_DB, else\n"
                  "db in the configuration file (--config FILE, $TALLY_CONFIG or\n"
                  "/etc/tally/tally.conf), else ~/.local/share/tally/tally.db. Staff act with\n"
@@ -215,11 +212,11 @@ int main(int argc, char **argv)
     if (verbose)
         log_set_level(LOG_DEBUG);
     for (size_t k = 0; k < sizeof COMMANDS / sizeof COMMANDS[0]; k++) {
-        if (strcmp(argv[i], COMMANDS[k].name) == 0) {
+        if (strcmp(argv[i], COMMANDS[k]->name) == 0) {
             /* Arguments may name a customer: only the command is logged. */
             log_write(LOG_DEBUG, _("tally %s: %s, database %s"), TALLY_VERSION, argv[i],
                      c.db_path ? c.db_path : (env_db && *env_db ? env_db : _("the default")));
-            int rc = COMMANDS[k].run(&c, argc - i, argv + i);
+            int rc = cmd_run(&c, COMMANDS[k], argc - i, argv + i);
             if (c.s)
                 store_close(c.s);
             log_write(LOG_DEBUG, _("%s finished with exit code %d"), argv[i], rc);

@@ -193,3 +193,13 @@ printf 'phone,amount\n600200300,12.50\n999999999,5\n' >tx.csv
 refuse "an unknown customer in a transaction file" "line 3" M $T import transactions tx.csv
 printf 'phone,amount\n"600200300,5\n' >tx.csv
 refuse "an unterminated quote is reported" "nothing was imported" M $T import transactions tx.csv
+
+# --- every command's steps in one order (cli/command.c) ---------------------
+# A mistake in what was typed is said before the database is opened, or a PIN
+# asked; an unknown verb gets the command's verbs, not a later step's word.
+refuse "a wrong count is said before the database is opened" "give a card and an amount" \
+    B $T --db "$WORK/nowhere/none.db" earn 600200300
+refuse "a bad score is said before the login" "the score is a whole number" $T nps 600200300 11
+refuse "an unknown verb lists the verbs" "say 'add', 'list', 'disable' or 'unlock'" $T staff bogus
+refuse "an unknown verb with a name lists them too" "say 'add', 'list' or 'retire'" $T reward bogus Tea
+refuse "the login comes before the customer is looked up" "say who you are" $T earn 000000000000 5
