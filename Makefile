@@ -115,6 +115,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtally.a $(HEADERS) $(TEST_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtally.a $(LDFLAGS) $(LDLIBS) $(TEST_LIBS)
 
+# test_command compiles the dispatcher itself, with fakes for what it calls.
+$(BUILD)/tests/test_command: cli/command.c
+
 deps:
 	@scripts/deps.sh
 
