@@ -155,6 +155,7 @@ int store_restore(store *s, const char *backup)
         }
     s->nlive = 0;
     s->settings.loaded = false;
+    tier_cache_drop(s);
     return load_shop(s);
 }
 

@@ -11,7 +11,8 @@
 #define SETTINGS_DEFS_MAX 128      /* program.c's DEFS fit in this */
 #define IMPORT_NONCE_BYTES 16      /* an import origin's nonce (sync_support.c) */
 
-/* The settings as held in one write transaction (see setting_raw). */
+/* The settings as read in a write transaction (see setting_raw), kept for
+ * the next while no other connection has written (tx_begin). */
 struct settings_cache {
     bool loaded;
     int n;
@@ -98,6 +99,7 @@ struct store {
     char import_nonce[2 * IMPORT_NONCE_BYTES + 1];  /* what its origin was derived from (hex) */
     int import_lock;                /* flock on DB.import.lock while importing, or 0 */
     struct tier_cache *tier_cache;
+    int64_t data_version_seen;          /* at the last transaction's start (tx_begin) */
     struct expiry_cache *expiry_cache;  /* an import's "nothing due" (ledger.c) */
 };
 
@@ -230,7 +232,12 @@ int import_add(store *s, int64_t limit, int64_t *added);
 /* The first `limit` events of import_staged (import.c), in order. */
 int import_staged_read(store *s, struct store_event *out, int limit);
 /* A purchase of `spend` for customer at now was recorded (import only). */
-void tier_cache_add(store *s, const char *customer, int64_t now, int64_t spend);
+/* The kept window sums (program.c): an applied event's spend, counted or
+ * not and with a correction before it or not (events.c derive); a
+ * customer's dropped; all dropped. */
+void tier_cache_note(store *s, const struct store_event *ev, bool counts, bool referred);
+void tier_cache_forget(store *s, const char *customer);
+void tier_cache_drop(store *s);
 /* events.c: FNV-1a of an id, for the in-memory tables keyed by customer. */
 uint32_t id_hash(const char *id);
 /* ledger.c: an import's record of customers with no points due, told of

@@ -452,7 +452,6 @@ static int earn_tx(store *s, const char *staff, const char *customer,
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0 || event_append(s, &ev) != 0)
         return -1;
-    tier_cache_add(s, customer, now, ev.spend);
     result_from(out, &ev);
     if (out) {
         out->expired_points = expired;
