@@ -176,7 +176,7 @@ int tx_begin(store *s)
          * the counter more with every trigger that is set. */
         int64_t v = store_data_version(s);
         if (v < 0 || v != s->data_version_seen) {
-            s->settings.loaded = false;
+            settings_changed(s);
             if (!s->importing)
                 tier_cache_drop(s);
         }
@@ -219,7 +219,7 @@ void tx_rollback(store *s)
     memcpy(keep, s->err, sizeof keep);
     rollup_drop(s);
     expiry_cache_drop(s);   /* it may rest on what is undone */
-    s->settings.loaded = false;     /* likewise */
+    settings_changed(s);    /* likewise */
     tier_cache_drop(s);
     if (s->tx_depth == 1)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

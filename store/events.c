@@ -940,6 +940,8 @@ static int derive(store *s, const struct store_event *ev)
     if (strcmp(t, "staff") == 0 || strcmp(t, "reward") == 0 || strcmp(t, "promo") == 0) {
         if (json_text(s, ev->data, "id", id, sizeof id) != 0)
             return store_fail(s, "event without id");
+        if (t[0] == 'r')
+            settings_changed(s);    /* the catalog's prices are kept with them */
         return lww_fields(s, t[0] == 's' ? &STAFF : t[0] == 'r' ? &REWARD : &PROMO, id, ev->data, ev);
     }
     if (strcmp(t, "coupon") == 0) {

@@ -18,6 +18,11 @@ struct settings_cache {
     int n;
     struct { char key[48]; char value[1024]; } item[SETTINGS_CACHE];
     short of_def[SETTINGS_DEFS_MAX];   /* per DEFS entry: its item + 1, 0: the default */
+    /* The catalog's prices, for the reward trigger (messages.c), kept alike;
+     * nprices -1: more than price holds. */
+    bool prices_loaded;
+    int nprices;
+    struct { int64_t points, stamps; } price[64];
 };
 
 struct stmt_slot {
@@ -153,7 +158,7 @@ void pii_salt(char *pii, size_t sz);
 int64_t setting_int(store *s, const char *key);
 /* A setting's canonical value as held (or its default). */
 void setting_text(store *s, const char *key, char *out, size_t outsz);
-void settings_changed(store *s);    /* a setting event was applied */
+void settings_changed(store *s);    /* a setting or reward event was applied: what is kept goes */
 int till_derive(store *s, const struct store_event *ev);   /* a "till.*" setting (sync_support.c) */
 /* sync_support.c: appends a till's record as this till's own event (the
  * signing key as this till holds it); caller holds a transaction. */
@@ -296,9 +301,11 @@ int perks_on_earn(store *s, const char *staff, const char *customer, const struc
 /* One outcome event of a message, inside the caller's transaction. */
 int messages_record_tx(store *s, const char *staff, const char *key, const struct store_msg_outcome *o);
 int messages_on_enrol(store *s, const char *staff, const char *customer);
+/* was: the customer before the purchase; gain_points and gain_stamps: at
+ * most what it added (the purchase and its bonuses). */
 int messages_on_earn(store *s, const char *staff, const struct store_customer *was,
                      const struct store_tier_status *before, const struct store_tier_status *after,
-                     const char *earn_ref);
+                     int64_t gain_points, int64_t gain_stamps, const char *earn_ref);
 
 /* messages.c: a campaign's message (campaigns.c) with the template of
  * trigger, by the first of channels (STORE_CHANNEL_ bits) the customer

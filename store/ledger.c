@@ -483,7 +483,7 @@ static int earn_tx(store *s, const char *staff, const char *customer,
     char ref[STORE_ORIGIN_LEN + 24];
     event_ref(&ev, ref, sizeof ref);
     /* Not for imported history: it is news to nobody. */
-    if (!s->importing && messages_on_earn(s, staff, &c, &before, &after, ref) != 0)    /* messages.c */
+    if (!s->importing && messages_on_earn(s, staff, &c, &before, &after, ev.points + granted, ev.stamps, ref) != 0)
         return -1;
     char entry[16] = "";
     if (!s->importing && perks_on_earn(s, staff, customer, &before, &after, entry) != 0)    /* perks.c */

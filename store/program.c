@@ -203,6 +203,7 @@ static const char *setting_cached(store *s, const char *key)
 void settings_changed(store *s)
 {
     s->settings.loaded = false;
+    s->settings.prices_loaded = false;
 }
 
 /* The canonical value held, or the default. */

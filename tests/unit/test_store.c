@@ -3045,6 +3045,41 @@ static void test_message_earn_triggers(void **state)
     assert_int_equal(messages_of(s, ana, "reward"), 2);
 }
 
+/* The reward trigger spares its query when no reward's price lies within
+ * what the purchase could add (messages.c reward_in_reach): a price reached
+ * through the purchase's bonus, one of a reward added since the prices
+ * were kept, and one another connection added must each still tell. */
+static void test_message_reward_in_reach(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_reward rw;
+    set(s, f->m.id, "messages.reward", "1");
+    set(s, f->m.id, "birthday.points", "50");
+    OK(store_reward_add(s, f->m.id, "Cake", 100, 0, &rw));
+    struct store_profile p = { .name = "Bea", .card = "BBBBBBB9", .birthday = "1990-03-15", .consent = 1 };
+    struct store_customer c;
+    OK(store_customer_add(s, f->b.id, &p, &c));
+    earn(s, f->b.id, c.id, 9500, 0, NULL);      /* 95 points; the birthday is 10 days off */
+    assert_int_equal(messages_of(s, c.id, "reward"), 0);
+    store_set_clock(s, T0 + 5 * DAY_MS);
+    struct store_result r = earn(s, f->b.id, c.id, 200, 0, NULL);
+    assert_int_equal(r.points + r.bonus_points, 52);    /* 2, and the birthday's 50: Cake */
+    assert_int_equal(messages_of(s, c.id, "reward"), 1);
+    OK(store_reward_add(s, f->m.id, "Tea", 200, 0, &rw));
+    earn(s, f->b.id, c.id, 6000, 0, NULL);      /* 147 -> 207: Tea */
+    assert_int_equal(messages_of(s, c.id, "reward"), 2);
+    store *cli = f->s[2] = open_at(f, "a.db", false);
+    OK(store_reward_add(cli, f->m.id, "Juice", 300, 0, &rw));
+    earn(s, f->b.id, c.id, 10000, 0, NULL);     /* 207 -> 307: Juice */
+    assert_int_equal(messages_of(s, c.id, "reward"), 3);
+    earn(s, f->b.id, c.id, 1000, 0, NULL);      /* 317: nothing new */
+    assert_int_equal(messages_of(s, c.id, "reward"), 3);
+    OK(store_reward_add(s, f->m.id, "Pie", 327, 0, &rw));
+    earn(s, f->b.id, c.id, 1000, 0, NULL);      /* 327: Pie, reached exactly */
+    assert_int_equal(messages_of(s, c.id, "reward"), 4);
+}
+
 /* A random source the coupon tests can rewind: the bytes of `replay`
  * from replay_at 0, then a plain counter (libsodium's randombytes is
  * swapped for it only inside those tests). */
@@ -3722,6 +3757,7 @@ int main(void)
         T(test_import_phone_at_counter),
         T(test_message_earn_triggers),
         T(test_message_reward_first_eight),
+        T(test_message_reward_in_reach),
         T(test_coupon_codes_drawn_alike),
         T(test_trigger_coupon_code_taken),
         T(test_message_scan),
