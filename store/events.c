@@ -533,6 +533,7 @@ static int occasion_claim(store *s, const struct store_event *ev, bool *counts)
         struct store_event old;
         if (store_get_event(s, origin, seq, &old) != 0 || apply_balance(s, &old, -1) != 0)
             return -1;
+        tier_cache_forget(s, old.customer);     /* whatever it spent no longer counts (program.c) */
     }
     st = store_sql(s, "INSERT OR REPLACE INTO occasions(key, origin, seq, hlc) VALUES(?1, ?2, ?3, ?4)");
     if (!st)

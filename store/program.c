@@ -564,9 +564,10 @@ int store_setting_set(store *s, const char *staff, const char *key, const char *
  * or entered the window since is read by its range of dates, and each
  * event applied here adds its spend as it is derived (tier_cache_note).
  * Whatever else could change the sum drops the entry: a correction, an
- * event a correction came before, a spend under an occasion, a change of
- * lot_adjust (events.c lot_write), a rollback, and another connection's
- * commit (tx_begin). Kept only inside a write transaction, or while an
+ * event a correction came before, a spend under an occasion, an event
+ * that loses its occasion (events.c occasion_claim), a change of
+ * lot_adjust (lot_write), a rollback, and another connection's commit
+ * (tx_begin). Kept only inside a write transaction, or while an
  * import works on its copy (import.c), where nothing else writes: there
  * 8,000 purchases of one customer summed afresh read 32 million rows. */
 #define TIER_CACHE_SLOTS 65536      /* a power of two: 2 MB */
