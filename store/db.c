@@ -181,6 +181,8 @@ int tx_begin(store *s)
                 tier_cache_drop(s);
         }
         s->data_version_seen = v;
+        /* syncd may have moved this till to a new origin after finding it
+         * was restored from an old backup: never write under the old one. */
         char origin[STORE_ORIGIN_LEN + 1] = "";
         if (local_get(s, "origin", origin, STORE_ORIGIN_LEN) == STORE_ORIGIN_LEN)
             memcpy(s->origin, origin, STORE_ORIGIN_LEN);

@@ -967,16 +967,20 @@ static bool reward_in_reach(store *s, const struct store_customer *was, int64_t 
         sqlite3_stmt *st = store_sql(s, "SELECT points, stamps FROM rewards WHERE retired = 0 AND name <> ''");
         if (!st)
             return true;
+        int rc;
         k->nprices = 0;
-        while (sqlite3_step(st) == SQLITE_ROW && k->nprices >= 0) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             if (k->nprices == (int)(sizeof k->price / sizeof k->price[0])) {
                 k->nprices = -1;
+                rc = SQLITE_DONE;
                 break;
             }
             k->price[k->nprices].points = sqlite3_column_int64(st, 0);
             k->price[k->nprices++].stamps = sqlite3_column_int64(st, 1);
         }
         sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return true;    /* the query says (rewards_crossed) */
         k->prices_loaded = true;
     }
     if (k->nprices < 0)
