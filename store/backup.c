@@ -154,7 +154,8 @@ int store_restore(store *s, const char *backup)
             s->cache[i].sql = NULL;
         }
     s->nlive = 0;
-    s->settings.loaded = false;
+    settings_changed(s);
+    tier_cache_drop(s);
     return load_shop(s);
 }
 

@@ -455,7 +455,7 @@ int store_apply_batch(store *s, const struct store_event *evs, size_t n, const s
                 snprintf(why, whysz, "events of %s, whose signing key is not known here yet, from another till",
                          evs[0].origin);
             tx_rollback(s);
-            s->settings.loaded = false;     /* it may have read what it rolled back */
+            settings_changed(s);    /* it may have read what it rolled back */
             return 0;
         }
     }

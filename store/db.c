@@ -162,8 +162,6 @@ static int step_once(store *s, const char *text)
 int tx_begin(store *s)
 {
     store_release(s);
-    if (s->tx_depth == 0)
-        s->settings.loaded = false;     /* another process may have changed them */
     /* A savepoint may be rolled back alone: what the rollups hold in
      * memory so far belongs to the level around it, so write it first. */
     if (s->tx_depth > 0 && rollup_flush(s) != 0)
@@ -171,6 +169,18 @@ int tx_begin(store *s)
     if (step_once(s, s->tx_depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT inner") != 0)
         return -1;
     if (s->tx_depth++ == 0) {
+        /* What an earlier transaction cached (the settings, the tier
+         * windows) holds unless another connection (syncd, the CLI) has
+         * committed since: an earn reads two dozen settings and a year of
+         * the customer's events, and reading them again each time cost
+         * the counter more with every trigger that is set. */
+        int64_t v = store_data_version(s);
+        if (v < 0 || v != s->data_version_seen) {
+            settings_changed(s);
+            if (!s->importing)
+                tier_cache_drop(s);
+        }
+        s->data_version_seen = v;
         /* syncd may have moved this till to a new origin after finding it
          * was restored from an old backup: never write under the old one. */
         char origin[STORE_ORIGIN_LEN + 1] = "";
@@ -211,6 +221,8 @@ void tx_rollback(store *s)
     memcpy(keep, s->err, sizeof keep);
     rollup_drop(s);
     expiry_cache_drop(s);   /* it may rest on what is undone */
+    settings_changed(s);    /* likewise */
+    tier_cache_drop(s);
     if (s->tx_depth == 1)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     else if (s->tx_depth > 1)

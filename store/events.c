@@ -533,6 +533,7 @@ static int occasion_claim(store *s, const struct store_event *ev, bool *counts)
         struct store_event old;
         if (store_get_event(s, origin, seq, &old) != 0 || apply_balance(s, &old, -1) != 0)
             return -1;
+        tier_cache_forget(s, old.customer);     /* whatever it spent no longer counts (program.c) */
     }
     st = store_sql(s, "INSERT OR REPLACE INTO occasions(key, origin, seq, hlc) VALUES(?1, ?2, ?3, ?4)");
     if (!st)
@@ -787,6 +788,7 @@ static int lot_write(store *s, const char *origin, int64_t seq, const char *cust
     bool none = true;
     for (int i = 0; i < 5; i++)
         none &= want->d[i] == 0;
+    tier_cache_forget(s, customer);     /* its spend moves (program.c) */
     sqlite3_stmt *st = sql_event(s, none ? "DELETE FROM lot_adjust WHERE origin = ?1 AND seq = ?2"
         : "INSERT INTO lot_adjust(origin, seq, customer, points, stamps, credit, spend, visits, wall, hlc)"
           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(origin, seq) DO UPDATE SET"
@@ -905,6 +907,7 @@ static int derive(store *s, const struct store_event *ev)
         int referred = event_referred(s, ev->origin, ev->seq);
         if (referred < 0 || rollup_event(s, ev, counts, referred) != 0)     /* report rollups (rollup.c) */
             return -1;
+        tier_cache_note(s, ev, counts, referred);     /* the kept tier windows (program.c) */
         if (lot_touched(s, ev, referred) != 0)
             return -1;
     }
@@ -915,6 +918,7 @@ static int derive(store *s, const struct store_event *ev)
         char key[64];
         if (json_text(s, ev->data, "key", key, sizeof key) != 0)
             return store_fail(s, "setting without key");
+        settings_changed(s);    /* till_derive writes settings of its own */
         if (strncmp(key, "till.", 5) == 0 && till_derive(s, ev) != 0)
             return -1;
         if (strncmp(key, VOUCH_PREFIX, strlen(VOUCH_PREFIX)) == 0 && vouch_derive(s, ev) != 0)
@@ -940,6 +944,8 @@ static int derive(store *s, const struct store_event *ev)
     if (strcmp(t, "staff") == 0 || strcmp(t, "reward") == 0 || strcmp(t, "promo") == 0) {
         if (json_text(s, ev->data, "id", id, sizeof id) != 0)
             return store_fail(s, "event without id");
+        if (t[0] == 'r')
+            settings_changed(s);    /* the catalog's prices are kept with them */
         return lww_fields(s, t[0] == 's' ? &STAFF : t[0] == 'r' ? &REWARD : &PROMO, id, ev->data, ev);
     }
     if (strcmp(t, "coupon") == 0) {

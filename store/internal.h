@@ -11,12 +11,18 @@
 #define SETTINGS_DEFS_MAX 128      /* program.c's DEFS fit in this */
 #define IMPORT_NONCE_BYTES 16      /* an import origin's nonce (sync_support.c) */
 
-/* The settings as held in one write transaction (see setting_raw). */
+/* The settings as read in a write transaction (see setting_raw), kept for
+ * the next while no other connection has written (tx_begin). */
 struct settings_cache {
     bool loaded;
     int n;
     struct { char key[48]; char value[1024]; } item[SETTINGS_CACHE];
     short of_def[SETTINGS_DEFS_MAX];   /* per DEFS entry: its item + 1, 0: the default */
+    /* The catalog's prices, for the reward trigger (messages.c), kept alike;
+     * nprices -1: more than price holds. */
+    bool prices_loaded;
+    int nprices;
+    struct { int64_t points, stamps; } price[64];
 };
 
 struct stmt_slot {
@@ -99,6 +105,7 @@ struct store {
     char import_nonce[2 * IMPORT_NONCE_BYTES + 1];  /* what its origin was derived from (hex) */
     int import_lock;                /* flock on DB.import.lock while importing, or 0 */
     struct tier_cache *tier_cache;
+    int64_t data_version_seen;          /* at the last transaction's start (tx_begin) */
     struct expiry_cache *expiry_cache;  /* an import's "nothing due" (ledger.c) */
 };
 
@@ -152,7 +159,7 @@ void pii_salt(char *pii, size_t sz);
 int64_t setting_int(store *s, const char *key);
 /* A setting's canonical value as held (or its default). */
 void setting_text(store *s, const char *key, char *out, size_t outsz);
-void settings_changed(store *s);    /* a setting event was applied */
+void settings_changed(store *s);    /* a setting or reward event was applied: what is kept goes */
 int till_derive(store *s, const struct store_event *ev);   /* a "till.*" setting (sync_support.c) */
 /* sync_support.c: appends a till's record as this till's own event (the
  * signing key as this till holds it); caller holds a transaction. */
@@ -231,7 +238,12 @@ int import_add(store *s, int64_t limit, int64_t *added);
 /* The first `limit` events of import_staged (import.c), in order. */
 int import_staged_read(store *s, struct store_event *out, int limit);
 /* A purchase of `spend` for customer at now was recorded (import only). */
-void tier_cache_add(store *s, const char *customer, int64_t now, int64_t spend);
+/* The kept window sums (program.c): an applied event's spend, counted or
+ * not and with a correction before it or not (events.c derive); a
+ * customer's dropped; all dropped. */
+void tier_cache_note(store *s, const struct store_event *ev, bool counts, bool referred);
+void tier_cache_forget(store *s, const char *customer);
+void tier_cache_drop(store *s);
 /* events.c: FNV-1a of an id, for the in-memory tables keyed by customer. */
 uint32_t id_hash(const char *id);
 /* ledger.c: an import's record of customers with no points due, told of
@@ -290,9 +302,11 @@ int perks_on_earn(store *s, const char *staff, const char *customer, const struc
 /* One outcome event of a message, inside the caller's transaction. */
 int messages_record_tx(store *s, const char *staff, const char *key, const struct store_msg_outcome *o);
 int messages_on_enrol(store *s, const char *staff, const char *customer);
+/* was: the customer before the purchase; gain_points and gain_stamps: at
+ * most what it added (the purchase and its bonuses). */
 int messages_on_earn(store *s, const char *staff, const struct store_customer *was,
                      const struct store_tier_status *before, const struct store_tier_status *after,
-                     const char *earn_ref);
+                     int64_t gain_points, int64_t gain_stamps, const char *earn_ref);
 
 /* messages.c: a campaign's message (campaigns.c) with the template of
  * trigger, by the first of channels (STORE_CHANNEL_ bits) the customer

@@ -452,7 +452,6 @@ static int earn_tx(store *s, const char *staff, const char *customer,
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0 || event_append(s, &ev) != 0)
         return -1;
-    tier_cache_add(s, customer, now, ev.spend);
     result_from(out, &ev);
     if (out) {
         out->expired_points = expired;
@@ -484,7 +483,7 @@ static int earn_tx(store *s, const char *staff, const char *customer,
     char ref[STORE_ORIGIN_LEN + 24];
     event_ref(&ev, ref, sizeof ref);
     /* Not for imported history: it is news to nobody. */
-    if (!s->importing && messages_on_earn(s, staff, &c, &before, &after, ref) != 0)    /* messages.c */
+    if (!s->importing && messages_on_earn(s, staff, &c, &before, &after, ev.points + granted, ev.stamps, ref) != 0)
         return -1;
     char entry[16] = "";
     if (!s->importing && perks_on_earn(s, staff, customer, &before, &after, entry) != 0)    /* perks.c */

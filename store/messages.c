@@ -954,9 +954,49 @@ static int rewards_crossed(store *s, const struct store_customer *was, struct cr
     return n;
 }
 
+/* Whether a reward's price may lie in (was, was + gain], in points or in
+ * stamps: false only when none can, so the purchase crossed none and the
+ * query is spared. The prices are read once and kept with the settings
+ * (a reward event, a rollback or another connection's commit drops them). */
+static bool reward_in_reach(store *s, const struct store_customer *was, int64_t gain_points, int64_t gain_stamps)
+{
+    struct settings_cache *k = &s->settings;
+    if (s->tx_depth == 0)
+        return true;
+    if (!k->prices_loaded) {
+        sqlite3_stmt *st = store_sql(s, "SELECT points, stamps FROM rewards WHERE retired = 0 AND name <> ''");
+        if (!st)
+            return true;
+        int rc;
+        k->nprices = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (k->nprices == (int)(sizeof k->price / sizeof k->price[0])) {
+                k->nprices = -1;
+                rc = SQLITE_DONE;
+                break;
+            }
+            k->price[k->nprices].points = sqlite3_column_int64(st, 0);
+            k->price[k->nprices++].stamps = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return true;    /* the query says (rewards_crossed) */
+        k->prices_loaded = true;
+    }
+    if (k->nprices < 0)
+        return true;
+    for (int i = 0; i < k->nprices; i++) {
+        int64_t p = k->price[i].points, t = k->price[i].stamps;
+        if (p > 0 ? was->points < p && p - was->points <= gain_points
+                  : t > 0 && was->stamps < t && t - was->stamps <= gain_stamps)
+            return true;
+    }
+    return false;
+}
+
 int messages_on_earn(store *s, const char *staff, const struct store_customer *was,
                      const struct store_tier_status *before, const struct store_tier_status *after,
-                     const char *earn_ref)
+                     int64_t gain_points, int64_t gain_stamps, const char *earn_ref)
 {
     int64_t close = setting_int(s, TRIGGERS[TRIG_TIER_CLOSE].setting);
     int64_t every = setting_int(s, TRIGGERS[TRIG_BALANCE].setting);
@@ -967,7 +1007,7 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
     char key[STORE_MSG_KEY_MAX], vars[256];
     int year;
     local_date(store_now(s), &year, NULL, NULL, NULL, NULL);
-    if (reward) {
+    if (reward && reward_in_reach(s, was, gain_points, gain_stamps)) {
         /* The purchase that brings the balance to a reward's price tells:
          * each time a stamp card fills, once per purchase. */
         struct crossed got[8];

@@ -160,7 +160,10 @@ static const struct setting_def *def_of(const char *key)
 }
 
 /* Inside a write transaction nobody else can change the settings, so one
- * query loads them all for the dozen lookups an earn makes. */
+ * query loads them all for the dozen lookups an earn makes; they stay
+ * loaded for the next transaction unless it finds another connection has
+ * written since (tx_begin), a setting event is applied or a transaction
+ * rolls back. */
 static bool settings_load(store *s)
 {
     if (s->tx_depth == 0)
@@ -200,6 +203,7 @@ static const char *setting_cached(store *s, const char *key)
 void settings_changed(store *s)
 {
     s->settings.loaded = false;
+    s->settings.prices_loaded = false;
 }
 
 /* The canonical value held, or the default. */
@@ -554,13 +558,18 @@ int store_setting_set(store *s, const char *staff, const char *key, const char *
     " AND spend <> 0 AND " COUNTED("e") ")" \
     " + (SELECT coalesce(sum(spend), 0) FROM lot_adjust WHERE customer = ?1 AND wall > ?2" range ")"
 
-/* While an import works on its copy (import.c) nothing else writes there,
- * and one customer's purchases come one after another, mostly in date
- * order. Summing the window afresh for each would read every purchase of
- * the customer again each time (8,000 purchases of one customer: 32
- * million rows); instead the last sum is kept per customer and moved:
- * what left or entered the window since is read by its range of dates,
- * and the import adds each purchase it makes (tier_cache_add). */
+/* Summing the window afresh reads every event of the customer in it (a
+ * year of purchases, and their messages and coupons too: the index has no
+ * spend). Instead the last sum is kept per customer and moved: what left
+ * or entered the window since is read by its range of dates, and each
+ * event applied here adds its spend as it is derived (tier_cache_note).
+ * Whatever else could change the sum drops the entry: a correction, an
+ * event a correction came before, a spend under an occasion, an event
+ * that loses its occasion (events.c occasion_claim), a change of
+ * lot_adjust (lot_write), a rollback, and another connection's commit
+ * (tx_begin). Kept only inside a write transaction, or while an
+ * import works on its copy (import.c), where nothing else writes: there
+ * 8,000 purchases of one customer summed afresh read 32 million rows. */
 #define TIER_CACHE_SLOTS 65536      /* a power of two: 2 MB */
 struct tier_cache {
     char customer[STORE_ID_LEN + 1];
@@ -570,7 +579,7 @@ struct tier_cache {
 
 static struct tier_cache *tier_slot(store *s, const char *customer)
 {
-    if (!s->importing)
+    if (!s->importing && s->tx_depth == 0)
         return NULL;
     if (!s->tier_cache && !(s->tier_cache = calloc(TIER_CACHE_SLOTS, sizeof *s->tier_cache)))
         return NULL;
@@ -603,11 +612,34 @@ static int window_sum(store *s, const char *customer, int64_t from, int64_t *sum
     return 0;
 }
 
-void tier_cache_add(store *s, const char *customer, int64_t now, int64_t spend)
+void tier_cache_note(store *s, const struct store_event *ev, bool counts, bool referred)
 {
-    struct tier_cache *c = tier_slot(s, customer);
-    if (c && strcmp(c->customer, customer) == 0 && now > c->from)
-        c->sum += spend;
+    if (!s->tier_cache || !ev->customer[0])
+        return;
+    struct tier_cache *c = &s->tier_cache[id_hash(ev->customer) & (TIER_CACHE_SLOTS - 1)];
+    if (strcmp(c->customer, ev->customer) != 0)
+        return;
+    /* A correction, or an event corrected before it came, moves lots; a
+     * spend under an occasion (a void) may take it from another's. */
+    if (ev->ref_origin[0] || referred || (ev->occasion[0] && ev->spend))
+        c->customer[0] = '\0';
+    else if (counts && ev->wall > c->from)
+        c->sum += ev->spend;
+}
+
+void tier_cache_forget(store *s, const char *customer)
+{
+    if (!s->tier_cache)
+        return;
+    struct tier_cache *c = &s->tier_cache[id_hash(customer) & (TIER_CACHE_SLOTS - 1)];
+    if (strcmp(c->customer, customer) == 0)
+        c->customer[0] = '\0';
+}
+
+void tier_cache_drop(store *s)
+{
+    if (s->tier_cache)
+        memset(s->tier_cache, 0, TIER_CACHE_SLOTS * sizeof *s->tier_cache);
 }
 
 int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out)

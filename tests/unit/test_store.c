@@ -2319,6 +2319,52 @@ static void test_tier_window_edges(void **state)
     assert_string_equal(t.tier, "Silver");
 }
 
+/* The tier window's sum is kept from one transaction to the next
+ * (program.c): every way the sum can change behind it shows at the next
+ * purchase. Gold is at 100 zł; each purchase's tier_before is the sum as
+ * the kept window holds it. */
+static void test_tier_window_kept(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    set(a, f->m.id, "tiers", "Silver:0:1,Gold:100:2");
+    earn(a, f->b.id, f->c.id, 5000, 0, NULL);
+    assert_string_equal(earn(a, f->b.id, f->c.id, 1000, 0, NULL).tier_before, "Silver");     /* 50 zł */
+    /* Another connection to the same file (the CLI beside the kiosk). */
+    store *cli = f->s[2] = open_at(f, "a.db", false);
+    store_set_clock(cli, T0);
+    struct store_result other = earn(cli, f->b.id, f->c.id, 5000, 0, NULL), r;
+    assert_string_equal(earn(a, f->b.id, f->c.id, 1000, 0, NULL).tier_before, "Gold");       /* 110 zł */
+    /* A refund (a correction that settles the purchase's lot). */
+    OK(store_refund(a, f->b.id, other.ref, 0, NULL, &r));
+    assert_string_equal(earn(a, f->b.id, f->c.id, 1000, 0, NULL).tier_before, "Silver");     /* 70 zł */
+    /* A purchase rolled back with the transaction around it. */
+    OK(store_begin(a));
+    earn(a, f->b.id, f->c.id, 5000, 0, NULL);
+    store_rollback(a);
+    assert_string_equal(earn(a, f->b.id, f->c.id, 1000, 0, NULL).tier_before, "Silver");     /* 80 zł */
+    /* Another till's purchase, then its void, as they arrive. */
+    store *b = second_till(f);
+    other = earn(b, f->b.id, f->c.id, 1500, 0, NULL);
+    exchange(f, a, b);
+    assert_string_equal(earn(a, f->b.id, f->c.id, 500, 0, NULL).tier_before, "Gold");        /* 105 zł */
+    OK(store_void(b, f->m.id, other.ref, "wrong customer", &r));
+    exchange(f, a, b);
+    assert_string_equal(earn(a, f->b.id, f->c.id, 1000, 0, NULL).tier_before, "Silver");     /* 95 zł */
+    /* A purchase refunded in full at both tills while cut off counts for
+     * nothing, not below (its correction: lot_adjust). */
+    other = earn(b, f->b.id, f->c.id, 3000, 0, NULL);
+    exchange(f, a, b);
+    assert_string_equal(earn(a, f->b.id, f->c.id, 100, 0, NULL).tier_before, "Gold");        /* 135 zł */
+    OK(store_refund(a, f->b.id, other.ref, 0, NULL, &r));
+    OK(store_refund(b, f->b.id, other.ref, 0, NULL, &r));
+    exchange(f, a, b);
+    assert_string_equal(earn(a, f->b.id, f->c.id, 100, 0, NULL).tier_before, "Gold");        /* 106 zł */
+    struct store_tier_status t;
+    OK(store_customer_tier(a, f->c.id, &t));        /* outside a transaction: summed afresh */
+    assert_int_equal(t.window_spend, 10700);
+}
+
 /* birthday.window_days: with the default 7, a birthday 7 days ahead or 7
  * days ago gives the bonus today (T0, 2024-03-05), 8 days either way does
  * not; set to 2, 2 days ahead does and 3 days does not. */
@@ -2998,6 +3044,41 @@ static void test_message_earn_triggers(void **state)
     assert_int_equal(messages_of(s, ana, "reward"), 2);
 }
 
+/* The reward trigger spares its query when no reward's price lies within
+ * what the purchase could add (messages.c reward_in_reach): a price reached
+ * through the purchase's bonus, one of a reward added since the prices
+ * were kept, and one another connection added must each still tell. */
+static void test_message_reward_in_reach(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s[0];
+    struct store_reward rw;
+    set(s, f->m.id, "messages.reward", "1");
+    set(s, f->m.id, "birthday.points", "50");
+    OK(store_reward_add(s, f->m.id, "Cake", 100, 0, &rw));
+    struct store_profile p = { .name = "Bea", .card = "BBBBBBB9", .birthday = "1990-03-15", .consent = 1 };
+    struct store_customer c;
+    OK(store_customer_add(s, f->b.id, &p, &c));
+    earn(s, f->b.id, c.id, 9500, 0, NULL);      /* 95 points; the birthday is 10 days off */
+    assert_int_equal(messages_of(s, c.id, "reward"), 0);
+    store_set_clock(s, T0 + 5 * DAY_MS);
+    struct store_result r = earn(s, f->b.id, c.id, 200, 0, NULL);
+    assert_int_equal(r.points + r.bonus_points, 52);    /* 2, and the birthday's 50: Cake */
+    assert_int_equal(messages_of(s, c.id, "reward"), 1);
+    OK(store_reward_add(s, f->m.id, "Tea", 200, 0, &rw));
+    earn(s, f->b.id, c.id, 6000, 0, NULL);      /* 147 -> 207: Tea */
+    assert_int_equal(messages_of(s, c.id, "reward"), 2);
+    store *cli = f->s[2] = open_at(f, "a.db", false);
+    OK(store_reward_add(cli, f->m.id, "Juice", 300, 0, &rw));
+    earn(s, f->b.id, c.id, 10000, 0, NULL);     /* 207 -> 307: Juice */
+    assert_int_equal(messages_of(s, c.id, "reward"), 3);
+    earn(s, f->b.id, c.id, 1000, 0, NULL);      /* 317: nothing new */
+    assert_int_equal(messages_of(s, c.id, "reward"), 3);
+    OK(store_reward_add(s, f->m.id, "Pie", 327, 0, &rw));
+    earn(s, f->b.id, c.id, 1000, 0, NULL);      /* 327: Pie, reached exactly */
+    assert_int_equal(messages_of(s, c.id, "reward"), 4);
+}
+
 /* A random source the coupon tests can rewind: the bytes of `replay`
  * from replay_at 0, then a plain counter (libsodium's randombytes is
  * swapped for it only inside those tests). */
@@ -3651,6 +3732,7 @@ int main(void)
         T(test_digest_known_answer),
         T(test_stamps_min_amount),
         T(test_tier_window_edges),
+        T(test_tier_window_kept),
         T(test_birthday_window_edges),
         T(test_offline_limit_counts_pay),
         T(test_limit_per_day_counts_pay_and_coupons),
@@ -3674,6 +3756,7 @@ int main(void)
         T(test_import_phone_at_counter),
         T(test_message_earn_triggers),
         T(test_message_reward_first_eight),
+        T(test_message_reward_in_reach),
         T(test_coupon_codes_drawn_alike),
         T(test_trigger_coupon_code_taken),
         T(test_message_scan),
