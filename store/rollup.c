@@ -291,6 +291,16 @@ int store_rollup_fold(store *s, int limit)
     return tx_commit(s) != 0 ? -1 : n;
 }
 
+int64_t store_rollup_backlog(store *s)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT coalesce((SELECT max(n) FROM roll_log) - (SELECT min(n) FROM roll_log) + 1, 0)");
+    if (!st)
+        return -1;
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    store_release(s);
+    return n < 0 ? db_fail(s) : n;
+}
+
 /* A purchase became a visit (+1) or stopped being one (-1). */
 static int visit_add(store *s, const struct lot *p, int64_t dv)
 {

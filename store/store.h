@@ -838,6 +838,8 @@ int store_report_visits_per_day(store *s, const struct store_report_query *q, in
  * For background work: syncd when idle, the hourly backup. Reports are
  * right either way; folding keeps them fast. */
 int store_rollup_fold(store *s, int limit);
+/* How many rows wait in that log (about: two index lookups), or -1. */
+int64_t store_rollup_backlog(store *s);
 
 /* --- labels (labels.c) ------------------------------------------------ */
 
