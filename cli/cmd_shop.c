@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "output.h"
 
 static const char *role_name(enum store_role r)
 {
@@ -137,7 +138,12 @@ const struct cmd_entry cmd_program_entry = {
     .verbs = PROGRAM_VERBS,
 };
 
-struct staff_out { struct cli *c; struct jbuf *jb; };
+struct staff_out { struct cli *c; struct jbuf *jb; struct out *o; };
+
+static const struct out_col STAFF_COLS[] = {
+    { "name", NULL, OUT_TEXT, false }, { "role", NULL, OUT_TEXT, false }, { "state", NULL, OUT_TEXT, false },
+};
+static const int STAFF_WIDTHS[] = { 30, 10, 0 };
 
 /* A manager's action on one named thing: act, say it is done. */
 __attribute__((format(printf, 4, 0)))
@@ -183,7 +189,7 @@ static int print_staff(const struct store_staff *m, void *arg)
             store_wait_text(g.wait_until - store_now(so->c->s), wait, sizeof wait);
             snprintf(state, sizeof state, _("too many wrong PINs: next try in %s"), wait);
         }
-        printf("%-30s %-10s %s\n", m->name, role_name(m->role), state);
+        out_row(so->o, (struct out_val[]){ { 0, m->name }, { 0, role_name(m->role) }, { 0, state } });
     }
     return 0;
 }
@@ -192,8 +198,10 @@ static int staff_list(struct cli *c, struct cmd_args *a)
 {
     (void)a;
     struct jbuf jb;
-    struct staff_out so = { c, cli_list_begin(c, &jb) };
-    return cli_list_end(c, &jb, store_staff_list(c->s, print_staff, &so));
+    struct out o;
+    struct staff_out so = { c, cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, STAFF_COLS, STAFF_WIDTHS, NCOLS(STAFF_COLS));
+    return out_list_end(&o, &jb, store_staff_list(c->s, print_staff, &so));
 }
 
 /* --role, into a->number[0]. */

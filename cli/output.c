@@ -118,6 +118,13 @@ void out_begin(struct out *o, struct cli *c, enum out_format fmt, const char *re
     jb_arr_begin(&o->rows);
 }
 
+void out_begin_plain(struct out *o, struct cli *c, const struct out_col *cols, const int *min_width, int ncols)
+{
+    out_begin(o, c, OUT_TABLE, NULL, NULL, NULL, cols, ncols);
+    o->plain = true;
+    o->min_width = min_width;
+}
+
 static void csv_header(struct out *o)
 {
     if (o->header_done)
@@ -296,9 +303,12 @@ static void print_table(struct out *o)
         o->failed = true;
         return;
     }
-    for (int i = 0; i < o->ncols; i++)
-        if (!o->cols[i].prev)
+    const char *gap = o->plain ? " " : "  ";
+    for (int i = 0; i < o->ncols; i++) {
+        w[i] = o->min_width ? o->min_width[i] : 0;
+        if (!o->cols[i].prev && !o->plain && text_columns(_(o->cols[i].label)) > w[i])
             w[i] = text_columns(_(o->cols[i].label));
+    }
     for (size_t r = 0; r < o->nrows; r++) {
         for (int i = 0; i < o->ncols; i++) {
             if (o->cols[i].prev)
@@ -310,20 +320,21 @@ static void print_table(struct out *o)
                 w[i] = need;
         }
     }
-    for (int i = 0; i < o->ncols; i++) {
+    for (int i = 0; i < o->ncols && !o->plain; i++) {
         if (o->cols[i].prev)
             continue;
         if (i)
-            fputs("  ", stdout);
+            fputs(gap, stdout);
         pad(_(o->cols[i].label), i + 1 < o->ncols ? w[i] : 0, o->cols[i].kind != OUT_TEXT);
     }
-    putchar('\n');
+    if (!o->plain)
+        putchar('\n');
     for (size_t r = 0; r < o->nrows; r++) {
         for (int i = 0; i < o->ncols; i++) {
             if (o->cols[i].prev)
                 continue;
             if (i)
-                fputs("  ", stdout);
+                fputs(gap, stdout);
             bool right = o->cols[i].kind != OUT_TEXT, last = i + 1 >= o->ncols;
             if (!last && o->cols[i + 1].prev) {
                 char both[2 * (STORE_TEXT_MAX * 4 + 64)];
@@ -395,3 +406,10 @@ int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), v
     return o->failed ? cli_fail(_("out of memory")) : 0;
 }
 
+
+int out_list_end(struct out *o, struct jbuf *jb, int rc)
+{
+    int out_rc = out_end(o, rc, NULL, NULL);
+    int list_rc = cli_list_end(o->c, jb, rc);
+    return rc != 0 || out_rc == 0 ? list_rc : out_rc;
+}
