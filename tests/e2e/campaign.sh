@@ -75,6 +75,8 @@ code2=$(sql "SELECT coupon || ' ' || customer FROM campaign_members WHERE coupon
 refuse "its other coupons stop working" "expired" $T coupon redeem "${code2% *}" --card "${code2#* }"
 run "list after the stop" $T --format json campaign list
 has "stopped in JSON" '"status":"stopped"'
+run "list in Hungarian, one campaign stopped (leállítva), one running (fut)" env LANG=hu_HU.UTF-8 $T campaign list
+aligned "the columns after the status line up" '[0-9]{4}-[0-9]{2}-[0-9]{2} – '
 run "the ledger is sound" $T check
 
 # The result, against an oracle apart from the C code (Welch's t in
