@@ -46,11 +46,12 @@ has() {
 }
 
 # aligned WHAT REGEX: in every line of $OUT where REGEX (Python) matches, it
-# starts at the same character column - a table whose widths were counted
-# in bytes shifts the lines with ł or ő in them.
+# (or its group, if it has one) starts at the same character column - a
+# table whose widths were counted in bytes shifts the lines with ł or ő.
 aligned() {
     cols=$(printf '%s\n' "$OUT" | python3 -c 'import re, sys
-print(" ".join(sorted({str(m.start()) for l in sys.stdin.buffer.read().decode().splitlines() for m in [re.search(sys.argv[1], l)] if m})))' "$2")
+print(" ".join(sorted({str(m.start(1 if m.re.groups else 0)) for l in sys.stdin.buffer.read().decode().splitlines()
+                      for m in [re.search(sys.argv[1], l)] if m})))' "$2")
     case $cols in
     *" "* | "") fail "$1: '$2' at columns '$cols' in: $OUT" ;;
     *) pass "$1" ;;
