@@ -31,6 +31,18 @@ static const char *code_text(const struct out_col *col, const char *code)
 
 
 
+void out_clip(const char *s, int columns, char *buf, size_t sz)
+{
+    snprintf(buf, sz, "%s", s);
+    size_t len = strlen(buf);
+    while (len > 0 && text_columns(buf) > columns) {
+        do
+            len--;
+        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80);
+        buf[len] = '\0';
+    }
+}
+
 void out_day(int64_t days, char out[16])
 {
     int y, m, d;

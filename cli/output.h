@@ -86,6 +86,9 @@ int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), v
 void out_title(struct out *o);
 /* A value of column col as the listing's format writes it, into buf. */
 void out_value(struct out *o, const struct out_col *col, const struct out_val *v, char *buf, size_t sz);
+/* s cut to at most columns terminal columns, at a character's boundary
+ * (never half of ł), into buf. */
+void out_clip(const char *s, int columns, char *buf, size_t sz);
 /* Days since 1970-01-01 as "2026-11-05". */
 void out_day(int64_t days, char out[16]);
 
