@@ -275,9 +275,20 @@ const struct cmd_entry cmd_staff_entry = {
     .store = CMD_OPEN, .verbs = STAFF_VERBS,
 };
 
+/* The tables of 'reward list' and 'promo list': the last cell is the rest
+ * of the line as it always was, unpadded. */
+static const struct out_col LISTING_COLS[] = {
+    { "id", NULL, OUT_TEXT, false }, { "name", NULL, OUT_TEXT, false }, { "price", NULL, OUT_TEXT, false },
+    { "rest", NULL, OUT_TEXT, false },
+};
+static const int REWARD_WIDTHS[] = { 8, 32, 14, 0 };
+
+struct reward_out { struct jbuf *jb; struct out *o; };
+
 static int print_reward(const struct store_reward *r, void *arg)
 {
-    struct jbuf *jb = arg;
+    struct reward_out *ro = arg;
+    struct jbuf *jb = ro->jb;
     if (jb) {
         jb_obj_begin(jb);
         jb_key(jb, "id");
@@ -304,17 +315,19 @@ static int print_reward(const struct store_reward *r, void *arg)
     if (r->tier[0])
         /* TRANSLATORS: who may redeem a reward kept for a tier: "Gold and above". */
         snprintf(perk, sizeof perk, _("%s and above"), r->tier);
-    /* Padded by what the terminal shows, not by bytes: "punktów", "Pod Lipą". */
-    printf("%-8s %-*s %-*s %s%s%s\n", r->id, 32 + (int)strlen(r->name) - utf8_width(r->name), r->name,
-           14 + (int)strlen(price) - utf8_width(price), price, perk, perk[0] && r->retired ? "  " : "",
-           r->retired ? _("retired") : "");
+    char rest[256];
+    snprintf(rest, sizeof rest, "%s%s%s", perk, perk[0] && r->retired ? "  " : "", r->retired ? _("retired") : "");
+    out_row(ro->o, (struct out_val[]){ { 0, r->id }, { 0, r->name }, { 0, price }, { 0, rest } });
     return 0;
 }
 
 static int reward_list(struct cli *c, struct cmd_args *a)
 {
     struct jbuf jb;
-    return cli_list_end(c, &jb, store_reward_list(c->s, cmd_flag(a, "all"), print_reward, cli_list_begin(c, &jb)));
+    struct out o;
+    struct reward_out ro = { cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, LISTING_COLS, REWARD_WIDTHS, NCOLS(LISTING_COLS));
+    return out_list_end(&o, &jb, store_reward_list(c->s, cmd_flag(a, "all"), print_reward, &ro));
 }
 
 static int reward_add(struct cli *c, struct cmd_args *a)
@@ -390,7 +403,10 @@ static int parse_days(const char *t, int *out)
     return 0;
 }
 
-struct promo_out { struct jbuf *jb; const char *lang; };
+/* "×1,5" takes 6 columns: the sign and the multiplier's five. */
+static const int PROMO_WIDTHS[] = { 8, 26, 6, 0 };
+
+struct promo_out { struct jbuf *jb; const char *lang; struct out *o; };
 
 static int print_promo(const struct store_promo *p, void *arg)
 {
@@ -436,19 +452,23 @@ static int print_promo(const struct store_promo *p, void *arg)
     char perk[128] = "";
     if (p->tier[0])
         snprintf(perk, sizeof perk, _("%s and above"), p->tier);
-    printf("%-8s %-26s ×%-5s %s %02d:%02d-%02d:%02d %s%s%s %s %s%s%s\n", p->id, p->name,
-           mult, days[0] ? days : _("every day"),
-           p->start_minute / 60, p->start_minute % 60, p->end_minute / 60, p->end_minute % 60,
-           p->from, p->from[0] || p->to[0] ? ".." : "", p->to, p->category, perk,
-           perk[0] && p->ended ? " " : "", p->ended ? _("ended") : "");
+    char times[64], rest[512];
+    snprintf(times, sizeof times, "×%s", mult);
+    snprintf(rest, sizeof rest, "%s %02d:%02d-%02d:%02d %s%s%s %s %s%s%s", days[0] ? days : _("every day"),
+             p->start_minute / 60, p->start_minute % 60, p->end_minute / 60, p->end_minute % 60,
+             p->from, p->from[0] || p->to[0] ? ".." : "", p->to, p->category, perk,
+             perk[0] && p->ended ? " " : "", p->ended ? _("ended") : "");
+    out_row(po->o, (struct out_val[]){ { 0, p->id }, { 0, p->name }, { 0, times }, { 0, rest } });
     return 0;
 }
 
 static int promo_list(struct cli *c, struct cmd_args *a)
 {
     struct jbuf jb;
-    struct promo_out po = { cli_list_begin(c, &jb), c->lang };
-    return cli_list_end(c, &jb, store_promo_list(c->s, cmd_flag(a, "all"), print_promo, &po));
+    struct out o;
+    struct promo_out po = { cli_list_begin(c, &jb), c->lang, &o };
+    out_begin_plain(&o, c, LISTING_COLS, PROMO_WIDTHS, NCOLS(LISTING_COLS));
+    return out_list_end(&o, &jb, store_promo_list(c->s, cmd_flag(a, "all"), print_promo, &po));
 }
 
 /* The multiplier, days and times, into a->number[0..3]. */

@@ -24,6 +24,10 @@ has "but kept as ended" "Double.*ended"
 run "a sale after it" B $T earn "$CARD" 10,00
 has "earns single points again" "+10 points"
 refuse "ending it twice is refused" "no running" M $T promo end Double
+M $T promo add "Szczęśliwa godzina" --multiplier 1.5 >/dev/null
+M $T promo end "Szczęśliwa godzina" >/dev/null
+run "promo list --all with an accented name" $T promo list --all
+aligned "the multipliers line up after Szczęśliwa godzina" ' (×)'
 
 # --- staff list and disable -----------------------------------------------
 run "staff list" $T staff list
