@@ -16,6 +16,8 @@ run "promo list" $T promo list
 has "it lists the running promotion, its multiplier as ×2" "Double  *×2 "
 run "a sale during it" B $T earn "$CARD" 10,00
 has "earns double points" "+20 points"
+run "the event log" $T events --limit 4
+aligned "an amount in zł fills its 12 columns as a blank one does" '( )$'
 run "the promotion ends" M $T promo end Double
 run "promo list after the end" $T promo list
 same "it is no longer listed as running" "$(printf '%s\n' "$OUT" | grep -c Double)" 0
