@@ -179,7 +179,7 @@ void out_title(struct out *o)
  * cell's code (JSON and CSV keep the code: they are read by machines). */
 void out_row_shown(struct out *o, const struct out_val *v, const char *const *shown)
 {
-    char buf[STORE_TEXT_MAX * 4 + 256];     /* a reason with what came before it on the line */
+    char buf[STORE_TEXT_MAX * 8 + 256];     /* a name and a reason, with what came before them on the line */
     if (o->fmt == OUT_CSV) {
         csv_header(o);
         for (int i = 0; i < o->ncols; i++) {
