@@ -238,6 +238,14 @@ static int print_member(const struct store_campaign_member *m, void *arg)
     return 0;
 }
 
+/* The arms under 'campaign show', indented two spaces: an empty first
+ * column one wide, then the gap. */
+static const struct out_col ARM_COLS[] = {
+    { "indent", NULL, OUT_TEXT, false }, { "arm", NULL, OUT_TEXT, false }, { "offer", NULL, OUT_TEXT, false },
+    { "members", NULL, OUT_TEXT, false },
+};
+static const int ARM_WIDTHS[] = { 1, 12, 30, 0 };
+
 static int show(struct cli *c, struct cmd_args *args)
 {
     const char *name = args->pos[0];
@@ -281,12 +289,17 @@ static int show(struct cli *c, struct cmd_args *args)
     printf(ngettext("Members:   %" PRId64 ", of whom %" PRId64 " held out (%" PRId64 "%%)\n",
                     "Members:   %" PRId64 ", of whom %" PRId64 " held out (%" PRId64 "%%)\n", i18n_n(k.members)),
            k.members, k.held_out, k.holdout / 100);
+    struct out o;
+    out_begin_plain(&o, c, ARM_COLS, ARM_WIDTHS, NCOLS(ARM_COLS));
     for (int i = 0; i < k.narms; i++) {
+        char count[128];
         store_offer_text(c->s, &k.arm[i].offer, c->lang, offer, sizeof offer);
-        printf("  %-12s %-30s ", k.arm[i].name, offer);
-        printf(ngettext("%" PRId64 " member\n", "%" PRId64 " members\n", i18n_n(a.n[i])), a.n[i]);
+        snprintf(count, sizeof count, ngettext("%" PRId64 " member\n", "%" PRId64 " members\n", i18n_n(a.n[i])),
+                 a.n[i]);
+        count[strcspn(count, "\n")] = '\0';
+        out_row(&o, (struct out_val[]){ { 0, "" }, { 0, k.arm[i].name }, { 0, offer }, { 0, count } });
     }
-    return 0;
+    return out_end(&o, 0, NULL, NULL);
 }
 
 static int create(struct cli *c, struct cmd_args *a)

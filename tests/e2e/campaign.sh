@@ -85,6 +85,8 @@ run "the ledger is sound" $T check
 # once in two.
 run "an experiment on everyone" $T campaign create Result --segment all --variants "A=coupon:5.00,B=points:20" \
     --holdout 30% --expires 30d
+run "its arms" $T campaign show result
+aligned "the members of '5.00 zł off' line up with those of '20 points'" ' ([0-9]+ members?)$'
 $T program set limits.per_day 0 >/dev/null
 i=0
 for row in $(sql "SELECT m.customer || ':' || m.arm FROM campaign_members m JOIN campaigns c ON c.id = m.campaign
