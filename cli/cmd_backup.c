@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "output.h"
 
 static volatile sig_atomic_t stopping;
 static void on_signal(int sig) { (void)sig; stopping = 1; }
@@ -140,9 +141,17 @@ const struct cmd_entry cmd_restore_entry = {
     .check = restore_check, .store = CMD_OPEN, .login = CMD_MANAGER, .run = restore,
 };
 
+static const struct out_col FINDING_COLS[] = {
+    { "level", NULL, OUT_TEXT, false }, { "message", NULL, OUT_TEXT, false },
+};
+static const int FINDING_WIDTHS[] = { 8, 0 };
+
+struct finding_out { struct jbuf *jb; struct out *o; };
+
 static int print_finding(enum store_check_level level, const char *msg, void *arg)
 {
-    struct jbuf *jb = arg;
+    struct finding_out *fo = arg;
+    struct jbuf *jb = fo->jb;
     static const char *const NAMES[] = { "ok", "warning", "error" };
     if (jb) {
         jb_obj_begin(jb);
@@ -152,7 +161,8 @@ static int print_finding(enum store_check_level level, const char *msg, void *ar
         jb_str(jb, msg);
         jb_obj_end(jb);
     } else {
-        printf("%-8s %s\n", level == STORE_CHECK_OK ? _("ok") : level == STORE_CHECK_WARNING ? _("warning") : _("ERROR"), msg);
+        const char *said = level == STORE_CHECK_OK ? _("ok") : level == STORE_CHECK_WARNING ? _("warning") : _("ERROR");
+        out_row(fo->o, (struct out_val[]){ { 0, said }, { 0, msg } });
     }
     return 0;
 }
@@ -161,13 +171,14 @@ static int check(struct cli *c, struct cmd_args *a)
 {
     (void)a;
     struct jbuf jb;
-    int errors = store_check(c->s, print_finding, cli_list_begin(c, &jb));
-    if (errors < 0) {
-        jb_free(&jb);
-        return cli_store_fail(c);
-    }
-    cli_list_end(c, &jb, 0);
-    return errors ? 1 : 0;
+    struct out o;
+    struct finding_out fo = { cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, FINDING_COLS, FINDING_WIDTHS, NCOLS(FINDING_COLS));
+    int errors = store_check(c->s, print_finding, &fo);
+    if (errors < 0)
+        return out_list_end(&o, &jb, -1);
+    int rc = out_list_end(&o, &jb, 0);
+    return rc ? rc : errors ? 1 : 0;
 }
 
 const struct cmd_entry cmd_check_entry = {

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "output.h"
 
 static const char USAGE[] = N_(
     "Usage: tally campaign create NAME --segment SEGMENT [--min-visits N]\n"
@@ -183,28 +184,47 @@ static void json_campaign(struct cli *c, struct jbuf *jb, const struct store_cam
     jb_obj_end(jb);
 }
 
+/* The table of 'campaign list': the code of the segment, as it was given
+ * (a key the table does not translate), the dates in a column of their own
+ * wide enough for the two spaces before the members. */
+static const struct out_col LIST_COLS[] = {
+    { "name", NULL, OUT_TEXT, false }, { "status", NULL, OUT_TEXT, false },
+    { "segment_code", NULL, OUT_TEXT, false }, { "dates", NULL, OUT_TEXT, false }, { "members", NULL, OUT_TEXT, false },
+};
+static const int LIST_WIDTHS[] = { 24, 10, 14, 24, 0 };
+
+struct list_out { struct cli *c; struct jbuf *jb; struct out *o; };
+
 static int print_listed(const struct store_campaign *k, void *arg)
 {
-    void **a = arg;
-    struct cli *c = a[0];
-    struct jbuf *jb = a[1];
-    if (jb) {
-        json_campaign(c, jb, k, NULL);
+    struct list_out *lo = arg;
+    if (lo->jb) {
+        json_campaign(lo->c, lo->jb, k, NULL);
         return 0;
     }
-    char from[32], to[32];
+    char from[32], to[32], dates[80], members[128];
     cli_time(k->started, from, sizeof from);
     cli_time(k->stopped ? k->stopped : k->expires, to, sizeof to);
-    printf("%-24s %-10s %-14s %.10s – %.10s  ", k->name, status_text(k, store_now(c->s)), k->segment, from, to);
-    printf(ngettext("%" PRId64 " member\n", "%" PRId64 " members\n", i18n_n(k->members)), k->members);
+    snprintf(dates, sizeof dates, "%.10s – %.10s", from, to);
+    snprintf(members, sizeof members, ngettext("%" PRId64 " member\n", "%" PRId64 " members\n", i18n_n(k->members)),
+             k->members);
+    members[strcspn(members, "\n")] = '\0';
+    out_row(lo->o, (struct out_val[]){ { 0, k->name }, { 0, status_text(k, store_now(lo->c->s)) }, { 0, k->segment },
+                                       { 0, dates }, { 0, members } });
     return 0;
 }
 
+static const struct out_col MEMBER_COLS[] = {
+    { "customer", NULL, OUT_TEXT, false }, { "arm", NULL, OUT_TEXT, false }, { "coupon", NULL, OUT_TEXT, false },
+};
+static const int MEMBER_WIDTHS[] = { 13, 13, 0 };
+
 static int print_member(const struct store_campaign_member *m, void *arg)
 {
-    struct jbuf *jb = arg;
+    struct list_out *lo = arg;
+    struct jbuf *jb = lo->jb;
     if (!jb) {
-        printf("%-13s %-13s %s\n", m->customer, m->arm, m->coupon);
+        out_row(lo->o, (struct out_val[]){ { 0, m->customer }, { 0, m->arm }, { 0, m->coupon } });
         return 0;
     }
     jb_obj_begin(jb);
@@ -218,6 +238,14 @@ static int print_member(const struct store_campaign_member *m, void *arg)
     return 0;
 }
 
+/* The arms under 'campaign show', indented two spaces: an empty first
+ * column one wide, then the gap. */
+static const struct out_col ARM_COLS[] = {
+    { "indent", NULL, OUT_TEXT, false }, { "arm", NULL, OUT_TEXT, false }, { "offer", NULL, OUT_TEXT, false },
+    { "members", NULL, OUT_TEXT, false },
+};
+static const int ARM_WIDTHS[] = { 1, 12, 30, 0 };
+
 static int show(struct cli *c, struct cmd_args *args)
 {
     const char *name = args->pos[0];
@@ -227,7 +255,10 @@ static int show(struct cli *c, struct cmd_args *args)
         return cli_store_fail(c);
     if (members) {
         struct jbuf jb;
-        return cli_list_end(c, &jb, store_campaign_members(c->s, k.id, print_member, cli_list_begin(c, &jb)));
+        struct out o;
+        struct list_out lo = { c, cli_list_begin(c, &jb), &o };
+        out_begin_plain(&o, c, MEMBER_COLS, MEMBER_WIDTHS, NCOLS(MEMBER_COLS));
+        return out_list_end(&o, &jb, store_campaign_members(c->s, k.id, print_member, &lo));
     }
     struct arm_counts a = { .k = &k };
     if (store_campaign_members(c->s, k.id, count_arm, &a) != 0)
@@ -258,12 +289,17 @@ static int show(struct cli *c, struct cmd_args *args)
     printf(ngettext("Members:   %" PRId64 ", of whom %" PRId64 " held out (%" PRId64 "%%)\n",
                     "Members:   %" PRId64 ", of whom %" PRId64 " held out (%" PRId64 "%%)\n", i18n_n(k.members)),
            k.members, k.held_out, k.holdout / 100);
+    struct out o;
+    out_begin_plain(&o, c, ARM_COLS, ARM_WIDTHS, NCOLS(ARM_COLS));
     for (int i = 0; i < k.narms; i++) {
+        char count[128];
         store_offer_text(c->s, &k.arm[i].offer, c->lang, offer, sizeof offer);
-        printf("  %-12s %-30s ", k.arm[i].name, offer);
-        printf(ngettext("%" PRId64 " member\n", "%" PRId64 " members\n", i18n_n(a.n[i])), a.n[i]);
+        snprintf(count, sizeof count, ngettext("%" PRId64 " member\n", "%" PRId64 " members\n", i18n_n(a.n[i])),
+                 a.n[i]);
+        count[strcspn(count, "\n")] = '\0';
+        out_row(&o, (struct out_val[]){ { 0, "" }, { 0, k.arm[i].name }, { 0, offer }, { 0, count } });
     }
-    return 0;
+    return out_end(&o, 0, NULL, NULL);
 }
 
 static int create(struct cli *c, struct cmd_args *a)
@@ -321,8 +357,10 @@ static int list(struct cli *c, struct cmd_args *a)
 {
     (void)a;
     struct jbuf jb;
-    void *arg[2] = { c, cli_list_begin(c, &jb) };
-    return cli_list_end(c, &jb, store_campaign_list(c->s, print_listed, arg));
+    struct out o;
+    struct list_out lo = { c, cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, LIST_COLS, LIST_WIDTHS, NCOLS(LIST_COLS));
+    return out_list_end(&o, &jb, store_campaign_list(c->s, print_listed, &lo));
 }
 
 static int stop(struct cli *c, struct cmd_args *a)

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "output.h"
 #include "scanner/scanner.h"
 
 static const char USAGE[] = N_(
@@ -141,29 +142,37 @@ static int add(struct cli *c, struct cmd_args *a)
     return 0;
 }
 
+/* The table of 'customer find'; the last visit's cell starts with a space:
+ * two before it, after the right-aligned balance. */
+static const struct out_col FOUND_COLS[] = {
+    { "name", NULL, OUT_TEXT, false }, { "phone", NULL, OUT_TEXT, false }, { "card", NULL, OUT_TEXT, false },
+    { "points", NULL, OUT_NUM, false }, { "last_visit", NULL, OUT_TEXT, false },
+};
+static const int FOUND_WIDTHS[] = { 28, 16, 24, 14, 0 };
+
+struct found_out { struct cli *c; struct jbuf *jb; struct out *o; };
+
 static int print_found(const struct store_customer *cu, void *arg)
 {
-    void **a = arg;
-    struct cli *c = a[0];
-    struct jbuf *jb = a[1];
+    struct found_out *fo = arg;
+    struct cli *c = fo->c;
+    struct jbuf *jb = fo->jb;
     if (jb) {
         customer_json(c, jb, cu);
         jb_obj_end(jb);
         return 0;
     }
     unsigned char secret[STORE_SECRET_BYTES];
-    char human[CARD_HUMAN_MAX] = "", last[32] = "-";
+    char human[CARD_HUMAN_MAX] = "", last[32] = " -";
     if (store_shop_secret(c->s, secret) == 0)
         card_encode(secret, cu->card, human, NULL);
     if (cu->last_visit)
-        cli_time(cu->last_visit, last, sizeof last);
+        cli_time(cu->last_visit, last + 1, sizeof last - 1);
     /* The balance in words ("120 punktów"), right-aligned by what it shows. */
     char points[64];
     snprintf(points, sizeof points, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(cu->points)),
              cu->points);
-    int pad = 28 - utf8_width(cu->name), ppad = 14 - utf8_width(points);
-    printf("%s%*s %-16s %-24s %*s%s  %s\n", cu->name, pad > 0 ? pad : 0, "", cu->phone, human,
-           ppad > 0 ? ppad : 0, "", points, last);
+    out_row(fo->o, (struct out_val[]){ { 0, cu->name }, { 0, cu->phone }, { 0, human }, { 0, points }, { 0, last } });
     return 0;
 }
 
@@ -314,13 +323,16 @@ static int show(struct cli *c, struct cmd_args *a)
 static int find(struct cli *c, struct cmd_args *a)
 {
     struct jbuf jb;
-    void *arg[2] = { c, cli_list_begin(c, &jb) };
-    int found = store_customer_find(c->s, a->pos[0], 50, print_found, arg);
+    struct out o;
+    struct found_out fo = { c, cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, FOUND_COLS, FOUND_WIDTHS, NCOLS(FOUND_COLS));
+    int found = store_customer_find(c->s, a->pos[0], 50, print_found, &fo);
     if (found == 0 && !c->json) {
+        out_end(&o, 1, NULL, NULL);
         jb_free(&jb);
         return cli_fail(_("no customer matches '%s'"), a->pos[0]);
     }
-    return cli_list_end(c, &jb, found < 0 ? -1 : 0);
+    return out_list_end(&o, &jb, found < 0 ? -1 : 0);
 }
 
 static int export(struct cli *c, struct cmd_args *a)

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "output.h"
 
 /* The outcome of a transaction, for people or as JSON. */
 static int report(struct cli *c, const char *customer, const struct store_result *r)
@@ -307,11 +308,21 @@ const struct cmd_entry cmd_nps_entry = {
     .check = nps_check, .store = CMD_OPEN, .login = CMD_STAFF, .customer_arg = true, .run = nps,
 };
 
+/* The table of 'coupon list': the code with the two spaces after it, the
+ * offer, whose it is, the day it ends, whether it was used. */
+static const struct out_col COUPON_COLS[] = {
+    { "code", NULL, OUT_TEXT, false }, { "offer", NULL, OUT_TEXT, false }, { "customer", NULL, OUT_TEXT, false },
+    { "until", NULL, OUT_TEXT, false }, { "used", NULL, OUT_TEXT, false },
+};
+static const int COUPON_WIDTHS[] = { 10, 20, 12, 0, 0 };
+
+struct coupon_out { struct cli *c; struct jbuf *jb; struct out *o; };
+
 static int print_coupon(const struct store_coupon *cp, void *arg)
 {
-    void **a = arg;
-    struct cli *c = a[0];
-    struct jbuf *jb = a[1];
+    struct coupon_out *co = arg;
+    struct cli *c = co->c;
+    struct jbuf *jb = co->jb;
     char until[32], what[STORE_TEXT_MAX * 4 + 1];
     if (jb) {
         jb_obj_begin(jb);
@@ -336,9 +347,11 @@ static int print_coupon(const struct store_coupon *cp, void *arg)
     store_coupon_offer(cp, &o);
     store_offer_text(c->s, &o, c->lang, what, sizeof what);
     cli_time(cp->expires, until, sizeof until);
-    printf("%.4s-%.4s  %-20s %-12s %.10s %s\n", cp->code, cp->code + 4, what,
-           cp->customer[0] ? cp->customer : _("anyone"), until,
-           cp->uses > 1 ? _("USED TWICE") : cp->uses ? C_("coupon", "used") : "");
+    char code[16], day[16];
+    snprintf(code, sizeof code, "%.4s-%.4s", cp->code, cp->code + 4);
+    snprintf(day, sizeof day, "%.10s", until);
+    out_row(co->o, (struct out_val[]){ { 0, code }, { 0, what }, { 0, cp->customer[0] ? cp->customer : _("anyone") },
+                                       { 0, day }, { 0, cp->uses > 1 ? _("USED TWICE") : cp->uses ? C_("coupon", "used") : "" } });
     return 0;
 }
 
@@ -357,8 +370,10 @@ static int parse_expiry(const char *text, int64_t *out)
 static int coupon_list(struct cli *c, struct cmd_args *a)
 {
     struct jbuf jb;
-    void *arg[2] = { c, cli_list_begin(c, &jb) };
-    return cli_list_end(c, &jb, store_coupon_list(c->s, a->cu ? a->cu->id : NULL, print_coupon, arg));
+    struct out o;
+    struct coupon_out co = { c, cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, COUPON_COLS, COUPON_WIDTHS, NCOLS(COUPON_COLS));
+    return out_list_end(&o, &jb, store_coupon_list(c->s, a->cu ? a->cu->id : NULL, print_coupon, &co));
 }
 
 static int coupon_issue(struct cli *c, struct cmd_args *a)

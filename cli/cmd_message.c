@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "output.h"
 
 static const char USAGE[] = N_(
     "Usage: tally message list [--status S] [--customer CARD] [--trigger T] [--limit N]\n"
@@ -37,11 +38,21 @@ static const char USAGE[] = N_(
     "link ({token} in messenger.conf's unsubscribe). Each is an event that\n"
     "reaches every till; any other text changes nothing. No staff login.\n");
 
+/* The table of 'message list': when (with two spaces after it), the
+ * trigger, channel, language and status codes, then who and why. */
+static const struct out_col MESSAGE_COLS[] = {
+    { "when", NULL, OUT_TEXT, false }, { "trigger", NULL, OUT_TEXT, false }, { "channel", NULL, OUT_TEXT, false },
+    { "lang", NULL, OUT_TEXT, false }, { "status", NULL, OUT_TEXT, false }, { "rest", NULL, OUT_TEXT, false },
+};
+static const int MESSAGE_WIDTHS[] = { 17, 10, 8, 2, 10, 0 };
+
+struct message_out { struct cli *c; struct jbuf *jb; struct out *o; };
+
 static int print_message(const struct store_message *m, void *arg)
 {
-    void **a = arg;
-    struct cli *c = a[0];
-    struct jbuf *jb = a[1];
+    struct message_out *mo = arg;
+    struct cli *c = mo->c;
+    struct jbuf *jb = mo->jb;
     if (jb) {
         jb_obj_begin(jb);
         jb_key(jb, "key");
@@ -73,8 +84,10 @@ static int print_message(const struct store_message *m, void *arg)
     struct store_customer cu;
     cli_time(m->created, when, sizeof when);
     const char *who = store_customer_get(c->s, m->customer, &cu) == 0 && !cu.forgotten ? cu.name : m->customer;
-    printf("%s  %-10s %-8s %-2s %-10s %s  %s\n", when, m->trigger, m->channel, m->lang,
-           store_msg_status_name(m->status), who, store_reason_text(m->reason));
+    char rest[STORE_TEXT_MAX * 8 + 8];
+    snprintf(rest, sizeof rest, "%s  %s", who, store_reason_text(m->reason));
+    out_row(mo->o, (struct out_val[]){ { 0, when }, { 0, m->trigger }, { 0, m->channel }, { 0, m->lang },
+                                       { 0, store_msg_status_name(m->status) }, { 0, rest } });
     return 0;
 }
 
@@ -86,10 +99,10 @@ static int show_message(struct cli *c, const char *key)
         return cli_store_fail(c);
     if (c->json) {
         struct jbuf jb;
-        void *arg[2] = { c, &jb };
+        struct message_out mo = { c, &jb, NULL };
         jb_init(&jb);
         jb_arr_begin(&jb);
-        print_message(&m, arg);
+        print_message(&m, &mo);
         jb_arr_end(&jb);
         return cli_print_json(&jb);
     }
@@ -331,8 +344,10 @@ static int list(struct cli *c, struct cmd_args *a)
     struct store_message_filter f = { .status = (int)a->number[0], .trigger = cmd_opt(a, "trigger"),
                                       .limit = (int)a->number[1], .customer = a->cu ? a->cu->id : NULL };
     struct jbuf jb;
-    void *arg[2] = { c, cli_list_begin(c, &jb) };
-    return cli_list_end(c, &jb, store_message_list(c->s, &f, print_message, arg));
+    struct out o;
+    struct message_out mo = { c, cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, MESSAGE_COLS, MESSAGE_WIDTHS, NCOLS(MESSAGE_COLS));
+    return out_list_end(&o, &jb, store_message_list(c->s, &f, print_message, &mo));
 }
 
 static const struct cmd_entry MESSAGE_VERBS[] = {

@@ -148,8 +148,6 @@ struct ctx {
     const char *segment, *by, *date;
 };
 
-#define NCOLS(a) ((int)(sizeof a / sizeof a[0]))
-
 /* How the report presents a summary figure of each kind. */
 static enum out_kind figure_kind(const struct store_figure *f)
 {

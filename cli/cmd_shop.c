@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "output.h"
 
 static const char *role_name(enum store_role r)
 {
@@ -137,7 +138,12 @@ const struct cmd_entry cmd_program_entry = {
     .verbs = PROGRAM_VERBS,
 };
 
-struct staff_out { struct cli *c; struct jbuf *jb; };
+struct staff_out { struct cli *c; struct jbuf *jb; struct out *o; };
+
+static const struct out_col STAFF_COLS[] = {
+    { "name", NULL, OUT_TEXT, false }, { "role", NULL, OUT_TEXT, false }, { "state", NULL, OUT_TEXT, false },
+};
+static const int STAFF_WIDTHS[] = { 30, 10, 0 };
 
 /* A manager's action on one named thing: act, say it is done. */
 __attribute__((format(printf, 4, 0)))
@@ -183,7 +189,7 @@ static int print_staff(const struct store_staff *m, void *arg)
             store_wait_text(g.wait_until - store_now(so->c->s), wait, sizeof wait);
             snprintf(state, sizeof state, _("too many wrong PINs: next try in %s"), wait);
         }
-        printf("%-30s %-10s %s\n", m->name, role_name(m->role), state);
+        out_row(so->o, (struct out_val[]){ { 0, m->name }, { 0, role_name(m->role) }, { 0, state } });
     }
     return 0;
 }
@@ -192,8 +198,10 @@ static int staff_list(struct cli *c, struct cmd_args *a)
 {
     (void)a;
     struct jbuf jb;
-    struct staff_out so = { c, cli_list_begin(c, &jb) };
-    return cli_list_end(c, &jb, store_staff_list(c->s, print_staff, &so));
+    struct out o;
+    struct staff_out so = { c, cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, STAFF_COLS, STAFF_WIDTHS, NCOLS(STAFF_COLS));
+    return out_list_end(&o, &jb, store_staff_list(c->s, print_staff, &so));
 }
 
 /* --role, into a->number[0]. */
@@ -267,9 +275,20 @@ const struct cmd_entry cmd_staff_entry = {
     .store = CMD_OPEN, .verbs = STAFF_VERBS,
 };
 
+/* The tables of 'reward list' and 'promo list': the last cell is the rest
+ * of the line as it always was, unpadded. */
+static const struct out_col LISTING_COLS[] = {
+    { "id", NULL, OUT_TEXT, false }, { "name", NULL, OUT_TEXT, false }, { "price", NULL, OUT_TEXT, false },
+    { "rest", NULL, OUT_TEXT, false },
+};
+static const int REWARD_WIDTHS[] = { 8, 32, 14, 0 };
+
+struct reward_out { struct jbuf *jb; struct out *o; };
+
 static int print_reward(const struct store_reward *r, void *arg)
 {
-    struct jbuf *jb = arg;
+    struct reward_out *ro = arg;
+    struct jbuf *jb = ro->jb;
     if (jb) {
         jb_obj_begin(jb);
         jb_key(jb, "id");
@@ -296,17 +315,19 @@ static int print_reward(const struct store_reward *r, void *arg)
     if (r->tier[0])
         /* TRANSLATORS: who may redeem a reward kept for a tier: "Gold and above". */
         snprintf(perk, sizeof perk, _("%s and above"), r->tier);
-    /* Padded by what the terminal shows, not by bytes: "punktów", "Pod Lipą". */
-    printf("%-8s %-*s %-*s %s%s%s\n", r->id, 32 + (int)strlen(r->name) - utf8_width(r->name), r->name,
-           14 + (int)strlen(price) - utf8_width(price), price, perk, perk[0] && r->retired ? "  " : "",
-           r->retired ? _("retired") : "");
+    char rest[256];
+    snprintf(rest, sizeof rest, "%s%s%s", perk, perk[0] && r->retired ? "  " : "", r->retired ? _("retired") : "");
+    out_row(ro->o, (struct out_val[]){ { 0, r->id }, { 0, r->name }, { 0, price }, { 0, rest } });
     return 0;
 }
 
 static int reward_list(struct cli *c, struct cmd_args *a)
 {
     struct jbuf jb;
-    return cli_list_end(c, &jb, store_reward_list(c->s, cmd_flag(a, "all"), print_reward, cli_list_begin(c, &jb)));
+    struct out o;
+    struct reward_out ro = { cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, LISTING_COLS, REWARD_WIDTHS, NCOLS(LISTING_COLS));
+    return out_list_end(&o, &jb, store_reward_list(c->s, cmd_flag(a, "all"), print_reward, &ro));
 }
 
 static int reward_add(struct cli *c, struct cmd_args *a)
@@ -382,7 +403,10 @@ static int parse_days(const char *t, int *out)
     return 0;
 }
 
-struct promo_out { struct jbuf *jb; const char *lang; };
+/* "×1,5" takes 6 columns: the sign and the multiplier's five. */
+static const int PROMO_WIDTHS[] = { 8, 26, 6, 0 };
+
+struct promo_out { struct jbuf *jb; const char *lang; struct out *o; };
 
 static int print_promo(const struct store_promo *p, void *arg)
 {
@@ -428,19 +452,23 @@ static int print_promo(const struct store_promo *p, void *arg)
     char perk[128] = "";
     if (p->tier[0])
         snprintf(perk, sizeof perk, _("%s and above"), p->tier);
-    printf("%-8s %-26s ×%-5s %s %02d:%02d-%02d:%02d %s%s%s %s %s%s%s\n", p->id, p->name,
-           mult, days[0] ? days : _("every day"),
-           p->start_minute / 60, p->start_minute % 60, p->end_minute / 60, p->end_minute % 60,
-           p->from, p->from[0] || p->to[0] ? ".." : "", p->to, p->category, perk,
-           perk[0] && p->ended ? " " : "", p->ended ? _("ended") : "");
+    char times[64], rest[512];
+    snprintf(times, sizeof times, "×%s", mult);
+    snprintf(rest, sizeof rest, "%s %02d:%02d-%02d:%02d %s%s%s %s %s%s%s", days[0] ? days : _("every day"),
+             p->start_minute / 60, p->start_minute % 60, p->end_minute / 60, p->end_minute % 60,
+             p->from, p->from[0] || p->to[0] ? ".." : "", p->to, p->category, perk,
+             perk[0] && p->ended ? " " : "", p->ended ? _("ended") : "");
+    out_row(po->o, (struct out_val[]){ { 0, p->id }, { 0, p->name }, { 0, times }, { 0, rest } });
     return 0;
 }
 
 static int promo_list(struct cli *c, struct cmd_args *a)
 {
     struct jbuf jb;
-    struct promo_out po = { cli_list_begin(c, &jb), c->lang };
-    return cli_list_end(c, &jb, store_promo_list(c->s, cmd_flag(a, "all"), print_promo, &po));
+    struct out o;
+    struct promo_out po = { cli_list_begin(c, &jb), c->lang, &o };
+    out_begin_plain(&o, c, LISTING_COLS, PROMO_WIDTHS, NCOLS(LISTING_COLS));
+    return out_list_end(&o, &jb, store_promo_list(c->s, cmd_flag(a, "all"), print_promo, &po));
 }
 
 /* The multiplier, days and times, into a->number[0..3]. */
@@ -532,7 +560,15 @@ const struct cmd_entry cmd_expire_entry = {
     .max = 1, .store = CMD_OPEN, .login = CMD_STAFF, .customer_arg = true, .run = expire,
 };
 
-struct event_print { struct cli *c; struct jbuf *jb; };
+/* The table of 'tally events': what the event did, its amount and its
+ * reason are the rest of the line, as they always were. */
+static const struct out_col EVENT_COLS[] = {
+    { "ref", NULL, OUT_TEXT, false }, { "when", NULL, OUT_TEXT, false }, { "type_text", NULL, OUT_TEXT, false },
+    { "customer", NULL, OUT_TEXT, false }, { "rest", NULL, OUT_TEXT, false },
+};
+static const int EVENT_WIDTHS[] = { 14, 0, 16, 12, 0 };
+
+struct event_print { struct cli *c; struct jbuf *jb; struct out *o; };
 
 static int print_event(const struct store_event *ev, void *arg)
 {
@@ -578,11 +614,13 @@ static int print_event(const struct store_event *ev, void *arg)
         return 0;
     }
     cli_time(ev->wall, when, sizeof when);
-    char effect[64];
-    const char *type = store_event_type_text(ev->type);
-    printf("%-14s %s %-*s %-12s %s %12s %s\n", ref, when, 16 + (int)strlen(type) - utf8_width(type), type,
-           ev->customer, store_effect_text(ev, effect, sizeof effect),
-           ev->spend ? cli_amount(p->c, ev->spend, amount) : "", store_reason_text(ev->reason));
+    char effect[64], rest[STORE_TEXT_MAX * 4 + 160];
+    const char *spend = ev->spend ? cli_amount(p->c, ev->spend, amount) : "";
+    /* The amount right-aligned in 12 terminal columns: "12,50 zł" is 9 bytes, 8 columns. */
+    snprintf(rest, sizeof rest, "%s %*s %s", store_effect_text(ev, effect, sizeof effect),
+             12 + (int)strlen(spend) - text_columns(spend), spend, store_reason_text(ev->reason));
+    out_row(p->o, (struct out_val[]){ { 0, ref }, { 0, when }, { 0, store_event_type_text(ev->type) },
+                                      { 0, ev->customer }, { 0, rest } });
     return 0;
 }
 
@@ -602,8 +640,10 @@ static int events(struct cli *c, struct cmd_args *a)
     struct store_event_filter f = { .type = cmd_opt(a, "type"), .limit = (int)a->number[0],
                                     .customer = a->cu ? a->cu->id : NULL };
     struct jbuf jb;
-    struct event_print p = { c, cli_list_begin(c, &jb) };
-    return cli_list_end(c, &jb, store_list_events(c->s, &f, print_event, &p));
+    struct out o;
+    struct event_print p = { c, cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, EVENT_COLS, EVENT_WIDTHS, NCOLS(EVENT_COLS));
+    return out_list_end(&o, &jb, store_list_events(c->s, &f, print_event, &p));
 }
 
 const struct cmd_entry cmd_events_entry = {

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "i18n.h"
+#include "output.h"
 #include "sync/sync.h"
 #include "util/util.h"
 
@@ -217,7 +218,13 @@ const struct cmd_entry cmd_sync_entry = {
     .min = 1, .max = 1, .count_error = N_("say 'status'; see 'tally sync --help'"), .verbs = SYNC_VERBS,
 };
 
-struct till_list { struct cli *c; struct jbuf *jb; };
+struct till_list { struct cli *c; struct jbuf *jb; struct out *o; };
+
+static const struct out_col TILL_COLS[] = {
+    { "till", NULL, OUT_TEXT, false }, { "name", NULL, OUT_TEXT, false }, { "address", NULL, OUT_TEXT, false },
+    { "public_key", NULL, OUT_TEXT, false }, { "note", NULL, OUT_TEXT, false },
+};
+static const int TILL_WIDTHS[] = { 9, 20, 22, 0, 0 };
 
 static int print_till(const struct store_till *t, void *arg)
 {
@@ -241,9 +248,10 @@ static int print_till(const struct store_till *t, void *arg)
         jb_bool(l->jb, t->removed);
         jb_obj_end(l->jb);
     } else {
-        printf("%-9s %-20.20s %-22s %s %s\n", t->origin, t->name[0] ? t->name : "-",
-               t->address[0] ? t->address : "-", z85,
-               self ? _("(this till)") : t->removed ? _("(removed)") : "");
+        char name[STORE_TEXT_MAX * 4 + 1];
+        out_clip(t->name[0] ? t->name : "-", 20, name, sizeof name);
+        out_row(l->o, (struct out_val[]){ { 0, t->origin }, { 0, name }, { 0, t->address[0] ? t->address : "-" },
+                                          { 0, z85 }, { 0, self ? _("(this till)") : t->removed ? _("(removed)") : "" } });
     }
     return 0;
 }
@@ -329,8 +337,10 @@ static int till_join(struct cli *c, struct cmd_args *a)
 static int till_list(struct cli *c, struct cmd_args *a)
 {
     struct jbuf jb;
-    struct till_list l = { c, cli_list_begin(c, &jb) };
-    return cli_list_end(c, &jb, store_till_list(c->s, cmd_flag(a, "all"), print_till, &l));
+    struct out o;
+    struct till_list l = { c, cli_list_begin(c, &jb), &o };
+    out_begin_plain(&o, c, TILL_COLS, TILL_WIDTHS, NCOLS(TILL_COLS));
+    return out_list_end(&o, &jb, store_till_list(c->s, cmd_flag(a, "all"), print_till, &l));
 }
 
 static int till_remove(struct cli *c, struct cmd_args *a)

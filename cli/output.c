@@ -31,6 +31,18 @@ static const char *code_text(const struct out_col *col, const char *code)
 
 
 
+void out_clip(const char *s, int columns, char *buf, size_t sz)
+{
+    snprintf(buf, sz, "%s", s);
+    size_t len = strlen(buf);
+    while (len > 0 && text_columns(buf) > columns) {
+        do
+            len--;
+        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80);
+        buf[len] = '\0';
+    }
+}
+
 void out_day(int64_t days, char out[16])
 {
     int y, m, d;
@@ -118,6 +130,13 @@ void out_begin(struct out *o, struct cli *c, enum out_format fmt, const char *re
     jb_arr_begin(&o->rows);
 }
 
+void out_begin_plain(struct out *o, struct cli *c, const struct out_col *cols, const int *min_width, int ncols)
+{
+    out_begin(o, c, OUT_TABLE, NULL, NULL, NULL, cols, ncols);
+    o->plain = true;
+    o->min_width = min_width;
+}
+
 static void csv_header(struct out *o)
 {
     if (o->header_done)
@@ -160,7 +179,7 @@ void out_title(struct out *o)
  * cell's code (JSON and CSV keep the code: they are read by machines). */
 void out_row_shown(struct out *o, const struct out_val *v, const char *const *shown)
 {
-    char buf[STORE_TEXT_MAX * 4 + 64];
+    char buf[STORE_TEXT_MAX * 8 + 256];     /* a name and a reason, with what came before them on the line */
     if (o->fmt == OUT_CSV) {
         csv_header(o);
         for (int i = 0; i < o->ncols; i++) {
@@ -296,9 +315,12 @@ static void print_table(struct out *o)
         o->failed = true;
         return;
     }
-    for (int i = 0; i < o->ncols; i++)
-        if (!o->cols[i].prev)
+    const char *gap = o->plain ? " " : "  ";
+    for (int i = 0; i < o->ncols; i++) {
+        w[i] = o->min_width ? o->min_width[i] : 0;
+        if (!o->cols[i].prev && !o->plain && text_columns(_(o->cols[i].label)) > w[i])
             w[i] = text_columns(_(o->cols[i].label));
+    }
     for (size_t r = 0; r < o->nrows; r++) {
         for (int i = 0; i < o->ncols; i++) {
             if (o->cols[i].prev)
@@ -310,20 +332,21 @@ static void print_table(struct out *o)
                 w[i] = need;
         }
     }
-    for (int i = 0; i < o->ncols; i++) {
+    for (int i = 0; i < o->ncols && !o->plain; i++) {
         if (o->cols[i].prev)
             continue;
         if (i)
-            fputs("  ", stdout);
+            fputs(gap, stdout);
         pad(_(o->cols[i].label), i + 1 < o->ncols ? w[i] : 0, o->cols[i].kind != OUT_TEXT);
     }
-    putchar('\n');
+    if (!o->plain)
+        putchar('\n');
     for (size_t r = 0; r < o->nrows; r++) {
         for (int i = 0; i < o->ncols; i++) {
             if (o->cols[i].prev)
                 continue;
             if (i)
-                fputs("  ", stdout);
+                fputs(gap, stdout);
             bool right = o->cols[i].kind != OUT_TEXT, last = i + 1 >= o->ncols;
             if (!last && o->cols[i + 1].prev) {
                 char both[2 * (STORE_TEXT_MAX * 4 + 64)];
@@ -395,3 +418,10 @@ int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), v
     return o->failed ? cli_fail(_("out of memory")) : 0;
 }
 
+
+int out_list_end(struct out *o, struct jbuf *jb, int rc)
+{
+    int out_rc = out_end(o, rc, NULL, NULL);
+    int list_rc = cli_list_end(o->c, jb, rc);
+    return rc != 0 || out_rc == 0 ? list_rc : out_rc;
+}

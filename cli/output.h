@@ -18,6 +18,8 @@
 
 #include "cli.h"
 
+#define NCOLS(a) ((int)(sizeof a / sizeof a[0]))
+
 enum out_format { OUT_TABLE, OUT_CSV, OUT_JSON };
 
 /* OUT_NUM: text already formatted, aligned as a number; OUT_SCORE: tenths
@@ -50,6 +52,8 @@ struct out {
     const char *title;      /* table: printed with the table, once it is known to work */
     bool header_done;       /* CSV: printed before the first row */
     bool vertical;          /* table: a block per row, a line per figure */
+    bool plain;             /* table: no header, columns one space apart */
+    const int *min_width;   /* plain table: per column, at least this many terminal columns */
     bool failed;
 };
 
@@ -59,6 +63,14 @@ struct out {
 void out_begin(struct out *o, struct cli *c, enum out_format fmt, const char *report,
                const char *title, const struct store_report_query *q,
                const struct out_col *cols, int ncols);
+/* A table without a header line, columns one space apart and each at
+ * least min_width[i] terminal columns wide: the look the command listings
+ * always had, now measured in terminal columns, not bytes. Their JSON
+ * stays the command's own (cli_list_begin). */
+void out_begin_plain(struct out *o, struct cli *c, const struct out_col *cols, const int *min_width, int ncols);
+/* Ends a listing begun with cli_list_begin and out_begin_plain: its JSON
+ * array, or its table, or the store's error rc (and no half table). */
+int out_list_end(struct out *o, struct jbuf *jb, int rc);
 /* Adds a row of ncols values. shown: NULL, or per column what the table
  * says instead of a text cell's code (JSON and CSV keep the code). */
 void out_row(struct out *o, const struct out_val *v);
@@ -74,6 +86,9 @@ int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), v
 void out_title(struct out *o);
 /* A value of column col as the listing's format writes it, into buf. */
 void out_value(struct out *o, const struct out_col *col, const struct out_val *v, char *buf, size_t sz);
+/* s cut to at most columns terminal columns, at a character's boundary
+ * (never half of ł), into buf. */
+void out_clip(const char *s, int columns, char *buf, size_t sz);
 /* Days since 1970-01-01 as "2026-11-05". */
 void out_day(int64_t days, char out[16]);
 

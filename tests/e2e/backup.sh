@@ -122,6 +122,8 @@ fi
 # Damage is found and said in words.
 sql "UPDATE customers SET points = points + 500 WHERE phone = '600000001'"
 refuse "a balance changed by hand is found" "is not the sum of their events" $T check
+refuse "in Polish the error is a BŁĄD" "BŁĄD" env LANG=pl_PL.UTF-8 $T check
+aligned "and its message lines up with the others" '^[^ ]+ +([^ ])'
 sql "UPDATE customers SET points = points - 500 WHERE phone = '600000001'"
 sql "UPDATE events SET data = '{\"items\":99}' WHERE type = 'earn' AND origin = '$NEW'"
 refuse "an event changed by hand is found" "does not match its content hash" $T check

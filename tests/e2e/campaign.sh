@@ -75,6 +75,8 @@ code2=$(sql "SELECT coupon || ' ' || customer FROM campaign_members WHERE coupon
 refuse "its other coupons stop working" "expired" $T coupon redeem "${code2% *}" --card "${code2#* }"
 run "list after the stop" $T --format json campaign list
 has "stopped in JSON" '"status":"stopped"'
+run "list in Hungarian, one campaign stopped (leállítva), one running (fut)" env LANG=hu_HU.UTF-8 $T campaign list
+aligned "the columns after the status line up" '[0-9]{4}-[0-9]{2}-[0-9]{2} – '
 run "the ledger is sound" $T check
 
 # The result, against an oracle apart from the C code (Welch's t in
@@ -83,6 +85,8 @@ run "the ledger is sound" $T check
 # once in two.
 run "an experiment on everyone" $T campaign create Result --segment all --variants "A=coupon:5.00,B=points:20" \
     --holdout 30% --expires 30d
+run "its arms" $T campaign show result
+aligned "the members of '5.00 zł off' line up with those of '20 points'" ' ([0-9]+ members?)$'
 $T program set limits.per_day 0 >/dev/null
 i=0
 for row in $(sql "SELECT m.customer || ':' || m.arm FROM campaign_members m JOIN campaigns c ON c.id = m.campaign

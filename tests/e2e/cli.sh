@@ -150,6 +150,9 @@ has "10% off" "10% off"
 refuse "a coupon is single use" "used already" B $T coupon redeem "$CODE" --card "$CARD"
 refuse "an expiry in the past is refused" "future" M $T coupon issue --discount 5 --expires 2020-01-01
 refuse "a made-up coupon" "no coupon" B $T coupon redeem ABCD-EFGH --card "$CARD"
+run "a coupon for anyone" M $T coupon issue --discount 5
+run "the coupon list in Hungarian: 'bárki' (anyone) beside Łukasz's" env LANG=hu_HU.UTF-8 $T coupon list
+aligned "the days the coupons end line up" ' ([0-9]{4}-[0-9]{2}-[0-9]{2})'
 
 # --- NPS, events, digest ---------------------------------------------------
 run "an NPS answer" B $T nps "$CARD" 9

@@ -16,6 +16,8 @@ run "promo list" $T promo list
 has "it lists the running promotion, its multiplier as ×2" "Double  *×2 "
 run "a sale during it" B $T earn "$CARD" 10,00
 has "earns double points" "+20 points"
+run "the event log" $T events --limit 4
+aligned "an amount in zł fills its 12 columns as a blank one does" '( )$'
 run "the promotion ends" M $T promo end Double
 run "promo list after the end" $T promo list
 same "it is no longer listed as running" "$(printf '%s\n' "$OUT" | grep -c Double)" 0
@@ -24,6 +26,10 @@ has "but kept as ended" "Double.*ended"
 run "a sale after it" B $T earn "$CARD" 10,00
 has "earns single points again" "+10 points"
 refuse "ending it twice is refused" "no running" M $T promo end Double
+M $T promo add "Szczęśliwa godzina" --multiplier 1.5 >/dev/null
+M $T promo end "Szczęśliwa godzina" >/dev/null
+run "promo list --all with an accented name" $T promo list --all
+aligned "the multipliers line up after Szczęśliwa godzina" ' (×)'
 
 # --- staff list and disable -----------------------------------------------
 run "staff list" $T staff list
@@ -36,6 +42,9 @@ has "he is listed as disabled" "Bogdan.*disabled"
 same "the disable is a staff event by Mira" \
     "$(sql "SELECT s.name FROM events e JOIN staff s ON s.id = e.staff WHERE e.type = 'staff' AND json_extract(e.data, '$.disabled') = 1")" Mira
 M env TALLY_NEW_PIN=3333 $T staff add Ioana --role barista >/dev/null
+M env TALLY_NEW_PIN=4444 $T staff add "Łucja Győri" --role barista >/dev/null
+run "staff list with accented names" $T staff list
+aligned "the role column lines up after Łucja Győri" ' (?:barista|manager)(?: |$)'
 I() { as Ioana 3333 "$@"; }
 
 # --- customer edit --------------------------------------------------------

@@ -45,6 +45,19 @@ has() {
     if printf '%s\n' "$OUT" | grep -q -- "$2"; then pass "$1"; else fail "$1: no '$2' in: $OUT"; fi
 }
 
+# aligned WHAT REGEX: in every line of $OUT where REGEX (Python) matches, it
+# (or its group, if it has one) starts at the same character column - a
+# table whose widths were counted in bytes shifts the lines with ł or ő.
+aligned() {
+    cols=$(printf '%s\n' "$OUT" | python3 -c 'import re, sys
+print(" ".join(sorted({str(m.start(1 if m.re.groups else 0)) for l in sys.stdin.buffer.read().decode().splitlines()
+                      for m in [re.search(sys.argv[1], l)] if m})))' "$2")
+    case $cols in
+    *" "* | "") fail "$1: '$2' at columns '$cols' in: $OUT" ;;
+    *) pass "$1" ;;
+    esac
+}
+
 same() {
     if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: '$2' != '$3'"; fi
 }

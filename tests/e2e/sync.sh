@@ -100,7 +100,7 @@ join() {    # join X NAME
     start "$1"
 }
 join b "Kasa 2"
-join c "Kasa 3"
+join c "Kasa trzecia, przy ścianie"
 converged "three tills hold the shop"
 
 # A wrong PIN at C is an event like any other: it reaches A's staff report,
@@ -113,6 +113,8 @@ same "the PIN is in no till's database" "$(for d in "$A" "$B" "$C"; do sqlite3 "
 run "till list on C" "$T" --db "$C" till list
 has "C knows A" "$(echo "$ADDR_A")"
 has "C knows B" "Kasa 2"
+has "C's name is cut to 20 columns, at a whole letter" "Kasa trzecia, przy ś  *127"
+aligned "the till list's columns line up after it" ' (127\.0\.0\.1:)'
 # A used token is refused by A itself. With no invitation open A's join
 # port answers nobody (a time-out proves nothing), so open another one
 # and try until A answers.
