@@ -560,15 +560,7 @@ const struct cmd_entry cmd_expire_entry = {
     .max = 1, .store = CMD_OPEN, .login = CMD_STAFF, .customer_arg = true, .run = expire,
 };
 
-/* The table of 'tally events': what the event did, its amount and its
- * reason are the rest of the line, as they always were. */
-static const struct out_col EVENT_COLS[] = {
-    { "ref", NULL, OUT_TEXT, false }, { "when", NULL, OUT_TEXT, false }, { "type_text", NULL, OUT_TEXT, false },
-    { "customer", NULL, OUT_TEXT, false }, { "rest", NULL, OUT_TEXT, false },
-};
-static const int EVENT_WIDTHS[] = { 14, 0, 16, 12, 0 };
-
-struct event_print { struct cli *c; struct jbuf *jb; struct out *o; };
+struct event_print { struct cli *c; struct jbuf *jb; };
 
 static int print_event(const struct store_event *ev, void *arg)
 {
@@ -614,13 +606,15 @@ static int print_event(const struct store_event *ev, void *arg)
         return 0;
     }
     cli_time(ev->wall, when, sizeof when);
-    char effect[64], rest[STORE_TEXT_MAX * 4 + 160];
-    const char *spend = ev->spend ? cli_amount(p->c, ev->spend, amount) : "";
-    /* The amount right-aligned in 12 terminal columns: "12,50 zł" is 9 bytes, 8 columns. */
-    snprintf(rest, sizeof rest, "%s %*s %s", store_effect_text(ev, effect, sizeof effect),
-             12 + (int)strlen(spend) - text_columns(spend), spend, store_reason_text(ev->reason));
-    out_row(p->o, (struct out_val[]){ { 0, ref }, { 0, when }, { 0, store_event_type_text(ev->type) },
-                                      { 0, ev->customer }, { 0, rest } });
+    char effect[64];
+    const char *type = store_event_type_text(ev->type);
+    /* Printed as it is read (a whole log can be millions of lines: not
+     * through cli/output.c, which holds a table until its widths are
+     * known), padded by terminal columns ("zł" is 3 bytes in 2). */
+    const char *sum = ev->spend ? cli_amount(p->c, ev->spend, amount) : "";
+    printf("%-14s %s %-*s %-12s %s %*s %s\n", ref, when, 16 + (int)strlen(type) - utf8_width(type), type,
+           ev->customer, store_effect_text(ev, effect, sizeof effect), 12 + (int)strlen(sum) - utf8_width(sum), sum,
+           store_reason_text(ev->reason));
     return 0;
 }
 
@@ -640,10 +634,8 @@ static int events(struct cli *c, struct cmd_args *a)
     struct store_event_filter f = { .type = cmd_opt(a, "type"), .limit = (int)a->number[0],
                                     .customer = a->cu ? a->cu->id : NULL };
     struct jbuf jb;
-    struct out o;
-    struct event_print p = { c, cli_list_begin(c, &jb), &o };
-    out_begin_plain(&o, c, EVENT_COLS, EVENT_WIDTHS, NCOLS(EVENT_COLS));
-    return out_list_end(&o, &jb, store_list_events(c->s, &f, print_event, &p));
+    struct event_print p = { c, cli_list_begin(c, &jb) };
+    return cli_list_end(c, &jb, store_list_events(c->s, &f, print_event, &p));
 }
 
 const struct cmd_entry cmd_events_entry = {
