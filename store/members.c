@@ -38,6 +38,9 @@
 #define MS_90D (90 * DAY_MS)
 #define MS_365D (365 * DAY_MS)
 
+/* The moments the figures are taken before: T2, T1, T3, T4, T5. */
+enum { AT_END, AT_START, AT_PREV, AT_YEAR, AT_PREV_YEAR, NAT };
+
 struct member {
     char id[STORE_ID_LEN + 1];
     int64_t joined;             /* at enrolment, or at an earlier first purchase */
@@ -47,14 +50,10 @@ struct member {
      * read add up to for each moment of at[], and the latest visit read
      * before T2 and T1. */
     int64_t sv, ss, sfirst, slast;
-    int64_t rv[5], rs[5], rlast[2];
+    int64_t rv[NAT], rs[NAT], rlast[2];
     bool logged;                /* has rows in the log: the history path */
     int seg1, seg0;             /* seg0 -1: no member yet at T1 */
-    bool out;                   /* with --till: never bought there */
 };
-
-/* The moments the figures are taken before: T2, T1, T3, T4, T5. */
-enum { AT_END, AT_START, AT_PREV, AT_YEAR, AT_PREV_YEAR, NAT };
 
 struct members {
     struct member *m;
@@ -509,24 +508,19 @@ static int rank_members(store *s, struct members *ms)
         free(v0);
         return store_fail(s, _("out of memory"));
     }
-    size_t n = 0;
+    size_t n = ms->n;
     int64_t h1 = 0, h0 = 0;
-    for (size_t i = 0; i < ms->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct member *m = &ms->m[i];
-        if (m->out)
-            continue;
-        v1[n] = m->m1;
-        v0[n] = key0(ms, m);
+        v1[i] = m->m1;
+        v0[i] = key0(ms, m);
         h1 += m->m1 > 0;
         h0 += m->m0 > 0 && m->joined < ms->at[AT_START] && (!ms->till || m->n0 > 0);
-        n++;
     }
     qsort(v1, n, sizeof *v1, cmp_desc);
     qsort(v0, n, sizeof *v0, cmp_desc);
     for (size_t i = 0; i < ms->n; i++) {
         struct member *m = &ms->m[i];
-        if (m->out)
-            continue;
         m->r1 = rank_of(v1, n, m->m1);
         m->r0 = rank_of(v0, n, key0(ms, m));
         m->h1 = h1;
