@@ -444,8 +444,6 @@ static int logged_pass(store *s, struct members *ms, const char *till, const str
         struct member *m = member_of(ms, lg[a].customer);
         if (!m)
             continue;
-        m->f1 = m->l1 = m->l0 = NONE;
-        m->n1 = m->n0 = m->vp = m->vq = m->sp = m->sq = m->m1 = m->m0 = 0;
         sqlite3_bind_int64(st, 1, ms->at[AT_END]);
         bind_text(st, 2, till);
         bind_text(st, 3, m->id);
