@@ -28,7 +28,7 @@ count() {   # $1: label, $2: seconds taken; reads the log for PASS:/FAIL: lines
     f=$(grep -c '^FAIL: ' "$log")
     passed=$((passed + p))
     failed=$((failed + f))
-    grep '^FAIL: ' "$log" | sed "s|^|  [$1] |"
+    grep '^FAIL: ' "$log" | sed "s|^|  [$1] |" | tee -a "$tmp/failures"
     printf '%-40s %4d passed %4d failed %5ss\n' "$1" "$p" "$f" "${2:-}"
 }
 
@@ -50,9 +50,10 @@ suite() {
         f=$(grep -c '^\[  FAILED  \] [a-z_]' "$log")
         if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
             f=1     # crashed or a sanitizer stopped it
+            echo "  [$name] crashed (exit $rc)" >>"$tmp/failures"
             tail -n 20 "$log" | sed "s|^|  [$name] |"
         fi
-        grep '^\[  FAILED  \] [a-z_]' "$log" | sed "s|^|  [$name] |"
+        grep '^\[  FAILED  \] [a-z_]' "$log" | sed "s|^|  [$name] |" | tee -a "$tmp/failures"
         grep -B2 -A8 'ERROR: \|runtime error' "$log" | head -n 30 | sed "s|^|  [$name] |"
         passed=$((passed + p))
         failed=$((failed + f))
@@ -119,6 +120,11 @@ for f in build/fuzz/fuzz_*; do
     rm -rf "$corpus"
     count "$(basename "$f")" $(($(date +%s) - start))
 done
+
+if [ -s "$tmp/failures" ]; then
+    echo "failed:"
+    cat "$tmp/failures"
+fi
 
 # What the total is made of: the same checks once per build, so nobody
 # reads it as that many distinct checks.
