@@ -951,7 +951,11 @@ static int derive(store *s, const struct store_event *ev)
     if (strcmp(t, "coupon") == 0) {
         if (json_text(s, ev->data, "code", id, sizeof id) != 0)
             return store_fail(s, "coupon without code");
-        if (lww_fields(s, &COUPON, id, ev->data, ev) != 0)
+        /* Its uses held count as what it gives (rollup.c). */
+        char reward[STORE_ID_LEN + 1];
+        int64_t discount;
+        if (rollup_coupon_class(s, id, reward, &discount) != 0 || lww_fields(s, &COUPON, id, ev->data, ev) != 0 ||
+            rollup_coupon_changed(s, id, reward, discount) != 0)
             return -1;
         return campaign_derive(s, ev);
     }

@@ -58,6 +58,38 @@ struct stmt_slot {
  * index events_use (schema.c) and of the query that uses it (report.c). */
 #define USE_TYPES "(type = 'redeem' OR type = 'pay' OR type = 'coupon_use')"
 
+/* What one use gives up, by kind (k) and what it was (id): a redemption
+ * of a catalog reward (1: its points and stamps), a coupon (2: its reward,
+ * 'amount' with the amount off, or 'percent'), points as payment (3: the
+ * points, and the discount they paid), store credit spent (4). A coupon
+ * not held yet, or a percentage, is worth nothing known. The rows of the
+ * uses in `used`, a CTE of events with their origin; report.c reads them
+ * for a period, schema.c sums them into roll_use by hour, and rollup.c
+ * keeps roll_use as uses, coupons and voids arrive. ?C, ?R, ?D below are
+ * the coupon's code, reward and discount. */
+#define USE_COUPON_ID(reward, discount) \
+    "CASE WHEN " reward " <> '' THEN " reward " WHEN " discount " > 0 THEN 'amount' ELSE 'percent' END"
+#define USE_COUPON_VAL(reward, discount) "CASE WHEN " reward " = '' THEN " discount " ELSE 0 END"
+#define USE_ROWS \
+    " rows AS (SELECT 1 AS k, coalesce(json_extract(data, '$.reward'), '') AS id, origin, wall," \
+    "   -points AS p, -stamps AS st, 0 AS val FROM used WHERE type = 'redeem'" \
+    "  UNION ALL SELECT 2, " USE_COUPON_ID("coalesce(c.reward, '')", "coalesce(c.discount, 0)") "," \
+    "   u.origin, u.wall, 0, 0, " USE_COUPON_VAL("coalesce(c.reward, '')", "coalesce(c.discount, 0)") \
+    "   FROM used u LEFT JOIN coupons c ON c.code = json_extract(u.data, '$.code') WHERE u.type = 'coupon_use'" \
+    "  UNION ALL SELECT 3, '', origin, wall, -points, 0, coalesce(json_extract(data, '$.discount'), 0)" \
+    "   FROM used WHERE type = 'pay' AND points < 0" \
+    "  UNION ALL SELECT 4, '', origin, wall, 0, 0, -credit FROM used WHERE type = 'pay' AND credit < 0)"
+/* The uses of events e (with a condition on e) that no counted void
+ * takes back. An event's identity as one value for NOT IN: SQLite checks
+ * a row value (origin, seq) NOT IN (...) against the whole list for every
+ * row when it cannot prove the list free of NULLs - hours on a year of
+ * events - while one value gets an index built once. */
+#define USE_USED(cond) \
+    "voided AS MATERIALIZED (SELECT v.ref_origin || ':' || v.ref_seq AS k FROM events v" \
+    "  WHERE v.ref_origin <> '' AND v.type = 'void' AND " COUNTED("v") ")," \
+    " used AS (SELECT e.origin, e.wall, e.type, e.points, e.stamps, e.credit, e.data FROM events e" \
+    "  WHERE " USE_TYPES " AND " cond " AND e.origin || ':' || e.seq NOT IN (SELECT k FROM voided)),"
+
 #define ROLL_TILL_COLS 19
 #define ROLL_PENDING_MAX 64
 struct roll_pending {
@@ -331,6 +363,10 @@ int64_t campaign_multiplier(store *s, const char *customer, int64_t now);
  * an event that counted loses its occasion. */
 int rollup_event(store *s, const struct store_event *ev, bool counts, bool referred);
 int rollup_retract(store *s, const struct store_event *ev);
+/* A coupon's reward or discount changed (events.c, a coupon event): its
+ * uses move to what it now gives. */
+int rollup_coupon_changed(store *s, const char *code, const char *reward_was, int64_t discount_was);
+int rollup_coupon_class(store *s, const char *code, char reward[STORE_ID_LEN + 1], int64_t *discount);
 /* events.c lot_settle: a purchase's correction beyond the plain sum of
  * its events (points, stamps, credit, spend, visits), standing from the
  * moment of its latest event (wall, hlc). */

@@ -60,12 +60,6 @@
     " UNION ALL SELECT a.origin, a.seq, p.wall, 'earn', a.customer, a.points, a.stamps, a.credit," \
     "  a.spend, a.visits, 'standing' FROM lot_adjust a JOIN events p ON p.origin = a.origin AND p.seq = a.seq)"
 
-/* An event's identity as one value, for NOT IN: SQLite checks a row value
- * (origin, seq) NOT IN (...) against the whole list for every row when it
- * cannot prove the list free of NULLs - hours on a year of events - while
- * one value gets an index built once. */
-#define KEY(origin, seq) "(" origin " || ':' || " seq ")"
-
 /* Purchases that are no longer a visit: fully refunded or voided. */
 #define DEAD_CTE \
     "dead AS MATERIALIZED (SELECT lo, ls, min(lwall) AS wall, min(customer) AS customer" \
@@ -812,35 +806,28 @@ int store_segment_parse(const char *name)
 /* Redemptions in this period (from ?2) and the previous one (?1 to ?2), to
  * ?3; ?4 till. A redemption that was voided does not count. Rows: each
  * reward in the catalog, coupons by what they give (a reward, an amount
- * off, a percentage off), points as payment, store credit spent. */
+ * off, a percentage off), points as payment, store credit spent
+ * (internal.h USE_ROWS). From roll_use when the bounds are whole hours
+ * (?1 to ?3 in hours), else from the events. */
+#define REWARDS_OF(rows) \
+    " g AS (SELECT k, id, coalesce(sum(n) FILTER (WHERE at >= ?2), 0) AS n," \
+    "  coalesce(sum(p) FILTER (WHERE at >= ?2), 0) AS p, coalesce(sum(st) FILTER (WHERE at >= ?2), 0) AS st," \
+    "  coalesce(sum(val) FILTER (WHERE at >= ?2), 0) AS val," \
+    "  coalesce(sum(n) FILTER (WHERE at < ?2), 0) AS pn, coalesce(sum(p) FILTER (WHERE at < ?2), 0) AS pp," \
+    "  coalesce(sum(st) FILTER (WHERE at < ?2), 0) AS pst," \
+    "  coalesce(sum(val) FILTER (WHERE at < ?2), 0) AS pval" \
+    "  FROM (" rows " UNION ALL SELECT 1, id, NULL, 0, 0, 0, 0 FROM rewards WHERE name <> '') GROUP BY k, id)" \
+    " SELECT g.k, g.id, coalesce(r.name, ''), coalesce(r.points, 0), coalesce(r.stamps, 0)," \
+    "  g.n, g.p, g.st, g.val, g.pn, g.pp, g.pst, g.pval, coalesce(r.tier, '')" \
+    " FROM g LEFT JOIN rewards r ON r.id = g.id AND g.k IN (1, 2)" \
+    " WHERE g.k = 1 OR g.n > 0 OR g.pn > 0" \
+    " ORDER BY g.k, g.n DESC, g.pn DESC, coalesce(r.name, g.id), g.id"
 static const char SQL_REWARDS[] =
-    "WITH voided AS MATERIALIZED (SELECT v.ref_origin AS o, v.ref_seq AS q FROM events v"
-    "  WHERE v.ref_origin <> '' AND v.type = 'void' AND " COUNTED("v") "),"
-    " used AS (SELECT e.wall, e.type, e.points, e.stamps, e.credit, e.data FROM events e"
-    "  WHERE " USE_TYPES " AND e.wall >= ?1 AND e.wall < ?3"
-    "   AND (?4 = '' OR e.origin = ?4) AND " KEY("e.origin", "e.seq") " NOT IN (SELECT " KEY("o", "q") " FROM voided)),"
-    " rows AS (SELECT 1 AS k, json_extract(data, '$.reward') AS id, wall, -points AS p, -stamps AS st,"
-    "   0 AS val FROM used WHERE type = 'redeem'"
-    "  UNION ALL SELECT 2, CASE WHEN c.reward <> '' THEN c.reward WHEN c.discount > 0 THEN 'amount'"
-    "   ELSE 'percent' END, u.wall, 0, 0, CASE WHEN c.reward = '' THEN c.discount ELSE 0 END"
-    "   FROM used u LEFT JOIN coupons c ON c.code = json_extract(u.data, '$.code')"
-    "   WHERE u.type = 'coupon_use'"
-    "  UNION ALL SELECT 3, '', wall, -points, 0, coalesce(json_extract(data, '$.discount'), 0)"
-    "   FROM used WHERE type = 'pay' AND points < 0"
-    "  UNION ALL SELECT 4, '', wall, 0, 0, -credit FROM used WHERE type = 'pay' AND credit < 0"
-    "  UNION ALL SELECT 1, id, NULL, 0, 0, 0 FROM rewards WHERE name <> ''),"
-    " g AS (SELECT k, id, count(wall) FILTER (WHERE wall >= ?2) AS n,"
-    "  coalesce(sum(p) FILTER (WHERE wall >= ?2), 0) AS p, coalesce(sum(st) FILTER (WHERE wall >= ?2), 0) AS st,"
-    "  coalesce(sum(val) FILTER (WHERE wall >= ?2), 0) AS val,"
-    "  count(wall) FILTER (WHERE wall < ?2) AS pn, coalesce(sum(p) FILTER (WHERE wall < ?2), 0) AS pp,"
-    "  coalesce(sum(st) FILTER (WHERE wall < ?2), 0) AS pst,"
-    "  coalesce(sum(val) FILTER (WHERE wall < ?2), 0) AS pval"
-    "  FROM rows GROUP BY k, id)"
-    " SELECT g.k, g.id, coalesce(r.name, ''), coalesce(r.points, 0), coalesce(r.stamps, 0),"
-    "  g.n, g.p, g.st, g.val, g.pn, g.pp, g.pst, g.pval, coalesce(r.tier, '')"
-    " FROM g LEFT JOIN rewards r ON r.id = g.id AND g.k IN (1, 2)"
-    " WHERE g.k = 1 OR g.n > 0 OR g.pn > 0"
-    " ORDER BY g.k, g.n DESC, g.pn DESC, coalesce(r.name, g.id)";
+    "WITH " USE_USED("e.wall >= ?1 AND e.wall < ?3 AND (?4 = '' OR e.origin = ?4)") USE_ROWS ","
+    REWARDS_OF("SELECT k, id, wall AS at, 1 AS n, p, st, val FROM rows");
+static const char SQL_REWARDS_ROLLED[] =
+    "WITH" REWARDS_OF("SELECT k, id, hour AS at, n, p, st, val FROM roll_use"
+                      " WHERE hour >= ?1 AND hour < ?3 AND (?4 = '' OR till = ?4) AND n > 0");
 
 static int rewards_tx(store *s, const struct store_report_query *q,
                       int (*fn)(const struct store_reward_row *, void *), void *arg)
@@ -853,10 +840,17 @@ static int rewards_tx(store *s, const struct store_report_query *q,
         pow10 *= 10;
     if (pay_rate <= 0)
         pay_rate = 100;
-    sqlite3_stmt *st = store_sql(s, SQL_REWARDS);
+    const struct store_period *p = &q->period;
+    bool roll = on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
+    sqlite3_stmt *st = store_sql(s, roll ? SQL_REWARDS_ROLLED : SQL_REWARDS);
     if (!st)
         return -1;
     bind_periods(st, q);
+    if (roll) {
+        sqlite3_bind_int64(st, 1, p->prev_from / HOUR_MS);
+        sqlite3_bind_int64(st, 2, p->from / HOUR_MS);
+        sqlite3_bind_int64(st, 3, p->to / HOUR_MS);
+    }
     struct store_reward_row r;
     int rc, out = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -64,6 +64,7 @@
  * purchase whenever one of its corrections comes or goes. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -507,9 +508,171 @@ static int lots_of(store *s, const struct store_event *ev, struct lot *l1, struc
     return lot_above(s, l1, p) != 0 ? -1 : 1;
 }
 
+/* --- the uses: roll_use, for the rewards report ---------------------------
+ *
+ * A redemption, a payment or a coupon's use counts in roll_use on its own
+ * hour and till (internal.h USE_ROWS) unless a counted void refers to it:
+ * when the first such void comes it is taken out, when the last goes
+ * (loses its claim) it is put back, and a use that arrives after a void
+ * of it never goes in. A coupon's use counts as what the coupon gives as
+ * it stands: when the coupon arrives after its uses, or a later edit
+ * changes what it gives, its uses move. */
+
+static const char *const USING[] = { "redeem", "pay", "coupon_use", NULL };
+
+int rollup_coupon_class(store *s, const char *code, char reward[STORE_ID_LEN + 1], int64_t *discount)
+{
+    reward[0] = '\0';
+    *discount = 0;
+    sqlite3_stmt *st = store_sql(s, "SELECT reward, discount FROM coupons WHERE code = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, code);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        copy_col(st, 0, reward, STORE_ID_LEN + 1);
+        *discount = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* Adds (sign 1) or takes back (-1) what use u gave up; a coupon's use as
+ * the coupon giving reward or discount (reward NULL: as it stands). */
+static int use_add(store *s, const struct store_event *u, const char *reward, int64_t discount, int sign)
+{
+    char held[STORE_ID_LEN + 1];
+    if (!reward && strcmp(u->type, "coupon_use") == 0) {
+        sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.code')");
+        if (!st)
+            return -1;
+        bind_text(st, 1, u->data);
+        char code[96] = "";
+        if (sqlite3_step(st) == SQLITE_ROW)
+            copy_col(st, 0, code, sizeof code);
+        sqlite3_reset(st);
+        if (rollup_coupon_class(s, code, held, &discount) != 0)
+            return -1;
+        reward = held;
+    }
+    sqlite3_stmt *st = store_sql(s,
+        "INSERT INTO roll_use(hour, till, k, id, n, p, st, val)"
+        " SELECT ?1, ?2, k, id, ?3, ?3 * p, ?3 * st, ?3 * val FROM ("
+        "  SELECT 1 AS k, coalesce(json_extract(?4, '$.reward'), '') AS id, -?6 AS p, -?7 AS st, 0 AS val"
+        "   WHERE ?5 = 'redeem'"
+        "  UNION ALL SELECT 2, " USE_COUPON_ID("?9", "?10") ", 0, 0, " USE_COUPON_VAL("?9", "?10")
+        "   WHERE ?5 = 'coupon_use'"
+        "  UNION ALL SELECT 3, '', -?6, 0, coalesce(json_extract(?4, '$.discount'), 0) WHERE ?5 = 'pay' AND ?6 < 0"
+        "  UNION ALL SELECT 4, '', 0, 0, -?8 WHERE ?5 = 'pay' AND ?8 < 0) WHERE 1"
+        " ON CONFLICT(hour, till, k, id) DO UPDATE SET n = n + excluded.n, p = p + excluded.p,"
+        " st = st + excluded.st, val = val + excluded.val");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, u->wall / HOUR_MS);
+    bind_text(st, 2, u->origin);
+    sqlite3_bind_int(st, 3, sign);
+    bind_text(st, 4, u->data);
+    bind_text(st, 5, u->type);
+    sqlite3_bind_int64(st, 6, u->points);
+    sqlite3_bind_int64(st, 7, u->stamps);
+    sqlite3_bind_int64(st, 8, u->credit);
+    bind_text(st, 9, reward ? reward : "");
+    sqlite3_bind_int64(st, 10, discount);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* The counted voids of event (origin, seq). */
+static int voids_of(store *s, const char *origin, int64_t seq, int64_t *n)
+{
+    sqlite3_stmt *st = sql_event(s, "SELECT count(*) FROM events v WHERE v.ref_origin <> ''"
+                                    " AND v.ref_origin = ?1 AND v.ref_seq = ?2 AND v.type = 'void'"
+                                    " AND " COUNTED("v"), origin, seq);
+    if (!st)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s);
+    *n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* A counted void v came (sign 1) or goes (-1; still counted as this
+ * runs): if it is (was) the only one of a use held, the use goes out (in). */
+static int use_voided(store *s, const struct store_event *v, int sign)
+{
+    struct lot l1;
+    int found = lot_get(s, v->ref_origin, v->ref_seq, &l1);
+    if (found <= 0 || !is_type(l1.type, USING))
+        return found < 0 ? -1 : 0;
+    int64_t n = 0;
+    if (voids_of(s, l1.origin, l1.seq, &n) != 0)
+        return -1;
+    if (n != 1)
+        return 0;
+    struct store_event *u = malloc(sizeof *u);
+    if (!u)
+        return store_fail(s, "out of memory");
+    int rc = store_get_event(s, l1.origin, l1.seq, u) != 0 ? -1 : use_add(s, u, NULL, 0, -sign);
+    free(u);
+    return rc;
+}
+
+/* An event was written: a use counts unless a counted void of it came
+ * first; a counted void takes its use out. */
+static int use_event(store *s, const struct store_event *ev, bool counts, bool referred)
+{
+    if (is_type(ev->type, USING)) {
+        int64_t n = 0;
+        if (referred && voids_of(s, ev->origin, ev->seq, &n) != 0)
+            return -1;
+        return n == 0 ? use_add(s, ev, NULL, 0, 1) : 0;
+    }
+    if (counts && strcmp(ev->type, "void") == 0 && ev->ref_origin[0])
+        return use_voided(s, ev, 1);
+    return 0;
+}
+
+int rollup_coupon_changed(store *s, const char *code, const char *reward_was, int64_t discount_was)
+{
+    char reward[STORE_ID_LEN + 1];
+    int64_t discount;
+    if (rollup_coupon_class(s, code, reward, &discount) != 0)
+        return -1;
+    if (strcmp(reward, reward_was) == 0 && discount == discount_was)
+        return 0;
+    /* The partial index on the code: its WHERE, word for word. */
+    sqlite3_stmt *st = store_sql(s, "SELECT origin, seq FROM events WHERE type = 'coupon_use'"
+                                 " AND json_extract(data, '$.code') = ?1");
+    if (!st)
+        return -1;
+    bind_text(st, 1, code);
+    struct store_event *u = malloc(sizeof *u);
+    if (!u)
+        return store_fail(s, "out of memory");
+    int rc, out = 0;
+    /* The statements below are others: this one keeps its place. */
+    while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char origin[STORE_ORIGIN_LEN + 1];
+        copy_col(st, 0, origin, sizeof origin);
+        int64_t seq = sqlite3_column_int64(st, 1), n = 0;
+        if (voids_of(s, origin, seq, &n) != 0 || store_get_event(s, origin, seq, u) != 0)
+            out = -1;
+        else if (n == 0 && (use_add(s, u, reward_was, discount_was, -1) != 0 ||
+                            use_add(s, u, reward, discount, 1) != 0))
+            out = -1;
+    }
+    free(u);
+    sqlite3_reset(st);
+    if (out == 0 && rc != SQLITE_DONE)
+        return db_fail(s);
+    return out;
+}
+
 /* An event that counted loses its claim: take back what it added. */
 int rollup_retract(store *s, const struct store_event *ev)
 {
+    if (strcmp(ev->type, "void") == 0 && ev->ref_origin[0] && use_voided(s, ev, -1) != 0)
+        return -1;
     if (!ev->customer[0])
         return 0;
     if (own_add(s, ev, -1, true, 0) != 0)
@@ -586,6 +749,8 @@ static int take_in(store *s, const struct store_event *ev, const struct lot *sel
  * has none). */
 int rollup_event(store *s, const struct store_event *ev, bool counts, bool referred)
 {
+    if (use_event(s, ev, counts, referred) != 0)
+        return -1;
     if (!ev->customer[0])
         return 0;
     struct lot self, p;

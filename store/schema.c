@@ -327,8 +327,22 @@ static const char SCHEMA_V10[] =
     " WHERE e.customer = customers.id AND e.wall = customers.enrolled AND e.type = 'enrol'), '')"
     " WHERE enrolled > 0;";
 
+/* Version 11: what the rewards report reads instead of every use's
+ * event (report.c). roll_use: per UTC hour and till (of the use), what
+ * the uses that no counted void took back gave up, by kind and reward
+ * (internal.h USE_ROWS): how many, points, stamps and value, kept by
+ * rollup.c. events_coupon_use: a coupon's uses, to move them when the
+ * coupon arrives after them or what it gives changes. */
+static const char SCHEMA_V11[] =
+    "CREATE TABLE roll_use(hour INTEGER NOT NULL, till TEXT NOT NULL, k INTEGER NOT NULL, id TEXT NOT NULL,"
+    " n INTEGER NOT NULL, p INTEGER NOT NULL, st INTEGER NOT NULL, val INTEGER NOT NULL,"
+    " PRIMARY KEY(hour, till, k, id)) WITHOUT ROWID;"
+    "CREATE INDEX events_coupon_use ON events(json_extract(data, '$.code')) WHERE type = 'coupon_use';"
+    "INSERT INTO roll_use(hour, till, k, id, n, p, st, val) WITH " USE_USED("1") USE_ROWS
+    " SELECT wall / 3600000, origin, k, id, count(*), sum(p), sum(st), sum(val) FROM rows GROUP BY 1, 2, 3, 4;";
+
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
-                                          SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10 };
+                                          SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_V11 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");

@@ -4,7 +4,7 @@
 Written apart from store/report.c and store/rollup.c, in another language,
 from the definitions in the README and 'tally report --help': it reads the
 events as 'tally events --format json' exports them, works out the summary,
-segments, staff, tills, messages and day reports for the periods given and
+segments, rewards, staff, tills, messages and day reports for the periods given and
 every campaign's result, asks tally for the same reports as JSON, and
 compares every figure. Prints one line per
 difference and a last line "N figures compared, M differ"; exits 1 if any
@@ -16,7 +16,7 @@ PERIOD is FIRST:LAST (local dates, both included); DAY is a local date.
 The time zone is the process's TZ, as tally's. --tamper changes one figure
 tally reported before comparing, to show the comparison can fail
 (--tamper-messages: one of the messages report; --tamper-campaign: one of
-the first campaign's).
+the first campaign's; --tamper-rewards: one of the rewards report's).
 """
 import json
 import os
@@ -492,6 +492,87 @@ def compare_campaign(cmp, got, want):
         cmp.same(at, "verdict", r["verdict"], verdict)
 
 
+# --- rewards -------------------------------------------------------------------
+
+USES = ("redeem", "pay", "coupon_use")
+USE_KINDS = ("reward", "coupon", "points", "credit")
+
+
+def rewards(L, a, b, till):
+    """What the uses of [a, b) gave up, by (kind, what): how many, points,
+    stamps and money. A use that a counted void refers to does not count.
+    A coupon counts as what it gives (its latest fields): a reward, an
+    amount off (the amount), or a percentage (worth nothing known)."""
+    voided = {e["ref"] for e in L.events() if e["type"] == "void" and e["counts"] and "ref" in e}
+    coupons = lww(L.events(), "coupon", "code")
+    out = {}
+
+    def add(key, points=0, stamps=0, value=0):
+        r = out.setdefault(key, [0, 0, 0, 0])
+        r[0] += 1
+        r[1] += points
+        r[2] += stamps
+        r[3] += value
+
+    for e in L.events():
+        if e["type"] not in USES or not a <= e["wall"] < b or e["event"] in voided:
+            continue
+        if till and origin(e) != till:
+            continue
+        if e["type"] == "redeem":
+            add(("reward", e["data"].get("reward", "")), -e["points"], -e["stamps"])
+        elif e["type"] == "coupon_use":
+            c = coupons.get(e["data"]["code"], {})
+            reward, off = c.get("reward", ""), int(c.get("discount", 0))
+            if reward:
+                add(("coupon", reward))
+            elif off > 0:
+                add(("coupon", "amount"), value=off)
+            else:
+                add(("coupon", "percent"))
+        else:
+            if e["points"] < 0:
+                add(("points", ""), -e["points"], value=int(e["data"].get("discount", 0)))
+            if e["credit"] < 0:
+                add(("credit", ""), value=-e["credit"])
+    return out
+
+
+def rewards_rows(L, a, b, p0, till):
+    """The report's rows in order: (kind, reward, name) and their figures,
+    this period's and the previous one's; every reward of the catalog,
+    and whatever else was used in either period."""
+    catalog = {k: v for k, v in lww(L.events(), "reward", "id").items() if v.get("name")}
+    cur, prev = rewards(L, a, b, till), rewards(L, p0, a, till)
+    keys = set(cur) | set(prev) | {("reward", r) for r in catalog}
+    rows = []
+    for k in keys:
+        kind, what = k
+        c, p = cur.get(k, [0, 0, 0, 0]), prev.get(k, [0, 0, 0, 0])
+        named = catalog.get(what, {}).get("name", "") if kind in ("reward", "coupon") else ""
+        if kind == "coupon" and what in ("amount", "percent"):
+            named, what = what, ""
+        if kind == "coupon" and not named:
+            named = what
+        if kind in ("points", "credit"):
+            named = kind
+        if kind == "reward":
+            # Points given up, as payment would value them; a stamp card's
+            # reward has no money value.
+            priced = int(catalog.get(what, {}).get("points", 0)) > 0
+            cost = [rnd(x[1] * 10 ** L.digits, L.pay_rate) if priced else NA for x in (c, p)]
+        elif kind == "coupon":
+            cost = [x[3] if named == "amount" else NA for x in (c, p)]
+        else:
+            cost = [c[3], p[3]]
+        rows.append({"kind": kind, "reward": what, "name": named, "count": c[0], "previous_count": p[0],
+                     "points": c[1], "previous_points": p[1], "stamps": c[2], "previous_stamps": p[2],
+                     "cost": cost[0], "previous_cost": cost[1]})
+    rows.sort(key=lambda r: (USE_KINDS.index(r["kind"]), -r["count"], -r["previous_count"], r["name"],
+                             r["reward"]))
+    return rows
+
+
 # --- comparing -----------------------------------------------------------------
 
 class Compare:
@@ -532,6 +613,7 @@ def main():
     tamper = "--tamper" in argv
     tamper_messages = "--tamper-messages" in argv
     tamper_campaign = "--tamper-campaign" in argv
+    tamper_rewards = "--tamper-rewards" in argv
     rest = [a for a in argv[2:] if not a.startswith("--tamper")]
     periods = rest[:rest.index("--")]
     days = rest[rest.index("--") + 1:]
@@ -575,6 +657,17 @@ def main():
             for r in got["rows"]:
                 for name, v in want[r["segment"]].items():
                     cmp.same(f"segments {where} {r['segment']}", name, r[name], v, SCALE.get(name))
+            got = report(tally, ["rewards"] + targs)
+            if tamper_rewards:
+                got["rows"][0]["count"] += 1
+                tamper_rewards = False
+            want = rewards_rows(L, a, b, p0, till)
+            cmp.same(f"rewards {where}", "rows in order", [(r["kind"], r["reward"], r["name"]) for r in got["rows"]],
+                     [(r["kind"], r["reward"], r["name"]) for r in want])
+            for r, w in zip(got["rows"], want):
+                for name, v in w.items():
+                    if name not in ("kind", "reward", "name"):
+                        cmp.same(f"rewards {where} {r['kind']} {r['name']}", name, r[name], v)
             for by_till in (False, True):
                 what = "tills" if by_till else "staff"
                 got = report(tally, [what] + targs)

@@ -4,7 +4,7 @@
 # a forgotten member added by hand, in two time zones (Warsaw: local
 # midnights on whole UTC hours, read from the rollups; Kolkata, UTC+5:30:
 # read from the events); tests/e2e/oracle.py recomputes the summary,
-# segments, staff, tills, messages, day and campaign reports (the seed's
+# segments, rewards, staff, tills, messages, day and campaign reports (the seed's
 # past campaign) from 'tally events' and compares
 # every figure. It must be able to fail: with one figure changed it does.
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +28,13 @@ for zone in Europe/Warsaw Asia/Kolkata; do
     run "$zone: a downward adjustment" $T adjust --reason "entered twice" 600900002 -30
     run "$zone: points expire" sh -c "$T program set points.expire_days 30 >/dev/null && $T expire"
     run "$zone: a member forgets" $T customer forget 600900002
+    # Uses taken back, and a coupon for an amount off used today.
+    run "$zone: a redemption voided" $T void --reason "wrong reward" \
+        "$(sql "SELECT origin || ':' || seq FROM events WHERE type = 'redeem' ORDER BY wall DESC LIMIT 1")"
+    run "$zone: points paid, voided" $T void --reason "paid cash" \
+        "$(sql "SELECT origin || ':' || seq FROM events WHERE type = 'pay' ORDER BY wall DESC LIMIT 1")"
+    code=$($T coupon issue --discount 5.00 | grep -o '[0-9A-Z]\{4\}-[0-9A-Z]\{4\}' | head -n 1)
+    run "$zone: a coupon for 5.00 off used" $T coupon redeem "$code" --card 600900001
     same "$zone: the seeded history holds its campaign, for the oracle to check" \
         "$(sql "SELECT count(*) FROM campaigns")" 1
     origin=$(sql "SELECT value FROM local WHERE key = 'origin'")
@@ -40,5 +47,7 @@ for zone in Europe/Warsaw Asia/Kolkata; do
 done
 refuse "the oracle notices one figure changed" "1 differ" python3 "$ORACLE" "$T" "$origin" --tamper \
     2026-03-05:2026-03-05 --
+refuse "the oracle notices one figure of the rewards report changed" "1 differ" python3 "$ORACLE" "$T" "$origin" \
+    --tamper-rewards 2026-03-05:2026-03-05 --
 refuse "the oracle notices one figure of a campaign's result changed" "1 differ" python3 "$ORACLE" "$T" "$origin" \
     --tamper-campaign 2026-03-05:2026-03-05 --

@@ -1728,7 +1728,10 @@ static void test_visits_per_day(void **state)
     " || ',' || sum(visits) || ',' || sum(spend) || ',' || sum(tspend) AS x FROM" \
     " (SELECT customer, wall, till, visits, spend, tspend FROM roll_cust UNION ALL" \
     " SELECT customer, wall, till, visits, spend, tspend FROM roll_log) GROUP BY customer, wall, till" \
-    " HAVING sum(visits) <> 0 OR sum(spend) <> 0 OR sum(tspend) <> 0 ORDER BY customer, wall, till)"
+    " HAVING sum(visits) <> 0 OR sum(spend) <> 0 OR sum(tspend) <> 0 ORDER BY customer, wall, till)" \
+    " UNION ALL SELECT group_concat(x, ';') FROM (SELECT hour || ',' || till || ',' || k || ',' || id || ','" \
+    " || n || ',' || p || ',' || st || ',' || val AS x FROM roll_use" \
+    " WHERE n <> 0 OR p <> 0 OR st <> 0 OR val <> 0 ORDER BY hour, till, k, id)"
 
 static void roll_text(sqlite3 *db, char *out, size_t outsz)
 {
@@ -1765,7 +1768,7 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
                                       " DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged;"
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
-                                      " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; ALTER TABLE customers DROP COLUMN till;"
+                                      " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; ALTER TABLE customers DROP COLUMN till;"
                                       " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
     char err[512];
@@ -1882,7 +1885,7 @@ static void corrections_as_migrated(struct fx *f, const char *file)
                                       " DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged;"
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
-                                      " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP INDEX roll_cust_wall;"
+                                      " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; DROP INDEX roll_cust_wall;"
                                       " ALTER TABLE customers DROP COLUMN till; PRAGMA user_version = 4",
                                   NULL, NULL, &sqlerr), SQLITE_OK);
     sqlite3_close(db);
@@ -1935,6 +1938,30 @@ static void test_rollups_as_rebuilt(void **state)
     OK(b, store_nps(b, f->bar.id, jan, 3));
     sync_into(f, a, b);
     sync_into(f, b, a);
+    /* Uses (the rewards report's roll_use): A redeems and both tills void
+     * it (one void loses); B uses A's coupons, one for an amount off and
+     * one for the reward; Jan pays with points at A and B voids that. */
+    struct store_reward cookie;
+    struct store_coupon off, free_cookie;
+    OK(a, store_reward_add(a, f->m.id, "Cookie", 10, 0, &cookie));
+    int64_t april = utc_ms(2026, 4, 30, 12, 0);
+    struct store_coupon_spec amount = { .discount = 500, .expires = april }, reward = { .reward = cookie.id, .expires = april };
+    OK(a, store_coupon_issue(a, f->m.id, &amount, &off));
+    OK(a, store_coupon_issue(a, f->m.id, &reward, &free_cookie));
+    sync_into(f, a, b);
+    char redeemed[48], paid[48];
+    OK(a, store_redeem(a, f->bar.id, jan, cookie.id, NULL, &res));
+    snprintf(redeemed, sizeof redeemed, "%s", res.ref);
+    OK(a, store_pay_points(a, f->bar.id, jan, 5, &res));
+    snprintf(paid, sizeof paid, "%s", res.ref);
+    OK(b, store_coupon_redeem(b, f->bar.id, off.code, eva, NULL));
+    OK(b, store_coupon_redeem(b, f->bar.id, free_cookie.code, jan, NULL));
+    sync_into(f, a, b);
+    OK(a, store_void(a, f->m.id, redeemed, "till A", NULL));
+    OK(b, store_void(b, f->m.id, redeemed, "till B", NULL));
+    OK(b, store_void(b, f->m.id, paid, "paid cash", NULL));
+    sync_into(f, a, b);
+    sync_into(f, b, a);
     at(a, 2026, 3, 6, 9);
     OK(a, store_void(a, f->m.id, ref, "refund was wrong", NULL));
     OK(a, store_refund(a, f->bar.id, sale2, 0, "all of it", NULL));
@@ -1981,6 +2008,19 @@ static void test_rollups_as_rebuilt(void **state)
     assert_int_equal(ca.nps_answers, 2);
     assert_int_equal(cc.promoters, 1);
     assert_int_equal(cc.detractors, 1);
+    /* C heard the coupons' uses before the coupons, the voids before the
+     * redemption and the payment: the same rewards report as A's. */
+    struct reward_rows ra = { 0 }, rc = { 0 };
+    OK(a, store_report_rewards(a, &q, collect_reward, &ra));
+    OK(c, store_report_rewards(c, &q, collect_reward, &rc));
+    assert_int_equal(ra.n, 3);      /* the Cookie, its coupon, the coupon for an amount off */
+    assert_int_equal(rc.n, ra.n);
+    assert_memory_equal(ra.row, rc.row, sizeof ra.row);
+    assert_int_equal(reward_row(&ra, "reward", "Cookie")->count, 0);        /* voided */
+    assert_int_equal(reward_row(&ra, "coupon", "Cookie")->count, 1);
+    assert_int_equal(reward_row(&ra, "coupon", "amount")->count, 1);
+    assert_int_equal(reward_row(&ra, "coupon", "amount")->value, 500);
+    assert_null(reward_row(&ra, "points", NULL));                           /* voided */
     store_close(c);
 
     /* Folding the visits log into roll_cust changes nothing a reader sees
@@ -2028,7 +2068,8 @@ static void test_rollups_as_rebuilt(void **state)
 }
 
 /* The first and last hour of each period count, the hours just outside do
- * not: a sale at 00:30 the morning after --to belongs to the next day. No
+ * not: a sale (and points paid) at 00:30 the morning after --to belongs to
+ * the next day. No
  * other test has a sale within the hour of a period's bounds, so totals
  * read from the wrong hour buckets went unnoticed. */
 static void test_summary_period_bounds(void **state)
@@ -2040,16 +2081,22 @@ static void test_summary_period_bounds(void **state)
     enrol(f, s, "Ana", NULL, 1, ana);
     store_set_clock(s, utc_ms(2026, 2, 18, 23, 30));
     buy(s, f->bar.id, ana, 300, NULL);              /* before the previous period */
+    OK(s, store_pay_points(s, f->bar.id, ana, 1, NULL));
     store_set_clock(s, utc_ms(2026, 2, 19, 0, 30));
     buy(s, f->bar.id, ana, 700, NULL);              /* previous period's first hour */
+    OK(s, store_pay_points(s, f->bar.id, ana, 1, NULL));
     store_set_clock(s, utc_ms(2026, 2, 28, 23, 30));
     buy(s, f->bar.id, ana, 1100, NULL);             /* previous period's last hour */
+    OK(s, store_pay_points(s, f->bar.id, ana, 1, NULL));
     store_set_clock(s, utc_ms(2026, 3, 1, 0, 30));
     buy(s, f->bar.id, ana, 2000, NULL);             /* this period's first hour */
+    OK(s, store_pay_points(s, f->bar.id, ana, 1, NULL));
     store_set_clock(s, utc_ms(2026, 3, 10, 23, 30));
     buy(s, f->bar.id, ana, 400, NULL);              /* this period's last hour */
+    OK(s, store_pay_points(s, f->bar.id, ana, 1, NULL));
     store_set_clock(s, utc_ms(2026, 3, 11, 0, 30));
     buy(s, f->bar.id, ana, 5000, NULL);             /* the morning after --to */
+    OK(s, store_pay_points(s, f->bar.id, ana, 1, NULL));
     struct store_report_query q = period(s, "2026-03-01", "2026-03-10");
     struct store_summary c, p;
     summary(s, &q, &c, &p);
@@ -2059,6 +2106,12 @@ static void test_summary_period_bounds(void **state)
     assert_int_equal(p.sales, 1800);
     assert_int_equal(p.visits, 2);
     assert_int_equal(p.points_issued, 18);
+    /* The points paid with each purchase: the rewards report's roll_use. */
+    struct reward_rows rr = { 0 };
+    OK(s, store_report_rewards(s, &q, collect_reward, &rr));
+    assert_non_null(reward_row(&rr, "points", NULL));
+    assert_int_equal(reward_row(&rr, "points", NULL)->count, 2);
+    assert_int_equal(reward_row(&rr, "points", NULL)->prev_count, 2);
 }
 
 /* Every number of the summary is described once (store/figures.c), so the
