@@ -321,7 +321,7 @@ static int step_row(store *s, sqlite3_stmt *st)
  * or each member's range of it (a seek per member) when the windows are a
  * small part of the history; the %s are FROM and GROUP BY. */
 #define ROLL_SCAN "roll_cust r"
-#define ROLL_SEEK "customers c CROSS JOIN roll_cust r ON r.customer = c.id"
+#define ROLL_WINDOW "roll_cust r INDEXED BY roll_cust_wall"
 #define ROLL_SUMS \
     "r.customer AS customer, coalesce(sum(r.visits) FILTER (WHERE r.wall >= ?4), 0) AS vp," \
     " coalesce(sum(r.visits) FILTER (WHERE r.wall >= ?3 AND r.wall < ?4), 0) AS vq," \
@@ -335,7 +335,7 @@ static int step_row(store *s, sqlite3_stmt *st)
  * would sort all of roll_cust again. */
 static const char SQL_ROLL_VISITS_T[] =
     "WITH lg AS MATERIALIZED (SELECT " ROLL_SUMS " FROM roll_log r WHERE " ROLL_WHERE " GROUP BY r.customer),"
-    " cu AS (SELECT " ROLL_SUMS " FROM %s WHERE %s GROUP BY %s)"
+    " cu AS (SELECT " ROLL_SUMS " FROM %s WHERE %s GROUP BY r.customer)"
     " SELECT count(*) FILTER (WHERE vp > 0), count(*) FILTER (WHERE vp >= 2), coalesce(sum(vp), 0),"
     " count(*) FILTER (WHERE vq > 0), count(*) FILTER (WHERE vq >= 2), coalesce(sum(vq), 0),"
     " count(*) FILTER (WHERE vq > 0 AND NOT vp > 0), count(*) FILTER (WHERE vr > 0),"
@@ -505,10 +505,14 @@ static void derive_summary(store *s, struct store_summary *x, int days)
     x->nps = report_rate(x->promoters - x->detractors, x->nps_answers);
 }
 
-/* The rollup visits query for windows from..to (ms): each member's range
- * of roll_cust when they are under a twentieth of the history it holds, else
- * the whole of it in order (measured: a seek per member costs as much as
- * reading a fifth of a year's visits on 100,000 members). */
+/* The rollup visits query for windows from..to (ms): the rows of the
+ * windows through roll_cust_wall, summed per member, when they span under a
+ * sixth of the history roll_cust holds, else the whole of it in member
+ * order. Measured on 100,000 members and a year: 3 days 0.01 s against
+ * 0.11 s, 90 days 0.30 s against 0.13 s, a year 1.2 s against 0.27 s (the
+ * window's rows are sorted by member; the scan needs no sort). A seek per
+ * member, as this once did for short windows, was 0.3 s whatever the
+ * window. */
 static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **out)
 {
     sqlite3_stmt *st = store_sql(s, "SELECT (SELECT min(hour) FROM roll_till), (SELECT max(hour) FROM roll_till)");
@@ -521,10 +525,10 @@ static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **ou
         lo = from;
     if (to < hi)
         hi = to;
-    bool seek = hi <= lo || (hi - lo) * 20 < all;
+    bool window = hi <= lo || (hi - lo) * 6 < all;
     char text[4096];
-    snprintf(text, sizeof text, SQL_ROLL_VISITS_T, seek ? ROLL_SEEK : ROLL_SCAN, seek ? ROLL_WHERE : ROLL_WHERE_SCAN,
-             seek ? "c.rowid" : "r.customer");
+    snprintf(text, sizeof text, SQL_ROLL_VISITS_T, window ? ROLL_WINDOW : ROLL_SCAN,
+             window ? ROLL_WHERE : ROLL_WHERE_SCAN);
     *out = store_sql(s, text);
     return *out ? 0 : -1;
 }
