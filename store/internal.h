@@ -380,7 +380,7 @@ int event_referred(store *s, const char *origin, int64_t seq);
  * roll_cust, inside the caller's write transaction; returns how many. */
 int rollup_fold(store *s, int limit);
 /* roll_cust by moment (schema 10), made again after a bulk fold. */
-#define ROLL_CUST_WALL "CREATE INDEX roll_cust_wall ON roll_cust(wall, visits, spend)"
+#define ROLL_CUST_WALL "CREATE INDEX roll_cust_wall ON roll_cust(wall, visits, spend, tspend)"
 
 /* report.c, for the member reports (members.c): a report's read
  * transaction (joins one already open), the till asked for ("" for all)

@@ -249,8 +249,9 @@ int rollup_fold(store *s, int limit)
     /* The member state of each member and till the rows touched, summed
      * again from roll_cust (a few dozen rows each): a moment that lost its
      * visit may have been the first or the last. */
-    st = store_sql(s, "INSERT OR REPLACE INTO roll_member(customer, till, visits, spend, first, last)"
-                " SELECT r.customer, r.till, sum(r.visits), sum(r.spend), min(r.wall) FILTER (WHERE r.visits > 0),"
+    st = store_sql(s, "INSERT OR REPLACE INTO roll_member(customer, till, visits, spend, tspend, first, last)"
+                " SELECT r.customer, r.till, sum(r.visits), sum(r.spend), sum(r.tspend),"
+                " min(r.wall) FILTER (WHERE r.visits > 0),"
                 " max(r.wall) FILTER (WHERE r.visits > 0)"
                 " FROM (SELECT DISTINCT customer, till FROM roll_log WHERE n <= ?1) m"
                 " CROSS JOIN roll_cust r ON r.customer = m.customer AND r.till = m.till"

@@ -321,7 +321,7 @@ static const char SCHEMA_V10[] =
     "INSERT INTO roll_member(customer, till, visits, spend, first, last)"
     " SELECT customer, till, sum(visits), sum(spend), min(wall) FILTER (WHERE visits > 0),"
     " max(wall) FILTER (WHERE visits > 0) FROM roll_cust GROUP BY customer, till;"
-    ROLL_CUST_WALL ";"
+    "CREATE INDEX roll_cust_wall ON roll_cust(wall, visits, spend);"
     "ALTER TABLE customers ADD COLUMN till TEXT NOT NULL DEFAULT '';"
     "UPDATE customers SET till = coalesce((SELECT min(e.origin) FROM events e INDEXED BY events_enrol"
     " WHERE e.customer = customers.id AND e.wall = customers.enrolled AND e.type = 'enrol'), '')"
@@ -332,14 +332,21 @@ static const char SCHEMA_V10[] =
  * the uses that no counted void took back gave up, by kind and reward
  * (internal.h USE_ROWS): how many, points, stamps and value, kept by
  * rollup.c. events_coupon_use: a coupon's uses, to move them when the
- * coupon arrives after them or what it gives changes. */
+ * coupon arrives after them or what it gives changes. And what the tiers
+ * report reads instead of a year of every member's rows: roll_member's
+ * tspend (the tier rule's spend, roll_cust summed as the other figures),
+ * and tspend in roll_cust_wall, to take the rows outside a window off. */
 static const char SCHEMA_V11[] =
     "CREATE TABLE roll_use(hour INTEGER NOT NULL, till TEXT NOT NULL, k INTEGER NOT NULL, id TEXT NOT NULL,"
     " n INTEGER NOT NULL, p INTEGER NOT NULL, st INTEGER NOT NULL, val INTEGER NOT NULL,"
     " PRIMARY KEY(hour, till, k, id)) WITHOUT ROWID;"
     "CREATE INDEX events_coupon_use ON events(json_extract(data, '$.code')) WHERE type = 'coupon_use';"
     "INSERT INTO roll_use(hour, till, k, id, n, p, st, val) WITH " USE_USED("1") USE_ROWS
-    " SELECT wall / 3600000, origin, k, id, count(*), sum(p), sum(st), sum(val) FROM rows GROUP BY 1, 2, 3, 4;";
+    " SELECT wall / 3600000, origin, k, id, count(*), sum(p), sum(st), sum(val) FROM rows GROUP BY 1, 2, 3, 4;"
+    "ALTER TABLE roll_member ADD COLUMN tspend INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE roll_member SET tspend = coalesce((SELECT sum(r.tspend) FROM roll_cust r"
+    " WHERE r.customer = roll_member.customer AND r.till = roll_member.till), 0);"
+    "DROP INDEX roll_cust_wall;" ROLL_CUST_WALL ";";
 
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
                                           SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_V11 };

@@ -4,7 +4,7 @@
 Written apart from store/report.c and store/rollup.c, in another language,
 from the definitions in the README and 'tally report --help': it reads the
 events as 'tally events --format json' exports them, works out the summary,
-segments, rewards, staff, tills, messages and day reports for the periods given and
+segments, tiers, rewards, staff, tills, messages and day reports for the periods given and
 every campaign's result, asks tally for the same reports as JSON, and
 compares every figure. Prints one line per
 difference and a last line "N figures compared, M differ"; exits 1 if any
@@ -573,6 +573,58 @@ def rewards_rows(L, a, b, p0, till):
     return rows
 
 
+# --- tiers ---------------------------------------------------------------------
+
+def tier_spend(L):
+    """Each member's spend as the tier rule counts it, as (wall, amount)
+    pairs: every counted event's spend on its own moment (refunds and voids
+    on their own day), and a purchase refunded beyond it at tills cut off
+    from each other counts for nothing, from the latest of its events on."""
+    out = {}
+    for e in L.events():
+        if e["customer"] and e["counts"] and e["spend"]:
+            out.setdefault(e["customer"], []).append((e["wall"], e["spend"]))
+        if e["type"] == "earn":
+            cs = L.corr.get(e["event"], [])
+            raw = e["spend"] + sum(c["spend"] for c in cs)
+            if e["net"] != raw:
+                out.setdefault(e["customer"], []).append((e["fixed_at"], e["net"] - raw))
+    return out
+
+
+def tiers(L, p0, a, b):
+    """Members per tier at the end of [a, b) and of the period before;
+    joined: new in the period; up, down: against their tier before."""
+    settings = lww(L.events(), "setting", "key")
+    text = settings.get("tiers", {}).get("value", "Silver:0:1000,Gold:50000:1250,Platinum:150000:1500")
+    names = [t.split(":")[0] for t in text.split(",")]
+    limits = [int(t.split(":")[1]) for t in text.split(",")]
+    window = int(settings.get("tier.window_days", {}).get("value", 365)) * DAY_MS
+    spend = tier_spend(L)
+
+    def tier_at(c, end):
+        w = sum(x for at, x in spend.get(c, []) if end - window < at < end)
+        return sum(1 for t in limits if w >= t) - 1
+
+    rows = {n: {"members": 0, "previous_members": 0, "joined": 0, "up": 0, "down": 0} for n in names + [""]}
+    for c, m in L.members.items():
+        if m["joined"] >= b:
+            continue
+        t1 = tier_at(c, b)
+        t0 = tier_at(c, a) if m["joined"] < a else None
+        r = rows[names[t1] if t1 >= 0 else ""]
+        r["members"] += 1
+        r["joined"] += t0 is None
+        r["up"] += t0 is not None and t0 < t1
+        r["down"] += t0 is not None and t0 > t1
+        if t0 is not None:
+            rows[names[t0] if t0 >= 0 else ""]["previous_members"] += 1
+    out = [dict(tier=n, **rows[n]) for n in names]
+    if rows[""]["members"] or rows[""]["previous_members"]:
+        out.append(dict(tier="", **rows[""]))
+    return out
+
+
 # --- comparing -----------------------------------------------------------------
 
 class Compare:
@@ -657,6 +709,14 @@ def main():
             for r in got["rows"]:
                 for name, v in want[r["segment"]].items():
                     cmp.same(f"segments {where} {r['segment']}", name, r[name], v, SCALE.get(name))
+            if not till:
+                got = report(tally, ["tiers"] + targs)
+                want = tiers(L, p0, a, b)
+                cmp.same(f"tiers {p}", "rows in order", [r["tier"] for r in got["rows"]], [r["tier"] for r in want])
+                for r, w in zip(got["rows"], want):
+                    for name, v in w.items():
+                        if name != "tier":
+                            cmp.same(f"tiers {p} {r['tier']}", name, r[name], v)
             got = report(tally, ["rewards"] + targs)
             if tamper_rewards:
                 got["rows"][0]["count"] += 1

@@ -1787,10 +1787,11 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
 }
 
 /* The member state (roll_member) is roll_cust summed per member and till:
- * visits, spend, the first and the last moment still a visit. */
+ * visits, spend, the tier rule's spend, the first and the last moment
+ * still a visit. */
 #define MEMBER_STATE(from) "SELECT group_concat(x, ';') FROM (SELECT customer || ',' || till || ',' || visits" \
-    " || ',' || spend || ',' || coalesce(first, '-') || ',' || coalesce(last, '-') AS x FROM (" from ")" \
-    " WHERE visits <> 0 OR spend <> 0 OR first IS NOT NULL ORDER BY customer, till)"
+    " || ',' || spend || ',' || tspend || ',' || coalesce(first, '-') || ',' || coalesce(last, '-') AS x FROM (" from ")" \
+    " WHERE visits <> 0 OR spend <> 0 OR tspend <> 0 OR first IS NOT NULL ORDER BY customer, till)"
 
 static void member_state_as_folded(struct fx *f, const char *file)
 {
@@ -1801,7 +1802,7 @@ static void member_state_as_folded(struct fx *f, const char *file)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     const char *q[2] = {
         MEMBER_STATE("SELECT * FROM roll_member"),
-        MEMBER_STATE("SELECT customer, till, sum(visits) AS visits, sum(spend) AS spend,"
+        MEMBER_STATE("SELECT customer, till, sum(visits) AS visits, sum(spend) AS spend, sum(tspend) AS tspend,"
                      " min(wall) FILTER (WHERE visits > 0) AS first, max(wall) FILTER (WHERE visits > 0) AS last"
                      " FROM roll_cust GROUP BY customer, till") };
     char *out[2] = { kept, summed };
