@@ -148,6 +148,13 @@ struct ctx {
     const char *segment, *by, *date;
 };
 
+/* The store failed half way through: no half table, its error said. */
+static int report_failed(struct ctx *x, struct out *o)
+{
+    out_end(o, 1, NULL, NULL);
+    return cli_store_fail(x->c);
+}
+
 /* How the report presents a summary figure of each kind. */
 static enum out_kind figure_kind(const struct store_figure *f)
 {
@@ -299,10 +306,9 @@ static int report_segments(struct ctx *x)
                             x->segment), 2;
         /* A call list: without the ranking columns. */
         out_begin(&o, x->c, x->fmt, "segment", N_("Segment members"), &x->q, MEMBER_COLS, NCOLS(MEMBER_COLS) - 3);
-        int rc = store_report_segment_members(x->c->s, &x->q, seg, x->limit, print_member, &o);
-        if (rc != 0)
-            out_end(&o, 1, NULL, NULL);
-        return rc != 0 ? cli_store_fail(x->c) : out_end(&o, 0, segments_extra, NULL);
+        if (store_report_segment_members(x->c->s, &x->q, seg, x->limit, print_member, &o) != 0)
+            return report_failed(x, &o);
+        return out_end(&o, 0, segments_extra, NULL);
     }
     struct store_segment_stats cur[SEG_COUNT], prev[SEG_COUNT];
     if (store_report_segments(x->c->s, &x->q, cur, prev) != 0)
@@ -346,10 +352,8 @@ static int report_customers(struct ctx *x)
         return cli_fail(_("--by is spend, visits or recency")), 2;
     struct out o;
     out_begin(&o, x->c, x->fmt, "customers", N_("Customers"), &x->q, MEMBER_COLS, NCOLS(MEMBER_COLS));
-    if (store_report_customers(x->c->s, &x->q, by, x->limit, print_member, &o) != 0) {
-        out_end(&o, 1, NULL, NULL);
-        return cli_store_fail(x->c);
-    }
+    if (store_report_customers(x->c->s, &x->q, by, x->limit, print_member, &o) != 0)
+        return report_failed(x, &o);
     return out_end(&o, 0, NULL, NULL);
 }
 
@@ -390,10 +394,8 @@ static int report_rewards(struct ctx *x)
 {
     struct out o;
     out_begin(&o, x->c, x->fmt, "rewards", N_("Rewards"), &x->q, REWARD_COLS, NCOLS(REWARD_COLS));
-    if (store_report_rewards(x->c->s, &x->q, print_reward_row, &o) != 0) {
-        out_end(&o, 1, NULL, NULL);
-        return cli_store_fail(x->c);
-    }
+    if (store_report_rewards(x->c->s, &x->q, print_reward_row, &o) != 0)
+        return report_failed(x, &o);
     return out_end(&o, 0, NULL, NULL);
 }
 
@@ -424,10 +426,8 @@ static int report_tiers(struct ctx *x)
 {
     struct out o;
     out_begin(&o, x->c, x->fmt, "tiers", N_("Tiers"), &x->q, TIER_COLS, NCOLS(TIER_COLS));
-    if (store_report_tiers(x->c->s, &x->q, print_tier, &o) != 0) {
-        out_end(&o, 1, NULL, NULL);
-        return cli_store_fail(x->c);
-    }
+    if (store_report_tiers(x->c->s, &x->q, print_tier, &o) != 0)
+        return report_failed(x, &o);
     return out_end(&o, 0, NULL, NULL);
 }
 
@@ -493,10 +493,8 @@ static int report_activity(struct ctx *x, bool tills)
               ACTIVITY_COLS, NCOLS(ACTIVITY_COLS));
     o.vertical = true;
     struct activity_out ao = { &o, x->c, tills };
-    if (store_report_activity(x->c->s, &x->q, tills, print_activity, &ao) != 0) {
-        out_end(&o, 1, NULL, NULL);
-        return cli_store_fail(x->c);
-    }
+    if (store_report_activity(x->c->s, &x->q, tills, print_activity, &ao) != 0)
+        return report_failed(x, &o);
     if (x->fmt == OUT_TABLE && o.nrows == 0) {
         out_title(&o);
         printf("%s\n", _("Nothing was done in these periods."));
@@ -570,10 +568,8 @@ static int report_overdrafts(struct ctx *x)
     struct out o;
     out_begin(&o, x->c, x->fmt, "overdrafts", N_("Overdrafts"), &x->q, OVERDRAFT_COLS, NCOLS(OVERDRAFT_COLS));
     struct overdraft_out oo = { &o, x->c, { 0 } };
-    if (store_report_overdrafts(x->c->s, &x->q, &oo.n, print_overdraft, &oo) != 0) {
-        out_end(&o, 1, NULL, NULL);
-        return cli_store_fail(x->c);
-    }
+    if (store_report_overdrafts(x->c->s, &x->q, &oo.n, print_overdraft, &oo) != 0)
+        return report_failed(x, &o);
     if (x->fmt == OUT_TABLE) {
         out_title(&o);
         printf(ngettext("%" PRId64 " member overdrawn at the end of the period (%" PRId64 " at the end of the previous one).\n",
@@ -665,10 +661,8 @@ static int report_day(struct ctx *x)
     out_begin(&o, x->c, x->fmt, "day", N_("End of day"), &x->q, DAY_COLS, NCOLS(DAY_COLS));
     o.vertical = true;
     struct day_out d = { &o, x->c };
-    if (store_report_day(x->c->s, &x->q, print_day, &d) != 0) {
-        out_end(&o, 1, NULL, NULL);
-        return cli_store_fail(x->c);
-    }
+    if (store_report_day(x->c->s, &x->q, print_day, &d) != 0)
+        return report_failed(x, &o);
     if (x->fmt == OUT_TABLE && o.nrows == 0) {
         out_title(&o);
         printf("%s\n", _("Nothing was done on these days."));
@@ -714,10 +708,8 @@ static int report_messages(struct ctx *x)
     struct out o;
     out_begin(&o, x->c, x->fmt, "messages", N_("Messages"), &x->q, MSG_COLS, NCOLS(MSG_COLS));
     o.vertical = true;
-    if (store_report_messages(x->c->s, &x->q, print_message_row, &o) != 0) {
-        out_end(&o, 1, NULL, NULL);
-        return cli_store_fail(x->c);
-    }
+    if (store_report_messages(x->c->s, &x->q, print_message_row, &o) != 0)
+        return report_failed(x, &o);
     if (x->fmt == OUT_TABLE && o.nrows == 0) {
         out_title(&o);
         printf("%s\n", _("No message was queued in these periods."));

@@ -75,6 +75,45 @@ static void ago(int64_t then, char *out, size_t outsz)
         cli_time(then, out, outsz);
 }
 
+static const struct out_col PEER_COLS[] = {
+    { "till", NULL, OUT_TEXT, false }, { "name", NULL, OUT_TEXT, false }, { "address", NULL, OUT_TEXT, false },
+    { "state", NULL, OUT_TEXT, false }, { "last_heard", NULL, OUT_TEXT, false }, { "they_lack", NULL, OUT_INT, false },
+    { "we_lack", NULL, OUT_INT, false }, { "refused", NULL, OUT_INT, false },
+};
+static const int PEER_WIDTHS[] = { 9, 16, 22, 13, 12, 9, 9, 0 };
+
+/* The other tills, a line each, lined up by terminal columns (a till
+ * called "Pénztár ő" is 12 bytes in 9), with what each refused under it. */
+static int peer_table(struct cli *c, const struct sync_status *st)
+{
+    struct out o;
+    out_begin_plain(&o, c, PEER_COLS, PEER_WIDTHS, NCOLS(PEER_COLS));
+    const char *labels[] = { _("till"), C_("till", "name"), _("address"), _("state"), _("last heard"),
+                             _("they lack"), _("we lack"), _("refused") };
+    out_row_shown(&o, (struct out_val[NCOLS(PEER_COLS)]){ { 0 } }, labels);
+    for (int i = 0; i < st->npeers; i++) {
+        const struct sync_peer_status *p = &st->peers[i];
+        uint64_t refused = 0;
+        for (int r = 0; r < SYNC_REFUSED_NREASONS; r++)
+            refused += p->refused[r];
+        char when[64], name[sizeof p->name];
+        ago(p->last_heard, when, sizeof when);
+        text_clip(p->name, 16, name, sizeof name);
+        out_row(&o, (struct out_val[]){ { 0, p->origin[0] ? p->origin : "?" }, { 0, name }, { 0, p->address },
+                                        { 0, p->connected ? _("connected") : _("unreachable") }, { 0, when },
+                                        { p->they_lack, NULL }, { p->we_lack, NULL }, { (int64_t)refused, NULL } });
+        if (p->refused[SYNC_REFUSED_SIGNATURE])
+            out_note(&o, ngettext("          refused %" PRIu64 " run of events that their till did not sign: this till "
+                                  "speaks for another\n",
+                                  "          refused %" PRIu64 " runs of events that their till did not sign: this till "
+                                  "speaks for another\n", i18n_n((long long)p->refused[SYNC_REFUSED_SIGNATURE])),
+                     p->refused[SYNC_REFUSED_SIGNATURE]);
+        if (refused)
+            out_note(&o, "          %s %s\n", _("last refused:"), p->last_refusal);
+    }
+    return out_end(&o, 0, NULL, NULL);
+}
+
 static int sync_status_cmd(struct cli *c, struct cmd_args *a)
 {
     (void)a;
@@ -170,29 +209,11 @@ static int sync_status_cmd(struct cli *c, struct cmd_args *a)
         printf(ngettext("Refused %" PRIu64 " connection or message from keys that are not the shop's.\n",
                         "Refused %" PRIu64 " connections or messages from keys that are not the shop's.\n",
                         i18n_n((long long)st->strangers)), st->strangers);
+    int rc = 0;
     if (!st->npeers)
         printf(_("No other tills yet: add one with 'tally till invite'.\n"));
     else
-        printf("%-9s %-16s %-22s %-13s %-12s %9s %9s %s\n", _("till"), C_("till", "name"), _("address"), _("state"),
-               _("last heard"), _("they lack"), _("we lack"), _("refused"));
-    for (int i = 0; i < st->npeers; i++) {
-        const struct sync_peer_status *p = &st->peers[i];
-        uint64_t refused = 0;
-        for (int r = 0; r < SYNC_REFUSED_NREASONS; r++)
-            refused += p->refused[r];
-        ago(p->last_heard, when, sizeof when);
-        printf("%-9s %-16.16s %-22s %-13s %-12s %9" PRId64 " %9" PRId64 " %" PRIu64 "\n",
-               p->origin[0] ? p->origin : "?", p->name, p->address,
-               p->connected ? _("connected") : _("unreachable"), when, p->they_lack, p->we_lack, refused);
-        if (p->refused[SYNC_REFUSED_SIGNATURE])
-            printf(ngettext("          refused %" PRIu64 " run of events that their till did not sign: this till "
-                            "speaks for another\n",
-                            "          refused %" PRIu64 " runs of events that their till did not sign: this till "
-                            "speaks for another\n", i18n_n((long long)p->refused[SYNC_REFUSED_SIGNATURE])),
-                   p->refused[SYNC_REFUSED_SIGNATURE]);
-        if (refused)
-            printf("          %s %s\n", _("last refused:"), p->last_refusal);
-    }
+        rc = peer_table(c, st);
     for (int i = 0; i < st->nwaiting; i++)
         printf(ngettext("Cannot take %" PRId64 " event of %s that other tills hold: no till's word for it counts "
                         "here (an import made by an earlier version whose till's vouch does not count, or "
@@ -204,7 +225,7 @@ static int sync_status_cmd(struct cli *c, struct cmd_args *a)
                         "does; the tills that hold it keep it.\n", i18n_n((long long)st->waiting[i].lacking)),
                st->waiting[i].lacking, st->waiting[i].origin);
     free(st);
-    return 0;
+    return rc;
 }
 
 static const struct cmd_entry SYNC_VERBS[] = { { .name = "status", .max = -1, .run = sync_status_cmd }, { 0 } };
@@ -249,7 +270,7 @@ static int print_till(const struct store_till *t, void *arg)
         jb_obj_end(l->jb);
     } else {
         char name[STORE_TEXT_MAX * 4 + 1];
-        out_clip(t->name[0] ? t->name : "-", 20, name, sizeof name);
+        text_clip(t->name[0] ? t->name : "-", 20, name, sizeof name);
         out_row(l->o, (struct out_val[]){ { 0, t->origin }, { 0, name }, { 0, t->address[0] ? t->address : "-" },
                                           { 0, z85 }, { 0, self ? _("(this till)") : t->removed ? _("(removed)") : "" } });
     }

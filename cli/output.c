@@ -5,6 +5,7 @@
  * once (struct out_col), adds rows of values, and out_end prints them in
  * the format asked for. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,18 +31,6 @@ static const char *code_text(const struct out_col *col, const char *code)
 }
 
 
-
-void out_clip(const char *s, int columns, char *buf, size_t sz)
-{
-    snprintf(buf, sz, "%s", s);
-    size_t len = strlen(buf);
-    while (len > 0 && text_columns(buf) > columns) {
-        do
-            len--;
-        while (len > 0 && ((unsigned char)buf[len] & 0xC0) == 0x80);
-        buf[len] = '\0';
-    }
-}
 
 void out_day(int64_t days, char out[16])
 {
@@ -226,8 +215,15 @@ void out_row_shown(struct out *o, const struct out_val *v, const char *const *sh
             return;
         }
         o->cells = grown;
+        char **notes = realloc(o->notes, cap * sizeof *notes);
+        if (!notes) {
+            o->failed = true;
+            return;
+        }
+        o->notes = notes;
         o->cap = cap;
     }
+    o->notes[o->nrows] = NULL;
     char **row = &o->cells[o->nrows * (size_t)o->ncols];
     for (int i = 0; i < o->ncols; i++) {
         if (shown && shown[i])
@@ -252,6 +248,33 @@ void out_row_shown(struct out *o, const struct out_val *v, const char *const *sh
 void out_row(struct out *o, const struct out_val *v)
 {
     out_row_shown(o, v, NULL);
+}
+
+void out_note(struct out *o, const char *fmt, ...)
+{
+    if (o->fmt != OUT_TABLE || o->nrows == 0 || o->failed)
+        return;
+    char **note = &o->notes[o->nrows - 1];
+    size_t had = *note ? strlen(*note) : 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *grown = len < 0 ? NULL : realloc(*note, had + (size_t)len + 1);
+    if (!grown) {
+        o->failed = true;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(grown + had, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    *note = grown;
+}
+
+static void print_notes(struct out *o, size_t r)
+{
+    if (o->notes[r])
+        fputs(o->notes[r], stdout);
 }
 
 static void pad(const char *s, int width, bool right)
@@ -297,6 +320,7 @@ static void print_blocks(struct out *o)
                 printf(" %s", cell(o, r, i + 1));
             putchar('\n');
         }
+        print_notes(o, r);
         if (r + 1 < o->nrows)
             putchar('\n');
     }
@@ -357,6 +381,7 @@ static void print_table(struct out *o)
             }
         }
         putchar('\n');
+        print_notes(o, r);
     }
     free(w);
 }
@@ -411,8 +436,12 @@ int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), v
     jb_free(&o->rows);
     for (size_t i = 0; o->cells && i < o->nrows * (size_t)o->ncols; i++)
         free(o->cells[i]);
+    for (size_t r = 0; o->notes && r < o->nrows; r++)
+        free(o->notes[r]);
     free(o->cells);
+    free(o->notes);
     o->cells = NULL;
+    o->notes = NULL;
     if (rc != 0)
         return rc;
     return o->failed ? cli_fail(_("out of memory")) : 0;

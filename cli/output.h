@@ -48,6 +48,7 @@ struct out {
     int ncols;
     struct jbuf rows;       /* JSON: the rows array */
     char **cells;           /* table: formatted cells, row by row */
+    char **notes;           /* table: per row, the lines out_note put under it, or NULL */
     size_t nrows, cap;
     const char *title;      /* table: printed with the table, once it is known to work */
     bool header_done;       /* CSV: printed before the first row */
@@ -75,6 +76,10 @@ int out_list_end(struct out *o, struct jbuf *jb, int rc);
  * says instead of a text cell's code (JSON and CSV keep the code). */
 void out_row(struct out *o, const struct out_val *v);
 void out_row_shown(struct out *o, const struct out_val *v, const char *const *shown);
+/* Text printed as it is under the last row of a table (a note on it,
+ * its lines ending in '\n', not counted in the widths); CSV and JSON
+ * leave it out. */
+void out_note(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the table, the CSV header if no row came, or the JSON document
  * (the report, its period and till, the currency, what extra adds, the
  * rows), and frees everything. Returns rc, or 1 after a failure of its own
@@ -86,9 +91,6 @@ int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), v
 void out_title(struct out *o);
 /* A value of column col as the listing's format writes it, into buf. */
 void out_value(struct out *o, const struct out_col *col, const struct out_val *v, char *buf, size_t sz);
-/* s cut to at most columns terminal columns, at a character's boundary
- * (never half of ł), into buf. */
-void out_clip(const char *s, int columns, char *buf, size_t sz);
 /* Days since 1970-01-01 as "2026-11-05". */
 void out_day(int64_t days, char out[16]);
 

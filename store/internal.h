@@ -192,6 +192,10 @@ int64_t setting_int(store *s, const char *key);
 /* A setting's canonical value as held (or its default). */
 void setting_text(store *s, const char *key, char *out, size_t outsz);
 void settings_changed(store *s);    /* a setting or reward event was applied: what is kept goes */
+/* Starts a "setting" event that sets key: ev as staff's, jb as
+ * {"key":KEY,"value": for the caller to write the value, end the object
+ * and jb_take into ev.data. */
+void setting_event_begin(struct store_event *ev, struct jbuf *jb, const char *staff, const char *key);
 int till_derive(store *s, const struct store_event *ev);   /* a "till.*" setting (sync_support.c) */
 /* sync_support.c: appends a till's record as this till's own event (the
  * signing key as this till holds it); caller holds a transaction. */

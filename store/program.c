@@ -516,13 +516,8 @@ static int setting_write(store *s, const char *staff, const char *key, const cha
             return store_fail(s, _("the currency cannot change once amounts are recorded in %s"), s->currency);
     }
     struct store_event ev;
-    event_init(&ev, "setting", staff, NULL);
     struct jbuf jb;
-    jb_init(&jb);
-    jb_obj_begin(&jb);
-    jb_key(&jb, "key");
-    jb_str(&jb, key);
-    jb_key(&jb, "value");
+    setting_event_begin(&ev, &jb, staff, key);
     jb_str(&jb, canon);
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0)
@@ -532,6 +527,16 @@ static int setting_write(store *s, const char *staff, const char *key, const cha
     if (strncmp(key, "shop.", 5) == 0)
         load_shop(s);
     return 0;
+}
+
+void setting_event_begin(struct store_event *ev, struct jbuf *jb, const char *staff, const char *key)
+{
+    event_init(ev, "setting", staff, NULL);
+    jb_init(jb);
+    jb_obj_begin(jb);
+    jb_key(jb, "key");
+    jb_str(jb, key);
+    jb_key(jb, "value");
 }
 
 int store_setting_set(store *s, const char *staff, const char *key, const char *value)

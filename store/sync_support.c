@@ -464,13 +464,8 @@ int till_write_with(store *s, const char *staff, const struct store_till *t,
     sodium_bin2hex(sign, sizeof sign, sign_key, sizeof sign_key);
     snprintf(key, sizeof key, TILL_PREFIX "%s", t->origin);
     struct store_event ev;
-    event_init(&ev, "setting", staff, NULL);
     struct jbuf jb;
-    jb_init(&jb);
-    jb_obj_begin(&jb);
-    jb_key(&jb, "key");
-    jb_str(&jb, key);
-    jb_key(&jb, "value");
+    setting_event_begin(&ev, &jb, staff, key);
     jb_obj_begin(&jb);
     jb_key(&jb, "public_key");
     jb_str(&jb, pk);

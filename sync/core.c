@@ -847,15 +847,24 @@ static void hello(struct sync_core *c, struct sync_peer *p, const struct sync_ms
     schedule_fetches(c, now);
 }
 
-void sync_core_on_sub(struct sync_core *c, struct sync_peer *p, const void *data, size_t len, int64_t now)
+/* A message off the wire into c->in, or NULL once it is refused as
+ * malformed or of another protocol version. */
+static struct sync_msg *decoded(struct sync_core *c, struct sync_peer *p, const void *data, size_t len, int64_t now)
 {
     char why[160];
     int rc = sync_wire_decode(data, len, &c->in, why, sizeof why);
     if (rc != 0) {
         refuse(c, p, rc == -2 ? SYNC_REFUSED_VERSION : SYNC_REFUSED_MALFORMED, why, now);
-        return;
+        return NULL;
     }
-    struct sync_msg *m = &c->in;
+    return &c->in;
+}
+
+void sync_core_on_sub(struct sync_core *c, struct sync_peer *p, const void *data, size_t len, int64_t now)
+{
+    struct sync_msg *m = decoded(c, p, data, len, now);
+    if (!m)
+        return;
     if (m->type == SYNC_HELLO) {
         hello(c, p, m, now, true);
         return;
@@ -921,13 +930,9 @@ static bool own_evidence(struct sync_core *c, struct sync_peer *p, const struct 
 
 void sync_core_on_reply(struct sync_core *c, struct sync_peer *p, const void *data, size_t len, int64_t now)
 {
-    char why[160];
-    int rc = sync_wire_decode(data, len, &c->in, why, sizeof why);
-    if (rc != 0) {
-        refuse(c, p, rc == -2 ? SYNC_REFUSED_VERSION : SYNC_REFUSED_MALFORMED, why, now);
+    struct sync_msg *m = decoded(c, p, data, len, now);
+    if (!m)
         return;
-    }
-    struct sync_msg *m = &c->in;
     if (m->type == SYNC_REFUSE) {
         refuse(c, p, SYNC_REFUSED_UNEXPECTED, m->reason, now);
         return;
@@ -1035,13 +1040,9 @@ void sync_core_on_request(struct sync_core *c, const unsigned char key[STORE_KEY
 {
     reply->len = 0;
     struct sync_peer *p = peer_by_key(c, key);
-    char why[160];
-    int rc = sync_wire_decode(data, len, &c->in, why, sizeof why);
-    if (rc != 0) {
-        refuse(c, p, rc == -2 ? SYNC_REFUSED_VERSION : SYNC_REFUSED_MALFORMED, why, now);
+    struct sync_msg *m = decoded(c, p, data, len, now);
+    if (!m)
         return;
-    }
-    struct sync_msg *m = &c->in;
     if (m->type == SYNC_HELLO) {
         announced(c, key, m->address);
         p = peer_by_key(c, key);

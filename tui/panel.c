@@ -29,6 +29,8 @@ struct reward_scan {
     const char *tier;                   /* the customer's: a perk of a tier above is not theirs */
     struct store_reward affordable[8];
     int naffordable;
+    struct store_reward offer;          /* the first affordable that is not a perk (a perk has a line of its own) */
+    bool has_offer;
     struct store_reward stamp_goal;     /* the cheapest stamp reward */
     bool has_stamp_goal;
 };
@@ -41,6 +43,10 @@ static int scan_reward(const struct store_reward *r, void *arg)
     bool ok = r->points ? rs->c->points >= r->points : rs->c->stamps >= r->stamps;
     if (ok && rs->naffordable < 8)
         rs->affordable[rs->naffordable++] = *r;
+    if (ok && !r->tier[0] && !rs->has_offer) {
+        rs->offer = *r;
+        rs->has_offer = true;
+    }
     if (r->stamps && (!rs->has_stamp_goal || r->stamps < rs->stamp_goal.stamps)) {
         rs->stamp_goal = *r;
         rs->has_stamp_goal = true;
@@ -166,8 +172,8 @@ int panel_prompts(store *s, const struct store_customer *c, const char *lang, st
     bool tiered = store_customer_tier(s, c->id, &t) == 0;
     struct reward_scan rs = { .s = s, .c = c, .tier = tiered ? t.tier : "" };
     store_reward_list(s, false, scan_reward, &rs);
-    if (rs.naffordable && c->points >= 0)
-        ADD(C_GOOD, _("Reward available: %s"), rs.affordable[0].name);
+    if (rs.has_offer && c->points >= 0)
+        ADD(C_GOOD, _("Reward available: %s"), rs.offer.name);
     struct perk_prompts pp = { s, rs.tier, lang, out, n, max };
     store_reward_list(s, false, reward_perk, &pp);
     store_promo_list(s, false, promo_perk, &pp);

@@ -146,30 +146,8 @@ void screen_put(int y, int x, int width, enum colour c, const char *text)
 
 void put_clipped(int y, int x, int width, enum colour c, const char *text)
 {
-    if (width <= 0)
-        return;
-    if (text_columns(text) <= width) {
-        screen_put(y, x, width, c, text);
-        return;
-    }
-    /* Whole code points up to width - 1 columns, then the ellipsis. */
     char buf[1024];
-    size_t n = 0;
-    int used = 0;
-    while (text[n] && n < sizeof buf - 4) {
-        uint32_t cp;
-        int len = utf8_decode(text + n, strlen(text + n), &cp);
-        if (len <= 0)
-            break;
-        char one[5] = { 0 };
-        memcpy(one, text + n, (size_t)len);
-        if (used + text_columns(one) > width - 1)
-            break;
-        used += text_columns(one);
-        n += (size_t)len;
-    }
-    memcpy(buf, text, n);
-    memcpy(buf + n, "…", sizeof "…");
+    text_clip(text, width, buf, sizeof buf);
     screen_put(y, x, width, c, buf);
 }
 

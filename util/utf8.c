@@ -180,6 +180,37 @@ int text_columns(const char *s)
     return w >= 0 ? w : (int)strlen(s);
 }
 
+void text_clip(const char *s, int columns, char *out, size_t outsz)
+{
+    size_t len = strlen(s), n = 0;
+    if (outsz < sizeof "…" || columns <= 0) {
+        if (outsz)
+            out[0] = '\0';
+        return;
+    }
+    if (len < outsz && text_columns(s) <= columns) {
+        memcpy(out, s, len + 1);
+        return;
+    }
+    /* Whole code points up to columns - 1 columns, then the ellipsis. */
+    int used = 0;
+    while (n < len) {
+        uint32_t cp;
+        int k = utf8_decode(s + n, len - n, &cp);
+        if (k <= 0 || n + (size_t)k + sizeof "…" > outsz)
+            break;
+        int w = char_width(cp);
+        if (w < 0)
+            w = k;      /* a control character: as text_columns counts it */
+        if (used + w > columns - 1)
+            break;
+        used += w;
+        n += (size_t)k;
+    }
+    memcpy(out, s, n);
+    memcpy(out + n, "…", sizeof "…");
+}
+
 /* --- folding --------------------------------------------------------- */
 
 static bool is_space(uint32_t cp)

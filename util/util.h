@@ -39,6 +39,10 @@ int utf8_width(const char *s);
 /* The columns a terminal gives s: utf8_width, or its bytes when it is not
  * printable UTF-8 (so a bad name still lines up roughly, never -1). */
 int text_columns(const char *s);
+/* s as it fits in columns terminal columns, into out: whole, or cut at a
+ * character's boundary (never half of ł) with "…" as its last column. It
+ * is cut too where it does not fit in outsz bytes. */
+void text_clip(const char *s, int columns, char *out, size_t outsz);
 
 /* Search key for names: lowercase and without diacritics, so "Łukasz",
  * "Ştefan", "Ștefan", "Őrs", "Żółć", "Ärztin" fold to "lukasz", "stefan",

@@ -104,6 +104,10 @@ env TALLY_STAFF=Mira TALLY_PIN=2468 $T earn "$GOLD" 500 >/dev/null     # 500.00 
 keys Escape "$GOLD" Enter
 wait_for "a Gold member's card shows Gold's reward perk" "Gold perk: Free upgrade"
 wait_for "and Gold's promotion running now" "Gold perk: Gold week, points ×2 now"
+# Under "Can have now", the prompts name the perk once, as Gold's: not
+# also as the first "Reward available".
+same "the prompts name the perk once" "$(screen | grep -c ': Free upgrade *$')" 1
+same "and the reward available is the first that is not one" "$(screen | grep -c 'Reward available: Croissant')" 1
 keys F3
 wait_for "and F3 offers the perk to a Gold member" "Free upgrade (1 point)"
 keys Escape

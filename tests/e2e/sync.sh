@@ -100,7 +100,7 @@ join() {    # join X NAME
     start "$1"
 }
 join b "Kasa 2"
-join c "Kasa trzecia, przy ścianie"
+join c "Kasa główna – łąkowa, przy ścianie"
 converged "three tills hold the shop"
 
 # A wrong PIN at C is an event like any other: it reaches A's staff report,
@@ -113,7 +113,7 @@ same "the PIN is in no till's database" "$(for d in "$A" "$B" "$C"; do sqlite3 "
 run "till list on C" "$T" --db "$C" till list
 has "C knows A" "$(echo "$ADDR_A")"
 has "C knows B" "Kasa 2"
-has "C's name is cut to 20 columns, at a whole letter" "Kasa trzecia, przy ś  *127"
+has "C's name is cut to 20 columns, at a whole letter, with …" "Kasa główna – łąkow… 127"
 aligned "the till list's columns line up after it" ' (127\.0\.0\.1:)'
 # A used token is refused by A itself. With no invitation open A's join
 # port answers nobody (a time-out proves nothing), so open another one
@@ -153,6 +153,8 @@ same "every redemption once" "$(sqlite3 "$C" "SELECT count(*) FROM events WHERE 
     "$(cat "$A.ok" "$B.ok" "$C.ok" | grep -c redeem)"
 run "sync status on A" "$T" --db "$A" sync status
 has "A sees B connected" "Kasa 2 .*connected"
+has "C's name is cut to 16 columns, at a whole letter, with …" "Kasa główna – ł… 127"
+aligned "sync status's columns line up after it" '^[0-9a-f]{8} .* (127\.0\.0\.1:)'
 run "sync status as JSON" "$T" --db "$B" --format json sync status
 has "B sees two peers" '"peers":\[{.*},{.*}\]'
 

@@ -100,6 +100,30 @@ static void test_utf8_chars_and_width(void **state)
     assert_int_equal(text_columns("\xc0\xaf"), 2);
 }
 
+/* A name in a column: whole if it fits, else cut at a letter with "…". */
+static void test_text_clip(void **state)
+{
+    (void)state;
+    char out[64];
+    text_clip("Pénztár ő", 9, out, sizeof out);
+    assert_string_equal(out, "Pénztár ő");
+    text_clip("Kasa główna – łąka", 18, out, sizeof out);
+    assert_string_equal(out, "Kasa główna – łąka");
+    text_clip("Kasa główna – łąka", 14, out, sizeof out);
+    assert_string_equal(out, "Kasa główna –…");
+    assert_int_equal(text_columns(out), 14);
+    text_clip("日本語", 4, out, sizeof out);         /* a wide letter that would reach column 5 stays out */
+    assert_string_equal(out, "日…");
+    text_clip("żółw", 1, out, sizeof out);
+    assert_string_equal(out, "…");
+    text_clip("żółw", 0, out, sizeof out);
+    assert_string_equal(out, "");
+    text_clip("Zażółć", 20, out, 8);                 /* fits the columns, not the bytes */
+    assert_string_equal(out, "Zaż…");
+    text_clip("ab\xc0\xaf" "cdef", 4, out, sizeof out); /* stops at bytes that are not UTF-8 */
+    assert_string_equal(out, "ab…");
+}
+
 /* --- folding and cleaning ---------------------------------------------- */
 
 static void test_text_fold_table(void **state)
@@ -1111,6 +1135,7 @@ int main(void)
         cmocka_unit_test(test_utf8_valid_rejects),
         cmocka_unit_test(test_utf8_decode),
         cmocka_unit_test(test_utf8_chars_and_width),
+        cmocka_unit_test(test_text_clip),
         cmocka_unit_test(test_text_fold_table),
         cmocka_unit_test(test_text_fold_whitespace_and_limits),
         cmocka_unit_test(test_text_clean),
