@@ -1141,12 +1141,15 @@ int store_report_activity(store *s, const struct store_report_query *q, bool by_
  * counted effects from then on, and less the purchases' corrections
  * (lot_adjust) that stand from then on. */
 #define BALANCES_AT \
-    "bal AS (SELECT customer, sum(p) AS p, sum(s) AS s, sum(c) AS c FROM" \
-    " (SELECT id AS customer, points AS p, stamps AS s, credit AS c FROM customers" \
-    "  UNION ALL SELECT customer, -points, -stamps, -credit FROM events e WHERE wall >= ?1" \
+    "later AS MATERIALIZED (SELECT customer, sum(p) AS p, sum(s) AS s, sum(c) AS c FROM" \
+    " (SELECT customer, points AS p, stamps AS s, credit AS c FROM events e WHERE wall >= ?1" \
     "   AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0) AND " COUNTED("e") \
-    "  UNION ALL SELECT customer, -points, -stamps, -credit FROM lot_adjust WHERE wall >= ?1)" \
-    " GROUP BY customer)"
+    "  UNION ALL SELECT customer, points, stamps, credit FROM lot_adjust WHERE wall >= ?1)" \
+    " GROUP BY customer)," \
+    /* Every member once, in order, with what came later if anything: no \
+     * sort of them all. */ \
+    " bal AS (SELECT id AS customer, points - coalesce(l.p, 0) AS p, stamps - coalesce(l.s, 0) AS s," \
+    "  credit - coalesce(l.c, 0) AS c FROM customers LEFT JOIN later l ON l.customer = customers.id)"
 
 /* The same from the effects before the moment, when they are fewer. */
 #define BALANCES_BEFORE \
