@@ -15,8 +15,10 @@
 # giving the report's figures from the events on the same file (one
 # 'sqlite3 FILE' process; the same rules for refunds, voids and lost
 # occasions; run once after a warm-up, as each takes many seconds):
-# how far the report is from what a person who knows SQL would type. Like bench/run.sh it never fails on timings, only when
-# something cannot run.
+# how far the report is from what a person who knows SQL would type.
+# Then the dashboard for each period, from starting it to its first full
+# screen (tmux), against the raw SQL of the reports it shows. Like
+# bench/run.sh it never fails on timings, only when something cannot run.
 set -u
 build=${1:-build}
 T=$(cd "$build" && pwd)/tally
@@ -92,6 +94,7 @@ failed=0
 for span in "2025-12-01 2026-11-30" "2026-11-01 2026-11-30"; do
 set_period $span
 echo "-- reports for $from .. $to"
+dash_raw=0     # the raw SQL of the reports the dashboard shows, summed
 for r in summary "summary --till $till" segments "segments --segment at-risk" customers rewards tiers overdrafts staff tills; do
     name=$(echo "$r" | sed 's/ --till .*/ --till/')
     case "$r" in
@@ -100,14 +103,43 @@ for r in summary "summary --till $till" segments "segments --segment at-risk" cu
     esac
     # Once, after a warm-up: these take many seconds each.
     raw=$(best_of 1 raw_run "$work/folded.db") || { echo "  $name: the raw SQL FAILED"; failed=1; continue; }
+    case "$r" in summary|segments|rewards|tiers) dash_raw=$(echo "$dash_raw + $raw" | bc) ;; esac
     for state in folded unfolded; do
         # shellcheck disable=SC2086
         t=$(best_of 2 env TALLY_DB="$work/$state.db" "$T" report $r --from $from --to $to --format json) ||
             { echo "  $name ($state): FAILED"; failed=1; continue; }
         verdict=ok; [ "$(echo "$t > 1.0" | bc)" = 1 ] && verdict="above goal"
-        printf '  %-26s %-8s %6.2f s (goal 1 s) %s; raw sql %6.2f s, ratio %s\n' "$name" "$state" "$t" "$verdict" "$raw" \
-            "$(echo "scale=2; $t / $raw" | bc)"
+        printf '  %-26s %-8s %6.2f s (goal 1 s) %s; raw sql %6.2f s, ratio %.2f\n' "$name" "$state" "$t" "$verdict" "$raw" \
+            "$(echo "scale=4; $t / $raw" | bc)"
     done
+done
+# The dashboard for the same period: from starting it to its first full
+# screen (summary, segments and the at-risk list, tiers, rewards,
+# messages, campaigns, the visits chart), in a terminal of 160 x 50;
+# ratio against the raw SQL of its summary, segments, tiers and rewards.
+for state in folded unfolded; do
+    best=""
+    for i in 0 1 2; do
+        tmux kill-session -t tally-bench-big 2>/dev/null
+        s=$(date +%s.%N)
+        tmux new-session -d -s tally-bench-big -x 160 -y 50 \
+            "env TALLY_DB='$work/$state.db' TALLY_STAFF=Mira TALLY_PIN=2468 LANG=C.UTF-8 '$T' dashboard --from $from --to $to; sleep 60"
+        n=0
+        until tmux capture-pane -p -t tally-bench-big 2>/dev/null | grep -q 'Top rewards'; do
+            n=$((n + 1))
+            [ "$n" -lt 3000 ] || break
+            sleep 0.02
+        done
+        d=$(echo "$(date +%s.%N) - $s" | bc)
+        tmux kill-session -t tally-bench-big 2>/dev/null
+        [ "$n" -lt 3000 ] || { d=""; break; }
+        # The first run warms the cache.
+        if [ "$i" -gt 0 ] && { [ -z "$best" ] || [ "$(echo "$d < $best" | bc)" = 1 ]; }; then best=$d; fi
+    done
+    if [ -z "$best" ]; then echo "  dashboard ($state): FAILED (no full screen in 60 s)"; failed=1; continue; fi
+    verdict=ok; [ "$(echo "$best > 1.0" | bc)" = 1 ] && verdict="above goal"
+    printf '  %-26s %-8s %6.2f s (goal 1 s) %s; raw sql %6.2f s, ratio %.2f\n' "dashboard" "$state" "$best" "$verdict" \
+        "$dash_raw" "$(echo "scale=4; $best / $dash_raw" | bc)"
 done
 done
 [ "$failed" -eq 0 ]
