@@ -46,6 +46,14 @@ struct stmt_slot {
         return tx_commit(s); \
     } while (0)
 
+/* Each public report is one read transaction around its _tx body (or
+ * part of the caller's snapshot, report_read_begin). */
+#define IN_READ(call) do { \
+        bool began; \
+        if (report_read_begin(s, &began) != 0) return -1; \
+        return report_read_end(s, began, (call)); \
+    } while (0)
+
 /* The most points one event may give or take, and the most a balance
  * can sensibly hold (tally check calls anything beyond absurd). */
 #define POINTS_MAX 1000000000LL

@@ -628,10 +628,7 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
 int store_report_summary(store *s, const struct store_report_query *q,
                          struct store_summary *cur, struct store_summary *prev)
 {
-    bool began;
-    if (report_read_begin(s, &began) != 0)
-        return -1;
-    return report_read_end(s, began, summary_tx(s, q, cur, prev));
+    IN_READ(summary_tx(s, q, cur, prev));
 }
 
 /* --- a series per day ---------------------------------------------------------- */
@@ -698,10 +695,7 @@ static int days_tx(store *s, const struct store_report_query *q,
 int store_report_days(store *s, const struct store_report_query *q,
                       int (*fn)(const struct store_day_point *, void *), void *arg)
 {
-    bool began;
-    if (report_read_begin(s, &began) != 0)
-        return -1;
-    return report_read_end(s, began, days_tx(s, q, fn, arg));
+    IN_READ(days_tx(s, q, fn, arg));
 }
 
 /* --- visits per day ------------------------------------------------------------ */
@@ -768,10 +762,7 @@ static int visits_per_day_tx(store *s, const struct store_report_query *q, int64
 
 int store_report_visits_per_day(store *s, const struct store_report_query *q, int64_t *visits)
 {
-    bool began;
-    if (report_read_begin(s, &began) != 0)
-        return -1;
-    return report_read_end(s, began, visits_per_day_tx(s, q, visits));
+    IN_READ(visits_per_day_tx(s, q, visits));
 }
 
 /* --- segments and member lists ---------------------------------------------- */
@@ -898,10 +889,7 @@ static int rewards_tx(store *s, const struct store_report_query *q,
 int store_report_rewards(store *s, const struct store_report_query *q,
                          int (*fn)(const struct store_reward_row *, void *), void *arg)
 {
-    bool began;
-    if (report_read_begin(s, &began) != 0)
-        return -1;
-    return report_read_end(s, began, rewards_tx(s, q, fn, arg));
+    IN_READ(rewards_tx(s, q, fn, arg));
 }
 
 /* --- tiers ----------------------------------------------------------------------- */
@@ -1005,10 +993,7 @@ static int tiers_tx(store *s, const struct store_report_query *q,
 int store_report_tiers(store *s, const struct store_report_query *q,
                        int (*fn)(const struct store_tier_row *, void *), void *arg)
 {
-    bool began;
-    if (report_read_begin(s, &began) != 0)
-        return -1;
-    return report_read_end(s, began, tiers_tx(s, q, fn, arg));
+    IN_READ(tiers_tx(s, q, fn, arg));
 }
 
 /* --- staff and tills ------------------------------------------------------------- */
@@ -1129,10 +1114,7 @@ static int activity_tx(store *s, const struct store_report_query *q, bool by_til
 int store_report_activity(store *s, const struct store_report_query *q, bool by_till,
                           int (*fn)(const struct store_activity_row *, void *), void *arg)
 {
-    bool began;
-    if (report_read_begin(s, &began) != 0)
-        return -1;
-    return report_read_end(s, began, activity_tx(s, q, by_till, fn, arg));
+    IN_READ(activity_tx(s, q, by_till, fn, arg));
 }
 
 /* --- overdrafts -------------------------------------------------------------------- */
@@ -1295,11 +1277,8 @@ static int overdrafts_tx(store *s, const struct store_report_query *q, struct st
 int store_report_overdrafts(store *s, const struct store_report_query *q, struct store_overdraft_counts *counts,
                             int (*fn)(const struct store_overdraft_row *, void *), void *arg)
 {
-    bool began;
     struct store_overdraft_counts ignored;
-    if (report_read_begin(s, &began) != 0)
-        return -1;
-    return report_read_end(s, began, overdrafts_tx(s, q, counts ? counts : &ignored, fn, arg));
+    IN_READ(overdrafts_tx(s, q, counts ? counts : &ignored, fn, arg));
 }
 
 /* --- end of day --------------------------------------------------------------------- */
@@ -1392,10 +1371,7 @@ static int day_tx(store *s, const struct store_report_query *q,
 int store_report_day(store *s, const struct store_report_query *q,
                      int (*fn)(const struct store_day_row *, void *), void *arg)
 {
-    bool began;
-    if (report_read_begin(s, &began) != 0)
-        return -1;
-    return report_read_end(s, began, day_tx(s, q, fn, arg));
+    IN_READ(day_tx(s, q, fn, arg));
 }
 
 /* --- messages ------------------------------------------------------------------ */
@@ -1507,8 +1483,5 @@ static int messages_tx(store *s, const struct store_report_query *q,
 int store_report_messages(store *s, const struct store_report_query *q,
                           int (*fn)(const struct store_msg_report_row *, void *), void *arg)
 {
-    bool began;
-    if (report_read_begin(s, &began) != 0)
-        return -1;
-    return report_read_end(s, began, messages_tx(s, q, fn, arg));
+    IN_READ(messages_tx(s, q, fn, arg));
 }
