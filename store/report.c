@@ -301,6 +301,16 @@ int report_check_till(store *s, const struct store_report_query *q)
     return 0;
 }
 
+/* The end of a loop over rows handed to a caller's fn: out, what fn said
+ * (non-zero stopped it), unless the statement failed (rc, its last step). */
+static int rows_done(store *s, sqlite3_stmt *st, int rc, int out)
+{
+    sqlite3_reset(st);
+    if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return db_fail(s);
+    return out;
+}
+
 static int step_row(store *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
@@ -880,10 +890,7 @@ static int rewards_tx(store *s, const struct store_report_query *q,
         if ((out = fn(&r, arg)) != 0)
             break;
     }
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_fail(s);
-    return out;
+    return rows_done(s, st, rc, out);
 }
 
 int store_report_rewards(store *s, const struct store_report_query *q,
@@ -1105,10 +1112,7 @@ static int activity_tx(store *s, const struct store_report_query *q, bool by_til
             break;
     }
     free(r);
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_fail(s);
-    return out;
+    return rows_done(s, st, rc, out);
 }
 
 int store_report_activity(store *s, const struct store_report_query *q, bool by_till,
@@ -1362,10 +1366,7 @@ static int day_tx(store *s, const struct store_report_query *q,
             break;
     }
     free(r);
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_fail(s);
-    return out;
+    return rows_done(s, st, rc, out);
 }
 
 int store_report_day(store *s, const struct store_report_query *q,
