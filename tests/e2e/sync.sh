@@ -409,7 +409,8 @@ has "the oracle recomputes A's reports from its events alike" "^[0-9][0-9][0-9]*
 
 # A quiet syncd folds the report rollups' visits log into roll_cust, and
 # the figures stay what they were. First the log of everything so far.
-logged() { sqlite3 "$1" "SELECT count(*) FROM roll_log"; }
+# With a busy timeout, as lib.sh's sql(): the running syncd writes too.
+logged() { sqlite3 -cmd ".timeout 5000" "$1" "SELECT count(*) FROM roll_log"; }
 i=0
 while [ $i -lt $((LIMIT * 10)) ] && [ "$(logged "$A")" != 0 ]; do
     sleep 0.2; i=$((i + 1))
@@ -431,7 +432,7 @@ same "and the summary is what it was" "$("$T" --db "$A" --format json report sum
 # has grown long (here: 3,000 rows of nothing, added in the busy spell):
 # the log shrinks although every sale adds to it.
 "$T" --db "$A" earn 600000001 1,00 >/dev/null
-sqlite3 "$A" "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)
+sqlite3 -cmd ".timeout 5000" "$A" "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)
   WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k WHERE x < 3000)
   SELECT (SELECT id FROM customers LIMIT 1), 1000 + x, 'ffffffff', 0, 0, 0 FROM k"
 busy_fold=no i=0 was=$(logged "$A")
