@@ -36,7 +36,15 @@ same "a quiet backup has the same digest" "$(env TALLY_DB="$WORK/quiet.db" $T di
 # Rotation keeps the newest backups only.
 mkdir -p "$WORK/rot"
 for i in 1 2 3 4; do touch "$WORK/rot/tally-2020010$i-000000.db"; done
-timeout 5 $T backup --every 1h --keep 3 "$WORK/rot" >/dev/null 2>&1
+# It backs up, rotates and says so, then sleeps an hour: stop it once it
+# has said so (a fixed 5 s was too short for a loaded machine).
+$T backup --every 1h --keep 3 "$WORK/rot" >"$WORK/rot.out" 2>&1 &
+every=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q "Backed up to" "$WORK/rot.out"; do sleep 0.1; i=$((i + 1)); done
+kill "$every"; wait "$every"
+has_rot=$(grep -c "Backed up to $WORK/rot/tally-" "$WORK/rot.out")
+same "backup --every says what it wrote" "$has_rot" 1
 same "rotation keeps the newest 3" "$(ls "$WORK/rot" | wc -l)" 3
 [ -f "$WORK/rot/tally-20200101-000000.db" ] && fail "the oldest backup was kept" || pass "the oldest backups went"
 
