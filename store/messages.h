@@ -100,6 +100,13 @@ int store_message_for_counter(store *s, const char *customer, struct store_messa
  * recorded as expired. queued gets how many messages were queued. */
 int store_message_scan(store *s, const char *staff, const char *customer, int *queued);
 
+/* The purchase triggers (reward, tier, tier-close, balance) note what
+ * they found in the sale's transaction; this turns the notes into their
+ * messages and coupons, in transactions of their own, and returns 0 with
+ * how many it took (drained may be NULL). Run after the sale: by the CLI
+ * after a command, the kiosk when idle, syncd and the messenger. */
+int store_message_drain(store *s, int *drained);
+
 /* A message's subject and body in its language, placeholders filled in
  * from the customer as they are now and the occasion's values. */
 #define STORE_RENDER_MAX 4096
