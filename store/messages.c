@@ -774,13 +774,34 @@ static int occasion_coupon(store *s, const char *staff, const char *customer, in
 
 /* --- firing ---------------------------------------------------------------- */
 
+/* An occasion once held stays held (occasions are never deleted), so
+ * the keys seen held are kept, one per slot by hash: a purchase asks for
+ * its balance window and its tier year, held on nearly every purchase. */
+#define HELD_SLOTS 256
+
+void messages_held_drop(store *s)
+{
+    if (s->held)
+        memset(s->held, 0, HELD_SLOTS * sizeof *s->held);
+}
+
 static bool occasion_held(store *s, const char *key)
 {
+    char *slot = NULL;
+    if (s->held || (s->held = calloc(HELD_SLOTS, sizeof *s->held)) != NULL) {
+        slot = s->held[id_hash(key) & (HELD_SLOTS - 1)];
+        if (strcmp(slot, key) == 0)
+            return true;
+    }
     sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
     if (!st)
         return true;    /* the caller's next write fails and says why */
     bind_text(st, 1, key);
-    return sqlite3_step(st) == SQLITE_ROW;
+    bool held = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (held && slot && strlen(key) < STORE_MSG_KEY_MAX)
+        strcpy(slot, key);
+    return held;
 }
 
 /* The channel a message goes by: e-mail or SMS where the customer agreed
@@ -1008,18 +1029,29 @@ static bool reward_in_reach(store *s, const struct store_customer *was, int64_t 
     return false;
 }
 
+/* The start of the local day: a day's purchases ask it once (a local
+ * time conversion each costs the counter more than the trigger's query). */
+static int64_t today_local(store *s)
+{
+    int64_t now = store_now(s);
+    if (now < s->today_from || now >= s->today_to) {
+        s->today_from = day_start_local(now);
+        s->today_to = day_start_local(s->today_from + DAY_MS + DAY_MS / 2);    /* a day of 23 or 25 hours too */
+    }
+    return s->today_from;
+}
+
 /* What a purchase's trigger found, kept as a note of this till in the
  * sale's own transaction: the occasion, the customer and the values the
  * message needs. The message and its coupon are two signed events with
  * all they derive, twice the sale's own cost, so they are written by
  * store_message_drain in a transaction of their own, after the sale. An
  * occasion held already, or noted by an earlier purchase not yet
- * drained, is not noted again. */
+ * drained, is not noted again (the caller looks whether it is held;
+ * the key is the note's). */
 static int note(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
                 const char *vars)
 {
-    if (occasion_held(s, occasion))
-        return 0;
     sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO trigger_notes(key, customer, trig, staff, at, vars)"
                                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st)
@@ -1093,15 +1125,19 @@ fail:
     return -1;
 }
 
-int store_message_drain(store *s, int *drained)
+int store_message_drain(store *s, int64_t settled_ms, int *drained)
 {
     if (drained)
         *drained = 0;
     for (;;) {
-        /* A look first, without the write lock: nearly always none. */
-        sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM trigger_notes LIMIT 1");
+        /* A look first, without the write lock: nearly always none; in a
+         * snapshot of now, not of a statement left open. */
+        store_release(s);
+        sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM trigger_notes WHERE at <= ?1 LIMIT 1");
         if (!st)
             return -1;
+        sqlite3_bind_int64(st, 1, store_now(s) - settled_ms);
+        settled_ms = 0;     /* one old enough: all of them */
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc == SQLITE_DONE)
@@ -1128,12 +1164,12 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
     if (!reward && !tier && close <= 0 && every <= 0)
         return 0;
     const char *id = was->id;
-    char key[STORE_MSG_KEY_MAX], vars[256];
-    int year;
-    local_date(store_now(s), &year, NULL, NULL, NULL, NULL);
+    char key[STORE_MSG_KEY_MAX];
+    int year = 0;
     if (reward && reward_in_reach(s, was, gain_points, gain_stamps)) {
         /* The purchase that brings the balance to a reward's price tells:
-         * each time a stamp card fills, once per purchase. */
+         * each time a stamp card fills, once per purchase (the key names
+         * the purchase: never held before). */
         struct crossed got[8];
         int n = rewards_crossed(s, was, got);
         if (n < 0)
@@ -1152,42 +1188,52 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
                 return -1;
         }
     }
-    if (tier && strcmp(before->tier, after->tier) != 0 && after->tier[0]) {
-        struct jbuf jb;
-        jb_init(&jb);
-        jb_obj_begin(&jb);
-        jb_key(&jb, "tier");
-        jb_str(&jb, after->tier);
-        jb_obj_end(&jb);
-        snprintf(key, sizeof key, "msg:tier:%s:%d:%d", id, tier_index(s, after->tier), year);
-        int rc = jb_result(&jb) ? note(s, staff, id, TRIG_TIER, key, jb_result(&jb)) : -1;
-        jb_free(&jb);
-        if (rc != 0)
-            return -1;
+    /* Each occasion's key is looked up before its values are put
+     * together: on most purchases it is held already (a tier's year, the
+     * balance's window). */
+    bool up = tier && strcmp(before->tier, after->tier) != 0 && after->tier[0];
+    bool near = close > 0 && after->next[0] && after->to_next > 0 &&
+                after->window_spend * 100 >= close * (after->window_spend + after->to_next);
+    if (up || near)
+        local_date(store_now(s), &year, NULL, NULL, NULL, NULL);
+    if (up) {
+        snprintf(key, sizeof key, "msg:tier:%s:%d:%d", id, after->tier_at, year);
+        if (!occasion_held(s, key)) {
+            struct jbuf jb;
+            jb_init(&jb);
+            jb_obj_begin(&jb);
+            jb_key(&jb, "tier");
+            jb_str(&jb, after->tier);
+            jb_obj_end(&jb);
+            int rc = jb_result(&jb) ? note(s, staff, id, TRIG_TIER, key, jb_result(&jb)) : -1;
+            jb_free(&jb);
+            if (rc != 0)
+                return -1;
+        }
     }
-    if (close > 0 && after->next[0] && after->to_next > 0 &&
-        after->window_spend * 100 >= close * (after->window_spend + after->to_next)) {
-        struct jbuf jb;
-        jb_init(&jb);
-        jb_obj_begin(&jb);
-        jb_key(&jb, "next_tier");
-        jb_str(&jb, after->next);
-        jb_key(&jb, "to_next");
-        jb_int(&jb, after->to_next);
-        jb_obj_end(&jb);
-        snprintf(key, sizeof key, "msg:tier-close:%s:%d:%d", id, tier_index(s, after->next), year);
-        snprintf(vars, sizeof vars, "%s", jb_result(&jb) ? jb_result(&jb) : "");
-        jb_free(&jb);
-        if (!vars[0] || note(s, staff, id, TRIG_TIER_CLOSE, key, vars) != 0)
-            return -1;
+    if (near) {
+        snprintf(key, sizeof key, "msg:tier-close:%s:%d:%d", id, after->next_at, year);
+        if (!occasion_held(s, key)) {
+            struct jbuf jb;
+            jb_init(&jb);
+            jb_obj_begin(&jb);
+            jb_key(&jb, "next_tier");
+            jb_str(&jb, after->next);
+            jb_key(&jb, "to_next");
+            jb_int(&jb, after->to_next);
+            jb_obj_end(&jb);
+            int rc = jb_result(&jb) ? note(s, staff, id, TRIG_TIER_CLOSE, key, jb_result(&jb)) : -1;
+            jb_free(&jb);
+            if (rc != 0)
+                return -1;
+        }
     }
     if (every > 0) {
         /* At most once per window of messages.balance_days local days,
          * the same windows on every till; it shows the balance as it is
          * when it goes. */
-        snprintf(key, sizeof key, "msg:balance:%s:%" PRId64, id,
-                 day_start_local(store_now(s)) / DAY_MS / every);
-        if (note(s, staff, id, TRIG_BALANCE, key, "{}") != 0)
+        snprintf(key, sizeof key, "msg:balance:%s:%" PRId64, id, today_local(s) / DAY_MS / every);
+        if (!occasion_held(s, key) && note(s, staff, id, TRIG_BALANCE, key, "{}") != 0)
             return -1;
     }
     return 0;

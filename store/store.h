@@ -250,6 +250,7 @@ struct store_tier_status {
     int64_t multiplier_milli;   /* 1000 = x1 */
     int64_t window_spend;       /* spend within the tier window */
     int64_t to_next;            /* spend still needed for the next tier, 0 if top */
+    int tier_at, next_at;       /* tier_index of tier and of next (-1: none), read with them */
 };
 int store_customer_tier(store *s, const char *id, struct store_tier_status *out);
 

@@ -150,7 +150,7 @@ static struct store_result earn(store *s, const char *staff, const char *cust,
         print_error("earn: %s\n", store_error(s));
     assert_int_equal(rc, 0);
     /* The purchase's messages, as the CLI drains them after a command. */
-    assert_int_equal(store_message_drain(s, NULL), 0);
+    assert_int_equal(store_message_drain(s, 0, NULL), 0);
     return r;
 }
 
@@ -3361,12 +3361,15 @@ static void test_message_note_survives_kill(void **state)
     assert_int_equal(cust(a, ana).visits, visits + 1);          /* the sale is kept */
     assert_int_equal(messages_of(a, ana, "balance"), 0);        /* its message waits in the note */
     int drained;
-    OK(store_message_drain(a, &drained));
+    OK(store_message_drain(a, STORE_DRAIN_SETTLED_MS, &drained));   /* as syncd: fresh, the kiosk's to take */
+    assert_int_equal(drained, 0);
+    store_set_clock(a, store_now(a) + STORE_DRAIN_SETTLED_MS);      /* left that long: syncd takes it */
+    OK(store_message_drain(a, STORE_DRAIN_SETTLED_MS, &drained));
     assert_int_equal(drained, 1);
     struct store_message m = message_of(a, ana, "balance");
     struct store_coupon cp;
     assert_int_equal(store_message_coupon(a, &m, &cp), 1);
-    OK(store_message_drain(a, &drained));                       /* drained once */
+    OK(store_message_drain(a, 0, &drained));                       /* drained once */
     assert_int_equal(drained, 0);
     earn(a, f->b.id, ana, 1000, 0, NULL);                       /* the same window: the occasion is held */
     assert_int_equal(messages_of(a, ana, "balance"), 1);
@@ -3376,7 +3379,7 @@ static void test_message_note_survives_kill(void **state)
     int coupons = 0;
     OK(store_coupon_list(b, ana, coupon_of_cb, &coupons));
     assert_int_equal(coupons, 1);
-    OK(store_message_drain(b, &drained));
+    OK(store_message_drain(b, 0, &drained));
     assert_int_equal(drained, 0);
     assert_int_equal(messages_of(b, ana, "balance"), 1);
 }
