@@ -1154,6 +1154,28 @@ int store_message_drain(store *s, int64_t settled_ms, int *drained)
     }
 }
 
+/* A tier's occasion, noted unless held: {field: tier} and the spend
+ * still to go (to_next, 0: none). */
+static int note_tier(store *s, const char *staff, const char *id, int trigger, const char *key,
+                     const char *field, const char *tier, int64_t to_next)
+{
+    if (occasion_held(s, key))
+        return 0;
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, field);
+    jb_str(&jb, tier);
+    if (to_next > 0) {
+        jb_key(&jb, "to_next");
+        jb_int(&jb, to_next);
+    }
+    jb_obj_end(&jb);
+    int rc = jb_result(&jb) ? note(s, staff, id, trigger, key, jb_result(&jb)) : -1;
+    jb_free(&jb);
+    return rc;
+}
+
 int messages_on_earn(store *s, const char *staff, const struct store_customer *was,
                      const struct store_tier_status *before, const struct store_tier_status *after,
                      int64_t gain_points, int64_t gain_stamps, const char *earn_ref)
@@ -1198,35 +1220,13 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
         local_date(store_now(s), &year, NULL, NULL, NULL, NULL);
     if (up) {
         snprintf(key, sizeof key, "msg:tier:%s:%d:%d", id, after->tier_at, year);
-        if (!occasion_held(s, key)) {
-            struct jbuf jb;
-            jb_init(&jb);
-            jb_obj_begin(&jb);
-            jb_key(&jb, "tier");
-            jb_str(&jb, after->tier);
-            jb_obj_end(&jb);
-            int rc = jb_result(&jb) ? note(s, staff, id, TRIG_TIER, key, jb_result(&jb)) : -1;
-            jb_free(&jb);
-            if (rc != 0)
-                return -1;
-        }
+        if (note_tier(s, staff, id, TRIG_TIER, key, "tier", after->tier, 0) != 0)
+            return -1;
     }
     if (near) {
         snprintf(key, sizeof key, "msg:tier-close:%s:%d:%d", id, after->next_at, year);
-        if (!occasion_held(s, key)) {
-            struct jbuf jb;
-            jb_init(&jb);
-            jb_obj_begin(&jb);
-            jb_key(&jb, "next_tier");
-            jb_str(&jb, after->next);
-            jb_key(&jb, "to_next");
-            jb_int(&jb, after->to_next);
-            jb_obj_end(&jb);
-            int rc = jb_result(&jb) ? note(s, staff, id, TRIG_TIER_CLOSE, key, jb_result(&jb)) : -1;
-            jb_free(&jb);
-            if (rc != 0)
-                return -1;
-        }
+        if (note_tier(s, staff, id, TRIG_TIER_CLOSE, key, "next_tier", after->next, after->to_next) != 0)
+            return -1;
     }
     if (every > 0) {
         /* At most once per window of messages.balance_days local days,
