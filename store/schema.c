@@ -354,11 +354,7 @@ static const char SCHEMA_V11[] =
  * each into its message and coupon events and deletes it (messages.c). */
 static const char SCHEMA_V12[] =
     "CREATE TABLE trigger_notes(key TEXT PRIMARY KEY, customer TEXT NOT NULL, trig INTEGER NOT NULL,"
-    " staff TEXT NOT NULL, at INTEGER NOT NULL, vars TEXT NOT NULL) WITHOUT ROWID;"
-    /* A customer's tier window summed afresh (program.c window_sum, after
-     * another connection's commit: syncd's, a drain's) reads their spend
-     * here alone, not every message and coupon of theirs in the table. */
-    "CREATE INDEX events_spend ON events(customer, wall, spend, occasion) WHERE spend <> 0;";
+    " staff TEXT NOT NULL, at INTEGER NOT NULL, vars TEXT NOT NULL) WITHOUT ROWID;";
 
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
                                           SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_V11,
