@@ -8,7 +8,7 @@
  * every trigger has work to do (and the purchase's triggers each bring a
  * coupon) (the reward trigger looks at the catalog
  * on every purchase, tier and tier-close at the tiers) and about every
- * second purchase queues a message in its own transaction. Short rounds alternate off, on, off ... so
+ * second purchase notes a message. Short rounds alternate off, on, off ... so
  * load from other processes falls on both alike; each side's figure is
  * its earns over its total time.
  *
@@ -34,8 +34,9 @@
  * is checked: the messages are counted after each measurement, and at
  * the end no note may be left.
  *
- * Prints two lines:
+ * Prints two lines, each followed by the drain's:
  *   triggers, first purchases: on N earns/s, off M earns/s, ratio R (goal >= 0.90) ...
+ *     drained between rounds: N notes in T s; counted in the counter's time it would be R
  *   triggers, members with history: on N earns/s, off M earns/s, ratio R (goal >= 0.90) ...
  * and exits 0 whatever the ratios; 1 only if it could not run. */
 #include "bench/bench.h"
