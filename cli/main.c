@@ -217,6 +217,11 @@ int main(int argc, char **argv)
             log_write(LOG_DEBUG, _("tally %s: %s, database %s"), TALLY_VERSION, argv[i],
                      c.db_path ? c.db_path : (env_db && *env_db ? env_db : _("the default")));
             int rc = cmd_run(&c, COMMANDS[k], argc - i, argv + i);
+            /* The messages of the purchases it made, after the sale's own
+             * commit (store_message_drain); left for the next process if
+             * this cannot. */
+            if (c.s && store_message_drain(c.s, 0, NULL) != 0)
+                log_write(LOG_WARNING, _("the messages of the last purchases wait: %s"), store_error(c.s));
             if (c.s)
                 store_close(c.s);
             log_write(LOG_DEBUG, _("%s finished with exit code %d"), argv[i], rc);

@@ -26,10 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "i18n.h"
 #include "internal.h"
+#include "util/util.h"
 
 #define BATCH 50                    /* messages per in-flight list and outcome transaction */
 #define PASS_MAX 500                /* due messages read per pass */
@@ -275,6 +277,10 @@ static int pass(struct messenger *x, bool *more)
 {
     x->n = 0;
     *more = false;
+    /* The messages of this till's purchases that the kiosk has not
+     * written for a while (store_message_drain). */
+    if (!x->o->dry_run && store_message_drain(x->s, STORE_DRAIN_SETTLED_MS, NULL) != 0)
+        log_write(LOG_WARNING, _("the messages of the last purchases wait: %s"), store_error(x->s));
     store_release(x->s);
     free(x->interrupted);
     if (store_message_inflight(x->s, &x->interrupted) != 0)

@@ -156,6 +156,7 @@ int store_restore(store *s, const char *backup)
     s->nlive = 0;
     settings_changed(s);
     tier_cache_drop(s);
+    messages_held_drop(s);
     return load_shop(s);
 }
 

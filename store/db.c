@@ -223,6 +223,7 @@ void tx_rollback(store *s)
     expiry_cache_drop(s);   /* it may rest on what is undone */
     settings_changed(s);    /* likewise */
     tier_cache_drop(s);
+    messages_held_drop(s);
     if (s->tx_depth == 1)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     else if (s->tx_depth > 1)
@@ -516,6 +517,7 @@ void store_close(store *s)
     sqlite3_close(s->db);
     free(s->bal);
     free(s->tier_cache);    /* an import's work copy (program.c) */
+    free(s->held);
     free(s->expiry_cache);  /* and its (ledger.c) */
     free(s);
 }

@@ -145,6 +145,9 @@ struct store {
     char import_nonce[2 * IMPORT_NONCE_BYTES + 1];  /* what its origin was derived from (hex) */
     int import_lock;                /* flock on DB.import.lock while importing, or 0 */
     struct tier_cache *tier_cache;
+    unsigned tier_generation;       /* a slot of another generation is empty (program.c) */
+    int64_t today_from, today_to;   /* the local day of the last purchase (messages.c) */
+    char (*held)[STORE_MSG_KEY_MAX];    /* occasion keys seen held, by hash (messages.c) */
     int64_t data_version_seen;          /* at the last transaction's start (tx_begin) */
     struct expiry_cache *expiry_cache;  /* an import's "nothing due" (ledger.c) */
 };
@@ -348,6 +351,9 @@ int messages_record_tx(store *s, const char *staff, const char *key, const struc
 int messages_on_enrol(store *s, const char *staff, const char *customer);
 /* was: the customer before the purchase; gain_points and gain_stamps: at
  * most what it added (the purchase and its bonuses). */
+/* Forgets the occasion keys kept as held: after a rollback (one may have
+ * been held only by what it undid) or a restore. */
+void messages_held_drop(store *s);
 int messages_on_earn(store *s, const char *staff, const struct store_customer *was,
                      const struct store_tier_status *before, const struct store_tier_status *after,
                      int64_t gain_points, int64_t gain_stamps, const char *earn_ref);

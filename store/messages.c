@@ -724,7 +724,9 @@ void messages_offer_display(store *s, const char *canon, char *out, size_t outsz
         snprintf(out, outsz, "%s", "");    /* as messages.sender with no till: nothing in any language */
 }
 
-bool messages_offer_coupon(store *s, const char *canon, int64_t days, struct store_coupon *c)
+/* from: the moment the coupon's days count from (the purchase that
+ * fired its trigger, however late its note is drained). */
+static bool offer_coupon_from(store *s, const char *canon, int64_t days, int64_t from, struct store_coupon *c)
 {
     struct store_reward r;
     struct store_offer o;
@@ -735,28 +737,33 @@ bool messages_offer_coupon(store *s, const char *canon, int64_t days, struct sto
     c->discount = o.kind == OFFER_AMOUNT ? o.value : 0;
     snprintf(c->reward, sizeof c->reward, "%s", o.reward);
     /* Good to the end of the local day that many days on. */
-    c->expires = day_start_local(day_start_local(store_now(s)) + (days + 1) * DAY_MS + DAY_MS / 2) - 1;
+    c->expires = day_start_local(day_start_local(from) + (days + 1) * DAY_MS + DAY_MS / 2) - 1;
     return true;
+}
+
+bool messages_offer_coupon(store *s, const char *canon, int64_t days, struct store_coupon *c)
+{
+    return offer_coupon_from(s, canon, days, store_now(s), c);
 }
 
 /* The personal coupon a trigger's occasion brings, if its offer is set:
  * issued under the occasion's own code, so however many tills fire the
  * occasion there is one coupon. A reward retired since the offer was set
  * gives none (the message still goes). */
-static bool trigger_offer(store *s, int trigger, struct store_coupon *c)
+static bool trigger_offer(store *s, int trigger, int64_t from, struct store_coupon *c)
 {
     char canon[64], key[64];
     setting_text(s, TRIGGERS[trigger].offer, canon, sizeof canon);
     snprintf(key, sizeof key, "%s_days", TRIGGERS[trigger].offer);
-    return messages_offer_coupon(s, canon, setting_int(s, key), c);
+    return offer_coupon_from(s, canon, setting_int(s, key), from, c);
 }
 
 static int occasion_coupon(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
-                           char code[16])
+                           int64_t from, char code[16])
 {
     struct store_coupon c;
     code[0] = '\0';
-    if (!trigger_offer(s, trigger, &c))
+    if (!trigger_offer(s, trigger, from, &c))
         return 0;
     snprintf(c.customer, sizeof c.customer, "%s", customer);
     if (coupon_for_occasion(s, staff, occasion, &c) != 0)
@@ -767,13 +774,34 @@ static int occasion_coupon(store *s, const char *staff, const char *customer, in
 
 /* --- firing ---------------------------------------------------------------- */
 
+/* An occasion once held stays held (occasions are never deleted), so
+ * the keys seen held are kept, one per slot by hash: a purchase asks for
+ * its balance window and its tier year, held on nearly every purchase. */
+#define HELD_SLOTS 256
+
+void messages_held_drop(store *s)
+{
+    if (s->held)
+        memset(s->held, 0, HELD_SLOTS * sizeof *s->held);
+}
+
 static bool occasion_held(store *s, const char *key)
 {
+    char *slot = NULL;
+    if (s->held || (s->held = calloc(HELD_SLOTS, sizeof *s->held)) != NULL) {
+        slot = s->held[id_hash(key) & (HELD_SLOTS - 1)];
+        if (strcmp(slot, key) == 0)
+            return true;
+    }
     sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
     if (!st)
         return true;    /* the caller's next write fails and says why */
     bind_text(st, 1, key);
-    return sqlite3_step(st) == SQLITE_ROW;
+    bool held = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (held && slot && strlen(key) < STORE_MSG_KEY_MAX)
+        strcpy(slot, key);
+    return held;
 }
 
 /* The channel a message goes by: e-mail or SMS where the customer agreed
@@ -811,8 +839,9 @@ static int pick_channel(store *s, const char *customer, char channel[8], char la
 static int queue(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
                  const char *vars, int64_t expires, const char *channel, const char *lang, bool allowed);
 
-static int fire(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
-                const char *vars, int64_t expires)
+/* from: the moment the occasion arose (its coupon's days count from it). */
+static int fire_from(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
+                     const char *vars, int64_t expires, int64_t from)
 {
     if (occasion_held(s, occasion))
         return 0;
@@ -822,7 +851,7 @@ static int fire(store *s, const char *staff, const char *customer, int trigger, 
         return -1;
     /* The coupon is the customer's whatever becomes of the message: a
      * reward they earned, not marketing (README: a coupon without consent). */
-    if (occasion_coupon(s, staff, customer, trigger, occasion, code) != 0)
+    if (occasion_coupon(s, staff, customer, trigger, occasion, from, code) != 0)
         return -1;
     if (code[0]) {
         const char *v = vars && *vars ? vars : "{}";
@@ -830,6 +859,12 @@ static int fire(store *s, const char *staff, const char *customer, int trigger, 
         vars = with;
     }
     return queue(s, staff, customer, trigger, occasion, vars, expires, channel, lang, allowed);
+}
+
+static int fire(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
+                const char *vars, int64_t expires)
+{
+    return fire_from(s, staff, customer, trigger, occasion, vars, expires, store_now(s));
 }
 
 int messages_queue_campaign(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
@@ -994,6 +1029,153 @@ static bool reward_in_reach(store *s, const struct store_customer *was, int64_t 
     return false;
 }
 
+/* The start of the local day: a day's purchases ask it once (a local
+ * time conversion each costs the counter more than the trigger's query). */
+static int64_t today_local(store *s)
+{
+    int64_t now = store_now(s);
+    if (now < s->today_from || now >= s->today_to) {
+        s->today_from = day_start_local(now);
+        s->today_to = day_start_local(s->today_from + DAY_MS + DAY_MS / 2);    /* a day of 23 or 25 hours too */
+    }
+    return s->today_from;
+}
+
+/* What a purchase's trigger found, kept as a note of this till in the
+ * sale's own transaction: the occasion, the customer and the values the
+ * message needs. The message and its coupon are two signed events with
+ * all they derive, twice the sale's own cost, so they are written by
+ * store_message_drain in a transaction of their own, after the sale. An
+ * occasion held already, or noted by an earlier purchase not yet
+ * drained, is not noted again (the caller looks whether it is held;
+ * the key is the note's). */
+static int note(store *s, const char *staff, const char *customer, int trigger, const char *occasion,
+                const char *vars)
+{
+    sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO trigger_notes(key, customer, trig, staff, at, vars)"
+                                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!st)
+        return -1;
+    bind_text(st, 1, occasion);
+    bind_text(st, 2, customer);
+    sqlite3_bind_int(st, 3, trigger);
+    bind_text(st, 4, staff);
+    sqlite3_bind_int64(st, 5, store_now(s));
+    bind_text(st, 6, vars);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+/* The notes a drain takes in one transaction: the counter waits for the
+ * write lock meanwhile, so a long queue goes in several. */
+#define DRAIN_BATCH 64
+
+struct noted {
+    char key[STORE_MSG_KEY_MAX], customer[STORE_ID_LEN + 1], staff[STORE_ID_LEN + 1], vars[1024];
+    int trigger;
+    int64_t at;
+};
+
+/* One transaction: up to DRAIN_BATCH notes become their messages (the
+ * occasion keeps each once, whichever till fires it too) and are deleted
+ * with them, so a crash on either side of the commit loses and doubles
+ * nothing. Returns how many notes it took, or -1. */
+static int drain_batch(store *s)
+{
+    if (tx_begin(s) != 0)
+        return -1;
+    int n = 0;
+    for (; n < DRAIN_BATCH; n++) {
+        sqlite3_stmt *st = store_sql(s, "SELECT key, customer, trig, staff, at, vars FROM trigger_notes"
+                                        " ORDER BY at, key LIMIT 1");
+        if (!st)
+            goto fail;
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+            sqlite3_reset(st);
+            if (rc == SQLITE_DONE)
+                break;
+            db_fail(s);
+            goto fail;
+        }
+        struct noted x;
+        copy_col(st, 0, x.key, sizeof x.key);
+        copy_col(st, 1, x.customer, sizeof x.customer);
+        x.trigger = sqlite3_column_int(st, 2);
+        copy_col(st, 3, x.staff, sizeof x.staff);
+        x.at = sqlite3_column_int64(st, 4);
+        copy_col(st, 5, x.vars, sizeof x.vars);
+        sqlite3_reset(st);
+        /* Forgotten since the purchase: nothing goes to them. The message
+         * expires as it would have, counted from the purchase. */
+        if (x.trigger >= 0 && x.trigger < TRIG_COUNT && !forgotten(s, x.customer) &&
+            fire_from(s, x.staff, x.customer, x.trigger, x.key, x.vars,
+                      x.at + setting_int(s, "messages.expire_days") * DAY_MS, x.at) != 0)
+            goto fail;
+        if (!(st = store_sql(s, "DELETE FROM trigger_notes WHERE key = ?1")))
+            goto fail;
+        bind_text(st, 1, x.key);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            db_fail(s);
+            goto fail;
+        }
+    }
+    return tx_commit(s) == 0 ? n : -1;
+fail:
+    tx_rollback(s);
+    return -1;
+}
+
+int store_message_drain(store *s, int64_t settled_ms, int *drained)
+{
+    if (drained)
+        *drained = 0;
+    for (;;) {
+        /* A look first, without the write lock: nearly always none; in a
+         * snapshot of now, not of a statement left open. */
+        store_release(s);
+        sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM trigger_notes WHERE at <= ?1 LIMIT 1");
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, store_now(s) - settled_ms);
+        settled_ms = 0;     /* one old enough: all of them */
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE)
+            return 0;
+        if (rc != SQLITE_ROW)
+            return db_fail(s);
+        int n = drain_batch(s);
+        if (n < 0)
+            return -1;
+        if (drained)
+            *drained += n;
+        if (n == 0)
+            return 0;
+    }
+}
+
+/* A tier's occasion, noted unless held: {field: tier} and the spend
+ * still to go (to_next, 0: none). */
+static int note_tier(store *s, const char *staff, const char *id, int trigger, const char *key,
+                     const char *field, const char *tier, int64_t to_next)
+{
+    if (occasion_held(s, key))
+        return 0;
+    struct jbuf jb;
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key(&jb, field);
+    jb_str(&jb, tier);
+    if (to_next > 0) {
+        jb_key(&jb, "to_next");
+        jb_int(&jb, to_next);
+    }
+    jb_obj_end(&jb);
+    int rc = jb_result(&jb) ? note(s, staff, id, trigger, key, jb_result(&jb)) : -1;
+    jb_free(&jb);
+    return rc;
+}
+
 int messages_on_earn(store *s, const char *staff, const struct store_customer *was,
                      const struct store_tier_status *before, const struct store_tier_status *after,
                      int64_t gain_points, int64_t gain_stamps, const char *earn_ref)
@@ -1004,12 +1186,12 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
     if (!reward && !tier && close <= 0 && every <= 0)
         return 0;
     const char *id = was->id;
-    char key[STORE_MSG_KEY_MAX], vars[256];
-    int year;
-    local_date(store_now(s), &year, NULL, NULL, NULL, NULL);
+    char key[STORE_MSG_KEY_MAX];
+    int year = 0;
     if (reward && reward_in_reach(s, was, gain_points, gain_stamps)) {
         /* The purchase that brings the balance to a reward's price tells:
-         * each time a stamp card fills, once per purchase. */
+         * each time a stamp card fills, once per purchase (the key names
+         * the purchase: never held before). */
         struct crossed got[8];
         int n = rewards_crossed(s, was, got);
         if (n < 0)
@@ -1022,48 +1204,36 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
             jb_str(&jb, got[i].name);
             jb_obj_end(&jb);
             snprintf(key, sizeof key, "msg:reward:%s:%.*s:%s", id, STORE_ID_LEN, got[i].id, earn_ref);
-            int rc = jb_result(&jb) ? fire(s, staff, id, TRIG_REWARD, key, jb_result(&jb), 0) : -1;
+            int rc = jb_result(&jb) ? note(s, staff, id, TRIG_REWARD, key, jb_result(&jb)) : -1;
             jb_free(&jb);
             if (rc != 0)
                 return -1;
         }
     }
-    if (tier && strcmp(before->tier, after->tier) != 0 && after->tier[0]) {
-        struct jbuf jb;
-        jb_init(&jb);
-        jb_obj_begin(&jb);
-        jb_key(&jb, "tier");
-        jb_str(&jb, after->tier);
-        jb_obj_end(&jb);
-        snprintf(key, sizeof key, "msg:tier:%s:%d:%d", id, tier_index(s, after->tier), year);
-        int rc = jb_result(&jb) ? fire(s, staff, id, TRIG_TIER, key, jb_result(&jb), 0) : -1;
-        jb_free(&jb);
-        if (rc != 0)
+    /* Each occasion's key is looked up before its values are put
+     * together: on most purchases it is held already (a tier's year, the
+     * balance's window). */
+    bool up = tier && strcmp(before->tier, after->tier) != 0 && after->tier[0];
+    bool near = close > 0 && after->next[0] && after->to_next > 0 &&
+                after->window_spend * 100 >= close * (after->window_spend + after->to_next);
+    if (up || near)
+        local_date(store_now(s), &year, NULL, NULL, NULL, NULL);
+    if (up) {
+        snprintf(key, sizeof key, "msg:tier:%s:%d:%d", id, after->tier_at, year);
+        if (note_tier(s, staff, id, TRIG_TIER, key, "tier", after->tier, 0) != 0)
             return -1;
     }
-    if (close > 0 && after->next[0] && after->to_next > 0 &&
-        after->window_spend * 100 >= close * (after->window_spend + after->to_next)) {
-        struct jbuf jb;
-        jb_init(&jb);
-        jb_obj_begin(&jb);
-        jb_key(&jb, "next_tier");
-        jb_str(&jb, after->next);
-        jb_key(&jb, "to_next");
-        jb_int(&jb, after->to_next);
-        jb_obj_end(&jb);
-        snprintf(key, sizeof key, "msg:tier-close:%s:%d:%d", id, tier_index(s, after->next), year);
-        snprintf(vars, sizeof vars, "%s", jb_result(&jb) ? jb_result(&jb) : "");
-        jb_free(&jb);
-        if (!vars[0] || fire(s, staff, id, TRIG_TIER_CLOSE, key, vars, 0) != 0)
+    if (near) {
+        snprintf(key, sizeof key, "msg:tier-close:%s:%d:%d", id, after->next_at, year);
+        if (note_tier(s, staff, id, TRIG_TIER_CLOSE, key, "next_tier", after->next, after->to_next) != 0)
             return -1;
     }
     if (every > 0) {
         /* At most once per window of messages.balance_days local days,
          * the same windows on every till; it shows the balance as it is
          * when it goes. */
-        snprintf(key, sizeof key, "msg:balance:%s:%" PRId64, id,
-                 day_start_local(store_now(s)) / DAY_MS / every);
-        if (fire(s, staff, id, TRIG_BALANCE, key, NULL, 0) != 0)
+        snprintf(key, sizeof key, "msg:balance:%s:%" PRId64, id, today_local(s) / DAY_MS / every);
+        if (!occasion_held(s, key) && note(s, staff, id, TRIG_BALANCE, key, "{}") != 0)
             return -1;
     }
     return 0;
@@ -1496,7 +1666,7 @@ int store_template_preview(store *s, int trigger, const char *lang, const char *
                                  "\"to_next\":4000,\"days\":3,\"expiring\":120,\"years\":2}";
     /* With the trigger's offer as set now, under a made-up code. */
     struct store_coupon c;
-    bool offer = trigger >= 0 && trigger < TRIG_COUNT && trigger_offer(s, trigger, &c);
+    bool offer = trigger >= 0 && trigger < TRIG_COUNT && trigger_offer(s, trigger, store_now(s), &c);
     if (offer)
         memcpy(c.code, "K7QM2XD9", 9);
     return messages_render(s, trigger, lang, customer, SAMPLE, offer ? &c : NULL, out);

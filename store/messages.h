@@ -100,6 +100,18 @@ int store_message_for_counter(store *s, const char *customer, struct store_messa
  * recorded as expired. queued gets how many messages were queued. */
 int store_message_scan(store *s, const char *staff, const char *customer, int *queued);
 
+/* The purchase triggers (reward, tier, tier-close, balance) note what
+ * they found in the sale's transaction; this turns the notes into their
+ * messages and coupons, in transactions of their own, and returns 0 with
+ * how many it took (drained may be NULL). Run after the sale: by the CLI
+ * after a command and by the kiosk when idle (settled_ms 0: any note), and
+ * by syncd and the messenger for notes another process left (settled_ms
+ * STORE_DRAIN_SETTLED_MS: only once the oldest is that old, then all, so
+ * their commits do not make the kiosk read its caches again after every
+ * sale while it is busy). */
+#define STORE_DRAIN_SETTLED_MS 5000
+int store_message_drain(store *s, int64_t settled_ms, int *drained);
+
 /* A message's subject and body in its language, placeholders filled in
  * from the customer as they are now and the occasion's values. */
 #define STORE_RENDER_MAX 4096

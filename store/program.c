@@ -577,6 +577,7 @@ int store_setting_set(store *s, const char *staff, const char *key, const char *
  * 8,000 purchases of one customer summed afresh read 32 million rows. */
 #define TIER_CACHE_SLOTS 65536      /* a power of two: 2 MB */
 struct tier_cache {
+    unsigned generation;            /* the store's when written: dropping them all is a step of it */
     char customer[STORE_ID_LEN + 1];
     int64_t from;                   /* the sum is of spend after this moment */
     int64_t sum;
@@ -591,10 +592,17 @@ static struct tier_cache *tier_slot(store *s, const char *customer)
     return &s->tier_cache[id_hash(customer) & (TIER_CACHE_SLOTS - 1)];
 }
 
+/* The slot kept for customer, or NULL. */
+static struct tier_cache *tier_kept(store *s, const char *customer)
+{
+    struct tier_cache *c = s->tier_cache ? &s->tier_cache[id_hash(customer) & (TIER_CACHE_SLOTS - 1)] : NULL;
+    return c && c->generation == s->tier_generation && strcmp(c->customer, customer) == 0 ? c : NULL;
+}
+
 static int window_sum(store *s, const char *customer, int64_t from, int64_t *sum)
 {
     struct tier_cache *c = tier_slot(s, customer);
-    bool kept = c && strcmp(c->customer, customer) == 0;
+    bool kept = c && tier_kept(s, customer) == c;
     sqlite3_stmt *st = kept ? store_sql(s, WINDOW_SUM(" AND wall <= ?3")) : store_sql(s, WINDOW_SUM(""));
     if (!st)
         return -1;
@@ -610,6 +618,7 @@ static int window_sum(store *s, const char *customer, int64_t from, int64_t *sum
     else    /* the window moved on (spend left it) or back (spend came in) */
         *sum = c->sum + (c->from < from ? -v : v);
     if (c) {
+        c->generation = s->tier_generation;
         snprintf(c->customer, sizeof c->customer, "%s", customer);
         c->from = from;
         c->sum = *sum;
@@ -619,10 +628,8 @@ static int window_sum(store *s, const char *customer, int64_t from, int64_t *sum
 
 void tier_cache_note(store *s, const struct store_event *ev, bool counts, bool referred)
 {
-    if (!s->tier_cache || !ev->customer[0])
-        return;
-    struct tier_cache *c = &s->tier_cache[id_hash(ev->customer) & (TIER_CACHE_SLOTS - 1)];
-    if (strcmp(c->customer, ev->customer) != 0)
+    struct tier_cache *c = ev->customer[0] ? tier_kept(s, ev->customer) : NULL;
+    if (!c)
         return;
     /* A correction, or an event corrected before it came, moves lots; a
      * spend under an occasion (a void) may take it from another's. */
@@ -634,17 +641,20 @@ void tier_cache_note(store *s, const struct store_event *ev, bool counts, bool r
 
 void tier_cache_forget(store *s, const char *customer)
 {
-    if (!s->tier_cache)
-        return;
-    struct tier_cache *c = &s->tier_cache[id_hash(customer) & (TIER_CACHE_SLOTS - 1)];
-    if (strcmp(c->customer, customer) == 0)
+    struct tier_cache *c = tier_kept(s, customer);
+    if (c)
         c->customer[0] = '\0';
 }
 
+/* Another connection's commit drops every slot at once: 2 MB cleared
+ * before each sale cost the counter more than the sale while syncd or a
+ * message drain committed between sales. */
 void tier_cache_drop(store *s)
 {
-    if (s->tier_cache)
+    if (s->tier_cache && ++s->tier_generation == 0) {   /* wrapped: no old slot may match again */
         memset(s->tier_cache, 0, TIER_CACHE_SLOTS * sizeof *s->tier_cache);
+        s->tier_generation = 1;
+    }
 }
 
 int tier_status(store *s, const char *customer, int64_t now, struct store_tier_status *out)
@@ -665,16 +675,24 @@ void tier_for_spend(store *s, int64_t spend, struct store_tier_status *out)
     memset(out, 0, sizeof *out);
     out->multiplier_milli = 1000;
     out->window_spend = spend;
+    out->tier_at = out->next_at = -1;
     struct tier t[8];
     int n = tiers_load(s, t, 8);
     for (int i = 0; i < n; i++) {
+        /* As tier_index has it: the first tier of that name. */
+        int first = 0;
+        while (strcmp(t[first].name, t[i].name) != 0)
+            first++;
         if (out->window_spend >= t[i].threshold) {
             snprintf(out->tier, sizeof out->tier, "%.63s", t[i].name);
+            out->tier_at = first;
             out->multiplier_milli = t[i].multiplier;
             out->next[0] = '\0';
+            out->next_at = -1;
             out->to_next = 0;
         } else {
             snprintf(out->next, sizeof out->next, "%.63s", t[i].name);
+            out->next_at = first;
             out->to_next = t[i].threshold - out->window_spend;
             break;
         }

@@ -348,8 +348,17 @@ static const char SCHEMA_V11[] =
     " WHERE r.customer = roll_member.customer AND r.till = roll_member.till), 0);"
     "DROP INDEX roll_cust_wall;" ROLL_CUST_WALL ";";
 
+/* Version 12: trigger_notes, this till only and never replicated: what
+ * a purchase's message triggers found, one row per occasion, written in
+ * the sale's transaction; a later transaction (store_message_drain) turns
+ * each into its message and coupon events and deletes it (messages.c). */
+static const char SCHEMA_V12[] =
+    "CREATE TABLE trigger_notes(key TEXT PRIMARY KEY, customer TEXT NOT NULL, trig INTEGER NOT NULL,"
+    " staff TEXT NOT NULL, at INTEGER NOT NULL, vars TEXT NOT NULL) WITHOUT ROWID;";
+
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
-                                          SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_V11 };
+                                          SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_V11,
+                                          SCHEMA_V12 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");

@@ -23,7 +23,7 @@ typedef struct store store;
 #define STORE_SECRET_BYTES 32
 #define STORE_DATA_MAX 4096     /* JSON payload of one event */
 #define STORE_TEXT_MAX 200      /* a name, a reason, an email (code points) */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* --- opening --------------------------------------------------------- */
 
@@ -250,6 +250,7 @@ struct store_tier_status {
     int64_t multiplier_milli;   /* 1000 = x1 */
     int64_t window_spend;       /* spend within the tier window */
     int64_t to_next;            /* spend still needed for the next tier, 0 if top */
+    int tier_at, next_at;       /* tier_index of tier and of next (-1: none), read with them */
 };
 int store_customer_tier(store *s, const char *id, struct store_tier_status *out);
 

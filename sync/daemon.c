@@ -804,6 +804,11 @@ int sync_daemon_run(const struct sync_options *o)
          * transaction; not for a short burst, whose next commit would wait
          * for the fold: a sale reaching the other tills 4 ms later at p99
          * took 10 to 14). */
+        /* The messages of purchases this till made that the kiosk has not
+         * written for a while (store_message_drain); not inside a catch-up
+         * transaction, which would hold them until it ends. */
+        if (!sync_core_holding(d.core) && store_message_drain(d.s, STORE_DRAIN_SETTLED_MS, NULL) != 0)
+            log_write(LOG_WARNING, _("the messages of the last purchases wait: %s"), store_error(d.s));
         bool quiet = rc == 0 && now >= fold_after;
         bool busy = !quiet && now >= fold_busy_at && !sync_core_holding(d.core) &&
                     store_rollup_backlog(d.s) > FOLD_BUSY_BACKLOG;

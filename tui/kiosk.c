@@ -1385,6 +1385,17 @@ static void loop_tick(void *arg)
     }
 }
 
+/* Nobody at the counter for a second: the messages of the last purchases
+ * (store_message_drain), written here rather than in the sale. A failure
+ * leaves the notes for the next try, here or in another process. */
+static void loop_idle(void *arg)
+{
+    struct kiosk *k = arg;
+    if (store_message_drain(k->s, 0, NULL) != 0)
+        say(k, C_WARN, _("the messages of the last purchases wait: %s"), store_error(k->s));
+    store_release(k->s);
+}
+
 int kiosk_run(store *s, const struct kiosk_options *o)
 {
     struct kiosk k = { .s = s, .o = o };
@@ -1421,7 +1432,8 @@ int kiosk_run(store *s, const struct kiosk_options *o)
     go(&k, M_LOGIN);
     k.data_version = store_data_version(s);
     struct screen_loop loop = { .arg = &k, .draw = loop_draw, .key = loop_key, .fd = k.sc ? scanner_fd(k.sc) : -1,
-                                .readable = loop_scans, .tick = loop_tick, .quit = &k.quit };
+                                .readable = loop_scans, .tick = loop_tick, .idle = loop_idle,
+                                .quit = &k.quit };
     screen_loop(&loop);
     screen_close();
     scanner_close(k.sc);

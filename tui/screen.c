@@ -69,7 +69,8 @@ void screen_loop(const struct screen_loop *l)
     while (!*l->quit) {
         l->draw(l->arg);
         struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = l->fd, .events = POLLIN } };
-        if (poll(p, 2, 1000) < 0 && errno != EINTR)
+        int ready = poll(p, 2, 1000);
+        if (ready < 0 && errno != EINTR)
             return;
         wint_t ch;
         int rc;
@@ -82,6 +83,8 @@ void screen_loop(const struct screen_loop *l)
             l->readable(l->arg);
         if (!*l->quit && l->tick)
             l->tick(l->arg);
+        if (!*l->quit && ready == 0 && l->idle)
+            l->idle(l->arg);
     }
 }
 

@@ -25,6 +25,7 @@ struct screen_loop {
     int fd;                         /* another descriptor to wait on, or -1 */
     void (*readable)(void *arg);
     void (*tick)(void *arg);
+    void (*idle)(void *arg);        /* a second without input, or NULL */
     const bool *quit;
 };
 void screen_loop(const struct screen_loop *l);

@@ -111,6 +111,14 @@ same "and the reward available is the first that is not one" "$(screen | grep -c
 keys F3
 wait_for "and F3 offers the perk to a Gold member" "Free upgrade (1 point)"
 keys Escape
+# A purchase's message is noted in the sale and written after it: here by
+# the kiosk once nobody is at the counter (no other process runs).
+env TALLY_STAFF=Mira TALLY_PIN=2468 $T program set messages.balance_days 7 >/dev/null
+keys "5,00" Enter Enter
+wait_for "an earn for the Gold member" "+[0-9]* points"
+until_sql "the kiosk, idle, writes the purchase's message" "SELECT count(*) FROM outbox WHERE trig = 'balance'" 1
+same "and leaves no note" "$(sql "SELECT count(*) FROM trigger_notes")" 0
+env TALLY_STAFF=Mira TALLY_PIN=2468 $T program set messages.balance_days 0 >/dev/null
 
 keys Escape
 wait_for "Esc goes back to the idle screen" "Scan a card"

@@ -1769,7 +1769,7 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
                                       " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; ALTER TABLE customers DROP COLUMN till;"
-                                      " PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+                                      " DROP TABLE trigger_notes; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
     char err[512];
     store *r = store_open(copy, false, err, sizeof err);
@@ -1887,7 +1887,7 @@ static void corrections_as_migrated(struct fx *f, const char *file)
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
                                       " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; DROP INDEX roll_cust_wall;"
-                                      " ALTER TABLE customers DROP COLUMN till; PRAGMA user_version = 4",
+                                      " ALTER TABLE customers DROP COLUMN till; DROP TABLE trigger_notes; PRAGMA user_version = 4",
                                   NULL, NULL, &sqlerr), SQLITE_OK);
     sqlite3_close(db);
     s = store_open(copy, false, err, sizeof err);

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,6 +149,8 @@ static struct store_result earn(store *s, const char *staff, const char *cust,
     if (rc != 0)
         print_error("earn: %s\n", store_error(s));
     assert_int_equal(rc, 0);
+    /* The purchase's messages, as the CLI drains them after a command. */
+    assert_int_equal(store_message_drain(s, 0, NULL), 0);
     return r;
 }
 
@@ -3315,6 +3319,71 @@ static void test_message_balance(void **state)
     assert_non_null(strstr(r.body, points));
 }
 
+static int coupon_of_cb(const struct store_coupon *c, void *arg)
+{
+    (void)c;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* A purchase's message is noted in the sale's transaction and written in
+ * one of its own after it (store_message_drain): a till killed (-9)
+ * between the two has the sale and its note, which any process drains
+ * into one message and one coupon, never two; another till hears of the
+ * message once, with the coupon. */
+static void test_message_note_survives_kill(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s[0];
+    const char *ana = f->c.id;
+    set(a, f->m.id, "messages.balance_days", "7");
+    set(a, f->m.id, "offer.balance", "coupon:10%");
+    store *b = joined_till(f);
+    int64_t visits = cust(a, ana).visits;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {     /* the counter: its own connection, killed right after the sale */
+        char path[256], err[512];
+        snprintf(path, sizeof path, "%s/a.db", f->dir);
+        store *k = store_open(path, false, err, sizeof err);
+        struct store_earn e = { .amount = 1000 };
+        if (k) {
+            store_set_clock(k, store_now(a));
+            if (store_earn(k, f->b.id, ana, &e, NULL) == 0)
+                raise(SIGKILL);
+        }
+        _exit(1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_int_equal(cust(a, ana).visits, visits + 1);          /* the sale is kept */
+    assert_int_equal(messages_of(a, ana, "balance"), 0);        /* its message waits in the note */
+    int drained;
+    OK(store_message_drain(a, STORE_DRAIN_SETTLED_MS, &drained));   /* as syncd: fresh, the kiosk's to take */
+    assert_int_equal(drained, 0);
+    store_set_clock(a, store_now(a) + STORE_DRAIN_SETTLED_MS);      /* left that long: syncd takes it */
+    OK(store_message_drain(a, STORE_DRAIN_SETTLED_MS, &drained));
+    assert_int_equal(drained, 1);
+    struct store_message m = message_of(a, ana, "balance");
+    struct store_coupon cp;
+    assert_int_equal(store_message_coupon(a, &m, &cp), 1);
+    OK(store_message_drain(a, 0, &drained));                       /* drained once */
+    assert_int_equal(drained, 0);
+    earn(a, f->b.id, ana, 1000, 0, NULL);                       /* the same window: the occasion is held */
+    assert_int_equal(messages_of(a, ana, "balance"), 1);
+    exchange(f, a, b);
+    assert_int_equal(messages_of(b, ana, "balance"), 1);
+    assert_string_equal(message_of(b, ana, "balance").key, m.key);
+    int coupons = 0;
+    OK(store_coupon_list(b, ana, coupon_of_cb, &coupons));
+    assert_int_equal(coupons, 1);
+    OK(store_message_drain(b, 0, &drained));
+    assert_int_equal(drained, 0);
+    assert_int_equal(messages_of(b, ana, "balance"), 1);
+}
+
 /* Win-back: the members the reports call at-risk or lapsed, once per absence. */
 static void test_message_winback(void **state)
 {
@@ -3751,6 +3820,7 @@ int main(void)
         T(test_opt_out_by_reply),
         T(test_message_anniversary),
         T(test_message_balance),
+        T(test_message_note_survives_kill),
         T(test_import_work_copy),
         T(test_import_resume),
         T(test_import_phone_at_counter),
