@@ -15,17 +15,7 @@
 
 #define DAY_MS ((int64_t)86400000)
 
-/* a * b / c, rounded toward zero, without overflow for ledger-sized values. */
-static int64_t muldiv(int64_t a, int64_t b, int64_t c)
-{
-#ifdef __SIZEOF_INT128__
-    return (int64_t)((__int128)a * b / c);
-#else
-    return (int64_t)((long double)a * b / c);
-#endif
-}
-
-/* The same, false when the result is beyond 4 * 10^18 (no wrap). */
+/* muldiv (util), false when the result is beyond 4 * 10^18 (no wrap). */
 static bool muldiv_fits(int64_t a, int64_t b, int64_t c, int64_t *out)
 {
 #ifdef __SIZEOF_INT128__

@@ -427,16 +427,6 @@ static int enrol(struct sim *m, int i, int64_t t, const char *staff)
     return 0;
 }
 
-/* a * b / c toward zero, as ledger.c computes refunds. */
-static int64_t muldiv(int64_t a, int64_t b, int64_t c)
-{
-#ifdef __SIZEOF_INT128__
-    return (int64_t)((__int128)a * b / c);
-#else
-    return (int64_t)((long double)a * b / c);
-#endif
-}
-
 /* A refund (amount > 0) or a void (amount 0) of an event nothing has
  * corrected yet: the very events store_refund and store_void record for
  * it (same type, reference, occasion, reason and effect), appended through

@@ -288,3 +288,12 @@ void percent_format(int64_t v, int decimals, const char *lang, char *out, size_t
     decimal_format(v, decimals, lang, num, sizeof num);
     put_or_empty(out, outsz, snprintf(out, outsz, "%s%s", num, style_for(lang)->percent));
 }
+
+int64_t muldiv(int64_t a, int64_t b, int64_t c)
+{
+#ifdef __SIZEOF_INT128__
+    return (int64_t)((__int128)a * b / c);
+#else
+    return (int64_t)((long double)a * b / c);
+#endif
+}

@@ -136,6 +136,9 @@ void percent_format(int64_t v, int decimals, const char *lang, char *out, size_t
 /* Machine form for CSV and JSON: '.' decimal, no grouping, no symbol:
  * "12.50", "-3.00", "1234" (digits 0). Digits outside 0-18 count as 0. */
 void money_plain(int64_t minor, int digits, char *out, size_t outsz);
+/* a * b / c, rounded toward zero, without overflow for ledger-sized values
+ * (a refund's share of a purchase's points). */
+int64_t muldiv(int64_t a, int64_t b, int64_t c);
 
 /* --- dates --------------------------------------------------------------- */
 
