@@ -662,7 +662,7 @@ static int lww_fields(store *s, const struct lww_set *set, const char *id, const
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-static int json_text(store *s, const char *json, const char *key, char *out, size_t outsz)
+int json_text(store *s, const char *json, const char *key, char *out, size_t outsz)
 {
     sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.' || ?2)");
     if (!st)

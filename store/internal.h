@@ -73,8 +73,8 @@ struct stmt_slot {
  * not held yet, or a percentage, is worth nothing known. The rows of the
  * uses in `used`, a CTE of events with their origin; report.c reads them
  * for a period, schema.c sums them into roll_use by hour, and rollup.c
- * keeps roll_use as uses, coupons and voids arrive. ?C, ?R, ?D below are
- * the coupon's code, reward and discount. */
+ * keeps roll_use as uses, coupons and voids arrive. USE_COUPON_ID and
+ * USE_COUPON_VAL: a coupon's kind and value from its reward and discount. */
 #define USE_COUPON_ID(reward, discount) \
     "CASE WHEN " reward " <> '' THEN " reward " WHEN " discount " > 0 THEN 'amount' ELSE 'percent' END"
 #define USE_COUPON_VAL(reward, discount) "CASE WHEN " reward " = '' THEN " discount " ELSE 0 END"
@@ -385,6 +385,8 @@ int rollup_retract(store *s, const struct store_event *ev);
  * uses move to what it now gives. */
 int rollup_coupon_changed(store *s, const char *code, const char *reward_was, int64_t discount_was);
 int rollup_coupon_class(store *s, const char *code, char reward[STORE_ID_LEN + 1], int64_t *discount);
+/* events.c: the text of key in an event's JSON data; -1 if it has none. */
+int json_text(store *s, const char *json, const char *key, char *out, size_t outsz);
 /* events.c lot_settle: a purchase's correction beyond the plain sum of
  * its events (points, stamps, credit, spend, visits), standing from the
  * moment of its latest event (wall, hlc). */

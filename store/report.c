@@ -328,8 +328,8 @@ static int step_row(store *s, sqlite3_stmt *st)
  * Visits per customer over the three periods (the one before the previous
  * is needed for the previous period's churn), from roll_cust, which is
  * kept to the millisecond: either the whole of it in its order (no sort),
- * or each member's range of it (a seek per member) when the windows are a
- * small part of the history; the %s are FROM and GROUP BY. */
+ * or the windows' rows through roll_cust_wall when they are a small part of
+ * the history (roll_visits_sql); the %s are FROM and WHERE. */
 #define ROLL_SCAN "roll_cust r"
 #define ROLL_WINDOW "roll_cust r INDEXED BY roll_cust_wall"
 #define ROLL_SUMS \
@@ -523,14 +523,25 @@ static void derive_summary(store *s, struct store_summary *x, int days)
  * window's rows are sorted by member; the scan needs no sort). A seek per
  * member, as this once did for short windows, was 0.3 s whatever the
  * window. */
-static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **out)
+/* The span of time the rollups hold, from the first hour to the end of
+ * the last: how much history a window is measured against. */
+static int history_span(store *s, int64_t *lo, int64_t *hi)
 {
     sqlite3_stmt *st = store_sql(s, "SELECT (SELECT min(hour) FROM roll_till), (SELECT max(hour) FROM roll_till)");
     if (!st || step_row(s, st) != 0)
         return -1;
-    int64_t lo = sqlite3_column_int64(st, 0) * HOUR_MS, hi = (sqlite3_column_int64(st, 1) + 1) * HOUR_MS;
-    int64_t all = hi - lo;
+    *lo = sqlite3_column_int64(st, 0) * HOUR_MS;
+    *hi = (sqlite3_column_int64(st, 1) + 1) * HOUR_MS;
     sqlite3_reset(st);
+    return 0;
+}
+
+static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **out)
+{
+    int64_t lo, hi;
+    if (history_span(s, &lo, &hi) != 0)
+        return -1;
+    int64_t all = hi - lo;
     if (from > lo)
         lo = from;
     if (to < hi)
@@ -847,15 +858,14 @@ static int rewards_tx(store *s, const struct store_report_query *q,
         pay_rate = 100;
     const struct store_period *p = &q->period;
     bool roll = on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
+    int64_t unit = roll ? HOUR_MS : 1;
     sqlite3_stmt *st = store_sql(s, roll ? SQL_REWARDS_ROLLED : SQL_REWARDS);
     if (!st)
         return -1;
-    bind_periods(st, q);
-    if (roll) {
-        sqlite3_bind_int64(st, 1, p->prev_from / HOUR_MS);
-        sqlite3_bind_int64(st, 2, p->from / HOUR_MS);
-        sqlite3_bind_int64(st, 3, p->to / HOUR_MS);
-    }
+    sqlite3_bind_int64(st, 1, p->prev_from / unit);
+    sqlite3_bind_int64(st, 2, p->from / unit);
+    sqlite3_bind_int64(st, 3, p->to / unit);
+    bind_till(st, 4, q);
     struct store_reward_row r;
     int rc, out = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -952,13 +962,11 @@ static int tiers_tx(store *s, const struct store_report_query *q,
     int64_t window = setting_int(s, "tier.window_days") * DAY_MS;
     /* The state less the rows outside the windows, when those are under a
      * sixth of the history (by time), else the windows' rows. */
-    sqlite3_stmt *st = store_sql(s, "SELECT (SELECT min(hour) FROM roll_till), (SELECT max(hour) FROM roll_till)");
-    if (!st || step_row(s, st) != 0)
+    int64_t lo, hi;
+    if (history_span(s, &lo, &hi) != 0)
         return -1;
-    int64_t lo = sqlite3_column_int64(st, 0) * HOUR_MS, hi = (sqlite3_column_int64(st, 1) + 1) * HOUR_MS;
-    sqlite3_reset(st);
     int64_t outside = (hi > p->from ? hi - p->from : 0) + (p->to - window > lo ? p->to - window - lo : 0);
-    st = store_sql(s, outside * 6 < hi - lo ? SQL_TIERS_STATE : SQL_TIERS);
+    sqlite3_stmt *st = store_sql(s, outside * 6 < hi - lo ? SQL_TIERS_STATE : SQL_TIERS);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, p->from);

@@ -544,14 +544,9 @@ static int use_add(store *s, const struct store_event *u, const char *reward, in
 {
     char held[STORE_ID_LEN + 1];
     if (!reward && strcmp(u->type, "coupon_use") == 0) {
-        sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.code')");
-        if (!st)
-            return -1;
-        bind_text(st, 1, u->data);
-        char code[96] = "";
-        if (sqlite3_step(st) == SQLITE_ROW)
-            copy_col(st, 0, code, sizeof code);
-        sqlite3_reset(st);
+        char code[96];
+        if (json_text(s, u->data, "code", code, sizeof code) != 0)
+            code[0] = '\0';    /* no code: as a coupon not held */
         if (rollup_coupon_class(s, code, held, &discount) != 0)
             return -1;
         reward = held;
