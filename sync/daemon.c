@@ -733,7 +733,7 @@ int sync_daemon_run(const struct sync_options *o)
     }
     int64_t next_refresh = 0, next_status = 0;
     uint64_t generation = sync_core_generation(d.core) - 1;
-    int64_t eager_until = 0, fold_after = 0, fold_busy_at = 0;
+    int64_t eager_until = 0, fold_after = 0, fold_busy_at = 0, drain_at = 0;
     uint64_t moved = 0;
     while (!*stop) {
         int64_t now = clock_ms(CLOCK_REALTIME);
@@ -796,6 +796,15 @@ int sync_daemon_run(const struct sync_options *o)
             moved = sync_core_applied(d.core) + sync_core_served(d.core);
             fold_after = now + QUIET_MS;
         }
+        /* The messages of purchases this till made that the kiosk has not
+         * written for a while (store_message_drain), looked for once a
+         * second, not on every turn of this loop; not inside a catch-up
+         * transaction, which would hold them until it ends. */
+        if (now >= drain_at && !sync_core_holding(d.core)) {
+            if (store_message_drain(d.s, STORE_DRAIN_SETTLED_MS, NULL) != 0)
+                log_write(LOG_WARNING, _("the messages of the last purchases wait: %s"), store_error(d.s));
+            drain_at = now + 1000;
+        }
         /* Fold a little of the report rollups' visits log (a short
          * transaction; see store/rollup.c): more when quiet for a while,
          * and a little every FOLD_BUSY_MS while a kiosk or a catch-up keeps
@@ -804,11 +813,6 @@ int sync_daemon_run(const struct sync_options *o)
          * transaction; not for a short burst, whose next commit would wait
          * for the fold: a sale reaching the other tills 4 ms later at p99
          * took 10 to 14). */
-        /* The messages of purchases this till made that the kiosk has not
-         * written for a while (store_message_drain); not inside a catch-up
-         * transaction, which would hold them until it ends. */
-        if (!sync_core_holding(d.core) && store_message_drain(d.s, STORE_DRAIN_SETTLED_MS, NULL) != 0)
-            log_write(LOG_WARNING, _("the messages of the last purchases wait: %s"), store_error(d.s));
         bool quiet = rc == 0 && now >= fold_after;
         bool busy = !quiet && now >= fold_busy_at && !sync_core_holding(d.core) &&
                     store_rollup_backlog(d.s) > FOLD_BUSY_BACKLOG;
