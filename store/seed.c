@@ -27,8 +27,10 @@
  * Everything random comes from splitmix64 seeded by spec->seed, and the
  * simulation never branches on anything else (ids, origins and card codes
  * are random but only ever carried along), so the same seed, size and end
- * date give the same ledger up to those ids: every report prints the same
- * (without the demo campaign, whose arms come from the shop's secret).
+ * date give the same ledger up to those ids: every report prints the same.
+ * The demo campaign is the exception: its arms come from the shop's secret
+ * and its members act on their arm, so from its first day the history is
+ * the same only in its proportions (--no-campaign leaves it out).
  *
  * Speed: the writes go in transactions of about SEED_TX_EVENTS events, and
  * the page cache is raised while they do. What is left is the store's own
