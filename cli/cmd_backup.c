@@ -155,10 +155,8 @@ static int print_finding(enum store_check_level level, const char *msg, void *ar
     static const char *const NAMES[] = { "ok", "warning", "error" };
     if (jb) {
         jb_obj_begin(jb);
-        jb_key(jb, "level");
-        jb_str(jb, NAMES[level]);
-        jb_key(jb, "message");
-        jb_str(jb, msg);
+        jb_key_str(jb, "level", NAMES[level]);
+        jb_key_str(jb, "message", msg);
         jb_obj_end(jb);
     } else {
         const char *said = level == STORE_CHECK_OK ? _("ok") : level == STORE_CHECK_WARNING ? _("warning") : _("ERROR");

@@ -137,46 +137,33 @@ static void json_campaign(struct cli *c, struct jbuf *jb, const struct store_cam
     char when[32], code[128], ch[32];
     int64_t now = store_now(c->s);
     jb_obj_begin(jb);
-    jb_key(jb, "id");
-    jb_str(jb, k->id);
-    jb_key(jb, "name");
-    jb_str(jb, k->name);
-    jb_key(jb, "status");
-    jb_str(jb, status_code(k, now));
-    jb_key(jb, "segment");
-    jb_str(jb, k->segment);
-    jb_key(jb, "min_visits");
-    jb_int(jb, k->min_visits);
+    jb_key_str(jb, "id", k->id);
+    jb_key_str(jb, "name", k->name);
+    jb_key_str(jb, "status", status_code(k, now));
+    jb_key_str(jb, "segment", k->segment);
+    jb_key_int(jb, "min_visits", k->min_visits);
     jb_key(jb, "holdout_percent");
     snprintf(when, sizeof when, "%" PRId64 ".%02" PRId64, k->holdout / 100, k->holdout % 100);
     jb_raw(jb, when);
-    jb_key(jb, "message");
-    jb_str(jb, k->message);
+    jb_key_str(jb, "message", k->message);
     jb_key(jb, "channels");
     channels_text(k->channels, ch, sizeof ch);
     jb_str(jb, ch);
-    jb_key(jb, "started");
-    jb_int(jb, k->started);
-    jb_key(jb, "expires");
-    jb_int(jb, k->expires);
-    jb_key(jb, "stopped");
-    jb_int(jb, k->stopped);
-    jb_key(jb, "members");
-    jb_int(jb, k->members);
-    jb_key(jb, "held_out");
-    jb_int(jb, k->held_out);
+    jb_key_int(jb, "started", k->started);
+    jb_key_int(jb, "expires", k->expires);
+    jb_key_int(jb, "stopped", k->stopped);
+    jb_key_int(jb, "members", k->members);
+    jb_key_int(jb, "held_out", k->held_out);
     jb_key(jb, "arms");
     jb_arr_begin(jb);
     for (int i = 0; i < k->narms; i++) {
         jb_obj_begin(jb);
-        jb_key(jb, "name");
-        jb_str(jb, k->arm[i].name);
+        jb_key_str(jb, "name", k->arm[i].name);
         jb_key(jb, "offer");
         store_offer_code(c->s, &k->arm[i].offer, code, sizeof code);
         jb_str(jb, code);
         if (a) {
-            jb_key(jb, "members");
-            jb_int(jb, a->n[i]);
+            jb_key_int(jb, "members", a->n[i]);
         }
         jb_obj_end(jb);
     }
@@ -228,12 +215,9 @@ static int print_member(const struct store_campaign_member *m, void *arg)
         return 0;
     }
     jb_obj_begin(jb);
-    jb_key(jb, "customer");
-    jb_str(jb, m->customer);
-    jb_key(jb, "arm");
-    jb_str(jb, m->arm);
-    jb_key(jb, "coupon");
-    jb_str(jb, m->coupon);
+    jb_key_str(jb, "customer", m->customer);
+    jb_key_str(jb, "arm", m->arm);
+    jb_key_str(jb, "coupon", m->coupon);
     jb_obj_end(jb);
     return 0;
 }

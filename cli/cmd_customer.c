@@ -48,41 +48,25 @@ static int customer_json(struct cli *c, struct jbuf *jb, const struct store_cust
         card_encode(secret, cu->card, human, NULL);
     int digits = store_currency_digits(c->s);
     jb_obj_begin(jb);
-    jb_key(jb, "id");
-    jb_str(jb, cu->id);
-    jb_key(jb, "card");
-    jb_str(jb, human);
-    jb_key(jb, "name");
-    jb_str(jb, cu->name);
-    jb_key(jb, "phone");
-    jb_str(jb, cu->phone);
-    jb_key(jb, "email");
-    jb_str(jb, cu->email);
-    jb_key(jb, "birthday");
-    jb_str(jb, cu->birthday);
-    jb_key(jb, "consent");
-    jb_bool(jb, cu->consent);
+    jb_key_str(jb, "id", cu->id);
+    jb_key_str(jb, "card", human);
+    jb_key_str(jb, "name", cu->name);
+    jb_key_str(jb, "phone", cu->phone);
+    jb_key_str(jb, "email", cu->email);
+    jb_key_str(jb, "birthday", cu->birthday);
+    jb_key_bool(jb, "consent", cu->consent);
     struct store_contact k;
     if (store_customer_contact(c->s, cu->id, &k) == 0) {
-        jb_key(jb, "language");
-        jb_str(jb, k.language);
-        jb_key(jb, "consent_email");
-        jb_bool(jb, k.email);
-        jb_key(jb, "consent_sms");
-        jb_bool(jb, k.sms);
+        jb_key_str(jb, "language", k.language);
+        jb_key_bool(jb, "consent_email", k.email);
+        jb_key_bool(jb, "consent_sms", k.sms);
     }
-    jb_key(jb, "points");
-    jb_int(jb, cu->points);
-    jb_key(jb, "stamps");
-    jb_int(jb, cu->stamps);
-    jb_key(jb, "credit");
-    jb_money(jb, cu->credit, digits);
-    jb_key(jb, "spend");
-    jb_money(jb, cu->spend, digits);
-    jb_key(jb, "visits");
-    jb_int(jb, cu->visits);
-    jb_key(jb, "last_visit");
-    jb_int(jb, cu->last_visit);
+    jb_key_int(jb, "points", cu->points);
+    jb_key_int(jb, "stamps", cu->stamps);
+    jb_key_money(jb, "credit", cu->credit, digits);
+    jb_key_money(jb, "spend", cu->spend, digits);
+    jb_key_int(jb, "visits", cu->visits);
+    jb_key_int(jb, "last_visit", cu->last_visit);
     return 0;
 }
 
@@ -130,8 +114,7 @@ static int add(struct cli *c, struct cmd_args *a)
         struct jbuf jb;
         jb_init(&jb);
         customer_json(c, &jb, &cu);
-        jb_key(&jb, "qr");
-        jb_str(&jb, qr);
+        jb_key_str(&jb, "qr", qr);
         jb_obj_end(&jb);
         return cli_print_json(&jb);
     }
@@ -271,12 +254,9 @@ static int show(struct cli *c, struct cmd_args *a)
         jb_init(&jb);
         s.jb = &jb;
         customer_json(c, &jb, cu);
-        jb_key(&jb, "tier");
-        jb_str(&jb, t.tier);
-        jb_key(&jb, "next_tier");
-        jb_str(&jb, t.next);
-        jb_key(&jb, "to_next_tier");
-        jb_money(&jb, t.to_next, store_currency_digits(c->s));
+        jb_key_str(&jb, "tier", t.tier);
+        jb_key_str(&jb, "next_tier", t.next);
+        jb_key_money(&jb, "to_next_tier", t.to_next, store_currency_digits(c->s));
         jb_key(&jb, "rewards_available");
         jb_arr_begin(&jb);
         store_reward_list(c->s, false, show_reward, &s);

@@ -108,20 +108,13 @@ static int seed(struct cli *c, struct cmd_args *a)
         struct jbuf jb;
         jb_init(&jb);
         jb_obj_begin(&jb);
-        jb_key(&jb, "customers");
-        jb_int(&jb, st.customers);
-        jb_key(&jb, "events");
-        jb_int(&jb, st.events);
-        jb_key(&jb, "staff_added");
-        jb_int(&jb, st.staff);
-        jb_key(&jb, "rewards_added");
-        jb_int(&jb, st.rewards);
-        jb_key(&jb, "campaign");
-        jb_str(&jb, st.campaign);
-        jb_key(&jb, "refused");
-        jb_int(&jb, st.failed);
-        jb_key(&jb, "seconds");
-        jb_int(&jb, secs);
+        jb_key_int(&jb, "customers", st.customers);
+        jb_key_int(&jb, "events", st.events);
+        jb_key_int(&jb, "staff_added", st.staff);
+        jb_key_int(&jb, "rewards_added", st.rewards);
+        jb_key_str(&jb, "campaign", st.campaign);
+        jb_key_int(&jb, "refused", st.failed);
+        jb_key_int(&jb, "seconds", secs);
         jb_obj_end(&jb);
         return cli_print_json(&jb);
     }

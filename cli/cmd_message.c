@@ -55,28 +55,17 @@ static int print_message(const struct store_message *m, void *arg)
     struct jbuf *jb = mo->jb;
     if (jb) {
         jb_obj_begin(jb);
-        jb_key(jb, "key");
-        jb_str(jb, m->key);
-        jb_key(jb, "customer");
-        jb_str(jb, m->customer);
-        jb_key(jb, "trigger");
-        jb_str(jb, m->trigger);
-        jb_key(jb, "channel");
-        jb_str(jb, m->channel);
-        jb_key(jb, "lang");
-        jb_str(jb, m->lang);
-        jb_key(jb, "status");
-        jb_str(jb, store_msg_status_name(m->status));
-        jb_key(jb, "created");
-        jb_int(jb, m->created);
-        jb_key(jb, "expires");
-        jb_int(jb, m->expires);
-        jb_key(jb, "tries");
-        jb_int(jb, m->tries);
-        jb_key(jb, "reason");
-        jb_str(jb, m->reason);      /* a code, as the ledger keeps it */
-        jb_key(jb, "message_id");
-        jb_str(jb, m->message_id);
+        jb_key_str(jb, "key", m->key);
+        jb_key_str(jb, "customer", m->customer);
+        jb_key_str(jb, "trigger", m->trigger);
+        jb_key_str(jb, "channel", m->channel);
+        jb_key_str(jb, "lang", m->lang);
+        jb_key_str(jb, "status", store_msg_status_name(m->status));
+        jb_key_int(jb, "created", m->created);
+        jb_key_int(jb, "expires", m->expires);
+        jb_key_int(jb, "tries", m->tries);
+        jb_key_str(jb, "reason", m->reason);      /* a code, as the ledger keeps it */
+        jb_key_str(jb, "message_id", m->message_id);
         jb_obj_end(jb);
         return 0;
     }
@@ -138,16 +127,11 @@ static int template_list(struct cli *c)
             }
             if (c->json) {
                 jb_obj_begin(&jb);
-                jb_key(&jb, "trigger");
-                jb_str(&jb, store_trigger_name(t));
-                jb_key(&jb, "lang");
-                jb_str(&jb, STORE_MSG_LANGS[l]);
-                jb_key(&jb, "custom");
-                jb_bool(&jb, custom);
-                jb_key(&jb, "subject");
-                jb_str(&jb, subject);
-                jb_key(&jb, "body");
-                jb_str(&jb, body);
+                jb_key_str(&jb, "trigger", store_trigger_name(t));
+                jb_key_str(&jb, "lang", STORE_MSG_LANGS[l]);
+                jb_key_bool(&jb, "custom", custom);
+                jb_key_str(&jb, "subject", subject);
+                jb_key_str(&jb, "body", body);
                 jb_obj_end(&jb);
             } else {
                 printf("  %s %s %s\n", STORE_MSG_LANGS[l], custom ? _("(own)") : _("(shipped)"), subject);
@@ -167,12 +151,9 @@ static int print_rendered(struct cli *c, const struct store_rendered *r, bool cu
         struct jbuf jb;
         jb_init(&jb);
         jb_obj_begin(&jb);
-        jb_key(&jb, "custom");
-        jb_bool(&jb, custom);
-        jb_key(&jb, "subject");
-        jb_str(&jb, r->subject);
-        jb_key(&jb, "body");
-        jb_str(&jb, r->body);
+        jb_key_bool(&jb, "custom", custom);
+        jb_key_str(&jb, "subject", r->subject);
+        jb_key_str(&jb, "body", r->body);
         jb_obj_end(&jb);
         return cli_print_json(&jb);
     }
@@ -252,10 +233,8 @@ static int opted_out(struct cli *c, int n, const char *channel)
         struct jbuf jb;
         jb_init(&jb);
         jb_obj_begin(&jb);
-        jb_key(&jb, "opted_out");
-        jb_int(&jb, n);
-        jb_key(&jb, "channel");
-        jb_str(&jb, channel);
+        jb_key_int(&jb, "opted_out", n);
+        jb_key_str(&jb, "channel", channel);
         jb_obj_end(&jb);
         return cli_print_json(&jb);
     }

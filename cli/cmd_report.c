@@ -255,8 +255,7 @@ static void segments_extra(struct jbuf *doc, void *arg)
     jb_key(doc, "rules");
     jb_obj_begin(doc);
     for (int i = 0; i < SEG_COUNT; i++) {
-        jb_key(doc, store_segment_name(i));
-        jb_str(doc, store_segment_rule(i));     /* the same in every language */
+        jb_key_str(doc, store_segment_name(i), store_segment_rule(i));     /* the same in every language */
     }
     jb_obj_end(doc);
 }
@@ -553,14 +552,10 @@ static int print_overdraft(const struct store_overdraft_row *r, void *arg)
 static void overdrafts_extra(struct jbuf *doc, void *arg)
 {
     struct overdraft_out *oo = arg;
-    jb_key(doc, "overdrawn");
-    jb_int(doc, oo->n.overdrawn);
-    jb_key(doc, "previous_overdrawn");
-    jb_int(doc, oo->n.prev_overdrawn);
-    jb_key(doc, "over_refunded");
-    jb_int(doc, oo->n.over_refunded);
-    jb_key(doc, "previous_over_refunded");
-    jb_int(doc, oo->n.prev_over_refunded);
+    jb_key_int(doc, "overdrawn", oo->n.overdrawn);
+    jb_key_int(doc, "previous_overdrawn", oo->n.prev_overdrawn);
+    jb_key_int(doc, "over_refunded", oo->n.over_refunded);
+    jb_key_int(doc, "previous_over_refunded", oo->n.prev_over_refunded);
 }
 
 static int report_overdrafts(struct ctx *x)
@@ -740,18 +735,15 @@ static void campaign_extra(struct jbuf *doc, void *arg)
 {
     const struct store_campaign_result *r = arg;
     char t[32];
-    jb_key(doc, "campaign");
-    jb_str(doc, r->campaign.name);
-    jb_key(doc, "segment");
-    jb_str(doc, r->campaign.segment);
+    jb_key_str(doc, "campaign", r->campaign.name);
+    jb_key_str(doc, "segment", r->campaign.segment);
     jb_key(doc, "from");
     cli_time(r->from, t, sizeof t);
     jb_str(doc, t);
     jb_key(doc, "to");
     cli_time(r->to, t, sizeof t);
     jb_str(doc, t);
-    jb_key(doc, "method");
-    jb_str(doc, "welch-t-95");
+    jb_key_str(doc, "method", "welch-t-95");
 }
 
 /* The verdict in words, and what it cost against what it brought. */

@@ -85,10 +85,8 @@ static void print_raw(struct scan *sc, const struct scan_event *ev)
 {
     if (sc->c->json) {
         jb_obj_begin(&sc->jb);
-        jb_key(&sc->jb, "file");
-        jb_str(&sc->jb, ev->source);
-        jb_key(&sc->jb, "text");
-        jb_str(&sc->jb, ev->text);
+        jb_key_str(&sc->jb, "file", ev->source);
+        jb_key_str(&sc->jb, "text", ev->text);
         jb_obj_end(&sc->jb);
         return;
     }
@@ -118,20 +116,13 @@ static void print_card(struct scan *sc, const struct scan_event *ev)
     if (sc->c->json) {
         struct jbuf *jb = &sc->jb;
         jb_obj_begin(jb);
-        jb_key(jb, "file");
-        jb_str(jb, ev->source);
-        jb_key(jb, "verdict");
-        jb_str(jb, VERDICTS[v]);
-        jb_key(jb, "card");
-        jb_str(jb, v == CARD_OK ? human : NULL);
-        jb_key(jb, "state");
-        jb_str(jb, v == CARD_OK ? state_name(st) : NULL);
-        jb_key(jb, "customer");
-        jb_str(jb, cu.id[0] ? cu.id : NULL);
-        jb_key(jb, "name");
-        jb_str(jb, cu.id[0] ? cu.name : NULL);
-        jb_key(jb, "message");
-        jb_str(jb, message);
+        jb_key_str(jb, "file", ev->source);
+        jb_key_str(jb, "verdict", VERDICTS[v]);
+        jb_key_str(jb, "card", v == CARD_OK ? human : NULL);
+        jb_key_str(jb, "state", v == CARD_OK ? state_name(st) : NULL);
+        jb_key_str(jb, "customer", cu.id[0] ? cu.id : NULL);
+        jb_key_str(jb, "name", cu.id[0] ? cu.name : NULL);
+        jb_key_str(jb, "message", message);
         jb_obj_end(jb);
         return;
     }
@@ -154,11 +145,9 @@ static void print_nothing(struct scan *sc, const struct scan_event *ev)
         return;
     }
     jb_obj_begin(&sc->jb);
-    jb_key(&sc->jb, "file");
-    jb_str(&sc->jb, ev->source);
+    jb_key_str(&sc->jb, "file", ev->source);
     if (!sc->raw) {
-        jb_key(&sc->jb, "verdict");
-        jb_str(&sc->jb, "no_code");
+        jb_key_str(&sc->jb, "verdict", "no_code");
     }
     jb_key(&sc->jb, "text");
     jb_null(&sc->jb);

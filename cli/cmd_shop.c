@@ -54,14 +54,10 @@ static int init(struct cli *c, struct cmd_args *a)
         struct jbuf jb;
         jb_init(&jb);
         jb_obj_begin(&jb);
-        jb_key(&jb, "shop");
-        jb_str(&jb, store_shop_name(c->s));
-        jb_key(&jb, "currency");
-        jb_str(&jb, store_currency(c->s));
-        jb_key(&jb, "till");
-        jb_str(&jb, store_origin(c->s));
-        jb_key(&jb, "database");
-        jb_str(&jb, path);
+        jb_key_str(&jb, "shop", store_shop_name(c->s));
+        jb_key_str(&jb, "currency", store_currency(c->s));
+        jb_key_str(&jb, "till", store_origin(c->s));
+        jb_key_str(&jb, "database", path);
         jb_obj_end(&jb);
         return cli_print_json(&jb);
     }
@@ -107,8 +103,7 @@ static int program_show(struct cli *c, struct cmd_args *a)
         char v[1024];
         store_setting_get(c->s, info->key, v, sizeof v);
         if (c->json) {
-            jb_key(&jb, info->key);
-            jb_str(&jb, v);
+            jb_key_str(&jb, info->key, v);
         } else {
             printf("%-*s %s\n", w, info->key, v);
             printf("%-*s   %s\n", w, "", _(info->help));
@@ -166,18 +161,12 @@ static int print_staff(const struct store_staff *m, void *arg)
         return -1;
     if (jb) {
         jb_obj_begin(jb);
-        jb_key(jb, "id");
-        jb_str(jb, m->id);
-        jb_key(jb, "name");
-        jb_str(jb, m->name);
-        jb_key(jb, "role");
-        jb_str(jb, m->role == ROLE_MANAGER ? "manager" : "barista");
-        jb_key(jb, "disabled");
-        jb_bool(jb, m->disabled);
-        jb_key(jb, "wrong_pins");       /* in a row, at this till */
-        jb_int(jb, g.failures);
-        jb_key(jb, "locked");
-        jb_bool(jb, g.locked);
+        jb_key_str(jb, "id", m->id);
+        jb_key_str(jb, "name", m->name);
+        jb_key_str(jb, "role", m->role == ROLE_MANAGER ? "manager" : "barista");
+        jb_key_bool(jb, "disabled", m->disabled);
+        jb_key_int(jb, "wrong_pins", g.failures);      /* in a row, at this till */
+        jb_key_bool(jb, "locked", g.locked);
         jb_obj_end(jb);
     } else {
         char state[160] = "", wait[32];
@@ -291,18 +280,12 @@ static int print_reward(const struct store_reward *r, void *arg)
     struct jbuf *jb = ro->jb;
     if (jb) {
         jb_obj_begin(jb);
-        jb_key(jb, "id");
-        jb_str(jb, r->id);
-        jb_key(jb, "name");
-        jb_str(jb, r->name);
-        jb_key(jb, "points");
-        jb_int(jb, r->points);
-        jb_key(jb, "stamps");
-        jb_int(jb, r->stamps);
-        jb_key(jb, "retired");
-        jb_bool(jb, r->retired);
-        jb_key(jb, "tier");
-        jb_str(jb, r->tier);
+        jb_key_str(jb, "id", r->id);
+        jb_key_str(jb, "name", r->name);
+        jb_key_int(jb, "points", r->points);
+        jb_key_int(jb, "stamps", r->stamps);
+        jb_key_bool(jb, "retired", r->retired);
+        jb_key_str(jb, "tier", r->tier);
         jb_obj_end(jb);
         return 0;
     }
@@ -414,28 +397,17 @@ static int print_promo(const struct store_promo *p, void *arg)
     struct jbuf *jb = po->jb;
     if (jb) {
         jb_obj_begin(jb);
-        jb_key(jb, "id");
-        jb_str(jb, p->id);
-        jb_key(jb, "name");
-        jb_str(jb, p->name);
-        jb_key(jb, "multiplier_milli");
-        jb_int(jb, p->multiplier_milli);
-        jb_key(jb, "days");
-        jb_int(jb, p->days);
-        jb_key(jb, "start_minute");
-        jb_int(jb, p->start_minute);
-        jb_key(jb, "end_minute");
-        jb_int(jb, p->end_minute);
-        jb_key(jb, "from");
-        jb_str(jb, p->from);
-        jb_key(jb, "to");
-        jb_str(jb, p->to);
-        jb_key(jb, "category");
-        jb_str(jb, p->category);
-        jb_key(jb, "ended");
-        jb_bool(jb, p->ended);
-        jb_key(jb, "tier");
-        jb_str(jb, p->tier);
+        jb_key_str(jb, "id", p->id);
+        jb_key_str(jb, "name", p->name);
+        jb_key_int(jb, "multiplier_milli", p->multiplier_milli);
+        jb_key_int(jb, "days", p->days);
+        jb_key_int(jb, "start_minute", p->start_minute);
+        jb_key_int(jb, "end_minute", p->end_minute);
+        jb_key_str(jb, "from", p->from);
+        jb_key_str(jb, "to", p->to);
+        jb_key_str(jb, "category", p->category);
+        jb_key_bool(jb, "ended", p->ended);
+        jb_key_str(jb, "tier", p->tier);
         jb_obj_end(jb);
         return 0;
     }
@@ -570,36 +542,23 @@ static int print_event(const struct store_event *ev, void *arg)
     if (p->jb) {
         struct jbuf *jb = p->jb;
         jb_obj_begin(jb);
-        jb_key(jb, "event");
-        jb_str(jb, ref);
-        jb_key(jb, "hlc");
-        jb_int(jb, ev->hlc);
-        jb_key(jb, "wall");
-        jb_int(jb, ev->wall);
-        jb_key(jb, "type");
-        jb_str(jb, ev->type);
-        jb_key(jb, "staff");
-        jb_str(jb, ev->staff);
-        jb_key(jb, "customer");
-        jb_str(jb, ev->customer);
-        jb_key(jb, "points");
-        jb_int(jb, ev->points);
-        jb_key(jb, "stamps");
-        jb_int(jb, ev->stamps);
-        jb_key(jb, "credit");
-        jb_money(jb, ev->credit, store_currency_digits(p->c->s));
-        jb_key(jb, "spend");
-        jb_money(jb, ev->spend, store_currency_digits(p->c->s));
+        jb_key_str(jb, "event", ref);
+        jb_key_int(jb, "hlc", ev->hlc);
+        jb_key_int(jb, "wall", ev->wall);
+        jb_key_str(jb, "type", ev->type);
+        jb_key_str(jb, "staff", ev->staff);
+        jb_key_str(jb, "customer", ev->customer);
+        jb_key_int(jb, "points", ev->points);
+        jb_key_int(jb, "stamps", ev->stamps);
+        jb_key_money(jb, "credit", ev->credit, store_currency_digits(p->c->s));
+        jb_key_money(jb, "spend", ev->spend, store_currency_digits(p->c->s));
         if (ev->ref_origin[0]) {
             char r[48];
             snprintf(r, sizeof r, "%s:%" PRId64, ev->ref_origin, ev->ref_seq);
-            jb_key(jb, "ref");
-            jb_str(jb, r);
+            jb_key_str(jb, "ref", r);
         }
-        jb_key(jb, "occasion");
-        jb_str(jb, ev->occasion);
-        jb_key(jb, "reason");
-        jb_str(jb, ev->reason);
+        jb_key_str(jb, "occasion", ev->occasion);
+        jb_key_str(jb, "reason", ev->reason);
         jb_key(jb, "data");
         jb_raw(jb, ev->data);
         jb_obj_end(jb);

@@ -131,46 +131,31 @@ static int sync_status_cmd(struct cli *c, struct cmd_args *a)
         struct jbuf jb;
         jb_init(&jb);
         jb_obj_begin(&jb);
-        jb_key(&jb, "running");
-        jb_bool(&jb, st->running);
-        jb_key(&jb, "till");
-        jb_str(&jb, st->origin);
-        jb_key(&jb, "address");
-        jb_str(&jb, st->address);
-        jb_key(&jb, "updated");
-        jb_int(&jb, st->updated);
-        jb_key(&jb, "applied");
-        jb_int(&jb, (int64_t)st->applied);
-        jb_key(&jb, "refused_strangers");
-        jb_int(&jb, (int64_t)st->strangers);
+        jb_key_bool(&jb, "running", st->running);
+        jb_key_str(&jb, "till", st->origin);
+        jb_key_str(&jb, "address", st->address);
+        jb_key_int(&jb, "updated", st->updated);
+        jb_key_int(&jb, "applied", (int64_t)st->applied);
+        jb_key_int(&jb, "refused_strangers", (int64_t)st->strangers);
         jb_key(&jb, "peers");
         jb_arr_begin(&jb);
         for (int i = 0; i < st->npeers; i++) {
             const struct sync_peer_status *p = &st->peers[i];
             jb_obj_begin(&jb);
-            jb_key(&jb, "till");
-            jb_str(&jb, p->origin);
-            jb_key(&jb, "name");
-            jb_str(&jb, p->name);
-            jb_key(&jb, "address");
-            jb_str(&jb, p->address);
-            jb_key(&jb, "connected");
-            jb_bool(&jb, st->running && p->connected);
-            jb_key(&jb, "last_heard");
-            jb_int(&jb, p->last_heard);
-            jb_key(&jb, "they_lack");
-            jb_int(&jb, p->they_lack);
-            jb_key(&jb, "we_lack");
-            jb_int(&jb, p->we_lack);
+            jb_key_str(&jb, "till", p->origin);
+            jb_key_str(&jb, "name", p->name);
+            jb_key_str(&jb, "address", p->address);
+            jb_key_bool(&jb, "connected", st->running && p->connected);
+            jb_key_int(&jb, "last_heard", p->last_heard);
+            jb_key_int(&jb, "they_lack", p->they_lack);
+            jb_key_int(&jb, "we_lack", p->we_lack);
             jb_key(&jb, "refused");
             jb_obj_begin(&jb);
             for (int r = 0; r < SYNC_REFUSED_NREASONS; r++) {
-                jb_key(&jb, sync_refusal_name((enum sync_refusal)r));
-                jb_int(&jb, (int64_t)p->refused[r]);
+                jb_key_int(&jb, sync_refusal_name((enum sync_refusal)r), (int64_t)p->refused[r]);
             }
             jb_obj_end(&jb);
-            jb_key(&jb, "last_refusal");
-            jb_str(&jb, p->last_refusal);
+            jb_key_str(&jb, "last_refusal", p->last_refusal);
             jb_obj_end(&jb);
         }
         jb_arr_end(&jb);
@@ -178,10 +163,8 @@ static int sync_status_cmd(struct cli *c, struct cmd_args *a)
         jb_arr_begin(&jb);
         for (int i = 0; i < st->nwaiting; i++) {
             jb_obj_begin(&jb);
-            jb_key(&jb, "till");
-            jb_str(&jb, st->waiting[i].origin);
-            jb_key(&jb, "lacking");
-            jb_int(&jb, st->waiting[i].lacking);
+            jb_key_str(&jb, "till", st->waiting[i].origin);
+            jb_key_int(&jb, "lacking", st->waiting[i].lacking);
             jb_obj_end(&jb);
         }
         jb_arr_end(&jb);
@@ -255,18 +238,12 @@ static int print_till(const struct store_till *t, void *arg)
     bool self = strcmp(t->origin, store_origin(l->c->s)) == 0;
     if (l->jb) {
         jb_obj_begin(l->jb);
-        jb_key(l->jb, "till");
-        jb_str(l->jb, t->origin);
-        jb_key(l->jb, "name");
-        jb_str(l->jb, t->name);
-        jb_key(l->jb, "address");
-        jb_str(l->jb, t->address);
-        jb_key(l->jb, "public_key");
-        jb_str(l->jb, z85);
-        jb_key(l->jb, "this_till");
-        jb_bool(l->jb, self);
-        jb_key(l->jb, "removed");
-        jb_bool(l->jb, t->removed);
+        jb_key_str(l->jb, "till", t->origin);
+        jb_key_str(l->jb, "name", t->name);
+        jb_key_str(l->jb, "address", t->address);
+        jb_key_str(l->jb, "public_key", z85);
+        jb_key_bool(l->jb, "this_till", self);
+        jb_key_bool(l->jb, "removed", t->removed);
         jb_obj_end(l->jb);
     } else {
         char name[STORE_TEXT_MAX * 4 + 1];
@@ -303,14 +280,10 @@ static int till_invite(struct cli *c, struct cmd_args *a)
         struct jbuf jb;
         jb_init(&jb);
         jb_obj_begin(&jb);
-        jb_key(&jb, "token");
-        jb_str(&jb, text);
-        jb_key(&jb, "address");
-        jb_str(&jb, address);
-        jb_key(&jb, "public_key");
-        jb_str(&jb, z85);
-        jb_key(&jb, "expires");
-        jb_int(&jb, store_now(c->s) + mins * 60000);
+        jb_key_str(&jb, "token", text);
+        jb_key_str(&jb, "address", address);
+        jb_key_str(&jb, "public_key", z85);
+        jb_key_int(&jb, "expires", store_now(c->s) + mins * 60000);
         jb_obj_end(&jb);
         return cli_print_json(&jb);
     }
@@ -340,12 +313,9 @@ static int till_join(struct cli *c, struct cmd_args *a)
         struct jbuf jb;
         jb_init(&jb);
         jb_obj_begin(&jb);
-        jb_key(&jb, "till");
-        jb_str(&jb, r.origin);
-        jb_key(&jb, "shop");
-        jb_str(&jb, r.shop_name);
-        jb_key(&jb, "database");
-        jb_str(&jb, path);
+        jb_key_str(&jb, "till", r.origin);
+        jb_key_str(&jb, "shop", r.shop_name);
+        jb_key_str(&jb, "database", path);
         jb_obj_end(&jb);
         return cli_print_json(&jb);
     }

@@ -403,8 +403,7 @@ int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), v
         char a[16];
         jb_init(&doc);
         jb_obj_begin(&doc);
-        jb_key(&doc, "report");
-        jb_str(&doc, o->report);
+        jb_key_str(&doc, "report", o->report);
         if (o->q) {
             const struct store_period *p = &o->q->period;
             jb_key(&doc, "from");
@@ -413,19 +412,16 @@ int out_end(struct out *o, int rc, void (*extra)(struct jbuf *doc, void *arg), v
             jb_key(&doc, "to");
             out_day(p->last_day, a);
             jb_str(&doc, a);
-            jb_key(&doc, "days");
-            jb_int(&doc, p->days);
+            jb_key_int(&doc, "days", p->days);
             jb_key(&doc, "previous_from");
             out_day(p->first_day - p->days, a);
             jb_str(&doc, a);
             jb_key(&doc, "previous_to");
             out_day(p->first_day - 1, a);
             jb_str(&doc, a);
-            jb_key(&doc, "till");
-            jb_str(&doc, o->q->till && *o->q->till ? o->q->till : NULL);
+            jb_key_str(&doc, "till", o->q->till && *o->q->till ? o->q->till : NULL);
         }
-        jb_key(&doc, "currency");
-        jb_str(&doc, store_currency(o->c->s));
+        jb_key_str(&doc, "currency", store_currency(o->c->s));
         if (extra)
             extra(&doc, arg);
         jb_key(&doc, "rows");

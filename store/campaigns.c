@@ -419,39 +419,26 @@ static int campaign_event(store *s, const char *manager, const struct store_camp
     event_init(&ev, "campaign", manager, NULL);
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "id");
-    jb_str(&jb, c->id);
-    jb_key(&jb, "name");
-    jb_str(&jb, c->name);
-    jb_key(&jb, "segment");
-    jb_str(&jb, c->segment);
-    jb_key(&jb, "min_visits");
-    jb_int(&jb, c->min_visits);
+    jb_key_str(&jb, "id", c->id);
+    jb_key_str(&jb, "name", c->name);
+    jb_key_str(&jb, "segment", c->segment);
+    jb_key_int(&jb, "min_visits", c->min_visits);
     jb_key(&jb, "arms");
     jb_arr_begin(&jb);
     for (int i = 0; i < c->narms; i++) {
         jb_obj_begin(&jb);
-        jb_key(&jb, "name");
-        jb_str(&jb, c->arm[i].name);
-        jb_key(&jb, "kind");
-        jb_str(&jb, KINDS[c->arm[i].offer.kind]);
-        jb_key(&jb, "value");
-        jb_int(&jb, c->arm[i].offer.value);
-        jb_key(&jb, "reward");
-        jb_str(&jb, c->arm[i].offer.reward);
+        jb_key_str(&jb, "name", c->arm[i].name);
+        jb_key_str(&jb, "kind", KINDS[c->arm[i].offer.kind]);
+        jb_key_int(&jb, "value", c->arm[i].offer.value);
+        jb_key_str(&jb, "reward", c->arm[i].offer.reward);
         jb_obj_end(&jb);
     }
     jb_arr_end(&jb);
-    jb_key(&jb, "holdout");
-    jb_int(&jb, c->holdout);
-    jb_key(&jb, "message");
-    jb_str(&jb, c->message);
-    jb_key(&jb, "channels");
-    jb_int(&jb, c->channels);
-    jb_key(&jb, "started");
-    jb_int(&jb, c->started);
-    jb_key(&jb, "expires");
-    jb_int(&jb, c->expires);
+    jb_key_int(&jb, "holdout", c->holdout);
+    jb_key_str(&jb, "message", c->message);
+    jb_key_int(&jb, "channels", c->channels);
+    jb_key_int(&jb, "started", c->started);
+    jb_key_int(&jb, "expires", c->expires);
     jb_obj_end(&jb);
     return jb_take(s, &jb, ev.data) != 0 ? -1 : event_append(s, &ev);
 }
@@ -498,13 +485,10 @@ static int enlist(store *s, const char *manager, const struct store_campaign *c,
     struct jbuf jb;
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "reward");
-    jb_str(&jb, offer);
-    jb_key(&jb, "days");
-    jb_int(&jb, (c->expires - store_now(s) + DAY_MS - 1) / DAY_MS);
+    jb_key_str(&jb, "reward", offer);
+    jb_key_int(&jb, "days", (c->expires - store_now(s) + DAY_MS - 1) / DAY_MS);
     if (code[0]) {      /* {coupon}, {coupon_offer}, {coupon_expires}, and the counter's coupon line */
-        jb_key(&jb, "coupon");
-        jb_str(&jb, code);
+        jb_key_str(&jb, "coupon", code);
     }
     jb_obj_end(&jb);
     int bad = jb.oom || jb.len >= sizeof vars;

@@ -150,8 +150,7 @@ static int profile_json(store *s, const struct store_profile *p, const char *sel
     if (p->name) {
         if (text_clean(p->name, buf, sizeof buf, 100) != 0 || !buf[0])
             return store_fail(s, _("give a name of 1 to 100 characters (letters of any language)"));
-        jb_key(pii, "name");
-        jb_str(pii, buf);
+        jb_key_str(pii, "name", buf);
     }
     if (p->phone) {
         if (!given(p->phone)) {
@@ -167,14 +166,12 @@ static int profile_json(store *s, const struct store_profile *p, const char *sel
             if (taken)
                 return store_fail(s, _("another customer already has the phone number %s"), buf);
         }
-        jb_key(pii, "phone");
-        jb_str(pii, buf);
+        jb_key_str(pii, "phone", buf);
     }
     if (p->email) {
         if (given(p->email) && (text_clean(p->email, buf, sizeof buf, 254) != 0 || !email_ok(buf)))
             return store_fail(s, _("'%s' is not an email address"), p->email);
-        jb_key(pii, "email");
-        jb_str(pii, given(p->email) ? buf : "");
+        jb_key_str(pii, "email", given(p->email) ? buf : "");
     }
     if (p->birthday) {
         int y = 0, m = 0, d = 0, ty;
@@ -187,12 +184,10 @@ static int profile_json(store *s, const struct store_profile *p, const char *sel
             snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
         else
             snprintf(buf, sizeof buf, "--%02d-%02d", m, d);
-        jb_key(pii, "birthday");
-        jb_str(pii, buf);
+        jb_key_str(pii, "birthday", buf);
     }
     if (p->consent >= 0) {
-        jb_key(data, "consent");
-        jb_int(data, p->consent ? 1 : 0);
+        jb_key_int(data, "consent", p->consent ? 1 : 0);
     }
     if (given(p->referred_by)) {
         struct store_customer r;
@@ -200,8 +195,7 @@ static int profile_json(store *s, const struct store_profile *p, const char *sel
             return store_fail(s, _("the referring customer is not known here"));
         if (self && strcmp(self, p->referred_by) == 0)
             return store_fail(s, _("a customer cannot refer themselves"));
-        jb_key(data, "referred_by");
-        jb_str(data, p->referred_by);
+        jb_key_str(data, "referred_by", p->referred_by);
     }
     if (messages_profile_json(s, p, data) != 0)     /* language, consent per channel */
         return -1;
@@ -209,8 +203,7 @@ static int profile_json(store *s, const struct store_profile *p, const char *sel
         int taken = card_taken(s, p->card);
         if (taken)
             return taken < 0 ? -1 : store_fail(s, _("that card is already in use"));
-        jb_key(data, "card");
-        jb_str(data, p->card);
+        jb_key_str(data, "card", p->card);
     }
     return 0;
 }
@@ -442,23 +435,15 @@ static int export_event(const struct store_event *ev, void *arg)
     char ref[48];
     event_ref(ev, ref, sizeof ref);
     jb_obj_begin(jb);
-    jb_key(jb, "event");
-    jb_str(jb, ref);
-    jb_key(jb, "type");
-    jb_str(jb, ev->type);
-    jb_key(jb, "wall");
-    jb_int(jb, ev->wall);
-    jb_key(jb, "points");
-    jb_int(jb, ev->points);
-    jb_key(jb, "stamps");
-    jb_int(jb, ev->stamps);
-    jb_key(jb, "credit");
-    jb_int(jb, ev->credit);
-    jb_key(jb, "spend");
-    jb_int(jb, ev->spend);
+    jb_key_str(jb, "event", ref);
+    jb_key_str(jb, "type", ev->type);
+    jb_key_int(jb, "wall", ev->wall);
+    jb_key_int(jb, "points", ev->points);
+    jb_key_int(jb, "stamps", ev->stamps);
+    jb_key_int(jb, "credit", ev->credit);
+    jb_key_int(jb, "spend", ev->spend);
     if (ev->reason[0]) {
-        jb_key(jb, "reason");
-        jb_str(jb, ev->reason);
+        jb_key_str(jb, "reason", ev->reason);
     }
     jb_key(jb, "data");
     jb_raw(jb, ev->data);
@@ -479,38 +464,22 @@ int store_customer_export(store *s, const char *id, char **json_out)
     struct jbuf jb;
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "shop");
-    jb_str(&jb, s->shop_name);
-    jb_key(&jb, "currency");
-    jb_str(&jb, s->currency);
-    jb_key(&jb, "customer");
-    jb_str(&jb, c.id);
-    jb_key(&jb, "card");
-    jb_str(&jb, c.card);
-    jb_key(&jb, "forgotten");
-    jb_bool(&jb, c.forgotten);
-    jb_key(&jb, "name");
-    jb_str(&jb, c.name);
-    jb_key(&jb, "phone");
-    jb_str(&jb, c.phone);
-    jb_key(&jb, "email");
-    jb_str(&jb, c.email);
-    jb_key(&jb, "birthday");
-    jb_str(&jb, c.birthday);
-    jb_key(&jb, "marketing_consent");
-    jb_bool(&jb, c.consent);
-    jb_key(&jb, "points");
-    jb_int(&jb, c.points);
-    jb_key(&jb, "stamps");
-    jb_int(&jb, c.stamps);
-    jb_key(&jb, "credit");
-    jb_money(&jb, c.credit, s->digits);
-    jb_key(&jb, "spend");
-    jb_money(&jb, c.spend, s->digits);
-    jb_key(&jb, "visits");
-    jb_int(&jb, c.visits);
-    jb_key(&jb, "tier");
-    jb_str(&jb, t.tier);
+    jb_key_str(&jb, "shop", s->shop_name);
+    jb_key_str(&jb, "currency", s->currency);
+    jb_key_str(&jb, "customer", c.id);
+    jb_key_str(&jb, "card", c.card);
+    jb_key_bool(&jb, "forgotten", c.forgotten);
+    jb_key_str(&jb, "name", c.name);
+    jb_key_str(&jb, "phone", c.phone);
+    jb_key_str(&jb, "email", c.email);
+    jb_key_str(&jb, "birthday", c.birthday);
+    jb_key_bool(&jb, "marketing_consent", c.consent);
+    jb_key_int(&jb, "points", c.points);
+    jb_key_int(&jb, "stamps", c.stamps);
+    jb_key_money(&jb, "credit", c.credit, s->digits);
+    jb_key_money(&jb, "spend", c.spend, s->digits);
+    jb_key_int(&jb, "visits", c.visits);
+    jb_key_str(&jb, "tier", t.tier);
     jb_key(&jb, "cards");
     jb_arr_begin(&jb);
     sqlite3_stmt *st = store_sql(s, "SELECT card FROM cards WHERE customer = ?1 ORDER BY card");

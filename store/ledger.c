@@ -418,26 +418,20 @@ static int earn_tx(store *s, const char *staff, const char *customer,
     struct jbuf jb;
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "items");
-    jb_int(&jb, items);
+    jb_key_int(&jb, "items", items);
     if (e->category && *e->category) {
         char cat[128];
         if (text_fold(e->category, cat, sizeof cat) != 0 || strlen(cat) > 60) {
             jb_free(&jb);
             return store_fail(s, _("the category name is too long"));
         }
-        jb_key(&jb, "category");
-        jb_str(&jb, cat);
+        jb_key_str(&jb, "category", cat);
     }
-    jb_key(&jb, "tier");
-    jb_str(&jb, before.tier);
-    jb_key(&jb, "multiplier");
-    jb_int(&jb, before.multiplier_milli);
-    jb_key(&jb, "promo");
-    jb_int(&jb, promo);
+    jb_key_str(&jb, "tier", before.tier);
+    jb_key_int(&jb, "multiplier", before.multiplier_milli);
+    jb_key_int(&jb, "promo", promo);
     if (over) {
-        jb_key(&jb, "override");
-        jb_str(&jb, e->override->manager);
+        jb_key_str(&jb, "override", e->override->manager);
     }
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0 || event_append(s, &ev) != 0)
@@ -578,13 +572,10 @@ static int redeem_tx(store *s, const char *staff, const char *customer, const ch
     struct jbuf jb;
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "reward");
-    jb_str(&jb, r.id);
-    jb_key(&jb, "name");
-    jb_str(&jb, r.name);
+    jb_key_str(&jb, "reward", r.id);
+    jb_key_str(&jb, "name", r.name);
     if (r.tier[0]) {
-        jb_key(&jb, "tier");
-        jb_str(&jb, tier.tier);
+        jb_key_str(&jb, "tier", tier.tier);
     }
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0 || event_append(s, &ev) != 0)

@@ -235,14 +235,10 @@ int store_template_set(store *s, const char *manager, int trigger, const char *l
     struct jbuf jb;
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "trigger");
-    jb_str(&jb, TRIGGERS[trigger].name);
-    jb_key(&jb, "lang");
-    jb_str(&jb, lang);
-    jb_key(&jb, "subject");
-    jb_str(&jb, subject ? subject : "");
-    jb_key(&jb, "body");
-    jb_str(&jb, body ? body : "");
+    jb_key_str(&jb, "trigger", TRIGGERS[trigger].name);
+    jb_key_str(&jb, "lang", lang);
+    jb_key_str(&jb, "subject", subject ? subject : "");
+    jb_key_str(&jb, "body", body ? body : "");
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0)
         return -1;
@@ -274,8 +270,7 @@ int messages_profile_json(store *s, const struct store_profile *p, struct jbuf *
     if (p->language && *p->language) {
         if (!store_msg_lang_known(p->language))
             return store_fail(s, _("'%s' is not a language tally writes messages in: en, pl, ro or hu"), p->language);
-        jb_key(data, "language");
-        jb_str(data, p->language);
+        jb_key_str(data, "language", p->language);
     }
     const char *const values[2] = { p->consent_email, p->consent_sms };
     const char *const keys[2] = { "consent_email", "consent_sms" };
@@ -285,8 +280,7 @@ int messages_profile_json(store *s, const struct store_profile *p, struct jbuf *
         int v = yes_no(values[i]);
         if (v < 0)
             return store_fail(s, i == 0 ? _("consent to e-mail is 'yes' or 'no'") : _("consent to SMS is 'yes' or 'no'"));
-        jb_key(data, keys[i]);
-        jb_int(data, v);
+        jb_key_int(data, keys[i], v);
     }
     return 0;
 }
@@ -590,19 +584,14 @@ int messages_record_tx(store *s, const char *staff, const char *key, const struc
     struct jbuf jb;
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "status");
-    jb_str(&jb, STATUS[o->status]);
-    jb_key(&jb, "msg");
-    jb_str(&jb, key);
-    jb_key(&jb, "tries");
-    jb_int(&jb, o->tries);
+    jb_key_str(&jb, "status", STATUS[o->status]);
+    jb_key_str(&jb, "msg", key);
+    jb_key_int(&jb, "tries", o->tries);
     if (o->next_try) {
-        jb_key(&jb, "next_try");
-        jb_int(&jb, o->next_try);
+        jb_key_int(&jb, "next_try", o->next_try);
     }
     if (o->message_id && *o->message_id) {
-        jb_key(&jb, "message_id");
-        jb_str(&jb, o->message_id);
+        jb_key_str(&jb, "message_id", o->message_id);
     }
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0)
@@ -611,8 +600,7 @@ int messages_record_tx(store *s, const char *staff, const char *key, const struc
         /* Where it went is personal: forgetting the customer erases it. */
         jb_init(&jb);
         jb_obj_begin(&jb);
-        jb_key(&jb, "to");
-        jb_str(&jb, o->recipient);
+        jb_key_str(&jb, "to", o->recipient);
         jb_obj_end(&jb);
         if (jb_take(s, &jb, ev.pii) != 0)
             return -1;
@@ -893,16 +881,11 @@ static int queue(store *s, const char *staff, const char *customer, int trigger,
     struct jbuf jb;
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "status");
-    jb_str(&jb, "queued");
-    jb_key(&jb, "trigger");
-    jb_str(&jb, TRIGGERS[trigger].name);
-    jb_key(&jb, "channel");
-    jb_str(&jb, channel);
-    jb_key(&jb, "lang");
-    jb_str(&jb, lang);
-    jb_key(&jb, "expires");
-    jb_int(&jb, expires);
+    jb_key_str(&jb, "status", "queued");
+    jb_key_str(&jb, "trigger", TRIGGERS[trigger].name);
+    jb_key_str(&jb, "channel", channel);
+    jb_key_str(&jb, "lang", lang);
+    jb_key_int(&jb, "expires", expires);
     jb_key(&jb, "vars");
     jb_raw(&jb, vars && *vars ? vars : "{}");
     jb_obj_end(&jb);
@@ -1164,11 +1147,9 @@ static int note_tier(store *s, const char *staff, const char *id, int trigger, c
     struct jbuf jb;
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, field);
-    jb_str(&jb, tier);
+    jb_key_str(&jb, field, tier);
     if (to_next > 0) {
-        jb_key(&jb, "to_next");
-        jb_int(&jb, to_next);
+        jb_key_int(&jb, "to_next", to_next);
     }
     jb_obj_end(&jb);
     int rc = jb_result(&jb) ? note(s, staff, id, trigger, key, jb_result(&jb)) : -1;
@@ -1200,8 +1181,7 @@ int messages_on_earn(store *s, const char *staff, const struct store_customer *w
             struct jbuf jb;
             jb_init(&jb);
             jb_obj_begin(&jb);
-            jb_key(&jb, "reward");
-            jb_str(&jb, got[i].name);
+            jb_key_str(&jb, "reward", got[i].name);
             jb_obj_end(&jb);
             snprintf(key, sizeof key, "msg:reward:%s:%.*s:%s", id, STORE_ID_LEN, got[i].id, earn_ref);
             int rc = jb_result(&jb) ? note(s, staff, id, TRIG_REWARD, key, jb_result(&jb)) : -1;

@@ -52,21 +52,15 @@ static int reward_event(store *s, const char *manager, const struct store_reward
     event_init(&ev, "reward", manager, NULL);
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "id");
-    jb_str(&jb, r->id);
-    jb_key(&jb, "name");
-    jb_str(&jb, r->name);
-    jb_key(&jb, "points");
-    jb_int(&jb, r->points);
-    jb_key(&jb, "stamps");
-    jb_int(&jb, r->stamps);
-    jb_key(&jb, "retired");
-    jb_int(&jb, r->retired);
+    jb_key_str(&jb, "id", r->id);
+    jb_key_str(&jb, "name", r->name);
+    jb_key_int(&jb, "points", r->points);
+    jb_key_int(&jb, "stamps", r->stamps);
+    jb_key_int(&jb, "retired", r->retired);
     /* Only a perk names a tier: a reward for every member is the event
      * it always was, which a till of an older tally reads alike. */
     if (r->tier[0]) {
-        jb_key(&jb, "tier");
-        jb_str(&jb, r->tier);
+        jb_key_str(&jb, "tier", r->tier);
     }
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0)
@@ -291,21 +285,14 @@ int coupon_append(store *s, const char *manager, struct store_coupon *c, const c
     event_init(&ev, "coupon", manager, NULL);
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "code");
-    jb_str(&jb, c->code);
-    jb_key(&jb, "customer");
-    jb_str(&jb, c->customer);
-    jb_key(&jb, "reward");
-    jb_str(&jb, c->reward);
-    jb_key(&jb, "discount");
-    jb_int(&jb, c->discount);
-    jb_key(&jb, "percent");
-    jb_int(&jb, c->percent);
-    jb_key(&jb, "expires");
-    jb_int(&jb, c->expires);
+    jb_key_str(&jb, "code", c->code);
+    jb_key_str(&jb, "customer", c->customer);
+    jb_key_str(&jb, "reward", c->reward);
+    jb_key_int(&jb, "discount", c->discount);
+    jb_key_int(&jb, "percent", c->percent);
+    jb_key_int(&jb, "expires", c->expires);
     if (campaign) {
-        jb_key(&jb, "campaign");
-        jb_str(&jb, campaign);
+        jb_key_str(&jb, "campaign", campaign);
     }
     jb_obj_end(&jb);
     return jb_take(s, &jb, ev.data) != 0 ? -1 : event_append(s, &ev);
@@ -431,29 +418,18 @@ static int promo_event(store *s, const char *manager, const struct store_promo *
     event_init(&ev, "promo", manager, NULL);
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "id");
-    jb_str(&jb, p->id);
-    jb_key(&jb, "name");
-    jb_str(&jb, p->name);
-    jb_key(&jb, "multiplier");
-    jb_int(&jb, p->multiplier_milli);
-    jb_key(&jb, "days");
-    jb_int(&jb, p->days);
-    jb_key(&jb, "start_minute");
-    jb_int(&jb, p->start_minute);
-    jb_key(&jb, "end_minute");
-    jb_int(&jb, p->end_minute);
-    jb_key(&jb, "date_from");
-    jb_str(&jb, p->from);
-    jb_key(&jb, "date_to");
-    jb_str(&jb, p->to);
-    jb_key(&jb, "category");
-    jb_str(&jb, p->category);
-    jb_key(&jb, "ended");
-    jb_int(&jb, p->ended);
+    jb_key_str(&jb, "id", p->id);
+    jb_key_str(&jb, "name", p->name);
+    jb_key_int(&jb, "multiplier", p->multiplier_milli);
+    jb_key_int(&jb, "days", p->days);
+    jb_key_int(&jb, "start_minute", p->start_minute);
+    jb_key_int(&jb, "end_minute", p->end_minute);
+    jb_key_str(&jb, "date_from", p->from);
+    jb_key_str(&jb, "date_to", p->to);
+    jb_key_str(&jb, "category", p->category);
+    jb_key_int(&jb, "ended", p->ended);
     if (p->tier[0]) {   /* as a reward's: only a perk names a tier */
-        jb_key(&jb, "tier");
-        jb_str(&jb, p->tier);
+        jb_key_str(&jb, "tier", p->tier);
     }
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0)

@@ -534,8 +534,7 @@ void setting_event_begin(struct store_event *ev, struct jbuf *jb, const char *st
     event_init(ev, "setting", staff, NULL);
     jb_init(jb);
     jb_obj_begin(jb);
-    jb_key(jb, "key");
-    jb_str(jb, key);
+    jb_key_str(jb, "key", key);
     jb_key(jb, "value");
 }
 

@@ -95,18 +95,13 @@ static int staff_event(store *s, const char *by, const char *id, const char *nam
     event_init(&ev, "staff", by, NULL);
     jb_init(&jb);
     jb_obj_begin(&jb);
-    jb_key(&jb, "id");
-    jb_str(&jb, id);
+    jb_key_str(&jb, "id", id);
     if (name) {
-        jb_key(&jb, "name");
-        jb_str(&jb, name);
-        jb_key(&jb, "role");
-        jb_int(&jb, role);
-        jb_key(&jb, "pin_hash");
-        jb_str(&jb, pin_hash);
+        jb_key_str(&jb, "name", name);
+        jb_key_int(&jb, "role", role);
+        jb_key_str(&jb, "pin_hash", pin_hash);
     }
-    jb_key(&jb, "disabled");
-    jb_int(&jb, disabled);
+    jb_key_int(&jb, "disabled", disabled);
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0)
         return -1;

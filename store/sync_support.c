@@ -467,23 +467,16 @@ int till_write_with(store *s, const char *staff, const struct store_till *t,
     struct jbuf jb;
     setting_event_begin(&ev, &jb, staff, key);
     jb_obj_begin(&jb);
-    jb_key(&jb, "public_key");
-    jb_str(&jb, pk);
-    jb_key(&jb, "address");
-    jb_str(&jb, t->address);
-    jb_key(&jb, "name");
-    jb_str(&jb, t->name);
-    jb_key(&jb, "removed");
-    jb_bool(&jb, t->removed);
+    jb_key_str(&jb, "public_key", pk);
+    jb_key_str(&jb, "address", t->address);
+    jb_key_str(&jb, "name", t->name);
+    jb_key_bool(&jb, "removed", t->removed);
     if (t->replaced_by[0]) {
-        jb_key(&jb, "replaced_by");
-        jb_str(&jb, t->replaced_by);
+        jb_key_str(&jb, "replaced_by", t->replaced_by);
     }
     if (signed_from > 0 && !sodium_is_zero(sign_key, sizeof sign_key)) {
-        jb_key(&jb, "sign_key");
-        jb_str(&jb, sign);
-        jb_key(&jb, "signed_from");
-        jb_int(&jb, signed_from);
+        jb_key_str(&jb, "sign_key", sign);
+        jb_key_int(&jb, "signed_from", signed_from);
     }
     if (nimports > 0) {
         jb_key(&jb, "imports");

@@ -221,3 +221,27 @@ void jb_money(struct jbuf *jb, int64_t minor, int digits)
     money_plain(minor, digits, num, sizeof num);
     jb_str(jb, num);
 }
+
+void jb_key_str(struct jbuf *jb, const char *name, const char *s)
+{
+    jb_key(jb, name);
+    jb_str(jb, s);
+}
+
+void jb_key_int(struct jbuf *jb, const char *name, int64_t v)
+{
+    jb_key(jb, name);
+    jb_int(jb, v);
+}
+
+void jb_key_bool(struct jbuf *jb, const char *name, bool v)
+{
+    jb_key(jb, name);
+    jb_bool(jb, v);
+}
+
+void jb_key_money(struct jbuf *jb, const char *name, int64_t minor, int digits)
+{
+    jb_key(jb, name);
+    jb_money(jb, minor, digits);
+}

@@ -212,6 +212,12 @@ void jb_raw(struct jbuf *jb, const char *json);
 /* An amount as a JSON string in money_plain() form, e.g. "12.50", so no
  * reader ever turns it into a float. */
 void jb_money(struct jbuf *jb, int64_t minor, int digits);
+/* A member of an object in one call: jb_key(name), then the value as the
+ * functions above write it. Most objects are a run of these. */
+void jb_key_str(struct jbuf *jb, const char *name, const char *s);
+void jb_key_int(struct jbuf *jb, const char *name, int64_t v);
+void jb_key_bool(struct jbuf *jb, const char *name, bool v);
+void jb_key_money(struct jbuf *jb, const char *name, int64_t minor, int digits);
 
 /* --- statistics (stats.c) ------------------------------------------------ */
 

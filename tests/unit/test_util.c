@@ -659,6 +659,37 @@ static void test_json_document(void **state)
     assert_null(jb.buf);
 }
 
+/* jb_key_str and its kin write the same as jb_key and the value, and
+ * share its misuse rule: outside an object the writer stops. */
+static void test_json_members(void **state)
+{
+    (void)state;
+    struct jbuf jb;
+
+    jb_init(&jb);
+    jb_obj_begin(&jb);
+    jb_key_str(&jb, "name", "Zoë \"Z\"");
+    jb_key_str(&jb, "email", NULL);
+    jb_key_int(&jb, "points", -42);
+    jb_key_bool(&jb, "consent", true);
+    jb_key_bool(&jb, "sms", false);
+    jb_key_money(&jb, "spend", 1250, 2);
+    jb_key_money(&jb, "forints", -1234, 0);
+    jb_obj_end(&jb);
+    assert_string_equal(jb_result(&jb),
+        "{\"name\":\"Zoë \\\"Z\\\"\",\"email\":null,\"points\":-42,"
+        "\"consent\":true,\"sms\":false,\"spend\":\"12.50\",\"forints\":\"-1234\"}");
+    jb_free(&jb);
+
+    jb_init(&jb);
+    jb_arr_begin(&jb);
+    jb_key_int(&jb, "n", 1);
+    jb_arr_end(&jb);
+    assert_true(jb.oom);
+    assert_null(jb_result(&jb));
+    jb_free(&jb);
+}
+
 static void test_json_escaping(void **state)
 {
     (void)state;
@@ -1152,6 +1183,7 @@ int main(void)
         cmocka_unit_test(test_days_known_values),
         cmocka_unit_test(test_days_round_trip),
         cmocka_unit_test(test_json_document),
+        cmocka_unit_test(test_json_members),
         cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_json_misuse),
         cmocka_unit_test(test_json_grows),
