@@ -563,13 +563,7 @@ static int create_tx(store *s, const char *manager, const struct store_campaign_
 int store_campaign_create(store *s, const char *manager, const struct store_campaign_spec *spec,
                           struct store_campaign *out)
 {
-    if (tx_begin(s) != 0)
-        return -1;
-    if (create_tx(s, manager, spec, out) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(create_tx(s, manager, spec, out));
 }
 
 int store_campaign_stop(store *s, const char *manager, const char *campaign)

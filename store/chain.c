@@ -296,13 +296,7 @@ int store_seal_batch(store *s, const char *origin, const struct store_event *evs
         crypto_sign_detached(seal->sig, NULL, msg, sizeof msg, sk);
         sodium_memzero(sk, sizeof sk);
         seal->sealed = true;
-        if (tx_begin(s) != 0)
-            return -1;
-        if (store_point(s, origin, evs[*n - 1].seq, link, seal->sig) != 0) {
-            tx_rollback(s);
-            return -1;
-        }
-        return tx_commit(s);
+        IN_TX(store_point(s, origin, evs[*n - 1].seq, link, seal->sig));
     }
     /* Another till's: up to the last point we hold its signature for. */
     int64_t end = 0;

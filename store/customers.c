@@ -315,13 +315,7 @@ int store_customer_edit(store *s, const char *staff, const char *id, const struc
         return store_fail(s, _("use a card replacement to change a customer's card"));
     if (p->referred_by)
         return store_fail(s, _("who referred a customer cannot change after enrolment"));
-    if (tx_begin(s) != 0)
-        return -1;
-    if (customer_write(s, "profile", staff, id, p, 0) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(customer_write(s, "profile", staff, id, p, 0));
 }
 
 enum store_card_state store_customer_by_card(store *s, const char *card, struct store_customer *out)
@@ -404,13 +398,7 @@ int store_customer_replace_card(store *s, const char *staff, const char *id, con
     if (require_staff(s, staff) != 0 || live_customer(s, id, &c) != 0)
         return -1;
     struct store_profile p = { .card = card, .consent = -1 };
-    if (tx_begin(s) != 0)
-        return -1;
-    if (customer_write(s, "card", staff, id, &p, 0) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(customer_write(s, "card", staff, id, &p, 0));
 }
 
 int store_customer_forget(store *s, const char *staff, const char *id)
@@ -420,13 +408,7 @@ int store_customer_forget(store *s, const char *staff, const char *id)
         return -1;
     struct store_event ev;
     event_init(&ev, "forget", staff, id);
-    if (tx_begin(s) != 0)
-        return -1;
-    if (event_append(s, &ev) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(event_append(s, &ev));
 }
 
 static int export_event(const struct store_event *ev, void *arg)

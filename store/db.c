@@ -240,13 +240,7 @@ void store_rollback(store *s) { tx_rollback(s); }
 
 int store_atomically(store *s, int (*fn)(store *, void *), void *arg)
 {
-    if (tx_begin(s) != 0)
-        return -1;
-    if (fn(s, arg) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(fn(s, arg));
 }
 
 void bind_text(sqlite3_stmt *st, int i, const char *v)

@@ -242,13 +242,7 @@ int store_template_set(store *s, const char *manager, int trigger, const char *l
     jb_obj_end(&jb);
     if (jb_take(s, &jb, ev.data) != 0)
         return -1;
-    if (tx_begin(s) != 0)
-        return -1;
-    if (event_append(s, &ev) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(event_append(s, &ev));
 }
 
 /* --- contact: language and consent ------------------------------------- */
@@ -613,13 +607,7 @@ int store_message_record(store *s, const char *staff, const char *key, const str
 {
     if (staff && *staff && require_staff(s, staff) != 0)
         return -1;
-    if (tx_begin(s) != 0)
-        return -1;
-    if (messages_record_tx(s, staff ? staff : "", key, o) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(messages_record_tx(s, staff ? staff : "", key, o));
 }
 
 static bool consent_given(store *s, const char *customer)

@@ -545,13 +545,7 @@ int store_setting_set(store *s, const char *staff, const char *key, const char *
         return -1;
     if ((!staff || !*staff) && store_has_manager(s))
         return store_fail(s, _("changing the program needs a manager"));
-    if (tx_begin(s) != 0)
-        return -1;
-    if (setting_write(s, staff, key, value) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(setting_write(s, staff, key, value));
 }
 
 /* The spend of a customer's window; a purchase refunded beyond it at

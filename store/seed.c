@@ -466,13 +466,8 @@ static int correct(struct sim *m, const char *staff, const char *ref, int64_t am
         ev.spend = -orig.spend;
         ev.visits = -orig.visits;
     }
-    if (tx_begin(m->s) != 0)
-        return -1;
-    if (event_append(m->s, &ev) != 0) {
-        tx_rollback(m->s);
-        return -1;
-    }
-    return tx_commit(m->s);
+    store *s = m->s;
+    IN_TX(event_append(s, &ev));
 }
 
 static int64_t price(struct sim *m, int lo_cents, int hi_cents)

@@ -150,13 +150,7 @@ int store_staff_disable(store *s, const char *by, const char *name)
         return store_fail(s, _("no active staff member called %s"), name);
     if (strcmp(id, by) == 0)
         return store_fail(s, _("you cannot disable yourself; ask another manager"));
-    if (tx_begin(s) != 0)
-        return -1;
-    if (staff_event(s, by, id, NULL, 0, NULL, 1) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(staff_event(s, by, id, NULL, 0, NULL, 1));
 }
 
 int store_staff_list(store *s, int (*fn)(const struct store_staff *, void *), void *arg)

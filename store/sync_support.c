@@ -496,13 +496,7 @@ int store_till_record(store *s, const char *staff, const struct store_till *t)
 {
     if (staff && *staff && require_manager(s, staff) != 0)
         return -1;
-    if (tx_begin(s) != 0)
-        return -1;
-    if (till_write(s, staff, t) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(till_write(s, staff, t));
 }
 
 /* Whether origin or key belongs to a till this shop knows (listed or
@@ -620,13 +614,7 @@ int store_sync_set(store *s, const char *key, const char *value)
 {
     if (strncmp(key, "sync.", 5) != 0)
         return store_fail(s, "not a sync key: %s", key);
-    if (tx_begin(s) != 0)
-        return -1;
-    if (local_set(s, key, value, (int)strlen(value)) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(local_set(s, key, value, (int)strlen(value)));
 }
 
 static void invite_key(const unsigned char token[STORE_TOKEN_BYTES], char key[96])
@@ -661,13 +649,7 @@ int store_invite_create(store *s, const char *manager, int64_t ttl_ms,
     randombytes_buf(token, STORE_TOKEN_BYTES);
     invite_key(token, key);
     snprintf(value, sizeof value, "%" PRId64 ":%s", store_now(s) + ttl_ms, manager);
-    if (tx_begin(s) != 0)
-        return -1;
-    if (prune_invites(s) != 0 || local_set(s, key, value, (int)strlen(value)) != 0) {
-        tx_rollback(s);
-        return -1;
-    }
-    return tx_commit(s);
+    IN_TX(prune_invites(s) != 0 || local_set(s, key, value, (int)strlen(value)) != 0);
 }
 
 int store_invite_take(store *s, const unsigned char token[STORE_TOKEN_BYTES],
