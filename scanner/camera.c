@@ -181,13 +181,20 @@ static void cam_close(struct cam *c)
     c->fd = -1;
 }
 
+/* Buffer index of the memory-mapped capture queue, as QUERYBUF, QBUF and
+ * DQBUF take it. */
+static void buf_init(struct v4l2_buffer *b, unsigned index)
+{
+    memset(b, 0, sizeof *b);
+    b->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    b->memory = V4L2_MEMORY_MMAP;
+    b->index = index;
+}
+
 static int qbuf(struct cam *c, unsigned index)
 {
     struct v4l2_buffer b;
-    memset(&b, 0, sizeof b);
-    b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    b.memory = V4L2_MEMORY_MMAP;
-    b.index = index;
+    buf_init(&b, index);
     return xioctl(c->fd, VIDIOC_QBUF, &b) < 0 ? errno : 0;
 }
 
@@ -265,10 +272,7 @@ static enum scan_state cam_open(struct cam *c)
         return failed(c, SCAN_STATE_FAILED, _("camera %s gave too few frame buffers"));
     for (unsigned i = 0; i < req.count; i++) {
         struct v4l2_buffer b;
-        memset(&b, 0, sizeof b);
-        b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-        b.memory = V4L2_MEMORY_MMAP;
-        b.index = i;
+        buf_init(&b, i);
         if (xioctl(c->fd, VIDIOC_QUERYBUF, &b) < 0)
             return ioctl_failed(c, errno, "VIDIOC_QUERYBUF");
         c->buf[i].len = b.length;
@@ -320,9 +324,7 @@ static enum scan_state cam_run(struct cam *c, scanner *sc)
         size_t used = 0;
         for (;;) {
             struct v4l2_buffer b;
-            memset(&b, 0, sizeof b);
-            b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-            b.memory = V4L2_MEMORY_MMAP;
+            buf_init(&b, 0);        /* the driver says which */
             if (xioctl(c->fd, VIDIOC_DQBUF, &b) < 0) {
                 if (errno == EAGAIN)
                     break;
