@@ -313,6 +313,13 @@ int check_limits(store *s, const char *customer, bool stamp, const struct store_
                  struct store_event *ev);
 int expire_customer(store *s, const char *customer, int64_t *expired);
 
+/* ledger.c: ev as staff's void of orig, taking back `standing` (what of
+ * orig still stands: the event's own effect when nothing corrected it);
+ * it holds the occasion only one void of orig can hold. The reason is the
+ * caller's to set. */
+void void_init(struct store_event *ev, const char *staff, const struct store_event *orig,
+               const struct store_event *standing);
+
 /* offers.c: c (customer, what it gives, expiry) issued for an occasion,
  * under the code the shop's secret gives that occasion, the same at every
  * till; one already held here is given back in c instead. */

@@ -757,6 +757,20 @@ int store_refund(store *s, const char *staff, const char *ref, int64_t amount,
     IN_TX(refund_tx(s, staff, ref, amount, reason, out));
 }
 
+void void_init(struct store_event *ev, const char *staff, const struct store_event *orig,
+               const struct store_event *standing)
+{
+    event_init(ev, "void", staff, orig->customer);
+    memcpy(ev->ref_origin, orig->origin, sizeof ev->ref_origin);
+    ev->ref_seq = orig->seq;
+    snprintf(ev->occasion, sizeof ev->occasion, "void:%s:%" PRId64, orig->origin, orig->seq);
+    ev->points = -standing->points;
+    ev->stamps = -standing->stamps;
+    ev->credit = -standing->credit;
+    ev->spend = -standing->spend;
+    ev->visits = -standing->visits;
+}
+
 static int void_tx(store *s, const char *staff, const char *ref, const char *reason,
                    struct store_result *out)
 {
@@ -790,16 +804,8 @@ static int void_tx(store *s, const char *staff, const char *ref, const char *rea
     memcpy(why, ev.reason, sizeof why);
     if (net_effect(s, &orig, &net) != 0)
         return -1;
-    event_init(&ev, "void", staff, orig.customer);
+    void_init(&ev, staff, &orig, &net);
     memcpy(ev.reason, why, sizeof why);
-    memcpy(ev.ref_origin, orig.origin, sizeof ev.ref_origin);
-    ev.ref_seq = orig.seq;
-    snprintf(ev.occasion, sizeof ev.occasion, "void:%s:%" PRId64, orig.origin, orig.seq);
-    ev.points = -net.points;
-    ev.stamps = -net.stamps;
-    ev.credit = -net.credit;
-    ev.spend = -net.spend;
-    ev.visits = -net.visits;
     if (event_append(s, &ev) != 0)
         return -1;
     result_from(out, &ev);

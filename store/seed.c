@@ -446,26 +446,21 @@ static int correct(struct sim *m, const char *staff, const char *ref, int64_t am
     int64_t seq;
     if (store_parse_event_ref(ref, origin, &seq) != 0 || store_get_event(m->s, origin, seq, &orig) != 0)
         return -1;
-    event_init(&ev, amount ? "refund" : "void", staff, orig.customer);
-    memcpy(ev.ref_origin, orig.origin, sizeof ev.ref_origin);
-    ev.ref_seq = orig.seq;
-    snprintf(ev.reason, sizeof ev.reason, "%s", reason);
     if (amount) {
         if (orig.spend <= 0 || amount > orig.spend)
             return store_fail(m->s, "bad refund");
+        event_init(&ev, "refund", staff, orig.customer);
+        memcpy(ev.ref_origin, orig.origin, sizeof ev.ref_origin);
+        ev.ref_seq = orig.seq;
         ev.points = -muldiv(orig.points, amount, orig.spend);
         ev.stamps = -muldiv(orig.stamps, amount, orig.spend);
         ev.credit = -muldiv(orig.credit, amount, orig.spend);
         ev.spend = -amount;
         ev.visits = amount == orig.spend ? -1 : 0;
     } else {
-        snprintf(ev.occasion, sizeof ev.occasion, "void:%s:%" PRId64, orig.origin, orig.seq);
-        ev.points = -orig.points;
-        ev.stamps = -orig.stamps;
-        ev.credit = -orig.credit;
-        ev.spend = -orig.spend;
-        ev.visits = -orig.visits;
+        void_init(&ev, staff, &orig, &orig);    /* all of it still stands */
     }
+    snprintf(ev.reason, sizeof ev.reason, "%s", reason);
     store *s = m->s;
     IN_TX(event_append(s, &ev));
 }
