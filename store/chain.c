@@ -184,12 +184,10 @@ int store_signing_ensure(store *s)
 static int point_in(store *s, const char *origin, int64_t lo, int64_t hi, int64_t *seq,
                     unsigned char link[STORE_LINK_BYTES], unsigned char sig[STORE_SIG_BYTES])
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT seq, link, sig FROM chain WHERE origin = ?1 AND seq >= ?2 AND seq <= ?3"
-                              " ORDER BY seq DESC LIMIT 1");
+    sqlite3_stmt *st = sql_event(s, "SELECT seq, link, sig FROM chain WHERE origin = ?1 AND seq >= ?2 AND seq <= ?3"
+                              " ORDER BY seq DESC LIMIT 1", origin, lo);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, lo);
     sqlite3_bind_int64(st, 3, hi);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
@@ -225,11 +223,10 @@ static int link_at(store *s, const char *origin, int64_t first, int64_t seq, uns
     }
     if (from == seq)
         return 0;
-    sqlite3_stmt *st = store_sql(s, "SELECT seq, hash FROM events WHERE origin = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq");
+    sqlite3_stmt *st = sql_event(s, "SELECT seq, hash FROM events WHERE origin = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+                                 origin, from);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, from);
     sqlite3_bind_int64(st, 3, seq);
     int rc;
     int64_t at = from;
@@ -248,11 +245,10 @@ static int link_at(store *s, const char *origin, int64_t first, int64_t seq, uns
 static int store_point(store *s, const char *origin, int64_t seq, const unsigned char link[STORE_LINK_BYTES],
                        const unsigned char sig[STORE_SIG_BYTES])
 {
-    sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO chain(origin, seq, link, sig) VALUES(?1, ?2, ?3, ?4)");
+    sqlite3_stmt *st = sql_event(s, "INSERT OR IGNORE INTO chain(origin, seq, link, sig) VALUES(?1, ?2, ?3, ?4)",
+                                 origin, seq);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, seq);
     sqlite3_bind_blob(st, 3, link, STORE_LINK_BYTES, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 4, sig, STORE_SIG_BYTES, SQLITE_TRANSIENT);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);

@@ -498,11 +498,10 @@ static void row_to_event(sqlite3_stmt *st, struct store_event *ev)
 
 int store_get_event(store *s, const char *origin, int64_t seq, struct store_event *out)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq = ?2");
+    sqlite3_stmt *st = sql_event(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq = ?2",
+                                 origin, seq);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, seq);
     if (sqlite3_step(st) != SQLITE_ROW)
         return store_fail(s, _("no event %s:%" PRId64 " in this ledger"), origin, seq);
     row_to_event(st, out);
@@ -995,22 +994,19 @@ static int vv_flush(store *s, struct vv_run *runs, int *nruns)
             continue;
         /* One walk up the primary key, not a lookup per event: after a
          * long gap closes, tens of thousands may be waiting above it. */
-        sqlite3_stmt *st = store_sql(s, "SELECT seq FROM events WHERE origin = ?1 AND seq > ?2 ORDER BY seq");
+        sqlite3_stmt *st = sql_event(s, "SELECT seq FROM events WHERE origin = ?1 AND seq > ?2 ORDER BY seq",
+                                     r->origin, r->mark);
         if (!st)
             return -1;
-        bind_text(st, 1, r->origin);
-        sqlite3_bind_int64(st, 2, r->mark);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_int64(st, 0) == r->mark + 1)
             r->mark++;
         sqlite3_reset(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             return db_fail(s);
-        st = store_sql(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)");
+        st = sql_event(s, "INSERT OR REPLACE INTO vv(origin, seq) VALUES(?1, ?2)", r->origin, r->mark);
         if (!st)
             return -1;
-        bind_text(st, 1, r->origin);
-        sqlite3_bind_int64(st, 2, r->mark);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
     }
@@ -1098,22 +1094,20 @@ static enum store_apply apply_one(store *s, const struct store_event *ev, bool c
     if (held < 0)
         return STORE_FAILED;
     if (held) {
-        sqlite3_stmt *st = store_sql(s, "SELECT hash FROM events WHERE origin = ?1 AND seq = ?2");
+        sqlite3_stmt *st = sql_event(s, "SELECT hash FROM events WHERE origin = ?1 AND seq = ?2",
+                                     ev->origin, ev->seq);
         if (!st)
             return STORE_FAILED;
-        bind_text(st, 1, ev->origin);
-        sqlite3_bind_int64(st, 2, ev->seq);
         if (sqlite3_step(st) != SQLITE_ROW) {
             db_fail(s);
             return STORE_FAILED;
         }
         if (sqlite3_column_bytes(st, 0) == 32 && memcmp(sqlite3_column_blob(st, 0), ev->hash, 32) == 0)
             return STORE_DUPLICATE;
-        st = store_sql(s, "INSERT OR IGNORE INTO forks(origin, seq, seen, theirs) VALUES(?1, ?2, ?3, ?4)");
+        st = sql_event(s, "INSERT OR IGNORE INTO forks(origin, seq, seen, theirs) VALUES(?1, ?2, ?3, ?4)",
+                       ev->origin, ev->seq);
         if (!st)
             return STORE_FAILED;
-        bind_text(st, 1, ev->origin);
-        sqlite3_bind_int64(st, 2, ev->seq);
         sqlite3_bind_int64(st, 3, store_now(s));
         sqlite3_bind_blob(st, 4, ev->hash, 32, SQLITE_TRANSIENT);
         if (sqlite3_step(st) != SQLITE_DONE)
@@ -1198,12 +1192,10 @@ int store_read_events(store *s, const char *origin, int64_t after,
 {
     /* An import being added goes to other tills whole, once it is all in
      * (import.c). */
-    sqlite3_stmt *st = store_sql(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq > ?2"
-                              " AND ?1 IS NOT " IMPORT_HIDDEN " ORDER BY seq LIMIT ?3");
+    sqlite3_stmt *st = sql_event(s, "SELECT " EVENT_COLS " FROM events WHERE origin = ?1 AND seq > ?2"
+                              " AND ?1 IS NOT " IMPORT_HIDDEN " ORDER BY seq LIMIT ?3", origin, after);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
-    sqlite3_bind_int64(st, 2, after);
     sqlite3_bind_int(st, 3, limit);
     int n = 0;
     while (n < limit && sqlite3_step(st) == SQLITE_ROW)

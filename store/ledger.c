@@ -686,18 +686,16 @@ bool store_event_voided(store *s, const char *origin, int64_t seq)
  * voids of those refunds. */
 static int net_effect(store *s, const struct store_event *ref, struct store_event *net)
 {
-    sqlite3_stmt *st = store_sql(s,
+    sqlite3_stmt *st = sql_event(s,
         "SELECT coalesce(sum(points),0), coalesce(sum(stamps),0), coalesce(sum(credit),0),"
         " coalesce(sum(spend),0), coalesce(sum(visits),0) FROM events e WHERE ("
         " (origin = ?1 AND seq = ?2)"
         " OR (ref_origin = ?1 AND ref_seq = ?2 AND type = 'refund')"
         " OR (type = 'void' AND EXISTS (SELECT 1 FROM events r WHERE r.origin = e.ref_origin"
         "     AND r.seq = e.ref_seq AND r.type = 'refund' AND r.ref_origin = ?1 AND r.ref_seq = ?2))"
-        ") AND " COUNTED("e"));
+        ") AND " COUNTED("e"), ref->origin, ref->seq);
     if (!st)
         return -1;
-    bind_text(st, 1, ref->origin);
-    sqlite3_bind_int64(st, 2, ref->seq);
     if (sqlite3_step(st) != SQLITE_ROW)
         return db_fail(s);
     net->points = sqlite3_column_int64(st, 0);

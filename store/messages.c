@@ -1439,12 +1439,10 @@ static int scan_tx(store *s, const char *staff, const char *customer, const stru
             return -1;
     }
     if (queued) {
-        st = store_sql(s, "SELECT count(*) FROM events WHERE type = 'message' AND occasion <> ''"
-                    " AND origin = ?1 AND seq > ?2");
+        st = sql_event(s, "SELECT count(*) FROM events WHERE type = 'message' AND occasion <> ''"
+                    " AND origin = ?1 AND seq > ?2", s->origin, first);
         if (!st)
             return -1;
-        bind_text(st, 1, s->origin);
-        sqlite3_bind_int64(st, 2, first);
         *queued = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     }
     return 0;

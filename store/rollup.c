@@ -384,17 +384,16 @@ static bool judged(const struct lot *p)
  * standing's own correction (lot_adjust, events.c lot_settle). */
 static int lot_sum(store *s, const struct lot *p, int64_t *out)
 {
-    sqlite3_stmt *st = store_sql(s,
+    sqlite3_stmt *st = sql_event(s,
         "SELECT (SELECT coalesce(sum(c.visits), 0) FROM events c WHERE c.ref_origin <> ''"
         "  AND c.ref_origin = ?1 AND c.ref_seq = ?2 AND " COUNTED("c") ")"
         " + (SELECT coalesce(sum(v.visits), 0) FROM events r JOIN events v ON v.ref_origin <> ''"
         "  AND v.ref_origin = r.origin AND v.ref_seq = r.seq"
         "  WHERE r.ref_origin <> '' AND r.ref_origin = ?1 AND r.ref_seq = ?2 AND " COUNTED("v") ")"
-        " + coalesce((SELECT visits FROM lot_adjust a WHERE a.origin = ?1 AND a.seq = ?2), 0)");
+        " + coalesce((SELECT visits FROM lot_adjust a WHERE a.origin = ?1 AND a.seq = ?2), 0)",
+        p->origin, p->seq);
     if (!st)
         return -1;
-    bind_text(st, 1, p->origin);
-    sqlite3_bind_int64(st, 2, p->seq);
     if (sqlite3_step(st) != SQLITE_ROW)
         return db_fail(s);
     *out = sqlite3_column_int64(st, 0);
@@ -693,13 +692,11 @@ int rollup_retract(store *s, const struct store_event *ev)
 static int take_in(store *s, const struct store_event *ev, const struct lot *self,
                    const struct lot *p, int64_t *ds)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT origin, seq, spend, points, visits, " COUNTED("c") ", type, wall"
+    sqlite3_stmt *st = sql_event(s, "SELECT origin, seq, spend, points, visits, " COUNTED("c") ", type, wall"
                               " FROM events c WHERE c.ref_origin <> '' AND c.ref_origin = ?1"
-                              " AND c.ref_seq = ?2");
+                              " AND c.ref_seq = ?2", ev->origin, ev->seq);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->origin);
-    sqlite3_bind_int64(st, 2, ev->seq);
     int rc;
     /* The statements below are others: this one keeps its place. */
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
