@@ -228,10 +228,10 @@ int store_campaign_list(store *s, int (*fn)(const struct store_campaign *, void 
 int store_campaign_members(store *s, const char *campaign_id,
                            int (*fn)(const struct store_campaign_member *, void *), void *arg)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, arm, coupon FROM campaign_members WHERE campaign = ?1 ORDER BY customer");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT customer, arm, coupon FROM campaign_members WHERE campaign = ?1 ORDER BY customer",
+                                 campaign_id);
     if (!st)
         return -1;
-    bind_text(st, 1, campaign_id);
     struct store_campaign_member m;
     int rc = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -595,15 +595,14 @@ int store_campaign_stop(store *s, const char *manager, const char *campaign)
 static int cut_coupons(store *s, const char *campaign, const char *code)
 {
     /* One coupon by its key, or all of the campaign's by theirs. */
-    sqlite3_stmt *st = store_sql(s, code ? "UPDATE coupons SET expires = (SELECT stopped - 1 FROM campaigns WHERE id = ?1)"
+    sqlite3_stmt *st = sql_keyed(s, code ? "UPDATE coupons SET expires = (SELECT stopped - 1 FROM campaigns WHERE id = ?1)"
                                      " WHERE code = ?2 AND campaign = ?1 AND expires >= (SELECT stopped FROM campaigns"
                                      " WHERE id = ?1 AND stopped > 0)"
                                    : "UPDATE coupons SET expires = (SELECT stopped - 1 FROM campaigns WHERE id = ?1)"
                                      " WHERE campaign = ?1 AND expires >= (SELECT stopped FROM campaigns"
-                                     " WHERE id = ?1 AND stopped > 0)");
+                                     " WHERE id = ?1 AND stopped > 0)", campaign);
     if (!st)
         return -1;
-    bind_text(st, 1, campaign);
     if (code)
         bind_text(st, 2, code);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
@@ -674,14 +673,13 @@ int campaign_derive(store *s, const struct store_event *ev)
         sqlite3_reset(st);
         return cut_coupons(s, id, NULL);
     }
-    st = store_sql(s, "UPDATE campaigns SET name = json_extract(?1, '$.name'), name_key = tally_fold(json_extract(?1, '$.name')),"
+    st = sql_keyed(s, "UPDATE campaigns SET name = json_extract(?1, '$.name'), name_key = tally_fold(json_extract(?1, '$.name')),"
                 " segment = json_extract(?1, '$.segment'), min_visits = json_extract(?1, '$.min_visits'),"
                 " arms = json_extract(?1, '$.arms'), holdout = json_extract(?1, '$.holdout'),"
                 " message = json_extract(?1, '$.message'), channels = json_extract(?1, '$.channels'),"
                 " started = json_extract(?1, '$.started'), expires = json_extract(?1, '$.expires')"
-                " WHERE id = json_extract(?1, '$.id') AND json_extract(?1, '$.name') IS NOT NULL");
+                " WHERE id = json_extract(?1, '$.id') AND json_extract(?1, '$.name') IS NOT NULL", ev->data);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->data);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }

@@ -49,10 +49,9 @@ void chain_message(const char *origin, int64_t seq, const unsigned char link[STO
 
 int store_signer(store *s, const char *origin, unsigned char key[STORE_SIGN_KEY_BYTES], int64_t *first_seq)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT sign_key, first_seq FROM signers WHERE origin = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT sign_key, first_seq FROM signers WHERE origin = ?1", origin);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         return 0;

@@ -39,10 +39,9 @@ static void row_to_customer(sqlite3_stmt *st, struct store_customer *c)
 
 int store_customer_get(store *s, const char *id, struct store_customer *out)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?1 AND enrolled > 0");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?1 AND enrolled > 0", id);
     if (!st)
         return -1;
-    bind_text(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW)
         return store_fail(s, _("no such customer"));
     row_to_customer(st, out);
@@ -102,10 +101,9 @@ static int phone_taken(store *s, const char *phone, const char *except)
     if (sqlite3_step(st) == SQLITE_ROW)
         return 1;
     /* A customer of an import still being added (import.c) has it too. */
-    st = store_sql(s, "SELECT 1 FROM import_staged WHERE phone9 = substr(?1, -9) AND phone9 <> ''");
+    st = sql_keyed(s, "SELECT 1 FROM import_staged WHERE phone9 = substr(?1, -9) AND phone9 <> ''", phone);
     if (!st)
         return -1;
-    bind_text(st, 1, phone);
     return sqlite3_step(st) == SQLITE_ROW ? 2 : 0;
 }
 
@@ -115,11 +113,11 @@ int store_customer_by_phone(store *s, const char *phone, struct store_customer *
     if (!phone || phone_normalise(phone, norm, sizeof norm) != 0)
         return store_fail(s, _("'%s' is not a phone number: give 6 to 15 digits, optionally with a leading +"),
                           phone ? phone : "");
-    sqlite3_stmt *st = store_sql(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE phone <> ''"
-                              " AND substr(phone, -9) = substr(?1, -9) AND forgotten = 0 AND enrolled > 0 LIMIT 2");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT " CUSTOMER_COLS " FROM customers WHERE phone <> ''"
+                              " AND substr(phone, -9) = substr(?1, -9) AND forgotten = 0 AND enrolled > 0 LIMIT 2",
+                                 norm);
     if (!st)
         return -1;
-    bind_text(st, 1, norm);
     int n = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (n++ == 0)
@@ -135,10 +133,9 @@ int store_customer_by_phone(store *s, const char *phone, struct store_customer *
 
 static int card_taken(store *s, const char *card)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM cards WHERE card = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT 1 FROM cards WHERE card = ?1", card);
     if (!st)
         return -1;
-    bind_text(st, 1, card);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 

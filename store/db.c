@@ -248,6 +248,14 @@ void bind_text(sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
 }
 
+sqlite3_stmt *sql_keyed(store *s, const char *text, const char *key)
+{
+    sqlite3_stmt *st = store_sql(s, text);
+    if (st)
+        bind_text(st, 1, key);
+    return st;
+}
+
 sqlite3_stmt *sql_event(store *s, const char *text, const char *origin, int64_t seq)
 {
     sqlite3_stmt *st = store_sql(s, text);
@@ -273,10 +281,9 @@ void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
 
 int local_get(store *s, const char *key, void *out, int outsz)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT value FROM local WHERE key = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT value FROM local WHERE key = ?1", key);
     if (!st)
         return -1;
-    bind_text(st, 1, key);
     if (sqlite3_step(st) != SQLITE_ROW)
         return -1;
     int n = sqlite3_column_bytes(st, 0);

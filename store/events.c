@@ -517,10 +517,9 @@ static int occasion_claim(store *s, const struct store_event *ev, bool *counts)
     *counts = true;
     if (!ev->occasion[0])
         return 0;
-    sqlite3_stmt *st = store_sql(s, "SELECT origin, seq, hlc FROM occasions WHERE key = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT origin, seq, hlc FROM occasions WHERE key = ?1", ev->occasion);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->occasion);
     if (sqlite3_step(st) == SQLITE_ROW) {
         char origin[STORE_ORIGIN_LEN + 1];
         copy_col(st, 0, origin, sizeof origin);
@@ -622,10 +621,9 @@ static const struct lww_set COUPON = {
 static int lww_fields(store *s, const struct lww_set *set, const char *id, const char *json,
                       const struct store_event *ev)
 {
-    sqlite3_stmt *st = store_sql(s, set->insert);
+    sqlite3_stmt *st = sql_keyed(s, set->insert, id);
     if (!st)
         return -1;
-    bind_text(st, 1, id);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(s);
     /* Which fields the object has: one parse, not one per field. */
@@ -676,10 +674,9 @@ int json_text(store *s, const char *json, const char *key, char *out, size_t out
 
 static bool customer_forgotten(store *s, const char *id)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT forgotten FROM customers WHERE id = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT forgotten FROM customers WHERE id = ?1", id);
     if (!st)
         return false;
-    bind_text(st, 1, id);
     return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
 }
 
@@ -712,18 +709,17 @@ static int derive_customer(store *s, const struct store_event *ev)
             return db_fail(s);
     }
     if (strcmp(ev->type, "forget") == 0) {
-        sqlite3_stmt *st = store_sql(s, "UPDATE customers SET name = '', name_key = '', phone = '',"
-                                  " email = '', birthday = '', consent = 0, forgotten = 1 WHERE id = ?1");
+        sqlite3_stmt *st = sql_keyed(s, "UPDATE customers SET name = '', name_key = '', phone = '',"
+                                  " email = '', birthday = '', consent = 0, forgotten = 1 WHERE id = ?1",
+                                     ev->customer);
         if (!st)
             return -1;
-        bind_text(st, 1, ev->customer);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
         /* The forget event itself says so: scrub what earlier events held. */
-        st = store_sql(s, "UPDATE events SET pii = '' WHERE customer = ?1 AND pii <> ''");
+        st = sql_keyed(s, "UPDATE events SET pii = '' WHERE customer = ?1 AND pii <> ''", ev->customer);
         if (!st)
             return -1;
-        bind_text(st, 1, ev->customer);
         return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
     }
     if (customer_forgotten(s, ev->customer))
@@ -961,11 +957,10 @@ static int derive(store *s, const struct store_event *ev)
     if (strcmp(t, "campaign") == 0 || strcmp(t, "campaign_member") == 0)
         return campaign_derive(s, ev);
     if (strcmp(t, "coupon_use") == 0) {
-        sqlite3_stmt *st = store_sql(s, "INSERT INTO coupons(code, uses) VALUES(json_extract(?1, '$.code'), 1)"
-                                  " ON CONFLICT(code) DO UPDATE SET uses = uses + 1");
+        sqlite3_stmt *st = sql_keyed(s, "INSERT INTO coupons(code, uses) VALUES(json_extract(?1, '$.code'), 1)"
+                                  " ON CONFLICT(code) DO UPDATE SET uses = uses + 1", ev->data);
         if (!st)
             return -1;
-        bind_text(st, 1, ev->data);
         return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
     }
     if (strcmp(t, "enrol") == 0 || strcmp(t, "profile") == 0 || strcmp(t, "card") == 0 ||
@@ -1024,10 +1019,9 @@ static int vv_note(store *s, struct vv_run *runs, int *nruns, const char *origin
     if (!r) {
         if (*nruns == VV_RUNS && vv_flush(s, runs, nruns) != 0)
             return -1;
-        sqlite3_stmt *st = store_sql(s, "SELECT seq FROM vv WHERE origin = ?1");
+        sqlite3_stmt *st = sql_keyed(s, "SELECT seq FROM vv WHERE origin = ?1", origin);
         if (!st)
             return -1;
-        bind_text(st, 1, origin);
         r = &runs[(*nruns)++];
         snprintf(r->origin, sizeof r->origin, "%s", origin);
         r->mark = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -1123,11 +1117,10 @@ int event_append(store *s, struct store_event *ev)
     if (!s->origin[0])
         return store_fail(s, _("this till has no shop yet: run 'tally init' first"));
     memcpy(ev->origin, s->origin, sizeof ev->origin);
-    sqlite3_stmt *st = store_sql(s, "SELECT (SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1),"
-                              " (SELECT coalesce(max(hlc), 0) FROM events)");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT (SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1),"
+                              " (SELECT coalesce(max(hlc), 0) FROM events)", s->origin);
     if (!st)
         return -1;
-    bind_text(st, 1, s->origin);
     if (sqlite3_step(st) != SQLITE_ROW)
         return db_fail(s);
     ev->seq = sqlite3_column_int64(st, 0) + 1;
@@ -1220,13 +1213,12 @@ int store_version_vector(store *s, struct store_vv *out, int max)
     /* max(seq) as a scalar subquery: SQLite reads the last key of the
      * primary key for it, where GROUP BY origin would walk every event of
      * this till (ten seconds on a till with two million events). */
-    sqlite3_stmt *st = store_sql(s, "SELECT origin, seq FROM vv WHERE origin <> ?1"
+    sqlite3_stmt *st = sql_keyed(s, "SELECT origin, seq FROM vv WHERE origin <> ?1"
                               " AND origin IS NOT " IMPORT_HIDDEN " UNION ALL"
                               " SELECT ?1, (SELECT max(seq) FROM events WHERE origin = ?1) AS m"
-                              " WHERE m IS NOT NULL ORDER BY 1");
+                              " WHERE m IS NOT NULL ORDER BY 1", s->origin);
     if (!st)
         return -1;
-    bind_text(st, 1, s->origin);
     int n = 0;
     while (n < max && sqlite3_step(st) == SQLITE_ROW) {
         copy_col(st, 0, out[n].origin, sizeof out[n].origin);

@@ -97,10 +97,9 @@ static int sealed(store *s, char origin[STORE_ORIGIN_LEN + 1], int64_t *events, 
 /* How many of origin's events the ledger holds (its version vector mark). */
 static int64_t added_so_far(store *s, const char *origin)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT seq FROM vv WHERE origin = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT seq FROM vv WHERE origin = ?1", origin);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
     int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     store_release(s);
     return n;
@@ -155,10 +154,9 @@ static int stage(store *s, const char *copy, const char *origin, int64_t after)
 {
     if (access(copy, R_OK) != 0)
         return store_fail(s, _("the import's work copy %s is gone (%s)"), copy, strerror(errno));
-    sqlite3_stmt *st = store_sql(s, "ATTACH DATABASE ?1 AS imp");
+    sqlite3_stmt *st = sql_keyed(s, "ATTACH DATABASE ?1 AS imp", copy);
     if (!st)
         return -1;
-    bind_text(st, 1, copy);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
     store_release(s);
     for (int n = 1; rc == 0 && n > 0; ) {

@@ -164,6 +164,9 @@ int local_get(store *s, const char *key, void *out, int outsz);
 int local_set(store *s, const char *key, const void *val, int len);
 void random_id(char *out, size_t chars);  /* lowercase hex */
 void bind_text(sqlite3_stmt *st, int i, const char *v);
+/* store_sql() with ?1 bound to key: the statements about one row, id or
+ * JSON text, which most are. */
+sqlite3_stmt *sql_keyed(store *s, const char *text, const char *key);
 /* store_sql() with ?1 bound to an event's origin and ?2 to its seq (or to
  * a till's origin and a seq that bounds a range of its events). */
 sqlite3_stmt *sql_event(store *s, const char *text, const char *origin, int64_t seq);

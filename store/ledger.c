@@ -85,11 +85,10 @@ int check_limits(store *s, const char *customer, bool stamp,
         }
     }
     if (!refusal && stamp && gap > 0) {
-        sqlite3_stmt *st = store_sql(s, "SELECT max(wall) FROM events WHERE customer = ?1 AND stamps > 0"
-                                  " AND type = 'earn'");
+        sqlite3_stmt *st = sql_keyed(s, "SELECT max(wall) FROM events WHERE customer = ?1 AND stamps > 0"
+                                  " AND type = 'earn'", customer);
         if (!st)
             return -1;
-        bind_text(st, 1, customer);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
             now - sqlite3_column_int64(st, 0) < gap) {
             snprintf(msg, sizeof msg, ngettext("too soon for another stamp: at least %" PRId64 " minute between stamps; a manager can override it",
@@ -262,10 +261,9 @@ static int due_before(store *s, const char *customer, int64_t cutoff, const char
     if (kept && unspent <= 0)
         return 0;
     if (occasion) {
-        st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+        st = sql_keyed(s, "SELECT 1 FROM occasions WHERE key = ?1", occasion);
         if (!st)
             return -1;
-        bind_text(st, 1, occasion);
         if (sqlite3_step(st) == SQLITE_ROW)
             return 0;   /* done today already, here or at a till we heard from */
     }
@@ -319,10 +317,9 @@ int expire_customer(store *s, const char *customer, int64_t *expired)
 static int bonus(store *s, const char *staff, const char *customer, const char *occasion,
                  const char *kind, int64_t points, int64_t *granted)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT 1 FROM occasions WHERE key = ?1", occasion);
     if (!st)
         return -1;
-    bind_text(st, 1, occasion);
     if (sqlite3_step(st) == SQLITE_ROW || points <= 0)
         return 0;
     struct store_event ev;
@@ -675,10 +672,9 @@ bool store_event_voided(store *s, const char *origin, int64_t seq)
 {
     char occasion[96];
     snprintf(occasion, sizeof occasion, "void:%s:%" PRId64, origin, seq);
-    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT 1 FROM occasions WHERE key = ?1", occasion);
     if (!st)
         return false;
-    bind_text(st, 1, occasion);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 

@@ -281,10 +281,9 @@ int messages_profile_json(store *s, const struct store_profile *p, struct jbuf *
 
 static bool forgotten(store *s, const char *customer)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT forgotten FROM customers WHERE id = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT forgotten FROM customers WHERE id = ?1", customer);
     if (!st)
         return false;
-    bind_text(st, 1, customer);
     return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
 }
 
@@ -312,10 +311,9 @@ static int derive_contact(store *s, const struct store_event *ev)
         int won = lww_wins(s, entity, FIELDS[f], ev);
         if (won <= 0)
             return won;
-        sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO contact(customer) VALUES(?1)");
+        sqlite3_stmt *st = sql_keyed(s, "INSERT OR IGNORE INTO contact(customer) VALUES(?1)", ev->customer);
         if (!st)
             return -1;
-        bind_text(st, 1, ev->customer);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
         if (!(st = store_sql(s, UPDATES[f])))
@@ -343,10 +341,9 @@ static int derive_forget(store *s, const char *customer)
         " WHERE customer = ?1 AND status < 2",
     };
     for (size_t i = 0; i < sizeof STEPS / sizeof STEPS[0]; i++) {
-        sqlite3_stmt *st = store_sql(s, STEPS[i]);
+        sqlite3_stmt *st = sql_keyed(s, STEPS[i], customer);
         if (!st)
             return -1;
-        bind_text(st, 1, customer);
         if (sqlite3_step(st) != SQLITE_DONE)
             return db_fail(s);
     }
@@ -356,11 +353,10 @@ static int derive_forget(store *s, const char *customer)
 int store_customer_contact(store *s, const char *customer, struct store_contact *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = store_sql(s, "SELECT language, email_ok, email_at, email_by, sms_ok, sms_at, sms_by"
-                              " FROM contact WHERE customer = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT language, email_ok, email_at, email_by, sms_ok, sms_at, sms_by"
+                              " FROM contact WHERE customer = ?1", customer);
     if (!st)
         return -1;
-    bind_text(st, 1, customer);
     if (sqlite3_step(st) == SQLITE_ROW) {
         copy_col(st, 0, out->language, sizeof out->language);
         out->email = sqlite3_column_int(st, 1) != 0;
@@ -385,11 +381,10 @@ int store_customer_contact(store *s, const char *customer, struct store_contact 
 static int derive_template(store *s, const struct store_event *ev)
 {
     char entity[64];
-    sqlite3_stmt *st = store_sql(s, "SELECT 'template:' || json_extract(?1, '$.trigger') || ':'"
-                              " || json_extract(?1, '$.lang')");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT 'template:' || json_extract(?1, '$.trigger') || ':'"
+                              " || json_extract(?1, '$.lang')", ev->data);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
         return store_fail(s, "template without trigger or language");
     copy_col(st, 0, entity, sizeof entity);
@@ -397,18 +392,17 @@ static int derive_template(store *s, const struct store_event *ev)
     if (won <= 0)
         return won;
     /* An empty subject puts the shipped text back. */
-    st = store_sql(s, "DELETE FROM templates WHERE trig = json_extract(?1, '$.trigger') AND lang = json_extract(?1, '$.lang')");
+    st = sql_keyed(s, "DELETE FROM templates WHERE trig = json_extract(?1, '$.trigger') AND lang = json_extract(?1, '$.lang')",
+                   ev->data);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(s);
-    st = store_sql(s, "INSERT INTO templates(trig, lang, subject, body) SELECT json_extract(?1, '$.trigger'),"
+    st = sql_keyed(s, "INSERT INTO templates(trig, lang, subject, body) SELECT json_extract(?1, '$.trigger'),"
                 " json_extract(?1, '$.lang'), json_extract(?1, '$.subject'), json_extract(?1, '$.body')"
-                " WHERE json_extract(?1, '$.subject') <> ''");
+                " WHERE json_extract(?1, '$.subject') <> ''", ev->data);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->data);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
@@ -525,10 +519,9 @@ static void row_to_message(sqlite3_stmt *st, struct store_message *m)
 
 int store_message_get(store *s, const char *key, struct store_message *out)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT " MESSAGE_COLS " FROM outbox WHERE key = ?1 AND trig <> ''");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT " MESSAGE_COLS " FROM outbox WHERE key = ?1 AND trig <> ''", key);
     if (!st)
         return -1;
-    bind_text(st, 1, key);
     if (sqlite3_step(st) != SQLITE_ROW)
         return store_fail(s, _("no message '%s'; 'tally message list' shows them"), key);
     row_to_message(st, out);
@@ -612,10 +605,9 @@ int store_message_record(store *s, const char *staff, const char *key, const str
 
 static bool consent_given(store *s, const char *customer)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT consent FROM customers WHERE id = ?1 AND forgotten = 0");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT consent FROM customers WHERE id = ?1 AND forgotten = 0", customer);
     if (!st)
         return false;
-    bind_text(st, 1, customer);
     return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
 }
 
@@ -769,10 +761,9 @@ static bool occasion_held(store *s, const char *key)
         if (strcmp(slot, key) == 0)
             return true;
     }
-    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM occasions WHERE key = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT 1 FROM occasions WHERE key = ?1", key);
     if (!st)
         return true;    /* the caller's next write fails and says why */
-    bind_text(st, 1, key);
     bool held = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
     if (held && slot && strlen(key) < STORE_MSG_KEY_MAX)
@@ -791,10 +782,10 @@ static int pick_channel_of(store *s, const char *customer, int channels, char ch
     if (store_customer_contact(s, customer, &k) != 0)
         return -1;
     snprintf(lang, 3, "%s", k.language);
-    sqlite3_stmt *st = store_sql(s, "SELECT email <> '', phone <> '', consent FROM customers WHERE id = ?1 AND forgotten = 0");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT email <> '', phone <> '', consent FROM customers WHERE id = ?1 AND forgotten = 0",
+                                 customer);
     if (!st)
         return -1;
-    bind_text(st, 1, customer);
     if (sqlite3_step(st) != SQLITE_ROW)
         return store_fail(s, _("no such customer"));
     bool email = sqlite3_column_int(st, 0), phone = sqlite3_column_int(st, 1);
@@ -1517,10 +1508,9 @@ static void messages_fill(const char *tmpl, const struct values *val, char *out,
 int store_message_coupon(store *s, const struct store_message *m, struct store_coupon *out)
 {
     char code[16] = "";
-    sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.coupon')");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT json_extract(?1, '$.coupon')", m->vars[0] ? m->vars : "{}");
     if (!st)
         return -1;
-    bind_text(st, 1, m->vars[0] ? m->vars : "{}");
     if (sqlite3_step(st) == SQLITE_ROW)
         copy_col(st, 0, code, sizeof code);
     sqlite3_reset(st);
@@ -1573,12 +1563,12 @@ static void values_for(store *s, const char *customer, const char *vars, const s
         snprintf(val->v[3], sizeof val->v[3], "%s", "7");
     }
     snprintf(val->v[1], sizeof val->v[1], "%s", store_shop_name(s));
-    sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.reward'), json_extract(?1, '$.tier'),"
+    sqlite3_stmt *st = sql_keyed(s, "SELECT json_extract(?1, '$.reward'), json_extract(?1, '$.tier'),"
                               " json_extract(?1, '$.next_tier'), json_extract(?1, '$.to_next'),"
-                              " json_extract(?1, '$.days'), json_extract(?1, '$.expiring'), json_extract(?1, '$.years')");
+                              " json_extract(?1, '$.days'), json_extract(?1, '$.expiring'), json_extract(?1, '$.years')",
+                                 vars && *vars ? vars : "{}");
     if (!st)
         return;
-    bind_text(st, 1, vars && *vars ? vars : "{}");
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return;

@@ -190,11 +190,10 @@ int store_coupon_get(store *s, const char *code, struct store_coupon *out)
     char norm[16];
     if (!code || coupon_normalise(code, norm, sizeof norm) != 0)
         return store_fail(s, _("'%s' is not a coupon code; they look like K7QM-2XD9"), code ? code : "");
-    sqlite3_stmt *st = store_sql(s, "SELECT code, customer, reward, discount, percent, expires, uses"
-                              " FROM coupons WHERE code = ?1 AND expires > 0");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT code, customer, reward, discount, percent, expires, uses"
+                              " FROM coupons WHERE code = ?1 AND expires > 0", norm);
     if (!st)
         return -1;
-    bind_text(st, 1, norm);
     if (sqlite3_step(st) != SQLITE_ROW)
         return store_fail(s, _("no coupon %s: check the code"), norm);
     row_to_coupon(st, out);
@@ -247,10 +246,9 @@ static const char COUPON_ALPHABET[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
  * in use would take over that coupon (its customer, its offer). */
 static int coupon_code_taken(store *s, const char *code)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM coupons WHERE code = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT 1 FROM coupons WHERE code = ?1", code);
     if (!st)
         return -1;
-    bind_text(st, 1, code);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_fail(s);

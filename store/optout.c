@@ -96,11 +96,10 @@ int store_message_opt_out(store *s, const char *channel, const char *address, in
     sqlite3_stmt *st = email
         ? store_sql(s, "SELECT c.id FROM customers c JOIN contact k ON k.customer = c.id WHERE c.email <> ''"
                  " AND lower(c.email) = lower(?1) AND c.forgotten = 0 AND k.email_ok = 1")
-        : store_sql(s, "SELECT c.id FROM customers c JOIN contact k ON k.customer = c.id WHERE c.phone <> ''"
-                 " AND substr(c.phone, -9) = ?1 AND c.forgotten = 0 AND k.sms_ok = 1");
+        : sql_keyed(s, "SELECT c.id FROM customers c JOIN contact k ON k.customer = c.id WHERE c.phone <> ''"
+                 " AND substr(c.phone, -9) = ?1 AND c.forgotten = 0 AND k.sms_ok = 1", email ? address : tail);
     if (!st)
         return -1;
-    bind_text(st, 1, email ? address : tail);
     struct ids ids = { 0 };
     int rc = 0, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {

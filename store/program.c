@@ -222,10 +222,9 @@ static void setting_raw(store *s, const char *key, char *out, size_t outsz)
                 snprintf(out, outsz, "%s", s->settings.item[i].value);
         return;
     }
-    sqlite3_stmt *st = store_sql(s, "SELECT value FROM settings WHERE key = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT value FROM settings WHERE key = ?1", key);
     if (!st)
         return;
-    bind_text(st, 1, key);
     if (sqlite3_step(st) == SQLITE_ROW)
         copy_col(st, 0, out, outsz);
 }

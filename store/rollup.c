@@ -451,11 +451,10 @@ static int own_add(store *s, const struct store_event *ev, int sign, bool counts
             v[R_EXPIRED] = sign * ev->points;
         if (strcmp(t, "nps") == 0) {
             /* As report.c reads an answer: no score, neither. */
-            sqlite3_stmt *st = store_sql(s, "SELECT json_extract(?1, '$.score') >= 9,"
-                                      " json_extract(?1, '$.score') <= 6");
+            sqlite3_stmt *st = sql_keyed(s, "SELECT json_extract(?1, '$.score') >= 9,"
+                                      " json_extract(?1, '$.score') <= 6", ev->data);
             if (!st)
                 return -1;
-            bind_text(st, 1, ev->data);
             if (sqlite3_step(st) != SQLITE_ROW)
                 return db_fail(s);
             v[R_NPS] = sign;
@@ -524,10 +523,9 @@ int rollup_coupon_class(store *s, const char *code, char reward[STORE_ID_LEN + 1
 {
     reward[0] = '\0';
     *discount = 0;
-    sqlite3_stmt *st = store_sql(s, "SELECT reward, discount FROM coupons WHERE code = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT reward, discount FROM coupons WHERE code = ?1", code);
     if (!st)
         return -1;
-    bind_text(st, 1, code);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         copy_col(st, 0, reward, STORE_ID_LEN + 1);
@@ -636,11 +634,10 @@ int rollup_coupon_changed(store *s, const char *code, const char *reward_was, in
     if (strcmp(reward, reward_was) == 0 && discount == discount_was)
         return 0;
     /* The partial index on the code: its WHERE, word for word. */
-    sqlite3_stmt *st = store_sql(s, "SELECT origin, seq FROM events WHERE type = 'coupon_use'"
-                                 " AND json_extract(data, '$.code') = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT origin, seq FROM events WHERE type = 'coupon_use'"
+                                 " AND json_extract(data, '$.code') = ?1", code);
     if (!st)
         return -1;
-    bind_text(st, 1, code);
     struct store_event *u = malloc(sizeof *u);
     if (!u)
         return store_fail(s, "out of memory");

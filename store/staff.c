@@ -26,10 +26,9 @@ static void row_to_staff(sqlite3_stmt *st, struct store_staff *out)
 
 int store_staff_get(store *s, const char *id, struct store_staff *out)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT id, name, role, disabled FROM staff WHERE id = ?1 AND name <> ''");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT id, name, role, disabled FROM staff WHERE id = ?1 AND name <> ''", id);
     if (!st)
         return -1;
-    bind_text(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW)
         return store_fail(s, _("no such staff member"));
     row_to_staff(st, out);
@@ -74,11 +73,10 @@ static int find_by_name(store *s, const char *name, char id[STORE_ID_LEN + 1], c
     char key[STORE_TEXT_MAX * 8];
     if (text_fold(name, key, sizeof key) != 0)
         return -1;
-    sqlite3_stmt *st = store_sql(s, "SELECT id, pin_hash FROM staff WHERE name_key = ?1 AND disabled = 0"
-                              " ORDER BY id LIMIT 1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT id, pin_hash FROM staff WHERE name_key = ?1 AND disabled = 0"
+                              " ORDER BY id LIMIT 1", key);
     if (!st)
         return -1;
-    bind_text(st, 1, key);
     if (sqlite3_step(st) != SQLITE_ROW)
         return -1;
     copy_col(st, 0, id, STORE_ID_LEN + 1);
@@ -237,10 +235,9 @@ static int guard_write(store *s, const char *id, int failures, int64_t when)
     char key[32], v[64];
     guard_key(id, key);
     if (failures == 0) {
-        sqlite3_stmt *st = store_sql(s, "DELETE FROM local WHERE key = ?1");
+        sqlite3_stmt *st = sql_keyed(s, "DELETE FROM local WHERE key = ?1", key);
         if (!st)
             return -1;
-        bind_text(st, 1, key);
         return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
     }
     int n = snprintf(v, sizeof v, "%d %lld", failures, (long long)when);

@@ -129,24 +129,22 @@ int till_derive(store *s, const struct store_event *ev)
     /* Whether or not the record wins by clock: the set only grows, so
      * every till that holds the same events holds the same set. A record
      * of an origin given up after a restore (replaced_by) keeps the key. */
-    sqlite3_stmt *st = store_sql(s, "INSERT OR IGNORE INTO settings(key, value)"
+    sqlite3_stmt *st = sql_keyed(s, "INSERT OR IGNORE INTO settings(key, value)"
                               " SELECT '" REMOVED_PREFIX "' || json_extract(?1, '$.value.public_key'),"
                               " json_extract(?1, '$.key')"
                               " WHERE json_extract(?1, '$.value.removed') = 1"
                               " AND coalesce(json_extract(?1, '$.value.replaced_by'), '') = ''"
-                              " AND length(json_extract(?1, '$.value.public_key')) = 64");
+                              " AND length(json_extract(?1, '$.value.public_key')) = 64", ev->data);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(s);
     /* The first record that names a till's signing key decides it, for
      * good (chain.c): later records, by clock or not, cannot move it. */
-    st = store_sql(s, "SELECT substr(json_extract(?1, '$.key'), 6), coalesce(json_extract(?1, '$.value.sign_key'), ''),"
-                " coalesce(json_extract(?1, '$.value.signed_from'), 0)");
+    st = sql_keyed(s, "SELECT substr(json_extract(?1, '$.key'), 6), coalesce(json_extract(?1, '$.value.sign_key'), ''),"
+                " coalesce(json_extract(?1, '$.value.signed_from'), 0)", ev->data);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_ROW)
         return db_fail(s);
     char origin[STORE_ORIGIN_LEN + 8], hex[2 * STORE_SIGN_KEY_BYTES + 8];
@@ -205,10 +203,9 @@ int import_origin_of(const unsigned char key[STORE_SIGN_KEY_BYTES], const unsign
  * another key claimed it. */
 static int vouch_bind(store *s, const char *origin, const unsigned char key[STORE_SIGN_KEY_BYTES])
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT sign_key FROM signers WHERE origin = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT sign_key FROM signers WHERE origin = ?1", origin);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         sqlite3_reset(st);
@@ -221,23 +218,21 @@ static int vouch_bind(store *s, const char *origin, const unsigned char key[STOR
     sqlite3_reset(st);
     if (same)
         return 0;
-    st = store_sql(s, "INSERT OR REPLACE INTO signers(origin, sign_key, first_seq) VALUES(?1, X'', 1)");
+    st = sql_keyed(s, "INSERT OR REPLACE INTO signers(origin, sign_key, first_seq) VALUES(?1, X'', 1)", origin);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
 int vouch_derive(store *s, const struct store_event *ev)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1),"
+    sqlite3_stmt *st = sql_keyed(s, "SELECT substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1),"
                               " coalesce(json_extract(?1, '$.value.sign_key'), ''),"
                               " coalesce(json_extract(?1, '$.value.nonce'), ''),"
                               " EXISTS(SELECT 1 FROM settings WHERE key = '" TILL_PREFIX "' ||"
-                              "  substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1))");
+                              "  substr(json_extract(?1, '$.key'), length('" VOUCH_PREFIX "') + 1))", ev->data);
     if (!st)
         return -1;
-    bind_text(st, 1, ev->data);
     if (sqlite3_step(st) != SQLITE_ROW)
         return db_fail(s);
     char origin[STORE_ORIGIN_LEN + 8], hex[2 * STORE_SIGN_KEY_BYTES + 8], nonce_hex[2 * IMPORT_NONCE_BYTES + 8];
@@ -387,10 +382,9 @@ int store_till_key_removed(store *s, const unsigned char key[STORE_KEY_BYTES])
 {
     char pk[2 * STORE_KEY_BYTES + 1];
     sodium_bin2hex(pk, sizeof pk, key, STORE_KEY_BYTES);
-    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM settings WHERE key = '" REMOVED_PREFIX "' || ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT count(*) FROM settings WHERE key = '" REMOVED_PREFIX "' || ?1", pk);
     if (!st)
         return -1;
-    bind_text(st, 1, pk);
     int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : db_fail(s);
     sqlite3_reset(st);
     return n > 0 ? 1 : n;
@@ -425,10 +419,9 @@ int store_till_list(store *s, bool with_removed,
 
 int store_till_get(store *s, const char *origin, struct store_till *out)
 {
-    sqlite3_stmt *st = store_sql(s, TILL_SELECT " AND key = 'till.' || ?1");
+    sqlite3_stmt *st = sql_keyed(s, TILL_SELECT " AND key = 'till.' || ?1", origin);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
     if (sqlite3_step(st) != SQLITE_ROW)
         return store_fail(s, _("no till %s in this shop; 'tally till list' shows them"), origin);
     row_to_till(st, out);
@@ -739,10 +732,9 @@ int store_join_setup(store *s, const char *shop_id, const unsigned char secret[S
 
 int64_t store_max_seq(store *s, const char *origin)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1");
+    sqlite3_stmt *st = sql_keyed(s, "SELECT coalesce(max(seq), 0) FROM events WHERE origin = ?1", origin);
     if (!st)
         return -1;
-    bind_text(st, 1, origin);
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_reset(st);
     return v;
