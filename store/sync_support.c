@@ -23,6 +23,10 @@
 #define TILL_PREFIX "till."
 #define REMOVED_PREFIX "till-removed."  /* + hex key: a key removed for good */
 #define INVITE_PREFIX "sync.invite."
+/* The invitations in local (value "EXPIRES_MS:manager", store_invite_create),
+ * with their moment of expiry, for the statements that prune and count them. */
+#define INVITES_EXPIRING "local WHERE key LIKE '" INVITE_PREFIX "%'" \
+    " AND CAST(substr(CAST(value AS TEXT), 1, instr(CAST(value AS TEXT), ':') - 1) AS INTEGER)"
 
 static int vouch_bind(store *s, const char *origin, const unsigned char key[STORE_SIGN_KEY_BYTES]);
 
@@ -622,9 +626,7 @@ static void invite_key(const unsigned char token[STORE_TOKEN_BYTES], char key[96
 
 static int prune_invites(store *s)
 {
-    sqlite3_stmt *st = store_sql(s, "DELETE FROM local WHERE key LIKE 'sync.invite.%'"
-                              " AND CAST(substr(CAST(value AS TEXT), 1, instr(CAST(value AS TEXT), ':') - 1)"
-                              " AS INTEGER) < ?1");
+    sqlite3_stmt *st = store_sql(s, "DELETE FROM " INVITES_EXPIRING " < ?1");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, store_now(s));
@@ -681,9 +683,7 @@ int store_invite_take(store *s, const unsigned char token[STORE_TOKEN_BYTES],
 
 int store_invites_pending(store *s)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM local WHERE key LIKE 'sync.invite.%'"
-                              " AND CAST(substr(CAST(value AS TEXT), 1, instr(CAST(value AS TEXT), ':') - 1)"
-                              " AS INTEGER) >= ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM " INVITES_EXPIRING " >= ?1");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, store_now(s));

@@ -1501,6 +1501,35 @@ static int no_request(void *ctx, struct sync_peer *p, const void *data, size_t l
     return 0;
 }
 
+/* An invitation counts as waiting until it expires; the next one made
+ * after that drops it, so taking it then finds nothing. */
+static void test_invites_expire(void **state)
+{
+    (void)state;
+    char dir[128], manager[STORE_ID_LEN + 1], who[STORE_ID_LEN + 1];
+    store *s = one_till(dir, sizeof dir, "a", manager);
+    const int64_t t0 = 1700000000000;
+    unsigned char shortlived[STORE_TOKEN_BYTES], longlived[STORE_TOKEN_BYTES], later[STORE_TOKEN_BYTES];
+    store_set_clock(s, t0);
+    assert_int_equal(store_invites_pending(s), 0);
+    assert_int_equal(store_invite_create(s, manager, 60000, shortlived), 0);
+    assert_int_equal(store_invite_create(s, manager, 3600000, longlived), 0);
+    assert_int_equal(store_invites_pending(s), 2);
+    store_set_clock(s, t0 + 60000);     /* its last moment */
+    assert_int_equal(store_invites_pending(s), 2);
+    store_set_clock(s, t0 + 60001);
+    assert_int_equal(store_invites_pending(s), 1);
+    assert_int_equal(store_invite_create(s, manager, 60000, later), 0);
+    assert_int_equal(store_invites_pending(s), 2);
+    assert_int_equal(store_invite_take(s, shortlived, who), -1);
+    assert_non_null(strstr(store_error(s), "unknown"));
+    assert_int_equal(store_invite_take(s, longlived, who), 0);
+    assert_string_equal(who, manager);
+    assert_int_equal(store_invites_pending(s), 1);
+    store_close(s);
+    rm_rf(dir);
+}
+
 /* Sends a JOIN with a fresh invitation, origin and key given; returns the
  * reply's type. */
 static int join_as(struct sync_core *c, store *s, const char *manager, const char *origin, unsigned char key_byte)
@@ -2176,6 +2205,7 @@ int main(void)
         cmocka_unit_test(test_sim_catchup_shares_transactions),
         cmocka_unit_test(test_sim_hello_retried_soon),
         cmocka_unit_test(test_removal_is_final),
+        cmocka_unit_test(test_invites_expire),
         cmocka_unit_test(test_join_takes_no_identity),
         cmocka_unit_test(test_sim_message_once),
         cmocka_unit_test(test_sim_message_coupon_once),
