@@ -52,11 +52,9 @@ int store_signer(store *s, const char *origin, unsigned char key[STORE_SIGN_KEY_
     sqlite3_stmt *st = sql_keyed(s, "SELECT sign_key, first_seq FROM signers WHERE origin = ?1", origin);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
-        return db_fail(s);
+    int rc = sql_row(s, st);
+    if (rc <= 0)
+        return rc;
     if (sqlite3_column_bytes(st, 0) != STORE_SIGN_KEY_BYTES) {
         sqlite3_reset(st);
         return 0;
@@ -188,11 +186,9 @@ static int point_in(store *s, const char *origin, int64_t lo, int64_t hi, int64_
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 3, hi);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
-        return db_fail(s);
+    int rc = sql_row(s, st);
+    if (rc <= 0)
+        return rc;
     int found = sqlite3_column_bytes(st, 1) == STORE_LINK_BYTES && sqlite3_column_bytes(st, 2) == STORE_SIG_BYTES;
     if (found) {
         *seq = sqlite3_column_int64(st, 0);

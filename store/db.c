@@ -248,6 +248,14 @@ void bind_text(sqlite3_stmt *st, int i, const char *v)
     sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_TRANSIENT);
 }
 
+int sql_row(store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
 sqlite3_stmt *sql_keyed(store *s, const char *text, const char *key)
 {
     sqlite3_stmt *st = store_sql(s, text);

@@ -766,9 +766,9 @@ static int lot_held(store *s, const char *origin, int64_t seq, struct lot_standi
                                     " WHERE origin = ?1 AND seq = ?2", origin, seq);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? 0 : db_fail(s);
+    int rc = sql_row(s, st);
+    if (rc <= 0)
+        return rc;
     for (int i = 0; i < 5; i++)
         out->d[i] = sqlite3_column_int64(st, i);
     out->wall = sqlite3_column_int64(st, 5);
@@ -808,9 +808,9 @@ static int lot_settle(store *s, const char *origin, int64_t seq)
     sqlite3_stmt *st = sql_event(s, SQL_LOT, origin, seq);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? 0 : db_fail(s);
+    int rc = sql_row(s, st);
+    if (rc <= 0)
+        return rc;
     if (!sqlite3_column_int(st, 1)) {
         sqlite3_reset(st);
         return 0;
@@ -871,9 +871,9 @@ static int lot_touched(store *s, const struct store_event *ev, bool referred)
                                  ev->ref_origin, ev->ref_seq);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        return rc == SQLITE_DONE ? 0 : db_fail(s);
+    int rc = sql_row(s, st);
+    if (rc <= 0)
+        return rc;
     char type[24], up[STORE_ORIGIN_LEN + 1];
     copy_col(st, 0, type, sizeof type);
     copy_col(st, 1, up, sizeof up);

@@ -164,6 +164,9 @@ int local_get(store *s, const char *key, void *out, int outsz);
 int local_set(store *s, const char *key, const void *val, int len);
 void random_id(char *out, size_t chars);  /* lowercase hex */
 void bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Steps a statement that gives one row or none: 1 when it gave its row
+ * (read it from st), 0 when none, -1 (db_fail) when the step failed. */
+int sql_row(store *s, sqlite3_stmt *st);
 /* store_sql() with ?1 bound to key: the statements about one row, id or
  * JSON text, which most are. */
 sqlite3_stmt *sql_keyed(store *s, const char *text, const char *key);

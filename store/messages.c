@@ -619,11 +619,9 @@ int store_message_for_counter(store *s, const char *customer, struct store_messa
         return -1;
     bind_text(st, 1, customer);
     sqlite3_bind_int64(st, 2, store_now(s));
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
-        return db_fail(s);
+    int rc = sql_row(s, st);
+    if (rc <= 0)
+        return rc;
     row_to_message(st, out);
     sqlite3_reset(st);
     if (consent_given(s, customer))

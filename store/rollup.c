@@ -322,11 +322,9 @@ static int lot_get(store *s, const char *origin, int64_t seq, struct lot *out)
                                  origin, seq);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
-        return db_fail(s);
+    int rc = sql_row(s, st);
+    if (rc <= 0)
+        return rc;
     memset(out, 0, sizeof *out);
     snprintf(out->origin, sizeof out->origin, "%s", origin);
     out->seq = seq;
