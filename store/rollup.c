@@ -212,6 +212,16 @@ static int bulk_fold(store *s, int64_t first, int64_t last, bool *bulk)
     return 0;
 }
 
+/* Runs one of rollup_fold's statements on the log's rows up to n = last (?1). */
+static int fold_step(store *s, const char *text, int64_t last)
+{
+    sqlite3_stmt *st = store_sql(s, text);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, last);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+}
+
 /* Folds the oldest `limit` rows of the log (all when limit <= 0). */
 int rollup_fold(store *s, int limit)
 {
@@ -236,38 +246,26 @@ int rollup_fold(store *s, int limit)
         if (sql_exec(s, "DROP INDEX roll_cust_wall") != 0)
             return -1;
     }
-    st = store_sql(s, "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend)"
-                " SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log"
-                " WHERE n <= ?1 GROUP BY customer, wall, till"
-                " ON CONFLICT(customer, wall, till) DO UPDATE SET visits = visits + excluded.visits,"
-                " spend = spend + excluded.spend, tspend = tspend + excluded.tspend");
-    if (!st)
+    if (fold_step(s, "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend)"
+                  " SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log"
+                  " WHERE n <= ?1 GROUP BY customer, wall, till"
+                  " ON CONFLICT(customer, wall, till) DO UPDATE SET visits = visits + excluded.visits,"
+                  " spend = spend + excluded.spend, tspend = tspend + excluded.tspend", last) != 0)
         return -1;
-    sqlite3_bind_int64(st, 1, last);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(s);
     /* The member state of each member and till the rows touched, summed
      * again from roll_cust (a few dozen rows each): a moment that lost its
      * visit may have been the first or the last. */
-    st = store_sql(s, "INSERT OR REPLACE INTO roll_member(customer, till, visits, spend, tspend, first, last)"
-                " SELECT r.customer, r.till, sum(r.visits), sum(r.spend), sum(r.tspend),"
-                " min(r.wall) FILTER (WHERE r.visits > 0),"
-                " max(r.wall) FILTER (WHERE r.visits > 0)"
-                " FROM (SELECT DISTINCT customer, till FROM roll_log WHERE n <= ?1) m"
-                " CROSS JOIN roll_cust r ON r.customer = m.customer AND r.till = m.till"
-                " GROUP BY r.customer, r.till");
-    if (!st)
+    if (fold_step(s, "INSERT OR REPLACE INTO roll_member(customer, till, visits, spend, tspend, first, last)"
+                  " SELECT r.customer, r.till, sum(r.visits), sum(r.spend), sum(r.tspend),"
+                  " min(r.wall) FILTER (WHERE r.visits > 0),"
+                  " max(r.wall) FILTER (WHERE r.visits > 0)"
+                  " FROM (SELECT DISTINCT customer, till FROM roll_log WHERE n <= ?1) m"
+                  " CROSS JOIN roll_cust r ON r.customer = m.customer AND r.till = m.till"
+                  " GROUP BY r.customer, r.till", last) != 0)
         return -1;
-    sqlite3_bind_int64(st, 1, last);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(s);
-    st = store_sql(s, "DELETE FROM roll_log WHERE n <= ?1");
-    if (!st)
+    if (fold_step(s, "DELETE FROM roll_log WHERE n <= ?1", last) != 0)
         return -1;
-    sqlite3_bind_int64(st, 1, last);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(s);
-    int folded = sqlite3_changes(s->db);
+    int folded = sqlite3_changes(s->db);     /* the DELETE's */
     if (bulk && sql_exec(s, ROLL_CUST_WALL) != 0)
         return -1;
     return folded;
