@@ -376,18 +376,9 @@ static bool judged(const struct lot *p)
     return strcmp(p->type, "earn") == 0 && !p->ref_origin[0];
 }
 
-/* The visits of a purchase's counted corrections, as they stand, with its
- * standing's own correction (lot_adjust, events.c lot_settle). */
-static int lot_sum(store *s, const struct lot *p, int64_t *out)
+/* The one number an event's statement (sql_event) gives, into *out. */
+static int event_number(store *s, sqlite3_stmt *st, int64_t *out)
 {
-    sqlite3_stmt *st = sql_event(s,
-        "SELECT (SELECT coalesce(sum(c.visits), 0) FROM events c WHERE c.ref_origin <> ''"
-        "  AND c.ref_origin = ?1 AND c.ref_seq = ?2 AND " COUNTED("c") ")"
-        " + (SELECT coalesce(sum(v.visits), 0) FROM events r JOIN events v ON v.ref_origin <> ''"
-        "  AND v.ref_origin = r.origin AND v.ref_seq = r.seq"
-        "  WHERE r.ref_origin <> '' AND r.ref_origin = ?1 AND r.ref_seq = ?2 AND " COUNTED("v") ")"
-        " + coalesce((SELECT visits FROM lot_adjust a WHERE a.origin = ?1 AND a.seq = ?2), 0)",
-        p->origin, p->seq);
     if (!st)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW)
@@ -395,6 +386,20 @@ static int lot_sum(store *s, const struct lot *p, int64_t *out)
     *out = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return 0;
+}
+
+/* The visits of a purchase's counted corrections, as they stand, with its
+ * standing's own correction (lot_adjust, events.c lot_settle). */
+static int lot_sum(store *s, const struct lot *p, int64_t *out)
+{
+    return event_number(s, sql_event(s,
+        "SELECT (SELECT coalesce(sum(c.visits), 0) FROM events c WHERE c.ref_origin <> ''"
+        "  AND c.ref_origin = ?1 AND c.ref_seq = ?2 AND " COUNTED("c") ")"
+        " + (SELECT coalesce(sum(v.visits), 0) FROM events r JOIN events v ON v.ref_origin <> ''"
+        "  AND v.ref_origin = r.origin AND v.ref_seq = r.seq"
+        "  WHERE r.ref_origin <> '' AND r.ref_origin = ?1 AND r.ref_seq = ?2 AND " COUNTED("v") ")"
+        " + coalesce((SELECT visits FROM lot_adjust a WHERE a.origin = ?1 AND a.seq = ?2), 0)",
+        p->origin, p->seq), out);
 }
 
 /* The corrections of purchase p changed their visits by ds (now counted
@@ -573,16 +578,9 @@ static int use_add(store *s, const struct store_event *u, const char *reward, in
 /* The counted voids of event (origin, seq). */
 static int voids_of(store *s, const char *origin, int64_t seq, int64_t *n)
 {
-    sqlite3_stmt *st = sql_event(s, "SELECT count(*) FROM events v WHERE v.ref_origin <> ''"
-                                    " AND v.ref_origin = ?1 AND v.ref_seq = ?2 AND v.type = 'void'"
-                                    " AND " COUNTED("v"), origin, seq);
-    if (!st)
-        return -1;
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return db_fail(s);
-    *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return 0;
+    return event_number(s, sql_event(s, "SELECT count(*) FROM events v WHERE v.ref_origin <> ''"
+                                            " AND v.ref_origin = ?1 AND v.ref_seq = ?2 AND v.type = 'void'"
+                                            " AND " COUNTED("v"), origin, seq), n);
 }
 
 /* A counted void v came (sign 1) or goes (-1; still counted as this
