@@ -4,6 +4,9 @@
 # survives a resize, refreshes when another process writes, and quits.
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
+# The report's figures for the last 30 days, then the dashboard's, and
+# today's date: one day.
+one_day 120
 SOCK="tally-dash-$$" PANE=d     # TM, screen and wait_for: lib.sh
 trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
 
