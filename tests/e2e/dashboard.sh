@@ -4,6 +4,9 @@
 # survives a resize, refreshes when another process writes, and quits.
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
+# The report's figures for the last 30 days, then the dashboard's, and
+# today's date: one day.
+one_day 120
 SOCK="tally-dash-$$" PANE=d     # TM, screen and wait_for: lib.sh
 trap 'TM kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
 
@@ -27,11 +30,12 @@ SILVER=$($T report tiers --format csv --last 30d | sed -n 's/^Silver,\([0-9]*\),
 TOP=$($T report rewards --format csv --last 30d | sed -n 2p)
 TOP_COUNT=$(echo "$TOP" | cut -d, -f4)
 TOP_NAME=$(echo "$TOP" | cut -d, -f3 | cut -c1-8)
-# A campaign on the at-risk members, with a holdout: its variant and the
-# holdout on the dashboard as 'campaign show' counts them. Half held out:
-# who is, is a hash of the campaign's random id, and with 20% a dozen
-# members had nobody held out one run in twelve.
-$T campaign create "Win back" --segment at-risk --offer coupon:20% --expires 30d --holdout 50% >/dev/null
+# A campaign on all members, with a holdout: its variant and the
+# holdout on the dashboard as 'campaign show' counts them. Who is held
+# out is a hash of the campaign's random id, member by member: on the
+# at-risk members (11), with 20% held out nobody was one run in twelve,
+# with half an arm was empty one run in 1,024; on all 200, never.
+$T campaign create "Win back" --segment all --offer coupon:20% --expires 30d --holdout 50% >/dev/null
 ARMS=$($T --format json campaign list | python3 -c '
 import json, sys
 c = json.load(sys.stdin)[0]

@@ -11,6 +11,8 @@
 # process that ended, a file or a row that appeared).
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
+# Messages queued and sent over the script, then today's messages report: one day.
+one_day 180
 PY=python3
 $PY -c 'import aiosmtpd' 2>/dev/null || PY=/usr/bin/python3     # Debian's, beside a pyenv
 PIDS=""     # every server and process started here, killed on exit

@@ -7,6 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 T=$TALLY
 export TZ=UTC
+# Dates by hand from today, refunds today, then today's reports: one day.
+one_day 120
 
 # bad CODE "what" PATTERN CMD...: fails with exit CODE and one line PATTERN.
 bad() {
