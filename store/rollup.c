@@ -264,8 +264,10 @@ int rollup_fold(store *s, int limit)
         if (sql_exec(s, "DROP INDEX roll_cust_wall") != 0)
             return -1;
     }
+    /* The oldest rows, by n: NOT INDEXED, or the GROUP BY and DISTINCT
+     * below would read a long log's index (store_rollup_index) whole. */
     if (fold_step(s, "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend)"
-                  " SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log"
+                  " SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log NOT INDEXED"
                   " WHERE n <= ?1 GROUP BY customer, wall, till"
                   " ON CONFLICT(customer, wall, till) DO UPDATE SET visits = visits + excluded.visits,"
                   " spend = spend + excluded.spend, tspend = tspend + excluded.tspend", last) != 0)
@@ -277,7 +279,7 @@ int rollup_fold(store *s, int limit)
                   " SELECT r.customer, r.till, sum(r.visits), sum(r.spend), sum(r.tspend),"
                   " min(r.wall) FILTER (WHERE r.visits > 0),"
                   " max(r.wall) FILTER (WHERE r.visits > 0)"
-                  " FROM (SELECT DISTINCT customer, till FROM roll_log WHERE n <= ?1) m"
+                  " FROM (SELECT DISTINCT customer, till FROM roll_log NOT INDEXED WHERE n <= ?1) m"
                   " CROSS JOIN roll_cust r ON r.customer = m.customer AND r.till = m.till"
                   " GROUP BY r.customer, r.till", last) != 0)
         return -1;
