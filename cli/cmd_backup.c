@@ -63,8 +63,8 @@ static int backup(struct cli *c, struct cmd_args *a)
         char written[4300];
         /* Fold the report rollups' log first, in short transactions
          * (a shop without syncd has nothing else doing it). */
-        int folded = 0;
-        while (!stopping && (folded = store_rollup_fold(c->s, 1000)) > 0)
+        int folded = store_rollup_index(c->s);
+        while (!stopping && folded >= 0 && (folded = store_rollup_fold(c->s, 1000)) > 0)
             ;
         if (folded < 0)
             cli_store_fail(c);

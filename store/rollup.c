@@ -222,6 +222,29 @@ static int fold_step(store *s, const char *text, int64_t last)
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
+/* No statement of this connection may be reading while the schema
+ * changes (SQLITE_LOCKED): the reads of this transaction are done with. */
+static void end_reads(store *s)
+{
+    for (sqlite3_stmt *x = sqlite3_next_stmt(s->db, NULL); x; x = sqlite3_next_stmt(s->db, x))
+        if (sqlite3_stmt_busy(x))
+            sqlite3_reset(x);
+}
+
+/* The log in member order while it is long (store_rollup_index). */
+#define LOG_INDEX "roll_log_member"
+#define LOG_INDEX_FROM 50000    /* rows waiting: made */
+#define LOG_INDEX_UNTIL 1000    /* ... and kept until fewer wait */
+
+static int log_indexed(store *s)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = '" LOG_INDEX "'");
+    int yes = st ? sql_row(s, st) : -1;
+    if (st)
+        sqlite3_reset(st);
+    return yes;
+}
+
 /* Folds the oldest `limit` rows of the log (all when limit <= 0). */
 int rollup_fold(store *s, int limit)
 {
@@ -237,17 +260,14 @@ int rollup_fold(store *s, int limit)
     if (bulk_fold(s, first, last, &bulk) != 0)
         return -1;
     if (bulk) {
-        /* No statement of this connection may be reading while the
-         * schema changes (SQLITE_LOCKED): this transaction's reads are
-         * done with. */
-        for (sqlite3_stmt *x = sqlite3_next_stmt(s->db, NULL); x; x = sqlite3_next_stmt(s->db, x))
-            if (sqlite3_stmt_busy(x))
-                sqlite3_reset(x);
+        end_reads(s);
         if (sql_exec(s, "DROP INDEX roll_cust_wall") != 0)
             return -1;
     }
+    /* The oldest rows, by n: NOT INDEXED, or the GROUP BY and DISTINCT
+     * below would read a long log's index (store_rollup_index) whole. */
     if (fold_step(s, "INSERT INTO roll_cust(customer, wall, till, visits, spend, tspend)"
-                  " SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log"
+                  " SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log NOT INDEXED"
                   " WHERE n <= ?1 GROUP BY customer, wall, till"
                   " ON CONFLICT(customer, wall, till) DO UPDATE SET visits = visits + excluded.visits,"
                   " spend = spend + excluded.spend, tspend = tspend + excluded.tspend", last) != 0)
@@ -259,15 +279,27 @@ int rollup_fold(store *s, int limit)
                   " SELECT r.customer, r.till, sum(r.visits), sum(r.spend), sum(r.tspend),"
                   " min(r.wall) FILTER (WHERE r.visits > 0),"
                   " max(r.wall) FILTER (WHERE r.visits > 0)"
-                  " FROM (SELECT DISTINCT customer, till FROM roll_log WHERE n <= ?1) m"
+                  " FROM (SELECT DISTINCT customer, till FROM roll_log NOT INDEXED WHERE n <= ?1) m"
                   " CROSS JOIN roll_cust r ON r.customer = m.customer AND r.till = m.till"
                   " GROUP BY r.customer, r.till", last) != 0)
         return -1;
-    if (fold_step(s, "DELETE FROM roll_log WHERE n <= ?1", last) != 0)
+    /* All of it without a WHERE: SQLite then drops the table's and its
+     * index's pages whole instead of deleting row by row. */
+    if (fold_step(s, last == INT64_MAX ? "DELETE FROM roll_log" : "DELETE FROM roll_log WHERE n <= ?1", last) != 0)
         return -1;
     int folded = sqlite3_changes(s->db);     /* the DELETE's */
     if (bulk && sql_exec(s, ROLL_CUST_WALL) != 0)
         return -1;
+    /* The log is short again: its index goes, and sales stop paying for it. */
+    int64_t left = store_rollup_backlog(s);
+    int indexed = left >= 0 && left < LOG_INDEX_UNTIL ? log_indexed(s) : 0;
+    if (left < 0 || indexed < 0)
+        return -1;
+    if (indexed) {
+        end_reads(s);
+        if (sql_exec(s, "DROP INDEX " LOG_INDEX) != 0)
+            return -1;
+    }
     return folded;
 }
 
@@ -289,6 +321,32 @@ int store_rollup_fold(store *s, int limit)
         return -1;
     }
     return tx_commit(s) != 0 ? -1 : n;
+}
+
+/* A long log - a whole history after a join or an import - is read by
+ * the member reports in member order, merged with roll_cust (members.c,
+ * report.c): sorted, a year of it cost them five seconds and more.
+ * Indexed, they read it in order, as fast as the folded rows. An index
+ * kept always would make every row of a catch-up or an import an insert at
+ * its member's place (the catch-up 30 % slower), so it is made when the
+ * log is long and no catch-up is writing (syncd's quiet turn; a year of
+ * rows in 2.5 s) and dropped when the log is short again (rollup_fold). */
+int store_rollup_index(store *s)
+{
+    int64_t n = store_rollup_backlog(s);
+    int indexed = n >= LOG_INDEX_FROM ? log_indexed(s) : 1;
+    store_release(s);
+    if (n < 0 || indexed < 0)
+        return -1;
+    if (indexed)
+        return 0;
+    if (tx_begin(s) != 0)
+        return -1;
+    if (sql_exec(s, "CREATE INDEX IF NOT EXISTS " LOG_INDEX " ON roll_log(customer, wall, till, visits, spend, tspend)") != 0) {
+        tx_rollback(s);
+        return -1;
+    }
+    return tx_commit(s) != 0 ? -1 : 1;
 }
 
 int64_t store_rollup_backlog(store *s)

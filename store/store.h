@@ -841,6 +841,13 @@ int store_report_visits_per_day(store *s, const struct store_report_query *q, in
 int store_rollup_fold(store *s, int limit);
 /* How many rows wait in that log (about: two index lookups), or -1. */
 int64_t store_rollup_backlog(store *s);
+/* Indexes that log in member order while it is long (a whole history
+ * after a join or an import), so the member reports read it as fast as
+ * folded rows; the fold drops the index once the log is short. For a
+ * moment when nothing else writes (syncd's quiet turn): a long log takes
+ * seconds. Returns 1 when it made the index, 0 when there was nothing to
+ * do, -1 on error. */
+int store_rollup_index(store *s);
 
 /* --- labels (labels.c) ------------------------------------------------ */
 

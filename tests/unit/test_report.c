@@ -1523,7 +1523,9 @@ static void member_reports(store *s, const char *till, struct member_text *t)
  * (members.c's state path) when the log is short, and every member's
  * whole history otherwise: both give the same rows, field by field, for
  * periods that end now and in the past, short and over a year, for the
- * shop and for one till; also with a few members still in the log. */
+ * shop and for one till; also with a few members still in the log, and
+ * with a log of each moment in several rows, sorted or read through the
+ * index a long log gets (store_rollup_index; every report the same). */
 static void test_member_paths(void **state)
 {
     struct fx *f = *state;
@@ -1550,13 +1552,38 @@ static void test_member_paths(void **state)
                                   NULL, NULL, NULL), SQLITE_OK);
     int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
     assert_true(logged > 1000);                 /* the history path */
-    static struct member_text history[2], state_only[2], few_logged[2];
+    static struct member_text history[2], state_only[2], few_logged[2], split[2], indexed[2];
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &history[k]);
     assert_true(history[0].len > 20000);
     assert_non_null(strstr(history[0].buf, "seg2 "));      /* someone at risk */
-    assert_int_equal(store_rollup_fold(s, (int)(logged - 30)), logged - 30);  /* the state path, a few by history */
+    /* A log long enough to be indexed (store_rollup_index): each moment in
+     * several rows, a unit of its spend moved into each of the others. */
+    struct snapshot_all before, after;
+    all_reports(s, &before);
+    int64_t parts = 50000 / logged + 2, last = scalar(raw, "SELECT max(n) FROM roll_log");
+    char sql[600];
+    snprintf(sql, sizeof sql, "WITH RECURSIVE i(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM i WHERE k < %lld)"
+             " INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+             "  SELECT customer, wall, till, 0, 1, 1 FROM roll_log, i;"
+             " UPDATE roll_log SET spend = spend - %lld, tspend = tspend - %lld WHERE n <= %lld",
+             (long long)parts - 1, (long long)parts - 1, (long long)parts - 1, (long long)last);
+    assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+    int64_t rows = scalar(raw, "SELECT count(*) FROM roll_log");
+    assert_int_equal(rows, logged * parts);
+    for (int k = 0; k < 2; k++)
+        member_reports(s, k ? till : NULL, &split[k]);
+    assert_int_equal(store_rollup_index(s), 1);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'"), 1);
+    assert_int_equal(store_rollup_index(s), 0);
+    for (int k = 0; k < 2; k++)
+        member_reports(s, k ? till : NULL, &indexed[k]);
+    all_reports(s, &after);
+    same_reports(&before, &after);
+    /* Folded until a few rows are left: the index goes with the long log. */
+    assert_int_equal(store_rollup_fold(s, (int)(rows - 30)), rows - 30);  /* the state path, a few by history */
     assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 30);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'"), 0);
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &few_logged[k]);
     assert_true(store_rollup_fold(s, 0) == 30);
@@ -1564,9 +1591,13 @@ static void test_member_paths(void **state)
         member_reports(s, k ? till : NULL, &state_only[k]);
     sqlite3_close(raw);
     for (int k = 0; k < 2; k++) {
+        assert_string_equal(history[k].buf, split[k].buf);
+        assert_string_equal(history[k].buf, indexed[k].buf);
         assert_string_equal(history[k].buf, few_logged[k].buf);
         assert_string_equal(history[k].buf, state_only[k].buf);
         free(history[k].buf);
+        free(split[k].buf);
+        free(indexed[k].buf);
         free(few_logged[k].buf);
         free(state_only[k].buf);
     }
