@@ -1,5 +1,5 @@
-/* members.c - the member reports: segments, a segment's members and the
- * customer ranking.
+/* members.c - the member reports: segments, a segment's members, the
+ * customer ranking and the tiers.
  *
  * Each needs every member's standing at two moments (the end of the period
  * and of the previous one), and that standing - how many visits so far,
@@ -24,7 +24,15 @@
  * the same before the period's start (T1), vp and vq visits in this period
  * and the previous one (from T3), sp and sq spend in them, m1 and m0 spend
  * over the 365 days before each period's end. A moment that is not there
- * is NONE, which sorts as SQL's NULL does: before every moment. */
+ * is NONE, which sorts as SQL's NULL does: before every moment.
+ *
+ * The tiers (program.c tier_status's rule at the two ends) are two more
+ * figures of the same pass: w1 and w0, the tier rule's spend (tspend) in
+ * the tier window before T2 and before T1, the window's first moment
+ * being two more moments (T6, T7). They are the whole shop's, never a
+ * till's. The dashboard takes segments and tiers from one pass: in SQL
+ * the tiers alone read every member's state again and cost more than the
+ * segments. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,19 +46,24 @@
 #define MS_90D (90 * DAY_MS)
 #define MS_365D (365 * DAY_MS)
 
-/* The moments the figures are taken before: T2, T1, T3, T4, T5. */
-enum { AT_END, AT_START, AT_PREV, AT_YEAR, AT_PREV_YEAR, NAT };
+/* The moments the figures are taken before: T2, T1, T3, T4, T5, and the
+ * first moments of the tier windows that end at T2 and T1. */
+enum { AT_END, AT_START, AT_PREV, AT_YEAR, AT_PREV_YEAR, AT_TIER_END, AT_TIER_START, NAT };
+/* What a pass works out: the segment figures (n1 ... m0, the ranks and
+ * the segments), the tier windows' spend (w1, w0). */
+enum { WANT_SEGMENTS = 1, WANT_TIERS = 2 };
 
 struct member {
     char id[STORE_ID_LEN + 1];
     int64_t joined;             /* at enrolment, or at an earlier first purchase */
     int64_t n1, f1, l1, n0, l0, vp, vq, sp, sq, m1, m0;
     int64_t r1, h1, r0, h0;     /* rank by m1 (m0) and how many spent anything */
+    int64_t w1, w0;             /* the tier rule's spend in the windows ending at T2, T1 */
     /* The state path (state_pass): roll_member's sums, and what the rows
      * read add up to for each moment of at[], and the latest visit read
      * before T2 and T1. */
-    int64_t sv, ss, sfirst, slast;
-    int64_t rv[NAT], rs[NAT], rlast[2];
+    int64_t sv, ss, st, sfirst, slast;
+    int64_t rv[NAT], rs[NAT], rt[NAT], rlast[2];
     bool logged;                /* has rows in the log: the history path */
     int seg1, seg0;             /* seg0 -1: no member yet at T1 */
 };
@@ -59,6 +72,8 @@ struct members {
     struct member *m;
     size_t n;
     int64_t at[NAT];
+    bool use[NAT];              /* the moments the figures wanted need */
+    int want;                   /* WANT_ */
     bool front[NAT];            /* state_pass: from the rows before it, else the state less the rows after */
     uint32_t *slot;             /* open addressing on id_hash: index + 1, 0 empty */
     size_t nslot;               /* a power of two, at least twice n */
@@ -69,7 +84,7 @@ struct members {
 struct moment {
     char customer[STORE_ID_LEN + 1];
     char till[STORE_ORIGIN_LEN + 1];
-    int64_t wall, visits, spend;
+    int64_t wall, visits, spend, tspend;
 };
 
 static void moment_read(sqlite3_stmt *st, struct moment *m)
@@ -79,6 +94,7 @@ static void moment_read(sqlite3_stmt *st, struct moment *m)
     copy_col(st, 2, m->till, sizeof m->till);
     m->visits = sqlite3_column_int64(st, 3);
     m->spend = sqlite3_column_int64(st, 4);
+    m->tspend = sqlite3_column_int64(st, 5);
 }
 
 /* The log's rows before T2 (at the till), one per moment, in key order. */
@@ -86,7 +102,7 @@ static int log_moments(store *s, const struct members *ms, const char *till, str
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, sum(visits), sum(spend) FROM roll_log"
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, sum(visits), sum(spend), sum(tspend) FROM roll_log"
                                     " WHERE wall < ?1 AND (?2 = '' OR till = ?2)"
                                     " GROUP BY customer, wall, till ORDER BY customer, wall, till");
     if (!st)
@@ -165,9 +181,14 @@ static struct member *member_of(const struct members *ms, const char *id)
     return NULL;
 }
 
-/* A moment's netted visits and spend, counted for its member. */
-static void add_moment(const struct members *ms, struct member *m, int64_t wall, int64_t v, int64_t sp)
+/* A moment's netted visits and spend, and the tier rule's spend, counted
+ * for its member. */
+static void add_moment(const struct members *ms, struct member *m, int64_t wall, int64_t v, int64_t sp, int64_t tsp)
 {
+    if (ms->use[AT_TIER_END] && wall >= ms->at[AT_TIER_END])
+        m->w1 += tsp;
+    if (ms->use[AT_TIER_START] && wall >= ms->at[AT_TIER_START] && wall < ms->at[AT_START])
+        m->w0 += tsp;
     m->n1 += v;
     if (v > 0) {
         if (m->f1 == NONE || wall < m->f1)
@@ -203,11 +224,11 @@ static void log_before(const struct members *ms, struct member *m, const struct 
         if (till && (x->wall > wall || (x->wall == wall && strcmp(x->till, till) >= 0)))
             return;
         if (m)
-            add_moment(ms, m, x->wall, x->visits, x->spend);
+            add_moment(ms, m, x->wall, x->visits, x->spend, x->tspend);
     }
 }
 
-/* Rollup rows (st: customer, moment, till, visits, spend, in that order)
+/* Rollup rows (st: customer, moment, till, visits, spend, tspend, in that order)
  * merged with the log's moments lg (in the same order): a moment in both
  * is netted before it counts. */
 static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const struct moment *lg, size_t nlg)
@@ -224,23 +245,24 @@ static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const s
             for (; k < nlg && strcmp(lg[k].customer, cur) < 0; k++) {     /* customers only in the log */
                 struct member *x = member_of(ms, lg[k].customer);
                 if (x)
-                    add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend);
+                    add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend, lg[k].tspend);
             }
             m = member_of(ms, cur);
         }
         int64_t wall = sqlite3_column_int64(st, 1), v = sqlite3_column_int64(st, 3),
-                sp = sqlite3_column_int64(st, 4);
+                sp = sqlite3_column_int64(st, 4), tsp = sqlite3_column_int64(st, 5);
         if (k < nlg && strcmp(lg[k].customer, cur) == 0) {
             const char *t = (const char *)sqlite3_column_text(st, 2);
             log_before(ms, m, lg, nlg, &k, cur, wall, t ? t : "");
             if (k < nlg && strcmp(lg[k].customer, cur) == 0 && lg[k].wall == wall && strcmp(lg[k].till, t ? t : "") == 0) {
                 v += lg[k].visits;
                 sp += lg[k].spend;
+                tsp += lg[k].tspend;
                 k++;
             }
         }
         if (m)
-            add_moment(ms, m, wall, v, sp);
+            add_moment(ms, m, wall, v, sp, tsp);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -249,7 +271,7 @@ static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const s
     for (; k < nlg; k++) {
         struct member *x = member_of(ms, lg[k].customer);
         if (x)
-            add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend);
+            add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend, lg[k].tspend);
     }
     return 0;
 }
@@ -258,7 +280,7 @@ static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const s
  * for a log too long for the state path). */
 static int history_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend FROM roll_cust"
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
                                     " WHERE +wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY customer, wall, till");
     if (!st)
         return -1;
@@ -296,18 +318,21 @@ static int choose_bounds(store *s, struct members *ms, int64_t *front, int64_t *
     int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
     sqlite3_reset(st);
     int64_t m[NAT + 2];
+    int k = 0;
     m[0] = INT64_MIN;
-    m[NAT + 1] = INT64_MAX;
-    for (int i = 0; i < NAT; i++) {     /* sorted between the two ends */
-        int j = i + 1;
+    for (int i = 0; i < NAT; i++) {     /* the moments used, sorted between the two ends */
+        if (!ms->use[i])
+            continue;
+        int j = ++k;
         for (; j > 1 && m[j - 1] > ms->at[i]; j--)
             m[j] = m[j - 1];
         m[j] = ms->at[i];
     }
+    m[k + 1] = INT64_MAX;
     *front = INT64_MIN;
     *back = INT64_MAX;
     int64_t best = -1;
-    for (int i = 0; !empty && i <= NAT; i++) {
+    for (int i = 0; !empty && i <= k; i++) {
         int64_t a = m[i] < lo ? lo : m[i] > hi ? hi + 1 : m[i];
         int64_t b = m[i + 1] < lo ? lo : m[i + 1] > hi ? hi + 1 : m[i + 1];
         if (b - a > best) {
@@ -323,7 +348,7 @@ static int choose_bounds(store *s, struct members *ms, int64_t *front, int64_t *
 
 static int read_state(store *s, struct members *ms, const char *till)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, visits, spend, first, last FROM roll_member"
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, visits, spend, first, last, tspend FROM roll_member"
                                     " WHERE ?1 = '' OR till = ?1");
     if (!st)
         return -1;
@@ -335,6 +360,7 @@ static int read_state(store *s, struct members *ms, const char *till)
             continue;
         m->sv += sqlite3_column_int64(st, 1);
         m->ss += sqlite3_column_int64(st, 2);
+        m->st += sqlite3_column_int64(st, 5);
         if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
             int64_t first = sqlite3_column_int64(st, 3), last = sqlite3_column_int64(st, 4);
             if (m->sfirst == NONE || first < m->sfirst)
@@ -352,9 +378,9 @@ static int read_state(store *s, struct members *ms, const char *till)
 static int read_rows(store *s, struct members *ms, const char *till, bool front, int64_t bound)
 {
     sqlite3_stmt *st = store_sql(s, front
-        ? "SELECT customer, wall, visits, spend FROM roll_cust INDEXED BY roll_cust_wall"
+        ? "SELECT customer, wall, visits, spend, tspend FROM roll_cust INDEXED BY roll_cust_wall"
           " WHERE wall < ?1 AND (?2 = '' OR till = ?2)"
-        : "SELECT customer, wall, visits, spend FROM roll_cust INDEXED BY roll_cust_wall"
+        : "SELECT customer, wall, visits, spend, tspend FROM roll_cust INDEXED BY roll_cust_wall"
           " WHERE wall >= ?1 AND (?2 = '' OR till = ?2)");
     if (!st)
         return -1;
@@ -366,11 +392,12 @@ static int read_rows(store *s, struct members *ms, const char *till, bool front,
         if (!m || m->logged)
             continue;
         int64_t wall = sqlite3_column_int64(st, 1), v = sqlite3_column_int64(st, 2),
-                sp = sqlite3_column_int64(st, 3);
+                sp = sqlite3_column_int64(st, 3), tsp = sqlite3_column_int64(st, 4);
         for (int i = 0; i < NAT; i++)
-            if (ms->front[i] == front && (front ? wall < ms->at[i] : wall >= ms->at[i])) {
+            if (ms->use[i] && ms->front[i] == front && (front ? wall < ms->at[i] : wall >= ms->at[i])) {
                 m->rv[i] += v;
                 m->rs[i] += sp;
+                m->rt[i] += tsp;
             }
         for (int k = 0; k < 2; k++)     /* AT_END, AT_START */
             if (ms->front[k] == front && v > 0 && wall < ms->at[k] && wall > m->rlast[k])
@@ -411,11 +438,18 @@ static int state_last(store *s, const struct members *ms, const struct member *m
 
 static int state_figures(store *s, const struct members *ms, struct member *m, const char *till, int64_t back)
 {
-    int64_t v[NAT], sp[NAT];
+    int64_t v[NAT], sp[NAT], tsp[NAT];
     for (int i = 0; i < NAT; i++) {
         v[i] = ms->front[i] ? m->rv[i] : m->sv - m->rv[i];
         sp[i] = ms->front[i] ? m->rs[i] : m->ss - m->rs[i];
+        tsp[i] = ms->front[i] ? m->rt[i] : m->st - m->rt[i];
     }
+    if (ms->want & WANT_TIERS) {
+        m->w1 = tsp[AT_END] - tsp[AT_TIER_END];
+        m->w0 = tsp[AT_START] - tsp[AT_TIER_START];
+    }
+    if (!(ms->want & WANT_SEGMENTS))
+        return 0;
     m->n1 = v[AT_END];
     m->n0 = v[AT_START];
     m->vp = v[AT_END] - v[AT_START];
@@ -434,7 +468,7 @@ static int state_figures(store *s, const struct members *ms, struct member *m, c
  * moments, in order). */
 static int logged_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend FROM roll_cust"
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
                                     " WHERE customer = ?3 AND wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY wall, till");
     if (!st)
         return -1;
@@ -570,18 +604,33 @@ static void members_free(struct members *ms)
     ms->slot = NULL;
 }
 
-/* Every member's figures for the query's period: the pass above. The
- * caller frees them (members_free), whatever this returns. */
-static int members_pass(store *s, const struct store_report_query *q, struct members *ms)
+/* Every member's figures for the query's period that `want` asks for
+ * (WANT_TIERS never with a till: the tiers are the whole shop's): the
+ * pass above. The caller frees them (members_free), whatever this
+ * returns. */
+static int members_pass(store *s, const struct store_report_query *q, int want, struct members *ms)
 {
     const struct store_period *p = &q->period;
     const char *till = report_till(q);
     memset(ms, 0, sizeof *ms);
+    ms->want = want;
     ms->at[AT_START] = p->from;
     ms->at[AT_END] = p->to;
-    ms->at[AT_PREV] = p->prev_from;
-    ms->at[AT_YEAR] = p->to - MS_365D;
-    ms->at[AT_PREV_YEAR] = p->from - MS_365D;
+    ms->use[AT_START] = ms->use[AT_END] = true;
+    if (want & WANT_SEGMENTS) {
+        ms->at[AT_PREV] = p->prev_from;
+        ms->at[AT_YEAR] = p->to - MS_365D;
+        ms->at[AT_PREV_YEAR] = p->from - MS_365D;
+        ms->use[AT_PREV] = ms->use[AT_YEAR] = ms->use[AT_PREV_YEAR] = true;
+    }
+    if (want & WANT_TIERS) {
+        /* A window's spend is after its start and before its end
+         * (program.c tier_status): from the moment after the start on. */
+        int64_t window = setting_int(s, "tier.window_days") * DAY_MS;
+        ms->at[AT_TIER_END] = p->to - window + 1;
+        ms->at[AT_TIER_START] = p->from - window + 1;
+        ms->use[AT_TIER_END] = ms->use[AT_TIER_START] = true;
+    }
     ms->till = till[0] != '\0';
     struct moment *lg;
     size_t nlg;
@@ -599,6 +648,8 @@ static int members_pass(store *s, const struct store_report_query *q, struct mem
         if (!ms->till || ms->m[i].n1 > 0)
             ms->m[kept++] = ms->m[i];
     ms->n = kept;
+    if (!(want & WANT_SEGMENTS))
+        return 0;
     if (rank_members(s, ms) != 0)
         return -1;
     classify(ms);
@@ -669,6 +720,79 @@ static int list_members(store *s, const struct members *ms, const size_t *order,
     return out;
 }
 
+/* --- tiers ----------------------------------------------------------------- */
+
+/* The tier a window's spend reaches among the thresholds (eight, the
+ * unused ones out of reach): how many it reaches, less one; -1 below the
+ * first. */
+static int tier_of(const int64_t thr[8], int64_t spend)
+{
+    int t = -1;
+    for (int i = 0; i < 8; i++)
+        t += spend >= thr[i];
+    return t;
+}
+
+/* The tier rows from a pass that worked out the windows (WANT_TIERS):
+ * each tier in order, then "" for the members below the first, when
+ * there are any now or then. A member who joined from T1 on is new; the
+ * others came up or down when their tier then was lower or higher. */
+static int tiers_emit(store *s, const struct members *ms, int (*fn)(const struct store_tier_row *, void *),
+                      void *arg)
+{
+    struct tier tiers[8];
+    int n = tiers_load(s, tiers, 8);
+    int64_t thr[8];
+    struct store_tier_row rows[9];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 8; i++)
+        thr[i] = i < n ? tiers[i].threshold : INT64_MAX;
+    for (int i = 0; i < n; i++)
+        snprintf(rows[i].tier, sizeof rows[i].tier, "%.63s", tiers[i].name);
+    for (size_t i = 0; i < ms->n; i++) {
+        const struct member *m = &ms->m[i];
+        int t1 = tier_of(thr, m->w1);
+        struct store_tier_row *r = &rows[t1 >= 0 && t1 < n ? t1 : n];
+        r->members++;
+        if (m->joined >= ms->at[AT_START]) {
+            r->joined++;
+            continue;
+        }
+        int t0 = tier_of(thr, m->w0);
+        r->up += t0 < t1;
+        r->down += t0 > t1;
+        rows[t0 >= 0 && t0 < n ? t0 : n].prev_members++;
+    }
+    for (int i = 0; i <= n; i++) {
+        if (i == n && !rows[n].members && !rows[n].prev_members)
+            break;
+        int out = fn(&rows[i], arg);
+        if (out != 0)
+            return out;
+    }
+    return 0;
+}
+
+/* The tiers are the whole shop's: a till asked for is not used. */
+static int tiers_tx(store *s, const struct store_report_query *q, int (*fn)(const struct store_tier_row *, void *),
+                    void *arg)
+{
+    struct store_report_query shop = *q;
+    shop.till = NULL;
+    struct members ms;
+    int rc = members_pass(s, &shop, WANT_TIERS, &ms);
+    if (rc == 0)
+        rc = tiers_emit(s, &ms, fn, arg);
+    members_free(&ms);
+    return rc;
+}
+
+int store_report_tiers(store *s, const struct store_report_query *q,
+                       int (*fn)(const struct store_tier_row *, void *), void *arg)
+{
+    IN_READ(tiers_tx(s, q, fn, arg));
+}
+
 /* --- segments -------------------------------------------------------------- */
 
 static const struct members *sort_ms;   /* qsort has no argument: set around each sort */
@@ -691,11 +815,17 @@ static int segment_order(const void *a, const void *b)
     return c ? c : strcmp(x->id, y->id);
 }
 
+/* With tier_fn, the tiers too: from the same pass, or with a till (the
+ * tiers are the whole shop's) from one of their own. */
 static int segments_tx(store *s, const struct store_report_query *q, struct store_segment_stats stats[2][SEG_COUNT],
-                       int seg, int limit, int (*fn)(const struct store_member_row *, void *), void *arg)
+                       int seg, int limit, int (*fn)(const struct store_member_row *, void *), void *arg,
+                       int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
 {
     struct members ms;
-    int rc = members_pass(s, q, &ms);
+    bool shared = tier_fn && !q->till;
+    int rc = members_pass(s, q, WANT_SEGMENTS | (shared ? WANT_TIERS : 0), &ms);
+    if (rc == 0 && tier_fn)
+        rc = shared ? tiers_emit(s, &ms, tier_fn, tier_arg) : tiers_tx(s, q, tier_fn, tier_arg);
     size_t *order = rc == 0 ? malloc((ms.n ? ms.n : 1) * sizeof *order) : NULL;
     if (rc == 0 && !order)
         rc = store_fail(s, _("out of memory"));
@@ -743,6 +873,16 @@ int store_report_segments_and_members(store *s, const struct store_report_query 
                                       int limit, int (*fn)(const struct store_member_row *, void *),
                                       void *arg)
 {
+    return store_report_segments_and_tiers(s, q, cur, prev, seg, limit, fn, arg, NULL, NULL);
+}
+
+int store_report_segments_and_tiers(store *s, const struct store_report_query *q,
+                                    struct store_segment_stats cur[SEG_COUNT],
+                                    struct store_segment_stats prev[SEG_COUNT], int seg,
+                                    int limit, int (*fn)(const struct store_member_row *, void *),
+                                    void *arg, int (*tier_fn)(const struct store_tier_row *, void *),
+                                    void *tier_arg)
+{
     if (seg >= SEG_COUNT)
         return store_fail(s, _("no such segment"));
     struct store_segment_stats stats[2][SEG_COUNT];
@@ -752,7 +892,7 @@ int store_report_segments_and_members(store *s, const struct store_report_query 
         return -1;
     int rc = report_check_till(s, q);
     if (rc == 0)
-        rc = segments_tx(s, q, stats, seg, limit, fn, arg);
+        rc = segments_tx(s, q, stats, seg, limit, fn, arg, tier_fn, tier_arg);
     rc = report_read_end(s, began, rc);
     if (rc != 0)
         return rc;
@@ -839,7 +979,7 @@ static int customers_tx(store *s, const struct store_report_query *q, enum store
                         int (*fn)(const struct store_member_row *, void *), void *arg)
 {
     struct members ms;
-    if (members_pass(s, q, &ms) != 0) {
+    if (members_pass(s, q, WANT_SEGMENTS, &ms) != 0) {
         members_free(&ms);
         return -1;
     }

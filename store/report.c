@@ -911,105 +911,10 @@ int store_report_rewards(store *s, const struct store_report_query *q,
 
 /* --- tiers ----------------------------------------------------------------------- */
 
-/* A member's tier at a moment is the till's own rule (program.c
- * tier_status): spend of the counted events in the tier window before it,
- * refunds on their own day: roll_cust's tspend (rollup.c) and the log's.
- * ?1 end of the previous period, ?2 of this one, ?3 and ?4 the windows'
- * starts; ?5..?12 the tiers' thresholds (unused ones out of reach). t: the
- * tier's index, -1 below the first. Each member once, with what the
- * tables hold of them (members are read in order: no sort of them all). */
-#define TIER_OF(w) "((" w " >= ?5) + (" w " >= ?6) + (" w " >= ?7) + (" w " >= ?8) + (" w " >= ?9)" \
-    " + (" w " >= ?10) + (" w " >= ?11) + (" w " >= ?12) - 1)"
-#define TIERS_OF(ctes, joins, w1, w0) \
-    "WITH " ctes "," \
-    " lg AS MATERIALIZED (SELECT customer, sum(tspend) FILTER (WHERE wall > ?4) AS w1," \
-    "  sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1) AS w0" \
-    "  FROM roll_log WHERE wall > min(?3, ?4) AND wall < ?2 AND tspend <> 0 GROUP BY customer)," \
-    " m AS (SELECT " JOINED("c.") " AS enrolled, " w1 " + coalesce(lg.w1, 0) AS w1," \
-    "  " w0 " + coalesce(lg.w0, 0) AS w0 FROM customers c " joins " LEFT JOIN lg ON lg.customer = c.id" \
-    "  WHERE c.enrolled > 0 AND " JOINED("c.") " < ?2)," \
-    " t AS MATERIALIZED (SELECT " TIER_OF("w1") " AS t1," \
-    "  CASE WHEN enrolled < ?1 THEN " TIER_OF("w0") " END AS t0 FROM m)" \
-    " SELECT t1, count(*), count(*) FILTER (WHERE t0 IS NULL), count(*) FILTER (WHERE t0 < t1)," \
-    "  count(*) FILTER (WHERE t0 > t1), 0 FROM t GROUP BY t1" \
-    " UNION ALL SELECT t0, 0, 0, 0, 0, count(*) FROM t WHERE t0 IS NOT NULL GROUP BY t0"
-/* The windows' rows of roll_cust, in member order. */
-static const char SQL_TIERS[] = TIERS_OF(
-    "cu AS MATERIALIZED (SELECT customer, sum(tspend) FILTER (WHERE wall > ?4) AS w1,"
-    "  sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1) AS w0"
-    "  FROM roll_cust WHERE +wall > min(?3, ?4) AND +wall < ?2 AND tspend <> 0 GROUP BY customer)",
-    "LEFT JOIN cu ON cu.customer = c.id", "coalesce(cu.w1, 0)", "coalesce(cu.w0, 0)");
-/* Each member's state (roll_member) less the rows of roll_cust outside the
- * windows - from the previous period's end on (?1 <= ?2), and up to the
- * later window's start (?3 <= ?4) - read through roll_cust_wall. */
-static const char SQL_TIERS_STATE[] = TIERS_OF(
-    "tot AS MATERIALIZED (SELECT customer, sum(tspend) AS t FROM roll_member GROUP BY customer),"
-    " late AS MATERIALIZED (SELECT customer, sum(tspend) AS a1, sum(tspend) FILTER (WHERE wall >= ?2) AS a2"
-    "  FROM roll_cust INDEXED BY roll_cust_wall WHERE wall >= ?1 AND tspend <> 0 GROUP BY customer),"
-    " early AS MATERIALIZED (SELECT customer, sum(tspend) AS b4, sum(tspend) FILTER (WHERE wall <= ?3) AS b3"
-    "  FROM roll_cust INDEXED BY roll_cust_wall WHERE wall <= ?4 AND tspend <> 0 GROUP BY customer)",
-    "LEFT JOIN tot ON tot.customer = c.id LEFT JOIN late ON late.customer = c.id"
-    " LEFT JOIN early ON early.customer = c.id",
-    "(coalesce(tot.t, 0) - coalesce(late.a2, 0) - coalesce(early.b4, 0))",
-    "(coalesce(tot.t, 0) - coalesce(late.a1, 0) - coalesce(early.b3, 0))");
-
-static int tiers_tx(store *s, const struct store_report_query *q,
-                    int (*fn)(const struct store_tier_row *, void *), void *arg)
-{
-    const struct store_period *p = &q->period;
-    struct tier tiers[8];
-    int n = tiers_load(s, tiers, 8);
-    int64_t window = setting_int(s, "tier.window_days") * DAY_MS;
-    /* The state less the rows outside the windows, when those are under a
-     * sixth of the history (by time), else the windows' rows. */
-    int64_t lo, hi;
-    if (history_span(s, &lo, &hi) != 0)
-        return -1;
-    int64_t outside = (hi > p->from ? hi - p->from : 0) + (p->to - window > lo ? p->to - window - lo : 0);
-    sqlite3_stmt *st = store_sql(s, outside * 6 < hi - lo ? SQL_TIERS_STATE : SQL_TIERS);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, p->from);
-    sqlite3_bind_int64(st, 2, p->to);
-    sqlite3_bind_int64(st, 3, p->from - window);
-    sqlite3_bind_int64(st, 4, p->to - window);
-    for (int i = 0; i < 8; i++)
-        sqlite3_bind_int64(st, 5 + i, i < n ? tiers[i].threshold : INT64_MAX);
-    /* Rows: the tiers in order, then "" for members below the first. */
-    struct store_tier_row rows[9];
-    memset(rows, 0, sizeof rows);
-    for (int i = 0; i < n; i++)
-        snprintf(rows[i].tier, sizeof rows[i].tier, "%.63s", tiers[i].name);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-            continue;
-        int t = sqlite3_column_int(st, 0);
-        struct store_tier_row *r = &rows[t >= 0 && t < n ? t : n];
-        r->members += sqlite3_column_int64(st, 1);
-        r->joined += sqlite3_column_int64(st, 2);
-        r->up += sqlite3_column_int64(st, 3);
-        r->down += sqlite3_column_int64(st, 4);
-        r->prev_members += sqlite3_column_int64(st, 5);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(s);
-    for (int i = 0; i <= n; i++) {
-        if (i == n && !rows[n].members && !rows[n].prev_members)
-            break;
-        int out = fn(&rows[i], arg);
-        if (out != 0)
-            return out;
-    }
-    return 0;
-}
-
-int store_report_tiers(store *s, const struct store_report_query *q,
-                       int (*fn)(const struct store_tier_row *, void *), void *arg)
-{
-    IN_READ(tiers_tx(s, q, fn, arg));
-}
+/* The tiers report is worked out with the member reports, in C
+ * (members.c): the tier rule's spend in the windows ending at the end of
+ * the period and of the previous one is two more figures of their pass
+ * over the members. */
 
 /* --- staff and tills ------------------------------------------------------------- */
 

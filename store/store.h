@@ -610,6 +610,15 @@ struct store_tier_row {
 /* Tiers are the whole shop's: q->till is not used. */
 int store_report_tiers(store *s, const struct store_report_query *q,
                        int (*fn)(const struct store_tier_row *, void *), void *arg);
+/* store_report_segments_and_members and store_report_tiers at once (the
+ * dashboard): without a till, from one pass over the members, which
+ * costs little more than the segments alone. */
+int store_report_segments_and_tiers(store *s, const struct store_report_query *q,
+                                    struct store_segment_stats cur[SEG_COUNT],
+                                    struct store_segment_stats prev[SEG_COUNT], int seg,
+                                    int limit, int (*fn)(const struct store_member_row *, void *),
+                                    void *arg, int (*tier_fn)(const struct store_tier_row *, void *),
+                                    void *tier_arg);
 
 struct store_activity {
     int64_t transactions, sales, refunds, refunded, voids, voided;

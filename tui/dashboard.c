@@ -269,11 +269,10 @@ static void load(struct dash *d)
     d->loaded_ok = false;
     store_snapshot_begin(d->s);
     int rc = store_report_summary(d->s, &q, &d->cur, &d->prev);
+    /* Segments, the at-risk list and tiers: one pass over the members. */
     if (rc == 0)
-        rc = store_report_segments_and_members(d->s, &q, d->seg, d->seg_prev, SEG_AT_RISK,
-                                               MAX_AT_RISK, risk_cb, d);
-    if (rc == 0)
-        rc = store_report_tiers(d->s, &q, tier_cb, d);
+        rc = store_report_segments_and_tiers(d->s, &q, d->seg, d->seg_prev, SEG_AT_RISK, MAX_AT_RISK, risk_cb, d,
+                                             tier_cb, d);
     if (rc == 0)
         rc = store_report_rewards(d->s, &q, reward_cb, d);
     if (rc == 0)
