@@ -46,12 +46,14 @@
 #define MS_90D (90 * DAY_MS)
 #define MS_365D (365 * DAY_MS)
 
-/* The moments the figures are taken before: T2, T1, T3, T4, T5, and the
- * first moments of the tier windows that end at T2 and T1. */
-enum { AT_END, AT_START, AT_PREV, AT_YEAR, AT_PREV_YEAR, AT_TIER_END, AT_TIER_START, NAT };
+/* The moments the figures are taken before: T2, T1, T3, T4, T5, the
+ * first moments of the tier windows that end at T2 and T1, and the start
+ * of the period before the previous one (the summary's churn then). */
+enum { AT_END, AT_START, AT_PREV, AT_YEAR, AT_PREV_YEAR, AT_TIER_END, AT_TIER_START, AT_PREV2, NAT };
 /* What a pass works out: the segment figures (n1 ... m0, the ranks and
- * the segments), the tier windows' spend (w1, w0). */
-enum { WANT_SEGMENTS = 1, WANT_TIERS = 2 };
+ * the segments), the tier windows' spend (w1, w0), the summary's visit
+ * figures (vp, vq, vr of every customer, member or not). */
+enum { WANT_SEGMENTS = 1, WANT_TIERS = 2, WANT_VISITS = 4 };
 
 struct member {
     char id[STORE_ID_LEN + 1];
@@ -59,6 +61,8 @@ struct member {
     int64_t n1, f1, l1, n0, l0, vp, vq, sp, sq, m1, m0;
     int64_t r1, h1, r0, h0;     /* rank by m1 (m0) and how many spent anything */
     int64_t w1, w0;             /* the tier rule's spend in the windows ending at T2, T1 */
+    int64_t vr;                 /* visits in the period before the previous one */
+    bool member;                /* else a customer loaded for the summary alone */
     /* The state path (state_pass): roll_member's sums, and what the rows
      * read add up to for each moment of at[], and the latest visit read
      * before T2 and T1. */
@@ -74,6 +78,8 @@ struct members {
     int64_t at[NAT];
     bool use[NAT];              /* the moments the figures wanted need */
     int want;                   /* WANT_ */
+    bool stranger;              /* WANT_VISITS: rows of someone not in customers */
+    struct report_visits visits;    /* WANT_VISITS: the summary's figures */
     bool front[NAT];            /* state_pass: from the rows before it, else the state less the rows after */
     uint32_t *slot;             /* open addressing on id_hash: index + 1, 0 empty */
     size_t nslot;               /* a power of two, at least twice n */
@@ -127,16 +133,18 @@ static int log_moments(store *s, const struct members *ms, const char *till, str
     return rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-/* The members by the end of the period, in the table's own order (in id
- * order, through its index, a lookup per member made this twenty times
- * slower), and a hash index of their ids. */
+/* The members by the end of the period (with WANT_VISITS every
+ * customer, the members marked), in the table's own order (in id order,
+ * through its index, a lookup per member made this twenty times slower),
+ * and a hash index of their ids. */
 static int load_members(store *s, struct members *ms)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT id, " JOINED("") " FROM customers NOT INDEXED"
-                                    " WHERE enrolled > 0 AND " JOINED("") " < ?1");
+    sqlite3_stmt *st = store_sql(s, "SELECT id, " JOINED("") ", enrolled > 0 AND " JOINED("") " < ?1"
+                                    " FROM customers NOT INDEXED WHERE ?2 OR (enrolled > 0 AND " JOINED("") " < ?1)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, ms->at[AT_END]);
+    sqlite3_bind_int(st, 2, (ms->want & WANT_VISITS) != 0);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -153,6 +161,7 @@ static int load_members(store *s, struct members *ms)
         memset(m, 0, sizeof *m);
         copy_col(st, 0, m->id, sizeof m->id);
         m->joined = sqlite3_column_int64(st, 1);
+        m->member = sqlite3_column_int(st, 2) != 0;
         m->f1 = m->l1 = m->l0 = m->sfirst = m->slast = m->rlast[0] = m->rlast[1] = NONE;
     }
     sqlite3_reset(st);
@@ -172,12 +181,16 @@ static int load_members(store *s, struct members *ms)
     return 0;
 }
 
-/* The member of that id, or NULL for a customer who is none (yet). */
-static struct member *member_of(const struct members *ms, const char *id)
+/* The member of that id, or NULL for a customer who is none (yet); with
+ * every customer loaded (WANT_VISITS), NULL is a stranger: rows of an id
+ * the customers table does not hold. */
+static struct member *member_of(struct members *ms, const char *id)
 {
-    for (size_t h = id_hash(id) & (ms->nslot - 1); ms->slot[h]; h = (h + 1) & (ms->nslot - 1))
-        if (strcmp(ms->m[ms->slot[h] - 1].id, id) == 0)
+    for (size_t h = id_hash(id ? id : "") & (ms->nslot - 1); ms->slot[h]; h = (h + 1) & (ms->nslot - 1))
+        if (strcmp(ms->m[ms->slot[h] - 1].id, id ? id : "") == 0)
             return &ms->m[ms->slot[h] - 1];
+    if (ms->want & WANT_VISITS)
+        ms->stranger = true;
     return NULL;
 }
 
@@ -203,6 +216,8 @@ static void add_moment(const struct members *ms, struct member *m, int64_t wall,
         if (wall >= ms->at[AT_PREV]) {
             m->vq += v;
             m->sq += sp;
+        } else if (ms->use[AT_PREV2] && wall >= ms->at[AT_PREV2]) {
+            m->vr += v;
         }
         if (wall >= ms->at[AT_PREV_YEAR])
             m->m0 += sp;
@@ -448,7 +463,12 @@ static int state_figures(store *s, const struct members *ms, struct member *m, c
         m->w1 = tsp[AT_END] - tsp[AT_TIER_END];
         m->w0 = tsp[AT_START] - tsp[AT_TIER_START];
     }
-    if (!(ms->want & WANT_SEGMENTS))
+    if (ms->want & WANT_VISITS) {
+        m->vp = v[AT_END] - v[AT_START];
+        m->vq = v[AT_START] - v[AT_PREV];
+        m->vr = v[AT_PREV] - v[AT_PREV2];
+    }
+    if (!(ms->want & WANT_SEGMENTS) || !m->member)
         return 0;
     m->n1 = v[AT_END];
     m->n0 = v[AT_START];
@@ -604,6 +624,27 @@ static void members_free(struct members *ms)
     ms->slot = NULL;
 }
 
+/* The summary's visit figures (report.c summary_visits counts the same
+ * from the rows of every customer who has any in the three periods; the
+ * others add nothing). */
+static void add_visits(struct members *ms)
+{
+    struct report_visits *v = &ms->visits;
+    memset(v, 0, sizeof *v);
+    for (size_t i = 0; i < ms->n; i++) {
+        const struct member *m = &ms->m[i];
+        v->active += m->vp > 0;
+        v->repeaters += m->vp >= 2;
+        v->visits += m->vp;
+        v->prev_active += m->vq > 0;
+        v->prev_repeaters += m->vq >= 2;
+        v->prev_visits += m->vq;
+        v->churned += m->vq > 0 && !(m->vp > 0);
+        v->prev_prev_active += m->vr > 0;
+        v->prev_churned += m->vr > 0 && !(m->vq > 0);
+    }
+}
+
 /* Every member's figures for the query's period that `want` asks for
  * (WANT_TIERS never with a till: the tiers are the whole shop's): the
  * pass above. The caller frees them (members_free), whatever this
@@ -631,6 +672,11 @@ static int members_pass(store *s, const struct store_report_query *q, int want, 
         ms->at[AT_TIER_START] = p->from - window + 1;
         ms->use[AT_TIER_END] = ms->use[AT_TIER_START] = true;
     }
+    if (want & WANT_VISITS) {
+        ms->at[AT_PREV] = p->prev_from;
+        ms->at[AT_PREV2] = p->prev_from - (p->from - p->prev_from);
+        ms->use[AT_PREV] = ms->use[AT_PREV2] = true;
+    }
     ms->till = till[0] != '\0';
     struct moment *lg;
     size_t nlg;
@@ -642,10 +688,13 @@ static int members_pass(store *s, const struct store_report_query *q, int want, 
     free(lg);
     if (rc != 0)
         return -1;
-    /* Packed: with a till, who never bought there is no member of it. */
+    if (want & WANT_VISITS)
+        add_visits(ms);
+    /* Packed: the members, and with a till, who never bought there is no
+     * member of it. */
     size_t kept = 0;
     for (size_t i = 0; i < ms->n; i++)
-        if (!ms->till || ms->m[i].n1 > 0)
+        if (ms->m[i].member && (!ms->till || ms->m[i].n1 > 0))
             ms->m[kept++] = ms->m[i];
     ms->n = kept;
     if (!(want & WANT_SEGMENTS))
@@ -815,15 +864,20 @@ static int segment_order(const void *a, const void *b)
     return c ? c : strcmp(x->id, y->id);
 }
 
-/* With tier_fn, the tiers too: from the same pass, or with a till (the
- * tiers are the whole shop's) from one of their own. */
-static int segments_tx(store *s, const struct store_report_query *q, struct store_segment_stats stats[2][SEG_COUNT],
+/* With cur, the summary too, its visit figures from the same pass (from
+ * its own query when the rollups hold rows of someone the customers table
+ * does not); with tier_fn, the tiers: from the same pass, or with a till
+ * (the tiers are the whole shop's) from one of their own. */
+static int segments_tx(store *s, const struct store_report_query *q, struct store_summary *cur,
+                       struct store_summary *prev, struct store_segment_stats stats[2][SEG_COUNT],
                        int seg, int limit, int (*fn)(const struct store_member_row *, void *), void *arg,
                        int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
 {
     struct members ms;
     bool shared = tier_fn && !q->till;
-    int rc = members_pass(s, q, WANT_SEGMENTS | (shared ? WANT_TIERS : 0), &ms);
+    int rc = members_pass(s, q, WANT_SEGMENTS | (shared ? WANT_TIERS : 0) | (cur ? WANT_VISITS : 0), &ms);
+    if (rc == 0 && cur)
+        rc = report_summary_tx(s, q, ms.stranger ? NULL : &ms.visits, cur, prev);
     if (rc == 0 && tier_fn)
         rc = shared ? tiers_emit(s, &ms, tier_fn, tier_arg) : tiers_tx(s, q, tier_fn, tier_arg);
     size_t *order = rc == 0 ? malloc((ms.n ? ms.n : 1) * sizeof *order) : NULL;
@@ -873,15 +927,14 @@ int store_report_segments_and_members(store *s, const struct store_report_query 
                                       int limit, int (*fn)(const struct store_member_row *, void *),
                                       void *arg)
 {
-    return store_report_segments_and_tiers(s, q, cur, prev, seg, limit, fn, arg, NULL, NULL);
+    return store_report_overview(s, q, NULL, NULL, cur, prev, seg, limit, fn, arg, NULL, NULL);
 }
 
-int store_report_segments_and_tiers(store *s, const struct store_report_query *q,
-                                    struct store_segment_stats cur[SEG_COUNT],
-                                    struct store_segment_stats prev[SEG_COUNT], int seg,
-                                    int limit, int (*fn)(const struct store_member_row *, void *),
-                                    void *arg, int (*tier_fn)(const struct store_tier_row *, void *),
-                                    void *tier_arg)
+int store_report_overview(store *s, const struct store_report_query *q, struct store_summary *sum_cur,
+                          struct store_summary *sum_prev, struct store_segment_stats cur[SEG_COUNT],
+                          struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
+                          int (*fn)(const struct store_member_row *, void *), void *arg,
+                          int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
 {
     if (seg >= SEG_COUNT)
         return store_fail(s, _("no such segment"));
@@ -892,7 +945,7 @@ int store_report_segments_and_tiers(store *s, const struct store_report_query *q
         return -1;
     int rc = report_check_till(s, q);
     if (rc == 0)
-        rc = segments_tx(s, q, stats, seg, limit, fn, arg, tier_fn, tier_arg);
+        rc = segments_tx(s, q, sum_cur, sum_prev, stats, seg, limit, fn, arg, tier_fn, tier_arg);
     rc = report_read_end(s, began, rc);
     if (rc != 0)
         return rc;

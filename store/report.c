@@ -554,16 +554,11 @@ static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **ou
     return *out ? 0 : -1;
 }
 
-static int summary_tx(store *s, const struct store_report_query *q, struct store_summary *cur,
-                      struct store_summary *prev)
+/* The visit figures from the rollups' rows of the three periods. */
+static int summary_visits(store *s, const struct store_report_query *q, struct report_visits *v)
 {
     const struct store_period *p = &q->period;
     int64_t r = p->prev_from - (p->from - p->prev_from);
-    memset(cur, 0, sizeof *cur);
-    memset(prev, 0, sizeof *prev);
-    if (report_check_till(s, q) != 0)
-        return -1;
-
     sqlite3_stmt *st;
     if (roll_visits_sql(s, r, p->to, &st) != 0)
         return -1;
@@ -574,17 +569,39 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     bind_till(st, 5, q);
     if (step_row(s, st) != 0)
         return -1;
-    cur->active = sqlite3_column_int64(st, 0);
-    cur->repeaters = sqlite3_column_int64(st, 1);
-    cur->visits = sqlite3_column_int64(st, 2);
-    prev->active = sqlite3_column_int64(st, 3);
-    prev->repeaters = sqlite3_column_int64(st, 4);
-    prev->visits = sqlite3_column_int64(st, 5);
-    cur->churned = sqlite3_column_int64(st, 6);
-    cur->prev_active = prev->active;
-    prev->prev_active = sqlite3_column_int64(st, 7);
-    prev->churned = sqlite3_column_int64(st, 8);
+    int64_t *f[] = { &v->active, &v->repeaters, &v->visits, &v->prev_active, &v->prev_repeaters, &v->prev_visits,
+                     &v->churned, &v->prev_prev_active, &v->prev_churned };
+    for (int i = 0; i < 9; i++)
+        *f[i] = sqlite3_column_int64(st, i);
     sqlite3_reset(st);
+    return 0;
+}
+
+int report_summary_tx(store *s, const struct store_report_query *q, const struct report_visits *visits,
+                      struct store_summary *cur, struct store_summary *prev)
+{
+    const struct store_period *p = &q->period;
+    memset(cur, 0, sizeof *cur);
+    memset(prev, 0, sizeof *prev);
+    if (report_check_till(s, q) != 0)
+        return -1;
+    struct report_visits v;
+    if (visits)
+        v = *visits;
+    else if (summary_visits(s, q, &v) != 0)
+        return -1;
+    cur->active = v.active;
+    cur->repeaters = v.repeaters;
+    cur->visits = v.visits;
+    prev->active = v.prev_active;
+    prev->repeaters = v.prev_repeaters;
+    prev->visits = v.prev_visits;
+    cur->churned = v.churned;
+    cur->prev_active = prev->active;
+    prev->prev_active = v.prev_prev_active;
+    prev->churned = v.prev_churned;
+
+    sqlite3_stmt *st;
 
     /* From roll_till when the bounds are whole hours, else the events. */
     bool roll = on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
@@ -649,7 +666,7 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
 int store_report_summary(store *s, const struct store_report_query *q,
                          struct store_summary *cur, struct store_summary *prev)
 {
-    IN_READ(summary_tx(s, q, cur, prev));
+    IN_READ(report_summary_tx(s, q, NULL, cur, prev));
 }
 
 /* --- a series per day ---------------------------------------------------------- */

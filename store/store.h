@@ -610,15 +610,16 @@ struct store_tier_row {
 /* Tiers are the whole shop's: q->till is not used. */
 int store_report_tiers(store *s, const struct store_report_query *q,
                        int (*fn)(const struct store_tier_row *, void *), void *arg);
-/* store_report_segments_and_members and store_report_tiers at once (the
- * dashboard): without a till, from one pass over the members, which
- * costs little more than the segments alone. */
-int store_report_segments_and_tiers(store *s, const struct store_report_query *q,
-                                    struct store_segment_stats cur[SEG_COUNT],
-                                    struct store_segment_stats prev[SEG_COUNT], int seg,
-                                    int limit, int (*fn)(const struct store_member_row *, void *),
-                                    void *arg, int (*tier_fn)(const struct store_tier_row *, void *),
-                                    void *tier_arg);
+/* What the dashboard shows at once, from one pass over the members that
+ * costs little more than the segments alone: store_report_summary's
+ * figures (sum_cur NULL: none), store_report_segments_and_members' and
+ * store_report_tiers' rows (tier_fn NULL: none; with a till, the tiers,
+ * which are the whole shop's, take a pass of their own). */
+int store_report_overview(store *s, const struct store_report_query *q, struct store_summary *sum_cur,
+                          struct store_summary *sum_prev, struct store_segment_stats cur[SEG_COUNT],
+                          struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
+                          int (*fn)(const struct store_member_row *, void *), void *arg,
+                          int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg);
 
 struct store_activity {
     int64_t transactions, sales, refunds, refunded, voids, voided;

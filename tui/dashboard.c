@@ -268,11 +268,10 @@ static void load(struct dash *d)
     d->ntiers = d->nrewards = d->nrisk = d->nmsgs = d->ncamps = 0;
     d->loaded_ok = false;
     store_snapshot_begin(d->s);
-    int rc = store_report_summary(d->s, &q, &d->cur, &d->prev);
-    /* Segments, the at-risk list and tiers: one pass over the members. */
-    if (rc == 0)
-        rc = store_report_segments_and_tiers(d->s, &q, d->seg, d->seg_prev, SEG_AT_RISK, MAX_AT_RISK, risk_cb, d,
-                                             tier_cb, d);
+    /* The summary, segments, the at-risk list and tiers: one pass over
+     * the members. */
+    int rc = store_report_overview(d->s, &q, &d->cur, &d->prev, d->seg, d->seg_prev, SEG_AT_RISK, MAX_AT_RISK,
+                                   risk_cb, d, tier_cb, d);
     if (rc == 0)
         rc = store_report_rewards(d->s, &q, reward_cb, d);
     if (rc == 0)
