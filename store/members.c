@@ -63,6 +63,7 @@ struct member {
     int64_t w1, w0;             /* the tier rule's spend in the windows ending at T2, T1 */
     int64_t vr;                 /* visits in the period before the previous one */
     bool member;                /* else a customer loaded for the summary alone */
+    bool enrolled;              /* enrolled (at the till asked for): in the summary's members */
     /* The state path (state_pass): roll_member's sums, and what the rows
      * read add up to for each moment of at[], and the latest visit read
      * before T2 and T1. */
@@ -79,7 +80,7 @@ struct members {
     bool use[NAT];              /* the moments the figures wanted need */
     int want;                   /* WANT_ */
     bool stranger;              /* WANT_VISITS: rows of someone not in customers */
-    struct report_visits visits;    /* WANT_VISITS: the summary's figures */
+    struct report_counts counts;    /* WANT_VISITS: the summary's figures */
     bool front[NAT];            /* state_pass: from the rows before it, else the state less the rows after */
     uint32_t *slot;             /* open addressing on id_hash: index + 1, 0 empty */
     size_t nslot;               /* a power of two, at least twice n */
@@ -137,14 +138,16 @@ static int log_moments(store *s, const struct members *ms, const char *till, str
  * customer, the members marked), in the table's own order (in id order,
  * through its index, a lookup per member made this twenty times slower),
  * and a hash index of their ids. */
-static int load_members(store *s, struct members *ms)
+static int load_members(store *s, struct members *ms, const char *till)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT id, " JOINED("") ", enrolled > 0 AND " JOINED("") " < ?1"
+    sqlite3_stmt *st = store_sql(s, "SELECT id, " JOINED("") ", enrolled > 0 AND " JOINED("") " < ?1,"
+                                    " enrolled > 0 AND (?3 = '' OR till = ?3)"
                                     " FROM customers NOT INDEXED WHERE ?2 OR (enrolled > 0 AND " JOINED("") " < ?1)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, ms->at[AT_END]);
     sqlite3_bind_int(st, 2, (ms->want & WANT_VISITS) != 0);
+    bind_text(st, 3, till);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -162,6 +165,7 @@ static int load_members(store *s, struct members *ms)
         copy_col(st, 0, m->id, sizeof m->id);
         m->joined = sqlite3_column_int64(st, 1);
         m->member = sqlite3_column_int(st, 2) != 0;
+        m->enrolled = sqlite3_column_int(st, 3) != 0;
         m->f1 = m->l1 = m->l0 = m->sfirst = m->slast = m->rlast[0] = m->rlast[1] = NONE;
     }
     sqlite3_reset(st);
@@ -624,15 +628,22 @@ static void members_free(struct members *ms)
     ms->slot = NULL;
 }
 
-/* The summary's visit figures (report.c summary_visits counts the same
- * from the rows of every customer who has any in the three periods; the
- * others add nothing). */
-static void add_visits(struct members *ms)
+/* The summary's figures of every customer (report.c summary_counts
+ * counts the visits from the rows of every customer who has any in the
+ * three periods, the others adding nothing, and the members enrolled at
+ * the till asked for by when they joined). */
+static void add_counts(struct members *ms)
 {
-    struct report_visits *v = &ms->visits;
+    struct report_counts *v = &ms->counts;
     memset(v, 0, sizeof *v);
     for (size_t i = 0; i < ms->n; i++) {
         const struct member *m = &ms->m[i];
+        if (m->enrolled) {
+            v->new_members += m->joined >= ms->at[AT_START] && m->joined < ms->at[AT_END];
+            v->prev_new_members += m->joined >= ms->at[AT_PREV] && m->joined < ms->at[AT_START];
+            v->members += m->joined < ms->at[AT_END];
+            v->prev_members += m->joined < ms->at[AT_START];
+        }
         v->active += m->vp > 0;
         v->repeaters += m->vp >= 2;
         v->visits += m->vp;
@@ -680,7 +691,7 @@ static int members_pass(store *s, const struct store_report_query *q, int want, 
     ms->till = till[0] != '\0';
     struct moment *lg;
     size_t nlg;
-    if (load_members(s, ms) != 0 || log_moments(s, ms, till, &lg, &nlg) != 0)
+    if (load_members(s, ms, till) != 0 || log_moments(s, ms, till, &lg, &nlg) != 0)
         return -1;
     /* A long log (a shop just seeded, imported or caught up, before
      * rollup.c folded it) would make a seek per member: one pass instead. */
@@ -689,7 +700,7 @@ static int members_pass(store *s, const struct store_report_query *q, int want, 
     if (rc != 0)
         return -1;
     if (want & WANT_VISITS)
-        add_visits(ms);
+        add_counts(ms);
     /* Packed: the members, and with a till, who never bought there is no
      * member of it. */
     size_t kept = 0;
@@ -877,7 +888,7 @@ static int segments_tx(store *s, const struct store_report_query *q, struct stor
     bool shared = tier_fn && !q->till;
     int rc = members_pass(s, q, WANT_SEGMENTS | (shared ? WANT_TIERS : 0) | (cur ? WANT_VISITS : 0), &ms);
     if (rc == 0 && cur)
-        rc = report_summary_tx(s, q, ms.stranger ? NULL : &ms.visits, cur, prev);
+        rc = report_summary_tx(s, q, ms.stranger ? NULL : &ms.counts, cur, prev);
     if (rc == 0 && tier_fn)
         rc = shared ? tiers_emit(s, &ms, tier_fn, tier_arg) : tiers_tx(s, q, tier_fn, tier_arg);
     size_t *order = rc == 0 ? malloc((ms.n ? ms.n : 1) * sizeof *order) : NULL;

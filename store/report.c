@@ -554,8 +554,9 @@ static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **ou
     return *out ? 0 : -1;
 }
 
-/* The visit figures from the rollups' rows of the three periods. */
-static int summary_visits(store *s, const struct store_report_query *q, struct report_visits *v)
+/* The visit figures from the rollups' rows of the three periods, and
+ * the members from the customers. */
+static int summary_counts(store *s, const struct store_report_query *q, struct report_counts *v)
 {
     const struct store_period *p = &q->period;
     int64_t r = p->prev_from - (p->from - p->prev_from);
@@ -574,10 +575,22 @@ static int summary_visits(store *s, const struct store_report_query *q, struct r
     for (int i = 0; i < 9; i++)
         *f[i] = sqlite3_column_int64(st, i);
     sqlite3_reset(st);
+
+    st = store_sql(s, SQL_MEMBERS);
+    if (!st)
+        return -1;
+    bind_periods(st, q);
+    if (step_row(s, st) != 0)
+        return -1;
+    v->new_members = sqlite3_column_int64(st, 0);
+    v->prev_new_members = sqlite3_column_int64(st, 1);
+    v->members = sqlite3_column_int64(st, 2);
+    v->prev_members = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
     return 0;
 }
 
-int report_summary_tx(store *s, const struct store_report_query *q, const struct report_visits *visits,
+int report_summary_tx(store *s, const struct store_report_query *q, const struct report_counts *counts,
                       struct store_summary *cur, struct store_summary *prev)
 {
     const struct store_period *p = &q->period;
@@ -585,10 +598,10 @@ int report_summary_tx(store *s, const struct store_report_query *q, const struct
     memset(prev, 0, sizeof *prev);
     if (report_check_till(s, q) != 0)
         return -1;
-    struct report_visits v;
-    if (visits)
-        v = *visits;
-    else if (summary_visits(s, q, &v) != 0)
+    struct report_counts v;
+    if (counts)
+        v = *counts;
+    else if (summary_counts(s, q, &v) != 0)
         return -1;
     cur->active = v.active;
     cur->repeaters = v.repeaters;
@@ -600,6 +613,10 @@ int report_summary_tx(store *s, const struct store_report_query *q, const struct
     cur->prev_active = prev->active;
     prev->prev_active = v.prev_prev_active;
     prev->churned = v.prev_churned;
+    cur->new_members = v.new_members;
+    prev->new_members = v.prev_new_members;
+    cur->members = v.members;
+    prev->members = v.prev_members;
 
     sqlite3_stmt *st;
 
@@ -641,18 +658,6 @@ int report_summary_tx(store *s, const struct store_report_query *q, const struct
         prev->promoters = pd % NPS_SHIFT;
         prev->detractors = pd / NPS_SHIFT;
     }
-    sqlite3_reset(st);
-
-    st = store_sql(s, SQL_MEMBERS);
-    if (!st)
-        return -1;
-    bind_periods(st, q);
-    if (step_row(s, st) != 0)
-        return -1;
-    cur->new_members = sqlite3_column_int64(st, 0);
-    prev->new_members = sqlite3_column_int64(st, 1);
-    cur->members = sqlite3_column_int64(st, 2);
-    prev->members = sqlite3_column_int64(st, 3);
     sqlite3_reset(st);
 
     if (outstanding_at(s, p->to, &cur->points_outstanding) != 0 ||
@@ -1049,6 +1054,32 @@ int store_report_activity(store *s, const struct store_report_query *q, bool by_
                           int (*fn)(const struct store_activity_row *, void *), void *arg)
 {
     IN_READ(activity_tx(s, q, by_till, fn, arg));
+}
+
+/* The activity report's wrong PINs, all its rows added up: the period's
+ * login_failed events (WRONG_PINS; every one is at some till), without
+ * the rest of the report. */
+static int wrong_pins_tx(store *s, const struct store_report_query *q, int64_t *cur, int64_t *prev)
+{
+    if (report_check_till(s, q) != 0)
+        return -1;
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FILTER (WHERE wall >= ?2), count(*) FILTER (WHERE wall < ?2)"
+                                    " FROM (" WRONG_PINS("?1", "?3") ")");
+    if (!st)
+        return -1;
+    bind_periods(st, q);
+    sqlite3_bind_int(st, 5, 1);
+    if (step_row(s, st) != 0)
+        return -1;
+    *cur = sqlite3_column_int64(st, 0);
+    *prev = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_report_wrong_pins(store *s, const struct store_report_query *q, int64_t *cur, int64_t *prev)
+{
+    IN_READ(wrong_pins_tx(s, q, cur, prev));
 }
 
 /* --- overdrafts -------------------------------------------------------------------- */

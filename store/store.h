@@ -634,6 +634,10 @@ struct store_activity_row {
 /* by_till: one row per till, else one per staff member. */
 int store_report_activity(store *s, const struct store_report_query *q, bool by_till,
                           int (*fn)(const struct store_activity_row *, void *), void *arg);
+/* The wrong PINs typed in the period and the previous one (at q->till, or
+ * at every till): the activity report's rows added up, at a fraction of
+ * its cost. */
+int store_report_wrong_pins(store *s, const struct store_report_query *q, int64_t *cur, int64_t *prev);
 
 struct store_overdraft_row {
     char customer[STORE_ID_LEN + 1];

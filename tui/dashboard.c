@@ -227,14 +227,6 @@ static int by_last_visit(const void *a, const void *b)
 
 static void build_drill(struct dash *d);
 
-static int wrong_pins_cb(const struct store_activity_row *r, void *arg)
-{
-    struct dash *d = arg;
-    d->wrong_pins += r->cur.wrong_pins;
-    d->prev_wrong_pins += r->prev.wrong_pins;
-    return 0;
-}
-
 static int locked_cb(const struct store_staff *m, void *arg)
 {
     struct dash *d = arg;
@@ -281,7 +273,7 @@ static void load(struct dash *d)
     d->wrong_pins = d->prev_wrong_pins = 0;
     d->locked[0] = '\0';
     if (rc == 0)
-        rc = store_report_activity(d->s, &q, true, wrong_pins_cb, d);
+        rc = store_report_wrong_pins(d->s, &q, &d->wrong_pins, &d->prev_wrong_pins);
     if (rc == 0)
         rc = store_staff_list(d->s, locked_cb, d);
     /* Visits per day: one bucket of days per column the chart has. */

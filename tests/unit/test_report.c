@@ -1717,6 +1717,9 @@ static void test_overview_paths(void **state)
                                        " FROM roll_log WHERE visits > 0 AND wall > 1770000000000)", NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_changes(raw), 1);
+    /* Members who enrolled at another till: not the till's members. */
+    assert_int_equal(sqlite3_exec(raw, "UPDATE customers SET till = 'elsewhere' WHERE id IN"
+                                       " (SELECT id FROM customers ORDER BY id LIMIT 20)", NULL, NULL, NULL), SQLITE_OK);
     for (int step = 0; step < 4; step++) {
         if (step == 1)     /* the state path, a few members by their history */
             assert_int_equal(store_rollup_fold(s, (int)(logged - 30)), logged - 30);
