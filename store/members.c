@@ -49,14 +49,24 @@
 /* The moments the figures are taken before: T2, T1, T3, T4, T5, the
  * first moments of the tier windows that end at T2 and T1, and the start
  * of the period before the previous one (the summary's churn then). */
-enum { AT_END, AT_START, AT_PREV, AT_YEAR, AT_PREV_YEAR, AT_TIER_END, AT_TIER_START, AT_PREV2, NAT };
+enum { AT_END, AT_START, AT_PREV, AT_PREV2, AT_YEAR, AT_PREV_YEAR, AT_TIER_END, AT_TIER_START, NAT };
 /* What a pass works out: the segment figures (n1 ... m0, the ranks and
  * the segments), the tier windows' spend (w1, w0), the summary's visit
  * figures (vp, vq, vr of every customer, member or not). */
 enum { WANT_SEGMENTS = 1, WANT_TIERS = 2, WANT_VISITS = 4 };
 
+/* A row read (read_rows) touches the id, rlast and the sums of a few
+ * moments next to each other in at[] (the back ones are the first four,
+ * the front ones the last): kept together, a 100,000-member pass misses
+ * the cache two or three times a row, not five or six. */
 struct member {
     char id[STORE_ID_LEN + 1];
+    /* The state path (state_pass): the latest visit read before T2 and
+     * T1, what the rows read add up to for each moment of at[] (visits,
+     * spend, the tier rule's spend), and roll_member's sums. */
+    int64_t rlast[2];
+    struct { int64_t v, s, t; } r[NAT];
+    int64_t sv, ss, st, sfirst, slast;
     int64_t joined;             /* at enrolment, or at an earlier first purchase */
     int64_t n1, f1, l1, n0, l0, vp, vq, sp, sq, m1, m0;
     int64_t r1, h1, r0, h0;     /* rank by m1 (m0) and how many spent anything */
@@ -64,11 +74,6 @@ struct member {
     int64_t vr;                 /* visits in the period before the previous one */
     bool member;                /* else a customer loaded for the summary alone */
     bool enrolled;              /* enrolled (at the till asked for): in the summary's members */
-    /* The state path (state_pass): roll_member's sums, and what the rows
-     * read add up to for each moment of at[], and the latest visit read
-     * before T2 and T1. */
-    int64_t sv, ss, st, sfirst, slast;
-    int64_t rv[NAT], rs[NAT], rt[NAT], rlast[2];
     bool logged;                /* has rows in the log: the history path */
     int seg1, seg0;             /* seg0 -1: no member yet at T1 */
 };
@@ -82,7 +87,10 @@ struct members {
     bool stranger;              /* WANT_VISITS: rows of someone not in customers */
     struct report_counts counts;    /* WANT_VISITS: the summary's figures */
     bool front[NAT];            /* state_pass: from the rows before it, else the state less the rows after */
-    uint32_t *slot;             /* open addressing on id_hash: index + 1, 0 empty */
+    /* Open addressing on id_hash: the hash in the high half (a probe that
+     * is not the id costs no look at a member), index + 1 in the low; 0
+     * empty. */
+    uint64_t *slot;
     size_t nslot;               /* a power of two, at least twice n */
     bool till;
 };
@@ -177,10 +185,11 @@ static int load_members(store *s, struct members *ms, const char *till)
     if (!ms->slot)
         return store_fail(s, _("out of memory"));
     for (size_t i = 0; i < ms->n; i++) {
-        size_t h = id_hash(ms->m[i].id) & (ms->nslot - 1);
+        uint32_t hash = id_hash(ms->m[i].id);
+        size_t h = hash & (ms->nslot - 1);
         while (ms->slot[h])
             h = (h + 1) & (ms->nslot - 1);
-        ms->slot[h] = (uint32_t)i + 1;
+        ms->slot[h] = (uint64_t)hash << 32 | ((uint32_t)i + 1);
     }
     return 0;
 }
@@ -190,9 +199,14 @@ static int load_members(store *s, struct members *ms, const char *till)
  * the customers table does not hold. */
 static struct member *member_of(struct members *ms, const char *id)
 {
-    for (size_t h = id_hash(id ? id : "") & (ms->nslot - 1); ms->slot[h]; h = (h + 1) & (ms->nslot - 1))
-        if (strcmp(ms->m[ms->slot[h] - 1].id, id ? id : "") == 0)
-            return &ms->m[ms->slot[h] - 1];
+    if (!id)
+        id = "";
+    uint32_t hash = id_hash(id);
+    for (size_t h = hash & (ms->nslot - 1); ms->slot[h]; h = (h + 1) & (ms->nslot - 1)) {
+        struct member *m = &ms->m[(uint32_t)ms->slot[h] - 1];
+        if ((uint32_t)(ms->slot[h] >> 32) == hash && strcmp(m->id, id) == 0)
+            return m;
+    }
     if (ms->want & WANT_VISITS)
         ms->stranger = true;
     return NULL;
@@ -414,9 +428,9 @@ static int read_rows(store *s, struct members *ms, const char *till, bool front,
                 sp = sqlite3_column_int64(st, 3), tsp = sqlite3_column_int64(st, 4);
         for (int i = 0; i < NAT; i++)
             if (ms->use[i] && ms->front[i] == front && (front ? wall < ms->at[i] : wall >= ms->at[i])) {
-                m->rv[i] += v;
-                m->rs[i] += sp;
-                m->rt[i] += tsp;
+                m->r[i].v += v;
+                m->r[i].s += sp;
+                m->r[i].t += tsp;
             }
         for (int k = 0; k < 2; k++)     /* AT_END, AT_START */
             if (ms->front[k] == front && v > 0 && wall < ms->at[k] && wall > m->rlast[k])
@@ -459,9 +473,9 @@ static int state_figures(store *s, const struct members *ms, struct member *m, c
 {
     int64_t v[NAT], sp[NAT], tsp[NAT];
     for (int i = 0; i < NAT; i++) {
-        v[i] = ms->front[i] ? m->rv[i] : m->sv - m->rv[i];
-        sp[i] = ms->front[i] ? m->rs[i] : m->ss - m->rs[i];
-        tsp[i] = ms->front[i] ? m->rt[i] : m->st - m->rt[i];
+        v[i] = ms->front[i] ? m->r[i].v : m->sv - m->r[i].v;
+        sp[i] = ms->front[i] ? m->r[i].s : m->ss - m->r[i].s;
+        tsp[i] = ms->front[i] ? m->r[i].t : m->st - m->r[i].t;
     }
     if (ms->want & WANT_TIERS) {
         m->w1 = tsp[AT_END] - tsp[AT_TIER_END];
