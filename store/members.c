@@ -30,9 +30,12 @@
  * figures of the same pass: w1 and w0, the tier rule's spend (tspend) in
  * the tier window before T2 and before T1, the window's first moment
  * being two more moments (T6, T7). They are the whole shop's, never a
- * till's. The dashboard takes segments and tiers from one pass: in SQL
- * the tiers alone read every member's state again and cost more than the
- * segments. */
+ * till's. So are the summary's visit figures (every customer's visits
+ * in this period and the two before, a last moment T8 the start of the
+ * earliest) and its member counts. The dashboard takes the summary,
+ * segments and tiers from one pass (store_report_overview): as separate
+ * queries the summary's visits and the tiers each read every member's
+ * rows again and cost more than the segments. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
