@@ -151,14 +151,15 @@ static int log_moments(store *s, const struct members *ms, const char *till, str
  * and a hash index of their ids. */
 static int load_members(store *s, struct members *ms, const char *till)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT id, " JOINED("") ", enrolled > 0 AND " JOINED("") " < ?1,"
-                                    " enrolled > 0 AND (?3 = '' OR till = ?3)"
-                                    " FROM customers NOT INDEXED WHERE ?2 OR (enrolled > 0 AND " JOINED("") " < ?1)");
+    sqlite3_stmt *st = store_sql(s, ms->want & WANT_VISITS
+        ? "SELECT id, joined, enrolled > 0 AND joined < ?1, enrolled > 0 AND (?2 = '' OR till = ?2)"
+          " FROM (SELECT id, enrolled, till, " JOINED("") " AS joined FROM customers NOT INDEXED)"
+        : "SELECT id, " JOINED("") ", 1, 0 FROM customers NOT INDEXED WHERE enrolled > 0 AND " JOINED("") " < ?1");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, ms->at[AT_END]);
-    sqlite3_bind_int(st, 2, (ms->want & WANT_VISITS) != 0);
-    bind_text(st, 3, till);
+    if (ms->want & WANT_VISITS)
+        bind_text(st, 2, till);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -413,11 +414,13 @@ static int read_state(store *s, struct members *ms, const char *till)
  * added to their members' sums for the moments on that side. */
 static int read_rows(store *s, struct members *ms, const char *till, bool front, int64_t bound)
 {
-    sqlite3_stmt *st = store_sql(s, front
-        ? "SELECT customer, wall, visits, spend, tspend FROM roll_cust INDEXED BY roll_cust_wall"
-          " WHERE wall < ?1 AND (?2 = '' OR till = ?2)"
-        : "SELECT customer, wall, visits, spend, tspend FROM roll_cust INDEXED BY roll_cust_wall"
-          " WHERE wall >= ?1 AND (?2 = '' OR till = ?2)");
+    /* The tier rule's spend only for the tiers: a column more per row. */
+#define ROWS(t, cmp) "SELECT customer, wall, visits, spend, " t " FROM roll_cust INDEXED BY roll_cust_wall" \
+    " WHERE wall " cmp " ?1 AND (?2 = '' OR till = ?2)"
+    static const char *const SQL[2][2] = { { ROWS("0", ">="), ROWS("0", "<") },
+                                           { ROWS("tspend", ">="), ROWS("tspend", "<") } };
+#undef ROWS
+    sqlite3_stmt *st = store_sql(s, SQL[(ms->want & WANT_TIERS) != 0][front]);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, bound);
