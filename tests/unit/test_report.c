@@ -1519,6 +1519,24 @@ static void member_reports(store *s, const char *till, struct member_text *t)
     }
 }
 
+/* A shop of 120 members with 420 days of seeded history to 2026-04-01,
+ * its manager in m, and a second connection to its file for the rollups. */
+static store *seeded_history(struct fx *f, const char *file, struct store_staff *m, sqlite3 **raw)
+{
+    store *s = open_db(f, file, true);
+    store_set_clock(s, utc_ms(2025, 1, 1, 8, 0));
+    assert_int_equal(store_init_shop(s, "Kawiarnia", "PLN"), 0);
+    assert_int_equal(store_staff_add(s, NULL, "Mira", ROLE_MANAGER, "1234", m), 0);
+    struct store_seed_spec spec = { .customers = 120, .days = 420, .seed = 7, .end = utc_ms(2026, 4, 1, 0, 0),
+                                    .manager = m->id, .staff_pin = "1111" };
+    struct store_seed_stats st;
+    OK(s, store_seed_demo(s, &spec, &st));
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->dir, file);
+    assert_int_equal(sqlite3_open(path, raw), SQLITE_OK);
+    return s;
+}
+
 /* The member reports read each member's state and the rows of a window
  * (members.c's state path) when the log is short, and every member's
  * whole history otherwise: both give the same rows, field by field, for
@@ -1527,19 +1545,9 @@ static void member_reports(store *s, const char *till, struct member_text *t)
 static void test_member_paths(void **state)
 {
     struct fx *f = *state;
-    store *s = f->b = open_db(f, "paths.db", true);
     struct store_staff m;
-    store_set_clock(s, utc_ms(2025, 1, 1, 8, 0));
-    assert_int_equal(store_init_shop(s, "Kawiarnia", "PLN"), 0);
-    assert_int_equal(store_staff_add(s, NULL, "Mira", ROLE_MANAGER, "1234", &m), 0);
-    struct store_seed_spec spec = { .customers = 120, .days = 420, .seed = 7, .end = utc_ms(2026, 4, 1, 0, 0),
-                                    .manager = m.id, .staff_pin = "1111" };
-    struct store_seed_stats st;
-    OK(s, store_seed_demo(s, &spec, &st));
-    char path[256];
-    snprintf(path, sizeof path, "%s/paths.db", f->dir);
     sqlite3 *raw;
-    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    store *s = f->b = seeded_history(f, "paths.db", &m, &raw);
     char till[STORE_ORIGIN_LEN + 1];
     snprintf(till, sizeof till, "%s", store_origin(s));
     /* The seed folds what it wrote; as a shop that never folded: */
@@ -1689,20 +1697,10 @@ static void tier_paths(store *s, sqlite3 *raw, const char *till, int64_t window_
 static void test_overview_paths(void **state)
 {
     struct fx *f = *state;
-    store *s = f->b = open_db(f, "tiers.db", true);
     struct store_staff m;
-    store_set_clock(s, utc_ms(2025, 1, 1, 8, 0));
-    assert_int_equal(store_init_shop(s, "Kawiarnia", "PLN"), 0);
-    assert_int_equal(store_staff_add(s, NULL, "Mira", ROLE_MANAGER, "1234", &m), 0);
-    struct store_seed_spec spec = { .customers = 120, .days = 420, .seed = 7, .end = utc_ms(2026, 4, 1, 0, 0),
-                                    .manager = m.id, .staff_pin = "1111" };
-    struct store_seed_stats st;
-    OK(s, store_seed_demo(s, &spec, &st));
-    OK(s, store_setting_set(s, m.id, "tiers", "Bronze:50:1,Silver:500:1.1,Gold:1500:1.25"));
-    char path[256];
-    snprintf(path, sizeof path, "%s/tiers.db", f->dir);
     sqlite3 *raw;
-    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    store *s = f->b = seeded_history(f, "tiers.db", &m, &raw);
+    OK(s, store_setting_set(s, m.id, "tiers", "Bronze:50:1,Silver:500:1.1,Gold:1500:1.25"));
     char till[STORE_ORIGIN_LEN + 1];
     snprintf(till, sizeof till, "%s", store_origin(s));
     assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
