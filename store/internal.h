@@ -425,6 +425,19 @@ int report_read_end(store *s, bool began, int rc);
 const char *report_till(const struct store_report_query *q);
 int report_check_till(store *s, const struct store_report_query *q);
 int64_t report_rate(int64_t num, int64_t den);
+/* The summary's figures of every customer (active: a visit in the
+ * period; repeaters: two or more; churned: active in the previous period
+ * and not in this one; members and new members by when they joined;
+ * prev_*: the same one period earlier), as members.c works them out in
+ * its pass; and the summary made with them (counts NULL: read here),
+ * inside the caller's read transaction. */
+struct report_counts {
+    int64_t active, repeaters, visits, prev_active, prev_repeaters, prev_visits, churned;
+    int64_t prev_prev_active, prev_churned;
+    int64_t new_members, prev_new_members, members, prev_members;
+};
+int report_summary_tx(store *s, const struct store_report_query *q, const struct report_counts *counts,
+                      struct store_summary *cur, struct store_summary *prev);
 int64_t report_div_round(int64_t num, int64_t den);
 /* When a member joined: at enrolment, or at their first purchase when
  * that came first (history brought in by 'tally import transactions' is

@@ -1,5 +1,5 @@
-/* members.c - the member reports: segments, a segment's members and the
- * customer ranking.
+/* members.c - the member reports: segments, a segment's members, the
+ * customer ranking and the tiers.
  *
  * Each needs every member's standing at two moments (the end of the period
  * and of the previous one), and that standing - how many visits so far,
@@ -24,7 +24,18 @@
  * the same before the period's start (T1), vp and vq visits in this period
  * and the previous one (from T3), sp and sq spend in them, m1 and m0 spend
  * over the 365 days before each period's end. A moment that is not there
- * is NONE, which sorts as SQL's NULL does: before every moment. */
+ * is NONE, which sorts as SQL's NULL does: before every moment.
+ *
+ * The tiers (program.c tier_status's rule at the two ends) are two more
+ * figures of the same pass: w1 and w0, the tier rule's spend (tspend) in
+ * the tier window before T2 and before T1, the window's first moment
+ * being two more moments (T6, T7). They are the whole shop's, never a
+ * till's. So are the summary's visit figures (every customer's visits
+ * in this period and the two before, a last moment T8 the start of the
+ * earliest) and its member counts. The dashboard takes the summary,
+ * segments and tiers from one pass (store_report_overview): as separate
+ * queries the summary's visits and the tiers each read every member's
+ * rows again and cost more than the segments. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,19 +49,34 @@
 #define MS_90D (90 * DAY_MS)
 #define MS_365D (365 * DAY_MS)
 
-/* The moments the figures are taken before: T2, T1, T3, T4, T5. */
-enum { AT_END, AT_START, AT_PREV, AT_YEAR, AT_PREV_YEAR, NAT };
+/* The moments the figures are taken before: T2, T1, T3, T4, T5, the
+ * first moments of the tier windows that end at T2 and T1, and the start
+ * of the period before the previous one (the summary's churn then). */
+enum { AT_END, AT_START, AT_PREV, AT_PREV2, AT_YEAR, AT_PREV_YEAR, AT_TIER_END, AT_TIER_START, NAT };
+/* What a pass works out: the segment figures (n1 ... m0, the ranks and
+ * the segments), the tier windows' spend (w1, w0), the summary's visit
+ * figures (vp, vq, vr of every customer, member or not). */
+enum { WANT_SEGMENTS = 1, WANT_TIERS = 2, WANT_VISITS = 4 };
 
+/* A row read (read_rows) touches the id, rlast and the sums of a few
+ * moments next to each other in at[] (the back ones are the first four,
+ * the front ones the last): kept together, a 100,000-member pass misses
+ * the cache two or three times a row, not five or six. */
 struct member {
     char id[STORE_ID_LEN + 1];
+    /* The state path (state_pass): the latest visit read before T2 and
+     * T1, what the rows read add up to for each moment of at[] (visits,
+     * spend, the tier rule's spend), and roll_member's sums. */
+    int64_t rlast[2];
+    struct { int64_t v, s, t; } r[NAT];
+    int64_t sv, ss, st, sfirst, slast;
     int64_t joined;             /* at enrolment, or at an earlier first purchase */
     int64_t n1, f1, l1, n0, l0, vp, vq, sp, sq, m1, m0;
     int64_t r1, h1, r0, h0;     /* rank by m1 (m0) and how many spent anything */
-    /* The state path (state_pass): roll_member's sums, and what the rows
-     * read add up to for each moment of at[], and the latest visit read
-     * before T2 and T1. */
-    int64_t sv, ss, sfirst, slast;
-    int64_t rv[NAT], rs[NAT], rlast[2];
+    int64_t w1, w0;             /* the tier rule's spend in the windows ending at T2, T1 */
+    int64_t vr;                 /* visits in the period before the previous one */
+    bool member;                /* else a customer loaded for the summary alone */
+    bool enrolled;              /* enrolled (at the till asked for): in the summary's members */
     bool logged;                /* has rows in the log: the history path */
     int seg1, seg0;             /* seg0 -1: no member yet at T1 */
 };
@@ -59,8 +85,15 @@ struct members {
     struct member *m;
     size_t n;
     int64_t at[NAT];
+    bool use[NAT];              /* the moments the figures wanted need */
+    int want;                   /* WANT_ */
+    bool stranger;              /* WANT_VISITS: rows of someone not in customers */
+    struct report_counts counts;    /* WANT_VISITS: the summary's figures */
     bool front[NAT];            /* state_pass: from the rows before it, else the state less the rows after */
-    uint32_t *slot;             /* open addressing on id_hash: index + 1, 0 empty */
+    /* Open addressing on id_hash: the hash in the high half (a probe that
+     * is not the id costs no look at a member), index + 1 in the low; 0
+     * empty. */
+    uint64_t *slot;
     size_t nslot;               /* a power of two, at least twice n */
     bool till;
 };
@@ -69,7 +102,7 @@ struct members {
 struct moment {
     char customer[STORE_ID_LEN + 1];
     char till[STORE_ORIGIN_LEN + 1];
-    int64_t wall, visits, spend;
+    int64_t wall, visits, spend, tspend;
 };
 
 static void moment_read(sqlite3_stmt *st, struct moment *m)
@@ -79,18 +112,19 @@ static void moment_read(sqlite3_stmt *st, struct moment *m)
     copy_col(st, 2, m->till, sizeof m->till);
     m->visits = sqlite3_column_int64(st, 3);
     m->spend = sqlite3_column_int64(st, 4);
+    m->tspend = sqlite3_column_int64(st, 5);
 }
 
 /* The log's rows before T2 (at the till), one per moment, in key order.
- * The rows come in that order from the log's index (schema 13), and rows of
- * the same moment are summed here: SQLite's GROUP BY copies each row's key
- * to compare it, which over a whole history left unfolded (a shop that
- * has just joined) cost three times the reading. */
+ * A long log comes in that order from its index (store_rollup_index),
+ * and rows of the same moment are summed here: SQLite's GROUP BY copies
+ * each row's key to compare it, which over a whole history left unfolded
+ * (a shop that has just joined) cost three times the reading. */
 static int log_moments(store *s, const struct members *ms, const char *till, struct moment **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend FROM roll_log"
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend, tspend FROM roll_log"
                                     " WHERE wall < ?1 AND (?2 = '' OR till = ?2)"
                                     " ORDER BY customer, wall, till");
     if (!st)
@@ -116,6 +150,7 @@ static int log_moments(store *s, const struct members *ms, const char *till, str
             strcmp(prev->till, m->till) == 0) {
             prev->visits += m->visits;
             prev->spend += m->spend;
+            prev->tspend += m->tspend;
         } else {
             (*n)++;
         }
@@ -124,16 +159,21 @@ static int log_moments(store *s, const struct members *ms, const char *till, str
     return rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-/* The members by the end of the period, in the table's own order (in id
- * order, through its index, a lookup per member made this twenty times
- * slower), and a hash index of their ids. */
-static int load_members(store *s, struct members *ms)
+/* The members by the end of the period (with WANT_VISITS every
+ * customer, the members marked), in the table's own order (in id order,
+ * through its index, a lookup per member made this twenty times slower),
+ * and a hash index of their ids. */
+static int load_members(store *s, struct members *ms, const char *till)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT id, " JOINED("") " FROM customers NOT INDEXED"
-                                    " WHERE enrolled > 0 AND " JOINED("") " < ?1");
+    sqlite3_stmt *st = store_sql(s, ms->want & WANT_VISITS
+        ? "SELECT id, joined, enrolled > 0 AND joined < ?1, enrolled > 0 AND (?2 = '' OR till = ?2)"
+          " FROM (SELECT id, enrolled, till, " JOINED("") " AS joined FROM customers NOT INDEXED)"
+        : "SELECT id, " JOINED("") ", 1, 0 FROM customers NOT INDEXED WHERE enrolled > 0 AND " JOINED("") " < ?1");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, ms->at[AT_END]);
+    if (ms->want & WANT_VISITS)
+        bind_text(st, 2, till);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -150,6 +190,8 @@ static int load_members(store *s, struct members *ms)
         memset(m, 0, sizeof *m);
         copy_col(st, 0, m->id, sizeof m->id);
         m->joined = sqlite3_column_int64(st, 1);
+        m->member = sqlite3_column_int(st, 2) != 0;
+        m->enrolled = sqlite3_column_int(st, 3) != 0;
         m->f1 = m->l1 = m->l0 = m->sfirst = m->slast = m->rlast[0] = m->rlast[1] = NONE;
     }
     sqlite3_reset(st);
@@ -161,26 +203,41 @@ static int load_members(store *s, struct members *ms)
     if (!ms->slot)
         return store_fail(s, _("out of memory"));
     for (size_t i = 0; i < ms->n; i++) {
-        size_t h = id_hash(ms->m[i].id) & (ms->nslot - 1);
+        uint32_t hash = id_hash(ms->m[i].id);
+        size_t h = hash & (ms->nslot - 1);
         while (ms->slot[h])
             h = (h + 1) & (ms->nslot - 1);
-        ms->slot[h] = (uint32_t)i + 1;
+        ms->slot[h] = (uint64_t)hash << 32 | ((uint32_t)i + 1);
     }
     return 0;
 }
 
-/* The member of that id, or NULL for a customer who is none (yet). */
-static struct member *member_of(const struct members *ms, const char *id)
+/* The member of that id, or NULL for a customer who is none (yet); with
+ * every customer loaded (WANT_VISITS), NULL is a stranger: rows of an id
+ * the customers table does not hold. */
+static struct member *member_of(struct members *ms, const char *id)
 {
-    for (size_t h = id_hash(id) & (ms->nslot - 1); ms->slot[h]; h = (h + 1) & (ms->nslot - 1))
-        if (strcmp(ms->m[ms->slot[h] - 1].id, id) == 0)
-            return &ms->m[ms->slot[h] - 1];
+    if (!id)
+        id = "";
+    uint32_t hash = id_hash(id);
+    for (size_t h = hash & (ms->nslot - 1); ms->slot[h]; h = (h + 1) & (ms->nslot - 1)) {
+        struct member *m = &ms->m[(uint32_t)ms->slot[h] - 1];
+        if ((uint32_t)(ms->slot[h] >> 32) == hash && strcmp(m->id, id) == 0)
+            return m;
+    }
+    if (ms->want & WANT_VISITS)
+        ms->stranger = true;
     return NULL;
 }
 
-/* A moment's netted visits and spend, counted for its member. */
-static void add_moment(const struct members *ms, struct member *m, int64_t wall, int64_t v, int64_t sp)
+/* A moment's netted visits and spend, and the tier rule's spend, counted
+ * for its member. */
+static void add_moment(const struct members *ms, struct member *m, int64_t wall, int64_t v, int64_t sp, int64_t tsp)
 {
+    if (ms->use[AT_TIER_END] && wall >= ms->at[AT_TIER_END])
+        m->w1 += tsp;
+    if (ms->use[AT_TIER_START] && wall >= ms->at[AT_TIER_START] && wall < ms->at[AT_START])
+        m->w0 += tsp;
     m->n1 += v;
     if (v > 0) {
         if (m->f1 == NONE || wall < m->f1)
@@ -195,6 +252,8 @@ static void add_moment(const struct members *ms, struct member *m, int64_t wall,
         if (wall >= ms->at[AT_PREV]) {
             m->vq += v;
             m->sq += sp;
+        } else if (ms->use[AT_PREV2] && wall >= ms->at[AT_PREV2]) {
+            m->vr += v;
         }
         if (wall >= ms->at[AT_PREV_YEAR])
             m->m0 += sp;
@@ -216,11 +275,11 @@ static void log_before(const struct members *ms, struct member *m, const struct 
         if (till && (x->wall > wall || (x->wall == wall && strcmp(x->till, till) >= 0)))
             return;
         if (m)
-            add_moment(ms, m, x->wall, x->visits, x->spend);
+            add_moment(ms, m, x->wall, x->visits, x->spend, x->tspend);
     }
 }
 
-/* Rollup rows (st: customer, moment, till, visits, spend, in that order)
+/* Rollup rows (st: customer, moment, till, visits, spend, tspend, in that order)
  * merged with the log's moments lg (in the same order): a moment in both
  * is netted before it counts. */
 static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const struct moment *lg, size_t nlg)
@@ -237,23 +296,24 @@ static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const s
             for (; k < nlg && strcmp(lg[k].customer, cur) < 0; k++) {     /* customers only in the log */
                 struct member *x = member_of(ms, lg[k].customer);
                 if (x)
-                    add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend);
+                    add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend, lg[k].tspend);
             }
             m = member_of(ms, cur);
         }
         int64_t wall = sqlite3_column_int64(st, 1), v = sqlite3_column_int64(st, 3),
-                sp = sqlite3_column_int64(st, 4);
+                sp = sqlite3_column_int64(st, 4), tsp = sqlite3_column_int64(st, 5);
         if (k < nlg && strcmp(lg[k].customer, cur) == 0) {
             const char *t = (const char *)sqlite3_column_text(st, 2);
             log_before(ms, m, lg, nlg, &k, cur, wall, t ? t : "");
             if (k < nlg && strcmp(lg[k].customer, cur) == 0 && lg[k].wall == wall && strcmp(lg[k].till, t ? t : "") == 0) {
                 v += lg[k].visits;
                 sp += lg[k].spend;
+                tsp += lg[k].tspend;
                 k++;
             }
         }
         if (m)
-            add_moment(ms, m, wall, v, sp);
+            add_moment(ms, m, wall, v, sp, tsp);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -262,7 +322,7 @@ static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const s
     for (; k < nlg; k++) {
         struct member *x = member_of(ms, lg[k].customer);
         if (x)
-            add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend);
+            add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend, lg[k].tspend);
     }
     return 0;
 }
@@ -271,7 +331,7 @@ static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const s
  * for a log too long for the state path). */
 static int history_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend FROM roll_cust"
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
                                     " WHERE +wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY customer, wall, till");
     if (!st)
         return -1;
@@ -309,18 +369,21 @@ static int choose_bounds(store *s, struct members *ms, int64_t *front, int64_t *
     int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
     sqlite3_reset(st);
     int64_t m[NAT + 2];
+    int k = 0;
     m[0] = INT64_MIN;
-    m[NAT + 1] = INT64_MAX;
-    for (int i = 0; i < NAT; i++) {     /* sorted between the two ends */
-        int j = i + 1;
+    for (int i = 0; i < NAT; i++) {     /* the moments used, sorted between the two ends */
+        if (!ms->use[i])
+            continue;
+        int j = ++k;
         for (; j > 1 && m[j - 1] > ms->at[i]; j--)
             m[j] = m[j - 1];
         m[j] = ms->at[i];
     }
+    m[k + 1] = INT64_MAX;
     *front = INT64_MIN;
     *back = INT64_MAX;
     int64_t best = -1;
-    for (int i = 0; !empty && i <= NAT; i++) {
+    for (int i = 0; !empty && i <= k; i++) {
         int64_t a = m[i] < lo ? lo : m[i] > hi ? hi + 1 : m[i];
         int64_t b = m[i + 1] < lo ? lo : m[i + 1] > hi ? hi + 1 : m[i + 1];
         if (b - a > best) {
@@ -336,7 +399,7 @@ static int choose_bounds(store *s, struct members *ms, int64_t *front, int64_t *
 
 static int read_state(store *s, struct members *ms, const char *till)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, visits, spend, first, last FROM roll_member"
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, visits, spend, first, last, tspend FROM roll_member"
                                     " WHERE ?1 = '' OR till = ?1");
     if (!st)
         return -1;
@@ -348,6 +411,7 @@ static int read_state(store *s, struct members *ms, const char *till)
             continue;
         m->sv += sqlite3_column_int64(st, 1);
         m->ss += sqlite3_column_int64(st, 2);
+        m->st += sqlite3_column_int64(st, 5);
         if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
             int64_t first = sqlite3_column_int64(st, 3), last = sqlite3_column_int64(st, 4);
             if (m->sfirst == NONE || first < m->sfirst)
@@ -364,11 +428,13 @@ static int read_state(store *s, struct members *ms, const char *till)
  * added to their members' sums for the moments on that side. */
 static int read_rows(store *s, struct members *ms, const char *till, bool front, int64_t bound)
 {
-    sqlite3_stmt *st = store_sql(s, front
-        ? "SELECT customer, wall, visits, spend FROM roll_cust INDEXED BY roll_cust_wall"
-          " WHERE wall < ?1 AND (?2 = '' OR till = ?2)"
-        : "SELECT customer, wall, visits, spend FROM roll_cust INDEXED BY roll_cust_wall"
-          " WHERE wall >= ?1 AND (?2 = '' OR till = ?2)");
+    /* The tier rule's spend only for the tiers: a column more per row. */
+#define ROWS(t, cmp) "SELECT customer, wall, visits, spend, " t " FROM roll_cust INDEXED BY roll_cust_wall" \
+    " WHERE wall " cmp " ?1 AND (?2 = '' OR till = ?2)"
+    static const char *const SQL[2][2] = { { ROWS("0", ">="), ROWS("0", "<") },
+                                           { ROWS("tspend", ">="), ROWS("tspend", "<") } };
+#undef ROWS
+    sqlite3_stmt *st = store_sql(s, SQL[(ms->want & WANT_TIERS) != 0][front]);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, bound);
@@ -379,11 +445,12 @@ static int read_rows(store *s, struct members *ms, const char *till, bool front,
         if (!m || m->logged)
             continue;
         int64_t wall = sqlite3_column_int64(st, 1), v = sqlite3_column_int64(st, 2),
-                sp = sqlite3_column_int64(st, 3);
+                sp = sqlite3_column_int64(st, 3), tsp = sqlite3_column_int64(st, 4);
         for (int i = 0; i < NAT; i++)
-            if (ms->front[i] == front && (front ? wall < ms->at[i] : wall >= ms->at[i])) {
-                m->rv[i] += v;
-                m->rs[i] += sp;
+            if (ms->use[i] && ms->front[i] == front && (front ? wall < ms->at[i] : wall >= ms->at[i])) {
+                m->r[i].v += v;
+                m->r[i].s += sp;
+                m->r[i].t += tsp;
             }
         for (int k = 0; k < 2; k++)     /* AT_END, AT_START */
             if (ms->front[k] == front && v > 0 && wall < ms->at[k] && wall > m->rlast[k])
@@ -424,11 +491,23 @@ static int state_last(store *s, const struct members *ms, const struct member *m
 
 static int state_figures(store *s, const struct members *ms, struct member *m, const char *till, int64_t back)
 {
-    int64_t v[NAT], sp[NAT];
+    int64_t v[NAT], sp[NAT], tsp[NAT];
     for (int i = 0; i < NAT; i++) {
-        v[i] = ms->front[i] ? m->rv[i] : m->sv - m->rv[i];
-        sp[i] = ms->front[i] ? m->rs[i] : m->ss - m->rs[i];
+        v[i] = ms->front[i] ? m->r[i].v : m->sv - m->r[i].v;
+        sp[i] = ms->front[i] ? m->r[i].s : m->ss - m->r[i].s;
+        tsp[i] = ms->front[i] ? m->r[i].t : m->st - m->r[i].t;
     }
+    if (ms->want & WANT_TIERS) {
+        m->w1 = tsp[AT_END] - tsp[AT_TIER_END];
+        m->w0 = tsp[AT_START] - tsp[AT_TIER_START];
+    }
+    if (ms->want & WANT_VISITS) {
+        m->vp = v[AT_END] - v[AT_START];
+        m->vq = v[AT_START] - v[AT_PREV];
+        m->vr = v[AT_PREV] - v[AT_PREV2];
+    }
+    if (!(ms->want & WANT_SEGMENTS) || !m->member)
+        return 0;
     m->n1 = v[AT_END];
     m->n0 = v[AT_START];
     m->vp = v[AT_END] - v[AT_START];
@@ -447,7 +526,7 @@ static int state_figures(store *s, const struct members *ms, struct member *m, c
  * moments, in order). */
 static int logged_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend FROM roll_cust"
+    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
                                     " WHERE customer = ?3 AND wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY wall, till");
     if (!st)
         return -1;
@@ -583,22 +662,70 @@ static void members_free(struct members *ms)
     ms->slot = NULL;
 }
 
-/* Every member's figures for the query's period: the pass above. The
- * caller frees them (members_free), whatever this returns. */
-static int members_pass(store *s, const struct store_report_query *q, struct members *ms)
+/* The summary's figures of every customer (report.c summary_counts
+ * counts the visits from the rows of every customer who has any in the
+ * three periods, the others adding nothing, and the members enrolled at
+ * the till asked for by when they joined). */
+static void add_counts(struct members *ms)
+{
+    struct report_counts *v = &ms->counts;
+    memset(v, 0, sizeof *v);
+    for (size_t i = 0; i < ms->n; i++) {
+        const struct member *m = &ms->m[i];
+        if (m->enrolled) {
+            v->new_members += m->joined >= ms->at[AT_START] && m->joined < ms->at[AT_END];
+            v->prev_new_members += m->joined >= ms->at[AT_PREV] && m->joined < ms->at[AT_START];
+            v->members += m->joined < ms->at[AT_END];
+            v->prev_members += m->joined < ms->at[AT_START];
+        }
+        v->active += m->vp > 0;
+        v->repeaters += m->vp >= 2;
+        v->visits += m->vp;
+        v->prev_active += m->vq > 0;
+        v->prev_repeaters += m->vq >= 2;
+        v->prev_visits += m->vq;
+        v->churned += m->vq > 0 && !(m->vp > 0);
+        v->prev_prev_active += m->vr > 0;
+        v->prev_churned += m->vr > 0 && !(m->vq > 0);
+    }
+}
+
+/* Every member's figures for the query's period that `want` asks for
+ * (WANT_TIERS never with a till: the tiers are the whole shop's): the
+ * pass above. The caller frees them (members_free), whatever this
+ * returns. */
+static int members_pass(store *s, const struct store_report_query *q, int want, struct members *ms)
 {
     const struct store_period *p = &q->period;
     const char *till = report_till(q);
     memset(ms, 0, sizeof *ms);
+    ms->want = want;
     ms->at[AT_START] = p->from;
     ms->at[AT_END] = p->to;
-    ms->at[AT_PREV] = p->prev_from;
-    ms->at[AT_YEAR] = p->to - MS_365D;
-    ms->at[AT_PREV_YEAR] = p->from - MS_365D;
+    ms->use[AT_START] = ms->use[AT_END] = true;
+    if (want & WANT_SEGMENTS) {
+        ms->at[AT_PREV] = p->prev_from;
+        ms->at[AT_YEAR] = p->to - MS_365D;
+        ms->at[AT_PREV_YEAR] = p->from - MS_365D;
+        ms->use[AT_PREV] = ms->use[AT_YEAR] = ms->use[AT_PREV_YEAR] = true;
+    }
+    if (want & WANT_TIERS) {
+        /* A window's spend is after its start and before its end
+         * (program.c tier_status): from the moment after the start on. */
+        int64_t window = setting_int(s, "tier.window_days") * DAY_MS;
+        ms->at[AT_TIER_END] = p->to - window + 1;
+        ms->at[AT_TIER_START] = p->from - window + 1;
+        ms->use[AT_TIER_END] = ms->use[AT_TIER_START] = true;
+    }
+    if (want & WANT_VISITS) {
+        ms->at[AT_PREV] = p->prev_from;
+        ms->at[AT_PREV2] = p->prev_from - (p->from - p->prev_from);
+        ms->use[AT_PREV] = ms->use[AT_PREV2] = true;
+    }
     ms->till = till[0] != '\0';
     struct moment *lg;
     size_t nlg;
-    if (load_members(s, ms) != 0 || log_moments(s, ms, till, &lg, &nlg) != 0)
+    if (load_members(s, ms, till) != 0 || log_moments(s, ms, till, &lg, &nlg) != 0)
         return -1;
     /* A long log (a shop just seeded, imported or caught up, before
      * rollup.c folded it) would make a seek per member: one pass instead. */
@@ -606,12 +733,17 @@ static int members_pass(store *s, const struct store_report_query *q, struct mem
     free(lg);
     if (rc != 0)
         return -1;
-    /* Packed: with a till, who never bought there is no member of it. */
+    if (want & WANT_VISITS)
+        add_counts(ms);
+    /* Packed: the members, and with a till, who never bought there is no
+     * member of it. */
     size_t kept = 0;
     for (size_t i = 0; i < ms->n; i++)
-        if (!ms->till || ms->m[i].n1 > 0)
+        if (ms->m[i].member && (!ms->till || ms->m[i].n1 > 0))
             ms->m[kept++] = ms->m[i];
     ms->n = kept;
+    if (!(want & WANT_SEGMENTS))
+        return 0;
     if (rank_members(s, ms) != 0)
         return -1;
     classify(ms);
@@ -682,6 +814,79 @@ static int list_members(store *s, const struct members *ms, const size_t *order,
     return out;
 }
 
+/* --- tiers ----------------------------------------------------------------- */
+
+/* The tier a window's spend reaches among the thresholds (eight, the
+ * unused ones out of reach): how many it reaches, less one; -1 below the
+ * first. */
+static int tier_of(const int64_t thr[8], int64_t spend)
+{
+    int t = -1;
+    for (int i = 0; i < 8; i++)
+        t += spend >= thr[i];
+    return t;
+}
+
+/* The tier rows from a pass that worked out the windows (WANT_TIERS):
+ * each tier in order, then "" for the members below the first, when
+ * there are any now or then. A member who joined from T1 on is new; the
+ * others came up or down when their tier then was lower or higher. */
+static int tiers_emit(store *s, const struct members *ms, int (*fn)(const struct store_tier_row *, void *),
+                      void *arg)
+{
+    struct tier tiers[8];
+    int n = tiers_load(s, tiers, 8);
+    int64_t thr[8];
+    struct store_tier_row rows[9];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 8; i++)
+        thr[i] = i < n ? tiers[i].threshold : INT64_MAX;
+    for (int i = 0; i < n; i++)
+        snprintf(rows[i].tier, sizeof rows[i].tier, "%.63s", tiers[i].name);
+    for (size_t i = 0; i < ms->n; i++) {
+        const struct member *m = &ms->m[i];
+        int t1 = tier_of(thr, m->w1);
+        struct store_tier_row *r = &rows[t1 >= 0 && t1 < n ? t1 : n];
+        r->members++;
+        if (m->joined >= ms->at[AT_START]) {
+            r->joined++;
+            continue;
+        }
+        int t0 = tier_of(thr, m->w0);
+        r->up += t0 < t1;
+        r->down += t0 > t1;
+        rows[t0 >= 0 && t0 < n ? t0 : n].prev_members++;
+    }
+    for (int i = 0; i <= n; i++) {
+        if (i == n && !rows[n].members && !rows[n].prev_members)
+            break;
+        int out = fn(&rows[i], arg);
+        if (out != 0)
+            return out;
+    }
+    return 0;
+}
+
+/* The tiers are the whole shop's: a till asked for is not used. */
+static int tiers_tx(store *s, const struct store_report_query *q, int (*fn)(const struct store_tier_row *, void *),
+                    void *arg)
+{
+    struct store_report_query shop = *q;
+    shop.till = NULL;
+    struct members ms;
+    int rc = members_pass(s, &shop, WANT_TIERS, &ms);
+    if (rc == 0)
+        rc = tiers_emit(s, &ms, fn, arg);
+    members_free(&ms);
+    return rc;
+}
+
+int store_report_tiers(store *s, const struct store_report_query *q,
+                       int (*fn)(const struct store_tier_row *, void *), void *arg)
+{
+    IN_READ(tiers_tx(s, q, fn, arg));
+}
+
 /* --- segments -------------------------------------------------------------- */
 
 static const struct members *sort_ms;   /* qsort has no argument: set around each sort */
@@ -704,11 +909,22 @@ static int segment_order(const void *a, const void *b)
     return c ? c : strcmp(x->id, y->id);
 }
 
-static int segments_tx(store *s, const struct store_report_query *q, struct store_segment_stats stats[2][SEG_COUNT],
-                       int seg, int limit, int (*fn)(const struct store_member_row *, void *), void *arg)
+/* With cur, the summary too, its visit figures from the same pass (from
+ * its own query when the rollups hold rows of someone the customers table
+ * does not); with tier_fn, the tiers: from the same pass, or with a till
+ * (the tiers are the whole shop's) from one of their own. */
+static int segments_tx(store *s, const struct store_report_query *q, struct store_summary *cur,
+                       struct store_summary *prev, struct store_segment_stats stats[2][SEG_COUNT],
+                       int seg, int limit, int (*fn)(const struct store_member_row *, void *), void *arg,
+                       int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
 {
     struct members ms;
-    int rc = members_pass(s, q, &ms);
+    bool shared = tier_fn && !q->till;
+    int rc = members_pass(s, q, WANT_SEGMENTS | (shared ? WANT_TIERS : 0) | (cur ? WANT_VISITS : 0), &ms);
+    if (rc == 0 && cur)
+        rc = report_summary_tx(s, q, ms.stranger ? NULL : &ms.counts, cur, prev);
+    if (rc == 0 && tier_fn)
+        rc = shared ? tiers_emit(s, &ms, tier_fn, tier_arg) : tiers_tx(s, q, tier_fn, tier_arg);
     size_t *order = rc == 0 ? malloc((ms.n ? ms.n : 1) * sizeof *order) : NULL;
     if (rc == 0 && !order)
         rc = store_fail(s, _("out of memory"));
@@ -756,6 +972,15 @@ int store_report_segments_and_members(store *s, const struct store_report_query 
                                       int limit, int (*fn)(const struct store_member_row *, void *),
                                       void *arg)
 {
+    return store_report_overview(s, q, NULL, NULL, cur, prev, seg, limit, fn, arg, NULL, NULL);
+}
+
+int store_report_overview(store *s, const struct store_report_query *q, struct store_summary *sum_cur,
+                          struct store_summary *sum_prev, struct store_segment_stats cur[SEG_COUNT],
+                          struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
+                          int (*fn)(const struct store_member_row *, void *), void *arg,
+                          int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
+{
     if (seg >= SEG_COUNT)
         return store_fail(s, _("no such segment"));
     struct store_segment_stats stats[2][SEG_COUNT];
@@ -765,7 +990,7 @@ int store_report_segments_and_members(store *s, const struct store_report_query 
         return -1;
     int rc = report_check_till(s, q);
     if (rc == 0)
-        rc = segments_tx(s, q, stats, seg, limit, fn, arg);
+        rc = segments_tx(s, q, sum_cur, sum_prev, stats, seg, limit, fn, arg, tier_fn, tier_arg);
     rc = report_read_end(s, began, rc);
     if (rc != 0)
         return rc;
@@ -852,7 +1077,7 @@ static int customers_tx(store *s, const struct store_report_query *q, enum store
                         int (*fn)(const struct store_member_row *, void *), void *arg)
 {
     struct members ms;
-    if (members_pass(s, q, &ms) != 0) {
+    if (members_pass(s, q, WANT_SEGMENTS, &ms) != 0) {
         members_free(&ms);
         return -1;
     }

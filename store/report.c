@@ -554,16 +554,12 @@ static int roll_visits_sql(store *s, int64_t from, int64_t to, sqlite3_stmt **ou
     return *out ? 0 : -1;
 }
 
-static int summary_tx(store *s, const struct store_report_query *q, struct store_summary *cur,
-                      struct store_summary *prev)
+/* The visit figures from the rollups' rows of the three periods, and
+ * the members from the customers. */
+static int summary_counts(store *s, const struct store_report_query *q, struct report_counts *v)
 {
     const struct store_period *p = &q->period;
     int64_t r = p->prev_from - (p->from - p->prev_from);
-    memset(cur, 0, sizeof *cur);
-    memset(prev, 0, sizeof *prev);
-    if (report_check_till(s, q) != 0)
-        return -1;
-
     sqlite3_stmt *st;
     if (roll_visits_sql(s, r, p->to, &st) != 0)
         return -1;
@@ -574,17 +570,55 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     bind_till(st, 5, q);
     if (step_row(s, st) != 0)
         return -1;
-    cur->active = sqlite3_column_int64(st, 0);
-    cur->repeaters = sqlite3_column_int64(st, 1);
-    cur->visits = sqlite3_column_int64(st, 2);
-    prev->active = sqlite3_column_int64(st, 3);
-    prev->repeaters = sqlite3_column_int64(st, 4);
-    prev->visits = sqlite3_column_int64(st, 5);
-    cur->churned = sqlite3_column_int64(st, 6);
-    cur->prev_active = prev->active;
-    prev->prev_active = sqlite3_column_int64(st, 7);
-    prev->churned = sqlite3_column_int64(st, 8);
+    int64_t *f[] = { &v->active, &v->repeaters, &v->visits, &v->prev_active, &v->prev_repeaters, &v->prev_visits,
+                     &v->churned, &v->prev_prev_active, &v->prev_churned };
+    for (int i = 0; i < 9; i++)
+        *f[i] = sqlite3_column_int64(st, i);
     sqlite3_reset(st);
+
+    st = store_sql(s, SQL_MEMBERS);
+    if (!st)
+        return -1;
+    bind_periods(st, q);
+    if (step_row(s, st) != 0)
+        return -1;
+    v->new_members = sqlite3_column_int64(st, 0);
+    v->prev_new_members = sqlite3_column_int64(st, 1);
+    v->members = sqlite3_column_int64(st, 2);
+    v->prev_members = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int report_summary_tx(store *s, const struct store_report_query *q, const struct report_counts *counts,
+                      struct store_summary *cur, struct store_summary *prev)
+{
+    const struct store_period *p = &q->period;
+    memset(cur, 0, sizeof *cur);
+    memset(prev, 0, sizeof *prev);
+    if (report_check_till(s, q) != 0)
+        return -1;
+    struct report_counts v;
+    if (counts)
+        v = *counts;
+    else if (summary_counts(s, q, &v) != 0)
+        return -1;
+    cur->active = v.active;
+    cur->repeaters = v.repeaters;
+    cur->visits = v.visits;
+    prev->active = v.prev_active;
+    prev->repeaters = v.prev_repeaters;
+    prev->visits = v.prev_visits;
+    cur->churned = v.churned;
+    cur->prev_active = prev->active;
+    prev->prev_active = v.prev_prev_active;
+    prev->churned = v.prev_churned;
+    cur->new_members = v.new_members;
+    prev->new_members = v.prev_new_members;
+    cur->members = v.members;
+    prev->members = v.prev_members;
+
+    sqlite3_stmt *st;
 
     /* From roll_till when the bounds are whole hours, else the events. */
     bool roll = on_hour(p->prev_from) && on_hour(p->from) && on_hour(p->to);
@@ -626,18 +660,6 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
     }
     sqlite3_reset(st);
 
-    st = store_sql(s, SQL_MEMBERS);
-    if (!st)
-        return -1;
-    bind_periods(st, q);
-    if (step_row(s, st) != 0)
-        return -1;
-    cur->new_members = sqlite3_column_int64(st, 0);
-    prev->new_members = sqlite3_column_int64(st, 1);
-    cur->members = sqlite3_column_int64(st, 2);
-    prev->members = sqlite3_column_int64(st, 3);
-    sqlite3_reset(st);
-
     if (outstanding_at(s, p->to, &cur->points_outstanding) != 0 ||
         outstanding_at(s, p->from, &prev->points_outstanding) != 0)
         return -1;
@@ -649,7 +671,7 @@ static int summary_tx(store *s, const struct store_report_query *q, struct store
 int store_report_summary(store *s, const struct store_report_query *q,
                          struct store_summary *cur, struct store_summary *prev)
 {
-    IN_READ(summary_tx(s, q, cur, prev));
+    IN_READ(report_summary_tx(s, q, NULL, cur, prev));
 }
 
 /* --- a series per day ---------------------------------------------------------- */
@@ -911,105 +933,10 @@ int store_report_rewards(store *s, const struct store_report_query *q,
 
 /* --- tiers ----------------------------------------------------------------------- */
 
-/* A member's tier at a moment is the till's own rule (program.c
- * tier_status): spend of the counted events in the tier window before it,
- * refunds on their own day: roll_cust's tspend (rollup.c) and the log's.
- * ?1 end of the previous period, ?2 of this one, ?3 and ?4 the windows'
- * starts; ?5..?12 the tiers' thresholds (unused ones out of reach). t: the
- * tier's index, -1 below the first. Each member once, with what the
- * tables hold of them (members are read in order: no sort of them all). */
-#define TIER_OF(w) "((" w " >= ?5) + (" w " >= ?6) + (" w " >= ?7) + (" w " >= ?8) + (" w " >= ?9)" \
-    " + (" w " >= ?10) + (" w " >= ?11) + (" w " >= ?12) - 1)"
-#define TIERS_OF(ctes, joins, w1, w0) \
-    "WITH " ctes "," \
-    " lg AS MATERIALIZED (SELECT customer, sum(tspend) FILTER (WHERE wall > ?4) AS w1," \
-    "  sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1) AS w0" \
-    "  FROM roll_log WHERE wall > min(?3, ?4) AND wall < ?2 AND tspend <> 0 GROUP BY customer)," \
-    " m AS (SELECT " JOINED("c.") " AS enrolled, " w1 " + coalesce(lg.w1, 0) AS w1," \
-    "  " w0 " + coalesce(lg.w0, 0) AS w0 FROM customers c " joins " LEFT JOIN lg ON lg.customer = c.id" \
-    "  WHERE c.enrolled > 0 AND " JOINED("c.") " < ?2)," \
-    " t AS MATERIALIZED (SELECT " TIER_OF("w1") " AS t1," \
-    "  CASE WHEN enrolled < ?1 THEN " TIER_OF("w0") " END AS t0 FROM m)" \
-    " SELECT t1, count(*), count(*) FILTER (WHERE t0 IS NULL), count(*) FILTER (WHERE t0 < t1)," \
-    "  count(*) FILTER (WHERE t0 > t1), 0 FROM t GROUP BY t1" \
-    " UNION ALL SELECT t0, 0, 0, 0, 0, count(*) FROM t WHERE t0 IS NOT NULL GROUP BY t0"
-/* The windows' rows of roll_cust, in member order. */
-static const char SQL_TIERS[] = TIERS_OF(
-    "cu AS MATERIALIZED (SELECT customer, sum(tspend) FILTER (WHERE wall > ?4) AS w1,"
-    "  sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1) AS w0"
-    "  FROM roll_cust WHERE +wall > min(?3, ?4) AND +wall < ?2 AND tspend <> 0 GROUP BY customer)",
-    "LEFT JOIN cu ON cu.customer = c.id", "coalesce(cu.w1, 0)", "coalesce(cu.w0, 0)");
-/* Each member's state (roll_member) less the rows of roll_cust outside the
- * windows - from the previous period's end on (?1 <= ?2), and up to the
- * later window's start (?3 <= ?4) - read through roll_cust_wall. */
-static const char SQL_TIERS_STATE[] = TIERS_OF(
-    "tot AS MATERIALIZED (SELECT customer, sum(tspend) AS t FROM roll_member GROUP BY customer),"
-    " late AS MATERIALIZED (SELECT customer, sum(tspend) AS a1, sum(tspend) FILTER (WHERE wall >= ?2) AS a2"
-    "  FROM roll_cust INDEXED BY roll_cust_wall WHERE wall >= ?1 AND tspend <> 0 GROUP BY customer),"
-    " early AS MATERIALIZED (SELECT customer, sum(tspend) AS b4, sum(tspend) FILTER (WHERE wall <= ?3) AS b3"
-    "  FROM roll_cust INDEXED BY roll_cust_wall WHERE wall <= ?4 AND tspend <> 0 GROUP BY customer)",
-    "LEFT JOIN tot ON tot.customer = c.id LEFT JOIN late ON late.customer = c.id"
-    " LEFT JOIN early ON early.customer = c.id",
-    "(coalesce(tot.t, 0) - coalesce(late.a2, 0) - coalesce(early.b4, 0))",
-    "(coalesce(tot.t, 0) - coalesce(late.a1, 0) - coalesce(early.b3, 0))");
-
-static int tiers_tx(store *s, const struct store_report_query *q,
-                    int (*fn)(const struct store_tier_row *, void *), void *arg)
-{
-    const struct store_period *p = &q->period;
-    struct tier tiers[8];
-    int n = tiers_load(s, tiers, 8);
-    int64_t window = setting_int(s, "tier.window_days") * DAY_MS;
-    /* The state less the rows outside the windows, when those are under a
-     * sixth of the history (by time), else the windows' rows. */
-    int64_t lo, hi;
-    if (history_span(s, &lo, &hi) != 0)
-        return -1;
-    int64_t outside = (hi > p->from ? hi - p->from : 0) + (p->to - window > lo ? p->to - window - lo : 0);
-    sqlite3_stmt *st = store_sql(s, outside * 6 < hi - lo ? SQL_TIERS_STATE : SQL_TIERS);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, p->from);
-    sqlite3_bind_int64(st, 2, p->to);
-    sqlite3_bind_int64(st, 3, p->from - window);
-    sqlite3_bind_int64(st, 4, p->to - window);
-    for (int i = 0; i < 8; i++)
-        sqlite3_bind_int64(st, 5 + i, i < n ? tiers[i].threshold : INT64_MAX);
-    /* Rows: the tiers in order, then "" for members below the first. */
-    struct store_tier_row rows[9];
-    memset(rows, 0, sizeof rows);
-    for (int i = 0; i < n; i++)
-        snprintf(rows[i].tier, sizeof rows[i].tier, "%.63s", tiers[i].name);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-            continue;
-        int t = sqlite3_column_int(st, 0);
-        struct store_tier_row *r = &rows[t >= 0 && t < n ? t : n];
-        r->members += sqlite3_column_int64(st, 1);
-        r->joined += sqlite3_column_int64(st, 2);
-        r->up += sqlite3_column_int64(st, 3);
-        r->down += sqlite3_column_int64(st, 4);
-        r->prev_members += sqlite3_column_int64(st, 5);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(s);
-    for (int i = 0; i <= n; i++) {
-        if (i == n && !rows[n].members && !rows[n].prev_members)
-            break;
-        int out = fn(&rows[i], arg);
-        if (out != 0)
-            return out;
-    }
-    return 0;
-}
-
-int store_report_tiers(store *s, const struct store_report_query *q,
-                       int (*fn)(const struct store_tier_row *, void *), void *arg)
-{
-    IN_READ(tiers_tx(s, q, fn, arg));
-}
+/* The tiers report is worked out with the member reports, in C
+ * (members.c): the tier rule's spend in the windows ending at the end of
+ * the period and of the previous one is two more figures of their pass
+ * over the members. */
 
 /* --- staff and tills ------------------------------------------------------------- */
 
@@ -1127,6 +1054,32 @@ int store_report_activity(store *s, const struct store_report_query *q, bool by_
                           int (*fn)(const struct store_activity_row *, void *), void *arg)
 {
     IN_READ(activity_tx(s, q, by_till, fn, arg));
+}
+
+/* The activity report's wrong PINs, all its rows added up: the period's
+ * login_failed events (WRONG_PINS; every one is at some till), without
+ * the rest of the report. */
+static int wrong_pins_tx(store *s, const struct store_report_query *q, int64_t *cur, int64_t *prev)
+{
+    if (report_check_till(s, q) != 0)
+        return -1;
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FILTER (WHERE wall >= ?2), count(*) FILTER (WHERE wall < ?2)"
+                                    " FROM (" WRONG_PINS("?1", "?3") ")");
+    if (!st)
+        return -1;
+    bind_periods(st, q);
+    sqlite3_bind_int(st, 5, 1);
+    if (step_row(s, st) != 0)
+        return -1;
+    *cur = sqlite3_column_int64(st, 0);
+    *prev = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_report_wrong_pins(store *s, const struct store_report_query *q, int64_t *cur, int64_t *prev)
+{
+    IN_READ(wrong_pins_tx(s, q, cur, prev));
 }
 
 /* --- overdrafts -------------------------------------------------------------------- */

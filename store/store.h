@@ -610,6 +610,16 @@ struct store_tier_row {
 /* Tiers are the whole shop's: q->till is not used. */
 int store_report_tiers(store *s, const struct store_report_query *q,
                        int (*fn)(const struct store_tier_row *, void *), void *arg);
+/* What the dashboard shows at once, from one pass over the members that
+ * costs little more than the segments alone: store_report_summary's
+ * figures (sum_cur NULL: none), store_report_segments_and_members' and
+ * store_report_tiers' rows (tier_fn NULL: none; with a till, the tiers,
+ * which are the whole shop's, take a pass of their own). */
+int store_report_overview(store *s, const struct store_report_query *q, struct store_summary *sum_cur,
+                          struct store_summary *sum_prev, struct store_segment_stats cur[SEG_COUNT],
+                          struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
+                          int (*fn)(const struct store_member_row *, void *), void *arg,
+                          int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg);
 
 struct store_activity {
     int64_t transactions, sales, refunds, refunded, voids, voided;
@@ -624,6 +634,10 @@ struct store_activity_row {
 /* by_till: one row per till, else one per staff member. */
 int store_report_activity(store *s, const struct store_report_query *q, bool by_till,
                           int (*fn)(const struct store_activity_row *, void *), void *arg);
+/* The wrong PINs typed in the period and the previous one (at q->till, or
+ * at every till): the activity report's rows added up, at a fraction of
+ * its cost. */
+int store_report_wrong_pins(store *s, const struct store_report_query *q, int64_t *cur, int64_t *prev);
 
 struct store_overdraft_row {
     char customer[STORE_ID_LEN + 1];

@@ -227,14 +227,6 @@ static int by_last_visit(const void *a, const void *b)
 
 static void build_drill(struct dash *d);
 
-static int wrong_pins_cb(const struct store_activity_row *r, void *arg)
-{
-    struct dash *d = arg;
-    d->wrong_pins += r->cur.wrong_pins;
-    d->prev_wrong_pins += r->prev.wrong_pins;
-    return 0;
-}
-
 static int locked_cb(const struct store_staff *m, void *arg)
 {
     struct dash *d = arg;
@@ -268,12 +260,10 @@ static void load(struct dash *d)
     d->ntiers = d->nrewards = d->nrisk = d->nmsgs = d->ncamps = 0;
     d->loaded_ok = false;
     store_snapshot_begin(d->s);
-    int rc = store_report_summary(d->s, &q, &d->cur, &d->prev);
-    if (rc == 0)
-        rc = store_report_segments_and_members(d->s, &q, d->seg, d->seg_prev, SEG_AT_RISK,
-                                               MAX_AT_RISK, risk_cb, d);
-    if (rc == 0)
-        rc = store_report_tiers(d->s, &q, tier_cb, d);
+    /* The summary, segments, the at-risk list and tiers: one pass over
+     * the members. */
+    int rc = store_report_overview(d->s, &q, &d->cur, &d->prev, d->seg, d->seg_prev, SEG_AT_RISK, MAX_AT_RISK,
+                                   risk_cb, d, tier_cb, d);
     if (rc == 0)
         rc = store_report_rewards(d->s, &q, reward_cb, d);
     if (rc == 0)
@@ -283,7 +273,7 @@ static void load(struct dash *d)
     d->wrong_pins = d->prev_wrong_pins = 0;
     d->locked[0] = '\0';
     if (rc == 0)
-        rc = store_report_activity(d->s, &q, true, wrong_pins_cb, d);
+        rc = store_report_wrong_pins(d->s, &q, &d->wrong_pins, &d->prev_wrong_pins);
     if (rc == 0)
         rc = store_staff_list(d->s, locked_cb, d);
     /* Visits per day: one bucket of days per column the chart has. */

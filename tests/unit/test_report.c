@@ -1519,6 +1519,24 @@ static void member_reports(store *s, const char *till, struct member_text *t)
     }
 }
 
+/* A shop of 120 members with 420 days of seeded history to 2026-04-01,
+ * its manager in m, and a second connection to its file for the rollups. */
+static store *seeded_history(struct fx *f, const char *file, struct store_staff *m, sqlite3 **raw)
+{
+    store *s = open_db(f, file, true);
+    store_set_clock(s, utc_ms(2025, 1, 1, 8, 0));
+    assert_int_equal(store_init_shop(s, "Kawiarnia", "PLN"), 0);
+    assert_int_equal(store_staff_add(s, NULL, "Mira", ROLE_MANAGER, "1234", m), 0);
+    struct store_seed_spec spec = { .customers = 120, .days = 420, .seed = 7, .end = utc_ms(2026, 4, 1, 0, 0),
+                                    .manager = m->id, .staff_pin = "1111" };
+    struct store_seed_stats st;
+    OK(s, store_seed_demo(s, &spec, &st));
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->dir, file);
+    assert_int_equal(sqlite3_open(path, raw), SQLITE_OK);
+    return s;
+}
+
 /* The member reports read each member's state and the rows of a window
  * (members.c's state path) when the log is short, and every member's
  * whole history otherwise: both give the same rows, field by field, for
@@ -1529,19 +1547,9 @@ static void member_reports(store *s, const char *till, struct member_text *t)
 static void test_member_paths(void **state)
 {
     struct fx *f = *state;
-    store *s = f->b = open_db(f, "paths.db", true);
     struct store_staff m;
-    store_set_clock(s, utc_ms(2025, 1, 1, 8, 0));
-    assert_int_equal(store_init_shop(s, "Kawiarnia", "PLN"), 0);
-    assert_int_equal(store_staff_add(s, NULL, "Mira", ROLE_MANAGER, "1234", &m), 0);
-    struct store_seed_spec spec = { .customers = 120, .days = 420, .seed = 7, .end = utc_ms(2026, 4, 1, 0, 0),
-                                    .manager = m.id, .staff_pin = "1111" };
-    struct store_seed_stats st;
-    OK(s, store_seed_demo(s, &spec, &st));
-    char path[256];
-    snprintf(path, sizeof path, "%s/paths.db", f->dir);
     sqlite3 *raw;
-    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    store *s = f->b = seeded_history(f, "paths.db", &m, &raw);
     char till[STORE_ORIGIN_LEN + 1];
     snprintf(till, sizeof till, "%s", store_origin(s));
     /* The seed folds what it wrote; as a shop that never folded: */
@@ -1601,6 +1609,166 @@ static void test_member_paths(void **state)
         free(few_logged[k].buf);
         free(state_only[k].buf);
     }
+}
+
+/* The tiers as the report worked them out in SQL before members.c took
+ * them over (the windows' rows of roll_cust and the log, per member): n
+ * tiers of the given thresholds and names, the rows as the report hands
+ * them out. */
+#define OLD_JOINED "min(c.enrolled, CASE WHEN c.first_visit > 0 THEN c.first_visit ELSE c.enrolled END)"
+#define OLD_TIER_OF(w) "((" w " >= ?5) + (" w " >= ?6) + (" w " >= ?7) + (" w " >= ?8) + (" w " >= ?9)" \
+    " + (" w " >= ?10) + (" w " >= ?11) + (" w " >= ?12) - 1)"
+#define OLD_WINDOWS(table) \
+    "SELECT customer, sum(tspend) FILTER (WHERE wall > ?4) AS w1," \
+    " sum(tspend) FILTER (WHERE wall > ?3 AND wall < ?1) AS w0" \
+    " FROM " table " WHERE wall > min(?3, ?4) AND wall < ?2 AND tspend <> 0 GROUP BY customer"
+static void old_tiers(sqlite3 *db, const struct store_report_query *q, int64_t window_days, int n,
+                      const char *const *names, const int64_t *thresholds, struct tier_rows *out)
+{
+    static const char sql[] =
+        "WITH cu AS MATERIALIZED (" OLD_WINDOWS("roll_cust") "), lg AS MATERIALIZED (" OLD_WINDOWS("roll_log") "),"
+        " m AS (SELECT " OLD_JOINED " AS enrolled, coalesce(cu.w1, 0) + coalesce(lg.w1, 0) AS w1,"
+        "  coalesce(cu.w0, 0) + coalesce(lg.w0, 0) AS w0 FROM customers c LEFT JOIN cu ON cu.customer = c.id"
+        "  LEFT JOIN lg ON lg.customer = c.id WHERE c.enrolled > 0 AND " OLD_JOINED " < ?2),"
+        " t AS MATERIALIZED (SELECT " OLD_TIER_OF("w1") " AS t1,"
+        "  CASE WHEN enrolled < ?1 THEN " OLD_TIER_OF("w0") " END AS t0 FROM m)"
+        " SELECT t1, count(*), count(*) FILTER (WHERE t0 IS NULL), count(*) FILTER (WHERE t0 < t1),"
+        "  count(*) FILTER (WHERE t0 > t1), 0 FROM t GROUP BY t1"
+        " UNION ALL SELECT t0, 0, 0, 0, 0, count(*) FROM t WHERE t0 IS NOT NULL GROUP BY t0";
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    int64_t window = window_days * DAY_MS;
+    sqlite3_bind_int64(st, 1, q->period.from);
+    sqlite3_bind_int64(st, 2, q->period.to);
+    sqlite3_bind_int64(st, 3, q->period.from - window);
+    sqlite3_bind_int64(st, 4, q->period.to - window);
+    for (int i = 0; i < 8; i++)
+        sqlite3_bind_int64(st, 5 + i, i < n ? thresholds[i] : INT64_MAX);
+    struct store_tier_row rows[9];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < n; i++)
+        snprintf(rows[i].tier, sizeof rows[i].tier, "%s", names[i]);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+            continue;
+        int t = sqlite3_column_int(st, 0);
+        struct store_tier_row *r = &rows[t >= 0 && t < n ? t : n];
+        r->members += sqlite3_column_int64(st, 1);
+        r->joined += sqlite3_column_int64(st, 2);
+        r->up += sqlite3_column_int64(st, 3);
+        r->down += sqlite3_column_int64(st, 4);
+        r->prev_members += sqlite3_column_int64(st, 5);
+    }
+    assert_int_equal(sqlite3_finalize(st), SQLITE_OK);
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i <= n && !(i == n && !rows[n].members && !rows[n].prev_members); i++)
+        collect_tier(&rows[i], out);
+}
+
+static void assert_same_tiers(const struct tier_rows *a, const struct tier_rows *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (int i = 0; i < a->n && i < 9; i++) {
+        assert_string_equal(a->row[i].tier, b->row[i].tier);
+        assert_int_equal(a->row[i].members, b->row[i].members);
+        assert_int_equal(a->row[i].prev_members, b->row[i].prev_members);
+        assert_int_equal(a->row[i].joined, b->row[i].joined);
+        assert_int_equal(a->row[i].up, b->row[i].up);
+        assert_int_equal(a->row[i].down, b->row[i].down);
+    }
+}
+
+/* The summary, the segments and the tiers each alone and all from one
+ * pass (store_report_overview, the dashboard's) for periods short and
+ * long, ending now and in the past, with and without a till, for two
+ * tier windows: the same figures as the SQL the tiers report ran before
+ * (old_tiers) and as the summary and segments reports, on a shop that
+ * never folded (members.c's history path), with a few members in the log
+ * and all folded (the state path). */
+static void tier_paths(store *s, sqlite3 *raw, const char *till, int64_t window_days)
+{
+    static const char *const periods[][2] = {
+        { "2026-03-01", "2026-03-31" }, { "2026-03-25", "2026-03-31" }, { "2025-04-01", "2026-03-31" },
+        { "2025-02-01", "2026-03-31" }, { "2025-09-01", "2025-09-30" }, { "2025-06-01", "2025-11-30" },
+        { "2026-01-10", "2026-02-20" }, { "2026-03-31", "2026-03-31" } };
+    static const char *const names[] = { "Bronze", "Silver", "Gold" };
+    static const int64_t thresholds[] = { 5000, 50000, 150000 };
+    int seen_below = 0, seen_moves = 0;
+    for (size_t p = 0; p < sizeof periods / sizeof periods[0]; p++) {
+        struct store_report_query q = period(s, periods[p][0], periods[p][1]);
+        q.till = till;
+        struct tier_rows want, alone = { 0 }, both = { 0 };
+        struct store_summary s1, s0, o1, o0;
+        OK(s, store_report_summary(s, &q, &s1, &s0));
+        old_tiers(raw, &q, window_days, 3, names, thresholds, &want);
+        OK(s, store_report_tiers(s, &q, collect_tier, &alone));
+        struct store_segment_stats c1[SEG_COUNT], p1[SEG_COUNT], c2[SEG_COUNT], p2[SEG_COUNT];
+        struct member_text m1 = { 0 }, m2 = { 0 };
+        OK(s, store_report_segments_and_members(s, &q, c1, p1, SEG_AT_RISK, 0, member_line, &m1));
+        OK(s, store_report_overview(s, &q, &o1, &o0, c2, p2, SEG_AT_RISK, 0, member_line, &m2, collect_tier, &both));
+        assert_memory_equal(&s1, &o1, sizeof s1);
+        assert_memory_equal(&s0, &o0, sizeof s0);
+        assert_same_tiers(&want, &alone);
+        assert_same_tiers(&want, &both);
+        assert_memory_equal(c1, c2, sizeof c1);
+        assert_memory_equal(p1, p2, sizeof p1);
+        assert_int_equal(m1.len, m2.len);
+        if (m1.len)
+            assert_string_equal(m1.buf, m2.buf);
+        free(m1.buf);
+        free(m2.buf);
+        seen_below += want.n == 4;
+        for (int i = 0; i < want.n && i < 9; i++)
+            seen_moves += want.row[i].up > 0 && want.row[i].down > 0;
+    }
+    assert_true(seen_below > 0);        /* members below the first tier */
+    assert_true(seen_moves > 0);        /* members moved up and down */
+}
+
+static void test_overview_paths(void **state)
+{
+    struct fx *f = *state;
+    struct store_staff m;
+    sqlite3 *raw;
+    store *s = f->b = seeded_history(f, "tiers.db", &m, &raw);
+    OK(s, store_setting_set(s, m.id, "tiers", "Bronze:50:1,Silver:500:1.1,Gold:1500:1.25"));
+    char till[STORE_ORIGIN_LEN + 1];
+    snprintf(till, sizeof till, "%s", store_origin(s));
+    assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+                                       " SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
+                                       " ORDER BY wall; DELETE FROM roll_cust; DELETE FROM roll_member",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
+    /* A customer with visits whose enrolment has not arrived (no member,
+     * counted in the summary), and rows of an id the customers table does
+     * not hold (members.c cannot count them: the summary's own query). */
+    assert_int_equal(sqlite3_exec(raw, "UPDATE customers SET enrolled = 0 WHERE id = (SELECT min(customer)"
+                                       " FROM roll_log WHERE visits > 0 AND wall > 1770000000000)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_changes(raw), 1);
+    /* Members who enrolled at another till: not the till's members. */
+    assert_int_equal(sqlite3_exec(raw, "UPDATE customers SET till = 'elsewhere' WHERE id IN"
+                                       " (SELECT id FROM customers ORDER BY id LIMIT 20)", NULL, NULL, NULL), SQLITE_OK);
+    for (int step = 0; step < 4; step++) {
+        if (step == 1)     /* the state path, a few members by their history */
+            assert_int_equal(store_rollup_fold(s, (int)(logged - 30)), logged - 30);
+        if (step == 2)
+            assert_int_equal(store_rollup_fold(s, 0), 30);
+        if (step == 3) {
+            assert_int_equal(sqlite3_exec(raw, "UPDATE roll_cust SET customer = 'nobody' WHERE customer ="
+                                               " (SELECT max(customer) FROM roll_cust WHERE visits > 0);"
+                                               " UPDATE roll_member SET customer = 'nobody' WHERE customer ="
+                                               " (SELECT max(customer) FROM roll_member WHERE visits > 0)",
+                                          NULL, NULL, NULL), SQLITE_OK);
+            assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_member WHERE customer = 'nobody'"), 1);
+        }
+        for (int w = 0; w < 2; w++) {
+            OK(s, store_setting_set(s, m.id, "tier.window_days", w ? "45" : "365"));
+            tier_paths(s, raw, NULL, w ? 45 : 365);
+            tier_paths(s, raw, till, w ? 45 : 365);
+        }
+    }
+    sqlite3_close(raw);
 }
 
 static void test_seed(void **state)
@@ -2210,6 +2378,7 @@ int main(void)
         T(test_snapshot),
         T(test_seed),
         T(test_member_paths),
+        T(test_overview_paths),
         T(test_bulk_fold),
         T(test_visits_per_day),
         T(test_rollups_as_rebuilt),

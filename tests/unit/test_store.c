@@ -3717,6 +3717,22 @@ static void test_pin_failures_recorded_and_replicated(void **state)
     w = (struct wrong_seen){ store_origin(a), 0, 0 };
     assert_int_equal(store_report_activity(b, &q, true, wrong_row, &w), 0);
     assert_int_equal(w.n, 4);                               /* at till a, the unknown name too */
+    /* The dashboard's count is the report's rows added up, in the period
+     * and in the previous one, at every till and at one. */
+    int64_t cur = -1, prev = -1;
+    assert_int_equal(store_report_wrong_pins(b, &q, &cur, &prev), 0);
+    assert_true(cur == 4 && prev == 0);
+    struct store_report_query later = { 0 }, there = q;
+    assert_int_equal(store_period_parse(b, "2024-03-06", "2024-03-07", NULL, NULL, &later.period), 0);
+    assert_true(later.period.prev_from <= T0 && T0 < later.period.from);
+    assert_int_equal(store_report_wrong_pins(b, &later, &cur, &prev), 0);
+    assert_true(cur == 0 && prev == 4);
+    there.till = store_origin(b);
+    assert_int_equal(store_report_wrong_pins(b, &there, &cur, &prev), 0);
+    assert_true(cur == 0 && prev == 0);
+    there.till = store_origin(a);
+    assert_int_equal(store_report_wrong_pins(b, &there, &cur, &prev), 0);
+    assert_true(cur == 4 && prev == 0);
     /* The wait is per till: b has Bogdan's record, not his count. */
     assert_int_equal(guard(b, f->b.id).failures, 0);
     assert_int_equal(guard(a, f->b.id).failures, 2);
