@@ -81,6 +81,18 @@ struct member {
     int seg1, seg0;             /* seg0 -1: no member yet at T1 */
 };
 
+/* A slot of the members' hash index: the id inline (its bytes, zeros
+ * after them), so a lookup compares in the slot and never touches a
+ * member but the one it finds (each a cache miss: a 100,000-member pass
+ * that looked up each row's member missed twice a row); index + 1, 0
+ * empty. */
+struct slot {
+    uint64_t a;
+    uint32_t b;
+    uint32_t i;
+};
+_Static_assert(STORE_ID_LEN == 12, "an id is a slot's a and b");
+
 struct members {
     struct member *m;
     size_t n;
@@ -90,10 +102,7 @@ struct members {
     bool stranger;              /* WANT_VISITS: rows of someone not in customers */
     struct report_counts counts;    /* WANT_VISITS: the summary's figures */
     bool front[NAT];            /* state_pass: from the rows before it, else the state less the rows after */
-    /* Open addressing on id_hash: the hash in the high half (a probe that
-     * is not the id costs no look at a member), index + 1 in the low; 0
-     * empty. */
-    uint64_t *slot;
+    struct slot *slot;          /* open addressing on key_hash */
     size_t nslot;               /* a power of two, at least twice n */
     bool till;
 };
@@ -115,48 +124,91 @@ static void moment_read(sqlite3_stmt *st, struct moment *m)
     m->tspend = sqlite3_column_int64(st, 5);
 }
 
-/* The log's rows before T2 (at the till), one per moment, in key order.
- * A long log comes in that order from its index (store_rollup_index),
- * and rows of the same moment are summed here: SQLite's GROUP BY copies
- * each row's key to compare it, which over a whole history left unfolded
- * (a shop that has just joined) cost three times the reading. */
-static int log_moments(store *s, const struct members *ms, const char *till, struct moment **out, size_t *n)
+/* The log's rows before T2 (at the till), a moment at a time, in key
+ * order. A long log comes in that order from its index
+ * (store_rollup_index), and rows of the same moment are summed here:
+ * SQLite's GROUP BY copies each row's key to compare it, which over a
+ * whole history left unfolded (a shop that has just joined) cost three
+ * times the reading. */
+struct log_reader {
+    store *s;
+    sqlite3_stmt *st;
+    int rc;                     /* of the last step: SQLITE_ROW while its row waits to be read */
+};
+
+static int log_open(store *s, const struct members *ms, const char *till, struct log_reader *r)
+{
+    r->s = s;
+    r->st = store_sql(s, "SELECT customer, wall, till, visits, spend, tspend FROM roll_log"
+                         " WHERE wall < ?1 AND (?2 = '' OR till = ?2)"
+                         " ORDER BY customer, wall, till");
+    if (!r->st)
+        return -1;
+    sqlite3_bind_int64(r->st, 1, ms->at[AT_END]);
+    bind_text(r->st, 2, till);
+    r->rc = sqlite3_step(r->st);
+    return 0;
+}
+
+/* The next moment, its rows summed: 1, 0 after the last, or -1. */
+static int log_next(struct log_reader *r, struct moment *m)
+{
+    if (r->rc != SQLITE_ROW)
+        return r->rc == SQLITE_DONE ? 0 : db_fail(r->s);
+    moment_read(r->st, m);
+    while ((r->rc = sqlite3_step(r->st)) == SQLITE_ROW && sqlite3_column_int64(r->st, 1) == m->wall) {
+        const char *c = (const char *)sqlite3_column_text(r->st, 0), *t = (const char *)sqlite3_column_text(r->st, 2);
+        if (strncmp(c ? c : "", m->customer, STORE_ID_LEN) != 0 || strncmp(t ? t : "", m->till, STORE_ORIGIN_LEN) != 0)
+            break;
+        m->visits += sqlite3_column_int64(r->st, 3);
+        m->spend += sqlite3_column_int64(r->st, 4);
+        m->tspend += sqlite3_column_int64(r->st, 5);
+    }
+    return 1;
+}
+
+/* The log's first moments, at most max of them, into an array (*out, *n:
+ * all of them when *n < max). */
+static int log_moments(store *s, struct log_reader *r, size_t max, struct moment **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend, tspend FROM roll_log"
-                                    " WHERE wall < ?1 AND (?2 = '' OR till = ?2)"
-                                    " ORDER BY customer, wall, till");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, ms->at[AT_END]);
-    bind_text(st, 2, till);
     size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (*n < max) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 256;
             struct moment *grown = realloc(*out, cap * sizeof **out);
-            if (!grown) {
-                sqlite3_reset(st);
+            if (!grown)
                 return store_fail(s, _("out of memory"));
-            }
             *out = grown;
         }
-        struct moment *m = &(*out)[*n];
-        moment_read(st, m);
-        struct moment *prev = *n ? m - 1 : NULL;
-        if (prev && prev->wall == m->wall && strcmp(prev->customer, m->customer) == 0 &&
-            strcmp(prev->till, m->till) == 0) {
-            prev->visits += m->visits;
-            prev->spend += m->spend;
-            prev->tspend += m->tspend;
-        } else {
-            (*n)++;
-        }
+        int got = log_next(r, &(*out)[*n]);
+        if (got <= 0)
+            return got;
+        ++*n;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(s);
+    return 0;
+}
+
+/* An id as a slot's key; false when it is too long to be one (no
+ * member's: their ids are read as long as STORE_ID_LEN at most). */
+static bool id_key(const char *id, struct slot *k)
+{
+    size_t n = strnlen(id, STORE_ID_LEN + 1);
+    if (n > STORE_ID_LEN)
+        return false;
+    char b[STORE_ID_LEN] = { 0 };
+    memcpy(b, id, n);
+    memcpy(&k->a, b, sizeof k->a);
+    memcpy(&k->b, b + sizeof k->a, sizeof k->b);
+    k->i = 0;
+    return true;
+}
+
+static uint64_t key_hash(const struct slot *k)
+{
+    uint64_t h = (k->a ^ k->b * 0xc2b2ae3d27d4eb4full) * 0x9e3779b97f4a7c15ull;
+    return h ^ h >> 32;
 }
 
 /* The members by the end of the period (with WANT_VISITS every
@@ -203,11 +255,13 @@ static int load_members(store *s, struct members *ms, const char *till)
     if (!ms->slot)
         return store_fail(s, _("out of memory"));
     for (size_t i = 0; i < ms->n; i++) {
-        uint32_t hash = id_hash(ms->m[i].id);
-        size_t h = hash & (ms->nslot - 1);
-        while (ms->slot[h])
+        struct slot k;
+        id_key(ms->m[i].id, &k);
+        size_t h = key_hash(&k) & (ms->nslot - 1);
+        while (ms->slot[h].i)
             h = (h + 1) & (ms->nslot - 1);
-        ms->slot[h] = (uint64_t)hash << 32 | ((uint32_t)i + 1);
+        ms->slot[h] = k;
+        ms->slot[h].i = (uint32_t)i + 1;
     }
     return 0;
 }
@@ -217,14 +271,11 @@ static int load_members(store *s, struct members *ms, const char *till)
  * the customers table does not hold. */
 static struct member *member_of(struct members *ms, const char *id)
 {
-    if (!id)
-        id = "";
-    uint32_t hash = id_hash(id);
-    for (size_t h = hash & (ms->nslot - 1); ms->slot[h]; h = (h + 1) & (ms->nslot - 1)) {
-        struct member *m = &ms->m[(uint32_t)ms->slot[h] - 1];
-        if ((uint32_t)(ms->slot[h] >> 32) == hash && strcmp(m->id, id) == 0)
-            return m;
-    }
+    struct slot k;
+    if (id_key(id ? id : "", &k))
+        for (size_t h = key_hash(&k) & (ms->nslot - 1); ms->slot[h].i; h = (h + 1) & (ms->nslot - 1))
+            if (ms->slot[h].a == k.a && ms->slot[h].b == k.b)
+                return &ms->m[ms->slot[h].i - 1];
     if (ms->want & WANT_VISITS)
         ms->stranger = true;
     return NULL;
@@ -265,13 +316,45 @@ static void add_moment(const struct members *ms, struct member *m, int64_t wall,
         m->m1 += sp;
 }
 
-/* The log's moments of customer c from lg[*k] on that come before the
- * moment (wall, till) - all of them when till is NULL - added alone. */
-static void log_before(const struct members *ms, struct member *m, const struct moment *lg, size_t nlg, size_t *k,
-                       const char *c, int64_t wall, const char *till)
+/* The log's moments in order, as a merge takes them: those of an array,
+ * then (r) the rest from the reader. head is the next, NULL after the
+ * last. */
+struct log_src {
+    const struct moment *lg;
+    size_t n, k;
+    struct log_reader *r;
+    struct moment read;
+    const struct moment *head;
+    int rc;                     /* -1: the reader failed */
+};
+
+static void src_next(struct log_src *x)
 {
-    for (; *k < nlg && strcmp(lg[*k].customer, c) == 0; ++*k) {
-        const struct moment *x = &lg[*k];
+    if (x->k < x->n) {
+        x->head = &x->lg[x->k++];
+        return;
+    }
+    int got = x->r ? log_next(x->r, &x->read) : 0;
+    if (got < 0)
+        x->rc = -1;
+    x->head = got > 0 ? &x->read : NULL;
+}
+
+static void src_open(struct log_src *x, const struct moment *lg, size_t n, struct log_reader *r)
+{
+    memset(x, 0, sizeof *x);
+    x->lg = lg;
+    x->n = n;
+    x->r = r;
+    src_next(x);
+}
+
+/* The log's moments of customer c from the head on that come before the
+ * moment (wall, till) - all of them when till is NULL - added alone. */
+static void log_before(const struct members *ms, struct member *m, struct log_src *lg, const char *c, int64_t wall,
+                       const char *till)
+{
+    for (const struct moment *x; (x = lg->head) && strcmp(x->customer, c) == 0; src_next(lg)) {
         if (till && (x->wall > wall || (x->wall == wall && strcmp(x->till, till) >= 0)))
             return;
         if (m)
@@ -279,37 +362,51 @@ static void log_before(const struct members *ms, struct member *m, const struct 
     }
 }
 
-/* Rollup rows (st: customer, moment, till, visits, spend, tspend, in that order)
- * merged with the log's moments lg (in the same order): a moment in both
- * is netted before it counts. */
-static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const struct moment *lg, size_t nlg)
+/* The log's moments of the customers before c (all those left when c is
+ * NULL): customers only in the log, each looked up once. */
+static void log_only(struct members *ms, struct log_src *lg, const char *c)
 {
-    size_t k = 0;
+    char id[STORE_ID_LEN + 1] = "";
+    struct member *m = NULL;
+    bool looked = false;
+    for (const struct moment *x; (x = lg->head) && (!c || strcmp(x->customer, c) < 0); src_next(lg)) {
+        if (!looked || strcmp(x->customer, id) != 0) {
+            memcpy(id, x->customer, sizeof id);
+            m = member_of(ms, id);
+            looked = true;
+        }
+        if (m)
+            add_moment(ms, m, x->wall, x->visits, x->spend, x->tspend);
+    }
+}
+
+/* Rollup rows (st: customer, moment, till, visits, spend, tspend, in that
+ * order) merged with the log's moments (in the same order) as both are
+ * read: a moment in both is netted before it counts. */
+static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, struct log_src *lg)
+{
     char cur[STORE_ID_LEN + 1] = "";
     struct member *m = NULL;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *c = (const char *)sqlite3_column_text(st, 0);
         if (!c || strcmp(c, cur) != 0) {
-            log_before(ms, m, lg, nlg, &k, cur, 0, NULL);     /* the rest of the last one's */
+            log_before(ms, m, lg, cur, 0, NULL);     /* the rest of the last one's */
             snprintf(cur, sizeof cur, "%s", c ? c : "");
-            for (; k < nlg && strcmp(lg[k].customer, cur) < 0; k++) {     /* customers only in the log */
-                struct member *x = member_of(ms, lg[k].customer);
-                if (x)
-                    add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend, lg[k].tspend);
-            }
+            log_only(ms, lg, cur);
             m = member_of(ms, cur);
         }
         int64_t wall = sqlite3_column_int64(st, 1), v = sqlite3_column_int64(st, 3),
                 sp = sqlite3_column_int64(st, 4), tsp = sqlite3_column_int64(st, 5);
-        if (k < nlg && strcmp(lg[k].customer, cur) == 0) {
+        const struct moment *x = lg->head;
+        if (x && strcmp(x->customer, cur) == 0) {
             const char *t = (const char *)sqlite3_column_text(st, 2);
-            log_before(ms, m, lg, nlg, &k, cur, wall, t ? t : "");
-            if (k < nlg && strcmp(lg[k].customer, cur) == 0 && lg[k].wall == wall && strcmp(lg[k].till, t ? t : "") == 0) {
-                v += lg[k].visits;
-                sp += lg[k].spend;
-                tsp += lg[k].tspend;
-                k++;
+            log_before(ms, m, lg, cur, wall, t ? t : "");
+            if ((x = lg->head) && strcmp(x->customer, cur) == 0 && x->wall == wall && strcmp(x->till, t ? t : "") == 0) {
+                v += x->visits;
+                sp += x->spend;
+                tsp += x->tspend;
+                src_next(lg);
             }
         }
         if (m)
@@ -318,18 +415,17 @@ static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, const s
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return db_fail(s);
-    log_before(ms, m, lg, nlg, &k, cur, 0, NULL);
-    for (; k < nlg; k++) {
-        struct member *x = member_of(ms, lg[k].customer);
-        if (x)
-            add_moment(ms, x, lg[k].wall, lg[k].visits, lg[k].spend, lg[k].tspend);
-    }
-    return 0;
+    log_before(ms, m, lg, cur, 0, NULL);
+    log_only(ms, lg, NULL);
+    return lg->rc;
 }
 
-/* Every member's whole history: all of roll_cust in its order (the path
- * for a log too long for the state path). */
-static int history_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
+/* Every member's whole history: all of roll_cust in its order merged with
+ * the log (its first moments in lg, the rest still to read from r: the
+ * path for a log too long for the state path, read as it is merged, never
+ * held whole). */
+static int history_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg,
+                        struct log_reader *r)
 {
     sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
                                     " WHERE +wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY customer, wall, till");
@@ -337,7 +433,9 @@ static int history_pass(store *s, struct members *ms, const char *till, const st
         return -1;
     sqlite3_bind_int64(st, 1, ms->at[AT_END]);
     bind_text(st, 2, till);
-    return merge_history(s, ms, st, lg, nlg);
+    struct log_src x;
+    src_open(&x, lg, nlg, r);
+    return merge_history(s, ms, st, &x);
 }
 
 /* --- the state path -------------------------------------------------------------
@@ -539,7 +637,9 @@ static int logged_pass(store *s, struct members *ms, const char *till, const str
         sqlite3_bind_int64(st, 1, ms->at[AT_END]);
         bind_text(st, 2, till);
         bind_text(st, 3, m->id);
-        if (merge_history(s, ms, st, lg + a, b - a) != 0)
+        struct log_src x;
+        src_open(&x, lg + a, b - a, NULL);
+        if (merge_history(s, ms, st, &x) != 0)
             return -1;
     }
     return 0;
@@ -723,13 +823,21 @@ static int members_pass(store *s, const struct store_report_query *q, int want, 
         ms->use[AT_PREV] = ms->use[AT_PREV2] = true;
     }
     ms->till = till[0] != '\0';
-    struct moment *lg;
-    size_t nlg;
-    if (load_members(s, ms, till) != 0 || log_moments(s, ms, till, &lg, &nlg) != 0)
+    if (load_members(s, ms, till) != 0)
         return -1;
     /* A long log (a shop just seeded, imported or caught up, before
-     * rollup.c folded it) would make a seek per member: one pass instead. */
-    int rc = nlg > ms->n / 8 + 64 ? history_pass(s, ms, till, lg, nlg) : state_pass(s, ms, till, lg, nlg);
+     * rollup.c folded it) would make a seek per member: one pass instead,
+     * reading the log as it goes. */
+    struct log_reader r;
+    struct moment *lg = NULL;
+    size_t nlg, most = ms->n / 8 + 64;
+    int rc = log_open(s, ms, till, &r);
+    if (rc == 0)
+        rc = log_moments(s, &r, most + 1, &lg, &nlg);
+    if (rc == 0)
+        rc = nlg > most ? history_pass(s, ms, till, lg, nlg, &r) : state_pass(s, ms, till, lg, nlg);
+    if (r.st)
+        sqlite3_reset(r.st);
     free(lg);
     if (rc != 0)
         return -1;
