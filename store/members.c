@@ -58,18 +58,11 @@ enum { AT_END, AT_START, AT_PREV, AT_PREV2, AT_YEAR, AT_PREV_YEAR, AT_TIER_END, 
  * figures (vp, vq, vr of every customer, member or not). */
 enum { WANT_SEGMENTS = 1, WANT_TIERS = 2, WANT_VISITS = 4 };
 
-/* A row read (read_rows) touches the id, rlast and the sums of a few
- * moments next to each other in at[] (the back ones are the first four,
- * the front ones the last): kept together, a 100,000-member pass misses
- * the cache two or three times a row, not five or six. */
+/* A member's figures. The state path's sums are apart (struct state):
+ * the history path has no use for them, and every byte here is 100,000
+ * bytes to allocate, each page of them a page fault. */
 struct member {
     char id[STORE_ID_LEN + 1];
-    /* The state path (state_pass): the latest visit read before T2 and
-     * T1, what the rows read add up to for each moment of at[] (visits,
-     * spend, the tier rule's spend), and roll_member's sums. */
-    int64_t rlast[2];
-    struct { int64_t v, s, t; } r[NAT];
-    int64_t sv, ss, st, sfirst, slast;
     int64_t joined;             /* at enrolment, or at an earlier first purchase */
     int64_t n1, f1, l1, n0, l0, vp, vq, sp, sq, m1, m0;
     int64_t r1, h1, r0, h0;     /* rank by m1 (m0) and how many spent anything */
@@ -77,8 +70,22 @@ struct member {
     int64_t vr;                 /* visits in the period before the previous one */
     bool member;                /* else a customer loaded for the summary alone */
     bool enrolled;              /* enrolled (at the till asked for): in the summary's members */
-    bool logged;                /* has rows in the log: the history path */
     int seg1, seg0;             /* seg0 -1: no member yet at T1 */
+};
+
+/* The state path (state_pass): has the member rows in the log (the
+ * history path then), the latest visit read before T2 and T1, what the
+ * rows read add up to for each moment of at[] (visits, spend, the tier
+ * rule's spend), and roll_member's sums. A row read (read_rows) touches
+ * logged, rlast and the sums of a few moments next to each other in at[]
+ * (the back ones are the first four, the front ones the last): kept
+ * together, a 100,000-member pass misses the cache two or three times a
+ * row, not five or six. */
+struct state {
+    bool logged;
+    int64_t rlast[2];
+    struct { int64_t v, s, t; } r[NAT];
+    int64_t sv, ss, st, sfirst, slast;
 };
 
 /* A slot of the members' hash index: the id inline (its bytes, zeros
@@ -103,6 +110,7 @@ struct members {
     struct report_counts counts;    /* WANT_VISITS: the summary's figures */
     bool front[NAT];            /* state_pass: from the rows before it, else the state less the rows after */
     struct slot *slot;          /* open addressing on key_hash */
+    struct state *state;        /* state_pass: state[i] is m[i]'s */
     size_t nslot;               /* a power of two, at least twice n */
     bool till;
 };
@@ -244,7 +252,7 @@ static int load_members(store *s, struct members *ms, const char *till)
         m->joined = sqlite3_column_int64(st, 1);
         m->member = sqlite3_column_int(st, 2) != 0;
         m->enrolled = sqlite3_column_int(st, 3) != 0;
-        m->f1 = m->l1 = m->l0 = m->sfirst = m->slast = m->rlast[0] = m->rlast[1] = NONE;
+        m->f1 = m->l1 = m->l0 = NONE;
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -266,19 +274,69 @@ static int load_members(store *s, struct members *ms, const char *till)
     return 0;
 }
 
-/* The member of that id, or NULL for a customer who is none (yet); with
- * every customer loaded (WANT_VISITS), NULL is a stranger: rows of an id
- * the customers table does not hold. */
-static struct member *member_of(struct members *ms, const char *id)
+/* Where a lookup of that id starts (SIZE_MAX: no member's id), its key
+ * in k. */
+static size_t slot_of(const struct members *ms, const char *id, struct slot *k)
 {
-    struct slot k;
-    if (id_key(id ? id : "", &k))
-        for (size_t h = key_hash(&k) & (ms->nslot - 1); ms->slot[h].i; h = (h + 1) & (ms->nslot - 1))
-            if (ms->slot[h].a == k.a && ms->slot[h].b == k.b)
-                return &ms->m[ms->slot[h].i - 1];
+    return id_key(id ? id : "", k) ? key_hash(k) & (ms->nslot - 1) : SIZE_MAX;
+}
+
+/* The member of that key, the lookup starting at h (slot_of), or NULL for
+ * a customer who is none (yet); with every customer loaded (WANT_VISITS),
+ * NULL is a stranger: rows of an id the customers table does not hold. */
+static struct member *member_at(struct members *ms, const struct slot *k, size_t h)
+{
+    for (; h != SIZE_MAX && ms->slot[h].i; h = (h + 1) & (ms->nslot - 1))
+        if (ms->slot[h].a == k->a && ms->slot[h].b == k->b)
+            return &ms->m[ms->slot[h].i - 1];
     if (ms->want & WANT_VISITS)
         ms->stranger = true;
     return NULL;
+}
+
+static struct state *state_of(const struct members *ms, const struct member *m)
+{
+    return &ms->state[m - ms->m];
+}
+
+static struct member *member_of(struct members *ms, const char *id)
+{
+    struct slot k;
+    size_t h = slot_of(ms, id, &k);
+    return member_at(ms, &k, h);
+}
+
+/* The rows of a table of members' rows (st: the customer, then up to five
+ * integer columns) a batch at a time, each row's member looked up: all
+ * the rows' slots fetched while the batch is read (__builtin_prefetch), so
+ * their cache misses (the rows come in no member order) overlap instead of
+ * following each other. The caller fetches the members alike. Returns how
+ * many rows it read, 0 after the last (*rc: SQLITE_ROW before the first
+ * call, then the last step's). */
+#define AHEAD 64
+struct ahead {
+    struct member *m;
+    int64_t c[5];               /* columns 1 to 5 */
+    bool null3;                 /* column 3 is NULL */
+    struct slot k;
+    size_t h;
+};
+
+static int rows_ahead(struct members *ms, sqlite3_stmt *st, int ncol, struct ahead *b, int *rc)
+{
+    int n = 0;
+    for (; n < AHEAD && *rc == SQLITE_ROW && (*rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+        struct ahead *x = &b[n];
+        x->h = slot_of(ms, (const char *)sqlite3_column_text(st, 0), &x->k);
+        if (x->h != SIZE_MAX)
+            __builtin_prefetch(&ms->slot[x->h]);
+        for (int i = 1; i < ncol; i++)
+            x->c[i - 1] = sqlite3_column_int64(st, i);
+        x->null3 = ncol > 3 && sqlite3_column_type(st, 3) == SQLITE_NULL;
+    }
+    for (int i = 0; i < n; i++)
+        b[i].m = member_at(ms, &b[i].k, b[i].h);
+    return n;
 }
 
 /* A moment's netted visits and spend, and the tier rule's spend, counted
@@ -502,20 +560,26 @@ static int read_state(store *s, struct members *ms, const char *till)
     if (!st)
         return -1;
     bind_text(st, 1, till);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct member *m = member_of(ms, (const char *)sqlite3_column_text(st, 0));
-        if (!m)
-            continue;
-        m->sv += sqlite3_column_int64(st, 1);
-        m->ss += sqlite3_column_int64(st, 2);
-        m->st += sqlite3_column_int64(st, 5);
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-            int64_t first = sqlite3_column_int64(st, 3), last = sqlite3_column_int64(st, 4);
-            if (m->sfirst == NONE || first < m->sfirst)
-                m->sfirst = first;
-            if (last > m->slast)
-                m->slast = last;
+    struct ahead b[AHEAD];
+    int rc = SQLITE_ROW, n;
+    while ((n = rows_ahead(ms, st, 6, b, &rc)) > 0) {
+        for (int i = 0; i < n; i++)
+            if (b[i].m)
+                __builtin_prefetch(&state_of(ms, b[i].m)->sv, 1);
+        for (int i = 0; i < n; i++) {
+            if (!b[i].m)
+                continue;
+            struct state *m = state_of(ms, b[i].m);
+            const int64_t *c = b[i].c;     /* visits, spend, first, last, tspend */
+            m->sv += c[0];
+            m->ss += c[1];
+            m->st += c[4];
+            if (!b[i].null3) {
+                if (m->sfirst == NONE || c[2] < m->sfirst)
+                    m->sfirst = c[2];
+                if (c[3] > m->slast)
+                    m->slast = c[3];
+            }
         }
     }
     sqlite3_reset(st);
@@ -537,22 +601,37 @@ static int read_rows(store *s, struct members *ms, const char *till, bool front,
         return -1;
     sqlite3_bind_int64(st, 1, bound);
     bind_text(st, 2, till);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct member *m = member_of(ms, (const char *)sqlite3_column_text(st, 0));
-        if (!m || m->logged)
-            continue;
-        int64_t wall = sqlite3_column_int64(st, 1), v = sqlite3_column_int64(st, 2),
-                sp = sqlite3_column_int64(st, 3), tsp = sqlite3_column_int64(st, 4);
-        for (int i = 0; i < NAT; i++)
-            if (ms->use[i] && ms->front[i] == front && (front ? wall < ms->at[i] : wall >= ms->at[i])) {
-                m->r[i].v += v;
-                m->r[i].s += sp;
-                m->r[i].t += tsp;
+    int side[NAT], nside = 0;       /* the moments on this side */
+    for (int i = 0; i < NAT; i++)
+        if (ms->use[i] && ms->front[i] == front)
+            side[nside++] = i;
+    struct ahead b[AHEAD];
+    int rc = SQLITE_ROW, n;
+    while ((n = rows_ahead(ms, st, 5, b, &rc)) > 0) {
+        for (int j = 0; j < n; j++)
+            if (b[j].m) {
+                struct state *x = state_of(ms, b[j].m);
+                __builtin_prefetch(x, 1);
+                for (int i = 0; i < nside; i++)
+                    __builtin_prefetch(&x->r[side[i]], 1);
             }
-        for (int k = 0; k < 2; k++)     /* AT_END, AT_START */
-            if (ms->front[k] == front && v > 0 && wall < ms->at[k] && wall > m->rlast[k])
-                m->rlast[k] = wall;
+        for (int j = 0; j < n; j++) {
+            struct state *m = b[j].m ? state_of(ms, b[j].m) : NULL;
+            if (!m || m->logged)
+                continue;
+            int64_t wall = b[j].c[0], v = b[j].c[1], sp = b[j].c[2], tsp = b[j].c[3];
+            for (int k = 0; k < nside; k++) {
+                int i = side[k];
+                if (front ? wall < ms->at[i] : wall >= ms->at[i]) {
+                    m->r[i].v += v;
+                    m->r[i].s += sp;
+                    m->r[i].t += tsp;
+                }
+            }
+            for (int k = 0; k < 2; k++)     /* AT_END, AT_START */
+                if (ms->front[k] == front && v > 0 && wall < ms->at[k] && wall > m->rlast[k])
+                    m->rlast[k] = wall;
+        }
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : db_fail(s);
@@ -578,10 +657,11 @@ static int last_visit_before(store *s, const struct member *m, const char *till,
 static int state_last(store *s, const struct members *ms, const struct member *m, const char *till, int k,
                       int64_t back, int64_t *out)
 {
-    if (m->slast == NONE || m->slast < ms->at[k])
-        *out = m->slast;
-    else if (m->rlast[k] != NONE || ms->front[k])
-        *out = m->rlast[k];
+    const struct state *x = state_of(ms, m);
+    if (x->slast == NONE || x->slast < ms->at[k])
+        *out = x->slast;
+    else if (x->rlast[k] != NONE || ms->front[k])
+        *out = x->rlast[k];
     else
         return last_visit_before(s, m, till, back, out);
     return 0;
@@ -589,11 +669,12 @@ static int state_last(store *s, const struct members *ms, const struct member *m
 
 static int state_figures(store *s, const struct members *ms, struct member *m, const char *till, int64_t back)
 {
+    const struct state *x = state_of(ms, m);
     int64_t v[NAT], sp[NAT], tsp[NAT];
     for (int i = 0; i < NAT; i++) {
-        v[i] = ms->front[i] ? m->r[i].v : m->sv - m->r[i].v;
-        sp[i] = ms->front[i] ? m->r[i].s : m->ss - m->r[i].s;
-        tsp[i] = ms->front[i] ? m->r[i].t : m->st - m->r[i].t;
+        v[i] = ms->front[i] ? x->r[i].v : x->sv - x->r[i].v;
+        sp[i] = ms->front[i] ? x->r[i].s : x->ss - x->r[i].s;
+        tsp[i] = ms->front[i] ? x->r[i].t : x->st - x->r[i].t;
     }
     if (ms->want & WANT_TIERS) {
         m->w1 = tsp[AT_END] - tsp[AT_TIER_END];
@@ -614,7 +695,7 @@ static int state_figures(store *s, const struct members *ms, struct member *m, c
     m->sq = sp[AT_START] - sp[AT_PREV];
     m->m1 = sp[AT_END] - sp[AT_YEAR];
     m->m0 = sp[AT_START] - sp[AT_PREV_YEAR];
-    m->f1 = m->sfirst != NONE && m->sfirst < ms->at[AT_END] ? m->sfirst : NONE;
+    m->f1 = x->sfirst != NONE && x->sfirst < ms->at[AT_END] ? x->sfirst : NONE;
     if (state_last(s, ms, m, till, AT_END, back, &m->l1) != 0)
         return -1;
     return state_last(s, ms, m, till, AT_START, back, &m->l0);
@@ -647,10 +728,18 @@ static int logged_pass(store *s, struct members *ms, const char *till, const str
 
 static int state_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg)
 {
+    ms->state = malloc((ms->n ? ms->n : 1) * sizeof *ms->state);
+    if (!ms->state)
+        return store_fail(s, _("out of memory"));
+    for (size_t i = 0; i < ms->n; i++) {
+        struct state *x = &ms->state[i];
+        memset(x, 0, sizeof *x);
+        x->sfirst = x->slast = x->rlast[0] = x->rlast[1] = NONE;
+    }
     for (size_t k = 0; k < nlg; k++) {
         struct member *m = member_of(ms, lg[k].customer);
         if (m)
-            m->logged = true;
+            state_of(ms, m)->logged = true;
     }
     int64_t front = INT64_MIN, back = INT64_MAX;
     if (choose_bounds(s, ms, &front, &back) != 0 || read_state(s, ms, till) != 0 ||
@@ -658,7 +747,7 @@ static int state_pass(store *s, struct members *ms, const char *till, const stru
         (back != INT64_MAX && read_rows(s, ms, till, false, back) != 0))
         return -1;
     for (size_t i = 0; i < ms->n; i++)
-        if (!ms->m[i].logged && state_figures(s, ms, &ms->m[i], till, back) != 0)
+        if (!ms->state[i].logged && state_figures(s, ms, &ms->m[i], till, back) != 0)
             return -1;
     return logged_pass(s, ms, till, lg, nlg);
 }
@@ -758,8 +847,10 @@ static void members_free(struct members *ms)
 {
     free(ms->m);
     free(ms->slot);
+    free(ms->state);
     ms->m = NULL;
     ms->slot = NULL;
+    ms->state = NULL;
 }
 
 /* The summary's figures of every customer (report.c summary_counts
@@ -839,6 +930,8 @@ static int members_pass(store *s, const struct store_report_query *q, int want, 
     if (r.st)
         sqlite3_reset(r.st);
     free(lg);
+    free(ms->state);            /* indexed as ms->m, which is packed below */
+    ms->state = NULL;
     if (rc != 0)
         return -1;
     if (want & WANT_VISITS)
