@@ -10,10 +10,12 @@
  * history that took 1.7 s for the segments and 2.5 s for the customers,
  * most of it in materializing and sorting 100,000 rows several times.
  *
- * Here it is one pass in C. The members (customers, in id order), the
- * rollup rows (roll_cust, in its key order: customer, moment, till) and
- * the rows of roll_log not yet folded (grouped and sorted the same way;
- * rollup.c keeps them few) are merged like three sorted files, so a
+ * Here it is one pass in C. The rollup rows (roll_cust, in its key order:
+ * customer, moment, till) and the rows of roll_log not yet folded
+ * (grouped and sorted the same way; rollup.c keeps them few, but a shop
+ * that has just joined has its whole history there, so it is read as it
+ * is merged, never held whole) are merged like two sorted files, each
+ * customer's member found once through a hash of their ids, so a
  * moment's visits are netted across both tables before a visit is taken as
  * someone's first or last (a visit refunded in full is none). Ranks are a
  * sort of one column. The same rules as the SQL it replaces, and as the
