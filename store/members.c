@@ -236,43 +236,58 @@ static int load_members(store *s, struct members *ms, const char *till)
     sqlite3_bind_int64(st, 1, ms->at[AT_END]);
     if (ms->want & WANT_VISITS)
         bind_text(st, 2, till);
+    /* Each one's key taken as it is read: read again from the members
+     * after the last, each would be a cache miss. */
+    struct slot *keys = NULL;
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (ms->n == cap) {
             cap = cap ? cap * 2 : 1024;
             struct member *grown = realloc(ms->m, cap * sizeof *ms->m);
-            if (!grown) {
+            struct slot *more = grown ? realloc(keys, cap * sizeof *keys) : NULL;
+            if (grown)
+                ms->m = grown;
+            if (!more) {
+                free(keys);
                 sqlite3_reset(st);
                 return store_fail(s, _("out of memory"));
             }
-            ms->m = grown;
+            keys = more;
         }
-        struct member *m = &ms->m[ms->n++];
+        struct member *m = &ms->m[ms->n];
         memset(m, 0, sizeof *m);
         copy_col(st, 0, m->id, sizeof m->id);
+        id_key(m->id, &keys[ms->n]);
+        keys[ms->n].i = (uint32_t)ms->n + 1;
+        ms->n++;
         m->joined = sqlite3_column_int64(st, 1);
         m->member = sqlite3_column_int(st, 2) != 0;
         m->enrolled = sqlite3_column_int(st, 3) != 0;
         m->f1 = m->l1 = m->l0 = NONE;
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
+        free(keys);
         return db_fail(s);
+    }
     for (ms->nslot = 64; ms->nslot < 2 * ms->n; ms->nslot *= 2)
         ;
     ms->slot = calloc(ms->nslot, sizeof *ms->slot);
-    if (!ms->slot)
+    if (!ms->slot) {
+        free(keys);
         return store_fail(s, _("out of memory"));
+    }
+    /* The slots in no order: each fetched a few members ahead. */
     for (size_t i = 0; i < ms->n; i++) {
-        struct slot k;
-        id_key(ms->m[i].id, &k);
-        size_t h = key_hash(&k) & (ms->nslot - 1);
+        if (i + 8 < ms->n)
+            __builtin_prefetch(&ms->slot[key_hash(&keys[i + 8]) & (ms->nslot - 1)], 1);
+        size_t h = key_hash(&keys[i]) & (ms->nslot - 1);
         while (ms->slot[h].i)
             h = (h + 1) & (ms->nslot - 1);
-        ms->slot[h] = k;
-        ms->slot[h].i = (uint32_t)i + 1;
+        ms->slot[h] = keys[i];
     }
+    free(keys);
     return 0;
 }
 
@@ -754,10 +769,39 @@ static int state_pass(store *s, struct members *ms, const char *till, const stru
     return logged_pass(s, ms, till, lg, nlg);
 }
 
-static int cmp_desc(const void *a, const void *b)
+/* Sorts n values ascending (descending: reversed after), a byte at a
+ * time from the lowest, the sign bit flipped so that the negative come
+ * first, a byte every value shares skipped (a radix sort: qsort's call
+ * per comparison took a tenth of the customer ranking over 100,000
+ * members); tmp has room for n more. */
+static void sort_values(int64_t *v, int64_t *tmp, size_t n, bool descending)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? 1 : x > y ? -1 : 0;
+    const uint64_t sign = (uint64_t)1 << 63;
+    int64_t *a = v, *b = tmp;
+    for (int shift = 0; n > 0 && shift < 64; shift += 8) {
+        size_t at[256] = { 0 };
+        for (size_t i = 0; i < n; i++)
+            at[((uint64_t)a[i] ^ sign) >> shift & 255]++;
+        if (at[((uint64_t)a[0] ^ sign) >> shift & 255] == n)
+            continue;
+        for (size_t k = 0, pos = 0; k < 256; k++) {
+            size_t c = at[k];
+            at[k] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[at[((uint64_t)a[i] ^ sign) >> shift & 255]++] = a[i];
+        int64_t *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != v)
+        memcpy(v, a, n * sizeof *v);
+    for (size_t i = 0; descending && i < n / 2; i++) {
+        int64_t t = v[i];
+        v[i] = v[n - 1 - i];
+        v[n - 1 - i] = t;
+    }
 }
 
 /* 1 + how many of the sorted (descending) values are above v. */
@@ -783,10 +827,12 @@ static int64_t key0(const struct members *ms, const struct member *m)
 
 static int rank_members(store *s, struct members *ms)
 {
-    int64_t *v1 = malloc((ms->n ? ms->n : 1) * sizeof *v1), *v0 = malloc((ms->n ? ms->n : 1) * sizeof *v0);
-    if (!v1 || !v0) {
+    size_t cap = ms->n ? ms->n : 1;
+    int64_t *v1 = malloc(cap * sizeof *v1), *v0 = malloc(cap * sizeof *v0), *tmp = malloc(cap * sizeof *tmp);
+    if (!v1 || !v0 || !tmp) {
         free(v1);
         free(v0);
+        free(tmp);
         return store_fail(s, _("out of memory"));
     }
     size_t n = ms->n;
@@ -798,8 +844,8 @@ static int rank_members(store *s, struct members *ms)
         h1 += m->m1 > 0;
         h0 += m->m0 > 0 && m->joined < ms->at[AT_START] && (!ms->till || m->n0 > 0);
     }
-    qsort(v1, n, sizeof *v1, cmp_desc);
-    qsort(v0, n, sizeof *v0, cmp_desc);
+    sort_values(v1, tmp, n, true);
+    sort_values(v0, tmp, n, true);
     for (size_t i = 0; i < ms->n; i++) {
         struct member *m = &ms->m[i];
         m->r1 = rank_of(v1, n, m->m1);
@@ -809,6 +855,7 @@ static int rank_members(store *s, struct members *ms)
     }
     free(v1);
     free(v0);
+    free(tmp);
     return 0;
 }
 
@@ -1225,11 +1272,6 @@ struct rfm {
     size_t n;
 };
 
-static int cmp_asc(const void *a, const void *b)
-{
-    return -cmp_desc(a, b);
-}
-
 /* How many of the sorted (ascending) values are at most v. */
 static int64_t at_most(const int64_t *sorted, size_t n, int64_t v)
 {
@@ -1287,8 +1329,9 @@ static int customers_tx(store *s, const struct store_report_query *q, enum store
     size_t cap = ms.n ? ms.n : 1;
     size_t *order = malloc(cap * sizeof *order);
     struct rfm x = { malloc(cap * sizeof *x.l), malloc(cap * sizeof *x.v), malloc(cap * sizeof *x.s), 0 };
+    int64_t *tmp = malloc(cap * sizeof *tmp);
     int rc = 0;
-    if (!order || !x.l || !x.v || !x.s)
+    if (!order || !x.l || !x.v || !x.s || !tmp)
         rc = store_fail(s, _("out of memory"));
     for (size_t i = 0; rc == 0 && i < ms.n; i++)
         if (ms.m[i].vp > 0) {
@@ -1299,15 +1342,16 @@ static int customers_tx(store *s, const struct store_report_query *q, enum store
             x.n++;
         }
     if (rc == 0) {
-        qsort(x.l, x.n, sizeof *x.l, cmp_asc);
-        qsort(x.v, x.n, sizeof *x.v, cmp_asc);
-        qsort(x.s, x.n, sizeof *x.s, cmp_asc);
+        sort_values(x.l, tmp, x.n, false);
+        sort_values(x.v, tmp, x.n, false);
+        sort_values(x.s, tmp, x.n, false);
         sort_ms = &ms;
         sort_by = by;
         qsort(order, x.n, sizeof *order, customer_order);
         rc = list_members(s, &ms, order, x.n, limit, true, rfm_score, &x, fn, arg);
     }
     free(order);
+    free(tmp);
     free(x.l);
     free(x.v);
     free(x.s);
