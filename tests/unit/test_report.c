@@ -1543,7 +1543,8 @@ static store *seeded_history(struct fx *f, const char *file, struct store_staff 
  * periods that end now and in the past, short and over a year, for the
  * shop and for one till; also with a few members still in the log, and
  * with a log of each moment in several rows, sorted or read through the
- * index a long log gets (store_rollup_index; every report the same). */
+ * index a long log gets (store_rollup_index; every report the same), and
+ * with half of that log folded (the history path merging both tables). */
 static void test_member_paths(void **state)
 {
     struct fx *f = *state;
@@ -1560,22 +1561,24 @@ static void test_member_paths(void **state)
                                   NULL, NULL, NULL), SQLITE_OK);
     int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
     assert_true(logged > 1000);                 /* the history path */
-    static struct member_text history[2], state_only[2], few_logged[2], split[2], indexed[2];
+    static struct member_text history[2], state_only[2], few_logged[2], split[2], indexed[2], half[2], half_sorted[2];
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &history[k]);
     assert_true(history[0].len > 20000);
     assert_non_null(strstr(history[0].buf, "seg2 "));      /* someone at risk */
     /* A log long enough to be indexed (store_rollup_index): each moment in
-     * several rows, a unit of its spend moved into each of the others. */
+     * several rows, a visit and a unit of its spend moved into each of the
+     * others (a moment whose visit was refunded is in rows of a visit and
+     * rows of less than none: summed, still none). */
     struct snapshot_all before, after;
     all_reports(s, &before);
     int64_t parts = 50000 / logged + 2, last = scalar(raw, "SELECT max(n) FROM roll_log");
     char sql[600];
     snprintf(sql, sizeof sql, "WITH RECURSIVE i(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM i WHERE k < %lld)"
              " INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
-             "  SELECT customer, wall, till, 0, 1, 1 FROM roll_log, i;"
-             " UPDATE roll_log SET spend = spend - %lld, tspend = tspend - %lld WHERE n <= %lld",
-             (long long)parts - 1, (long long)parts - 1, (long long)parts - 1, (long long)last);
+             "  SELECT customer, wall, till, 1, 1, 1 FROM roll_log, i;"
+             " UPDATE roll_log SET visits = visits - %lld, spend = spend - %lld, tspend = tspend - %lld WHERE n <= %lld",
+             (long long)parts - 1, (long long)parts - 1, (long long)parts - 1, (long long)parts - 1, (long long)last);
     assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
     int64_t rows = scalar(raw, "SELECT count(*) FROM roll_log");
     assert_int_equal(rows, logged * parts);
@@ -1588,8 +1591,24 @@ static void test_member_paths(void **state)
         member_reports(s, k ? till : NULL, &indexed[k]);
     all_reports(s, &after);
     same_reports(&before, &after);
+    /* Half folded, the log still long: the history path merges roll_cust
+     * with the log as it reads both, many moments in both (the visit
+     * folded, a unit of spend still in the log), the log through its
+     * index and then sorted. */
+    int64_t folded = rows / 2;
+    assert_int_equal(store_rollup_fold(s, (int)folded), folded);
+    assert_true(scalar(raw, "SELECT count(*) FROM roll_cust c WHERE EXISTS (SELECT 1 FROM roll_log l"
+                            " WHERE l.customer = c.customer AND l.wall = c.wall AND l.till = c.till)") > 1000);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'"), 1);
+    for (int k = 0; k < 2; k++)
+        member_reports(s, k ? till : NULL, &half[k]);
+    assert_int_equal(sqlite3_exec(raw, "DROP INDEX roll_log_member", NULL, NULL, NULL), SQLITE_OK);
+    for (int k = 0; k < 2; k++)
+        member_reports(s, k ? till : NULL, &half_sorted[k]);
+    assert_int_equal(sqlite3_exec(raw, "CREATE INDEX roll_log_member ON roll_log(customer, wall, till, visits, spend, tspend)",
+                                  NULL, NULL, NULL), SQLITE_OK);
     /* Folded until a few rows are left: the index goes with the long log. */
-    assert_int_equal(store_rollup_fold(s, (int)(rows - 30)), rows - 30);  /* the state path, a few by history */
+    assert_int_equal(store_rollup_fold(s, (int)(rows - folded - 30)), rows - folded - 30);  /* the state path, a few by history */
     assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 30);
     assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'"), 0);
     for (int k = 0; k < 2; k++)
@@ -1601,11 +1620,15 @@ static void test_member_paths(void **state)
     for (int k = 0; k < 2; k++) {
         assert_string_equal(history[k].buf, split[k].buf);
         assert_string_equal(history[k].buf, indexed[k].buf);
+        assert_string_equal(history[k].buf, half[k].buf);
+        assert_string_equal(history[k].buf, half_sorted[k].buf);
         assert_string_equal(history[k].buf, few_logged[k].buf);
         assert_string_equal(history[k].buf, state_only[k].buf);
         free(history[k].buf);
         free(split[k].buf);
         free(indexed[k].buf);
+        free(half[k].buf);
+        free(half_sorted[k].buf);
         free(few_logged[k].buf);
         free(state_only[k].buf);
     }
