@@ -439,6 +439,9 @@ struct report_counts {
 int report_summary_tx(store *s, const struct store_report_query *q, const struct report_counts *counts,
                       struct store_summary *cur, struct store_summary *prev);
 int64_t report_div_round(int64_t num, int64_t den);
+/* 1 if less history follows the moment than precedes it (by time), 0 if
+ * not, -1 on error: a figure as it stood then is summed from that side. */
+int report_later_is_shorter(store *s, int64_t when);
 /* When a member joined: at enrolment, or at their first purchase when
  * that came first (history brought in by 'tally import transactions' is
  * dated before the import enrolled them). c: the customers table's alias
