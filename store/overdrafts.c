@@ -533,7 +533,7 @@ static int overdrafts_tx(store *s, const struct store_report_query *q, struct st
     struct store_overdraft_row *r = out == 0 ? malloc(sizeof *r) : NULL;
     if (out == 0 && !r)
         out = store_fail(s, _("out of memory"));
-    if (out == 0)
+    if (out == 0 && p.nneg > 1)
         qsort(p.neg, p.nneg, sizeof *p.neg, by_points_id);
     for (size_t i = 0; out == 0 && i < p.nneg; i++)
         out = overdrawn_rows(s, per->to, &p.neg[i], r, fn, arg);

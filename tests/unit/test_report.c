@@ -1308,7 +1308,7 @@ static void test_overdrafts_either_side(void **state)
     struct fx *f = *state;
     char id[OD_MEMBERS][STORE_ID_LEN + 1];
     for (int m = 0; m < OD_MEMBERS; m++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "M%d", m);
         at(f->s, 2025, 1, 2, 9);
         enrol(f, f->s, name, NULL, 1, id[m]);
