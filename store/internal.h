@@ -413,6 +413,9 @@ int event_referred(store *s, const char *origin, int64_t seq);
 /* Sums the oldest `limit` rows of roll_log (all if limit <= 0) into
  * roll_cust, inside the caller's write transaction; returns how many. */
 int rollup_fold(store *s, int limit);
+/* 1 if the log has its index in member order (roll_log_member: made while
+ * it is long, store_rollup_index), 0 if not, -1 on error. */
+int rollup_log_indexed(store *s);
 /* roll_cust by moment (schema 10), made again after a bulk fold. */
 #define ROLL_CUST_WALL "CREATE INDEX roll_cust_wall ON roll_cust(wall, visits, spend, tspend)"
 

@@ -1689,6 +1689,31 @@ static store *seeded_history(struct fx *f, const char *file, struct store_staff 
     return s;
 }
 
+/* A campaign for every member over six weeks of a seeded history, its
+ * result read later from the rows in its window (roll_cust, the log). */
+static void past_campaign(store *s, const char *manager, char id[STORE_ID_LEN + 1])
+{
+    int64_t now = store_now(s);
+    store_set_clock(s, utc_ms(2026, 1, 5, 9, 0));
+    struct store_campaign_spec spec = { .name = "Past", .segment = "all", .narms = 1, .holdout = 3000,
+                                        .expires = utc_ms(2026, 2, 15, 0, 0) };
+    snprintf(spec.arm[0].name, sizeof spec.arm[0].name, "A");
+    OK(s, store_offer_parse(s, "coupon:1.00", &spec.arm[0].offer));
+    struct store_campaign c;
+    OK(s, store_campaign_create(s, manager, &spec, &c));
+    snprintf(id, STORE_ID_LEN + 1, "%s", c.id);
+    store_set_clock(s, now);
+}
+
+static void campaign_result(store *s, const char *id, struct store_campaign_result *out)
+{
+    int64_t now = store_now(s);
+    store_set_clock(s, utc_ms(2026, 4, 1, 0, 0));   /* after its end */
+    OK(s, store_report_campaign(s, id, out));
+    store_set_clock(s, now);
+    assert_true(out->arm[0].visits > 0 && out->arm[1].visits > 0);
+}
+
 /* The member reports read each member's state and the rows of a window
  * (members.c's state path) when the log is short, and every member's
  * whole history otherwise: both give the same rows, field by field, for
@@ -1704,6 +1729,8 @@ static void test_member_paths(void **state)
     store *s = f->b = seeded_history(f, "paths.db", &m, &raw);
     char till[STORE_ORIGIN_LEN + 1];
     snprintf(till, sizeof till, "%s", store_origin(s));
+    char camp[STORE_ID_LEN + 1];
+    past_campaign(s, m.id, camp);
     /* The seed folds what it wrote; as a shop that never folded: */
     assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 0);
     assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
@@ -1715,6 +1742,9 @@ static void test_member_paths(void **state)
     static struct member_text history[2], state_only[2], few_logged[2], split[2], indexed[2];
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &history[k]);
+    /* and the campaign's result, read from the log whole or through its index */
+    static struct store_campaign_result camp_history, camp_indexed, camp_folded;
+    campaign_result(s, camp, &camp_history);
     assert_true(history[0].len > 20000);
     assert_non_null(strstr(history[0].buf, "seg2 "));      /* someone at risk */
     /* A log long enough to be indexed (store_rollup_index): each moment in
@@ -1738,6 +1768,7 @@ static void test_member_paths(void **state)
     assert_int_equal(store_rollup_index(s), 0);
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &indexed[k]);
+    campaign_result(s, camp, &camp_indexed);
     all_reports(s, &after);
     same_reports(&before, &after);
     /* Folded until a few rows are left: the index goes with the long log. */
@@ -1749,6 +1780,9 @@ static void test_member_paths(void **state)
     assert_true(store_rollup_fold(s, 0) == 30);
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &state_only[k]);
+    campaign_result(s, camp, &camp_folded);
+    assert_memory_equal(&camp_history, &camp_indexed, sizeof camp_history);
+    assert_memory_equal(&camp_history, &camp_folded, sizeof camp_history);
     sqlite3_close(raw);
     for (int k = 0; k < 2; k++) {
         assert_string_equal(history[k].buf, split[k].buf);
