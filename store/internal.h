@@ -445,6 +445,9 @@ int64_t report_div_round(int64_t num, int64_t den);
 /* 1 if less history follows the moment than precedes it (by time), 0 if
  * not, -1 on error: a figure as it stood then is summed from that side. */
 int report_later_is_shorter(store *s, int64_t when);
+/* The end of a loop over a statement's rows: resets it; out (what the
+ * loop's callback said) or, when the step failed, db_fail. */
+int report_rows_done(store *s, sqlite3_stmt *st, int rc, int out);
 /* When a member joined: at enrolment, or at their first purchase when
  * that came first (history brought in by 'tally import transactions' is
  * dated before the import enrolled them). c: the customers table's alias

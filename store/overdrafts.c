@@ -156,10 +156,7 @@ static int od_read_run(store *s, struct od_pass *p, const char *origin, int64_t 
     int rc, out = 0;
     while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
         out = od_add_row(s, p, st);
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE)
-        return db_fail(s);
-    return out;
+    return report_rows_done(s, st, rc, out);
 }
 
 /* A till's events of the stretches, by seq. */
@@ -255,10 +252,7 @@ static int od_find_events(store *s, int64_t from, int64_t to, struct od_origin *
         }
         o->seq[o->n++] = sqlite3_column_int64(st, 1);
     }
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE)
-        return db_fail(s);
-    return out;
+    return report_rows_done(s, st, rc, out);
 }
 
 /* Sums the effects each moment needs: the events of the stretches (one
@@ -301,10 +295,7 @@ static int od_sum_effects(store *s, struct od_pass *p)
     int out = 0;
     while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
         out = od_add_row(s, p, st);
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE)
-        return db_fail(s);
-    return out;
+    return report_rows_done(s, st, rc, out);
 }
 
 /* A balance at moment k: counted when below zero in any unit, and kept
@@ -355,9 +346,8 @@ static int od_balances(store *s, struct od_pass *p)
                 out = od_balance(s, p, k, id, b);
             }
         }
-        sqlite3_reset(st);
-        if (out == 0 && rc != SQLITE_DONE)
-            return db_fail(s);
+        if ((out = report_rows_done(s, st, rc, out)) != 0)
+            return out;
     }
     for (size_t i = 0; out == 0 && i < p->cap; i++)
         for (int k = 0; out == 0 && k < 2; k++)
@@ -482,10 +472,7 @@ static int overdrawn_rows(store *s, int64_t when, const struct od_neg *n, struct
             out = fn(r, arg);
         }
     }
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE)
-        return db_fail(s);
-    return out;
+    return report_rows_done(s, st, rc, out);
 }
 
 static int over_refunds(store *s, const struct store_report_query *q, struct store_overdraft_row *r,
@@ -502,10 +489,7 @@ static int over_refunds(store *s, const struct store_report_query *q, struct sto
         overdraft_row(st, "purchase", sqlite3_column_int64(st, 10), sqlite3_column_int64(st, 11), r);
         out = fn(r, arg);
     }
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE)
-        return db_fail(s);
-    return out;
+    return report_rows_done(s, st, rc, out);
 }
 
 static int overdrafts_tx(store *s, const struct store_report_query *q, struct store_overdraft_counts *n,

@@ -303,7 +303,7 @@ int report_check_till(store *s, const struct store_report_query *q)
 
 /* The end of a loop over rows handed to a caller's fn: out, what fn said
  * (non-zero stopped it), unless the statement failed (rc, its last step). */
-static int rows_done(store *s, sqlite3_stmt *st, int rc, int out)
+int report_rows_done(store *s, sqlite3_stmt *st, int rc, int out)
 {
     sqlite3_reset(st);
     if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -922,7 +922,7 @@ static int rewards_tx(store *s, const struct store_report_query *q,
         if ((out = fn(&r, arg)) != 0)
             break;
     }
-    return rows_done(s, st, rc, out);
+    return report_rows_done(s, st, rc, out);
 }
 
 int store_report_rewards(store *s, const struct store_report_query *q,
@@ -1047,7 +1047,7 @@ static int activity_tx(store *s, const struct store_report_query *q, bool by_til
             break;
     }
     free(r);
-    return rows_done(s, st, rc, out);
+    return report_rows_done(s, st, rc, out);
 }
 
 int store_report_activity(store *s, const struct store_report_query *q, bool by_till,
@@ -1163,7 +1163,7 @@ static int day_tx(store *s, const struct store_report_query *q,
             break;
     }
     free(r);
-    return rows_done(s, st, rc, out);
+    return report_rows_done(s, st, rc, out);
 }
 
 int store_report_day(store *s, const struct store_report_query *q,
