@@ -442,9 +442,10 @@ struct report_counts {
 int report_summary_tx(store *s, const struct store_report_query *q, const struct report_counts *counts,
                       struct store_summary *cur, struct store_summary *prev);
 int64_t report_div_round(int64_t num, int64_t den);
-/* 1 if less history follows the moment than precedes it (by time), 0 if
- * not, -1 on error: a figure as it stood then is summed from that side. */
-int report_later_is_shorter(store *s, int64_t when);
+/* The first and the last moment (wall) of the events: how much history
+ * lies on either side of a moment, to sum a figure as it stood then from
+ * the shorter. */
+int report_wall_span(store *s, int64_t *lo, int64_t *hi);
 /* The end of a loop over a statement's rows: resets it; out (what the
  * loop's callback said) or, when the step failed, db_fail. */
 int report_rows_done(store *s, sqlite3_stmt *st, int rc, int out);

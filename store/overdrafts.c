@@ -5,13 +5,15 @@
  *
  * A balance at a moment is what the customers table holds now less the
  * counted effects from then on (and the purchases' corrections, lot_adjust,
- * standing from then on), or the sum of those before it: whichever side of
- * the moment holds less history (report_later_is_shorter), as the
- * outstanding points are summed. Both moments of the report are worked out
- * in one pass over the effects of the stretches they need, summed per
- * customer in memory, and compared with the customers table in one pass
- * over it: in SQL each moment was a GROUP BY over its stretch (a sort of a
- * month's events) and the list a third one.
+ * standing from then on), or the sum of those before it: the two agree
+ * ('tally check' holds every balance to the sum of its effects). Both ends
+ * of the period are worked out in one pass over the stretch of history
+ * that holds the least (by time): after the start, both ends then summed
+ * from later on; before the end, both from before; or before the start and
+ * after the end. The effects are summed per customer in memory and the
+ * later ones compared with the customers table in one pass over it: in
+ * SQL each end was a GROUP BY over its side (a sort of a month's events),
+ * and the list a third one.
  *
  * The pass finds a stretch's events through events_wall without reading
  * them (the index holds their origin and seq), then reads them in the
@@ -497,12 +499,16 @@ static int overdrafts_tx(store *s, const struct store_report_query *q, struct st
 {
     const struct store_period *per = &q->period;
     struct od_pass p = { .when = { per->from, per->to } };
-    for (int k = 0; k < 2; k++) {
-        int later = report_later_is_shorter(s, p.when[k]);
-        if (later < 0)
-            return -1;
-        p.later[k] = later;
-    }
+    /* The stretch with the least history (by time): after the start (both
+     * ends from later on), before the end (both from before), or before
+     * the start and after the end. */
+    int64_t lo, hi;
+    if (report_wall_span(s, &lo, &hi) != 0)
+        return -1;
+    int64_t after_start = hi - p.when[0], before_end = p.when[1] - lo;
+    int64_t outside = (p.when[0] - lo) + (hi - p.when[1]);
+    p.later[0] = after_start <= before_end && after_start <= outside;
+    p.later[1] = p.later[0] || outside < before_end;
     int out = od_sum_effects(s, &p);
     if (out == 0)
         out = od_balances(s, &p);

@@ -431,19 +431,28 @@ static const char SQL_MEMBERS[] =
     " FROM (SELECT " JOINED("c.") " AS joined FROM customers c"
     "  WHERE enrolled > 0 AND (?4 = '' OR " ENROLLED_AT("?4") "))";
 
-/* 1 if fewer events follow the moment than precede it (by time), 0 if
- * not, -1 on error: a figure "as it stood then" is summed from whichever
- * side is shorter - all of it now less what came after, or what came
- * before. */
-int report_later_is_shorter(store *s, int64_t when)
+int report_wall_span(store *s, int64_t *lo, int64_t *hi)
 {
     /* Two subqueries: SQLite reads a min() or a max() off the index only
      * when it is the query's one aggregate. */
     sqlite3_stmt *st = store_sql(s, "SELECT (SELECT min(wall) FROM events), (SELECT max(wall) FROM events)");
     if (!st || step_row(s, st) != 0)
         return -1;
-    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+    *lo = sqlite3_column_int64(st, 0);
+    *hi = sqlite3_column_int64(st, 1);
     sqlite3_reset(st);
+    return 0;
+}
+
+/* 1 if fewer events follow the moment than precede it (by time), 0 if
+ * not, -1 on error: a figure "as it stood then" is summed from whichever
+ * side is shorter - all of it now less what came after, or what came
+ * before. */
+static int later_is_shorter(store *s, int64_t when)
+{
+    int64_t lo, hi;
+    if (report_wall_span(s, &lo, &hi) != 0)
+        return -1;
     return hi - when < when - lo;
 }
 
@@ -469,7 +478,7 @@ static int outstanding_at(store *s, int64_t when, int64_t *out)
 {
     if (on_hour(when))
         return value_at(s, "SELECT coalesce(sum(points), 0) FROM roll_till WHERE hour < ?1", when / HOUR_MS, out);
-    int later = report_later_is_shorter(s, when);
+    int later = later_is_shorter(s, when);
     if (later < 0)
         return -1;
     if (later)

@@ -1262,7 +1262,7 @@ static void test_overdrafts_forgotten(void **state)
 /* Overdrafts summed from either side of each moment (issue 20): members
  * go below zero and back by hand at two tills, some adjustments dated
  * back (the events of a stretch of time are then not consecutive in a
- * till's numbering), one exactly at a midnight. For periods of every
+ * till's numbering), two exactly at midnights. For periods of every
  * length and place - both ends summed from later on, both from before, or
  * one each - the counts at both ends and the list's members, in its
  * order with their balances, are what the test's own record of the
@@ -1364,7 +1364,8 @@ static void test_overdrafts_either_side(void **state)
     static const char *const from[] = { "2025-01-05", "2025-03-15", "2025-06-30", "2025-07-01", "2025-07-05", "2025-09-10",
                                         "2025-11-02", "2026-01-20" };
     static const int days[] = { 1, 9, 31, 120, 400 };
-    /* Which side each end is summed from: the one with less history. */
+    /* The stretch of history the ends are summed from: the one that holds
+     * least, after the start, outside the period or before the end. */
     int64_t lo = utc_ms(2025, 1, 1, 8, 0), hi = 0;
     for (int i = 0; i < n; i++)
         hi = mv[i].wall > hi ? mv[i].wall : hi;
@@ -1402,8 +1403,10 @@ static void test_overdrafts_either_side(void **state)
             }
             assert_int_equal(l.n, want);
             listed += want;
-            bool later_from = hi - q.period.from < q.period.from - lo, later_to = hi - q.period.to < q.period.to - lo;
-            sides[later_from ? 0 : later_to ? 1 : 2] += got.overdrawn > 0 && got.prev_overdrawn > 0;
+            int64_t after_start = hi - q.period.from, before_end = q.period.to - lo;
+            int64_t outside = q.period.from - lo + hi - q.period.to;
+            int side = after_start <= before_end && after_start <= outside ? 0 : outside < before_end ? 1 : 2;
+            sides[side] += got.overdrawn > 0 && got.prev_overdrawn > 0;
         }
     }
     assert_true(listed > 20);       /* the history does overdraw */
