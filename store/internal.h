@@ -413,6 +413,9 @@ int event_referred(store *s, const char *origin, int64_t seq);
 /* Sums the oldest `limit` rows of roll_log (all if limit <= 0) into
  * roll_cust, inside the caller's write transaction; returns how many. */
 int rollup_fold(store *s, int limit);
+/* 1 if the log has its index in member order (roll_log_member: made while
+ * it is long, store_rollup_index), 0 if not, -1 on error. */
+int rollup_log_indexed(store *s);
 /* roll_cust by moment (schema 10), made again after a bulk fold. */
 #define ROLL_CUST_WALL "CREATE INDEX roll_cust_wall ON roll_cust(wall, visits, spend, tspend)"
 
@@ -439,6 +442,13 @@ struct report_counts {
 int report_summary_tx(store *s, const struct store_report_query *q, const struct report_counts *counts,
                       struct store_summary *cur, struct store_summary *prev);
 int64_t report_div_round(int64_t num, int64_t den);
+/* The first and the last moment (wall) of the events: how much history
+ * lies on either side of a moment, to sum a figure as it stood then from
+ * the shorter. */
+int report_wall_span(store *s, int64_t *lo, int64_t *hi);
+/* The end of a loop over a statement's rows: resets it; out (what the
+ * loop's callback said) or, when the step failed, db_fail. */
+int report_rows_done(store *s, sqlite3_stmt *st, int rc, int out);
 /* When a member joined: at enrolment, or at their first purchase when
  * that came first (history brought in by 'tally import transactions' is
  * dated before the import enrolled them). c: the customers table's alias

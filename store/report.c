@@ -303,7 +303,7 @@ int report_check_till(store *s, const struct store_report_query *q)
 
 /* The end of a loop over rows handed to a caller's fn: out, what fn said
  * (non-zero stopped it), unless the statement failed (rc, its last step). */
-static int rows_done(store *s, sqlite3_stmt *st, int rc, int out)
+int report_rows_done(store *s, sqlite3_stmt *st, int rc, int out)
 {
     sqlite3_reset(st);
     if (out == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -431,19 +431,28 @@ static const char SQL_MEMBERS[] =
     " FROM (SELECT " JOINED("c.") " AS joined FROM customers c"
     "  WHERE enrolled > 0 AND (?4 = '' OR " ENROLLED_AT("?4") "))";
 
-/* 1 if fewer events follow the moment than precede it (by time), 0 if
- * not, -1 on error: a figure "as it stood then" is summed from whichever
- * side is shorter - all of it now less what came after, or what came
- * before. */
-static int later_is_shorter(store *s, int64_t when)
+int report_wall_span(store *s, int64_t *lo, int64_t *hi)
 {
     /* Two subqueries: SQLite reads a min() or a max() off the index only
      * when it is the query's one aggregate. */
     sqlite3_stmt *st = store_sql(s, "SELECT (SELECT min(wall) FROM events), (SELECT max(wall) FROM events)");
     if (!st || step_row(s, st) != 0)
         return -1;
-    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+    *lo = sqlite3_column_int64(st, 0);
+    *hi = sqlite3_column_int64(st, 1);
     sqlite3_reset(st);
+    return 0;
+}
+
+/* 1 if fewer events follow the moment than precede it (by time), 0 if
+ * not, -1 on error: a figure "as it stood then" is summed from whichever
+ * side is shorter - all of it now less what came after, or what came
+ * before. */
+static int later_is_shorter(store *s, int64_t when)
+{
+    int64_t lo, hi;
+    if (report_wall_span(s, &lo, &hi) != 0)
+        return -1;
     return hi - when < when - lo;
 }
 
@@ -922,7 +931,7 @@ static int rewards_tx(store *s, const struct store_report_query *q,
         if ((out = fn(&r, arg)) != 0)
             break;
     }
-    return rows_done(s, st, rc, out);
+    return report_rows_done(s, st, rc, out);
 }
 
 int store_report_rewards(store *s, const struct store_report_query *q,
@@ -1047,7 +1056,7 @@ static int activity_tx(store *s, const struct store_report_query *q, bool by_til
             break;
     }
     free(r);
-    return rows_done(s, st, rc, out);
+    return report_rows_done(s, st, rc, out);
 }
 
 int store_report_activity(store *s, const struct store_report_query *q, bool by_till,
@@ -1080,170 +1089,6 @@ static int wrong_pins_tx(store *s, const struct store_report_query *q, int64_t *
 int store_report_wrong_pins(store *s, const struct store_report_query *q, int64_t *cur, int64_t *prev)
 {
     IN_READ(wrong_pins_tx(s, q, cur, prev));
-}
-
-/* --- overdrafts -------------------------------------------------------------------- */
-
-/* Balances at a moment (?1): what the customers table holds now, less the
- * counted effects from then on, and less the purchases' corrections
- * (lot_adjust) that stand from then on. */
-#define BALANCES_AT \
-    "later AS MATERIALIZED (SELECT customer, sum(p) AS p, sum(s) AS s, sum(c) AS c FROM" \
-    " (SELECT customer, points AS p, stamps AS s, credit AS c FROM events e WHERE wall >= ?1" \
-    "   AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0) AND " COUNTED("e") \
-    "  UNION ALL SELECT customer, points, stamps, credit FROM lot_adjust WHERE wall >= ?1)" \
-    " GROUP BY customer)," \
-    /* Every member once, in order, with what came later if anything: no \
-     * sort of them all. */ \
-    " bal AS (SELECT id AS customer, points - coalesce(l.p, 0) AS p, stamps - coalesce(l.s, 0) AS s," \
-    "  credit - coalesce(l.c, 0) AS c FROM customers LEFT JOIN later l ON l.customer = customers.id)"
-
-/* The same from the effects before the moment, when they are fewer. */
-#define BALANCES_BEFORE \
-    "bal AS (SELECT customer, sum(p) AS p, sum(s) AS s, sum(c) AS c FROM" \
-    " (SELECT customer, points AS p, stamps AS s, credit AS c FROM " FROM_WALL \
-    "  WHERE wall < ?1 AND customer <> '' AND (points <> 0 OR stamps <> 0 OR credit <> 0) AND " COUNTED("e") \
-    "  UNION ALL SELECT customer, points, stamps, credit FROM lot_adjust WHERE wall < ?1)" \
-    " GROUP BY customer)"
-
-static int overdrawn_count(store *s, int64_t when, int64_t *out)
-{
-    int later = later_is_shorter(s, when);
-    if (later < 0)
-        return -1;
-    return value_at(s, later ? "WITH " BALANCES_AT " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0"
-                             : "WITH " BALANCES_BEFORE " SELECT count(*) FROM bal WHERE p < 0 OR s < 0 OR c < 0",
-                    when, out);
-}
-
-/* For each member overdrawn at the end of the period, the events that took
- * a balance below zero or further down, in the order the tills merge them
- * (hlc, origin). A forgotten member is in the counts, never in the list. */
-static const char SQL_OVERDRAFTS[] =
-    "WITH " BALANCES_AT ","
-    " neg AS MATERIALIZED (SELECT * FROM bal WHERE p < 0 OR s < 0 OR c < 0),"
-    " eff AS (SELECT e.customer, e.origin, e.seq, e.wall, e.type, e.staff, e.hlc, e.points, e.stamps, e.credit"
-    "  FROM neg n JOIN events e ON e.customer = n.customer"
-    "  WHERE e.wall < ?1 AND (e.points <> 0 OR e.stamps <> 0 OR e.credit <> 0) AND " COUNTED("e")
-    /* A purchase's correction (lot_adjust) on its purchase, at its moment. */
-    "  UNION ALL SELECT a.customer, a.origin, a.seq, a.wall, 'correction', '', a.hlc, a.points, a.stamps, a.credit"
-    "  FROM neg n JOIN lot_adjust a ON a.customer = n.customer WHERE a.wall < ?1),"
-    " run AS (SELECT *, sum(points) OVER w AS rp, sum(stamps) OVER w AS rs, sum(credit) OVER w AS rc"
-    "  FROM eff WINDOW w AS (PARTITION BY customer ORDER BY hlc, origin))"
-    " SELECT n.customer, c.name, n.p, n.s, n.c,"
-    "  r.origin, r.seq, r.type, r.staff, r.wall, r.points, r.rp, r.stamps, r.rs, r.credit, r.rc"
-    " FROM neg n JOIN customers c ON c.id = n.customer AND c.forgotten = 0"
-    " JOIN run r ON r.customer = n.customer AND ((r.points < 0 AND r.rp < 0 AND n.p < 0)"
-    "  OR (r.stamps < 0 AND r.rs < 0 AND n.s < 0) OR (r.credit < 0 AND r.rc < 0 AND n.c < 0))"
-    " ORDER BY n.p, n.customer, r.hlc, r.origin";
-
-/* Purchases refunded beyond them at tills cut off from each other, by the
- * end of the period (a correction, lot_adjust, with spend given back): the
- * refunds that took the purchase's net below zero, in the order the tills
- * merge them, with the purchase's net after each - the excess, like an
- * overdraft. A forgotten member is counted, never listed. */
-static const char SQL_OVER_REFUNDS[] =
-    "WITH " BALANCES_AT ","
-    " lots AS MATERIALIZED (SELECT origin, seq, customer FROM lot_adjust WHERE spend > 0 AND wall < ?1),"
-    " fam AS (SELECT l.origin AS po, l.seq AS ps, l.customer, e.origin, e.seq, e.hlc, e.wall, e.type, e.staff, e.spend"
-    "  FROM lots l JOIN events e ON e.origin = l.origin AND e.seq = l.seq"
-    "  UNION ALL SELECT l.origin, l.seq, l.customer, e.origin, e.seq, e.hlc, e.wall, e.type, e.staff, e.spend"
-    "  FROM lots l JOIN events e ON e.ref_origin <> '' AND e.ref_origin = l.origin AND e.ref_seq = l.seq"
-    "  WHERE " COUNTED("e") " UNION ALL SELECT l.origin, l.seq, l.customer, e.origin, e.seq, e.hlc, e.wall, e.type,"
-    "  e.staff, e.spend FROM lots l JOIN events r ON r.ref_origin <> '' AND r.ref_origin = l.origin"
-    "  AND r.ref_seq = l.seq JOIN events e ON e.ref_origin <> '' AND e.ref_origin = r.origin AND e.ref_seq = r.seq"
-    "  WHERE " COUNTED("e") "),"
-    " run AS (SELECT *, sum(spend) OVER (PARTITION BY po, ps ORDER BY hlc, origin) AS net FROM fam)"
-    " SELECT r.customer, c.name, coalesce(b.p, 0), coalesce(b.s, 0), coalesce(b.c, 0),"
-    "  r.origin, r.seq, r.type, r.staff, r.wall, r.spend, r.net, c.forgotten"
-    " FROM run r JOIN customers c ON c.id = r.customer LEFT JOIN bal b ON b.customer = r.customer"
-    " WHERE r.spend < 0 AND r.net < 0 ORDER BY r.net, r.po, r.ps, r.hlc, r.origin";
-
-/* Purchases refunded beyond them by a moment. */
-#define OVER_REFUNDED "SELECT count(*) FROM lot_adjust WHERE spend > 0 AND wall < ?1"
-
-/* A row of either list; u: the unit ("points" ... or "purchase"). */
-static void overdraft_row(sqlite3_stmt *st, const char *unit, int64_t delta, int64_t after,
-                          struct store_overdraft_row *r)
-{
-    memset(r, 0, sizeof *r);
-    copy_col(st, 0, r->customer, sizeof r->customer);
-    copy_col(st, 1, r->name, sizeof r->name);
-    r->points = sqlite3_column_int64(st, 2);
-    r->stamps = sqlite3_column_int64(st, 3);
-    r->credit = sqlite3_column_int64(st, 4);
-    char origin[STORE_ORIGIN_LEN + 1];
-    copy_col(st, 5, origin, sizeof origin);
-    snprintf(r->event, sizeof r->event, "%s:%" PRId64, origin, (int64_t)sqlite3_column_int64(st, 6));
-    copy_col(st, 7, r->type, sizeof r->type);
-    copy_col(st, 8, r->staff, sizeof r->staff);
-    r->wall = sqlite3_column_int64(st, 9);
-    snprintf(r->unit, sizeof r->unit, "%s", unit);
-    r->delta = delta;
-    r->after = after;
-}
-
-static int over_refunds(store *s, const struct store_report_query *q, struct store_overdraft_row *r,
-                        int (*fn)(const struct store_overdraft_row *, void *), void *arg)
-{
-    sqlite3_stmt *st = store_sql(s, SQL_OVER_REFUNDS);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, q->period.to);
-    int rc, out = 0;
-    while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (sqlite3_column_int(st, 12))
-            continue;       /* forgotten */
-        overdraft_row(st, "purchase", sqlite3_column_int64(st, 10), sqlite3_column_int64(st, 11), r);
-        out = fn(r, arg);
-    }
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE)
-        return db_fail(s);
-    return out;
-}
-
-static int overdrafts_tx(store *s, const struct store_report_query *q, struct store_overdraft_counts *n,
-                         int (*fn)(const struct store_overdraft_row *, void *), void *arg)
-{
-    const struct store_period *p = &q->period;
-    if (overdrawn_count(s, p->to, &n->overdrawn) != 0 || overdrawn_count(s, p->from, &n->prev_overdrawn) != 0 ||
-        value_at(s, OVER_REFUNDED, p->to, &n->over_refunded) != 0 ||
-        value_at(s, OVER_REFUNDED, p->from, &n->prev_over_refunded) != 0)
-        return -1;
-    sqlite3_stmt *st = store_sql(s, SQL_OVERDRAFTS);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, p->to);
-    struct store_overdraft_row *r = malloc(sizeof *r);
-    if (!r)
-        return store_fail(s, _("out of memory"));
-    int rc, out = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out == 0) {
-        static const char *const UNITS[3] = { "points", "stamps", "credit" };
-        for (int u = 0; u < 3 && out == 0; u++) {
-            int64_t delta = sqlite3_column_int64(st, 10 + 2 * u), after = sqlite3_column_int64(st, 11 + 2 * u);
-            int64_t balance = sqlite3_column_int64(st, 2 + u);
-            if (delta >= 0 || after >= 0 || balance >= 0)
-                continue;
-            overdraft_row(st, UNITS[u], delta, after, r);
-            out = fn(r, arg);
-        }
-    }
-    sqlite3_reset(st);
-    if (out == 0 && rc != SQLITE_DONE)
-        out = db_fail(s);
-    if (out == 0)
-        out = over_refunds(s, q, r, fn, arg);
-    free(r);
-    return out;
-}
-
-int store_report_overdrafts(store *s, const struct store_report_query *q, struct store_overdraft_counts *counts,
-                            int (*fn)(const struct store_overdraft_row *, void *), void *arg)
-{
-    struct store_overdraft_counts ignored;
-    IN_READ(overdrafts_tx(s, q, counts ? counts : &ignored, fn, arg));
 }
 
 /* --- end of day --------------------------------------------------------------------- */
@@ -1327,7 +1172,7 @@ static int day_tx(store *s, const struct store_report_query *q,
             break;
     }
     free(r);
-    return rows_done(s, st, rc, out);
+    return report_rows_done(s, st, rc, out);
 }
 
 int store_report_day(store *s, const struct store_report_query *q,

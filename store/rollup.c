@@ -236,7 +236,7 @@ static void end_reads(store *s)
 #define LOG_INDEX_FROM 50000    /* rows waiting: made */
 #define LOG_INDEX_UNTIL 1000    /* ... and kept until fewer wait */
 
-static int log_indexed(store *s)
+int rollup_log_indexed(store *s)
 {
     sqlite3_stmt *st = store_sql(s, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = '" LOG_INDEX "'");
     int yes = st ? sql_row(s, st) : -1;
@@ -292,7 +292,7 @@ int rollup_fold(store *s, int limit)
         return -1;
     /* The log is short again: its index goes, and sales stop paying for it. */
     int64_t left = store_rollup_backlog(s);
-    int indexed = left >= 0 && left < LOG_INDEX_UNTIL ? log_indexed(s) : 0;
+    int indexed = left >= 0 && left < LOG_INDEX_UNTIL ? rollup_log_indexed(s) : 0;
     if (left < 0 || indexed < 0)
         return -1;
     if (indexed) {
@@ -334,7 +334,7 @@ int store_rollup_fold(store *s, int limit)
 int store_rollup_index(store *s)
 {
     int64_t n = store_rollup_backlog(s);
-    int indexed = n >= LOG_INDEX_FROM ? log_indexed(s) : 1;
+    int indexed = n >= LOG_INDEX_FROM ? rollup_log_indexed(s) : 1;
     store_release(s);
     if (n < 0 || indexed < 0)
         return -1;

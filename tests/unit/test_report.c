@@ -1259,6 +1259,161 @@ static void test_overdrafts_forgotten(void **state)
     assert_int_equal(o.n, 0);
 }
 
+/* Overdrafts summed from either side of each moment (issue 20): members
+ * go below zero and back by hand at two tills, some adjustments dated
+ * back (the events of a stretch of time are then not consecutive in a
+ * till's numbering), two exactly at midnights. For periods of every
+ * length and place - both ends summed from later on, both from before, or
+ * one each - the counts at both ends and the list's members, in its
+ * order with their balances, are what the test's own record of the
+ * adjustments gives. */
+#define OD_MEMBERS 10
+#define OD_STEPS 320
+
+struct od_move { int member; int64_t wall, points, stamps; };
+
+struct od_list { int n; char customer[64][STORE_ID_LEN + 1]; int64_t points[64], stamps[64]; };
+
+static int collect_od_list(const struct store_overdraft_row *r, void *arg)
+{
+    struct od_list *l = arg;
+    if (l->n > 0 && !strcmp(l->customer[l->n - 1], r->customer))
+        return 0;       /* the member's next row */
+    assert_true(l->n < 64);
+    snprintf(l->customer[l->n], sizeof l->customer[0], "%s", r->customer);
+    l->points[l->n] = r->points;
+    l->stamps[l->n] = r->stamps;
+    l->n++;
+    return 0;
+}
+
+/* The record's balances before `when`, and how many are below zero. */
+static int od_model(const struct od_move *mv, int n, int64_t when, int64_t points[], int64_t stamps[])
+{
+    memset(points, 0, sizeof *points * OD_MEMBERS);
+    memset(stamps, 0, sizeof *stamps * OD_MEMBERS);
+    for (int i = 0; i < n; i++)
+        if (mv[i].wall < when) {
+            points[mv[i].member] += mv[i].points;
+            stamps[mv[i].member] += mv[i].stamps;
+        }
+    int below = 0;
+    for (int m = 0; m < OD_MEMBERS; m++)
+        below += points[m] < 0 || stamps[m] < 0;
+    return below;
+}
+
+static void test_overdrafts_either_side(void **state)
+{
+    struct fx *f = *state;
+    char id[OD_MEMBERS][STORE_ID_LEN + 1];
+    for (int m = 0; m < OD_MEMBERS; m++) {
+        char name[16];
+        snprintf(name, sizeof name, "M%d", m);
+        at(f->s, 2025, 1, 2, 9);
+        enrol(f, f->s, name, NULL, 1, id[m]);
+    }
+    static struct od_move mv[OD_STEPS + 1];
+    int n = 0;
+    store *s = f->s;
+    uint32_t seed = 7;
+    int64_t clock = utc_ms(2025, 1, 3, 9, 0);
+    for (int i = 0; i < OD_STEPS; i++) {
+        if (i == OD_STEPS / 2)
+            s = second_till(f, clock);          /* B works cut off from here */
+        if (i == OD_STEPS * 3 / 4) {
+            sync_into(f, f->b, f->s);           /* and A hears of it */
+            sync_into(f, f->s, f->b);
+            s = f->s;
+        }
+        seed = seed * 1103515245u + 12345u;
+        int m = (int)(seed >> 16) % (OD_MEMBERS - 1);
+        int64_t points = (int64_t)((seed >> 8) % 100) - 48, stamps = (int64_t)((seed >> 4) % 7 % 3) - 1;
+        clock += DAY_MS + (int64_t)(seed % 1000) * MIN_MS;
+        int64_t wall = clock;
+        if (i % 9 == 4)
+            wall -= (int64_t)(1 + seed % 80) * DAY_MS;      /* dated back */
+        if (points == 0)
+            points = 1;
+        /* The last member: 300, then below zero from two midnights that
+         * end periods below (dated back), up in between. */
+        if (i == 10 || i == 150 || i == 170 || i == 230) {
+            m = OD_MEMBERS - 1;
+            points = i == 10 ? 300 : i == 170 ? 600 : -500;
+            stamps = 0;
+        }
+        if (i == 150 || i == 230) {
+            wall = i == 150 ? utc_ms(2025, 7, 1, 0, 0) : utc_ms(2025, 11, 2, 0, 0);
+            assert_true(wall < clock);
+        }
+        store_set_clock(s, wall);
+        OK(s, store_adjust(s, f->m.id, id[m], points, stamps, "test", NULL));
+        mv[n++] = (struct od_move){ m, wall, points, stamps };
+        store_set_clock(s, clock);
+    }
+    sync_into(f, f->b, f->s);
+    /* The record is the whole story: it gives every balance now. */
+    int64_t points[OD_MEMBERS], stamps[OD_MEMBERS];
+    od_model(mv, n, INT64_MAX, points, stamps);
+    for (int m = 0; m < OD_MEMBERS; m++) {
+        struct store_customer c;
+        OK(f->s, store_customer_get(f->s, id[m], &c));
+        assert_int_equal(c.points, points[m]);
+        assert_int_equal(c.stamps, stamps[m]);
+    }
+    static const char *const from[] = { "2025-01-05", "2025-03-15", "2025-06-30", "2025-07-01", "2025-07-05", "2025-09-10",
+                                        "2025-11-02", "2026-01-20" };
+    static const int days[] = { 1, 9, 31, 120, 400 };
+    /* The stretch of history the ends are summed from: the one that holds
+     * least, after the start, outside the period or before the end. */
+    int64_t lo = utc_ms(2025, 1, 1, 8, 0), hi = 0;
+    for (int i = 0; i < n; i++)
+        hi = mv[i].wall > hi ? mv[i].wall : hi;
+    int listed = 0, sides[3] = { 0 };
+    for (size_t a = 0; a < sizeof from / sizeof *from; a++) {
+        for (size_t d = 0; d < sizeof days / sizeof *days; d++) {
+            struct store_report_query q = period(f->s, from[a], from[a]);
+            q.period.to = q.period.from + days[d] * DAY_MS;
+            struct od_list l = { 0 };
+            struct store_overdraft_counts got;
+            OK(f->s, store_report_overdrafts(f->s, &q, &got, collect_od_list, &l));
+            assert_int_equal(got.prev_overdrawn, od_model(mv, n, q.period.from, points, stamps));
+            assert_int_equal(got.overdrawn, od_model(mv, n, q.period.to, points, stamps));
+            /* The list: each member below zero at the end, fewest points first. */
+            int want = 0;
+            for (int64_t low = INT64_MIN;;) {
+                int next = -1;
+                for (int m = 0; m < OD_MEMBERS; m++) {
+                    if (points[m] >= 0 && stamps[m] >= 0)
+                        continue;
+                    bool after = points[m] > low || (points[m] == low && want > 0 &&
+                                                     strcmp(id[m], l.customer[want - 1]) > 0);
+                    if (after && (next < 0 || points[m] < points[next] ||
+                                  (points[m] == points[next] && strcmp(id[m], id[next]) < 0)))
+                        next = m;
+                }
+                if (next < 0)
+                    break;
+                assert_true(want < l.n);
+                assert_string_equal(l.customer[want], id[next]);
+                assert_int_equal(l.points[want], points[next]);
+                assert_int_equal(l.stamps[want], stamps[next]);
+                low = points[next];
+                want++;
+            }
+            assert_int_equal(l.n, want);
+            listed += want;
+            int64_t after_start = hi - q.period.from, before_end = q.period.to - lo;
+            int64_t outside = q.period.from - lo + hi - q.period.to;
+            int side = after_start <= before_end && after_start <= outside ? 0 : outside < before_end ? 1 : 2;
+            sides[side] += got.overdrawn > 0 && got.prev_overdrawn > 0;
+        }
+    }
+    assert_true(listed > 20);       /* the history does overdraw */
+    for (int k = 0; k < 3; k++)     /* at both ends, on every pair of sides */
+        assert_true(sides[k] > 0);
+}
+
 /* History imported with dates before the import: the member joined at
  * their first purchase, so that day has them as a new, active member and
  * the segments' sales add up to the summary's. */
@@ -1537,6 +1692,31 @@ static store *seeded_history(struct fx *f, const char *file, struct store_staff 
     return s;
 }
 
+/* A campaign for every member over six weeks of a seeded history, its
+ * result read later from the rows in its window (roll_cust, the log). */
+static void past_campaign(store *s, const char *manager, char id[STORE_ID_LEN + 1])
+{
+    int64_t now = store_now(s);
+    store_set_clock(s, utc_ms(2026, 1, 5, 9, 0));
+    struct store_campaign_spec spec = { .name = "Past", .segment = "all", .narms = 1, .holdout = 3000,
+                                        .expires = utc_ms(2026, 2, 15, 0, 0) };
+    snprintf(spec.arm[0].name, sizeof spec.arm[0].name, "A");
+    OK(s, store_offer_parse(s, "coupon:1.00", &spec.arm[0].offer));
+    struct store_campaign c;
+    OK(s, store_campaign_create(s, manager, &spec, &c));
+    snprintf(id, STORE_ID_LEN + 1, "%s", c.id);
+    store_set_clock(s, now);
+}
+
+static void campaign_result(store *s, const char *id, struct store_campaign_result *out)
+{
+    int64_t now = store_now(s);
+    store_set_clock(s, utc_ms(2026, 4, 1, 0, 0));   /* after its end */
+    OK(s, store_report_campaign(s, id, out));
+    store_set_clock(s, now);
+    assert_true(out->arm[0].visits > 0 && out->arm[1].visits > 0);
+}
+
 /* The member reports read each member's state and the rows of a window
  * (members.c's state path) when the log is short, and every member's
  * whole history otherwise: both give the same rows, field by field, for
@@ -1553,6 +1733,8 @@ static void test_member_paths(void **state)
     store *s = f->b = seeded_history(f, "paths.db", &m, &raw);
     char till[STORE_ORIGIN_LEN + 1];
     snprintf(till, sizeof till, "%s", store_origin(s));
+    char camp[STORE_ID_LEN + 1];
+    past_campaign(s, m.id, camp);
     /* The seed folds what it wrote; as a shop that never folded: */
     assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 0);
     assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
@@ -1564,6 +1746,9 @@ static void test_member_paths(void **state)
     static struct member_text history[2], state_only[2], few_logged[2], split[2], indexed[2], half[2], half_sorted[2];
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &history[k]);
+    /* and the campaign's result, read from the log whole or through its index */
+    static struct store_campaign_result camp_history, camp_indexed, camp_folded;
+    campaign_result(s, camp, &camp_history);
     assert_true(history[0].len > 20000);
     assert_non_null(strstr(history[0].buf, "seg2 "));      /* someone at risk */
     /* A log long enough to be indexed (store_rollup_index): each moment in
@@ -1589,6 +1774,7 @@ static void test_member_paths(void **state)
     assert_int_equal(store_rollup_index(s), 0);
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &indexed[k]);
+    campaign_result(s, camp, &camp_indexed);
     all_reports(s, &after);
     same_reports(&before, &after);
     /* Half folded, the log still long: the history path merges roll_cust
@@ -1616,6 +1802,9 @@ static void test_member_paths(void **state)
     assert_true(store_rollup_fold(s, 0) == 30);
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &state_only[k]);
+    campaign_result(s, camp, &camp_folded);
+    assert_memory_equal(&camp_history, &camp_indexed, sizeof camp_history);
+    assert_memory_equal(&camp_history, &camp_folded, sizeof camp_history);
     sqlite3_close(raw);
     for (int k = 0; k < 2; k++) {
         assert_string_equal(history[k].buf, split[k].buf);
@@ -2395,6 +2584,7 @@ int main(void)
         T(test_day_rows_named),
         T(test_refunds_over_purchase),
         T(test_overdrafts_forgotten),
+        T(test_overdrafts_either_side),
         T(test_joined_by_first_purchase),
         T(test_opening_and_negative_adjustments),
         T(test_at_risk_at_14_days),
