@@ -4,9 +4,10 @@
 # The shop is 'tally demo seed --customers 100000 --days 365 --end 2026-11-30'
 # (about 2.2 million events; seeding takes 10-20 minutes on 2 cores), made
 # once and kept as BUILD_DIR/bench-big/shop.db; delete it to seed again.
-# Each report runs for the whole history (2025-12-01 .. 2026-11-30) and
-# for the last 30 days of it, as 'tally report' makes it, on two copies of
-# that file: folded, as the seed leaves it (and syncd keeps it: every
+# Each report runs for the whole history (2025-12-01 .. 2026-11-30), for
+# the last 30 days of it and for a month in the middle (June 2026: what
+# came before and what came after are both long), as 'tally report'
+# makes it, on two copies of that file: folded, as the seed leaves it (and syncd keeps it: every
 # rollup row in roll_cust, the member state roll_member up to date), and
 # unfolded, every rollup row moved back into the log (a shop that never
 # folded: what syncd folds over a few minutes after a join or an
@@ -93,7 +94,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/nu
 echo "== tally bench-big: $(nproc) cores, ${cpu:-?}; $(sqlite3 "$work/folded.db" "SELECT count(*) FROM customers") members,"\
      "$(sqlite3 "$work/folded.db" "SELECT count(*) FROM events") events (goal: each report under 1 s)"
 failed=0
-for span in "2025-12-01 2026-11-30" "2026-11-01 2026-11-30"; do
+for span in "2025-12-01 2026-11-30" "2026-11-01 2026-11-30" "2026-06-01 2026-06-30"; do
 set_period $span
 echo "-- reports for $from .. $to"
 dash_raw=0     # the raw SQL of the reports the dashboard shows, summed
