@@ -32,9 +32,12 @@ for zone in Europe/Warsaw Asia/Kolkata; do
     # report takes the state less the rows outside both windows, some of
     # them before the window (in Warsaw none: the history is shorter).
     [ $n -eq 1 ] || run "$zone: a tier window shorter than the history" $T program set tier.window_days 330
-    # Uses taken back, and a coupon for an amount off used today.
+    # Uses taken back, and a coupon for an amount off used today. The
+    # latest redemption not voided yet: the seed voids some, and with its
+    # campaign not always the same ones (seed.c).
     run "$zone: a redemption voided" $T void --reason "wrong reward" \
-        "$(sql "SELECT origin || ':' || seq FROM events WHERE type = 'redeem' ORDER BY wall DESC LIMIT 1")"
+        "$(sql "SELECT origin || ':' || seq FROM events e WHERE type = 'redeem' AND NOT EXISTS (SELECT 1 FROM events v
+                WHERE v.type = 'void' AND v.ref_origin = e.origin AND v.ref_seq = e.seq) ORDER BY wall DESC LIMIT 1")"
     # Paid here, not found in the seed: with the demo campaign the seeded
     # history is the same only in proportions, and may hold no payment.
     run "$zone: points paid" $T pay 600900001 100
