@@ -225,6 +225,14 @@ static void check_sqlite(struct check *c)
         backup_say(c, STORE_CHECK_OK, "%s", _("SQLite integrity check: ok"));
 }
 
+/* Columns col (points) and col + 1 (stamps) of a row, in words. */
+static void points_stamps(sqlite3_stmt *st, int col, char points[64], char stamps[64])
+{
+    int64_t p = sqlite3_column_int64(st, col), s = sqlite3_column_int64(st, col + 1);
+    snprintf(points, 64, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(p)), p);
+    snprintf(stamps, 64, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(s)), s);
+}
+
 static void check_balances(struct check *c)
 {
     const char *what = _("the balances could not be checked: %s");
@@ -249,13 +257,9 @@ static void check_balances(struct check *c)
         for (int i = 1; i <= 5; i++)
             bad |= sqlite3_column_int64(st, i) != sqlite3_column_int64(st, i + 5);
         if (bad && wrong++ < 10) {
-            int64_t bp = sqlite3_column_int64(st, 1), bs = sqlite3_column_int64(st, 2);
-            int64_t ep = sqlite3_column_int64(st, 6), es = sqlite3_column_int64(st, 7);
             char bpt[64], bst[64], ept[64], est[64];
-            snprintf(bpt, sizeof bpt, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(bp)), bp);
-            snprintf(bst, sizeof bst, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(bs)), bs);
-            snprintf(ept, sizeof ept, ngettext("%" PRId64 " point", "%" PRId64 " points", i18n_n(ep)), ep);
-            snprintf(est, sizeof est, ngettext("%" PRId64 " stamp", "%" PRId64 " stamps", i18n_n(es)), es);
+            points_stamps(st, 1, bpt, bst);
+            points_stamps(st, 6, ept, est);
             /* TRANSLATORS: "customer 3fa2c1d9: the balance (12 points, 1 stamp) is
              * not the sum of their events (10 points, 1 stamp)": the counts are
              * the messages "%d points" and "%d stamps". */
@@ -269,6 +273,34 @@ static void check_balances(struct check *c)
         backup_say(c, STORE_CHECK_OK, ngettext("the balance of %" PRId64 " customer equals the sum of their events",
                                        "balances of %" PRId64 " customers equal the sums of their events",
                                        i18n_n(customers)), customers);
+}
+
+/* The balances by month (roll_balance, rollup.c) add up to each balance:
+ * the overdrafts report sums a balance at a moment from them. */
+static void check_balance_months(struct check *c)
+{
+    const char *what = _("the balances by month could not be checked: %s");
+    sqlite3_stmt *st = check_sql(c, what,
+        "SELECT c.id, c.points, c.stamps, coalesce(r.p, 0), coalesce(r.s, 0) FROM customers c"
+        " LEFT JOIN (SELECT customer, sum(points) AS p, sum(stamps) AS s, sum(credit) AS cr FROM roll_balance"
+        "  GROUP BY customer) r ON r.customer = c.id"
+        " WHERE c.points <> coalesce(r.p, 0) OR c.stamps <> coalesce(r.s, 0) OR c.credit <> coalesce(r.cr, 0)"
+        " ORDER BY c.id LIMIT 10");
+    if (!st)
+        return;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char bpt[64], bst[64], mpt[64], mst[64];
+        points_stamps(st, 1, bpt, bst);
+        points_stamps(st, 3, mpt, mst);
+        /* TRANSLATORS: "customer 3fa2c1d9: the balance (12 points, 1 stamp)
+         * is not the sum of its months (10 points, 1 stamp)...": the counts
+         * are the messages "%d points" and "%d stamps"; the months are a
+         * table the overdrafts report reads. */
+        backup_say(c, STORE_CHECK_ERROR, _("customer %s: the balance (%s, %s) is not the sum of its months (%s, %s), which 'tally report overdrafts' reads"),
+            (const char *)sqlite3_column_text(st, 0), bpt, bst, mpt, mst);
+    }
+    check_done(c, what, step);
 }
 
 /* Balances no shop can reach: a point count past what one purchase may
@@ -465,6 +497,7 @@ int store_check(store *s, int (*fn)(enum store_check_level, const char *, void *
     check_sqlite(&c);
     check_sequences(&c);
     check_balances(&c);
+    check_balance_months(&c);
     check_absurd(&c);
     check_over_refunds(&c);
     check_hashes(&c);

@@ -530,6 +530,7 @@ void store_close(store *s)
     }
     sqlite3_close(s->db);
     free(s->bal);
+    free(s->mon);   /* roll_balance deltas (rollup.c) */
     free(s->tier_cache);    /* an import's work copy (program.c) */
     free(s->held);
     free(s->expiry_cache);  /* and its (ledger.c) */

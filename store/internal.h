@@ -107,6 +107,16 @@ struct roll_pending {
     int64_t v[ROLL_TILL_COLS];
 };
 
+/* roll_balance's deltas until the transaction commits (rollup.c
+ * month_add): open addressing on (month, customer), written out in key
+ * order at commit or when half full. */
+#define MONTH_PENDING_SLOTS 1024    /* a power of two */
+struct month_pending {
+    int64_t month;                  /* year * 12 + month - 1, UTC (rollup_month) */
+    char customer[STORE_ID_LEN + 1];    /* '' : a free slot */
+    int64_t v[3];                   /* points, stamps, credit */
+};
+
 /* A customer's balance deltas while a batch of foreign events is applied
  * (events.c balances_defer). */
 #define BAL_PENDING_SLOTS 4096      /* a power of two; written out at half full */
@@ -135,6 +145,8 @@ struct store {
     bool offline;               /* told by the caller: no other till heard lately */
     struct roll_pending roll[ROLL_PENDING_MAX];
     int nroll;
+    struct month_pending *mon;      /* MONTH_PENDING_SLOTS, or NULL until the first */
+    int nmon;
     struct bal_pending *bal;        /* BAL_PENDING_SLOTS, or NULL */
     int nbal;
     bool bal_deferred;
@@ -454,10 +466,15 @@ int report_rows_done(store *s, sqlite3_stmt *st, int rc, int out);
  * dated before the import enrolled them). c: the customers table's alias
  * with its dot, or "". */
 #define JOINED(c) "min(" c "enrolled, CASE WHEN " c "first_visit > 0 THEN " c "first_visit ELSE " c "enrolled END)"
-/* Writes the roll_till deltas held for the open transaction (before
+/* Writes the roll_till and roll_balance deltas held for the open transaction (before
  * COMMIT and before a savepoint begins); rollup_drop forgets them (on
  * rollback: what they counted is undone). */
 int rollup_flush(store *s);
 void rollup_drop(store *s);
+/* The UTC calendar month of a moment (ms), as year * 12 + month - 1: the
+ * month of roll_balance (schema 13, whose SQL must agree), and the moment
+ * (ms) that month starts. */
+int64_t rollup_month(int64_t wall);
+int64_t rollup_month_start(int64_t month);
 
 #endif

@@ -66,8 +66,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
+#include "util/util.h"
 
 enum { R_VISITS, R_SPEND, R_ISSUED, R_REDEEMED, R_EXPIRED, R_NPS, R_PROMOTERS, R_DETRACTORS,
        R_POINTS, R_EVENTS, R_TX, R_SALES, R_REFUNDS, R_REFUNDED, R_VOIDS, R_VOIDED, R_ADJUSTS,
@@ -106,6 +108,98 @@ static bool opening_balance(const char *type, const char *data)
 static const char *const REDEEMING[] = { "redeem", "pay", NULL };
 static const char *const TRANSACTIONS[] = { "earn", "redeem", "pay", "coupon_use", NULL };
 
+/* --- the balances by month: roll_balance -----------------------------------
+ *
+ * Per UTC calendar month (of the effect's own moment) and customer, the
+ * counted balance effects (points, stamps, credit) and the purchases'
+ * corrections (lot_adjust) on their own moment: each customer's rows sum
+ * to its balance, and those before a month to its balance as the month
+ * began (the overdrafts report, overdrafts.c). Kept where R_POINTS is,
+ * in memory until the transaction commits. */
+
+int64_t rollup_month(int64_t wall)
+{
+    /* Whole seconds, rounded down (a month starts on one). */
+    time_t t = (time_t)(wall / 1000 - (wall % 1000 < 0));
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return 0;
+    return ((int64_t)tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+int64_t rollup_month_start(int64_t month)
+{
+    int64_t y = month / 12 - (month % 12 < 0);
+    return days_from_civil((int)y, (int)(month - y * 12) + 1, 1) * DAY_MS;
+}
+
+static int by_month_customer(const void *a, const void *b)
+{
+    const struct month_pending *x = a, *y = b;
+    if (x->month != y->month)
+        return x->month < y->month ? -1 : 1;
+    return strcmp(x->customer, y->customer);
+}
+
+/* Writes the months held, in key order (one b-tree walk forward). */
+static int month_flush(store *s)
+{
+    if (!s->nmon)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < MONTH_PENDING_SLOTS; i++)
+        if (s->mon[i].customer[0])
+            s->mon[n++] = s->mon[i];    /* n <= i: packed to the front */
+    qsort(s->mon, n, sizeof *s->mon, by_month_customer);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct month_pending *m = &s->mon[i];
+        if (!m->v[0] && !m->v[1] && !m->v[2])
+            continue;
+        sqlite3_stmt *st = store_sql(s, "INSERT INTO roll_balance(month, customer, points, stamps, credit)"
+                                        " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(month, customer) DO UPDATE SET"
+                                        " points = points + ?3, stamps = stamps + ?4, credit = credit + ?5");
+        if (!st) {
+            rc = -1;
+            break;
+        }
+        sqlite3_bind_int64(st, 1, m->month);
+        bind_text(st, 2, m->customer);
+        for (int u = 0; u < 3; u++)
+            sqlite3_bind_int64(st, 3 + u, m->v[u]);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
+    }
+    memset(s->mon, 0, MONTH_PENDING_SLOTS * sizeof *s->mon);
+    s->nmon = 0;
+    return rc;
+}
+
+/* Adds sign * (points, stamps, credit) to the customer's month of wall. */
+static int month_add(store *s, int64_t wall, const char *customer, int64_t points, int64_t stamps,
+                     int64_t credit, int sign)
+{
+    if ((!points && !stamps && !credit) || !customer[0])
+        return 0;
+    if (!s->mon && !(s->mon = calloc(MONTH_PENDING_SLOTS, sizeof *s->mon)))
+        return store_fail(s, "out of memory");
+    if (s->nmon >= MONTH_PENDING_SLOTS / 2 && month_flush(s) != 0)
+        return -1;
+    int64_t month = rollup_month(wall);
+    uint32_t i = (id_hash(customer) ^ (uint32_t)month * 2654435761u) & (MONTH_PENDING_SLOTS - 1);
+    while (s->mon[i].customer[0] && (s->mon[i].month != month || strcmp(s->mon[i].customer, customer) != 0))
+        i = (i + 1) & (MONTH_PENDING_SLOTS - 1);
+    struct month_pending *m = &s->mon[i];
+    if (!m->customer[0]) {
+        m->month = month;
+        snprintf(m->customer, sizeof m->customer, "%s", customer);
+        s->nmon++;
+    }
+    m->v[0] += sign * points;
+    m->v[1] += sign * stamps;
+    m->v[2] += sign * credit;
+    return 0;
+}
+
 int rollup_flush(store *s)
 {
     for (int i = 0; i < s->nroll; i++) {
@@ -132,12 +226,15 @@ int rollup_flush(store *s)
             return db_fail(s);
     }
     s->nroll = 0;
-    return 0;
+    return month_flush(s);
 }
 
 void rollup_drop(store *s)
 {
     s->nroll = 0;
+    if (s->mon)
+        memset(s->mon, 0, MONTH_PENDING_SLOTS * sizeof *s->mon);
+    s->nmon = 0;
 }
 
 /* Adds to the bucket of the till and staff member, in memory until the
@@ -495,8 +592,11 @@ static int own_add(store *s, const struct store_event *ev, int sign, bool counts
     int64_t v[R_COLS] = { 0 };
     const char *t = ev->type;
     v[R_VISITS] = visit;
-    if (counts)
+    if (counts) {
         v[R_POINTS] = sign * ev->points;
+        if (month_add(s, ev->wall, ev->customer, ev->points, ev->stamps, ev->credit, sign) != 0)
+            return -1;
+    }
     if (counts && opening_balance(t, ev->data))
         counts = false;     /* outstanding, and nothing else */
     if (counts && strcmp(t, "refund") != 0 && strcmp(t, "void") != 0) {
@@ -853,6 +953,10 @@ int rollup_lot_adjust(store *s, const char *origin, int64_t seq, const struct lo
     for (int i = 0; i < 5; i++)
         d[i] = now->d[i] - was->d[i];
     if (corr_add(s, &p, d[3], d[0], 1) != 0 || lot_revisit(s, &p, d[4], true) != 0)
+        return -1;
+    /* The balances: the correction moves from its old moment to its new. */
+    if (month_add(s, was->wall, p.customer, was->d[0], was->d[1], was->d[2], -1) != 0 ||
+        month_add(s, now->wall, p.customer, now->d[0], now->d[1], now->d[2], 1) != 0)
         return -1;
     int64_t v[R_COLS] = { 0 };
     v[R_POINTS] = -was->d[0];

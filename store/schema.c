@@ -356,9 +356,29 @@ static const char SCHEMA_V12[] =
     "CREATE TABLE trigger_notes(key TEXT PRIMARY KEY, customer TEXT NOT NULL, trig INTEGER NOT NULL,"
     " staff TEXT NOT NULL, at INTEGER NOT NULL, vars TEXT NOT NULL) WITHOUT ROWID;";
 
+/* Version 13: roll_balance, per UTC calendar month and customer the
+ * counted balance effects and the purchases' corrections (lot_adjust) on
+ * their own moment (rollup.c keeps it; the overdrafts report sums a
+ * balance at a moment from the months on its shorter side). The month is
+ * rollup_month's, year * 12 + month - 1 of the whole second rounded down:
+ * strftime's 'unixepoch' takes the second as given, so a moment before
+ * 1970 is rounded down first (% keeps the dividend's sign in SQL as in C). */
+#define V13_MONTH(w) "(CAST(strftime('%Y%m', (" w " - (" w " % 1000 + 1000) % 1000) / 1000, 'unixepoch') AS INTEGER))"
+static const char SCHEMA_V13[] =
+    "CREATE TABLE roll_balance(month INTEGER NOT NULL, customer TEXT NOT NULL, points INTEGER NOT NULL,"
+    " stamps INTEGER NOT NULL, credit INTEGER NOT NULL, PRIMARY KEY(month, customer)) WITHOUT ROWID;"
+    "INSERT INTO roll_balance(month, customer, points, stamps, credit)"
+    " SELECT ym / 100 * 12 + ym % 100 - 1, customer, sum(p), sum(s), sum(c) FROM"
+    "  (SELECT " V13_MONTH("e.wall") " AS ym, e.customer, e.points AS p, e.stamps AS s, e.credit AS c"
+    "   FROM events e WHERE e.customer <> '' AND (e.points <> 0 OR e.stamps <> 0 OR e.credit <> 0)"
+    "   AND " V2_COUNTED("e")
+    "   UNION ALL SELECT " V13_MONTH("a.wall") ", a.customer, a.points, a.stamps, a.credit FROM lot_adjust a"
+    "   WHERE a.points <> 0 OR a.stamps <> 0 OR a.credit <> 0)"
+    " GROUP BY 1, 2 ORDER BY 1, 2;";
+
 static const char *const MIGRATIONS[] = { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
                                           SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10, SCHEMA_V11,
-                                          SCHEMA_V12 };
+                                          SCHEMA_V12, SCHEMA_V13 };
 #define NMIGRATIONS (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0])
 _Static_assert(sizeof MIGRATIONS / sizeof MIGRATIONS[0] == STORE_SCHEMA_VERSION,
                "store.h says which schema this tally writes: one migration per version");

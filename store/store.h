@@ -23,7 +23,7 @@ typedef struct store store;
 #define STORE_SECRET_BYTES 32
 #define STORE_DATA_MAX 4096     /* JSON payload of one event */
 #define STORE_TEXT_MAX 200      /* a name, a reason, an email (code points) */
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 /* --- opening --------------------------------------------------------- */
 

@@ -103,7 +103,7 @@ wait $pid_a $pid_b 2>/dev/null
 # the events: a copy taken back to schema 1 and upgraded again reports
 # the same figures, for the whole shop and for its till.
 sqlite3 "$TALLY_DB" ".backup '$WORK/rebuilt.db'"
-sqlite3 "$WORK/rebuilt.db" "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP TABLE lot_adjust; DROP INDEX events_use; DROP INDEX events_enrol; DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates; DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged; DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign; ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier; ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; ALTER TABLE customers DROP COLUMN till; DROP TABLE trigger_notes; PRAGMA user_version = 1"
+sqlite3 "$WORK/rebuilt.db" "DROP TABLE roll_cust; DROP TABLE roll_till; DROP TABLE roll_log; DROP TABLE lot_adjust; DROP INDEX events_use; DROP INDEX events_enrol; DROP TABLE contact; DROP TABLE outbox; DROP TABLE templates; DROP TABLE signers; DROP TABLE chain; DROP TABLE import_staged; DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign; ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier; ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; ALTER TABLE customers DROP COLUMN till; DROP TABLE trigger_notes; DROP TABLE roll_balance; PRAGMA user_version = 1"
 till=$(sql "SELECT origin FROM events LIMIT 1")
 for args in "--last 1y" "--last 7d" "--last 30d --till $till"; do
     # shellcheck disable=SC2086
@@ -137,7 +137,7 @@ env TALLY_DB="$P" $T reward add "Free upgrade" --points 1 --tier Gold >/dev/null
 env TALLY_DB="$P" $T promo add "Gold week" --multiplier 2 --tier Gold >/dev/null
 PCARD=$(env TALLY_DB="$P" $T customer add --name "Ana" | sed -n 's/.*Card code: //p')
 env TALLY_DB="$P" $T earn "$PCARD" 50 >/dev/null
-sqlite3 "$P" "ALTER TABLE rewards DROP COLUMN tier; ALTER TABLE promos DROP COLUMN tier; DELETE FROM lww WHERE field = 'tier'; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; DROP INDEX roll_cust_wall; ALTER TABLE customers DROP COLUMN till; DROP TABLE trigger_notes; PRAGMA user_version = 8"
+sqlite3 "$P" "ALTER TABLE rewards DROP COLUMN tier; ALTER TABLE promos DROP COLUMN tier; DELETE FROM lww WHERE field = 'tier'; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; DROP INDEX roll_cust_wall; ALTER TABLE customers DROP COLUMN till; DROP TABLE trigger_notes; DROP TABLE roll_balance; PRAGMA user_version = 8"
 refuse "upgraded from schema 8, the reward's tier is applied" "perk of Gold" env TALLY_DB="$P" $T redeem "$PCARD" "Free upgrade"
 run "so is the promotion's" env TALLY_DB="$P" $T --format json earn "$PCARD" 10
 has "a Silver member's purchase is not doubled" '"points":10,'

@@ -1303,6 +1303,121 @@ static int od_model(const struct od_move *mv, int n, int64_t when, int64_t point
     return below;
 }
 
+/* The report for q against the record: the counts at both ends, and the
+ * list, each member below zero at the end, fewest points first. Returns
+ * how many are listed. */
+static int od_check(store *s, char id[][STORE_ID_LEN + 1], const struct od_move *mv, int n,
+                    const struct store_report_query *q, struct store_overdraft_counts *counts)
+{
+    int64_t points[OD_MEMBERS], stamps[OD_MEMBERS];
+    struct od_list l = { 0 };
+    struct store_overdraft_counts ignored, *got = counts ? counts : &ignored;
+    OK(s, store_report_overdrafts(s, q, got, collect_od_list, &l));
+    assert_int_equal(got->prev_overdrawn, od_model(mv, n, q->period.from, points, stamps));
+    assert_int_equal(got->overdrawn, od_model(mv, n, q->period.to, points, stamps));
+    int want = 0;
+    for (int64_t low = INT64_MIN;;) {
+        int next = -1;
+        for (int m = 0; m < OD_MEMBERS; m++) {
+            if (points[m] >= 0 && stamps[m] >= 0)
+                continue;
+            bool after = points[m] > low || (points[m] == low && want > 0 &&
+                                             strcmp(id[m], l.customer[want - 1]) > 0);
+            if (after && (next < 0 || points[m] < points[next] ||
+                          (points[m] == points[next] && strcmp(id[m], id[next]) < 0)))
+                next = m;
+        }
+        if (next < 0)
+            break;
+        assert_true(want < l.n);
+        assert_string_equal(l.customer[want], id[next]);
+        assert_int_equal(l.points[want], points[next]);
+        assert_int_equal(l.stamps[want], stamps[next]);
+        low = points[next];
+        want++;
+    }
+    assert_int_equal(l.n, want);
+    return want;
+}
+
+/* The UTC month (year * 12 + month - 1) of a moment, and its start. */
+static int64_t od_month(int64_t wall)
+{
+    int64_t days = wall / DAY_MS - (wall % DAY_MS < 0);
+    int y, m, d;
+    civil_from_days(days, &y, &m, &d);
+    return (int64_t)y * 12 + m - 1;
+}
+
+static int64_t od_month_start(int64_t month)
+{
+    return utc_ms((int)(month / 12), (int)(month % 12) + 1, 1, 0, 0);
+}
+
+/* The month boundary nearest a moment (overdrafts.c), as a month. */
+static int64_t od_boundary(int64_t when)
+{
+    int64_t m = od_month(when);
+    return when - od_month_start(m) <= od_month_start(m + 1) - when ? m : m + 1;
+}
+
+static int64_t scalar(sqlite3 *db, const char *q);
+
+/* rollup.c: the month of roll_balance that C works out (internal.h). */
+int64_t rollup_month(int64_t wall);
+int64_t rollup_month_start(int64_t month);
+
+/* The months of roll_balance as rollup.c works them out in C (gmtime)
+ * and as schema 13 does in SQL (strftime) agree, on either side of a
+ * month's first moment and of 1970's: events put in raw with such
+ * moments, the table built again by the migration. */
+static void test_balance_months(void **state)
+{
+    struct fx *f = *state;
+    char id[STORE_ID_LEN + 1];
+    at(f->s, 2026, 3, 1, 9);
+    enrol(f, f->s, "Ada", NULL, 1, id);
+    const int64_t apr1 = utc_ms(2026, 4, 1, 0, 0);
+    const int64_t walls[] = { -86400000, -1001, -1000, -999, -1, 0, 1, 999, 1000, apr1 - 1001, apr1 - 1, apr1,
+                              apr1 + 1, utc_ms(2025, 12, 31, 23, 59) + 59999, utc_ms(2026, 1, 1, 0, 0),
+                              utc_ms(2024, 2, 29, 12, 0) };
+    const int n = (int)(sizeof walls / sizeof *walls);
+    char path[256];
+    snprintf(path, sizeof path, "%s/a.db", f->dir);
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    for (int i = 0; i < n; i++) {
+        char sql[512];
+        /* Points 2^i: each month's sum says which moments it holds. */
+        snprintf(sql, sizeof sql, "INSERT INTO events SELECT origin, seq + %d, hlc + %d, %lld, 'adjust', staff, customer,"
+                 " %lld, 0, 0, 0, 0, '', 0, '', '', '{}', '', x'', hash FROM events WHERE type = 'enrol'"
+                 " AND customer = (SELECT max(customer) FROM events WHERE type = 'enrol')",
+                 1 + i, 1 + i, (long long)walls[i], 1LL << i);
+        assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(sqlite3_exec(raw, "DROP TABLE roll_balance; PRAGMA user_version = 12", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    store_close(open_db(f, "a.db", false));    /* migrated again */
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    for (int i = 0; i < n; i++) {
+        int64_t m = rollup_month(walls[i]);
+        assert_true(rollup_month_start(m) <= walls[i] && walls[i] < rollup_month_start(m + 1));
+        assert_int_equal(m, od_month(walls[i]));
+        int64_t want = 0;
+        for (int j = 0; j < n; j++)
+            want += rollup_month(walls[j]) == m ? 1LL << j : 0;
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT coalesce(sum(points), 0) FROM roll_balance WHERE month = %lld AND customer = '%s'",
+                 (long long)m, id);
+        assert_int_equal(scalar(raw, sql), want);
+    }
+    assert_int_equal(rollup_month(-1), 1969 * 12 + 11);
+    assert_int_equal(rollup_month(0), 1970 * 12);
+    assert_int_equal(rollup_month(apr1 - 1), 2026 * 12 + 2);
+    assert_int_equal(rollup_month(apr1), 2026 * 12 + 3);
+    sqlite3_close(raw);
+}
+
 static void test_overdrafts_either_side(void **state)
 {
     struct fx *f = *state;
@@ -1313,7 +1428,7 @@ static void test_overdrafts_either_side(void **state)
         at(f->s, 2025, 1, 2, 9);
         enrol(f, f->s, name, NULL, 1, id[m]);
     }
-    static struct od_move mv[OD_STEPS + 1];
+    static struct od_move mv[OD_STEPS + 8];
     int n = 0;
     store *s = f->s;
     uint32_t seed = 7;
@@ -1351,6 +1466,18 @@ static void test_overdrafts_either_side(void **state)
         mv[n++] = (struct od_move){ m, wall, points, stamps };
         store_set_clock(s, clock);
     }
+    /* The last member again, dated back to either side of a month's
+     * first moment: a millisecond before 2025-08-01 (UTC) below zero,
+     * back up at it, and below zero again in the middle of September. */
+    static const struct { int64_t wall, points; } edge[] = {
+        { 0, -2000 }, { 1, 2000 }, { 2, -3000 } };
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        int64_t wall = i == 0 ? utc_ms(2025, 8, 1, 0, 0) - 1 : i == 1 ? utc_ms(2025, 8, 1, 0, 0) : utc_ms(2025, 9, 15, 0, 0);
+        store_set_clock(f->s, wall);
+        OK(f->s, store_adjust(f->s, f->m.id, id[OD_MEMBERS - 1], edge[i].points, 0, "test", NULL));
+        mv[n++] = (struct od_move){ OD_MEMBERS - 1, wall, edge[i].points, 0 };
+    }
+    store_set_clock(f->s, clock);
     sync_into(f, f->b, f->s);
     /* The record is the whole story: it gives every balance now. */
     int64_t points[OD_MEMBERS], stamps[OD_MEMBERS];
@@ -1364,47 +1491,26 @@ static void test_overdrafts_either_side(void **state)
     static const char *const from[] = { "2025-01-05", "2025-03-15", "2025-06-30", "2025-07-01", "2025-07-05", "2025-09-10",
                                         "2025-11-02", "2026-01-20" };
     static const int days[] = { 1, 9, 31, 120, 400 };
-    /* The stretch of history the ends are summed from: the one that holds
-     * least, after the start, outside the period or before the end. */
-    int64_t lo = utc_ms(2025, 1, 1, 8, 0), hi = 0;
-    for (int i = 0; i < n; i++)
-        hi = mv[i].wall > hi ? mv[i].wall : hi;
+    /* The months the ends are summed from: the fewest, after the start's
+     * boundary, outside the period or before the end's. */
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int i = 0; i < n; i++) {
+        lo = od_month(mv[i].wall) < lo ? od_month(mv[i].wall) : lo;
+        hi = od_month(mv[i].wall) > hi ? od_month(mv[i].wall) : hi;
+    }
     int listed = 0, sides[3] = { 0 };
     for (size_t a = 0; a < sizeof from / sizeof *from; a++) {
         for (size_t d = 0; d < sizeof days / sizeof *days; d++) {
             struct store_report_query q = period(f->s, from[a], from[a]);
             q.period.to = q.period.from + days[d] * DAY_MS;
-            struct od_list l = { 0 };
             struct store_overdraft_counts got;
-            OK(f->s, store_report_overdrafts(f->s, &q, &got, collect_od_list, &l));
-            assert_int_equal(got.prev_overdrawn, od_model(mv, n, q.period.from, points, stamps));
-            assert_int_equal(got.overdrawn, od_model(mv, n, q.period.to, points, stamps));
-            /* The list: each member below zero at the end, fewest points first. */
-            int want = 0;
-            for (int64_t low = INT64_MIN;;) {
-                int next = -1;
-                for (int m = 0; m < OD_MEMBERS; m++) {
-                    if (points[m] >= 0 && stamps[m] >= 0)
-                        continue;
-                    bool after = points[m] > low || (points[m] == low && want > 0 &&
-                                                     strcmp(id[m], l.customer[want - 1]) > 0);
-                    if (after && (next < 0 || points[m] < points[next] ||
-                                  (points[m] == points[next] && strcmp(id[m], id[next]) < 0)))
-                        next = m;
-                }
-                if (next < 0)
-                    break;
-                assert_true(want < l.n);
-                assert_string_equal(l.customer[want], id[next]);
-                assert_int_equal(l.points[want], points[next]);
-                assert_int_equal(l.stamps[want], stamps[next]);
-                low = points[next];
-                want++;
-            }
-            assert_int_equal(l.n, want);
+            int want = od_check(f->s, id, mv, n, &q, &got);
             listed += want;
-            int64_t after_start = hi - q.period.from, before_end = q.period.to - lo;
-            int64_t outside = q.period.from - lo + hi - q.period.to;
+            int64_t m0 = od_boundary(q.period.from), m1 = od_boundary(q.period.to);
+            int64_t after_start = hi + 1 - m0, before_end = m1 - lo;
+            int64_t outside = (m0 > lo ? m0 - lo : 0) + (hi + 1 > m1 ? hi + 1 - m1 : 0);
+            after_start = after_start > 0 ? after_start : 0;
+            before_end = before_end > 0 ? before_end : 0;
             int side = after_start <= before_end && after_start <= outside ? 0 : outside < before_end ? 1 : 2;
             sides[side] += got.overdrawn > 0 && got.prev_overdrawn > 0;
         }
@@ -1412,6 +1518,42 @@ static void test_overdrafts_either_side(void **state)
     assert_true(listed > 20);       /* the history does overdraw */
     for (int k = 0; k < 3; k++)     /* at both ends, on every pair of sides */
         assert_true(sides[k] > 0);
+    /* Ends in the middle of a month (its nearest boundary before them or
+     * after), a millisecond either side of one and on one, before any
+     * event and after every one. */
+    const int64_t aug = utc_ms(2025, 8, 1, 0, 0);
+    const int64_t when[] = { aug - 1, aug, aug + 1, utc_ms(2025, 8, 10, 12, 0), utc_ms(2025, 8, 24, 0, 0),
+                             utc_ms(2025, 9, 15, 0, 0), utc_ms(2025, 9, 15, 0, 0) + 1, utc_ms(2025, 3, 16, 0, 0),
+                             utc_ms(2025, 12, 1, 0, 0), utc_ms(2024, 12, 1, 0, 0), utc_ms(2026, 6, 1, 0, 0) };
+    const int nwhen = (int)(sizeof when / sizeof *when);
+    int edges = 0;
+    for (int a = 0; a < nwhen; a++)
+        for (int b = 0; b < nwhen; b++) {
+            if (when[a] > when[b])
+                continue;
+            struct store_report_query q = { 0 };
+            q.period.from = when[a];
+            q.period.to = when[b];
+            edges += od_check(f->s, id, mv, n, &q, NULL);
+        }
+    assert_true(edges > 20);
+    /* The local days of zones east and west of UTC: a month's first
+     * midnight is after its boundary in New York, before it in Tokyo. */
+    static const char *const zones[] = { "America/New_York", "Asia/Tokyo" };
+    static const char *const ends[][2] = { { "2025-08-01", "2025-08-01" }, { "2025-07-20", "2025-08-31" },
+                                           { "2025-09-15", "2025-10-01" }, { "2025-06-01", "2025-09-14" } };
+    int zoned = 0;
+    for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+        setenv("TZ", zones[z], 1);
+        tzset();
+        for (size_t e = 0; e < sizeof ends / sizeof *ends; e++) {
+            struct store_report_query q = period(f->s, ends[e][0], ends[e][1]);
+            zoned += od_check(f->s, id, mv, n, &q, NULL);
+        }
+    }
+    setenv("TZ", "UTC", 1);
+    tzset();
+    assert_true(zoned > 0);
 }
 
 /* History imported with dates before the import: the member joined at
@@ -2142,7 +2284,10 @@ static void test_visits_per_day(void **state)
     " HAVING sum(visits) <> 0 OR sum(spend) <> 0 OR sum(tspend) <> 0 ORDER BY customer, wall, till)" \
     " UNION ALL SELECT group_concat(x, ';') FROM (SELECT hour || ',' || till || ',' || k || ',' || id || ','" \
     " || n || ',' || p || ',' || st || ',' || val AS x FROM roll_use" \
-    " WHERE n <> 0 OR p <> 0 OR st <> 0 OR val <> 0 ORDER BY hour, till, k, id)"
+    " WHERE n <> 0 OR p <> 0 OR st <> 0 OR val <> 0 ORDER BY hour, till, k, id)" \
+    " UNION ALL SELECT group_concat(x, ';') FROM (SELECT month || ',' || customer || ',' || points || ','" \
+    " || stamps || ',' || credit AS x FROM roll_balance" \
+    " WHERE points <> 0 OR stamps <> 0 OR credit <> 0 ORDER BY month, customer)"
 
 static void roll_text(sqlite3 *db, char *out, size_t outsz)
 {
@@ -2180,7 +2325,7 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
                                       " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; ALTER TABLE customers DROP COLUMN till;"
-                                      " DROP TABLE trigger_notes; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+                                      " DROP TABLE trigger_notes; DROP TABLE roll_balance; PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(cp);
     char err[512];
     store *r = store_open(copy, false, err, sizeof err);
@@ -2195,6 +2340,49 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
         print_error("kept:    %s\nrebuilt: %s\n", kept, rebuilt);
     assert_string_equal(kept, rebuilt);
     assert_true(strlen(kept) > 20);
+}
+
+/* roll_balance (schema 13) as the store keeps it, and summed afresh from
+ * the events that count and the purchases' corrections: the month from
+ * strftime's text of the moment's (fractional) second, not as the
+ * migration or rollup.c work it out. And each customer's months sum to
+ * their balance. */
+#define BALANCE_MONTH(w) "(CAST(strftime('%Y', " w " / 1000.0, 'unixepoch') AS INTEGER) * 12" \
+    " + CAST(strftime('%m', " w " / 1000.0, 'unixepoch') AS INTEGER) - 1)"
+#define BALANCE_ROWS(from) "SELECT coalesce(group_concat(x, ';'), '') FROM (SELECT month || ',' || customer || ','" \
+    " || sum(p) || ',' || sum(s) || ',' || sum(c) AS x FROM (" from ") GROUP BY month, customer" \
+    " HAVING sum(p) <> 0 OR sum(s) <> 0 OR sum(c) <> 0 ORDER BY month, customer)"
+
+static void balances_as_rebuilt(struct fx *f, const char *file)
+{
+    static char text[2][65536];
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", f->dir, file);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    const char *q[2] = {
+        BALANCE_ROWS("SELECT month, customer, points AS p, stamps AS s, credit AS c FROM roll_balance"),
+        BALANCE_ROWS("SELECT " BALANCE_MONTH("e.wall") " AS month, e.customer, e.points AS p, e.stamps AS s,"
+                     " e.credit AS c FROM events e WHERE e.customer <> '' AND (e.occasion = ''"
+                     " OR EXISTS (SELECT 1 FROM occasions o WHERE o.key = e.occasion AND o.origin = e.origin"
+                     " AND o.seq = e.seq)) UNION ALL SELECT " BALANCE_MONTH("a.wall") ", a.customer, a.points,"
+                     " a.stamps, a.credit FROM lot_adjust a") };
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, q[i], -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        snprintf(text[i], sizeof text[i], "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    int64_t off = scalar(db, "SELECT count(*) FROM customers c LEFT JOIN (SELECT customer, sum(points) AS p,"
+                             " sum(stamps) AS s, sum(credit) AS cr FROM roll_balance GROUP BY customer) r"
+                             " ON r.customer = c.id WHERE c.points <> coalesce(r.p, 0)"
+                             " OR c.stamps <> coalesce(r.s, 0) OR c.credit <> coalesce(r.cr, 0)");
+    sqlite3_close(db);
+    if (strcmp(text[0], text[1]) != 0)
+        print_error("%s roll_balance: %s\nsummed:       %s\n", file, text[0], text[1]);
+    assert_string_equal(text[0], text[1]);
+    assert_int_equal(off, 0);
 }
 
 /* The member state (roll_member) is roll_cust summed per member and till:
@@ -2298,7 +2486,7 @@ static void corrections_as_migrated(struct fx *f, const char *file)
                                       " DROP TABLE campaigns; DROP TABLE campaign_members; DROP INDEX coupons_campaign;"
                                       " ALTER TABLE coupons DROP COLUMN campaign; ALTER TABLE rewards DROP COLUMN tier;"
                                       " ALTER TABLE promos DROP COLUMN tier; DROP TABLE roll_member; DROP TABLE roll_use; DROP INDEX events_coupon_use; DROP INDEX roll_cust_wall;"
-                                      " ALTER TABLE customers DROP COLUMN till; DROP TABLE trigger_notes; PRAGMA user_version = 4",
+                                      " ALTER TABLE customers DROP COLUMN till; DROP TABLE trigger_notes; DROP TABLE roll_balance; PRAGMA user_version = 4",
                                   NULL, NULL, &sqlerr), SQLITE_OK);
     sqlite3_close(db);
     s = store_open(copy, false, err, sizeof err);
@@ -2326,6 +2514,8 @@ static void test_rollups_as_rebuilt(void **state)
     store *a = f->s;
     char jan[13], eva[13], sale[48], sale2[48], ref[48];
     struct store_result res;
+    /* roll_balance against its sums afresh, at every step below. */
+#define BALANCES(both) do { balances_as_rebuilt(f, "a.db"); if (both) balances_as_rebuilt(f, "b.db"); } while (0)
     at(a, 2026, 3, 1, 9);
     OK(a, store_setting_set(a, f->m.id, "birthday.points", "50"));
     enrol(f, a, "Jan", "1985-03-05", 1, jan);
@@ -2334,7 +2524,9 @@ static void test_rollups_as_rebuilt(void **state)
     buy(a, f->bar.id, jan, 2000, sale);
     buy(a, f->bar.id, eva, 3000, sale2);
     OK(a, store_nps(a, f->bar.id, eva, 9));
+    BALANCES(false);
     store *b = second_till(f, utc_ms(2026, 3, 2, 10, 0));
+    BALANCES(true);
     /* Both tills void the same sale (one void loses), B refunds Eva's in
      * part and A voids the rest of it after hearing of that refund. */
     at(a, 2026, 3, 3, 10);
@@ -2343,12 +2535,14 @@ static void test_rollups_as_rebuilt(void **state)
     OK(b, store_void(b, f->m.id, sale, "till B", NULL));
     OK(b, store_refund(b, f->bar.id, sale2, 1000, "one item", &res));
     snprintf(ref, sizeof ref, "%s", res.ref);
+    BALANCES(true);
     at(a, 2026, 3, 5, 9);
     at(b, 2026, 3, 5, 10);
     buy(a, f->bar.id, jan, 1000, NULL);             /* both give the birthday bonus */
     buy(b, f->bar.id, jan, 1000, NULL);
     OK(b, store_nps(b, f->bar.id, jan, 3));
     sync_into(f, a, b);
+    BALANCES(true);         /* B lost the birthday bonus: taken back */
     sync_into(f, b, a);
     /* Uses (the rewards report's roll_use): A redeems and both tills void
      * it (one void loses); B uses A's coupons, one for an amount off and
@@ -2369,15 +2563,18 @@ static void test_rollups_as_rebuilt(void **state)
     OK(b, store_coupon_redeem(b, f->bar.id, off.code, eva, NULL));
     OK(b, store_coupon_redeem(b, f->bar.id, free_cookie.code, jan, NULL));
     sync_into(f, a, b);
+    BALANCES(true);
     OK(a, store_void(a, f->m.id, redeemed, "till A", NULL));
     OK(b, store_void(b, f->m.id, redeemed, "till B", NULL));
     OK(b, store_void(b, f->m.id, paid, "paid cash", NULL));
     sync_into(f, a, b);
     sync_into(f, b, a);
+    BALANCES(true);
     at(a, 2026, 3, 6, 9);
     OK(a, store_void(a, f->m.id, ref, "refund was wrong", NULL));
     OK(a, store_refund(a, f->bar.id, sale2, 0, "all of it", NULL));
     sync_into(f, a, b);
+    BALANCES(true);
     /* Outside the period below, cut off again: refunds at both tills come
      * to more than Jan's purchase, and A voids Eva's while B voids its
      * refund (each purchase's correction, events.c lot_settle). */
@@ -2387,6 +2584,7 @@ static void test_rollups_as_rebuilt(void **state)
     buy(a, f->bar.id, eva, 2000, sale4);
     OK(a, store_refund(a, f->bar.id, sale4, 500, "one item", &res));
     sync_into(f, a, b);
+    BALANCES(true);
     at(a, 2026, 3, 12, 11);
     at(b, 2026, 3, 12, 14);
     OK(a, store_refund(a, f->bar.id, sale3, 3000, "A", NULL));
@@ -2395,6 +2593,53 @@ static void test_rollups_as_rebuilt(void **state)
     OK(b, store_void(b, f->m.id, res.ref, "till B", NULL));
     sync_into(f, a, b);
     sync_into(f, b, a);
+    BALANCES(true);
+    /* The months of the balances (roll_balance): Ola's purchase refunded
+     * beyond it at both tills cut off, B's refund a millisecond before
+     * April, so the purchase's correction (lot_adjust) stands from March
+     * at A; B, still cut off, refunds the rest in April, which moves it to
+     * April in one step, and A's void of B's first refund moves it again.
+     * Manual adjustments dated back across the boundary, one a
+     * millisecond before it and one on it. */
+    char ola[13], sale5[48], ref5[48], path5[256];
+    sqlite3 *raw5;
+    snprintf(path5, sizeof path5, "%s/a.db", f->dir);
+    assert_int_equal(sqlite3_open(path5, &raw5), SQLITE_OK);
+    at(a, 2026, 3, 20, 9);
+    enrol(f, a, "Ola", NULL, 1, ola);
+    buy(a, f->bar.id, ola, 4000, sale5);
+    sync_into(f, a, b);
+    BALANCES(true);
+    const int64_t apr1 = utc_ms(2026, 4, 1, 0, 0);
+    store_set_clock(a, utc_ms(2026, 3, 31, 22, 0));
+    store_set_clock(b, apr1 - 1);
+    OK(a, store_refund(a, f->bar.id, sale5, 3000, "A", NULL));
+    OK(b, store_refund(b, f->bar.id, sale5, 3000, "B", &res));
+    snprintf(ref5, sizeof ref5, "%s", res.ref);
+    BALANCES(true);
+    sync_into(f, b, a);
+    BALANCES(true);
+    assert_int_equal(scalar(raw5, "SELECT count(*) FROM lot_adjust WHERE wall = 1775001599999 AND points <> 0"), 1);
+    at(b, 2026, 4, 2, 9);
+    OK(b, store_refund(b, f->bar.id, sale5, 1000, "B, the rest", NULL));
+    sync_into(f, b, a);
+    BALANCES(true);
+    assert_int_equal(scalar(raw5, "SELECT count(*) FROM lot_adjust WHERE wall >= 1775001600000 AND points <> 0"), 1);
+    assert_int_equal(scalar(raw5, "SELECT count(*) FROM lot_adjust WHERE wall < 1775001600000 AND wall > 1774000000000"), 0);
+    at(a, 2026, 4, 3, 9);
+    OK(a, store_void(a, f->m.id, ref5, "refund was wrong", NULL));
+    BALANCES(false);
+    store_set_clock(a, apr1 - 1);
+    OK(a, store_adjust(a, f->m.id, ola, -7, 2, "dated back", NULL));
+    store_set_clock(a, apr1);
+    OK(a, store_adjust(a, f->m.id, ola, 11, -1, "dated back", NULL));
+    at(a, 2026, 2, 27, 9);
+    OK(a, store_adjust(a, f->m.id, jan, -25, 0, "dated back", NULL));
+    BALANCES(false);
+    sync_into(f, a, b);
+    sync_into(f, b, a);
+    BALANCES(true);
+    sqlite3_close(raw5);
     corrections_as_migrated(f, "a.db");
     rollups_as_rebuilt(f, "a.db");
     rollups_as_rebuilt(f, "b.db");
@@ -2406,6 +2651,7 @@ static void test_rollups_as_rebuilt(void **state)
     assert_int_equal(store_init_shop(c, "Kawiarnia", "PLN"), 0);
     sync_origin(f, a, store_origin(b), c);
     sync_origin(f, a, store_origin(a), c);
+    balances_as_rebuilt(f, "c.db");
     rollups_as_rebuilt(f, "c.db");
     struct store_report_query q = period(a, "2026-03-01", "2026-03-10");
     struct store_summary ca, pa, cc, pc;
@@ -2595,6 +2841,7 @@ int main(void)
         T(test_bulk_fold),
         T(test_visits_per_day),
         T(test_rollups_as_rebuilt),
+        T(test_balance_months),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

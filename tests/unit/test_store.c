@@ -2023,6 +2023,21 @@ static void test_concurrent_refunds_over_purchase(void **state)
         print_error("check said: %s\n", found);
         fail();
     }
+    /* The months of the balances (roll_balance) add up, and check says
+     * so when one does not. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/a.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE roll_balance SET points = points + 5 WHERE month ="
+                                      " (SELECT max(month) FROM roll_balance)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    found[0] = '\0';
+    assert_int_equal(store_check(a, findings_cb, found), 1);
+    if (!strstr(found, "is not the sum of its months")) {
+        print_error("check said: %s\n", found);
+        fail();
+    }
     /* Its tier spend is nothing, not -60.00 (tier.window_days: 365). */
     struct store_tier_status t;
     OK(store_customer_tier(a, f->c.id, &t));
