@@ -68,6 +68,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "internal.h"
 #include "util/util.h"
 
@@ -181,7 +182,7 @@ static int month_add(store *s, int64_t wall, const char *customer, int64_t point
     if ((!points && !stamps && !credit) || !customer[0])
         return 0;
     if (!s->mon && !(s->mon = calloc(MONTH_PENDING_SLOTS, sizeof *s->mon)))
-        return store_fail(s, "out of memory");
+        return store_fail(s, _("out of memory"));
     if (s->nmon >= MONTH_PENDING_SLOTS / 2 && month_flush(s) != 0)
         return -1;
     int64_t month = rollup_month(wall);
@@ -756,7 +757,7 @@ static int use_voided(store *s, const struct store_event *v, int sign)
         return 0;
     struct store_event *u = malloc(sizeof *u);
     if (!u)
-        return store_fail(s, "out of memory");
+        return store_fail(s, _("out of memory"));
     int rc = store_get_event(s, l1.origin, l1.seq, u) != 0 ? -1 : use_add(s, u, NULL, 0, -sign);
     free(u);
     return rc;
@@ -792,7 +793,7 @@ int rollup_coupon_changed(store *s, const char *code, const char *reward_was, in
         return -1;
     struct store_event *u = malloc(sizeof *u);
     if (!u)
-        return store_fail(s, "out of memory");
+        return store_fail(s, _("out of memory"));
     int rc, out = 0;
     /* The statements below are others: this one keeps its place. */
     while (out == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
