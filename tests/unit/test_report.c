@@ -1594,6 +1594,12 @@ static void test_snapshot(void **state)
     buy(w, f->bar.id, k, 1000, NULL);               /* committed by another connection */
     summary(s, &q, &c, &p);
     assert_int_equal(c.visits, 1);                  /* the snapshot holds */
+    /* and a campaign's result read in it (the dashboard's) leaves it open,
+     * whether it finds the campaign or not */
+    static struct store_campaign_result r;
+    assert_int_equal(store_report_campaign(s, "nosuchcampaign", &r), -1);
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.visits, 1);
     store_snapshot_end(s);
     summary(s, &q, &c, &p);
     assert_int_equal(c.visits, 2);
