@@ -129,10 +129,10 @@ struct moment {
  * (store_rollup_index), and rows of the same moment are summed here:
  * SQLite's GROUP BY copies each row's key to compare it, which over a
  * whole history left unfolded (a shop that has just joined) cost three
- * times the reading. Each of those rows is a call into SQLite per column
- * read: the moment of the row waiting is kept from the look that found
- * it the next moment's, and the tier rule's spend read only for the
- * tiers. */
+ * times the reading. Each column read of those rows is a call into
+ * SQLite: the moment of the row waiting, read to see whether it is still
+ * the same moment, is kept for the next, and the tier rule's spend is
+ * read only for the tiers. */
 struct log_reader {
     store *s;
     sqlite3_stmt *st;
@@ -1091,7 +1091,7 @@ static int list_members(store *s, const struct members *ms, size_t *order, size_
     int64_t listed = 0;
     size_t sorted = 0;          /* order[0..sorted) are in order */
     for (size_t i = 0; i < n && (limit <= 0 || listed < limit); i++) {
-        if (i == sorted) {      /* the next ones: as many as are left to list and a few forgotten, then twice that */
+        if (i == sorted) {      /* the next ones: those left to list and a few forgotten, then as many again as are sorted */
             size_t k = limit <= 0 ? n - i : sorted ? sorted : (size_t)limit + 16;
             sort_first(order + i, n - i, k, cmp);
             sorted = i + k < n ? i + k : n;
