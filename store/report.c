@@ -265,8 +265,10 @@ int report_read_begin(store *s, bool *began)
         return 0;
     store_release(s);
     sqlite3_exec(s->db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
-    if (sql_exec(s, "BEGIN") != 0)
+    if (sql_exec(s, "BEGIN") != 0) {
+        sqlite3_exec(s->db, STORE_CACHE_SIZE, NULL, NULL, NULL);
         return -1;
+    }
     *began = true;
     return 0;
 }
