@@ -184,11 +184,14 @@ static int result_tx(store *s, const char *campaign, struct store_campaign_resul
     return 0;
 }
 
+/* In a snapshot that is open already (the dashboard's) it reads there
+ * and leaves it open: ending it would have the dashboard's later reports
+ * read a newer state (and, with the memory map dropped with it, through
+ * a page cache left cold). */
 int store_report_campaign(store *s, const char *campaign, struct store_campaign_result *out)
 {
-    if (store_snapshot_begin(s) != 0)
+    bool began;
+    if (report_read_begin(s, &began) != 0)
         return -1;
-    int rc = result_tx(s, campaign, out);
-    store_snapshot_end(s);
-    return rc;
+    return report_read_end(s, began, result_tx(s, campaign, out));
 }

@@ -499,7 +499,7 @@ store *store_open(const char *path, bool create, char *err, size_t errsz)
         /* 32 MiB of page cache (SQLite's default is 2): a batch from
          * another till touches many index pages, and pages spilled or
          * re-read mid-transaction cost more than the memory. */
-        sql_exec(s, "PRAGMA cache_size=-32768") != 0 ||
+        sql_exec(s, STORE_CACHE_SIZE) != 0 ||
         /* Checkpoint when the -wal holds 32 MiB rather than 4: a page
          * changed by several commits in between is copied back once, which
          * makes a till catching up a quarter faster. journal_size_limit

@@ -431,6 +431,10 @@ int rollup_log_indexed(store *s);
 /* roll_cust by moment (schema 10), made again after a bulk fold. */
 #define ROLL_CUST_WALL "CREATE INDEX roll_cust_wall ON roll_cust(wall, visits, spend, tspend)"
 
+/* A connection's page cache (store_open); a report's read transaction
+ * has a smaller one meanwhile (report_read_begin). */
+#define STORE_CACHE_SIZE "PRAGMA cache_size=-32768"
+
 /* report.c, for the member reports (members.c): a report's read
  * transaction (joins one already open), the till asked for ("" for all)
  * and a check that the ledger has it, tenths of a percent (STORE_NA for

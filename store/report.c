@@ -250,15 +250,25 @@ int store_period_day(store *s, const char *date, struct store_period *out)
 
 /* A read transaction: in WAL mode every statement until COMMIT reads the
  * same snapshot, and writers carry on meanwhile. Inside a transaction that
- * is open already (store_snapshot_begin, store_atomically) it joins that. */
+ * is open already (store_snapshot_begin, store_atomically) it joins that.
+ * Its page cache is SQLite's default 2 MiB, not the 32 MiB a writer keeps
+ * (store_open): a member pass reads a hundred megabytes once, in order,
+ * and each page of a larger cache is memory touched for the first time -
+ * on the big shop's year a fifth of the CPU, the smaller cache reusing its
+ * pages instead. (A memory map of the file did half as well: each page
+ * mapped is as dear.) The writer's size is back at the end. No error of
+ * either setting matters: the same pages are read either way. */
 int report_read_begin(store *s, bool *began)
 {
     *began = false;
     if (!sqlite3_get_autocommit(s->db))
         return 0;
     store_release(s);
-    if (sql_exec(s, "BEGIN") != 0)
+    sqlite3_exec(s->db, "PRAGMA cache_size=-2000", NULL, NULL, NULL);
+    if (sql_exec(s, "BEGIN") != 0) {
+        sqlite3_exec(s->db, STORE_CACHE_SIZE, NULL, NULL, NULL);
         return -1;
+    }
     *began = true;
     return 0;
 }
@@ -270,6 +280,8 @@ int report_read_end(store *s, bool began, int rc)
     store_release(s);
     if (began && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (began)
+        sqlite3_exec(s->db, STORE_CACHE_SIZE, NULL, NULL, NULL);
     memcpy(s->err, keep, sizeof keep);
     return rc;
 }

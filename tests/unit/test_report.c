@@ -743,6 +743,49 @@ static void test_customers_rfm(void **state)
         assert_true(r.row[i].name[0] != '\0');
 }
 
+/* A list sorts only as far as it goes (members.c list_members): the
+ * forgotten at its top, more than the first sort's share of them, push it
+ * on through the next shares. M k spent k x 1.00 in March (the 6 on top
+ * high-value, the rest occasional); the 40 on top are forgotten. */
+static void test_lists_past_the_forgotten(void **state)
+{
+    struct fx *f = *state;
+    store *s = f->s;
+    char id[60][13], name[32];
+    for (int k = 1; k <= 60; k++) {
+        snprintf(name, sizeof name, "M %d", k);
+        enrol_at(f, name, 2026, 2, 1, id[k - 1]);
+    }
+    for (int k = 1; k <= 60; k++) {
+        at(s, 2026, 3, 2, 10);
+        buy(s, f->bar.id, id[k - 1], 100 * k, NULL);
+    }
+    at(s, 2026, 4, 2, 9);
+    for (int k = 21; k <= 60; k++)
+        OK(s, store_customer_forget(s, f->bar.id, id[k - 1]));
+    struct store_report_query q = period(s, "2026-03-01", "2026-03-31");
+    struct rows r = { 0 };
+    OK(s, store_report_customers(s, &q, STORE_BY_SPEND, 3, collect_member, &r));
+    assert_int_equal(r.n, 3);
+    static const char *const want[3] = { "M 20", "M 19", "M 18" };
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(r.row[i].name, want[i]);
+        assert_int_equal(r.row[i].rank, 41 + i);        /* the forgotten keep their places */
+    }
+    memset(&r, 0, sizeof r);
+    OK(s, store_report_customers(s, &q, STORE_BY_SPEND, 0, collect_member, &r));
+    assert_int_equal(r.n, 20);
+    assert_string_equal(r.row[0].name, "M 20");
+    assert_string_equal(r.row[15].name, "M 5");
+    memset(&r, 0, sizeof r);
+    OK(s, store_report_segment_members(s, &q, SEG_OCCASIONAL, 2, collect_member, &r));
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.row[0].name, "M 20");
+    assert_int_equal(r.row[0].rank, 1);
+    assert_string_equal(r.row[1].name, "M 19");
+    assert_int_equal(r.row[1].rank, 2);
+}
+
 /* --- 4. rewards, tiers, staff and tills, overdrafts, day ------------------------------ */
 
 struct reward_rows { int n; struct store_reward_row row[16]; };
@@ -1693,6 +1736,12 @@ static void test_snapshot(void **state)
     buy(w, f->bar.id, k, 1000, NULL);               /* committed by another connection */
     summary(s, &q, &c, &p);
     assert_int_equal(c.visits, 1);                  /* the snapshot holds */
+    /* and a campaign's result read in it (the dashboard's) leaves it open,
+     * whether it finds the campaign or not */
+    static struct store_campaign_result r;
+    assert_int_equal(store_report_campaign(s, "nosuchcampaign", &r), -1);
+    summary(s, &q, &c, &p);
+    assert_int_equal(c.visits, 1);
     store_snapshot_end(s);
     summary(s, &q, &c, &p);
     assert_int_equal(c.visits, 2);
@@ -2820,6 +2869,7 @@ int main(void)
         T(test_occasion_losers_never_count),
         T(test_segments),
         T(test_customers_rfm),
+        T(test_lists_past_the_forgotten),
         T(test_rewards),
         T(test_tiers),
         T(test_staff_and_tills),
