@@ -223,7 +223,7 @@ soak: deps
 mutate: deps
 	@tests/mutants/run.sh $(MUTANTS)
 
-demo: deps tally
+demo: deps tally locales
 	@scripts/demo.sh
 
 # Service files name the installed binary; example configuration and units

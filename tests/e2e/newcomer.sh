@@ -52,6 +52,14 @@ n=$(sqlite3 "$WORK/src/demo/shop.db" "SELECT count(*) FROM customers")
 [ "$n" -ge 400 ] && pass "the demo shop has a few hundred members ($n)" || fail "the demo shop has $n members"
 d=$(sqlite3 "$WORK/src/demo/shop.db" "SELECT (max(wall) - min(wall)) / 86400000 FROM events")
 [ "$d" -ge 100 ] && pass "and a season of history ($d days)" || fail "the demo history spans $d days"
+# The demo speaks the shop's language (LANG), its translations built beside
+# it: not those of the tree under test, nor any installed.
+[ -s "$WORK/src/build/locale/pl/LC_MESSAGES/tally.mo" ] && pass "make demo builds the translations" ||
+    fail "make demo left no build/locale/pl/LC_MESSAGES/tally.mo"
+EN=$(env -u TALLY_LOCALEDIR LANGUAGE= LC_ALL= LANG=C.UTF-8 "$WORK/src/tally" --help 2>&1)
+PL=$(env -u TALLY_LOCALEDIR LANGUAGE= LC_ALL= LANG=pl_PL.UTF-8 "$WORK/src/tally" --help 2>&1)
+[ -n "$EN" ] && [ "$PL" != "$EN" ] && pass "and its tally speaks Polish with LANG=pl_PL.UTF-8" ||
+    fail "after make demo, LANG=pl_PL.UTF-8 still gives English"
 # On a terminal it ends in the kiosk, at the login.
 S="tally-newcomer-$$"
 tmux new-session -d -s "$S" -x 100 -y 30 "make -s -C '$WORK/src' demo; echo DEMO-EXITED; sleep 60"
