@@ -42,6 +42,12 @@ int db_fail(store *s)
 
 const char *store_error(const store *s) { return s->err; }
 
+const char *store_path(store *s)
+{
+    const char *p = sqlite3_db_filename(s->db, "main");
+    return p ? p : "";
+}
+
 /* The store's statements differ in length and in their first and last
  * words; hashing those is enough to spread them, and strcmp confirms. */
 static uint32_t sql_hash(const char *text)

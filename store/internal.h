@@ -441,6 +441,9 @@ int rollup_log_indexed(store *s);
  * none) and rounding half away from zero (den > 0). */
 int report_read_begin(store *s, bool *began);
 int report_read_end(store *s, bool began, int rc);
+/* store_snapshot_begin_pair with a call between a's snapshot and b's (a
+ * test commits there: it must not get in). */
+int snapshot_pair_begin(store *a, store *b, void (*between)(void *), void *arg);
 const char *report_till(const struct store_report_query *q);
 int report_check_till(store *s, const struct store_report_query *q);
 int64_t report_rate(int64_t num, int64_t den);

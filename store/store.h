@@ -45,6 +45,8 @@ void store_release(store *s);
  * it (after store_release) to know when to redraw. */
 int64_t store_data_version(store *s);
 const char *store_error(const store *s);
+/* The database file's path, to open a second store on it. */
+const char *store_path(store *s);
 bool store_is_initialised(store *s);
 
 /* A new shop: shop id and secret, this till's origin and key pair, the
@@ -499,6 +501,13 @@ int store_period_day(store *s, const char *date, struct store_period *out);
  * report reads the database as it was at the first read after begin. */
 int store_snapshot_begin(store *s);
 void store_snapshot_end(store *s);
+/* One snapshot on two stores of the same database, so that two threads
+ * read one state of the ledger (the dashboard). Returns 1 when both are
+ * begun on the same commit; 0 when only a's is (the write lock was not to
+ * be had at once - a long write is running, or the file is read-only):
+ * read everything on a then; -1 on an error (neither begun). Each is
+ * ended with store_snapshot_end. */
+int store_snapshot_begin_pair(store *a, store *b);
 
 struct store_report_query {
     struct store_period period;

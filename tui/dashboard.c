@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <ncursesw/curses.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct drill {
 
 struct dash {
     store *s;
+    store *s2;                  /* the same file again, for load()'s second thread; NULL: one thread */
     const struct dashboard_options *o;
     struct store_period per;
     int64_t today;              /* day number of today */
@@ -191,15 +193,27 @@ static int msg_cb(const struct store_msg_report_row *r, void *arg)
 /* A campaign that ran during the period (started before its end, and did
  * not end before its start, both in ms: the period's days are the local
  * calendar's): its result, until MAX_CAMPAIGNS are kept. */
+/* What load() reads besides the overview, on a store of its own (side.s:
+ * on a second thread when the two could share a snapshot) into fields of
+ * the dash that the overview does not touch. */
+struct side {
+    struct dash *d;
+    store *s;
+    const struct store_report_query *q;
+    int cols;                   /* the chart's width, read from ncurses on the main thread */
+    int rc;
+};
+
 static int campaign_cb(const struct store_campaign *c, void *arg)
 {
-    struct dash *d = arg;
+    struct side *x = arg;
+    struct dash *d = x->d;
     if (d->ncamps == MAX_CAMPAIGNS)
         return 0;
     int64_t end = c->stopped && c->stopped < c->expires ? c->stopped : c->expires;
     if (c->started >= d->per.to || end < d->per.from)
         return 0;
-    if (store_report_campaign(d->s, c->id, &d->camps[d->ncamps]) != 0)
+    if (store_report_campaign(x->s, c->id, &d->camps[d->ncamps]) != 0)
         return -1;
     d->ncamps++;
     return 0;
@@ -229,9 +243,10 @@ static void build_drill(struct dash *d);
 
 static int locked_cb(const struct store_staff *m, void *arg)
 {
-    struct dash *d = arg;
+    struct side *x = arg;
+    struct dash *d = x->d;
     struct store_pin_guard g;
-    if (!m->disabled && store_pin_guard(d->s, m->id, &g) == 0 && g.locked) {
+    if (!m->disabled && store_pin_guard(x->s, m->id, &g) == 0 && g.locked) {
         size_t n = strlen(d->locked);
         snprintf(d->locked + n, sizeof d->locked - n, "%s%s", n ? ", " : "", m->name);
     }
@@ -253,43 +268,41 @@ static void draw_wrong_pins(struct dash *d)
     screen_put(LINES - 2, 1, COLS - 2, d->wrong_pins || d->locked[0] ? C_WARN : C_DIM, line);
 }
 
-static void load(struct dash *d)
+/* The summary, segments, the at-risk list and tiers: one pass over the
+ * members, on the dashboard's own store (members.c sorts through statics:
+ * no second thread may run a member pass). */
+static int load_overview(struct dash *d, const struct store_report_query *q)
 {
-    int64_t started = clock_ms(CLOCK_MONOTONIC);
-    struct store_report_query q = { .period = d->per, .till = d->o->till };
-    d->ntiers = d->nrewards = d->nrisk = d->nmsgs = d->ncamps = 0;
-    d->loaded_ok = false;
-    store_snapshot_begin(d->s);
-    /* The summary, segments, the at-risk list and tiers: one pass over
-     * the members. */
-    int rc = store_report_overview(d->s, &q, &d->cur, &d->prev, d->seg, d->seg_prev, SEG_AT_RISK, MAX_AT_RISK,
-                                   risk_cb, d, tier_cb, d);
+    return store_report_overview(d->s, q, &d->cur, &d->prev, d->seg, d->seg_prev, SEG_AT_RISK, MAX_AT_RISK,
+                                 risk_cb, d, tier_cb, d);
+}
+
+/* Rewards, messages, campaigns, wrong PINs, locked staff and visits per
+ * day: store calls only, no ncurses (it may run on the second thread). */
+static void load_side(struct side *x)
+{
+    struct dash *d = x->d;
+    const struct store_report_query *q = x->q;
+    int rc = store_report_rewards(x->s, q, reward_cb, d);
     if (rc == 0)
-        rc = store_report_rewards(d->s, &q, reward_cb, d);
+        rc = store_report_messages(x->s, q, msg_cb, d);
     if (rc == 0)
-        rc = store_report_messages(d->s, &q, msg_cb, d);
+        rc = store_campaign_list(x->s, campaign_cb, x);
     if (rc == 0)
-        rc = store_campaign_list(d->s, campaign_cb, d);
-    d->wrong_pins = d->prev_wrong_pins = 0;
-    d->locked[0] = '\0';
+        rc = store_report_wrong_pins(x->s, q, &d->wrong_pins, &d->prev_wrong_pins);
     if (rc == 0)
-        rc = store_report_wrong_pins(d->s, &q, &d->wrong_pins, &d->prev_wrong_pins);
-    if (rc == 0)
-        rc = store_staff_list(d->s, locked_cb, d);
+        rc = store_staff_list(x->s, locked_cb, x);
     /* Visits per day: one bucket of days per column the chart has. */
-    int cols = COLS - 9;
-    if (cols < 10)
-        cols = 10;
-    d->chart_cols = cols;
+    d->chart_cols = x->cols;
     int days = d->per.days > 0 ? d->per.days : 1;
-    d->nbuckets = days < cols ? days : cols;
+    d->nbuckets = days < x->cols ? days : x->cols;
     if (d->nbuckets > MAX_BUCKETS)
         d->nbuckets = MAX_BUCKETS;
     int64_t *per_day = rc == 0 ? calloc((size_t)days, sizeof *per_day) : NULL;
     if (rc == 0 && !per_day)
         rc = -1;
     if (rc == 0)
-        rc = store_report_visits_per_day(d->s, &q, per_day);
+        rc = store_report_visits_per_day(x->s, q, per_day);
     for (int b = 0; rc == 0 && b < d->nbuckets; b++) {
         int f = (int)((int64_t)b * days / d->nbuckets);
         int l = (int)((int64_t)(b + 1) * days / d->nbuckets - 1);
@@ -299,9 +312,48 @@ static void load(struct dash *d)
         d->bucket_days[b] = l - f + 1;
     }
     free(per_day);
+    x->rc = rc;
+}
+
+static void *side_thread(void *arg)
+{
+    load_side(arg);
+    return NULL;
+}
+
+/* Every section from one state of the ledger. On a big shop the member
+ * pass is most of the time, so the rest is read meanwhile on a second
+ * thread with its own connection, when the two can share one snapshot
+ * (store_snapshot_begin_pair); else all of it here, one after the other. */
+static void load(struct dash *d)
+{
+    int64_t started = clock_ms(CLOCK_MONOTONIC);
+    struct store_report_query q = { .period = d->per, .till = d->o->till };
+    d->ntiers = d->nrewards = d->nrisk = d->nmsgs = d->ncamps = 0;
+    d->loaded_ok = false;
+    d->wrong_pins = d->prev_wrong_pins = 0;
+    d->locked[0] = '\0';
+    struct side x = { .d = d, .s = d->s, .q = &q, .cols = COLS - 9 < 10 ? 10 : COLS - 9 };
+    bool pair = d->s2 && store_snapshot_begin_pair(d->s, d->s2) == 1;
+    if (!pair)
+        store_snapshot_begin(d->s);
+    pthread_t t;
+    bool threaded = false;
+    if (pair) {
+        x.s = d->s2;
+        threaded = pthread_create(&t, NULL, side_thread, &x) == 0;
+    }
+    int rc = load_overview(d, &q);
+    if (threaded)
+        pthread_join(t, NULL);
+    else if (rc == 0)
+        load_side(&x);
+    if (pair)
+        store_snapshot_end(d->s2);
     store_snapshot_end(d->s);
-    if (rc != 0) {
-        snprintf(d->msg, sizeof d->msg, "%s", store_error(d->s));
+    store *failed = rc != 0 ? d->s : x.rc != 0 ? x.s : NULL;
+    if (failed) {
+        snprintf(d->msg, sizeof d->msg, "%s", store_error(failed));
         d->msg_colour = C_BAD;
     } else {
         d->loaded_ok = true;
@@ -1134,6 +1186,9 @@ int dashboard_run(store *s, const struct dashboard_options *o)
         free(d.risk);
         return 1;
     }
+    /* Failing to open it only costs the second thread. */
+    char err[512];
+    d.s2 = store_open(store_path(s), false, err, sizeof err);
     load(&d);
     d.cols_loaded = COLS;
     d.data_version = store_data_version(s);
@@ -1141,6 +1196,8 @@ int dashboard_run(store *s, const struct dashboard_options *o)
                                 .quit = &d.quit };
     screen_loop(&loop);
     screen_close();
+    if (d.s2)
+        store_close(d.s2);
     free(d.d.rows);
     free(d.risk);
     return 0;

@@ -18,12 +18,11 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/internal.h"
 #include "store/store.h"
 #include "util/util.h"
 
 #define MIN_MS ((int64_t)60000)
-#define HOUR_MS (60 * MIN_MS)
-#define DAY_MS (24 * HOUR_MS)
 #define MAXEV 1024
 
 static int64_t utc_ms(int y, int m, int d, int hh, int mm)
@@ -1753,6 +1752,76 @@ static void test_snapshot(void **state)
     assert_int_equal(c.visits, 3);
 }
 
+/* The events a store sees in its snapshot. */
+static int64_t events_seen(store *s)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) FROM events");
+    assert_non_null(st);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}
+
+/* A sale from a third connection that does not wait for the write lock:
+ * 0 if it was committed, -1 if the lock was held. */
+struct racer { store *w; struct fx *f; const char *cust; int rc; };
+
+static void race_a_sale(void *arg)
+{
+    struct racer *r = arg;
+    struct store_earn e = { .amount = 1000 };
+    sqlite3_busy_timeout(r->w->db, 0);
+    r->rc = store_earn(r->w, r->f->bar.id, r->cust, &e, NULL);
+}
+
+/* The dashboard's two threads read one state of the ledger: a sale
+ * committed between the two snapshots' first reads, or just after, is
+ * seen by neither until both end; and when the write lock is held by a
+ * long write, only the first store's snapshot is begun (the dashboard
+ * then reads everything there), and it holds. */
+static void test_snapshot_pair(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s;
+    char k[13];
+    at(a, 2026, 3, 2, 9);
+    enrol(f, a, "K", NULL, 1, k);
+    buy(a, f->bar.id, k, 1000, NULL);
+    store *b = f->b = open_db(f, "a.db", false);
+    store *w = open_db(f, "a.db", false);
+    store_set_clock(w, utc_ms(2026, 3, 3, 9, 0));
+    int64_t n = events_seen(a);
+    store_release(a);
+
+    struct racer r = { w, f, k, 1 };
+    assert_int_equal(snapshot_pair_begin(a, b, race_a_sale, &r), 1);
+    assert_int_not_equal(r.rc, 1);                      /* it tried in between */
+    buy(w, f->bar.id, k, 1000, NULL);                   /* and this one after */
+    assert_int_equal(events_seen(a), n);
+    assert_int_equal(events_seen(b), n);
+    store_snapshot_end(a);
+    store_snapshot_end(b);
+    int64_t now = events_seen(a);
+    assert_true(now > n);
+    assert_int_equal(events_seen(b), now);
+    store_release(a);
+    store_release(b);
+
+    /* A long write holds the lock: a alone, in a snapshot that holds. */
+    sqlite3_busy_timeout(w->db, 10000);
+    OK(w, store_begin(w));
+    struct store_earn e = { .amount = 1000 };
+    OK(w, store_earn(w, f->bar.id, k, &e, NULL));
+    assert_int_equal(store_snapshot_begin_pair(a, b), 0);
+    OK(w, store_commit(w));
+    assert_int_equal(events_seen(a), now);
+    store_snapshot_end(a);
+    assert_true(events_seen(a) > now);
+    store_release(a);
+    store_close(w);
+}
+
 static void seed(struct fx *f, store *s, const char *manager, uint64_t n, struct store_seed_stats *st)
 {
     struct store_seed_spec spec = { .customers = (int)n, .days = 90, .seed = 42,
@@ -2885,6 +2954,7 @@ int main(void)
         T(test_opening_and_negative_adjustments),
         T(test_at_risk_at_14_days),
         T(test_snapshot),
+        T(test_snapshot_pair),
         T(test_seed),
         T(test_member_paths),
         T(test_overview_paths),
