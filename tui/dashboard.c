@@ -190,9 +190,6 @@ static int msg_cb(const struct store_msg_report_row *r, void *arg)
     return 0;
 }
 
-/* A campaign that ran during the period (started before its end, and did
- * not end before its start, both in ms: the period's days are the local
- * calendar's): its result, until MAX_CAMPAIGNS are kept. */
 /* What load() reads besides the overview, on a store of its own (side.s:
  * on a second thread when the two could share a snapshot) into fields of
  * the dash that the overview does not touch. */
@@ -204,6 +201,9 @@ struct side {
     int rc;
 };
 
+/* A campaign that ran during the period (started before its end, and did
+ * not end before its start, both in ms: the period's days are the local
+ * calendar's): its result, until MAX_CAMPAIGNS are kept. */
 static int campaign_cb(const struct store_campaign *c, void *arg)
 {
     struct side *x = arg;
@@ -334,8 +334,10 @@ static void load(struct dash *d)
     d->wrong_pins = d->prev_wrong_pins = 0;
     d->locked[0] = '\0';
     struct side x = { .d = d, .s = d->s, .q = &q, .cols = COLS - 9 < 10 ? 10 : COLS - 9 };
-    bool pair = d->s2 && store_snapshot_begin_pair(d->s, d->s2) == 1;
-    if (!pair)
+    /* 1: both stores begun on one commit; 0: d->s alone; -1: neither. */
+    int begun = d->s2 ? store_snapshot_begin_pair(d->s, d->s2) : -1;
+    bool pair = begun == 1;
+    if (begun < 0)
         store_snapshot_begin(d->s);
     pthread_t t;
     bool threaded = false;
