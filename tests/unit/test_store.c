@@ -2038,6 +2038,18 @@ static void test_concurrent_refunds_over_purchase(void **state)
         print_error("check said: %s\n", found);
         fail();
     }
+    /* ... and when the months are of an id no customer has. */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE roll_balance SET points = points - 5 WHERE month ="
+                                      " (SELECT max(month) FROM roll_balance);"
+                                      " INSERT INTO roll_balance VALUES (1, 'nobody', 0, 0, 7)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    found[0] = '\0';
+    assert_int_equal(store_check(a, findings_cb, found), 1);
+    if (!strstr(found, "customer nobody: the balance (0 points, 0 stamps) is not the sum")) {
+        print_error("check said: %s\n", found);
+        fail();
+    }
     /* Its tier spend is nothing, not -60.00 (tier.window_days: 365). */
     struct store_tier_status t;
     OK(store_customer_tier(a, f->c.id, &t));
