@@ -37,7 +37,11 @@
  * earliest) and its member counts. The dashboard takes the summary,
  * segments and tiers from one pass (store_report_overview): as separate
  * queries the summary's visits and the tiers each read every member's
- * rows again and cost more than the segments. */
+ * rows again and cost more than the segments. On two connections that
+ * share a snapshot (store_report_overview_pair, the dashboard's) the
+ * history path's merge is cut by customer id into ranges that two
+ * threads take in turn (split_history); the rest runs on the caller's. */
+#define _GNU_SOURCE             /* qsort_r */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1212,12 +1216,16 @@ static int member_row(store *s, const struct member *m, struct store_member_row 
     return forgotten ? 1 : 0;
 }
 
-static void sift_down(size_t *h, size_t n, size_t i, int (*cmp)(const void *, const void *))
+/* A comparison of two members' indexes (qsort_r's: the sorts run on either
+ * thread, so what they compare by is an argument, never a static). */
+typedef int (*order_fn)(const void *, const void *, void *);
+
+static void sift_down(size_t *h, size_t n, size_t i, order_fn cmp, void *arg)
 {
     for (size_t c; (c = 2 * i + 1) < n; i = c) {
-        if (c + 1 < n && cmp(&h[c + 1], &h[c]) > 0)
+        if (c + 1 < n && cmp(&h[c + 1], &h[c], arg) > 0)
             c++;
-        if (cmp(&h[c], &h[i]) <= 0)
+        if (cmp(&h[c], &h[i], arg) <= 0)
             return;
         size_t t = h[i];
         h[i] = h[c];
@@ -1229,27 +1237,27 @@ static void sift_down(size_t *h, size_t n, size_t i, int (*cmp)(const void *, co
  * front; the rest after them in no order. A heap of the k first seen,
  * its root the last of them: a list of 50 out of 100,000 members
  * compares each once or twice, not the seventeen times of a full sort. */
-static void sort_first(size_t *order, size_t n, size_t k, int (*cmp)(const void *, const void *))
+static void sort_first(size_t *order, size_t n, size_t k, order_fn cmp, void *arg)
 {
     if (k < n) {
         for (size_t i = k / 2; i-- > 0;)
-            sift_down(order, k, i, cmp);
+            sift_down(order, k, i, cmp, arg);
         for (size_t i = k; i < n; i++)
-            if (cmp(&order[i], &order[0]) < 0) {
+            if (cmp(&order[i], &order[0], arg) < 0) {
                 size_t t = order[0];
                 order[0] = order[i];
                 order[i] = t;
-                sift_down(order, k, 0, cmp);
+                sift_down(order, k, 0, cmp, arg);
             }
     }
-    qsort(order, k < n ? k : n, sizeof *order, cmp);
+    qsort_r(order, k < n ? k : n, sizeof *order, cmp, arg);
 }
 
 /* Lists the members in cmp's order (order: an array of indexes, sorted
  * here only as far as the list goes), skipping the forgotten, at most
  * limit (<= 0: all). pos: the place among those listed (segments) or
  * among all (customers). */
-static int list_members(store *s, const struct members *ms, size_t *order, size_t n, int (*cmp)(const void *, const void *),
+static int list_members(store *s, const struct members *ms, size_t *order, size_t n, order_fn cmp, void *cmp_arg,
                         int limit, bool keep_place,
                         void (*score)(const struct members *, const struct member *, struct store_member_row *, void *),
                         void *score_arg, int (*fn)(const struct store_member_row *, void *), void *arg)
@@ -1263,7 +1271,7 @@ static int list_members(store *s, const struct members *ms, size_t *order, size_
     for (size_t i = 0; i < n && (limit <= 0 || listed < limit); i++) {
         if (i == sorted) {      /* the next ones: those left to list and a few forgotten, then as many again as are sorted */
             size_t k = limit <= 0 ? n - i : sorted ? sorted : (size_t)limit + 16;
-            sort_first(order + i, n - i, k, cmp);
+            sort_first(order + i, n - i, k, cmp, cmp_arg);
             sorted = i + k < n ? i + k : n;
         }
         const struct member *m = &ms->m[order[i]];
@@ -1360,8 +1368,6 @@ int store_report_tiers(store *s, const struct store_report_query *q,
 
 /* --- segments -------------------------------------------------------------- */
 
-static const struct members *sort_ms;   /* qsort has no argument: set around each sort */
-
 static int cmp_i64_desc(int64_t a, int64_t b)
 {
     return a < b ? 1 : a > b ? -1 : 0;
@@ -1369,9 +1375,10 @@ static int cmp_i64_desc(int64_t a, int64_t b)
 
 /* A segment's members: most spend over the year first, then the latest
  * visit, then the earliest first visit, then the id. */
-static int segment_order(const void *a, const void *b)
+static int segment_order(const void *a, const void *b, void *arg)
 {
-    const struct member *x = &sort_ms->m[*(const size_t *)a], *y = &sort_ms->m[*(const size_t *)b];
+    const struct members *ms = arg;
+    const struct member *x = &ms->m[*(const size_t *)a], *y = &ms->m[*(const size_t *)b];
     int c = cmp_i64_desc(x->m1, y->m1);
     if (!c)
         c = cmp_i64_desc(x->l1, y->l1);
@@ -1412,10 +1419,8 @@ static int segments_tx(store *s, struct split *x, const struct store_report_quer
         if (m->seg1 == seg)
             order[n++] = i;
     }
-    if (rc == 0 && seg >= 0) {
-        sort_ms = &ms;
-        rc = list_members(s, &ms, order, n, segment_order, limit, false, NULL, NULL, fn, arg);
-    }
+    if (rc == 0 && seg >= 0)
+        rc = list_members(s, &ms, order, n, segment_order, &ms, limit, false, NULL, NULL, fn, arg);
     free(order);
     members_free(&ms);
     return rc;
@@ -1570,13 +1575,17 @@ static void rfm_score(const struct members *ms, const struct member *m, struct s
     r->m = fifth(at_most(x->s, x->n, m->sp), x->n);
 }
 
-static enum store_rank sort_by;
+struct ranking {
+    const struct members *ms;
+    enum store_rank by;
+};
 
-static int customer_order(const void *a, const void *b)
+static int customer_order(const void *a, const void *b, void *arg)
 {
-    const struct member *x = &sort_ms->m[*(const size_t *)a], *y = &sort_ms->m[*(const size_t *)b];
-    int c = sort_by == STORE_BY_SPEND ? cmp_i64_desc(x->sp, y->sp)
-        : sort_by == STORE_BY_VISITS ? cmp_i64_desc(x->vp, y->vp) : cmp_i64_desc(x->l1, y->l1);
+    const struct ranking *k = arg;
+    const struct member *x = &k->ms->m[*(const size_t *)a], *y = &k->ms->m[*(const size_t *)b];
+    int c = k->by == STORE_BY_SPEND ? cmp_i64_desc(x->sp, y->sp)
+        : k->by == STORE_BY_VISITS ? cmp_i64_desc(x->vp, y->vp) : cmp_i64_desc(x->l1, y->l1);
     if (!c)
         c = cmp_i64_desc(x->sp, y->sp);
     if (!c)
@@ -1615,9 +1624,8 @@ static int customers_tx(store *s, const struct store_report_query *q, enum store
         sort_values(x.l, tmp, x.n, false);
         sort_values(x.v, tmp, x.n, false);
         sort_values(x.s, tmp, x.n, false);
-        sort_ms = &ms;
-        sort_by = by;
-        rc = list_members(s, &ms, order, x.n, customer_order, limit, true, rfm_score, &x, fn, arg);
+        struct ranking k = { &ms, by };
+        rc = list_members(s, &ms, order, x.n, customer_order, &k, limit, true, rfm_score, &x, fn, arg);
     }
     free(order);
     free(tmp);

@@ -2,7 +2,9 @@
  * the previous period, visits per day, messages to customers, the
  * campaigns of the period and what each variant changed, segments, tiers,
  * top rewards and the members at risk; keys to move the period and to drill down. Every figure
- * comes from store/'s reports, read in one snapshot per refresh. */
+ * comes from store/'s reports, read in one snapshot per refresh: on two
+ * connections that share it when they can, the second's thread reading the
+ * other sections and then a share of the members' history (load()). */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <inttypes.h>
 #include <math.h>
@@ -190,8 +192,8 @@ static int msg_cb(const struct store_msg_report_row *r, void *arg)
 }
 
 /* What load() reads besides the overview, on a store of its own (side.s:
- * on a second thread when the two could share a snapshot) into fields of
- * the dash that the overview does not touch. */
+ * on the overview's second thread when the two could share a snapshot)
+ * into fields of the dash that the overview does not touch. */
 struct side {
     struct dash *d;
     store *s;
