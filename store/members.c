@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "i18n.h"
 #include "internal.h"
@@ -239,6 +240,47 @@ static uint64_t key_hash(const struct slot *k)
     return h ^ h >> 32;
 }
 
+/* Room for as many members as the customers table has rows at most (its
+ * last rowid; more are made room for as they come), a big shop's in huge
+ * pages where the kernel gives them on request. 100,000 members are 18 MB:
+ * grown as they were read, in pages of 4 KiB, each page was a fault when
+ * first touched (dear in a virtual machine) and the copies on the way up
+ * more - half the page faults of a member report, a tenth of its time. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static int members_alloc(store *s, struct members *ms, struct slot **keys, size_t *cap)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT max(rowid) FROM customers");
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    int64_t most = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(s);
+    if (most <= 0 || most > 1 << 24)
+        return 0;           /* none yet, or rowids given by hand: grown as read */
+    size_t n = (size_t)most, bytes = n * sizeof *ms->m;
+    void *m = NULL;
+    if (bytes >= 2 * HUGE_PAGE) {
+        bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        if (posix_memalign(&m, HUGE_PAGE, bytes) != 0)
+            m = NULL;
+        else
+            madvise(m, bytes, MADV_HUGEPAGE);   /* only a hint: no error matters */
+    } else {
+        m = malloc(bytes);
+    }
+    *keys = m ? malloc(n * sizeof **keys) : NULL;
+    if (!*keys) {
+        free(m);
+        return 0;           /* grown as read, as far as memory goes */
+    }
+    ms->m = m;
+    *cap = n;
+    return 0;
+}
+
 /* The members by the end of the period (with WANT_VISITS every
  * customer, the members marked), in the table's own order (in id order,
  * through its index, a lookup per member made this twenty times slower),
@@ -259,6 +301,8 @@ static int load_members(store *s, struct members *ms, const char *till)
     struct slot *keys = NULL;
     size_t cap = 0;
     int rc;
+    if (members_alloc(s, ms, &keys, &cap) != 0)
+        return -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (ms->n == cap) {
             cap = cap ? cap * 2 : 1024;
