@@ -2197,19 +2197,28 @@ static void tier_paths(store *s, sqlite3 *raw, const char *till, int64_t window_
     assert_true(seen_moves > 0);        /* members moved up and down */
 }
 
+/* seeded_history with three tiers, every rollup row moved back into the
+ * log (a shop that never folded), and the till's origin in till. */
+static store *unfolded_tiers(struct fx *f, const char *file, struct store_staff *m, sqlite3 **raw,
+                             char till[STORE_ORIGIN_LEN + 1])
+{
+    store *s = seeded_history(f, file, m, raw);
+    OK(s, store_setting_set(s, m->id, "tiers", "Bronze:50:1,Silver:500:1.1,Gold:1500:1.25"));
+    snprintf(till, STORE_ORIGIN_LEN + 1, "%s", store_origin(s));
+    assert_int_equal(sqlite3_exec(*raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+                                        " SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
+                                        " ORDER BY wall; DELETE FROM roll_cust; DELETE FROM roll_member",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    return s;
+}
+
 static void test_overview_paths(void **state)
 {
     struct fx *f = *state;
     struct store_staff m;
     sqlite3 *raw;
-    store *s = f->b = seeded_history(f, "tiers.db", &m, &raw);
-    OK(s, store_setting_set(s, m.id, "tiers", "Bronze:50:1,Silver:500:1.1,Gold:1500:1.25"));
     char till[STORE_ORIGIN_LEN + 1];
-    snprintf(till, sizeof till, "%s", store_origin(s));
-    assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
-                                       " SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
-                                       " ORDER BY wall; DELETE FROM roll_cust; DELETE FROM roll_member",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    store *s = f->b = unfolded_tiers(f, "tiers.db", &m, &raw, till);
     int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
     /* A customer with visits whose enrolment has not arrived (no member,
      * counted in the summary), and rows of an id the customers table does
@@ -2271,14 +2280,9 @@ static void test_overview_pair(void **state)
     struct fx *f = *state;
     struct store_staff m;
     sqlite3 *raw;
-    store *s = f->b = seeded_history(f, "pair.db", &m, &raw);
-    OK(s, store_setting_set(s, m.id, "tiers", "Bronze:50:1,Silver:500:1.1,Gold:1500:1.25"));
     char till[STORE_ORIGIN_LEN + 1];
-    snprintf(till, sizeof till, "%s", store_origin(s));
-    assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
-                                       " SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
-                                       " ORDER BY wall; DELETE FROM roll_cust; DELETE FROM roll_member;"
-                                       " CREATE INDEX roll_log_member ON roll_log(customer, wall, till, visits, spend, tspend)",
+    store *s = f->b = unfolded_tiers(f, "pair.db", &m, &raw, till);
+    assert_int_equal(sqlite3_exec(raw, "CREATE INDEX roll_log_member ON roll_log(customer, wall, till, visits, spend, tspend)",
                                   NULL, NULL, NULL), SQLITE_OK);
     int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
     assert_true(logged > 1000);
