@@ -37,10 +37,16 @@
  * earliest) and its member counts. The dashboard takes the summary,
  * segments and tiers from one pass (store_report_overview): as separate
  * queries the summary's visits and the tiers each read every member's
- * rows again and cost more than the segments. */
+ * rows again and cost more than the segments. On two connections that
+ * share a snapshot (store_report_overview_pair, the dashboard's) the
+ * history path's merge is cut by customer id into ranges that two
+ * threads take in turn (split_history); the rest runs on the caller's. */
+#define _GNU_SOURCE             /* qsort_r */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "i18n.h"
 #include "internal.h"
@@ -141,23 +147,26 @@ struct log_reader {
     bool tiers;                 /* its tspend wanted (WANT_TIERS), else 0 */
 };
 
-static int log_open(store *s, const struct members *ms, const char *till, struct log_reader *r)
+/* From customer `from` on (NULL: the first). */
+static int log_open(store *s, const struct members *ms, const char *till, const char *from, struct log_reader *r)
 {
     /* With no till asked for, no test of one a row: a year unfolded is
      * 1.7 million of them. */
-    static const char *const SQL[2] = {
-        "SELECT customer, wall, till, visits, spend, tspend FROM roll_log WHERE wall < ?1"
-        " ORDER BY customer, wall, till",
-        "SELECT customer, wall, till, visits, spend, tspend FROM roll_log WHERE wall < ?1 AND till = ?2"
-        " ORDER BY customer, wall, till" };
+#define LOG(w) "SELECT customer, wall, till, visits, spend, tspend FROM roll_log WHERE " w " ORDER BY customer, wall, till"
+    static const char *const SQL[2][2] = {
+        { LOG("wall < ?1"), LOG("wall < ?1 AND till = ?2") },
+        { LOG("customer >= ?3 AND wall < ?1"), LOG("customer >= ?3 AND wall < ?1 AND till = ?2") } };
+#undef LOG
     r->s = s;
     r->tiers = (ms->want & WANT_TIERS) != 0;
-    r->st = store_sql(s, SQL[till[0] != '\0']);
+    r->st = store_sql(s, SQL[from != NULL][till[0] != '\0']);
     if (!r->st)
         return -1;
     sqlite3_bind_int64(r->st, 1, ms->at[AT_END]);
     if (till[0])
         bind_text(r->st, 2, till);
+    if (from)
+        bind_text(r->st, 3, from);
     r->rc = sqlite3_step(r->st);
     if (r->rc == SQLITE_ROW)
         r->wall = sqlite3_column_int64(r->st, 1);
@@ -231,6 +240,47 @@ static uint64_t key_hash(const struct slot *k)
     return h ^ h >> 32;
 }
 
+/* Room for as many members as the customers table has rows at most (its
+ * last rowid; more are made room for as they come), a big shop's in huge
+ * pages where the kernel gives them on request. 100,000 members are 18 MB:
+ * grown as they were read, in pages of 4 KiB, each page was a fault when
+ * first touched (dear in a virtual machine) and the copies on the way up
+ * more - half the page faults of a member report, a tenth of its time. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static int members_alloc(store *s, struct members *ms, struct slot **keys, size_t *cap)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT max(rowid) FROM customers");
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    int64_t most = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(s);
+    if (most <= 0 || most > 1 << 24)
+        return 0;           /* none yet, or rowids given by hand: grown as read */
+    size_t n = (size_t)most, bytes = n * sizeof *ms->m;
+    void *m = NULL;
+    if (bytes >= 2 * HUGE_PAGE) {
+        bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        if (posix_memalign(&m, HUGE_PAGE, bytes) != 0)
+            m = NULL;
+        else
+            madvise(m, bytes, MADV_HUGEPAGE);   /* only a hint: no error matters */
+    } else {
+        m = malloc(bytes);
+    }
+    *keys = m ? malloc(n * sizeof **keys) : NULL;
+    if (!*keys) {
+        free(m);
+        return 0;           /* grown as read, as far as memory goes */
+    }
+    ms->m = m;
+    *cap = n;
+    return 0;
+}
+
 /* The members by the end of the period (with WANT_VISITS every
  * customer, the members marked), in the table's own order (in id order,
  * through its index, a lookup per member made this twenty times slower),
@@ -251,6 +301,8 @@ static int load_members(store *s, struct members *ms, const char *till)
     struct slot *keys = NULL;
     size_t cap = 0;
     int rc;
+    if (members_alloc(s, ms, &keys, &cap) != 0)
+        return -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (ms->n == cap) {
             cap = cap ? cap * 2 : 1024;
@@ -408,6 +460,7 @@ struct log_src {
     const struct moment *lg;
     size_t n, k;
     struct log_reader *r;
+    const char *until;          /* the moments of customers before this one (NULL: all) */
     struct moment read;
     const struct moment *head;
     int rc;                     /* -1: the reader failed */
@@ -417,20 +470,23 @@ static void src_next(struct log_src *x)
 {
     if (x->k < x->n) {
         x->head = &x->lg[x->k++];
-        return;
+    } else {
+        int got = x->r ? log_next(x->r, &x->read) : 0;
+        if (got < 0)
+            x->rc = -1;
+        x->head = got > 0 ? &x->read : NULL;
     }
-    int got = x->r ? log_next(x->r, &x->read) : 0;
-    if (got < 0)
-        x->rc = -1;
-    x->head = got > 0 ? &x->read : NULL;
+    if (x->head && x->until && strcmp(x->head->customer, x->until) >= 0)
+        x->head = NULL;
 }
 
-static void src_open(struct log_src *x, const struct moment *lg, size_t n, struct log_reader *r)
+static void src_open(struct log_src *x, const struct moment *lg, size_t n, struct log_reader *r, const char *until)
 {
     memset(x, 0, sizeof *x);
     x->lg = lg;
     x->n = n;
     x->r = r;
+    x->until = until;
     src_next(x);
 }
 
@@ -467,14 +523,20 @@ static void log_only(struct members *ms, struct log_src *lg, const char *c)
 
 /* Rollup rows (st: customer, moment, till, visits, spend, tspend, in that
  * order) merged with the log's moments (in the same order) as both are
- * read: a moment in both is netted before it counts. */
-static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, struct log_src *lg)
+ * read: a moment in both is netted before it counts. The rows of
+ * customers before `until` (NULL: all), the log's bounded alike
+ * (src_open). */
+static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, struct log_src *lg, const char *until)
 {
     char cur[STORE_ID_LEN + 1] = "";
     struct member *m = NULL;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *c = (const char *)sqlite3_column_text(st, 0);
+        if (until && strcmp(c ? c : "", until) >= 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
         if (!c || strcmp(c, cur) != 0) {
             log_before(ms, m, lg, cur, 0, NULL);     /* the rest of the last one's */
             snprintf(cur, sizeof cur, "%s", c ? c : "");
@@ -508,19 +570,25 @@ static int merge_history(store *s, struct members *ms, sqlite3_stmt *st, struct 
 /* Every member's whole history: all of roll_cust in its order merged with
  * the log (its first moments in lg, the rest still to read from r: the
  * path for a log too long for the state path, read as it is merged, never
- * held whole). */
-static int history_pass(store *s, struct members *ms, const char *till, const struct moment *lg, size_t nlg,
-                        struct log_reader *r)
+ * held whole). Or the members from `from` (NULL: the first) to before
+ * `until` (NULL: the last) alone, r reading from `from` on (split_pass). */
+static int history_pass(store *s, struct members *ms, const char *till, const char *from, const char *until,
+                        const struct moment *lg, size_t nlg, struct log_reader *r)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
-                                    " WHERE +wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY customer, wall, till");
+#define CUST(w) "SELECT customer, wall, till, visits, spend, tspend FROM roll_cust" \
+    " WHERE " w "+wall < ?1 AND (?2 = '' OR till = ?2) ORDER BY customer, wall, till"
+    static const char *const SQL[2] = { CUST(""), CUST("customer >= ?3 AND ") };
+#undef CUST
+    sqlite3_stmt *st = store_sql(s, SQL[from != NULL]);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, ms->at[AT_END]);
     bind_text(st, 2, till);
+    if (from)
+        bind_text(st, 3, from);
     struct log_src x;
-    src_open(&x, lg, nlg, r);
-    return merge_history(s, ms, st, &x);
+    src_open(&x, lg, nlg, r, until);
+    return merge_history(s, ms, st, &x, until);
 }
 
 /* --- the state path -------------------------------------------------------------
@@ -746,8 +814,8 @@ static int logged_pass(store *s, struct members *ms, const char *till, const str
         bind_text(st, 2, till);
         bind_text(st, 3, m->id);
         struct log_src x;
-        src_open(&x, lg + a, b - a, NULL);
-        if (merge_history(s, ms, st, &x) != 0)
+        src_open(&x, lg + a, b - a, NULL, NULL);
+        if (merge_history(s, ms, st, &x, NULL) != 0)
             return -1;
     }
     return 0;
@@ -940,11 +1008,154 @@ static void add_counts(struct members *ms)
     }
 }
 
+/* --- two threads ------------------------------------------------------------
+ *
+ * The dashboard's overview (store_report_overview_pair) on two stores
+ * that share a snapshot: the history path's merge cut by customer id into
+ * ranges (chunks), each read on its own from roll_cust's key and the
+ * log's index, a thread on each store taking the next chunk until none
+ * is left. The second thread first runs what its caller gives it to do
+ * meanwhile (the dashboard's other sections), then takes chunks: the two
+ * cores are shared however long that takes. A member is in one chunk, so
+ * the two threads write different members; what a chunk adds up beyond
+ * its members (a stranger seen) is its own, merged as it ends. The hash
+ * of the members is read by both, written by neither. The state path
+ * (a folded log) runs on the first thread alone. */
+#define CHUNKS 16
+#define SAMPLE 1024             /* the members' ids the bounds are taken from, at most */
+
+struct split {
+    store *b;
+    void (*side)(void *);
+    void *side_arg;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* Set by the first thread before `posted`, read-only after. */
+    bool posted;                /* the chunks are set (nchunk 0: none) */
+    struct members *ms;
+    const char *till;
+    char bound[CHUNKS][STORE_ID_LEN + 1];   /* chunk k: from bound[k] (k 0: the first) to before bound[k + 1] */
+    int nchunk;
+    /* Under mu. */
+    int next, done;             /* the chunks taken, and ended */
+    bool stranger;
+    bool failed;
+    char err[256];              /* the second store's error */
+};
+
+static void split_post(struct split *x, struct members *ms, const char *till, int nchunk)
+{
+    pthread_mutex_lock(&x->mu);
+    x->ms = ms;
+    x->till = till;
+    x->nchunk = nchunk;
+    x->next = nchunk ? 1 : 0;   /* chunk 0 is the first thread's: its log is read already */
+    x->posted = true;
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+}
+
+/* The next chunk to read, or -1: none left, or one failed. */
+static int split_take(struct split *x)
+{
+    pthread_mutex_lock(&x->mu);
+    int k = !x->failed && x->next < x->nchunk ? x->next++ : -1;
+    pthread_mutex_unlock(&x->mu);
+    return k;
+}
+
+/* Chunk k on s: its members' history (chunk 0's log from lg and r, read
+ * from the start already; the others' from a reader of their own). */
+static void split_chunk(store *s, struct split *x, int k, const struct moment *lg, size_t nlg, struct log_reader *r)
+{
+    struct members h = *x->ms;      /* the members and the hash shared, the flags its own */
+    h.stranger = false;
+    const char *from = k ? x->bound[k] : NULL, *until = k + 1 < x->nchunk ? x->bound[k + 1] : NULL;
+    struct log_reader own = { 0 };
+    int rc = 0;
+    if (k) {
+        rc = log_open(s, &h, x->till, from, &own);
+        r = &own;
+    }
+    if (rc == 0)
+        rc = history_pass(s, &h, x->till, from, until, lg, nlg, r);
+    if (own.st)
+        sqlite3_reset(own.st);
+    pthread_mutex_lock(&x->mu);
+    x->stranger |= h.stranger;
+    if (rc != 0 && !x->failed) {
+        x->failed = true;
+        if (s == x->b)
+            snprintf(x->err, sizeof x->err, "%s", store_error(s));
+    }
+    x->done++;
+    pthread_cond_broadcast(&x->cv);
+    pthread_mutex_unlock(&x->mu);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* The history path on both threads (s the first's store; lg and r: the
+ * log read from its start, as members_pass began it). */
+static int split_history(store *s, struct members *ms, struct split *x, const char *till, const struct moment *lg,
+                         size_t nlg, struct log_reader *r)
+{
+    /* The bounds: ids of members spread evenly over the sorted ids of a
+     * sample of them (every customer equally likely to be any id). */
+    size_t step = ms->n / SAMPLE + 1, ns = 0;
+    char (*ids)[STORE_ID_LEN + 1] = malloc((ms->n / step + 1) * sizeof *ids);
+    if (!ids)
+        return store_fail(s, _("out of memory"));
+    for (size_t i = 0; i < ms->n; i += step)
+        memcpy(ids[ns++], ms->m[i].id, sizeof *ids);
+    qsort(ids, ns, sizeof *ids, cmp_id);
+    int n = 1;
+    for (int k = 1; k < CHUNKS && ns; k++) {
+        const char *b = ids[(size_t)k * ns / CHUNKS];
+        if (strcmp(b, n > 1 ? x->bound[n - 1] : "") > 0)
+            memcpy(x->bound[n++], b, sizeof *ids);
+    }
+    free(ids);
+    split_post(x, ms, till, n);
+    split_chunk(s, x, 0, lg, nlg, r);
+    for (int k; (k = split_take(x)) >= 0;)
+        split_chunk(s, x, k, NULL, 0, NULL);
+    pthread_mutex_lock(&x->mu);
+    while (x->done < x->next)
+        pthread_cond_wait(&x->cv, &x->mu);
+    bool failed = x->failed;
+    ms->stranger |= x->stranger;
+    pthread_mutex_unlock(&x->mu);
+    if (failed && x->err[0])
+        return store_fail(s, "%s", x->err);
+    return failed ? -1 : 0;
+}
+
+/* The second thread: its caller's work, then chunks until none is left. */
+static void *split_thread(void *arg)
+{
+    struct split *x = arg;
+    if (x->side)
+        x->side(x->side_arg);
+    pthread_mutex_lock(&x->mu);
+    while (!x->posted)
+        pthread_cond_wait(&x->cv, &x->mu);
+    pthread_mutex_unlock(&x->mu);
+    for (int k; (k = split_take(x)) >= 0;)
+        split_chunk(x->b, x, k, NULL, 0, NULL);
+    return NULL;
+}
+
 /* Every member's figures for the query's period that `want` asks for
  * (WANT_TIERS never with a till: the tiers are the whole shop's): the
  * pass above. The caller frees them (members_free), whatever this
  * returns. */
-static int members_pass(store *s, const struct store_report_query *q, int want, struct members *ms)
+static int members_pass(store *s, const struct store_report_query *q, int want, struct members *ms,
+                        struct split *x)
 {
     const struct store_period *p = &q->period;
     const char *till = report_till(q);
@@ -981,11 +1192,18 @@ static int members_pass(store *s, const struct store_report_query *q, int want, 
     struct log_reader r;
     struct moment *lg = NULL;
     size_t nlg, most = ms->n / 8 + 64;
-    int rc = log_open(s, ms, till, &r);
+    int rc = log_open(s, ms, till, NULL, &r);
     if (rc == 0)
         rc = log_moments(s, &r, most + 1, &lg, &nlg);
-    if (rc == 0)
-        rc = nlg > most ? history_pass(s, ms, till, lg, nlg, &r) : state_pass(s, ms, till, lg, nlg);
+    /* Split only through the log's index: without it each chunk would
+     * sort the whole log again. */
+    int split = rc == 0 && x && nlg > most ? rollup_log_indexed(s) : 0;
+    if (split < 0)
+        rc = -1;
+    if (rc == 0 && split)
+        rc = split_history(s, ms, x, till, lg, nlg, &r);
+    else if (rc == 0)
+        rc = nlg > most ? history_pass(s, ms, till, NULL, NULL, lg, nlg, &r) : state_pass(s, ms, till, lg, nlg);
     if (r.st)
         sqlite3_reset(r.st);
     free(lg);
@@ -1042,12 +1260,16 @@ static int member_row(store *s, const struct member *m, struct store_member_row 
     return forgotten ? 1 : 0;
 }
 
-static void sift_down(size_t *h, size_t n, size_t i, int (*cmp)(const void *, const void *))
+/* A comparison of two members' indexes (qsort_r's: the sorts run on either
+ * thread, so what they compare by is an argument, never a static). */
+typedef int (*order_fn)(const void *, const void *, void *);
+
+static void sift_down(size_t *h, size_t n, size_t i, order_fn cmp, void *arg)
 {
     for (size_t c; (c = 2 * i + 1) < n; i = c) {
-        if (c + 1 < n && cmp(&h[c + 1], &h[c]) > 0)
+        if (c + 1 < n && cmp(&h[c + 1], &h[c], arg) > 0)
             c++;
-        if (cmp(&h[c], &h[i]) <= 0)
+        if (cmp(&h[c], &h[i], arg) <= 0)
             return;
         size_t t = h[i];
         h[i] = h[c];
@@ -1059,27 +1281,27 @@ static void sift_down(size_t *h, size_t n, size_t i, int (*cmp)(const void *, co
  * front; the rest after them in no order. A heap of the k first seen,
  * its root the last of them: a list of 50 out of 100,000 members
  * compares each once or twice, not the seventeen times of a full sort. */
-static void sort_first(size_t *order, size_t n, size_t k, int (*cmp)(const void *, const void *))
+static void sort_first(size_t *order, size_t n, size_t k, order_fn cmp, void *arg)
 {
     if (k < n) {
         for (size_t i = k / 2; i-- > 0;)
-            sift_down(order, k, i, cmp);
+            sift_down(order, k, i, cmp, arg);
         for (size_t i = k; i < n; i++)
-            if (cmp(&order[i], &order[0]) < 0) {
+            if (cmp(&order[i], &order[0], arg) < 0) {
                 size_t t = order[0];
                 order[0] = order[i];
                 order[i] = t;
-                sift_down(order, k, 0, cmp);
+                sift_down(order, k, 0, cmp, arg);
             }
     }
-    qsort(order, k < n ? k : n, sizeof *order, cmp);
+    qsort_r(order, k < n ? k : n, sizeof *order, cmp, arg);
 }
 
 /* Lists the members in cmp's order (order: an array of indexes, sorted
  * here only as far as the list goes), skipping the forgotten, at most
  * limit (<= 0: all). pos: the place among those listed (segments) or
  * among all (customers). */
-static int list_members(store *s, const struct members *ms, size_t *order, size_t n, int (*cmp)(const void *, const void *),
+static int list_members(store *s, const struct members *ms, size_t *order, size_t n, order_fn cmp, void *cmp_arg,
                         int limit, bool keep_place,
                         void (*score)(const struct members *, const struct member *, struct store_member_row *, void *),
                         void *score_arg, int (*fn)(const struct store_member_row *, void *), void *arg)
@@ -1093,7 +1315,7 @@ static int list_members(store *s, const struct members *ms, size_t *order, size_
     for (size_t i = 0; i < n && (limit <= 0 || listed < limit); i++) {
         if (i == sorted) {      /* the next ones: those left to list and a few forgotten, then as many again as are sorted */
             size_t k = limit <= 0 ? n - i : sorted ? sorted : (size_t)limit + 16;
-            sort_first(order + i, n - i, k, cmp);
+            sort_first(order + i, n - i, k, cmp, cmp_arg);
             sorted = i + k < n ? i + k : n;
         }
         const struct member *m = &ms->m[order[i]];
@@ -1175,7 +1397,7 @@ static int tiers_tx(store *s, const struct store_report_query *q, int (*fn)(cons
     struct store_report_query shop = *q;
     shop.till = NULL;
     struct members ms;
-    int rc = members_pass(s, &shop, WANT_TIERS, &ms);
+    int rc = members_pass(s, &shop, WANT_TIERS, &ms, NULL);
     if (rc == 0)
         rc = tiers_emit(s, &ms, fn, arg);
     members_free(&ms);
@@ -1190,8 +1412,6 @@ int store_report_tiers(store *s, const struct store_report_query *q,
 
 /* --- segments -------------------------------------------------------------- */
 
-static const struct members *sort_ms;   /* qsort has no argument: set around each sort */
-
 static int cmp_i64_desc(int64_t a, int64_t b)
 {
     return a < b ? 1 : a > b ? -1 : 0;
@@ -1199,9 +1419,10 @@ static int cmp_i64_desc(int64_t a, int64_t b)
 
 /* A segment's members: most spend over the year first, then the latest
  * visit, then the earliest first visit, then the id. */
-static int segment_order(const void *a, const void *b)
+static int segment_order(const void *a, const void *b, void *arg)
 {
-    const struct member *x = &sort_ms->m[*(const size_t *)a], *y = &sort_ms->m[*(const size_t *)b];
+    const struct members *ms = arg;
+    const struct member *x = &ms->m[*(const size_t *)a], *y = &ms->m[*(const size_t *)b];
     int c = cmp_i64_desc(x->m1, y->m1);
     if (!c)
         c = cmp_i64_desc(x->l1, y->l1);
@@ -1213,15 +1434,16 @@ static int segment_order(const void *a, const void *b)
 /* With cur, the summary too, its visit figures from the same pass (from
  * its own query when the rollups hold rows of someone the customers table
  * does not); with tier_fn, the tiers: from the same pass, or with a till
- * (the tiers are the whole shop's) from one of their own. */
-static int segments_tx(store *s, const struct store_report_query *q, struct store_summary *cur,
+ * (the tiers are the whole shop's) from one of their own. x: the pass
+ * shared with a second thread (NULL: none). */
+static int segments_tx(store *s, struct split *x, const struct store_report_query *q, struct store_summary *cur,
                        struct store_summary *prev, struct store_segment_stats stats[2][SEG_COUNT],
                        int seg, int limit, int (*fn)(const struct store_member_row *, void *), void *arg,
                        int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
 {
     struct members ms;
     bool shared = tier_fn && !q->till;
-    int rc = members_pass(s, q, WANT_SEGMENTS | (shared ? WANT_TIERS : 0) | (cur ? WANT_VISITS : 0), &ms);
+    int rc = members_pass(s, q, WANT_SEGMENTS | (shared ? WANT_TIERS : 0) | (cur ? WANT_VISITS : 0), &ms, x);
     if (rc == 0 && cur)
         rc = report_summary_tx(s, q, ms.stranger ? NULL : &ms.counts, cur, prev);
     if (rc == 0 && tier_fn)
@@ -1241,10 +1463,8 @@ static int segments_tx(store *s, const struct store_report_query *q, struct stor
         if (m->seg1 == seg)
             order[n++] = i;
     }
-    if (rc == 0 && seg >= 0) {
-        sort_ms = &ms;
-        rc = list_members(s, &ms, order, n, segment_order, limit, false, NULL, NULL, fn, arg);
-    }
+    if (rc == 0 && seg >= 0)
+        rc = list_members(s, &ms, order, n, segment_order, &ms, limit, false, NULL, NULL, fn, arg);
     free(order);
     members_free(&ms);
     return rc;
@@ -1275,11 +1495,11 @@ int store_report_segments_and_members(store *s, const struct store_report_query 
     return store_report_overview(s, q, NULL, NULL, cur, prev, seg, limit, fn, arg, NULL, NULL);
 }
 
-int store_report_overview(store *s, const struct store_report_query *q, struct store_summary *sum_cur,
-                          struct store_summary *sum_prev, struct store_segment_stats cur[SEG_COUNT],
-                          struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
-                          int (*fn)(const struct store_member_row *, void *), void *arg,
-                          int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
+static int overview(store *s, struct split *x, const struct store_report_query *q, struct store_summary *sum_cur,
+                    struct store_summary *sum_prev, struct store_segment_stats cur[SEG_COUNT],
+                    struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
+                    int (*fn)(const struct store_member_row *, void *), void *arg,
+                    int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
 {
     if (seg >= SEG_COUNT)
         return store_fail(s, _("no such segment"));
@@ -1290,7 +1510,7 @@ int store_report_overview(store *s, const struct store_report_query *q, struct s
         return -1;
     int rc = report_check_till(s, q);
     if (rc == 0)
-        rc = segments_tx(s, q, sum_cur, sum_prev, stats, seg, limit, fn, arg, tier_fn, tier_arg);
+        rc = segments_tx(s, x, q, sum_cur, sum_prev, stats, seg, limit, fn, arg, tier_fn, tier_arg);
     rc = report_read_end(s, began, rc);
     if (rc != 0)
         return rc;
@@ -1306,6 +1526,55 @@ int store_report_overview(store *s, const struct store_report_query *q, struct s
     if (prev)
         memcpy(prev, stats[0], sizeof stats[0]);
     return 0;
+}
+
+int store_report_overview(store *s, const struct store_report_query *q, struct store_summary *sum_cur,
+                          struct store_summary *sum_prev, struct store_segment_stats cur[SEG_COUNT],
+                          struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
+                          int (*fn)(const struct store_member_row *, void *), void *arg,
+                          int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
+{
+    return overview(s, NULL, q, sum_cur, sum_prev, cur, prev, seg, limit, fn, arg, tier_fn, tier_arg);
+}
+
+int store_report_overview_pair(store *s, store *b, void (*side)(void *), void *side_arg,
+                               const struct store_report_query *q, struct store_summary *sum_cur,
+                               struct store_summary *sum_prev, struct store_segment_stats cur[SEG_COUNT],
+                               struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
+                               int (*fn)(const struct store_member_row *, void *), void *arg,
+                               int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg)
+{
+    struct split *x = calloc(1, sizeof *x);
+    bool threaded = x && pthread_mutex_init(&x->mu, NULL) == 0;
+    if (threaded && pthread_cond_init(&x->cv, NULL) != 0) {
+        pthread_mutex_destroy(&x->mu);
+        threaded = false;
+    }
+    if (threaded) {
+        x->b = b;
+        x->side = side;
+        x->side_arg = side_arg;
+        if (pthread_create(&x->thread, NULL, split_thread, x) != 0) {
+            pthread_cond_destroy(&x->cv);
+            pthread_mutex_destroy(&x->mu);
+            threaded = false;
+        }
+    }
+    int rc = overview(s, threaded ? x : NULL, q, sum_cur, sum_prev, cur, prev, seg, limit, fn, arg, tier_fn, tier_arg);
+    if (threaded) {
+        pthread_mutex_lock(&x->mu);
+        bool posted = x->posted;
+        pthread_mutex_unlock(&x->mu);
+        if (!posted)            /* no chunks (the state path, or an error before them) */
+            split_post(x, NULL, NULL, 0);
+        pthread_join(x->thread, NULL);
+        pthread_cond_destroy(&x->cv);
+        pthread_mutex_destroy(&x->mu);
+    } else if (side) {
+        side(side_arg);
+    }
+    free(x);
+    return rc;
 }
 
 /* --- customers ------------------------------------------------------------- */
@@ -1350,13 +1619,17 @@ static void rfm_score(const struct members *ms, const struct member *m, struct s
     r->m = fifth(at_most(x->s, x->n, m->sp), x->n);
 }
 
-static enum store_rank sort_by;
+struct ranking {
+    const struct members *ms;
+    enum store_rank by;
+};
 
-static int customer_order(const void *a, const void *b)
+static int customer_order(const void *a, const void *b, void *arg)
 {
-    const struct member *x = &sort_ms->m[*(const size_t *)a], *y = &sort_ms->m[*(const size_t *)b];
-    int c = sort_by == STORE_BY_SPEND ? cmp_i64_desc(x->sp, y->sp)
-        : sort_by == STORE_BY_VISITS ? cmp_i64_desc(x->vp, y->vp) : cmp_i64_desc(x->l1, y->l1);
+    const struct ranking *k = arg;
+    const struct member *x = &k->ms->m[*(const size_t *)a], *y = &k->ms->m[*(const size_t *)b];
+    int c = k->by == STORE_BY_SPEND ? cmp_i64_desc(x->sp, y->sp)
+        : k->by == STORE_BY_VISITS ? cmp_i64_desc(x->vp, y->vp) : cmp_i64_desc(x->l1, y->l1);
     if (!c)
         c = cmp_i64_desc(x->sp, y->sp);
     if (!c)
@@ -1372,7 +1645,7 @@ static int customers_tx(store *s, const struct store_report_query *q, enum store
                         int (*fn)(const struct store_member_row *, void *), void *arg)
 {
     struct members ms;
-    if (members_pass(s, q, WANT_SEGMENTS, &ms) != 0) {
+    if (members_pass(s, q, WANT_SEGMENTS, &ms, NULL) != 0) {
         members_free(&ms);
         return -1;
     }
@@ -1395,9 +1668,8 @@ static int customers_tx(store *s, const struct store_report_query *q, enum store
         sort_values(x.l, tmp, x.n, false);
         sort_values(x.v, tmp, x.n, false);
         sort_values(x.s, tmp, x.n, false);
-        sort_ms = &ms;
-        sort_by = by;
-        rc = list_members(s, &ms, order, x.n, customer_order, limit, true, rfm_score, &x, fn, arg);
+        struct ranking k = { &ms, by };
+        rc = list_members(s, &ms, order, x.n, customer_order, &k, limit, true, rfm_score, &x, fn, arg);
     }
     free(order);
     free(tmp);

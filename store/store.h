@@ -629,6 +629,18 @@ int store_report_overview(store *s, const struct store_report_query *q, struct s
                           struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
                           int (*fn)(const struct store_member_row *, void *), void *arg,
                           int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg);
+/* The same over two stores of one database that share a snapshot
+ * (store_snapshot_begin_pair), a thread on each: b's runs side(side_arg)
+ * first (reports of its own, on b), then reads its share of the members'
+ * history while a reads the rest; every call on a is this thread's. An
+ * error on b's share is a's error; side's are its own. With no thread to
+ * be had, side runs here after the overview. */
+int store_report_overview_pair(store *a, store *b, void (*side)(void *), void *side_arg,
+                               const struct store_report_query *q, struct store_summary *sum_cur,
+                               struct store_summary *sum_prev, struct store_segment_stats cur[SEG_COUNT],
+                               struct store_segment_stats prev[SEG_COUNT], int seg, int limit,
+                               int (*fn)(const struct store_member_row *, void *), void *arg,
+                               int (*tier_fn)(const struct store_tier_row *, void *), void *tier_arg);
 
 struct store_activity {
     int64_t transactions, sales, refunds, refunded, voids, voided;

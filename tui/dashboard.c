@@ -2,13 +2,14 @@
  * the previous period, visits per day, messages to customers, the
  * campaigns of the period and what each variant changed, segments, tiers,
  * top rewards and the members at risk; keys to move the period and to drill down. Every figure
- * comes from store/'s reports, read in one snapshot per refresh. */
+ * comes from store/'s reports, read in one snapshot per refresh: on two
+ * connections that share it when they can, the second's thread reading the
+ * other sections and then a share of the members' history (load()). */
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
 #include <ncursesw/curses.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,8 +192,8 @@ static int msg_cb(const struct store_msg_report_row *r, void *arg)
 }
 
 /* What load() reads besides the overview, on a store of its own (side.s:
- * on a second thread when the two could share a snapshot) into fields of
- * the dash that the overview does not touch. */
+ * on the overview's second thread when the two could share a snapshot)
+ * into fields of the dash that the overview does not touch. */
 struct side {
     struct dash *d;
     store *s;
@@ -268,15 +269,6 @@ static void draw_wrong_pins(struct dash *d)
     screen_put(LINES - 2, 1, COLS - 2, d->wrong_pins || d->locked[0] ? C_WARN : C_DIM, line);
 }
 
-/* The summary, segments, the at-risk list and tiers: one pass over the
- * members, on the dashboard's own store (members.c sorts through statics:
- * no second thread may run a member pass). */
-static int load_overview(struct dash *d, const struct store_report_query *q)
-{
-    return store_report_overview(d->s, q, &d->cur, &d->prev, d->seg, d->seg_prev, SEG_AT_RISK, MAX_AT_RISK,
-                                 risk_cb, d, tier_cb, d);
-}
-
 /* Rewards, messages, campaigns, wrong PINs, locked staff and visits per
  * day: store calls only, no ncurses (it may run on the second thread). */
 static void load_side(struct side *x)
@@ -315,16 +307,18 @@ static void load_side(struct side *x)
     x->rc = rc;
 }
 
-static void *side_thread(void *arg)
+static void side_run(void *arg)
 {
     load_side(arg);
-    return NULL;
 }
 
 /* Every section from one state of the ledger. On a big shop the member
- * pass is most of the time, so the rest is read meanwhile on a second
- * thread with its own connection, when the two can share one snapshot
- * (store_snapshot_begin_pair); else all of it here, one after the other. */
+ * pass is most of the time: when the two stores can share one snapshot
+ * (store_snapshot_begin_pair), a second thread with its own connection
+ * reads the other sections and then a share of the members' history
+ * meanwhile (store_report_overview_pair); else all of it here, one after
+ * the other. The summary, segments, the at-risk list and tiers: one pass
+ * over the members. */
 static void load(struct dash *d)
 {
     int64_t started = clock_ms(CLOCK_MONOTONIC);
@@ -339,17 +333,17 @@ static void load(struct dash *d)
     bool pair = begun == 1;
     if (begun < 0)
         store_snapshot_begin(d->s);
-    pthread_t t;
-    bool threaded = false;
+    int rc;
     if (pair) {
         x.s = d->s2;
-        threaded = pthread_create(&t, NULL, side_thread, &x) == 0;
+        rc = store_report_overview_pair(d->s, d->s2, side_run, &x, &q, &d->cur, &d->prev, d->seg, d->seg_prev,
+                                        SEG_AT_RISK, MAX_AT_RISK, risk_cb, d, tier_cb, d);
+    } else {
+        rc = store_report_overview(d->s, &q, &d->cur, &d->prev, d->seg, d->seg_prev, SEG_AT_RISK, MAX_AT_RISK,
+                                   risk_cb, d, tier_cb, d);
+        if (rc == 0)
+            load_side(&x);
     }
-    int rc = load_overview(d, &q);
-    if (threaded)
-        pthread_join(t, NULL);
-    else if (rc == 0)
-        load_side(&x);
     if (pair)
         store_snapshot_end(d->s2);
     store_snapshot_end(d->s);

@@ -2197,19 +2197,28 @@ static void tier_paths(store *s, sqlite3 *raw, const char *till, int64_t window_
     assert_true(seen_moves > 0);        /* members moved up and down */
 }
 
+/* seeded_history with three tiers, every rollup row moved back into the
+ * log (a shop that never folded), and the till's origin in till. */
+static store *unfolded_tiers(struct fx *f, const char *file, struct store_staff *m, sqlite3 **raw,
+                             char till[STORE_ORIGIN_LEN + 1])
+{
+    store *s = seeded_history(f, file, m, raw);
+    OK(s, store_setting_set(s, m->id, "tiers", "Bronze:50:1,Silver:500:1.1,Gold:1500:1.25"));
+    snprintf(till, STORE_ORIGIN_LEN + 1, "%s", store_origin(s));
+    assert_int_equal(sqlite3_exec(*raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+                                        " SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
+                                        " ORDER BY wall; DELETE FROM roll_cust; DELETE FROM roll_member",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    return s;
+}
+
 static void test_overview_paths(void **state)
 {
     struct fx *f = *state;
     struct store_staff m;
     sqlite3 *raw;
-    store *s = f->b = seeded_history(f, "tiers.db", &m, &raw);
-    OK(s, store_setting_set(s, m.id, "tiers", "Bronze:50:1,Silver:500:1.1,Gold:1500:1.25"));
     char till[STORE_ORIGIN_LEN + 1];
-    snprintf(till, sizeof till, "%s", store_origin(s));
-    assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
-                                       " SELECT customer, wall, till, visits, spend, tspend FROM roll_cust"
-                                       " ORDER BY wall; DELETE FROM roll_cust; DELETE FROM roll_member",
-                                  NULL, NULL, NULL), SQLITE_OK);
+    store *s = f->b = unfolded_tiers(f, "tiers.db", &m, &raw, till);
     int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
     /* A customer with visits whose enrolment has not arrived (no member,
      * counted in the summary), and rows of an id the customers table does
@@ -2240,6 +2249,99 @@ static void test_overview_paths(void **state)
             tier_paths(s, raw, till, w ? 45 : 365);
         }
     }
+    sqlite3_close(raw);
+}
+
+/* What the dashboard's second thread does first (store_report_overview_pair's
+ * side): a report on the second store, and how many times it ran. */
+struct pair_side {
+    store *b;
+    const struct store_report_query *q;
+    struct reward_rows rewards;
+    int runs, rc;
+};
+
+static void pair_side(void *arg)
+{
+    struct pair_side *x = arg;
+    x->runs++;
+    x->rc = store_report_rewards(x->b, x->q, collect_reward, &x->rewards);
+}
+
+/* The overview over two stores of one snapshot (the dashboard's): the
+ * members' history read in ranges of customer ids, some on a second
+ * thread, gives exactly what one pass on one store gives - the log whole
+ * and then partly folded (moments in both tables, netted across a range's
+ * tables), with a till, with rows of an id the customers table does not
+ * hold (at the end of the ids: the last range's) - and the side work runs
+ * once on the second store, in the same snapshot. */
+static void test_overview_pair(void **state)
+{
+    struct fx *f = *state;
+    struct store_staff m;
+    sqlite3 *raw;
+    char till[STORE_ORIGIN_LEN + 1];
+    store *s = f->b = unfolded_tiers(f, "pair.db", &m, &raw, till);
+    assert_int_equal(sqlite3_exec(raw, "CREATE INDEX roll_log_member ON roll_log(customer, wall, till, visits, spend, tspend)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
+    assert_true(logged > 1000);
+    store *b = open_db(f, "pair.db", false);
+    static const char *const periods[][2] = {
+        { "2026-03-01", "2026-03-31" }, { "2026-03-25", "2026-03-31" }, { "2025-04-01", "2026-03-31" },
+        { "2025-02-01", "2026-03-31" }, { "2025-12-01", "2026-01-31" }, { "2026-01-10", "2026-02-20" } };
+    for (int step = 0; step < 3; step++) {
+        if (step == 1) {    /* the oldest half folded: the newest moments in both tables */
+            assert_int_equal(store_rollup_fold(s, (int)(logged / 2)), logged / 2);
+            assert_true(scalar(raw, "SELECT count(*) FROM roll_cust") > 1000);
+            assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'"), 1);
+            assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+                                               " SELECT customer, wall, till, 0, 1, 1 FROM roll_cust WHERE wall > 1767225600000",
+                                          NULL, NULL, NULL), SQLITE_OK);
+        }
+        if (step == 2)
+            assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+                                               " SELECT 'nobody', wall, till, visits, spend, tspend FROM roll_log"
+                                               " WHERE customer = (SELECT max(customer) FROM roll_log)",
+                                          NULL, NULL, NULL), SQLITE_OK);
+        for (size_t p = 0; p < sizeof periods / sizeof periods[0]; p++) {
+            for (int t = 0; t < 2; t++) {
+                struct store_report_query q = period(s, periods[p][0], periods[p][1]);
+                q.till = t ? till : NULL;
+                for (int seg = 0; seg < SEG_COUNT; seg++) {
+                    struct store_summary s1, s0, o1, o0;
+                    struct store_segment_stats c1[SEG_COUNT], p1[SEG_COUNT], c2[SEG_COUNT], p2[SEG_COUNT];
+                    struct tier_rows one = { 0 }, two = { 0 };
+                    struct member_text m1 = { 0 }, m2 = { 0 };
+                    struct reward_rows rewards = { 0 };
+                    OK(s, store_report_overview(s, &q, &s1, &s0, c1, p1, seg, 0, member_line, &m1, collect_tier, &one));
+                    OK(s, store_report_rewards(s, &q, collect_reward, &rewards));
+                    struct pair_side side = { .b = b, .q = &q };
+                    assert_int_equal(store_snapshot_begin_pair(s, b), 1);
+                    int rc = store_report_overview_pair(s, b, pair_side, &side, &q, &o1, &o0, c2, p2, seg, 0, member_line,
+                                                        &m2, collect_tier, &two);
+                    store_snapshot_end(b);
+                    store_snapshot_end(s);
+                    OK(s, rc);
+                    assert_int_equal(side.runs, 1);
+                    OK(b, side.rc);
+                    assert_int_equal(side.rewards.n, rewards.n);
+                    assert_memory_equal(side.rewards.row, rewards.row, sizeof rewards.row[0] * (size_t)rewards.n);
+                    assert_memory_equal(&s1, &o1, sizeof s1);
+                    assert_memory_equal(&s0, &o0, sizeof s0);
+                    assert_memory_equal(c1, c2, sizeof c1);
+                    assert_memory_equal(p1, p2, sizeof p1);
+                    assert_same_tiers(&one, &two);
+                    assert_int_equal(m1.len, m2.len);
+                    if (m1.len)
+                        assert_string_equal(m1.buf, m2.buf);
+                    free(m1.buf);
+                    free(m2.buf);
+                }
+            }
+        }
+    }
+    store_close(b);
     sqlite3_close(raw);
 }
 
@@ -2958,6 +3060,7 @@ int main(void)
         T(test_seed),
         T(test_member_paths),
         T(test_overview_paths),
+        T(test_overview_pair),
         T(test_bulk_fold),
         T(test_visits_per_day),
         T(test_rollups_as_rebuilt),
