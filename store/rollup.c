@@ -52,7 +52,9 @@
  *   dirty a page per customer in every commit), and background work -
  *   syncd when idle, the hourly backup - folds it into roll_cust a few
  *   thousand rows per transaction (store_rollup_fold), never holding the
- *   write lock for long. Readers add both.
+ *   write lock for long: the oldest rows, or of a long log (indexed by
+ *   member, store_rollup_index) the first customers' (member_range).
+ *   Readers add both.
  *
  * The same rules as report.c: a correction is an event with a reference;
  * it counts on its lot - the event it refers to, or that event's own
@@ -287,26 +289,44 @@ static int cust_add(store *s, const char *customer, int64_t wall, const char *ti
     return sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-/* Whether folding rows up to n <= last is a bulk fold: more than 50,000
- * rows, and more than an eighth of roll_cust. Each row folded is an insert
- * at its moment in roll_cust_wall, in no order; for a whole history
- * (a shop just seeded) the index is cheaper built again: 1.65 million rows
- * of a 100,000-member shop fold in 13 s that way, in 27 s row by row. */
-static int bulk_fold(store *s, int64_t first, int64_t last, bool *bulk)
+/* The oldest `limit` rows of the log (all when limit <= 0): up to n =
+ * *last, counted rather than taken as a span of n (a log folded in member
+ * order leaves its rows any n apart). And whether folding them is a bulk
+ * fold: more than 50,000 rows, and more than an eighth of roll_cust. Each
+ * row folded is an insert at its moment in roll_cust_wall, in no order;
+ * for a whole history (a shop just seeded) the index is cheaper built
+ * again: 1.65 million rows of a 100,000-member shop fold in 13 s that
+ * way, in 27 s row by row. */
+static int oldest_rows(store *s, int limit, int64_t *last, bool *bulk)
 {
+    /* The oldest rows, at most `bound` of them: how many, and their last n.
+     * No further than decides: a count of a whole long log, or of
+     * roll_cust, reads 1.7 million rows. */
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*), max(n) FROM (SELECT n FROM roll_log NOT INDEXED ORDER BY n LIMIT ?1)");
+    sqlite3_stmt *cu = st ? store_sql(s, "SELECT count(*) FROM roll_cust") : NULL;
+    if (!cu)
+        return -1;
     *bulk = false;
-    sqlite3_stmt *st = store_sql(s, "SELECT max(n) FROM roll_log");
-    if (!st)
-        return -1;
-    int64_t end = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : first;
-    sqlite3_reset(st);
-    int64_t rows = (end < last ? end : last) - first + 1;
-    if (rows <= 50000)
-        return 0;
-    if (!(st = store_sql(s, "SELECT count(*) FROM roll_cust")))
-        return -1;
-    *bulk = sqlite3_step(st) == SQLITE_ROW && rows > sqlite3_column_int64(st, 0) / 8;
-    sqlite3_reset(st);
+    *last = INT64_MAX;
+    int64_t rows, cust = 0;
+    for (int64_t bound = limit > 0 ? limit : 50001;; bound = cust / 8 + 1) {
+        sqlite3_bind_int64(st, 1, bound);
+        if (sql_row(s, st) != 1)
+            return -1;
+        rows = sqlite3_column_int64(st, 0);
+        if (limit > 0)
+            *last = sqlite3_column_int64(st, 1);
+        sqlite3_reset(st);
+        if (rows <= 50000 || cust)
+            break;
+        if (sql_row(s, cu) != 1)
+            return -1;
+        cust = sqlite3_column_int64(cu, 0);
+        sqlite3_reset(cu);
+        if (limit > 0 || rows > cust / 8 || !cust)
+            break;      /* the count so far decides */
+    }
+    *bulk = rows > 50000 && rows > cust / 8;
     return 0;
 }
 
@@ -385,7 +405,7 @@ int rollup_log_indexed(store *s)
  * The range is the rows before the row past the limit: (customer, wall)
  * below (its customer, the least moment) when the chunk's first customer
  * is another, else below (that customer, its moment, or the next). */
-static int member_range(store *s, int limit, int64_t first, struct fold_range *r)
+static int member_range(store *s, int limit, struct fold_range *r)
 {
     sqlite3_stmt *st = store_sql(s, "SELECT l.customer, l.wall, l.customer = f.customer, l.wall = f.wall"
                                     " FROM (SELECT customer, wall FROM roll_log ORDER BY customer, wall LIMIT 1 OFFSET ?1) l,"
@@ -398,11 +418,7 @@ static int member_range(store *s, int limit, int64_t first, struct fold_range *r
         return -1;
     bool one = rc == 1 && sqlite3_column_int(st, 2), moment = one && sqlite3_column_int(st, 3);
     int64_t wall = rc == 1 ? sqlite3_column_int64(st, 1) : 0;
-    if (rc == 0) {
-        r->last = INT64_MAX;                    /* the last rows */
-    } else if (moment && wall == INT64_MAX) {
-        r->last = first + limit - 1;            /* no next moment: the oldest rows */
-    } else {
+    if (rc == 1 && !(moment && wall == INT64_MAX)) {   /* else the last rows, or no next moment: by n */
         r->member = true;
         r->customer = sqlite3_value_dup(sqlite3_column_value(st, 0));
         r->wall = !one ? INT64_MIN : moment ? wall + 1 : wall;
@@ -452,18 +468,18 @@ static const struct fold_sql FOLD_DELETE_ALL = { "DELETE FROM roll_log", NULL };
  * while the log is indexed, the first in member order (member_range). */
 int rollup_fold(store *s, int limit)
 {
-    sqlite3_stmt *st = store_sql(s, "SELECT min(n) FROM roll_log");
-    if (!st)
-        return -1;
-    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
-        return 0;
-    int64_t first = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    struct fold_range r = { .last = limit > 0 ? first + limit - 1 : INT64_MAX };
+    sqlite3_stmt *st = store_sql(s, "SELECT EXISTS (SELECT 1 FROM roll_log)");
+    int any = st ? sql_row(s, st) : -1;
+    any = any == 1 ? sqlite3_column_int(st, 0) : any;
+    if (st)
+        sqlite3_reset(st);
+    if (any <= 0)
+        return any;
+    struct fold_range r = { 0 };
     bool bulk = false;
     int indexed = limit > 0 ? rollup_log_indexed(s) : 0;
-    if (indexed < 0 || (indexed && member_range(s, limit, first, &r) != 0) ||
-        (!indexed && bulk_fold(s, first, r.last, &bulk) != 0))
+    if (indexed < 0 || (indexed && member_range(s, limit, &r) != 0) ||
+        (!r.member && oldest_rows(s, limit, &r.last, &bulk) != 0))
         goto fail;
     if (bulk) {
         end_reads(s);
