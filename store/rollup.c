@@ -382,6 +382,22 @@ int rollup_log_indexed(store *s)
     return yes;
 }
 
+/* 1 if the log holds `rows` rows or more, 0 if not, -1: counted no
+ * further. store_rollup_backlog's span of n is only about: a log folded
+ * in member order leaves its last rows any n apart. */
+static int log_holds(store *s, int64_t rows)
+{
+    sqlite3_stmt *st = store_sql(s, "SELECT count(*) >= ?1 FROM (SELECT 1 FROM roll_log LIMIT ?1)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, rows);
+    int rc = sql_row(s, st);
+    if (rc == 1)
+        rc = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* A chunk of an indexed log in member order: about `limit` rows of the
  * customers first in it, read and deleted through roll_log_member, so
  * that the chunk's rows of the log's index and of roll_cust and
@@ -494,19 +510,10 @@ int rollup_fold(store *s, int limit)
     int folded = sqlite3_changes(s->db);     /* the DELETE's */
     if (bulk && sql_exec(s, ROLL_CUST_WALL) != 0)
         return -1;
-    /* The log is short again: its index goes, and sales stop paying for
-     * it. Counted, at most LOG_INDEX_UNTIL rows of the index: in member
-     * order the rows left are any n apart (store_rollup_backlog's
-     * estimate). */
-    st = store_sql(s, "SELECT count(*) < ?1 FROM (SELECT 1 FROM roll_log LIMIT ?1)");
-    if (st)
-        sqlite3_bind_int(st, 1, LOG_INDEX_UNTIL);
-    int shorter = st ? sql_row(s, st) : -1;
-    shorter = shorter == 1 ? sqlite3_column_int(st, 0) : -1;
-    if (st)
-        sqlite3_reset(st);
-    indexed = shorter == 1 ? rollup_log_indexed(s) : 0;
-    if (shorter < 0 || indexed < 0)
+    /* The log is short again: its index goes, and sales stop paying for it. */
+    int holds = log_holds(s, LOG_INDEX_UNTIL);
+    indexed = holds == 0 ? rollup_log_indexed(s) : 0;
+    if (holds < 0 || indexed < 0)
         return -1;
     if (indexed) {
         end_reads(s);
@@ -551,6 +558,10 @@ int store_rollup_index(store *s)
 {
     int64_t n = store_rollup_backlog(s);
     int indexed = n >= LOG_INDEX_FROM ? rollup_log_indexed(s) : 1;
+    if (indexed == 0) {         /* the rows themselves, before seconds of work */
+        int holds = log_holds(s, LOG_INDEX_FROM);
+        indexed = holds < 0 ? -1 : !holds;
+    }
     store_release(s);
     if (n < 0 || indexed < 0)
         return -1;

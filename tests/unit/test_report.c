@@ -2944,10 +2944,11 @@ static void test_member_order_fold(void **state)
     /* Chunks of sizes that cut customers anywhere: smaller than a moment's
      * rows, than a customer's, and across several customers. */
     static const int sizes[] = { 7, 40, 3, 130, 25, 1, 61 };
-    int chunks = 0, in_order = 0, folded;
+    int chunks = 0, in_order = 0, moments = 0, folded;
     do {
         bool indexed = scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'") == 1;
-        folded = store_rollup_fold(a, sizes[chunks % 7]);
+        int64_t size = sizes[chunks % 7], left = scalar(raw, "SELECT count(*) FROM roll_log");
+        folded = store_rollup_fold(a, (int)size);
         if (folded < 0)
             print_error("%s\n", store_error(a));
         assert_true(folded >= 0);
@@ -2957,6 +2958,10 @@ static void test_member_order_fold(void **state)
             assert_true(scalar(raw, "SELECT (SELECT max(customer) FROM roll_cust) <= coalesce((SELECT min(customer)"
                                     " FROM roll_log), (SELECT max(customer) FROM roll_cust))"));
             in_order++;
+            moments += folded > size;       /* a moment of more rows than that, whole */
+        } else {
+            /* The oldest rows, as many as asked, however far apart their n. */
+            assert_int_equal(folded, left < size ? left : size);
         }
         rollups_as_rebuilt(f, "a.db");
         member_state_as_folded(f, "a.db");
@@ -2969,7 +2974,14 @@ static void test_member_order_fold(void **state)
     } while (folded > 0);
     assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 0);
     assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'"), 0);
-    assert_true(in_order > 20);
+    assert_true(in_order > 20 && moments > 0);
+    /* A few rows far apart in n, as member order leaves them, are no long
+     * log: not indexed (two rows of nothing). */
+    assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(n, customer, wall, till, visits, spend, tspend)"
+                                       " VALUES(1000000, 'x', 1, 'y', 0, 0, 0), (1100000, 'x', 2, 'y', 0, 0, 0)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_rollup_index(a), 0);
+    assert_int_equal(store_rollup_fold(a, 1000), 2);
     sqlite3_close(raw);
     store_close(c);
     for (int k = 0; k < 2; k++) {
