@@ -402,8 +402,12 @@ static int log_holds(store *s, int64_t rows)
  * customers first in it, read and deleted through roll_log_member, so
  * that the chunk's rows of the log's index and of roll_cust and
  * roll_member are each on a few neighbouring pages. (The oldest rows are
- * a thousand members' scattered over all three: on a 100,000-member shop
- * a chunk of them held the write lock up to a quarter of a second.)
+ * a thousand members' scattered over all three.) On the 100,000-member
+ * shop with a year to fold, a 1000-row chunk held the write lock 76 ms at
+ * the median, 126 ms at p95 and up to 250 ms by the oldest rows, 45, 84
+ * and 180 ms in member order, and syncd folds the year in 1.9 minutes
+ * rather than 3.2. Not less: the log's own rows (by n) and roll_cust_wall
+ * (by moment) are still a thousand pages apart.
  *
  * The fold is a sum, so any rows may go first: readers add roll_cust and
  * the log (report.c, campaign_report.c), or merge them moment by moment
@@ -415,8 +419,8 @@ static int log_holds(store *s, int64_t rows)
  * with more than `limit` rows (a house card) is cut at a moment instead:
  * the rows before the moment of the row past the limit, or that whole
  * moment when it is the first (more than `limit` rows in a millisecond).
- * The last `limit` rows go all at once, by n (with no bulk fold: few
- * rows, however far apart their n).
+ * The last `limit` rows or fewer go all at once, by n (oldest_rows counts
+ * them, however far apart their n).
  *
  * The range is the rows before the row past the limit: (customer, wall)
  * below (its customer, the least moment) when the chunk's first customer
