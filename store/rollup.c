@@ -403,11 +403,12 @@ static int log_holds(store *s, int64_t rows)
  * that the chunk's rows of the log's index and of roll_cust and
  * roll_member are each on a few neighbouring pages. (The oldest rows are
  * a thousand members' scattered over all three.) On the 100,000-member
- * shop with a year to fold, a 1000-row chunk held the write lock 76 ms at
- * the median, 126 ms at p95 and up to 250 ms by the oldest rows, 45, 84
- * and 180 ms in member order, and syncd folds the year in 1.9 minutes
- * rather than 3.2. Not less: the log's own rows (by n) and roll_cust_wall
- * (by moment) are still a thousand pages apart.
+ * shop with a year to fold, a 1000-row chunk held the write lock about
+ * 80 ms at the median, 100 to 125 ms at p95 and up to 250 ms by the
+ * oldest rows; 45 ms, 50 to 85 ms and 180 ms in member order, and syncd
+ * folds the year in 1.9 minutes rather than 3.2. Not less: the log's own
+ * rows (by n) and roll_cust_wall (by moment) are still a thousand pages
+ * apart.
  *
  * The fold is a sum, so any rows may go first: readers add roll_cust and
  * the log (report.c, campaign_report.c), or merge them moment by moment
