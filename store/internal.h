@@ -422,8 +422,9 @@ int rollup_lot_adjust(store *s, const char *origin, int64_t seq, const struct lo
                       const struct lot_standing *now);
 /* events.c: 1 if an event refers to (origin, seq), 0 if none, -1. */
 int event_referred(store *s, const char *origin, int64_t seq);
-/* Sums the oldest `limit` rows of roll_log (all if limit <= 0) into
- * roll_cust, inside the caller's write transaction; returns how many. */
+/* Sums `limit` rows of roll_log (all if limit <= 0) into roll_cust, the
+ * oldest or, while the log is indexed, the first customers', inside the
+ * caller's write transaction; returns how many. */
 int rollup_fold(store *s, int limit);
 /* 1 if the log has its index in member order (roll_log_member: made while
  * it is long, store_rollup_index), 0 if not, -1 on error. */

@@ -868,9 +868,9 @@ int64_t store_fork_count(store *s);
  * length of history (the report rollups). */
 int store_report_visits_per_day(store *s, const struct store_report_query *q, int64_t *visits);
 
-/* Report rollups: folds up to `limit` of the oldest customer visits (kept
- * in a log as they are applied) into the per-customer rollup, in one
- * short transaction. Returns how many were folded (0: none left), or -1.
+/* Report rollups: folds up to `limit` of the customer visits kept in a
+ * log as they are applied (the oldest; of a long log, the first
+ * customers') into the per-customer rollup, in one short transaction. Returns how many were folded (0: none left), or -1.
  * For background work: syncd when idle, the hourly backup. Reports are
  * right either way; folding keeps them fast. */
 int store_rollup_fold(store *s, int limit);

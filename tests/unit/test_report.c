@@ -2039,13 +2039,16 @@ static void test_member_paths(void **state)
     same_reports(&before, &after);
     /* Half folded, the log still long: the history path merges roll_cust
      * with the log as it reads both, many moments in both (the visit
-     * folded, a unit of spend still in the log), the log through its
-     * index and then sorted. */
+     * folded, a unit of spend still in the log: the oldest rows, folded
+     * before the log was indexed, which an indexed log's fold takes in
+     * member order), the log through its index and then sorted. */
     int64_t folded = rows / 2;
+    assert_int_equal(sqlite3_exec(raw, "DROP INDEX roll_log_member", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(store_rollup_fold(s, (int)folded), folded);
+    assert_int_equal(sqlite3_exec(raw, "CREATE INDEX roll_log_member ON roll_log(customer, wall, till, visits, spend, tspend)",
+                                  NULL, NULL, NULL), SQLITE_OK);
     assert_true(scalar(raw, "SELECT count(*) FROM roll_cust c WHERE EXISTS (SELECT 1 FROM roll_log l"
                             " WHERE l.customer = c.customer AND l.wall = c.wall AND l.till = c.till)") > 1000);
-    assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'"), 1);
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &half[k]);
     assert_int_equal(sqlite3_exec(raw, "DROP INDEX roll_log_member", NULL, NULL, NULL), SQLITE_OK);
@@ -2053,13 +2056,18 @@ static void test_member_paths(void **state)
         member_reports(s, k ? till : NULL, &half_sorted[k]);
     assert_int_equal(sqlite3_exec(raw, "CREATE INDEX roll_log_member ON roll_log(customer, wall, till, visits, spend, tspend)",
                                   NULL, NULL, NULL), SQLITE_OK);
-    /* Folded until a few rows are left: the index goes with the long log. */
-    assert_int_equal(store_rollup_fold(s, (int)(rows - folded - 30)), rows - folded - 30);  /* the state path, a few by history */
-    assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 30);
+    /* Folded until a few rows are left, in member order (the chunk ends
+     * at a customer, so the rest of the last one go after): the index goes
+     * with the long log. */
+    int64_t left = rows - folded - store_rollup_fold(s, (int)(rows - folded - 30));  /* the state path, a few by history */
+    for (int n; left > 30; left -= n)
+        assert_true((n = store_rollup_fold(s, 1)) > 0);
+    assert_int_equal(left, 30);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), left);
     assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'"), 0);
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &few_logged[k]);
-    assert_true(store_rollup_fold(s, 0) == 30);
+    assert_true(store_rollup_fold(s, 0) == left);
     for (int k = 0; k < 2; k++)
         member_reports(s, k ? till : NULL, &state_only[k]);
     campaign_result(s, camp, &camp_folded);
@@ -2524,7 +2532,7 @@ static void roll_text(sqlite3 *db, char *out, size_t outsz)
 
 static void rollups_as_rebuilt(struct fx *f, const char *file)
 {
-    static char kept[65536], rebuilt[65536];
+    static char kept[1 << 20], rebuilt[1 << 20];     /* static: large */
     char path[256], copy[300];
     sqlite3 *db, *cp;
     snprintf(path, sizeof path, "%s/%s", f->dir, file);
@@ -2559,7 +2567,7 @@ static void rollups_as_rebuilt(struct fx *f, const char *file)
     if (strcmp(kept, rebuilt) != 0)
         print_error("kept:    %s\nrebuilt: %s\n", kept, rebuilt);
     assert_string_equal(kept, rebuilt);
-    assert_true(strlen(kept) > 20);
+    assert_true(strlen(kept) > 20 && strlen(kept) < sizeof kept - 1);    /* all of it compared */
 }
 
 /* roll_balance (schema 13) as the store keeps it, and summed afresh from
@@ -2945,6 +2953,145 @@ static void test_rollups_as_rebuilt(void **state)
     sqlite3_close(raw);
 }
 
+/* An indexed log folds in member order (rollup.c member_range), a few rows
+ * at a time: the customers first in the log, cut at a customer or, for
+ * one with more rows than the chunk, at a moment. After every chunk the
+ * rollups are what a rebuild from the events makes, the member state is
+ * roll_cust summed, and every report - the member reports for the shop
+ * and for one till, the summary, segments, customers, tiers and rewards -
+ * is the rebuilt shop's: members folded in part (a purchase folded, its
+ * refund or void at another till still in the log) read right. */
+static void test_member_order_fold(void **state)
+{
+    struct fx *f = *state;
+    store *a = f->s;
+    enum { PEOPLE = 9 };
+    char id[PEOPLE][STORE_ID_LEN + 1];
+    at(a, 2026, 1, 5, 9);
+    for (int i = 0; i < PEOPLE; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "M%d", i);
+        enrol(f, a, name, NULL, 1, id[i]);
+    }
+    store *b = second_till(f, utc_ms(2026, 1, 5, 10, 0));
+    store *c = open_db(f, "c.db", true);
+    store_set_clock(c, utc_ms(2026, 1, 5, 11, 0));
+    assert_int_equal(store_init_shop(c, "Kawiarnia", "PLN"), 0);
+    sync_into(f, a, c);
+    store *till[3] = { a, b, c };
+    /* Some buy most days at all three tills, some twice; a few of the
+     * purchases refunded in part or whole, or voided, days later at
+     * another till, and one refund voided. */
+    char ref[PEOPLE][48] = { { 0 } }, refund[48];
+    for (int d = 0; d < 60; d++) {
+        for (int i = 0; i < PEOPLE; i++) {
+            if ((d * (i + 1)) % (i < 3 ? 1 : i) != 0)
+                continue;
+            store *t = till[(d + i) % 3];
+            at(t, 2026, 1 + (6 + d) / 31, 1 + (6 + d) % 31, 9 + i % 8);
+            buy(t, f->bar.id, id[i], 500 + 100 * i + d, d % 7 == 3 ? ref[i] : NULL);
+            if (d % 7 != 5 || !ref[i][0])
+                continue;
+            store *o = till[(d + i + 1) % 3];
+            sync_into(f, t, o);
+            at(o, 2026, 1 + (6 + d) / 31, 1 + (6 + d) % 31, 18);
+            struct store_result res;
+            if (i % 3 == 0) {
+                OK(o, store_void(o, f->m.id, ref[i], "wrong", NULL));
+            } else {
+                OK(o, store_refund(o, f->bar.id, ref[i], i % 3 == 1 ? 0 : 300, "back", &res));
+                snprintf(refund, sizeof refund, "%s", res.ref);
+                if (i == 4)
+                    OK(o, store_void(o, f->m.id, refund, "kept it", NULL));
+            }
+            ref[i][0] = '\0';
+        }
+    }
+    sync_into(f, b, a);
+    sync_into(f, c, a);
+    /* As a shop that has just joined: all of it in the log, each moment in
+     * several rows (a unit of spend moved into each of the others), long
+     * enough to keep its index for a while, and indexed. */
+    char path[256], sql[600];
+    snprintf(path, sizeof path, "%s/a.db", f->dir);
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    int64_t logged = scalar(raw, "SELECT count(*) FROM roll_log");
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_cust"), 0);
+    int64_t parts = 2500 / logged + 2, last = scalar(raw, "SELECT max(n) FROM roll_log");
+    snprintf(sql, sizeof sql, "WITH RECURSIVE i(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM i WHERE k < %lld)"
+             " INSERT INTO roll_log(customer, wall, till, visits, spend, tspend)"
+             "  SELECT customer, wall, till, 0, 1, 1 FROM roll_log, i;"
+             " UPDATE roll_log SET spend = spend - %lld, tspend = tspend - %lld WHERE n <= %lld;"
+             " CREATE INDEX roll_log_member ON roll_log(customer, wall, till, visits, spend, tspend)",
+             (long long)parts - 1, (long long)parts - 1, (long long)parts - 1, (long long)last);
+    assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+    int64_t rows = scalar(raw, "SELECT count(*) FROM roll_log");
+    assert_true(rows > 2500);
+    /* The reports of the shop rebuilt from its events (rollups_as_rebuilt
+     * leaves it in rebuilt.db), for the shop and for till B. */
+    rollups_as_rebuilt(f, "a.db");
+    char copy[300];
+    snprintf(copy, sizeof copy, "%s/rebuilt.db", f->dir);
+    char err[512];
+    store *r = store_open(copy, false, err, sizeof err);
+    assert_non_null(r);
+    static struct member_text want[2], got[2];
+    static struct snapshot_all want_all, got_all;
+    for (int k = 0; k < 2; k++)
+        member_reports(r, k ? store_origin(b) : NULL, &want[k]);
+    all_reports(r, &want_all);
+    store_close(r);
+    assert_non_null(strstr(want[0].buf, "seg"));
+    /* Chunks of sizes that cut customers anywhere: smaller than a moment's
+     * rows, than a customer's, and across several customers. */
+    static const int sizes[] = { 7, 40, 3, 130, 25, 1, 61 };
+    int chunks = 0, in_order = 0, moments = 0, folded;
+    do {
+        bool indexed = scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'") == 1;
+        int64_t size = sizes[chunks % 7], left = scalar(raw, "SELECT count(*) FROM roll_log");
+        folded = store_rollup_fold(a, (int)size);
+        if (folded < 0)
+            print_error("%s\n", store_error(a));
+        assert_true(folded >= 0);
+        chunks++;
+        if (indexed && folded > 0) {
+            /* In member order: no member folded past one still in the log. */
+            assert_true(scalar(raw, "SELECT (SELECT max(customer) FROM roll_cust) <= coalesce((SELECT min(customer)"
+                                    " FROM roll_log), (SELECT max(customer) FROM roll_cust))"));
+            in_order++;
+            moments += folded > size;       /* a moment of more rows than that, whole */
+        } else {
+            /* The oldest rows, as many as asked, however far apart their n. */
+            assert_int_equal(folded, left < size ? left : size);
+        }
+        rollups_as_rebuilt(f, "a.db");
+        member_state_as_folded(f, "a.db");
+        for (int k = 0; k < 2; k++) {
+            member_reports(a, k ? store_origin(b) : NULL, &got[k]);
+            assert_string_equal(got[k].buf, want[k].buf);
+        }
+        all_reports(a, &got_all);
+        same_reports(&want_all, &got_all);
+    } while (folded > 0);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM roll_log"), 0);
+    assert_int_equal(scalar(raw, "SELECT count(*) FROM sqlite_schema WHERE name = 'roll_log_member'"), 0);
+    assert_true(in_order > 20 && moments > 0);
+    /* A few rows far apart in n, as member order leaves them, are no long
+     * log: not indexed (two rows of nothing). */
+    assert_int_equal(sqlite3_exec(raw, "INSERT INTO roll_log(n, customer, wall, till, visits, spend, tspend)"
+                                       " VALUES(1000000, 'x', 1, 'y', 0, 0, 0), (1100000, 'x', 2, 'y', 0, 0, 0)",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_rollup_index(a), 0);
+    assert_int_equal(store_rollup_fold(a, 1000), 2);
+    sqlite3_close(raw);
+    store_close(c);
+    for (int k = 0; k < 2; k++) {
+        free(want[k].buf);
+        free(got[k].buf);
+    }
+}
+
 /* The first and last hour of each period count, the hours just outside do
  * not: a sale (and points paid) at 00:30 the morning after --to belongs to
  * the next day. No
@@ -3064,6 +3211,7 @@ int main(void)
         T(test_bulk_fold),
         T(test_visits_per_day),
         T(test_rollups_as_rebuilt),
+        T(test_member_order_fold),
         T(test_balance_months),
 #undef T
     };
